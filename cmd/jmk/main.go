@@ -1,0 +1,74 @@
+// Command jmk is the JMK Sales API's one binary: the server and its
+// operations tools (migrate, seed, import, export, users, model, audit).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/joho/godotenv"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A .env file is optional; real environment variables win over it.
+	_ = godotenv.Load()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jmk:", err)
+		os.Exit(1)
+	}
+}
+
+// env is what every subcommand gets: its arguments and the process's I/O.
+type env struct {
+	args   []string
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e env) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the HTTP API", cmdServe},
+		"migrate": {"apply pending database migrations", cmdMigrate},
+		"users":   {"manage users (create)", cmdUsers},
+		"audit":   {"audit trail tools (verify)", cmdAudit},
+	}
+}
+
+// run dispatches to a subcommand; it is main without the process globals,
+// so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout, cmds)
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		usage(stderr, cmds)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return c.run(ctx, env{args: args[1:], getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "Usage: jmk <command> [flags]   (jmk <command> --help for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, name := range sortedKeys(cmds) {
+		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
+	}
+	fmt.Fprintln(w, "\nConfiguration comes from the environment (and .env); see README.md.")
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/store"
+)
+
+func cmdMigrate(ctx context.Context, e env) error {
+	fs := newFlags("migrate", "", e.stderr)
+	if help, err := parse(fs, e.args); help || err != nil {
+		return err
+	}
+	cfg, err := server.LoadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	n, err := store.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "migrations applied: %d\n", n)
+	return nil
+}

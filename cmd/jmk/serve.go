@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/jmksales/jmk/server"
+)
+
+func cmdServe(ctx context.Context, e env) error {
+	fs := newFlags("serve", "", e.stderr)
+	if help, err := parse(fs, e.args); help || err != nil {
+		return err
+	}
+	cfg, err := server.LoadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(cfg, e.stderr)
+	app, err := server.Open(ctx, cfg, log, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	fmt.Fprintf(e.stdout, "JMK Sales API on http://%s (docs: /docs)\n", displayAddr(ln.Addr()))
+	return app.Serve(ctx, ln)
+}
+
+func displayAddr(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && (t.IP == nil || t.IP.IsUnspecified()) {
+		return fmt.Sprintf("localhost:%d", t.Port)
+	}
+	return a.String()
+}

@@ -1,0 +1,74 @@
+-- name: AuditEventInsert :one
+INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent, summary, changes)
+VALUES (sqlc.narg(actor_id), sqlc.arg(actor_name), sqlc.arg(action), sqlc.arg(entity_type), sqlc.narg(entity_id),
+        sqlc.narg(request_id), sqlc.narg(ip), sqlc.narg(user_agent), sqlc.arg(summary), sqlc.arg(changes))
+RETURNING id;
+
+-- name: AuditEventList :many
+-- Newest first. sales_only restricts to the team feed (lead and activity events).
+SELECT e.*, (s.event_id IS NOT NULL)::boolean AS sealed
+FROM audit_events e
+LEFT JOIN audit_seals s ON s.event_id = e.id
+WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
+  AND (sqlc.narg(action)::text IS NULL OR e.action = sqlc.narg(action))
+  AND (sqlc.narg(entity_type)::text IS NULL OR e.entity_type = sqlc.narg(entity_type))
+  AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
+  AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import'))
+  AND (sqlc.narg(before_id)::bigint IS NULL OR e.id < sqlc.narg(before_id))
+ORDER BY e.id DESC
+LIMIT @lim;
+
+-- name: AuditEventCount :one
+SELECT count(*) FROM audit_events e
+WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
+  AND (sqlc.narg(action)::text IS NULL OR e.action = sqlc.narg(action))
+  AND (sqlc.narg(entity_type)::text IS NULL OR e.entity_type = sqlc.narg(entity_type))
+  AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
+  AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import'));
+
+-- name: AuditSealerLock :one
+-- Only one sealer at a time, across every instance; released at commit.
+SELECT pg_try_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0));
+
+-- name: AuditSealerMark :one
+-- The highest id handed out so far and the transactions still running: once
+-- all of those have ended, no id at or below the mark can still appear.
+SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
+       pg_current_snapshot()::text AS snapshot;
+
+-- name: AuditSealerWaiting :one
+-- How many transactions of the noted snapshot are still running.
+SELECT count(*) FROM pg_snapshot_xip(CAST(sqlc.arg(snapshot)::text AS pg_snapshot)) AS x
+WHERE pg_xact_status(x) = 'in progress';
+
+-- name: AuditSealLast :one
+SELECT event_id, hash FROM audit_seals ORDER BY event_id DESC LIMIT 1;
+
+-- name: AuditEventsToSeal :many
+SELECT * FROM audit_events
+WHERE id > @after_id AND id <= @up_to
+ORDER BY id
+LIMIT @lim;
+
+-- name: AuditSealInsert :copyfrom
+INSERT INTO audit_seals (event_id, prev_hash, hash) VALUES (@event_id, @prev_hash, @hash);
+
+-- name: AuditChainPage :many
+-- Events with their seal, in chain order, for verification.
+SELECT e.*, s.prev_hash, s.hash
+FROM audit_events e
+LEFT JOIN audit_seals s ON s.event_id = e.id
+WHERE e.id > @after_id
+ORDER BY e.id
+LIMIT @lim;
+
+-- name: AuditSealOrphans :one
+-- Seals whose event is gone: only possible behind the trigger's back.
+SELECT coalesce(min(s.event_id), 0)::bigint AS first_id, count(*) AS n
+FROM audit_seals s
+LEFT JOIN audit_events e ON e.id = s.event_id
+WHERE e.id IS NULL;

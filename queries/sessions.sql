@@ -1,0 +1,57 @@
+-- name: SessionInsert :one
+INSERT INTO sessions (id, user_id, expires_at, ip, user_agent)
+VALUES (@id, @user_id, @expires_at, @ip, @user_agent)
+RETURNING *;
+
+-- name: SessionGetForUpdate :one
+SELECT * FROM sessions WHERE id = @id FOR UPDATE;
+
+-- name: SessionTouch :exec
+UPDATE sessions SET last_used_at = now() WHERE id = @id;
+
+-- name: SessionRevoke :execrows
+UPDATE sessions SET revoked_at = now(), revoked_reason = @reason
+WHERE id = @id AND revoked_at IS NULL;
+
+-- name: SessionRevokeAllForUser :execrows
+-- Ends every live session of a user except the one given (uuid.Nil for none).
+UPDATE sessions SET revoked_at = now(), revoked_reason = @reason
+WHERE user_id = @user_id AND revoked_at IS NULL AND id <> @keep_id;
+
+-- name: RefreshTokenInsert :exec
+INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+VALUES (@token_hash, @session_id, @expires_at);
+
+-- name: RefreshTokenGetForUpdate :one
+SELECT t.token_hash, t.session_id, t.expires_at, t.rotated_at,
+       s.user_id, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+FROM refresh_tokens t
+JOIN sessions s ON s.id = t.session_id
+WHERE t.token_hash = @token_hash
+FOR UPDATE OF t, s;
+
+-- name: RefreshTokenRotate :exec
+UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = @token_hash;
+
+-- name: LoginFailureInsert :exec
+INSERT INTO login_failures (email, ip) VALUES (lower(@email), @ip);
+
+-- name: LoginFailureStats :one
+-- Failures within the window for the e-mail and for the IP, with the oldest
+-- of each so the caller can compute Retry-After.
+SELECT
+    (SELECT count(*) FROM login_failures f WHERE f.email = lower(@email) AND f.occurred_at > @since)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email = lower(@email) AND f.occurred_at > @since), now())::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since)::bigint AS ip_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since), now())::timestamptz AS ip_oldest;
+
+-- name: LoginFailureClearEmail :exec
+DELETE FROM login_failures WHERE email = lower(@email);
+
+-- name: LoginFailurePurge :execrows
+DELETE FROM login_failures WHERE occurred_at < @before;
+
+-- name: LoginLock :exec
+-- Serialises the attempts on one e-mail so that parallel guesses cannot all
+-- slip under the limit before any failure is recorded.
+SELECT pg_advisory_xact_lock(hashtextextended('login:' || lower(@email), 0));

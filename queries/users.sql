@@ -1,0 +1,53 @@
+-- name: UserInsert :one
+INSERT INTO users (id, name, email, password_hash, role)
+VALUES (@id, @name, lower(@email), @password_hash, @role)
+RETURNING *;
+
+-- name: UserGet :one
+SELECT * FROM users WHERE id = @id;
+
+-- name: UserGetByEmail :one
+SELECT * FROM users WHERE lower(email) = lower(@email);
+
+-- name: UserCount :one
+SELECT count(*) FROM users;
+
+-- name: UserList :many
+-- Keyset over (name, id); filters are optional.
+SELECT * FROM users
+WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
+  AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
+  AND (sqlc.narg(q)::text IS NULL OR lower(name) LIKE '%' || lower(sqlc.narg(q)) || '%'
+       OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%')
+  AND (sqlc.narg(after_name)::text IS NULL OR (name, id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY name, id
+LIMIT @lim;
+
+-- name: UserListCount :one
+SELECT count(*) FROM users
+WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
+  AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
+  AND (sqlc.narg(q)::text IS NULL OR lower(name) LIKE '%' || lower(sqlc.narg(q)) || '%'
+       OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%');
+
+-- name: UserGetForUpdate :one
+SELECT * FROM users WHERE id = @id FOR UPDATE;
+
+-- name: UserUpdate :one
+-- The caller has checked the version under FOR UPDATE; every field is written.
+UPDATE users
+SET name = @name, email = lower(@email), role = @role, active = @active,
+    password_hash = @password_hash, version = version + 1, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: UserTouchLogin :exec
+UPDATE users SET last_login_at = now() WHERE id = @id;
+
+-- name: UserAuthState :one
+-- Read on every authenticated request so that deactivation, role change,
+-- logout and password change take effect at once.
+SELECT u.id, u.name, u.role, u.active, s.revoked_at, s.expires_at
+FROM sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.id = @session_id;

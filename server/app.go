@@ -1,0 +1,177 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// App is a running service's resources: pool, store and HTTP handler.
+type App struct {
+	Cfg   Config
+	Log   *slog.Logger
+	Pool  *pgxpool.Pool
+	Store *store.Store
+	Echo  *echo.Echo
+}
+
+// NewLogger returns the structured logger the configuration asks for.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// OpenPool connects to the database (creating it when missing) and applies
+// pending migrations when migrate is true; otherwise it refuses a schema
+// that is behind this binary.
+func OpenPool(ctx context.Context, cfg Config, migrate bool) (*pgxpool.Pool, error) {
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if migrate {
+		if _, err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	} else if err := store.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if cfg.DBMaxConns > 0 {
+		pc.MaxConns = cfg.DBMaxConns
+	}
+	// The list queries have optional filters ("$1 IS NULL OR col = $1"); a
+	// cached generic plan cannot use the index a given filter needs.
+	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	pc.ConnConfig.RuntimeParams["application_name"] = "jmk"
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return pool, nil
+}
+
+// Open prepares the service: database, migrations, bootstrap admin, handler.
+// out receives the one-time bootstrap password when one is generated.
+func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
+	if cfg.JWTSecretRandom {
+		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart (set JWT_SECRET, required in production)")
+	}
+	pool, err := OpenPool(ctx, cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(pool)
+	if err := BootstrapAdmin(ctx, st, cfg, log, out); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	e, err := New(cfg, st, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Echo: e}, nil
+}
+
+// BootstrapAdmin creates the first admin when there are no users at all:
+// from ADMIN_EMAIL/ADMIN_PASSWORD, or with a random password printed once.
+func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger, out io.Writer) error {
+	n, err := st.UserCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	email, password, generated := cfg.AdminEmail, cfg.AdminPassword, false
+	if email == "" {
+		email = "admin@example.com"
+	}
+	if password == "" {
+		b := make([]byte, 18)
+		_, _ = rand.Read(b)
+		password, generated = base64.RawURLEncoding.EncodeToString(b), true
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = st.UserCreate(ctx, audit.System, store.NewUser{Name: "Administrator", Email: email, PasswordHash: hash, Role: auth.RoleAdmin})
+	if errors.Is(err, apperr.ErrConflict) {
+		return nil // another instance bootstrapped at the same moment
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	log.Info("bootstrapped the first admin", "email", email)
+	if generated {
+		fmt.Fprintf(out, "\n  First admin created: %s\n  Password (shown only this once): %s\n\n", email, password)
+	}
+	return nil
+}
+
+// Serve runs the HTTP server and the audit sealer on ln until ctx ends, then
+// shuts down gracefully: stop accepting, finish in-flight requests (up to
+// ShutdownTimeout), stop the sealer.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Echo,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       2 * time.Minute, // large CSV imports
+		WriteTimeout:      5 * time.Minute, // streamed exports
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
+	sealerDone := make(chan struct{})
+	go func() {
+		defer close(sealerDone)
+		a.Store.RunSealer(sealCtx, a.Cfg.SealInterval, a.Log)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("serving", "addr", ln.Addr().String())
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopSealer()
+	<-sealerDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the pool.
+func (a *App) Close() { a.Pool.Close() }

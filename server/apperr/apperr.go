@@ -1,0 +1,115 @@
+// Package apperr defines the errors the application expects to happen and
+// the HTTP status each one becomes. Handlers and the store return these; the
+// server's one error handler turns them into RFC 9457 problem+json. Any other
+// error is a surprise: it is logged and the client sees a generic 500.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Sentinels the store and handlers return; wrap them with context as needed.
+var (
+	ErrNotFound             = errors.New("not found")
+	ErrConflict             = errors.New("conflict")
+	ErrStale                = errors.New("the record changed since you read it; reload it and try again")
+	ErrPreconditionRequired = errors.New("If-Match is required: send the ETag from your last GET")
+	ErrForbidden            = errors.New("forbidden")
+	ErrUnauthorized         = errors.New("unauthorized")
+)
+
+// FieldError names one invalid input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is an expected failure with its HTTP status and a message that is
+// safe to show to the client.
+type Error struct {
+	Status int
+	// Detail is the human-readable explanation sent to the client.
+	Detail string
+	Fields []FieldError
+	// AllowedNextStates lists the legal lead statuses after a refused transition.
+	AllowedNextStates []string
+	// RetryAfter, in seconds, is sent as the Retry-After header when > 0.
+	RetryAfter int
+	// Err is the underlying sentinel, for errors.Is.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+// Unwrap lets errors.Is see the sentinel.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an Error with the status and a formatted detail.
+func New(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Detail: fmt.Sprintf(format, args...)}
+}
+
+// NotFound says what was not found.
+func NotFound(what string) *Error {
+	return &Error{Status: http.StatusNotFound, Detail: what + " not found", Err: ErrNotFound}
+}
+
+// Forbidden explains why the caller may not do this.
+func Forbidden(why string) *Error {
+	return &Error{Status: http.StatusForbidden, Detail: why, Err: ErrForbidden}
+}
+
+// Conflict explains the conflicting state.
+func Conflict(why string) *Error {
+	return &Error{Status: http.StatusConflict, Detail: why, Err: ErrConflict}
+}
+
+// Unauthorized is the one 401 the API gives, whatever the cause, so that it
+// reveals nothing about which part of the credentials was wrong.
+func Unauthorized(detail string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Detail: detail, Err: ErrUnauthorized}
+}
+
+// Invalid is a 422 for input that is well-formed but breaks a rule.
+func Invalid(field, message string) *Error {
+	return &Error{
+		Status: http.StatusUnprocessableEntity,
+		Detail: field + ": " + message,
+		Fields: []FieldError{{Field: field, Message: message}},
+	}
+}
+
+// BadRequest is a 400 for input the spec could not catch.
+func BadRequest(field, message string) *Error {
+	e := &Error{Status: http.StatusBadRequest, Detail: message}
+	if field != "" {
+		e.Detail = field + ": " + message
+		e.Fields = []FieldError{{Field: field, Message: message}}
+	}
+	return e
+}
+
+// StatusOf maps any error to the status the client should see: the status of
+// an *Error, a sentinel's conventional status, or 500.
+func StatusOf(err error) int {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.Status
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrStale):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, ErrPreconditionRequired):
+		return http.StatusPreconditionRequired
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Password limits: bcrypt reads at most 72 bytes, so longer passwords would
+// be silently truncated; they are refused instead.
+const (
+	MinPasswordBytes = 10
+	MaxPasswordBytes = 72
+	// BcryptCost is above bcrypt's default of 10: about 250 ms per hash on a
+	// server core, which makes offline guessing of a stolen hash expensive.
+	BcryptCost = 12
+)
+
+// ErrPasswordLength is returned for a password outside 10..72 bytes.
+var ErrPasswordLength = fmt.Errorf("password must be %d to %d bytes", MinPasswordBytes, MaxPasswordBytes)
+
+// CheckPasswordRules returns ErrPasswordLength when the password is too short or too long.
+func CheckPasswordRules(password string) error {
+	if n := len(password); n < MinPasswordBytes || n > MaxPasswordBytes {
+		return ErrPasswordLength
+	}
+	return nil
+}
+
+// HashPassword returns the bcrypt hash of a password that passes the rules.
+func HashPassword(password string) (string, error) {
+	if err := CheckPasswordRules(password); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// dummyHash is compared against when the e-mail is unknown, so that a login
+// for an unknown user costs the same bcrypt time as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password-0"), BcryptCost)
+
+// PasswordMatches reports whether password matches hash. An empty hash (no
+// such user) still costs one full bcrypt comparison and never matches.
+func PasswordMatches(hash, password string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	return err == nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword)
+}

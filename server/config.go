@@ -1,0 +1,134 @@
+// Package server assembles the HTTP API: configuration, middleware order,
+// the OpenAPI request validator, the strict handlers, and the one error
+// handler that turns every failure into RFC 9457 problem+json.
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmksales/jmk/server/auth"
+)
+
+// DefaultDatabaseURL is used when DATABASE_URL is not set.
+const DefaultDatabaseURL = "postgres://postgres@localhost:5432/jmk_sales?sslmode=disable"
+
+// Config is everything the service reads from its environment.
+type Config struct {
+	Env              string // "development" (default) or "production"
+	DatabaseURL      string
+	HTTPAddr         string
+	JWTSecret        []byte
+	JWTSecretRandom  bool // true when no secret was configured (development only)
+	CORSOrigins      []string
+	RegistrationOpen bool
+	AdminEmail       string
+	AdminPassword    string
+	LogLevel         slog.Level
+	LogFormat        string // json or text
+	LoginThrottle    Throttle
+	MaxBodyBytes     int64
+	MaxImportBytes   int64
+	DBMaxConns       int32
+	SealInterval     time.Duration
+	ShutdownTimeout  time.Duration
+}
+
+// Throttle is the failed-login limit: per e-mail and per IP within Window.
+type Throttle struct {
+	PerEmail, PerIP int
+	Window          time.Duration
+}
+
+// LoadConfig reads the configuration through getenv (os.Getenv in main, a
+// map in tests). It returns an error naming the variable that is wrong.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Env:              get("APP_ENV", "development"),
+		DatabaseURL:      get("DATABASE_URL", DefaultDatabaseURL),
+		HTTPAddr:         get("HTTP_ADDR", ":8080"),
+		AdminEmail:       get("ADMIN_EMAIL", ""),
+		AdminPassword:    getenv("ADMIN_PASSWORD"),
+		LogFormat:        get("LOG_FORMAT", "json"),
+		MaxBodyBytes:     1 << 20,
+		MaxImportBytes:   64 << 20,
+		SealInterval:     200 * time.Millisecond,
+		ShutdownTimeout:  15 * time.Second,
+		RegistrationOpen: false,
+	}
+	var errs []error
+	if c.Env != "development" && c.Env != "production" {
+		errs = append(errs, fmt.Errorf("APP_ENV must be development or production, got %q", c.Env))
+	}
+	switch secret := getenv("JWT_SECRET"); {
+	case len(secret) >= auth.MinSecretBytes:
+		c.JWTSecret = []byte(secret)
+	case secret != "":
+		errs = append(errs, fmt.Errorf("JWT_SECRET must be at least %d bytes", auth.MinSecretBytes))
+	case c.Env == "production":
+		errs = append(errs, errors.New("JWT_SECRET is required when APP_ENV=production"))
+	default:
+		c.JWTSecret = make([]byte, 32)
+		_, _ = rand.Read(c.JWTSecret)
+		c.JWTSecretRandom = true
+	}
+	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS", "http://localhost:5173"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	boolVar := func(k string, def bool) bool {
+		v := get(k, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s must be true or false, got %q", k, v))
+		}
+		return b
+	}
+	intVar := func(k string, def int) int {
+		v := get(k, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s must be a non-negative integer, got %q", k, v))
+		}
+		return n
+	}
+	durVar := func(k string, def time.Duration) time.Duration {
+		v := get(k, def.String())
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 15m, got %q", k, v))
+		}
+		return d
+	}
+	c.RegistrationOpen = boolVar("REGISTRATION_OPEN", false)
+	c.LoginThrottle = Throttle{
+		PerEmail: intVar("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
+		PerIP:    intVar("LOGIN_MAX_FAILURES_PER_IP", 50),
+		Window:   durVar("LOGIN_THROTTLE_WINDOW", 15*time.Minute),
+	}
+	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20))
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or text, got %q", c.LogFormat))
+	}
+	if c.AdminPassword != "" {
+		if err := auth.CheckPasswordRules(c.AdminPassword); err != nil {
+			errs = append(errs, fmt.Errorf("ADMIN_PASSWORD: %w", err))
+		}
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/db"
+)
+
+// ListAuditEvents lists the trail newest first; sales see the team feed
+// (lead, activity and import events) only.
+func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsRequestObject) (api.ListAuditEventsResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f := db.AuditEventListParams{
+		ActorID: p.ActorId, Action: p.Action, Since: p.Since, Until: p.Until, SalesOnly: !id.IsAdmin(),
+	}
+	if p.EntityType != nil {
+		s := string(*p.EntityType)
+		f.EntityType = &s
+	}
+	if p.EntityId != nil {
+		s := p.EntityId.String()
+		f.EntityID = &s
+	}
+	sc := scope("audit", f)
+	before, ok, err := decodeCursor[int64](p.Cursor, sc)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		f.BeforeID = &before
+	}
+	lim := pageLimit(p.Limit)
+	f.Lim = lim + 1
+	rows, err := h.st.AuditEventList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := api.AuditEventList{Items: make([]api.AuditEvent, 0, len(rows))}
+	for i, r := range rows {
+		if i == int(lim) {
+			out.NextCursor = encodeCursor(sc, rows[i-1].ID)
+			break
+		}
+		ev, err := auditOut(r)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, ev)
+	}
+	if p.Count != nil && *p.Count {
+		n, err := h.st.AuditEventCount(ctx, db.AuditEventCountParams{ActorID: f.ActorID, Action: f.Action,
+			EntityType: f.EntityType, EntityID: f.EntityID, Since: f.Since, Until: f.Until, SalesOnly: f.SalesOnly})
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
+	return api.ListAuditEvents200JSONResponse(out), nil
+}
+
+func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
+	changes := map[string]api.FieldChange{}
+	if err := json.Unmarshal(r.Changes, &changes); err != nil {
+		return api.AuditEvent{}, err
+	}
+	return api.AuditEvent{
+		Id: r.ID, OccurredAt: r.OccurredAt, Actor: api.AuditActor{Id: r.ActorID, Name: r.ActorName},
+		Action: r.Action, EntityType: r.EntityType, EntityId: r.EntityID, RequestId: r.RequestID, Ip: r.Ip,
+		UserAgent: r.UserAgent, Summary: r.Summary, Changes: changes, Sealed: r.Sealed,
+	}, nil
+}
+
+// VerifyAuditChain checks the hash chain (admin).
+func (h *Handlers) VerifyAuditChain(ctx context.Context, _ api.VerifyAuditChainRequestObject) (api.VerifyAuditChainResponseObject, error) {
+	if _, err := admin(ctx); err != nil {
+		return nil, err
+	}
+	v, err := h.st.AuditVerify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := api.AuditVerification{Ok: v.OK, Checked: v.Checked, Unsealed: v.Unsealed}
+	if !v.OK {
+		out.FirstBrokenId, out.Reason = &v.BrokenID, &v.Reason
+	}
+	return api.VerifyAuditChain200JSONResponse(out), nil
+}

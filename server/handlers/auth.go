@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// Login exchanges credentials for a token pair.
+func (h *Handlers) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
+	m := audit.MetaFrom(ctx)
+	email := strings.ToLower(strings.TrimSpace(req.Body.Email))
+	l, err := h.st.Login(ctx, email, req.Body.Password, m.IP, m.UserAgent, h.opts.Throttle)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := h.tokens(l)
+	return api.Login200JSONResponse(tr), err
+}
+
+// RefreshToken rotates a refresh token.
+func (h *Handlers) RefreshToken(ctx context.Context, req api.RefreshTokenRequestObject) (api.RefreshTokenResponseObject, error) {
+	l, err := h.st.Refresh(ctx, req.Body.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := h.tokens(l)
+	return api.RefreshToken200JSONResponse(tr), err
+}
+
+func (h *Handlers) tokens(l store.Login) (api.TokenResponse, error) {
+	access, err := h.iss.Issue(l.User.ID, l.SessionID)
+	if err != nil {
+		return api.TokenResponse{}, err
+	}
+	return api.TokenResponse{
+		AccessToken:  access,
+		TokenType:    api.Bearer,
+		ExpiresIn:    int(auth.AccessTTL.Seconds()),
+		RefreshToken: l.RefreshToken,
+		User:         userOut(l.User),
+	}, nil
+}
+
+// Logout ends the session of a refresh token.
+func (h *Handlers) Logout(ctx context.Context, req api.LogoutRequestObject) (api.LogoutResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.Logout(ctx, id, req.Body.RefreshToken); err != nil {
+		return nil, err
+	}
+	return api.Logout204Response{}, nil
+}
+
+// Register creates a sales user when self-registration is open.
+func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
+	if !h.opts.RegistrationOpen {
+		return nil, apperr.Forbidden("self-registration is closed; ask an admin for an account")
+	}
+	hash, err := hashPassword("password", req.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := h.st.UserCreate(ctx, audit.Anonymous, store.NewUser{
+		Name: strings.TrimSpace(req.Body.Name), Email: normEmail(string(req.Body.Email)), PasswordHash: hash, Role: auth.RoleSales,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.Register201JSONResponse(userOut(u)), nil
+}
+
+// GetMe returns the caller.
+func (h *Handlers) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMeResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := h.st.UserGet(ctx, id.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetMe200JSONResponse(userOut(u)), nil
+}
+
+// ChangePassword changes the caller's password and ends their other sessions.
+func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordRequestObject) (api.ChangePasswordResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword("new_password", req.Body.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.ChangePassword(ctx, id, req.Body.CurrentPassword, hash); err != nil {
+		return nil, err
+	}
+	return api.ChangePassword204Response{}, nil
+}
+
+// hashPassword applies the byte-length rule (the spec can only count
+// characters) and hashes.
+func hashPassword(field, pw string) (string, error) {
+	if err := auth.CheckPasswordRules(pw); err != nil {
+		return "", apperr.Invalid(field, err.Error())
+	}
+	return auth.HashPassword(pw)
+}
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }

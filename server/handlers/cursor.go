@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+// A cursor is opaque to clients: base64url JSON of the last row's sort key,
+// bound to a fingerprint of the filters and sort it was issued for, so that
+// reusing it with other filters is a clear 400 rather than a wrong page.
+type cursor[K any] struct {
+	Scope string `json:"s"`
+	Key   K      `json:"k"`
+}
+
+// scope fingerprints the query a cursor belongs to.
+func scope(parts ...any) string {
+	h := sha256.Sum256(fmt.Append(nil, parts...))
+	return base64.RawURLEncoding.EncodeToString(h[:6])
+}
+
+func encodeCursor[K any](scope string, key K) *string {
+	b, _ := json.Marshal(cursor[K]{Scope: scope, Key: key})
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return &s
+}
+
+// decodeCursor returns the key of a cursor (zero, false when there is none).
+func decodeCursor[K any](s *string, scope string) (K, bool, error) {
+	var c cursor[K]
+	if s == nil || *s == "" {
+		return c.Key, false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*s)
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return c.Key, false, apperr.BadRequest("cursor", "is not a cursor this API issued")
+	}
+	if c.Scope != scope {
+		return c.Key, false, apperr.BadRequest("cursor", "belongs to a list with other filters or sort; start again without it")
+	}
+	return c.Key, true, nil
+}

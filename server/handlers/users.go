@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/store"
+)
+
+func userOut(u db.User) api.User {
+	return api.User{
+		Id: u.ID, Name: u.Name, Email: u.Email, Role: api.Role(u.Role), Active: u.Active, Version: u.Version,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, LastLoginAt: u.LastLoginAt,
+	}
+}
+
+type userKey struct {
+	Name string    `json:"n"`
+	ID   uuid.UUID `json:"i"`
+}
+
+// ListUsers lists users by name (admin).
+func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
+	if _, err := admin(ctx); err != nil {
+		return nil, err
+	}
+	p := req.Params
+	var role *string
+	if p.Role != nil {
+		r := string(*p.Role)
+		role = &r
+	}
+	sc := scope("users", role, p.Active, p.Q)
+	after, ok, err := decodeCursor[userKey](p.Cursor, sc)
+	if err != nil {
+		return nil, err
+	}
+	lim := pageLimit(p.Limit)
+	params := db.UserListParams{Role: role, Active: p.Active, Q: p.Q, Lim: lim + 1}
+	if ok {
+		params.AfterName, params.AfterID = &after.Name, &after.ID
+	}
+	rows, err := h.st.UserList(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	out := api.UserList{Items: make([]api.User, 0, len(rows))}
+	for i, u := range rows {
+		if i == int(lim) {
+			last := rows[i-1]
+			out.NextCursor = encodeCursor(sc, userKey{last.Name, last.ID})
+			break
+		}
+		out.Items = append(out.Items, userOut(u))
+	}
+	if p.Count != nil && *p.Count {
+		n, err := h.st.UserListCount(ctx, db.UserListCountParams{Role: role, Active: p.Active, Q: p.Q})
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
+	return api.ListUsers200JSONResponse(out), nil
+}
+
+// CreateUser creates a user with any role (admin).
+func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword("password", req.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := h.st.UserCreate(ctx, actor(id), store.NewUser{
+		Name: strings.TrimSpace(req.Body.Name), Email: normEmail(string(req.Body.Email)), PasswordHash: hash, Role: string(req.Body.Role),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateUser201JSONResponse{Body: userOut(u), Headers: api.CreateUser201ResponseHeaders{ETag: etag(u.Version)}}, nil
+}
+
+// GetUser returns one user (admin).
+func (h *Handlers) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
+	if _, err := admin(ctx); err != nil {
+		return nil, err
+	}
+	u, err := h.st.UserGet(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetUser200JSONResponse{Body: userOut(u), Headers: api.GetUser200ResponseHeaders{ETag: etag(u.Version)}}, nil
+}
+
+// UpdateUser changes a user under If-Match (admin).
+func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	version, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	var c store.UserChange
+	if b.Name != nil {
+		n := strings.TrimSpace(*b.Name)
+		c.Name = &n
+	}
+	if b.Email != nil {
+		e := normEmail(string(*b.Email))
+		c.Email = &e
+	}
+	if b.Role != nil {
+		r := string(*b.Role)
+		c.Role = &r
+	}
+	c.Active = b.Active
+	if b.Password != nil {
+		hash, err := hashPassword("password", *b.Password)
+		if err != nil {
+			return nil, err
+		}
+		c.PasswordHash = &hash
+	}
+	u, err := h.st.UserUpdate(ctx, actor(id), req.Id, &version, c)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateUser200JSONResponse{Body: userOut(u), Headers: api.UpdateUser200ResponseHeaders{ETag: etag(u.Version)}}, nil
+}
+
+// DeactivateUser deactivates a user (admin); their history stays.
+func (h *Handlers) DeactivateUser(ctx context.Context, req api.DeactivateUserRequestObject) (api.DeactivateUserResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.UserDeactivate(ctx, actor(id), req.Id); err != nil {
+		return nil, err
+	}
+	return api.DeactivateUser204Response{}, nil
+}

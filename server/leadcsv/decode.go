@@ -1,0 +1,189 @@
+package leadcsv
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// cells holds the values of one row, so that a row costs one allocation
+// however many of its pointers are set. Slots are given out per kind by
+// init below.
+type cells struct {
+	// row lives here too: setCell reaches it through function pointers,
+	// which would make a local Row escape to a second allocation.
+	row     Row
+	str     [numStrSlots]string
+	i32     [numIntSlots]int32
+	f64     [numFloatSlots]float64
+	outcome bool
+}
+
+const (
+	numStrSlots   = 16 // 5 text + status + 10 enumerations
+	numIntSlots   = 5
+	numFloatSlots = 5
+)
+
+// slots[c] is column c's index in the cells array of its kind.
+var slots [numColumns]int
+
+func init() {
+	var s, i, f int
+	for c := range numColumns {
+		switch columns[c].kind {
+		case kindText, kindStatus, kindEnum:
+			slots[c], s = s, s+1
+		case kindInt:
+			slots[c], i = i, i+1
+		case kindFloat:
+			slots[c], f = f, f+1
+		}
+	}
+	if s != numStrSlots || i != numIntSlots || f != numFloatSlots {
+		panic(fmt.Sprintf("leadcsv: slot counts %d/%d/%d do not match the column table", s, i, f))
+	}
+}
+
+// decode validates one record against the header and builds its Row, or
+// returns every problem in it.
+func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
+	if len(rec) != len(r.cols) {
+		return Row{}, []Rejection{{Line: line, Message: fmt.Sprintf(
+			"expected %d values (one per header column), found %d", len(r.cols), len(rec))}}
+	}
+	st := new(cells)
+	row := &st.row
+	row.Line = line
+	var rejs []Rejection
+	for i, raw := range rec {
+		if raw == "" {
+			continue
+		}
+		c := r.cols[i]
+		if columns[c].kind == kindText {
+			// Before the size check: the apostrophe is ours, not the user's.
+			raw = unescapeFormula(raw)
+		}
+		limit := MaxFieldBytes
+		if c == colNotes {
+			limit = maxNotesBytes
+		}
+		var msg string
+		switch {
+		case len(raw) > limit:
+			msg = fmt.Sprintf("is longer than %d bytes", limit)
+		case !utf8.ValidString(raw):
+			msg = "is not valid UTF-8"
+		default:
+			msg = setCell(row, st, c, raw)
+		}
+		if msg != "" {
+			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
+		}
+	}
+	if row.Status != nil && row.Outcome != nil {
+		want, y := "failed", "no"
+		if *row.Outcome {
+			want, y = "success", "yes"
+		}
+		if *row.Status != want {
+			rejs = append(rejs, Rejection{Line: line, Field: "status", Message: fmt.Sprintf(
+				"%s contradicts y = %s (want %s)", *row.Status, y, want)})
+		}
+	}
+	return *row, rejs
+}
+
+// setCell parses raw (non-empty, valid UTF-8) into column c of row, keeping
+// the value in st. It returns "" or what is wrong with the value.
+func setCell(row *Row, st *cells, c column, raw string) string {
+	spec := &columns[c]
+	slot := slots[c]
+	switch spec.kind {
+	case kindText:
+		v, msg := spec.text(raw)
+		if msg != "" || v == "" {
+			return msg
+		}
+		st.str[slot] = v
+		*spec.textPtr(row) = &st.str[slot]
+
+	case kindEnum, kindStatus:
+		v, ok := spec.enum.parse(raw)
+		switch {
+		case !ok && isBlank(raw):
+			return ""
+		case !ok:
+			return quote(raw) + " is not " + spec.enum.want
+		case v == "": // "unknown" where the enumeration has no such level
+			return ""
+		}
+		st.str[slot] = v
+		if spec.kind == kindStatus {
+			row.Status = &st.str[slot]
+		} else {
+			*spec.strPtr(&row.Features) = &st.str[slot]
+		}
+
+	case kindOutcome:
+		v, ok := spec.enum.parse(raw)
+		switch {
+		case !ok && isBlank(raw):
+			return ""
+		case !ok:
+			return quote(raw) + " is not " + spec.enum.want
+		}
+		st.outcome = v == "yes"
+		row.Outcome = &st.outcome
+
+	case kindInt:
+		n, err := strconv.ParseInt(raw, 10, 32)
+		if err != nil {
+			t := strings.TrimSpace(raw)
+			if t == "" {
+				return ""
+			}
+			if n, err = strconv.ParseInt(t, 10, 32); err != nil && !errors.Is(err, strconv.ErrRange) {
+				return quote(raw) + " is not a whole number"
+			}
+		}
+		if err != nil || float64(n) < spec.min || float64(n) > spec.max {
+			return fmt.Sprintf("%s is not between %g and %g", quote(strings.TrimSpace(raw)), spec.min, spec.max)
+		}
+		if spec.never999 && n == 999 {
+			return "" // UCI's "never contacted"
+		}
+		st.i32[slot] = int32(n)
+		*spec.intPtr(&row.Features) = &st.i32[slot]
+
+	case kindFloat:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			t := strings.TrimSpace(raw)
+			if t == "" {
+				return ""
+			}
+			if f, err = strconv.ParseFloat(t, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+				if strings.Contains(t, ",") {
+					return quote(raw) + " is not a number (write decimals with a point)"
+				}
+				return quote(raw) + " is not a number"
+			}
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return quote(strings.TrimSpace(raw)) + " is not a finite number"
+		}
+		if f < spec.min || f > spec.max {
+			return fmt.Sprintf("%s is not between %g and %g", quote(strings.TrimSpace(raw)), spec.min, spec.max)
+		}
+		st.f64[slot] = f
+		*spec.fltPtr(&row.Features) = &st.f64[slot]
+	}
+	return ""
+}
+
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }

@@ -1,0 +1,64 @@
+// Package leadcsv reads and writes lead CSV files: the body of
+// POST /leads/import and `jmk import`, and the output of GET /leads/export and
+// `jmk export`. It is pure: no SQL, HTTP or clock, only encoding/csv.
+//
+// # Reading
+//
+// A file is a header line and one lead per row. The delimiter is ';' or ',',
+// chosen by counting both in the header line, so the UCI Bank Marketing file
+// imports exactly as published ("age";"job";...;"y") and so does a plain
+// comma CSV, quoted or not. A UTF-8 byte order mark is skipped.
+//
+// Header names are matched case-insensitively after trimming spaces. Every
+// scoring input may be named as in UCI (default, emp.var.rate, pdays, ...) or
+// as in our API (credit_default, emp_var_rate, days_since_previous_contact,
+// ...), so an export re-imports. The optional columns are external_id, name,
+// phone, email, status, notes and UCI's outcome y. The header is checked as a
+// whole before any row: an unknown or duplicate column (two spellings of one
+// field count as a duplicate), or a file with neither a name nor a scoring
+// input, is a *HeaderError and nothing is imported.
+//
+// Values are trimmed and matched case-insensitively. UCI spellings map to API
+// values (blue-collar -> blue_collar, admin. -> admin, basic.4y -> basic_4y,
+// high.school -> high_school, nonexistent -> none, ...) and API spellings are
+// accepted as they are. pdays = 999 ("never contacted") becomes a nil
+// days_since_previous_contact, like an empty cell. "unknown" stays "unknown"
+// where the enumeration has that level; for contact_channel,
+// last_contact_month, last_contact_weekday and previous_outcome, which have no
+// such level, it is read as missing (nil). An empty cell is always nil.
+//
+// A row with any invalid value is rejected with all its problems
+// ([]Rejection: physical line, API field name, message) and the import goes
+// on with the next row. Only content that makes the rest of the file
+// unusable stops reading: binary input (a NUL byte), a record over
+// MaxRecordBytes, or too many rejected rows (over Options.MaxRejectedRows, or
+// more than half of the first 1000 rows, which means the wrong file). Those
+// are a *FileError, and the caller must then write nothing.
+//
+// Reading streams: memory stays bounded by one record whatever the file size.
+//
+// # Writing
+//
+// Writer produces a comma CSV with the API names as header: external_id,
+// name, phone, email, status, notes and the 20 scoring inputs in API order.
+// external_id is the lead's external id, or its id when it has none, so
+// re-importing an export updates the same leads instead of duplicating them.
+// Numbers are written so they read back bit for bit; a nil value is an empty
+// cell, including days_since_previous_contact (never contacted).
+//
+// # Formula injection
+//
+// A spreadsheet runs a cell that starts with = + - @ tab or CR as a formula.
+// The writer therefore prefixes such text cells (external_id, name, phone,
+// email, notes) with an apostrophe, which spreadsheets hide and which forces
+// text; a leading LF counts too, since CSV readers fold CR LF to LF. The
+// reader strips one leading apostrophe from a text cell that would
+// still be risky without it, so the round trip is exact. Risk is decided
+// after any leading apostrophes, which makes the two steps inverse for every
+// value:
+//
+//	stored   written   read back
+//	=1       '=1       =1
+//	'=1      ''=1      '=1
+//	'abc     'abc      'abc
+package leadcsv

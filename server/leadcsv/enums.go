@@ -1,0 +1,63 @@
+package leadcsv
+
+import "strings"
+
+// enum is one of the DESIGN's enumerations with the spellings the import
+// accepts for it.
+type enum struct {
+	values []string          // API values, in the DESIGN's order, for messages
+	lookup map[string]string // lower-case spelling -> API value; "" = missing
+	want   string            // "one of a, b, c", precomputed for messages
+}
+
+// newEnum builds an enum from its API values and extra (from, to) spelling
+// pairs. When the enumeration has no "unknown" level, "unknown" is read as a
+// missing value: that is what UCI means by it, and the database could not
+// hold it.
+func newEnum(values []string, aliases ...string) *enum {
+	e := &enum{values: values, lookup: make(map[string]string, len(values)+len(aliases)/2+1)}
+	for _, v := range values {
+		e.lookup[v] = v
+	}
+	for i := 0; i+1 < len(aliases); i += 2 {
+		e.lookup[aliases[i]] = aliases[i+1]
+	}
+	if _, ok := e.lookup["unknown"]; !ok {
+		e.lookup["unknown"] = ""
+	}
+	e.want = "one of " + strings.Join(values, ", ")
+	return e
+}
+
+// parse maps a non-empty cell to its API value; "" with ok means missing.
+func (e *enum) parse(s string) (v string, ok bool) {
+	// Fast path: the UCI file and our exports are already lower-case and
+	// trimmed, and a map lookup with a string key does not allocate.
+	if v, ok = e.lookup[s]; ok {
+		return v, true
+	}
+	v, ok = e.lookup[strings.ToLower(strings.TrimSpace(s))]
+	return v, ok
+}
+
+var (
+	jobEnum = newEnum([]string{"admin", "blue_collar", "entrepreneur", "housemaid",
+		"management", "retired", "self_employed", "services", "student", "technician",
+		"unemployed", "unknown"},
+		"admin.", "admin", "blue-collar", "blue_collar", "self-employed", "self_employed")
+	maritalEnum   = newEnum([]string{"married", "single", "divorced", "unknown"})
+	educationEnum = newEnum([]string{"basic_4y", "basic_6y", "basic_9y", "high_school",
+		"illiterate", "professional_course", "university_degree", "unknown"},
+		"basic.4y", "basic_4y", "basic.6y", "basic_6y", "basic.9y", "basic_9y",
+		"high.school", "high_school", "professional.course", "professional_course",
+		"university.degree", "university_degree")
+	yesNoUnknownEnum = newEnum([]string{"yes", "no", "unknown"})
+	contactEnum      = newEnum([]string{"cellular", "telephone"})
+	monthEnum        = newEnum([]string{"jan", "feb", "mar", "apr", "may", "jun", "jul",
+		"aug", "sep", "oct", "nov", "dec"})
+	weekdayEnum         = newEnum([]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+	previousOutcomeEnum = newEnum([]string{"none", "failure", "success"},
+		"nonexistent", "none")
+	statusEnum  = newEnum([]string{"new", "contacted", "follow_up", "success", "failed"})
+	outcomeEnum = newEnum([]string{"yes", "no"})
+)

@@ -1,0 +1,99 @@
+package leadcsv_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jmksales/jmk/server/leadcsv"
+)
+
+// Any input: no panic, and whatever comes out keeps the Reader's promises.
+func FuzzReader(f *testing.F) {
+	f.Add("name,age\nA,30\n")
+	f.Add(`"age";"job";"y"` + "\n" + `56;"housemaid";"no"` + "\n")
+	f.Add("name,notes\nA,\"1\n2\"\n\"B,x\n")
+	f.Add("\uFEFFname;status;y\n=A;success;yes\n")
+	f.Add("name,email,phone\n'=x,'+a@b.c,'+1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		r, err := leadcsv.NewReader(strings.NewReader(in), leadcsv.Options{})
+		if err != nil {
+			var he *leadcsv.HeaderError
+			if !errors.As(err, &he) {
+				t.Fatalf("NewReader error %v is not a *HeaderError", err)
+			}
+			return
+		}
+		prev := 1
+		for {
+			row, rejs, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				var fe *leadcsv.FileError
+				if !errors.As(err, &fe) {
+					t.Fatalf("Next error %v is not a *FileError", err)
+				}
+				return
+			}
+			if row.Line <= prev {
+				t.Fatalf("line %d after line %d", row.Line, prev)
+			}
+			prev = row.Line
+			for _, rj := range rejs {
+				if rj.Line != row.Line || rj.Message == "" {
+					t.Fatalf("bad rejection %+v for line %d", rj, row.Line)
+				}
+			}
+			for _, s := range []*string{row.Name, row.Phone, row.Email, row.ExternalID, row.Notes} {
+				if s != nil && (*s == "" || !utf8.ValidString(*s)) {
+					t.Fatalf("text value %q", *s)
+				}
+			}
+		}
+	})
+}
+
+// Any note a lead can hold comes back from export and import unchanged
+// (up to the CR LF -> LF folding every CSV reader does).
+func FuzzNotesRoundTrip(f *testing.F) {
+	for _, s := range []string{"=1+1", "'=1", "''@x", "'plain", "-", "\r\n=x", " lead", `"q"`, "a,b\nc", `\.`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, notes string) {
+		if !utf8.ValidString(notes) || strings.TrimSpace(notes) == "" || len(notes) > leadcsv.MaxFieldBytes ||
+			strings.IndexFunc(notes, func(r rune) bool {
+				return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+			}) >= 0 {
+			t.Skip("not a valid note")
+		}
+		var buf bytes.Buffer
+		w := leadcsv.NewWriter(&buf)
+		if err := w.WriteHeader(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(leadcsv.ExportRow{ID: "id", Name: "A", Status: "new", Notes: &notes}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := leadcsv.NewReader(&buf, leadcsv.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, rejs, err := r.Next()
+		if err != nil || len(rejs) > 0 {
+			t.Fatalf("%q: err %v, rejections %+v", notes, err, rejs)
+		}
+		want := strings.ReplaceAll(notes, "\r\n", "\n")
+		if row.Notes == nil || *row.Notes != want {
+			t.Fatalf("notes %q came back as %v", notes, dump(row))
+		}
+	})
+}

@@ -1,0 +1,302 @@
+package leadcsv
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+const (
+	// MaxRecordBytes bounds one record (row) in bytes. A longer one is a
+	// FileError: no real lead is that long, and the usual cause is a quote
+	// left open, which would otherwise swallow the rest of the file.
+	MaxRecordBytes = 1 << 20
+	// DefaultMaxRejectedRows is Options.MaxRejectedRows when left zero.
+	DefaultMaxRejectedRows = 10000
+
+	// bufSize is the read buffer, and so the longest header line accepted.
+	bufSize = 64 << 10
+	// earlyRows: when more than half of the first earlyRows rows are
+	// rejected, the file is the wrong one and reading stops early.
+	earlyRows = 1000
+)
+
+// Options tune a Reader. The zero value is the production setting.
+type Options struct {
+	// MaxRejectedRows stops reading with ErrTooManyRejections once more
+	// rows than this have been rejected. Zero means DefaultMaxRejectedRows;
+	// a negative value means no limit.
+	MaxRejectedRows int
+}
+
+// Row is one valid lead read from a file. Every pointer is nil when its
+// column is absent or its cell empty. Name may be nil: the importer makes one
+// up.
+type Row struct {
+	// Line is the 1-based physical line where the row starts (header = 1).
+	Line int
+
+	ExternalID, Name, Phone, Email, Notes *string
+	// Status is the status column's value, nil when the file has none.
+	Status *string
+	// Outcome is UCI's y: true for yes, false for no, nil when absent.
+	// Turning it into a closed status (or ignoring it, ?outcome=ignore) is
+	// the importer's decision. When both status and y are given they agree
+	// (success with yes, failed with no), or the row is rejected.
+	Outcome *bool
+
+	Features scoring.Features
+}
+
+// Reader reads leads from a CSV file, one row per call to Next, in constant
+// memory. It is not safe for concurrent use.
+type Reader struct {
+	in     *input
+	csv    *csv.Reader
+	bomLen int64
+	comma  rune
+	cols   []column // the file's columns, in file order
+
+	maxRejected int
+	rows        int // data records read, valid or not
+	rejected    int // rows rejected
+	nextLine    int // best guess at the line the next record starts on
+	err         error
+}
+
+// NewReader checks the header of r and returns a Reader positioned on the
+// first data row. It returns a *HeaderError when the header is unusable
+// (binary or non-UTF-8 input, an empty file, an unknown or duplicate column,
+// no lead column at all), or the read error of r.
+func NewReader(r io.Reader, opts Options) (*Reader, error) {
+	in := &input{r: r, limit: MaxRecordBytes + bufSize}
+	br := bufio.NewReaderSize(in, bufSize)
+
+	// Look at the header line before csv does: the delimiter must be
+	// chosen, and binary input refused with a clear message, first.
+	peek, err := br.Peek(bufSize)
+	switch {
+	case errors.Is(err, errNUL):
+		return nil, &HeaderError{Message: fmt.Sprintf("%v (NUL byte on line %d)", ErrBinary, in.nulAt)}
+	case err != nil && err != io.EOF:
+		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
+	}
+	var bomLen int64
+	if bytes.HasPrefix(peek, []byte("\uFEFF")) {
+		bomLen = 3
+		peek = peek[3:]
+	}
+	// csv skips blank lines before the header, so the delimiter is counted
+	// on the first line that is not blank.
+	line, _, found := bytes.Cut(bytes.TrimLeft(peek, "\r\n"), []byte{'\n'})
+	if !found && err == nil {
+		return nil, &HeaderError{Message: fmt.Sprintf("the header line is longer than %d bytes", bufSize)}
+	}
+	if !utf8.Valid(line) {
+		return nil, &HeaderError{Message: ErrBinary.Error() + " (the header is not valid UTF-8)"}
+	}
+	if _, err := br.Discard(int(bomLen)); err != nil {
+		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
+	}
+
+	comma := ','
+	if bytes.Count(line, []byte{';'}) > bytes.Count(line, []byte{','}) {
+		comma = ';'
+	}
+	// csv.NewReader keeps br as is (it is a large enough *bufio.Reader), so
+	// csv and the peek above share one buffer.
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1 // checked per row in decode: a short row is a rejection, not the end
+	cr.ReuseRecord = true
+	cr.LazyQuotes = false
+
+	header, err := cr.Read()
+	var pe *csv.ParseError
+	switch {
+	case err == io.EOF:
+		return nil, &HeaderError{Message: "the file is empty"}
+	case errors.As(err, &pe):
+		return nil, &HeaderError{Message: "malformed header line: " + pe.Err.Error()}
+	case err != nil:
+		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
+	}
+	cols, herr := parseHeader(header)
+	if herr != nil {
+		return nil, herr
+	}
+
+	maxRejected := opts.MaxRejectedRows
+	if maxRejected == 0 {
+		maxRejected = DefaultMaxRejectedRows
+	}
+	hl, _ := cr.FieldPos(len(header) - 1)
+	return &Reader{
+		in: in, csv: cr, bomLen: bomLen, comma: comma, cols: cols,
+		maxRejected: maxRejected, nextLine: hl + 1,
+	}, nil
+}
+
+// parseHeader maps header cells to columns, refusing the whole header on the
+// first kind of problem found.
+func parseHeader(header []string) ([]column, error) {
+	cols := make([]column, len(header))
+	var seenAt [numColumns]int // 1-based index of the column's first cell
+	var unknown []string
+	firstUnknown := ""
+	hasLead := false
+	for i, cell := range header {
+		c, ok := headerNames[normaliseHeaderName(cell)]
+		if !ok {
+			if unknown == nil {
+				firstUnknown = cell
+			}
+			unknown = append(unknown, quote(cell))
+			continue
+		}
+		if j := seenAt[c]; j != 0 {
+			return nil, &HeaderError{Column: cell, Message: fmt.Sprintf(
+				"column %s repeats column %s (both are %s)", quote(cell), quote(header[j-1]), columns[c].api)}
+		}
+		seenAt[c] = i + 1
+		cols[i] = c
+		hasLead = hasLead || c == colName || c.isScoringInput()
+	}
+	if len(unknown) > 0 {
+		msg := fmt.Sprintf("unknown column %s", strings.Join(unknown, ", "))
+		if len(unknown) > 1 {
+			msg = fmt.Sprintf("unknown columns %s", strings.Join(unknown, ", "))
+		}
+		if len(header) == 1 {
+			msg += "; columns must be separated by ';' or ','"
+		}
+		msg += "; known columns are " + knownColumns
+		return nil, &HeaderError{Column: firstUnknown, Message: msg}
+	}
+	if !hasLead {
+		return nil, &HeaderError{Message: "no lead column: a file needs name or at least one scoring input (age, job, ...)"}
+	}
+	return cols, nil
+}
+
+// knownColumns lists the API names for header error messages; the UCI
+// spellings are accepted too and documented elsewhere.
+var knownColumns = func() string {
+	names := make([]string, 0, numColumns)
+	for c := range numColumns {
+		names = append(names, columns[c].api)
+	}
+	return strings.Join(names, ", ") + " (or the UCI names)"
+}()
+
+// Columns returns the API names of the file's columns in file order ("y"
+// for UCI's outcome).
+func (r *Reader) Columns() []string {
+	names := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		names[i] = columns[c].api
+	}
+	return names
+}
+
+// Comma returns the delimiter found in the header: ';' or ','.
+func (r *Reader) Comma() rune { return r.comma }
+
+// Next returns the next row.
+//
+// A valid row comes back with nil rejections. An invalid one comes back as a
+// Row holding only Line, with every problem found in it; the caller reports
+// them and calls Next again. At the end of input err is io.EOF.
+//
+// Any other error is fatal and the caller must discard every row read so
+// far: a *FileError wrapping ErrBinary, ErrRecordTooLarge or
+// ErrTooManyRejections, or the error of the underlying reader. After an
+// error Next keeps returning it.
+func (r *Reader) Next() (Row, []Rejection, error) {
+	if r.err != nil {
+		return Row{}, nil, r.err
+	}
+	// The input limit bounds memory (one record plus the read-ahead of a
+	// full buffer); the size check after Read makes the rule exact.
+	start := r.csv.InputOffset()
+	r.in.limit = r.bomLen + start + MaxRecordBytes + bufSize
+	rec, err := r.csv.Read()
+	if err != nil {
+		return r.readError(err)
+	}
+	line, _ := r.csv.FieldPos(0)
+	if r.csv.InputOffset()-start > MaxRecordBytes {
+		r.err = tooLarge(line)
+		return Row{}, nil, r.err
+	}
+	last, _ := r.csv.FieldPos(len(rec) - 1)
+	r.nextLine = last + 1
+	r.rows++
+
+	row, rejs := r.decode(rec, line)
+	if len(rejs) > 0 {
+		r.rejected++
+	}
+	if err := r.checkRejections(line); err != nil {
+		return Row{}, nil, err
+	}
+	if len(rejs) > 0 {
+		return Row{Line: line}, rejs, nil
+	}
+	return row, nil, nil
+}
+
+// readError sorts what csv.Reader returned: a malformed record is one
+// rejected row; anything else ends reading.
+func (r *Reader) readError(err error) (Row, []Rejection, error) {
+	var pe *csv.ParseError
+	switch {
+	case err == io.EOF:
+		r.err = io.EOF
+	case errors.Is(err, errNUL):
+		r.err = &FileError{Line: r.in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
+	case errors.Is(err, errOverLimit):
+		r.err = tooLarge(r.nextLine)
+	case errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote):
+		r.rows++
+		r.rejected++
+		r.nextLine = pe.Line + 1
+		msg := "misplaced quote: " + pe.Err.Error()
+		if pe.Line > pe.StartLine {
+			msg += fmt.Sprintf(" (the row runs on to line %d)", pe.Line)
+		}
+		if err := r.checkRejections(pe.StartLine); err != nil {
+			return Row{}, nil, err
+		}
+		return Row{Line: pe.StartLine}, []Rejection{{Line: pe.StartLine, Message: msg}}, nil
+	default:
+		r.err = fmt.Errorf("leadcsv: reading line %d: %w", r.nextLine, err)
+	}
+	return Row{}, nil, r.err
+}
+
+func tooLarge(line int) error {
+	return &FileError{Line: line, Err: ErrRecordTooLarge, Detail: fmt.Sprintf(
+		"the row starting here is longer than %d bytes; is a quote left open?", MaxRecordBytes)}
+}
+
+// checkRejections stops reading when the file is hopeless, after the row at
+// line has been counted.
+func (r *Reader) checkRejections(line int) error {
+	switch {
+	case r.maxRejected >= 0 && r.rejected > r.maxRejected:
+		r.err = &FileError{Line: line, Err: ErrTooManyRejections, Detail: fmt.Sprintf(
+			"more than %d rows rejected", r.maxRejected)}
+	case r.rows == earlyRows && 2*r.rejected > earlyRows:
+		r.err = &FileError{Line: line, Err: ErrTooManyRejections, Detail: fmt.Sprintf(
+			"%d of the first %d rows rejected; is it the right file?", r.rejected, earlyRows)}
+	}
+	return r.err
+}

@@ -1,0 +1,414 @@
+package leadcsv_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+// uciSampleRows are the rows of testdata/uci_sample.csv as the API sees them.
+var uciSampleRows = []leadcsv.Row{
+	{Line: 2, Outcome: ptr(false), Features: scoring.Features{
+		Age: ptr[int32](56), Job: ptr("housemaid"), Marital: ptr("married"), Education: ptr("basic_4y"),
+		CreditDefault: ptr("no"), HousingLoan: ptr("no"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("telephone"), LastContactMonth: ptr("may"), LastContactWeekday: ptr("mon"),
+		LastCallDurationSec: ptr[int32](261), CampaignContacts: ptr[int32](1),
+		PreviousContacts: ptr[int32](0), PreviousOutcome: ptr("none"),
+		EmpVarRate: ptr(1.1), ConsPriceIdx: ptr(93.994), ConsConfIdx: ptr(-36.4), Euribor3m: ptr(4.857), NrEmployed: ptr(5191.0),
+	}},
+	{Line: 3, Outcome: ptr(false), Features: scoring.Features{
+		Age: ptr[int32](41), Job: ptr("blue_collar"), Marital: ptr("married"), Education: ptr("unknown"),
+		CreditDefault: ptr("unknown"), HousingLoan: ptr("no"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("telephone"), LastContactMonth: ptr("may"), LastContactWeekday: ptr("mon"),
+		LastCallDurationSec: ptr[int32](217), CampaignContacts: ptr[int32](1),
+		PreviousContacts: ptr[int32](0), PreviousOutcome: ptr("none"),
+		EmpVarRate: ptr(1.1), ConsPriceIdx: ptr(93.994), ConsConfIdx: ptr(-36.4), Euribor3m: ptr(4.857), NrEmployed: ptr(5191.0),
+	}},
+	{Line: 4, Outcome: ptr(false), Features: scoring.Features{
+		Age: ptr[int32](29), Job: ptr("self_employed"), Marital: ptr("married"), Education: ptr("university_degree"),
+		CreditDefault: ptr("no"), HousingLoan: ptr("yes"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("telephone"), LastContactMonth: ptr("nov"), LastContactWeekday: ptr("thu"),
+		LastCallDurationSec: ptr[int32](86), CampaignContacts: ptr[int32](1),
+		PreviousContacts: ptr[int32](1), PreviousOutcome: ptr("failure"),
+		EmpVarRate: ptr(-0.1), ConsPriceIdx: ptr(93.2), ConsConfIdx: ptr(-42.0), Euribor3m: ptr(4.245), NrEmployed: ptr(5195.8),
+	}},
+	{Line: 5, Outcome: ptr(true), Features: scoring.Features{
+		Age: ptr[int32](43), Job: ptr("admin"), Marital: ptr("single"), Education: ptr("university_degree"),
+		CreditDefault: ptr("no"), HousingLoan: ptr("yes"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("cellular"), LastContactMonth: ptr("apr"), LastContactWeekday: ptr("mon"),
+		LastCallDurationSec: ptr[int32](670), CampaignContacts: ptr[int32](4), DaysSincePreviousContact: ptr[int32](11),
+		PreviousContacts: ptr[int32](1), PreviousOutcome: ptr("success"),
+		EmpVarRate: ptr(-1.8), ConsPriceIdx: ptr(93.075), ConsConfIdx: ptr(-47.1), Euribor3m: ptr(1.405), NrEmployed: ptr(5099.1),
+	}},
+	{Line: 6, Outcome: ptr(false), Features: scoring.Features{
+		Age: ptr[int32](48), Job: ptr("admin"), Marital: ptr("married"), Education: ptr("university_degree"),
+		CreditDefault: ptr("no"), HousingLoan: ptr("yes"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("cellular"), LastContactMonth: ptr("dec"), LastContactWeekday: ptr("mon"),
+		LastCallDurationSec: ptr[int32](347), CampaignContacts: ptr[int32](4), DaysSincePreviousContact: ptr[int32](6),
+		PreviousContacts: ptr[int32](2), PreviousOutcome: ptr("success"),
+		EmpVarRate: ptr(-3.0), ConsPriceIdx: ptr(92.713), ConsConfIdx: ptr(-33.0), Euribor3m: ptr(0.717), NrEmployed: ptr(5023.5),
+	}},
+}
+
+func uciSample(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/uci_sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The same five rows must read identically however the file is spelled.
+func TestReaderFormats(t *testing.T) {
+	t.Parallel()
+
+	sample := uciSample(t)
+	unquoted := strings.ReplaceAll(sample, `"`, "")
+	comma := strings.ReplaceAll(unquoted, ";", ",")
+	apiHeader := "age,job,marital,education,credit_default,housing_loan,personal_loan,contact_channel," +
+		"last_contact_month,last_contact_weekday,last_call_duration_sec,campaign_contacts," +
+		"days_since_previous_contact,previous_contacts,previous_outcome,emp_var_rate,cons_price_idx," +
+		"cons_conf_idx,euribor_3m,nr_employed,y"
+	_, commaBody, _ := strings.Cut(comma, "\n")
+	header, body, _ := strings.Cut(sample, "\n")
+	shouting := " " + strings.ReplaceAll(strings.ToUpper(strings.ReplaceAll(header, `"`, "")), ";", " ; ") + " \n" + body
+
+	tests := []struct {
+		name, in string
+		shift    int // lines before the header
+	}{
+		{"UCIAsPublished", sample, 0},
+		{"SemicolonUnquoted", unquoted, 0},
+		{"CommaUnquoted", comma, 0},
+		{"CommaQuoted", strings.ReplaceAll(sample, ";", ","), 0},
+		{"CRLF", strings.ReplaceAll(comma, "\n", "\r\n"), 0},
+		{"BOM", "\uFEFF" + sample, 0},
+		{"BOMUnquoted", "\uFEFF" + comma, 0},
+		{"APIHeader", apiHeader + "\n" + commaBody, 0},
+		{"HeaderCaseAndSpaces", shouting, 0},
+		{"NoFinalNewline", strings.TrimSuffix(sample, "\n"), 0},
+		{"BlankLinesFirst", "\r\n\n" + sample, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rows, rejs, err := readString(t, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equalRejections(t, rejs, nil)
+			want := append([]leadcsv.Row(nil), uciSampleRows...)
+			for i := range want {
+				want[i].Line += tt.shift
+			}
+			equalRows(t, rows, want)
+		})
+	}
+}
+
+func TestReaderDelimiterAndColumns(t *testing.T) {
+	t.Parallel()
+
+	r, err := leadcsv.NewReader(strings.NewReader(uciSample(t)), leadcsv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Comma() != ';' {
+		t.Errorf("Comma = %q, want ';'", r.Comma())
+	}
+	cols := r.Columns()
+	if len(cols) != 21 || cols[4] != "credit_default" || cols[15] != "emp_var_rate" || cols[20] != "y" {
+		t.Errorf("Columns = %v", cols)
+	}
+}
+
+func TestReaderValues(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name, in string
+		want     []leadcsv.Row
+	}{
+		{"OnlyName", "name\nAna\n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
+		{"EmptyCellsAreNil", "name,age,job,emp_var_rate,y,status\nAna,,,,,\n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
+		{"BlankCellsAreNil", "name,age,job,notes\nAna, ,  , \n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
+		{"ValuesTrimmedAndFolded", "job;education;default;y\n Blue-Collar ;HIGH.SCHOOL; Yes ;YES\n",
+			[]leadcsv.Row{{Line: 2, Outcome: ptr(true), Features: scoring.Features{
+				Job: ptr("blue_collar"), Education: ptr("high_school"), CreditDefault: ptr("yes")}}}},
+		{"APISpellings", "job,education,previous_outcome\nself_employed,professional_course,none\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{
+				Job: ptr("self_employed"), Education: ptr("professional_course"), PreviousOutcome: ptr("none")}}}},
+		{"UnknownKeptWhereItIsALevel", "job,marital,education,housing\nunknown,unknown,unknown,unknown\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{
+				Job: ptr("unknown"), Marital: ptr("unknown"), Education: ptr("unknown"), HousingLoan: ptr("unknown")}}}},
+		{"UnknownIsMissingElsewhere", "contact,month,day_of_week,poutcome\nunknown,unknown,UNKNOWN,unknown\n",
+			[]leadcsv.Row{{Line: 2}}},
+		{"Pdays999IsNeverContacted", "pdays\n999\n0\n998\n\n",
+			[]leadcsv.Row{{Line: 2}, {Line: 3, Features: scoring.Features{DaysSincePreviousContact: ptr[int32](0)}},
+				{Line: 4, Features: scoring.Features{DaysSincePreviousContact: ptr[int32](998)}}}},
+		{"Bounds", "age,duration,campaign,previous\n17,0,0,0\n120,86400,1000,1000\n",
+			[]leadcsv.Row{
+				{Line: 2, Features: scoring.Features{Age: ptr[int32](17), LastCallDurationSec: ptr[int32](0),
+					CampaignContacts: ptr[int32](0), PreviousContacts: ptr[int32](0)}},
+				{Line: 3, Features: scoring.Features{Age: ptr[int32](120), LastCallDurationSec: ptr[int32](86400),
+					CampaignContacts: ptr[int32](1000), PreviousContacts: ptr[int32](1000)}}}},
+		{"Text", "external_id,name,phone,email,notes\n" +
+			"crm-7, Ana Sá ,+351 (21) 000-0000,ana@example.pt,\"two\nlines, \"\"quoted\"\"\"\n",
+			[]leadcsv.Row{{Line: 2, ExternalID: ptr("crm-7"), Name: ptr("Ana Sá"), Phone: ptr("+351 (21) 000-0000"),
+				Email: ptr("ana@example.pt"), Notes: ptr("two\nlines, \"quoted\"")}}},
+		{"StatusAndOutcomeAgree", "name,status,y\nA,success,yes\nB,failed,no\nC,new,\n",
+			[]leadcsv.Row{
+				{Line: 2, Name: ptr("A"), Status: ptr("success"), Outcome: ptr(true)},
+				{Line: 3, Name: ptr("B"), Status: ptr("failed"), Outcome: ptr(false)},
+				{Line: 4, Name: ptr("C"), Status: ptr("new")}}},
+		{"StatusValues", "name,status\nA,New\nB,contacted\nC,FOLLOW_UP\n",
+			[]leadcsv.Row{
+				{Line: 2, Name: ptr("A"), Status: ptr("new")},
+				{Line: 3, Name: ptr("B"), Status: ptr("contacted")},
+				{Line: 4, Name: ptr("C"), Status: ptr("follow_up")}}},
+		// Physical line numbers: a quoted line break and blank lines count.
+		{"LineNumbers", "name,notes\nA,\"1\n2\n3\"\n\nB,x\n",
+			[]leadcsv.Row{{Line: 2, Name: ptr("A"), Notes: ptr("1\n2\n3")}, {Line: 6, Name: ptr("B"), Notes: ptr("x")}}},
+		{"HeaderOnly", "age;job\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rows, rejs, err := readString(t, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equalRejections(t, rejs, nil)
+			equalRows(t, rows, tt.want)
+		})
+	}
+}
+
+func TestReaderRejections(t *testing.T) {
+	t.Parallel()
+
+	huge := strings.Repeat("x", leadcsv.MaxFieldBytes+1)
+	tests := []struct {
+		name, in string
+		want     []leadcsv.Rejection
+		good     int // valid rows expected besides the rejected ones
+	}{
+		{"WrongFieldCount", "name,age\nA,30\nB\nC,30,extra\nD,31\n",
+			[]leadcsv.Rejection{{Line: 3, Message: "expected 2 values"}, {Line: 4, Message: "found 3"}}, 2},
+		{"BadEnum", "name;job;month\nA;pilot;may\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "job", Message: `"pilot" is not one of admin, blue_collar`}}, 0},
+		{"ContactHasNoUnknownButNoOther", "contact\nfax\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "contact_channel", Message: "one of cellular, telephone"}}, 0},
+		{"BadNumbers", "age,campaign,pdays,emp.var.rate,euribor3m,cons.price.idx\n12.5,-1,1000,abc,1e999,\"93,2\"\n",
+			[]leadcsv.Rejection{
+				{Line: 2, Field: "age", Message: `"12.5" is not a whole number`},
+				{Line: 2, Field: "campaign_contacts", Message: "not between 0 and 1000"},
+				{Line: 2, Field: "days_since_previous_contact", Message: "not between 0 and 999"},
+				{Line: 2, Field: "emp_var_rate", Message: `"abc" is not a number`},
+				{Line: 2, Field: "euribor_3m", Message: "not a finite number"},
+				{Line: 2, Field: "cons_price_idx", Message: "decimals with a point"},
+			}, 0},
+		{"OutOfRange", "age,duration,nr.employed,cons.conf.idx,emp.var.rate,cons.price.idx,euribor3m\n" +
+			"16,86401,5191000,NaN,-10.5,0.94,25.01\n",
+			[]leadcsv.Rejection{
+				{Line: 2, Field: "age", Message: `"16" is not between 17 and 120`},
+				{Line: 2, Field: "last_call_duration_sec", Message: "between 0 and 86400"},
+				{Line: 2, Field: "nr_employed", Message: "between 0 and 100000"},
+				{Line: 2, Field: "cons_conf_idx", Message: "not a finite number"},
+				{Line: 2, Field: "emp_var_rate", Message: "between -10 and 10"},
+				{Line: 2, Field: "cons_price_idx", Message: "between 50 and 200"},
+				{Line: 2, Field: "euribor_3m", Message: "between -5 and 25"},
+			}, 0},
+		{"IntOverflow", "age\n99999999999999999999\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "age", Message: "not between 17 and 120"}}, 0},
+		{"BadY", "name,y\nA,maybe\n", []leadcsv.Rejection{{Line: 2, Field: "y", Message: "one of yes, no"}}, 0},
+		{"BadStatus", "name,status\nA,won\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "status", Message: "one of new, contacted, follow_up, success, failed"}}, 0},
+		{"StatusContradictsY", "name,status,y\nA,success,no\nB,new,yes\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "status", Message: "contradicts y = no"},
+				{Line: 3, Field: "status", Message: "contradicts y = yes"}}, 0},
+		{"InvalidUTF8", "name,notes,age\nA\xff,ok,30\nB,\xc3\x28,30\nC,ok,30\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "name", Message: "not valid UTF-8"},
+				{Line: 3, Field: "notes", Message: "not valid UTF-8"}}, 1},
+		{"HugeField", "name,email\nA," + huge + "\nB,\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "email", Message: "longer than 10000 bytes"}}, 1},
+		// Notes are measured in characters, as the API does; bytes only
+		// bound them at 4 per character.
+		{"LongNotes", "name,notes\nA," + strings.Repeat("é", 10000) + "\nB," + strings.Repeat("é", 10001) +
+			"\nC," + strings.Repeat("x", 40001) + "\n",
+			[]leadcsv.Rejection{{Line: 3, Field: "notes", Message: "longer than 10000 characters"},
+				{Line: 4, Field: "notes", Message: "longer than 40000 bytes"}}, 1},
+		{"ShortPhone", "name,phone\nA,12\nB,123\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "phone", Message: "shorter than 3"}}, 1},
+		{"Text", "name,phone,email,external_id\n" +
+			strings.Repeat("n", 201) + ",12ab,not-an-email," + strings.Repeat("e", 101) + "\n" +
+			"Tab\there,phone,a@b,id\n",
+			[]leadcsv.Rejection{
+				{Line: 2, Field: "name", Message: "longer than 200 characters"},
+				{Line: 2, Field: "phone", Message: "only digits"},
+				{Line: 2, Field: "email", Message: "not an e-mail address"},
+				{Line: 2, Field: "external_id", Message: "longer than 100 characters"},
+				{Line: 3, Field: "name", Message: "control character"},
+				{Line: 3, Field: "phone", Message: "only digits"},
+				{Line: 3, Field: "email", Message: "not an e-mail address"},
+			}, 0},
+		{"BareQuote", "name,age\nA \"B\",30\nC,30\n",
+			[]leadcsv.Rejection{{Line: 2, Message: "quote"}}, 1},
+		{"BadQuote", "name,age\n\"A\"x,30\nC,30\n",
+			[]leadcsv.Rejection{{Line: 2, Message: "quote"}}, 1},
+		{"QuoteNeverClosed", "name,age\nA,30\n\"B,30\nC,30\n",
+			[]leadcsv.Rejection{{Line: 3, Message: "line 4"}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rows, rejs, err := readString(t, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equalRejections(t, rejs, tt.want)
+			if len(rows) != tt.good {
+				t.Errorf("got %d valid rows, want %d", len(rows), tt.good)
+			}
+		})
+	}
+}
+
+func TestReaderHeaderErrors(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name, in string
+		column   string // HeaderError.Column
+		message  string // contained in HeaderError.Message
+	}{
+		{"Empty", "", "", "empty"},
+		{"OnlyBlankLines", "\n\r\n\n", "", "empty"},
+		{"Unknown", "age;job;salary;y\n1;2;3;4\n", "salary", `unknown column "salary"`},
+		{"SeveralUnknown", "name,foo,bar\n", "foo", `unknown columns "foo", "bar"`},
+		{"EmptyColumnName", "name,,age\n", "", `unknown column ""`},
+		{"TabSeparated", "name\tage\n", "name\tage", "separated by ';' or ','"},
+		{"Duplicate", "name,age,Age\n", "Age", `"Age" repeats column "age"`},
+		{"DuplicateAcrossSpellings", "default;credit_default\n", "credit_default", "both are credit_default"},
+		{"NoLeadColumn", "email,phone\nx@y.z,1\n", "", "no lead column"},
+		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
+		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file"},
+		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},
+		{"MalformedHeader", "\"name,age\n", "", "malformed header"},
+		{"HeaderTooLong", strings.Repeat("a", 70000) + "\n", "", "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := leadcsv.NewReader(strings.NewReader(tt.in), leadcsv.Options{})
+			var he *leadcsv.HeaderError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v, want a *HeaderError", err)
+			}
+			if he.Column != tt.column || !strings.Contains(he.Message, tt.message) {
+				t.Errorf("HeaderError = {Column: %q, Message: %q}, want column %q, message containing %q",
+					he.Column, he.Message, tt.column, tt.message)
+			}
+		})
+	}
+}
+
+func TestReaderFatal(t *testing.T) {
+	t.Parallel()
+
+	bad := func(n int) string { return strings.Repeat("A,200\n", n) }
+	good := func(n int) string { return strings.Repeat("A,30\n", n) }
+	tests := []struct {
+		name, in string
+		opts     leadcsv.Options
+		want     error
+		line     int
+	}{
+		// Beyond the header's read-ahead, so the row reader must catch it.
+		{"NULLater", "name,age\n" + good(20000) + "A,3\x004\n" + good(5), leadcsv.Options{}, leadcsv.ErrBinary, 20002},
+		{"RecordTooLarge", "name,notes\nA,\"" + strings.Repeat("x\n", leadcsv.MaxRecordBytes/2+1) + "\"\n",
+			leadcsv.Options{}, leadcsv.ErrRecordTooLarge, 2},
+		{"LineTooLarge", "name,notes\nA,x\nB," + strings.Repeat("x", leadcsv.MaxRecordBytes+1) + "\n",
+			leadcsv.Options{}, leadcsv.ErrRecordTooLarge, 3},
+		{"MaxRejectedRows", "name,age\n" + good(3) + bad(3) + good(3), leadcsv.Options{MaxRejectedRows: 2},
+			leadcsv.ErrTooManyRejections, 7},
+		{"DefaultMaxRejectedRows", "name,age\n" + good(10000) + bad(10001), leadcsv.Options{},
+			leadcsv.ErrTooManyRejections, 20002},
+		{"MostOfTheFirstThousand", "name,age\n" + good(499) + bad(501) + good(10), leadcsv.Options{},
+			leadcsv.ErrTooManyRejections, 1001},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := readAll(t, strings.NewReader(tt.in), tt.opts)
+			var fe *leadcsv.FileError
+			if !errors.As(err, &fe) || !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want a *FileError wrapping %v", err, tt.want)
+			}
+			if fe.Line != tt.line {
+				t.Errorf("FileError.Line = %d, want %d (%v)", fe.Line, tt.line, err)
+			}
+		})
+	}
+
+	t.Run("HalfOfTheFirstThousandIsFine", func(t *testing.T) {
+		t.Parallel()
+		rows, rejs, err := readAll(t, strings.NewReader("name,age\n"+good(500)+bad(500)+good(10)), leadcsv.Options{})
+		if err != nil || len(rows) != 510 || len(rejs) != 500 {
+			t.Errorf("got %d rows, %d rejections, err %v; want 510, 500, nil", len(rows), len(rejs), err)
+		}
+	})
+	t.Run("NoLimit", func(t *testing.T) {
+		t.Parallel()
+		_, rejs, err := readAll(t, strings.NewReader("name,age\n"+good(1000)+bad(10010)), leadcsv.Options{MaxRejectedRows: -1})
+		if err != nil || len(rejs) != 10010 {
+			t.Errorf("got %d rejections, err %v; want 10010, nil", len(rejs), err)
+		}
+	})
+	t.Run("Sticky", func(t *testing.T) {
+		t.Parallel()
+		r, err := leadcsv.NewReader(strings.NewReader("name,age\n"+good(30000)+"\x00"), leadcsv.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first error
+		for first == nil {
+			_, _, first = r.Next()
+		}
+		if _, _, again := r.Next(); again != first {
+			t.Errorf("after %v, Next returned %v", first, again)
+		}
+	})
+}
+
+// A failing reader's error reaches the caller unchanged, not as a FileError.
+func TestReaderReadError(t *testing.T) {
+	t.Parallel()
+
+	boom := errors.New("connection reset")
+	in := &failingReader{data: "name,age\n" + strings.Repeat("A,30\n", 20000), err: boom}
+	_, _, err := readAll(t, in, leadcsv.Options{})
+	var fe *leadcsv.FileError
+	if !errors.Is(err, boom) || errors.As(err, &fe) {
+		t.Errorf("err = %v, want the read error", err)
+	}
+}
+
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.data == "" {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}

@@ -1,0 +1,142 @@
+package leadcsv
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on text cells; they match the lead's columns and the API.
+const (
+	// MaxFieldBytes bounds any cell, so one absurd value cannot blow up a
+	// row, except notes: see maxNotesBytes.
+	MaxFieldBytes     = 10000
+	maxNameChars      = 200
+	minPhoneChars     = 3
+	maxPhoneChars     = 40
+	maxEmailChars     = 254
+	maxExternalIDChar = 100
+	maxNotesChars     = 10000
+	// maxNotesBytes lets through any note the API accepts (10,000
+	// characters, up to 4 bytes each in UTF-8), so every export re-imports.
+	maxNotesBytes = 4 * maxNotesChars
+)
+
+// The cleaners take a raw cell (valid UTF-8, not empty, formula guard already
+// removed) and return the value to store, or "" and a message. A cell that
+// is only spaces cleans to "" with no message: missing.
+
+func cleanName(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case utf8.RuneCountInString(s) > maxNameChars:
+		return "", "is longer than 200 characters"
+	case hasControl(s, false):
+		return "", "contains a control character"
+	}
+	return s, ""
+}
+
+func cleanExternalID(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case utf8.RuneCountInString(s) > maxExternalIDChar:
+		return "", "is longer than 100 characters"
+	case hasControl(s, false):
+		return "", "contains a control character"
+	}
+	return s, ""
+}
+
+// cleanNotes keeps the text as written (line breaks, indentation): notes are
+// free text and an export must re-import unchanged.
+func cleanNotes(s string) (string, string) {
+	if strings.TrimSpace(s) == "" {
+		return "", ""
+	}
+	switch {
+	case utf8.RuneCountInString(s) > maxNotesChars:
+		return "", "is longer than 10000 characters"
+	case hasControl(s, true):
+		return "", "contains a control character"
+	}
+	return s, ""
+}
+
+func cleanPhone(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch { // a valid phone is ASCII, so bytes = characters
+	case len(s) > maxPhoneChars:
+		return "", "is longer than 40 characters"
+	case len(s) < minPhoneChars:
+		return "", "is shorter than 3 characters"
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '+' || c == '-' || c == '(' || c == ')' || c == ' ':
+		default:
+			return "", "may hold only digits, spaces and + - ( )"
+		}
+	}
+	if digits == 0 {
+		return "", "has no digits"
+	}
+	return s, ""
+}
+
+// cleanEmail checks the shape only (one @, a dotted domain, no spaces or
+// address syntax); whether the mailbox exists is not ours to know.
+func cleanEmail(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxEmailChars {
+		return "", "is longer than 254 characters"
+	}
+	const bad = "is not an e-mail address"
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') || at > 64 {
+		return "", bad
+	}
+	domain := s[at+1:]
+	if len(domain) < 3 || !strings.Contains(domain, ".") ||
+		domain[0] == '.' || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") {
+		return "", bad
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`"(),:;<>[\]`, r) {
+			return "", bad
+		}
+	}
+	return s, ""
+}
+
+// hasControl reports a control character; multiline text may hold tab, LF
+// and CR.
+func hasControl(s string, multiline bool) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r')) {
+			return true
+		}
+	}
+	return false
+}
+
+// quote renders a cell for a message: quoted, and cut short so a huge or
+// hostile value cannot flood the report.
+func quote(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) > max {
+		n := 0
+		for i := range s {
+			if n == max {
+				s = s[:i] + "..."
+				break
+			}
+			n++
+		}
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,212 @@
+package leadcsv_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,education," +
+	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
+	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
+	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed"
+
+// Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
+var tenth, fifth = 0.1, 0.2
+
+func fullFeatures() scoring.Features {
+	return scoring.Features{
+		Age: ptr[int32](120), Job: ptr("blue_collar"), Marital: ptr("divorced"), Education: ptr("professional_course"),
+		CreditDefault: ptr("unknown"), HousingLoan: ptr("yes"), PersonalLoan: ptr("no"),
+		ContactChannel: ptr("cellular"), LastContactMonth: ptr("dec"), LastContactWeekday: ptr("sun"),
+		LastCallDurationSec: ptr[int32](86400), CampaignContacts: ptr[int32](0), DaysSincePreviousContact: ptr[int32](0),
+		PreviousContacts: ptr[int32](1000), PreviousOutcome: ptr("failure"),
+		// Values whose shortest decimal form is long, or that 'f' formatting
+		// would spell badly: the round trip must still be exact.
+		EmpVarRate: ptr(tenth + fifth), ConsPriceIdx: ptr(93.99400000000001), ConsConfIdx: ptr(-1e-7),
+		Euribor3m: ptr(math.Nextafter(4.857, 5)), NrEmployed: ptr(1e5),
+	}
+}
+
+// exportCases are leads an export must carry unchanged through a re-import.
+func exportCases() []leadcsv.ExportRow {
+	return []leadcsv.ExportRow{
+		{ID: "0190a1b2-0000-7000-8000-000000000001", ExternalID: ptr("crm-1"), Name: "Ana Sá",
+			Phone: ptr("+351 (21) 000-0000"), Email: ptr("ana@example.pt"), Status: "follow_up",
+			Notes: ptr("Call back after 18:00.\nPrefers WhatsApp, \"not\" e-mail.\n"), Features: fullFeatures()},
+		// No external id: the lead id takes its place. Nothing else set.
+		{ID: "0190a1b2-0000-7000-8000-000000000002", Name: "Bo", Status: "new"},
+		{ID: "0190a1b2-0000-7000-8000-000000000003", ExternalID: ptr(""), Name: " leading space, comma", Status: "success",
+			Features: scoring.Features{Age: ptr[int32](17), NrEmployed: ptr(5191.0), DaysSincePreviousContact: ptr[int32](998)}},
+		// Formula injection and apostrophes, in every guarded cell.
+		{ID: "0190a1b2-0000-7000-8000-000000000004", ExternalID: ptr("=1+1"), Name: `=HYPERLINK("http://x","y")`,
+			Phone: ptr("-1 (555) 0100"), Email: ptr("+user@example.com"), Status: "failed",
+			Notes: ptr("\t@SUM(A1:A9)")},
+		{ID: "0190a1b2-0000-7000-8000-000000000005", ExternalID: ptr("'=already"), Name: "''+two apostrophes",
+			Email: ptr("=x@example.com"), Status: "contacted", Notes: ptr("'quoted but harmless")},
+		{ID: "0190a1b2-0000-7000-8000-000000000006", Name: "Zoë 🚀 \\.", Status: "new",
+			Notes: ptr("\r\n-starts with CR"), Features: scoring.Features{ConsConfIdx: ptr(-50.8)}},
+	}
+}
+
+func TestWriterHeader(t *testing.T) {
+	t.Parallel()
+
+	if got := strings.Join(leadcsv.Header(), ","); got != exportHeader {
+		t.Errorf("Header() = %s\nwant %s", got, exportHeader)
+	}
+	var buf bytes.Buffer
+	w := leadcsv.NewWriter(&buf)
+	if err := w.WriteHeader(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != exportHeader+"\n" {
+		t.Errorf("header line = %q", buf.String())
+	}
+}
+
+func TestWriterCells(t *testing.T) {
+	t.Parallel()
+
+	var buf bytes.Buffer
+	w := leadcsv.NewWriter(&buf)
+	for _, l := range exportCases() {
+		if err := w.Write(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatalf("encoding/csv cannot read the export: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		row, col int
+		want     string
+	}{
+		{"ExternalID", 0, 0, "crm-1"},
+		{"IDWhenNoExternalID", 1, 0, "0190a1b2-0000-7000-8000-000000000002"},
+		{"IDWhenEmptyExternalID", 2, 0, "0190a1b2-0000-7000-8000-000000000003"},
+		{"NeverContactedIsEmpty", 1, 18, ""},
+		{"ZeroDaysIsZero", 0, 18, "0"},
+		{"ShortestFloat", 0, 21, "0.30000000000000004"},
+		{"SmallFloat", 0, 23, "-1e-07"},
+		{"IntegralFloat", 2, 25, "5191"},
+		{"GuardedExternalID", 3, 0, "'=1+1"},
+		{"GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
+		{"GuardedPhone", 3, 2, "'-1 (555) 0100"},
+		{"GuardedEmail", 3, 3, "'+user@example.com"},
+		{"GuardedNotes", 3, 5, "'\t@SUM(A1:A9)"},
+		{"ApostropheBeforeFormula", 4, 0, "''=already"},
+		{"ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
+		{"HarmlessApostrophe", 4, 5, "'quoted but harmless"},
+		{"CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := recs[tt.row][tt.col]; got != tt.want {
+				t.Errorf("cell [%d][%d] = %q, want %q", tt.row, tt.col, got, tt.want)
+			}
+		})
+	}
+}
+
+// Every field of every lead survives export then import.
+func TestWriteReadRoundTrip(t *testing.T) {
+	t.Parallel()
+
+	leads := exportCases()
+	var buf bytes.Buffer
+	w := leadcsv.NewWriter(&buf)
+	if err := w.WriteHeader(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leads {
+		if err := w.Write(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	rows, rejs, err := readAll(t, &buf, leadcsv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalRejections(t, rejs, nil)
+
+	want := make([]leadcsv.Row, len(leads))
+	line := 2
+	for i, l := range leads {
+		ext := l.ExternalID
+		if ext == nil || *ext == "" {
+			ext = ptr(l.ID)
+		}
+		name := l.Name
+		if strings.TrimSpace(name) != name {
+			name = strings.TrimSpace(name) // names are trimmed on import
+		}
+		notes := l.Notes
+		if notes != nil {
+			notes = ptr(strings.ReplaceAll(*notes, "\r\n", "\n")) // CSV folds CR LF in a cell
+		}
+		want[i] = leadcsv.Row{Line: line, ExternalID: ext, Name: ptr(name), Phone: l.Phone, Email: l.Email,
+			Status: ptr(l.Status), Notes: notes, Features: l.Features}
+		line += 1 + strings.Count(l.Name, "\n")
+		if l.Notes != nil {
+			line += strings.Count(*l.Notes, "\n")
+		}
+	}
+	equalRows(t, rows, want)
+}
+
+func TestWriterErrors(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NaN", func(t *testing.T) {
+		t.Parallel()
+		var buf bytes.Buffer
+		w := leadcsv.NewWriter(&buf)
+		err := w.Write(leadcsv.ExportRow{ID: "x", Name: "A", Status: "new",
+			Features: scoring.Features{EmpVarRate: ptr(math.NaN())}})
+		if err == nil || !strings.Contains(err.Error(), "emp_var_rate") {
+			t.Errorf("err = %v, want an error naming emp_var_rate", err)
+		}
+	})
+	t.Run("WriteFails", func(t *testing.T) {
+		t.Parallel()
+		boom := errors.New("disk full")
+		w := leadcsv.NewWriter(failingWriter{boom})
+		if err := w.WriteHeader(); err != nil {
+			t.Fatal(err) // buffered, nothing written yet
+		}
+		if err := w.Flush(); !errors.Is(err, boom) {
+			t.Errorf("Flush = %v, want %v", err, boom)
+		}
+		if err := w.Write(exportCases()[0]); !errors.Is(err, boom) {
+			t.Errorf("Write after failure = %v, want %v", err, boom)
+		}
+		if err := w.Error(); !errors.Is(err, boom) {
+			t.Errorf("Error = %v, want %v", err, boom)
+		}
+	})
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+)
+
+// validRequestID accepts a caller's X-Request-ID only when it is short and
+// plain, so it cannot inject anything into logs or the audit trail.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+type loggerKey struct{}
+
+// Logger returns the request's logger (carrying its request id), or the default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// requestContext gives every request an id (the caller's, if sane), echoes
+// it in X-Request-ID, and puts the id, client IP and user agent into the
+// context for the logs and the audit trail.
+func requestContext(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			id := r.Header.Get(echo.HeaderXRequestID)
+			if !validRequestID.MatchString(id) {
+				u, _ := uuid.NewV7()
+				id = u.String()
+			}
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: r.UserAgent()})
+			ctx = context.WithValue(ctx, loggerKey{}, log.With("request_id", id))
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// accessLog logs one line per request, after the error handler has written
+// the response, so the status is the one the client saw.
+func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
+			slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
+			slog.Duration("duration", time.Since(start)), slog.String("ip", c.RealIP()))
+		return nil
+	}
+}
+
+// securityHeaders are safe defaults for a JSON API; /docs loosens the
+// content security policy for its own page only.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		if !strings.HasPrefix(c.Request().URL.Path, "/docs") {
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		}
+		return next(c)
+	}
+}
+
+// authState looks up who a session's user is now.
+type authState interface {
+	AuthState(ctx context.Context, userID, sessionID uuid.UUID) (auth.Identity, error)
+}
+
+// authenticate reads an optional bearer token. A valid token whose session
+// is live and whose user is active puts an Identity (with the role as the
+// database has it now) into the context; anything else leaves the request
+// anonymous, and the validator answers 401 where the spec wants a token.
+func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			h := r.Header.Get(echo.HeaderAuthorization)
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || token == "" {
+				return next(c)
+			}
+			userID, sessionID, err := iss.Verify(strings.TrimSpace(token))
+			if err != nil {
+				return next(c)
+			}
+			id, err := st.AuthState(r.Context(), userID, sessionID)
+			if err != nil {
+				if r.Context().Err() == nil && !isUnauthorized(err) {
+					return err // the database failed: a 500, not a silent 401
+				}
+				return next(c)
+			}
+			c.SetRequest(r.WithContext(auth.WithIdentity(r.Context(), id)))
+			return next(c)
+		}
+	}
+}
+
+// bodyLimit caps request bodies: the CSV import gets its own, larger limit.
+func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			limit := def
+			if c.Path() == "/api/v1/leads/import" {
+				limit = importLimit
+			}
+			r := c.Request()
+			if r.ContentLength > limit {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			}
+			return next(c)
+		}
+	}
+}

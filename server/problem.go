@@ -1,0 +1,123 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+// problemTypeBase prefixes the problem "type" URIs; they name the kind of
+// failure and are stable, so clients may switch on them.
+const problemTypeBase = "https://jmk.example/problems/"
+
+var problemTypes = map[int]string{
+	400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+	409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
+	422: "unprocessable", 428: "precondition-required", 429: "too-many-requests", 500: "internal",
+	501: "not-implemented", 503: "unavailable",
+}
+
+// problem is the RFC 9457 body. It mirrors api.Problem but is built here so
+// that errors from outside the strict handlers (middleware, router) use it too.
+type problem struct {
+	Type              string              `json:"type"`
+	Title             string              `json:"title"`
+	Status            int                 `json:"status"`
+	Detail            string              `json:"detail,omitempty"`
+	Instance          string              `json:"instance,omitempty"`
+	RequestID         string              `json:"request_id,omitempty"`
+	Errors            []apperr.FieldError `json:"errors,omitempty"`
+	AllowedNextStates []string            `json:"allowed_next_states,omitempty"`
+}
+
+// writeProblem sends a problem+json response.
+func writeProblem(c echo.Context, status int, detail string, fields []apperr.FieldError, allowed []string) error {
+	return renderProblem(c.Response(), c.Request(), status, detail, fields, allowed)
+}
+
+// renderProblem writes a problem+json response on a plain ResponseWriter,
+// for the validator, which runs as net/http middleware.
+func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []apperr.FieldError, allowed []string) error {
+	p := problem{
+		Type:              problemTypeBase + problemTypes[status],
+		Title:             http.StatusText(status),
+		Status:            status,
+		Detail:            detail,
+		Instance:          r.URL.Path,
+		RequestID:         w.Header().Get(echo.HeaderXRequestID),
+		Errors:            fields,
+		AllowedNextStates: allowed,
+	}
+	if problemTypes[status] == "" {
+		p.Type = "about:blank"
+	}
+	w.Header().Set(echo.HeaderContentType, "application/problem+json")
+	w.WriteHeader(status)
+	_, err := w.Write(mustJSON(p))
+	return err
+}
+
+// errorHandler is Echo's one error handler: expected errors become their
+// problem, router errors their status, and anything else a logged 500 whose
+// detail never reaches the client.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var (
+			ae *apperr.Error
+			he *echo.HTTPError
+		)
+		switch {
+		case errors.As(err, &ae):
+			if ae.RetryAfter > 0 {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+			}
+			_ = writeProblem(c, ae.Status, ae.Detail, ae.Fields, ae.AllowedNextStates)
+			return
+		case errors.As(err, &he):
+			detail := http.StatusText(he.Code)
+			switch he.Code {
+			case http.StatusNotFound:
+				detail = "no such endpoint: " + c.Request().Method + " " + c.Request().URL.Path
+			case http.StatusMethodNotAllowed:
+				detail = c.Request().Method + " is not allowed on " + c.Request().URL.Path
+			case http.StatusRequestEntityTooLarge:
+				detail = "the request body is over the size limit"
+			case http.StatusBadRequest:
+				detail = "malformed request"
+			}
+			if he.Code >= 500 {
+				log.ErrorContext(c.Request().Context(), "http error", "err", err)
+				detail = "internal error"
+			}
+			_ = writeProblem(c, he.Code, detail, nil, nil)
+			return
+		}
+		if status := apperr.StatusOf(err); status != http.StatusInternalServerError {
+			_ = writeProblem(c, status, sentinelDetail(err), nil, nil)
+			return
+		}
+		log.ErrorContext(c.Request().Context(), "unexpected error", "err", err,
+			"method", c.Request().Method, "path", c.Request().URL.Path)
+		_ = writeProblem(c, http.StatusInternalServerError,
+			"an unexpected error occurred; quote the request_id when reporting it", nil, nil)
+	}
+}
+
+// sentinelDetail is the client-safe text of a bare sentinel.
+func sentinelDetail(err error) string {
+	for _, s := range []error{apperr.ErrStale, apperr.ErrPreconditionRequired, apperr.ErrNotFound,
+		apperr.ErrConflict, apperr.ErrForbidden, apperr.ErrUnauthorized} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/audit"
+)
+
+// AuditEventList returns one page of events, newest first.
+func (s *Store) AuditEventList(ctx context.Context, p db.AuditEventListParams) ([]db.AuditEventListRow, error) {
+	rows, err := s.q.AuditEventList(ctx, p)
+	return rows, translate(err)
+}
+
+// AuditEventCount counts the events matching the list filters.
+func (s *Store) AuditEventCount(ctx context.Context, p db.AuditEventCountParams) (int64, error) {
+	n, err := s.q.AuditEventCount(ctx, p)
+	return n, translate(err)
+}
+
+// Verification is the verdict on the whole chain.
+type Verification struct {
+	OK       bool
+	Checked  int64
+	Unsealed int64
+	BrokenID int64 // 0 when intact
+	Reason   string
+}
+
+// AuditVerify recomputes the hash chain over every event in id order, in
+// pages, and reports the first event where it breaks.
+func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
+	v := audit.NewVerifier()
+	var after int64
+	for {
+		rows, err := s.q.AuditChainPage(ctx, db.AuditChainPageParams{AfterID: after, Lim: 5000})
+		if err != nil {
+			return Verification{}, translate(err)
+		}
+		for _, r := range rows {
+			e := db.AuditEvent{ID: r.ID, OccurredAt: r.OccurredAt, ActorID: r.ActorID, ActorName: r.ActorName,
+				Action: r.Action, EntityType: r.EntityType, EntityID: r.EntityID, RequestID: r.RequestID, Ip: r.Ip,
+				UserAgent: r.UserAgent, Summary: r.Summary, Changes: r.Changes}
+			if !v.Add(audit.Sealed{Event: StoredEvent(e), PrevHash: r.PrevHash, Hash: r.Hash}) {
+				break
+			}
+			after = r.ID
+		}
+		if !v.OK() || len(rows) < 5000 {
+			break
+		}
+	}
+	out := Verification{OK: v.OK(), Checked: v.Checked, Unsealed: v.Unsealed, BrokenID: v.BrokenID, Reason: v.Reason}
+	if out.OK {
+		// A seal whose event was deleted along with everything after it
+		// leaves no later event to notice; the orphaned seal gives it away.
+		orphans, err := s.q.AuditSealOrphans(ctx)
+		if err != nil {
+			return Verification{}, translate(err)
+		}
+		if orphans.N > 0 {
+			out.OK, out.BrokenID = false, orphans.FirstID
+			out.Reason = fmt.Sprintf("event %d: sealed but deleted", orphans.FirstID)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for goose
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/jmksales/jmk/schema"
+)
+
+// ErrSchemaBehind is returned by CheckSchema when migrations are pending.
+var ErrSchemaBehind = errors.New("database schema is behind this binary; run `jmk migrate`")
+
+// Migrations returns the embedded migration files (only *.sql).
+func Migrations() fs.FS { return schema.Migrations }
+
+// EnsureDatabase creates the database named in dsn when it does not exist,
+// connecting to the server's "postgres" database to do so.
+func EnsureDatabase(ctx context.Context, dsn string) error {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) || pg.Code != "3D000" { // invalid_catalog_name
+		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w (set DATABASE_URL to a reachable server)", cfg.Host, cfg.Port, err)
+	}
+	admin := cfg.Copy()
+	admin.Database = "postgres"
+	aconn, err := pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to create database %q: %w", cfg.Database, err)
+	}
+	defer aconn.Close(ctx)
+	_, err = aconn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
+	if err != nil && !isDuplicateDatabase(err) {
+		return fmt.Errorf("create database %q: %w", cfg.Database, err)
+	}
+	slog.InfoContext(ctx, "created database", "database", cfg.Database)
+	return nil
+}
+
+func isDuplicateDatabase(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42P04"
+}
+
+func provider(dsn string) (*goose.Provider, *sql.DB, error) {
+	sqldb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The session lock lets several replicas start at once: one migrates,
+	// the others wait and then find nothing to do.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		sqldb.Close()
+		return nil, nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, schema.Migrations, goose.WithSessionLocker(locker))
+	if err != nil {
+		sqldb.Close()
+		return nil, nil, err
+	}
+	return p, sqldb, nil
+}
+
+// Migrate applies every pending migration and returns how many it applied.
+func Migrate(ctx context.Context, dsn string) (int, error) {
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	defer sqldb.Close()
+	res, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// CheckSchema returns ErrSchemaBehind when the database lacks migrations this
+// binary has, so a server never runs on a schema older than its queries.
+func CheckSchema(ctx context.Context, dsn string) error {
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer sqldb.Close()
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("check schema: %w", err)
+	}
+	if pending {
+		return ErrSchemaBehind
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+)
+
+// sealBatch bounds the events linked per transaction.
+const sealBatch = 5000
+
+// SealOnce links every event that can no longer be preceded by an
+// uncommitted one into the hash chain, and returns how many it sealed.
+//
+// Writers never wait for the chain: events commit unsealed with their
+// change. Ids come from a sequence, so a transaction still running may hold
+// an id smaller than one already committed. SealOnce therefore notes the
+// highest id handed out and the transactions running at that moment, waits
+// (at most maxWait) until all of those have ended, and only then seals up to
+// the noted id. An advisory lock held for the transaction makes one sealer
+// work at a time across every instance.
+func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
+	mark, err := s.q.AuditSealerMark(ctx)
+	if err != nil {
+		return 0, translate(err)
+	}
+	deadline := time.Now().Add(maxWait)
+	for {
+		waiting, err := s.q.AuditSealerWaiting(ctx, mark.Snapshot)
+		if err != nil {
+			return 0, translate(err)
+		}
+		if waiting == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, nil // a long transaction is still open; try again next tick
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+
+	sealed := 0
+	for {
+		n, more, err := s.sealUpTo(ctx, mark.MaxID)
+		sealed += n
+		if err != nil || !more {
+			return sealed, err
+		}
+	}
+}
+
+// sealUpTo seals one batch of events with id <= upTo; more is true when a
+// full batch was sealed and there may be more.
+func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err error) {
+	err = s.InTx(ctx, func(tx *Tx) error {
+		got, err := tx.Q.AuditSealerLock(ctx)
+		if err != nil || !got {
+			return err // another instance is sealing
+		}
+		prev := audit.Genesis
+		var after int64
+		last, err := tx.Q.AuditSealLast(ctx)
+		switch {
+		case err == nil:
+			prev, after = last.Hash, last.EventID
+		case !errors.Is(translate(err), apperr.ErrNotFound):
+			return err
+		}
+		events, err := tx.Q.AuditEventsToSeal(ctx, db.AuditEventsToSealParams{AfterID: after, UpTo: upTo, Lim: sealBatch})
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		seals := make([]db.AuditSealInsertParams, len(events))
+		for i, e := range events {
+			h := audit.Link(prev, StoredEvent(e))
+			seals[i] = db.AuditSealInsertParams{EventID: e.ID, PrevHash: prev, Hash: h}
+			prev = h
+		}
+		if _, err := tx.Q.AuditSealInsert(ctx, seals); err != nil {
+			return fmt.Errorf("insert seals: %w", err)
+		}
+		n, more = len(events), len(events) == sealBatch
+		return nil
+	})
+	return n, more, err
+}
+
+// RunSealer seals every interval until ctx ends. Errors are logged, never
+// fatal: an event stays unsealed until a later tick succeeds.
+func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.SealOnce(ctx, 2*time.Second); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "audit sealer", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// StoredEvent converts a database row to the hash chain's input.
+func StoredEvent(e db.AuditEvent) audit.Stored {
+	return audit.Stored{
+		ID: e.ID, OccurredAt: e.OccurredAt, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action,
+		EntityType: e.EntityType, EntityID: e.EntityID, RequestID: e.RequestID, IP: e.Ip, UserAgent: e.UserAgent,
+		Summary: e.Summary, Changes: e.Changes,
+	}
+}

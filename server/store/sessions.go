@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+)
+
+// Throttle limits failed logins per e-mail and per IP within a window.
+type Throttle struct {
+	PerEmail int
+	PerIP    int
+	Window   time.Duration
+}
+
+// Login is a successful login: the user and a new session's refresh token.
+type Login struct {
+	User         db.User
+	SessionID    uuid.UUID
+	RefreshToken string
+}
+
+var errBadCredentials = apperr.Unauthorized("e-mail or password is wrong")
+
+// Login checks credentials under the throttle. Unknown e-mail, wrong password
+// and inactive user all give the same 401 after the same bcrypt work. While
+// an e-mail or IP is over its limit every attempt gets 429 with Retry-After,
+// the right password included. Failures are recorded with their audit event.
+func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string, th Throttle) (Login, error) {
+	if err := s.checkThrottle(ctx, s.q, email, ip, th); err != nil {
+		return Login{}, err
+	}
+	u, err := s.q.UserGetByEmail(ctx, email)
+	if err != nil && !errors.Is(translate(err), apperr.ErrNotFound) {
+		return Login{}, translate(err)
+	}
+	found := err == nil
+	// bcrypt runs outside any transaction: it holds no connection for its 250 ms.
+	ok := auth.PasswordMatches(u.PasswordHash, password) && found && u.Active
+
+	var out Login
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.LoginLock(ctx, email); err != nil {
+			return err
+		}
+		// Checked again under the per-e-mail lock: parallel guesses that all
+		// passed the first check cannot learn more than the limit allows.
+		if err := s.checkThrottle(ctx, tx.Q, email, ip, th); err != nil {
+			return err
+		}
+		if !ok {
+			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: ip}); err != nil {
+				return err
+			}
+			ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_failed", EntityType: "session",
+				Summary: fmt.Sprintf("Failed login for %q", truncate(email, 254))}
+			if found {
+				ev.EntityType, ev.EntityID = "user", u.ID.String()
+			}
+			return tx.Audit(ctx, ev)
+		}
+		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
+			return err
+		}
+		sess, token, err := newSession(ctx, tx, u.ID, ip, userAgent)
+		if err != nil {
+			return err
+		}
+		if err := tx.Q.UserTouchLogin(ctx, u.ID); err != nil {
+			return err
+		}
+		out = Login{User: u, SessionID: sess, RefreshToken: token}
+		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name}, Action: "auth.login",
+			EntityType: "session", EntityID: sess.String(), Summary: u.Name + " logged in"})
+	})
+	if err != nil {
+		return Login{}, err
+	}
+	if !ok {
+		return Login{}, errBadCredentials
+	}
+	return out, nil
+}
+
+func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
+	now := time.Now()
+	st, err := q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: email, Ip: ip, Since: now.Add(-th.Window)})
+	if err != nil {
+		return translate(err)
+	}
+	var oldest time.Time
+	switch {
+	case th.PerEmail > 0 && st.EmailFailures >= int64(th.PerEmail):
+		oldest = st.EmailOldest
+	case th.PerIP > 0 && st.IpFailures >= int64(th.PerIP):
+		oldest = st.IpOldest
+	default:
+		return nil
+	}
+	wait := int(math.Ceil(oldest.Add(th.Window).Sub(now).Seconds()))
+	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: max(wait, 1),
+		Detail: fmt.Sprintf("too many failed logins; try again in %d seconds", max(wait, 1))}
+}
+
+func newSession(ctx context.Context, tx *Tx, userID uuid.UUID, ip, userAgent string) (uuid.UUID, string, error) {
+	id, _ := uuid.NewV7()
+	expires := time.Now().Add(auth.RefreshTTL)
+	if _, err := tx.Q.SessionInsert(ctx, db.SessionInsertParams{
+		ID: id, UserID: userID, ExpiresAt: expires, Ip: nonEmpty(ip), UserAgent: nonEmpty(truncate(userAgent, 512)),
+	}); err != nil {
+		return uuid.Nil, "", err
+	}
+	token, err := issueRefresh(ctx, tx, id, expires)
+	return id, token, err
+}
+
+func issueRefresh(ctx context.Context, tx *Tx, sessionID uuid.UUID, expires time.Time) (string, error) {
+	token, hash := auth.NewRefreshToken()
+	err := tx.Q.RefreshTokenInsert(ctx, db.RefreshTokenInsertParams{TokenHash: hash, SessionID: sessionID, ExpiresAt: expires})
+	return token, err
+}
+
+var errBadRefresh = apperr.Unauthorized("refresh token is invalid, expired or revoked; log in again")
+
+// Refresh rotates a refresh token. A token that was already rotated is
+// taken as stolen: its whole session (every token of the family) is revoked,
+// the event is audited, and the call gets 401.
+func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
+	var out Login
+	reused := false
+	err := s.InTx(ctx, func(tx *Tx) error {
+		t, err := tx.Q.RefreshTokenGetForUpdate(ctx, auth.HashRefreshToken(token))
+		if err != nil {
+			return err
+		}
+		u, err := tx.Q.UserGet(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		actor := audit.Actor{ID: &u.ID, Name: u.Name}
+		if t.RotatedAt != nil {
+			reused = true
+			if _, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("refresh token reuse")}); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, audit.Event{Actor: actor, Action: "auth.refresh_reuse", EntityType: "session",
+				EntityID: t.SessionID.String(),
+				Summary:  fmt.Sprintf("A rotated refresh token of %s was presented again; the session was revoked", u.Name)})
+		}
+		now := time.Now()
+		if t.SessionRevokedAt != nil || now.After(t.ExpiresAt) || now.After(t.SessionExpiresAt) || !u.Active {
+			return errBadRefresh
+		}
+		if err := tx.Q.RefreshTokenRotate(ctx, t.TokenHash); err != nil {
+			return err
+		}
+		if err := tx.Q.SessionTouch(ctx, t.SessionID); err != nil {
+			return err
+		}
+		next, err := issueRefresh(ctx, tx, t.SessionID, t.SessionExpiresAt)
+		if err != nil {
+			return err
+		}
+		out = Login{User: u, SessionID: t.SessionID, RefreshToken: next}
+		return tx.Audit(ctx, audit.Event{Actor: actor, Action: "auth.refresh", EntityType: "session",
+			EntityID: t.SessionID.String(), Summary: u.Name + " refreshed a session"})
+	})
+	if errors.Is(err, apperr.ErrNotFound) || reused {
+		return Login{}, errBadRefresh
+	}
+	return out, err
+}
+
+// Logout revokes the session of the refresh token when it is the caller's.
+// An unknown, dead or foreign token changes nothing and is not an error, so
+// logout reveals nothing about tokens.
+func (s *Store) Logout(ctx context.Context, caller auth.Identity, token string) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		t, err := tx.Q.RefreshTokenGetForUpdate(ctx, auth.HashRefreshToken(token))
+		if errors.Is(translate(err), apperr.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if t.UserID != caller.UserID {
+			return nil
+		}
+		n, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("logout")})
+		if err != nil || n == 0 {
+			return err
+		}
+		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &caller.UserID, Name: caller.Name}, Action: "auth.logout",
+			EntityType: "session", EntityID: t.SessionID.String(), Summary: caller.Name + " logged out"})
+	})
+}
+
+// ChangePassword sets a new password hash after the current password was
+// checked, and ends every other session of the user. Returns a 422 when the
+// current password is wrong.
+func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, current, newHash string) error {
+	u, err := s.UserGet(ctx, caller.UserID)
+	if err != nil {
+		return err
+	}
+	if !auth.PasswordMatches(u.PasswordHash, current) {
+		return apperr.Invalid("current_password", "is wrong")
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		old, err := tx.Q.UserGetForUpdate(ctx, caller.UserID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Q.UserUpdate(ctx, db.UserUpdateParams{ID: old.ID, Name: old.Name, Email: old.Email,
+			Role: old.Role, Active: old.Active, PasswordHash: newHash}); err != nil {
+			return err
+		}
+		n, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
+			UserID: old.ID, KeepID: caller.SessionID, Reason: ptr("password changed")})
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &old.ID, Name: old.Name}, Action: "user.password_change",
+			EntityType: "user", EntityID: old.ID.String(),
+			Summary: fmt.Sprintf("%s changed their password; %d other session(s) ended", old.Name, n),
+			Changes: map[string]audit.Change{"password": {From: "(hidden)", To: "(changed)"}}})
+	})
+}
+
+// AuthState returns who the session's user is now. apperr.ErrUnauthorized
+// when the session is revoked or expired, the user inactive, or the session
+// not theirs.
+func (s *Store) AuthState(ctx context.Context, userID, sessionID uuid.UUID) (auth.Identity, error) {
+	st, err := s.q.UserAuthState(ctx, sessionID)
+	if err != nil {
+		if errors.Is(translate(err), apperr.ErrNotFound) {
+			return auth.Identity{}, apperr.ErrUnauthorized
+		}
+		return auth.Identity{}, translate(err)
+	}
+	if st.ID != userID || !st.Active || st.RevokedAt != nil || time.Now().After(st.ExpiresAt) {
+		return auth.Identity{}, apperr.ErrUnauthorized
+	}
+	return auth.Identity{UserID: st.ID, SessionID: sessionID, Name: st.Name, Role: st.Role}, nil
+}

@@ -1,0 +1,135 @@
+// Package store is the only door to PostgreSQL. It runs the sqlc queries of
+// gen/db inside transactions, writes every change's audit event in the same
+// transaction as the change, and translates driver errors into the sentinels
+// of package apperr, so pgx never leaks past it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+)
+
+// Store wraps the connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// New returns a Store over the pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(pool)}
+}
+
+// Pool returns the pool, for health checks and metrics.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Tx is one open transaction: its queries and the audit writer.
+type Tx struct {
+	Q  *db.Queries
+	tx pgx.Tx
+}
+
+// Audit writes an event in this transaction, taking request metadata from ctx.
+func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
+	changes, err := e.ChangesJSON()
+	if err != nil {
+		return fmt.Errorf("encode audit changes: %w", err)
+	}
+	m := audit.MetaFrom(ctx)
+	_, err = t.Q.AuditEventInsert(ctx, db.AuditEventInsertParams{
+		ActorID:    e.Actor.ID,
+		ActorName:  e.Actor.Name,
+		Action:     e.Action,
+		EntityType: e.EntityType,
+		EntityID:   nonEmpty(e.EntityID),
+		RequestID:  nonEmpty(m.RequestID),
+		Ip:         nonEmpty(m.IP),
+		UserAgent:  nonEmpty(truncate(m.UserAgent, 512)),
+		Summary:    e.Summary,
+		Changes:    changes,
+	})
+	if err != nil {
+		return fmt.Errorf("write audit event %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction: committed when fn returns nil, rolled back
+// otherwise (and on panic). Errors come back translated.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	ptx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer func() {
+		if err != nil {
+			_ = ptx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(&Tx{Q: s.q.WithTx(ptx), tx: ptx}); err != nil {
+		return translate(err)
+	}
+	if err = ptx.Commit(ctx); err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
+// translate maps driver errors onto apperr sentinels; others pass through.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: %w", apperr.ErrNotFound, err)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return &apperr.Error{Status: 409, Detail: conflictDetail(pg.ConstraintName), Err: apperr.ErrConflict}
+		case "23503": // foreign_key_violation
+			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist", Err: apperr.ErrConflict}
+		case "23514": // check_violation
+			return &apperr.Error{Status: 422, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
+		}
+	}
+	return err
+}
+
+func conflictDetail(constraint string) string {
+	switch constraint {
+	case "users_email_key":
+		return "a user with this e-mail already exists"
+	case "leads_external_id_key":
+		return "a lead with this external_id already exists"
+	}
+	return "conflicts with an existing record"
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+)
+
+// NewUser is a user to create; the password is already hashed.
+type NewUser struct {
+	Name, Email, PasswordHash, Role string
+}
+
+// UserCreate inserts a user and its audit event. Returns an apperr conflict
+// when the e-mail is taken.
+func (s *Store) UserCreate(ctx context.Context, actor audit.Actor, u NewUser) (db.User, error) {
+	var out db.User
+	err := s.InTx(ctx, func(tx *Tx) error {
+		id, _ := uuid.NewV7()
+		var err error
+		out, err = tx.Q.UserInsert(ctx, db.UserInsertParams{
+			ID: id, Name: u.Name, Email: u.Email, PasswordHash: u.PasswordHash, Role: u.Role,
+		})
+		if err != nil {
+			return err
+		}
+		if actor.ID == nil && actor.Name == audit.Anonymous.Name {
+			// Self-registration: the new user is the actor.
+			actor = audit.Actor{ID: &out.ID, Name: out.Name}
+		}
+		return tx.Audit(ctx, audit.Event{
+			Actor: actor, Action: "user.create", EntityType: "user", EntityID: out.ID.String(),
+			Summary: fmt.Sprintf("%s created %s user %s <%s>", actor.Name, out.Role, out.Name, out.Email),
+			Changes: map[string]audit.Change{
+				"name":   {To: out.Name},
+				"email":  {To: out.Email},
+				"role":   {To: out.Role},
+				"active": {To: out.Active},
+			},
+		})
+	})
+	return out, err
+}
+
+// UserGet returns a user; apperr.ErrNotFound when there is none.
+func (s *Store) UserGet(ctx context.Context, id uuid.UUID) (db.User, error) {
+	u, err := s.q.UserGet(ctx, id)
+	return u, translate(err)
+}
+
+// UserCount returns how many users exist.
+func (s *Store) UserCount(ctx context.Context) (int64, error) {
+	n, err := s.q.UserCount(ctx)
+	return n, translate(err)
+}
+
+// UserList returns one page of users in (name, id) order.
+func (s *Store) UserList(ctx context.Context, p db.UserListParams) ([]db.User, error) {
+	us, err := s.q.UserList(ctx, p)
+	return us, translate(err)
+}
+
+// UserListCount counts the users matching the list filters.
+func (s *Store) UserListCount(ctx context.Context, p db.UserListCountParams) (int64, error) {
+	n, err := s.q.UserListCount(ctx, db.UserListCountParams(p))
+	return n, translate(err)
+}
+
+// UserChange is a partial update; nil fields stay. Password is the new hash.
+type UserChange struct {
+	Name, Email, Role, PasswordHash *string
+	Active                          *bool
+}
+
+// UserUpdate applies a change when the user's version still equals
+// ifVersion (nil: whatever the version). Returns apperr.ErrNotFound, apperr.ErrStale (412), a 409 for a
+// taken e-mail, or a 422 when the change would leave no active admin.
+// Deactivation and a new password end every session of the user.
+func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, ifVersion *int32, c UserChange) (db.User, error) {
+	var out db.User
+	err := s.InTx(ctx, func(tx *Tx) error {
+		old, err := tx.Q.UserGetForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ifVersion != nil && old.Version != *ifVersion {
+			return apperr.ErrStale
+		}
+		next := db.UserUpdateParams{
+			ID: id, Name: old.Name, Email: old.Email, Role: old.Role, Active: old.Active, PasswordHash: old.PasswordHash,
+		}
+		changes := map[string]audit.Change{}
+		setStr(&next.Name, c.Name, "name", changes)
+		setStr(&next.Email, c.Email, "email", changes)
+		setStr(&next.Role, c.Role, "role", changes)
+		if c.Active != nil && *c.Active != old.Active {
+			changes["active"] = audit.Change{From: old.Active, To: *c.Active}
+			next.Active = *c.Active
+		}
+		if c.PasswordHash != nil {
+			next.PasswordHash = *c.PasswordHash
+			changes["password"] = audit.Change{From: "(hidden)", To: "(changed)"}
+		}
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		if old.Role == auth.RoleAdmin && old.Active && (next.Role != auth.RoleAdmin || !next.Active) {
+			if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if out, err = tx.Q.UserUpdate(ctx, next); err != nil {
+			return err
+		}
+		if !next.Active || c.PasswordHash != nil {
+			if _, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
+				UserID: id, KeepID: uuid.Nil, Reason: ptr("user changed by an admin"),
+			}); err != nil {
+				return err
+			}
+		}
+		action := "user.update"
+		if old.Active && !next.Active {
+			action = "user.deactivate"
+		}
+		return tx.Audit(ctx, audit.Event{
+			Actor: actor, Action: action, EntityType: "user", EntityID: id.String(),
+			Summary: fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes)),
+			Changes: changes,
+		})
+	})
+	return out, err
+}
+
+// UserDeactivate marks a user inactive and ends their sessions; their leads
+// and history stay. Deactivating an inactive user changes nothing.
+func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID) error {
+	f := false
+	_, err := s.UserUpdate(ctx, actor, id, nil, UserChange{Active: &f})
+	return err
+}
+
+func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID) error {
+	role, active := auth.RoleAdmin, true
+	admins, err := tx.Q.UserListCount(ctx, db.UserListCountParams{Role: &role, Active: &active})
+	if err != nil {
+		return err
+	}
+	if admins <= 1 {
+		return &apperr.Error{Status: http.StatusUnprocessableEntity,
+			Detail: "this is the last active admin: make another user admin first"}
+	}
+	return nil
+}
+
+func setStr(dst *string, v *string, field string, changes map[string]audit.Change) {
+	if v == nil || *v == *dst {
+		return
+	}
+	changes[field] = audit.Change{From: *dst, To: *v}
+	*dst = *v
+}
+
+func ptr[T any](v T) *T { return &v }

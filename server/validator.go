@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+	nethttpmw "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/auth"
+)
+
+// specPaths are served outside the spec and skip validation.
+func outsideSpec(path string) bool {
+	return path == "/metrics" || path == "/openapi.yaml" || path == "/docs" || strings.HasPrefix(path, "/docs/")
+}
+
+// validator checks every request against the embedded spec before any
+// handler runs: security (401 without an identity), parameters and JSON
+// bodies. The CSV import's body is streamed to its handler unread, so for
+// that one route the body is left out of validation.
+func validator() (echo.MiddlewareFunc, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	spec.Servers = nil // match on path only, whatever host the server runs on
+	authFn := func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
+		if _, ok := auth.FromContext(in.RequestValidationInput.Request.Context()); !ok {
+			return errors.New("a valid bearer access token is required")
+		}
+		return nil
+	}
+	mk := func(excludeBody bool, skip func(*http.Request) bool) func(http.Handler) http.Handler {
+		return nethttpmw.OapiRequestValidatorWithOptions(spec, &nethttpmw.Options{
+			Options: openapi3filter.Options{
+				AuthenticationFunc: authFn,
+				ExcludeRequestBody: excludeBody,
+			},
+			SilenceServersWarning: true,
+			Skipper:               skip,
+			ErrorHandlerWithOpts:  validationError,
+		})
+	}
+	isImport := func(r *http.Request) bool { return r.URL.Path == "/api/v1/leads/import" }
+	full := mk(false, func(r *http.Request) bool { return outsideSpec(r.URL.Path) || isImport(r) })
+	noBody := mk(true, func(r *http.Request) bool { return !isImport(r) })
+	return echo.WrapMiddleware(func(h http.Handler) http.Handler { return full(noBody(h)) }), nil
+}
+
+// validationError writes the validator's verdict as problem+json, with the
+// offending field named where kin-openapi tells it.
+func validationError(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, o nethttpmw.ErrorHandlerOpts) {
+	status := o.StatusCode
+	var (
+		mbe    *http.MaxBytesError
+		secErr *openapi3filter.SecurityRequirementsError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		status = http.StatusMethodNotAllowed
+	case errors.As(err, &secErr):
+		status = http.StatusUnauthorized
+	}
+	detail, fields := describe(err)
+	switch status {
+	case http.StatusNotFound:
+		detail = "no such endpoint: " + r.Method + " " + r.URL.Path
+	case http.StatusMethodNotAllowed:
+		detail = r.Method + " is not allowed on " + r.URL.Path
+	case http.StatusUnauthorized:
+		detail, fields = "a valid bearer access token is required", nil
+	case http.StatusRequestEntityTooLarge:
+		detail, fields = "the request body is over the size limit", nil
+	case http.StatusInternalServerError:
+		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", "err", err)
+		detail, fields = "internal error", nil
+	}
+	if strings.Contains(detail, "header Content-Type has unexpected value") {
+		status = http.StatusUnsupportedMediaType
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="jmk"`)
+	}
+	_ = renderProblem(w, r, status, detail, fields, nil)
+}
+
+// describe turns a kin-openapi error into a one-line detail and field errors.
+func describe(err error) (string, []apperr.FieldError) {
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		return firstLine(err.Error()), nil
+	}
+	var se *openapi3.SchemaError
+	field := ""
+	if re.Parameter != nil {
+		field = re.Parameter.Name
+	}
+	msg := firstLine(re.Error())
+	if errors.As(re.Err, &se) {
+		if p := se.JSONPointer(); len(p) > 0 {
+			if field != "" {
+				field += "."
+			}
+			field += strings.Join(p, ".")
+		}
+		reason := firstLine(se.Reason)
+		if field == "" && strings.Contains(reason, "property") {
+			// "property \"x\" is unsupported" / "property \"x\" is missing"
+			if i := strings.Index(reason, `"`); i >= 0 {
+				if j := strings.Index(reason[i+1:], `"`); j >= 0 {
+					field = reason[i+1 : i+1+j]
+				}
+			}
+		}
+		if field == "" {
+			field = "body"
+		}
+		return msg, []apperr.FieldError{{Field: field, Message: reason}}
+	}
+	if field != "" {
+		return msg, []apperr.FieldError{{Field: field, Message: firstLine(re.Reason + errText(re.Err))}}
+	}
+	return msg, nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimPrefix(strings.TrimSpace(s), ": ")
+}
