@@ -1,0 +1,50 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+func TestOps(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+
+	t.Run("Healthz", func(t *testing.T) {
+		r, err := env.Anon.GetHealthzWithResponse(ctx)
+		if err != nil || r.StatusCode() != 200 || r.JSON200.Status != "ok" {
+			t.Fatalf("healthz: %v %d", err, r.StatusCode())
+		}
+		if r.HTTPResponse.Header.Get("X-Request-ID") == "" {
+			t.Error("no X-Request-ID")
+		}
+	})
+	t.Run("Readyz", func(t *testing.T) {
+		r, err := env.Anon.GetReadyzWithResponse(ctx)
+		if err != nil || r.StatusCode() != 200 {
+			t.Fatalf("readyz: %v %d", err, r.StatusCode())
+		}
+	})
+	t.Run("Docs", func(t *testing.T) {
+		for path, want := range map[string]string{
+			"/docs":                      "swagger-ui",
+			"/docs/swagger-ui-bundle.js": "SwaggerUIBundle",
+			"/openapi.yaml":              "openapi: 3.0.3",
+		} {
+			res, err := http.Get(env.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), want) {
+				t.Errorf("%s: %d, missing %q", path, res.StatusCode, want)
+			}
+		}
+	})
+}
