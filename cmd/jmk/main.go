@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"migrate": {"apply pending database migrations", cmdMigrate},
 		"users":   {"manage users (create)", cmdUsers},
 		"audit":   {"audit trail tools (verify)", cmdAudit},
+		"model":   {"scoring models (train, list, activate)", cmdModel},
 	}
 }
 

@@ -56,46 +56,6 @@ func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadAct
 	return nil, pending()
 }
 
-// GetLeadScore is not implemented yet.
-func (h *Handlers) GetLeadScore(ctx context.Context, req api.GetLeadScoreRequestObject) (api.GetLeadScoreResponseObject, error) {
-	return nil, pending()
-}
-
-// GetActiveModel is not implemented yet.
-func (h *Handlers) GetActiveModel(ctx context.Context, req api.GetActiveModelRequestObject) (api.GetActiveModelResponseObject, error) {
-	return nil, pending()
-}
-
-// ListModels is not implemented yet.
-func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObject) (api.ListModelsResponseObject, error) {
-	return nil, pending()
-}
-
-// TrainModel is not implemented yet.
-func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObject) (api.TrainModelResponseObject, error) {
-	return nil, pending()
-}
-
-// ActivateModel is not implemented yet.
-func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelRequestObject) (api.ActivateModelResponseObject, error) {
-	return nil, pending()
-}
-
-// PredictScore is not implemented yet.
-func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequestObject) (api.PredictScoreResponseObject, error) {
-	return nil, pending()
-}
-
-// GetThresholds is not implemented yet.
-func (h *Handlers) GetThresholds(ctx context.Context, req api.GetThresholdsRequestObject) (api.GetThresholdsResponseObject, error) {
-	return nil, pending()
-}
-
-// PutThresholds is not implemented yet.
-func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsRequestObject) (api.PutThresholdsResponseObject, error) {
-	return nil, pending()
-}
-
 // GetStatsJobs is not implemented yet.
 func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequestObject) (api.GetStatsJobsResponseObject, error) {
 	return nil, pending()

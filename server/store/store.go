@@ -20,8 +20,9 @@ import (
 
 // Store wraps the connection pool.
 type Store struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	pool   *pgxpool.Pool
+	q      *db.Queries
+	models modelCache // the active scoring model, compiled
 }
 
 // New returns a Store over the pool.

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/scoring"
+	"github.com/jmksales/jmk/server/scoring/report"
+)
+
+var cliActor = audit.Actor{Name: "jmk model"}
+
+func cmdModel(ctx context.Context, e env) error {
+	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--activate] [--report FILE.png]\n" +
+		"       jmk model list\n       jmk model activate VERSION"
+	if len(e.args) == 0 {
+		fmt.Fprintln(e.stderr, usage)
+		return errors.New("model: expected train, list or activate")
+	}
+	switch e.args[0] {
+	case "train":
+		return modelTrain(ctx, e)
+	case "list":
+		return modelList(ctx, e)
+	case "activate":
+		return modelActivate(ctx, e)
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(e.stderr, usage)
+	return fmt.Errorf("model: unknown subcommand %q", e.args[0])
+}
+
+func modelTrain(ctx context.Context, e env) error {
+	fs := newFlags("model train", "[flags]", e.stderr)
+	dur := fs.Bool("include-duration", false, "use last_call_duration_sec (known only after the call)")
+	split := fs.String("split", scoring.SplitStratified, "holdout split: stratified (random, fixed seed) or time (newest leads)")
+	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics")
+	activate := fs.Bool("activate", false, "activate the new model and re-score every lead")
+	png := fs.String("report", "model-report.png", "write ROC, calibration and lift plots to this PNG (empty: none)")
+	if help, err := parse(fs, e.args[1:]); help || err != nil {
+		return err
+	}
+	_, st, closeDB, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout})
+	if err != nil {
+		return err
+	}
+	info, err := st.ModelSave(ctx, cliActor, res.Model, *activate)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "model v%d trained", info.Version)
+	if *activate {
+		fmt.Fprint(e.stdout, " and activated")
+	}
+	fmt.Fprintln(e.stdout)
+	printMetrics(e.stdout, res.Model)
+	if *png != "" {
+		if err := writeReport(*png, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "report: %s\n", *png)
+	}
+	return nil
+}
+
+func writeReport(path string, res *scoring.TrainResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := report.WritePNG(f, res.Model, res.Holdout); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// printMetrics prints the holdout metrics a person needs to judge a model.
+func printMetrics(w io.Writer, m *scoring.Model) {
+	mt := m.Metrics
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "split\t%s (holdout %.0f%%)\n", m.Options.Split, 100*m.Options.HoldoutFraction)
+	fmt.Fprintf(tw, "call duration\t%v\n", m.Options.IncludeCallDuration)
+	fmt.Fprintf(tw, "train / test\t%d / %d (positive rate %.3f)\n", mt.NTrain, mt.NTest, mt.PositiveRate)
+	fmt.Fprintf(tw, "ROC AUC\t%.4f\n", mt.AUC)
+	fmt.Fprintf(tw, "Brier\t%.4f\n", mt.Brier)
+	fmt.Fprintf(tw, "log loss\t%.4f\n", mt.LogLoss)
+	fmt.Fprintf(tw, "lift, top decile\t%.2f\n", mt.LiftTopDecile)
+	tw.Flush()
+	fmt.Fprintln(w, "\ncalibration (equal-frequency deciles):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "bin\tcount\tpredicted\tobserved\t")
+	for _, b := range mt.Calibration {
+		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t\n", b.Bin, b.Count, b.MeanPredicted, b.ObservedRate)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\ncategories (hot >= %.2f, warm >= %.2f):\n", m.Thresholds.Hot, m.Thresholds.Warm)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "category\tleads\tpredicted\tobserved\t")
+	for _, c := range mt.Categories {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t\n", c.Category, c.Count, c.MeanPredicted, c.ObservedRate)
+	}
+	tw.Flush()
+}
+
+func modelList(ctx context.Context, e env) error {
+	_, st, closeDB, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	rows, err := st.ModelList(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tACTIVE\tTRAINED\tAUC\tBRIER\tN_TEST")
+	for _, r := range rows {
+		var m scoring.Metrics
+		_ = json.Unmarshal(r.Metrics, &m)
+		active := ""
+		if r.Active {
+			active = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4f\t%.4f\t%d\n", r.Version, active, r.TrainedAt.Format("2006-01-02 15:04"), m.AUC, m.Brier, m.NTest)
+	}
+	return tw.Flush()
+}
+
+func modelActivate(ctx context.Context, e env) error {
+	if len(e.args) != 2 {
+		return errors.New("usage: jmk model activate VERSION")
+	}
+	v, err := strconv.ParseInt(e.args[1], 10, 32)
+	if err != nil || v < 1 {
+		return fmt.Errorf("model activate: %q is not a model version", e.args[1])
+	}
+	_, st, closeDB, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, n)
+	return nil
+}

@@ -1,0 +1,101 @@
+-- name: ModelInsert :one
+INSERT INTO models (algorithm, trained_by, options, metrics, thresholds, model)
+VALUES (@algorithm, @trained_by, @options, @metrics, @thresholds, @model)
+RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at;
+
+-- name: ModelList :many
+SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
+FROM models
+ORDER BY version DESC;
+
+-- name: ModelGet :one
+SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
+FROM models
+WHERE version = @version;
+
+-- name: ModelActive :one
+SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
+FROM models
+WHERE active;
+
+-- name: ModelActiveVersion :one
+-- Read on every scoring write, so each instance notices another's activation.
+SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version;
+
+-- name: ModelBody :one
+SELECT model FROM models WHERE version = @version;
+
+-- name: ModelActivationLock :exec
+-- Serialises activations (and threshold changes) across every instance.
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:model-activation', 0));
+
+-- name: ModelDeactivateAll :exec
+UPDATE models SET active = false WHERE active;
+
+-- name: ModelActivate :one
+UPDATE models SET active = true, activated_at = now()
+WHERE version = @version
+RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at;
+
+-- name: ThresholdsGet :one
+SELECT hot, warm, updated_at FROM scoring_thresholds WHERE id;
+
+-- name: ThresholdsUpdate :one
+UPDATE scoring_thresholds SET hot = @hot, warm = @warm, updated_at = now() WHERE id
+RETURNING hot, warm, updated_at;
+
+-- name: LeadTrainingRows :many
+-- Every closed lead, oldest first, so a time split holds out the newest.
+SELECT age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+       cons_conf_idx, euribor_3m, nr_employed, (status = 'success')::boolean AS converted
+FROM leads
+WHERE deleted_at IS NULL AND status IN ('success', 'failed')
+ORDER BY created_at, id;
+
+-- name: LeadScoringPage :many
+-- A page of live leads' scoring inputs in id order, for bulk re-scoring.
+-- only_stale limits it to leads not scored by the given model version.
+SELECT id, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+       cons_conf_idx, euribor_3m, nr_employed
+FROM leads
+WHERE deleted_at IS NULL AND id > @after_id
+  AND (NOT @only_stale::boolean OR model_version IS DISTINCT FROM @version::integer)
+ORDER BY id
+LIMIT @lim;
+
+-- name: LeadScoresApply :execrows
+-- One set-based UPDATE for a whole re-scoring pass.
+UPDATE leads l
+SET probability = s.probability, category = s.category, model_version = @version::integer, scored_at = now()
+FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@probabilities::float8[]) AS probability,
+             unnest(@categories::text[]) AS category) AS s
+WHERE l.id = s.id;
+
+-- name: LeadScoreSet :one
+UPDATE leads
+SET probability = @probability, category = @category, model_version = @version, scored_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: LeadsRecategorize :execrows
+-- Re-derives every scored lead's category from new thresholds.
+UPDATE leads
+SET category = CASE WHEN probability >= @hot::float8 THEN 'hot'
+                    WHEN probability >= @warm::float8 THEN 'warm'
+                    ELSE 'cold' END
+WHERE probability IS NOT NULL AND deleted_at IS NULL
+  AND category IS DISTINCT FROM (CASE WHEN probability >= @hot::float8 THEN 'hot'
+                                      WHEN probability >= @warm::float8 THEN 'warm'
+                                      ELSE 'cold' END);
+
+-- name: LeadScoringInputs :one
+SELECT id, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+       cons_conf_idx, euribor_3m, nr_employed, model_version, scored_at
+FROM leads
+WHERE id = @id AND deleted_at IS NULL;

@@ -1,0 +1,208 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/scoring"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// factorsEachWay is how many reasons up and how many down a score shows.
+const factorsEachWay = 4
+
+// GetLeadScore explains a lead's score under the active model.
+func (h *Handlers) GetLeadScore(ctx context.Context, req api.GetLeadScoreRequestObject) (api.GetLeadScoreResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	f, a, err := h.st.LeadScore(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetLeadScore200JSONResponse(scoreOut(a, &f)), nil
+}
+
+// PredictScore scores a what-if set of inputs; nothing is stored.
+func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequestObject) (api.PredictScoreResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	a, err := h.st.ActiveModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := inputsFeatures(*req.Body)
+	return api.PredictScore200JSONResponse(scoreOut(a, &f)), nil
+}
+
+// scoreOut explains f and keeps the strongest reasons each way, strongest first.
+func scoreOut(a store.Active, f *scoring.Features) api.Score {
+	ex := a.Scorer.Explain(f, a.Thresholds)
+	out := api.Score{
+		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
+		ScoredAt: time.Now().UTC(), Baseline: &ex.Intercept, Factors: []api.Factor{},
+	}
+	up, down := 0, 0
+	for _, fa := range ex.Factors { // already sorted by |contribution|
+		switch {
+		case fa.Contribution > 0 && up < factorsEachWay:
+			up++
+		case fa.Contribution < 0 && down < factorsEachWay:
+			down++
+		default:
+			continue
+		}
+		out.Factors = append(out.Factors, api.Factor{Feature: fa.Feature, Value: fa.Value,
+			Contribution: fa.Contribution, Description: fa.Description})
+	}
+	return out
+}
+
+// inputsFeatures converts the API's scoring inputs.
+func inputsFeatures(in api.ScoringInputs) scoring.Features {
+	return scoring.Features{
+		Age: in.Age, Job: str(in.Job), Marital: str(in.Marital), Education: str(in.Education),
+		CreditDefault: str(in.CreditDefault), HousingLoan: str(in.HousingLoan), PersonalLoan: str(in.PersonalLoan),
+		ContactChannel: str(in.ContactChannel), LastContactMonth: str(in.LastContactMonth),
+		LastContactWeekday: str(in.LastContactWeekday), LastCallDurationSec: in.LastCallDurationSec,
+		CampaignContacts: in.CampaignContacts, DaysSincePreviousContact: in.DaysSincePreviousContact,
+		PreviousContacts: in.PreviousContacts, PreviousOutcome: str(in.PreviousOutcome), EmpVarRate: in.EmpVarRate,
+		ConsPriceIdx: in.ConsPriceIdx, ConsConfIdx: in.ConsConfIdx, Euribor3m: in.Euribor3m, NrEmployed: in.NrEmployed,
+	}
+}
+
+// str converts an optional enum to an optional string.
+func str[T ~string](p *T) *string {
+	if p == nil {
+		return nil
+	}
+	s := string(*p)
+	return &s
+}
+
+// GetActiveModel returns the active model; 404 when none is active.
+func (h *Handlers) GetActiveModel(ctx context.Context, _ api.GetActiveModelRequestObject) (api.GetActiveModelResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	m, err := h.st.ModelActiveInfo(ctx)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, apperr.NotFound("active model (none is active yet)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := modelOut(m)
+	return api.GetActiveModel200JSONResponse(out), err
+}
+
+// ListModels lists every model version, newest first.
+func (h *Handlers) ListModels(ctx context.Context, _ api.ListModelsRequestObject) (api.ListModelsResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := h.st.ModelList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ModelList{Items: make([]api.Model, 0, len(rows))}
+	for _, r := range rows {
+		m, err := modelOut(r)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, m)
+	}
+	return api.ListModels200JSONResponse(out), nil
+}
+
+// TrainModel trains a new version from every closed lead (admin).
+func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObject) (api.TrainModelResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := h.st.Train(ctx, TrainOptions(*req.Body))
+	if err != nil {
+		return nil, err
+	}
+	info, err := h.st.ModelSave(ctx, actor(id), m.Model, req.Body.Activate != nil && *req.Body.Activate)
+	if err != nil {
+		return nil, err
+	}
+	out, err := modelOut(info)
+	return api.TrainModel201JSONResponse(out), err
+}
+
+// TrainOptions converts a train request to scoring options (zero = default).
+func TrainOptions(r api.TrainRequest) scoring.Options {
+	var o scoring.Options
+	if r.IncludeCallDuration != nil {
+		o.IncludeCallDuration = *r.IncludeCallDuration
+	}
+	if r.HoldoutFraction != nil {
+		o.HoldoutFraction = *r.HoldoutFraction
+	}
+	if r.Split != nil {
+		o.Split = string(*r.Split)
+	}
+	if r.Seed != nil {
+		o.Seed = *r.Seed
+	}
+	return o
+}
+
+// ActivateModel activates a version and re-scores every lead (admin).
+func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelRequestObject) (api.ActivateModelResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, _, err := h.st.ModelActivate(ctx, actor(id), req.Version)
+	if err != nil {
+		return nil, err
+	}
+	out, err := modelOut(info)
+	return api.ActivateModel200JSONResponse(out), err
+}
+
+func modelOut(m store.ModelInfo) (api.Model, error) {
+	out := api.Model{Version: m.Version, Algorithm: m.Algorithm, TrainedAt: m.TrainedAt, TrainedBy: m.TrainedBy,
+		Active: m.Active, ActivatedAt: m.ActivatedAt}
+	for _, part := range []struct {
+		raw json.RawMessage
+		dst any
+	}{{m.Options, &out.Options}, {m.Metrics, &out.Metrics}, {m.Thresholds, &out.Thresholds}} {
+		if err := json.Unmarshal(part.raw, part.dst); err != nil {
+			return api.Model{}, err
+		}
+	}
+	return out, nil
+}
+
+// GetThresholds returns the category cut-offs.
+func (h *Handlers) GetThresholds(ctx context.Context, _ api.GetThresholdsRequestObject) (api.GetThresholdsResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	th, err := h.st.Thresholds(ctx)
+	return api.GetThresholds200JSONResponse{Hot: th.Hot, Warm: th.Warm}, err
+}
+
+// PutThresholds changes the cut-offs and re-categorises every lead (admin).
+func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsRequestObject) (api.PutThresholdsResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
+	if _, err := h.st.ThresholdsSet(ctx, actor(id), th); err != nil {
+		return nil, err
+	}
+	return api.PutThresholds200JSONResponse{Hot: th.Hot, Warm: th.Warm}, nil
+}

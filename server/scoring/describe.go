@@ -1,0 +1,129 @@
+package scoring
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The words a sales person reads next to a score. They describe the value,
+// not the model; the sign of the contribution says which way it pushed.
+
+// imputedValue is a factor's Value when the lead has no value for the field.
+const imputedValue = "imputed (unknown)"
+
+// catLabels gives, per categorical field, the description of each level and
+// of an unknown value.
+var catLabels = [numCategorical]struct {
+	levels  map[string]string
+	unknown string
+}{
+	catJob:                {unknown: "Job unknown"},
+	catMarital:            {levels: map[string]string{"married": "Married", "single": "Single", "divorced": "Divorced or widowed"}, unknown: "Marital status unknown"},
+	catEducation:          {levels: map[string]string{"basic_4y": "Basic education (4 years)", "basic_6y": "Basic education (6 years)", "basic_9y": "Basic education (9 years)", "high_school": "High school education", "illiterate": "No formal education", "professional_course": "Professional course", "university_degree": "University degree"}, unknown: "Education unknown"},
+	catCreditDefault:      {levels: map[string]string{"yes": "Has credit in default", "no": "No credit in default"}, unknown: "Credit default status unknown"},
+	catHousingLoan:        {levels: map[string]string{"yes": "Has a housing loan", "no": "No housing loan"}, unknown: "Housing loan unknown"},
+	catPersonalLoan:       {levels: map[string]string{"yes": "Has a personal loan", "no": "No personal loan"}, unknown: "Personal loan unknown"},
+	catContactChannel:     {levels: map[string]string{"cellular": "Reached on a mobile phone", "telephone": "Reached on a landline"}, unknown: "Contact channel unknown"},
+	catLastContactMonth:   {unknown: "Month of last contact unknown"},
+	catLastContactWeekday: {levels: map[string]string{"mon": "Last contacted on a Monday", "tue": "Last contacted on a Tuesday", "wed": "Last contacted on a Wednesday", "thu": "Last contacted on a Thursday", "fri": "Last contacted on a Friday", "sat": "Last contacted on a Saturday", "sun": "Last contacted on a Sunday"}, unknown: "Weekday of last contact unknown"},
+	catPreviousOutcome:    {levels: map[string]string{"none": "Not contacted in a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Previous campaign outcome unknown"},
+}
+
+var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+func describeCategorical(i int, v *string) (value, desc string) {
+	labels := &catLabels[i]
+	if v == nil {
+		return imputedValue, labels.unknown + " (imputed)"
+	}
+	if *v == unknownLevel {
+		return *v, labels.unknown
+	}
+	if !slices.Contains(catFields[i].levels, *v) {
+		return *v + " (unrecognised, treated as unknown)", labels.unknown
+	}
+	if d, ok := labels.levels[*v]; ok {
+		return *v, d
+	}
+	switch i {
+	case catJob:
+		return *v, "Job: " + strings.ReplaceAll(*v, "_", " ")
+	case catLastContactMonth:
+		return *v, "Last contacted in " + monthNames[slices.Index(Months, *v)]
+	}
+	return *v, *v
+}
+
+// numLabels names the numeric fields in descriptions.
+var numLabels = [numNumeric]string{
+	numAge:               "Age",
+	numLastCallDuration:  "Last call duration",
+	numCampaignContacts:  "Calls in this campaign",
+	numDaysSincePrevious: "Days since a previous campaign's contact",
+	numPreviousContacts:  "Contacts before this campaign",
+	numEmpVarRate:        "Employment variation rate",
+	numConsPriceIdx:      "Consumer price index",
+	numConsConfIdx:       "Consumer confidence index",
+	numEuribor3m:         "Euribor 3-month rate",
+	numNrEmployed:        "Number employed (thousands)",
+}
+
+func describeNumeric(i int, known bool, x float64, ne *NumericEncoding) (value, desc string) {
+	if !known {
+		if numFields[i].nilIsNever {
+			return "never", "Not contacted in a previous campaign"
+		}
+		return imputedValue, numLabels[i] + " unknown (imputed)"
+	}
+	value = strconv.FormatFloat(x, 'f', -1, 64)
+	switch i {
+	case numAge:
+		group := "working age"
+		switch {
+		case x < 25:
+			group = "under 25"
+		case x >= 60:
+			group = "retirement age"
+		}
+		return value, fmt.Sprintf("Age %s (%s)", value, group)
+	case numLastCallDuration:
+		s := int(x)
+		return value, fmt.Sprintf("Last call lasted %d min %d s", s/60, s%60)
+	case numCampaignContacts:
+		return value, "Called " + times(x) + " in this campaign"
+	case numDaysSincePrevious:
+		return value, fmt.Sprintf("Last contacted %s days ago in a previous campaign", value)
+	case numPreviousContacts:
+		if x == 0 {
+			return value, "No contacts before this campaign"
+		}
+		return value, "Contacted " + times(x) + " before this campaign"
+	case numEuribor3m:
+		return value, fmt.Sprintf("%s is %s (%s%%)", numLabels[i], level(x, ne), value)
+	}
+	return value, fmt.Sprintf("%s is %s (%s)", numLabels[i], level(x, ne), value)
+}
+
+func times(x float64) string {
+	switch x {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64) + " times"
+}
+
+// level places x against the training distribution: within half a standard
+// deviation of the mean is "average".
+func level(x float64, ne *NumericEncoding) string {
+	switch d := (ne.transform(ne.clamp(x)) - ne.Mean) / ne.Std; {
+	case d < -0.5:
+		return "low"
+	case d > 0.5:
+		return "high"
+	}
+	return "average"
+}

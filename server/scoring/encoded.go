@@ -1,0 +1,91 @@
+package scoring
+
+// Encoded is a lead's scoring inputs in the fixed layout the scorer reads:
+// categorical values as indices into their enumeration, numbers as float64
+// with a bit set in Known when present. It does not depend on a model, so a
+// bulk re-score can encode each lead once and score it with any Scorer.
+type Encoded struct {
+	Levels [numCategorical]uint8
+	Values [numNumeric]float64
+	Known  uint16
+}
+
+// Encode writes f into dst without allocating. Missing and unrecognised
+// categorical values map to their field's unknown level.
+func Encode(f *Features, dst *Encoded) {
+	dst.Levels[catJob] = levelIndex(catJob, f.Job)
+	dst.Levels[catMarital] = levelIndex(catMarital, f.Marital)
+	dst.Levels[catEducation] = levelIndex(catEducation, f.Education)
+	dst.Levels[catCreditDefault] = levelIndex(catCreditDefault, f.CreditDefault)
+	dst.Levels[catHousingLoan] = levelIndex(catHousingLoan, f.HousingLoan)
+	dst.Levels[catPersonalLoan] = levelIndex(catPersonalLoan, f.PersonalLoan)
+	dst.Levels[catContactChannel] = levelIndex(catContactChannel, f.ContactChannel)
+	dst.Levels[catLastContactMonth] = levelIndex(catLastContactMonth, f.LastContactMonth)
+	dst.Levels[catLastContactWeekday] = levelIndex(catLastContactWeekday, f.LastContactWeekday)
+	dst.Levels[catPreviousOutcome] = levelIndex(catPreviousOutcome, f.PreviousOutcome)
+
+	dst.Known = 0
+	dst.setInt(numAge, f.Age)
+	dst.setInt(numLastCallDuration, f.LastCallDurationSec)
+	dst.setInt(numCampaignContacts, f.CampaignContacts)
+	dst.setInt(numDaysSincePrevious, f.DaysSincePreviousContact)
+	dst.setInt(numPreviousContacts, f.PreviousContacts)
+	dst.setFloat(numEmpVarRate, f.EmpVarRate)
+	dst.setFloat(numConsPriceIdx, f.ConsPriceIdx)
+	dst.setFloat(numConsConfIdx, f.ConsConfIdx)
+	dst.setFloat(numEuribor3m, f.Euribor3m)
+	dst.setFloat(numNrEmployed, f.NrEmployed)
+}
+
+func (e *Encoded) setInt(i int, v *int32) {
+	if v == nil {
+		e.Values[i] = 0
+		return
+	}
+	e.Values[i] = float64(*v)
+	e.Known |= 1 << i
+}
+
+func (e *Encoded) setFloat(i int, v *float64) {
+	if v == nil || *v != *v { // NaN is as good as missing
+		e.Values[i] = 0
+		return
+	}
+	e.Values[i] = *v
+	e.Known |= 1 << i
+}
+
+// known reports whether numeric field i is present.
+func (e *Encoded) known(i int) bool { return e.Known&(1<<i) != 0 }
+
+// levelIndex finds a value's level with one probe of a perfect hash and
+// one string comparison: a scan over twelve strings, or a map, costs more
+// than the rest of scoring. The hash, over the length and three bytes,
+// happens to be collision-free for every enumeration (a test checks it).
+func levelIndex(field int, v *string) uint8 {
+	f := &catFields[field]
+	if v != nil && len(*v) >= 2 {
+		s := *v
+		if k := levelTables[field][levelHash(s)]; k != 0 && f.levels[k-1] == s {
+			return k - 1
+		}
+	}
+	return uint8(f.missing)
+}
+
+func levelHash(s string) int {
+	return (len(s) + int(s[0]) + int(s[len(s)-2]) + int(s[len(s)-1])) & 63
+}
+
+// levelTables maps levelHash to 1 + level index, 0 for no level. It is
+// derived from the enumerations once and never written again.
+var levelTables = buildLevelTables()
+
+func buildLevelTables() (t [numCategorical][64]uint8) {
+	for i := range catFields {
+		for j, l := range catFields[i].levels {
+			t[i][levelHash(l)] = uint8(j + 1)
+		}
+	}
+	return t
+}

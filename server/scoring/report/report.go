@@ -1,0 +1,163 @@
+// Package report draws a trained scoring model's holdout performance as one
+// PNG: ROC curve, calibration and lift by decile, side by side. It is for
+// people judging a model version; the numbers themselves live in
+// scoring.Metrics.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+// Size of the image: three square-ish panels.
+const (
+	width  = 15 * vg.Inch
+	height = 5 * vg.Inch
+)
+
+// ErrNoHoldout is returned by WritePNG when there are no holdout
+// predictions of both outcomes to draw.
+var ErrNoHoldout = errors.New("report: holdout needs converted and not converted leads")
+
+var (
+	modelColor = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	refColor   = color.Gray{Y: 160}
+)
+
+// WritePNG draws the three panels for m's holdout predictions (as returned
+// by scoring.Train) and writes a PNG to w. It returns ErrNoHoldout when the
+// holdout lacks either outcome.
+func WritePNG(w io.Writer, m *scoring.Model, holdout []scoring.Prediction) error {
+	var pos int
+	for _, p := range holdout {
+		if p.Y {
+			pos++
+		}
+	}
+	if pos == 0 || pos == len(holdout) {
+		return ErrNoHoldout
+	}
+	roc, err := rocPlot(m, holdout)
+	if err != nil {
+		return err
+	}
+	cal, err := calibrationPlot(holdout)
+	if err != nil {
+		return err
+	}
+	lift, err := liftPlot(holdout, float64(pos)/float64(len(holdout)))
+	if err != nil {
+		return err
+	}
+
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	plots := [][]*plot.Plot{{roc, cal, lift}}
+	canvases := plot.Align(plots, tiles, dc)
+	for j, p := range plots[0] {
+		p.Draw(canvases[0][j])
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
+		return fmt.Errorf("report: write png: %w", err)
+	}
+	return nil
+}
+
+func rocPlot(m *scoring.Model, holdout []scoring.Prediction) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("ROC curve (AUC %.3f)", scoring.AUC(holdout))
+	if m != nil {
+		p.Title.Text += fmt.Sprintf(", n=%d", m.Metrics.NTest)
+	}
+	p.X.Label.Text = "False positive rate"
+	p.Y.Label.Text = "True positive rate"
+	square(p)
+	curve := scoring.ROCCurve(holdout)
+	xys := make(plotter.XYs, len(curve))
+	for i, pt := range curve {
+		xys[i] = plotter.XY{X: pt.FPR, Y: pt.TPR}
+	}
+	line, err := plotter.NewLine(xys)
+	if err != nil {
+		return nil, fmt.Errorf("report: roc: %w", err)
+	}
+	line.Color = modelColor
+	line.Width = vg.Points(1.5)
+	p.Add(diagonal(), line, plotter.NewGrid())
+	return p, nil
+}
+
+func calibrationPlot(holdout []scoring.Prediction) (*plot.Plot, error) {
+	p := plot.New()
+	bins := scoring.CalibrationTable(holdout, 10)
+	p.Title.Text = fmt.Sprintf("Calibration (10 equal-count bins, max error %.3f)", scoring.MaxCalibrationError(bins, 0))
+	p.X.Label.Text = "Mean predicted probability"
+	p.Y.Label.Text = "Observed conversion rate"
+	square(p)
+	xys := make(plotter.XYs, len(bins))
+	for i, b := range bins {
+		xys[i] = plotter.XY{X: b.MeanPredicted, Y: b.ObservedRate}
+	}
+	line, points, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return nil, fmt.Errorf("report: calibration: %w", err)
+	}
+	line.Color, points.Color = modelColor, modelColor
+	points.Shape = draw.CircleGlyph{}
+	p.Add(diagonal(), line, points, plotter.NewGrid())
+	return p, nil
+}
+
+// liftPlot shows each decile's conversion rate over the base rate, best
+// decile first, as a sales team works down the list.
+func liftPlot(holdout []scoring.Prediction, base float64) (*plot.Plot, error) {
+	bins := scoring.CalibrationTable(holdout, 10)
+	lifts := make(plotter.Values, len(bins))
+	labels := make([]string, len(bins))
+	for i := range bins {
+		b := bins[len(bins)-1-i]
+		lifts[i] = b.ObservedRate / base
+		labels[i] = fmt.Sprint(i + 1)
+	}
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Lift by decile (top decile %.2f)", scoring.LiftTopDecile(holdout))
+	p.X.Label.Text = "Decile (1 = highest scores)"
+	p.Y.Label.Text = "Conversion rate / overall rate"
+	bars, err := plotter.NewBarChart(lifts, vg.Points(18))
+	if err != nil {
+		return nil, fmt.Errorf("report: lift: %w", err)
+	}
+	bars.Color = modelColor
+	bars.LineStyle.Width = 0
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Color = refColor
+	one.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(plotter.NewGrid(), bars, one)
+	p.NominalX(labels...)
+	p.Y.Min = 0
+	p.Y.Max = 1.1 * max(lifts[0], 1)
+	return p, nil
+}
+
+func square(p *plot.Plot) {
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+}
+
+func diagonal() *plotter.Function {
+	f := plotter.NewFunction(func(x float64) float64 { return x })
+	f.Color = refColor
+	f.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	return f
+}

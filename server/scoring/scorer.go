@@ -1,0 +1,186 @@
+package scoring
+
+import "math"
+
+// maxLevels bounds every categorical table: the longest enumeration (12)
+// plus the slot for a missing value, rounded up so that masking an index
+// with maxLevels-1 keeps it in range without a bounds check.
+const maxLevels = 16
+
+// Scorer is a compiled Model: every categorical field is one table lookup
+// and every numeric field a clamp, a multiply-add and a short bin scan. It
+// is immutable and safe for concurrent use.
+type Scorer struct {
+	model     *Model
+	intercept float64
+	cat       [numCategorical][maxLevels]float64
+	num       [numNumeric]numTerm
+	// Averages of each field's contribution over the training rows: the
+	// reference lead explanations are relative to.
+	catAvg [numCategorical]float64
+	numAvg [numNumeric]float64
+}
+
+// numTerm is a numeric field's contribution to the logit.
+type numTerm struct {
+	enc           *NumericEncoding // nil when the model does not use the field
+	slope, offset float64          // of the linear column, standardisation folded in
+	bins          []float64
+	// absent is the contribution of a nil value: its learnt column, or the
+	// field's average when training had no nil values.
+	absent float64
+	// table holds the contribution of every whole number in the training
+	// range of an integer field, sparing the log and the bin search.
+	table []float64
+}
+
+// maxTable bounds an integer field's table (call durations reach ~5000 s).
+const maxTable = 1 << 14
+
+func (t *numTerm) contribution(x float64) float64 {
+	ne := t.enc
+	x = min(max(x, ne.Min), ne.Max)
+	if t.table != nil {
+		return t.table[int(x-ne.Min)]
+	}
+	return t.compute(x)
+}
+
+// compute is the contribution of a clamped x from the coefficients.
+func (t *numTerm) compute(x float64) float64 {
+	ne := t.enc
+	v := x
+	if ne.Log {
+		v = log1pNonNeg(x)
+	}
+	c := t.slope*v + t.offset
+	if len(t.bins) > 0 {
+		c += t.bins[binOf(ne.Cuts, x)]
+	}
+	return c
+}
+
+// Compile checks m and builds its Scorer. It returns ErrInvalidModel
+// (wrapped) when m fails Validate.
+func (m *Model) Compile() (*Scorer, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Scorer{model: m, intercept: m.Intercept}
+	coef := m.Coefficients
+	off := 0
+	for i := range m.Encoding.Categorical {
+		ce := &m.Encoding.Categorical[i]
+		w := coef[off : off+len(ce.Levels)]
+		off += len(ce.Levels)
+		var sum float64
+		var n int
+		for l, c := range ce.Counts {
+			sum += float64(c) * w[l]
+			n += c
+		}
+		if n > 0 {
+			s.catAvg[i] = sum / float64(n)
+		}
+		for l := range s.cat[i] {
+			s.cat[i][l] = s.catAvg[i]
+		}
+		// A level training never saw has no learnt effect; it is scored as
+		// the average rather than as the regulariser's zero.
+		for l, c := range ce.Counts {
+			if c > 0 {
+				s.cat[i][l] = w[l]
+			}
+		}
+	}
+	for j := range m.Encoding.Numeric {
+		ne := &m.Encoding.Numeric[j]
+		i := numFieldIndex(ne.Field)
+		t := &s.num[i]
+		t.enc = ne
+		t.slope = coef[off] / ne.Std
+		t.offset = -coef[off] * ne.Mean / ne.Std
+		off++
+		total := ne.Known + ne.Missing + ne.Never
+		var sum float64
+		if len(ne.Cuts) > 0 {
+			t.bins = coef[off : off+len(ne.Cuts)+1]
+			for k, c := range ne.BinCounts {
+				sum += float64(c) * t.bins[k]
+			}
+			off += len(ne.Cuts) + 1
+		}
+		var absentCoef float64
+		hasAbsent := false
+		if ne.Missing > 0 {
+			absentCoef, hasAbsent = coef[off], true
+			sum += float64(ne.Missing) * coef[off]
+			off++
+		}
+		if ne.Never > 0 {
+			absentCoef, hasAbsent = coef[off], true
+			sum += float64(ne.Never) * coef[off]
+			off++
+		}
+		// The linear column is centred on the known rows, so it adds
+		// nothing to the average.
+		if total > 0 {
+			s.numAvg[i] = sum / float64(total)
+		}
+		t.absent = s.numAvg[i]
+		if hasAbsent {
+			t.absent = absentCoef
+		}
+		if numFields[i].integer && ne.Min == math.Trunc(ne.Min) && ne.Max-ne.Min < maxTable {
+			t.table = make([]float64, int(ne.Max-ne.Min)+1)
+			for k := range t.table {
+				t.table[k] = t.compute(ne.Min + float64(k))
+			}
+		}
+	}
+	return s, nil
+}
+
+// Model returns the model s was compiled from; callers must not modify it.
+func (s *Scorer) Model() *Model { return s.model }
+
+// Encode is Encode; it is a method so callers holding a Scorer need nothing
+// else.
+func (s *Scorer) Encode(f *Features, dst *Encoded) { Encode(f, dst) }
+
+// ScoreEncoded returns the conversion probability of an encoded lead. It
+// does not allocate.
+func (s *Scorer) ScoreEncoded(e *Encoded) float64 { return sigmoid(s.LogitEncoded(e)) }
+
+// LogitEncoded returns the log-odds of conversion of an encoded lead.
+func (s *Scorer) LogitEncoded(e *Encoded) float64 {
+	z := s.intercept
+	for i := range numCategorical {
+		z += s.cat[i][e.Levels[i]&(maxLevels-1)]
+	}
+	for i := range numNumeric {
+		t := &s.num[i]
+		switch {
+		case t.enc == nil:
+		case e.Known&(1<<i) != 0:
+			z += t.contribution(e.Values[i])
+		default:
+			z += t.absent
+		}
+	}
+	return z
+}
+
+// Probability returns the conversion probability of f without allocating.
+func (s *Scorer) Probability(f *Features) float64 {
+	var e Encoded
+	Encode(f, &e)
+	return s.ScoreEncoded(&e)
+}
+
+// Logit returns the log-odds of conversion of f.
+func (s *Scorer) Logit(f *Features) float64 {
+	var e Encoded
+	Encode(f, &e)
+	return s.LogitEncoded(&e)
+}

@@ -1,0 +1,146 @@
+package scoring
+
+import (
+	"math"
+	"sync"
+	"testing"
+)
+
+// synthModel is a model trained on synthetic leads, shared read-only by
+// the tests that need any valid model.
+var synthModel = sync.OnceValues(func() (*TrainResult, error) {
+	return Train(synthExamples(3000, 42), Options{IncludeCallDuration: true})
+})
+
+func mustScorer(tb testing.TB) (*Model, *Scorer) {
+	tb.Helper()
+	res, err := synthModel()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := res.Model.Compile()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Model, s
+}
+
+// The scorer's tables must reproduce the training design exactly, or the
+// stored metrics would describe a different model from the one that scores.
+func TestScorerMatchesDesign(t *testing.T) {
+	t.Parallel()
+	m, s := mustScorer(t)
+	ex := synthExamples(3000, 42)
+	rows := make([]Encoded, len(ex))
+	for i := range ex {
+		Encode(&ex[i].Features, &rows[i])
+	}
+	d := buildDesign(&m.Encoding, rows)
+	for r := range rows {
+		z := m.Intercept
+		for k := d.start[r]; k < d.start[r+1]; k++ {
+			z += m.Coefficients[d.col[k]] * d.val[k]
+		}
+		if got := s.LogitEncoded(&rows[r]); math.Abs(got-z) > 1e-9 {
+			// Only levels training never saw may differ (they score as the
+			// average); the synthetic data has none in its training rows
+			// except weekend days, which it never draws.
+			t.Fatalf("row %d: scorer logit %g, design logit %g", r, got, z)
+		}
+		if got, want := s.Probability(&ex[r].Features), sigmoid(z); math.Abs(got-want) > 1e-9 {
+			t.Fatalf("row %d: probability %g, want %g", r, got, want)
+		}
+	}
+}
+
+func TestScorerUnseenAndMissing(t *testing.T) {
+	t.Parallel()
+	_, s := mustScorer(t)
+	f := fullFeatures()
+	f.LastContactWeekday = ptr("sat") // never in the synthetic training data
+	f.ContactChannel = nil            // training had missing channels: a learnt level
+	ex := s.Explain(&f, DefaultThresholds)
+	for _, fc := range ex.Factors {
+		if fc.Feature == "last_contact_weekday" && math.Abs(fc.Contribution) > 1e-12 {
+			t.Errorf("%s: contribution %g, want 0 (imputed as average)", fc.Feature, fc.Contribution)
+		}
+		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Contribution == 0) {
+			t.Errorf("%s: %+v, want the learnt unknown level", fc.Feature, fc)
+		}
+	}
+	// Extreme values are clamped to the training range.
+	f = fullFeatures()
+	f.CampaignContacts = ptr[int32](1 << 30)
+	g := fullFeatures()
+	g.CampaignContacts = ptr[int32](1000)
+	if a, b := s.Probability(&f), s.Probability(&g); a != b || math.IsNaN(a) {
+		t.Errorf("clamped probabilities differ: %g vs %g", a, b)
+	}
+	var empty Features
+	if p := s.Probability(&empty); !(p > 0 && p < 1) {
+		t.Errorf("probability of an empty lead = %g", p)
+	}
+}
+
+// Not parallel: AllocsPerRun refuses to run alongside other tests.
+func TestScoreAllocations(t *testing.T) {
+	_, s := mustScorer(t)
+	f := fullFeatures()
+	var e Encoded
+	var sink float64
+	if n := testing.AllocsPerRun(200, func() { sink += s.Probability(&f) }); n != 0 {
+		t.Errorf("Probability allocates %g times per lead", n)
+	}
+	if n := testing.AllocsPerRun(200, func() { s.Encode(&f, &e); sink += s.ScoreEncoded(&e) }); n != 0 {
+		t.Errorf("Encode+ScoreEncoded allocates %g times per lead", n)
+	}
+	_ = sink
+}
+
+// BenchmarkScore measures the bulk re-score path: every lead's stored
+// fields encoded and scored with the UCI model.
+func BenchmarkScore(b *testing.B) {
+	ex := mustUCI(b)
+	res, err := Train(ex, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := res.Model.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink float64
+	for i := 0; b.Loop(); i++ {
+		sink += s.Probability(&ex[i%len(ex)].Features)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "leads/s")
+	_ = sink
+}
+
+// BenchmarkScoreEncoded measures scoring alone, for callers that keep leads
+// encoded (Encode is model-independent).
+func BenchmarkScoreEncoded(b *testing.B) {
+	ex := mustUCI(b)
+	res, err := Train(ex, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := res.Model.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	enc := make([]Encoded, len(ex))
+	for i := range ex {
+		Encode(&ex[i].Features, &enc[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink float64
+	for i := 0; b.Loop(); i++ {
+		sink += s.ScoreEncoded(&enc[i%len(enc)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "leads/s")
+	_ = sink
+}

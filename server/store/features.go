@@ -1,0 +1,46 @@
+package store
+
+import (
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+// The scoring inputs are the same twenty columns in every query that reads
+// them; these adapt each generated row type to scoring.Features.
+
+// LeadFeatures returns a lead's scoring inputs.
+func LeadFeatures(l db.Lead) scoring.Features {
+	return scoring.Features{
+		Age: l.Age, Job: l.Job, Marital: l.Marital, Education: l.Education, CreditDefault: l.CreditDefault,
+		HousingLoan: l.HousingLoan, PersonalLoan: l.PersonalLoan, ContactChannel: l.ContactChannel,
+		LastContactMonth: l.LastContactMonth, LastContactWeekday: l.LastContactWeekday,
+		LastCallDurationSec: l.LastCallDurationSec, CampaignContacts: l.CampaignContacts,
+		DaysSincePreviousContact: l.DaysSincePreviousContact, PreviousContacts: l.PreviousContacts,
+		PreviousOutcome: l.PreviousOutcome, EmpVarRate: l.EmpVarRate, ConsPriceIdx: l.ConsPriceIdx,
+		ConsConfIdx: l.ConsConfIdx, Euribor3m: l.Euribor3m, NrEmployed: l.NrEmployed,
+	}
+}
+
+func pageFeatures(l *db.LeadScoringPageRow) scoring.Features {
+	return scoring.Features{
+		Age: l.Age, Job: l.Job, Marital: l.Marital, Education: l.Education, CreditDefault: l.CreditDefault,
+		HousingLoan: l.HousingLoan, PersonalLoan: l.PersonalLoan, ContactChannel: l.ContactChannel,
+		LastContactMonth: l.LastContactMonth, LastContactWeekday: l.LastContactWeekday,
+		LastCallDurationSec: l.LastCallDurationSec, CampaignContacts: l.CampaignContacts,
+		DaysSincePreviousContact: l.DaysSincePreviousContact, PreviousContacts: l.PreviousContacts,
+		PreviousOutcome: l.PreviousOutcome, EmpVarRate: l.EmpVarRate, ConsPriceIdx: l.ConsPriceIdx,
+		ConsConfIdx: l.ConsConfIdx, Euribor3m: l.Euribor3m, NrEmployed: l.NrEmployed,
+	}
+}
+
+func trainingFeatures(l *db.LeadTrainingRowsRow) scoring.Features {
+	return scoring.Features{
+		Age: l.Age, Job: l.Job, Marital: l.Marital, Education: l.Education, CreditDefault: l.CreditDefault,
+		HousingLoan: l.HousingLoan, PersonalLoan: l.PersonalLoan, ContactChannel: l.ContactChannel,
+		LastContactMonth: l.LastContactMonth, LastContactWeekday: l.LastContactWeekday,
+		LastCallDurationSec: l.LastCallDurationSec, CampaignContacts: l.CampaignContacts,
+		DaysSincePreviousContact: l.DaysSincePreviousContact, PreviousContacts: l.PreviousContacts,
+		PreviousOutcome: l.PreviousOutcome, EmpVarRate: l.EmpVarRate, ConsPriceIdx: l.ConsPriceIdx,
+		ConsConfIdx: l.ConsConfIdx, Euribor3m: l.Euribor3m, NrEmployed: l.NrEmployed,
+	}
+}

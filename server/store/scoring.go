@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+// ErrNoActiveModel is returned when scoring is asked for and no model is active.
+var ErrNoActiveModel = &apperr.Error{Status: 409, Err: apperr.ErrConflict,
+	Detail: "no scoring model is active yet: an admin must train and activate one"}
+
+// modelCache keeps the active model compiled in memory. It is checked
+// against the database's active version on every use, so an activation by
+// any instance takes effect everywhere at the next scoring.
+type modelCache struct {
+	mu      sync.Mutex
+	version int32
+	scorer  *scoring.Scorer
+}
+
+// Active is the active model ready to score, with the current thresholds.
+type Active struct {
+	Version    int32
+	Scorer     *scoring.Scorer
+	Thresholds scoring.Thresholds
+}
+
+// activeModel returns the active model as q sees it (so inside a
+// transaction, the transaction's view); ok is false when none is active.
+func (s *Store) activeModel(ctx context.Context, q *db.Queries) (Active, bool, error) {
+	version, err := q.ModelActiveVersion(ctx)
+	if err != nil || version == 0 {
+		return Active{}, false, translate(err)
+	}
+	th, err := q.ThresholdsGet(ctx)
+	if err != nil {
+		return Active{}, false, translate(err)
+	}
+	scorer, err := s.scorerFor(ctx, q, version)
+	if err != nil {
+		return Active{}, false, err
+	}
+	return Active{Version: version, Scorer: scorer, Thresholds: scoring.Thresholds{Hot: th.Hot, Warm: th.Warm}}, true, nil
+}
+
+func (s *Store) scorerFor(ctx context.Context, q *db.Queries, version int32) (*scoring.Scorer, error) {
+	c := &s.models
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version == version && c.scorer != nil {
+		return c.scorer, nil
+	}
+	sc, err := loadScorer(ctx, q, version)
+	if err != nil {
+		return nil, err
+	}
+	c.version, c.scorer = version, sc
+	return sc, nil
+}
+
+func loadScorer(ctx context.Context, q *db.Queries, version int32) (*scoring.Scorer, error) {
+	body, err := q.ModelBody(ctx, version)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var m scoring.Model
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("decode model %d: %w", version, err)
+	}
+	return m.Compile()
+}
+
+// ActiveModel returns the active model; ErrNoActiveModel when there is none.
+func (s *Store) ActiveModel(ctx context.Context) (Active, error) {
+	a, ok, err := s.activeModel(ctx, s.q)
+	if err == nil && !ok {
+		err = ErrNoActiveModel
+	}
+	return a, err
+}
+
+// scoreLeadTx scores one lead with the active model inside tx and returns
+// the lead as stored afterwards. With no active model the lead is returned
+// unchanged: probability and category stay null until a model exists.
+func (s *Store) scoreLeadTx(ctx context.Context, tx *Tx, l db.Lead) (db.Lead, error) {
+	a, ok, err := s.activeModel(ctx, tx.Q)
+	if err != nil || !ok {
+		return l, err
+	}
+	f := LeadFeatures(l)
+	p := a.Scorer.Probability(&f)
+	cat := a.Thresholds.Category(p)
+	return tx.Q.LeadScoreSet(ctx, db.LeadScoreSetParams{ID: l.ID, Probability: &p, Category: &cat, Version: &a.Version})
+}
+
+// scoreStaleTx scores, in one set-based pass, every live lead whose score
+// does not come from the active model (new imports, for instance).
+func (s *Store) scoreStaleTx(ctx context.Context, tx *Tx) error {
+	a, ok, err := s.activeModel(ctx, tx.Q)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = rescore(ctx, tx, a, true)
+	return err
+}
+
+// rescorePage is how many leads are read per page of a re-scoring pass.
+const rescorePage = 20000
+
+// rescore computes every (or every stale) live lead's score in memory and
+// writes them all with one set-based UPDATE. Returns how many it scored.
+func rescore(ctx context.Context, tx *Tx, a Active, onlyStale bool) (int64, error) {
+	var (
+		ids   []uuid.UUID
+		probs []float64
+		cats  []string
+		after uuid.UUID
+		enc   scoring.Encoded
+	)
+	for {
+		rows, err := tx.Q.LeadScoringPage(ctx, db.LeadScoringPageParams{
+			AfterID: after, OnlyStale: onlyStale, Version: a.Version, Lim: rescorePage})
+		if err != nil {
+			return 0, err
+		}
+		for i := range rows {
+			f := pageFeatures(&rows[i])
+			a.Scorer.Encode(&f, &enc)
+			p := a.Scorer.ScoreEncoded(&enc)
+			ids = append(ids, rows[i].ID)
+			probs = append(probs, p)
+			cats = append(cats, a.Thresholds.Category(p))
+		}
+		if len(rows) < rescorePage {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return tx.Q.LeadScoresApply(ctx, db.LeadScoresApplyParams{Version: a.Version, Ids: ids, Probabilities: probs, Categories: cats})
+}
+
+// ModelInfo is a model version without its (large) body.
+type ModelInfo = db.ModelListRow
+
+// ModelList returns every model version, newest first.
+func (s *Store) ModelList(ctx context.Context) ([]ModelInfo, error) {
+	rows, err := s.q.ModelList(ctx)
+	return rows, translate(err)
+}
+
+// ModelActiveInfo returns the active model's metadata; apperr.ErrNotFound when none.
+func (s *Store) ModelActiveInfo(ctx context.Context) (ModelInfo, error) {
+	m, err := s.q.ModelActive(ctx)
+	return ModelInfo(m), translate(err)
+}
+
+// TrainingExamples loads every closed lead as a training example, oldest first.
+func (s *Store) TrainingExamples(ctx context.Context) ([]scoring.Example, error) {
+	rows, err := s.q.LeadTrainingRows(ctx)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]scoring.Example, len(rows))
+	for i := range rows {
+		out[i] = scoring.Example{Features: trainingFeatures(&rows[i]), Converted: rows[i].Converted}
+	}
+	return out, nil
+}
+
+// ModelSave stores a trained model version with its audit event, and
+// activates it (re-scoring every lead) when activate is true.
+func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Model, activate bool) (ModelInfo, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	opts, _ := json.Marshal(m.Options)
+	metrics, _ := json.Marshal(m.Metrics)
+	th, _ := json.Marshal(m.Thresholds)
+	var out ModelInfo
+	err = s.InTx(ctx, func(tx *Tx) error {
+		row, err := tx.Q.ModelInsert(ctx, db.ModelInsertParams{Algorithm: m.Algorithm, TrainedBy: actor.ID,
+			Options: opts, Metrics: metrics, Thresholds: th, Model: body})
+		if err != nil {
+			return err
+		}
+		out = ModelInfo(row)
+		if err := tx.Audit(ctx, audit.Event{Actor: actor, Action: "model.train", EntityType: "model",
+			EntityID: fmt.Sprint(row.Version),
+			Summary: fmt.Sprintf("%s trained model v%d (AUC %.3f, Brier %.4f on %d holdout leads)",
+				actor.Name, row.Version, m.Metrics.AUC, m.Metrics.Brier, m.Metrics.NTest),
+			Changes: map[string]audit.Change{"auc": {To: m.Metrics.AUC}, "brier": {To: m.Metrics.Brier},
+				"include_call_duration": {To: m.Options.IncludeCallDuration}}}); err != nil {
+			return err
+		}
+		if !activate {
+			return nil
+		}
+		out, _, err = s.activateTx(ctx, tx, actor, row.Version)
+		return err
+	})
+	return out, err
+}
+
+// ModelActivate makes a version the only active model and re-scores every
+// live lead in the same transaction. Concurrent activations are serialised,
+// and a partial unique index keeps at most one model active whatever
+// happens. Returns apperr.ErrNotFound for an unknown version.
+func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version int32) (ModelInfo, int64, error) {
+	var (
+		out ModelInfo
+		n   int64
+	)
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		out, n, err = s.activateTx(ctx, tx, actor, version)
+		return err
+	})
+	return out, n, err
+}
+
+func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, version int32) (ModelInfo, int64, error) {
+	if err := tx.Q.ModelActivationLock(ctx); err != nil {
+		return ModelInfo{}, 0, err
+	}
+	prev, err := tx.Q.ModelActiveVersion(ctx)
+	if err != nil {
+		return ModelInfo{}, 0, err
+	}
+	if _, err := tx.Q.ModelGet(ctx, version); err != nil {
+		if errors.Is(translate(err), apperr.ErrNotFound) {
+			return ModelInfo{}, 0, apperr.NotFound(fmt.Sprintf("model version %d", version))
+		}
+		return ModelInfo{}, 0, err
+	}
+	if err := tx.Q.ModelDeactivateAll(ctx); err != nil {
+		return ModelInfo{}, 0, err
+	}
+	row, err := tx.Q.ModelActivate(ctx, version)
+	if err != nil {
+		return ModelInfo{}, 0, err
+	}
+	a, ok, err := s.activeModel(ctx, tx.Q)
+	if err != nil || !ok {
+		return ModelInfo{}, 0, fmt.Errorf("load activated model: %w", err)
+	}
+	n, err := rescore(ctx, tx, a, false)
+	if err != nil {
+		return ModelInfo{}, 0, err
+	}
+	ch := map[string]audit.Change{"active_version": {From: nullIfZero(prev), To: version}}
+	err = tx.Audit(ctx, audit.Event{Actor: actor, Action: "model.activate", EntityType: "model",
+		EntityID: fmt.Sprint(version), Changes: ch,
+		Summary: fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)})
+	return ModelInfo(row), n, err
+}
+
+func nullIfZero(v int32) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// Thresholds returns the category cut-offs.
+func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, error) {
+	t, err := s.q.ThresholdsGet(ctx)
+	return scoring.Thresholds{Hot: t.Hot, Warm: t.Warm}, translate(err)
+}
+
+// ThresholdsSet changes the cut-offs and re-categorises every scored lead in
+// one statement, with its audit event. Returns a 422 for invalid cut-offs.
+func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds) (int64, error) {
+	if err := th.Validate(); err != nil {
+		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
+			Fields: []apperr.FieldError{{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
+	}
+	var n int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.ModelActivationLock(ctx); err != nil {
+			return err
+		}
+		old, err := tx.Q.ThresholdsGet(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Q.ThresholdsUpdate(ctx, db.ThresholdsUpdateParams{Hot: th.Hot, Warm: th.Warm}); err != nil {
+			return err
+		}
+		if n, err = tx.Q.LeadsRecategorize(ctx, db.LeadsRecategorizeParams{Hot: th.Hot, Warm: th.Warm}); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, audit.Event{Actor: actor, Action: "thresholds.update", EntityType: "thresholds",
+			Summary: fmt.Sprintf("%s set the thresholds to hot >= %.2f, warm >= %.2f; %d leads changed category",
+				actor.Name, th.Hot, th.Warm, n),
+			Changes: map[string]audit.Change{"hot": {From: old.Hot, To: th.Hot}, "warm": {From: old.Warm, To: th.Warm}}})
+	})
+	return n, err
+}
+
+// LeadScore explains a live lead's score under the active model. Returns
+// apperr.ErrNotFound for an unknown lead and ErrNoActiveModel without a model.
+func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (scoring.Features, Active, error) {
+	row, err := s.q.LeadScoringInputs(ctx, id)
+	if err != nil {
+		if errors.Is(translate(err), apperr.ErrNotFound) {
+			return scoring.Features{}, Active{}, apperr.NotFound("lead")
+		}
+		return scoring.Features{}, Active{}, translate(err)
+	}
+	a, err := s.ActiveModel(ctx)
+	if err != nil {
+		return scoring.Features{}, Active{}, err
+	}
+	p := db.LeadScoringPageRow{ID: row.ID, Age: row.Age, Job: row.Job, Marital: row.Marital, Education: row.Education,
+		CreditDefault: row.CreditDefault, HousingLoan: row.HousingLoan, PersonalLoan: row.PersonalLoan,
+		ContactChannel: row.ContactChannel, LastContactMonth: row.LastContactMonth,
+		LastContactWeekday: row.LastContactWeekday, LastCallDurationSec: row.LastCallDurationSec,
+		CampaignContacts: row.CampaignContacts, DaysSincePreviousContact: row.DaysSincePreviousContact,
+		PreviousContacts: row.PreviousContacts, PreviousOutcome: row.PreviousOutcome, EmpVarRate: row.EmpVarRate,
+		ConsPriceIdx: row.ConsPriceIdx, ConsConfIdx: row.ConsConfIdx, Euribor3m: row.Euribor3m, NrEmployed: row.NrEmployed}
+	return pageFeatures(&p), a, nil
+}
+
+// Train loads the labelled leads and trains a model; shared by the API and `jmk model
+// train`. Too few labelled leads is a 409, bad options a 422.
+func (s *Store) Train(ctx context.Context, opts scoring.Options) (*scoring.TrainResult, error) {
+	th, err := s.Thresholds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts.Thresholds = th
+	examples, err := s.TrainingExamples(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := scoring.Train(examples, opts)
+	switch {
+	case errors.Is(err, scoring.ErrTooFewExamples):
+		return nil, apperr.Conflict(err.Error() + " (needs closed leads, status success or failed, of both kinds)")
+	case errors.Is(err, scoring.ErrInvalidOptions):
+		return nil, apperr.New(http.StatusUnprocessableEntity, "%s", err.Error())
+	}
+	return res, err
+}
