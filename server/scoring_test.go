@@ -1,0 +1,321 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/data"
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// loadUCI copies n closed leads (status from y) and open ones, sampled
+// evenly across the embedded UCI file (its rows are in time order), straight
+// into leads, so the scoring tests do not depend on the import endpoint.
+func loadUCI(t *testing.T, env *servertest.Env, n int, open int) (converted int) {
+	t.Helper()
+	ctx := context.Background()
+	rc, err := data.UCIBankMarketing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	r, err := leadcsv.NewReader(rc, leadcsv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]any
+	step := data.UCIBankMarketingRows / (n + open)
+	for i := 0; len(rows) < n+open; i++ {
+		row, rej, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || len(rej) > 0 {
+			t.Fatalf("row %d: %v %v", i, err, rej)
+		}
+		if i%step != 0 {
+			continue
+		}
+		status := "new"
+		if len(rows) >= open {
+			status = "failed"
+			if *row.Outcome {
+				status = "success"
+				converted++
+			}
+		}
+		f := row.Features
+		id, _ := uuid.NewV7()
+		rows = append(rows, []any{id, "UCI lead", status, f.Age, f.Job, f.Marital, f.Education, f.CreditDefault,
+			f.HousingLoan, f.PersonalLoan, f.ContactChannel, f.LastContactMonth, f.LastContactWeekday,
+			f.LastCallDurationSec, f.CampaignContacts, f.DaysSincePreviousContact, f.PreviousContacts,
+			f.PreviousOutcome, f.EmpVarRate, f.ConsPriceIdx, f.ConsConfIdx, f.Euribor3m, f.NrEmployed})
+	}
+	conn, err := pgx.Connect(ctx, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	cols := []string{"id", "name", "status", "age", "job", "marital", "education", "credit_default", "housing_loan",
+		"personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec",
+		"campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate",
+		"cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"leads"}, cols, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	return converted
+}
+
+func sqlInt(t *testing.T, env *servertest.Env, query string, args ...any) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestScoringWithoutModel(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+
+	if r, _ := env.Admin.GetActiveModelWithResponse(ctx); r.StatusCode() != http.StatusNotFound {
+		t.Errorf("active model: %d, want 404", r.StatusCode())
+	}
+	if r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: ptr(int32(40))}); r.StatusCode() != http.StatusConflict {
+		t.Errorf("predict without model: %d, want 409", r.StatusCode())
+	}
+	if r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{}); r.StatusCode() != http.StatusConflict ||
+		r.ApplicationproblemJSON409 == nil {
+		t.Errorf("train without labelled leads: %d %s, want 409", r.StatusCode(), r.Body)
+	}
+	th, _ := sales.GetThresholdsWithResponse(ctx)
+	if th.JSON200 == nil || th.JSON200.Hot != 0.7 || th.JSON200.Warm != 0.4 {
+		t.Errorf("default thresholds: %d %s", th.StatusCode(), th.Body)
+	}
+	if r, _ := env.Anon.ListModelsWithResponse(ctx); r.StatusCode() != http.StatusUnauthorized {
+		t.Errorf("models without token: %d", r.StatusCode())
+	}
+}
+
+func TestScoringLifecycle(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+	loadUCI(t, env, 12000, 500)
+
+	t.Run("SalesCannotTrain", func(t *testing.T) {
+		r, _ := sales.TrainModelWithResponse(ctx, api.TrainRequest{})
+		if r.StatusCode() != http.StatusForbidden {
+			t.Errorf("sales train: %d", r.StatusCode())
+		}
+	})
+	t.Run("BadOptions", func(t *testing.T) {
+		r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{HoldoutFraction: ptr(0.9)})
+		if r.StatusCode() != http.StatusBadRequest {
+			t.Errorf("holdout 0.9: %d %s", r.StatusCode(), r.Body)
+		}
+	})
+
+	train := func(opts api.TrainRequest) api.Model {
+		t.Helper()
+		r, err := env.Admin.TrainModelWithResponse(ctx, opts)
+		if err != nil || r.JSON201 == nil {
+			t.Fatalf("train: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		return *r.JSON201
+	}
+	m1 := train(api.TrainRequest{})
+	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
+		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration == nil || *m1.Options.IncludeCallDuration {
+		t.Fatalf("model 1: %+v", m1)
+	}
+	if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
+		t.Fatalf("training alone scored %d leads", n)
+	}
+
+	m2 := train(api.TrainRequest{IncludeCallDuration: ptr(true), Activate: ptr(true)})
+	if !m2.Active || m2.Version != m1.Version+1 || m2.Metrics.Auc <= m1.Metrics.Auc {
+		t.Fatalf("model 2: active %v version %d auc %.3f", m2.Active, m2.Version, m2.Metrics.Auc)
+	}
+	if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1 OR category IS NULL", m2.Version); n != 0 {
+		t.Fatalf("%d leads not scored by v%d after activation", n, m2.Version)
+	}
+
+	t.Run("ActivateSetBased", func(t *testing.T) {
+		r, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version)
+		if err != nil || r.JSON200 == nil || !r.JSON200.Active {
+			t.Fatalf("activate: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", m1.Version); n != 0 {
+			t.Errorf("%d leads still on the old model", n)
+		}
+		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.7 THEN 'hot'
+			WHEN probability >= 0.4 THEN 'warm' ELSE 'cold' END`); n != 0 {
+			t.Errorf("%d leads with a category that does not match their probability", n)
+		}
+		a, _ := env.Admin.GetActiveModelWithResponse(ctx)
+		if a.JSON200 == nil || a.JSON200.Version != m1.Version {
+			t.Errorf("active model: %s", a.Body)
+		}
+		if r, _ := sales.ActivateModelWithResponse(ctx, m2.Version); r.StatusCode() != http.StatusForbidden {
+			t.Errorf("sales activate: %d", r.StatusCode())
+		}
+		if r, _ := env.Admin.ActivateModelWithResponse(ctx, 999); r.StatusCode() != http.StatusNotFound {
+			t.Errorf("activate unknown: %d", r.StatusCode())
+		}
+	})
+
+	t.Run("ConcurrentActivations", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			v := []int32{m1.Version, m2.Version}[i%2]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := env.Admin.ActivateModelWithResponse(ctx, v)
+				if err != nil || r.StatusCode() != http.StatusOK {
+					t.Errorf("activate v%d: %v %d %s", v, err, r.StatusCode(), r.Body)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := sqlInt(t, env, "SELECT count(*) FROM models WHERE active"); n != 1 {
+			t.Fatalf("%d active models", n)
+		}
+		active := sqlInt(t, env, "SELECT version FROM models WHERE active")
+		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", active); n != 0 {
+			t.Errorf("%d leads scored by a model that is not the active one", n)
+		}
+		if _, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("LeadScoreAddsUp", func(t *testing.T) {
+		var id uuid.UUID
+		ctxConn, err := pgx.Connect(ctx, env.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ctxConn.Close(ctx)
+		var stored float64
+		if err := ctxConn.QueryRow(ctx, "SELECT id, probability FROM leads WHERE status = 'new' ORDER BY id LIMIT 1").Scan(&id, &stored); err != nil {
+			t.Fatal(err)
+		}
+		r, err := sales.GetLeadScoreWithResponse(ctx, id)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("score: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		s := r.JSON200
+		if math.Abs(s.Probability-stored) > 1e-9 || s.ModelVersion != m1.Version || len(s.Factors) == 0 {
+			t.Errorf("score %+v, stored probability %v", s, stored)
+		}
+		up, down := 0, 0
+		for _, f := range s.Factors {
+			if f.Description == "" || f.Feature == "" {
+				t.Errorf("factor without words: %+v", f)
+			}
+			if f.Contribution > 0 {
+				up++
+			} else {
+				down++
+			}
+		}
+		if up == 0 || down == 0 {
+			t.Errorf("factors should show reasons both ways: %+v", s.Factors)
+		}
+		if r, _ := sales.GetLeadScoreWithResponse(ctx, uuid.New()); r.StatusCode() != http.StatusNotFound {
+			t.Errorf("unknown lead score: %d", r.StatusCode())
+		}
+	})
+
+	t.Run("PredictWhatIf", func(t *testing.T) {
+		base := api.ScoringInputs{Age: ptr(int32(35)), Job: ptr(api.JobAdmin), ContactChannel: ptr(api.Cellular),
+			PreviousOutcome: ptr(api.PreviousOutcomeNone)}
+		better := base
+		better.PreviousOutcome = ptr(api.PreviousOutcomeSuccess)
+		better.DaysSincePreviousContact = ptr(int32(6))
+		better.PreviousContacts = ptr(int32(2))
+		a, _ := sales.PredictScoreWithResponse(ctx, base)
+		b, _ := sales.PredictScoreWithResponse(ctx, better)
+		if a.JSON200 == nil || b.JSON200 == nil {
+			t.Fatalf("predict: %s %s", a.Body, b.Body)
+		}
+		if b.JSON200.Probability <= a.JSON200.Probability {
+			t.Errorf("a previous success should raise the probability: %.3f -> %.3f", a.JSON200.Probability, b.JSON200.Probability)
+		}
+		if a.JSON200.Baseline == nil || math.IsNaN(*a.JSON200.Baseline) {
+			t.Error("no baseline")
+		}
+		bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", stringsReader(`{"age": 12}`))
+		if bad.StatusCode() != http.StatusBadRequest {
+			t.Errorf("age 12: %d", bad.StatusCode())
+		}
+	})
+
+	t.Run("Thresholds", func(t *testing.T) {
+		for _, th := range []api.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
+			r, _ := env.Admin.PutThresholdsWithResponse(ctx, th)
+			if r.StatusCode() != http.StatusUnprocessableEntity {
+				t.Errorf("thresholds %+v: %d %s", th, r.StatusCode(), r.Body)
+			}
+		}
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
+			t.Errorf("hot 1.2: %d", r.StatusCode())
+		}
+		if r, _ := sales.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
+			t.Errorf("sales put thresholds: %d", r.StatusCode())
+		}
+		r, err := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("put thresholds: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.3 THEN 'hot'
+			WHEN probability >= 0.1 THEN 'warm' ELSE 'cold' END`); n != 0 {
+			t.Errorf("%d leads not re-categorised", n)
+		}
+		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
+			t.Error("no hot lead at hot >= 0.3")
+		}
+	})
+
+	t.Run("Audited", func(t *testing.T) {
+		deadline := time.Now().Add(5 * time.Second)
+		for _, action := range []string{"model.train", "model.activate", "thresholds.update"} {
+			n := sqlInt(t, env, "SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT NULL", action)
+			if n == 0 && time.Now().Before(deadline) {
+				t.Errorf("no %s audit event", action)
+			}
+		}
+	})
+
+	t.Run("ListModels", func(t *testing.T) {
+		r, _ := sales.ListModelsWithResponse(ctx)
+		if r.JSON200 == nil || len(r.JSON200.Items) != 2 || r.JSON200.Items[0].Version != m2.Version {
+			t.Errorf("models: %d %s", r.StatusCode(), r.Body)
+		}
+	})
+}
