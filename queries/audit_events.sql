@@ -35,15 +35,29 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
 SELECT pg_try_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0));
 
 -- name: AuditSealerMark :one
--- The highest id handed out so far and the transactions still running: once
--- all of those have ended, no id at or below the mark can still appear.
+-- The highest committed id, and the transactions that may still hold a
+-- smaller one: every transaction of this database that has opened
+-- audit_events for INSERT (it takes RowExclusiveLock before it draws an id,
+-- and keeps it until it ends). A transaction that opens the table after
+-- the statement's snapshot can only draw larger ids. Transactions that never
+-- write the trail (in this database or any other) are not waited for.
 SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
-       pg_current_snapshot()::text AS snapshot;
+       coalesce((SELECT array_agg(l.virtualtransaction)
+                 FROM pg_catalog.pg_locks l
+                 WHERE l.locktype = 'relation'
+                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                   AND l.relation = 'audit_events'::regclass
+                   AND l.mode = 'RowExclusiveLock'
+                   AND l.pid IS DISTINCT FROM pg_backend_pid()), '{}')::text[] AS writers;
 
 -- name: AuditSealerWaiting :one
--- How many transactions of the noted snapshot are still running.
-SELECT count(*) FROM pg_snapshot_xip(CAST(sqlc.arg(snapshot)::text AS pg_snapshot)) AS x
-WHERE pg_xact_status(x) = 'in progress';
+-- How many of the noted writers still run.
+SELECT count(*) FROM pg_catalog.pg_locks l
+WHERE l.locktype = 'relation'
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.relation = 'audit_events'::regclass
+  AND l.mode = 'RowExclusiveLock'
+  AND l.virtualtransaction = ANY (sqlc.arg(writers)::text[]);
 
 -- name: AuditSealLast :one
 SELECT event_id, hash FROM audit_seals ORDER BY event_id DESC LIMIT 1;

@@ -53,5 +53,11 @@ DELETE FROM login_failures WHERE occurred_at < @before;
 
 -- name: LoginLock :exec
 -- Serialises the attempts on one e-mail so that parallel guesses cannot all
--- slip under the limit before any failure is recorded.
+-- slip under the limit before any failure is recorded. Take LoginLockIP
+-- first: the two are always taken in that order, so they cannot deadlock.
 SELECT pg_advisory_xact_lock(hashtextextended('login:' || lower(@email), 0));
+
+-- name: LoginLockIP :exec
+-- The same for the attempts from one IP, which parallel guesses on many
+-- e-mails would otherwise push past the per-IP limit.
+SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || @ip::text, 0));

@@ -51,3 +51,9 @@ SELECT u.id, u.name, u.role, u.active, s.revoked_at, s.expires_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = @session_id;
+
+-- name: UserAdminsLock :exec
+-- Serialises the changes that can take away an active admin, so that two of
+-- them at once (two admins demoting each other) cannot both see another
+-- admin left and leave none.
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0));

@@ -118,7 +118,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PerIP:    intVar("LOGIN_MAX_FAILURES_PER_IP", 50),
 		Window:   durVar("LOGIN_THROTTLE_WINDOW", 15*time.Minute),
 	}
-	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20))
+	// Bounded before the int32 conversion, which would otherwise wrap a
+	// typo such as 99999999999 into a nonsense pool size.
+	if n := intVar("DB_MAX_CONNS", 20); n <= 10000 {
+		c.DBMaxConns = int32(n)
+	} else {
+		errs = append(errs, fmt.Errorf("DB_MAX_CONNS must be at most 10000, got %d", n))
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))
 	}

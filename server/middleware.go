@@ -103,9 +103,9 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			h := r.Header.Get(echo.HeaderAuthorization)
-			token, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || token == "" {
+			// The scheme is case-insensitive (RFC 9110 section 11.1).
+			scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 				return next(c)
 			}
 			userID, sessionID, err := iss.Verify(strings.TrimSpace(token))

@@ -45,6 +45,9 @@ func commands() map[string]command {
 		"migrate": {"apply pending database migrations", cmdMigrate},
 		"users":   {"manage users (create)", cmdUsers},
 		"audit":   {"audit trail tools (verify)", cmdAudit},
+		"import":  {"import a lead CSV file (FILE, or - for stdin)", cmdImport},
+		"export":  {"export leads as CSV", cmdExport},
+		"seed":    {"load the demo data (--demo)", cmdSeed},
 		"model":   {"scoring models (train, list, activate)", cmdModel},
 	}
 }

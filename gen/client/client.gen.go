@@ -250,8 +250,11 @@ type ClientInterface interface {
 	// UpdateLeadWithBody Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
-	// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-	// states). Changing a scoring input re-scores the lead in the same transaction.
+	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -261,8 +264,11 @@ type ClientInterface interface {
 	// UpdateLead Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
-	// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-	// states). Changing a scoring input re-scores the lead in the same transaction.
+	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -277,7 +283,13 @@ type ClientInterface interface {
 	// CreateLeadActivityWithBody Log a contact.
 	//
 	// Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-	// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+	// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -287,7 +299,13 @@ type ClientInterface interface {
 	// CreateLeadActivity Log a contact.
 	//
 	// Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-	// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+	// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -795,8 +813,11 @@ func (c *Client) GetLead(ctx context.Context, id ID, reqEditors ...RequestEditor
 // UpdateLeadWithBody Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
-// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-// states). Changing a scoring input re-scores the lead in the same transaction.
+// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// nothing returns the lead as it is, with the same version.
 //
 // Takes any type of body and a specified content type.
 //
@@ -816,8 +837,11 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id ID, params *UpdateLe
 // UpdateLead Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
-// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-// states). Changing a scoring input re-scores the lead in the same transaction.
+// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// nothing returns the lead as it is, with the same version.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -852,7 +876,13 @@ func (c *Client) ListLeadActivities(ctx context.Context, id ID, params *ListLead
 // CreateLeadActivityWithBody Log a contact.
 //
 // Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+// the server's clock (422). The lead's `version` changes only when its status does, so an
+// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// `lead.update` event when the status moved, in the same transaction.
 //
 // Takes any type of body and a specified content type.
 //
@@ -872,7 +902,13 @@ func (c *Client) CreateLeadActivityWithBody(ctx context.Context, id ID, contentT
 // CreateLeadActivity Log a contact.
 //
 // Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+// the server's clock (422). The lead's `version` changes only when its status does, so an
+// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// `lead.update` event when the status moved, in the same transaction.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3317,8 +3353,11 @@ type ClientWithResponsesInterface interface {
 	// UpdateLeadWithBodyWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
-	// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-	// states). Changing a scoring input re-scores the lead in the same transaction.
+	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3328,8 +3367,11 @@ type ClientWithResponsesInterface interface {
 	// UpdateLeadWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
-	// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-	// states). Changing a scoring input re-scores the lead in the same transaction.
+	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3346,7 +3388,13 @@ type ClientWithResponsesInterface interface {
 	// CreateLeadActivityWithBodyWithResponse Log a contact.
 	//
 	// Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-	// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+	// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3356,7 +3404,13 @@ type ClientWithResponsesInterface interface {
 	// CreateLeadActivityWithResponse Log a contact.
 	//
 	// Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-	// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+	// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6036,8 +6090,11 @@ func (c *ClientWithResponses) GetLeadWithResponse(ctx context.Context, id ID, re
 // UpdateLeadWithBodyWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
-// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-// states). Changing a scoring input re-scores the lead in the same transaction.
+// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// nothing returns the lead as it is, with the same version.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6053,8 +6110,11 @@ func (c *ClientWithResponses) UpdateLeadWithBodyWithResponse(ctx context.Context
 // UpdateLeadWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
-// `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-// states). Changing a scoring input re-scores the lead in the same transaction.
+// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// nothing returns the lead as it is, with the same version.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6083,7 +6143,13 @@ func (c *ClientWithResponses) ListLeadActivitiesWithResponse(ctx context.Context
 // CreateLeadActivityWithBodyWithResponse Log a contact.
 //
 // Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+// the server's clock (422). The lead's `version` changes only when its status does, so an
+// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// `lead.update` event when the status moved, in the same transaction.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6099,7 +6165,13 @@ func (c *ClientWithResponses) CreateLeadActivityWithBodyWithResponse(ctx context
 // CreateLeadActivityWithResponse Log a contact.
 //
 // Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-// updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+// updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+// the server's clock (422). The lead's `version` changes only when its status does, so an
+// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// `lead.update` event when the status moved, in the same transaction.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

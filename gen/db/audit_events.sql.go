@@ -345,31 +345,45 @@ func (q *Queries) AuditSealerLock(ctx context.Context) (bool, error) {
 
 const auditSealerMark = `-- name: AuditSealerMark :one
 SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
-       pg_current_snapshot()::text AS snapshot
+       coalesce((SELECT array_agg(l.virtualtransaction)
+                 FROM pg_catalog.pg_locks l
+                 WHERE l.locktype = 'relation'
+                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                   AND l.relation = 'audit_events'::regclass
+                   AND l.mode = 'RowExclusiveLock'
+                   AND l.pid IS DISTINCT FROM pg_backend_pid()), '{}')::text[] AS writers
 `
 
 type AuditSealerMarkRow struct {
-	MaxID    int64
-	Snapshot string
+	MaxID   int64
+	Writers []string
 }
 
-// The highest id handed out so far and the transactions still running: once
-// all of those have ended, no id at or below the mark can still appear.
+// The highest committed id, and the transactions that may still hold a
+// smaller one: every transaction of this database that has opened
+// audit_events for INSERT (it takes RowExclusiveLock before it draws an id,
+// and keeps it until it ends). A transaction that opens the table after
+// the statement's snapshot can only draw larger ids. Transactions that never
+// write the trail (in this database or any other) are not waited for.
 func (q *Queries) AuditSealerMark(ctx context.Context) (AuditSealerMarkRow, error) {
 	row := q.db.QueryRow(ctx, auditSealerMark)
 	var i AuditSealerMarkRow
-	err := row.Scan(&i.MaxID, &i.Snapshot)
+	err := row.Scan(&i.MaxID, &i.Writers)
 	return i, err
 }
 
 const auditSealerWaiting = `-- name: AuditSealerWaiting :one
-SELECT count(*) FROM pg_snapshot_xip(CAST($1::text AS pg_snapshot)) AS x
-WHERE pg_xact_status(x) = 'in progress'
+SELECT count(*) FROM pg_catalog.pg_locks l
+WHERE l.locktype = 'relation'
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.relation = 'audit_events'::regclass
+  AND l.mode = 'RowExclusiveLock'
+  AND l.virtualtransaction = ANY ($1::text[])
 `
 
-// How many transactions of the noted snapshot are still running.
-func (q *Queries) AuditSealerWaiting(ctx context.Context, snapshot string) (int64, error) {
-	row := q.db.QueryRow(ctx, auditSealerWaiting, snapshot)
+// How many of the noted writers still run.
+func (q *Queries) AuditSealerWaiting(ctx context.Context, writers []string) (int64, error) {
+	row := q.db.QueryRow(ctx, auditSealerWaiting, writers)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -42,3 +42,105 @@ func (r iteratorForAuditSealInsert) Err() error {
 func (q *Queries) AuditSealInsert(ctx context.Context, arg []AuditSealInsertParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"audit_seals"}, []string{"event_id", "prev_hash", "hash"}, &iteratorForAuditSealInsert{rows: arg})
 }
+
+// iteratorForImportStageCopy implements pgx.CopyFromSource.
+type iteratorForImportStageCopy struct {
+	rows                 []ImportStageCopyParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForImportStageCopy) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForImportStageCopy) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].Line,
+		r.rows[0].ID,
+		r.rows[0].ExternalID,
+		r.rows[0].Name,
+		r.rows[0].FallbackName,
+		r.rows[0].Phone,
+		r.rows[0].Email,
+		r.rows[0].Status,
+		r.rows[0].Notes,
+		r.rows[0].AssignedTo,
+		r.rows[0].ClosedAt,
+		r.rows[0].CreatedAt,
+		r.rows[0].Age,
+		r.rows[0].Job,
+		r.rows[0].Marital,
+		r.rows[0].Education,
+		r.rows[0].CreditDefault,
+		r.rows[0].HousingLoan,
+		r.rows[0].PersonalLoan,
+		r.rows[0].ContactChannel,
+		r.rows[0].LastContactMonth,
+		r.rows[0].LastContactWeekday,
+		r.rows[0].LastCallDurationSec,
+		r.rows[0].CampaignContacts,
+		r.rows[0].DaysSincePreviousContact,
+		r.rows[0].PreviousContacts,
+		r.rows[0].PreviousOutcome,
+		r.rows[0].EmpVarRate,
+		r.rows[0].ConsPriceIdx,
+		r.rows[0].ConsConfIdx,
+		r.rows[0].Euribor3m,
+		r.rows[0].NrEmployed,
+	}, nil
+}
+
+func (r iteratorForImportStageCopy) Err() error {
+	return nil
+}
+
+func (q *Queries) ImportStageCopy(ctx context.Context, arg []ImportStageCopyParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"lead_import_stage"}, []string{"line", "id", "external_id", "name", "fallback_name", "phone", "email", "status", "notes", "assigned_to", "closed_at", "created_at", "age", "job", "marital", "education", "credit_default", "housing_loan", "personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec", "campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}, &iteratorForImportStageCopy{rows: arg})
+}
+
+// iteratorForSeedActivityCopy implements pgx.CopyFromSource.
+type iteratorForSeedActivityCopy struct {
+	rows                 []SeedActivityCopyParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForSeedActivityCopy) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForSeedActivityCopy) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ID,
+		r.rows[0].LeadID,
+		r.rows[0].UserID,
+		r.rows[0].Kind,
+		r.rows[0].Outcome,
+		r.rows[0].DurationSec,
+		r.rows[0].Notes,
+		r.rows[0].OccurredAt,
+	}, nil
+}
+
+func (r iteratorForSeedActivityCopy) Err() error {
+	return nil
+}
+
+func (q *Queries) SeedActivityCopy(ctx context.Context, arg []SeedActivityCopyParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"activities"}, []string{"id", "lead_id", "user_id", "kind", "outcome", "duration_sec", "notes", "occurred_at"}, &iteratorForSeedActivityCopy{rows: arg})
+}

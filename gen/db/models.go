@@ -89,6 +89,41 @@ type Lead struct {
 	SearchText               *string
 }
 
+type LeadImportStage struct {
+	Line                     int32
+	ID                       uuid.UUID
+	ExternalID               *string
+	Name                     *string
+	FallbackName             string
+	Phone                    *string
+	Email                    *string
+	Status                   string
+	Notes                    *string
+	AssignedTo               *uuid.UUID
+	ClosedAt                 *time.Time
+	CreatedAt                *time.Time
+	Age                      *int32
+	Job                      *string
+	Marital                  *string
+	Education                *string
+	CreditDefault            *string
+	HousingLoan              *string
+	PersonalLoan             *string
+	ContactChannel           *string
+	LastContactMonth         *string
+	LastContactWeekday       *string
+	LastCallDurationSec      *int32
+	CampaignContacts         *int32
+	DaysSincePreviousContact *int32
+	PreviousContacts         *int32
+	PreviousOutcome          *string
+	EmpVarRate               *float64
+	ConsPriceIdx             *float64
+	ConsConfIdx              *float64
+	Euribor3m                *float64
+	NrEmployed               *float64
+}
+
 type LoginFailure struct {
 	ID         int64
 	Email      string

@@ -87,9 +87,21 @@ SELECT pg_advisory_xact_lock(hashtextextended('login:' || lower($1), 0))
 `
 
 // Serialises the attempts on one e-mail so that parallel guesses cannot all
-// slip under the limit before any failure is recorded.
+// slip under the limit before any failure is recorded. Take LoginLockIP
+// first: the two are always taken in that order, so they cannot deadlock.
 func (q *Queries) LoginLock(ctx context.Context, email string) error {
 	_, err := q.db.Exec(ctx, loginLock, email)
+	return err
+}
+
+const loginLockIP = `-- name: LoginLockIP :exec
+SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1::text, 0))
+`
+
+// The same for the attempts from one IP, which parallel guesses on many
+// e-mails would otherwise push past the per-IP limit.
+func (q *Queries) LoginLockIP(ctx context.Context, ip string) error {
+	_, err := q.db.Exec(ctx, loginLockIP, ip)
 	return err
 }
 

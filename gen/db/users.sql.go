@@ -12,6 +12,18 @@ import (
 	"github.com/google/uuid"
 )
 
+const userAdminsLock = `-- name: UserAdminsLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0))
+`
+
+// Serialises the changes that can take away an active admin, so that two of
+// them at once (two admins demoting each other) cannot both see another
+// admin left and leave none.
+func (q *Queries) UserAdminsLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, userAdminsLock)
+	return err
+}
+
 const userAuthState = `-- name: UserAuthState :one
 SELECT u.id, u.name, u.role, u.active, s.revoked_at, s.expires_at
 FROM sessions s

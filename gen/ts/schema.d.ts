@@ -280,8 +280,11 @@ export interface paths {
         /**
          * Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
          * @description Sales may change a lead assigned to them, or claim an unassigned one with
-         *     `assigned_to: "me"`. A status change must follow the workflow (422 lists the allowed next
-         *     states). Changing a scoring input re-scores the lead in the same transaction.
+         *     `assigned_to: "me"` (in the same request as other changes), or unassign their own with
+         *     `assigned_to: null`; only admins assign leads to others. A status change must follow the
+         *     workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
+         *     in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+         *     nothing returns the lead as it is, with the same version.
          */
         patch: operations["updateLead"];
         trace?: never;
@@ -301,7 +304,13 @@ export interface paths {
         /**
          * Log a contact.
          * @description Logging a contact on a `new` lead moves it to `contacted`; every contact (not `note`)
-         *     updates `last_contacted_at` and `contact_count`. Same ownership rules as changing the lead.
+         *     updates `last_contacted_at` (to the latest `occurred_at` logged) and `contact_count`. A
+         *     `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
+         *     logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
+         *     first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
+         *     the server's clock (422). The lead's `version` changes only when its status does, so an
+         *     open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+         *     `lead.update` event when the status moved, in the same transaction.
          */
         post: operations["createLeadActivity"];
         delete?: never;

@@ -17,9 +17,16 @@ type cursor[K any] struct {
 	Key   K      `json:"k"`
 }
 
-// scope fingerprints the query a cursor belongs to.
+// scope fingerprints the query a cursor belongs to. The parts are encoded
+// as JSON, which follows pointers: the filters are mostly pointers, and
+// printing them with fmt would hash their addresses, so that no cursor of a
+// filtered list would ever match its own next request.
 func scope(parts ...any) string {
-	h := sha256.Sum256(fmt.Append(nil, parts...))
+	b, err := json.Marshal(parts)
+	if err != nil {
+		panic(fmt.Sprintf("cursor scope: %v", err)) // only called with plain filter values
+	}
+	h := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(h[:6])
 }
 

@@ -21,6 +21,35 @@ func buildDesign(enc *Encoding, rows []Encoded) *design {
 	for j := range enc.Numeric {
 		numIdx[j] = numFieldIndex(enc.Numeric[j].Field)
 	}
+	// Per interaction, its keys and the column of each cell (-1: none).
+	type inter struct {
+		a, b levelKey
+		col  []int32
+	}
+	inters := make([]inter, len(enc.Interactions))
+	for j := range enc.Interactions {
+		ie := &enc.Interactions[j]
+		a, _ := keyOf(enc, ie.A)
+		b, _ := keyOf(enc, ie.B)
+		col := make([]int32, a.count*b.count)
+		for k := range col {
+			col[k] = -1
+		}
+		inters[j] = inter{a: a, b: b, col: col}
+	}
+	interOff := 0
+	for i := range enc.Categorical {
+		interOff += len(enc.Categorical[i].Levels)
+	}
+	for j := range enc.Numeric {
+		interOff += enc.Numeric[j].columns()
+	}
+	for j := range enc.Interactions {
+		for _, c := range enc.Interactions[j].Cells {
+			inters[j].col[c] = int32(interOff)
+			interOff++
+		}
+	}
 	for r := range rows {
 		e := &rows[r]
 		off := 0
@@ -61,6 +90,12 @@ func buildDesign(enc *Encoding, rows []Encoded) *design {
 				d.add(missingCol, 1)
 			}
 			off = next
+		}
+		for j := range inters {
+			it := &inters[j]
+			if c := it.col[it.a.level(e)*it.b.count+it.b.level(e)]; c >= 0 {
+				d.add(int(c), 1)
+			}
 		}
 		d.start = append(d.start, int32(len(d.col)))
 	}

@@ -14,6 +14,8 @@ import (
 type Encoding struct {
 	Categorical []CategoricalEncoding `json:"categorical"`
 	Numeric     []NumericEncoding     `json:"numeric"`
+	// Interactions follow the numeric columns.
+	Interactions []InteractionEncoding `json:"interactions,omitempty"`
 }
 
 // CategoricalEncoding one-hot encodes a field, one column per level.
@@ -60,6 +62,9 @@ type numericSpec struct {
 	// a few dozen values, one per month of the campaign, so this amounts to
 	// a period effect.
 	levelMin int
+	// rareBins, with levelMin, gives the values between two common ones a
+	// bin of their own instead of the common value's below them.
+	rareBins bool
 }
 
 // fitEncoding computes the encoding from the training rows. excluded lists
@@ -97,7 +102,7 @@ func fitEncoding(rows []Encoded, specs [numNumeric]numericSpec, excluded [numNum
 			slices.Sort(vals)
 			ne.Min, ne.Max = vals[0], vals[len(vals)-1]
 			if specs[i].levelMin > 0 {
-				ne.Cuts = levelCuts(vals, specs[i].levelMin)
+				ne.Cuts = levelCuts(vals, specs[i].levelMin, specs[i].rareBins)
 			} else {
 				ne.Cuts = quantileCuts(vals, specs[i].bins)
 			}
@@ -148,16 +153,19 @@ func quantileCuts(sorted []float64, bins int) []float64 {
 // levelCuts returns an edge at every distinct value of sorted (past the
 // first) that occurs at least minCount times; rarer values share the bin
 // below them.
-func levelCuts(sorted []float64, minCount int) []float64 {
+func levelCuts(sorted []float64, minCount int, rareBins bool) []float64 {
 	var cuts []float64
+	prevCommon := false
 	for i := 0; i < len(sorted); {
 		j := i
 		for j < len(sorted) && sorted[j] == sorted[i] {
 			j++
 		}
-		if i > 0 && j-i >= minCount {
+		common := j-i >= minCount
+		if i > 0 && (common || (rareBins && prevCommon)) {
 			cuts = append(cuts, sorted[i])
 		}
+		prevCommon = common
 		i = j
 	}
 	return cuts
@@ -229,6 +237,9 @@ func (e *Encoding) Columns() int {
 	for i := range e.Numeric {
 		n += e.Numeric[i].columns()
 	}
+	for i := range e.Interactions {
+		n += len(e.Interactions[i].Cells)
+	}
 	return n
 }
 
@@ -249,14 +260,7 @@ func (e *Encoding) FeatureNames() []string {
 		}
 		if len(ne.Cuts) > 0 {
 			for k := 0; k <= len(ne.Cuts); k++ {
-				lo, hi := "-inf", "inf"
-				if k > 0 {
-					lo = formatNum(ne.Cuts[k-1])
-				}
-				if k < len(ne.Cuts) {
-					hi = formatNum(ne.Cuts[k])
-				}
-				names = append(names, ne.Field+"["+lo+","+hi+")")
+				names = append(names, ne.Field+binName(ne.Cuts, k))
 			}
 		}
 		if ne.Missing > 0 {
@@ -264,6 +268,11 @@ func (e *Encoding) FeatureNames() []string {
 		}
 		if ne.Never > 0 {
 			names = append(names, ne.Field+":never")
+		}
+	}
+	for i := range e.Interactions {
+		for _, c := range e.Interactions[i].Cells {
+			names = append(names, interactionName(e, &e.Interactions[i], c))
 		}
 	}
 	return names
@@ -311,6 +320,11 @@ func (e *Encoding) validate() error {
 		}
 		if numFields[i].nilIsNever && ne.Missing > 0 {
 			return fmt.Errorf("field %s: nil means never contacted, so nothing is missing", ne.Field)
+		}
+	}
+	for i := range e.Interactions {
+		if err := e.Interactions[i].validate(e); err != nil {
+			return err
 		}
 	}
 	return nil

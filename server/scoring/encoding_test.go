@@ -134,8 +134,12 @@ func TestCuts(t *testing.T) {
 	if got := quantileCuts(sorted, 5); !slices.Equal(got, []float64{2, 3, 5}) {
 		t.Errorf("quantileCuts = %v", got)
 	}
-	if got := levelCuts(sorted, 2); !slices.Equal(got, []float64{2}) {
+	if got := levelCuts(sorted, 2, false); !slices.Equal(got, []float64{2}) {
 		t.Errorf("levelCuts = %v", got)
+	}
+	// With rare bins, the rare values after a common one get their own bin.
+	if got := levelCuts(sorted, 2, true); !slices.Equal(got, []float64{2, 3}) {
+		t.Errorf("levelCuts with rare bins = %v", got)
 	}
 	for _, tc := range []struct {
 		x    float64

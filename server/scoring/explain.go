@@ -65,6 +65,22 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
 		})
 	}
+	// An interaction's departure from its average is shared equally by its
+	// two fields' factors, so the factors still add up to the logit.
+	for j := range s.inter {
+		t := &s.inter[j]
+		c := t.contribution(&e)
+		z += c
+		ex.Intercept += t.avg
+		for _, k := range [2]*levelKey{&t.a, &t.b} {
+			name := k.name()
+			for f := range ex.Factors {
+				if ex.Factors[f].Feature == name {
+					ex.Factors[f].Contribution += (c - t.avg) / 2
+				}
+			}
+		}
+	}
 	ex.Logit = z
 	ex.Probability = sigmoid(z)
 	ex.Category = th.Category(ex.Probability)

@@ -19,6 +19,7 @@ type Scorer struct {
 	// reference lead explanations are relative to.
 	catAvg [numCategorical]float64
 	numAvg [numNumeric]float64
+	inter  []interTerm
 }
 
 // numTerm is a numeric field's contribution to the logit.
@@ -138,6 +139,25 @@ func (m *Model) Compile() (*Scorer, error) {
 			}
 		}
 	}
+	s.inter = make([]interTerm, len(m.Encoding.Interactions))
+	for j := range m.Encoding.Interactions {
+		ie := &m.Encoding.Interactions[j]
+		t := &s.inter[j]
+		t.a, _ = keyOf(&m.Encoding, ie.A)
+		t.b, _ = keyOf(&m.Encoding, ie.B)
+		t.table = make([]float64, t.a.count*t.b.count)
+		var sum float64
+		for k, c := range ie.Cells {
+			t.table[c] = coef[off+k]
+			sum += float64(ie.Counts[k]) * coef[off+k]
+		}
+		off += len(ie.Cells)
+		// Every training row falls in some cell; those without a column
+		// contribute zero.
+		if n := trainingRows(&m.Encoding); n > 0 {
+			t.avg = sum / float64(n)
+		}
+	}
 	return s, nil
 }
 
@@ -168,7 +188,19 @@ func (s *Scorer) LogitEncoded(e *Encoded) float64 {
 			z += t.absent
 		}
 	}
+	for j := range s.inter {
+		z += s.inter[j].contribution(e)
+	}
 	return z
+}
+
+// trainingRows is the number of rows the encoding was fitted on.
+func trainingRows(e *Encoding) int {
+	n := 0
+	for _, c := range e.Categorical[0].Counts {
+		n += c
+	}
+	return n
 }
 
 // Probability returns the conversion probability of f without allocating.

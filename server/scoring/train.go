@@ -51,7 +51,7 @@ var featureSpecs = [numNumeric]numericSpec{
 	numEmpVarRate:        {levelMin: 50},
 	numConsPriceIdx:      {levelMin: 50},
 	numConsConfIdx:       {levelMin: 50},
-	numEuribor3m:         {levelMin: 20},
+	numEuribor3m:         {levelMin: 20, rareBins: true},
 	numNrEmployed:        {levelMin: 50},
 }
 
@@ -59,10 +59,27 @@ var featureSpecs = [numNumeric]numericSpec{
 // The returned model is the one fitted on the training rows only (see
 // Model). It returns ErrInvalidOptions or ErrTooFewExamples, wrapped.
 func Train(examples []Example, opts Options) (*TrainResult, error) {
-	return train(examples, opts, featureSpecs)
+	return train(examples, opts, defaultConfig)
 }
 
-func train(examples []Example, opts Options, specs [numNumeric]numericSpec) (*TrainResult, error) {
+// trainConfig is the feature engineering Train applies beyond Options.
+type trainConfig struct {
+	specs        [numNumeric]numericSpec
+	interactions []interactionSpec
+}
+
+var defaultConfig = trainConfig{specs: featureSpecs, interactions: featureInteractions}
+
+// featureInteractions are the pairwise interactions kept (see featureSpecs
+// for how they were chosen). cons_price_idx takes one value per month of
+// the campaign and nr_employed one per quarter, so these are period effects
+// that differ by contact channel and by how often the client was called.
+var featureInteractions = []interactionSpec{
+	{"contact_channel", "cons_price_idx", 20},
+	{"campaign_contacts", "nr_employed", 20},
+}
+
+func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, error) {
 	opts, err := opts.resolved()
 	if err != nil {
 		return nil, err
@@ -78,28 +95,15 @@ func train(examples []Example, opts Options, specs [numNumeric]numericSpec) (*Tr
 	if err := checkClasses(y, testIdx, "holdout"); err != nil {
 		return nil, err
 	}
-
 	rows := make([]Encoded, len(trainIdx))
 	ys := make([]bool, len(trainIdx))
 	for k, i := range trainIdx {
 		Encode(&examples[i].Features, &rows[k])
 		ys[k] = y[i]
 	}
-	var excluded [numNumeric]bool
-	excluded[numLastCallDuration] = !opts.IncludeCallDuration
-	enc := fitEncoding(rows, specs, excluded)
-	intercept, coef, err := fitLogistic(buildDesign(&enc, rows), ys, opts.L2)
+	m, err := fitModel(rows, ys, opts, cfg)
 	if err != nil {
 		return nil, err
-	}
-	m := &Model{
-		Algorithm:    Algorithm,
-		Options:      opts,
-		Encoding:     enc,
-		FeatureNames: enc.FeatureNames(),
-		Intercept:    intercept,
-		Coefficients: coef,
-		Thresholds:   opts.Thresholds,
 	}
 	s, err := m.Compile()
 	if err != nil {
@@ -120,6 +124,28 @@ func train(examples []Example, opts Options, specs [numNumeric]numericSpec) (*Tr
 	}
 	m.Metrics.PositiveRate = float64(pos) / float64(len(y))
 	return &TrainResult{Model: m, Holdout: holdout}, nil
+}
+
+// fitModel fits a model, without metrics, on encoded training rows.
+// fitModel fits a model, without metrics, on encoded training rows.
+func fitModel(rows []Encoded, ys []bool, opts Options, cfg trainConfig) (*Model, error) {
+	var excluded [numNumeric]bool
+	excluded[numLastCallDuration] = !opts.IncludeCallDuration
+	enc := fitEncoding(rows, cfg.specs, excluded)
+	enc.Interactions = fitInteractions(&enc, rows, cfg.interactions)
+	intercept, coef, err := fitLogistic(buildDesign(&enc, rows), ys, opts.L2)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{
+		Algorithm:    Algorithm,
+		Options:      opts,
+		Encoding:     enc,
+		FeatureNames: enc.FeatureNames(),
+		Intercept:    intercept,
+		Coefficients: coef,
+		Thresholds:   opts.Thresholds,
+	}, nil
 }
 
 func checkClasses(y []bool, idx []int, side string) error {

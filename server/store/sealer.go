@@ -21,10 +21,13 @@ const sealBatch = 5000
 // Writers never wait for the chain: events commit unsealed with their
 // change. Ids come from a sequence, so a transaction still running may hold
 // an id smaller than one already committed. SealOnce therefore notes the
-// highest id handed out and the transactions running at that moment, waits
-// (at most maxWait) until all of those have ended, and only then seals up to
-// the noted id. An advisory lock held for the transaction makes one sealer
-// work at a time across every instance.
+// highest committed id and the transactions writing to audit_events at that
+// moment, waits (at most maxWait) until all of those have ended, and only
+// then seals up to the noted id. Only writers of the trail are waited for:
+// waiting for every transaction of the snapshot (which spans every database
+// of the cluster) let any long transaction anywhere stall the chain. An
+// advisory lock held for the transaction makes one sealer work at a time
+// across every instance.
 func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
 	mark, err := s.q.AuditSealerMark(ctx)
 	if err != nil {
@@ -32,7 +35,7 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 	}
 	deadline := time.Now().Add(maxWait)
 	for {
-		waiting, err := s.q.AuditSealerWaiting(ctx, mark.Snapshot)
+		waiting, err := s.q.AuditSealerWaiting(ctx, mark.Writers)
 		if err != nil {
 			return 0, translate(err)
 		}

@@ -50,11 +50,15 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 
 	var out Login
 	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.LoginLockIP(ctx, ip); err != nil {
+			return err
+		}
 		if err := tx.Q.LoginLock(ctx, email); err != nil {
 			return err
 		}
-		// Checked again under the per-e-mail lock: parallel guesses that all
-		// passed the first check cannot learn more than the limit allows.
+		// Checked again under the per-IP and per-e-mail locks: parallel
+		// guesses that all passed the first check cannot learn more than
+		// the limits allow.
 		if err := s.checkThrottle(ctx, tx.Q, email, ip, th); err != nil {
 			return err
 		}

@@ -148,7 +148,14 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 	return err
 }
 
+// ensureAnotherAdmin returns a 422 unless an active admin other than the
+// one being changed remains. The lock makes concurrent demotions count one
+// after the other (each sees the others' committed changes), so together
+// they can never remove the last admin.
 func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID) error {
+	if err := tx.Q.UserAdminsLock(ctx); err != nil {
+		return err
+	}
 	role, active := auth.RoleAdmin, true
 	admins, err := tx.Q.UserListCount(ctx, db.UserListCountParams{Role: &role, Active: &active})
 	if err != nil {

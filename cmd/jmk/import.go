@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// cmdImport imports a lead CSV file through the same store function as
+// POST /leads/import, without the upload's size limit.
+func cmdImport(ctx context.Context, e env) error {
+	fs := newFlags("import", "[--dry-run] [--outcome use|ignore] [-v] FILE   (FILE - reads stdin)", e.stderr)
+	dryRun := fs.Bool("dry-run", false, "validate and count only; write nothing")
+	outcome := fs.String("outcome", "use", "use: rows with y become closed leads; ignore: import them as open leads")
+	verbose := fs.Bool("v", false, "list every rejected row (default: the first 20)")
+	if help, err := parse(fs, e.args); help || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (*outcome != "use" && *outcome != "ignore") {
+		fs.Usage()
+		return errors.New("import: expected one FILE and --outcome use or ignore")
+	}
+	name := fs.Arg(0)
+	var (
+		in   io.Reader = e.stdin
+		size int64     = -1
+	)
+	source := "standard input"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		in, source = f, filepath.Base(name)
+	}
+	_, st, closeDB, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	if isTerminal(e.stderr) {
+		bar := progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetDescription("importing "+source),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+		)
+		r := progressbar.NewReader(in, bar)
+		in = &r
+		defer bar.Exit()
+	}
+	start := time.Now()
+	res, err := st.ImportLeads(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
+		DryRun: *dryRun, IgnoreOutcome: *outcome == "ignore", Source: source,
+	})
+	if err != nil {
+		return fmt.Errorf("import %s: %w (nothing was imported)", source, err)
+	}
+	verb := "imported"
+	if res.DryRun {
+		verb = "dry run, nothing written; would import"
+	}
+	fmt.Fprintf(e.stdout, "%s %s: %d rows read, %d new, %d updated, %d rejected in %s\n",
+		verb, source, res.Rows, res.Inserted, res.Updated, res.RejectedRows(), time.Since(start).Round(time.Millisecond))
+	for i, r := range res.Rejected {
+		if i == 20 && !*verbose {
+			fmt.Fprintf(e.stdout, "  ... and %d more problems (-v lists them all)\n", len(res.Rejected)-i)
+			break
+		}
+		field := r.Field
+		if field == "" {
+			field = "row"
+		}
+		fmt.Fprintf(e.stdout, "  line %d: %s: %s\n", r.Line, field, r.Message)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar makes
+// sense; a pipe or file gets plain output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/data"
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// The demo data (DESIGN.md section 6). Everything is derived from demoSeed,
+// so two seeds of empty databases give the same leads, people and contacts
+// (ids and timestamps aside).
+const (
+	demoSeed = 20240601
+	// demoHistoryPercent of the UCI rows, the first ones in file order (the
+	// older calls), become closed history; the rest are open leads.
+	demoHistoryPercent = 85
+	// demoHistoryDays spreads the history's closing dates over that many
+	// past days, so the leaderboard has data for any recent window.
+	demoHistoryDays = 90
+	// demoAssignedOpen is the share of open leads assigned to a seller.
+	demoAssignedOpen = 0.6
+	// demoContactedLeads open assigned leads get one to three contacts.
+	demoContactedLeads = 200
+	// demoFollowUp is the outcome that leaves a lead in follow_up.
+	demoFollowUp = "Asked to be called back next week"
+)
+
+// demoSellers are the demo sales users; the password of the n-th (from 1)
+// is demo-password-n.
+var demoSellers = []struct{ name, email string }{
+	{"Ana Sousa", "sales1@example.com"},
+	{"Bruno Carvalho", "sales2@example.com"},
+	{"Carla Mendes", "sales3@example.com"},
+	{"Diogo Ferreira", "sales4@example.com"},
+}
+
+func cmdSeed(ctx context.Context, e env) error {
+	fs := newFlags("seed", "--demo [--if-empty]", e.stderr)
+	demo := fs.Bool("demo", false, "load the demo data: sales users, the UCI dataset as leads, contacts")
+	ifEmpty := fs.Bool("if-empty", false, "do nothing when any lead exists")
+	if help, err := parse(fs, e.args); help || err != nil {
+		return err
+	}
+	if !*demo {
+		fs.Usage()
+		return errors.New("seed: --demo is the only seed there is")
+	}
+	cfg, st, closeDB, err := openStore(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if *ifEmpty {
+		exists, err := st.SeedLeadsExist(ctx)
+		if err != nil {
+			return err
+		}
+		if exists {
+			fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty)")
+			return nil
+		}
+	}
+	return seedDemo(ctx, cfg, st, e.stdout)
+}
+
+// seedDemo loads the demo data: the first admin if there is no user yet
+// (server.BootstrapAdmin, from ADMIN_EMAIL/ADMIN_PASSWORD or with a password
+// printed once), the demo sellers, the UCI dataset through the import
+// (store.ImportLeads), contacts on open leads, and a model (seedModel).
+func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Writer) error {
+	start := time.Now()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := server.BootstrapAdmin(ctx, st, cfg, log, out); err != nil {
+		return err
+	}
+	admin, err := st.SeedAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("seed: no active admin to act as: %w", err)
+	}
+	actor := audit.Actor{ID: &admin.ID, Name: admin.Name + " (jmk seed)"}
+	sellers, created, err := seedSellers(ctx, st, actor)
+	if err != nil {
+		return err
+	}
+
+	rng := rand.New(rand.NewPCG(demoSeed, demoSeed))
+	now := time.Now().UTC()
+	historyLines := 1 + data.UCIBankMarketingRows*demoHistoryPercent/100 // the header is line 1
+	var contacts []openLead
+	amend := func(l *store.ImportLead) {
+		ext := "uci-" + strconv.Itoa(l.Line)
+		name, phone, email := demoPerson(rng, l.Line)
+		l.ExternalID, l.Name, l.Phone, l.Email = &ext, &name, &phone, email
+		if l.Line <= historyLines {
+			// Closed history: y already made it success or failed.
+			u := sellers[rng.IntN(len(sellers))].ID
+			closed := now.Add(-time.Duration(rng.Int64N(int64(demoHistoryDays * 24 * time.Hour))))
+			created := closed.Add(-time.Duration(1+rng.IntN(45)) * 24 * time.Hour)
+			l.AssignedTo, l.ClosedAt, l.CreatedAt = &u, &closed, &created
+			return
+		}
+		l.Status = "new" // y is what happened next: an open lead does not know it yet
+		created := now.Add(-time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
+		l.CreatedAt = &created
+		if rng.Float64() < demoAssignedOpen {
+			u := sellers[rng.IntN(len(sellers))].ID
+			l.AssignedTo = &u
+			contacts = append(contacts, openLead{ext, u, created})
+		}
+	}
+	r, err := data.UCIBankMarketing()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	res, err := st.ImportLeads(ctx, actor, r, store.ImportOptions{Source: "the demo seed (UCI Bank Marketing)", Amend: amend})
+	if err != nil {
+		return fmt.Errorf("seed: import: %w", err)
+	}
+	acts := demoActivities(rng, contacts, now)
+	nActs, nLeads, err := st.SeedActivities(ctx, actor, acts, demoFollowUp)
+	if err != nil {
+		return fmt.Errorf("seed: activities: %w", err)
+	}
+	if err := seedModel(ctx, st, actor, out); err != nil {
+		return fmt.Errorf("seed: model: %w", err)
+	}
+
+	fmt.Fprintf(out, "Demo data loaded in %s: %d leads (%d closed history, %d open), %d contacts on %d leads.\n",
+		time.Since(start).Round(time.Millisecond), res.Inserted+res.Updated, historyLines-1,
+		res.Inserted+res.Updated-int64(historyLines-1), nActs, nLeads)
+	fmt.Fprintf(out, "Admin: %s (existing or bootstrap account).\n", admin.Email)
+	if len(created) > 0 {
+		fmt.Fprintln(out, "Demo sales users (demo passwords, shown only this once; never use them outside a demo):")
+		for _, i := range created {
+			fmt.Fprintf(out, "  %-20s %-16s password demo-password-%d\n", demoSellers[i].email, demoSellers[i].name, i+1)
+		}
+	}
+	return nil
+}
+
+// seedSellers creates the demo sales users that do not exist yet (bcrypt is
+// slow on purpose: they are hashed in parallel) and returns all of them,
+// with the indexes of those it created.
+func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.User, []int, error) {
+	users := make([]db.User, len(demoSellers))
+	fresh := make([]bool, len(demoSellers))
+	errs := make([]error, len(demoSellers))
+	var wg sync.WaitGroup
+	for i, s := range demoSellers {
+		wg.Go(func() {
+			hash, err := auth.HashPassword("demo-password-" + strconv.Itoa(i+1))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			users[i], err = st.UserCreate(ctx, actor, store.NewUser{Name: s.name, Email: s.email, PasswordHash: hash, Role: auth.RoleSales})
+			if errors.Is(err, apperr.ErrConflict) {
+				users[i], err = st.SeedUserByEmail(ctx, s.email)
+			} else {
+				fresh[i] = err == nil
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, fmt.Errorf("seed: sales users: %w", err)
+	}
+	var created []int
+	for i, f := range fresh {
+		if f {
+			created = append(created, i)
+		}
+	}
+	return users, created, nil
+}
+
+// seedModel trains and activates a scoring model on the seeded history.
+// Until the scoring integration lands it does nothing: leads stay unscored
+// (null probability and category).
+func seedModel(ctx context.Context, st *store.Store, actor audit.Actor, out io.Writer) error {
+	return nil
+}
+
+// openLead is an assigned open lead that may get demo contacts.
+type openLead struct {
+	externalID string
+	seller     uuid.UUID
+	created    time.Time
+}
+
+var demoOutcomes = []struct {
+	kind, outcome string
+	call          bool
+}{
+	{"call", "No answer", true},
+	{"call", "Voicemail, left a message", true},
+	{"call", "Interested; sending the term deposit details", true},
+	{"call", demoFollowUp, true},
+	{"call", "Not interested right now", true},
+	{"whatsapp", "Sent the rates; read, no reply yet", false},
+	{"email", "Sent the brochure and simulation", false},
+	{"email", "Replied with questions about early withdrawal", false},
+}
+
+// demoActivities gives demoContactedLeads of the open leads one to three
+// contacts each by their seller, after the lead was created and within the
+// last two weeks.
+func demoActivities(rng *rand.Rand, leads []openLead, now time.Time) []store.DemoActivity {
+	rng.Shuffle(len(leads), func(i, j int) { leads[i], leads[j] = leads[j], leads[i] })
+	leads = leads[:min(len(leads), demoContactedLeads)]
+	var acts []store.DemoActivity
+	for _, l := range leads {
+		at := l.created
+		if twoWeeks := now.Add(-14 * 24 * time.Hour); at.Before(twoWeeks) {
+			at = twoWeeks
+		}
+		for range 1 + rng.IntN(3) {
+			at = at.Add(time.Duration(rng.Int64N(int64(now.Sub(at)/2) + 1)))
+			o := demoOutcomes[rng.IntN(len(demoOutcomes))]
+			a := store.DemoActivity{ExternalID: l.externalID, UserID: l.seller, Kind: o.kind, Outcome: o.outcome, OccurredAt: at}
+			if o.call {
+				d := int32(20 + rng.IntN(600))
+				a.DurationSec = &d
+			}
+			acts = append(acts, a)
+		}
+	}
+	return acts
+}

@@ -1,0 +1,31 @@
+-- The CSV export (server/store/export.go). The store streams this query's
+-- rows to the client one by one instead of collecting them (see
+-- store.streamRows), so an export of any size runs in constant memory from
+-- one snapshot. The filters mean what they mean in the list
+-- (queries/leads.sql); the sort is a parameter here because the whole result
+-- is read anyway.
+
+-- name: LeadExport :many
+SELECT id, external_id, name, phone, email, status, notes,
+       age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+       cons_conf_idx, euribor_3m, nr_employed
+FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(categories)::text[] IS NULL OR category = ANY(sqlc.narg(categories)::text[]))
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+ORDER BY
+    CASE WHEN @sort::text = 'probability_desc' THEN score_key END DESC,
+    CASE WHEN @sort::text = 'probability_asc' THEN score_key END ASC,
+    CASE WHEN @sort::text = 'updated_at_desc' THEN updated_at END DESC,
+    CASE WHEN @sort::text = 'created_at_desc' THEN created_at END DESC,
+    CASE WHEN @sort::text = 'name_asc' THEN name END ASC,
+    CASE WHEN @sort::text IN ('probability_asc', 'name_asc') THEN id END ASC,
+    id DESC;

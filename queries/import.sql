@@ -1,0 +1,156 @@
+-- The CSV import (server/store/import.go): rows are COPYed into
+-- lead_import_stage, checked, and moved into leads by one upsert, all in one
+-- transaction. See schema/00006_lead_import_stage.sql.
+
+-- name: ImportStageReset :exec
+-- Empties the staging table. The first call of a transaction also takes the
+-- table's ACCESS EXCLUSIVE lock until it ends: imports run one at a time.
+TRUNCATE lead_import_stage;
+
+-- name: ImportStageCopy :copyfrom
+INSERT INTO lead_import_stage (
+    line, id, external_id, name, fallback_name, phone, email, status, notes, assigned_to, closed_at, created_at,
+    age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+    last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+    days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+    cons_conf_idx, euribor_3m, nr_employed
+) VALUES (
+    @line, @id, @external_id, @name, @fallback_name, @phone, @email, @status, @notes, @assigned_to, @closed_at, @created_at,
+    @age, @job, @marital, @education, @credit_default, @housing_loan, @personal_loan, @contact_channel,
+    @last_contact_month, @last_contact_weekday, @last_call_duration_sec, @campaign_contacts,
+    @days_since_previous_contact, @previous_contacts, @previous_outcome, @emp_var_rate, @cons_price_idx,
+    @cons_conf_idx, @euribor_3m, @nr_employed
+);
+
+-- name: ImportStageDuplicates :many
+-- Staged rows whose external_id comes again further down the file: only the
+-- last of them is imported, the earlier ones are reported.
+SELECT d.line, d.external_id::text AS external_id, d.last_line::integer AS last_line
+FROM (
+    SELECT s.line, s.external_id, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
+    FROM lead_import_stage s
+    WHERE s.external_id IS NOT NULL
+) d
+WHERE d.line < d.last_line
+ORDER BY d.line
+LIMIT @lim;
+
+-- name: ImportStageDeleted :many
+-- Staged rows whose external_id belongs to a deleted lead: they are refused
+-- (a deleted lead stays deleted; the upsert skips them too).
+SELECT s.line, s.external_id::text AS external_id
+FROM lead_import_stage s
+JOIN leads l ON l.external_id = s.external_id
+WHERE l.deleted_at IS NOT NULL
+ORDER BY s.line
+LIMIT @lim;
+
+-- name: ImportAdoptIDs :execrows
+-- An export writes a lead that has no external_id with its id instead (see
+-- leadcsv.Writer). Before the upsert, such a live lead named by a staged
+-- row takes its id as its external_id, so re-importing the export updates
+-- it rather than adding a copy.
+UPDATE leads l
+SET external_id = l.id::text
+FROM lead_import_stage s
+WHERE l.external_id IS NULL AND l.deleted_at IS NULL
+  AND l.id = (CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                   THEN s.external_id::uuid END);
+
+-- name: ImportUpsert :one
+-- Moves the staged rows into leads: a row whose external_id is already a
+-- live lead updates it, any other row is a new lead; of rows sharing an
+-- external_id only the last counts. On update, a column the file has
+-- (@columns, API names) overwrites the lead's value, an empty cell clearing
+-- it; a column the file lacks keeps it. A row without a name keeps the
+-- lead's name (a new lead gets fallback_name). The status changes only when
+-- the file sets one (@set_status); closed_at follows it. When the file has a
+-- scoring input the score is cleared, so the import's scoring pass redoes
+-- it. Returns how many rows were inserted and updated (xmax = 0 only on a
+-- freshly inserted row version).
+WITH src AS (
+    SELECT d.*
+    FROM (
+        SELECT s.*, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
+        FROM lead_import_stage s
+    ) d
+    WHERE d.external_id IS NULL OR d.line = d.last_line
+),
+up AS (
+    INSERT INTO leads AS l (
+        id, external_id, name, phone, email, status, notes, assigned_to, closed_at, created_at, updated_at,
+        age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+        last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+        days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+        cons_conf_idx, euribor_3m, nr_employed
+    )
+    SELECT src.id, src.external_id, coalesce(src.name, cur.name, src.fallback_name), src.phone, src.email,
+           src.status, src.notes, src.assigned_to,
+           CASE WHEN src.status IN ('success', 'failed') THEN coalesce(src.closed_at, now()) END,
+           coalesce(src.created_at, now()), now(),
+           src.age, src.job, src.marital, src.education, src.credit_default, src.housing_loan, src.personal_loan,
+           src.contact_channel, src.last_contact_month, src.last_contact_weekday, src.last_call_duration_sec,
+           src.campaign_contacts, src.days_since_previous_contact, src.previous_contacts, src.previous_outcome,
+           src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed
+    FROM src
+    LEFT JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL
+    ON CONFLICT (external_id) DO UPDATE SET
+        name = EXCLUDED.name,
+        phone = CASE WHEN 'phone' = ANY(@columns::text[]) THEN EXCLUDED.phone ELSE l.phone END,
+        email = CASE WHEN 'email' = ANY(@columns::text[]) THEN EXCLUDED.email ELSE l.email END,
+        notes = CASE WHEN 'notes' = ANY(@columns::text[]) THEN EXCLUDED.notes ELSE l.notes END,
+        status = CASE WHEN @set_status::boolean THEN EXCLUDED.status ELSE l.status END,
+        closed_at = CASE
+            WHEN NOT @set_status::boolean THEN l.closed_at
+            WHEN EXCLUDED.status NOT IN ('success', 'failed') THEN NULL
+            WHEN EXCLUDED.status = l.status THEN coalesce(l.closed_at, EXCLUDED.closed_at)
+            ELSE EXCLUDED.closed_at
+        END,
+        assigned_to = coalesce(EXCLUDED.assigned_to, l.assigned_to),
+        age = CASE WHEN 'age' = ANY(@columns::text[]) THEN EXCLUDED.age ELSE l.age END,
+        job = CASE WHEN 'job' = ANY(@columns::text[]) THEN EXCLUDED.job ELSE l.job END,
+        marital = CASE WHEN 'marital' = ANY(@columns::text[]) THEN EXCLUDED.marital ELSE l.marital END,
+        education = CASE WHEN 'education' = ANY(@columns::text[]) THEN EXCLUDED.education ELSE l.education END,
+        credit_default = CASE WHEN 'credit_default' = ANY(@columns::text[])
+            THEN EXCLUDED.credit_default ELSE l.credit_default END,
+        housing_loan = CASE WHEN 'housing_loan' = ANY(@columns::text[])
+            THEN EXCLUDED.housing_loan ELSE l.housing_loan END,
+        personal_loan = CASE WHEN 'personal_loan' = ANY(@columns::text[])
+            THEN EXCLUDED.personal_loan ELSE l.personal_loan END,
+        contact_channel = CASE WHEN 'contact_channel' = ANY(@columns::text[])
+            THEN EXCLUDED.contact_channel ELSE l.contact_channel END,
+        last_contact_month = CASE WHEN 'last_contact_month' = ANY(@columns::text[])
+            THEN EXCLUDED.last_contact_month ELSE l.last_contact_month END,
+        last_contact_weekday = CASE WHEN 'last_contact_weekday' = ANY(@columns::text[])
+            THEN EXCLUDED.last_contact_weekday ELSE l.last_contact_weekday END,
+        last_call_duration_sec = CASE WHEN 'last_call_duration_sec' = ANY(@columns::text[])
+            THEN EXCLUDED.last_call_duration_sec ELSE l.last_call_duration_sec END,
+        campaign_contacts = CASE WHEN 'campaign_contacts' = ANY(@columns::text[])
+            THEN EXCLUDED.campaign_contacts ELSE l.campaign_contacts END,
+        days_since_previous_contact = CASE WHEN 'days_since_previous_contact' = ANY(@columns::text[])
+            THEN EXCLUDED.days_since_previous_contact ELSE l.days_since_previous_contact END,
+        previous_contacts = CASE WHEN 'previous_contacts' = ANY(@columns::text[])
+            THEN EXCLUDED.previous_contacts ELSE l.previous_contacts END,
+        previous_outcome = CASE WHEN 'previous_outcome' = ANY(@columns::text[])
+            THEN EXCLUDED.previous_outcome ELSE l.previous_outcome END,
+        emp_var_rate = CASE WHEN 'emp_var_rate' = ANY(@columns::text[])
+            THEN EXCLUDED.emp_var_rate ELSE l.emp_var_rate END,
+        cons_price_idx = CASE WHEN 'cons_price_idx' = ANY(@columns::text[])
+            THEN EXCLUDED.cons_price_idx ELSE l.cons_price_idx END,
+        cons_conf_idx = CASE WHEN 'cons_conf_idx' = ANY(@columns::text[])
+            THEN EXCLUDED.cons_conf_idx ELSE l.cons_conf_idx END,
+        euribor_3m = CASE WHEN 'euribor_3m' = ANY(@columns::text[]) THEN EXCLUDED.euribor_3m ELSE l.euribor_3m END,
+        nr_employed = CASE WHEN 'nr_employed' = ANY(@columns::text[])
+            THEN EXCLUDED.nr_employed ELSE l.nr_employed END,
+        probability = CASE WHEN @has_features::boolean THEN NULL ELSE l.probability END,
+        category = CASE WHEN @has_features::boolean THEN NULL ELSE l.category END,
+        model_version = CASE WHEN @has_features::boolean THEN NULL ELSE l.model_version END,
+        scored_at = CASE WHEN @has_features::boolean THEN NULL ELSE l.scored_at END,
+        version = l.version + 1,
+        updated_at = now()
+    WHERE l.deleted_at IS NULL
+    RETURNING (l.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE up.inserted)::bigint AS inserted,
+       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated
+FROM up;

@@ -1,0 +1,191 @@
+-- Leads. Every read excludes soft-deleted leads (deleted_at IS NULL), which
+-- also lets the planner use the partial indexes of schema/00003_leads.sql.
+
+-- name: LeadInsert :one
+INSERT INTO leads (
+    id, external_id, name, phone, email, notes, assigned_to,
+    age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
+    last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
+    days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
+    cons_conf_idx, euribor_3m, nr_employed
+) VALUES (
+    @id, sqlc.narg(external_id), @name, sqlc.narg(phone), sqlc.narg(email), sqlc.narg(notes), sqlc.narg(assigned_to),
+    sqlc.narg(age), sqlc.narg(job), sqlc.narg(marital), sqlc.narg(education), sqlc.narg(credit_default),
+    sqlc.narg(housing_loan), sqlc.narg(personal_loan), sqlc.narg(contact_channel),
+    sqlc.narg(last_contact_month), sqlc.narg(last_contact_weekday), sqlc.narg(last_call_duration_sec),
+    sqlc.narg(campaign_contacts), sqlc.narg(days_since_previous_contact), sqlc.narg(previous_contacts),
+    sqlc.narg(previous_outcome), sqlc.narg(emp_var_rate), sqlc.narg(cons_price_idx),
+    sqlc.narg(cons_conf_idx), sqlc.narg(euribor_3m), sqlc.narg(nr_employed)
+)
+RETURNING *;
+
+-- name: LeadGet :one
+SELECT * FROM leads WHERE id = @id AND deleted_at IS NULL;
+
+-- name: LeadGetForUpdate :one
+-- Locks the live lead until the transaction ends: concurrent editors queue
+-- here and then see the winner's version.
+SELECT * FROM leads WHERE id = @id AND deleted_at IS NULL FOR UPDATE;
+
+-- name: LeadUpdate :one
+-- Writes every editable field; the caller has merged the patch into the row
+-- it read under FOR UPDATE. The version check is a second guard. closed_at
+-- follows the status: set when it becomes success or failed, cleared on
+-- reopening.
+UPDATE leads
+SET name = @name, phone = sqlc.narg(phone), email = sqlc.narg(email), notes = sqlc.narg(notes),
+    status = @status, assigned_to = sqlc.narg(assigned_to),
+    closed_at = CASE WHEN @status IN ('success', 'failed') THEN coalesce(closed_at, now()) END,
+    age = sqlc.narg(age), job = sqlc.narg(job), marital = sqlc.narg(marital), education = sqlc.narg(education),
+    credit_default = sqlc.narg(credit_default), housing_loan = sqlc.narg(housing_loan),
+    personal_loan = sqlc.narg(personal_loan), contact_channel = sqlc.narg(contact_channel),
+    last_contact_month = sqlc.narg(last_contact_month), last_contact_weekday = sqlc.narg(last_contact_weekday),
+    last_call_duration_sec = sqlc.narg(last_call_duration_sec), campaign_contacts = sqlc.narg(campaign_contacts),
+    days_since_previous_contact = sqlc.narg(days_since_previous_contact),
+    previous_contacts = sqlc.narg(previous_contacts), previous_outcome = sqlc.narg(previous_outcome),
+    emp_var_rate = sqlc.narg(emp_var_rate), cons_price_idx = sqlc.narg(cons_price_idx),
+    cons_conf_idx = sqlc.narg(cons_conf_idx), euribor_3m = sqlc.narg(euribor_3m),
+    nr_employed = sqlc.narg(nr_employed),
+    version = version + 1, updated_at = now()
+WHERE id = @id AND version = @version AND deleted_at IS NULL
+RETURNING *;
+
+-- name: LeadRecordContact :one
+-- A contact was logged: last_contacted_at only moves forward, the count
+-- grows, and the status is the one the caller worked out (new -> contacted),
+-- with a new version only when it changed.
+UPDATE leads
+SET last_contacted_at = greatest(last_contacted_at, @occurred_at::timestamptz),
+    contact_count = contact_count + 1,
+    status = @status,
+    version = version + CASE WHEN status = @status THEN 0 ELSE 1 END,
+    updated_at = now()
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: LeadSoftDelete :one
+UPDATE leads SET deleted_at = now(), updated_at = now(), version = version + 1
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- The list: one query per sort order (an ORDER BY cannot be a parameter),
+-- each a keyset page over (sort key, id) with the same optional filters. The
+-- pool plans every execution with its actual values (plan_cache_mode =
+-- force_custom_plan), so "$1 IS NULL OR ..." folds away and each filter can
+-- use its index. A filter on one status, category or job comes as the single
+-- value (status, category, job) rather than an array: an equality lets the
+-- planner walk the (column, sort key) index in order, "= ANY" does not.
+-- score_key is coalesce(probability, -1): probability filters go through it
+-- so they can use the score indexes; max_probability excludes unscored leads
+-- (score_key = -1) explicitly, and so does a category list (only scored leads
+-- have a category), which lets probability_asc skip the unscored in its index.
+
+-- name: LeadListByScoreDesc :many
+SELECT * FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(after_score)::float8 IS NULL
+       OR (score_key, id) < (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
+ORDER BY score_key DESC, id DESC
+LIMIT @lim;
+
+-- name: LeadListByScoreAsc :many
+SELECT * FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(after_score)::float8 IS NULL
+       OR (score_key, id) > (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
+ORDER BY score_key ASC, id ASC
+LIMIT @lim;
+
+-- name: LeadListByUpdated :many
+SELECT * FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(after_time)::timestamptz IS NULL
+       OR (updated_at, id) < (sqlc.narg(after_time)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY updated_at DESC, id DESC
+LIMIT @lim;
+
+-- name: LeadListByCreated :many
+SELECT * FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(after_time)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(after_time)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: LeadListByName :many
+SELECT * FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(after_name)::text IS NULL
+       OR (name, id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY name ASC, id ASC
+LIMIT @lim;
+
+-- name: LeadListCount :one
+SELECT count(*) FROM leads
+WHERE deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%');

@@ -1,0 +1,75 @@
+package apperr_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+func TestStatusOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"NotFound", apperr.ErrNotFound, 404},
+		{"NotFoundWrapped", fmt.Errorf("user: %w", apperr.ErrNotFound), 404},
+		{"Stale", apperr.ErrStale, 412},
+		{"PreconditionRequired", apperr.ErrPreconditionRequired, 428},
+		{"Conflict", fmt.Errorf("x: %w", apperr.ErrConflict), 409},
+		{"Forbidden", apperr.ErrForbidden, 403},
+		{"Unauthorized", apperr.ErrUnauthorized, 401},
+		{"ErrorStatusWins", &apperr.Error{Status: 422, Err: apperr.ErrConflict}, 422},
+		{"ErrorWrapped", fmt.Errorf("ctx: %w", apperr.New(503, "down")), 503},
+		{"Invalid", apperr.Invalid("email", "taken"), 422},
+		{"BadRequest", apperr.BadRequest("cursor", "bad"), 400},
+		{"NotFoundCtor", apperr.NotFound("user"), 404},
+		{"ForbiddenCtor", apperr.Forbidden("no"), 403},
+		{"ConflictCtor", apperr.Conflict("dup"), 409},
+		{"UnauthorizedCtor", apperr.Unauthorized("who"), 401},
+		{"Surprise", errors.New("boom"), 500},
+		{"Nil", nil, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := apperr.StatusOf(tc.err); got != tc.want {
+				t.Fatalf("StatusOf = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorShape(t *testing.T) {
+	t.Parallel()
+	t.Run("SentinelsVisible", func(t *testing.T) {
+		for _, tc := range []struct {
+			err  error
+			want error
+		}{
+			{apperr.NotFound("user"), apperr.ErrNotFound},
+			{apperr.Forbidden("x"), apperr.ErrForbidden},
+			{apperr.Conflict("x"), apperr.ErrConflict},
+			{apperr.Unauthorized("x"), apperr.ErrUnauthorized},
+		} {
+			if !errors.Is(tc.err, tc.want) {
+				t.Errorf("%v is not %v", tc.err, tc.want)
+			}
+		}
+	})
+	t.Run("InvalidNamesField", func(t *testing.T) {
+		e := apperr.Invalid("email", "is taken")
+		if len(e.Fields) != 1 || e.Fields[0].Field != "email" || e.Error() != "email: is taken" {
+			t.Fatalf("%+v", e)
+		}
+	})
+	t.Run("BadRequestWithoutField", func(t *testing.T) {
+		e := apperr.BadRequest("", "nope")
+		if e.Status != http.StatusBadRequest || e.Fields != nil || e.Detail != "nope" {
+			t.Fatalf("%+v", e)
+		}
+	})
+}

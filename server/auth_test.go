@@ -1,0 +1,588 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+func throttle(perEmail, perIP int) servertest.Option {
+	return func(c *server.Config) {
+		c.LoginThrottle = server.Throttle{PerEmail: perEmail, PerIP: perIP, Window: time.Minute}
+	}
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		r := login(env, strings.ToUpper(u.Email), servertest.Password)
+		if r.StatusCode() != 200 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		tr := r.JSON200
+		if tr.TokenType != api.Bearer || tr.ExpiresIn != 900 || tr.AccessToken == "" || tr.RefreshToken == "" ||
+			tr.User.Id != u.Id || tr.User.Email != u.Email || tr.User.Role != api.RoleSales {
+			t.Fatalf("token response %+v", tr)
+		}
+		if strings.Contains(string(r.Body), "password") || strings.Contains(string(r.Body), "$2a$") {
+			t.Fatalf("login response leaks a password field: %s", r.Body)
+		}
+		me, err := env.WithToken(tr.AccessToken).GetMeWithResponse(bg)
+		if err != nil || me.JSON200 == nil || me.JSON200.Id != u.Id || me.JSON200.LastLoginAt == nil {
+			t.Fatalf("me: %v %s", err, me.Body)
+		}
+	})
+
+	t.Run("UnknownAndWrongAreIndistinguishable", func(t *testing.T) {
+		t.Parallel()
+		// A user with a production-cost hash, so that both paths do the
+		// same bcrypt work.
+		const pw = "a password at cost 12"
+		cr, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Timing", Email: "timing@example.com",
+			Password: pw, Role: api.RoleSales})
+		if err != nil || cr.StatusCode() != 201 {
+			t.Fatalf("create: %v %s", err, cr.Body)
+		}
+		timed := func(email string) (*http.Response, []byte, time.Duration) {
+			start := time.Now()
+			r := login(env, email, "not the password")
+			return r.HTTPResponse, r.Body, time.Since(start)
+		}
+		wrongRes, wrongBody, wrongTook := timed("timing@example.com")
+		unkRes, unkBody, unkTook := timed("nobody-here@example.com")
+		wrong := wantProblem(t, wrongRes, wrongBody, 401)
+		unk := wantProblem(t, unkRes, unkBody, 401)
+		wrong.RequestId, unk.RequestId = nil, nil
+		a, _ := json.Marshal(wrong)
+		b, _ := json.Marshal(unk)
+		if string(a) != string(b) {
+			t.Fatalf("different 401 bodies:\n%s\n%s", a, b)
+		}
+		if wrongRes.Header.Get("WWW-Authenticate") != unkRes.Header.Get("WWW-Authenticate") {
+			t.Fatal("different WWW-Authenticate")
+		}
+		// Both ran a full cost-12 bcrypt comparison.
+		for name, d := range map[string]time.Duration{"wrong password": wrongTook, "unknown e-mail": unkTook} {
+			if d < 100*time.Millisecond {
+				t.Errorf("%s answered in %v: no bcrypt work was done", name, d)
+			}
+		}
+		if r := float64(max(wrongTook, unkTook)) / float64(min(wrongTook, unkTook)); r > 3 {
+			t.Errorf("timings differ by a factor %.1f: %v vs %v", r, wrongTook, unkTook)
+		}
+		failed := actions(t, env, "auth.login_failed")
+		if len(failed) < 2 {
+			t.Fatalf("login_failed events: %d", len(failed))
+		}
+	})
+
+	t.Run("InactiveUserLooksWrong", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, env, "Gone", "gone@example.com", auth.RoleSales)
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+			t.Fatalf("deactivate %d", r.StatusCode())
+		}
+		r := login(env, u.Email, servertest.Password)
+		p := wantProblem(t, r.HTTPResponse, r.Body, 401)
+		if p.Detail == nil || *p.Detail != "e-mail or password is wrong" {
+			t.Fatalf("detail %v", p.Detail)
+		}
+	})
+
+	for _, tc := range []struct {
+		name  string
+		body  string
+		field string
+	}{
+		{"MissingPassword", `{"email":"a@example.com"}`, "password"},
+		{"EmptyEmail", `{"email":"","password":"x"}`, "email"},
+		{"UnknownField", `{"email":"a@example.com","password":"x","remember":true}`, "remember"},
+	} {
+		t.Run("BadRequest"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, "POST", env.URL+"/api/v1/auth/login", strings.NewReader(tc.body),
+				map[string]string{"Content-Type": "application/json"})
+			wantField(t, wantProblem(t, res, body, 400), tc.field)
+		})
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
+
+	t.Run("PerEmail", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, throttle(3, 100))
+		u, _ := env.NewUser(auth.RoleSales)
+		for i := range 3 {
+			if r := login(env, u.Email, "wrong password"); r.StatusCode() != 401 {
+				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
+			}
+		}
+		for _, pw := range []string{"wrong password", servertest.Password} {
+			r := login(env, u.Email, pw)
+			p := wantProblem(t, r.HTTPResponse, r.Body, 429)
+			ra, err := strconv.Atoi(r.HTTPResponse.Header.Get("Retry-After"))
+			if err != nil || ra < 1 || ra > 60 {
+				t.Fatalf("Retry-After %q", r.HTTPResponse.Header.Get("Retry-After"))
+			}
+			if p.Detail == nil || !strings.Contains(*p.Detail, "too many") {
+				t.Fatalf("detail %v", p.Detail)
+			}
+		}
+		// The lock is on that e-mail only.
+		if r := login(env, env.AdminUser.Email, servertest.Password); r.StatusCode() != 200 {
+			t.Fatalf("other e-mail: %d", r.StatusCode())
+		}
+		// The same e-mail in another case is the same e-mail.
+		if r := login(env, strings.ToUpper(u.Email), servertest.Password); r.StatusCode() != 429 {
+			t.Fatalf("upper-case e-mail: %d", r.StatusCode())
+		}
+	})
+
+	t.Run("PerEmailParallel", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, throttle(3, 100))
+		u, _ := env.NewUser(auth.RoleSales)
+		codes := parallelLogins(env, 10, func(int) string { return u.Email })
+		if codes[401] != 3 || codes[429] != 7 {
+			t.Fatalf("10 parallel wrong guesses with a limit of 3: %v", codes)
+		}
+	})
+
+	t.Run("PerIP", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, throttle(100, 4))
+		other := newUser(t, env, "Other", "other@example.com", auth.RoleSales)
+		for i := range 4 {
+			if r := login(env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
+				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
+			}
+		}
+		for _, email := range []string{"someone-else@example.com", other.Email} {
+			if r := login(env, email, "wrong password"); r.StatusCode() != 429 {
+				t.Fatalf("%s from the same IP: %d", email, r.StatusCode())
+			}
+		}
+		if r := login(env, other.Email, servertest.Password); r.StatusCode() != 429 {
+			t.Fatalf("right password of another user from the same IP: %d", r.StatusCode())
+		}
+		r := login(env, env.AdminUser.Email, servertest.Password)
+		wantProblem(t, r.HTTPResponse, r.Body, 429)
+		if r.HTTPResponse.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+	})
+
+	t.Run("PerIPParallel", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, throttle(100, 3))
+		emails := make([]string, 10)
+		for i := range emails {
+			emails[i] = newUser(t, env, "P"+strconv.Itoa(i), "p"+strconv.Itoa(i)+"@example.com", auth.RoleSales).Email
+		}
+		codes := parallelLogins(env, 10, func(i int) string { return emails[i] })
+		if codes[401] != 3 || codes[429] != 7 {
+			t.Fatalf("10 parallel wrong guesses on 10 e-mails with an IP limit of 3: %v", codes)
+		}
+	})
+}
+
+// parallelLogins fires n wrong logins at once and counts the statuses.
+func parallelLogins(env *servertest.Env, n int, email func(int) string) map[int]int {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		codes = map[int]int{}
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := login(env, email(i), "wrong password")
+			mu.Lock()
+			codes[r.StatusCode()]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return codes
+}
+
+func TestRefresh(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	t.Run("RotationAndReuse", func(t *testing.T) {
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		first := env.Login(u.Email)
+		r, err := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("refresh: %v %s", err, r.Body)
+		}
+		second := *r.JSON200
+		if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken ||
+			second.TokenType != api.Bearer || second.ExpiresIn != 900 || second.User.Id != u.Id {
+			t.Fatalf("not a new pair: %+v", second)
+		}
+		if me, _ := env.WithToken(second.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
+			t.Fatalf("new access token: %d", me.StatusCode())
+		}
+		// The rotated token is dead, and presenting it again kills the family.
+		old, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		wantProblem(t, old.HTTPResponse, old.Body, 401)
+		next, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: second.RefreshToken})
+		wantProblem(t, next.HTTPResponse, next.Body, 401)
+		for name, tok := range map[string]string{"rotated": second.AccessToken, "first": first.AccessToken} {
+			me, _ := env.WithToken(tok).GetMeWithResponse(bg)
+			wantProblem(t, me.HTTPResponse, me.Body, 401)
+			_ = name
+		}
+		// Another session of the same user is untouched.
+		other := env.Login(u.Email)
+		if me, _ := env.WithToken(other.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
+			t.Fatalf("other session: %d", me.StatusCode())
+		}
+		for _, action := range []string{"auth.login", "auth.refresh", "auth.refresh_reuse"} {
+			found := false
+			for _, e := range actions(t, env, action) {
+				if e.Actor.Id != nil && *e.Actor.Id == u.Id && e.EntityType == "session" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no %s event for the user", action)
+			}
+		}
+	})
+
+	t.Run("UnknownToken", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: "not-a-token"})
+		wantProblem(t, r.HTTPResponse, r.Body, 401)
+	})
+
+	t.Run("DeactivatedUser", func(t *testing.T) {
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		tr := env.Login(u.Email)
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+			t.Fatalf("deactivate: %d", r.StatusCode())
+		}
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		wantProblem(t, r.HTTPResponse, r.Body, 401)
+	})
+
+	t.Run("MissingToken", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "POST", env.URL+"/api/v1/auth/refresh", strings.NewReader(`{}`),
+			map[string]string{"Content-Type": "application/json"})
+		wantField(t, wantProblem(t, res, body, 400), "refresh_token")
+	})
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		tr := env.Login(u.Email)
+		c := env.WithToken(tr.AccessToken)
+		r, err := c.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		if err != nil || r.StatusCode() != 204 {
+			t.Fatalf("logout: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		me, _ := c.GetMeWithResponse(bg)
+		wantProblem(t, me.HTTPResponse, me.Body, 401)
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
+		found := false
+		for _, e := range actions(t, env, "auth.logout") {
+			found = found || (e.Actor.Id != nil && *e.Actor.Id == u.Id)
+		}
+		if !found {
+			t.Fatal("no auth.logout event")
+		}
+	})
+
+	t.Run("WithoutToken", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Anon.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: "x"})
+		wantProblem(t, r.HTTPResponse, r.Body, 401)
+		if r.HTTPResponse.Header.Get("WWW-Authenticate") == "" {
+			t.Fatal("no WWW-Authenticate")
+		}
+	})
+
+	t.Run("SomeoneElsesRefreshTokenIsIgnored", func(t *testing.T) {
+		t.Parallel()
+		victim, _ := env.NewUser(auth.RoleSales)
+		vt := env.Login(victim.Email)
+		_, attacker := env.NewUser(auth.RoleSales)
+		if r, _ := attacker.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: vt.RefreshToken}); r.StatusCode() != 204 {
+			t.Fatalf("logout: %d", r.StatusCode())
+		}
+		if me, _ := env.WithToken(vt.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
+			t.Fatalf("the victim's session died: %d", me.StatusCode())
+		}
+	})
+}
+
+func TestRegister(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Closed", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t)
+		r, _ := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "N", Email: "n@example.com", Password: "long enough pw"})
+		wantProblem(t, r.HTTPResponse, r.Body, 403)
+		if n := scalar(t, env, `SELECT count(*) FROM users WHERE email = 'n@example.com'`); n != 0 {
+			t.Fatal("user created while registration is closed")
+		}
+	})
+
+	env := servertest.New(t, func(c *server.Config) { c.RegistrationOpen = true })
+	t.Run("Open", func(t *testing.T) {
+		t.Parallel()
+		r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "New Person", Email: "New.Person@Example.com",
+			Password: "long enough pw"})
+		if err != nil || r.StatusCode() != 201 {
+			t.Fatalf("register: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		u := r.JSON201
+		if u.Role != api.RoleSales || !u.Active || u.Email != "new.person@example.com" || u.Version != 1 {
+			t.Fatalf("user %+v", u)
+		}
+		ev := actions(t, env, "user.create")
+		found := false
+		for _, e := range ev {
+			if e.EntityId != nil && *e.EntityId == u.Id.String() {
+				found = e.Actor.Id != nil && *e.Actor.Id == u.Id && !strings.Contains(mustJSON(e), "$2a$")
+			}
+		}
+		if !found {
+			t.Fatal("no user.create event by the new user")
+		}
+		t.Run("DuplicateEmail", func(t *testing.T) {
+			r, _ := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "Twin", Email: "NEW.PERSON@example.com",
+				Password: "long enough pw"})
+			wantProblem(t, r.HTTPResponse, r.Body, 409)
+		})
+	})
+	for _, tc := range []struct {
+		name, body, field string
+	}{
+		{"RoleAdmin", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"admin"}`, "role"},
+		{"ShortPassword", `{"name":"X","email":"x@example.com","password":"short"}`, "password"},
+		{"BadEmail", `{"name":"X","email":"not-an-email","password":"long enough pw"}`, "email"},
+		{"MissingName", `{"email":"x@example.com","password":"long enough pw"}`, "name"},
+	} {
+		t.Run("BadRequest"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, "POST", env.URL+"/api/v1/auth/register", strings.NewReader(tc.body),
+				map[string]string{"Content-Type": "application/json"})
+			wantField(t, wantProblem(t, res, body, 400), tc.field)
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestMe(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	t.Run("OK", func(t *testing.T) {
+		r, _ := env.Admin.GetMeWithResponse(bg)
+		if r.StatusCode() != 200 || r.JSON200.Id != env.AdminUser.Id || r.JSON200.Role != api.RoleAdmin {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+	})
+	t.Run("Anonymous", func(t *testing.T) {
+		r, _ := env.Anon.GetMeWithResponse(bg)
+		wantProblem(t, r.HTTPResponse, r.Body, 401)
+		if !strings.HasPrefix(r.HTTPResponse.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Fatal("no WWW-Authenticate: Bearer")
+		}
+	})
+}
+
+func TestChangePassword(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	u, _ := env.NewUser(auth.RoleSales)
+	current := env.Login(u.Email)
+	other := env.Login(u.Email)
+	c := env.WithToken(current.AccessToken)
+
+	t.Run("WrongCurrent", func(t *testing.T) {
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: "not it at all", NewPassword: "a new long password"})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "current_password")
+	})
+	t.Run("TooShort", func(t *testing.T) {
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "short"})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
+	})
+	t.Run("TooLongInBytes", func(t *testing.T) {
+		// 40 characters pass the spec, 80 bytes break the bcrypt limit.
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password,
+			NewPassword: strings.Repeat("é", 40)})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "new_password")
+	})
+	t.Run("OK", func(t *testing.T) {
+		const newPW = "a new long password"
+		r, err := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: newPW})
+		if err != nil || r.StatusCode() != 204 {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if me, _ := c.GetMeWithResponse(bg); me.StatusCode() != 200 {
+			t.Fatalf("the current session died: %d", me.StatusCode())
+		}
+		me, _ := env.WithToken(other.AccessToken).GetMeWithResponse(bg)
+		wantProblem(t, me.HTTPResponse, me.Body, 401)
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
+		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
+		if rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: current.RefreshToken}); rr.StatusCode() != 200 {
+			t.Fatalf("the current session's refresh: %d", rr.StatusCode())
+		}
+		if l := login(env, u.Email, servertest.Password); l.StatusCode() != 401 {
+			t.Fatalf("old password: %d", l.StatusCode())
+		}
+		if l := login(env, u.Email, newPW); l.StatusCode() != 200 {
+			t.Fatalf("new password: %d %s", l.StatusCode(), l.Body)
+		}
+		ev := actions(t, env, "user.password_change")
+		if len(ev) != 1 || ev[0].Changes["password"].To != "(changed)" || strings.Contains(mustJSON(ev[0]), "$2a$") {
+			t.Fatalf("events %s", mustJSON(ev))
+		}
+	})
+}
+
+func TestTokensRefused(t *testing.T) {
+	t.Parallel()
+	secret := []byte(strings.Repeat("k", 32))
+	env := servertest.New(t, func(c *server.Config) { c.JWTSecret = secret })
+	tr := env.Login(env.AdminUser.Email)
+	var real auth.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tr.AccessToken, &real); err != nil {
+		t.Fatal(err)
+	}
+	craft := func(m jwt.SigningMethod, key any, mod func(*auth.Claims)) string {
+		c := real
+		c.IssuedAt = jwt.NewNumericDate(time.Now())
+		c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(10 * time.Minute))
+		if mod != nil {
+			mod(&c)
+		}
+		s, err := jwt.NewWithClaims(m, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Run("CraftedWithTheSecretWorks", func(t *testing.T) {
+		// Proves the crafted tokens below differ only in what is tested.
+		t.Parallel()
+		if r, _ := env.WithToken(craft(jwt.SigningMethodHS256, secret, nil)).GetMeWithResponse(bg); r.StatusCode() != 200 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+	})
+	noneTok := craft(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)
+	for _, tc := range []struct {
+		name, header string
+	}{
+		{"None", ""},
+		{"EmptyBearer", "Bearer "},
+		{"BasicScheme", "Basic YWRtaW46cGFzc3dvcmQ="},
+		{"Garbage", "Bearer garbage"},
+		{"AlgNone", "Bearer " + noneTok},
+		{"HS384RightSecret", "Bearer " + craft(jwt.SigningMethodHS384, secret, nil)},
+		{"HS512RightSecret", "Bearer " + craft(jwt.SigningMethodHS512, secret, nil)},
+		{"WrongSecret", "Bearer " + craft(jwt.SigningMethodHS256, []byte(strings.Repeat("x", 32)), nil)},
+		{"Expired", "Bearer " + craft(jwt.SigningMethodHS256, secret, func(c *auth.Claims) {
+			c.IssuedAt = jwt.NewNumericDate(time.Now().Add(-time.Hour))
+			c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Minute))
+		})},
+		{"WrongAudience", "Bearer " + craft(jwt.SigningMethodHS256, secret, func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"x"} })},
+		{"UnknownSession", "Bearer " + craft(jwt.SigningMethodHS256, secret, func(c *auth.Claims) { c.SessionID = uuid.New() })},
+		{"OtherUsersSession", "Bearer " + craft(jwt.SigningMethodHS256, secret, func(c *auth.Claims) { c.Subject = uuid.NewString() })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := map[string]string{}
+			if tc.header != "" {
+				h["Authorization"] = tc.header
+			}
+			res, body := raw(t, "GET", env.URL+"/api/v1/auth/me", nil, h)
+			p := wantProblem(t, res, body, 401)
+			if p.Detail == nil || *p.Detail != "a valid bearer access token is required" {
+				t.Fatalf("detail %v", p.Detail)
+			}
+		})
+	}
+	t.Run("SchemeIsCaseInsensitive", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "GET", env.URL+"/api/v1/auth/me", nil, map[string]string{"Authorization": "bearer " + tr.AccessToken})
+		if res.StatusCode != 200 {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+	})
+
+	t.Run("DeactivatedUser", func(t *testing.T) {
+		t.Parallel()
+		u, c := env.NewUser(auth.RoleSales)
+		if r, _ := c.GetMeWithResponse(bg); r.StatusCode() != 200 {
+			t.Fatal(r.StatusCode())
+		}
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+			t.Fatal(r.StatusCode())
+		}
+		r, _ := c.GetMeWithResponse(bg)
+		wantProblem(t, r.HTTPResponse, r.Body, 401)
+	})
+
+	t.Run("RoleChange", func(t *testing.T) {
+		t.Parallel()
+		u, c := env.NewUser(auth.RoleAdmin)
+		if r, _ := c.ListUsersWithResponse(bg, nil); r.StatusCode() != 200 {
+			t.Fatal(r.StatusCode())
+		}
+		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
+		sales := api.RoleSales
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Role: &sales})
+		if r.StatusCode() != 200 {
+			t.Fatalf("demote: %d %s", r.StatusCode(), r.Body)
+		}
+		l, _ := c.ListUsersWithResponse(bg, nil)
+		wantProblem(t, l.HTTPResponse, l.Body, 403)
+		if me, _ := c.GetMeWithResponse(bg); me.StatusCode() != 200 || me.JSON200.Role != api.RoleSales {
+			t.Fatalf("me after demotion: %d", me.StatusCode())
+		}
+	})
+}
+
+

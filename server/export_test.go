@@ -1,0 +1,144 @@
+package server_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// roundTripCSV has every kind of value the export must carry back: text
+// that needs quoting, formula-like text, line breaks, every status, empty
+// cells and floats, and rows without an external id.
+const roundTripCSV = `external_id,name,phone,email,status,notes,age,job,marital,education,default,housing,loan,contact,month,day_of_week,duration,campaign,pdays,previous,poutcome,emp.var.rate,cons.price.idx,cons.conf.idx,euribor3m,nr.employed
+rt-1,"Sousa, Ana",+351 912 345 678,ana@example.pt,new,"Likes ""term"" deposits
+call after 6pm",41,admin.,married,university.degree,no,yes,no,cellular,may,mon,120,2,999,0,nonexistent,1.1,93.994,-36.4,4.857,5191
+rt-2,=HYPERLINK(1),'+351 222 000 111,,contacted,@risky note,,,,,,,,,,,,,,,,,,,,
+rt-3,Bruno Reis,,,follow_up,,33,blue-collar,single,basic.9y,unknown,no,yes,telephone,jun,fri,0,1,6,1,success,-1.8,92.893,-46.2,1.313,5099.1
+rt-4,Carla Dias,,,success,,60,retired,divorced,basic.4y,no,no,no,cellular,oct,thu,300,1,3,2,failure,-3.4,92.431,-26.9,0.742,5017.5
+rt-5,Diogo Melo,,,failed,  leading spaces kept,25,student,single,high.school,no,yes,no,cellular,nov,wed,10,5,999,0,nonexistent,-0.1,93.2,-42,4.191,5195.8
+,No External Id,,,new,,50,housemaid,married,basic.6y,no,no,no,telephone,may,tue,50,1,999,0,nonexistent,1.1,93.994,-36.4,4.857,5191
+`
+
+// exportCSV downloads the export with the client's token.
+func exportCSV(t *testing.T, env *servertest.Env, token, query string) (*http.Response, []byte) {
+	t.Helper()
+	return raw(t, http.MethodGet, env.URL+"/api/v1/leads/export"+query, nil, map[string]string{"Authorization": "Bearer " + token})
+}
+
+func csvLines(b []byte) (header string, rows []string) {
+	// A quoted cell may hold a line break: split on records, not lines.
+	var recs []string
+	var cur strings.Builder
+	quoted := false
+	for _, c := range string(b) {
+		if c == '"' {
+			quoted = !quoted
+		}
+		if c == '\n' && !quoted {
+			recs = append(recs, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteRune(c)
+	}
+	if len(recs) == 0 {
+		return "", nil
+	}
+	rows = recs[1:]
+	slices.Sort(rows)
+	return recs[0], rows
+}
+
+func TestExport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", roundTripCSV)
+	admin := env.Login(env.AdminUser.Email).AccessToken
+
+	t.Run("OK", func(t *testing.T) {
+		res, body := exportCSV(t, env, admin, "")
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("export: %d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		if cd := res.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="leads-`) {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		header, rows := csvLines(body)
+		if header != strings.Join(leadcsv.Header(), ",") || len(rows) != 6 {
+			t.Fatalf("header %q, %d rows:\n%s", header, len(rows), body)
+		}
+	})
+
+	t.Run("Filters", func(t *testing.T) {
+		_, body := exportCSV(t, env, admin, "?status=success&status=failed&sort=name_asc")
+		_, rows := csvLines(body)
+		if len(rows) != 2 || !strings.HasPrefix(rows[0], "rt-4,Carla Dias") || !strings.HasPrefix(rows[1], "rt-5,Diogo Melo") {
+			t.Errorf("closed leads: %q", rows)
+		}
+		_, body = exportCSV(t, env, admin, "?q=bruno")
+		if _, rows := csvLines(body); len(rows) != 1 || !strings.HasPrefix(rows[0], "rt-3,") {
+			t.Errorf("q=bruno: %q", rows)
+		}
+		_, body = exportCSV(t, env, admin, "?assigned_to=me")
+		if _, rows := csvLines(body); len(rows) != 0 {
+			t.Errorf("assigned_to=me: %q", rows)
+		}
+	})
+
+	t.Run("SalesMayExport", func(t *testing.T) {
+		u, _ := env.NewUser(auth.RoleSales)
+		res, body := exportCSV(t, env, env.Login(u.Email).AccessToken, "?job=retired")
+		if _, rows := csvLines(body); res.StatusCode != 200 || len(rows) != 1 {
+			t.Fatalf("sales export: %d %q", res.StatusCode, body)
+		}
+	})
+
+	t.Run("ErrBadFilter", func(t *testing.T) {
+		res, body := exportCSV(t, env, admin, "?min_probability=0.8&max_probability=0.2")
+		wantProblem(t, res, body, 400)
+		res, body = exportCSV(t, env, admin, "?sort=shoe_size")
+		wantProblem(t, res, body, 400)
+	})
+
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, err := env.Anon.ExportLeadsWithResponse(bg, &api.ExportLeadsParams{})
+		if err != nil || r.StatusCode() != 401 {
+			t.Fatalf("anonymous export: %v %d", err, r.StatusCode())
+		}
+	})
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		_, first := exportCSV(t, env, admin, "")
+		// Into a fresh database: the same leads, every exported field.
+		fresh := servertest.New(t)
+		out := importOK(t, fresh, "", string(first))
+		if out.Inserted != 6 || len(out.Rejected) != 0 {
+			t.Fatalf("re-import into a fresh database: %+v", out)
+		}
+		_, second := exportCSV(t, fresh, fresh.Login(fresh.AdminUser.Email).AccessToken, "")
+		h1, r1 := csvLines(first)
+		h2, r2 := csvLines(second)
+		if h1 != h2 || !slices.Equal(r1, r2) {
+			t.Fatalf("round trip differs:\n%s\n---\n%s", first, second)
+		}
+		// Into the same database: every lead updated, none duplicated.
+		before := leadTotal(t, env)
+		out = importOK(t, env, "", string(first))
+		if out.Inserted != 0 || out.Updated != 6 || len(out.Rejected) != 0 {
+			t.Fatalf("re-import into the same database: %+v", out)
+		}
+		if leadTotal(t, env) != before {
+			t.Error("the re-import duplicated leads")
+		}
+		_, third := exportCSV(t, env, admin, "")
+		if _, r3 := csvLines(third); !slices.Equal(r1, r3) {
+			t.Errorf("re-import changed leads:\n%s\n---\n%s", first, third)
+		}
+	})
+}

@@ -1,0 +1,191 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/servertest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+var bg = context.Background()
+
+// wantProblem asserts a problem+json response with the status, its
+// request_id equal to the X-Request-ID header, and returns it.
+func wantProblem(t *testing.T, res *http.Response, body []byte, status int) api.Problem {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("status %d, want %d: %s", res.StatusCode, status, body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, want application/problem+json: %s", ct, body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, body)
+	}
+	if p.Status != status || p.Title == "" || p.Type == "" {
+		t.Fatalf("problem %+v", p)
+	}
+	rid := res.Header.Get("X-Request-ID")
+	if rid == "" || p.RequestId == nil || *p.RequestId != rid {
+		t.Fatalf("request_id %v, X-Request-ID %q", p.RequestId, rid)
+	}
+	return p
+}
+
+// wantField asserts that the problem names the field among its errors.
+func wantField(t *testing.T, p api.Problem, field string) {
+	t.Helper()
+	if p.Errors != nil {
+		for _, e := range *p.Errors {
+			if e.Field == field && e.Message != "" {
+				return
+			}
+		}
+	}
+	t.Fatalf("problem does not name field %q: %+v", field, p.Errors)
+}
+
+// raw sends a request outside the generated client.
+func raw(t *testing.T, method, url string, body io.Reader, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(bg, method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+func jsonBody(v any) io.Reader {
+	b, _ := json.Marshal(v)
+	return bytes.NewReader(b)
+}
+
+// withHeader adds a header to one generated-client call.
+func withHeader(k, v string) client.RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error { r.Header.Set(k, v); return nil }
+}
+
+// eventually polls cond every 20 ms until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sql runs statements as the superuser on the test database.
+func sql(t *testing.T, env *servertest.Env, stmts ...string) error {
+	t.Helper()
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(bg)
+	for _, s := range stmts {
+		if _, err := conn.Exec(bg, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// scalar reads one int64 from the test database.
+func scalar(t *testing.T, env *servertest.Env, query string, args ...any) int64 {
+	t.Helper()
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(bg)
+	var n int64
+	if err := conn.QueryRow(bg, query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// events lists every audit event the admin sees for the filters (all pages).
+func events(t *testing.T, env *servertest.Env, p api.ListAuditEventsParams) []api.AuditEvent {
+	t.Helper()
+	var out []api.AuditEvent
+	lim := api.Limit(200)
+	p.Limit = &lim
+	for {
+		r, err := env.Admin.ListAuditEventsWithResponse(bg, &p)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("list audit events: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		out = append(out, r.JSON200.Items...)
+		if r.JSON200.NextCursor == nil {
+			return out
+		}
+		p.Cursor = r.JSON200.NextCursor
+	}
+}
+
+// actions lists the events of one action.
+func actions(t *testing.T, env *servertest.Env, action string) []api.AuditEvent {
+	t.Helper()
+	return events(t, env, api.ListAuditEventsParams{Action: &action})
+}
+
+// newUser creates a user directly in the store with the fixture password
+// (cheap hash) and no login.
+func newUser(t *testing.T, env *servertest.Env, name, email, role string) api.User {
+	t.Helper()
+	u, err := env.Store.UserCreate(bg, audit.System, store.NewUser{Name: name, Email: email,
+		PasswordHash: fixtureHash(t, env), Role: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api.User{Id: u.ID, Name: u.Name, Email: u.Email, Role: api.Role(u.Role), Active: u.Active, Version: u.Version}
+}
+
+// fixtureHash is the stored hash of the fixture admin (servertest.Password).
+func fixtureHash(t *testing.T, env *servertest.Env) string {
+	t.Helper()
+	u, err := env.Store.UserGet(bg, env.AdminUser.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.PasswordHash
+}
+
+func login(env *servertest.Env, email, password string, editors ...client.RequestEditorFn) *client.LoginResponse {
+	r, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: email, Password: password}, editors...)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+// maxClockSkew is how far in the future an activity's occurred_at may lie,
+// to forgive clients whose clocks run a little fast.
+const maxClockSkew = 5 * time.Minute
+
+type activityKey struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+// ListLeadActivities lists a live lead's contact log, newest first.
+func (h *Handlers) ListLeadActivities(ctx context.Context, req api.ListLeadActivitiesRequestObject) (api.ListLeadActivitiesResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	p := req.Params
+	sc := scope("activities", req.Id.String())
+	after, ok, err := decodeCursor[activityKey](p.Cursor, sc)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		beforeAt *time.Time
+		beforeID *uuid.UUID
+	)
+	if ok {
+		beforeAt, beforeID = &after.At, &after.ID
+	}
+	lim := pageLimit(p.Limit)
+	rows, err := h.st.ActivityList(ctx, req.Id, beforeAt, beforeID, lim+1)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ActivityList{Items: make([]api.Activity, 0, len(rows))}
+	for i, a := range rows {
+		if i == int(lim) {
+			last := rows[i-1]
+			out.NextCursor = encodeCursor(sc, activityKey{At: last.OccurredAt, ID: last.ID})
+			break
+		}
+		out.Items = append(out.Items, activityOut(a))
+	}
+	if p.Count != nil && *p.Count {
+		n, err := h.st.ActivityCount(ctx, req.Id)
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
+	return api.ListLeadActivities200JSONResponse(out), nil
+}
+
+// CreateLeadActivity logs an activity on a lead the caller may change (see
+// store.ActivityCreate for the side effects on the lead).
+func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadActivityRequestObject) (api.CreateLeadActivityResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	now := time.Now()
+	at := now
+	if b.OccurredAt != nil {
+		if b.OccurredAt.After(now.Add(maxClockSkew)) {
+			return nil, apperr.Invalid("occurred_at", "must not be in the future")
+		}
+		at = *b.OccurredAt
+	}
+	a, _, err := h.st.ActivityCreate(ctx, actor(id), who(id), db.ActivityInsertParams{
+		LeadID: req.Id, Kind: string(b.Kind), Outcome: trimmed(b.Outcome), DurationSec: b.DurationSec,
+		Notes: b.Notes, OccurredAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateLeadActivity201JSONResponse(activityOut(a)), nil
+}

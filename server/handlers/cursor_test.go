@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+func TestCursor(t *testing.T) {
+	t.Parallel()
+	role, q, active := "sales", "ann", true
+	sc := scope("users", &role, &active, &q)
+	key := userKey{Name: "Ann", ID: uuid.New()}
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		c := encodeCursor(sc, key)
+		got, ok, err := decodeCursor[userKey](c, sc)
+		if err != nil || !ok || got != key {
+			t.Fatalf("%+v %v %v", got, ok, err)
+		}
+	})
+	t.Run("Opaque", func(t *testing.T) {
+		t.Parallel()
+		if c := *encodeCursor(sc, key); strings.ContainsAny(c, "+/=\"{") || strings.Contains(c, "Ann") {
+			t.Fatalf("cursor is not opaque URL-safe text: %s", c)
+		}
+	})
+	t.Run("None", func(t *testing.T) {
+		t.Parallel()
+		empty := ""
+		for _, c := range []*string{nil, &empty} {
+			if _, ok, err := decodeCursor[userKey](c, sc); ok || err != nil {
+				t.Fatalf("%v %v", ok, err)
+			}
+		}
+	})
+	t.Run("ScopeFollowsValuesNotPointers", func(t *testing.T) {
+		t.Parallel()
+		// The same filters in new variables (as on the next request) give
+		// the same scope; other values give another.
+		role2, q2, active2 := "sales", "ann", true
+		if scope("users", &role2, &active2, &q2) != sc {
+			t.Fatal("same filters, different scope")
+		}
+		role3 := "admin"
+		if scope("users", &role3, &active2, &q2) == sc {
+			t.Fatal("other filters, same scope")
+		}
+		if scope("users", nil, &active2, &q2) == sc {
+			t.Fatal("missing filter, same scope")
+		}
+		since := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		a := scope("audit", db.AuditEventListParams{Since: &since})
+		since2 := since
+		if scope("audit", db.AuditEventListParams{Since: &since2}) != a {
+			t.Fatal("audit filters in a struct: same values, different scope")
+		}
+		if scope("audit", db.AuditEventListParams{Since: &since, SalesOnly: true}) == a {
+			t.Fatal("sales and admin share a scope")
+		}
+	})
+	for _, tc := range []struct{ name, cursor string }{
+		{"NotBase64", "%%%"},
+		{"NotJSON", "bm90IGpzb24"},
+		{"WrongKeyType", *encodeCursor(sc, 42)},
+	} {
+		t.Run("Malformed"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := tc.cursor
+			_, ok, err := decodeCursor[userKey](&c, sc)
+			assertBadCursor(t, ok, err)
+		})
+	}
+	t.Run("ScopeMismatch", func(t *testing.T) {
+		t.Parallel()
+		other := "admin"
+		c := encodeCursor(scope("users", &other, &active, &q), key)
+		_, ok, err := decodeCursor[userKey](c, sc)
+		assertBadCursor(t, ok, err)
+		if !strings.Contains(err.Error(), "other filters") {
+			t.Fatalf("detail %q", err)
+		}
+	})
+}
+
+func assertBadCursor(t *testing.T, ok bool, err error) {
+	t.Helper()
+	var ae *apperr.Error
+	if ok || !errors.As(err, &ae) || ae.Status != 400 || len(ae.Fields) != 1 || ae.Fields[0].Field != "cursor" {
+		t.Fatalf("want a 400 on field cursor, got ok=%v %v", ok, err)
+	}
+}
+
+func TestIfMatch(t *testing.T) {
+	t.Parallel()
+	s := func(v string) *string { return &v }
+	for _, tc := range []struct {
+		name   string
+		h      *string
+		want   int32
+		status int
+	}{
+		{"Missing", nil, 0, 428},
+		{"Blank", s("  "), 0, 428},
+		{"Strong", s(`"3"`), 3, 0},
+		{"Garbage", s(`"abc"`), 0, 412},
+		{"List", s(`"1", "2"`), 0, 412},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := ifMatch(tc.h)
+			if got := statusOf(err); got != tc.status || v != tc.want {
+				t.Fatalf("version %d status %d, want %d %d", v, got, tc.want, tc.status)
+			}
+		})
+	}
+	if *etag(7) != `"7"` {
+		t.Fatalf("etag %s", *etag(7))
+	}
+}
+
+func statusOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	return apperr.StatusOf(err)
+}

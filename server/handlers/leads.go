@@ -1,0 +1,202 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// ListLeads lists live leads with the filters, sort and keyset paging of
+// the spec; every role sees every lead (the team dashboard).
+func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject) (api.ListLeadsResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.Params
+	f, err := leadFilter(id.UserID, p.Status, p.Category, p.Job, p.MinProbability, p.MaxProbability, p.AssignedTo, p.Q)
+	if err != nil {
+		return nil, err
+	}
+	o := store.SortProbabilityDesc
+	if p.Sort != nil {
+		o = store.LeadSort(*p.Sort)
+	}
+	sc := leadScope(f, o)
+	after, ok, err := decodeCursor[store.LeadKey](p.Cursor, sc)
+	if err != nil {
+		return nil, err
+	}
+	var from *store.LeadKey
+	if ok {
+		from = &after
+	}
+	lim := pageLimit(p.Limit)
+	rows, err := h.st.LeadList(ctx, f, o, from, lim+1)
+	if err != nil {
+		return nil, err
+	}
+	out := api.LeadList{Items: make([]api.Lead, 0, len(rows))}
+	for i, l := range rows {
+		if i == int(lim) {
+			out.NextCursor = encodeCursor(sc, o.KeyOf(rows[i-1]))
+			break
+		}
+		out.Items = append(out.Items, leadOut(l))
+	}
+	if p.Count != nil && *p.Count {
+		n, err := h.st.LeadCount(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
+	return api.ListLeads200JSONResponse(out), nil
+}
+
+// leadFilter maps the list's (and the export's) query parameters onto a
+// store filter; me resolves assigned_to=me.
+func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFilter, job *api.JobFilter,
+	minP, maxP *float64, assignedTo *string, q *string) (store.LeadFilter, error) {
+	f := store.LeadFilter{MinProbability: minP, MaxProbability: maxP}
+	if status != nil {
+		f.Statuses = enumStrings(*status)
+	}
+	if category != nil {
+		f.Categories = enumStrings(*category)
+	}
+	if job != nil {
+		f.Jobs = enumStrings(*job)
+	}
+	if minP != nil && maxP != nil && *minP > *maxP {
+		return f, apperr.BadRequest("min_probability", "must not be above max_probability")
+	}
+	if assignedTo != nil {
+		switch *assignedTo {
+		case "me":
+			f.AssignedTo = &me
+		case "none":
+			f.Unassigned = true
+		default:
+			id, err := uuid.Parse(*assignedTo)
+			if err != nil {
+				return f, apperr.BadRequest("assigned_to", `must be a user id, "me" or "none"`)
+			}
+			f.AssignedTo = &id
+		}
+	}
+	if q != nil {
+		s := strings.TrimSpace(*q)
+		if utf8.RuneCountInString(s) < 3 {
+			return f, apperr.BadRequest("q", "must have at least 3 characters besides spaces")
+		}
+		f.Q = &s
+	}
+	return f, nil
+}
+
+// leadScope binds a cursor to the filter and order it was issued for.
+func leadScope(f store.LeadFilter, o store.LeadSort) string {
+	b, _ := json.Marshal(f) // values, not pointers: stable across requests
+	return scope("leads", string(o), string(b))
+}
+
+func enumStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// CreateLead creates a lead: a sales user's is assigned to them unless
+// assigned_to says otherwise (null: unassigned; another user: 403), an
+// admin's is unassigned unless set. It is scored before it is returned.
+func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObject) (api.CreateLeadResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := leadInsert(*req.Body)
+	if p.Name == "" {
+		return nil, apperr.BadRequest("name", "must not be blank")
+	}
+	a, err := assignment(req.Body.AssignedTo, id.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := leadrules.CheckCreate(who(id), a); err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Set:
+		p.AssignedTo = a.To
+	case !id.IsAdmin():
+		p.AssignedTo = &id.UserID
+	}
+	l, err := h.st.LeadCreate(ctx, actor(id), p)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateLead201JSONResponse{Body: leadOut(l), Headers: api.CreateLead201ResponseHeaders{ETag: etag(l.Version)}}, nil
+}
+
+// GetLead returns one live lead with its ETag.
+func (h *Handlers) GetLead(ctx context.Context, req api.GetLeadRequestObject) (api.GetLeadResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	l, err := h.st.LeadGet(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetLead200JSONResponse{Body: leadOut(l), Headers: api.GetLead200ResponseHeaders{ETag: etag(l.Version)}}, nil
+}
+
+// UpdateLead applies a merge patch under If-Match, following the workflow
+// and ownership rules of package leadrules.
+func (h *Handlers) UpdateLead(ctx context.Context, req api.UpdateLeadRequestObject) (api.UpdateLeadResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	version, err := ifMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	c, err := leadChange(*req.Body, id.UserID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := h.st.LeadUpdate(ctx, actor(id), who(id), req.Id, version, c)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateLead200JSONResponse{Body: leadOut(l), Headers: api.UpdateLead200ResponseHeaders{ETag: etag(l.Version)}}, nil
+}
+
+// DeleteLead soft-deletes a lead (admin).
+func (h *Handlers) DeleteLead(ctx context.Context, req api.DeleteLeadRequestObject) (api.DeleteLeadResponseObject, error) {
+	id, err := admin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.LeadDelete(ctx, actor(id), req.Id); err != nil {
+		return nil, err
+	}
+	return api.DeleteLead204Response{}, nil
+}
+
+// who is the caller as the lead rules see them.
+func who(id auth.Identity) leadrules.Caller {
+	return leadrules.Caller{UserID: id.UserID, Admin: id.IsAdmin()}
+}

@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmksales/jmk/gen/api"
+)
+
+// GetStatsSummary answers the dashboard's KPIs over live leads.
+func (h *Handlers) GetStatsSummary(ctx context.Context, _ api.GetStatsSummaryRequestObject) (api.GetStatsSummaryResponseObject, error) {
+	s, err := h.st.StatsSummary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out api.StatsSummary
+	out.Total = s.Total
+	out.ByStatus.New, out.ByStatus.Contacted, out.ByStatus.FollowUp = s.StatusNew, s.StatusContacted, s.StatusFollowUp
+	out.ByStatus.Success, out.ByStatus.Failed = s.StatusSuccess, s.StatusFailed
+	out.ByCategory.Hot, out.ByCategory.Warm, out.ByCategory.Cold = s.CategoryHot, s.CategoryWarm, s.CategoryCold
+	out.ByCategory.Unscored = s.CategoryUnscored
+	out.Contacted, out.NotContacted = s.Contacted, s.Total-s.Contacted
+	out.ConversionRate, out.AverageProbability = s.ConversionRate, s.AverageProbability
+	return api.GetStatsSummary200JSONResponse(out), nil
+}
+
+// GetStatsJobs answers the jobs with the most hot leads.
+func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequestObject) (api.GetStatsJobsResponseObject, error) {
+	limit := int32(5)
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	jobs, err := h.st.StatsJobs(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := api.GetStatsJobs200JSONResponse{Items: make([]api.JobStats, len(jobs))}
+	for i, j := range jobs {
+		out.Items[i] = api.JobStats{Job: api.Job(j.Job), Total: j.Total, Hot: j.Hot, Warm: j.Warm, Cold: j.Cold,
+			AverageProbability: j.AverageProbability}
+	}
+	return out, nil
+}
+
+// GetStatsLeaderboard answers the sales users ranked by leads won since a
+// moment, by default the last 30 days.
+func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
+	since := time.Now().UTC().AddDate(0, 0, -30)
+	if req.Params.Since != nil {
+		since = *req.Params.Since
+	}
+	limit := int32(10)
+	if req.Params.Limit != nil {
+		limit = *req.Params.Limit
+	}
+	rows, err := h.st.StatsLeaderboard(ctx, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := api.GetStatsLeaderboard200JSONResponse{Since: since, Items: make([]api.LeaderboardEntry, len(rows))}
+	for i, r := range rows {
+		out.Items[i] = api.LeaderboardEntry{UserId: r.UserID, Name: r.Name, LeadsWon: r.LeadsWon, LeadsLost: r.LeadsLost,
+			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
+	}
+	return out, nil
+}

@@ -1,0 +1,366 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmksales/jmk/data"
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// uciHeader is the UCI file's header line as published.
+const uciHeader = `"age";"job";"marital";"education";"default";"housing";"loan";"contact";"month";"day_of_week";"duration";"campaign";"pdays";"previous";"poutcome";"emp.var.rate";"cons.price.idx";"cons.conf.idx";"euribor3m";"nr.employed";"y"`
+
+// apiHeader is a plain comma CSV with our names, an external id and a name.
+const apiHeader = "external_id,name,phone,age,job,y"
+
+// importCSV posts body to the import as the admin and returns the response.
+func importCSV(t *testing.T, env *servertest.Env, query string, body io.Reader, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	h := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken, "Content-Type": "text/csv"}
+	for k, v := range header {
+		h[k] = v
+	}
+	return raw(t, http.MethodPost, env.URL+"/api/v1/leads/import"+query, body, h)
+}
+
+// importOK imports body and returns the result, failing on anything but 200.
+func importOK(t *testing.T, env *servertest.Env, query, body string) api.ImportResult {
+	t.Helper()
+	res, b := importCSV(t, env, query, strings.NewReader(body), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("import: %d %s", res.StatusCode, b)
+	}
+	var out api.ImportResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func leadTotal(t *testing.T, env *servertest.Env) int64 {
+	t.Helper()
+	return scalar(t, env, "SELECT count(*) FROM leads")
+}
+
+func importEvents(t *testing.T, env *servertest.Env) int64 {
+	t.Helper()
+	return scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'import.leads'")
+}
+
+func TestImport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	t.Run("UCISample", func(t *testing.T) {
+		body, err := os.ReadFile("leadcsv/testdata/uci_sample.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := leadTotal(t, env)
+		out := importOK(t, env, "", string(body))
+		if out.Inserted != 5 || out.Updated != 0 || len(out.Rejected) != 0 || out.DryRun {
+			t.Fatalf("result %+v", out)
+		}
+		if n := leadTotal(t, env) - before; n != 5 {
+			t.Fatalf("%d leads added", n)
+		}
+		// y = yes on one row, no on four: closed history, closed now.
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE name LIKE 'Imported lead (line %' AND status = 'success' AND closed_at IS NOT NULL`); n != 1 {
+			t.Errorf("%d success leads", n)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE name LIKE 'Imported lead (line %' AND status = 'failed' AND closed_at IS NOT NULL
+			AND job IS NOT NULL AND probability IS NULL`); n != 4 {
+			t.Errorf("%d failed leads", n)
+		}
+	})
+
+	t.Run("OutcomeIgnore", func(t *testing.T) {
+		body := apiHeader + "\nign-1,Rui Pinto,+351 912 000 001,40,admin.,yes\nign-2,Rita Reis,,33,services,no\n"
+		out := importOK(t, env, "?outcome=ignore", body)
+		if out.Inserted != 2 {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id IN ('ign-1', 'ign-2') AND status = 'new' AND closed_at IS NULL`); n != 2 {
+			t.Errorf("%d open leads", n)
+		}
+	})
+
+	t.Run("Idempotent", func(t *testing.T) {
+		body := apiHeader + "\nidem-1,Ana Lopes,+351 912 000 002,30,admin.,no\nidem-2,,,45,retired,yes\n,No Id,,50,student,no\n"
+		first := importOK(t, env, "", body)
+		if first.Inserted != 3 || first.Updated != 0 {
+			t.Fatalf("first %+v", first)
+		}
+		before := leadTotal(t, env)
+		second := importOK(t, env, "", body)
+		// Rows with an external_id update; a row without one is always new.
+		if second.Inserted != 1 || second.Updated != 2 {
+			t.Fatalf("second %+v", second)
+		}
+		if n := leadTotal(t, env) - before; n != 1 {
+			t.Errorf("%d leads added by the re-import", n)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-2' AND name = 'Lead idem-2' AND version = 2`); n != 1 {
+			t.Error("idem-2 not updated once with its made-up name")
+		}
+	})
+
+	t.Run("UpdateKeepsAbsentColumns", func(t *testing.T) {
+		importOK(t, env, "", "external_id,name,phone,email,age,job\nkeep-1,Marta Dias,+351 913 000 003,marta@example.pt,30,admin.\n")
+		// The second file has no name, phone or email column and only age.
+		out := importOK(t, env, "", "external_id,age\nkeep-1,31\n")
+		if out.Updated != 1 {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'keep-1' AND name = 'Marta Dias'
+			AND phone = '+351 913 000 003' AND email = 'marta@example.pt' AND age = 31 AND job = 'admin' AND status = 'new'`); n != 1 {
+			t.Error("absent columns were not kept")
+		}
+		// An empty cell of a present column clears it; an empty name keeps the name.
+		importOK(t, env, "", "external_id,name,phone\nkeep-1,,\n")
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'keep-1' AND name = 'Marta Dias' AND phone IS NULL`); n != 1 {
+			t.Error("empty cells: want the name kept and the phone cleared")
+		}
+	})
+
+	t.Run("DryRun", func(t *testing.T) {
+		before, events := leadTotal(t, env), importEvents(t, env)
+		body := apiHeader + "\ndry-1,Dry Run,,30,admin.,no\nidem-1,Ana Lopes,,30,admin.,no\nbad,Bad Row,,300,admin.,no\n"
+		out := importOK(t, env, "?dry_run=true", body)
+		if !out.DryRun || out.Inserted != 1 || out.Updated != 1 || len(out.Rejected) != 1 || out.Rejected[0].Line != 4 {
+			t.Fatalf("result %+v", out)
+		}
+		if leadTotal(t, env) != before || importEvents(t, env) != events {
+			t.Error("a dry run wrote something")
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-1' AND version = 2`); n != 1 {
+			t.Error("a dry run changed a lead")
+		}
+	})
+
+	t.Run("Rejections", func(t *testing.T) {
+		before := leadTotal(t, env)
+		body := apiHeader + "\n" +
+			"rej-1,Good One,,30,admin.,no\n" + // 2
+			"rej-2,Bad Age,,300,admin.,no\n" + // 3
+			"rej-3,Bad Job And Phone,abc,30,astronaut,no\n" + // 4
+			"rej-4,Short Row\n" + // 5
+			"rej-5,Good Two,,41,technician,yes\n" + // 6
+			"rej-1,Good One Again,,31,admin.,no\n" // 7: repeats line 2's external_id
+		out := importOK(t, env, "", body)
+		if out.Inserted != 2 || out.Updated != 0 {
+			t.Fatalf("result %+v", out)
+		}
+		want := map[string]bool{"3 age": true, "4 job": true, "4 phone": true, "5 ": true, "2 external_id": true}
+		for _, r := range out.Rejected {
+			k := fmt.Sprintf("%d %s", r.Line, r.Field)
+			if !want[k] || r.Message == "" {
+				t.Errorf("unexpected rejection %+v", r)
+			}
+			delete(want, k)
+		}
+		if len(want) > 0 {
+			t.Errorf("missing rejections %v in %+v", want, out.Rejected)
+		}
+		if n := leadTotal(t, env) - before; n != 2 {
+			t.Errorf("%d leads added", n)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'rej-1' AND name = 'Good One Again'`); n != 1 {
+			t.Error("the last row of a repeated external_id should win")
+		}
+	})
+
+	t.Run("DeletedLeadRefused", func(t *testing.T) {
+		importOK(t, env, "", "external_id,name\ndel-1,To Delete\n")
+		if err := sql(t, env, `UPDATE leads SET deleted_at = now() WHERE external_id = 'del-1'`); err != nil {
+			t.Fatal(err)
+		}
+		out := importOK(t, env, "", "external_id,name\ndel-1,Back Again\n")
+		if out.Inserted != 0 || out.Updated != 0 || len(out.Rejected) != 1 || out.Rejected[0].Field != "external_id" {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'del-1' AND deleted_at IS NOT NULL AND name = 'To Delete'`); n != 1 {
+			t.Error("the deleted lead changed")
+		}
+	})
+
+	t.Run("OneAuditEvent", func(t *testing.T) {
+		before := importEvents(t, env)
+		importOK(t, env, "", apiHeader+"\naud-1,Audit One,,30,admin.,no\naud-2,Audit Two,,30,admin.,no\n")
+		if n := importEvents(t, env) - before; n != 1 {
+			t.Fatalf("%d import events", n)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM (SELECT * FROM audit_events WHERE action = 'import.leads'
+			ORDER BY id DESC LIMIT 1) e WHERE entity_type = 'import' AND entity_id IS NOT NULL
+			AND changes->'inserted'->>'to' = '2' AND changes->'updated'->>'to' = '0' AND actor_id IS NOT NULL
+			AND summary LIKE '%2 new, 0 updated, 0 rows rejected%'`); n != 1 {
+			t.Error("no import event with the counts")
+		}
+	})
+
+	t.Run("ErrForbidden", func(t *testing.T) {
+		_, sales := env.NewUser(auth.RoleSales)
+		r, err := sales.ImportLeadsWithBodyWithResponse(bg, nil, "text/csv", strings.NewReader(apiHeader+"\nx,Y,,30,admin.,no\n"))
+		if err != nil || r.StatusCode() != 403 {
+			t.Fatalf("sales import: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+	})
+
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, err := env.Anon.ImportLeadsWithBodyWithResponse(bg, nil, "text/csv", strings.NewReader(apiHeader+"\nx,Y,,30,admin.,no\n"))
+		if err != nil || r.StatusCode() != 401 {
+			t.Fatalf("anonymous import: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+	})
+}
+
+// TestImportMalformed sends files that are not lead CSVs at all: each gets a
+// clear 4xx problem and writes nothing.
+func TestImportMalformed(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", apiHeader+"\nbase-1,Base Lead,,30,admin.,no\n")
+
+	goodRows := strings.Repeat("m-%d,Fine Row,,30,admin.,no\n", 1)
+	manyGood := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, goodRows, i)
+		}
+		return b.String()
+	}
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+	latin1 := func(n int) string { // "João Gonçalves" in ISO-8859-1 on every row
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "l-%d,Jo\xe3o Gon\xe7alves,,30,admin.,no\n", i)
+		}
+		return b.String()
+	}
+	cases := []struct {
+		name   string
+		body   func() io.Reader
+		ctype  string
+		status int
+		detail string
+	}{
+		{"Binary", func() io.Reader { return strings.NewReader(png) }, "", 422, "UTF-8"},
+		{"NULAfterGoodRows", func() io.Reader {
+			return strings.NewReader(apiHeader + "\n" + manyGood(50) + "m-x,Nul\x00Row,,30,admin.,no\n")
+		}, "", 422, "NUL"},
+		{"WrongHeader", func() io.Reader { return strings.NewReader("foo,bar,baz\n1,2,3\n") }, "", 422, "unknown columns"},
+		{"EmptyFile", func() io.Reader { return strings.NewReader("") }, "", 422, "empty"},
+		{"InvalidUTF8Header", func() io.Reader { return strings.NewReader("n\xe3me,age\nx,30\n") }, "", 422, "UTF-8"},
+		{"WrongEncoding", func() io.Reader { return strings.NewReader(apiHeader + "\n" + latin1(1000)) }, "", 422, "rejected"},
+		{"HugeField", func() io.Reader {
+			return strings.NewReader(apiHeader + "\n" + manyGood(10) + `h-1,"` + strings.Repeat("x", 2<<20) + "\",,30,admin.,no\n")
+		}, "", 422, "longer than"},
+		{"UnclosedQuote", func() io.Reader {
+			return strings.NewReader(apiHeader + "\n" + `q-1,"never closed,,30,admin.,no` + "\n" + strings.Repeat(manyGood(1), 60000))
+		}, "", 422, "quote"},
+		{"JSON", func() io.Reader { return strings.NewReader(`{"name":"x"}`) }, "application/json", 415, "text/csv"},
+		{"NotUTF8Charset", func() io.Reader { return strings.NewReader(apiHeader + "\n") }, "text/csv; charset=iso-8859-1", 415, "UTF-8"},
+		{"TooLargeChunked", func() io.Reader { return io.MultiReader(strings.NewReader(apiHeader+"\n"), &endless{}) }, "", 413, "limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before, events := leadTotal(t, env), importEvents(t, env)
+			h := map[string]string{}
+			if c.ctype != "" {
+				h["Content-Type"] = c.ctype
+			}
+			res, body := importCSV(t, env, "", c.body(), h)
+			p := wantProblem(t, res, body, c.status)
+			if p.Detail == nil || !strings.Contains(*p.Detail, c.detail) {
+				t.Errorf("detail %v, want it to mention %q", p.Detail, c.detail)
+			}
+			if leadTotal(t, env) != before || importEvents(t, env) != events {
+				t.Error("something was written")
+			}
+		})
+	}
+
+	t.Run("TooLargeDeclared", func(t *testing.T) {
+		before := leadTotal(t, env)
+		req, err := http.NewRequest(http.MethodPost, env.URL+"/api/v1/leads/import", io.LimitReader(&endless{}, 100<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = 100 << 20
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		wantProblem(t, res, body, 413)
+		if leadTotal(t, env) != before {
+			t.Error("something was written")
+		}
+	})
+}
+
+// endless is an endless stream of valid rows, for bodies over the limit.
+type endless struct {
+	buf []byte
+	n   int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.buf) == 0 {
+		e.n++
+		e.buf = fmt.Appendf(nil, "big-%d,Big Row,,30,admin.,no\n", e.n)
+	}
+	n := copy(p, e.buf)
+	e.buf = e.buf[n:]
+	return n, nil
+}
+
+// TestImportUCIFull imports the whole UCI file through the API and logs
+// the time it took (the budget, 2 s, is checked by the benchmark task on a
+// quiet machine, not here).
+func TestImportUCIFull(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	r, err := data.UCIBankMarketing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, body := importCSV(t, env, "", bytes.NewReader(raw), nil)
+	elapsed := time.Since(start)
+	if res.StatusCode != 200 {
+		t.Fatalf("import: %d %s", res.StatusCode, body)
+	}
+	var out api.ImportResult
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Inserted != data.UCIBankMarketingRows || len(out.Rejected) != 0 {
+		t.Fatalf("inserted %d, %d rejections (first %+v)", out.Inserted, len(out.Rejected), out.Rejected[:min(1, len(out.Rejected))])
+	}
+	if n := leadTotal(t, env); n != data.UCIBankMarketingRows {
+		t.Fatalf("%d leads", n)
+	}
+	if n := scalar(t, env, `SELECT count(*) FROM leads WHERE status = 'success'`); n != 4640 {
+		t.Errorf("%d successes, want the file's 4640", n)
+	}
+	t.Logf("imported %d UCI rows through the API in %v", out.Inserted, elapsed)
+}

@@ -1,0 +1,139 @@
+// Package leadrules holds the rules of DESIGN.md for changing a lead, as
+// pure functions with no HTTP or SQL: the status workflow and who may edit,
+// claim, assign or log contacts on a lead.
+//
+// Workflow: new -> contacted | follow_up | success | failed;
+// contacted <-> follow_up; contacted | follow_up -> success | failed;
+// success and failed are final, except that an admin may reopen either to
+// follow_up. Setting the current status again is not a transition.
+//
+// Ownership: admins may do anything. A sales user may change (or log a
+// contact on) a lead only when it is assigned to them, or claim an
+// unassigned one, and may then change anything else in the same request.
+// They may unassign their own lead, but never assign a lead to someone else.
+//
+// Refusals are *apperr.Error values: 403 for ownership, 422 with
+// AllowedNextStates for a transition outside the workflow.
+package leadrules
+
+import (
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+// Lead statuses.
+const (
+	New       = "new"
+	Contacted = "contacted"
+	FollowUp  = "follow_up"
+	Success   = "success"
+	Failed    = "failed"
+)
+
+// Statuses lists every status in workflow order.
+var Statuses = []string{New, Contacted, FollowUp, Success, Failed}
+
+var next = map[string][]string{
+	New:       {Contacted, FollowUp, Success, Failed},
+	Contacted: {FollowUp, Success, Failed},
+	FollowUp:  {Contacted, Success, Failed},
+	Success:   {},
+	Failed:    {},
+}
+
+// Closed reports whether a status ends the lead's life (success or failed).
+func Closed(status string) bool { return status == Success || status == Failed }
+
+// AllowedNext returns the statuses a lead in status from may move to; admin
+// adds the reopening of a closed lead. Never nil.
+func AllowedNext(from string, admin bool) []string {
+	out := slices.Clone(next[from])
+	if out == nil {
+		out = []string{}
+	}
+	if admin && Closed(from) {
+		out = append(out, FollowUp)
+	}
+	return out
+}
+
+// CheckTransition returns nil when from -> to is allowed (or from == to),
+// else a 422 listing the allowed next states.
+func CheckTransition(from, to string, admin bool) error {
+	if from == to {
+		return nil
+	}
+	allowed := AllowedNext(from, admin)
+	if slices.Contains(allowed, to) {
+		return nil
+	}
+	detail := "a lead cannot move from " + from + " to " + to
+	if Closed(from) {
+		if admin {
+			detail += ": a closed lead can only be reopened to follow_up"
+		} else {
+			detail += ": " + from + " is final (only an admin can reopen it)"
+		}
+	}
+	return &apperr.Error{Status: 422, Detail: detail, AllowedNextStates: allowed,
+		Fields: []apperr.FieldError{{Field: "status", Message: detail}}}
+}
+
+// Caller is who asks for a change.
+type Caller struct {
+	UserID uuid.UUID
+	Admin  bool
+}
+
+// Assign is the assignment part of a change: absent (Set false), clear (Set
+// with a nil To), or a user.
+type Assign struct {
+	Set bool
+	To  *uuid.UUID
+}
+
+// CheckEdit returns nil when c may apply a change with assignment a to a
+// lead currently assigned to current (nil: unassigned), else a 403.
+// It covers editing fields, changing status, claiming and (un)assigning.
+func CheckEdit(c Caller, current *uuid.UUID, a Assign) error {
+	if c.Admin {
+		return nil
+	}
+	if a.Set && a.To != nil && *a.To != c.UserID {
+		return apperr.Forbidden("a sales user may only assign a lead to themselves")
+	}
+	switch {
+	case current != nil && *current == c.UserID:
+		return nil // their own lead: edit, keep, or unassign
+	case current != nil:
+		return apperr.Forbidden("this lead is assigned to another sales user")
+	case a.Set && a.To != nil: // unassigned and claimed in this request
+		return nil
+	}
+	return apperr.Forbidden(`this lead is unassigned: claim it first (assigned_to: "me")`)
+}
+
+// CheckLog returns nil when c may log a contact on a lead assigned to
+// current, else a 403. Logging does not claim: a sales user must be the
+// lead's assignee.
+func CheckLog(c Caller, current *uuid.UUID) error {
+	if c.Admin || (current != nil && *current == c.UserID) {
+		return nil
+	}
+	if current == nil {
+		return apperr.Forbidden(`this lead is unassigned: claim it (assigned_to: "me") before logging contacts`)
+	}
+	return apperr.Forbidden("this lead is assigned to another sales user")
+}
+
+// CheckCreate returns nil when c may create a lead assigned to a (absent
+// means the caller's default), else a 403.
+func CheckCreate(c Caller, a Assign) error {
+	if c.Admin || !a.Set || a.To == nil || *a.To == c.UserID {
+		return nil
+	}
+	return apperr.Forbidden("a sales user may only assign a lead to themselves")
+}

@@ -1,0 +1,192 @@
+package leadrules
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
+
+func status(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ae *apperr.Error
+	if !errors.As(err, &ae) {
+		return -1
+	}
+	return ae.Status
+}
+
+// TestCheckTransition covers every pair of statuses for both roles.
+func TestCheckTransition(t *testing.T) {
+	t.Parallel()
+	// allowed[from] lists the legal targets for a sales user; admin adds reopen.
+	allowed := map[string][]string{
+		New:       {New, Contacted, FollowUp, Success, Failed},
+		Contacted: {Contacted, FollowUp, Success, Failed},
+		FollowUp:  {FollowUp, Contacted, Success, Failed},
+		Success:   {Success},
+		Failed:    {Failed},
+	}
+	for _, admin := range []bool{false, true} {
+		for _, from := range Statuses {
+			for _, to := range Statuses {
+				ok := slices.Contains(allowed[from], to) || (admin && Closed(from) && to == FollowUp)
+				name := from + "->" + to
+				if admin {
+					name = "Admin/" + name
+				} else {
+					name = "Sales/" + name
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					err := CheckTransition(from, to, admin)
+					if ok && err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					if ok {
+						return
+					}
+					var ae *apperr.Error
+					if !errors.As(err, &ae) || ae.Status != 422 {
+						t.Fatalf("want a 422, got %v", err)
+					}
+					want := AllowedNext(from, admin)
+					if !slices.Equal(ae.AllowedNextStates, want) {
+						t.Errorf("allowed next states %v, want %v", ae.AllowedNextStates, want)
+					}
+					if ae.AllowedNextStates == nil {
+						t.Error("allowed next states is nil, want a list")
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestAllowedNext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from  string
+		admin bool
+		want  []string
+	}{
+		{New, false, []string{Contacted, FollowUp, Success, Failed}},
+		{Contacted, false, []string{FollowUp, Success, Failed}},
+		{FollowUp, false, []string{Contacted, Success, Failed}},
+		{Success, false, []string{}},
+		{Failed, false, []string{}},
+		{Success, true, []string{FollowUp}},
+		{Failed, true, []string{FollowUp}},
+		{New, true, []string{Contacted, FollowUp, Success, Failed}},
+	}
+	for _, tt := range tests {
+		got := AllowedNext(tt.from, tt.admin)
+		if !slices.Equal(got, tt.want) || got == nil {
+			t.Errorf("AllowedNext(%s, admin=%v) = %v, want %v", tt.from, tt.admin, got, tt.want)
+		}
+	}
+	// The table must not be shared with callers.
+	AllowedNext(New, false)[0] = "x"
+	if AllowedNext(New, false)[0] != Contacted {
+		t.Error("AllowedNext returns the internal table")
+	}
+}
+
+func TestCheckEdit(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	sales := Caller{UserID: me}
+	adm := Caller{UserID: uuid.New(), Admin: true}
+	absent := Assign{}
+	claim := Assign{Set: true, To: &me}
+	unassign := Assign{Set: true}
+	toOther := Assign{Set: true, To: &other}
+	tests := []struct {
+		name    string
+		c       Caller
+		current *uuid.UUID
+		a       Assign
+		want    int
+	}{
+		{"OwnLead/Edit", sales, &me, absent, 0},
+		{"OwnLead/Unassign", sales, &me, unassign, 0},
+		{"OwnLead/ClaimAgain", sales, &me, claim, 0},
+		{"OwnLead/AssignToOther", sales, &me, toOther, 403},
+		{"Unassigned/Claim", sales, nil, claim, 0},
+		{"Unassigned/EditWithoutClaim", sales, nil, absent, 403},
+		{"Unassigned/Unassign", sales, nil, unassign, 403},
+		{"Unassigned/AssignToOther", sales, nil, toOther, 403},
+		{"OtherLead/Edit", sales, &other, absent, 403},
+		{"OtherLead/Claim", sales, &other, claim, 403},
+		{"OtherLead/Unassign", sales, &other, unassign, 403},
+		{"OtherLead/AssignToThem", sales, &other, toOther, 403},
+		{"Admin/EditUnassigned", adm, nil, absent, 0},
+		{"Admin/EditOther", adm, &other, absent, 0},
+		{"Admin/Reassign", adm, &me, toOther, 0},
+		{"Admin/Unassign", adm, &other, unassign, 0},
+		{"Admin/AssignToSelf", adm, nil, Assign{Set: true, To: &adm.UserID}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := status(CheckEdit(tt.c, tt.current, tt.a)); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckLog(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	tests := []struct {
+		name    string
+		c       Caller
+		current *uuid.UUID
+		want    int
+	}{
+		{"Sales/Own", Caller{UserID: me}, &me, 0},
+		{"Sales/Unassigned", Caller{UserID: me}, nil, 403},
+		{"Sales/Other", Caller{UserID: me}, &other, 403},
+		{"Admin/Unassigned", Caller{UserID: me, Admin: true}, nil, 0},
+		{"Admin/Other", Caller{UserID: me, Admin: true}, &other, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := status(CheckLog(tt.c, tt.current)); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckCreate(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	tests := []struct {
+		name string
+		c    Caller
+		a    Assign
+		want int
+	}{
+		{"Sales/Default", Caller{UserID: me}, Assign{}, 0},
+		{"Sales/Self", Caller{UserID: me}, Assign{Set: true, To: &me}, 0},
+		{"Sales/Unassigned", Caller{UserID: me}, Assign{Set: true}, 0},
+		{"Sales/Other", Caller{UserID: me}, Assign{Set: true, To: &other}, 403},
+		{"Admin/Other", Caller{UserID: me, Admin: true}, Assign{Set: true, To: &other}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := status(CheckCreate(tt.c, tt.a)); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

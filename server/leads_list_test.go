@@ -1,0 +1,363 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// leadListAll walks every page of a list and returns the ids in order.
+func leadListAll(t *testing.T, c *client.ClientWithResponses, p api.ListLeadsParams, limit int) []uuid.UUID {
+	t.Helper()
+	p.Limit = lref(api.Limit(limit))
+	var ids []uuid.UUID
+	for range 1000 {
+		r, err := c.ListLeadsWithResponse(context.Background(), &p)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("list %+v: %v %d %s", p, err, r.StatusCode(), r.Body)
+		}
+		if len(r.JSON200.Items) > limit {
+			t.Fatalf("page of %d, limit %d", len(r.JSON200.Items), limit)
+		}
+		for _, l := range r.JSON200.Items {
+			ids = append(ids, l.Id)
+		}
+		if r.JSON200.NextCursor == nil {
+			return ids
+		}
+		p.Cursor = r.JSON200.NextCursor
+	}
+	t.Fatal("list never ends")
+	return nil
+}
+
+// leadIDsWhere returns the ids of live leads matching a condition, in an
+// order, straight from the database: the independent answer the API must
+// give.
+func leadIDsWhere(t *testing.T, env *servertest.Env, where, order string, args ...any) []uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT id FROM leads WHERE deleted_at IS NULL AND ("+where+") ORDER BY "+order, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestLeadList(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	a, salesA := env.NewUser("sales")
+	b, salesB := env.NewUser("sales")
+
+	type row struct {
+		name, phone, email string
+		job                api.Job
+		owner              *api.User
+		status             string
+		prob               *float64
+	}
+	rows := []row{
+		{"Ana Silva", "+351 911 000 001", "ana@alpha.pt", api.JobTechnician, &a, "new", lref(0.91)},
+		{"Bruno Costa", "+351 911 000 002", "bruno@beta.pt", api.JobAdmin, &a, "contacted", lref(0.55)},
+		{"Carla Dias", "+351 922 000 003", "carla@alpha.pt", api.JobRetired, &b, "follow_up", lref(0.12)},
+		{"Duarte Reis", "+351 922 000 004", "duarte@gamma.pt", api.JobTechnician, nil, "new", nil},
+		{"Eva Lopes", "+351 933 000 005", "Eva@Delta.pt", api.JobStudent, &b, "success", lref(0.75)},
+		{"Filipe Neves", "+351 933 000 006", "filipe@gamma.pt", api.JobRetired, nil, "failed", lref(0.40)},
+		{"Gil 50%_off", "+351 944 000 007", "gil@epsilon.pt", api.JobAdmin, &a, "new", lref(0.55)},
+		{"ana maria", "+351 944 000 008", "maria@zeta.pt", api.JobUnknown, nil, "new", nil},
+		{"Hugo Gone", "+351 955 000 009", "hugo@alpha.pt", api.JobTechnician, &a, "new", lref(0.99)},
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		body := api.LeadCreate{Name: r.name, Phone: lref(r.phone), Email: lref(api.Email(r.email)), Job: lref(r.job),
+			AssignedTo: nullable.NewNullNullable[string]()}
+		if r.owner != nil {
+			body.AssignedTo = nullable.NewNullableWithValue(r.owner.Id.String())
+		}
+		ids[i] = leadMustCreate(t, env.Admin, body).Id
+		// Scores and statuses as a model and the workflow would have left them.
+		leadExec(t, env, `UPDATE leads SET status = $2, probability = $3::float8,
+			category = CASE WHEN $3::float8 >= 0.7 THEN 'hot' WHEN $3 >= 0.4 THEN 'warm' WHEN $3 IS NOT NULL THEN 'cold' END
+			WHERE id = $1`, ids[i], r.status, r.prob)
+	}
+	if r, _ := env.Admin.DeleteLeadWithResponse(ctx, ids[8]); r.StatusCode() != 204 {
+		t.Fatalf("delete: %d", r.StatusCode())
+	}
+	set := func(is ...int) []uuid.UUID {
+		out := make([]uuid.UUID, len(is))
+		for i, x := range is {
+			out[i] = ids[x]
+		}
+		return out
+	}
+	sameSet := func(t *testing.T, got, want []uuid.UUID) {
+		t.Helper()
+		g, w := slices.Clone(got), slices.Clone(want)
+		cmp := func(x, y uuid.UUID) int { return slices.Compare(x[:], y[:]) }
+		slices.SortFunc(g, cmp)
+		slices.SortFunc(w, cmp)
+		if !slices.Equal(g, w) {
+			t.Errorf("got %d leads %v, want %d %v", len(got), got, len(want), want)
+		}
+	}
+	st := func(s ...api.LeadStatus) *api.StatusFilter { return &s }
+	cat := func(s ...api.Category) *api.CategoryFilter { return &s }
+	job := func(s ...api.Job) *api.JobFilter { return &s }
+
+	t.Run("Filters", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			c    *client.ClientWithResponses
+			p    api.ListLeadsParams
+			want []uuid.UUID
+		}{
+			{"None", salesB, api.ListLeadsParams{}, set(0, 1, 2, 3, 4, 5, 6, 7)},
+			{"Status", salesB, api.ListLeadsParams{Status: st(api.LeadStatusNew)}, set(0, 3, 6, 7)},
+			{"Status×2", salesB, api.ListLeadsParams{Status: st(api.LeadStatusContacted, api.LeadStatusFollowUp)}, set(1, 2)},
+			{"Category", salesB, api.ListLeadsParams{Category: cat(api.Hot)}, set(0, 4)},
+			{"Category×2", salesB, api.ListLeadsParams{Category: cat(api.Warm, api.Cold)}, set(1, 2, 5, 6)},
+			{"Job", salesB, api.ListLeadsParams{Job: job(api.JobTechnician)}, set(0, 3)},
+			{"Job×2", salesB, api.ListLeadsParams{Job: job(api.JobRetired, api.JobStudent)}, set(2, 4, 5)},
+			{"MinProbability", salesB, api.ListLeadsParams{MinProbability: lref(0.55)}, set(0, 1, 4, 6)},
+			{"MaxProbability", salesB, api.ListLeadsParams{MaxProbability: lref(0.4)}, set(2, 5)},
+			{"MinMaxProbability", salesB, api.ListLeadsParams{MinProbability: lref(0.4), MaxProbability: lref(0.6)}, set(1, 5, 6)},
+			{"AssignedToMe", salesA, api.ListLeadsParams{AssignedTo: lref("me")}, set(0, 1, 6)},
+			{"AssignedToID", salesA, api.ListLeadsParams{AssignedTo: lref(b.Id.String())}, set(2, 4)},
+			{"Unassigned", salesA, api.ListLeadsParams{AssignedTo: lref("none")}, set(3, 5, 7)},
+			{"QEmail", salesA, api.ListLeadsParams{Q: lref("alpha")}, set(0, 2)},
+			{"QPhone", salesA, api.ListLeadsParams{Q: lref("922 000")}, set(2, 3)},
+			{"QNameAnyCase", salesA, api.ListLeadsParams{Q: lref("ANA")}, set(0, 7)},
+			{"QMixedCaseEmail", salesA, api.ListLeadsParams{Q: lref("eva@delta")}, set(4)},
+			{"QWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("50%_")}, set(6)},
+			{"QNoMatch", salesA, api.ListLeadsParams{Q: lref("%%%")}, set()},
+			{"Combined", salesA, api.ListLeadsParams{Status: st(api.LeadStatusNew), AssignedTo: lref("me"), Job: job(api.JobTechnician, api.JobAdmin)}, set(0, 6)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p := tc.p
+				p.Count = lref(true)
+				r, err := tc.c.ListLeadsWithResponse(ctx, &p)
+				if err != nil || r.JSON200 == nil {
+					t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+				}
+				var got []uuid.UUID
+				for _, l := range r.JSON200.Items {
+					got = append(got, l.Id)
+				}
+				sameSet(t, got, tc.want)
+				if r.JSON200.Total == nil || *r.JSON200.Total != int64(len(tc.want)) {
+					t.Errorf("total %v, want %d", r.JSON200.Total, len(tc.want))
+				}
+				// Paged one by one, the same leads in the same order.
+				if paged := leadListAll(t, tc.c, tc.p, 1); !slices.Equal(paged, got) {
+					t.Errorf("paged %v, want %v", paged, got)
+				}
+			})
+		}
+	})
+	t.Run("NoTotalWithoutCount", func(t *testing.T) {
+		r, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{})
+		if r.JSON200 == nil || r.JSON200.Total != nil || r.JSON200.NextCursor != nil {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		// Unscored leads show null, not 0.
+		for _, l := range r.JSON200.Items {
+			if (l.Id == ids[3] || l.Id == ids[7]) && (l.Probability != nil || l.Category != nil) {
+				t.Errorf("unscored lead shows %v %v", l.Probability, l.Category)
+			}
+		}
+	})
+	t.Run("Sorts", func(t *testing.T) {
+		// Touch one lead so updated_at differs from created_at order.
+		if r, _ := salesA.UpdateLeadWithResponse(ctx, ids[1], leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("touched")}); r.StatusCode() != 200 {
+			t.Fatalf("touch: %d %s", r.StatusCode(), r.Body)
+		}
+		for _, tc := range []struct {
+			sort  api.ListLeadsParamsSort
+			order string
+		}{
+			{"", "score_key DESC, id DESC"},
+			{api.ListLeadsParamsSortProbabilityDesc, "score_key DESC, id DESC"},
+			{api.ListLeadsParamsSortProbabilityAsc, "score_key ASC, id ASC"},
+			{api.ListLeadsParamsSortUpdatedAtDesc, "updated_at DESC, id DESC"},
+			{api.ListLeadsParamsSortCreatedAtDesc, "created_at DESC, id DESC"},
+			{api.ListLeadsParamsSortNameAsc, "name ASC, id ASC"},
+		} {
+			t.Run(string(tc.sort), func(t *testing.T) {
+				p := api.ListLeadsParams{}
+				if tc.sort != "" {
+					p.Sort = &tc.sort
+				}
+				want := leadIDsWhere(t, env, "true", tc.order)
+				for _, limit := range []int{200, 3, 1} {
+					if got := leadListAll(t, salesA, p, limit); !slices.Equal(got, want) {
+						t.Errorf("limit %d: %v, want %v", limit, got, want)
+					}
+				}
+			})
+		}
+		// Spot checks independent of the database's answer.
+		desc := leadListAll(t, salesA, api.ListLeadsParams{}, 50)
+		if desc[0] != ids[0] || desc[1] != ids[4] {
+			t.Errorf("probability_desc starts %v, want Ana (0.91) then Eva (0.75)", desc[:2])
+		}
+		if last := desc[len(desc)-2:]; !slices.Contains(last, ids[3]) || !slices.Contains(last, ids[7]) {
+			t.Errorf("unscored leads are not last: %v", desc)
+		}
+		asc := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortProbabilityAsc)}, 50)
+		if !slices.Equal(asc, reversed(desc)) {
+			t.Errorf("probability_asc %v is not the reverse of probability_desc", asc)
+		}
+		upd := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortUpdatedAtDesc)}, 50)
+		if upd[0] != ids[1] {
+			t.Errorf("updated_at_desc starts with %v, want the touched lead", upd[0])
+		}
+		created := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortCreatedAtDesc)}, 50)
+		if created[0] != ids[7] || created[len(created)-1] != ids[0] {
+			t.Errorf("created_at_desc %v", created)
+		}
+		names := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortNameAsc)}, 50)
+		if slices.Index(names, ids[1]) > slices.Index(names, ids[2]) || slices.Index(names, ids[4]) > slices.Index(names, ids[5]) {
+			t.Errorf("name_asc %v", names)
+		}
+	})
+	t.Run("ErrBadRequest", func(t *testing.T) {
+		token := env.Login(a.Email).AccessToken
+		for _, tc := range []struct{ query, field string }{
+			{"limit=0", "limit"},
+			{"limit=201", "limit"},
+			{"status=won", "status"},
+			{"category=lukewarm", "category"},
+			{"job=astronaut", "job"},
+			{"min_probability=1.5", "min_probability"},
+			{"min_probability=0.8&max_probability=0.2", "min_probability"},
+			{"assigned_to=someone", "assigned_to"},
+			{"q=ab", "q"},
+			{"q=%20ab%20", "q"},
+			{"sort=random", "sort"},
+			{"cursor=garbage", "cursor"},
+		} {
+			status, body := leadRaw(t, env, token, "GET", "/api/v1/leads?"+tc.query, "")
+			leadProblem(t, tc.query, status, body, 400, tc.field)
+		}
+		// A cursor only works with the filters and sort it was issued for.
+		r, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), Status: st(api.LeadStatusNew)})
+		if r.JSON200 == nil || r.JSON200.NextCursor == nil {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		for _, p := range []api.ListLeadsParams{
+			{Cursor: r.JSON200.NextCursor},
+			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusFailed)},
+			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusNew), Sort: lref(api.ListLeadsParamsSortNameAsc)},
+		} {
+			r2, _ := salesA.ListLeadsWithResponse(ctx, &p)
+			leadProblem(t, "foreign cursor", r2.StatusCode(), r2.Body, 400, "cursor")
+		}
+		// assigned_to=me is bound to the caller: another seller cannot reuse it.
+		mine, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), AssignedTo: lref("me")})
+		r3, _ := salesB.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Cursor: mine.JSON200.NextCursor, AssignedTo: lref("me")})
+		leadProblem(t, "someone else's me cursor", r3.StatusCode(), r3.Body, 400, "cursor")
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, _ := env.Anon.ListLeadsWithResponse(ctx, &api.ListLeadsParams{})
+		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
+	})
+}
+
+func reversed[T any](s []T) []T {
+	out := slices.Clone(s)
+	slices.Reverse(out)
+	return out
+}
+
+// TestLeadListPagingStable walks each order page by page while other
+// requests insert leads and edit leads (without changing their sort key)
+// between the fetches: every lead that existed at the start is seen exactly
+// once, and no lead twice.
+func TestLeadListPagingStable(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+	var all []uuid.UUID
+	for i := range 40 {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: fmt.Sprintf("Lead %02d", (i*17)%40)})
+		all = append(all, l.Id)
+		if i%3 != 0 { // ties on purpose: many leads share a score
+			leadExec(t, env, `UPDATE leads SET probability = $2 WHERE id = $1`, l.Id, float64(i%4)/4)
+		}
+	}
+	seq := 0
+	for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortProbabilityAsc,
+		api.ListLeadsParamsSortCreatedAtDesc, api.ListLeadsParamsSortNameAsc, api.ListLeadsParamsSortUpdatedAtDesc} {
+		t.Run(string(sort), func(t *testing.T) {
+			existing := slices.Clone(all)
+			seen := map[uuid.UUID]int{}
+			p := api.ListLeadsParams{Sort: &sort, Limit: lref(api.Limit(6))}
+			for page := 0; ; page++ {
+				r, err := sales.ListLeadsWithResponse(ctx, &p)
+				if err != nil || r.JSON200 == nil {
+					t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+				}
+				for _, l := range r.JSON200.Items {
+					seen[l.Id]++
+				}
+				if r.JSON200.NextCursor == nil {
+					break
+				}
+				p.Cursor = r.JSON200.NextCursor
+				// Meanwhile: two new leads (names and ids on both sides of
+				// the cursor) ...
+				for range 2 {
+					seq++
+					l := leadMustCreate(t, sales, api.LeadCreate{Name: fmt.Sprintf("Lead %02d new %d", (seq*7)%40, seq)})
+					all = append(all, l.Id)
+				}
+				// ... and edits of a lead already seen and one not yet seen,
+				// which leave their sort key alone (updated_at_desc's key
+				// is updated_at itself, so that order only gets inserts).
+				if sort == api.ListLeadsParamsSortUpdatedAtDesc {
+					continue
+				}
+				for _, id := range []uuid.UUID{existing[(page*7)%len(existing)], existing[(page*11+5)%len(existing)]} {
+					cur := leadMustGet(t, sales, id)
+					r, _ := sales.UpdateLeadWithResponse(ctx, id, leadIfMatch(cur.Version), api.LeadPatch{
+						Notes: nullable.NewNullableWithValue(fmt.Sprintf("edit %d", page)),
+					})
+					if r.StatusCode() != 200 {
+						t.Fatalf("edit: %d %s", r.StatusCode(), r.Body)
+					}
+				}
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("lead %s seen %d times", id, n)
+				}
+			}
+			for _, id := range existing {
+				if seen[id] != 1 {
+					t.Errorf("lead %s that existed at the start seen %d times", id, seen[id])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,611 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+func TestLeadCreate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	seller, sales := env.NewUser("sales")
+	other, _ := env.NewUser("sales")
+
+	t.Run("OK/SalesAssignedToSelf", func(t *testing.T) {
+		r, err := sales.CreateLeadWithResponse(ctx, api.LeadCreate{
+			Name: "  Rui Costa ", Phone: lref("+351 912 345 678"), Email: lref(api.Email("rui@example.com")),
+			Age: lref(int32(41)), Job: lref(api.JobTechnician), Notes: lref("met at the fair"),
+		})
+		if err != nil || r.JSON201 == nil {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		l := *r.JSON201
+		if l.Name != "Rui Costa" || l.Status != api.LeadStatusNew || l.Version != 1 || l.ContactCount != 0 {
+			t.Errorf("lead: %+v", l)
+		}
+		if l.AssignedTo == nil || *l.AssignedTo != seller.Id {
+			t.Errorf("assigned_to %v, want the creating seller", l.AssignedTo)
+		}
+		if got := r.HTTPResponse.Header.Get("ETag"); got != `"1"` {
+			t.Errorf("ETag %q", got)
+		}
+		// No model: the score is null, not zero, on the wire.
+		for _, f := range []string{`"probability":null`, `"category":null`, `"model_version":null`, `"scored_at":null`} {
+			if !strings.Contains(string(r.Body), f) {
+				t.Errorf("body lacks %s: %s", f, r.Body)
+			}
+		}
+		ev := leadEvent(t, env, l.Id, "lead.create")
+		if ev.EntityType != "lead" || ev.Actor.Id == nil || *ev.Actor.Id != seller.Id {
+			t.Errorf("event: %+v", ev)
+		}
+		if ev.Summary != seller.Name+" created lead Rui Costa and claimed it" {
+			t.Errorf("summary %q", ev.Summary)
+		}
+		if ev.Changes["name"].To != "Rui Costa" || ev.Changes["job"].To != "technician" || ev.Changes["age"].To != float64(41) {
+			t.Errorf("changes %v", ev.Changes)
+		}
+	})
+	t.Run("OK/SalesNullIsUnassigned", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullNullable[string]()})
+		if l.AssignedTo != nil {
+			t.Errorf("assigned_to %v, want null", l.AssignedTo)
+		}
+	})
+	t.Run("OK/SalesMe", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue("me")})
+		if l.AssignedTo == nil || *l.AssignedTo != seller.Id {
+			t.Errorf("assigned_to %v", l.AssignedTo)
+		}
+	})
+	t.Run("OK/AdminUnassigned", func(t *testing.T) {
+		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana"})
+		if l.AssignedTo != nil {
+			t.Errorf("assigned_to %v, want null", l.AssignedTo)
+		}
+	})
+	t.Run("OK/AdminAssigns", func(t *testing.T) {
+		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		if l.AssignedTo == nil || *l.AssignedTo != other.Id {
+			t.Errorf("assigned_to %v", l.AssignedTo)
+		}
+	})
+	t.Run("ErrForbidden/SalesAssignsOther", func(t *testing.T) {
+		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		leadProblem(t, "assign other", r.StatusCode(), r.Body, 403, "")
+	})
+	t.Run("ErrUnprocessable/UnknownAssignee", func(t *testing.T) {
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(uuid.NewString())})
+		leadProblem(t, "unknown assignee", r.StatusCode(), r.Body, 422, "assigned_to")
+	})
+	t.Run("ErrUnprocessable/InactiveAssignee", func(t *testing.T) {
+		gone, _ := env.NewUser("sales")
+		if err := env.Store.UserDeactivate(ctx, audit.System, gone.Id); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
+		leadProblem(t, "inactive assignee", r.StatusCode(), r.Body, 422, "assigned_to")
+	})
+	t.Run("ErrConflict/ExternalID", func(t *testing.T) {
+		leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana 2", ExternalId: lref("crm-1")})
+		p := leadProblem(t, "duplicate external_id", r.StatusCode(), r.Body, 409, "")
+		if p.Detail == nil || !strings.Contains(*p.Detail, "external_id") {
+			t.Errorf("detail %v", p.Detail)
+		}
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, _ := env.Anon.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana"})
+		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
+	})
+	t.Run("ErrBadRequest", func(t *testing.T) {
+		token := env.Login(seller.Email).AccessToken
+		for _, tc := range []struct{ body, field string }{
+			{`{}`, "name"},
+			{`{"name": ""}`, "name"},
+			{`{"name": "   "}`, "name"},
+			{`{"name": "Ana", "job": "astronaut"}`, "job"},
+			{`{"name": "Ana", "age": 3}`, "age"},
+			{`{"name": "Ana", "phone": "call me"}`, "phone"},
+			{`{"name": "Ana", "email": "not-an-email"}`, ""}, // see leadMalformed
+			{`{"name": "Ana", "assigned_to": "someone"}`, "assigned_to"},
+			{`{"name": "Ana", "status": "success"}`, "status"},
+			{`{"name": "Ana", "probability": 0.9}`, "probability"},
+		} {
+			status, body := leadRaw(t, env, token, "POST", "/api/v1/leads", tc.body)
+			leadProblem(t, tc.body, status, body, 400, tc.field)
+		}
+	})
+}
+
+func TestLeadGet(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	seller, sales := env.NewUser("sales")
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+
+	t.Run("OK", func(t *testing.T) {
+		r, err := sales.GetLeadWithResponse(ctx, l.Id) // sales see every lead
+		if err != nil || r.JSON200 == nil || r.JSON200.Id != l.Id || r.JSON200.Probability != nil {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if r.HTTPResponse.Header.Get("ETag") != `"1"` {
+			t.Errorf("ETag %q", r.HTTPResponse.Header.Get("ETag"))
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		r, _ := sales.GetLeadWithResponse(ctx, uuid.New())
+		leadProblem(t, "unknown", r.StatusCode(), r.Body, 404, "")
+	})
+	t.Run("ErrBadRequest/MalformedID", func(t *testing.T) {
+		status, body := leadRaw(t, env, env.Login(seller.Email).AccessToken, "GET", "/api/v1/leads/not-a-uuid", "")
+		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, _ := env.Anon.GetLeadWithResponse(ctx, l.Id)
+		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
+	})
+}
+
+func TestLeadUpdate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	seller, sales := env.NewUser("sales")
+	rival, rivalClient := env.NewUser("sales")
+
+	t.Run("OK/OwnLead", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui Costa", Phone: lref("+351 1"), Notes: lref("old")})
+		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+			Phone: nullable.NewNullableWithValue("+351 222"), Notes: nullable.NewNullableWithValue("call after 6pm"),
+		})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		got := *r.JSON200
+		if got.Version != 2 || *got.Phone != "+351 222" || *got.Notes != "call after 6pm" || !got.UpdatedAt.After(l.UpdatedAt) {
+			t.Errorf("lead %+v", got)
+		}
+		if r.HTTPResponse.Header.Get("ETag") != `"2"` {
+			t.Errorf("ETag %q", r.HTTPResponse.Header.Get("ETag"))
+		}
+		ev := leadEvent(t, env, l.Id, "lead.update")
+		if ev.Summary != seller.Name+" changed notes, phone of lead Rui Costa" {
+			t.Errorf("summary %q", ev.Summary)
+		}
+		if c := ev.Changes["phone"]; c.From != "+351 1" || c.To != "+351 222" {
+			t.Errorf("phone change %+v", c)
+		}
+		if len(ev.Changes) != 2 {
+			t.Errorf("changes %v", ev.Changes)
+		}
+	})
+	t.Run("OK/NullClears", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui", Phone: lref("+351 1"), Email: lref(api.Email("r@x.io")),
+			Job: lref(api.JobAdmin), Age: lref(int32(30))})
+		// Hand-written JSON: null clears, absent keeps.
+		status, body := leadRaw(t, env, env.Login(seller.Email).AccessToken, "PATCH", "/api/v1/leads/"+l.Id.String(),
+			`{"phone": null, "job": null}`, "If-Match", `"1"`)
+		if status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+		got := leadMustGet(t, sales, l.Id)
+		if got.Phone != nil || got.Job != nil || got.Email == nil || got.Age == nil || *got.Age != 30 {
+			t.Errorf("lead %+v", got)
+		}
+		var phone, job *string
+		leadScan(t, env, `SELECT phone, job FROM leads WHERE id = $1`, []any{l.Id}, &phone, &job)
+		if phone != nil || job != nil {
+			t.Errorf("stored phone %v job %v", phone, job)
+		}
+		ev := leadEvent(t, env, l.Id, "lead.update")
+		if c := ev.Changes["job"]; c.From != "admin" || c.To != nil {
+			t.Errorf("job change %+v", c)
+		}
+	})
+	t.Run("OK/ScoringInputRescored", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+			Job: nullable.NewNullableWithValue(api.JobRetired), EmpVarRate: nullable.NewNullableWithValue(-1.8),
+		})
+		if r.JSON200 == nil || *r.JSON200.Job != api.JobRetired || *r.JSON200.EmpVarRate != -1.8 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		if r.JSON200.Probability != nil || r.JSON200.Category != nil {
+			t.Errorf("scored without a model: %v %v", r.JSON200.Probability, r.JSON200.Category)
+		}
+	})
+	t.Run("OK/NoChange", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+			Name: lref("Rui"), Status: lref(api.LeadStatusNew),
+		})
+		if r.JSON200 == nil || r.JSON200.Version != 1 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		if evs := leadEvents(t, env, l.Id); len(evs) != 1 {
+			t.Errorf("%d events, want only lead.create", len(evs))
+		}
+	})
+	t.Run("OK/ClaimWithOtherFields", func(t *testing.T) {
+		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Maria"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+			AssignedTo: nullable.NewNullableWithValue("me"), Status: lref(api.LeadStatusContacted),
+			Notes: nullable.NewNullableWithValue("claimed"),
+		})
+		if r.JSON200 == nil || r.JSON200.AssignedTo == nil || *r.JSON200.AssignedTo != seller.Id ||
+			r.JSON200.Status != api.LeadStatusContacted {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		ev := leadEvent(t, env, l.Id, "lead.update")
+		want := seller.Name + " claimed lead Maria, moved it from new to contacted and changed notes"
+		if ev.Summary != want {
+			t.Errorf("summary %q, want %q", ev.Summary, want)
+		}
+		if c := ev.Changes["assigned_to"]; c.From != nil || c.To != seller.Id.String() {
+			t.Errorf("assigned_to change %+v", c)
+		}
+	})
+	t.Run("OK/UnassignOwn", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()})
+		if r.JSON200 == nil || r.JSON200.AssignedTo != nil {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		if ev := leadEvent(t, env, l.Id, "lead.update"); ev.Summary != seller.Name+" unassigned lead Rui" {
+			t.Errorf("summary %q", ev.Summary)
+		}
+	})
+	t.Run("OK/AdminReassigns", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+			AssignedTo: nullable.NewNullableWithValue(rival.Id.String()),
+		})
+		if r.JSON200 == nil || *r.JSON200.AssignedTo != rival.Id {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		if ev := leadEvent(t, env, l.Id, "lead.update"); ev.Summary != env.AdminUser.Name+" assigned lead Rui to "+rival.Name {
+			t.Errorf("summary %q", ev.Summary)
+		}
+		// The rival now owns it; the original seller no longer may change it.
+		r2, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "former owner", r2.StatusCode(), r2.Body, 403, "")
+		r3, _ := rivalClient.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		if r3.JSON200 == nil {
+			t.Errorf("new owner: %d %s", r3.StatusCode(), r3.Body)
+		}
+	})
+	t.Run("ErrForbidden", func(t *testing.T) {
+		rivals := leadMustCreate(t, rivalClient, api.LeadCreate{Name: "Theirs"})
+		unassigned := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Nobody's"})
+		own := leadMustCreate(t, sales, api.LeadCreate{Name: "Mine"})
+		for _, tc := range []struct {
+			name  string
+			id    uuid.UUID
+			patch api.LeadPatch
+		}{
+			{"OtherSellersLead", rivals.Id, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
+			{"ClaimOtherSellersLead", rivals.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")}},
+			{"UnassignOtherSellersLead", rivals.Id, api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}},
+			{"UnassignedWithoutClaim", unassigned.Id, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
+			{"AssignUnassignedToOther", unassigned.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
+			{"AssignOwnToOther", own.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
+		} {
+			r, _ := sales.UpdateLeadWithResponse(ctx, tc.id, leadIfMatch(1), tc.patch)
+			leadProblem(t, tc.name, r.StatusCode(), r.Body, 403, "")
+		}
+		if got := leadMustGet(t, sales, own.Id); got.Version != 1 || *got.AssignedTo != seller.Id {
+			t.Errorf("refused patch changed the lead: %+v", got)
+		}
+	})
+	t.Run("ErrPreconditionRequired", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, nil, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "no If-Match", r.StatusCode(), r.Body, 428, "")
+	})
+	t.Run("ErrPreconditionFailed", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		for _, m := range []string{`"2"`, `"0"`, `"abc"`} {
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
+				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, "")
+		}
+		// A weak tag of the current version still matches.
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`W/"1"`)},
+			api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		if r.StatusCode() != 200 {
+			t.Errorf("weak tag: %d %s", r.StatusCode(), r.Body)
+		}
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
+		leadProblem(t, "stale", r.StatusCode(), r.Body, 412, "")
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		r, _ := sales.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "unknown", r.StatusCode(), r.Body, 404, "")
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, _ := env.Anon.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
+	})
+	t.Run("ErrBadRequest", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		token := env.Login(seller.Email).AccessToken
+		for _, tc := range []struct{ body, field string }{
+			{`{}`, "body"},
+			{`{"age": 5}`, "age"},
+			{`{"name": null}`, "name"},
+			{`{"name": "  "}`, "name"},
+			{`{"status": "won"}`, "status"},
+			{`{"status": null}`, "status"},
+			{`{"job": "astronaut"}`, "job"},
+			{`{"probability": 1}`, "probability"},
+			{`{"version": 7}`, "version"},
+		} {
+			status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/"+l.Id.String(), tc.body, "If-Match", `"1"`)
+			if tc.field == "body" {
+				leadProblem(t, tc.body, status, body, 400, "")
+				continue
+			}
+			leadProblem(t, tc.body, status, body, 400, tc.field)
+		}
+		status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/nope", `{"notes":"x"}`, "If-Match", `"1"`)
+		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+	})
+}
+
+// TestLeadWorkflow walks the status workflow through the API: every
+// transition of DESIGN.md is allowed, the others are 422 with the allowed
+// next states, and closed_at follows success/failed.
+func TestLeadWorkflow(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	seller, sales := env.NewUser("sales")
+
+	// leadIn creates a lead of the seller's in a given status via allowed steps.
+	leadIn := func(t *testing.T, path ...api.LeadStatus) api.Lead {
+		t.Helper()
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Flow " + string(path[len(path)-1])})
+		for _, s := range path[1:] {
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(s)})
+			if r.JSON200 == nil {
+				t.Fatalf("setup %v: %d %s", path, r.StatusCode(), r.Body)
+			}
+			l = *r.JSON200
+		}
+		return l
+	}
+	paths := map[api.LeadStatus][]api.LeadStatus{
+		api.LeadStatusNew:       {api.LeadStatusNew},
+		api.LeadStatusContacted: {api.LeadStatusNew, api.LeadStatusContacted},
+		api.LeadStatusFollowUp:  {api.LeadStatusNew, api.LeadStatusFollowUp},
+		api.LeadStatusSuccess:   {api.LeadStatusNew, api.LeadStatusSuccess},
+		api.LeadStatusFailed:    {api.LeadStatusNew, api.LeadStatusFailed},
+	}
+	allowed := map[api.LeadStatus][]api.LeadStatus{
+		api.LeadStatusNew:       {api.LeadStatusContacted, api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed},
+		api.LeadStatusContacted: {api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed},
+		api.LeadStatusFollowUp:  {api.LeadStatusContacted, api.LeadStatusSuccess, api.LeadStatusFailed},
+		api.LeadStatusSuccess:   {},
+		api.LeadStatusFailed:    {},
+	}
+	all := []api.LeadStatus{api.LeadStatusNew, api.LeadStatusContacted, api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed}
+	for _, from := range all {
+		for _, to := range all {
+			if from == to {
+				continue
+			}
+			ok := false
+			for _, a := range allowed[from] {
+				ok = ok || a == to
+			}
+			t.Run("Sales/"+string(from)+"->"+string(to), func(t *testing.T) {
+				l := leadIn(t, paths[from]...)
+				r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(to)})
+				if ok {
+					if r.JSON200 == nil || r.JSON200.Status != to || r.JSON200.Version != l.Version+1 {
+						t.Fatalf("%d %s", r.StatusCode(), r.Body)
+					}
+					return
+				}
+				p := leadProblem(t, "transition", r.StatusCode(), r.Body, 422, "status")
+				if from == api.LeadStatusSuccess || from == api.LeadStatusFailed {
+					if p.AllowedNextStates != nil && len(*p.AllowedNextStates) != 0 {
+						t.Errorf("allowed %v, want none", *p.AllowedNextStates)
+					}
+					return
+				}
+				if p.AllowedNextStates == nil || len(*p.AllowedNextStates) != len(allowed[from]) {
+					t.Fatalf("allowed_next_states %v, want %v", p.AllowedNextStates, allowed[from])
+				}
+				for i, s := range *p.AllowedNextStates {
+					if s != allowed[from][i] {
+						t.Errorf("allowed_next_states %v, want %v", *p.AllowedNextStates, allowed[from])
+					}
+				}
+			})
+		}
+	}
+	t.Run("ClosedAt", func(t *testing.T) {
+		l := leadIn(t, api.LeadStatusNew, api.LeadStatusContacted, api.LeadStatusSuccess)
+		var closedAt *time.Time
+		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
+		if closedAt == nil {
+			t.Fatal("closed_at not set on success")
+		}
+		ev := leadEvent(t, env, l.Id, "lead.update")
+		if ev.Summary != seller.Name+" moved lead Flow success from contacted to success" {
+			t.Errorf("summary %q", ev.Summary)
+		}
+		// Only an admin may reopen, and only to follow_up.
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusContacted)})
+		p := leadProblem(t, "admin reopen to contacted", r.StatusCode(), r.Body, 422, "status")
+		if p.AllowedNextStates == nil || len(*p.AllowedNextStates) != 1 || (*p.AllowedNextStates)[0] != api.LeadStatusFollowUp {
+			t.Errorf("allowed_next_states %v", p.AllowedNextStates)
+		}
+		r, _ = env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		if r.JSON200 == nil || r.JSON200.Status != api.LeadStatusFollowUp {
+			t.Fatalf("admin reopen: %d %s", r.StatusCode(), r.Body)
+		}
+		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
+		if closedAt != nil {
+			t.Errorf("closed_at %v after reopening, want null", closedAt)
+		}
+		// The seller can close it again.
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version), api.LeadPatch{Status: lref(api.LeadStatusFailed)})
+		if r.JSON200 == nil {
+			t.Fatalf("close again: %d %s", r.StatusCode(), r.Body)
+		}
+		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
+		if closedAt == nil {
+			t.Error("closed_at not set on failed")
+		}
+	})
+	t.Run("AdminReopenFailed", func(t *testing.T) {
+		l := leadIn(t, api.LeadStatusNew, api.LeadStatusFailed)
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		if r.JSON200 == nil || r.JSON200.Status != api.LeadStatusFollowUp {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+	})
+	t.Run("SalesCannotReopen", func(t *testing.T) {
+		l := leadIn(t, api.LeadStatusNew, api.LeadStatusSuccess)
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		leadProblem(t, "sales reopen", r.StatusCode(), r.Body, 422, "status")
+		// Other fields of a closed lead stay editable by its owner.
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("signed")})
+		if r.JSON200 == nil {
+			t.Errorf("notes on a closed lead: %d %s", r.StatusCode(), r.Body)
+		}
+	})
+}
+
+// TestLeadConcurrentUpdate runs two edits with the same If-Match at once:
+// exactly one wins, the other gets 412, and the row holds the winner's
+// change at version 2.
+func TestLeadConcurrentUpdate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+	for round := range 5 {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Contested", Notes: lref("original")})
+		notes := []string{"edit A", "edit B"}
+		codes := make([]int, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+					Notes: nullable.NewNullableWithValue(notes[i]), CampaignContacts: nullable.NewNullableWithValue(int32(i + 1)),
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				codes[i] = r.StatusCode()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, c := range codes {
+			switch c {
+			case 200:
+				if winner >= 0 {
+					t.Fatalf("round %d: both edits won: %v", round, codes)
+				}
+				winner = i
+			case 412:
+			default:
+				t.Fatalf("round %d: status %v", round, codes)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no edit won: %v", round, codes)
+		}
+		got := leadMustGet(t, sales, l.Id)
+		if got.Version != 2 || *got.Notes != notes[winner] || *got.CampaignContacts != int32(winner+1) {
+			t.Errorf("round %d: lead %d %q %d, want the winner's edit", round, got.Version, *got.Notes, *got.CampaignContacts)
+		}
+		evs := leadEvents(t, env, l.Id)
+		if len(evs) != 2 || evs[0].Changes["notes"].To != notes[winner] {
+			t.Errorf("round %d: events %+v", round, evs)
+		}
+	}
+}
+
+func TestLeadDelete(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone Soon"})
+
+	t.Run("ErrForbidden/Sales", func(t *testing.T) {
+		r, _ := sales.DeleteLeadWithResponse(ctx, l.Id)
+		leadProblem(t, "sales delete", r.StatusCode(), r.Body, 403, "")
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, _ := env.Anon.DeleteLeadWithResponse(ctx, l.Id)
+		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
+	})
+	t.Run("OK", func(t *testing.T) {
+		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id)
+		if err != nil || r.StatusCode() != 204 {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		g, _ := sales.GetLeadWithResponse(ctx, l.Id)
+		leadProblem(t, "get deleted", g.StatusCode(), g.Body, 404, "")
+		u, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "patch deleted", u.StatusCode(), u.Body, 404, "")
+		list, _ := sales.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Count: lref(true)})
+		if list.JSON200 == nil || len(list.JSON200.Items) != 0 || *list.JSON200.Total != 0 {
+			t.Errorf("list shows a deleted lead: %s", list.Body)
+		}
+		var deletedAt *time.Time
+		leadScan(t, env, `SELECT deleted_at FROM leads WHERE id = $1`, []any{l.Id}, &deletedAt)
+		if deletedAt == nil {
+			t.Error("row not soft-deleted")
+		}
+		ev := leadEvent(t, env, l.Id, "lead.delete")
+		if ev.Summary != env.AdminUser.Name+" deleted lead Gone Soon" || ev.Changes["deleted_at"].To == nil {
+			t.Errorf("event %+v", ev)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id) // already deleted
+		leadProblem(t, "delete again", r.StatusCode(), r.Body, 404, "")
+		r, _ = env.Admin.DeleteLeadWithResponse(ctx, uuid.New())
+		leadProblem(t, "delete unknown", r.StatusCode(), r.Body, 404, "")
+	})
+}
+
+// TestLeadTeamFeed checks that sales see lead events in the audit trail.
+func TestLeadTeamFeed(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	_, sales := env.NewUser("sales")
+	_, colleague := env.NewUser("sales")
+	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Feed"})
+	r, err := colleague.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: &l.Id})
+	if err != nil || r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Action != "lead.create" {
+		t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+	}
+}

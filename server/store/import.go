@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/leadcsv"
+)
+
+// importBatch is how many rows are staged per COPY: memory stays bounded by
+// one batch whatever the file size.
+const importBatch = 10000
+
+// maxImportReports bounds the rejections found after staging (duplicate or
+// deleted external ids); the reader bounds its own (leadcsv).
+const maxImportReports = 10000
+
+// ImportOptions tune ImportLeads.
+type ImportOptions struct {
+	// DryRun does everything, the upsert included, and then rolls back:
+	// the counts are exactly what a real import would do, nothing is kept.
+	DryRun bool
+	// IgnoreOutcome imports rows with UCI's y as open leads. A status
+	// column (as in an export) is the lead's state, not an outcome, and is
+	// honoured either way.
+	IgnoreOutcome bool
+	// Source names the file in the audit summary ("leads.csv", "an API
+	// upload").
+	Source string
+	// Amend, when set, sees every valid row before it is staged and may set
+	// what a CSV file cannot say. The demo seed uses it.
+	Amend func(*ImportLead)
+}
+
+// ImportLead is one valid row on its way into leads.
+type ImportLead struct {
+	leadcsv.Row
+	// Status is the status the row gets: the file's status, else success
+	// or failed from y (unless the outcome is ignored), else new.
+	Status string
+	// AssignedTo assigns the lead (nil: unassigned, or unchanged on update).
+	AssignedTo *uuid.UUID
+	// ClosedAt is when a success or failed lead was closed (nil: now).
+	ClosedAt *time.Time
+	// CreatedAt backdates a new lead (nil: now).
+	CreatedAt *time.Time
+}
+
+// ImportResult is what an import did, or would do for a dry run.
+type ImportResult struct {
+	// ID identifies the import in the audit trail (entity_type "import").
+	ID       uuid.UUID
+	Inserted int64
+	Updated  int64
+	// Rows counts the data rows read, valid or not.
+	Rows     int
+	Rejected []leadcsv.Rejection
+	DryRun   bool
+}
+
+// RejectedRows counts the rows rejected (a row may have several problems).
+func (r ImportResult) RejectedRows() int {
+	lines := make(map[int]struct{}, len(r.Rejected))
+	for _, j := range r.Rejected {
+		lines[j.Line] = struct{}{}
+	}
+	return len(lines)
+}
+
+// errDryRun rolls a dry run back.
+var errDryRun = errors.New("dry run")
+
+// ImportLeads reads a lead CSV file (see package leadcsv) and imports it in
+// one transaction: the valid rows are COPYed into a staging table, then
+// moved into leads by one upsert on external_id (queries/import.sql), the
+// new leads are scored when a model is active, and one audit event
+// "import.leads" summarises it all. A row without external_id is always a
+// new lead; a row whose external_id is the id of a live lead without one (as
+// an export writes such a lead) updates that lead. Rows are rejected, and reported with the reader's own
+// rejections, when their external_id comes again later in the file (the
+// last one wins) or belongs to a deleted lead (deleted leads stay deleted).
+// Imports run one at a time (the staging table's lock).
+//
+// Errors, with nothing written: a 422 apperr for a header the reader
+// refuses or for a *leadcsv.FileError (binary content, a runaway record,
+// too many bad rows); a 413 apperr when the body is over its
+// http.MaxBytesReader limit; a 422 apperr when a value breaks a database
+// constraint; the reader's own error otherwise.
+func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader, opts ImportOptions) (ImportResult, error) {
+	res := ImportResult{DryRun: opts.DryRun, Rejected: []leadcsv.Rejection{}}
+	var err error
+	if res.ID, err = uuid.NewV7(); err != nil {
+		return res, err
+	}
+	rd, err := leadcsv.NewReader(r, leadcsv.Options{})
+	if err != nil {
+		return res, importError(err)
+	}
+	cols := rd.Columns()
+	setStatus := slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.ImportStageReset(ctx); err != nil {
+			return err
+		}
+		if err := stageRows(ctx, tx, rd, opts, &res); err != nil {
+			return err
+		}
+		if err := stageRejections(ctx, tx, &res); err != nil {
+			return err
+		}
+		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
+			return err
+		}
+		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
+			Columns: cols, SetStatus: setStatus, HasFeatures: hasScoringInput(cols)})
+		if err != nil {
+			return err
+		}
+		res.Inserted, res.Updated = n.Inserted, n.Updated
+		if opts.DryRun {
+			return errDryRun
+		}
+		if err := tx.Q.ImportStageReset(ctx); err != nil {
+			return err
+		}
+		if err := s.scoreStaleTx(ctx, tx); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, importEvent(actor, opts, res))
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	if err != nil {
+		return ImportResult{}, err
+	}
+	slices.SortStableFunc(res.Rejected, func(a, b leadcsv.Rejection) int { return a.Line - b.Line })
+	return res, nil
+}
+
+// stageRows reads the file to its end, COPYing valid rows into the staging
+// table in batches and collecting the rejections. Reading and parsing run in
+// a goroutine one batch ahead of the COPY, so the two overlap.
+func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, res *ImportResult) error {
+	type batch struct {
+		rows []db.ImportStageCopyParams
+		rejs []leadcsv.Rejection
+		n    int // data rows read
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan batch, 1)
+	defer func() {
+		cancel()
+		for range batches { // the reader is not touched after return
+		}
+	}()
+	go func() {
+		defer close(batches)
+		for {
+			b := batch{rows: make([]db.ImportStageCopyParams, 0, importBatch)}
+			eof := false
+			for len(b.rows) < importBatch {
+				row, rejs, err := rd.Next()
+				if err == io.EOF {
+					eof = true
+					break
+				}
+				if err != nil {
+					b.err = importError(err)
+					break
+				}
+				b.n++
+				if len(rejs) > 0 {
+					b.rejs = append(b.rejs, rejs...)
+					continue
+				}
+				p, err := stageParams(row, opts)
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.rows = append(b.rows, p)
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				return
+			}
+			if eof || b.err != nil {
+				return
+			}
+		}
+	}()
+	for b := range batches {
+		res.Rows += b.n
+		res.Rejected = append(res.Rejected, b.rejs...)
+		if b.err != nil {
+			return b.err
+		}
+		if len(b.rows) > 0 {
+			if _, err := tx.Q.ImportStageCopy(ctx, b.rows); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// stageParams decides what a valid row becomes: its status, a name when it
+// has none, and whatever opts.Amend adds.
+func stageParams(row leadcsv.Row, opts ImportOptions) (db.ImportStageCopyParams, error) {
+	l := ImportLead{Row: row, Status: "new"}
+	switch {
+	case row.Status != nil:
+		l.Status = *row.Status
+	case row.Outcome != nil && !opts.IgnoreOutcome:
+		l.Status = "failed"
+		if *row.Outcome {
+			l.Status = "success"
+		}
+	}
+	if opts.Amend != nil {
+		opts.Amend(&l)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return db.ImportStageCopyParams{}, err
+	}
+	fallback := fmt.Sprintf("Imported lead (line %d)", l.Line)
+	if l.ExternalID != nil {
+		fallback = "Lead " + *l.ExternalID
+	}
+	f := &l.Features
+	return db.ImportStageCopyParams{
+		Line: int32(l.Line), ID: id, ExternalID: l.ExternalID, Name: l.Name, FallbackName: fallback,
+		Phone: l.Phone, Email: l.Email, Status: l.Status, Notes: l.Notes,
+		AssignedTo: l.AssignedTo, ClosedAt: l.ClosedAt, CreatedAt: l.CreatedAt,
+		Age: f.Age, Job: f.Job, Marital: f.Marital, Education: f.Education, CreditDefault: f.CreditDefault,
+		HousingLoan: f.HousingLoan, PersonalLoan: f.PersonalLoan, ContactChannel: f.ContactChannel,
+		LastContactMonth: f.LastContactMonth, LastContactWeekday: f.LastContactWeekday,
+		LastCallDurationSec: f.LastCallDurationSec, CampaignContacts: f.CampaignContacts,
+		DaysSincePreviousContact: f.DaysSincePreviousContact, PreviousContacts: f.PreviousContacts,
+		PreviousOutcome: f.PreviousOutcome, EmpVarRate: f.EmpVarRate, ConsPriceIdx: f.ConsPriceIdx,
+		ConsConfIdx: f.ConsConfIdx, Euribor3m: f.Euribor3m, NrEmployed: f.NrEmployed,
+	}, nil
+}
+
+// stageRejections reports the staged rows the upsert will skip.
+func stageRejections(ctx context.Context, tx *Tx, res *ImportResult) error {
+	dups, err := tx.Q.ImportStageDuplicates(ctx, maxImportReports)
+	if err != nil {
+		return err
+	}
+	for _, d := range dups {
+		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
+			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
+	}
+	gone, err := tx.Q.ImportStageDeleted(ctx, maxImportReports)
+	if err != nil {
+		return err
+	}
+	for _, d := range gone {
+		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
+			"external_id %q belongs to a deleted lead; deleted leads are not imported again", d.ExternalID)})
+	}
+	return nil
+}
+
+// hasScoringInput reports whether the file has a scoring input column.
+func hasScoringInput(cols []string) bool {
+	for _, c := range cols {
+		switch c {
+		case "external_id", "name", "phone", "email", "status", "notes", "y":
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.Event {
+	source := opts.Source
+	if source == "" {
+		source = "a CSV file"
+	}
+	outcome := "use"
+	if opts.IgnoreOutcome {
+		outcome = "ignore"
+	}
+	return audit.Event{
+		Actor: actor, Action: "import.leads", EntityType: "import", EntityID: res.ID.String(),
+		Summary: fmt.Sprintf("%s imported leads from %s: %d new, %d updated, %d rows rejected",
+			actor.Name, source, res.Inserted, res.Updated, res.RejectedRows()),
+		Changes: map[string]audit.Change{
+			"source":   {To: source},
+			"rows":     {To: res.Rows},
+			"inserted": {To: res.Inserted},
+			"updated":  {To: res.Updated},
+			"rejected": {To: res.RejectedRows()},
+			"outcome":  {To: outcome},
+		},
+	}
+}
+
+// importError turns what the reader reports into the import's errors; see
+// ImportLeads.
+func importError(err error) error {
+	var (
+		he  *leadcsv.HeaderError
+		fe  *leadcsv.FileError
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(
+			"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", mbe.Limit)}
+	case errors.As(err, &he):
+		e := &apperr.Error{Status: http.StatusUnprocessableEntity,
+			Detail: "the file cannot be imported: " + strings.TrimPrefix(he.Error(), "leadcsv: ")}
+		field := "header"
+		if he.Column != "" {
+			field = he.Column
+		}
+		e.Fields = []apperr.FieldError{{Field: field, Message: he.Message}}
+		return e
+	case errors.As(err, &fe):
+		return &apperr.Error{Status: http.StatusUnprocessableEntity,
+			Detail: "the file cannot be imported, nothing was: " + strings.TrimPrefix(fe.Error(), "leadcsv: ")}
+	}
+	return err
+}

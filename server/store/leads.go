@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/leadrules"
+)
+
+// LeadCreate inserts a lead, scores it with the active model and writes its
+// lead.create event, all in one transaction. p.ID is assigned here. Returns
+// a 409 apperr for a taken external_id and a 422 when p.AssignedTo is not
+// an active user.
+func (s *Store) LeadCreate(ctx context.Context, actor audit.Actor, p db.LeadInsertParams) (db.Lead, error) {
+	var out db.Lead
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if p.AssignedTo != nil && !isUser(actor.ID, *p.AssignedTo) {
+			if _, err := activeAssignee(ctx, tx, *p.AssignedTo); err != nil {
+				return err
+			}
+		}
+		p.ID, _ = uuid.NewV7()
+		l, err := tx.Q.LeadInsert(ctx, p)
+		if err != nil {
+			return err
+		}
+		if out, err = s.scoreLeadTx(ctx, tx, l); err != nil {
+			return err
+		}
+		changes := createChanges(out)
+		scoreChanges(changes, db.Lead{}, out)
+		summary := fmt.Sprintf("%s created lead %s", actor.Name, out.Name)
+		if isUser(out.AssignedTo, derefID(actor.ID)) {
+			summary += " and claimed it"
+		}
+		return tx.Audit(ctx, audit.Event{
+			Actor: actor, Action: "lead.create", EntityType: "lead", EntityID: out.ID.String(),
+			Summary: summary, Changes: changes,
+		})
+	})
+	return out, err
+}
+
+// LeadGet returns a live lead; a 404 apperr when there is none (or it was
+// deleted).
+func (s *Store) LeadGet(ctx context.Context, id uuid.UUID) (db.Lead, error) {
+	l, err := s.q.LeadGet(ctx, id)
+	return l, leadErr(err)
+}
+
+// LeadUpdate applies a merge patch to a lead whose version still equals
+// ifVersion, on behalf of who, and writes its lead.update event; a change of
+// any scoring input re-scores the lead in the same transaction. A patch that
+// changes nothing returns the lead as it is (same version, no event).
+//
+// Errors, in the order they are checked: 404 (no live lead), 403 (ownership,
+// leadrules.CheckEdit), apperr.ErrStale (412), 422 with the allowed next
+// states (workflow), 422 when the new assignee is not an active user.
+func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules.Caller, id uuid.UUID,
+	ifVersion int32, c LeadChange) (db.Lead, error) {
+	var out db.Lead
+	err := s.InTx(ctx, func(tx *Tx) error {
+		old, err := tx.Q.LeadGetForUpdate(ctx, id)
+		if err != nil {
+			return leadErr(err)
+		}
+		if err := leadrules.CheckEdit(who, old.AssignedTo, c.Assign); err != nil {
+			return err
+		}
+		if old.Version != ifVersion {
+			return apperr.ErrStale
+		}
+		next := updateParams(old)
+		changes := map[string]audit.Change{}
+		if c.Status != nil && *c.Status != old.Status {
+			if err := leadrules.CheckTransition(old.Status, *c.Status, who.Admin); err != nil {
+				return err
+			}
+			changes["status"] = audit.Change{From: old.Status, To: *c.Status}
+			next.Status = *c.Status
+		}
+		setStr(&next.Name, c.Name, "name", changes)
+		apply(changes, "phone", &next.Phone, c.Phone)
+		apply(changes, "email", &next.Email, c.Email)
+		apply(changes, "notes", &next.Notes, c.Notes)
+		assignee := actor.Name // the new assignee's name, for the summary
+		if apply(changes, "assigned_to", &next.AssignedTo, Opt[uuid.UUID]{Set: c.Assign.Set, Value: c.Assign.To}) &&
+			c.Assign.To != nil && *c.Assign.To != who.UserID {
+			u, err := activeAssignee(ctx, tx, *c.Assign.To)
+			if err != nil {
+				return err
+			}
+			assignee = u.Name
+		}
+		rescore := applyInputs(changes, &next, c.Inputs)
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		if out, err = tx.Q.LeadUpdate(ctx, next); err != nil {
+			return leadErr(err)
+		}
+		if rescore {
+			before := out
+			if out, err = s.scoreLeadTx(ctx, tx, out); err != nil {
+				return err
+			}
+			scoreChanges(changes, before, out)
+		}
+		return tx.Audit(ctx, audit.Event{
+			Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: id.String(),
+			Summary: updateSummary(actor, old, out, changes, assignee), Changes: changes,
+		})
+	})
+	return out, err
+}
+
+// LeadDelete soft-deletes a live lead (its activities and events stay) and
+// writes its lead.delete event; a 404 apperr when there is none.
+func (s *Store) LeadDelete(ctx context.Context, actor audit.Actor, id uuid.UUID) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		l, err := tx.Q.LeadSoftDelete(ctx, id)
+		if err != nil {
+			return leadErr(err)
+		}
+		return tx.Audit(ctx, audit.Event{
+			Actor: actor, Action: "lead.delete", EntityType: "lead", EntityID: id.String(),
+			Summary: fmt.Sprintf("%s deleted lead %s", actor.Name, l.Name),
+			Changes: map[string]audit.Change{"deleted_at": {From: nil, To: l.DeletedAt}},
+		})
+	})
+}
+
+// activeAssignee returns the user a lead is being assigned to, or a 422
+// when there is no such active user.
+func activeAssignee(ctx context.Context, tx *Tx, id uuid.UUID) (db.User, error) {
+	u, err := tx.Q.UserGet(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active) {
+		return u, apperr.Invalid("assigned_to", "no active user has this id")
+	}
+	return u, err
+}
+
+// leadErr turns a missing row into the lead's 404.
+func leadErr(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFound("lead")
+	}
+	return translate(err)
+}
+
+func derefID(p *uuid.UUID) uuid.UUID {
+	if p == nil {
+		return uuid.Nil
+	}
+	return *p
+}

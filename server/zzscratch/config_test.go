@@ -1,0 +1,119 @@
+package zzscratch_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmksales/jmk/server"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := server.LoadConfig(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Env", c.Env == "development"},
+		{"DatabaseURL", c.DatabaseURL == server.DefaultDatabaseURL},
+		{"HTTPAddr", c.HTTPAddr == ":8080"},
+		{"RandomSecret", c.JWTSecretRandom && len(c.JWTSecret) >= 32},
+		{"CORS", len(c.CORSOrigins) == 1 && c.CORSOrigins[0] == "http://localhost:5173"},
+		{"RegistrationClosed", !c.RegistrationOpen},
+		{"Throttle", c.LoginThrottle == server.Throttle{PerEmail: 5, PerIP: 50, Window: 15 * time.Minute}},
+		{"BodyLimit", c.MaxBodyBytes == 1<<20},
+		{"LogLevel", c.LogLevel == slog.LevelInfo},
+		{"LogFormat", c.LogFormat == "json"},
+		{"NoAdminPassword", c.AdminPassword == "" && c.AdminEmail == ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.ok {
+				t.Fatalf("unexpected default: %+v", c)
+			}
+		})
+	}
+	t.Run("RandomSecretDiffers", func(t *testing.T) {
+		c2, _ := server.LoadConfig(envOf(nil))
+		if string(c2.JWTSecret) == string(c.JWTSecret) {
+			t.Fatal("two random secrets are equal")
+		}
+	})
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	t.Parallel()
+	secret := strings.Repeat("s", 32)
+	c, err := server.LoadConfig(envOf(map[string]string{
+		"APP_ENV": "production", "JWT_SECRET": secret, "HTTP_ADDR": "127.0.0.1:9000",
+		"CORS_ALLOWED_ORIGINS": " https://a.example , https://b.example,", "REGISTRATION_OPEN": "true",
+		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
+		"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "a good long password", "LOG_LEVEL": "debug",
+		"LOG_FORMAT": "text",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.JWTSecret) != secret || c.JWTSecretRandom || c.HTTPAddr != "127.0.0.1:9000" ||
+		strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example" || !c.RegistrationOpen ||
+		c.LoginThrottle != (server.Throttle{PerEmail: 3, PerIP: 7, Window: 2 * time.Minute}) ||
+		c.AdminEmail != "boss@example.com" || c.AdminPassword != "a good long password" ||
+		c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // the variable the error must name
+	}{
+		{"ProductionWithoutSecret", map[string]string{"APP_ENV": "production"}, "JWT_SECRET"},
+		{"ShortSecret", map[string]string{"JWT_SECRET": strings.Repeat("s", 31)}, "JWT_SECRET"},
+		{"ShortSecretInProduction", map[string]string{"APP_ENV": "production", "JWT_SECRET": "short"}, "JWT_SECRET"},
+		{"UnknownEnv", map[string]string{"APP_ENV": "prod"}, "APP_ENV"},
+		{"BadBool", map[string]string{"REGISTRATION_OPEN": "yes please"}, "REGISTRATION_OPEN"},
+		{"BadInt", map[string]string{"LOGIN_MAX_FAILURES_PER_EMAIL": "five"}, "LOGIN_MAX_FAILURES_PER_EMAIL"},
+		{"NegativeInt", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "-1"}, "LOGIN_MAX_FAILURES_PER_IP"},
+		{"BadDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "15"}, "LOGIN_THROTTLE_WINDOW"},
+		{"ZeroDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "0s"}, "LOGIN_THROTTLE_WINDOW"},
+		{"NegativeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "-1m"}, "LOGIN_THROTTLE_WINDOW"},
+		{"BadLogLevel", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"BadLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{"AdminPasswordShort", map[string]string{"ADMIN_PASSWORD": "123456789"}, "ADMIN_PASSWORD"},
+		{"AdminPasswordLong", map[string]string{"ADMIN_PASSWORD": strings.Repeat("p", 73)}, "ADMIN_PASSWORD"},
+		{"BadDBMaxConns", map[string]string{"DB_MAX_CONNS": "99999999999"}, "DB_MAX_CONNS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := server.LoadConfig(envOf(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error naming %s, got %v", tc.want, err)
+			}
+		})
+	}
+	t.Run("AllErrorsAtOnce", func(t *testing.T) {
+		t.Parallel()
+		_, err := server.LoadConfig(envOf(map[string]string{"APP_ENV": "production", "LOG_FORMAT": "xml"}))
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") || !strings.Contains(err.Error(), "LOG_FORMAT") {
+			t.Fatalf("want both problems named, got %v", err)
+		}
+	})
+	t.Run("AdminPasswordBoundaries", func(t *testing.T) {
+		t.Parallel()
+		for _, pw := range []string{strings.Repeat("p", 10), strings.Repeat("p", 72), " spaces kept "} {
+			c, err := server.LoadConfig(envOf(map[string]string{"ADMIN_PASSWORD": pw}))
+			if err != nil || c.AdminPassword != pw {
+				t.Errorf("%q: %v %q", pw, err, c.AdminPassword)
+			}
+		}
+	})
+}

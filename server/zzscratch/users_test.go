@@ -1,0 +1,521 @@
+package zzscratch_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+func TestUsersForbiddenToSales(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	_, sales := env.NewUser(auth.RoleSales)
+	id := env.AdminUser.Id
+	name := "X"
+	for _, tc := range []struct {
+		name string
+		call func(c *client.ClientWithResponses) (status int, body []byte, err error)
+	}{
+		{"List", func(c *client.ClientWithResponses) (int, []byte, error) {
+			r, err := c.ListUsersWithResponse(bg, nil)
+			return r.StatusCode(), r.Body, err
+		}},
+		{"Create", func(c *client.ClientWithResponses) (int, []byte, error) {
+			r, err := c.CreateUserWithResponse(bg, api.UserCreate{Name: "X", Email: "x@example.com", Password: "long enough pw", Role: api.RoleAdmin})
+			return r.StatusCode(), r.Body, err
+		}},
+		{"Get", func(c *client.ClientWithResponses) (int, []byte, error) {
+			r, err := c.GetUserWithResponse(bg, id)
+			return r.StatusCode(), r.Body, err
+		}},
+		{"Patch", func(c *client.ClientWithResponses) (int, []byte, error) {
+			r, err := c.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: ptrTo(`"1"`)}, api.UserPatch{Name: &name})
+			return r.StatusCode(), r.Body, err
+		}},
+		{"Delete", func(c *client.ClientWithResponses) (int, []byte, error) {
+			r, err := c.DeactivateUserWithResponse(bg, id)
+			return r.StatusCode(), r.Body, err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			status, body, err := tc.call(sales)
+			if err != nil || status != 403 {
+				t.Fatalf("sales: %v %d %s", err, status, body)
+			}
+			status, body, err = tc.call(env.Anon)
+			if err != nil || status != 401 {
+				t.Fatalf("anonymous: %v %d %s", err, status, body)
+			}
+		})
+	}
+	if g, _ := env.Admin.GetUserWithResponse(bg, id); g.JSON200.Name == "X" || !g.JSON200.Active {
+		t.Fatal("a sales user changed the admin")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func TestUsersList(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	// The server bootstrapped "Administrator"; the fixture admin is "admin
+	// user 1"; seven more, with names chosen to sort in a known order.
+	var all []api.User
+	for i := range 7 {
+		role := auth.RoleSales
+		if i%3 == 0 {
+			role = auth.RoleAdmin
+		}
+		all = append(all, newUser(t, env, fmt.Sprintf("Person %02d", i), fmt.Sprintf("person%d@example.com", i), role))
+	}
+	if r, _ := env.Admin.DeactivateUserWithResponse(bg, all[6].Id); r.StatusCode() != 204 {
+		t.Fatal(r.StatusCode())
+	}
+	list := func(t *testing.T, p api.ListUsersParams) *api.UserList {
+		t.Helper()
+		r, err := env.Admin.ListUsersWithResponse(bg, &p)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		return r.JSON200
+	}
+	names := func(us []api.User) string {
+		var s []string
+		for _, u := range us {
+			s = append(s, u.Name)
+		}
+		return strings.Join(s, ",")
+	}
+	admin, sales, yes, no := api.RoleAdmin, api.RoleSales, true, false
+	for _, tc := range []struct {
+		name string
+		p    api.ListUsersParams
+		want string
+	}{
+		{"All", api.ListUsersParams{}, "Administrator,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06,admin user 1"},
+		{"RoleAdmin", api.ListUsersParams{Role: &admin}, "Administrator,Person 00,Person 03,Person 06,admin user 1"},
+		{"RoleSales", api.ListUsersParams{Role: &sales}, "Person 01,Person 02,Person 04,Person 05"},
+		{"Inactive", api.ListUsersParams{Active: &no}, "Person 06"},
+		{"ActiveAdmins", api.ListUsersParams{Role: &admin, Active: &yes}, "Administrator,Person 00,Person 03,admin user 1"},
+		{"QName", api.ListUsersParams{Q: ptrTo("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"QEmail", api.ListUsersParams{Q: ptrTo("PERSON4@")}, "Person 04"},
+		{"QNothing", api.ListUsersParams{Q: ptrTo("zzz")}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.p.Count = ptrTo(true)
+			got := list(t, tc.p)
+			if names(got.Items) != tc.want || got.NextCursor != nil {
+				t.Fatalf("got %q (next %v), want %q", names(got.Items), got.NextCursor, tc.want)
+			}
+			if want := int64(len(got.Items)); got.Total == nil || *got.Total != want {
+				t.Fatalf("total %v, want %d", got.Total, want)
+			}
+		})
+	}
+	t.Run("NoTotalWithoutCount", func(t *testing.T) {
+		t.Parallel()
+		if got := list(t, api.ListUsersParams{}); got.Total != nil {
+			t.Fatal("total without count=true")
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		p    api.ListUsersParams
+		want string
+	}{
+		{"KeysetAll", api.ListUsersParams{}, "Administrator,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06,admin user 1"},
+		{"KeysetFiltered", api.ListUsersParams{Role: &sales, Active: &yes, Q: ptrTo("person")}, "Person 01,Person 02,Person 04,Person 05"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := tc.p
+			p.Limit = ptrTo(api.Limit(3))
+			var got []api.User
+			seen := map[uuid.UUID]bool{}
+			for pages := 0; ; pages++ {
+				page := list(t, p)
+				if len(page.Items) > 3 || pages > 5 {
+					t.Fatalf("page of %d, page %d", len(page.Items), pages)
+				}
+				for _, u := range page.Items {
+					if seen[u.Id] {
+						t.Fatalf("duplicate %s", u.Name)
+					}
+					seen[u.Id] = true
+				}
+				got = append(got, page.Items...)
+				if page.NextCursor == nil {
+					break
+				}
+				p.Cursor = page.NextCursor
+			}
+			if names(got) != tc.want {
+				t.Fatalf("pages gave %q, want %q", names(got), tc.want)
+			}
+		})
+	}
+	t.Run("CursorWithOtherFilters", func(t *testing.T) {
+		t.Parallel()
+		page := list(t, api.ListUsersParams{Limit: ptrTo(api.Limit(2))})
+		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Role: &sales, Cursor: page.NextCursor})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
+	})
+	t.Run("GarbageCursor", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Cursor: ptrTo("garbage!")})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
+	})
+	for _, q := range []string{"limit=0", "limit=201", "role=boss", "active=maybe"} {
+		t.Run("BadParam_"+q, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, "GET", env.URL+"/api/v1/users?"+q, nil, map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+			wantField(t, wantProblem(t, res, body, 400), strings.Split(q, "=")[0])
+		})
+	}
+}
+
+func TestUsersCreate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	t.Run("OK", func(t *testing.T) {
+		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: " Ana Silva ", Email: "Ana@Example.com",
+			Password: "long enough pw", Role: api.RoleAdmin})
+		if err != nil || r.StatusCode() != 201 {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		u := r.JSON201
+		if u.Name != "Ana Silva" || u.Email != "ana@example.com" || u.Role != api.RoleAdmin || !u.Active || u.Version != 1 || u.LastLoginAt != nil {
+			t.Fatalf("%+v", u)
+		}
+		if r.HTTPResponse.Header.Get("ETag") != `"1"` {
+			t.Fatalf("ETag %q", r.HTTPResponse.Header.Get("ETag"))
+		}
+		if strings.Contains(string(r.Body), "password") {
+			t.Fatalf("response mentions the password: %s", r.Body)
+		}
+		ev := actions(t, env, "user.create")
+		var e *api.AuditEvent
+		for i := range ev {
+			if ev[i].EntityId != nil && *ev[i].EntityId == u.Id.String() {
+				e = &ev[i]
+			}
+		}
+		if e == nil || e.Actor.Id == nil || *e.Actor.Id != env.AdminUser.Id || e.Changes["email"].To != "ana@example.com" ||
+			e.Changes["role"].To != "admin" || strings.Contains(mustJSON(e), "$2a$") || strings.Contains(mustJSON(e), "long enough pw") {
+			t.Fatalf("event %s", mustJSON(e))
+		}
+		if _, ok := e.Changes["password"]; ok {
+			t.Fatal("password in the changes of user.create")
+		}
+	})
+	t.Run("DuplicateEmail", func(t *testing.T) {
+		r, _ := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Twin", Email: api.Email(strings.ToUpper(env.AdminUser.Email)),
+			Password: "long enough pw", Role: api.RoleSales})
+		p := wantProblem(t, r.HTTPResponse, r.Body, 409)
+		if p.Detail == nil || !strings.Contains(*p.Detail, "e-mail") {
+			t.Fatalf("detail %v", p.Detail)
+		}
+	})
+	for _, tc := range []struct{ name, body, field string }{
+		{"BadEmail", `{"name":"X","email":"not-an-email","password":"long enough pw","role":"sales"}`, "email"},
+		{"ShortPassword", `{"name":"X","email":"x@example.com","password":"short","role":"sales"}`, "password"},
+		{"BadRole", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"boss"}`, "role"},
+		{"MissingRole", `{"name":"X","email":"x@example.com","password":"long enough pw"}`, "role"},
+		{"EmptyName", `{"name":"","email":"x@example.com","password":"long enough pw","role":"sales"}`, "name"},
+		{"UnknownField", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"sales","id":"x"}`, "id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, "POST", env.URL+"/api/v1/users", strings.NewReader(tc.body), map[string]string{
+				"Content-Type": "application/json", "Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+			wantField(t, wantProblem(t, res, body, 400), tc.field)
+		})
+	}
+}
+
+func TestUsersGet(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Admin.GetUserWithResponse(bg, env.AdminUser.Id)
+		if r.StatusCode() != 200 || r.JSON200.Email != env.AdminUser.Email || *r.Headers200.ETag != fmt.Sprintf(`"%d"`, r.JSON200.Version) {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Admin.GetUserWithResponse(bg, uuid.New())
+		wantProblem(t, r.HTTPResponse, r.Body, 404)
+	})
+	t.Run("MalformedID", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "GET", env.URL+"/api/v1/users/not-a-uuid", nil,
+			map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+		wantField(t, wantProblem(t, res, body, 400), "id")
+	})
+}
+
+func TestUsersUpdate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	get := func(t *testing.T, id uuid.UUID) (api.User, string) {
+		t.Helper()
+		r, _ := env.Admin.GetUserWithResponse(bg, id)
+		if r.JSON200 == nil {
+			t.Fatalf("get %d", r.StatusCode())
+		}
+		return *r.JSON200, *r.Headers200.ETag
+	}
+	patch := func(id uuid.UUID, ifMatch *string, p api.UserPatch) *client.UpdateUserResponse {
+		r, err := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: ifMatch}, p)
+		if err != nil {
+			panic(err)
+		}
+		return r
+	}
+
+	t.Run("IfMatch", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, env, "Ifmatch", "ifmatch@example.com", auth.RoleSales)
+		n := "Renamed"
+		r := patch(u.Id, nil, api.UserPatch{Name: &n})
+		wantProblem(t, r.HTTPResponse, r.Body, 428)
+		for _, stale := range []string{`"7"`, `"x"`, `*`} {
+			r := patch(u.Id, &stale, api.UserPatch{Name: &n})
+			wantProblem(t, r.HTTPResponse, r.Body, 412)
+		}
+		if got, _ := get(t, u.Id); got.Name != "Ifmatch" || got.Version != 1 {
+			t.Fatalf("changed without a matching If-Match: %+v", got)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		u, c := env.NewUser(auth.RoleSales)
+		before, tag := get(t, u.Id)
+		name, email, pw := "New Name", "NEW.mail@example.com", "another long password"
+		r := patch(u.Id, &tag, api.UserPatch{Name: &name, Email: (*api.Email)(&email), Password: &pw})
+		if r.StatusCode() != 200 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		after := r.JSON200
+		if after.Name != name || after.Email != "new.mail@example.com" || after.Version != before.Version+1 ||
+			*r.Headers200.ETag != fmt.Sprintf(`"%d"`, before.Version+1) || !after.UpdatedAt.After(before.UpdatedAt) {
+			t.Fatalf("%+v etag %s", after, *r.Headers200.ETag)
+		}
+		// The old tag is stale now.
+		r2 := patch(u.Id, &tag, api.UserPatch{Name: &name})
+		wantProblem(t, r2.HTTPResponse, r2.Body, 412)
+		// A new password ends the user's sessions.
+		me, _ := c.GetMeWithResponse(bg)
+		wantProblem(t, me.HTTPResponse, me.Body, 401)
+
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.update")})
+		if len(ev) != 1 {
+			t.Fatalf("%d user.update events", len(ev))
+		}
+		e := ev[0]
+		if e.Changes["name"].From != before.Name || e.Changes["name"].To != name ||
+			e.Changes["email"].From != before.Email || e.Changes["email"].To != "new.mail@example.com" ||
+			e.Changes["password"].From != "(hidden)" || e.Changes["password"].To != "(changed)" ||
+			e.Actor.Id == nil || *e.Actor.Id != env.AdminUser.Id || e.RequestId == nil || *e.RequestId != r.HTTPResponse.Header.Get("X-Request-ID") {
+			t.Fatalf("event %s", mustJSON(e))
+		}
+		if s := mustJSON(e); strings.Contains(s, "$2a$") || strings.Contains(s, pw) {
+			t.Fatalf("secret in the audit event: %s", s)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE changes::text LIKE '%$2a$%' OR summary LIKE '%$2a$%'`); n != 0 {
+			t.Fatalf("%d events hold a bcrypt hash", n)
+		}
+	})
+
+	t.Run("NoChangeKeepsVersion", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, env, "Same", "same@example.com", auth.RoleSales)
+		_, tag := get(t, u.Id)
+		n := "Same"
+		r := patch(u.Id, &tag, api.UserPatch{Name: &n})
+		if r.StatusCode() != 200 || r.JSON200.Version != 1 || *r.Headers200.ETag != tag {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+	})
+
+	t.Run("EmptyPatch", func(t *testing.T) {
+		t.Parallel()
+		_, tag := get(t, env.AdminUser.Id)
+		r := patch(env.AdminUser.Id, &tag, api.UserPatch{})
+		wantProblem(t, r.HTTPResponse, r.Body, 400)
+	})
+
+	t.Run("EmailTaken", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, env, "Taker", "taker@example.com", auth.RoleSales)
+		_, tag := get(t, u.Id)
+		email := strings.ToUpper(env.AdminUser.Email)
+		r := patch(u.Id, &tag, api.UserPatch{Email: (*api.Email)(&email)})
+		wantProblem(t, r.HTTPResponse, r.Body, 409)
+	})
+
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		n := "X"
+		r := patch(uuid.New(), ptrTo(`"1"`), api.UserPatch{Name: &n})
+		wantProblem(t, r.HTTPResponse, r.Body, 404)
+	})
+
+	t.Run("BadField", func(t *testing.T) {
+		t.Parallel()
+		_, tag := get(t, env.AdminUser.Id)
+		res, body := raw(t, "PATCH", env.URL+"/api/v1/users/"+env.AdminUser.Id.String(), strings.NewReader(`{"password_hash":"x"}`),
+			map[string]string{"Content-Type": "application/json", "If-Match": tag,
+				"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+		wantField(t, wantProblem(t, res, body, 400), "password_hash")
+	})
+}
+
+func TestUsersLastAdmin(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	// Deactivate the bootstrapped admin: the fixture admin is then the only one.
+	boot, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Q: ptrTo("admin@example.com")})
+	if len(boot.JSON200.Items) != 1 {
+		t.Fatalf("bootstrap admin: %s", boot.Body)
+	}
+	if r, _ := env.Admin.DeactivateUserWithResponse(bg, boot.JSON200.Items[0].Id); r.StatusCode() != 204 {
+		t.Fatalf("deactivate the bootstrap admin: %d", r.StatusCode())
+	}
+	id := env.AdminUser.Id
+	g, _ := env.Admin.GetUserWithResponse(bg, id)
+	tag := g.Headers200.ETag
+	sales, no := api.RoleSales, false
+	for _, tc := range []struct {
+		name string
+		p    api.UserPatch
+	}{
+		{"Demote", api.UserPatch{Role: &sales}},
+		{"Deactivate", api.UserPatch{Active: &no}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, tc.p)
+			p := wantProblem(t, r.HTTPResponse, r.Body, 422)
+			if p.Detail == nil || !strings.Contains(*p.Detail, "last active admin") {
+				t.Fatalf("detail %v", p.Detail)
+			}
+		})
+	}
+	t.Run("Delete", func(t *testing.T) {
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, id)
+		wantProblem(t, r.HTTPResponse, r.Body, 422)
+	})
+	t.Run("InactiveAdminsDoNotCount", func(t *testing.T) {
+		other := newUser(t, env, "Dormant", "dormant@example.com", auth.RoleAdmin)
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, other.Id); r.StatusCode() != 204 {
+			t.Fatal(r.StatusCode())
+		}
+		r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, api.UserPatch{Role: &sales})
+		wantProblem(t, r.HTTPResponse, r.Body, 422)
+	})
+	t.Run("ConcurrentDemotions", func(t *testing.T) {
+		// Two admins demote each other at once: one must stay admin.
+		second, secondClient := env.NewUser(auth.RoleAdmin)
+		clients := []*client.ClientWithResponses{env.Admin, secondClient}
+		targets := []uuid.UUID{second.Id, id}
+		tags := make([]*string, 2)
+		for i := range 2 {
+			g, _ := clients[i].GetUserWithResponse(bg, targets[i])
+			if g.JSON200 == nil {
+				t.Fatalf("get: %d %s", g.StatusCode(), g.Body)
+			}
+			tags[i] = g.Headers200.ETag
+		}
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				r, _ := clients[i].UpdateUserWithResponse(bg, targets[i], &api.UpdateUserParams{IfMatch: tags[i]},
+					api.UserPatch{Role: &sales})
+				codes[i] = r.StatusCode()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		// One wins; the other is refused: 422 (last admin) or 403 (its
+		// caller was demoted first).
+		if codes[0] == 200 && codes[1] == 200 {
+			t.Fatalf("both demotions succeeded")
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM users WHERE role = 'admin' AND active`); n < 1 {
+			t.Fatalf("no active admin left (statuses %v)", codes)
+		}
+	})
+}
+
+func TestUsersDeactivate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		u, c := env.NewUser(auth.RoleSales)
+		other := env.Login(u.Email)
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id)
+		if r.StatusCode() != 204 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		l, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Q: ptrTo(u.Email)})
+		if len(l.JSON200.Items) != 1 || l.JSON200.Items[0].Active {
+			t.Fatalf("not listed as inactive: %s", l.Body)
+		}
+		me, _ := c.GetMeWithResponse(bg)
+		wantProblem(t, me.HTTPResponse, me.Body, 401)
+		if n := scalar(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, u.Id); n != 0 {
+			t.Fatalf("%d live sessions", n)
+		}
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
+		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.deactivate")})
+		if len(ev) != 1 || ev[0].Changes["active"].From != true || ev[0].Changes["active"].To != false {
+			t.Fatalf("events %s", mustJSON(ev))
+		}
+		// Again: nothing to do, still 204, no second event.
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+			t.Fatal(r.StatusCode())
+		}
+		if ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.deactivate")}); len(ev) != 1 {
+			t.Fatalf("%d events", len(ev))
+		}
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New())
+		wantProblem(t, r.HTTPResponse, r.Body, 404)
+	})
+	t.Run("Reactivate", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, env, "Back", "back@example.com", auth.RoleSales)
+		env.Admin.DeactivateUserWithResponse(bg, u.Id)
+		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
+		yes := true
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Active: &yes})
+		if r.StatusCode() != 200 || !r.JSON200.Active {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		if l := login(env, u.Email, servertest.Password); l.StatusCode() != 200 {
+			t.Fatalf("login after reactivation: %d", l.StatusCode())
+		}
+	})
+}
