@@ -308,7 +308,7 @@ func TestAuditTamper(t *testing.T) {
 			return []string{fmt.Sprintf(`UPDATE audit_events SET summary = 'x' WHERE id = %d`, ids[3])}
 		}, func(ids []int64) int64 { return ids[3] }},
 		{"EditedChanges", func(ids []int64) []string {
-			return []string{fmt.Sprintf(`UPDATE audit_events SET changes = '{}' WHERE id = %d`, ids[1])}
+			return []string{fmt.Sprintf(`UPDATE audit_events SET changes = '{"role": {"from": "sales", "to": "admin"}}' WHERE id = %d`, ids[1])}
 		}, func(ids []int64) int64 { return ids[1] }},
 		{"EditedLastEvent", func(ids []int64) []string {
 			return []string{fmt.Sprintf(`UPDATE audit_events SET actor_name = 'someone' WHERE id = %d`, ids[len(ids)-1])}

@@ -584,5 +584,3 @@ func TestTokensRefused(t *testing.T) {
 		}
 	})
 }
-
-

@@ -188,4 +188,3 @@ func login(env *servertest.Env, email, password string, editors ...client.Reques
 	}
 	return r
 }
-

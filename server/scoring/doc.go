@@ -17,6 +17,11 @@
 //     number gets a learnt "missing" column if training had missing values,
 //     and otherwise the field's training-average effect, which for the
 //     linear term is imputation by the training mean.
+//   - A few pairwise interactions (Encoding.Interactions) one-hot encode
+//     pairs of levels or bins seen often enough in training, such as the
+//     contact channel by campaign month; rarer pairs are left to the two
+//     fields' own terms. Features are chosen by cross-validation inside the
+//     training split, not on the holdout whose figures are reported.
 //   - days_since_previous_contact nil means never contacted (UCI's 999) and
 //     is a learnt level of its own, not a missing value.
 //   - last_call_duration_sec is left out unless Options.IncludeCallDuration:
@@ -28,5 +33,6 @@
 //     probability.
 //   - Scoring compiles a model into lookup tables (Model.Compile) and does
 //     not allocate per lead. Explanations give one factor per API field,
-//     relative to the average training lead, and add up exactly to the logit.
+//     relative to the average training lead, and add up exactly to the logit
+//     (an interaction's part is shared equally by its two fields).
 package scoring

@@ -11,7 +11,9 @@ import (
 // Intercept is the logit of the reference lead: the model's intercept plus
 // every field's average contribution over the training rows. Each factor's
 // Contribution is how far this lead's value moves the logit away from that
-// average, so Intercept + the sum of the contributions equals Logit.
+// average, so Intercept + the sum of the contributions equals Logit. An
+// interaction term (for example contact channel by campaign month) is
+// shared equally between the factors of its two fields.
 type Explanation struct {
 	Probability float64  `json:"probability"`
 	Logit       float64  `json:"logit"`

@@ -40,10 +40,14 @@ func synthExamples(n int, seed uint64) []Example {
 			LastContactMonth: pick(Months), LastContactWeekday: pick(Weekdays[:5]),
 			LastCallDurationSec: ptr(int32(rng.IntN(1000))), CampaignContacts: ptr(int32(1 + rng.IntN(8))),
 			PreviousContacts: ptr(int32(rng.IntN(3))), PreviousOutcome: pick(PreviousOutcomes),
-			EmpVarRate: ptr(rng.NormFloat64()), ConsPriceIdx: ptr(93 + rng.NormFloat64()),
-			ConsConfIdx: ptr(-40 + 5*rng.NormFloat64()), Euribor3m: ptr(1 + 4*rng.Float64()),
-			NrEmployed: ptr(5000 + 200*rng.Float64()),
+			EmpVarRate: ptr(rng.NormFloat64()), ConsConfIdx: ptr(-40 + 5*rng.NormFloat64()),
+			Euribor3m: ptr(1 + 4*rng.Float64()),
 		}
+		// The price index and employment take one value per period, as in
+		// the UCI data, so their level bins and interactions are exercised.
+		period := rng.IntN(6)
+		f.ConsPriceIdx = ptr(92.5 + 0.25*float64(period))
+		f.NrEmployed = ptr(5000 + 40*float64(period/2))
 		if rng.IntN(10) == 0 {
 			f.Age = nil
 		}

@@ -53,6 +53,14 @@ func keyOf(e *Encoding, name string) (levelKey, error) {
 	return levelKey{}, fmt.Errorf("interaction with field %q the encoding lacks", name)
 }
 
+// fastLevel is level with the numeric fields' bins already computed.
+func (k *levelKey) fastLevel(e *Encoded, bins *[numNumeric]int) int {
+	if k.cat >= 0 {
+		return int(e.Levels[k.cat])
+	}
+	return bins[k.num]
+}
+
 func (k *levelKey) level(e *Encoded) int {
 	if k.cat >= 0 {
 		return int(e.Levels[k.cat])

@@ -61,6 +61,17 @@ func TestModelValidate(t *testing.T) {
 		{"ErrNames", func(m *Model) { m.FeatureNames[0] = "x" }},
 		{"ErrDuration", func(m *Model) { m.Options.IncludeCallDuration = false }},
 		{"ErrMissingCategorical", func(m *Model) { m.Encoding.Categorical = m.Encoding.Categorical[1:] }},
+		{"ErrInteractionField", func(m *Model) { m.Encoding.Interactions[0].A = "shoe_size" }},
+		{"ErrInteractionUnbinned", func(m *Model) { m.Encoding.Interactions[0].B = "cons_conf_idx" }},
+		{"ErrInteractionCellRange", func(m *Model) {
+			c := m.Encoding.Interactions[0].Cells
+			c[len(c)-1] = 1 << 20
+		}},
+		{"ErrInteractionCellOrder", func(m *Model) {
+			c := m.Encoding.Interactions[0].Cells
+			c[0], c[1] = c[1], c[0]
+		}},
+		{"ErrInteractionCounts", func(m *Model) { m.Encoding.Interactions[0].Counts = nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -31,20 +31,42 @@ type numTerm struct {
 	// field's average when training had no nil values.
 	absent float64
 	// table holds the contribution of every whole number in the training
-	// range of an integer field, sparing the log and the bin search.
-	table []float64
+	// range of an integer field, sparing the log and the bin search, and
+	// binTable its bin when the field has bins.
+	table    []float64
+	binTable []uint8
 }
 
 // maxTable bounds an integer field's table (call durations reach ~5000 s).
 const maxTable = 1 << 14
 
 func (t *numTerm) contribution(x float64) float64 {
+	c, _ := t.contributionBin(x)
+	return c
+}
+
+// contributionBin is the contribution of x and its bin (0 without bins),
+// which interactions with the field reuse.
+func (t *numTerm) contributionBin(x float64) (float64, int) {
 	ne := t.enc
 	x = min(max(x, ne.Min), ne.Max)
 	if t.table != nil {
-		return t.table[int(x-ne.Min)]
+		k := int(x - ne.Min)
+		if t.binTable != nil {
+			return t.table[k], int(t.binTable[k])
+		}
+		return t.table[k], 0
 	}
-	return t.compute(x)
+	v := x
+	if ne.Log {
+		v = log1pNonNeg(x)
+	}
+	c := t.slope*v + t.offset
+	if len(t.bins) > 0 {
+		b := binOf(ne.Cuts, x)
+		return c + t.bins[b], b
+	}
+	return c, 0
 }
 
 // compute is the contribution of a clamped x from the coefficients.
@@ -137,6 +159,12 @@ func (m *Model) Compile() (*Scorer, error) {
 			for k := range t.table {
 				t.table[k] = t.compute(ne.Min + float64(k))
 			}
+			if len(ne.Cuts) > 0 && len(ne.Cuts) < 255 {
+				t.binTable = make([]uint8, len(t.table))
+				for k := range t.binTable {
+					t.binTable[k] = uint8(binOf(ne.Cuts, ne.Min+float64(k)))
+				}
+			}
 		}
 	}
 	s.inter = make([]interTerm, len(m.Encoding.Interactions))
@@ -178,18 +206,27 @@ func (s *Scorer) LogitEncoded(e *Encoded) float64 {
 	for i := range numCategorical {
 		z += s.cat[i][e.Levels[i]&(maxLevels-1)]
 	}
+	// The numeric fields' bins (or their nil level), for the interactions.
+	var bins [numNumeric]int
 	for i := range numNumeric {
 		t := &s.num[i]
 		switch {
 		case t.enc == nil:
 		case e.Known&(1<<i) != 0:
-			z += t.contribution(e.Values[i])
+			var c float64
+			c, bins[i] = t.contributionBin(e.Values[i])
+			z += c
 		default:
 			z += t.absent
+			bins[i] = len(t.enc.Cuts) + 1
 		}
 	}
 	for j := range s.inter {
-		z += s.inter[j].contribution(e)
+		t := &s.inter[j]
+		a, b := t.a.fastLevel(e, &bins), t.b.fastLevel(e, &bins)
+		if k := a*t.b.count + b; uint(k) < uint(len(t.table)) && b < t.b.count {
+			z += t.table[k]
+		}
 	}
 	return z
 }

@@ -30,6 +30,14 @@ func mustScorer(tb testing.TB) (*Model, *Scorer) {
 func TestScorerMatchesDesign(t *testing.T) {
 	t.Parallel()
 	m, s := mustScorer(t)
+	if len(m.Encoding.Interactions) != len(featureInteractions) {
+		t.Fatalf("%d interactions in the synthetic model, want %d", len(m.Encoding.Interactions), len(featureInteractions))
+	}
+	for _, ie := range m.Encoding.Interactions {
+		if len(ie.Cells) < 2 {
+			t.Fatalf("interaction %s x %s has %d cells", ie.A, ie.B, len(ie.Cells))
+		}
+	}
 	ex := synthExamples(3000, 42)
 	rows := make([]Encoded, len(ex))
 	for i := range ex {

@@ -27,21 +27,31 @@ type TrainResult struct {
 	Holdout []Prediction
 }
 
-// featureSpecs is the feature engineering, kept because it earned its
-// keep on the stratified holdout (seed 1; checked on seeds 1-8 for L2):
+// featureSpecs is the feature engineering. The earlier choices were made
+// on holdouts; everything added since was chosen by 5-fold stratified
+// cross-validation inside the seed-1 training split (and checked on the
+// holdouts of seeds 2-8), never on the seed-1 holdout the quality test
+// asserts:
 //   - every numeric field also gets a standardised linear term;
 //   - quantile bins for age and campaign contacts: +0.007 AUC over linear
-//     terms alone (0.784 -> 0.790 on seed 1); previous contacts are 86%
-//     zeros, so their quantile bins collapse and the linear term stays;
+//     terms alone; previous contacts are 86% zeros, so their quantile bins
+//     collapse and the linear term stays;
 //   - one bin per common value of the macro indicators: they take a few
 //     dozen values, one per month (euribor: per week or so) of the campaign,
 //     and the period matters more than the level: +0.008 AUC;
+//   - euribor values too rare for a bin of their own (days with few calls,
+//     which converted far more often) share a bin with their rare
+//     neighbours instead of with the common value below: CV AUC +0.0026;
 //   - log1p for counts and durations, whose effect flattens.
 //
-// Tried and dropped: pairwise interactions (month x contact, contact x
-// nr_employed, month x weekday, ...) added under 0.001 AUC, finer age and
-// campaign bins nothing. A missing-value indicator exists only when the
-// training data has missing values, since otherwise it cannot be learnt.
+// Tried and dropped in CV: per-field "rare" bins on the other indicators
+// (no change: they have no rare values), a Platt calibration fitted on
+// out-of-fold training predictions (Brier unchanged to 1e-5, training six
+// times slower), interactions previous_outcome x period, previous_outcome x
+// age, nr_employed x age/job/education/month/contact/weekday/poutcome/credit
+// default (each under 0.00005 Brier or worse calibration), finer age and
+// campaign bins. A missing-value indicator exists only when the training
+// data has missing values, since otherwise it cannot be learnt.
 var featureSpecs = [numNumeric]numericSpec{
 	numAge:               {bins: 8},
 	numLastCallDuration:  {log: true, bins: 10},
@@ -70,10 +80,12 @@ type trainConfig struct {
 
 var defaultConfig = trainConfig{specs: featureSpecs, interactions: featureInteractions}
 
-// featureInteractions are the pairwise interactions kept (see featureSpecs
-// for how they were chosen). cons_price_idx takes one value per month of
-// the campaign and nr_employed one per quarter, so these are period effects
-// that differ by contact channel and by how often the client was called.
+// featureInteractions are the pairwise interactions kept (chosen as
+// featureSpecs were). cons_price_idx takes one value per month of the
+// campaign and nr_employed one per quarter, so these are period effects
+// that differ by contact channel (CV Brier -0.00030, AUC +0.0022) and by how
+// often the client was called this campaign (CV Brier -0.00005, AUC
+// +0.0014). Pairs seen fewer than 20 times in training get no column.
 var featureInteractions = []interactionSpec{
 	{"contact_channel", "cons_price_idx", 20},
 	{"campaign_contacts", "nr_employed", 20},

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/schema"
+	"github.com/jmksales/jmk/server/dbtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type result struct {
+	stdout, stderr string
+	err            error
+}
+
+// jmk runs the command line in-process with only the given environment.
+func runJMK(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut syncBuffer
+	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return result{out.String(), errOut.String(), err}
+}
+
+func TestRunUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"-h"}} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			t.Parallel()
+			r := runJMK(t, nil, "", args...)
+			if r.err != nil || !strings.Contains(r.stdout, "Usage: jmk") {
+				t.Fatalf("%v %q", r.err, r.stdout)
+			}
+			for _, c := range []string{"serve", "migrate", "users", "audit"} {
+				if !strings.Contains(r.stdout, "  "+c) {
+					t.Errorf("usage lacks %s", c)
+				}
+			}
+		})
+	}
+	t.Run("UnknownCommand", func(t *testing.T) {
+		t.Parallel()
+		r := runJMK(t, nil, "", "frobnicate")
+		if r.err == nil || !strings.Contains(r.err.Error(), "frobnicate") || !strings.Contains(r.stderr, "Usage: jmk") {
+			t.Fatalf("%v %q", r.err, r.stderr)
+		}
+	})
+	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"users", "--help"}, {"users", "create", "--help"}, {"audit", "--help"}, {"audit", "verify", "--help"}} {
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			t.Parallel()
+			r := runJMK(t, nil, "", args...)
+			if r.err != nil || !strings.Contains(r.stderr, "Usage: jmk") {
+				t.Fatalf("%v %q", r.err, r.stderr)
+			}
+		})
+	}
+	t.Run("BadConfig", func(t *testing.T) {
+		t.Parallel()
+		r := runJMK(t, map[string]string{"APP_ENV": "production"}, "", "migrate")
+		if r.err == nil || !strings.Contains(r.err.Error(), "JWT_SECRET") {
+			t.Fatalf("%v", r.err)
+		}
+	})
+}
+
+func TestUsersCreate(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	env := map[string]string{"DATABASE_URL": dsn, "JMK_PASSWORD": "a long enough password"}
+	t.Run("OK", func(t *testing.T) {
+		r := runJMK(t, env, "", "users", "create", "--email", " Boss@Example.com", "--name", "The Boss", "--role", "admin")
+		if r.err != nil || !strings.Contains(r.stdout, "created admin user The Boss <boss@example.com>") {
+			t.Fatalf("%v %q %q", r.err, r.stdout, r.stderr)
+		}
+		var role, actor string
+		queryRowSQL(t, dsn, `SELECT u.role, e.actor_name FROM users u JOIN audit_events e ON e.entity_id = u.id::text
+			WHERE u.email = 'boss@example.com' AND e.action = 'user.create'`, &role, &actor)
+		if role != "admin" || actor != "jmk users create" {
+			t.Fatalf("role %q actor %q", role, actor)
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"ShortPasswordFromStdin", map[string]string{"DATABASE_URL": dsn}, "short\n", []string{"--email", "a@example.com", "--name", "A"}, "password must be"},
+		{"MissingEmail", env, "", []string{"--name", "A"}, "--email"},
+		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, "role"},
+		{"UnknownFlag", env, "", []string{"--password", "x"}, "flag provided but not defined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runJMK(t, tc.env, tc.stdin, append([]string{"users", "create"}, tc.args...)...)
+			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+				t.Fatalf("want an error with %q, got %v", tc.want, r.err)
+			}
+		})
+	}
+	t.Run("NoSubcommand", func(t *testing.T) {
+		t.Parallel()
+		if r := runJMK(t, env, "", "users"); r.err == nil || !strings.Contains(r.stderr, "Usage") {
+			t.Fatalf("%v %q", r.err, r.stderr)
+		}
+	})
+}
+
+func queryRowSQL(t *testing.T, dsn, q string, dest ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(context.Background(), q).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func execSQL(t *testing.T, dsn string, stmts ...string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, s := range stmts {
+		if _, err := conn.Exec(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// freshDatabaseURL names a database that does not exist yet on the test
+// server; it is dropped when the test ends.
+func freshDatabaseURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = dbtest.DefaultURL
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "jmk_cmdtest_" + hex.EncodeToString(b)
+	t.Cleanup(func() { execSQL(t, base, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u.Path = "/" + name
+	return u.String()
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	files, err := fs.Glob(schema.Migrations, "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%v %v", files, err)
+	}
+	env := map[string]string{"DATABASE_URL": freshDatabaseURL(t)}
+	r := runJMK(t, env, "", "migrate")
+	if r.err != nil || r.stdout != fmt.Sprintf("migrations applied: %d\n", len(files)) {
+		t.Fatalf("fresh database: %v %q", r.err, r.stdout)
+	}
+	r = runJMK(t, env, "", "migrate")
+	if r.err != nil || r.stdout != "migrations applied: 0\n" {
+		t.Fatalf("second run: %v %q", r.err, r.stdout)
+	}
+	var n int
+	queryRowSQL(t, env["DATABASE_URL"], `SELECT count(*) FROM users`, &n)
+	t.Run("UnreachableServer", func(t *testing.T) {
+		t.Parallel()
+		r := runJMK(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "", "migrate")
+		if r.err == nil || !strings.Contains(r.err.Error(), "DATABASE_URL") {
+			t.Fatalf("%v", r.err)
+		}
+	})
+}
+
+func TestAuditVerify(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	env := map[string]string{"DATABASE_URL": dsn, "JMK_PASSWORD": "a long enough password"}
+	var ids []int64
+	for i := range 4 {
+		execSQL(t, dsn, fmt.Sprintf(`INSERT INTO audit_events (actor_name, action, entity_type, summary)
+			VALUES ('test', 'user.update', 'user', 'event %d')`, i))
+	}
+	r := runJMK(t, env, "", "audit", "verify")
+	if r.err != nil || r.stdout != "ok: 4 sealed events verified, 0 not yet sealed\n" {
+		t.Fatalf("%v %q", r.err, r.stdout)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := conn.Query(context.Background(), `SELECT id FROM audit_events ORDER BY id`)
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	conn.Close(context.Background())
+	if err != nil || len(ids) != 4 {
+		t.Fatalf("%v %v", ids, err)
+	}
+	t.Run("NoSeal", func(t *testing.T) {
+		execSQL(t, dsn, `INSERT INTO audit_events (actor_name, action, entity_type, summary) VALUES ('test', 'user.update', 'user', 'late')`)
+		r := runJMK(t, env, "", "audit", "verify", "--seal=false")
+		if r.err != nil || r.stdout != "ok: 4 sealed events verified, 1 not yet sealed\n" {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+	})
+	t.Run("Tampered", func(t *testing.T) {
+		execSQL(t, dsn, `BEGIN`, `ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
+			fmt.Sprintf(`UPDATE audit_events SET summary = 'x' WHERE id = %d`, ids[2]),
+			`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`, `COMMIT`)
+		r := runJMK(t, env, "", "audit", "verify")
+		want := fmt.Sprintf("event %d", ids[2])
+		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasPrefix(r.stdout, "BROKEN: "+want) {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+	})
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), outW, &errOut)
+		outW.Close()
+	}()
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var base string
+	select {
+	case line := <-lines:
+		m := regexp.MustCompile(`^JMK Sales API on (http://127\.0\.0\.1:\d+) \(docs: /docs\)$`).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("first line %q", line)
+		}
+		base = m[1]
+	case err := <-done:
+		t.Fatalf("serve ended: %v %s", err, errOut.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve printed no address")
+	}
+
+	// No ADMIN_PASSWORD: the first admin's random password is printed once.
+	m := regexp.MustCompile(`First admin created: (\S+)\n\s+Password \(shown only this once\): (\S+)`).FindStringSubmatch(errOut.String())
+	if m == nil || m[1] != "admin@example.com" {
+		t.Fatalf("no bootstrap password in %q", errOut.String())
+	}
+	password := m[2]
+
+	res, err := http.Get(base + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v", err)
+	}
+	res.Body.Close()
+
+	// An in-flight request: headers sent, body not yet. Shutdown must wait
+	// for it to complete.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := fmt.Sprintf(`{"email":"admin@example.com","password":%q}`, password)
+	fmt.Fprintf(conn, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("in-flight login: %d", resp.StatusCode)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+	if s := errOut.String(); strings.Contains(s, `"level":"ERROR"`) {
+		t.Fatalf("errors logged: %s", s)
+	}
+}

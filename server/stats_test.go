@@ -1,0 +1,285 @@
+package server_test
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// statsCSV is the known dataset of TestStats; the scores and contact counts
+// are set in SQL afterwards (no model is needed to test the arithmetic).
+const statsCSV = `external_id,name,job,status
+s1,Lead One,admin,new
+s2,Lead Two,admin,contacted
+s3,Lead Three,technician,follow_up
+s4,Lead Four,technician,success
+s5,Lead Five,technician,success
+s6,Lead Six,retired,failed
+s7,Lead Seven,retired,new
+s8,Lead Eight,,new
+s9,Lead Nine,admin,success
+`
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestStats(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	t.Run("Empty", func(t *testing.T) {
+		r, err := env.Admin.GetStatsSummaryWithResponse(bg)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("summary: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		s := r.JSON200
+		if s.Total != 0 || s.ConversionRate != nil || s.AverageProbability != nil || s.ByCategory.Unscored != 0 {
+			t.Errorf("empty summary %+v", s)
+		}
+	})
+
+	importOK(t, env, "", statsCSV)
+	a, aClient := env.NewUser(auth.RoleSales)
+	b, _ := env.NewUser(auth.RoleSales)
+	c, _ := env.NewUser(auth.RoleSales)
+	err := sql(t, env,
+		`UPDATE leads l SET probability = v.p, category = v.c, model_version = 1, scored_at = now(), contact_count = v.n
+		 FROM (VALUES ('s1', 0.9, 'hot', 0), ('s2', 0.75, 'hot', 1), ('s3', 0.5, 'warm', 2), ('s4', 0.8, 'hot', 3),
+		              ('s5', 0.2, 'cold', 0), ('s6', 0.45, 'warm', 0), ('s9', 0.99, 'hot', 5)) AS v(e, p, c, n)
+		 WHERE l.external_id = v.e`,
+		`UPDATE leads SET deleted_at = now() WHERE external_id = 's9'`,
+		`UPDATE leads SET assigned_to = '`+a.Id.String()+`', closed_at = now() - interval '2 days' WHERE external_id = 's4'`,
+		`UPDATE leads SET assigned_to = '`+a.Id.String()+`', closed_at = now() - interval '40 days' WHERE external_id = 's5'`,
+		`UPDATE leads SET assigned_to = '`+b.Id.String()+`', closed_at = now() - interval '1 day' WHERE external_id = 's6'`,
+		`UPDATE leads SET assigned_to = '`+c.Id.String()+`', closed_at = now() - interval '1 day' WHERE external_id = 's9'`,
+		`UPDATE users SET active = false WHERE id = '`+c.Id.String()+`'`,
+		`INSERT INTO activities (id, lead_id, user_id, kind, occurred_at)
+		 SELECT gen_random_uuid(), l.id, v.u::uuid, v.k, now() - v.ago::interval
+		 FROM leads l, (VALUES ('`+a.Id.String()+`', 'call', '1 day'), ('`+a.Id.String()+`', 'call', '1 day'),
+		                       ('`+a.Id.String()+`', 'note', '1 day'), ('`+a.Id.String()+`', 'call', '50 days'),
+		                       ('`+b.Id.String()+`', 'email', '3 days')) AS v(u, k, ago)
+		 WHERE l.external_id = 's2'`,
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("Summary", func(t *testing.T) {
+		r, err := aClient.GetStatsSummaryWithResponse(bg)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("summary: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		s := r.JSON200
+		bs, bc := s.ByStatus, s.ByCategory
+		if s.Total != 8 || bs.New != 3 || bs.Contacted != 1 || bs.FollowUp != 1 || bs.Success != 2 || bs.Failed != 1 {
+			t.Errorf("total and statuses %+v", s)
+		}
+		if bc.Hot != 3 || bc.Warm != 2 || bc.Cold != 1 || bc.Unscored != 2 || s.Contacted != 3 || s.NotContacted != 5 {
+			t.Errorf("categories and contacts %+v", s)
+		}
+		if s.ConversionRate == nil || !near(*s.ConversionRate, 2.0/3) {
+			t.Errorf("conversion rate %v, want 2/3", s.ConversionRate)
+		}
+		if s.AverageProbability == nil || !near(*s.AverageProbability, 3.6/6) {
+			t.Errorf("average probability %v, want 0.6", s.AverageProbability)
+		}
+	})
+
+	t.Run("SummaryMatchesList", func(t *testing.T) {
+		r, err := env.Admin.GetStatsSummaryWithResponse(bg)
+		if err != nil || r.JSON200 == nil {
+			t.Fatal(err)
+		}
+		got := r.JSON200
+		var want api.StatsSummary
+		var sum float64
+		var scored int64
+		for _, l := range listAll(t, env.Admin) {
+			want.Total++
+			switch l.Status {
+			case api.LeadStatusNew:
+				want.ByStatus.New++
+			case api.LeadStatusContacted:
+				want.ByStatus.Contacted++
+			case api.LeadStatusFollowUp:
+				want.ByStatus.FollowUp++
+			case api.LeadStatusSuccess:
+				want.ByStatus.Success++
+			case api.LeadStatusFailed:
+				want.ByStatus.Failed++
+			}
+			switch {
+			case l.Category == nil:
+				want.ByCategory.Unscored++
+			case *l.Category == api.Hot:
+				want.ByCategory.Hot++
+			case *l.Category == api.Warm:
+				want.ByCategory.Warm++
+			case *l.Category == api.Cold:
+				want.ByCategory.Cold++
+			}
+			if l.ContactCount > 0 {
+				want.Contacted++
+			}
+			if l.Probability != nil {
+				sum += *l.Probability
+				scored++
+			}
+		}
+		if got.Total != want.Total || got.ByStatus != want.ByStatus || got.ByCategory != want.ByCategory || got.Contacted != want.Contacted {
+			t.Errorf("summary %+v, list says %+v", got, want)
+		}
+		if scored == 0 || got.AverageProbability == nil || !near(*got.AverageProbability, sum/float64(scored)) {
+			t.Errorf("average %v, list says %v", got.AverageProbability, sum/float64(scored))
+		}
+	})
+
+	t.Run("Jobs", func(t *testing.T) {
+		r, err := aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("jobs: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		items := r.JSON200.Items
+		if len(items) != 3 {
+			t.Fatalf("jobs %+v", items)
+		}
+		type row struct {
+			job                    api.Job
+			total, hot, warm, cold int64
+			avg                    float64
+		}
+		want := []row{{api.JobAdmin, 2, 2, 0, 0, 0.825}, {api.JobTechnician, 3, 1, 1, 1, 0.5}, {api.JobRetired, 2, 0, 1, 0, 0.45}}
+		for i, w := range want {
+			g := items[i]
+			if g.Job != w.job || g.Total != w.total || g.Hot != w.hot || g.Warm != w.warm || g.Cold != w.cold ||
+				g.AverageProbability == nil || !near(*g.AverageProbability, w.avg) {
+				t.Errorf("job %d: %+v, want %+v", i, g, w)
+			}
+		}
+		limit := int32(1)
+		r, _ = aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{Limit: &limit})
+		if r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Job != api.JobAdmin {
+			t.Errorf("limit 1: %s", r.Body)
+		}
+		limit = 13
+		r, _ = aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{Limit: &limit})
+		if r.StatusCode() != 400 {
+			t.Errorf("limit 13: %d", r.StatusCode())
+		}
+	})
+
+	t.Run("Leaderboard", func(t *testing.T) {
+		type row struct {
+			id                  string
+			won, lost, contacts int64
+			rate                *float64
+		}
+		one, zero := 1.0, 0.0
+		check := func(t *testing.T, since *time.Time, want []row) {
+			t.Helper()
+			r, err := aClient.GetStatsLeaderboardWithResponse(bg, &api.GetStatsLeaderboardParams{Since: since})
+			if err != nil || r.JSON200 == nil {
+				t.Fatalf("leaderboard: %v %d %s", err, r.StatusCode(), r.Body)
+			}
+			items := r.JSON200.Items
+			if len(items) != len(want) {
+				t.Fatalf("leaderboard %+v", items)
+			}
+			for i, w := range want {
+				g := items[i]
+				rateOK := (g.ConversionRate == nil) == (w.rate == nil) && (w.rate == nil || near(*g.ConversionRate, *w.rate))
+				if g.UserId.String() != w.id || g.LeadsWon != w.won || g.LeadsLost != w.lost || g.ContactsLogged != w.contacts || !rateOK {
+					t.Errorf("entry %d: %+v (rate %v), want %+v", i, g, g.ConversionRate, w)
+				}
+			}
+			if since == nil && time.Since(r.JSON200.Since) < 30*24*time.Hour-time.Minute {
+				t.Errorf("default since %v", r.JSON200.Since)
+			}
+		}
+		// Default: the last 30 days. The inactive seller and the admin are left out.
+		check(t, nil, []row{{a.Id.String(), 1, 0, 2, &one}, {b.Id.String(), 0, 1, 1, &zero}})
+		long := time.Now().Add(-60 * 24 * time.Hour)
+		check(t, &long, []row{{a.Id.String(), 2, 0, 3, &one}, {b.Id.String(), 0, 1, 1, &zero}})
+		short := time.Now().Add(-12 * time.Hour)
+		check(t, &short, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+	})
+
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r, err := env.Anon.GetStatsSummaryWithResponse(bg)
+		if err != nil || r.StatusCode() != 401 {
+			t.Fatalf("anonymous: %v %d", err, r.StatusCode())
+		}
+	})
+}
+
+// listAll pages through GET /leads.
+func listAll(t *testing.T, c *client.ClientWithResponses) []api.Lead {
+	t.Helper()
+	var out []api.Lead
+	limit := api.Limit(200)
+	p := &api.ListLeadsParams{Limit: &limit}
+	for {
+		r, err := c.ListLeadsWithResponse(bg, p)
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("list: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		out = append(out, r.JSON200.Items...)
+		if r.JSON200.NextCursor == nil {
+			return out
+		}
+		cur := api.Cursor(*r.JSON200.NextCursor)
+		p.Cursor = &cur
+	}
+}
+
+// BenchmarkStatsSummary1M loads a million leads (generate_series) and times
+// GET /stats/summary through the API; it reports the p50 and p99 of 50
+// requests (DESIGN.md section 7: p50 under 50 ms).
+func BenchmarkStatsSummary1M(b *testing.B) {
+	env := servertest.New(b)
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(bg)
+	start := time.Now()
+	for _, q := range []string{
+		`INSERT INTO leads (id, external_id, name, phone, status, probability, category, contact_count, age, job, marital, education)
+		 SELECT gen_random_uuid(), 'b-' || g, 'Lead ' || g, '+351 9' || lpad((g % 100000000)::text, 8, '0'),
+		        (ARRAY['new', 'contacted', 'follow_up', 'success', 'failed'])[1 + g % 5],
+		        CASE WHEN g % 10 = 0 THEN NULL ELSE (g % 1000) / 1000.0 END,
+		        CASE WHEN g % 10 = 0 THEN NULL WHEN g % 1000 >= 700 THEN 'hot' WHEN g % 1000 >= 400 THEN 'warm' ELSE 'cold' END,
+		        g % 3, 20 + g % 60,
+		        (ARRAY['admin', 'blue_collar', 'entrepreneur', 'housemaid', 'management', 'retired', 'self_employed',
+		               'services', 'student', 'technician', 'unemployed', 'unknown'])[1 + g % 12],
+		        'married', 'unknown'
+		 FROM generate_series(1, 1000000) g`,
+		`VACUUM ANALYZE leads`,
+	} {
+		if _, err := conn.Exec(bg, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("loaded 1M leads in %v", time.Since(start))
+	for b.Loop() {
+		d := make([]time.Duration, 50)
+		for i := range d {
+			t0 := time.Now()
+			r, err := env.Admin.GetStatsSummaryWithResponse(bg)
+			d[i] = time.Since(t0)
+			if err != nil || r.JSON200 == nil || r.JSON200.Total != 1_000_000 {
+				b.Fatalf("summary: %v %s", err, r.Body)
+			}
+		}
+		slices.Sort(d)
+		b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
