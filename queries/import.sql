@@ -13,13 +13,13 @@ INSERT INTO lead_import_stage (
     age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
     last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
     days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-    cons_conf_idx, euribor_3m, nr_employed
+    cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version
 ) VALUES (
     @line, @id, @external_id, @name, @fallback_name, @phone, @email, @status, @notes, @assigned_to, @closed_at, @created_at,
     @age, @job, @marital, @education, @credit_default, @housing_loan, @personal_loan, @contact_channel,
     @last_contact_month, @last_contact_weekday, @last_call_duration_sec, @campaign_contacts,
     @days_since_previous_contact, @previous_contacts, @previous_outcome, @emp_var_rate, @cons_price_idx,
-    @cons_conf_idx, @euribor_3m, @nr_employed
+    @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version
 );
 
 -- name: ImportStageDuplicates :many
@@ -64,9 +64,8 @@ WHERE l.external_id IS NULL AND l.deleted_at IS NULL
 -- (@columns, API names) overwrites the lead's value, an empty cell clearing
 -- it; a column the file lacks keeps it. A row without a name keeps the
 -- lead's name (a new lead gets fallback_name). The status changes only when
--- the file sets one (@set_status); closed_at follows it. When the file has a
--- scoring input the score is cleared, so the import's scoring pass redoes
--- it. Returns how many rows were inserted and updated (xmax = 0 only on a
+-- the file sets one (@set_status); closed_at follows it. New leads take the
+-- score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
 -- freshly inserted row version).
 WITH src AS (
     SELECT d.*
@@ -82,7 +81,7 @@ up AS (
         age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
         last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
         days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-        cons_conf_idx, euribor_3m, nr_employed
+        cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, scored_at
     )
     SELECT src.id, src.external_id, coalesce(src.name, cur.name, src.fallback_name), src.phone, src.email,
            src.status, src.notes, src.assigned_to,
@@ -91,7 +90,8 @@ up AS (
            src.age, src.job, src.marital, src.education, src.credit_default, src.housing_loan, src.personal_loan,
            src.contact_channel, src.last_contact_month, src.last_contact_weekday, src.last_call_duration_sec,
            src.campaign_contacts, src.days_since_previous_contact, src.previous_contacts, src.previous_outcome,
-           src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed
+           src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed,
+           src.probability, src.category, src.model_version, CASE WHEN src.model_version IS NOT NULL THEN now() END
     FROM src
     LEFT JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL
     ON CONFLICT (external_id) DO UPDATE SET
@@ -142,10 +142,17 @@ up AS (
         euribor_3m = CASE WHEN 'euribor_3m' = ANY(@columns::text[]) THEN EXCLUDED.euribor_3m ELSE l.euribor_3m END,
         nr_employed = CASE WHEN 'nr_employed' = ANY(@columns::text[])
             THEN EXCLUDED.nr_employed ELSE l.nr_employed END,
-        probability = CASE WHEN @has_features::boolean THEN NULL ELSE l.probability END,
-        category = CASE WHEN @has_features::boolean THEN NULL ELSE l.category END,
-        model_version = CASE WHEN @has_features::boolean THEN NULL ELSE l.model_version END,
-        scored_at = CASE WHEN @has_features::boolean THEN NULL ELSE l.scored_at END,
+        -- The staged score holds when the file gives every scoring input;
+        -- with only some, the lead's own values fill the gaps, so its score
+        -- is cleared for the import's scoring pass to redo.
+        probability = CASE WHEN @all_features::boolean THEN EXCLUDED.probability
+                           WHEN @has_features::boolean THEN NULL ELSE l.probability END,
+        category = CASE WHEN @all_features::boolean THEN EXCLUDED.category
+                        WHEN @has_features::boolean THEN NULL ELSE l.category END,
+        model_version = CASE WHEN @all_features::boolean THEN EXCLUDED.model_version
+                             WHEN @has_features::boolean THEN NULL ELSE l.model_version END,
+        scored_at = CASE WHEN @all_features::boolean THEN EXCLUDED.scored_at
+                         WHEN @has_features::boolean THEN NULL ELSE l.scored_at END,
         version = l.version + 1,
         updated_at = now()
     WHERE l.deleted_at IS NULL

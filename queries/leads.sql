@@ -189,3 +189,9 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%');
+
+-- name: LeadsAnalyze :exec
+-- Refreshes the planner's statistics after a bulk change (an import, a
+-- re-score): until autovacuum gets to it, stale statistics can make the
+-- planner pick a bitmap scan plus sort over the keyset index walk.
+ANALYZE leads;

@@ -2,39 +2,56 @@
 -- leads. Each is one query.
 
 -- name: StatsSummary :one
--- One scan, every figure a FILTER aggregate. Unscored = no category yet;
+-- Summed from the running totals of lead_counts (schema/00007), a few
+-- hundred rows whatever the number of leads. Unscored = no category yet;
 -- average_probability means nothing when scored = 0.
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE status = 'new') AS status_new,
-       count(*) FILTER (WHERE status = 'contacted') AS status_contacted,
-       count(*) FILTER (WHERE status = 'follow_up') AS status_follow_up,
-       count(*) FILTER (WHERE status = 'success') AS status_success,
-       count(*) FILTER (WHERE status = 'failed') AS status_failed,
-       count(*) FILTER (WHERE category = 'hot') AS category_hot,
-       count(*) FILTER (WHERE category = 'warm') AS category_warm,
-       count(*) FILTER (WHERE category = 'cold') AS category_cold,
-       count(*) FILTER (WHERE category IS NULL) AS category_unscored,
-       count(*) FILTER (WHERE contact_count > 0) AS contacted,
-       count(probability) AS scored,
-       coalesce(avg(probability), 0)::float8 AS average_probability
-FROM leads
-WHERE deleted_at IS NULL;
+SELECT coalesce(sum(leads), 0)::bigint AS total,
+       coalesce(sum(leads) FILTER (WHERE status = 'new'), 0)::bigint AS status_new,
+       coalesce(sum(leads) FILTER (WHERE status = 'contacted'), 0)::bigint AS status_contacted,
+       coalesce(sum(leads) FILTER (WHERE status = 'follow_up'), 0)::bigint AS status_follow_up,
+       coalesce(sum(leads) FILTER (WHERE status = 'success'), 0)::bigint AS status_success,
+       coalesce(sum(leads) FILTER (WHERE status = 'failed'), 0)::bigint AS status_failed,
+       coalesce(sum(leads) FILTER (WHERE category = 'hot'), 0)::bigint AS category_hot,
+       coalesce(sum(leads) FILTER (WHERE category = 'warm'), 0)::bigint AS category_warm,
+       coalesce(sum(leads) FILTER (WHERE category = 'cold'), 0)::bigint AS category_cold,
+       coalesce(sum(leads) FILTER (WHERE category IS NULL), 0)::bigint AS category_unscored,
+       coalesce(sum(leads) FILTER (WHERE contacted), 0)::bigint AS contacted,
+       coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,
+       coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
+           AS average_probability
+FROM lead_counts;
 
 -- name: StatsJobs :many
--- Jobs ranked by hot leads, then by size, then by name; leads without a job
--- are left out. average_probability means nothing when scored = 0.
+-- Jobs ranked by hot leads, then by size, then by name, from the running
+-- totals; leads without a job are left out. average_probability means
+-- nothing when scored = 0.
 SELECT job::text AS job,
-       count(*) AS total,
-       count(*) FILTER (WHERE category = 'hot') AS hot,
-       count(*) FILTER (WHERE category = 'warm') AS warm,
-       count(*) FILTER (WHERE category = 'cold') AS cold,
-       count(probability) AS scored,
-       coalesce(avg(probability), 0)::float8 AS average_probability
-FROM leads
-WHERE deleted_at IS NULL AND job IS NOT NULL
+       sum(leads)::bigint AS total,
+       coalesce(sum(leads) FILTER (WHERE category = 'hot'), 0)::bigint AS hot,
+       coalesce(sum(leads) FILTER (WHERE category = 'warm'), 0)::bigint AS warm,
+       coalesce(sum(leads) FILTER (WHERE category = 'cold'), 0)::bigint AS cold,
+       coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,
+       coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
+           AS average_probability
+FROM lead_counts
+WHERE job IS NOT NULL
 GROUP BY job
+HAVING sum(leads) > 0
 ORDER BY hot DESC, total DESC, job
 LIMIT @lim;
+
+-- name: LeadCountsCompact :execrows
+-- Folds the deltas into one row per bucket. Deltas committed meanwhile are
+-- not in this statement's snapshot and simply stay for the next run.
+WITH gone AS (
+    DELETE FROM lead_counts
+    RETURNING status, category, contacted, job, leads, probability_sum
+)
+INSERT INTO lead_counts (status, category, contacted, job, leads, probability_sum)
+SELECT status, category, contacted, job, sum(leads), sum(probability_sum)
+FROM gone
+GROUP BY status, category, contacted, job
+HAVING sum(leads) <> 0;
 
 -- name: StatsLeaderboard :many
 -- Every active sales user with the leads assigned to them closed since

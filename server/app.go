@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -145,12 +146,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	sealCtx, stopSealer := context.WithCancel(context.WithoutCancel(ctx))
-	sealerDone := make(chan struct{})
-	go func() {
-		defer close(sealerDone)
-		a.Store.RunSealer(sealCtx, a.Cfg.SealInterval, a.Log)
-	}()
+	// Background work stops only after the HTTP server has drained, so the
+	// last requests' audit events still get sealed.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { a.Store.RunSealer(bgCtx, a.Cfg.SealInterval, a.Log) })
+	bg.Go(func() { a.Store.RunJanitor(bgCtx, time.Minute, 2*a.Cfg.LoginThrottle.Window, a.Log) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -165,8 +166,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
-	stopSealer()
-	<-sealerDone
+	stopBackground()
+	bg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -125,6 +125,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else {
 		errs = append(errs, fmt.Errorf("DB_MAX_CONNS must be at most 10000, got %d", n))
 	}
+	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))
 	}

@@ -322,11 +322,13 @@ func TestLeadUpdate(t *testing.T) {
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, "")
 		}
-		// A weak tag of the current version still matches.
+		// If-Match compares strongly (RFC 9110): a weak tag never matches.
 		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`W/"1"`)},
 			api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "weak tag", r.StatusCode(), r.Body, 412, "")
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if r.StatusCode() != 200 {
-			t.Errorf("weak tag: %d %s", r.StatusCode(), r.Body)
+			t.Fatalf("current tag: %d %s", r.StatusCode(), r.Body)
 		}
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
 		leadProblem(t, "stale", r.StatusCode(), r.Body, 412, "")

@@ -32,7 +32,7 @@ type problem struct {
 	Instance          string              `json:"instance,omitempty"`
 	RequestID         string              `json:"request_id,omitempty"`
 	Errors            []apperr.FieldError `json:"errors,omitempty"`
-	AllowedNextStates []string            `json:"allowed_next_states,omitempty"`
+	AllowedNextStates *[]string           `json:"allowed_next_states,omitempty"`
 }
 
 // writeProblem sends a problem+json response.
@@ -44,14 +44,17 @@ func writeProblem(c echo.Context, status int, detail string, fields []apperr.Fie
 // for the validator, which runs as net/http middleware.
 func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []apperr.FieldError, allowed []string) error {
 	p := problem{
-		Type:              problemTypeBase + problemTypes[status],
-		Title:             http.StatusText(status),
-		Status:            status,
-		Detail:            detail,
-		Instance:          r.URL.Path,
-		RequestID:         w.Header().Get(echo.HeaderXRequestID),
-		Errors:            fields,
-		AllowedNextStates: allowed,
+		Type:      problemTypeBase + problemTypes[status],
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    detail,
+		Instance:  r.URL.Path,
+		RequestID: w.Header().Get(echo.HeaderXRequestID),
+		Errors:    fields,
+	}
+	if allowed != nil {
+		// An empty list is information too: the lead cannot move at all.
+		p.AllowedNextStates = &allowed
 	}
 	if problemTypes[status] == "" {
 		p.Type = "about:blank"

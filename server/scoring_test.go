@@ -312,6 +312,32 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("ImportScoresLeads", func(t *testing.T) {
+		active := sqlInt(t, env, "SELECT version FROM models WHERE active")
+		csv := "external_id,name,age,job,contact_channel,previous_outcome\n" +
+			"imp-1,Ana,35,admin,cellular,success\nimp-2,Rui,58,retired,telephone,none\n"
+		r, err := env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv", stringsReader(csv))
+		if err != nil || r.JSON200 == nil || r.JSON200.Inserted != 2 {
+			t.Fatalf("import: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE external_id LIKE 'imp-%'
+			AND model_version = $1 AND probability IS NOT NULL AND category IS NOT NULL`, active); n != 2 {
+			t.Fatalf("%d of 2 imported leads scored by v%d", n, active)
+		}
+		// A file with only some inputs updates leads whose other inputs stay:
+		// they are re-scored from the merged values.
+		before := sqlInt(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2'")
+		r, err = env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv",
+			stringsReader("external_id,previous_outcome\nimp-2,success\n"))
+		if err != nil || r.JSON200 == nil || r.JSON200.Updated != 1 {
+			t.Fatalf("re-import: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		after := sqlInt(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2' AND model_version = $1", active)
+		if after == before {
+			t.Errorf("lead not re-scored after its previous_outcome changed: %d (x1e-9)", after)
+		}
+	})
+
 	t.Run("ListModels", func(t *testing.T) {
 		r, _ := sales.ListModelsWithResponse(ctx)
 		if r.JSON200 == nil || len(r.JSON200.Items) != 2 || r.JSON200.Items[0].Version != m2.Version {

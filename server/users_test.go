@@ -291,7 +291,11 @@ func TestUsersUpdate(t *testing.T) {
 		n := "Renamed"
 		r := patch(u.Id, nil, api.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 428)
-		for _, stale := range []string{`"7"`, `"x"`, `*`} {
+		// "*" would skip the very check If-Match is required for.
+		star := "*"
+		r = patch(u.Id, &star, api.UserPatch{Name: &n})
+		wantProblem(t, r.HTTPResponse, r.Body, 428)
+		for _, stale := range []string{`"7"`, `"x"`, `W/"1"`} {
 			r := patch(u.Id, &stale, api.UserPatch{Name: &n})
 			wantProblem(t, r.HTTPResponse, r.Body, 412)
 		}

@@ -257,7 +257,9 @@ func TestAuditVerify(t *testing.T) {
 func TestServe(t *testing.T) {
 	t.Parallel()
 	dsn := dbtest.URL(t)
-	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn"}
+	// A generous shutdown deadline: under -race on a busy machine the
+	// in-flight login's bcrypt alone can take seconds.
+	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "90s"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	outR, outW := io.Pipe()

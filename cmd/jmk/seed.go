@@ -19,6 +19,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -192,10 +193,21 @@ func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.
 	return users, created, nil
 }
 
-// seedModel trains and activates a scoring model on the seeded history.
-// Until the scoring integration lands it does nothing: leads stay unscored
-// (null probability and category).
+// seedModel trains a scoring model on the seeded history (the default,
+// realistic options: no call duration) and activates it, so every lead is
+// scored Hot / Warm / Cold from the start.
 func seedModel(ctx context.Context, st *store.Store, actor audit.Actor, out io.Writer) error {
+	res, err := st.Train(ctx, scoring.Options{})
+	if err != nil {
+		return err
+	}
+	info, err := st.ModelSave(ctx, actor, res.Model, true)
+	if err != nil {
+		return err
+	}
+	m := res.Model.Metrics
+	fmt.Fprintf(out, "Model v%d trained on %d closed leads and activated (holdout AUC %.3f, Brier %.4f).\n",
+		info.Version, m.NTrain+m.NTest, m.AUC, m.Brier)
 	return nil
 }
 

@@ -66,6 +66,9 @@ type ImportStageCopyParams struct {
 	ConsConfIdx              *float64
 	Euribor3m                *float64
 	NrEmployed               *float64
+	Probability              *float64
+	Category                 *string
+	ModelVersion             *int32
 }
 
 const importStageDeleted = `-- name: ImportStageDeleted :many
@@ -161,9 +164,9 @@ func (q *Queries) ImportStageReset(ctx context.Context) error {
 
 const importUpsert = `-- name: ImportUpsert :one
 WITH src AS (
-    SELECT d.line, d.id, d.external_id, d.name, d.fallback_name, d.phone, d.email, d.status, d.notes, d.assigned_to, d.closed_at, d.created_at, d.age, d.job, d.marital, d.education, d.credit_default, d.housing_loan, d.personal_loan, d.contact_channel, d.last_contact_month, d.last_contact_weekday, d.last_call_duration_sec, d.campaign_contacts, d.days_since_previous_contact, d.previous_contacts, d.previous_outcome, d.emp_var_rate, d.cons_price_idx, d.cons_conf_idx, d.euribor_3m, d.nr_employed, d.last_line
+    SELECT d.line, d.id, d.external_id, d.name, d.fallback_name, d.phone, d.email, d.status, d.notes, d.assigned_to, d.closed_at, d.created_at, d.age, d.job, d.marital, d.education, d.credit_default, d.housing_loan, d.personal_loan, d.contact_channel, d.last_contact_month, d.last_contact_weekday, d.last_call_duration_sec, d.campaign_contacts, d.days_since_previous_contact, d.previous_contacts, d.previous_outcome, d.emp_var_rate, d.cons_price_idx, d.cons_conf_idx, d.euribor_3m, d.nr_employed, d.probability, d.category, d.model_version, d.last_line
     FROM (
-        SELECT s.line, s.id, s.external_id, s.name, s.fallback_name, s.phone, s.email, s.status, s.notes, s.assigned_to, s.closed_at, s.created_at, s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan, s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday, s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact, s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx, s.cons_conf_idx, s.euribor_3m, s.nr_employed, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
+        SELECT s.line, s.id, s.external_id, s.name, s.fallback_name, s.phone, s.email, s.status, s.notes, s.assigned_to, s.closed_at, s.created_at, s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan, s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday, s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact, s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx, s.cons_conf_idx, s.euribor_3m, s.nr_employed, s.probability, s.category, s.model_version, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
         FROM lead_import_stage s
     ) d
     WHERE d.external_id IS NULL OR d.line = d.last_line
@@ -174,7 +177,7 @@ up AS (
         age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
         last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
         days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-        cons_conf_idx, euribor_3m, nr_employed
+        cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, scored_at
     )
     SELECT src.id, src.external_id, coalesce(src.name, cur.name, src.fallback_name), src.phone, src.email,
            src.status, src.notes, src.assigned_to,
@@ -183,7 +186,8 @@ up AS (
            src.age, src.job, src.marital, src.education, src.credit_default, src.housing_loan, src.personal_loan,
            src.contact_channel, src.last_contact_month, src.last_contact_weekday, src.last_call_duration_sec,
            src.campaign_contacts, src.days_since_previous_contact, src.previous_contacts, src.previous_outcome,
-           src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed
+           src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed,
+           src.probability, src.category, src.model_version, CASE WHEN src.model_version IS NOT NULL THEN now() END
     FROM src
     LEFT JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL
     ON CONFLICT (external_id) DO UPDATE SET
@@ -234,10 +238,17 @@ up AS (
         euribor_3m = CASE WHEN 'euribor_3m' = ANY($1::text[]) THEN EXCLUDED.euribor_3m ELSE l.euribor_3m END,
         nr_employed = CASE WHEN 'nr_employed' = ANY($1::text[])
             THEN EXCLUDED.nr_employed ELSE l.nr_employed END,
-        probability = CASE WHEN $3::boolean THEN NULL ELSE l.probability END,
-        category = CASE WHEN $3::boolean THEN NULL ELSE l.category END,
-        model_version = CASE WHEN $3::boolean THEN NULL ELSE l.model_version END,
-        scored_at = CASE WHEN $3::boolean THEN NULL ELSE l.scored_at END,
+        -- The staged score holds when the file gives every scoring input;
+        -- with only some, the lead's own values fill the gaps, so its score
+        -- is cleared for the import's scoring pass to redo.
+        probability = CASE WHEN $3::boolean THEN EXCLUDED.probability
+                           WHEN $4::boolean THEN NULL ELSE l.probability END,
+        category = CASE WHEN $3::boolean THEN EXCLUDED.category
+                        WHEN $4::boolean THEN NULL ELSE l.category END,
+        model_version = CASE WHEN $3::boolean THEN EXCLUDED.model_version
+                             WHEN $4::boolean THEN NULL ELSE l.model_version END,
+        scored_at = CASE WHEN $3::boolean THEN EXCLUDED.scored_at
+                         WHEN $4::boolean THEN NULL ELSE l.scored_at END,
         version = l.version + 1,
         updated_at = now()
     WHERE l.deleted_at IS NULL
@@ -251,6 +262,7 @@ FROM up
 type ImportUpsertParams struct {
 	Columns     []string
 	SetStatus   bool
+	AllFeatures bool
 	HasFeatures bool
 }
 
@@ -265,12 +277,16 @@ type ImportUpsertRow struct {
 // (@columns, API names) overwrites the lead's value, an empty cell clearing
 // it; a column the file lacks keeps it. A row without a name keeps the
 // lead's name (a new lead gets fallback_name). The status changes only when
-// the file sets one (@set_status); closed_at follows it. When the file has a
-// scoring input the score is cleared, so the import's scoring pass redoes
-// it. Returns how many rows were inserted and updated (xmax = 0 only on a
+// the file sets one (@set_status); closed_at follows it. New leads take the
+// score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
 // freshly inserted row version).
 func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (ImportUpsertRow, error) {
-	row := q.db.QueryRow(ctx, importUpsert, arg.Columns, arg.SetStatus, arg.HasFeatures)
+	row := q.db.QueryRow(ctx, importUpsert,
+		arg.Columns,
+		arg.SetStatus,
+		arg.AllFeatures,
+		arg.HasFeatures,
+	)
 	var i ImportUpsertRow
 	err := row.Scan(&i.Inserted, &i.Updated)
 	return i, err

@@ -1136,3 +1136,15 @@ func (q *Queries) LeadUpdate(ctx context.Context, arg LeadUpdateParams) (Lead, e
 	)
 	return i, err
 }
+
+const leadsAnalyze = `-- name: LeadsAnalyze :exec
+ANALYZE leads
+`
+
+// Refreshes the planner's statistics after a bulk change (an import, a
+// re-score): until autovacuum gets to it, stale statistics can make the
+// planner pick a bitmap scan plus sort over the keyset index walk.
+func (q *Queries) LeadsAnalyze(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadsAnalyze)
+	return err
+}

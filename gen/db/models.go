@@ -89,6 +89,16 @@ type Lead struct {
 	SearchText               *string
 }
 
+type LeadCount struct {
+	ID             int64
+	Status         string
+	Category       *string
+	Contacted      bool
+	Job            *string
+	Leads          int64
+	ProbabilitySum float64
+}
+
 type LeadImportStage struct {
 	Line                     int32
 	ID                       uuid.UUID
@@ -122,6 +132,9 @@ type LeadImportStage struct {
 	ConsConfIdx              *float64
 	Euribor3m                *float64
 	NrEmployed               *float64
+	Probability              *float64
+	Category                 *string
+	ModelVersion             *int32
 }
 
 type LoginFailure struct {

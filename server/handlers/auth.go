@@ -96,11 +96,12 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword("new_password", req.Body.NewPassword)
-	if err != nil {
-		return nil, err
+	// The length rule is checked first: it is free, the current password is not.
+	if err := auth.CheckPasswordRules(req.Body.NewPassword); err != nil {
+		return nil, apperr.Invalid("new_password", err.Error())
 	}
-	if err := h.st.ChangePassword(ctx, id, req.Body.CurrentPassword, hash); err != nil {
+	ip := audit.MetaFrom(ctx).IP
+	if err := h.st.ChangePassword(ctx, id, req.Body.CurrentPassword, req.Body.NewPassword, ip, h.opts.Throttle); err != nil {
 		return nil, err
 	}
 	return api.ChangePassword204Response{}, nil

@@ -74,15 +74,19 @@ func etag(version int32) *string {
 	return &s
 }
 
-// ifMatch parses If-Match into a version: 428 when absent, 412 when it
-// cannot be one of our tags (it can then never match).
+// ifMatch parses If-Match into a version: 428 when absent (or "*", which
+// would skip the check optimistic concurrency exists for), 412 when it is
+// weak or not one of our tags (it can then never match).
 func ifMatch(h *string) (int32, error) {
-	if h == nil || strings.TrimSpace(*h) == "" {
+	v := ""
+	if h != nil {
+		v = strings.TrimSpace(*h)
+	}
+	if v == "" || v == "*" {
 		return 0, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(), Err: apperr.ErrPreconditionRequired}
 	}
-	v := strings.TrimPrefix(strings.TrimSpace(*h), "W/")
-	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 32)
-	if err != nil {
+	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 32)
+	if err != nil || !strings.HasPrefix(v, `"`) {
 		return 0, &apperr.Error{Status: 412, Detail: "If-Match does not match the current version", Err: apperr.ErrStale}
 	}
 	return int32(n), nil

@@ -113,7 +113,17 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err := tx.Q.ImportStageReset(ctx); err != nil {
 			return err
 		}
-		if err := stageRows(ctx, tx, rd, opts, &res); err != nil {
+		// New leads are scored as they are read, with the model as this
+		// transaction sees it, so each is written once.
+		a, scored, err := s.activeModel(ctx, tx.Q)
+		if err != nil {
+			return err
+		}
+		var score *Active
+		if scored {
+			score = &a
+		}
+		if err := stageRows(ctx, tx, rd, opts, score, &res); err != nil {
 			return err
 		}
 		if err := stageRejections(ctx, tx, &res); err != nil {
@@ -123,7 +133,8 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			return err
 		}
 		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
-			Columns: cols, SetStatus: setStatus, HasFeatures: hasScoringInput(cols)})
+			Columns: cols, SetStatus: setStatus, HasFeatures: hasScoringInput(cols),
+			AllFeatures: allScoringInputs(cols)})
 		if err != nil {
 			return err
 		}
@@ -145,6 +156,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	if err != nil {
 		return ImportResult{}, err
 	}
+	if !opts.DryRun {
+		s.analyzeAfterBulk(ctx, res.Inserted+res.Updated)
+	}
 	slices.SortStableFunc(res.Rejected, func(a, b leadcsv.Rejection) int { return a.Line - b.Line })
 	return res, nil
 }
@@ -152,7 +166,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 // stageRows reads the file to its end, COPYing valid rows into the staging
 // table in batches and collecting the rejections. Reading and parsing run in
 // a goroutine one batch ahead of the COPY, so the two overlap.
-func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, res *ImportResult) error {
+func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, score *Active, res *ImportResult) error {
 	type batch struct {
 		rows []db.ImportStageCopyParams
 		rejs []leadcsv.Rejection
@@ -186,7 +200,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 					b.rejs = append(b.rejs, rejs...)
 					continue
 				}
-				p, err := stageParams(row, opts)
+				p, err := stageParams(row, opts, score)
 				if err != nil {
 					b.err = err
 					break
@@ -219,8 +233,8 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 }
 
 // stageParams decides what a valid row becomes: its status, a name when it
-// has none, and whatever opts.Amend adds.
-func stageParams(row leadcsv.Row, opts ImportOptions) (db.ImportStageCopyParams, error) {
+// has none, whatever opts.Amend adds, and its score when a model is active.
+func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportStageCopyParams, error) {
 	l := ImportLead{Row: row, Status: "new"}
 	switch {
 	case row.Status != nil:
@@ -243,6 +257,16 @@ func stageParams(row leadcsv.Row, opts ImportOptions) (db.ImportStageCopyParams,
 		fallback = "Lead " + *l.ExternalID
 	}
 	f := &l.Features
+	var (
+		prob     *float64
+		category *string
+		version  *int32
+	)
+	if score != nil {
+		p := score.Scorer.Probability(f)
+		c := score.Thresholds.Category(p)
+		prob, category, version = &p, &c, &score.Version
+	}
 	return db.ImportStageCopyParams{
 		Line: int32(l.Line), ID: id, ExternalID: l.ExternalID, Name: l.Name, FallbackName: fallback,
 		Phone: l.Phone, Email: l.Email, Status: l.Status, Notes: l.Notes,
@@ -254,6 +278,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions) (db.ImportStageCopyParams,
 		DaysSincePreviousContact: f.DaysSincePreviousContact, PreviousContacts: f.PreviousContacts,
 		PreviousOutcome: f.PreviousOutcome, EmpVarRate: f.EmpVarRate, ConsPriceIdx: f.ConsPriceIdx,
 		ConsConfIdx: f.ConsConfIdx, Euribor3m: f.Euribor3m, NrEmployed: f.NrEmployed,
+		Probability: prob, Category: category, ModelVersion: version,
 	}, nil
 }
 
@@ -278,17 +303,30 @@ func stageRejections(ctx context.Context, tx *Tx, res *ImportResult) error {
 	return nil
 }
 
-// hasScoringInput reports whether the file has a scoring input column.
-func hasScoringInput(cols []string) bool {
+// allScoringInputs reports whether the file has every scoring input column,
+// so a staged score is the score of the lead it updates.
+func allScoringInputs(cols []string) bool {
+	n := 0
 	for _, c := range cols {
-		switch c {
-		case "external_id", "name", "phone", "email", "status", "notes", "y":
-		default:
-			return true
+		if isScoringInput(c) {
+			n++
 		}
 	}
-	return false
+	return n == len(scoringInputs)
 }
+
+// hasScoringInput reports whether the file has a scoring input column.
+func hasScoringInput(cols []string) bool {
+	return slices.ContainsFunc(cols, isScoringInput)
+}
+
+// scoringInputs are the API names of the model's inputs.
+var scoringInputs = []string{"age", "job", "marital", "education", "credit_default", "housing_loan",
+	"personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec",
+	"campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate",
+	"cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}
+
+func isScoringInput(col string) bool { return slices.Contains(scoringInputs, col) }
 
 func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.Event {
 	source := opts.Source

@@ -191,7 +191,10 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 	opts, _ := json.Marshal(m.Options)
 	metrics, _ := json.Marshal(m.Metrics)
 	th, _ := json.Marshal(m.Thresholds)
-	var out ModelInfo
+	var (
+		out    ModelInfo
+		scored int64
+	)
 	err = s.InTx(ctx, func(tx *Tx) error {
 		row, err := tx.Q.ModelInsert(ctx, db.ModelInsertParams{Algorithm: m.Algorithm, TrainedBy: actor.ID,
 			Options: opts, Metrics: metrics, Thresholds: th, Model: body})
@@ -210,9 +213,12 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 		if !activate {
 			return nil
 		}
-		out, _, err = s.activateTx(ctx, tx, actor, row.Version)
+		out, scored, err = s.activateTx(ctx, tx, actor, row.Version)
 		return err
 	})
+	if err == nil {
+		s.analyzeAfterBulk(ctx, scored)
+	}
 	return out, err
 }
 
@@ -230,6 +236,9 @@ func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version in
 		out, n, err = s.activateTx(ctx, tx, actor, version)
 		return err
 	})
+	if err == nil {
+		s.analyzeAfterBulk(ctx, n)
+	}
 	return out, n, err
 }
 
@@ -309,6 +318,9 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 				actor.Name, th.Hot, th.Warm, n),
 			Changes: map[string]audit.Change{"hot": {From: old.Hot, To: th.Hot}, "warm": {From: old.Warm, To: th.Warm}}})
 	})
+	if err == nil {
+		s.analyzeAfterBulk(ctx, n)
+	}
 	return n, err
 }
 

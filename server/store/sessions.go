@@ -209,16 +209,36 @@ func (s *Store) Logout(ctx context.Context, caller auth.Identity, token string) 
 	})
 }
 
-// ChangePassword sets a new password hash after the current password was
-// checked, and ends every other session of the user. Returns a 422 when the
-// current password is wrong.
-func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, current, newHash string) error {
+// ChangePassword checks the current password under the login throttle (a
+// stolen access token must not become a way to guess the password), sets the
+// new one and ends every other session of the user. A wrong current password
+// is recorded as a login failure and answered with a 422; while the
+// e-mail or IP is locked every attempt gets 429.
+func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, current, newPassword, ip string, th Throttle) error {
 	u, err := s.UserGet(ctx, caller.UserID)
 	if err != nil {
 		return err
 	}
+	if err := s.checkThrottle(ctx, s.q, u.Email, ip, th); err != nil {
+		return err
+	}
 	if !auth.PasswordMatches(u.PasswordHash, current) {
+		err := s.InTx(ctx, func(tx *Tx) error {
+			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: ip}); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
+				Summary: u.Name + " gave a wrong current password when changing it"})
+		})
+		if err != nil {
+			return err
+		}
 		return apperr.Invalid("current_password", "is wrong")
+	}
+	newHash, err := auth.HashPassword(newPassword)
+	if err != nil {
+		return apperr.Invalid("new_password", err.Error())
 	}
 	return s.InTx(ctx, func(tx *Tx) error {
 		old, err := tx.Q.UserGetForUpdate(ctx, caller.UserID)

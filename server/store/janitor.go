@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// PurgeLoginFailures deletes failed-login records older than before: past
+// the throttle window they no longer count, and keeping them would only grow
+// the table (the audit trail keeps its own record of every failure).
+func (s *Store) PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.q.LoginFailurePurge(ctx, before)
+	return n, translate(err)
+}
+
+// CompactLeadCounts folds the dashboard's delta rows into one per bucket.
+func (s *Store) CompactLeadCounts(ctx context.Context) error {
+	_, err := s.q.LeadCountsCompact(ctx)
+	return translate(err)
+}
+
+// RunJanitor purges expired login failures and compacts the lead counts
+// every interval until ctx ends. Every instance may run it: both are safe
+// to run concurrently.
+func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.PurgeLoginFailures(ctx, time.Now().Add(-keep)); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "purge login failures", "err", err)
+		}
+		if err := s.CompactLeadCounts(ctx); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "compact lead counts", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// bulkAnalyzeRows is the size of change after which the planner's
+// statistics are refreshed at once rather than left to autovacuum.
+const bulkAnalyzeRows = 5000
+
+// analyzeAfterBulk refreshes the leads statistics after a committed bulk
+// change of n rows. It is an optimisation only: a failure leaves the old
+// statistics, which autovacuum refreshes later, so it is not reported.
+func (s *Store) analyzeAfterBulk(ctx context.Context, n int64) {
+	if n >= bulkAnalyzeRows {
+		_ = s.q.LeadsAnalyze(ctx)
+	}
+}
