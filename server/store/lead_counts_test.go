@@ -1,0 +1,109 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// countsMatch compares the running totals of lead_counts with a full scan
+// of the live leads, bucket by bucket.
+func countsMatch(t *testing.T, pool *pgxpool.Pool, when string) {
+	t.Helper()
+	var diff int64
+	err := pool.QueryRow(context.Background(), `
+		WITH truth AS (
+			SELECT status, coalesce(category, '-') AS category, contact_count > 0 AS contacted,
+			       coalesce(job, '-') AS job, count(*) AS n,
+			       coalesce(sum(probability), 0) AS p
+			FROM leads WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4),
+		kept AS (
+			SELECT status, coalesce(category, '-') AS category, contacted, coalesce(job, '-') AS job,
+			       sum(leads) AS n, sum(probability_sum) AS p
+			FROM lead_counts GROUP BY 1, 2, 3, 4 HAVING sum(leads) <> 0)
+		SELECT count(*) FROM truth FULL JOIN kept USING (status, category, contacted, job)
+		WHERE truth.n IS DISTINCT FROM kept.n OR abs(coalesce(truth.p, 0) - coalesce(kept.p, 0)) > 1e-6`).Scan(&diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff != 0 {
+		t.Fatalf("%s: %d buckets of lead_counts differ from the leads", when, diff)
+	}
+}
+
+func TestLeadCounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`INSERT INTO leads (id, name, status, job, probability, category, contact_count)
+		SELECT gen_random_uuid(), 'L' || i, (ARRAY['new','contacted','follow_up','success','failed'])[1 + i % 5],
+		       (ARRAY['admin','student',NULL])[1 + i % 3],
+		       CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 100) / 100.0 END,
+		       CASE WHEN i % 4 = 0 THEN NULL ELSE (ARRAY['hot','warm','cold'])[1 + i % 3] END, i % 2
+		FROM generate_series(1, 2000) i`)
+	countsMatch(t, pool, "after insert")
+
+	exec(`UPDATE leads SET notes = 'x' WHERE name LIKE 'L1%'`) // moves no lead between buckets
+	exec(`UPDATE leads SET status = 'contacted', contact_count = contact_count + 1 WHERE status = 'new' AND job = 'admin'`)
+	exec(`UPDATE leads SET probability = 0.9, category = 'hot' WHERE category IS NULL AND status = 'failed'`)
+	exec(`UPDATE leads SET deleted_at = now() WHERE name LIKE 'L2%'`)
+	exec(`DELETE FROM leads WHERE name LIKE 'L3%'`)
+	countsMatch(t, pool, "after updates and deletes")
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'success'`); err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Rollback(ctx)
+	countsMatch(t, pool, "after a rolled-back update")
+
+	// Concurrent writers and a compaction running among them.
+	st := store.New(pool)
+	var wg sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		wg.Go(func() {
+			for i := 0; i < 20; i++ {
+				_, err := pool.Exec(ctx, fmt.Sprintf(`UPDATE leads SET status = $1, probability = random()
+					WHERE id IN (SELECT id FROM leads WHERE name LIKE 'L%d%%' AND deleted_at IS NULL LIMIT 5)`, 4+w),
+					[]string{"new", "follow_up", "success"}[i%3])
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := 0; i < 5; i++ {
+			if err := st.CompactLeadCounts(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	countsMatch(t, pool, "after concurrent writes and compactions")
+
+	if err := st.CompactLeadCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	countsMatch(t, pool, "after compaction")
+	var rows int64
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM lead_counts`).Scan(&rows)
+	if rows > 5*4*2*3 {
+		t.Errorf("%d rows after compaction, want at most one per bucket", rows)
+	}
+}
