@@ -46,10 +46,7 @@ RETURNING hot, warm, updated_at;
 
 -- name: LeadTrainingRows :many
 -- Every closed lead, oldest first, so a time split holds out the newest.
-SELECT age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed, (status = 'success')::boolean AS converted
+SELECT sqlc.embed(leads), (status = 'success')::boolean AS converted
 FROM leads
 WHERE deleted_at IS NULL AND status IN ('success', 'failed')
 ORDER BY created_at, id;
@@ -93,9 +90,4 @@ WHERE probability IS NOT NULL AND deleted_at IS NULL
                                       ELSE 'cold' END);
 
 -- name: LeadScoringInputs :one
-SELECT id, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed, model_version, scored_at
-FROM leads
-WHERE id = @id AND deleted_at IS NULL;
+SELECT * FROM leads WHERE id = @id AND deleted_at IS NULL;

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/gen/api"
@@ -309,6 +310,35 @@ func TestScoringLifecycle(t *testing.T) {
 			if n == 0 && time.Now().Before(deadline) {
 				t.Errorf("no %s audit event", action)
 			}
+		}
+	})
+
+	t.Run("LeadsScoredOnWrite", func(t *testing.T) {
+		active := int32(sqlInt(t, env, "SELECT version FROM models WHERE active"))
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Scored on create", Age: ptr(int32(30)),
+			Job: ptr(api.JobStudent), ContactChannel: ptr(api.Cellular)})
+		if l.Probability == nil || l.Category == nil || l.ModelVersion == nil || *l.ModelVersion != active || l.ScoredAt == nil {
+			t.Fatalf("created lead not scored: %+v", l)
+		}
+		want, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: ptr(int32(30)),
+			Job: ptr(api.JobStudent), ContactChannel: ptr(api.Cellular)})
+		if want.JSON200 == nil || math.Abs(want.JSON200.Probability-*l.Probability) > 1e-12 {
+			t.Errorf("stored %v, predict says %s", *l.Probability, want.Body)
+		}
+		// A scoring input changes: re-scored in the same write.
+		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version),
+			api.LeadPatch{PreviousOutcome: nullable.NewNullableWithValue(api.PreviousOutcomeSuccess)})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("patch: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if p := r.JSON200.Probability; p == nil || *p == *l.Probability {
+			t.Errorf("not re-scored after previous_outcome changed: %v -> %v", *l.Probability, p)
+		}
+		// Notes are not a scoring input: the score stays.
+		r2, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version),
+			api.LeadPatch{Notes: nullable.NewNullableWithValue("called back")})
+		if r2.JSON200 == nil || *r2.JSON200.Probability != *r.JSON200.Probability {
+			t.Errorf("notes changed the score: %s", r2.Body)
 		}
 	})
 

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"image"
+	_ "image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +178,49 @@ func TestSeedCommand(t *testing.T) {
 	}
 	if n := dbCount(t, dsn, "SELECT count(*) FROM leads"); n != data.UCIBankMarketingRows {
 		t.Errorf("%d leads after the second run", n)
+	}
+}
+
+func TestModelCommand(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	if out, err := runData(t, dsn, "", "seed", "--demo"); err != nil {
+		t.Fatalf("seed: %v: %s", err, out)
+	}
+	png := filepath.Join(t.TempDir(), "report.png")
+	out, err := runData(t, dsn, "", "model", "train", "--include-duration", "--report", png)
+	if err != nil {
+		t.Fatalf("train: %v: %s", err, out)
+	}
+	for _, want := range []string{"model v2 trained", "ROC AUC", "Brier", "lift, top decile", "calibration", "categories", "report: " + png} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	f, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, format, err := image.DecodeConfig(f); err != nil || format != "png" || cfg.Width < 600 {
+		t.Errorf("report: %v %s %dx%d", err, format, cfg.Width, cfg.Height)
+	}
+
+	out, err = runData(t, dsn, "", "model", "list")
+	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^2\s`).MatchString(out) {
+		t.Errorf("list (v1 active from the seed, v2 new): %v\n%s", err, out)
+	}
+	out, err = runData(t, dsn, "", "model", "activate", "2")
+	if err != nil || !strings.Contains(out, "model v2 active; 41188 leads re-scored") {
+		t.Errorf("activate: %v %s", err, out)
+	}
+	if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE model_version <> 2"); n != 0 {
+		t.Errorf("%d leads not re-scored by v2", n)
+	}
+	for _, args := range [][]string{{"model", "activate", "99"}, {"model", "activate", "x"}, {"model", "train", "--split", "nope"}, {"model"}} {
+		if out, err := runData(t, dsn, "", args...); err == nil {
+			t.Errorf("%v: no error: %s", args, out)
+		}
 	}
 }

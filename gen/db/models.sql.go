@@ -111,45 +111,32 @@ func (q *Queries) LeadScoresApply(ctx context.Context, arg LeadScoresApplyParams
 }
 
 const leadScoringInputs = `-- name: LeadScoringInputs :one
-SELECT id, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed, model_version, scored_at
-FROM leads
-WHERE id = $1 AND deleted_at IS NULL
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
 
-type LeadScoringInputsRow struct {
-	ID                       uuid.UUID
-	Age                      *int32
-	Job                      *string
-	Marital                  *string
-	Education                *string
-	CreditDefault            *string
-	HousingLoan              *string
-	PersonalLoan             *string
-	ContactChannel           *string
-	LastContactMonth         *string
-	LastContactWeekday       *string
-	LastCallDurationSec      *int32
-	CampaignContacts         *int32
-	DaysSincePreviousContact *int32
-	PreviousContacts         *int32
-	PreviousOutcome          *string
-	EmpVarRate               *float64
-	ConsPriceIdx             *float64
-	ConsConfIdx              *float64
-	Euribor3m                *float64
-	NrEmployed               *float64
-	ModelVersion             *int32
-	ScoredAt                 *time.Time
-}
-
-func (q *Queries) LeadScoringInputs(ctx context.Context, id uuid.UUID) (LeadScoringInputsRow, error) {
+func (q *Queries) LeadScoringInputs(ctx context.Context, id uuid.UUID) (Lead, error) {
 	row := q.db.QueryRow(ctx, leadScoringInputs, id)
-	var i LeadScoringInputsRow
+	var i Lead
 	err := row.Scan(
 		&i.ID,
+		&i.ExternalID,
+		&i.Name,
+		&i.Phone,
+		&i.Email,
+		&i.Status,
+		&i.Notes,
+		&i.AssignedTo,
+		&i.Probability,
+		&i.Category,
+		&i.ModelVersion,
+		&i.ScoredAt,
+		&i.LastContactedAt,
+		&i.ContactCount,
+		&i.ClosedAt,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
 		&i.Age,
 		&i.Job,
 		&i.Marital,
@@ -170,8 +157,8 @@ func (q *Queries) LeadScoringInputs(ctx context.Context, id uuid.UUID) (LeadScor
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ModelVersion,
-		&i.ScoredAt,
+		&i.ScoreKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -269,37 +256,15 @@ func (q *Queries) LeadScoringPage(ctx context.Context, arg LeadScoringPageParams
 }
 
 const leadTrainingRows = `-- name: LeadTrainingRows :many
-SELECT age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed, (status = 'success')::boolean AS converted
+SELECT leads.id, leads.external_id, leads.name, leads.phone, leads.email, leads.status, leads.notes, leads.assigned_to, leads.probability, leads.category, leads.model_version, leads.scored_at, leads.last_contacted_at, leads.contact_count, leads.closed_at, leads.version, leads.created_at, leads.updated_at, leads.deleted_at, leads.age, leads.job, leads.marital, leads.education, leads.credit_default, leads.housing_loan, leads.personal_loan, leads.contact_channel, leads.last_contact_month, leads.last_contact_weekday, leads.last_call_duration_sec, leads.campaign_contacts, leads.days_since_previous_contact, leads.previous_contacts, leads.previous_outcome, leads.emp_var_rate, leads.cons_price_idx, leads.cons_conf_idx, leads.euribor_3m, leads.nr_employed, leads.score_key, leads.search_text, (status = 'success')::boolean AS converted
 FROM leads
 WHERE deleted_at IS NULL AND status IN ('success', 'failed')
 ORDER BY created_at, id
 `
 
 type LeadTrainingRowsRow struct {
-	Age                      *int32
-	Job                      *string
-	Marital                  *string
-	Education                *string
-	CreditDefault            *string
-	HousingLoan              *string
-	PersonalLoan             *string
-	ContactChannel           *string
-	LastContactMonth         *string
-	LastContactWeekday       *string
-	LastCallDurationSec      *int32
-	CampaignContacts         *int32
-	DaysSincePreviousContact *int32
-	PreviousContacts         *int32
-	PreviousOutcome          *string
-	EmpVarRate               *float64
-	ConsPriceIdx             *float64
-	ConsConfIdx              *float64
-	Euribor3m                *float64
-	NrEmployed               *float64
-	Converted                bool
+	Lead      Lead
+	Converted bool
 }
 
 // Every closed lead, oldest first, so a time split holds out the newest.
@@ -313,26 +278,47 @@ func (q *Queries) LeadTrainingRows(ctx context.Context) ([]LeadTrainingRowsRow, 
 	for rows.Next() {
 		var i LeadTrainingRowsRow
 		if err := rows.Scan(
-			&i.Age,
-			&i.Job,
-			&i.Marital,
-			&i.Education,
-			&i.CreditDefault,
-			&i.HousingLoan,
-			&i.PersonalLoan,
-			&i.ContactChannel,
-			&i.LastContactMonth,
-			&i.LastContactWeekday,
-			&i.LastCallDurationSec,
-			&i.CampaignContacts,
-			&i.DaysSincePreviousContact,
-			&i.PreviousContacts,
-			&i.PreviousOutcome,
-			&i.EmpVarRate,
-			&i.ConsPriceIdx,
-			&i.ConsConfIdx,
-			&i.Euribor3m,
-			&i.NrEmployed,
+			&i.Lead.ID,
+			&i.Lead.ExternalID,
+			&i.Lead.Name,
+			&i.Lead.Phone,
+			&i.Lead.Email,
+			&i.Lead.Status,
+			&i.Lead.Notes,
+			&i.Lead.AssignedTo,
+			&i.Lead.Probability,
+			&i.Lead.Category,
+			&i.Lead.ModelVersion,
+			&i.Lead.ScoredAt,
+			&i.Lead.LastContactedAt,
+			&i.Lead.ContactCount,
+			&i.Lead.ClosedAt,
+			&i.Lead.Version,
+			&i.Lead.CreatedAt,
+			&i.Lead.UpdatedAt,
+			&i.Lead.DeletedAt,
+			&i.Lead.Age,
+			&i.Lead.Job,
+			&i.Lead.Marital,
+			&i.Lead.Education,
+			&i.Lead.CreditDefault,
+			&i.Lead.HousingLoan,
+			&i.Lead.PersonalLoan,
+			&i.Lead.ContactChannel,
+			&i.Lead.LastContactMonth,
+			&i.Lead.LastContactWeekday,
+			&i.Lead.LastCallDurationSec,
+			&i.Lead.CampaignContacts,
+			&i.Lead.DaysSincePreviousContact,
+			&i.Lead.PreviousContacts,
+			&i.Lead.PreviousOutcome,
+			&i.Lead.EmpVarRate,
+			&i.Lead.ConsPriceIdx,
+			&i.Lead.ConsConfIdx,
+			&i.Lead.Euribor3m,
+			&i.Lead.NrEmployed,
+			&i.Lead.ScoreKey,
+			&i.Lead.SearchText,
 			&i.Converted,
 		); err != nil {
 			return nil, err

@@ -176,7 +176,7 @@ func (s *Store) TrainingExamples(ctx context.Context) ([]scoring.Example, error)
 	}
 	out := make([]scoring.Example, len(rows))
 	for i := range rows {
-		out[i] = scoring.Example{Features: trainingFeatures(&rows[i]), Converted: rows[i].Converted}
+		out[i] = scoring.Example{Features: LeadFeatures(rows[i].Lead), Converted: rows[i].Converted}
 	}
 	return out, nil
 }
@@ -338,14 +338,7 @@ func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (scoring.Features, 
 	if err != nil {
 		return scoring.Features{}, Active{}, err
 	}
-	p := db.LeadScoringPageRow{ID: row.ID, Age: row.Age, Job: row.Job, Marital: row.Marital, Education: row.Education,
-		CreditDefault: row.CreditDefault, HousingLoan: row.HousingLoan, PersonalLoan: row.PersonalLoan,
-		ContactChannel: row.ContactChannel, LastContactMonth: row.LastContactMonth,
-		LastContactWeekday: row.LastContactWeekday, LastCallDurationSec: row.LastCallDurationSec,
-		CampaignContacts: row.CampaignContacts, DaysSincePreviousContact: row.DaysSincePreviousContact,
-		PreviousContacts: row.PreviousContacts, PreviousOutcome: row.PreviousOutcome, EmpVarRate: row.EmpVarRate,
-		ConsPriceIdx: row.ConsPriceIdx, ConsConfIdx: row.ConsConfIdx, Euribor3m: row.Euribor3m, NrEmployed: row.NrEmployed}
-	return pageFeatures(&p), a, nil
+	return LeadFeatures(row), a, nil
 }
 
 // Train loads the labelled leads and trains a model; shared by the API and `jmk model
