@@ -1728,7 +1728,7 @@ export interface operations {
             query?: {
                 /** @description Validate only; write nothing. */
                 dry_run?: boolean;
-                /** @description `use` turns `y` into a closed status; `ignore` imports every row as an open lead. */
+                /** @description `use` turns `y` into a closed status (success or failed); `ignore` leaves `y` aside (a `status` column is still honoured). */
                 outcome?: "use" | "ignore";
             };
             header?: never;
