@@ -147,7 +147,7 @@ func TestSeedCommand(t *testing.T) {
 	}
 	checks := map[string]int64{
 		"SELECT count(*) FROM leads":                                       data.UCIBankMarketingRows,
-		"SELECT count(*) FROM leads WHERE status IN ('success', 'failed')": 35009,
+		"SELECT count(*) FROM leads WHERE status IN ('success', 'failed')": 35010,
 		"SELECT count(*) FROM leads WHERE status IN ('success', 'failed') AND (assigned_to IS NULL OR closed_at < now() - interval '91 days')": 0,
 		"SELECT count(*) FROM leads WHERE probability IS NULL OR category IS NULL":                                                             0,
 		"SELECT count(*) FROM models WHERE active":                                                                                             1,

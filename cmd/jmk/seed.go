@@ -28,9 +28,13 @@ import (
 // (ids and timestamps aside).
 const (
 	demoSeed = 20240601
-	// demoHistoryPercent of the UCI rows, the first ones in file order (the
-	// older calls), become closed history; the rest are open leads.
-	demoHistoryPercent = 85
+	// Of every demoHistoryOf UCI rows, spread evenly over the file,
+	// demoHistoryOf - demoOpenOf become closed history (85 %) and the rest
+	// open leads. Spread rather than the oldest ones: the campaign's later
+	// months convert far better, and a model trained on the early months
+	// alone would rank today's open leads poorly.
+	demoHistoryOf = 20
+	demoOpenOf    = 3
 	// demoHistoryDays spreads the history's closing dates over that many
 	// past days, so the leaderboard has data for any recent window.
 	demoHistoryDays = 90
@@ -102,14 +106,17 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 
 	rng := rand.New(rand.NewPCG(demoSeed, demoSeed))
 	now := time.Now().UTC()
-	historyLines := 1 + data.UCIBankMarketingRows*demoHistoryPercent/100 // the header is line 1
-	var contacts []openLead
+	var (
+		contacts []openLead
+		history  int64
+	)
 	amend := func(l *store.ImportLead) {
 		ext := "uci-" + strconv.Itoa(l.Line)
 		name, phone, email := demoPerson(rng, l.Line)
 		l.ExternalID, l.Name, l.Phone, l.Email = &ext, &name, &phone, email
-		if l.Line <= historyLines {
+		if l.Line%demoHistoryOf >= demoOpenOf {
 			// Closed history: y already made it success or failed.
+			history++
 			u := sellers[rng.IntN(len(sellers))].ID
 			closed := now.Add(-time.Duration(rng.Int64N(int64(demoHistoryDays * 24 * time.Hour))))
 			created := closed.Add(-time.Duration(1+rng.IntN(45)) * 24 * time.Hour)
@@ -144,8 +151,8 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	}
 
 	fmt.Fprintf(out, "Demo data loaded in %s: %d leads (%d closed history, %d open), %d contacts on %d leads.\n",
-		time.Since(start).Round(time.Millisecond), res.Inserted+res.Updated, historyLines-1,
-		res.Inserted+res.Updated-int64(historyLines-1), nActs, nLeads)
+		time.Since(start).Round(time.Millisecond), res.Inserted+res.Updated, history,
+		res.Inserted+res.Updated-history, nActs, nLeads)
 	fmt.Fprintf(out, "Admin: %s (existing or bootstrap account).\n", admin.Email)
 	if len(created) > 0 {
 		fmt.Fprintln(out, "Demo sales users (demo passwords, shown only this once; never use them outside a demo):")
