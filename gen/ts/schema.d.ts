@@ -737,6 +737,21 @@ export interface components {
             /** Format: double */
             nr_employed: number | null;
         };
+        /**
+         * @example {
+         *       "name": "Rita Almeida",
+         *       "phone": "+351 912 345 678",
+         *       "email": "rita.almeida@example.com",
+         *       "age": 41,
+         *       "job": "technician",
+         *       "marital": "married",
+         *       "education": "university_degree",
+         *       "housing_loan": "yes",
+         *       "contact_channel": "cellular",
+         *       "previous_outcome": "none",
+         *       "assigned_to": "me"
+         *     }
+         */
         LeadCreate: {
             /**
              * Format: int32
@@ -878,6 +893,20 @@ export interface components {
             /** Format: int64 */
             total?: number;
         };
+        /**
+         * @example {
+         *       "inserted": 41187,
+         *       "updated": 0,
+         *       "dry_run": false,
+         *       "rejected": [
+         *         {
+         *           "line": 17,
+         *           "field": "age",
+         *           "message": "must be a whole number from 17 to 120"
+         *         }
+         *       ]
+         *     }
+         */
         ImportResult: {
             /** Format: int64 */
             inserted: number;
@@ -906,6 +935,35 @@ export interface components {
             /** @example Previous campaign succeeded */
             description: string;
         };
+        /**
+         * @example {
+         *       "probability": 0.62,
+         *       "category": "warm",
+         *       "model_version": 3,
+         *       "scored_at": "2026-11-25T10:00:00Z",
+         *       "baseline": -2.31,
+         *       "factors": [
+         *         {
+         *           "feature": "previous_outcome",
+         *           "value": "success",
+         *           "contribution": 1.42,
+         *           "description": "Previous campaign succeeded"
+         *         },
+         *         {
+         *           "feature": "contact_channel",
+         *           "value": "cellular",
+         *           "contribution": 0.31,
+         *           "description": "Reached on a mobile phone"
+         *         },
+         *         {
+         *           "feature": "euribor_3m",
+         *           "value": "4.86",
+         *           "contribution": -0.52,
+         *           "description": "Euribor 3-month rate is high (4.86%)"
+         *         }
+         *       ]
+         *     }
+         */
         Score: {
             /** Format: double */
             probability: number;
@@ -1014,6 +1072,28 @@ export interface components {
         ModelList: {
             items: components["schemas"]["Model"][];
         };
+        /**
+         * @example {
+         *       "total": 41188,
+         *       "by_status": {
+         *         "new": 6178,
+         *         "contacted": 0,
+         *         "follow_up": 0,
+         *         "success": 3949,
+         *         "failed": 31061
+         *       },
+         *       "by_category": {
+         *         "hot": 612,
+         *         "warm": 2140,
+         *         "cold": 38436,
+         *         "unscored": 0
+         *       },
+         *       "contacted": 200,
+         *       "not_contacted": 40988,
+         *       "conversion_rate": 0.1128,
+         *       "average_probability": 0.1131
+         *     }
+         */
         StatsSummary: {
             /** Format: int64 */
             total: number;
