@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,9 +21,10 @@ import (
 
 // Store wraps the connection pool.
 type Store struct {
-	pool   *pgxpool.Pool
-	q      *db.Queries
-	models modelCache // the active scoring model, compiled
+	pool      *pgxpool.Pool
+	q         *db.Queries
+	models    modelCache  // the active scoring model, compiled
+	analyzing atomic.Bool // a background ANALYZE of leads is running
 }
 
 // New returns a Store over the pool.
