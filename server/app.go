@@ -133,9 +133,9 @@ func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	return nil
 }
 
-// Serve runs the HTTP server and the audit sealer on ln until ctx ends, then
-// shuts down gracefully: stop accepting, finish in-flight requests (up to
-// ShutdownTimeout), stop the sealer.
+// Serve runs the HTTP server on ln, with the background work (audit sealer,
+// janitor), until ctx ends, then shuts down gracefully: stop accepting,
+// finish in-flight requests (up to ShutdownTimeout), stop the background work.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Echo,
