@@ -6,12 +6,7 @@
 -- is read anyway.
 
 -- name: LeadExport :many
-SELECT id, external_id, name, phone, email, status, notes,
-       age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed
-FROM leads
+SELECT * FROM leads
 WHERE deleted_at IS NULL
   AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
   AND (sqlc.narg(categories)::text[] IS NULL OR category = ANY(sqlc.narg(categories)::text[]))

@@ -111,7 +111,7 @@ func TestAuditList(t *testing.T) {
 	})
 	t.Run("SalesSeeOnlyTheTeamFeed", func(t *testing.T) {
 		t.Parallel()
-		r, err := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Count: ptrTo(true)})
+		r, err := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Count: lref(true)})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("%v %d", err, r.StatusCode())
 		}
@@ -143,7 +143,7 @@ func TestAuditList(t *testing.T) {
 	user, session := api.ListAuditEventsParamsEntityType("user"), api.ListAuditEventsParamsEntityType("session")
 	mid := all[len(all)/2].OccurredAt
 	for _, tc := range []filter{
-		{"Action", api.ListAuditEventsParams{Action: ptrTo("auth.login_failed")}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
+		{"Action", api.ListAuditEventsParams{Action: lref("auth.login_failed")}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
 		{"EntityTypeUser", api.ListAuditEventsParams{EntityType: &user}, func(e api.AuditEvent) bool { return e.EntityType == "user" }},
 		{"EntityTypeSession", api.ListAuditEventsParams{EntityType: &session}, func(e api.AuditEvent) bool { return e.EntityType == "session" }},
 		{"EntityID", api.ListAuditEventsParams{EntityId: &u.Id}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
@@ -152,8 +152,8 @@ func TestAuditList(t *testing.T) {
 		}},
 		{"Since", api.ListAuditEventsParams{Since: &mid}, func(e api.AuditEvent) bool { return !e.OccurredAt.Before(mid) }},
 		{"Until", api.ListAuditEventsParams{Until: &mid}, func(e api.AuditEvent) bool { return e.OccurredAt.Before(mid) }},
-		{"Future", api.ListAuditEventsParams{Since: ptrTo(time.Now().Add(time.Hour))}, func(api.AuditEvent) bool { return false }},
-		{"ActionAndActor", api.ListAuditEventsParams{Action: ptrTo("user.update"), ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
+		{"Future", api.ListAuditEventsParams{Since: lref(time.Now().Add(time.Hour))}, func(api.AuditEvent) bool { return false }},
+		{"ActionAndActor", api.ListAuditEventsParams{Action: lref("user.update"), ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
 			return e.Action == "user.update" && *e.Actor.Id == env.AdminUser.Id
 		}},
 	} {
@@ -167,7 +167,7 @@ func TestAuditList(t *testing.T) {
 			}
 			// Two events a page, so that the filters must survive the cursor.
 			p := tc.p
-			p.Limit, p.Count = ptrTo(api.Limit(2)), ptrTo(true)
+			p.Limit, p.Count = lref(api.Limit(2)), lref(true)
 			var got []int64
 			for pages := 0; ; pages++ {
 				r, err := env.Admin.ListAuditEventsWithResponse(bg, &p)
@@ -195,14 +195,14 @@ func TestAuditList(t *testing.T) {
 	}
 	t.Run("CursorWithOtherFilters", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: ptrTo(api.Limit(1))})
-		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Action: ptrTo("auth.login"), Cursor: r.JSON200.NextCursor})
+		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1))})
+		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Action: lref("auth.login"), Cursor: r.JSON200.NextCursor})
 		wantField(t, wantProblem(t, r2.HTTPResponse, r2.Body, 400), "cursor")
 	})
 	t.Run("CursorOfAdminIsNotForSales", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: ptrTo(api.Limit(1))})
-		r2, _ := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: ptrTo(api.Limit(1)), Cursor: r.JSON200.NextCursor})
+		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1))})
+		r2, _ := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1)), Cursor: r.JSON200.NextCursor})
 		wantProblem(t, r2.HTTPResponse, r2.Body, 400)
 	})
 	t.Run("BadEntityType", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,23 +79,6 @@ func loadUCI(t *testing.T, env *servertest.Env, n int, open int) (converted int)
 	return converted
 }
 
-func sqlInt(t *testing.T, env *servertest.Env, query string, args ...any) int64 {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, env.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int64
-	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func ptr[T any](v T) *T { return &v }
-
 func TestScoringWithoutModel(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -104,7 +88,7 @@ func TestScoringWithoutModel(t *testing.T) {
 	if r, _ := env.Admin.GetActiveModelWithResponse(ctx); r.StatusCode() != http.StatusNotFound {
 		t.Errorf("active model: %d, want 404", r.StatusCode())
 	}
-	if r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: ptr(int32(40))}); r.StatusCode() != http.StatusConflict {
+	if r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(40))}); r.StatusCode() != http.StatusConflict {
 		t.Errorf("predict without model: %d, want 409", r.StatusCode())
 	}
 	if r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{}); r.StatusCode() != http.StatusConflict ||
@@ -134,7 +118,7 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("BadOptions", func(t *testing.T) {
-		r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{HoldoutFraction: ptr(0.9)})
+		r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{HoldoutFraction: lref(0.9)})
 		if r.StatusCode() != http.StatusBadRequest {
 			t.Errorf("holdout 0.9: %d %s", r.StatusCode(), r.Body)
 		}
@@ -153,15 +137,15 @@ func TestScoringLifecycle(t *testing.T) {
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration == nil || *m1.Options.IncludeCallDuration {
 		t.Fatalf("model 1: %+v", m1)
 	}
-	if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
+	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
 		t.Fatalf("training alone scored %d leads", n)
 	}
 
-	m2 := train(api.TrainRequest{IncludeCallDuration: ptr(true), Activate: ptr(true)})
+	m2 := train(api.TrainRequest{IncludeCallDuration: lref(true), Activate: lref(true)})
 	if !m2.Active || m2.Version != m1.Version+1 || m2.Metrics.Auc <= m1.Metrics.Auc {
 		t.Fatalf("model 2: active %v version %d auc %.3f", m2.Active, m2.Version, m2.Metrics.Auc)
 	}
-	if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1 OR category IS NULL", m2.Version); n != 0 {
+	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1 OR category IS NULL", m2.Version); n != 0 {
 		t.Fatalf("%d leads not scored by v%d after activation", n, m2.Version)
 	}
 
@@ -170,10 +154,10 @@ func TestScoringLifecycle(t *testing.T) {
 		if err != nil || r.JSON200 == nil || !r.JSON200.Active {
 			t.Fatalf("activate: %v %d %s", err, r.StatusCode(), r.Body)
 		}
-		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", m1.Version); n != 0 {
+		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", m1.Version); n != 0 {
 			t.Errorf("%d leads still on the old model", n)
 		}
-		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.7 THEN 'hot'
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.7 THEN 'hot'
 			WHEN probability >= 0.4 THEN 'warm' ELSE 'cold' END`); n != 0 {
 			t.Errorf("%d leads with a category that does not match their probability", n)
 		}
@@ -203,11 +187,11 @@ func TestScoringLifecycle(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := sqlInt(t, env, "SELECT count(*) FROM models WHERE active"); n != 1 {
+		if n := scalar(t, env, "SELECT count(*) FROM models WHERE active"); n != 1 {
 			t.Fatalf("%d active models", n)
 		}
-		active := sqlInt(t, env, "SELECT version FROM models WHERE active")
-		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", active); n != 0 {
+		active := scalar(t, env, "SELECT version FROM models WHERE active")
+		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE model_version <> $1", active); n != 0 {
 			t.Errorf("%d leads scored by a model that is not the active one", n)
 		}
 		if _, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version); err != nil {
@@ -254,12 +238,12 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("PredictWhatIf", func(t *testing.T) {
-		base := api.ScoringInputs{Age: ptr(int32(35)), Job: ptr(api.JobAdmin), ContactChannel: ptr(api.Cellular),
-			PreviousOutcome: ptr(api.PreviousOutcomeNone)}
+		base := api.ScoringInputs{Age: lref(int32(35)), Job: lref(api.JobAdmin), ContactChannel: lref(api.Cellular),
+			PreviousOutcome: lref(api.PreviousOutcomeNone)}
 		better := base
-		better.PreviousOutcome = ptr(api.PreviousOutcomeSuccess)
-		better.DaysSincePreviousContact = ptr(int32(6))
-		better.PreviousContacts = ptr(int32(2))
+		better.PreviousOutcome = lref(api.PreviousOutcomeSuccess)
+		better.DaysSincePreviousContact = lref(int32(6))
+		better.PreviousContacts = lref(int32(2))
 		a, _ := sales.PredictScoreWithResponse(ctx, base)
 		b, _ := sales.PredictScoreWithResponse(ctx, better)
 		if a.JSON200 == nil || b.JSON200 == nil {
@@ -271,7 +255,7 @@ func TestScoringLifecycle(t *testing.T) {
 		if a.JSON200.Baseline == nil || math.IsNaN(*a.JSON200.Baseline) {
 			t.Error("no baseline")
 		}
-		bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", stringsReader(`{"age": 12}`))
+		bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"age": 12}`))
 		if bad.StatusCode() != http.StatusBadRequest {
 			t.Errorf("age 12: %d", bad.StatusCode())
 		}
@@ -294,11 +278,11 @@ func TestScoringLifecycle(t *testing.T) {
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("put thresholds: %v %d %s", err, r.StatusCode(), r.Body)
 		}
-		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.3 THEN 'hot'
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE category <> CASE WHEN probability >= 0.3 THEN 'hot'
 			WHEN probability >= 0.1 THEN 'warm' ELSE 'cold' END`); n != 0 {
 			t.Errorf("%d leads not re-categorised", n)
 		}
-		if n := sqlInt(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
+		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
 			t.Error("no hot lead at hot >= 0.3")
 		}
 	})
@@ -306,7 +290,7 @@ func TestScoringLifecycle(t *testing.T) {
 	t.Run("Audited", func(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)
 		for _, action := range []string{"model.train", "model.activate", "thresholds.update"} {
-			n := sqlInt(t, env, "SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT NULL", action)
+			n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT NULL", action)
 			if n == 0 && time.Now().Before(deadline) {
 				t.Errorf("no %s audit event", action)
 			}
@@ -314,14 +298,14 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("LeadsScoredOnWrite", func(t *testing.T) {
-		active := int32(sqlInt(t, env, "SELECT version FROM models WHERE active"))
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Scored on create", Age: ptr(int32(30)),
-			Job: ptr(api.JobStudent), ContactChannel: ptr(api.Cellular)})
+		active := int32(scalar(t, env, "SELECT version FROM models WHERE active"))
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Scored on create", Age: lref(int32(30)),
+			Job: lref(api.JobStudent), ContactChannel: lref(api.Cellular)})
 		if l.Probability == nil || l.Category == nil || l.ModelVersion == nil || *l.ModelVersion != active || l.ScoredAt == nil {
 			t.Fatalf("created lead not scored: %+v", l)
 		}
-		want, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: ptr(int32(30)),
-			Job: ptr(api.JobStudent), ContactChannel: ptr(api.Cellular)})
+		want, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(30)),
+			Job: lref(api.JobStudent), ContactChannel: lref(api.Cellular)})
 		if want.JSON200 == nil || math.Abs(want.JSON200.Probability-*l.Probability) > 1e-12 {
 			t.Errorf("stored %v, predict says %s", *l.Probability, want.Body)
 		}
@@ -343,26 +327,26 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("ImportScoresLeads", func(t *testing.T) {
-		active := sqlInt(t, env, "SELECT version FROM models WHERE active")
+		active := scalar(t, env, "SELECT version FROM models WHERE active")
 		csv := "external_id,name,age,job,contact_channel,previous_outcome\n" +
 			"imp-1,Ana,35,admin,cellular,success\nimp-2,Rui,58,retired,telephone,none\n"
-		r, err := env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv", stringsReader(csv))
+		r, err := env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv", strings.NewReader(csv))
 		if err != nil || r.JSON200 == nil || r.JSON200.Inserted != 2 {
 			t.Fatalf("import: %v %d %s", err, r.StatusCode(), r.Body)
 		}
-		if n := sqlInt(t, env, `SELECT count(*) FROM leads WHERE external_id LIKE 'imp-%'
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id LIKE 'imp-%'
 			AND model_version = $1 AND probability IS NOT NULL AND category IS NOT NULL`, active); n != 2 {
 			t.Fatalf("%d of 2 imported leads scored by v%d", n, active)
 		}
 		// A file with only some inputs updates leads whose other inputs stay:
 		// they are re-scored from the merged values.
-		before := sqlInt(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2'")
+		before := scalar(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2'")
 		r, err = env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv",
-			stringsReader("external_id,previous_outcome\nimp-2,success\n"))
+			strings.NewReader("external_id,previous_outcome\nimp-2,success\n"))
 		if err != nil || r.JSON200 == nil || r.JSON200.Updated != 1 {
 			t.Fatalf("re-import: %v %d %s", err, r.StatusCode(), r.Body)
 		}
-		after := sqlInt(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2' AND model_version = $1", active)
+		after := scalar(t, env, "SELECT (probability * 1e9)::bigint FROM leads WHERE external_id = 'imp-2' AND model_version = $1", active)
 		if after == before {
 			t.Errorf("lead not re-scored after its previous_outcome changed: %d (x1e-9)", after)
 		}

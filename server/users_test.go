@@ -37,7 +37,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Patch", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: ptrTo(`"1"`)}, api.UserPatch{Name: &name})
+			r, err := c.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: lref(`"1"`)}, api.UserPatch{Name: &name})
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Delete", func(c *client.ClientWithResponses) (int, []byte, error) {
@@ -61,8 +61,6 @@ func TestUsersForbiddenToSales(t *testing.T) {
 		t.Fatal("a sales user changed the admin")
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 func TestUsersList(t *testing.T) {
 	t.Parallel()
@@ -106,13 +104,13 @@ func TestUsersList(t *testing.T) {
 		{"RoleSales", api.ListUsersParams{Role: &sales}, "Person 01,Person 02,Person 04,Person 05"},
 		{"Inactive", api.ListUsersParams{Active: &no}, "Person 06"},
 		{"ActiveAdmins", api.ListUsersParams{Role: &admin, Active: &yes}, "Person 00,Person 03,admin user 1"},
-		{"QName", api.ListUsersParams{Q: ptrTo("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
-		{"QEmail", api.ListUsersParams{Q: ptrTo("PERSON4@")}, "Person 04"},
-		{"QNothing", api.ListUsersParams{Q: ptrTo("zzz")}, ""},
+		{"QName", api.ListUsersParams{Q: lref("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"QEmail", api.ListUsersParams{Q: lref("PERSON4@")}, "Person 04"},
+		{"QNothing", api.ListUsersParams{Q: lref("zzz")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.p.Count = ptrTo(true)
+			tc.p.Count = lref(true)
 			got := list(t, tc.p)
 			if names(got.Items) != tc.want || got.NextCursor != nil {
 				t.Fatalf("got %q (next %v), want %q", names(got.Items), got.NextCursor, tc.want)
@@ -134,12 +132,12 @@ func TestUsersList(t *testing.T) {
 		want string
 	}{
 		{"KeysetAll", api.ListUsersParams{}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06,admin user 1"},
-		{"KeysetFiltered", api.ListUsersParams{Role: &sales, Active: &yes, Q: ptrTo("person")}, "Person 01,Person 02,Person 04,Person 05"},
+		{"KeysetFiltered", api.ListUsersParams{Role: &sales, Active: &yes, Q: lref("person")}, "Person 01,Person 02,Person 04,Person 05"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := tc.p
-			p.Limit = ptrTo(api.Limit(3))
+			p.Limit = lref(api.Limit(3))
 			var got []api.User
 			seen := map[uuid.UUID]bool{}
 			for pages := 0; ; pages++ {
@@ -166,13 +164,13 @@ func TestUsersList(t *testing.T) {
 	}
 	t.Run("CursorWithOtherFilters", func(t *testing.T) {
 		t.Parallel()
-		page := list(t, api.ListUsersParams{Limit: ptrTo(api.Limit(2))})
+		page := list(t, api.ListUsersParams{Limit: lref(api.Limit(2))})
 		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Role: &sales, Cursor: page.NextCursor})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
 	})
 	t.Run("GarbageCursor", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Cursor: ptrTo("garbage!")})
+		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Cursor: lref("garbage!")})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
 	})
 	for _, q := range []string{"limit=0", "limit=201", "role=boss", "active=maybe"} {
@@ -325,7 +323,7 @@ func TestUsersUpdate(t *testing.T) {
 		me, _ := c.GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
 
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.update")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.update")})
 		if len(ev) != 1 {
 			t.Fatalf("%d user.update events", len(ev))
 		}
@@ -374,7 +372,7 @@ func TestUsersUpdate(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		n := "X"
-		r := patch(uuid.New(), ptrTo(`"1"`), api.UserPatch{Name: &n})
+		r := patch(uuid.New(), lref(`"1"`), api.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 404)
 	})
 
@@ -475,7 +473,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r.StatusCode() != 204 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		l, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Q: ptrTo(u.Email)})
+		l, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Q: lref(u.Email)})
 		if len(l.JSON200.Items) != 1 || l.JSON200.Items[0].Active {
 			t.Fatalf("not listed as inactive: %s", l.Body)
 		}
@@ -486,7 +484,7 @@ func TestUsersDeactivate(t *testing.T) {
 		}
 		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.deactivate")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.deactivate")})
 		if len(ev) != 1 || ev[0].Changes["active"].From != true || ev[0].Changes["active"].To != false {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
@@ -494,7 +492,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
-		if ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: ptrTo("user.deactivate")}); len(ev) != 1 {
+		if ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.deactivate")}); len(ev) != 1 {
 			t.Fatalf("%d events", len(ev))
 		}
 	})

@@ -13,12 +13,7 @@ import (
 
 const leadExport = `-- name: LeadExport :many
 
-SELECT id, external_id, name, phone, email, status, notes,
-       age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
-       last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
-       days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-       cons_conf_idx, euribor_3m, nr_employed
-FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text[] IS NULL OR status = ANY($1::text[]))
   AND ($2::text[] IS NULL OR category = ANY($2::text[]))
@@ -50,43 +45,13 @@ type LeadExportParams struct {
 	Sort           string
 }
 
-type LeadExportRow struct {
-	ID                       uuid.UUID
-	ExternalID               *string
-	Name                     string
-	Phone                    *string
-	Email                    *string
-	Status                   string
-	Notes                    *string
-	Age                      *int32
-	Job                      *string
-	Marital                  *string
-	Education                *string
-	CreditDefault            *string
-	HousingLoan              *string
-	PersonalLoan             *string
-	ContactChannel           *string
-	LastContactMonth         *string
-	LastContactWeekday       *string
-	LastCallDurationSec      *int32
-	CampaignContacts         *int32
-	DaysSincePreviousContact *int32
-	PreviousContacts         *int32
-	PreviousOutcome          *string
-	EmpVarRate               *float64
-	ConsPriceIdx             *float64
-	ConsConfIdx              *float64
-	Euribor3m                *float64
-	NrEmployed               *float64
-}
-
 // The CSV export (server/store/export.go). The store streams this query's
 // rows to the client one by one instead of collecting them (see
 // store.streamRows), so an export of any size runs in constant memory from
 // one snapshot. The filters mean what they mean in the list
 // (queries/leads.sql); the sort is a parameter here because the whole result
 // is read anyway.
-func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]LeadExportRow, error) {
+func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead, error) {
 	rows, err := q.db.Query(ctx, leadExport,
 		arg.Statuses,
 		arg.Categories,
@@ -102,9 +67,9 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]LeadE
 		return nil, err
 	}
 	defer rows.Close()
-	items := []LeadExportRow{}
+	items := []Lead{}
 	for rows.Next() {
-		var i LeadExportRow
+		var i Lead
 		if err := rows.Scan(
 			&i.ID,
 			&i.ExternalID,
@@ -113,6 +78,18 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]LeadE
 			&i.Email,
 			&i.Status,
 			&i.Notes,
+			&i.AssignedTo,
+			&i.Probability,
+			&i.Category,
+			&i.ModelVersion,
+			&i.ScoredAt,
+			&i.LastContactedAt,
+			&i.ContactCount,
+			&i.ClosedAt,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
 			&i.Age,
 			&i.Job,
 			&i.Marital,
@@ -133,6 +110,8 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]LeadE
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
+			&i.ScoreKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}

@@ -66,23 +66,14 @@ func scoreOut(a store.Active, f *scoring.Features) api.Score {
 // inputsFeatures converts the API's scoring inputs.
 func inputsFeatures(in api.ScoringInputs) scoring.Features {
 	return scoring.Features{
-		Age: in.Age, Job: str(in.Job), Marital: str(in.Marital), Education: str(in.Education),
-		CreditDefault: str(in.CreditDefault), HousingLoan: str(in.HousingLoan), PersonalLoan: str(in.PersonalLoan),
-		ContactChannel: str(in.ContactChannel), LastContactMonth: str(in.LastContactMonth),
-		LastContactWeekday: str(in.LastContactWeekday), LastCallDurationSec: in.LastCallDurationSec,
+		Age: in.Age, Job: enumIn(in.Job), Marital: enumIn(in.Marital), Education: enumIn(in.Education),
+		CreditDefault: enumIn(in.CreditDefault), HousingLoan: enumIn(in.HousingLoan), PersonalLoan: enumIn(in.PersonalLoan),
+		ContactChannel: enumIn(in.ContactChannel), LastContactMonth: enumIn(in.LastContactMonth),
+		LastContactWeekday: enumIn(in.LastContactWeekday), LastCallDurationSec: in.LastCallDurationSec,
 		CampaignContacts: in.CampaignContacts, DaysSincePreviousContact: in.DaysSincePreviousContact,
-		PreviousContacts: in.PreviousContacts, PreviousOutcome: str(in.PreviousOutcome), EmpVarRate: in.EmpVarRate,
+		PreviousContacts: in.PreviousContacts, PreviousOutcome: enumIn(in.PreviousOutcome), EmpVarRate: in.EmpVarRate,
 		ConsPriceIdx: in.ConsPriceIdx, ConsConfIdx: in.ConsConfIdx, Euribor3m: in.Euribor3m, NrEmployed: in.NrEmployed,
 	}
-}
-
-// str converts an optional enum to an optional string.
-func str[T ~string](p *T) *string {
-	if p == nil {
-		return nil
-	}
-	s := string(*p)
-	return &s
 }
 
 // GetActiveModel returns the active model; 404 when none is active.

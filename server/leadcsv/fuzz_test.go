@@ -70,7 +70,7 @@ func FuzzNotesRoundTrip(f *testing.F) {
 			strings.IndexFunc(notes, func(r rune) bool {
 				return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 			}) >= 0 {
-			t.Skip("not a valid note")
+			return // not a note the API accepts: nothing to round-trip
 		}
 		var buf bytes.Buffer
 		w := leadcsv.NewWriter(&buf)

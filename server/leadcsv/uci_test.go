@@ -80,9 +80,6 @@ func TestReadUCIFull(t *testing.T) {
 // Reading streams: heap use stays flat on an input many times its size.
 // Not parallel, so the heap it measures is its own.
 func TestReadConstantMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads 330,000 rows")
-	}
 	const copies = 8
 	body := uciBytes(t)
 	header, rowsOnly, _ := bytes.Cut(body, []byte("\n"))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/leadcsv"
-	"github.com/jmksales/jmk/server/scoring"
 )
 
 // LeadExport hands every live lead matching f, in order o, to fn, one at a
@@ -37,31 +36,19 @@ func (s *Store) LeadExport(ctx context.Context, f LeadFilter, o LeadSort, fn fun
 	defer rows.Close()
 	var out leadcsv.ExportRow
 	for rows.Next() {
-		l, err := pgx.RowToStructByPos[db.LeadExportRow](rows)
+		l, err := pgx.RowToStructByPos[db.Lead](rows)
 		if err != nil {
 			return err
 		}
 		out = leadcsv.ExportRow{
 			ID: l.ID.String(), ExternalID: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
-			Status: l.Status, Notes: l.Notes, Features: exportFeatures(&l),
+			Status: l.Status, Notes: l.Notes, Features: LeadFeatures(l),
 		}
 		if err := fn(&out); err != nil {
 			return err
 		}
 	}
 	return translate(rows.Err())
-}
-
-func exportFeatures(l *db.LeadExportRow) scoring.Features {
-	return scoring.Features{
-		Age: l.Age, Job: l.Job, Marital: l.Marital, Education: l.Education, CreditDefault: l.CreditDefault,
-		HousingLoan: l.HousingLoan, PersonalLoan: l.PersonalLoan, ContactChannel: l.ContactChannel,
-		LastContactMonth: l.LastContactMonth, LastContactWeekday: l.LastContactWeekday,
-		LastCallDurationSec: l.LastCallDurationSec, CampaignContacts: l.CampaignContacts,
-		DaysSincePreviousContact: l.DaysSincePreviousContact, PreviousContacts: l.PreviousContacts,
-		PreviousOutcome: l.PreviousOutcome, EmpVarRate: l.EmpVarRate, ConsPriceIdx: l.ConsPriceIdx,
-		ConsConfIdx: l.ConsConfIdx, Euribor3m: l.Euribor3m, NrEmployed: l.NrEmployed,
-	}
 }
 
 // captureQuery returns the SQL text and arguments a generated :many query

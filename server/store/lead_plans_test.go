@@ -118,7 +118,7 @@ func fillLeads(ctx context.Context, pool *pgxpool.Pool, n int) error {
 // for the count of a filter that matches nearly every row). It
 // needs JMK_EXPLAIN_ROWS (go tool task explain sets 1000000); without it,
 // it runs on 100,000 rows, enough for the planner to choose as it would at
-// scale, unless -short.
+// scale.
 func TestLeadListPlans(t *testing.T) {
 	n := 100_000
 	if v := os.Getenv("JMK_EXPLAIN_ROWS"); v != "" {
@@ -126,8 +126,6 @@ func TestLeadListPlans(t *testing.T) {
 		if n, err = strconv.Atoi(v); err != nil {
 			t.Fatalf("JMK_EXPLAIN_ROWS: %v", err)
 		}
-	} else if testing.Short() {
-		t.Skip("large table; set JMK_EXPLAIN_ROWS or drop -short")
 	}
 	t.Parallel()
 	ctx := context.Background()
