@@ -19,8 +19,14 @@ FROM models
 WHERE active;
 
 -- name: ModelActiveVersion :one
--- Read on every scoring write, so each instance notices another's activation.
 SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version;
+
+-- name: ScoringState :one
+-- The active version (0: none) and the thresholds in one round trip. Read on
+-- every scoring write, so each instance notices another's activation.
+SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version, t.hot, t.warm
+FROM scoring_thresholds t
+WHERE t.id;
 
 -- name: ModelBody :one
 SELECT model FROM models WHERE version = @version;

@@ -440,7 +440,6 @@ const modelActiveVersion = `-- name: ModelActiveVersion :one
 SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version
 `
 
-// Read on every scoring write, so each instance notices another's activation.
 func (q *Queries) ModelActiveVersion(ctx context.Context) (int32, error) {
 	row := q.db.QueryRow(ctx, modelActiveVersion)
 	var version int32
@@ -600,6 +599,27 @@ func (q *Queries) ModelList(ctx context.Context) ([]ModelListRow, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const scoringState = `-- name: ScoringState :one
+SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version, t.hot, t.warm
+FROM scoring_thresholds t
+WHERE t.id
+`
+
+type ScoringStateRow struct {
+	Version int32
+	Hot     float64
+	Warm    float64
+}
+
+// The active version (0: none) and the thresholds in one round trip. Read on
+// every scoring write, so each instance notices another's activation.
+func (q *Queries) ScoringState(ctx context.Context) (ScoringStateRow, error) {
+	row := q.db.QueryRow(ctx, scoringState)
+	var i ScoringStateRow
+	err := row.Scan(&i.Version, &i.Hot, &i.Warm)
+	return i, err
 }
 
 const thresholdsGet = `-- name: ThresholdsGet :one

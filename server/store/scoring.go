@@ -39,19 +39,15 @@ type Active struct {
 // activeModel returns the active model as q sees it (so inside a
 // transaction, the transaction's view); ok is false when none is active.
 func (s *Store) activeModel(ctx context.Context, q *db.Queries) (Active, bool, error) {
-	version, err := q.ModelActiveVersion(ctx)
-	if err != nil || version == 0 {
+	st, err := q.ScoringState(ctx)
+	if err != nil || st.Version == 0 {
 		return Active{}, false, translate(err)
 	}
-	th, err := q.ThresholdsGet(ctx)
-	if err != nil {
-		return Active{}, false, translate(err)
-	}
-	scorer, err := s.scorerFor(ctx, q, version)
+	scorer, err := s.scorerFor(ctx, q, st.Version)
 	if err != nil {
 		return Active{}, false, err
 	}
-	return Active{Version: version, Scorer: scorer, Thresholds: scoring.Thresholds{Hot: th.Hot, Warm: th.Warm}}, true, nil
+	return Active{Version: st.Version, Scorer: scorer, Thresholds: scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}}, true, nil
 }
 
 func (s *Store) scorerFor(ctx context.Context, q *db.Queries, version int32) (*scoring.Scorer, error) {
