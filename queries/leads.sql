@@ -75,47 +75,50 @@ RETURNING *;
 -- use its index. A filter on one status, category or job comes as the single
 -- value (status, category, job) rather than an array: an equality lets the
 -- planner walk the (column, sort key) index in order, "= ANY" does not.
--- score_key is coalesce(probability, -1): probability filters go through it
--- so they can use the score indexes; max_probability excludes unscored leads
--- (score_key = -1) explicitly, and so does a category list (only scored leads
--- have a category), which lets probability_asc skip the unscored in its index.
+-- The probability orders walk lead_rank (schema/00009_lead_rank.sql), which
+-- holds each live lead's sort key with the columns filtered on, and fetch
+-- the page's leads by primary key. score_key is coalesce(probability, -1):
+-- probability filters go through it so they can use the score indexes;
+-- max_probability excludes unscored leads (score_key = -1) explicitly, and
+-- so does a category list (only scored leads have a category), which lets
+-- probability_asc skip the unscored in its index.
 
 -- name: LeadListByScoreDesc :many
-SELECT * FROM leads
-WHERE deleted_at IS NULL
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
-  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
-  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
-  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
-  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
-  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
-  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+SELECT l.* FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+WHERE l.deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR r.status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR r.category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (r.category = ANY(sqlc.narg(categories)::text[]) AND r.score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR r.job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR r.job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR r.score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
   AND (sqlc.narg(after_score)::float8 IS NULL
-       OR (score_key, id) < (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
-ORDER BY score_key DESC, id DESC
+       OR (r.score_key, r.lead_id) < (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
+ORDER BY r.score_key DESC, r.lead_id DESC
 LIMIT @lim;
 
 -- name: LeadListByScoreAsc :many
-SELECT * FROM leads
-WHERE deleted_at IS NULL
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
-  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
-  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
-  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
-  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
-  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
-  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+SELECT l.* FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+WHERE l.deleted_at IS NULL
+  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR r.status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR r.category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (r.category = ANY(sqlc.narg(categories)::text[]) AND r.score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR r.job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR r.job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR r.score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
   AND (sqlc.narg(after_score)::float8 IS NULL
-       OR (score_key, id) > (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
-ORDER BY score_key ASC, id ASC
+       OR (r.score_key, r.lead_id) > (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
+ORDER BY r.score_key ASC, r.lead_id ASC
 LIMIT @lim;
 
 -- name: LeadListByUpdated :many
@@ -176,22 +179,26 @@ ORDER BY name ASC, id ASC
 LIMIT @lim;
 
 -- name: LeadListCount :one
-SELECT count(*) FROM leads
-WHERE deleted_at IS NULL
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
-  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
-  AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
-  AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
-  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
-  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
-  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%');
+-- Counted over lead_rank, whose indexes serve every filter but q. The join
+-- to leads is there for q alone: without q it is always true and the
+-- planner drops it; with q, the trigram index finds the leads.
+SELECT count(*) FROM lead_rank r
+LEFT JOIN leads l ON l.id = r.lead_id AND sqlc.narg(q)::text IS NOT NULL
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(statuses)::text[] IS NULL OR r.status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(category)::text IS NULL OR r.category = sqlc.narg(category)::text)
+  AND (sqlc.narg(categories)::text[] IS NULL OR (r.category = ANY(sqlc.narg(categories)::text[]) AND r.score_key >= 0))
+  AND (sqlc.narg(job)::text IS NULL OR r.job = sqlc.narg(job)::text)
+  AND (sqlc.narg(jobs)::text[] IS NULL OR r.job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR r.score_key >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL
+       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%'));
 
 -- name: LeadsAnalyze :exec
 -- Refreshes the planner's statistics after a bulk change (an import, a
 -- re-score): until autovacuum gets to it, stale statistics can make the
 -- planner pick a bitmap scan plus sort over the keyset index walk.
-ANALYZE leads;
+ANALYZE leads, lead_rank;

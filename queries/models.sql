@@ -57,18 +57,44 @@ FROM leads
 WHERE deleted_at IS NULL AND status IN ('success', 'failed')
 ORDER BY created_at, id;
 
+-- name: LeadHeapBlocks :one
+-- How many heap pages leads has: the bound of a re-scoring pass.
+SELECT (pg_relation_size('leads') / current_setting('block_size')::bigint)::bigint AS blocks;
+
 -- name: LeadScoringPage :many
--- A page of live leads' scoring inputs in id order, for bulk re-scoring.
+-- The scoring inputs of the live leads on a range of heap pages, read in
+-- their physical order, so that the set-based UPDATE that follows writes
+-- the pages in that order too, each once, instead of hopping between them.
 -- only_stale limits it to leads not scored by the given model version.
 SELECT id, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
        last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
        days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
        cons_conf_idx, euribor_3m, nr_employed
 FROM leads
-WHERE deleted_at IS NULL AND id > @after_id
-  AND (NOT @only_stale::boolean OR model_version IS DISTINCT FROM @version::integer)
-ORDER BY id
-LIMIT @lim;
+WHERE ctid >= @from_page::tid AND ctid < @to_page::tid AND deleted_at IS NULL
+  AND (NOT @only_stale::boolean OR model_version IS DISTINCT FROM @version::integer);
+
+-- name: LeadsLockForRescore :exec
+-- Keeps every other writer off leads (readers go on) until the transaction
+-- ends, so no lead changes between a whole-table re-score reading its inputs
+-- and writing its scores. Self-conflicting, so two holders cannot deadlock
+-- upgrading it.
+LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE;
+
+-- name: LeadRankDefer :exec
+-- The rest of the transaction leaves lead_rank alone; it must end with
+-- LeadRankRebuild.
+SELECT set_config('jmk.lead_rank_deferred', 'on', true);
+
+-- name: LeadRankRebuild :one
+SELECT lead_rank_rebuild()::bigint AS ranked;
+
+-- name: LeadScoresWorkMem :exec
+-- Room for LeadScoresApply's hash of every lead (about 64 MB per million)
+-- for the rest of the transaction: a hash join that spills to disk also
+-- splits its probe side, and the UPDATE would then pass over the table once
+-- per batch instead of writing it once in page order.
+SELECT set_config('work_mem', '128MB', true);
 
 -- name: LeadScoresApply :execrows
 -- One set-based UPDATE for a whole re-scoring pass.

@@ -478,22 +478,22 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 }
 
 const leadListByScoreAsc = `-- name: LeadListByScoreAsc :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
-WHERE deleted_at IS NULL
-  AND ($1::text IS NULL OR status = $1::text)
-  AND ($2::text[] IS NULL OR status = ANY($2::text[]))
-  AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
-  AND ($5::text IS NULL OR job = $5::text)
-  AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
-  AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
-  AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.score_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+WHERE l.deleted_at IS NULL
+  AND ($1::text IS NULL OR r.status = $1::text)
+  AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR r.category = $3::text)
+  AND ($4::text[] IS NULL OR (r.category = ANY($4::text[]) AND r.score_key >= 0))
+  AND ($5::text IS NULL OR r.job = $5::text)
+  AND ($6::text[] IS NULL OR r.job = ANY($6::text[]))
+  AND ($7::float8 IS NULL OR r.score_key >= $7::float8)
+  AND ($8::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= $8::float8))
+  AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
+  AND (NOT $10::boolean OR r.assigned_to IS NULL)
+  AND ($11::text IS NULL OR l.search_text LIKE '%' || lower($11::text) || '%')
   AND ($12::float8 IS NULL
-       OR (score_key, id) > ($12::float8, $13::uuid))
-ORDER BY score_key ASC, id ASC
+       OR (r.score_key, r.lead_id) > ($12::float8, $13::uuid))
+ORDER BY r.score_key ASC, r.lead_id ASC
 LIMIT $14
 `
 
@@ -593,22 +593,22 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 
 const leadListByScoreDesc = `-- name: LeadListByScoreDesc :many
 
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
-WHERE deleted_at IS NULL
-  AND ($1::text IS NULL OR status = $1::text)
-  AND ($2::text[] IS NULL OR status = ANY($2::text[]))
-  AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
-  AND ($5::text IS NULL OR job = $5::text)
-  AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
-  AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
-  AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.score_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+WHERE l.deleted_at IS NULL
+  AND ($1::text IS NULL OR r.status = $1::text)
+  AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
+  AND ($3::text IS NULL OR r.category = $3::text)
+  AND ($4::text[] IS NULL OR (r.category = ANY($4::text[]) AND r.score_key >= 0))
+  AND ($5::text IS NULL OR r.job = $5::text)
+  AND ($6::text[] IS NULL OR r.job = ANY($6::text[]))
+  AND ($7::float8 IS NULL OR r.score_key >= $7::float8)
+  AND ($8::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= $8::float8))
+  AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
+  AND (NOT $10::boolean OR r.assigned_to IS NULL)
+  AND ($11::text IS NULL OR l.search_text LIKE '%' || lower($11::text) || '%')
   AND ($12::float8 IS NULL
-       OR (score_key, id) < ($12::float8, $13::uuid))
-ORDER BY score_key DESC, id DESC
+       OR (r.score_key, r.lead_id) < ($12::float8, $13::uuid))
+ORDER BY r.score_key DESC, r.lead_id DESC
 LIMIT $14
 `
 
@@ -636,10 +636,13 @@ type LeadListByScoreDescParams struct {
 // use its index. A filter on one status, category or job comes as the single
 // value (status, category, job) rather than an array: an equality lets the
 // planner walk the (column, sort key) index in order, "= ANY" does not.
-// score_key is coalesce(probability, -1): probability filters go through it
-// so they can use the score indexes; max_probability excludes unscored leads
-// (score_key = -1) explicitly, and so does a category list (only scored leads
-// have a category), which lets probability_asc skip the unscored in its index.
+// The probability orders walk lead_rank (schema/00009_lead_rank.sql), which
+// holds each live lead's sort key with the columns filtered on, and fetch
+// the page's leads by primary key. score_key is coalesce(probability, -1):
+// probability filters go through it so they can use the score indexes;
+// max_probability excludes unscored leads (score_key = -1) explicitly, and
+// so does a category list (only scored leads have a category), which lets
+// probability_asc skip the unscored in its index.
 func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDescParams) ([]Lead, error) {
 	rows, err := q.db.Query(ctx, leadListByScoreDesc,
 		arg.Status,
@@ -832,22 +835,24 @@ func (q *Queries) LeadListByUpdated(ctx context.Context, arg LeadListByUpdatedPa
 }
 
 const leadListCount = `-- name: LeadListCount :one
-SELECT count(*) FROM leads
-WHERE deleted_at IS NULL
-  AND ($1::text IS NULL OR status = $1::text)
-  AND ($2::text[] IS NULL OR status = ANY($2::text[]))
-  AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
-  AND ($5::text IS NULL OR job = $5::text)
-  AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
-  AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
-  AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+SELECT count(*) FROM lead_rank r
+LEFT JOIN leads l ON l.id = r.lead_id AND $1::text IS NOT NULL
+WHERE ($2::text IS NULL OR r.status = $2::text)
+  AND ($3::text[] IS NULL OR r.status = ANY($3::text[]))
+  AND ($4::text IS NULL OR r.category = $4::text)
+  AND ($5::text[] IS NULL OR (r.category = ANY($5::text[]) AND r.score_key >= 0))
+  AND ($6::text IS NULL OR r.job = $6::text)
+  AND ($7::text[] IS NULL OR r.job = ANY($7::text[]))
+  AND ($8::float8 IS NULL OR r.score_key >= $8::float8)
+  AND ($9::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= $9::float8))
+  AND ($10::uuid IS NULL OR r.assigned_to = $10::uuid)
+  AND (NOT $11::boolean OR r.assigned_to IS NULL)
+  AND ($1::text IS NULL
+       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || lower($1::text) || '%'))
 `
 
 type LeadListCountParams struct {
+	Q              *string
 	Status         *string
 	Statuses       []string
 	Category       *string
@@ -858,11 +863,14 @@ type LeadListCountParams struct {
 	MaxProbability *float64
 	AssignedTo     *uuid.UUID
 	Unassigned     bool
-	Q              *string
 }
 
+// Counted over lead_rank, whose indexes serve every filter but q. The join
+// to leads is there for q alone: without q it is always true and the
+// planner drops it; with q, the trigram index finds the leads.
 func (q *Queries) LeadListCount(ctx context.Context, arg LeadListCountParams) (int64, error) {
 	row := q.db.QueryRow(ctx, leadListCount,
+		arg.Q,
 		arg.Status,
 		arg.Statuses,
 		arg.Category,
@@ -873,7 +881,6 @@ func (q *Queries) LeadListCount(ctx context.Context, arg LeadListCountParams) (i
 		arg.MaxProbability,
 		arg.AssignedTo,
 		arg.Unassigned,
-		arg.Q,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -1138,7 +1145,7 @@ func (q *Queries) LeadUpdate(ctx context.Context, arg LeadUpdateParams) (Lead, e
 }
 
 const leadsAnalyze = `-- name: LeadsAnalyze :exec
-ANALYZE leads
+ANALYZE leads, lead_rank
 `
 
 // Refreshes the planner's statistics after a bulk change (an import, a

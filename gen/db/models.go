@@ -137,6 +137,15 @@ type LeadImportStage struct {
 	ModelVersion             *int32
 }
 
+type LeadRank struct {
+	LeadID     uuid.UUID
+	ScoreKey   float64
+	Status     string
+	Category   *string
+	Job        *string
+	AssignedTo *uuid.UUID
+}
+
 type LoginFailure struct {
 	ID         int64
 	Email      string

@@ -11,7 +11,42 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const leadHeapBlocks = `-- name: LeadHeapBlocks :one
+SELECT (pg_relation_size('leads') / current_setting('block_size')::bigint)::bigint AS blocks
+`
+
+// How many heap pages leads has: the bound of a re-scoring pass.
+func (q *Queries) LeadHeapBlocks(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, leadHeapBlocks)
+	var blocks int64
+	err := row.Scan(&blocks)
+	return blocks, err
+}
+
+const leadRankDefer = `-- name: LeadRankDefer :exec
+SELECT set_config('jmk.lead_rank_deferred', 'on', true)
+`
+
+// The rest of the transaction leaves lead_rank alone; it must end with
+// LeadRankRebuild.
+func (q *Queries) LeadRankDefer(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadRankDefer)
+	return err
+}
+
+const leadRankRebuild = `-- name: LeadRankRebuild :one
+SELECT lead_rank_rebuild()::bigint AS ranked
+`
+
+func (q *Queries) LeadRankRebuild(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, leadRankRebuild)
+	var ranked int64
+	err := row.Scan(&ranked)
+	return ranked, err
+}
 
 const leadScoreSet = `-- name: LeadScoreSet :one
 UPDATE leads
@@ -110,6 +145,19 @@ func (q *Queries) LeadScoresApply(ctx context.Context, arg LeadScoresApplyParams
 	return result.RowsAffected(), nil
 }
 
+const leadScoresWorkMem = `-- name: LeadScoresWorkMem :exec
+SELECT set_config('work_mem', '128MB', true)
+`
+
+// Room for LeadScoresApply's hash of every lead (about 64 MB per million)
+// for the rest of the transaction: a hash join that spills to disk also
+// splits its probe side, and the UPDATE would then pass over the table once
+// per batch instead of writing it once in page order.
+func (q *Queries) LeadScoresWorkMem(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadScoresWorkMem)
+	return err
+}
+
 const leadScoringInputs = `-- name: LeadScoringInputs :one
 SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
@@ -169,17 +217,15 @@ SELECT id, age, job, marital, education, credit_default, housing_loan, personal_
        days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
        cons_conf_idx, euribor_3m, nr_employed
 FROM leads
-WHERE deleted_at IS NULL AND id > $1
-  AND (NOT $2::boolean OR model_version IS DISTINCT FROM $3::integer)
-ORDER BY id
-LIMIT $4
+WHERE ctid >= $1::tid AND ctid < $2::tid AND deleted_at IS NULL
+  AND (NOT $3::boolean OR model_version IS DISTINCT FROM $4::integer)
 `
 
 type LeadScoringPageParams struct {
-	AfterID   uuid.UUID
+	FromPage  pgtype.TID
+	ToPage    pgtype.TID
 	OnlyStale bool
 	Version   int32
-	Lim       int32
 }
 
 type LeadScoringPageRow struct {
@@ -206,14 +252,16 @@ type LeadScoringPageRow struct {
 	NrEmployed               *float64
 }
 
-// A page of live leads' scoring inputs in id order, for bulk re-scoring.
+// The scoring inputs of the live leads on a range of heap pages, read in
+// their physical order, so that the set-based UPDATE that follows writes
+// the pages in that order too, each once, instead of hopping between them.
 // only_stale limits it to leads not scored by the given model version.
 func (q *Queries) LeadScoringPage(ctx context.Context, arg LeadScoringPageParams) ([]LeadScoringPageRow, error) {
 	rows, err := q.db.Query(ctx, leadScoringPage,
-		arg.AfterID,
+		arg.FromPage,
+		arg.ToPage,
 		arg.OnlyStale,
 		arg.Version,
-		arg.Lim,
 	)
 	if err != nil {
 		return nil, err
@@ -329,6 +377,19 @@ func (q *Queries) LeadTrainingRows(ctx context.Context) ([]LeadTrainingRowsRow, 
 		return nil, err
 	}
 	return items, nil
+}
+
+const leadsLockForRescore = `-- name: LeadsLockForRescore :exec
+LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE
+`
+
+// Keeps every other writer off leads (readers go on) until the transaction
+// ends, so no lead changes between a whole-table re-score reading its inputs
+// and writing its scores. Self-conflicting, so two holders cannot deadlock
+// upgrading it.
+func (q *Queries) LeadsLockForRescore(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadsLockForRescore)
+	return err
 }
 
 const leadsRecategorize = `-- name: LeadsRecategorize :execrows
