@@ -12,7 +12,9 @@
 -- through the statement-level triggers below; a whole-table change (model
 -- activation, new thresholds) defers them and rebuilds lead_rank in bulk
 -- with lead_rank_rebuild(), which sorts each index once instead of
--- inserting a million entries into it.
+-- inserting a million entries into it. (On a database that already holds
+-- leads, the fillfactor applies to pages written from now on; VACUUM FULL
+-- leads applies it to the old ones.)
 
 -- +goose Up
 ALTER TABLE leads SET (fillfactor = 50);
