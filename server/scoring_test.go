@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -161,6 +162,7 @@ func TestScoringLifecycle(t *testing.T) {
 			WHEN probability >= 0.4 THEN 'warm' ELSE 'cold' END`); n != 0 {
 			t.Errorf("%d leads with a category that does not match their probability", n)
 		}
+		listMatchesScores(t, env, api.Hot)
 		a, _ := env.Admin.GetActiveModelWithResponse(ctx)
 		if a.JSON200 == nil || a.JSON200.Version != m1.Version {
 			t.Errorf("active model: %s", a.Body)
@@ -285,6 +287,7 @@ func TestScoringLifecycle(t *testing.T) {
 		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
 			t.Error("no hot lead at hot >= 0.3")
 		}
+		listMatchesScores(t, env, api.Warm)
 	})
 
 	t.Run("Audited", func(t *testing.T) {
@@ -358,4 +361,17 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Errorf("models: %d %s", r.StatusCode(), r.Body)
 		}
 	})
+}
+
+// listMatchesScores checks that the list, whose probability orders are
+// served from lead_rank, agrees with the scores stored on the leads after a
+// whole-table change: every lead of the category, in probability order.
+func listMatchesScores(t *testing.T, env *servertest.Env, c api.Category) {
+	t.Helper()
+	got := leadListAll(t, env.Admin, api.ListLeadsParams{Category: &api.CategoryFilter{c},
+		Sort: lref(api.ListLeadsParamsSortProbabilityDesc)}, 100)
+	want := leadIDsWhere(t, env, "category = $1", "probability DESC, id DESC", string(c))
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("%s leads by probability: the list gives %d, the leads table %d (or another order)", c, len(got), len(want))
+	}
 }
