@@ -276,7 +276,7 @@ func TestLeadListPlans(t *testing.T) {
 
 // indexesOf lists the scan nodes of a plan, e.g. "Index Scan using leads_score_idx".
 func indexesOf(plan string) string {
-	re := regexp.MustCompile(`(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan|Seq Scan)( using| on) (\w+)`)
+	re := regexp.MustCompile(`(Index Only Scan Backward|Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan|Seq Scan)( using| on) (\w+)`)
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range re.FindAllStringSubmatch(plan, -1) {
