@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jmksales/jmk/server/dbtest"
+)
+
+// TestMigrationsDownAndUp runs every migration's Down, newest first, on a
+// database holding a scored lead, then every Up again: a release can be
+// rolled back, and the Down sections are not dead text.
+func TestMigrationsDownAndUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, dsn := dbtest.Pool(t)
+	if _, err := pool.Exec(ctx, `INSERT INTO leads (id, name, probability, category) VALUES (gen_random_uuid(), 'L', 0.5, 'warm')`); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	down, err := p.DownTo(ctx, 0)
+	if err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	up, err := p.Up(ctx)
+	if err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if len(down) == 0 || len(up) != len(down) {
+		t.Fatalf("%d migrations down, %d up", len(down), len(up))
+	}
+	var n int
+	if err := sqldb.QueryRowContext(ctx, `SELECT count(*) FROM lead_rank`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("lead_rank after up: %d rows, %v", n, err)
+	}
+}
