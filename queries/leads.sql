@@ -22,6 +22,14 @@ RETURNING *;
 -- name: LeadGet :one
 SELECT * FROM leads WHERE id = @id AND deleted_at IS NULL;
 
+-- name: LeadsWriteIntent :exec
+-- The table lock an UPDATE of leads takes, taken before LeadGetForUpdate's
+-- row lock. A whole-table re-score locks leads in SHARE ROW EXCLUSIVE mode:
+-- with this first, it waits for the editor or the editor waits for it, and
+-- never both (the editor holding a row the re-score must write while
+-- waiting for the table lock the re-score holds).
+LOCK TABLE leads IN ROW EXCLUSIVE MODE;
+
 -- name: LeadGetForUpdate :one
 -- Locks the live lead until the transaction ends: concurrent editors queue
 -- here and then see the winner's version.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -198,6 +199,52 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		if _, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	// Leads edited while a model is being activated: each ends scored by the
+	// active model from its final inputs (writers wait for the re-score
+	// rather than keep a score computed from inputs it did not see).
+	t.Run("EditsDuringActivation", func(t *testing.T) {
+		leads := make([]api.Lead, 4)
+		for i := range leads {
+			leads[i] = leadMustCreate(t, env.Admin, api.LeadCreate{Name: fmt.Sprintf("Edited %d", i), Age: lref(int32(30))})
+		}
+		var wg sync.WaitGroup
+		for _, v := range []int32{m2.Version, m1.Version} {
+			wg.Go(func() {
+				if r, err := env.Admin.ActivateModelWithResponse(ctx, v); err != nil || r.StatusCode() != http.StatusOK {
+					t.Errorf("activate v%d: %v %d", v, err, r.StatusCode())
+				}
+			})
+		}
+		for i := range leads {
+			wg.Go(func() {
+				l := leads[i]
+				for age := int32(31); age < 41; age++ {
+					r, err := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version),
+						api.LeadPatch{Age: nullable.NewNullableWithValue(age)})
+					if err != nil || r.JSON200 == nil {
+						t.Errorf("patch: %v %d %s", err, r.StatusCode(), r.Body)
+						return
+					}
+					l = *r.JSON200
+				}
+			})
+		}
+		wg.Wait()
+		active := scalar(t, env, "SELECT version FROM models WHERE active")
+		for _, l := range leads {
+			g, _ := env.Admin.GetLeadWithResponse(ctx, l.Id)
+			s, _ := env.Admin.GetLeadScoreWithResponse(ctx, l.Id)
+			if g.JSON200 == nil || s.JSON200 == nil || g.JSON200.Probability == nil {
+				t.Fatalf("lead %s: %s %s", l.Id, g.Body, s.Body)
+			}
+			if int64(*g.JSON200.ModelVersion) != active || math.Abs(*g.JSON200.Probability-s.JSON200.Probability) > 1e-12 ||
+				*g.JSON200.Age != 40 {
+				t.Errorf("lead aged %d stored %v by v%d; its inputs score %v under the active v%d",
+					*g.JSON200.Age, *g.JSON200.Probability, *g.JSON200.ModelVersion, s.JSON200.Probability, active)
+			}
 		}
 	})
 

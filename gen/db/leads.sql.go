@@ -1155,3 +1155,17 @@ func (q *Queries) LeadsAnalyze(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, leadsAnalyze)
 	return err
 }
+
+const leadsWriteIntent = `-- name: LeadsWriteIntent :exec
+LOCK TABLE leads IN ROW EXCLUSIVE MODE
+`
+
+// The table lock an UPDATE of leads takes, taken before LeadGetForUpdate's
+// row lock. A whole-table re-score locks leads in SHARE ROW EXCLUSIVE mode:
+// with this first, it waits for the editor or the editor waits for it, and
+// never both (the editor holding a row the re-score must write while
+// waiting for the table lock the re-score holds).
+func (q *Queries) LeadsWriteIntent(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadsWriteIntent)
+	return err
+}

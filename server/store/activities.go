@@ -36,7 +36,7 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		lead db.Lead
 	)
 	err := s.InTx(ctx, func(tx *Tx) error {
-		old, err := tx.Q.LeadGetForUpdate(ctx, p.LeadID)
+		old, err := leadForUpdate(ctx, tx, p.LeadID)
 		if err != nil {
 			return leadErr(err)
 		}

@@ -67,7 +67,7 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 	ifVersion int32, c LeadChange) (db.Lead, error) {
 	var out db.Lead
 	err := s.InTx(ctx, func(tx *Tx) error {
-		old, err := tx.Q.LeadGetForUpdate(ctx, id)
+		old, err := leadForUpdate(ctx, tx, id)
 		if err != nil {
 			return leadErr(err)
 		}
@@ -161,4 +161,13 @@ func derefID(p *uuid.UUID) uuid.UUID {
 		return uuid.Nil
 	}
 	return *p
+}
+
+// leadForUpdate reads a live lead and locks it for a read-modify-write,
+// after the table lock its UPDATE will need (see LeadsWriteIntent).
+func leadForUpdate(ctx context.Context, tx *Tx, id uuid.UUID) (db.Lead, error) {
+	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+		return db.Lead{}, err
+	}
+	return tx.Q.LeadGetForUpdate(ctx, id)
 }
