@@ -246,6 +246,9 @@ func TestScoringLifecycle(t *testing.T) {
 					*g.JSON200.Age, *g.JSON200.Probability, *g.JSON200.ModelVersion, s.JSON200.Probability, active)
 			}
 		}
+		if _, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version); err != nil { // as the next subtests expect
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("LeadScoreAddsUp", func(t *testing.T) {
