@@ -16,7 +16,7 @@ import (
 
 // fill sets every field of the struct v points to, following pointers, with
 // values derived from seed (strings come from strs in turn), so that a field
-// the hand-written encoder leaves out shows up as a difference.
+// the encoder writes differently shows up as a difference.
 func fill(t *testing.T, v reflect.Value, seed int, strs []string, n *int) {
 	t.Helper()
 	switch v.Kind() {
@@ -44,7 +44,7 @@ func fill(t *testing.T, v reflect.Value, seed int, strs []string, n *int) {
 		fs := []float64{0, -0.0, 0.123456789, 1e-7, 1.5e-9, -2.5e22, 1e21, 999999999999999999999, 93.994, -36.4, 4.857, 5191, 1e-6}
 		v.SetFloat(fs[seed%len(fs)])
 	default:
-		t.Fatalf("fill: unhandled kind %s (%s): teach the test and appendLead this type", v.Kind(), v.Type())
+		t.Fatalf("fill: unhandled kind %s (%s): teach the test this type", v.Kind(), v.Type())
 	}
 }
 
@@ -76,7 +76,7 @@ func TestLeadListJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := rec.Body.String(); got != want.String() {
-			t.Errorf("%s: hand-written JSON differs from encoding/json\n got: %s\nwant: %s", name, got, want.String())
+			t.Errorf("%s: go-json differs from encoding/json\n got: %s\nwant: %s", name, got, want.String())
 		}
 		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
 			t.Errorf("%s: status %d, content type %q", name, rec.Code, rec.Header().Get("Content-Type"))
@@ -108,7 +108,7 @@ func BenchmarkLeadListJSON(b *testing.B) {
 			_ = api.ListLeads200JSONResponse(l).VisitListLeadsResponse(httptest.NewRecorder())
 		}
 	})
-	b.Run("hand-written", func(b *testing.B) {
+	b.Run("go-json", func(b *testing.B) {
 		for b.Loop() {
 			_ = leadListJSON(l).VisitListLeadsResponse(httptest.NewRecorder())
 		}
