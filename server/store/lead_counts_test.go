@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -62,31 +61,13 @@ func TestLeadCounts(t *testing.T) {
 	exec(`DELETE FROM leads WHERE name LIKE 'L3%'`)
 	countsMatch(t, pool, "after updates and deletes")
 
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'success'`); err != nil {
-		t.Fatal(err)
-	}
-	_ = tx.Rollback(ctx)
+	rollBackUpdate(t, pool)
 	countsMatch(t, pool, "after a rolled-back update")
 
 	// Concurrent writers and a compaction running among them.
 	st := store.New(pool)
 	var wg sync.WaitGroup
-	for w := 0; w < 6; w++ {
-		wg.Go(func() {
-			for i := 0; i < 20; i++ {
-				_, err := pool.Exec(ctx, fmt.Sprintf(`UPDATE leads SET status = $1, probability = random()
-					WHERE id IN (SELECT id FROM leads WHERE name LIKE 'L%d%%' AND deleted_at IS NULL LIMIT 5)`, 4+w),
-					[]string{"new", "follow_up", "success"}[i%3])
-				if err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
+	writeConcurrently(t, &wg, pool, 6, 20)
 	wg.Go(func() {
 		for i := 0; i < 5; i++ {
 			if err := st.CompactLeadCounts(ctx); err != nil {

@@ -78,14 +78,7 @@ func TestLeadRank(t *testing.T) {
 		rankMatches(t, pool, "after "+s.name)
 	}
 
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'success'`); err != nil {
-		t.Fatal(err)
-	}
-	_ = tx.Rollback(ctx)
+	rollBackUpdate(t, pool)
 	rankMatches(t, pool, "after a rolled-back update")
 
 	// A whole-table change as the store makes one, while writers queue on
@@ -117,18 +110,7 @@ func TestLeadRank(t *testing.T) {
 	rankMatches(t, pool, "after a rolled-back rebuild")
 
 	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := range 10 {
-				_, err := pool.Exec(ctx, fmt.Sprintf(`UPDATE leads SET status = $1, probability = random()
-					WHERE id IN (SELECT id FROM leads WHERE name LIKE 'L%d%%' AND deleted_at IS NULL LIMIT 5)`, 4+w),
-					[]string{"new", "follow_up", "success"}[i%3])
-				if err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
+	writeConcurrently(t, &wg, pool, 4, 10)
 	wg.Go(func() { bulk(true) })
 	wg.Wait()
 	rankMatches(t, pool, "after a rebuild among concurrent writers")
