@@ -188,8 +188,8 @@ LIMIT @lim;
 
 -- name: LeadListCount :one
 -- Counted over lead_rank, whose indexes serve every filter but q. The join
--- to leads is there for q alone: without q it is always true and the
--- planner drops it; with q, the trigram index finds the leads.
+-- to leads is there for q alone: without q its condition is false, so leads
+-- is never read; with q, the trigram index finds the leads.
 SELECT count(*) FROM lead_rank r
 LEFT JOIN leads l ON l.id = r.lead_id AND sqlc.narg(q)::text IS NOT NULL
 WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)

@@ -86,8 +86,8 @@ LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE;
 -- LeadRankRebuild.
 SELECT set_config('jmk.lead_rank_deferred', 'on', true);
 
--- name: LeadRankRebuild :one
-SELECT lead_rank_rebuild()::bigint AS ranked;
+-- name: LeadRankRebuild :exec
+SELECT lead_rank_rebuild();
 
 -- name: LeadScoresWorkMem :exec
 -- Room for LeadScoresApply's hash of every lead (about 64 MB per million)

@@ -866,8 +866,8 @@ type LeadListCountParams struct {
 }
 
 // Counted over lead_rank, whose indexes serve every filter but q. The join
-// to leads is there for q alone: without q it is always true and the
-// planner drops it; with q, the trigram index finds the leads.
+// to leads is there for q alone: without q its condition is false, so leads
+// is never read; with q, the trigram index finds the leads.
 func (q *Queries) LeadListCount(ctx context.Context, arg LeadListCountParams) (int64, error) {
 	row := q.db.QueryRow(ctx, leadListCount,
 		arg.Q,

@@ -37,15 +37,13 @@ func (q *Queries) LeadRankDefer(ctx context.Context) error {
 	return err
 }
 
-const leadRankRebuild = `-- name: LeadRankRebuild :one
-SELECT lead_rank_rebuild()::bigint AS ranked
+const leadRankRebuild = `-- name: LeadRankRebuild :exec
+SELECT lead_rank_rebuild()
 `
 
-func (q *Queries) LeadRankRebuild(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, leadRankRebuild)
-	var ranked int64
-	err := row.Scan(&ranked)
-	return ranked, err
+func (q *Queries) LeadRankRebuild(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadRankRebuild)
+	return err
 }
 
 const leadScoreSet = `-- name: LeadScoreSet :one

@@ -60,7 +60,7 @@ func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject
 		}
 		out.Total = &n
 	}
-	return leadListJSON(out), nil // encoded by hand: see leads_json.go
+	return leadListJSON(out), nil // encoded with go-json: see leads_json.go
 }
 
 // leadFilter maps the list's (and the export's) query parameters onto a

@@ -12,6 +12,14 @@ import (
 // The derived tables (lead_counts, lead_rank) are tested against the same
 // kinds of writes; these are the ones both tests make.
 
+// mustExec runs one statement, failing the test on an error.
+func mustExec(t *testing.T, pool *pgxpool.Pool, sql string) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
 // rollBackUpdate changes every lead in a transaction that rolls back.
 func rollBackUpdate(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()

@@ -40,13 +40,7 @@ func TestLeadCounts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := dbtest.Pool(t)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec(`INSERT INTO leads (id, name, status, job, probability, category, contact_count)
+	mustExec(t, pool, `INSERT INTO leads (id, name, status, job, probability, category, contact_count)
 		SELECT gen_random_uuid(), 'L' || i, (ARRAY['new','contacted','follow_up','success','failed'])[1 + i % 5],
 		       (ARRAY['admin','student',NULL])[1 + i % 3],
 		       CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 100) / 100.0 END,
@@ -54,11 +48,11 @@ func TestLeadCounts(t *testing.T) {
 		FROM generate_series(1, 2000) i`)
 	countsMatch(t, pool, "after insert")
 
-	exec(`UPDATE leads SET notes = 'x' WHERE name LIKE 'L1%'`) // moves no lead between buckets
-	exec(`UPDATE leads SET status = 'contacted', contact_count = contact_count + 1 WHERE status = 'new' AND job = 'admin'`)
-	exec(`UPDATE leads SET probability = 0.9, category = 'hot' WHERE category IS NULL AND status = 'failed'`)
-	exec(`UPDATE leads SET deleted_at = now() WHERE name LIKE 'L2%'`)
-	exec(`DELETE FROM leads WHERE name LIKE 'L3%'`)
+	mustExec(t, pool, `UPDATE leads SET notes = 'x' WHERE name LIKE 'L1%'`) // moves no lead between buckets
+	mustExec(t, pool, `UPDATE leads SET status = 'contacted', contact_count = contact_count + 1 WHERE status = 'new' AND job = 'admin'`)
+	mustExec(t, pool, `UPDATE leads SET probability = 0.9, category = 'hot' WHERE category IS NULL AND status = 'failed'`)
+	mustExec(t, pool, `UPDATE leads SET deleted_at = now() WHERE name LIKE 'L2%'`)
+	mustExec(t, pool, `DELETE FROM leads WHERE name LIKE 'L3%'`)
 	countsMatch(t, pool, "after updates and deletes")
 
 	rollBackUpdate(t, pool)

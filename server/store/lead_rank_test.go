@@ -39,18 +39,12 @@ func TestLeadRank(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := dbtest.Pool(t)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
 	var seller string
 	if err := pool.QueryRow(ctx, `INSERT INTO users (id, email, name, role, password_hash)
 		VALUES (gen_random_uuid(), 'rank@example.com', 'Rank', 'sales', 'x') RETURNING id`).Scan(&seller); err != nil {
 		t.Fatal(err)
 	}
-	exec(`INSERT INTO leads (id, external_id, name, status, job, probability, category)
+	mustExec(t, pool, `INSERT INTO leads (id, external_id, name, status, job, probability, category)
 		SELECT gen_random_uuid(), 'x' || i, 'L' || i, (ARRAY['new','contacted','follow_up','success','failed'])[1 + i % 5],
 		       (ARRAY['admin','student',NULL])[1 + i % 3],
 		       CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 100) / 100.0 END,
@@ -74,7 +68,7 @@ func TestLeadRank(t *testing.T) {
 			    category = excluded.category`},
 	}
 	for _, s := range steps {
-		exec(s.sql)
+		mustExec(t, pool, s.sql)
 		rankMatches(t, pool, "after "+s.name)
 	}
 
@@ -116,6 +110,6 @@ func TestLeadRank(t *testing.T) {
 	rankMatches(t, pool, "after a rebuild among concurrent writers")
 
 	// The deferral lasts only for its transaction.
-	exec(`UPDATE leads SET status = 'failed' WHERE name LIKE 'L8%'`)
+	mustExec(t, pool, `UPDATE leads SET status = 'failed' WHERE name LIKE 'L8%'`)
 	rankMatches(t, pool, "after a write following the rebuild")
 }

@@ -177,7 +177,7 @@ func wholeTableScores(ctx context.Context, tx *Tx, write func() (int64, error)) 
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.Q.LeadRankRebuild(ctx); err != nil {
+	if err := tx.Q.LeadRankRebuild(ctx); err != nil {
 		return 0, fmt.Errorf("rebuild lead_rank: %w", err)
 	}
 	return n, nil
