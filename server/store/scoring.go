@@ -167,20 +167,35 @@ func heapPage(n int64) pgtype.TID {
 // (no index of leads covers a score column); and the list's score indexes
 // in lead_rank are rebuilt in bulk afterwards rather than kept up per row.
 func wholeTableScores(ctx context.Context, tx *Tx, write func() (int64, error)) (int64, error) {
-	if err := tx.Q.LeadsLockForRescore(ctx); err != nil {
-		return 0, err
-	}
-	if err := tx.Q.LeadRankDefer(ctx); err != nil {
+	if err := deferLeadRank(ctx, tx); err != nil {
 		return 0, err
 	}
 	n, err := write()
 	if err != nil {
 		return 0, err
 	}
-	if err := tx.Q.LeadRankRebuild(ctx); err != nil {
-		return 0, fmt.Errorf("rebuild lead_rank: %w", err)
+	return n, rebuildLeadRank(ctx, tx)
+}
+
+// deferLeadRank starts a bulk change to leads: other writers wait until the
+// transaction ends (readers go on), and lead_rank is left alone until
+// rebuildLeadRank, which the transaction must call after its last write.
+// It must come before the transaction's first write to leads, or an editor
+// waiting for a row the transaction wrote, while holding the table lock an
+// UPDATE takes, would deadlock with it.
+func deferLeadRank(ctx context.Context, tx *Tx) error {
+	if err := tx.Q.LeadsLockForRescore(ctx); err != nil {
+		return err
 	}
-	return n, nil
+	return tx.Q.LeadRankDefer(ctx)
+}
+
+// rebuildLeadRank ends what deferLeadRank started.
+func rebuildLeadRank(ctx context.Context, tx *Tx) error {
+	if err := tx.Q.LeadRankRebuild(ctx); err != nil {
+		return fmt.Errorf("rebuild lead_rank: %w", err)
+	}
+	return nil
 }
 
 // ModelInfo is a model version without its (large) body.

@@ -1,0 +1,83 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// importFile is a lead CSV with the external ids x<from>..x<to> and no name
+// column, so the leads it updates keep theirs.
+func importFile(from, to int) io.Reader {
+	var b strings.Builder
+	b.WriteString("external_id,age,job,y\n")
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&b, "x%d,%d,%s,%s\n", i, 20+i%60, []string{"admin.", "student", "retired"}[i%3], []string{"no", "yes"}[i%2])
+	}
+	return strings.NewReader(b.String())
+}
+
+// TestImportBulk checks the imports that rebuild lead_rank instead of
+// feeding it row by row (at least 10,000 rows, and at least as many as the
+// live leads): lead_rank and lead_counts end equal to the leads, also with
+// writers queued on the import; a dry run leaves them as they were; and a
+// smaller import keeps the triggers.
+func TestImportBulk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	st := store.New(pool)
+	mustExec(t, pool, `INSERT INTO leads (id, external_id, name, status, job, probability, category)
+		SELECT gen_random_uuid(), 'x' || i, 'L' || i, (ARRAY['new','contacted','follow_up'])[1 + i % 3],
+		       (ARRAY['admin','student',NULL])[1 + i % 3], (i % 100) / 100.0, (ARRAY['hot','warm','cold'])[1 + i % 3]
+		FROM generate_series(1, 3000) i`)
+	// A rebuild swaps a new table in for lead_rank.
+	rankTable := func() (oid uint32) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&oid); err != nil {
+			t.Fatal(err)
+		}
+		return oid
+	}
+	importRows := func(from, to int, dryRun bool) store.ImportResult {
+		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, importFile(from, to), store.ImportOptions{DryRun: dryRun})
+		if err != nil {
+			t.Error(err) // not Fatal: one call is on another goroutine
+		}
+		return res
+	}
+	check := func(when string, res store.ImportResult, inserted, updated int64, rebuilt bool, before uint32) {
+		t.Helper()
+		if res.Inserted != inserted || res.Updated != updated || len(res.Rejected) != 0 {
+			t.Errorf("%s: %d inserted, %d updated, %d rejected; want %d and %d", when, res.Inserted, res.Updated,
+				len(res.Rejected), inserted, updated)
+		}
+		if got := rankTable() != before; got != rebuilt {
+			t.Errorf("%s: lead_rank rebuilt %v, want %v", when, got, rebuilt)
+		}
+		rankMatches(t, pool, when)
+		countsMatch(t, pool, when)
+	}
+
+	before := rankTable()
+	check("a dry run", importRows(1, 12000, true), 9000, 3000, false, before)
+
+	var (
+		wg  sync.WaitGroup
+		res store.ImportResult
+	)
+	writeConcurrently(t, &wg, pool, 4, 20)
+	wg.Go(func() { res = importRows(1, 12000, false) })
+	wg.Wait()
+	check("a bulk import among writers", res, 9000, 3000, true, before)
+
+	before = rankTable()
+	check("an import smaller than the table", importRows(20001, 30000, false), 10000, 0, false, before)
+}
