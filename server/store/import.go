@@ -256,12 +256,11 @@ const bulkImportMin = 10000
 // bulkImport decides whether an import of staged rows is bulk: at least
 // bulkImportMin rows and at least as many as there are live leads. Its new
 // leads then reach lead_rank by one rebuild at the end instead of through
-// the insert trigger: a million new rows took 45.7-47.2 s that way against
-// 53.2-54.6 s (the upsert 17-19 s shorter, the rebuild 9-12 s). The price is
-// deferLeadRank's lock:
-// other writers to leads wait for the import to end (readers go on), which
-// is why smaller imports, and imports into a larger table, keep the
-// triggers.
+// the insert trigger: a million new rows took 45-47 s that way against
+// 53-55 s (the upsert about 17 s shorter, the rebuild about 11 s). The
+// price is deferLeadRank's lock: other writers to leads wait for the import
+// to end (readers go on), which is why smaller imports, and imports into a
+// larger table, keep the triggers.
 func bulkImport(ctx context.Context, tx *Tx, staged int64) (bool, error) {
 	if staged < bulkImportMin {
 		return false, nil
