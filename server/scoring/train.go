@@ -167,7 +167,6 @@ func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, err
 }
 
 // fitModel fits a model, without metrics, on encoded training rows.
-// fitModel fits a model, without metrics, on encoded training rows.
 func fitModel(rows []Encoded, ys []bool, opts Options, cfg trainConfig) (*Model, error) {
 	var excluded [numNumeric]bool
 	excluded[numLastCallDuration] = !opts.IncludeCallDuration
