@@ -10,16 +10,26 @@ import (
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/store"
 )
 
 // importFile is a lead CSV with the external ids x<from>..x<to> and no name
-// column, so the leads it updates keep theirs.
-func importFile(from, to int) io.Reader {
+// column, so the leads it updates keep theirs; ageOnly leaves out every
+// scoring input but age.
+func importFile(from, to int, ageOnly bool) io.Reader {
 	var b strings.Builder
-	b.WriteString("external_id,age,job,y\n")
+	if ageOnly {
+		b.WriteString("external_id,age\n")
+	} else {
+		b.WriteString("external_id,age,job,y\n")
+	}
 	for i := from; i <= to; i++ {
-		fmt.Fprintf(&b, "x%d,%d,%s,%s\n", i, 20+i%60, []string{"admin.", "student", "retired"}[i%3], []string{"no", "yes"}[i%2])
+		fmt.Fprintf(&b, "x%d,%d", i, 20+i%60)
+		if !ageOnly {
+			fmt.Fprintf(&b, ",%s,%s", []string{"admin.", "student", "retired"}[i%3], []string{"no", "yes"}[i%7%2])
+		}
+		b.WriteString("\n")
 	}
 	return strings.NewReader(b.String())
 }
@@ -27,8 +37,9 @@ func importFile(from, to int) io.Reader {
 // TestImportBulk checks the imports that rebuild lead_rank instead of
 // feeding it row by row (at least 10,000 rows, and at least as many as the
 // live leads): lead_rank and lead_counts end equal to the leads, also with
-// writers queued on the import; a dry run leaves them as they were; and a
-// smaller import keeps the triggers.
+// writers queued on the import and when the import re-scores the leads it
+// updated; a dry run leaves them as they were; and a smaller import keeps
+// the triggers.
 func TestImportBulk(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -46,12 +57,15 @@ func TestImportBulk(t *testing.T) {
 		}
 		return oid
 	}
-	importRows := func(from, to int, dryRun bool) store.ImportResult {
-		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, importFile(from, to), store.ImportOptions{DryRun: dryRun})
+	importFileRows := func(file io.Reader, dryRun bool) store.ImportResult {
+		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, file, store.ImportOptions{DryRun: dryRun})
 		if err != nil {
 			t.Error(err) // not Fatal: one call is on another goroutine
 		}
 		return res
+	}
+	importRows := func(from, to int, dryRun bool) store.ImportResult {
+		return importFileRows(importFile(from, to, false), dryRun)
 	}
 	check := func(when string, res store.ImportResult, inserted, updated int64, rebuilt bool, before uint32) {
 		t.Helper()
@@ -77,6 +91,27 @@ func TestImportBulk(t *testing.T) {
 	wg.Go(func() { res = importRows(1, 12000, false) })
 	wg.Wait()
 	check("a bulk import among writers", res, 9000, 3000, true, before)
+
+	// With a model active, a file with only some scoring inputs clears the
+	// scores of the leads it updates, and the import scores them again.
+	trained, err := st.Train(ctx, scoring.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := st.ModelSave(ctx, audit.Actor{Name: "test"}, trained.Model, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = rankTable()
+	check("a bulk import of some scoring inputs", importFileRows(importFile(1, 12000, true), false), 0, 12000, true, before)
+	var stale int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1`,
+		model.Version).Scan(&stale); err != nil {
+		t.Fatal(err)
+	}
+	if stale != 0 {
+		t.Errorf("%d leads not scored by model v%d after the import", stale, model.Version)
+	}
 
 	before = rankTable()
 	check("an import smaller than the table", importRows(20001, 30000, false), 10000, 0, false, before)
