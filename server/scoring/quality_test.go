@@ -238,16 +238,12 @@ func outOfFold(ex []Example, k int) ([]Prediction, error) {
 	if err != nil {
 		return nil, err
 	}
+	y := make([]bool, len(ex))
+	for i := range ex {
+		y[i] = ex[i].Converted
+	}
 	fold := make([]int, len(ex))
-	rng := rand.New(rand.NewPCG(1, 0x63765f))
-	for _, class := range []bool{false, true} {
-		var idx []int
-		for i := range ex {
-			if ex[i].Converted == class {
-				idx = append(idx, i)
-			}
-		}
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+	for _, idx := range shuffledByClass(y, rand.New(rand.NewPCG(1, 0x63765f))) {
 		for pos, i := range idx {
 			fold[i] = pos % k
 		}
@@ -260,31 +256,21 @@ func outOfFold(ex []Example, k int) ([]Prediction, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			var (
-				rows []Encoded
-				ys   []bool
-			)
-			for i := range ex {
-				if fold[i] != f {
-					var e Encoded
-					Encode(&ex[i].Features, &e)
-					rows, ys = append(rows, e), append(ys, ex[i].Converted)
-				}
-			}
-			m, err := fitModel(rows, ys, opts, defaultConfig)
-			if err != nil {
-				errs[f] = err
-				return
-			}
-			s, err := m.Compile()
-			if err != nil {
-				errs[f] = err
-				return
-			}
+			var trainIdx, testIdx []int
 			for i := range ex {
 				if fold[i] == f {
-					preds[i] = Prediction{P: s.Probability(&ex[i].Features), Y: ex[i].Converted}
+					testIdx = append(testIdx, i)
+				} else {
+					trainIdx = append(trainIdx, i)
 				}
+			}
+			_, holdout, err := fitHoldout(ex, trainIdx, testIdx, opts, defaultConfig)
+			if err != nil {
+				errs[f] = err
+				return
+			}
+			for j, i := range testIdx {
+				preds[i] = holdout[j]
 			}
 		})
 	}

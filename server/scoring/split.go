@@ -25,14 +25,7 @@ func split(y []bool, o Options) (train, test []int) {
 	// model, a pure function of the data and options.
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6a6d6b))
 	inTest := make([]bool, n)
-	for _, class := range []bool{false, true} {
-		var idx []int
-		for i, v := range y {
-			if v == class {
-				idx = append(idx, i)
-			}
-		}
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+	for _, idx := range shuffledByClass(y, rng) {
 		k := int(math.Round(o.HoldoutFraction * float64(len(idx))))
 		for _, i := range idx[:k] {
 			inTest[i] = true
@@ -46,4 +39,19 @@ func split(y []bool, o Options) (train, test []int) {
 		}
 	}
 	return train, test
+}
+
+// shuffledByClass returns the indices of the rows not converted, then of
+// those converted, each list shuffled by rng in that order.
+func shuffledByClass(y []bool, rng *rand.Rand) [2][]int {
+	var out [2][]int
+	for c, class := range []bool{false, true} {
+		for i, v := range y {
+			if v == class {
+				out[c] = append(out[c], i)
+			}
+		}
+		rng.Shuffle(len(out[c]), func(a, b int) { out[c][a], out[c][b] = out[c][b], out[c][a] })
+	}
+	return out
 }

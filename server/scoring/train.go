@@ -135,24 +135,9 @@ func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, err
 	if err := checkClasses(y, testIdx, "holdout"); err != nil {
 		return nil, err
 	}
-	rows := make([]Encoded, len(trainIdx))
-	ys := make([]bool, len(trainIdx))
-	for k, i := range trainIdx {
-		Encode(&examples[i].Features, &rows[k])
-		ys[k] = y[i]
-	}
-	m, err := fitModel(rows, ys, opts, cfg)
+	m, holdout, err := fitHoldout(examples, trainIdx, testIdx, opts, cfg)
 	if err != nil {
 		return nil, err
-	}
-	s, err := m.Compile()
-	if err != nil {
-		return nil, fmt.Errorf("compile trained model: %w", err)
-	}
-
-	holdout := make([]Prediction, len(testIdx))
-	for k, i := range testIdx {
-		holdout[k] = Prediction{P: s.Probability(&examples[i].Features), Y: y[i]}
 	}
 	m.Metrics = Evaluate(holdout, opts.Thresholds)
 	m.Metrics.NTrain, m.Metrics.NTest = len(trainIdx), len(testIdx)
@@ -164,6 +149,30 @@ func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, err
 	}
 	m.Metrics.PositiveRate = float64(pos) / float64(len(y))
 	return &TrainResult{Model: m, Holdout: holdout}, nil
+}
+
+// fitHoldout fits a model, without metrics, on the examples at trainIdx and
+// predicts those at testIdx, in that order.
+func fitHoldout(examples []Example, trainIdx, testIdx []int, opts Options, cfg trainConfig) (*Model, []Prediction, error) {
+	rows := make([]Encoded, len(trainIdx))
+	ys := make([]bool, len(trainIdx))
+	for k, i := range trainIdx {
+		Encode(&examples[i].Features, &rows[k])
+		ys[k] = examples[i].Converted
+	}
+	m, err := fitModel(rows, ys, opts, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := m.Compile()
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile trained model: %w", err)
+	}
+	holdout := make([]Prediction, len(testIdx))
+	for k, i := range testIdx {
+		holdout[k] = Prediction{P: s.Probability(&examples[i].Features), Y: examples[i].Converted}
+	}
+	return m, holdout, nil
 }
 
 // fitModel fits a model, without metrics, on encoded training rows.
