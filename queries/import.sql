@@ -45,11 +45,6 @@ WHERE l.deleted_at IS NOT NULL
 ORDER BY s.line
 LIMIT @lim;
 
--- name: ImportLiveLeads :one
--- How many live leads there are, from the running totals of lead_counts
--- (schema/00007): it decides whether an import rebuilds lead_rank.
-SELECT coalesce(sum(leads), 0)::bigint AS live FROM lead_counts;
-
 -- name: ImportAdoptIDs :execrows
 -- An export writes a lead that has no external_id with its id instead (see
 -- leadcsv.Writer). Before the upsert, such a live lead named by a staged

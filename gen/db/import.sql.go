@@ -33,19 +33,6 @@ func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
-const importLiveLeads = `-- name: ImportLiveLeads :one
-SELECT coalesce(sum(leads), 0)::bigint AS live FROM lead_counts
-`
-
-// How many live leads there are, from the running totals of lead_counts
-// (schema/00007): it decides whether an import rebuilds lead_rank.
-func (q *Queries) ImportLiveLeads(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, importLiveLeads)
-	var live int64
-	err := row.Scan(&live)
-	return live, err
-}
-
 type ImportStageCopyParams struct {
 	Line                     int32
 	ID                       uuid.UUID

@@ -57,15 +57,12 @@ func TestImportBulk(t *testing.T) {
 		}
 		return oid
 	}
-	importFileRows := func(file io.Reader, dryRun bool) store.ImportResult {
+	importRows := func(file io.Reader, dryRun bool) store.ImportResult {
 		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, file, store.ImportOptions{DryRun: dryRun})
 		if err != nil {
 			t.Error(err) // not Fatal: one call is on another goroutine
 		}
 		return res
-	}
-	importRows := func(from, to int, dryRun bool) store.ImportResult {
-		return importFileRows(importFile(from, to, false), dryRun)
 	}
 	check := func(when string, res store.ImportResult, inserted, updated int64, rebuilt bool, before uint32) {
 		t.Helper()
@@ -81,14 +78,14 @@ func TestImportBulk(t *testing.T) {
 	}
 
 	before := rankTable()
-	check("a dry run", importRows(1, 12000, true), 9000, 3000, false, before)
+	check("a dry run", importRows(importFile(1, 12000, false), true), 9000, 3000, false, before)
 
 	var (
 		wg  sync.WaitGroup
 		res store.ImportResult
 	)
 	writeConcurrently(t, &wg, pool, 4, 20)
-	wg.Go(func() { res = importRows(1, 12000, false) })
+	wg.Go(func() { res = importRows(importFile(1, 12000, false), false) })
 	wg.Wait()
 	check("a bulk import among writers", res, 9000, 3000, true, before)
 
@@ -103,7 +100,7 @@ func TestImportBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = rankTable()
-	check("a bulk import of some scoring inputs", importFileRows(importFile(1, 12000, true), false), 0, 12000, true, before)
+	check("a bulk import of some scoring inputs", importRows(importFile(1, 12000, true), false), 0, 12000, true, before)
 	var stale int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1`,
 		model.Version).Scan(&stale); err != nil {
@@ -114,5 +111,5 @@ func TestImportBulk(t *testing.T) {
 	}
 
 	before = rankTable()
-	check("an import smaller than the table", importRows(20001, 30000, false), 10000, 0, false, before)
+	check("an import smaller than the table", importRows(importFile(20001, 30000, false), false), 10000, 0, false, before)
 }
