@@ -8,16 +8,17 @@ import (
 )
 
 func cmdAudit(ctx context.Context, e env) error {
+	fs := newFlags(e, "audit verify", "[--seal]",
+		"Checks the audit trail's hash chain and reports the first broken event, if any.")
+	seal := fs.Bool("seal", true, "seal pending events first, so that recent ones are checked too")
 	if len(e.args) == 0 || e.args[0] != "verify" {
-		fmt.Fprintln(e.stderr, "Usage: jmk audit verify [--seal]")
-		if len(e.args) > 0 && (e.args[0] == "--help" || e.args[0] == "-h") {
+		if len(e.args) > 0 && isHelp(e.args[0]) {
+			fs.usage(e.stdout)
 			return nil
 		}
-		return errors.New("audit: expected the subcommand verify")
+		return fs.fail(errors.New("audit: expected the subcommand verify"))
 	}
-	fs := newFlags("audit verify", "[--seal]", e.stderr)
-	seal := fs.Bool("seal", true, "seal pending events first, so that recent ones are checked too")
-	if help, err := parse(fs, e.args[1:]); help || err != nil {
+	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
 	_, st, closeDB, err := openStore(ctx, e)

@@ -171,13 +171,29 @@ func TestSeedCommand(t *testing.T) {
 	if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE status IN ('contacted', 'follow_up') AND contact_count > 0"); n != 200 {
 		t.Errorf("%d contacted leads", n)
 	}
-	// --if-empty: a second run does nothing.
+	// A second run would overwrite work on the demo leads and add the
+	// contacts again: it is refused, and with --if-empty it does nothing.
+	// Either way nothing changes.
+	before := dbCount(t, dsn, "SELECT count(*) FROM activities")
+	out, err = runData(t, dsn, "", "seed", "--demo")
+	if err == nil || !strings.Contains(err.Error(), "already holds leads") {
+		t.Errorf("second seed: %v: %s", err, out)
+	}
 	out, err = runData(t, dsn, "", "seed", "--demo", "--if-empty")
 	if err != nil || !strings.Contains(out, "nothing seeded") {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if n := dbCount(t, dsn, "SELECT count(*) FROM leads"); n != data.UCIBankMarketingRows {
-		t.Errorf("%d leads after the second run", n)
+	after := map[string]int64{
+		"SELECT count(*) FROM leads":                                         data.UCIBankMarketingRows,
+		"SELECT count(*) FROM activities":                                    before,
+		"SELECT count(*) FROM models":                                        1,
+		"SELECT count(*) FROM leads WHERE version > 1 AND contact_count = 0": 0,
+		"SELECT count(*) FROM audit_events WHERE action = 'import.leads'":    1,
+	}
+	for q, want := range after {
+		if n := dbCount(t, dsn, q); n != want {
+			t.Errorf("after the second runs, %s: %d, want %d", q, n, want)
+		}
 	}
 }
 
@@ -206,10 +222,16 @@ func TestModelCommand(t *testing.T) {
 		t.Errorf("report: %v %s %dx%d", err, format, cfg.Width, cfg.Height)
 	}
 
+	// A report that cannot be written fails before a version is stored.
+	bad := filepath.Join(t.TempDir(), "missing", "report.png")
+	if out, err := runData(t, dsn, "", "model", "train", "--report", bad); err == nil || !strings.Contains(err.Error(), "report") {
+		t.Errorf("train with an unwritable report: %v: %s", err, out)
+	}
 	out, err = runData(t, dsn, "", "model", "list")
-	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^2\s`).MatchString(out) {
-		t.Errorf("list (v1 active from the seed, v2 new): %v\n%s", err, out)
+	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes.*call duration excluded$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^2\s.*stratified holdout 20%, call duration included$`).MatchString(out) ||
+		regexp.MustCompile(`(?m)^3\s`).MatchString(out) {
+		t.Errorf("list (v1 active from the seed, v2 new, no v3): %v\n%s", err, out)
 	}
 	out, err = runData(t, dsn, "", "model", "activate", "2")
 	if err != nil || !strings.Contains(out, "model v2 active; 41188 leads re-scored") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +16,7 @@ import (
 // cmdExport writes the leads matching the filters as CSV, as GET
 // /leads/export does. With -o the file appears only once complete.
 func cmdExport(ctx context.Context, e env) error {
-	fs := newFlags("export", "[--status S,...] [--category C,...] [--job J,...] [--assigned-to ID|none] [--q TEXT] [--sort ORDER] [-o FILE]", e.stderr)
+	fs := newFlags(e, "export", "[flags]", "Writes the leads matching the filters as CSV, as GET /api/v1/leads/export does.")
 	status := fs.String("status", "", "comma-separated statuses (new, contacted, follow_up, success, failed)")
 	category := fs.String("category", "", "comma-separated categories (hot, warm, cold)")
 	job := fs.String("job", "", "comma-separated jobs")
@@ -27,12 +26,8 @@ func cmdExport(ctx context.Context, e env) error {
 	q := fs.String("q", "", "substring of name, phone or e-mail")
 	sort := fs.String("sort", string(store.SortProbabilityDesc), "probability_desc, probability_asc, updated_at_desc, created_at_desc or name_asc")
 	out := fs.String("o", "", "output file (default: standard output)")
-	if help, err := parse(fs, e.args); help || err != nil {
+	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errors.New("export: unexpected arguments")
 	}
 	f := store.LeadFilter{Statuses: list(*status), Categories: list(*category), Jobs: list(*job)}
 	if *minP >= 0 {

@@ -18,16 +18,16 @@ import (
 // cmdImport imports a lead CSV file through the same store function as
 // POST /leads/import, without the upload's size limit.
 func cmdImport(ctx context.Context, e env) error {
-	fs := newFlags("import", "[--dry-run] [--outcome use|ignore] [-v] FILE   (FILE - reads stdin)", e.stderr)
+	fs := newFlags(e, "import", "[--dry-run] [--outcome use|ignore] [-v] FILE",
+		"Imports a lead CSV file (UCI bank-marketing columns; see README.md) in one transaction.\nFILE - reads standard input.")
 	dryRun := fs.Bool("dry-run", false, "validate and count only; write nothing")
 	outcome := fs.String("outcome", "use", "use: rows with y become closed leads; ignore: import them as open leads")
 	verbose := fs.Bool("v", false, "list every rejected row (default: the first 20)")
-	if help, err := parse(fs, e.args); help || err != nil {
+	if help, err := fs.parse(e.args, 1); help || err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || (*outcome != "use" && *outcome != "ignore") {
-		fs.Usage()
-		return errors.New("import: expected one FILE and --outcome use or ignore")
+		return fs.fail(errors.New("import: expected one FILE and --outcome use or ignore"))
 	}
 	name := fs.Arg(0)
 	var (

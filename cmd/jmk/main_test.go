@@ -78,12 +78,31 @@ func TestRunUsage(t *testing.T) {
 			t.Fatalf("%v %q", r.err, r.stderr)
 		}
 	})
-	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"users", "--help"}, {"users", "create", "--help"}, {"audit", "--help"}, {"audit", "verify", "--help"}} {
+	// --help prints the usage to stdout and touches no database (none is
+	// configured here: the default one would be tried).
+	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"users", "--help"},
+		{"users", "create", "--help"}, {"audit", "--help"}, {"audit", "verify", "--help"}, {"import", "-h"},
+		{"export", "--help"}, {"seed", "--help"}, {"model", "--help"}, {"model", "train", "--help"},
+		{"model", "list", "--help"}, {"model", "activate", "--help"}} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			t.Parallel()
 			r := runJMK(t, nil, "", args...)
-			if r.err != nil || !strings.Contains(r.stderr, "Usage: jmk") {
-				t.Fatalf("%v %q", r.err, r.stderr)
+			if r.err != nil || !strings.Contains(r.stdout, "Usage: jmk "+args[0]) || r.stderr != "" {
+				t.Fatalf("%v stdout %q stderr %q", r.err, r.stdout, r.stderr)
+			}
+		})
+	}
+	// A word the command does not take is an error, with the usage on
+	// stderr, before anything runs: otherwise the flags after it would be
+	// silently ignored.
+	for _, args := range [][]string{{"serve", "now"}, {"migrate", "up"}, {"model", "train", "now", "--activate"},
+		{"model", "list", "all"}, {"model", "activate", "1", "2"}, {"import", "a.csv", "--dry-run"},
+		{"export", "x"}, {"seed", "--demo", "again"}, {"audit", "verify", "all"}, {"model", "train", "--bogus"}} {
+		t.Run("Unexpected_"+strings.Join(args, "_"), func(t *testing.T) {
+			t.Parallel()
+			r := runJMK(t, nil, "", args...)
+			if r.err == nil || !strings.Contains(r.stderr, "Usage: jmk") || r.stdout != "" {
+				t.Fatalf("%v stdout %q stderr %q", r.err, r.stdout, r.stderr)
 			}
 		})
 	}

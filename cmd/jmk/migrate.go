@@ -9,8 +9,8 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env) error {
-	fs := newFlags("migrate", "", e.stderr)
-	if help, err := parse(fs, e.args); help || err != nil {
+	fs := newFlags(e, "migrate", "", "Creates the database if it is missing and applies pending migrations.")
+	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
 	cfg, err := server.LoadConfig(e.getenv)

@@ -18,8 +18,8 @@ import (
 var cliActor = audit.Actor{Name: "jmk model"}
 
 func cmdModel(ctx context.Context, e env) error {
-	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--activate] [--report FILE.png]\n" +
-		"       jmk model list\n       jmk model activate VERSION"
+	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--holdout F] [--activate] [--report FILE.png]\n" +
+		"       jmk model list\n       jmk model activate VERSION\n\n(jmk model SUBCOMMAND --help for more)"
 	if len(e.args) == 0 {
 		fmt.Fprintln(e.stderr, usage)
 		return errors.New("model: expected train, list or activate")
@@ -31,7 +31,8 @@ func cmdModel(ctx context.Context, e env) error {
 		return modelList(ctx, e)
 	case "activate":
 		return modelActivate(ctx, e)
-	case "-h", "--help", "help":
+	}
+	if isHelp(e.args[0]) {
 		fmt.Fprintln(e.stdout, usage)
 		return nil
 	}
@@ -40,21 +41,40 @@ func cmdModel(ctx context.Context, e env) error {
 }
 
 func modelTrain(ctx context.Context, e env) error {
-	fs := newFlags("model train", "[flags]", e.stderr)
+	fs := newFlags(e, "model train", "[flags]",
+		"Trains a model on every closed lead (success or failed), stores it as a new version and prints\n"+
+			"its holdout metrics. It is not used for scoring until activated.")
 	dur := fs.Bool("include-duration", false, "use last_call_duration_sec (known only after the call)")
 	split := fs.String("split", scoring.SplitStratified, "holdout split: stratified (random, fixed seed) or time (newest leads)")
 	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics")
 	activate := fs.Bool("activate", false, "activate the new model and re-score every lead")
 	png := fs.String("report", "model-report.png", "write ROC, calibration and lift plots to this PNG (empty: none)")
-	if help, err := parse(fs, e.args[1:]); help || err != nil {
+	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
+	}
+	// The report file is created first, so that a path that cannot be
+	// written fails before a model version is stored.
+	var rep *os.File
+	if *png != "" {
+		f, err := os.Create(*png)
+		if err != nil {
+			return fmt.Errorf("model train: report: %w", err)
+		}
+		rep = f
+		defer func() {
+			if rep != nil { // not written: leave no empty file behind
+				rep.Close()
+				os.Remove(*png)
+			}
+		}()
 	}
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout})
+	opts := scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout}
+	res, err := st.Train(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -68,8 +88,13 @@ func modelTrain(ctx context.Context, e env) error {
 	}
 	fmt.Fprintln(e.stdout)
 	printMetrics(e.stdout, res.Model)
-	if *png != "" {
-		if err := writeReport(*png, res); err != nil {
+	if rep != nil {
+		err := report.WritePNG(rep, fmt.Sprintf("Model v%d: %s", info.Version, describeOptions(res.Model.Options)), res.Model, res.Holdout)
+		if cerr := rep.Close(); err == nil {
+			err = cerr
+		}
+		rep = nil
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "report: %s\n", *png)
@@ -77,16 +102,13 @@ func modelTrain(ctx context.Context, e env) error {
 	return nil
 }
 
-func writeReport(path string, res *scoring.TrainResult) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// describeOptions says in a few words how a model was trained.
+func describeOptions(o scoring.Options) string {
+	duration := "call duration excluded"
+	if o.IncludeCallDuration {
+		duration = "call duration included"
 	}
-	if err := report.WritePNG(f, res.Model, res.Holdout); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return fmt.Sprintf("%s holdout %.0f%%, %s", o.Split, 100*o.HoldoutFraction, duration)
 }
 
 // printMetrics prints the holdout metrics a person needs to judge a model.
@@ -118,6 +140,10 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 }
 
 func modelList(ctx context.Context, e env) error {
+	fs := newFlags(e, "model list", "", "Lists the model versions, newest first, with their holdout metrics.")
+	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
+		return err
+	}
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
@@ -128,26 +154,36 @@ func modelList(ctx context.Context, e env) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tACTIVE\tTRAINED\tAUC\tBRIER\tN_TEST")
+	fmt.Fprintln(tw, "VERSION\tACTIVE\tTRAINED\tAUC\tBRIER\tN_TEST\tOPTIONS")
 	for _, r := range rows {
-		var m scoring.Metrics
+		var (
+			m    scoring.Metrics
+			opts scoring.Options
+		)
 		_ = json.Unmarshal(r.Metrics, &m)
+		_ = json.Unmarshal(r.Options, &opts)
 		active := ""
 		if r.Active {
 			active = "yes"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4f\t%.4f\t%d\n", r.Version, active, r.TrainedAt.Format("2006-01-02 15:04"), m.AUC, m.Brier, m.NTest)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4f\t%.4f\t%d\t%s\n", r.Version, active, r.TrainedAt.Format("2006-01-02 15:04"),
+			m.AUC, m.Brier, m.NTest, describeOptions(opts))
 	}
 	return tw.Flush()
 }
 
 func modelActivate(ctx context.Context, e env) error {
-	if len(e.args) != 2 {
-		return errors.New("usage: jmk model activate VERSION")
+	fs := newFlags(e, "model activate", "VERSION",
+		"Makes a model version the active one and re-scores every lead with it.")
+	if help, err := fs.parse(e.args[1:], 1); help || err != nil {
+		return err
 	}
-	v, err := strconv.ParseInt(e.args[1], 10, 32)
+	if fs.NArg() != 1 {
+		return fs.fail(errors.New("model activate: expected one VERSION"))
+	}
+	v, err := strconv.ParseInt(fs.Arg(0), 10, 32)
 	if err != nil || v < 1 {
-		return fmt.Errorf("model activate: %q is not a model version", e.args[1])
+		return fmt.Errorf("model activate: %q is not a model version", fs.Arg(0))
 	}
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {

@@ -56,30 +56,34 @@ var demoSellers = []struct{ name, email string }{
 }
 
 func cmdSeed(ctx context.Context, e env) error {
-	fs := newFlags("seed", "--demo [--if-empty]", e.stderr)
-	demo := fs.Bool("demo", false, "load the demo data: sales users, the UCI dataset as leads, contacts")
-	ifEmpty := fs.Bool("if-empty", false, "do nothing when any lead exists")
-	if help, err := parse(fs, e.args); help || err != nil {
+	fs := newFlags(e, "seed", "--demo [--if-empty]",
+		"Loads the demo data into a database without leads: sales users, the UCI dataset as leads,\n"+
+			"contacts, and a trained, active model. A database with leads is refused (--if-empty: left alone).")
+	demo := fs.Bool("demo", false, "load the demo data")
+	ifEmpty := fs.Bool("if-empty", false, "when leads exist, do nothing and succeed instead of failing")
+	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
 	if !*demo {
-		fs.Usage()
-		return errors.New("seed: --demo is the only seed there is")
+		return fs.fail(errors.New("seed: --demo is the only seed there is"))
 	}
 	cfg, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	if *ifEmpty {
-		exists, err := st.SeedLeadsExist(ctx)
-		if err != nil {
-			return err
-		}
-		if exists {
-			fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty)")
-			return nil
-		}
+	// Seeding again would overwrite people's work on the demo leads (the
+	// import upserts them by external id) and add the contacts twice.
+	exists, err := st.SeedLeadsExist(ctx)
+	switch {
+	case err != nil:
+		return err
+	case exists && *ifEmpty:
+		fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty)")
+		return nil
+	case exists:
+		return errors.New("seed: the database already holds leads; the demo seed loads only into one without " +
+			"(--if-empty makes this a no-op; to start over, drop the database)")
 	}
 	return seedDemo(ctx, cfg, st, e.stdout)
 }

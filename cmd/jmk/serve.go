@@ -9,8 +9,8 @@ import (
 )
 
 func cmdServe(ctx context.Context, e env) error {
-	fs := newFlags("serve", "", e.stderr)
-	if help, err := parse(fs, e.args); help || err != nil {
+	fs := newFlags(e, "serve", "", "Runs the HTTP API (configured from the environment; see README.md).")
+	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
 	cfg, err := server.LoadConfig(e.getenv)

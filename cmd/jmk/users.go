@@ -12,23 +12,23 @@ import (
 )
 
 func cmdUsers(ctx context.Context, e env) error {
-	if len(e.args) == 0 || e.args[0] != "create" {
-		fmt.Fprintln(e.stderr, "Usage: jmk users create --email E --name N --role admin|sales (password from JMK_PASSWORD or stdin)")
-		if len(e.args) > 0 && (e.args[0] == "--help" || e.args[0] == "-h") {
-			return nil
-		}
-		return errors.New("users: expected the subcommand create")
-	}
-	fs := newFlags("users create", "--email E --name N [--role sales]", e.stderr)
+	fs := newFlags(e, "users create", "--email E --name N [--role admin|sales]",
+		"Creates a user. The password comes from JMK_PASSWORD or standard input, never the command line.")
 	email := fs.String("email", "", "e-mail (login)")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", auth.RoleSales, "admin or sales")
-	if help, err := parse(fs, e.args[1:]); help || err != nil {
+	if len(e.args) == 0 || e.args[0] != "create" {
+		if len(e.args) > 0 && isHelp(e.args[0]) {
+			fs.usage(e.stdout)
+			return nil
+		}
+		return fs.fail(errors.New("users: expected the subcommand create"))
+	}
+	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
 	if *email == "" || *name == "" || (*role != auth.RoleAdmin && *role != auth.RoleSales) {
-		fs.Usage()
-		return errors.New("users create: --email, --name and a valid --role are required")
+		return fs.fail(errors.New("users create: --email, --name and a valid --role are required"))
 	}
 	// The password never goes on the command line, where ps and shell
 	// history would keep it.

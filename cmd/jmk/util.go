@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/store"
@@ -20,24 +22,71 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// newFlags returns a FlagSet that prints its usage to w and never exits.
-func newFlags(name, usage string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.Usage = func() {
-		io.WriteString(w, "Usage: jmk "+name+" "+usage+"\n")
-		fs.PrintDefaults()
-	}
-	return fs
+// flagSet is a subcommand's flags. Its usage goes to stdout when asked for
+// (--help) and to stderr with an error; errors are returned, not printed,
+// so main prints each exactly once.
+type flagSet struct {
+	*flag.FlagSet
+	name, args, summary string
+	stdout, stderr      io.Writer
 }
 
-// parse parses flags; --help is a success that prints usage.
-func parse(fs *flag.FlagSet, args []string) (help bool, err error) {
-	err = fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return true, nil
+// newFlags returns the flags of "jmk name": args shows its arguments in the
+// usage line, summary says what it does.
+func newFlags(e env, name, args, summary string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // parse prints it, to the right stream
+	return &flagSet{FlagSet: fs, name: name, args: args, summary: summary, stdout: e.stdout, stderr: e.stderr}
+}
+
+// usage prints the usage line, the summary and the flags to w.
+func (f *flagSet) usage(w io.Writer) {
+	fmt.Fprintln(w, strings.TrimSpace("Usage: jmk "+f.name+" "+f.args))
+	fmt.Fprintf(w, "\n%s\n", f.summary)
+	hasFlags := false
+	f.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintln(w, "\nFlags:")
+		f.SetOutput(w)
+		f.PrintDefaults()
+		f.SetOutput(io.Discard)
 	}
-	return false, err
+}
+
+// parse parses args, which may leave at most maxArgs arguments after the
+// flags (the flag package stops at the first one, so a stray word would
+// otherwise silently swallow the flags after it). help is true, with the
+// usage printed, for -h or --help.
+func (f *flagSet) parse(args []string, maxArgs int) (help bool, err error) {
+	err = f.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		f.usage(f.stdout)
+		return true, nil
+	case err != nil:
+		f.usage(f.stderr)
+		return false, fmt.Errorf("%s: %w", f.name, err)
+	case f.NArg() > maxArgs:
+		f.usage(f.stderr)
+		extra := f.Arg(maxArgs)
+		if strings.HasPrefix(extra, "-") {
+			return false, fmt.Errorf("%s: unexpected argument %q (flags go before arguments)", f.name, extra)
+		}
+		return false, fmt.Errorf("%s: unexpected argument %q", f.name, extra)
+	}
+	return false, nil
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+// fail prints the usage to stderr and returns err, for arguments the flag
+// package cannot check.
+func (f *flagSet) fail(err error) error {
+	f.usage(f.stderr)
+	return err
 }
 
 // openStore loads the configuration and opens a migrated database.

@@ -19,10 +19,11 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
-// Size of the image: three square-ish panels.
+// Size of the image: a title line over three square-ish panels.
 const (
-	width  = 15 * vg.Inch
-	height = 5 * vg.Inch
+	width       = 15 * vg.Inch
+	height      = 5.4 * vg.Inch
+	titleHeight = 0.4 * vg.Inch
 )
 
 // ErrNoHoldout is returned by WritePNG when there are no holdout
@@ -35,9 +36,9 @@ var (
 )
 
 // WritePNG draws the three panels for m's holdout predictions (as returned
-// by scoring.Train) and writes a PNG to w. It returns ErrNoHoldout when the
-// holdout lacks either outcome.
-func WritePNG(w io.Writer, m *scoring.Model, holdout []scoring.Prediction) error {
+// by scoring.Train) under title (which model this is) and writes a PNG to
+// w. It returns ErrNoHoldout when the holdout lacks either outcome.
+func WritePNG(w io.Writer, title string, m *scoring.Model, holdout []scoring.Prediction) error {
 	var pos int
 	for _, p := range holdout {
 		if p.Y {
@@ -62,6 +63,8 @@ func WritePNG(w io.Writer, m *scoring.Model, holdout []scoring.Prediction) error
 
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
+	drawTitle(dc, title)
+	dc = draw.Crop(dc, 0, 0, 0, -titleHeight)
 	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	plots := [][]*plot.Plot{{roc, cal, lift}}
@@ -73,6 +76,14 @@ func WritePNG(w io.Writer, m *scoring.Model, holdout []scoring.Prediction) error
 		return fmt.Errorf("report: write png: %w", err)
 	}
 	return nil
+}
+
+// drawTitle writes title centred along the top of c.
+func drawTitle(c draw.Canvas, title string) {
+	style := plot.New().Title.TextStyle
+	style.XAlign, style.YAlign = draw.XCenter, draw.YCenter
+	style.Font.Size = vg.Points(16)
+	c.FillText(style, vg.Point{X: c.Center().X, Y: c.Max.Y - titleHeight/2}, title)
 }
 
 func rocPlot(m *scoring.Model, holdout []scoring.Prediction) (*plot.Plot, error) {
@@ -95,7 +106,12 @@ func rocPlot(m *scoring.Model, holdout []scoring.Prediction) (*plot.Plot, error)
 	}
 	line.Color = modelColor
 	line.Width = vg.Points(1.5)
-	p.Add(diagonal(), line, plotter.NewGrid())
+	ref := diagonal()
+	p.Add(ref, line, plotter.NewGrid())
+	p.Legend.Add("model", line)
+	p.Legend.Add("random order", ref)
+	p.Legend.Left, p.Legend.Top = false, false
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter*2, vg.Millimeter*2
 	return p, nil
 }
 
@@ -116,7 +132,12 @@ func calibrationPlot(holdout []scoring.Prediction) (*plot.Plot, error) {
 	}
 	line.Color, points.Color = modelColor, modelColor
 	points.Shape = draw.CircleGlyph{}
-	p.Add(diagonal(), line, points, plotter.NewGrid())
+	ref := diagonal()
+	p.Add(ref, line, points, plotter.NewGrid())
+	p.Legend.Add("model, one point per decile", line, points)
+	p.Legend.Add("perfect calibration", ref)
+	p.Legend.Left, p.Legend.Top = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Millimeter*2, -vg.Millimeter*2
 	return p, nil
 }
 
@@ -145,6 +166,9 @@ func liftPlot(holdout []scoring.Prediction, base float64) (*plot.Plot, error) {
 	one.Color = refColor
 	one.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	p.Add(plotter.NewGrid(), bars, one)
+	p.Legend.Add("decile's conversion rate / overall", bars)
+	p.Legend.Add("overall rate (random order)", one)
+	p.Legend.Top = true
 	p.NominalX(labels...)
 	p.Y.Min = 0
 	p.Y.Max = 1.1 * max(lifts[0], 1)

@@ -28,7 +28,7 @@ func TestWritePNG(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
 		m := &scoring.Model{Metrics: scoring.Metrics{NTest: 2000}}
-		if err := WritePNG(&buf, m, holdout(2000)); err != nil {
+		if err := WritePNG(&buf, "Model v1: a test", m, holdout(2000)); err != nil {
 			t.Fatal(err)
 		}
 		img, format, err := image.Decode(&buf)
@@ -44,7 +44,7 @@ func TestWritePNG(t *testing.T) {
 		t.Parallel()
 		one := []scoring.Prediction{{P: 0.3, Y: true}, {P: 0.4, Y: true}}
 		for _, h := range [][]scoring.Prediction{nil, one} {
-			if err := WritePNG(&bytes.Buffer{}, nil, h); !errors.Is(err, ErrNoHoldout) {
+			if err := WritePNG(&bytes.Buffer{}, "", nil, h); !errors.Is(err, ErrNoHoldout) {
 				t.Errorf("WritePNG = %v, want ErrNoHoldout", err)
 			}
 		}
