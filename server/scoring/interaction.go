@@ -104,6 +104,49 @@ type interTerm struct {
 	avg   float64 // over the training rows
 }
 
+// fillUnseen scores the pairs involving a level that training never saw (an
+// unseen category, a nil value where training had none) as the training
+// rows' average interaction given the other field's level, as a field's own
+// unseen level is scored as its average: the cells are not centred, so the
+// regulariser's zero would shift such leads. w are the cells' coefficients.
+// Pairs of two seen levels without a column keep zero, as in training.
+func (t *interTerm) fillUnseen(e *Encoding, ie *InteractionEncoding, w []float64) {
+	na, nb := t.a.count, t.b.count
+	sumA, sumB := make([]float64, na), make([]float64, nb)
+	for k, c := range ie.Cells {
+		v := float64(ie.Counts[k]) * w[k]
+		sumA[c/nb] += v
+		sumB[c%nb] += v
+	}
+	for a := range na {
+		rowsA := t.a.trainingRows(e, a)
+		for b := range nb {
+			rowsB := t.b.trainingRows(e, b)
+			cell := &t.table[a*nb+b]
+			switch {
+			case rowsA > 0 && rowsB > 0:
+			case rowsA == 0 && rowsB == 0:
+				*cell = t.avg
+			case rowsA == 0:
+				*cell = sumB[b] / float64(rowsB)
+			default:
+				*cell = sumA[a] / float64(rowsA)
+			}
+		}
+	}
+}
+
+// trainingRows is how many training rows had level l.
+func (k *levelKey) trainingRows(e *Encoding, l int) int {
+	switch {
+	case k.cat >= 0:
+		return e.Categorical[k.cat].Counts[l]
+	case l == k.count-1:
+		return k.enc.Missing + k.enc.Never
+	}
+	return k.enc.BinCounts[l]
+}
+
 func (t *interTerm) contribution(e *Encoded) float64 {
 	return t.table[t.a.level(e)*t.b.count+t.b.level(e)]
 }

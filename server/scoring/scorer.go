@@ -34,7 +34,7 @@ type numTerm struct {
 	// range of an integer field, sparing the log and the bin search, and
 	// binTable its bin when the field has bins.
 	table    []float64
-	binTable []uint8
+	binTable []uint16 // maxTable values have at most maxTable+1 bins
 }
 
 // maxTable bounds an integer field's table (call durations reach ~5000 s).
@@ -55,7 +55,7 @@ func (t *numTerm) contributionBin(x float64) (float64, int) {
 		if t.binTable != nil {
 			return t.table[k], int(t.binTable[k])
 		}
-		return t.table[k], 0
+		return t.table[k], 0 // no bins
 	}
 	v := x
 	if ne.Log {
@@ -159,10 +159,10 @@ func (m *Model) Compile() (*Scorer, error) {
 			for k := range t.table {
 				t.table[k] = t.compute(ne.Min + float64(k))
 			}
-			if len(ne.Cuts) > 0 && len(ne.Cuts) < 255 {
-				t.binTable = make([]uint8, len(t.table))
+			if len(ne.Cuts) > 0 {
+				t.binTable = make([]uint16, len(t.table))
 				for k := range t.binTable {
-					t.binTable[k] = uint8(binOf(ne.Cuts, ne.Min+float64(k)))
+					t.binTable[k] = uint16(binOf(ne.Cuts, ne.Min+float64(k)))
 				}
 			}
 		}
@@ -179,12 +179,13 @@ func (m *Model) Compile() (*Scorer, error) {
 			t.table[c] = coef[off+k]
 			sum += float64(ie.Counts[k]) * coef[off+k]
 		}
-		off += len(ie.Cells)
 		// Every training row falls in some cell; those without a column
 		// contribute zero.
 		if n := trainingRows(&m.Encoding); n > 0 {
 			t.avg = sum / float64(n)
 		}
+		t.fillUnseen(&m.Encoding, ie, coef[off:off+len(ie.Cells)])
+		off += len(ie.Cells)
 	}
 	return s, nil
 }
