@@ -1,9 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -85,7 +88,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = writeProblem(c, ae.Status, ae.Detail, ae.Fields, ae.AllowedNextStates)
 			return
 		case errors.As(err, &he):
-			detail := http.StatusText(he.Code)
+			detail, fields := http.StatusText(he.Code), []apperr.FieldError(nil)
 			switch he.Code {
 			case http.StatusNotFound:
 				detail = "no such endpoint: " + c.Request().Method + " " + c.Request().URL.Path
@@ -95,12 +98,15 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				detail = "the request body is over the size limit"
 			case http.StatusBadRequest:
 				detail = "malformed request"
+				if f, ok := typeError(err); ok {
+					detail, fields = "request body has an error: "+f.Field+": "+f.Message, []apperr.FieldError{f}
+				}
 			}
 			if he.Code >= 500 {
 				log.ErrorContext(c.Request().Context(), "http error", "err", err)
 				detail = "internal error"
 			}
-			_ = writeProblem(c, he.Code, detail, nil, nil)
+			_ = writeProblem(c, he.Code, detail, fields, nil)
 			return
 		}
 		if status := apperr.StatusOf(err); status != http.StatusInternalServerError {
@@ -112,6 +118,25 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		_ = writeProblem(c, http.StatusInternalServerError,
 			"an unexpected error occurred; quote the request_id when reporting it", nil, nil)
 	}
+}
+
+// typeError names the field of a JSON value that the spec allows but its Go
+// type cannot hold: 40.0 or 4e1 for an integer (JSON Schema counts them as
+// integers, Go's decoder does not), or a number beyond the type's range.
+func typeError(err error) (apperr.FieldError, bool) {
+	var ute *json.UnmarshalTypeError
+	if !errors.As(err, &ute) || ute.Field == "" || ute.Type == nil {
+		return apperr.FieldError{}, false
+	}
+	msg := "must be a " + ute.Type.String()
+	switch ute.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		lo, hi := -(int64(1) << (ute.Type.Bits() - 1)), int64(1)<<(ute.Type.Bits()-1)-1
+		msg = fmt.Sprintf("must be a whole number written without a fraction or exponent (such as 40), from %d to %d", lo, hi)
+	case reflect.Float32, reflect.Float64:
+		msg = "must be a number within the range of a double"
+	}
+	return apperr.FieldError{Field: ute.Field, Message: msg}, true
 }
 
 // sentinelDetail is the client-safe text of a bare sentinel.

@@ -120,9 +120,11 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("BadOptions", func(t *testing.T) {
-		r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{HoldoutFraction: lref(0.9)})
-		if r.StatusCode() != http.StatusBadRequest {
-			t.Errorf("holdout 0.9: %d %s", r.StatusCode(), r.Body)
+		for _, body := range []string{`{"holdout_fraction": 0.9}`, `{"holdout_fraction": 0.5}`, `{"seed": 1.5}`, `{"seed": 1.0}`} {
+			r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(body))
+			if r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), `"errors":[{"field":`) {
+				t.Errorf("%s: %d %s", body, r.StatusCode(), r.Body)
+			}
 		}
 	})
 
@@ -258,8 +260,11 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ctxConn.Close(ctx)
-		var stored float64
-		if err := ctxConn.QueryRow(ctx, "SELECT id, probability FROM leads WHERE status = 'new' ORDER BY id LIMIT 1").Scan(&id, &stored); err != nil {
+		var (
+			stored   float64
+			storedAt time.Time
+		)
+		if err := ctxConn.QueryRow(ctx, "SELECT id, probability, scored_at FROM leads WHERE status = 'new' ORDER BY id LIMIT 1").Scan(&id, &stored, &storedAt); err != nil {
 			t.Fatal(err)
 		}
 		r, err := sales.GetLeadScoreWithResponse(ctx, id)
@@ -269,6 +274,22 @@ func TestScoringLifecycle(t *testing.T) {
 		s := r.JSON200
 		if math.Abs(s.Probability-stored) > 1e-9 || s.ModelVersion != m1.Version || len(s.Factors) == 0 {
 			t.Errorf("score %+v, stored probability %v", s, stored)
+		}
+		if !s.ScoredAt.Equal(storedAt) {
+			t.Errorf("scored_at %v, stored %v", s.ScoredAt, storedAt)
+		}
+		// The parts a client sees add up: baseline + listed factors + the
+		// rest = logit = log-odds of the probability.
+		if s.Logit == nil || s.Baseline == nil || s.OtherContribution == nil {
+			t.Fatalf("score lacks logit, baseline or other_contribution: %s", r.Body)
+		}
+		sum := *s.Baseline + *s.OtherContribution
+		for _, f := range s.Factors {
+			sum += f.Contribution
+		}
+		if math.Abs(sum-*s.Logit) > 1e-9 || math.Abs(*s.Logit-math.Log(s.Probability/(1-s.Probability))) > 1e-9 {
+			t.Errorf("baseline %v + factors + other %v = %v, logit %v, probability %v",
+				*s.Baseline, *s.OtherContribution, sum, *s.Logit, s.Probability)
 		}
 		up, down := 0, 0
 		for _, f := range s.Factors {
@@ -307,9 +328,22 @@ func TestScoringLifecycle(t *testing.T) {
 		if a.JSON200.Baseline == nil || math.IsNaN(*a.JSON200.Baseline) {
 			t.Error("no baseline")
 		}
-		bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"age": 12}`))
-		if bad.StatusCode() != http.StatusBadRequest {
-			t.Errorf("age 12: %d", bad.StatusCode())
+		// Each bad input is a 400 naming the field and saying what it takes.
+		for _, tc := range []struct{ body, field, says string }{
+			{`{"age": 12}`, "age", "at least 17"},
+			{`{"job": "pilot"}`, "job", "allowed values"},
+			{`{"contact_channel": "fax"}`, "contact_channel", "allowed values"},
+			{`{"age": 40.0}`, "age", "whole number"},
+			{`{"campaign_contacts": 4e1}`, "campaign_contacts", "whole number"},
+			{`{"age": "forty"}`, "age", "integer"},
+			{`{"age": 1e100}`, "age", "from -2147483648 to 2147483647"},
+			{`{"nr_employed": 1e400}`, "nr_employed", "within the range of a double"},
+		} {
+			bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(tc.body))
+			want := `"errors":[{"field":"` + tc.field + `","message":"`
+			if bad.StatusCode() != http.StatusBadRequest || !strings.Contains(string(bad.Body), want) || !strings.Contains(string(bad.Body), tc.says) {
+				t.Errorf("%s: %d %s", tc.body, bad.StatusCode(), bad.Body)
+			}
 		}
 	})
 

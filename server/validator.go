@@ -151,7 +151,17 @@ func describe(err error) (string, []apperr.FieldError) {
 			}
 			field += strings.Join(p, ".")
 		}
-		reason := firstLine(se.Reason)
+		// An allOf (how the spec gives a $ref such as an enumeration its own
+		// description) reports only that it failed; the schema inside says
+		// why, e.g. which values are allowed.
+		for se.SchemaField == "allOf" {
+			var inner *openapi3.SchemaError
+			if !errors.As(se.Origin, &inner) {
+				break
+			}
+			se = inner
+		}
+		reason := plainReason(firstLine(se.Reason))
 		if field == "" && strings.Contains(reason, "property") {
 			// "property \"x\" is unsupported" / "property \"x\" is missing"
 			if i := strings.Index(reason, `"`); i >= 0 {
@@ -169,6 +179,19 @@ func describe(err error) (string, []apperr.FieldError) {
 		return msg, []apperr.FieldError{{Field: field, Message: firstLine(re.Reason + errText(re.Err))}}
 	}
 	return msg, nil
+}
+
+// plainReason rewords the few kin-openapi reasons that confuse more than
+// they tell (the tests pin each one, so a library change shows up there).
+func plainReason(reason string) string {
+	switch {
+	case strings.Contains(reason, "cannot convert json.Number to float64"):
+		return "must be a number within the range of a double"
+	case strings.Contains(reason, `doesn't match the format "int32"`):
+		// kin-openapi quotes the int64 bounds here.
+		return "must be a whole number from -2147483648 to 2147483647"
+	}
+	return reason
 }
 
 func errText(err error) string {

@@ -941,7 +941,9 @@ export interface components {
          *       "category": "warm",
          *       "model_version": 3,
          *       "scored_at": "2026-11-25T10:00:00Z",
+         *       "logit": 0.49,
          *       "baseline": -2.31,
+         *       "other_contribution": 1.59,
          *       "factors": [
          *         {
          *           "feature": "previous_outcome",
@@ -970,14 +972,27 @@ export interface components {
             category: components["schemas"]["Category"];
             /** Format: int32 */
             model_version: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description For a lead, when its stored score was computed; for a what-if prediction, now.
+             */
             scored_at: string;
             /**
              * Format: double
-             * @description Log-odds of an average lead; baseline plus every contribution is the lead's log-odds.
+             * @description The log-odds, log(probability / (1 - probability)): baseline + the listed factors' contributions + other_contribution.
+             */
+            logit?: number;
+            /**
+             * Format: double
+             * @description Log-odds of an average lead (the model's intercept plus every field's average effect over its training leads).
              */
             baseline?: number;
-            /** @description The strongest reasons up and down, strongest first. */
+            /**
+             * Format: double
+             * @description The combined contribution of the model's factors not listed (the weaker ones), so that the parts add up to the logit.
+             */
+            other_contribution?: number;
+            /** @description The strongest reasons up and down (up to four each way), strongest first. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
             factors: components["schemas"]["Factor"][];
         };
         Thresholds: {
@@ -1000,6 +1015,7 @@ export interface components {
             include_call_duration: boolean;
             /**
              * Format: double
+             * @description Share of the labelled leads held out for the metrics, at least 0.05 and under 0.5.
              * @default 0.2
              */
             holdout_fraction: number;

@@ -20,11 +20,15 @@ func (h *Handlers) GetLeadScore(ctx context.Context, req api.GetLeadScoreRequest
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	f, a, err := h.st.LeadScore(ctx, req.Id)
+	in, err := h.st.LeadScore(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}
-	return api.GetLeadScore200JSONResponse(scoreOut(a, &f)), nil
+	scoredAt := time.Now() // only a lead scored before a model existed (none is) lacks it
+	if in.ScoredAt != nil {
+		scoredAt = *in.ScoredAt
+	}
+	return api.GetLeadScore200JSONResponse(scoreOut(in.Model, &in.Features, scoredAt)), nil
 }
 
 // PredictScore scores a what-if set of inputs; nothing is stored.
@@ -37,15 +41,18 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 		return nil, err
 	}
 	f := inputsFeatures(*req.Body)
-	return api.PredictScore200JSONResponse(scoreOut(a, &f)), nil
+	return api.PredictScore200JSONResponse(scoreOut(a, &f, time.Now())), nil
 }
 
-// scoreOut explains f and keeps the strongest reasons each way, strongest first.
-func scoreOut(a store.Active, f *scoring.Features) api.Score {
+// scoreOut explains f and keeps the strongest reasons each way, strongest
+// first; the rest are summed up so that the parts still add up to the logit.
+func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score {
 	ex := a.Scorer.Explain(f, a.Thresholds)
+	other := 0.0
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
-		ScoredAt: time.Now().UTC(), Baseline: &ex.Intercept, Factors: []api.Factor{},
+		ScoredAt: scoredAt.UTC(), Logit: &ex.Logit, Baseline: &ex.Intercept, OtherContribution: &other,
+		Factors: []api.Factor{},
 	}
 	up, down := 0, 0
 	for _, fa := range ex.Factors { // already sorted by |contribution|
@@ -55,6 +62,7 @@ func scoreOut(a store.Active, f *scoring.Features) api.Score {
 		case fa.Contribution < 0 && down < factorsEachWay:
 			down++
 		default:
+			other += fa.Contribution
 			continue
 		}
 		out.Factors = append(out.Factors, api.Factor{Feature: fa.Feature, Value: fa.Value,

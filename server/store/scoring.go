@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -372,21 +373,29 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 	return n, err
 }
 
-// LeadScore explains a live lead's score under the active model. Returns
+// ScoreInputs is what explains a live lead's score: its scoring inputs, when
+// its stored score was computed, and the active model.
+type ScoreInputs struct {
+	Features scoring.Features
+	ScoredAt *time.Time
+	Model    Active
+}
+
+// LeadScore returns what explains a live lead's score. Returns
 // apperr.ErrNotFound for an unknown lead and ErrNoActiveModel without a model.
-func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (scoring.Features, Active, error) {
+func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (ScoreInputs, error) {
 	row, err := s.q.LeadScoringInputs(ctx, id)
 	if err != nil {
 		if errors.Is(translate(err), apperr.ErrNotFound) {
-			return scoring.Features{}, Active{}, apperr.NotFound("lead")
+			return ScoreInputs{}, apperr.NotFound("lead")
 		}
-		return scoring.Features{}, Active{}, translate(err)
+		return ScoreInputs{}, translate(err)
 	}
 	a, err := s.ActiveModel(ctx)
 	if err != nil {
-		return scoring.Features{}, Active{}, err
+		return ScoreInputs{}, err
 	}
-	return LeadFeatures(row), a, nil
+	return ScoreInputs{Features: LeadFeatures(row), ScoredAt: row.ScoredAt, Model: a}, nil
 }
 
 // Train loads the labelled leads and trains a model; shared by the API and `jmk model
