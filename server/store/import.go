@@ -16,6 +16,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/scoring"
 )
 
 // importBatch is how many rows are staged per COPY: memory stays bounded by
@@ -153,6 +154,11 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if opts.DryRun {
 			return errDryRun
 		}
+		if scored {
+			if err := recategorizeIfMoved(ctx, tx, a.Thresholds); err != nil {
+				return err
+			}
+		}
 		if err := tx.Q.ImportStageReset(ctx); err != nil {
 			return err
 		}
@@ -177,6 +183,22 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	}
 	slices.SortStableFunc(res.Rejected, func(a, b leadcsv.Rejection) int { return a.Line - b.Line })
 	return res, nil
+}
+
+// recategorizeIfMoved re-categorises every lead when the thresholds differ
+// from those the staged rows were categorised with: a change that committed
+// while the file was being staged re-categorised the other leads, not
+// these. From the upsert on, the import's lock on leads keeps the next
+// change waiting until it commits, so what is read here holds.
+func recategorizeIfMoved(ctx context.Context, tx *Tx, staged scoring.Thresholds) error {
+	st, err := tx.Q.ScoringState(ctx)
+	if err != nil {
+		return err
+	}
+	if now := (scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}); now != staged {
+		_, err = tx.Q.LeadsRecategorize(ctx, db.LeadsRecategorizeParams{Hot: now.Hot, Warm: now.Warm})
+	}
+	return err
 }
 
 // stageRows reads the file to its end, COPYing valid rows into the staging

@@ -113,3 +113,52 @@ func TestImportBulk(t *testing.T) {
 	before = rankTable()
 	check("an import smaller than the table", importRows(importFile(20001, 30000, false), false), 10000, 0, false, before)
 }
+
+// TestImportThresholdsRace: new thresholds that commit while an import is
+// staging its rows (categorised with the old ones) still end up on the
+// imported leads, as on every other lead.
+func TestImportThresholdsRace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	st := store.New(pool)
+	actor := audit.Actor{Name: "test"}
+	if _, err := st.ImportLeads(ctx, actor, importFile(1, 600, false), store.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	trained, err := st.Train(ctx, scoring.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ModelSave(ctx, actor, trained.Model, true); err != nil {
+		t.Fatal(err)
+	}
+	// Cut-offs that move most leads, set by another transaction that
+	// commits while the import is still reading its file.
+	th := scoring.Thresholds{Hot: 0.45, Warm: 0.3}
+	var once sync.Once
+	amend := func(*store.ImportLead) {
+		once.Do(func() {
+			if _, err := st.ThresholdsSet(ctx, actor, th); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	res, err := st.ImportLeads(ctx, actor, importFile(1001, 1600, false), store.ImportOptions{Amend: amend})
+	if err != nil || res.Inserted != 600 {
+		t.Fatalf("import: %v, %d inserted", err, res.Inserted)
+	}
+	var wrong, moved int
+	if err := pool.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE category IS DISTINCT FROM CASE WHEN probability >= $1 THEN 'hot'
+		                                                     WHEN probability >= $2 THEN 'warm' ELSE 'cold' END),
+		count(*) FILTER (WHERE category <> 'cold')
+		FROM leads WHERE substr(external_id, 2)::int > 1000`, th.Hot, th.Warm).Scan(&wrong, &moved); err != nil {
+		t.Fatal(err)
+	}
+	if wrong != 0 || moved == 0 {
+		t.Errorf("%d imported leads categorised with the old thresholds (%d not cold)", wrong, moved)
+	}
+	rankMatches(t, pool, "after the race")
+	countsMatch(t, pool, "after the race")
+}
