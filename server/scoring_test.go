@@ -87,8 +87,9 @@ func TestScoringWithoutModel(t *testing.T) {
 	ctx := context.Background()
 	_, sales := env.NewUser("sales")
 
-	if r, _ := env.Admin.GetActiveModelWithResponse(ctx); r.StatusCode() != http.StatusNotFound {
-		t.Errorf("active model: %d, want 404", r.StatusCode())
+	if r, _ := env.Admin.GetActiveModelWithResponse(ctx); r.StatusCode() != http.StatusNotFound ||
+		!strings.Contains(string(r.Body), "no model is active yet") {
+		t.Errorf("active model: %d %s, want 404 saying none is active", r.StatusCode(), r.Body)
 	}
 	if r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(40))}); r.StatusCode() != http.StatusConflict {
 		t.Errorf("predict without model: %d, want 409", r.StatusCode())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -91,7 +92,8 @@ func (h *Handlers) GetActiveModel(ctx context.Context, _ api.GetActiveModelReque
 	}
 	m, err := h.st.ModelActiveInfo(ctx)
 	if errors.Is(err, apperr.ErrNotFound) {
-		return nil, apperr.NotFound("active model (none is active yet)")
+		return nil, &apperr.Error{Status: http.StatusNotFound, Err: apperr.ErrNotFound,
+			Detail: "no model is active yet: an admin must train and activate one"}
 	}
 	if err != nil {
 		return nil, err

@@ -94,6 +94,12 @@ func describeNumeric(i int, known bool, x float64, ne *NumericEncoding) (value, 
 	case numCampaignContacts:
 		return value, "Called " + times(x) + " in this campaign"
 	case numDaysSincePrevious:
+		switch x {
+		case 0:
+			return value, "Last contacted the same day in a previous campaign"
+		case 1:
+			return value, "Last contacted 1 day ago in a previous campaign"
+		}
 		return value, fmt.Sprintf("Last contacted %s days ago in a previous campaign", value)
 	case numPreviousContacts:
 		if x == 0 {

@@ -84,6 +84,15 @@ func TestExplainWords(t *testing.T) {
 	if d := ex.Factors[i].Description; !strings.HasPrefix(d, "Euribor 3-month rate is ") || !strings.HasSuffix(d, "(1.299%)") {
 		t.Errorf("euribor description %q", d)
 	}
+	for days, want := range map[int32]string{0: "Last contacted the same day in a previous campaign",
+		1: "Last contacted 1 day ago in a previous campaign"} {
+		f.DaysSincePreviousContact = ptr(days)
+		for _, fc := range s.Explain(&f, DefaultThresholds).Factors {
+			if fc.Feature == "days_since_previous_contact" && fc.Description != want {
+				t.Errorf("%d days: %q, want %q", days, fc.Description, want)
+			}
+		}
+	}
 	f.DaysSincePreviousContact = nil
 	f.PreviousOutcome = ptr("none")
 	for _, fc := range s.Explain(&f, DefaultThresholds).Factors {

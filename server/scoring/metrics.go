@@ -129,7 +129,7 @@ func LiftTopDecile(preds []Prediction) float64 {
 }
 
 // CalibrationTable splits preds, ordered by prediction, into bins of equal
-// count (the first bins take one fewer when n does not divide) and compares
+// count (differing by at most one when n does not divide) and compares
 // mean prediction with observed rate in each. Equal frequency rather than
 // equal width because most leads sit below 10%, where equal-width bins would
 // lump 80% of them together.
