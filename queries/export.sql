@@ -11,14 +11,14 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
   AND (sqlc.narg(categories)::text[] IS NULL OR category = ANY(sqlc.narg(categories)::text[]))
   AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR probability >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR probability <= sqlc.narg(max_probability)::float8)
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
 ORDER BY
-    CASE WHEN @sort::text = 'probability_desc' THEN score_key END DESC,
-    CASE WHEN @sort::text = 'probability_asc' THEN score_key END ASC,
+    CASE WHEN @sort::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
+    CASE WHEN @sort::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN @sort::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN @sort::text = 'created_at_desc' THEN created_at END DESC,
     CASE WHEN @sort::text = 'name_asc' THEN name END ASC,

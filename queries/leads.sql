@@ -85,11 +85,12 @@ RETURNING *;
 -- planner walk the (column, sort key) index in order, "= ANY" does not.
 -- The probability orders walk lead_rank (schema/00009_lead_rank.sql), which
 -- holds each live lead's sort key with the columns filtered on, and fetch
--- the page's leads by primary key. score_key is coalesce(probability, -1):
--- probability filters go through it so they can use the score indexes;
+-- the page's leads by primary key. Its score_key is coalesce(probability,
+-- -1): probability filters go through it so they can use the score indexes;
 -- max_probability excludes unscored leads (score_key = -1) explicitly, and
 -- so does a category list (only scored leads have a category), which lets
--- probability_asc skip the unscored in its index.
+-- probability_asc skip the unscored in its index. The other orders read
+-- leads alone, where a null probability fails every probability filter.
 
 -- name: LeadListByScoreDesc :many
 SELECT l.* FROM lead_rank r JOIN leads l ON l.id = r.lead_id
@@ -135,11 +136,11 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
   AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND probability IS NOT NULL))
   AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
   AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR probability >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
@@ -154,11 +155,11 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
   AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND probability IS NOT NULL))
   AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
   AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR probability >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
@@ -173,11 +174,11 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
   AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
   AND (sqlc.narg(category)::text IS NULL OR category = sqlc.narg(category)::text)
-  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND score_key >= 0))
+  AND (sqlc.narg(categories)::text[] IS NULL OR (category = ANY(sqlc.narg(categories)::text[]) AND probability IS NOT NULL))
   AND (sqlc.narg(job)::text IS NULL OR job = sqlc.narg(job)::text)
   AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR score_key >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR (score_key >= 0 AND score_key <= sqlc.narg(max_probability)::float8))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR probability >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')

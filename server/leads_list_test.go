@@ -195,9 +195,9 @@ func TestLeadList(t *testing.T) {
 			sort  api.ListLeadsParamsSort
 			order string
 		}{
-			{"", "score_key DESC, id DESC"},
-			{api.ListLeadsParamsSortProbabilityDesc, "score_key DESC, id DESC"},
-			{api.ListLeadsParamsSortProbabilityAsc, "score_key ASC, id ASC"},
+			{"", "coalesce(probability, -1) DESC, id DESC"},
+			{api.ListLeadsParamsSortProbabilityDesc, "coalesce(probability, -1) DESC, id DESC"},
+			{api.ListLeadsParamsSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
 			{api.ListLeadsParamsSortUpdatedAtDesc, "updated_at DESC, id DESC"},
 			{api.ListLeadsParamsSortCreatedAtDesc, "created_at DESC, id DESC"},
 			{api.ListLeadsParamsSortNameAsc, "name ASC, id ASC"},

@@ -13,19 +13,19 @@ import (
 
 const leadExport = `-- name: LeadExport :many
 
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text[] IS NULL OR status = ANY($1::text[]))
   AND ($2::text[] IS NULL OR category = ANY($2::text[]))
   AND ($3::text[] IS NULL OR job = ANY($3::text[]))
-  AND ($4::float8 IS NULL OR score_key >= $4::float8)
-  AND ($5::float8 IS NULL OR (score_key >= 0 AND score_key <= $5::float8))
+  AND ($4::float8 IS NULL OR probability >= $4::float8)
+  AND ($5::float8 IS NULL OR probability <= $5::float8)
   AND ($6::uuid IS NULL OR assigned_to = $6::uuid)
   AND (NOT $7::boolean OR assigned_to IS NULL)
   AND ($8::text IS NULL OR search_text LIKE '%' || lower($8::text) || '%')
 ORDER BY
-    CASE WHEN $9::text = 'probability_desc' THEN score_key END DESC,
-    CASE WHEN $9::text = 'probability_asc' THEN score_key END ASC,
+    CASE WHEN $9::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
+    CASE WHEN $9::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN $9::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN $9::text = 'created_at_desc' THEN created_at END DESC,
     CASE WHEN $9::text = 'name_asc' THEN name END ASC,
@@ -110,7 +110,6 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead,
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err

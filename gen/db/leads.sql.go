@@ -13,7 +13,7 @@ import (
 )
 
 const leadGet = `-- name: LeadGet :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -59,14 +59,13 @@ func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err
 }
 
 const leadGetForUpdate = `-- name: LeadGetForUpdate :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 `
 
 // Locks the live lead until the transaction ends: concurrent editors queue
@@ -114,7 +113,6 @@ func (q *Queries) LeadGetForUpdate(ctx context.Context, id uuid.UUID) (Lead, err
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err
@@ -137,7 +135,7 @@ INSERT INTO leads (
     $22, $23, $24,
     $25, $26, $27
 )
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
 `
 
 type LeadInsertParams struct {
@@ -243,23 +241,22 @@ func (q *Queries) LeadInsert(ctx context.Context, arg LeadInsertParams) (Lead, e
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err
 }
 
 const leadListByCreated = `-- name: LeadListByCreated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
   AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
+  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND probability IS NOT NULL))
   AND ($5::text IS NULL OR job = $5::text)
   AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
+  AND ($7::float8 IS NULL OR probability >= $7::float8)
+  AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
   AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
@@ -350,7 +347,6 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err
@@ -364,16 +360,16 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 }
 
 const leadListByName = `-- name: LeadListByName :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
   AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
+  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND probability IS NOT NULL))
   AND ($5::text IS NULL OR job = $5::text)
   AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
+  AND ($7::float8 IS NULL OR probability >= $7::float8)
+  AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
   AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
@@ -464,7 +460,6 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err
@@ -478,7 +473,7 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 }
 
 const leadListByScoreAsc = `-- name: LeadListByScoreAsc :many
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.score_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -578,7 +573,6 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err
@@ -593,7 +587,7 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 
 const leadListByScoreDesc = `-- name: LeadListByScoreDesc :many
 
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.score_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -638,11 +632,12 @@ type LeadListByScoreDescParams struct {
 // planner walk the (column, sort key) index in order, "= ANY" does not.
 // The probability orders walk lead_rank (schema/00009_lead_rank.sql), which
 // holds each live lead's sort key with the columns filtered on, and fetch
-// the page's leads by primary key. score_key is coalesce(probability, -1):
-// probability filters go through it so they can use the score indexes;
+// the page's leads by primary key. Its score_key is coalesce(probability,
+// -1): probability filters go through it so they can use the score indexes;
 // max_probability excludes unscored leads (score_key = -1) explicitly, and
 // so does a category list (only scored leads have a category), which lets
-// probability_asc skip the unscored in its index.
+// probability_asc skip the unscored in its index. The other orders read
+// leads alone, where a null probability fails every probability filter.
 func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDescParams) ([]Lead, error) {
 	rows, err := q.db.Query(ctx, leadListByScoreDesc,
 		arg.Status,
@@ -707,7 +702,6 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err
@@ -721,16 +715,16 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 }
 
 const leadListByUpdated = `-- name: LeadListByUpdated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
   AND ($3::text IS NULL OR category = $3::text)
-  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND score_key >= 0))
+  AND ($4::text[] IS NULL OR (category = ANY($4::text[]) AND probability IS NOT NULL))
   AND ($5::text IS NULL OR job = $5::text)
   AND ($6::text[] IS NULL OR job = ANY($6::text[]))
-  AND ($7::float8 IS NULL OR score_key >= $7::float8)
-  AND ($8::float8 IS NULL OR (score_key >= 0 AND score_key <= $8::float8))
+  AND ($7::float8 IS NULL OR probability >= $7::float8)
+  AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
   AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
@@ -821,7 +815,6 @@ func (q *Queries) LeadListByUpdated(ctx context.Context, arg LeadListByUpdatedPa
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.ScoreKey,
 			&i.SearchText,
 		); err != nil {
 			return nil, err
@@ -895,7 +888,7 @@ SET last_contacted_at = greatest(last_contacted_at, $1::timestamptz),
     version = version + CASE WHEN status = $2 THEN 0 ELSE 1 END,
     updated_at = now()
 WHERE id = $3 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
 `
 
 type LeadRecordContactParams struct {
@@ -950,7 +943,6 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err
@@ -959,7 +951,7 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 const leadSoftDelete = `-- name: LeadSoftDelete :one
 UPDATE leads SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
 `
 
 func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -1005,7 +997,6 @@ func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err
@@ -1028,7 +1019,7 @@ SET name = $1, phone = $2, email = $3, notes = $4,
     nr_employed = $26,
     version = version + 1, updated_at = now()
 WHERE id = $27 AND version = $28 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, score_key, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
 `
 
 type LeadUpdateParams struct {
@@ -1138,7 +1129,6 @@ func (q *Queries) LeadUpdate(ctx context.Context, arg LeadUpdateParams) (Lead, e
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.ScoreKey,
 		&i.SearchText,
 	)
 	return i, err

@@ -85,7 +85,6 @@ type Lead struct {
 	ConsConfIdx              *float64
 	Euribor3m                *float64
 	NrEmployed               *float64
-	ScoreKey                 *float64
 	SearchText               *string
 }
 

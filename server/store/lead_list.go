@@ -57,9 +57,9 @@ func (o LeadSort) KeyOf(l db.Lead) LeadKey {
 	case SortNameAsc:
 		k.Name = l.Name
 	default:
-		k.Score = -1
-		if l.ScoreKey != nil {
-			k.Score = *l.ScoreKey
+		k.Score = -1 // lead_rank's score_key: coalesce(probability, -1)
+		if l.Probability != nil {
+			k.Score = *l.Probability
 		}
 	}
 	return k

@@ -18,7 +18,7 @@ func rankMatches(t *testing.T, pool *pgxpool.Pool, when string) {
 	var diff, live int64
 	err := pool.QueryRow(context.Background(), `
 		WITH truth AS (
-			SELECT id, score_key, status, category, job, assigned_to FROM leads WHERE deleted_at IS NULL)
+			SELECT id, coalesce(probability, -1) AS score_key, status, category, job, assigned_to FROM leads WHERE deleted_at IS NULL)
 		SELECT count(*) FILTER (WHERE t.id IS NULL OR r.lead_id IS NULL
 		                          OR (t.score_key, t.status, t.category, t.job, t.assigned_to)
 		                             IS DISTINCT FROM (r.score_key, r.status, r.category, r.job, r.assigned_to)),
