@@ -19,6 +19,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/dbconf"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -65,6 +66,7 @@ func OpenPool(ctx context.Context, cfg Config, migrate bool) (*pgxpool.Pool, err
 	// cached generic plan cannot use the index a given filter needs.
 	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pc.ConnConfig.RuntimeParams["application_name"] = "jmk"
+	dbconf.Configure(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)

@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", which pgtestdb connects with
 	"github.com/peterldowns/pgtestdb"
 	"github.com/peterldowns/pgtestdb/migrators/goosemigrator"
 
 	"github.com/jmksales/jmk/schema"
+	"github.com/jmksales/jmk/server/dbconf"
 )
 
 // DefaultURL is the test server when TEST_DATABASE_URL is unset.
@@ -65,7 +67,12 @@ func URL(t testing.TB) string {
 func Pool(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	dsn := URL(t)
-	pool, err := pgxpool.New(context.Background(), dsn)
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatalf("parse test database url: %v", err)
+	}
+	dbconf.Configure(pc)
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		t.Fatalf("connect test database: %v", err)
 	}

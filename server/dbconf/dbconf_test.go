@@ -1,0 +1,38 @@
+package dbconf_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/server/dbtest"
+)
+
+// The registered codec must round-trip every shape of uuid the store uses:
+// a value, a nil and a set pointer, and arrays.
+func TestUUIDRoundTrip(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t) // configured with dbconf.Configure
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	ids := []uuid.UUID{id, uuid.New()}
+	var (
+		gotID     uuid.UUID
+		gotNil    *uuid.UUID
+		gotPtr    *uuid.UUID
+		gotIDs    []uuid.UUID
+		asText    string
+		nilIsNull bool
+	)
+	err := pool.QueryRow(ctx, `SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid[], $1::uuid::text, $2::uuid IS NULL`,
+		id, (*uuid.UUID)(nil), &id, ids).Scan(&gotID, &gotNil, &gotPtr, &gotIDs, &asText, &nilIsNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotID != id || gotNil != nil || gotPtr == nil || *gotPtr != id || !slices.Equal(gotIDs, ids) ||
+		asText != id.String() || !nilIsNull {
+		t.Errorf("round trip: %v %v %v %v %q %v", gotID, gotNil, gotPtr, gotIDs, asText, nilIsNull)
+	}
+}
