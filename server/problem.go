@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -131,8 +132,8 @@ func typeError(err error) (apperr.FieldError, bool) {
 	msg := "must be a " + ute.Type.String()
 	switch ute.Type.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		lo, hi := -(int64(1) << (ute.Type.Bits() - 1)), int64(1)<<(ute.Type.Bits()-1)-1
-		msg = fmt.Sprintf("must be a whole number written without a fraction or exponent (such as 40), from %d to %d", lo, hi)
+		hi := int64(math.MaxInt64 >> (64 - ute.Type.Bits()))
+		msg = fmt.Sprintf("must be a whole number written without a fraction or exponent (such as 40), from %d to %d", -hi-1, hi)
 	case reflect.Float32, reflect.Float64:
 		msg = "must be a number within the range of a double"
 	}

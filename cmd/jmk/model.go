@@ -73,8 +73,7 @@ func modelTrain(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
-	opts := scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout}
-	res, err := st.Train(ctx, opts)
+	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout})
 	if err != nil {
 		return err
 	}
