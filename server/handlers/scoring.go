@@ -25,7 +25,7 @@ func (h *Handlers) GetLeadScore(ctx context.Context, req api.GetLeadScoreRequest
 	if err != nil {
 		return nil, err
 	}
-	scoredAt := time.Now() // only a lead scored before a model existed (none is) lacks it
+	scoredAt := time.Now() // a fallback: with a model active, every lead has been scored
 	if in.ScoredAt != nil {
 		scoredAt = *in.ScoredAt
 	}

@@ -38,7 +38,16 @@ func TestScorerMatchesDesign(t *testing.T) {
 			t.Fatalf("interaction %s x %s has %d cells", ie.A, ie.B, len(ie.Cells))
 		}
 	}
-	ex := synthExamples(3000, 42)
+	// Only levels training never saw could differ (they score as the
+	// average); the synthetic data has none in its training rows except
+	// weekend days, which it never draws.
+	matchesDesign(t, m, s, synthExamples(3000, 42))
+}
+
+// matchesDesign checks that s scores every example as the design matrix
+// and m's coefficients do.
+func matchesDesign(t *testing.T, m *Model, s *Scorer, ex []Example) {
+	t.Helper()
 	rows := make([]Encoded, len(ex))
 	for i := range ex {
 		Encode(&ex[i].Features, &rows[i])
@@ -50,9 +59,6 @@ func TestScorerMatchesDesign(t *testing.T) {
 			z += m.Coefficients[d.col[k]] * d.val[k]
 		}
 		if got := s.LogitEncoded(&rows[r]); math.Abs(got-z) > 1e-9 {
-			// Only levels training never saw may differ (they score as the
-			// average); the synthetic data has none in its training rows
-			// except weekend days, which it never draws.
 			t.Fatalf("row %d: scorer logit %g, design logit %g", r, got, z)
 		}
 		if got, want := s.Probability(&ex[r].Features), sigmoid(z); math.Abs(got-want) > 1e-9 {
@@ -112,20 +118,7 @@ func TestScorerManyBins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := make([]Encoded, len(ex))
-	for i := range ex {
-		Encode(&ex[i].Features, &rows[i])
-	}
-	d := buildDesign(&m.Encoding, rows)
-	for r := range rows {
-		z := m.Intercept
-		for k := d.start[r]; k < d.start[r+1]; k++ {
-			z += m.Coefficients[d.col[k]] * d.val[k]
-		}
-		if got := s.LogitEncoded(&rows[r]); math.Abs(got-z) > 1e-9 {
-			t.Fatalf("row %d: scorer logit %g, design logit %g", r, got, z)
-		}
-	}
+	matchesDesign(t, m, s, ex)
 }
 
 // A field training always saw filled in is imputed as its average effect,
