@@ -132,12 +132,21 @@ func typeError(err error) (apperr.FieldError, bool) {
 	msg := "must be a " + ute.Type.String()
 	switch ute.Type.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		hi := int64(math.MaxInt64 >> (64 - ute.Type.Bits()))
-		msg = fmt.Sprintf("must be a whole number written without a fraction or exponent (such as 40), from %d to %d", -hi-1, hi)
+		msg = wholeNumberMessage(ute.Type.Bits()) + ", written without a fraction or exponent (such as 40)"
 	case reflect.Float32, reflect.Float64:
-		msg = "must be a number within the range of a double"
+		msg = doubleRangeMessage
 	}
 	return apperr.FieldError{Field: ute.Field, Message: msg}, true
+}
+
+// doubleRangeMessage is the field error for a number too large for a double.
+const doubleRangeMessage = "must be a number within the range of a double"
+
+// wholeNumberMessage is the field error for a value outside the range of a
+// signed integer of that many bits.
+func wholeNumberMessage(bits int) string {
+	hi := int64(math.MaxInt64 >> (64 - bits))
+	return fmt.Sprintf("must be a whole number from %d to %d", -hi-1, hi)
 }
 
 // sentinelDetail is the client-safe text of a bare sentinel.

@@ -186,10 +186,9 @@ func describe(err error) (string, []apperr.FieldError) {
 func plainReason(reason string) string {
 	switch {
 	case strings.Contains(reason, "cannot convert json.Number to float64"):
-		return "must be a number within the range of a double"
+		return doubleRangeMessage
 	case strings.Contains(reason, `doesn't match the format "int32"`):
-		// kin-openapi quotes the int64 bounds here.
-		return "must be a whole number from -2147483648 to 2147483647"
+		return wholeNumberMessage(32) // kin-openapi quotes the int64 bounds here
 	}
 	return reason
 }

@@ -157,11 +157,7 @@ func TestSeedCommand(t *testing.T) {
 		"SELECT count(*) FROM audit_events WHERE action = 'import.leads'":                                                                      1,
 		"SELECT count(*) FROM audit_events WHERE action = 'activity.seed'":                                                                     1,
 	}
-	for q, want := range checks {
-		if n := dbCount(t, dsn, q); n != want {
-			t.Errorf("%s: %d, want %d", q, n, want)
-		}
-	}
+	countsAre(t, dsn, "after the seed", checks)
 	if n := dbCount(t, dsn, "SELECT count(*) FROM activities"); n < 200 || n > 600 {
 		t.Errorf("%d activities", n)
 	}
@@ -190,9 +186,15 @@ func TestSeedCommand(t *testing.T) {
 		"SELECT count(*) FROM leads WHERE version > 1 AND contact_count = 0": 0,
 		"SELECT count(*) FROM audit_events WHERE action = 'import.leads'":    1,
 	}
-	for q, want := range after {
-		if n := dbCount(t, dsn, q); n != want {
-			t.Errorf("after the second runs, %s: %d, want %d", q, n, want)
+	countsAre(t, dsn, "after the second runs", after)
+}
+
+// countsAre checks that each count query gives its number.
+func countsAre(t *testing.T, dsn, when string, want map[string]int64) {
+	t.Helper()
+	for q, n := range want {
+		if got := dbCount(t, dsn, q); got != n {
+			t.Errorf("%s, %s: %d, want %d", when, q, got, n)
 		}
 	}
 }
