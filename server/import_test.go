@@ -364,3 +364,48 @@ func TestImportUCIFull(t *testing.T) {
 	}
 	t.Logf("imported %d UCI rows through the API in %v", out.Inserted, elapsed)
 }
+
+// TestImportBodyUnreadWithoutToken: a request without a valid token gets
+// its 401 while its body is still arriving. The validator used to read the
+// whole body (up to the 64 MiB import limit) into memory before deciding,
+// so anyone could make the server hold 64 MiB per connection.
+func TestImportBodyUnreadWithoutToken(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	for _, token := range []string{"", "not-a-token"} {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go func() {
+			// 1 MiB, then the body stays open: it never ends.
+			_, _ = io.Copy(pw, io.LimitReader(io.MultiReader(strings.NewReader(apiHeader+"\n"), &endless{}), 1<<20))
+		}()
+		req, err := http.NewRequestWithContext(bg, http.MethodPost, env.URL+"/api/v1/leads/import", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/csv")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		type result struct {
+			res *http.Response
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			res, err := http.DefaultClient.Do(req)
+			done <- result{res, err}
+		}()
+		select {
+		case r := <-done:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			body, _ := io.ReadAll(r.res.Body)
+			r.res.Body.Close()
+			wantProblem(t, r.res, body, http.StatusUnauthorized)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("token %q: no answer while the body is still open: the server is reading it", token)
+		}
+	}
+}

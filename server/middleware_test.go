@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,6 +197,7 @@ func TestMetrics(t *testing.T) {
 	raw(t, "GET", env.URL+"/api/v1/nope", nil, nil)
 	id := env.AdminUser.Id.String()
 	raw(t, "GET", env.URL+"/api/v1/users/"+id, nil, nil)
+	raw(t, "XYZZY123", env.URL+"/x", nil, nil)
 	res, body := raw(t, "GET", env.URL+"/metrics", nil, nil)
 	if res.StatusCode != 200 {
 		t.Fatal(res.StatusCode)
@@ -214,5 +216,61 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, id) || strings.Contains(text, `route="/api/v1/nope"`) {
 		t.Error("raw paths used as labels")
+	}
+	if strings.Contains(text, "XYZZY123") || !strings.Contains(text, `method="other"`) {
+		t.Error("a made-up method is a label value of its own")
+	}
+}
+
+// TestValidationListsEveryError: a request with several bad inputs gets one
+// 400 naming each of them, so a form can mark every wrong field at once;
+// without a token it gets the 401 alone.
+func TestValidationListsEveryError(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	jsonAuth := map[string]string{"Content-Type": "application/json", "Authorization": auth["Authorization"]}
+	badLead := `{"name": "Ana", "job": "pilot", "age": 12, "email": "not-an-address", "colour": "red"}`
+	for _, tc := range []struct {
+		name, method, path, body string
+		header                   map[string]string
+		status                   int
+		fields                   []string
+		detail                   string
+	}{
+		{"Body", "POST", "/api/v1/leads", badLead, jsonAuth, 400,
+			[]string{"age", "colour", "email", "job"}, "4 fields are invalid"},
+		{"MissingAndWrong", "POST", "/api/v1/leads", `{"job": "pilot"}`, jsonAuth, 400,
+			[]string{"job", "name"}, "2 fields are invalid"},
+		{"Query", "GET", "/api/v1/leads?limit=0&category=lukewarm&sort=nope", "", auth, 400,
+			[]string{"category.0", "limit", "sort"}, "3 fields are invalid"},
+		{"OneStillNamesIt", "POST", "/api/v1/leads", `{"name": "Ana", "age": 12}`, jsonAuth, 400,
+			[]string{"age"}, "age"},
+		{"NoToken", "POST", "/api/v1/leads", badLead, map[string]string{"Content-Type": "application/json"}, 401,
+			nil, "bearer access token"},
+		{"NoTokenBadQuery", "GET", "/api/v1/leads?limit=0", "", nil, 401, nil, "bearer access token"},
+		{"UnparsableQuery", "GET", "/api/v1/leads?limit=abc", "", auth, 400, []string{"limit"}, "limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, tc.method, env.URL+tc.path, strings.NewReader(tc.body), tc.header)
+			p := wantProblem(t, res, body, tc.status)
+			var got []string
+			if p.Errors != nil {
+				for _, e := range *p.Errors {
+					if e.Message == "" {
+						t.Errorf("field %q without a message", e.Field)
+					}
+					got = append(got, e.Field)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.fields) {
+				t.Errorf("fields %v, want %v: %s", got, tc.fields, body)
+			}
+			if p.Detail == nil || !strings.Contains(*p.Detail, tc.detail) {
+				t.Errorf("detail %v, want it to contain %q", p.Detail, tc.detail)
+			}
+		})
 	}
 }

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -45,6 +48,7 @@ func validator() (echo.MiddlewareFunc, error) {
 			Options: openapi3filter.Options{
 				AuthenticationFunc:      authFn,
 				ExcludeRequestBody:      excludeBody,
+				MultiError:              true,
 				SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidators(stringFormats)},
 			},
 			SilenceServersWarning: true,
@@ -54,8 +58,42 @@ func validator() (echo.MiddlewareFunc, error) {
 	}
 	isImport := func(r *http.Request) bool { return r.URL.Path == "/api/v1/leads/import" }
 	full := mk(false, func(r *http.Request) bool { return outsideSpec(r.URL.Path) || isImport(r) })
-	noBody := mk(true, func(r *http.Request) bool { return !isImport(r) })
-	return echo.WrapMiddleware(func(h http.Handler) http.Handler { return full(noBody(csvOnly(isImport, h))) }), nil
+	noBody := mk(true, func(*http.Request) bool { return false })
+	return echo.WrapMiddleware(func(h http.Handler) http.Handler {
+		next := csvOnly(isImport, h)
+		return full(bodyAside(isImport, noBody, next))
+	}), nil
+}
+
+// savedBody is a request body set aside while the validator runs.
+type savedBody struct {
+	body   io.ReadCloser
+	length int64
+}
+
+type savedBodyKey struct{}
+
+// bodyAside runs validate on the requests it applies to with their body set
+// aside, and gives the body back before next. kin-openapi's security check
+// reads a request's whole body into memory (for authentication functions
+// that sign bodies), before anyone knows who is calling: for the streamed
+// CSV import that was up to 64 MiB held per connection.
+func bodyAside(applies func(*http.Request) bool, validate func(http.Handler) http.Handler, next http.Handler) http.Handler {
+	validated := validate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := r.Context().Value(savedBodyKey{}).(savedBody); ok {
+			r.Body, r.ContentLength = s.body, s.length
+		}
+		next.ServeHTTP(w, r)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !applies(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), savedBodyKey{}, savedBody{r.Body, r.ContentLength}))
+		r.Body, r.ContentLength = http.NoBody, 0
+		validated.ServeHTTP(w, r)
+	})
 }
 
 // csvOnly answers 415 when a request that must carry a CSV body (the
@@ -101,13 +139,22 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		mbe    *http.MaxBytesError
 		secErr *openapi3filter.SecurityRequirementsError
 	)
+	// In MultiError mode a request without a token has its parameters and
+	// body checked too; it still gets the 401 alone. kin-openapi reads the
+	// body while checking security, so a body that cannot be read fails
+	// that check too: a 413 when over the limit, else a 400.
 	switch {
 	case errors.As(err, &mbe):
 		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, routers.ErrMethodNotAllowed):
-		status = http.StatusMethodNotAllowed
 	case errors.As(err, &secErr):
 		status = http.StatusUnauthorized
+		var unread *openapi3filter.RequestError
+		if errors.As(secErr, &unread) {
+			status = http.StatusBadRequest
+			err = unread
+		}
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		status = http.StatusMethodNotAllowed
 	}
 	detail, fields := describe(err)
 	switch status {
@@ -123,8 +170,9 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", "err", err)
 		detail, fields = "internal error", nil
 	}
-	if strings.Contains(detail, "header Content-Type has unexpected value") {
+	if status == http.StatusBadRequest && strings.Contains(err.Error(), "header Content-Type has unexpected value") {
 		status = http.StatusUnsupportedMediaType
+		detail, fields = "the body must be JSON, sent as Content-Type: application/json", nil
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="jmk"`)
@@ -132,53 +180,96 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 	_ = renderProblem(w, r, status, detail, fields, nil)
 }
 
-// describe turns a kin-openapi error into a one-line detail and field errors.
+// describe turns a kin-openapi verdict into a one-line detail and field
+// errors. The validator runs in MultiError mode, so one verdict may list
+// every bad parameter and every bad body property; a client fixing a form
+// then sees all of them at once.
 func describe(err error) (string, []apperr.FieldError) {
-	var re *openapi3filter.RequestError
-	if !errors.As(err, &re) {
-		return firstLine(err.Error()), nil
+	var (
+		details []string
+		fields  []apperr.FieldError
+	)
+	for _, e := range flatten(err) {
+		var re *openapi3filter.RequestError
+		if !errors.As(e, &re) {
+			details = append(details, firstLine(e.Error()))
+			continue
+		}
+		details = append(details, firstLine(re.Error()))
+		field := ""
+		if re.Parameter != nil {
+			field = re.Parameter.Name
+		}
+		if fe := schemaFieldErrors(field, re.Err); len(fe) > 0 {
+			fields = append(fields, fe...)
+		} else if field != "" {
+			fields = append(fields, apperr.FieldError{Field: field, Message: firstLine(re.Reason + errText(re.Err))})
+		}
 	}
-	var se *openapi3.SchemaError
-	field := ""
-	if re.Parameter != nil {
-		field = re.Parameter.Name
+	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
+	if len(fields) > 1 {
+		names := make([]string, len(fields))
+		for i, f := range fields {
+			names[i] = f.Field
+		}
+		return fmt.Sprintf("%d fields are invalid: %s", len(fields), strings.Join(names, ", ")), fields
 	}
-	msg := firstLine(re.Error())
-	if errors.As(re.Err, &se) {
+	if len(details) == 0 {
+		return firstLine(err.Error()), fields
+	}
+	return details[0], fields
+}
+
+// flatten lists the errors of a MultiError, or err itself.
+func flatten(err error) []error {
+	me, ok := err.(openapi3.MultiError)
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range me {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
+
+// schemaFieldErrors lists the schema errors in err, each named by the field
+// it is about: prefix (a parameter's name) and the error's JSON pointer.
+func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
+	var out []apperr.FieldError
+	for _, e := range flatten(err) {
+		var se *openapi3.SchemaError
+		if !errors.As(e, &se) {
+			continue
+		}
+		// An allOf (how the spec gives a $ref such as an enumeration its own
+		// description) reports only that it failed; the schemas inside say
+		// why, e.g. which values are allowed, under the same pointer.
+		var inner openapi3.MultiError
+		if se.SchemaField == "allOf" && errors.As(se.Origin, &inner) {
+			out = append(out, schemaFieldErrors(prefix, inner)...)
+			continue
+		}
+		field := prefix
 		if p := se.JSONPointer(); len(p) > 0 {
 			if field != "" {
 				field += "."
 			}
 			field += strings.Join(p, ".")
 		}
-		// An allOf (how the spec gives a $ref such as an enumeration its own
-		// description) reports only that it failed; the schema inside says
-		// why, e.g. which values are allowed.
-		for se.SchemaField == "allOf" {
-			var inner *openapi3.SchemaError
-			if !errors.As(se.Origin, &inner) {
-				break
-			}
-			se = inner
-		}
 		reason := plainReason(firstLine(se.Reason))
-		if field == "" && strings.Contains(reason, "property") {
-			// "property \"x\" is unsupported" / "property \"x\" is missing"
-			if i := strings.Index(reason, `"`); i >= 0 {
-				if j := strings.Index(reason[i+1:], `"`); j >= 0 {
-					field = reason[i+1 : i+1+j]
-				}
+		if field == "" {
+			// "property \"x\" is unsupported" names its field only in words.
+			if _, rest, ok := strings.Cut(reason, `property "`); ok {
+				field, _, _ = strings.Cut(rest, `"`)
 			}
 		}
 		if field == "" {
 			field = "body"
 		}
-		return msg, []apperr.FieldError{{Field: field, Message: reason}}
+		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
-	if field != "" {
-		return msg, []apperr.FieldError{{Field: field, Message: firstLine(re.Reason + errText(re.Err))}}
-	}
-	return msg, nil
+	return out
 }
 
 // plainReason rewords the few kin-openapi reasons that confuse more than
