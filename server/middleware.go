@@ -42,12 +42,27 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 				id = u.String()
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
-			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: r.UserAgent()})
+			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: storableText(r.UserAgent(), maxUserAgent)})
 			ctx = context.WithValue(ctx, loggerKey{}, log.With("request_id", id))
 			c.SetRequest(r.WithContext(ctx))
 			return next(c)
 		}
 	}
+}
+
+// maxUserAgent bounds the user agent kept with sessions and audit events.
+const maxUserAgent = 512
+
+// storableText is s made fit for a PostgreSQL text column and a log line:
+// valid UTF-8 (HTTP headers are bytes, and old clients send Latin-1), no NUL
+// (text cannot hold it), at most max bytes. Without it such a header made
+// every audited write fail with a 500, failed logins included.
+func storableText(s string, max int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "")
+	}
+	return s
 }
 
 // accessLog logs one line per request, after the error handler has written

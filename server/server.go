@@ -62,6 +62,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		authenticate(iss, st),
 		v,
+		textInputs,
 	)
 
 	h := handlers.New(st, iss, handlers.Options{

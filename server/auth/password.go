@@ -47,8 +47,11 @@ const dummyHash = "$2a$12$KYl.lFmAGQf6XooUEsoH0OMEvzwDXIaJ8BKd3mnFM9u8movEfPQs6"
 
 // PasswordMatches reports whether password matches hash. An empty hash (no
 // such user) still costs one full bcrypt comparison and never matches.
+// Neither does a password over MaxPasswordBytes, although bcrypt, which
+// reads only the first 72 bytes, would say it does: no stored password is
+// that long. It costs the same comparison, so its length cannot be timed.
 func PasswordMatches(hash, password string) bool {
-	if hash == "" {
+	if hash == "" || len(password) > MaxPasswordBytes {
 		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(password))
 		return false
 	}

@@ -108,3 +108,23 @@ func TestRefreshToken(t *testing.T) {
 		t.Fatal("stored hash is not SHA-256 of the token")
 	}
 }
+
+// TestPasswordMatchesNoTruncation: bcrypt reads only 72 bytes, so a
+// 72-byte password followed by anything would match without the length
+// check.
+func TestPasswordMatchesNoTruncation(t *testing.T) {
+	t.Parallel()
+	pw := strings.Repeat("a", auth.MaxPasswordBytes)
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !auth.PasswordMatches(h, pw) {
+		t.Fatal("the 72-byte password does not match")
+	}
+	for _, extra := range []string{"z", "zzz", pw} {
+		if auth.PasswordMatches(h, pw+extra) {
+			t.Errorf("%d bytes starting with the password match", len(pw+extra))
+		}
+	}
+}

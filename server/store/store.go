@@ -106,6 +106,8 @@ func translate(err error) error {
 			return &apperr.Error{Status: 409, Detail: conflictDetail(pg.ConstraintName), Err: apperr.ErrConflict}
 		case "23503": // foreign_key_violation
 			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist", Err: apperr.ErrConflict}
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return &apperr.Error{Status: 400, Detail: "text must be UTF-8 without NUL characters"}
 		case "23514": // check_violation
 			return &apperr.Error{Status: 422, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
 		}
