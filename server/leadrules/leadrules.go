@@ -11,6 +11,8 @@
 // contact on) a lead only when it is assigned to them, or claim an
 // unassigned one, and may then change anything else in the same request.
 // They may unassign their own lead, but never assign a lead to someone else.
+// Once a lead is closed, only an admin may change its assignee: it decides
+// whose win or loss the lead counts as.
 //
 // Refusals are *apperr.Error values: 403 for ownership, 422 with
 // AllowedNextStates for a transition outside the workflow.
@@ -96,14 +98,24 @@ type Assign struct {
 }
 
 // CheckEdit returns nil when c may apply a change with assignment a to a
-// lead currently assigned to current (nil: unassigned), else a 403.
+// lead currently assigned to current (nil: unassigned) whose status goes
+// from from to to (the same when unchanged), else a 403.
 // It covers editing fields, changing status, claiming and (un)assigning.
-func CheckEdit(c Caller, current *uuid.UUID, a Assign) error {
+func CheckEdit(c Caller, current *uuid.UUID, from, to string, a Assign) error {
 	if c.Admin {
 		return nil
 	}
 	if a.Set && a.To != nil && *a.To != c.UserID {
 		return apperr.Forbidden("a sales user may only assign a lead to themselves")
+	}
+	// A closed lead counts as a win or a loss for its assignee (the
+	// leaderboard), so a sales user may not move that credit: claim a
+	// closed lead, or unassign one they close or have closed.
+	if a.Set && a.To == nil && current != nil && Closed(to) {
+		return apperr.Forbidden("a closed lead stays with its seller: only an admin can unassign it")
+	}
+	if a.Set && a.To != nil && (current == nil || *current != *a.To) && Closed(from) {
+		return apperr.Forbidden("a closed lead cannot be claimed: only an admin can assign it")
 	}
 	switch {
 	case current != nil && *current == c.UserID:

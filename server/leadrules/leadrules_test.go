@@ -134,7 +134,44 @@ func TestCheckEdit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := status(CheckEdit(tt.c, tt.current, tt.a)); got != tt.want {
+			if got := status(CheckEdit(tt.c, tt.current, New, New, tt.a)); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCheckEditClosed: a closed lead counts as a win or a loss for its
+// assignee, so a sales user may not move it by claiming or unassigning.
+func TestCheckEditClosed(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	sales := Caller{UserID: me}
+	adm := Caller{UserID: uuid.New(), Admin: true}
+	absent, claim, unassign := Assign{}, Assign{Set: true, To: &me}, Assign{Set: true}
+	toOther := Assign{Set: true, To: &other}
+	tests := []struct {
+		name     string
+		c        Caller
+		current  *uuid.UUID
+		from, to string
+		a        Assign
+		want     int
+	}{
+		{"OwnEdit", sales, &me, Success, Success, absent, 0},
+		{"OwnUnassign", sales, &me, Success, Success, unassign, 403},
+		{"OwnClaimAgain", sales, &me, Failed, Failed, claim, 0},
+		{"ClaimUnassigned", sales, nil, Success, Success, claim, 403},
+		{"CloseAndUnassign", sales, &me, FollowUp, Failed, unassign, 403},
+		{"ClaimAndClose", sales, nil, New, Success, claim, 0},
+		{"OpenUnassign", sales, &me, FollowUp, FollowUp, unassign, 0},
+		{"AdminUnassign", adm, &me, Success, Success, unassign, 0},
+		{"AdminReassign", adm, &me, Failed, Failed, toOther, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := status(CheckEdit(tt.c, tt.current, tt.from, tt.to, tt.a)); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})

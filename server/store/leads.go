@@ -71,7 +71,11 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		if err != nil {
 			return leadErr(err)
 		}
-		if err := leadrules.CheckEdit(who, old.AssignedTo, c.Assign); err != nil {
+		to := old.Status
+		if c.Status != nil {
+			to = *c.Status
+		}
+		if err := leadrules.CheckEdit(who, old.AssignedTo, old.Status, to, c.Assign); err != nil {
 			return err
 		}
 		if old.Version != ifVersion {
