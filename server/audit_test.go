@@ -146,7 +146,8 @@ func TestAuditList(t *testing.T) {
 		{"Action", api.ListAuditEventsParams{Action: lref("auth.login_failed")}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
 		{"EntityTypeUser", api.ListAuditEventsParams{EntityType: &user}, func(e api.AuditEvent) bool { return e.EntityType == "user" }},
 		{"EntityTypeSession", api.ListAuditEventsParams{EntityType: &session}, func(e api.AuditEvent) bool { return e.EntityType == "session" }},
-		{"EntityID", api.ListAuditEventsParams{EntityId: &u.Id}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
+		{"EntityID", api.ListAuditEventsParams{EntityId: lref(u.Id.String())}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
+		{"EntityIDUpperCase", api.ListAuditEventsParams{EntityId: lref(strings.ToUpper(u.Id.String()))}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
 		{"ActorAdmin", api.ListAuditEventsParams{ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
 			return e.Actor.Id != nil && *e.Actor.Id == env.AdminUser.Id
 		}},

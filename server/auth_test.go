@@ -451,7 +451,12 @@ func TestChangePassword(t *testing.T) {
 		// 40 characters pass the spec, 80 bytes break the bcrypt limit.
 		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password,
 			NewPassword: strings.Repeat("é", 40)})
-		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "new_password")
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
+	})
+	t.Run("TooShortInBytes", func(t *testing.T) {
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password,
+			NewPassword: strings.Repeat("é", 4)})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
 	t.Run("OK", func(t *testing.T) {
 		const newPW = "a new long password"

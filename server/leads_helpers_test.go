@@ -148,7 +148,7 @@ func leadScan(t *testing.T, env *servertest.Env, query string, args []any, dest 
 // admin sees them.
 func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []api.AuditEvent {
 	t.Helper()
-	r, err := env.Admin.ListAuditEventsWithResponse(context.Background(), &api.ListAuditEventsParams{EntityId: &id})
+	r, err := env.Admin.ListAuditEventsWithResponse(context.Background(), &api.ListAuditEventsParams{EntityId: lref(id.String())})
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("audit events: %v %d %s", err, r.StatusCode(), r.Body)
 	}

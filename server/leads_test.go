@@ -492,6 +492,34 @@ func TestLeadWorkflow(t *testing.T) {
 			t.Errorf("notes on a closed lead: %d %s", r.StatusCode(), r.Body)
 		}
 	})
+	t.Run("ClosedLeadKeepsItsSeller", func(t *testing.T) {
+		// A closed lead is a win or loss for its assignee on the
+		// leaderboard: a sales user cannot move it off or onto themselves.
+		won := leadIn(t, api.LeadStatusNew, api.LeadStatusSuccess)
+		unassign := api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}
+		r, _ := sales.UpdateLeadWithResponse(ctx, won.Id, leadIfMatch(won.Version), unassign)
+		leadProblem(t, "unassign a won lead", r.StatusCode(), r.Body, 403, "")
+		open := leadIn(t, api.LeadStatusNew, api.LeadStatusContacted)
+		r, _ = sales.UpdateLeadWithResponse(ctx, open.Id, leadIfMatch(open.Version), api.LeadPatch{
+			Status: lref(api.LeadStatusFailed), AssignedTo: nullable.NewNullNullable[string](),
+		})
+		leadProblem(t, "close and unassign", r.StatusCode(), r.Body, 403, "")
+		orphan := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Closed, nobody's"})
+		r, _ = env.Admin.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)})
+		if r.JSON200 == nil {
+			t.Fatalf("admin closes: %d %s", r.StatusCode(), r.Body)
+		}
+		r, _ = sales.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(2), api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+		leadProblem(t, "claim a closed lead", r.StatusCode(), r.Body, 403, "")
+		if got := leadMustGet(t, sales, won.Id); got.AssignedTo == nil || got.Version != won.Version {
+			t.Errorf("refused patch changed the lead: %+v", got)
+		}
+		// An admin may still move the credit (audited).
+		r, _ = env.Admin.UpdateLeadWithResponse(ctx, won.Id, leadIfMatch(won.Version), unassign)
+		if r.JSON200 == nil || r.JSON200.AssignedTo != nil {
+			t.Errorf("admin unassigns a won lead: %d %s", r.StatusCode(), r.Body)
+		}
+	})
 }
 
 // TestLeadConcurrentUpdate runs two edits with the same If-Match at once:
@@ -606,7 +634,7 @@ func TestLeadTeamFeed(t *testing.T) {
 	_, sales := env.NewUser("sales")
 	_, colleague := env.NewUser("sales")
 	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Feed"})
-	r, err := colleague.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: &l.Id})
+	r, err := colleague.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: lref(l.Id.String())})
 	if err != nil || r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Action != "lead.create" {
 		t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 	}

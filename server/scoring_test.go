@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -139,11 +140,17 @@ func TestScoringLifecycle(t *testing.T) {
 	}
 	m1 := train(api.TrainRequest{})
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
-		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration == nil || *m1.Options.IncludeCallDuration {
+		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
+		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 == nil {
 		t.Fatalf("model 1: %+v", m1)
 	}
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
 		t.Fatalf("training alone scored %d leads", n)
+	}
+	// A model's events name it by its version, and the filter finds them.
+	model := api.ListAuditEventsParamsEntityType("model")
+	if ev := events(t, env, api.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {
+		t.Errorf("events of model %d: %+v", m1.Version, ev)
 	}
 
 	m2 := train(api.TrainRequest{IncludeCallDuration: lref(true), Activate: lref(true)})

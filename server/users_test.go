@@ -185,6 +185,18 @@ func TestUsersList(t *testing.T) {
 func TestUsersCreate(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
+	t.Run("OK/PasswordCountsBytes", func(t *testing.T) {
+		// Six accented letters are 12 bytes: enough, although 6 characters.
+		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Zé", Email: "ze@example.com",
+			Password: "éééééé", Role: api.RoleSales})
+		if err != nil || r.StatusCode() != 201 {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		l, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: "ze@example.com", Password: "éééééé"})
+		if err != nil || l.JSON200 == nil {
+			t.Fatalf("login: %v %d %s", err, l.StatusCode(), l.Body)
+		}
+	})
 	t.Run("OK", func(t *testing.T) {
 		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: " Ana Silva ", Email: "Ana@Example.com",
 			Password: "long enough pw", Role: api.RoleAdmin})
@@ -230,6 +242,9 @@ func TestUsersCreate(t *testing.T) {
 		{"BadRole", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"boss"}`, "role"},
 		{"MissingRole", `{"name":"X","email":"x@example.com","password":"long enough pw"}`, "role"},
 		{"EmptyName", `{"name":"","email":"x@example.com","password":"long enough pw","role":"sales"}`, "name"},
+		{"BlankName", `{"name":"   ","email":"x@example.com","password":"long enough pw","role":"sales"}`, "name"},
+		{"PasswordTooFewBytes", `{"name":"X","email":"x@example.com","password":"éééé","role":"sales"}`, "password"},
+		{"PasswordTooManyBytes", `{"name":"X","email":"x@example.com","password":"` + strings.Repeat("é", 37) + `","role":"sales"}`, "password"},
 		{"UnknownField", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"sales","id":"x"}`, "id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,7 +338,7 @@ func TestUsersUpdate(t *testing.T) {
 		me, _ := c.GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
 
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.update")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.update")})
 		if len(ev) != 1 {
 			t.Fatalf("%d user.update events", len(ev))
 		}
@@ -484,7 +499,7 @@ func TestUsersDeactivate(t *testing.T) {
 		}
 		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.deactivate")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.deactivate")})
 		if len(ev) != 1 || ev[0].Changes["active"].From != true || ev[0].Changes["active"].To != false {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
@@ -492,7 +507,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
-		if ev := events(t, env, api.ListAuditEventsParams{EntityId: &u.Id, Action: lref("user.deactivate")}); len(ev) != 1 {
+		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.deactivate")}); len(ev) != 1 {
 			t.Fatalf("%d events", len(ev))
 		}
 	})

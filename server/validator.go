@@ -280,6 +280,8 @@ func plainReason(reason string) string {
 		return doubleRangeMessage
 	case strings.Contains(reason, `doesn't match the format "int32"`):
 		return wholeNumberMessage(32) // kin-openapi quotes the int64 bounds here
+	case strings.Contains(reason, `doesn't match the regular expression "\S"`):
+		return "must not be blank"
 	}
 	return reason
 }

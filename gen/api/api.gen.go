@@ -327,14 +327,14 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
-// Defines values for TrainRequestSplit.
+// Defines values for TrainSplit.
 const (
-	Stratified TrainRequestSplit = "stratified"
-	Time       TrainRequestSplit = "time"
+	Stratified TrainSplit = "stratified"
+	Time       TrainSplit = "time"
 )
 
-// Valid indicates whether the value is a known member of the TrainRequestSplit enum.
-func (e TrainRequestSplit) Valid() bool {
+// Valid indicates whether the value is a known member of the TrainSplit enum.
+func (e TrainSplit) Valid() bool {
 	switch e {
 	case Stratified:
 		return true
@@ -788,7 +788,9 @@ type LeadCreate struct {
 	LastContactWeekday       *Weekday      `json:"last_contact_weekday,omitempty"`
 	Marital                  *Marital      `json:"marital,omitempty"`
 
-	// Name Example: Ana Silva
+	// Name Not blank.
+	//
+	// Example: Ana Silva
 	Name         PersonName    `json:"name"`
 	Notes        *string       `json:"notes,omitempty"`
 	NrEmployed   *float64      `json:"nr_employed,omitempty"`
@@ -830,7 +832,9 @@ type LeadPatch struct {
 	LastContactWeekday       nullable.Nullable[Weekday]        `json:"last_contact_weekday,omitempty"`
 	Marital                  nullable.Nullable[Marital]        `json:"marital,omitempty"`
 
-	// Name Example: Ana Silva
+	// Name Not blank.
+	//
+	// Example: Ana Silva
 	Name             *PersonName                        `json:"name,omitempty"`
 	Notes            nullable.Nullable[string]          `json:"notes,omitempty"`
 	NrEmployed       nullable.Nullable[float64]         `json:"nr_employed,omitempty"`
@@ -877,9 +881,13 @@ type Model struct {
 	Active      bool       `json:"active"`
 
 	// Algorithm Example: logistic_regression_l2
-	Algorithm  string              `json:"algorithm"`
-	Metrics    ModelMetrics        `json:"metrics"`
-	Options    TrainRequest        `json:"options"`
+	Algorithm string       `json:"algorithm"`
+	Metrics   ModelMetrics `json:"metrics"`
+
+	// Options How the model was trained; the request's options with their defaults filled in.
+	Options ModelOptions `json:"options"`
+
+	// Thresholds The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds.
 	Thresholds Thresholds          `json:"thresholds"`
 	TrainedAt  time.Time           `json:"trained_at"`
 	TrainedBy  *openapi_types.UUID `json:"trained_by,omitempty"`
@@ -904,10 +912,23 @@ type ModelMetrics struct {
 	PositiveRate  float64          `json:"positive_rate"`
 }
 
+// ModelOptions How the model was trained; the request's options with their defaults filled in.
+type ModelOptions struct {
+	HoldoutFraction     float64 `json:"holdout_fraction"`
+	IncludeCallDuration bool    `json:"include_call_duration"`
+
+	// L2 The ridge penalty on the mean log loss.
+	L2   *float64 `json:"l2,omitempty"`
+	Seed int64    `json:"seed"`
+
+	// Split stratified: random within each outcome, with a fixed seed; time: the newest leads are the holdout.
+	Split TrainSplit `json:"split"`
+}
+
 // Month defines model for Month.
 type Month string
 
-// Password 10 to 72 bytes.
+// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
 //
 // Example: correct horse battery
 type Password = string
@@ -916,13 +937,15 @@ type Password = string
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 
-	// NewPassword 10 to 72 bytes.
+	// NewPassword 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
 	//
 	// Example: correct horse battery
 	NewPassword Password `json:"new_password"`
 }
 
-// PersonName Example: Ana Silva
+// PersonName Not blank.
+//
+// Example: Ana Silva
 type PersonName = string
 
 // PreviousOutcome defines model for PreviousOutcome.
@@ -956,10 +979,12 @@ type RegisterRequest struct {
 	// Email Example: ana.silva@example.com
 	Email Email `json:"email"`
 
-	// Name Example: Ana Silva
+	// Name Not blank.
+	//
+	// Example: Ana Silva
 	Name PersonName `json:"name"`
 
-	// Password 10 to 72 bytes.
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
 	//
 	// Example: correct horse battery
 	Password Password `json:"password"`
@@ -1070,21 +1095,22 @@ type TokenResponseTokenType string
 
 // TrainRequest defines model for TrainRequest.
 type TrainRequest struct {
+	// Activate Activate the model once trained (re-scores every lead).
 	Activate *bool `json:"activate,omitempty"`
 
 	// HoldoutFraction Share of the labelled leads held out for the metrics, at least 0.05 and under 0.5.
 	HoldoutFraction *float64 `json:"holdout_fraction,omitempty"`
 
 	// IncludeCallDuration Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
-	IncludeCallDuration *bool  `json:"include_call_duration,omitempty"`
-	Seed                *int64 `json:"seed,omitempty"`
+	IncludeCallDuration *bool `json:"include_call_duration,omitempty"`
 
-	// Split stratified: random with a fixed seed; time: the newest leads are the holdout.
-	Split *TrainRequestSplit `json:"split,omitempty"`
+	// Seed Seed of the stratified split.
+	Seed  *int64      `json:"seed,omitempty"`
+	Split *TrainSplit `json:"split,omitempty"`
 }
 
-// TrainRequestSplit stratified: random with a fixed seed; time: the newest leads are the holdout.
-type TrainRequestSplit string
+// TrainSplit stratified: random within each outcome, with a fixed seed; time: the newest leads are the holdout.
+type TrainSplit string
 
 // User defines model for User.
 type User struct {
@@ -1104,10 +1130,12 @@ type UserCreate struct {
 	// Email Example: ana.silva@example.com
 	Email Email `json:"email"`
 
-	// Name Example: Ana Silva
+	// Name Not blank.
+	//
+	// Example: Ana Silva
 	Name PersonName `json:"name"`
 
-	// Password 10 to 72 bytes.
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
 	//
 	// Example: correct horse battery
 	Password Password `json:"password"`
@@ -1128,10 +1156,12 @@ type UserPatch struct {
 	// Email Example: ana.silva@example.com
 	Email *Email `json:"email,omitempty"`
 
-	// Name Example: Ana Silva
+	// Name Not blank.
+	//
+	// Example: Ana Silva
 	Name *PersonName `json:"name,omitempty"`
 
-	// Password 10 to 72 bytes.
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
 	//
 	// Example: correct horse battery
 	Password *Password `json:"password,omitempty"`
@@ -1224,10 +1254,16 @@ type ListAuditEventsParams struct {
 	ActorId    *openapi_types.UUID              `form:"actor_id,omitempty" json:"actor_id,omitempty"`
 	Action     *string                          `form:"action,omitempty" json:"action,omitempty"`
 	EntityType *ListAuditEventsParamsEntityType `form:"entity_type,omitempty" json:"entity_type,omitempty"`
-	EntityId   *openapi_types.UUID              `form:"entity_id,omitempty" json:"entity_id,omitempty"`
-	Since      *time.Time                       `form:"since,omitempty" json:"since,omitempty"`
-	Until      *time.Time                       `form:"until,omitempty" json:"until,omitempty"`
-	Limit      *Limit                           `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// EntityId The entity's id as events record it: a uuid for users, sessions, leads, activities and imports, the version number for models.
+	EntityId *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
+
+	// Since Events at or after this instant (inclusive).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Events before this instant (exclusive).
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -1528,7 +1564,7 @@ func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "entity_id" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_id", ctx.QueryParams(), &params.EntityId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "entity_id", ctx.QueryParams(), &params.EntityId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter entity_id: %s", err))
 	}
@@ -6177,186 +6213,195 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lchs5siD6K4i654al6SJF6uGHFBOxard9xh6728eSp/dsy0uCVUkSrSqADaBEc3wUsR+xX7hfsoEE",
-	"6kmQLFEPy7Md0dEWySogkUjkOxNfg0ikM8GBaxUcfw2mQGOQ+Oerczox/8agIslmmgkeHAfnUyASIiHj",
-	"J4pcgVRMcEIVoURpKfiEANdML4imkxOigMeEaTKi0SVhnLwZd95THU27QRioaAopNRPAF5rOEgiOg4vg",
-	"4CIIwkAvZuaj0pLxSXB9HQYfQcvF6ViDXAbpDCLBY0W0IHNqZoOxkEC0XDA+IXRCGa9P6IZnXMMEZHBt",
-	"JphRSVPQbu2nSrEJh/hcLE93SjIFkrA4JMMUhiERkgy54DAkOxmn7s1dMyUzz/+RgVwEYcBpambNHxho",
-	"UQNqRrUGaV74nzsp/JcZ8L9+63Ve0M74tPP689fn153qx8ObfOzvX+/+mxevL6mGiZCL1yxxuIUvs0TE",
-	"EBxrmYF/CZF7qQY/05Ai7v5Nwjg4Dv6/vZKy9uxjai+fLrgOg5R+eWPfOSggo1LShQVMZFx7kJ8oQSTo",
-	"THIy1ELTZBgSPQXCs3QEkogxSQ2FmZ23ZKrITiSUNhQamTFXbgz+WltSDGOaJTo4HtNEQQHkSIgEKLdg",
-	"ZlIJ6T8mQw5f9CDCJ4YGMgPnTMIVE5kiMzqBlaDYUauwpPTLO+ATPQ2Oj/r7vq188xNugxluRvW0HI3F",
-	"QRhI+CNjEuJ8X8uRx0KmVAfHQZbhk56Rx3hq/as0bIIkVGmiAHiXfHQTkZ3D/edkzvRUZJowvXtCDvv7",
-	"ZD4FTpSmSbl4y3NKeHMusWr9/V7PB+VbMboRFf8uRjcn4LdiVKfdyl6UxPsOaPwfONsys8pGFuacIAw0",
-	"IZlNBQfDSaCTUpaQnYgq6DCugCum2RWcEKpJAgbPBySaUkkjw6yIEoRywngMX0hEOVEgr8CgexVt/bEW",
-	"rSnj+ecDH5LNys6E1AWpNUZX5jfvGQpmUozoiCVMLwYGJ0EYAM/S4Pg330/Vryh+k81iqiEeUJ0/E0lo",
-	"fGOgwMc/e4FnKVsJeYI/ekE/6oXlKWFcH+wHSAIsNeDvO7zZT/1wWbyEwXv65UO5oFUgpPTLoLLuwHtK",
-	"Y5GNEqgC0K9MX54MyxDt7Iy3mZ3xe5n9TFOdqRsdTYWv3Px0InXad2uH9GjpjF4bjqhmgivAUX+ksWFc",
-	"oJA+IsE1WPFDZ7OERdSc3j2DnQTSH35X5ihXFBdDK5qyJDhGPgtKk5GIF2RqFCNOQErk5vivCo5/+xqM",
-	"GSRxcByAOe0GnaAUneA2ZOZtwPcsL6BxLEGp4PpzmA8/YOblXv/FAe1H+51nsD/uPBsd0M6LqB939seH",
-	"cESfjp5Fzw1Dd9g8PkS+yTSqWj/SmOQrLrAz1Xqmjvf2fk8vu25x+aLV3hVNWIyIMMgtd2bdhnywL1uE",
-	"+xRJi6xYgCJcaCu7kS2efnhDdlKaGMqDmLw9++XnkGT8kos5J4i9kIxoTK5oksFuN0CVgY8TFt1kB2+9",
-	"inxOhZIOIY8yKYFrI+Q0kJ04s9NDvp2GyX8xqh5NUInkgtDIsHiSihiSkGghyBjmJKEjSBKIDduPlV3j",
-	"ayFHLI6BP+QizVZFNElAPlFEigQFlZhzkGrKZuXu0SQRc6KnTCGsPwv9WmQ8fkhQfxZEZdHU6X4IxgeJ",
-	"9gEzT7ymLIEHBShXZnw0nlOKM6NOiIRE0JhQHhsdVy6W4P9YaHHfYAVMkVyLRMDOhXhH5QQemhRrLJYp",
-	"Iq5AIj5RhOegvad84RicelAIhSAp5QsyRlojiZgwrk6saYpmbAftWKKs2Wr0tIrVXXliFRDu6b2KTYxw",
-	"fOI001Mh2T/hoc8cygZCowiUscMvgZMdIckcPQKRhBi4ZjRRqMQahFhu9onTK8oSOkrgYQHWRAKNFw6I",
-	"mRQG8IcG41dIko6Tb6NMlyzUfF4gRcssAUV2oDvpoofFCHKiJUWjwHCMoXthgLYmihw1JAkzBi8eCZjQ",
-	"hAgOKse4ymYzITXE7yFm9BwF/wOuGSnipZ2tY2bvopLoXkXfixGGTk+dSTEDqZlV0kp9v66TUg0dzVJY",
-	"Nl7DIM4kLmWgIKq9levxPEscAVp9tKm9h8Z+3mwmh8Els6JuHWbytf3dPHsdBkayD1qOz4W2aFgBcfmk",
-	"iFCy3AxRItORSKHVBJkCuQLsDe9eVz0Rv1nXRI6EclyHzBKoxj7myKgvtWoQVgxAMfodIm3AzrH/Eh9D",
-	"Wo+tXKXJhwqlOXdPnfg2ElJhET1/elgzCXttiGwb6ikoom7F93rhjWmkfkp/spYvulS5mJ+QlC6QPY2A",
-	"MI6MZZzpTKIP58bkVfp7jerL1RydP5U17LdYQYOQEH3r9vzvDr+5y8Hos0EYzKdUKzqbGeusMMVAmyks",
-	"fj2ehHLQd8zai3VKKUzVVjZrwe6um0ZqGFQciK3OJTpEm8T59DDw+iRq5xAhrU/oxWYWM30aaQtPY9nb",
-	"8IPc5Pd5Fg03eKLQQWZOuiQXgVooDelFQPbIRUC54ItUZOoi6AbHZqJW7AbHW7m4V1dODNYXZyy0htGP",
-	"fKtrvVI+iqc5mtbufonQ6zCIppRP3IRezrR+sNfGLH6JY1SoqVygDc04xr1xY9zT2mkI9XX7FtwggFWk",
-	"FwZsdn9irOogaTGHAuoMwjr9vWP8EmLCuBbI7qZUTUk0pYyTBWiyY6x9xgkdiUwbzQx1eSLGJBJp6ryv",
-	"zXBBGKgsTan1CpfoPOWUnLHkipJUXDlrn3zMGHkplKZkLEVKOMwNLzZaGo00eNGPwpNOHPluIYfrstSS",
-	"b5hTfp0eqrRUwzlubg2WctUlfRd4X38M74S9lof6u2Gw/wDJxk4F92jBU4gufTR7hjglYBariHusJqFX",
-	"H8kxk0oPRtKYboMVB3mzEiMuK+HVCt1LoM6A2Kxa8lVH8pVbFx4wXbGZzIFMGucVj2qrtTc2SlwinVoU",
-	"V8BZRpFv+17ShI2snvgj8+zdyH65jLkoD3cu/2TsO+l3wjec7UZ3oXwwkxAz5BLtXhIjDBrFA+m04hbv",
-	"ZLNZS6Aa+DUYCItYawPeJix+FLsQckWZmwoz2JzKFMdOYq/Wlr/5HrRkkedgVUZuG8Res28PtBcN/FZi",
-	"8zmSW+DUyhWjOnBIamoyJEmWUCMINCSAYUovcl/FWcmw8rdHVLFocGiAsX8+Lf98Yf6cssl0oKKpEEbz",
-	"ZknCNEirT82kGINSqAINIpFJBXgeGXpLMVA4kWC/w6iAHyxU6mvylnLaVUbe/jf3XTcSaZVTFIZAxSI5",
-	"OvQM/pr6NWEjpiUbZTk6GnxsPIZIE2HtqERMOiKOka/NqITYBhIoJ/QKJJ0A6gN1O2sl9dQmqq75Q551",
-	"ENF0RtmEE5VFEUDsVyXGQI11Vx8jz1wYlEb50osYjam/hhMpFWxSQfI580HCOhrri/MRcVX7XdoSo0Ut",
-	"yx+U6J6vm6BJJBAtVs/7CkN8y9PaMN/XZUwVAb+vm/CCQ5Qv+ED4G9BET5enzyN/1f1AAbd+Sveab6Y3",
-	"6UxI/RHMZ692UqzYE0ISSZZya8pBOtMLMhbWcT+figSIFPNVdlwYJIyDV02HPJFizOyhMNo6esjJCBif",
-	"GNUASL85co1Rt9wKhCFstSM5nhQmENRDxXIxkBkv3EyMK5AoIQ77/efPzJRmFJyyDBSbiXIs9J95A8YO",
-	"jS4TCu2G/jNjNvT3exg8dhkUwXHvesm7lQPlU99KCFuZdyX8LXX0JlF5FPUC9C1U7xz6cpQKjGGxdN82",
-	"vhWjqjyjcYrqyyjJYBCJxApG4FrCTAKHzHycikwZEYIkQjmdQGrtIAkaYTLWTzIeQDpLxMJ9llcssoaR",
-	"zmL7uIZoylnEKEcZV3l8ncB7K0ZnmtqQV8OFYeVJLcfDq2Cs0NFLMYMaVjtaMJpZuyd/t6hukXzV3ghz",
-	"OuEWRGOTw+xMoUe/DL3oXEFCuCF3YcwWm3vtSTpbNjd94LwDGntoYwJbBkeq6azbuP9yhWTgfBtqSziq",
-	"yjtNkl/GyD3bqfGfw2W9IBJcGZjGAxZ/2fqccDWYSRbB7QYxeBlEpXLecn11pX7VKu3guRmzhHkPpreI",
-	"wkXGDNKDIqOu7Rr+E9TP4pNjd94VxHShBorxyJxEp6C6VW1JSVC1ZNqBWRo/XhghN0I2+1zT2eCKyjXW",
-	"30Z6gUyykZCDg3TbAVxyknMDNZJB4jwAZF3xLshMYzKnirDUhpZR+ei2Of5GWDI+GSSC8rski5YxVSd0",
-	"2s2K4sc3WUKVHkQ0SQZ3EG22g7lzmQpu9fp2EL7Hx9fA6IadA1zG9Aa88lf3wsah1/OFjeSQUsmccG+5",
-	"YveCFzDMpxu47KottyMPT90iHM9lqettdyRnIBX6Qe76mFh/TptFNJnrtnJ6yYvQejW5D+MX96J/QXXl",
-	"ts68zNMk45olhNpkS8zQVZGQEBeczO9r2bhHdpRbUX9prrdPci6z4ttL43UnYpMxVURQc+IpA+dF1nae",
-	"nFEvdarnllf8lPVjWsWkj7c0lZZyOTXVpIaZulALnTFtdfyc5VQF/5LC0hBUzRO5rKV5+fgKLrxSgPi0",
-	"4/Uaj++chj7PXU3RWNJUm+pvTauoM7RVNkbLHJuKXwRtkMN+w6QIUvCg97jqmK4obF7/sFO/ArPPXZqk",
-	"wOKm77euhgQLJF9UDupmeCGfzF+SQVzWLHxkmpJTO3pxOI6DHw6O+uRFf58cHB6Rp8+e+7bjOODm4SWn",
-	"jLPKChwZ5KxOO+rv1+pQnm1hva0odMQKxxSGJwQ56F9JWeboU/IalYz3W8QYBl86E9Ep2LEFpfuz++M3",
-	"+9jn6nMdq6a6ostpcBxMmJ5mI0MLe4LOWCcSMUyA7xUru66+ri7ZrCNmlqY7M2HwKUuTqpVBW+5a7+a5",
-	"Yi1s0+r4leE7/TWpVTczXFfUPx31vrlN+61sTY+y8VfC4QpkmbhhrCdaFoHmxNKMVNdp5MWL5zclkXs0",
-	"YluOho+vGGmTkVuh3jrx3oH9W9LtUXXso5tbxmtqJ/vf0PR9cJv2domv35+9e7dGam5grjV9UNv82Tx5",
-	"y7TfjbZoTTC13M2HNFTLQKZHs6og5LC3VjExisUPO7sXFx3y+etBeNi7/rdga6v3VsL8Xg3ihvW2MvXV",
-	"aOx3EaDA6ML3kGdnAP2QNzVYa6HUpToG+zEv3uYynhA6UsC1LUlVRGm6CK2aHCVApSKU5Ku1zxhRn2JB",
-	"djFTP2wZjtle19+kJuMMD6gltzM8bIcVshMllKW72GkFUVv0Wdn90/54aPvjsVHS/RpDm1Y7TgTVTw8f",
-	"er33ZZs9yuU2TcVNuYnrpcumJdZNzIdc6ZLdmi/UuqO4qKd+3G6ZVZXrARd503Dt1jbwY2NT8CjyY29H",
-	"M4WH4CHxlrsdNqbn3m5tDy6n79EL8vi4+H05ZR7fSptenX9BHv77Y0+KvB1W34rRAyLzYfxsj00a+p1+",
-	"OUX9jrs7BheeDcKAzmyJuJGJv2cc/29kAM0mSCkzLF/UeMKusFYguj0hoHfxWyGl4rLM0ZJiZFpjbcTc",
-	"Fm5MM4MoyQwSqK21vIMT4LyfD7j0iku1WG0RYDX8FKVEzK6EjO72tDvf7AOu9QEdvo9O6blP9/Pj0wWW",
-	"vOH/gspA4Zi/W9/7o6Pc+44EPDYJ7QtL5OTLbd7XmLLEVuzlNX63JuJGSOMB13vz3LvrFWGFs7LoLscX",
-	"zMscJltLLpJEzAfZrII8i1Dw1y6/w4q2kaAyvosYjRvqFdfS23gGPTRtEwqb1YP4brihBqUGgbeC1hyy",
-	"QSImk9aFZ5HgLhewsKrrgYW54GSP7Jh/fiCJUHrXpTRhV2ouNPYNjxKhYNs0UOzVOTBjtwTavjBfTsdc",
-	"8fzKhOQ1TbnWb1jZdcsldpYg1dYTLm3LMsq92y0mjFe6696g6Vbh/Wk6e+q5FstxW6rUXMjlNI39Te82",
-	"cJM7m4oBfQt8fwvtdQn09yK2bu7lBkRX9Lb59bbRrL/KkyYTIZmepo1uP2LClGbRQMJEWofjINn3BctT",
-	"7Kuwkf/gAt+7Z6/DwLLkja+dS1pSkWFZUwlqKpJ485vlk+Y9M84NE6bzd0aLrWrcbpFvXeY2l9tTW0Ox",
-	"pyUiy52oYclLuWYv7iLwb6l2+7LEGlEsE38WteyfMZKsdbOUqGzWcoMLLGoNXjyi0yW2N7HYphLRNSbx",
-	"DJqwsR5oMRvEELGkbZOWREwM51YtH+cD7Ti0R+oMkOb8P86EvaNg66YlZn/zvauAvbzu+qbVkF3CWKyk",
-	"CZmf8O7L+bTEBj5UhFJdL+n3iBbk2T4ZLTRgR+CS/0ZCSog0mQqpgIzQjFrUwx/P9utCrbdm8rJBxg3E",
-	"sGtUPdherIZGCa69v9b9kT+31N2mCUhjXN8OV3wp/r5rnuaTG9bSzLxqaRt5xrGNcpcI4uPrl+TF4dEz",
-	"4hrwEnu/AJJGgzUu9//d8rqEJs/JrzTwqJr5RQYt56l0SPHMw7jS1JkbG9r5ramYKoskeoc+tdnde1Al",
-	"gJ+FJrZBvU/kL7U9XHs5Ahe6M/aP1SBh1z/PwhOu67XyEcZGeG+nOUv78gCbcTc16I0k3oC5PpgfVqMl",
-	"grylmt8io3wbB+qt+Y4zjFpZAx9FAr74mKIJ+NnAWSQazZa+BiOqwHZ76ex3D/rVBgd5I4oxtp+y94nU",
-	"W071u4f7zczF9S2gio5PvmIx19WpYGXXYXPCHoLY4GFAoynERHCsthyxBEheMlhOt1w4l89WpPcsT9fp",
-	"dY+WFvjKxpjJQQcDSsSIfMIUmbLJlOwcdp8//f93a1PXatryWc1zmElr7B5tVnb4YqmS+CAMhJ6CHDTR",
-	"fvSiUYLa6z7dr9WGBvu9/aedfr+zf3Te7x33zH//Y7n0q9z+pZZHecMwMW52CSM7eupuEXmiCPq3Iphp",
-	"MksyReAK5MKmoD5RxWvgmpFdgSRMY295xrFrkrtzJGynSd+8c15Bvb5WUfYuQVDYp18Jrkg2w2sxYjHn",
-	"ZCebGX1pLDJJDJGROV3shpWXsFVjl7wyv1W3CMlBzMmYSrymBFf5RNlLZLD9qqo3ZcMmSuabKpqfoBhu",
-	"J/lo3tp3SaO35OVbfD57aP7aqZAT2SM7fdIhla92d49JTivkB3cLhsIWDBa/T2oIUOQHsky5LXd5czm9",
-	"pyOo55j4e4OlI2PS1rfLdfbKKdotCZt+ulUixc+BXoK0txyERAmip1Tb2/ao1IrQOCaWZNzmMt1yyRt7",
-	"Ja0vA2/kjgtJKFJQaB2O5sApjcXn+Br20DBUlGmIT7A7GiXzKdUdNiaukyQTPCRczNt2Xm8Isq2KsPOj",
-	"6pN2RnYxPnnDZ5lWN0ymNxvP8MV8p5UdLb8JiSYJyT32ZIeSlCmFV+dx5OzMYmrXoxXfe+Xsn2Wef5Z5",
-	"/muWeX6nxZl/llP+WU75PRc4fv+Vhsu6gaZanXnuPFjRjLLX7feNHTlaDKoWhW03efD88OCpayj5tL+P",
-	"rdlRR8HV2z6P+/3D3jW+XzqGyrC7ec6F2I8P+r2n/WocHlEIczP2s+el1+744MXhi+tq8N4KwqVQs4F9",
-	"/znmag0qDx/2Xjx/XtQzHvb7z58vt/nwN+asy5lfjHxxnYrQNqtHrq1CZH/fMnLdwHozIH8PLT/LHbzX",
-	"Xp6+7p3F1D6dtkY/3sSE1jCPiwsn2zxcUmO7VABDr62eLMj55tjbOnmlxGcNaQ1vhiFl1/I8v9/aELNN",
-	"MMgVqpaXWGzM/3DQGjs6//MHd09jIxPE+lOYul0ySIMZtNqqrUuf82a1JfXWz3R9E+ugLeOufYPb81og",
-	"/gZeX8coCqnQ6z4LA/gSJZliV/A+F3UWt+X3ucyz3299M3XJTyoAHD4gAKu5lBfL4hL4R3dltS89xFBz",
-	"6e1fDtl8mTEJasC47+IYvInUOrqqd3gyZW/2rEUkX1Su3691/W4EHDxF/ZfAy/uknHv8R6ASpNcvninY",
-	"eIHWJ+WLJ1exUZu4hogm0G5GL/qr2Sc3I/M8c6d2pbx7cjkLxxwkkenBWJZXjhVv9bpLXu+zKZVFC/z6",
-	"jdFkCklMRKaLPvsuLyQseW2v2ztCx2rGY5Ck1z2ye+0/A2tovdetWmxmWM+JYzxKshjqhpAPL/U1flJm",
-	"aT4DKiTzKbNXEwueLIi9Hpzi/bra3VpNdjIugSaYxYSokJRfMj5ZdUkX5ILKwdRvJXzULMkduu49Q8lU",
-	"s7HNA2tIouKnYwNOLFInBMmYfYGYGCBOiGYpHONCOMxBabevZsfxmgNLK7hj7jTVpkSP4GefS3CJvj+5",
-	"o+Yh3RXpYtu0gS7ifJvujlvVrxepAC8QvlUa3MocSulid+s4Dsb3vm3nzTwOieBWMsDadMKso/DzClrY",
-	"6orUxxfGvcmOtgz5uiFXIe4ukumsTPsOuugYQNt10dnY8WYNp/nuyWoJb7/eqrhvaZ9r3qWNZUbL0kBB",
-	"lEmmF2cGcBd/Rq3sNLPuQ/vpdU5Fb389D9yV3bhVVoMrRp5qPbN3fzM+9rT3+ZFGlwTsdZmUjCi/JBoS",
-	"SKm8xJt3iQaaPlEEEyZITNUUSwWOnfRzTpC/CU32yK9UpmSPvBQJ3plOL7jLjS1CSLkNaUxK81HTdAay",
-	"A1csBq4JzWKmMeydoB5k5Gox5RPlbtNR3Qt+wf/yl5fGSuIYSf3LXy54h7zCqDrmQxklpMjbGq66RX1o",
-	"5fywTGwanlglG5+1QykMb15wQob28zH57SuG7kPiLv65/jzsutmlswpIhEnnigz/e8epqp03Pw27Bs53",
-	"eCN8poBcwkKBJjM6YRynPCbDhKVMD8lOv9vd7/VC4lQYctTbDQnlRMzoHxmQoWUFQ6KpsQ7y4LiBswh1",
-	"zOgEnigyrLCO4QkZIisaWiXNIgC7N//VcK5hl5wS+2ihyCFG7JNuBkVTvONJg1S4U0pITZi2Fw8olUFs",
-	"lDu7WqsmGbVWmccNYhaEkqETkAaif391PiQSdCa5MsNQhTfs4/30w1fndDLEAYYfTs9f/s08iezRPGqg",
-	"GRkaZpwM34w77w0HHJKdw/3nCLHIdEgO+/vWl6BECoIDgUSBaxpmqUxCJGRMUqB8PmUJ7CLopxX7y2p6",
-	"fzvbP3pK3v567owx0j8iKeOZBnVCnAGTPy+FphqIoSMkjUwBUu5PkAoSU02PyaeXb8iP5sy9L86b+UGB",
-	"DsnLl+TH/ySH3R75P//rf5OzLnkvpAjJhy55KaSGfyJGPnTJR6ZpSC6C0wv+E9W085NkV8DJ6WwmBY0M",
-	"NOSDDVfjSs+cr0WM7czn1dN+EYTkJ4iY2Rdyls1mZlvP8HIJdcGf7h/v73cO+iHZ7/UPuxe8SJ07Dt6+",
-	"/zs5Qx5x+uFNRfs5DvrdXrdnawuA0xkLjoODbq97gHJcT5HD7dEZ27vq7yED6NhLU833E0D5bYQTHo83",
-	"Md4zpnR5kyz21KaSpmCIEb3nxqwO/shsaq7rCI1Rc1tYY0VCq9KclWPlcfl8pFUXUVcS/Z4etp6gfrtv",
-	"ZRYnS9AyNqJCOQ3T3QJN8+vLXQpBveYgDFzR3uebAnI3aMtr0TwDrc2Z8I+GVwdsNZpPTSgpaO+d4b9B",
-	"iwdfWl2szZPYHP/6s1HsrHhA6t7v9XI3trsouiqofne39JYLbHe1Miq9KPGbjfyMODDn3p6vrjmThxYE",
-	"38gFqHs/0rhS63PY629+5ROnmZ4Kyf4JNoGzuG0bE00qgj7MzWmXJ3Yap4wrY3NbtollgCdO/zDfojPY",
-	"8L6c2ov1hIGmE2VrGGKmg89mYh9r2bsCycaLlRwG73xeIEpfTqlzTt3nxtUumfbsncHZFUjDxLtb7oF5",
-	"6WDzS6+FHLE4Bt7YtZdTiC6bt69bWpILoiq3XZMdTLLd3bgferqHpi9aaK5Gs+FrsooygU6aq4Rz1Aly",
-	"K4FM2JV1v6BGctjrk+Ii+OJbwwm65BT9UEcX3FUDKPQ+oTKAo2NDy6OeVaTM128+hMTdLF8KebITCT5m",
-	"k0waY2/XLZ9qDelMX/AJaEUO9184teojaLno4MxDd9cJpsgxHos5LgJUaPUPNpnqclnONxdbGdsQf4iz",
-	"Ihv/RxEvWhBjJdybX8GA29S4e6E0v1bUulyHLem6Vmh6XTdqXZj93s5U3T/vOU/vbESL8QdkgmFwuP9i",
-	"80vnQrynfOHmUjWbMDj+7XP1UL76YnXY6gEpaAgzFnkeQ0CGWddQ6wdUT/3nU2S6ekCXaNH8flNibLeL",
-	"jZKLVjR06M3RNnttWMIOTZSwloA5dDauYkwWmkig8YLEQOPdbyUYXzmL16l1zi6pbBgZQSL4xBgkLfbO",
-	"el688u3fQb+H+xRqLhDklWNGee3enSKhp0ZJjaiG2A29ETNVH5Ofrm1h3oeKm/Ee6LtRBbgtfdvX4wfm",
-	"ZPttXppJYZiPbf/RUCeQbwkOTxQxIj7fkxMnUjFXvTgKLqSGnaiBx6rFJruTs1q5MOQzk6CAG9KpH7SY",
-	"geoas9n8aqxyw0gdj7BmfeyepBOjCDFFtHXyE6ouuJ7CWB9XbtPO1zGmKUsW5nEJV+IS4sLNhcExqz70",
-	"+j6x77jhuQuOPhaG+4BC+9RYCg7tM8rkA/PpFTL4o/XyNGQrYVwLQpcgbkG2tnZvNW/Kq/vujQjqxYOt",
-	"qKB/75IjBwviE5KICV58KsyBcd627YnhZkaReaOFFvdS8HHCIr2WdM4gGXfshtv9dX5PNHWR1+1YH61R",
-	"WD6++vc3Z+cfT8/f/PLz4JcPr35Gd+3uepJCJ/1aRxp6Z5ddaBscGrZQ+TU6gFs5QFzeU/s33opR+4ff",
-	"Y0CrSIxq8wb9csM3Tt0lCeeizdMGrf+RWYOp1cNnQrZyOn2f3qniSpO1fimk1m+lfRvwXFALjXcX3Qht",
-	"aMOI6WqwZlI9d/aUfbbNN7TvCo3ySD9RKBPyjMb86g1XD5eSjCfGXBtW7uQYEkUXympEc6aA7Ax5liTD",
-	"C54AvcIoSOUSwN0TVFaMbf9EmSnKn/LBFWifhmHTDN5ZV/J9iJbKVZQPLFXsVTjLtGehwZS6KfZBw5lf",
-	"ndPJqhHdY3v4DI74YDr3fUuqu1DrEZ+usPLEEGaRCE9GMBYS3Hc21gexlW35BcDmQGDuge90NcXaHnzJ",
-	"WxA66bas349ZYmxo161Q5VWn6Ba0Z31nWLlIboiK/DSvLCb5T3j7jbBF2cyWONaPzisE5U9Z+phk6WZ5",
-	"puGL3ovUVZ2PFGGkEeMUI07NGNIyGzn7R54xaPkDSRiHb+ZHQmIs6FiRlOoImynmFell6F4RA/uOMtZr",
-	"6qp3Nx68Su9Pv9v+5RvMJOmUWSSRSLKUK7JDFZllo4SpKcTHZHgy7Cgw26edLfxHJjTY0zZLjGk9DIcG",
-	"xl0ipDGsGQaYnyjbPIFwmoIKbVOFojh5aL4NbX+LkID17leOeUiwiXNIbGr+sHvBP4q5k/vDxZCMIBIp",
-	"uHKDglG4KoXh3tBWKQx3C2ntirj+yiZcSJtDIcUcB7zglJM6k8GK+NydAF9sNghGjJX9DWPI5Ecam1Fs",
-	"4oEEg3OHJCxwveBKixnu6USIGCvuTzBnNQE7DLPV+RT3ONevCM6dkB1L3iFx2Uj5FoUX3MZYgEciZnyy",
-	"a/n1OFPIrkUCFgbXoJMpMpdMa+BdcqpJKpQmTw/Je/YjmYEkTo84McrPBR/+nl4SSz7k9Zt3r4bopU6o",
-	"nIBEwJVPMXmTruGuddL7h03eAUxcOUHIIAcVG0V4IsmxXAxkVo/nb8oNN5yoPvMwUzAkNoPF0JBzADga",
-	"spRWVroIWZa6DB3VEKfOmbepYjGQHUqGjkbd9qA81SxJyFRwkUl3ZH3LKlvGeJYVZHhDTSWhwIyCcPjS",
-	"Az6vUwhvwUYfzrtkaegjKLN8Dwv/1RwYzF5K3UHbEZLMRZYYzSV0/R9iuSAy47sP62y9ueLXP2gVaHpn",
-	"Dp594agNXMpmBEH8HmJGz81+3oXWaPfG8SlkXwWz8sSSV4qlryy+tkSegE2XrrORn/D7wr7Z5Fe3j8eP",
-	"fast6Ovf+Flo21utjne7QqetO1SfECXGmlgchmTKlBZygVdpql2/0bsqxOTHdO/ejbpzp/h8J1bd9vv3",
-	"Cy8X6vFF3MgKefMTasyzPIG8UdiE/ouULlzSZE4zTfcF6m14QSihvOp5EBycNlT1bByTiyCFi2BIdhgv",
-	"LTMnaox2asNAdlJlLx3NRzXPM4nBI9/I6CI5sQms1OYUufcsZ9HCDq6MsubEs1tcmhkVGQtrbcLrXMjL",
-	"sfm0c7i/jxq0q8+z/R4Jhy+a2H6Pu12CsS0MGhUtdLCxjjFE0RYubcwLXl23lpQrm1xoRoHo0jYvQa1X",
-	"yBjkMTnsHYbksHeASa0hOdzfN/Djtlmlz+HqgucKWp5Wm89p0IpGeFik9NrpXcqmTwP7hNqpO9A3JKwx",
-	"puQG63WI23EBW/bwwBrFOvaTpxZ/R2zongXPNt6ofgu94oPEelksdnltq963VEnMW89vNuHHnNi8we3c",
-	"C8YBYkXy3PQueXv2y88kBTmBjj23ClLKNYsU2alfVo02bnvlZ89lRLoynrUxn9Py0Zue6O80QdZli24O",
-	"Q5RYfGDdb3tN4Lz0WdYqbGqptdVIYbn726sKXt/POzFxsi8HBFuODjnMh1b82M6OTBsJPCy6HgzzxI/8",
-	"tR0uNBlyoWG4e8Fz98iw2vsIqyiHZCfvJWie0GQoIuxMbX+0vSt2bflI0QPNkNuwS04vuJ0hl5qFV8Ol",
-	"X1lHzJmRjmLOQaopmxGZGWWIOnWh8KthK0H4gk0+jSS+4InDhetHZtQidVwP8CZiosxkzjXTjAbtrNCl",
-	"LjhuqfNYYVUM+XpRvcj9IsiVq+vhbreBFKPIjYBQ564ps1upkUBEjDGFhSiQVxixihIRXaLys9slFVor",
-	"SngK/JXxattPEdWqWKCzTRDKL7iYAScQMyyET61h4WppbKl4UlIQTZIuwQTpY4ODYZ7x3bUVtUObcOzc",
-	"f/SCDyvFF+7HMtvPAWPILw7JKr1rbVzstKyvuA9VJh/+28TIisWtzJf91zKF78Bx8U5UGN1K/uqX1Srv",
-	"M73OfLbNqO9RKtoJVmixCOJjloFbJeP4hKbt+GrbbtjGK5pdQV62WppJ6zohV/ff2X3bCtcKxbiR9tL8",
-	"JqJV5ILHF967sq97Ixh3t4yfYKpo634zRagOhW9TVuF3vdr83j5y38hdpaCe582X1Z1kT9tyZRt3d2Lc",
-	"EroR3EVvmlUKZI3AvWmK2KSnJMe7l5b1O6geVlauPQUc5g6vBT5dc5gcr49ekN6CqZpdcYmvdeLCwiqn",
-	"49ugmCcaVnVF797w8O59dVM5Q9j1TPEVB+OdlUWkrOzUUqcgb3Fp0f2zaFHt6eDxedWpOHWAfVs+zcXc",
-	"x6v/FWMc7+klFPlFOSm6tRvJnftkHWVuRX6uG/zqlG1Xf19qc3fPDeut3x/YFfrotMjt+devrsN/7rnH",
-	"tigKtPnDtsc/qaY+2BsDWlNK/Z7EVarcebVm//7qLSo3Mfp3roT2zuq1qhdoRJnuiPHYFuL+Tdgk21+p",
-	"TFcqGpnvbGVNfN2DqtFA1QMWxWzcJKwwaW7Uo+Xkd1Q3hhVTOfk4dn1SZeGYstTJbyRUbY6oplrt/S5G",
-	"a48mdtF+ax5q1XUEe/n4M3CO1l+CsVnBuDeaeytGuMx1hojB07fKbzTox7aRgG2mbFMow5+nQuc1BJXN",
-	"NkvxbXVSv8V77Y5Xb/xutfF32+tkDRn1e+H6zvTfkJCqWFuTp+Ee+VbkdFZ446tU5SpBBCe4lahCptjd",
-	"Iu/HZUMOSpODHomb2TErqU6VHfjXUlzeqf8+tbbqPKuUN/vzncj/n/JObuTvH94oe81ZhWVXU1bjPPdq",
-	"LUZxz9a6bD7hE61OrGvf2bJI0nUTXN0f6qo+2Ob80bNsZNmA4WQcI07S9XVYleH5R22K2h2wm++U/BcN",
-	"8xZtP9eGeJFyQpQeGADCgNXjjm8sF6tZluUxVu25WO2as/GlT+reaogrTWsfSfnwn4VeqwzeomTLFhyv",
-	"pqYm422Rb5u74QpS25xzm78SV5u15LUSjFvWuvtnJHIplTdHXGMnT1yaZFJ04aym9Pq5xirFxL+ND9k1",
-	"5s9MOk8K8KaDe7epwEb1cekeIYlzskOvKraY4jAve1Bpellea8uLHi5PFEG9D/Nm8wqhC75pNGQI4Bqm",
-	"uHFcZxW1OmvVUe3jylotm3U/sENp3RnLs1b/PGv/T2et1sVHI3t1hWIwBZro6T/XmbV/c4/cI3HbKXzk",
-	"/WnWXduK5R27Ag5K2aZNDsPYPWFWXbKY5QtGhWTtej/aJ77JcnFuVJKO2hyRT5xeUZaUesWqXkdAY1ai",
-	"KaaajqgCQrma553AMe8PAcQbuzIpgWsPDuvT1Jvc//bZ8F2bfmjZdSaT4DjYQ37sBvpamNvmHWN95p2B",
-	"kS4rX9ik6coXlfSsyre5W7j6FTodqm9iI9PKF2Y115+v/28AAAD//w==",
+	"7L0Lcxu3siD8V7rmu19ZOhlSpB5+SHWqVnHsE/vYia8l3+zdyEuCMyAJawZgAIxoHl9V7Y/YX7i/ZAsN",
+	"YF4ckiPqYTubqlQskjNAo9Hodze+BJFIZ4JTrlVw/CWYUhJTiX++OCcT829MVSTZTDPBg+PgfEpB0kjI",
+	"+JGCKyoVExyIAgJKS8EnQLlmegGaTE5AUR4D0zAi0SUwDq/GnbdER9NuEAYqmtKUmAnoZ5LOEhocBxfB",
+	"wUUQhIFezMxHpSXjk+D6OgzeUy0Xp2NN5TJIZzQSPFagBcyJmY2OhaSg5YLxCZAJYbw6oRuecU0nVAbX",
+	"ZoIZkSSl2q39VCk24TQ+F8vTnUKmqAQWhzBM6TAEIWHIBadD2Mk4cW/umimZef6PjMpFEAacpGZW/8BA",
+	"iwpQM6I1leaF/7mT0v8yA/7X773OM9IZn3Zefvzy9LpT/nh4k4/9/evdf2vE63Oi6UTIxUuWONzSz7NE",
+	"xDQ41jKjzUuI3EsV+JmmKeLu3yQdB8fB/7dXUNaefUzt+emC6zBIyedX9p2DHDIiJVlYwETGdQPyEyVA",
+	"Up1JDkMtNEmGIegpBZ6lIypBjCE1FGZ23pKpgp1IKG0oNDJjrtwY/LWypJiOSZbo4HhMEkVzIEdCJJRw",
+	"C2YmlZDNx2TI6Wc9iPCJoYHMwDmT9IqJTMGMTOhKUOyoZVhS8vkN5RM9DY6P+vtNW/nqJ9wGM9yM6Gkx",
+	"GouDMJD0j4xJGvt9LUYeC5kSHRwHWYZPNow8xlPbvErDJiAhSoOilHfhvZsIdg73n8Kc6anINDC9ewKH",
+	"/X2YTykHpUlSLN7ynAJezyVWrb/f6zVB+VqMbkTFn8To5gT8WoyqtFvai4J431AS/zvOtsysspGF2ROE",
+	"gSaE2VRwajgJ7aSEJbATEUU7jCvKFdPsip4A0ZBQg+cDiKZEksgwK1ACCAfGY/oZIsJBUXlFDbpX0dYf",
+	"a9GaMu4/HzQh2azsTEidk1ptdGV+azxDwUyKERmxhOnFwOAkCAPKszQ4/r3pp/JXBL/JZjHRNB4Q7Z+J",
+	"JK19Y6DAxz82As9SthLyBH9sBP2oFxanhHF9sB8gCbDUgL/v8GY/9cNl8RIGb8nnd8WCVoGQks+D0rqD",
+	"xlMai2yU0DIA/dL0xcmwDNHOznib2Rm/l9nPNNGZutHRVPjKzU8nUqd9t3JIj5bO6LXhiGomuKI46o8k",
+	"NoyLKqSPSHBNrfghs1nCImJO757BTkLTHz4pc5RLiouhFU1YEhwjn6VKw0jEC5gaxYgDlRK5Of6rguPf",
+	"vwRjRpM4OA6oOe0GnVQpMsFtyMzbFN+zvIDEsaRKBdcfQz/8gJmXe/1nB6Qf7Xee0P1x58nogHSeRf24",
+	"sz8+pEfk8ehJ9NQwdIfN40Pkm0yjqvUjicGvOMfOVOuZOt7b+5Redt3i/KLV3hVJWIyIMMgtdmbdhryz",
+	"L1uENymSFlmxoAq40FZ2I1s8ffcKdlKSGMqjMbw++/WXEDJ+ycWcA2IvhBGJ4YokGd3tBqgy8HHCopvs",
+	"4K1X4edUKOkQ8iiTknJthJymsBNndnrqt9Mw+c9G1SMJKpFcAIkMi4dUxDQJQQsBYzqHhIxoktDYsP1Y",
+	"2TW+FHLE4pjyh1yk2aqIJAmVjxRIkaCgEnNOpZqyWbF7JEnEHPSUKYT1F6FfiozHDwnqLwJUFk2d7odg",
+	"vJNoHzDzxEvCEvqgAHllponGPaU4M+oEJE0EiYHw2Oi4crEE//tci/sKK2AKvBaJgJ0L8YbICX1oUqyw",
+	"WKZAXFGJ+EQR7kF7S/jCMTj1oBAKASnhCxgjrUEiJoyrE2uaohnbQTsWlDVbjZ5WsrpLT6wCwj29V7KJ",
+	"EY4PnGR6KiT7F33oM4eyAUgUUWXs8EvKYUdImKNHIJI0plwzkihUYg1CLDf7wMkVYQkZJfRhAdYgKYkX",
+	"DoiZFAbwhwbjN5okHSffRpkuWKj5vECKlllCFezQ7qSLHhYjyEFLgkaB4RhD98IAbU0UOWoICTMGLx4J",
+	"OiEJCE6Vx7jKZjMhNY3f0piRcxT8D7hmpIjndraOmb2LSqJ7FX0vRhg6PXUmxYxKzaySVuj7VZ2UaNrR",
+	"LKXLxmsYxJnEpQwUjSpveT2eZ4kjQKuP1rX30NjPm83kMLhkVtStw4xf2z/Ns9dhYCT7oOX4XGiLhhUQ",
+	"F0+KCCXLzRAlMh2JlLaaIFNUrgB7w7vXZU/E79Y14ZFQjOuQWQBV20ePjOpSywZhyQAUo0800gZsj/3n",
+	"+BjSemzlKknelSjNuXuqxLeRkHKL6Onjw4pJ2GtDZNtQT04RVSu+1wtvTCPVU/qTtXzRpcrF/ARSskD2",
+	"NKLAODKWcaYziT6cG5NX4e81qi9Xc3T+lNaw32IFNUJC9K3b8386/HqXg9FngzCYT4lWZDYz1lluilFt",
+	"prD4bfAkFIO+YdZerFJKbqq2sllzdnddN1LDoORAbHUu0SFaJ87Hh0GjT6JyDhHS6oSN2Mxipk8jbeGp",
+	"LXsbfuBN/ibPouEGjxQ6yMxJl3ARqIXSNL0IYA8uAsIFX6QiUxdBNzg2E7ViNzjeysW9uHJisLo4Y6HV",
+	"jH7kW13rlWqieOLRtHb3C4Reh0E0JXziJmzkTOsHe2nM4uc4RomaigXa0Ixj3Bs3xj2tnYZQXXfTgmsE",
+	"sIr0woDN7k+MlR0kLeZQlDiDsEp/bxi/pDEwrgWyuylRU4imhHFYUA07xtpnHMhIZNpoZqjLgxhDJNLU",
+	"eV/r4YIwUFmaEusVLtB5ygmcseSKQCqunLUP7zMGz4XSBMZSpMDp3PBio6WRSNNG9KPwJBNHvlvI4aos",
+	"teQbesqv0kOZlio4x82twFKsuqDvHO/rj+GdsNfiUH83DPY/qGRjp4I3aMFTGl020ewZ4hSoWawC91hF",
+	"Qq8+kmMmlR6MpDHdBisO8mYlRlyWwqslupeUOANis2rJVx3JF25deMB0yWYyBzKpnVc8qq3WXtsocYl0",
+	"alFcAmcZRU3b95wkbGT1xB9Zw96N7JfLmIt8uHP5J2PfyWYnfM3ZbnQXwgczSWOGXKLdS2KEQaN4IJ1W",
+	"3OKdbDZrCVQNvwYDYR5rrcFbh6UZxS6EXFLmpsIMNicyxbGTuFFr82++pVqyqOFglUZuG8Res28PtBc1",
+	"/JZi8x7JLXBq5YpRHThNKmoyTZIsIUYQaJpQDFM2IvdFnBUMy789IopFg0MDjP3zcfHnM/PnlE2mAxVN",
+	"hTCaN0sSpqm0+tRMijFVClWgQSQyqSieR4beUgwUTiS132FUoBksVOor8pZw0lVG3v439103EmmZU+SG",
+	"QMkiOTpsGPwladaEjZiWbJR5dNT42HhMIw3C2lGJmHREHCNfmxFJYxtIIBzIFZVkQlEfqNpZK6mnMlF5",
+	"ze981kFE0hlhEw4qiyJK42ZVYkyJse6qY/jMhUFhlC+9iNGY6ms4kVLBJhXEz+kHCatorC6uiYjL2u/S",
+	"lhgtaln+oERv+LoOmkQC0WL1vC8wxLc8rQ3zfVnGVB7w+7IJLzhE8UITCD9Tkujp8vQ+8lfeDxRw66d0",
+	"rzXN9CqdCanfU/O5UTvJV9wQQhJJlnJrytF0phcwFtZxP5+KhIIU81V2XBgkjNNGNZ36RIoxs4fCaOvo",
+	"IYcRZXxiVAMK/frIFUbdcisQhrDVjng8KUwgqIaK5WIgM567mRhXVKKEOOz3nz4xU5pRcMoiUGwm8ljo",
+	"P2kMGDs0ukwotBv6T4zZ0N/vYfDYZVAEx73rJe+WB6pJfSsgbGXeFfC31NHrRNWgqOegb6F6e+iLUUow",
+	"hvnSm7bxtRiV5RmJU1RfRklGB5FIrGCkXEs6k5TTzHycikwZEYIkQjiZ0NTaQZJqhMlYP8l4QNNZIhbu",
+	"s7xikTWMdBbbxzWNppxFjHCUcaXH1wm812J0pokNedVcGFaeVHI8GhWMFTp6IWZQw2pHC0Yza/fkJ4vq",
+	"FslX7Y0wpxNuQTQ2OczOFDbol2EjOleQEG7IXRiz+eZeNySdLZubTeC8oSRuoI0J3TI4Uk5n3cb95xWS",
+	"gfNtqC3hKCvvJEl+HSP3bKfGfwyX9YJIcGVgGg9Y/Hnrc8LVYCZZRG83iMHLICqU85brqyr1q1ZpB/dm",
+	"zBLmGzC9RRQuMmaQHuQZdW3X8J9U/SI+OHbXuIKYLNRAMR6Zk+gUVLeqLSmJli2ZdmAWxk8jjNQbIZt9",
+	"rulscEXkGutvI73QTLKRkIODdNsBXHKScwPVkkFiHwCyrngXZCYxzIkCltrQMiof3TbH3whLxieDRBB+",
+	"l2TRMqbqhE67WVH8NE2WEKUHEUmSwR1Em+1g7lymglu9vh2Eb/HxNTC6YeeUXsbkBrzyN/fCxqHX84WN",
+	"5JASyZxwb7li90IjYJhPN3DZVVtuhw9P3SIcz2Wh6213JGdUKvSD3PUxsf6cNouoM9dt5fSSF6H1arwP",
+	"41f3YvOCqsptlXmZpyHjmiVAbLIlZuiqSEga55ys2deycY/sKLei/sJcb5/kXGTFt5fG607EJmMqj6B6",
+	"4ikC53nWtk/OqJY6VXPLS37K6jEtY7KJt9SVlmI5FdWkgpmqUAudMW11fM9yyoJ/SWGpCar6iVzW0hr5",
+	"+AouvFKANGnH6zWepnMaNnnuKorGkqZaV38rWkWVoa2yMVrm2JT8ImiDHPZrJkWQ0gb0Hpcd0yWFrdE/",
+	"7NSvwOxzlyQpZXHd91tVQ4IFki8qB1UzPJdP5i/JaFzULLxnmsCpHT0/HMfBDwdHfXjW34eDwyN4/ORp",
+	"03YcB9w8vOSUcVZZjiODnNVpR/39Sh3Kky2stxWFjljhmNLhCSAH/TsUZY5NSl6tkvF+ixjD4HNnIjo5",
+	"O7agdH9xf/xuH/tYfq5j1VRXdDkNjoMJ09NsZGhhT5AZ60QiphPK9/KVXZdfV5ds1hEzS9OdmTD4lIVJ",
+	"1cqgLXatd/NcsRa2aXn80vCd/prUqpsZrivqn456X92m/Vq2ZoOy8Xfg9IrKInHDWE+kKAL1xFKPVFdp",
+	"5NmzpzclkXs0YluOho+vGGmTkVui3irx3oH9W9DtUXnso5tbxmtqJ/tf0fR9cJv2domv35+9e7dGqjcw",
+	"15o+qG3+Yp68ZdrvRlu0Ipha7uZDGqpFILNBsyoh5LC3VjExisUPO7sXFx34+OUgPOxd/1uwtdV7K2F+",
+	"rwZxzXpbmfpqNPa7CFBgdOF7yLMzgL7zTQ3WWihVqY7BfsyLt7mMJ0BGinJtS1IVKE0WoVWTo4QSqYCA",
+	"X619xoj6FAuy85n6YctwzPa6/iY1GWd4QC25neFhO6zATpQQlu5ipxVEbd5nZfcv++Oh7Y9vjZLu1xja",
+	"tNpxIoh+fPjQ670v2+ybXG7dVNyUm7heumxaYtXEfMiVLtmtfqHWHcVFNfXjdsssq1wPuMibhmu3toG/",
+	"NTZFv4n82NvRTO4heEi8ebfDxvTc263tweX0PXpBvj0ufl9OmW9vpXWvzp+Qh3/61pMib4fV12L0gMh8",
+	"GD/btyYNm51+nqI+4e6OqQvPBmFAZrZE3MjETxnH/xsZQLIJUsoMyxc1nrArrBWIbk8I6F38WkgpuSw9",
+	"WlKMTGusjZjbwo1pZhAlmUECsbWWd3ACnPfzAZdecqnmq80DrIafopSI2ZWQ0d2eduebfcC1PqDD95tT",
+	"eu7T/fzt6QJL3vA/oTKQO+bv1vf+zVHufUcCvjUJ3RSW8OTLbd7XmLDEVuz5Gr9bE3EtpPGA67157t31",
+	"irDCWVF05/FF50UOk60lF0ki5oNsVkKeRShtrl1+gxVtI0FkfBcxGjfUC65lY+MZ9NC0TSisVw/iu+GG",
+	"GpQKBI0VtOaQDRIxmbQuPIsEd7mAuVVdDSzMBYc92DH//ACJUHrXpTRhV2ouNPYNjxKh6LZpoNirc2DG",
+	"bgm0fWG+nI654vmVCclrmnKt37Ci65ZL7CxAqqwnXNqWZZQ3breYMF7qrnuDplu596fu7KnmWizHbYlS",
+	"cyGX0zT2N71bw413NuUDNi3w7S201yXQ34rYurmXGxBdkdvm19tGs81VniSZCMn0NK11+xETpjSLBpJO",
+	"pHU4DpL9pmB5in0VNvIfXOBb9+x1GFiW3O61X92zhmVNJVVTkcSqfcT8vHjn+mNjl9tMd8R4rIBxGJvd",
+	"spxBT11zXqxy0ZIwTuMQ5lMWTcEtu+symhlVkCmqulAZUE+JBv+IspnmCriYA5EUiIZ/vDiHPTJje1f9",
+	"PRUJg9S9Yo3YvNFNfKNcb//OaLFVed4tUsWLtOyCsipryMmxoIGCiCob3HjozH7cRc6CPXDbV1RW6Hn5",
+	"3GZRy9YfI8la93mJij4zN7h7o9KbpkHqFxR84ws9XE+VhkETNtYDLWaDmEYsadtfJhETI3RUy8f5QDvh",
+	"0iAwB0hzzT/OhL1eYet+K2Z//d6VwF5ed3XTKsguYMxXUodsJeH9WnDPKjv7GVtxN/CtE9tZ1srjRwrc",
+	"2csbmDMJse//OGbYgNy2UqoStjmZItODsSx647XYKcajJItp1eXZLJCS/RXXD7F4QmFGOUn0wvdRSSnh",
+	"kIiJUetUy3YpirZWLdUssVdHrBUvBsFn+ORyE4KmZYfLWPRTOeia9/2+/KVL7P9dSY+qbkS/B1rAk30Y",
+	"LTRVIMbw4fxl5ynsjCK5mNn+yka+QSok3bXCENsQSXsNj7IvhtjBq7jP5Bg05XB69vzVq/ItJ0ZGUi6y",
+	"yTTE7uhK4FdjdkWx6zTX2DhPm4e78GumFYuplbmS8Ak9hsNeDzhJjX5vm4W4VKxC0YmElDTSMBVSURih",
+	"v2JRjTM+2V+Do6L1zA0UXNcCfrC9whoa87Ly/lrHon9uqW9UHZDauE2EWPJSLtHHL0LDKCH8sorkvNlh",
+	"Q8fX6jILh9HFxVmTZlNPf2zpoGgYx3arXlrC+5fP4dnh0RNwXbDBXvKhlnlhQxPuLe8sqUtPf69Ig73n",
+	"bxNpOU+pTVHDPIwrTZzNv6Gn5pqyxaJSqXfYxEXd5SNl88LQib0lokl5Xeo9uvaGEi50Z9w8Vo3aXRNL",
+	"C0+4ruHRezo2auh25qu0Lw+wI37djF0m+fUwVwdrhtWYalTe0tZuUdaxTRTj1izKeSdameTvRUKbgtSK",
+	"JLSZDZxFotbx7EswIoralkud/e5Bv9xlxHeDGWMPOHupT7XvW797uF+3Mdf3YcvbrjVVbLrWajkruw7r",
+	"E/YQxBoPoySa0thoSQRSMWIJBV+3W0y3XL3qZ8tz7Jan6/S6R0sLfGETPeCgg1FdMMorMAVTNpnCzmH3",
+	"6eP/f7cydaWw1M9qnkMLPRETo3b1uofPlsr5D8JA6CmVgzraj57V6sB73cf7lQLtYL+3/7jT73f2j877",
+	"veOe+e9/LNdfFtu/1HfMd+0T43qrPtjJte5HCtDJHNGZhlmSKaBXVC6s8vFI5a9R1xHQKEdMO0UdW5e5",
+	"i3/CdjbhzdtX5tTbpGfbCz2pQmVOGRMhm6H2FYs5h51sZjTAscgkGCKDOVnshqWXsF9qF16Y38pbhOQg",
+	"5jAmEu8KwlU+UvYmJ+yBrKqdEbGTmfmmjOZHKIbbST7i+2sv2aaWvJoW72cPzV87JXKCPdjpQwdKX+3u",
+	"HoOnFfjBXUWjsA+Kxe+jCgIU/ADLlNtylzf3tGhoy9twTJob9KUjYyFWt8u11/MU7ZaEertbJVL8nJJL",
+	"Ku1VI6FR0FH7xisvidQKSByDJRm3uUy3XPLGhmXrezHUCjiEBIIUFFrfnjlwSmMHCHwNTWVDRZk2tvIY",
+	"n59Pie6wMbh2rkxwY7jM215/UBNkW3VC8Ee1SdqdWX/hKz7LtLphRYvZeIYv+p123kd/HRlJEvBhM9gh",
+	"kDKl8P5KjpydWUztNmjF916+/let9V+11n/OWuvvtEL6r5rmv2qav+cq4++/3HdZN9BEq7OGi0dWdITt",
+	"dft9Y0eOFoOyRWF7vh48PTx47Lq6Pu7v4/0IqKPg6m2z1f3+Ye8a3y8cQ0Xui3nO5bkcH/R7j/vlZBhE",
+	"IZ2bsZ88Lbx2xwfPDp9dlzNorCBcyvcwsO8/xYTJQenhw96zp0/zouLDfv/p0+VeO83dcaty5lcjX1y7",
+	"MLTNqukjViGyv2+ZPlLDej0r5h767hY7eK8NdZta6OZTN+m0FfppzA5qDfM4v/W1zcMFNbbLxzH02i6G",
+	"5Mn55tjbOoOswGcFaTVvBsZq7L0D/pJ5Q8w2y8crVC1vktmYhOWgNXa0//MHd1lqLR3L+lOYul1GVo0Z",
+	"tNqqrfsP+I7RBfVWz3R1E6ugLeOufZfp82o2THuvr2MUuVTodZ+EAf0cJZliV/StF3UWt8X3XubZ77e+",
+	"Hr7gJyUADh8QgNVcqhHL4pLy9+7e+KYcLUPNhbd/OWTzecYkVQPGm25vwuuAraOrfJEuU/Z63Uog7Vmv",
+	"19x6vxZwaOiscUl5cambc4//SImkstEvnim68Ra7D6opM6KMjcrEFUTUgXYzNqJfkm0TCX36nMW7s1Yb",
+	"/SGn7slS8oTgEfXZE7AjaQfFlvfmGia14r63phyJfPZed8l7fjYlMr/Ponr9O0xpEoPIdH5phsuUCgue",
+	"3ev2jtBBm/GYSuh1jyzNNJ+lNWem1y1bfmbYm2RyrMfvB2WW1mSI+YQ6pkDwZAH2rn+Cl2VrdwU97GRc",
+	"UpJgSiKiQhJ+yfhk1Y171As8B9NShOSM0jj3fGkDzZjRGDALo6XIy5NDWmYhltJEMAvRgRYU0zdnl5de",
+	"XJaq+bvHBiWxSMHdUYjOeWdthE7Kw5h9NoukmA7EUnqM6+d0TpV2BGdIES9TsUSMpOTYRQnQMECXZxPn",
+	"+OA4R8NJXJGCuk1r+Txsuek+ylU9wJEY8VLyW6XWrszLli4UuY4kMFz5dbv5+rAqgltKzWzTXbeKwibW",
+	"bWhhq2uXv72o9E12tGUE2w25CnF3keVqRfR30JnLANquM9fGLlprOM13T1ZLePvtVgXDS/tccZZtLF1c",
+	"jncpGmWS6cWZAdyF01HJPM2sN9R+eump6PVv5xjwMk+brbIKaT7yVOtZcH2Nase4oWXYjyS6BGqv4CUw",
+	"IvwSNE1oSuQl3uYNmpL0kQLM/4CYqCmWHx07Wed8Oj8LDXvwG5Ep7MFzkcQwWgC54F738xExbxIbC9l8",
+	"1CSdUdmhVyymXAPJYqZRYUxQHTNSNJ/ykXI3dKnuBb/gf/vbc2P0cQwM/+1vF7wDL1CtxPQuowvlaWhD",
+	"Mpsl7lpYn/T0wycl+NBK9WGRpzU8sTYDPmuHUhitveAAQ/v5GH7/gpkIIbjLxK4/DrtudumMHIiwkEXB",
+	"8L93nObdefXTsGvgNGwJax3gki4U1TAjE8ZxymMYJixlegg7/W53v9cLfU4xHPV2QyAcxIz8kVEYWlYw",
+	"BE2MseNj/QbOPHIzIxP6SMGwxDqGJzBEVjS0uqJFAGaW/t1wrmEXTsE+muuTiJE8zdnMoEiK98bZHFPM",
+	"K5UamLaXmSiV0djomHa1Viky2rUyjxvELIDA0AlIA9E/XpwPQVKdSa7MMEQBcRkRMHxxTiZDHGD47vT8",
+	"+c9DcOzRPGqgGRkaZhyGr8adt4YDDmHncP8pQiwyHcJhf9+6RpRIqeAUaKKoa0QYu6zuSMgYk6HnU5bQ",
+	"XQT9tGROWr3u57P9o8fw+rdzZ1tC/whSxjNN1Qk4e8w/L4U25pChIySNTFGk3J9oKiAmmhzDh+ev4Edz",
+	"5t7m5838oKgO4flz+PE/4bDbg//zv/43nHXhrZAihHddeC6kpv9CjLzrwnumSQgXwekF/4lo0vlJsivK",
+	"4XQ2k8JosFrAOxt9x5WeOdeRGNuZz8un/SII4ScaMbMvcJbNZmZbz/DCGnXBH+8f7+93Dvoh7Pf6h90L",
+	"nmcCHgev3/4TzpBHnL57VdJ+joN+t9ft2XolysmMBcfBQbfXPUA5rqfI4Xz9DjKAjr2I2Xw/oSi/jXDC",
+	"4/EqxrsLlS5up8Y+/USSlBpiRBuCmWn/yGwWsusyj0kAtljPioRW5X4rx/JpBn6kVZfbl/IWHx+2nqB6",
+	"Y3hpFidL0NA3okI5DdPdLI+C2yZHIMetFgOFgSsE/tgIyHJ2gwXjkQIWmxPp7sd2R4XpYyBgEIfWJJ7t",
+	"EBxIKrTyIQQHkuGEhl4tBCpEUnQ0kl+8KKQVFDZDaTVeartY4L7Xf3ZADqP9zhPSp50nUXTQeUaO+p39",
+	"cS9+HPXp09GTWv50v0Uy6Yr7tIkGIXMrmymwqcAadtDAV+yK7q5aiC/1bSDFtdkwK0AZ0bFAo7MMRe6+",
+	"WAkF3uiyFRRNmlZxCPfeGBEWtHjwuVVn2zyJd5YYs99LWGQQ+72eD2y4+/vLsv6Tuzy9WGC7G+/RbkCl",
+	"qd5f1UhUwzrtWcDiwkMLQtPIOah7P5LY+9/wlf7mVz5wkumpkOxfzq2hfCwSD2dJVwq9/8FlDp7GKeMK",
+	"FKVW8mB19olT4cy3GB4wx9EzjHw9YaDJRNn6rJjp4KOZuIk7711RycaLlUwar+JfIEqfT4lzV97nxlXu",
+	"/m/Yu3PLcIwc7G65B+alg80vvRRyxOKY8tquPZ/S6NJ6hoia2pv2HS3JBdjr8u1GwA6mXe9u3A893UPv",
+	"ARq5rnS+5jW0tgbQTuq16jmqVd7Qggm7sv4qVOoOe31M/xmJTBffGk7QhVPkdUcX3NWHKGTZqE/h6Nhn",
+	"+KhndVHz9at3oXemFXoS7ESCj9kkk8Ze3nXLJ1rTdKYv+IRqBYf7z5xm+p5quejgzEN3BRUmTTIeizku",
+	"gjppItlkqotlOS9rbNWUmgaBOMvrM34U8aIFMZYSAPzNOLhNtStxCgt2RWXUddiSriv1/9dVv4BLvLi3",
+	"M1WN2DScpzc2xsn4AzLBMDjcf7b5pXMh3hK+cHOpilkdHP/+sXwoX3y2ZkD5gOQ0hDms3EeVkGFWlfzq",
+	"AdXT5vMpMl0+oEu0aH6/KTG228VaEU4rGjpszNo3e21Ywg5JlCiK+22kzVh9JJGUxAuIbVTn6wjGF85p",
+	"4NRQZ9qVNgxGNBF8Ymy6FntnnVeN8u0fVL+l9ynUXGiwUY4ZZbt7d4qEnhrFOiKaxm7ojZgpu+ma6dpW",
+	"db4reWrvgb5rJaTb0rd9PX5gTrbf5qWZFIb52K5MNXUC+Zbg9JECI+L9npw4kYrVC/lRcJE6vCCA8li1",
+	"2GR3clYrF4Z8ZpIqW0ZcPWgxo6oL7+yvjE+QkToeYT0jsXuSTIwixBRoGycBoi64ntKxtsE1ezu/X8eY",
+	"pCxZmMclvRKXNM49hRjmtOpDr98k9h03PHfh8m+F4T6g0D41loJD+4ww+cB8eoUMfm8dZTXZCoxrAWQJ",
+	"4hZka6s5V/MmX+95b0RQLSdtRQX9e5ccHiwan2DDB8ZBC3NgnMNye2K4mVFk3mihxT0XfJywSK8lnTOa",
+	"jDt2w+3+OtcxmrrI63asm9soLO9f/OPV2fn70/NXv/4y+PXdi1/Q4727nqTQj7XWF4kO7mUv5AaHhi1d",
+	"f4k+9FYOEJcJ1/6N12LU/uG3GBPMU+XavEE+3/CNU3d3zblo87RB679n1mBq9fCZkK2cTt+ndyq/aWqt",
+	"Xwqp9Wtp3wY8FxdE490FiEIbHTJiuhzvmpTPnT1lH21jId10s1FxpB8plAk+x9XfiOQqJFPIeGLMtWHp",
+	"qqQhKLJQViOaM0VhZ8izJBle8ISSKwwkle5m3T1BZcXY9o+UmaL4yQ+uqG7SMGymxhvrjb8P0VK6IfiB",
+	"pYq9oWyZ9iw0mGQ5xfaUOPOLczJZNaJ7bA+fwREfTOe+b0l1F2o94tOV2p4YwsxLI7yf335nw6U0trLN",
+	"38tuDgSmbzSdrrpY26OffWdYJ92W9fsxS4wN7ZrIKl+HjG5Be9Z3hqX7PYeoyE99rTn4n/BSMmHL9JlN",
+	"+6wenRcIyl+y9FuSpZvlmaaf9V6krqp8JA8jjRgnGHGqx5CW2cjZf/gUS8sfIGGcfjU/EhJjTscKUqKj",
+	"qe+BlTCMtbjsBwUG9h1lrNfU1XNvPHillszNbvvnrzAZp1Mk4kQiyVKuYIcomGWjhKkpjY9heDLsKGq2",
+	"Tztb+I9MaGpP2ywxpvUwHBoYd0FIY1gzjNE/UradBnCSUhXaNht5ufrQfBvajichUOvdLx1zbD9mXrPF",
+	"GsPuBX8v5k7uDxdDGNFIpNQVoOSMwtWtDPeGtm5luJtLa5do+3c24ULaNBQp5jjgBSccqkwGeyR4dwL9",
+	"bBNqMOjuOoZiGB5+JLEZxeZuSGpw7pCEJc8XXGkxwz2dCBFjD4YTTPJNXBM0Zvs1ENxjr18Bzp3AjiXv",
+	"EFxCl9+i8ILbGAvlkYgZn+xafj3OFLJrkVALg+ubzBTMJdOa8i6cakiF0vD4EN6yH2FGpe84eGKUnws+",
+	"/JReujA6vHz15sUQvdQJkRMqEXDVpJi8Stdw1yrp/YfNf6KY+3OCkFEP6qpIciwXA5lVUyLq2ez1XMLl",
+	"aPYwU3QINgnI0JBzADgaspRW1D4JWRQ/DR3VgFPnzNsEW9ntEBg6GnXbg/JUsySBqeAik+7INi2raCLU",
+	"sKwgw4vDSjkZZhSEoynD4uM6hfAWbPThvEuWht5TZZbfwMJ/MwcGE8BSd9B2hIS5yBKjuYSuI0gsFyAz",
+	"vvuwztabK379g1aBpjfm4NkXjtrApWxSFY3f0piRc7Ofd6E12r1xfArZV86sGmLJK8XSFxZfWyJPqM04",
+	"r7KRn/D73L7Z5Fe3j8ff+lZb0Ne/8YvQttteFe92hU5bd6g+ASXGGiwOQ5gypYVc4A3HarfZ6F0VYmrG",
+	"dO/ejbpzp/h8J1bd9vv3Ky8W2uCLuJEV8uon1JhnPge/Vi6F/ouULFzeqaeZuvsC9Ta8txkIL3seBKdO",
+	"Gyp7No7hIkjpRTCEHcYLy8yJGqOd2jCQnVTZu6D9qK5rsVFdmkZGF8mJzQEmNqfIvWc5ixZ2cIU5w4Wm",
+	"V5bRNlmExqgCEZgzbgBIhLLJI8YcdHNSbH5l3TwR4cAps5AjLszqeRl0wSlGiRZ2ZjPqlFzlGufOYe9g",
+	"18Dl1AaH9DQzqjuWgNtc5rmQl2Pzaedwfx81e1dJajuTAqefNdjOpLtdwJgbBrPyZk/YAgqK2kZvM1zw",
+	"8n5oSbiyeaNmFBpd2jY7qI0LGVN5DIe9wxAOeweYrxzC4f6+gR/JyXXBt3t4wb3i6DOm/Zxmu9E5EObZ",
+	"2nZ6l2nZpBl+QK3ZMZobEvwYs62D9brN7biTrWh5YE1nHVv0WePfEXu8Z4G4jZes30LfeSexshvrmF7a",
+	"/gxbqkrmrac3m/C9J7bGoLv3znFKYwW+7KALr89+/QVSKie0Y8+toinhmkUKdrBBQ5RQIhWamDSJ2ytl",
+	"e0Ue9cZY1Gnx6E1P9HeauOuyWDeHRwosPrBOur2Gcl74UivFU5WU33IEs9j97VWYRp/UGzFxss8Dgs1x",
+	"h5zOh1b82B6kTBvNYJj35xj6hBT/2g4XGoZcaDrcveDebTMsd+nCAtkh7Piul+YJDUMRYbt1+6PtsrJr",
+	"K4Pybn2G3IZdOL3gdgYvNXNvi0sLsw6iMyMdxZxTqaZsBjIz2gdx6kLu78Oml/QztqM1kviCJw4XrnOe",
+	"UVHUcTXwnIiJMpM5l1E9SrWzQse74LilzpOGBU/w5SIoKWYXgVf6roe73RpSjII5wntx0I1UZN0SI4FA",
+	"jFFpcjcKPMIOMdElKj/urgFHa3l1Vo6/Io5uO3+iWhULdAIKIPyCixnlQGOGrRZSa/C4MilbJpEUFESS",
+	"pAuYuH1scDD0mehdWyw9tInQzi1JLviwVFfjfiyyEB0whvziEFbpXWvjdadF6cx9qDJ++K8Tu8sXtzKP",
+	"989lot+BQ+WNKDG6lfy1WVYr3xF9nVlv26bfo1S0E6zQYhHEb1kGbpUk1CQ0bW9i29jFtgjS7Ir6iuTC",
+	"TFrXs7u8/87u21a4lijGX1aW+ovrVpELHl/61lX03RvBuPu8mgmmjLbuV1OEqlA0bcoq/K5Xm9/aR+4b",
+	"uasU1HPfMUndSVa3rUS3+QC+xhIJ3QjuvPvRKgWyQuCN6ZPYTqcgx7uXlpV+VQ8sK9eeAk7n/l4wj0/X",
+	"5Se/zTD4M+WzVA+g2RWXkFslLiz4cjq+c78tR+nKLvLdGx7evS9uKmcIu3Y4TXXfeMVxHsErmvBUKaix",
+	"6DXvU5s3U29ozvJx1anw/c++Lp/GizGXefWfMfbyllzSPO/Jk6Jbu5Hc3idbajd3Y/Jz9xasTiV3rRUK",
+	"be7uuWH1koIHdoV+c1rk9vzrN3cXhffcY8cbRbX5w17kcFJOybB3W7SmlOq1uqtUufNyO4b7qwMpXdfb",
+	"vHO1C3Lvoo6sfNVLfnvvWEhsDmTO429EpisVjazpbGV1fN2DqlFD1QMW62zcJKx8qW/UN8vJ76ieTZcv",
+	"f3bs+qTMwjGVqlPcCN3iiGqi1d4nMVp7NLHf+2vzUKuGMtimqTkz6Gj9dS2bFYx7o7nXYoTLXGeIGDx9",
+	"rbxLg35sTEqxg5hrDCPGMBXa1zaUNtsspWmrEwy2YdewjTv+pvRsq43fvnfLDcmo3wvX36HwFQmpjLU1",
+	"+SPuka9FTme5N75MVa5CRXDArUQVMsWuG77Vmg05KA0HPYjrWTsrqU4Vd0WspTh/p8R9am3leVYpb/bn",
+	"O5H/P/kmffDPd6+UvZCvxLLLqbSxzwlbi1Hcs7Uumw/4RKsT6zqztizedI0iV7f+uqoOtjmv9SwbWTZg",
+	"OBnHiJN0/SZWZZ7+UZnixg2r/pRh3ryj69oQr2tEZqQHBoAwYPVtxzeWi+gsy2owVu25WO2as/GlD+re",
+	"aptL/Yi/kbLmvwrQVhm8eSmZLYReTU11xtsiD9i74XJS25wL7F+Jy01kfA0H45a17v4ViVxKMfaIq+3k",
+	"iUvfTPIGq+VU42ausUoxad7Gh+xm81cmXUNq8qaDe7cpykb1cekeIcSe7NCriq2vOJ0XvbE0uSwuYOZ5",
+	"b5lHClDvw7xZX7l0wTeNhgyBukYubhzfS3R11qqj2m8ra7Xow/7ADqV1Z8xnrf511v6fzlqtio9a9uoK",
+	"xWBKSaKn/1pn1v7sHrlH4rZTNJH3h1l3bYuYN+yKcqqUbSblMIxdHWblJYuZXzAqJGvX+94+8VWWi3Oj",
+	"knTU5oh84OSKsKTQK1b1YKIkZgWaYqLJiCgKhKu5b/KOeX8IIN4tl0lJuW7AYXWa6v0Fv380fNemH1p2",
+	"nckkOA72kB+7gb7k5rZ5x1ifvmMx0mXpC5s0XfqilJ5V+ta7hctfodOh/CY2WC19YVZz/fH6/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -251,7 +251,9 @@ type ClientInterface interface {
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
@@ -265,7 +267,9 @@ type ClientInterface interface {
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
@@ -814,7 +818,9 @@ func (c *Client) GetLead(ctx context.Context, id ID, reqEditors ...RequestEditor
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+// they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 // in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
@@ -838,7 +844,9 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id ID, params *UpdateLe
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+// they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 // in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
@@ -1362,7 +1370,7 @@ func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*h
 
 		if params.EntityId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "entity_id", *params.EntityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "entity_id", *params.EntityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3354,7 +3362,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
@@ -3368,7 +3378,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-	// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
@@ -6091,7 +6103,9 @@ func (c *ClientWithResponses) GetLeadWithResponse(ctx context.Context, id ID, re
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+// they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 // in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
@@ -6111,7 +6125,9 @@ func (c *ClientWithResponses) UpdateLeadWithBodyWithResponse(ctx context.Context
 //
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-// `assigned_to: null`; only admins assign leads to others. A status change must follow the
+// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+// they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
 // in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.

@@ -281,7 +281,9 @@ export interface paths {
          * Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
          * @description Sales may change a lead assigned to them, or claim an unassigned one with
          *     `assigned_to: "me"` (in the same request as other changes), or unassign their own with
-         *     `assigned_to: null`; only admins assign leads to others. A status change must follow the
+         *     `assigned_to: null`; only admins assign leads to others. A closed lead (success or
+         *     failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
+         *     they close or have closed (403). A status change must follow the
          *     workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
          *     in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
          *     nothing returns the lead as it is, with the same version.
@@ -546,11 +548,14 @@ export interface components {
          */
         Email: string;
         /**
-         * @description 10 to 72 bytes.
+         * @description 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
          * @example correct horse battery
          */
         Password: string;
-        /** @example Ana Silva */
+        /**
+         * @description Not blank.
+         * @example Ana Silva
+         */
         PersonName: string;
         LoginRequest: {
             email: string;
@@ -1012,26 +1017,45 @@ export interface components {
              * @description Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
              * @default false
              */
-            include_call_duration: boolean;
+            include_call_duration?: boolean;
             /**
              * Format: double
              * @description Share of the labelled leads held out for the metrics, at least 0.05 and under 0.5.
              * @default 0.2
              */
-            holdout_fraction: number;
-            /**
-             * @description stratified: random with a fixed seed; time: the newest leads are the holdout.
-             * @default stratified
-             * @enum {string}
-             */
-            split: "stratified" | "time";
+            holdout_fraction?: number;
+            /** @default stratified */
+            split?: components["schemas"]["TrainSplit"];
             /**
              * Format: int64
+             * @description Seed of the stratified split.
              * @default 1
              */
+            seed?: number;
+            /**
+             * @description Activate the model once trained (re-scores every lead).
+             * @default false
+             */
+            activate?: boolean;
+        };
+        /**
+         * @description stratified: random within each outcome, with a fixed seed; time: the newest leads are the holdout.
+         * @enum {string}
+         */
+        TrainSplit: "stratified" | "time";
+        /** @description How the model was trained; the request's options with their defaults filled in. */
+        ModelOptions: {
+            include_call_duration: boolean;
+            /** Format: double */
+            holdout_fraction: number;
+            split: components["schemas"]["TrainSplit"];
+            /** Format: int64 */
             seed: number;
-            /** @default false */
-            activate: boolean;
+            /**
+             * Format: double
+             * @description The ridge penalty on the mean log loss.
+             */
+            l2?: number;
         };
         CalibrationBin: {
             bin: number;
@@ -1081,7 +1105,8 @@ export interface components {
             active: boolean;
             /** Format: date-time */
             activated_at?: string | null;
-            options: components["schemas"]["TrainRequest"];
+            options: components["schemas"]["ModelOptions"];
+            /** @description The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds. */
             thresholds: components["schemas"]["Thresholds"];
             metrics: components["schemas"]["ModelMetrics"];
         };
@@ -2312,8 +2337,11 @@ export interface operations {
                 actor_id?: string;
                 action?: string;
                 entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import";
+                /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities and imports, the version number for models. */
                 entity_id?: string;
+                /** @description Events at or after this instant (inclusive). */
                 since?: string;
+                /** @description Events before this instant (exclusive). */
                 until?: string;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */

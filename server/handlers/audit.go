@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/db"
@@ -24,7 +25,11 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		f.EntityType = &s
 	}
 	if p.EntityId != nil {
-		s := p.EntityId.String()
+		// Ids are stored in uuid's canonical form; a model's is its version.
+		s := *p.EntityId
+		if u, err := uuid.Parse(s); err == nil {
+			s = u.String()
+		}
 		f.EntityID = &s
 	}
 	sc := scope("audit", f)

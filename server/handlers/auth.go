@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -97,8 +98,8 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 		return nil, err
 	}
 	// The length rule is checked first: it is free, the current password is not.
-	if err := auth.CheckPasswordRules(req.Body.NewPassword); err != nil {
-		return nil, apperr.Invalid("new_password", err.Error())
+	if err := passwordRule("new_password", req.Body.NewPassword); err != nil {
+		return nil, err
 	}
 	ip := audit.MetaFrom(ctx).IP
 	if err := h.st.ChangePassword(ctx, id, req.Body.CurrentPassword, req.Body.NewPassword, ip, h.opts.Throttle); err != nil {
@@ -107,11 +108,20 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 	return api.ChangePassword204Response{}, nil
 }
 
-// hashPassword applies the byte-length rule (the spec can only count
-// characters) and hashes.
-func hashPassword(field, pw string) (string, error) {
+// passwordRule applies the byte-length rule, which the spec cannot state
+// (it counts characters), as the 400 the spec's own checks would give.
+func passwordRule(field, pw string) error {
 	if err := auth.CheckPasswordRules(pw); err != nil {
-		return "", apperr.Invalid(field, err.Error())
+		return &apperr.Error{Status: http.StatusBadRequest, Detail: field + ": " + err.Error(),
+			Fields: []apperr.FieldError{{Field: field, Message: err.Error()}}}
+	}
+	return nil
+}
+
+// hashPassword applies the byte-length rule and hashes.
+func hashPassword(field, pw string) (string, error) {
+	if err := passwordRule(field, pw); err != nil {
+		return "", err
 	}
 	return auth.HashPassword(pw)
 }
