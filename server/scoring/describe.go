@@ -10,8 +10,14 @@ import (
 // The words a sales person reads next to a score. They describe the value,
 // not the model; the sign of the contribution says which way it pushed.
 
-// imputedValue is a factor's Value when the lead has no value for the field.
-const imputedValue = "imputed (unknown)"
+// Factor values for a field the lead has no value for: a categorical field
+// is scored as its "unknown" level, as in the data where the bank did not
+// know (or as its average effect when training never saw an unknown); a
+// number as its learnt missing-value effect, or its average.
+const (
+	notGivenUnknown = "not given (scored as unknown)"
+	imputedValue    = "not given (imputed)"
+)
 
 // catLabels gives, per categorical field, the description of each level and
 // of an unknown value.
@@ -28,7 +34,7 @@ var catLabels = [numCategorical]struct {
 	catContactChannel:     {levels: map[string]string{"cellular": "Reached on a mobile phone", "telephone": "Reached on a landline"}, unknown: "Contact channel unknown"},
 	catLastContactMonth:   {unknown: "Month of last contact unknown"},
 	catLastContactWeekday: {levels: map[string]string{"mon": "Last contacted on a Monday", "tue": "Last contacted on a Tuesday", "wed": "Last contacted on a Wednesday", "thu": "Last contacted on a Thursday", "fri": "Last contacted on a Friday", "sat": "Last contacted on a Saturday", "sun": "Last contacted on a Sunday"}, unknown: "Weekday of last contact unknown"},
-	catPreviousOutcome:    {levels: map[string]string{"none": "Not contacted in a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Previous campaign outcome unknown"},
+	catPreviousOutcome:    {levels: map[string]string{"none": "Not part of a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Previous campaign outcome unknown"},
 }
 
 var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
@@ -36,7 +42,10 @@ var monthNames = [...]string{"January", "February", "March", "April", "May", "Ju
 func describeCategorical(i int, v *string) (value, desc string) {
 	labels := &catLabels[i]
 	if v == nil {
-		return imputedValue, labels.unknown + " (imputed)"
+		if catFields[i].missing < len(catFields[i].levels) {
+			return notGivenUnknown, labels.unknown + " (not given)"
+		}
+		return imputedValue, labels.unknown + " (not given, imputed)"
 	}
 	if *v == unknownLevel {
 		return *v, labels.unknown
@@ -73,9 +82,9 @@ var numLabels = [numNumeric]string{
 func describeNumeric(i int, known bool, x float64, ne *NumericEncoding) (value, desc string) {
 	if !known {
 		if numFields[i].nilIsNever {
-			return "never", "Not contacted in a previous campaign"
+			return "never", "No contact in a previous campaign on record"
 		}
-		return imputedValue, numLabels[i] + " unknown (imputed)"
+		return imputedValue, numLabels[i] + " unknown (not given, imputed)"
 	}
 	value = strconv.FormatFloat(x, 'f', -1, 64)
 	switch i {

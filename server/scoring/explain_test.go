@@ -68,7 +68,7 @@ func TestExplainWords(t *testing.T) {
 	want := map[string][2]string{
 		"previous_outcome":            {"success", "Previous campaign succeeded"},
 		"age":                         {"62", "Age 62 (retirement age)"},
-		"marital":                     {imputedValue, "Marital status unknown (imputed)"},
+		"marital":                     {notGivenUnknown, "Marital status unknown (not given)"},
 		"job":                         {"blue_collar", "Job: blue collar"},
 		"last_contact_month":          {"oct", "Last contacted in October"},
 		"days_since_previous_contact": {"6", "Last contacted 6 days ago in a previous campaign"},
@@ -95,9 +95,20 @@ func TestExplainWords(t *testing.T) {
 	}
 	f.DaysSincePreviousContact = nil
 	f.PreviousOutcome = ptr("none")
+	f.ContactChannel = nil // its enumeration has no unknown level: imputed
+	descriptions := map[string]bool{}
 	for _, fc := range s.Explain(&f, DefaultThresholds).Factors {
-		if fc.Feature == "days_since_previous_contact" && (fc.Value != "never" || fc.Description != "Not contacted in a previous campaign") {
+		if fc.Feature == "days_since_previous_contact" && (fc.Value != "never" || fc.Description != "No contact in a previous campaign on record") {
 			t.Errorf("never contacted: %+v", fc)
 		}
+		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given, imputed)") {
+			t.Errorf("no channel: %+v", fc)
+		}
+		// Two factors never read the same: a sales person could not tell
+		// why one pushes up and the other down.
+		if descriptions[fc.Description] {
+			t.Errorf("two factors read %q", fc.Description)
+		}
+		descriptions[fc.Description] = true
 	}
 }
