@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/dbconf"
 )
 
 // DefaultDatabaseURL is used when DATABASE_URL is not set.
@@ -67,6 +68,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:  15 * time.Second,
 		RegistrationOpen: false,
 	}
+	c.DatabaseURL = dbconf.WithConnectTimeout(c.DatabaseURL, getenv("PGCONNECT_TIMEOUT"))
 	var errs []error
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("APP_ENV must be development or production, got %q", c.Env))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/dbconf"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -22,7 +23,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		ok   bool
 	}{
 		{"Env", c.Env == "development"},
-		{"DatabaseURL", c.DatabaseURL == server.DefaultDatabaseURL},
+		{"DatabaseURL", c.DatabaseURL == dbconf.WithConnectTimeout(server.DefaultDatabaseURL, "")},
+		{"ConnectTimeout", strings.Contains(c.DatabaseURL, "connect_timeout=10")},
 		{"HTTPAddr", c.HTTPAddr == ":8080"},
 		{"RandomSecret", c.JWTSecretRandom && len(c.JWTSecret) >= 32},
 		{"CORS", len(c.CORSOrigins) == 1 && c.CORSOrigins[0] == "http://localhost:5173"},

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jmksales/jmk/server/servertest"
@@ -272,5 +273,49 @@ func TestValidationListsEveryError(t *testing.T) {
 				t.Errorf("detail %v, want it to contain %q", p.Detail, tc.detail)
 			}
 		})
+	}
+}
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUnexpectedErrorLogged: a 500 tells the client to quote its
+// request_id, so the log line of the error must carry it.
+func TestUnexpectedErrorLogged(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	env := servertest.NewWithLog(t, &logs)
+	if err := sql(t, env, `ALTER TABLE leads RENAME TO leads_gone`); err != nil {
+		t.Fatal(err)
+	}
+	token := env.Login(env.AdminUser.Email).AccessToken
+	res, body := raw(t, "GET", env.URL+"/api/v1/leads", nil, map[string]string{"Authorization": "Bearer " + token})
+	p := wantProblem(t, res, body, http.StatusInternalServerError)
+	if strings.Contains(string(body), "leads_gone") || strings.Contains(string(body), "SQLSTATE") {
+		t.Errorf("internals leak: %s", body)
+	}
+	var line string
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "unexpected error") {
+			line = l
+		}
+	}
+	if line == "" || !strings.Contains(line, "request_id="+*p.RequestId) {
+		t.Errorf("no error line with request_id=%s in:\n%s", *p.RequestId, logs.String())
 	}
 }

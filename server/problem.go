@@ -104,7 +104,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				}
 			}
 			if he.Code >= 500 {
-				log.ErrorContext(c.Request().Context(), "http error", "err", err)
+				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", "err", err)
 				detail = "internal error"
 			}
 			_ = writeProblem(c, he.Code, detail, fields, nil)
@@ -114,11 +114,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = writeProblem(c, status, sentinelDetail(err), nil, nil)
 			return
 		}
-		log.ErrorContext(c.Request().Context(), "unexpected error", "err", err,
+		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", "err", err,
 			"method", c.Request().Method, "path", c.Request().URL.Path)
 		_ = writeProblem(c, http.StatusInternalServerError,
 			"an unexpected error occurred; quote the request_id when reporting it", nil, nil)
 	}
+}
+
+// requestLogger is the request's logger, which carries its request id (the
+// 500's body tells the client to quote it), or log before that is set.
+func requestLogger(c echo.Context, log *slog.Logger) *slog.Logger {
+	if l, ok := c.Request().Context().Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return log
 }
 
 // typeError names the field of a JSON value that the spec allows but its Go

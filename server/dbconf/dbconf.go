@@ -4,6 +4,9 @@ package dbconf
 
 import (
 	"context"
+	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,4 +26,37 @@ func Configure(pc *pgxpool.Config) {
 		}
 		return nil
 	}
+}
+
+// DefaultConnectTimeout bounds each connection attempt, in seconds, when
+// neither the DSN nor PGCONNECT_TIMEOUT sets a limit. pgx has none by
+// default: a host that accepts TCP but never answers would hang start-up,
+// and every request that needs a new connection, for good.
+const DefaultConnectTimeout = 10
+
+// WithConnectTimeout returns dsn (a URL or keyword/value string) with
+// connect_timeout set to DefaultConnectTimeout, unless dsn or pgEnv (the
+// value of PGCONNECT_TIMEOUT) already sets one.
+func WithConnectTimeout(dsn, pgEnv string) string {
+	if pgEnv != "" {
+		return dsn
+	}
+	timeout := strconv.Itoa(DefaultConnectTimeout)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return dsn // pgx reports the malformed URL
+		}
+		q := u.Query()
+		if q.Get("connect_timeout") != "" {
+			return dsn
+		}
+		q.Set("connect_timeout", timeout)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	if strings.Contains(dsn, "connect_timeout") {
+		return dsn
+	}
+	return strings.TrimSpace(dsn + " connect_timeout=" + timeout)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/jmksales/jmk/server/dbconf"
 	"github.com/jmksales/jmk/server/dbtest"
 )
 
@@ -34,5 +35,24 @@ func TestUUIDRoundTrip(t *testing.T) {
 	if gotID != id || gotNil != nil || gotPtr == nil || *gotPtr != id || !slices.Equal(gotIDs, ids) ||
 		asText != id.String() || !nilIsNull {
 		t.Errorf("round trip: %v %v %v %v %q %v", gotID, gotNil, gotPtr, gotIDs, asText, nilIsNull)
+	}
+}
+
+func TestWithConnectTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, dsn, env, want string }{
+		{"URL", "postgres://u@h:5432/db?sslmode=disable", "", "postgres://u@h:5432/db?connect_timeout=10&sslmode=disable"},
+		{"URLWithoutQuery", "postgresql://h/db", "", "postgresql://h/db?connect_timeout=10"},
+		{"URLKeepsItsOwn", "postgres://h/db?connect_timeout=3", "", "postgres://h/db?connect_timeout=3"},
+		{"KeywordValue", "host=h dbname=db", "", "host=h dbname=db connect_timeout=10"},
+		{"KeywordValueKeepsItsOwn", "host=h connect_timeout=2", "", "host=h connect_timeout=2"},
+		{"EnvironmentWins", "postgres://h/db", "5", "postgres://h/db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := dbconf.WithConnectTimeout(tc.dsn, tc.env); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -52,6 +52,12 @@ type Option func(*server.Config)
 // New starts a server on a fresh database; it stops with the test.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	return NewWithLog(t, io.Discard, opts...)
+}
+
+// NewWithLog is New with the server's log, as text, written to w.
+func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
+	t.Helper()
 	dsn := dbtest.URL(t)
 	cfg, err := server.LoadConfig(func(k string) string {
 		switch k {
@@ -70,7 +76,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(w, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	// The fixture admin exists before the server starts, so that the server
 	// does not bootstrap an admin of its own: that hashes a random password

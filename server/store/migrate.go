@@ -46,16 +46,22 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	defer aconn.Close(ctx)
 	_, err = aconn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{cfg.Database}.Sanitize())
-	if err != nil && !isDuplicateDatabase(err) {
+	switch {
+	case isDuplicateDatabase(err):
+		return nil // another instance starting at the same time made it
+	case err != nil:
 		return fmt.Errorf("create database %q: %w", cfg.Database, err)
 	}
 	slog.InfoContext(ctx, "created database", "database", cfg.Database)
 	return nil
 }
 
+// isDuplicateDatabase reports whether CREATE DATABASE failed because the
+// database exists: 42P04, or, when two sessions create it at the same
+// moment, a unique violation on pg_database's name index.
 func isDuplicateDatabase(err error) bool {
 	var pg *pgconn.PgError
-	return errors.As(err, &pg) && pg.Code == "42P04"
+	return errors.As(err, &pg) && (pg.Code == "42P04" || pg.Code == "23505" && pg.ConstraintName == "pg_database_datname_index")
 }
 
 func provider(dsn string) (*goose.Provider, *sql.DB, error) {

@@ -40,3 +40,20 @@ func TestMigrationsDownAndUp(t *testing.T) {
 		t.Fatalf("lead_rank after up: %d rows, %v", n, err)
 	}
 }
+
+// TestEnsureDatabaseConcurrently: instances starting together on a missing
+// database all go on; PostgreSQL reports the losers of the race as a
+// unique violation, not as "already exists".
+func TestEnsureDatabaseConcurrently(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.FreshURL(t)
+	errs := make(chan error, 6)
+	for range cap(errs) {
+		go func() { errs <- EnsureDatabase(context.Background(), dsn) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
