@@ -113,3 +113,28 @@ func TestLeadRank(t *testing.T) {
 	mustExec(t, pool, `UPDATE leads SET status = 'failed' WHERE name LIKE 'L8%'`)
 	rankMatches(t, pool, "after a write following the rebuild")
 }
+
+// TestLeadRankAfterSmallUpdates: on one connection, one-lead updates and
+// then a many-lead one, as a pooled connection sees them. The trigger's
+// join is planned per statement (it was planned once, for one row, and an
+// update of n leads then took n² time); lead_rank must follow either way.
+func TestLeadRankAfterSmallUpdates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	mustExec(t, pool, `INSERT INTO leads (id, name, job) SELECT gen_random_uuid(), 'L' || i, 'admin' FROM generate_series(1, 3000) i`)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	for i := range 7 {
+		if _, err := conn.Exec(ctx, `UPDATE leads SET job = 'retired' WHERE name = $1`, fmt.Sprint("L", i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `UPDATE leads SET job = CASE WHEN job = 'admin' THEN 'student' ELSE 'admin' END`); err != nil {
+		t.Fatal(err)
+	}
+	rankMatches(t, pool, "after one-lead updates and then a whole-table one")
+}
