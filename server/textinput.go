@@ -24,7 +24,7 @@ const (
 
 // textInputs refuses, with a 400 naming each field, query parameters that
 // are not valid UTF-8 or hold a NUL, and JSON bodies with a NUL in a
-// string. PostgreSQL text holds neither, so they used to fail inside a
+// string or anything after their one value. PostgreSQL text holds neither, so they used to fail inside a
 // query as a 500. (A JSON body's invalid UTF-8 is no problem: Go's decoder
 // turns it into U+FFFD.) It runs after the validator, which has read the
 // body and left a copy in its place.
@@ -43,6 +43,9 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !oneJSONValue(body) {
+				return &apperr.Error{Status: 400, Detail: "the body must be one JSON value, with nothing after it"}
+			}
 			if bytes.Contains(body, []byte(`\u0000`)) { // the only way JSON can hold a NUL
 				var v any
 				if json.Unmarshal(body, &v) == nil {
@@ -60,6 +63,20 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return &apperr.Error{Status: 400, Detail: detail, Fields: fields}
 	}
+}
+
+// oneJSONValue reports whether body holds nothing after its first JSON
+// value but white space. The validator and the handlers' decoders read the
+// first value and ignore the rest, so '{"name":"a"}{"age":5}' was taken as
+// the first object alone.
+func oneJSONValue(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return true // malformed: the validator has said so already
+	}
+	_, err := dec.Token()
+	return err == io.EOF
 }
 
 // nulStrings lists the paths of the strings in a decoded JSON value that

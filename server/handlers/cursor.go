@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -42,10 +43,15 @@ func decodeCursor[K any](s *string, scope string) (K, bool, error) {
 	if s == nil || *s == "" {
 		return c.Key, false, nil
 	}
+	// A key must be there, and hold no NUL (PostgreSQL text cannot): only a
+	// forged cursor lacks one or has one.
+	var raw cursor[json.RawMessage]
 	b, err := base64.RawURLEncoding.DecodeString(*s)
-	if err != nil || json.Unmarshal(b, &c) != nil {
+	if err != nil || json.Unmarshal(b, &raw) != nil || len(raw.Key) == 0 || string(raw.Key) == "null" ||
+		bytes.Contains(raw.Key, []byte(`\u0000`)) || json.Unmarshal(raw.Key, &c.Key) != nil {
 		return c.Key, false, apperr.BadRequest("cursor", "is not a cursor this API issued")
 	}
+	c.Scope = raw.Scope
 	if c.Scope != scope {
 		return c.Key, false, apperr.BadRequest("cursor", "belongs to a list with other filters or sort; start again without it")
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -70,6 +71,9 @@ func TestCursor(t *testing.T) {
 		{"NotBase64", "%%%"},
 		{"NotJSON", "bm90IGpzb24"},
 		{"WrongKeyType", *encodeCursor(sc, 42)},
+		{"NoKey", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `"}`))},
+		{"NullKey", *encodeCursor[*userKey](sc, nil)},
+		{"NULInKey", *encodeCursor(sc, userKey{Name: "A\x00", ID: key.ID})},
 	} {
 		t.Run("Malformed"+tc.name, func(t *testing.T) {
 			t.Parallel()
