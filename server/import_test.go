@@ -261,7 +261,15 @@ func TestImportMalformed(t *testing.T) {
 		{"WrongHeader", func() io.Reader { return strings.NewReader("foo,bar,baz\n1,2,3\n") }, "", 422, "unknown columns"},
 		{"EmptyFile", func() io.Reader { return strings.NewReader("") }, "", 422, "empty"},
 		{"InvalidUTF8Header", func() io.Reader { return strings.NewReader("n\xe3me,age\nx,30\n") }, "", 422, "UTF-8"},
-		{"WrongEncoding", func() io.Reader { return strings.NewReader(apiHeader + "\n" + latin1(1000)) }, "", 422, "rejected"},
+		{"WrongEncoding", func() io.Reader { return strings.NewReader(apiHeader + "\n" + latin1(1000)) }, "", 422, "UTF-8"},
+		// One accented row in another encoding among good ones: the file is
+		// refused, not loaded without it.
+		{"WrongEncodingOneRow", func() io.Reader {
+			return strings.NewReader(apiHeader + "\n" + manyGood(20) + latin1(1) + manyGood(5))
+		}, "", 422, "UTF-8"},
+		{"QuoteLeftOpen", func() io.Reader {
+			return strings.NewReader(apiHeader + "\n" + manyGood(3) + `q-1,"never closed,,30,admin.,no` + "\n" + manyGood(50))
+		}, "", 422, "quote"},
 		{"HugeField", func() io.Reader {
 			return strings.NewReader(apiHeader + "\n" + manyGood(10) + `h-1,"` + strings.Repeat("x", 2<<20) + "\",,30,admin.,no\n")
 		}, "", 422, "longer than"},

@@ -229,7 +229,9 @@ type ClientInterface interface {
 	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
-	// wrong encoding) is refused whole and nothing is written. At most 64 MiB per request; use
+	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
+	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
+	// nothing is written. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type.
@@ -766,7 +768,9 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
-// wrong encoding) is refused whole and nothing is written. At most 64 MiB per request; use
+// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
+// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
+// nothing is written. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type.
@@ -3336,7 +3340,9 @@ type ClientWithResponsesInterface interface {
 	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
-	// wrong encoding) is refused whole and nothing is written. At most 64 MiB per request; use
+	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
+	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
+	// nothing is written. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6059,7 +6065,9 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
-// wrong encoding) is refused whole and nothing is written. At most 64 MiB per request; use
+// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
+// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
+// nothing is written. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).

@@ -230,7 +230,9 @@ export interface paths {
          *     Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
          *     an `external_id` that already exists updates that lead. Bad rows are reported and never
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
-         *     wrong encoding) is refused whole and nothing is written. At most 64 MiB per request; use
+         *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
+         *     more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
+         *     nothing is written. At most 64 MiB per request; use
          *     `jmk import FILE` for larger files.
          */
         post: operations["importLeads"];
@@ -640,7 +642,7 @@ export interface components {
         Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /** @enum {string} */
         PreviousOutcome: "none" | "failure" | "success";
-        /** @description The inputs of the scoring model, all optional (a missing one is imputed). */
+        /** @description The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". */
         ScoringInputs: {
             /**
              * Format: int32

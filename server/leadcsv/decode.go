@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // cells holds the values of one row, so that a row costs one allocation
@@ -76,8 +75,6 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		switch {
 		case len(raw) > limit:
 			msg = fmt.Sprintf("is longer than %d bytes", limit)
-		case !utf8.ValidString(raw):
-			msg = "is not valid UTF-8"
 		default:
 			msg = setCell(row, st, c, raw)
 		}

@@ -33,8 +33,8 @@ func (e *HeaderError) Error() string { return "leadcsv: header: " + e.Message }
 
 // Sentinels wrapped by FileError, for errors.Is.
 var (
-	// ErrBinary: the input is not UTF-8 text (a NUL byte, or invalid UTF-8
-	// in the header).
+	// ErrBinary: the input is not UTF-8 text (a NUL byte, or invalid
+	// UTF-8 anywhere).
 	ErrBinary = errors.New("not a UTF-8 CSV file")
 	// ErrRecordTooLarge: one record is longer than MaxRecordBytes; the
 	// usual cause is a quote that is never closed.
@@ -42,6 +42,9 @@ var (
 	// ErrTooManyRejections: so many rows are invalid that the file is
 	// probably not a lead file, or not the one meant.
 	ErrTooManyRejections = errors.New("too many rejected rows")
+	// ErrRunawayQuote: a quoted field runs on over several lines and is
+	// never properly closed, swallowing the rows after it.
+	ErrRunawayQuote = errors.New("a quote left open")
 )
 
 // FileError reports content that makes the rest of the file unusable. The
@@ -49,7 +52,8 @@ var (
 type FileError struct {
 	// Line is the physical line concerned, or 0 when unknown.
 	Line int
-	// Err is ErrBinary, ErrRecordTooLarge or ErrTooManyRejections.
+	// Err is ErrBinary, ErrRecordTooLarge, ErrTooManyRejections or
+	// ErrRunawayQuote.
 	Err error
 	// Detail adds the specifics.
 	Detail string

@@ -216,8 +216,9 @@ func (r *Reader) Comma() rune { return r.comma }
 // them and calls Next again. At the end of input err is io.EOF.
 //
 // Any other error is fatal and the caller must discard every row read so
-// far: a *FileError wrapping ErrBinary, ErrRecordTooLarge or
-// ErrTooManyRejections, or the error of the underlying reader. After an
+// far: a *FileError wrapping ErrBinary, ErrRecordTooLarge,
+// ErrTooManyRejections or ErrRunawayQuote, or the error of the underlying
+// reader. After an
 // error Next keeps returning it.
 func (r *Reader) Next() (Row, []Rejection, error) {
 	if r.err != nil {
@@ -239,6 +240,15 @@ func (r *Reader) Next() (Row, []Rejection, error) {
 	last, _ := r.csv.FieldPos(len(rec) - 1)
 	r.nextLine = last + 1
 	r.rows++
+	// Text in another encoding is not one bad row: every row with an
+	// accent in it would be, and the rest would load without them.
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			r.err = &FileError{Line: line, Err: ErrBinary, Detail: "invalid UTF-8; is the file in another encoding, " +
+				"such as Windows-1252? Save it as UTF-8"}
+			return Row{}, nil, r.err
+		}
+	}
 
 	row, rejs := r.decode(rec, line)
 	if len(rejs) > 0 {
@@ -264,14 +274,16 @@ func (r *Reader) readError(err error) (Row, []Rejection, error) {
 		r.err = &FileError{Line: r.in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
 	case errors.Is(err, errOverLimit):
 		r.err = tooLarge(r.nextLine)
+	case errors.As(err, &pe) && pe.Err == csv.ErrQuote && pe.Line > pe.StartLine:
+		// A quoted field ran on over the next lines: the rows it swallowed
+		// would be lost without a word.
+		r.err = &FileError{Line: pe.StartLine, Err: ErrRunawayQuote, Detail: fmt.Sprintf(
+			"the quote opened here runs on to line %d", pe.Line)}
 	case errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote):
 		r.rows++
 		r.rejected++
 		r.nextLine = pe.Line + 1
 		msg := "misplaced quote: " + pe.Err.Error()
-		if pe.Line > pe.StartLine {
-			msg += fmt.Sprintf(" (the row runs on to line %d)", pe.Line)
-		}
 		if err := r.checkRejections(pe.StartLine); err != nil {
 			return Row{}, nil, err
 		}
