@@ -159,3 +159,15 @@ func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// allowHeader sends the Allow header that RFC 9110 requires with a 405: the
+// router knows the path's methods, but the 405 itself comes from the
+// request validator, which runs later and does not.
+func allowHeader(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string); ok && allow != "" {
+			c.Response().Header().Set(echo.HeaderAllow, allow)
+		}
+		return next(c)
+	}
+}

@@ -53,6 +53,11 @@ func TestProblems(t *testing.T) {
 			if strings.Contains(string(body), "goroutine") || strings.Contains(string(body), ".go:") {
 				t.Fatalf("internals leak: %s", body)
 			}
+			// RFC 9110: a 405 says which methods the resource has.
+			want := map[string]string{"WrongMethod": "POST", "WrongMethodOps": "GET"}[tc.name]
+			if allow := res.Header.Get("Allow"); tc.status == 405 && !strings.Contains(allow, want) || tc.status != 405 && allow != "" {
+				t.Errorf("Allow %q", allow)
+			}
 		})
 	}
 }

@@ -61,6 +61,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		}),
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		authenticate(iss, st),
+		allowHeader,
 		v,
 		textInputs,
 	)
