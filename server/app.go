@@ -167,6 +167,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
 		err = srv.Shutdown(sctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", a.Cfg.ShutdownTimeout)
+		}
 	}
 	stopBackground()
 	bg.Wait()

@@ -98,14 +98,31 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 	return n, more, err
 }
 
+// sealerLogEvery is how often a failing sealer logs: it tries every tick,
+// and a database that is down for a minute made 300 identical lines.
+const sealerLogEvery = time.Minute
+
 // RunSealer seals every interval until ctx ends. Errors are logged, never
 // fatal: an event stays unsealed until a later tick succeeds.
 func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var (
+		failures int
+		logged   time.Time
+	)
 	for {
-		if _, err := s.SealOnce(ctx, 2*time.Second); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "audit sealer", "err", err)
+		_, err := s.SealOnce(ctx, 2*time.Second)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			if failures == 1 || time.Since(logged) >= sealerLogEvery {
+				log.ErrorContext(ctx, "audit sealer", "err", err, "failures", failures)
+				logged = time.Now()
+			}
+		case err == nil && failures > 0:
+			log.InfoContext(ctx, "audit sealer recovered", "failures", failures)
+			failures = 0
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,61 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSealerLogsOnceWhileFailing: a sealer that fails on every tick logs
+// the failure once (then once a minute), and says when it recovers.
+func TestSealerLogsOnceWhileFailing(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t)
+	mustExec(t, pool, `ALTER TABLE audit_seals RENAME TO audit_seals_away`)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.New(pool).RunSealer(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	time.Sleep(300 * time.Millisecond) // dozens of failing ticks
+	mustExec(t, pool, `ALTER TABLE audit_seals_away RENAME TO audit_seals`)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "recovered") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	out := logs.String()
+	if n := strings.Count(out, `msg="audit sealer"`); n != 1 {
+		t.Errorf("%d error lines, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "audit sealer recovered") {
+		t.Errorf("no recovery line:\n%s", out)
+	}
+}
