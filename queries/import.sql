@@ -45,6 +45,21 @@ WHERE l.deleted_at IS NOT NULL
 ORDER BY s.line
 LIMIT @lim;
 
+-- name: ImportStageStatusMoves :many
+-- Staged rows that would move a live lead to another status, for the
+-- workflow check (server/leadrules); rows of an external_id that comes again
+-- further down are left out, as the upsert leaves them.
+SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status
+FROM lead_import_stage s
+JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
+WHERE s.status <> l.status
+  AND NOT EXISTS (SELECT 1 FROM lead_import_stage later WHERE later.external_id = s.external_id AND later.line > s.line)
+ORDER BY s.line;
+
+-- name: ImportStageDrop :exec
+-- Takes refused rows out of the import.
+DELETE FROM lead_import_stage WHERE line = ANY(@lines::integer[]);
+
 -- name: ImportAdoptIDs :execrows
 -- An export writes a lead that has no external_id with its id instead (see
 -- leadcsv.Writer). Before the upsert, such a live lead named by a staged
@@ -57,6 +72,11 @@ WHERE l.external_id IS NULL AND l.deleted_at IS NULL
   AND l.id = (CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                    THEN s.external_id::uuid END);
 
+-- name: ImportSkipUnchanged :exec
+-- For the rest of the transaction, an update that changes none of a lead's
+-- values is skipped (schema/00012_import_skip_unchanged.sql).
+SELECT set_config('jmk.import', 'on', true);
+
 -- name: ImportUpsert :one
 -- Moves the staged rows into leads: a row whose external_id is already a
 -- live lead updates it, any other row is a new lead; of rows sharing an
@@ -65,7 +85,7 @@ WHERE l.external_id IS NULL AND l.deleted_at IS NULL
 -- it; a column the file lacks keeps it. A row without a name keeps the
 -- lead's name (a new lead gets fallback_name). The status changes only when
 -- the file sets one (@set_status); closed_at follows it. New leads take the
--- score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
+-- score computed while staging (null without an active model). Returns how many rows were inserted, updated and left unchanged (xmax = 0 only on a
 -- freshly inserted row version).
 WITH src AS (
     SELECT d.*
@@ -159,5 +179,9 @@ up AS (
     RETURNING (l.xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE up.inserted)::bigint AS inserted,
-       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated
+       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated,
+       -- Rows naming a live lead that the upsert left as it was (see
+       -- ImportSkipUnchanged); leads reads as before this statement.
+       ((SELECT count(*) FROM src JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL)
+           - count(*) FILTER (WHERE NOT up.inserted))::bigint AS unchanged
 FROM up;

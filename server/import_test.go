@@ -102,16 +102,31 @@ func TestImport(t *testing.T) {
 			t.Fatalf("first %+v", first)
 		}
 		before := leadTotal(t, env)
+		const lastUpdate = `SELECT (extract(epoch FROM max(updated_at)) * 1e6)::bigint FROM leads WHERE external_id IN ('idem-1', 'idem-2')`
+		updatedAt := scalar(t, env, lastUpdate)
 		second := importOK(t, env, "", body)
-		// Rows with an external_id update; a row without one is always new.
-		if second.Inserted != 1 || second.Updated != 2 {
+		// Rows with an external_id match their leads, which already hold
+		// those values: nothing changes, not even the version. A row
+		// without one is always new.
+		if second.Inserted != 1 || second.Updated != 0 || second.Unchanged != 2 {
 			t.Fatalf("second %+v", second)
 		}
 		if n := leadTotal(t, env) - before; n != 1 {
 			t.Errorf("%d leads added by the re-import", n)
 		}
-		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-2' AND name = 'Lead idem-2' AND version = 2`); n != 1 {
-			t.Error("idem-2 not updated once with its made-up name")
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id IN ('idem-1', 'idem-2') AND version = 1`); n != 2 {
+			t.Error("the re-import gave unchanged leads a new version")
+		}
+		if n := scalar(t, env, lastUpdate); n != updatedAt {
+			t.Error("the re-import moved updated_at of unchanged leads")
+		}
+		// One changed row: that lead alone gets a new version.
+		third := importOK(t, env, "", strings.Replace(body, "idem-2,,,45", "idem-2,,,46", 1))
+		if third.Updated != 1 || third.Unchanged != 1 {
+			t.Fatalf("third %+v", third)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-2' AND name = 'Lead idem-2' AND age = 46 AND version = 2`); n != 1 {
+			t.Error("idem-2 not updated once, keeping its made-up name")
 		}
 	})
 
@@ -143,7 +158,7 @@ func TestImport(t *testing.T) {
 		if leadTotal(t, env) != before || importEvents(t, env) != events {
 			t.Error("a dry run wrote something")
 		}
-		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-1' AND version = 2`); n != 1 {
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'idem-1' AND version = 1`); n != 1 {
 			t.Error("a dry run changed a lead")
 		}
 	})
@@ -194,6 +209,24 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("WorkflowHolds", func(t *testing.T) {
+		// The status workflow binds an import as it binds an admin's PATCH:
+		// an old file must not reopen closed leads as new.
+		importOK(t, env, "", "external_id,name,status\nwf-1,Won,success\nwf-2,Lost,failed\nwf-3,Open,contacted\n")
+		out := importOK(t, env, "", "external_id,name,status\nwf-1,Won,new\nwf-2,Lost,follow_up\nwf-3,Open,new\n")
+		if out.Updated != 1 || len(out.Rejected) != 2 {
+			t.Fatalf("result %+v", out)
+		}
+		for i, line := range []int{2, 4} {
+			if r := out.Rejected[i]; r.Line != line || r.Field != "status" || !strings.Contains(r.Message, "cannot move") {
+				t.Errorf("rejection %+v, want line %d on status", r, line)
+			}
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, status) IN (('wf-1', 'success'), ('wf-2', 'follow_up'), ('wf-3', 'contacted'))`); n != 3 {
+			t.Error("statuses: want wf-1 still won, wf-2 reopened to follow_up, wf-3 still contacted")
+		}
+	})
+
 	t.Run("OneAuditEvent", func(t *testing.T) {
 		before := importEvents(t, env)
 		importOK(t, env, "", apiHeader+"\naud-1,Audit One,,30,admin.,no\naud-2,Audit Two,,30,admin.,no\n")
@@ -203,7 +236,7 @@ func TestImport(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM (SELECT * FROM audit_events WHERE action = 'import.leads'
 			ORDER BY id DESC LIMIT 1) e WHERE entity_type = 'import' AND entity_id IS NOT NULL
 			AND changes->'inserted'->>'to' = '2' AND changes->'updated'->>'to' = '0' AND actor_id IS NOT NULL
-			AND summary LIKE '%2 new, 0 updated, 0 rows rejected%'`); n != 1 {
+			AND summary LIKE '%2 new, 0 updated, 0 unchanged, 0 rows rejected%'`); n != 1 {
 			t.Error("no import event with the counts")
 		}
 	})

@@ -227,7 +227,10 @@ type ClientInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
-	// an `external_id` that already exists updates that lead. Bad rows are reported and never
+	// an `external_id` that already exists updates that lead; if it brings the lead's values
+	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
+	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
+	// Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -766,7 +769,10 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 // Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
-// an `external_id` that already exists updates that lead. Bad rows are reported and never
+// an `external_id` that already exists updates that lead; if it brings the lead's values
+// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
+// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
+// Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -3338,7 +3344,10 @@ type ClientWithResponsesInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
-	// an `external_id` that already exists updates that lead. Bad rows are reported and never
+	// an `external_id` that already exists updates that lead; if it brings the lead's values
+	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
+	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
+	// Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -6063,7 +6072,10 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 // Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
-// an `external_id` that already exists updates that lead. Bad rows are reported and never
+// an `external_id` that already exists updates that lead; if it brings the lead's values
+// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
+// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
+// Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and

@@ -33,6 +33,17 @@ func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const importSkipUnchanged = `-- name: ImportSkipUnchanged :exec
+SELECT set_config('jmk.import', 'on', true)
+`
+
+// For the rest of the transaction, an update that changes none of a lead's
+// values is skipped (schema/00012_import_skip_unchanged.sql).
+func (q *Queries) ImportSkipUnchanged(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importSkipUnchanged)
+	return err
+}
+
 type ImportStageCopyParams struct {
 	Line                     int32
 	ID                       uuid.UUID
@@ -107,6 +118,16 @@ func (q *Queries) ImportStageDeleted(ctx context.Context, lim int32) ([]ImportSt
 	return items, nil
 }
 
+const importStageDrop = `-- name: ImportStageDrop :exec
+DELETE FROM lead_import_stage WHERE line = ANY($1::integer[])
+`
+
+// Takes refused rows out of the import.
+func (q *Queries) ImportStageDrop(ctx context.Context, lines []int32) error {
+	_, err := q.db.Exec(ctx, importStageDrop, lines)
+	return err
+}
+
 const importStageDuplicates = `-- name: ImportStageDuplicates :many
 SELECT d.line, d.external_id::text AS external_id, d.last_line::integer AS last_line
 FROM (
@@ -160,6 +181,50 @@ TRUNCATE lead_import_stage
 func (q *Queries) ImportStageReset(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStageReset)
 	return err
+}
+
+const importStageStatusMoves = `-- name: ImportStageStatusMoves :many
+SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status
+FROM lead_import_stage s
+JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
+WHERE s.status <> l.status
+  AND NOT EXISTS (SELECT 1 FROM lead_import_stage later WHERE later.external_id = s.external_id AND later.line > s.line)
+ORDER BY s.line
+`
+
+type ImportStageStatusMovesRow struct {
+	Line       int32
+	ExternalID string
+	FromStatus string
+	ToStatus   string
+}
+
+// Staged rows that would move a live lead to another status, for the
+// workflow check (server/leadrules); rows of an external_id that comes again
+// further down are left out, as the upsert leaves them.
+func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStatusMovesRow, error) {
+	rows, err := q.db.Query(ctx, importStageStatusMoves)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStageStatusMovesRow{}
+	for rows.Next() {
+		var i ImportStageStatusMovesRow
+		if err := rows.Scan(
+			&i.Line,
+			&i.ExternalID,
+			&i.FromStatus,
+			&i.ToStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const importUpsert = `-- name: ImportUpsert :one
@@ -255,7 +320,11 @@ up AS (
     RETURNING (l.xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE up.inserted)::bigint AS inserted,
-       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated
+       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated,
+       -- Rows naming a live lead that the upsert left as it was (see
+       -- ImportSkipUnchanged); leads reads as before this statement.
+       ((SELECT count(*) FROM src JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL)
+           - count(*) FILTER (WHERE NOT up.inserted))::bigint AS unchanged
 FROM up
 `
 
@@ -267,8 +336,9 @@ type ImportUpsertParams struct {
 }
 
 type ImportUpsertRow struct {
-	Inserted int64
-	Updated  int64
+	Inserted  int64
+	Updated   int64
+	Unchanged int64
 }
 
 // Moves the staged rows into leads: a row whose external_id is already a
@@ -278,7 +348,7 @@ type ImportUpsertRow struct {
 // it; a column the file lacks keeps it. A row without a name keeps the
 // lead's name (a new lead gets fallback_name). The status changes only when
 // the file sets one (@set_status); closed_at follows it. New leads take the
-// score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
+// score computed while staging (null without an active model). Returns how many rows were inserted, updated and left unchanged (xmax = 0 only on a
 // freshly inserted row version).
 func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (ImportUpsertRow, error) {
 	row := q.db.QueryRow(ctx, importUpsert,
@@ -288,6 +358,6 @@ func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (Imp
 		arg.HasFeatures,
 	)
 	var i ImportUpsertRow
-	err := row.Scan(&i.Inserted, &i.Updated)
+	err := row.Scan(&i.Inserted, &i.Updated, &i.Unchanged)
 	return i, err
 }

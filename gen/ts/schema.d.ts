@@ -228,7 +228,10 @@ export interface paths {
          * @description UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
          *     this API's field names, plus optional `name, phone, email, external_id, notes, status`.
          *     Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
-         *     an `external_id` that already exists updates that lead. Bad rows are reported and never
+         *     an `external_id` that already exists updates that lead; if it brings the lead's values
+         *     again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
+         *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
+         *     Bad rows are reported and never
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
          *     more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -904,6 +907,7 @@ export interface components {
          * @example {
          *       "inserted": 41187,
          *       "updated": 0,
+         *       "unchanged": 0,
          *       "dry_run": false,
          *       "rejected": [
          *         {
@@ -915,10 +919,21 @@ export interface components {
          *     }
          */
         ImportResult: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description New leads.
+             */
             inserted: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Leads (named by external_id) that the file changed; each gets a new version.
+             */
             updated: number;
+            /**
+             * Format: int64
+             * @description Leads (named by external_id) that already held the file's values: left as they were, version included, so re-importing a file changes nothing.
+             */
+            unchanged: number;
             dry_run: boolean;
             rejected: components["schemas"]["ImportRejection"][];
         };

@@ -27,7 +27,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 		return nil, err
 	}
 	out := api.ImportLeads200JSONResponse{
-		Inserted: res.Inserted, Updated: res.Updated, DryRun: res.DryRun,
+		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
 		Rejected: make([]api.ImportRejection, len(res.Rejected)),
 	}
 	for i, r := range res.Rejected {

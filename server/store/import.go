@@ -16,6 +16,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/scoring"
 )
 
@@ -64,6 +65,9 @@ type ImportResult struct {
 	ID       uuid.UUID
 	Inserted int64
 	Updated  int64
+	// Unchanged counts rows naming a lead that already held their values:
+	// it is left as it was, version included.
+	Unchanged int64
 	// Rows counts the data rows read, valid or not.
 	Rows     int
 	Rejected []leadcsv.Rejection
@@ -129,7 +133,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		if err := stageRejections(ctx, tx, &res); err != nil {
+		if err := stageRejections(ctx, tx, setStatus, &res); err != nil {
 			return err
 		}
 		bulk, err := bulkImport(ctx, tx, staged)
@@ -141,6 +145,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 				return err
 			}
 		}
+		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
 			return err
 		}
@@ -150,7 +157,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		res.Inserted, res.Updated = n.Inserted, n.Updated
+		res.Inserted, res.Updated, res.Unchanged = n.Inserted, n.Updated, n.Unchanged
 		if opts.DryRun {
 			return errDryRun
 		}
@@ -343,7 +350,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 }
 
 // stageRejections reports the staged rows the upsert will skip.
-func stageRejections(ctx context.Context, tx *Tx, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, res *ImportResult) error {
 	dups, err := tx.Q.ImportStageDuplicates(ctx, maxImportReports)
 	if err != nil {
 		return err
@@ -360,7 +367,36 @@ func stageRejections(ctx context.Context, tx *Tx, res *ImportResult) error {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q belongs to a deleted lead; deleted leads are not imported again", d.ExternalID)})
 	}
-	return nil
+	if !setStatus {
+		return nil
+	}
+	return stageWorkflow(ctx, tx, res)
+}
+
+// stageWorkflow refuses the staged rows that would move their lead to a
+// status the workflow does not allow, even an admin (a closed lead back to
+// new, say: re-importing an old file would reopen it). An import is an
+// admin's change, so an admin's rules apply.
+func stageWorkflow(ctx context.Context, tx *Tx, res *ImportResult) error {
+	moves, err := tx.Q.ImportStageStatusMoves(ctx)
+	if err != nil {
+		return err
+	}
+	var refused []int32
+	for _, m := range moves {
+		var ae *apperr.Error
+		if err := leadrules.CheckTransition(m.FromStatus, m.ToStatus, true); errors.As(err, &ae) {
+			refused = append(refused, m.Line)
+			if len(res.Rejected) < maxImportReports {
+				res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
+					Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
+			}
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return tx.Q.ImportStageDrop(ctx, refused)
 }
 
 // allScoringInputs reports whether the file has every scoring input column,
@@ -399,15 +435,16 @@ func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.
 	}
 	return audit.Event{
 		Actor: actor, Action: "import.leads", EntityType: "import", EntityID: res.ID.String(),
-		Summary: fmt.Sprintf("%s imported leads from %s: %d new, %d updated, %d rows rejected",
-			actor.Name, source, res.Inserted, res.Updated, res.RejectedRows()),
+		Summary: fmt.Sprintf("%s imported leads from %s: %d new, %d updated, %d unchanged, %d rows rejected",
+			actor.Name, source, res.Inserted, res.Updated, res.Unchanged, res.RejectedRows()),
 		Changes: map[string]audit.Change{
-			"source":   {To: source},
-			"rows":     {To: res.Rows},
-			"inserted": {To: res.Inserted},
-			"updated":  {To: res.Updated},
-			"rejected": {To: res.RejectedRows()},
-			"outcome":  {To: outcome},
+			"source":    {To: source},
+			"rows":      {To: res.Rows},
+			"inserted":  {To: res.Inserted},
+			"updated":   {To: res.Updated},
+			"unchanged": {To: res.Unchanged},
+			"rejected":  {To: res.RejectedRows()},
+			"outcome":   {To: outcome},
 		},
 	}
 }

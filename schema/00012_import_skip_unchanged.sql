@@ -1,0 +1,40 @@
+-- Re-importing a file whose rows match their leads must change nothing
+-- (external_id makes re-import idempotent): the upsert used to write every
+-- matched lead anyway, with a new version (open edit forms then got 412s), a
+-- new updated_at, a count under "updated", and churn in lead_rank. While an
+-- import's transaction says so (jmk.import = on), an update of a lead that
+-- leaves every column as it was, apart from the bookkeeping the upsert sets
+-- (version, updated_at, and scored_at when the score is the same), is
+-- skipped. The WHEN clause keeps every other update, a model activation's
+-- million among them, out of the function.
+
+-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION leads_skip_unchanged() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    cmp leads;
+BEGIN
+    cmp := NEW;
+    cmp.version := OLD.version;
+    cmp.updated_at := OLD.updated_at;
+    cmp.search_text := OLD.search_text; -- generated: not computed yet in NEW
+    IF (NEW.probability, NEW.category, NEW.model_version)
+       IS NOT DISTINCT FROM (OLD.probability, OLD.category, OLD.model_version) THEN
+        cmp.scored_at := OLD.scored_at;
+    END IF;
+    IF cmp IS NOT DISTINCT FROM OLD THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER leads_skip_unchanged BEFORE UPDATE ON leads
+FOR EACH ROW WHEN (current_setting('jmk.import', true) = 'on')
+EXECUTE FUNCTION leads_skip_unchanged();
+
+-- +goose Down
+DROP TRIGGER leads_skip_unchanged ON leads;
+DROP FUNCTION leads_skip_unchanged();
