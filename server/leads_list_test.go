@@ -272,6 +272,18 @@ func TestLeadList(t *testing.T) {
 			r2, _ := salesA.ListLeadsWithResponse(ctx, &p)
 			leadProblem(t, "foreign cursor", r2.StatusCode(), r2.Body, 400, "cursor")
 		}
+		// A filter is a set: the same statuses in another order, or
+		// repeated, are the same list, and its cursor carries over.
+		two, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)),
+			Status: st(api.LeadStatusNew, api.LeadStatusSuccess)})
+		if two.JSON200 == nil || two.JSON200.NextCursor == nil {
+			t.Fatalf("%d %s", two.StatusCode(), two.Body)
+		}
+		r4, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), Cursor: two.JSON200.NextCursor,
+			Status: st(api.LeadStatusSuccess, api.LeadStatusNew, api.LeadStatusNew)})
+		if r4.JSON200 == nil {
+			t.Errorf("cursor with the statuses reordered: %d %s", r4.StatusCode(), r4.Body)
+		}
 		// assigned_to=me is bound to the caller: another seller cannot reuse it.
 		mine, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), AssignedTo: lref("me")})
 		r3, _ := salesB.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Cursor: mine.JSON200.NextCursor, AssignedTo: lref("me")})

@@ -256,6 +256,8 @@ func TestValidationListsEveryError(t *testing.T) {
 			nil, "bearer access token"},
 		{"NoTokenBadQuery", "GET", "/api/v1/leads?limit=0", "", nil, 401, nil, "bearer access token"},
 		{"UnparsableQuery", "GET", "/api/v1/leads?limit=abc", "", auth, 400, []string{"limit"}, "limit"},
+		{"RepeatedSingleParam", "GET", "/api/v1/leads?limit=2&limit=3", "", auth, 400, []string{"limit"}, "once"},
+		{"RepeatedSort", "GET", "/api/v1/leads?sort=name_asc&sort=name_asc", "", auth, 400, []string{"sort"}, "once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -101,6 +102,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				detail = "malformed request"
 				if f, ok := typeError(err); ok {
 					detail, fields = "request body has an error: "+f.Field+": "+f.Message, []apperr.FieldError{f}
+				} else if f, ok := bindError(he); ok {
+					detail, fields = f.Field+": "+f.Message, []apperr.FieldError{f}
 				}
 			}
 			if he.Code >= 500 {
@@ -146,6 +149,22 @@ func typeError(err error) (apperr.FieldError, bool) {
 		msg = doubleRangeMessage
 	}
 	return apperr.FieldError{Field: ute.Field, Message: msg}, true
+}
+
+// bindError names the parameter the generated router could not bind, in
+// the few cases the validator lets through: a single-valued query parameter
+// given twice (the validator reads the first).
+func bindError(he *echo.HTTPError) (apperr.FieldError, bool) {
+	msg, _ := he.Message.(string)
+	rest, ok := strings.CutPrefix(msg, "Invalid format for parameter ")
+	name, reason, ok2 := strings.Cut(rest, ": ")
+	if !ok || !ok2 {
+		return apperr.FieldError{}, false
+	}
+	if strings.Contains(reason, "multiple values for single value parameter") {
+		reason = "must be given once"
+	}
+	return apperr.FieldError{Field: name, Message: reason}, true
 }
 
 // doubleRangeMessage is the field error for a number too large for a double.

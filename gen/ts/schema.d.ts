@@ -1003,17 +1003,17 @@ export interface components {
              * Format: double
              * @description The log-odds, log(probability / (1 - probability)): baseline + the listed factors' contributions + other_contribution.
              */
-            logit?: number;
+            logit: number;
             /**
              * Format: double
              * @description Log-odds of an average lead (the model's intercept plus every field's average effect over its training leads).
              */
-            baseline?: number;
+            baseline: number;
             /**
              * Format: double
              * @description The combined contribution of the model's factors not listed (the weaker ones), so that the parts add up to the logit.
              */
-            other_contribution?: number;
+            other_contribution: number;
             /** @description The strongest reasons up and down (up to four each way), strongest first. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
             factors: components["schemas"]["Factor"][];
         };

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -110,12 +111,16 @@ func leadScope(f store.LeadFilter, o store.LeadSort) string {
 	return scope("leads", string(o), string(b))
 }
 
+// enumStrings turns a repeatable filter into a set: sorted, without
+// repeats, so that status=new&status=success and status=success&status=new
+// are one filter, and one's cursor serves the other.
 func enumStrings[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = string(v)
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // CreateLead creates a lead: a sales user's is assigned to them unless

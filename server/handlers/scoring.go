@@ -49,11 +49,9 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 // first; the rest are summed up so that the parts still add up to the logit.
 func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score {
 	ex := a.Scorer.Explain(f, a.Thresholds)
-	other := 0.0
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
-		ScoredAt: scoredAt.UTC(), Logit: &ex.Logit, Baseline: &ex.Intercept, OtherContribution: &other,
-		Factors: []api.Factor{},
+		ScoredAt: scoredAt.UTC(), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
 	}
 	up, down := 0, 0
 	for _, fa := range ex.Factors { // already sorted by |contribution|
@@ -63,7 +61,7 @@ func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score
 		case fa.Contribution < 0 && down < factorsEachWay:
 			down++
 		default:
-			other += fa.Contribution
+			out.OtherContribution += fa.Contribution
 			continue
 		}
 		out.Factors = append(out.Factors, api.Factor{Feature: fa.Feature, Value: fa.Value,
