@@ -8,6 +8,14 @@ SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds,
 FROM models
 ORDER BY version DESC;
 
+-- name: ModelPage :many
+-- A keyset page of the versions, newest first, before a version (the cursor).
+SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
+FROM models
+WHERE sqlc.narg(before)::integer IS NULL OR version < sqlc.narg(before)
+ORDER BY version DESC
+LIMIT @lim;
+
 -- name: ModelGet :one
 SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
 FROM models

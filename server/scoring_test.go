@@ -103,7 +103,7 @@ func TestScoringWithoutModel(t *testing.T) {
 	if th.JSON200 == nil || th.JSON200.Hot != 0.7 || th.JSON200.Warm != 0.4 {
 		t.Errorf("default thresholds: %d %s", th.StatusCode(), th.Body)
 	}
-	if r, _ := env.Anon.ListModelsWithResponse(ctx); r.StatusCode() != http.StatusUnauthorized {
+	if r, _ := env.Anon.ListModelsWithResponse(ctx, nil); r.StatusCode() != http.StatusUnauthorized {
 		t.Errorf("models without token: %d", r.StatusCode())
 	}
 }
@@ -450,10 +450,21 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("ListModels", func(t *testing.T) {
-		r, _ := sales.ListModelsWithResponse(ctx)
-		if r.JSON200 == nil || len(r.JSON200.Items) != 2 || r.JSON200.Items[0].Version != m2.Version {
-			t.Errorf("models: %d %s", r.StatusCode(), r.Body)
+		r, _ := sales.ListModelsWithResponse(ctx, nil)
+		if r.JSON200 == nil || len(r.JSON200.Items) != 2 || r.JSON200.Items[0].Version != m2.Version || r.JSON200.NextCursor != nil {
+			t.Fatalf("models: %d %s", r.StatusCode(), r.Body)
 		}
+		// A page at a time, newest first, as every list.
+		p1, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1))})
+		if p1.JSON200 == nil || len(p1.JSON200.Items) != 1 || p1.JSON200.Items[0].Version != m2.Version || p1.JSON200.NextCursor == nil {
+			t.Fatalf("page 1: %d %s", p1.StatusCode(), p1.Body)
+		}
+		p2, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1)), Cursor: p1.JSON200.NextCursor})
+		if p2.JSON200 == nil || len(p2.JSON200.Items) != 1 || p2.JSON200.Items[0].Version != m1.Version || p2.JSON200.NextCursor != nil {
+			t.Fatalf("page 2: %d %s", p2.StatusCode(), p2.Body)
+		}
+		bad, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Cursor: lref("nope")})
+		wantProblem(t, bad.HTTPResponse, bad.Body, http.StatusBadRequest)
 	})
 }
 

@@ -903,7 +903,8 @@ type Model struct {
 
 // ModelList defines model for ModelList.
 type ModelList struct {
-	Items []Model `json:"items"`
+	Items      []Model `json:"items"`
+	NextCursor *string `json:"next_cursor"`
 }
 
 // ModelMetrics defines model for ModelMetrics.
@@ -1356,6 +1357,14 @@ type ListLeadActivitiesParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
+// ListModelsParams defines parameters for ListModels.
+type ListModelsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetStatsJobsParams defines parameters for GetStatsJobs.
 type GetStatsJobsParams struct {
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1487,9 +1496,9 @@ type ServerInterface interface {
 	// GetActiveModel The active model.
 	// (GET /api/v1/scoring/model)
 	GetActiveModel(ctx echo.Context) error
-	// ListModels Every model version with its metrics, newest first.
+	// ListModels The model versions with their metrics, newest first, a page at a time.
 	// (GET /api/v1/scoring/models)
-	ListModels(ctx echo.Context) error
+	ListModels(ctx echo.Context, params ListModelsParams) error
 	// TrainModel Train a new model version from every closed (success or failed) lead (admin).
 	// (POST /api/v1/scoring/models)
 	TrainModel(ctx echo.Context) error
@@ -2020,8 +2029,24 @@ func (w *ServerInterfaceWrapper) GetActiveModel(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModelsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListModels(ctx)
+	err = w.Handler.ListModels(ctx, params)
 	return err
 }
 
@@ -3827,6 +3852,7 @@ func (response GetActiveModel404ApplicationProblemPlusJSONResponse) VisitGetActi
 }
 
 type ListModelsRequestObject struct {
+	Params ListModelsParams
 }
 
 type ListModelsResponseObject interface {
@@ -5010,7 +5036,7 @@ type StrictServerInterface interface {
 	// GetActiveModel The active model.
 	// (GET /api/v1/scoring/model)
 	GetActiveModel(ctx context.Context, request GetActiveModelRequestObject) (GetActiveModelResponseObject, error)
-	// ListModels Every model version with its metrics, newest first.
+	// ListModels The model versions with their metrics, newest first, a page at a time.
 	// (GET /api/v1/scoring/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
 	// TrainModel Train a new model version from every closed (success or failed) lead (admin).
@@ -5718,8 +5744,10 @@ func (sh *strictHandler) GetActiveModel(ctx echo.Context) error {
 }
 
 // ListModels operation middleware
-func (sh *strictHandler) ListModels(ctx echo.Context) error {
+func (sh *strictHandler) ListModels(ctx echo.Context, params ListModelsParams) error {
 	var request ListModelsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListModels(ctx.Request().Context(), request.(ListModelsRequestObject))
@@ -6299,122 +6327,122 @@ var swaggerSpec = []string{
 	"451N+YB1C3x7C+11BfS3IrZu7tUOT1f0tvn1tpNvfeEsTSZCMj1Nl9opiQlTmkUDCRNpHY6D5LAuWJ5i",
 	"44qt/AcX+NY9ex0GliU3e+0X96xhWVMJaiqSWDWPmF8U71x/rG0jnOmWGI8VYZyMzW5ZzqCnrvsxVrlo",
 	"SRmHOCTzKYumxC277TKaGSiSKVBtUhkQa179I8pmmivCxZxQCYRq8vcXF+SAztjBVfdARcIg9aBYI3bH",
-	"dBPfKNfbvzNa7FSed4tU8SItu6CsyhpycixooCCiygbXHjqzH3eRs2AP3O4VlRV6Xj23WdSwt8pIssaN",
-	"dKKikc8NLjepNP+pkfoFBd/4xhTXtKZm0ISN9UCL2SCGiCVNG/gkYmKEjmr4OB9oJ1xqBOYAaa7+x5mw",
-	"91fs3NDG7K/fuxLYq+uubloF2QWM+UqWIVtLeL8U3LPKzv6Bvc5r+Napbd1r5fEjRdzZyzvEM0li32Bz",
-	"zLDDu+1VVSVsczJFpgdjWTQfbLBTrhFB1eVZL5CSwzX3O7F4AmQGnCZ64RvVpEA5ScTEqHWqYT8aBY1V",
-	"SzVL7N0cG8WLQfA5PrnakKBu2eEqFv1UDrr6fb8vf+kK+39X0qOqG9HtEC3Ik0MyWmhQRIzJh4uXradk",
-	"bxTJxcw2sDbyjaRCwr4VhtjnSdp7jpR9McQWacWFMT2igZOz8+evXpWvkTEyErjIJtMQ288rgV+N2RVg",
-	"W2+usTOhNg+3yS+ZViwGK3Ml5RPokeNOh3CaGv3edp5wqViFohMJKSHSZCqkAjJCf8WiGmd8crgBR0Vv",
-	"nxsouK7H/mB3hTU05mXl/Y2ORf/cSmOuZUCWxq0jxJKXcrXZitBklFB+WUVy3k2ypqVudZmFw6jfP6/T",
-	"bJbTHxs6KGrGse3AV5bw/uVz8uz45AlxbcaJvUVFrfLCmi7nO14Ksyw9/cUtNfaev66l4TylPlA18zCu",
-	"NHU2/5ampRvKFotKpc5xHRd1t7uUzQtDJ/YajjrldaW568YrYLjQrXH9WEvU7rqEWnjCTR2l3sPYqKG7",
-	"ma/SvjzAKweWzdhVkt8Mc3WweliNqQbylrZ2g7KOXaIYt2ZRzjvRyCR/LxKoC1IrmkA9GziPxFJLuS/B",
-	"iCqwPa1ah+2jbrnLiO8GM8Yme/bWpGpjvW77+HDZxtzc6C7va1dXsel61+Ws7DpcnrCDIC7xMKDRFGKj",
-	"JVGSihFLgPi63WK61epVP1ueY7c6XavTPllZ4Aub6EGOWhjVJUZ5JUyRKZtMyd5x++nj/3+/MnWlsNTP",
-	"ap5DCz0RE6N2ddrHz1bK+Y/CQOgpyMEy2k+eLdWBd9qPDysF2sFh5/Bxq9ttHZ5cdDu9jvnvf6zWXxbb",
-	"v9LeyrdFFOPlXohkL9e6HymCTuYIZprMkkwRuAK5sMrHI5W/Bq7lolGOmHaKOvaGczcrhc1swpv3B82p",
-	"t07PtjemgkJlThkTIZuh9hWLOSd72cxogGORSdu5a04X+2HpJWxI2yYvzG/lLUJyEHMyphIvY8JV+i5m",
-	"2GRaVVtPYqs4800ZzY9QDDeTfNQ3MF+xTS151S3ezx6av/ZK5EQOyF6XtEjpq/39HvG0Qn5wd/0o7INi",
-	"8fuoggBFfiCrlNtwl7f3tKjpe1xzTOo7IKYjYyFWt8v1L/QU7ZaEertbJVL8HOglSHuXC3aZy7u8zajU",
-	"itA4JpZk3OYy3XDJWxuWbe7FsFTAISShSEGh9e2ZA6c0doDA19BUNlSUaWMrj/H5+ZTqFhsT1y+XCW4M",
-	"l3nT+yWWBNlunRCQVsOCKdXua3Gk66TiufUrvuKzTKsbVr4YAmH4oqcI56X098LRJCE+vNYz0oYpheEU",
-	"tz5z7l2rDaoQ7UPnBx+SBK5wiPwl1yXS9hQyO2HtPjMtfJ4llKMBTRRdKNIPDC1O2BXwflCjnN97Ff2f",
-	"Jd9/lnz/MUu+v9NC7T9Lq/8srf6ei52//6rjVdVDU63Oay6YWdOYttPudo05O1oMyoaNbT179PT46LFr",
-	"Lvu4e4j3YKBmgau3PV8Pu8eda3y/8E8VKTjmOZdu0zvqdh53yzk5iEKYm7GfPC2ch72jZ8fPrsuJPFYQ",
-	"rqSdGNgPn2Le5qD08HHn2dOneW3zcbf79Olqy5/6Jr1VOfOLkS9OlUITsZrFwqFQtXbMYlnC+nJyzj20",
-	"/y128F77+tZ18s2nrlOZK/RTm6TUGOZxfrtvk4cLamyWFmTotVkoy5PzzbG3cyJbgc8K0up6htv7JbQh",
-	"bKWNOUlsspFXqBp2Jt+aC+agNea8//MHdynuUlaYdeswdbvEsCVm0Girdm6D4BtXF9RbPdPVTayCtoq7",
-	"5s2uL6pJOc2dz45R5FKh034SBvA5SjLFruCtF3UWt8X3XubZ7zcJ+KqAXNkdz09KABw/IADruVQtlsUl",
-	"8PegZoIrqEsVM9RcBB1WI0efZ0yCGjBed0sXXvts/W3lC5OZstcoV+J5zzqd+psTluIeNQ0+LoEXl/c5",
-	"L/2PQCXIWvd8pmDrbYUfVF2CRhkblYkriFgG2s1Yi35Jd81n9Fl8Fu/OWq11t5y5J0s5HIJH4JM4yJ6E",
-	"Foot71Q2TGrNvX51qRr57J32ihP/fEplfm9J9Zp/e/eEyHR+OYpL2AoLnt1pd07QW5PxGCTptE8szdSf",
-	"pQ1nptMuW35m2JsklGzG7wdlllZniPm8PqaI4MmCoKJOKF6Kjne3UduBRAJNMDMSUSEpv2R8su5mRfAC",
-	"z8G0Eqg5B4hzx5o20IwZxASTQRqKvDxHpWEyZClbBZMhHWhBMX19knvpxVWpmr/bMyiJRUrcXZQYI3DW",
-	"RuikPBmzz2aRgFlJLIUerp/DHJR2BGdIES/NsUSMpOTYRQnQMEDPax3n+OA4R81JXJMJu0uH+zx6uu3e",
-	"0XWtyJEY8fL5W2X4rk0Ply4iuokkMGr6dZsK++guglvKEG3S5LeKwjrWbWhhp+u1v73g+E12tGEg3Q25",
-	"DnF3kWxrRfR30CDMANqsQdjWZl4bOM13T1YrePv1VnXLK/tccZZtraBcDbspiDLJ9OLcAO6i+qhknmXW",
-	"G2o/vfRU9PrXC4y7mafNVlmFNB95qvUsuL5GtWNc07nsRxpdErBXLVMyovySaEggpfISb20nGmj6SBFM",
-	"QyExVVOsguo5Wed8Ov8QmhyQX6lMyQF5LhK8QYv2udf9fMDNm8TGQjYfNU1nIFtwxWLgmtAsZhoVxiQP",
-	"nuVTPlIuxqbafd7nf/3rc2P0cYxP//Wvfd4iL1CtxCwzowvl2XBDOpsl7vpfn3v1wycl+NBK9WGRLjY8",
-	"tTaDDdbZhDUMGvc5IUP7uUd++4IJESFxl8Zdfxy23ezSGTkkwnoaRYb/veU079arn4ZtA6dhS1hyQS5h",
-	"oUCTGZ0wGx/skWHCUqaHZK/bbh92OqFPbSYnnf2QUE7EjP6eARlaVjAkmhpjx6ccGDjzyM2MTuCRIsMS",
-	"6xiekiGyoqHVFS0CMMH1b4ZzDdvkjNhHc30SMZJnW5sZFE3xLjSb6orprVITpu2dKkplEBsd067WKkVG",
-	"u1bmcYOYBaFk6ASkgejvLy6GRILOJFdmGKoIdYkZZPjigk6GOMDw3dnF838MiWOP5lEDzcjQMONk+Grc",
-	"ems44JDsHR8+RYhFpkNy3D20rhElUhAcCCQqv8bNJZdHQsaYkz2fsgT2EfSzkjlp9bp/nB+ePCavf71w",
-	"tiXpnpCU8UyDOiXOHvPPS6GNOWToCEkjU4CU+xOkgsRU0x758PwV+dGcubf5eTM/KNAhef6c/Pif5Ljd",
-	"If/nf/1vct4mb4UUIXnXJs+F1PBvxMi7NnnPNA1JPzjr85+opq2fJLsCTs5mMymMBqsFeWeTAHCl5851",
-	"JMZ25ovyae8HIfkJIoY38J1ns5nZ1nO8N0f1+ePD3uFh66gbksNO97jd53lCYi94/faf5Bx5xNm7VyXt",
-	"pxd02512x5ZNAaczFvSCo3anfYRyXE+Rw/kyImQALXvhtvl+Aii/jXDC4/EqxjsqlS5uIcfrAqikKRhi",
-	"RBuCmWl/z2wytGt2jzkGtmbQioRGVYdrx/LZDn6k6mX+bavkVTOGHx83nqB6M3xpFidL0NA3okI5DdNM",
-	"6nVPm6OBHLdakxQGrh75Yy0gq8kTFoxHijBMgHD3oLujwnSPUGIQh9Yknu2QOJBUaOVDSBxIhhMaerUQ",
-	"qBBJ0V/16C/YFNIKCpsotR4vS7tY4L7TfXZEj6PD1hPahdaTKDpqPaMn3dbhuBM/jrrwdPRkKY272yCn",
-	"dc296VQTIXMrmyliM5I12UMDX7Er2F+3EF9xXEOKG5Ny1oAygrFAo7MMRe6+WAsFXiyzExR1mlZxCA/e",
-	"GBEWNHjwuVVnmzyJV6cYs99LWGQQh52OD2yAvQ+uLOs/uUvyiwVuUhELnoJ2AypNy21ejUQ1rNOeBaxx",
-	"PLYg1I2cg3rwI429/w1f6W5/5QOnmZ4Kyf7t3BrKxyLxcJZ0pdD7H1wC41mcMq6IArCSB4vET50KZ77F",
-	"8IA5jp5h5OsJA00nypaJxUwHH83Eddz54AokGy/WMul/4c+I0udT6tyV97lxOCHzySGre3dhGY6Rg+0d",
-	"98C8dLT9pZdCjlgcA1/atedTiC6tZ4iqqVE/GHe0JBdEAU0gthtB9jD7e3/rfujpAXoP0Mh1FfxLXkNr",
-	"axBopV6rnqNa5Q0tTEOzTjyj1B13upj+MxKZLr41nKBNzpDXnfS5K1NRyLJRn8LRsd3xScfqoubrV+9C",
-	"70wr9CSyFwk+ZpNMGnt53y2fag3pTPc5Xqd7fPjMaabvQctFC2ceupuwMHeT8VjMcRHgpIlkk6kuluXv",
-	"D7ZqypIGgTjLy0R+FPGiATGWEgD8BT24TUs38xQW7JoCreuwIV1X2hBcV/0CLvHi3s5UNWJTc57e2Bgn",
-	"4w/IBMPg+PDZ9pcuhHhL+cLNpSpmddD77WP5UL74bM2A8gHJaQhTabmPKiHDrCr51QOqp/XnU2S6fEBX",
-	"aNH8flNibLaLS7VAjWjouLZ4wOy1YQl7NFGi6DFgI23G6vNXfcc2qvN1BOML5zRwaqgz7UobRkaQCD4x",
-	"Nl2DvbPOq1r59nfQb+E+hZoLDdbKMaNst+9OkdBTo1hHVEPsht6KmbKbrp6ubXHpu5Kn9h7oe6mSdVf6",
-	"tq/HD8zJDpu8NJPCMB/bHGpJnUC+JTg8UsSIeL8np06kYrJ9fhRcpA7vKQAeqwab7E7OeuXCkM9MgrLV",
-	"zNWDFjNQbfLO/orX9vOcR1jPSOyepBOjCDFFtI2TEKr6XE9hrG1wbT4VSXGkxzRlCabmS7gSlxDnnkIM",
-	"c1r1odOtE/uOG164cPm3wnAfUGifGUvBoX1GmXxgPr1GBr+3jrIl2UoY14LQFYgbkK0tKl3Pm3zZ6b0R",
-	"QbWqtREVdO9dcniwID7FvhOMEy3MgXEOy92J4WZGkXmjgRb3XPBxwiK9kXTOIRm37Ibb/XWuYzR1kdft",
-	"WTe3UVjev/j7q/OL92cXr375efDLuxc/o8d7fzNJoR9roy8SHdyrXsgtDg1bQf8SfeiNHCAuE675G6/F",
-	"qPnDbzEmmKfKNXmDfr7hG2fuCp0L0eRpg9b/yKzB1OjhcyEbOZ2+T+9UfuHVRr8UUuvX0r4NeC4uiMa7",
-	"CxCFNjpkxHQ53jUpnzt7yj7a/ka67oKl4kg/UigTfI6rv5jJFWqmJOOJMdeGpRubhrbuDjWiOVNA9oY8",
-	"S5JhnydArzCQVLoidv8UlRVj2z9SZoriJz+4Al2nYdhMjTfWG38foqV0UfEDSxV7Udoq7VloMMlyil0y",
-	"ceYXF3SybkT32AE+gyM+mM5935LqLtR6xKer+D01hFlUoTo/v/3OhkshtrLNXw9vDgSmb9SdrmWxdgCf",
-	"fYNaJ91W9fsxS4wN7XrZKl8OjW5Be9b3hqVrRoeoyE99yTvxP+HdaMJ2C2A27bN6dF4gKH/K0m9Jlm6X",
-	"Zxo+64NIXVX5SB5GGjFOMeK0HENaZSPn//IplpY/kIRx+Gp+JCTGnI4VSamOpr4VV8Iw1uKyHxQxsO8p",
-	"Y72mEO83OnilztD1bvvnrzAZp1Uk4kQiyVKuyB5VZJaNEqamEPfI8HTYUmC2Tztb+PdMYPm5kGSWGNN6",
-	"GA4NjPtESGNYM4zRP1K2qwfhNAUV2m4fvhqeDM23oW28EhKw3v3SMccuaOY1W6wxbPf5ezF3cn+4GJIR",
-	"RCIFV4CSMwpXtzI8GNq6leF+Lq1dou3f2IQLadNQpJjjgH1OOakyGWzV4N0J8Nkm1GDQ3TUuddxzbJjl",
-	"yBBdhSth5w7V5+h6CPNfCPb2GGtb7o9uzT1MjbEdAIYZdzkjw30PH042F1kSYyMQ5G9mqL41Xi16rBtD",
-	"yMtxIuYkFmCbUWATrlzVIHu0jC6b1aIFGXKYD/ctx/8EkcaQxo80NtPbpBQJhpjc7mMtd58rLWY47USI",
-	"GHtcnGL2cuKazDEHAhKvVxwJIjUhe/bchsRlqnnaC/vcHPjKCLaJHuWL+RSMbOKE6ZBQS4UWm2KG3mKq",
-	"iZrjmt1eMA7KBdCZDvs8tUFsykm3E3Y6HTJyq0RaLn6d0mTs/VkY8iRd87jD0ThTKBRFAmTv+PBw36Cl",
-	"z32vbKbIXDKtgbfJmSapUJo8PiZv2Y9kBtJ3mTw1mmafDz+lly5ngbx89ebFEEMCCZUTkIhMVacFvko3",
-	"iLLqOf+XTTYDTLQ6RcjAt/VeF7aP5WIgs2r+yXLpwHLi5mrqwDBTMCQ248ocWOdtcRTo6DYvNBOyqDQb",
-	"uiNKnO5s3qbYvnCPkqFjCI5kUHnRLEnIVHCRSccf65ZVNI6qWVaQ4WVxpQQYMwrCUZfO8nGT9n0LmfVw",
-	"rjxLQ+9BmeXXyMtfke/YbiP28O8J6RjRCELXBSaWCyIzvv+wnu2ba9ndo0ZRvTfm4NkXTprApWwGG8Rv",
-	"IWb0wuznXajodm8c70SWmjPQmsD9Wh3gC4uvLZEnYNP7q2zkJ/w+Nya3BTHs4/G3vtUW9M1v/Cy07bBY",
-	"xbtdoTONHKpPiRJjTSwOQzJlSgu5wFut1X69h2FdPK8e0517t6AvnPbxnZjQu+/fL7xYaI3j50Ym36uf",
-	"0DyZ+YKHpdo0dBaldOGSfD3NLPuKULHAu7qNGlZy8wgOTvUsu5F6pB+k0A+GZI/xwgx2osaoiDbmZidV",
-	"9v5vP6rrVG3UqbqR0R91ahOuqU3gcu9ZzqKFHVxhgnZJTyzJaJuZAzFqQpTMGTcAJELZTB2jm7o5ARue",
-	"WZ9aRDnhwCzkiAuzel4GXXDAkNzCzmxGndKrXL3fO+4coUbs1AaH9DQzdhLW29vE8VwFNnoZmlGubNd2",
-	"oyXcKJe2G+1+m2CAEyOHeeMubOdFikJSr7j3eXk/tKRc2SRdMwpEl7anEZo+QsYge+S4cxyS484RJoeH",
-	"5Pjw0MCP5ORuPrB7WCiOPj09NxaskcBUmKfG2+ldWmudZvgBTRTHaG5I8GNMbQ826za34062fOiBNZ1N",
-	"bNGn6H9H7PGeBeIuLsluA33nncQyeiwae2mbYeyoKpm3nt5swvee2GozHLwrlAPEivgajzZ5ff7LzyQF",
-	"OYGWPbcKUso1ixTZw24YUQJUKjR7IYmbK2UHRdL61sDfWfHoTU/0d5ol7VKGt8eiCiw+sE66u4ZyUbiI",
-	"KpVqlfzqcri42P3dVZhaB+AbMXGyzwOCDZHRGWTFj+07yzT6iPJmKEOf/eNf2+NCkyEXGob7fe59ZMNy",
-	"SzSsRh6SPd/p1DyhyVBE2GLf/mhb2uzbMqy8NaIht2GbnPW5ncFLzfxmMpeDh/ybnBvpKOYcpJqyGZGZ",
-	"0T6oUxdy5yo2OoXP2ILYSOI+TxwuXJtCo6KoXjXKn4iJMpM5N9ZySHBvjY7X59Z/ZN2WWF1GvvSDkmLW",
-	"D7zSdz3cby8hxSiYI7wLCd1IRYozNRKIiDEqTe4WiUfYjie6tE4pe7+Eo7W8FC7HX5G0YLu9oloVC/S4",
-	"CkJ5n6NTDWKGfS1Sa/C4mjTrUksKCqJJ0iaYJd8zOBj6tP+2rUwf2qxz5wOmfT4sFTG5H4uUTweMIb84",
-	"JOv0ro3B0bOiTuk+VBk//NcJlOaLW5s0/ccy0e/AofJGlBjdWv5aL6uV74K/yay3rfLvUSraCdZosQji",
-	"tywDd8rIqhOath+17aJj+zFpdgW+/Lswkzb1aS/vv7P7dhWuJYrxF9Sl/rLCdeSCxxfeuvLJeyMYd4db",
-	"PcGU0db+aopQFYq6TVmH381q81v7yH0jd52CeuHbU6k7SaG3Zf82+cIXtCKhG8Gdt5pap0BWCLw2VxV7",
-	"FxXkePfSstIc7IFl5cZTwGHu74Lz+HQtlfIbLIM/UvJQ9QCaXXHZz1Xiwuo6p+M799tqlK7sIt+/4eE9",
-	"+OKmcoaw6z1UV2SP11rnEbyi41GVgmorjPOmwHnn+ppOOB/XnQrfbO7r8mm8DHWVV/8RYy9v6SXkSWae",
-	"FN3ajeT2PtlSb78bk5+7q2J93r7rY1Foc3fPDasXTjywK/Sb0yJ351+/uvtHvOce2wsp0OYPeynHKSml",
-	"ZNj7TBpTSvUq5XWq3EW598X9Fd2Urmiu37mlS5HvomivfL1PfmPzWEjsxGTO469UpmsVjazubGXL+LoH",
-	"VWMJVQ9YGbV1k7DMaHmjvllOfkfFg7p84bdj16dlFo4ZVa3iFvAGR1RTrQ4+idHGo4nN9V+bhxp178Ge",
-	"WPWZQSeb78bZrmDcG829FiNc5iZDxODpayW5GvRjF1jAdm2uC48Yk6nQvpCktNlmKXVbnWCwDVu0bd3x",
-	"N6VnG2387o1ybkhG3U64+cKKr0hIZaxtyB9xj3wtcjrPvfFlqnLlQIIT3EpUIVNsceL72tmQg9LkqEPi",
-	"5aydtVSnios5NlKcv8DjPrW28jzrlDf7853I/598R0Tyz3evlL2EscSyy8m5sc8J24hR3LONLpsP+ESj",
-	"E+va4DaslHVdOdf3WbuqDrY9r/U8G1k2YDgZx4iTdM091mWe/l6Z4sbdwf6QYd68fe7GEK/r+makBwaA",
-	"MGD1bcc3VisWLcuqMVbtuVjvmrPxpQ/q3grJS82fv5Ea8j+r/dYZvHndnq06X09Ny4y3QR6wd8PlpLY9",
-	"F9i/Epc79viCGcYta93/MxK5kmLsEbe0k6cufTPJu9mWU43rucY6xaR+Gx+yddCfmXQ1qcnbDu7dpigb",
-	"1cele4Qk9mSHXlXsM8ZhXjQi0/SyuHSb5418HimCeh/mzfrKpT7fNhoyBHBdc9w4vnHr+qxVR7XfVtZq",
-	"0fT+gR1Km86Yz1r986z9P521WhUfS9mraxSDKdBET/+9yaz9h3vkHonbTlFH3h9m7Y39eN6wK+CglO3c",
-	"5TCMLTRm5SWLmV8wKiQb1/vePvFVlotzo5J00uSIfOD0irKk0CvWNbwCGrMCTTHVdEQVEMrV3HfUx7w/",
-	"BBAv8sukBK5rcFidpnpZxG8fDd+16YeWXWcyCXrBAfJjN9CX3Nw27xjr07eHRrosfWGTpktflNKzSt96",
-	"t3D5K3Q6lN/EbralL8xqrj9e/98AAAD//w==",
+	"dBPfKNfbvzNa7FSed4tU8SItu6CsyhpycixooCCiygbXHjqzH3eRs2AP3K2TFnZMRKichtVTn0UNO7OM",
+	"JGvchicq2gDd4GqUSuugGnQV9H/j+1Zcy5uaQRM21gMtZoMYIpY0bf+TiIkRWarh43ygnWiqEbcDpNj6",
+	"H2fC3n6xczscs79+70pgr667umkVZBcw5itZhmwt4f1S8N4qM/wHdkqv4XqntvGvleaPFHEnN+8vzySJ",
+	"fXvOMcP+8LbTVZWwzbkWmR6MZdG6sMFOuTYGVYdpvThLDtfcDsXiCZAZcJrohW9zkwLlJBEToxSqht1s",
+	"FDRWTNUssTd7bBROBsHn+ORqO4O6ZYerWPRTOejq9/2+vK0rwuNdSQurbkS3Q7QgTw7JaKFBETEmHy5e",
+	"tp6SvVEkFzPb/tpIR5IKCftWlGKXKGlvSVL2xRAbrBXXzfSIBk7Ozp+/elW+hMZIWOAim0xDbF6vBH41",
+	"ZleATcG5xr6G2jzcJr9kWrEYrMSWlE+gR447HcJpaqwD27fCJXIValIkpIRIk6mQCsgIvR2LapTyyeEG",
+	"HBWdgW6gHrsO/YPd1V0joOaV9ze6Jf1zK229lgFZGreOEEs+ztVWLUKTUUL5ZRXJeS/Kmoa81WUW7qZ+",
+	"/7xOL1pOnmzo3qgZxzYTX1nC+5fPybPjkyfENSkn9g4WtcoLa3qk73ilzLL09Ne+1FiL/rKXhvOUukjV",
+	"zMO40tR5DLa0PN1Q9FjUOXWO67iouxumbJwYOrGXeNSpviutYTdeIMOFbo3rx1qidtdj1MITbupH9R7G",
+	"RondzfiV9uUBXliwbASvkvxmmKuD1cNqDD2Qt7TUGxSF7BIDuTWLcr6NRgb9e5FAXYhb0QTq2cB5JJYa",
+	"0n0JRlSB7YjVOmwfdcs9SnwvmTG26LN3LlXb8nXbx4fLFurmNnl5V7y6ek/X+S5nZdfh8oQdBHGJhwGN",
+	"phAbLYmSVIxYAsRX/RbTrda++tnyDL3V6Vqd9snKAl/YNBFy1MKYMDHKK2GKTNlkSvaO208f///7lakr",
+	"Zal+VvMc2veJmBi1q9M+frbSDOAoDISeghwso/3k2VIVeaf9+LBS3h0cdg4ft7rd1uHJRbfT65j//sdq",
+	"9Wax/SvNsXxTRTFe7qRI9nKt+5Ei6KKOYKbJLMkUgSuQC6t8PFL5a+AaNhrliGmnqGNnOXcvU9jMJrx5",
+	"d9Gceuv0bHvfKihU5pQxEbIZal+xmHOyl82MBjgWmbR9v+Z0sR+WXsJ2tm3ywvxW3iIkBzEnYyrxKidc",
+	"pe+Bhi2qVbVxJTaaM9+U0fwIxXAzyUd9+/MV29SSV93i/eyh+WuvRE7kgOx1SYuUvtrf7xFPK+QHd1OQ",
+	"wi4qFr+PKghQ5AeySrkNd3l7R4yarsk1x6S+f2I6MhZidbtc90NP0W5JqLe7VSLFz4FegrQ3wWCPurxH",
+	"3IxKrQiNY2JJxm0u0w2XvLXd2eZODkvlH0ISihQUWs+gOXBKY/8IfA1NZUNFmTa28hifn0+pbrExcd12",
+	"meDGcJk3vZ1iSZDt1kcBaTUsmFLtvhZHuk4qnluv5Cs+y7S6Yd2MIRCGL3qKcD5Of6scTRLig3M9I22Y",
+	"UhiMcesz59416qAK0T50XvQhSeAKh8hfcj0mbUcisxPW7jPTwudZQjka0ETRhSL9wNDihF0B7wc1yvm9",
+	"1+D/WTD+Z8H4H7Ng/Dst8/6zMPvPwuzvuVT6+69ZXlU9NNXqvOZ6mjVtbTvtbteYs6PFoGzY2Ma1R0+P",
+	"jx671rSPu4d4iwZqFrh62zH2sHvcucb3C/9UkcBjnnPJOr2jbudxt5zRgyiEuRn7ydPCedg7enb87Lqc",
+	"BmQF4UrSioH98ClmfQ5KDx93nj19mldGH3e7T5+uNgyqb/FblTO/GPniVCk0Eas5MBwKVWvHHJglrC+n",
+	"9txD8+BiB++1K3BdH+B86jqVuUI/tSlOjWEe53cDN3m4oMZmSUWGXpuFsjw53xx7O6fBFfisIK2u47i9",
+	"nUIbwlbamJPEpip5haphX/OtmWQOWmPO+z9/cFfqLuWUWbcOU7dLK1tiBo22aucmCr7tdUG91TNd3cQq",
+	"aKu4a94q+6Ka0tPc+ewYRS4VOu0nYQCfoyRT7AreelFncVt872We/X6TgK8KyJXd8fykBMDxAwKwnkvV",
+	"YllcAn8Paia4grpEM0PNRdBhNXL0ecYkqAHjdXd84aXR1t9Wvm6ZKXsJcyWe96zTqb93YSnuUdMe5BJ4",
+	"cfWf89L/CFSCrHXPZwq23nX4QdUlaJSxUZm4gohloN2MteiXdNdsSJ8DaPHurNVad8uZe7KUwyF4BD6J",
+	"g+xJaKHY8k5lw6TW3ApYl6qRz95przjxz6dU5reeJHQEmARi893w5gqR6fxqFZfuFRY8u9PunKC3JuMx",
+	"SNJpn1iaqT9LG85Mp122/MywN0ko2YzfD8osrc4Q81mBTBHBkwVBRZ1QvFIdb36jtn+JBJpgXiWiQlJ+",
+	"yfhk3b2M4AWeg2klUHMOEOeONW2gGTOICSaDNBR5eY5Kw1TKUrYKplI60IJi+voU+dKLq1I1f7dnUBKL",
+	"lLibLDFG4KyN0El5MmafzSIBs5JYCj1cP4c5KO0IzpAiXrljiRhJybGLEqBhgJ7XOs7xwXGOmpO4Jo92",
+	"l/74efR0262l6xqZIzHi1fW3yg9em1wuXUR0E0lg1PTrtiT20V0Et5Rf2qRFcBWFdazb0MJOl3N/e8Hx",
+	"m+xow0C6G3Id4u4iVdeK6O+gvZgBtFl7sa2twDZwmu+erFbw9uutqp5X9rniLNtaf7kadlMQZZLpxbkB",
+	"3EX1Uck8y6w31H566ano9a8XGHczT5utsgppPvJU61lwfY1qx7im79mPNLokYC9qpmRE+SXRkEBK5SXe",
+	"+U400PSRIpiGQmKqplhD1XOyzvl0/iE0OSC/UpmSA/JcJHj/Fu1zr/v5gJs3iY2FbD5qms5AtuCKxcA1",
+	"oVnMNCqMSR48y6d8pFyMTbX7vM//+tfnxujjGJ/+61/7vEVeoFqJWWZGF8qz4YZ0Nkvc5cE+9+qHT0rw",
+	"oZXqwyJdbHhqbQYbrLMJaxg07nNChvZzj/z2BRMiQuKunLv+OGy72aUzckiE1TiKDP97y2nerVc/DdsG",
+	"TsOWsGCDXMJCgSYzOmE2Ptgjw4SlTA/JXrfdPux0Qp/aTE46+yGhnIgZ/T0DMrSsYEg0NcaOTzkwcOaR",
+	"mxmdwCNFhiXWMTwlQ2RFQ6srWgRgguvfDOcatskZsY/m+iRiJM+2NjMomuJNajbVFdNbpSZM2xtZlMog",
+	"NjqmXa1Viox2rczjBjELQsnQCUgD0d9fXAyJBJ1JrswwVBHqEjPI8MUFnQxxgOG7s4vn/xgSxx7Nowaa",
+	"kaFhxsnw1bj11nDAIdk7PnyKEItMh+S4e2hdI0qkIDgQSFR+CZxLLo+EjDEnez5lCewj6Gclc9Lqdf84",
+	"Pzx5TF7/euFsS9I9ISnjmQZ1Spw95p+XQhtzyNARkkamACn3J0gFiammPfLh+Svyozlzb/PzZn5QoEPy",
+	"/Dn58T/JcbtD/s//+t/kvE3eCilC8q5Nngup4d+IkXdt8p5pGpJ+cNbnP1FNWz9JdgWcnM1mUhgNVgvy",
+	"ziYB4ErPnetIjO3MF+XT3g9C8hNEDO/vO89mM7Ot53jrjurzx4e9w8PWUTckh53ucbvP84TEXvD67T/J",
+	"OfKIs3evStpPL+i2O+2OLboCTmcs6AVH7U77COW4niKH80VIyABa9rpu8/0EUH4b4YTH41WMN1wqXdxh",
+	"jpcNUElTMMSINgQz0/6e2WRo1yofcwxsxaEVCY1qFteO5bMd/Eil2jWgcdsqedWM4cfHjSeo3itfmsXJ",
+	"EjT0jahQTsM0k3rd0+ZoIMetVjSFgatm/lgLyGryhAXjkSIMEyDcLeruqDDdI5QYxKE1iWc7JA4kFVr5",
+	"EBIHkuGEhl4tBCpEUvQXRfrrOYW0gsImSq3Hy9IuFrjvdJ8d0ePosPWEdqH1JIqOWs/oSbd1OO7Ej6Mu",
+	"PB09WUrj7jbIaV1z6zrVRMjcymaK2IxkTfbQwFfsCvbXLcTXK9eQ4saknDWgjGAs0OgsQ5G7L9ZCgdfS",
+	"7ARFnaZVHMKDN0aEBQ0efG7V2SZP4sUrxuz3EhYZxGGn4wMbYG+TK8v6T+6K/WKBm1TEgqeg3YBK03KT",
+	"WCNRDeu0ZwErJI8tCHUj56Ae/Ehj73/DV7rbX/nAaaanQrJ/O7eG8rFIPJwlXSn0/geXwHgWp4wrogCs",
+	"5MES81OnwplvMTxgjqNnGPl6wkDTibJlYjHTwUczcR13PrgCycaLtUz6X/gzovT5lDp35X1uHE7IfHLI",
+	"6t5dWIZj5GB7xz0wLx1tf+mlkCMWx8CXdu35FKJL6xmiamrUD8YdLckFUUATiO1GkD3M/t7fuh96eoDe",
+	"AzRyXf3/ktfQ2hoEWqnXqueoVnlDC9PQrBPPKHXHnS6m/4xEpotvDSdokzPkdSd97spUFLJs1KdwdGyW",
+	"fNKxuqj5+tW70DvTCj2J7EWCj9kkk8Ze3nfLp1pDOtN9jpfxHh8+c5rpe9By0cKZh+4eLczdZDwWc1wE",
+	"OGki2WSqi2X524etmrKkQSDO8jKRH0W8aECMpQQAf70PbtPSvT6FBbumQOs6bEjXlSYG11W/gEu8uLcz",
+	"VY3Y1JynNzbGyfgDMsEwOD58tv2lCyHeUr5wc6mKWR30fvtYPpQvPlszoHxAchrCVFruo0rIMKtKfvWA",
+	"6mn9+RSZLh/QFVo0v9+UGJvt4lItUCMaOq4tHjB7bVjCHk2UKDoU2Eibsfr8ReGxjep8HcH4wjkNnBrq",
+	"TLvShpERJIJPjE3XYO+s86pWvv0d9Fu4T6HmQoO1cswo2+27UyT01CjWEdUQu6G3Yqbspquna1tc+q7k",
+	"qb0H+l6qZN2Vvu3r8QNzssMmL82kMMzHtpZaUieQbwkOjxQxIt7vyakTqZhsnx8FF6nDWw6Ax6rBJruT",
+	"s165MOQzk6BsNXP1oMUMVJu8s7/ipf885xHWMxK7J+nEKEJMEW3jJISqPtdTGGsbXJtPRVIc6TFNWYKp",
+	"+RKuxCXEuacQw5xWfeh068S+44YXLlz+rTDcBxTaZ8ZScGifUSYfmE+vkcHvraNsSbYSxrUgdAXiBmRr",
+	"i0rX8yZfdnpvRFCtam1EBd17lxweLIhPse8E40QLc2Ccw3J3YriZUWTeaKDFPRd8nLBIbySdc0jGLbvh",
+	"dn+d6xhNXeR1e9bNbRSW9y/+/ur84v3Zxatffh788u7Fz+jx3t9MUujH2uiLRAf3qhdyi0PDVtC/RB96",
+	"IweIy4Rr/sZrMWr+8FuMCeapck3eoJ9v+MaZu4DnQjR52qD1PzJrMDV6+FzIRk6n79M7lV+XtdEvhdT6",
+	"tbRvA56LC6Lx7gJEoY0OGTFdjndNyufOnrKPtr+RrrueqTjSjxTKBJ/j6q91coWaKcl4Ysy1Yem+p6Gt",
+	"u0ONaM4UkL0hz5Jk2OcJ0CsMJJUumN0/RWXF2PaPlJmi+MkPrkDXaRg2U+ON9cbfh2gpXXP8wFLFXrO2",
+	"SnsWGkyynGKPTZz5xQWdrBvRPXaAz+CID6Zz37ekugu1HvHpKn5PDWEWVajOz2+/s+FSiK1s85fLmwOB",
+	"6Rt1p2tZrB3AZ9/e1km3Vf1+zBJjQ7tOuMqXQ6Nb0J71vWHpktIhKvJTX/JO/E94s5qw3QKYTfusHp0X",
+	"CMqfsvRbkqXb5ZmGz/ogUldVPpKHkUaMU4w4LceQVtnI+b98iqXlDyRhHL6aHwmJMadjRVKqo6lvxZUw",
+	"jLW47AdFDOx7ylivKcT7jQ5eqa90vdv++StMxmkViTiRSLKUK7JHFZllo4SpKcQ9MjwdthSY7dPOFv49",
+	"E1h+LiSZJca0HoZDA+M+EdIY1gxj9I+U7epBOE1Bhbbbh6+GJ0PzbWgbr4QErHe/dMyxC5p5zRZrDNt9",
+	"/l7MndwfLoZkBJFIwRWg5IzC1a0MD4a2bmW4n0trl2j7NzbhQto0FCnmOGCfU06qTAZbNXh3Any2CTUY",
+	"dHdtTx33HBtmOTJEV+FK2LlD9Tm6HsL8F4K9PcbalvujW3MPU2NsB4Bhxl3OyHDfw4eTzUWWxNgIBPmb",
+	"GapvjVeLHuvGEPJynIg5iQXYZhTYhCtXNcgeLaPLZrVoQYYc5sN9y/E/QaQxpPEjjc30NilFgiEmt/tY",
+	"y93nSosZTjsRIsYeF6eYvZy4JnPMgYDE6xVHgkhNyJ49tyFxmWqe9sI+Nwe+MoJtokf5Yj4FI5s4YTok",
+	"1FKhxaaYobeYaqLmuGa3F4yDcgF0psM+T20Qm3LS7YSdToeM3CqRlotfpzQZe38WhjxJ1zzucDTOFApF",
+	"kQDZOz483Ddo6XPfaZspMpdMa+BtcqZJKpQmj4/JW/YjmYH0XSZPjabZ58NP6aXLWSAvX715McSQQELl",
+	"BCQiU9Vpga/SDaKses7/ZZPNABOtThEy8E3B14XtY7kYyKyaf7JcOrCcuLmaOjDMFAyJzbgyB9Z5WxwF",
+	"OrrNC82ELCrNhu6IEqc7m7cpti/co2ToGIIjGVReNEsSMhVcZNLxx7plFY2japYVZHjVXCkBxoyCcNSl",
+	"s3zcpH3fQmY9nCvP0tB7UGb5NfLyV+Q7ttuIPfx7QjpGNILQdYGJ5YLIjO8/rGf75lp296hRVO+NOXj2",
+	"hZMmcCmbwQbxW4gZvTD7eRcqut0bxzuRpeYMtCZwv1YH+MLia0vkCdj0/iob+Qm/z43JbUEM+3j8rW+1",
+	"BX3zGz8LbTssVvFuV+hMI4fqU6LEWBOLw5BMmdJCLvBObLVf72FYF8+rx3Tn3i3oC6d9fCcm9O779wsv",
+	"Flrj+LmRyffqJzRPZr7gYak2DZ1FKV24JF9PM8u+IlQs8KZvo4aV3DyCg1M9y26kHukHKfSDIdljvDCD",
+	"nagxKqKNudlJlb093I/qOlUbdapuZPRHndqEa2oTuNx7lrNoYQdXmKBd0hNLMtpm5kCMmhAlc8YNAIlQ",
+	"NlPH6KZuTsCGZ9anFlFOODALOeLCrJ6XQRccMCS3sDObUaf0Klfv9447R6gRO7XBIT3NjJ2E9fY2cTxX",
+	"gY1ehmaUK9u13WgJN8ql7Ua73yYY4MTIYd64C9t5kaKQ1CvufV7eDy0pVzZJ14wC0aXtaYSmj5AxyB45",
+	"7hyH5LhzhMnhITk+PDTwIzm5exPsHhaKo09Pz40FayQwFeap8XZ6l9Zapxl+QBPFMZobEvwYU9uDzbrN",
+	"7biTLR96YE1nE1v0KfrfEXu8Z4G4i0uy20DfeSexjB6Lxl7aZhg7qkrmrac3m/C9J7baDAfvCuUAsSK+",
+	"xqNNXp//8jNJQU6gZc+tgpRyzSJF9rAbRpQAlQrNXkji5krZQZG0vjXwd1Y8etMT/Z1mSbuU4e2xqAKL",
+	"D6yT7q6hXBQuokqlWiW/uhwuLnZ/dxWm1gH4Rkyc7POAYENkdAZZ8WP7zjKNPqK8GcrQZ//41/a40GTI",
+	"hYbhfp97H9mw3BINq5GHZM93OjVPaDIUEbbYtz/aljb7tgwrb41oyG3YJmd9bmfwUjO/18zl4CH/JudG",
+	"Ooo5B6mmbEZkZrQP6tSF3LmKjU7hM7YgNpK4zxOHC9em0KgoqleN8idiosxkzo21HBLcW6Pj9bn1H1m3",
+	"JVaXkS/9oKSY9QOv9F0P99tLSDEK5ghvUkI3UpHiTI0EImKMSpO7ReIRtuOJLq1Tyt4v4WgtL4XL8Vck",
+	"Ldhur6hWxQI9roJQ3ufoVIOYYV+L1Bo8ribNutSSgoJokrQJZsn3DA6GPu2/bSvThzbr3PmAaZ8PS0VM",
+	"7sci5dMBY8gvDsk6vWtjcPSsqFO6D1XGD/91AqX54tYmTf+xTPQ7cKi8ESVGt5a/1stq5bvgbzLrbav8",
+	"e5SKdoI1WiyC+C3LwJ0ysuqEpu1Hbbvo2H5Mml2BL/8uzKRNfdrL++/svl2Fa4li/PV2qb/qcB254PGF",
+	"t6588t4Ixt0AV08wZbS1v5oiVIWiblPW4Xez2vzWPnLv6vLH+96+dSrwhW+Ape4sSd8mdzg1oXLzWd7N",
+	"qqyjhoRaNZxqQm311rpTVZsgiw2TijNw9yK60pHsgQX0xqPHYe4voDM4NtqX6+OUX7oZ/JEylqqUZnbF",
+	"pVxXKM6W9DnDwvn8VkODZb/8/g05xsEXN5Wzvl3Do7rKfryJOw8bFm2WqhRUW9acdyLO2+XXtN/5uO5U",
+	"+A53X1c44P2tqwLijxjweUsvIc9s86To1m7UBe8ILjUUvDH5uQsy1hcLuOYZhQp599ywesvFA/tfvznV",
+	"dXf+9au79MSHC7CnkQJt/rA3gZySUh6IvUSlMaVUb39epz9elBtu3F+lT+lW6fqdW7rH+S6UkPKdQvkl",
+	"02Mhsf2TOY+/UpmuVTSyurOVLePrHlSNJVQ9YDnW1k3C2qbljfpmOfkdVSzq8h3ljl2fllk4pnG1iovL",
+	"GxxRTbU6+CRGG48mdvR/bR5q1DIIG3HVpyOdbL6QZ7uCcW8091qMcJmbbBODp6+VWWvQj61nAXvEudY/",
+	"YkymQvvqldJmm6XUbXWCET7sC7d1x9+Unm208bt357khGXU74eZbMr4iIZWxtiFpxT3ytcjpPA8BlKnK",
+	"1SAJTnArUYVMsa+Kb6Zn4xxKk6MOiZdThdZSnSpuA9lIcf7WkPvU2srzrFPe7M93Iv9/8m0YyT/fvVL2",
+	"5scSyy5nBMc+EW0jRnHPNvqJPuATjU6s673bsDzXtQJd39ztqjrY9mTa82xk2YDhZBzDXNJ1FFmX7vp7",
+	"ZYobtyT7Q8aW8569G+PKrtWckR4YdcIo2bcdVFktk7Qsq8ZYtedivWvOBrU+qHurXi91nP5GCtf/LDFc",
+	"Z/DmxYK21H09NS0z3gbJx94Nl5Pa9gRk/0pcbhPkq3QYt6x1/8/w50pes0fc0k6eOh9/krfQLec313ON",
+	"dYpJ/TY+ZL+iP9P3avKhtx3cu82LNqqPyzEJSezJDr2q2NyMw7zofqbpZXHTN8+7Bz1SBPU+TNb15VJ9",
+	"vm00ZAjgWvW4cXy32PWpso5qv61U2aLT/gM7lDadMZ8q++dZ+386VbYqPpZSZtcoBlOgiZ7+e5NZ+w/3",
+	"yD0St52ijrw/zNobmwC9YVfAQSnbLsxhGPt2zMpLFjO/YFRINq73vX3iqywX50Yl6aTJEfnA6RVlSaFX",
+	"rOuyBTRmBZpiqumIKiCUq7lv44/Jhggg3h6YSQlc1+CwOk31horfPhq+a3MeLbvOZBL0ggPkx26gL7m5",
+	"bd4x1qfvSY10WfrCZmqXvijlhJW+9W7h8lfodCi/iS10S1+Y1Vx/vP6/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -331,10 +331,10 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/scoring/model (the `GetActiveModel` operationId).
 	GetActiveModel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListModels Every model version with its metrics, newest first.
+	// ListModels The model versions with their metrics, newest first, a page at a time.
 	//
 	// Corresponds with GET /api/v1/scoring/models (the `ListModels` operationId).
-	ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListModels(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TrainModelWithBody Train a new model version from every closed (success or failed) lead (admin).
 	//
@@ -973,11 +973,11 @@ func (c *Client) GetActiveModel(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// ListModels Every model version with its metrics, newest first.
+// ListModels The model versions with their metrics, newest first, a page at a time.
 //
 // Corresponds with GET /api/v1/scoring/models (the `ListModels` operationId).
-func (c *Client) ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListModelsRequest(c.Server)
+func (c *Client) ListModels(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListModelsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2462,7 +2462,7 @@ func NewGetActiveModelRequest(server string) (*http.Request, error) {
 }
 
 // NewListModelsRequest constructs an http.Request for the ListModels method
-func NewListModelsRequest(server string) (*http.Request, error) {
+func NewListModelsRequest(server string, params *ListModelsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2478,6 +2478,45 @@ func NewListModelsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3458,12 +3497,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/scoring/model (the `GetActiveModel` operationId).
 	GetActiveModelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetActiveModelResponse, error)
 
-	// ListModelsWithResponse Every model version with its metrics, newest first.
+	// ListModelsWithResponse The model versions with their metrics, newest first, a page at a time.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/scoring/models (the `ListModels` operationId).
-	ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
+	ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
 
 	// TrainModelWithBodyWithResponse Train a new model version from every closed (success or failed) lead (admin).
 	//
@@ -6246,13 +6285,13 @@ func (c *ClientWithResponses) GetActiveModelWithResponse(ctx context.Context, re
 	return ParseGetActiveModelResponse(rsp)
 }
 
-// ListModelsWithResponse Every model version with its metrics, newest first.
+// ListModelsWithResponse The model versions with their metrics, newest first, a page at a time.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/scoring/models (the `ListModels` operationId).
-func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
-	rsp, err := c.ListModels(ctx, reqEditors...)
+func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
+	rsp, err := c.ListModels(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -657,6 +657,62 @@ func (q *Queries) ModelList(ctx context.Context) ([]ModelListRow, error) {
 	return items, nil
 }
 
+const modelPage = `-- name: ModelPage :many
+SELECT version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
+FROM models
+WHERE $1::integer IS NULL OR version < $1
+ORDER BY version DESC
+LIMIT $2
+`
+
+type ModelPageParams struct {
+	Before *int32
+	Lim    int32
+}
+
+type ModelPageRow struct {
+	Version     int32
+	Algorithm   string
+	TrainedAt   time.Time
+	TrainedBy   *uuid.UUID
+	Options     json.RawMessage
+	Metrics     json.RawMessage
+	Thresholds  json.RawMessage
+	Active      bool
+	ActivatedAt *time.Time
+}
+
+// A keyset page of the versions, newest first, before a version (the cursor).
+func (q *Queries) ModelPage(ctx context.Context, arg ModelPageParams) ([]ModelPageRow, error) {
+	rows, err := q.db.Query(ctx, modelPage, arg.Before, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ModelPageRow{}
+	for rows.Next() {
+		var i ModelPageRow
+		if err := rows.Scan(
+			&i.Version,
+			&i.Algorithm,
+			&i.TrainedAt,
+			&i.TrainedBy,
+			&i.Options,
+			&i.Metrics,
+			&i.Thresholds,
+			&i.Active,
+			&i.ActivatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const scoringState = `-- name: ScoringState :one
 SELECT coalesce((SELECT version FROM models WHERE active), 0)::integer AS version, t.hot, t.warm
 FROM scoring_thresholds t

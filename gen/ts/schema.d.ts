@@ -386,7 +386,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every model version with its metrics, newest first. */
+        /** The model versions with their metrics, newest first, a page at a time. */
         get: operations["listModels"];
         put?: never;
         /** Train a new model version from every closed (success or failed) lead (admin). */
@@ -1129,6 +1129,7 @@ export interface components {
         };
         ModelList: {
             items: components["schemas"]["Model"][];
+            next_cursor: string | null;
         };
         /**
          * @example {
@@ -2156,7 +2157,11 @@ export interface operations {
     };
     listModels: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;

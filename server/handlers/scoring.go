@@ -100,16 +100,30 @@ func (h *Handlers) GetActiveModel(ctx context.Context, _ api.GetActiveModelReque
 	return api.GetActiveModel200JSONResponse(out), err
 }
 
-// ListModels lists every model version, newest first.
-func (h *Handlers) ListModels(ctx context.Context, _ api.ListModelsRequestObject) (api.ListModelsResponseObject, error) {
+// ListModels lists the model versions, newest first, a page at a time.
+func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObject) (api.ListModelsResponseObject, error) {
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := h.st.ModelList(ctx)
+	sc := scope("models")
+	before, ok, err := decodeCursor[int32](req.Params.Cursor, sc)
+	if err != nil {
+		return nil, err
+	}
+	var beforeP *int32
+	if ok {
+		beforeP = &before
+	}
+	lim := pageLimit(req.Params.Limit)
+	rows, err := h.st.ModelPage(ctx, beforeP, lim+1)
 	if err != nil {
 		return nil, err
 	}
 	out := api.ModelList{Items: make([]api.Model, 0, len(rows))}
+	if len(rows) > int(lim) {
+		rows = rows[:lim]
+		out.NextCursor = encodeCursor(sc, rows[lim-1].Version)
+	}
 	for _, r := range rows {
 		m, err := modelOut(r)
 		if err != nil {

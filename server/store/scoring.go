@@ -208,6 +208,17 @@ func (s *Store) ModelList(ctx context.Context) ([]ModelInfo, error) {
 	return rows, translate(err)
 }
 
+// ModelPage returns up to lim model versions older than before (all when
+// nil), newest first.
+func (s *Store) ModelPage(ctx context.Context, before *int32, lim int32) ([]ModelInfo, error) {
+	rows, err := s.q.ModelPage(ctx, db.ModelPageParams{Before: before, Lim: lim})
+	out := make([]ModelInfo, len(rows))
+	for i, r := range rows {
+		out[i] = ModelInfo(r)
+	}
+	return out, translate(err)
+}
+
 // ModelActiveInfo returns the active model's metadata; apperr.ErrNotFound when none.
 func (s *Store) ModelActiveInfo(ctx context.Context) (ModelInfo, error) {
 	m, err := s.q.ModelActive(ctx)
