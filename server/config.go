@@ -122,10 +122,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// Bounded before the int32 conversion, which would otherwise wrap a
 	// typo such as 99999999999 into a nonsense pool size.
-	if n := intVar("DB_MAX_CONNS", 20); n <= 10000 {
+	// 0 would silently mean pgx's own default (4 on two cores).
+	if n := intVar("DB_MAX_CONNS", 20); n >= 1 && n <= 10000 {
 		c.DBMaxConns = int32(n)
 	} else {
-		errs = append(errs, fmt.Errorf("DB_MAX_CONNS must be at most 10000, got %d", n))
+		errs = append(errs, fmt.Errorf("DB_MAX_CONNS must be from 1 to 10000, got %d", n))
 	}
 	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {

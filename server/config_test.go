@@ -93,6 +93,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"AdminPasswordShort", map[string]string{"ADMIN_PASSWORD": "123456789"}, "ADMIN_PASSWORD"},
 		{"AdminPasswordLong", map[string]string{"ADMIN_PASSWORD": strings.Repeat("p", 73)}, "ADMIN_PASSWORD"},
 		{"BadDBMaxConns", map[string]string{"DB_MAX_CONNS": "99999999999"}, "DB_MAX_CONNS"},
+		{"ZeroDBMaxConns", map[string]string{"DB_MAX_CONNS": "0"}, "DB_MAX_CONNS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
