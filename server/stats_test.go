@@ -115,15 +115,21 @@ func TestStats(t *testing.T) {
 			case api.LeadStatusFailed:
 				want.ByStatus.Failed++
 			}
-			switch {
-			case l.Category == nil:
-				want.ByCategory.Unscored++
-			case *l.Category == api.Hot:
-				want.ByCategory.Hot++
-			case *l.Category == api.Warm:
-				want.ByCategory.Warm++
-			case *l.Category == api.Cold:
-				want.ByCategory.Cold++
+			counts := []*api.CategoryCounts{&want.ByCategory}
+			if l.Status != api.LeadStatusSuccess && l.Status != api.LeadStatusFailed {
+				counts = append(counts, &want.OpenByCategory)
+			}
+			for _, c := range counts {
+				switch {
+				case l.Category == nil:
+					c.Unscored++
+				case *l.Category == api.Hot:
+					c.Hot++
+				case *l.Category == api.Warm:
+					c.Warm++
+				case *l.Category == api.Cold:
+					c.Cold++
+				}
 			}
 			if l.ContactCount > 0 {
 				want.Contacted++
@@ -133,7 +139,8 @@ func TestStats(t *testing.T) {
 				scored++
 			}
 		}
-		if got.Total != want.Total || got.ByStatus != want.ByStatus || got.ByCategory != want.ByCategory || got.Contacted != want.Contacted {
+		if got.Total != want.Total || got.ByStatus != want.ByStatus || got.ByCategory != want.ByCategory ||
+			got.OpenByCategory != want.OpenByCategory || got.Contacted != want.Contacted {
 			t.Errorf("summary %+v, list says %+v", got, want)
 		}
 		if scored == 0 || got.AverageProbability == nil || !near(*got.AverageProbability, sum/float64(scored)) {

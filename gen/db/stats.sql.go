@@ -173,6 +173,10 @@ SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE category = 'warm'), 0)::bigint AS category_warm,
        coalesce(sum(leads) FILTER (WHERE category = 'cold'), 0)::bigint AS category_cold,
        coalesce(sum(leads) FILTER (WHERE category IS NULL), 0)::bigint AS category_unscored,
+       coalesce(sum(leads) FILTER (WHERE category = 'hot' AND status NOT IN ('success', 'failed')), 0)::bigint AS open_hot,
+       coalesce(sum(leads) FILTER (WHERE category = 'warm' AND status NOT IN ('success', 'failed')), 0)::bigint AS open_warm,
+       coalesce(sum(leads) FILTER (WHERE category = 'cold' AND status NOT IN ('success', 'failed')), 0)::bigint AS open_cold,
+       coalesce(sum(leads) FILTER (WHERE category IS NULL AND status NOT IN ('success', 'failed')), 0)::bigint AS open_unscored,
        coalesce(sum(leads) FILTER (WHERE contacted), 0)::bigint AS contacted,
        coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,
        coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
@@ -191,6 +195,10 @@ type StatsSummaryRow struct {
 	CategoryWarm       int64
 	CategoryCold       int64
 	CategoryUnscored   int64
+	OpenHot            int64
+	OpenWarm           int64
+	OpenCold           int64
+	OpenUnscored       int64
 	Contacted          int64
 	Scored             int64
 	AverageProbability float64
@@ -215,6 +223,10 @@ func (q *Queries) StatsSummary(ctx context.Context) (StatsSummaryRow, error) {
 		&i.CategoryWarm,
 		&i.CategoryCold,
 		&i.CategoryUnscored,
+		&i.OpenHot,
+		&i.OpenWarm,
+		&i.OpenCold,
+		&i.OpenUnscored,
 		&i.Contacted,
 		&i.Scored,
 		&i.AverageProbability,

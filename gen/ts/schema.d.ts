@@ -1131,6 +1131,17 @@ export interface components {
             items: components["schemas"]["Model"][];
             next_cursor: string | null;
         };
+        /** @description Live leads by category; unscored ones have no category yet. */
+        CategoryCounts: {
+            /** Format: int64 */
+            hot: number;
+            /** Format: int64 */
+            warm: number;
+            /** Format: int64 */
+            cold: number;
+            /** Format: int64 */
+            unscored: number;
+        };
         /**
          * @example {
          *       "total": 41188,
@@ -1145,6 +1156,12 @@ export interface components {
          *         "hot": 612,
          *         "warm": 2140,
          *         "cold": 38436,
+         *         "unscored": 0
+         *       },
+         *       "open_by_category": {
+         *         "hot": 118,
+         *         "warm": 402,
+         *         "cold": 5658,
          *         "unscored": 0
          *       },
          *       "contacted": 200,
@@ -1168,16 +1185,9 @@ export interface components {
                 /** Format: int64 */
                 failed: number;
             };
-            by_category: {
-                /** Format: int64 */
-                hot: number;
-                /** Format: int64 */
-                warm: number;
-                /** Format: int64 */
-                cold: number;
-                /** Format: int64 */
-                unscored: number;
-            };
+            by_category: components["schemas"]["CategoryCounts"];
+            /** @description The same for the leads still open (new, contacted or follow_up), the ones left to call. */
+            open_by_category: components["schemas"]["CategoryCounts"];
             /**
              * Format: int64
              * @description Leads with at least one logged contact.

@@ -19,6 +19,7 @@ func (h *Handlers) GetStatsSummary(ctx context.Context, _ api.GetStatsSummaryReq
 	out.ByStatus.Success, out.ByStatus.Failed = s.StatusSuccess, s.StatusFailed
 	out.ByCategory.Hot, out.ByCategory.Warm, out.ByCategory.Cold = s.CategoryHot, s.CategoryWarm, s.CategoryCold
 	out.ByCategory.Unscored = s.CategoryUnscored
+	out.OpenByCategory = api.CategoryCounts{Hot: s.OpenHot, Warm: s.OpenWarm, Cold: s.OpenCold, Unscored: s.OpenUnscored}
 	out.Contacted, out.NotContacted = s.Contacted, s.Total-s.Contacted
 	out.ConversionRate, out.AverageProbability = s.ConversionRate, s.AverageProbability
 	return api.GetStatsSummary200JSONResponse(out), nil
