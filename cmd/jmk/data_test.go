@@ -70,7 +70,7 @@ func TestImportCommand(t *testing.T) {
 	})
 	t.Run("OK", func(t *testing.T) {
 		out, err := runData(t, dsn, "", "import", file)
-		if err != nil || !strings.Contains(out, "2 new, 0 updated, 1 rejected") || !strings.Contains(out, "line 4: age:") {
+		if err != nil || !strings.Contains(out, "2 new, 0 updated, 0 unchanged, 1 rejected") || !strings.Contains(out, "line 4: age:") {
 			t.Fatalf("%v: %s", err, out)
 		}
 		if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE status IN ('success', 'failed')"); n != 2 {
@@ -82,7 +82,8 @@ func TestImportCommand(t *testing.T) {
 	})
 	t.Run("StdinOutcomeIgnore", func(t *testing.T) {
 		out, err := runData(t, dsn, cliCSV, "import", "--outcome", "ignore", "-")
-		if err != nil || !strings.Contains(out, "0 new, 2 updated") {
+		// The same rows again: the leads already hold them and stay as they are.
+		if err != nil || !strings.Contains(out, "0 new, 0 updated, 2 unchanged") {
 			t.Fatalf("%v: %s", err, out)
 		}
 		// With y ignored the file sets no status: the leads keep theirs.
@@ -121,14 +122,93 @@ func TestExportCommand(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "cli-1,Ana Lopes,'+351 912 000 001,,failed") || !strings.HasPrefix(lines[2], "cli-2,Rui Pinto") {
 		t.Fatalf("export:\n%s", b)
 	}
-	// Re-importing the export updates the same leads.
+	// Re-importing the export matches the same leads, which already hold
+	// its values.
 	out, err := runData(t, dsn, "", "import", file)
-	if err != nil || !strings.Contains(out, "0 new, 2 updated, 0 rejected") {
+	if err != nil || !strings.Contains(out, "0 new, 0 updated, 2 unchanged, 0 rejected") {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if _, err := runData(t, dsn, "", "export", "--sort", "shoe_size"); err == nil {
 		t.Error("no error for an unknown sort")
 	}
+	if names := dirNames(t, filepath.Dir(file)); strings.Join(names, " ") != "out.csv" {
+		t.Errorf("the export left %v", names)
+	}
+	// Valid filters, as the API takes them.
+	out, err = runData(t, dsn, "", "export", "--job", "retired", "--status", "success, failed", "--q", " Rui ", "--category", "")
+	if err != nil || !strings.Contains(out, "cli-2,Rui Pinto") || strings.Contains(out, "cli-1") {
+		t.Errorf("filtered export: %v\n%s", err, out)
+	}
+
+	// Filters GET /leads/export answers with a 400 fail here too, before
+	// any output.
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"Status", []string{"--status", "success,bogus"}, `--status: "bogus" is not one of new, contacted`},
+		{"StatusCase", []string{"--status", "New"}, `--status: "New" is not one of`},
+		{"TooManyStatuses", []string{"--status", "new,new,new,new,new,new"}, "--status takes at most 5 values"},
+		{"Category", []string{"--category", "x"}, `--category: "x" is not one of hot, warm, cold`},
+		{"Job", []string{"--job", "admin."}, `--job: "admin." is not one of admin, blue_collar`},
+		{"MinProbability", []string{"--min-probability", "2"}, "--min-probability must be from 0 to 1, not 2"},
+		{"NegativeProbability", []string{"--min-probability", "-1"}, "--min-probability must be from 0 to 1, not -1"},
+		{"NaNProbability", []string{"--max-probability", "NaN"}, "--max-probability must be from 0 to 1, not NaN"},
+		{"MinAboveMax", []string{"--min-probability", "0.8", "--max-probability", "0.2"}, "--min-probability must not be above --max-probability"},
+		{"ShortQ", []string{"--q", "ab"}, "--q must have at least 3 characters besides spaces"},
+		{"SpacedQ", []string{"--q", " ab  "}, "--q must have at least 3 characters besides spaces"},
+		{"LongQ", []string{"--q", strings.Repeat("q", 101)}, "--q must have at most 100 characters"},
+		{"NulQ", []string{"--q", "abc\x00"}, "--q must be UTF-8 text without NUL characters"},
+		{"AssignedTo", []string{"--assigned-to", "me"}, "--assigned-to must be a user id or none"},
+		{"Sort", []string{"--sort", "shoe_size"}, "--sort must be one of probability_desc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := filepath.Join(t.TempDir(), "leads.csv")
+			out, err := runData(t, dsn, "", append(append([]string{"export"}, tc.args...), "-o", target)...)
+			if err == nil || !strings.Contains(err.Error(), "export: "+tc.want) || out != "" {
+				t.Fatalf("want an error with %q, got %v: %q", tc.want, err, out)
+			}
+			if names := dirNames(t, filepath.Dir(target)); len(names) != 0 {
+				t.Errorf("files written: %v", names)
+			}
+			out, err = runData(t, dsn, "", append([]string{"export"}, tc.args...)...)
+			if err == nil || out != "" {
+				t.Fatalf("to stdout: %v: %q", err, out)
+			}
+		})
+	}
+
+	// A directory is not a file to write to: it is refused with a message
+	// that says so, and nothing is written in it.
+	t.Run("Directory", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		for _, target := range []string{dir, dir + "/", filepath.Join(dir, "missing") + "/"} {
+			out, err := runData(t, dsn, "", "export", "-o", target)
+			if err == nil || !strings.Contains(err.Error(), "export: -o: ") || !strings.Contains(err.Error(), "directory") && !strings.Contains(err.Error(), "not a file name") {
+				t.Errorf("-o %s: %v: %q", target, err, out)
+			}
+			if names := dirNames(t, dir); len(names) != 0 {
+				t.Errorf("-o %s: files written: %v", target, names)
+			}
+		}
+	})
+}
+
+// dirNames lists the names in dir.
+func dirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func TestSeedCommand(t *testing.T) {
@@ -205,10 +285,21 @@ func TestModelCommand(t *testing.T) {
 	if out, err := runData(t, dsn, "", "seed", "--demo"); err != nil {
 		t.Fatalf("seed: %v: %s", err, out)
 	}
+	// The report replaces an existing file, keeping its permissions, and
+	// leaves no temporary file behind.
 	png := filepath.Join(t.TempDir(), "report.png")
+	if err := os.WriteFile(png, []byte("an old report"), 0o640); err != nil {
+		t.Fatal(err)
+	}
 	out, err := runData(t, dsn, "", "model", "train", "--include-duration", "--report", png)
 	if err != nil {
 		t.Fatalf("train: %v: %s", err, out)
+	}
+	if names := dirNames(t, filepath.Dir(png)); strings.Join(names, " ") != "report.png" {
+		t.Errorf("files next to the report: %v", names)
+	}
+	if fi, err := os.Stat(png); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("report: %v %v", fi.Mode(), err)
 	}
 	for _, want := range []string{"model v2 trained", "ROC AUC", "Brier", "lift, top decile", "calibration", "categories", "report: " + png} {
 		if !strings.Contains(out, want) {
@@ -224,10 +315,21 @@ func TestModelCommand(t *testing.T) {
 		t.Errorf("report: %v %s %dx%d", err, format, cfg.Width, cfg.Height)
 	}
 
-	// A report that cannot be written fails before a version is stored.
+	// A report that cannot be written fails before a version is stored,
+	// and so do options POST /models/train refuses.
 	bad := filepath.Join(t.TempDir(), "missing", "report.png")
 	if out, err := runData(t, dsn, "", "model", "train", "--report", bad); err == nil || !strings.Contains(err.Error(), "report") {
 		t.Errorf("train with an unwritable report: %v: %s", err, out)
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--report", dir}, {"--report", dir + "/"}, {"--holdout", "0"}, {"--holdout", "0.01"}, {"--holdout", "0.5"}} {
+		out, err := runData(t, dsn, "", append([]string{"model", "train", "--report", filepath.Join(dir, "r.png")}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), args[0]) && !strings.Contains(err.Error(), "report") {
+			t.Errorf("train %v: %v: %s", args, err, out)
+		}
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("train with a directory as report wrote %v", names)
 	}
 	out, err = runData(t, dsn, "", "model", "list")
 	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes.*call duration excluded$`).MatchString(out) ||
@@ -246,5 +348,57 @@ func TestModelCommand(t *testing.T) {
 		if out, err := runData(t, dsn, "", args...); err == nil {
 			t.Errorf("%v: no error: %s", args, out)
 		}
+	}
+}
+
+// Options POST /models/train refuses, and a report file that cannot be
+// written, fail before the database is opened; a failed training leaves an
+// existing report file as it was.
+func TestModelTrainFails(t *testing.T) {
+	t.Parallel()
+	unreachable := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"HoldoutZero", []string{"--holdout", "0"}, "model train: --holdout must be at least 0.05 and under 0.5, not 0"},
+		{"HoldoutSmall", []string{"--holdout", "0.01"}, "--holdout must be at least 0.05 and under 0.5, not 0.01"},
+		{"HoldoutHalf", []string{"--holdout", "0.5"}, "--holdout must be at least 0.05 and under 0.5, not 0.5"},
+		{"HoldoutNegative", []string{"--holdout", "-0.2"}, "--holdout must be at least 0.05 and under 0.5, not -0.2"},
+		{"HoldoutNaN", []string{"--holdout", "NaN"}, "--holdout must be at least 0.05 and under 0.5, not NaN"},
+		{"Split", []string{"--split", "random"}, `model train: --split must be stratified or time, not "random"`},
+		{"ReportDirectory", []string{"--report", "DIR"}, "model train: report: DIR is a directory"},
+		{"ReportMissingDirectory", []string{"--report", "DIR/missing/r.png"}, "model train: report: "},
+		// Past the checks: the database cannot be reached.
+		{"HoldoutLowest", []string{"--holdout", "0.05"}, "DATABASE_URL"},
+		{"HoldoutHighest", []string{"--holdout", "0.4999"}, "DATABASE_URL"},
+		{"NoReport", []string{"--report", ""}, "DATABASE_URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			report := filepath.Join(dir, "report.png")
+			if err := os.WriteFile(report, []byte("the last good report"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"model", "train", "--report", report}
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "DIR", dir))
+			}
+			r := runJMK(t, unreachable, "", args...)
+			if want := strings.ReplaceAll(tc.want, "DIR", dir); r.err == nil || !strings.Contains(r.err.Error(), want) {
+				t.Fatalf("want an error with %q, got %v", want, r.err)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q", r.stdout)
+			}
+			if b, err := os.ReadFile(report); err != nil || string(b) != "the last good report" {
+				t.Errorf("the report file: %q %v", b, err)
+			}
+			if names := dirNames(t, dir); strings.Join(names, " ") != "report.png" {
+				t.Errorf("files in the report's directory: %v", names)
+			}
+		})
 	}
 }

@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -19,41 +21,43 @@ func cmdExport(ctx context.Context, e env) error {
 	fs := newFlags(e, "export", "[flags]", "Writes the leads matching the filters as CSV, as GET /api/v1/leads/export does.")
 	status := fs.String("status", "", "comma-separated statuses (new, contacted, follow_up, success, failed)")
 	category := fs.String("category", "", "comma-separated categories (hot, warm, cold)")
-	job := fs.String("job", "", "comma-separated jobs")
-	minP := fs.Float64("min-probability", -1, "lowest probability (0..1)")
-	maxP := fs.Float64("max-probability", -1, "highest probability (0..1)")
+	job := fs.String("job", "", "comma-separated jobs (admin, blue_collar, ..., unknown: as the API names them)")
+	minP := fs.Float64("min-probability", 0, "lowest probability (0..1)")
+	maxP := fs.Float64("max-probability", 0, "highest probability (0..1)")
 	assigned := fs.String("assigned-to", "", "a user id, or none")
-	q := fs.String("q", "", "substring of name, phone or e-mail")
+	q := fs.String("q", "", "substring of name, phone or e-mail (at least 3 characters)")
 	sort := fs.String("sort", string(store.SortProbabilityDesc), "probability_desc, probability_asc, updated_at_desc, created_at_desc or name_asc")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
-	f := store.LeadFilter{Statuses: list(*status), Categories: list(*category), Jobs: list(*job)}
-	if *minP >= 0 {
-		f.MinProbability = minP
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var pMin, pMax *float64
+	if given["min-probability"] {
+		pMin = minP
 	}
-	if *maxP >= 0 {
-		f.MaxProbability = maxP
+	if given["max-probability"] {
+		pMax = maxP
 	}
-	switch *assigned {
-	case "":
-	case "none":
-		f.Unassigned = true
-	default:
-		id, err := uuid.Parse(*assigned)
-		if err != nil {
-			return fmt.Errorf("export: --assigned-to must be a user id or none")
+	f, err := exportFilter(*status, *category, *job, pMin, pMax, *assigned, *q)
+	if err != nil {
+		return err
+	}
+	if !api.LeadSort(*sort).Valid() {
+		return fmt.Errorf("export: --sort must be one of %s, not %q", strings.Join(sortValues, ", "), *sort)
+	}
+
+	// The file is written next to its target and renamed over it once
+	// complete; a failure leaves an existing file as it was.
+	w := e.stdout
+	var file *outputFile
+	if *out != "" && *out != "-" {
+		if file, err = createOutput(*out, 0o600); err != nil {
+			return fmt.Errorf("export: -o: %w", err)
 		}
-		f.AssignedTo = &id
-	}
-	if *q != "" {
-		f.Q = q
-	}
-	switch o := store.LeadSort(*sort); o {
-	case store.SortProbabilityDesc, store.SortProbabilityAsc, store.SortUpdatedDesc, store.SortCreatedDesc, store.SortNameAsc:
-	default:
-		return fmt.Errorf("export: unknown --sort %q", *sort)
+		defer file.abort()
+		w = file
 	}
 
 	_, st, closeDB, err := openStore(ctx, e)
@@ -62,16 +66,6 @@ func cmdExport(ctx context.Context, e env) error {
 	}
 	defer closeDB()
 
-	w := e.stdout
-	var tmp *os.File
-	if *out != "" && *out != "-" {
-		if tmp, err = os.CreateTemp(filepath.Dir(*out), ".jmk-export-*.csv"); err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name()) // after the rename, a no-op
-		defer tmp.Close()
-		w = tmp
-	}
 	cw := leadcsv.NewWriter(w)
 	n := 0
 	err = cw.WriteHeader()
@@ -87,12 +81,9 @@ func cmdExport(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if tmp != nil {
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp.Name(), *out); err != nil {
-			return err
+	if file != nil {
+		if err := file.commit(); err != nil {
+			return fmt.Errorf("export: -o: %w", err)
 		}
 		fmt.Fprintf(e.stderr, "exported %d leads to %s\n", n, *out)
 	}
@@ -108,4 +99,74 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// The sort orders of GET /leads/export, for messages.
+var sortValues = []string{string(api.LeadSortProbabilityDesc), string(api.LeadSortProbabilityAsc),
+	string(api.LeadSortUpdatedAtDesc), string(api.LeadSortCreatedAtDesc), string(api.LeadSortNameAsc)}
+
+// exportFilter checks the filters as GET /leads/export does (the spec's
+// parameters, then the handler's rules) and maps them onto a store filter.
+// A flag given as "" does not filter, as when it is not given.
+func exportFilter(status, category, job string, minP, maxP *float64, assigned, q string) (store.LeadFilter, error) {
+	f := store.LeadFilter{MinProbability: minP, MaxProbability: maxP}
+	var err error
+	if f.Statuses, err = enumList("status", status, 5, func(s string) bool { return api.LeadStatus(s).Valid() },
+		"new, contacted, follow_up, success, failed"); err != nil {
+		return f, err
+	}
+	if f.Categories, err = enumList("category", category, 3, func(s string) bool { return api.Category(s).Valid() },
+		"hot, warm, cold"); err != nil {
+		return f, err
+	}
+	if f.Jobs, err = enumList("job", job, 12, func(s string) bool { return api.Job(s).Valid() },
+		"admin, blue_collar, entrepreneur, housemaid, management, retired, self_employed, services, student, technician, unemployed, unknown"); err != nil {
+		return f, err
+	}
+	for i, p := range []*float64{minP, maxP} {
+		if p != nil && !(*p >= 0 && *p <= 1) { // NaN fails too
+			return f, fmt.Errorf("export: --%s-probability must be from 0 to 1, not %g", []string{"min", "max"}[i], *p)
+		}
+	}
+	if f.MinProbability != nil && f.MaxProbability != nil && *f.MinProbability > *f.MaxProbability {
+		return f, errors.New("export: --min-probability must not be above --max-probability")
+	}
+	switch assigned {
+	case "":
+	case "none":
+		f.Unassigned = true
+	default:
+		id, err := uuid.Parse(assigned)
+		if err != nil || len(assigned) != 36 { // the spec's pattern: the hyphenated form only
+			return f, errors.New("export: --assigned-to must be a user id or none")
+		}
+		f.AssignedTo = &id
+	}
+	if q != "" {
+		s := strings.TrimSpace(q)
+		switch {
+		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
+			return f, errors.New("export: --q must be UTF-8 text without NUL characters")
+		case utf8.RuneCountInString(s) < 3:
+			return f, fmt.Errorf("export: --q must have at least 3 characters besides spaces, not %q", q)
+		case utf8.RuneCountInString(q) > 100:
+			return f, errors.New("export: --q must have at most 100 characters")
+		}
+		f.Q = &s
+	}
+	return f, nil
+}
+
+// enumList splits a comma-separated flag value and checks each value.
+func enumList(name, s string, maxItems int, valid func(string) bool, want string) ([]string, error) {
+	vs := list(s)
+	for _, v := range vs {
+		if !valid(v) {
+			return nil, fmt.Errorf("export: --%s: %q is not one of %s", name, v, want)
+		}
+	}
+	if len(vs) > maxItems {
+		return nil, fmt.Errorf("export: --%s takes at most %d values", name, maxItems)
+	}
+	return vs, nil
 }

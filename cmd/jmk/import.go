@@ -77,8 +77,8 @@ func cmdImport(ctx context.Context, e env) error {
 	if res.DryRun {
 		verb = "dry run, nothing written; would import"
 	}
-	fmt.Fprintf(e.stdout, "%s %s: %d rows read, %d new, %d updated, %d rejected in %s\n",
-		verb, source, res.Rows, res.Inserted, res.Updated, res.RejectedRows(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "%s %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected in %s\n",
+		verb, source, res.Rows, res.Inserted, res.Updated, res.Unchanged, res.RejectedRows(), time.Since(start).Round(time.Millisecond))
 	for i, r := range res.Rejected {
 		if i == 20 && !*verbose {
 			fmt.Fprintf(e.stdout, "  ... and %d more problems (-v lists them all)\n", len(res.Rejected)-i)

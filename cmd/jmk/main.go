@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,14 +17,32 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// A .env file is optional; real environment variables win over it.
-	_ = godotenv.Load()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	err := loadDotEnv(".env")
+	if err == nil {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "jmk:", err)
 		os.Exit(1)
 	}
+}
+
+// loadDotEnv sets the variables of the file name (.env) that the
+// environment does not set already: real environment variables win over
+// it. The file is optional, but one that cannot be read or parsed is an
+// error: skipping it would quietly run with the defaults (another database,
+// say) instead of the settings it holds.
+func loadDotEnv(name string) error {
+	err := godotenv.Load(name)
+	var pe *fs.PathError
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.As(err, &pe): // "read .env: is a directory": names the file already
+		return err
+	}
+	return fmt.Errorf("%s: %w (expected KEY=value lines)", name, err)
 }
 
 // env is what every subcommand gets: its arguments and the process's I/O.

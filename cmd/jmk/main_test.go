@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,7 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +44,87 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestMain runs main itself, not the tests, in a child process started by
+// runMain: what main does before run (.env) and its exit codes.
+func TestMain(m *testing.M) {
+	if os.Getenv("JMK_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runMain runs the jmk binary's main with args in dir, with the process's
+// environment without the variables named in unset. It returns the exit
+// code, stdout and stderr.
+func runMain(t *testing.T, dir string, unset []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(unset, k) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "JMK_TEST_RUN_MAIN=1")
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+}
+
+// A .env file is optional, but one that cannot be used stops the command:
+// skipping it would run with the defaults (another database, say).
+func TestDotEnv(t *testing.T) {
+	t.Parallel()
+	// Not inherited: the .env's APP_ENV must decide, and JWT_SECRET must be
+	// missing for a production configuration to be refused.
+	unset := []string{"APP_ENV", "JWT_SECRET", "DATABASE_URL"}
+	for _, tc := range []struct {
+		name       string
+		env        string // the .env's content; "" none, "/" a directory
+		args       []string
+		code       int
+		wantStdout string
+		wantStderr string
+	}{
+		{"Missing", "", []string{"--help"}, 0, "Usage: jmk", ""},
+		{"Loaded", "APP_ENV=production\n", []string{"migrate"}, 1, "", "JWT_SECRET"},
+		{"BadLine", "this is not valid\n", []string{"--help"}, 1, "", "jmk: .env: "},
+		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
+		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"--help"}, 1, "", "jmk: .env: unterminated"},
+		{"Directory", "/", []string{"--help"}, 1, "", "jmk: read .env: is a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			switch tc.env {
+			case "":
+			case "/":
+				if err := os.Mkdir(filepath.Join(dir, ".env"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(tc.env), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := runMain(t, dir, unset, tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.wantStdout) || !strings.Contains(stderr, tc.wantStderr) ||
+				(tc.wantStderr == "") != (stderr == "") {
+				t.Fatalf("exit %d, want %d\nstdout %q, want %q\nstderr %q, want %q", code, tc.code, stdout, tc.wantStdout, stderr, tc.wantStderr)
+			}
+			if code != 0 && stdout != "" {
+				t.Errorf("the command ran: %q", stdout)
+			}
+		})
+	}
 }
 
 type result struct {
@@ -131,6 +216,19 @@ func TestUsersCreate(t *testing.T) {
 			t.Fatalf("role %q actor %q", role, actor)
 		}
 	})
+	// The name is stored trimmed; its length is counted in characters.
+	t.Run("LongestName", func(t *testing.T) {
+		name := strings.Repeat("é", 200)
+		r := runJMK(t, env, "", "users", "create", "--email", "long@example.com", "--name", " "+name+" ")
+		if r.err != nil {
+			t.Fatalf("%v %q", r.err, r.stderr)
+		}
+		var got string
+		queryRowSQL(t, dsn, `SELECT name FROM users WHERE email = 'long@example.com'`, &got)
+		if got != name {
+			t.Fatalf("name %q", got)
+		}
+	})
 	for _, tc := range []struct {
 		name  string
 		env   map[string]string
@@ -142,12 +240,25 @@ func TestUsersCreate(t *testing.T) {
 		{"MissingEmail", env, "", []string{"--name", "A"}, "--email"},
 		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, "role"},
 		{"UnknownFlag", env, "", []string{"--password", "x"}, "flag provided but not defined"},
+		// The rules of POST /users.
+		{"NotAnEmail", env, "", []string{"--email", "notanemail", "--name", "A"}, `--email "notanemail" is not an e-mail address`},
+		{"EmailWithName", env, "", []string{"--email", "Ana <ana@example.com>", "--name", "A"}, "is not an e-mail address"},
+		{"TwoEmails", env, "", []string{"--email", "a@example.com, b@example.com", "--name", "A"}, "is not an e-mail address"},
+		{"LongEmail", env, "", []string{"--email", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63), "--name", "A"}, "is not an e-mail address"},
+		{"BlankName", env, "", []string{"--email", "a@example.com", "--name", " \t "}, "--name must not be blank"},
+		{"LongName", env, "", []string{"--email", "a@example.com", "--name", strings.Repeat("é", 201)}, "--name must have at most 200 characters"},
+		{"NameNotText", env, "", []string{"--email", "a@example.com", "--name", "A\x00B"}, "--name must be UTF-8 text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := runJMK(t, tc.env, tc.stdin, append([]string{"users", "create"}, tc.args...)...)
 			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
 				t.Fatalf("want an error with %q, got %v", tc.want, r.err)
+			}
+			var n int
+			queryRowSQL(t, dsn, `SELECT count(*) FROM users`, &n)
+			if r.stdout != "" || n != 2 { // OK's and LongestName's
+				t.Fatalf("stdout %q, %d users", r.stdout, n)
 			}
 		})
 	}

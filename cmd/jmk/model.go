@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"text/tabwriter"
 
@@ -16,6 +15,12 @@ import (
 )
 
 var cliActor = audit.Actor{Name: "jmk model"}
+
+// The holdout fractions POST /models/train accepts: minHoldout <= f < maxHoldout.
+const (
+	minHoldout = 0.05
+	maxHoldout = 0.5
+)
 
 func cmdModel(ctx context.Context, e env) error {
 	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--holdout F] [--activate] [--report FILE.png]\n" +
@@ -46,27 +51,30 @@ func modelTrain(ctx context.Context, e env) error {
 			"its holdout metrics. It is not used for scoring until activated.")
 	dur := fs.Bool("include-duration", false, "use last_call_duration_sec (known only after the call)")
 	split := fs.String("split", scoring.SplitStratified, "holdout split: stratified (random, fixed seed) or time (newest leads)")
-	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics")
+	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics, at least 0.05 and under 0.5")
 	activate := fs.Bool("activate", false, "activate the new model and re-score every lead")
 	png := fs.String("report", "model-report.png", "write ROC, calibration and lift plots to this PNG (empty: none)")
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	// The report file is created first, so that a path that cannot be
-	// written fails before a model version is stored.
-	var rep *os.File
+	// As POST /models/train: 0.05 <= holdout < 0.5 (NaN fails too).
+	if !(*holdout >= minHoldout && *holdout < maxHoldout) {
+		return fs.fail(fmt.Errorf("model train: --holdout must be at least %g and under %g, not %g", minHoldout, maxHoldout, *holdout))
+	}
+	if *split != scoring.SplitStratified && *split != scoring.SplitTime {
+		return fs.fail(fmt.Errorf("model train: --split must be %s or %s, not %q", scoring.SplitStratified, scoring.SplitTime, *split))
+	}
+	// The report's file is created first, so that a path that cannot be
+	// written fails before a model version is stored. It replaces FILE
+	// only once written: a failure leaves an existing FILE as it was.
+	var rep *outputFile
 	if *png != "" {
-		f, err := os.Create(*png)
+		f, err := createOutput(*png, 0o644)
 		if err != nil {
 			return fmt.Errorf("model train: report: %w", err)
 		}
 		rep = f
-		defer func() {
-			if rep != nil { // not written: leave no empty file behind
-				rep.Close()
-				os.Remove(*png)
-			}
-		}()
+		defer rep.abort()
 	}
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
@@ -89,12 +97,11 @@ func modelTrain(ctx context.Context, e env) error {
 	printMetrics(e.stdout, res.Model)
 	if rep != nil {
 		err := report.WritePNG(rep, fmt.Sprintf("Model v%d: %s", info.Version, describeOptions(res.Model.Options)), res.Model, res.Holdout)
-		if cerr := rep.Close(); err == nil {
-			err = cerr
+		if err == nil {
+			err = rep.commit()
 		}
-		rep = nil
 		if err != nil {
-			return err
+			return fmt.Errorf("model train: report: %w", err)
 		}
 		fmt.Fprintf(e.stdout, "report: %s\n", *png)
 	}

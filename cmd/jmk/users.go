@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
@@ -30,6 +32,21 @@ func cmdUsers(ctx context.Context, e env) error {
 	if *email == "" || *name == "" || (*role != auth.RoleAdmin && *role != auth.RoleSales) {
 		return fs.fail(errors.New("users create: --email, --name and a valid --role are required"))
 	}
+	// The rules of POST /users (the spec's Email and PersonName): a bare
+	// address, as net/mail reads it back; a name that is not blank.
+	addr := strings.TrimSpace(*email)
+	if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || len(addr) > 254 {
+		return fs.fail(fmt.Errorf("users create: --email %q is not an e-mail address such as name@example.com", *email))
+	}
+	userName := strings.TrimSpace(*name) // stored trimmed, as by the API
+	switch {
+	case userName == "":
+		return fs.fail(errors.New("users create: --name must not be blank"))
+	case !utf8.ValidString(userName) || strings.ContainsRune(userName, 0):
+		return fs.fail(errors.New("users create: --name must be UTF-8 text without NUL characters"))
+	case utf8.RuneCountInString(userName) > 200:
+		return fs.fail(errors.New("users create: --name must have at most 200 characters"))
+	}
 	// The password never goes on the command line, where ps and shell
 	// history would keep it.
 	pw := e.getenv("JMK_PASSWORD")
@@ -48,7 +65,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	}
 	defer closeDB()
 	u, err := st.UserCreate(ctx, audit.Actor{Name: "jmk users create"}, store.NewUser{
-		Name: *name, Email: strings.ToLower(strings.TrimSpace(*email)), PasswordHash: hash, Role: *role})
+		Name: userName, Email: strings.ToLower(addr), PasswordHash: hash, Role: *role})
 	if err != nil {
 		return err
 	}

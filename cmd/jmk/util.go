@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -100,4 +103,80 @@ func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(),
 		return cfg, nil, nil, err
 	}
 	return cfg, store.New(pool), pool.Close, nil
+}
+
+// outputFile is a file that is written in full or not at all: it is written
+// to a temporary file in the target's directory, which commit renames over
+// the target. Until then an existing file at the target is left as it was.
+// A target that exists and is not a regular file (/dev/null, a FIFO) cannot
+// be replaced: it is written in place, and never removed.
+type outputFile struct {
+	*os.File
+	path string // the target (a symbolic link's target)
+	temp bool   // File is a temporary file to rename over path
+	done bool
+}
+
+// createOutput opens an outputFile for path. A new file gets perm; a file
+// that is replaced keeps its permissions. A directory is refused.
+func createOutput(path string, perm fs.FileMode) (*outputFile, error) {
+	if path == "" || strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) {
+		return nil, fmt.Errorf("%q is not a file name", path)
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // replace the file a link points to, not the link
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, fmt.Errorf("%s is a directory; name a file (e.g. %s)", path, filepath.Join(path, "FILE"))
+	case err == nil && !fi.Mode().IsRegular():
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &outputFile{File: f, path: path}, nil
+	case err == nil:
+		perm = fi.Mode().Perm()
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &outputFile{File: f, path: path, temp: true}, nil
+}
+
+// commit closes the file and puts it in place of the target.
+func (o *outputFile) commit() error {
+	o.done = true
+	err := o.Close()
+	if o.temp {
+		if err == nil {
+			err = os.Rename(o.Name(), o.path)
+		}
+		if err != nil {
+			os.Remove(o.Name())
+		}
+	}
+	return err
+}
+
+// abort closes the file and removes the temporary one, leaving the target
+// as it was; after commit it does nothing.
+func (o *outputFile) abort() {
+	if o.done {
+		return
+	}
+	o.done = true
+	o.Close()
+	if o.temp {
+		os.Remove(o.Name())
+	}
 }
