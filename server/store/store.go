@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -109,10 +110,27 @@ func translate(err error) error {
 		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
 			return &apperr.Error{Status: 400, Detail: "text must be UTF-8 without NUL characters"}
 		case "23514": // check_violation
-			return &apperr.Error{Status: 422, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
+			return checkViolation(pg)
 		}
 	}
 	return err
+}
+
+// checkViolation names the column of a column's CHECK constraint, which
+// PostgreSQL names table_column_check: most values are checked before they
+// get here, and what is left (a name of Unicode spaces only, trimmed to
+// nothing) still deserves its field.
+func checkViolation(pg *pgconn.PgError) error {
+	col, ok := strings.CutPrefix(pg.ConstraintName, pg.TableName+"_")
+	col, ok2 := strings.CutSuffix(col, "_check")
+	if !ok || !ok2 || col == "" {
+		return &apperr.Error{Status: 422, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
+	}
+	msg := "is outside its allowed range"
+	if col == "name" {
+		msg = "must not be blank, and at most 200 characters"
+	}
+	return &apperr.Error{Status: 422, Detail: col + ": " + msg, Fields: []apperr.FieldError{{Field: col, Message: msg}}}
 }
 
 func conflictDetail(constraint string) string {
