@@ -9,9 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -283,29 +283,11 @@ func TestValidationListsEveryError(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestUnexpectedErrorLogged: a 500 tells the client to quote its
 // request_id, so the log line of the error must carry it.
 func TestUnexpectedErrorLogged(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	env := servertest.NewWithLog(t, &logs)
 	if err := sql(t, env, `ALTER TABLE leads RENAME TO leads_gone`); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,25 +25,8 @@ import (
 
 	"github.com/jmksales/jmk/schema"
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/logbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestMain runs main itself, not the tests, in a child process started by
 // runMain: what main does before run (.env) and its exit codes.
@@ -135,7 +117,7 @@ type result struct {
 // jmk runs the command line in-process with only the given environment.
 func runJMK(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut logbuf.Buffer
 	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return result{out.String(), errOut.String(), err}
 }
@@ -393,7 +375,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	outR, outW := io.Pipe()
-	var errOut syncBuffer
+	var errOut logbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), outW, &errOut)

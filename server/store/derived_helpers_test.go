@@ -35,14 +35,15 @@ func rollBackUpdate(t *testing.T, pool *pgxpool.Pool) {
 }
 
 // writeConcurrently starts workers on wg, each making rounds small updates
-// of status and probability to leads named L4..., L5... (one prefix each).
-func writeConcurrently(t *testing.T, wg *sync.WaitGroup, pool *pgxpool.Pool, workers, rounds int) {
+// of status (cycling through statuses) and probability to leads named
+// L4..., L5... (one prefix each).
+func writeConcurrently(t *testing.T, wg *sync.WaitGroup, pool *pgxpool.Pool, workers, rounds int, statuses ...string) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range rounds {
 				_, err := pool.Exec(context.Background(), fmt.Sprintf(`UPDATE leads SET status = $1, probability = random()
 					WHERE id IN (SELECT id FROM leads WHERE name LIKE 'L%d%%' AND deleted_at IS NULL LIMIT 5)`, 4+w),
-					[]string{"new", "follow_up", "success"}[i%3])
+					statuses[i%len(statuses)])
 				if err != nil {
 					t.Error(err)
 				}

@@ -61,7 +61,7 @@ func TestLeadCounts(t *testing.T) {
 	// Concurrent writers and a compaction running among them.
 	st := store.New(pool)
 	var wg sync.WaitGroup
-	writeConcurrently(t, &wg, pool, 6, 20)
+	writeConcurrently(t, &wg, pool, 6, 20, "new", "follow_up", "success")
 	wg.Go(func() {
 		for i := 0; i < 5; i++ {
 			if err := st.CompactLeadCounts(ctx); err != nil {

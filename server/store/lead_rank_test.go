@@ -104,7 +104,7 @@ func TestLeadRank(t *testing.T) {
 	rankMatches(t, pool, "after a rolled-back rebuild")
 
 	var wg sync.WaitGroup
-	writeConcurrently(t, &wg, pool, 4, 10)
+	writeConcurrently(t, &wg, pool, 4, 10, "new", "follow_up", "success")
 	wg.Go(func() { bulk(true) })
 	wg.Wait()
 	rankMatches(t, pool, "after a rebuild among concurrent writers")

@@ -1,34 +1,16 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/store"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSealerLogsOnceWhileFailing: a sealer that fails on every tick logs
 // the failure once (then once a minute), and says when it recovers.
@@ -36,7 +18,7 @@ func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	t.Parallel()
 	pool, _ := dbtest.Pool(t)
 	mustExec(t, pool, `ALTER TABLE audit_seals RENAME TO audit_seals_away`)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
