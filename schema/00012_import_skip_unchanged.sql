@@ -5,8 +5,10 @@
 -- import's transaction says so (jmk.import = on), an update of a lead that
 -- leaves every column as it was, apart from the bookkeeping the upsert sets
 -- (version, updated_at, and scored_at when the score is the same), is
--- skipped. The WHEN clause keeps every other update, a model activation's
--- million among them, out of the function.
+-- skipped. The trigger fires only for statements that set name, as the
+-- import's upsert does and a whole-table re-score (a model activation, new
+-- thresholds) does not, so those million-row updates do not even evaluate
+-- its WHEN clause; the WHEN clause keeps other edits out of the function.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -31,7 +33,7 @@ END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER leads_skip_unchanged BEFORE UPDATE ON leads
+CREATE TRIGGER leads_skip_unchanged BEFORE UPDATE OF name ON leads
 FOR EACH ROW WHEN (current_setting('jmk.import', true) = 'on')
 EXECUTE FUNCTION leads_skip_unchanged();
 
