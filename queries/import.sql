@@ -74,8 +74,12 @@ WHERE l.external_id IS NULL AND l.deleted_at IS NULL
 
 -- name: ImportSkipUnchanged :exec
 -- For the rest of the transaction, an update that changes none of a lead's
--- values is skipped (schema/00012_import_skip_unchanged.sql).
-SELECT set_config('jmk.import', 'on', true);
+-- values is skipped and counted (schema/00012_import_skip_unchanged.sql).
+SELECT set_config('jmk.import', 'on', true), set_config('jmk.import_unchanged', '0', true);
+
+-- name: ImportUnchanged :one
+-- How many updates ImportSkipUnchanged skipped.
+SELECT coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0')::bigint AS unchanged;
 
 -- name: ImportUpsert :one
 -- Moves the staged rows into leads: a row whose external_id is already a
@@ -85,7 +89,7 @@ SELECT set_config('jmk.import', 'on', true);
 -- it; a column the file lacks keeps it. A row without a name keeps the
 -- lead's name (a new lead gets fallback_name). The status changes only when
 -- the file sets one (@set_status); closed_at follows it. New leads take the
--- score computed while staging (null without an active model). Returns how many rows were inserted, updated and left unchanged (xmax = 0 only on a
+-- score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
 -- freshly inserted row version).
 WITH src AS (
     SELECT d.*
@@ -179,9 +183,5 @@ up AS (
     RETURNING (l.xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE up.inserted)::bigint AS inserted,
-       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated,
-       -- Rows naming a live lead that the upsert left as it was (see
-       -- ImportSkipUnchanged); leads reads as before this statement.
-       ((SELECT count(*) FROM src JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL)
-           - count(*) FILTER (WHERE NOT up.inserted))::bigint AS unchanged
+       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated
 FROM up;

@@ -34,11 +34,11 @@ func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
 }
 
 const importSkipUnchanged = `-- name: ImportSkipUnchanged :exec
-SELECT set_config('jmk.import', 'on', true)
+SELECT set_config('jmk.import', 'on', true), set_config('jmk.import_unchanged', '0', true)
 `
 
 // For the rest of the transaction, an update that changes none of a lead's
-// values is skipped (schema/00012_import_skip_unchanged.sql).
+// values is skipped and counted (schema/00012_import_skip_unchanged.sql).
 func (q *Queries) ImportSkipUnchanged(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importSkipUnchanged)
 	return err
@@ -227,6 +227,18 @@ func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStat
 	return items, nil
 }
 
+const importUnchanged = `-- name: ImportUnchanged :one
+SELECT coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0')::bigint AS unchanged
+`
+
+// How many updates ImportSkipUnchanged skipped.
+func (q *Queries) ImportUnchanged(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, importUnchanged)
+	var unchanged int64
+	err := row.Scan(&unchanged)
+	return unchanged, err
+}
+
 const importUpsert = `-- name: ImportUpsert :one
 WITH src AS (
     SELECT d.line, d.id, d.external_id, d.name, d.fallback_name, d.phone, d.email, d.status, d.notes, d.assigned_to, d.closed_at, d.created_at, d.age, d.job, d.marital, d.education, d.credit_default, d.housing_loan, d.personal_loan, d.contact_channel, d.last_contact_month, d.last_contact_weekday, d.last_call_duration_sec, d.campaign_contacts, d.days_since_previous_contact, d.previous_contacts, d.previous_outcome, d.emp_var_rate, d.cons_price_idx, d.cons_conf_idx, d.euribor_3m, d.nr_employed, d.probability, d.category, d.model_version, d.last_line
@@ -320,11 +332,7 @@ up AS (
     RETURNING (l.xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE up.inserted)::bigint AS inserted,
-       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated,
-       -- Rows naming a live lead that the upsert left as it was (see
-       -- ImportSkipUnchanged); leads reads as before this statement.
-       ((SELECT count(*) FROM src JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL)
-           - count(*) FILTER (WHERE NOT up.inserted))::bigint AS unchanged
+       count(*) FILTER (WHERE NOT up.inserted)::bigint AS updated
 FROM up
 `
 
@@ -336,9 +344,8 @@ type ImportUpsertParams struct {
 }
 
 type ImportUpsertRow struct {
-	Inserted  int64
-	Updated   int64
-	Unchanged int64
+	Inserted int64
+	Updated  int64
 }
 
 // Moves the staged rows into leads: a row whose external_id is already a
@@ -348,7 +355,7 @@ type ImportUpsertRow struct {
 // it; a column the file lacks keeps it. A row without a name keeps the
 // lead's name (a new lead gets fallback_name). The status changes only when
 // the file sets one (@set_status); closed_at follows it. New leads take the
-// score computed while staging (null without an active model). Returns how many rows were inserted, updated and left unchanged (xmax = 0 only on a
+// score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
 // freshly inserted row version).
 func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (ImportUpsertRow, error) {
 	row := q.db.QueryRow(ctx, importUpsert,
@@ -358,6 +365,6 @@ func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (Imp
 		arg.HasFeatures,
 	)
 	var i ImportUpsertRow
-	err := row.Scan(&i.Inserted, &i.Updated, &i.Unchanged)
+	err := row.Scan(&i.Inserted, &i.Updated)
 	return i, err
 }

@@ -157,7 +157,10 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		res.Inserted, res.Updated, res.Unchanged = n.Inserted, n.Updated, n.Unchanged
+		res.Inserted, res.Updated = n.Inserted, n.Updated
+		if res.Unchanged, err = tx.Q.ImportUnchanged(ctx); err != nil {
+			return err
+		}
 		if opts.DryRun {
 			return errDryRun
 		}
