@@ -24,8 +24,8 @@ const (
 
 // textInputs refuses, with a 400 naming each field, query parameters that
 // are not valid UTF-8 or hold a NUL, and JSON bodies with a NUL in a
-// string or anything after their one value. PostgreSQL text holds neither, so they used to fail inside a
-// query as a 500. (A JSON body's invalid UTF-8 is no problem: Go's decoder
+// string or anything after their one value. PostgreSQL text holds neither
+// a NUL nor invalid UTF-8, so they used to fail inside a query as a 500. (A JSON body's invalid UTF-8 is no problem: Go's decoder
 // turns it into U+FFFD.) It runs after the validator, which has read the
 // body and left a copy in its place.
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
@@ -59,7 +59,7 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 		slices.SortFunc(fields, func(a, b apperr.FieldError) int { return strings.Compare(a.Field, b.Field) })
 		detail := "invalid text in " + fields[0].Field
 		if len(fields) > 1 {
-			detail = strconv.Itoa(len(fields)) + " fields hold invalid text"
+			detail = fieldsDetail(fields)
 		}
 		return &apperr.Error{Status: 400, Detail: detail, Fields: fields}
 	}

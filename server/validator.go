@@ -208,16 +208,21 @@ func describe(err error) (string, []apperr.FieldError) {
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
 	if len(fields) > 1 {
-		names := make([]string, len(fields))
-		for i, f := range fields {
-			names[i] = f.Field
-		}
-		return fmt.Sprintf("%d fields are invalid: %s", len(fields), strings.Join(names, ", ")), fields
+		return fieldsDetail(fields), fields
 	}
 	if len(details) == 0 {
 		return firstLine(err.Error()), fields
 	}
 	return details[0], fields
+}
+
+// fieldsDetail is the detail of a 400 that names several fields.
+func fieldsDetail(fields []apperr.FieldError) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Field
+	}
+	return fmt.Sprintf("%d fields are invalid: %s", len(fields), strings.Join(names, ", "))
 }
 
 // flatten lists the errors of a MultiError, or err itself.

@@ -3,15 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,33 +275,13 @@ func execSQL(t *testing.T, dsn string, stmts ...string) {
 	}
 }
 
-// freshDatabaseURL names a database that does not exist yet on the test
-// server; it is dropped when the test ends.
-func freshDatabaseURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = dbtest.DefaultURL
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "jmk_cmdtest_" + hex.EncodeToString(b)
-	t.Cleanup(func() { execSQL(t, base, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u.Path = "/" + name
-	return u.String()
-}
-
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	files, err := fs.Glob(schema.Migrations, "*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("%v %v", files, err)
 	}
-	env := map[string]string{"DATABASE_URL": freshDatabaseURL(t)}
+	env := map[string]string{"DATABASE_URL": dbtest.FreshURL(t)}
 	r := runJMK(t, env, "", "migrate")
 	if r.err != nil || r.stdout != fmt.Sprintf("migrations applied: %d\n", len(files)) {
 		t.Fatalf("fresh database: %v %q", r.err, r.stdout)

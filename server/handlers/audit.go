@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/api"

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -112,8 +111,7 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 // (it counts characters), as the 400 the spec's own checks would give.
 func passwordRule(field, pw string) error {
 	if err := auth.CheckPasswordRules(pw); err != nil {
-		return &apperr.Error{Status: http.StatusBadRequest, Detail: field + ": " + err.Error(),
-			Fields: []apperr.FieldError{{Field: field, Message: err.Error()}}}
+		return apperr.BadRequest(field, err.Error())
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func checkViolation(pg *pgconn.PgError) error {
 	if col == "name" {
 		msg = "must not be blank, and at most 200 characters"
 	}
-	return &apperr.Error{Status: 422, Detail: col + ": " + msg, Fields: []apperr.FieldError{{Field: col, Message: msg}}}
+	return apperr.Invalid(col, msg)
 }
 
 func conflictDetail(constraint string) string {
