@@ -57,3 +57,13 @@ WHERE s.id = @session_id;
 -- them at once (two admins demoting each other) cannot both see another
 -- admin left and leave none.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0));
+
+-- name: SelfRegistrations :one
+-- Self-registrations from one client IP since a time, read from the audit
+-- trail (a self-registered user is the actor of their own user.create), so
+-- every instance counts the same; with the oldest, for Retry-After.
+SELECT count(*)::bigint AS registrations,
+       coalesce(min(occurred_at), now())::timestamptz AS oldest
+FROM audit_events
+WHERE action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id
+  AND ip = @ip AND occurred_at > @since;

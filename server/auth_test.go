@@ -11,8 +11,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/oapi-codegen/runtime/types"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
@@ -390,6 +392,44 @@ func TestRegister(t *testing.T) {
 				Password: "long enough pw"})
 			wantProblem(t, r.HTTPResponse, r.Body, 409)
 		})
+	})
+	t.Run("Throttled", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, func(c *server.Config) {
+			c.RegistrationOpen = true
+			c.RegisterThrottle = server.RegisterThrottle{PerIP: 2, Window: time.Minute}
+		})
+		register := func(email string) *client.RegisterResponse {
+			r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: types.Email(email),
+				Password: "long enough pw"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		// An admin's user.create from the same address is no self-registration.
+		newUser(t, env, "By Admin", "by-admin@example.com", auth.RoleSales)
+		for _, email := range []string{"r1@example.com", "r2@example.com"} {
+			if r := register(email); r.StatusCode() != 201 {
+				t.Fatalf("%s: %d %s", email, r.StatusCode(), r.Body)
+			}
+		}
+		// Over the limit, a taken e-mail gets the 429 too: the throttle is asked first.
+		for _, email := range []string{"r3@example.com", "r1@example.com"} {
+			r := register(email)
+			wantProblem(t, r.HTTPResponse, r.Body, 429)
+			if ra, err := strconv.Atoi(r.HTTPResponse.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+				t.Fatalf("Retry-After %q", r.HTTPResponse.Header.Get("Retry-After"))
+			}
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM users WHERE email LIKE 'r_@example.com'`); n != 2 {
+			t.Fatalf("%d registered users, want 2", n)
+		}
+		// Bad input is still a 400, not a 429.
+		res, body := raw(t, "POST", env.URL+"/api/v1/auth/register",
+			strings.NewReader(`{"name":"X","email":"x@example.com","password":"short"}`),
+			map[string]string{"Content-Type": "application/json"})
+		wantField(t, wantProblem(t, res, body, 400), "password")
 	})
 	for _, tc := range []struct {
 		name, body, field string

@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel         slog.Level
 	LogFormat        string // json or text
 	LoginThrottle    Throttle
+	RegisterThrottle RegisterThrottle
 	MaxBodyBytes     int64
 	MaxImportBytes   int64
 	DBMaxConns       int32
@@ -44,6 +45,13 @@ type Config struct {
 type Throttle struct {
 	PerEmail, PerIP int
 	Window          time.Duration
+}
+
+// RegisterThrottle is the self-registration limit: per client IP within
+// Window.
+type RegisterThrottle struct {
+	PerIP  int
+	Window time.Duration
 }
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main, a
@@ -119,6 +127,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PerEmail: intVar("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
 		PerIP:    intVar("LOGIN_MAX_FAILURES_PER_IP", 50),
 		Window:   durVar("LOGIN_THROTTLE_WINDOW", 15*time.Minute),
+	}
+	c.RegisterThrottle = RegisterThrottle{
+		PerIP:  intVar("REGISTER_MAX_PER_IP", 10),
+		Window: durVar("REGISTER_THROTTLE_WINDOW", time.Hour),
 	}
 	// Bounded before the int32 conversion, which would otherwise wrap a
 	// typo such as 99999999999 into a nonsense pool size.

@@ -30,6 +30,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"CORS", len(c.CORSOrigins) == 1 && c.CORSOrigins[0] == "http://localhost:5173"},
 		{"RegistrationClosed", !c.RegistrationOpen},
 		{"Throttle", c.LoginThrottle == server.Throttle{PerEmail: 5, PerIP: 50, Window: 15 * time.Minute}},
+		{"RegisterThrottle", c.RegisterThrottle == server.RegisterThrottle{PerIP: 10, Window: time.Hour}},
 		{"BodyLimit", c.MaxBodyBytes == 1<<20},
 		{"LogLevel", c.LogLevel == slog.LevelInfo},
 		{"LogFormat", c.LogFormat == "json"},
@@ -56,6 +57,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"APP_ENV": "production", "JWT_SECRET": secret, "HTTP_ADDR": "127.0.0.1:9000",
 		"CORS_ALLOWED_ORIGINS": " https://a.example , https://b.example,", "REGISTRATION_OPEN": "true",
 		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
+		"REGISTER_MAX_PER_IP": "0", "REGISTER_THROTTLE_WINDOW": "24h",
 		"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "a good long password", "LOG_LEVEL": "debug",
 		"LOG_FORMAT": "text",
 	}))
@@ -65,6 +67,7 @@ func TestLoadConfigValues(t *testing.T) {
 	if string(c.JWTSecret) != secret || c.JWTSecretRandom || c.HTTPAddr != "127.0.0.1:9000" ||
 		strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example" || !c.RegistrationOpen ||
 		c.LoginThrottle != (server.Throttle{PerEmail: 3, PerIP: 7, Window: 2 * time.Minute}) ||
+		c.RegisterThrottle != (server.RegisterThrottle{Window: 24 * time.Hour}) ||
 		c.AdminEmail != "boss@example.com" || c.AdminPassword != "a good long password" ||
 		c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
 		t.Fatalf("%+v", c)
@@ -85,6 +88,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"BadBool", map[string]string{"REGISTRATION_OPEN": "yes please"}, "REGISTRATION_OPEN"},
 		{"BadInt", map[string]string{"LOGIN_MAX_FAILURES_PER_EMAIL": "five"}, "LOGIN_MAX_FAILURES_PER_EMAIL"},
 		{"NegativeInt", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "-1"}, "LOGIN_MAX_FAILURES_PER_IP"},
+		{"BadRegisterLimit", map[string]string{"REGISTER_MAX_PER_IP": "ten"}, "REGISTER_MAX_PER_IP"},
+		{"BadRegisterWindow", map[string]string{"REGISTER_THROTTLE_WINDOW": "1d"}, "REGISTER_THROTTLE_WINDOW"},
 		{"BadDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "15"}, "LOGIN_THROTTLE_WINDOW"},
 		{"ZeroDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "0s"}, "LOGIN_THROTTLE_WINDOW"},
 		{"NegativeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "-1m"}, "LOGIN_THROTTLE_WINDOW"},

@@ -68,6 +68,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 
 	h := handlers.New(st, iss, handlers.Options{
 		RegistrationOpen: cfg.RegistrationOpen,
+		RegisterThrottle: store.RegisterThrottle(cfg.RegisterThrottle),
 		Throttle:         store.Throttle(cfg.LoginThrottle),
 	}, log)
 	api.RegisterHandlers(e, api.NewStrictHandler(h, nil))

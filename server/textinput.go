@@ -20,14 +20,16 @@ import (
 const (
 	notTextMessage = "must be UTF-8 text without NUL characters"
 	nulMessage     = `must not contain NUL characters (\u0000)`
+	notUTF8Message = "must be UTF-8 text (JSON is always UTF-8; was it sent as Latin-1?)"
 )
 
 // textInputs refuses, with a 400 naming each field, query parameters that
 // are not valid UTF-8 or hold a NUL, and JSON bodies with a NUL in a
-// string or anything after their one value. PostgreSQL text holds neither
-// a NUL nor invalid UTF-8, so they used to fail inside a query as a 500. (A JSON body's invalid UTF-8 is no problem: Go's decoder
-// turns it into U+FFFD.) It runs after the validator, which has read the
-// body and left a copy in its place.
+// string, bytes that are not UTF-8, or anything after their one value.
+// PostgreSQL text holds neither a NUL nor invalid UTF-8, so they used to
+// fail inside a query as a 500; Go's JSON decoder would store invalid UTF-8
+// as U+FFFD, so a Latin-1 "João" became "Jo\uFFFDo" for good. It runs after
+// the validator, which has read the body and left a copy in its place.
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -46,10 +48,14 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 			if !oneJSONValue(body) {
 				return &apperr.Error{Status: 400, Detail: "the body must be one JSON value, with nothing after it"}
 			}
-			if bytes.Contains(body, []byte(`\u0000`)) { // the only way JSON can hold a NUL
+			notUTF8 := !utf8.Valid(body)
+			if notUTF8 || bytes.Contains(body, []byte(`\u0000`)) { // the only way JSON can hold a NUL
 				var v any
 				if json.Unmarshal(body, &v) == nil {
-					fields = append(fields, nulStrings("", v)...)
+					fields = append(fields, badStrings("", v, notUTF8)...)
+				}
+				if notUTF8 && !slices.ContainsFunc(fields, func(f apperr.FieldError) bool { return f.Message == notUTF8Message }) {
+					fields = append(fields, apperr.FieldError{Field: "body", Message: notUTF8Message}) // e.g. in a key
 				}
 			}
 		}
@@ -79,9 +85,11 @@ func oneJSONValue(body []byte) bool {
 	return err == io.EOF
 }
 
-// nulStrings lists the paths of the strings in a decoded JSON value that
-// contain a NUL, named as the validator names fields (a.b.0).
-func nulStrings(path string, v any) []apperr.FieldError {
+// badStrings lists the paths of the strings in a decoded JSON value that
+// contain a NUL or, when the body was not UTF-8 (notUTF8), the U+FFFD the
+// decoder put in place of the bad bytes; named as the validator names
+// fields (a.b.0).
+func badStrings(path string, v any, notUTF8 bool) []apperr.FieldError {
 	join := func(k string) string {
 		if path == "" {
 			return k
@@ -93,14 +101,16 @@ func nulStrings(path string, v any) []apperr.FieldError {
 	case string:
 		if strings.Contains(v, "\x00") {
 			out = append(out, apperr.FieldError{Field: cmp.Or(path, "body"), Message: nulMessage})
+		} else if notUTF8 && strings.ContainsRune(v, utf8.RuneError) {
+			out = append(out, apperr.FieldError{Field: cmp.Or(path, "body"), Message: notUTF8Message})
 		}
 	case map[string]any:
 		for k, e := range v {
-			out = append(out, nulStrings(join(k), e)...)
+			out = append(out, badStrings(join(k), e, notUTF8)...)
 		}
 	case []any:
 		for i, e := range v {
-			out = append(out, nulStrings(join(strconv.Itoa(i)), e)...)
+			out = append(out, badStrings(join(strconv.Itoa(i)), e, notUTF8)...)
 		}
 	}
 	return out

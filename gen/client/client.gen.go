@@ -178,12 +178,20 @@ type ClientInterface interface {
 
 	// RegisterWithBody Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
+	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// of closed registration, checked in this order: 400, 429, 409.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/auth/register (the `Register` operationId).
 	RegisterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Register Self-registration as a sales user (only when REGISTRATION_OPEN=true).
+	//
+	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -660,6 +668,10 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 
 // RegisterWithBody Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
+// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// of closed registration, checked in this order: 400, 429, 409.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/auth/register (the `Register` operationId).
@@ -676,6 +688,10 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 }
 
 // Register Self-registration as a sales user (only when REGISTRATION_OPEN=true).
+//
+// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3330,12 +3346,20 @@ type ClientWithResponsesInterface interface {
 
 	// RegisterWithBodyWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
+	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// of closed registration, checked in this order: 400, 429, 409.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/auth/register (the `Register` operationId).
 	RegisterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterResponse, error)
 
 	// RegisterWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
+	//
+	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4036,6 +4060,11 @@ func (r RefreshTokenResponse) ContentType() string {
 	return ""
 }
 
+// RegisterResponse429Headers the declared response headers of an HTTP 429 response for Register
+type RegisterResponse429Headers struct {
+	RetryAfter *int
+}
+
 type RegisterResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4047,6 +4076,10 @@ type RegisterResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegisterResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4067,6 +4100,11 @@ func (r RegisterResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RegisterResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RegisterResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -6022,6 +6060,10 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 
 // RegisterWithBodyWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
+// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// of closed registration, checked in this order: 400, 429, 409.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/auth/register (the `Register` operationId).
@@ -6034,6 +6076,10 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 }
 
 // RegisterWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
+//
+// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6898,6 +6944,26 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RegisterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -12,6 +12,34 @@ import (
 	"github.com/google/uuid"
 )
 
+const selfRegistrations = `-- name: SelfRegistrations :one
+SELECT count(*)::bigint AS registrations,
+       coalesce(min(occurred_at), now())::timestamptz AS oldest
+FROM audit_events
+WHERE action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id
+  AND ip = $1 AND occurred_at > $2
+`
+
+type SelfRegistrationsParams struct {
+	Ip    *string
+	Since time.Time
+}
+
+type SelfRegistrationsRow struct {
+	Registrations int64
+	Oldest        time.Time
+}
+
+// Self-registrations from one client IP since a time, read from the audit
+// trail (a self-registered user is the actor of their own user.create), so
+// every instance counts the same; with the oldest, for Retry-After.
+func (q *Queries) SelfRegistrations(ctx context.Context, arg SelfRegistrationsParams) (SelfRegistrationsRow, error) {
+	row := q.db.QueryRow(ctx, selfRegistrations, arg.Ip, arg.Since)
+	var i SelfRegistrationsRow
+	err := row.Scan(&i.Registrations, &i.Oldest)
+	return i, err
+}
+
 const userAdminsLock = `-- name: UserAdminsLock :exec
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0))
 `

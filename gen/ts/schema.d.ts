@@ -107,7 +107,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Self-registration as a sales user (only when REGISTRATION_OPEN=true). */
+        /**
+         * Self-registration as a sales user (only when REGISTRATION_OPEN=true).
+         * @description Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
+         *     REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+         *     of closed registration, checked in this order: 400, 429, 409.
+         */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -1386,7 +1391,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many failed logins; wait Retry-After seconds. */
+        /** @description Too many failed logins, or registrations from one address; wait Retry-After seconds. */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1604,6 +1609,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getMe: {

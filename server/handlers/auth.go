@@ -59,17 +59,26 @@ func (h *Handlers) Logout(ctx context.Context, req api.LogoutRequestObject) (api
 	return api.Logout204Response{}, nil
 }
 
-// Register creates a sales user when self-registration is open.
+// Register creates a sales user when self-registration is open, at most
+// RegisterThrottle.PerIP per client IP within its window.
 func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
 	if !h.opts.RegistrationOpen {
 		return nil, apperr.Forbidden("self-registration is closed; ask an admin for an account")
 	}
-	hash, err := hashPassword("password", req.Body.Password)
+	// Bad input, then the throttle and a taken e-mail, before the bcrypt work.
+	if err := passwordRule("password", req.Body.Password); err != nil {
+		return nil, err
+	}
+	email := normEmail(string(req.Body.Email))
+	if err := h.st.CheckRegistration(ctx, email, audit.MetaFrom(ctx).IP, h.opts.RegisterThrottle); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(req.Body.Password)
 	if err != nil {
 		return nil, err
 	}
 	u, err := h.st.UserCreate(ctx, audit.Anonymous, store.NewUser{
-		Name: strings.TrimSpace(req.Body.Name), Email: normEmail(string(req.Body.Email)), PasswordHash: hash, Role: auth.RoleSales,
+		Name: strings.TrimSpace(req.Body.Name), Email: email, PasswordHash: hash, Role: auth.RoleSales,
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 // Options are the handler settings taken from the server configuration.
 type Options struct {
 	RegistrationOpen bool
+	RegisterThrottle store.RegisterThrottle
 	Throttle         store.Throttle
 }
 
