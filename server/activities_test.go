@@ -163,7 +163,7 @@ func TestActivityCreate(t *testing.T) {
 		r, _ := sales.CreateLeadActivityWithResponse(ctx, uuid.New(), api.ActivityCreate{Kind: api.ActivityKindCall})
 		leadProblem(t, "unknown lead", r.StatusCode(), r.Body, 404, "")
 		gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone"})
-		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id); d.StatusCode() != 204 {
+		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); d.StatusCode() != 204 {
 			t.Fatal(d.StatusCode())
 		}
 		r, _ = sales.CreateLeadActivityWithResponse(ctx, gone.Id, api.ActivityCreate{Kind: api.ActivityKindCall})

@@ -97,7 +97,7 @@ func TestLogin(t *testing.T) {
 	t.Run("InactiveUserLooksWrong", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, env, "Gone", "gone@example.com", auth.RoleSales)
-		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatalf("deactivate %d", r.StatusCode())
 		}
 		r := login(env, u.Email, servertest.Password)
@@ -288,7 +288,7 @@ func TestRefresh(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)
 		tr := env.Login(u.Email)
-		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatalf("deactivate: %d", r.StatusCode())
 		}
 		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
@@ -603,7 +603,7 @@ func TestTokensRefused(t *testing.T) {
 		if r, _ := c.GetMeWithResponse(bg); r.StatusCode() != 200 {
 			t.Fatal(r.StatusCode())
 		}
-		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
 		r, _ := c.GetMeWithResponse(bg)

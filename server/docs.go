@@ -41,7 +41,7 @@ var docsAssets = map[string]string{
 	"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
 }
 
-func registerDocs(e *echo.Echo) error {
+func registerDocs(e headRouter) error {
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", jmk.OpenAPIYAML)
 	})

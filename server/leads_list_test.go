@@ -100,7 +100,7 @@ func TestLeadList(t *testing.T) {
 			category = CASE WHEN $3::float8 >= 0.7 THEN 'hot' WHEN $3 >= 0.4 THEN 'warm' WHEN $3 IS NOT NULL THEN 'cold' END
 			WHERE id = $1`, ids[i], r.status, r.prob)
 	}
-	if r, _ := env.Admin.DeleteLeadWithResponse(ctx, ids[8]); r.StatusCode() != 204 {
+	if r, _ := env.Admin.DeleteLeadWithResponse(ctx, ids[8], nil); r.StatusCode() != 204 {
 		t.Fatalf("delete: %d", r.StatusCode())
 	}
 	set := func(is ...int) []uuid.UUID {

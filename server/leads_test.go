@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/servertest"
+	"github.com/jmksales/jmk/server/store"
 )
 
 func TestLeadCreate(t *testing.T) {
@@ -91,7 +93,7 @@ func TestLeadCreate(t *testing.T) {
 	})
 	t.Run("ErrUnprocessable/InactiveAssignee", func(t *testing.T) {
 		gone, _ := env.NewUser("sales")
-		if err := env.Store.UserDeactivate(ctx, audit.System, gone.Id); err != nil {
+		if err := env.Store.UserDeactivate(ctx, audit.System, gone.Id, store.Precondition{Any: true}); err != nil {
 			t.Fatal(err)
 		}
 		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
@@ -332,10 +334,26 @@ func TestLeadUpdate(t *testing.T) {
 		}
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
 		leadProblem(t, "stale", r.StatusCode(), r.Body, 412, "")
+		// A list matches when any of its tags is current; several If-Match
+		// lines are one list (RFC 9110 5.3).
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`"1", W/"2", "2"`)},
+			api.LeadPatch{Notes: nullable.NewNullableWithValue("z")})
+		if r.StatusCode() != 200 || r.JSON200.Version != 3 {
+			t.Fatalf("list with the current tag: %d %s", r.StatusCode(), r.Body)
+		}
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("w")},
+			func(_ context.Context, req *http.Request) error { req.Header.Add("If-Match", `"3"`); return nil })
+		if r.StatusCode() != 200 {
+			t.Fatalf("two If-Match lines, the second current: %d %s", r.StatusCode(), r.Body)
+		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		r, _ := sales.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
-		leadProblem(t, "unknown", r.StatusCode(), r.Body, 404, "")
+		// 404 comes before 412, whatever the tag.
+		for _, m := range []string{`"1"`, `W/"1"`, `"x"`} {
+			r, _ := sales.UpdateLeadWithResponse(ctx, uuid.New(), &api.UpdateLeadParams{IfMatch: lref(m)},
+				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			leadProblem(t, "unknown "+m, r.StatusCode(), r.Body, 404, "")
+		}
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		r, _ := env.Anon.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
@@ -588,15 +606,24 @@ func TestLeadDelete(t *testing.T) {
 	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone Soon"})
 
 	t.Run("ErrForbidden/Sales", func(t *testing.T) {
-		r, _ := sales.DeleteLeadWithResponse(ctx, l.Id)
+		r, _ := sales.DeleteLeadWithResponse(ctx, l.Id, nil)
 		leadProblem(t, "sales delete", r.StatusCode(), r.Body, 403, "")
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.DeleteLeadWithResponse(ctx, l.Id)
+		r, _ := env.Anon.DeleteLeadWithResponse(ctx, l.Id, nil)
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
+	t.Run("ErrPreconditionFailed", func(t *testing.T) {
+		for _, m := range []string{`"2"`, `W/"1"`} {
+			r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
+			leadProblem(t, "delete with If-Match "+m, r.StatusCode(), r.Body, 412, "")
+		}
+		if got := leadMustGet(t, sales, l.Id); got.Version != 1 {
+			t.Fatalf("refused delete changed the lead: %+v", got)
+		}
+	})
 	t.Run("OK", func(t *testing.T) {
-		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id)
+		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(`"1"`)})
 		if err != nil || r.StatusCode() != 204 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -619,9 +646,9 @@ func TestLeadDelete(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id) // already deleted
+		r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, nil) // already deleted
 		leadProblem(t, "delete again", r.StatusCode(), r.Body, 404, "")
-		r, _ = env.Admin.DeleteLeadWithResponse(ctx, uuid.New())
+		r, _ = env.Admin.DeleteLeadWithResponse(ctx, uuid.New(), nil)
 		leadProblem(t, "delete unknown", r.StatusCode(), r.Body, 404, "")
 	})
 }

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -307,4 +310,47 @@ func TestUnexpectedErrorLogged(t *testing.T) {
 	if line == "" || !strings.Contains(line, "request_id="+*p.RequestId) {
 		t.Errorf("no error line with request_id=%s in:\n%s", *p.RequestId, logs.String())
 	}
+}
+
+// TestHead: HEAD works wherever GET does (RFC 9110), with the GET's status
+// and headers and no body, through the same authentication and validation.
+func TestHead(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
+	lead := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Head Lead"})
+	for _, tc := range []struct {
+		name, path, auth string
+		status           int
+		header           string // a header the GET sends too
+	}{
+		{"Healthz", "/healthz", "", 200, "X-Request-ID"},
+		{"Readyz", "/readyz", "", 200, "Content-Type"},
+		{"Spec", "/openapi.yaml", "", 200, "Content-Type"},
+		{"Docs", "/docs", "", 200, "Content-Security-Policy"},
+		{"Metrics", "/metrics", "", 200, "Content-Type"},
+		{"Leads", "/api/v1/leads?limit=5", token, 200, "Content-Type"},
+		{"LeadETag", "/api/v1/leads/" + lead.Id.String(), token, 200, "ETag"},
+		{"NoToken", "/api/v1/leads", "", 401, "Content-Type"},
+		{"BadParam", "/api/v1/leads?limit=0", token, 400, "Content-Type"},
+		{"NotFound", "/api/v1/leads/" + uuid.NewString(), token, 404, "Content-Type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := map[string]string{}
+			if tc.auth != "" {
+				h["Authorization"] = tc.auth
+			}
+			res, body := raw(t, http.MethodHead, env.URL+tc.path, nil, h)
+			if res.StatusCode != tc.status || len(body) != 0 || res.Header.Get(tc.header) == "" {
+				t.Fatalf("HEAD %s: %d, %d body bytes, %s %q", tc.path, res.StatusCode, len(body), tc.header, res.Header.Get(tc.header))
+			}
+		})
+	}
+	t.Run("Allow", func(t *testing.T) {
+		res, _ := raw(t, http.MethodPut, env.URL+"/healthz", nil, nil)
+		if allow := res.Header.Get("Allow"); res.StatusCode != 405 || !strings.Contains(allow, "HEAD") {
+			t.Fatalf("%d Allow %q", res.StatusCode, allow)
+		}
+	})
 }

@@ -62,6 +62,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		authenticate(iss, st),
 		allowHeader,
+		headAsGet,
+		joinIfMatch,
 		v,
 		textInputs,
 	)
@@ -71,9 +73,10 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		RegisterThrottle: store.RegisterThrottle(cfg.RegisterThrottle),
 		Throttle:         store.Throttle(cfg.LoginThrottle),
 	}, log)
-	api.RegisterHandlers(e, api.NewStrictHandler(h, nil))
-	e.GET("/metrics", m.handler())
-	if err := registerDocs(e); err != nil {
+	routes := headRouter{e}
+	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
+	routes.GET("/metrics", m.handler())
+	if err := registerDocs(routes); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -41,7 +41,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Delete", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.DeactivateUserWithResponse(bg, id)
+			r, err := c.DeactivateUserWithResponse(bg, id, nil)
 			return r.StatusCode(), r.Body, err
 		}},
 	} {
@@ -75,7 +75,7 @@ func TestUsersList(t *testing.T) {
 		}
 		all = append(all, newUser(t, env, fmt.Sprintf("Person %02d", i), fmt.Sprintf("person%d@example.com", i), role))
 	}
-	if r, _ := env.Admin.DeactivateUserWithResponse(bg, all[6].Id); r.StatusCode() != 204 {
+	if r, _ := env.Admin.DeactivateUserWithResponse(bg, all[6].Id, nil); r.StatusCode() != 204 {
 		t.Fatal(r.StatusCode())
 	}
 	list := func(t *testing.T, p api.ListUsersParams) *api.UserList {
@@ -434,12 +434,12 @@ func TestUsersLastAdmin(t *testing.T) {
 		})
 	}
 	t.Run("Delete", func(t *testing.T) {
-		r, _ := env.Admin.DeactivateUserWithResponse(bg, id)
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, id, nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 422)
 	})
 	t.Run("InactiveAdminsDoNotCount", func(t *testing.T) {
 		other := newUser(t, env, "Dormant", "dormant@example.com", auth.RoleAdmin)
-		if r, _ := env.Admin.DeactivateUserWithResponse(bg, other.Id); r.StatusCode() != 204 {
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, other.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
 		r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, api.UserPatch{Role: &sales})
@@ -491,7 +491,7 @@ func TestUsersDeactivate(t *testing.T) {
 		t.Parallel()
 		u, c := env.NewUser(auth.RoleSales)
 		other := env.Login(u.Email)
-		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id)
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil)
 		if r.StatusCode() != 204 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -511,7 +511,7 @@ func TestUsersDeactivate(t *testing.T) {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
 		// Again: nothing to do, still 204, no second event.
-		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id); r.StatusCode() != 204 {
+		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
 		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.deactivate")}); len(ev) != 1 {
@@ -520,13 +520,13 @@ func TestUsersDeactivate(t *testing.T) {
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New())
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New(), nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 404)
 	})
 	t.Run("Reactivate", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, env, "Back", "back@example.com", auth.RoleSales)
-		env.Admin.DeactivateUserWithResponse(bg, u.Id)
+		env.Admin.DeactivateUserWithResponse(bg, u.Id, nil)
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
 		yes := true
 		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Active: &yes})

@@ -550,7 +550,7 @@ type ActivityCreate struct {
 	Kind        ActivityKind `json:"kind"`
 	Notes       *string      `json:"notes,omitempty"`
 
-	// OccurredAt Defaults to now; may not be in the future.
+	// OccurredAt Defaults to now; at most 5 minutes ahead of the server's clock (allowing for clock skew).
 	OccurredAt *time.Time `json:"occurred_at,omitempty"`
 
 	// Outcome Example: no answer
@@ -1226,6 +1226,9 @@ type MaxProbability = float64
 // MinProbability defines model for MinProbability.
 type MinProbability = float64
 
+// OptionalIfMatch defines model for OptionalIfMatch.
+type OptionalIfMatch = string
+
 // StatusFilter defines model for StatusFilter.
 type StatusFilter = []LeadStatus
 
@@ -1348,9 +1351,17 @@ type ImportLeadsParams struct {
 // ImportLeadsParamsOutcome defines parameters for ImportLeads.
 type ImportLeadsParamsOutcome string
 
+// DeleteLeadParams defines parameters for DeleteLead.
+type DeleteLeadParams struct {
+	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
+	// otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
 // UpdateLeadParams defines parameters for UpdateLead.
 type UpdateLeadParams struct {
-	// IfMatch The ETag last seen. Required (428 without it); 412 when stale.
+	// IfMatch The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
+	// matches when any of them is current; a weak tag (`W/"3"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1400,9 +1411,17 @@ type ListUsersParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
 
+// DeactivateUserParams defines parameters for DeactivateUser.
+type DeactivateUserParams struct {
+	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
+	// otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
 // UpdateUserParams defines parameters for UpdateUser.
 type UpdateUserParams struct {
-	// IfMatch The ETag last seen. Required (428 without it); 412 when stale.
+	// IfMatch The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
+	// matches when any of them is current; a weak tag (`W/"3"`) never matches.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1485,7 +1504,7 @@ type ServerInterface interface {
 	ImportLeads(ctx echo.Context, params ImportLeadsParams) error
 	// DeleteLead Delete a lead (admin; soft delete, history stays).
 	// (DELETE /api/v1/leads/{id})
-	DeleteLead(ctx echo.Context, id ID) error
+	DeleteLead(ctx echo.Context, id ID, params DeleteLeadParams) error
 	// GetLead One lead.
 	// (GET /api/v1/leads/{id})
 	GetLead(ctx echo.Context, id ID) error
@@ -1539,7 +1558,7 @@ type ServerInterface interface {
 	CreateUser(ctx echo.Context) error
 	// DeactivateUser Deactivate a user (admin); their leads and history stay.
 	// (DELETE /api/v1/users/{id})
-	DeactivateUser(ctx echo.Context, id ID) error
+	DeactivateUser(ctx echo.Context, id ID, params DeactivateUserParams) error
 	// GetUser One user (admin).
 	// (GET /api/v1/users/{id})
 	GetUser(ctx echo.Context, id ID) error
@@ -1896,8 +1915,28 @@ func (w *ServerInterfaceWrapper) DeleteLead(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteLeadParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteLead(ctx, id)
+	err = w.Handler.DeleteLead(ctx, id, params)
 	return err
 }
 
@@ -2235,8 +2274,28 @@ func (w *ServerInterfaceWrapper) DeactivateUser(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeactivateUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeactivateUser(ctx, id)
+	err = w.Handler.DeactivateUser(ctx, id, params)
 	return err
 }
 
@@ -2587,6 +2646,38 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response Login415ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2650,6 +2741,38 @@ func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Logout413ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response Logout415ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2739,6 +2862,38 @@ func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangeP
 	return err
 }
 
+type ChangePassword413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword413ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword415ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -2751,6 +2906,25 @@ func (response ChangePassword422ApplicationProblemPlusJSONResponse) VisitChangeP
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2805,6 +2979,38 @@ func (response RefreshToken401ApplicationProblemPlusJSONResponse) VisitRefreshTo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken413ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken415ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2875,6 +3081,38 @@ func (response Register409ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response Register413ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response Register415ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3044,6 +3282,38 @@ func (response CreateLead409ApplicationProblemPlusJSONResponse) VisitCreateLeadR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLead413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLead413ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLead415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLead415ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3244,7 +3514,8 @@ func (response ImportLeads422ApplicationProblemPlusJSONResponse) VisitImportLead
 }
 
 type DeleteLeadRequestObject struct {
-	Id ID `json:"id"`
+	Id     ID `json:"id"`
+	Params DeleteLeadParams
 }
 
 type DeleteLeadResponseObject interface {
@@ -3319,6 +3590,22 @@ func (response DeleteLead404ApplicationProblemPlusJSONResponse) VisitDeleteLeadR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLead412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLead412ApplicationProblemPlusJSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3533,6 +3820,38 @@ func (response UpdateLead412ApplicationProblemPlusJSONResponse) VisitUpdateLeadR
 	return err
 }
 
+type UpdateLead413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLead413ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLead415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLead415ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLead422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -3723,6 +4042,38 @@ func (response CreateLeadActivity404ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateLeadActivity413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLeadActivity413ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLeadActivity415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLeadActivity415ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLeadActivity422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableApplicationProblemPlusJSONResponse
 }
@@ -3900,6 +4251,22 @@ func (response ListModels200JSONResponse) VisitListModelsResponse(w http.Respons
 	return err
 }
 
+type ListModels400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels400ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModels401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -3998,6 +4365,38 @@ func (response TrainModel409ApplicationProblemPlusJSONResponse) VisitTrainModelR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainModel413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainModel413ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainModel415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainModel415ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4158,6 +4557,38 @@ func (response PredictScore409ApplicationProblemPlusJSONResponse) VisitPredictSc
 	return err
 }
 
+type PredictScore413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PredictScore413ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PredictScore415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PredictScore415ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetThresholdsRequestObject struct {
 }
 
@@ -4261,6 +4692,38 @@ func (response PutThresholds403ApplicationProblemPlusJSONResponse) VisitPutThres
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutThresholds413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds413ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutThresholds415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds415ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4592,8 +5055,41 @@ func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUserRequestObject struct {
-	Id ID `json:"id"`
+	Id     ID `json:"id"`
+	Params DeactivateUserParams
 }
 
 type DeactivateUserResponseObject interface {
@@ -4668,6 +5164,22 @@ func (response DeactivateUser404ApplicationProblemPlusJSONResponse) VisitDeactiv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser412ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4910,6 +5422,38 @@ func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5550,10 +6094,11 @@ func (sh *strictHandler) ImportLeads(ctx echo.Context, params ImportLeadsParams)
 }
 
 // DeleteLead operation middleware
-func (sh *strictHandler) DeleteLead(ctx echo.Context, id ID) error {
+func (sh *strictHandler) DeleteLead(ctx echo.Context, id ID, params DeleteLeadParams) error {
 	var request DeleteLeadRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteLead(ctx.Request().Context(), request.(DeleteLeadRequestObject))
@@ -6126,10 +6671,11 @@ func (sh *strictHandler) CreateUser(ctx echo.Context) error {
 }
 
 // DeactivateUser operation middleware
-func (sh *strictHandler) DeactivateUser(ctx echo.Context, id ID) error {
+func (sh *strictHandler) DeactivateUser(ctx echo.Context, id ID, params DeactivateUserParams) error {
 	var request DeactivateUserRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeactivateUser(ctx.Request().Context(), request.(DeactivateUserRequestObject))
@@ -6275,207 +6821,212 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Jctu4tuCvoDhvKvZtSpZsOYtdt2rc6eRe52Z7sXP7vWllJIg8khCTgBoArejmuWo+Yr5wvmQKBwAX",
-	"iZLoNUlPV3V1LInEcnBw9uVrEIl0JjhwrYKjr8EUaAwS/3xxTifm3xhUJNlMM8GDo+B8CkRCJGT8SJFL",
-	"kIoJTqgilCgtBZ8Q4JrpBdF0ckwU8JgwTUY0uiCMk9Nx6w3V0bQdhIGKppBSMwF8oeksgeAo6AcH/SAI",
-	"A72YmY9KS8YnwdVVGHwALRcnYw1ydUlnEAkeK6IFmVMzG4yFBKLlgvEJoRPKeHVCNzzjGiYggyszwYxK",
-	"moJ2ez9Rik04xOdidboTkimQhMUhGaYwDImQZMgFhyHZyTh1b+6aKZl5/vcM5CIIA05TM6t/YKBFZVEz",
-	"qjVI88L/2knhv8yA//Vbp/WMtsYnrZefvj69apU/9q7zsbt/tftvtXB9TjVMhFy8ZImDLXyZJSKG4EjL",
-	"DOq3ELmXKutnGlKE3b9JGAdHwX/bKzBrzz6m9vx0wVUYpPTLqX3nIF8ZlZIu7MJExnUN8BMliASdSU6G",
-	"WmiaDEOip0B4lo5AEjEmqcEwc/IWTRXZiYTSBkMjM+bag8FfK1uKYUyzRAdHY5ooyBc5EiIByu0yM6mE",
-	"rL8mQw5f9CDCJ4ZmZWadMwmXTGSKzOgE1i7FjlpeS0q/vAY+0dPg6LC7X3eUp7/gMZjhZlRPi9FYHISB",
-	"hN8zJiH251qMPBYypTo4CrIMn6wZeYy3tn6XhkyQhCpNFABvkw9uIrLT239K5kxPRaYJ07vHpNfdJ/Mp",
-	"cKI0TYrNW5pTrNdTiXX773Y6dat8JUbXwuLPYnR9BH4lRlXcLZ1Fgbyvgcb/jrOtEqtsZNfsEcKsJiSz",
-	"qeBgKAm0UsoSshNRBS3GFXDFNLuEY0I1ScDA+YBEUyppZIgVUYJQThiP4QuJKCcK5CUYcK/Drd83gjVl",
-	"3H8+qAOy2dmZkDpHtaXRlfmt9g4FMylGdMQSphcDA5MgDIBnaXD0W91P5a8ofpPNYqohHlDtn4kkLH1j",
-	"VoGPf6pdPEvZ2pUn+GPt0g87YXFLGNcH+wGiAEvN8vcd3OynbrjKXsLgDf3yvtjQuiWk9MugtO+g9pbG",
-	"IhslUF5AtzR9cTMsQbSzM95kdsbvZfYzTXWmrnU1Fb5y/duJ2GnfrVzSw5U7emUoopoJrgBH/ZnGhnCB",
-	"QvyIBNdg2Q+dzRIWUXN79wx0Ekh/+qzMVS4JLgZXNGVJcIR0FpQmIxEvyNQIRpyAlEjN8V8VHP32NRgz",
-	"SOLgKABz2w04QSk6wWPIzNuA71laQONYglLB1afQDz9g5uVO99kB7Ub7rSewP249GR3Q1rOoG7f2xz04",
-	"pI9HT6KnhqA7aB71kG4yjaLWzzQmfsc5dKZaz9TR3t7n9KLtNuc3rfYuacJiBIQBbnEymw7kvX3ZArxO",
-	"kLTAigUowoW2vBvJ4sn7U7KT0sRgHsTk1dm7tyHJ+AUXc04QeiEZ0Zhc0iSD3XaAIgMfJyy6zgneehd+",
-	"ToWcDlceZVIC14bJaSA7cWanB3+chsh/MaIeTVCI5ILQyJB4kooYkpBoIcgY5iShI0gSiA3Zj5Xd40sh",
-	"RyyOgT/kJs1RRTRJQD5SRIoEGZWYc5BqymbF6dEkEXOip0zhWt8K/VJkPH7Ipb4VRGXR1Ml+uIz3EvUD",
-	"Zp54SVkCD7ogL8zU4bjHFKdGHRMJiaAxoTw2Mq5crKz/Qy7FfYMdMEW8FIkLOxfiNZUTeGhUrJBYpoi4",
-	"BInwRBbul/aG8oUjcOpBVygESSlfkDHiGknEhHGFWqKECVNa4sSKjKVIiZH6HH0/ttorarotVHWJspqt",
-	"EeVKinnpiXXrdE/vldRmXOpHTjM9FZL9Cx76WiL7IDSKQBlV/QI42RGSzNFoEEmIgWtGE4VyroGZJXgf",
-	"Ob2kLKGjBB52wZpIoPHCLWImhVn4Qy/jV0iSlmOBo0wXVNZ8XiDSyywBRXagPWmjEcbweqIlRb3BEJWh",
-	"e2GA6ihyJTUkCTM6Md4amNDEIKLyEFfZbCakhvgNxIyeo2zwgHtGjHhuZ2uZ2dsoR7pX0Txj+KUTZWdS",
-	"zEBqZuW4QiWoiq1UQ0uzFFb12zCIM3slBwqiylte1OdZ4hDQiqzLAn5oVOztmnQYXDDLDTdBxu/tH+bZ",
-	"qzAwzH/QcHwutAXDmhUXT4oImc/1ACUyHYkUGk2QKZBrlr3l3auyseI3a73wQCjGdcAsFrV0jh4Y1a2W",
-	"dcaSjihGnyHSZtke+s/xMcT12LJemrwvYZqzCFWRbysi5UrT08e9itbYaYJkN8GeHCOqin6nE14bR6q3",
-	"9BerHKPVlYv5MUnpAsnTCAjjSFjGmc4kmnmujV6FSdhIx1zN0T5U2sN+gx0sIRKCb9OZ/8PB11sljMgb",
-	"hMF8SrWis5lR4HJtDbSZwsK3xthQDPqaWZWyiim5NttIrc3J3dWyHhsGJRtjo3uJNtNl5HzcC2rNFpV7",
-	"iCutTlgLzSxm+iTSdj1L274JPfBWgTrjo6EGjxTa0MxNl6QfqIXSkPYDskf6AeWCL1KRqX7QDo7MRI3I",
-	"DY63dnMvLh0brG7OKHFLdgGkW21ruKrDeOrBtPH0C4BehUE0pXziJqylTJsHe2k05+c4Rgmbig1a740j",
-	"3FsPxj2tnYRQ3XfdhpcQYB3qhQGb3R8bK9tQGsyhgDqdsYp/rxm/gJgwrgWSuylVUxJNKeNkAZrszJme",
-	"Mk7oSGTaSGYoyxMxJpFIU2egXfYohIHK0pRaw3EBzhNOyRlLLilJxaUzCJAPGSPPhdLUahIc5oYWGymN",
-	"RhpqwY/Mk04c+t6AD1d5qUXf0GN+FR/KuFSBOR5uZS3Frgv8zuG++RreCXktLvUPQ2D/CZKNnQheIwVP",
-	"Ibqow9kzhCkBs1lF3GMVDr3+So6ZVHowkkZ1G6y5yNuFGHFR8sCW8F4CdQrEdtGSr7uSL9y+8ILpks5k",
-	"LmSydF/xqjba+9JBiQvEUwvi0nJWQVR3fM9pwkZWTvyZ1ZzdyH65CrnIe0RXfzL6nay30y/Z443sQvlg",
-	"JiFmSCWavSRG6FeKB9JJxQ3eyWazhotagq+BQJi7Y5fWu7yWehA7L3NJmJsKM9icyhTHTuJaqc2/id5n",
-	"VUfzL8GaY4367f3gxyTjKhISYlSjyZReAuEi/92gXztY1hZwEc24oVl8syf9Qho+jvC4Aa1ahWZp6k1H",
-	"8ga0ZFENxSodWdMAgg0X4oGQfAkqpbgIj70NkNUybCOTcUgq+gckSZZQw2E1JIAu4lqsfRFnBSfwb4+o",
-	"YtGgZxZj/3xc/PnM/Dllk+lARVMhjErDkoRpkFZQnUkxBqVQthxEIpMK8IAZWqrRSTuRYL9Dj0z9slBb",
-	"qggylNO2MoLM/3DftSORlklwrmGVVL3DXs3gL2m9imHkH8lGmQfHEoMYjyHSRFgFNRGTlohjZBgzaq4v",
-	"OnEoJ/QSJJ3Yq15VYNdiT2Wi8p7f+4iPiKYzyiacqCyKAOJ6GW0M1KjN1TF81MigsHasvIiesOprOJFS",
-	"wTbZzs/pBwmrYKxurg6Jy2rFypEY8XSVsaOoVPP18tIkIogW6+d9ge7V1Wmti/XrKqRyZ+vXbXDBIYoX",
-	"6pbwd6CJnq5O772u5fNAyWHzlO61uplO05mQ+gOYz7ViX77jGvedSLKUWx0Z0plekLGwTpP5VCRApJiv",
-	"U5DDIGEcavUf8EEsY2YvhVGD0PVARsD4xMhcQLrLI1cIdcOjwDWEjU7Ew0lh8EbVTS8XA5nx3H7HuAKJ",
-	"HKLX7T59YqY0o+CUhZPeTOSh0H1S66x3YHRRaKiQdZ8Yfay730HHfcatZhOjsc/FsgRHnasVI6JfYp2U",
-	"XKx3+TTewtwKJg2l+WKjDbWkZeyrUZVKe1xBFpSZdjhNrefCe8AHLN4leko1oQn6W8gUkjjHqUfKOvjV",
-	"EUlgrAlFl8WCzEFCmIefMh4lWQxxSDA4sMVwqRj8iaMQp1QaVWDK+KQhiPJDuv5m/PrdzPExARpNyQQw",
-	"DtGo6m7tN9E/ciQolliGfelswxyb6u7JKzEqCww0TlHwHiUZDCKRWMkDuJYwk8AhMx+nIlOGR+MdpJxO",
-	"ILUavASN6zN6ezIeQDpLxMJ9lpcssiq9zmL7uIZoylnEKMe1lx7fJFG8EqMzTa1gvmR8swy7EsBUK8Gt",
-	"0S4LPn4vYvlnC+oGkYXNzQc3l95t5KOdKayV5evAuQaF8EDuwgyTH+5VTUTlqqGkbjnmYtbgxgRu6NYr",
-	"x2rfxHDtJb6Bs8qpG66jrB3RJHk3RvbUTE/6FK4KXpHgyqxpPGDxlxvfE64GM8kiuN0gBi6DqNB+Gu6v",
-	"qjWt26Ud3OuJK5CvgfQN/MeR0TP1IA8XbbqH/wT1Vnx05K52BzFdqIFiPDI30WkAblc3xCQoq4rNlllo",
-	"l7VrBK/lbfcWpLPBJZUb1Out+AKZZCMhBwfpTQcoWPUqXz+NvevSOpFceASNyZwqYqUKiFG6aze5/oZZ",
-	"Mj4ZJILyu0SLhtEAjuk0mxXZT91kCVV6ENEkGdxBnIQdzN3LVHCrODVb4Rt8fMMa3bBzgIuYXoNW/upe",
-	"2Dr0ZrqwFR1SKplj7g137F6oXRgGiw6cGHnD4/CO1VsEknBZyHo3u5IzkAoNTXd9TazBrMkmlonrTfn0",
-	"ipmm8W68keide7F+Q1Xhtkq8zNMk45olhNpIYgw/d3ZpT8nqjVlbz8iOcivsL+whzSP4i5SP5tx4043Y",
-	"pljlvn+PPEXIR56S4MOKqnl81cSJkiG4ek3LkKyjLctCS7GdimhSgUyVqYXOWmFlfE9yyox/RWBZYlTL",
-	"N3JVSqul42uo8FoGUicdb5Z46u5pWGcarQgaK5LqsvhbkSqqBG2djtEwOqxkeEIdpNddUimCFGrAe1S2",
-	"/JcEtloDvBO/AnPObZqkwOJl43pVDAkWiL4oHFTV8Jw/mb8kg7hIyPnANCUndvT8chwFPx0cdsmz7j45",
-	"6B2Sx0+e1h3HUcDNwyt2LqeV5TAywFkfMNfdryRZPbmB9rYmixfTd1MYHhOkoH8lRQ5vnZC3lKZ7vxm6",
-	"YfClNRGtnBzbpbTfuj9+s499Kj/njF8uo3gaHAUTpqfZyODCnqAz1opEDBPge/nOrsqvqws2a4mZxenW",
-	"TBh4ykKlaqTQFqfWuX6UYwPdtDx+afhWd0NQ4PUU1zXJfYedb67Tfitds0bY+CvhcAmyCDky2hMtMpw9",
-	"sizbOKs48uzZ0+uiyD0qsQ1Hw8fXjLRNyS1hbxV570D/LfD2sDz24fU14w2Jwd1vqPo+uE57u5DtH0/f",
-	"vVsl1SuYG1UflDbfmidvGbC+VRetMKaGp/mQimrhKa6RrEoA6XU2CiZGsPhpZ7ffb5FPXw/CXufq34Ib",
-	"a723Yub3qhAvaW9rg7aNxH4XDgr0LvwIEaJmoe99xY6NGkqVq2M0BWZ0WF/iMaEjBVzbfGtFlKaL0IrJ",
-	"UQJUoi/T7dY+Y1h9itUG8pm6YUN3zM1l/W1iMs7wgFJyM8XDlg8iO1FCWbqLCaII2ryI0O6f+sdD6x/f",
-	"GybdrzK0bbfjRFD9uPfQ+70v3ey73O6yqrgt+HMzd9m2xaqK+ZA7XdFb/UatOYqLaujH7bZZFrkecJPX",
-	"ddfeWAf+3sgUfBcByLfDmdxC8JBw82aHrfHPt9vbg/Ppe7SCfH9U/L6MMt/fTpetOn9AGv75ew+KvB1U",
-	"X4nRAwLzYexs3xs3rDf6eYz6jKc7BueeDcKAzmxxA8MTP2cc/294AM0miCkzTLzVeMMuMRkjuj0ioHXx",
-	"WwGlZLL0YEnRM60x+WRuM2OmmQGUZAYI1GYJ38ENcNbPB9x6yaSa7zZ3sBp6ilwiZpdCRnd7251t9gH3",
-	"+oAG3+9O6LlP8/P3JwusWMP/gMJAbpi/W9v7d4e59+0J+N44dJ1bwqMvt3FfY8oSmxLpkyhvjcRLLo0H",
-	"3O/1Y++u1rgVzoqsRg8vmBcxTLYKgkgSMR9ksxLwLEChPuv+NaYMjgSV8V34aNxQL7iWtSWT0ELTNKBw",
-	"OT0T3w235KBUVlCbomwu2SARk0njVP1IcBcLmGvVVcfCXHCyR3bMPz+RRCi960KasOS6S30jUSIU3DQM",
-	"FBMMB2bshou2L8xXwzHXPL82IHlDObnNB1bUi3OBncWSKvsJV45lFeS1xy0mjJdKR1+jXFxu/Vk29lRj",
-	"LVb9tlSpuZCrYRr7295dgo03NuUD1m3wzS2k15WlvxGxNXOvls66pLeNr7dVlOsTZ2kyEZLpabpUp0pM",
-	"mNIsGkiYSGtwHCT7dc7yFAtXbKU/uME37tmrMLAkudlr79yzhmRNJaipSGLV3GN+Xrxz9am2hHOmW2I8",
-	"VoRxMjanZSmDnrrK05jloiVlHOKQzKcsmhK37baLaGagSKZAtUllQMx59Y8oXyGFizmhEgjV5G8vzske",
-	"nbG9y+6eioQB6l6xRyw76ia+Vqy3f2e0uFF63i1CxYuw7AKzKnvI0bHAgQKJKgdce+nMedxFzIK9cLcO",
-	"WrhhIELlNqze+ixqWJllJFnj+kZRUV/pGm1pKjWZasBV4P+1e924kjc1gyZsrAdazAYxRCxpWlcpERPD",
-	"slTDx/lAO9ZUw24HiLH1P86E7Txy43I45nz92ZWWvbrv6qFVgF2sMd/J8srWIt67gvZWieHfsUp9DdU7",
-	"thWVLTd/pIi7uXltfyZJ7OuejhnW5rclxKqIbe61yPRgLIuakA1OypUxqBpM69lZsr+mMxeLJ0BmwGmi",
-	"F77MTQqUk0RMjFCoGlazUdBYMFWzxHZV2cicDIDP8MnVcgZ12w5XoeincqurP/f7srauMI/3JSmsehDd",
-	"DtGCPNkno4UGRcSYfDx/2XpKdkaRXMxsXXHDHUkqJOxaVopVoqTtUKXsiyFWrita/RwRDZycnD0/PS03",
-	"ADIcFrjIJtMQGwcogV+N2SVgtXWusWCkNg+3ybtMKxaD5diS8gkckV6nQzhNjXZg61a4QK5CTIqElBBp",
-	"MhVSARmhtWNR9VI+2d8Ao6Iy0DXEY9cdYXBzcdcwqHnl/Y1mSf/cSlmv5YUsjVuHiCUb52qpFqHJKKH8",
-	"ogrkvMhnTaXj6jYLc1O/f1YnFy0HTzY0b9SMY6u0r2zhw8vn5Fnv8Alx1d+J7X+jVmlhTfH5G7bzWeae",
-	"vuVOjbboG+00nKdURapmHsaVps5isKWW7IakxyLPqdOro6KuL09ZOTF4Yhuo1Im+KzV3Nzbv4UK3xvVj",
-	"LWG7K95q1xNuqkf1AcZGiL2Z8ivtywPsBLGsBK+i/OY1VwerX6tR9EDeUlNvkBRyEx/IrUmUs200Uug/",
-	"iATqXNyKJlBPBs4isVSQ7mswogpsRazWfvugW65R4mvJjLFEn+13VS3L12339pc11M1l8vKqeHX5nq7y",
-	"XU7KrsLlCTu4xCUaBjSaYslOTJgesQSIz/otplvNffWz5RF6q9O1Ou3DlQ2+sGEi5KCFPmFihFfCFJmy",
-	"yZTs9NpPH//33crUlbRUP6t5DvX7REyM2NVp956tFAM4CAOhpyAHy2A/fLaURd5pP96vpHcH+539x61u",
-	"t7V/eN7tHHXMf/9zNXuzOP6V4li+qKIYL1dSJDu51P1IETRRRzDTZJZkisAlyIUVPh6p/DVwBRuNcMS0",
-	"E9SxspzriRU20wmvX100x946Odv2ugWFwpwyKkI2Q+krFnNOdrKZkQDHIpO27tecLnbD0ktYJ7hNXpjf",
-	"ykeE6CDmZEwlttHCXfoaaFj7W1ULV2KhOfNNGcyPkA0343zU15Vf0U0tetVt3s8emr92SuhE9shOl7RI",
-	"6avd3SPicYX85Lo0KayiYuH7qAIARX4iq5jb8JS3V8SoKUddc03q6yemI6MhVo/LVT/0GO22hHK72yVi",
-	"/BzoBUjbYgdr1OU14mZUakVoHBOLMu5wmW645a3lzjZXclhK/xCSUMSg0FoGzYVTGutH4GuoKhssyrTR",
-	"lcf4/HxKdYuNiau2ywQ3isu8aduPJUZ2szoKiKthQZRqz7W40nVc8cxaJU/5LNPqmnkzBkEYvugxwtk4",
-	"fUc/miTEO+eODLdhSqEzxheIZnmhDqoQ7ENnRR+SBC5xiPwlV2PSViQyJ2H1PjMtfJkllKMCTRRdKNIP",
-	"DC5O2CXwflAjnN97Dv6fCeN/Joz/MRPGf9A07z8Ts/9MzP6RU6V//JzlVdFDU63Oavr+rClr22l3u0ad",
-	"HS0GZcXGFq49eNo7eOxK0z7u7pc7QnR8xdj9bq9zhe8X9qkigMc854J1jg66ncfdckQPghDmZuwnTwvj",
-	"4dHBs96zq3IYkGWEK0ErZu37TzHqc1B6uNd59vRpGIgZ8EHttg4fHz51u+p2n9buqtfZL5Kre93u06er",
-	"NYfqqwRXWdU7w6KcNIZaZjWMhkMhrd0wjGZph000UteQZPnUagOLGntuxnk35CYPFzjQLJTHYEkzB5JH",
-	"outnxN84+Ky4fRWg1dX5tj0htMEFpbFhrw0Q8mJMw2riW+O33GqNEu3//Mk1EV6K5LLGFKZuF8y1dAUb",
-	"HVXdBb1eQWKPyLURKoqmkDcmsEEkSjNUnoCTHQ7zsCQ8Ckny094N8R1sv4OV4rXAluXtWxVc8CWyiztX",
-	"vbw1AKliYxXGq0jQvNL2eTUiqLnt2hUpz5lKp/0kDOBLlGSKXcIbzyktkhTfe5Zpv98kH1T56wqa+SLl",
-	"pQX0HnAB6xsX1UJZXAD/AGomuIK6ODVzLQufxarj6cuMSVADxut6r2Ezb2uuK7fBZso2x664A591OvVt",
-	"G5bcJjXVRS6AFy0ZnZH/Z6ASZK11P1OwtQflR1UX31GGRmXiCiCWF+1mrAW/pDcNpvQhhBbuTtmttdac",
-	"uCdLISCCR+BjQMiOhBayd2+TNoRoTbfGukiPfPZOe8UHcDalMm+aktARYAyJpXTY+EJkOieALlosLJhP",
-	"p905RGNPxmOQpNM+tDhTf5c23JlOu6w4mmGvE4+yGb4fldlanR7ngwqZIoInC4JyPqHY6h478lFb/kQC",
-	"TTAsE0EhKb9gfLKuXyZ4zu3WtOLnOQOIc7scdt8fM4gJxpI05N15iEvDSMxSsAvyObe0oJi+PsK+9OKq",
-	"eJC/e2RAEouUuA6j6GJwykroxBUyZl/MJgGDmlgKR7h/DnNQ2iGcQUXs2GORGFHJkYvSQsMADbd1lOOj",
-	"oxw1N3FNGO5Nyuvnztdt3WTX1UFHZEzEhPFbhRevjU2XzqG6CSXQ6fptKxp75zAutxSe2qTCcBWEdaTb",
-	"4MKNmqZ/f77165xoQz+8G3Id4O4i0tey6B+gOplZaLPqZFsriW2gND88Wq3A7ddbJU2vnHPF1rY1fXPV",
-	"a6cgyiTTizOzcBcUgELmSWaNqfbTS49Fr349R7ededoclRVI85GnWs+CqysUO8Y1ZdN+ptEFAdtAm5IR",
-	"5RdEQwIplRfYi59ooOkjRTCKhcRUTTEF68irkdae83ehyR75lcqU7JHnIsH2XbTPvezn/XVeyzSqvvmo",
-	"aToD2YJLFgPXhGYx0ygwJrnvLZ/ykXIuOtXu8z7/y1+eG6WPo3v7L3/p8xZ5gWIlBqkZWSgPphvS2Sxx",
-	"TZ196NZPn5XgQ8vVh0W02fDY6gzW12fj3dDn3OeEDO3nI/LbV4ynCInrWHf1adh2s0un5JAIk3kUGf5H",
-	"y0nerdNfhm2zTkOWMN+DXMBCgSYzOmHWvXhEhglLmR6SnW67vd/phD4ymhx2dkNCOREz+nsGZGhJwZBo",
-	"apQdH7Fg1pk7fmZ0Ao8UGZZIx/CYDJEUDa2saAGA8bF/NZRr2CYnxD6ay5MIkTxY28xgDQossZGyGB0r",
-	"NWHaNnRRKoPYyJi423P4oolv6Gcjds1QRiJ/+/F1KeQ2JIyTV2fv3pKRiA3ozMC/ZwaqMyppCna2hF3A",
-	"kUEuQuy1sW7/kQR6oWx4x46iC4NehvwQrLRIFXlNNeOt7q7ZFq0Nzg2tH82ObL3GZocQ21Ozwp3REpRZ",
-	"iDngBaFk6Bi9gezfXpwPiQSdSa4MOKiZysankOGLczoZ4gDD9yfnz/8+JI7Mm0fNpCNzFxknw9Nx642h",
-	"5EOy09vPwRWSXnff2qqUSEFwIJCovBeei7GPhIwxNH0+ZQns4tJPSmqxlU//frZ/+Ji8+vXc6cike0hS",
-	"xjMN6pg4vdI/L4U2ap25D4jimQK8gb9AKkhMNT0iH5+fkp8N7XiT0w3zgwIdkufPyc//SXrtDvm///v/",
-	"kLM2eSOkCMn7NnkupIZ/IUTet8kHpmlI+sFJn/9CNW39ItklcHIym0lhJHEtyHsbC4E7PXO2PDG2M5+X",
-	"qVY/CMkvEDFsY3iWzWYGPc+w+ZDq88f7R/v7rYNuSPY73V67z/O4zKPg1Zt/kDOkdSfvT0tS3FHQbXfa",
-	"HW+sozMWHAUH7U77AOURPUVK7XOxkJC1bDt48/0EUA4xTBav+WmMjT6VLnrkY8+FHM1RF2JmWrwARccA",
-	"DLWwiZeWtTVK3Vw7lg/68COVUviAxm0rrFYDpx/3Gk9gqLNeeNtFaRbHE9FgYViecpKymdTL0DZUBTlH",
-	"NbErDFxS96fahayaP+0yHinCMA7Edel3V4XpI0KJARxqxXi3Q+KWpELL50LiluTJkl2BstZR3y/TdykV",
-	"0jI8Gy+2Hi5Lp1jAvtN9dkB70X7rCe1C60kUHbSe0cNua3/ciR9HXXg6erIUzd5tENq7pqs/1UTI3FrA",
-	"FLGB2ZrsoKFCsUvYXbcRn7Zdg4obY5PWLGUEY4HKc3kVuRlm7SqwO8+NVlEnMRaXcO+1YcVBgwefW7G8",
-	"yZPYf+bqk5HxraSABGK/0/GeJrBN9coyi5FVsPdxvsFNom5BU1D/QeFvuVaukQwM6bR3Aa35PbuEupHz",
-	"pe79TGNvR8RXuttf+chppqdCsn8584zyLlm8nCWZL/R2FBfHeRKnjCuiACznwUz7YyeKmm/RX2OuoycY",
-	"+X7CQNOJstlyMdPBJzNxHXXeuwTJxou1RPqf+DOC9PmUOrPrfR4cTsh8jMzq2Z1bgmP4YPuGZ2BeOtj+",
-	"0kshRyyOgS+d2vMpRBfWwkXV1IgfjDtckguigCYQ24MgOxgEv7v1PPR0D60gqKy7MghL1k+rMxFopV47",
-	"mKNY5RVGjMazxkgj9fU6XYyCGhk5M//WUII2OUFad9jnLltHIclGeQpHx5rRhx0rU5uvT9+H3ihYyElk",
-	"JxJ8zCaZNHr/rts+1RrSme5z7Enc23/mJOwPoOWihTMPXTsxDGFlPBZz3AQ4biLZZKqLbfkmzFZMWZIg",
-	"EGZ5tszPIl40QMZSHITvcoTHtNTeqNDE1+SpXYUN8bpSy+Gqat9w8Sf3dqeqnqea+/TaOp0Zf0AiGAa9",
-	"/WfbXzoX4g3lCzeXqpgHgqPfPpUv5YsvVg0oX5AchzCimHvvGBLMqpBfvaB6Wn8/RabLF3QFF83v10XG",
-	"Zqe4lBLVCId6tTkU5qwNSdihiRJFoQbrMTTaq++XHlvv1LdhjC+c8cOJoU61Kx0YGUEi+MTodA3Ozhrh",
-	"avnb30C/gftkas7FWcvHjLDdvjtBQk+NYB1RDbEbeitkyubGery2ObbvSxbne8DvpYTem+K3fT1+YEq2",
-	"3+SlmRSG+NgKW0viBNItweGRIobF+zM5diwVcw7yq+A8jtjsAXisGhyyuznrhQuDPjMJyiZ1Vy9azEC1",
-	"yXv7K+MTJKSORljLSOyepBMjCDFFtPX3EKr6XE9hrK2TcD4VSXGlxzRlCWYoSLgUFxDnFk9011rxodOt",
-	"Y/uOGp47t//3QnAfkGmfGE3BgX1GmXxgOr2GB3+whrIl3koY14LQlRU3QFubW7seb22iW8KMqH36nqR0",
-	"QfxL5MOLv52enb/4MHhz8h+D9y8+DE7fO8Pljrcodzu7Tqzt8/zx879/eHd+/vrF4NfTt7+8+7X0NJmK",
-	"TO4eY3kFg59rpFsvXxtU7nUO+lyMXUCdW5zF5JBERo8A1xucKSJkDBLLJoRm6JD0Os/q0d/B5b5Qv5rS",
-	"3Aj3u/fOL/2yID7GoiMGagKPwZppb34FrqcKmjcayK7PBR8nzHrY7lzYPYNk3CojkzO0o2EAOcOOdW4Y",
-	"8c5i9oeT89N3bwfv3r94i36O3c0XEK1+Gy236A5YtdluMf/Ysgsv0XPSyFzk4h+bv/FKjJo//AY9wXmA",
-	"ZJM36JdrvnHiujadiyZPG7D+e2bVy0YPnwnZyET3Y9ry8h5rG614iK3fSlcxy3PeYGQGzi0YWp+gEWrK",
-	"Xs5J+d7ZW/bJFsXSdT29iiv9SCEH9SHavheYy+5NScYTo9wOS03ChjZZE+XHOVNAdoY8S5JhnydAL9Ht",
-	"VupKvHuMol2cMv5ImSmKn/zgCnQdQ7LxOa+t7+I+WFKpN/YDcyPbm28V9+xqMLR2ioVZceYX53SybkT3",
-	"2B4+gyM+mIbyEBzutkoQwtOliR8bxCxSl51XxH5nncsQW95GXaCtuRAYtFN3u5bZ2h588TWRHXdb1YbG",
-	"LAEifflk5XPo0Yhq7/rOsNTZdohqz9TXSSD+J2zHJ2yJCWaDfatX5wUu5U9e+j3x0u38TMMXvRepyyod",
-	"yZ1uI8Yp+ueWPW6rZOTsnz6w1tIHkjAO38zqhshYSpJJqY6mPkQkYeiZcjEvipi17yij66cQ7za6eKVi",
-	"5PVOjuenGILVKsKvIpFkKVdkhyoyy0YJU1OIj8jweNhSYI5PO8vB75nAmgVCkllCGSfDcGjWuEuE7HNU",
-	"sE7enz5SNtQFQ2NUaEvE+BIKZGi+DW21npCA9YWUrjmWzjOv2aydYbvPP4i54/vDxZCMIBIpeHXPEwqX",
-	"djXcG9q0q+Fuzq1dePVf2YQLaYOPpJjjgH1OOakSGQz08cYX+GLDqDBEwdXKddRzbIjlyCBdhSphuRfV",
-	"52ioCfNfCHO5TVgjAo3AOxgQZctGDDPuImyGu359ONlcZEmM1WOQvpmh+lbVt+CxRh8hL8aJmJNYgK1g",
-	"gpXbclGD7NAyuGwMkBZkyGE+3LUU/zNEGh1AP9PYTG9DeCQYZHKn7wKXlBYznHYiRIxZW8cYs564yoTM",
-	"LQGR1wuOBIGakB17b0Pi4hM97oV9bi58ZQQbx0X5Yj4Fw5s4YTok1GKhhSbmluE7ao57dmfBOCgXbsB0",
-	"2OepdflTTrqdsNPpkJHbJeJy8euUJmNv/UMHMemaxx2MxplCpigSIDu9/f1dA5Y+9+XZmSJzybQG3iYn",
-	"mqRCafK4R96wn8kMpC9NemwkzT4ffk4vXIQHeXn6+sUQHSgJlROQCExVJwWephtYWfWe/9OGGAKG1x3j",
-	"ysBXkl8X5BDLxUBm1Wid5YSR5XDd1UCLYaZgSGx8mrmwzjblMNDhbZ4nKWSRKDl0V5Q42dm8TbHm5Q4l",
-	"Q0cQHMqg8IIJhlPBRSYdfazbVlFtrGZbQYb9CUvhQmYUXEdd8M+nTdL3LXjWwxk+LQ59AGW2X8Mvf0W6",
-	"Y0vU2Mu/I6QjRCMIXemgWC6IzPjuw/oBri9ldw8amYVem4tnXzhssi5l4/0gfgMxo+fmPO9CRLdn42gn",
-	"ktScgNaEOayVAb6y+MoieQI2qaNKRn7B73NlcpvLxz4ef+9HbZe++Y23QtuynFW42x061ciB+pgoMdbE",
-	"wjAkU6a0kAtspK526y0M67yf9ZDu3LsGfe6kjx9Ehb75+b3jxUZrDD/XUvlOf0H1ZObTXJYyEtFYlNKF",
-	"C4n2OLNsK0LBAtvDGzGsZOYRHJzoWTYjHZF+kEI/GJIdxgs12LEaIyJaD6WdVNmW835UV97ciFN1I6M9",
-	"6tiG2VMb7ubes5RFCzu4wrD8kpxY4tE2jgliF9k+Z9wsIBHKxjUZ2dTNCVglz9rUIsoJB2ZXjrAwu+fl",
-	"pQsO6MBc2JnNqFN6mYv3O73OAUrETmxwQMdQf1tAwKYL5CKwkctQjXLJ2raEMeFGuLQljHfbBN3B6GfN",
-	"q71hDThSpA97wb3Py+ehJeXKhjSbUdb4lnoh6XUOMJQ+JL39fbN+RCfXbMOeYSE4+mD+XFmwSgJTYZ4Q",
-	"Yad3QcB1kuFHVFEcobkmwo8xESDYLNvcjjrZpLEHlnQ2kUWf0PADkcd7Zog3MUl2G8g77yUWT8BUwZe2",
-	"lssNRSXz1tPrTfjBI1ttPIg3hXKAWBGfEdO2CUIpyAm07L1VkFKuWaTIDhZziRKgUqHaC0ncXCjbK0L8",
-	"tzr+TopHr3ujf9CYchdgvd0XVUDxgWXSm0so54WJqJKfWIlGL7uLi9O/uQhTawB8LSaO9/mFYBVtNAZZ",
-	"9mOLFTMsxDPMS+AMfayUf22HC02GXGgY7va5t5ENy3X0MAd9SHZ8eVzzhCZDEWFfBvujrci0a5PW8nqa",
-	"Bt2GbXLS53YGzzXzZnguYhHpNzkz3FHMOUg1ZTMiMyN9UCcu5MZVrI4LX7ButeHEfZ44WLjalkZEUUdV",
-	"L38iJspM5sxYyy7BnTUyXp9b+5E1W2IuHvnaD0qCWT/wQt/VcLe9BBQjYI6w/RaakYqAcGo4EBFjFJpc",
-	"65FHWE0qurBGKduUxOFanjiYw68IWrAlglGsigVaXAWhvM/RqAYxw2omqVV4XAafNaklBQbRJGkTzCk4",
-	"MjAY+iSJtq1HMLQx+s4GTPt8WEr5cj8WAbJuMQb94pCsk7s2OkdPiqyu+xBl/PDfxlGab25tiPkfS0W/",
-	"A4PKa1EidGvpaz2vVr51wia13vZXuEeuaCdYI8XiEr9nHnhtoXId07RFzG3tJFuFS7NL8En/hZq0qbh/",
-	"+fyd3ndT5lrCGN8TMfX9MdehC15feOOSTe8NYVzbwHqEKYOt/c0Eoeoq6g5lHXw3i81v7CP3Li5/uu/j",
-	"WycCn/uyZ+rOUhpscIcTEyrt8vIaZmUZNSTUiuFUE2pz3dbdqtpUByyTVdyBu2fRlTp0D8ygN149DnPf",
-	"tdDA2EhfrnpX3qk1+CNFLFUxzZyKC1CvYJxNgHSKhbP5rboGy3b53WtSjL2vbiqnfbsyV3V1ELB9e+42",
-	"LIprVTGoNgk8L1+d91ioKbr0ad2t8HUNvy1zwKa/qwzij+jweUMvII9s86jo9m7EBW8ILpWRvDb6ua4q",
-	"69O+XKmRQoS8e2pYbY3ywPbX7050vTn9+tV1yvHuAqxkpUCbP2z7mGNSigOxpX0aY0q1Zfg6+fG8XJ7k",
-	"/vKiSq3I609uqfn3XQgh5UZUeWfysZBY9Mvcx1+pTNcKGlnd3cqW4XUPosYSqB4weW3rIWEm2PJBfbeU",
-	"/I7yO3W5sb0j18dlEo5hXK2i232DK6qpVnufxWjj1cQ2EK/MQ40KLGH5tfpwpMPNXZy2Cxj3hnOvxAi3",
-	"uUk3MXD6VpG1BvxYcBiwMqArlCTGZCq0z14pHbbZSt1RJ+jhw2qAW0/8denZRgd/81pG10Sjbifc3Frl",
-	"GyJSGWobglbcI98Knc5yF0AZq1wOkuAEjxJFyBSr0PgUVuvnUJocdEi8HCq0FutU0UJmI8b5VjP3KbWV",
-	"51knvNmf74T//+KLb5J/vD9Vtl1oiWSXI4JjH4i2EaJ4ZhvtRB/xiUY31lVcbpjW6wrAri+Fd1kdbHsw",
-	"7Vk2chUoxdjWmhTS1V9ZF+76e2WKaxdw+0P6lvNKzRv9yq4wn+Ee6HVCL9n37VRZTZN0Cfiryqq9F+tN",
-	"c9ap9VHdW9Z7qc74d5Lw/meK4TqFN08WtKnu67FpmfA2CD72Zrgc1bYHIPtX4nJRJZ+lw7glrbt/uj9X",
-	"4po94JZO8tjZ+JO84HA5vrmeaqwTTOqP8SGrO/0ZvlcTD73t4t5tXLQRfVyMSUhij3ZoVcVScBzmRa04",
-	"TS+K9vA8r7X0SBGU+zBY16dL9fm20ZAggCts5MbxtXXXh8o6rP2+QmWL/goPbFDadMd8qOyfd+3/61DZ",
-	"KvtYCpldIxhMgSZ6+q9Nau3f3SP3iNx2ijr0/jhrbywC9JpdAgelbHE1B2Gs2zErb1nM/IZRINm43w/2",
-	"iW+yXZwbhaTDJlfkI6eXlCWFXLGuJhnQmBVgiqmmI6qAUK7mvnkDBhviArH5ZSYlcF0Dw+o01b4kv30y",
-	"dNfGPFpynckkOAr2kB67gb7m6rZ5x2ifvoI34mXpCxupXfqiFBNW+tabhctfodGh/CYWHC59YXZz9enq",
-	"/wUAAP//",
+	"7L2Jctu4tij6K6v4zqvIuylZ8pDBrl313Olkt3tnOrGzc85r5UkQuSShTQFqArSineOq9xH3C++X3MIC",
+	"wEGiZNqJnaQrVV0dSyIxLCysefgURHI2lwKFVsHRp2CKLMaU/nx2zibm3xhVlPK55lIER8H5FCHFSKbx",
+	"AwWXmCouBTAFDJROpZgACs31EjSbHINCEQPXMGLRBXABp+P2S6ajaScIAxVNccbMBPiRzeYJBkdBP9jv",
+	"B0EY6OXcfFQ65WISXF2FwVvU6fJkrDFdX9IZRlLECrSEBTOz4VimCDpdcjEBNmFcVCd0w3OhcYJpcGUm",
+	"mLOUzVC7vZ8oxScC43O5Pt0JZApT4HEIwxkOQ5ApDIUUOIRWJph7c8dMyc3zf2aYLoMwEGxmZvUPDLSs",
+	"LGrOtMbUvPD/tWb4P2bA//m9237C2uOT9vMPnx5ftcsfD27ysbd3tfMftXB9yjROZLp8zhMHW/w4T2SM",
+	"wZFOM6zfQuReqqyfa5wR7P4jxXFwFPxfuwVm7drH1K6fLrgKgxn7eGrf2c9XxtKULe3CZCZ0DfATJSFF",
+	"naUChlpqlgxD0FMEkc1GmIIcw8xgmDl5i6YKWpFU2mBoZMbceDD0a2VLMY5ZlujgaMwShfkiR1ImyIRd",
+	"ZpYqmdZfk6HAj3oQ0RNDszKzznmKl1xmCuZsghuXYkctr2XGPr5AMdHT4Oiwt1d3lKe/0DGY4eZMT4vR",
+	"eByEQYp/ZjzF2J9rMfJYpjOmg6Mgy+jJmpHHdGvrd2nIBCRMaVCIogNv3UTQOth7DAuupzLTwDXdE/MR",
+	"hn8b7hzDQW8PFlMUoDRLsAMnkHClCUxsovqCjhGVfYaJpQPgDLiCKEtTFPoYGCyQXZg3oDV8v0v0Y7gD",
+	"Ai8xBTdCpy88mC11KyDj6dEmSPe63Tp4/CZHN7ovf8jRza/Kb3JUvSWlUy+uyQtk8X/SbOtkMRvZNXvU",
+	"M6sJYT6VAs1ZYHvGeAKtiClsc6FQKK75JR4D05CgOdF9iKYsZZEhi6AkMAFcxPgRIiZAYXqJwDdfqD+3",
+	"gnXGhf+8Xwdks7MzmeocqVdGV+a32tsazFM5YiOecL0cGJgEYYAimwVHv9f9VP6K0TfZPGYa4wHT/pko",
+	"xZVvzCro8Q+1i+czvnHlCf1Yu/TDbljcRy70/l5AKMBnZvl7Dm72Uy9cZ2Rh8JJ9fFNsaNMSZuzjoLTv",
+	"oJYexDIbJVheQK80fXEzLOm1s3PRZHYu7mT214T6LNlIr/wDR47yoNCWe1hWYUhLjAlqjEGKZAmLKU8Q",
+	"9JQrS+YK0gOtg95eX0g9xXTBFe6ERggayxTenJw//bUD7+sJXwiLKdNEnrjOBagvT6LONNOZuhGVUvTK",
+	"zQkVXVT7boVeHa6RqyvDhtRcCoU06s8sNtwCFV2VSAqNluez+TzhETOHtWsQJcHZT38oc4QladEcrmY8",
+	"CY6IuaHSMJLxEqZGGhWAaUoslP5VwdHvn4IxxyQOjgI0hM9gFirFJoSRmXkb6T1LFlkcp6hUcPUh9MMP",
+	"uHm523uyz3rRXvsR7o3bj0b7rP0k6sXtvfEBHrKHo0fRY8NFHTSPDuh8uCb59mcWg99xDp2p1nN1tLv7",
+	"x+yi4zbnN612L1nCYwKEAW5xMtsO5I192QK8Tnq3wIolKhBSWz5J1+DkzSm0ZiwxlxBj+O3s9asQMnEh",
+	"5EIAQS+EEYvhkiUZ7nQCktPEOOHRTU7ws3fh51T2WpmV+2tpwI7QijM7PfrjNPzuo5GvWUKSu5DAIsPt",
+	"YCZjTELQUsIYF5CwESYJxoYDxsru8blMRzyOUdznJs1RRSxJMH2gIJUJ8Wy5EJiqKZ8Xp8eSRC6IRtFa",
+	"X0n9XGYivs+lvpKgsmjqqCgt401KShk3TzxnPMF7XZAnmnU47jHFkd5jSDGRLAYmYqNYpMu19b/NReev",
+	"sAOuwIvutLBzKV+wdIL3jYoVEssVSMPCDDxJmvFLe8nE0hE4da8rlBJmRkkYE65BIidcKOK8KU640ilN",
+	"rGCcyhkYAdjR92NrMiDzQpvsC6CsOcFItSVrSOmJTet0T++WbBW01HeCZXoqU/5vvO9rSewDWBShUqDl",
+	"BQpoGWmELDVRijEKzVmiSOQ3MLME751gl4wnbJTg/S5YQ4osXrpFzFNpFn7fy3iPSdJ2LHCU6YLKms9L",
+	"Ky9mCSpoYWfSIcuX4fWgU0YqlCEqQ/fCgGwAxJXUkDRcZW8NTlhiEFF5iKtsPpepxvglxpydk2xwj3sm",
+	"jHhqZ2ub2TskR7pXySZm+KWT6uepnGOquZXjCu2oKsEzjW3NZ7huVAiDOLNXcqAwqrzltR6RJQ4Brci6",
+	"quuEAY8bmC/C4IJbbrgNMn5v/zTPXoWBYf6DhuMLqS0YNqy4eFJGxHxuBiiZ6UjOsNEEmcJ0w7Kvefeq",
+	"bCH63ZqMPBCKcR0wi0WtnKMHRnWrZfW5pC7L0R8YabNsD/2n9BjhemxZL0velDDNmeGqyHctIuX64+OH",
+	"BxUFutsEyW6DPTlGVPW0bje8MY5Ub+kv1k5Apm4hF2SpmUml4RBmXGQaFTDDhbzFh0w0Rn6MEhldQIuI",
+	"EhcTUlTtd+oCF2TBuTE2FmZ7I0wLtSC1tbTlvQYbXsE7gvY2FPmnOw5vzzESchAGRqlWbD43+l6u3KE2",
+	"U9jjqDHTFIO+4FYDrSJWrvw20oJz6ni1qvaGQckO3Ogak117FZcfHgS1Bp/KtaWVVieshWYWc30Sabue",
+	"lW3fhnx4I0KdgdgQjweKrI+GMKTQD9RSaZz1A9iFfsCEFMuZzFQ/6ARHZqJG1InG27i5Z5eOa1Y3Z3S+",
+	"FTMCkbmONfnVYTzzYNp6+gVAr8IgmjIxcRPWErLtgz03ivZTGqOETcUGrYfN0flrD8Y9rZ1AUd133YZX",
+	"EGAT6oUBn98d1yubXBrMoZA5FbOKfy+4uMAYuNCSCOKUqSlEU8YFLFFDa8H1lAtgI5lpI8iR6G+oZyRn",
+	"M2faXvX6hIHKZjNmTe4FOE8EgzOeXDKYyUtnP4C3GYenUmlmFQ+BC0O6jVDHIo214CdeyyYOfW/Btqus",
+	"16Jv6DG/ig9lXKrAnA63spZi1wV+53Dffg2/CHktLvV3Q2D/hSkfO4m9RmieYnRRh7NnBFNAs1kF7rEK",
+	"h958Jcc8VXowSo2mN9hwka+XeeRFyUtewvsUmdM3rpdExaYr+cztiy6YLqlY5kImK/eVrmqjva8clLwg",
+	"PLUgLi1nHUR1x/eUJXxkxcqfec3ZjeyX65CLvNd6/SejDqb1Ho4VT4aRXZgYzFOMOVGJZi/JEYl78SB1",
+	"QnSDd7L5vOGiVuBrIBDmLvOV9a6upR7ELhKgJMxNpRlswdIZjZ3EtVKbf5MiBFQdzb9Ea7012rqPVTiG",
+	"TKhIpuTaQQVTdokgZP67Qb9OsKpc0CKacUOz+GZP+oU0fJzgcQtatQ7N0tTbjuQl6pRHNRSrdGRNgzy2",
+	"XIh7QvIVqJRiVzz2NkBWy7CNTCYwqegfmCRZwgyH1ZggOddrsfZZnBWcwL89YopHgwOzGPvnw+LPJ+bP",
+	"KZ9MByqaSmlUGp4kXGNqBdV5KseoFMmWg0hmqUI6YE6GbXJvT1K035EDp35ZpC1VBBkmWEcZQeb/cd91",
+	"Ijkrk+BcwyqpeocHNYM/Z/UqhpF/Uj7KPDhWGMR4jJEGKayhTE7aMo6JYcyZub7k82EC2CWmbGKvelWB",
+	"3Yg9lYnKe37jo3IiNpszPhGgsihCjOtltDEynaUr8rSP7BkUxpG1F8lxVn2NJlIquE6283P6QcIqGKub",
+	"q0PislqxdiRGPF1n7CQq1Xy9urSUEETLzfM+I2/s+rTWI/tpHVK5b/bTdXChIYoX6pbwK7JET9en907a",
+	"8nmQ5LB9Svda3Uyns7lM9Vs0n2vFvnzHNd4+mWQzYXVknM31ksw05hIspjJBSOVik4IcBgkXWKv/oDcG",
+	"jbm9FEYNIk8FjJCLiZG5EHqrI1cIdcOjoDWEjU7Ew0lR2EvVq58uB2kmcnMfFwpT4hAHvd7jR2ZKMwpN",
+	"Wfj0zUQeCr1Htb59B0YXKUgKWe+R0cd6e13y82fCajYx2QZdFFBw1L1aszn6JdZJycV6V0/jFS6sYNJQ",
+	"mi822lBLWsW+GlWptMc1ZCGZqSXYzDo6vMN8wOMd0FOmgSXknoEpJnGOUw+UjQdQR5DgWAMjD8cSFphi",
+	"mIcIcxElWYxxCBTA2ea0VArQpVHAKZVGFZhyMWkIovyQbr4Zv343c3wMyKIpTJBiRY2q7qNzbqF/5EhQ",
+	"LLEM+9LZhjk21d2T3+SoLDCweEaC9yjJcBDJxEoeKHSK8xQFZubjVGbK8Gi6g0ywCc6sBp+ipvUZvT0Z",
+	"D3A2T+TSfU4veWRVep3F9nGN0VTwiDNBay89vk2i+E2OzjSzgvmK8c0y7EroV60Et0G7LPj4nYjlf1hQ",
+	"N4jJbG4+uL30bmNG7UxhrSxfB84NKEQH8iXMMPnhXtXEoq4bSuqWYy5mDW5M8JZewHI8/W0M117iGzir",
+	"nLrlOsraEUuS12NiT830pA/huuAVSaHMmsYDHn+89T0RajBPeYSfN4iByyAqtJ+G+6tqTZt2aQf3euIa",
+	"5GsgfQt3c2T0TD3IA22b7uG/Ub2S7xy5q91BzJZqoLiIzE10GoDb1S0xCcuqYrNlFtpl7RrRa3nXewtm",
+	"88ElS7eo19fiC2YpH8l0sD+77QAFq17n66cxcKsZWieSi6ZgMSyYAitVYEzSXafJ9TfMkovJIJFMfEm0",
+	"aBg84JhOs1mJ/dRNljClBxFLksEXCKuwg7l7OZPCKk7NVviSHt+yRjfsAvEiZjegle/dC9cOvZ0uXIsO",
+	"M5Zyx9wb7ti9ULswii0dODHylsfhHaufEXci0kLWu92VnGOqyND0pa+JNZg12cQqcb0tn14z0zTejTcS",
+	"vXYv1m+oKtxWiZd5GjKheQLMBh5TtLqzS3tKVm/MuvaM7Cifhf2FPaR5wH+RLNOcG2+7EdcpVrnv3yNP",
+	"EfKRZzD4KKRqrmU15aRkCK5e0zIk62jLqtBSbKcimlQgU2VqobNWWBnfk5wy418TWFYY1eqNXJfSaun4",
+	"Biq8kYHUScfbJZ66exrWmUYrgsaapLoq/lakiipB26RjNAwmKxmeSAc56K2oFMEMa8B7VLb8lwS2WgO8",
+	"E78Cc84dlsyQx6vG9aoYEiwJfUk4qKrhOX8yf6Uc4yJ/5y3XDE7s6PnlOAp+2j/swZPeHuwfHMLDR4/r",
+	"juMoEObhNTuX08pyGBngbI6v6+1V0tMe3UJ725BpTSnWMxweA1HQv0ORZ10n5K2kUt9tFnUYfGxPZDsn",
+	"x3YpnVfuj9/tYx/Kzznjl8v6ngZHwYTraTYyuLAr2Zy3IxnjBMVuvrOr8uvqgs/b0uWytefSwDMtVKpG",
+	"Cm1xat2bB0U20E3L45eGb/e2BAXeTHHdkBZ52P3qOu3X0jVrhI2/u1zonIMZ7YkVWegeWVZtnFUcefLk",
+	"8U1R5A6V2Iaj0eMbRrpOyS1hbxV5v4D+W+DtYXnsw5trxltSqntfUfW9d5328yK8vz9998sqqV7B3Kr6",
+	"kLT5yjz5mfHt1+qiFcbU8DTvU1EtPMU1klUJIAfdrYKJESx+au30+2348Gk/POhe/Udwa633s5j5nSrE",
+	"K9rbxqBtI7F/CQcFeRe+hwhRs9A3vkrBVg2lytUpmoISQKwv8RjYSKHQNj1bgdJsGVoxOUqQpeTLdLu1",
+	"zxhWP6M6DflMvbChO+b2sv51YjLNcI9ScjPFw5Z4glaUMD7boXxSAm1e6Gnnh/5x3/rHt4ZJd6sMXbfb",
+	"cSKZfnhw3/u9K93sm9zuqqp4XfDndu5y3RarKuZ97nRNb/UbteYoIauhH5+3zbLIdY+bvKm79tY68LdG",
+	"pvCbCED+PJzJLQT3CTdvdrg2/vnz9nbvfPoOrSDfHhW/K6PMt7fTVavOX5CG//GtB0V+HlR/k6N7BOb9",
+	"2Nm+NW5Yb/TzGPUHne4YnXs2CAM2t8UNDE/8IxP0f8MDWDYhTJlT4q2mG3ZJyRjR5yMCWRe/FlBKJksP",
+	"lhl5pjUlnyxsZsw0M4BKuQECs1nCX+AGOOvnPW69ZFLNd5s7WA09JS4R80uZRl/2tjvb7D3u9R4Nvt+c",
+	"0HOX5udvTxZYs4b/BYWB3DD/ZW3v3xzm3rUn4Fvj0HVuCY++wsZ9jRlPbEqkT6L8bCRecWnc435vHnt3",
+	"tcGtcFZkNXp44aKIYbJVEGSSyMUgm5eAZwGK9Vn3LyhlcCRZGn8JH40b6pnQaW3JJLLQNA0oXE3PpHfD",
+	"a3JQKiuoTVE2l2yQyMmkcap+JIWLBcy16qpjYSEF7ELL/PMTJFLpHRfSRPWoXeobRIlUeNswUEowHJix",
+	"Gy7avrBYD8fc8PzGgOQt1ee2H1hRXs4FdhZLquwnXDuWdZDXHreccFGqNH2D6nK59WfV2FONtVj32zKl",
+	"FjJdD9PYu+7dFdh4Y1M+YN0GX36G9Lq29Jcytmbu9dJZl+xz4+tt0eX6xFmWTGTK9XS2UqdKTrjSPBqk",
+	"OEmtwXGQ7NU5y2dUuOJa+kMbfOmevQoDS5KbvfbaPWtI1jRFNZVJrJp7zM+Ld64+1FZ8znRbjscKuICx",
+	"OS1LGfTUFaqmLBedMi4wDmEx5dEU3LY7LqKZo4JMoepAZUDKefWPKF8hRcgFsBSBafjHs3PYZXO+e9nb",
+	"VZE0QN0t9khVSt3EN4r19u+MlrdKz/uMUPEiLLvArMoecnQscKBAosoB1146cx5fImbBXrjPDlq4ZSBC",
+	"5Tas3/osaliZZZTyxvWNoqK+0g1aB1VqMtWAq8D/G/cjciVvagZN+FgPtJwPYox40rSuUiInhmWpho+L",
+	"gXasqYbdDghj63+cS9uz5dblcMz5+rMrLXt939VDqwC7WGO+k9WVbUS81wXtrRLDX6mofQ3VO3YNO4ib",
+	"P1Dgbm7eCoCnEPsyqWNOpfxtCbEqYpt7LTM9GKdFTcgGJ+XKGFQNpvXsLNnb0D2NxxOEOQqW6KUvczND",
+	"JiCREyMUqobVbBQ2FkzVPLH9aLYyJwPgM3pyvZxB3bbDdSj6qdzq6s/9rqyta8zjTUkKqx5ErwtawqM9",
+	"GC01KpBjeHf+vP0YWqMoXc5tGXLDHWEmU9yxrNRW07VdxJR9MaTKdUWTpCPQKODk7Onpabl1kuGwKGQ2",
+	"mYbUZ0BJ+mrML5GKswtNBSO1ebgDrzOteIyWY6dMTPAIDrpdEGxmtANbt8IFchViUiTTFCMNU5kqhBFZ",
+	"O5ZVL+WjvS0wKioD3UA8ds0UBrcXdw2DWlTe32qW9M+tlfVaXcjKuHWIWLJxrpdqkRpGCRMXVSDnRT5r",
+	"Kh1Xt1mYm/r9szq5aDV4sqF5o2YcW9R9bQtvnz+FJweHj8AViwfbLket08KaWvW37P6zyj19h54abdH3",
+	"5Wk4T6mKVM08XCjNnMXgmlqyW5Ieizyn7kEdFXVtfMrKicET22+lTvRdq7m7tdePkLo9rh9rBdtd8Va7",
+	"nnBbPaq3ODZC7O2U39S+PKDGEatK8DrKb19zdbD6tRpFD9PP1NQbJIXcxgfy2STK2TYaKfRvZYJ1Lm7F",
+	"EqwnA2eRXClI9ykYMYW2IlZ7r7PfK9co8bVkxlSiz7bHqpbl63UO9lY11O1l8vKqeHX5nq7yXU7KrsLV",
+	"Cbu0xBUahiyaUslOSpge8QTBZ/0W063nvvrZ8gi99ena3c7h2gaf2TAR2G+TTxiM8ApcwZRPptA66Dx+",
+	"+H/vVKaupKX6Wc1zpN8ncmLErm7n4MlaMYD9MKDucYNVsB8+Wcki73Ye7lXSu4O97t7Ddq/X3js873WP",
+	"uua//3c9e7M4/rXiWL6oohyvVlKEVi51P1BAJuoI5xrmSaYALzFdWuHjgcpfQ1ew0Te1I0GdKsu5Flph",
+	"M53w5tVFc+ytk7NtP2JUJMwpoyJkc5K+YrkQ0MrmRgIcyyy1db8WbLkTll6iOsEdeGZ+Kx8RoYNcwJil",
+	"tjOg2aWvgUa1v1W1cCUVmjPflMH8gNhwM87HfF35Nd3Uolfd5v3sofmrVUIn2IVWD9pQ+mpn5wg8rsBP",
+	"rqmToioqFr4PKgBQ8BOsY27DU76+IkZNOeqaa1JfP3E2Mhpi9bhc9UOP0W5LJLe7XRLGL5BdYGo78lCN",
+	"urxG3JylWgGLY7Ao4w6X64Zbvrbc2fZKDivpHzIFRhgUWsuguXBKU/0Ieo1UZYNFmTa68pieX0yZbvMx",
+	"uGq7XAqjuCyatv1YYWS3q6NAuBoWRKn2XIsrXccVz6xV8lTMM61umDdjEITTi3lzFDuabwDIkgRk3h+U",
+	"wYwrRc4YXyCa54U6mCKwD50VfQgJXtIQ+UuuxqStSGROwup9Zlr8OE+YIAUaFFsq6AcGFyf8EkU/qBHO",
+	"7zwH/0fC+I+E8b9mwvh3mub9IzH7R2L295wq/f3nLK+LHpppdVbT92dDWdtup9cz6uxoOSgrNrZw7f7j",
+	"g/2HrjTtw95euSNE11eM3esddK/o/cI+VQTwmOdcsM7Rfq/7sFeO6CEQ4sKM/ehxYTw82n9y8OSqHAZk",
+	"GeFa0IpZ+95jivoclB4+6D55/DgM5BzFoHZbhw8PH7td9XqPa3d10N0rkqsPer3Hj9drDtVXCV5p5G5Y",
+	"lJPGSMushtEILKS1W4bRrOywiUbqGpKsnlptYFFjz804b57c5OECB5qF8hgsaeZA8kh084z4WwefFbev",
+	"ArS6Ot+2J4Q2uKA09fe1AUJejGlYTfza+C23WqNE+z9/cj2HVyK5rDGFq88L5lq5go2Oqu6C3qwgsUfk",
+	"2ggVxWaYNyawQSRKc1KeUEBL4CIsCY8yhfy0d0J6h9rvUKV4LanDeeezCi74EtnFnate3hqAVLGxCuN1",
+	"JGheafu8GhHU3HbtipTnTKXbeRQG+DFKMsUv8aXnlBZJiu89y7Tfb5MPqvx1Dc18kfLSAg7ucQGbGxfV",
+	"QlleoHiLai6Fwro4NXMtC5/FuuPp45ynqAZc1PVeo97f1lxX7prNle2lXXEHPul269s2rLhNaqqLXKAo",
+	"WjI6I//PyFJMa637mcJre1C+U3XxHWVoVCauAGJ10W7GWvCn7LbBlD6E0MLdKbu11poT92QpBESKCH0M",
+	"CLRSbBN79zZpQ4g2dGusi/TIZ+921nwAZ1OW5k1TEjZCiiGxlI4aX8hM5wTQRYuFBfPpdrqHZOzJRIwp",
+	"dDuHFmfq79KWO9PtlBVHM+xN4lG2w/edMlur0+N8UCFXIEWyBJLzgVFnfOrIx2z5kxRZQmGZBIqUiQsu",
+	"Jpv6ZaLn3G5Na36eM8SiaTE16x9zjIFiSRry7jzEpWEkZinYhficW1pQTF8fYV96cV08yN89MiCJ5Qxc",
+	"h1FyMThlJXTiCoz5R7NJpKAmPsMj2r/ABSrtEM6gInXssUhMqOTIRWmhYUCG2zrK8c5RjpqbuCEM9zbl",
+	"9XPn63XdZDfVQSdkTOSEi88KL94Ym546h+o2lCCn69etaOydw7TcUnhqkwrDVRDWkW6DC7fqsf7t+dZv",
+	"cqIN/fBuyE2A+xKRvpZFfwfVycxCm1Unu7aS2BZK892j1Rrc3n9W0vTaOVdsbdemb6577RRGWcr18sws",
+	"3AUFkJB5klljqv303GPRb+/PyW1nnjZHZQXSfOSp1vPg6orEjnFN2bSfWXQBaBtoMxgxcQEaE5yx9IJ6",
+	"8YNGNnuggKJYIGZqSilYR16NtPacX6WGXXjP0hnswlOZUPsu1hde9vP+Oq9lGlXffNRsNse0jZc8RqGB",
+	"ZTHXJDAmue8tn/KBci461emLvvjb354apU+Qe/tvf+uLNjwjsZKC1IwslAfTDdl8nrimzj5066c/lBRD",
+	"y9WHRbTZ8NjqDNbXZ+PdyOfcFwBD+/kIfv9E8RQhuI51Vx+GHTd76pQciCiZR8Hwv9pO8m6f/jLsmHUa",
+	"skT5HnCBS4Ua5mzCrXvxCIYJn3E9hFav09nrdkMfGQ2H3Z0QmAA5Z39mCENLCoagmVF2fMSCWWfu+Jmz",
+	"CT5QMCyRjuExDIkUDa2saAFA8bF/N5Rr2IETsI/m8iRBJA/WNjNYgwJPbKQsRcemGri2DV2UyjA2Mibt",
+	"9hw/avAN/WzErhnKSOSv3r0ohdyGwAX8dvb6FYxkbEBnBv4zM1Cds5TN0M6W8As8MsgFYK+NdfuPUmQX",
+	"yoZ3tBRbGvQy5Aeo0iJT8IJpLtq9HbMtVhucG1o/mh3Zeo3NDjG2p2aFO6MlKLMQc8BLYDB0jN5A9h/P",
+	"zoeQos5SoQw4mJnKxqfA8Nk5mwxpgOGbk/Onvw7BkXnzqJl0ZO4iFzA8HbdfGko+hNbBXg6uEA56e9ZW",
+	"peQMpUDAROW98FyMfSTTmELTF1Oe4A4t/aSkFlv59NezvcOH8Nv7c6cjQ+8QZlxkGtUxOL3SP59KbdQ6",
+	"cx8IxTOFdAN/wZmEmGl2BO+ensLPhna8zOmG+UGhDuHpU/j5v+Gg04X//f//LzjrwEuZyhDedOCpTDX+",
+	"myDypgNvuWYh9IOTvviFadb+JeWXKOBkPk+lkcS1hDc2FoJ2euZseXJsZz4vU61+EMIvGHFqY3iWzecG",
+	"Pc+o+ZDqi4d7R3t77f1eCHvd3kGnL/K4zKPgt5f/hDOidSdvTktS3FHQ63Q7XW+sY3MeHAX7nW5nn+QR",
+	"PSVK7XOxiJC1bTt48/0ESQ4xTJau+WlMjT6VLnrkU8+FHM1JF+JmWroARccACrWwiZeWtTVK3dw4lg/6",
+	"8COVUviQxR0rrFYDpx8eNJ7AUGe99LaL0iyOJ5LBwrA85SRlM6mXoW2oCnGOamJXGLik7g+1C1k3f9pl",
+	"PFDAKQ7Edel3V4XrI2BgAEdaMd3tENySVGj5XAhuSZ4s2RUoax31/TJ9l1KZWoZn48U2w2XlFAvYd3tP",
+	"9tlBtNd+xHrYfhRF++0n7LDX3ht344dRDx+PHq1Es/cahPZu6OrPNMg0txZwBTYwW0OLDBWKX+LOpo34",
+	"tO0aVNwam7RhKSMcS1Key6vIzTAbV0HdeW61ijqJsbiEuy8MKw4aPPjUiuVNnqT+M1cfjIxvJQUiEHvd",
+	"rvc0oW2qV5ZZjKxCvY/zDW4TdQuaQvoPCX+rtXKNZGBIp70LZM0/sEuoGzlf6u7PLPZ2RHqld/0r7wTL",
+	"9FSm/N/OPKO8S5YuZ0nmC70dxcVxnsQzLhQoRMt5KNP+2Imi5lvy15jr6AlGvp8w0GyibLZczHXwwUxc",
+	"R513LzHl4+VGIv0v+plA+nTKnNn1Lg+OJuQ+Rmb97M4twTF8sHPLMzAv7V//0nOZjngco1g5tadTjC6s",
+	"hYupqRE/uHC4lC5BIUswtgcBLQqC37n2PPR0l6wgpKy7Mggr1k+rMwG2Z147WJBY5RVGisazxkgj9R10",
+	"exQFNTJyZv6toQQdOCFad9gXLltHEckmeYpGp5rRh10rU5uvT9+E3ihYyEnQiqQY80mWGr1/x22faY2z",
+	"ue4L6kl8sPfESdhvUafLNs08dO3EKISVi1guaBPouEnKJ1NdbMs3YbZiyooEQTDLs2V+lvGyATKW4iB8",
+	"lyM6ppX2RoUmviFP7SpsiNeVWg5XVfuGiz+5sztV9TzV3KcX1unMxT0SwTA46DW4gOdSvmDpBO0Lh01m",
+	"UVbWxfglxpydG45nXt570mi2l0ws3c5UxRgRHP3+oUwCnn20Skf5OuYYS/HLwvviiDxXVYoqOdDTemog",
+	"M10mB2uYb36/Keo3w5mVBKxGGHtQm7FhMMsQoBZLlCzKQlj/pNGVfXf22PrC/qIYWGEfz5xhx4nYTm0t",
+	"oQeMMJFiYvTVBphiDYy1vPsfqF/iXTJs576t5dFGkeh8OSFJT43SEDGNsRv6WsiUTan1TPXE8dDhairu",
+	"0GdMkwHDBstQAoXIvahmEQ9UmQCQqzHhKPQD1ReGZypJ5g+ZoKi65iMmhCSDUKYwNqr9JKNfKXfDruHI",
+	"/KXz1A0BZBhTfUHqARNqgekmDpunbMcSFQzfvD47h5KYMXS7YNqtv4652uTqNyVXwx2QmpVM7tuSGvt6",
+	"/JdmYXtNXp6n0qCZL+R2e8ZXknaJ0UmBDxQYCdTj57GT+CglJqdmziFOvUhQxKrBPXXEb/M1NRRgnqKy",
+	"NQeqtDLmqDrwxv7KxYQ4r2Mq1nAXuyfZxMjpXIG27khgdJdwrK0PezGVSUGVx2zGE0qgSfFSXmBcXHGW",
+	"JGCl226v7uI49nnuolK+FQ59jzLliVFkHdjnjKd/aca+QUR8a63GK6IfcKENU1iFT4NLYhPNN98Sm/VJ",
+	"/AdO38CMLcG/BG+f/eP07PzZ28HLk/8avHn2dnD6xlnxW9690uvuOB2vL/LHz399+/r8/MWzwfvTV7+8",
+	"fl96GqYyS3eOqdaIuQ0bGJFXNs3FOeju94Ucu+hStzh7b0KIjFKNrlE+VyDTGFOqIRKaoUM46D6pv2wO",
+	"Lnd10ar5/Y1uWu/OBSy/LIyPqQKPgZqkY7A+i9tfuJvZRcwbDTjMUynGCbfu5u9c8zvDZNwuo67zcZFN",
+	"jrhey/oVja5j79Hbk/PT168Gr988e0Uuxp3t150M7ludJuSJW3eXXGN5tRVPnpPTspGl1oUeN3/jNzlq",
+	"/vBLCsLIY5ObvME+3vCNE9cw7Vw2edqA9T8za9lp9PCZTBtZx79PM3re3nCrAZ2w9WvZz83yXCAGsR7n",
+	"kQ+tO94IbOUAg0n53tlb9sHWo6tVDYsr/UARv/bZEb4Nn0usn0EmEqO8DUv9+YY2T5pk4wVXCK2hyJJk",
+	"2BcJskvyeJcagu8ck9gaz7h4oMwUxU9+cIW6VkkjWfaFdRveBQMstaW/Z95n22Ku455dDUW1T6kmMs38",
+	"7JxNNo3oHtulZ2jEe5NF/3r89OZqaFWdpNNz9SCOzTUoahQ496f9zkaRYGw5KXMR9eb6UXRe3V1eZaK7",
+	"+NEXP3e8dF2vHPMEIfV10pUvlkHeEktZWsNSC+shKZBTXxAF/E/Ud1PaWjLcRvVXL+ozWsoPzv0tce7r",
+	"uafGj3o3UpdVqpV710dcMHLEr7rW14nW2b98BL2lRpBwgV+Lb1pkLGXDzZiOpj4WLOHkgnbBbQrM2ltK",
+	"p8hmGO80unilrgP13synpxRr2S7iLCOZZDOhoMUUzLNRwtUU4yMYHg/bCs3xaWeD+TOTVJxEpjBPGBcw",
+	"DIdmjTsgU2ccPXlz+kDZmDaKgVOhrQXla6XA0Hwb2rJcIaB1epauOdXINK/Z9Lxhpy/eyoWTMobLIYww",
+	"kjP0qqwnFC6/crg7tCbj4U4uG7g8ir/ziZCpjTJM5YIG7AsmoEpkyDTrzVj40cZLUiySK4rtqOfYEMuR",
+	"QboKVaK6TqovyOQV5r8Ad0mMVAyG/C8tsnPb+jDDTLhQuuGOXx9NtpBZElOZKKJvZqi+NWNY8FjzmUwv",
+	"xolcWJOzkGb95qMXbKDFyuCywX5awlDgYrhjKf4fGGny9P7MYjO9jdVL0TIiOn0Xoai0nNO0EyljSs88",
+	"puSUxJUg5W4JhLxeTAUCagIte29DcIHIHvfCvjAXvjKCDdhkYrmYouFNArgOgVkstNCkJFJ6Ry1oz+4s",
+	"uEDl4oq4DvtiZmN7mIBeN+x2uzByuyRcLn6dsmTs7agUCQI987iD0Zg8BtZY2TrY29sxYOkL34eBK1ik",
+	"XGsUHTjRMJNKw8MDeMl/hjmmvgbxsZFr+2L4x+zChXLB89MXz6xfIDGSQkrAVHUy5+lsCyur3vN/2Vhi",
+	"pDjaY1oZ+pYRm6KZ4nQ5SLNqWN5qZthqXP56RNUwUzgEG4hqLqyzuzkMdHibJ0TLtMiIHrorCk5SN28z",
+	"Km7bYjB0BMGhDAkvlEk8lUJmqaOPddsqygrWbCvIqBFpKS7QjELrqIvy+7BN1v8MnnV/JmSLQ29Rme3X",
+	"8Mv3RHdsLSp7+VsydYRohKGrERanS0gzcc+O45vL9N+XiG7PxtFOIqk5Aa2JZ9ooA3zi8ZVF8gRt9laV",
+	"jPxC3zvV9WYC8WvHx0/HFCZeJ8nVOAnthPG3jix26dvfeCW1reBLyNLgvN+klCVOOVHPbdGK6qFb4Di9",
+	"zJ3zMSg51mAPMIQpV1qmS0M8l2qn3piyKQ4ht1DcobFqUyQCRXJ/H9aCGx195fxei2KjNTauG12v01/o",
+	"Rs19Mt1K3jPZxWZs6RIvPM6smsVIqokSxmdGBixZtKRAJ/eWLWZH0A9m2A+G0OKi0MEdnzPyqXU020nV",
+	"Dg3vR3VNFIwsVzcymd6ObTIPs0G17j1L1rS0gytK/ikJqSUBwUZLYuzyZxZcmAUkUtnoSa5zwyBS4Ic1",
+	"H0ZMgEBuV06wMLsX5aVLgeSHXtqZzahTdpnrFq2D7j6J405mcUCnhCJbpsQmJeXytxEKSYdzJSFsoXQQ",
+	"RrK1hdJ3OkBefXKX5zUlqdIkFEUKvNbQF+Xz0CkTyiZOmFE2OO0OQjjo7lPCTggHe3tm/YROrqWPPcNC",
+	"avUpQ7mmYjUUrsI87cpO71IN6sTSd6Qf3YqfVPnI3RhRbWrqPYtZ28iiT5v6jsjj3fPSm1tfb8l8v5f4",
+	"occ3295bj9q1QUTe6isQYwU+y69jkx5nmE6wbamEwhkTmkcKWlSgKkqQpRSKxzGJm8ufu0Xa0rUe1ZPi",
+	"0ZvSj+80T8YljVzv5CugeM/C8+3lofPCGlbJua5k2JT98MXp315gqrV1vpATx2n9QqgzANm9LLOzBdg5",
+	"FRcb5mW9hj7Azr/WElLDUEiNw52+8ObAYbk2KNXVGELLl/w2T2gYyogCXO2Ptsrcjk3EzWsEG3QbduCk",
+	"L+wMnkfnDT5dpDJxCzgzvFguBKZqyueQZkbWYU44ye3IVPEbP1ItfsP3+yJxsHD1eo1ApI6q4ROJnCgz",
+	"mbPYrfpaWxskyr6wpjJroaX8YvjUD0piYD/wIubVcKezAhQjzo6opSBZzIokF2b4HcgxiWiundIDqpAX",
+	"XVj7m2205HAtT4bO4VdEg9iy5yTExZKMyxKY6AuyH2LMqULTzKpXLivZWg+TAoNYknSA8qSODAyGPvGr",
+	"Y2usDG3ekTN3s74YltJY3Y9FGL5bjEG/OIRNUt5Wr/NJkal6F4KTH/7reKDzzW1Mm/nr2RK+K0vVC1ki",
+	"qxupeb1koHzzmW0mC9uh5g55sJ1gg4ROS/yWOe6NBeZNLNq2gbDV52wdQ80v0ZdNKVTAbe1RyufvdNrb",
+	"svISxviusjPfYXgTuhCxwJcuXf/OEMY1Xq1HmDLYOl9N7Kquou5QNsF3u5D+0j5y58L5h7s+vk0C97kv",
+	"HPlVE9JtoI2TYyo9SvPCkWUhOgRm9QSmgdkE400XsTaTkWoTFtfmy8sQleKf9yxBbL2tAhe+VayBsREP",
+	"XcnEvD128CNW7YvkXBIOuLSLCn7bHHenZzmD67pTuOwU2bkhSdv95KZyxghXybCu1M2c6WnhMC7qJ1bx",
+	"tbbOR96hIG+jU1NX78OmO+hL135d7kV93dc52F9EuK7g40t2gXlMo0dFt3cjz3grfKlS8I3RzzXO2pxD",
+	"7qpJFTLul6e91e5X92z8/uZk6++FWr53rde8Z4hKIyrU5g/bj+wYSvFGtlZcY7zUlYrzm8Tp83K9q7vL",
+	"ZCxm2YAnxWq/WDJ7ubNhlOm2HI+tD/FXaZMW3rN0tlGIyupucrYKrzsQo1ZAdY/pptceEmVTrh7Uj2ig",
+	"LxOwb103lPnskdWxouMye6LgxLbrV8FVE4KgmVa7f8jRVkJAXYx+Mw81qg9IRRLqg+wOtzchvF54ujMM",
+	"/02OaJvbFEMDp6+lFhrwU718pMK2rs6fHMNUap8BVjpss5W6o07IdUzFbK898RelZxsd/O1L8d0QjXrd",
+	"cHtnsK+ISGWobYmGco98LXQ6y709ZaxyeXxSAB0licczKqLmk86tS0tp2O9CvBqDthHrVNEBbSvG+U5p",
+	"dymRlufZJJjan7+ItPGLrx0N/3xzqmy36xLJLse5xz44citE6cy2Gune0RONbqxrGNAwEd/VL99cyfWy",
+	"Otj1IeJn2cgVUJZjWypZpr4ezoYg7j8rU9y4/uhfMowgbzSwNYTA1ZU13IMcjOQQ/bb9Z+upxq5kxroi",
+	"bu/FZiOn9V++U3dWp6LUJuMbKVHxI03321Dm84RbW5xiM+6ukvkGAfzeoOkQ+36C+P2kcbmqoM+V48Ky",
+	"gp0fUf5FoOHnqoAFzFfQ6Ng5hpK8NUA5R6CeQG6SwXLi+NVqFf4Iga3JKbiOanzZ3AIj5bnIqRBij3Zk",
+	"HKcyqgIXRZ1VzS4QcDxGG1JXKspIIi4FvPt8x764bjSiJehqvLlxfBX8zeHmt6J8dx1uXnRCumdL3bY7",
+	"5sPNf9y1H+Hm9xZuXmVWK2HnG2SgKbJET/+9zV7wq3vkDq+SnaLuMr2bd7ZWKHvBL1GgUraqpYMwFRWa",
+	"l7cs537DJDlt3e9b+8RX2S7NTdLcYZML+U6wS8aTQorZVJ4RWcwLMMVMsxFTmNfVpSYnWoFdIDXFtjWC",
+	"a2BYnabar+z3D4bK27hhyxyyNAmOgl2i/m6gT7kdw7xj1Hrf2YPwsvSFzXYofVGKdCx96+3t5a/ImlN+",
+	"kxoRlL4wu7n6cPV/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

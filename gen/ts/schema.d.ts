@@ -146,7 +146,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change one's own password; every other session of the user ends. */
+        /**
+         * Change one's own password; every other session of the user ends.
+         * @description A wrong `current_password` counts as a failed login for the user's e-mail and the client's
+         *     IP, so a stolen access token cannot be used to guess the password: past the login limits
+         *     this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+         */
         post: operations["changePassword"];
         delete?: never;
         options?: never;
@@ -898,7 +903,7 @@ export interface components {
             notes?: string | null;
             /**
              * Format: date-time
-             * @description Defaults to now; may not be in the future.
+             * @description Defaults to now; at most 5 minutes ahead of the server's clock (allowing for clock skew).
              */
             occurred_at?: string;
         };
@@ -1431,8 +1436,16 @@ export interface components {
     };
     parameters: {
         ID: string;
-        /** @description The ETag last seen. Required (428 without it); 412 when stale. */
+        /**
+         * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
+         *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+         */
         IfMatch: string;
+        /**
+         * @description Optional: when sent, the record is deleted only while this ETag is current (412
+         *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+         */
+        OptionalIfMatch: string;
         Limit: number;
         /** @description The `next_cursor` of the previous page. */
         Cursor: string;
@@ -1531,6 +1544,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1558,6 +1573,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     logout: {
@@ -1582,6 +1599,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     register: {
@@ -1609,6 +1628,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1655,7 +1676,10 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listUsers: {
@@ -1718,6 +1742,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getUser: {
@@ -1750,7 +1776,13 @@ export interface operations {
     deactivateUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional: when sent, the record is deleted only while this ETag is current (412
+                 *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+                 */
+                "If-Match"?: components["parameters"]["OptionalIfMatch"];
+            };
             path: {
                 id: components["parameters"]["ID"];
             };
@@ -1769,6 +1801,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["Unprocessable"];
         };
     };
@@ -1776,7 +1809,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag last seen. Required (428 without it); 412 when stale. */
+                /**
+                 * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
+                 *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+                 */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -1806,6 +1842,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             428: components["responses"]["PreconditionRequired"];
         };
@@ -1875,6 +1913,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
         };
     };
@@ -1975,7 +2015,13 @@ export interface operations {
     deleteLead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional: when sent, the record is deleted only while this ETag is current (412
+                 *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+                 */
+                "If-Match"?: components["parameters"]["OptionalIfMatch"];
+            };
             path: {
                 id: components["parameters"]["ID"];
             };
@@ -1994,13 +2040,17 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
         };
     };
     updateLead: {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag last seen. Required (428 without it); 412 when stale. */
+                /**
+                 * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
+                 *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+                 */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
@@ -2030,6 +2080,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             428: components["responses"]["PreconditionRequired"];
         };
@@ -2093,6 +2145,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
         };
     };
@@ -2147,6 +2201,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getActiveModel: {
@@ -2193,6 +2249,7 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
         };
     };
@@ -2222,6 +2279,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     activateModel: {
@@ -2296,6 +2355,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
         };
     };

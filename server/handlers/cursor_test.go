@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,22 +107,35 @@ func TestIfMatch(t *testing.T) {
 	t.Parallel()
 	s := func(v string) *string { return &v }
 	for _, tc := range []struct {
-		name   string
-		h      *string
-		want   int32
-		status int
+		name     string
+		h        *string
+		versions []int32
+		status   int // of ifMatch; optionalIfMatch never fails
+		any      bool
 	}{
-		{"Missing", nil, 0, 428},
-		{"Blank", s("  "), 0, 428},
-		{"Strong", s(`"3"`), 3, 0},
-		{"Garbage", s(`"abc"`), 0, 412},
-		{"List", s(`"1", "2"`), 0, 412},
+		{"Missing", nil, nil, 428, true},
+		{"Blank", s("  "), nil, 428, true},
+		{"Star", s("*"), nil, 428, true},
+		{"Strong", s(`"3"`), []int32{3}, 0, false},
+		{"List", s(`"1", "2" ,"9"`), []int32{1, 2, 9}, 0, false},
+		{"Weak", s(`W/"3"`), nil, 0, false},
+		{"WeakInList", s(`W/"3", "4"`), []int32{4}, 0, false},
+		{"Garbage", s(`"abc"`), nil, 0, false},
+		{"LeadingZero", s(`"03"`), nil, 0, false},
+		{"Sign", s(`"+3"`), nil, 0, false},
+		{"Unterminated", s(`"3`), nil, 0, false},
+		{"Unquoted", s(`3`), nil, 0, false},
+		{"Overflow", s(`"2147483648"`), nil, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			v, err := ifMatch(tc.h)
-			if got := statusOf(err); got != tc.status || v != tc.want {
-				t.Fatalf("version %d status %d, want %d %d", v, got, tc.want, tc.status)
+			p, err := ifMatch(tc.h)
+			if got := statusOf(err); got != tc.status || (err == nil && !slices.Equal(p.Versions, tc.versions)) || p.Any {
+				t.Fatalf("%+v status %d, want %v %d", p, got, tc.versions, tc.status)
+			}
+			o := optionalIfMatch(tc.h)
+			if o.Any != tc.any || !slices.Equal(o.Versions, tc.versions) {
+				t.Fatalf("optional: %+v, want any=%v %v", o, tc.any, tc.versions)
 			}
 		})
 	}

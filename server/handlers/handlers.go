@@ -75,22 +75,41 @@ func etag(version int32) *string {
 	return &s
 }
 
-// ifMatch parses If-Match into a version: 428 when absent (or "*", which
-// would skip the check optimistic concurrency exists for), 412 when it is
-// weak or not one of our tags (it can then never match).
-func ifMatch(h *string) (int32, error) {
-	v := ""
-	if h != nil {
-		v = strings.TrimSpace(*h)
+// ifMatch reads the If-Match a PATCH requires: 428 when it is absent or
+// "*" (which would skip the check optimistic concurrency exists for).
+func ifMatch(h *string) (store.Precondition, error) {
+	if h == nil || strings.TrimSpace(*h) == "" || strings.TrimSpace(*h) == "*" {
+		return store.Precondition{}, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(),
+			Err: apperr.ErrPreconditionRequired}
 	}
-	if v == "" || v == "*" {
-		return 0, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(), Err: apperr.ErrPreconditionRequired}
+	return entityTags(*h), nil
+}
+
+// optionalIfMatch reads the If-Match a DELETE may send: without one, or
+// with "*", the record goes whatever its version.
+func optionalIfMatch(h *string) store.Precondition {
+	if h == nil || strings.TrimSpace(*h) == "" || strings.TrimSpace(*h) == "*" {
+		return store.Precondition{Any: true}
 	}
-	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`), 10, 32)
-	if err != nil || !strings.HasPrefix(v, `"`) {
-		return 0, &apperr.Error{Status: 412, Detail: "If-Match does not match the current version", Err: apperr.ErrStale}
+	return entityTags(*h)
+}
+
+// entityTags parses a list of entity tags (RFC 9110 section 8.8.3; several
+// If-Match lines arrive joined by commas, see joinIfMatch) into the versions
+// its strong tags name: exactly the tags etag writes, so "02", "+2" or a
+// weak W/"2" name no version, and the store answers 412 once it has ruled
+// out 404 and 403.
+func entityTags(h string) store.Precondition {
+	var p store.Precondition
+	for _, t := range strings.Split(h, ",") {
+		digits, ok := strings.CutPrefix(strings.TrimSpace(t), `"`)
+		digits, ok2 := strings.CutSuffix(digits, `"`)
+		n, err := strconv.ParseInt(digits, 10, 32)
+		if ok && ok2 && err == nil && strconv.FormatInt(n, 10) == digits {
+			p.Versions = append(p.Versions, int32(n))
+		}
 	}
-	return int32(n), nil
+	return p
 }
 
 // pageLimit applies the default page size.

@@ -174,7 +174,7 @@ func (h *Handlers) UpdateLead(ctx context.Context, req api.UpdateLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	version, err := ifMatch(req.Params.IfMatch)
+	cond, err := ifMatch(req.Params.IfMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (h *Handlers) UpdateLead(ctx context.Context, req api.UpdateLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	l, err := h.st.LeadUpdate(ctx, actor(id), who(id), req.Id, version, c)
+	l, err := h.st.LeadUpdate(ctx, actor(id), who(id), req.Id, cond, c)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (h *Handlers) DeleteLead(ctx context.Context, req api.DeleteLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := h.st.LeadDelete(ctx, actor(id), req.Id); err != nil {
+	if err := h.st.LeadDelete(ctx, actor(id), req.Id, optionalIfMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteLead204Response{}, nil

@@ -104,7 +104,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	version, err := ifMatch(req.Params.IfMatch)
+	cond, err := ifMatch(req.Params.IfMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 		}
 		c.PasswordHash = &hash
 	}
-	u, err := h.st.UserUpdate(ctx, actor(id), req.Id, &version, c)
+	u, err := h.st.UserUpdate(ctx, actor(id), req.Id, cond, c)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (h *Handlers) DeactivateUser(ctx context.Context, req api.DeactivateUserReq
 	if err != nil {
 		return nil, err
 	}
-	if err := h.st.UserDeactivate(ctx, actor(id), req.Id); err != nil {
+	if err := h.st.UserDeactivate(ctx, actor(id), req.Id, optionalIfMatch(req.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeactivateUser204Response{}, nil

@@ -55,8 +55,8 @@ func (s *Store) LeadGet(ctx context.Context, id uuid.UUID) (db.Lead, error) {
 	return l, leadErr(err)
 }
 
-// LeadUpdate applies a merge patch to a lead whose version still equals
-// ifVersion, on behalf of who, and writes its lead.update event; a change of
+// LeadUpdate applies a merge patch to a lead whose version still meets
+// cond, on behalf of who, and writes its lead.update event; a change of
 // any scoring input re-scores the lead in the same transaction. A patch that
 // changes nothing returns the lead as it is (same version, no event).
 //
@@ -64,7 +64,7 @@ func (s *Store) LeadGet(ctx context.Context, id uuid.UUID) (db.Lead, error) {
 // leadrules.CheckEdit), apperr.ErrStale (412), 422 with the allowed next
 // states (workflow), 422 when the new assignee is not an active user.
 func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules.Caller, id uuid.UUID,
-	ifVersion int32, c LeadChange) (db.Lead, error) {
+	cond Precondition, c LeadChange) (db.Lead, error) {
 	var out db.Lead
 	err := s.InTx(ctx, func(tx *Tx) error {
 		old, err := leadForUpdate(ctx, tx, id)
@@ -78,7 +78,7 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		if err := leadrules.CheckEdit(who, old.AssignedTo, old.Status, to, c.Assign); err != nil {
 			return err
 		}
-		if old.Version != ifVersion {
+		if !cond.Holds(old.Version) {
 			return apperr.ErrStale
 		}
 		next := updateParams(old)
@@ -127,9 +127,17 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 }
 
 // LeadDelete soft-deletes a live lead (its activities and events stay) and
-// writes its lead.delete event; a 404 apperr when there is none.
-func (s *Store) LeadDelete(ctx context.Context, actor audit.Actor, id uuid.UUID) error {
+// writes its lead.delete event; a 404 apperr when there is none, then
+// apperr.ErrStale (412) when cond does not hold.
+func (s *Store) LeadDelete(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		old, err := leadForUpdate(ctx, tx, id)
+		if err != nil {
+			return leadErr(err)
+		}
+		if !cond.Holds(old.Version) {
+			return apperr.ErrStale
+		}
 		l, err := tx.Q.LeadSoftDelete(ctx, id)
 		if err != nil {
 			return leadErr(err)

@@ -62,6 +62,17 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		if err := s.checkThrottle(ctx, tx.Q, email, ip, th); err != nil {
 			return err
 		}
+		if ok {
+			// The password was checked against the hash read before the
+			// transaction: an admin's password reset or deactivation that
+			// committed since then wins, and one still running waits for
+			// this login and then ends its session.
+			cur, err := tx.Q.UserGetForUpdate(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			ok = cur.Active && cur.PasswordHash == u.PasswordHash
+		}
 		if !ok {
 			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: ip}); err != nil {
 				return err
@@ -244,6 +255,10 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 		old, err := tx.Q.UserGetForUpdate(ctx, caller.UserID)
 		if err != nil {
 			return err
+		}
+		if old.PasswordHash != u.PasswordHash {
+			// Reset by an admin since it was checked: "current" is no more.
+			return apperr.Invalid("current_password", "is wrong")
 		}
 		if _, err := tx.Q.UserUpdate(ctx, db.UserUpdateParams{ID: old.ID, Name: old.Name, Email: old.Email,
 			Role: old.Role, Active: old.Active, PasswordHash: newHash}); err != nil {

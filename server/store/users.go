@@ -81,18 +81,17 @@ type UserChange struct {
 	Active                          *bool
 }
 
-// UserUpdate applies a change when the user's version still equals
-// ifVersion (nil: whatever the version). Returns apperr.ErrNotFound, apperr.ErrStale (412), a 409 for a
+// UserUpdate applies a change when the user's version still meets cond. Returns apperr.ErrNotFound, apperr.ErrStale (412), a 409 for a
 // taken e-mail, or a 422 when the change would leave no active admin.
 // Deactivation and a new password end every session of the user.
-func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, ifVersion *int32, c UserChange) (db.User, error) {
+func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
 	var out db.User
 	err := s.InTx(ctx, func(tx *Tx) error {
 		old, err := tx.Q.UserGetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
-		if ifVersion != nil && old.Version != *ifVersion {
+		if !cond.Holds(old.Version) {
 			return apperr.ErrStale
 		}
 		next := db.UserUpdateParams{
@@ -143,10 +142,11 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 }
 
 // UserDeactivate marks a user inactive and ends their sessions; their leads
-// and history stay. Deactivating an inactive user changes nothing.
-func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID) error {
+// and history stay. Deactivating an inactive user changes nothing. cond is
+// checked as UserUpdate checks it.
+func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition) error {
 	f := false
-	_, err := s.UserUpdate(ctx, actor, id, nil, UserChange{Active: &f})
+	_, err := s.UserUpdate(ctx, actor, id, cond, UserChange{Active: &f})
 	return err
 }
 
