@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/oapi-codegen/runtime/types"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -106,6 +107,48 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("detail %v", p.Detail)
 		}
 	})
+
+	// A password reset or deactivation that commits while a login with the
+	// old password is between its bcrypt check and its session wins: the
+	// login is refused. The test holds the user's row lock, lets the login
+	// check the old hash and wait on that lock, then resets and commits.
+	for _, reset := range []string{"Password", "Deactivation"} {
+		t.Run("RaceWith"+reset, func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t, env, "Racer "+reset, "racer-"+strings.ToLower(reset)+"@example.com", auth.RoleSales)
+			conn, err := pgx.Connect(bg, env.DSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(bg)
+			tx, err := conn.Begin(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(bg)
+			if _, err := tx.Exec(bg, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u.Id); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan *client.LoginResponse, 1)
+			go func() { done <- login(env, u.Email, servertest.Password) }()
+			waitForLockWait(t, conn)
+			change := `UPDATE users SET password_hash = 'reset by an admin', version = version + 1 WHERE id = $1`
+			if reset == "Deactivation" {
+				change = `UPDATE users SET active = false, version = version + 1 WHERE id = $1`
+			}
+			if _, err := tx.Exec(bg, change, u.Id); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(bg); err != nil {
+				t.Fatal(err)
+			}
+			r := <-done
+			wantProblem(t, r.HTTPResponse, r.Body, 401)
+			if n := scalar(t, env, `SELECT count(*) FROM sessions WHERE user_id = '`+u.Id.String()+`'`); n != 0 {
+				t.Fatalf("%d sessions for a user reset during login", n)
+			}
+		})
+	}
 
 	for _, tc := range []struct {
 		name  string
@@ -628,4 +671,22 @@ func TestTokensRefused(t *testing.T) {
 			t.Fatalf("me after demotion: %d", me.StatusCode())
 		}
 	})
+}
+
+// waitForLockWait returns once a backend of conn's database other than
+// conn waits on a lock.
+func waitForLockWait(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	for range 500 {
+		var n int
+		if err := conn.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("nothing waited on the lock within 5 s")
 }
