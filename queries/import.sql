@@ -45,6 +45,17 @@ WHERE l.deleted_at IS NOT NULL
 ORDER BY s.line
 LIMIT @lim;
 
+-- name: ImportStageLockLeads :exec
+-- Locks the live leads the staged rows name, so their statuses hold from
+-- the workflow check to the upsert; in id order, as any other locker of
+-- many leads would.
+SELECT l.id
+FROM leads l
+JOIN lead_import_stage s ON s.external_id = l.external_id
+WHERE l.deleted_at IS NULL
+ORDER BY l.id
+FOR UPDATE OF l;
+
 -- name: ImportStageStatusMoves :many
 -- Staged rows that would move a live lead to another status, for the
 -- workflow check (server/leadrules); rows of an external_id that comes again

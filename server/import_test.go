@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server"
@@ -452,5 +454,62 @@ func TestImportBodyUnreadWithoutToken(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("token %q: no answer while the body is still open: the server is reading it", token)
 		}
+	}
+}
+
+// TestImportRacesAnEdit: a lead closed while an import that would move it
+// is running keeps its close. The test holds the lead's row lock, lets the
+// import reach it, closes the lead and commits; the import must then judge
+// the row against the closed status (a closed lead cannot go back to
+// contacted) instead of overwriting the win.
+func TestImportRacesAnEdit(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", "external_id,name,status\nrace-1,Won Meanwhile,new\nrace-2,Calm Lead,new\n")
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(bg)
+	tx, err := conn.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	if _, err := tx.Exec(bg, `SELECT 1 FROM leads WHERE external_id = 'race-1' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		status int
+		body   []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, body := importCSV(t, env, "", strings.NewReader("external_id,name,status\nrace-1,Won Meanwhile,contacted\nrace-2,Calm Lead,contacted\n"), nil)
+		done <- result{res.StatusCode, body}
+	}()
+	waitForLockWait(t, conn)
+	if _, err := tx.Exec(bg, `UPDATE leads SET status = 'success', closed_at = now(), version = version + 1
+		WHERE external_id = 'race-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	var got api.ImportResult
+	if r.status != 200 || json.Unmarshal(r.body, &got) != nil {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	if got.Updated != 1 || len(got.Rejected) != 1 || got.Rejected[0].Line != 2 || got.Rejected[0].Field != "status" {
+		t.Fatalf("result %s", r.body)
+	}
+	var first, second string
+	if err := conn.QueryRow(bg, `SELECT (SELECT status FROM leads WHERE external_id = 'race-1'),
+		(SELECT status FROM leads WHERE external_id = 'race-2')`).Scan(&first, &second); err != nil {
+		t.Fatal(err)
+	}
+	if first != "success" || second != "contacted" {
+		t.Fatalf("statuses %s and %s, want success and contacted", first, second)
 	}
 }

@@ -168,6 +168,23 @@ func (q *Queries) ImportStageDuplicates(ctx context.Context, lim int32) ([]Impor
 	return items, nil
 }
 
+const importStageLockLeads = `-- name: ImportStageLockLeads :exec
+SELECT l.id
+FROM leads l
+JOIN lead_import_stage s ON s.external_id = l.external_id
+WHERE l.deleted_at IS NULL
+ORDER BY l.id
+FOR UPDATE OF l
+`
+
+// Locks the live leads the staged rows name, so their statuses hold from
+// the workflow check to the upsert; in id order, as any other locker of
+// many leads would.
+func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageLockLeads)
+	return err
+}
+
 const importStageReset = `-- name: ImportStageReset :exec
 
 TRUNCATE lead_import_stage

@@ -381,6 +381,16 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, res *ImportRes
 // new, say: re-importing an old file would reopen it). An import is an
 // admin's change, so an admin's rules apply.
 func stageWorkflow(ctx context.Context, tx *Tx, res *ImportResult) error {
+	// The leads are locked before their statuses are read: an edit that
+	// closed one after the check would otherwise be overwritten by the
+	// upsert, a win silently undone. The table lock first, as an editor
+	// takes it (see LeadsWriteIntent).
+	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+		return err
+	}
+	if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
+		return err
+	}
 	moves, err := tx.Q.ImportStageStatusMoves(ctx)
 	if err != nil {
 		return err
