@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/audit"
@@ -30,12 +33,24 @@ type Verification struct {
 }
 
 // AuditVerify recomputes the hash chain over every event in id order, in
-// pages, and reports the first event where it breaks.
+// pages, and reports the first event where it breaks. The pages are read in
+// one snapshot: the sealer running between two pages made sealed events
+// follow unsealed ones, which looked like a removed seal.
 func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Verification{}, translate(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	q := db.New(tx)
 	v := audit.NewVerifier()
+	page := cmp.Or(s.verify.page, 5000)
 	var after int64
-	for {
-		rows, err := s.q.AuditChainPage(ctx, db.AuditChainPageParams{AfterID: after, Lim: 5000})
+	for first := true; ; first = false {
+		if !first && s.verify.betweenPages != nil {
+			s.verify.betweenPages()
+		}
+		rows, err := q.AuditChainPage(ctx, db.AuditChainPageParams{AfterID: after, Lim: page})
 		if err != nil {
 			return Verification{}, translate(err)
 		}
@@ -48,7 +63,7 @@ func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
 			}
 			after = r.ID
 		}
-		if !v.OK() || len(rows) < 5000 {
+		if !v.OK() || int32(len(rows)) < page {
 			break
 		}
 	}
@@ -56,7 +71,7 @@ func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
 	if out.OK {
 		// A seal whose event was deleted along with everything after it
 		// leaves no later event to notice; the orphaned seal gives it away.
-		orphans, err := s.q.AuditSealOrphans(ctx)
+		orphans, err := q.AuditSealOrphans(ctx)
 		if err != nil {
 			return Verification{}, translate(err)
 		}
@@ -66,4 +81,11 @@ func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
 		}
 	}
 	return out, nil
+}
+
+// verifyPaging lets a test read the chain in small pages and act between
+// them (see export_test.go).
+type verifyPaging struct {
+	page         int32
+	betweenPages func()
 }

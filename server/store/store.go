@@ -26,6 +26,7 @@ type Store struct {
 	q         *db.Queries
 	models    modelCache  // the active scoring model, compiled
 	analyzing atomic.Bool // a background ANALYZE of leads is running
+	verify    verifyPaging
 }
 
 // New returns a Store over the pool.

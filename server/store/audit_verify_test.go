@@ -1,0 +1,59 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// TestVerifyWhileSealing: the sealer sealing the unsealed tail between two
+// of verify's pages must not look like a removed seal. Verify reads three
+// pages of two events over events 1-3 sealed and 4-6 not; the tail is
+// sealed after the second page, which ends on unsealed event 4.
+func TestVerifyWhileSealing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	s := store.New(pool)
+	write := func(n int) {
+		for i := range n {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				return tx.Audit(ctx, audit.Event{Actor: audit.System, Action: "test.event", EntityType: "test",
+					Summary: "event " + strconv.Itoa(i)})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seal := func() {
+		if _, err := s.SealOnce(ctx, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(3)
+	seal()
+	write(3)
+	pages := 0
+	store.SetVerifyPaging(s, 2, func() {
+		if pages++; pages == 2 {
+			seal()
+		}
+	})
+	v, err := s.AuditVerify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Checked+v.Unsealed != 6 {
+		t.Fatalf("verify while sealing: %+v", v)
+	}
+	v, err = s.AuditVerify(ctx)
+	if err != nil || !v.OK || v.Checked != 6 || v.Unsealed != 0 {
+		t.Fatalf("verify after sealing: %+v %v", v, err)
+	}
+}

@@ -1,0 +1,7 @@
+package store
+
+// SetVerifyPaging makes AuditVerify read page events at a time and call
+// between before every page after the first.
+func SetVerifyPaging(s *Store, page int32, between func()) {
+	s.verify = verifyPaging{page: page, betweenPages: between}
+}
