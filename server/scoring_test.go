@@ -160,6 +160,13 @@ func TestScoringLifecycle(t *testing.T) {
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1 OR category IS NULL", m2.Version); n != 0 {
 		t.Fatalf("%d leads not scored by v%d after activation", n, m2.Version)
 	}
+	// Trained, then activated: the events in that order, written after the
+	// re-score so they never hold the sealer back for its length.
+	if got := scalar(t, env, `SELECT count(*) FROM audit_events t JOIN audit_events a ON a.id > t.id
+		WHERE t.action = 'model.train' AND a.action = 'model.activate' AND t.entity_id = $1 AND a.entity_id = $1`,
+		strconv.Itoa(int(m2.Version))); got != 1 {
+		t.Errorf("model.train then model.activate for v%d: %d pairs", m2.Version, got)
+	}
 
 	t.Run("ActivateSetBased", func(t *testing.T) {
 		r, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version)
@@ -177,6 +184,18 @@ func TestScoringLifecycle(t *testing.T) {
 		a, _ := env.Admin.GetActiveModelWithResponse(ctx)
 		if a.JSON200 == nil || a.JSON200.Version != m1.Version {
 			t.Errorf("active model: %s", a.Body)
+		}
+		// Activating the active model again changes nothing.
+		activations := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'model.activate'")
+		scoredAt := scalar(t, env, "SELECT count(DISTINCT scored_at) FROM leads")
+		if r, _ := env.Admin.ActivateModelWithResponse(ctx, m1.Version); r.JSON200 == nil || !r.JSON200.Active || r.JSON200.Version != m1.Version {
+			t.Errorf("activate the active model: %d %s", r.StatusCode(), r.Body)
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'model.activate'"); n != activations {
+			t.Errorf("activating the active model wrote %d events", n-activations)
+		}
+		if n := scalar(t, env, "SELECT count(DISTINCT scored_at) FROM leads"); n != scoredAt {
+			t.Errorf("activating the active model re-scored leads (%d scored_at values, was %d)", n, scoredAt)
 		}
 		if r, _ := sales.ActivateModelWithResponse(ctx, m2.Version); r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales activate: %d", r.StatusCode())
@@ -382,6 +401,25 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Error("no hot lead at hot >= 0.3")
 		}
 		listMatchesScores(t, env, api.Warm)
+		// The same cut-offs again change nothing; an event lists only the
+		// cut-offs that moved.
+		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+			t.Fatalf("same thresholds: %d %s", r.StatusCode(), r.Body)
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'"); n != updates {
+			t.Errorf("the same thresholds wrote %d events", n-updates)
+		}
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.35, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+			t.Fatalf("new hot: %d %s", r.StatusCode(), r.Body)
+		}
+		if keys := scalar(t, env, `SELECT count(*) FROM jsonb_object_keys((SELECT changes FROM audit_events
+			WHERE action = 'thresholds.update' ORDER BY id DESC LIMIT 1))`); keys != 1 {
+			t.Errorf("the event of a new hot cut-off lists %d changes, want 1", keys)
+		}
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+			t.Fatalf("back to hot 0.3: %d", r.StatusCode())
+		}
 	})
 
 	t.Run("Audited", func(t *testing.T) {

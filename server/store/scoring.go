@@ -259,6 +259,14 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 			return err
 		}
 		out = ModelInfo(row)
+		var activation *audit.Event
+		if activate {
+			if out, scored, activation, err = s.activateTx(ctx, tx, actor, row.Version); err != nil {
+				return err
+			}
+		}
+		// The events come last: an event written before the re-score would
+		// hold the audit sealer back for all of it.
 		if err := tx.Audit(ctx, audit.Event{Actor: actor, Action: "model.train", EntityType: "model",
 			EntityID: fmt.Sprint(row.Version),
 			Summary: fmt.Sprintf("%s trained model v%d (AUC %.3f, Brier %.4f on %d holdout leads)",
@@ -267,11 +275,10 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 				"include_call_duration": {To: m.Options.IncludeCallDuration}}}); err != nil {
 			return err
 		}
-		if !activate {
+		if activation == nil {
 			return nil
 		}
-		out, scored, err = s.activateTx(ctx, tx, actor, row.Version)
-		return err
+		return tx.Audit(ctx, *activation)
 	})
 	if err == nil {
 		s.analyzeAfterBulk(ctx, scored)
@@ -282,16 +289,22 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 // ModelActivate makes a version the only active model and re-scores every
 // live lead in the same transaction. Concurrent activations are serialised,
 // and a partial unique index keeps at most one model active whatever
-// happens. Returns apperr.ErrNotFound for an unknown version.
+// happens. Activating the active model changes nothing: every lead already
+// holds its score. Returns apperr.ErrNotFound for an unknown version.
 func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version int32) (ModelInfo, int64, error) {
 	var (
 		out ModelInfo
 		n   int64
 	)
 	err := s.InTx(ctx, func(tx *Tx) error {
-		var err error
-		out, n, err = s.activateTx(ctx, tx, actor, version)
-		return err
+		var (
+			ev  *audit.Event
+			err error
+		)
+		if out, n, ev, err = s.activateTx(ctx, tx, actor, version); err != nil || ev == nil {
+			return err
+		}
+		return tx.Audit(ctx, *ev)
 	})
 	if err == nil {
 		s.analyzeAfterBulk(ctx, n)
@@ -299,40 +312,57 @@ func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version in
 	return out, n, err
 }
 
-func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, version int32) (ModelInfo, int64, error) {
+// activateTx activates a version and re-scores every lead, returning the
+// audit event for the caller to write last (nil when the version was
+// already active, which changes nothing).
+func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, version int32) (ModelInfo, int64, *audit.Event, error) {
 	if err := tx.Q.ModelActivationLock(ctx); err != nil {
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
 	}
 	prev, err := tx.Q.ModelActiveVersion(ctx)
 	if err != nil {
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
 	}
-	if _, err := tx.Q.ModelGet(ctx, version); err != nil {
+	m, err := tx.Q.ModelGet(ctx, version)
+	if err != nil {
 		if errors.Is(translate(err), apperr.ErrNotFound) {
-			return ModelInfo{}, 0, apperr.NotFound(fmt.Sprintf("model version %d", version))
+			return ModelInfo{}, 0, nil, apperr.NotFound(fmt.Sprintf("model version %d", version))
 		}
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
+	}
+	if prev == version {
+		return ModelInfo(m), 0, nil, nil
 	}
 	if err := tx.Q.ModelDeactivateAll(ctx); err != nil {
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
 	}
 	row, err := tx.Q.ModelActivate(ctx, version)
 	if err != nil {
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
 	}
 	a, ok, err := s.activeModel(ctx, tx.Q)
 	if err != nil || !ok {
-		return ModelInfo{}, 0, fmt.Errorf("load activated model: %w", err)
+		return ModelInfo{}, 0, nil, fmt.Errorf("load activated model: %w", err)
 	}
 	n, err := wholeTableScores(ctx, tx, func() (int64, error) { return rescore(ctx, tx, a, false) })
 	if err != nil {
-		return ModelInfo{}, 0, err
+		return ModelInfo{}, 0, nil, err
 	}
-	ch := map[string]audit.Change{"active_version": {From: nullIfZero(prev), To: version}}
-	err = tx.Audit(ctx, audit.Event{Actor: actor, Action: "model.activate", EntityType: "model",
-		EntityID: fmt.Sprint(version), Changes: ch,
-		Summary: fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)})
-	return ModelInfo(row), n, err
+	return ModelInfo(row), n, &audit.Event{Actor: actor, Action: "model.activate", EntityType: "model",
+		EntityID: fmt.Sprint(version), Changes: map[string]audit.Change{"active_version": {From: nullIfZero(prev), To: version}},
+		Summary: fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)}, nil
+}
+
+// thresholdChanges lists the cut-offs that moved.
+func thresholdChanges(old db.ThresholdsGetRow, th scoring.Thresholds) map[string]audit.Change {
+	ch := map[string]audit.Change{}
+	if old.Hot != th.Hot {
+		ch["hot"] = audit.Change{From: old.Hot, To: th.Hot}
+	}
+	if old.Warm != th.Warm {
+		ch["warm"] = audit.Change{From: old.Warm, To: th.Warm}
+	}
+	return ch
 }
 
 func nullIfZero(v int32) any {
@@ -361,8 +391,8 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 			return err
 		}
 		old, err := tx.Q.ThresholdsGet(ctx)
-		if err != nil {
-			return err
+		if err != nil || (old.Hot == th.Hot && old.Warm == th.Warm) {
+			return err // the same cut-offs change nothing
 		}
 		if _, err := tx.Q.ThresholdsUpdate(ctx, db.ThresholdsUpdateParams{Hot: th.Hot, Warm: th.Warm}); err != nil {
 			return err
@@ -376,7 +406,7 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 		return tx.Audit(ctx, audit.Event{Actor: actor, Action: "thresholds.update", EntityType: "thresholds",
 			Summary: fmt.Sprintf("%s set the thresholds to hot >= %.2f, warm >= %.2f; %d leads changed category",
 				actor.Name, th.Hot, th.Warm, n),
-			Changes: map[string]audit.Change{"hot": {From: old.Hot, To: th.Hot}, "warm": {From: old.Warm, To: th.Warm}}})
+			Changes: thresholdChanges(old, th)})
 	})
 	if err == nil {
 		s.analyzeAfterBulk(ctx, n)
