@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -318,6 +319,20 @@ func TestRefresh(t *testing.T) {
 			if !found {
 				t.Errorf("no %s event for the user", action)
 			}
+		}
+		// The reuse event says what it did: a second reuse finds the
+		// session already ended.
+		again, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		wantProblem(t, again.HTTPResponse, again.Body, 401)
+		var summaries []string
+		for _, e := range actions(t, env, "auth.refresh_reuse") {
+			if e.Actor.Id != nil && *e.Actor.Id == u.Id {
+				summaries = append(summaries, e.Summary[strings.LastIndex(e.Summary, ";")+2:])
+			}
+		}
+		slices.Sort(summaries)
+		if want := []string{"the session had already ended", "the session was revoked"}; !slices.Equal(summaries, want) {
+			t.Errorf("reuse events end %q, want %q", summaries, want)
 		}
 	})
 

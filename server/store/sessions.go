@@ -165,12 +165,17 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 		actor := audit.Actor{ID: &u.ID, Name: u.Name}
 		if t.RotatedAt != nil {
 			reused = true
-			if _, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("refresh token reuse")}); err != nil {
+			n, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("refresh token reuse")})
+			if err != nil {
 				return err
+			}
+			outcome := "the session was revoked"
+			if n == 0 {
+				outcome = "the session had already ended"
 			}
 			return tx.Audit(ctx, audit.Event{Actor: actor, Action: "auth.refresh_reuse", EntityType: "session",
 				EntityID: t.SessionID.String(),
-				Summary:  fmt.Sprintf("A rotated refresh token of %s was presented again; the session was revoked", u.Name)})
+				Summary:  fmt.Sprintf("A rotated refresh token of %s was presented again; %s", u.Name, outcome)})
 		}
 		now := time.Now()
 		if t.SessionRevokedAt != nil || now.After(t.ExpiresAt) || now.After(t.SessionExpiresAt) || !u.Active {
