@@ -12,6 +12,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/servertest"
 	"github.com/jmksales/jmk/server/store"
@@ -664,5 +665,13 @@ func TestLeadTeamFeed(t *testing.T) {
 	r, err := colleague.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: lref(l.Id.String())})
 	if err != nil || r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Action != "lead.create" {
 		t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+	}
+	// A colleague's address and client are for admins; one's own are shown.
+	for who, c := range map[string]*client.ClientWithResponses{"colleague": colleague, "author": sales, "admin": env.Admin} {
+		r, _ := c.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: lref(l.Id.String())})
+		ev := r.JSON200.Items[0]
+		if shown := ev.Ip != nil && ev.UserAgent != nil; shown != (who != "colleague") {
+			t.Errorf("%s sees ip %v, user agent %v", who, ev.Ip, ev.UserAgent)
+		}
 	}
 }

@@ -57,6 +57,10 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		if err != nil {
 			return nil, err
 		}
+		if !id.IsAdmin() && (r.ActorID == nil || *r.ActorID != id.UserID) {
+			// Where a colleague works from, and on what, is for admins.
+			ev.Ip, ev.UserAgent = nil, nil
+		}
 		out.Items = append(out.Items, ev)
 	}
 	if p.Count != nil && *p.Count {
