@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 const (
 	notTextMessage = "must be UTF-8 text without NUL characters"
 	nulMessage     = `must not contain NUL characters (\u0000)`
-	notUTF8Message = "must be UTF-8 text (JSON is always UTF-8; was it sent as Latin-1?)"
+	notUTF8Message = `must be Unicode text: UTF-8 (not Latin-1) without a lone \uD800-\uDFFF escape`
 )
 
 // textInputs refuses, with a 400 naming each field, query parameters that
@@ -33,7 +34,11 @@ const (
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		var fields []apperr.FieldError
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			return next(c) // the probes and docs read no parameters
+		}
+		raw, _ := c.Get(rawQueryKey).(string)
+		fields := malformedQuery(raw)
 		for name, values := range r.URL.Query() {
 			if slices.ContainsFunc(values, func(v string) bool { return !utf8.ValidString(v) || strings.Contains(v, "\x00") }) {
 				fields = append(fields, apperr.FieldError{Field: name, Message: notTextMessage})
@@ -48,7 +53,7 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 			if !oneJSONValue(body) {
 				return &apperr.Error{Status: 400, Detail: "the body must be one JSON value, with nothing after it"}
 			}
-			notUTF8 := !utf8.Valid(body)
+			notUTF8 := !utf8.Valid(body) || loneSurrogate(body)
 			if notUTF8 || bytes.Contains(body, []byte(`\u0000`)) { // the only way JSON can hold a NUL
 				var v any
 				if json.Unmarshal(body, &v) == nil {
@@ -69,6 +74,71 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return &apperr.Error{Status: 400, Detail: detail, Fields: fields}
 	}
+}
+
+// rawQueryKey holds the query string as the client sent it: the validator
+// rewrites it with the defaults filled in and what does not decode dropped.
+const rawQueryKey = "jmk.rawQuery"
+
+// keepRawQuery saves the query string for textInputs; it runs before the
+// validator.
+func keepRawQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(rawQueryKey, c.Request().URL.RawQuery)
+		return next(c)
+	}
+}
+
+// malformedQuery names the parameters of a raw query string that do not
+// decode (a bad %-escape, a ';' separator): url.Values drops them without a
+// word, so "q=%zz" would list every lead as if no filter had been given.
+func malformedQuery(raw string) []apperr.FieldError {
+	var out []apperr.FieldError
+	for _, pair := range strings.Split(raw, "&") {
+		key, value, _ := strings.Cut(pair, "=")
+		name, errKey := url.QueryUnescape(key)
+		_, errValue := url.QueryUnescape(value)
+		switch {
+		case errKey != nil || !utf8.ValidString(name):
+			out = append(out, apperr.FieldError{Field: "query", Message: "has a parameter name that is not a valid %-escape: " + strconv.Quote(key)})
+		case errValue != nil || strings.Contains(pair, ";"):
+			out = append(out, apperr.FieldError{Field: name, Message: "is not a valid %-escaped query value (write a literal % as %25, ; as %3B)"})
+		}
+	}
+	return out
+}
+
+// loneSurrogate reports whether a JSON text escapes half a UTF-16 surrogate
+// pair ("\ud800" alone), which Go's decoder turns into U+FFFD.
+func loneSurrogate(body []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // another escape: skip the escaped character
+			continue
+		}
+		i += 5
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r < 0xDC00:
+			if low, ok := hex4(i + 1); !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
 }
 
 // oneJSONValue reports whether body holds nothing after its first JSON
