@@ -78,8 +78,8 @@ func TestLogin(t *testing.T) {
 		if string(a) != string(b) {
 			t.Fatalf("different 401 bodies:\n%s\n%s", a, b)
 		}
-		if wrongRes.Header.Get("WWW-Authenticate") != unkRes.Header.Get("WWW-Authenticate") {
-			t.Fatal("different WWW-Authenticate")
+		if h := wrongRes.Header.Get("WWW-Authenticate"); h != unkRes.Header.Get("WWW-Authenticate") || !strings.HasPrefix(h, "Bearer") {
+			t.Fatalf("WWW-Authenticate %q and %q; RFC 9110 wants a Bearer challenge on every 401", h, unkRes.Header.Get("WWW-Authenticate"))
 		}
 		// Both ran a full cost-12 bcrypt comparison.
 		for name, d := range map[string]time.Duration{"wrong password": wrongTook, "unknown e-mail": unkTook} {

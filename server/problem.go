@@ -64,6 +64,9 @@ func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail st
 	if problemTypes[status] == "" {
 		p.Type = "about:blank"
 	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="jmk"`) // RFC 9110 requires it on every 401
+	}
 	w.Header().Set(echo.HeaderContentType, "application/problem+json")
 	w.WriteHeader(status)
 	_, err := w.Write(mustJSON(p))
@@ -144,7 +147,10 @@ func typeError(err error) (apperr.FieldError, bool) {
 	msg := "must be a " + ute.Type.String()
 	switch ute.Type.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		msg = wholeNumberMessage(ute.Type.Bits()) + ", written without a fraction or exponent (such as 40)"
+		msg = wholeNumberMessage(ute.Type.Bits())
+		if strings.ContainsAny(ute.Value, ".eE") { // "number 40.0": in range, but not as Go reads integers
+			msg = "must be written as a whole number, without a fraction or exponent (such as 40)"
+		}
 	case reflect.Float32, reflect.Float64:
 		msg = doubleRangeMessage
 	}

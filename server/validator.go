@@ -174,9 +174,6 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		status = http.StatusUnsupportedMediaType
 		detail, fields = "the body must be JSON, sent as Content-Type: application/json", nil
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="jmk"`)
-	}
 	_ = renderProblem(w, r, status, detail, fields, nil)
 }
 
