@@ -43,6 +43,12 @@ func TestLeadCreate(t *testing.T) {
 		if got := r.HTTPResponse.Header.Get("ETag"); got != `"1"` {
 			t.Errorf("ETag %q", got)
 		}
+		// The Location names the new lead, and a GET there finds it.
+		loc := r.HTTPResponse.Header.Get("Location")
+		if got, _ := raw(t, http.MethodGet, env.URL+loc, nil, map[string]string{
+			"Authorization": "Bearer " + env.Login(seller.Email).AccessToken}); loc != "/api/v1/leads/"+l.Id.String() || got.StatusCode != 200 {
+			t.Errorf("Location %q: GET %d", loc, got.StatusCode)
+		}
 		// No model: the score is null, not zero, on the wire.
 		for _, f := range []string{`"probability":null`, `"category":null`, `"model_version":null`, `"scored_at":null`} {
 			if !strings.Contains(string(r.Body), f) {

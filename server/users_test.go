@@ -217,6 +217,9 @@ func TestUsersCreate(t *testing.T) {
 		if r.HTTPResponse.Header.Get("ETag") != `"1"` {
 			t.Fatalf("ETag %q", r.HTTPResponse.Header.Get("ETag"))
 		}
+		if loc := r.HTTPResponse.Header.Get("Location"); loc != "/api/v1/users/"+u.Id.String() {
+			t.Fatalf("Location %q", loc)
+		}
 		if strings.Contains(string(r.Body), "password") {
 			t.Fatalf("response mentions the password: %s", r.Body)
 		}

@@ -368,6 +368,8 @@ type ClientInterface interface {
 
 	// ActivateModel Make a model version active and re-score every lead (admin).
 	//
+	// Activating the model that is already active changes nothing (no re-score, no event).
+	//
 	// Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
 	ActivateModel(ctx context.Context, version int32, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -392,12 +394,16 @@ type ClientInterface interface {
 
 	// PutThresholdsWithBody Change the cut-offs (admin); every lead is re-categorised.
 	//
+	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
 	PutThresholdsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutThresholds Change the cut-offs (admin); every lead is re-categorised.
+	//
+	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1056,6 +1062,8 @@ func (c *Client) TrainModel(ctx context.Context, body TrainModelJSONRequestBody,
 
 // ActivateModel Make a model version active and re-score every lead (admin).
 //
+// Activating the model that is already active changes nothing (no re-score, no event).
+//
 // Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
 func (c *Client) ActivateModel(ctx context.Context, version int32, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewActivateModelRequest(c.Server, version)
@@ -1120,6 +1128,8 @@ func (c *Client) GetThresholds(ctx context.Context, reqEditors ...RequestEditorF
 
 // PutThresholdsWithBody Change the cut-offs (admin); every lead is re-categorised.
 //
+// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
@@ -1136,6 +1146,8 @@ func (c *Client) PutThresholdsWithBody(ctx context.Context, contentType string, 
 }
 
 // PutThresholds Change the cut-offs (admin); every lead is re-categorised.
+//
+// The cut-offs already in force change nothing (no event); the event lists only those that moved.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3598,6 +3610,8 @@ type ClientWithResponsesInterface interface {
 
 	// ActivateModelWithResponse Make a model version active and re-score every lead (admin).
 	//
+	// Activating the model that is already active changes nothing (no re-score, no event).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
@@ -3626,12 +3640,16 @@ type ClientWithResponsesInterface interface {
 
 	// PutThresholdsWithBodyWithResponse Change the cut-offs (admin); every lead is re-categorised.
 	//
+	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
 	PutThresholdsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error)
 
 	// PutThresholdsWithResponse Change the cut-offs (admin); every lead is re-categorised.
+	//
+	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4331,7 +4349,8 @@ func (r ListLeadsResponse) ContentType() string {
 
 // CreateLeadResponse201Headers the declared response headers of an HTTP 201 response for CreateLead
 type CreateLeadResponse201Headers struct {
-	ETag *string
+	ETag     *string
+	Location *string
 }
 
 type CreateLeadResponse struct {
@@ -5725,7 +5744,8 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse201Headers the declared response headers of an HTTP 201 response for CreateUser
 type CreateUserResponse201Headers struct {
-	ETag *string
+	ETag     *string
+	Location *string
 }
 
 type CreateUserResponse struct {
@@ -6651,6 +6671,8 @@ func (c *ClientWithResponses) TrainModelWithResponse(ctx context.Context, body T
 
 // ActivateModelWithResponse Make a model version active and re-score every lead (admin).
 //
+// Activating the model that is already active changes nothing (no re-score, no event).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
@@ -6703,6 +6725,8 @@ func (c *ClientWithResponses) GetThresholdsWithResponse(ctx context.Context, req
 
 // PutThresholdsWithBodyWithResponse Change the cut-offs (admin); every lead is re-categorised.
 //
+// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
@@ -6715,6 +6739,8 @@ func (c *ClientWithResponses) PutThresholdsWithBodyWithResponse(ctx context.Cont
 }
 
 // PutThresholdsWithResponse Change the cut-offs (admin); every lead is re-categorised.
+//
+// The cut-offs already in force change nothing (no event); the event lists only those that moved.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7459,6 +7485,13 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 				return nil, err
 			}
 			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
 		}
 		response.Headers201 = &headers
 	}
@@ -8567,6 +8600,13 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 				return nil, err
 			}
 			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
 		}
 		response.Headers201 = &headers
 	}

@@ -418,7 +418,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make a model version active and re-score every lead (admin). */
+        /**
+         * Make a model version active and re-score every lead (admin).
+         * @description Activating the model that is already active changes nothing (no re-score, no event).
+         */
         post: operations["activateModel"];
         delete?: never;
         options?: never;
@@ -435,7 +438,10 @@ export interface paths {
         };
         /** The probability cut-offs for Hot and Warm. */
         get: operations["getThresholds"];
-        /** Change the cut-offs (admin); every lead is re-categorised. */
+        /**
+         * Change the cut-offs (admin); every lead is re-categorised.
+         * @description The cut-offs already in force change nothing (no event); the event lists only those that moved.
+         */
         put: operations["putThresholds"];
         post?: never;
         delete?: never;
@@ -1275,7 +1281,9 @@ export interface components {
             entity_type: string;
             entity_id: string | null;
             request_id: string | null;
+            /** @description The client's address; shown to sales only on their own events. */
             ip: string | null;
+            /** @description The client's User-Agent; shown to sales only on their own events. */
             user_agent: string | null;
             /** @example Ana Silva moved lead Rui Costa from new to contacted */
             summary: string;
@@ -1466,6 +1474,8 @@ export interface components {
     headers: {
         /** @description The record's version as a strong entity tag; send it back in If-Match. */
         ETag: string;
+        /** @description The path of the record just created. */
+        Location: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
     };
@@ -1732,6 +1742,7 @@ export interface operations {
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1903,6 +1914,7 @@ export interface operations {
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
@@ -72,6 +74,12 @@ func actor(id auth.Identity) audit.Actor {
 // etag renders a version as a strong entity tag.
 func etag(version int32) *string {
 	s := `"` + strconv.Itoa(int(version)) + `"`
+	return &s
+}
+
+// location is the Location header of a record just created.
+func location(collection string, id uuid.UUID) *string {
+	s := "/api/v1/" + collection + "/" + id.String()
 	return &s
 }
 

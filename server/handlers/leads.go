@@ -152,7 +152,8 @@ func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateLead201JSONResponse{Body: leadOut(l), Headers: api.CreateLead201ResponseHeaders{ETag: etag(l.Version)}}, nil
+	return api.CreateLead201JSONResponse{Body: leadOut(l), Headers: api.CreateLead201ResponseHeaders{ETag: etag(l.Version),
+		Location: location("leads", l.ID)}}, nil
 }
 
 // GetLead returns one live lead with its ETag.

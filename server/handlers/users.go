@@ -83,7 +83,8 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateUser201JSONResponse{Body: userOut(u), Headers: api.CreateUser201ResponseHeaders{ETag: etag(u.Version)}}, nil
+	return api.CreateUser201JSONResponse{Body: userOut(u), Headers: api.CreateUser201ResponseHeaders{ETag: etag(u.Version),
+		Location: location("users", u.ID)}}, nil
 }
 
 // GetUser returns one user (admin).
