@@ -3,9 +3,9 @@
 -- transaction. See schema/00006_lead_import_stage.sql.
 
 -- name: ImportStageReset :exec
--- Empties the staging table. The first call of a transaction also takes the
--- table's ACCESS EXCLUSIVE lock until it ends: imports run one at a time.
-TRUNCATE lead_import_stage;
+-- Empties the staging tables. The first call of a transaction also takes
+-- their ACCESS EXCLUSIVE locks until it ends: imports run one at a time.
+TRUNCATE lead_import_stage, lead_import_before;
 
 -- name: ImportStageCopy :copyfrom
 INSERT INTO lead_import_stage (
@@ -70,6 +70,42 @@ ORDER BY s.line;
 -- name: ImportStageDrop :exec
 -- Takes refused rows out of the import.
 DELETE FROM lead_import_stage WHERE line = ANY(@lines::integer[]);
+
+-- name: ImportKeepBefore :exec
+-- Keeps the values of the live leads the staged rows name (by external_id,
+-- or by id for a lead ImportAdoptIDs is about to give one) as they are
+-- before the upsert, for ImportLeadEvents.
+INSERT INTO lead_import_before (id, lead)
+SELECT l.id, to_jsonb(l)
+FROM leads l
+WHERE l.deleted_at IS NULL AND l.id IN (
+    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id = s.external_id
+    UNION
+    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id IS NULL
+        AND m.id = (CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                         THEN s.external_id::uuid END)
+);
+
+-- name: ImportLeadEvents :execrows
+-- One lead.update event for each lead the import changed, its changes
+-- {field: {from, to}} found by comparing the lead with its kept values
+-- (bookkeeping columns left out, as an edit's event leaves them out); in
+-- the import's request, like its import.leads event.
+INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
+                          summary, changes)
+SELECT @actor_id, @actor_name, 'lead.update', 'lead', l.id::text, @request_id, @ip, @user_agent,
+       format('%s changed %s of lead %s in import %s', @actor_name::text,
+              string_agg(d.key, ', ' ORDER BY d.key), l.name, @import_id::text),
+       jsonb_object_agg(d.key, jsonb_build_object('from', d.old, 'to', d.new))
+FROM lead_import_before b
+JOIN leads l ON l.id = b.id
+CROSS JOIN LATERAL (
+    SELECT n.key, b.lead -> n.key AS old, n.value AS new
+    FROM jsonb_each(to_jsonb(l) - ARRAY['version', 'updated_at', 'scored_at', 'model_version', 'search_text']) n
+    WHERE n.value IS DISTINCT FROM b.lead -> n.key
+) d
+GROUP BY l.id, l.name
+ORDER BY l.id;
 
 -- name: ImportAdoptIDs :execrows
 -- An export writes a lead that has no external_id with its id instead (see

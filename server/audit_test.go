@@ -212,6 +212,12 @@ func TestAuditList(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + adminToken})
 		wantField(t, wantProblem(t, res, body, 400), "entity_type")
 	})
+	t.Run("UntilBeforeSince", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", nil,
+			map[string]string{"Authorization": "Bearer " + adminToken})
+		wantField(t, wantProblem(t, res, body, 400), "until")
+	})
 }
 
 func TestAuditSealAndVerify(t *testing.T) {

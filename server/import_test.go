@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/data"
@@ -511,5 +512,80 @@ func TestImportRacesAnEdit(t *testing.T) {
 	}
 	if first != "success" || second != "contacted" {
 		t.Fatalf("statuses %s and %s, want success and contacted", first, second)
+	}
+}
+
+// TestImportLeadHistory: a lead an import changes gets its own lead.update
+// event listing what changed, in the import's request, so its history
+// shows the import as it shows an edit; a lead the import leaves as it was,
+// a new lead and a dry run get none.
+func TestImportLeadHistory(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", "external_id,name,phone,status\nh-1,Ana Lopes,+351 1,new\nh-2,Rui Sá,,new\n")
+	plain := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "No Id", Phone: lref("+351 3")})
+	leadID := func(ext string) uuid.UUID {
+		var id uuid.UUID
+		leadScan(t, env, `SELECT id FROM leads WHERE external_id = $1`, []any{ext}, &id)
+		return id
+	}
+	h1, h2 := leadID("h-1"), leadID("h-2")
+	updates := func(id uuid.UUID) []api.AuditEvent {
+		var out []api.AuditEvent
+		for _, e := range leadEvents(t, env, id) {
+			if e.Action == "lead.update" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if n := len(updates(h1)) + len(updates(h2)); n != 0 {
+		t.Fatalf("%d lead.update events for new leads", n)
+	}
+
+	file := "external_id,name,phone,status\nh-1,Ana Lopes,+351 2,contacted\nh-2,Rui Sá,,new\n" +
+		plain.Id.String() + ",No Id,+351 4,new\n"
+	if res, b := importCSV(t, env, "?dry_run=true", strings.NewReader(file), nil); res.StatusCode != 200 || len(updates(h1)) != 0 {
+		t.Fatalf("dry run: %d %s, %d events", res.StatusCode, b, len(updates(h1)))
+	}
+	got := importOK(t, env, "", file)
+	if got.Updated != 2 || got.Unchanged != 1 {
+		t.Fatalf("re-import: %+v", got)
+	}
+	imp := actions(t, env, "import.leads")[0] // newest first
+	ev := updates(h1)
+	if len(ev) != 1 {
+		t.Fatalf("%d lead.update events for the changed lead, want 1", len(ev))
+	}
+	e := ev[0]
+	want := map[string][2]any{"phone": {"+351 1", "+351 2"}, "status": {"new", "contacted"}}
+	if len(e.Changes) != len(want) {
+		t.Errorf("changes %+v, want phone and status only", e.Changes)
+	}
+	for k, w := range want {
+		if c, ok := e.Changes[k]; !ok || c.From != w[0] || c.To != w[1] {
+			t.Errorf("change of %s: %+v, want %v", k, c, w)
+		}
+	}
+	if e.Summary != env.AdminUser.Name+" changed phone, status of lead Ana Lopes in import "+*imp.EntityId ||
+		e.RequestId == nil || imp.RequestId == nil || *e.RequestId != *imp.RequestId || e.Actor.Id == nil || *e.Actor.Id != env.AdminUser.Id {
+		t.Errorf("event %+v, import event %+v", e, imp)
+	}
+	if n := len(updates(h2)); n != 0 {
+		t.Errorf("%d events for the lead the import left as it was", n)
+	}
+	// A lead without an external_id named by its id (as an export writes
+	// it) takes the id as its external_id: that is a change too.
+	ev = updates(plain.Id)
+	if len(ev) != 1 || ev[0].Changes["external_id"].From != nil || ev[0].Changes["external_id"].To != plain.Id.String() ||
+		ev[0].Changes["phone"].To != "+351 4" {
+		t.Fatalf("events of the adopted lead: %+v", ev)
+	}
+	// The events are part of the chain like any other.
+	if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := env.Store.AuditVerify(bg); err != nil || !v.OK {
+		t.Fatalf("verify: %+v %v", v, err)
 	}
 }

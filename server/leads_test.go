@@ -348,8 +348,15 @@ func TestLeadUpdate(t *testing.T) {
 		if r.StatusCode() != 200 || r.JSON200.Version != 3 {
 			t.Fatalf("list with the current tag: %d %s", r.StatusCode(), r.Body)
 		}
+		// RFC 7396's own media type is taken as the JSON it is.
+		res, body := raw(t, http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), strings.NewReader(`{"notes": null}`),
+			map[string]string{"Authorization": "Bearer " + env.Login(seller.Email).AccessToken,
+				"Content-Type": "application/merge-patch+json", "If-Match": `"3"`})
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"notes":null`) {
+			t.Fatalf("merge-patch+json: %d %s", res.StatusCode, body)
+		}
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("w")},
-			func(_ context.Context, req *http.Request) error { req.Header.Add("If-Match", `"3"`); return nil })
+			func(_ context.Context, req *http.Request) error { req.Header.Add("If-Match", `"4"`); return nil })
 		if r.StatusCode() != 200 {
 			t.Fatalf("two If-Match lines, the second current: %d %s", r.StatusCode(), r.Body)
 		}

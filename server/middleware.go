@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -180,6 +181,20 @@ func joinIfMatch(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Request().Header
 		if v := h.Values("If-Match"); len(v) > 1 {
 			h.Set("If-Match", strings.Join(v, ", "))
+		}
+		return next(c)
+	}
+}
+
+// mergePatchAsJSON takes a PATCH sent as application/merge-patch+json (RFC
+// 7396), which is what our PATCH bodies are, as the JSON the spec declares.
+func mergePatchAsJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodPatch {
+			if mt, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); err == nil && mt == "application/merge-patch+json" {
+				r.Header.Set(echo.HeaderContentType, mime.FormatMediaType(echo.MIMEApplicationJSON, params))
+			}
 		}
 		return next(c)
 	}

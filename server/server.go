@@ -64,6 +64,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		allowHeader,
 		headAsGet,
 		joinIfMatch,
+		mergePatchAsJSON,
 		keepRawQuery,
 		v,
 		textInputs,

@@ -246,7 +246,8 @@ type ClientInterface interface {
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-	// Bad rows are reported and never
+	// Each existing lead the import changes gets a `lead.update` audit event with its changes,
+	// next to the import's one `import.leads` event. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -270,6 +271,7 @@ type ClientInterface interface {
 
 	// UpdateLeadWithBody Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
+	// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -286,6 +288,7 @@ type ClientInterface interface {
 
 	// UpdateLead Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
+	// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -457,7 +460,8 @@ type ClientInterface interface {
 	// UpdateUserWithBody Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions.
+	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -467,7 +471,8 @@ type ClientInterface interface {
 	// UpdateUser Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions.
+	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -810,7 +815,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-// Bad rows are reported and never
+// Each existing lead the import changes gets a `lead.update` audit event with its changes,
+// next to the import's one `import.leads` event. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -864,6 +870,7 @@ func (c *Client) GetLead(ctx context.Context, id ID, reqEditors ...RequestEditor
 
 // UpdateLeadWithBody Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
+// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 // `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -890,6 +897,7 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id ID, params *UpdateLe
 
 // UpdateLead Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
+// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 // `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -1291,7 +1299,8 @@ func (c *Client) GetUser(ctx context.Context, id ID, reqEditors ...RequestEditor
 // UpdateUserWithBody Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions.
+// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1311,7 +1320,8 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id ID, params *UpdateUs
 // UpdateUser Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions.
+// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3476,7 +3486,8 @@ type ClientWithResponsesInterface interface {
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-	// Bad rows are reported and never
+	// Each existing lead the import changes gets a `lead.update` audit event with its changes,
+	// next to the import's one `import.leads` event. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -3504,6 +3515,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateLeadWithBodyWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
+	// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -3520,6 +3532,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateLeadWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 	//
+	// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 	// Sales may change a lead assigned to them, or claim an unassigned one with
 	// `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 	// `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -3715,7 +3728,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions.
+	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3725,7 +3739,8 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions.
+	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6459,7 +6474,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-// Bad rows are reported and never
+// Each existing lead the import changes gets a `lead.update` audit event with its changes,
+// next to the import's one `import.leads` event. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -6505,6 +6521,7 @@ func (c *ClientWithResponses) GetLeadWithResponse(ctx context.Context, id ID, re
 
 // UpdateLeadWithBodyWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
+// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 // `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -6527,6 +6544,7 @@ func (c *ClientWithResponses) UpdateLeadWithBodyWithResponse(ctx context.Context
 
 // UpdateLeadWithResponse Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
 //
+// The body may also be sent as `application/merge-patch+json` (RFC 7396).
 // Sales may change a lead assigned to them, or claim an unassigned one with
 // `assigned_to: "me"` (in the same request as other changes), or unassign their own with
 // `assigned_to: null`; only admins assign leads to others. A closed lead (success or
@@ -6860,7 +6878,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id ID, re
 // UpdateUserWithBodyWithResponse Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions.
+// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6876,7 +6895,8 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions.
+// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -33,6 +33,73 @@ func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const importKeepBefore = `-- name: ImportKeepBefore :exec
+INSERT INTO lead_import_before (id, lead)
+SELECT l.id, to_jsonb(l)
+FROM leads l
+WHERE l.deleted_at IS NULL AND l.id IN (
+    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id = s.external_id
+    UNION
+    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id IS NULL
+        AND m.id = (CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                         THEN s.external_id::uuid END)
+)
+`
+
+// Keeps the values of the live leads the staged rows name (by external_id,
+// or by id for a lead ImportAdoptIDs is about to give one) as they are
+// before the upsert, for ImportLeadEvents.
+func (q *Queries) ImportKeepBefore(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importKeepBefore)
+	return err
+}
+
+const importLeadEvents = `-- name: ImportLeadEvents :execrows
+INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
+                          summary, changes)
+SELECT $1, $2, 'lead.update', 'lead', l.id::text, $3, $4, $5,
+       format('%s changed %s of lead %s in import %s', $2::text,
+              string_agg(d.key, ', ' ORDER BY d.key), l.name, $6::text),
+       jsonb_object_agg(d.key, jsonb_build_object('from', d.old, 'to', d.new))
+FROM lead_import_before b
+JOIN leads l ON l.id = b.id
+CROSS JOIN LATERAL (
+    SELECT n.key, b.lead -> n.key AS old, n.value AS new
+    FROM jsonb_each(to_jsonb(l) - ARRAY['version', 'updated_at', 'scored_at', 'model_version', 'search_text']) n
+    WHERE n.value IS DISTINCT FROM b.lead -> n.key
+) d
+GROUP BY l.id, l.name
+ORDER BY l.id
+`
+
+type ImportLeadEventsParams struct {
+	ActorID   *uuid.UUID
+	ActorName string
+	RequestID *string
+	Ip        *string
+	UserAgent *string
+	ImportID  string
+}
+
+// One lead.update event for each lead the import changed, its changes
+// {field: {from, to}} found by comparing the lead with its kept values
+// (bookkeeping columns left out, as an edit's event leaves them out); in
+// the import's request, like its import.leads event.
+func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, importLeadEvents,
+		arg.ActorID,
+		arg.ActorName,
+		arg.RequestID,
+		arg.Ip,
+		arg.UserAgent,
+		arg.ImportID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const importSkipUnchanged = `-- name: ImportSkipUnchanged :exec
 SELECT set_config('jmk.import', 'on', true), set_config('jmk.import_unchanged', '0', true)
 `
@@ -187,14 +254,14 @@ func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
 
 const importStageReset = `-- name: ImportStageReset :exec
 
-TRUNCATE lead_import_stage
+TRUNCATE lead_import_stage, lead_import_before
 `
 
 // The CSV import (server/store/import.go): rows are COPYed into
 // lead_import_stage, checked, and moved into leads by one upsert, all in one
 // transaction. See schema/00006_lead_import_stage.sql.
-// Empties the staging table. The first call of a transaction also takes the
-// table's ACCESS EXCLUSIVE lock until it ends: imports run one at a time.
+// Empties the staging tables. The first call of a transaction also takes
+// their ACCESS EXCLUSIVE locks until it ends: imports run one at a time.
 func (q *Queries) ImportStageReset(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStageReset)
 	return err

@@ -98,6 +98,11 @@ type LeadCount struct {
 	ProbabilitySum float64
 }
 
+type LeadImportBefore struct {
+	ID   uuid.UUID
+	Lead json.RawMessage
+}
+
 type LeadImportStage struct {
 	Line                     int32
 	ID                       uuid.UUID

@@ -197,7 +197,8 @@ export interface paths {
         /**
          * Change a user (admin); needs If-Match.
          * @description Role change, deactivation and a new password take effect on the user's very next request;
-         *     deactivation and a new password also end the user's sessions.
+         *     deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+         *     the body may also be sent as `application/merge-patch+json` (RFC 7396).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -241,7 +242,8 @@ export interface paths {
          *     an `external_id` that already exists updates that lead; if it brings the lead's values
          *     again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
          *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-         *     Bad rows are reported and never
+         *     Each existing lead the import changes gets a `lead.update` audit event with its changes,
+         *     next to the import's one `import.leads` event. Bad rows are reported and never
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
          *     more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
@@ -294,7 +296,8 @@ export interface paths {
         head?: never;
         /**
          * Change a lead; needs If-Match. JSON merge-patch semantics (null clears a field).
-         * @description Sales may change a lead assigned to them, or claim an unassigned one with
+         * @description The body may also be sent as `application/merge-patch+json` (RFC 7396).
+         *     Sales may change a lead assigned to them, or claim an unassigned one with
          *     `assigned_to: "me"` (in the same request as other changes), or unassign their own with
          *     `assigned_to: null`; only admins assign leads to others. A closed lead (success or
          *     failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
@@ -2452,7 +2455,7 @@ export interface operations {
                 entity_id?: string;
                 /** @description Events at or after this instant (inclusive). */
                 since?: string;
-                /** @description Events before this instant (exclusive). */
+                /** @description Events before this instant (exclusive); not before `since`. */
                 until?: string;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */

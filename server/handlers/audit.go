@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
 )
 
 // ListAuditEvents lists the trail newest first; sales see the team feed
@@ -18,6 +19,9 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		return nil, err
 	}
 	p := req.Params
+	if p.Since != nil && p.Until != nil && p.Until.Before(*p.Since) {
+		return nil, apperr.BadRequest("until", "must not be before since")
+	}
 	f := db.AuditEventListParams{
 		ActorID: p.ActorId, Action: p.Action, Since: p.Since, Until: p.Until, SalesOnly: !id.IsAdmin(),
 	}

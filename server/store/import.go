@@ -89,8 +89,9 @@ var errDryRun = errors.New("dry run")
 // ImportLeads reads a lead CSV file (see package leadcsv) and imports it in
 // one transaction: the valid rows are COPYed into a staging table, then
 // moved into leads by one upsert on external_id (queries/import.sql), the
-// new leads are scored when a model is active, and one audit event
-// "import.leads" summarises it all. A row without external_id is always a
+// new leads are scored when a model is active, each existing lead it
+// changed gets a "lead.update" event listing the changes, and one audit
+// event "import.leads" summarises it all. A row without external_id is always a
 // new lead; a row whose external_id is the id of a live lead without one (as
 // an export writes such a lead) updates that lead. Rows are rejected, and reported with the reader's own
 // rejections, when their external_id comes again later in the file (the
@@ -148,6 +149,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
 			return err
 		}
+		if err := tx.Q.ImportKeepBefore(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
 			return err
 		}
@@ -169,9 +173,6 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 				return err
 			}
 		}
-		if err := tx.Q.ImportStageReset(ctx); err != nil {
-			return err
-		}
 		if err := s.scoreStaleTx(ctx, tx); err != nil {
 			return err
 		}
@@ -179,6 +180,14 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			if err := rebuildLeadRank(ctx, tx); err != nil {
 				return err
 			}
+		}
+		// Last, with the import's own event: events written earlier would
+		// hold the audit sealer back for the rest of the import.
+		if err := leadEvents(ctx, tx, actor, res.ID); err != nil {
+			return err
+		}
+		if err := tx.Q.ImportStageReset(ctx); err != nil {
+			return err
 		}
 		return tx.Audit(ctx, importEvent(actor, opts, res))
 	})
@@ -436,6 +445,17 @@ var scoringInputs = []string{"age", "job", "marital", "education", "credit_defau
 	"cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}
 
 func isScoringInput(col string) bool { return slices.Contains(scoringInputs, col) }
+
+// leadEvents writes a lead.update event for every lead the import changed,
+// in one statement (queries/import.sql, ImportLeadEvents).
+func leadEvents(ctx context.Context, tx *Tx, actor audit.Actor, importID uuid.UUID) error {
+	m := audit.MetaFrom(ctx)
+	_, err := tx.Q.ImportLeadEvents(ctx, db.ImportLeadEventsParams{
+		ActorID: actor.ID, ActorName: actor.Name, RequestID: nonEmpty(m.RequestID), Ip: nonEmpty(m.IP),
+		UserAgent: nonEmpty(truncate(m.UserAgent, 512)), ImportID: importID.String(),
+	})
+	return err
+}
 
 func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.Event {
 	source := opts.Source
