@@ -134,17 +134,20 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		if err := stageRejections(ctx, tx, setStatus, &res); err != nil {
-			return err
-		}
 		bulk, err := bulkImport(ctx, tx, staged)
 		if err != nil {
 			return err
 		}
+		// A bulk import's table lock comes before the workflow check's row
+		// locks: taken after them, it would wait for an editor that waits
+		// for one of those rows.
 		if bulk {
 			if err := deferLeadRank(ctx, tx); err != nil {
 				return err
 			}
+		}
+		if err := stageRejections(ctx, tx, setStatus, &res); err != nil {
+			return err
 		}
 		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
 			return err
