@@ -86,11 +86,12 @@ func location(collection string, id uuid.UUID) *string {
 // ifMatch reads the If-Match a PATCH requires: 428 when it is absent or
 // "*" (which would skip the check optimistic concurrency exists for).
 func ifMatch(h *string) (store.Precondition, error) {
-	if h == nil || strings.TrimSpace(*h) == "" || strings.TrimSpace(*h) == "*" {
+	p := optionalIfMatch(h)
+	if p.Any {
 		return store.Precondition{}, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(),
 			Err: apperr.ErrPreconditionRequired}
 	}
-	return entityTags(*h), nil
+	return p, nil
 }
 
 // optionalIfMatch reads the If-Match a DELETE may send: without one, or

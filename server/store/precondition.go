@@ -13,8 +13,5 @@ type Precondition struct {
 	Versions []int32
 }
 
-// IfVersion is the precondition of exactly one version.
-func IfVersion(v int32) Precondition { return Precondition{Versions: []int32{v}} }
-
 // Holds reports whether a record at version v meets the precondition.
 func (p Precondition) Holds(v int32) bool { return p.Any || slices.Contains(p.Versions, v) }
