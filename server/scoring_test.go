@@ -122,7 +122,8 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("BadOptions", func(t *testing.T) {
-		for _, body := range []string{`{"holdout_fraction": 0.9}`, `{"holdout_fraction": 0.5}`, `{"seed": 1.5}`, `{"seed": 1.0}`} {
+		for _, body := range []string{`{"holdout_fraction": 0.9}`, `{"holdout_fraction": 0.5}`, `{"seed": 1.5}`, `{"seed": 1.0}`,
+			`{"seed": -1}`, `{"seed": 9007199254740992}`} {
 			r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(body))
 			if r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), `"errors":[{"field":`) {
 				t.Errorf("%s: %d %s", body, r.StatusCode(), r.Body)

@@ -1064,7 +1064,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"];
             /**
              * Format: int64
-             * @description Seed of the stratified split.
+             * @description Seed of the stratified split: 0 to 2^53-1, so JavaScript clients read it back exactly.
              * @default 1
              */
             seed?: number;
