@@ -622,7 +622,10 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description In the login response, the login before this one (null on a first login), so a client can say "last seen".
+             */
             last_login_at: string | null;
         };
         UserCreate: {
