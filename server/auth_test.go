@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -200,6 +201,12 @@ func TestLoginThrottle(t *testing.T) {
 		if r := login(env, strings.ToUpper(u.Email), servertest.Password); r.StatusCode() != 429 {
 			t.Fatalf("upper-case e-mail: %d", r.StatusCode())
 		}
+		// The trail shows when the lock began, once; the refused attempts
+		// leave nothing an attacker could repeat at will.
+		locks := actions(t, env, "auth.login_locked")
+		if len(locks) != 1 || locks[0].Summary != fmt.Sprintf("Logins for %q refused for up to 1m0s after 3 failures", u.Email) {
+			t.Fatalf("auth.login_locked events: %+v", locks)
+		}
 	})
 
 	t.Run("PerEmailParallel", func(t *testing.T) {
@@ -233,6 +240,9 @@ func TestLoginThrottle(t *testing.T) {
 		wantProblem(t, r.HTTPResponse, r.Body, 429)
 		if r.HTTPResponse.Header.Get("Retry-After") == "" {
 			t.Fatal("no Retry-After")
+		}
+		if locks := actions(t, env, "auth.login_locked"); len(locks) != 1 || !strings.HasPrefix(locks[0].Summary, "Logins from 127.0.0.1 refused") {
+			t.Fatalf("auth.login_locked events: %+v", locks)
 		}
 	})
 

@@ -82,7 +82,10 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
-			return tx.Audit(ctx, ev)
+			if err := tx.Audit(ctx, ev); err != nil {
+				return err
+			}
+			return auditLock(ctx, tx, email, ip, th)
 		}
 		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
 			return err
@@ -105,6 +108,27 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		return Login{}, errBadCredentials
 	}
 	return out, nil
+}
+
+// auditLock writes an auth.login_locked event when the failure just
+// recorded reached a limit: the attempts refused from then on leave no
+// trace of their own (each would be a write an attacker could repeat at
+// will), so the trail shows when the lock began, once per lock.
+func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle) error {
+	st, err := tx.Q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: email, Ip: ip, Since: time.Now().Add(-th.Window)})
+	if err != nil {
+		return err
+	}
+	var summary string
+	switch {
+	case th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail):
+		summary = fmt.Sprintf("Logins for %q refused for up to %s after %d failures", truncate(email, 254), th.Window, th.PerEmail)
+	case th.PerIP > 0 && st.IpFailures == int64(th.PerIP):
+		summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
+	default:
+		return nil
+	}
+	return tx.Audit(ctx, audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session", Summary: summary})
 }
 
 func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
@@ -243,9 +267,12 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: ip}); err != nil {
 				return err
 			}
-			return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+			if err := tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
-				Summary: u.Name + " gave a wrong current password when changing it"})
+				Summary: u.Name + " gave a wrong current password when changing it"}); err != nil {
+				return err
+			}
+			return auditLock(ctx, tx, u.Email, ip, th)
 		})
 		if err != nil {
 			return err
