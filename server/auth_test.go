@@ -13,7 +13,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/oapi-codegen/runtime/types"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -118,22 +117,10 @@ func TestLogin(t *testing.T) {
 		t.Run("RaceWith"+reset, func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t, env, "Racer "+reset, "racer-"+strings.ToLower(reset)+"@example.com", auth.RoleSales)
-			conn, err := pgx.Connect(bg, env.DSN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(bg)
-			tx, err := conn.Begin(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(bg)
-			if _, err := tx.Exec(bg, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u.Id); err != nil {
-				t.Fatal(err)
-			}
+			tx := holdRowLock(t, env, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u.Id)
 			done := make(chan *client.LoginResponse, 1)
 			go func() { done <- login(env, u.Email, servertest.Password) }()
-			waitForLockWait(t, conn)
+			waitForLockWait(t, env)
 			change := `UPDATE users SET password_hash = 'reset by an admin', version = version + 1 WHERE id = $1`
 			if reset == "Deactivation" {
 				change = `UPDATE users SET active = false, version = version + 1 WHERE id = $1`
@@ -696,22 +683,4 @@ func TestTokensRefused(t *testing.T) {
 			t.Fatalf("me after demotion: %d", me.StatusCode())
 		}
 	})
-}
-
-// waitForLockWait returns once a backend of conn's database other than
-// conn waits on a lock.
-func waitForLockWait(t *testing.T, conn *pgx.Conn) {
-	t.Helper()
-	for range 500 {
-		var n int
-		if err := conn.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("nothing waited on the lock within 5 s")
 }

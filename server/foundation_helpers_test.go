@@ -188,3 +188,49 @@ func login(env *servertest.Env, email, password string, editors ...client.Reques
 	}
 	return r
 }
+
+// holdRowLock opens a transaction on its own connection to env's database
+// and runs lockSQL (a SELECT ... FOR UPDATE) in it, for a test to let a
+// request wait on those rows; the transaction is rolled back at the end of
+// the test unless the test commits it.
+func holdRowLock(t *testing.T, env *servertest.Env, lockSQL string, args ...any) pgx.Tx {
+	t.Helper()
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(bg) })
+	tx, err := conn.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(bg) })
+	if _, err := tx.Exec(bg, lockSQL, args...); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// waitForLockWait returns once a backend of env's database waits on a
+// lock. It asks on a connection of its own, outside any transaction: a
+// transaction keeps the pg_stat_activity it first read.
+func waitForLockWait(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	conn, err := pgx.Connect(bg, env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(bg)
+	for range 500 {
+		var n int
+		if err := conn.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("nothing waited on the lock within 5 s")
+}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/gen/api"
@@ -467,19 +466,7 @@ func TestImportRacesAnEdit(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	importOK(t, env, "", "external_id,name,status\nrace-1,Won Meanwhile,new\nrace-2,Calm Lead,new\n")
-	conn, err := pgx.Connect(bg, env.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(bg)
-	tx, err := conn.Begin(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(bg)
-	if _, err := tx.Exec(bg, `SELECT 1 FROM leads WHERE external_id = 'race-1' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = 'race-1' FOR UPDATE`)
 	type result struct {
 		status int
 		body   []byte
@@ -489,7 +476,7 @@ func TestImportRacesAnEdit(t *testing.T) {
 		res, body := importCSV(t, env, "", strings.NewReader("external_id,name,status\nrace-1,Won Meanwhile,contacted\nrace-2,Calm Lead,contacted\n"), nil)
 		done <- result{res.StatusCode, body}
 	}()
-	waitForLockWait(t, conn)
+	waitForLockWait(t, env)
 	if _, err := tx.Exec(bg, `UPDATE leads SET status = 'success', closed_at = now(), version = version + 1
 		WHERE external_id = 'race-1'`); err != nil {
 		t.Fatal(err)
@@ -506,10 +493,8 @@ func TestImportRacesAnEdit(t *testing.T) {
 		t.Fatalf("result %s", r.body)
 	}
 	var first, second string
-	if err := conn.QueryRow(bg, `SELECT (SELECT status FROM leads WHERE external_id = 'race-1'),
-		(SELECT status FROM leads WHERE external_id = 'race-2')`).Scan(&first, &second); err != nil {
-		t.Fatal(err)
-	}
+	leadScan(t, env, `SELECT (SELECT status FROM leads WHERE external_id = 'race-1'),
+		(SELECT status FROM leads WHERE external_id = 'race-2')`, nil, &first, &second)
 	if first != "success" || second != "contacted" {
 		t.Fatalf("statuses %s and %s, want success and contacted", first, second)
 	}
