@@ -509,6 +509,11 @@ func TestImportLeadHistory(t *testing.T) {
 	env := servertest.New(t)
 	importOK(t, env, "", "external_id,name,phone,status\nh-1,Ana Lopes,+351 1,new\nh-2,Rui Sá,,new\n")
 	plain := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "No Id", Phone: lref("+351 3")})
+	same := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Same", Phone: lref("+351 5")})
+	won := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Won"})
+	if r, _ := env.Admin.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)}); r.StatusCode() != 200 {
+		t.Fatalf("close: %d %s", r.StatusCode(), r.Body)
+	}
 	leadID := func(ext string) uuid.UUID {
 		var id uuid.UUID
 		leadScan(t, env, `SELECT id FROM leads WHERE external_id = $1`, []any{ext}, &id)
@@ -528,14 +533,21 @@ func TestImportLeadHistory(t *testing.T) {
 		t.Fatalf("%d lead.update events for new leads", n)
 	}
 
+	// Leads without an external_id are named by their id, as an export
+	// writes them: one changes, one does not, and one was closed, which the
+	// workflow check must see as it sees any other lead.
 	file := "external_id,name,phone,status\nh-1,Ana Lopes,+351 2,contacted\nh-2,Rui Sá,,new\n" +
-		plain.Id.String() + ",No Id,+351 4,new\n"
+		plain.Id.String() + ",No Id,+351 4,new\n" + same.Id.String() + ",Same,+351 5,new\n" +
+		won.Id.String() + ",Won,,new\n"
 	if res, b := importCSV(t, env, "?dry_run=true", strings.NewReader(file), nil); res.StatusCode != 200 || len(updates(h1)) != 0 {
 		t.Fatalf("dry run: %d %s, %d events", res.StatusCode, b, len(updates(h1)))
 	}
 	got := importOK(t, env, "", file)
-	if got.Updated != 2 || got.Unchanged != 1 {
+	if got.Updated != 2 || got.Unchanged != 2 || len(got.Rejected) != 1 || got.Rejected[0].Line != 6 || got.Rejected[0].Field != "status" {
 		t.Fatalf("re-import: %+v", got)
+	}
+	if l := leadMustGet(t, env.Admin, won.Id); l.Status != api.LeadStatusSuccess {
+		t.Fatalf("the closed lead named by its id was reopened: %+v", l)
 	}
 	imp := actions(t, env, "import.leads")[0] // newest first
 	ev := updates(h1)
@@ -559,12 +571,15 @@ func TestImportLeadHistory(t *testing.T) {
 	if n := len(updates(h2)); n != 0 {
 		t.Errorf("%d events for the lead the import left as it was", n)
 	}
-	// A lead without an external_id named by its id (as an export writes
-	// it) takes the id as its external_id: that is a change too.
+	// A lead named by its id takes the id as its external_id, which says
+	// no more than the id did: the event lists the import's changes, and a
+	// lead the import otherwise left alone has none.
 	ev = updates(plain.Id)
-	if len(ev) != 1 || ev[0].Changes["external_id"].From != nil || ev[0].Changes["external_id"].To != plain.Id.String() ||
-		ev[0].Changes["phone"].To != "+351 4" {
-		t.Fatalf("events of the adopted lead: %+v", ev)
+	if len(ev) != 1 || len(ev[0].Changes) != 1 || ev[0].Changes["phone"].To != "+351 4" {
+		t.Fatalf("events of the lead named by its id: %+v", ev)
+	}
+	if ev := updates(same.Id); len(ev) != 0 {
+		t.Fatalf("events of the unchanged lead named by its id: %+v", ev)
 	}
 	// The events are part of the chain like any other.
 	if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil {
@@ -572,5 +587,40 @@ func TestImportLeadHistory(t *testing.T) {
 	}
 	if v, err := env.Store.AuditVerify(bg); err != nil || !v.OK {
 		t.Fatalf("verify: %+v %v", v, err)
+	}
+}
+
+// TestImportLeadHistoryRacesAnEdit: the event of a lead an import changes
+// lists the import's changes only, even when someone else changed the lead
+// while the import was waiting for it.
+func TestImportLeadHistoryRacesAnEdit(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", "external_id,name,phone\nr-1,Rita,+351 1\n")
+	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = 'r-1' FOR UPDATE`)
+	done := make(chan api.ImportResult, 1)
+	go func() {
+		res, body := importCSV(t, env, "", strings.NewReader("external_id,name,phone\nr-1,Rita,+351 2\n"), nil)
+		var got api.ImportResult
+		if res.StatusCode != 200 || json.Unmarshal(body, &got) != nil {
+			t.Errorf("import: %d %s", res.StatusCode, body)
+		}
+		done <- got
+	}()
+	waitForLockWait(t, env)
+	if _, err := tx.Exec(bg, `UPDATE leads SET notes = 'by a colleague', version = version + 1 WHERE external_id = 'r-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got.Updated != 1 {
+		t.Fatalf("import: %+v", got)
+	}
+	var id uuid.UUID
+	leadScan(t, env, `SELECT id FROM leads WHERE external_id = 'r-1'`, nil, &id)
+	ev := leadEvent(t, env, id, "lead.update")
+	if len(ev.Changes) != 1 || ev.Changes["phone"].From != "+351 1" || ev.Changes["phone"].To != "+351 2" {
+		t.Fatalf("the import's event lists %+v, want its phone change only", ev.Changes)
 	}
 }

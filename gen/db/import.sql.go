@@ -33,27 +33,6 @@ func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
-const importKeepBefore = `-- name: ImportKeepBefore :exec
-INSERT INTO lead_import_before (id, lead)
-SELECT l.id, to_jsonb(l)
-FROM leads l
-WHERE l.deleted_at IS NULL AND l.id IN (
-    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id = s.external_id
-    UNION
-    SELECT m.id FROM lead_import_stage s JOIN leads m ON m.external_id IS NULL
-        AND m.id = (CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                         THEN s.external_id::uuid END)
-)
-`
-
-// Keeps the values of the live leads the staged rows name (by external_id,
-// or by id for a lead ImportAdoptIDs is about to give one) as they are
-// before the upsert, for ImportLeadEvents.
-func (q *Queries) ImportKeepBefore(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, importKeepBefore)
-	return err
-}
-
 const importLeadEvents = `-- name: ImportLeadEvents :execrows
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)
@@ -65,8 +44,14 @@ FROM lead_import_before b
 JOIN leads l ON l.id = b.id
 CROSS JOIN LATERAL (
     SELECT n.key, b.lead -> n.key AS old, n.value AS new
-    FROM jsonb_each(to_jsonb(l) - ARRAY['version', 'updated_at', 'scored_at', 'model_version', 'search_text']) n
-    WHERE n.value IS DISTINCT FROM b.lead -> n.key
+    FROM jsonb_each(to_jsonb(l)) n
+    WHERE n.key = ANY (ARRAY['external_id', 'name', 'phone', 'email', 'status', 'notes', 'assigned_to',
+                             'probability', 'category', 'age', 'job', 'marital', 'education', 'credit_default',
+                             'housing_loan', 'personal_loan', 'contact_channel', 'last_contact_month',
+                             'last_contact_weekday', 'last_call_duration_sec', 'campaign_contacts',
+                             'days_since_previous_contact', 'previous_contacts', 'previous_outcome',
+                             'emp_var_rate', 'cons_price_idx', 'cons_conf_idx', 'euribor_3m', 'nr_employed'])
+      AND n.value IS DISTINCT FROM b.lead -> n.key
 ) d
 GROUP BY l.id, l.name
 ORDER BY l.id
@@ -82,9 +67,10 @@ type ImportLeadEventsParams struct {
 }
 
 // One lead.update event for each lead the import changed, its changes
-// {field: {from, to}} found by comparing the lead with its kept values
-// (bookkeeping columns left out, as an edit's event leaves them out); in
-// the import's request, like its import.leads event.
+// {field: {from, to}} found by comparing the lead with the values the
+// skip-unchanged trigger kept (schema/00013_lead_import_before.sql), over
+// the fields of the API's Lead an import can set; in the import's request,
+// like its import.leads event.
 func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, importLeadEvents,
 		arg.ActorID,

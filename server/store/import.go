@@ -146,16 +146,15 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 				return err
 			}
 		}
-		if err := stageRejections(ctx, tx, setStatus, &res); err != nil {
+		// Adopted first, so that the workflow check (and its row locks)
+		// find a lead named by its id as it finds any other.
+		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
+			return err
+		}
+		if err := stageRejections(ctx, tx, setStatus, !bulk, &res); err != nil {
 			return err
 		}
 		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
-			return err
-		}
-		if err := tx.Q.ImportKeepBefore(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
 			return err
 		}
 		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
@@ -365,7 +364,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 }
 
 // stageRejections reports the staged rows the upsert will skip.
-func stageRejections(ctx context.Context, tx *Tx, setStatus bool, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, res *ImportResult) error {
 	dups, err := tx.Q.ImportStageDuplicates(ctx, maxImportReports)
 	if err != nil {
 		return err
@@ -385,23 +384,26 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, res *ImportRes
 	if !setStatus {
 		return nil
 	}
-	return stageWorkflow(ctx, tx, res)
+	return stageWorkflow(ctx, tx, lockRows, res)
 }
 
 // stageWorkflow refuses the staged rows that would move their lead to a
 // status the workflow does not allow, even an admin (a closed lead back to
 // new, say: re-importing an old file would reopen it). An import is an
 // admin's change, so an admin's rules apply.
-func stageWorkflow(ctx context.Context, tx *Tx, res *ImportResult) error {
+func stageWorkflow(ctx context.Context, tx *Tx, lockRows bool, res *ImportResult) error {
 	// The leads are locked before their statuses are read: an edit that
 	// closed one after the check would otherwise be overwritten by the
 	// upsert, a win silently undone. The table lock first, as an editor
-	// takes it (see LeadsWriteIntent).
-	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
-		return err
-	}
-	if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
-		return err
+	// takes it (see LeadsWriteIntent). A bulk import's table lock already
+	// keeps every writer off (lockRows false).
+	if lockRows {
+		if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+			return err
+		}
+		if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
+			return err
+		}
 	}
 	moves, err := tx.Q.ImportStageStatusMoves(ctx)
 	if err != nil {
