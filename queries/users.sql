@@ -58,12 +58,20 @@ WHERE s.id = @session_id;
 -- admin left and leave none.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0));
 
+-- name: RegisterLock :exec
+-- Serialises the self-registrations from one client IP, so that parallel
+-- ones cannot all slip under the limit before any is recorded.
+SELECT pg_advisory_xact_lock(hashtextextended('register-ip:' || @ip::text, 0));
+
 -- name: SelfRegistrations :one
--- Self-registrations from one client IP since a time, read from the audit
--- trail (a self-registered user is the actor of their own user.create), so
--- every instance counts the same; with the oldest, for Retry-After.
+-- Self-registrations from one client IP since a time, done or refused for
+-- a taken e-mail, read from the audit trail (a self-registered user is the
+-- actor of their own user.create), so every instance counts the same; with
+-- the time of the lim-th newest, whose leaving the window lets the next
+-- one in (Retry-After).
 SELECT count(*)::bigint AS registrations,
-       coalesce(min(occurred_at), now())::timestamptz AS oldest
+       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[@lim::integer], now())::timestamptz AS lim_newest
 FROM audit_events
-WHERE action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id
+WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
+       OR action = 'auth.register_refused')
   AND ip = @ip AND occurred_at > @since;

@@ -480,6 +480,44 @@ func TestRegister(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM users WHERE email LIKE 'r_@example.com'`); n != 2 {
 			t.Fatalf("%d registered users, want 2", n)
 		}
+		// A refusal for a taken e-mail counts too, so the 409 cannot test
+		// addresses at will; and parallel registrations cannot all slip
+		// under the limit.
+		env2 := servertest.New(t, func(c *server.Config) {
+			c.RegistrationOpen = true
+			c.RegisterThrottle = server.RegisterThrottle{PerIP: 4, Window: time.Minute}
+		})
+		reg := func(email string) int {
+			r, err := env2.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: types.Email(email), Password: "long enough pw"})
+			if err != nil {
+				t.Error(err)
+				return 0
+			}
+			return r.StatusCode()
+		}
+		if a, b := reg("t1@example.com"), reg("T1@example.com"); a != 201 || b != 409 {
+			t.Fatalf("register, then the same e-mail: %d %d", a, b)
+		}
+		if n := len(actions(t, env2, "auth.register_refused")); n != 1 {
+			t.Fatalf("%d auth.register_refused events, want 1", n)
+		}
+		var (
+			mu    sync.Mutex
+			wg    sync.WaitGroup
+			codes = map[int]int{}
+		)
+		for i := range 10 {
+			wg.Go(func() {
+				c := reg("p" + strconv.Itoa(i) + "@example.com")
+				mu.Lock()
+				codes[c]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if codes[201] != 2 || codes[429] != 8 {
+			t.Fatalf("10 parallel registrations with 2 left under the limit: %v", codes)
+		}
 		// Bad input is still a 400, not a 429.
 		res, body := raw(t, "POST", env.URL+"/api/v1/auth/register",
 			strings.NewReader(`{"name":"X","email":"x@example.com","password":"short"}`),

@@ -45,6 +45,7 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		method := methodLabel(c.Request().Method) // before headAsGet shows a HEAD as GET
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -53,7 +54,6 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		method := methodLabel(c.Request().Method)
 		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
 		m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 		return nil

@@ -71,19 +71,24 @@ func storableText(s string, max int) string {
 func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		method := c.Request().Method // before headAsGet shows a HEAD as GET
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
 		r := c.Request()
 		status := c.Response().Status
+		size := c.Response().Size
+		if method == http.MethodHead {
+			size = 0 // net/http dropped the body
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
-			slog.Int("status", status), slog.Int64("bytes", c.Response().Size),
+			slog.String("method", method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
+			slog.Int("status", status), slog.Int64("bytes", size),
 			slog.Duration("duration", time.Since(start)), slog.String("ip", c.RealIP()))
 		return nil
 	}

@@ -353,4 +353,11 @@ func TestHead(t *testing.T) {
 			t.Fatalf("%d Allow %q", res.StatusCode, allow)
 		}
 	})
+	t.Run("CountedAsHead", func(t *testing.T) {
+		raw(t, http.MethodHead, env.URL+"/readyz", nil, nil)
+		_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
+		if !strings.Contains(string(body), `http_requests_total{method="HEAD",route="/readyz",status="200"} 1`) {
+			t.Fatal("a HEAD request is not counted as HEAD")
+		}
+	})
 }

@@ -2483,7 +2483,14 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Headers TooManyRequestsResponseHeaders
 }
 
-type UnauthorizedApplicationProblemPlusJSONResponse Problem
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type UnavailableApplicationProblemPlusJSONResponse Problem
 
@@ -2536,10 +2543,13 @@ type ListAuditEvents401ApplicationProblemPlusJSONResponse struct {
 func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2573,10 +2583,13 @@ type VerifyAuditChain401ApplicationProblemPlusJSONResponse struct {
 func (response VerifyAuditChain401ApplicationProblemPlusJSONResponse) VisitVerifyAuditChainResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2643,10 +2656,13 @@ type Login401ApplicationProblemPlusJSONResponse struct {
 func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2742,10 +2758,13 @@ type Logout401ApplicationProblemPlusJSONResponse struct {
 func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2811,10 +2830,13 @@ type GetMe401ApplicationProblemPlusJSONResponse struct {
 func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2859,10 +2881,13 @@ type ChangePassword401ApplicationProblemPlusJSONResponse struct {
 func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2980,10 +3005,13 @@ type RefreshToken401ApplicationProblemPlusJSONResponse struct {
 func (response RefreshToken401ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3187,10 +3215,13 @@ type ListLeads401ApplicationProblemPlusJSONResponse struct {
 func (response ListLeads401ApplicationProblemPlusJSONResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3255,10 +3286,13 @@ type CreateLead401ApplicationProblemPlusJSONResponse struct {
 func (response CreateLead401ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3395,10 +3429,13 @@ type ExportLeads401ApplicationProblemPlusJSONResponse struct {
 func (response ExportLeads401ApplicationProblemPlusJSONResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3450,10 +3487,13 @@ type ImportLeads401ApplicationProblemPlusJSONResponse struct {
 func (response ImportLeads401ApplicationProblemPlusJSONResponse) VisitImportLeadsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3563,10 +3603,13 @@ type DeleteLead401ApplicationProblemPlusJSONResponse struct {
 func (response DeleteLead401ApplicationProblemPlusJSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3675,10 +3718,13 @@ type GetLead401ApplicationProblemPlusJSONResponse struct {
 func (response GetLead401ApplicationProblemPlusJSONResponse) VisitGetLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3757,10 +3803,13 @@ type UpdateLead401ApplicationProblemPlusJSONResponse struct {
 func (response UpdateLead401ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3940,10 +3989,13 @@ type ListLeadActivities401ApplicationProblemPlusJSONResponse struct {
 func (response ListLeadActivities401ApplicationProblemPlusJSONResponse) VisitListLeadActivitiesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4011,10 +4063,13 @@ type CreateLeadActivity401ApplicationProblemPlusJSONResponse struct {
 func (response CreateLeadActivity401ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4145,10 +4200,13 @@ type GetLeadScore401ApplicationProblemPlusJSONResponse struct {
 func (response GetLeadScore401ApplicationProblemPlusJSONResponse) VisitGetLeadScoreResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4214,10 +4272,13 @@ type GetActiveModel401ApplicationProblemPlusJSONResponse struct {
 func (response GetActiveModel401ApplicationProblemPlusJSONResponse) VisitGetActiveModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4284,10 +4345,13 @@ type ListModels401ApplicationProblemPlusJSONResponse struct {
 func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4338,10 +4402,13 @@ type TrainModel401ApplicationProblemPlusJSONResponse struct {
 func (response TrainModel401ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4456,10 +4523,13 @@ type ActivateModel401ApplicationProblemPlusJSONResponse struct {
 func (response ActivateModel401ApplicationProblemPlusJSONResponse) VisitActivateModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4542,10 +4612,13 @@ type PredictScore401ApplicationProblemPlusJSONResponse struct {
 func (response PredictScore401ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4627,10 +4700,13 @@ type GetThresholds401ApplicationProblemPlusJSONResponse struct {
 func (response GetThresholds401ApplicationProblemPlusJSONResponse) VisitGetThresholdsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4681,10 +4757,13 @@ type PutThresholds401ApplicationProblemPlusJSONResponse struct {
 func (response PutThresholds401ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4799,10 +4878,13 @@ type GetStatsJobs401ApplicationProblemPlusJSONResponse struct {
 func (response GetStatsJobs401ApplicationProblemPlusJSONResponse) VisitGetStatsJobsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4853,10 +4935,13 @@ type GetStatsLeaderboard401ApplicationProblemPlusJSONResponse struct {
 func (response GetStatsLeaderboard401ApplicationProblemPlusJSONResponse) VisitGetStatsLeaderboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4890,10 +4975,13 @@ type GetStatsSummary401ApplicationProblemPlusJSONResponse struct {
 func (response GetStatsSummary401ApplicationProblemPlusJSONResponse) VisitGetStatsSummaryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4944,10 +5032,13 @@ type ListUsers401ApplicationProblemPlusJSONResponse struct {
 func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5028,10 +5119,13 @@ type CreateUser401ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser401ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5141,10 +5235,13 @@ type DeactivateUser401ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser401ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5269,10 +5366,13 @@ type GetUser401ApplicationProblemPlusJSONResponse struct {
 func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5367,10 +5467,13 @@ type UpdateUser401ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6835,218 +6938,219 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lbhs5tuCvELV3EXm6JEuynMQ2Blh3Opl2Jg/f2Jncu61ciao6khiXSA3JsqLJNbAfsV+4X7LgIVkP",
-	"qSSXHdtJGgEaHUuq4uPw8LwfX4JIzOaCA9cqOPwSTIHGIPHP5+d0Yv6NQUWSzTUTPDgMzqdAJERCxo8U",
-	"uQSpmOCEKkKJ0lLwCQGumV4STSdHRAGPCdNkRKMLwjg5GTdfUx1NW0EYqGgKM2omgM90Nk8gOAz6wV4/",
-	"CMJAL+fmo9KS8UlwdRUGr0RE7QqqFjSnekrEmOhsceRTqjSJJFAN8abpdumc7V52dhOgsdptdw72aGfU",
-	"bT6JenHzCTwdNw9oe9TsRN14D3rjffp4VLm2d6Dl8nisQa6v7gwiwWNFtCALaiABYyGBaLlkfELohDJe",
-	"Xp0bnnENE5DBlZlgTiWdgXbncqwUm3CIz8X6dMckVSAJi0MynMEwJEKSIRcchqSRcure3DFTMvP8P1OQ",
-	"yyAMOJ2ZWf0DAy1Ki5pTrUGaF/6rMYP/NgP+9x/t5gFtjo+bLz5+eXrVLH7s3eRjp3u182+VcH1GNUyE",
-	"XL5giYMtfJ4nIobgUMsUqrcQuZdK62caZgi7f5MwDg6D/7GbY/2ufUzt+umCqzCY0c8n9p29bGVUSrq0",
-	"CxMp1xXAT5QgEnQqORlqoWkyDBEleTobgTQIOjPYb07eYqkijUgobW5PZMbceDD4a2lLMYxpmujgcEwT",
-	"BdkiR0IkQLldZiqVkNU3Zsjhsx5E+MTQX525hEsmUkXmdAIbl2JHLa5lRj+/Aj7R0+Bwv9OtOsqT3/AY",
-	"zHDmruajsTgIAwn/TJmE2J9rPvJYyBnVwWGQpvhkxchjpCjVuzQkjCRUaaIAeIu8cxORRq/7lCyYnopU",
-	"E6bxnpiPZPiX4c4R6XW6ZDEFTpSmCbTIMUmY0ggmOlF9jscIyj5D+dIBcEaYIlEqJXB9RChZAL0wb5DG",
-	"8MMu0rbhDuFwCZK4EVp97sFsKW8OGU8rN0G6025XweOlGN3ovnwSo5tflZdiVL4lhVPPr8kroPG/42zr",
-	"ZDEd2TV71DOrCcl8KjiYs4DmjLKENCKqoMm4Aq6YZpdwRKgmCZgT3SPRlEoaGbJIlCCUE8Zj+EwiyokC",
-	"eQmEbb5Q/9wK1hnj/vNeJTcCGp8JqTOkXhldmd8qb2swl2JERyxhejkwMAnCAHg6Cw7/qPqp+BXFb9J5",
-	"bFjagGr/jGNyhW/MKvDxj5WLZzO2ceUJ/li59P12mN9HxvVeN0AUYDOz/K6Dm/3UCdcZWRi8pp9P8w1t",
-	"WsKMfh4U9h1U0oNYpKMEigvoFKbPb4YlvXZ2xuvMzvi9zP4WUZ8mG+mVf+DQUR7gOiwKNEyRGBLQEBPB",
-	"kyVZTFkCRE+ZsmQuJz2k0et0+1zoKcgFU7ATGgFtLCQ5PT5/9nuLfKgmfCFZTKlG8sR0JtzdPYk601Sn",
-	"6kZUSuErNydUeFHtuyV6tb9Grq4MG1JzwRXgqL/S2HALUHhVIsE1WJ5P5/OEWWF01yBKArNfPikrmWai",
-	"pTlcTVkSHCJzA6XJSMRLMjWSMicgJbJQ/FcFh398CcYMkjg4DMAQPoNZoBSdIEYaSXYE+J4lizSOJSgV",
-	"XH0M/fADZl62ImzUbT6B7rj5ZLRHmwdRJ252xz0w4uuT6Knhog6ahz08H6ZRGP6VxsTvOIPOVOu5Otzd",
-	"/TS7aLnN+U2r3UuasNhK5VfFk9l2IKf2ZQvwKs3CAisWoAgX2vJJvAbHpyekMaOJuYQQk5dnb9+EJOUX",
-	"XCw4QeiFZERjckmTFHZaAcppfJyw6CYn+NW78HMqe63Myv21NGAH0ohTOz344zT87rORr2mCkjsXhEaG",
-	"25GZiCEJiRaCjGFBEjqCJIGYoMJi9/hCyBGLY+APuUlzVBFNEpCPFJEiQZ4tFhykmrJ5fno0ScQCaRSu",
-	"9Y3QL0TK44dc6htBVBpNHRXFZZxKVMqYeeIFZQk86II80azCcY8pjvQeEQmJoDGhPDaKhVyurf9dJjp/",
-	"gx0wRbzojgs7F+IVlRN4aFQskVimiDAszMATpRm/tNeULx2BUw+6QiHIzCgJY8Q1kogJ4wo5r4QJU1ri",
-	"xIqMpZgRIwA7+n5kTQZoXmiifYEoa04wUm3BUlN4YtM63dO7BVsFLvU9p6meCsn+BQ99LZF9EBpFoBTR",
-	"4gI4aRhpBK1IkYQYuGY0USjyG5hZgvee00vKEjpK4GEXrIkEGi/dIuZSmIU/9DI+QJI0HQscpTqnsubz",
-	"0sqLaQKKNKA1aaFVzvB6oiVFFcoQlaF7YYA2AORKaogarrK3BiY0MYioPMRVOp8LqSF+DTGj5ygbPOCe",
-	"ESOe2dmaZvYWypHuVbSJGX7ppPq5FHOQmlk5LteOyhI81dDUbAbrRoUwiFN7JQcKotJbXuvhaeIQ0Iqs",
-	"q7pOGLC4hvkiDC6Y5YbbIOP39nfz7FUYGOY/qDk+F9qCYcOK8ydFhMznZoASqY7EDGpNkCqQG5Z9zbtX",
-	"RQvRH9Zk5IGQj+uAmS9q5Rw9MMpbLarPBXVZjD5BpM2yPfSf4WOI67FlvTQ5LWCaM8OVke9aRMr0x6eP",
-	"eyUFul0HyW6DPRlGlPW0dju8MY6Ub+lv1k6Apm4uFmipmQmlyT6ZMZ5qUIQaLuQtPmiiMfJjlIjogjSQ",
-	"KDE+QUXVfqcuYIEWnBtjY27jN8I0VwtUWwtb7tbY8AreIbS3ocjf3XF4e46RkIMwMEq1ovO50fcy5Q60",
-	"mcIeR4WZJh/0FbMaaBmxMuW3lhacUcerVbU3DAp24FrXGO3aq7j8uBdUGnxK1xZXWp6wEpppzPRxpO16",
-	"VrZ9G/LhjQhVBmJDPB4ptD4awiBJP1BLpWHWD8gu6QeUC76ciVT1g1ZwaCaqRZ1wvI2be37puGZ5c0bn",
-	"WzEjIJlrWZNfFcZTD6atp58D9CoMoinlEzdhJSHbPtgLo2g/wzEK2JRv0Hr/HJ2/9mDc09oJFOV9V214",
-	"BQE2oV4YsHn1gUcJA64fqVzGVlOx4IZoKWrkJrStCW5IFEOdloA5LhS574eJFi04NWCmgDqNtby7V4xf",
-	"QEwY1wLp65SqKYmmlHGyBE0aC6anjBM6Eqk2ciFqEoYYR2I2c5byVSdSGKh0NqPWgp+fzjGn5Iwll5TM",
-	"xKUzR5B3KSPPhNLU6jEcFgaoRkakkYbK00TWTSdQ5UwrHdZ7BbJ5PEG3yt2dV9XNLcsG9n6F/mqWEbaI",
-	"7KVTROwr7S6HY34Bs5PcTifuhP7nVOeH4QD/AMnGLHf6r0j1U4guqm7BGcLU4QBxj5VEiM00Y8yk0oOR",
-	"NKroYAOluV4oExcFN37hJkmgTiG6XlTmmy75c7cvvLK6oAOaK56sUAC8/LX2vnJQ4gLx1IK4sJx1EFUd",
-	"3zOasJGVe39lFWc3sl+uQy7ybvX1n4y+KqtdMCuuFiNcUT6YS4gZ0p16L4kRyqPxQDopv8Y76Xxec1Er",
-	"8DUQCDOf/sp6V9dSDWIXqlCQNqfCDLagcoZjJ3GlWOnfxBAGVcVFLsGal8loSXwwxRFJuYqERN8TKDKl",
-	"l0C4yH436NcKVrUfXEQ9dm0WX+9Jv5CajyM8bkGr1qFZmHrbkbwGLVlUQbEKR1Y3CmXLhXggJF+BSiG4",
-	"xmNvDWS1IoARGjkkJQUJkiRNqOGwGhJA738l1j6P05wT+LdHVLFo0DOLsX8+zv88MH9O2WQ6UNFUCKNz",
-	"sSRhGqSVpOdSjEEpFH4HkUilAjxghpZ39L9PJNjv0MNUvSxU50qiEeW0pYxo9L/cd61IzIokOFMBC7ro",
-	"fq9i8Be0WgcyEpVko7Q6Gu75eAyRdgIRScSkKeIYGcacmuuLTinKCb0ESSf2qpc17I3YU5qouOdTHzYU",
-	"0dmcsgknKo0igLha6hsD1alcEfh96NEgt96svYievfJrOJFSwXWynZ/TDxKWwVjeXBUSF/WetSMxAu86",
-	"Y0dRqeLr1aVJRBAtNs/7HN3F69Nal/GXdUhlzuMv18EFh8hfqFrC70ATPV2f3nuRi+eBksP2Kd1rVTOd",
-	"zOZC6ndgPleKfdmOK3QFkaQzbpV4mM31Eu1I5hIspiIBIsVikwYfBgnjUKlRgbdWjZm9FEaxQlcKGQHj",
-	"EyNzAemsjlwi1DWPAtcQ1joRDyeFcTnlsAO5HMiUZ/ZIxhVI5BC9TufpEzOlGQWnzIMOzEQeCp0nlcEH",
-	"DowulBFVvM4To4Z1um0MREi51WxiNF66MKXgsH21ZhT1S6ySkvP1rp7GG1hYwaSmNJ9vtKaWtIp9FapS",
-	"YY9ryIIyU4PTmfXEeI/+gMU7RE+pJjRB/xGZQhJnOPVI2YAFdUgSGGtC0QWzJAuQEGbx1YxHSRpDHBKM",
-	"MG0yXCpGEOMoxCmVRhWYMj6pCaLskG6+Gb9+N3N8RIBGUzIBDGY1yr8PH7qF/pEhQb7EIuwLZxtm2FR1",
-	"T16KUVFgoPEMBe9RksIgEomVPIBrCXMJHFLzcSpSZXg03kHK6QRmVoOXoHF9Rm9PxgOYzROxdJ/lJYus",
-	"Sq/T2D6uIZpyFjHKce2Fx7dJFC/F6ExTK5ivWActwy7FplVKcBu0y5yP34tY/smCukbQaH3zwe2ldxvU",
-	"amcKK2X5KnBuQCE8kLsww2SHe1URLLtuKKlajrmYFbgxgVu6KYsB/7exrHuJb+DsfOqW6yhqRzRJ3o6R",
-	"PdXTkz6G64JXJLgyaxoPWPz51veEq8Fcsgi+bhADl0GUaz8191fWmjbt0g7u9cQ1yFdA+hb+8MjomXqQ",
-	"RQLX3cN/gnoj3jtyV7mDmC7VQDEemZvoNAC3q1tiEhRVxXrLzLXLyjWC1/Kud2fM5oNLKreo19fiC6SS",
-	"jYQc7M1uO0DOqtf5+klMmNUMrZfLhXvQmCyoIlaqgBilu1r+DsMsGZ8MEkH5XaJFzegGx3TqzYrsp2qy",
-	"hCo9iGiSDO4g7sMO5u7lTHCrONVb4Wt8fMsa3bALgIuY3oBWfnAvXDv0drpwLTrMqGSOudfcsXuhcmEY",
-	"/DpwYuQtj8N7fr8iMIbLXNa73ZWcg1RoaLrra2INZnU2sUpcb8un18w0tXfjjURv3YvVGyoLt2XiZZ4m",
-	"KdcsIdRGRmM4vbNLe0pWbcy69ozsKF+F/bk9pH5GQp7NU58bb7sR1ylWWXCCR548JiVLsfBhUuVk0HJO",
-	"TMEQXL6mRUhW0ZZVoSXfTkk0KUGmzNRCZ62wMr4nOUXGvyawrDCq1Ru5LqVV0vENVHgjA6mSjrdLPFX3",
-	"NKwyjZYEjTVJdVX8LUkVZYK2SceoGe1WMDyhDtLrrKgUwQwqwHtYtPwXBLZKA7wTvwJzzi2azIDFq8b1",
-	"shgSLBF9UTgoq+EZfzJ/SQZxnmD0jmlKju3o2eU4DH7Z2++Qg06X7PX2yeMnT6uO4zDg5uE1O5fTyjIY",
-	"GeBsDgDsdEv5c09uob1tSAXHHPAZDI8IUtC/kjwRvErIW8n1vt807zD43JyIZkaO7VJab9wff9jHPhaf",
-	"c8Yvl5Y+DQ6DCdPTdGRwYVfQOWtGIoYJ8N1sZ1fF19UFmzeFS7ZrzoWBp8xVqloKbX5q7ZtHbdbQTYvj",
-	"F4ZvdrZELd5Mcd2Qt7nf/uY67bfSNSuEjb+6ZO2MgxntieZp8h5ZVm2cZRw5OHh6UxS5RyW25mj4+IaR",
-	"rlNyC9hbRt470H9zvN0vjr1/c814S8535xuqvg+u035dCPqPp+/erZLqFcytqg9Km2/Mk18ZgH+tLlpi",
-	"TDVP8yEV1dxTXCFZFQDSa28VTIxg8Utjp99vko9f9sJe++rfgltrvV/FzO9VIV7R3jZGlRuJ/S4cFOhd",
-	"+BEiRM1CT30Zha0aSpmrYzQFZqhYX+IRoSMFXNv8cUWUpsvQislRAlSiL9Pt1j5jWP0MC0lkM3XCmu6Y",
-	"28v614nJOMMDSsn1FA9bg4o0ooSy2Q4mvCJos0pUOz/1j4fWP743TLpfZei63Y4TQfXj3kPv9750s+9y",
-	"u6uq4nXBn9u5y3VbLKuYD7nTNb3Vb9Sao7goh3583TaLItcDbvKm7tpb68DfG5mC7yIA+etwJrMQPCTc",
-	"vNnh2vjnr9vbg/Ppe7SCfH9U/L6MMt/fTletOn9CGv7pew+K/DqovhSjBwTmw9jZvjduWG308xj1CU93",
-	"DM49G4QBndvqC4Ynfko5/t/wAJpOEFPmmHir8YZdYjJG9PWIgNbFbwWUgsnSg2WGnmmNyScLmxkzTQ2g",
-	"JDNAoDZL+A5ugLN+PuDWCybVbLeZg9XQU+QSMbsUMrrb2+5ssw+41wc0+H53Qs99mp+/P1lgzRr+JxQG",
-	"MsP83drevzvMvW9PwPfGoavcEh59uY37GlOW2JRIn0T51Ui84tJ4wP3ePPbuaoNb4SzPavTwgkUew2Sr",
-	"IIgkEYtBOi8AzwIUqrPuX2HK4EhQGd+Fj8YN9ZxrWVnTCS00dQMKV9Mz8d3wmhyU0goqU5TNJRskYjKp",
-	"naofCe5iATOtuuxYWAhOdknD/PMLSYTSOy6kCQtmu9Q3EiVCwW3DQDHBcGDGrrlo+8JiPRxzw/MbA5K3",
-	"lMfbfmB5/TsX2JkvqbSfcO1Y1kFeedxiwnihFPYNyt9l1p9VY0851mLdb0uVWgi5HqbRve7dFdh4Y1M2",
-	"YNUGX3+F9Lq29Ncitmbu9dpel/Rr4+ttVejqxFmaTIRkejpbKaQlJkxpFg0kTKQ1OA6SbpWzfIaFK66l",
-	"P7jB1+7ZqzCwJLnea2/ds4ZkTSWoqUhiVd9jfp6/c/WxsiR1qptiPFaEcTI2p2Upg566StqY5aIlZRzi",
-	"kCymLJoSt+2Wi2hmoEiqQLVIaUDMefWPKF8hhYsFoRII1eRvz8+JbyekImGAupvvEcuouolvFOvt3xkt",
-	"b5We9xWh4nlYdo5ZpT1k6JjjQI5EpQOuvHTmPO4iZsFeuK8OWrhlIELpNqzf+jSqWZllJFnt+kZRXl/p",
-	"Br2NSjWZKsCV4/+NGya5kjcVgyZsrAdazAcxRCypW1cpERPDslTNx/lAO9ZUwW4HiLHVP86FbSpz63I4",
-	"5nz92RWWvb7v8qGVgJ2vMdvJ6so2It7bnPaWieHvWHW/guoduY4iyM0fKeJubtargEkS+zquY4a9BmwJ",
-	"sTJim3stUj0Yy7xoZY2TcmUMygbTanaWdDe0nmPxBMgcOE20r/tHZkA5ScTECIWqZjUbBbUFUzVPbMOc",
-	"rczJAPgMn1wvZ1C17XAdin4qt7rqc78va+sa8zgtSGHlg+i0iRbkSZeMlhoUEWPy/vxF8ylpjCK5nNs6",
-	"6YY7kpmQsGNZqS33a9ucKftiiJXr8i5Oh0QDJ8dnz05Oir2dDIcFLtLJNMRGCErgV2N2CVg9nmssQanN",
-	"wy3yNtWKxWA5tqR8Aoek124TTmdGO7B1K1wgVy4mRUJKiDSZCqmAjNDasSx7KZ90t8Aorwx0A/HYdXsY",
-	"3F7cNQxqUXp/q1nSP7dW1mt1ISvjViFiwca5XqpFaDJKKL8oAzkrG1pRirm8zdzc1O+fVclFq8GTNc0b",
-	"FePYqvNrW3j34hk56O0/Ia6aPbH9fNQ6Lawopn/L9kSr3NO3EKrQFn3joJrzFKpIVczDuNLUWQyuqU67",
-	"Jekxz3Nq96qoqOszVFRODJ7YhjBVou9aUeCtzYi40M1x9Vgr2O6Kt9r1hNvqUb2DsRFib6f8SvvyADtb",
-	"rCrB6yi/fc3lwarXahQ9kF+pqddICrmND+SrSZSzbdRS6N+JBKpc3FgwuJIMnEVipSDdl2BEFdiKWM1u",
-	"a69TrFHia8mMsUSf7d9VLsvXafW6qxrq9jJ5WVW8qnxPV/kuI2VX4eqEbVziCg0DGk2xZCcmTI9YAsRn",
-	"/ebTree++tmyCL316Zrt1v7aBp/bMBGy10SfMDHCK2GKTNlkShq91tPH/3OnNHUpLdXPap5D/T4REyN2",
-	"tVu9g7ViAHthgO3tBqtg3z9YySJvtx53S+ndQbfdfdzsdJrd/fNO+7Bt/vvf69mb+fGvFcfyRRXFeLWS",
-	"ImlkUvcjRdBEHcFck3mSKgKXIJdW+HikstfAFWz0XfdQUMfKcq7HV1hPJ7x5ddEMe6vkbNvMGRQKc8qo",
-	"COkcpa9YLDhppHMjAY5FKm3drwVd7oSFl7BOcIs8N78VjwjRQSzImErbutDs0tdAw2riqly4EgvNmW+K",
-	"YH6EbLge56O+8P2abmrRq2rzfvbQ/NUooBPZJY0OaZLCVzs7h8TjCvnFdZ1SWEXFwvdRCQCK/ELWMbfm",
-	"KV9fEaOiHHXFNamunzgbGQ2xfFyu+qHHaLcllNvdLhHjF0AvQNqWQVijLqsRN6dSY7F9YlHGHS7TNbd8",
-	"bbmz7ZUcVtI/hCQUMSi0lkFz4ZTG+hH4GqrKBotSbXTlMT6/mFLdZGPiqu0ywY3isqjbl2SFkd2ujgLi",
-	"apgTpcpzza90FVc8s1bJEz5Ptbph3oxBEIYvZt1b7Gi+QyFNEiKyBqaUzJhS6IzxBaJZVqiDKgT70FnR",
-	"hySBSxwie8nVmLQVicxJWL3PTAuf5wnlqEATRZeK9AODixN2CbwfVAjn956D/zNh/GfC+J8zYfwHTfP+",
-	"mZj9MzH7R06V/vFzltdFD021OqvoJLShrG271ekYdXa0HBQVG1u4du9pb++xK037uNMtdoRo+4qx3U6v",
-	"fYXv5/apPIDHPOeCdQ73Ou3HnWJED4IQFmbsJ09z4+Hh3kHv4KoYBmQZ4VrQill79ylGfQ4KD/faB0+f",
-	"hoGYAx9Ubmv/8f5Tt6tO52nlrnrtbp5c3et0nj5drzlUXSV4pdO8YVFOGkMtsxxGwyGX1m4ZRrOywzoa",
-	"qWtIsnpqlYFFtT0346y7c52HcxyoF8pjsKSeA8kj0c0z4m8dfJbfvhLQqup8254Q2uCC0tiA2AYIeTGm",
-	"ZjXxa+O33GqNEu3//MU1RV6J5LLGFKa+Lphr5QrWOqqqC3qzgsQekSsjVBSdQdaYwAaRKM1QeQJOGhwW",
-	"YUF4FJJkp70T4jvYfgcrxWuBLdhbX1VwwZfIzu9c+fJWAKSMjWUYryNB/Urb5+WIoPq2a1ekPGMq7daT",
-	"MIDPUZIqdgmvPae0SJJ/71mm/X6bfFDmr2to5ouUFxbQe8AFbG5cVAllcQH8Hai54Aqq4tTMtcx9FuuO",
-	"p89zJkENGK/qvYbNya25rtjWmynb7LvkDjxot6vbNqy4TSqqi1wAz3tGOiP/r0AlyErrfqrg2iaZ71VV",
-	"fEcRGqWJS4BYXbSbsRL8kt42mNKHEFq4O2W30lpz7J4shIAIHoGPASENCU1k794mbQjRhv6PVZEe2ezt",
-	"1poP4GxKZdY0JaEjwBgSS+mw8YVIdUYAXbRYmDOfdqu9j8aelMcgSbu1b3Gm+i5tuTPtVlFxNMPeJB5l",
-	"O3zfK7O1Kj3OBxUy15cS5XxCsXU/duSjtvyJBJpgWCaCQlJ+wfhkUwdO8JzbrWnNz3MGkHdV1mY1YwYx",
-	"wViSQ4KxGt3/2t9rdtA0+5Je0jN82/XXVBivQZgmIxpdEPhMI50sK5l+bqJot590Dg66+70nvfbBQTWF",
-	"qgqhqRnpWQimQT7qth7k26uO4C+8uC5+ZO8eGpDHYkZcT1R0YThlKHTiEBmzzwaIgEFTbAaHCF8OC1Da",
-	"IbRBdewIZC8JoqojR4WFhgEahqso03tHmSpu+oYw39uU78+cu9e1091UZx2RPRETxivN6idZszHGiXS8",
-	"JSx8N4KxQFDhvQDSQFkP3ZLoKLKPWc8BdVhJIoomXtLH6c1BOAvv7WKnNwbeS+ct3oaP6FH+tuWavecb",
-	"l1uIva1TPrl8flV8ySDirTrcf3+BAzc50ZpBBm7ITYC7izBmK3/8AKXXzELrlV67tkzaFjL3w6PVGtw+",
-	"fFVG+No5lwyJ1+amrrskFUSpZHp5ZhbuIh5Qgj5OraXYfnrhsejlh3P0SZqnzVFZaTsbear1PLi6Qplq",
-	"XFET7leULGy/cUpGlF8QDQnMqLwA7GOmgc4eKdfTO6Zqivllh15Htsaq34Umu+QDlTOyS56JBHuT0T73",
-	"gq13RnoV2vAV81HT2RxkEy5ZbDgLTWOmURpOMsdiNuUj5fyPqtXnff6XvzwzGi1H3/1f/tLnTfIcZWaM",
-	"wDOCXhYpOKTzeeI6Vvu4tF8+KcGHVqQY5qF0wyOrEFlHpg3mQ4d6nxMytJ8PyR9fMFgkJK4d39XHYcvN",
-	"7rksiTBTSZHhfzSdWtE8+W3YMus0ZAmTWcgFLBVoMqcTZn2nh2SYsBnTQ9LotFrddjv0Yd9kv70TEsqJ",
-	"mNN/pkCGlhQMiaZGk/PhGGadmVdrTifwSJFhgXQMj8gQSdHQCsIWABj8+1dDuYYtckzso5mwjBDJItHN",
-	"DNZawhIbBoyhv1IbQRW71SiVQmwEaNztOXzWxHcrtOHIZiijbrx5/6oQTxwSxsnLs7dvyEjEBnRm4H+m",
-	"BqpzKukM7GwJu4BDg1yE2GtjYxpGEuiFsqJMQ9GlQS9DfgiWkaSKvKKa8WZnx2yLVkYeh9ZJaEe2LnGz",
-	"Q4jtqVnJ0qhAyizEHPCSUDJ0jN5A9m/Pz4dEgk4lVwYc1Exlg2/I8Pk5nQxxgOHp8fmz34fEkXnzqJkU",
-	"pXzGyfBk3HxtKPmQNHrdDFwh6XW61hCnxAyMvAaJyhr9uQSCSMgY4+4XU5bADi79uKDzW+H497Pu/mPy",
-	"8sO5MwCQzj6ZMZ5qUEfEKc3+eSm00VkFd0ppqgBv4G8wEySmmh6S989OyK+GdrzO6Ib5QYEOybNn5Nf/",
-	"JL1Wm/y///N/yVmLvBZShOS0RZ4JqeFfCJHTFnnHNA1JPzju89+ops3fJLsETo7ncymMGqAFObWBHrjT",
-	"M2eoFGM783mRavWDkPwGEcMejWfpfG7Q8ww7K6k+f9w97Habe52QdNudXqvPs6DTw+Dl67+TM6R1x6cn",
-	"BSnuMOi02q22t0TSOQsOg71Wu7WH8oieIqX2iWZIyJq21735fgIohxgmi9f8JMYupkpjR33bOx7H8WiO",
-	"ihgz0+IFyNshYByJzSq1rK1WXurGsXxEix+pkJ8ING5ZYbUcFf64V3sCQ5310htmCrM4nojWGMPylJOU",
-	"zaRehrZxOMg5yllrYeAy1j9WLmTdtmuX8UgRhkEu9lj8VTGaOCUGcKjy490OiVuSCi2fC4lbkidLdgXK",
-	"6lK+GahvwSqkZXg2GG4zXFZOMYd9u3OwR3tRt/mEdqD5JIr2mgd0v9Psjtvx46gDT0dPVkL1OzXiltc6",
-	"Uls4UE2EzEwhTBEbda5JA60wil3CzqaN+Jz0ClTcGni1YSlFdTRbRWZj2jnC8Db30BDnHm5aGbYjutXK",
-	"qqTI/GLuvjLsOajx4DMrqtd5EhvuXH00cr+VHpBodNtt71oD20WwKMcY+QWbPWcb3Cb+5nQGdSIUCFeL",
-	"AxtpwZBTez/QfdGzS6gaOVvq7q809oZTfKVz/SvvOU31VEj2L2cvUt4HjRe2IAeG3rDjAleP4xnjiigA",
-	"y42wtMCRE0/Nt+igMlfUE5FsP2Gg6UTZ9MCY6eCjmbiKYu9egmTj5UbC/Q/8GUH6bEqdnfk+Dw4nZD4o",
-	"aP3szi0RMryxdcszMC/tXf/SCyFHLI6Br5zasylEF9bkRtXUiCSMO1ySS6KAJhDbgyANjPrfufY89HQX",
-	"LSOowLu6DyvmXqtHEWjOvMawQFHLK5EYfmitr0YS7LU7GPY1MrJn9q2hBC1yjPRvv89depJCMo4yFo6O",
-	"RbL321bONl+fnIbeSpnLTqQRCT5mk1TSUQI7bvtUa5jNdZ9jE+Ze98BJ3e9Ay2UTZx66/mkYs8t4LBa4",
-	"CXAcRrLJVOfb8l2nreiyIlUgzLL0oF9FvKyBjIXAD9/WCY9ppZ9Trp1vSMy7Cmvidal4xVXZ5uECbu7t",
-	"TpVdbRX36ZX1sjP+gEQwDHqdGhfwXIhXVE7AvrBfZxZl5V+IX0PM6LnheObl7kGt2V5TvnQ7UyUDRXD4",
-	"x8ciCXj+2SoixeuYYSwGbHPvfETyXFYzyuRAT6upgUh1kRysYb75/aaoXw9nVjLOamFsrzJFxWCWIUAN",
-	"miiR18GwDlmjP/t29LF1/v1JMbDEPp47Y48Tu50qW0APMoJE8InRYWtgijU6VvLuv4F+DffJsJ2/upJH",
-	"G+WidXdCkp4aRSKiGmI39LWQKZpXq5nqseOhw9Xc46FPEUejho0Ocm4k7zY2i3ikigQAfavoNnqk+tzw",
-	"TPQkKS0S4OVYhIhyK96bYWKj7k9S/BWTVewaDs1fuuDAQmOZ6nNUGShXC5CbOGyWox4LUGR4+vbsnBTE",
-	"jKHbBdVu/VXM1WaTnxbcD/dAalZS129Lauzr8Z+ahXXrvDyXwqCZr1x3e8ZXkHaR0QkOjxQxEqjHzyMn",
-	"8WEOUEbNXAQANl8BHqsa99QRv83X1FCAuQRliyyUaWXMQLXIqf2V8QlyXsdUrDEvdk/SiZHTmSLauigJ",
-	"xbsEY22d6oupSHKqPKYzlmDGkIRLcQFxfsVpkhAr3bY7VRfHsc9zF4bzvXDoB5Qpj40i68A+p0z+qRn7",
-	"BhHxnbUkr4h+hHFtmMIqfGpcEptZv/mW2DRXG7ZwckpmdEn8S+Td87+dnJ0/fzd4ffwfg9Pn7wYnp86y",
-	"3/Aul057x+l4fZ49fv77u7fn56+eDz6cvPnt7YfC02QqUrlzhMVVzG3YwIi8smkuTq+91+di7MJp3eLs",
-	"vQlJZJRqm6pkIzRkDBKLpoRm6JD02gfVl83B5b4uWrmgQa2b1rl3AcsvC+IjLDlkoCbwGKwf4/YX7mZ2",
-	"EfNGDQ7zTPBxwqwL+gfX/M4gGTeLqOv8XmiTQ67XsL5Go+vYe/Tu+Pzk7ZvB29Pnb9DtuLP9uqMRfqsj",
-	"Bb1z6y6UayyvtsTLC3Rk1rLUuljr+m+8FKP6D7/GwIwsGLvOG/TzDd84dh3izkWdpw1Y/z21lp1aD58J",
-	"Wcs6/mOa0bN+jlsN6Iit38p+bpbngjOQ9TgvfWhd9EZgKwYdTIr3zt6yj7YAX6VqmF/pRwr5tU8H8X0H",
-	"XSWBGUl5YpS3YaEh4dAmhqNsvGAKSGPI0yQZ9nkC9BK94IUO6DtHKLbGM8YfKTNF/pMfXIGuVNJQln1l",
-	"XYn3wQALffgfmPfZPqDruGdXg2H8UywCjTM/P6eTTSO6x3bxGSwmnKcpb3s+ew5X8WDy65+PB99cdS2r",
-	"oHjirmjGkbk6eSEH5yG139loFIgt96Uu7cBcWYzyq7r/q4x3Fz77CvGO/67romOWAJG+mLzyFUXQw2Kp",
-	"UWNY6PM9RKVz6qvGEP8TNicVtuAOs6kP5cv9HJfyk9t/T9z+eo6r4bPejdRlmdJlHvkR4xSd96vu+HVC",
-	"d/YPnwZgKRJJGIdvxWstMhZSBmdUR1MfU5YwdFu7IDlFzNobSkugM4h3al28QmuGag/osxOM2Wzm8ZqR",
-	"SNIZV6RBFZmno4SpKcSHZHg0bCowx6ed3eafqcAKLkKSeUIZJ8NwaNa4Q4R0BtXj05NHysbGYSydCm3B",
-	"LF9QhgzNt6GtXRYSsI7SwjXHQqLmNZvDOGz1+TuxcJLJcDkkI4jEDLz66wmFS0Id7g6tmXm4k8kTLhnk",
-	"r2zChbTRilIscMA+p5yUiQyac73pCz7buEuMaXKVwx31HGOSjUG6ElXC4leqz9FMFma/EOYyPbFiDvps",
-	"Gmgbt0V0hil3IXnDHb8+nGwh0iTGWlpI38xQfWv6sOCxJjchL8aJWFgzNRdm/eajF4ZIgxbBZYMGtSBD",
-	"DovhjqX4nyDS6B1G+wfu2xcuwzksWrnAQWUNd5QMCyFfQxeDYV32eFxmye6NsM85fNaeyNvhHtkUkqH9",
-	"1MKzHNoBWuRXGhs42OBDCZYjIhq6kEulxRwHmwgRYzLtESahJK5gLHOwwFvkZWyCp5uQhiUgIXGR1f4S",
-	"hH2ucZ2FEWwEKuXLxRQMk+SE6ZBQex3ssWLKL76jFgh8hxSMg3KBUkyHfT6zwUqUk047bLfbZOR2iZcq",
-	"/3VKk7E3Atu0mo553B3WGN0d1tLa6HW7OwYsfe67ZjBFFpJpDbxFjjWZCaXJ4x55zX4lc5C+YvSREcr7",
-	"fPhpduFP98XJq+fWqZEYkUUiMFWVwHwy28JTywTnHzY4GjAw+AhXBr7Bx6ZQrFguBzItxxmu5vGtJhqs",
-	"h4gNUwVDYiNrDeVwRkN3FdwFytLXhczz14eOVhCnZpi3KZYiblAydJTJoQxKUZj3PRVcpNIR6qpt5UUg",
-	"K7YVpNg2thDoaEbBdVSFLX7cpqh8BfN8OPu3xaF3oMz2Kxj3BySAtnKYvfwNIR1FHEHoKrrFcklkyh/Y",
-	"631z5eLH0hXs2TjaiSQ1I6AVwVgbhZEvLL6ySJ6ATUcrk5Hf8Hund99MMn/rBIqTMca9V4mUFR5OO2H8",
-	"vSOLXfr2N94IbestI7LUOO9TiTn9mOT1wpYYKR+6BY5TEN05HxElxprYAwzJlCkt5NIQz6XaqbYEbQqi",
-	"yMwr92hp2xRGgXLKbU0dD2u2uNHRl87vLc83WmGgu9H1OvkNb9TcZweug3Qk4iW6xzAoaZRnzZRyp2Yg",
-	"J9DEYVz+VOPdi2fkyd7B451Wn9u8CTOKiwRzyLdqHETxKEoomxmptmDXM/KjleSLdsND0g9m0A+GpMF4",
-	"blVwDNMs0rrbnXC6g8P7UV3vDCMUVo2MBsgjm+ZEbWixe8/SRy3s4ArTogpid0HSsDGjELvMogXjZgGJ",
-	"UDaGlOnMPAoY/mKNqBHlhAOzK0dYmN3z4tIFB/TGL+3MZtQpvcy0pUavvYcKhhN+HNAx1cpWp7HpWplG",
-	"YaRL1EpdJRBbH5+gKG/r4++0CMY2YNBAVkoUC4ySvDaF14P6vHgeWlKubEqJGWWD67IXkl57D1OZQtLr",
-	"ds36EaFcJyd7hrn465OpMt3L6lxMhVlCmp3eJWFUybfvUaW5FWMqM6T7MSXbpN0Hlte20VefUPYD0dn7",
-	"Z8o3tyffkov/KFFUT2+2vXcetStDqbwdmwPEivj8x5ZNBy2wHaJgRrlmkXK1KqIEqMSARAZJXF+Q3c0T",
-	"uq71Kx/nj96Ufvyg2UIudeZ6V2cOxQeWwm8vWJ3n9r1SNnopz6gYjZCf/u0lr0rr7SsxcZzWLwQrr6Al",
-	"zzI7W3efoaVtmFVzG/owQ/9agwtNhlxoGO70uTdwDoslYbHiyJA0fKV384QmQxFhmK/90RYX3LEpyllp",
-	"aINuwxY57nM7Q2Y29CzaxWsjtyBnhheLBQeppmxOZGpkHeqEk8wyjoXe4TO2YDB8v88TBwtXptkIROqw",
-	"HESSiIkykznT36rHubFBouxza3OzNmfMvCZf+kFBDOwHXsS8Gu60VoBixNkRdpJE01ue6kMNvyNijCKa",
-	"66L1CAsjRhfWkGf7azlcy9LEM/jlMTG22j0KcbFAc7kglPc5GiIhZliYa2b1NJevbc2QSY5BNElaBLPF",
-	"Dg0Mhj79rWWrzzhLrDPg0z4vW3udndcnI7jFGPSLQ7JJytvqez/Oc3jvQ3Dyw38bP3y2uY3JQ38+o8QP",
-	"ZfJ6JQpkdSM1r5YMlO85tM32YRsT3SMPthNskNBxid8zx72xwLyJRdvuH7booC1fqdkl+IIyuQq4rStO",
-	"8fydTntbVl7AGN9MeOYbS29CFyQW8NoVMrg3hHH9dqsRpgi21jcTu8qrqDqUTfDdLqS/to/cu3D+8b6P",
-	"b5PAfe7rhX7TtHwbOuTkmFJr2qxeaFGIDgm1egLVhNo0600XsTKfE0tG5tfm7mWIUs3XB5Ygtt5WDgvf",
-	"Idh73l0ly6wrevAz+u5OMk8RB1zySQm/baa/07OcwXXdu1z0ruzckKTtfnFTOWOEq/FYVQRoTvU09zzn",
-	"lSXL+FpZ7SRrTJF1T6qoOLhRRXUVi73iZiHkwyl8YI0j66t6YYOLzGgcEi6sklER0+fLIn9bFsnFoopN",
-	"/kkk+BLSv6YXkIWCenx3ezdCkz+1QhXqG+O4a8q2OV3fFfPKBem7J/DlzmoPbGH/7gT4H4Ukf3Bt/bz7",
-	"CStTKtDmD9vr7ogUoqNsqb7aeKlL3Qw2yeznxXJj95c0ms+yAU/y1d5Z3YBi18wo1U0xHltH5e/C5od8",
-	"oHK2UVJLN8R/ZyN5pmDLAkSeLZS4gmUER7ZxIFqerFcSLWJ6KpQL+kP70zq/OE1Xz+ceZMOVo3nATOJr",
-	"kQITZVcR42es1N3kVVhs1UWUdqzvqMgOMXSz6XqvMFWHAGmq1e4nMdpKeLAj10vzUK1ykFj/ojoEcX97",
-	"Q83rJcJ7w/CXYoTb3KbtGjh9K13XgB97PwDWMXZlHcWYTIX2yX2FwzZbqTrqBP3hWLv42hN/VXi21sHf",
-	"vvLiDdGo0w63d7n7hohUhNqWWDH3yLdCp7PMhVXEKpeiKTjBo0RxfIb18Xw9AeunU5rstUm8GqG3EetU",
-	"3s1vK8b5rn/3KQEX59kkCNuf70S6+c2XCid/Pz1RtnN7gWQXswBiHzq6FaJ4Zlstj+/xiVo31vWHqFlj",
-	"wZWr31y497I82PUB9GfpyNXLFmNbGVtIX+poQ4j7P0tT3Ljc7J8yNiLrK7E1LsKVETbcA72m6OX9vp2C",
-	"61nkrhrKuuJv78Vmy611yr5X91aCpNAV5TupPvIzA/vHtQFnudS2VslmfF9lDTVSIrxl112Gh0mL8JPG",
-	"xSKTuWJu2cfOz7yJPOLya9XGHOYraHTkPGRJ1j2imHVRTVQ3yW0ZQf1mpSt/xgJXZGlcRzXuNlvDSIbO",
-	"phaS2KMdGvCxqi6HRV52V9MLIDAeg40tLNToRLEYI/99BmmfXzca0hJwJf/cOL5RwrZQ3SMbIncnOSYb",
-	"gvtvRV7vO7g/78j1wCbEbRfZB/f/vNA/g/sfLLi/zBFXgvw3CFpToIme/mubIeN398g9XiU7RdVlej9v",
-	"ba2K94pdAgelbCVVB2EsZDUvblnM/YZRPNu633f2iW+yXZwbRcb9OhfyPaeXlCW5qLSpJCjQmOVgiqmm",
-	"I6ogq+WMzXa0InaB2Hne1qWugGF5mnLfvD8+Gipvo7Qtc0hlEhwGu0j93UBfMgOLeecqzD5bvCx8YXNL",
-	"Cl8U4koL33pHQPErNDMV38TmF4UvzG6uPl79/wAAAP//",
+	"7H2Lcts4tuCvnOLercjTlCzZch52TdW608m0M3n4xs7k3m3lShAJSYhJQAOAVjS5rtqP2C/cL9nCAcCH",
+	"RMm0EztJV6q6OpZE4nFwcN6Pz0Ek0rnglGsVHH4OZpTEVOKfz87J1PwbUxVJNtdM8OAwOJ9RkDQSMn6g",
+	"4JJKxQQHooCA0lLwKVCumV6CJtMjUJTHwDSMSXQBjMPJpP2K6GjWCcJARTOaEjMB/UTSeUKDw2AQ7A+C",
+	"IAz0cm4+Ki0ZnwZXV2HwUkTErqBuQXOiZyAmoPPFwcdMaYgkJZrGm6bbJXO2e9nbTSiJ1W6392Sf9MZ7",
+	"7UdRP24/oo8n7SekO273or14n/YnB+ThuHZtb6mWy+OJpnJ9dWc0EjxWoAUsiIEEnQhJQcsl41MgU8J4",
+	"dXVueMY1nVIZXJkJ5kSSlGp3LsdKsSmn8blYn+4YMkUlsDiEUUpHIQgJIy44HUEr48S9uWOmZOb5f2ZU",
+	"LoMw4CQ1s/oHhlpUFjUnWlNpXvivVkr/2wz43390209Ie3Lcfv7h8+Ordvlj/yYfe3tXO/9WC9enRNOp",
+	"kMvnLHGwpZ/miYhpcKhlRuu3ELmXKutnmqYIu3+TdBIcBv9jt8D6XfuY2vXTBVdhkJJPJ/ad/XxlREqy",
+	"tAsTGdc1wE+UAEl1JjmMtNAkGYWIkjxLx1QaBE0N9puTt1iqoBUJpc3ticyYGw8Gf61sKaYTkiU6OJyQ",
+	"RNF8kWMhEkq4XWYmlZD1N2bE6Sc9jPCJkb86c0kvmcgUzMmUblyKHbW8lpR8ekn5VM+Cw4PeXt1RnvyG",
+	"x2CGM3e1GI3FQRhI+s+MSRr7cy1GngiZEh0cBlmGT9aMPEGKUr9LQ8IgIUqDopR34K2bCFr9vcewYHom",
+	"Mg1M4z0xH2H0l9HOEfR7e7CYUQ5Kk4R24BgSpjSCiUzVgOMxUmWfIXzpAJgCUxBlUlKuj4DAgpIL8wa0",
+	"Ru93kbaNdoDTSyrBjdAZcA9mS3kLyHhauQnSvW63Dh4vxPhG9+WjGN/8qrwQ4+otKZ16cU1eUhL/O862",
+	"ThazsV2zRz2zmhDmM8GpOQvaTglLoBURRduMK8oV0+ySHgHRkFBzovsQzYgkkSGLoAQQDozH9BNEhIOi",
+	"8pIC23yh/rkVrCnj/vN+LTeiJD4TUudIvTK6Mr/V3tZgLsWYjFnC9HJoYBKEAeVZGhz+UfdT+SuC32Tz",
+	"2LC0IdH+GcfkSt+YVeDjH2oXz1K2ceUJ/li79INuWNxHxvX+XoAowFKz/D0HN/upF64zsjB4RT6dFhva",
+	"tISUfBqW9h3U0oNYZOOElhfQK01f3AxLeu3sjDeZnfE7mf0Noj5JNtIr/8ChozyU67As0DAFMU2opjEI",
+	"nixhMWMJBT1jypK5gvRAq9/bG3ChZ1QumKI7oRHQJkLC6fH509878L6e8IWwmBGN5InpXLj7+iTqTBOd",
+	"qRtRKYWv3JxQ4UW171bo1cEauboybEjNBVcUR/2VxIZbUIVXJRJcU8vzyXyeMCuM7hpESWj6y0dlJdNc",
+	"tDSHqwlLgkNkblRpGIt4CTMjKXOgUiILxX9VcPjH52DCaBIHhwE1hM9gFlWKTBEjjSQ7pvieJYskjiVV",
+	"Krj6EPrhh8y8bEXYaK/9iO5N2o/G+6T9JOrF7b1Jnxrx9VH02HBRB83DPp4P0ygM/0pi8DvOoTPTeq4O",
+	"d3c/phcdtzm/abV7SRIWW6n8qnwy2w7k1L5sAV6nWVhgxYIq4EJbPonX4Pj0BFopScwlpDG8OHvzOoSM",
+	"X3Cx4IDQC2FMYrgkSUZ3OgHKaXySsOgmJ/jFu/BzKnutzMr9tTRgp9CKMzs99cdp+N0nI1+TBCV3LoBE",
+	"httBKmKahKCFgAldQELGNEloDKiw2D0+F3LM4pjy+9ykOaqIJAmVDxRIkSDPFgtOpZqxeXF6JEnEAmkU",
+	"rvW10M9FxuP7XOprASqLZo6K4jJOJSplzDzxnLCE3uuCPNGsw3GPKY70HoGkiSAxEB4bxUIu19b/Nhed",
+	"v8EOmAIvuuPCzoV4SeSU3jcqVkgsUyAMCzPwRGnGL+0V4UtH4NS9rlAISI2SMEFcg0RMGVfIeSWdMqUl",
+	"TqxgIkUKRgB29P3ImgzQvNBG+wIoa04wUm3JUlN6YtM63dO7JVsFLvUdJ5meCcn+Re/7WiL7ABJFVCnQ",
+	"4oJyaBlpBK1IkaQx5ZqRRKHIb2C2s7Lt9+/ft48zPTPPGXparwP+Somk0igLSUL5lMLb50/hSa/X9bir",
+	"DmHkHpKUJOlfB8HH9GIQjGoNM7kc46B3SVhCxgm9X+Bps9TYkoN3fC6FAeJ9L+M9TZK2Y8fjTBcU33xe",
+	"Wtk1S6iCFu1MO2ghNHIHaElQnTMEbuReGKI9AjmkGqG2rewNplOSmEvh2N07rrL5XEhN41c0ZuQcT+Ue",
+	"94zY+dTO1jazd1Cmda+ifc7wbqdhzKWYU6mZlSkLTa2qTRBN25qldN3AEQZxZsnDUNGo8pbXwHiWOAS0",
+	"4vOq3hUGLG5gSgmDC2Y58zbI+L393Tx7FQZGEBk2HJ8LbcGwYcXFkyJCRngzQIlMRyKljSbIFJUbln3N",
+	"u1dla9Uf1nzlgVCM64BZLGrlHD0wqlstq/Il1V2MP9JIm2V76D/FxxDXYysGkOS0hGnOJFhFvmsRKddl",
+	"Hz/sV5T5bhMkuw325BhR1Rm73fDGOFK9pb9ZmwWa3blYoNUoFUrDAaSMZ5oqIIaReOsTmouMLBslIrqA",
+	"FhIlxqeoNNvv1AVdIAO6MTYW/gYj2HO1QBW6tOW9BhtewTuE9jYU+bs7Dm9bMtJ6EAZGwVdkPje6Z65o",
+	"Um2msMdRYzIqBn3JrDZcRaxcEW+kkefU8WpVBQ+Dkk260TVGG/sqLj/sB7XGp8q1xZVWJ6yFZhYzfRxp",
+	"u56Vbd+GfHiDRp2gYojHA4WWUEMYJAwCtVSapoMAdmEQEC74MhWZGgSd4NBM1Ig64XgbN/fs0nHN6uaM",
+	"/rli0kAy17HmxzqMJx5MW0+/AOhVGEQzwqduwlpCtn2w50bpf4pjlLCp2KD1RDo6f+3BuKe1Eyiq+67b",
+	"8AoCbEK9MGDz+gOPEka5fqAKeV/NxIIboqWIkZvQzie4IVEM9Wug5rhQ/L8bJlq2JjWAmaLEac/V3b1k",
+	"/ILGwLgWSF9nRM2MBM44LKmG1oLpGeNAxiLTRi5ErcYQ40ikqbParzq0wkBlaUqsN6E4nWNO4IwllwRS",
+	"celMI/A2Y/BUKE2sTsXpwgDVyIgk0rT2NJF1kymtc+xVDuudorJ9PEUXz9c7r7qbW5UN7P0K/dWsImwZ",
+	"2SuniNhX2V0Bx+IC5ie5nU58FfpfUJ0fhgP8g0o2YUUAwopUP6PRRd0tOEOYOhwA91hFhNhMMyZMKj0c",
+	"S6MWDzdQmuuFMnFR0lxLN0lS4hSi60VlvumSP3P7wiurSzqgueLJCgXAy99o7ysHJS4QTy2IS8tZB1Hd",
+	"8T0lCRtbufdXVnN2Y/vlOuQi7+Jf/8noq7LeHbTi9jHCFeHDuaQxQ7rT7CUxRnk0Hkon5Td4J5vPGy5q",
+	"Bb4GAmEeX7Cy3tW11IPYhU2UpM2ZMIMtiExx7CSuFSv9mxhOoeq4yCW1pm4YL8EHdhxBxlUkJPrBqIIZ",
+	"uaTARf67Qb9OsKr94CKasWuz+GZP+oU0fBzhcQtatQ7N0tTbjuQV1ZJFNRSrdGRNI2K2XIh7QvIVqJQC",
+	"fTz2NkBWKwIYoZHTpKIg0STJEmI4rKYJxUiEWqx9FmcFJ/Bvj4li0bBvFmP/fFj8+cT8OWPT2VBFMyGM",
+	"zsWShGkqrSQ9l2JClULhdxiJTCqKB8zQC4CxAFNJ7Xfo7apfFqpzFdGIcNJRRjT6X+67TiTSMgnOVcCS",
+	"LnrQrxn8OanXgYxEJdk4q4/MezaZ0Eg7gQgSMW2LOEaGMSfm+qKDjHAgl1SSqb3qVQ17I/ZUJirv+dSH",
+	"MEUknRM25aCyKKI0rpf6JpToTK4I/D4MalhYb9ZeRC9j9TWcSKngOtnOz+kHCatgrG6uDonLes/akRiB",
+	"d52xo6hU8/Xq0iQiiBab532Gruv1aa37+vM6pHJH9ufr4IJDFC/ULeF3ShI9W5/ee7TL54GSw/Yp3Wt1",
+	"M52kcyH1W2o+14p9+Y5rdAWRZCm3SjxN53qJdiRzCRYzkVCQYrFJgw+DhHFaq1FRb62aMHspjGKF3hAY",
+	"U8anRuai0FsduUKoGx4FriFsdCIeTgpjhKohEHI5lBnP7ZGMKyqRQ/R7vcePzJRmFJyyCIAwE3ko9B7V",
+	"BkI4MLqwSlTxeo+MGtbb62JQRMatZhOj8dKFTAWH3as1o6hfYp2UXKx39TRe04UVTBpK88VGG2pJq9hX",
+	"oyqV9riGLCgztThJrSfGRxcMWbwDekY0kAT9RzCjSZzj1ANlgyfUISR0ooGgC2YJCyppmMd6Mx4lWUzj",
+	"EDDatc1wqRjNjKOAUyqNKjBjfNoQRPkh3Xwzfv1u5vgIKIlmMKUYWGuUfx/KdAv9I0eCYoll2JfONsyx",
+	"qe6evBDjssBA4hQF73GS0WEkEit5UK4lnUvKaWY+zkSmDI/GO0g4mdLUavCSalyf0duTyZCm80Qs3Wd5",
+	"ySKr0ussto9rGs04ixjhuPbS49skihdifKaJFcxXrIOWYVfi5GoluA3aZcHH70Qs/2hB3SCAtbn54PbS",
+	"uw2wtTOFtbJ8HTg3oBAeyNcww+SHe1UTuLtuKKlbjrmYNbgxpbd0U5aTD25jWfcS39DZ+dQt11HWjkiS",
+	"vJkge2qmJ30I1wWvSHBl1jQZsvjTre8JV8O5ZBH9skEMXIZRof003F9Va9q0Szu41xPXIF8D6Vv4wyOj",
+	"Z+phHpXcdA//SdVr8c6Ru9odxGSphorxyNxEpwG4Xd0Sk2hZVWy2zEK7rF0j9Vre9e6MdD68JHKLen0t",
+	"vtBMsrGQw/30tgMUrHqdr5/EwKxmaL1cLtyDxLAgCqxUQWOU7hr5OwyzZHw6TAThXxMtGkY3OKbTbFZk",
+	"P3WTJUTpYUSSZPgV4j7sYO5epoJbxanZCl/h41vW6IZdUHoRkxvQyvfuhWuH3k4XrkWHlEjmmHvDHbsX",
+	"aheGgbhDJ0be8ji85/cLAmO4LGS9213JOZUKDU1f+5pYg1mTTawS19vy6TUzTePdeCPRG/di/Yaqwm2V",
+	"eJmnIeOaJUBslDaG9ju7tKdk9casa8/IjvJF2F/YQ5pnRxSZRc258bYbcZ1ilQcneOQpYlLydA8fJlVN",
+	"TK3m55QMwdVrWoZkHW1ZFVqK7VREkwpkqkwtdNYKK+N7klNm/GsCywqjWr2R61JaLR3fQIU3MpA66Xi7",
+	"xFN3T8M602hF0FiTVFfF34pUUSVom3SMhtFuJcMT6iD93opKEaS0BryHZct/SWCrNcA78Ssw59whSUpZ",
+	"vGpcr4ohwRLRF4WDqhqe8yfzl2Q0LpKd3jJN4NiOnl+Ow+CX/YMePOntwX7/AB4+elx3HIcBNw+v2bmc",
+	"VpbDyABncwBgb6+Sy/foFtrbhrR0zEdP6egIkIL+FYqk9DohbyXv/G5TzsPgU3sq2jk5tkvpvHZ//GEf",
+	"+1B+zhm/XIr8LDgMpkzPsrHBhV1B5qwdiZhOKd/Nd3ZVfl1dsHlbuMS/9lwYeMpCpWqk0Ban1r151GYD",
+	"3bQ8fmn4dm9L1OLNFNcNOaQH3W+u034rXbNG2PirSxzPOZjRnkiRsu+RZdXGWcWRJ08e3xRF7lCJbTga",
+	"Pr5hpOuU3BL2VpH3K+i/Bd4elMc+uLlmvCX/vPcNVd9712m/LAT9x9N3v66S6hXMraoPSpuvzZNfGIB/",
+	"rS5aYUwNT/M+FdXCU1wjWZUA0u9uFUyMYPFLa2cwaMOHz/thv3v1b8Gttd4vYuZ3qhCvaG8bo8qNxP41",
+	"HBToXfgRIkTNQk99SYetGkqVq2M0BWaoWF/iEZCxolzbXHYFSpNlaMXkKKFEoi/T7dY+Y1h9ikUt8pl6",
+	"YUN3zO1l/evEZJzhHqXkZoqHrYcFrSghLN3B5FsEbV4Va+en/nHf+sf3hkl3qwxdt9tJIoh+2L/v/d6V",
+	"bvZdbndVVbwu+HM7d7lui1UV8z53uqa3+o1acxQX1dCPL9tmWeS6x03e1F17ax34eyNT9LsIQP4ynMkt",
+	"BPcJN292uDb++cv2du98+g6tIN8fFb8ro8z3t9NVq86fkIZ//N6DIr8Mqi/E+B6BeT92tu+NG9Yb/TxG",
+	"fcTTnVDnng3CgMxt9QXDEz9mHP9veADJpogpc0y81XjDLjEZI/pyREDr4rcCSslk6cGSomdaY/LJwmbG",
+	"zDIDKMkMEIjNEv4KN8BZP+9x6yWTar7b3MFq6ClyiZhdChl93dvubLP3uNd7NPh+d0LPXZqfvz9ZYM0a",
+	"/icUBnLD/Ne1vX93mHvXnoDvjUPXuSU8+nIb9zUhLLEpkT6J8ouReMWlcY/7vXns3dUGt8JZkdXo4UUX",
+	"RQyTrYIgkkQshtm8BDwLUFqfdf8SUwbHgsj4a/ho3FDPuJa1NZ3QQtM0oHA1PRPfDa/JQamsoDZF2Vyy",
+	"YSKm08ap+pHgLhYw16qrjoWF4LALLfPPL5AIpXdcSBMW73apbxAlQtHbhoFiguHQjN1w0faFxXo45obn",
+	"NwYkbymPt/3Aivp3LrCzWFJlP+HasayDvPa4xZTxUlnuG5S/y60/q8aeaqzFut+WKLUQcj1MY++6d1dg",
+	"441N+YB1G3z1BdLr2tJfidiauddre12SL42vtxWq6xNnSTIVkulZulJIS0yZ0iwaSjqV1uA4TPbqnOUp",
+	"Fq64lv7gBl+5Z6/CwJLkZq+9cc8akjWTVM1EEqvmHvPz4p2rD7XlsTPdFpOJAsZhYk7LUgY9c1W9MctF",
+	"S8I4jUNYzFg0A7ftjotoZlRBpqjqQGVAzHn1jyhfIYWLBRBJgWj427Nz8K2NVCQMUHeLPWIZVTfxjWK9",
+	"/Tvj5a3S874gVLwIyy4wq7KHHB0LHCiQqHLAtZfOnMfXiFmwF+6LgxZuGYhQuQ3rtz6LGlZmGUvWuL5R",
+	"VNRXukGfpUpNphpwFfh/4+ZNruRNzaAJm+ihFvNhTCOWNK2rlIipYVmq4eN8qB1rqmG3Q8TY+h/nwja4",
+	"uXU5HHO+/uxKy17fd/XQKsAu1pjvZHVlGxHvTUF7q8Twd+wAUEP1jlx3E+TmDxS4m5v3TWASYl/HdcKw",
+	"74EtIVZFbHOvRaaHE1kUrWxwUq6MQdVgWs/Okr0NbfBYPKUwp5wk2tf9g5QSDomYGqFQNaxmo2hjwVTN",
+	"E9u8ZytzMgA+wyfXyxnUbTtch6Kfyq2u/tzvytq6xjxOS1JY9SB6XdACHu3BeKmpAjGBd+fP24+hNY7k",
+	"cm7rpBvuCKmQdMeyUlvu17ZcU/bFECvXFR2lDkFTDsdnT09Oyn2mDIelXGTTWYhNGZTArybskmIle66x",
+	"BKU2D3fgTaYVi6nl2JLwKT2EfrcLnKRGO7B1K1wgVyEmRUJKGmmYCakojNHasax6KR/tbYFRURnoBuKx",
+	"6zwxvL24axjUovL+VrOkf26trNfqQlbGrUPEko1zvVSL0DBOCL+oAjkvG1pTirm6zcLcNBic1clFq8GT",
+	"Dc0bNePYqvNrW8CGBf2DR+Cq2YPtLaTWaWFNMf1btkpa5Z6+nVGNtuibGDWcp1RFqmYexpUmzmJwTXXa",
+	"LUmPRZ5Tt19HRV3Po7JyYvDENqepE33XigJvbYzEhW5P6sdawXZXvNWuJ9xWj+otnRgh9nbKr7QvD7HL",
+	"xqoSvI7y29dcHax+rUbRo/ILNfUGSSG38YF8MYlyto1GCv1bkdA6FzcWDK4lA2eRWClI9zkYE0VtRaz2",
+	"Xme/V65R4mvJTLBEn+0lVi3L1+v091Y11O1l8vKqeHX5nq7yXU7KrsLVCbu4xBUaRkk0w5KdmDA9ZgkF",
+	"n/VbTLee++pnyyP01qdrdzsHaxt8ZsNEYL+NPmEwwiswBTM2nUGr33n88H/uVKaupKX6Wc1zqN8nYmrE",
+	"rm6n/2StGMB+GGCrveEq2A+erGSRdzsP9yrp3cFed+9hu9dr7x2c97qHXfPf/17P3iyOf604li+qKCar",
+	"lRShlUvdDxSgiTqicw3zJFNAL6lcWuHjgcpfo65go+8AiII6VpZz/cbCZjrhzauL5thbJ2fbxtJUoTCn",
+	"jIqQzVH6isWCQyubGwlwIjJp634tyHInLL2EdYI78Mz8Vj4iRAexgAmRto2i2aWvgYbVxFW1cCUWmjPf",
+	"lMH8ANlwM85HfOH7Nd3Uolfd5v3sofmrVUIn2IVWD9pQ+mpn5xA8rsAvrgOWwioqFr4PKgBQ8AusY27D",
+	"U76+IkZNOeqaa1JfPzEdGw2xelyu+qHHaLcllNvdLhHjF5RcUGlbBmGNurxG3JxIjcX2waKMO1ymG275",
+	"2nJn2ys5rKR/CAkEMSi0lkFz4ZTG+hH4GqrKBosybXTlCT6/mBHdZhNw1XaZ4EZxWTTtS7LCyG5XRwFx",
+	"NSyIUu25Fle6jiueWavkCZ9nWt0wb8YgCMMX8+4tdjTfLZEkCYi8mSqBlCmFzhhfIJrlhTqIQrCPnBV9",
+	"BAm9xCHyl1yNSVuRyJyE1fvMtPTTPCEcFWhQZKlgEBhcnLJLygdBjXB+5zn4PxPGfyaM/zkTxn/QNO+f",
+	"idk/E7N/5FTpHz9neV300ESrs5pOQhvK2nY7vZ5RZ8fLYVmxsYVr9x/39x+60rQPe3vljhBdXzF2r9fv",
+	"XuH7hX2qCOAxz7lgncP9XvdhrxzRgyCkCzP2o8eF8fBw/0n/yVU5DMgywrWgFbP2vccY9TksPdzvPnn8",
+	"OAzEnPJh7bYOHh48drvq9R7X7qrf3SuSq/u93uPH6zWH6qsEr3S9NyzKSWOoZVbDaDgtpLVbhtGs7LCJ",
+	"RuoakqyeWm1gUWPPzSTvNN3k4QIHmoXyGCxp5kDySHTzjPhbB58Vt68CtLo637YnhDa4oDQ2Q7YBQl6M",
+	"aVhN/Nr4Lbdao0T7P39xDZpXIrmsMYWpLwvmWrmCjY6q7oLerCCxR+TaCBVFUpo3JrBBJEozVJ4ohxan",
+	"i7AkPAoJ+WnvhPgOtt/BSvFaYDv4zhcVXPAlsos7V728NQCpYmMVxutI0LzS9nk1Iqi57doVKc+ZSrfz",
+	"KAzopyjJFLukrzyntEhSfO9Zpv1+m3xQ5a9raOaLlJcW0L/HBWxuXFQLZXFB+Vuq5oIrWhenZq5l4bNY",
+	"dzx9mjNJ1ZDxut5r2CjdmuvKLcaZso3HK+7AJ91ufduGFbdJTXWRC8qLnpHOyG+7idda9zNFr22S+U7V",
+	"xXeUoVGZuAKI1UW7GWvBL8ltgyl9CKGFu1N2a601x+7JUgiI4BH1MSDQkrSN7N3bpA0h2tD/sS7SI5+9",
+	"21nzAZzNiMybpiRkTDGGxFI6bHwhMp0TQBctFhbMp9vpHqCxJ+MxldDtHFicqb9LW+5Mt1NWHM2wN4lH",
+	"2Q7fd8psrU6P80GFzPWlRDkfyERTu2HzArQyLilJMCwTQSEJv2B8uqkDJ/Wc261pzc9zRmnRVVmb1UwY",
+	"jQFjSQ4BYzX2/utgv91D0+wLcknO8G3XX1NhvAYwDWMSXQD9RCKdLGuZfmGi6HYf9Z482TvoP+p3nzyp",
+	"p1B1ITQNIz1LwTTIR93Wg2J79RH8pRfXxY/83UMD8lik4HqiogvDKUOhE4dgwj4ZIFIMmmIpPUT4crqg",
+	"SjuENqiOHYHsJUFUdeSotNAwQMNwHWV65yhTzU3fEOZ7m/L9uXP3una6m+qsI7InYsp4rVn9JG82xjhI",
+	"x1vC0ndjOhEIKrwXFFoo66FbEh1F9jHrOSAOKyEiaOKFAU5vDsJZeG8XO70x8F46b/E2fESP8rct1+w9",
+	"37jcUuxtk/LJ1fOr40sGEW/V4f77Cxy4yYk2DDJwQ24C3NcIY7byxw9Qes0stFnptWvLpG0hcz88Wq3B",
+	"7f0XZYSvnXPFkHhtbuq6S1LRKJNML8/Mwl3EA0rQx5m1FNtPzz0WvXh/jj5J87Q5Kitt5yPPtJ4HV1co",
+	"U01qasL9ipKF7TdOYEz4BWia0JTIC4p9zDQl6QPlenrHRM0wv+zQ68jWWPW70LAL74lMYReeigR7k5EB",
+	"94Ktd0Z6FdrwFfNRk3ROZZtesthwFpLFTKM0nOSOxXzKB8r5H1VnwAf8L395ajRajr77v/xlwNvwDGVm",
+	"jMAzgl4eKTgi83niOlb7uLRfPirBR1akGBWhdKMjqxBZR6YN5kOH+oADjOznQ/jjMwaLhODa8V19GHXc",
+	"7J7LQoSZSgpG/9F2akX75LdRx6zTkCVMZoELulRUw5xMmfWdHsIoYSnTI2j1Op29bjf0Yd9w0N0JgXAQ",
+	"c/LPjMLIkoIRaGI0OR+OYdaZe7XmZEofKBiVSMfoCEZIikZWELYAwODfvxrKNerAMdhHc2EZIZJHopsZ",
+	"rLWEJTYMGEN/pTaCKnarUSqjsRGgcbfn9JMG363QhiOboYy68frdy1I8cQiMw4uzN69hLGIDOjPwPzMD",
+	"1TmRJKV2toRd0EODXAD22tiYhrGk5EJZUaalyNKglyE/gGUkiYKXRDPe7u2YbZHayOPQOgntyNYlbnZI",
+	"Y3tqVrI0KpAyCzEHvAQCI8foDWT/9ux8BJLqTHJlwEHMVDb4BkbPzsl0hAOMTo/Pn/4+AkfmzaNmUpTy",
+	"GYfRyaT9ylDyEbT6ezm4Quj39qwhTomUGnmNJipv9OcSCCIhY4y7X8xYQndw6cclnd8Kx7+f7R08hBfv",
+	"z50BAHoHkDKeaaqOwCnN/nkptNFZBXdKaaYo3sDfaCogJpocwrunJ/CroR2vcrphflBUh/D0Kfz6n9Dv",
+	"dOH//Z//C2cdeCWkCOG0A0+F1PRfCJHTDrxlmoQwCI4H/DeiSfs3yS4ph+P5XAqjBmgBpzbQA3d65gyV",
+	"YmJnPi9TrUEQwm80Ytij8Sybzw16nmFnJTXgD/cO9/ba+70Q9rq9fmfA86DTw+DFq7/DGdK649OTkhR3",
+	"GPQ63U7XWyLJnAWHwX6n29lHeUTPkFL7RDMkZG3b6958P6Uohxgmi9f8JMYupkpjR33bOx7H8WiOihgz",
+	"0+IFKNohYByJzSq1rK1RXurGsXxEix+plJ9ISdyxwmo1Kvxhv/EEhjrrpTfMlGZxPBGtMYblKScpm0m9",
+	"DG3jcJBzVLPWwsBlrH+oXci6bdcu44EChkEu9lj8VTGaOAEDOFT58W6H4JakQsvnQnBL8mTJrkBZXco3",
+	"A/UtWIW0DM8Gw22Gy8opFrDv9p7sk360135EerT9KIr220/IQa+9N+nGD6MefTx+tBKq32sQt7zWkdrC",
+	"gWgQMjeFMAU26lxDC60wil3SnU0b8TnpNai4NfBqw1LK6mi+itzGtHOE4W3uoRHOPdq0MmxHdKuV1UmR",
+	"xcXcfWnYc9DgwadWVG/yJDbcufpg5H4rPSDR2Ot2vWuN2i6CZTnGyC/Y7Dnf4Dbxt6AzqBOhQLhaHNhI",
+	"C4ac2vuB7ou+XULdyPlSd38lsTec4iu96195x0mmZ0Kyfzl7kfI+aLywJTkw9IYdF7h6HKeMK1CUWm6E",
+	"pQWOnHhqvkUHlbminojk+wkDTabKpgfGTAcfzMR1FHv3kko2WW4k3P/AnxGkT2fE2Znv8uBwQuaDgtbP",
+	"7twSIcMbO7c8A/PS/vUvPRdyzOKY8pVTezqj0YU1uRE1MyIJ4w6X5BIUJQmN7UFAC6P+d649Dz3bRcsI",
+	"KvCu7sOKudfqUUDbqdcYFihqeSUSww+t9dVIgv1uD8O+xkb2zL81lKADx0j/DgbcpScpJOMoY+HoWCT7",
+	"oGvlbPP1yWnorZSF7AStSPAJm2aSjBO647ZPtKbpXA84NmHu7z1xUvdbquWyjTOPXP80jNllPBYL3AR1",
+	"HEay6UwX2/Jdp63osiJVIMzy9KBfRbxsgIylwA/f1gmPaaWfU6Gdb0jMuwob4nWleMVV1ebhAm7u7E5V",
+	"XW019+ml9bIzfo9EMAz6vQYX8FyIl0ROqX3hoMksysq/NH5FY0bODcczL+89aTTbK8KXbmeqYqAIDv/4",
+	"UCYBzz5ZRaR8HXOMxYBt7p2PSJ6rakaVHOhZPTUQmS6TgzXMN7/fFPWb4cxKxlkjjO3XpqgYzDIEqEUS",
+	"JYo6GNYha/Rn344+ts6/PykGVtjHM2fscWK3U2VL6AFjmgg+NTpsA0yxRsda3v03ql/Ru2TYzl9dy6ON",
+	"ctH5ekKSnhlFIiKaxm7oayFTNq/WM9Vjx0NHq7nHI58ijkYNGx3k3EjebWwW8UCVCQD6VtFt9EANuOGZ",
+	"6ElSWiSUV2MRIsKteG+GiY26P83wV0xWsWs4NH/pkgMLjWVqwFFlIFwtqNzEYfMc9VhQBaPTN2fnUBIz",
+	"Rm4XRLv11zFXm01+WnI/3AGpWUldvy2psa/Hf2oWttfk5bkUBs185brbM76StIuMTnD6QIGRQD1+HjmJ",
+	"D3OAcmrmIgCw+QrlsWpwTx3x23xNDQWYS6pskYUqrYwZVR04tb8yPkXO65iKNebF7kkyNXI6U6CtixII",
+	"3iU60dapvpiJpKDKE5KyBDOGJL0UFzQurjhJErDSbbdXd3Ec+zx3YTjfC4e+R5ny2CiyDuxzwuSfmrFv",
+	"EBHfWkvyiugHjGvDFFbh0+CS2Mz6zbfEprnasIWTU0jJEvxL8PbZ307Ozp+9Hb46/o/h6bO3w5NTZ9lv",
+	"eZdLr7vjdLwBzx8///3tm/Pzl8+G709e//bmfelpmIlM7hxhcRVzGzYwog4cQ7/7xMrEA279N45nOhar",
+	"xYJIF7CHLA60EF5JNV/2u/sDLiYuDNdtyt63ECKjjNsUJxvZIWMqsdhKaJYUmtnrL6mD511d0GohhEY3",
+	"tHfngplfFo2PsFSRgZrA47P+j9tf1JvZU8wbDTjTU8EnCbOu6x9cYzyjyaRdRl3nL0NbHnLLlvVRGh3J",
+	"3r+3x+cnb14P35w+e43uyp3tZAKN91sdMOjVW3e9XGOxtaVhnqMDtJGF18VoN3/jhRg3f/gVBnTkQdxN",
+	"3iCfbvjGsessdy6aPG3A+u+ZtQg1evhMyEZW9R/T/J73gdxqeEds/VZ2d7M8F9SBLMt590Pr2jeCXjlY",
+	"YVq+d/aWfbCF+2pVyuJKP1DI530aie9X6CoQpJDxxCh9o1Ijw5FNKEeZesEUhdaIZ0kyGvCEkkv0npc6",
+	"p+8cobgbp4w/UGaK4ic/uKK6VrlDGfildUHeBQMs9e+/Z95n+4eu455dDYb/z7B4NM787JxMN43oHtvF",
+	"Z7AIcZHevO35/Dlcxb3JvX8+HnxzlbequuKJu2IbR+bqFAUgnGfVfmejWGhsuS9x6QrmymJ0YN39X2W8",
+	"u/STryzv+O+6DjthCQXpi9ArX4kEPTOWGrVGpf7gI1RWZ77aDPifsKmpsIV6mE2ZqF7uZ7iUn9z+e+L2",
+	"13NcTT/p3UhdVild7skfM07Q6b/qxl8ndGf/8OkDliJBwjj9VrzWImMp1TAlOpr5WLSEobvbBdcpMGtv",
+	"KS0pSWm80+jilVo61HtOn55grGe7iPOMRJKlXEGLKJhn44SpGY0PYXQ0aitqjk87e88/M4GVX4SEeUIY",
+	"h1E4MmvcASGdIfb49OSBsjF1GIOnQltoyxeigZH5NrQ1z0Kg1sFauuZYgNS8ZnMfR50BfysWTjIZLUcw",
+	"ppFIqVd/PaFwyauj3ZE1T492cnnCJZH8lU25kDbKUYoFDjjghEOVyKAZ2JvM6Ccbr4mxUK7iuKOeE0zO",
+	"MUhXoUpYNEsNOJrXwvwXYC5DFCvtoK+nhQq/Lb4zyrgL5Rvt+PXhZAuRJTHW4EL6ZoYaWJOJBY811Ql5",
+	"MUnEwpq3uTDrNx+9MAQtUgaXDTbUAkacLkY7luJ/pJFGrzLaTXDfvuAZzmHRygUcKmvwIzAqhYqNXOyG",
+	"dfXjcZkluzfCAef0k/ZE3g73wKaejOynDp7lyA7QgV9JbOBggxYltRwR0dCFaiot5jjYVIgYk3CPMHkl",
+	"cYVmmYMF3iIvYwOebgItS0BCcBHZ/hKEA65xnaURbOQq4cvFjBomyYHpEIi9DvZYMVUY31ELBL434HCq",
+	"XIAV0+GApzbIiXDodcNutwtjt0u8VMWvM5JMvPHYpuP0zOPusCboJrEW2lZ/b2/HgGXAfbcNpmAhmdaU",
+	"d+BYQyqUhod9eMV+hTmVvtL0kRHKB3z0Mb3wp/v85OUz6wxJjMgiEZiqTmA+Sbfw1CrB+YcNqqYYUHyE",
+	"K6O+McimEK5YLocyq8Ynrub/rSYorIeWjTJFR2Ajcg3lcMZGdxXcBcrT3oUs8t5HjlaAUzPM2wRLGLcI",
+	"jBxlciiDUhTmi88EF5l0hLpuW0XxyJptBRm2my0FSJpRcB114Y4ftikqX8A8789ubnHoLVVm+zWM+z0S",
+	"QFtxzF7+lpCOIo5p6CrBxXIJMuP37C2/uXLxY+kK9mwc7USSmhPQmiCujcLIZxZfWSRPqE1jq5KR3/B7",
+	"p3ffTDJ/4wSKkwnGy9eJlDWeUTth/L0ji1369jdeC23rNCOyNDjvU4m1ADA57LktTVI9dAscpyC6cz4C",
+	"JSYa7AGGMGNKC7k0xHOpduotQZuCL3Lzyh1a2jaFX6CccltTx/2aLW509JXze8OLjdYY6G50vU5+wxs1",
+	"91mF6yAdi3iJbjUMZhoX2TaVnKuUyilt4zAu76r19vlTeLT/5OFOZ8BtvoUZxUWQOeRbNQ6ieBQlhKVG",
+	"qi3Z9Yz8aCX5st3wEAZBSgfBCFqMF1YFxzDNIq2b3gmnOzi8H9X13DBCYd3IaIA8sulRxIYku/csfdTC",
+	"Dq4wnaokdpckDRtrSmOXkbRg3CwgEcrGnjKdm0cphs1YI2pEOHDK7MoRFmb3vLx0wSl68Zd2ZjPqjFzm",
+	"2lKr391HBcMJPw7omKJlq9rYNK9cozDSJWqlroKIrasPKMrbuvo7HcCYCAw2yEuQYmFSKGpaeD1owMvn",
+	"oSXhyqaimFE2uC77IfS7+5gCFUJ/b8+sHxHKdYCyZ1iIvz4JK9e9rM7FVJgnstnpXfJGnXz7DlWaWzGm",
+	"KkO6G1OyTfa9Z3ltG331iWg/EJ29e6Z8c3vyLbn4jxJ99fhm23vrUbs2BMvbsTmlsQKfN9mxaaQltgOK",
+	"poRrFilX4yJKKJEYyMhoEjcXZHeLRLBr/crHxaM3pR8/aJaRS7m53tVZQPGepfDbC1bnhX2vksVeyU8q",
+	"RyMUp397yavWevtSTB2n9QvBii1oybPMztbrx7AhGOVV4EY+PNG/1uJCw4gLTUc7A+4NnKNyKVmsVDKC",
+	"lq8Qb57QMBIRhgfbH21Rwh2b2pyXlDboNurA8YDbGXKzoWfRLs4buQWcGV4sFpxKNWNzkJmRdYgTTnLL",
+	"OBaIp5+wdYPh+wOeOFi48s5GIFKH1SCSREyVmcyZ/lY9zq0NEuWAW5ubtTljxjZ8HgQlMXAQeBHzarTT",
+	"WQGKEWfH2IESTW9FihAx/A7EBEU0133rARZUjC6sIc/25XK4lqeX5/ArYmJslXwU4mKB5nIBhA84GiJp",
+	"zLCgV2r1NJfnbc2QSYFBJEk6gFlmhwYGI58217FVa5wl1hnwyYBXrb3OzuuTGNxiDPrFIWyS8rb63o+L",
+	"3N+7EJz88N/GD59vbmPS0Z/PKPFDmbxeihJZ3UjN6yUD5XsVbbN92IZGd8iD7QQbJHRc4vfMcW8sMG9i",
+	"0bZriC1WaMteanZJfSGaQgXc1k2nfP5Op70tKy9hjG9CnPqG1JvQBYkFfeUKINwZwrg+vfUIUwZb55uJ",
+	"XdVV1B3KJvhuF9Jf2UfuXDj/cNfHt0ngPvd1Rr9pOr8NHXJyTKWlbV5ntCxEh0CsnkA0EJueveki1uaB",
+	"YqnJ4tp8fRmiUiv2niWIrbeV04XvLOw9764CZt5NPfgZffdVMlYRB1zSSgW/bYUAp2c5g+u6d7nsXdm5",
+	"IUnb/eymcsYIVxuyrnjQnOhZ4XkuKlJW8bW2Skre0CLvulRTqXCjiuoqHXvFzULIh1P4wBpH1lf1whYX",
+	"udE4BC6sklET0+fLKX9bFsnFoo5N/kkk+ArSvyIXNA8F9fju9m6EJn9qperVN8Zx18xtc5q/KwJWCNJf",
+	"n8BXO7Lds4X9uxPgfxSS/N61A/TuJ6xoqag2f9geeUdQio6yJf4a46WudEHYJLOfl8uU3V2yaTHLBjwp",
+	"VvvV6g2Uu21GmW6LycQ6Kn8XNj/kPZHpRkkt2xD/nY/kmYItJxB5tlDhCpYRHNmGg2h5sl5JtIjpmVAu",
+	"6A/tT+v84jRbPZ87kA1XjuYeM5CvRQpMsF1FjJ+xUl8nr8Jiqy6jtGN9R2V2iKGbbdezhakmBEgTrXY/",
+	"ivFWwoOdvF6YhxqVkcSk4voQxIPtjTivlwjvDMNfiDFuc5u2a+D0rXRdA37sGUGx/rErBykmMBPaJ/eV",
+	"Dttspe6oE/SHY83ja0/8ZenZRgd/+4qNN0SjXjfc3h3vGyJSGWpbYsXcI98Knc5yF1YZq1yKpuCAR4ni",
+	"eIp19XwdAuunUxr2uxCvRuhtxDpVdAHcinG+W+BdSsDleTYJwvbnryLd/OZLjMPfT0+U7fheItnlLIDY",
+	"h45uhSie2VbL4zt8otGNdX0lGtZYcGXuNxf8vawOdn0A/Vk2dnW2xcRW1BbSl0jaEOL+z8oUNy5T+6eM",
+	"jcj7UWyNi3Dlhw33QK8penm/b6fgeha5q6Kyrvjbe7HZcmudsu/UnZUgKXVT+U6qj/zMwP5xbcB5LrWt",
+	"VbIZ31dZQ4OUCG/ZdZfhftIi/KRxuThloZhb9rHzM2+iiLj8UrWxgPkKGh05D1mSd50oZ13UE9VNcltO",
+	"UL9ZycufscA1WRrXUY2vm61hJENnUwsh9miHBnysxsvpoijXq8kFBTqZUBtbWKrtiWIxRv77DNIBv240",
+	"pCXUlQp04/gGC9tCdY9siNxXyTHZENx/K/J618H9RSevezYhbrvIPrj/54X+Gdx/b8H9VY64EuS/QdCa",
+	"UZLo2b+2GTJ+d4/c4VWyU9RdpnfzztaqeC/ZJeVUKVuB1UEYC1nNy1sWc79hFM+27vetfeKbbBfnRpHx",
+	"oMmFfMfJJWFJISptKiVKScwKMMVEkzFRNK8BjU16tAK7QOxYb+tZ18CwOk21394fHwyVt1HaljlkMgkO",
+	"g12k/m6gz7mBxbxzFeafLV6WvrC5JaUvSnGlpW+9I6D8FZqZym9i04zSF2Y3Vx+u/n8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -187,7 +187,8 @@ type ClientInterface interface {
 	// RegisterWithBody Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
 	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+	// taken e-mail counts towards the limit too. After the 403
 	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes any type of body and a specified content type.
@@ -198,7 +199,8 @@ type ClientInterface interface {
 	// Register Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
 	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+	// taken e-mail counts towards the limit too. After the 403
 	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes a body of the `application/json` content type.
@@ -696,7 +698,8 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // RegisterWithBody Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
 // Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+// taken e-mail counts towards the limit too. After the 403
 // of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes any type of body and a specified content type.
@@ -717,7 +720,8 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 // Register Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
 // Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+// taken e-mail counts towards the limit too. After the 403
 // of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes a body of the `application/json` content type.
@@ -3423,7 +3427,8 @@ type ClientWithResponsesInterface interface {
 	// RegisterWithBodyWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
 	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+	// taken e-mail counts towards the limit too. After the 403
 	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3434,7 +3439,8 @@ type ClientWithResponsesInterface interface {
 	// RegisterWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 	//
 	// Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+	// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+	// taken e-mail counts towards the limit too. After the 403
 	// of closed registration, checked in this order: 400, 429, 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -3762,6 +3768,11 @@ type ClientWithResponsesInterface interface {
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
 }
 
+// ListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAuditEvents
+type ListAuditEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListAuditEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3771,6 +3782,8 @@ type ListAuditEventsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAuditEventsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3817,6 +3830,11 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// VerifyAuditChainResponse401Headers the declared response headers of an HTTP 401 response for VerifyAuditChain
+type VerifyAuditChainResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type VerifyAuditChainResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3826,6 +3844,8 @@ type VerifyAuditChainResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyAuditChainResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3872,6 +3892,11 @@ func (r VerifyAuditChainResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse401Headers the declared response headers of an HTTP 401 response for Login
+type LoginResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
 	RetryAfter *int
@@ -3892,6 +3917,8 @@ type LoginResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LoginResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *LoginResponse429Headers
 }
@@ -3955,6 +3982,11 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse401Headers the declared response headers of an HTTP 401 response for Logout
+type LogoutResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type LogoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3966,6 +3998,8 @@ type LogoutResponse struct {
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LogoutResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -4017,6 +4051,11 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse401Headers the declared response headers of an HTTP 401 response for GetMe
+type GetMeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4024,6 +4063,8 @@ type GetMeResponse struct {
 	JSON200 *User
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4065,6 +4106,11 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// ChangePasswordResponse401Headers the declared response headers of an HTTP 401 response for ChangePassword
+type ChangePasswordResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // ChangePasswordResponse429Headers the declared response headers of an HTTP 429 response for ChangePassword
 type ChangePasswordResponse429Headers struct {
 	RetryAfter *int
@@ -4085,6 +4131,8 @@ type ChangePasswordResponse struct {
 	ApplicationproblemJSON422 *Unprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangePasswordResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ChangePasswordResponse429Headers
 }
@@ -4148,6 +4196,11 @@ func (r ChangePasswordResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse401Headers the declared response headers of an HTTP 401 response for RefreshToken
+type RefreshTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4161,6 +4214,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RefreshTokenResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4307,6 +4362,11 @@ func (r RegisterResponse) ContentType() string {
 	return ""
 }
 
+// ListLeadsResponse401Headers the declared response headers of an HTTP 401 response for ListLeads
+type ListLeadsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListLeadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4316,6 +4376,8 @@ type ListLeadsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListLeadsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4368,6 +4430,11 @@ type CreateLeadResponse201Headers struct {
 	Location *string
 }
 
+// CreateLeadResponse401Headers the declared response headers of an HTTP 401 response for CreateLead
+type CreateLeadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4389,6 +4456,8 @@ type CreateLeadResponse struct {
 	ApplicationproblemJSON422 *Unprocessable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateLeadResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateLeadResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4460,6 +4529,11 @@ func (r CreateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ExportLeadsResponse401Headers the declared response headers of an HTTP 401 response for ExportLeads
+type ExportLeadsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ExportLeadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4467,6 +4541,8 @@ type ExportLeadsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportLeadsResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -4508,6 +4584,11 @@ func (r ExportLeadsResponse) ContentType() string {
 	return ""
 }
 
+// ImportLeadsResponse401Headers the declared response headers of an HTTP 401 response for ImportLeads
+type ImportLeadsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ImportLeadsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4525,6 +4606,8 @@ type ImportLeadsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportLeadsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4591,6 +4674,11 @@ func (r ImportLeadsResponse) ContentType() string {
 	return ""
 }
 
+// DeleteLeadResponse401Headers the declared response headers of an HTTP 401 response for DeleteLead
+type DeleteLeadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeleteLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4604,6 +4692,8 @@ type DeleteLeadResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteLeadResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -4665,6 +4755,11 @@ type GetLeadResponse200Headers struct {
 	ETag *string
 }
 
+// GetLeadResponse401Headers the declared response headers of an HTTP 401 response for GetLead
+type GetLeadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4678,6 +4773,8 @@ type GetLeadResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetLeadResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLeadResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4734,6 +4831,11 @@ type UpdateLeadResponse200Headers struct {
 	ETag *string
 }
 
+// UpdateLeadResponse401Headers the declared response headers of an HTTP 401 response for UpdateLead
+type UpdateLeadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateLeadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4761,6 +4863,8 @@ type UpdateLeadResponse struct {
 	ApplicationproblemJSON428 *PreconditionRequired
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateLeadResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateLeadResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4847,6 +4951,11 @@ func (r UpdateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ListLeadActivitiesResponse401Headers the declared response headers of an HTTP 401 response for ListLeadActivities
+type ListLeadActivitiesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListLeadActivitiesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4858,6 +4967,8 @@ type ListLeadActivitiesResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListLeadActivitiesResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4909,6 +5020,11 @@ func (r ListLeadActivitiesResponse) ContentType() string {
 	return ""
 }
 
+// CreateLeadActivityResponse401Headers the declared response headers of an HTTP 401 response for CreateLeadActivity
+type CreateLeadActivityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateLeadActivityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4928,6 +5044,8 @@ type CreateLeadActivityResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateLeadActivityResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4999,6 +5117,11 @@ func (r CreateLeadActivityResponse) ContentType() string {
 	return ""
 }
 
+// GetLeadScoreResponse401Headers the declared response headers of an HTTP 401 response for GetLeadScore
+type GetLeadScoreResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetLeadScoreResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5012,6 +5135,8 @@ type GetLeadScoreResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLeadScoreResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5068,6 +5193,11 @@ func (r GetLeadScoreResponse) ContentType() string {
 	return ""
 }
 
+// GetActiveModelResponse401Headers the declared response headers of an HTTP 401 response for GetActiveModel
+type GetActiveModelResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetActiveModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5077,6 +5207,8 @@ type GetActiveModelResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetActiveModelResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5123,6 +5255,11 @@ func (r GetActiveModelResponse) ContentType() string {
 	return ""
 }
 
+// ListModelsResponse401Headers the declared response headers of an HTTP 401 response for ListModels
+type ListModelsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5132,6 +5269,8 @@ type ListModelsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListModelsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5178,6 +5317,11 @@ func (r ListModelsResponse) ContentType() string {
 	return ""
 }
 
+// TrainModelResponse401Headers the declared response headers of an HTTP 401 response for TrainModel
+type TrainModelResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type TrainModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5195,6 +5339,8 @@ type TrainModelResponse struct {
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TrainModelResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5261,6 +5407,11 @@ func (r TrainModelResponse) ContentType() string {
 	return ""
 }
 
+// ActivateModelResponse401Headers the declared response headers of an HTTP 401 response for ActivateModel
+type ActivateModelResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ActivateModelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5274,6 +5425,8 @@ type ActivateModelResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ActivateModelResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5330,6 +5483,11 @@ func (r ActivateModelResponse) ContentType() string {
 	return ""
 }
 
+// PredictScoreResponse401Headers the declared response headers of an HTTP 401 response for PredictScore
+type PredictScoreResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type PredictScoreResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5345,6 +5503,8 @@ type PredictScoreResponse struct {
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PredictScoreResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5406,6 +5566,11 @@ func (r PredictScoreResponse) ContentType() string {
 	return ""
 }
 
+// GetThresholdsResponse401Headers the declared response headers of an HTTP 401 response for GetThresholds
+type GetThresholdsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetThresholdsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5413,6 +5578,8 @@ type GetThresholdsResponse struct {
 	JSON200 *Thresholds
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetThresholdsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5454,6 +5621,11 @@ func (r GetThresholdsResponse) ContentType() string {
 	return ""
 }
 
+// PutThresholdsResponse401Headers the declared response headers of an HTTP 401 response for PutThresholds
+type PutThresholdsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type PutThresholdsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5471,6 +5643,8 @@ type PutThresholdsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutThresholdsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5537,6 +5711,11 @@ func (r PutThresholdsResponse) ContentType() string {
 	return ""
 }
 
+// GetStatsJobsResponse401Headers the declared response headers of an HTTP 401 response for GetStatsJobs
+type GetStatsJobsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetStatsJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5546,6 +5725,8 @@ type GetStatsJobsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStatsJobsResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5592,6 +5773,11 @@ func (r GetStatsJobsResponse) ContentType() string {
 	return ""
 }
 
+// GetStatsLeaderboardResponse401Headers the declared response headers of an HTTP 401 response for GetStatsLeaderboard
+type GetStatsLeaderboardResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetStatsLeaderboardResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5601,6 +5787,8 @@ type GetStatsLeaderboardResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStatsLeaderboardResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5647,6 +5835,11 @@ func (r GetStatsLeaderboardResponse) ContentType() string {
 	return ""
 }
 
+// GetStatsSummaryResponse401Headers the declared response headers of an HTTP 401 response for GetStatsSummary
+type GetStatsSummaryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetStatsSummaryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5654,6 +5847,8 @@ type GetStatsSummaryResponse struct {
 	JSON200 *StatsSummary
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetStatsSummaryResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5695,6 +5890,11 @@ func (r GetStatsSummaryResponse) ContentType() string {
 	return ""
 }
 
+// ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
+type ListUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5706,6 +5906,8 @@ type ListUsersResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUsersResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5763,6 +5965,11 @@ type CreateUserResponse201Headers struct {
 	Location *string
 }
 
+// CreateUserResponse401Headers the declared response headers of an HTTP 401 response for CreateUser
+type CreateUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type CreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5782,6 +5989,8 @@ type CreateUserResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateUserResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateUserResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5848,6 +6057,11 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// DeactivateUserResponse401Headers the declared response headers of an HTTP 401 response for DeactivateUser
+type DeactivateUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type DeactivateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5863,6 +6077,8 @@ type DeactivateUserResponse struct {
 	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Unprocessable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeactivateUserResponse401Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -5929,6 +6145,11 @@ type GetUserResponse200Headers struct {
 	ETag *string
 }
 
+// GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
+type GetUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5944,6 +6165,8 @@ type GetUserResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetUserResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6005,6 +6228,11 @@ type UpdateUserResponse200Headers struct {
 	ETag *string
 }
 
+// UpdateUserResponse401Headers the declared response headers of an HTTP 401 response for UpdateUser
+type UpdateUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6032,6 +6260,8 @@ type UpdateUserResponse struct {
 	ApplicationproblemJSON428 *PreconditionRequired
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *UpdateUserResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateUserResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6375,7 +6605,8 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 // RegisterWithBodyWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
 // Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+// taken e-mail counts towards the limit too. After the 403
 // of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6392,7 +6623,8 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 // RegisterWithResponse Self-registration as a sales user (only when REGISTRATION_OPEN=true).
 //
 // Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+// REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+// taken e-mail counts towards the limit too. After the 403
 // of closed registration, checked in this order: 400, 429, 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -6972,6 +7204,19 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAuditEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -7010,6 +7255,19 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers VerifyAuditChainResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7074,6 +7332,16 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers LoginResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -7136,6 +7404,19 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers LogoutResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -7167,6 +7448,19 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetMeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7234,6 +7528,16 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers ChangePasswordResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ChangePasswordResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -7298,6 +7602,19 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RefreshTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7421,6 +7738,19 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListLeadsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -7514,6 +7844,16 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateLeadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7547,6 +7887,19 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ExportLeadsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7617,6 +7970,19 @@ func ParseImportLeadsResponse(rsp *http.Response) (*ImportLeadsResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportLeadsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -7672,6 +8038,19 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteLeadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7732,6 +8111,16 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetLeadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7841,6 +8230,16 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateLeadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7888,6 +8287,19 @@ func ParseListLeadActivitiesResponse(rsp *http.Response) (*ListLeadActivitiesRes
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListLeadActivitiesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -7965,6 +8377,19 @@ func ParseCreateLeadActivityResponse(rsp *http.Response) (*CreateLeadActivityRes
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateLeadActivityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8019,6 +8444,19 @@ func ParseGetLeadScoreResponse(rsp *http.Response) (*GetLeadScoreResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetLeadScoreResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8059,6 +8497,19 @@ func ParseGetActiveModelResponse(rsp *http.Response) (*GetActiveModelResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetActiveModelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8097,6 +8548,19 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListModelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8167,6 +8631,19 @@ func ParseTrainModelResponse(rsp *http.Response) (*TrainModelResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers TrainModelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8219,6 +8696,19 @@ func ParseActivateModelResponse(rsp *http.Response) (*ActivateModelResponse, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ActivateModelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8282,6 +8772,19 @@ func ParsePredictScoreResponse(rsp *http.Response) (*PredictScoreResponse, error
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PredictScoreResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8313,6 +8816,19 @@ func ParseGetThresholdsResponse(rsp *http.Response) (*GetThresholdsResponse, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetThresholdsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8383,6 +8899,19 @@ func ParsePutThresholdsResponse(rsp *http.Response) (*PutThresholdsResponse, err
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutThresholdsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8421,6 +8950,19 @@ func ParseGetStatsJobsResponse(rsp *http.Response) (*GetStatsJobsResponse, error
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetStatsJobsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8463,6 +9005,19 @@ func ParseGetStatsLeaderboardResponse(rsp *http.Response) (*GetStatsLeaderboardR
 
 	}
 
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetStatsLeaderboardResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
 	return response, nil
 }
 
@@ -8494,6 +9049,19 @@ func ParseGetStatsSummaryResponse(rsp *http.Response) (*GetStatsSummaryResponse,
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetStatsSummaryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8541,6 +9109,19 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8629,6 +9210,16 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8693,6 +9284,19 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeactivateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8760,6 +9364,16 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -8869,6 +9483,16 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -12,31 +12,46 @@ import (
 	"github.com/google/uuid"
 )
 
+const registerLock = `-- name: RegisterLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('register-ip:' || $1::text, 0))
+`
+
+// Serialises the self-registrations from one client IP, so that parallel
+// ones cannot all slip under the limit before any is recorded.
+func (q *Queries) RegisterLock(ctx context.Context, ip string) error {
+	_, err := q.db.Exec(ctx, registerLock, ip)
+	return err
+}
+
 const selfRegistrations = `-- name: SelfRegistrations :one
 SELECT count(*)::bigint AS registrations,
-       coalesce(min(occurred_at), now())::timestamptz AS oldest
+       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[$1::integer], now())::timestamptz AS lim_newest
 FROM audit_events
-WHERE action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id
-  AND ip = $1 AND occurred_at > $2
+WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
+       OR action = 'auth.register_refused')
+  AND ip = $2 AND occurred_at > $3
 `
 
 type SelfRegistrationsParams struct {
+	Lim   int32
 	Ip    *string
 	Since time.Time
 }
 
 type SelfRegistrationsRow struct {
 	Registrations int64
-	Oldest        time.Time
+	LimNewest     time.Time
 }
 
-// Self-registrations from one client IP since a time, read from the audit
-// trail (a self-registered user is the actor of their own user.create), so
-// every instance counts the same; with the oldest, for Retry-After.
+// Self-registrations from one client IP since a time, done or refused for
+// a taken e-mail, read from the audit trail (a self-registered user is the
+// actor of their own user.create), so every instance counts the same; with
+// the time of the lim-th newest, whose leaving the window lets the next
+// one in (Retry-After).
 func (q *Queries) SelfRegistrations(ctx context.Context, arg SelfRegistrationsParams) (SelfRegistrationsRow, error) {
-	row := q.db.QueryRow(ctx, selfRegistrations, arg.Ip, arg.Since)
+	row := q.db.QueryRow(ctx, selfRegistrations, arg.Lim, arg.Ip, arg.Since)
 	var i SelfRegistrationsRow
-	err := row.Scan(&i.Registrations, &i.Oldest)
+	err := row.Scan(&i.Registrations, &i.LimNewest)
 	return i, err
 }
 

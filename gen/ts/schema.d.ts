@@ -110,7 +110,8 @@ export interface paths {
         /**
          * Self-registration as a sales user (only when REGISTRATION_OPEN=true).
          * @description Each client IP may register REGISTER_MAX_PER_IP users (default 10) within
-         *     REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. After the 403
+         *     REGISTER_THROTTLE_WINDOW (default 1 hour); more get 429 with `Retry-After`. A 409 for a
+         *     taken e-mail counts towards the limit too. After the 403
          *     of closed registration, checked in this order: 400, 429, 409.
          */
         post: operations["register"];
@@ -1350,6 +1351,8 @@ export interface components {
         /** @description No valid access token (or wrong credentials at login). */
         Unauthorized: {
             headers: {
+                /** @description The Bearer challenge RFC 9110 requires: `Bearer realm="jmk"`. */
+                "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
             content: {

@@ -77,9 +77,9 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	u, err := h.st.UserCreate(ctx, audit.Anonymous, store.NewUser{
+	u, err := h.st.Register(ctx, store.NewUser{
 		Name: strings.TrimSpace(req.Body.Name), Email: email, PasswordHash: hash, Role: auth.RoleSales,
-	})
+	}, audit.MetaFrom(ctx).IP, h.opts.RegisterThrottle)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
 )
 
 // RegisterThrottle limits self-registrations per client IP within a window.
@@ -22,30 +23,77 @@ type RegisterThrottle struct {
 	Window time.Duration
 }
 
-// CheckRegistration runs before a self-registration's bcrypt work: 429 with
-// Retry-After once ip has registered th.PerIP users within th.Window, 409
-// when the e-mail is taken (which the 201 or 409 of the insert would tell
-// anyway; asking first spares the hash). The insert's unique index still
-// decides a race.
+// CheckRegistration runs before a self-registration's bcrypt work: a 429
+// with Retry-After once ip is at its limit, and a 409 when the e-mail is
+// taken. A refusal for a taken e-mail is recorded (auth.register_refused,
+// on the existing user) and counts towards the limit, so that the 409 cannot
+// be used to test e-mail addresses at will.
 func (s *Store) CheckRegistration(ctx context.Context, email, ip string, th RegisterThrottle) error {
-	if th.PerIP > 0 {
-		now := time.Now()
-		st, err := s.q.SelfRegistrations(ctx, db.SelfRegistrationsParams{Ip: &ip, Since: now.Add(-th.Window)})
-		if err != nil {
-			return translate(err)
-		}
-		if st.Registrations >= int64(th.PerIP) {
-			wait := max(int(math.Ceil(st.Oldest.Add(th.Window).Sub(now).Seconds())), 1)
-			return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
-				Detail: fmt.Sprintf("too many registrations from this address; try again in %d seconds", wait)}
-		}
+	if err := registerThrottle(ctx, s.q, ip, th); err != nil {
+		return err
 	}
-	_, err := s.q.UserGetByEmail(ctx, email)
+	u, err := s.q.UserGetByEmail(ctx, email)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil
 	case err != nil:
 		return translate(err)
 	}
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := lockedRegisterThrottle(ctx, tx, ip, th); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, audit.Event{Actor: audit.Anonymous, Action: "auth.register_refused",
+			EntityType: "user", EntityID: u.ID.String(),
+			Summary: fmt.Sprintf("Self-registration refused: %q is already a user", u.Email)})
+	})
+	if err != nil {
+		return err
+	}
 	return apperr.Conflict(conflictDetail("users_email_key"))
+}
+
+// Register creates a self-registered user and its user.create event, the
+// IP's limit checked again under a lock that serialises its registrations,
+// so parallel ones cannot all pass CheckRegistration's unlocked count.
+func (s *Store) Register(ctx context.Context, u NewUser, ip string, th RegisterThrottle) (db.User, error) {
+	var out db.User
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if err := lockedRegisterThrottle(ctx, tx, ip, th); err != nil {
+			return err
+		}
+		var err error
+		out, err = userCreateTx(ctx, tx, audit.Anonymous, u)
+		return err
+	})
+	return out, err
+}
+
+func lockedRegisterThrottle(ctx context.Context, tx *Tx, ip string, th RegisterThrottle) error {
+	if th.PerIP <= 0 {
+		return nil
+	}
+	if err := tx.Q.RegisterLock(ctx, ip); err != nil {
+		return err
+	}
+	return registerThrottle(ctx, tx.Q, ip, th)
+}
+
+// registerThrottle answers 429 once ip has th.PerIP registrations within
+// th.Window.
+func registerThrottle(ctx context.Context, q *db.Queries, ip string, th RegisterThrottle) error {
+	if th.PerIP <= 0 {
+		return nil
+	}
+	now := time.Now()
+	st, err := q.SelfRegistrations(ctx, db.SelfRegistrationsParams{Ip: &ip, Since: now.Add(-th.Window), Lim: int32(th.PerIP)})
+	if err != nil {
+		return translate(err)
+	}
+	if st.Registrations < int64(th.PerIP) {
+		return nil
+	}
+	wait := max(int(math.Ceil(st.LimNewest.Add(th.Window).Sub(now).Seconds())), 1)
+	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
+		Detail: fmt.Sprintf("too many registrations from this address; try again in %d seconds", wait)}
 }

@@ -23,30 +23,36 @@ type NewUser struct {
 func (s *Store) UserCreate(ctx context.Context, actor audit.Actor, u NewUser) (db.User, error) {
 	var out db.User
 	err := s.InTx(ctx, func(tx *Tx) error {
-		id, _ := uuid.NewV7()
 		var err error
-		out, err = tx.Q.UserInsert(ctx, db.UserInsertParams{
-			ID: id, Name: u.Name, Email: u.Email, PasswordHash: u.PasswordHash, Role: u.Role,
-		})
-		if err != nil {
-			return err
-		}
-		if actor.ID == nil && actor.Name == audit.Anonymous.Name {
-			// Self-registration: the new user is the actor.
-			actor = audit.Actor{ID: &out.ID, Name: out.Name}
-		}
-		return tx.Audit(ctx, audit.Event{
-			Actor: actor, Action: "user.create", EntityType: "user", EntityID: out.ID.String(),
-			Summary: fmt.Sprintf("%s created %s user %s <%s>", actor.Name, out.Role, out.Name, out.Email),
-			Changes: map[string]audit.Change{
-				"name":   {To: out.Name},
-				"email":  {To: out.Email},
-				"role":   {To: out.Role},
-				"active": {To: out.Active},
-			},
-		})
+		out, err = userCreateTx(ctx, tx, actor, u)
+		return err
 	})
 	return out, err
+}
+
+// userCreateTx inserts a user and writes its event; an Anonymous actor is
+// a self-registration, whose actor is the new user.
+func userCreateTx(ctx context.Context, tx *Tx, actor audit.Actor, u NewUser) (db.User, error) {
+	id, _ := uuid.NewV7()
+	out, err := tx.Q.UserInsert(ctx, db.UserInsertParams{
+		ID: id, Name: u.Name, Email: u.Email, PasswordHash: u.PasswordHash, Role: u.Role,
+	})
+	if err != nil {
+		return out, err
+	}
+	if actor.ID == nil && actor.Name == audit.Anonymous.Name {
+		actor = audit.Actor{ID: &out.ID, Name: out.Name}
+	}
+	return out, tx.Audit(ctx, audit.Event{
+		Actor: actor, Action: "user.create", EntityType: "user", EntityID: out.ID.String(),
+		Summary: fmt.Sprintf("%s created %s user %s <%s>", actor.Name, out.Role, out.Name, out.Email),
+		Changes: map[string]audit.Change{
+			"name":   {To: out.Name},
+			"email":  {To: out.Email},
+			"role":   {To: out.Role},
+			"active": {To: out.Active},
+		},
+	})
 }
 
 // UserGet returns a user; apperr.ErrNotFound when there is none.
