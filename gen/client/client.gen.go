@@ -280,7 +280,7 @@ type ClientInterface interface {
 	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes any type of body and a specified content type.
@@ -297,7 +297,7 @@ type ClientInterface interface {
 	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes a body of the `application/json` content type.
@@ -881,7 +881,7 @@ func (c *Client) GetLead(ctx context.Context, id ID, reqEditors ...RequestEditor
 // failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 // they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
 //
 // Takes any type of body and a specified content type.
@@ -908,7 +908,7 @@ func (c *Client) UpdateLeadWithBody(ctx context.Context, id ID, params *UpdateLe
 // failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 // they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
 //
 // Takes a body of the `application/json` content type.
@@ -3528,7 +3528,7 @@ type ClientWithResponsesInterface interface {
 	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3545,7 +3545,7 @@ type ClientWithResponsesInterface interface {
 	// failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 	// they close or have closed (403). A status change must follow the
 	// workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-	// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+	// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 	// nothing returns the lead as it is, with the same version.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -6760,7 +6760,7 @@ func (c *ClientWithResponses) GetLeadWithResponse(ctx context.Context, id ID, re
 // failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 // they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6783,7 +6783,7 @@ func (c *ClientWithResponses) UpdateLeadWithBodyWithResponse(ctx context.Context
 // failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
 // they close or have closed (403). A status change must follow the
 // workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-// in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+// in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
 // nothing returns the lead as it is, with the same version.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

@@ -304,7 +304,7 @@ export interface paths {
          *     failed) is a win or loss for its assignee, so sales can neither claim one nor unassign one
          *     they close or have closed (403). A status change must follow the
          *     workflow (422 lists the allowed next states). Changing a scoring input re-scores the lead
-         *     in the same transaction. Checked in this order: 404, 403, 412, 422. A patch that changes
+         *     in the same transaction. Checked in this order: 428 (no If-Match), 404, 403, 412, 422. A patch that changes
          *     nothing returns the lead as it is, with the same version.
          */
         patch: operations["updateLead"];
