@@ -14,6 +14,7 @@ import (
 
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/dbconf"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // DefaultDatabaseURL is used when DATABASE_URL is not set.
@@ -41,18 +42,11 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 }
 
-// Throttle is the failed-login limit: per e-mail and per IP within Window.
-type Throttle struct {
-	PerEmail, PerIP int
-	Window          time.Duration
-}
+// Throttle is the failed-login limit, as the store applies it.
+type Throttle = store.Throttle
 
-// RegisterThrottle is the self-registration limit: per client IP within
-// Window.
-type RegisterThrottle struct {
-	PerIP  int
-	Window time.Duration
-}
+// RegisterThrottle is the self-registration limit, as the store applies it.
+type RegisterThrottle = store.RegisterThrottle
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main, a
 // map in tests). It returns an error naming the variable that is wrong.

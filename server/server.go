@@ -72,8 +72,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 
 	h := handlers.New(st, iss, handlers.Options{
 		RegistrationOpen: cfg.RegistrationOpen,
-		RegisterThrottle: store.RegisterThrottle(cfg.RegisterThrottle),
-		Throttle:         store.Throttle(cfg.LoginThrottle),
+		RegisterThrottle: cfg.RegisterThrottle,
+		Throttle:         cfg.LoginThrottle,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

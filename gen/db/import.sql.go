@@ -45,12 +45,7 @@ JOIN leads l ON l.id = b.id
 CROSS JOIN LATERAL (
     SELECT n.key, b.lead -> n.key AS old, n.value AS new
     FROM jsonb_each(to_jsonb(l)) n
-    WHERE n.key = ANY (ARRAY['external_id', 'name', 'phone', 'email', 'status', 'notes', 'assigned_to',
-                             'probability', 'category', 'age', 'job', 'marital', 'education', 'credit_default',
-                             'housing_loan', 'personal_loan', 'contact_channel', 'last_contact_month',
-                             'last_contact_weekday', 'last_call_duration_sec', 'campaign_contacts',
-                             'days_since_previous_contact', 'previous_contacts', 'previous_outcome',
-                             'emp_var_rate', 'cons_price_idx', 'cons_conf_idx', 'euribor_3m', 'nr_employed'])
+    WHERE n.key = ANY ($7::text[])
       AND n.value IS DISTINCT FROM b.lead -> n.key
 ) d
 GROUP BY l.id, l.name
@@ -64,12 +59,13 @@ type ImportLeadEventsParams struct {
 	Ip        *string
 	UserAgent *string
 	ImportID  string
+	Fields    []string
 }
 
 // One lead.update event for each lead the import changed, its changes
 // {field: {from, to}} found by comparing the lead with the values the
 // skip-unchanged trigger kept (schema/00013_lead_import_before.sql), over
-// the fields of the API's Lead an import can set; in the import's request,
+// @fields (the Lead fields an import can set); in the import's request,
 // like its import.leads event.
 func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, importLeadEvents,
@@ -79,6 +75,7 @@ func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsPara
 		arg.Ip,
 		arg.UserAgent,
 		arg.ImportID,
+		arg.Fields,
 	)
 	if err != nil {
 		return 0, err

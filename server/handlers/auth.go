@@ -69,8 +69,8 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 	if err := passwordRule("password", req.Body.Password); err != nil {
 		return nil, err
 	}
-	email := normEmail(string(req.Body.Email))
-	if err := h.st.CheckRegistration(ctx, email, audit.MetaFrom(ctx).IP, h.opts.RegisterThrottle); err != nil {
+	email, ip := normEmail(string(req.Body.Email)), audit.MetaFrom(ctx).IP
+	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
 		return nil, err
 	}
 	hash, err := auth.HashPassword(req.Body.Password)
@@ -79,7 +79,7 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 	}
 	u, err := h.st.Register(ctx, store.NewUser{
 		Name: strings.TrimSpace(req.Body.Name), Email: email, PasswordHash: hash, Role: auth.RoleSales,
-	}, audit.MetaFrom(ctx).IP, h.opts.RegisterThrottle)
+	}, ip, h.opts.RegisterThrottle)
 	if err != nil {
 		return nil, err
 	}

@@ -451,13 +451,18 @@ var scoringInputs = []string{"age", "job", "marital", "education", "credit_defau
 
 func isScoringInput(col string) bool { return slices.Contains(scoringInputs, col) }
 
+// importedFields are the Lead fields an import can set: those its per-lead
+// events compare.
+var importedFields = append([]string{"external_id", "name", "phone", "email", "status", "notes", "assigned_to",
+	"probability", "category"}, scoringInputs...)
+
 // leadEvents writes a lead.update event for every lead the import changed,
 // in one statement (queries/import.sql, ImportLeadEvents).
 func leadEvents(ctx context.Context, tx *Tx, actor audit.Actor, importID uuid.UUID) error {
-	m := audit.MetaFrom(ctx)
+	m := storedMeta(ctx)
 	_, err := tx.Q.ImportLeadEvents(ctx, db.ImportLeadEventsParams{
-		ActorID: actor.ID, ActorName: actor.Name, RequestID: nonEmpty(m.RequestID), Ip: nonEmpty(m.IP),
-		UserAgent: nonEmpty(truncate(m.UserAgent, 512)), ImportID: importID.String(),
+		ActorID: actor.ID, ActorName: actor.Name, RequestID: m.requestID, Ip: m.ip, UserAgent: m.userAgent,
+		ImportID: importID.String(), Fields: importedFields,
 	})
 	return err
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,7 +91,5 @@ func registerThrottle(ctx context.Context, q *db.Queries, ip string, th Register
 	if st.Registrations < int64(th.PerIP) {
 		return nil
 	}
-	wait := max(int(math.Ceil(st.LimNewest.Add(th.Window).Sub(now).Seconds())), 1)
-	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
-		Detail: fmt.Sprintf("too many registrations from this address; try again in %d seconds", wait)}
+	return tooMany("registrations from this address", st.LimNewest.Add(th.Window), now)
 }

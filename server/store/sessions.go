@@ -146,9 +146,15 @@ func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip stri
 	default:
 		return nil
 	}
-	wait := int(math.Ceil(oldest.Add(th.Window).Sub(now).Seconds()))
-	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: max(wait, 1),
-		Detail: fmt.Sprintf("too many failed logins; try again in %d seconds", max(wait, 1))}
+	return tooMany("failed logins", oldest.Add(th.Window), now)
+}
+
+// tooMany is a throttle's 429: what there were too many of, and when the
+// next attempt is let in, as Retry-After (at least a second).
+func tooMany(what string, until, now time.Time) error {
+	wait := max(int(math.Ceil(until.Sub(now).Seconds())), 1)
+	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
+		Detail: fmt.Sprintf("too many %s; try again in %d seconds", what, wait)}
 }
 
 func newSession(ctx context.Context, tx *Tx, userID uuid.UUID, ip, userAgent string) (uuid.UUID, string, error) {

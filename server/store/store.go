@@ -49,16 +49,16 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 	if err != nil {
 		return fmt.Errorf("encode audit changes: %w", err)
 	}
-	m := audit.MetaFrom(ctx)
+	m := storedMeta(ctx)
 	_, err = t.Q.AuditEventInsert(ctx, db.AuditEventInsertParams{
 		ActorID:    e.Actor.ID,
 		ActorName:  e.Actor.Name,
 		Action:     e.Action,
 		EntityType: e.EntityType,
 		EntityID:   nonEmpty(e.EntityID),
-		RequestID:  nonEmpty(m.RequestID),
-		Ip:         nonEmpty(m.IP),
-		UserAgent:  nonEmpty(truncate(m.UserAgent, 512)),
+		RequestID:  m.requestID,
+		Ip:         m.ip,
+		UserAgent:  m.userAgent,
 		Summary:    e.Summary,
 		Changes:    changes,
 	})
@@ -66,6 +66,14 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 		return fmt.Errorf("write audit event %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// eventMeta is the request metadata of an event as its columns hold it.
+type eventMeta struct{ requestID, ip, userAgent *string }
+
+func storedMeta(ctx context.Context) eventMeta {
+	m := audit.MetaFrom(ctx)
+	return eventMeta{nonEmpty(m.RequestID), nonEmpty(m.IP), nonEmpty(truncate(m.UserAgent, 512))}
 }
 
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
