@@ -16,9 +16,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/jmksales/jmk/schema"
 	"github.com/jmksales/jmk/server/dbtest"
@@ -208,6 +210,22 @@ func TestUsersCreate(t *testing.T) {
 			t.Fatalf("name %q", got)
 		}
 	})
+	// A pipe may deliver the password in pieces: all of its first line
+	// counts, and nothing after it.
+	t.Run("PasswordFromStdinInPieces", func(t *testing.T) {
+		var out, errOut logbuf.Buffer
+		stdin := iotest.OneByteReader(strings.NewReader("abcdefghij klmnop\r\nsecond line\n"))
+		err := run(context.Background(), []string{"users", "create", "--email", "pipe@example.com", "--name", "Pipe"},
+			func(k string) string { return map[string]string{"DATABASE_URL": dsn}[k] }, stdin, &out, &errOut)
+		if err != nil {
+			t.Fatalf("%v %q", err, errOut.String())
+		}
+		var hash string
+		queryRowSQL(t, dsn, `SELECT password_hash FROM users WHERE email = 'pipe@example.com'`, &hash)
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte("abcdefghij klmnop")) != nil {
+			t.Fatal("the stored password is not the first line of standard input")
+		}
+	})
 	for _, tc := range []struct {
 		name  string
 		env   map[string]string
@@ -216,8 +234,9 @@ func TestUsersCreate(t *testing.T) {
 		want  string
 	}{
 		{"ShortPasswordFromStdin", map[string]string{"DATABASE_URL": dsn}, "short\n", []string{"--email", "a@example.com", "--name", "A"}, "password must be"},
-		{"MissingEmail", env, "", []string{"--name", "A"}, "--email"},
-		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, "role"},
+		{"MissingEmail", env, "", []string{"--name", "A"}, "--email and --name are required"},
+		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, `--role "boss" must be admin or sales`},
+		{"LongPasswordLine", map[string]string{"DATABASE_URL": dsn}, strings.Repeat("x", 5000), []string{"--email", "a@example.com", "--name", "A"}, "longer than 4096 bytes"},
 		{"UnknownFlag", env, "", []string{"--password", "x"}, "flag provided but not defined"},
 		// The rules of POST /users.
 		{"NotAnEmail", env, "", []string{"--email", "notanemail", "--name", "A"}, `--email "notanemail" is not an e-mail address`},
@@ -236,7 +255,7 @@ func TestUsersCreate(t *testing.T) {
 			}
 			var n int
 			queryRowSQL(t, dsn, `SELECT count(*) FROM users`, &n)
-			if r.stdout != "" || n != 2 { // OK's and LongestName's
+			if r.stdout != "" || n != 3 { // the three above
 				t.Fatalf("stdout %q, %d users", r.stdout, n)
 			}
 		})

@@ -15,7 +15,7 @@ import (
 
 func cmdUsers(ctx context.Context, e env) error {
 	fs := newFlags(e, "users create", "--email E --name N [--role admin|sales]",
-		"Creates a user. The password comes from JMK_PASSWORD or standard input, never the command line.")
+		"Creates a user. The password comes from JMK_PASSWORD, else from a prompt on a terminal (typed twice, not\nshown), else from the first line of standard input; never from the command line.")
 	email := fs.String("email", "", "e-mail (login)")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", auth.RoleSales, "admin or sales")
@@ -29,8 +29,11 @@ func cmdUsers(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	if *email == "" || *name == "" || (*role != auth.RoleAdmin && *role != auth.RoleSales) {
-		return fs.fail(errors.New("users create: --email, --name and a valid --role are required"))
+	switch {
+	case *email == "" || *name == "":
+		return fs.fail(errors.New("users create: --email and --name are required"))
+	case *role != auth.RoleAdmin && *role != auth.RoleSales:
+		return fs.fail(fmt.Errorf("users create: --role %q must be admin or sales", *role))
 	}
 	// The rules of POST /users (the spec's Email and PersonName): a bare
 	// address, as net/mail reads it back; a name that is not blank.
@@ -47,13 +50,9 @@ func cmdUsers(ctx context.Context, e env) error {
 	case utf8.RuneCountInString(userName) > 200:
 		return fs.fail(errors.New("users create: --name must have at most 200 characters"))
 	}
-	// The password never goes on the command line, where ps and shell
-	// history would keep it.
-	pw := e.getenv("JMK_PASSWORD")
-	if pw == "" {
-		buf := make([]byte, 256)
-		n, _ := e.stdin.Read(buf)
-		pw = strings.TrimRight(string(buf[:n]), "\r\n")
+	pw, err := readPassword(e)
+	if err != nil {
+		return err
 	}
 	hash, err := auth.HashPassword(pw)
 	if err != nil {
