@@ -323,6 +323,28 @@ func TestLeadUpdate(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
 		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, nil, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "no If-Match", r.StatusCode(), r.Body, 428, "")
+		// "*" would skip the very check If-Match is required for.
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref("*")},
+			api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		if p := leadProblem(t, "If-Match *", r.StatusCode(), r.Body, 428, ""); p.Detail == nil || !strings.Contains(*p.Detail, "* is not accepted") {
+			t.Fatalf("detail %v", p.Detail)
+		}
+	})
+	// A bare version (as typed from the lead's version field) is not an
+	// entity tag: a 400 that says how to write one, not a 412 that would
+	// claim the lead changed.
+	t.Run("ErrValidation/IfMatchNotATag", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		for _, m := range []string{`1`, `"1`, `"1", 2`} {
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
+				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
+			r2, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
+			leadProblem(t, "delete with If-Match "+m, r2.StatusCode(), r2.Body, 400, "If-Match")
+		}
+		if got := leadMustGet(t, sales, l.Id); got.Version != 1 || got.Notes != nil {
+			t.Fatalf("refused requests changed the lead: %+v", got)
+		}
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})

@@ -322,6 +322,9 @@ func TestUsersUpdate(t *testing.T) {
 			r := patch(u.Id, &stale, api.UserPatch{Name: &n})
 			wantProblem(t, r.HTTPResponse, r.Body, 412)
 		}
+		bare := "1" // the version, not its entity tag
+		r = patch(u.Id, &bare, api.UserPatch{Name: &n})
+		wantProblem(t, r.HTTPResponse, r.Body, 400)
 		if got, _ := get(t, u.Id); got.Name != "Ifmatch" || got.Version != 1 {
 			t.Fatalf("changed without a matching If-Match: %+v", got)
 		}

@@ -1454,13 +1454,15 @@ export interface components {
     parameters: {
         ID: string;
         /**
-         * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
-         *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+         * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+         *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
+         *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
          */
         IfMatch: string;
         /**
          * @description Optional: when sent, the record is deleted only while this ETag is current (412
-         *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+         *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+         *     whatever its version.
          */
         OptionalIfMatch: string;
         Limit: number;
@@ -1799,7 +1801,8 @@ export interface operations {
             header?: {
                 /**
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
-                 *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+                 *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+                 *     whatever its version.
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
             };
@@ -1830,8 +1833,9 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
-                 *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+                 *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
+                 *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2039,7 +2043,8 @@ export interface operations {
             header?: {
                 /**
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
-                 *     otherwise), as for PATCH. Without it, or with `*`, whatever its version.
+                 *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+                 *     whatever its version.
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
             };
@@ -2069,8 +2074,9 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description The ETag last seen. Required (428 without it, or with `*`); 412 when stale. A list of tags
-                 *     matches when any of them is current; a weak tag (`W/"3"`) never matches.
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+                 *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
+                 *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };

@@ -110,22 +110,27 @@ func TestIfMatch(t *testing.T) {
 		name     string
 		h        *string
 		versions []int32
-		status   int // of ifMatch; optionalIfMatch never fails
+		status   int // of ifMatch
+		optional int // of optionalIfMatch
 		any      bool
 	}{
-		{"Missing", nil, nil, 428, true},
-		{"Blank", s("  "), nil, 428, true},
-		{"Star", s("*"), nil, 428, true},
-		{"Strong", s(`"3"`), []int32{3}, 0, false},
-		{"List", s(`"1", "2" ,"9"`), []int32{1, 2, 9}, 0, false},
-		{"Weak", s(`W/"3"`), nil, 0, false},
-		{"WeakInList", s(`W/"3", "4"`), []int32{4}, 0, false},
-		{"Garbage", s(`"abc"`), nil, 0, false},
-		{"LeadingZero", s(`"03"`), nil, 0, false},
-		{"Sign", s(`"+3"`), nil, 0, false},
-		{"Unterminated", s(`"3`), nil, 0, false},
-		{"Unquoted", s(`3`), nil, 0, false},
-		{"Overflow", s(`"2147483648"`), nil, 0, false},
+		{"Missing", nil, nil, 428, 0, true},
+		{"Blank", s("  "), nil, 428, 0, true},
+		{"Star", s("*"), nil, 428, 0, true},
+		{"Strong", s(`"3"`), []int32{3}, 0, 0, false},
+		{"List", s(`"1", "2" ,"9"`), []int32{1, 2, 9}, 0, 0, false},
+		{"Weak", s(`W/"3"`), nil, 0, 0, false},
+		{"WeakInList", s(`W/"3", "4"`), []int32{4}, 0, 0, false},
+		{"Foreign", s(`"abc"`), nil, 0, 0, false},
+		{"LeadingZero", s(`"03"`), nil, 0, 0, false},
+		{"Sign", s(`"+3"`), nil, 0, 0, false},
+		{"Overflow", s(`"2147483648"`), nil, 0, 0, false},
+		{"Unterminated", s(`"3`), nil, 400, 400, false},
+		{"Unquoted", s(`3`), nil, 400, 400, false},
+		{"UnquotedInList", s(`"3", 4`), nil, 400, 400, false},
+		{"StarInList", s(`"3", *`), nil, 400, 400, false},
+		{"EmptyInList", s(`"3",`), nil, 400, 400, false},
+		{"QuoteInside", s(`"3"4"`), nil, 400, 400, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -133,9 +138,13 @@ func TestIfMatch(t *testing.T) {
 			if got := statusOf(err); got != tc.status || (err == nil && !slices.Equal(p.Versions, tc.versions)) || p.Any {
 				t.Fatalf("%+v status %d, want %v %d", p, got, tc.versions, tc.status)
 			}
-			o := optionalIfMatch(tc.h)
-			if o.Any != tc.any || !slices.Equal(o.Versions, tc.versions) {
-				t.Fatalf("optional: %+v, want any=%v %v", o, tc.any, tc.versions)
+			var ae *apperr.Error
+			if tc.status == 400 && (!errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "If-Match") {
+				t.Fatalf("want a 400 on field If-Match, got %v", err)
+			}
+			o, err := optionalIfMatch(tc.h)
+			if got := statusOf(err); got != tc.optional || o.Any != tc.any || (err == nil && !slices.Equal(o.Versions, tc.versions)) {
+				t.Fatalf("optional: %+v status %d, want any=%v %v %d", o, got, tc.any, tc.versions, tc.optional)
 			}
 		})
 	}

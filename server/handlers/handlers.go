@@ -7,7 +7,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -84,10 +86,17 @@ func location(collection string, id uuid.UUID) *string {
 }
 
 // ifMatch reads the If-Match a PATCH requires: 428 when it is absent or
-// "*" (which would skip the check optimistic concurrency exists for).
+// "*" (which would skip the check optimistic concurrency exists for), 400
+// when it is not a list of entity tags.
 func ifMatch(h *string) (store.Precondition, error) {
-	p := optionalIfMatch(h)
-	if p.Any {
+	p, err := optionalIfMatch(h)
+	switch {
+	case err != nil:
+		return p, err
+	case p.Any && h != nil && strings.TrimSpace(*h) == "*":
+		return store.Precondition{}, &apperr.Error{Status: 428, Err: apperr.ErrPreconditionRequired,
+			Detail: "If-Match: * is not accepted here: send the ETag from your last GET, so that a change made since is not overwritten"}
+	case p.Any:
 		return store.Precondition{}, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(),
 			Err: apperr.ErrPreconditionRequired}
 	}
@@ -96,9 +105,9 @@ func ifMatch(h *string) (store.Precondition, error) {
 
 // optionalIfMatch reads the If-Match a DELETE may send: without one, or
 // with "*", the record goes whatever its version.
-func optionalIfMatch(h *string) store.Precondition {
+func optionalIfMatch(h *string) (store.Precondition, error) {
 	if h == nil || strings.TrimSpace(*h) == "" || strings.TrimSpace(*h) == "*" {
-		return store.Precondition{Any: true}
+		return store.Precondition{Any: true}, nil
 	}
 	return entityTags(*h)
 }
@@ -107,18 +116,26 @@ func optionalIfMatch(h *string) store.Precondition {
 // If-Match lines arrive joined by commas, see joinIfMatch) into the versions
 // its strong tags name: exactly the tags etag writes, so "02", "+2" or a
 // weak W/"2" name no version, and the store answers 412 once it has ruled
-// out 404 and 403.
-func entityTags(h string) store.Precondition {
+// out 404 and 403. Anything that is not an entity tag (a bare 2, say, typed
+// from the version field) is a 400 that says how to write one, rather than
+// a 412 that would claim the record changed.
+func entityTags(h string) (store.Precondition, error) {
 	var p store.Precondition
 	for _, t := range strings.Split(h, ",") {
-		digits, ok := strings.CutPrefix(strings.TrimSpace(t), `"`)
-		digits, ok2 := strings.CutSuffix(digits, `"`)
+		t = strings.TrimSpace(t)
+		opaque, weak := strings.CutPrefix(t, "W/")
+		if len(opaque) < 2 || opaque[0] != '"' || opaque[len(opaque)-1] != '"' || strings.Contains(opaque[1:len(opaque)-1], `"`) {
+			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "malformed If-Match header",
+				Fields: []apperr.FieldError{{Field: "If-Match", Message: fmt.Sprintf(
+					`must be the ETag from your last GET, in its double quotes (e.g. "4"); %q is not an entity tag`, t)}}}
+		}
+		digits := opaque[1 : len(opaque)-1]
 		n, err := strconv.ParseInt(digits, 10, 32)
-		if ok && ok2 && err == nil && strconv.FormatInt(n, 10) == digits {
+		if !weak && err == nil && strconv.FormatInt(n, 10) == digits {
 			p.Versions = append(p.Versions, int32(n))
 		}
 	}
-	return p
+	return p, nil
 }
 
 // pageLimit applies the default page size.

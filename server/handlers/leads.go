@@ -196,7 +196,11 @@ func (h *Handlers) DeleteLead(ctx context.Context, req api.DeleteLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := h.st.LeadDelete(ctx, actor(id), req.Id, optionalIfMatch(req.Params.IfMatch)); err != nil {
+	cond, err := optionalIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.LeadDelete(ctx, actor(id), req.Id, cond); err != nil {
 		return nil, err
 	}
 	return api.DeleteLead204Response{}, nil

@@ -144,7 +144,11 @@ func (h *Handlers) DeactivateUser(ctx context.Context, req api.DeactivateUserReq
 	if err != nil {
 		return nil, err
 	}
-	if err := h.st.UserDeactivate(ctx, actor(id), req.Id, optionalIfMatch(req.Params.IfMatch)); err != nil {
+	cond, err := optionalIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.st.UserDeactivate(ctx, actor(id), req.Id, cond); err != nil {
 		return nil, err
 	}
 	return api.DeactivateUser204Response{}, nil
