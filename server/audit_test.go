@@ -212,6 +212,17 @@ func TestAuditList(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + adminToken})
 		wantField(t, wantProblem(t, res, body, 400), "entity_type")
 	})
+	// A date alone is not a date-time: the message shows the form.
+	t.Run("DateWithoutTime", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?since=2026-11-01", nil,
+			map[string]string{"Authorization": "Bearer " + adminToken})
+		p := wantProblem(t, res, body, 400)
+		wantField(t, p, "since")
+		if !strings.Contains(string(body), "such as 2026-11-01T09:00:00Z") || strings.Contains(string(body), "regular expression") {
+			t.Fatalf("message: %s", body)
+		}
+	})
 	t.Run("UntilBeforeSince", func(t *testing.T) {
 		t.Parallel()
 		res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", nil,
