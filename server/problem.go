@@ -45,9 +45,15 @@ func writeProblem(c echo.Context, status int, detail string, fields []apperr.Fie
 	return renderProblem(c.Response(), c.Request(), status, detail, fields, allowed)
 }
 
+// maxProblemFields is the most field errors a problem lists.
+const maxProblemFields = 20
+
 // renderProblem writes a problem+json response on a plain ResponseWriter,
 // for the validator, which runs as net/http middleware.
 func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []apperr.FieldError, allowed []string) error {
+	// A request with thousands of bad parameters would otherwise get a
+	// response many times its size; the detail gives the count.
+	fields = fields[:min(len(fields), maxProblemFields)]
 	p := problem{
 		Type:      problemTypeBase + problemTypes[status],
 		Title:     http.StatusText(status),

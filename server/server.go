@@ -66,6 +66,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		joinIfMatch,
 		mergePatchAsJSON,
 		keepRawQuery,
+		jsonDepth,
 		v,
 		textInputs,
 	)
