@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,13 @@ type Config struct {
 	DBMaxConns       int32
 	SealInterval     time.Duration
 	ShutdownTimeout  time.Duration
+	// RequestTimeout bounds an API request, waiting for a database
+	// connection and queries included; imports, exports, training, model
+	// activation, thresholds and audit verification are exempt.
+	RequestTimeout time.Duration
+	// ExportMaxConcurrent bounds the exports running at once: each holds a
+	// database connection for as long as its client takes to read it.
+	ExportMaxConcurrent int
 }
 
 // Throttle is the failed-login limit, as the store applies it.
@@ -76,6 +85,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("APP_ENV must be development or production, got %q", c.Env))
 	}
 	switch secret := getenv("JWT_SECRET"); {
+	case secret != "" && strings.TrimSpace(secret) == "":
+		errs = append(errs, errors.New("JWT_SECRET must be random bytes, not blanks (e.g. openssl rand -base64 48)"))
 	case len(secret) >= auth.MinSecretBytes:
 		c.JWTSecret = []byte(secret)
 	case secret != "":
@@ -88,9 +99,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.JWTSecretRandom = true
 	}
 	for _, o := range strings.Split(get("CORS_ALLOWED_ORIGINS", "http://localhost:5173"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.CORSOrigins = append(c.CORSOrigins, o)
+		if o = strings.TrimSpace(o); o == "" {
+			continue
 		}
+		// A browser sends its origin as scheme://host[:port]; anything else
+		// (a trailing slash, a path) would never match, silently.
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Scheme+"://"+u.Host != o) {
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com (scheme and host, optional port, no path or trailing slash), or *", o))
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
 	boolVar := func(k string, def bool) bool {
 		v := get(k, strconv.FormatBool(def))
@@ -100,11 +117,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		return b
 	}
-	intVar := func(k string, def int) int {
+	intVar := func(k string, def, lo, hi int) int {
 		v := get(k, strconv.Itoa(def))
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s must be a non-negative integer, got %q", k, v))
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, got %q", k, lo, hi, v))
+			return def
 		}
 		return n
 	}
@@ -118,23 +136,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.RegistrationOpen = boolVar("REGISTRATION_OPEN", false)
 	c.LoginThrottle = Throttle{
-		PerEmail: intVar("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
-		PerIP:    intVar("LOGIN_MAX_FAILURES_PER_IP", 50),
+		PerEmail: intVar("LOGIN_MAX_FAILURES_PER_EMAIL", 5, 0, math.MaxInt32),
+		PerIP:    intVar("LOGIN_MAX_FAILURES_PER_IP", 50, 0, math.MaxInt32),
 		Window:   durVar("LOGIN_THROTTLE_WINDOW", 15*time.Minute),
 	}
 	c.RegisterThrottle = RegisterThrottle{
-		PerIP:  intVar("REGISTER_MAX_PER_IP", 10),
+		PerIP:  intVar("REGISTER_MAX_PER_IP", 10, 0, math.MaxInt32),
 		Window: durVar("REGISTER_THROTTLE_WINDOW", time.Hour),
 	}
 	// Bounded before the int32 conversion, which would otherwise wrap a
 	// typo such as 99999999999 into a nonsense pool size.
 	// 0 would silently mean pgx's own default (4 on two cores).
-	if n := intVar("DB_MAX_CONNS", 20); n >= 1 && n <= 10000 {
-		c.DBMaxConns = int32(n)
-	} else {
-		errs = append(errs, fmt.Errorf("DB_MAX_CONNS must be from 1 to 10000, got %d", n))
-	}
+	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20, 1, 10000))
+	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", 4, 1, 10000)
 	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
+	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))
 	}

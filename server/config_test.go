@@ -32,6 +32,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"Throttle", c.LoginThrottle == server.Throttle{PerEmail: 5, PerIP: 50, Window: 15 * time.Minute}},
 		{"RegisterThrottle", c.RegisterThrottle == server.RegisterThrottle{PerIP: 10, Window: time.Hour}},
 		{"BodyLimit", c.MaxBodyBytes == 1<<20},
+		{"RequestTimeout", c.RequestTimeout == 30*time.Second},
+		{"ExportMaxConcurrent", c.ExportMaxConcurrent == 4},
 		{"LogLevel", c.LogLevel == slog.LevelInfo},
 		{"LogFormat", c.LogFormat == "json"},
 		{"NoAdminPassword", c.AdminPassword == "" && c.AdminEmail == ""},
@@ -55,7 +57,8 @@ func TestLoadConfigValues(t *testing.T) {
 	secret := strings.Repeat("s", 32)
 	c, err := server.LoadConfig(envOf(map[string]string{
 		"APP_ENV": "production", "JWT_SECRET": secret, "HTTP_ADDR": "127.0.0.1:9000",
-		"CORS_ALLOWED_ORIGINS": " https://a.example , https://b.example,", "REGISTRATION_OPEN": "true",
+		"CORS_ALLOWED_ORIGINS": " https://a.example , https://b.example:8443,", "REGISTRATION_OPEN": "true",
+		"REQUEST_TIMEOUT": "5s", "EXPORT_MAX_CONCURRENT": "2",
 		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
 		"REGISTER_MAX_PER_IP": "0", "REGISTER_THROTTLE_WINDOW": "24h",
 		"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "a good long password", "LOG_LEVEL": "debug",
@@ -65,7 +68,8 @@ func TestLoadConfigValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(c.JWTSecret) != secret || c.JWTSecretRandom || c.HTTPAddr != "127.0.0.1:9000" ||
-		strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example" || !c.RegistrationOpen ||
+		strings.Join(c.CORSOrigins, "|") != "https://a.example|https://b.example:8443" ||
+		c.RequestTimeout != 5*time.Second || c.ExportMaxConcurrent != 2 || !c.RegistrationOpen ||
 		c.LoginThrottle != (server.Throttle{PerEmail: 3, PerIP: 7, Window: 2 * time.Minute}) ||
 		c.RegisterThrottle != (server.RegisterThrottle{Window: 24 * time.Hour}) ||
 		c.AdminEmail != "boss@example.com" || c.AdminPassword != "a good long password" ||
@@ -99,6 +103,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"AdminPasswordLong", map[string]string{"ADMIN_PASSWORD": strings.Repeat("p", 73)}, "ADMIN_PASSWORD"},
 		{"BadDBMaxConns", map[string]string{"DB_MAX_CONNS": "99999999999"}, "DB_MAX_CONNS"},
 		{"ZeroDBMaxConns", map[string]string{"DB_MAX_CONNS": "0"}, "DB_MAX_CONNS"},
+		{"BlankSecret", map[string]string{"JWT_SECRET": strings.Repeat(" ", 33)}, "JWT_SECRET must be random bytes, not blanks"},
+		{"OriginWithSlash", map[string]string{"CORS_ALLOWED_ORIGINS": "http://localhost:5173/"}, "CORS_ALLOWED_ORIGINS"},
+		{"OriginWithPath", map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/app"}, `"https://b.example/app"`},
+		{"OriginWithoutScheme", map[string]string{"CORS_ALLOWED_ORIGINS": "localhost:5173"}, "CORS_ALLOWED_ORIGINS"},
+		{"BadRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "30"}, "REQUEST_TIMEOUT"},
+		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -108,6 +118,14 @@ func TestLoadConfigErrors(t *testing.T) {
 			}
 		})
 	}
+	// One message per wrong variable, naming the value as written.
+	t.Run("NotANumberOnce", func(t *testing.T) {
+		t.Parallel()
+		_, err := server.LoadConfig(envOf(map[string]string{"DB_MAX_CONNS": "abc"}))
+		if err == nil || strings.Count(err.Error(), "DB_MAX_CONNS") != 1 || !strings.Contains(err.Error(), `"abc"`) {
+			t.Fatalf("%v", err)
+		}
+	})
 	t.Run("AllErrorsAtOnce", func(t *testing.T) {
 		t.Parallel()
 		_, err := server.LoadConfig(envOf(map[string]string{"APP_ENV": "production", "LOG_FORMAT": "xml"}))

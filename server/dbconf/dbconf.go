@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 )
@@ -41,18 +42,22 @@ func WithConnectTimeout(dsn, pgEnv string) string {
 	if pgEnv != "" {
 		return dsn
 	}
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		return dsn // pgx reports the malformed DSN as the user wrote it
+	}
 	timeout := strconv.Itoa(DefaultConnectTimeout)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
-		if err != nil {
-			return dsn // pgx reports the malformed URL
-		}
-		q := u.Query()
-		if q.Get("connect_timeout") != "" {
+		if err != nil || u.Query().Get("connect_timeout") != "" {
 			return dsn
 		}
-		q.Set("connect_timeout", timeout)
-		u.RawQuery = q.Encode()
+		// Appended, not re-encoded: encoding the query again would turn
+		// the %20 of options=-c%20... into a + that pgx does not read
+		// back as a space.
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += "connect_timeout=" + timeout
 		return u.String()
 	}
 	if strings.Contains(dsn, "connect_timeout") {

@@ -41,7 +41,11 @@ func TestUUIDRoundTrip(t *testing.T) {
 func TestWithConnectTimeout(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, dsn, env, want string }{
-		{"URL", "postgres://u@h:5432/db?sslmode=disable", "", "postgres://u@h:5432/db?connect_timeout=10&sslmode=disable"},
+		{"URL", "postgres://u@h:5432/db?sslmode=disable", "", "postgres://u@h:5432/db?sslmode=disable&connect_timeout=10"},
+		// The rest of the query stays as written: re-encoded, %20 became +.
+		{"URLWithOptions", "postgres://h/db?options=-c%20work_mem%3D64MB", "", "postgres://h/db?options=-c%20work_mem%3D64MB&connect_timeout=10"},
+		// pgx's error then quotes what the user wrote, not an added timeout.
+		{"NotADSN", "not a url", "", "not a url"},
 		{"URLWithoutQuery", "postgresql://h/db", "", "postgresql://h/db?connect_timeout=10"},
 		{"URLKeepsItsOwn", "postgres://h/db?connect_timeout=3", "", "postgres://h/db?connect_timeout=3"},
 		{"KeywordValue", "host=h dbname=db", "", "host=h dbname=db connect_timeout=10"},
