@@ -139,7 +139,12 @@ func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 // janitor), until ctx ends, then shuts down gracefully: stop accepting,
 // finish in-flight requests (up to ShutdownTimeout), stop the background work.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	// Requests outlive ctx (they drain after it ends) until the shutdown
+	// deadline cuts them off: cancelling this stops their queries too.
+	reqCtx, cutOff := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cutOff(errShuttingDown)
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		Handler:           a.Echo,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       2 * time.Minute, // large CSV imports
@@ -168,6 +173,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		err = srv.Shutdown(sctx)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
+			// Shutdown only stops waiting: cancel what still runs, so its
+			// database connections come back for the pool to close, and
+			// close its client connections.
+			cutOff(errShuttingDown)
+			srv.Close()
 			err = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", a.Cfg.ShutdownTimeout)
 		}
 	}

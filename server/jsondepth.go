@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 
@@ -30,10 +31,15 @@ func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		body, err := io.ReadAll(r.Body)
-		var mbe *http.MaxBytesError
+		var (
+			mbe *http.MaxBytesError
+			ne  net.Error
+		)
 		switch {
 		case errors.As(err, &mbe):
 			return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is over the size limit"}
+		case errors.As(err, &ne) && ne.Timeout(): // see requestDeadline
+			return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the request body did not arrive in time (REQUEST_TIMEOUT)"}
 		case err != nil:
 			return &apperr.Error{Status: http.StatusBadRequest, Detail: "the request body could not be read"}
 		}

@@ -126,6 +126,18 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = writeProblem(c, status, sentinelDetail(err), nil, nil)
 			return
 		}
+		if status, detail, ok := outage(c.Request().Context(), err); ok {
+			level := slog.LevelWarn
+			if status == statusClientClosed {
+				level = slog.LevelInfo
+			} else {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(outageRetryAfter))
+			}
+			requestLogger(c, log).Log(c.Request().Context(), level, detail, "err", err,
+				"method", c.Request().Method, "path", c.Request().URL.Path)
+			_ = writeProblem(c, status, detail, nil, nil)
+			return
+		}
 		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", "err", err,
 			"method", c.Request().Method, "path", c.Request().URL.Path)
 		_ = writeProblem(c, http.StatusInternalServerError,

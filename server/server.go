@@ -60,6 +60,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 			MaxAge:        600,
 		}),
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
+		requestDeadline(cfg.RequestTimeout),
 		authenticate(iss, st),
 		allowHeader,
 		headAsGet,
@@ -72,9 +73,10 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	)
 
 	h := handlers.New(st, iss, handlers.Options{
-		RegistrationOpen: cfg.RegistrationOpen,
-		RegisterThrottle: cfg.RegisterThrottle,
-		Throttle:         cfg.LoginThrottle,
+		RegistrationOpen:    cfg.RegistrationOpen,
+		RegisterThrottle:    cfg.RegisterThrottle,
+		Throttle:            cfg.LoginThrottle,
+		ExportMaxConcurrent: cfg.ExportMaxConcurrent,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

@@ -17,6 +17,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal starts a graceful stop; a second one gets the
+	// default handling and ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := loadDotEnv(".env")
 	if err == nil {
 		err = run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -448,5 +449,92 @@ func TestServe(t *testing.T) {
 	}
 	if s := errOut.String(); strings.Contains(s, `"level":"ERROR"`) {
 		t.Fatalf("errors logged: %s", s)
+	}
+}
+
+// TestServeShutdownCutsOff: a request still running at SHUTDOWN_TIMEOUT
+// (here one waiting on a table lock that is never released) is cut off, and
+// serve returns then, rather than when the request would have ended.
+func TestServeShutdownCutsOff(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	const password = "a long enough password"
+	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
+		"SHUTDOWN_TIMEOUT": "1s", "REQUEST_TIMEOUT": "10m", "ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": password}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var errOut logbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), outW, &errOut)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	m := regexp.MustCompile(`on (http://\S+) `).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("%v %q %s", err, line, errOut.String())
+	}
+	go io.Copy(io.Discard, outR)
+	base := m[1]
+	res, err := http.Post(base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"email": "boss@example.com", "password": "`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&tokens)
+	res.Body.Close()
+	if err != nil || tokens.AccessToken == "" {
+		t.Fatalf("login: %v %d", err, res.StatusCode)
+	}
+
+	lock, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close(context.Background())
+	if _, err := lock.Exec(context.Background(), `BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/leads", nil)
+		req.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- 0 // the connection was closed
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	for i := 0; ; i++ {
+		var n int
+		queryRowSQL(t, dsn, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%LeadList%'`, &n)
+		if n > 0 {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the request never waited on the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "cut off") {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop while the request waited")
+	}
+	t.Logf("serve stopped %v after the signal", time.Since(start))
+	// Cut off: told so with a 503 when the answer still got out.
+	if code := <-answered; code != 0 && code != http.StatusServiceUnavailable {
+		t.Fatalf("the cut-off request: %d", code)
 	}
 }

@@ -1256,6 +1256,9 @@ type PreconditionFailed = Problem
 // PreconditionRequired RFC 9457 problem details.
 type PreconditionRequired = Problem
 
+// ServiceUnavailable RFC 9457 problem details.
+type ServiceUnavailable = Problem
+
 // TooLarge RFC 9457 problem details.
 type TooLarge = Problem
 
@@ -2476,6 +2479,15 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
@@ -2559,6 +2571,25 @@ func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAu
 	return err
 }
 
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VerifyAuditChainRequestObject struct {
 }
 
@@ -2611,6 +2642,25 @@ func (response VerifyAuditChain403ApplicationProblemPlusJSONResponse) VisitVerif
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditChain503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyAuditChain503ApplicationProblemPlusJSONResponse) VisitVerifyAuditChainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2723,6 +2773,25 @@ func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Login503ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LogoutRequestObject struct {
 	Body *LogoutJSONRequestBody
 }
@@ -2806,6 +2875,25 @@ func (response Logout415ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	return err
 }
 
+type Logout503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Logout503ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -2842,6 +2930,25 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2964,6 +3071,25 @@ func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangeP
 	return err
 }
 
+type ChangePassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword503ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshTokenRequestObject struct {
 	Body *RefreshTokenJSONRequestBody
 }
@@ -3049,6 +3175,25 @@ func (response RefreshToken415ApplicationProblemPlusJSONResponse) VisitRefreshTo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken503ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3174,6 +3319,25 @@ func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
+type Register503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Register503ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLeadsRequestObject struct {
 	Params ListLeadsParams
 }
@@ -3227,6 +3391,25 @@ func (response ListLeads401ApplicationProblemPlusJSONResponse) VisitListLeadsRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLeads503ApplicationProblemPlusJSONResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3382,6 +3565,25 @@ func (response CreateLead422ApplicationProblemPlusJSONResponse) VisitCreateLeadR
 	return err
 }
 
+type CreateLead503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLead503ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportLeadsRequestObject struct {
 	Params ExportLeadsParams
 }
@@ -3441,6 +3643,25 @@ func (response ExportLeads401ApplicationProblemPlusJSONResponse) VisitExportLead
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLeads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportLeads503ApplicationProblemPlusJSONResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3567,6 +3788,25 @@ func (response ImportLeads422ApplicationProblemPlusJSONResponse) VisitImportLead
 	return err
 }
 
+type ImportLeads503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportLeads503ApplicationProblemPlusJSONResponse) VisitImportLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLeadRequestObject struct {
 	Id     ID `json:"id"`
 	Params DeleteLeadParams
@@ -3667,6 +3907,25 @@ func (response DeleteLead412ApplicationProblemPlusJSONResponse) VisitDeleteLeadR
 	return err
 }
 
+type DeleteLead503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLead503ApplicationProblemPlusJSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLeadRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -3746,6 +4005,25 @@ func (response GetLead404ApplicationProblemPlusJSONResponse) VisitGetLeadRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLead503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLead503ApplicationProblemPlusJSONResponse) VisitGetLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3947,6 +4225,25 @@ func (response UpdateLead428ApplicationProblemPlusJSONResponse) VisitUpdateLeadR
 	return err
 }
 
+type UpdateLead503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLead503ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListLeadActivitiesRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListLeadActivitiesParams
@@ -4017,6 +4314,25 @@ func (response ListLeadActivities404ApplicationProblemPlusJSONResponse) VisitLis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadActivities503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListLeadActivities503ApplicationProblemPlusJSONResponse) VisitListLeadActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4159,6 +4475,25 @@ func (response CreateLeadActivity422ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateLeadActivity503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLeadActivity503ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLeadScoreRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -4248,6 +4583,25 @@ func (response GetLeadScore409ApplicationProblemPlusJSONResponse) VisitGetLeadSc
 	return err
 }
 
+type GetLeadScore503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLeadScore503ApplicationProblemPlusJSONResponse) VisitGetLeadScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetActiveModelRequestObject struct {
 }
 
@@ -4300,6 +4654,25 @@ func (response GetActiveModel404ApplicationProblemPlusJSONResponse) VisitGetActi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActiveModel503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetActiveModel503ApplicationProblemPlusJSONResponse) VisitGetActiveModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4357,6 +4730,25 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels503ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4482,6 +4874,25 @@ func (response TrainModel415ApplicationProblemPlusJSONResponse) VisitTrainModelR
 	return err
 }
 
+type TrainModel503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TrainModel503ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ActivateModelRequestObject struct {
 	Version int32 `json:"version"`
 }
@@ -4567,6 +4978,25 @@ func (response ActivateModel404ApplicationProblemPlusJSONResponse) VisitActivate
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ActivateModel503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ActivateModel503ApplicationProblemPlusJSONResponse) VisitActivateModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4676,6 +5106,25 @@ func (response PredictScore415ApplicationProblemPlusJSONResponse) VisitPredictSc
 	return err
 }
 
+type PredictScore503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PredictScore503ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetThresholdsRequestObject struct {
 }
 
@@ -4712,6 +5161,25 @@ func (response GetThresholds401ApplicationProblemPlusJSONResponse) VisitGetThres
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetThresholds503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetThresholds503ApplicationProblemPlusJSONResponse) VisitGetThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4837,6 +5305,25 @@ func (response PutThresholds422ApplicationProblemPlusJSONResponse) VisitPutThres
 	return err
 }
 
+type PutThresholds503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds503ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStatsJobsRequestObject struct {
 	Params GetStatsJobsParams
 }
@@ -4890,6 +5377,25 @@ func (response GetStatsJobs401ApplicationProblemPlusJSONResponse) VisitGetStatsJ
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatsJobs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsJobs503ApplicationProblemPlusJSONResponse) VisitGetStatsJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4951,6 +5457,25 @@ func (response GetStatsLeaderboard401ApplicationProblemPlusJSONResponse) VisitGe
 	return err
 }
 
+type GetStatsLeaderboard503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsLeaderboard503ApplicationProblemPlusJSONResponse) VisitGetStatsLeaderboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStatsSummaryRequestObject struct {
 }
 
@@ -4987,6 +5512,25 @@ func (response GetStatsSummary401ApplicationProblemPlusJSONResponse) VisitGetSta
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatsSummary503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsSummary503ApplicationProblemPlusJSONResponse) VisitGetStatsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5060,6 +5604,25 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5199,6 +5762,25 @@ func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUserRequestObject struct {
 	Id     ID `json:"id"`
 	Params DeactivateUserParams
@@ -5315,6 +5897,25 @@ func (response DeactivateUser422ApplicationProblemPlusJSONResponse) VisitDeactiv
 	return err
 }
 
+type DeactivateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser503ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -5410,6 +6011,25 @@ func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5607,6 +6227,25 @@ func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6942,220 +7581,226 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lbhu5lgD4Kwe1s4h8uyRLspzENi6w7nRy27l5eGLnZmZbGYmqoiTGJVJNsqzoZgzsR+wX7pcseEjW",
-	"QyrJZcd2kkaARseSqvg4PDzvx5cgErO54JRrFRx+CaaUxFTin8/PycT8G1MVSTbXTPDgMDifUpA0EjJ+",
-	"pOCSSsUEB6KAgNJS8AlQrplegiaTI1CUx8A0jEh0AYzDybj5muho2grCQEVTOiNmAvqZzOYJDQ6DfrDX",
-	"D4Iw0Mu5+ai0ZHwSXF2FwSsREbuCqgXNiZ6CGIPOFgefUqUhkpRoGm+abpfM2e5lZzehJFa77c7BHumM",
-	"us0nUS9uPqFPx80D0h41O1E33qO98T55PKpc2zuq5fJ4rKlcX90ZjQSPFWgBC2IgQcdCUtByyfgEyIQw",
-	"Xl6dG55xTSdUBldmgjmRZEa1O5djpdiE0/hcrE93DKmiElgcwnBGhyEICUMuOB1CI+XEvbljpmTm+T9T",
-	"KpdBGHAyM7P6BwZalBY1J1pTaV74n8aM/q8Z8H//aDcPSHN83Hzx8cvTq2bxY+8mHzvdq53/qITrM6Lp",
-	"RMjlC5Y42NLP80TENDjUMqXVW4jcS6X1M01nCLv/kHQcHAb/x26O9bv2MbXrpwuuwmBGPp/Yd/aylREp",
-	"ydIuTKRcVwA/UQIk1ankMNRCk2QYIkrydDai0iDozGC/OXmLpQoakVDa3J7IjLnxYPDX0pZiOiZpooPD",
-	"MUkUzRY5EiKhhNtlplIJWX1jhpx+1oMInxj6qzOX9JKJVMGcTOjGpdhRi2uZkc+vKJ/oaXC43+lWHeXJ",
-	"b3gMZjhzV/PRWByEgaR/pkzS2J9rPvJYyBnRwWGQpvhkxchjpCjVuzQkDBKiNChKeQgLpqfAtIJYpKOE",
-	"wp+p0FRBY4iEZ7jTgnduKdDodZ/i8yLVwDTeJHx9+LfhzlGf9zpdWEwpB6VJQltwDAlTGiFJJsoeNFX2",
-	"EcKXDsQzYAqiVErK9REQWFByYV6AxvDDrltEn3N6SaUfwgx9SZKUgp4Sbd7nQgPhBUILDQIjIikM94Y7",
-	"5gkCvXa71ef+CC1Vz6Hu6fCmU+y021WwfilGN7qLn8To5tfwpRiVb2ABo/Ir+IqS+D9xtnWSm47smj1a",
-	"m9WEMJ8KTs0p0uaMsAQaEVG0ybiiXDHNLukREA0JNdiyB9GUSBIZkgtKGGgzHtPPEBEOispLCmzzZf1z",
-	"K1hnjPvPe5WcjpL4TEidXZiV0ZX5rZISBHMpRmTEEqaXAwOTIAwoT2fB4R9VPxW/IvhNOo8NuxwQ7Z9x",
-	"DLTwjVkFPv6xcvFsxjauPMEfK5e+3w7zu8643usGiAJsZpbfdXCznzrhOpMMg9fk82m+oU1LmJHPg8K+",
-	"g0paY4lDcQGdwvT5zbBk3c7OeJ3ZGb+X2d8i6pNkIy30Dxw6kkW5DovCElMQ04RqGoPgyRIWU5YYesOU",
-	"JaE50YJGr9Ptc6GnVC6YokeG0thRWTVx2gmNeDgWEk6Pz5/93oIP1UQ17PPFlGgkfYZEO9ny7qnYmSY6",
-	"VTciZApfuTktw7ts3y2RtP01inZluKCaC64ojvoriQ0rogpvUyS4plbkIPN5wqwsvGtwKaGzXz4pKxhn",
-	"kq05f01YEhwib6VKw0jES5gaQZ0DlRI5OP6rgsM/vgRjRpM4OAyooY0G+ahSZIJIawTpEcX3LOUkcSyp",
-	"UsHVx9APP2DmZStBR93mE9odN5+M9kjzIOrEze64R430/CR6api4g+ZhD8+HaZTFfyUx+B1n0JlqPVeH",
-	"u7ufZhcttzm/abV7SRIWW6Xgqngy2w7k1L5sAV6l2FhgxYJaTEYejDfl+PQEGjOSmHtKY3h59vZNCCm/",
-	"4GLBAaEXwojEllXvtAIUE/k4YdFNTvCrd+HnVPZemZX7m2vATqERp3Z66o/TsMTPRrwnCSoOXACJDEOE",
-	"mYhpEoIWAsZ0AQkZ0SShMaC+ZPf4QsgRi2PKH3KT5qgikiRUPlIgRYJsXSw4lWrK5vnpkSQRCyRjuNY3",
-	"Qr8QKY8fcqlvBKg0mjpCi8s4lagTMvPEC8IS+qAL8kSzCsc9pjjSewSSJoLEQHhs9Bq5XFv/u0xy/wY7",
-	"YAq85oALOxfiFZET+tCoWCKxTIEwLMzAEwUev7TXhC8dgVMPukIhYGY0kDHiGiRiwrhC1ivphCktcWIF",
-	"YylmYGRkR9+PrMUCrRtNNG+AstYMI/gWDEWFJzat0z29WzCV4FLfc5LqqZDs3/ShryWyDyBRRJUCLS4o",
-	"h4YRR9CIFUkaGxGGJAq1AgOznZVtf/jwoXmc6ql5ztDTahX0V0oklUafSBLKJxTevXgGB51O2+OuOoSh",
-	"e0hSksz+3g8+zS76wbDSLpTJMQ56l4QlZJTQhwWeNkuNLTl4z+dSGCA+9DI+0CRpOnY8SnVO8c3npRVv",
-	"08So97Q1aaGB0sgdoCVBjc8QuKF7YYDmEOSQaoiavLI3mE5IYi6FY3fvuUrncyE1jV/TmJFzPJUH3DNi",
-	"5zM7W9PM3kKZ1r2K5kHDu50SMpdiTqVmVqbMlbmywkE0bWo2o+v2lTCIU0seBopGpbe8ksbTxCGgFZ9X",
-	"VbMwYHENS04YXDDLmbdBxu/tn+bZqzAwgsig5vhcaAuGDSvOnxQRMsKbAUqkOhIzWmuCVFG5YdnXvHtV",
-	"NJb9Ya1nHgj5uA6Y+aJWztEDo7zVorZf0O7F6BONtFm2h/4zfAxxPbZiAElOC5jmLJJl5LsWkTJ19+nj",
-	"Xknfb9dBsttgT4YRZZ2x3Q5vjCPlW/qbNWug1Z+LBRqWZkJp2IcZ46mmCohhJN5AhRYlI8tGiYguoIFE",
-	"ifEJas32O3VBF8iAboyNubvDCPZcLVCFLmy5W2PDK3iH0N6GIv90x+HNT0ZaD8LAKPiKzOdG98wUTarN",
-	"FPY4KqxK+aCvmNWGy4iVKeK1NPKMOl6tquBhUDCJ17rGaOJfxeXHvaDSPlW6trjS8oSV0Exjpo8jbdez",
-	"su3bkA9v0KgSVAzxeKTQWGoIg4R+oJZK01k/gF3oB4QLvpyJVPWDVnBoJqpFnXC8jZt7fum4ZnlzRv9c",
-	"MWkgmWtZC2UVxhMPpq2nnwP0KgyiKeETN2ElIds+2Auj9D/DMQrYlG/QmsAcnb/2YNzT2gkU5X1XbXgF",
-	"ATahXhiwefWBRwmjXD9SubyvpmLBDdFSxMhNaAoU3JAohvo1UHNcKP7fDxMtWpNqwExR4rTn8u5eMX5B",
-	"Y2BcC6SvU6KmRgJnHJZUQ2PB9JRxICORaiMXolZjiHEkZjNn2F/1p4WBSmczYh0O+ekccwJnLLkkMBOX",
-	"zjQC71IGz4TSxOpUnC4MUI2MSCJNK08TWTeZ0Cq/Yumw3isqm8cT9B/d3XlV3dyybGDvV+ivZhlhi8he",
-	"OkXEvtLucjjmFzA7ye104k7of051fhgO8C8q2Zjl8Q8rUv2URhdVt+AMYepwANxjJRFiM80YM6n0YCSN",
-	"WjzYQGmuF8rERUFzLdwkSYlTiK4XlfmmS/7c7QuvrC7ogOaKJysUAC9/rb2vHJS4QDy1IC4sZx1EVcf3",
-	"jCRsZOXeX1nF2Y3sl+uQi3yEwfpPRl+V1R6jFc+QEa4IH8wljRnSnXoviRHKo/FAOim/xjvpfF5zUSvw",
-	"NRAIs/CGlfWurqUaxC5qoyBtToUZbEHkDMdO4kqx0r+J0RyqiotcUmvqhtESfFzJEaRcRUKiq4wqmJJL",
-	"Clxkvxv0awWr2g8uoh67Nouv96RfSM3HER63oFXr0CxMve1IXlMtWVRBsQpHVjcgZ8uFeCAkX4FKIc7I",
-	"Y28NZLUigBEaOU1KChJNkjQhhsNqmlAMVqjE2udxmnMC//aIKBYNemYx9s/H+Z8H5s8pm0wHKpoKYXQu",
-	"liRMU2kl6bkUY6oUCr+DSKRSUTxghl4ADBeYSGq/Q29X9bJQnSuJRoSTljKi0f/lvmtFYlYkwZkKWNBF",
-	"93sVg78g1TqQkagkG6XVgYHPx2MaaScQQSImTRHHyDDmxFxfdJARDuSSSjKxV72sYW/EntJExT2f+giq",
-	"iMzmhE04qDSKKI2rpb4xJTqVKwK/j8Ia5NabtRfRy1h+DSdSKrhOtvNz+kHCMhjLm6tC4qLes3YkRuBd",
-	"Z+woKlV8vbo0iQiixeZ5n6Pren1a677+sg6pzJH95Tq44BD5C1VL+J2SRE/Xp/ce7eJ5oOSwfUr3WtVM",
-	"J7O5kPodNZ8rxb5sxxW6gkjSGbdKPJ3N9RLtSOYSLKYioSDFYpMGHwYJ47RSo6LeWjVm9lIYxQq9ITCi",
-	"jE+MzEWhszpyiVDXPApcQ1jrRDycFIYRlUMg5HIgU57ZIxlXVCKH6HU6T5+YKc0oOGUeAGEm8lDoPKkM",
-	"hHBgdFGdqOJ1nhg1rNNtY1BEyq1mE6Px0kVVBYftqzWjqF9ilZScr3f1NN7QhRVMakrz+UZrakmr2Feh",
-	"KhX2uIYsKDM1OJlZT4yPLhiweMcGMZIE/UcwpUmc4dQjZYMn1CEkdKyBoAtmCQsqaZiFmjMeJWlM4xAw",
-	"2LbJcKkYTI2jgFMqjSowZXxSE0TZId18M379bub4CCiJpjChGNdrlH8fynQL/SNDgnyJRdgXzjbMsKnq",
-	"nrwUo6LAQOIZCt6jJKWDSCRW8qBcSzqXlNPUfJyKVBkejXeQcDKhM6vBS6pxfUZvT8YDOpsnYuk+y0sW",
-	"WZVep7F9XNNoylnECMe1Fx7fJlG8FKMzTaxgvmIdtAy7FEpXKcFt0C5zPn4vYvknC+oaMa71zQe3l95t",
-	"DK6dKayU5avAuQGF8EDuwgyTHe5VRWzvuqGkajnmYlbgxoTe0k1ZzH24jWXdS3wDZ+dTt1xHUTsiSfJ2",
-	"jOypnp70MVwXvCLBlVnTeMDiz7e+J1wN5pJF9OsGMXAZRLn2U3N/Za1p0y7t4F5PXIN8BaRv4Q+PjJ6p",
-	"B1ngct09/DdVb8R7R+4qdxCTpRooxiNzE50G4HZ1S0yiRVWx3jJz7bJyjdRrede7M2bzwSWRW9Tra/GF",
-	"ppKNhBzszW47QM6q1/n6SQzMaobWy+XCPUgMC6LAShU0Rumulr/DMEvGJ4NEEH6XaFEzusExnXqzIvup",
-	"miwhSg8ikiSDO4j7sIO5ezkT3CpO9Vb4Gh/fskY37ILSi5jcgFZ+cC9cO/R2unAtOsyIZI6519yxe6Fy",
-	"YRiIO3Bi5C2Pw3t+vyIwhstc1rvdlZxTqdDQdNfXxBrM6mxilbjelk+vmWlq78Ybid66F6s3VBZuy8TL",
-	"PA0p1ywBYqO0MbTf2aU9Jas2Zl17RnaUr8L+3B5SPzsiTz6qz4233YjrFKssOMEjTx6TkqV7+DCpcl5s",
-	"OYWnYAguX9MiJKtoy6rQkm+nJJqUIFNmaqGzVlgZ35OcIuNfE1hWGNXqjVyX0irp+AYqvJGBVEnH2yWe",
-	"qnsaVplGS4LGmqS6Kv6WpIoyQdukY9SMdisYnlAH6XVWVIpgRivAe1i0/BcEtkoDvBO/AnPOLZLMKItX",
-	"jetlMSRYIvqicFBWwzP+ZP6SjMZ5stM7pgkc29Gzy3EY/LK334GDThf2evvw+MnTquM4DLh5eM3O5bSy",
-	"DEYGOJsDADvdUrrfk1tobxuy4jEdfkaHR4AU9O+Q58RXCXkrae/3m/EeBp+bE9HMyLFdSuuN++MP+9jH",
-	"4nPO+OUy9KfBYTBhepqODC7sCjJnzUjEdEL5brazq+Lr6oLNm8LlBjbnwsBT5ipVLYU2P7X2zaM2a+im",
-	"xfELwzc7W6IWb6a4bkgz3W9/c532W+maFcLG38EmpWcczGhPJK8Y4JFl1cZZxpGDg6c3RZF7VGJrjoaP",
-	"bxjpOiW3gL1l5L0D/TfH2/3i2Ps314y3pKh3vqHq++A67deFoP94+u7dKqlewdyq+qC0+cY8+ZUB+Nfq",
-	"oiXGVPM0H1JRzT3FFZJVASC99lbBxAgWvzR2+v0mfPyyF/baV/8R3Frr/Spmfq8K8Yr2tjGq3Ejsd+Gg",
-	"QO/CjxAhahZ66qs+bNVQylwdoykwQ8X6Eo+AjBTl2uayK1CaLEMrJkcJJRJ9mW639hnD6mdY9yKbqRPW",
-	"dMfcXta/TkzGGR5QSq6neNhyXNCIEsJmO5h8i6DNinLt/NQ/Hlr/+N4w6X6Voet2O04E0Y97D73f+9LN",
-	"vsvtrqqK1wV/bucu122xrGI+5E7X9Fa/UWuO4qIc+vF12yyKXA+4yZu6a2+tA39vZIp+FwHIX4czmYXg",
-	"IeHmzQ7Xxj9/3d4enE/foxXk+6Pi92WU+f52umrV+QvS8E/fe1Dk10H1pRg9IDAfxs72vXHDaqOfx6hP",
-	"eLpj6tyzQRiQua2+YHjip5Tj/w0PIOkEMWWOibcab9glJmNEX48IaF38VkApmCw9WGbomdaYfLKwmTHT",
-	"1ABKMgMEYrOE7+AGOOvnA269YFLNdps5WA09RS4Rs0sho7u97c42+4B7fUCD73cn9Nyn+fn7kwXWrOF/",
-	"QWEgM8zfre39u8Pc+/YEfG8cusot4dGX27ivMWGJTYn0SZRfjcQrLo0H3O/NY++uNrgVzvKsRg8vushj",
-	"mGwVBJEkYjFI5wXgWYDS6qz7V5gyOBJExnfho3FDPedaVtZ0QgtN3YDC1fRMfDe8JgeltILKFGVzyQaJ",
-	"mExqp+pHgrtYwEyrLjsWFoLDLjTMP79AIpTecSFNWInbpb5BlAhFbxsGigmGAzN2zUXbFxbr4Zgbnt8Y",
-	"kLylPN72A8vr37nAznxJpf2Ea8eyDvLK4xYTxgtluW9Q/i6z/qwae8qxFut+W6LUQsj1MI3ude+uwMYb",
-	"m7IBqzb4+iuk17WlvxaxNXOv1/a6JF8bX28rVFcnzpJkIiTT09lKIS0xYUqzaCDpRFqD4yDpVjnLZ1i4",
-	"4lr6gxt87Z69CgNLkuu99tY9a0jWVFI1FUms6nvMz/N3rj5WlsdOdVOMxwoYh7E5LUsZ9NRV9cYsFy0J",
-	"4zQOYTFl0RTctlsuoplRBamiqgWlATHn1T+ifIUULhZAJAWi4R/Pz8F3VlKRMEDdzfeIZVTdxDeK9fbv",
-	"jJa3Ss/7ilDxPCw7x6zSHjJ0zHEgR6LSAVdeOnMedxGzYC/cVwct3DIQoXQb1m99GtWszDKSrHZ9oyiv",
-	"r3SDNk+lmkwV4Mrx/8a9o1zJm4pBEzbWAy3mg5hGLKlbVykRE8OyVM3H+UA71lTBbgeIsdU/zoXtgXPr",
-	"cjjmfP3ZFZa9vu/yoZWAna8x28nqyjYi3tuc9paJ4e/YAaCC6h25BijIzR8pcDc365vAJMS+juuYYd8D",
-	"W0KsjNjmXotUD8YyL1pZ46RcGYOywbSanSXdDV34WDyhMKecJNrX/YMZJRwSMTFCoapZzUbR2oKpmie2",
-	"v89W5mQAfIZPrpczqNp2uA5FP5VbXfW535e1dY15nBaksPJBdNqgBTzpwmipqQIxhvfnL5pPoTGK5HJu",
-	"66Qb7ggzIemOZaW23K/t+KbsiyFWrsubTh2CphyOz56dnBRbURkOS7lIJ9MQmzIogV+N2SXFSvZcYwlK",
-	"bR5uwdtUKxa7vmGS8Ak9xG49nMyMdmDrVrhArlxMioSUNNIwFVJRGKG1Y1n2Uj7pboFRXhnoBuKx6zwx",
-	"uL24axjUovT+VrOkf26trNfqQlbGrULEgo1zvVSL0DBKCL8oAzkrG1pRirm8zdzc1O+fVclFq8GTNc0b",
-	"FePYqvNrW8CGBb39J+Cq2YPtLaTWaWFFMf1btkpa5Z6+nVGFtuibGNWcp1BFqmIexpUmzmJwTXXaLUmP",
-	"eZ5Tu1dFRV3Po6JyYvDENqepEn3XigJvbYzEhW6Oq8dawXZXvNWuJ9xWj+odHRsh9nbKr7QvD7DLxqoS",
-	"vI7y29dcHqx6rUbRo/IrNfUaSSG38YF8NYlyto1aCv07kdAqFzcWDK4kA2eRWClI9yUYEUVtRaxmt7XX",
-	"KdYo8bVkxliiz/YSK5fl67R63VUNdXuZvKwqXlW+p6t8l5Gyq3B1wjYucYWGURJNsWQnJkyPWELBZ/3m",
-	"063nvvrZsgi99ema7db+2gaf2zAR2GuiTxiM8ApMwZRNptDotZ4+/j93SlOX0lL9rOY51O8TMTFiV7vV",
-	"O1grBrAXBtiNb7AK9v2DlSzydutxt5TeHXTb3cfNTqfZ3T/vtA/b5r//ez17Mz/+teJYvqiiGK9WUoRG",
-	"JnU/UoAm6ojONcyTVAG9pHJphY9HKnuNuoKNvgMgCupYWc71Gwvr6YQ3ry6aYW+VnG37WlOFwpwyKkI6",
-	"R+krFgsOjXRuJMCxSKWt+7Ugy52w8BLWCW7Bc/Nb8YgQHcQCxkTaTotml74GGlYTV+XClVhoznxTBPMj",
-	"ZMP1OB/xhe/XdFOLXlWb97OH5q9GAZ1gFxodaELhq52dQ/C4Ar+4DlgKq6hY+D4qAUDBL7COuTVP+fqK",
-	"GBXlqCuuSXX9xNnIaIjl43LVDz1Guy2h3O52iRi/oOSCStsyCGvUZTXi5kRqLLYPFmXc4TJdc8vXljvb",
-	"XslhJf1DSCCIQaHv3qlAaawfga+hqmywKNVGVx7j84sp0U02BldtlwluFJdF3b4kK4zsdnUUEFfDnChV",
-	"nmt+pau44pm1Sp7wearVDfNmDIIwfDHr3mJH890SSZKAyPqtEpgxpdAZ4wtEs6xQB1EI9qGzog8hoZc4",
-	"RPaSqzFpKxKZk7B6n5mWfp4nhKMCDYosFfQDg4sTdkl5P6gQzu89B/9nwvjPhPG/ZsL4D5rm/TMx+2di",
-	"9o+cKv3j5yyvix6aaHVW0UloQ1nbdqvTMersaDkoKja2cO3e097eY1ea9nGnW+wI0fYVY7udXvsK38/t",
-	"U3kAj3nOBesc7nXajzvFiB4EIV2YsZ88zY2Hh3sHvYOrYhiQZYRrQStm7d2nGPU5KDzcax88fRoGYk75",
-	"oHJb+4/3n7pddTpPK3fVa3fz5Opep/P06XrNoeoqwSuN8Q2LctIYapnlMBpOc2ntlmE0Kzuso5G6hiSr",
-	"p1YZWFTbczPOOk3XeTjHgXqhPAZL6jmQPBLdPCP+1sFn+e0rAa2qzrftCaENLiiNzZBtgJAXY2pWE782",
-	"fsut1ijR/s9fXIPmlUgua0xh6uuCuVauYK2jqrqgNytI7BG5MkJFkRnNGhPYIBKlGSpPlEOD00VYEB6F",
-	"hOy0d0J8B9vvYKV4LbAdfOurCi74Etn5nStf3gqAlLGxDON1JKhfafu8HBFU33btipRnTKXdehIG9HOU",
-	"pIpd0teeU1okyb/3LNN+v00+KPPXNTTzRcoLC+g94AI2Ny6qhLK4oPwdVXPBFa2KUzPXMvdZrDuePs+Z",
-	"pGrAeFXvNWyUbs11xRbjTNnG4yV34EG7Xd22YcVtUlFd5ILyvGekM/LbbuKV1v1U0WubZL5XVfEdRWiU",
-	"Ji4BYnXRbsZK8Ety22BKH0Jo4e6U3UprzbF7shACInhEfQwINCRtInv3NmlDiDb0f6yK9Mhmb7fWfABn",
-	"UyKzpikJGVGMIbGUDhtfiFRnBNBFi4U582m32vto7El5TCW0W/sWZ6rv0pY7024VFUcz7E3iUbbD970y",
-	"W6vS43xQIXN9KVHOBzLW1G7YvACNlEtKEgzLRFBIwi8Yn2zqwEk953ZrWvPznFGad1XWZjVjRmPAWJJD",
-	"wFiN7v/s7zU7aJp9SS7JGb7t+msqjNcApmFEogugn0mkk2Ul089NFO32k87BQXe/96TXPjioplBVITQ1",
-	"Iz0LwTTIR93Wg3x71RH8hRfXxY/s3UMD8ljMwPVERReGU4ZCJw7BmH02QKQYNMVm9BDhy+mCKu0Q2qA6",
-	"dgSylwRR1ZGjwkLDAA3DVZTpvaNMFTd9Q5jvbcr3Z87d69rpbqqzjsieiAnjlWb1k6zZGOMgHW8JC9+N",
-	"6FggqPBeUGigrIduSXQU2ces54A4rISIoIkX+ji9OQhn4b1d7PTGwHvpvMXb8BE9yt+2XLP3fONyC7G3",
-	"dconl8+vii8ZRLxVh/vvL3DgJidaM8jADbkJcHcRxmzljx+g9JpZaL3Sa9eWSdtC5n54tFqD24evyghf",
-	"O+eSIfHa3NR1l6SiUSqZXp6ZhbuIB5Sgj1NrKbafXngsevnhHH2S5mlzVFbazkaeaj0Prq5QphpX1IT7",
-	"FSUL22+cwIjwC9A0oTMiLyj2MdOUzB4p19M7JmqK+WWHXke2xqrfhYZd+EDkDHbhmUiwNxnpcy/Yemek",
-	"V6ENXzEfNZnNqWzSSxYbzkLSmGmUhpPMsZhN+Ug5/6Nq9Xmf/+1vz4xGy9F3/7e/9XkTnqPMjBF4RtDL",
-	"IgWHZD5PXMdqH5f2yycl+NCKFMM8lG54ZBUi68i0wXzoUO9zgKH9fAh/fMFgkRBcO76rj8OWm91zWYgw",
-	"U0nB8L+aTq1onvw2bJl1GrKEySxwQZeKapiTCbO+00MYJmzG9BAanVar226HPuwb9ts7IRAOYk7+TCkM",
-	"LSkYgiZGk/PhGGadmVdrTib0kYJhgXQMj2CIpGhoBWELAAz+/buhXMMWHIN9NBOWESJZJLqZwVpLWGLD",
-	"gDH0V2ojqGK3GqVSGhsBGnd7Tj9r8N0KbTiyGcqoG2/evyrEE4fAOLw8e/sGRiI2oDMD/5kaqM6JJDNq",
-	"Z0vYBT00yAVgr42NaRhJSi6UFWUaiiwNehnyA1hGkih4RTTjzc6O2RapjDwOrZPQjmxd4maHNLanZiVL",
-	"owIpsxBzwEsgMHSM3kD2H8/PhyCpTiVXBhzETGWDb2D4/JxMhjjA8PT4/NnvQ3Bk3jxqJkUpn3EYnoyb",
-	"rw0lH0Kj183AFUKv07WGOCVm1MhrNFFZoz+XQBAJGWPc/WLKErqDSz8u6PxWOP79rLv/GF5+OHcGAOjs",
-	"w4zxVFN1BE5p9s9LoY3OKrhTSlNF8Qb+RmcCYqLJIbx/dgK/GtrxOqMb5gdFdQjPnsGv/w29Vhv+v//n",
-	"/4WzFrwWUoRw2oJnQmr6b4TIaQveMU1C6AfHff4b0aT5m2SXlMPxfC6FUQO0gFMb6IE7PXOGSjG2M58X",
-	"qVY/COE3GjHs0XiWzucGPc+ws5Lq88fdw263udcJodvu9Fp9ngWdHgYvX/8TzpDWHZ+eFKS4w6DTarfa",
-	"3hJJ5iw4DPZa7dYeyiN6ipTaJ5ohIWvaXvfm+wlFOcQwWbzmJzF2MVUaO+rb3vE4jkdzVMSYmRYvQN4O",
-	"AeNIbFapZW218lI3juUjWvxIhfxESuKWFVbLUeGPe7UnMNRZL71hpjCL44lojTEsTzlJ2UzqZWgbh4Oc",
-	"o5y1FgYuY/1j5ULWbbt2GY8UMAxyscfir4rRxAkYwKHKj3c7BLckFVo+F4JbkidLdgXK6lK+GahvwSqk",
-	"ZXg2GG4zXFZOMYd9u3OwR3pRt/mEdGjzSRTtNQ/IfqfZHbfjx1GHPh09WQnV79SIW17rSG3hQDQImZlC",
-	"mAIbda6hgVYYxS7pzqaN+Jz0ClTcGni1YSlFdTRbRWZj2jnC8Db30BDnHm5aGbYjutXKqqTI/GLuvjLs",
-	"Oajx4DMrqtd5EhvuXH00cr+VHpBodNtt71qjtotgUY4x8gs2e842uE38zekM6kQoEK4WBzbSgiGn9n6g",
-	"+6Jnl1A1crbU3V9J7A2n+Ern+lfec5LqqZDs385epLwPGi9sQQ4MvWHHBa4exzPGFShKLTfC0gJHTjw1",
-	"36KDylxRT0Sy/YSBJhNl0wNjpoOPZuIqir17SSUbLzcS7n/hzwjSZ1Pi7Mz3eXA4IfNBQetnd26JkOGN",
-	"rVuegXlp7/qXXgg5YnFM+cqpPZvS6MKa3IiaGpGEcYdLcgmKkoTG9iCggVH/O9eeh57uomUEFXhX92HF",
-	"3Gv1KKDNmdcYFihqeSUSww+t9dVIgr12B8O+Rkb2zL41lKAFx0j/9vvcpScpJOMoY+HoWCR7v23lbPP1",
-	"yWnorZS57ASNSPAxm6SSjBK647ZPtKazue5zbMLc6x44qfsd1XLZxJmHrn8axuwyHosFboI6DiPZZKrz",
-	"bfmu01Z0WZEqEGZZetCvIl7WQMZC4Idv64THtNLPKdfONyTmXYU18bpUvOKqbPNwATf3dqfKrraK+/TK",
-	"etkZf0AiGAa9To0LeC7EKyIn1L6wX2cWZeVfGr+mMSPnhuOZl7sHtWZ7TfjS7UyVDBTB4R8fiyTg+Wer",
-	"iBSvY4axGLDNvfMRyXNZzSiTAz2tpgYi1UVysIb55vebon49nFnJOKuFsb3KFBWDWYYANUiiRF4Hwzpk",
-	"jf7s29HH1vn3F8XAEvt47ow9Tux2qmwBPWBEE8EnRoetgSnW6FjJu/9B9Wt6nwzb+asrebRRLlp3JyTp",
-	"qVEkIqJp7Ia+FjJF82o1Uz12PHS4mns89CniaNSw0UHOjeTdxmYRj1SRAKBvFd1Gj1SfG56JniSlRUJ5",
-	"ORYhItyK92aY2Kj7kxR/xWQVu4ZD85cuOLDQWKb6HFUGwtWCyk0cNstRjwVVMDx9e3YOBTFj6HZBtFt/",
-	"FXO12eSnBffDPZCaldT125Ia+3r8l2Zh3Tovz6UwaOYr192e8RWkXWR0gtNHCowE6vHzyEl8mAOUUTMX",
-	"AYDNVyiPVY176ojf5mtqKMBcUmWLLJRpZcyoasGp/ZXxCXJex1SsMS92T5KJkdOZAm1dlEDwLtGxtk71",
-	"xVQkOVUekxlLMGNI0ktxQeP8ipMkASvdtjtVF8exz3MXhvO9cOgHlCmPjSLrwD4nTP6lGfsGEfGdtSSv",
-	"iH7AuDZMYRU+NS6JzazffEtsmqsNWzg5hRlZgn8J3j3/x8nZ+fN3g9fH/zU4ff5ucHLqLPsN73LptHec",
-	"jtfn2ePnv797e37+6vngw8mb395+KDwNU5HKnSMsrmJuwwZG1IJj6LUPrEzc59Z/43imY7FaLIh0AXvI",
-	"4kAL4ZVU82WvvdfnYuzCcN2m7H0LITLKuE1xspEdMqYSi62EZkmhmb36kjp43tcFLRdCqHVDO/cumPll",
-	"0fgISxUZqAk8Puv/uP1FvZk9xbxRgzM9E3ycMOu6/sE1xjOajJtF1HX+MrTlIbdsWB+l0ZHs/Xt3fH7y",
-	"9s3g7enzN+iu3NlOJtB4v9UBg169ddfLNRZbWxrmBTpAa1l4XYx2/TdeilH9h19jQEcWxF3nDfL5hm8c",
-	"u85y56LO0was/5lai1Cth8+ErGVV/zHN71kfyK2Gd8TWb2V3N8tzQR3Ispx3P7SufSPoFYMVJsV7Z2/Z",
-	"R1u4r1KlzK/0I4V83qeR+H6FrgLBDFKeGKVvWGhkOLQJ5ShTL5ii0BjyNEmGfZ5Qcone80Ln9J0jFHfj",
-	"GeOPlJki/8kPrqiuVO5QBn5lXZD3wQAL/fsfmPfZ/qHruGdXg+H/UywejTM/PyeTTSO6x3bxGSxCnKc3",
-	"b3s+ew5X8WBy71+PB99c5S2rrnjirtjGkbk6eQEI51m139koFhpb7ktcuoK5shgdWHX/VxnvLv3sK8s7",
-	"/ruuw45ZQkH6IvTKVyJBz4ylRo1hoT/4EJXVqa82A/4nbGoqbKEeZlMmypf7OS7lJ7f/nrj99RxX0896",
-	"N1KXZUqXefJHjBN0+q+68dcJ3dm/fPqApUiQME6/Fa+1yFhINZwRHU19LFrC0N3tgusUmLU3lJaUzGi8",
-	"U+viFVo6VHtOn51grGczj/OMRJLOuIIGUTBPRwlTUxofwvBo2FTUHJ929p4/U4GVX4SEeUIYh2E4NGvc",
-	"ASGdIfb49OSRsjF1GIOnQltoyxeigaH5NrQ1z0Kg1sFauOZYgNS8ZnMfh60+fycWTjIZLocwopGYUa/+",
-	"ekLhkleHu0Nrnh7uZPKESyL5O5twIW2UoxQLHLDPCYcykUEzsDeZ0c82XhNjoVzFcUc9x5icY5CuRJWw",
-	"aJbqczSvhdkvwFyGKFbaQV9PAxV+W3xnmHIXyjfc8evDyRYiTWKswYX0zQzVtyYTCx5rqhPyYpyIhTVv",
-	"c2HWbz56YQgapAguG2yoBQw5XQx3LMX/RCONXmW0m+C+fcEznMOilQs4VNbgR2BYCBUbutgN6+rH4zJL",
-	"dm+Efc7pZ+2JvB3ukU09GdpPLTzLoR2gBb+S2MDBBi1KajkioqEL1VRazHGwiRAxJuEeYfJK4grNMgcL",
-	"vEVexgY83QQaloCE4CKy/SUI+1zjOgsj2MhVwpeLKTVMkgPTIRB7HeyxYqowvqMWCHxvwOFUuQArpsM+",
-	"n9kgJ8Kh0w7b7TaM3C7xUuW/Tkky9sZjm47TMY+7wxqjm8RaaBu9bnfHgKXPfbcNpmAhmdaUt+BYw0wo",
-	"DY978Jr9CnMqfaXpIyOU9/nw0+zCn+6Lk1fPrTMkMSKLRGCqKoH5ZLaFp5YJzr9sUDXFgOIjXBn1jUE2",
-	"hXDFcjmQaTk+cTX/bzVBYT20bJgqOgQbkWsohzM2uqvgLlCW9i5knvc+dLQCnJph3iZYwrhBYOgok0MZ",
-	"lKIwX3wquEilI9RV28qLR1ZsK0ix3WwhQNKMguuoCnf8uE1R+Qrm+XB2c4tD76gy269g3B+QANqKY/by",
-	"N4R0FHFEQ1cJLpZLkCl/YG/5zZWLH0tXsGfjaCeS1IyAVgRxbRRGvrD4yiJ5Qm0aW5mM/IbfO737ZpL5",
-	"WydQnIwxXr5KpKzwjNoJ4+8dWezSt7/xRmhbpxmRpcZ5n0qsBYDJYS9saZLyoVvgOAXRnfMRKDHWYA8w",
-	"hClTWsilIZ5LtVNtCdoUfJGZV+7R0rYp/ALllNuaOh7WbHGjoy+d31ueb7TCQHej63XyG96ouc8qXAfp",
-	"SMRLdKthMNMoz7Yp5VzNqJzQJg7j8q4a7148gyd7B493Wn1u8y3MKC6CzCHfqnEQxaMoIWxmpNqCXc/I",
-	"j1aSL9oND6EfzGg/GEKD8dyq4BimWaR10zvhdAeH96O6nhtGKKwaGQ2QRzY9itiQZPeepY9a2MEVplMV",
-	"xO6CpGFjTWnsMpIWjJsFJELZ2FOmM/MoxbAZa0SNCAdOmV05wsLsnheXLjhFL/7SzmxGnZLLTFtq9Np7",
-	"qGA44ccBHVO0bFUbm+aVaRRGukSt1FUQsXX1AUV5W1d/pwUYE4HBBlkJUixMCnlNC68H9XnxPLQkXNlU",
-	"FDNKteuy+xQaXIBPjNoJodfumf/tYVZUCL1u12wJccw1hbLHmkvEPi8rU8esGsZUmOW22RW5fI4qkfc9",
-	"ajm34lVlHnU/1mWb//vAItw2kutz034g0nv/fPrmJuZbMvYfJSDr6c22986jdmVUljdtc0pjlVGMls0s",
-	"LXAiUHRGuGaRcmUvooQSibGNjCZxfdl2N88Nu9bVfJw/elP68YMmHrksnOu9nzkUH1gwv72sdZ6b/EqJ",
-	"7aWUpWKAQn76txfGKg26r8TEMV+/ECzigsY9y+xsCX+MJIJhVhhu6CMW/WsNLjQMudB0uNPn3uY5LFaX",
-	"xeIlQ2j4ovHmCQ1DEWHEsP3R1incsdnOWZVpg27DFhz3uZ0hsyR6Fu1Cv5FbwJnhxWLBqVRTNgeZGvGH",
-	"OHklM5ZjzXj6Gbs5GL7f54mDhav4bGQkdViOK0nERJnJnDVw1Qnd2CBk9rk1w1kzNCZxw5d+UJAM+4GX",
-	"Oq+GO60VoBgJd4RNKdEal2cNEcPvQIxRanMNuR5hjcXowtr2bKsuh2tZxnkGvzxMxhbOR7kuFmhBF0B4",
-	"n6NtksYMa3zNrOrmUr+tZTLJMYgkSQsw8ezQwGDoM+latpCNM846mz7p87IB2Jl+fV6DW4xBvziETYLf",
-	"Vnf8cZ4OfB+Ckx/+27jms81tzEP669kpfigr2CtRIKsbqXm1ZKB8+6Jt5hDb4+geebCdYIOEjkv8njnu",
-	"jQXmTSzaNhKx9QttJUzNLqmvTZOrgNsa7BTP36m5t2XlBYzxfYlnvkf1JnRBYkFfu5oI94YwrnVvNcIU",
-	"wdb6ZmJXeRVVh7IJvtuF9Nf2kXsXzj/e9/FtErjPfenRb5rhb6OJnBxT6nKblR4tCtEhEKsnEA3EZmxv",
-	"uoiVqaFYfTK/NncvQ5TKxz6wBLH1tnK68M2GvTPeFcXMGqwHPwPy7iSJFXHA5bGU8NsWDXB6lrPBrjuc",
-	"iw6XnRuStN0vbipnjHDlIqvqCc2JnubO6LxIZRlfKwunZD0uskZMFcULN6qorvixV9wshHyEhY+1cWR9",
-	"VS9scJHZkUPgwioZFWF+vsLyt2WRXCyq2ORfRIIvIf1rckGz6FCP727vRmjyp1YoaH1jHHf93TZn/ru6",
-	"YLkgffcEvtyk7YEt7N+dAP+jkOQPrkOg90hhkUtFtfnDts07gkLAlK36VxsvdakxwiaZ/bxYuez+8k/z",
-	"WTbgSb7aOytBUGzAGaW6KcZj67v8XdiUkQ9EzjZKaumGkPBsJM8UbIWByLOFElewjODI9iBEy5N1VKJF",
-	"TE+FcnGAaH9a5xen6er53INsuHI0D5iUfC1SYM7tKmL8DJ+6m1QLi626iNKO9R0V2SFGczZdGxem6hAg",
-	"TbTa/SRGWwkPNvd6aR6qVVkS84yroxL3t/fmvF4ivDcMfylGuM1t2q6B07fSdQ34sY0ExZLIrkKkGMNU",
-	"aJ/vVzhss5Wqo07QH45lkK898VeFZ2sd/O2LON4QjTrtcHvDvG+ISEWobQkfc498K3Q6y1xYRaxyWZuC",
-	"Ax4liuMzLLXnSxNYP53SsNeGeDVobyPWqbwx4FaM8w0E71MCLs6zSRC2P9+JdPObrzoO/zw9UbYJfIFk",
-	"FxMDYh9NuhWieGZbLY/v8YlaN9a1mqhZdsFVvt9cA/iyPNj1MfVn6ciV3hZjW2RbSF81aUPU+5+lKW5c",
-	"ufYvGRuRtajYGhfhKhIb7oFeU/Tyft9OwfXEcldYZV3xt/dis+XWOmXfq3urSlJosPKdFCT5mZT949qA",
-	"s/RqW75kM76vsoYaWRLesusuw8NkSvhJ42K9ylwxt+xj52cqRR5x+bVqYw7zFTQ6ch6yJGtEUUzEqCaq",
-	"m+S2jKB+syqYP2OBKxI3rqMad5vAYSRDZ1MLIfZohwZ8LNDL6SKv4KvJBQU6HlMbW1go94liMSYD+KTS",
-	"Pr9uNKQl1FUPdOP4ngvbQnWPbIjcnaSdbAjuvxV5ve/g/ry51wObELddZB/c//NC/wzuf7Dg/jJHXAny",
-	"3yBoTSlJ9PTf2wwZv7tH7vEq2SmqLtP7eWtrobxX7JJyqpQtyuogjLWt5sUti7nfMIpnW/f7zj7xTbaL",
-	"c6PIuF/nQr7n5JKwJBeVNlUXpSRmOZhiosmIKJqVhca+PVqBXSA2sbclritgWJ6m3ILvj4+Gytsobcsc",
-	"UpkEh8EuUn830JfMwGLeuQqzzxYvC1/Y3JLCF4W40sK33hFQ/ArNTMU3sY9G4Quzm6uPV/9/AAAA//8=",
+	"7L2Jchs5sij6Kxn1zgtT00WKpCgvUkzEU7vlaXm8jSWPz3lNHxKsAklYRYANoERx+ijifsT9wvslN5AA",
+	"aiGLVEmWZLvHER1tkcSaSOSGXP4IIjGbC065VsHBH8GUkphK/PP4jEzMvzFVkWRzzQQPDoKzKQVJIyHj",
+	"RwouqFRMcCAKCCgtBZ8A5ZrpJWgyOQRFeQxMw4hE58A4nIybr4mOpq0gDFQ0pTNiJqCXZDZPaHAQ9IO9",
+	"fhCEgV7OzUelJeOT4OoqDF6JiNgVVC1oTvQUxBh0tjj4nCoNkaRE03jTdLtkznYvOrsJJbHabXee7ZHO",
+	"qNt8EvXi5hP6dNx8RtqjZifqxnu0N94nj0eVa3tPtVwejTWV66s7pZHgsQItYEEMJOhYSApaLhmfAJkQ",
+	"xsurc8MzrumEyuDKTDAnksyodudypBSbcBqfifXpjiBVVAKLQxjO6DAEIWHIBadDaKScuJ47Zkpm2v+e",
+	"UrkMwoCTmZnVNxhoUVrUnGhNpenw340Z/R8z4P/81m4+I83xUfPFpz+eXjWLH3s3+djpXu38RyVcnxNN",
+	"J0IuX7DEwZZezhMR0+BAy5RWbyFynUrrZ5rOEHb/Iek4OAj+n90c63dtM7XrpwuuwmBGLk9sn71sZURK",
+	"srQLEynXFcBPlABJdSo5DLXQJBmGiJI8nY2oNAg6M9hvTt5iqYJGJJQ2tycyY248GPy1tKWYjkma6OBg",
+	"TBJFs0WOhEgo4XaZqVRCVt+YIaeXehBhi6G/OnNJL5hIFczJhG5cih21uJYZuXxF+URPg4P9TrfqKE9+",
+	"wWMww5m7mo/G4iAMJP09ZZLG/lzzkcdCzogODoI0xZYVI4+RolTv0pAwSIjSoCjlISyYngLTCmKRjhIK",
+	"v6dCUwWNIRKe4U4L3rulQKPXfYrtRaqBabxJ2H34l+HOYZ/3Ol1YTCkHpUlCW3AECVMaIUkmyh40VbYJ",
+	"4UsH4hkwBVEqJeX6EAgsKDk3HaAx/LjrFtHnnF5Q6YcwQ1+QJKWgp0Sb/lxoILxAaKFBYEQkheHecMe0",
+	"INBrt1t97o/QUvUc6p4ObzrFTrtdBeuXYnSju/hZjG5+DV+KUfkGFjAqv4KvKIn/gbOtk9x0ZNfs0dqs",
+	"JoT5VHBqTpE2Z4Ql0IiIok3GFeWKaXZBD4FoSKjBlj2IpkSSyJBcUMJAm/GYXkJEOCgqLyiwzZf1961g",
+	"nTHuP+9VcjpK4lMhdXZhVkZX5rdKShDMpRiREUuYXg4MTIIwoDydBQe/Vf1U/IrgN+k8NuxyQLRv4xho",
+	"4RuzCmz+qXLxbMY2rjzBHyuXvt8O87vOuN7rBogCbGaW33Vws5864TqTDIPX5PJdvqFNS5iRy0Fh30El",
+	"rbHEobiATmH6/GZYsm5nZ7zO7Izfy+xvEfVJspEW+gYHjmRRrsOisMQUxDShmsYgeLKExZQlht4wZUlo",
+	"TrSg0et0+1zoKZULpuihoTR2VFZNnHZCIx6OhYR3R2fPf23Bx2qiGvb5Yko0kj5Dop1sefdU7FQTnaob",
+	"ETKFXW5Oy/Au274lkra/RtGuDBdUc8EVxVF/JrFhRVThbYoE19SKHGQ+T5iVhXcNLiV09tNnZQXjTLI1",
+	"568JS4ID5K1UaRiJeAlTI6hzoFIiB8d/VXDw2x/BmNEkDg4CamijQT6qFJkg0hpBekSxn6WcJI4lVSq4",
+	"+hT64QfMdLYSdNRtPqHdcfPJaI80n0WduNkd96iRnp9ETw0Td9A86OH5MI2y+M8kBr/jDDpTrefqYHf3",
+	"8+y85TbnN612L0jCYqsUXBVPZtuBvLOdLcCrFBsLrFhQi8nIg/GmHL07gcaMJOae0hhenr59E0LKz7lY",
+	"cEDohTAisWXVO60AxUQ+Tlh0kxP84l34OZW9V2bl/uYasFNoxKmdnvrjNCzx0oj3JEHFgQsgkWGIMBMx",
+	"TULQQsCYLiAhI5okNAbUl+weXwg5YnFM+UNu0hxVRJKEykcKpEiQrYsFp1JN2Tw/PZIkYoFkDNf6RugX",
+	"IuXxQy71jQCVRlNHaHEZ7yTqhMy0eEFYQh90QZ5oVuG4xxRHeg9B0kSQGAiPjV4jl2vrf59J7l9hB0yB",
+	"1xxwYadUXrCIfuDkgrCEjCwlfDCklEurzwMZayoBrQJNNAuAslaAA4RyTDQZEUXN+lMuKYmmZq0Gh81N",
+	"G6Vq6ZkzUqM+10KcQyL4hEqjBHD8FcVQcwHeH//jw/Hp2eDs5PXx2w9nYeFXM4WaplobaTgWC44ct0Ev",
+	"50JqtdPnxGgqfAnuG8Opmbs3CoxGIVPOGZ9YLlwwDhV2twlmrvVuwTyCYDsT4hWRE/rQFKPECZkCcYHg",
+	"pIByKWLQmRCvCV86PqQedIVC2KMYI0mAREwYV3hekk6Y0hInVjCWYgZGlXFs+NAalirQrXVnR/aBk1RP",
+	"hWT/og9NPZHLA4kiqhRocU45NIzUiLbGSNLYSJokUai8GZjtrGz748ePzaNUT007w/aqLQU/UyKpNGpf",
+	"klA+ofD+xXN41um0PYlRBzB0jSQlyeyv/eDz7LwfDCvNd5m46aD3NQjSG6HNUmNLtT/wuRQGiA+9jI80",
+	"SZpOahqlOmfM5vPSEro0oQoatDVpoR3ZiIegJUHF3PChoeswQKsVCjJqiAYXZW8wnZDEXAonlXzgKp0b",
+	"ikbj1zRm5AxP5QH3jNj53M7WNLO3UPVwXdGKa0QspyvOpZhTqZkV/XOdu6wXEk2bms3ouhksDOLUkoeB",
+	"olGpl9eleZo4BLRazqoGHQYsrmFwC4NzZgWobZDxe/u7aXsVBkZeHNQcnwttwbBhxXlLEaG8cjNAiVRH",
+	"YkZrTZAqKjcs+5q+V0Wb5m/WyOmBkI/rgJkvauUcPTDKWy0aZQpGGDH6TCNtlu2h/xybIa7HVlojybsC",
+	"pjnDcRn5rkWkzCrx9HGvZJZp10Gy22BPhhFl1b7dDm+MI+Vb+ou1PuHjDBcLtP/NhNKwDzPGU00VEMNI",
+	"vB0xk7iiRETn0ECiZCSrsZDuO3VOF8iAboyN+auU0b+4WqClo7Dlbo0Nr+AdQnsbivzdHYe3EhqlKgiD",
+	"xZRoRebzICzYA6gRIh1OVhj/8kFfMWu0KCNWZi+pZTjJqOPVqqUkDAovF7WuMb7ErOLy415QaUYsXVtc",
+	"aXnCSmimMdNHkbbrWdn2bciHtztVCSqGeDxSaNM2hEFCP1BLpemsH8Au9APCBV/ORKr6QSs4MBPVok44",
+	"3sbNHV84rlneHIn8k2yOvYbMtawhuQrjiQfT1tPPAXoVBtGU8ImbsJKQbR/sBaNJ/BzHKGBTvkFrqXR0",
+	"/tqDca21EyjK+67a8AoCbEK9MGDz6gOPEka5fqRyeV9NxYIboqWIkZvQYitQKWRoBgFqjgvF//thokWj",
+	"Xw2YKUqckaO8u1eMn9MYGNcC6euUqKmRwBmHJdXQWDA9Ner0SKTayIWo1RhiHInZzL2/rD57hoFKZzNi",
+	"34Xy0zniBE5ZckFgJi6cBQvepwyeC6WJ1ak4XRigGhmRRJpWniaybjKhVc+/pcP6oKhsHk3wme/uzqvq",
+	"5pZlA3u/Qn81ywhbRPbSKSL2lXaXwzG/gNlJbqcTd0L/c6rz3XCAf1LJxix3U1mR6qc0Oq+6BacIU4cD",
+	"4JqVRIjNNGPMpNKDkTRq8WADpbleKBPnBc21cJMkJU4hul5U5psu+bHbF15ZXdABzRVPVigAXv5ae185",
+	"KHGOeGpBXFjOOoiqju85SdjIyr0/s4qzG9kv1yEXeUeQ9Z+MviqrH/ZWHvCMcEX4YC5pzJDu1OskRiiP",
+	"xgPppPwafdL5vOaiVuBrIBBmXigr611dSzWInXNNQdqcCjPYgsgZjp3ElWKl74lON6qKi1xQ+yIBoyV4",
+	"959DSLmKhMQXTapgSi4ocJH9btCvFaxqP7iIeuzaLL5eS7+Qms0RHregVevQLEy97UheUy1ZVEGxCkdW",
+	"129qy4V4ICRfgUrBHcxjbw1ktSKAERo5TUoKEk2SNCGGw2qaUPQpqcTa4zjNOYHvPSKKRYOeWYz983H+",
+	"5zPz55RNpgMVTYUwOhdLEqaptJL0XIoxVQqF30EkUqkoHjDDxxr06phIar/DR8nqZaE6VxKNCCctZUSj",
+	"/89914rErEiCMxWwoIvu9yoGf0GqdSAjUUk2Sqv9N4/HYxppJxBBIiZNEcfIMObEXF98xyQcyAWVZGKv",
+	"elnD3og9pYmKe37nHd0iMpsTNuGg0iiiNK6W+saU6FSuCPzeWW6QW2/WOuJjcLkbTqRUcJ1s5+f0g4Rl",
+	"MJY3V4XERb1n7UiMwLvO2FFUqvh6dWkSEUSLzfMeo4fB+rTWy+CPdUhl/gZ/XAcXHCLvULWEXylJ9HR9",
+	"eu94UDwPlBy2T+m6Vc10MpsLqd9T87lS7Mt2XKEriCSdcavE09lcL9GOZC7BYioSClIsNmnwYZAwTis1",
+	"KuqtVWNmL4VRrPA1BEaU8YmRuSh0VkcuEeqaR4FrCGudiIeTQm+vsqeKXA5kyjN7JOOKSuQQvU7n6RMz",
+	"pRkFp8z9VMxEHgqdJ5X+Kg6MzvkWVbzOE6OGdbpt9F1JudVsYjReOue34KB9tWYU9UuskpLz9a6exhu6",
+	"sIJJTWk+32hNLWkV+ypUpcIe15AFZaYGJzP7EuOdQAYs3rG+piTB9yOY0iTOcOqRsj4u6gASOtZA8Alm",
+	"CQsqaZhFBDAeJWlM4xDQJ7rJcKno846jgFMqjSowZXxSE0TZId18M379bub4ECiJpjCh6H5tlH/vcXYL",
+	"/SNDgnyJRdgXzjbMsKnqnrwUo6LAQOIZCt6jJKWDSCRW8qBcSzqXlNPUfJyKVBkejXeQcDKhM6vBS6px",
+	"fUZvT8YDOpsnYuk+o6cEqvQ6jW1zTaMpZxEjHNdeaL5NongpRqeaWMF8xTpoGXbJ47FSgtugXeZ8/F7E",
+	"8s8W1DVckeubD24vvVtXaTtTWCnLV4FzAwrhgdyFGSY73KsKF+x1Q0nVcszFrMCNCb3lM2UxROU2lnUv",
+	"8Q2cnU/dch1F7Ygkydsxsqd6etKncF3wigRXZk3jAYsvb31PuBrMJYvolw1i4DKIcu2n5v7KWtOmXdrB",
+	"vZ64BvkKSN/iPTwyeqYeZP7ldffwX1S9ER8cuavcQUyWaqAYj8xNdBqA29UtMYkWVcV6y8y1y8o1Uq/l",
+	"Xf+cMZsPLojcol5fiy80lWwk5GBvdtsBcla9ztdPYmDO3w1fuZy7B4lhQRRYqYLGKN3Veu8wzJLxySAR",
+	"hN8lWtT0bnBMp96syH6qJkuI0oOIJMngDvw+7GDuXs4Et4pTvRW+xuZb1uiGXVB6HpMb0MqPrsO1Q2+n",
+	"C9eiw4xI5ph7zR27DpULQ3/pgRMjb3kc/uX3CxxjuMxlvdtdyTmVCg1Nd31NrMGsziZWiett+fSamab2",
+	"bryR6K3rWL2hsnBbJl6mNaRcswSIdabHCAxnl/aUrNqYde0Z2VG+CPtze0j9IJY8Rqw+N952I65TrDLn",
+	"BI88uU9KFpXj3aTK4cvlSKuCIbh8TYuQrKItq0JLvp2SaFKCTJmphc5aYWV8T3KKjH9NYFlhVKs3cl1K",
+	"q6TjG6jwRgZSJR1vl3iq7mlYZRotCRprkuqq+FuSKsoEbZOOUdPbrWB4Qh2k11lRKYIZrQDvQdHyXxDY",
+	"Kg3wTvwKzDm3SDKjLF41rpfFkGCJ6IvCQVkNz/iT+UsyGucxae+ZJnBkR88ux0Hw095+B551urDX24fH",
+	"T55WHcdBwE3jNTuX08oyGBngbHYA7HRLUZlPbqG9bUhegFkLZnR4CEhB/wp56oIqIW8lO8H9JiYIg8vm",
+	"RDQzcmyX0nrj/vjNNvtUbOeMXy6RwjQ4CCZMT9ORwYVdQeasGYmYTijfzXZ2Veyuztm8KVwIZ3MuDDxl",
+	"rlLVUmjzU2vf3Guzhm5aHL8wfLOzxWvxZorrhmjg/fZX12m/lq5ZIWz8FWzugIyDGe2J5IkdPLKs2jjL",
+	"OPLs2dObosg9KrE1R8PmG0a6TsktYG8Zee9A/83xdr849v7NNeMtmQQ6X1H1fXCd9stc0L8/ffdulVSv",
+	"YG5VfVDafGNafqED/rW6aIkx1TzNh1RU85fiCsmqAJBee6tgYgSLnxo7/X4TPv2xF/baV/8R3Frr/SJm",
+	"fq8K8Yr2ttGr3Ejsd/FAga8L34OHqFnoO5+cY6uGUubq6E2BESr2LfEQyEhRrm3KAQVKk2VoxeQooUTi",
+	"W6bbrW1jWP0M05NkM3XCms8xt5f1rxOTcYYHlJLrKR42axo0ooSw2Q4G3yJos9xpOz/0j4fWP741TLpf",
+	"Zei63Y4TQfTj3kPv9750s29yu6uq4nXOn9u5y3VbLKuYD7nTNb3Vb9Sao7gou3582TaLItcDbvKmz7W3",
+	"1oG/NTJFvwkH5C/DmcxC8JBw82aHa/2fv2xvD86n79EK8u1R8fsyynx7O1216vwJafjnb90p8sug+lKM",
+	"HhCYD2Nn+9a4YbXRz2PUZzzdMXXPs0EYkLnNvmB44ueU4/8NDyDpBDFljoG3Gm/YBQZjRF+OCGhd/FpA",
+	"KZgsPVhm+DKtMfhkYSNjpqkBlGQGCMRGCd/BDXDWzwfcesGkmu02e2A19BS5RMwuhIzu9rY72+wD7vUB",
+	"Db7fnNBzn+bnb08WWLOG/wmFgcwwf7e2928Oc+/7JeBb49BVzxIefbn1+xoTltiQSB9E+cVIvPKk8YD7",
+	"vbnv3dWGZ4XTPKrRw4such8mmwVBJIlYDNJ5AXgWoLQ66v4VhgyOBJHxXbzRuKGOuZaVOZ3QQlPXoXA1",
+	"PBP7htfEoJRWUBmibC7ZIBGTSe1Q/Uhw5wuYadXlh4WF4LALDfPPT5AIpXecSxMmTHehbxAlQtHbuoFi",
+	"gOHAjF1z0bbDYt0dc0P7jQ7JW9LjbT+wPP+dc+zMl1TaT7h2LOsgrzxuMWG8kD39BunvMuvPqrGn7Gux",
+	"/m5LlFoIue6m0b2u7wpsvLEpG7Bqg6+/QHpdW/prEVsz93purwvypf71NpF4deAsSSZCMj2drSTSEhOm",
+	"NIsGkk6kNTgOkm7VY/kME1dcS39wg69d26swsCS5Xre3rq0hWVNJ1VQksar/Yn6W97n6VJnFPNVNMR4r",
+	"YBzG5rQsZdBTl3wdo1y0JIzTOITFlEVTcNtuOY9mRhWkiqoWlAbEmFffRPkMKVwsMK0z0fC34zPwBbBU",
+	"JAxQd/M9YhpVN/GNfL19n9HyVuF5X+Aqnrtl55hV2kOGjjkO5EhUOuDKS2fO4y58FuyF+2KnhVs6IpRu",
+	"w/qtT6OamVlGktXObxTl+ZVuUI2rlJOpAlw5/t+4xJdLeVMxaMLGeqDFfBDTiCV18yolYmJYlqrZnA+0",
+	"Y00V7HaAGFv941zYUkW3TodjztefXWHZ6/suH1oJ2Pkas52srmwj4r3NaW+ZGP6KhRoqqN5hMRX+IwXu",
+	"5mblLZiE2OdxHTMsT2FTiJUR29xrkerBWOZJK2uclEtjUDaYVrOzpLuhWCKLJxTmlJNE+7x/MKOEQyIm",
+	"RihUNbPZKFpbMFXzxJZh2sqcDIBPseV6OoOqbYfrUPRTudVVn/t9WVvXmMe7ghRWPohOG7SAJ10YLTVV",
+	"IMbw4exF8yk0RpFczm2edMMdYSYk3bGs1JVQwKgfZTuGmLkurw12AJpyODp9fnJSrBhmOCzlIp1MQ6yd",
+	"oQR+NWYXFDPZc40pKLVp3IK3qVYsduXdJOETeoBFlTiZGe3A5q1wjly5mBQJKWmkYSqkojBCa8ey/Er5",
+	"pLsFRnlmoBuIx65AyOD24q5hUItS/61mSd9uLa3X6kJWxq1CxIKNcz1Vi9AwSgg/LwM5SxtakYq5vM3c",
+	"3NTvn1bJRavOkzXNGxXj2Kzza1vAggW9/SfgstmDLQGl1mlhRTL9W1a0WuWevupUhbboa03VnKeQRapi",
+	"HsaVJs5icE122i1Bj3mcU7tXRUVdaaqicmLwxNYQqhJ915ICb61fxYVujqvHWsF2l7zVrifclo/qPR0b",
+	"IfZ2yq+0nQdYZWNVCV5H+e1rLg9WvVaj6FH5hZp6jaCQ27yBfDGJcraNWgr9e5HQqiduTBhcSQZOI7GS",
+	"kO6PYEQUtRmxmt3WXqeYo8Tnkhljij5b8q2clq/T6nVXNdTtafKyrHhV8Z4u811Gyq7C1QnbuMQVGkZJ",
+	"NMWUnRgwPWIJBR/1m0+3HvvqZ8s89Nana7Zb+2sbPLZuIrDXxDdhMMIrMAVTNplCo9d6+vj/3SlNXQpL",
+	"9bOadqjfJ2JixK52q/dsLRnAXhhg0cTBKtj3n61Ekbdbj7ul8O6g2+4+bnY6ze7+Wad90Db//f/r0Zv5",
+	"8a8lx/JJFcV4NZMiNDKp+5ECNFFHdK5hnqQK6AWVSyt8PFJZN+oSNvpCjSioY2Y5VxYurKcT3jy7aIa9",
+	"VXK2LT9OFQpzyqgI6Rylr1gsODTSuZEAxyKVNu/Xgix3wkInzBPcgmPzW/GIEB3EAsZE2oKYZpc+Bxpm",
+	"E1flxJWYaM58UwTzI2TD9Tgf8Ynv13RTi15Vm/ezh+avRgGdYBcaHWhC4audnQPwuAI/uQpYCrOoWPg+",
+	"KgFAwU+wjrk1T/n6jBgV6agrrkl1/sTZyGiI5eNy2Q89RrstodzudokYv6DknEpbMghz1GU54uYEC6HF",
+	"MViUcYfLdM0tX5vubHsmh5XwDyGBIAaFvsiqAqUxfwR2Q1XZYFGqja48xvaLKdFNNgaXbZcJbhSXRd26",
+	"JCuM7HZ5FBBXw5woVZ5rfqWruOKptUqe8Hmq1Q3jZgyCMOyYVW+xo/miliRJQGRlcQnMmFL4GOMTRLMs",
+	"UQcWxVMwdFb0IST0AofIOrkckzYjkTkJq/eZaenlPCEcFWhQZKmgHxhcnLALyvtBhXB+7zH4PwLGfwSM",
+	"/zkDxr/TMO8fgdk/ArO/51Dp7z9meV300ESr04pKQhvS2rZbnY5RZ0fLQVGxsYlr95729h671LSPO91i",
+	"RYi2zxjb7fTaV9g/t0/lDjymnXPWOdjrtB93ih49CEK6MGM/eZobDw/2nvWeXRXdgCwjXHNaMWvvPkWv",
+	"z0Ghca/97OnTMBBzygeV29p/vP/U7arTeVq5q167mwdX9zqdp0/Xcw5VZwkus6q3hkU5aQy1zLIbDae5",
+	"tHZLN5qVHdbRSF1BktVTq3Qsqv1yM84KgtdpnONAPVcegyX1HpA8Et08Iv7Wzmf57SsBrSrPt60JoQ0u",
+	"KI3FkK2DkBdjamYTv9Z/y63WKNH+z59cgeYVTy5rTGHqy5y5Vq5graOquqA3S0jsEbnSQ0WRGc0KE1gn",
+	"EqUZKk+UQ4PTRVgQHoWE7LR3bCVyLL+DmeK1wKr9rS9KuOBTZOd3rnx5KwBSxsYyjNeRoH6m7bOyR1B9",
+	"27VLUp4xlXbrSRjQyyhJFbugrz2ntEiSf+9Zpv1+m3xQ5q9raOaTlBcW0HvABWwuXFQJZXFO+Xuq5oIr",
+	"WuWnZq5l/max/vB0OWeSqgHjVbXXsFC6NdcVS4wzZQuPl54Dn7Xb1WUbVp5NKrKLnFOe14x0Rn5bTbzS",
+	"up8qem2RzA+qyr+jCI3SxCVArC7azVgJfklu60zpXQgt3J2yW2mtOXItCy4ggkfU+4BAQ9ImsndvkzaE",
+	"aEP9xypPj2z2dmvtDeB0SmRWNCUhI4o+JJbSYeELkeqMADpvsTBnPu1Wex+NPSmPqYR2a9/iTPVd2nJn",
+	"2q2i4miGvYk/ynb4flBma1V6nHcqZK4uJcr5QMaa2g2bDtBIuaQkQbdMBIUk/JzxyaYKnNRzbremtXee",
+	"U0rzqsrarGbMaAzoS3IA6KvR/e/9vWYHTbMvyQU5xd6uvqZCfw1gGkYkOgd6SSKdLCuZfm6iaLefdJ49",
+	"6+73nvTaz55VU6gqF5qanp4FZxrko27rQb69ag/+Qsd18SPre2BAHosZuJqo+IThlKHQiUMwZpcGiBSd",
+	"ptiMHiB8OV1QpR1CG1THikD2kiCqOnJUWGgYoGG4ijJ9cJSp4qZvcPO9Tfr+7HH3unK6m/KsI7InYsJ4",
+	"pVn9JCs2xjhIx1vCwncjOhYIKrwXFBoo6+GzJD4U2Wb25YA4rISIoIkX+ji9OQhn4b2d7/RGx3vpXou3",
+	"4SO+KH/ddM3+5RuXW/C9rZM+uXx+VXzJIOKtKtx/e44DNznRmk4GbshNgLsLN2Yrf3wHqdfMQuulXrs2",
+	"TdoWMvfdo9Ua3D5+UUT42jmXDInXxqauP0kqGqWS6eWpWbjzeEAJ+ii1lmL76YXHopcfz/BN0rQ2R2Wl",
+	"7Wzkqdbz4OoKZapxRU64n1GysPXGCYwIPwdNEzoj8pxiHTNNyeyRcjW9Y6KmGF924HVka6z6VWjYhY9E",
+	"zmAXnosEa5ORPveCrX+M9Cq04SvmoyazOZVNesFiw1lIGjON0nCSPSxmUz5S7v1Rtfq8z//yl+dGo+X4",
+	"dv+Xv/R5E45RZkYPPCPoZZ6CQzKfJ65itfdL++mzEnxoRYph7ko3PLQKkX3ItM58+KDe5wBD+/kAfvsD",
+	"nUVCcOX4rj4NW252z2UhwkglBcP/bDq1onnyy7Bl1mnIEgazwDldKqphTibMvp0ewDBhM6aH0Oi0Wt12",
+	"O/Ru37Df3gmBcBBz8ntKYWhJwRA0MZqcd8cw68xeteZkQh8pGBZIx/AQhkiKhlYQtgBA59+/Gso1bMER",
+	"2KaZsIwQyTzRzQzWWsIS6waMrr9SG0EVq9UoldLYCNC42zN6qcFXK7TuyGYoo268+fCq4E8cAuPw8vTt",
+	"GxiJ2IDODPx7aqA6J5LMqJ0tYef0wCAXgL021qdhJCk5V1aUaSiyNOhlyA9gGkmi4BXRjDc7O2ZbpNLz",
+	"OLSPhHZk+yRudkhje2pWsjQqkDILMQe8BAJDx+gNZP92fDYESXUquTLgIGYq63wDw+MzMhniAMN3R2fP",
+	"fx2CI/OmqZkUpXzGYXgybr42lHwIjV43A1cIvU7XGuKUmFEjr9FEZYX+XABBJGSMfveLKUvoDi79qKDz",
+	"W+H419Pu/mN4+fHMGQCgsw8zxlNN1SE4pdm3l0IbnVVwp5Smijo0njGtDoBkh4beBETDTCgNHXjNfsbt",
+	"7nWtK4GCmNI5NAzsR3QpeLxzCMQHPcCUKLxl74//8eH49GxwdvL6+O2HsyE0/BXYa4PaMVqTuVsXFAcf",
+	"mX/UwhyTWQquwlrusJE7YDR1IM702k+t1wLhrqNrviAMCZ4LXYiJJiOiKBDYb++5e/KearlsHhm1cdgC",
+	"W5dShWZYemn/ztzEQqfgO+sAOqfkoVd2BUjuLgr19K1L/SWdzTUSuV/oTOBKDuDD8xP42ZDn1xlpNj8o",
+	"qkN4/hx+/i/otdrwf/7X/4bTFrwWUoTwrgXPhdT0Xzjbuxa8Z5qE0A+O+vwXoknzFwNFDkfzuRRG09IC",
+	"3llfGgTBqbMFi7Gd+azIGPpBCL/QiGEZzNN0brYPp1i8SvX54+5Bt9vc64TQbXd6rT7P/HoPgpev/w6n",
+	"yE6O3p0UBOWDoNNqt9re2EvmLDgI9lrt1h6KfHqKzNDH8iHwmhTL7pvvJxRFPSPHIChPYiwUq/SRaWjL",
+	"8+M4npKgrsvMtEhj8ooT6KpjA3et9FAr9HfjWN5pyI9UCAGlJG5ZfaDseP+4V3sCwwD10tu+CrM4sQMN",
+	"XkaqUE4ZMZN6NcW6OiGelgMDw8AlBfhUuZB187ldxiMFDP2I7LF4asS0uZkGcGhVQfIZgluSCq0oEYJb",
+	"kqf8bOZv1JRm9VZ9lVsh7fWy/oab4bJyijns251ne6QXdZtPSIc2n0TRXvMZ2e80u+N2/Djq0KejJyvR",
+	"EJ0aruFrRb8tHIgGITNrE1NgHfs1NNDQpdgF3dm0ER/2X4GKW33bNiylqPFnq8jMeDuH6EHoGg1x7uGm",
+	"lWHFp1utrEpQzy/mLjKWoEbD51YbqtMSaxpdfTKqlRXQkGh0223/ekltocaiqGhERKynnW1wm4aR0xlU",
+	"O1HmXs2/bAQyQ07t/cAXop5dQtXI2VJ3fyaxt01jl871XT5wkuqpkOxfFJWk/fbe9Z1ObW64D5xcEOZy",
+	"feAzqfMQwLtekNJDb3ZzbsVH8YxxBYpSKytg4odDpzyYb/H5EHmfoz8ZKMJAk4mywZsx08EnM3EVsd9F",
+	"hrncSPP/iT/jaTyfEvcKcJ9n/s8CA6869jNLvwxbbd36+Hp1ju+FkCMWx5Tf3YE/n9Lo3NpSiZoaWZNx",
+	"h8FyCYqShMb2DKGB4Rw71x6lnu6iyQstMy6hx4od3yrIQJszrwouUIb21gH0K7VmdSPi99od9OcbGaUi",
+	"+9bQnxagsAb7fe7izhQyDxSecXTMfr7ftgqU+frkXejNz7lQDI1I8DGbpNLAaMdtn2htRLU+x+rave6z",
+	"CjHRFcZDZ2zGY7HATVDH1ySbTHW+LV9O3ApMK7IMwiyL+/pZxMsaeFzw6PH1uvCYVgp15WaXDRGXV2HN",
+	"K1HKSnJVNmY5T6p7u47lN9SKq/jKuk8w/qCkt9epcRPPhHhF5ITaDvt1ZlFW6qbxaxozcmb4rOncfVZr",
+	"tteEL93O1BfTC2e0Cg5++1SkHseXVjkt3uQM2dGJn/sHaWQKZdWzTEn0tJqQiFQXKcnapTG/3/TW1EO3",
+	"lSjEWsjeqwxbMkhpaFeDJErkuVHsI/2CKCCJpCReQmwfhP+0yHs3TOvY2Q6diuEsIwXMghFNBJ8o0KIG",
+	"klkbdqWw8TeqX9P7lDCc+0OlUGEUqdY3IRDqqdG3IqJp7FZ1LVCLhv5qKeDIMf3hahT80CcrQPOa9VNz",
+	"D5regcEs4pEqkh185ccHzEeqzw2TxzdNpUVCedkrJiLcakFmmBi0gEmKv2LYlF3DgflLF55S0Wyr+hw1",
+	"K2tY2iQSZNkSYkEVDN+9PT2Dglw0dLsg2q2/ShqweQ3eFR7C7oHArSRRuC2Bs93jPzXP7dbpPJfCoJnP",
+	"ofhVOHVBskfOLDh9pMBI2x61D510i4FsGQ11bixYQYjyWNW44o7kbr7hhnjMJVU2U0iZQseMqha8s78y",
+	"PkFRwXFBa5GOXUsyMToJU6DtOzsQvIZ0rK1nyGIqkpwXjMmMJWiolvRCnNM4pw4kScBK8u1O1Z1z/P7M",
+	"+ZJ9KyLFA8rPR0bfd2CfEyZ/SCI3Eoff25eUFTEXGNeGFa2Ctsb9spklNl8wG+Zt3XZO3sGMLMF3gvfH",
+	"fzs5PTt+P3h99J+Dd8fvByfv3MtW9t7Sae84VbjPs+Znv75/e3b26njw8eTNL28/FlrDVKRy5xCTC5mL",
+	"tIH9teAIeu1nVv7vc/t+6Ti1Y+xaLIh0DqvIWEEL4XV582WvvdfnYuzc0N2mpHtmiaY0OrchftazScZU",
+	"YrKh0CwpNLNX328Hz/u62+VEILUud+feJUm/LBofYqouAzWBx2ff/25/x29qseq1a/DD54KPE2ZdN/59",
+	"FetTmoybRax3T81oaEUe3bDP+0aVtFf3/dHZyds3g7fvjt/gS//OdgqDjzJbH9bwQXz9Se0aS7zNqvQC",
+	"fQdqWe5deEP9Hi/FqH7j1+gLlcU/1OlBLm/Y48gVZTwTdVobsP4jtTa3Wo1Phaz1WvJ9PqtkJVS3Pqgg",
+	"tn6H7ylmZ86VChml86kJrUONkUyLLkKT4pW1F/STTZdZqT7n1OCRQunCB2/5KqEu78cMUp4YBXdYKB86",
+	"tGkcUAlYMEWhMeRpkgz7PKHkAn1WwJcLxTAxI5/HM8YfKTNF/pMfXFFdqcii0P7KvkrfB9s1QzsP2gfm",
+	"uLZq7zra2tVg0M0UU7bjzMdnZLJpRNdsF9tg6u88qcC29lk7XMWDCep/Ps5/G/X+jtR0RBaXHefQ3Lo8",
+	"Y4t7p7ffWbczGlueT5z7kbnt6M5bRTpW2f2u9WIqcP11fX3MEgrSV41QPnUQvrhZQtYYFgr6D1Exn/r0",
+	"UOB/wirEwmbWYjbGqUwXjnEpP2SMb0nGuJ7Pa3qpdyN1USaSmV/IiHGCLiSrTiHrNPL0nz7exxIzSBin",
+	"3yGHt3hcCCueER1Nvd9pwtB5wjnSKjDbbigtKZnReKfWnS2Ub6l+TH9+gn7dzdynOxJJOuMKGkTBPB0l",
+	"TE1pfADDw2FTUXPy2pnFfk8FZnkSEuYJYRyG4dCscQeEdKbuo3cnj5T1n0V/WxXapHo+6RQMzbehzW8Y",
+	"ArVv7gUKgcmGTTcb5zxs9fl7sXDy0HA5hBGNxIx6Vd/TGBeoPtwd2geA4U4mxbiAsb+yCRfSejRLscAB",
+	"+5xwKNMnNLR7yyK9tL7Z6JTnqgs4wjvGQDyDryWChgnyVJ+jFTLMfgHmosExqxa+4TXQuGETbQ1T7tx2",
+	"hzt+fTjZQqRJjPn2kDSaofrWPGTBYy2aQp6PE7GwDwhcmPWbj14EgwYpgss6FmsBQ04Xwx3LLD7TSKOj",
+	"AdqIcN8+uSHOYdHKORcraxclMCz4LA6dJ5D1/sDjMkt2PcI+5/RSe/5gh3tkw8yG9lMLz3JoB2jBzyQ2",
+	"cLAOypJaPoxo6NyylRZzHGwiRIwB94cYqJa4pNLMwQJvkVcKAE83gYalPSG46At/CcI+17jOwgjWS53w",
+	"5WJKDX/lwHQIxF4He6yYFgD7qAUC3xurOFXO04/psM9n1tuOcOi0w3a7DSO3S7xU+a9Tkoy9jd2G3nVM",
+	"c3dYY3yIsobsRq/b3TFg6XNfWYcpWEimNeUtOHLu14976H89p9I7WB8aVaDPh59n5/50X5y8OrbPTYkR",
+	"lCQCU1WJ6dbXeQM7LhOcf9oACorBA4e4MuqLAG3yJYzlciDTsqPsaqzvajDSuo/jMFV0CNb73lAOZ1h1",
+	"V8FdoCzFhZB5jouhoxXglBvTm2C68gaBoaNMDmVQAEOX8angIpWOUFdtK08UW7GtIMXS0gVPXTMKrqPK",
+	"7/bTNvXoC/juwz0vWBx6T5XZfgXP/4gE0GYXtJe/IaSjiCMauqyPsVyCTPkDe0HcXKX5t9FQ7LE6sovU",
+	"OKO9FS6BG+WYP1h8Ze9HQm20a5kC/YLfO0PBzfSBt04WORljWE2VIFvxbG0njL91PLNL397jjdA2nTvi",
+	"WQ1UeScxZQjGkL6wGYzuDF8sXJ1G61DkEJQYa7BnH8KUKS3k0pDspdqptnpt8sfJTEn3aJDc5JGD0tFt",
+	"zToPa6K5IdbczdG/5TmMKuyYN7rUJ7/gPZ77kOf108BYsBlZAnrVjfJQwFJA6IzKCW3iMC4otPH+xXN4",
+	"svfs8U6rz22kkhnFuTI6vF21oaI8FyWEzYwYXjB/GoHXqh5F8+oB9IMZ7QdDaDCeW1B8LBxxllcvTe/g",
+	"8H5UVxDISLFVI6Od9tDGbhLrke/6WaqshR1cYaxnQU8oiEbWX5rGLlxywbhZQCKU9Z9mOrMiU/Sksrbm",
+	"iHDglNmVIyzM7nlx6YJT9M5Y2pnNqFNykal3jV57DzUiJ605oGP8qE25ZWNQMxXIiMOoRrv0RrboB6Du",
+	"YYt+7LQAfV3QiSTLj4xZkyFPuOMVtz4vnoeWhCsbxGVGqX5X7j6FBhfgozZ3Qui1e+Z/exiyGUKv2zVb",
+	"QhxzFevsseYivA8azfRHqzcyFWaBt3ZFLhKqSkb/gGrZrThkmTPejxHeJid4YJlzG7X2gbPfEdW+f+ng",
+	"5pb4W4sT34eP3tObbe+9R+27dtTzLwCc0lhlxKZlg68LTAwUnRGuWaRcOp8ooUSipyyjSVxfGN/NAzKv",
+	"9QM4ypvelPR8p9F+Ln7t+qfpHIoPrEl8FQnvLLeMlnJ9lOIEi44nOeLcXgSstHu/EhPH8v1CMK8V2kAt",
+	"i7VVTdC5DIZZrsyh93/13RpcaBhyoelwp8+9aXhYTLiN+ZyG0PB1NEwLDUMRoeu6/dGmbt2xCSCyxPsG",
+	"U4ctOOpzO0NmcPWCgQtfQB4Fp0YCEAtOpZqyOcjUCF3ESUnZmwKW0aCXWODGSBt9njhYuCT4RjLDxA0F",
+	"f6FETJSZzBlNVz0EGhtE2z631kprrce8FvBHPyjIo/3Ay7pXw53WClCMXD2iWc6IPN6OGC4LYoyyoqtR",
+	"+AjTzkbn1gRqqxc6XMuScGTwy92fbC0RlCZjgQ8NAgjvczTh0phh2sOZ1TVdNgxrwE1yDCJJ0gKM9jww",
+	"MBj68NWWze3lbNju6YP0edlO7izkPqzHLcagXxzCJnFzq6/EUR6+fx/imh/+6/hNZJvbGMH357PJ/LsY",
+	"C1+JAkXeyAiq5RHli8FtM/3YinH3yPntBBtUClzit83nbyzh37lgYCs62USyNiWxZhfUJwnL1d1tlc6K",
+	"qONU+tsKEAVk8wXibUqULZiGJIq+dplT7g3XXA31alwrgq31PcqJ5Q1Uneemo9mukLy2Te5dEfl03ye/",
+	"Sbk48+mjv9cUItY3zclspSLnWebposIQArHqFNFAbF6HTde/Mgockw/nl/Xu5aVS9vAHlpa20ghOF77W",
+	"vPfPcDmRPaS/eVHqm/YMvaMrYdDHRYCVrobNSuLUUWcgX3dfKD6k7dyQkO7+4aZy5h6XaLgqTdqc6Gnu",
+	"2pCnNy6jemU+qKw6UlbCryLt7UZN3qXN9/qthZD31/GeW46ZrKrPDS4yI38IXFhdrMLf1Ofm/7o8nYtF",
+	"FV//0yg6d3NfXpNzmnk4+6viwGYERH/ghSoKN74erqjo5tQiLlNirm/cPVspVwZ94JeTb07P+TdgBB9d",
+	"RVv/SIlJmRXV5g9b5vUQCk5/NkttbZTWpUI+m1Sbs2IayPsLNc9n2YBi+Wq/hRwnxVrTUaqbYjy2L+G/",
+	"Chun9ZHI2UapNN0QTJGN5LmYTWESeT5WYmOWcx3acrtoUbTP3mjp1FOhnBss2hXXGdy7dPVo70EOXjnV",
+	"B0xdcC0+YXj9Kk798B786vFNFtF18TY4Xn1Y5N/oB910xc6YqkP2NNFq97MYbSV3WALzpWlUKzkwZiOo",
+	"9ufd317B+nrp994ux0sxwm1usycYOH2H1gRzcliniWLNAZcfWIxhKrSPCi7giYFCFZYk6NOBdQauRZZX",
+	"hba1cOb2KXxviIGddri9Iu1XxMEi1LZ4T7om3yEmnmZvqUWEdLHdggNiAWotM8yW6tOm2Adjhdnt41V3",
+	"140Iq/KivVuR1Rf3vU9FoTjPJn3B/vy1JblffDER+Pu7EwXigsoijynGAMXe+3vrYeBxbzVGf8AWteiE",
+	"qyBVM5uMK2izOe/8RXmw68NnTtORq6ghxrZ2hpA+Bd2GAJffS1PcOFv6n9I1KKs8tdUtyGXBNzwLX/7R",
+	"U+Fbf9i+w6QXLtXUulXGXqnNxnzrk/BB3VuepkLJtW8kRdOPhBH/ls8CWeoHm9Bp81VZZUg1Yqm8sd/d",
+	"o4eJp/KTxsVEx7npwzKtnR8BV7mH9FdUzPPjWsHAQ/dUm2QFsYrhWtWkfJOMmpHxr5Y++Yfb/92Gd11H",
+	"q+42zMtIwc5WGkJM82JbLp88p4s84bwm5xToeEytL3AhTzSqABgy5GPl+/y60ZCCUZc71o3jaxpt88o/",
+	"tC6tdxKctiEE6FZE/b5DgPL6pA9sGt5GA3wI0A9a8CME6HsIASrz4ZVQoA2S4ZSSRE//tc1U9Ktrco+3",
+	"0E5RdQ8/zFtbc52+YheUU6VsNm93OJhjcF7cspj7DaM8uXW/722Lr7JdnLtVGzdq55amJGY5mPLyla4U",
+	"AZbU0wrsAg34XFmFChiWpykXIP7tk2EQNiDD8pVUJsFBsIuMww30R2aHMn2uwuyzxcvCFzYCrfBFwQ+8",
+	"8K1/4Cl+hda4Yk8sNlX4wuzm6tPV/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

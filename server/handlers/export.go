@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -28,7 +29,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if p.Sort != nil {
 		o = store.LeadSort(*p.Sort)
 	}
-	return exportResponse{ctx: ctx, st: h.st, log: h.log, filter: f, sort: o,
+	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, filter: f, sort: o,
 		filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
@@ -45,13 +46,21 @@ type exportResponse struct {
 	ctx      context.Context
 	st       *store.Store
 	log      *slog.Logger
+	slots    chan struct{} // Handlers.exports
 	filter   store.LeadFilter
 	sort     store.LeadSort
 	filename string
 }
 
 func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
-	lw := &lazyCSV{w: w, filename: r.filename}
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	default:
+		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 10,
+			Detail: "as many exports as the server allows (EXPORT_MAX_CONCURRENT) are running; try again shortly"}
+	}
+	lw := &lazyCSV{w: w, rc: http.NewResponseController(w), filename: r.filename}
 	cw := leadcsv.NewWriter(lw)
 	err := cw.WriteHeader()
 	rows := 0
@@ -75,11 +84,19 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 // file.
 type lazyCSV struct {
 	w        http.ResponseWriter
+	rc       *http.ResponseController
 	filename string
 	started  bool
 }
 
+// exportStall is how long an export waits for its client to take the next
+// block: one that stops reading would otherwise hold a database connection
+// (and an export slot) for as long as the server's write timeout.
+const exportStall = 30 * time.Second
+
 func (l *lazyCSV) Write(p []byte) (int, error) {
+	// Per block, so a slow but steady download of a large file goes on.
+	_ = l.rc.SetWriteDeadline(time.Now().Add(exportStall))
 	if !l.started {
 		l.started = true
 		h := l.w.Header()

@@ -27,6 +27,8 @@ type Options struct {
 	RegistrationOpen bool
 	RegisterThrottle store.RegisterThrottle
 	Throttle         store.Throttle
+	// ExportMaxConcurrent bounds the exports running at once (at least 1).
+	ExportMaxConcurrent int
 }
 
 // Handlers implements api.StrictServerInterface.
@@ -35,13 +37,15 @@ type Handlers struct {
 	iss  *auth.Issuer
 	opts Options
 	log  *slog.Logger
+	// exports holds a token for each export running.
+	exports chan struct{}
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
 
 // New returns the handlers.
 func New(st *store.Store, iss *auth.Issuer, opts Options, log *slog.Logger) *Handlers {
-	return &Handlers{st: st, iss: iss, opts: opts, log: log}
+	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: make(chan struct{}, max(opts.ExportMaxConcurrent, 1))}
 }
 
 // caller returns the authenticated identity; the validator has already

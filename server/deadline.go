@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// longRoutes are the operations whose work grows with the data (or with
+// the client's reading speed): they run without REQUEST_TIMEOUT, bounded by
+// the client staying connected and by the shutdown deadline instead.
+var longRoutes = map[string]bool{
+	http.MethodPost + " /api/v1/leads/import":                     true,
+	http.MethodGet + " /api/v1/leads/export":                      true,
+	http.MethodPost + " /api/v1/scoring/models":                   true,
+	http.MethodPost + " /api/v1/scoring/models/:version/activate": true,
+	http.MethodPut + " /api/v1/scoring/thresholds":                true,
+	http.MethodGet + " /api/v1/audit-events/verify":               true,
+}
+
+// requestDeadline bounds every other request to d, from its headers on:
+// reading its body, waiting for a database connection and its queries. A
+// database that hangs (a lock held, a pool taken by slow work) then costs a
+// client a 503 after d instead of a request that never ends. A HEAD goes as
+// its GET does.
+func requestDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			method := r.Method
+			if method == http.MethodHead {
+				method = http.MethodGet
+			}
+			if longRoutes[method+" "+c.Path()] {
+				return next(c)
+			}
+			deadline := time.Now().Add(d)
+			if r.Body != nil && r.Body != http.NoBody {
+				// A body trickled in a byte at a time would otherwise hold the
+				// connection for the server's long read timeout (kept for
+				// imports). Cleared once the body is read: net/http then reads
+				// on in the background to notice a client that leaves, and a
+				// deadline hit there would cancel the request.
+				rc := http.NewResponseController(c.Response())
+				if rc.SetReadDeadline(deadline) == nil {
+					r.Body = &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+				}
+			}
+			ctx, cancel := context.WithDeadline(r.Context(), deadline)
+			defer cancel()
+			c.SetRequest(r.WithContext(ctx))
+			// The error is answered here, while ctx still tells a deadline
+			// that passed from a client that left (see outage).
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			return nil
+		}
+	}
+}
+
+// deadlineBody clears the connection's read deadline when the body has
+// been read to its end. After a timeout the deadline stays: net/http then
+// fails at once to drain the rest of the body, and closes the connection.
+type deadlineBody struct {
+	io.ReadCloser
+	clear func()
+	done  bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		b.clear()
+	}
+	return n, err
+}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// statusClientClosed is what the access log and metrics record for a
+// request whose client went away before the answer (nginx's 499): nobody
+// reads the response, and it is no server error.
+const statusClientClosed = 499
+
+// errShuttingDown is the cause of the requests cut off at the shutdown
+// deadline (see App.Serve).
+var errShuttingDown = errors.New("server shutting down")
+
+// outageRetryAfter is the Retry-After, in seconds, of a 503.
+const outageRetryAfter = 5
+
+// outage classifies an error no layer expected: a client that went away,
+// a request over its deadline, or a database that cannot be reached or is
+// going down. ok is false for anything else (a genuine 500).
+func outage(ctx context.Context, err error) (status int, detail string, ok bool) {
+	switch {
+	case errors.Is(context.Cause(ctx), errShuttingDown):
+		return http.StatusServiceUnavailable, "the server is shutting down; try again", true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+		return http.StatusServiceUnavailable, "the request did not complete in time (the database is busy or unreachable); try again shortly", true
+	case errors.Is(ctx.Err(), context.Canceled):
+		return statusClientClosed, "the client closed the request", true
+	case databaseDown(err):
+		return http.StatusServiceUnavailable, "the database is unavailable; try again shortly", true
+	}
+	return 0, "", false
+}
+
+// databaseDown reports errors of a database that refuses or drops
+// connections: connection failures, the server shutting down or starting,
+// and too many connections or too few resources.
+func databaseDown(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
+			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
+}

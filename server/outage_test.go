@@ -1,0 +1,165 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/logbuf"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// TestRequestDeadline: a request held up by the database ends after
+// REQUEST_TIMEOUT with a 503 and Retry-After; an export is exempt (its time
+// grows with the data) but bounded in number, and the one over the bound is
+// a 503 at once rather than another connection taken.
+func TestRequestDeadline(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.RequestTimeout = time.Second; c.ExportMaxConcurrent = 1 })
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	lock := holdRowLock(t, env, `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`)
+
+	start := time.Now()
+	res, body := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth)
+	wantProblem(t, res, body, http.StatusServiceUnavailable)
+	if res.Header.Get("Retry-After") != "5" || time.Since(start) > 20*time.Second {
+		t.Fatalf("Retry-After %q after %v", res.Header.Get("Retry-After"), time.Since(start))
+	}
+
+	exported := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/leads/export", nil)
+		req.Header.Set("Authorization", auth["Authorization"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			exported <- 0
+			return
+		}
+		res.Body.Close()
+		exported <- res.StatusCode
+	}()
+	eventually(t, 10*time.Second, "the export waiting on the lock", func() bool {
+		select {
+		case c := <-exported:
+			t.Fatalf("the export answered %d while the table was locked", c)
+		default:
+		}
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%LeadExport%'`) == 1
+	})
+	res, body = raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, auth)
+	wantProblem(t, res, body, http.StatusServiceUnavailable)
+	if res.Header.Get("Retry-After") != "10" || !strings.Contains(string(body), "EXPORT_MAX_CONCURRENT") {
+		t.Fatalf("second export: %v %s", res.Header, body)
+	}
+	time.Sleep(1500 * time.Millisecond) // past REQUEST_TIMEOUT
+	if err := lock.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-exported; code != http.StatusOK {
+		t.Fatalf("the export waiting on the lock: %d", code)
+	}
+	if res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth); res.StatusCode != http.StatusOK {
+		t.Fatalf("after the lock: %d", res.StatusCode)
+	}
+}
+
+// TestClientClosed: a client that gives up is no server error: logged at
+// INFO, never as an ERROR with a 500.
+func TestClientClosed(t *testing.T) {
+	t.Parallel()
+	var log logbuf.Buffer
+	env := servertest.NewWithLog(t, &log)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	holdRowLock(t, env, `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`)
+	ctx, cancel := context.WithTimeout(bg, 500*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.URL+"/api/v1/leads", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("answered %d while the table was locked", res.StatusCode)
+	}
+	eventually(t, 10*time.Second, "the closed request logged", func() bool {
+		return strings.Contains(log.String(), "client closed the request")
+	})
+	if s := log.String(); strings.Contains(s, "level=ERROR") || !strings.Contains(s, "level=INFO") {
+		t.Fatalf("log: %s", s)
+	}
+}
+
+// TestDatabaseDown: while the database refuses connections, requests get a
+// 503 with Retry-After instead of a 500, and work again once it is back.
+func TestDatabaseDown(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	u, err := url.Parse(env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	u.Path = "/postgres"
+	admin, err := pgx.Connect(bg, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(bg) }) // after the cleanup below
+	allow := func(on bool) {
+		t.Helper()
+		if _, err := admin.Exec(bg, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` ALLOW_CONNECTIONS `+map[bool]string{true: "true", false: "false"}[on]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow(false)
+	t.Cleanup(func() { allow(true) })
+	if _, err := admin.Exec(bg, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/leads", "/api/v1/auth/me"} {
+		res, body := raw(t, http.MethodGet, env.URL+path, nil, auth)
+		wantProblem(t, res, body, http.StatusServiceUnavailable)
+		if res.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s: no Retry-After", path)
+		}
+	}
+	allow(true)
+	eventually(t, 10*time.Second, "requests working again", func() bool {
+		res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth)
+		return res.StatusCode == http.StatusOK
+	})
+}
+
+// TestSlowBody: a body trickled in is cut off at REQUEST_TIMEOUT with a 408,
+// not after the two minutes the server allows an import's body.
+func TestSlowBody(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.RequestTimeout = time.Second })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	wantProblem(t, res, body, http.StatusRequestTimeout)
+	if strings.Contains(string(body), "127.0.0.1") || time.Since(start) > 20*time.Second {
+		t.Fatalf("after %v: %s", time.Since(start), body)
+	}
+}
