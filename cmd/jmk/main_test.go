@@ -173,6 +173,15 @@ func TestRunUsage(t *testing.T) {
 			}
 		})
 	}
+	// A bad listen address is reported before the database is tried (this
+	// one answers nowhere).
+	t.Run("BadListenAddress", func(t *testing.T) {
+		t.Parallel()
+		r := runJMK(t, map[string]string{"HTTP_ADDR": "garbage", "DATABASE_URL": "postgres://postgres@127.0.0.1:1/x"}, "", "serve")
+		if r.err == nil || !strings.Contains(r.err.Error(), "HTTP_ADDR garbage") {
+			t.Fatalf("%v", r.err)
+		}
+	})
 	t.Run("BadConfig", func(t *testing.T) {
 		t.Parallel()
 		r := runJMK(t, map[string]string{"APP_ENV": "production"}, "", "migrate")

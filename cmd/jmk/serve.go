@@ -17,16 +17,20 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	// Listening first reports a bad or taken HTTP_ADDR at once, not after
+	// the database, migrations and bootstrap; connections made meanwhile
+	// wait in the backlog.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	defer ln.Close()
 	log := server.NewLogger(cfg, e.stderr)
 	app, err := server.Open(ctx, cfg, log, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
 	fmt.Fprintf(e.stdout, "JMK Sales API on http://%s (docs: /docs)\n", displayAddr(ln.Addr()))
 	return app.Serve(ctx, ln)
 }
