@@ -44,8 +44,8 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 // OpenPool connects to the database (creating it when missing) and applies
 // pending migrations when migrate is true; otherwise it refuses a schema
 // that is behind this binary.
-func OpenPool(ctx context.Context, cfg Config, migrate bool) (*pgxpool.Pool, error) {
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*pgxpool.Pool, error) {
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
 	if migrate {
@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 	if cfg.JWTSecretRandom {
 		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart (set JWT_SECRET, required in production)")
 	}
-	pool, err := OpenPool(ctx, cfg, true)
+	pool, err := OpenPool(ctx, cfg, log, true)
 	if err != nil {
 		return nil, err
 	}

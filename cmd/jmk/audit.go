@@ -8,7 +8,7 @@ import (
 )
 
 func cmdAudit(ctx context.Context, e env) error {
-	fs := newFlags(e, "audit verify", "[--seal]",
+	fs := newFlags(e, "audit verify", "[--seal=false]",
 		"Checks the audit trail's hash chain and reports the first broken event, if any.")
 	seal := fs.Bool("seal", true, "seal pending events first, so that recent ones are checked too")
 	if len(e.args) == 0 || e.args[0] != "verify" {

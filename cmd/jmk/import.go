@@ -26,8 +26,11 @@ func cmdImport(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args, 1); help || err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (*outcome != "use" && *outcome != "ignore") {
-		return fs.fail(errors.New("import: expected one FILE and --outcome use or ignore"))
+	switch {
+	case fs.NArg() != 1:
+		return fs.fail(errors.New("import: name the FILE to import (- for standard input)"))
+	case *outcome != "use" && *outcome != "ignore":
+		return fs.fail(fmt.Errorf("import: --outcome %q must be use or ignore", *outcome))
 	}
 	name := fs.Arg(0)
 	var (

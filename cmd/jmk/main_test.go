@@ -173,6 +173,26 @@ func TestRunUsage(t *testing.T) {
 			}
 		})
 	}
+	// Errors say what is wrong in the user's own terms.
+	missing := filepath.Join(t.TempDir(), "missing", "x.csv")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ImportOutcome", []string{"import", "--outcome", "maybe", "f.csv"}, `--outcome "maybe" must be use or ignore`},
+		{"ImportNoFile", []string{"import"}, "name the FILE to import"},
+		{"ExportIntoMissingDir", []string{"export", "-o", missing}, "cannot write " + missing + ": no such file"},
+		{"NoServer", []string{"migrate"}, "start PostgreSQL 15 or newer there"},
+	} {
+		t.Run("Message_"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runJMK(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x"}, "", tc.args...)
+			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) || strings.Contains(r.err.Error(), ".tmp") {
+				t.Fatalf("want %q, got %v", tc.want, r.err)
+			}
+		})
+	}
 	// A bad listen address is reported before the database is tried (this
 	// one answers nowhere).
 	t.Run("BadListenAddress", func(t *testing.T) {

@@ -17,7 +17,7 @@ func cmdMigrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, server.NewLogger(cfg, e.stderr)); err != nil {
 		return err
 	}
 	n, err := store.Migrate(ctx, cfg.DatabaseURL)

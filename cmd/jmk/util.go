@@ -51,10 +51,32 @@ func (f *flagSet) usage(w io.Writer) {
 	f.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {
 		fmt.Fprintln(w, "\nFlags:")
-		f.SetOutput(w)
-		f.PrintDefaults()
-		f.SetOutput(io.Discard)
+		f.VisitAll(func(fl *flag.Flag) { printFlag(w, fl) })
 	}
+}
+
+// printFlag prints a flag as flag.PrintDefaults does, but spelt as the
+// usage lines and the README write flags: two dashes, one for a single
+// letter (either works).
+func printFlag(w io.Writer, fl *flag.Flag) {
+	typ, usage := flag.UnquoteUsage(fl)
+	dashes := "--"
+	if len(fl.Name) == 1 {
+		dashes = "-"
+	}
+	fmt.Fprintf(w, "  %s%s", dashes, fl.Name)
+	if typ != "" {
+		fmt.Fprintf(w, " %s", typ)
+	}
+	fmt.Fprintf(w, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
+	switch {
+	case fl.DefValue == "" || (typ == "" && fl.DefValue == "false"):
+	case typ == "string":
+		fmt.Fprintf(w, " (default %q)", fl.DefValue)
+	default:
+		fmt.Fprintf(w, " (default %s)", fl.DefValue)
+	}
+	fmt.Fprintln(w)
 }
 
 // parse parses args, which may leave at most maxArgs arguments after the
@@ -98,7 +120,7 @@ func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(),
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	pool, err := server.OpenPool(ctx, cfg, true)
+	pool, err := server.OpenPool(ctx, cfg, server.NewLogger(cfg, e.stderr), true)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -142,6 +164,10 @@ func createOutput(path string, perm fs.FileMode) (*outputFile, error) {
 		return nil, err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	var pe *fs.PathError
+	if errors.As(err, &pe) { // named after the temporary file, which the user never chose
+		return nil, fmt.Errorf("cannot write %s: %w", path, pe.Err)
+	}
 	if err != nil {
 		return nil, err
 	}

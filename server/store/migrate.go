@@ -24,8 +24,9 @@ var ErrSchemaBehind = errors.New("database schema is behind this binary; run `jm
 func Migrations() fs.FS { return schema.Migrations }
 
 // EnsureDatabase creates the database named in dsn when it does not exist,
-// connecting to the server's "postgres" database to do so.
-func EnsureDatabase(ctx context.Context, dsn string) error {
+// connecting to the server's "postgres" database to do so, and says so on
+// log.
+func EnsureDatabase(ctx context.Context, dsn string, log *slog.Logger) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("parse DATABASE_URL: %w", err)
@@ -36,7 +37,7 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) || pg.Code != "3D000" { // invalid_catalog_name
-		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w (set DATABASE_URL to a reachable server)", cfg.Host, cfg.Port, err)
+		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w (%s)", cfg.Host, cfg.Port, err, connectHint(err))
 	}
 	admin := cfg.Copy()
 	admin.Database = "postgres"
@@ -52,8 +53,19 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	case err != nil:
 		return fmt.Errorf("create database %q: %w", cfg.Database, err)
 	}
-	slog.InfoContext(ctx, "created database", "database", cfg.Database)
+	log.InfoContext(ctx, "created database", "database", cfg.Database)
 	return nil
+}
+
+// connectHint says what to do about a failed connection: a server that
+// answered and refused (a role, a password, pg_hba.conf) needs other
+// credentials; one that did not answer needs to be started or named.
+func connectHint(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return "the server answered: check the user and password in DATABASE_URL"
+	}
+	return "start PostgreSQL 15 or newer there (e.g. apt install postgresql), or set DATABASE_URL to a server that runs"
 }
 
 // isDuplicateDatabase reports whether CREATE DATABASE failed because the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/jmksales/jmk/server/dbtest"
@@ -49,7 +50,7 @@ func TestEnsureDatabaseConcurrently(t *testing.T) {
 	dsn := dbtest.FreshURL(t)
 	errs := make(chan error, 6)
 	for range cap(errs) {
-		go func() { errs <- EnsureDatabase(context.Background(), dsn) }()
+		go func() { errs <- EnsureDatabase(context.Background(), dsn, slog.New(slog.DiscardHandler)) }()
 	}
 	for range cap(errs) {
 		if err := <-errs; err != nil {
