@@ -17,6 +17,7 @@ const docsPage = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>JMK Sales API</title>
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
 <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>
@@ -39,6 +40,7 @@ const docsInit = `window.ui = SwaggerUIBundle({
 var docsAssets = map[string]string{
 	"swagger-ui.css":       "text/css; charset=utf-8",
 	"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+	"favicon-32x32.png":    "image/png",
 }
 
 func registerDocs(e headRouter) error {
@@ -54,6 +56,10 @@ func registerDocs(e headRouter) error {
 		docsHeaders(c)
 		return c.HTML(http.StatusOK, docsPage)
 	})
+	// The usual spellings of the page's address lead to it.
+	for _, alias := range []string{"/docs/", "/docs/index.html"} {
+		e.GET(alias, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs") })
+	}
 	e.GET("/docs/init.js", func(c echo.Context) error {
 		docsHeaders(c)
 		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", []byte(docsInit))

@@ -35,6 +35,9 @@ func TestOps(t *testing.T) {
 			"/docs":                      "swagger-ui",
 			"/docs/swagger-ui-bundle.js": "SwaggerUIBundle",
 			"/openapi.yaml":              "openapi: 3.0.3",
+			"/docs/favicon-32x32.png":    "PNG",
+			"/docs/":                     "swagger-ui", // redirected to /docs
+			"/docs/index.html":           "swagger-ui",
 		} {
 			res, err := http.Get(env.URL + path)
 			if err != nil {

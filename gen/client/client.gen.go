@@ -244,7 +244,8 @@ type ClientInterface interface {
 	//
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
-	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
+	// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
@@ -815,7 +816,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 //
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
-// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
+// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
@@ -3488,7 +3490,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
-	// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
+	// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
@@ -7164,7 +7167,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 //
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
-// Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
+// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.

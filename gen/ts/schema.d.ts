@@ -239,7 +239,8 @@ export interface paths {
          * Import a CSV file of leads (admin).
          * @description UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
          *     this API's field names, plus optional `name, phone, email, external_id, notes, status`.
-         *     Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+         *     A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
+         *     `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
          *     an `external_id` that already exists updates that lead; if it brings the lead's values
          *     again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
          *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
@@ -961,9 +962,9 @@ export interface components {
             rejected: components["schemas"]["ImportRejection"][];
         };
         ImportRejection: {
-            /** @description Line of the file */
+            /** @description Line of the file, the header being line 1. */
             line: number;
-            /** @description The column */
+            /** @description The column, or empty for the whole row. */
             field: string;
             message: string;
         };
@@ -1269,7 +1270,7 @@ export interface components {
         AuditActor: {
             /** Format: uuid */
             id: string | null;
-            /** @description The user's name */
+            /** @description The user's name, or "system" / "anonymous". */
             name: string;
         };
         FieldChange: {
@@ -1945,6 +1946,32 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ana Sousa",
+                 *       "phone": "+351 912 345 678",
+                 *       "email": "ana.sousa@example.com",
+                 *       "notes": "Prefers calls after 18:00.",
+                 *       "age": 41,
+                 *       "job": "technician",
+                 *       "marital": "married",
+                 *       "education": "university_degree",
+                 *       "credit_default": "no",
+                 *       "housing_loan": "yes",
+                 *       "personal_loan": "no",
+                 *       "contact_channel": "cellular",
+                 *       "last_contact_month": "may",
+                 *       "last_contact_weekday": "thu",
+                 *       "campaign_contacts": 2,
+                 *       "previous_contacts": 1,
+                 *       "previous_outcome": "failure",
+                 *       "emp_var_rate": -1.8,
+                 *       "cons_price_idx": 92.893,
+                 *       "cons_conf_idx": -46.2,
+                 *       "euribor_3m": 1.266,
+                 *       "nr_employed": 5099.1
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeadCreate"];
             };
         };
@@ -2247,6 +2274,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "age": 41,
+                 *       "job": "technician",
+                 *       "marital": "married",
+                 *       "education": "university_degree",
+                 *       "credit_default": "no",
+                 *       "housing_loan": "yes",
+                 *       "personal_loan": "no",
+                 *       "contact_channel": "cellular",
+                 *       "last_contact_month": "may",
+                 *       "last_contact_weekday": "thu",
+                 *       "campaign_contacts": 2,
+                 *       "previous_contacts": 1,
+                 *       "previous_outcome": "failure",
+                 *       "emp_var_rate": -1.8,
+                 *       "cons_price_idx": 92.893,
+                 *       "cons_conf_idx": -46.2,
+                 *       "euribor_3m": 1.266,
+                 *       "nr_employed": 5099.1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ScoringInputs"];
             };
         };
