@@ -9,14 +9,14 @@ SELECT EXISTS (SELECT 1 FROM leads)::boolean;
 SELECT * FROM users WHERE role = 'admin' AND active ORDER BY created_at, id LIMIT 1;
 
 -- name: SeedLeadIDs :many
-SELECT id, external_id::text AS external_id FROM leads
+SELECT id, external_id::text AS external_id, name, status, contact_count FROM leads
 WHERE external_id = ANY(@external_ids::text[]) AND deleted_at IS NULL;
 
 -- name: SeedActivityCopy :copyfrom
 INSERT INTO activities (id, lead_id, user_id, kind, outcome, duration_sec, notes, occurred_at)
 VALUES (@id, @lead_id, @user_id, @kind, @outcome, @duration_sec, @notes, @occurred_at);
 
--- name: SeedContactsApply :execrows
+-- name: SeedContactsApply :many
 -- What logging the seeded activities would have done to their leads: the
 -- contact count and last contact move, and a new lead becomes contacted, or
 -- follow_up when its last contact's outcome is @follow_up_outcome.
@@ -35,4 +35,5 @@ FROM (
     WHERE ac.lead_id = ANY(@lead_ids::uuid[]) AND ac.kind <> 'note'
     GROUP BY ac.lead_id
 ) a
-WHERE l.id = a.lead_id;
+WHERE l.id = a.lead_id
+RETURNING l.id, l.status;

@@ -46,7 +46,7 @@ func (q *Queries) SeedAdmin(ctx context.Context) (User, error) {
 	return i, err
 }
 
-const seedContactsApply = `-- name: SeedContactsApply :execrows
+const seedContactsApply = `-- name: SeedContactsApply :many
 UPDATE leads l
 SET contact_count = l.contact_count + a.n,
     last_contacted_at = greatest(l.last_contacted_at, a.last_at),
@@ -63,6 +63,7 @@ FROM (
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
+RETURNING l.id, l.status
 `
 
 type SeedContactsApplyParams struct {
@@ -70,25 +71,45 @@ type SeedContactsApplyParams struct {
 	LeadIds         []uuid.UUID
 }
 
+type SeedContactsApplyRow struct {
+	ID     uuid.UUID
+	Status string
+}
+
 // What logging the seeded activities would have done to their leads: the
 // contact count and last contact move, and a new lead becomes contacted, or
 // follow_up when its last contact's outcome is @follow_up_outcome.
-func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, seedContactsApply, arg.FollowUpOutcome, arg.LeadIds)
+func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyParams) ([]SeedContactsApplyRow, error) {
+	rows, err := q.db.Query(ctx, seedContactsApply, arg.FollowUpOutcome, arg.LeadIds)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []SeedContactsApplyRow{}
+	for rows.Next() {
+		var i SeedContactsApplyRow
+		if err := rows.Scan(&i.ID, &i.Status); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const seedLeadIDs = `-- name: SeedLeadIDs :many
-SELECT id, external_id::text AS external_id FROM leads
+SELECT id, external_id::text AS external_id, name, status, contact_count FROM leads
 WHERE external_id = ANY($1::text[]) AND deleted_at IS NULL
 `
 
 type SeedLeadIDsRow struct {
-	ID         uuid.UUID
-	ExternalID string
+	ID           uuid.UUID
+	ExternalID   string
+	Name         string
+	Status       string
+	ContactCount int32
 }
 
 func (q *Queries) SeedLeadIDs(ctx context.Context, externalIds []string) ([]SeedLeadIDsRow, error) {
@@ -100,7 +121,13 @@ func (q *Queries) SeedLeadIDs(ctx context.Context, externalIds []string) ([]Seed
 	items := []SeedLeadIDsRow{}
 	for rows.Next() {
 		var i SeedLeadIDsRow
-		if err := rows.Scan(&i.ID, &i.ExternalID); err != nil {
+		if err := rows.Scan(
+			&i.ID,
+			&i.ExternalID,
+			&i.Name,
+			&i.Status,
+			&i.ContactCount,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

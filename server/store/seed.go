@@ -36,9 +36,11 @@ type DemoActivity struct {
 
 // SeedActivities writes the demo seed's contacts in one transaction, with
 // what logging them does to their leads (contact count, last contact, new ->
-// contacted, or follow_up when the last outcome is followUpOutcome) and one
-// audit event for them all. Activities on external ids that match no live
-// lead are skipped. Returns how many activities and leads were written.
+// contacted, or follow_up when the last outcome is followUpOutcome) and the
+// events the API would have written: an activity.create per contact and a
+// lead.update per lead whose status moved, so a demo lead's history shows
+// its contacts. Activities on external ids that match no live lead are
+// skipped. Returns how many activities and leads were written.
 func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []DemoActivity, followUpOutcome string) (int, int64, error) {
 	var nActs int
 	var nLeads int64
@@ -51,15 +53,16 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 		if err != nil {
 			return err
 		}
-		ids := make(map[string]uuid.UUID, len(rows))
+		leads := make(map[string]*db.SeedLeadIDsRow, len(rows))
 		leadIDs := make([]uuid.UUID, 0, len(rows))
-		for _, r := range rows {
-			ids[r.ExternalID] = r.ID
+		for i, r := range rows {
+			leads[r.ExternalID] = &rows[i]
 			leadIDs = append(leadIDs, r.ID)
 		}
 		params := make([]db.SeedActivityCopyParams, 0, len(acts))
+		var events []audit.Event
 		for _, a := range acts {
-			lead, ok := ids[a.ExternalID]
+			lead, ok := leads[a.ExternalID]
 			if !ok {
 				continue
 			}
@@ -68,23 +71,47 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 				return err
 			}
 			params = append(params, db.SeedActivityCopyParams{
-				ID: id, LeadID: lead, UserID: &a.UserID, Kind: a.Kind, Outcome: &a.Outcome,
+				ID: id, LeadID: lead.ID, UserID: &a.UserID, Kind: a.Kind, Outcome: &a.Outcome,
 				DurationSec: a.DurationSec, OccurredAt: a.OccurredAt,
+			})
+			lead.ContactCount++ // demo activities are contacts, never notes
+			events = append(events, audit.Event{
+				Actor: actor, Action: "activity.create", EntityType: "activity", EntityID: id.String(),
+				Summary: fmt.Sprintf("%s logged %s with lead %s (%s) for the demo", actor.Name, kindPhrase[a.Kind], lead.Name, a.Outcome),
+				Changes: map[string]audit.Change{
+					"lead_id": {To: lead.ID}, "kind": {To: a.Kind}, "outcome": {To: a.Outcome},
+					"occurred_at": {To: a.OccurredAt}, "user_id": {To: a.UserID},
+					"lead.contact_count": {From: lead.ContactCount - 1, To: lead.ContactCount},
+				},
 			})
 		}
 		if _, err := tx.Q.SeedActivityCopy(ctx, params); err != nil {
 			return err
 		}
-		if nLeads, err = tx.Q.SeedContactsApply(ctx, db.SeedContactsApplyParams{
-			FollowUpOutcome: followUpOutcome, LeadIds: leadIDs}); err != nil {
+		moved, err := tx.Q.SeedContactsApply(ctx, db.SeedContactsApplyParams{FollowUpOutcome: followUpOutcome, LeadIds: leadIDs})
+		if err != nil {
 			return err
 		}
-		nActs = len(params)
-		return tx.Audit(ctx, audit.Event{
-			Actor: actor, Action: "activity.seed", EntityType: "activity",
-			Summary: fmt.Sprintf("%s logged %d demo contacts on %d open leads", actor.Name, nActs, nLeads),
-			Changes: map[string]audit.Change{"activities": {To: nActs}, "leads": {To: nLeads}},
-		})
+		nActs, nLeads = len(params), int64(len(moved))
+		byID := make(map[uuid.UUID]*db.SeedLeadIDsRow, len(rows))
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
+		for _, m := range moved {
+			if old := byID[m.ID]; old.Status != m.Status {
+				events = append(events, audit.Event{
+					Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: m.ID.String(),
+					Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging demo contacts", actor.Name, old.Name, old.Status, m.Status),
+					Changes: map[string]audit.Change{"status": {From: old.Status, To: m.Status}},
+				})
+			}
+		}
+		for _, e := range events {
+			if err := tx.Audit(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return nActs, nLeads, err
 }
