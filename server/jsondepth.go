@@ -37,7 +37,7 @@ func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		switch {
 		case errors.As(err, &mbe):
-			return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is over the size limit"}
+			return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: tooLargeDetail}
 		case errors.As(err, &ne) && ne.Timeout(): // see requestDeadline
 			return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the request body did not arrive in time (REQUEST_TIMEOUT)"}
 		case err != nil:

@@ -45,6 +45,9 @@ func writeProblem(c echo.Context, status int, detail string, fields []apperr.Fie
 	return renderProblem(c.Response(), c.Request(), status, detail, fields, allowed)
 }
 
+// tooLargeDetail is the detail of every 413, whichever layer finds it.
+const tooLargeDetail = "the request body is over the size limit"
+
 // maxProblemFields is the most field errors a problem lists.
 const maxProblemFields = 20
 
@@ -106,7 +109,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			case http.StatusMethodNotAllowed:
 				detail = c.Request().Method + " is not allowed on " + c.Request().URL.Path
 			case http.StatusRequestEntityTooLarge:
-				detail = "the request body is over the size limit"
+				detail = tooLargeDetail
 			case http.StatusBadRequest:
 				detail = "malformed request"
 				if f, ok := typeError(err); ok {

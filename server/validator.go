@@ -177,7 +177,7 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 	case http.StatusUnauthorized:
 		detail, fields = "a valid bearer access token is required", nil
 	case http.StatusRequestEntityTooLarge:
-		detail, fields = "the request body is over the size limit", nil
+		detail, fields = tooLargeDetail, nil
 	case http.StatusInternalServerError:
 		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", "err", err)
 		detail, fields = "internal error", nil

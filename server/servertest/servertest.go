@@ -73,6 +73,10 @@ func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 	}
 	cfg.SealInterval = 50 * time.Millisecond
 	cfg.DBMaxConns = 8
+	// The race detector makes bcrypt several times slower: ten parallel
+	// registrations on two cores then take longer than the production
+	// default. Tests of the deadline itself set their own.
+	cfg.RequestTimeout = 5 * time.Minute
 	for _, o := range opts {
 		o(&cfg)
 	}
