@@ -102,7 +102,13 @@ func TestClientClosed(t *testing.T) {
 // 503 with Retry-After instead of a 500, and work again once it is back.
 func TestDatabaseDown(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t)
+	var log logbuf.Buffer
+	env := servertest.NewWithLog(t, &log)
+	defer func() {
+		if t.Failed() {
+			t.Log(log.String())
+		}
+	}()
 	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
 	u, err := url.Parse(env.DSN)
 	if err != nil {

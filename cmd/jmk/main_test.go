@@ -392,21 +392,29 @@ func TestAuditVerify(t *testing.T) {
 	})
 }
 
+// startServe runs jmk serve in-process with only env until cancel; its
+// stdout is read from outR, and done receives what it returns.
+func startServe(t *testing.T, env map[string]string) (cancel context.CancelFunc, outR io.Reader, errOut *logbuf.Buffer, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	errOut = new(logbuf.Buffer)
+	result := make(chan error, 1)
+	go func() {
+		result <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), w, errOut)
+		w.Close()
+	}()
+	return cancel, r, errOut, result
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
 	dsn := dbtest.URL(t)
 	// A generous shutdown deadline: under -race on a busy machine the
 	// in-flight login's bcrypt alone can take seconds.
 	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "90s"}
-	ctx, cancel := context.WithCancel(context.Background())
+	cancel, outR, errOut, done := startServe(t, env)
 	defer cancel()
-	outR, outW := io.Pipe()
-	var errOut logbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), outW, &errOut)
-		outW.Close()
-	}()
 	lines := make(chan string, 4)
 	go func() {
 		sc := bufio.NewScanner(outR)
@@ -490,15 +498,8 @@ func TestServeShutdownCutsOff(t *testing.T) {
 	const password = "a long enough password"
 	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
 		"SHUTDOWN_TIMEOUT": "1s", "REQUEST_TIMEOUT": "10m", "ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": password}
-	ctx, cancel := context.WithCancel(context.Background())
+	cancel, outR, errOut, done := startServe(t, env)
 	defer cancel()
-	outR, outW := io.Pipe()
-	var errOut logbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), outW, &errOut)
-		outW.Close()
-	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	m := regexp.MustCompile(`on (http://\S+) `).FindStringSubmatch(line)
 	if err != nil || m == nil {
