@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/jmksales/jmk/server/handlers"
 )
 
 // headRouter registers every GET route for HEAD as well: RFC 9110 requires
@@ -24,7 +26,7 @@ func (r headRouter) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFun
 func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if r := c.Request(); r.Method == http.MethodHead {
-			get := r.Clone(r.Context())
+			get := r.Clone(handlers.AsHead(r.Context()))
 			get.Method = http.MethodGet
 			c.SetRequest(get)
 		}

@@ -62,6 +62,12 @@ func TestRequestDeadline(t *testing.T) {
 	if res.Header.Get("Retry-After") != "10" || !strings.Contains(string(body), "EXPORT_MAX_CONCURRENT") {
 		t.Fatalf("second export: %v %s", res.Header, body)
 	}
+	// A HEAD takes no slot and runs no query: the headers alone.
+	res, _ = raw(t, http.MethodHead, env.URL+"/api/v1/leads/export", nil, auth)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("HEAD export: %d %v", res.StatusCode, res.Header)
+	}
 	time.Sleep(1500 * time.Millisecond) // past REQUEST_TIMEOUT
 	if err := lock.Rollback(bg); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/joho/godotenv"
@@ -24,6 +25,11 @@ func main() {
 		stop()
 	}()
 	err := loadDotEnv(".env")
+	if err != nil && wantsHelp(os.Args[1:]) {
+		// Help needs no settings: a broken .env is reported, not in its way.
+		fmt.Fprintln(os.Stderr, "jmk: warning:", err)
+		err = nil
+	}
 	if err == nil {
 		err = run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	}
@@ -49,6 +55,12 @@ func loadDotEnv(name string) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w (expected KEY=value lines)", name, err)
+}
+
+// wantsHelp reports whether args only ask for usage: none at all, "help",
+// or -h/--help anywhere.
+func wantsHelp(args []string) bool {
+	return len(args) == 0 || args[0] == "help" || slices.ContainsFunc(args, isHelp)
 }
 
 // env is what every subcommand gets: its arguments and the process's I/O.

@@ -78,10 +78,12 @@ func TestDotEnv(t *testing.T) {
 	}{
 		{"Missing", "", []string{"--help"}, 0, "Usage: jmk", ""},
 		{"Loaded", "APP_ENV=production\n", []string{"migrate"}, 1, "", "JWT_SECRET"},
-		{"BadLine", "this is not valid\n", []string{"--help"}, 1, "", "jmk: .env: "},
+		{"BadLine", "this is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
-		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"--help"}, 1, "", "jmk: .env: unterminated"},
-		{"Directory", "/", []string{"--help"}, 1, "", "jmk: read .env: is a directory"},
+		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: unterminated"},
+		{"Directory", "/", []string{"migrate"}, 1, "", "jmk: read .env: is a directory"},
+		// Help needs no settings: it is shown, with the problem as a warning.
+		{"BadLineHelp", "this is not valid\n", []string{"import", "--help"}, 0, "Usage: jmk import", "jmk: warning: .env: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -120,6 +122,16 @@ func runJMK(t *testing.T, env map[string]string, stdin string, args ...string) r
 	var out, errOut logbuf.Buffer
 	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return result{out.String(), errOut.String(), err}
+}
+
+func TestWantsHelp(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]bool{"": true, "help": true, "serve --help": true, "model train -h": true,
+		"serve": false, "import f.csv": false, "users create --email a@example.com": false} {
+		if got := wantsHelp(strings.Fields(args)); got != want {
+			t.Errorf("%q: %v", args, got)
+		}
+	}
 }
 
 func TestRunUsage(t *testing.T) {

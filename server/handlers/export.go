@@ -29,7 +29,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if p.Sort != nil {
 		o = store.LeadSort(*p.Sort)
 	}
-	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, filter: f, sort: o,
+	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, head: isHead(ctx), filter: f, sort: o,
 		filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
@@ -47,12 +47,17 @@ type exportResponse struct {
 	st       *store.Store
 	log      *slog.Logger
 	slots    chan struct{} // Handlers.exports
+	head     bool          // a HEAD: the headers only, without running the export
 	filter   store.LeadFilter
 	sort     store.LeadSort
 	filename string
 }
 
 func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
+	if r.head {
+		(&lazyCSV{w: w, filename: r.filename}).writeHeader()
+		return nil
+	}
 	select {
 	case r.slots <- struct{}{}:
 		defer func() { <-r.slots }()
@@ -98,11 +103,25 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 	// Per block, so a slow but steady download of a large file goes on.
 	_ = l.rc.SetWriteDeadline(time.Now().Add(exportStall))
 	if !l.started {
-		l.started = true
-		h := l.w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, l.filename))
-		l.w.WriteHeader(http.StatusOK)
+		l.writeHeader()
 	}
 	return l.w.Write(p)
 }
+
+// writeHeader sends the status line and the file's headers.
+func (l *lazyCSV) writeHeader() {
+	l.started = true
+	h := l.w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, l.filename))
+	l.w.WriteHeader(http.StatusOK)
+}
+
+type headKey struct{}
+
+// AsHead marks ctx as a HEAD request's, which the server shows to the
+// handlers as its GET: the export then answers with its headers alone
+// instead of running a query that may take minutes for a body nobody gets.
+func AsHead(ctx context.Context) context.Context { return context.WithValue(ctx, headKey{}, true) }
+
+func isHead(ctx context.Context) bool { v, _ := ctx.Value(headKey{}).(bool); return v }
