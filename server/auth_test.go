@@ -70,6 +70,15 @@ func TestLogin(t *testing.T) {
 		}
 		wrongRes, wrongBody, wrongTook := timed("timing@example.com")
 		unkRes, unkBody, unkTook := timed("nobody-here@example.com")
+		// Each path's fastest of three, alternating: one sample of each, on
+		// two cores shared with the rest of the suite, once differed by a
+		// factor 4 from waiting for the CPU alone.
+		for range 2 {
+			_, _, d := timed("timing@example.com")
+			wrongTook = min(wrongTook, d)
+			_, _, d = timed("nobody-here@example.com")
+			unkTook = min(unkTook, d)
+		}
 		wrong := wantProblem(t, wrongRes, wrongBody, 401)
 		unk := wantProblem(t, unkRes, unkBody, 401)
 		wrong.RequestId, unk.RequestId = nil, nil

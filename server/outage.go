@@ -44,14 +44,19 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 // connections: connection failures, the server shutting down or starting,
 // and too many connections or too few resources.
 func databaseDown(err error) bool {
+	// First: a failed connection wraps the server's refusal, whatever its
+	// code (55000 for a database not accepting connections, say).
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
 			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
-	var ce *pgconn.ConnectError
 	var ne net.Error
 	// A connection the server closed reads as an (unexpected) end of file.
-	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) ||
+	return errors.As(err, &ne) || pgconn.SafeToRetry(err) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/jmksales/jmk/server/dbtest"
 )
 
 // TestOutage pins how unexpected errors are told apart: the database going
@@ -22,6 +24,11 @@ func TestOutage(t *testing.T) {
 	cancelLeft()
 	stopping, stop := context.WithCancelCause(live)
 	stop(errShuttingDown)
+	_, refused := pgconn.Connect(live, dbtest.FreshURL(t))
+	var pe *pgconn.PgError
+	if !errors.As(refused, &pe) {
+		t.Fatalf("connecting to a database that does not exist: %v", refused)
+	}
 	for _, tc := range []struct {
 		name   string
 		ctx    context.Context
@@ -34,6 +41,9 @@ func TestOutage(t *testing.T) {
 		{"TooManyConnections", live, &pgconn.PgError{Code: "53300"}, 503},
 		{"ClosedMidRead", live, fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF), 503},
 		{"ConnClosed", live, pgconn.ErrConnClosed, 503},
+		// A real refusal at connect: the server answers with a PgError (here
+		// 3D000, a database that does not exist) inside a ConnectError.
+		{"RefusedAtConnect", live, refused, 503},
 		{"Network", live, &net.OpError{Op: "write", Err: errors.New("broken pipe")}, 503},
 		{"Deadline", expired, context.DeadlineExceeded, 503},
 		{"ClientLeft", left, context.Canceled, statusClientClosed},
