@@ -10,10 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 
 	"github.com/joho/godotenv"
+
+	"github.com/jmksales/jmk/server"
 )
 
 func main() {
@@ -24,14 +25,13 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := loadDotEnv(".env")
-	if err != nil && wantsHelp(os.Args[1:]) {
-		// Help needs no settings: a broken .env is reported, not in its way.
-		fmt.Fprintln(os.Stderr, "jmk: warning:", err)
-		err = nil
-	}
-	if err == nil {
-		err = run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	// A .env that cannot be used fails the first command that loads the
+	// settings (env.config); help, which needs none, is still shown.
+	dotEnvErr := loadDotEnv(".env")
+	err := dispatch(ctx, env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout,
+		stderr: os.Stderr, dotEnvErr: dotEnvErr})
+	if err == nil && dotEnvErr != nil {
+		fmt.Fprintln(os.Stderr, "jmk: warning:", dotEnvErr)
 	}
 	stop()
 	if err != nil {
@@ -57,12 +57,6 @@ func loadDotEnv(name string) error {
 	return fmt.Errorf("%s: %w (expected KEY=value lines)", name, err)
 }
 
-// wantsHelp reports whether args only ask for usage: none at all, "help",
-// or -h/--help anywhere.
-func wantsHelp(args []string) bool {
-	return len(args) == 0 || args[0] == "help" || slices.ContainsFunc(args, isHelp)
-}
-
 // env is what every subcommand gets: its arguments and the process's I/O.
 type env struct {
 	args   []string
@@ -70,6 +64,17 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// dotEnvErr is why .env could not be used, if it could not: config
+	// returns it, so skipping the file never runs on the defaults.
+	dotEnvErr error
+}
+
+// config loads the settings, from the environment and .env.
+func (e env) config() (server.Config, error) {
+	if e.dotEnvErr != nil {
+		return server.Config{}, e.dotEnvErr
+	}
+	return server.LoadConfig(e.getenv)
 }
 
 type command struct {
@@ -90,20 +95,26 @@ func commands() map[string]command {
 	}
 }
 
-// run dispatches to a subcommand; it is main without the process globals,
-// so tests can call it.
+// run is main without the process globals (and without .env), so tests can
+// call it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return dispatch(ctx, env{args: args, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+// dispatch runs the subcommand e.args names with the rest of its arguments.
+func dispatch(ctx context.Context, e env) error {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout, cmds)
+	if len(e.args) == 0 || isHelp(e.args[0]) {
+		usage(e.stdout, cmds)
 		return nil
 	}
-	c, ok := cmds[args[0]]
+	c, ok := cmds[e.args[0]]
 	if !ok {
-		usage(stderr, cmds)
-		return fmt.Errorf("unknown command %q", args[0])
+		usage(e.stderr, cmds)
+		return fmt.Errorf("unknown command %q", e.args[0])
 	}
-	return c.run(ctx, env{args: args[1:], getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+	e.args = e.args[1:]
+	return c.run(ctx, e)
 }
 
 func usage(w io.Writer, cmds map[string]command) {

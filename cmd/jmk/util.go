@@ -116,7 +116,7 @@ func (f *flagSet) fail(err error) error {
 
 // openStore loads the configuration and opens a migrated database.
 func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
-	cfg, err := server.LoadConfig(e.getenv)
+	cfg, err := e.config()
 	if err != nil {
 		return cfg, nil, nil, err
 	}
