@@ -22,7 +22,8 @@ import (
 const maxJSONDepth = 32
 
 // jsonDepth refuses, before the validator reads it, a JSON body on the API
-// nested deeper than maxJSONDepth, and leaves the body readable again.
+// nested deeper than maxJSONDepth, and leaves the body readable again and
+// its bytes under jsonBodyKey, for textInputs.
 func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -48,9 +49,13 @@ func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 				Detail: fmt.Sprintf("the JSON body nests arrays and objects more than %d deep", maxJSONDepth)}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		c.Set(jsonBodyKey, body)
 		return next(c)
 	}
 }
+
+// jsonBodyKey holds a JSON request body as jsonDepth read it.
+const jsonBodyKey = "jmk.jsonBody"
 
 // jsonNesting returns the deepest nesting of arrays and objects in a JSON
 // text, skipping strings; it does not check the syntax (the validator does).

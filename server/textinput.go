@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/url"
 	"slices"
 	"strconv"
@@ -30,7 +29,7 @@ const (
 // PostgreSQL text holds neither a NUL nor invalid UTF-8, so they used to
 // fail inside a query as a 500; Go's JSON decoder would store invalid UTF-8
 // as U+FFFD, so a Latin-1 "João" became "Jo\uFFFDo" for good. It runs after
-// the validator, which has read the body and left a copy in its place.
+// the validator, on the body jsonDepth read.
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -44,12 +43,7 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 				fields = append(fields, apperr.FieldError{Field: name, Message: notTextMessage})
 			}
 		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEApplicationJSON && r.Body != nil {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				return err
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+		if body, ok := c.Get(jsonBodyKey).([]byte); ok {
 			if !oneJSONValue(body) {
 				return &apperr.Error{Status: 400, Detail: "the body must be one JSON value, with nothing after it"}
 			}

@@ -93,13 +93,14 @@ func location(collection string, id uuid.UUID) *string {
 // "*" (which would skip the check optimistic concurrency exists for), 400
 // when it is not a list of entity tags.
 func ifMatch(h *string) (store.Precondition, error) {
+	if h != nil && strings.TrimSpace(*h) == "*" {
+		return store.Precondition{}, &apperr.Error{Status: 428, Err: apperr.ErrPreconditionRequired,
+			Detail: "If-Match: * is not accepted here: send the ETag from your last GET, so that a change made since is not overwritten"}
+	}
 	p, err := optionalIfMatch(h)
 	switch {
 	case err != nil:
 		return p, err
-	case p.Any && h != nil && strings.TrimSpace(*h) == "*":
-		return store.Precondition{}, &apperr.Error{Status: 428, Err: apperr.ErrPreconditionRequired,
-			Detail: "If-Match: * is not accepted here: send the ETag from your last GET, so that a change made since is not overwritten"}
 	case p.Any:
 		return store.Precondition{}, &apperr.Error{Status: 428, Detail: apperr.ErrPreconditionRequired.Error(),
 			Err: apperr.ErrPreconditionRequired}

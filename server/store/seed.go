@@ -54,9 +54,10 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 			return err
 		}
 		leads := make(map[string]*db.SeedLeadIDsRow, len(rows))
+		byID := make(map[uuid.UUID]*db.SeedLeadIDsRow, len(rows))
 		leadIDs := make([]uuid.UUID, 0, len(rows))
 		for i, r := range rows {
-			leads[r.ExternalID] = &rows[i]
+			leads[r.ExternalID], byID[r.ID] = &rows[i], &rows[i]
 			leadIDs = append(leadIDs, r.ID)
 		}
 		params := make([]db.SeedActivityCopyParams, 0, len(acts))
@@ -93,10 +94,6 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 			return err
 		}
 		nActs, nLeads = len(params), int64(len(moved))
-		byID := make(map[uuid.UUID]*db.SeedLeadIDsRow, len(rows))
-		for i := range rows {
-			byID[rows[i].ID] = &rows[i]
-		}
 		for _, m := range moved {
 			if old := byID[m.ID]; old.Status != m.Status {
 				events = append(events, audit.Event{
