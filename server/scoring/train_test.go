@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"testing"
 )
 
@@ -109,5 +110,26 @@ func TestTrainDeterministicSynthetic(t *testing.T) {
 	}
 	if !bytes.Equal(out[0], out[1]) {
 		t.Error("same data and options gave different models")
+	}
+}
+
+// The objective is summed in fixed blocks, so the number of CPUs that fit
+// it in parallel cannot change the model.
+func TestTrainSameModelOnAnyCPUCount(t *testing.T) {
+	ex := synthExamples(3000, 11)
+	var out [2][]byte
+	for i, procs := range []int{1, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		res, err := Train(ex, Options{Seed: 7})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[i], err = json.Marshal(res.Model); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(out[0], out[1]) {
+		t.Error("GOMAXPROCS 1 and 4 gave different models")
 	}
 }
