@@ -104,7 +104,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // dispatch runs the subcommand e.args names with the rest of its arguments.
 func dispatch(ctx context.Context, e env) error {
 	cmds := commands()
-	if len(e.args) == 0 || isHelp(e.args[0]) {
+	if len(e.args) == 0 {
+		// As for a group without its subcommand (jmk model): a script that
+		// lost its arguments must not pass for one that ran.
+		usage(e.stderr, cmds)
+		return errors.New("expected a command")
+	}
+	if isHelp(e.args[0]) {
 		usage(e.stdout, cmds)
 		return nil
 	}

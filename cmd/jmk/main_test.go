@@ -130,7 +130,7 @@ func runJMK(t *testing.T, env map[string]string, stdin string, args ...string) r
 
 func TestRunUsage(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"-h"}} {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			t.Parallel()
 			r := runJMK(t, nil, "", args...)
@@ -144,6 +144,13 @@ func TestRunUsage(t *testing.T) {
 			}
 		})
 	}
+	t.Run("NoCommand", func(t *testing.T) {
+		t.Parallel()
+		r := runJMK(t, nil, "")
+		if r.err == nil || !strings.Contains(r.stderr, "Usage: jmk") || r.stdout != "" {
+			t.Fatalf("%v stdout %q stderr %q", r.err, r.stdout, r.stderr)
+		}
+	})
 	t.Run("UnknownCommand", func(t *testing.T) {
 		t.Parallel()
 		r := runJMK(t, nil, "", "frobnicate")
