@@ -49,6 +49,11 @@ type Config struct {
 	// ExportMaxConcurrent bounds the exports running at once: each holds a
 	// database connection for as long as its client takes to read it.
 	ExportMaxConcurrent int
+	// ExportStall ends an export whose client has taken nothing for this
+	// long: one that stops reading would otherwise hold its connection and
+	// its slot for as long as the server's write timeout. Not an environment
+	// variable; tests shorten it.
+	ExportStall time.Duration
 }
 
 // Throttle is the failed-login limit, as the store applies it.
@@ -77,6 +82,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxImportBytes:   64 << 20,
 		SealInterval:     200 * time.Millisecond,
 		ShutdownTimeout:  15 * time.Second,
+		ExportStall:      30 * time.Second,
 		RegistrationOpen: false,
 	}
 	c.DatabaseURL = dbconf.WithConnectTimeout(c.DatabaseURL, getenv("PGCONNECT_TIMEOUT"))

@@ -34,6 +34,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"BodyLimit", c.MaxBodyBytes == 1<<20},
 		{"RequestTimeout", c.RequestTimeout == 30*time.Second},
 		{"ExportMaxConcurrent", c.ExportMaxConcurrent == 4},
+		{"ExportStall", c.ExportStall == 30*time.Second},
 		{"LogLevel", c.LogLevel == slog.LevelInfo},
 		{"LogFormat", c.LogFormat == "json"},
 		{"NoAdminPassword", c.AdminPassword == "" && c.AdminEmail == ""},

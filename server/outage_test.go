@@ -175,3 +175,54 @@ func TestSlowBody(t *testing.T) {
 		t.Fatalf("after %v: %s", time.Since(start), body)
 	}
 }
+
+// TestExportStall: an export whose client stops reading ends once the
+// client has taken nothing for the stall limit, and gives its slot back;
+// otherwise it would hold the slot and a database connection for as long as
+// the server's write timeout.
+func TestExportStall(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.ExportMaxConcurrent = 1; c.ExportStall = 3 * time.Second })
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	// About 16 MB of CSV: far more than the socket buffers take while the
+	// client reads nothing (the server's send buffer grows to 4 MB here).
+	if err := sql(t, env, `INSERT INTO leads (id, name, notes)
+		SELECT gen_random_uuid(), 'Stall ' || g, repeat('x', 8000) FROM generate_series(1, 2000) g`); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /api/v1/leads/export HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n", u.Host, auth["Authorization"])
+
+	// Once its first bytes are out, the stalled export holds the only slot...
+	br := bufio.NewReader(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 200") {
+		t.Fatalf("stalled export: %q %v", status, err)
+	}
+	res, body := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, auth)
+	wantProblem(t, res, body, http.StatusServiceUnavailable)
+	// ...until the stall limit ends it.
+	eventually(t, 15*time.Second, "the slot given back", func() bool {
+		res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, auth)
+		return res.StatusCode == http.StatusOK
+	})
+	// The stalled client gets what the buffers held, then the connection
+	// ends without the final chunk: a failed download, not a short file.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(br)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the stalled connection is still open after %d bytes", len(got))
+	}
+	if strings.HasSuffix(string(got), "0\r\n\r\n") {
+		t.Fatalf("the stalled download ended as a complete file (%d bytes)", len(got))
+	}
+}

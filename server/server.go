@@ -77,6 +77,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		RegisterThrottle:    cfg.RegisterThrottle,
 		Throttle:            cfg.LoginThrottle,
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,
+		ExportStall:         cfg.ExportStall,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

@@ -29,8 +29,8 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if p.Sort != nil {
 		o = store.LeadSort(*p.Sort)
 	}
-	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, head: isHead(ctx), filter: f, sort: o,
-		filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
+	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall,
+		head: isHead(ctx), filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
 // exportResponse writes the CSV as the rows arrive, where the generated
@@ -47,6 +47,7 @@ type exportResponse struct {
 	st       *store.Store
 	log      *slog.Logger
 	slots    chan struct{} // Handlers.exports
+	stall    time.Duration // Options.ExportStall
 	head     bool          // a HEAD: the headers only, without running the export
 	filter   store.LeadFilter
 	sort     store.LeadSort
@@ -65,7 +66,7 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 10,
 			Detail: "as many exports as the server allows (EXPORT_MAX_CONCURRENT) are running; try again shortly"}
 	}
-	lw := &lazyCSV{w: w, rc: http.NewResponseController(w), filename: r.filename}
+	lw := &lazyCSV{w: w, rc: http.NewResponseController(w), stall: r.stall, filename: r.filename}
 	cw := leadcsv.NewWriter(lw)
 	err := cw.WriteHeader()
 	rows := 0
@@ -90,18 +91,16 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 type lazyCSV struct {
 	w        http.ResponseWriter
 	rc       *http.ResponseController
+	stall    time.Duration // how long the client may take to accept a block
 	filename string
 	started  bool
 }
 
-// exportStall is how long an export waits for its client to take the next
-// block: one that stops reading would otherwise hold a database connection
-// (and an export slot) for as long as the server's write timeout.
-const exportStall = 30 * time.Second
-
 func (l *lazyCSV) Write(p []byte) (int, error) {
 	// Per block, so a slow but steady download of a large file goes on.
-	_ = l.rc.SetWriteDeadline(time.Now().Add(exportStall))
+	if l.stall > 0 {
+		_ = l.rc.SetWriteDeadline(time.Now().Add(l.stall))
+	}
 	if !l.started {
 		l.writeHeader()
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -29,6 +30,9 @@ type Options struct {
 	Throttle         store.Throttle
 	// ExportMaxConcurrent bounds the exports running at once (at least 1).
 	ExportMaxConcurrent int
+	// ExportStall ends an export whose client takes nothing for this long
+	// (server.Config.ExportStall); zero leaves it to the server's timeouts.
+	ExportStall time.Duration
 }
 
 // Handlers implements api.StrictServerInterface.
