@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -28,6 +29,33 @@ func TestOps(t *testing.T) {
 		r, err := env.Anon.GetReadyzWithResponse(ctx)
 		if err != nil || r.StatusCode() != 200 {
 			t.Fatalf("readyz: %v %d", err, r.StatusCode())
+		}
+	})
+	t.Run("ReadyzSchemaBehind", func(t *testing.T) {
+		behind := servertest.New(t)
+		// As if the database were restored from a backup older than the
+		// server's newest migration.
+		if err := sql(t, behind, `DELETE FROM goose_db_version
+			WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+			t.Fatal(err)
+		}
+		res, body := raw(t, http.MethodGet, behind.URL+"/readyz", nil, nil)
+		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || !strings.Contains(*p.Detail, "jmk migrate") {
+			t.Fatalf("detail %v", p.Detail)
+		}
+	})
+	t.Run("ReadyzPoolFull", func(t *testing.T) {
+		full := servertest.New(t, func(c *server.Config) { c.DBMaxConns = 2 })
+		for range 2 {
+			conn, err := full.Store.Pool().Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Release()
+		}
+		res, body := raw(t, http.MethodGet, full.URL+"/readyz", nil, nil)
+		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || *p.Detail != "all 2 database connections are in use" {
+			t.Fatalf("detail %v", p.Detail)
 		}
 	})
 	t.Run("Docs", func(t *testing.T) {

@@ -489,6 +489,9 @@ type ClientInterface interface {
 
 	// GetReadyz Readiness: the database answers and its schema is current.
 	//
+	// 503 when the database does not answer within a second, when every pooled connection is in
+	// use, or when it lacks a migration this server needs; the detail says which.
+	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
@@ -1360,6 +1363,9 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 }
 
 // GetReadyz Readiness: the database answers and its schema is current.
+//
+// 503 when the database does not answer within a second, when every pooled connection is in
+// use, or when it lacks a migration this server needs; the detail says which.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3764,6 +3770,9 @@ type ClientWithResponsesInterface interface {
 	GetHealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthzResponse, error)
 
 	// GetReadyzWithResponse Readiness: the database answers and its schema is current.
+	//
+	// 503 when the database does not answer within a second, when every pooled connection is in
+	// use, or when it lacks a migration this server needs; the detail says which.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7621,6 +7630,9 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 }
 
 // GetReadyzWithResponse Readiness: the database answers and its schema is current.
+//
+// 503 when the database does not answer within a second, when every pooled connection is in
+// use, or when it lacks a migration this server needs; the detail says which.
 //
 // Returns a wrapper object for the known response body format(s).
 //

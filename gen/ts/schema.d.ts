@@ -28,7 +28,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and its schema is current. */
+        /**
+         * Readiness: the database answers and its schema is current.
+         * @description 503 when the database does not answer within a second, when every pooled connection is in
+         *     use, or when it lacks a migration this server needs; the detail says which.
+         */
         get: operations["getReadyz"];
         put?: never;
         post?: never;

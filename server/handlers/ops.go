@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // GetHealthz answers while the process runs.
@@ -13,13 +15,23 @@ func (h *Handlers) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject
 	return api.GetHealthz200JSONResponse{Status: "ok"}, nil
 }
 
-// GetReadyz answers 200 only when the database answers within a second.
+// GetReadyz answers 200 only when the database answers within a second and
+// has every migration this server needs.
 func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	if err := h.st.Pool().Ping(ctx); err != nil {
-		h.log.WarnContext(ctx, "readiness check failed", "err", err)
-		return nil, apperr.New(503, "the database is not reachable")
+	err := h.st.SchemaReady(ctx)
+	if err == nil {
+		return api.GetReadyz200JSONResponse{Status: "ok"}, nil
 	}
-	return api.GetReadyz200JSONResponse{Status: "ok"}, nil
+	h.log.WarnContext(ctx, "readiness check failed", "err", err)
+	stat := h.st.Pool().Stat()
+	switch {
+	case errors.Is(err, store.ErrSchemaBehind):
+		return nil, apperr.New(503, "the database schema is behind this server: run jmk migrate")
+	case ctx.Err() != nil && stat.AcquiredConns() >= stat.MaxConns():
+		// Saturated, not down: the two call for different remedies.
+		return nil, apperr.New(503, "all %d database connections are in use", stat.MaxConns())
+	}
+	return nil, apperr.New(503, "the database is not reachable")
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for goose
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx" for goose
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -110,14 +110,20 @@ func Migrate(ctx context.Context, dsn string) (int, error) {
 	return len(res), nil
 }
 
-// CheckSchema returns ErrSchemaBehind when the database lacks migrations this
-// binary has, so a server never runs on a schema older than its queries.
-func CheckSchema(ctx context.Context, dsn string) error {
-	p, sqldb, err := provider(dsn)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
+// SchemaReady is CheckSchema through the pool, for the readiness check: a
+// database restored from an old backup under a running server is as unready
+// as one that does not answer.
+func (s *Store) SchemaReady(ctx context.Context) error {
+	sqldb := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
 	defer sqldb.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, schema.Migrations)
+	if err != nil {
+		return err
+	}
+	return hasPending(ctx, p)
+}
+
+func hasPending(ctx context.Context, p *goose.Provider) error {
 	pending, err := p.HasPending(ctx)
 	if err != nil {
 		return fmt.Errorf("check schema: %w", err)
@@ -126,4 +132,15 @@ func CheckSchema(ctx context.Context, dsn string) error {
 		return ErrSchemaBehind
 	}
 	return nil
+}
+
+// CheckSchema returns ErrSchemaBehind when the database lacks migrations this
+// binary has, so a server never runs on a schema older than its queries.
+func CheckSchema(ctx context.Context, dsn string) error {
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer sqldb.Close()
+	return hasPending(ctx, p)
 }
