@@ -1,0 +1,52 @@
+package server_test
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// TestAdminOperationsRefuseFirst: every operation the spec marks
+// x-required-role: admin answers a sales user 403 before it looks at what
+// was sent (here, a body that is not even JSON and a bad path parameter),
+// and a caller without a token 401.
+func TestAdminOperationsRefuseFirst(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	u, _ := env.NewUser(auth.RoleSales)
+	sales := map[string]string{"Authorization": "Bearer " + env.Login(u.Email).AccessToken,
+		"Content-Type": "application/json", "If-Match": `"1"`}
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Extensions["x-required-role"] != "admin" {
+				continue
+			}
+			ops = append(ops, op.OperationID)
+			url := env.URL + strings.NewReplacer("{id}", "not-a-uuid", "{version}", "not-a-number").Replace(path)
+			t.Run(op.OperationID, func(t *testing.T) {
+				res, body := raw(t, method, url, strings.NewReader("{not json"), sales)
+				if p := wantProblem(t, res, body, http.StatusForbidden); p.Detail == nil || *p.Detail != "this needs the admin role" {
+					t.Errorf("detail %v", p.Detail)
+				}
+				res, body = raw(t, method, url, strings.NewReader("{not json"), map[string]string{"Content-Type": "application/json"})
+				wantProblem(t, res, body, http.StatusUnauthorized)
+			})
+		}
+	}
+	sort.Strings(ops)
+	// The spec marks what the handlers enforce: users, imports, deleting
+	// leads, training, activation, thresholds and audit verification.
+	if len(ops) != 11 {
+		t.Errorf("%d admin operations: %v", len(ops), ops)
+	}
+}
