@@ -21,6 +21,7 @@ import (
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/handlers"
 )
 
 // specPaths are served outside the spec and skip validation.
@@ -39,15 +40,16 @@ func validator() (echo.MiddlewareFunc, error) {
 	}
 	spec.Servers = nil // match on path only, whatever host the server runs on
 	authFn := func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
-		id, ok := auth.FromContext(in.RequestValidationInput.Request.Context())
-		if !ok {
+		r := in.RequestValidationInput.Request
+		if _, ok := auth.FromContext(r.Context()); !ok {
 			return errors.New("a valid bearer access token is required")
 		}
 		// kin-openapi checks security before parameters and body, so the
-		// wrong role hears 403 whatever it sent. The handlers check the role
-		// again; this only puts the answer first.
-		if in.RequestValidationInput.Route.Operation.Extensions["x-required-role"] == "admin" && !id.IsAdmin() {
-			return errNeedsAdmin
+		// wrong role hears its 403 whatever it sent. The handlers check the
+		// role again; this only puts the answer first.
+		if in.RequestValidationInput.Route.Operation.Extensions["x-required-role"] == "admin" {
+			_, err := handlers.Admin(r.Context())
+			return err
 		}
 		return nil
 	}
@@ -150,10 +152,6 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	}),
 }
 
-// errNeedsAdmin is the security verdict on a caller without the role an
-// operation's x-required-role names.
-var errNeedsAdmin = errors.New("this needs the admin role")
-
 // validationError writes the validator's verdict as problem+json, with the
 // offending field named where kin-openapi tells it.
 func validationError(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, o nethttpmw.ErrorHandlerOpts) {
@@ -171,13 +169,17 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		status = http.StatusRequestEntityTooLarge
 	case errors.As(err, &secErr):
 		status = http.StatusUnauthorized
-		var unread *openapi3filter.RequestError
+		var (
+			unread  *openapi3filter.RequestError
+			refused *apperr.Error // the wrong role
+		)
 		switch {
 		case errors.As(secErr, &unread):
 			status = http.StatusBadRequest
 			err = unread
-		case errors.Is(secErr, errNeedsAdmin):
-			status = http.StatusForbidden
+		case errors.As(secErr, &refused):
+			_ = renderProblem(w, r, refused.Status, refused.Detail, nil, nil)
+			return
 		}
 	case errors.Is(err, routers.ErrMethodNotAllowed):
 		status = http.StatusMethodNotAllowed
@@ -190,8 +192,6 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		detail = r.Method + " is not allowed on " + r.URL.Path
 	case http.StatusUnauthorized:
 		detail, fields = "a valid bearer access token is required", nil
-	case http.StatusForbidden:
-		detail, fields = errNeedsAdmin.Error(), nil
 	case http.StatusRequestEntityTooLarge:
 		detail, fields = tooLargeDetail, nil
 	case http.StatusInternalServerError:

@@ -92,7 +92,7 @@ func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
 
 // VerifyAuditChain checks the hash chain (admin).
 func (h *Handlers) VerifyAuditChain(ctx context.Context, _ api.VerifyAuditChainRequestObject) (api.VerifyAuditChainResponseObject, error) {
-	if _, err := admin(ctx); err != nil {
+	if _, err := Admin(ctx); err != nil {
 		return nil, err
 	}
 	v, err := h.st.AuditVerify(ctx)

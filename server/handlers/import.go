@@ -13,7 +13,7 @@ import (
 // validator has checked the Content-Type (415 otherwise); the body limit
 // middleware caps the size (413).
 func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestObject) (api.ImportLeadsResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}

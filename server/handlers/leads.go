@@ -192,7 +192,7 @@ func (h *Handlers) UpdateLead(ctx context.Context, req api.UpdateLeadRequestObje
 
 // DeleteLead soft-deletes a lead (admin).
 func (h *Handlers) DeleteLead(ctx context.Context, req api.DeleteLeadRequestObject) (api.DeleteLeadResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}

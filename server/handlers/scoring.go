@@ -136,7 +136,7 @@ func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObje
 
 // TrainModel trains a new version from every closed lead (admin).
 func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObject) (api.TrainModelResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func TrainOptions(r api.TrainRequest) scoring.Options {
 
 // ActivateModel activates a version and re-scores every lead (admin).
 func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelRequestObject) (api.ActivateModelResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (h *Handlers) GetThresholds(ctx context.Context, _ api.GetThresholdsRequest
 
 // PutThresholds changes the cut-offs and re-categorises every lead (admin).
 func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsRequestObject) (api.PutThresholdsResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type userKey struct {
 
 // ListUsers lists users by name (admin).
 func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	if _, err := admin(ctx); err != nil {
+	if _, err := Admin(ctx); err != nil {
 		return nil, err
 	}
 	p := req.Params
@@ -69,7 +69,7 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 
 // CreateUser creates a user with any role (admin).
 func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 
 // GetUser returns one user (admin).
 func (h *Handlers) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {
-	if _, err := admin(ctx); err != nil {
+	if _, err := Admin(ctx); err != nil {
 		return nil, err
 	}
 	u, err := h.st.UserGet(ctx, req.Id)
@@ -101,7 +101,7 @@ func (h *Handlers) GetUser(ctx context.Context, req api.GetUserRequestObject) (a
 
 // UpdateUser changes a user under If-Match (admin).
 func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 
 // DeactivateUser deactivates a user (admin); their history stays.
 func (h *Handlers) DeactivateUser(ctx context.Context, req api.DeactivateUserRequestObject) (api.DeactivateUserResponseObject, error) {
-	id, err := admin(ctx)
+	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
