@@ -20,18 +20,14 @@ func (h *Handlers) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject
 func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	err := h.st.SchemaReady(ctx)
+	err := h.st.Ready(ctx)
 	if err == nil {
 		return api.GetReadyz200JSONResponse{Status: "ok"}, nil
 	}
 	h.log.WarnContext(ctx, "readiness check failed", "err", err)
-	stat := h.st.Pool().Stat()
-	switch {
-	case errors.Is(err, store.ErrSchemaBehind):
-		return nil, apperr.New(503, "the database schema is behind this server: run jmk migrate")
-	case ctx.Err() != nil && stat.AcquiredConns() >= stat.MaxConns():
-		// Saturated, not down: the two call for different remedies.
-		return nil, apperr.New(503, "all %d database connections are in use", stat.MaxConns())
+	// The two known causes say what to do; anything else stays internal.
+	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.As(err, &busy) {
+		return nil, apperr.New(503, "%s", err.Error())
 	}
 	return nil, apperr.New(503, "the database is not reachable")
 }

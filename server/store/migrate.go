@@ -110,17 +110,30 @@ func Migrate(ctx context.Context, dsn string) (int, error) {
 	return len(res), nil
 }
 
-// SchemaReady is CheckSchema through the pool, for the readiness check: a
-// database restored from an old backup under a running server is as unready
-// as one that does not answer.
-func (s *Store) SchemaReady(ctx context.Context) error {
+// PoolBusyError says that every pooled connection stayed in use: the
+// database is saturated rather than down, which calls for another remedy.
+type PoolBusyError struct{ Conns int32 }
+
+func (e PoolBusyError) Error() string {
+	return fmt.Sprintf("all %d database connections are in use", e.Conns)
+}
+
+// Ready is the readiness check: CheckSchema through the pool (a database
+// restored from an old backup under a running server is as unready as one
+// that does not answer). It returns ErrSchemaBehind, a PoolBusyError when no
+// connection came free before ctx ended, or why the database failed.
+func (s *Store) Ready(ctx context.Context) error {
 	sqldb := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
 	defer sqldb.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, schema.Migrations)
 	if err != nil {
 		return err
 	}
-	return hasPending(ctx, p)
+	err = hasPending(ctx, p)
+	if st := s.pool.Stat(); err != nil && ctx.Err() != nil && st.AcquiredConns() >= st.MaxConns() {
+		return PoolBusyError{Conns: st.MaxConns()}
+	}
+	return err
 }
 
 func hasPending(ctx context.Context, p *goose.Provider) error {
