@@ -22,17 +22,27 @@ INSERT INTO lead_import_stage (
     @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version
 );
 
--- name: ImportStageDuplicates :many
--- Staged rows whose external_id comes again further down the file: only the
--- last of them is imported, the earlier ones are reported.
-SELECT d.line, d.external_id::text AS external_id, d.last_line::integer AS last_line
-FROM (
-    SELECT s.line, s.external_id, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
-    FROM lead_import_stage s
-    WHERE s.external_id IS NOT NULL
-) d
-WHERE d.line < d.last_line
-ORDER BY d.line
+-- name: ImportStageDropSuperseded :many
+-- Takes out the staged rows whose external_id comes again further down the
+-- file (only the last of them is imported) and returns the first @lim of
+-- them for the report. Done once here, on the narrow (line, external_id),
+-- so that the upsert reads the staging table as it is: sorting the whole
+-- wide rows there cost a million-row import 3.5 s.
+WITH d AS (
+    SELECT line, max(line) OVER (PARTITION BY external_id) AS last_line
+    FROM lead_import_stage
+    WHERE external_id IS NOT NULL
+),
+superseded AS (
+    DELETE FROM lead_import_stage s
+    USING d
+    WHERE s.line = d.line AND d.line < d.last_line
+    RETURNING s.line, s.external_id
+)
+SELECT sp.line, sp.external_id::text AS external_id, d.last_line::integer AS last_line
+FROM superseded sp
+JOIN d ON d.line = sp.line
+ORDER BY sp.line
 LIMIT @lim;
 
 -- name: ImportStageDeleted :many
@@ -58,13 +68,11 @@ FOR UPDATE OF l;
 
 -- name: ImportStageStatusMoves :many
 -- Staged rows that would move a live lead to another status, for the
--- workflow check (server/leadrules); rows of an external_id that comes again
--- further down are left out, as the upsert leaves them.
+-- workflow check (server/leadrules).
 SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status
 FROM lead_import_stage s
 JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
 WHERE s.status <> l.status
-  AND NOT EXISTS (SELECT 1 FROM lead_import_stage later WHERE later.external_id = s.external_id AND later.line > s.line)
 ORDER BY s.line;
 
 -- name: ImportStageDrop :exec
@@ -117,23 +125,15 @@ SELECT coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0'):
 
 -- name: ImportUpsert :one
 -- Moves the staged rows into leads: a row whose external_id is already a
--- live lead updates it, any other row is a new lead; of rows sharing an
--- external_id only the last counts. On update, a column the file has
+-- live lead updates it, any other row is a new lead (ImportStageDropSuperseded
+-- has left one row per external_id). On update, a column the file has
 -- (@columns, API names) overwrites the lead's value, an empty cell clearing
 -- it; a column the file lacks keeps it. A row without a name keeps the
 -- lead's name (a new lead gets fallback_name). The status changes only when
 -- the file sets one (@set_status); closed_at follows it. New leads take the
 -- score computed while staging (null without an active model). Returns how many rows were inserted and updated (xmax = 0 only on a
 -- freshly inserted row version).
-WITH src AS (
-    SELECT d.*
-    FROM (
-        SELECT s.*, max(s.line) OVER (PARTITION BY s.external_id) AS last_line
-        FROM lead_import_stage s
-    ) d
-    WHERE d.external_id IS NULL OR d.line = d.last_line
-),
-up AS (
+WITH up AS (
     INSERT INTO leads AS l (
         id, external_id, name, phone, email, status, notes, assigned_to, closed_at, created_at, updated_at,
         age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
@@ -150,7 +150,7 @@ up AS (
            src.campaign_contacts, src.days_since_previous_contact, src.previous_contacts, src.previous_outcome,
            src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed,
            src.probability, src.category, src.model_version, CASE WHEN src.model_version IS NOT NULL THEN now() END
-    FROM src
+    FROM lead_import_stage src
     LEFT JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL
     ON CONFLICT (external_id) DO UPDATE SET
         name = EXCLUDED.name,

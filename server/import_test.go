@@ -230,6 +230,22 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("RepeatedRowMeetsNoRuleButItsOwn", func(t *testing.T) {
+		// A superseded row is never imported, so the workflow does not
+		// judge it: only the last row with its external_id counts.
+		importOK(t, env, "", "external_id,name,status\nrep-1,Won Once,success\n")
+		out := importOK(t, env, "", "external_id,name,status\nrep-1,Won Once,new\nrep-1,Won Twice,success\n")
+		if out.Updated != 1 || len(out.Rejected) != 1 {
+			t.Fatalf("result %+v", out)
+		}
+		if r := out.Rejected[0]; r.Line != 2 || r.Field != "external_id" || !strings.Contains(r.Message, "comes again on line 3") {
+			t.Errorf("rejection %+v, want line 2 superseded by line 3", r)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'rep-1' AND status = 'success' AND name = 'Won Twice'`); n != 1 {
+			t.Error("the last row should have updated the lead, keeping it won")
+		}
+	})
+
 	t.Run("OneAuditEvent", func(t *testing.T) {
 		before := importEvents(t, env)
 		importOK(t, env, "", apiHeader+"\naud-1,Audit One,,30,admin.,no\naud-2,Audit Two,,30,admin.,no\n")

@@ -363,9 +363,10 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 	}, nil
 }
 
-// stageRejections reports the staged rows the upsert will skip.
+// stageRejections reports the staged rows the upsert will skip, and takes
+// those superseded by a later row with their external_id out of the stage.
 func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, res *ImportResult) error {
-	dups, err := tx.Q.ImportStageDuplicates(ctx, maxImportReports)
+	dups, err := tx.Q.ImportStageDropSuperseded(ctx, maxImportReports)
 	if err != nil {
 		return err
 	}
