@@ -82,8 +82,14 @@ func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if method == http.MethodHead {
 			size = 0 // net/http dropped the body
 		}
+		// A 503 is the server declining by design (an export slot taken, a
+		// deadline passed, the database out, each already logged at WARN
+		// with its cause): a page-worthy ERROR only for the other 5xx.
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn
+		case status >= 500:
 			level = slog.LevelError
 		}
 		Logger(r.Context()).LogAttrs(r.Context(), level, "request",

@@ -22,10 +22,12 @@ import (
 // TestRequestDeadline: a request held up by the database ends after
 // REQUEST_TIMEOUT with a 503 and Retry-After; an export is exempt (its time
 // grows with the data) but bounded in number, and the one over the bound is
-// a 503 at once rather than another connection taken.
+// a 503 at once rather than another connection taken. None of it is logged
+// as an ERROR: the server declined by design.
 func TestRequestDeadline(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t, func(c *server.Config) { c.RequestTimeout = time.Second; c.ExportMaxConcurrent = 1 })
+	var log logbuf.Buffer
+	env := servertest.NewWithLog(t, &log, func(c *server.Config) { c.RequestTimeout = time.Second; c.ExportMaxConcurrent = 1 })
 	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
 	lock := holdRowLock(t, env, `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`)
 
@@ -77,6 +79,19 @@ func TestRequestDeadline(t *testing.T) {
 	}
 	if res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth); res.StatusCode != http.StatusOK {
 		t.Fatalf("after the lock: %d", res.StatusCode)
+	}
+	s := log.String()
+	declined := 0
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, "msg=request") && strings.Contains(line, "status=503") {
+			declined++
+			if !strings.Contains(line, "level=WARN") {
+				t.Errorf("a 503 logged as %s", line)
+			}
+		}
+	}
+	if declined != 2 || strings.Contains(s, "level=ERROR") {
+		t.Fatalf("%d 503s in the log: %s", declined, s)
 	}
 }
 
