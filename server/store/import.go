@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"slices"
@@ -134,7 +135,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		bulk, err := bulkImport(ctx, tx, staged)
+		bulk, err := bulkImport(ctx, tx, staged.rows)
 		if err != nil {
 			return err
 		}
@@ -151,7 +152,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
 			return err
 		}
-		if err := stageRejections(ctx, tx, setStatus, !bulk, &res); err != nil {
+		if err := stageRejections(ctx, tx, setStatus, !bulk, staged.repeats, &res); err != nil {
 			return err
 		}
 		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
@@ -222,10 +223,20 @@ func recategorizeIfMoved(ctx context.Context, tx *Tx, staged scoring.Thresholds)
 	return err
 }
 
+// stagedRows is what stageRows put in the staging table.
+type stagedRows struct {
+	rows int64
+	// repeats is false when no external_id comes twice. Kept as a set of
+	// 64-bit hashes (a few tens of bytes a row), it lets the usual file skip
+	// the search for superseded rows, a second of a million-row import; a
+	// hash collision only costs that search.
+	repeats bool
+}
+
 // stageRows reads the file to its end, COPYing valid rows into the staging
 // table in batches and collecting the rejections. Reading and parsing run in
 // a goroutine one batch ahead of the COPY, so the two overlap.
-func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, score *Active, res *ImportResult) (staged int64, err error) {
+func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, score *Active, res *ImportResult) (out stagedRows, err error) {
 	type batch struct {
 		rows []db.ImportStageCopyParams
 		rejs []leadcsv.Rejection
@@ -276,21 +287,29 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			}
 		}
 	}()
+	seed, seen := maphash.MakeSeed(), make(map[uint64]struct{})
 	for b := range batches {
 		res.Rows += b.n
 		res.Rejected = append(res.Rejected, b.rejs...)
 		if b.err != nil {
-			return 0, b.err
+			return stagedRows{}, b.err
 		}
 		if len(b.rows) > 0 {
 			n, err := tx.Q.ImportStageCopy(ctx, b.rows)
 			if err != nil {
-				return 0, err
+				return stagedRows{}, err
 			}
-			staged += n
+			out.rows += n
+		}
+		for i := range b.rows {
+			if id := b.rows[i].ExternalID; id != nil && !out.repeats {
+				h := maphash.String(seed, *id)
+				_, out.repeats = seen[h]
+				seen[h] = struct{}{}
+			}
 		}
 	}
-	return staged, ctx.Err()
+	return out, ctx.Err()
 }
 
 // bulkImportMin is the fewest staged rows that can make an import bulk.
@@ -365,10 +384,13 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, res *ImportResult) error {
-	dups, err := tx.Q.ImportStageDropSuperseded(ctx, maxImportReports)
-	if err != nil {
-		return err
+func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows, repeats bool, res *ImportResult) error {
+	var dups []db.ImportStageDropSupersededRow
+	if repeats {
+		var err error
+		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, maxImportReports); err != nil {
+			return err
+		}
 	}
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
