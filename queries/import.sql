@@ -102,21 +102,68 @@ CROSS JOIN LATERAL (
 GROUP BY l.id, l.name
 ORDER BY l.id;
 
--- name: ImportAdoptIDs :execrows
+-- name: ImportAdoptIDs :one
 -- An export writes a lead that has no external_id with its id instead (see
--- leadcsv.Writer). Before the upsert, such a live lead named by a staged
--- row takes its id as its external_id, so re-importing the export updates
--- it rather than adding a copy.
-UPDATE leads l
-SET external_id = l.id::text
-FROM lead_import_stage s
-WHERE l.external_id IS NULL AND l.deleted_at IS NULL
-  -- The length first: a regular expression on every staged row cost a
-  -- million-row import 0.4 s.
-  AND l.id = (CASE WHEN octet_length(s.external_id) = 36 THEN
-                  CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                       THEN s.external_id::uuid END
-              END);
+-- leadcsv.Writer). Before the checks and the upsert, such a live lead named
+-- by a staged row takes its id as its external_id, so that they find it as
+-- they find any other and re-importing the export updates it rather than
+-- adding a copy; unless another lead holds that external_id already: the
+-- row is that lead's. Its values before are kept for its lead.update event,
+-- and jmk.import_adopted tells the skip-unchanged trigger that such a lead
+-- has changed even when the upsert brings nothing else
+-- (schema/00014_import_keeps_unchanged_scores.sql). ImportAdoptRevert undoes
+-- it for the leads whose rows are then refused. Returns how many were taken.
+WITH adopted AS (
+    UPDATE leads l
+    SET external_id = l.id::text
+    FROM lead_import_stage s
+    WHERE l.external_id IS NULL AND l.deleted_at IS NULL
+      AND l.id = import_id_ref(s.external_id)
+      AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
+    RETURNING l.*
+),
+kept AS (
+    INSERT INTO lead_import_before (id, lead)
+    SELECT a.id, to_jsonb(a) || jsonb_build_object('external_id', NULL)
+    FROM adopted a
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+)
+SELECT count(*)::bigint AS adopted,
+       set_config('jmk.import_adopted', CASE WHEN count(*) > 0 THEN 'on' ELSE 'off' END, true) AS flag
+FROM kept;
+
+-- name: ImportAdoptRevert :exec
+-- Gives back their null external_id to the leads ImportAdoptIDs named
+-- whose rows the checks refused: a refused row changes nothing.
+WITH reverted AS (
+    UPDATE leads l
+    SET external_id = NULL
+    FROM lead_import_before b
+    WHERE b.id = l.id AND b.lead ->> 'external_id' IS NULL
+      AND NOT EXISTS (SELECT 1 FROM lead_import_stage s WHERE s.external_id = l.external_id)
+    RETURNING l.id
+)
+DELETE FROM lead_import_before b USING reverted r WHERE b.id = r.id;
+
+-- name: ImportStageDropDeletedIDs :many
+-- Staged rows naming by its id a deleted lead that has no external_id (as
+-- an export of it would): refused, like the rows of ImportStageDeleted, and
+-- taken out, since no external_id conflict keeps the upsert from adding
+-- them as new leads. Unless another lead holds that external_id: the row is
+-- that lead's. Returns the first @lim for the report.
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    USING leads l
+    WHERE l.external_id IS NULL AND l.deleted_at IS NOT NULL
+      AND l.id = import_id_ref(s.external_id)
+      AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id::text AS external_id
+FROM gone
+ORDER BY line
+LIMIT @lim;
 
 -- name: ImportSkipUnchanged :exec
 -- For the rest of the transaction, an update that changes none of a lead's

@@ -246,6 +246,46 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("NamedByID", func(t *testing.T) {
+		create := func(name string, ext *string) api.Lead {
+			t.Helper()
+			r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: name, ExternalId: ext})
+			if err != nil || r.JSON201 == nil {
+				t.Fatalf("create %s: %v %d %s", name, err, r.StatusCode(), r.Body)
+			}
+			return *r.JSON201
+		}
+		// A row naming a lead by its id belongs to the lead holding that
+		// id as its external_id, when there is one.
+		alpha := create("Alpha Collide", nil)
+		beta := create("Beta Collide", lref(alpha.Id.String()))
+		out := importOK(t, env, "", "external_id,name\n"+alpha.Id.String()+",Beta Renamed\nid-good-1,Good Row\n")
+		if out.Inserted != 1 || out.Updated != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("result %+v", out)
+		}
+		if l := leadMustGet(t, env.Admin, beta.Id); l.Name != "Beta Renamed" {
+			t.Errorf("the lead holding the id as external_id: %+v", l)
+		}
+		if l := leadMustGet(t, env.Admin, alpha.Id); l.Name != "Alpha Collide" || l.ExternalId != nil || l.Version != 1 {
+			t.Errorf("the lead with that id: %+v", l)
+		}
+		// A deleted lead named by its id stays deleted, as one named by
+		// its external_id does.
+		gone := create("Gone By Id", nil)
+		if d, _ := env.Admin.DeleteLeadWithResponse(bg, gone.Id, nil); d.StatusCode() != 204 {
+			t.Fatalf("delete: %d", d.StatusCode())
+		}
+		before := leadTotal(t, env)
+		out = importOK(t, env, "", "external_id,name\n"+gone.Id.String()+",Back Again\n")
+		if out.Inserted != 0 || len(out.Rejected) != 1 || out.Rejected[0].Line != 2 ||
+			!strings.Contains(out.Rejected[0].Message, "deleted lead") {
+			t.Fatalf("result %+v", out)
+		}
+		if leadTotal(t, env) != before {
+			t.Error("the deleted lead came back as a new one")
+		}
+	})
+
 	t.Run("OneAuditEvent", func(t *testing.T) {
 		before := importEvents(t, env)
 		importOK(t, env, "", apiHeader+"\naud-1,Audit One,,30,admin.,no\naud-2,Audit Two,,30,admin.,no\n")
@@ -559,11 +599,11 @@ func TestImportLeadHistory(t *testing.T) {
 		t.Fatalf("dry run: %d %s, %d events", res.StatusCode, b, len(updates(h1)))
 	}
 	got := importOK(t, env, "", file)
-	if got.Updated != 2 || got.Unchanged != 2 || len(got.Rejected) != 1 || got.Rejected[0].Line != 6 || got.Rejected[0].Field != "status" {
+	if got.Updated != 3 || got.Unchanged != 1 || len(got.Rejected) != 1 || got.Rejected[0].Line != 6 || got.Rejected[0].Field != "status" {
 		t.Fatalf("re-import: %+v", got)
 	}
-	if l := leadMustGet(t, env.Admin, won.Id); l.Status != api.LeadStatusSuccess {
-		t.Fatalf("the closed lead named by its id was reopened: %+v", l)
+	if l := leadMustGet(t, env.Admin, won.Id); l.Status != api.LeadStatusSuccess || l.ExternalId != nil || l.Version != 2 {
+		t.Fatalf("the closed lead named by its id, its row refused: %+v", l)
 	}
 	imp := actions(t, env, "import.leads")[0] // newest first
 	ev := updates(h1)
@@ -587,15 +627,24 @@ func TestImportLeadHistory(t *testing.T) {
 	if n := len(updates(h2)); n != 0 {
 		t.Errorf("%d events for the lead the import left as it was", n)
 	}
-	// A lead named by its id takes the id as its external_id, which says
-	// no more than the id did: the event lists the import's changes, and a
-	// lead the import otherwise left alone has none.
+	// A lead named by its id takes the id as its external_id, as the file
+	// says: a change like any other, in its event and its version, even
+	// when the import changes nothing else.
 	ev = updates(plain.Id)
-	if len(ev) != 1 || len(ev[0].Changes) != 1 || ev[0].Changes["phone"].To != "+351 4" {
+	if len(ev) != 1 || len(ev[0].Changes) != 2 || ev[0].Changes["phone"].To != "+351 4" ||
+		ev[0].Changes["external_id"].From != nil || ev[0].Changes["external_id"].To != plain.Id.String() {
 		t.Fatalf("events of the lead named by its id: %+v", ev)
 	}
-	if ev := updates(same.Id); len(ev) != 0 {
-		t.Fatalf("events of the unchanged lead named by its id: %+v", ev)
+	ev = updates(same.Id)
+	if len(ev) != 1 || len(ev[0].Changes) != 1 || ev[0].Changes["external_id"].To != same.Id.String() {
+		t.Fatalf("events of the otherwise unchanged lead named by its id: %+v", ev)
+	}
+	if l := leadMustGet(t, env.Admin, same.Id); l.Version != 2 || l.ExternalId == nil || *l.ExternalId != same.Id.String() {
+		t.Fatalf("the lead named by its id: version %d, external_id %v", l.Version, l.ExternalId)
+	}
+	// Once it has it, the same file changes nothing more.
+	if again := importOK(t, env, "", file); again.Updated != 0 || again.Unchanged != 4 {
+		t.Fatalf("third import: %+v", again)
 	}
 	// The events are part of the chain like any other.
 	if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil {

@@ -486,6 +486,23 @@ func TestScoringLifecycle(t *testing.T) {
 		if after == before {
 			t.Errorf("lead not re-scored after its previous_outcome changed: %d (x1e-9)", after)
 		}
+		// The same inputs again change nothing: the lead keeps its score
+		// and its version, and gets no event.
+		version := scalar(t, env, "SELECT version FROM leads WHERE external_id = 'imp-2'")
+		events := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'lead.update'")
+		for _, file := range []string{"external_id,previous_outcome\nimp-2,success\n", "external_id,name,age\nimp-2,,58\n"} {
+			r, err = env.Admin.ImportLeadsWithBodyWithResponse(ctx, nil, "text/csv", strings.NewReader(file))
+			if err != nil || r.JSON200 == nil || r.JSON200.Updated != 0 || r.JSON200.Unchanged != 1 {
+				t.Fatalf("re-import of %q: %v %d %s", file, err, r.StatusCode(), r.Body)
+			}
+		}
+		if v := scalar(t, env, `SELECT version FROM leads WHERE external_id = 'imp-2'
+			AND (probability * 1e9)::bigint = $1 AND model_version = $2`, after, active); v != version {
+			t.Errorf("after re-importing its own inputs: version %d (was %d), or its score moved", v, version)
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'lead.update'") - events; n != 0 {
+			t.Errorf("%d lead.update events for an import that changed nothing", n)
+		}
 	})
 
 	t.Run("ListModels", func(t *testing.T) {

@@ -12,29 +12,67 @@ import (
 	"github.com/google/uuid"
 )
 
-const importAdoptIDs = `-- name: ImportAdoptIDs :execrows
-UPDATE leads l
-SET external_id = l.id::text
-FROM lead_import_stage s
-WHERE l.external_id IS NULL AND l.deleted_at IS NULL
-  -- The length first: a regular expression on every staged row cost a
-  -- million-row import 0.4 s.
-  AND l.id = (CASE WHEN octet_length(s.external_id) = 36 THEN
-                  CASE WHEN s.external_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                       THEN s.external_id::uuid END
-              END)
+const importAdoptIDs = `-- name: ImportAdoptIDs :one
+WITH adopted AS (
+    UPDATE leads l
+    SET external_id = l.id::text
+    FROM lead_import_stage s
+    WHERE l.external_id IS NULL AND l.deleted_at IS NULL
+      AND l.id = import_id_ref(s.external_id)
+      AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
+    RETURNING l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text
+),
+kept AS (
+    INSERT INTO lead_import_before (id, lead)
+    SELECT a.id, to_jsonb(a) || jsonb_build_object('external_id', NULL)
+    FROM adopted a
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+)
+SELECT count(*)::bigint AS adopted,
+       set_config('jmk.import_adopted', CASE WHEN count(*) > 0 THEN 'on' ELSE 'off' END, true) AS flag
+FROM kept
 `
 
+type ImportAdoptIDsRow struct {
+	Adopted int64
+	Flag    string
+}
+
 // An export writes a lead that has no external_id with its id instead (see
-// leadcsv.Writer). Before the upsert, such a live lead named by a staged
-// row takes its id as its external_id, so re-importing the export updates
-// it rather than adding a copy.
-func (q *Queries) ImportAdoptIDs(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, importAdoptIDs)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+// leadcsv.Writer). Before the checks and the upsert, such a live lead named
+// by a staged row takes its id as its external_id, so that they find it as
+// they find any other and re-importing the export updates it rather than
+// adding a copy; unless another lead holds that external_id already: the
+// row is that lead's. Its values before are kept for its lead.update event,
+// and jmk.import_adopted tells the skip-unchanged trigger that such a lead
+// has changed even when the upsert brings nothing else
+// (schema/00014_import_keeps_unchanged_scores.sql). ImportAdoptRevert undoes
+// it for the leads whose rows are then refused. Returns how many were taken.
+func (q *Queries) ImportAdoptIDs(ctx context.Context) (ImportAdoptIDsRow, error) {
+	row := q.db.QueryRow(ctx, importAdoptIDs)
+	var i ImportAdoptIDsRow
+	err := row.Scan(&i.Adopted, &i.Flag)
+	return i, err
+}
+
+const importAdoptRevert = `-- name: ImportAdoptRevert :exec
+WITH reverted AS (
+    UPDATE leads l
+    SET external_id = NULL
+    FROM lead_import_before b
+    WHERE b.id = l.id AND b.lead ->> 'external_id' IS NULL
+      AND NOT EXISTS (SELECT 1 FROM lead_import_stage s WHERE s.external_id = l.external_id)
+    RETURNING l.id
+)
+DELETE FROM lead_import_before b USING reverted r WHERE b.id = r.id
+`
+
+// Gives back their null external_id to the leads ImportAdoptIDs named
+// whose rows the checks refused: a refused row changes nothing.
+func (q *Queries) ImportAdoptRevert(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importAdoptRevert)
+	return err
 }
 
 const importLeadEvents = `-- name: ImportLeadEvents :execrows
@@ -180,6 +218,51 @@ DELETE FROM lead_import_stage WHERE line = ANY($1::integer[])
 func (q *Queries) ImportStageDrop(ctx context.Context, lines []int32) error {
 	_, err := q.db.Exec(ctx, importStageDrop, lines)
 	return err
+}
+
+const importStageDropDeletedIDs = `-- name: ImportStageDropDeletedIDs :many
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    USING leads l
+    WHERE l.external_id IS NULL AND l.deleted_at IS NOT NULL
+      AND l.id = import_id_ref(s.external_id)
+      AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id::text AS external_id
+FROM gone
+ORDER BY line
+LIMIT $1
+`
+
+type ImportStageDropDeletedIDsRow struct {
+	Line       int32
+	ExternalID string
+}
+
+// Staged rows naming by its id a deleted lead that has no external_id (as
+// an export of it would): refused, like the rows of ImportStageDeleted, and
+// taken out, since no external_id conflict keeps the upsert from adding
+// them as new leads. Unless another lead holds that external_id: the row is
+// that lead's. Returns the first @lim for the report.
+func (q *Queries) ImportStageDropDeletedIDs(ctx context.Context, lim int32) ([]ImportStageDropDeletedIDsRow, error) {
+	rows, err := q.db.Query(ctx, importStageDropDeletedIDs, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStageDropDeletedIDsRow{}
+	for rows.Next() {
+		var i ImportStageDropDeletedIDsRow
+		if err := rows.Scan(&i.Line, &i.ExternalID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const importStageDropSuperseded = `-- name: ImportStageDropSuperseded :many

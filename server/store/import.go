@@ -149,11 +149,21 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		}
 		// Adopted first, so that the workflow check (and its row locks)
 		// find a lead named by its id as it finds any other.
-		if _, err := tx.Q.ImportAdoptIDs(ctx); err != nil {
+		var adopted int64
+		if staged.idRefs {
+			a, err := tx.Q.ImportAdoptIDs(ctx)
+			if err != nil {
+				return err
+			}
+			adopted = a.Adopted
+		}
+		if err := stageRejections(ctx, tx, setStatus, !bulk, staged, &res); err != nil {
 			return err
 		}
-		if err := stageRejections(ctx, tx, setStatus, !bulk, staged.repeats, &res); err != nil {
-			return err
+		if adopted > 0 {
+			if err := tx.Q.ImportAdoptRevert(ctx); err != nil {
+				return err
+			}
 		}
 		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
 			return err
@@ -231,6 +241,10 @@ type stagedRows struct {
 	// the search for superseded rows, a second of a million-row import; a
 	// hash collision only costs that search.
 	repeats bool
+	// idRefs is true when some external_id has the form of a lead id (as
+	// an export writes a lead without one); otherwise the passes that look
+	// for leads named that way are skipped.
+	idRefs bool
 }
 
 // stageRows reads the file to its end, COPYing valid rows into the staging
@@ -302,10 +316,18 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			out.rows += n
 		}
 		for i := range b.rows {
-			if id := b.rows[i].ExternalID; id != nil && !out.repeats {
+			id := b.rows[i].ExternalID
+			if id == nil {
+				continue
+			}
+			if !out.repeats {
 				h := maphash.String(seed, *id)
 				_, out.repeats = seen[h]
 				seen[h] = struct{}{}
+			}
+			if !out.idRefs && len(*id) == 36 {
+				_, err := uuid.Parse(*id)
+				out.idRefs = err == nil
 			}
 		}
 	}
@@ -384,9 +406,9 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows, repeats bool, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, staged stagedRows, res *ImportResult) error {
 	var dups []db.ImportStageDropSupersededRow
-	if repeats {
+	if staged.repeats {
 		var err error
 		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, maxImportReports); err != nil {
 			return err
@@ -399,6 +421,15 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows, repeats b
 	gone, err := tx.Q.ImportStageDeleted(ctx, maxImportReports)
 	if err != nil {
 		return err
+	}
+	if staged.idRefs {
+		byID, err := tx.Q.ImportStageDropDeletedIDs(ctx, maxImportReports)
+		if err != nil {
+			return err
+		}
+		for _, d := range byID {
+			gone = append(gone, db.ImportStageDeletedRow(d))
+		}
 	}
 	for _, d := range gone {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(

@@ -25,7 +25,11 @@ func importFile(from, to int, ageOnly bool) io.Reader {
 		b.WriteString("external_id,age,job,y\n")
 	}
 	for i := from; i <= to; i++ {
-		fmt.Fprintf(&b, "x%d,%d", i, 20+i%60)
+		age := 20 + i%60
+		if ageOnly {
+			age++ // a year on: every lead's scoring input changes
+		}
+		fmt.Fprintf(&b, "x%d,%d", i, age)
 		if !ageOnly {
 			fmt.Fprintf(&b, ",%s,%s", []string{"admin.", "student", "retired"}[i%3], []string{"no", "yes"}[i%7%2])
 		}
