@@ -404,6 +404,19 @@ func TestUsersUpdate(t *testing.T) {
 		wantProblem(t, r.HTTPResponse, r.Body, 404)
 	})
 
+	t.Run("OwnPasswordNeedsTheCurrentOne", func(t *testing.T) {
+		t.Parallel()
+		me, tag := get(t, env.AdminUser.Id)
+		pw := "a-new-password-for-me"
+		r := patch(env.AdminUser.Id, &tag, api.UserPatch{Password: &pw})
+		if p := wantProblem(t, r.HTTPResponse, r.Body, 403); p.Detail == nil || !strings.Contains(*p.Detail, "/auth/password") {
+			t.Errorf("detail %v", p.Detail)
+		}
+		if got, _ := get(t, env.AdminUser.Id); got.Version != me.Version {
+			t.Fatalf("changed: %+v", got)
+		}
+	})
+
 	t.Run("BadField", func(t *testing.T) {
 		t.Parallel()
 		_, tag := get(t, env.AdminUser.Id)

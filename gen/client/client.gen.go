@@ -91,7 +91,7 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead and activity events.
+	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
 	//
 	// Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -463,7 +463,9 @@ type ClientInterface interface {
 	// UpdateUserWithBody Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// deactivation and a new password also end the user's sessions. An admin's own password is
+	// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+	// stolen token is not enough to take the account over. JSON merge-patch semantics;
 	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes any type of body and a specified content type.
@@ -474,7 +476,9 @@ type ClientInterface interface {
 	// UpdateUser Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// deactivation and a new password also end the user's sessions. An admin's own password is
+	// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+	// stolen token is not enough to take the account over. JSON merge-patch semantics;
 	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes a body of the `application/json` content type.
@@ -496,7 +500,7 @@ type ClientInterface interface {
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead and activity events.
+// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
 //
 // Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1308,7 +1312,9 @@ func (c *Client) GetUser(ctx context.Context, id ID, reqEditors ...RequestEditor
 // UpdateUserWithBody Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// deactivation and a new password also end the user's sessions. An admin's own password is
+// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+// stolen token is not enough to take the account over. JSON merge-patch semantics;
 // the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes any type of body and a specified content type.
@@ -1329,7 +1335,9 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id ID, params *UpdateUs
 // UpdateUser Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// deactivation and a new password also end the user's sessions. An admin's own password is
+// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+// stolen token is not enough to take the account over. JSON merge-patch semantics;
 // the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes a body of the `application/json` content type.
@@ -3333,7 +3341,7 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead and activity events.
+	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3743,7 +3751,9 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// deactivation and a new password also end the user's sessions. An admin's own password is
+	// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+	// stolen token is not enough to take the account over. JSON merge-patch semantics;
 	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3754,7 +3764,9 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Change a user (admin); needs If-Match.
 	//
 	// Role change, deactivation and a new password take effect on the user's very next request;
-	// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+	// deactivation and a new password also end the user's sessions. An admin's own password is
+	// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+	// stolen token is not enough to take the account over. JSON merge-patch semantics;
 	// the body may also be sent as `application/merge-patch+json` (RFC 7396).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -6911,7 +6923,7 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
-// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead and activity events.
+// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7585,7 +7597,9 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id ID, re
 // UpdateUserWithBodyWithResponse Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// deactivation and a new password also end the user's sessions. An admin's own password is
+// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+// stolen token is not enough to take the account over. JSON merge-patch semantics;
 // the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7602,7 +7616,9 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Change a user (admin); needs If-Match.
 //
 // Role change, deactivation and a new password take effect on the user's very next request;
-// deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+// deactivation and a new password also end the user's sessions. An admin's own password is
+// changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+// stolen token is not enough to take the account over. JSON merge-patch semantics;
 // the body may also be sent as `application/merge-patch+json` (RFC 7396).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

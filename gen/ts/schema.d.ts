@@ -202,7 +202,9 @@ export interface paths {
         /**
          * Change a user (admin); needs If-Match.
          * @description Role change, deactivation and a new password take effect on the user's very next request;
-         *     deactivation and a new password also end the user's sessions. JSON merge-patch semantics;
+         *     deactivation and a new password also end the user's sessions. An admin's own password is
+         *     changed with `POST /auth/password`, which asks for the current one: here it is 403, so a
+         *     stolen token is not enough to take the account over. JSON merge-patch semantics;
          *     the body may also be sent as `application/merge-patch+json` (RFC 7396).
          */
         patch: operations["updateUser"];
@@ -517,7 +519,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first. Admins see everything; sales see lead and activity events. */
+        /** The audit trail, newest first. Admins see everything; sales see lead, activity and import events. */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -125,6 +126,11 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 	}
 	c.Active = b.Active
 	if b.Password != nil {
+		// One's own password only with the current one: a stolen token
+		// must not be enough to take the account over.
+		if req.Id == id.UserID {
+			return nil, apperr.Forbidden("change your own password with POST /auth/password, which asks for the current one")
+		}
 		hash, err := hashPassword("password", *b.Password)
 		if err != nil {
 			return nil, err
