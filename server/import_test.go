@@ -246,6 +246,20 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("ExternalIDWithAnotherColumn", func(t *testing.T) {
+		// A file that only updates what it names needs no name column.
+		importOK(t, env, "", "external_id,name\nupd-1,Upd One\n")
+		out := importOK(t, env, "", "external_id,phone\nupd-1,+351 9\n")
+		if out.Updated != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'upd-1' AND phone = '+351 9' AND name = 'Upd One'`); n != 1 {
+			t.Error("the phone should have changed, the name stayed")
+		}
+		res, b := importCSV(t, env, "", strings.NewReader("external_id\nupd-1\n"), nil)
+		wantProblem(t, res, b, 422)
+	})
+
 	t.Run("NamedByID", func(t *testing.T) {
 		create := func(name string, ext *string) api.Lead {
 			t.Helper()

@@ -253,8 +253,8 @@ type ClientInterface interface {
 	// next to the import's one `import.leads` event. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
-	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
-	// nothing is written. At most 64 MiB per request; use
+	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
+	// refused whole (422) and nothing is written. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type.
@@ -832,8 +832,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // next to the import's one `import.leads` event. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
-// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
-// nothing is written. At most 64 MiB per request; use
+// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
+// refused whole (422) and nothing is written. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type.
@@ -3513,8 +3513,8 @@ type ClientWithResponsesInterface interface {
 	// next to the import's one `import.leads` event. Bad rows are reported and never
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
-	// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
-	// nothing is written. At most 64 MiB per request; use
+	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
+	// refused whole (422) and nothing is written. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7197,8 +7197,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // next to the import's one `import.leads` event. Bad rows are reported and never
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
-// more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
-// nothing is written. At most 64 MiB per request; use
+// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
+// refused whole (422) and nothing is written. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).

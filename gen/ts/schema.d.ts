@@ -254,8 +254,8 @@ export interface paths {
          *     next to the import's one `import.leads` event. Bad rows are reported and never
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
-         *     more than 10,000 bad rows, or more than half of the first 1,000) is refused whole (422) and
-         *     nothing is written. At most 64 MiB per request; use
+         *     more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
+         *     refused whole (422) and nothing is written. At most 64 MiB per request; use
          *     `jmk import FILE` for larger files.
          */
         post: operations["importLeads"];

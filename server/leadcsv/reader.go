@@ -180,8 +180,10 @@ func parseHeader(header []string) ([]column, error) {
 		msg += "; known columns are " + knownColumns
 		return nil, &HeaderError{Column: firstUnknown, Message: msg}
 	}
-	if !hasLead {
-		return nil, &HeaderError{Message: "no lead column: a file needs name or at least one scoring input (age, job, ...)"}
+	// external_id with any other column updates the leads it names (say
+	// external_id,status to close them); a row naming none is a new lead.
+	if !hasLead && !(seenAt[colExternalID] > 0 && len(header) > 1) {
+		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column"}
 	}
 	return cols, nil
 }

@@ -291,6 +291,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"Duplicate", "name,age,Age\n", "Age", `"Age" repeats column "age"`},
 		{"DuplicateAcrossSpellings", "default;credit_default\n", "credit_default", "both are credit_default"},
 		{"NoLeadColumn", "email,phone\nx@y.z,1\n", "", "no lead column"},
+		{"OnlyExternalID", "external_id\nx\n", "", "no lead column"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
 		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file"},
 		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},
