@@ -127,12 +127,18 @@ func TestExport(t *testing.T) {
 		if h1 != h2 || !slices.Equal(r1, r2) {
 			t.Fatalf("round trip differs:\n%s\n---\n%s", first, second)
 		}
-		// Into the same database: every lead matched and left as it was
-		// (it already holds those values), none duplicated.
+		// Into the same database: every lead matched, none duplicated; the
+		// one without an external_id, written with its id, takes that id as
+		// its external_id (an update, once), and the others already hold
+		// the file's values. A second re-import changes nothing.
 		before := leadTotal(t, env)
 		out = importOK(t, env, "", string(first))
-		if out.Inserted != 0 || out.Updated != 0 || out.Unchanged != 6 || len(out.Rejected) != 0 {
+		if out.Inserted != 0 || out.Updated != 1 || out.Unchanged != 5 || len(out.Rejected) != 0 {
 			t.Fatalf("re-import into the same database: %+v", out)
+		}
+		out = importOK(t, env, "", string(first))
+		if out.Inserted != 0 || out.Updated != 0 || out.Unchanged != 6 || len(out.Rejected) != 0 {
+			t.Fatalf("second re-import into the same database: %+v", out)
 		}
 		if leadTotal(t, env) != before {
 			t.Error("the re-import duplicated leads")
