@@ -710,3 +710,32 @@ func TestLeadTeamFeed(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadNotesLineEnds: notes are stored with LF line ends, so that an
+// export and its re-import (a CSV reader takes CR LF in a cell as LF) give
+// them back as they were.
+func TestLeadNotesLineEnds(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Crlf Notes", Notes: lref("line1\r\nline2\rline3")})
+	if err != nil || r.JSON201 == nil {
+		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+	l := *r.JSON201
+	if l.Notes == nil || *l.Notes != "line1\nline2\rline3" {
+		t.Fatalf("notes %q", *l.Notes)
+	}
+	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("a\r\nb")})
+	if err != nil || p.JSON200 == nil || p.JSON200.Notes == nil || *p.JSON200.Notes != "a\nb" {
+		t.Fatalf("patch: %v %d %s", err, p.StatusCode(), p.Body)
+	}
+	_, file := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "")
+	if out := importOK(t, env, "", string(file)); out.Updated != 1 || out.Unchanged != 0 {
+		t.Fatalf("re-import: %+v", out) // the lead takes its id as external_id, its notes stay
+	}
+	for _, e := range leadEvents(t, env, l.Id) {
+		if _, ok := e.Changes["notes"]; ok && strings.Contains(e.Summary, "in import") {
+			t.Fatalf("the re-import changed the notes: %+v", e.Changes)
+		}
+	}
+}

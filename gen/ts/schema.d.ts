@@ -833,6 +833,7 @@ export interface components {
             /** @example +351 912 345 678 */
             phone?: string | null;
             email?: components["schemas"]["Email"] | null;
+            /** @description Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. */
             notes?: string | null;
             external_id?: string | null;
             /** @description A user id or `me`; null = unassigned. */
@@ -884,6 +885,7 @@ export interface components {
             phone?: string | null;
             /** Format: email */
             email?: string | null;
+            /** @description Stored with LF line ends, as on create. */
             notes?: string | null;
             status?: components["schemas"]["LeadStatus"];
             /** @description A user id, `me` (claim), or null (unassign). */

@@ -42,7 +42,7 @@ func leadOut(l db.Lead) api.Lead {
 func leadInsert(b api.LeadCreate) db.LeadInsertParams {
 	p := db.LeadInsertParams{
 		ExternalID: trimmed(b.ExternalId), Name: strings.TrimSpace(b.Name), Phone: trimmed(b.Phone),
-		Notes: b.Notes,
+		Notes: notes(b.Notes),
 		Age:   b.Age, Job: enumIn(b.Job), Marital: enumIn(b.Marital), Education: enumIn(b.Education),
 		CreditDefault: enumIn(b.CreditDefault), HousingLoan: enumIn(b.HousingLoan),
 		PersonalLoan: enumIn(b.PersonalLoan), ContactChannel: enumIn(b.ContactChannel),
@@ -62,7 +62,7 @@ func leadInsert(b api.LeadCreate) db.LeadInsertParams {
 // leadChange maps a merge patch; me is the caller, for assigned_to "me".
 func leadChange(b api.LeadPatch, me uuid.UUID) (store.LeadChange, error) {
 	c := store.LeadChange{
-		Phone: optTrim(b.Phone), Email: optTrim(b.Email), Notes: optOf(b.Notes),
+		Phone: optTrim(b.Phone), Email: optTrim(b.Email), Notes: optNotes(b.Notes),
 		Inputs: store.LeadInputs{
 			Age: optOf(b.Age), Job: optEnum(b.Job), Marital: optEnum(b.Marital), Education: optEnum(b.Education),
 			CreditDefault: optEnum(b.CreditDefault), HousingLoan: optEnum(b.HousingLoan),
@@ -154,6 +154,21 @@ func optEnum[T ~string](n nullable.Nullable[T]) store.Opt[string] {
 func optTrim(n nullable.Nullable[string]) store.Opt[string] {
 	o := optOf(n)
 	o.Value = trimmed(o.Value)
+	return o
+}
+
+// notes and optNotes store notes with LF line ends (leadrules.Notes).
+func notes(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	n := leadrules.Notes(*s)
+	return &n
+}
+
+func optNotes(n nullable.Nullable[string]) store.Opt[string] {
+	o := optOf(n)
+	o.Value = notes(o.Value)
 	return o
 }
 

@@ -20,6 +20,7 @@ package leadrules
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -149,3 +150,9 @@ func CheckCreate(c Caller, a Assign) error {
 	}
 	return apperr.Forbidden("a sales user may only assign a lead to themselves")
 }
+
+// Notes is a lead's notes as they are stored: each CR LF line end as LF.
+// A CSV reader takes a CR LF inside a quoted cell as LF, so notes stored
+// with CR LF (as a form's text area may send them) came back changed from
+// an export and its re-import.
+func Notes(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
