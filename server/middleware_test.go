@@ -255,6 +255,8 @@ func TestValidationListsEveryError(t *testing.T) {
 			[]string{"category.0", "limit", "sort"}, "3 fields are invalid"},
 		{"OneStillNamesIt", "POST", "/api/v1/leads", `{"name": "Ana", "age": 12}`, jsonAuth, 400,
 			[]string{"age"}, "age"},
+		{"OneFieldTwoProblems", "POST", "/api/v1/leads", `{"name": "Ana", "age": 16.5}`, jsonAuth, 400,
+			[]string{"age", "age"}, "age: "},
 		{"NoToken", "POST", "/api/v1/leads", badLead, map[string]string{"Content-Type": "application/json"}, 401,
 			nil, "bearer access token"},
 		{"NoTokenBadQuery", "GET", "/api/v1/leads?limit=0", "", nil, 401, nil, "bearer access token"},

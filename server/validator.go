@@ -241,18 +241,27 @@ func describe(err error) (string, []apperr.FieldError) {
 	return details[0], fields
 }
 
-// fieldsDetail is the detail of a 400 that names several fields, the first
-// maxProblemFields of them.
+// fieldsDetail is the detail of a 400 with several field errors: the
+// first maxProblemFields fields it names, each once, or one field's
+// problems when they are all about the same field ({"age": 16.5} is
+// neither an integer nor at least 17).
 func fieldsDetail(fields []apperr.FieldError) string {
-	var names []string
-	for _, f := range fields[:min(len(fields), maxProblemFields)] {
-		names = append(names, f.Field)
+	var names, messages []string
+	for _, f := range fields {
+		if !slices.Contains(names, f.Field) {
+			names = append(names, f.Field)
+		}
+		messages = append(messages, f.Message)
 	}
+	if len(names) == 1 {
+		return names[0] + ": " + strings.Join(messages, "; ")
+	}
+	shown := names[:min(len(names), maxProblemFields)]
 	more := ""
-	if n := len(fields) - len(names); n > 0 {
+	if n := len(names) - len(shown); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	return fmt.Sprintf("%d fields are invalid: %s%s", len(fields), strings.Join(names, ", "), more)
+	return fmt.Sprintf("%d fields are invalid: %s%s", len(names), strings.Join(shown, ", "), more)
 }
 
 // flatten lists the errors of a MultiError, or err itself.
