@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,7 +56,20 @@ func TestProblemFieldsCapped(t *testing.T) {
 	if p.Errors == nil || len(*p.Errors) != 20 || len(body) > 4000 {
 		t.Fatalf("%d bytes: %s", len(body), body)
 	}
-	if !strings.Contains(string(body), "3000 fields are invalid") || !strings.Contains(string(body), "and 2980 more") {
+	if p.Detail == nil || !strings.HasPrefix(*p.Detail, "q: ") || !strings.HasSuffix(*p.Detail, "(3000 errors)") {
+		t.Fatalf("detail: %.300s", body)
+	}
+	// Distinct fields are named up to the cap, and counted.
+	var b strings.Builder
+	b.WriteString(`{"name": "Ana"`)
+	for i := range 30 {
+		fmt.Fprintf(&b, `, "extra_%d": 1`, i)
+	}
+	b.WriteString("}")
+	res, body = raw(t, http.MethodPost, env.URL+"/api/v1/leads", strings.NewReader(b.String()),
+		map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+	p = wantProblem(t, res, body, http.StatusBadRequest)
+	if p.Detail == nil || !strings.HasPrefix(*p.Detail, "30 fields are invalid: ") || !strings.HasSuffix(*p.Detail, "and 10 more") {
 		t.Fatalf("detail: %.300s", body)
 	}
 }

@@ -251,10 +251,16 @@ func fieldsDetail(fields []apperr.FieldError) string {
 		if !slices.Contains(names, f.Field) {
 			names = append(names, f.Field)
 		}
-		messages = append(messages, f.Message)
+		if len(messages) < maxProblemFields && !slices.Contains(messages, f.Message) {
+			messages = append(messages, f.Message)
+		}
 	}
 	if len(names) == 1 {
-		return names[0] + ": " + strings.Join(messages, "; ")
+		d := names[0] + ": " + strings.Join(messages, "; ")
+		if len(fields) > len(messages) {
+			d += fmt.Sprintf(" (%d errors)", len(fields))
+		}
+		return d
 	}
 	shown := names[:min(len(names), maxProblemFields)]
 	more := ""
