@@ -13,13 +13,13 @@ INSERT INTO lead_import_stage (
     age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
     last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
     days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-    cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version
+    cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, status_default
 ) VALUES (
     @line, @id, @external_id, @name, @fallback_name, @phone, @email, @status, @notes, @assigned_to, @closed_at, @created_at,
     @age, @job, @marital, @education, @credit_default, @housing_loan, @personal_loan, @contact_channel,
     @last_contact_month, @last_contact_weekday, @last_call_duration_sec, @campaign_contacts,
     @days_since_previous_contact, @previous_contacts, @previous_outcome, @emp_var_rate, @cons_price_idx,
-    @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version
+    @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version, @status_default
 );
 
 -- name: ImportStageDropSuperseded :many
@@ -65,6 +65,14 @@ JOIN lead_import_stage s ON s.external_id = l.external_id
 WHERE l.deleted_at IS NULL
 ORDER BY l.id
 FOR UPDATE OF l;
+
+-- name: ImportStageKeepStatus :exec
+-- A row that leaves its status cell empty keeps its lead's status; only a
+-- new lead starts as new (schema/00015_import_stage_status_default.sql).
+UPDATE lead_import_stage s
+SET status = l.status
+FROM leads l
+WHERE s.status_default AND l.external_id = s.external_id AND l.deleted_at IS NULL;
 
 -- name: ImportStageStatusMoves :many
 -- Staged rows that would move a live lead to another status, for the

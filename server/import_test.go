@@ -246,6 +246,20 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("EmptyStatusKeepsTheLeads", func(t *testing.T) {
+		// An empty status cell asks for no move: a lead past new keeps its
+		// status; a new lead starts as new.
+		importOK(t, env, "", "external_id,name,status\nes-1,Still Talking,contacted\n")
+		out := importOK(t, env, "", "external_id,name,status,phone\nes-1,,,+351 7\nes-2,Fresh One,,\n")
+		if out.Updated != 1 || out.Inserted != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, status) IN (('es-1', 'contacted'), ('es-2', 'new'))
+			AND (external_id = 'es-2' OR phone = '+351 7')`); n != 2 {
+			t.Error("want es-1 still contacted with its new phone, es-2 new")
+		}
+	})
+
 	t.Run("ExternalIDWithAnotherColumn", func(t *testing.T) {
 		// A file that only updates what it names needs no name column.
 		importOK(t, env, "", "external_id,name\nupd-1,Upd One\n")

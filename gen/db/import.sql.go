@@ -172,6 +172,7 @@ type ImportStageCopyParams struct {
 	Probability              *float64
 	Category                 *string
 	ModelVersion             *int32
+	StatusDefault            bool
 }
 
 const importStageDeleted = `-- name: ImportStageDeleted :many
@@ -313,6 +314,20 @@ func (q *Queries) ImportStageDropSuperseded(ctx context.Context, lim int32) ([]I
 		return nil, err
 	}
 	return items, nil
+}
+
+const importStageKeepStatus = `-- name: ImportStageKeepStatus :exec
+UPDATE lead_import_stage s
+SET status = l.status
+FROM leads l
+WHERE s.status_default AND l.external_id = s.external_id AND l.deleted_at IS NULL
+`
+
+// A row that leaves its status cell empty keeps its lead's status; only a
+// new lead starts as new (schema/00015_import_stage_status_default.sql).
+func (q *Queries) ImportStageKeepStatus(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageKeepStatus)
+	return err
 }
 
 const importStageLockLeads = `-- name: ImportStageLockLeads :exec

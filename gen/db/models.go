@@ -139,6 +139,7 @@ type LeadImportStage struct {
 	Probability              *float64
 	Category                 *string
 	ModelVersion             *int32
+	StatusDefault            bool
 }
 
 type LeadRank struct {

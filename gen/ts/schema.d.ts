@@ -249,8 +249,9 @@ export interface paths {
          *     `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
          *     an `external_id` that already exists updates that lead; if it brings the lead's values
          *     again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
-         *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected.
-         *     Each existing lead the import changes gets a `lead.update` audit event with its changes,
+         *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
+         *     an empty `status` cell keeps the lead's status (a new lead starts as `new`). A file needs
+         *     `name`, a scoring input, or `external_id` with another column. Each existing lead the import changes gets a `lead.update` audit event with its changes,
          *     next to the import's one `import.leads` event. Bad rows are reported and never
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,

@@ -245,6 +245,9 @@ type stagedRows struct {
 	// an export writes a lead without one); otherwise the passes that look
 	// for leads named that way are skipped.
 	idRefs bool
+	// statusDefaults is true when some row with an external_id gave no
+	// status (ImportStageKeepStatus).
+	statusDefaults bool
 }
 
 // stageRows reads the file to its end, COPYing valid rows into the staging
@@ -320,6 +323,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			if id == nil {
 				continue
 			}
+			out.statusDefaults = out.statusDefaults || b.rows[i].StatusDefault
 			if !out.repeats {
 				h := maphash.String(seed, *id)
 				_, out.repeats = seen[h]
@@ -358,6 +362,7 @@ func bulkImport(ctx context.Context, tx *Tx, staged int64) (bool, error) {
 // has none, whatever opts.Amend adds, and its score when a model is active.
 func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportStageCopyParams, error) {
 	l := ImportLead{Row: row, Status: "new"}
+	defaulted := false
 	switch {
 	case row.Status != nil:
 		l.Status = *row.Status
@@ -366,6 +371,8 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 		if *row.Outcome {
 			l.Status = "success"
 		}
+	default:
+		defaulted = true
 	}
 	if opts.Amend != nil {
 		opts.Amend(&l)
@@ -401,6 +408,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 		PreviousOutcome: f.PreviousOutcome, EmpVarRate: f.EmpVarRate, ConsPriceIdx: f.ConsPriceIdx,
 		ConsConfIdx: f.ConsConfIdx, Euribor3m: f.Euribor3m, NrEmployed: f.NrEmployed,
 		Probability: prob, Category: category, ModelVersion: version,
+		StatusDefault: defaulted && l.Status == "new",
 	}, nil
 }
 
@@ -438,14 +446,14 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	if !setStatus {
 		return nil
 	}
-	return stageWorkflow(ctx, tx, lockRows, res)
+	return stageWorkflow(ctx, tx, lockRows, staged.statusDefaults, res)
 }
 
 // stageWorkflow refuses the staged rows that would move their lead to a
 // status the workflow does not allow, even an admin (a closed lead back to
 // new, say: re-importing an old file would reopen it). An import is an
 // admin's change, so an admin's rules apply.
-func stageWorkflow(ctx context.Context, tx *Tx, lockRows bool, res *ImportResult) error {
+func stageWorkflow(ctx context.Context, tx *Tx, lockRows, statusDefaults bool, res *ImportResult) error {
 	// The leads are locked before their statuses are read: an edit that
 	// closed one after the check would otherwise be overwritten by the
 	// upsert, a win silently undone. The table lock first, as an editor
@@ -456,6 +464,13 @@ func stageWorkflow(ctx context.Context, tx *Tx, lockRows bool, res *ImportResult
 			return err
 		}
 		if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
+			return err
+		}
+	}
+	// Under the same locks, so that the status kept is the lead's own
+	// until the upsert writes it back.
+	if statusDefaults {
+		if err := tx.Q.ImportStageKeepStatus(ctx); err != nil {
 			return err
 		}
 	}
