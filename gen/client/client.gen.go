@@ -125,12 +125,20 @@ type ClientInterface interface {
 
 	// LogoutWithBody End the session the refresh token belongs to.
 	//
+	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+	// can still log out. With an access token too, only a session of that same user is ended:
+	// someone else's refresh token changes nothing.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
 	LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout End the session the refresh token belongs to.
+	//
+	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+	// can still log out. With an access token too, only a session of that same user is ended:
+	// someone else's refresh token changes nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -575,6 +583,10 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 
 // LogoutWithBody End the session the refresh token belongs to.
 //
+// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+// can still log out. With an access token too, only a session of that same user is ended:
+// someone else's refresh token changes nothing.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
@@ -591,6 +603,10 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 }
 
 // Logout End the session the refresh token belongs to.
+//
+// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+// can still log out. With an access token too, only a session of that same user is ended:
+// someone else's refresh token changes nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3381,12 +3397,20 @@ type ClientWithResponsesInterface interface {
 
 	// LogoutWithBodyWithResponse End the session the refresh token belongs to.
 	//
+	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+	// can still log out. With an access token too, only a session of that same user is ended:
+	// someone else's refresh token changes nothing.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
 	LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// LogoutWithResponse End the session the refresh token belongs to.
+	//
+	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+	// can still log out. With an access token too, only a session of that same user is ended:
+	// someone else's refresh token changes nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6988,6 +7012,10 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 
 // LogoutWithBodyWithResponse End the session the refresh token belongs to.
 //
+// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+// can still log out. With an access token too, only a session of that same user is ended:
+// someone else's refresh token changes nothing.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/auth/logout (the `Logout` operationId).
@@ -7000,6 +7028,10 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 }
 
 // LogoutWithResponse End the session the refresh token belongs to.
+//
+// The refresh token is enough, so a client whose access token has expired (a tab left idle)
+// can still log out. With an access token too, only a session of that same user is ended:
+// someone else's refresh token changes nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

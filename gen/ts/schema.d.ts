@@ -94,7 +94,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session the refresh token belongs to. */
+        /**
+         * End the session the refresh token belongs to.
+         * @description The refresh token is enough, so a client whose access token has expired (a tab left idle)
+         *     can still log out. With an access token too, only a session of that same user is ended:
+         *     someone else's refresh token changes nothing.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;

@@ -231,10 +231,11 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 	return out, err
 }
 
-// Logout revokes the session of the refresh token when it is the caller's.
+// Logout revokes the session of the refresh token, when it is the caller's
+// if there is one (nil: the token alone, whose holder could use it anyway).
 // An unknown, dead or foreign token changes nothing and is not an error, so
 // logout reveals nothing about tokens.
-func (s *Store) Logout(ctx context.Context, caller auth.Identity, token string) error {
+func (s *Store) Logout(ctx context.Context, caller *auth.Identity, token string) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		t, err := tx.Q.RefreshTokenGetForUpdate(ctx, auth.HashRefreshToken(token))
 		if errors.Is(translate(err), apperr.ErrNotFound) {
@@ -243,15 +244,19 @@ func (s *Store) Logout(ctx context.Context, caller auth.Identity, token string) 
 		if err != nil {
 			return err
 		}
-		if t.UserID != caller.UserID {
+		if caller != nil && t.UserID != caller.UserID {
 			return nil
 		}
 		n, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("logout")})
 		if err != nil || n == 0 {
 			return err
 		}
-		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &caller.UserID, Name: caller.Name}, Action: "auth.logout",
-			EntityType: "session", EntityID: t.SessionID.String(), Summary: caller.Name + " logged out"})
+		u, err := tx.Q.UserGet(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name}, Action: "auth.logout",
+			EntityType: "session", EntityID: t.SessionID.String(), Summary: u.Name + " logged out"})
 	})
 }
 
