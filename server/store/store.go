@@ -147,7 +147,7 @@ func conflictDetail(constraint string) string {
 	case "users_email_key":
 		return "a user with this e-mail already exists"
 	case "leads_external_id_key":
-		return "a lead with this external_id already exists"
+		return "a lead with this external_id already exists (a deleted lead keeps its external_id)"
 	}
 	return "conflicts with an existing record"
 }
