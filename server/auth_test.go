@@ -204,7 +204,9 @@ func TestLoginThrottle(t *testing.T) {
 		// The trail shows when the lock began, once; the refused attempts
 		// leave nothing an attacker could repeat at will.
 		locks := actions(t, env, "auth.login_locked")
-		if len(locks) != 1 || locks[0].Summary != fmt.Sprintf("Logins for %q refused for up to 1m0s after 3 failures", u.Email) {
+		// Filed under the user, as the failures are.
+		if len(locks) != 1 || locks[0].Summary != fmt.Sprintf("Logins for %q refused for up to 1m0s after 3 failures", u.Email) ||
+			locks[0].EntityType != "user" || locks[0].EntityId == nil || *locks[0].EntityId != u.Id.String() {
 			t.Fatalf("auth.login_locked events: %+v", locks)
 		}
 	})

@@ -85,7 +85,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			if err := tx.Audit(ctx, ev); err != nil {
 				return err
 			}
-			return auditLock(ctx, tx, email, ip, th)
+			return auditLock(ctx, tx, email, ip, th, ev)
 		}
 		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
 			return err
@@ -113,22 +113,25 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 // auditLock writes an auth.login_locked event when the failure just
 // recorded reached a limit: the attempts refused from then on leave no
 // trace of their own (each would be a write an attacker could repeat at
-// will), so the trail shows when the lock began, once per lock.
-func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle) error {
+// will), so the trail shows when the lock began, once per lock. A lock on
+// an e-mail is filed like its failures (failed), under the user when there
+// is one; a lock on an IP concerns no one user.
+func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
 	st, err := tx.Q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: email, Ip: ip, Since: time.Now().Add(-th.Window)})
 	if err != nil {
 		return err
 	}
-	var summary string
+	ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session"}
 	switch {
 	case th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail):
-		summary = fmt.Sprintf("Logins for %q refused for up to %s after %d failures", truncate(email, 254), th.Window, th.PerEmail)
+		ev.Summary = fmt.Sprintf("Logins for %q refused for up to %s after %d failures", truncate(email, 254), th.Window, th.PerEmail)
+		ev.EntityType, ev.EntityID = failed.EntityType, failed.EntityID
 	case th.PerIP > 0 && st.IpFailures == int64(th.PerIP):
-		summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
+		ev.Summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
 	default:
 		return nil
 	}
-	return tx.Audit(ctx, audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session", Summary: summary})
+	return tx.Audit(ctx, ev)
 }
 
 func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
@@ -278,12 +281,13 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: ip}); err != nil {
 				return err
 			}
-			if err := tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+			ev := audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
-				Summary: u.Name + " gave a wrong current password when changing it"}); err != nil {
+				Summary: u.Name + " gave a wrong current password when changing it"}
+			if err := tx.Audit(ctx, ev); err != nil {
 				return err
 			}
-			return auditLock(ctx, tx, u.Email, ip, th)
+			return auditLock(ctx, tx, u.Email, ip, th, ev)
 		})
 		if err != nil {
 			return err
