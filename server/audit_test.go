@@ -212,6 +212,13 @@ func TestAuditList(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + adminToken})
 		wantField(t, wantProblem(t, res, body, 400), "entity_type")
 	})
+	// An empty filter is a mistake, not a filter that matches nothing.
+	t.Run("EmptyAction", func(t *testing.T) {
+		t.Parallel()
+		res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?action=", nil,
+			map[string]string{"Authorization": "Bearer " + adminToken})
+		wantField(t, wantProblem(t, res, body, 400), "action")
+	})
 	// A date alone is not a date-time: the message shows the form.
 	t.Run("DateWithoutTime", func(t *testing.T) {
 		t.Parallel()
