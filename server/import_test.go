@@ -297,6 +297,12 @@ func TestImport(t *testing.T) {
 		if l := leadMustGet(t, env.Admin, alpha.Id); l.Name != "Alpha Collide" || l.ExternalId != nil || l.Version != 1 {
 			t.Errorf("the lead with that id: %+v", l)
 		}
+		// The id in upper case names the lead as well.
+		upper := create("Upper Case Id", nil)
+		out = importOK(t, env, "", "external_id,phone\n"+strings.ToUpper(upper.Id.String())+",+351 3\n")
+		if out.Inserted != 0 || out.Updated != 1 {
+			t.Fatalf("upper-case id: %+v", out)
+		}
 		// A deleted lead named by its id stays deleted, as one named by
 		// its external_id does.
 		gone := create("Gone By Id", nil)
