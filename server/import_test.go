@@ -297,11 +297,27 @@ func TestImport(t *testing.T) {
 		if l := leadMustGet(t, env.Admin, alpha.Id); l.Name != "Alpha Collide" || l.ExternalId != nil || l.Version != 1 {
 			t.Errorf("the lead with that id: %+v", l)
 		}
-		// The id in upper case names the lead as well.
+		// The id in upper case names the lead as well, and is stored in
+		// lower case, so the lower case names it next time; in one file
+		// the two are the same external_id, the last row counting.
 		upper := create("Upper Case Id", nil)
-		out = importOK(t, env, "", "external_id,phone\n"+strings.ToUpper(upper.Id.String())+",+351 3\n")
-		if out.Inserted != 0 || out.Updated != 1 {
+		up, low := strings.ToUpper(upper.Id.String()), upper.Id.String()
+		out = importOK(t, env, "", "external_id,phone\n"+up+",+351 3\n"+low+",+351 4\n")
+		if out.Inserted != 0 || out.Updated != 1 || len(out.Rejected) != 1 || out.Rejected[0].Line != 2 {
 			t.Fatalf("upper-case id: %+v", out)
+		}
+		if l := leadMustGet(t, env.Admin, upper.Id); l.ExternalId == nil || *l.ExternalId != low || l.Phone == nil || *l.Phone != "+351 4" {
+			t.Fatalf("the lead named by its id: %+v", l)
+		}
+		if out = importOK(t, env, "", "external_id,phone\n"+up+",+351 4\n"); out.Unchanged != 1 {
+			t.Fatalf("upper-case id again: %+v", out)
+		}
+		// The holder of an id as its external_id is found whatever the case.
+		if out = importOK(t, env, "", "external_id,name\n"+strings.ToUpper(alpha.Id.String())+",Beta Again\n"); out.Updated != 1 {
+			t.Fatalf("upper-case external_id of another lead: %+v", out)
+		}
+		if l := leadMustGet(t, env.Admin, beta.Id); l.Name != "Beta Again" {
+			t.Errorf("the holder: %+v", l)
 		}
 		// A deleted lead named by its id stays deleted, as one named by
 		// its external_id does.

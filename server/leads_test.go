@@ -717,15 +717,15 @@ func TestLeadTeamFeed(t *testing.T) {
 func TestLeadNotesLineEnds(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Crlf Notes", Notes: lref("line1\r\nline2\rline3")})
+	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Crlf Notes", Notes: lref("line1\r\nline2\rline3\r\r\nline4")})
 	if err != nil || r.JSON201 == nil {
 		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
 	}
 	l := *r.JSON201
-	if l.Notes == nil || *l.Notes != "line1\nline2\rline3" {
+	if l.Notes == nil || *l.Notes != "line1\nline2\rline3\nline4" {
 		t.Fatalf("notes %q", *l.Notes)
 	}
-	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("a\r\nb")})
+	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("a\r\r\nb")})
 	if err != nil || p.JSON200 == nil || p.JSON200.Notes == nil || *p.JSON200.Notes != "a\nb" {
 		t.Fatalf("patch: %v %d %s", err, p.StatusCode(), p.Body)
 	}
@@ -737,5 +737,31 @@ func TestLeadNotesLineEnds(t *testing.T) {
 		if _, ok := e.Changes["notes"]; ok && strings.Contains(e.Summary, "in import") {
 			t.Fatalf("the re-import changed the notes: %+v", e.Changes)
 		}
+	}
+}
+
+// TestLeadTextOnOneLine: a name or external id with a control character
+// (a line break, say) is refused as a CSV import refuses it, so that every
+// lead the API takes re-imports from its export.
+func TestLeadTextOnOneLine(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	for _, c := range []struct {
+		field string
+		lead  api.LeadCreate
+	}{
+		{"name", api.LeadCreate{Name: "Two\nLines"}},
+		{"name", api.LeadCreate{Name: "Tab\tName"}},
+		{"external_id", api.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}},
+	} {
+		r, err := env.Admin.CreateLeadWithResponse(bg, c.lead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), c.field)
+	}
+	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Ana Sá", ExternalId: lref("ABCDEF01-2345-6789-ABCD-EF0123456789")})
+	if err != nil || r.JSON201 == nil || *r.JSON201.ExternalId != "abcdef01-2345-6789-abcd-ef0123456789" {
+		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
 	}
 }

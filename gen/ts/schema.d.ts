@@ -591,7 +591,7 @@ export interface components {
          */
         Password: string;
         /**
-         * @description Not blank.
+         * @description Not blank, and on one line (no control characters), as a CSV import takes it.
          * @example Ana Silva
          */
         PersonName: string;
@@ -841,6 +841,7 @@ export interface components {
             email?: components["schemas"]["Email"] | null;
             /** @description Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. */
             notes?: string | null;
+            /** @description No control characters; one in the form of a UUID is stored in lower case. */
             external_id?: string | null;
             /** @description A user id or `me`; null = unassigned. */
             assigned_to?: string | null;

@@ -41,7 +41,7 @@ func leadOut(l db.Lead) api.Lead {
 // resolved by the caller.
 func leadInsert(b api.LeadCreate) db.LeadInsertParams {
 	p := db.LeadInsertParams{
-		ExternalID: trimmed(b.ExternalId), Name: strings.TrimSpace(b.Name), Phone: trimmed(b.Phone),
+		ExternalID: externalID(b.ExternalId), Name: strings.TrimSpace(b.Name), Phone: trimmed(b.Phone),
 		Notes: notes(b.Notes),
 		Age:   b.Age, Job: enumIn(b.Job), Marital: enumIn(b.Marital), Education: enumIn(b.Education),
 		CreditDefault: enumIn(b.CreditDefault), HousingLoan: enumIn(b.HousingLoan),
@@ -155,6 +155,16 @@ func optTrim(n nullable.Nullable[string]) store.Opt[string] {
 	o := optOf(n)
 	o.Value = trimmed(o.Value)
 	return o
+}
+
+// externalID trims an external id and stores it as leadrules.ExternalID
+// says; nil for blank text.
+func externalID(s *string) *string {
+	t := trimmed(s)
+	if t != nil {
+		*t = leadrules.ExternalID(*t)
+	}
+	return t
 }
 
 // notes and optNotes store notes with LF line ends (leadrules.Notes).

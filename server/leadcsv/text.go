@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // Limits on text cells; they match the lead's columns and the API.
@@ -46,7 +48,7 @@ func cleanExternalID(s string) (string, string) {
 	case hasControl(s, false):
 		return "", "contains a control character"
 	}
-	return s, ""
+	return leadrules.ExternalID(s), ""
 }
 
 // cleanNotes keeps the text as written (line breaks, indentation): notes are
@@ -61,7 +63,7 @@ func cleanNotes(s string) (string, string) {
 	case hasControl(s, true):
 		return "", "contains a control character"
 	}
-	return s, ""
+	return leadrules.Notes(s), ""
 }
 
 func cleanPhone(s string) (string, string) {

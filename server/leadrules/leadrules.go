@@ -1,6 +1,7 @@
 // Package leadrules holds the rules of DESIGN.md for changing a lead, as
-// pure functions with no HTTP or SQL: the status workflow and who may edit,
-// claim, assign or log contacts on a lead.
+// pure functions with no HTTP or SQL: the status workflow, who may edit,
+// claim, assign or log contacts on a lead, and the form in which the API and
+// the CSV import both store free text (notes, external ids).
 //
 // Workflow: new -> contacted | follow_up | success | failed;
 // contacted <-> follow_up; contacted | follow_up -> success | failed;
@@ -19,6 +20,7 @@
 package leadrules
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -151,8 +153,22 @@ func CheckCreate(c Caller, a Assign) error {
 	return apperr.Forbidden("a sales user may only assign a lead to themselves")
 }
 
-// Notes is a lead's notes as they are stored: each CR LF line end as LF.
-// A CSV reader takes a CR LF inside a quoted cell as LF, so notes stored
-// with CR LF (as a form's text area may send them) came back changed from
-// an export and its re-import.
-func Notes(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+// Notes is a lead's notes as they are stored: each line end of one or more
+// CRs and an LF as LF. A CSV reader takes a CR LF inside a quoted cell as
+// LF, so notes stored with CR LF (as a form's text area may send them) came
+// back changed from an export and its re-import.
+func Notes(s string) string { return crLF.ReplaceAllString(s, "\n") }
+
+var crLF = regexp.MustCompile("\r+\n")
+
+// ExternalID is an external id as it is stored: one in the form of a UUID
+// in lower case, since a UUID's case means nothing and an export names a
+// lead without an external id by its id in lower case; any other as given.
+func ExternalID(s string) string {
+	if len(s) == 36 {
+		if _, err := uuid.Parse(s); err == nil {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}

@@ -227,3 +227,33 @@ func TestCheckCreate(t *testing.T) {
 		})
 	}
 }
+
+func TestNotes(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\r\nb":       "a\nb",
+		"a\r\r\nb":     "a\nb",
+		"a\rb\n":       "a\rb\n",
+		"a\r":          "a\r",
+		"plain":        "plain",
+		"\r\n\r\n":     "\n\n",
+		"x\r\r\r\ny\r": "x\ny\r",
+	} {
+		if got := Notes(in); got != want {
+			t.Errorf("Notes(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestExternalID(t *testing.T) {
+	for in, want := range map[string]string{
+		"ABCDEF01-2345-6789-ABCD-EF0123456789":   "abcdef01-2345-6789-abcd-ef0123456789",
+		"abcdef01-2345-6789-abcd-ef0123456789":   "abcdef01-2345-6789-abcd-ef0123456789",
+		"CRM-ABC":                                "CRM-ABC",
+		"{ABCDEF01-2345-6789-ABCD-EF0123456789}": "{ABCDEF01-2345-6789-ABCD-EF0123456789}",
+		"ABCDEF01-2345-6789-ABCD-EF012345678Z":   "ABCDEF01-2345-6789-ABCD-EF012345678Z",
+	} {
+		if got := ExternalID(in); got != want {
+			t.Errorf("ExternalID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
