@@ -154,23 +154,28 @@ WITH reverted AS (
 )
 DELETE FROM lead_import_before b USING reverted r WHERE b.id = r.id;
 
--- name: ImportStageDropDeletedIDs :many
--- Staged rows naming by its id a deleted lead that has no external_id (as
--- an export of it would): refused, like the rows of ImportStageDeleted, and
--- taken out, since no external_id conflict keeps the upsert from adding
--- them as new leads. Unless another lead holds that external_id: the row is
--- that lead's. Returns the first @lim for the report.
+-- name: ImportStageDropForeignIDs :many
+-- Staged rows naming by its id a lead the import cannot take that way: a
+-- deleted one (refused, like the rows of ImportStageDeleted), or one whose
+-- external_id is another (its rows name it by that). They are taken out,
+-- since no external_id conflict keeps the upsert from adding them as new
+-- leads, each with another lead's id as its external_id. Unless some lead
+-- holds that external_id: the row is that lead's. Returns the first @lim
+-- for the report.
 WITH gone AS (
     DELETE FROM lead_import_stage s
     USING leads l
-    WHERE l.external_id IS NULL AND l.deleted_at IS NOT NULL
-      AND l.id = import_id_ref(s.external_id)
+    WHERE l.id = import_id_ref(s.external_id)
+      AND (l.deleted_at IS NOT NULL OR l.external_id IS NOT NULL)
+      AND l.external_id IS DISTINCT FROM s.external_id
       AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
     RETURNING s.line, s.external_id
 )
-SELECT line, external_id::text AS external_id
-FROM gone
-ORDER BY line
+SELECT g.line, g.external_id::text AS external_id, (l.deleted_at IS NOT NULL)::boolean AS deleted,
+       l.external_id AS lead_external_id
+FROM gone g
+JOIN leads l ON l.id = import_id_ref(g.external_id)
+ORDER BY g.line
 LIMIT @lim;
 
 -- name: ImportSkipUnchanged :exec

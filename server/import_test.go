@@ -334,6 +334,22 @@ func TestImport(t *testing.T) {
 		if leadTotal(t, env) != before {
 			t.Error("the deleted lead came back as a new one")
 		}
+		// A lead that has an external_id is named by that, not by its id:
+		// its id as another row's external_id would make a confusing copy.
+		kept := create("Has Its Own", lref("own-ext-1"))
+		goneToo := create("Gone With Own", lref("own-ext-2"))
+		if d, _ := env.Admin.DeleteLeadWithResponse(bg, goneToo.Id, nil); d.StatusCode() != 204 {
+			t.Fatalf("delete: %d", d.StatusCode())
+		}
+		out = importOK(t, env, "", "external_id,name\n"+kept.Id.String()+",Copy\n"+goneToo.Id.String()+",Back\n")
+		if out.Inserted != 0 || out.Updated != 0 || len(out.Rejected) != 2 ||
+			!strings.Contains(out.Rejected[0].Message, `the lead with external_id "own-ext-1"`) ||
+			!strings.Contains(out.Rejected[1].Message, "deleted lead") {
+			t.Fatalf("result %+v", out)
+		}
+		if leadTotal(t, env) != before+2 {
+			t.Error("a lead was added")
+		}
 	})
 
 	t.Run("OneAuditEvent", func(t *testing.T) {

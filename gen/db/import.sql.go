@@ -221,41 +221,53 @@ func (q *Queries) ImportStageDrop(ctx context.Context, lines []int32) error {
 	return err
 }
 
-const importStageDropDeletedIDs = `-- name: ImportStageDropDeletedIDs :many
+const importStageDropForeignIDs = `-- name: ImportStageDropForeignIDs :many
 WITH gone AS (
     DELETE FROM lead_import_stage s
     USING leads l
-    WHERE l.external_id IS NULL AND l.deleted_at IS NOT NULL
-      AND l.id = import_id_ref(s.external_id)
+    WHERE l.id = import_id_ref(s.external_id)
+      AND (l.deleted_at IS NOT NULL OR l.external_id IS NOT NULL)
+      AND l.external_id IS DISTINCT FROM s.external_id
       AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
     RETURNING s.line, s.external_id
 )
-SELECT line, external_id::text AS external_id
-FROM gone
-ORDER BY line
+SELECT g.line, g.external_id::text AS external_id, (l.deleted_at IS NOT NULL)::boolean AS deleted,
+       l.external_id AS lead_external_id
+FROM gone g
+JOIN leads l ON l.id = import_id_ref(g.external_id)
+ORDER BY g.line
 LIMIT $1
 `
 
-type ImportStageDropDeletedIDsRow struct {
-	Line       int32
-	ExternalID string
+type ImportStageDropForeignIDsRow struct {
+	Line           int32
+	ExternalID     string
+	Deleted        bool
+	LeadExternalID *string
 }
 
-// Staged rows naming by its id a deleted lead that has no external_id (as
-// an export of it would): refused, like the rows of ImportStageDeleted, and
-// taken out, since no external_id conflict keeps the upsert from adding
-// them as new leads. Unless another lead holds that external_id: the row is
-// that lead's. Returns the first @lim for the report.
-func (q *Queries) ImportStageDropDeletedIDs(ctx context.Context, lim int32) ([]ImportStageDropDeletedIDsRow, error) {
-	rows, err := q.db.Query(ctx, importStageDropDeletedIDs, lim)
+// Staged rows naming by its id a lead the import cannot take that way: a
+// deleted one (refused, like the rows of ImportStageDeleted), or one whose
+// external_id is another (its rows name it by that). They are taken out,
+// since no external_id conflict keeps the upsert from adding them as new
+// leads, each with another lead's id as its external_id. Unless some lead
+// holds that external_id: the row is that lead's. Returns the first @lim
+// for the report.
+func (q *Queries) ImportStageDropForeignIDs(ctx context.Context, lim int32) ([]ImportStageDropForeignIDsRow, error) {
+	rows, err := q.db.Query(ctx, importStageDropForeignIDs, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ImportStageDropDeletedIDsRow{}
+	items := []ImportStageDropForeignIDsRow{}
 	for rows.Next() {
-		var i ImportStageDropDeletedIDsRow
-		if err := rows.Scan(&i.Line, &i.ExternalID); err != nil {
+		var i ImportStageDropForeignIDsRow
+		if err := rows.Scan(
+			&i.Line,
+			&i.ExternalID,
+			&i.Deleted,
+			&i.LeadExternalID,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -430,23 +430,32 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	if err != nil {
 		return err
 	}
+	for _, d := range gone {
+		res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
+	}
 	if staged.idRefs {
-		byID, err := tx.Q.ImportStageDropDeletedIDs(ctx, maxImportReports)
+		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, maxImportReports)
 		if err != nil {
 			return err
 		}
 		for _, d := range byID {
-			gone = append(gone, db.ImportStageDeletedRow(d))
+			if d.Deleted {
+				res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
+				continue
+			}
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
+				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
 		}
-	}
-	for _, d := range gone {
-		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
-			"external_id %q belongs to a deleted lead; deleted leads are not imported again", d.ExternalID)})
 	}
 	if !setStatus {
 		return nil
 	}
 	return stageWorkflow(ctx, tx, lockRows, staged.statusDefaults, res)
+}
+
+func deletedLead(line int32, externalID string) leadcsv.Rejection {
+	return leadcsv.Rejection{Line: int(line), Field: "external_id", Message: fmt.Sprintf(
+		"external_id %q belongs to a deleted lead; deleted leads are not imported again", externalID)}
 }
 
 // stageWorkflow refuses the staged rows that would move their lead to a
