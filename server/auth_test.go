@@ -306,7 +306,10 @@ func TestRefresh(t *testing.T) {
 		if me, _ := env.WithToken(second.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
 			t.Fatalf("new access token: %d", me.StatusCode())
 		}
-		// The rotated token is dead, and presenting it again kills the family.
+		// The rotated token is dead, and presenting it again, past the
+		// grace given to a second tab refreshing at the same moment, kills
+		// the family.
+		backdateRotations(t, env, u.Id)
 		old, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
 		wantProblem(t, old.HTTPResponse, old.Body, 401)
 		next, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: second.RefreshToken})
@@ -345,6 +348,40 @@ func TestRefresh(t *testing.T) {
 		slices.Sort(summaries)
 		if want := []string{"the session had already ended", "the session was revoked"}; !slices.Equal(summaries, want) {
 			t.Errorf("reuse events end %q, want %q", summaries, want)
+		}
+	})
+
+	t.Run("TwoTabsAtOnce", func(t *testing.T) {
+		// The same token twice in a moment is a race, not a theft: the
+		// second call gets 409 and the session lives on.
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		first := env.Login(u.Email)
+		codes := make(chan int, 4)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+				codes <- r.StatusCode()
+			})
+		}
+		wg.Wait()
+		close(codes)
+		var got []int
+		for c := range codes {
+			got = append(got, c)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []int{200, 409, 409, 409}) {
+			t.Fatalf("statuses %v, want one 200 and three 409", got)
+		}
+		if me, _ := env.WithToken(first.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
+			t.Fatalf("the session died: %d", me.StatusCode())
+		}
+		for _, e := range actions(t, env, "auth.refresh_reuse") {
+			if e.Actor.Id != nil && *e.Actor.Id == u.Id {
+				t.Fatalf("a race taken for reuse: %+v", e)
+			}
 		}
 	})
 
@@ -754,4 +791,14 @@ func TestTokensRefused(t *testing.T) {
 			t.Fatalf("me after demotion: %d", me.StatusCode())
 		}
 	})
+}
+
+// backdateRotations moves the user's rotated refresh tokens out of the
+// grace store.RefreshRaceGrace gives a second tab.
+func backdateRotations(t *testing.T, env *servertest.Env, user uuid.UUID) {
+	t.Helper()
+	if err := sql(t, env, fmt.Sprintf(`UPDATE refresh_tokens r SET rotated_at = r.rotated_at - interval '1 minute'
+		FROM sessions s WHERE s.id = r.session_id AND s.user_id = '%s' AND r.rotated_at IS NOT NULL`, user)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -175,7 +175,9 @@ type ClientInterface interface {
 	// RefreshTokenWithBody Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401.
+	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+	// 409 and the session lives on; take the newer token the other request received.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -185,7 +187,9 @@ type ClientInterface interface {
 	// RefreshToken Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401.
+	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+	// 409 and the session lives on; take the newer token the other request received.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -683,7 +687,9 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 // RefreshTokenWithBody Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401.
+// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+// 409 and the session lives on; take the newer token the other request received.
 //
 // Takes any type of body and a specified content type.
 //
@@ -703,7 +709,9 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // RefreshToken Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401.
+// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+// 409 and the session lives on; take the newer token the other request received.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3449,7 +3457,9 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithBodyWithResponse Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401.
+	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+	// 409 and the session lives on; take the newer token the other request received.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3459,7 +3469,9 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithResponse Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401.
+	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+	// 409 and the session lives on; take the newer token the other request received.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4350,6 +4362,8 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -4375,6 +4389,11 @@ func (r RefreshTokenResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r RefreshTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RefreshTokenResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -7094,7 +7113,9 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 // RefreshTokenWithBodyWithResponse Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401.
+// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+// 409 and the session lives on; take the newer token the other request received.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7110,7 +7131,9 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // RefreshTokenWithResponse Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401.
+// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+// 409 and the session lives on; take the newer token the other request received.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8219,6 +8242,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge

@@ -76,7 +76,9 @@ export interface paths {
         /**
          * Rotate a refresh token into a new token pair.
          * @description The presented refresh token dies. Presenting an already rotated token again is treated as
-         *     theft: the whole session family is revoked and the call gets 401.
+         *     theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
+         *     of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
+         *     409 and the session lives on; take the newer token the other request received.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -1393,7 +1395,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with the current state (duplicate e-mail or external id, no active model, too few labelled leads). */
+        /** @description Conflicts with the current state (duplicate e-mail or external id, no active model, too few labelled leads, a refresh token another request has just rotated). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1625,6 +1627,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
