@@ -247,8 +247,10 @@ func describe(err error) (string, []apperr.FieldError) {
 // neither an integer nor at least 17).
 func fieldsDetail(fields []apperr.FieldError) string {
 	var names, messages []string
+	seen := make(map[string]bool, len(fields)) // thousands of fields must not cost their square
 	for _, f := range fields {
-		if !slices.Contains(names, f.Field) {
+		if !seen[f.Field] {
+			seen[f.Field] = true
 			names = append(names, f.Field)
 		}
 		if len(messages) < maxProblemFields && !slices.Contains(messages, f.Message) {
