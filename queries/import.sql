@@ -123,7 +123,7 @@ ORDER BY l.id;
 -- it for the leads whose rows are then refused. Returns how many were taken.
 WITH adopted AS (
     UPDATE leads l
-    SET external_id = s.external_id -- as the file writes it, upper case too, for the upsert to match
+    SET external_id = l.id::text
     FROM lead_import_stage s
     WHERE l.external_id IS NULL AND l.deleted_at IS NULL
       AND l.id = import_id_ref(s.external_id)

@@ -15,7 +15,7 @@ import (
 const importAdoptIDs = `-- name: ImportAdoptIDs :one
 WITH adopted AS (
     UPDATE leads l
-    SET external_id = s.external_id -- as the file writes it, upper case too, for the upsert to match
+    SET external_id = l.id::text
     FROM lead_import_stage s
     WHERE l.external_id IS NULL AND l.deleted_at IS NULL
       AND l.id = import_id_ref(s.external_id)

@@ -165,10 +165,19 @@ var crLF = regexp.MustCompile("\r+\n")
 // in lower case, since a UUID's case means nothing and an export names a
 // lead without an external id by its id in lower case; any other as given.
 func ExternalID(s string) string {
-	if len(s) == 36 {
-		if _, err := uuid.Parse(s); err == nil {
-			return strings.ToLower(s)
-		}
+	if IsLeadID(s) {
+		return strings.ToLower(s)
 	}
 	return s
+}
+
+// IsLeadID reports whether an external id has the form of a lead's id (a
+// UUID, 36 characters with its hyphens), as an export writes the external
+// id of a lead that has none (import_id_ref in SQL reads the same form).
+func IsLeadID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
 }

@@ -236,23 +236,50 @@ func recategorizeIfMoved(ctx context.Context, tx *Tx, staged scoring.Thresholds)
 // stagedRows is what stageRows put in the staging table.
 type stagedRows struct {
 	rows int64
+	fileFacts
+}
+
+// fileFacts is what the staged rows tell about the file, gathered as they
+// are read, so that the passes over the staging table that would find
+// nothing are skipped.
+type fileFacts struct {
 	// repeats is false when no external_id comes twice. Kept as a set of
-	// 64-bit hashes (a few tens of bytes a row), it lets the usual file skip
+	// 64-bit hashes (a few tens of bytes a row), it spares the usual file
 	// the search for superseded rows, a second of a million-row import; a
 	// hash collision only costs that search.
 	repeats bool
+	seed    maphash.Seed
+	seen    map[uint64]struct{}
 	// idRefs is true when some external_id has the form of a lead id (as
-	// an export writes a lead without one); otherwise the passes that look
-	// for leads named that way are skipped.
+	// an export writes a lead without one).
 	idRefs bool
 	// statusDefaults is true when some row with an external_id gave no
 	// status (ImportStageKeepStatus).
 	statusDefaults bool
 }
 
+// note records one staged row.
+func (f *fileFacts) note(p *db.ImportStageCopyParams) {
+	id := p.ExternalID
+	if id == nil {
+		return // a new lead, whatever it says
+	}
+	f.statusDefaults = f.statusDefaults || p.StatusDefault
+	f.idRefs = f.idRefs || leadrules.IsLeadID(*id)
+	if !f.repeats {
+		if f.seen == nil {
+			f.seed, f.seen = maphash.MakeSeed(), make(map[uint64]struct{})
+		}
+		h := maphash.String(f.seed, *id)
+		_, f.repeats = f.seen[h]
+		f.seen[h] = struct{}{}
+	}
+}
+
 // stageRows reads the file to its end, COPYing valid rows into the staging
 // table in batches and collecting the rejections. Reading and parsing run in
-// a goroutine one batch ahead of the COPY, so the two overlap.
+// a goroutine one batch ahead of the COPY, so the two overlap; it gathers
+// the file's facts too.
 func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptions, score *Active, res *ImportResult) (out stagedRows, err error) {
 	type batch struct {
 		rows []db.ImportStageCopyParams
@@ -260,6 +287,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 		n    int // data rows read
 		err  error
 	}
+	var facts fileFacts // the reader's until it closes batches
 	ctx, cancel := context.WithCancel(ctx)
 	batches := make(chan batch, 1)
 	defer func() {
@@ -292,6 +320,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 					b.err = err
 					break
 				}
+				facts.note(&p)
 				b.rows = append(b.rows, p)
 			}
 			select {
@@ -304,7 +333,6 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			}
 		}
 	}()
-	seed, seen := maphash.MakeSeed(), make(map[uint64]struct{})
 	for b := range batches {
 		res.Rows += b.n
 		res.Rejected = append(res.Rejected, b.rejs...)
@@ -318,23 +346,8 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			}
 			out.rows += n
 		}
-		for i := range b.rows {
-			id := b.rows[i].ExternalID
-			if id == nil {
-				continue
-			}
-			out.statusDefaults = out.statusDefaults || b.rows[i].StatusDefault
-			if !out.repeats {
-				h := maphash.String(seed, *id)
-				_, out.repeats = seen[h]
-				seen[h] = struct{}{}
-			}
-			if !out.idRefs && len(*id) == 36 {
-				_, err := uuid.Parse(*id)
-				out.idRefs = err == nil
-			}
-		}
 	}
+	out.fileFacts, out.seen = facts, nil
 	return out, ctx.Err()
 }
 
