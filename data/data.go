@@ -1,6 +1,7 @@
 // Package data holds the data files embedded in the jmk binary, so the demo
 // seed and the scoring-quality test work on any machine without a checkout of
-// the shared data directory.
+// the shared data directory, and the synthetic people (Person) the demo seed
+// and the benchmarks name their leads with.
 //
 // UCIBankMarketing is the UCI Bank Marketing dataset ("bank-additional-full",
 // 41,188 calls, May 2008 - Nov 2010), shipped gzipped and unchanged otherwise.

@@ -116,7 +116,7 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	)
 	amend := func(l *store.ImportLead) {
 		ext := "uci-" + strconv.Itoa(l.Line)
-		name, phone, email := demoPerson(rng, l.Line)
+		name, phone, email := data.Person(rng, l.Line)
 		l.ExternalID, l.Name, l.Phone, l.Email = &ext, &name, &phone, email
 		if l.Line%demoHistoryOf >= demoOpenOf {
 			// Closed history: y already made it success or failed.

@@ -1,4 +1,4 @@
-package main
+package data
 
 import (
 	"fmt"
@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// Synthetic Portuguese-style people for the demo leads: no real person's
-// data, drawn from the seed's random stream.
+// Synthetic Portuguese-style people for the demo leads and the benchmarks'
+// data: no real person's data, drawn from the caller's random stream. About
+// one name in 30 holds a given surname, as a real list of Portuguese clients
+// would, so a search by surname finds a realistic share of leads.
 
 var demoFirstNames = []string{
 	"Afonso", "Alice", "Ana", "André", "Beatriz", "Bernardo", "Bruno", "Carla", "Carolina", "Catarina",
@@ -27,9 +29,9 @@ var demoSurnames = []string{
 	"Simões", "Soares", "Sousa", "Tavares", "Teixeira", "Vaz", "Vieira",
 }
 
-// demoPerson returns a name, a +351 mobile number and, for about a third of
+// Person returns a name, a +351 mobile number and, for about a third of
 // the people, an e-mail address; line makes the address unique.
-func demoPerson(rng *rand.Rand, line int) (name, phone string, email *string) {
+func Person(rng *rand.Rand, line int) (name, phone string, email *string) {
 	first := demoFirstNames[rng.IntN(len(demoFirstNames))]
 	s1 := demoSurnames[rng.IntN(len(demoSurnames))]
 	s2 := demoSurnames[rng.IntN(len(demoSurnames))]
