@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +16,9 @@ import (
 )
 
 // uciFile writes the embedded UCI file to a temporary file, optionally
-// repeated (with an external_id column so every copy is a distinct lead)
-// until it has rows data rows.
+// repeated until it has rows data rows, each copy a distinct lead (its own
+// external_id) with a person's name, phone and e-mail as real leads have:
+// they make up most of what the trigram index holds.
 func uciFile(b *testing.B, rows int) string {
 	b.Helper()
 	r, err := data.UCIBankMarketing()
@@ -43,9 +45,15 @@ func uciFile(b *testing.B, rows int) string {
 	header, body, _ := strings.Cut(string(raw), "\n")
 	lines := strings.Split(strings.TrimSpace(body), "\n")
 	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, "\"external_id\";%s\n", header)
+	fmt.Fprintf(w, "\"external_id\";\"name\";\"phone\";\"email\";%s\n", header)
+	rng := rand.New(rand.NewPCG(3, 3))
 	for i := range rows {
-		fmt.Fprintf(w, "r-%d;%s\n", i, lines[i%len(lines)])
+		name, phone, email := data.Person(rng, i)
+		e := ""
+		if email != nil {
+			e = *email
+		}
+		fmt.Fprintf(w, "r-%d;%s;%s;%s;%s\n", i, name, phone, e, lines[i%len(lines)])
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
