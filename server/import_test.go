@@ -416,6 +416,9 @@ func TestImportMalformed(t *testing.T) {
 		detail string
 	}{
 		{"Binary", func() io.Reader { return strings.NewReader(png) }, "", 422, "UTF-8"},
+		{"NULOnLine2", func() io.Reader {
+			return strings.NewReader(apiHeader + "\nm-x,Nul\x00Row,,30,admin.,no\n")
+		}, "", 422, "line 2: not a UTF-8 CSV file: NUL byte"},
 		{"NULAfterGoodRows", func() io.Reader {
 			return strings.NewReader(apiHeader + "\n" + manyGood(50) + "m-x,Nul\x00Row,,30,admin.,no\n")
 		}, "", 422, "NUL"},
@@ -452,6 +455,12 @@ func TestImportMalformed(t *testing.T) {
 			p := wantProblem(t, res, body, c.status)
 			if p.Detail == nil || !strings.Contains(*p.Detail, c.detail) {
 				t.Errorf("detail %v, want it to mention %q", p.Detail, c.detail)
+			}
+			// A refused file names what was wrong where a form would look
+			// for it: in errors, as its header's column or the file.
+			if c.status == 422 && (p.Errors == nil || len(*p.Errors) != 1 || !strings.Contains(
+				strings.ToLower((*p.Errors)[0].Message), strings.ToLower(c.detail))) {
+				t.Errorf("errors %s, want one naming %q", body, c.detail)
 			}
 			if leadTotal(t, env) != before || importEvents(t, env) != events {
 				t.Error("something was written")

@@ -267,7 +267,8 @@ type ClientInterface interface {
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
-	// refused whole (422) and nothing is written. At most 64 MiB per request; use
+	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
+	// or `file` with the line. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type.
@@ -859,7 +860,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
-// refused whole (422) and nothing is written. At most 64 MiB per request; use
+// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
+// or `file` with the line. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type.
@@ -3553,7 +3555,8 @@ type ClientWithResponsesInterface interface {
 	// stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
-	// refused whole (422) and nothing is written. At most 64 MiB per request; use
+	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
+	// or `file` with the line. At most 64 MiB per request; use
 	// `jmk import FILE` for larger files.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7257,7 +7260,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
-// refused whole (422) and nothing is written. At most 64 MiB per request; use
+// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
+// or `file` with the line. At most 64 MiB per request; use
 // `jmk import FILE` for larger files.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).

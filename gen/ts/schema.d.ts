@@ -263,7 +263,8 @@ export interface paths {
          *     stop the good ones; a file that is not a CSV of leads at all (binary, unknown columns,
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
          *     more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
-         *     refused whole (422) and nothing is written. At most 64 MiB per request; use
+         *     refused whole (422) and nothing is written; its `errors` names the column (or `header`),
+         *     or `file` with the line. At most 64 MiB per request; use
          *     `jmk import FILE` for larger files.
          */
         post: operations["importLeads"];

@@ -74,7 +74,8 @@ type Reader struct {
 // NewReader checks the header of r and returns a Reader positioned on the
 // first data row. It returns a *HeaderError when the header is unusable
 // (binary or non-UTF-8 input, an empty file, an unknown or duplicate column,
-// no lead column at all), or the read error of r.
+// no lead column at all), a *FileError for a NUL byte in the data rows it
+// reads ahead, or the read error of r.
 func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	in := &input{r: r, limit: MaxRecordBytes + bufSize}
 	br := bufio.NewReaderSize(in, bufSize)
@@ -83,6 +84,9 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	// chosen, and binary input refused with a clear message, first.
 	peek, err := br.Peek(bufSize)
 	switch {
+	case errors.Is(err, errNUL) && bytes.ContainsRune(bytes.TrimLeft(peek, "\r\n"), '\n'):
+		// The header line is whole: the NUL byte is a data row's.
+		return nil, &FileError{Line: in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
 	case errors.Is(err, errNUL):
 		return nil, &HeaderError{Message: fmt.Sprintf("%v (NUL byte on line %d)", ErrBinary, in.nulAt)}
 	case err != nil && err != io.EOF:

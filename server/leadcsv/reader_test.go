@@ -325,6 +325,10 @@ func TestReaderFatal(t *testing.T) {
 		want     error
 		line     int
 	}{
+		// In the header's read-ahead, but a data row's, and so reported
+		// at its line rather than as the header's fault.
+		{"NULOnLine2", "name,age\nA,3\x004\n", leadcsv.Options{}, leadcsv.ErrBinary, 2},
+		{"NULAfterBlankLines", "\n\nname,age\nA,30\nB,3\x004\n", leadcsv.Options{}, leadcsv.ErrBinary, 5},
 		// Beyond the header's read-ahead, so the row reader must catch it.
 		{"NULLater", "name,age\n" + good(20000) + "A,3\x004\n" + good(5), leadcsv.Options{}, leadcsv.ErrBinary, 20002},
 		{"RecordTooLarge", "name,notes\nA,\"" + strings.Repeat("x\n", leadcsv.MaxRecordBytes/2+1) + "\"\n",

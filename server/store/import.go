@@ -605,8 +605,10 @@ func importError(err error) error {
 		e.Fields = []apperr.FieldError{{Field: field, Message: he.Message}}
 		return e
 	case errors.As(err, &fe):
+		msg := strings.TrimPrefix(fe.Error(), "leadcsv: ")
 		return &apperr.Error{Status: http.StatusUnprocessableEntity,
-			Detail: "the file cannot be imported, nothing was: " + strings.TrimPrefix(fe.Error(), "leadcsv: ")}
+			Detail: "the file cannot be imported, nothing was: " + msg,
+			Fields: []apperr.FieldError{{Field: "file", Message: msg}}}
 	}
 	return err
 }
