@@ -133,13 +133,26 @@ func TestActivityCreate(t *testing.T) {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
-	t.Run("ErrUnprocessable/Future", func(t *testing.T) {
+	for name, at := range map[string]time.Time{
+		"Future":       time.Now().Add(time.Hour),
+		"Year1":        time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		"MistypedYear": time.Date(26, 12, 5, 10, 0, 0, 0, time.UTC),
+		"Before2000":   time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		t.Run("ErrUnprocessable/"+name, func(t *testing.T) {
+			l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
+			r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at})
+			leadProblem(t, name, r.StatusCode(), r.Body, 422, "occurred_at")
+			if got := leadMustGet(t, sales, l.Id); got.ContactCount != 0 || got.Status != api.LeadStatusNew {
+				t.Errorf("refused activity changed the lead: %+v", got)
+			}
+		})
+	}
+	t.Run("OK/Year2000", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
-		later := time.Now().Add(time.Hour)
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &later})
-		leadProblem(t, "future", r.StatusCode(), r.Body, 422, "occurred_at")
-		if got := leadMustGet(t, sales, l.Id); got.ContactCount != 0 || got.Status != api.LeadStatusNew {
-			t.Errorf("refused activity changed the lead: %+v", got)
+		at := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+		if r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at}); r.JSON201 == nil {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {

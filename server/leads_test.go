@@ -740,6 +740,27 @@ func TestLeadNotesLineEnds(t *testing.T) {
 	}
 }
 
+// TestLeadBlankNotes: blank notes are stored as none, as an import reads
+// the empty cell an export writes for them, so the round trip changes
+// nothing.
+func TestLeadBlankNotes(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Blank Notes", ExternalId: lref("blank-1"), Notes: lref("")})
+	if err != nil || r.JSON201 == nil || r.JSON201.Notes != nil {
+		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+	l := *r.JSON201
+	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue(" \n\t ")})
+	if err != nil || p.JSON200 == nil || p.JSON200.Notes != nil {
+		t.Fatalf("patch: %v %d %s", err, p.StatusCode(), p.Body)
+	}
+	_, file := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "")
+	if out := importOK(t, env, "", string(file)); out.Unchanged != 1 {
+		t.Fatalf("re-import: %+v", out)
+	}
+}
+
 // TestLeadTextOnOneLine: a name or external id with a control character
 // (a line break, say) is refused as a CSV import refuses it, so that every
 // lead the API takes re-imports from its export.

@@ -66,6 +66,10 @@ func TestStats(t *testing.T) {
 		                       ('`+a.Id.String()+`', 'note', '1 day'), ('`+a.Id.String()+`', 'call', '50 days'),
 		                       ('`+b.Id.String()+`', 'email', '3 days')) AS v(u, k, ago)
 		 WHERE l.external_id = 's2'`,
+		// Calls on a deleted lead count nowhere, as its outcome does not.
+		`INSERT INTO activities (id, lead_id, user_id, kind, occurred_at)
+		 SELECT gen_random_uuid(), l.id, '`+a.Id.String()+`', 'call', now() - interval '1 day'
+		 FROM leads l, generate_series(1, 4) WHERE l.external_id = 's9'`,
 	)
 	if err != nil {
 		t.Fatal(err)

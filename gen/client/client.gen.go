@@ -247,7 +247,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -332,7 +332,7 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
@@ -348,7 +348,7 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
@@ -830,7 +830,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -985,7 +985,7 @@ func (c *Client) ListLeadActivities(ctx context.Context, id ID, params *ListLead
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock (422). The lead's `version` changes only when its status does, so an
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 // open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
@@ -1011,7 +1011,7 @@ func (c *Client) CreateLeadActivityWithBody(ctx context.Context, id ID, contentT
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock (422). The lead's `version` changes only when its status does, so an
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 // open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
@@ -3533,7 +3533,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3626,7 +3626,7 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
@@ -3642,7 +3642,7 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock (422). The lead's `version` changes only when its status does, so an
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
@@ -7232,7 +7232,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7367,7 +7367,7 @@ func (c *ClientWithResponses) ListLeadActivitiesWithResponse(ctx context.Context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock (422). The lead's `version` changes only when its status does, so an
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 // open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
@@ -7389,7 +7389,7 @@ func (c *ClientWithResponses) CreateLeadActivityWithBodyWithResponse(ctx context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock (422). The lead's `version` changes only when its status does, so an
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
 // open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //

@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id).
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
          */
         get: operations["exportLeads"];
         put?: never;
@@ -345,7 +345,7 @@ export interface paths {
          *     `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
          *     logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
          *     first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-         *     the server's clock (422). The lead's `version` changes only when its status does, so an
+         *     the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
          *     open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
          *     `lead.update` event when the status moved, in the same transaction.
          */
@@ -842,7 +842,7 @@ export interface components {
             /** @example +351 912 345 678 */
             phone?: string | null;
             email?: components["schemas"]["Email"] | null;
-            /** @description Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. */
+            /** @description Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. Blank notes are stored as null. */
             notes?: string | null;
             /** @description No control characters; one in the form of a UUID is stored in lower case. */
             external_id?: string | null;
@@ -895,7 +895,7 @@ export interface components {
             phone?: string | null;
             /** Format: email */
             email?: string | null;
-            /** @description Stored with LF line ends, as on create. */
+            /** @description Stored with LF line ends, and blank as null, as on create. */
             notes?: string | null;
             status?: components["schemas"]["LeadStatus"];
             /** @description A user id, `me` (claim), or null (unassign). */
@@ -935,7 +935,7 @@ export interface components {
             notes?: string | null;
             /**
              * Format: date-time
-             * @description Defaults to now; at most 5 minutes ahead of the server's clock (allowing for clock skew).
+             * @description Defaults to now; at most 5 minutes ahead of the server's clock (allowing for clock skew) and not before 2000-01-01T00:00:00Z.
              */
             occurred_at?: string;
         };

@@ -15,6 +15,11 @@ import (
 // to forgive clients whose clocks run a little fast.
 const maxClockSkew = 5 * time.Minute
 
+// earliestActivity is the earliest occurred_at accepted: a contact logged
+// before it is a mistyped year (0026 for 2026), which would otherwise become
+// the lead's last_contacted_at and count in any leaderboard window.
+var earliestActivity = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 type activityKey struct {
 	At time.Time `json:"t"`
 	ID uuid.UUID `json:"i"`
@@ -73,8 +78,11 @@ func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadAct
 	now := time.Now()
 	at := now
 	if b.OccurredAt != nil {
-		if b.OccurredAt.After(now.Add(maxClockSkew)) {
-			return nil, apperr.Invalid("occurred_at", "must not be in the future")
+		switch {
+		case b.OccurredAt.After(now.Add(maxClockSkew)):
+			return nil, apperr.Invalid("occurred_at", "must not be more than 5 minutes ahead of the server's clock")
+		case b.OccurredAt.Before(earliestActivity):
+			return nil, apperr.Invalid("occurred_at", "must not be before 2000-01-01T00:00:00Z (check the year)")
 		}
 		at = *b.OccurredAt
 	}

@@ -167,9 +167,11 @@ func externalID(s *string) *string {
 	return t
 }
 
-// notes and optNotes store notes with LF line ends (leadrules.Notes).
+// notes and optNotes store notes with LF line ends (leadrules.Notes), and
+// blank notes as none, as an import reads the empty cell an export writes
+// for them.
 func notes(s *string) *string {
-	if s == nil {
+	if s == nil || strings.TrimSpace(*s) == "" {
 		return nil
 	}
 	n := leadrules.Notes(*s)
