@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/servertest"
@@ -96,6 +97,42 @@ func TestExport(t *testing.T) {
 		res, body := exportCSV(t, env, env.Login(u.Email).AccessToken, "?job=retired")
 		if _, rows := csvLines(body); res.StatusCode != 200 || len(rows) != 1 {
 			t.Fatalf("sales export: %d %q", res.StatusCode, body)
+		}
+	})
+
+	t.Run("Audited", func(t *testing.T) {
+		u, uc := env.NewUser(auth.RoleSales)
+		exports := func() int64 {
+			return scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'export.leads' AND actor_id = $1`, u.Id)
+		}
+		token := env.Login(u.Email).AccessToken
+		if res, _ := exportCSV(t, env, token, "?job=retired&q=Bruno%20&min_probability=0.1"); res.StatusCode != 200 {
+			t.Fatal(res.StatusCode)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'export.leads' AND actor_id = $1
+			AND entity_type = 'export' AND changes->'filters'->'to' = '{"job": ["retired"], "q": "Bruno", "min_probability": 0.1}'
+			AND changes->'sort'->>'to' = 'probability_desc'`, u.Id); n != 1 {
+			t.Fatalf("%d export events with those filters, want 1", n)
+		}
+		// A HEAD exports nothing, nor does a refused request.
+		if res, _ := raw(t, http.MethodHead, env.URL+"/api/v1/leads/export", nil, map[string]string{"Authorization": "Bearer " + token}); res.StatusCode != 200 {
+			t.Fatal(res.StatusCode)
+		}
+		res, body := exportCSV(t, env, token, "?sort=shoe_size")
+		wantProblem(t, res, body, 400)
+		if n := exports(); n != 1 {
+			t.Errorf("%d export events, want 1", n)
+		}
+		// Admins see exports in the trail; sales do not.
+		et := api.ListAuditEventsParamsEntityType("export")
+		for who, c := range map[string]*client.ClientWithResponses{"admin": env.Admin, "sales": uc} {
+			r, err := c.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{EntityType: &et})
+			if err != nil || r.JSON200 == nil {
+				t.Fatalf("%s: %v %d %s", who, err, r.StatusCode(), r.Body)
+			}
+			if got, want := len(r.JSON200.Items) > 0, who == "admin"; got != want {
+				t.Errorf("%s sees %d export events", who, len(r.JSON200.Items))
+			}
 		}
 	})
 

@@ -247,7 +247,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -830,7 +830,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3533,7 +3533,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7232,7 +7232,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again.
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
          */
         get: operations["exportLeads"];
         put?: never;
@@ -2575,8 +2575,8 @@ export interface operations {
             query?: {
                 actor_id?: string;
                 action?: string;
-                entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import";
-                /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities and imports, the version number for models. */
+                entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import" | "export";
+                /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models. */
                 entity_id?: string;
                 /** @description Events at or after this instant (inclusive). */
                 since?: string;

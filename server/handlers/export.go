@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -30,7 +31,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 		o = store.LeadSort(*p.Sort)
 	}
 	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall,
-		head: isHead(ctx), filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
+		head: isHead(ctx), actor: actor(id), filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
 // exportResponse writes the CSV as the rows arrive, where the generated
@@ -49,6 +50,7 @@ type exportResponse struct {
 	slots    chan struct{} // Handlers.exports
 	stall    time.Duration // Options.ExportStall
 	head     bool          // a HEAD: the headers only, without running the export
+	actor    audit.Actor
 	filter   store.LeadFilter
 	sort     store.LeadSort
 	filename string
@@ -71,7 +73,7 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	err := cw.WriteHeader()
 	rows := 0
 	if err == nil {
-		err = r.st.LeadExport(r.ctx, r.filter, r.sort, func(l *leadcsv.ExportRow) error {
+		err = r.st.LeadExport(r.ctx, r.actor, r.filter, r.sort, func(l *leadcsv.ExportRow) error {
 			rows++
 			return cw.Write(*l)
 		})

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 )
 
@@ -16,9 +19,16 @@ import (
 // so one snapshot), and memory stays constant whatever the count. It stops
 // at fn's first error and returns it; other errors are the database's,
 // translated.
-func (s *Store) LeadExport(ctx context.Context, f LeadFilter, o LeadSort, fn func(*leadcsv.ExportRow) error) error {
+//
+// First it records the export in the audit trail (who, which filters) and
+// commits that: a download of the clients' data is worth knowing about even
+// when it is cut short, and an export the trail cannot record does not run.
+func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter, o LeadSort, fn func(*leadcsv.ExportRow) error) error {
 	if o == "" {
 		o = SortProbabilityDesc
+	}
+	if err := s.InTx(ctx, func(tx *Tx) error { return tx.Audit(ctx, exportEvent(actor, f, o)) }); err != nil {
+		return err
 	}
 	p := db.LeadExportParams{
 		Statuses: f.Statuses, Categories: f.Categories, Jobs: f.Jobs,
@@ -88,3 +98,31 @@ func (r *queryRecorder) CopyFrom(context.Context, pgx.Identifier, []string, pgx.
 type errRow struct{}
 
 func (errRow) Scan(...any) error { return errRecorded }
+
+// exportEvent is an export's audit event: its filters and order, as the
+// request gave them. The row count is not known until the download ends.
+func exportEvent(actor audit.Actor, f LeadFilter, o LeadSort) audit.Event {
+	filters := map[string]any{}
+	set := func(name string, v any, ok bool) {
+		if ok {
+			filters[name] = v
+		}
+	}
+	set("status", f.Statuses, len(f.Statuses) > 0)
+	set("category", f.Categories, len(f.Categories) > 0)
+	set("job", f.Jobs, len(f.Jobs) > 0)
+	set("min_probability", f.MinProbability, f.MinProbability != nil)
+	set("max_probability", f.MaxProbability, f.MaxProbability != nil)
+	set("assigned_to", f.AssignedTo, f.AssignedTo != nil)
+	set("assigned_to", "none", f.Unassigned)
+	set("q", f.Q, f.Q != nil)
+	which := "all leads"
+	if len(filters) > 0 {
+		which = "the leads matching a filter"
+	}
+	return audit.Event{
+		Actor: actor, Action: "export.leads", EntityType: "export", EntityID: uuid.Must(uuid.NewV7()).String(),
+		Summary: fmt.Sprintf("%s exported %s", actor.Name, which),
+		Changes: map[string]audit.Change{"filters": {To: filters}, "sort": {To: string(o)}},
+	}
+}
