@@ -211,3 +211,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
 -- re-score): until autovacuum gets to it, stale statistics can make the
 -- planner pick a bitmap scan plus sort over the keyset index walk.
 ANALYZE leads, lead_rank;
+
+-- name: LeadIDTaken :one
+-- Whether any lead, deleted or not, has this id.
+SELECT EXISTS (SELECT 1 FROM leads WHERE id = @id::uuid);

@@ -114,6 +114,31 @@ func TestLeadCreate(t *testing.T) {
 			t.Errorf("detail %v", p.Detail)
 		}
 	})
+	t.Run("ErrConflict/ExternalIDIsAnotherLeadsID", func(t *testing.T) {
+		// An export names a lead without an external_id by its id; a second
+		// lead carrying that id would be mixed up with it on re-import.
+		other := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
+		gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone"})
+		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); d.StatusCode() != 204 {
+			t.Fatal(d.StatusCode())
+		}
+		for _, id := range []string{other.Id.String(), strings.ToUpper(other.Id.String()), gone.Id.String()} {
+			before := scalar(t, env, `SELECT count(*) FROM leads`)
+			r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Impostor", ExternalId: lref(id)})
+			p := leadProblem(t, "another lead's id", r.StatusCode(), r.Body, 409, "")
+			if p.Detail == nil || !strings.Contains(*p.Detail, "another lead's id") {
+				t.Errorf("detail %v", p.Detail)
+			}
+			if scalar(t, env, `SELECT count(*) FROM leads`) != before {
+				t.Error("a lead was created")
+			}
+		}
+		// A UUID that names no lead is an external id like any other.
+		fresh := uuid.New().String()
+		if l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", ExternalId: lref(fresh)}); l.ExternalId == nil || *l.ExternalId != fresh {
+			t.Errorf("external_id %v", l.ExternalId)
+		}
+	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		r, _ := env.Anon.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana"})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
@@ -335,7 +360,7 @@ func TestLeadUpdate(t *testing.T) {
 	// claim the lead changed.
 	t.Run("ErrValidation/IfMatchNotATag", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		for _, m := range []string{`1`, `"1`, `"1", 2`} {
+		for _, m := range []string{`1`, `"1`, `"1", 2`, `"1"x`, `W/1`} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
@@ -348,7 +373,7 @@ func TestLeadUpdate(t *testing.T) {
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		for _, m := range []string{`"2"`, `"0"`, `"abc"`} {
+		for _, m := range []string{`"2"`, `"0"`, `"abc"`, `"1,2"`} { // a tag may hold a comma
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, "")
@@ -377,10 +402,24 @@ func TestLeadUpdate(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(body), `"notes":null`) {
 			t.Fatalf("merge-patch+json: %d %s", res.StatusCode, body)
 		}
+		// Another media type is a 415 that names the patch formats taken (RFC 5789).
+		res, body = raw(t, http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), strings.NewReader(`{"notes": "p"}`),
+			map[string]string{"Authorization": "Bearer " + env.Login(seller.Email).AccessToken,
+				"Content-Type": "text/plain", "If-Match": `"4"`})
+		if res.StatusCode != 415 || !strings.Contains(res.Header.Get("Accept-Patch"), "application/merge-patch+json") ||
+			!strings.Contains(string(body), "merge-patch") {
+			t.Fatalf("text/plain patch: %d %q %s", res.StatusCode, res.Header.Get("Accept-Patch"), body)
+		}
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("w")},
 			func(_ context.Context, req *http.Request) error { req.Header.Add("If-Match", `"4"`); return nil })
 		if r.StatusCode() != 200 {
 			t.Fatalf("two If-Match lines, the second current: %d %s", r.StatusCode(), r.Body)
+		}
+		// Empty list elements are allowed (RFC 9110 5.6.1.2).
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`, "9",, "5",`)},
+			api.LeadPatch{Notes: nullable.NewNullableWithValue("v")})
+		if r.StatusCode() != 200 {
+			t.Fatalf("list with empty elements: %d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {

@@ -36,7 +36,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 
 	m := newMetrics(st.Pool())
-	v, err := validator()
+	spec, err := api.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		mergePatchAsJSON,
 		keepRawQuery,
 		jsonDepth,
-		v,
+		validator(spec),
+		strictQuery(spec),
 		textInputs,
 	)
 

@@ -18,7 +18,6 @@ import (
 	"github.com/labstack/echo/v4"
 	nethttpmw "github.com/oapi-codegen/nethttp-middleware"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/handlers"
@@ -33,11 +32,7 @@ func outsideSpec(path string) bool {
 // handler runs: security (401 without an identity), parameters and JSON
 // bodies. The CSV import's body is streamed to its handler unread, so for
 // that one route the body is left out of validation.
-func validator() (echo.MiddlewareFunc, error) {
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return nil, err
-	}
+func validator(spec *openapi3.T) echo.MiddlewareFunc {
 	spec.Servers = nil // match on path only, whatever host the server runs on
 	authFn := func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 		r := in.RequestValidationInput.Request
@@ -75,7 +70,7 @@ func validator() (echo.MiddlewareFunc, error) {
 	return echo.WrapMiddleware(func(h http.Handler) http.Handler {
 		next := csvOnly(isImport, h)
 		return full(bodyAside(isImport, noBody, next))
-	}), nil
+	})
 }
 
 // savedBody is a request body set aside while the validator runs.
@@ -201,6 +196,11 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 	if status == http.StatusBadRequest && strings.Contains(err.Error(), "header Content-Type has unexpected value") {
 		status = http.StatusUnsupportedMediaType
 		detail, fields = "the body must be JSON, sent as Content-Type: application/json", nil
+		if r.Method == http.MethodPatch {
+			// RFC 5789 section 2.2: say which patch formats are accepted.
+			w.Header().Set("Accept-Patch", "application/merge-patch+json, application/json")
+			detail = "the body must be a JSON merge patch, sent as Content-Type: application/merge-patch+json or application/json"
+		}
 	}
 	_ = renderProblem(w, r, status, detail, fields, nil)
 }

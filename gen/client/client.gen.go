@@ -228,7 +228,9 @@ type ClientInterface interface {
 	// CreateLeadWithBody Create a lead; it is scored before it is returned when a model is active.
 	//
 	// A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-	// leaves it unassigned); an admin's is unassigned unless set.
+	// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+	// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+	// without an `external_id` by its id, so the two would be mixed up on re-import.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -238,7 +240,9 @@ type ClientInterface interface {
 	// CreateLead Create a lead; it is scored before it is returned when a model is active.
 	//
 	// A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-	// leaves it unassigned); an admin's is unassigned unless set.
+	// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+	// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+	// without an `external_id` by its id, so the two would be mixed up on re-import.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -791,7 +795,9 @@ func (c *Client) ListLeads(ctx context.Context, params *ListLeadsParams, reqEdit
 // CreateLeadWithBody Create a lead; it is scored before it is returned when a model is active.
 //
 // A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-// leaves it unassigned); an admin's is unassigned unless set.
+// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+// without an `external_id` by its id, so the two would be mixed up on re-import.
 //
 // Takes any type of body and a specified content type.
 //
@@ -811,7 +817,9 @@ func (c *Client) CreateLeadWithBody(ctx context.Context, contentType string, bod
 // CreateLead Create a lead; it is scored before it is returned when a model is active.
 //
 // A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-// leaves it unassigned); an admin's is unassigned unless set.
+// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+// without an `external_id` by its id, so the two would be mixed up on re-import.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3514,7 +3522,9 @@ type ClientWithResponsesInterface interface {
 	// CreateLeadWithBodyWithResponse Create a lead; it is scored before it is returned when a model is active.
 	//
 	// A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-	// leaves it unassigned); an admin's is unassigned unless set.
+	// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+	// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+	// without an `external_id` by its id, so the two would be mixed up on re-import.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3524,7 +3534,9 @@ type ClientWithResponsesInterface interface {
 	// CreateLeadWithResponse Create a lead; it is scored before it is returned when a model is active.
 	//
 	// A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-	// leaves it unassigned); an admin's is unassigned unless set.
+	// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+	// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+	// without an `external_id` by its id, so the two would be mixed up on re-import.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7201,7 +7213,9 @@ func (c *ClientWithResponses) ListLeadsWithResponse(ctx context.Context, params 
 // CreateLeadWithBodyWithResponse Create a lead; it is scored before it is returned when a model is active.
 //
 // A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-// leaves it unassigned); an admin's is unassigned unless set.
+// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+// without an `external_id` by its id, so the two would be mixed up on re-import.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7217,7 +7231,9 @@ func (c *ClientWithResponses) CreateLeadWithBodyWithResponse(ctx context.Context
 // CreateLeadWithResponse Create a lead; it is scored before it is returned when a model is active.
 //
 // A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-// leaves it unassigned); an admin's is unassigned unless set.
+// leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+// another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+// without an `external_id` by its id, so the two would be mixed up on re-import.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

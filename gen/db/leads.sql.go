@@ -118,6 +118,18 @@ func (q *Queries) LeadGetForUpdate(ctx context.Context, id uuid.UUID) (Lead, err
 	return i, err
 }
 
+const leadIDTaken = `-- name: LeadIDTaken :one
+SELECT EXISTS (SELECT 1 FROM leads WHERE id = $1::uuid)
+`
+
+// Whether any lead, deleted or not, has this id.
+func (q *Queries) LeadIDTaken(ctx context.Context, id uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, leadIDTaken, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const leadInsert = `-- name: LeadInsert :one
 
 INSERT INTO leads (

@@ -230,7 +230,9 @@ export interface paths {
         /**
          * Create a lead; it is scored before it is returned when a model is active.
          * @description A sales user's new lead is assigned to them unless `assigned_to` says otherwise (`null`
-         *     leaves it unassigned); an admin's is unassigned unless set.
+         *     leaves it unassigned); an admin's is unassigned unless set. 409 when `external_id` is
+         *     another lead's (deleted leads keep theirs) or is another lead's id: an export names a lead
+         *     without an `external_id` by its id, so the two would be mixed up on re-import.
          */
         post: operations["createLead"];
         delete?: never;
@@ -1516,7 +1518,7 @@ export interface components {
     };
     requestBodies: never;
     headers: {
-        /** @description The record's version as a strong entity tag; send it back in If-Match. */
+        /** @description The record's version as an entity tag, for edits: send it back in If-Match. It moves with what people change, not with a lead's re-scoring or a logged call, so it is not a cache validator (responses are no-store; If-None-Match gets no 304). */
         ETag: string;
         /** @description The path of the record just created. */
         Location: string;

@@ -132,21 +132,44 @@ func optionalIfMatch(h *string) (store.Precondition, error) {
 // a 412 that would claim the record changed.
 func entityTags(h string) (store.Precondition, error) {
 	var p store.Precondition
-	for _, t := range strings.Split(h, ",") {
-		t = strings.TrimSpace(t)
-		opaque, weak := strings.CutPrefix(t, "W/")
-		if len(opaque) < 2 || opaque[0] != '"' || opaque[len(opaque)-1] != '"' || strings.Contains(opaque[1:len(opaque)-1], `"`) {
+	rest := h
+	for {
+		// A list may have empty elements (`"2", , "3",`), which RFC 9110
+		// section 5.6.1.2 asks a recipient to accept.
+		if rest = strings.TrimLeft(rest, " \t,"); rest == "" {
+			return p, nil
+		}
+		opaque, weak, after, ok := cutEntityTag(rest)
+		if !ok {
+			bad, _, _ := strings.Cut(rest, ",")
 			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "malformed If-Match header",
 				Fields: []apperr.FieldError{{Field: "If-Match", Message: fmt.Sprintf(
-					`must be the ETag from your last GET, in its double quotes (e.g. "4"); %q is not an entity tag`, t)}}}
+					`must be the ETag from your last GET, in its double quotes (e.g. "4"); %q is not an entity tag`, strings.TrimSpace(bad))}}}
 		}
-		digits := opaque[1 : len(opaque)-1]
-		n, err := strconv.ParseInt(digits, 10, 32)
-		if !weak && err == nil && strconv.FormatInt(n, 10) == digits {
+		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && strconv.FormatInt(n, 10) == opaque {
 			p.Versions = append(p.Versions, int32(n))
 		}
+		rest = after
 	}
-	return p, nil
+}
+
+// cutEntityTag reads the entity tag that s starts with: an optional W/,
+// then a double-quoted string without double quotes inside (commas
+// included), then only blanks before the list's next comma or its end.
+func cutEntityTag(s string) (opaque string, weak bool, after string, ok bool) {
+	s, weak = strings.CutPrefix(s, "W/")
+	if !strings.HasPrefix(s, `"`) {
+		return "", false, "", false
+	}
+	end := strings.IndexByte(s[1:], '"') + 1
+	if end == 0 {
+		return "", false, "", false
+	}
+	after = strings.TrimLeft(s[end+1:], " \t")
+	if after != "" && after[0] != ',' {
+		return "", false, "", false
+	}
+	return s[1:end], weak, after, true
 }
 
 // pageLimit applies the default page size.

@@ -16,11 +16,22 @@ import (
 
 // LeadCreate inserts a lead, scores it with the active model and writes its
 // lead.create event, all in one transaction. p.ID is assigned here. Returns
-// a 409 apperr for a taken external_id and a 422 when p.AssignedTo is not
-// an active user.
+// a 409 apperr for a taken external_id, or one that is another lead's id,
+// and a 422 when p.AssignedTo is not an active user.
 func (s *Store) LeadCreate(ctx context.Context, actor audit.Actor, p db.LeadInsertParams) (db.Lead, error) {
 	var out db.Lead
 	err := s.InTx(ctx, func(tx *Tx) error {
+		// An export names a lead without an external id by its id: a lead
+		// whose external id is that id would be mixed up with it on import.
+		if p.ExternalID != nil && leadrules.IsLeadID(*p.ExternalID) {
+			taken, err := tx.Q.LeadIDTaken(ctx, uuid.MustParse(*p.ExternalID))
+			if err != nil {
+				return err
+			}
+			if taken {
+				return apperr.Conflict("this external_id is another lead's id (an export names a lead without an external_id by its id); choose another")
+			}
+		}
 		if p.AssignedTo != nil && !isUser(actor.ID, *p.AssignedTo) {
 			if _, err := activeAssignee(ctx, tx, *p.AssignedTo); err != nil {
 				return err
