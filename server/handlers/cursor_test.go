@@ -129,7 +129,10 @@ func TestIfMatch(t *testing.T) {
 		{"Unquoted", s(`3`), nil, 400, 400, false},
 		{"UnquotedInList", s(`"3", 4`), nil, 400, 400, false},
 		{"StarInList", s(`"3", *`), nil, 400, 400, false},
-		{"EmptyInList", s(`"3",`), nil, 400, 400, false},
+		{"EmptyInList", s(`, "3",, "4" ,`), []int32{3, 4}, 0, 0, false}, // RFC 9110 5.6.1.2
+		{"OnlyCommas", s(` , ,`), nil, 400, 400, false},
+		{"CommaInTag", s(`"3,4"`), nil, 0, 0, false},
+		{"TextAfterTag", s(`"3" x`), nil, 400, 400, false},
 		{"QuoteInside", s(`"3"4"`), nil, 400, 400, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,10 +133,10 @@ func optionalIfMatch(h *string) (store.Precondition, error) {
 func entityTags(h string) (store.Precondition, error) {
 	var p store.Precondition
 	rest := h
-	for {
+	for tags := 0; ; tags++ {
 		// A list may have empty elements (`"2", , "3",`), which RFC 9110
-		// section 5.6.1.2 asks a recipient to accept.
-		if rest = strings.TrimLeft(rest, " \t,"); rest == "" {
+		// section 5.6.1.2 asks a recipient to accept, but not only those.
+		if rest = strings.TrimLeft(rest, " \t,"); rest == "" && tags > 0 {
 			return p, nil
 		}
 		opaque, weak, after, ok := cutEntityTag(rest)
