@@ -153,6 +153,13 @@ func TestScoringLifecycle(t *testing.T) {
 	if ev := events(t, env, api.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {
 		t.Errorf("events of model %d: %+v", m1.Version, ev)
 	}
+	// The event records how the model was trained, so two versions that
+	// differ only by their split's seed are told apart.
+	if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'model.train' AND entity_id = $1
+		AND changes->'seed'->>'to' = '1' AND changes->'split'->>'to' = 'stratified'
+		AND (changes->'holdout_fraction'->>'to')::float8 = 0.2`, strconv.Itoa(int(m1.Version))); n != 1 {
+		t.Errorf("model.train event of v%d lacks its options", m1.Version)
+	}
 
 	m2 := train(api.TrainRequest{IncludeCallDuration: lref(true), Activate: lref(true)})
 	if !m2.Active || m2.Version != m1.Version+1 || m2.Metrics.Auc <= m1.Metrics.Auc {

@@ -296,7 +296,7 @@ func TestModelCommand(t *testing.T) {
 	if err := os.WriteFile(png, []byte("an old report"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runData(t, dsn, "", "model", "train", "--include-duration", "--report", png)
+	out, err := runData(t, dsn, "", "model", "train", "--include-duration", "--seed", "7", "--report", png)
 	if err != nil {
 		t.Fatalf("train: %v: %s", err, out)
 	}
@@ -327,7 +327,7 @@ func TestModelCommand(t *testing.T) {
 		t.Errorf("train with an unwritable report: %v: %s", err, out)
 	}
 	dir := t.TempDir()
-	for _, args := range [][]string{{"--report", dir}, {"--report", dir + "/"}, {"--holdout", "0"}, {"--holdout", "0.01"}, {"--holdout", "0.5"}} {
+	for _, args := range [][]string{{"--report", dir}, {"--report", dir + "/"}, {"--holdout", "0"}, {"--holdout", "0.01"}, {"--holdout", "0.5"}, {"--seed", "-1"}, {"--seed", "9007199254740992"}} {
 		out, err := runData(t, dsn, "", append([]string{"model", "train", "--report", filepath.Join(dir, "r.png")}, args...)...)
 		if err == nil || !strings.Contains(err.Error(), args[0]) && !strings.Contains(err.Error(), "report") {
 			t.Errorf("train %v: %v: %s", args, err, out)
@@ -338,7 +338,7 @@ func TestModelCommand(t *testing.T) {
 	}
 	out, err = runData(t, dsn, "", "model", "list")
 	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes.*call duration excluded$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^2\s.*stratified holdout 20%, call duration included$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^2\s.*stratified \(seed 7\) holdout 20%, call duration included$`).MatchString(out) ||
 		regexp.MustCompile(`(?m)^3\s`).MatchString(out) {
 		t.Errorf("list (v1 active from the seed, v2 new, no v3): %v\n%s", err, out)
 	}

@@ -23,7 +23,7 @@ const (
 )
 
 func cmdModel(ctx context.Context, e env) error {
-	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--holdout F] [--activate] [--report FILE.png]\n" +
+	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--holdout F] [--seed N] [--activate] [--report FILE.png]\n" +
 		"       jmk model list\n       jmk model activate VERSION\n\n(jmk model SUBCOMMAND --help for more)"
 	if len(e.args) == 0 {
 		fmt.Fprintln(e.stderr, usage)
@@ -52,6 +52,7 @@ func modelTrain(ctx context.Context, e env) error {
 	dur := fs.Bool("include-duration", false, "use last_call_duration_sec (known only after the call)")
 	split := fs.String("split", scoring.SplitStratified, "holdout split: stratified (random, fixed seed) or time (newest leads)")
 	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics, at least 0.05 and under 0.5")
+	seed := fs.Int64("seed", scoring.DefaultSeed, "seed of the stratified split, 0 to 2^53-1")
 	activate := fs.Bool("activate", false, "activate the new model and re-score every lead")
 	png := fs.String("report", "model-report.png", "write ROC, calibration and lift plots to this PNG (empty: none)")
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
@@ -60,6 +61,9 @@ func modelTrain(ctx context.Context, e env) error {
 	// As POST /models/train: 0.05 <= holdout < 0.5 (NaN fails too).
 	if !(*holdout >= minHoldout && *holdout < maxHoldout) {
 		return fs.fail(fmt.Errorf("model train: --holdout must be at least %g and under %g, not %g", minHoldout, maxHoldout, *holdout))
+	}
+	if *seed < 0 || *seed > maxSeed {
+		return fs.fail(fmt.Errorf("model train: --seed must be from 0 to 2^53-1, not %d", *seed))
 	}
 	if *split != scoring.SplitStratified && *split != scoring.SplitTime {
 		return fs.fail(fmt.Errorf("model train: --split must be %s or %s, not %q", scoring.SplitStratified, scoring.SplitTime, *split))
@@ -81,7 +85,7 @@ func modelTrain(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
-	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout})
+	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout, Seed: *seed})
 	if err != nil {
 		return err
 	}
@@ -101,12 +105,21 @@ func modelTrain(ctx context.Context, e env) error {
 			err = rep.commit()
 		}
 		if err != nil {
-			return fmt.Errorf("model train: report: %w", err)
+			// Said plainly, so that nobody trains again for a lost picture.
+			stored := "stored"
+			if *activate {
+				stored = "stored and activated"
+			}
+			return fmt.Errorf("model train: model v%d is %s; only its report failed: %w", info.Version, stored, err)
 		}
 		fmt.Fprintf(e.stdout, "report: %s\n", *png)
 	}
 	return nil
 }
+
+// maxSeed is the largest seed POST /scoring/models takes (2^53-1, exact in
+// a JavaScript number).
+const maxSeed = 1<<53 - 1
 
 // describeOptions says in a few words how a model was trained.
 func describeOptions(o scoring.Options) string {
@@ -114,16 +127,25 @@ func describeOptions(o scoring.Options) string {
 	if o.IncludeCallDuration {
 		duration = "call duration included"
 	}
-	return fmt.Sprintf("%s holdout %.0f%%, %s", o.Split, 100*o.HoldoutFraction, duration)
+	split := o.Split
+	if o.Split == scoring.SplitStratified {
+		split += fmt.Sprintf(" (seed %d)", o.Seed)
+	}
+	return fmt.Sprintf("%s holdout %s, %s", split, percent(o.HoldoutFraction), duration)
+}
+
+// percent writes a fraction as a percentage without rounding it to a value
+// it is not: 0.4999999 is 49.99999%, not 50%.
+func percent(f float64) string {
+	return strconv.FormatFloat(100*f, 'g', 10, 64) + "%"
 }
 
 // printMetrics prints the holdout metrics a person needs to judge a model.
 func printMetrics(w io.Writer, m *scoring.Model) {
 	mt := m.Metrics
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "split\t%s (holdout %.0f%%)\n", m.Options.Split, 100*m.Options.HoldoutFraction)
-	fmt.Fprintf(tw, "call duration\t%v\n", m.Options.IncludeCallDuration)
-	fmt.Fprintf(tw, "train / test\t%d / %d (positive rate %.3f)\n", mt.NTrain, mt.NTest, mt.PositiveRate)
+	fmt.Fprintf(tw, "options\t%s\n", describeOptions(m.Options))
+	fmt.Fprintf(tw, "train / test\t%d / %d (converted: %.3f of all labelled leads)\n", mt.NTrain, mt.NTest, mt.PositiveRate)
 	fmt.Fprintf(tw, "ROC AUC\t%.4f\n", mt.AUC)
 	fmt.Fprintf(tw, "Brier\t%.4f\n", mt.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", mt.LogLoss)
@@ -136,7 +158,7 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t\n", b.Bin, b.Count, b.MeanPredicted, b.ObservedRate)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\ncategories (hot >= %.2f, warm >= %.2f):\n", m.Thresholds.Hot, m.Thresholds.Warm)
+	fmt.Fprintf(w, "\ncategories (hot >= %g, warm >= %g):\n", m.Thresholds.Hot, m.Thresholds.Warm)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "category\tleads\tpredicted\tobserved\t")
 	for _, c := range mt.Categories {

@@ -1027,7 +1027,7 @@ export interface components {
          *           "feature": "euribor_3m",
          *           "value": "4.86",
          *           "contribution": -0.52,
-         *           "description": "Euribor 3-month rate is high (4.86%)"
+         *           "description": "Economic climate when contacted (Euribor 3-month rate 4.86%)"
          *         }
          *       ]
          *     }
@@ -1100,7 +1100,7 @@ export interface components {
             activate?: boolean;
         };
         /**
-         * @description stratified: random within each outcome, with a fixed seed; time: the newest leads are the holdout.
+         * @description stratified: random within each outcome, with a fixed seed; time: the leads created last (by `created_at`, the order they came into the system, not when they closed) are the holdout.
          * @enum {string}
          */
         TrainSplit: "stratified" | "time";

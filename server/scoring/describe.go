@@ -79,7 +79,7 @@ var numLabels = [numNumeric]string{
 	numNrEmployed:        "Number employed (thousands)",
 }
 
-func describeNumeric(i int, known bool, x float64, ne *NumericEncoding) (value, desc string) {
+func describeNumeric(i int, known bool, x float64) (value, desc string) {
 	if !known {
 		if numFields[i].nilIsNever {
 			return "never", "No contact in a previous campaign on record"
@@ -115,10 +115,21 @@ func describeNumeric(i int, known bool, x float64, ne *NumericEncoding) (value, 
 			return value, "No contacts before this campaign"
 		}
 		return value, "Contacted " + times(x) + " before this campaign"
-	case numEuribor3m:
-		return value, fmt.Sprintf("%s is %s (%s%%)", numLabels[i], level(x, ne), value)
 	}
-	return value, fmt.Sprintf("%s is %s (%s)", numLabels[i], level(x, ne), value)
+	// The economic indicators take one value per month or week of a
+	// campaign, and the model learns them as the period they mark (one
+	// level per value), not as a trend: "low" or "high" would mislead, since
+	// a neighbouring value can push the other way.
+	return value, "Economic climate when contacted (" + fmt.Sprintf(climateLabels[i], value) + ")"
+}
+
+// climateLabels words each economic indicator, its value in place of %s.
+var climateLabels = map[int]string{
+	numEmpVarRate:   "employment variation rate %s",
+	numConsPriceIdx: "consumer price index %s",
+	numConsConfIdx:  "consumer confidence index %s",
+	numEuribor3m:    "Euribor 3-month rate %s%%",
+	numNrEmployed:   "%s thousand people employed",
 }
 
 func times(x float64) string {
@@ -129,16 +140,4 @@ func times(x float64) string {
 		return "twice"
 	}
 	return strconv.FormatFloat(x, 'f', -1, 64) + " times"
-}
-
-// level places x against the training distribution: within half a standard
-// deviation of the mean is "average".
-func level(x float64, ne *NumericEncoding) string {
-	switch d := (ne.transform(ne.clamp(x)) - ne.Mean) / ne.Std; {
-	case d < -0.5:
-		return "low"
-	case d > 0.5:
-		return "high"
-	}
-	return "average"
 }

@@ -62,7 +62,7 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		}
 		z += c
 		ex.Intercept += s.numAvg[i]
-		value, desc := describeNumeric(i, e.known(i), e.Values[i], t.enc)
+		value, desc := describeNumeric(i, e.known(i), e.Values[i])
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
 		})

@@ -3,7 +3,6 @@ package scoring
 import (
 	"math"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -81,7 +80,7 @@ func TestExplainWords(t *testing.T) {
 		}
 	}
 	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == "euribor_3m" })
-	if d := ex.Factors[i].Description; !strings.HasPrefix(d, "Euribor 3-month rate is ") || !strings.HasSuffix(d, "(1.299%)") {
+	if d := ex.Factors[i].Description; d != "Economic climate when contacted (Euribor 3-month rate 1.299%)" {
 		t.Errorf("euribor description %q", d)
 	}
 	for days, want := range map[int32]string{0: "Last contacted the same day in a previous campaign",

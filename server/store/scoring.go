@@ -272,7 +272,8 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 			Summary: fmt.Sprintf("%s trained model v%d (AUC %.3f, Brier %.4f on %d holdout leads)",
 				actor.Name, row.Version, m.Metrics.AUC, m.Metrics.Brier, m.Metrics.NTest),
 			Changes: map[string]audit.Change{"auc": {To: m.Metrics.AUC}, "brier": {To: m.Metrics.Brier},
-				"include_call_duration": {To: m.Options.IncludeCallDuration}}}); err != nil {
+				"include_call_duration": {To: m.Options.IncludeCallDuration}, "split": {To: m.Options.Split},
+				"holdout_fraction": {To: m.Options.HoldoutFraction}, "seed": {To: m.Options.Seed}}}); err != nil {
 			return err
 		}
 		if activation == nil {
@@ -404,7 +405,7 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 			return err
 		}
 		return tx.Audit(ctx, audit.Event{Actor: actor, Action: "thresholds.update", EntityType: "thresholds",
-			Summary: fmt.Sprintf("%s set the thresholds to hot >= %.2f, warm >= %.2f; %d leads changed category",
+			Summary: fmt.Sprintf("%s set the thresholds to hot >= %g, warm >= %g; %d leads changed category",
 				actor.Name, th.Hot, th.Warm, n),
 			Changes: thresholdChanges(old, th)})
 	})
