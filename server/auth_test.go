@@ -661,6 +661,10 @@ func TestChangePassword(t *testing.T) {
 			NewPassword: strings.Repeat("é", 4)})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
+	t.Run("SameAsCurrent", func(t *testing.T) {
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: servertest.Password})
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "new_password")
+	})
 	t.Run("OK", func(t *testing.T) {
 		const newPW = "a new long password"
 		r, err := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: newPW})
@@ -688,6 +692,45 @@ func TestChangePassword(t *testing.T) {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
 	})
+}
+
+// TestChangePasswordThrottleParallel: a burst of guesses through
+// /auth/password with a stolen access token meets the login limit as a burst
+// of logins does, checked again under the same locks.
+func TestChangePasswordThrottleParallel(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, throttle(3, 100))
+	u, _ := env.NewUser(auth.RoleSales)
+	c := env.WithToken(env.Login(u.Email).AccessToken)
+	codes := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			r, err := c.ChangePasswordWithResponse(bg, api.PasswordChange{
+				CurrentPassword: "wrong guess " + strconv.Itoa(i), NewPassword: "a new long password"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			codes[r.StatusCode()]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes[422] != 3 || codes[429] != 9 {
+		t.Fatalf("12 parallel wrong guesses with a limit of 3: %v", codes)
+	}
+	if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email = $1`, u.Email); n != 3 {
+		t.Errorf("%d failures recorded, want 3", n)
+	}
+	if locks := actions(t, env, "auth.login_locked"); len(locks) != 1 {
+		t.Errorf("%d auth.login_locked events, want 1", len(locks))
+	}
+	// The right password is refused too while the lock lasts.
+	r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "a new long password"})
+	wantProblem(t, r.HTTPResponse, r.Body, 429)
 }
 
 func TestTokensRefused(t *testing.T) {

@@ -284,7 +284,9 @@ func (s *Store) Logout(ctx context.Context, caller *auth.Identity, token string)
 // stolen access token must not become a way to guess the password), sets the
 // new one and ends every other session of the user. A wrong current password
 // is recorded as a login failure and answered with a 422; while the
-// e-mail or IP is locked every attempt gets 429.
+// e-mail or IP is locked every attempt gets 429, checked again under the
+// same locks as a login, so that parallel guesses cannot pass the limit.
+// The new password must differ from the current one (422).
 func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, current, newPassword, ip string, th Throttle) error {
 	u, err := s.UserGet(ctx, caller.UserID)
 	if err != nil {
@@ -293,8 +295,31 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	if err := s.checkThrottle(ctx, s.q, u.Email, ip, th); err != nil {
 		return err
 	}
-	if !auth.PasswordMatches(u.PasswordHash, current) {
-		err := s.InTx(ctx, func(tx *Tx) error {
+	// Whatever current is: a verdict on new_password given only with the
+	// right one would tell a guesser when they had it.
+	if err := auth.CheckPasswordRules(newPassword); err != nil {
+		return apperr.Invalid("new_password", err.Error())
+	}
+	// bcrypt runs outside any transaction, as for a login.
+	ok := auth.PasswordMatches(u.PasswordHash, current)
+	same := ok && current == newPassword
+	var newHash string
+	if ok && !same {
+		if newHash, err = auth.HashPassword(newPassword); err != nil {
+			return apperr.Invalid("new_password", err.Error())
+		}
+	}
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.LoginLockIP(ctx, ip); err != nil {
+			return err
+		}
+		if err := tx.Q.LoginLock(ctx, u.Email); err != nil {
+			return err
+		}
+		if err := s.checkThrottle(ctx, tx.Q, u.Email, ip, th); err != nil {
+			return err
+		}
+		if !ok {
 			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: ip}); err != nil {
 				return err
 			}
@@ -305,17 +330,11 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 				return err
 			}
 			return auditLock(ctx, tx, u.Email, ip, th, ev)
-		})
-		if err != nil {
-			return err
 		}
-		return apperr.Invalid("current_password", "is wrong")
-	}
-	newHash, err := auth.HashPassword(newPassword)
-	if err != nil {
-		return apperr.Invalid("new_password", err.Error())
-	}
-	return s.InTx(ctx, func(tx *Tx) error {
+		if same {
+			// Only after the throttle: it tells that current was right.
+			return apperr.Invalid("new_password", "must differ from the current password")
+		}
 		old, err := tx.Q.UserGetForUpdate(ctx, caller.UserID)
 		if err != nil {
 			return err
@@ -338,6 +357,10 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			Summary: fmt.Sprintf("%s changed their password; %d other session(s) ended", old.Name, n),
 			Changes: map[string]audit.Change{"password": {From: "(hidden)", To: "(changed)"}}})
 	})
+	if err == nil && !ok {
+		return apperr.Invalid("current_password", "is wrong")
+	}
+	return err
 }
 
 // AuthState returns who the session's user is now. apperr.ErrUnauthorized
