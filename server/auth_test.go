@@ -488,6 +488,12 @@ func TestRegister(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM users WHERE email = 'n@example.com'`); n != 0 {
 			t.Fatal("user created while registration is closed")
 		}
+		// Whatever the body: closed comes first (a form's errors would
+		// invite fixing what cannot succeed).
+		for _, h := range []map[string]string{{"Content-Type": "application/json"}, {"Content-Type": "text/plain"}} {
+			res, body := raw(t, http.MethodPost, env.URL+"/api/v1/auth/register", strings.NewReader(`{"name": "x"}`), h)
+			wantProblem(t, res, body, 403)
+		}
 	})
 
 	env := servertest.New(t, func(c *server.Config) { c.RegistrationOpen = true })
@@ -692,6 +698,28 @@ func TestChangePassword(t *testing.T) {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
 	})
+}
+
+// TestPasswordResetLiftsLock: an admin's password reset lets a user locked
+// out by failed logins in with the new password.
+func TestPasswordResetLiftsLock(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, throttle(3, 100))
+	u, _ := env.NewUser(auth.RoleSales)
+	for i := range 3 {
+		login(env, u.Email, "wrong password "+strconv.Itoa(i))
+	}
+	if r := login(env, u.Email, servertest.Password); r.StatusCode() != 429 {
+		t.Fatalf("locked: %d", r.StatusCode())
+	}
+	const reset = "a reset password 1"
+	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: lref(`"1"`)}, api.UserPatch{Password: lref(reset)})
+	if r.StatusCode() != 200 {
+		t.Fatalf("reset: %d %s", r.StatusCode(), r.Body)
+	}
+	if l := login(env, u.Email, reset); l.StatusCode() != 200 {
+		t.Fatalf("login after the reset: %d %s", l.StatusCode(), l.Body)
+	}
 }
 
 // TestChangePasswordThrottleParallel: a burst of guesses through

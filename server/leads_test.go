@@ -812,6 +812,9 @@ func TestLeadTextOnOneLine(t *testing.T) {
 	}{
 		{"name", api.LeadCreate{Name: "Two\nLines"}},
 		{"name", api.LeadCreate{Name: "Tab\tName"}},
+		{"name", api.LeadCreate{Name: "\u200b"}}, // invisible
+		{"name", api.LeadCreate{Name: "\u00a0"}}, // blank once trimmed
+		{"name", api.LeadCreate{Name: "—"}},
 		{"external_id", api.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}},
 	} {
 		r, err := env.Admin.CreateLeadWithResponse(bg, c.lead)
@@ -819,6 +822,9 @@ func TestLeadTextOnOneLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), c.field)
+		if strings.Contains(string(r.Body), "regular expression") || !strings.Contains(string(r.Body), "one line") {
+			t.Errorf("%q: the message should say what is wrong in words: %s", c.lead.Name, r.Body)
+		}
 	}
 	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Ana Sá", ExternalId: lref("ABCDEF01-2345-6789-ABCD-EF0123456789")})
 	if err != nil || r.JSON201 == nil || *r.JSON201.ExternalId != "abcdef01-2345-6789-abcd-ef0123456789" {

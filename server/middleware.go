@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
 )
@@ -126,10 +127,16 @@ type authState interface {
 // is live and whose user is active puts an Identity (with the role as the
 // database has it now) into the context; anything else leaves the request
 // anonymous, and the validator answers 401 where the spec wants a token.
+// Only the API's requests are looked at: the probes, metrics and docs need
+// no identity, and a token sent to them (a browser's, say) must not make
+// /healthz depend on the database.
 func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
+			if !strings.HasPrefix(r.URL.Path, "/api/") {
+				return next(c)
+			}
 			// The scheme is case-insensitive (RFC 9110 section 11.1).
 			scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -208,5 +215,19 @@ func mergePatchAsJSON(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		return next(c)
+	}
+}
+
+// registrationClosed answers 403 to a self-registration while it is closed,
+// before the body is read or validated: whatever the request carries, the
+// answer is that there is nothing to register with.
+func registrationClosed(open bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !open && c.Request().Method == http.MethodPost && c.Path() == "/api/v1/auth/register" {
+				return apperr.Forbidden("self-registration is closed; ask an admin for an account")
+			}
+			return next(c)
+		}
 	}
 }

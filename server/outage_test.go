@@ -160,6 +160,11 @@ func TestDatabaseDown(t *testing.T) {
 			t.Fatalf("%s: no Retry-After", path)
 		}
 	}
+	// The liveness probe does not need the database, even when a browser
+	// sends its token along.
+	if res, body := raw(t, http.MethodGet, env.URL+"/healthz", nil, auth); res.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz with a token: %d %s", res.StatusCode, body)
+	}
 	allow(true)
 	eventually(t, 10*time.Second, "requests working again", func() bool {
 		res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth)

@@ -67,6 +67,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		joinIfMatch,
 		mergePatchAsJSON,
 		keepRawQuery,
+		registrationClosed(cfg.RegistrationOpen),
 		jsonDepth,
 		validator(spec),
 		strictQuery(spec),
@@ -74,7 +75,6 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	)
 
 	h := handlers.New(st, iss, handlers.Options{
-		RegistrationOpen:    cfg.RegistrationOpen,
 		RegisterThrottle:    cfg.RegisterThrottle,
 		Throttle:            cfg.LoginThrottle,
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,

@@ -232,7 +232,7 @@ func describe(err error) (string, []apperr.FieldError) {
 		}
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
-	if len(fields) > 1 {
+	if len(fields) > 0 {
 		return fieldsDetail(fields), fields
 	}
 	if len(details) == 0 {
@@ -332,8 +332,10 @@ func plainReason(reason string) string {
 		return doubleRangeMessage
 	case strings.Contains(reason, `doesn't match the format "int32"`):
 		return wholeNumberMessage(32) // kin-openapi quotes the int64 bounds here
-	case strings.Contains(reason, `doesn't match the regular expression "\S"`):
-		return "must not be blank"
+	case strings.Contains(reason, `doesn't match the regular expression "^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$"`):
+		return "must hold a letter or digit, on one line (no control characters)"
+	case strings.Contains(reason, `doesn't match the regular expression "^[^\p{Cc}]*$"`):
+		return "must be on one line (no control characters)"
 	}
 	return reason
 }

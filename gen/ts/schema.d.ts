@@ -596,7 +596,7 @@ export interface components {
          */
         Password: string;
         /**
-         * @description Not blank, and on one line (no control characters), as a CSV import takes it.
+         * @description Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it.
          * @example Ana Silva
          */
         PersonName: string;

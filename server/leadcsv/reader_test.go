@@ -254,6 +254,10 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 3, Field: "phone", Message: "only digits"},
 				{Line: 3, Field: "email", Message: "not an e-mail address"},
 			}, 0},
+		// A name must hold a letter or digit, as through the API.
+		{"NameWithoutLetters", "name,age\n\u200b,30\n\"—\",30\nAna 2,30\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "name", Message: "no letter or digit"},
+				{Line: 3, Field: "name", Message: "no letter or digit"}}, 1},
 		{"BareQuote", "name,age\nA \"B\",30\nC,30\n",
 			[]leadcsv.Rejection{{Line: 2, Message: "quote"}}, 1},
 		{"BadQuote", "name,age\n\"A\"x,30\nC,30\n",

@@ -36,6 +36,8 @@ func cleanName(s string) (string, string) {
 		return "", "is longer than 200 characters"
 	case hasControl(s, false):
 		return "", "contains a control character"
+	case s != "" && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }):
+		return "", "has no letter or digit" // as the API's PersonName
 	}
 	return s, ""
 }

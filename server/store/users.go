@@ -134,6 +134,13 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 				return err
 			}
 		}
+		// A reset is how an admin lets a locked-out user back in: the
+		// guesses at the old password say nothing about the new one.
+		if c.PasswordHash != nil {
+			if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
+				return err
+			}
+		}
 		action := "user.update"
 		if old.Active && !next.Active {
 			action = "user.deactivate"
