@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -700,6 +701,37 @@ func TestChangePassword(t *testing.T) {
 	})
 }
 
+// TestTrustedProxy: behind a configured proxy the client is the address it
+// forwards, for the per-IP limit and the audit trail; X-Forwarded-For from
+// anyone else is ignored.
+func TestTrustedProxy(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, throttle(100, 2), func(c *server.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	loginFrom := func(xff, password string) int {
+		res, _ := raw(t, http.MethodPost, env.URL+"/api/v1/auth/login",
+			strings.NewReader(`{"email": "`+env.AdminUser.Email+`", "password": "`+password+`"}`),
+			map[string]string{"Content-Type": "application/json", "X-Forwarded-For": xff})
+		return res.StatusCode
+	}
+	for range 2 {
+		if code := loginFrom("198.51.100.1, 203.0.113.7", "wrong password"); code != 401 {
+			t.Fatalf("wrong password: %d", code)
+		}
+	}
+	if code := loginFrom("203.0.113.7", servertest.Password); code != 429 {
+		t.Fatalf("the locked client: %d", code)
+	}
+	// Another client behind the same proxy is not locked out with it.
+	if code := loginFrom("203.0.113.8", servertest.Password); code != 200 {
+		t.Fatalf("another client: %d", code)
+	}
+	if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND ip = '203.0.113.7'`); n != 2 {
+		t.Errorf("%d failures filed under the forwarded address, want 2", n)
+	}
+}
+
 // TestPasswordResetLiftsLock: an admin's password reset lets a user locked
 // out by failed logins in with the new password.
 func TestPasswordResetLiftsLock(t *testing.T) {
@@ -820,6 +852,12 @@ func TestTokensRefused(t *testing.T) {
 			p := wantProblem(t, res, body, 401)
 			if p.Detail == nil || *p.Detail != "a valid bearer access token is required" {
 				t.Fatalf("detail %v", p.Detail)
+			}
+			// RFC 6750: a refused bearer token is invalid_token (refresh);
+			// no token at all gets the bare challenge (log in).
+			bearer := strings.HasPrefix(tc.header, "Bearer ") && strings.TrimSpace(tc.header[7:]) != ""
+			if got := strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`); got != bearer {
+				t.Fatalf("WWW-Authenticate %q", res.Header.Get("WWW-Authenticate"))
 			}
 		})
 	}

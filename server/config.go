@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,12 +25,15 @@ const DefaultDatabaseURL = "postgres://postgres@localhost:5432/jmk_sales?sslmode
 
 // Config is everything the service reads from its environment.
 type Config struct {
-	Env              string // "development" (default) or "production"
-	DatabaseURL      string
-	HTTPAddr         string
-	JWTSecret        []byte
-	JWTSecretRandom  bool // true when no secret was configured (development only)
-	CORSOrigins      []string
+	Env             string // "development" (default) or "production"
+	DatabaseURL     string
+	HTTPAddr        string
+	JWTSecret       []byte
+	JWTSecretRandom bool // true when no secret was configured (development only)
+	CORSOrigins     []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (TRUSTED_PROXIES); none: the client is the TCP peer.
+	TrustedProxies   []netip.Prefix
 	RegistrationOpen bool
 	AdminEmail       string
 	AdminPassword    string
@@ -115,6 +119,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
+	for _, p := range strings.Split(get("TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or a CIDR range such as 10.0.0.0/8", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
 	boolVar := func(k string, def bool) bool {
 		v := get(k, strconv.FormatBool(def))
 		b, err := strconv.ParseBool(v)
@@ -132,11 +151,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
+	// Up to 30 days: a throttle window is doubled for its janitor, and a
+	// typo of a million hours would overflow into switching the throttle off.
 	durVar := func(k string, def time.Duration) time.Duration {
 		v := get(k, def.String())
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 15m, got %q", k, v))
+		if err != nil || d <= 0 || d > maxDuration {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration up to 720h, such as 15m, got %q", k, v))
 		}
 		return d
 	}
@@ -170,3 +191,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	return c, errors.Join(errs...)
 }
+
+// maxDuration bounds every duration setting (30 days).
+const maxDuration = 720 * time.Hour

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
 		"REGISTER_MAX_PER_IP": "0", "REGISTER_THROTTLE_WINDOW": "24h",
 		"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "a good long password", "LOG_LEVEL": "debug",
-		"LOG_FORMAT": "text",
+		"LOG_FORMAT": "text", "TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,2001:db8::/32,",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,8 @@ func TestLoadConfigValues(t *testing.T) {
 		c.LoginThrottle != (server.Throttle{PerEmail: 3, PerIP: 7, Window: 2 * time.Minute}) ||
 		c.RegisterThrottle != (server.RegisterThrottle{Window: 24 * time.Hour}) ||
 		c.AdminEmail != "boss@example.com" || c.AdminPassword != "a good long password" ||
-		c.LogLevel != slog.LevelDebug || c.LogFormat != "text" {
+		c.LogLevel != slog.LevelDebug || c.LogFormat != "text" ||
+		fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.168.1.7/32 2001:db8::/32]" {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -98,6 +100,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"BadDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "15"}, "LOGIN_THROTTLE_WINDOW"},
 		{"ZeroDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "0s"}, "LOGIN_THROTTLE_WINDOW"},
 		{"NegativeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "-1m"}, "LOGIN_THROTTLE_WINDOW"},
+		{"HugeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "1300000h"}, "LOGIN_THROTTLE_WINDOW"},
+		{"BadProxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, `TRUSTED_PROXIES: "proxy.local"`},
 		{"BadLogLevel", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"BadLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"AdminPasswordShort", map[string]string{"ADMIN_PASSWORD": "123456789"}, "ADMIN_PASSWORD"},

@@ -189,6 +189,10 @@ func TestCORS(t *testing.T) {
 			!strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "Etag") && !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
 			t.Fatalf("%v", res.Header)
 		}
+		// The export's file name, for a dashboard on another origin.
+		if !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "Content-Disposition") {
+			t.Fatalf("Content-Disposition not exposed: %v", res.Header)
+		}
 	})
 	t.Run("OtherOriginSimpleRequest", func(t *testing.T) {
 		t.Parallel()

@@ -33,7 +33,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	e.HTTPErrorHandler = errorHandler(log)
 	// The client's IP is the TCP peer unless a proxy is configured: trusting
 	// X-Forwarded-For blindly would let anyone dodge the per-IP login limit.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
 	m := newMetrics(st.Pool())
 	spec, err := api.GetSwagger()
@@ -56,7 +56,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 			AllowOrigins:  cfg.CORSOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", echo.HeaderXRequestID},
-			ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "Retry-After", "Location"},
+			ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "Retry-After", "Location", echo.HeaderContentDisposition},
 			MaxAge:        600,
 		}),
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),

@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-// RefreshTTL is how long a session lives without being refreshed.
+// RefreshTTL is how long a session lives from its login: rotating its
+// refresh token does not extend it, so a stolen token is good for 30 days at
+// most, however often it is used.
 const RefreshTTL = 30 * 24 * time.Hour
 
 // NewRefreshToken returns a random refresh token (256 bits, URL-safe) and the

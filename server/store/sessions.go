@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,7 +38,8 @@ var errBadCredentials = apperr.Unauthorized("e-mail or password is wrong")
 // an e-mail or IP is over its limit every attempt gets 429 with Retry-After,
 // the right password included. Failures are recorded with their audit event.
 func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string, th Throttle) (Login, error) {
-	if err := s.checkThrottle(ctx, s.q, email, ip, th); err != nil {
+	key := throttleKey(ip)
+	if err := s.checkThrottle(ctx, s.q, email, key, th); err != nil {
 		return Login{}, err
 	}
 	u, err := s.q.UserGetByEmail(ctx, email)
@@ -50,7 +52,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 
 	var out Login
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.LoginLockIP(ctx, ip); err != nil {
+		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.Q.LoginLock(ctx, email); err != nil {
@@ -59,7 +61,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		// Checked again under the per-IP and per-e-mail locks: parallel
 		// guesses that all passed the first check cannot learn more than
 		// the limits allow.
-		if err := s.checkThrottle(ctx, tx.Q, email, ip, th); err != nil {
+		if err := s.checkThrottle(ctx, tx.Q, email, key, th); err != nil {
 			return err
 		}
 		if ok {
@@ -74,7 +76,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			ok = cur.Active && cur.PasswordHash == u.PasswordHash
 		}
 		if !ok {
-			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: ip}); err != nil {
+			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: key}); err != nil {
 				return err
 			}
 			ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_failed", EntityType: "session",
@@ -85,7 +87,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			if err := tx.Audit(ctx, ev); err != nil {
 				return err
 			}
-			return auditLock(ctx, tx, email, ip, th, ev)
+			return auditLock(ctx, tx, email, key, th, ev)
 		}
 		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
 			return err
@@ -108,6 +110,20 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		return Login{}, errBadCredentials
 	}
 	return out, nil
+}
+
+// throttleKey is the address the per-IP login limit counts. An IPv6 client
+// is given a whole /64 by its provider and could take a new address from it
+// for every guess, so the /64 counts as one address.
+func throttleKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }
 
 // auditLock writes an auth.login_locked event when the failure just
@@ -292,7 +308,8 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	if err != nil {
 		return err
 	}
-	if err := s.checkThrottle(ctx, s.q, u.Email, ip, th); err != nil {
+	key := throttleKey(ip)
+	if err := s.checkThrottle(ctx, s.q, u.Email, key, th); err != nil {
 		return err
 	}
 	// Whatever current is: a verdict on new_password given only with the
@@ -310,17 +327,17 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 		}
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.LoginLockIP(ctx, ip); err != nil {
+		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.Q.LoginLock(ctx, u.Email); err != nil {
 			return err
 		}
-		if err := s.checkThrottle(ctx, tx.Q, u.Email, ip, th); err != nil {
+		if err := s.checkThrottle(ctx, tx.Q, u.Email, key, th); err != nil {
 			return err
 		}
 		if !ok {
-			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: ip}); err != nil {
+			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: key}); err != nil {
 				return err
 			}
 			ev := audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
@@ -329,7 +346,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			if err := tx.Audit(ctx, ev); err != nil {
 				return err
 			}
-			return auditLock(ctx, tx, u.Email, ip, th, ev)
+			return auditLock(ctx, tx, u.Email, key, th, ev)
 		}
 		if same {
 			// Only after the throttle: it tells that current was right.
