@@ -270,15 +270,15 @@ func nameLeads(t *testing.T, dsn string) {
 		n, p, e := data.Person(rng, line)
 		names, phones, emails = append(names, n), append(phones, p), append(emails, e)
 	}
-	for _, sql := range []string{`WITH p AS (SELECT substring(name from 'line ([0-9]+)')::int - 1 AS i, id FROM leads)
+	if _, err := conn.Exec(ctx, `WITH p AS (SELECT substring(name from 'line ([0-9]+)')::int - 1 AS i, id FROM leads
+		                                   WHERE name ~ '^Imported lead \(line [0-9]+\)$')
 		UPDATE leads l SET name = ($1::text[])[p.i], phone = ($2::text[])[p.i], email = ($3::text[])[p.i]
-		FROM p WHERE p.id = l.id`, "VACUUM ANALYZE leads", "VACUUM ANALYZE lead_rank"} {
-		args := []any{names, phones, emails}
-		if !strings.HasPrefix(sql, "WITH") {
-			args = nil
-		}
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("naming the leads: %v", err)
+		FROM p WHERE p.id = l.id`, names, phones, emails); err != nil {
+		t.Fatalf("naming the leads: %v", err)
+	}
+	for _, table := range []string{"leads", "lead_rank"} {
+		if _, err := conn.Exec(ctx, "VACUUM ANALYZE "+table); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 // one name in 30 holds a given surname, as a real list of Portuguese clients
 // would, so a search by surname finds a realistic share of leads.
 
-var demoFirstNames = []string{
+var firstNames = []string{
 	"Afonso", "Alice", "Ana", "André", "Beatriz", "Bernardo", "Bruno", "Carla", "Carolina", "Catarina",
 	"Daniel", "Diana", "Diogo", "Duarte", "Eduardo", "Filipa", "Francisca", "Francisco", "Gabriel", "Gonçalo",
 	"Guilherme", "Helena", "Inês", "Isabel", "Joana", "João", "Jorge", "José", "Leonor", "Lucas",
@@ -20,7 +20,7 @@ var demoFirstNames = []string{
 	"Sara", "Sofia", "Teresa", "Tiago", "Tomás", "Vasco", "Vera",
 }
 
-var demoSurnames = []string{
+var surnames = []string{
 	"Almeida", "Alves", "Antunes", "Barbosa", "Batista", "Borges", "Cardoso", "Carvalho", "Castro", "Correia",
 	"Costa", "Cruz", "Dias", "Domingues", "Esteves", "Faria", "Fernandes", "Ferreira", "Fonseca", "Freitas",
 	"Gaspar", "Gomes", "Gonçalves", "Henriques", "Leite", "Lopes", "Macedo", "Machado", "Marques", "Martins",
@@ -32,9 +32,9 @@ var demoSurnames = []string{
 // Person returns a name, a +351 mobile number and, for about a third of
 // the people, an e-mail address; line makes the address unique.
 func Person(rng *rand.Rand, line int) (name, phone string, email *string) {
-	first := demoFirstNames[rng.IntN(len(demoFirstNames))]
-	s1 := demoSurnames[rng.IntN(len(demoSurnames))]
-	s2 := demoSurnames[rng.IntN(len(demoSurnames))]
+	first := firstNames[rng.IntN(len(firstNames))]
+	s1 := surnames[rng.IntN(len(surnames))]
+	s2 := surnames[rng.IntN(len(surnames))]
 	name = first + " " + s1 + " " + s2
 	prefixes := [...]string{"91", "92", "93", "96"}
 	phone = fmt.Sprintf("+351 %s%d %03d %03d", prefixes[rng.IntN(len(prefixes))], rng.IntN(10), rng.IntN(1000), rng.IntN(1000))

@@ -730,6 +730,20 @@ func TestTrustedProxy(t *testing.T) {
 	if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND ip = '203.0.113.7'`); n != 2 {
 		t.Errorf("%d failures filed under the forwarded address, want 2", n)
 	}
+
+	// From a peer that is not a listed proxy, X-Forwarded-For is ignored.
+	other := servertest.New(t, func(c *server.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.1.2.0/28")}
+	})
+	res, _ := raw(t, http.MethodPost, other.URL+"/api/v1/auth/login",
+		strings.NewReader(`{"email": "`+other.AdminUser.Email+`", "password": "wrong password"}`),
+		map[string]string{"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+	if res.StatusCode != 401 {
+		t.Fatal(res.StatusCode)
+	}
+	if n := scalar(t, other, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND ip = '127.0.0.1'`); n != 1 {
+		t.Errorf("the failure should be filed under the peer's own address")
+	}
 }
 
 // TestPasswordResetLiftsLock: an admin's password reset lets a user locked
@@ -861,6 +875,22 @@ func TestTokensRefused(t *testing.T) {
 			}
 		})
 	}
+	t.Run("PublicEndpointNoInvalidToken", func(t *testing.T) {
+		// A failed login or refresh is about the body's credentials, even
+		// when a client sends its stale access token along.
+		t.Parallel()
+		h := map[string]string{"Authorization": "Bearer garbage", "Content-Type": "application/json"}
+		for path, body := range map[string]string{
+			"/api/v1/auth/login":   `{"email": "` + env.AdminUser.Email + `", "password": "not the password"}`,
+			"/api/v1/auth/refresh": `{"refresh_token": "not-a-refresh-token-at-all-0123456789"}`,
+		} {
+			res, b := raw(t, "POST", env.URL+path, strings.NewReader(body), h)
+			wantProblem(t, res, b, 401)
+			if c := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(c, "Bearer") || strings.Contains(c, "invalid_token") {
+				t.Errorf("%s: WWW-Authenticate %q", path, c)
+			}
+		}
+	})
 	t.Run("SchemeIsCaseInsensitive", func(t *testing.T) {
 		t.Parallel()
 		res, body := raw(t, "GET", env.URL+"/api/v1/auth/me", nil, map[string]string{"Authorization": "bearer " + tr.AccessToken})

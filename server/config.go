@@ -127,10 +127,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)
 			if aerr != nil {
-				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or a CIDR range such as 10.0.0.0/8", p))
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or a CIDR range such as 10.1.2.0/28", p))
 				continue
 			}
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		if a := prefix.Addr(); a.Is4In6() && prefix.Bits() >= 96 {
+			// ::ffff:10.0.0.0/104 is 10.0.0.0/8: as written it would match
+			// no peer, which Go reports in IPv4 form.
+			prefix = netip.PrefixFrom(a.Unmap(), prefix.Bits()-96)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}

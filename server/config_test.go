@@ -64,7 +64,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
 		"REGISTER_MAX_PER_IP": "0", "REGISTER_THROTTLE_WINDOW": "24h",
 		"ADMIN_EMAIL": "boss@example.com", "ADMIN_PASSWORD": "a good long password", "LOG_LEVEL": "debug",
-		"LOG_FORMAT": "text", "TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,2001:db8::/32,",
+		"LOG_FORMAT": "text", "TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7 ,2001:db8::/32,::ffff:172.16.0.0/108,",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestLoadConfigValues(t *testing.T) {
 		c.RegisterThrottle != (server.RegisterThrottle{Window: 24 * time.Hour}) ||
 		c.AdminEmail != "boss@example.com" || c.AdminPassword != "a good long password" ||
 		c.LogLevel != slog.LevelDebug || c.LogFormat != "text" ||
-		fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.168.1.7/32 2001:db8::/32]" {
+		fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.168.1.7/32 2001:db8::/32 172.16.0.0/12]" {
 		t.Fatalf("%+v", c)
 	}
 }

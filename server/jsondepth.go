@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,7 +27,7 @@ func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-		if !strings.HasPrefix(r.URL.Path, "/api/") || mt != echo.MIMEApplicationJSON || r.Body == nil || r.Body == http.NoBody {
+		if !isAPI(r.URL.Path) || mt != echo.MIMEApplicationJSON || r.Body == nil || r.Body == http.NoBody {
 			return next(c)
 		}
 		body, err := io.ReadAll(r.Body)

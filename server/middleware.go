@@ -15,6 +15,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/handlers"
 )
 
 // validRequestID accepts a caller's X-Request-ID only when it is short and
@@ -134,7 +135,7 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			if !strings.HasPrefix(r.URL.Path, "/api/") {
+			if !isAPI(r.URL.Path) {
 				return next(c)
 			}
 			// The scheme is case-insensitive (RFC 9110 section 11.1).
@@ -225,7 +226,7 @@ func registrationClosed(open bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if !open && c.Request().Method == http.MethodPost && c.Path() == "/api/v1/auth/register" {
-				return apperr.Forbidden("self-registration is closed; ask an admin for an account")
+				return apperr.Forbidden(handlers.RegistrationClosed)
 			}
 			return next(c)
 		}

@@ -41,7 +41,7 @@ func strictQuery(spec *openapi3.T) echo.MiddlewareFunc {
 					continue
 				}
 				q.names = append(q.names, p.Value.Name)
-				q.multi[p.Value.Name] = p.Value.Schema.Value.Type.Is(openapi3.TypeArray)
+				q.multi[p.Value.Name] = p.Value.Schema != nil && p.Value.Schema.Value.Type.Is(openapi3.TypeArray)
 			}
 			slices.Sort(q.names)
 			ops[method+" "+echoPath] = q
@@ -52,7 +52,7 @@ func strictQuery(spec *openapi3.T) echo.MiddlewareFunc {
 			raw, _ := c.Get(rawQueryKey).(string)
 			q, known := ops[c.Request().Method+" "+c.Path()]
 			// The probes answer whatever a load balancer appends.
-			if raw == "" || !known || !strings.HasPrefix(c.Path(), "/api/") {
+			if raw == "" || !known || !isAPI(c.Path()) {
 				return next(c)
 			}
 			values, _ := url.ParseQuery(raw) // textInputs reports what does not decode
@@ -60,6 +60,8 @@ func strictQuery(spec *openapi3.T) echo.MiddlewareFunc {
 			for name, vs := range values {
 				multi, declared := q.multi[name]
 				switch {
+				case name == "":
+					fields = append(fields, apperr.FieldError{Field: "query", Message: "has a parameter without a name (=value)"})
 				case !declared:
 					fields = append(fields, apperr.FieldError{Field: name, Message: unknownParamMessage(q.names)})
 				case len(vs) > 1 && !multi:

@@ -75,6 +75,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 	)
 
 	h := handlers.New(st, iss, handlers.Options{
+		RegistrationOpen:    cfg.RegistrationOpen,
 		RegisterThrottle:    cfg.RegisterThrottle,
 		Throttle:            cfg.LoginThrottle,
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,

@@ -33,7 +33,7 @@ const (
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if !strings.HasPrefix(r.URL.Path, "/api/") {
+		if !isAPI(r.URL.Path) {
 			return next(c) // the probes and docs read no parameters
 		}
 		raw, _ := c.Get(rawQueryKey).(string)

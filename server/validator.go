@@ -23,7 +23,11 @@ import (
 	"github.com/jmksales/jmk/server/handlers"
 )
 
-// specPaths are served outside the spec and skip validation.
+// isAPI reports whether path is the API's, under /api/: the probes, metrics
+// and docs take no token, parameters or JSON bodies.
+func isAPI(path string) bool { return strings.HasPrefix(path, "/api/") }
+
+// outsideSpec reports the paths served outside the spec, which skip validation.
 func outsideSpec(path string) bool {
 	return path == "/metrics" || path == "/openapi.yaml" || path == "/docs" || strings.HasPrefix(path, "/docs/")
 }
@@ -187,6 +191,13 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		detail = r.Method + " is not allowed on " + r.URL.Path
 	case http.StatusUnauthorized:
 		detail, fields = "a valid bearer access token is required", nil
+		// RFC 6750: a bearer token came and was refused (expired, revoked,
+		// forged), which tells a client to refresh rather than to log in.
+		// Only here: a public endpoint's 401 is about its body's credentials.
+		if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok &&
+			strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="jmk", error="invalid_token", error_description="the access token is expired, revoked or invalid"`)
+		}
 	case http.StatusRequestEntityTooLarge:
 		detail, fields = tooLargeDetail, nil
 	case http.StatusInternalServerError:

@@ -52,7 +52,7 @@ func modelTrain(ctx context.Context, e env) error {
 	dur := fs.Bool("include-duration", false, "use last_call_duration_sec (known only after the call)")
 	split := fs.String("split", scoring.SplitStratified, "holdout split: stratified (random, fixed seed) or time (newest leads)")
 	holdout := fs.Float64("holdout", scoring.DefaultHoldoutFraction, "fraction of labelled leads held out for the metrics, at least 0.05 and under 0.5")
-	seed := fs.Int64("seed", scoring.DefaultSeed, "seed of the stratified split, 0 to 2^53-1")
+	seed := fs.Int64("seed", scoring.DefaultSeed, "seed of the stratified split, 1 to 2^53-1")
 	activate := fs.Bool("activate", false, "activate the new model and re-score every lead")
 	png := fs.String("report", "model-report.png", "write ROC, calibration and lift plots to this PNG (empty: none)")
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
@@ -62,8 +62,8 @@ func modelTrain(ctx context.Context, e env) error {
 	if !(*holdout >= minHoldout && *holdout < maxHoldout) {
 		return fs.fail(fmt.Errorf("model train: --holdout must be at least %g and under %g, not %g", minHoldout, maxHoldout, *holdout))
 	}
-	if *seed < 0 || *seed > maxSeed {
-		return fs.fail(fmt.Errorf("model train: --seed must be from 0 to 2^53-1, not %d", *seed))
+	if *seed < 1 || *seed > maxSeed {
+		return fs.fail(fmt.Errorf("model train: --seed must be from 1 to 2^53-1, not %d", *seed))
 	}
 	if *split != scoring.SplitStratified && *split != scoring.SplitTime {
 		return fs.fail(fmt.Errorf("model train: --split must be %s or %s, not %q", scoring.SplitStratified, scoring.SplitTime, *split))

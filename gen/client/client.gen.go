@@ -154,7 +154,10 @@ type ClientInterface interface {
 	//
 	// A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 	// IP, so a stolen access token cannot be used to guess the password: past the login limits
-	// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+	// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+	// password's rules are checked first (400); a new password equal to the current one is a 422
+	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -165,7 +168,10 @@ type ClientInterface interface {
 	//
 	// A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 	// IP, so a stolen access token cannot be used to guess the password: past the login limits
-	// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+	// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+	// password's rules are checked first (400); a new password equal to the current one is a 422
+	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -651,7 +657,10 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 //
 // A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 // IP, so a stolen access token cannot be used to guess the password: past the login limits
-// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+// password's rules are checked first (400); a new password equal to the current one is a 422
+// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -672,7 +681,10 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 //
 // A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 // IP, so a stolen access token cannot be used to guess the password: past the login limits
-// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+// password's rules are checked first (400); a new password equal to the current one is a 422
+// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3446,7 +3458,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 	// IP, so a stolen access token cannot be used to guess the password: past the login limits
-	// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+	// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+	// password's rules are checked first (400); a new password equal to the current one is a 422
+	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3457,7 +3472,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 	// IP, so a stolen access token cannot be used to guess the password: past the login limits
-	// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+	// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+	// password's rules are checked first (400); a new password equal to the current one is a 422
+	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7095,7 +7113,10 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 //
 // A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 // IP, so a stolen access token cannot be used to guess the password: past the login limits
-// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+// password's rules are checked first (400); a new password equal to the current one is a 422
+// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7112,7 +7133,10 @@ func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Con
 //
 // A wrong `current_password` counts as a failed login for the user's e-mail and the client's
 // IP, so a stolen access token cannot be used to guess the password: past the login limits
-// this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+// this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+// password's rules are checked first (400); a new password equal to the current one is a 422
+// on `new_password`. Success ends the user's other sessions and clears their failed logins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -162,7 +162,10 @@ export interface paths {
          * Change one's own password; every other session of the user ends.
          * @description A wrong `current_password` counts as a failed login for the user's e-mail and the client's
          *     IP, so a stolen access token cannot be used to guess the password: past the login limits
-         *     this answers 429 with `Retry-After`, and so does `POST /auth/login` for that e-mail.
+         *     this answers 429 with `Retry-After` (checked again under the login's locks, so a parallel
+         *     burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
+         *     password's rules are checked first (400); a new password equal to the current one is a 422
+         *     on `new_password`. Success ends the user's other sessions and clears their failed logins.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -1089,7 +1092,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"];
             /**
              * Format: int64
-             * @description Seed of the stratified split: 0 to 2^53-1, so JavaScript clients read it back exactly.
+             * @description Seed of the stratified split: up to 2^53-1, so JavaScript clients read it back exactly; 0 means the default, 1 (the model's options show the seed used).
              * @default 1
              */
             seed?: number;
@@ -1372,7 +1375,7 @@ export interface components {
         /** @description No valid access token (or wrong credentials at login). */
         Unauthorized: {
             headers: {
-                /** @description The Bearer challenge RFC 9110 requires: `Bearer realm="jmk"`. */
+                /** @description The Bearer challenge RFC 9110 requires: `Bearer realm="jmk"`; with `error="invalid_token"` (RFC 6750) when an endpoint that needs a token was sent one that is expired, revoked or invalid, which tells a client to refresh rather than to log in again. */
                 "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };

@@ -59,10 +59,17 @@ func (h *Handlers) Logout(ctx context.Context, req api.LogoutRequestObject) (api
 	return api.Logout204Response{}, nil
 }
 
-// Register creates a sales user, at most RegisterThrottle.PerIP per client
-// IP within its window. While self-registration is closed the server answers
-// 403 before a request gets here (see server.registrationClosed).
+// RegistrationClosed is the 403's detail while self-registration is closed.
+const RegistrationClosed = "self-registration is closed; ask an admin for an account"
+
+// Register creates a sales user when self-registration is open, at most
+// RegisterThrottle.PerIP per client IP within its window. The server answers
+// a closed registration's 403 before the body is validated
+// (server.registrationClosed); this check stays for any other way in.
 func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) (api.RegisterResponseObject, error) {
+	if !h.opts.RegistrationOpen {
+		return nil, apperr.Forbidden(RegistrationClosed)
+	}
 	// Bad input, then the throttle and a taken e-mail, before the bcrypt work.
 	if err := passwordRule("password", req.Body.Password); err != nil {
 		return nil, err

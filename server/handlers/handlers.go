@@ -25,6 +25,7 @@ import (
 
 // Options are the handler settings taken from the server configuration.
 type Options struct {
+	RegistrationOpen bool
 	RegisterThrottle store.RegisterThrottle
 	Throttle         store.Throttle
 	// ExportMaxConcurrent bounds the exports running at once (at least 1).

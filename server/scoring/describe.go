@@ -120,16 +120,17 @@ func describeNumeric(i int, known bool, x float64) (value, desc string) {
 	// campaign, and the model learns them as the period they mark (one
 	// level per value), not as a trend: "low" or "high" would mislead, since
 	// a neighbouring value can push the other way.
-	return value, "Economic climate when contacted (" + fmt.Sprintf(climateLabels[i], value) + ")"
+	return value, "Economic climate when contacted (" + climateLabels[i][0] + value + climateLabels[i][1] + ")"
 }
 
-// climateLabels words each economic indicator, its value in place of %s.
-var climateLabels = map[int]string{
-	numEmpVarRate:   "employment variation rate %s",
-	numConsPriceIdx: "consumer price index %s",
-	numConsConfIdx:  "consumer confidence index %s",
-	numEuribor3m:    "Euribor 3-month rate %s%%",
-	numNrEmployed:   "%s thousand people employed",
+// climateLabels words each economic indicator: the text before and after
+// its value.
+var climateLabels = [numNumeric][2]string{
+	numEmpVarRate:   {"employment variation rate ", ""},
+	numConsPriceIdx: {"consumer price index ", ""},
+	numConsConfIdx:  {"consumer confidence index ", ""},
+	numEuribor3m:    {"Euribor 3-month rate ", "%"},
+	numNrEmployed:   {"", " thousand people employed"},
 }
 
 func times(x float64) string {

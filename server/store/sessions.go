@@ -320,11 +320,11 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	// bcrypt runs outside any transaction, as for a login.
 	ok := auth.PasswordMatches(u.PasswordHash, current)
 	same := ok && current == newPassword
-	var newHash string
-	if ok && !same {
-		if newHash, err = auth.HashPassword(newPassword); err != nil {
-			return apperr.Invalid("new_password", err.Error())
-		}
+	// Hashed whatever current is: done only for a right guess, its 250 ms
+	// would tell the guesser so, 429 or not.
+	newHash, err := auth.HashPassword(newPassword)
+	if err != nil {
+		return apperr.Invalid("new_password", err.Error())
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
@@ -367,6 +367,10 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 		n, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
 			UserID: old.ID, KeepID: caller.SessionID, Reason: ptr("password changed")})
 		if err != nil {
+			return err
+		}
+		// As a successful login does: the user has just proved the password.
+		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &old.ID, Name: old.Name}, Action: "user.password_change",
