@@ -346,6 +346,9 @@ func TestModelCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "model v2 active; 41188 leads re-scored") {
 		t.Errorf("activate: %v %s", err, out)
 	}
+	if out, err := runData(t, dsn, "", "model", "activate", "2"); err != nil || !strings.Contains(out, "model v2 was already active; nothing re-scored") {
+		t.Errorf("activate again: %v %s", err, out)
+	}
 	if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE model_version <> 2"); n != 0 {
 		t.Errorf("%d leads not re-scored by v2", n)
 	}

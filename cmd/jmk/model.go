@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/scoring/report"
@@ -218,9 +219,19 @@ func modelActivate(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
+	// Read first only to word the answer: activating the active version
+	// changes nothing either way.
+	cur, err := st.ModelActiveInfo(ctx)
+	if err != nil && !errors.Is(err, apperr.ErrNotFound) {
+		return err
+	}
 	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
 	if err != nil {
 		return err
+	}
+	if cur.Active && cur.Version == info.Version {
+		fmt.Fprintf(e.stdout, "model v%d was already active; nothing re-scored\n", info.Version)
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, n)
 	return nil
