@@ -68,10 +68,14 @@ SELECT pg_advisory_xact_lock(hashtextextended('register-ip:' || @ip::text, 0));
 -- a taken e-mail, read from the audit trail (a self-registered user is the
 -- actor of their own user.create), so every instance counts the same; with
 -- the time of the lim-th newest, whose leaving the window lets the next
--- one in (Retry-After).
+-- one in (Retry-After). An IPv6 client counts by its /64 (@net): the
+-- events keep the full address.
 SELECT count(*)::bigint AS registrations,
        coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[@lim::integer], now())::timestamptz AS lim_newest
 FROM audit_events
 WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
        OR action = 'auth.register_refused')
-  AND ip = @ip AND occurred_at > @since;
+  AND occurred_at > @since
+  AND (ip = @ip::text
+       OR (sqlc.narg(net)::cidr IS NOT NULL AND ip ~ '^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$'
+           AND ip::inet <<= sqlc.narg(net)::cidr));

@@ -746,6 +746,42 @@ func TestTrustedProxy(t *testing.T) {
 	}
 }
 
+// TestIPv6Slash64: an IPv6 client can take a new address from its /64 for
+// every attempt, so the per-IP limits count the /64.
+func TestIPv6Slash64(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, throttle(100, 2), func(c *server.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.RegistrationOpen = true
+		c.RegisterThrottle = server.RegisterThrottle{PerIP: 2, Window: time.Minute}
+	})
+	post := func(path, from, body string) int {
+		res, _ := raw(t, http.MethodPost, env.URL+path, strings.NewReader(body),
+			map[string]string{"Content-Type": "application/json", "X-Forwarded-For": from})
+		return res.StatusCode
+	}
+	wrongLogin := `{"email": "` + env.AdminUser.Email + `", "password": "wrong password"}`
+	for i, want := range []int{401, 401, 429} {
+		if code := post("/api/v1/auth/login", fmt.Sprintf("2001:db8:1:2::%d", i+1), wrongLogin); code != want {
+			t.Fatalf("login %d from the same /64: %d, want %d", i+1, code, want)
+		}
+	}
+	if code := post("/api/v1/auth/login", "2001:db8:1:3::1", wrongLogin); code != 401 {
+		t.Fatalf("login from another /64: %d", code)
+	}
+	reg := func(i int) string {
+		return fmt.Sprintf(`{"name": "R%d", "email": "r%d@example.com", "password": "long enough pw"}`, i, i)
+	}
+	for i, want := range []int{201, 201, 429} {
+		if code := post("/api/v1/auth/register", fmt.Sprintf("2001:db8:9:9::%d", i+1), reg(i)); code != want {
+			t.Fatalf("registration %d from the same /64: %d, want %d", i+1, code, want)
+		}
+	}
+	if code := post("/api/v1/auth/register", "2001:db8:9:a::1", reg(9)); code != 201 {
+		t.Fatalf("registration from another /64: %d", code)
+	}
+}
+
 // TestPasswordResetLiftsLock: an admin's password reset lets a user locked
 // out by failed logins in with the new password.
 func TestPasswordResetLiftsLock(t *testing.T) {

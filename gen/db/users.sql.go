@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,13 +30,17 @@ SELECT count(*)::bigint AS registrations,
 FROM audit_events
 WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
        OR action = 'auth.register_refused')
-  AND ip = $2 AND occurred_at > $3
+  AND occurred_at > $2
+  AND (ip = $3::text
+       OR ($4::cidr IS NOT NULL AND ip ~ '^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$'
+           AND ip::inet <<= $4::cidr))
 `
 
 type SelfRegistrationsParams struct {
 	Lim   int32
-	Ip    *string
 	Since time.Time
+	Ip    string
+	Net   *netip.Prefix
 }
 
 type SelfRegistrationsRow struct {
@@ -47,9 +52,15 @@ type SelfRegistrationsRow struct {
 // a taken e-mail, read from the audit trail (a self-registered user is the
 // actor of their own user.create), so every instance counts the same; with
 // the time of the lim-th newest, whose leaving the window lets the next
-// one in (Retry-After).
+// one in (Retry-After). An IPv6 client counts by its /64 (@net): the
+// events keep the full address.
 func (q *Queries) SelfRegistrations(ctx context.Context, arg SelfRegistrationsParams) (SelfRegistrationsRow, error) {
-	row := q.db.QueryRow(ctx, selfRegistrations, arg.Lim, arg.Ip, arg.Since)
+	row := q.db.QueryRow(ctx, selfRegistrations,
+		arg.Lim,
+		arg.Since,
+		arg.Ip,
+		arg.Net,
+	)
 	var i SelfRegistrationsRow
 	err := row.Scan(&i.Registrations, &i.LimNewest)
 	return i, err

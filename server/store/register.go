@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,7 +72,7 @@ func lockedRegisterThrottle(ctx context.Context, tx *Tx, ip string, th RegisterT
 	if th.PerIP <= 0 {
 		return nil
 	}
-	if err := tx.Q.RegisterLock(ctx, ip); err != nil {
+	if err := tx.Q.RegisterLock(ctx, throttleKey(ip)); err != nil {
 		return err
 	}
 	return registerThrottle(ctx, tx.Q, ip, th)
@@ -84,7 +85,13 @@ func registerThrottle(ctx context.Context, q *db.Queries, ip string, th Register
 		return nil
 	}
 	now := time.Now()
-	st, err := q.SelfRegistrations(ctx, db.SelfRegistrationsParams{Ip: &ip, Since: now.Add(-th.Window), Lim: int32(th.PerIP)})
+	p := db.SelfRegistrationsParams{Ip: ip, Since: now.Add(-th.Window), Lim: int32(th.PerIP)}
+	if key := throttleKey(ip); key != ip {
+		if net, err := netip.ParsePrefix(key); err == nil && net.Addr().Is6() {
+			p.Net = &net
+		}
+	}
+	st, err := q.SelfRegistrations(ctx, p)
 	if err != nil {
 		return translate(err)
 	}
