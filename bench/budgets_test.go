@@ -251,9 +251,9 @@ func readUCI(t *testing.T) []byte {
 	return b
 }
 
-// nameLeads gives the imported UCI leads (named "imported lead (line N)")
+// nameLeads gives the imported UCI leads (named "Imported lead (line N)")
 // people's names, phones and e-mails, as real leads have, so that the list's
-// q=silva finds about one lead in 30, as it would in a real list, rather than
+// q=silva finds about one lead in 33, as it would in a real list, rather than
 // none. It is setup, outside every measure.
 func nameLeads(t *testing.T, dsn string) {
 	t.Helper()

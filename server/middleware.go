@@ -138,12 +138,11 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 			if !isAPI(r.URL.Path) {
 				return next(c)
 			}
-			// The scheme is case-insensitive (RFC 9110 section 11.1).
-			scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			token, ok := bearerToken(r)
+			if !ok {
 				return next(c)
 			}
-			userID, sessionID, err := iss.Verify(strings.TrimSpace(token))
+			userID, sessionID, err := iss.Verify(token)
 			if err != nil {
 				return next(c)
 			}
@@ -158,6 +157,14 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bearerToken returns the token of an Authorization: Bearer header; the
+// scheme is case-insensitive (RFC 9110 section 11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 // bodyLimit caps request bodies: the CSV import gets its own, larger limit.

@@ -194,8 +194,7 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		// RFC 6750: a bearer token came and was refused (expired, revoked,
 		// forged), which tells a client to refresh rather than to log in.
 		// Only here: a public endpoint's 401 is about its body's credentials.
-		if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok &&
-			strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != "" {
+		if _, ok := bearerToken(r); ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="jmk", error="invalid_token", error_description="the access token is expired, revoked or invalid"`)
 		}
 	case http.StatusRequestEntityTooLarge:

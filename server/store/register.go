@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,10 +85,8 @@ func registerThrottle(ctx context.Context, q *db.Queries, ip string, th Register
 	}
 	now := time.Now()
 	p := db.SelfRegistrationsParams{Ip: ip, Since: now.Add(-th.Window), Lim: int32(th.PerIP)}
-	if key := throttleKey(ip); key != ip {
-		if net, err := netip.ParsePrefix(key); err == nil && net.Addr().Is6() {
-			p.Net = &net
-		}
+	if net, ok := slash64(ip); ok {
+		p.Net = &net
 	}
 	st, err := q.SelfRegistrations(ctx, p)
 	if err != nil {

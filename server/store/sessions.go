@@ -116,14 +116,23 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 // is given a whole /64 by its provider and could take a new address from it
 // for every guess, so the /64 counts as one address.
 func throttleKey(ip string) string {
+	if net, ok := slash64(ip); ok {
+		return net.String()
+	}
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return a.Unmap().String()
+	}
+	return ip
+}
+
+// slash64 is the /64 of an IPv6 address (not of an IPv4 one written in
+// IPv6 form).
+func slash64(ip string) (netip.Prefix, bool) {
 	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
+	if err != nil || !a.Unmap().Is6() {
+		return netip.Prefix{}, false
 	}
-	if a = a.Unmap(); a.Is6() {
-		return netip.PrefixFrom(a, 64).Masked().String()
-	}
-	return a.String()
+	return netip.PrefixFrom(a, 64).Masked(), true
 }
 
 // auditLock writes an auth.login_locked event when the failure just
