@@ -91,6 +91,10 @@ RETURNING *;
 -- so does a category list (only scored leads have a category), which lets
 -- probability_asc skip the unscored in its index. The other orders read
 -- leads alone, where a null probability fails every probability filter.
+-- A search (q) in probability order is tested on lead_rank's copy of
+-- search_text (00016), so candidates that do not match are never fetched
+-- from leads; the same test on leads.search_text adds nothing to the result
+-- but lets the planner find a rare term through the trigram index instead.
 
 -- name: LeadListByScoreDesc :many
 SELECT l.* FROM lead_rank r JOIN leads l ON l.id = r.lead_id
@@ -105,7 +109,9 @@ WHERE l.deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL
+       OR (r.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%'
+           AND l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%'))
   AND (sqlc.narg(after_score)::float8 IS NULL
        OR (r.score_key, r.lead_id) < (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
 ORDER BY r.score_key DESC, r.lead_id DESC
@@ -124,7 +130,9 @@ WHERE l.deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL
+       OR (r.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%'
+           AND l.search_text LIKE '%' || lower(sqlc.narg(q)::text) || '%'))
   AND (sqlc.narg(after_score)::float8 IS NULL
        OR (r.score_key, r.lead_id) > (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
 ORDER BY r.score_key ASC, r.lead_id ASC

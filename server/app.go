@@ -62,9 +62,6 @@ func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (
 	if cfg.DBMaxConns > 0 {
 		pc.MaxConns = cfg.DBMaxConns
 	}
-	// The list queries have optional filters ("$1 IS NULL OR col = $1"); a
-	// cached generic plan cannot use the index a given filter needs.
-	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pc.ConnConfig.RuntimeParams["application_name"] = "jmk"
 	dbconf.Configure(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)

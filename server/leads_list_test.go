@@ -373,3 +373,33 @@ func TestLeadListPagingStable(t *testing.T) {
 		})
 	}
 }
+
+// TestLeadSearchFollowsEdits: a search finds a lead by its new name, phone
+// and e-mail, and no longer by the old ones, in every order (the
+// probability orders test lead_rank's copy of the search text).
+func TestLeadSearchFollowsEdits(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Olga Antiga", Phone: lref("+351 911 222 333"),
+		Email: lref(api.Email("olga@velho.pt"))})
+	leadExec(t, env, `UPDATE leads SET probability = 0.5, category = 'warm' WHERE id = $1`, l.Id)
+	r, err := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{
+		Name: lref("Nadia Nova"), Phone: nullable.NewNullableWithValue("+351 966 777 888"),
+		Email: nullable.NewNullableWithValue("nadia@novo.pt")})
+	if err != nil || r.StatusCode() != 200 {
+		t.Fatalf("rename: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+	for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortProbabilityAsc,
+		api.ListLeadsParamsSortNameAsc, api.ListLeadsParamsSortUpdatedAtDesc} {
+		for q, want := range map[string]int{"nadia": 1, "966 777": 1, "@novo": 1, "olga": 0, "911 222": 0, "velho": 0} {
+			res, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Sort: &sort, Q: &q})
+			if err != nil || res.JSON200 == nil {
+				t.Fatalf("%s q=%s: %v", sort, q, err)
+			}
+			if got := len(res.JSON200.Items); got != want {
+				t.Errorf("%s q=%s: %d leads, want %d", sort, q, got, want)
+			}
+		}
+	}
+}

@@ -497,7 +497,9 @@ WHERE l.deleted_at IS NULL
   AND ($8::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= $8::float8))
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
-  AND ($11::text IS NULL OR l.search_text LIKE '%' || lower($11::text) || '%')
+  AND ($11::text IS NULL
+       OR (r.search_text LIKE '%' || lower($11::text) || '%'
+           AND l.search_text LIKE '%' || lower($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) > ($12::float8, $13::uuid))
 ORDER BY r.score_key ASC, r.lead_id ASC
@@ -611,7 +613,9 @@ WHERE l.deleted_at IS NULL
   AND ($8::float8 IS NULL OR (r.score_key >= 0 AND r.score_key <= $8::float8))
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
-  AND ($11::text IS NULL OR l.search_text LIKE '%' || lower($11::text) || '%')
+  AND ($11::text IS NULL
+       OR (r.search_text LIKE '%' || lower($11::text) || '%'
+           AND l.search_text LIKE '%' || lower($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) < ($12::float8, $13::uuid))
 ORDER BY r.score_key DESC, r.lead_id DESC
@@ -650,6 +654,10 @@ type LeadListByScoreDescParams struct {
 // so does a category list (only scored leads have a category), which lets
 // probability_asc skip the unscored in its index. The other orders read
 // leads alone, where a null probability fails every probability filter.
+// A search (q) in probability order is tested on lead_rank's copy of
+// search_text (00016), so candidates that do not match are never fetched
+// from leads; the same test on leads.search_text adds nothing to the result
+// but lets the planner find a rare term through the trigram index instead.
 func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDescParams) ([]Lead, error) {
 	rows, err := q.db.Query(ctx, leadListByScoreDesc,
 		arg.Status,

@@ -149,6 +149,7 @@ type LeadRank struct {
 	Category   *string
 	Job        *string
 	AssignedTo *uuid.UUID
+	SearchText *string
 }
 
 type LoginFailure struct {

@@ -38,6 +38,21 @@ func TestUUIDRoundTrip(t *testing.T) {
 	}
 }
 
+// The pool's sessions plan every execution afresh and never in parallel.
+func TestPlannerSettings(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t)
+	var mode, workers string
+	err := pool.QueryRow(context.Background(),
+		`SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather')`).Scan(&mode, &workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode != "force_custom_plan" || workers != "0" {
+		t.Errorf("plan_cache_mode %q, max_parallel_workers_per_gather %q", mode, workers)
+	}
+}
+
 func TestWithConnectTimeout(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, dsn, env, want string }{

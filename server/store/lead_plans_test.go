@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/jmksales/jmk/server/dbconf"
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -136,7 +137,7 @@ func TestLeadListPlans(t *testing.T) {
 	}
 	trace := &lastQuery{}
 	pc.ConnConfig.Tracer = trace
-	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan" // as server.OpenPool
+	dbconf.Configure(pc) // the server's planner settings
 	pc.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

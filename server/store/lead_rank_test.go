@@ -12,16 +12,17 @@ import (
 )
 
 // rankMatches compares lead_rank with what it is derived from: one row per
-// live lead carrying its sort key and filter columns.
+// live lead carrying its sort key, filter columns and search text.
 func rankMatches(t *testing.T, pool *pgxpool.Pool, when string) {
 	t.Helper()
 	var diff, live int64
 	err := pool.QueryRow(context.Background(), `
 		WITH truth AS (
-			SELECT id, coalesce(probability, -1) AS score_key, status, category, job, assigned_to FROM leads WHERE deleted_at IS NULL)
+			SELECT id, coalesce(probability, -1) AS score_key, status, category, job, assigned_to, search_text
+			FROM leads WHERE deleted_at IS NULL)
 		SELECT count(*) FILTER (WHERE t.id IS NULL OR r.lead_id IS NULL
-		                          OR (t.score_key, t.status, t.category, t.job, t.assigned_to)
-		                             IS DISTINCT FROM (r.score_key, r.status, r.category, r.job, r.assigned_to)),
+		                          OR (t.score_key, t.status, t.category, t.job, t.assigned_to, t.search_text)
+		                             IS DISTINCT FROM (r.score_key, r.status, r.category, r.job, r.assigned_to, r.search_text)),
 		       count(t.id)
 		FROM truth t FULL JOIN lead_rank r ON r.lead_id = t.id`).Scan(&diff, &live)
 	if err != nil {
@@ -58,6 +59,8 @@ func TestLeadRank(t *testing.T) {
 		{"score", `UPDATE leads SET probability = 0.9, category = 'hot' WHERE category IS NULL AND status = 'failed'`},
 		{"unscore", `UPDATE leads SET probability = NULL, category = NULL WHERE name LIKE 'L5%'`},
 		{"job", `UPDATE leads SET job = 'retired' WHERE name LIKE 'L6%'`},
+		{"contact details", `UPDATE leads SET phone = '+351 91' || right(name, 4), email = NULL WHERE name LIKE 'L9%'`},
+		{"name", `UPDATE leads SET name = 'M' || name WHERE name LIKE 'L1%'`},
 		{"assign", fmt.Sprintf(`UPDATE leads SET assigned_to = '%s' WHERE name LIKE 'L7%%'`, seller)},
 		{"soft delete", `UPDATE leads SET deleted_at = now() WHERE name LIKE 'L2%'`},
 		{"undelete", `UPDATE leads SET deleted_at = NULL WHERE name LIKE 'L22%'`},
