@@ -45,6 +45,26 @@ JOIN d ON d.line = sp.line
 ORDER BY sp.line
 LIMIT @lim;
 
+-- name: ImportStageDropBare :many
+-- Takes out the staged rows that would create a lead out of nothing: no
+-- name, phone, e-mail or scoring input, and no lead (live or deleted) with
+-- their external_id. Such a row is usually a typo in a file that only
+-- updates leads (external_id,status): it would add a nameless closed lead
+-- that counts in the conversion rate and the next model's training.
+-- Returns the first @lim for the report.
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    WHERE s.name IS NULL AND s.phone IS NULL AND s.email IS NULL
+      AND num_nonnulls(s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan,
+                       s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday,
+                       s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact,
+                       s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx,
+                       s.cons_conf_idx, s.euribor_3m, s.nr_employed) = 0
+      AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id FROM gone ORDER BY line LIMIT @lim;
+
 -- name: ImportStageDeleted :many
 -- Staged rows whose external_id belongs to a deleted lead: they are refused
 -- (a deleted lead stays deleted; the upsert skips them too).

@@ -212,6 +212,31 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("NothingToCreateALeadWith", func(t *testing.T) {
+		// A file that only closes leads: a mistyped external_id would add a
+		// nameless closed lead; it is refused, and so is a row of empty
+		// cells. The same bare row for an existing lead updates it.
+		importOK(t, env, "", "external_id,name\nclose-1,Open One\n")
+		before := leadTotal(t, env)
+		out := importOK(t, env, "", "external_id,status,age\nclose-1,failed,\nclose-9,failed,\n,success,\n")
+		if out.Inserted != 0 || out.Updated != 1 || len(out.Rejected) != 2 {
+			t.Fatalf("result %+v", out)
+		}
+		if r := out.Rejected[0]; r.Line != 3 || r.Field != "external_id" || !strings.Contains(r.Message, `no lead has external_id "close-9"`) {
+			t.Errorf("rejection %+v", r)
+		}
+		if r := out.Rejected[1]; r.Line != 4 || r.Field != "" || !strings.Contains(r.Message, "nothing to make a lead of") {
+			t.Errorf("rejection %+v", r)
+		}
+		if n := leadTotal(t, env); n != before {
+			t.Errorf("%d leads added", n-before)
+		}
+		// A row with any scoring input is a lead, as a UCI row is.
+		if out := importOK(t, env, "", "external_id,status,age\nclose-8,failed,40\n"); out.Inserted != 1 {
+			t.Errorf("result %+v", out)
+		}
+	})
+
 	t.Run("WorkflowHolds", func(t *testing.T) {
 		// The status workflow binds an import as it binds an admin's PATCH:
 		// an old file must not reopen closed leads as new.
@@ -365,7 +390,7 @@ func TestImport(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM (SELECT * FROM audit_events WHERE action = 'import.leads'
 			ORDER BY id DESC LIMIT 1) e WHERE entity_type = 'import' AND entity_id IS NOT NULL
 			AND changes->'inserted'->>'to' = '2' AND changes->'updated'->>'to' = '0' AND actor_id IS NOT NULL
-			AND summary LIKE '%2 new, 0 updated, 0 unchanged, 0 rows rejected%'`); n != 1 {
+			AND summary LIKE '%2 new, 0 updated, 0 unchanged, 0 rejected'`); n != 1 {
 			t.Error("no import event with the counts")
 		}
 	})

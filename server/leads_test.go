@@ -360,10 +360,12 @@ func TestLeadUpdate(t *testing.T) {
 	// claim the lead changed.
 	t.Run("ErrValidation/IfMatchNotATag", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		for _, m := range []string{`1`, `"1`, `"1", 2`, `"1"x`, `W/1`} {
+		for m, bad := range map[string]string{`1`: `1`, `"1`: `"1`, `"1", 2`: `2`, `"1"x`: `"1"x`, `W/1`: `W/1`} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
-			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
+			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match"); !strings.HasSuffix((*p.Errors)[0].Message, ", not "+bad) {
+				t.Errorf("If-Match %s: %q", m, (*p.Errors)[0].Message)
+			}
 			r2, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
 			leadProblem(t, "delete with If-Match "+m, r2.StatusCode(), r2.Body, 400, "If-Match")
 		}
@@ -373,16 +375,18 @@ func TestLeadUpdate(t *testing.T) {
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		for _, m := range []string{`"2"`, `"0"`, `"abc"`, `"1,2"`} { // a tag may hold a comma
+		// A version that is not the current one: the lead changed. A tag
+		// that names no version, weak ones included (If-Match compares
+		// strongly, RFC 9110), can never match, and the 412 says so.
+		for m, detail := range map[string]string{`"2"`: "the record changed since you read it", `"0"`: "changed since",
+			`"abc"`: "names no version", `"1,2"`: "names no version", `W/"1"`: "a weak tag"} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
-			leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, "")
+			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, ""); p.Detail == nil || !strings.Contains(*p.Detail, detail) {
+				t.Errorf("If-Match %s: detail %v, want %q in it", m, p.Detail, detail)
+			}
 		}
-		// If-Match compares strongly (RFC 9110): a weak tag never matches.
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`W/"1"`)},
-			api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
-		leadProblem(t, "weak tag", r.StatusCode(), r.Body, 412, "")
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if r.StatusCode() != 200 {
 			t.Fatalf("current tag: %d %s", r.StatusCode(), r.Body)
 		}
@@ -829,5 +833,32 @@ func TestLeadTextOnOneLine(t *testing.T) {
 	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Ana Sá", ExternalId: lref("ABCDEF01-2345-6789-ABCD-EF0123456789")})
 	if err != nil || r.JSON201 == nil || *r.JSON201.ExternalId != "abcdef01-2345-6789-abcd-ef0123456789" {
 		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+}
+
+// TestPlainValidationMessages: a value that fails one of the spec's
+// patterns, formats or shapes is told what is expected in words.
+func TestPlainValidationMessages(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	for _, c := range []struct {
+		name, method, path, body, field, want string
+	}{
+		{"Phone", "POST", "/api/v1/leads", `{"name": "A", "phone": "call me"}`, "phone", "digits, spaces and + ( ) -"},
+		{"AssignedTo", "POST", "/api/v1/leads", `{"name": "A", "assigned_to": "bob"}`, "assigned_to", "a user id (a UUID) or me"},
+		{"AssignedToFilter", "GET", "/api/v1/leads?assigned_to=bob", "", "assigned_to", "a user id (a UUID), me or none"},
+		{"PathID", "GET", "/api/v1/leads/42", "", "id", "must be a UUID, such as"},
+		{"EmptyPatch", "PATCH", "/api/v1/leads/" + l.Id.String(), `{}`, "body", "must name at least one field to change"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := leadRaw(t, env, token, c.method, c.path, c.body, "If-Match", `"1"`)
+			p := leadProblem(t, c.name, status, body, 400, c.field)
+			if !strings.Contains(string(body), c.want) || strings.Contains(string(body), "regular expression") ||
+				p.Detail == nil || !strings.Contains(*p.Detail, c.want) {
+				t.Errorf("want %q in the message: %s", c.want, body)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,7 +124,7 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 	t.Run("BadOptions", func(t *testing.T) {
 		for _, body := range []string{`{"holdout_fraction": 0.9}`, `{"holdout_fraction": 0.5}`, `{"seed": 1.5}`, `{"seed": 1.0}`,
-			`{"seed": -1}`, `{"seed": 9007199254740992}`} {
+			`{"seed": 0}`, `{"seed": -1}`, `{"seed": 9007199254740992}`} {
 			r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(body))
 			if r.StatusCode() != http.StatusBadRequest || !strings.Contains(string(r.Body), `"errors":[{"field":`) {
 				t.Errorf("%s: %d %s", body, r.StatusCode(), r.Body)
@@ -139,7 +140,13 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		return *r.JSON201
 	}
-	m1 := train(api.TrainRequest{})
+	// No body at all: every option's default.
+	res, body := raw(t, http.MethodPost, env.URL+"/api/v1/scoring/models", nil,
+		map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+	var m1 api.Model
+	if err := json.Unmarshal(body, &m1); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("train without a body: %d %s", res.StatusCode, body)
+	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
 		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 == nil {

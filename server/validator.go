@@ -334,18 +334,35 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 	return out
 }
 
-// plainReason rewords the few kin-openapi reasons that confuse more than
-// they tell (the tests pin each one, so a library change shows up there).
+// patternMessages say in words what each of the spec's patterns asks for;
+// a client should never be shown a regular expression.
+var patternMessages = map[string]string{
+	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`: "must hold a letter or digit, on one line (no control characters)",
+	`^[^\p{Cc}]*$`:                       "must be on one line (no control characters)",
+	`^[0-9+()\- ]{3,40}$`:                "must be 3 to 40 characters of digits, spaces and + ( ) -",
+	`^(me|` + uuidPattern + `)$`:         "must be a user id (a UUID) or me",
+	`^(me|none|` + uuidPattern + `)$`:    "must be a user id (a UUID), me or none",
+}
+
+const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+
+// plainReason rewords the kin-openapi reasons that confuse more than they
+// tell (the tests pin each one, so a library change shows up there).
 func plainReason(reason string) string {
 	switch {
 	case strings.Contains(reason, "cannot convert json.Number to float64"):
 		return doubleRangeMessage
 	case strings.Contains(reason, `doesn't match the format "int32"`):
 		return wholeNumberMessage(32) // kin-openapi quotes the int64 bounds here
-	case strings.Contains(reason, `doesn't match the regular expression "^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$"`):
-		return "must hold a letter or digit, on one line (no control characters)"
-	case strings.Contains(reason, `doesn't match the regular expression "^[^\p{Cc}]*$"`):
-		return "must be on one line (no control characters)"
+	case strings.Contains(reason, `doesn't match the format "uuid"`):
+		return "must be a UUID, such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	case reason == "there must be at least 1 properties":
+		return "must name at least one field to change"
+	}
+	if _, pattern, ok := strings.Cut(reason, `doesn't match the regular expression "`); ok {
+		if m, ok := patternMessages[strings.TrimSuffix(pattern, `"`)]; ok {
+			return m
+		}
 	}
 	return reason
 }

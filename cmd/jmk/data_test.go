@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"image"
 	_ "image/png"
@@ -100,6 +101,36 @@ func TestImportCommand(t *testing.T) {
 	t.Run("ErrUsage", func(t *testing.T) {
 		if _, err := runData(t, dsn, "", "import", "--outcome", "maybe", file); err == nil {
 			t.Fatal("no error for --outcome maybe")
+		}
+	})
+	t.Run("Gzip", func(t *testing.T) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write([]byte(strings.ReplaceAll(cliCSV, "cli-", "gz-")))
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		gz := filepath.Join(t.TempDir(), "leads.csv.gz")
+		if err := os.WriteFile(gz, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runData(t, dsn, "", "import", "--dry-run", gz)
+		if err != nil || !strings.Contains(out, "2 new, 0 updated, 0 unchanged, 1 rejected") {
+			t.Fatalf("%v: %s", err, out)
+		}
+		out, err = runData(t, dsn, buf.String()[:buf.Len()/2], "import", "-")
+		if err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+			t.Fatalf("a truncated gzip stream: %v: %s", err, out)
+		}
+	})
+	t.Run("ErrFile", func(t *testing.T) {
+		for arg, want := range map[string]string{
+			t.TempDir():                        "is a directory; name a CSV file",
+			filepath.Join(t.TempDir(), "nope"): "import: open ",
+		} {
+			if out, err := runData(t, dsn, "", "import", arg); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("import %s: %v (want %q): %s", arg, err, want, out)
+			}
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +22,7 @@ import (
 // POST /leads/import, without the upload's size limit.
 func cmdImport(ctx context.Context, e env) error {
 	fs := newFlags(e, "import", "[--dry-run] [--outcome use|ignore] [-v] FILE",
-		"Imports a lead CSV file (UCI bank-marketing columns; see README.md) in one transaction.\nFILE - reads standard input.")
+		"Imports a lead CSV file (UCI bank-marketing columns; see README.md) in one transaction.\nFILE - reads standard input; a gzip-compressed file is decompressed.")
 	dryRun := fs.Bool("dry-run", false, "validate and count only; write nothing")
 	outcome := fs.String("outcome", "use", "use: rows with y become closed leads; ignore: import them as open leads")
 	verbose := fs.Bool("v", false, "list every rejected row (default: the first 20)")
@@ -41,10 +44,16 @@ func cmdImport(ctx context.Context, e env) error {
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		st, err := f.Stat()
+		switch {
+		case err != nil:
+			return fmt.Errorf("import: %w", err)
+		case st.IsDir():
+			return fmt.Errorf("import: %s is a directory; name a CSV file", name)
+		case st.Mode().IsRegular():
 			size = st.Size()
 		}
 		in, source = f, filepath.Base(name)
@@ -68,6 +77,10 @@ func cmdImport(ctx context.Context, e env) error {
 		r := progressbar.NewReader(in, bar)
 		in = &r
 		defer bar.Exit()
+	}
+	in, err = gunzipped(in)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", source, err)
 	}
 	start := time.Now()
 	res, err := st.ImportLeads(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
@@ -94,6 +107,20 @@ func cmdImport(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "  line %d: %s: %s\n", r.Line, field, r.Message)
 	}
 	return nil
+}
+
+// gunzipped returns r decompressed when it starts as a gzip stream does
+// (the project's own copy of the UCI file is one), else r as it is.
+func gunzipped(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		return br, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return zr, nil
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar makes

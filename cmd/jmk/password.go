@@ -55,7 +55,7 @@ func promptPassword(fd int, w io.Writer) (string, error) {
 		return "", fmt.Errorf("read the password: %w", err)
 	}
 	if pw != again {
-		return "", errors.New("users create: the two passwords differ; nothing was created")
+		return "", errors.New("the two passwords differ; nothing was created")
 	}
 	return pw, nil
 }

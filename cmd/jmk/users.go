@@ -51,12 +51,15 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fs.fail(errors.New("users create: --name must have at most 200 characters"))
 	}
 	pw, err := readPassword(e)
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return fmt.Errorf("users create: %w", err)
+	case pw == "":
+		return errors.New("users create: no password given: set JMK_PASSWORD, or write it as the first line of standard input")
 	}
 	hash, err := auth.HashPassword(pw)
 	if err != nil {
-		return err
+		return fmt.Errorf("users create: %w", err)
 	}
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
@@ -66,7 +69,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	u, err := st.UserCreate(ctx, audit.Actor{Name: "jmk users create"}, store.NewUser{
 		Name: userName, Email: strings.ToLower(addr), PasswordHash: hash, Role: *role})
 	if err != nil {
-		return err
+		return fmt.Errorf("users create: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "created %s user %s <%s> (%s)\n", u.Role, u.Name, u.Email, u.ID)
 	return nil

@@ -267,7 +267,9 @@ type ClientInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
-	// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
+	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
+	// `external_id`) is rejected. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
@@ -384,12 +386,16 @@ type ClientInterface interface {
 
 	// TrainModelWithBody Train a new model version from every closed (success or failed) lead (admin).
 	//
+	// Without a body (or with `{}`), every option takes its default.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/scoring/models (the `TrainModel` operationId).
 	TrainModelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TrainModel Train a new model version from every closed (success or failed) lead (admin).
+	//
+	// Without a body (or with `{}`), every option takes its default.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -870,7 +876,9 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
-// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
+// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
+// `external_id`) is rejected. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
@@ -1097,6 +1105,8 @@ func (c *Client) ListModels(ctx context.Context, params *ListModelsParams, reqEd
 
 // TrainModelWithBody Train a new model version from every closed (success or failed) lead (admin).
 //
+// Without a body (or with `{}`), every option takes its default.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/scoring/models (the `TrainModel` operationId).
@@ -1113,6 +1123,8 @@ func (c *Client) TrainModelWithBody(ctx context.Context, contentType string, bod
 }
 
 // TrainModel Train a new model version from every closed (success or failed) lead (admin).
+//
+// Without a body (or with `{}`), every option takes its default.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3575,7 +3587,9 @@ type ClientWithResponsesInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
-	// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
+	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
+	// `external_id`) is rejected. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 	// an `external_id` that already exists updates that lead; if it brings the lead's values
 	// again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 	// to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
@@ -3704,12 +3718,16 @@ type ClientWithResponsesInterface interface {
 
 	// TrainModelWithBodyWithResponse Train a new model version from every closed (success or failed) lead (admin).
 	//
+	// Without a body (or with `{}`), every option takes its default.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/scoring/models (the `TrainModel` operationId).
 	TrainModelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TrainModelResponse, error)
 
 	// TrainModelWithResponse Train a new model version from every closed (success or failed) lead (admin).
+	//
+	// Without a body (or with `{}`), every option takes its default.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7290,7 +7308,9 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
-// `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
+// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
+// `external_id`) is rejected. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
 // an `external_id` that already exists updates that lead; if it brings the lead's values
 // again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
 // to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
@@ -7485,6 +7505,8 @@ func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, params
 
 // TrainModelWithBodyWithResponse Train a new model version from every closed (success or failed) lead (admin).
 //
+// Without a body (or with `{}`), every option takes its default.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/scoring/models (the `TrainModel` operationId).
@@ -7497,6 +7519,8 @@ func (c *ClientWithResponses) TrainModelWithBodyWithResponse(ctx context.Context
 }
 
 // TrainModelWithResponse Train a new model version from every closed (success or failed) lead (admin).
+//
+// Without a body (or with `{}`), every option takes its default.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

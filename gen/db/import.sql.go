@@ -221,6 +221,52 @@ func (q *Queries) ImportStageDrop(ctx context.Context, lines []int32) error {
 	return err
 }
 
+const importStageDropBare = `-- name: ImportStageDropBare :many
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    WHERE s.name IS NULL AND s.phone IS NULL AND s.email IS NULL
+      AND num_nonnulls(s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan,
+                       s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday,
+                       s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact,
+                       s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx,
+                       s.cons_conf_idx, s.euribor_3m, s.nr_employed) = 0
+      AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id FROM gone ORDER BY line LIMIT $1
+`
+
+type ImportStageDropBareRow struct {
+	Line       int32
+	ExternalID *string
+}
+
+// Takes out the staged rows that would create a lead out of nothing: no
+// name, phone, e-mail or scoring input, and no lead (live or deleted) with
+// their external_id. Such a row is usually a typo in a file that only
+// updates leads (external_id,status): it would add a nameless closed lead
+// that counts in the conversion rate and the next model's training.
+// Returns the first @lim for the report.
+func (q *Queries) ImportStageDropBare(ctx context.Context, lim int32) ([]ImportStageDropBareRow, error) {
+	rows, err := q.db.Query(ctx, importStageDropBare, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStageDropBareRow{}
+	for rows.Next() {
+		var i ImportStageDropBareRow
+		if err := rows.Scan(&i.Line, &i.ExternalID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const importStageDropForeignIDs = `-- name: ImportStageDropForeignIDs :many
 WITH gone AS (
     DELETE FROM lead_import_stage s

@@ -258,7 +258,9 @@ export interface paths {
          * @description UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
          *     this API's field names, plus optional `name, phone, email, external_id, notes, status`.
          *     A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
-         *     `Imported lead (line N)` without one; an existing lead keeps its name. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
+         *     `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
+         *     create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
+         *     `external_id`) is rejected. Rows with `y` become closed leads (`success`/`failed`) unless `outcome=ignore`. A row with
          *     an `external_id` that already exists updates that lead; if it brings the lead's values
          *     again, the lead is left as it was (counted as `unchanged`). A row that would move its lead
          *     to a status the workflow does not allow an admin (a closed lead back to `new`) is rejected;
@@ -424,7 +426,10 @@ export interface paths {
         /** The model versions with their metrics, newest first, a page at a time. */
         get: operations["listModels"];
         put?: never;
-        /** Train a new model version from every closed (success or failed) lead (admin). */
+        /**
+         * Train a new model version from every closed (success or failed) lead (admin).
+         * @description Without a body (or with `{}`), every option takes its default.
+         */
         post: operations["trainModel"];
         delete?: never;
         options?: never;
@@ -1092,7 +1097,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"];
             /**
              * Format: int64
-             * @description Seed of the stratified split: up to 2^53-1, so JavaScript clients read it back exactly; 0 means the default, 1 (the model's options show the seed used).
+             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used.
              * @default 1
              */
             seed?: number;
@@ -1494,7 +1499,8 @@ export interface components {
         /**
          * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
          *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
-         *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
+         *     never matches, and when no tag names a version the 412's detail says so rather than that
+         *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
          */
         IfMatch: string;
         /**
@@ -1884,7 +1890,8 @@ export interface operations {
                 /**
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
-                 *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
+                 *     never matches, and when no tag names a version the 412's detail says so rather than that
+                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2158,7 +2165,8 @@ export interface operations {
                 /**
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
-                 *     never matches. A value that is not an entity tag (a bare `3`) is a 400.
+                 *     never matches, and when no tag names a version the 412's detail says so rather than that
+                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2398,7 +2406,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TrainRequest"];
             };

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
@@ -16,8 +17,11 @@ const (
 	BcryptCost = 12
 )
 
+// PasswordLengthRule is the rule as a password field's error message.
+var PasswordLengthRule = fmt.Sprintf("must be %d to %d bytes", MinPasswordBytes, MaxPasswordBytes)
+
 // ErrPasswordLength is returned for a password outside 10..72 bytes.
-var ErrPasswordLength = fmt.Errorf("password must be %d to %d bytes", MinPasswordBytes, MaxPasswordBytes)
+var ErrPasswordLength = errors.New("password " + PasswordLengthRule)
 
 // CheckPasswordRules returns ErrPasswordLength when the password is too short or too long.
 func CheckPasswordRules(password string) error {

@@ -125,7 +125,7 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 // (it counts characters), as the 400 the spec's own checks would give.
 func passwordRule(field, pw string) error {
 	if err := auth.CheckPasswordRules(pw); err != nil {
-		return apperr.BadRequest(field, err.Error())
+		return apperr.BadRequest(field, auth.PasswordLengthRule)
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func entityTags(h string) (store.Precondition, error) {
 			bad, _, _ := strings.Cut(rest, ",")
 			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "malformed If-Match header",
 				Fields: []apperr.FieldError{{Field: "If-Match", Message: fmt.Sprintf(
-					`must be the ETag from your last GET, in its double quotes (e.g. "4"); %q is not an entity tag`, strings.TrimSpace(bad))}}}
+					`must be the ETag from your last GET with its double quotes, such as "4", not %s`, strings.TrimSpace(bad))}}}
 		}
 		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && strconv.FormatInt(n, 10) == opaque {
 			p.Versions = append(p.Versions, int32(n))

@@ -140,11 +140,15 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.st.Train(ctx, TrainOptions(*req.Body))
+	var body api.TrainRequest // no body: every option's default
+	if req.Body != nil {
+		body = *req.Body
+	}
+	m, err := h.st.Train(ctx, TrainOptions(body))
 	if err != nil {
 		return nil, err
 	}
-	info, err := h.st.ModelSave(ctx, actor(id), m.Model, req.Body.Activate != nil && *req.Body.Activate)
+	info, err := h.st.ModelSave(ctx, actor(id), m.Model, body.Activate != nil && *body.Activate)
 	if err != nil {
 		return nil, err
 	}

@@ -256,6 +256,9 @@ type fileFacts struct {
 	// statusDefaults is true when some row with an external_id gave no
 	// status (ImportStageKeepStatus).
 	statusDefaults bool
+	// bare is true when some row has no name, phone, e-mail or scoring
+	// input (ImportStageDropBare).
+	bare bool
 }
 
 // note records one staged row.
@@ -321,6 +324,8 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 					break
 				}
 				facts.note(&p)
+				facts.bare = facts.bare || row.Name == nil && row.Phone == nil && row.Email == nil &&
+					row.Features == (scoring.Features{})
 				b.rows = append(b.rows, p)
 			}
 			select {
@@ -438,6 +443,21 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
+	}
+	if staged.bare {
+		bare, err := tx.Q.ImportStageDropBare(ctx, maxImportReports)
+		if err != nil {
+			return err
+		}
+		for _, b := range bare {
+			r := leadcsv.Rejection{Line: int(b.Line),
+				Message: "the row has nothing to make a lead of: no name, phone, e-mail or scoring input"}
+			if b.ExternalID != nil {
+				r.Field, r.Message = "external_id", fmt.Sprintf(
+					"no lead has external_id %q, and the row has no name, phone, e-mail or scoring input to create one with", *b.ExternalID)
+			}
+			res.Rejected = append(res.Rejected, r)
+		}
 	}
 	gone, err := tx.Q.ImportStageDeleted(ctx, maxImportReports)
 	if err != nil {
@@ -569,7 +589,7 @@ func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.
 	}
 	return audit.Event{
 		Actor: actor, Action: "import.leads", EntityType: "import", EntityID: res.ID.String(),
-		Summary: fmt.Sprintf("%s imported leads from %s: %d new, %d updated, %d unchanged, %d rows rejected",
+		Summary: fmt.Sprintf("%s imported leads from %s: %d new, %d updated, %d unchanged, %d rejected",
 			actor.Name, source, res.Inserted, res.Updated, res.Unchanged, res.RejectedRows()),
 		Changes: map[string]audit.Change{
 			"source":    {To: source},
@@ -607,7 +627,7 @@ func importError(err error) error {
 	case errors.As(err, &fe):
 		msg := strings.TrimPrefix(fe.Error(), "leadcsv: ")
 		return &apperr.Error{Status: http.StatusUnprocessableEntity,
-			Detail: "the file cannot be imported, nothing was: " + msg,
+			Detail: "the file cannot be imported: " + msg,
 			Fields: []apperr.FieldError{{Field: "file", Message: msg}}}
 	}
 	return err

@@ -89,8 +89,8 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		if err := leadrules.CheckEdit(who, old.AssignedTo, old.Status, to, c.Assign); err != nil {
 			return err
 		}
-		if !cond.Holds(old.Version) {
-			return apperr.ErrStale
+		if err := cond.Check(old.Version); err != nil {
+			return err
 		}
 		next := updateParams(old)
 		changes := map[string]audit.Change{}
@@ -146,8 +146,8 @@ func (s *Store) LeadDelete(ctx context.Context, actor audit.Actor, id uuid.UUID,
 		if err != nil {
 			return leadErr(err)
 		}
-		if !cond.Holds(old.Version) {
-			return apperr.ErrStale
+		if err := cond.Check(old.Version); err != nil {
+			return err
 		}
 		l, err := tx.Q.LeadSoftDelete(ctx, id)
 		if err != nil {

@@ -1,6 +1,11 @@
 package store
 
-import "slices"
+import (
+	"net/http"
+	"slices"
+
+	"github.com/jmksales/jmk/server/apperr"
+)
 
 // Precondition is a request's If-Match on a lead's or user's version. The
 // store checks it after finding the record and the caller's rights, so a
@@ -13,5 +18,19 @@ type Precondition struct {
 	Versions []int32
 }
 
-// Holds reports whether a record at version v meets the precondition.
-func (p Precondition) Holds(v int32) bool { return p.Any || slices.Contains(p.Versions, v) }
+// errNoVersionNamed is the 412 for an If-Match that could never hold: to
+// say the record changed would send the client to reload it and fail again.
+var errNoVersionNamed = &apperr.Error{Status: http.StatusPreconditionFailed, Err: apperr.ErrStale,
+	Detail: `If-Match names no version of the record: a weak tag (W/"2") or one this API did not write never matches; send the ETag from your last GET as it was given`}
+
+// Check returns nil when a record at version v meets the precondition,
+// else its 412: apperr.ErrStale, or errNoVersionNamed.
+func (p Precondition) Check(v int32) error {
+	switch {
+	case p.Any || slices.Contains(p.Versions, v):
+		return nil
+	case len(p.Versions) == 0:
+		return errNoVersionNamed
+	}
+	return apperr.ErrStale
+}

@@ -324,7 +324,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	// Whatever current is: a verdict on new_password given only with the
 	// right one would tell a guesser when they had it.
 	if err := auth.CheckPasswordRules(newPassword); err != nil {
-		return apperr.Invalid("new_password", err.Error())
+		return apperr.Invalid("new_password", auth.PasswordLengthRule)
 	}
 	// bcrypt runs outside any transaction, as for a login.
 	ok := auth.PasswordMatches(u.PasswordHash, current)
@@ -333,7 +333,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	// would tell the guesser so, 429 or not.
 	newHash, err := auth.HashPassword(newPassword)
 	if err != nil {
-		return apperr.Invalid("new_password", err.Error())
+		return apperr.Invalid("new_password", auth.PasswordLengthRule)
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.Q.LoginLockIP(ctx, key); err != nil {

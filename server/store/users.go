@@ -97,8 +97,8 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 		if err != nil {
 			return err
 		}
-		if !cond.Holds(old.Version) {
-			return apperr.ErrStale
+		if err := cond.Check(old.Version); err != nil {
+			return err
 		}
 		next := db.UserUpdateParams{
 			ID: id, Name: old.Name, Email: old.Email, Role: old.Role, Active: old.Active, PasswordHash: old.PasswordHash,
