@@ -6,6 +6,11 @@ RETURNING *;
 -- name: UserGet :one
 SELECT * FROM users WHERE id = @id;
 
+-- name: UserGetShared :one
+-- Reads a user and keeps them as they are until the transaction ends: a
+-- deactivation committing meanwhile waits, and one committed first is seen.
+SELECT * FROM users WHERE id = @id FOR SHARE;
+
 -- name: UserGetByEmail :one
 SELECT * FROM users WHERE lower(email) = lower(@email);
 

@@ -626,19 +626,55 @@ func TestImportRacesAnEdit(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	importOK(t, env, "", "external_id,name,status\nrace-1,Won Meanwhile,new\nrace-2,Calm Lead,new\n")
-	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = 'race-1' FOR UPDATE`)
+	got := importDuringEdit(t, env, "race-1", `UPDATE leads SET status = 'success', closed_at = now(), version = version + 1
+		WHERE external_id = 'race-1'`, "external_id,name,status\nrace-1,Won Meanwhile,contacted\nrace-2,Calm Lead,contacted\n")
+	if got.Updated != 1 || len(got.Rejected) != 1 || got.Rejected[0].Line != 2 || got.Rejected[0].Field != "status" {
+		t.Fatalf("result %+v", got)
+	}
+	var first, second string
+	leadScan(t, env, `SELECT (SELECT status FROM leads WHERE external_id = 'race-1'),
+		(SELECT status FROM leads WHERE external_id = 'race-2')`, nil, &first, &second)
+	if first != "success" || second != "contacted" {
+		t.Fatalf("statuses %s and %s, want success and contacted", first, second)
+	}
+}
+
+// TestImportKeepsANameEditedMeanwhile: a file without names keeps each
+// lead's name, also one an edit commits while the import runs (the upsert
+// used to write back the name it had read before the edit).
+func TestImportKeepsANameEditedMeanwhile(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "", "external_id,name\nname-1,Old Name\n")
+	got := importDuringEdit(t, env, "name-1", `UPDATE leads SET name = 'Renamed Meanwhile', version = version + 1
+		WHERE external_id = 'name-1'`, "external_id,notes\nname-1,imported note\n")
+	if got.Updated != 1 || len(got.Rejected) != 0 {
+		t.Fatalf("result %+v", got)
+	}
+	var name, notes string
+	leadScan(t, env, `SELECT name, notes FROM leads WHERE external_id = 'name-1'`, nil, &name, &notes)
+	if name != "Renamed Meanwhile" || notes != "imported note" {
+		t.Fatalf("name %q, notes %q", name, notes)
+	}
+}
+
+// importDuringEdit holds the lead with externalID locked in a transaction,
+// starts an import of file, and once the import waits on a lock, makes the
+// edit and commits it; it returns the import's result.
+func importDuringEdit(t *testing.T, env *servertest.Env, externalID, edit, file string) api.ImportResult {
+	t.Helper()
+	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = $1 FOR UPDATE`, externalID)
 	type result struct {
 		status int
 		body   []byte
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, body := importCSV(t, env, "", strings.NewReader("external_id,name,status\nrace-1,Won Meanwhile,contacted\nrace-2,Calm Lead,contacted\n"), nil)
+		res, body := importCSV(t, env, "", strings.NewReader(file), nil)
 		done <- result{res.StatusCode, body}
 	}()
 	waitForLockWait(t, env)
-	if _, err := tx.Exec(bg, `UPDATE leads SET status = 'success', closed_at = now(), version = version + 1
-		WHERE external_id = 'race-1'`); err != nil {
+	if _, err := tx.Exec(bg, edit); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(bg); err != nil {
@@ -649,15 +685,7 @@ func TestImportRacesAnEdit(t *testing.T) {
 	if r.status != 200 || json.Unmarshal(r.body, &got) != nil {
 		t.Fatalf("import: %d %s", r.status, r.body)
 	}
-	if got.Updated != 1 || len(got.Rejected) != 1 || got.Rejected[0].Line != 2 || got.Rejected[0].Field != "status" {
-		t.Fatalf("result %s", r.body)
-	}
-	var first, second string
-	leadScan(t, env, `SELECT (SELECT status FROM leads WHERE external_id = 'race-1'),
-		(SELECT status FROM leads WHERE external_id = 'race-2')`, nil, &first, &second)
-	if first != "success" || second != "contacted" {
-		t.Fatalf("statuses %s and %s, want success and contacted", first, second)
-	}
+	return got
 }
 
 // TestImportLeadHistory: a lead an import changes gets its own lead.update

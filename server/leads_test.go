@@ -862,3 +862,29 @@ func TestPlainValidationMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestLeadAssignRacesADeactivation: assigning a lead to a user whose
+// deactivation is committing waits for it, and is then refused, rather
+// than leaving the lead with an inactive user.
+func TestLeadAssignRacesADeactivation(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	leaving, _ := env.NewUser("sales")
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	tx := holdRowLock(t, env, `UPDATE users SET active = false, version = version + 1 WHERE id = $1`, leaving.Id)
+	done := make(chan *client.UpdateLeadResponse, 1)
+	go func() {
+		r, _ := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version),
+			api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(leaving.Id.String())})
+		done <- r
+	}()
+	waitForLockWait(t, env)
+	if err := tx.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	leadProblem(t, "assign to a user deactivated meanwhile", r.StatusCode(), r.Body, 422, "assigned_to")
+	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
+		t.Errorf("assigned to %v", got.AssignedTo)
+	}
+}

@@ -187,6 +187,30 @@ func (q *Queries) UserGetForUpdate(ctx context.Context, id uuid.UUID) (User, err
 	return i, err
 }
 
+const userGetShared = `-- name: UserGetShared :one
+SELECT id, name, email, password_hash, role, active, version, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR SHARE
+`
+
+// Reads a user and keeps them as they are until the transaction ends: a
+// deactivation committing meanwhile waits, and one committed first is seen.
+func (q *Queries) UserGetShared(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, userGetShared, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.PasswordHash,
+		&i.Role,
+		&i.Active,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
+
 const userInsert = `-- name: UserInsert :one
 INSERT INTO users (id, name, email, password_hash, role)
 VALUES ($1, $2, lower($3), $4, $5)

@@ -444,6 +444,20 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
 	}
+	// The leads the rows name are locked before anything of theirs is read
+	// (status, name): an edit committed after such a read would otherwise
+	// be overwritten by the upsert with the value read, a PATCH answered
+	// 200 silently undone. The table lock first, as an editor takes it
+	// (see LeadsWriteIntent). A bulk import's table lock already keeps
+	// every writer off (lockRows false).
+	if lockRows {
+		if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+			return err
+		}
+		if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
+			return err
+		}
+	}
 	if staged.bare {
 		bare, err := tx.Q.ImportStageDropBare(ctx, maxImportReports)
 		if err != nil {
@@ -483,7 +497,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	if !setStatus {
 		return nil
 	}
-	return stageWorkflow(ctx, tx, lockRows, staged.statusDefaults, res)
+	return stageWorkflow(ctx, tx, staged.statusDefaults, res)
 }
 
 func deletedLead(line int32, externalID string) leadcsv.Rejection {
@@ -495,21 +509,8 @@ func deletedLead(line int32, externalID string) leadcsv.Rejection {
 // status the workflow does not allow, even an admin (a closed lead back to
 // new, say: re-importing an old file would reopen it). An import is an
 // admin's change, so an admin's rules apply.
-func stageWorkflow(ctx context.Context, tx *Tx, lockRows, statusDefaults bool, res *ImportResult) error {
-	// The leads are locked before their statuses are read: an edit that
-	// closed one after the check would otherwise be overwritten by the
-	// upsert, a win silently undone. The table lock first, as an editor
-	// takes it (see LeadsWriteIntent). A bulk import's table lock already
-	// keeps every writer off (lockRows false).
-	if lockRows {
-		if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
-			return err
-		}
-		if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
-			return err
-		}
-	}
-	// Under the same locks, so that the status kept is the lead's own
+func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *ImportResult) error {
+	// Under stageRejections' row locks, so that the status kept is the lead's own
 	// until the upsert writes it back.
 	if statusDefaults {
 		if err := tx.Q.ImportStageKeepStatus(ctx); err != nil {

@@ -162,9 +162,10 @@ func (s *Store) LeadDelete(ctx context.Context, actor audit.Actor, id uuid.UUID,
 }
 
 // activeAssignee returns the user a lead is being assigned to, or a 422
-// when there is no such active user.
+// when there is no such active user. The user stays active until the
+// assignment commits: a deactivation in flight is waited for, never missed.
 func activeAssignee(ctx context.Context, tx *Tx, id uuid.UUID) (db.User, error) {
-	u, err := tx.Q.UserGet(ctx, id)
+	u, err := tx.Q.UserGetShared(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Active) {
 		return u, apperr.Invalid("assigned_to", "no active user has this id")
 	}
