@@ -154,6 +154,10 @@ func loadLists(t *testing.T, env *servertest.Env, token string, rep *report, con
 	}
 	rep.add(fmt.Sprintf("GET /leads page of 50, filters, %d conns, %s leads", conns, scale),
 		fmt.Sprintf("p50 %v p99 %v (%d req/s)", pct(api.lat, 50), pct(api.lat, 99), api.rps()), "p99 < 10 ms")
+	for i, q := range listQueries {
+		lat := api.shape(i)
+		fmt.Printf("    %-54s p50 %v p99 %v\n", q, pct(lat, 50), pct(lat, 99))
+	}
 
 	// The same queries straight through the store (pgx), same concurrency.
 	raw := run(conns, d/2, func(i int) error {
@@ -188,9 +192,22 @@ func rawFilter(i int) (store.LeadFilter, store.LeadSort) {
 
 type result struct {
 	lat  []time.Duration
+	i    []int // the call's i, for each latency
 	d    time.Duration
 	err  error
 	reqs int
+}
+
+// shape returns the latencies of the calls whose i was shape modulo the
+// number of list shapes.
+func (r result) shape(shape int) []time.Duration {
+	var out []time.Duration
+	for k, i := range r.i {
+		if i%len(listQueries) == shape {
+			out = append(out, r.lat[k])
+		}
+	}
+	return out
 }
 
 func (r result) rps() int { return int(float64(r.reqs) / r.d.Seconds()) }
@@ -208,7 +225,10 @@ func run(conns int, d time.Duration, fn func(i int) error) result {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			var lat []time.Duration
+			var (
+				lat []time.Duration
+				is  []int
+			)
 			for i := w; time.Now().Before(deadline); i += conns {
 				s := time.Now()
 				if err := fn(i); err != nil {
@@ -217,10 +237,10 @@ func run(conns int, d time.Duration, fn func(i int) error) result {
 					mu.Unlock()
 					return
 				}
-				lat = append(lat, time.Since(s))
+				lat, is = append(lat, time.Since(s)), append(is, i)
 			}
 			mu.Lock()
-			out.lat = append(out.lat, lat...)
+			out.lat, out.i = append(out.lat, lat...), append(out.i, is...)
 			mu.Unlock()
 		}(w)
 	}

@@ -498,7 +498,7 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text LIKE '%' || lower($11::text) || '%'
+       OR (r.search_text ~~# ('%' || lower($11::text) || '%')
            AND l.search_text LIKE '%' || lower($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) > ($12::float8, $13::uuid))
@@ -614,7 +614,7 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text LIKE '%' || lower($11::text) || '%'
+       OR (r.search_text ~~# ('%' || lower($11::text) || '%')
            AND l.search_text LIKE '%' || lower($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) < ($12::float8, $13::uuid))
@@ -658,6 +658,8 @@ type LeadListByScoreDescParams struct {
 // search_text (00016), so candidates that do not match are never fetched
 // from leads; the same test on leads.search_text adds nothing to the result
 // but lets the planner find a rare term through the trigram index instead.
+// The first test is ~~#, LIKE without a selectivity estimate of its own,
+// so that the planner does not count the search twice (00016).
 func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDescParams) ([]Lead, error) {
 	rows, err := q.db.Query(ctx, leadListByScoreDesc,
 		arg.Status,
