@@ -1,4 +1,4 @@
-// Package bench measures the performance budgets of DESIGN.md section 7 on
+// Package bench measures the design's performance budgets (see README.md) on
 // this machine: `go tool task bench` runs TestBudgets (build tag "bench")
 // against a fresh database and prints every figure next to its budget.
 // Budgets are measured here, never asserted by timed unit tests.

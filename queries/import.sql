@@ -13,13 +13,14 @@ INSERT INTO lead_import_stage (
     age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
     last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
     days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-    cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, status_default
+    cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, status_default, bare
 ) VALUES (
     @line, @id, @external_id, @name, @fallback_name, @phone, @email, @status, @notes, @assigned_to, @closed_at, @created_at,
     @age, @job, @marital, @education, @credit_default, @housing_loan, @personal_loan, @contact_channel,
     @last_contact_month, @last_contact_weekday, @last_call_duration_sec, @campaign_contacts,
     @days_since_previous_contact, @previous_contacts, @previous_outcome, @emp_var_rate, @cons_price_idx,
-    @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version, @status_default
+    @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version, @status_default,
+    @bare
 );
 
 -- name: ImportStageDropSuperseded :many
@@ -46,21 +47,16 @@ ORDER BY sp.line
 LIMIT @lim;
 
 -- name: ImportStageDropBare :many
--- Takes out the staged rows that would create a lead out of nothing: no
--- name, phone, e-mail or scoring input, and no lead (live or deleted) with
--- their external_id. Such a row is usually a typo in a file that only
--- updates leads (external_id,status): it would add a nameless closed lead
--- that counts in the conversion rate and the next model's training.
--- Returns the first @lim for the report.
+-- Takes out the staged rows that would create a lead out of nothing: bare
+-- (no name, phone, e-mail or scoring input) and no lead, live or deleted,
+-- with their external_id, once leads named by their id have been adopted.
+-- Such a row is usually a mistyped id in a file that only updates leads
+-- (external_id,status): it would add a nameless closed lead that counts in
+-- the conversion rate and the next model's training. Returns the first
+-- @lim for the report.
 WITH gone AS (
     DELETE FROM lead_import_stage s
-    WHERE s.name IS NULL AND s.phone IS NULL AND s.email IS NULL
-      AND num_nonnulls(s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan,
-                       s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday,
-                       s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact,
-                       s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx,
-                       s.cons_conf_idx, s.euribor_3m, s.nr_employed) = 0
-      AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
+    WHERE s.bare AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
     RETURNING s.line, s.external_id
 )
 SELECT line, external_id FROM gone ORDER BY line LIMIT @lim;
@@ -76,9 +72,9 @@ ORDER BY s.line
 LIMIT @lim;
 
 -- name: ImportStageLockLeads :exec
--- Locks the live leads the staged rows name, so their statuses hold from
--- the workflow check to the upsert; in id order, as any other locker of
--- many leads would.
+-- Locks the live leads the staged rows name, so that what the import reads
+-- of them (a status for the workflow check, a name to keep) holds until the
+-- upsert writes them; in id order, as any other locker of many leads would.
 SELECT l.id
 FROM leads l
 JOIN lead_import_stage s ON s.external_id = l.external_id

@@ -235,6 +235,30 @@ func TestImport(t *testing.T) {
 		if out := importOK(t, env, "", "external_id,status,age\nclose-8,failed,40\n"); out.Inserted != 1 {
 			t.Errorf("result %+v", out)
 		}
+		// A bare row naming a lead by its id (as an export writes a lead
+		// without external_id) updates it, or is refused for its own reason.
+		var open, gone, own api.Lead
+		for _, l := range []struct {
+			lead *api.Lead
+			body api.LeadCreate
+		}{{&open, api.LeadCreate{Name: "Open By Id"}}, {&gone, api.LeadCreate{Name: "Gone By Id"}},
+			{&own, api.LeadCreate{Name: "Own External Id", ExternalId: lref("own-1")}}} {
+			*l.lead = leadMustCreate(t, env.Admin, l.body)
+		}
+		if r, _ := env.Admin.DeleteLeadWithResponse(bg, gone.Id, nil); r.StatusCode() != 204 {
+			t.Fatalf("delete: %d", r.StatusCode())
+		}
+		out = importOK(t, env, "", fmt.Sprintf("external_id,status\n%s,contacted\n%s,contacted\n%s,contacted\n",
+			open.Id, gone.Id, own.Id))
+		if out.Updated != 1 || out.Inserted != 0 || len(out.Rejected) != 2 {
+			t.Fatalf("result %+v", out)
+		}
+		if r := out.Rejected[0]; r.Line != 3 || !strings.Contains(r.Message, "belongs to a deleted lead") {
+			t.Errorf("rejection %+v", r)
+		}
+		if r := out.Rejected[1]; r.Line != 4 || !strings.Contains(r.Message, `name it by that`) {
+			t.Errorf("rejection %+v", r)
+		}
 	})
 
 	t.Run("WorkflowHolds", func(t *testing.T) {

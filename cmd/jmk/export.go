@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -23,23 +23,15 @@ func cmdExport(ctx context.Context, e env) error {
 	status := fs.String("status", "", "comma-separated statuses (new, contacted, follow_up, success, failed)")
 	category := fs.String("category", "", "comma-separated categories (hot, warm, cold)")
 	job := fs.String("job", "", "comma-separated jobs (admin, blue_collar, ..., unknown: as the API names them)")
-	minP := fs.Float64("min-probability", 0, "lowest probability (0..1; default: no lower bound)")
-	maxP := fs.Float64("max-probability", 0, "highest probability (0..1; default: no upper bound)")
+	var pMin, pMax *float64 // nil: no bound
+	fs.Func("min-probability", "lowest `probability` (0..1)", optionalFloat(&pMin))
+	fs.Func("max-probability", "highest `probability` (0..1)", optionalFloat(&pMax))
 	assigned := fs.String("assigned-to", "", "a user id, or none")
 	q := fs.String("q", "", "substring of name, phone or e-mail (at least 3 characters)")
 	sort := fs.String("sort", string(store.SortProbabilityDesc), "probability_desc, probability_asc, updated_at_desc, created_at_desc or name_asc")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	var pMin, pMax *float64
-	if given["min-probability"] {
-		pMin = minP
-	}
-	if given["max-probability"] {
-		pMax = maxP
 	}
 	f, err := exportFilter(*status, *category, *job, pMin, pMax, *assigned, *q)
 	if err != nil {
@@ -170,4 +162,16 @@ func enumList(name, s string, maxItems int, valid func(string) bool, want string
 		return nil, fmt.Errorf("export: --%s takes at most %d values", name, maxItems)
 	}
 	return vs, nil
+}
+
+// optionalFloat is a flag that sets *dst only when given.
+func optionalFloat(dst **float64) func(string) error {
+	return func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return errors.New("must be a number")
+		}
+		*dst = &v
+		return nil
+	}
 }

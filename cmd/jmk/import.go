@@ -116,11 +116,7 @@ func gunzipped(r io.Reader) (io.Reader, error) {
 	if magic, _ := br.Peek(2); !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		return br, nil
 	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
-	return zr, nil
+	return gzip.NewReader(br) // its errors say "gzip: ..."
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar makes

@@ -277,7 +277,7 @@ func TestUsersCreate(t *testing.T) {
 		want  string
 	}{
 		{"ShortPasswordFromStdin", map[string]string{"DATABASE_URL": dsn}, "short\n", []string{"--email", "a@example.com", "--name", "A"}, "users create: password must be"},
-		{"NoPassword", map[string]string{"DATABASE_URL": dsn}, "", []string{"--email", "a@example.com", "--name", "A"}, "users create: no password given"},
+		{"NoPassword", map[string]string{"DATABASE_URL": dsn}, "", []string{"--email", "a@example.com", "--name", "A"}, "users create: the password is empty"},
 		{"MissingEmail", env, "", []string{"--name", "A"}, "--email and --name are required"},
 		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, `--role "boss" must be admin or sales`},
 		{"LongPasswordLine", map[string]string{"DATABASE_URL": dsn}, strings.Repeat("x", 5000), []string{"--email", "a@example.com", "--name", "A"}, "longer than 4096 bytes"},

@@ -55,7 +55,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	case err != nil:
 		return fmt.Errorf("users create: %w", err)
 	case pw == "":
-		return errors.New("users create: no password given: set JMK_PASSWORD, or write it as the first line of standard input")
+		return errors.New("users create: the password is empty: type it at the prompt, set JMK_PASSWORD, or write it as the first line of standard input")
 	}
 	hash, err := auth.HashPassword(pw)
 	if err != nil {

@@ -71,7 +71,6 @@ func printFlag(w io.Writer, fl *flag.Flag) {
 	fmt.Fprintf(w, "\n    \t%s", strings.ReplaceAll(usage, "\n", "\n    \t"))
 	switch {
 	case fl.DefValue == "" || (typ == "" && fl.DefValue == "false"):
-	case strings.Contains(usage, "default"): // the usage says what it means
 	case typ == "string":
 		fmt.Fprintf(w, " (default %q)", fl.DefValue)
 	default:

@@ -173,6 +173,7 @@ type ImportStageCopyParams struct {
 	Category                 *string
 	ModelVersion             *int32
 	StatusDefault            bool
+	Bare                     bool
 }
 
 const importStageDeleted = `-- name: ImportStageDeleted :many
@@ -224,13 +225,7 @@ func (q *Queries) ImportStageDrop(ctx context.Context, lines []int32) error {
 const importStageDropBare = `-- name: ImportStageDropBare :many
 WITH gone AS (
     DELETE FROM lead_import_stage s
-    WHERE s.name IS NULL AND s.phone IS NULL AND s.email IS NULL
-      AND num_nonnulls(s.age, s.job, s.marital, s.education, s.credit_default, s.housing_loan,
-                       s.personal_loan, s.contact_channel, s.last_contact_month, s.last_contact_weekday,
-                       s.last_call_duration_sec, s.campaign_contacts, s.days_since_previous_contact,
-                       s.previous_contacts, s.previous_outcome, s.emp_var_rate, s.cons_price_idx,
-                       s.cons_conf_idx, s.euribor_3m, s.nr_employed) = 0
-      AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
+    WHERE s.bare AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.external_id = s.external_id)
     RETURNING s.line, s.external_id
 )
 SELECT line, external_id FROM gone ORDER BY line LIMIT $1
@@ -241,12 +236,13 @@ type ImportStageDropBareRow struct {
 	ExternalID *string
 }
 
-// Takes out the staged rows that would create a lead out of nothing: no
-// name, phone, e-mail or scoring input, and no lead (live or deleted) with
-// their external_id. Such a row is usually a typo in a file that only
-// updates leads (external_id,status): it would add a nameless closed lead
-// that counts in the conversion rate and the next model's training.
-// Returns the first @lim for the report.
+// Takes out the staged rows that would create a lead out of nothing: bare
+// (no name, phone, e-mail or scoring input) and no lead, live or deleted,
+// with their external_id, once leads named by their id have been adopted.
+// Such a row is usually a mistyped id in a file that only updates leads
+// (external_id,status): it would add a nameless closed lead that counts in
+// the conversion rate and the next model's training. Returns the first
+// @lim for the report.
 func (q *Queries) ImportStageDropBare(ctx context.Context, lim int32) ([]ImportStageDropBareRow, error) {
 	rows, err := q.db.Query(ctx, importStageDropBare, lim)
 	if err != nil {
@@ -397,9 +393,9 @@ ORDER BY l.id
 FOR UPDATE OF l
 `
 
-// Locks the live leads the staged rows name, so their statuses hold from
-// the workflow check to the upsert; in id order, as any other locker of
-// many leads would.
+// Locks the live leads the staged rows name, so that what the import reads
+// of them (a status for the workflow check, a name to keep) holds until the
+// upsert writes them; in id order, as any other locker of many leads would.
 func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStageLockLeads)
 	return err

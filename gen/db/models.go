@@ -140,6 +140,7 @@ type LeadImportStage struct {
 	Category                 *string
 	ModelVersion             *int32
 	StatusDefault            bool
+	Bare                     bool
 }
 
 type LeadRank struct {

@@ -19,7 +19,8 @@ import (
 // pgx falls back to the type's driver.Valuer: a string per id, parsed again,
 // which made sending the ids of a million re-scored leads take seconds.
 //
-// It also sets two planner parameters for the connections' sessions:
+// It also sets two planner parameters for the connections' sessions,
+// unless the DSN sets them:
 //   - plan_cache_mode: the list queries have optional filters ("$1 IS NULL
 //     OR col = $1"), and a cached generic plan cannot use the index a given
 //     filter needs.
@@ -28,8 +29,11 @@ import (
 //     The planner chose one for a search page (22 ms instead of 1), and
 //     under concurrent requests the workers only compete for the same cores.
 func Configure(pc *pgxpool.Config) {
-	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	pc.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"} {
+		if _, set := pc.ConnConfig.RuntimeParams[k]; !set {
+			pc.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	next := pc.AfterConnect
 	pc.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		pgxuuid.Register(c.TypeMap())

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jmksales/jmk/server/dbconf"
 	"github.com/jmksales/jmk/server/dbtest"
@@ -50,6 +51,19 @@ func TestPlannerSettings(t *testing.T) {
 	}
 	if mode != "force_custom_plan" || workers != "0" {
 		t.Errorf("plan_cache_mode %q, max_parallel_workers_per_gather %q", mode, workers)
+	}
+}
+
+// A setting the DSN makes wins over the default.
+func TestPlannerSettingsFromDSN(t *testing.T) {
+	t.Parallel()
+	pc, err := pgxpool.ParseConfig("postgres://h/db?max_parallel_workers_per_gather=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbconf.Configure(pc)
+	if got := pc.ConnConfig.RuntimeParams; got["max_parallel_workers_per_gather"] != "2" || got["plan_cache_mode"] != "force_custom_plan" {
+		t.Errorf("runtime params %v", got)
 	}
 }
 

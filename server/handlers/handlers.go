@@ -142,9 +142,12 @@ func entityTags(h string) (store.Precondition, error) {
 		opaque, weak, after, ok := cutEntityTag(rest)
 		if !ok {
 			bad, _, _ := strings.Cut(rest, ",")
+			if bad = strings.TrimSpace(bad); bad == "" {
+				bad = "an empty list"
+			}
 			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "malformed If-Match header",
 				Fields: []apperr.FieldError{{Field: "If-Match", Message: fmt.Sprintf(
-					`must be the ETag from your last GET with its double quotes, such as "4", not %s`, strings.TrimSpace(bad))}}}
+					`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad)}}}
 		}
 		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && strconv.FormatInt(n, 10) == opaque {
 			p.Versions = append(p.Versions, int32(n))

@@ -96,7 +96,8 @@ var errDryRun = errors.New("dry run")
 // new lead; a row whose external_id is the id of a live lead without one (as
 // an export writes such a lead) updates that lead. Rows are rejected, and reported with the reader's own
 // rejections, when their external_id comes again later in the file (the
-// last one wins) or belongs to a deleted lead (deleted leads stay deleted).
+// last one wins) or belongs to a deleted lead (deleted leads stay deleted),
+// or when they would create a lead out of nothing (ImportStageDropBare).
 // Imports run one at a time (the staging table's lock). A bulk import (see
 // bulkImport) also holds other writers to leads off until it ends.
 //
@@ -139,16 +140,16 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		// A bulk import's table lock comes before the workflow check's row
-		// locks: taken after them, it would wait for an editor that waits
-		// for one of those rows.
+		// A bulk import's table lock comes before any row lock (the rows
+		// named, in stageRejections): taken after them, it would wait for an
+		// editor that waits for one of those rows.
 		if bulk {
 			if err := deferLeadRank(ctx, tx); err != nil {
 				return err
 			}
 		}
-		// Adopted first, so that the workflow check (and its row locks)
-		// find a lead named by its id as it finds any other.
+		// Adopted first, so that the row locks and the checks find a lead
+		// named by its id as they find any other.
 		var adopted int64
 		if staged.idRefs {
 			a, err := tx.Q.ImportAdoptIDs(ctx)
@@ -263,6 +264,7 @@ type fileFacts struct {
 
 // note records one staged row.
 func (f *fileFacts) note(p *db.ImportStageCopyParams) {
+	f.bare = f.bare || p.Bare
 	id := p.ExternalID
 	if id == nil {
 		return // a new lead, whatever it says
@@ -324,8 +326,6 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 					break
 				}
 				facts.note(&p)
-				facts.bare = facts.bare || row.Name == nil && row.Phone == nil && row.Email == nil &&
-					row.Features == (scoring.Features{})
 				b.rows = append(b.rows, p)
 			}
 			select {
@@ -427,6 +427,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 		ConsConfIdx: f.ConsConfIdx, Euribor3m: f.Euribor3m, NrEmployed: f.NrEmployed,
 		Probability: prob, Category: category, ModelVersion: version,
 		StatusDefault: defaulted && l.Status == "new",
+		Bare:          l.Name == nil && l.Phone == nil && l.Email == nil && l.Features == (scoring.Features{}),
 	}, nil
 }
 
@@ -458,21 +459,6 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 			return err
 		}
 	}
-	if staged.bare {
-		bare, err := tx.Q.ImportStageDropBare(ctx, maxImportReports)
-		if err != nil {
-			return err
-		}
-		for _, b := range bare {
-			r := leadcsv.Rejection{Line: int(b.Line),
-				Message: "the row has nothing to make a lead of: no name, phone, e-mail or scoring input"}
-			if b.ExternalID != nil {
-				r.Field, r.Message = "external_id", fmt.Sprintf(
-					"no lead has external_id %q, and the row has no name, phone, e-mail or scoring input to create one with", *b.ExternalID)
-			}
-			res.Rejected = append(res.Rejected, r)
-		}
-	}
 	gone, err := tx.Q.ImportStageDeleted(ctx, maxImportReports)
 	if err != nil {
 		return err
@@ -492,6 +478,23 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 			}
 			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
+		}
+	}
+	// After the rows naming a lead by its id are settled: adopted, or
+	// refused with their own reason.
+	if staged.bare {
+		bare, err := tx.Q.ImportStageDropBare(ctx, maxImportReports)
+		if err != nil {
+			return err
+		}
+		for _, b := range bare {
+			r := leadcsv.Rejection{Line: int(b.Line),
+				Message: "the row has nothing to make a lead of: no name, phone, e-mail or scoring input"}
+			if b.ExternalID != nil {
+				r.Field, r.Message = "external_id", fmt.Sprintf(
+					"no lead has external_id %q, and the row has no name, phone, e-mail or scoring input to create one with", *b.ExternalID)
+			}
+			res.Rejected = append(res.Rejected, r)
 		}
 	}
 	if !setStatus {
