@@ -185,4 +185,19 @@ func TestExport(t *testing.T) {
 			t.Errorf("re-import changed leads:\n%s\n---\n%s", first, third)
 		}
 	})
+
+	// The last columns carry the score, for whoever reads the file; a
+	// re-import reads past them, whatever the cells say (the server scores
+	// leads itself).
+	t.Run("Score", func(t *testing.T) {
+		leadExec(t, env, `UPDATE leads SET probability = 0.8125, category = 'hot' WHERE external_id = 'rt-4'`)
+		_, body := exportCSV(t, env, admin, "?q=carla")
+		if _, rows := csvLines(body); len(rows) != 1 || !strings.HasSuffix(rows[0], ",0.8125,hot") {
+			t.Fatalf("scored lead: %q", rows)
+		}
+		edited := strings.Replace(string(body), ",0.8125,hot", ",not a number,lukewarm", 1)
+		if out := importOK(t, env, "", edited); out.Inserted+out.Updated+out.Unchanged != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("re-import: %+v", out)
+		}
+	})
 }

@@ -257,7 +257,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -265,7 +265,8 @@ type ClientInterface interface {
 	// ImportLeadsWithBody Import a CSV file of leads (admin).
 	//
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
-	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
+	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
+	// an export's `probability` and `category` columns are ignored.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -856,7 +857,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -874,7 +875,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // ImportLeadsWithBody Import a CSV file of leads (admin).
 //
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
-// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
+// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
+// an export's `probability` and `category` columns are ignored.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -3575,7 +3577,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3585,7 +3587,8 @@ type ClientWithResponsesInterface interface {
 	// ImportLeadsWithBodyWithResponse Import a CSV file of leads (admin).
 	//
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
-	// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
+	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
+	// an export's `probability` and `category` columns are ignored.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -7290,7 +7293,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7306,7 +7309,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // ImportLeadsWithBodyWithResponse Import a CSV file of leads (admin).
 //
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
-// this API's field names, plus optional `name, phone, email, external_id, notes, status`.
+// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
+// an export's `probability` and `category` columns are ignored.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

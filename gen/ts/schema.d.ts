@@ -256,7 +256,8 @@ export interface paths {
         /**
          * Import a CSV file of leads (admin).
          * @description UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
-         *     this API's field names, plus optional `name, phone, email, external_id, notes, status`.
+         *     this API's field names, plus optional `name, phone, email, external_id, notes, status`;
+         *     an export's `probability` and `category` columns are ignored.
          *     A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
          *     `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
          *     create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -290,7 +291,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
          */
         get: operations["exportLeads"];
         put?: never;

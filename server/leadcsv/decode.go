@@ -59,10 +59,10 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	row.Line = line
 	var rejs []Rejection
 	for i, raw := range rec {
-		if raw == "" {
+		c := r.cols[i]
+		if raw == "" || columns[c].kind == kindScore {
 			continue
 		}
-		c := r.cols[i]
 		if columns[c].kind == kindText {
 			// Before the size check: the apostrophe is ours, not the user's.
 			raw = unescapeFormula(raw)

@@ -7,7 +7,7 @@ import (
 )
 
 // column identifies a lead field, whatever its spelling in the header.
-// The order up to colNrEmployed is the export's column order.
+// The order up to colCategory is the export's column order.
 type column uint8
 
 const (
@@ -37,7 +37,9 @@ const (
 	colConsConfIdx
 	colEuribor3m
 	colNrEmployed
-	colY // UCI's outcome; never exported (status carries it)
+	colProbability // read-only: exported, ignored on import
+	colCategory    // read-only: exported, ignored on import
+	colY           // UCI's outcome; never exported (status carries it)
 	numColumns
 
 	numExportColumns = colY
@@ -52,6 +54,7 @@ const (
 	kindEnum                // a categorical scoring input
 	kindInt                 // an integer scoring input
 	kindFloat               // a float scoring input
+	kindScore               // the lead's score: written by an export, ignored on import
 )
 
 // columnSpec says how one field is named, checked and stored.
@@ -132,6 +135,11 @@ var columns = [numColumns]columnSpec{
 		fltPtr: func(f *scoring.Features) **float64 { return &f.Euribor3m }},
 	colNrEmployed: {api: "nr_employed", uci: "nr.employed", kind: kindFloat, min: 0, max: 100000,
 		fltPtr: func(f *scoring.Features) **float64 { return &f.NrEmployed }},
+
+	// The server computes these; an export writes them for whoever reads
+	// it, and its re-import ignores them.
+	colProbability: {api: "probability", kind: kindScore},
+	colCategory:    {api: "category", kind: kindScore},
 
 	colY: {api: "y", uci: "y", kind: kindOutcome, enum: outcomeEnum},
 }

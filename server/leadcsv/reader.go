@@ -186,7 +186,14 @@ func parseHeader(header []string) ([]column, error) {
 	}
 	// external_id with any other column updates the leads it names (say
 	// external_id,status to close them); a row naming none is a new lead.
-	if !hasLead && !(seenAt[colExternalID] > 0 && len(header) > 1) {
+	// The score columns, ignored, do not count.
+	other := len(header) - 1
+	for _, c := range []column{colProbability, colCategory} {
+		if seenAt[c] > 0 {
+			other--
+		}
+	}
+	if !hasLead && !(seenAt[colExternalID] > 0 && other > 0) {
 		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column"}
 	}
 	return cols, nil

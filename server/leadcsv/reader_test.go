@@ -127,6 +127,20 @@ func TestReaderDelimiterAndColumns(t *testing.T) {
 	}
 }
 
+// The score an export writes is the server's to compute: a re-import
+// reads past it, whatever it holds.
+func TestReaderIgnoresScore(t *testing.T) {
+	t.Parallel()
+
+	rows, rejs, err := readAll(t, strings.NewReader("name,probability,category,age\nAna,0.93,hot,40\nRui,not a number,lukewarm,\n"), leadcsv.Options{})
+	if err != nil || len(rejs) != 0 || len(rows) != 2 {
+		t.Fatalf("rows %+v, rejections %+v, err %v", rows, rejs, err)
+	}
+	if *rows[0].Name != "Ana" || *rows[0].Features.Age != 40 || *rows[1].Name != "Rui" || rows[1].Features.Age != nil {
+		t.Errorf("rows %+v", rows)
+	}
+}
+
 func TestReaderValues(t *testing.T) {
 	t.Parallel()
 
@@ -296,6 +310,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"DuplicateAcrossSpellings", "default;credit_default\n", "credit_default", "both are credit_default"},
 		{"NoLeadColumn", "email,phone\nx@y.z,1\n", "", "no lead column"},
 		{"OnlyExternalID", "external_id\nx\n", "", "no lead column"},
+		{"ExternalIDAndScore", "external_id,probability,category\nx,0.5,warm\n", "", "no lead column"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
 		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file"},
 		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},

@@ -26,6 +26,9 @@ type ExportRow struct {
 	Status     string
 	Notes      *string
 	Features   scoring.Features
+	// Probability and Category are the lead's score, nil when unscored.
+	Probability *float64
+	Category    *string
 }
 
 // Writer writes leads as a comma CSV with the API column names. It formats
@@ -112,6 +115,13 @@ func (w *Writer) Write(l ExportRow) error {
 				}
 				// Shortest representation that parses back to the same float.
 				b = strconv.AppendFloat(b, *v, 'g', -1, 64)
+			}
+		case kindScore:
+			switch {
+			case c == colProbability && l.Probability != nil:
+				b = strconv.AppendFloat(b, *l.Probability, 'g', -1, 64)
+			case c == colCategory && l.Category != nil:
+				b = appendCell(b, *l.Category)
 			}
 		}
 	}

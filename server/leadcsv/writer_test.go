@@ -15,7 +15,8 @@ import (
 const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,education," +
 	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
 	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
-	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed"
+	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed," +
+	"probability,category"
 
 // Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
 var tenth, fifth = 0.1, 0.2
@@ -39,7 +40,8 @@ func exportCases() []leadcsv.ExportRow {
 	return []leadcsv.ExportRow{
 		{ID: "0190a1b2-0000-7000-8000-000000000001", ExternalID: ptr("crm-1"), Name: "Ana Sá",
 			Phone: ptr("+351 (21) 000-0000"), Email: ptr("ana@example.pt"), Status: "follow_up",
-			Notes: ptr("Call back after 18:00.\nPrefers WhatsApp, \"not\" e-mail.\n"), Features: fullFeatures()},
+			Notes: ptr("Call back after 18:00.\nPrefers WhatsApp, \"not\" e-mail.\n"), Features: fullFeatures(),
+			Probability: ptr(0.7312), Category: ptr("hot")},
 		// No external id: the lead id takes its place. Nothing else set.
 		{ID: "0190a1b2-0000-7000-8000-000000000002", Name: "Bo", Status: "new"},
 		{ID: "0190a1b2-0000-7000-8000-000000000003", ExternalID: ptr(""), Name: " leading space, comma", Status: "success",
@@ -114,6 +116,9 @@ func TestWriterCells(t *testing.T) {
 		{"ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
 		{"HarmlessApostrophe", 4, 5, "'quoted but harmless"},
 		{"CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+		{"Probability", 0, 26, "0.7312"},
+		{"Category", 0, 27, "hot"},
+		{"Unscored", 1, 26, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

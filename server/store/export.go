@@ -53,6 +53,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 		out = leadcsv.ExportRow{
 			ID: l.ID.String(), ExternalID: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
 			Status: l.Status, Notes: l.Notes, Features: LeadFeatures(l),
+			Probability: l.Probability, Category: l.Category,
 		}
 		if err := fn(&out); err != nil {
 			return err
