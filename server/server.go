@@ -68,7 +68,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		mergePatchAsJSON,
 		keepRawQuery,
 		registrationClosed(cfg.RegistrationOpen),
-		jsonDepth,
+		jsonShape,
 		validator(spec),
 		strictQuery(spec),
 		textInputs,

@@ -29,7 +29,7 @@ const (
 // PostgreSQL text holds neither a NUL nor invalid UTF-8, so they used to
 // fail inside a query as a 500; Go's JSON decoder would store invalid UTF-8
 // as U+FFFD, so a Latin-1 "João" became "Jo\uFFFDo" for good. It runs after
-// the validator, on the body jsonDepth read.
+// the validator, on the body jsonShape read.
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,16 @@ import (
 // nested 9,000 deep, which needs no login to send).
 const maxJSONDepth = 32
 
-// jsonDepth refuses, before the validator reads it, a JSON body on the API
-// nested deeper than maxJSONDepth, and leaves the body readable again and
-// its bytes under jsonBodyKey, for textInputs.
-func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
+// jsonShape refuses, before the validator reads it, a JSON body on the API
+// nested deeper than maxJSONDepth or naming a field twice in one object,
+// and leaves the body readable again and its bytes under jsonBodyKey, for
+// textInputs.
+//
+// Duplicate names: RFC 8259 leaves their meaning open, and Go's decoders
+// take the last value while another reader of the same request (a proxy, a
+// log, a client library) may take the first, so the body would say two
+// things at once.
+func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
@@ -47,13 +54,61 @@ func jsonDepth(next echo.HandlerFunc) echo.HandlerFunc {
 			return &apperr.Error{Status: http.StatusBadRequest,
 				Detail: fmt.Sprintf("the JSON body nests arrays and objects more than %d deep", maxJSONDepth)}
 		}
+		if name, ok := duplicateName(body); ok {
+			return &apperr.Error{Status: http.StatusBadRequest, Detail: fmt.Sprintf("%s: is given twice in one object", name),
+				Fields: []apperr.FieldError{{Field: name, Message: "is given twice in one object"}}}
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		c.Set(jsonBodyKey, body)
 		return next(c)
 	}
 }
 
-// jsonBodyKey holds a JSON request body as jsonDepth read it.
+// duplicateName returns the first name that an object of the JSON text b
+// holds twice. A text that is not JSON has none here: the validator
+// reports its syntax.
+func duplicateName(b []byte) (string, bool) {
+	type frame struct {
+		names     map[string]bool // nil for an array
+		expectKey bool
+	}
+	var stack []frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].names != nil {
+			stack[n-1].expectKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // 1e400 is a number here, not an error
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].expectKey {
+			if name, ok := tok.(string); ok {
+				if stack[n-1].names[name] {
+					return name, true
+				}
+				stack[n-1].names[name], stack[n-1].expectKey = true, false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{names: map[string]bool{}, expectKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+// jsonBodyKey holds a JSON request body as jsonShape read it.
 const jsonBodyKey = "jmk.jsonBody"
 
 // jsonNesting returns the deepest nesting of arrays and objects in a JSON

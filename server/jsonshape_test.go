@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -71,5 +72,29 @@ func TestProblemFieldsCapped(t *testing.T) {
 	p = wantProblem(t, res, body, http.StatusBadRequest)
 	if p.Detail == nil || !strings.HasPrefix(*p.Detail, "30 fields are invalid: ") || !strings.HasSuffix(*p.Detail, "and 10 more") {
 		t.Fatalf("detail: %.300s", body)
+	}
+}
+
+// TestJSONDuplicateName: a body that names a field twice says two things
+// at once; it is a 400 naming the field, and nothing changes.
+func TestJSONDuplicateName(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	for _, tc := range []struct {
+		name, method, path, body, field string
+	}{
+		{"Login", http.MethodPost, "/api/v1/auth/login",
+			`{"email": "a@example.com", "password": "long enough pw", "password": "another long one"}`, "password"},
+		{"Patch", http.MethodPatch, "/api/v1/leads/" + l.Id.String(), `{"notes": "first", "notes": "second"}`, "notes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := leadRaw(t, env, token, tc.method, tc.path, tc.body, "If-Match", `"1"`)
+			leadProblem(t, tc.name, status, body, http.StatusBadRequest, tc.field)
+		})
+	}
+	if got := leadMustGet(t, env.Admin, l.Id); got.Version != 1 || got.Notes != nil {
+		t.Errorf("the lead changed: %+v", got)
 	}
 }
