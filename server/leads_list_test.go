@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -401,5 +402,35 @@ func TestLeadSearchFollowsEdits(t *testing.T) {
 				t.Errorf("%s q=%s: %d leads, want %d", sort, q, got, want)
 			}
 		}
+	}
+}
+
+// TestLeadSearchPhoneDigits: a phone number is found whatever its spacing
+// or punctuation in the search, in every order and in the export.
+func TestLeadSearchPhoneDigits(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Teresa 2024", Phone: lref("+351 928 385 952")})
+	leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Other", Phone: lref("+351 911 000 001")})
+	for q, want := range map[string]int{
+		"928385952": 1, "928 385 952": 1, "+351928385952": 1, "(928) 385-952": 1, "385.952": 1,
+		"+351 9": 2, // digits 3519: both
+		"2024":   1, // a name's digits are searched as they are
+		"952 38": 0,
+	} {
+		for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortNameAsc} {
+			r, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Q: &q, Sort: &sort})
+			if err != nil || r.JSON200 == nil {
+				t.Fatalf("q=%s: %v", q, err)
+			}
+			if got := len(r.JSON200.Items); got != want || (want == 1 && q != "2024" && r.JSON200.Items[0].Id != l.Id) {
+				t.Errorf("q=%q %s: %d leads, want %d", q, sort, got, want)
+			}
+		}
+	}
+	res, body := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "?q=928%20385%20952")
+	if _, rows := csvLines(body); res.StatusCode != 200 || len(rows) != 1 || !strings.Contains(rows[0], "Teresa 2024") {
+		t.Errorf("export q: %d %q", res.StatusCode, rows)
 	}
 }

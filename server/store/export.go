@@ -33,7 +33,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 	p := db.LeadExportParams{
 		Statuses: f.Statuses, Categories: f.Categories, Jobs: f.Jobs,
 		MinProbability: f.MinProbability, MaxProbability: f.MaxProbability,
-		AssignedTo: f.AssignedTo, Unassigned: f.Unassigned, Q: likePattern(f.Q), Sort: string(o),
+		AssignedTo: f.AssignedTo, Unassigned: f.Unassigned, Q: leadSearch(f.Q), Sort: string(o),
 	}
 	sql, args := captureQuery(func(q *db.Queries) error { _, err := q.LeadExport(ctx, p); return err })
 	if sql == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -122,7 +123,7 @@ func (s *Store) LeadCount(ctx context.Context, f LeadFilter) (int64, error) {
 // sort order), and q has LIKE's wildcards escaped.
 func (f LeadFilter) args() db.LeadListCountParams {
 	a := db.LeadListCountParams{MinProbability: f.MinProbability, MaxProbability: f.MaxProbability,
-		AssignedTo: f.AssignedTo, Unassigned: f.Unassigned, Q: likePattern(f.Q)}
+		AssignedTo: f.AssignedTo, Unassigned: f.Unassigned, Q: leadSearch(f.Q)}
 	a.Status, a.Statuses = oneOrMany(f.Statuses)
 	a.Category, a.Categories = oneOrMany(f.Categories)
 	a.Job, a.Jobs = oneOrMany(f.Jobs)
@@ -137,6 +138,29 @@ func oneOrMany(vs []string) (*string, []string) {
 		return &vs[0], nil
 	}
 	return nil, vs
+}
+
+// leadSearch is the LIKE pattern of a lead search: a q made only of phone
+// characters, with at least three digits, is searched by its digits, as
+// the search text holds a phone's digits alone
+// (schema/00018_search_phone_digits.sql); any other q as it is.
+func leadSearch(q *string) *string {
+	if q == nil {
+		return nil
+	}
+	digits := strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9':
+			return r
+		case strings.ContainsRune(" +()-.", r):
+			return -1
+		}
+		return utf8.RuneError // not a phone
+	}, *q)
+	if len(digits) >= 3 && !strings.ContainsRune(digits, utf8.RuneError) {
+		return &digits
+	}
+	return likePattern(q)
 }
 
 // likePattern escapes LIKE's wildcards (and its escape character) so that q
