@@ -378,8 +378,8 @@ func TestLeadUpdate(t *testing.T) {
 		// A version that is not the current one: the lead changed. A tag
 		// that names no version, weak ones included (If-Match compares
 		// strongly, RFC 9110), can never match, and the 412 says so.
-		for m, detail := range map[string]string{`"2"`: "the record changed since you read it", `"0"`: "changed since",
-			`"abc"`: "names no version", `"1,2"`: "names no version", `W/"1"`: "a weak tag"} {
+		for m, detail := range map[string]string{`"2"`: "the record changed since you read it", `"0"`: "names no version",
+			`"abc"`: "names no version", `"1,2"`: "names no version", `W/"1"`: "weak tags"} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, ""); p.Detail == nil || !strings.Contains(*p.Detail, detail) {

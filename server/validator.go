@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -358,6 +359,14 @@ func plainReason(reason string) string {
 		return "must be a UUID, such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 	case reason == "there must be at least 1 properties":
 		return "must name at least one field to change"
+	}
+	// "number must be at most 9.007199254740991e+15": the bound as written.
+	if rest, ok := strings.CutPrefix(reason, "number must be "); ok {
+		if i := strings.LastIndexByte(rest, ' '); i > 0 {
+			if v, err := strconv.ParseFloat(rest[i+1:], 64); err == nil {
+				return "must be " + rest[:i+1] + strconv.FormatFloat(v, 'f', -1, 64)
+			}
+		}
 	}
 	if _, pattern, ok := strings.Cut(reason, `doesn't match the regular expression "`); ok {
 		if m, ok := patternMessages[strings.TrimSuffix(pattern, `"`)]; ok {

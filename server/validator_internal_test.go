@@ -73,3 +73,16 @@ func TestEveryPatternHasPlainWords(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainNumberBounds(t *testing.T) {
+	for in, want := range map[string]string{
+		"number must be at most 9.007199254740991e+15": "must be at most 9007199254740991",
+		"number must be at least 0.05":                 "must be at least 0.05",
+		"number must be less than 0.5":                 "must be less than 0.5",
+		"number must be an integer":                    "number must be an integer", // not a bound: as it was
+	} {
+		if got := plainReason(in); got != want {
+			t.Errorf("plainReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

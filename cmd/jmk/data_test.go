@@ -119,8 +119,11 @@ func TestImportCommand(t *testing.T) {
 			t.Fatalf("%v: %s", err, out)
 		}
 		out, err = runData(t, dsn, buf.String()[:buf.Len()/2], "import", "-")
-		if err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+		if err == nil || !strings.Contains(err.Error(), "the gzip-compressed file is damaged") || !strings.Contains(err.Error(), "nothing was imported") {
 			t.Fatalf("a truncated gzip stream: %v: %s", err, out)
+		}
+		if _, err := runData(t, dsn, "\x1f\x8b", "import", "-"); err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Fatalf("gzip's magic alone: %v", err)
 		}
 	})
 	t.Run("ErrFile", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -80,7 +81,7 @@ func cmdImport(ctx context.Context, e env) error {
 	}
 	in, err = gunzipped(in)
 	if err != nil {
-		return fmt.Errorf("import %s: %w", source, err)
+		return fmt.Errorf("import %s: %w (nothing was imported)", source, err)
 	}
 	start := time.Now()
 	res, err := st.ImportLeads(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
@@ -116,8 +117,31 @@ func gunzipped(r io.Reader) (io.Reader, error) {
 	if magic, _ := br.Peek(2); !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		return br, nil
 	}
-	return gzip.NewReader(br) // its errors say "gzip: ..."
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, gzipError{err}
+	}
+	return gzipReader{zr}, nil
 }
+
+// gzipReader says that a read error comes from the compressed stream (a
+// truncated file reads as an unexpected end of the CSV otherwise).
+type gzipReader struct{ r io.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipError{err}
+	}
+	return n, err
+}
+
+type gzipError struct{ err error }
+
+func (e gzipError) Error() string {
+	return "the gzip-compressed file is damaged: " + strings.TrimPrefix(e.err.Error(), "gzip: ")
+}
+func (e gzipError) Unwrap() error { return e.err }
 
 // isTerminal reports whether w is a terminal, where a progress bar makes
 // sense; a pipe or file gets plain output.

@@ -125,6 +125,8 @@ func TestIfMatch(t *testing.T) {
 		{"LeadingZero", s(`"03"`), nil, 0, 0, false},
 		{"Sign", s(`"+3"`), nil, 0, 0, false},
 		{"Overflow", s(`"2147483648"`), nil, 0, 0, false},
+		{"Zero", s(`"0"`), nil, 0, 0, false}, // versions start at 1
+		{"Negative", s(`"-1"`), nil, 0, 0, false},
 		{"Unterminated", s(`"3`), nil, 400, 400, false},
 		{"Unquoted", s(`3`), nil, 400, 400, false},
 		{"UnquotedInList", s(`"3", 4`), nil, 400, 400, false},

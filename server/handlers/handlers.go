@@ -145,11 +145,12 @@ func entityTags(h string) (store.Precondition, error) {
 			if bad = strings.TrimSpace(bad); bad == "" {
 				bad = "an empty list"
 			}
-			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "malformed If-Match header",
-				Fields: []apperr.FieldError{{Field: "If-Match", Message: fmt.Sprintf(
-					`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad)}}}
+			msg := fmt.Sprintf(`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad)
+			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "If-Match: " + msg,
+				Fields: []apperr.FieldError{{Field: "If-Match", Message: msg}}}
 		}
-		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && strconv.FormatInt(n, 10) == opaque {
+		// Versions start at 1: "0" names none, as a weak or foreign tag.
+		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && n >= 1 && strconv.FormatInt(n, 10) == opaque {
 			p.Versions = append(p.Versions, int32(n))
 		}
 		rest = after

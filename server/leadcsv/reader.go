@@ -194,7 +194,7 @@ func parseHeader(header []string) ([]column, error) {
 		}
 	}
 	if !hasLead && !(seenAt[colExternalID] > 0 && other > 0) {
-		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column"}
+		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than probability and category, which an import ignores"}
 	}
 	return cols, nil
 }

@@ -21,7 +21,7 @@ type Precondition struct {
 // errNoVersionNamed is the 412 for an If-Match that could never hold: to
 // say the record changed would send the client to reload it and fail again.
 var errNoVersionNamed = &apperr.Error{Status: http.StatusPreconditionFailed, Err: apperr.ErrStale,
-	Detail: `If-Match names no version of the record: a weak tag (W/"2") or one this API did not write never matches; send the ETag from your last GET as it was given`}
+	Detail: `If-Match names no version of the record: weak tags (W/...) and tags this API did not write never match; send the ETag from your last GET as it was given`}
 
 // Check returns nil when a record at version v meets the precondition,
 // else its 412: apperr.ErrStale, or errNoVersionNamed.
