@@ -55,8 +55,7 @@ func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 				Detail: fmt.Sprintf("the JSON body nests arrays and objects more than %d deep", maxJSONDepth)}
 		}
 		if name, ok := duplicateName(body); ok {
-			return &apperr.Error{Status: http.StatusBadRequest, Detail: fmt.Sprintf("%s: is given twice in one object", name),
-				Fields: []apperr.FieldError{{Field: name, Message: "is given twice in one object"}}}
+			return apperr.BadRequest(name, "is given twice in one object")
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		c.Set(jsonBodyKey, body)

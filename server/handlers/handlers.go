@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -145,9 +144,8 @@ func entityTags(h string) (store.Precondition, error) {
 			if bad = strings.TrimSpace(bad); bad == "" {
 				bad = "an empty list"
 			}
-			msg := fmt.Sprintf(`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad)
-			return p, &apperr.Error{Status: http.StatusBadRequest, Detail: "If-Match: " + msg,
-				Fields: []apperr.FieldError{{Field: "If-Match", Message: msg}}}
+			return p, apperr.BadRequest("If-Match", fmt.Sprintf(
+				`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad))
 		}
 		// Versions start at 1: "0" names none, as a weak or foreign tag.
 		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && n >= 1 && strconv.FormatInt(n, 10) == opaque {

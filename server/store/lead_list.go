@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -148,19 +147,20 @@ func leadSearch(q *string) *string {
 	if q == nil {
 		return nil
 	}
-	digits := strings.Map(func(r rune) rune {
+	var digits []byte
+	for _, r := range *q {
 		switch {
 		case r >= '0' && r <= '9':
-			return r
-		case strings.ContainsRune(" +()-.", r):
-			return -1
+			digits = append(digits, byte(r))
+		case !strings.ContainsRune(" +()-.", r):
+			return likePattern(q) // not a phone
 		}
-		return utf8.RuneError // not a phone
-	}, *q)
-	if len(digits) >= 3 && !strings.ContainsRune(digits, utf8.RuneError) {
-		return &digits
 	}
-	return likePattern(q)
+	if len(digits) < 3 {
+		return likePattern(q)
+	}
+	d := string(digits)
+	return &d
 }
 
 // likePattern escapes LIKE's wildcards (and its escape character) so that q
