@@ -50,6 +50,12 @@ func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			return &apperr.Error{Status: http.StatusBadRequest, Detail: "the request body could not be read"}
 		}
+		if len(bytes.TrimSpace(body)) == 0 {
+			// Only spaces: no body, as an empty one is (optional bodies
+			// take their defaults), rather than JSON that ends too soon.
+			r.Body, r.ContentLength = http.NoBody, 0
+			return next(c)
+		}
 		if jsonNesting(body) > maxJSONDepth {
 			return &apperr.Error{Status: http.StatusBadRequest,
 				Detail: fmt.Sprintf("the JSON body nests arrays and objects more than %d deep", maxJSONDepth)}

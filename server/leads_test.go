@@ -851,6 +851,10 @@ func TestPlainValidationMessages(t *testing.T) {
 		{"AssignedToFilter", "GET", "/api/v1/leads?assigned_to=bob", "", "assigned_to", "a user id (a UUID), me or none"},
 		{"PathID", "GET", "/api/v1/leads/42", "", "id", "must be a UUID, such as"},
 		{"EmptyPatch", "PATCH", "/api/v1/leads/" + l.Id.String(), `{}`, "body", "must name at least one field to change"},
+		{"Fraction", "POST", "/api/v1/leads", `{"name": "A", "campaign_contacts": 1.5}`, "campaign_contacts", "must be a whole number"},
+		{"Null", "POST", "/api/v1/leads", `{"name": null}`, "name", "must not be null"},
+		{"SpacesForBody", "POST", "/api/v1/leads", " \n ", "", "the request body is missing: send a JSON object"},
+		{"CutShort", "POST", "/api/v1/leads", `{"name": "A"`, "", "the request body is not valid JSON: unexpected EOF"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := leadRaw(t, env, token, c.method, c.path, c.body, "If-Match", `"1"`)

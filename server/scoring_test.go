@@ -379,7 +379,7 @@ func TestScoringLifecycle(t *testing.T) {
 			{`{"contact_channel": "fax"}`, "contact_channel", "allowed values"},
 			{`{"age": 40.0}`, "age", `must be written as a whole number, without a fraction or exponent (such as 40)"`},
 			{`{"campaign_contacts": 4e1}`, "campaign_contacts", "without a fraction or exponent"},
-			{`{"age": "forty"}`, "age", "integer"},
+			{`{"age": "forty"}`, "age", "must be a whole number"},
 			{`{"age": 1e100}`, "age", "from -2147483648 to 2147483647"},
 			{`{"nr_employed": 1e400}`, "nr_employed", "within the range of a double"},
 		} {

@@ -231,6 +231,10 @@ func describe(err error) (string, []apperr.FieldError) {
 			details = append(details, firstLine(e.Error()))
 			continue
 		}
+		if d := bodyDetail(re); d != "" {
+			details = append(details, d)
+			continue
+		}
 		details = append(details, firstLine(re.Error()))
 		field := ""
 		if re.Parameter != nil {
@@ -250,6 +254,21 @@ func describe(err error) (string, []apperr.FieldError) {
 		return firstLine(err.Error()), fields
 	}
 	return details[0], fields
+}
+
+// bodyDetail words the errors about a body as a whole, which kin-openapi
+// reports as "request body has an error: failed to decode request body:
+// EOF": "" for any other error.
+func bodyDetail(re *openapi3filter.RequestError) string {
+	switch {
+	case re.RequestBody == nil:
+		return ""
+	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		return "the request body is missing: send a JSON object"
+	case re.Reason == "failed to decode request body":
+		return "the request body is not valid JSON" + errText(re.Err)
+	}
+	return ""
 }
 
 // fieldsDetail is the detail of a 400 with several field errors: the
@@ -359,6 +378,12 @@ func plainReason(reason string) string {
 		return "must be a UUID, such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 	case reason == "there must be at least 1 properties":
 		return "must name at least one field to change"
+	case reason == "value must be an integer": // a fraction or another type
+		return "must be a whole number"
+	case reason == "value must be an object":
+		return "must be a JSON object"
+	case reason == "Value is not nullable":
+		return "must not be null"
 	}
 	// "number must be at most 9.007199254740991e+15": the bound as written.
 	if rest, ok := strings.CutPrefix(reason, "number must be "); ok {

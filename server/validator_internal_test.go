@@ -74,12 +74,15 @@ func TestEveryPatternHasPlainWords(t *testing.T) {
 	}
 }
 
-func TestPlainNumberBounds(t *testing.T) {
+func TestPlainReasons(t *testing.T) {
 	for in, want := range map[string]string{
 		"number must be at most 9.007199254740991e+15": "must be at most 9007199254740991",
 		"number must be at least 0.05":                 "must be at least 0.05",
 		"number must be less than 0.5":                 "must be less than 0.5",
 		"number must be an integer":                    "number must be an integer", // not a bound: as it was
+		"value must be an integer":                     "must be a whole number",
+		"value must be an object":                      "must be a JSON object",
+		"Value is not nullable":                        "must not be null",
 	} {
 		if got := plainReason(in); got != want {
 			t.Errorf("plainReason(%q) = %q, want %q", in, got, want)

@@ -150,7 +150,7 @@ func TestReaderValues(t *testing.T) {
 	}{
 		{"OnlyName", "name\nAna\n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
 		{"EmptyCellsAreNil", "name,age,job,emp_var_rate,y,status\nAna,,,,,\n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
-		{"BlankCellsAreNil", "name,age,job,notes\nAna, ,  , \n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
+		{"BlankCellsAreNil", "name,age,job,notes,phone,email,external_id\nAna, ,  , , \t ,  , \n", []leadcsv.Row{{Line: 2, Name: ptr("Ana")}}},
 		{"ValuesTrimmedAndFolded", "job;education;default;y\n Blue-Collar ;HIGH.SCHOOL; Yes ;YES\n",
 			[]leadcsv.Row{{Line: 2, Outcome: ptr(true), Features: scoring.Features{
 				Job: ptr("blue_collar"), Education: ptr("high_school"), CreditDefault: ptr("yes")}}}},

@@ -71,6 +71,8 @@ func cleanNotes(s string) (string, string) {
 func cleanPhone(s string) (string, string) {
 	s = strings.TrimSpace(s)
 	switch { // a valid phone is ASCII, so bytes = characters
+	case s == "":
+		return "", ""
 	case len(s) > maxPhoneChars:
 		return "", "is longer than 40 characters"
 	case len(s) < minPhoneChars:
@@ -96,6 +98,9 @@ func cleanPhone(s string) (string, string) {
 // address syntax); whether the mailbox exists is not ours to know.
 func cleanEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", ""
+	}
 	if utf8.RuneCountInString(s) > maxEmailChars {
 		return "", "is longer than 254 characters"
 	}
