@@ -52,11 +52,11 @@ WHERE version = @version
 RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at;
 
 -- name: ThresholdsGet :one
-SELECT hot, warm, updated_at FROM scoring_thresholds WHERE id;
+SELECT hot, warm, version, updated_at FROM scoring_thresholds WHERE id;
 
 -- name: ThresholdsUpdate :one
-UPDATE scoring_thresholds SET hot = @hot, warm = @warm, updated_at = now() WHERE id
-RETURNING hot, warm, updated_at;
+UPDATE scoring_thresholds SET hot = @hot, warm = @warm, version = version + 1, updated_at = now() WHERE id
+RETURNING hot, warm, version, updated_at;
 
 -- name: LeadTrainingRows :many
 -- Every closed lead, oldest first, so a time split holds out the newest.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -393,18 +394,18 @@ func TestScoringLifecycle(t *testing.T) {
 
 	t.Run("Thresholds", func(t *testing.T) {
 		for _, th := range []api.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
-			r, _ := env.Admin.PutThresholdsWithResponse(ctx, th)
+			r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, th)
 			if r.StatusCode() != http.StatusUnprocessableEntity {
 				t.Errorf("thresholds %+v: %d %s", th, r.StatusCode(), r.Body)
 			}
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
 			t.Errorf("hot 1.2: %d", r.StatusCode())
 		}
-		if r, _ := sales.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
+		if r, _ := sales.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales put thresholds: %d", r.StatusCode())
 		}
-		r, err := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1})
+		r, err := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("put thresholds: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -419,21 +420,66 @@ func TestScoringLifecycle(t *testing.T) {
 		// The same cut-offs again change nothing; an event lists only the
 		// cut-offs that moved.
 		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("same thresholds: %d %s", r.StatusCode(), r.Body)
 		}
 		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'"); n != updates {
 			t.Errorf("the same thresholds wrote %d events", n-updates)
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.35, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.35, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("new hot: %d %s", r.StatusCode(), r.Body)
 		}
 		if keys := scalar(t, env, `SELECT count(*) FROM jsonb_object_keys((SELECT changes FROM audit_events
 			WHERE action = 'thresholds.update' ORDER BY id DESC LIMIT 1))`); keys != 1 {
 			t.Errorf("the event of a new hot cut-off lists %d changes, want 1", keys)
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("back to hot 0.3: %d", r.StatusCode())
+		}
+	})
+
+	// Two admins editing the cut-offs: the one who sends a stale ETag gets
+	// a 412 and changes nothing, rather than undoing the other's change.
+	t.Run("ThresholdsIfMatch", func(t *testing.T) {
+		put := func(ifMatch string, th api.Thresholds) *client.PutThresholdsResponse {
+			t.Helper()
+			r, err := env.Admin.PutThresholdsWithResponse(ctx, &api.PutThresholdsParams{IfMatch: &ifMatch}, th)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		g, err := sales.GetThresholdsWithResponse(ctx)
+		if err != nil || g.JSON200 == nil || g.HTTPResponse.Header.Get("ETag") == "" {
+			t.Fatalf("get thresholds: %v %+v", err, g)
+		}
+		seen := g.HTTPResponse.Header.Get("ETag")
+		mine := put(seen, api.Thresholds{Hot: 0.32, Warm: 0.1})
+		next := mine.HTTPResponse.Header.Get("ETag")
+		if mine.StatusCode() != http.StatusOK || next == "" || next == seen {
+			t.Fatalf("put with the current ETag: %d, ETag %q after %q", mine.StatusCode(), next, seen)
+		}
+		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
+		for _, tc := range []struct {
+			ifMatch string
+			status  int
+		}{{seen, http.StatusPreconditionFailed}, {"W/" + next, http.StatusPreconditionFailed}, {"3", http.StatusBadRequest}} {
+			if r := put(tc.ifMatch, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != tc.status ||
+				!strings.Contains(r.HTTPResponse.Header.Get("Content-Type"), "problem+json") {
+				t.Errorf("If-Match %s: %d %s, want %d", tc.ifMatch, r.StatusCode(), r.Body, tc.status)
+			}
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE category = 'hot' AND probability < 0.32"); n != 0 {
+			t.Errorf("a refused PUT re-categorised %d leads", n)
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'"); n != updates {
+			t.Errorf("refused PUTs wrote %d events", n-updates)
+		}
+		if r := put(next, api.Thresholds{Hot: 0.32, Warm: 0.1}); r.StatusCode() != http.StatusOK || r.HTTPResponse.Header.Get("ETag") != next {
+			t.Errorf("the same cut-offs: %d, ETag %q, want %q", r.StatusCode(), r.HTTPResponse.Header.Get("ETag"), next)
+		}
+		if r := put("*", api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+			t.Fatalf("put with If-Match *: %d %s", r.StatusCode(), r.Body)
 		}
 	})
 

@@ -1406,6 +1406,14 @@ type ListModelsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// PutThresholdsParams defines parameters for PutThresholds.
+type PutThresholdsParams struct {
+	// IfMatch Optional: when sent, the cut-offs change only while this ETag is current (412 otherwise;
+	// 400 when it is not an entity tag), as for a lead's PATCH. Without it, or with `*`,
+	// whatever their version: the body replaces both cut-offs.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // GetStatsJobsParams defines parameters for GetStatsJobs.
 type GetStatsJobsParams struct {
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1565,7 +1573,7 @@ type ServerInterface interface {
 	GetThresholds(ctx echo.Context) error
 	// PutThresholds Change the cut-offs (admin); every lead is re-categorised.
 	// (PUT /api/v1/scoring/thresholds)
-	PutThresholds(ctx echo.Context) error
+	PutThresholds(ctx echo.Context, params PutThresholdsParams) error
 	// GetStatsJobs Jobs ranked by number of hot leads.
 	// (GET /api/v1/stats/jobs)
 	GetStatsJobs(ctx echo.Context, params GetStatsJobsParams) error
@@ -2169,8 +2177,28 @@ func (w *ServerInterfaceWrapper) GetThresholds(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) PutThresholds(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutThresholdsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.PutThresholds(ctx)
+	err = w.Handler.PutThresholds(ctx, params)
 	return err
 }
 
@@ -5160,15 +5188,25 @@ type GetThresholdsResponseObject interface {
 	VisitGetThresholdsResponse(w http.ResponseWriter) error
 }
 
-type GetThresholds200JSONResponse Thresholds
+type GetThresholds200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetThresholds200JSONResponse struct {
+	Body    Thresholds
+	Headers GetThresholds200ResponseHeaders
+}
 
 func (response GetThresholds200JSONResponse) VisitGetThresholdsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5213,22 +5251,33 @@ func (response GetThresholds503ApplicationProblemPlusJSONResponse) VisitGetThres
 }
 
 type PutThresholdsRequestObject struct {
-	Body *PutThresholdsJSONRequestBody
+	Params PutThresholdsParams
+	Body   *PutThresholdsJSONRequestBody
 }
 
 type PutThresholdsResponseObject interface {
 	VisitPutThresholdsResponse(w http.ResponseWriter) error
 }
 
-type PutThresholds200JSONResponse Thresholds
+type PutThresholds200ResponseHeaders struct {
+	ETag *string
+}
+
+type PutThresholds200JSONResponse struct {
+	Body    Thresholds
+	Headers PutThresholds200ResponseHeaders
+}
 
 func (response PutThresholds200JSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5281,6 +5330,22 @@ func (response PutThresholds403ApplicationProblemPlusJSONResponse) VisitPutThres
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutThresholds412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds412ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7272,8 +7337,10 @@ func (sh *strictHandler) GetThresholds(ctx echo.Context) error {
 }
 
 // PutThresholds operation middleware
-func (sh *strictHandler) PutThresholds(ctx echo.Context) error {
+func (sh *strictHandler) PutThresholds(ctx echo.Context, params PutThresholdsParams) error {
 	var request PutThresholdsRequestObject
+
+	request.Params = params
 
 	var body PutThresholdsJSONRequestBody
 	var err error
@@ -7850,22 +7917,26 @@ var swaggerSpec = []string{
 	"OYPLFHrns1uEszm5Li1V5YPn1EzzmIy8N0xZ46isg5p1wN3SG2qzOcG1RvNKtmtq5aKYfKSd41KrOnxT",
 	"yMzTEBAhUclrrVML33/t6woLQi6qBIY/jQZ1PzfpFb1kWfqGv0QObFby9Ade6JR3jxdnjqXDizHJZVRy",
 	"tcVzFedPm8j37Sbq1U+4e7CsujPEl1MxT41+bOfbN6f+/gcw+A9Tatp8nPm5IZhVMwhzB5+3PiqGrGKD",
-	"ltoalSm12t2k8Z4Xy9k/XE2gfJYNKJav9luoMFjIsiBRatpyPMZgil8k5sd/oGq2UVlJN+T5ZSN5GQQL",
-	"CEZeCikJISh3YNNNNDRj5AQYwA3UVAWRBszN6+LJ23T1aB9An1k51UesMXUjPkFZo1Wc+ito9aun3iKi",
-	"m+JtcJLWUVH6ghSRtktt4noD2asphxlq9M7vcrSVEJ7Zt361L9VqhgL1oaoDzPeCCkUma/Pdv1mrebBr",
-	"86scwTa3GaAsnL5D85M9OeixzKARn+t3IsdkKo2v01LAIAuFFbYJWJJAwBA037sRWV4W3q2FM3dvSXJL",
-	"DOx1t6Kga8jydXCwCLUtobnule8QE88yR30RIV21HSlcszGrjc6g64MvZIfRCBq6ecWrUdYbETab9wZk",
-	"PXPvPaQKUZxnkyaBP39tGe9n32GT/OPtqcZecQXuU8x4i33SwdbDgOPe6r14D2/UohOurXLN+n6uy+vm",
-	"PltX5cFuzuc6S0euzaQcY0NJqXwh5w0ZV3+Uprh196c/ZdxZ1o55a8yZa+9leRaEikBoy7ceCXGPZchc",
-	"8c91axteqe2JJdX2NAxvea8frKZmoUP5N1JO86/6R/+RLqKskhEW37zLJVplYjXS/rzjx92wx0n985PG",
-	"xbYmuSEFGV3rr9zAPGT/K6r5+XGt4OaRiwdIsm7LxczC25L/TRJvRvq/WpOUvzJU7jcT8e707X5zFa20",
-	"7ay1AYlZ3sTYddkqdSyBbgFsPGYY0F7oPgKqBuS9+SIRQ3HTaED1mGtN4Mbx/Us65Divg1psJQHlMHzy",
-	"lAv8zpu1ZH1SspJo+lJnPW0KPVYOCZb7AK0IkuW0JBTqjiTQiMv1/7IKE/YAg2h03y2BRhA8D3rWtiyY",
-	"Iwwhv5dk0A0pd3fiWQ+dcmcX9VVS7rYRMo81fxG0v1LuvoeUu7KYsZJ6d2uReMpoYqb/3mZX+8W98oD3",
-	"E6eouqHv552tpfpf8ismmHaFOd2xQYnseREYcu4NWSBI/3tjnVLo9e8zXWJq6IhqVqj/BQ3IfK8e6lr1",
-	"BPgJWtbmUiYsJpEUgkEqDIFW2kORagYp8y6rhyQ0utSEkhmfuC4DkMLtiovCwaJbNGaG8gQrhgP/qiL7",
-	"f2fmHW7tq5wTzN2pje61e7pAOdPsfLMD8Y3goEG00QQXaCHtuHnF4a80O6zqdAigR1aZqqRx2NgBXugG",
-	"+pxZG+0310H2N161wgNMYi08KKSHFJ56B1/xEdhci19Ca+TCA7ub64/X/38AAAD//w==",
+	"ltoalSm12t2k8Z4Xy9k/XE2gfJYNKJavNijqDRmx1uTknE5cLOLb9+dPCn61L/MHf1WNqZDOQaLUtOV4",
+	"jFEbv0hMxP9A1WyjVpRuSCjMRvLCDlYqjLy4U5J2nIkbDNUWLi1s9InGbYzWAKO7gTquIEaBibtDzpgr",
+	"lAVHI8dkKVNF/n5ybufzp0N8N1IfXe/T9X24CI2Za8DiYszlFVMuPBvTCt++P8deJVmZw14fivC7YIAV",
+	"bpqWkXpr0LQPRDx0jXcAFKYIwshXaQO/A0bUc4eNXGeFCJt2TVnZgqOhGHS73k+Rhd8L1/iBGDrBrquI",
+	"z86ABi4ZrHVrVTGOiQqo0v4tDIZiMaUG3EKly3GYt6hRbJ7QiGkykmaa7QF9DiCT4wXIpXJ/SqVQ6dXm",
+	"DbcKib4/IvGIJctuJE9QJSt7688agfLnjg+51xCPEo1wusJRUX+AJKe2S87jegPjrqlJGGr0zu9ytJWV",
+	"n9m3frUv1WrnAxXOqlMk9oIKVTxrVN+/WS9/sJv6qxzBNreZUC2cvkMDqj056BLOoJWk69gjx2Qqja80",
+	"VMAgC4UVwQ+wJAGCA+0jb0SWl4V3a+HM3Zvq3BIDe92tKOhaCn0dHCxCbUtwuXvlO8TEsyzUpIiQrl6U",
+	"FE5ao2QmZyD6+FKMGE+joR9dvJonsBFhs3lvQNYz995DKsHFeTbpwvjz166D/rPvEUv+8fZUY7fDAvcp",
+	"5mzGPm1m62HAcW/1v72HN2rRCdcYvGaFSteneHOnuKvyYDdnJJ6lI9coVY6xJapUvhT5hpzBP7aKwDf2",
+	"L/tTRk5mDcW3Rk26BnWWZ0GwEyg933oszz0W0nPla9ftxXiltqdGVVuEMUDrvX6wqrCFHvvfSEHYvyp4",
+	"/Uc6ObNaXFg+9i6XaJWJ1Uhc9a5Ld8MeJ3nVTxoXG/PkFjpkdK2/sltzo8JXVPPz41rBzSNnfEuyfuHF",
+	"3Njbkv9NEm9G+r9am5+/cqzuN5f27vTtfrNtrbTtjNoBiVnehtv1iSv13IF+F2w8ZpiSUeifA6oGZG76",
+	"MidDcdNoQPW8z8CN4zvwdMhxXsm32AwFCrr49D+XupC3G8o6/WRF/fSlzroyFboEHRIsWANaEaR7akko",
+	"VM5JoJWc62BnFSbsYgf5FL7fB40g/QP0rG15XEeYBHEv6cwbkkbvxLMeOmnULuqrJI1uI2Qea/4iaH8l",
+	"jX4PSaNlMWMlefTWIvGU0cRM/73NrvaLe+UB7ydOUXVD3887W5tNvORXTDDtSsu6Y4Mi7/MiMOTcG7JA",
+	"kP73xkq7e93dPFcrpoaOqGaFCnbgW/bdpqhrNhXgJ2hZm0uZsJhEUggGyVwEmsEPRaoZumqdvzeh0aUm",
+	"lMz4xPXJAJ+xK48LB4tO9pgZyhOseQ/8q4rs/52Zd7i1r3JOMHenNrrX7koEBXmz880OxPv4ocW50QQX",
+	"WHC1Vxz+SrvOql6dAHpklalKGoeNHeCFbqDPmbXRfnMdZH/jVSs8wDTswoNCglPhqXfwFR+BzbX4JTT3",
+	"Ljywu7n+eP3/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

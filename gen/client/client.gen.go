@@ -431,21 +431,21 @@ type ClientInterface interface {
 
 	// PutThresholdsWithBody Change the cut-offs (admin); every lead is re-categorised.
 	//
-	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-	PutThresholdsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PutThresholdsWithBody(ctx context.Context, params *PutThresholdsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutThresholds Change the cut-offs (admin); every lead is re-categorised.
 	//
-	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-	PutThresholds(ctx context.Context, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PutThresholds(ctx context.Context, params *PutThresholdsParams, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatsJobs Jobs ranked by number of hot leads.
 	//
@@ -1211,13 +1211,13 @@ func (c *Client) GetThresholds(ctx context.Context, reqEditors ...RequestEditorF
 
 // PutThresholdsWithBody Change the cut-offs (admin); every lead is re-categorised.
 //
-// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-func (c *Client) PutThresholdsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutThresholdsRequestWithBody(c.Server, contentType, body)
+func (c *Client) PutThresholdsWithBody(ctx context.Context, params *PutThresholdsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutThresholdsRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1230,13 +1230,13 @@ func (c *Client) PutThresholdsWithBody(ctx context.Context, contentType string, 
 
 // PutThresholds Change the cut-offs (admin); every lead is re-categorised.
 //
-// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-func (c *Client) PutThresholds(ctx context.Context, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPutThresholdsRequest(c.Server, body)
+func (c *Client) PutThresholds(ctx context.Context, params *PutThresholdsParams, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutThresholdsRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2820,18 +2820,18 @@ func NewGetThresholdsRequest(server string) (*http.Request, error) {
 }
 
 // NewPutThresholdsRequest calls the generic PutThresholds builder with application/json body
-func NewPutThresholdsRequest(server string, body PutThresholdsJSONRequestBody) (*http.Request, error) {
+func NewPutThresholdsRequest(server string, params *PutThresholdsParams, body PutThresholdsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutThresholdsRequestWithBody(server, "application/json", bodyReader)
+	return NewPutThresholdsRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewPutThresholdsRequestWithBody constructs an http.Request for the PutThresholds method, with any body, and a specified content type
-func NewPutThresholdsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewPutThresholdsRequestWithBody(server string, params *PutThresholdsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2855,6 +2855,21 @@ func NewPutThresholdsRequestWithBody(server string, contentType string, body io.
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3769,21 +3784,21 @@ type ClientWithResponsesInterface interface {
 
 	// PutThresholdsWithBodyWithResponse Change the cut-offs (admin); every lead is re-categorised.
 	//
-	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-	PutThresholdsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error)
+	PutThresholdsWithBodyWithResponse(ctx context.Context, params *PutThresholdsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error)
 
 	// PutThresholdsWithResponse Change the cut-offs (admin); every lead is re-categorised.
 	//
-	// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+	// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-	PutThresholdsWithResponse(ctx context.Context, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error)
+	PutThresholdsWithResponse(ctx context.Context, params *PutThresholdsParams, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error)
 
 	// GetStatsJobsWithResponse Jobs ranked by number of hot leads.
 	//
@@ -6012,6 +6027,11 @@ func (r PredictScoreResponse) ContentType() string {
 	return ""
 }
 
+// GetThresholdsResponse200Headers the declared response headers of an HTTP 200 response for GetThresholds
+type GetThresholdsResponse200Headers struct {
+	ETag *string
+}
+
 // GetThresholdsResponse401Headers the declared response headers of an HTTP 401 response for GetThresholds
 type GetThresholdsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6031,6 +6051,8 @@ type GetThresholdsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetThresholdsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetThresholdsResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -6081,6 +6103,11 @@ func (r GetThresholdsResponse) ContentType() string {
 	return ""
 }
 
+// PutThresholdsResponse200Headers the declared response headers of an HTTP 200 response for PutThresholds
+type PutThresholdsResponse200Headers struct {
+	ETag *string
+}
+
 // PutThresholdsResponse401Headers the declared response headers of an HTTP 401 response for PutThresholds
 type PutThresholdsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6102,6 +6129,8 @@ type PutThresholdsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -6110,6 +6139,8 @@ type PutThresholdsResponse struct {
 	ApplicationproblemJSON422 *Unprocessable
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutThresholdsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PutThresholdsResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -6134,6 +6165,11 @@ func (r PutThresholdsResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r PutThresholdsResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PutThresholdsResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -7593,13 +7629,13 @@ func (c *ClientWithResponses) GetThresholdsWithResponse(ctx context.Context, req
 
 // PutThresholdsWithBodyWithResponse Change the cut-offs (admin); every lead is re-categorised.
 //
-// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-func (c *ClientWithResponses) PutThresholdsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error) {
-	rsp, err := c.PutThresholdsWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PutThresholdsWithBodyWithResponse(ctx context.Context, params *PutThresholdsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error) {
+	rsp, err := c.PutThresholdsWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7608,13 +7644,13 @@ func (c *ClientWithResponses) PutThresholdsWithBodyWithResponse(ctx context.Cont
 
 // PutThresholdsWithResponse Change the cut-offs (admin); every lead is re-categorised.
 //
-// The cut-offs already in force change nothing (no event); the event lists only those that moved.
+// The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/scoring/thresholds (the `PutThresholds` operationId).
-func (c *ClientWithResponses) PutThresholdsWithResponse(ctx context.Context, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error) {
-	rsp, err := c.PutThresholds(ctx, body, reqEditors...)
+func (c *ClientWithResponses) PutThresholdsWithResponse(ctx context.Context, params *PutThresholdsParams, body PutThresholdsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutThresholdsResponse, error) {
+	rsp, err := c.PutThresholds(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -9849,6 +9885,16 @@ func ParseGetThresholdsResponse(rsp *http.Response) (*GetThresholdsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetThresholdsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetThresholdsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -9916,6 +9962,13 @@ func ParsePutThresholdsResponse(rsp *http.Response) (*PutThresholdsResponse, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9947,6 +10000,16 @@ func ParsePutThresholdsResponse(rsp *http.Response) (*PutThresholdsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers PutThresholdsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers PutThresholdsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

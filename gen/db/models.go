@@ -186,6 +186,7 @@ type ScoringThreshold struct {
 	Hot       float64
 	Warm      float64
 	UpdatedAt time.Time
+	Version   int32
 }
 
 type Session struct {

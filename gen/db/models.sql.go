@@ -735,25 +735,31 @@ func (q *Queries) ScoringState(ctx context.Context) (ScoringStateRow, error) {
 }
 
 const thresholdsGet = `-- name: ThresholdsGet :one
-SELECT hot, warm, updated_at FROM scoring_thresholds WHERE id
+SELECT hot, warm, version, updated_at FROM scoring_thresholds WHERE id
 `
 
 type ThresholdsGetRow struct {
 	Hot       float64
 	Warm      float64
+	Version   int32
 	UpdatedAt time.Time
 }
 
 func (q *Queries) ThresholdsGet(ctx context.Context) (ThresholdsGetRow, error) {
 	row := q.db.QueryRow(ctx, thresholdsGet)
 	var i ThresholdsGetRow
-	err := row.Scan(&i.Hot, &i.Warm, &i.UpdatedAt)
+	err := row.Scan(
+		&i.Hot,
+		&i.Warm,
+		&i.Version,
+		&i.UpdatedAt,
+	)
 	return i, err
 }
 
 const thresholdsUpdate = `-- name: ThresholdsUpdate :one
-UPDATE scoring_thresholds SET hot = $1, warm = $2, updated_at = now() WHERE id
-RETURNING hot, warm, updated_at
+UPDATE scoring_thresholds SET hot = $1, warm = $2, version = version + 1, updated_at = now() WHERE id
+RETURNING hot, warm, version, updated_at
 `
 
 type ThresholdsUpdateParams struct {
@@ -764,12 +770,18 @@ type ThresholdsUpdateParams struct {
 type ThresholdsUpdateRow struct {
 	Hot       float64
 	Warm      float64
+	Version   int32
 	UpdatedAt time.Time
 }
 
 func (q *Queries) ThresholdsUpdate(ctx context.Context, arg ThresholdsUpdateParams) (ThresholdsUpdateRow, error) {
 	row := q.db.QueryRow(ctx, thresholdsUpdate, arg.Hot, arg.Warm)
 	var i ThresholdsUpdateRow
-	err := row.Scan(&i.Hot, &i.Warm, &i.UpdatedAt)
+	err := row.Scan(
+		&i.Hot,
+		&i.Warm,
+		&i.Version,
+		&i.UpdatedAt,
+	)
 	return i, err
 }

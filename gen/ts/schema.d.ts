@@ -471,7 +471,7 @@ export interface paths {
         get: operations["getThresholds"];
         /**
          * Change the cut-offs (admin); every lead is re-categorised.
-         * @description The cut-offs already in force change nothing (no event); the event lists only those that moved.
+         * @description The cut-offs already in force change nothing (no event, same ETag); the event lists only those that moved. Send the ETag of your GET in If-Match so that another admin's change made since is not overwritten: the PUT then answers 412 instead.
          */
         put: operations["putThresholds"];
         post?: never;
@@ -2467,9 +2467,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The thresholds. */
+            /** @description The thresholds, with their version as ETag for a PUT's If-Match. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2483,7 +2484,14 @@ export interface operations {
     putThresholds: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional: when sent, the cut-offs change only while this ETag is current (412 otherwise;
+                 *     400 when it is not an entity tag), as for a lead's PATCH. Without it, or with `*`,
+                 *     whatever their version: the body replaces both cut-offs.
+                 */
+                "If-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2496,6 +2504,7 @@ export interface operations {
             /** @description The new thresholds. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2505,6 +2514,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];

@@ -98,7 +98,7 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 	if q != nil {
 		s := strings.TrimSpace(*q)
 		if utf8.RuneCountInString(s) < 3 {
-			return f, apperr.BadRequest("q", "must have at least 3 characters besides spaces")
+			return f, apperr.BadRequest("q", "must have at least 3 characters, leading and trailing spaces aside")
 		}
 		f.Q = &s
 	}

@@ -202,24 +202,36 @@ func modelOut(m store.ModelInfo) (api.Model, error) {
 	return out, nil
 }
 
-// GetThresholds returns the category cut-offs.
+// GetThresholds returns the category cut-offs with their ETag.
 func (h *Handlers) GetThresholds(ctx context.Context, _ api.GetThresholdsRequestObject) (api.GetThresholdsResponseObject, error) {
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	th, err := h.st.Thresholds(ctx)
-	return api.GetThresholds200JSONResponse{Hot: th.Hot, Warm: th.Warm}, err
+	th, v, err := h.st.Thresholds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetThresholds200JSONResponse{Body: api.Thresholds{Hot: th.Hot, Warm: th.Warm},
+		Headers: api.GetThresholds200ResponseHeaders{ETag: etag(v)}}, nil
 }
 
 // PutThresholds changes the cut-offs and re-categorises every lead (admin).
+// If-Match is optional: the body replaces both cut-offs, so a client that
+// does not send it still writes a consistent pair.
 func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsRequestObject) (api.PutThresholdsResponseObject, error) {
 	id, err := Admin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
-	if _, err := h.st.ThresholdsSet(ctx, actor(id), th); err != nil {
+	p, err := optionalIfMatch(req.Params.IfMatch)
+	if err != nil {
 		return nil, err
 	}
-	return api.PutThresholds200JSONResponse{Hot: th.Hot, Warm: th.Warm}, nil
+	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
+	v, _, err := h.st.ThresholdsSet(ctx, actor(id), th, p)
+	if err != nil {
+		return nil, err
+	}
+	return api.PutThresholds200JSONResponse{Body: api.Thresholds{Hot: th.Hot, Warm: th.Warm},
+		Headers: api.PutThresholds200ResponseHeaders{ETag: etag(v)}}, nil
 }

@@ -373,31 +373,40 @@ func nullIfZero(v int32) any {
 	return v
 }
 
-// Thresholds returns the category cut-offs.
-func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, error) {
+// Thresholds returns the category cut-offs and their version (the ETag).
+func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, error) {
 	t, err := s.q.ThresholdsGet(ctx)
-	return scoring.Thresholds{Hot: t.Hot, Warm: t.Warm}, translate(err)
+	return scoring.Thresholds{Hot: t.Hot, Warm: t.Warm}, t.Version, translate(err)
 }
 
 // ThresholdsSet changes the cut-offs and re-categorises every scored lead in
-// one statement, with its audit event. Returns a 422 for invalid cut-offs.
-func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds) (int64, error) {
+// one statement, with its audit event, when p holds for their version. It
+// returns the version now in force and how many leads changed category.
+// Returns a 422 for invalid cut-offs and a 412 when p does not hold.
+func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (version int32, n int64, err error) {
 	if err := th.Validate(); err != nil {
-		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
+		return 0, 0, &apperr.Error{Status: 422, Detail: err.Error(),
 			Fields: []apperr.FieldError{{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
 	}
-	var n int64
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.Q.ModelActivationLock(ctx); err != nil {
 			return err
 		}
 		old, err := tx.Q.ThresholdsGet(ctx)
-		if err != nil || (old.Hot == th.Hot && old.Warm == th.Warm) {
-			return err // the same cut-offs change nothing
-		}
-		if _, err := tx.Q.ThresholdsUpdate(ctx, db.ThresholdsUpdateParams{Hot: th.Hot, Warm: th.Warm}); err != nil {
+		if err != nil {
 			return err
 		}
+		if err := p.Check(old.Version); err != nil {
+			return err
+		}
+		if version = old.Version; old.Hot == th.Hot && old.Warm == th.Warm {
+			return nil // the same cut-offs change nothing
+		}
+		cur, err := tx.Q.ThresholdsUpdate(ctx, db.ThresholdsUpdateParams{Hot: th.Hot, Warm: th.Warm})
+		if err != nil {
+			return err
+		}
+		version = cur.Version
 		n, err = wholeTableScores(ctx, tx, func() (int64, error) {
 			return tx.Q.LeadsRecategorize(ctx, db.LeadsRecategorizeParams{Hot: th.Hot, Warm: th.Warm})
 		})
@@ -409,10 +418,11 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 				actor.Name, th.Hot, th.Warm, n),
 			Changes: thresholdChanges(old, th)})
 	})
-	if err == nil {
-		s.analyzeAfterBulk(ctx, n)
+	if err != nil {
+		return 0, 0, err
 	}
-	return n, err
+	s.analyzeAfterBulk(ctx, n)
+	return version, n, nil
 }
 
 // ScoreInputs is what explains a live lead's score: its scoring inputs, when
@@ -443,7 +453,7 @@ func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (ScoreInputs, error
 // Train loads the labelled leads and trains a model; shared by the API and `jmk model
 // train`. Too few labelled leads is a 409, bad options a 422.
 func (s *Store) Train(ctx context.Context, opts scoring.Options) (*scoring.TrainResult, error) {
-	th, err := s.Thresholds(ctx)
+	th, _, err := s.Thresholds(ctx)
 	if err != nil {
 		return nil, err
 	}
