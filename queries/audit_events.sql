@@ -86,3 +86,10 @@ SELECT coalesce(min(s.event_id), 0)::bigint AS first_id, count(*) AS n
 FROM audit_seals s
 LEFT JOIN audit_events e ON e.id = s.event_id
 WHERE e.id IS NULL;
+
+-- name: AuditEventExists :one
+-- Whether an entity already has an event of this action (on the entity index).
+SELECT EXISTS (
+    SELECT 1 FROM audit_events
+    WHERE entity_type = @entity_type AND entity_id = @entity_id AND action = @action
+)::boolean AS seen;

@@ -106,6 +106,29 @@ func TestLogin(t *testing.T) {
 		}
 	})
 
+	// A failed login's event names what was typed only when it is shaped
+	// like an e-mail address: a password typed into the e-mail field must
+	// not stay in the audit trail for good.
+	t.Run("FailedLoginEventKeepsNoPassword", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct{ typed, summary string }{
+			{"nobody.here@example.com", `Failed login for "nobody.here@example.com"`},
+			{"Tr0ub4dor&3-secret", "Failed login for a value that is not an e-mail address"},
+			{"my secret@example.com", "Failed login for a value that is not an e-mail address"},
+			{strings.Repeat("€", 100) + "@example.com", `Failed login for "` + strings.Repeat("€", 84) + `"`},
+		} {
+			r := login(env, tc.typed, "wrong-password-1")
+			wantProblem(t, r.HTTPResponse, r.Body, 401)
+			n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND summary = $1`, tc.summary)
+			if n == 0 {
+				t.Errorf("%q: no event with summary %q", tc.typed, tc.summary)
+			}
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE summary LIKE '%secret%'`); n != 0 {
+			t.Errorf("%d events hold what was typed into the e-mail field", n)
+		}
+	})
+
 	t.Run("InactiveUserLooksWrong", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, env, "Gone", "gone@example.com", auth.RoleSales)
@@ -336,19 +359,40 @@ func TestRefresh(t *testing.T) {
 				t.Errorf("no %s event for the user", action)
 			}
 		}
-		// The reuse event says what it did: a second reuse finds the
-		// session already ended.
-		again, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
-		wantProblem(t, again.HTTPResponse, again.Body, 401)
-		var summaries []string
-		for _, e := range actions(t, env, "auth.refresh_reuse") {
-			if e.Actor.Id != nil && *e.Actor.Id == u.Id {
-				summaries = append(summaries, e.Summary[strings.LastIndex(e.Summary, ";")+2:])
-			}
+		// The reuse event says what it did. Replays of the same token are
+		// refused without another event: anyone holding an old token could
+		// otherwise add events at will.
+		for range 3 {
+			again, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+			wantProblem(t, again.HTTPResponse, again.Body, 401)
 		}
-		slices.Sort(summaries)
-		if want := []string{"the session had already ended", "the session was revoked"}; !slices.Equal(summaries, want) {
-			t.Errorf("reuse events end %q, want %q", summaries, want)
+		if got := reuseOutcomes(t, env, u.Id); !slices.Equal(got, []string{"the session was revoked"}) {
+			t.Errorf("reuse events end %q, want one that revoked the session", got)
+		}
+	})
+
+	t.Run("ReuseAfterLogout", func(t *testing.T) {
+		// A session that ended otherwise (here by logout) has its first
+		// reuse reported, as finding the session already ended, and only
+		// that one.
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		first := env.Login(u.Email)
+		r, err := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("refresh: %v %s", err, r.Body)
+		}
+		if out, _ := env.WithToken(r.JSON200.AccessToken).LogoutWithResponse(bg,
+			api.RefreshRequest{RefreshToken: r.JSON200.RefreshToken}); out.StatusCode() != 204 {
+			t.Fatalf("logout: %d", out.StatusCode())
+		}
+		backdateRotations(t, env, u.Id)
+		for range 3 {
+			again, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+			wantProblem(t, again.HTTPResponse, again.Body, 401)
+		}
+		if got := reuseOutcomes(t, env, u.Id); !slices.Equal(got, []string{"the session had already ended"}) {
+			t.Errorf("reuse events end %q, want one that found the session ended", got)
 		}
 	})
 
@@ -970,6 +1014,18 @@ func TestTokensRefused(t *testing.T) {
 
 // backdateRotations moves the user's rotated refresh tokens out of the
 // grace store.RefreshRaceGrace gives a second tab.
+// reuseOutcomes lists how a user's refresh-token reuse events end.
+func reuseOutcomes(t *testing.T, env *servertest.Env, user uuid.UUID) []string {
+	t.Helper()
+	var out []string
+	for _, e := range actions(t, env, "auth.refresh_reuse") {
+		if e.Actor.Id != nil && *e.Actor.Id == user {
+			out = append(out, e.Summary[strings.LastIndex(e.Summary, ";")+2:])
+		}
+	}
+	return out
+}
+
 func backdateRotations(t *testing.T, env *servertest.Env, user uuid.UUID) {
 	t.Helper()
 	if err := sql(t, env, fmt.Sprintf(`UPDATE refresh_tokens r SET rotated_at = r.rotated_at - interval '1 minute'

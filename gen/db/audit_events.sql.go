@@ -116,6 +116,27 @@ func (q *Queries) AuditEventCount(ctx context.Context, arg AuditEventCountParams
 	return count, err
 }
 
+const auditEventExists = `-- name: AuditEventExists :one
+SELECT EXISTS (
+    SELECT 1 FROM audit_events
+    WHERE entity_type = $1 AND entity_id = $2 AND action = $3
+)::boolean AS seen
+`
+
+type AuditEventExistsParams struct {
+	EntityType string
+	EntityID   *string
+	Action     string
+}
+
+// Whether an entity already has an event of this action (on the entity index).
+func (q *Queries) AuditEventExists(ctx context.Context, arg AuditEventExistsParams) (bool, error) {
+	row := q.db.QueryRow(ctx, auditEventExists, arg.EntityType, arg.EntityID, arg.Action)
+	var seen bool
+	err := row.Scan(&seen)
+	return seen, err
+}
+
 const auditEventInsert = `-- name: AuditEventInsert :one
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent, summary, changes)
 VALUES ($1, $2, $3, $4, $5,

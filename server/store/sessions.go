@@ -7,7 +7,10 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -80,7 +83,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 				return err
 			}
 			ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_failed", EntityType: "session",
-				Summary: fmt.Sprintf("Failed login for %q", truncate(email, 254))}
+				Summary: "Failed login for " + typedEmail(email)}
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
@@ -149,7 +152,7 @@ func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, faile
 	ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session"}
 	switch {
 	case th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail):
-		ev.Summary = fmt.Sprintf("Logins for %q refused for up to %s after %d failures", truncate(email, 254), th.Window, th.PerEmail)
+		ev.Summary = fmt.Sprintf("Logins for %s refused for up to %s after %d failures", typedEmail(email), th.Window, th.PerEmail)
 		ev.EntityType, ev.EntityID = failed.EntityType, failed.EntityID
 	case th.PerIP > 0 && st.IpFailures == int64(th.PerIP):
 		ev.Summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
@@ -247,6 +250,14 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 			}
 			outcome := "the session was revoked"
 			if n == 0 {
+				// Replays of a token of an ended session are reported once:
+				// each would be an event anyone holding an old token could
+				// add at will, and the audit table is never pruned.
+				seen, err := tx.Q.AuditEventExists(ctx, db.AuditEventExistsParams{
+					Action: "auth.refresh_reuse", EntityType: "session", EntityID: ptr(t.SessionID.String())})
+				if err != nil || seen {
+					return err
+				}
 				outcome = "the session had already ended"
 			}
 			return tx.Audit(ctx, audit.Event{Actor: actor, Action: "auth.refresh_reuse", EntityType: "session",
@@ -408,4 +419,16 @@ func (s *Store) AuthState(ctx context.Context, userID, sessionID uuid.UUID) (aut
 		return auth.Identity{}, apperr.ErrUnauthorized
 	}
 	return auth.Identity{UserID: st.ID, SessionID: sessionID, Name: st.Name, Role: st.Role}, nil
+}
+
+// typedEmail is how a failed login's event names the e-mail typed: quoted
+// when it has the shape of an address, else not at all, since people type
+// their password into the e-mail field too, and events are kept for good.
+func typedEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(domain, "@") ||
+		strings.ContainsFunc(email, unicode.IsSpace) {
+		return "a value that is not an e-mail address"
+	}
+	return strconv.Quote(truncate(email, 254))
 }
