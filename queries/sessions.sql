@@ -51,6 +51,20 @@ DELETE FROM login_failures WHERE email = lower(@email);
 -- name: LoginFailurePurge :execrows
 DELETE FROM login_failures WHERE occurred_at < @before;
 
+-- name: SessionPurge :execrows
+-- Deletes the sessions that ended (revoked, or past their expiry) before
+-- @before, with their refresh tokens: up to 10,000 a call, so that a backlog
+-- is worked off in short transactions. The foreign key is checked at the
+-- statement's end, when both are gone.
+WITH gone AS (
+    SELECT ended.id FROM sessions ended
+    WHERE least(coalesce(ended.revoked_at, ended.expires_at), ended.expires_at) < @before::timestamptz
+    LIMIT 10000
+), tokens AS (
+    DELETE FROM refresh_tokens r USING gone WHERE r.session_id = gone.id
+)
+DELETE FROM sessions s USING gone WHERE s.id = gone.id;
+
 -- name: LoginLock :exec
 -- Serialises the attempts on one e-mail so that parallel guesses cannot all
 -- slip under the limit before any failure is recorded. Take LoginLockIP

@@ -222,6 +222,29 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) (S
 	return i, err
 }
 
+const sessionPurge = `-- name: SessionPurge :execrows
+WITH gone AS (
+    SELECT ended.id FROM sessions ended
+    WHERE least(coalesce(ended.revoked_at, ended.expires_at), ended.expires_at) < $1::timestamptz
+    LIMIT 10000
+), tokens AS (
+    DELETE FROM refresh_tokens r USING gone WHERE r.session_id = gone.id
+)
+DELETE FROM sessions s USING gone WHERE s.id = gone.id
+`
+
+// Deletes the sessions that ended (revoked, or past their expiry) before
+// @before, with their refresh tokens: up to 10,000 a call, so that a backlog
+// is worked off in short transactions. The foreign key is checked at the
+// statement's end, when both are gone.
+func (q *Queries) SessionPurge(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionPurge, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const sessionRevoke = `-- name: SessionRevoke :execrows
 UPDATE sessions SET revoked_at = now(), revoked_reason = $1
 WHERE id = $2 AND revoked_at IS NULL

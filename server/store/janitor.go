@@ -14,21 +14,44 @@ func (s *Store) PurgeLoginFailures(ctx context.Context, before time.Time) (int64
 	return n, translate(err)
 }
 
+// SessionRetention is how long a session is kept once it has ended
+// (revoked, or expired): its rotated tokens are still recognised as reuse
+// meanwhile. After that a stale refresh token is merely unknown (401), and
+// the audit trail keeps the session's logins, refreshes and logout.
+const SessionRetention = 30 * 24 * time.Hour
+
+// PurgeSessions deletes the sessions that ended before before, with their
+// refresh tokens, so the tables grow with the sessions in use rather than
+// with every login ever made. It returns how many sessions went.
+func (s *Store) PurgeSessions(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := s.q.SessionPurge(ctx, before)
+		total += n
+		if err != nil || n == 0 {
+			return total, translate(err)
+		}
+	}
+}
+
 // CompactLeadCounts folds the dashboard's delta rows into one per bucket.
 func (s *Store) CompactLeadCounts(ctx context.Context) error {
 	_, err := s.q.LeadCountsCompact(ctx)
 	return translate(err)
 }
 
-// RunJanitor purges expired login failures and compacts the lead counts
-// every interval until ctx ends. Every instance may run it: both are safe
-// to run concurrently.
+// RunJanitor purges expired login failures and ended sessions and compacts
+// the lead counts every interval until ctx ends. Every instance may run it:
+// all three are safe to run concurrently.
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if _, err := s.PurgeLoginFailures(ctx, time.Now().Add(-keep)); err != nil && ctx.Err() == nil {
 			log.ErrorContext(ctx, "purge login failures", "err", err)
+		}
+		if _, err := s.PurgeSessions(ctx, time.Now().Add(-SessionRetention)); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "purge sessions", "err", err)
 		}
 		if err := s.CompactLeadCounts(ctx); err != nil && ctx.Err() == nil {
 			log.ErrorContext(ctx, "compact lead counts", "err", err)
