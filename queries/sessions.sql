@@ -59,6 +59,7 @@ DELETE FROM login_failures WHERE occurred_at < @before;
 WITH gone AS (
     SELECT ended.id FROM sessions ended
     WHERE least(coalesce(ended.revoked_at, ended.expires_at), ended.expires_at) < @before::timestamptz
+    ORDER BY ended.id
     LIMIT 10000
 ), tokens AS (
     DELETE FROM refresh_tokens r USING gone WHERE r.session_id = gone.id

@@ -22,7 +22,7 @@ SELECT count(*) FROM users;
 SELECT * FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
-  AND (sqlc.narg(q)::text IS NULL OR lower(name) LIKE '%' || lower(sqlc.narg(q)) || '%'
+  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'
        OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%')
   AND (sqlc.narg(after_name)::text IS NULL OR (name, id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
 ORDER BY name, id
@@ -32,7 +32,7 @@ LIMIT @lim;
 SELECT count(*) FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
-  AND (sqlc.narg(q)::text IS NULL OR lower(name) LIKE '%' || lower(sqlc.narg(q)) || '%'
+  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'
        OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%');
 
 -- name: UserGetForUpdate :one

@@ -80,7 +80,7 @@ func TestLeadList(t *testing.T) {
 	rows := []row{
 		{"Ana Silva", "+351 911 000 001", "ana@alpha.pt", api.JobTechnician, &a, "new", lref(0.91)},
 		{"Bruno Costa", "+351 911 000 002", "bruno@beta.pt", api.JobAdmin, &a, "contacted", lref(0.55)},
-		{"Carla Dias", "+351 922 000 003", "carla@alpha.pt", api.JobRetired, &b, "follow_up", lref(0.12)},
+		{"Carla Gonçalves", "+351 922 000 003", "carla@alpha.pt", api.JobRetired, &b, "follow_up", lref(0.12)},
 		{"Duarte Reis", "+351 922 000 004", "duarte@gamma.pt", api.JobTechnician, nil, "new", nil},
 		{"Eva Lopes", "+351 933 000 005", "Eva@Delta.pt", api.JobStudent, &b, "success", lref(0.75)},
 		{"Filipe Neves", "+351 933 000 006", "filipe@gamma.pt", api.JobRetired, nil, "failed", lref(0.40)},
@@ -151,6 +151,9 @@ func TestLeadList(t *testing.T) {
 			{"QMixedCaseEmail", salesA, api.ListLeadsParams{Q: lref("eva@delta")}, set(4)},
 			{"QWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("50%_")}, set(6)},
 			{"QNoMatch", salesA, api.ListLeadsParams{Q: lref("%%%")}, set()},
+			{"QWithoutAccents", salesA, api.ListLeadsParams{Q: lref("goncalves")}, set(2)},
+			{"QAccentsAnyCase", salesA, api.ListLeadsParams{Q: lref("GONÇALVES")}, set(2)},
+			{"QAccentOnPlainName", salesA, api.ListLeadsParams{Q: lref("Ána")}, set(0, 7)},
 			{"Combined", salesA, api.ListLeadsParams{Status: st(api.LeadStatusNew), AssignedTo: lref("me"), Job: job(api.JobTechnician, api.JobAdmin)}, set(0, 6)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

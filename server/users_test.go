@@ -107,6 +107,7 @@ func TestUsersList(t *testing.T) {
 		{"QName", api.ListUsersParams{Q: lref("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
 		{"QEmail", api.ListUsersParams{Q: lref("PERSON4@")}, "Person 04"},
 		{"QNothing", api.ListUsersParams{Q: lref("zzz")}, ""},
+		{"QNameAccents", api.ListUsersParams{Q: lref("PÉRSÕN 04")}, "Person 04"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -22,7 +22,7 @@ WHERE deleted_at IS NULL
   AND ($5::float8 IS NULL OR probability <= $5::float8)
   AND ($6::uuid IS NULL OR assigned_to = $6::uuid)
   AND (NOT $7::boolean OR assigned_to IS NULL)
-  AND ($8::text IS NULL OR search_text LIKE '%' || lower($8::text) || '%')
+  AND ($8::text IS NULL OR search_text LIKE '%' || search_fold($8::text) || '%')
 ORDER BY
     CASE WHEN $9::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
     CASE WHEN $9::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,

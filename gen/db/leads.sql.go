@@ -271,7 +271,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
   AND ($12::timestamptz IS NULL
        OR (created_at, id) < ($12::timestamptz, $13::uuid))
 ORDER BY created_at DESC, id DESC
@@ -384,7 +384,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
   AND ($12::text IS NULL
        OR (name, id) > ($12::text, $13::uuid))
 ORDER BY name ASC, id ASC
@@ -498,8 +498,8 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text ~~# ('%' || lower($11::text) || '%')
-           AND l.search_text LIKE '%' || lower($11::text) || '%'))
+       OR (r.search_text ~~# ('%' || search_fold($11::text) || '%')
+           AND l.search_text LIKE '%' || search_fold($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) > ($12::float8, $13::uuid))
 ORDER BY r.score_key ASC, r.lead_id ASC
@@ -614,8 +614,8 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text ~~# ('%' || lower($11::text) || '%')
-           AND l.search_text LIKE '%' || lower($11::text) || '%'))
+       OR (r.search_text ~~# ('%' || search_fold($11::text) || '%')
+           AND l.search_text LIKE '%' || search_fold($11::text) || '%'))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) < ($12::float8, $13::uuid))
 ORDER BY r.score_key DESC, r.lead_id DESC
@@ -749,7 +749,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || lower($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
   AND ($12::timestamptz IS NULL
        OR (updated_at, id) < ($12::timestamptz, $13::uuid))
 ORDER BY updated_at DESC, id DESC
@@ -863,7 +863,7 @@ WHERE ($2::text IS NULL OR r.status = $2::text)
   AND ($10::uuid IS NULL OR r.assigned_to = $10::uuid)
   AND (NOT $11::boolean OR r.assigned_to IS NULL)
   AND ($1::text IS NULL
-       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || lower($1::text) || '%'))
+       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || search_fold($1::text) || '%'))
 `
 
 type LeadListCountParams struct {

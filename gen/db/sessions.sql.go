@@ -226,6 +226,7 @@ const sessionPurge = `-- name: SessionPurge :execrows
 WITH gone AS (
     SELECT ended.id FROM sessions ended
     WHERE least(coalesce(ended.revoked_at, ended.expires_at), ended.expires_at) < $1::timestamptz
+    ORDER BY ended.id
     LIMIT 10000
 ), tokens AS (
     DELETE FROM refresh_tokens r USING gone WHERE r.session_id = gone.id

@@ -253,7 +253,7 @@ const userList = `-- name: UserList :many
 SELECT id, name, email, password_hash, role, active, version, created_at, updated_at, last_login_at FROM users
 WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
-  AND ($3::text IS NULL OR lower(name) LIKE '%' || lower($3) || '%'
+  AND ($3::text IS NULL OR search_fold(name) LIKE '%' || search_fold($3::text) || '%'
        OR lower(email) LIKE '%' || lower($3) || '%')
   AND ($4::text IS NULL OR (name, id) > ($4::text, $5::uuid))
 ORDER BY name, id
@@ -312,7 +312,7 @@ const userListCount = `-- name: UserListCount :one
 SELECT count(*) FROM users
 WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
-  AND ($3::text IS NULL OR lower(name) LIKE '%' || lower($3) || '%'
+  AND ($3::text IS NULL OR search_fold(name) LIKE '%' || search_fold($3::text) || '%'
        OR lower(email) LIKE '%' || lower($3) || '%')
 `
 

@@ -1522,7 +1522,7 @@ export interface components {
         MaxProbability: number;
         /** @description A user id, `me`, or `none` (unassigned). */
         AssignedTo: string;
-        /** @description Substring of the name, phone or e-mail (case-insensitive; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+        /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
         LeadQuery: string;
         LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
     };
@@ -1760,7 +1760,7 @@ export interface operations {
             query?: {
                 role?: components["schemas"]["Role"];
                 active?: boolean;
-                /** @description Substring of name or e-mail. */
+                /** @description Substring of the name or e-mail, ignoring case (and accents in the name). */
                 q?: string;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
@@ -1940,7 +1940,7 @@ export interface operations {
                 max_probability?: components["parameters"]["MaxProbability"];
                 /** @description A user id, `me`, or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail (case-insensitive; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
                 q?: components["parameters"]["LeadQuery"];
                 sort?: components["parameters"]["LeadSort"];
                 limit?: components["parameters"]["Limit"];
@@ -2075,7 +2075,7 @@ export interface operations {
                 max_probability?: components["parameters"]["MaxProbability"];
                 /** @description A user id, `me`, or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail (case-insensitive; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
                 q?: components["parameters"]["LeadQuery"];
                 sort?: components["parameters"]["LeadSort"];
             };
