@@ -193,8 +193,9 @@ WHERE deleted_at IS NULL
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%')
   AND (sqlc.narg(after_name)::text IS NULL
-       OR (name, id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
-ORDER BY name ASC, id ASC
+       OR (search_fold(name), name, id)
+          > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY search_fold(name), name, id
 LIMIT @lim;
 
 -- name: LeadListCount :one

@@ -204,7 +204,7 @@ func TestLeadList(t *testing.T) {
 			{api.ListLeadsParamsSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
 			{api.ListLeadsParamsSortUpdatedAtDesc, "updated_at DESC, id DESC"},
 			{api.ListLeadsParamsSortCreatedAtDesc, "created_at DESC, id DESC"},
-			{api.ListLeadsParamsSortNameAsc, "name ASC, id ASC"},
+			{api.ListLeadsParamsSortNameAsc, "search_fold(name), name, id"},
 		} {
 			t.Run(string(tc.sort), func(t *testing.T) {
 				p := api.ListLeadsParams{}
@@ -242,6 +242,11 @@ func TestLeadList(t *testing.T) {
 		names := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortNameAsc)}, 50)
 		if slices.Index(names, ids[1]) > slices.Index(names, ids[2]) || slices.Index(names, ids[4]) > slices.Index(names, ids[5]) {
 			t.Errorf("name_asc %v", names)
+		}
+		// Alphabetical whatever the database's locale: "ana maria" before
+		// "Ana Silva" and "Bruno Costa", not after "Z" as in byte order.
+		if slices.Index(names, ids[7]) > slices.Index(names, ids[0]) || slices.Index(names, ids[7]) > slices.Index(names, ids[1]) {
+			t.Errorf("name_asc puts a lower-case initial after the capitals: %v", names)
 		}
 	})
 	t.Run("ErrBadRequest", func(t *testing.T) {

@@ -99,11 +99,11 @@ func TestUsersList(t *testing.T) {
 		p    api.ListUsersParams
 		want string
 	}{
-		{"All", api.ListUsersParams{}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06,admin user 1"},
-		{"RoleAdmin", api.ListUsersParams{Role: &admin}, "Person 00,Person 03,Person 06,admin user 1"},
+		{"All", api.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"RoleAdmin", api.ListUsersParams{Role: &admin}, "admin user 1,Person 00,Person 03,Person 06"},
 		{"RoleSales", api.ListUsersParams{Role: &sales}, "Person 01,Person 02,Person 04,Person 05"},
 		{"Inactive", api.ListUsersParams{Active: &no}, "Person 06"},
-		{"ActiveAdmins", api.ListUsersParams{Role: &admin, Active: &yes}, "Person 00,Person 03,admin user 1"},
+		{"ActiveAdmins", api.ListUsersParams{Role: &admin, Active: &yes}, "admin user 1,Person 00,Person 03"},
 		{"QName", api.ListUsersParams{Q: lref("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
 		{"QEmail", api.ListUsersParams{Q: lref("PERSON4@")}, "Person 04"},
 		{"QNothing", api.ListUsersParams{Q: lref("zzz")}, ""},
@@ -132,7 +132,7 @@ func TestUsersList(t *testing.T) {
 		p    api.ListUsersParams
 		want string
 	}{
-		{"KeysetAll", api.ListUsersParams{}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06,admin user 1"},
+		{"KeysetAll", api.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
 		{"KeysetFiltered", api.ListUsersParams{Role: &sales, Active: &yes, Q: lref("person")}, "Person 01,Person 02,Person 04,Person 05"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

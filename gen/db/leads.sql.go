@@ -386,8 +386,9 @@ WHERE deleted_at IS NULL
   AND (NOT $10::boolean OR assigned_to IS NULL)
   AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
   AND ($12::text IS NULL
-       OR (name, id) > ($12::text, $13::uuid))
-ORDER BY name ASC, id ASC
+       OR (search_fold(name), name, id)
+          > (search_fold($12::text), $12::text, $13::uuid))
+ORDER BY search_fold(name), name, id
 LIMIT $14
 `
 

@@ -255,8 +255,9 @@ WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
   AND ($3::text IS NULL OR search_fold(name) LIKE '%' || search_fold($3::text) || '%'
        OR lower(email) LIKE '%' || lower($3) || '%')
-  AND ($4::text IS NULL OR (name, id) > ($4::text, $5::uuid))
-ORDER BY name, id
+  AND ($4::text IS NULL OR (search_fold(name), name, id)
+       > (search_fold($4::text), $4::text, $5::uuid))
+ORDER BY search_fold(name), name, id
 LIMIT $6
 `
 
@@ -269,7 +270,8 @@ type UserListParams struct {
 	Lim       int32
 }
 
-// Keyset over (name, id); filters are optional.
+// Keyset over (folded name, name, id), alphabetical whatever the locale
+// (schema/00021_name_order.sql); filters are optional.
 func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]User, error) {
 	rows, err := q.db.Query(ctx, userList,
 		arg.Role,

@@ -1524,6 +1524,7 @@ export interface components {
         AssignedTo: string;
         /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
         LeadQuery: string;
+        /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
         LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
     };
     requestBodies: never;
@@ -1774,7 +1775,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of users, by name then id. */
+            /** @description A page of users, alphabetical by name (ignoring case and accents), then id. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1942,6 +1943,7 @@ export interface operations {
                 assigned_to?: components["parameters"]["AssignedTo"];
                 /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
                 q?: components["parameters"]["LeadQuery"];
+                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
                 sort?: components["parameters"]["LeadSort"];
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
@@ -2077,6 +2079,7 @@ export interface operations {
                 assigned_to?: components["parameters"]["AssignedTo"];
                 /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
                 q?: components["parameters"]["LeadQuery"];
+                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
                 sort?: components["parameters"]["LeadSort"];
             };
             header?: never;
