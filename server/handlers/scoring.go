@@ -228,7 +228,7 @@ func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsReque
 		return nil, err
 	}
 	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
-	v, _, err := h.st.ThresholdsSet(ctx, actor(id), th, p)
+	v, err := h.st.ThresholdsSet(ctx, actor(id), th, p)
 	if err != nil {
 		return nil, err
 	}

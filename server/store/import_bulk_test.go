@@ -146,7 +146,7 @@ func TestImportThresholdsRace(t *testing.T) {
 	var once sync.Once
 	amend := func(*store.ImportLead) {
 		once.Do(func() {
-			if _, _, err := st.ThresholdsSet(ctx, actor, th, store.Precondition{Any: true}); err != nil {
+			if _, err := st.ThresholdsSet(ctx, actor, th, store.Precondition{Any: true}); err != nil {
 				t.Error(err)
 			}
 		})

@@ -381,14 +381,18 @@ func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, erro
 
 // ThresholdsSet changes the cut-offs and re-categorises every scored lead in
 // one statement, with its audit event, when p holds for their version. It
-// returns the version now in force and how many leads changed category.
-// Returns a 422 for invalid cut-offs and a 412 when p does not hold.
-func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (version int32, n int64, err error) {
+// returns the version now in force: a 422 for invalid cut-offs and a 412
+// when p does not hold.
+func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
 	if err := th.Validate(); err != nil {
-		return 0, 0, &apperr.Error{Status: 422, Detail: err.Error(),
+		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
 			Fields: []apperr.FieldError{{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
 	}
-	err = s.InTx(ctx, func(tx *Tx) error {
+	var (
+		version int32
+		n       int64
+	)
+	err := s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.Q.ModelActivationLock(ctx); err != nil {
 			return err
 		}
@@ -419,10 +423,10 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 			Changes: thresholdChanges(old, th)})
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	s.analyzeAfterBulk(ctx, n)
-	return version, n, nil
+	return version, nil
 }
 
 // ScoreInputs is what explains a live lead's score: its scoring inputs, when
