@@ -15,12 +15,13 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR probability <= sqlc.narg(max_probability)::float8)
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
 ORDER BY
     CASE WHEN @sort::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
     CASE WHEN @sort::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN @sort::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN @sort::text = 'created_at_desc' THEN created_at END DESC,
+    CASE WHEN @sort::text = 'name_asc' THEN search_fold(name) END ASC,
     CASE WHEN @sort::text = 'name_asc' THEN name END ASC,
     CASE WHEN @sort::text IN ('probability_asc', 'name_asc') THEN id END ASC,
     id DESC;

@@ -112,8 +112,8 @@ WHERE l.deleted_at IS NULL
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL
-       OR (r.search_text ~~# ('%' || search_fold(sqlc.narg(q)::text) || '%')
-           AND l.search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'))
+       OR (r.search_text ~~# search_pattern(sqlc.narg(q)::text)
+           AND l.search_text LIKE search_pattern(sqlc.narg(q)::text)))
   AND (sqlc.narg(after_score)::float8 IS NULL
        OR (r.score_key, r.lead_id) < (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
 ORDER BY r.score_key DESC, r.lead_id DESC
@@ -133,8 +133,8 @@ WHERE l.deleted_at IS NULL
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL
-       OR (r.search_text ~~# ('%' || search_fold(sqlc.narg(q)::text) || '%')
-           AND l.search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'))
+       OR (r.search_text ~~# search_pattern(sqlc.narg(q)::text)
+           AND l.search_text LIKE search_pattern(sqlc.narg(q)::text)))
   AND (sqlc.narg(after_score)::float8 IS NULL
        OR (r.score_key, r.lead_id) > (sqlc.narg(after_score)::float8, sqlc.narg(after_id)::uuid))
 ORDER BY r.score_key ASC, r.lead_id ASC
@@ -153,7 +153,7 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
   AND (sqlc.narg(after_time)::timestamptz IS NULL
        OR (updated_at, id) < (sqlc.narg(after_time)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY updated_at DESC, id DESC
@@ -172,7 +172,7 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
   AND (sqlc.narg(after_time)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_time)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at DESC, id DESC
@@ -191,7 +191,7 @@ WHERE deleted_at IS NULL
   AND (sqlc.narg(max_probability)::float8 IS NULL OR (probability <= sqlc.narg(max_probability)::float8))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
   AND (sqlc.narg(after_name)::text IS NULL
        OR (search_fold(name), name, id)
           > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
@@ -215,7 +215,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR r.assigned_to = sqlc.narg(assigned_to)::uuid)
   AND (NOT @unassigned::boolean OR r.assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL
-       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'));
+       OR (l.deleted_at IS NULL AND l.search_text LIKE search_pattern(sqlc.narg(q)::text)));
 
 -- name: LeadsAnalyze :exec
 -- Refreshes the planner's statistics after a bulk change (an import, a

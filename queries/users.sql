@@ -23,8 +23,8 @@ SELECT count(*) FROM users;
 SELECT * FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
-  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'
-       OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE search_pattern(sqlc.narg(q)::text)
+       OR search_fold(email) LIKE search_pattern(sqlc.narg(q)::text))
   AND (sqlc.narg(after_name)::text IS NULL OR (search_fold(name), name, id)
        > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
 ORDER BY search_fold(name), name, id
@@ -34,8 +34,8 @@ LIMIT @lim;
 SELECT count(*) FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
-  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE '%' || search_fold(sqlc.narg(q)::text) || '%'
-       OR lower(email) LIKE '%' || lower(sqlc.narg(q)) || '%');
+  AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE search_pattern(sqlc.narg(q)::text)
+       OR search_fold(email) LIKE search_pattern(sqlc.narg(q)::text));
 
 -- name: UserGetForUpdate :one
 SELECT * FROM users WHERE id = @id FOR UPDATE;

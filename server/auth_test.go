@@ -115,7 +115,9 @@ func TestLogin(t *testing.T) {
 			{"nobody.here@example.com", `Failed login for "nobody.here@example.com"`},
 			{"Tr0ub4dor&3-secret", "Failed login for a value that is not an e-mail address"},
 			{"my secret@example.com", "Failed login for a value that is not an e-mail address"},
-			{strings.Repeat("€", 100) + "@example.com", `Failed login for "` + strings.Repeat("€", 84) + `"`},
+			{"p@ssw0rd.secret2024", "Failed login for a value that is not an e-mail address"},
+			{"secret@2024.", "Failed login for a value that is not an e-mail address"},
+			{strings.Repeat("€", 100) + "@example.com", "Failed login for a value that is not an e-mail address"},
 		} {
 			r := login(env, tc.typed, "wrong-password-1")
 			wantProblem(t, r.HTTPResponse, r.Body, 401)
@@ -1004,8 +1006,6 @@ func TestTokensRefused(t *testing.T) {
 	})
 }
 
-// backdateRotations moves the user's rotated refresh tokens out of the
-// grace store.RefreshRaceGrace gives a second tab.
 // replayOutcomes presents a rotated refresh token three times, each a 401,
 // and lists how the user's refresh-token reuse events end.
 func replayOutcomes(t *testing.T, env *servertest.Env, token string, user uuid.UUID) []string {
@@ -1023,6 +1023,8 @@ func replayOutcomes(t *testing.T, env *servertest.Env, token string, user uuid.U
 	return out
 }
 
+// backdateRotations moves the user's rotated refresh tokens out of the
+// grace store.RefreshRaceGrace gives a second tab.
 func backdateRotations(t *testing.T, env *servertest.Env, user uuid.UUID) {
 	t.Helper()
 	if err := sql(t, env, fmt.Sprintf(`UPDATE refresh_tokens r SET rotated_at = r.rotated_at - interval '1 minute'

@@ -92,6 +92,39 @@ func TestExport(t *testing.T) {
 		}
 	})
 
+	// name_asc is alphabetical, ignoring case and accents, in the export as
+	// in the list (not byte order, which puts "ana" and "Álvaro" after "Z").
+	t.Run("NameOrderAsInTheList", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t)
+		for _, n := range []string{"zé Ordem", "Bruno Ordem", "ana Ordem", "Álvaro Ordem"} {
+			leadMustCreate(t, env.Admin, api.LeadCreate{Name: n})
+		}
+		want := []string{"Álvaro Ordem", "ana Ordem", "Bruno Ordem", "zé Ordem"}
+		_, body := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "?q=ordem&sort=name_asc")
+		lines := strings.Split(strings.TrimSpace(string(body)), "\n") // no cell here is quoted
+		name := slices.Index(strings.Split(lines[0], ","), "name")
+		var got []string
+		for _, l := range lines[1:] {
+			got = append(got, strings.Split(l, ",")[name])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("export by name: %q, want %q", got, want)
+		}
+		sort := api.ListLeadsParamsSortNameAsc
+		l, err := env.Admin.ListLeadsWithResponse(bg, &api.ListLeadsParams{Q: lref("ordem"), Sort: &sort})
+		if err != nil || l.JSON200 == nil {
+			t.Fatalf("list: %v", err)
+		}
+		got = got[:0]
+		for _, it := range l.JSON200.Items {
+			got = append(got, it.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("list by name: %q, want %q", got, want)
+		}
+	})
+
 	t.Run("SalesMayExport", func(t *testing.T) {
 		u, _ := env.NewUser(auth.RoleSales)
 		res, body := exportCSV(t, env, env.Login(u.Email).AccessToken, "?job=retired")

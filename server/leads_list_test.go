@@ -154,6 +154,9 @@ func TestLeadList(t *testing.T) {
 			{"QWithoutAccents", salesA, api.ListLeadsParams{Q: lref("goncalves")}, set(2)},
 			{"QAccentsAnyCase", salesA, api.ListLeadsParams{Q: lref("GONÇALVES")}, set(2)},
 			{"QAccentOnPlainName", salesA, api.ListLeadsParams{Q: lref("Ána")}, set(0, 7)},
+			// Folding turns fullwidth ％ ＿ into % _: they too match literally.
+			{"QFullwidthWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("an％a")}, set()},
+			{"QFullwidthPercentIsPercent", salesA, api.ListLeadsParams{Q: lref("50％＿")}, set(6)},
 			{"Combined", salesA, api.ListLeadsParams{Status: st(api.LeadStatusNew), AssignedTo: lref("me"), Job: job(api.JobTechnician, api.JobAdmin)}, set(0, 6)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -22,12 +22,13 @@ WHERE deleted_at IS NULL
   AND ($5::float8 IS NULL OR probability <= $5::float8)
   AND ($6::uuid IS NULL OR assigned_to = $6::uuid)
   AND (NOT $7::boolean OR assigned_to IS NULL)
-  AND ($8::text IS NULL OR search_text LIKE '%' || search_fold($8::text) || '%')
+  AND ($8::text IS NULL OR search_text LIKE search_pattern($8::text))
 ORDER BY
     CASE WHEN $9::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
     CASE WHEN $9::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN $9::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN $9::text = 'created_at_desc' THEN created_at END DESC,
+    CASE WHEN $9::text = 'name_asc' THEN search_fold(name) END ASC,
     CASE WHEN $9::text = 'name_asc' THEN name END ASC,
     CASE WHEN $9::text IN ('probability_asc', 'name_asc') THEN id END ASC,
     id DESC

@@ -271,7 +271,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE search_pattern($11::text))
   AND ($12::timestamptz IS NULL
        OR (created_at, id) < ($12::timestamptz, $13::uuid))
 ORDER BY created_at DESC, id DESC
@@ -384,7 +384,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE search_pattern($11::text))
   AND ($12::text IS NULL
        OR (search_fold(name), name, id)
           > (search_fold($12::text), $12::text, $13::uuid))
@@ -499,8 +499,8 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text ~~# ('%' || search_fold($11::text) || '%')
-           AND l.search_text LIKE '%' || search_fold($11::text) || '%'))
+       OR (r.search_text ~~# search_pattern($11::text)
+           AND l.search_text LIKE search_pattern($11::text)))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) > ($12::float8, $13::uuid))
 ORDER BY r.score_key ASC, r.lead_id ASC
@@ -615,8 +615,8 @@ WHERE l.deleted_at IS NULL
   AND ($9::uuid IS NULL OR r.assigned_to = $9::uuid)
   AND (NOT $10::boolean OR r.assigned_to IS NULL)
   AND ($11::text IS NULL
-       OR (r.search_text ~~# ('%' || search_fold($11::text) || '%')
-           AND l.search_text LIKE '%' || search_fold($11::text) || '%'))
+       OR (r.search_text ~~# search_pattern($11::text)
+           AND l.search_text LIKE search_pattern($11::text)))
   AND ($12::float8 IS NULL
        OR (r.score_key, r.lead_id) < ($12::float8, $13::uuid))
 ORDER BY r.score_key DESC, r.lead_id DESC
@@ -750,7 +750,7 @@ WHERE deleted_at IS NULL
   AND ($8::float8 IS NULL OR (probability <= $8::float8))
   AND ($9::uuid IS NULL OR assigned_to = $9::uuid)
   AND (NOT $10::boolean OR assigned_to IS NULL)
-  AND ($11::text IS NULL OR search_text LIKE '%' || search_fold($11::text) || '%')
+  AND ($11::text IS NULL OR search_text LIKE search_pattern($11::text))
   AND ($12::timestamptz IS NULL
        OR (updated_at, id) < ($12::timestamptz, $13::uuid))
 ORDER BY updated_at DESC, id DESC
@@ -864,7 +864,7 @@ WHERE ($2::text IS NULL OR r.status = $2::text)
   AND ($10::uuid IS NULL OR r.assigned_to = $10::uuid)
   AND (NOT $11::boolean OR r.assigned_to IS NULL)
   AND ($1::text IS NULL
-       OR (l.deleted_at IS NULL AND l.search_text LIKE '%' || search_fold($1::text) || '%'))
+       OR (l.deleted_at IS NULL AND l.search_text LIKE search_pattern($1::text)))
 `
 
 type LeadListCountParams struct {

@@ -253,8 +253,8 @@ const userList = `-- name: UserList :many
 SELECT id, name, email, password_hash, role, active, version, created_at, updated_at, last_login_at FROM users
 WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
-  AND ($3::text IS NULL OR search_fold(name) LIKE '%' || search_fold($3::text) || '%'
-       OR lower(email) LIKE '%' || lower($3) || '%')
+  AND ($3::text IS NULL OR search_fold(name) LIKE search_pattern($3::text)
+       OR search_fold(email) LIKE search_pattern($3::text))
   AND ($4::text IS NULL OR (search_fold(name), name, id)
        > (search_fold($4::text), $4::text, $5::uuid))
 ORDER BY search_fold(name), name, id
@@ -314,8 +314,8 @@ const userListCount = `-- name: UserListCount :one
 SELECT count(*) FROM users
 WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
-  AND ($3::text IS NULL OR search_fold(name) LIKE '%' || search_fold($3::text) || '%'
-       OR lower(email) LIKE '%' || lower($3) || '%')
+  AND ($3::text IS NULL OR search_fold(name) LIKE search_pattern($3::text)
+       OR search_fold(email) LIKE search_pattern($3::text))
 `
 
 type UserListCountParams struct {

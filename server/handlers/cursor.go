@@ -31,6 +31,12 @@ func scope(parts ...any) string {
 	return base64.RawURLEncoding.EncodeToString(h[:6])
 }
 
+// nameOrder names the order of the name-sorted lists in their cursors'
+// scope: a cursor issued under the byte order they had before
+// (schema/00021_name_order.sql) is then a 400 that says to start again,
+// rather than a page that skips the names the two orders place apart.
+const nameOrder = "folded"
+
 func encodeCursor[K any](scope string, key K) *string {
 	b, _ := json.Marshal(cursor[K]{Scope: scope, Key: key})
 	s := base64.RawURLEncoding.EncodeToString(b)

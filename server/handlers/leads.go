@@ -108,6 +108,9 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 // leadScope binds a cursor to the filter and order it was issued for.
 func leadScope(f store.LeadFilter, o store.LeadSort) string {
 	b, _ := json.Marshal(f) // values, not pointers: stable across requests
+	if o == store.SortNameAsc {
+		return scope("leads", string(o), string(b), nameOrder)
+	}
 	return scope("leads", string(o), string(b))
 }
 

@@ -35,7 +35,7 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 		r := string(*p.Role)
 		role = &r
 	}
-	sc := scope("users", role, p.Active, p.Q)
+	sc := scope("users", role, p.Active, p.Q, nameOrder)
 	after, ok, err := decodeCursor[userKey](p.Cursor, sc)
 	if err != nil {
 		return nil, err

@@ -139,10 +139,12 @@ func oneOrMany(vs []string) (*string, []string) {
 	return nil, vs
 }
 
-// leadSearch is the LIKE pattern of a lead search: a q made only of phone
+// leadSearch is what a lead search looks for: a q made only of phone
 // characters, with at least three digits, is searched by its digits, as
 // the search text holds a phone's digits alone
-// (schema/00018_search_phone_digits.sql); any other q as it is.
+// (schema/00018_search_phone_digits.sql); any other q as it is. The
+// queries fold it and escape LIKE's wildcards (search_pattern, in
+// schema/00020_search_unaccent.sql).
 func leadSearch(q *string) *string {
 	if q == nil {
 		return nil
@@ -153,22 +155,12 @@ func leadSearch(q *string) *string {
 		case r >= '0' && r <= '9':
 			digits = append(digits, byte(r))
 		case !strings.ContainsRune(" +()-.", r):
-			return likePattern(q) // not a phone
+			return q // not a phone
 		}
 	}
 	if len(digits) < 3 {
-		return likePattern(q)
+		return q
 	}
 	d := string(digits)
 	return &d
-}
-
-// likePattern escapes LIKE's wildcards (and its escape character) so that q
-// matches literally; the queries add the surrounding % and lower-case it.
-func likePattern(q *string) *string {
-	if q == nil {
-		return nil
-	}
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*q)
-	return &r
 }

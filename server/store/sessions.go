@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -83,7 +84,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 				return err
 			}
 			ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_failed", EntityType: "session",
-				Summary: "Failed login for " + typedEmail(email)}
+				Summary: "Failed login for " + typedEmail(email, found)}
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
@@ -152,7 +153,8 @@ func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, faile
 	ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session"}
 	switch {
 	case th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail):
-		ev.Summary = fmt.Sprintf("Logins for %s refused for up to %s after %d failures", typedEmail(email), th.Window, th.PerEmail)
+		ev.Summary = fmt.Sprintf("Logins for %s refused for up to %s after %d failures",
+			typedEmail(email, failed.EntityType == "user"), th.Window, th.PerEmail)
 		ev.EntityType, ev.EntityID = failed.EntityType, failed.EntityID
 	case th.PerIP > 0 && st.IpFailures == int64(th.PerIP):
 		ev.Summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
@@ -422,13 +424,39 @@ func (s *Store) AuthState(ctx context.Context, userID, sessionID uuid.UUID) (aut
 }
 
 // typedEmail is how a failed login's event names the e-mail typed: quoted
-// when it has the shape of an address, else not at all, since people type
-// their password into the e-mail field too, and events are kept for good.
-func typedEmail(email string) string {
-	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(domain, "@") ||
-		strings.ContainsFunc(email, unicode.IsSpace) {
-		return "a value that is not an e-mail address"
+// when it is a user's address or has the strict shape of one, else not at
+// all, since people type their password into the e-mail field too
+// ("p@ssw0rd.2024" has an @ and a dot), and events are kept for good.
+func typedEmail(email string, known bool) string {
+	if known || addressShaped(email) {
+		return strconv.Quote(truncate(email, 254))
 	}
-	return strconv.Quote(truncate(email, 254))
+	return "a value that is not an e-mail address"
 }
+
+// addressShaped reports an ASCII address of the common shape: a local part
+// of the characters RFC 5322 allows unquoted, then a domain of two or more
+// labels of letters, digits and inner hyphens, the last of letters only.
+func addressShaped(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(local) > 64 || len(s) > 254 ||
+		strings.ContainsFunc(local, func(r rune) bool {
+			return !isAlnum(r) && !strings.ContainsRune("!#$%&'*+/=?^_`{|}~.-", r)
+		}) {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.ContainsFunc(l, func(r rune) bool { return !isAlnum(r) && r != '-' }) {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	return len(tld) >= 2 && !strings.ContainsFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) })
+}
+
+func isAlnum(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }

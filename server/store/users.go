@@ -67,16 +67,14 @@ func (s *Store) UserCount(ctx context.Context) (int64, error) {
 	return n, translate(err)
 }
 
-// UserList returns one page of users in (name, id) order.
+// UserList returns one page of users, alphabetical by name.
 func (s *Store) UserList(ctx context.Context, p db.UserListParams) ([]db.User, error) {
-	p.Q = likePattern(p.Q)
 	us, err := s.q.UserList(ctx, p)
 	return us, translate(err)
 }
 
 // UserListCount counts the users matching the list filters.
 func (s *Store) UserListCount(ctx context.Context, p db.UserListCountParams) (int64, error) {
-	p.Q = likePattern(p.Q)
 	n, err := s.q.UserListCount(ctx, p)
 	return n, translate(err)
 }
