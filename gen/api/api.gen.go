@@ -1434,7 +1434,7 @@ type ListUsersParams struct {
 	Role   *Role `form:"role,omitempty" json:"role,omitempty"`
 	Active *bool `form:"active,omitempty" json:"active,omitempty"`
 
-	// Q Substring of the name or e-mail, ignoring case (and accents in the name).
+	// Q Substring of the name or e-mail, ignoring case and accents.
 	Q     *string `form:"q,omitempty" json:"q,omitempty"`
 	Limit *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -7932,17 +7932,17 @@ var swaggerSpec = []string{
 	"Z43qu9fr5fd2U39VQ9zmJhOqhdN3aEC1J4ddwjm2knQde9QIJsr4SkMFDLJQWBL8EEtiJDjYPvJaZHlR",
 	"eHYrnLl9U50bYmCnvREFXUuhr4ODRahtCC53j3yHmHiahZoUEdLVi1LSSWsMpmqKoo8vxUjxNBr70UXL",
 	"eQJrETab9xpkPXXP3acSXJxnnS5MP3/tOug/+x6x8Lc3J5q6HRa4TzFnM/JpMxsPA497o//tHT6xFZ1w",
-	"jcG3rFDp+hSv7xR3WR7s+ozE03ToGqW6xFFsi6qSrDMN5vth8j/THOrYIiMMsdOXC9yxb6xNMPx9o7x8",
-	"bbOzP2SYZdZ9fGOIpetmx+LZhA25ESGLkdvZ86mXT6VwKI3ANav81kOE7rA+n6uKu2qGppu6OeOq2tBM",
-	"cV/v9L0Vmy207v9G6sz+WRjsX9J3mpX4oqq0t7lEy7xxi3xY7xF1N+xhcmL9pFGx309u+CP+2fgzaTa3",
-	"VXxF60F+XEu4eehsenHWhryYcntT8r9OkM5I/1frHvRn6tbdpujenr7dbRKvFeKdrTyAiOfdvV37uVIr",
-	"H2yjwUcjTpkehbY8qMFgQqivntKX142GVM+7Itw4vrFPC47yAsHFHitYJ8ZnFbqMiLyLUdZAKKsVqC90",
-	"1uyp0HzoAKgODipbmEWqFTAsyBNjhzrXGM/qYdQcD9M0fBsRFmJWCapvm9LDDim34k6ypNfkot6KZ913",
-	"Lqpd1FfJRd1EyDzW/EnQ/sxF/R5yUctixlJO6o1F4glnsZn8c5O57hf3yD3eT5qi6oa+m7U29rB4IS65",
-	"5NpVrHXHhrXjZ0VgqJm3j6Eg/c+1BXz32rt5CljEDBsyzQuF8dBl7ZtYMdfDKqBXyGA3UyrmEYRKSo45",
-	"YoA95vsy1Zw8wM6NHLPwQgODqRi79hvoinZVd/FgyXcfccNETKX0kX9Vkf2/cvOWtvZVzgnnbm2N7ls3",
-	"O8I6v9n5ZgfiQwewc7rRQAssePArDn+pC2hVC1AEPbHKNIlrB7Ud5IVuoM+ZEdO+cxVkn+mqFb6g7O7C",
-	"F4W8qcK33m9Y/ApNucU3sWd44Qu7m6sPV/87AAD//w==",
+	"jcG3rFDp+hSv7xR3WR7s+ozE03ToGqW6xFFsi6qSrDMN5vth8j+2MpQRVmR3jZSqlvH7Rgn52vZmf8jA",
+	"yqzf+MagSte/jsWzCRtyI0IWI3+zJ1Jfew6NwLWn/NaDgu6wIp+rg7tqeKa7uTnHqtq0TJFe7/S9lZct",
+	"NOv/RirL/lkK7F/SW5oV9aI6tLe5RMvccIsMWO8DdTfsYbJg/aRRscNPbuojjtn4M002t058RXtBflxL",
+	"uHnorHhx1ni8mGR7U/K/TnTOSP9X6xf0Z7LW3Sbl3p6+3W3arhXbnXU8gIjn/bxdw7lS8x5snMFHI065",
+	"HYVGPKizYAqor5fSl9eNhlTPOx/cOL6VTwuO8pLAxa4qWBnG5xG6HIi8b1HWMiirDqgvdNbeqdBu6ACo",
+	"8g2qV5g3qhUwLMETY0861wrPal7UDg8TM3zjEBZiHgkqbJsSwg4pm+JO8qLXZJ/eimfdd/apXdRXyT7d",
+	"RMg81vxJ0P7MPv0esk/LYsZSFuqNReIJZ7GZ/HOTge4X98g93k+aouqGvpu1NnateCEuueTa1ah1x4bV",
+	"4mdFYKiZt4ihIP3PtSV799q7edJXxAwbMs0LpfDQSe3bVjHXtSqgV8hEN1Mq5hGESkqOWWGAXeX7MtWc",
+	"fL7OcRyz8EIDg6kYu4Yb6Hx2dXbxYMlbH3HDREzF85F/VZH9v3Lzlrb2Vc4J525tje5btzfCyr7Z+WYH",
+	"4oMFsFe60UALLPjsKw5/qe9nVdNPBD2xyjSJawe1HeSFbqDPmdnSvnMVZJ/pqhW+oHzuwheFTKnCt95T",
+	"WPwKjbfFN7FLeOELu5urD1f/OwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1761,7 +1761,7 @@ export interface operations {
             query?: {
                 role?: components["schemas"]["Role"];
                 active?: boolean;
-                /** @description Substring of the name or e-mail, ignoring case (and accents in the name). */
+                /** @description Substring of the name or e-mail, ignoring case and accents. */
                 q?: string;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
