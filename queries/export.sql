@@ -21,7 +21,6 @@ ORDER BY
     CASE WHEN @sort::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN @sort::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN @sort::text = 'created_at_desc' THEN created_at END DESC,
-    CASE WHEN @sort::text = 'name_asc' THEN search_fold(name) END ASC,
-    CASE WHEN @sort::text = 'name_asc' THEN name END ASC,
+    CASE WHEN @sort::text = 'name_asc' THEN name_key END ASC,
     CASE WHEN @sort::text IN ('probability_asc', 'name_asc') THEN id END ASC,
     id DESC;

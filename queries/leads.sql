@@ -193,9 +193,8 @@ WHERE deleted_at IS NULL
   AND (NOT @unassigned::boolean OR assigned_to IS NULL)
   AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
   AND (sqlc.narg(after_name)::text IS NULL
-       OR (search_fold(name), name, id)
-          > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
-ORDER BY search_fold(name), name, id
+       OR (name_key, id) > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_id)::uuid))
+ORDER BY name_key, id
 LIMIT @lim;
 
 -- name: LeadListCount :one

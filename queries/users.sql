@@ -18,16 +18,16 @@ SELECT * FROM users WHERE lower(email) = lower(@email);
 SELECT count(*) FROM users;
 
 -- name: UserList :many
--- Keyset over (folded name, name, id), alphabetical whatever the locale
+-- Keyset over (folded name, id), alphabetical whatever the locale
 -- (schema/00021_name_order.sql); filters are optional.
 SELECT * FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))
   AND (sqlc.narg(q)::text IS NULL OR search_fold(name) LIKE search_pattern(sqlc.narg(q)::text)
        OR search_fold(email) LIKE search_pattern(sqlc.narg(q)::text))
-  AND (sqlc.narg(after_name)::text IS NULL OR (search_fold(name), name, id)
-       > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
-ORDER BY search_fold(name), name, id
+  AND (sqlc.narg(after_name)::text IS NULL
+       OR (search_fold(name), id) > (search_fold(sqlc.narg(after_name)::text), sqlc.narg(after_id)::uuid))
+ORDER BY search_fold(name), id
 LIMIT @lim;
 
 -- name: UserListCount :one

@@ -207,7 +207,7 @@ func TestLeadList(t *testing.T) {
 			{api.ListLeadsParamsSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
 			{api.ListLeadsParamsSortUpdatedAtDesc, "updated_at DESC, id DESC"},
 			{api.ListLeadsParamsSortCreatedAtDesc, "created_at DESC, id DESC"},
-			{api.ListLeadsParamsSortNameAsc, "search_fold(name), name, id"},
+			{api.ListLeadsParamsSortNameAsc, "name_key, id"},
 		} {
 			t.Run(string(tc.sort), func(t *testing.T) {
 				p := api.ListLeadsParams{}

@@ -13,7 +13,7 @@ import (
 
 const leadExport = `-- name: LeadExport :many
 
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text[] IS NULL OR status = ANY($1::text[]))
   AND ($2::text[] IS NULL OR category = ANY($2::text[]))
@@ -28,8 +28,7 @@ ORDER BY
     CASE WHEN $9::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
     CASE WHEN $9::text = 'updated_at_desc' THEN updated_at END DESC,
     CASE WHEN $9::text = 'created_at_desc' THEN created_at END DESC,
-    CASE WHEN $9::text = 'name_asc' THEN search_fold(name) END ASC,
-    CASE WHEN $9::text = 'name_asc' THEN name END ASC,
+    CASE WHEN $9::text = 'name_asc' THEN name_key END ASC,
     CASE WHEN $9::text IN ('probability_asc', 'name_asc') THEN id END ASC,
     id DESC
 `
@@ -112,6 +111,7 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead,
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 const leadGet = `-- name: LeadGet :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -60,12 +60,13 @@ func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }
 
 const leadGetForUpdate = `-- name: LeadGetForUpdate :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 `
 
 // Locks the live lead until the transaction ends: concurrent editors queue
@@ -114,6 +115,7 @@ func (q *Queries) LeadGetForUpdate(ctx context.Context, id uuid.UUID) (Lead, err
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }
@@ -147,7 +149,7 @@ INSERT INTO leads (
     $22, $23, $24,
     $25, $26, $27
 )
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
 `
 
 type LeadInsertParams struct {
@@ -254,12 +256,13 @@ func (q *Queries) LeadInsert(ctx context.Context, arg LeadInsertParams) (Lead, e
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }
 
 const leadListByCreated = `-- name: LeadListByCreated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -360,6 +363,7 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}
@@ -372,7 +376,7 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 }
 
 const leadListByName = `-- name: LeadListByName :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -386,9 +390,8 @@ WHERE deleted_at IS NULL
   AND (NOT $10::boolean OR assigned_to IS NULL)
   AND ($11::text IS NULL OR search_text LIKE search_pattern($11::text))
   AND ($12::text IS NULL
-       OR (search_fold(name), name, id)
-          > (search_fold($12::text), $12::text, $13::uuid))
-ORDER BY search_fold(name), name, id
+       OR (name_key, id) > (search_fold($12::text), $13::uuid))
+ORDER BY name_key, id
 LIMIT $14
 `
 
@@ -474,6 +477,7 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}
@@ -486,7 +490,7 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 }
 
 const leadListByScoreAsc = `-- name: LeadListByScoreAsc :many
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text, l.name_key FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -589,6 +593,7 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}
@@ -602,7 +607,7 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 
 const leadListByScoreDesc = `-- name: LeadListByScoreDesc :many
 
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text, l.name_key FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -726,6 +731,7 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}
@@ -738,7 +744,7 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 }
 
 const leadListByUpdated = `-- name: LeadListByUpdated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -839,6 +845,7 @@ func (q *Queries) LeadListByUpdated(ctx context.Context, arg LeadListByUpdatedPa
 			&i.Euribor3m,
 			&i.NrEmployed,
 			&i.SearchText,
+			&i.NameKey,
 		); err != nil {
 			return nil, err
 		}
@@ -911,7 +918,7 @@ SET last_contacted_at = greatest(last_contacted_at, $1::timestamptz),
     version = version + CASE WHEN status = $2 THEN 0 ELSE 1 END,
     updated_at = now()
 WHERE id = $3 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
 `
 
 type LeadRecordContactParams struct {
@@ -967,6 +974,7 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }
@@ -974,7 +982,7 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 const leadSoftDelete = `-- name: LeadSoftDelete :one
 UPDATE leads SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
 `
 
 func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -1021,6 +1029,7 @@ func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }
@@ -1042,7 +1051,7 @@ SET name = $1, phone = $2, email = $3, notes = $4,
     nr_employed = $26,
     version = version + 1, updated_at = now()
 WHERE id = $27 AND version = $28 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
 `
 
 type LeadUpdateParams struct {
@@ -1153,6 +1162,7 @@ func (q *Queries) LeadUpdate(ctx context.Context, arg LeadUpdateParams) (Lead, e
 		&i.Euribor3m,
 		&i.NrEmployed,
 		&i.SearchText,
+		&i.NameKey,
 	)
 	return i, err
 }

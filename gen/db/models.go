@@ -86,6 +86,7 @@ type Lead struct {
 	Euribor3m                *float64
 	NrEmployed               *float64
 	SearchText               *string
+	NameKey                  *string
 }
 
 type LeadCount struct {

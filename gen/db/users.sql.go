@@ -255,9 +255,9 @@ WHERE ($1::text IS NULL OR role = $1)
   AND ($2::boolean IS NULL OR active = $2)
   AND ($3::text IS NULL OR search_fold(name) LIKE search_pattern($3::text)
        OR search_fold(email) LIKE search_pattern($3::text))
-  AND ($4::text IS NULL OR (search_fold(name), name, id)
-       > (search_fold($4::text), $4::text, $5::uuid))
-ORDER BY search_fold(name), name, id
+  AND ($4::text IS NULL
+       OR (search_fold(name), id) > (search_fold($4::text), $5::uuid))
+ORDER BY search_fold(name), id
 LIMIT $6
 `
 
@@ -270,7 +270,7 @@ type UserListParams struct {
 	Lim       int32
 }
 
-// Keyset over (folded name, name, id), alphabetical whatever the locale
+// Keyset over (folded name, id), alphabetical whatever the locale
 // (schema/00021_name_order.sql); filters are optional.
 func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]User, error) {
 	rows, err := q.db.Query(ctx, userList,
