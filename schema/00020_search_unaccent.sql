@@ -35,10 +35,17 @@ END
 $$;
 -- +goose StatementEnd
 
+-- PL/pgSQL rather than SQL: it evaluates a one-expression body on its fast
+-- path, where an SQL function that cannot be inlined starts an executor per
+-- call (psql, 1M names: 0.60 s against 1.04-1.28 s; every imported lead
+-- calls it twice).
 -- +goose StatementBegin
 CREATE FUNCTION search_fold(t text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN lower(public.unaccent('public.unaccent'::regdictionary, t));
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+BEGIN
+    RETURN lower(public.unaccent('public.unaccent'::regdictionary, t));
+END
+$$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
