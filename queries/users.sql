@@ -19,7 +19,7 @@ SELECT count(*) FROM users;
 
 -- name: UserList :many
 -- Keyset over (folded name, id), alphabetical whatever the locale
--- (schema/00021_name_order.sql); filters are optional.
+-- (schema/00020_folded_search_and_order.sql); filters are optional.
 SELECT * FROM users
 WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
   AND (sqlc.narg(active)::boolean IS NULL OR active = sqlc.narg(active))

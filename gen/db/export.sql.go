@@ -13,7 +13,7 @@ import (
 
 const leadExport = `-- name: LeadExport :many
 
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text[] IS NULL OR status = ANY($1::text[]))
   AND ($2::text[] IS NULL OR category = ANY($2::text[]))
@@ -110,8 +110,8 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead,
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}

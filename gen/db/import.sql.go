@@ -20,7 +20,7 @@ WITH adopted AS (
     WHERE l.external_id IS NULL AND l.deleted_at IS NULL
       AND l.id = import_id_ref(s.external_id)
       AND NOT EXISTS (SELECT 1 FROM leads o WHERE o.external_id = s.external_id)
-    RETURNING l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text, l.name_key
+    RETURNING l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.name_key, l.search_text
 ),
 kept AS (
     INSERT INTO lead_import_before (id, lead)

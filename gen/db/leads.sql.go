@@ -13,7 +13,7 @@ import (
 )
 
 const leadGet = `-- name: LeadGet :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads WHERE id = $1 AND deleted_at IS NULL
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -59,14 +59,14 @@ func (q *Queries) LeadGet(ctx context.Context, id uuid.UUID) (Lead, error) {
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const leadGetForUpdate = `-- name: LeadGetForUpdate :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 `
 
 // Locks the live lead until the transaction ends: concurrent editors queue
@@ -114,8 +114,8 @@ func (q *Queries) LeadGetForUpdate(ctx context.Context, id uuid.UUID) (Lead, err
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -149,7 +149,7 @@ INSERT INTO leads (
     $22, $23, $24,
     $25, $26, $27
 )
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
 
 type LeadInsertParams struct {
@@ -255,14 +255,14 @@ func (q *Queries) LeadInsert(ctx context.Context, arg LeadInsertParams) (Lead, e
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const leadListByCreated = `-- name: LeadListByCreated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -362,8 +362,8 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -376,7 +376,7 @@ func (q *Queries) LeadListByCreated(ctx context.Context, arg LeadListByCreatedPa
 }
 
 const leadListByName = `-- name: LeadListByName :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -476,8 +476,8 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -490,7 +490,7 @@ func (q *Queries) LeadListByName(ctx context.Context, arg LeadListByNameParams) 
 }
 
 const leadListByScoreAsc = `-- name: LeadListByScoreAsc :many
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text, l.name_key FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.name_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -592,8 +592,8 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -607,7 +607,7 @@ func (q *Queries) LeadListByScoreAsc(ctx context.Context, arg LeadListByScoreAsc
 
 const leadListByScoreDesc = `-- name: LeadListByScoreDesc :many
 
-SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.search_text, l.name_key FROM lead_rank r JOIN leads l ON l.id = r.lead_id
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.name_key, l.search_text FROM lead_rank r JOIN leads l ON l.id = r.lead_id
 WHERE l.deleted_at IS NULL
   AND ($1::text IS NULL OR r.status = $1::text)
   AND ($2::text[] IS NULL OR r.status = ANY($2::text[]))
@@ -730,8 +730,8 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -744,7 +744,7 @@ func (q *Queries) LeadListByScoreDesc(ctx context.Context, arg LeadListByScoreDe
 }
 
 const leadListByUpdated = `-- name: LeadListByUpdated :many
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads
 WHERE deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1::text)
   AND ($2::text[] IS NULL OR status = ANY($2::text[]))
@@ -844,8 +844,8 @@ func (q *Queries) LeadListByUpdated(ctx context.Context, arg LeadListByUpdatedPa
 			&i.ConsConfIdx,
 			&i.Euribor3m,
 			&i.NrEmployed,
-			&i.SearchText,
 			&i.NameKey,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -918,7 +918,7 @@ SET last_contacted_at = greatest(last_contacted_at, $1::timestamptz),
     version = version + CASE WHEN status = $2 THEN 0 ELSE 1 END,
     updated_at = now()
 WHERE id = $3 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
 
 type LeadRecordContactParams struct {
@@ -973,8 +973,8 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -982,7 +982,7 @@ func (q *Queries) LeadRecordContact(ctx context.Context, arg LeadRecordContactPa
 const leadSoftDelete = `-- name: LeadSoftDelete :one
 UPDATE leads SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
 
 func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -1028,8 +1028,8 @@ func (q *Queries) LeadSoftDelete(ctx context.Context, id uuid.UUID) (Lead, error
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -1051,7 +1051,7 @@ SET name = $1, phone = $2, email = $3, notes = $4,
     nr_employed = $26,
     version = version + 1, updated_at = now()
 WHERE id = $27 AND version = $28 AND deleted_at IS NULL
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
 
 type LeadUpdateParams struct {
@@ -1161,8 +1161,8 @@ func (q *Queries) LeadUpdate(ctx context.Context, arg LeadUpdateParams) (Lead, e
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }

@@ -85,8 +85,8 @@ type Lead struct {
 	ConsConfIdx              *float64
 	Euribor3m                *float64
 	NrEmployed               *float64
-	SearchText               *string
 	NameKey                  *string
+	SearchText               *string
 }
 
 type LeadCount struct {

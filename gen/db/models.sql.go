@@ -50,7 +50,7 @@ const leadScoreSet = `-- name: LeadScoreSet :one
 UPDATE leads
 SET probability = $1, category = $2, model_version = $3, scored_at = now()
 WHERE id = $4
-RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key
+RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
 
 type LeadScoreSetParams struct {
@@ -108,8 +108,8 @@ func (q *Queries) LeadScoreSet(ctx context.Context, arg LeadScoreSetParams) (Lea
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -157,7 +157,7 @@ func (q *Queries) LeadScoresWorkMem(ctx context.Context) error {
 }
 
 const leadScoringInputs = `-- name: LeadScoringInputs :one
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, search_text, name_key FROM leads WHERE id = $1 AND deleted_at IS NULL
+SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) LeadScoringInputs(ctx context.Context, id uuid.UUID) (Lead, error) {
@@ -203,8 +203,8 @@ func (q *Queries) LeadScoringInputs(ctx context.Context, id uuid.UUID) (Lead, er
 		&i.ConsConfIdx,
 		&i.Euribor3m,
 		&i.NrEmployed,
-		&i.SearchText,
 		&i.NameKey,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -302,7 +302,7 @@ func (q *Queries) LeadScoringPage(ctx context.Context, arg LeadScoringPageParams
 }
 
 const leadTrainingRows = `-- name: LeadTrainingRows :many
-SELECT leads.id, leads.external_id, leads.name, leads.phone, leads.email, leads.status, leads.notes, leads.assigned_to, leads.probability, leads.category, leads.model_version, leads.scored_at, leads.last_contacted_at, leads.contact_count, leads.closed_at, leads.version, leads.created_at, leads.updated_at, leads.deleted_at, leads.age, leads.job, leads.marital, leads.education, leads.credit_default, leads.housing_loan, leads.personal_loan, leads.contact_channel, leads.last_contact_month, leads.last_contact_weekday, leads.last_call_duration_sec, leads.campaign_contacts, leads.days_since_previous_contact, leads.previous_contacts, leads.previous_outcome, leads.emp_var_rate, leads.cons_price_idx, leads.cons_conf_idx, leads.euribor_3m, leads.nr_employed, leads.search_text, leads.name_key, (status = 'success')::boolean AS converted
+SELECT leads.id, leads.external_id, leads.name, leads.phone, leads.email, leads.status, leads.notes, leads.assigned_to, leads.probability, leads.category, leads.model_version, leads.scored_at, leads.last_contacted_at, leads.contact_count, leads.closed_at, leads.version, leads.created_at, leads.updated_at, leads.deleted_at, leads.age, leads.job, leads.marital, leads.education, leads.credit_default, leads.housing_loan, leads.personal_loan, leads.contact_channel, leads.last_contact_month, leads.last_contact_weekday, leads.last_call_duration_sec, leads.campaign_contacts, leads.days_since_previous_contact, leads.previous_contacts, leads.previous_outcome, leads.emp_var_rate, leads.cons_price_idx, leads.cons_conf_idx, leads.euribor_3m, leads.nr_employed, leads.name_key, leads.search_text, (status = 'success')::boolean AS converted
 FROM leads
 WHERE deleted_at IS NULL AND status IN ('success', 'failed')
 ORDER BY created_at, id
@@ -363,8 +363,8 @@ func (q *Queries) LeadTrainingRows(ctx context.Context) ([]LeadTrainingRowsRow, 
 			&i.Lead.ConsConfIdx,
 			&i.Lead.Euribor3m,
 			&i.Lead.NrEmployed,
-			&i.Lead.SearchText,
 			&i.Lead.NameKey,
+			&i.Lead.SearchText,
 			&i.Converted,
 		); err != nil {
 			return nil, err

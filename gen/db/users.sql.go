@@ -271,7 +271,7 @@ type UserListParams struct {
 }
 
 // Keyset over (folded name, id), alphabetical whatever the locale
-// (schema/00021_name_order.sql); filters are optional.
+// (schema/00020_folded_search_and_order.sql); filters are optional.
 func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]User, error) {
 	rows, err := q.db.Query(ctx, userList,
 		arg.Role,

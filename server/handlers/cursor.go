@@ -33,7 +33,7 @@ func scope(parts ...any) string {
 
 // nameOrder names the order of the name-sorted lists in their cursors'
 // scope: a cursor issued under the byte order they had before
-// (schema/00021_name_order.sql) is then a 400 that says to start again,
+// (schema/00020_folded_search_and_order.sql) is then a 400 that says to start again,
 // rather than a page that skips the names the two orders place apart.
 const nameOrder = "folded"
 

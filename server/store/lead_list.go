@@ -144,7 +144,7 @@ func oneOrMany(vs []string) (*string, []string) {
 // the search text holds a phone's digits alone
 // (schema/00018_search_phone_digits.sql); any other q as it is. The
 // queries fold it and escape LIKE's wildcards (search_pattern, in
-// schema/00020_search_unaccent.sql).
+// schema/00020_folded_search_and_order.sql).
 func leadSearch(q *string) *string {
 	if q == nil {
 		return nil
