@@ -8,10 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -425,38 +422,10 @@ func (s *Store) AuthState(ctx context.Context, userID, sessionID uuid.UUID) (aut
 
 // typedEmail is how a failed login's event names the e-mail typed: quoted
 // when it is a user's address or has the strict shape of one, else not at
-// all, since people type their password into the e-mail field too
-// ("p@ssw0rd.2024" has an @ and a dot), and events are kept for good.
+// all, since events are kept for good (see auth.AddressShaped).
 func typedEmail(email string, known bool) string {
-	if known || addressShaped(email) {
+	if known || auth.AddressShaped(email) {
 		return strconv.Quote(truncate(email, 254))
 	}
 	return "a value that is not an e-mail address"
 }
-
-// addressShaped reports an ASCII address of the common shape: a local part
-// of the characters RFC 5322 allows unquoted, then a domain of two or more
-// labels of letters, digits and inner hyphens, the last of letters only.
-func addressShaped(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || len(local) > 64 || len(s) > 254 ||
-		strings.ContainsFunc(local, func(r rune) bool {
-			return !isAlnum(r) && !strings.ContainsRune("!#$%&'*+/=?^_`{|}~.-", r)
-		}) {
-		return false
-	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
-			strings.ContainsFunc(l, func(r rune) bool { return !isAlnum(r) && r != '-' }) {
-			return false
-		}
-	}
-	tld := labels[len(labels)-1]
-	return len(tld) >= 2 && !strings.ContainsFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) })
-}
-
-func isAlnum(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }

@@ -1,0 +1,37 @@
+package auth
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// AddressShaped reports an ASCII e-mail address of the common shape: a local
+// part of the characters RFC 5322 allows unquoted, then a domain of two or
+// more labels of letters, digits and inner hyphens, the last of letters
+// only. It is stricter than a mailbox needs on purpose: the audit trail
+// names what a failed login typed only when it passes, since people type
+// their password into the e-mail field too ("p@ssw0rd.2024" fails).
+func AddressShaped(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(local) > 64 || len(s) > 254 ||
+		strings.ContainsFunc(local, func(r rune) bool {
+			return !isAlnum(r) && !strings.ContainsRune("!#$%&'*+/=?^_`{|}~.-", r)
+		}) {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.ContainsFunc(l, func(r rune) bool { return !isAlnum(r) && r != '-' }) {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	return len(tld) >= 2 && !strings.ContainsFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) })
+}
+
+func isAlnum(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
