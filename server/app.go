@@ -41,19 +41,24 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// OpenPool connects to the database (creating it when missing) and applies
-// pending migrations when migrate is true; otherwise it refuses a schema
-// that is behind this binary.
+// OpenPool connects to the database; when migrate is true it creates the
+// database if missing and applies pending migrations, otherwise it refuses
+// a missing database and a schema that is behind this binary.
 func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*pgxpool.Pool, error) {
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
-		return nil, err
-	}
 	if migrate {
+		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
+			return nil, err
+		}
 		if _, err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 			return nil, err
 		}
-	} else if err := store.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
-		return nil, err
+	} else {
+		if err := store.RequireDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		if err := store.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
 	}
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {

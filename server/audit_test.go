@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -41,7 +43,12 @@ func waitSealed(t *testing.T, env *servertest.Env) int64 {
 
 func verifyChain(t *testing.T, env *servertest.Env) api.AuditVerification {
 	t.Helper()
-	r, err := env.Admin.VerifyAuditChainWithResponse(bg)
+	return verifyAnchored(t, env, api.VerifyAuditChainParams{})
+}
+
+func verifyAnchored(t *testing.T, env *servertest.Env, p api.VerifyAuditChainParams) api.AuditVerification {
+	t.Helper()
+	r, err := env.Admin.VerifyAuditChainWithResponse(bg, &p)
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("verify: %v %d %s", err, r.StatusCode(), r.Body)
 	}
@@ -258,11 +265,11 @@ func TestAuditSealAndVerify(t *testing.T) {
 		}
 	})
 	t.Run("VerifyForbiddenToSales", func(t *testing.T) {
-		r, _ := sales.VerifyAuditChainWithResponse(bg)
+		r, _ := sales.VerifyAuditChainWithResponse(bg, nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 403)
 	})
 	t.Run("VerifyAnonymous", func(t *testing.T) {
-		r, _ := env.Anon.VerifyAuditChainWithResponse(bg)
+		r, _ := env.Anon.VerifyAuditChainWithResponse(bg, nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 	})
 }
@@ -385,6 +392,90 @@ func TestAuditTamper(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditAnchor rewrites the trail the way only an anchor can show:
+// the seals from one event on are deleted, the event is changed, and the
+// running sealer links everything again.
+func TestAuditAnchor(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs)
+	for range 3 {
+		env.NewUser(auth.RoleSales)
+	}
+	waitSealed(t, env)
+	head := verifyChain(t, env)
+	lastID := scalar(t, env, `SELECT max(id) FROM audit_events`)
+	if !head.Ok || head.HeadId == nil || *head.HeadId != lastID || head.HeadHash == nil || len(*head.HeadHash) != 64 {
+		t.Fatalf("head of an intact chain: %s, last event %d", mustJSON(head), lastID)
+	}
+	anchor := api.VerifyAuditChainParams{AnchorId: head.HeadId, AnchorHash: head.HeadHash}
+	if v := verifyAnchored(t, env, anchor); !v.Ok {
+		t.Fatalf("intact chain against its own head: %s", mustJSON(v))
+	}
+
+	// The sealer logs its head, for logs kept elsewhere to hold anchors.
+	var logged string
+	eventually(t, 5*time.Second, "a logged head", func() bool {
+		for l := range strings.Lines(logs.String()) {
+			if strings.Contains(l, "audit chain head") {
+				_, logged, _ = strings.Cut(strings.TrimSpace(l), "anchor=")
+			}
+		}
+		return logged != ""
+	})
+	a, err := audit.ParseAnchor(logged)
+	if err != nil {
+		t.Fatalf("logged anchor %q: %v", logged, err)
+	}
+	hash := hex.EncodeToString(a.Hash)
+	if v := verifyAnchored(t, env, api.VerifyAuditChainParams{AnchorId: &a.ID, AnchorHash: &hash}); !v.Ok {
+		t.Fatalf("verify against the logged head %s: %s", logged, mustJSON(v))
+	}
+
+	t.Run("BadAnchor", func(t *testing.T) {
+		hash := *head.HeadHash
+		for _, tc := range []struct {
+			name, query, field string
+		}{
+			{"IDWithoutHash", fmt.Sprintf("anchor_id=%d", lastID), "anchor_hash"},
+			{"HashWithoutID", "anchor_hash=" + hash, "anchor_id"},
+			{"ShortHash", fmt.Sprintf("anchor_id=%d&anchor_hash=%s", lastID, hash[:10]), "anchor_hash"},
+			{"UpperCaseHash", fmt.Sprintf("anchor_id=%d&anchor_hash=%s", lastID, strings.ToUpper(hash)), "anchor_hash"},
+			{"ZeroID", "anchor_id=0&anchor_hash=" + hash, "anchor_id"},
+			{"TextID", "anchor_id=last&anchor_hash=" + hash, "anchor_id"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				token := env.Login(env.AdminUser.Email).AccessToken
+				res, body := raw(t, "GET", env.URL+"/api/v1/audit-events/verify?"+tc.query, nil,
+					map[string]string{"Authorization": "Bearer " + token})
+				wantField(t, wantProblem(t, res, body, 400), tc.field)
+			})
+		}
+	})
+	t.Run("UnknownEvent", func(t *testing.T) {
+		id := lastID + 1000
+		v := verifyAnchored(t, env, api.VerifyAuditChainParams{AnchorId: &id, AnchorHash: head.HeadHash})
+		if v.Ok || v.FirstBrokenId == nil || *v.FirstBrokenId != id {
+			t.Fatalf("anchor past the end: %s", mustJSON(v))
+		}
+	})
+
+	t.Run("Rewritten", func(t *testing.T) {
+		// An event before the anchor (the subtests above logged in since).
+		edited := scalar(t, env, `SELECT max(id) FROM audit_events WHERE id < $1`, lastID)
+		tamper(t, env, fmt.Sprintf(`DELETE FROM audit_seals WHERE event_id >= %d`, edited),
+			fmt.Sprintf(`UPDATE audit_events SET summary = 'Nothing happened here' WHERE id = %d`, edited))
+		waitSealed(t, env)
+		if v := verifyChain(t, env); !v.Ok {
+			t.Fatalf("the chain alone was expected not to see this: %s", mustJSON(v))
+		}
+		v := verifyAnchored(t, env, anchor)
+		if v.Ok || v.FirstBrokenId == nil || *v.FirstBrokenId != lastID || v.Reason == nil || !strings.Contains(*v.Reason, "anchor") {
+			t.Fatalf("verify against the earlier head: %s", mustJSON(v))
+		}
+	})
 }
 
 func TestAuditSealerConcurrent(t *testing.T) {

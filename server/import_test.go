@@ -806,7 +806,7 @@ func TestImportLeadHistory(t *testing.T) {
 	if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := env.Store.AuditVerify(bg); err != nil || !v.OK {
+	if v, err := env.Store.AuditVerify(bg, nil); err != nil || !v.OK {
 		t.Fatalf("verify: %+v %v", v, err)
 	}
 }

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmksales/jmk/server/audit"
 )
 
 func cmdAudit(ctx context.Context, e env) error {
-	fs := newFlags(e, "audit verify", "[--seal=false]",
-		"Checks the audit trail's hash chain and reports the first broken event, if any.")
+	fs := newFlags(e, "audit verify", "[--seal=false] [--anchor ID:HASH]",
+		"Checks the audit trail's hash chain and reports the first broken event, if any, and the\n"+
+			"chain's head: keep it outside the database and pass it back as --anchor later, to catch\n"+
+			"events changed or removed together with every seal after them and sealed again.")
 	seal := fs.Bool("seal", true, "seal pending events first, so that recent ones are checked too")
+	anchorArg := fs.String("anchor", "", "a head printed by an earlier verify (`ID:HASH`): fail unless that event still has that seal")
 	if len(e.args) == 0 || e.args[0] != "verify" {
 		if len(e.args) > 0 && isHelp(e.args[0]) {
 			fs.usage(e.stdout)
@@ -21,7 +26,17 @@ func cmdAudit(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	_, st, closeDB, err := openStore(ctx, e)
+	var anchor *audit.Anchor
+	if *anchorArg != "" {
+		a, err := audit.ParseAnchor(*anchorArg)
+		if err != nil {
+			return fs.fail(fmt.Errorf("--anchor: %w", err))
+		}
+		anchor = a
+	}
+	// A verifier only reads (sealing aside): a mistyped DATABASE_URL must
+	// fail, not verify a new, empty database.
+	_, st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -31,7 +46,7 @@ func cmdAudit(ctx context.Context, e env) error {
 			return err
 		}
 	}
-	v, err := st.AuditVerify(ctx)
+	v, err := st.AuditVerify(ctx, anchor)
 	if err != nil {
 		return err
 	}
@@ -40,5 +55,8 @@ func cmdAudit(ctx context.Context, e env) error {
 		return fmt.Errorf("audit chain broken at event %d", v.BrokenID)
 	}
 	fmt.Fprintf(e.stdout, "ok: %d sealed events verified, %d not yet sealed\n", v.Checked, v.Unsealed)
+	if v.HeadID != 0 {
+		fmt.Fprintf(e.stdout, "head: %s\n", audit.Anchor{ID: v.HeadID, Hash: v.HeadHash})
+	}
 	return nil
 }

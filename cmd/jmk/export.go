@@ -53,7 +53,7 @@ func cmdExport(ctx context.Context, e env) error {
 		w = file
 	}
 
-	_, st, closeDB, err := openStore(ctx, e)
+	_, st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -338,6 +340,20 @@ func execSQL(t *testing.T, dsn string, stmts ...string) {
 	}
 }
 
+func scalarSQL(t *testing.T, dsn, query string, args ...any) int64 {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	files, err := fs.Glob(schema.Migrations, "*.sql")
@@ -374,8 +390,13 @@ func TestAuditVerify(t *testing.T) {
 			VALUES ('test', 'user.update', 'user', 'event %d')`, i))
 	}
 	r := runJMK(t, env, "", "audit", "verify")
-	if r.err != nil || r.stdout != "ok: 4 sealed events verified, 0 not yet sealed\n" {
+	okLine, headLine, _ := strings.Cut(strings.TrimSpace(r.stdout), "\n")
+	head, found := strings.CutPrefix(headLine, "head: ")
+	if r.err != nil || okLine != "ok: 4 sealed events verified, 0 not yet sealed" || !found {
 		t.Fatalf("%v %q", r.err, r.stdout)
+	}
+	if r := runJMK(t, env, "", "audit", "verify", "--anchor", head); r.err != nil {
+		t.Fatalf("verify against its own head %s: %v %q", head, r.err, r.stdout)
 	}
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
@@ -390,8 +411,48 @@ func TestAuditVerify(t *testing.T) {
 	t.Run("NoSeal", func(t *testing.T) {
 		execSQL(t, dsn, `INSERT INTO audit_events (actor_name, action, entity_type, summary) VALUES ('test', 'user.update', 'user', 'late')`)
 		r := runJMK(t, env, "", "audit", "verify", "--seal=false")
-		if r.err != nil || r.stdout != "ok: 4 sealed events verified, 1 not yet sealed\n" {
+		if r.err != nil || r.stdout != "ok: 4 sealed events verified, 1 not yet sealed\n"+headLine+"\n" {
 			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+	})
+	t.Run("BadAnchor", func(t *testing.T) {
+		for _, a := range []string{"12", "x:ab", "0:" + strings.Repeat("0", 64), "1:abc"} {
+			if r := runJMK(t, env, "", "audit", "verify", "--anchor", a); r.err == nil || !strings.Contains(r.err.Error(), "--anchor") {
+				t.Errorf("--anchor %s: %v", a, r.err)
+			}
+		}
+	})
+	t.Run("RewrittenBeforeAnchor", func(t *testing.T) {
+		// The seals from the second event on go, the event changes, and
+		// verify (which seals first) links it all again: only the anchor
+		// shows it. Runs before Tampered, which breaks the chain for good.
+		execSQL(t, dsn, `BEGIN`, `ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
+			`ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_append_only`,
+			fmt.Sprintf(`DELETE FROM audit_seals WHERE event_id >= %d`, ids[1]),
+			fmt.Sprintf(`UPDATE audit_events SET summary = 'x' WHERE id = %d`, ids[1]),
+			`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`,
+			`ALTER TABLE audit_seals ENABLE TRIGGER audit_seals_append_only`, `COMMIT`)
+		if r := runJMK(t, env, "", "audit", "verify"); r.err != nil {
+			t.Fatalf("without the anchor: %v %q", r.err, r.stdout)
+		}
+		r := runJMK(t, env, "", "audit", "verify", "--anchor", head)
+		want := fmt.Sprintf("event %d", ids[3])
+		if r.err == nil || !strings.HasPrefix(r.stdout, "BROKEN: "+want) {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+	})
+	t.Run("MissingDatabase", func(t *testing.T) {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + path.Base(u.Path) + "_typo"
+		r := runJMK(t, map[string]string{"DATABASE_URL": u.String()}, "", "audit", "verify")
+		if r.err == nil || !strings.Contains(r.err.Error(), "does not exist") {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		if n := scalarSQL(t, dsn, `SELECT count(*) FROM pg_database WHERE datname = $1`, path.Base(u.Path)); n != 0 {
+			t.Fatal("verify created the database it was pointed at")
 		}
 	})
 	t.Run("Tampered", func(t *testing.T) {

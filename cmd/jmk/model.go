@@ -173,7 +173,7 @@ func modelList(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	_, st, closeDB, err := openStore(ctx, e)
+	_, st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func modelActivate(ctx context.Context, e env) error {
 	if err != nil || v < 1 {
 		return fmt.Errorf("model activate: %q is not a model version", fs.Arg(0))
 	}
-	_, st, closeDB, err := openStore(ctx, e)
+	_, st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -114,13 +114,26 @@ func (f *flagSet) fail(err error) error {
 	return err
 }
 
-// openStore loads the configuration and opens a migrated database.
+// openStore loads the configuration and opens the database, creating and
+// migrating it as needed.
 func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
+	return openPool(ctx, e, true)
+}
+
+// openExistingStore is openStore for commands that work on data already
+// there (verify, export, list, activate): the database must exist and be
+// migrated, so that a mistyped DATABASE_URL fails rather than creating an
+// empty database to report on.
+func openExistingStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
+	return openPool(ctx, e, false)
+}
+
+func openPool(ctx context.Context, e env, migrate bool) (server.Config, *store.Store, func(), error) {
 	cfg, err := e.config()
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	pool, err := server.OpenPool(ctx, cfg, server.NewLogger(cfg, e.stderr), true)
+	pool, err := server.OpenPool(ctx, cfg, server.NewLogger(cfg, e.stderr), migrate)
 	if err != nil {
 		return cfg, nil, nil, err
 	}

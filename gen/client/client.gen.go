@@ -98,8 +98,10 @@ type ClientInterface interface {
 
 	// VerifyAuditChain Check the hash chain of every sealed event (admin).
 	//
+	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+	//
 	// Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
-	VerifyAuditChain(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	VerifyAuditChain(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginWithBody Exchange e-mail and password for an access and a refresh token.
 	//
@@ -548,9 +550,11 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 
 // VerifyAuditChain Check the hash chain of every sealed event (admin).
 //
+// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+//
 // Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
-func (c *Client) VerifyAuditChain(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewVerifyAuditChainRequest(c.Server)
+func (c *Client) VerifyAuditChain(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyAuditChainRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1601,7 +1605,7 @@ func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*h
 }
 
 // NewVerifyAuditChainRequest constructs an http.Request for the VerifyAuditChain method
-func NewVerifyAuditChainRequest(server string) (*http.Request, error) {
+func NewVerifyAuditChainRequest(server string, params *VerifyAuditChainParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1617,6 +1621,45 @@ func NewVerifyAuditChainRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AnchorId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "anchor_id", *params.AnchorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AnchorHash != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "anchor_hash", *params.AnchorHash, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3427,10 +3470,12 @@ type ClientWithResponsesInterface interface {
 
 	// VerifyAuditChainWithResponse Check the hash chain of every sealed event (admin).
 	//
+	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
-	VerifyAuditChainWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error)
+	VerifyAuditChainWithResponse(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error)
 
 	// LoginWithBodyWithResponse Exchange e-mail and password for an access and a refresh token.
 	//
@@ -3991,6 +4036,8 @@ type VerifyAuditChainResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *AuditVerification
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -4006,6 +4053,11 @@ type VerifyAuditChainResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r VerifyAuditChainResponse) GetJSON200() *AuditVerification {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r VerifyAuditChainResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -7074,11 +7126,13 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 
 // VerifyAuditChainWithResponse Check the hash chain of every sealed event (admin).
 //
+// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
-func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error) {
-	rsp, err := c.VerifyAuditChain(ctx, reqEditors...)
+func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*VerifyAuditChainResponse, error) {
+	rsp, err := c.VerifyAuditChain(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7918,6 +7972,13 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

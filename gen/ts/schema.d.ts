@@ -556,7 +556,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Check the hash chain of every sealed event (admin). */
+        /**
+         * Check the hash chain of every sealed event (admin).
+         * @description Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+         */
         get: operations["verifyAuditChain"];
         put?: never;
         post?: never;
@@ -1350,7 +1353,17 @@ export interface components {
             unsealed: number;
             /** Format: int64 */
             first_broken_id: number | null;
-            reason?: string | null;
+            reason: string | null;
+            /**
+             * Format: int64
+             * @description The last sealed event checked; null when none is sealed yet. Record it with `head_hash` outside the database to use as an anchor.
+             */
+            head_id: number | null;
+            /**
+             * @description The seal (SHA-256, hexadecimal) of `head_id`.
+             * @example 3f1c0e5a9b7d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e
+             */
+            head_hash: string | null;
         };
     };
     responses: {
@@ -2637,7 +2650,12 @@ export interface operations {
     };
     verifyAuditChain: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description An event whose seal was recorded earlier (a verification's `head_id`); needs `anchor_hash`. */
+                anchor_id?: number;
+                /** @description That event's seal as recorded (`head_hash`): 64 lower-case hexadecimal digits; needs `anchor_id`. */
+                anchor_hash?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2653,6 +2671,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];

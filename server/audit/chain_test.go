@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"testing"
 	"time"
@@ -105,14 +106,29 @@ func chain(n int) []audit.Sealed {
 	return out
 }
 
-func verify(events []audit.Sealed) *audit.Verifier {
-	v := audit.NewVerifier()
+func verify(events []audit.Sealed, anchor *audit.Anchor) *audit.Verifier {
+	v := audit.NewVerifier(anchor)
 	for _, s := range events {
 		if !v.Add(s) {
 			break
 		}
 	}
+	v.Finish()
 	return v
+}
+
+// reseal links c again from index i on, as the sealer does after someone
+// deleted those seals.
+func reseal(c []audit.Sealed, i int) []audit.Sealed {
+	prev := audit.Genesis
+	if i > 0 {
+		prev = c[i-1].Hash
+	}
+	for k := i; k < len(c); k++ {
+		c[k].PrevHash, c[k].Hash = prev, audit.Link(prev, c[k].Event)
+		prev = c[k].Hash
+	}
+	return c
 }
 
 func TestVerifier(t *testing.T) {
@@ -147,7 +163,7 @@ func TestVerifier(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			v := verify(tc.mutate(chain(5)))
+			v := verify(tc.mutate(chain(5)), nil)
 			if v.BrokenID != tc.brokenID || v.OK() != (tc.brokenID == 0) {
 				t.Fatalf("broken id %d (%s), want %d", v.BrokenID, v.Reason, tc.brokenID)
 			}
@@ -163,9 +179,90 @@ func TestVerifier(t *testing.T) {
 		t.Parallel()
 		c := chain(3)
 		c[0].Event.Summary = "x"
-		v := audit.NewVerifier()
+		v := audit.NewVerifier(nil)
 		if v.Add(c[0]) || v.Add(c[1]) || v.BrokenID != 1 {
 			t.Fatalf("verifier went on after a break: %d", v.BrokenID)
+		}
+	})
+}
+
+// TestVerifierAnchor covers what the chain alone cannot show: events
+// changed or removed together with every seal from them on, and sealed
+// again. A seal recorded elsewhere (the anchor) shows it.
+func TestVerifierAnchor(t *testing.T) {
+	t.Parallel()
+	unseal := func(s audit.Sealed) audit.Sealed { s.PrevHash, s.Hash = nil, nil; return s }
+	original := chain(5)
+	anchorAt := func(id int64) *audit.Anchor { return &audit.Anchor{ID: id, Hash: original[id-1].Hash} }
+	for _, tc := range []struct {
+		name     string
+		mutate   func([]audit.Sealed) []audit.Sealed
+		anchor   *audit.Anchor
+		brokenID int64
+	}{
+		{"Intact", func(c []audit.Sealed) []audit.Sealed { return c }, anchorAt(4), 0},
+		{"IntactAtHead", func(c []audit.Sealed) []audit.Sealed { return c }, anchorAt(5), 0},
+		{"RewrittenAfterAnchor", func(c []audit.Sealed) []audit.Sealed {
+			c[4].Event.Summary = "x"
+			return reseal(c, 4)
+		}, anchorAt(4), 0},
+		{"RewrittenAtAnchor", func(c []audit.Sealed) []audit.Sealed {
+			c[3].Event.Summary = "x"
+			return reseal(c, 3)
+		}, anchorAt(4), 4},
+		{"RewrittenBeforeAnchor", func(c []audit.Sealed) []audit.Sealed {
+			c[1].Event.Summary = "x"
+			return reseal(c, 1)
+		}, anchorAt(4), 4},
+		{"DeletedAndResealed", func(c []audit.Sealed) []audit.Sealed {
+			return reseal(append(c[:1:1], c[2:]...), 1)
+		}, anchorAt(4), 4},
+		{"SealsRemovedFromAnchor", func(c []audit.Sealed) []audit.Sealed {
+			c[3], c[4] = unseal(c[3]), unseal(c[4])
+			return c
+		}, anchorAt(4), 4},
+		{"AnchoredEventDeletedAndResealed", func(c []audit.Sealed) []audit.Sealed {
+			return reseal(append(c[:3:3], c[4]), 3)
+		}, anchorAt(4), 4},
+		{"TailDeleted", func(c []audit.Sealed) []audit.Sealed { return c[:3] }, anchorAt(4), 4},
+		{"UnknownAnchorHash", func(c []audit.Sealed) []audit.Sealed { return c }, &audit.Anchor{ID: 2, Hash: make([]byte, 32)}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := tc.mutate(chain(5))
+			// Every case passes without its anchor: the chain alone cannot tell.
+			if v := verify(c, nil); !v.OK() {
+				t.Fatalf("without the anchor: %s", v.Reason)
+			}
+			v := verify(c, tc.anchor)
+			if v.BrokenID != tc.brokenID || v.OK() != (tc.brokenID == 0) {
+				t.Fatalf("broken id %d (%s), want %d", v.BrokenID, v.Reason, tc.brokenID)
+			}
+		})
+	}
+	t.Run("ParseAnchor", func(t *testing.T) {
+		t.Parallel()
+		a := audit.Anchor{ID: 4, Hash: original[3].Hash}
+		got, err := audit.ParseAnchor(a.String())
+		if err != nil || got.ID != 4 || !bytes.Equal(got.Hash, a.Hash) {
+			t.Fatalf("round trip of %s: %+v %v", a, got, err)
+		}
+		for _, bad := range []string{"", "4", "4:", ":" + hex.EncodeToString(a.Hash), "-1:" + hex.EncodeToString(a.Hash), "4:" + hex.EncodeToString(a.Hash[:31]), "4:zz"} {
+			if _, err := audit.ParseAnchor(bad); err == nil {
+				t.Errorf("%q accepted", bad)
+			}
+		}
+	})
+	t.Run("Head", func(t *testing.T) {
+		t.Parallel()
+		c := chain(5)
+		c[4] = unseal(c[4])
+		v := verify(c, nil)
+		if v.HeadID != 4 || !bytes.Equal(v.HeadHash, c[3].Hash) {
+			t.Fatalf("head %d %x, want 4 %x", v.HeadID, v.HeadHash, c[3].Hash)
+		}
+		if v := verify(nil, nil); v.HeadID != 0 || v.HeadHash != nil {
+			t.Fatalf("empty chain head %d %x", v.HeadID, v.HeadHash)
 		}
 	})
 }

@@ -8,6 +8,8 @@
 //     hash(n) = SHA-256(hash(n-1) || Canonical(event n)), with 32 zero bytes
 //     before the first. Any edit, deletion or reordering of sealed events
 //     changes a hash that Verify recomputes.
+//   - A chain rewritten from some event on, seals and all, is whole again;
+//     an Anchor (a seal recorded outside the database) shows it.
 //
 // The package is pure: no SQL, no HTTP, no clock.
 package audit

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 
 	"github.com/google/uuid"
@@ -9,6 +10,7 @@ import (
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
 )
 
 // ListAuditEvents lists the trail newest first; sales see the team feed
@@ -90,12 +92,17 @@ func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
 	}, nil
 }
 
-// VerifyAuditChain checks the hash chain (admin).
-func (h *Handlers) VerifyAuditChain(ctx context.Context, _ api.VerifyAuditChainRequestObject) (api.VerifyAuditChainResponseObject, error) {
+// VerifyAuditChain checks the hash chain (admin), against an anchor when
+// one is given.
+func (h *Handlers) VerifyAuditChain(ctx context.Context, req api.VerifyAuditChainRequestObject) (api.VerifyAuditChainResponseObject, error) {
 	if _, err := Admin(ctx); err != nil {
 		return nil, err
 	}
-	v, err := h.st.AuditVerify(ctx)
+	anchor, err := auditAnchor(req.Params.AnchorId, req.Params.AnchorHash)
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.st.AuditVerify(ctx, anchor)
 	if err != nil {
 		return nil, err
 	}
@@ -103,5 +110,26 @@ func (h *Handlers) VerifyAuditChain(ctx context.Context, _ api.VerifyAuditChainR
 	if !v.OK {
 		out.FirstBrokenId, out.Reason = &v.BrokenID, &v.Reason
 	}
+	if v.HeadID != 0 {
+		hash := hex.EncodeToString(v.HeadHash)
+		out.HeadId, out.HeadHash = &v.HeadID, &hash
+	}
 	return api.VerifyAuditChain200JSONResponse(out), nil
+}
+
+// auditAnchor pairs the anchor's two parameters; the spec checks each.
+func auditAnchor(id *int64, hash *string) (*audit.Anchor, error) {
+	switch {
+	case id == nil && hash == nil:
+		return nil, nil
+	case id == nil:
+		return nil, apperr.BadRequest("anchor_id", "is needed with anchor_hash")
+	case hash == nil:
+		return nil, apperr.BadRequest("anchor_hash", "is needed with anchor_id")
+	}
+	b, err := hex.DecodeString(*hash)
+	if err != nil {
+		return nil, apperr.BadRequest("anchor_hash", "must be 64 hexadecimal digits")
+	}
+	return &audit.Anchor{ID: *id, Hash: b}, nil
 }

@@ -30,20 +30,25 @@ type Verification struct {
 	Unsealed int64
 	BrokenID int64 // 0 when intact
 	Reason   string
+	// HeadID is the last sealed event (0 when none) and HeadHash its seal:
+	// the anchor to record outside the database (see audit.Anchor).
+	HeadID   int64
+	HeadHash []byte
 }
 
 // AuditVerify recomputes the hash chain over every event in id order, in
-// pages, and reports the first event where it breaks. The pages are read in
+// pages, and reports the first event where it breaks; with an anchor, also
+// when the anchored event's seal is gone or different. The pages are read in
 // one snapshot: the sealer running between two pages made sealed events
 // follow unsealed ones, which looked like a removed seal.
-func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
+func (s *Store) AuditVerify(ctx context.Context, anchor *audit.Anchor) (Verification, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return Verification{}, translate(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	q := db.New(tx)
-	v := audit.NewVerifier()
+	v := audit.NewVerifier(anchor)
 	page := cmp.Or(s.verify.page, 5000)
 	var after int64
 	for first := true; ; first = false {
@@ -67,7 +72,9 @@ func (s *Store) AuditVerify(ctx context.Context) (Verification, error) {
 			break
 		}
 	}
-	out := Verification{OK: v.OK(), Checked: v.Checked, Unsealed: v.Unsealed, BrokenID: v.BrokenID, Reason: v.Reason}
+	v.Finish()
+	out := Verification{OK: v.OK(), Checked: v.Checked, Unsealed: v.Unsealed, BrokenID: v.BrokenID, Reason: v.Reason,
+		HeadID: v.HeadID, HeadHash: v.HeadHash}
 	if out.OK {
 		// A seal whose event was deleted along with everything after it
 		// leaves no later event to notice; the orphaned seal gives it away.

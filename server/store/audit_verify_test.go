@@ -45,14 +45,14 @@ func TestVerifyWhileSealing(t *testing.T) {
 			seal()
 		}
 	})
-	v, err := s.AuditVerify(ctx)
+	v, err := s.AuditVerify(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !v.OK || v.Checked+v.Unsealed != 6 {
 		t.Fatalf("verify while sealing: %+v", v)
 	}
-	v, err = s.AuditVerify(ctx)
+	v, err = s.AuditVerify(ctx, nil)
 	if err != nil || !v.OK || v.Checked != 6 || v.Unsealed != 0 {
 		t.Fatalf("verify after sealing: %+v %v", v, err)
 	}

@@ -27,6 +27,16 @@ func Migrations() fs.FS { return schema.Migrations }
 // connecting to the server's "postgres" database to do so, and says so on
 // log.
 func EnsureDatabase(ctx context.Context, dsn string, log *slog.Logger) error {
+	return checkDatabase(ctx, dsn, log, true)
+}
+
+// RequireDatabase is EnsureDatabase for tools that only read: a missing
+// database (a mistyped DATABASE_URL) is an error, not created empty.
+func RequireDatabase(ctx context.Context, dsn string) error {
+	return checkDatabase(ctx, dsn, nil, false)
+}
+
+func checkDatabase(ctx context.Context, dsn string, log *slog.Logger, create bool) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("parse DATABASE_URL: %w", err)
@@ -38,6 +48,9 @@ func EnsureDatabase(ctx context.Context, dsn string, log *slog.Logger) error {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) || pg.Code != "3D000" { // invalid_catalog_name
 		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w (%s)", cfg.Host, cfg.Port, err, connectHint(err))
+	}
+	if !create {
+		return fmt.Errorf("database %q does not exist on %s:%d: check DATABASE_URL", cfg.Database, cfg.Host, cfg.Port)
 	}
 	admin := cfg.Copy()
 	admin.Database = "postgres"

@@ -102,17 +102,31 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 // and a database that is down for a minute made 300 identical lines.
 const sealerLogEvery = time.Minute
 
+// headLogEvery is how often, at most, the sealer logs the chain's head:
+// logs kept outside the database make each logged head an anchor that
+// verify can be given later (see audit.Anchor).
+const headLogEvery = time.Minute
+
 // RunSealer seals every interval until ctx ends. Errors are logged, never
 // fatal: an event stays unsealed until a later tick succeeds.
 func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var (
-		failures int
-		logged   time.Time
+		failures   int
+		logged     time.Time
+		sealed     int
+		headLogged time.Time
 	)
 	for {
-		_, err := s.SealOnce(ctx, 2*time.Second)
+		n, err := s.SealOnce(ctx, 2*time.Second)
+		sealed += n
+		if sealed > 0 && time.Since(headLogged) >= headLogEvery {
+			if last, err := s.q.AuditSealLast(ctx); err == nil {
+				log.InfoContext(ctx, "audit chain head", "anchor", audit.Anchor{ID: last.EventID, Hash: last.Hash}.String())
+				sealed, headLogged = 0, time.Now()
+			}
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++
