@@ -189,6 +189,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or text, got %q", c.LogFormat))
 	}
+	// The first admin's login: a typo here would become it silently.
+	if c.AdminEmail != "" && !auth.IsAddress(c.AdminEmail) {
+		errs = append(errs, fmt.Errorf("ADMIN_EMAIL %q is not an e-mail address such as name@example.com", c.AdminEmail))
+	}
 	if c.AdminPassword != "" {
 		if err := auth.CheckPasswordRules(c.AdminPassword); err != nil {
 			errs = append(errs, fmt.Errorf("ADMIN_PASSWORD: %w", err))

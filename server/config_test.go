@@ -104,6 +104,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"BadProxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, `TRUSTED_PROXIES: "proxy.local"`},
 		{"BadLogLevel", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"BadLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{"AdminEmailNotAnAddress", map[string]string{"ADMIN_EMAIL": "Not An Email"}, "ADMIN_EMAIL"},
+		{"AdminEmailWithName", map[string]string{"ADMIN_EMAIL": "Boss <boss@example.com>"}, "ADMIN_EMAIL"},
 		{"AdminPasswordShort", map[string]string{"ADMIN_PASSWORD": "123456789"}, "ADMIN_PASSWORD"},
 		{"AdminPasswordLong", map[string]string{"ADMIN_PASSWORD": strings.Repeat("p", 73)}, "ADMIN_PASSWORD"},
 		{"BadDBMaxConns", map[string]string{"DB_MAX_CONNS": "99999999999"}, "DB_MAX_CONNS"},

@@ -290,7 +290,10 @@ func TestUsersCreate(t *testing.T) {
 		{"TwoEmails", env, "", []string{"--email", "a@example.com, b@example.com", "--name", "A"}, "is not an e-mail address"},
 		{"LongEmail", env, "", []string{"--email", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63), "--name", "A"}, "is not an e-mail address"},
 		{"BlankName", env, "", []string{"--email", "a@example.com", "--name", " \t "}, "--name must not be blank"},
-		{"LongName", env, "", []string{"--email", "a@example.com", "--name", strings.Repeat("é", 201)}, "--name must have at most 200 characters"},
+		{"LongName", env, "", []string{"--email", "a@example.com", "--name", strings.Repeat("é", 201)}, "--name is longer than 200 characters"},
+		{"NameOnTwoLines", env, "", []string{"--email", "a@example.com", "--name", "evil\nline"}, "--name contains a control character"},
+		{"NameWithTab", env, "", []string{"--email", "a@example.com", "--name", "A\tB"}, "--name contains a control character"},
+		{"NameOnlyPunctuation", env, "", []string{"--email", "a@example.com", "--name", "!!!"}, "--name has no letter or digit"},
 		{"NameNotText", env, "", []string{"--email", "a@example.com", "--name", "A\x00B"}, "--name must be UTF-8 text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -35,10 +35,9 @@ func cmdUsers(ctx context.Context, e env) error {
 	case *role != auth.RoleAdmin && *role != auth.RoleSales:
 		return fs.fail(fmt.Errorf("users create: --role %q must be admin or sales", *role))
 	}
-	// The rules of POST /users (the spec's Email and PersonName): a bare
-	// address, as net/mail reads it back; a name that is not blank.
+	// The rules of POST /users (the spec's Email and PersonName).
 	addr := strings.TrimSpace(*email)
-	if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr || len(addr) > 254 {
+	if !auth.IsAddress(addr) {
 		return fs.fail(fmt.Errorf("users create: --email %q is not an e-mail address such as name@example.com", *email))
 	}
 	userName := strings.TrimSpace(*name) // stored trimmed, as by the API
@@ -47,8 +46,8 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fs.fail(errors.New("users create: --name must not be blank"))
 	case !utf8.ValidString(userName) || strings.ContainsRune(userName, 0):
 		return fs.fail(errors.New("users create: --name must be UTF-8 text without NUL characters"))
-	case utf8.RuneCountInString(userName) > 200:
-		return fs.fail(errors.New("users create: --name must have at most 200 characters"))
+	case leadrules.NameProblem(userName) != "":
+		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", leadrules.NameProblem(userName)))
 	}
 	pw, err := readPassword(e)
 	switch {

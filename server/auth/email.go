@@ -1,10 +1,20 @@
 package auth
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
+
+// IsAddress reports whether s is a bare e-mail address of at most 254
+// bytes, exactly as net/mail reads it back: the rule of the spec's Email,
+// which the API, jmk users create and ADMIN_EMAIL share. "Ana
+// <ana@example.com>" and two addresses with a comma are not one.
+func IsAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && len(s) <= 254
+}
 
 // AddressShaped reports an ASCII e-mail address of the common shape: a local
 // part of the characters RFC 5322 allows unquoted, then a domain of two or

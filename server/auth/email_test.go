@@ -29,3 +29,22 @@ func TestAddressShaped(t *testing.T) {
 		}
 	}
 }
+
+func TestIsAddress(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]bool{
+		"ana@example.com":                    true,
+		"ana@localhost":                      true, // a mailbox, if not a common one
+		"Not An Email":                       false,
+		"Ana <ana@example.com>":              false,
+		"a@example.com, b@example.com":       false,
+		" ana@example.com":                   false,
+		"":                                   false,
+		strings.Repeat("a", 250) + "@b.com":  false,
+		strings.Repeat("a", 64) + "@b.co.uk": true,
+	} {
+		if got := IsAddress(in); got != want {
+			t.Errorf("IsAddress(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -14,7 +14,6 @@ const (
 	// MaxFieldBytes bounds any cell, so one absurd value cannot blow up a
 	// row, except notes: see maxNotesBytes.
 	MaxFieldBytes     = 10000
-	maxNameChars      = 200
 	minPhoneChars     = 3
 	maxPhoneChars     = 40
 	maxEmailChars     = 254
@@ -31,13 +30,11 @@ const (
 
 func cleanName(s string) (string, string) {
 	s = strings.TrimSpace(s)
-	switch {
-	case utf8.RuneCountInString(s) > maxNameChars:
-		return "", "is longer than 200 characters"
-	case hasControl(s, false):
-		return "", "contains a control character"
-	case s != "" && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }):
-		return "", "has no letter or digit" // as the API's PersonName
+	if s == "" {
+		return "", ""
+	}
+	if msg := leadrules.NameProblem(s); msg != "" {
+		return "", msg
 	}
 	return s, ""
 }

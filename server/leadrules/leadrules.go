@@ -1,7 +1,8 @@
 // Package leadrules holds the rules of DESIGN.md for changing a lead, as
 // pure functions with no HTTP or SQL: the status workflow, who may edit,
 // claim, assign or log contacts on a lead, and the form in which the API and
-// the CSV import both store free text (notes, external ids).
+// the CSV import both store free text (notes, external ids), and what makes
+// a person's name (a lead's or a user's) acceptable.
 //
 // Workflow: new -> contacted | follow_up | success | failed;
 // contacted <-> follow_up; contacted | follow_up -> success | failed;
@@ -23,6 +24,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -151,6 +154,26 @@ func CheckCreate(c Caller, a Assign) error {
 		return nil
 	}
 	return apperr.Forbidden("a sales user may only assign a lead to themselves")
+}
+
+// MaxNameChars bounds a person's name, in characters.
+const MaxNameChars = 200
+
+// NameProblem says what is wrong with a person's name (a lead's or a
+// user's, already trimmed) under the spec's PersonName rule, or returns ""
+// when nothing is: at most MaxNameChars characters, on one line with no
+// control character, holding a letter or digit (so neither blank nor only
+// punctuation or invisible characters).
+func NameProblem(s string) string {
+	switch {
+	case utf8.RuneCountInString(s) > MaxNameChars:
+		return "is longer than 200 characters"
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "contains a control character"
+	case !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }):
+		return "has no letter or digit"
+	}
+	return ""
 }
 
 // Notes is a lead's notes as they are stored: each line end of one or more

@@ -3,6 +3,7 @@ package leadrules
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -225,6 +226,26 @@ func TestCheckCreate(t *testing.T) {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNameProblem(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ana Gonçalves":          "",
+		"O'Brien":                "",
+		"李":                      "",
+		"R2":                     "",
+		strings.Repeat("é", 200): "",
+		strings.Repeat("é", 201): "is longer than 200 characters",
+		"evil\nline":             "contains a control character",
+		"A\tB":                   "contains a control character",
+		"":                       "has no letter or digit",
+		"!!!":                    "has no letter or digit",
+		"\u200b":                 "has no letter or digit",
+	} {
+		if got := NameProblem(in); got != want {
+			t.Errorf("NameProblem(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
