@@ -104,6 +104,23 @@ func TestActivityCreate(t *testing.T) {
 			t.Errorf("lead events %d, want only lead.create", len(evs))
 		}
 	})
+	t.Run("OK/MultiLineOutcomeSummaryOnOneLine", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Eva Lopes"})
+		r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{
+			Kind: api.ActivityKindCall, Outcome: lref("busy\r\ncall back\tafter 5"),
+		})
+		if err != nil || r.JSON201 == nil {
+			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if *r.JSON201.Outcome != "busy\r\ncall back\tafter 5" {
+			t.Errorf("outcome stored as %q", *r.JSON201.Outcome)
+		}
+		ev := leadEvent(t, env, r.JSON201.Id, "activity.create")
+		if want := seller.Name + " logged a call with lead Eva Lopes (busy call back after 5)"; ev.Summary != want {
+			t.Errorf("summary %q, want %q", ev.Summary, want)
+		}
+	})
+
 	t.Run("OK/FollowUpStaysFollowUp", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
 		u, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -60,7 +62,7 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 		RequestID:  m.requestID,
 		Ip:         m.ip,
 		UserAgent:  m.userAgent,
-		Summary:    e.Summary,
+		Summary:    oneLine(e.Summary),
 		Changes:    changes,
 	})
 	if err != nil {
@@ -68,6 +70,18 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 	}
 	return nil
 }
+
+// oneLine keeps a summary one readable sentence: the free text it may
+// quote (a contact's outcome) can hold line breaks and tabs, each run of
+// which becomes one space.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return controlRuns.ReplaceAllString(s, " ")
+}
+
+var controlRuns = regexp.MustCompile(`\p{Cc}+`)
 
 // eventMeta is the request metadata of an event as its columns hold it.
 type eventMeta struct{ requestID, ip, userAgent *string }
