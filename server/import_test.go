@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -520,6 +521,21 @@ func TestImportMalformed(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("GzipEncoded", func(t *testing.T) {
+		before, events := leadTotal(t, env), importEvents(t, env)
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		_, _ = io.WriteString(w, apiHeader+"\n"+manyGood(5))
+		_ = w.Close()
+		res, body := importCSV(t, env, "", &gz, map[string]string{"Content-Encoding": "gzip"})
+		if p := wantProblem(t, res, body, 415); p.Detail == nil || !strings.Contains(*p.Detail, "uncompressed") {
+			t.Errorf("detail %v", p.Detail)
+		}
+		if leadTotal(t, env) != before || importEvents(t, env) != events {
+			t.Error("something was written")
+		}
+	})
 
 	t.Run("TooLargeDeclared", func(t *testing.T) {
 		before := leadTotal(t, env)

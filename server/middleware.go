@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -183,6 +184,37 @@ func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			}
 			return next(c)
+		}
+	}
+}
+
+// identityOnly answers 415 to a body sent with a Content-Encoding (RFC 9110,
+// section 15.5.16): the server decodes none, and a gzip-compressed CSV read
+// as text was refused as "not a UTF-8 CSV file (NUL byte on line 1)". A
+// caller without a token on a secured operation is left to the validator,
+// so that its 401 comes first, as it does for every other refusal.
+func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
+	public := map[string]bool{}
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				public[method+" "+path] = true
+			}
+		}
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			coding := strings.TrimSpace(r.Header.Get("Content-Encoding"))
+			if coding == "" || strings.EqualFold(coding, "identity") {
+				return next(c)
+			}
+			if _, ok := auth.FromContext(r.Context()); !ok && !public[r.Method+" "+c.Path()] {
+				return next(c)
+			}
+			c.Response().Header().Set("Accept-Encoding", "identity")
+			return &apperr.Error{Status: http.StatusUnsupportedMediaType,
+				Detail: "the body must be sent uncompressed, without Content-Encoding (jmk import reads gzip-compressed files itself)"}
 		}
 	}
 }

@@ -42,6 +42,9 @@ func TestProblems(t *testing.T) {
 		{"EmptyBody", "POST", "/api/v1/auth/login", nil, map[string]string{"Content-Type": "application/json"}, 400, ""},
 		{"WrongContentType", "POST", "/api/v1/auth/login", strings.NewReader(`{"email":"a@example.com","password":"x"}`), map[string]string{"Content-Type": "text/plain"}, 415, ""},
 		{"FormContentType", "POST", "/api/v1/auth/login", strings.NewReader(`email=a&password=b`), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, ""},
+		{"ContentEncodingGzip", "POST", "/api/v1/auth/login", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}, 415, "uncompressed"},
+		{"ContentEncodingGzipNoToken", "POST", "/api/v1/users", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}, 401, ""},
+		{"ContentEncodingIdentity", "POST", "/api/v1/auth/login", strings.NewReader(`{"email":"a@example.com","password":"wrong password"}`), map[string]string{"Content-Type": "application/json", "Content-Encoding": "identity"}, 401, "wrong"},
 		{"TooLarge", "POST", "/api/v1/auth/login", bytes.NewReader(big), map[string]string{"Content-Type": "application/json"}, 413, "size limit"},
 		{"TooLargeChunked", "POST", "/api/v1/auth/login", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json"}, 413, "size limit"},
 		{"TooLargeAuthenticated", "POST", "/api/v1/users", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 413, "size limit"},
@@ -55,6 +58,10 @@ func TestProblems(t *testing.T) {
 			}
 			if strings.Contains(string(body), "goroutine") || strings.Contains(string(body), ".go:") {
 				t.Fatalf("internals leak: %s", body)
+			}
+			// RFC 9110: a 415 for a content coding says which are accepted.
+			if ae := res.Header.Get("Accept-Encoding"); (tc.name == "ContentEncodingGzip") != (ae == "identity") {
+				t.Errorf("Accept-Encoding %q", ae)
 			}
 			// RFC 9110: a 405 says which methods the resource has.
 			want := map[string]string{"WrongMethod": "POST", "WrongMethodOps": "GET"}[tc.name]

@@ -63,6 +63,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		headAsGet,
 		requestDeadline(cfg.RequestTimeout),
 		authenticate(iss, st),
+		identityOnly(spec),
 		allowHeader,
 		joinIfMatch,
 		mergePatchAsJSON,
