@@ -21,6 +21,9 @@ func cmdAudit(ctx context.Context, e env) error {
 			fs.usage(e.stdout)
 			return nil
 		}
+		if len(e.args) > 0 {
+			return fs.fail(fmt.Errorf("audit: unknown subcommand %q: the only one is verify (the events are listed by GET /api/v1/audit-events)", e.args[0]))
+		}
 		return fs.fail(errors.New("audit: expected the subcommand verify"))
 	}
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {

@@ -141,7 +141,7 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
 			return f, errors.New("export: --q must be UTF-8 text without NUL characters")
 		case utf8.RuneCountInString(s) < 3:
-			return f, fmt.Errorf("export: --q must have at least 3 characters, leading and trailing spaces aside, not %q", q)
+			return f, fmt.Errorf("export: -q must have at least 3 characters, leading and trailing spaces aside, not %q", q)
 		case utf8.RuneCountInString(q) > 100:
 			return f, errors.New("export: --q must have at most 100 characters")
 		}

@@ -315,6 +315,14 @@ func TestUsersCreate(t *testing.T) {
 			t.Fatalf("%v %q", r.err, r.stderr)
 		}
 	})
+	t.Run("UnknownSubcommand", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"users", "list"}, {"audit", "list"}} {
+			if r := runJMK(t, env, "", args...); r.err == nil || !strings.Contains(r.err.Error(), `unknown subcommand "list": the only one is`) {
+				t.Errorf("%v: %v", args, r.err)
+			}
+		}
+	})
 }
 
 func queryRowSQL(t *testing.T, dsn, q string, dest ...any) {

@@ -24,6 +24,11 @@ func cmdUsers(ctx context.Context, e env) error {
 			fs.usage(e.stdout)
 			return nil
 		}
+		if len(e.args) > 0 {
+			// Listing, changing and deactivating users is the API's
+			// (admin): the command line only makes the first ones.
+			return fs.fail(fmt.Errorf("users: unknown subcommand %q: the only one is create (list and change users through /api/v1/users)", e.args[0]))
+		}
 		return fs.fail(errors.New("users: expected the subcommand create"))
 	}
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
