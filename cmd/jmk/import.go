@@ -107,8 +107,32 @@ func cmdImport(ctx context.Context, e env) error {
 		}
 		fmt.Fprintf(e.stdout, "  line %d: %s: %s\n", r.Line, field, r.Message)
 	}
+	if n := res.RejectedRows(); n > 0 {
+		return rowsRejected{n: n, dryRun: res.DryRun}
+	}
 	return nil
 }
+
+// rowsRejected ends an import that took its good rows and refused others
+// with exit status 2, so that a script can tell it from a clean one (0)
+// and from one that imported nothing (1).
+type rowsRejected struct {
+	n      int
+	dryRun bool
+}
+
+func (r rowsRejected) Error() string {
+	rows := fmt.Sprintf("%d rows", r.n)
+	if r.n == 1 {
+		rows = "1 row"
+	}
+	if r.dryRun {
+		return rows + " would be rejected (listed above)"
+	}
+	return rows + " rejected (listed above); the other rows were imported"
+}
+
+func (rowsRejected) ExitCode() int { return 2 }
 
 // gunzipped returns r decompressed when it starts as a gzip stream does
 // (the project's own copy of the UCI file is one), else r as it is.
