@@ -271,6 +271,12 @@ func TestLeadList(t *testing.T) {
 			status, body := leadRaw(t, env, token, "GET", "/api/v1/leads?"+tc.query, "")
 			leadProblem(t, tc.query, status, body, 400, tc.field)
 		}
+		// A list sent as one comma-separated value is told how lists go.
+		status, body := leadRaw(t, env, token, "GET", "/api/v1/leads?status=new,contacted", "")
+		if p := leadProblem(t, "comma list", status, body, 400, "status"); p.Detail == nil ||
+			!strings.Contains(*p.Detail, "repeat the parameter: ?status=a&status=b") {
+			t.Errorf("comma list: %s", body)
+		}
 		// A cursor only works with the filters and sort it was issued for.
 		r, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), Status: st(api.LeadStatusNew)})
 		if r.JSON200 == nil || r.JSON200.NextCursor == nil {

@@ -184,6 +184,9 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		status = http.StatusMethodNotAllowed
 	}
 	detail, fields := describe(err)
+	if listHint(r, fields) {
+		detail = fieldsDetail(fields)
+	}
 	switch status {
 	case http.StatusNotFound:
 		detail = "no such endpoint: " + r.Method + " " + r.URL.Path
@@ -253,6 +256,24 @@ func describe(err error) (string, []apperr.FieldError) {
 		return firstLine(err.Error()), fields
 	}
 	return details[0], fields
+}
+
+// listHint tells a caller who sent a list filter as one comma-separated
+// value (?status=new,contacted) how a list is sent: the parameter repeated.
+// It reports whether it changed a message.
+func listHint(r *http.Request, fields []apperr.FieldError) bool {
+	changed := false
+	for i, f := range fields {
+		name, item, ok := strings.Cut(f.Field, ".")
+		if !ok || item == "" || strings.Trim(item, "0123456789") != "" {
+			continue
+		}
+		if vals := r.URL.Query()[name]; slices.ContainsFunc(vals, func(v string) bool { return strings.Contains(v, ",") }) {
+			fields[i].Message += fmt.Sprintf("; for several values repeat the parameter: ?%s=a&%s=b", name, name)
+			changed = true
+		}
+	}
+	return changed
 }
 
 // bodyDetail words the errors about a body as a whole, which kin-openapi
