@@ -33,6 +33,11 @@ func main() {
 	if err == nil && dotEnvErr != nil {
 		fmt.Fprintln(os.Stderr, "jmk: warning:", dotEnvErr)
 	}
+	// Ctrl-C ends a command with "context canceled" from somewhere inside:
+	// say what happened.
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("interrupted: %w", err)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "jmk:", err)
