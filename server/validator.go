@@ -377,6 +377,7 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 // patternMessages say in words what each of the spec's patterns asks for;
 // a client should never be shown a regular expression.
 var patternMessages = map[string]string{
+	`^[0-9a-f]{64}$`:                     "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
 	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`: "must hold a letter or digit, on one line (no control characters)",
 	`^[^\p{Cc}]*$`:                       "must be on one line (no control characters)",
 	`^[0-9+()\- ]{3,40}$`:                "must be 3 to 40 characters of digits, spaces and + ( ) -",
