@@ -582,6 +582,17 @@ func TestScoringLifecycle(t *testing.T) {
 		bad, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Cursor: lref("nope")})
 		wantProblem(t, bad.HTTPResponse, bad.Body, http.StatusBadRequest)
 	})
+
+	// Last, as it adds a version: every option null takes its default, as
+	// the spec says.
+	t.Run("NullOptionsTakeDefaults", func(t *testing.T) {
+		r, err := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(
+			`{"include_call_duration": null, "holdout_fraction": null, "split": null, "seed": null, "activate": null}`))
+		if err != nil || r.JSON201 == nil || r.JSON201.Active || r.JSON201.Options.IncludeCallDuration ||
+			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != api.Stratified || r.JSON201.Options.Seed != 1 {
+			t.Fatalf("train with null options: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+	})
 }
 
 // listMatchesScores checks that the list, whose probability orders are

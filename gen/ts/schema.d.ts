@@ -1085,31 +1085,32 @@ export interface components {
              */
             warm: number;
         };
+        /** @description Every option may be left out or sent as null; either way it takes its default. */
         TrainRequest: {
             /**
              * @description Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
              * @default false
              */
-            include_call_duration?: boolean;
+            include_call_duration?: boolean | null;
             /**
              * Format: double
              * @description Share of the labelled leads held out for the metrics, at least 0.05 and under 0.5.
              * @default 0.2
              */
-            holdout_fraction?: number;
+            holdout_fraction?: number | null;
             /** @default stratified */
-            split?: components["schemas"]["TrainSplit"];
+            split?: components["schemas"]["TrainSplit"] | null;
             /**
              * Format: int64
              * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used.
              * @default 1
              */
-            seed?: number;
+            seed?: number | null;
             /**
              * @description Activate the model once trained (re-scores every lead).
              * @default false
              */
-            activate?: boolean;
+            activate?: boolean | null;
         };
         /**
          * @description stratified: random within each outcome, with a fixed seed; time: the leads created last (by `created_at`, the order they came into the system, not when they closed) are the holdout.
