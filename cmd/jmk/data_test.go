@@ -452,3 +452,15 @@ func TestModelTrainFails(t *testing.T) {
 		})
 	}
 }
+
+func TestModelCommandsOnEmptyDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	if out, err := runData(t, dsn, "", "model", "list"); err != nil || !strings.Contains(out, "no models yet") {
+		t.Errorf("list: %v: %s", err, out)
+	}
+	out, err := runData(t, dsn, "", "model", "train", "--report", "")
+	if err == nil || !strings.HasPrefix(err.Error(), "model train: ") || !strings.Contains(err.Error(), "too few") {
+		t.Errorf("train without labelled leads: %v: %s", err, out)
+	}
+}

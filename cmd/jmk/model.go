@@ -88,11 +88,11 @@ func modelTrain(ctx context.Context, e env) error {
 	defer closeDB()
 	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout, Seed: *seed})
 	if err != nil {
-		return err
+		return fmt.Errorf("model train: %w", err)
 	}
 	info, err := st.ModelSave(ctx, cliActor, res.Model, *activate)
 	if err != nil {
-		return err
+		return fmt.Errorf("model train: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "model v%d trained", info.Version)
 	if *activate {
@@ -181,6 +181,10 @@ func modelList(ctx context.Context, e env) error {
 	rows, err := st.ModelList(ctx)
 	if err != nil {
 		return err
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stdout, "no models yet: jmk model train makes one (it needs leads closed as success or failed)")
+		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tACTIVE\tTRAINED\tAUC\tBRIER\tN_TEST\tOPTIONS")
