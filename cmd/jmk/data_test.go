@@ -37,7 +37,7 @@ func runData(t testing.TB, dsn string, stdin string, args ...string) (string, er
 	return out.String() + errOut.String(), err
 }
 
-func dbCount(t testing.TB, dsn, query string) int64 {
+func dbCount(t testing.TB, dsn, query string, args ...any) int64 {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
@@ -45,7 +45,7 @@ func dbCount(t testing.TB, dsn, query string) int64 {
 	}
 	defer conn.Close(context.Background())
 	var n int64
-	if err := conn.QueryRow(context.Background(), query).Scan(&n); err != nil {
+	if err := conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n

@@ -351,20 +351,6 @@ func execSQL(t *testing.T, dsn string, stmts ...string) {
 	}
 }
 
-func scalarSQL(t *testing.T, dsn, query string, args ...any) int64 {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int64
-	if err := conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	files, err := fs.Glob(schema.Migrations, "*.sql")
@@ -462,7 +448,7 @@ func TestAuditVerify(t *testing.T) {
 		if r.err == nil || !strings.Contains(r.err.Error(), "does not exist") {
 			t.Fatalf("%v %q", r.err, r.stdout)
 		}
-		if n := scalarSQL(t, dsn, `SELECT count(*) FROM pg_database WHERE datname = $1`, path.Base(u.Path)); n != 0 {
+		if n := dbCount(t, dsn, `SELECT count(*) FROM pg_database WHERE datname = $1`, path.Base(u.Path)); n != 0 {
 			t.Fatal("verify created the database it was pointed at")
 		}
 	})
