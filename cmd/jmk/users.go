@@ -46,13 +46,13 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fs.fail(fmt.Errorf("users create: --email %q is not an e-mail address such as name@example.com", *email))
 	}
 	userName := strings.TrimSpace(*name) // stored trimmed, as by the API
-	switch {
+	switch problem := leadrules.NameProblem(userName); {
 	case userName == "":
 		return fs.fail(errors.New("users create: --name must not be blank"))
 	case !utf8.ValidString(userName) || strings.ContainsRune(userName, 0):
 		return fs.fail(errors.New("users create: --name must be UTF-8 text without NUL characters"))
-	case leadrules.NameProblem(userName) != "":
-		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", leadrules.NameProblem(userName)))
+	case problem != "":
+		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", problem))
 	}
 	pw, err := readPassword(e)
 	switch {

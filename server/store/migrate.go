@@ -30,7 +30,8 @@ func EnsureDatabase(ctx context.Context, dsn string, log *slog.Logger) error {
 	return checkDatabase(ctx, dsn, log, true)
 }
 
-// RequireDatabase is EnsureDatabase for tools that only read: a missing
+// RequireDatabase is EnsureDatabase for commands that work on data already
+// there (jmk audit verify, export, model list and activate): a missing
 // database (a mistyped DATABASE_URL) is an error, not created empty.
 func RequireDatabase(ctx context.Context, dsn string) error {
 	return checkDatabase(ctx, dsn, nil, false)
