@@ -279,7 +279,8 @@ func TestSeedCommand(t *testing.T) {
 		"SELECT count(*) FROM audit_events WHERE action = 'import.leads'":                                                                      1,
 		// Each contact and each status it moved has its event, as through the API.
 		`SELECT count(*) FROM activities a WHERE NOT EXISTS (SELECT 1 FROM audit_events e
-			WHERE e.action = 'activity.create' AND e.entity_id = a.id::text AND e.changes->'lead_id'->>'to' = a.lead_id::text)`: 0,
+			WHERE e.action = 'activity.create' AND e.entity_id = a.id::text AND e.changes->'lead_id'->>'to' = a.lead_id::text
+			AND (e.changes->'occurred_at'->>'to')::timestamptz = a.occurred_at)`: 0,
 		`SELECT count(*) FROM leads l WHERE l.contact_count > 0 AND NOT EXISTS (SELECT 1 FROM audit_events e
 			WHERE e.action = 'lead.update' AND e.entity_id = l.id::text AND e.changes->'status'->>'from' = 'new'
 			AND e.changes->'status'->>'to' = l.status)`: 0,

@@ -71,9 +71,12 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 			if err != nil {
 				return err
 			}
+			// The event names the instant as the column keeps it
+			// (microseconds), not as generated (nanoseconds).
+			at := a.OccurredAt.Truncate(time.Microsecond)
 			params = append(params, db.SeedActivityCopyParams{
 				ID: id, LeadID: lead.ID, UserID: &a.UserID, Kind: a.Kind, Outcome: &a.Outcome,
-				DurationSec: a.DurationSec, OccurredAt: a.OccurredAt,
+				DurationSec: a.DurationSec, OccurredAt: at,
 			})
 			lead.ContactCount++ // demo activities are contacts, never notes
 			events = append(events, audit.Event{
@@ -81,7 +84,7 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 				Summary: fmt.Sprintf("%s logged %s with lead %s (%s) for the demo", actor.Name, kindPhrase[a.Kind], lead.Name, a.Outcome),
 				Changes: map[string]audit.Change{
 					"lead_id": {To: lead.ID}, "kind": {To: a.Kind}, "outcome": {To: a.Outcome},
-					"occurred_at": {To: a.OccurredAt}, "user_id": {To: a.UserID},
+					"occurred_at": {To: at}, "user_id": {To: a.UserID},
 					"lead.contact_count": {From: lead.ContactCount - 1, To: lead.ContactCount},
 				},
 			})
