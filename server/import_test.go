@@ -99,6 +99,17 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	// With y left aside a status column is honoured, whatever y says.
+	t.Run("OutcomeIgnoreStatusAgainstY", func(t *testing.T) {
+		out := importOK(t, env, "?outcome=ignore", "external_id,name,status,y\nigs-1,Ivo Sa,new,no\nigs-2,Eva Sa,contacted,yes\n")
+		if out.Inserted != 2 || len(out.Rejected) != 0 {
+			t.Fatalf("result %+v", out)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, status) IN (('igs-1', 'new'), ('igs-2', 'contacted'))`); n != 2 {
+			t.Errorf("%d leads with the file's statuses", n)
+		}
+	})
+
 	t.Run("Idempotent", func(t *testing.T) {
 		body := apiHeader + "\nidem-1,Ana Lopes,+351 912 000 002,30,admin.,no\nidem-2,,,45,retired,yes\n,No Id,,50,student,no\n"
 		first := importOK(t, env, "", body)

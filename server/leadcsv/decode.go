@@ -82,7 +82,7 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
 		}
 	}
-	if row.Status != nil && row.Outcome != nil {
+	if row.Status != nil && row.Outcome != nil && !r.ignoreOutcome {
 		want, y := "failed", "no"
 		if *row.Outcome {
 			want, y = "success", "yes"

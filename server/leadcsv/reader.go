@@ -34,6 +34,9 @@ type Options struct {
 	// rows than this have been rejected. Zero means DefaultMaxRejectedRows;
 	// a negative value means no limit.
 	MaxRejectedRows int
+	// IgnoreOutcome is set when the import leaves y aside (outcome=ignore):
+	// a status that disagrees with y is then no contradiction.
+	IgnoreOutcome bool
 }
 
 // Row is one valid lead read from a file. Every pointer is nil when its
@@ -64,11 +67,12 @@ type Reader struct {
 	comma  rune
 	cols   []column // the file's columns, in file order
 
-	maxRejected int
-	rows        int // data records read, valid or not
-	rejected    int // rows rejected
-	nextLine    int // best guess at the line the next record starts on
-	err         error
+	maxRejected   int
+	ignoreOutcome bool
+	rows          int // data records read, valid or not
+	rejected      int // rows rejected
+	nextLine      int // best guess at the line the next record starts on
+	err           error
 }
 
 // NewReader checks the header of r and returns a Reader positioned on the
@@ -144,7 +148,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	hl, _ := cr.FieldPos(len(header) - 1)
 	return &Reader{
 		in: in, csv: cr, bomLen: bomLen, comma: comma, cols: cols,
-		maxRejected: maxRejected, nextLine: hl + 1,
+		maxRejected: maxRejected, ignoreOutcome: opts.IgnoreOutcome, nextLine: hl + 1,
 	}, nil
 }
 

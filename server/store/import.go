@@ -112,7 +112,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	if res.ID, err = uuid.NewV7(); err != nil {
 		return res, err
 	}
-	rd, err := leadcsv.NewReader(r, leadcsv.Options{})
+	rd, err := leadcsv.NewReader(r, leadcsv.Options{IgnoreOutcome: opts.IgnoreOutcome})
 	if err != nil {
 		return res, importError(err)
 	}
