@@ -71,6 +71,7 @@ type Reader struct {
 	ignoreOutcome bool
 	rows          int // data records read, valid or not
 	rejected      int // rows rejected
+	earlyRejected int // rows rejected among the first earlyRows
 	nextLine      int // best guess at the line the next record starts on
 	err           error
 }
@@ -323,9 +324,13 @@ func (r *Reader) checkRejections(line int) error {
 	case r.maxRejected >= 0 && r.rejected > r.maxRejected:
 		r.err = &FileError{Line: line, Err: ErrTooManyRejections, Detail: fmt.Sprintf(
 			"more than %d rows rejected", r.maxRejected)}
-	case r.rows == earlyRows && 2*r.rejected > earlyRows:
+	case r.rows == earlyRows:
+		r.earlyRejected = r.rejected
+	// Judged once a row follows the first earlyRows: a file of no more
+	// rows than that gets every one of them reported instead.
+	case r.rows == earlyRows+1 && 2*r.earlyRejected > earlyRows:
 		r.err = &FileError{Line: line, Err: ErrTooManyRejections, Detail: fmt.Sprintf(
-			"%d of the first %d rows rejected; is it the right file?", r.rejected, earlyRows)}
+			"%d of the first %d rows rejected; is it the right file?", r.earlyRejected, earlyRows)}
 	}
 	return r.err
 }

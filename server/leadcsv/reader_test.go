@@ -359,7 +359,7 @@ func TestReaderFatal(t *testing.T) {
 		{"DefaultMaxRejectedRows", "name,age\n" + good(10000) + bad(10001), leadcsv.Options{},
 			leadcsv.ErrTooManyRejections, 20002},
 		{"MostOfTheFirstThousand", "name,age\n" + good(499) + bad(501) + good(10), leadcsv.Options{},
-			leadcsv.ErrTooManyRejections, 1001},
+			leadcsv.ErrTooManyRejections, 1002},
 		// Another encoding is the whole file's problem, not its accented
 		// rows': it is refused, not loaded without them.
 		{"InvalidUTF8Row", "name,notes,age\nA,ok,30\nB,Jos\xe9,30\nC,ok,30\n", leadcsv.Options{}, leadcsv.ErrBinary, 3},
@@ -381,6 +381,14 @@ func TestReaderFatal(t *testing.T) {
 		})
 	}
 
+	// A file of no more than the first thousand rows is judged row by row.
+	t.Run("MostOfAThousandRowFile", func(t *testing.T) {
+		t.Parallel()
+		rows, rejs, err := readAll(t, strings.NewReader("name,age\n"+good(499)+bad(501)), leadcsv.Options{})
+		if err != nil || len(rows) != 499 || len(rejs) != 501 {
+			t.Errorf("got %d rows, %d rejections, err %v; want 499, 501, nil", len(rows), len(rejs), err)
+		}
+	})
 	t.Run("HalfOfTheFirstThousandIsFine", func(t *testing.T) {
 		t.Parallel()
 		rows, rejs, err := readAll(t, strings.NewReader("name,age\n"+good(500)+bad(500)+good(10)), leadcsv.Options{})
