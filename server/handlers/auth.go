@@ -78,7 +78,7 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
 		return nil, err
 	}
-	hash, err := auth.HashPassword(req.Body.Password)
+	hash, err := hashPassword(ctx, "password", req.Body.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +130,17 @@ func passwordRule(field, pw string) error {
 	return nil
 }
 
-// hashPassword applies the byte-length rule and hashes.
-func hashPassword(field, pw string) (string, error) {
+// hashPassword applies the byte-length rule and hashes, in turn with the
+// process's other bcrypt work (auth.Hashing).
+func hashPassword(ctx context.Context, field, pw string) (string, error) {
 	if err := passwordRule(field, pw); err != nil {
 		return "", err
 	}
+	release, err := auth.Hashing(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	return auth.HashPassword(pw)
 }
 

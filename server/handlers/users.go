@@ -74,7 +74,7 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword("password", req.Body.Password)
+	hash, err := hashPassword(ctx, "password", req.Body.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 		if req.Id == id.UserID {
 			return nil, apperr.Forbidden("change your own password with POST /auth/password, which asks for the current one")
 		}
-		hash, err := hashPassword("password", *b.Password)
+		hash, err := hashPassword(ctx, "password", *b.Password)
 		if err != nil {
 			return nil, err
 		}

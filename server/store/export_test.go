@@ -5,3 +5,7 @@ package store
 func SetVerifyPaging(s *Store, page int32, between func()) {
 	s.verify = verifyPaging{page: page, betweenPages: between}
 }
+
+// SetPasswordCheckHook makes Login and ChangePassword call f before each
+// bcrypt comparison.
+func SetPasswordCheckHook(s *Store, f func()) { s.onPasswordCheck = f }

@@ -43,13 +43,24 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	if err := s.checkThrottle(ctx, s.q, email, key, th); err != nil {
 		return Login{}, err
 	}
+	// Parallel guesses all pass the check above; they queue here and check
+	// again in turn, so that a burst costs only the bcrypt work the limits
+	// allow. The turn lasts until the attempt is recorded.
+	release, err := auth.Hashing(ctx)
+	if err != nil {
+		return Login{}, err
+	}
+	defer release()
+	if err := s.checkThrottle(ctx, s.q, email, key, th); err != nil {
+		return Login{}, err
+	}
 	u, err := s.q.UserGetByEmail(ctx, email)
 	if err != nil && !errors.Is(translate(err), apperr.ErrNotFound) {
 		return Login{}, translate(err)
 	}
 	found := err == nil
 	// bcrypt runs outside any transaction: it holds no connection for its 250 ms.
-	ok := auth.PasswordMatches(u.PasswordHash, password) && found && u.Active
+	ok := s.passwordMatches(u.PasswordHash, password) && found && u.Active
 
 	var out Login
 	err = s.InTx(ctx, func(tx *Tx) error {
@@ -111,6 +122,14 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 		return Login{}, errBadCredentials
 	}
 	return out, nil
+}
+
+// passwordMatches is auth.PasswordMatches, counted when a test asks.
+func (s *Store) passwordMatches(hash, password string) bool {
+	if s.onPasswordCheck != nil {
+		s.onPasswordCheck()
+	}
+	return auth.PasswordMatches(hash, password)
 }
 
 // throttleKey is the address the per-IP login limit counts. An IPv6 client
@@ -336,8 +355,17 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	if err := auth.CheckPasswordRules(newPassword); err != nil {
 		return apperr.Invalid("new_password", auth.PasswordLengthRule)
 	}
+	// In turn and checked again, as for a login.
+	release, err := auth.Hashing(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := s.checkThrottle(ctx, s.q, u.Email, key, th); err != nil {
+		return err
+	}
 	// bcrypt runs outside any transaction, as for a login.
-	ok := auth.PasswordMatches(u.PasswordHash, current)
+	ok := s.passwordMatches(u.PasswordHash, current)
 	same := ok && current == newPassword
 	// Hashed whatever current is: done only for a right guess, its 250 ms
 	// would tell the guesser so, 429 or not.

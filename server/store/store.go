@@ -30,6 +30,9 @@ type Store struct {
 	models    modelCache  // the active scoring model, compiled
 	analyzing atomic.Bool // a background ANALYZE of leads is running
 	verify    verifyPaging
+	// onPasswordCheck, when set (by a test), runs before every bcrypt
+	// comparison of a login or password change.
+	onPasswordCheck func()
 }
 
 // New returns a Store over the pool.
