@@ -18,6 +18,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	aborted  *prometheus.CounterVec
 }
 
 func newMetrics(pool *pgxpool.Pool) *metrics {
@@ -31,8 +32,12 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 			Help:    "HTTP request latency by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
+		aborted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_responses_aborted_total",
+			Help: "Responses cut off after their status line was sent (an export whose client stalled or whose database failed), by method and route template; they count in http_requests_total with the status sent.",
+		}, []string{"method", "route"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency,
+	m.reg.MustRegister(m.requests, m.latency, m.aborted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.reg.MustRegister(poolCollector{pool})
@@ -46,16 +51,29 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		method := methodLabel(c.Request().Method) // before headAsGet shows a HEAD as GET
-		err := next(c)
-		if err != nil {
+		record := func() (route string) {
+			route = c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
+			m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+			return route
+		}
+		defer func() {
+			// A response cut off after it started panics its way out
+			// (see accessLog): counted, then passed on.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					m.aborted.WithLabelValues(method, record()).Inc()
+				}
+				panic(p)
+			}
+		}()
+		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
-		m.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		record()
 		return nil
 	}
 }

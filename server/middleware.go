@@ -75,32 +75,50 @@ func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		method := c.Request().Method // before headAsGet shows a HEAD as GET
-		err := next(c)
-		if err != nil {
+		defer func() {
+			// A response cut off after it started (an export whose client
+			// stalled, or whose database failed) ends in this panic: it is
+			// logged like any request before it goes on up.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					logRequest(c, method, start, true)
+				}
+				panic(p)
+			}
+		}()
+		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		r := c.Request()
-		status := c.Response().Status
-		size := c.Response().Size
-		if method == http.MethodHead {
-			size = 0 // net/http dropped the body
-		}
-		// A 503 is the server declining by design (an export slot taken, a
-		// deadline passed, the database out, each already logged at WARN
-		// with its cause): a page-worthy ERROR only for the other 5xx.
-		level := slog.LevelInfo
-		switch {
-		case status == http.StatusServiceUnavailable:
-			level = slog.LevelWarn
-		case status >= 500:
-			level = slog.LevelError
-		}
-		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
-			slog.String("method", method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
-			slog.Int("status", status), slog.Int64("bytes", size),
-			slog.Duration("duration", time.Since(start)), slog.String("ip", c.RealIP()))
+		logRequest(c, method, start, false)
 		return nil
 	}
+}
+
+func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
+	r := c.Request()
+	status := c.Response().Status
+	size := c.Response().Size
+	if method == http.MethodHead {
+		size = 0 // net/http dropped the body
+	}
+	// A 503 is the server declining by design (an export slot taken, a
+	// deadline passed, the database out, each already logged at WARN
+	// with its cause), and so is a response cut off (its cause logged
+	// too): a page-worthy ERROR only for the other 5xx.
+	level := slog.LevelInfo
+	switch {
+	case status == http.StatusServiceUnavailable || aborted:
+		level = slog.LevelWarn
+	case status >= 500:
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("method", method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
+		slog.Int("status", status), slog.Int64("bytes", size),
+		slog.Duration("duration", time.Since(start)), slog.String("ip", c.RealIP())}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	Logger(r.Context()).LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // securityHeaders are safe defaults for a JSON API; /docs loosens the

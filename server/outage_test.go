@@ -202,7 +202,8 @@ func TestSlowBody(t *testing.T) {
 // the server's write timeout.
 func TestExportStall(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t, func(c *server.Config) { c.ExportMaxConcurrent = 1; c.ExportStall = 3 * time.Second })
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs, func(c *server.Config) { c.ExportMaxConcurrent = 1; c.ExportStall = 3 * time.Second })
 	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
 	// About 16 MB of CSV: far more than the socket buffers take while the
 	// client reads nothing (the server's send buffer grows to 4 MB here).
@@ -244,5 +245,24 @@ func TestExportStall(t *testing.T) {
 	}
 	if strings.HasSuffix(string(got), "0\r\n\r\n") {
 		t.Fatalf("the stalled download ended as a complete file (%d bytes)", len(got))
+	}
+	// The cut-off download is on record like any request: its access-log
+	// line (marked aborted), its cause with the request id, and a metric.
+	var request, cause string
+	for l := range strings.Lines(logs.String()) {
+		switch {
+		case strings.Contains(l, "msg=request") && strings.Contains(l, "aborted=true"):
+			request = l
+		case strings.Contains(l, "export aborted after the response started"):
+			cause = l
+		}
+	}
+	if !strings.Contains(request, "route=/api/v1/leads/export") || !strings.Contains(request, "level=WARN") ||
+		!strings.Contains(cause, "request_id=") || strings.Contains(cause, `request_id=""`) {
+		t.Errorf("log lines of the aborted export: %q, %q", request, cause)
+	}
+	if _, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil); !strings.Contains(string(body),
+		`http_responses_aborted_total{method="GET",route="/api/v1/leads/export"} 1`) {
+		t.Error("no aborted response in /metrics")
 	}
 }

@@ -84,7 +84,8 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	if err == nil || !lw.started {
 		return err
 	}
-	r.log.WarnContext(r.ctx, "export aborted after the response started", "err", err, "rows", rows)
+	r.log.WarnContext(r.ctx, "export aborted after the response started", "err", err, "rows", rows,
+		"request_id", audit.MetaFrom(r.ctx).RequestID)
 	panic(http.ErrAbortHandler)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -24,7 +25,7 @@ func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) 
 	if err == nil {
 		return api.GetReadyz200JSONResponse{Status: "ok"}, nil
 	}
-	h.log.WarnContext(ctx, "readiness check failed", "err", err)
+	h.log.WarnContext(ctx, "readiness check failed", "err", err, "request_id", audit.MetaFrom(ctx).RequestID)
 	// The two known causes say what to do; anything else stays internal.
 	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.As(err, &busy) {
 		return nil, apperr.New(503, "%s", err.Error())
