@@ -40,8 +40,9 @@ func TestOps(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, body := raw(t, http.MethodGet, behind.URL+"/readyz", nil, nil)
-		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || !strings.Contains(*p.Detail, "jmk migrate") {
-			t.Fatalf("detail %v", p.Detail)
+		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || !strings.Contains(*p.Detail, "jmk migrate") ||
+			res.Header.Get("Retry-After") != "5" {
+			t.Fatalf("detail %v, Retry-After %q", p.Detail, res.Header.Get("Retry-After"))
 		}
 	})
 	t.Run("ReadyzPoolFull", func(t *testing.T) {
@@ -54,8 +55,9 @@ func TestOps(t *testing.T) {
 			defer conn.Release()
 		}
 		res, body := raw(t, http.MethodGet, full.URL+"/readyz", nil, nil)
-		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || *p.Detail != "all 2 database connections are in use" {
-			t.Fatalf("detail %v", p.Detail)
+		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || *p.Detail != "all 2 database connections are in use" ||
+			res.Header.Get("Retry-After") != "5" {
+			t.Fatalf("detail %v, Retry-After %q", p.Detail, res.Header.Get("Retry-After"))
 		}
 	})
 	t.Run("Docs", func(t *testing.T) {

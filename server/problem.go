@@ -22,7 +22,7 @@ const problemTypeBase = "https://jmk.example/problems/"
 
 var problemTypes = map[int]string{
 	400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-	409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
+	408: "request-timeout", 409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
 	422: "unprocessable", 428: "precondition-required", 429: "too-many-requests", 500: "internal",
 	501: "not-implemented", 503: "unavailable",
 }

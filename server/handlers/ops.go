@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -16,6 +17,9 @@ func (h *Handlers) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject
 	return api.GetHealthz200JSONResponse{Status: "ok"}, nil
 }
 
+// readyRetryAfter is the Retry-After, in seconds, of a 503 from /readyz.
+const readyRetryAfter = 5
+
 // GetReadyz answers 200 only when the database answers within a second and
 // has every migration this server needs.
 func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
@@ -27,8 +31,10 @@ func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) 
 	}
 	h.log.WarnContext(ctx, "readiness check failed", "err", err, "request_id", audit.MetaFrom(ctx).RequestID)
 	// The two known causes say what to do; anything else stays internal.
+	detail := "the database is not reachable"
 	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.As(err, &busy) {
-		return nil, apperr.New(503, "%s", err.Error())
+		detail = err.Error()
 	}
-	return nil, apperr.New(503, "the database is not reachable")
+	// As every other 503, with when to look again.
+	return nil, &apperr.Error{Status: http.StatusServiceUnavailable, Detail: detail, RetryAfter: readyRetryAfter}
 }
