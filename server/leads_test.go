@@ -847,6 +847,10 @@ func TestPlainValidationMessages(t *testing.T) {
 		name, method, path, body, field, want string
 	}{
 		{"Phone", "POST", "/api/v1/leads", `{"name": "A", "phone": "call me"}`, "phone", "digits, spaces and + ( ) -"},
+		// The rules of the CSV import, so that an export always re-imports.
+		{"PhoneWithoutDigits", "POST", "/api/v1/leads", `{"name": "A", "phone": "+()- -"}`, "phone", "at least one digit"},
+		{"NotesControlCharacter", "POST", "/api/v1/leads", `{"name": "A", "notes": "x\u0085y"}`, "notes", "control characters other than tab and line breaks"},
+		{"PatchNotesControlCharacter", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"notes": "a\u0001"}`, "notes", "control characters other than tab and line breaks"},
 		{"AssignedTo", "POST", "/api/v1/leads", `{"name": "A", "assigned_to": "bob"}`, "assigned_to", "a user id (a UUID) or me"},
 		{"AssignedToFilter", "GET", "/api/v1/leads?assigned_to=bob", "", "assigned_to", "a user id (a UUID), me or none"},
 		{"PathID", "GET", "/api/v1/leads/42", "", "id", "must be a UUID, such as"},

@@ -377,12 +377,13 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 // patternMessages say in words what each of the spec's patterns asks for;
 // a client should never be shown a regular expression.
 var patternMessages = map[string]string{
-	`^[0-9a-f]{64}$`:                     "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
-	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`: "must hold a letter or digit, on one line (no control characters)",
-	`^[^\p{Cc}]*$`:                       "must be on one line (no control characters)",
-	`^[0-9+()\- ]{3,40}$`:                "must be 3 to 40 characters of digits, spaces and + ( ) -",
-	`^(me|` + uuidPattern + `)$`:         "must be a user id (a UUID) or me",
-	`^(me|none|` + uuidPattern + `)$`:    "must be a user id (a UUID), me or none",
+	`^[0-9a-f]{64}$`:                            "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
+	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`:        "must hold a letter or digit, on one line (no control characters)",
+	`^[^\p{Cc}]*$`:                              "must be on one line (no control characters)",
+	`^[+()\- ]*[0-9][0-9+()\- ]*$`:              "may hold only digits, spaces and + ( ) -, and at least one digit",
+	`^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$`: "must not hold control characters other than tab and line breaks",
+	`^(me|` + uuidPattern + `)$`:                "must be a user id (a UUID) or me",
+	`^(me|none|` + uuidPattern + `)$`:           "must be a user id (a UUID), me or none",
 }
 
 const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`

@@ -856,7 +856,7 @@ export interface components {
             /** @example +351 912 345 678 */
             phone?: string | null;
             email?: components["schemas"]["Email"] | null;
-            /** @description Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. Blank notes are stored as null. */
+            /** @description Free text on any number of lines (tabs too), without other control characters. Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. Blank notes are stored as null. */
             notes?: string | null;
             /** @description No control characters; one in the form of a UUID is stored in lower case. */
             external_id?: string | null;
@@ -909,7 +909,7 @@ export interface components {
             phone?: string | null;
             /** Format: email */
             email?: string | null;
-            /** @description Stored with LF line ends, and blank as null, as on create. */
+            /** @description Free text without control characters other than tab and line breaks; stored with LF line ends, and blank as null, as on create. */
             notes?: string | null;
             status?: components["schemas"]["LeadStatus"];
             /** @description A user id, `me` (claim), or null (unassign). */

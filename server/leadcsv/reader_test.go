@@ -258,7 +258,7 @@ func TestReaderRejections(t *testing.T) {
 			[]leadcsv.Rejection{{Line: 2, Field: "phone", Message: "shorter than 3"}}, 1},
 		{"Text", "name,phone,email,external_id\n" +
 			strings.Repeat("n", 201) + ",12ab,not-an-email," + strings.Repeat("e", 101) + "\n" +
-			"Tab\there,phone,a@b,id\n",
+			"Tab\there,phone,a..b@example.com,id\n",
 			[]leadcsv.Rejection{
 				{Line: 2, Field: "name", Message: "longer than 200 characters"},
 				{Line: 2, Field: "phone", Message: "only digits"},
@@ -268,6 +268,12 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 3, Field: "phone", Message: "only digits"},
 				{Line: 3, Field: "email", Message: "not an e-mail address"},
 			}, 0},
+		// E-mails by the API's rule, both ways: what one path stores the
+		// other takes back.
+		{"EmailAsTheAPI", "name,email\nA,a@localhost\nB,.a@example.com\nC,a.@example.com\nD,Ana <a@example.com>\nE,x@example.pt\n",
+			[]leadcsv.Rejection{{Line: 3, Field: "email", Message: "not an e-mail address"},
+				{Line: 4, Field: "email", Message: "not an e-mail address"},
+				{Line: 5, Field: "email", Message: "not an e-mail address"}}, 2},
 		// A name must hold a letter or digit, as through the API.
 		{"NameWithoutLetters", "name,age\n\u200b,30\n\"—\",30\nAna 2,30\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "name", Message: "no letter or digit"},

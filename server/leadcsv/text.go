@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadrules"
 )
 
@@ -91,30 +92,18 @@ func cleanPhone(s string) (string, string) {
 	return s, ""
 }
 
-// cleanEmail checks the shape only (one @, a dotted domain, no spaces or
-// address syntax); whether the mailbox exists is not ours to know.
+// cleanEmail takes an address by the API's rule (auth.IsAddress), so that
+// whatever one path stores the other accepts back; whether the mailbox
+// exists is not ours to know.
 func cleanEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	switch {
+	case s == "":
 		return "", ""
-	}
-	if utf8.RuneCountInString(s) > maxEmailChars {
+	case utf8.RuneCountInString(s) > maxEmailChars:
 		return "", "is longer than 254 characters"
-	}
-	const bad = "is not an e-mail address"
-	at := strings.IndexByte(s, '@')
-	if at <= 0 || at != strings.LastIndexByte(s, '@') || at > 64 {
-		return "", bad
-	}
-	domain := s[at+1:]
-	if len(domain) < 3 || !strings.Contains(domain, ".") ||
-		domain[0] == '.' || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") {
-		return "", bad
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`"(),:;<>[\]`, r) {
-			return "", bad
-		}
+	case !auth.IsAddress(s):
+		return "", "is not an e-mail address"
 	}
 	return s, ""
 }
