@@ -505,6 +505,11 @@ func TestImportMalformed(t *testing.T) {
 		{"UnclosedQuote", func() io.Reader {
 			return strings.NewReader(apiHeader + "\n" + `q-1,"never closed,,30,admin.,no` + "\n" + strings.Repeat(manyGood(1), 60000))
 		}, "", 422, "quote"},
+		// Rows refused only once staged (here: an external_id that comes
+		// again) count toward the same limit as the reader's.
+		{"TooManyRejectedAfterStaging", func() io.Reader {
+			return strings.NewReader("external_id,name\n" + strings.Repeat("dup-1,Ana\n", 10002))
+		}, "", 422, "more than 10000 rows rejected"},
 		{"JSON", func() io.Reader { return strings.NewReader(`{"name":"x"}`) }, "application/json", 415, "text/csv"},
 		{"NotUTF8Charset", func() io.Reader { return strings.NewReader(apiHeader + "\n") }, "text/csv; charset=iso-8859-1", 415, "UTF-8"},
 		{"TooLargeChunked", func() io.Reader { return io.MultiReader(strings.NewReader(apiHeader+"\n"), &endless{}) }, "", 413, "limit"},
@@ -545,6 +550,35 @@ func TestImportMalformed(t *testing.T) {
 		}
 		if leadTotal(t, env) != before || importEvents(t, env) != events {
 			t.Error("something was written")
+		}
+	})
+
+	// So do rows the workflow refuses: 10,001 closed leads sent back to new.
+	t.Run("TooManyWorkflowRefusals", func(t *testing.T) {
+		var closed, reopen strings.Builder
+		closed.WriteString("external_id,name,status\n")
+		reopen.WriteString("external_id,status\n")
+		for i := range 10001 {
+			fmt.Fprintf(&closed, "wf-%d,Ana %d,failed\n", i, i)
+			fmt.Fprintf(&reopen, "wf-%d,new\n", i)
+		}
+		importOK(t, env, "", closed.String())
+		before, events := leadTotal(t, env), importEvents(t, env)
+		res, body := importCSV(t, env, "", strings.NewReader(reopen.String()), nil)
+		if p := wantProblem(t, res, body, 422); p.Detail == nil || !strings.Contains(*p.Detail, "more than 10000 rows rejected") {
+			t.Errorf("detail %v", p.Detail)
+		}
+		if leadTotal(t, env) != before || importEvents(t, env) != events ||
+			scalar(t, env, `SELECT count(*) FROM leads WHERE external_id LIKE 'wf-%' AND status <> 'failed'`) != 0 {
+			t.Error("something was written")
+		}
+	})
+
+	// At the limit, the file goes in with every rejection reported.
+	t.Run("RejectedAfterStagingAtTheLimit", func(t *testing.T) {
+		out := importOK(t, env, "?dry_run=true", "external_id,name\n"+strings.Repeat("dup-2,Ana\n", 10001))
+		if out.Inserted != 1 || len(out.Rejected) != 10000 {
+			t.Fatalf("inserted %d, %d rows rejected", out.Inserted, len(out.Rejected))
 		}
 	})
 

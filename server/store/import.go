@@ -25,9 +25,23 @@ import (
 // one batch whatever the file size.
 const importBatch = 10000
 
-// maxImportReports bounds the rejections found after staging (duplicate or
-// deleted external ids); the reader bounds its own (leadcsv).
+// maxImportReports is the most rejected rows an import reports: one with
+// more, whether the reader found them (leadcsv) or the checks after
+// staging (repeated or deleted external ids, workflow), is refused whole.
 const maxImportReports = 10000
+
+// reportLimit is what the checks after staging ask for: one row past the
+// limit tells that it was passed.
+const reportLimit = maxImportReports + 1
+
+// tooManyRejected refuses a file once its rejected rows (n) pass the limit.
+func tooManyRejected(n int) error {
+	if n <= maxImportReports {
+		return nil
+	}
+	return importError(&leadcsv.FileError{Err: leadcsv.ErrTooManyRejections,
+		Detail: fmt.Sprintf("more than %d rows rejected", maxImportReports)})
+}
 
 // ImportOptions tune ImportLeads.
 type ImportOptions struct {
@@ -437,13 +451,16 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	var dups []db.ImportStageDropSupersededRow
 	if staged.repeats {
 		var err error
-		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, maxImportReports); err != nil {
+		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, reportLimit); err != nil {
 			return err
 		}
 	}
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
+	}
+	if err := tooManyRejected(res.RejectedRows()); err != nil {
+		return err
 	}
 	// The leads the rows name are locked before anything of theirs is read
 	// (status, name): an edit committed after such a read would otherwise
@@ -459,15 +476,18 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 			return err
 		}
 	}
-	gone, err := tx.Q.ImportStageDeleted(ctx, maxImportReports)
+	gone, err := tx.Q.ImportStageDeleted(ctx, reportLimit)
 	if err != nil {
 		return err
 	}
 	for _, d := range gone {
 		res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
 	}
+	if err := tooManyRejected(res.RejectedRows()); err != nil {
+		return err
+	}
 	if staged.idRefs {
-		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, maxImportReports)
+		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, reportLimit)
 		if err != nil {
 			return err
 		}
@@ -479,11 +499,14 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
 		}
+		if err := tooManyRejected(res.RejectedRows()); err != nil {
+			return err
+		}
 	}
 	// After the rows naming a lead by its id are settled: adopted, or
 	// refused with their own reason.
 	if staged.bare {
-		bare, err := tx.Q.ImportStageDropBare(ctx, maxImportReports)
+		bare, err := tx.Q.ImportStageDropBare(ctx, reportLimit)
 		if err != nil {
 			return err
 		}
@@ -495,6 +518,9 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 					"no lead has external_id %q, and the row has no name, phone, e-mail or scoring input to create one with", *b.ExternalID)
 			}
 			res.Rejected = append(res.Rejected, r)
+		}
+		if err := tooManyRejected(res.RejectedRows()); err != nil {
+			return err
 		}
 	}
 	if !setStatus {
@@ -525,14 +551,16 @@ func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *Import
 		return err
 	}
 	var refused []int32
+	rejected := res.RejectedRows() // other lines than the staged rows'
 	for _, m := range moves {
 		var ae *apperr.Error
 		if err := leadrules.CheckTransition(m.FromStatus, m.ToStatus, true); errors.As(err, &ae) {
 			refused = append(refused, m.Line)
-			if len(res.Rejected) < maxImportReports {
-				res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
-					Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
+			if err := tooManyRejected(rejected + len(refused)); err != nil {
+				return err
 			}
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
+				Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
 		}
 	}
 	if len(refused) == 0 {
