@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +31,9 @@ type App struct {
 	Pool  *pgxpool.Pool
 	Store *store.Store
 	Echo  *echo.Echo
+	// draining is set once a stop begins and SHUTDOWN_DRAIN runs: /readyz
+	// then answers 503 while every request is still served.
+	draining atomic.Bool
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -95,12 +99,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 		pool.Close()
 		return nil, err
 	}
-	e, err := New(cfg, st, log)
-	if err != nil {
+	a := &App{Cfg: cfg, Log: log, Pool: pool, Store: st}
+	if a.Echo, err = New(cfg, st, log, a.draining.Load); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &App{Cfg: cfg, Log: log, Pool: pool, Store: st, Echo: e}, nil
+	return a, nil
 }
 
 // BootstrapAdmin creates the first admin when there are no users at all:
@@ -170,6 +174,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		if d := a.Cfg.ShutdownDrain; d > 0 {
+			// A load balancer polling /readyz sees the 503 and stops
+			// sending new requests before the listener closes.
+			a.draining.Store(true)
+			a.Log.Info("draining: /readyz answers 503, requests are still served", "for", d)
+			select {
+			case <-time.After(d):
+			case err = <-errc:
+			}
+		}
 		a.Log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
 		err = srv.Shutdown(sctx)

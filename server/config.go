@@ -46,6 +46,9 @@ type Config struct {
 	DBMaxConns       int32
 	SealInterval     time.Duration
 	ShutdownTimeout  time.Duration
+	// ShutdownDrain is how long a stopping server keeps serving, with
+	// /readyz answering 503, before it stops accepting connections.
+	ShutdownDrain time.Duration
 	// RequestTimeout bounds an API request, waiting for a database
 	// connection and queries included; imports, exports, training, model
 	// activation, thresholds and audit verification are exempt.
@@ -182,6 +185,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20, 1, 10000))
 	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", 4, 1, 10000)
 	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
+	if v := get("SHUTDOWN_DRAIN", "0s"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Minute {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN must be a duration from 0s to 10m, such as 5s, got %q", v))
+		}
+		c.ShutdownDrain = d
+	}
 	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))

@@ -23,7 +23,7 @@ const (
 
 // New assembles the HTTP server: middleware in order, the spec validator,
 // the strict handlers, operations endpoints and the error handler.
-func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
+func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*echo.Echo, error) {
 	iss, err := auth.NewIssuer(cfg.JWTSecret, TokenIssuer, TokenAudience, nil)
 	if err != nil {
 		return nil, err
@@ -81,6 +81,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*echo.Echo, error) {
 		Throttle:            cfg.LoginThrottle,
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,
 		ExportStall:         cfg.ExportStall,
+		Draining:            draining,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

@@ -479,6 +479,55 @@ func startServe(t *testing.T, env map[string]string) (cancel context.CancelFunc,
 	return cancel, r, errOut, result
 }
 
+// TestServeDrain: with SHUTDOWN_DRAIN a stopping server first answers
+// /readyz with 503 for that long while it still serves every request, so a
+// load balancer stops sending new ones before the listener closes.
+func TestServeDrain(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
+		"SHUTDOWN_DRAIN": "2s", "ADMIN_PASSWORD": "a long enough password"}
+	cancel, outR, errOut, done := startServe(t, env)
+	defer cancel()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	m := regexp.MustCompile(`^JMK Sales API on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("first line %q %v: %s", line, err, errOut.String())
+	}
+	base := m[1]
+	status := func(path string) int {
+		res, err := http.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := status("/readyz"); s != 200 {
+		t.Fatalf("readyz before the stop: %d", s)
+	}
+	stopped := time.Now()
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if r, h, o := status("/readyz"), status("/healthz"), status("/openapi.yaml"); r != 503 || h != 200 || o != 200 {
+		t.Errorf("while draining: readyz %d, healthz %d, openapi.yaml %d; want 503, 200, 200", r, h, o)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+		if d := time.Since(stopped); d < 2*time.Second {
+			t.Errorf("stopped %v after the signal, before the 2 s drain", d)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if s := status("/healthz"); s != 0 {
+		t.Fatalf("still serving after shutdown: %d", s)
+	}
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
 	dsn := dbtest.URL(t)

@@ -1622,7 +1622,7 @@ type ServerInterface interface {
 	// GetHealthz Liveness: the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx echo.Context) error
-	// GetReadyz Readiness: the database answers and its schema is current.
+	// GetReadyz Readiness: the server is not stopping, the database answers and its schema is current.
 	// (GET /readyz)
 	GetReadyz(ctx echo.Context) error
 }
@@ -6559,7 +6559,7 @@ type StrictServerInterface interface {
 	// GetHealthz Liveness: the process is up.
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
-	// GetReadyz Readiness: the database answers and its schema is current.
+	// GetReadyz Readiness: the server is not stopping, the database answers and its schema is current.
 	// (GET /readyz)
 	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
 }
@@ -8002,10 +8002,11 @@ var swaggerSpec = []string{
 	"L6UvbxsNqZ53PrhxfCufFjvJSwIXu6pgZRifR+hyIPK+RVnLoKw6oL7SWXunQruhI0aVb1C9wrxRrRjH",
 	"Ejwx9qRzrfCs5kXt8DAxwzcO4SHmkaDCtikh7JiyKb5IXvSa7NN78ayHzj61i/oq2aebCJnHmr8I2l/Z",
 	"p99D9mlZzFjKQr2zSDwBHpvJvzYZ6H5xjzzg/aQpqm7ou1lrY9eKF+IaJGhXo9YdG1aLnxWBoWbeIoaC",
-	"9L/Wluzda+/mSV9ZY/m8FB46qX3bKu66VgX0CpnoZkrFELFQSQmYFWZXI2RfphrI5+scxzEPrzTjbCrG",
-	"iW8GjzVisc4uHix56yMwXMRUPB/5VxXZ/zuYt7S1r3JOOHdra3Tfur0RVvbNzjc7EB8sYOUHzBXEBRZ8",
-	"9hWHv9T3s6rpJ4KeWGWaxLWj2g7yQjfQp8xsad+5CbLPdNUKX1A+d+GLQqZU4VvvKSx+hcbb4pvYJbzw",
-	"hd3NzYeb/z8AAP//",
+	"9L/Wluzda+9mnuCs5i3FZ8xm6FW3bOP8l3cXP79+/+ry57cnZ68C94YwroYVvqY9z9NYWRckEf2sWX1e",
+	"Xg8d374VFnedsOgdZ/abKRVDxEIlJWCmmV2SkBYXqEyjd0bHPLzSjLOpGCe+wTzWncV9ILJQBEAEhouY",
+	"CvIjT6xiJX8H85bA9VXOHudubX2Ftm6ZhNWCM5zJz9gehj9nChTIDssHJ1h5BXMTcfGFGIEKZFvqM1rV",
+	"ZBSnJtacJnHtqLaDvNcN9Ckzk9p3boLsM13twheUP174opCZVfjWeyaLX6GxuPgmdiUvfGF3c/Ph5v8P",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

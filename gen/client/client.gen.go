@@ -524,10 +524,11 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetReadyz Readiness: the database answers and its schema is current.
+	// GetReadyz Readiness: the server is not stopping, the database answers and its schema is current.
 	//
-	// 503 when the database does not answer within a second, when every pooled connection is in
-	// use, or when it lacks a migration this server needs; the detail says which.
+	// 503 while the server is stopping (for SHUTDOWN_DRAIN, while it still serves requests), when
+	// the database does not answer within a second, when every pooled connection is in use, or
+	// when it lacks a migration this server needs; the detail says which.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1436,10 +1437,11 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// GetReadyz Readiness: the database answers and its schema is current.
+// GetReadyz Readiness: the server is not stopping, the database answers and its schema is current.
 //
-// 503 when the database does not answer within a second, when every pooled connection is in
-// use, or when it lacks a migration this server needs; the detail says which.
+// 503 while the server is stopping (for SHUTDOWN_DRAIN, while it still serves requests), when
+// the database does not answer within a second, when every pooled connection is in use, or
+// when it lacks a migration this server needs; the detail says which.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3934,10 +3936,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealthz` operationId).
 	GetHealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthzResponse, error)
 
-	// GetReadyzWithResponse Readiness: the database answers and its schema is current.
+	// GetReadyzWithResponse Readiness: the server is not stopping, the database answers and its schema is current.
 	//
-	// 503 when the database does not answer within a second, when every pooled connection is in
-	// use, or when it lacks a migration this server needs; the detail says which.
+	// 503 while the server is stopping (for SHUTDOWN_DRAIN, while it still serves requests), when
+	// the database does not answer within a second, when every pooled connection is in use, or
+	// when it lacks a migration this server needs; the detail says which.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7866,10 +7869,11 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 	return ParseGetHealthzResponse(rsp)
 }
 
-// GetReadyzWithResponse Readiness: the database answers and its schema is current.
+// GetReadyzWithResponse Readiness: the server is not stopping, the database answers and its schema is current.
 //
-// 503 when the database does not answer within a second, when every pooled connection is in
-// use, or when it lacks a migration this server needs; the detail says which.
+// 503 while the server is stopping (for SHUTDOWN_DRAIN, while it still serves requests), when
+// the database does not answer within a second, when every pooled connection is in use, or
+// when it lacks a migration this server needs; the detail says which.
 //
 // Returns a wrapper object for the known response body format(s).
 //

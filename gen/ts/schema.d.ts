@@ -29,9 +29,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the database answers and its schema is current.
-         * @description 503 when the database does not answer within a second, when every pooled connection is in
-         *     use, or when it lacks a migration this server needs; the detail says which.
+         * Readiness: the server is not stopping, the database answers and its schema is current.
+         * @description 503 while the server is stopping (for SHUTDOWN_DRAIN, while it still serves requests), when
+         *     the database does not answer within a second, when every pooled connection is in use, or
+         *     when it lacks a migration this server needs; the detail says which.
          */
         get: operations["getReadyz"];
         put?: never;

@@ -32,6 +32,9 @@ type Options struct {
 	// ExportStall ends an export whose client takes nothing for this long
 	// (server.Config.ExportStall); zero leaves it to the server's timeouts.
 	ExportStall time.Duration
+	// Draining reports a server that is stopping (SHUTDOWN_DRAIN): /readyz
+	// answers 503. Nil means never.
+	Draining func() bool
 }
 
 // Handlers implements api.StrictServerInterface.

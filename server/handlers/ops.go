@@ -20,9 +20,13 @@ func (h *Handlers) GetHealthz(ctx context.Context, _ api.GetHealthzRequestObject
 // readyRetryAfter is the Retry-After, in seconds, of a 503 from /readyz.
 const readyRetryAfter = 5
 
-// GetReadyz answers 200 only when the database answers within a second and
-// has every migration this server needs.
+// GetReadyz answers 200 only when the server is not stopping and the
+// database answers within a second and has every migration it needs.
 func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) (api.GetReadyzResponseObject, error) {
+	if h.opts.Draining != nil && h.opts.Draining() {
+		return nil, &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: readyRetryAfter,
+			Detail: "the server is shutting down; requests are still served until it stops accepting them"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	err := h.st.Ready(ctx)
