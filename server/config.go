@@ -46,6 +46,8 @@ type Config struct {
 	DBMaxConns       int32
 	SealInterval     time.Duration
 	ShutdownTimeout  time.Duration
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
 	// ShutdownDrain is how long a stopping server keeps serving, with
 	// /readyz answering 503, before it stops accepting connections.
 	ShutdownDrain time.Duration
@@ -185,6 +187,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20, 1, 10000))
 	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", 4, 1, 10000)
 	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
+	c.MetricsToken = getenv("METRICS_TOKEN")
+	if t := c.MetricsToken; t != "" && (len(t) < 16 || strings.TrimSpace(t) != t) {
+		errs = append(errs, errors.New("METRICS_TOKEN must be at least 16 characters without leading or trailing spaces (e.g. openssl rand -hex 24)"))
+	}
 	if v := get("SHUTDOWN_DRAIN", "0s"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > 10*time.Minute {

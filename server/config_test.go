@@ -103,6 +103,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"NegativeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "-1m"}, "LOGIN_THROTTLE_WINDOW"},
 		{"HugeDuration", map[string]string{"LOGIN_THROTTLE_WINDOW": "1300000h"}, "LOGIN_THROTTLE_WINDOW"},
 		{"BadProxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, `TRUSTED_PROXIES: "proxy.local"`},
+		{"ShortMetricsToken", map[string]string{"METRICS_TOKEN": "secret"}, "METRICS_TOKEN"},
 		{"BadShutdownDrain", map[string]string{"SHUTDOWN_DRAIN": "5"}, "SHUTDOWN_DRAIN"},
 		{"NegativeShutdownDrain", map[string]string{"SHUTDOWN_DRAIN": "-1s"}, "SHUTDOWN_DRAIN"},
 		{"LongShutdownDrain", map[string]string{"SHUTDOWN_DRAIN": "11m"}, "SHUTDOWN_DRAIN"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jmksales/jmk/server/apperr"
 )
 
 // metrics holds the Prometheus collectors of one server. Each server has its
@@ -89,8 +92,22 @@ func methodLabel(method string) string {
 	return "other"
 }
 
-func (m *metrics) handler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// handler serves the metrics; with a token, only to a request that bears
+// it (Prometheus: authorization.credentials), as they show routes, error
+// rates and the pool's use.
+func (m *metrics) handler(token string) echo.HandlerFunc {
+	serve := echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if token == "" {
+		return serve
+	}
+	return func(c echo.Context) error {
+		got, ok := bearerToken(c.Request())
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			return &apperr.Error{Status: http.StatusUnauthorized, Detail: "the metrics need the METRICS_TOKEN bearer token"}
+		}
+		return serve(c)
+	}
 }
 
 // poolCollector exports the pgx pool's statistics at scrape time.

@@ -45,6 +45,21 @@ func TestOps(t *testing.T) {
 			t.Fatalf("detail %v, Retry-After %q", p.Detail, res.Header.Get("Retry-After"))
 		}
 	})
+	t.Run("MetricsToken", func(t *testing.T) {
+		const token = "metrics-token-for-the-test"
+		guarded := servertest.New(t, func(c *server.Config) { c.MetricsToken = token })
+		for _, h := range []map[string]string{nil, {"Authorization": "Bearer wrong-token-of-some-length"}, {"Authorization": token}} {
+			res, body := raw(t, http.MethodGet, guarded.URL+"/metrics", nil, h)
+			wantProblem(t, res, body, http.StatusUnauthorized)
+			if res.Header.Get("WWW-Authenticate") == "" || strings.Contains(string(body), "http_requests_total") {
+				t.Errorf("with %v: %s", h, body)
+			}
+		}
+		res, body := raw(t, http.MethodGet, guarded.URL+"/metrics", nil, map[string]string{"Authorization": "Bearer " + token})
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "http_requests_total") {
+			t.Errorf("with the token: %d", res.StatusCode)
+		}
+	})
 	t.Run("ReadyzPoolFull", func(t *testing.T) {
 		full := servertest.New(t, func(c *server.Config) { c.DBMaxConns = 2 })
 		for range 2 {

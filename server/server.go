@@ -85,7 +85,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
-	routes.GET("/metrics", m.handler())
+	routes.GET("/metrics", m.handler(cfg.MetricsToken))
 	if err := registerDocs(routes); err != nil {
 		return nil, err
 	}
