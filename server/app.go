@@ -174,15 +174,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		if d := a.Cfg.ShutdownDrain; d > 0 {
-			// A load balancer polling /readyz sees the 503 and stops
-			// sending new requests before the listener closes.
-			a.draining.Store(true)
-			a.Log.Info("draining: /readyz answers 503, requests are still served", "for", d)
-			select {
-			case <-time.After(d):
-			case err = <-errc:
-			}
+		err = a.drain(errc)
+		if err != nil {
+			break // the server failed while draining: nothing left to shut down
 		}
 		a.Log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
@@ -203,6 +197,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// drain keeps serving for SHUTDOWN_DRAIN with /readyz answering 503, so a
+// load balancer polling it stops sending new requests before the listener
+// closes. It returns the server's error if it fails meanwhile.
+func (a *App) drain(errc <-chan error) error {
+	d := a.Cfg.ShutdownDrain
+	if d <= 0 {
+		return nil
+	}
+	a.draining.Store(true)
+	a.Log.Info("draining: /readyz answers 503, requests are still served", "for", d)
+	select {
+	case <-time.After(d):
+		return nil
+	case err := <-errc:
+		return err
+	}
 }
 
 // Close releases the pool.

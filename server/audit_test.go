@@ -475,6 +475,10 @@ func TestAuditAnchor(t *testing.T) {
 		if v.Ok || v.FirstBrokenId == nil || *v.FirstBrokenId != lastID || v.Reason == nil || !strings.Contains(*v.Reason, "anchor") {
 			t.Fatalf("verify against the earlier head: %s", mustJSON(v))
 		}
+		// A broken verdict offers no head for a monitor to keep instead.
+		if v.HeadId != nil || v.HeadHash != nil {
+			t.Errorf("a broken chain returned the head %v %v", *v.HeadId, *v.HeadHash)
+		}
 	})
 }
 

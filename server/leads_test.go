@@ -152,6 +152,7 @@ func TestLeadCreate(t *testing.T) {
 			{`{"name": "Ana", "job": "astronaut"}`, "job"},
 			{`{"name": "Ana", "age": 3}`, "age"},
 			{`{"name": "Ana", "phone": "call me"}`, "phone"},
+			{`{"name": "Ana", "phone": " 12"}`, "phone"},     // stored trimmed: too short
 			{`{"name": "Ana", "email": "not-an-email"}`, ""}, // see leadMalformed
 			{`{"name": "Ana", "assigned_to": "someone"}`, "assigned_to"},
 			{`{"name": "Ana", "status": "success"}`, "status"},
@@ -449,6 +450,7 @@ func TestLeadUpdate(t *testing.T) {
 			{`{"status": "won"}`, "status"},
 			{`{"status": null}`, "status"},
 			{`{"job": "astronaut"}`, "job"},
+			{`{"phone": "12 "}`, "phone"},
 			{`{"probability": 1}`, "probability"},
 			{`{"version": 7}`, "version"},
 		} {

@@ -212,12 +212,18 @@ func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
 // caller without a token on a secured operation is left to the validator,
 // so that its 401 comes first, as it does for every other refusal.
 func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
+	// Every operation, and whether a caller without a token may use it
+	// (no security, or a requirement that is empty: logout's optional token).
 	public := map[string]bool{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
-			if op.Security != nil && len(*op.Security) == 0 {
-				public[method+" "+path] = true
+			open := op.Security != nil && len(*op.Security) == 0
+			if op.Security != nil {
+				for _, req := range *op.Security {
+					open = open || len(req) == 0
+				}
 			}
+			public[method+" "+path] = open
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -227,7 +233,9 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 			if coding == "" || strings.EqualFold(coding, "identity") {
 				return next(c)
 			}
-			if _, ok := auth.FromContext(r.Context()); !ok && !public[r.Method+" "+c.Path()] {
+			// Unknown routes and methods are the router's 404 and 405.
+			open, known := public[r.Method+" "+specPath(c.Path())]
+			if _, ok := auth.FromContext(r.Context()); !known || !ok && !open {
 				return next(c)
 			}
 			c.Response().Header().Set("Accept-Encoding", "identity")
@@ -235,6 +243,18 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 				Detail: "the body must be sent uncompressed, without Content-Encoding (jmk import reads gzip-compressed files itself)"}
 		}
 	}
+}
+
+// specPath turns an Echo route (/api/v1/leads/:id) into the spec's
+// (/api/v1/leads/{id}).
+func specPath(route string) string {
+	segs := strings.Split(route, "/")
+	for i, seg := range segs {
+		if name, ok := strings.CutPrefix(seg, ":"); ok {
+			segs[i] = "{" + name + "}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // allowHeader sends the Allow header that RFC 9110 requires with a 405: the

@@ -31,7 +31,7 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 	case errors.Is(context.Cause(ctx), errShuttingDown):
 		return http.StatusServiceUnavailable, "the server is shutting down; try again", true
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
-		return http.StatusServiceUnavailable, "the request did not complete in time (the database is busy or unreachable); try again shortly", true
+		return http.StatusServiceUnavailable, "the request did not complete in time (the server or its database is busy, or the database is unreachable); try again shortly", true
 	case errors.Is(ctx.Err(), context.Canceled):
 		return statusClientClosed, "the client closed the request", true
 	case databaseDown(err):

@@ -47,6 +47,12 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 				Logger(c.Request().Context()).Error("panic", "err", err, "stack", string(stack))
+				if c.Response().Committed {
+					// Too late for a 500: the body is under way (an export).
+					// Cut the connection, so that a client never takes a
+					// truncated file for a whole one (see accessLog).
+					panic(http.ErrAbortHandler)
+				}
 				return err
 			},
 			DisableErrorHandler: true,

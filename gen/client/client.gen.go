@@ -98,7 +98,7 @@ type ClientInterface interface {
 
 	// VerifyAuditChain Check the hash chain of every sealed event (admin).
 	//
-	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different. Keep a new head only from a verification that passed (a broken chain returns none).
 	//
 	// Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
 	VerifyAuditChain(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -551,7 +551,7 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 
 // VerifyAuditChain Check the hash chain of every sealed event (admin).
 //
-// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different. Keep a new head only from a verification that passed (a broken chain returns none).
 //
 // Corresponds with GET /api/v1/audit-events/verify (the `VerifyAuditChain` operationId).
 func (c *Client) VerifyAuditChain(ctx context.Context, params *VerifyAuditChainParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3472,7 +3472,7 @@ type ClientWithResponsesInterface interface {
 
 	// VerifyAuditChainWithResponse Check the hash chain of every sealed event (admin).
 	//
-	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+	// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different. Keep a new head only from a verification that passed (a broken chain returns none).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7129,7 +7129,7 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 
 // VerifyAuditChainWithResponse Check the hash chain of every sealed event (admin).
 //
-// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+// Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different. Keep a new head only from a verification that passed (a broken chain returns none).
 //
 // Returns a wrapper object for the known response body format(s).
 //

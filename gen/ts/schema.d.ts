@@ -559,7 +559,7 @@ export interface paths {
         };
         /**
          * Check the hash chain of every sealed event (admin).
-         * @description Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different.
+         * @description Recomputes the chain from the first event. The chain alone cannot show events that were changed or removed together with every seal from them on and then sealed again (which takes writing to the database past its triggers). To catch that, keep the `head_id` and `head_hash` of a verification somewhere else and pass them back later as `anchor_id` and `anchor_hash`: the verification then also fails when that event's seal is gone or different. Keep a new head only from a verification that passed (a broken chain returns none).
          */
         get: operations["verifyAuditChain"];
         put?: never;
@@ -1358,7 +1358,7 @@ export interface components {
             reason: string | null;
             /**
              * Format: int64
-             * @description The last sealed event checked; null when none is sealed yet. Record it with `head_hash` outside the database to use as an anchor.
+             * @description The last sealed event checked; null when none is sealed yet or the chain is broken. Record it with `head_hash` outside the database to use as an anchor.
              */
             head_id: number | null;
             /**

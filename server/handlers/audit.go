@@ -110,7 +110,9 @@ func (h *Handlers) VerifyAuditChain(ctx context.Context, req api.VerifyAuditChai
 	if !v.OK {
 		out.FirstBrokenId, out.Reason = &v.BrokenID, &v.Reason
 	}
-	if v.HeadID != 0 {
+	// A broken chain has no head worth keeping: a monitor that stored it
+	// would take a rewritten chain for the real one from then on.
+	if v.OK && v.HeadID != 0 {
 		hash := hex.EncodeToString(v.HeadHash)
 		out.HeadId, out.HeadHash = &v.HeadID, &hash
 	}

@@ -78,7 +78,19 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(ctx, "password", req.Body.Password)
+	// As a login: in turn with the other bcrypt work, the throttle checked
+	// again once it is this request's turn, and the turn held until the
+	// user is recorded, so that a burst costs only the hashing the limit
+	// allows.
+	release, err := auth.Hashing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(req.Body.Password)
 	if err != nil {
 		return nil, err
 	}

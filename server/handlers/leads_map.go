@@ -82,6 +82,9 @@ func leadChange(b api.LeadPatch, me uuid.UUID) (store.LeadChange, error) {
 		}
 		c.Name = &n
 	}
+	if err := phoneLength(c.Phone.Value); err != nil {
+		return c, err
+	}
 	if b.Status != nil {
 		s := string(*b.Status)
 		c.Status = &s
@@ -182,6 +185,16 @@ func optNotes(n nullable.Nullable[string]) store.Opt[string] {
 	o := optOf(n)
 	o.Value = notes(o.Value)
 	return o
+}
+
+// phoneLength refuses a phone that the spec's minimum let through only for
+// the spaces around it, which are not stored: " 12" would be kept as "12",
+// which a CSV import of the export refuses.
+func phoneLength(phone *string) error {
+	if phone != nil && len(*phone) < 3 {
+		return apperr.BadRequest("phone", "must be 3 to 40 characters, leading and trailing spaces aside")
+	}
+	return nil
 }
 
 // trimmed trims s; nil for blank text.
