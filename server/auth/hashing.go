@@ -14,14 +14,30 @@ var HashingSlots = max(1, runtime.GOMAXPROCS(0)/2)
 var hashing = make(chan struct{}, HashingSlots)
 
 // Hashing waits for a turn at bcrypt work and returns the function that
-// ends it; it fails with ctx's error if ctx ends first. Callers that guard
-// the work with a throttle check it again once it is their turn, so that
-// attempts queued behind a burst cost nothing once the limit is reached.
-func Hashing(ctx context.Context) (release func(), err error) {
+// ends it; it fails with ctx's error if ctx ends first. check, when not
+// nil, is the limit guarding the work (a login's throttle, say): it runs
+// before the wait, so that a request already over the limit does not
+// queue, and again once the turn is taken, so that parallel attempts that
+// all passed it together are judged one after another and those queued
+// behind a burst cost nothing once the limit is reached. Its error is
+// returned, with no turn held.
+func Hashing(ctx context.Context, check func() error) (release func(), err error) {
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
 	select {
 	case hashing <- struct{}{}:
-		return func() { <-hashing }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	release = func() { <-hashing }
+	if check != nil {
+		if err := check(); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
 }

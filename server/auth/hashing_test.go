@@ -14,7 +14,7 @@ func TestHashingBoundsConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 * HashingSlots {
 		wg.Go(func() {
-			release, err := Hashing(context.Background())
+			release, err := Hashing(context.Background(), nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -36,7 +36,7 @@ func TestHashingBoundsConcurrency(t *testing.T) {
 func TestHashingGivesUpWithItsContext(t *testing.T) {
 	var releases []func()
 	for range HashingSlots {
-		release, err := Hashing(context.Background())
+		release, err := Hashing(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,40 @@ func TestHashingGivesUpWithItsContext(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := Hashing(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := Hashing(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("with every slot taken: %v", err)
+	}
+}
+
+func TestHashingChecksBeforeAndInTurn(t *testing.T) {
+	refused := errors.New("over the limit")
+	calls := 0
+	if _, err := Hashing(context.Background(), func() error { calls++; return refused }); !errors.Is(err, refused) || calls != 1 {
+		t.Fatalf("refused before the wait: %v after %d checks", err, calls)
+	}
+	calls = 0
+	_, err := Hashing(context.Background(), func() error {
+		calls++
+		if calls == 2 {
+			return refused
+		}
+		return nil
+	})
+	if !errors.Is(err, refused) || calls != 2 {
+		t.Fatalf("refused in turn: %v after %d checks", err, calls)
+	}
+	// The turn refused in was given back: every slot can be taken again.
+	var releases []func()
+	for range HashingSlots {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		release, err := Hashing(ctx, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("a slot was kept: %v", err)
+		}
+		releases = append(releases, release)
+	}
+	for _, r := range releases {
+		r()
 	}
 }

@@ -75,21 +75,13 @@ func (h *Handlers) Register(ctx context.Context, req api.RegisterRequestObject) 
 		return nil, err
 	}
 	email, ip := normEmail(string(req.Body.Email)), audit.MetaFrom(ctx).IP
-	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
-		return nil, err
-	}
-	// As a login: in turn with the other bcrypt work, the throttle checked
-	// again once it is this request's turn, and the turn held until the
-	// user is recorded, so that a burst costs only the hashing the limit
-	// allows.
-	release, err := auth.Hashing(ctx)
+	// As a login: in turn with the other bcrypt work, under the throttle
+	// (auth.Hashing), the turn held until the user is recorded.
+	release, err := auth.Hashing(ctx, func() error { return h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle) })
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	if err := h.st.CheckRegistration(ctx, email, ip, h.opts.RegisterThrottle); err != nil {
-		return nil, err
-	}
 	hash, err := auth.HashPassword(req.Body.Password)
 	if err != nil {
 		return nil, err
@@ -148,7 +140,7 @@ func hashPassword(ctx context.Context, field, pw string) (string, error) {
 	if err := passwordRule(field, pw); err != nil {
 		return "", err
 	}
-	release, err := auth.Hashing(ctx)
+	release, err := auth.Hashing(ctx, nil)
 	if err != nil {
 		return "", err
 	}

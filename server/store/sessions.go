@@ -40,20 +40,13 @@ var errBadCredentials = apperr.Unauthorized("e-mail or password is wrong")
 // the right password included. Failures are recorded with their audit event.
 func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string, th Throttle) (Login, error) {
 	key := throttleKey(ip)
-	if err := s.checkThrottle(ctx, s.q, email, key, th); err != nil {
-		return Login{}, err
-	}
-	// Parallel guesses all pass the check above; they queue here and check
-	// again in turn, so that a burst costs only the bcrypt work the limits
-	// allow. The turn lasts until the attempt is recorded.
-	release, err := auth.Hashing(ctx)
+	// The throttle judges parallel guesses one after another (see
+	// auth.Hashing); the turn lasts until the attempt is recorded.
+	release, err := auth.Hashing(ctx, func() error { return s.checkThrottle(ctx, s.q, email, key, th) })
 	if err != nil {
 		return Login{}, err
 	}
 	defer release()
-	if err := s.checkThrottle(ctx, s.q, email, key, th); err != nil {
-		return Login{}, err
-	}
 	u, err := s.q.UserGetByEmail(ctx, email)
 	if err != nil && !errors.Is(translate(err), apperr.ErrNotFound) {
 		return Login{}, translate(err)
@@ -347,22 +340,16 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 		return err
 	}
 	key := throttleKey(ip)
-	if err := s.checkThrottle(ctx, s.q, u.Email, key, th); err != nil {
-		return err
-	}
-	// Whatever current is: a verdict on new_password given only with the
-	// right one would tell a guesser when they had it.
-	if err := auth.CheckPasswordRules(newPassword); err != nil {
-		return apperr.Invalid("new_password", auth.PasswordLengthRule)
-	}
-	// In turn and checked again, as for a login.
-	release, err := auth.Hashing(ctx)
+	// In turn, under the throttle, as a login.
+	release, err := auth.Hashing(ctx, func() error { return s.checkThrottle(ctx, s.q, u.Email, key, th) })
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := s.checkThrottle(ctx, s.q, u.Email, key, th); err != nil {
-		return err
+	// Whatever current is: a verdict on new_password given only with the
+	// right one would tell a guesser when they had it.
+	if err := auth.CheckPasswordRules(newPassword); err != nil {
+		return apperr.Invalid("new_password", auth.PasswordLengthRule)
 	}
 	// bcrypt runs outside any transaction, as for a login.
 	ok := s.passwordMatches(u.PasswordHash, current)
