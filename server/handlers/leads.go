@@ -138,7 +138,7 @@ func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObje
 	if p.Name == "" {
 		return nil, apperr.BadRequest("name", "must not be blank")
 	}
-	if err := phoneLength(p.Phone); err != nil {
+	if err := checkPhone(p.Phone); err != nil {
 		return nil, err
 	}
 	a, err := assignment(req.Body.AssignedTo, id.UserID)

@@ -82,7 +82,7 @@ func leadChange(b api.LeadPatch, me uuid.UUID) (store.LeadChange, error) {
 		}
 		c.Name = &n
 	}
-	if err := phoneLength(c.Phone.Value); err != nil {
+	if err := checkPhone(c.Phone.Value); err != nil {
 		return c, err
 	}
 	if b.Status != nil {
@@ -187,12 +187,14 @@ func optNotes(n nullable.Nullable[string]) store.Opt[string] {
 	return o
 }
 
-// phoneLength refuses a phone that the spec's minimum let through only for
-// the spaces around it, which are not stored: " 12" would be kept as "12",
-// which a CSV import of the export refuses.
-func phoneLength(phone *string) error {
-	if phone != nil && len(*phone) < 3 {
-		return apperr.BadRequest("phone", "must be 3 to 40 characters, leading and trailing spaces aside")
+// checkPhone applies leadrules.PhoneProblem to a phone as it is stored
+// (trimmed), which the spec's pattern does not see.
+func checkPhone(phone *string) error {
+	if phone == nil {
+		return nil
+	}
+	if msg := leadrules.PhoneProblem(*phone); msg != "" {
+		return apperr.BadRequest("phone", msg)
 	}
 	return nil
 }

@@ -15,8 +15,6 @@ const (
 	// MaxFieldBytes bounds any cell, so one absurd value cannot blow up a
 	// row, except notes: see maxNotesBytes.
 	MaxFieldBytes     = 10000
-	minPhoneChars     = 3
-	maxPhoneChars     = 40
 	maxEmailChars     = 254
 	maxExternalIDChar = 100
 	maxNotesChars     = 10000
@@ -68,26 +66,11 @@ func cleanNotes(s string) (string, string) {
 
 func cleanPhone(s string) (string, string) {
 	s = strings.TrimSpace(s)
-	switch { // a valid phone is ASCII, so bytes = characters
-	case s == "":
+	if s == "" {
 		return "", ""
-	case len(s) > maxPhoneChars:
-		return "", "is longer than 40 characters"
-	case len(s) < minPhoneChars:
-		return "", "is shorter than 3 characters"
 	}
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '+' || c == '-' || c == '(' || c == ')' || c == ' ':
-		default:
-			return "", "may hold only digits, spaces and + - ( )"
-		}
-	}
-	if digits == 0 {
-		return "", "has no digits"
+	if msg := leadrules.PhoneProblem(s); msg != "" {
+		return "", msg
 	}
 	return s, ""
 }

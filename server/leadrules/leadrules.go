@@ -176,6 +176,25 @@ func NameProblem(s string) string {
 	return ""
 }
 
+// PhoneProblem says what is wrong with a lead's phone (already trimmed),
+// or returns "": 3 to 40 characters of digits, spaces and + - ( ), at least
+// one a digit. The spec's pattern says the same, but it sees the phone
+// before trimming (" 12" passes it and is stored as "12"); the CSV import
+// and the API both apply this.
+func PhoneProblem(s string) string {
+	switch { // a valid phone is ASCII, so bytes = characters
+	case len(s) > 40:
+		return "is longer than 40 characters"
+	case len(s) < 3:
+		return "is shorter than 3 characters"
+	case strings.Trim(s, "0123456789+-() ") != "":
+		return "may hold only digits, spaces and + - ( )"
+	case !strings.ContainsAny(s, "0123456789"):
+		return "has no digits"
+	}
+	return ""
+}
+
 // Notes is a lead's notes as they are stored: each line end of one or more
 // CRs and an LF as LF. A CSV reader takes a CR LF inside a quoted cell as
 // LF, so notes stored with CR LF (as a form's text area may send them) came

@@ -249,6 +249,22 @@ func TestNameProblem(t *testing.T) {
 	}
 }
 
+func TestPhoneProblem(t *testing.T) {
+	for in, want := range map[string]string{
+		"+351 912 345 678":      "",
+		"(21) 000-0000":         "",
+		"112":                   "",
+		"12":                    "is shorter than 3 characters",
+		strings.Repeat("1", 41): "is longer than 40 characters",
+		"call me":               "may hold only digits, spaces and + - ( )",
+		"+()- -":                "has no digits",
+	} {
+		if got := PhoneProblem(in); got != want {
+			t.Errorf("PhoneProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestNotes(t *testing.T) {
 	for in, want := range map[string]string{
 		"a\r\nb":       "a\nb",
