@@ -174,27 +174,33 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		err = a.drain(errc)
-		if err != nil {
-			break // the server failed while draining: nothing left to shut down
-		}
-		a.Log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			// Shutdown only stops waiting: cancel what still runs, so its
-			// database connections come back for the pool to close, and
-			// close its client connections.
-			cutOff(errShuttingDown)
-			srv.Close()
-			err = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", a.Cfg.ShutdownTimeout)
+		// A server that failed while draining has nothing left to shut down.
+		if err = a.drain(errc); err == nil {
+			err = a.shutdown(ctx, srv, cutOff)
 		}
 	}
 	stopBackground()
 	bg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	return err
+}
+
+// shutdown stops accepting and waits for in-flight requests up to
+// SHUTDOWN_TIMEOUT, then cuts off what still runs.
+func (a *App) shutdown(ctx context.Context, srv *http.Server, cutOff context.CancelCauseFunc) error {
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Shutdown only stops waiting: cancel what still runs, so its
+		// database connections come back for the pool to close, and
+		// close its client connections.
+		cutOff(errShuttingDown)
+		srv.Close()
+		err = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", a.Cfg.ShutdownTimeout)
 	}
 	return err
 }
