@@ -223,7 +223,7 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 					open = open || len(req) == 0
 				}
 			}
-			public[method+" "+path] = open
+			public[method+" "+echoRoute(path)] = open
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -234,7 +234,7 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 				return next(c)
 			}
 			// Unknown routes and methods are the router's 404 and 405.
-			open, known := public[r.Method+" "+specPath(c.Path())]
+			open, known := public[r.Method+" "+c.Path()]
 			if _, ok := auth.FromContext(r.Context()); !known || !ok && !open {
 				return next(c)
 			}
@@ -243,18 +243,6 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 				Detail: "the body must be sent uncompressed, without Content-Encoding (jmk import reads gzip-compressed files itself)"}
 		}
 	}
-}
-
-// specPath turns an Echo route (/api/v1/leads/:id) into the spec's
-// (/api/v1/leads/{id}).
-func specPath(route string) string {
-	segs := strings.Split(route, "/")
-	for i, seg := range segs {
-		if name, ok := strings.CutPrefix(seg, ":"); ok {
-			segs[i] = "{" + name + "}"
-		}
-	}
-	return strings.Join(segs, "/")
 }
 
 // allowHeader sends the Allow header that RFC 9110 requires with a 405: the

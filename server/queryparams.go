@@ -18,6 +18,19 @@ type queryParams struct {
 	multi map[string]bool // name -> may be repeated (an array)
 }
 
+// echoRoute is a spec path as Echo names the route that serves it
+// (/api/v1/leads/{id} is /api/v1/leads/:id), for middleware that looks an
+// operation up by c.Path().
+func echoRoute(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "{") {
+			segs[i] = ":" + strings.Trim(seg, "{}")
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 // strictQuery refuses, with a 400 naming each, the query parameters an
 // operation does not declare and a single-valued parameter given more than
 // once. Unknown body fields were already refused; an unknown parameter was
@@ -28,12 +41,7 @@ type queryParams struct {
 func strictQuery(spec *openapi3.T) echo.MiddlewareFunc {
 	ops := map[string]queryParams{} // "GET /api/v1/leads/:id", as Echo names its routes
 	for path, item := range spec.Paths.Map() {
-		echoPath := path
-		for _, seg := range strings.Split(path, "/") {
-			if strings.HasPrefix(seg, "{") {
-				echoPath = strings.Replace(echoPath, seg, ":"+strings.Trim(seg, "{}"), 1)
-			}
-		}
+		echoPath := echoRoute(path)
 		for method, op := range item.Operations() {
 			q := queryParams{multi: map[string]bool{}}
 			for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
