@@ -39,11 +39,20 @@ func ParseAnchor(s string) (*Anchor, error) {
 	if !ok || err != nil || n < 1 {
 		return nil, errors.New("an anchor is an event id, a colon and its seal, as verify prints its head (1234:3f1c…)")
 	}
-	b, err := hex.DecodeString(h)
+	return NewAnchor(n, h)
+}
+
+// errAnchorSeal is NewAnchor's error for a seal that is not 64
+// hexadecimal digits.
+var errAnchorSeal = errors.New("an anchor's seal is 64 hexadecimal digits")
+
+// NewAnchor is the anchor of event id with the seal sealHex (hexadecimal).
+func NewAnchor(id int64, sealHex string) (*Anchor, error) {
+	b, err := hex.DecodeString(sealHex)
 	if err != nil || len(b) != 32 {
-		return nil, errors.New("an anchor's seal is 64 hexadecimal digits")
+		return nil, errAnchorSeal
 	}
-	return &Anchor{ID: n, Hash: b}, nil
+	return &Anchor{ID: id, Hash: b}, nil
 }
 
 // Verifier checks the chain incrementally, one event at a time in id order,

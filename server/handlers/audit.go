@@ -129,9 +129,9 @@ func auditAnchor(id *int64, hash *string) (*audit.Anchor, error) {
 	case hash == nil:
 		return nil, apperr.BadRequest("anchor_hash", "is needed with anchor_id")
 	}
-	b, err := hex.DecodeString(*hash)
+	a, err := audit.NewAnchor(*id, *hash)
 	if err != nil {
 		return nil, apperr.BadRequest("anchor_hash", "must be 64 hexadecimal digits")
 	}
-	return &audit.Anchor{ID: *id, Hash: b}, nil
+	return a, nil
 }
