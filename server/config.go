@@ -191,12 +191,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if t := c.MetricsToken; t != "" && (len(t) < 16 || strings.TrimSpace(t) != t) {
 		errs = append(errs, errors.New("METRICS_TOKEN must be at least 16 characters without leading or trailing spaces (e.g. openssl rand -hex 24)"))
 	}
-	if v := get("SHUTDOWN_DRAIN", "0s"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 10*time.Minute {
-			errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN must be a duration from 0s to 10m, such as 5s, got %q", v))
-		}
-		c.ShutdownDrain = d
+	// Unlike the other durations, zero is the default: no drain.
+	drain := get("SHUTDOWN_DRAIN", "0s")
+	var drainErr error
+	c.ShutdownDrain, drainErr = time.ParseDuration(drain)
+	if drainErr != nil || c.ShutdownDrain < 0 || c.ShutdownDrain > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN must be a duration from 0s to 10m, such as 5s, got %q", drain))
 	}
 	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
