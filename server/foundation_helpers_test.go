@@ -222,7 +222,9 @@ func waitForLockWait(t *testing.T, env *servertest.Env) {
 		t.Fatal(err)
 	}
 	defer conn.Close(bg)
-	for range 500 {
+	// Up to 30 s: a login first waits its turn at bcrypt work (auth.Hashing),
+	// behind the other tests' logins, each seconds long under -race.
+	for range 3000 {
 		var n int
 		if err := conn.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
@@ -233,5 +235,5 @@ func waitForLockWait(t *testing.T, env *servertest.Env) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("nothing waited on the lock within 5 s")
+	t.Fatal("nothing waited on the lock within 30 s")
 }

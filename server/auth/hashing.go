@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"runtime"
+	"sync"
 )
 
 // HashingSlots is how many bcrypt hashes or comparisons the server runs at
@@ -14,7 +15,7 @@ var HashingSlots = max(1, runtime.GOMAXPROCS(0)/2)
 var hashing = make(chan struct{}, HashingSlots)
 
 // Hashing waits for a turn at bcrypt work and returns the function that
-// ends it; it fails with ctx's error if ctx ends first. check, when not
+// ends it (calling it again does nothing); it fails with ctx's error if ctx ends first. check, when not
 // nil, is the limit guarding the work (a login's throttle, say): it runs
 // before the wait, so that a request already over the limit does not
 // queue, and again once the turn is taken, so that parallel attempts that
@@ -32,7 +33,8 @@ func Hashing(ctx context.Context, check func() error) (release func(), err error
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	release = func() { <-hashing }
+	var once sync.Once
+	release = func() { once.Do(func() { <-hashing }) }
 	if check != nil {
 		if err := check(); err != nil {
 			release()

@@ -86,3 +86,28 @@ func TestHashingChecksBeforeAndInTurn(t *testing.T) {
 		r()
 	}
 }
+
+func TestHashingReleaseTwice(t *testing.T) {
+	release, err := Hashing(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	release() // must not free a turn someone else holds
+	var held []func()
+	for range HashingSlots {
+		r, err := Hashing(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := Hashing(ctx, nil); err == nil {
+		t.Error("a second release freed a turn that was not its own")
+	}
+	for _, r := range held {
+		r()
+	}
+}

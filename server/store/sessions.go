@@ -41,7 +41,7 @@ var errBadCredentials = apperr.Unauthorized("e-mail or password is wrong")
 func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string, th Throttle) (Login, error) {
 	key := throttleKey(ip)
 	// The throttle judges parallel guesses one after another (see
-	// auth.Hashing); the turn lasts until the attempt is recorded.
+	// auth.Hashing); a failed attempt keeps the turn until it is recorded.
 	release, err := auth.Hashing(ctx, func() error { return s.checkThrottle(ctx, s.q, email, key, th) })
 	if err != nil {
 		return Login{}, err
@@ -54,6 +54,12 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	found := err == nil
 	// bcrypt runs outside any transaction: it holds no connection for its 250 ms.
 	ok := s.passwordMatches(u.PasswordHash, password) && found && u.Active
+	if ok {
+		// A right password adds nothing for the throttle to count, and its
+		// transaction may wait for the user's row (an admin's edit): that
+		// wait must not hold up every other login in the process.
+		release()
+	}
 
 	var out Login
 	err = s.InTx(ctx, func(tx *Tx) error {
@@ -359,6 +365,9 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	newHash, err := auth.HashPassword(newPassword)
 	if err != nil {
 		return apperr.Invalid("new_password", auth.PasswordLengthRule)
+	}
+	if ok {
+		release() // as for a login: only a failure needs the turn until it is recorded
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
