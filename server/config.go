@@ -71,9 +71,22 @@ type Throttle = store.Throttle
 // RegisterThrottle is the self-registration limit, as the store applies it.
 type RegisterThrottle = store.RegisterThrottle
 
-// LoadConfig reads the configuration through getenv (os.Getenv in main, a
-// map in tests). It returns an error naming the variable that is wrong.
+// LoadConfig reads the server's configuration through getenv (os.Getenv in
+// main, a map in tests). It returns an error naming the variable that is
+// wrong.
 func LoadConfig(getenv func(string) string) (Config, error) {
+	return loadConfig(getenv, true)
+}
+
+// LoadToolConfig is LoadConfig for the operations commands (migrate, seed,
+// import, export, users, model, audit): they sign no tokens, so production
+// does not require JWT_SECRET of them, which an operator migrating from a
+// deploy job need not be handed. A JWT_SECRET that is set is still checked.
+func LoadToolConfig(getenv func(string) string) (Config, error) {
+	return loadConfig(getenv, false)
+}
+
+func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	get := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			return v
@@ -106,8 +119,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.JWTSecret = []byte(secret)
 	case secret != "":
 		errs = append(errs, fmt.Errorf("JWT_SECRET must be at least %d bytes", auth.MinSecretBytes))
-	case c.Env == "production":
+	case c.Env == "production" && signsTokens:
 		errs = append(errs, errors.New("JWT_SECRET is required when APP_ENV=production"))
+	case !signsTokens:
+		// No secret: nothing here signs or checks a token.
 	default:
 		c.JWTSecret = make([]byte, 32)
 		_, _ = rand.Read(c.JWTSecret)

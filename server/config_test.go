@@ -155,3 +155,16 @@ func TestLoadConfigErrors(t *testing.T) {
 		}
 	})
 }
+
+// The operations commands sign no tokens: production does not require a
+// secret of them, and none is made up, but one that is set is checked.
+func TestLoadToolConfig(t *testing.T) {
+	t.Parallel()
+	c, err := server.LoadToolConfig(envOf(map[string]string{"APP_ENV": "production"}))
+	if err != nil || c.JWTSecret != nil || c.JWTSecretRandom {
+		t.Fatalf("%v %+v", err, c)
+	}
+	if _, err := server.LoadToolConfig(envOf(map[string]string{"JWT_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -84,12 +84,20 @@ type env struct {
 	dotEnvErr error
 }
 
-// config loads the settings, from the environment and .env.
+// config loads the server's settings, from the environment and .env.
 func (e env) config() (server.Config, error) {
 	if e.dotEnvErr != nil {
 		return server.Config{}, e.dotEnvErr
 	}
 	return server.LoadConfig(e.getenv)
+}
+
+// toolConfig loads the settings of the commands that sign no tokens.
+func (e env) toolConfig() (server.Config, error) {
+	if e.dotEnvErr != nil {
+		return server.Config{}, e.dotEnvErr
+	}
+	return server.LoadToolConfig(e.getenv)
 }
 
 type command struct {

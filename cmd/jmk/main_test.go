@@ -68,7 +68,7 @@ func runMain(t *testing.T, dir string, unset []string, args ...string) (int, str
 func TestDotEnv(t *testing.T) {
 	t.Parallel()
 	// Not inherited: the .env's APP_ENV must decide, and JWT_SECRET must be
-	// missing for a production configuration to be refused.
+	// missing for a production server's configuration to be refused.
 	unset := []string{"APP_ENV", "JWT_SECRET", "DATABASE_URL"}
 	for _, tc := range []struct {
 		name       string
@@ -79,7 +79,7 @@ func TestDotEnv(t *testing.T) {
 		wantStderr string
 	}{
 		{"Missing", "", []string{"--help"}, 0, "Usage: jmk", ""},
-		{"Loaded", "APP_ENV=production\n", []string{"migrate"}, 1, "", "JWT_SECRET"},
+		{"Loaded", "APP_ENV=production\n", []string{"serve"}, 1, "", "JWT_SECRET"},
 		{"BadLine", "this is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: unterminated"},
@@ -219,8 +219,21 @@ func TestRunUsage(t *testing.T) {
 	})
 	t.Run("BadConfig", func(t *testing.T) {
 		t.Parallel()
-		r := runJMK(t, map[string]string{"APP_ENV": "production"}, "", "migrate")
+		r := runJMK(t, map[string]string{"APP_ENV": "production"}, "", "serve")
 		if r.err == nil || !strings.Contains(r.err.Error(), "JWT_SECRET") {
+			t.Fatalf("%v", r.err)
+		}
+	})
+	// The tools sign no tokens: production needs no JWT_SECRET for them,
+	// but one that is set must still be valid.
+	t.Run("ToolsNeedNoSecret", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{"APP_ENV": "production", "DATABASE_URL": dbtest.URL(t)}
+		if r := runJMK(t, env, "", "migrate"); r.err != nil || !strings.Contains(r.stdout, "migrations applied") {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		env["JWT_SECRET"] = "short"
+		if r := runJMK(t, env, "", "migrate"); r.err == nil || !strings.Contains(r.err.Error(), "JWT_SECRET must be at least") {
 			t.Fatalf("%v", r.err)
 		}
 	})
