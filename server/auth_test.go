@@ -241,8 +241,11 @@ func TestLoginThrottle(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t, throttle(3, 100))
 		u, _ := env.NewUser(auth.RoleSales)
+		// One password check per account at a time: the guesses that come
+		// while another is checked get 429 at once, so at most the limit's
+		// three are judged.
 		codes := parallelLogins(env, 10, func(int) string { return u.Email })
-		if codes[401] != 3 || codes[429] != 7 {
+		if codes[401] < 1 || codes[401] > 3 || codes[401]+codes[429] != 10 {
 			t.Fatalf("10 parallel wrong guesses with a limit of 3: %v", codes)
 		}
 	})
@@ -867,8 +870,17 @@ func TestChangePasswordThrottleParallel(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if codes[422] != 3 || codes[429] != 9 {
+	// One password check per account at a time: the guesses that come while
+	// another is checked get 429 at once, so at most the limit's three are
+	// judged; the rest of the three are then guessed one by one.
+	if codes[422] < 1 || codes[422] > 3 || codes[422]+codes[429] != 12 {
 		t.Fatalf("12 parallel wrong guesses with a limit of 3: %v", codes)
+	}
+	for range 3 - codes[422] {
+		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: "one more wrong guess", NewPassword: "a new long password"})
+		if r.StatusCode() != 422 {
+			t.Fatalf("a guess under the limit: %d", r.StatusCode())
+		}
 	}
 	if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email = $1`, u.Email); n != 3 {
 		t.Errorf("%d failures recorded, want 3", n)

@@ -1,8 +1,12 @@
 package server
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
-func TestDuplicateName(t *testing.T) {
+func TestObjectNames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		in   string
@@ -22,9 +26,24 @@ func TestDuplicateName(t *testing.T) {
 		{`{"a": 1,, "a": 2}`, ""},         // the validator reports the syntax
 		{`"a"`, ""},
 	} {
-		name, ok := duplicateName([]byte(tc.in))
-		if name != tc.name || ok != (tc.name != "") {
-			t.Errorf("%s: %q %v, want %q", tc.in, name, ok, tc.name)
+		name, problem := objectNames([]byte(tc.in))
+		if name != tc.name || (problem == twice) != (tc.name != "") {
+			t.Errorf("%s: %q %v, want %q", tc.in, name, problem, tc.name)
 		}
+	}
+	// Names are counted across objects; values are not names.
+	many := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`[{"v": ["a", "b", "c"]}`)
+		for i := range n - 1 {
+			fmt.Fprintf(&b, `, {"k%d": 1}`, i)
+		}
+		return b.String() + "]"
+	}
+	if _, p := objectNames([]byte(many(maxJSONNames))); p != namesOK {
+		t.Errorf("%d names: %v", maxJSONNames, p)
+	}
+	if _, p := objectNames([]byte(many(maxJSONNames + 1))); p != tooManyNames {
+		t.Errorf("%d names: %v", maxJSONNames+1, p)
 	}
 }

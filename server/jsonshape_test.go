@@ -10,15 +10,23 @@ import (
 	"github.com/jmksales/jmk/server/servertest"
 )
 
-// TestJSONDepth: a body nested deeper than the spec could ever need is a
-// cheap 400 before the validator, which spent seconds and gigabytes on a
-// small one; a public endpoint is no exception.
+// TestJSONDepth: a body nested deeper, or with more fields, than the spec
+// could ever need is a cheap 400 before the validator, which spent seconds
+// and gigabytes on a small one; a public endpoint is no exception.
 func TestJSONDepth(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	nested := func(depth int) string {
 		return `{"email": "a@example.com", "password": "long enough pw", "x": ` +
 			strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`
+	}
+	manyNames := func(unknown int) string {
+		var b strings.Builder
+		b.WriteString(`{"email": "a@example.com", "password": "long enough pw"`)
+		for i := range unknown {
+			fmt.Fprintf(&b, `, "k%d": 1`, i)
+		}
+		return b.String() + "}"
 	}
 	jsonType := map[string]string{"Content-Type": "application/json"}
 	for _, tc := range []struct {
@@ -31,6 +39,10 @@ func TestJSONDepth(t *testing.T) {
 		{"JustTooDeep", nested(33), 400, "more than 32 deep"},
 		// Within the limit, the validator answers as ever: x is unknown.
 		{"AtTheLimit", nested(32), 400, `"x"`},
+		// Every unknown field costs the validator an error: a body of
+		// thousands of them is refused before it runs.
+		{"ManyNames", manyNames(80000), 400, "more than 1000 fields"},
+		{"NamesAtTheLimit", manyNames(998), 400, "998 fields are invalid"},
 		// Brackets inside strings are text, not nesting: a wrong password.
 		{"BracketsInAString", `{"email": "a@example.com", "password": "` + strings.Repeat("[", 100) + `\"[["}`, 401, "wrong"},
 	} {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 )
@@ -42,4 +43,47 @@ func Hashing(ctx context.Context, check func() error) (release func(), err error
 		}
 	}
 	return release, nil
+}
+
+// ErrAccountBusy is AccountGate's refusal: the account already has a
+// request waiting for or holding a turn.
+var ErrAccountBusy = errors.New("another request for this account is checking its password")
+
+// AccountGate lets one request per account at a time wait for or hold a turn
+// at hashing. The throttles count only failures, so without it one user
+// repeating their own right password in parallel queued every other login
+// behind theirs; one at a time, they take no more turns than anybody else.
+// Its zero value is ready; a store keeps one, as accounts are its own.
+type AccountGate struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+// Hashing is the package's Hashing for work on behalf of one account (its
+// normalised e-mail): while another request for the account waits for or
+// holds a turn, it fails at once with ErrAccountBusy. release ends the turn
+// and frees the account.
+func (g *AccountGate) Hashing(ctx context.Context, account string, check func() error) (release func(), err error) {
+	g.mu.Lock()
+	if g.busy[account] {
+		g.mu.Unlock()
+		return nil, ErrAccountBusy
+	}
+	if g.busy == nil {
+		g.busy = map[string]bool{}
+	}
+	g.busy[account] = true
+	g.mu.Unlock()
+	free := func() {
+		g.mu.Lock()
+		delete(g.busy, account)
+		g.mu.Unlock()
+	}
+	turn, err := Hashing(ctx, check)
+	if err != nil {
+		free()
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { turn(); free() }) }, nil
 }

@@ -111,3 +111,42 @@ func TestHashingReleaseTwice(t *testing.T) {
 		r()
 	}
 }
+
+func TestAccountGateOneRequestPerAccount(t *testing.T) {
+	var g AccountGate
+	release, err := g.Hashing(context.Background(), "ana@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Hashing(context.Background(), "ana@example.com", nil); !errors.Is(err, ErrAccountBusy) {
+		t.Fatalf("a second request for the account: %v", err)
+	}
+	// Another account only waits for a turn, if every turn is taken.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	other, err := g.Hashing(ctx, "bruno@example.com", nil)
+	if HashingSlots > 1 && err != nil {
+		t.Fatalf("another account: %v", err)
+	}
+	if other != nil {
+		other()
+	}
+	release()
+	release()
+	again, err := g.Hashing(context.Background(), "ana@example.com", nil)
+	if err != nil {
+		t.Fatalf("the account was not freed: %v", err)
+	}
+	again()
+
+	// A refusal by the check frees the account too.
+	refused := errors.New("over the limit")
+	if _, err := g.Hashing(context.Background(), "ana@example.com", func() error { return refused }); !errors.Is(err, refused) {
+		t.Fatal(err)
+	}
+	if r, err := g.Hashing(context.Background(), "ana@example.com", nil); err != nil {
+		t.Fatalf("a refused request kept the account: %v", err)
+	} else {
+		r()
+	}
+}

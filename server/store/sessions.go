@@ -42,7 +42,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 	key := throttleKey(ip)
 	// The throttle judges parallel guesses one after another (see
 	// auth.Hashing); a failed attempt keeps the turn until it is recorded.
-	release, err := auth.Hashing(ctx, func() error { return s.checkThrottle(ctx, s.q, email, key, th) })
+	release, err := s.hashingFor(ctx, email, func() error { return s.checkThrottle(ctx, s.q, email, key, th) })
 	if err != nil {
 		return Login{}, err
 	}
@@ -197,6 +197,17 @@ func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip stri
 	return tooMany("failed logins", oldest.Add(th.Window), now)
 }
 
+// hashingFor is the store's auth.AccountGate with its refusal as a 429:
+// the account's other request ends within a second or so.
+func (s *Store) hashingFor(ctx context.Context, email string, check func() error) (func(), error) {
+	release, err := s.accounts.Hashing(ctx, email, check)
+	if errors.Is(err, auth.ErrAccountBusy) {
+		return nil, &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: 1,
+			Detail: "this account's password is being checked for another request; try again in a second"}
+	}
+	return release, err
+}
+
 // tooMany is a throttle's 429: what there were too many of, and when the
 // next attempt is let in, as Retry-After (at least a second).
 func tooMany(what string, until, now time.Time) error {
@@ -347,7 +358,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	}
 	key := throttleKey(ip)
 	// In turn, under the throttle, as a login.
-	release, err := auth.Hashing(ctx, func() error { return s.checkThrottle(ctx, s.q, u.Email, key, th) })
+	release, err := s.hashingFor(ctx, u.Email, func() error { return s.checkThrottle(ctx, s.q, u.Email, key, th) })
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
 )
 
 // Store wraps the connection pool.
@@ -30,6 +31,7 @@ type Store struct {
 	models    modelCache  // the active scoring model, compiled
 	analyzing atomic.Bool // a background ANALYZE of leads is running
 	verify    verifyPaging
+	accounts  auth.AccountGate // a login or password change per account at a time
 	// onPasswordCheck, when set (by a test), runs before every bcrypt
 	// comparison of a login or password change.
 	onPasswordCheck func()
