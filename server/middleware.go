@@ -103,11 +103,12 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	}
 	// A 503 is the server declining by design (an export slot taken, a
 	// deadline passed, the database out, each already logged at WARN
-	// with its cause), and so is a response cut off (its cause logged
-	// too): a page-worthy ERROR only for the other 5xx.
+	// with its cause): a page-worthy ERROR only for the other 5xx. A
+	// response cut off is marked aborted; its cause is logged by whoever
+	// cut it, at WARN unless the client hung up.
 	level := slog.LevelInfo
 	switch {
-	case status == http.StatusServiceUnavailable || aborted:
+	case status == http.StatusServiceUnavailable:
 		level = slog.LevelWarn
 	case status >= 500:
 		level = slog.LevelError

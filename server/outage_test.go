@@ -229,7 +229,16 @@ func TestExportStall(t *testing.T) {
 	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 200") {
 		t.Fatalf("stalled export: %q %v", status, err)
 	}
+	// (its user gets a 429: one export at a time each, so that nobody can
+	// take every slot; anybody else a 503)...
 	res, body := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, auth)
+	wantProblem(t, res, body, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") != "10" || !strings.Contains(string(body), "one at a time per user") {
+		t.Errorf("the same user's second export: %v %s", res.Header, body)
+	}
+	other, _ := env.NewUser("sales")
+	res, body = raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil,
+		map[string]string{"Authorization": "Bearer " + env.Login(other.Email).AccessToken})
 	wantProblem(t, res, body, http.StatusServiceUnavailable)
 	// ...until the stall limit ends it.
 	eventually(t, 15*time.Second, "the slot given back", func() bool {
@@ -257,12 +266,55 @@ func TestExportStall(t *testing.T) {
 			cause = l
 		}
 	}
-	if !strings.Contains(request, "route=/api/v1/leads/export") || !strings.Contains(request, "level=WARN") ||
+	if !strings.Contains(request, "route=/api/v1/leads/export") || !strings.Contains(cause, "level=WARN") ||
 		!strings.Contains(cause, "request_id=") || strings.Contains(cause, `request_id=""`) {
 		t.Errorf("log lines of the aborted export: %q, %q", request, cause)
 	}
 	if _, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil); !strings.Contains(string(body),
 		`http_responses_aborted_total{method="GET",route="/api/v1/leads/export"} 1`) {
 		t.Error("no aborted response in /metrics")
+	}
+}
+
+// TestExportClientGone: a client that hangs up in the middle of a download
+// is no fault of the server's: the export ends, logged at INFO, its slot
+// given back.
+func TestExportClientGone(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs, func(c *server.Config) { c.ExportMaxConcurrent = 1 })
+	token := env.Login(env.AdminUser.Email).AccessToken
+	if err := sql(t, env, `INSERT INTO leads (id, name, notes)
+		SELECT gen_random_uuid(), 'Gone ' || g, repeat('x', 8000) FROM generate_series(1, 2000) g`); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, env.URL+"/api/v1/leads/export", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("export: %v %v", res, err)
+	}
+	if _, err := io.ReadFull(res.Body, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close() // before the end: the connection is dropped
+	eventually(t, 15*time.Second, "the slot given back", func() bool {
+		res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export?q=nobody", nil, map[string]string{"Authorization": "Bearer " + token})
+		return res.StatusCode == http.StatusOK
+	})
+	var request, cause string
+	for l := range strings.Lines(logs.String()) {
+		switch {
+		case strings.Contains(l, "msg=request") && strings.Contains(l, "aborted=true"):
+			request = l
+		case strings.Contains(l, "msg=\"export ended: the client went away\""):
+			cause = l
+		}
+	}
+	if !strings.Contains(request, "level=INFO") || !strings.Contains(cause, "level=INFO") || strings.Contains(logs.String(), "export aborted") {
+		t.Errorf("log lines of the abandoned export: %q, %q\n%s", request, cause, logs.String())
 	}
 }

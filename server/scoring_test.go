@@ -131,6 +131,11 @@ func TestScoringLifecycle(t *testing.T) {
 				t.Errorf("%s: %d %s", body, r.StatusCode(), r.Body)
 			}
 		}
+		// An exclusive bound is stated once, not also as "at most 0.5".
+		r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"holdout_fraction": 0.9}`))
+		if p := r.ApplicationproblemJSON400; p == nil || p.Detail == nil || *p.Detail != "holdout_fraction: must be less than 0.5" {
+			t.Errorf("holdout_fraction 0.9: %s", r.Body)
+		}
 	})
 
 	train := func(opts api.TrainRequest) api.Model {

@@ -371,7 +371,26 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 		}
 		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
-	return out
+	return withoutInclusiveTwins(out)
+}
+
+// withoutInclusiveTwins drops the "must be at most 0.5" that kin-openapi
+// reports beside "must be less than 0.5" for an exclusive bound (and "at
+// least" beside "more than"): together they contradict each other on 0.5.
+func withoutInclusiveTwins(fields []apperr.FieldError) []apperr.FieldError {
+	exclusive := map[apperr.FieldError]bool{}
+	for _, f := range fields {
+		if b, ok := strings.CutPrefix(f.Message, "must be less than "); ok {
+			exclusive[apperr.FieldError{Field: f.Field, Message: "must be at most " + b}] = true
+		}
+		if b, ok := strings.CutPrefix(f.Message, "must be more than "); ok {
+			exclusive[apperr.FieldError{Field: f.Field, Message: "must be at least " + b}] = true
+		}
+	}
+	if len(exclusive) == 0 {
+		return fields
+	}
+	return slices.DeleteFunc(fields, func(f apperr.FieldError) bool { return exclusive[f] })
 }
 
 // patternMessages say in words what each of the spec's patterns asks for;

@@ -2,13 +2,16 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/jmksales/jmk/gen/api"
-	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
@@ -31,7 +34,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 		o = store.LeadSort(*p.Sort)
 	}
 	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall,
-		head: isHead(ctx), actor: actor(id), filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
+		head: isHead(ctx), actor: actor(id), userID: id.UserID, filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
 // exportResponse writes the CSV as the rows arrive, where the generated
@@ -47,10 +50,11 @@ type exportResponse struct {
 	ctx      context.Context
 	st       *store.Store
 	log      *slog.Logger
-	slots    chan struct{} // Handlers.exports
+	slots    *exportSlots  // Handlers.exports
 	stall    time.Duration // Options.ExportStall
 	head     bool          // a HEAD: the headers only, without running the export
 	actor    audit.Actor
+	userID   uuid.UUID
 	filter   store.LeadFilter
 	sort     store.LeadSort
 	filename string
@@ -61,16 +65,14 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 		(&lazyCSV{w: w, filename: r.filename}).writeHeader()
 		return nil
 	}
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	default:
-		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 10,
-			Detail: "as many exports as the server allows (EXPORT_MAX_CONCURRENT) are running; try again shortly"}
+	release, err := r.slots.take(r.userID)
+	if err != nil {
+		return err
 	}
+	defer release()
 	lw := &lazyCSV{w: w, rc: http.NewResponseController(w), stall: r.stall, filename: r.filename}
 	cw := leadcsv.NewWriter(lw)
-	err := cw.WriteHeader()
+	err = cw.WriteHeader()
 	rows := 0
 	if err == nil {
 		err = r.st.LeadExport(r.ctx, r.actor, r.filter, r.sort, func(l *leadcsv.ExportRow) error {
@@ -84,8 +86,11 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	if err == nil || !lw.started {
 		return err
 	}
-	r.log.WarnContext(r.ctx, "export aborted after the response started", "err", err, "rows", rows,
-		"request_id", audit.MetaFrom(r.ctx).RequestID)
+	level, msg := slog.LevelWarn, "export aborted after the response started"
+	if lw.clientGone() || lw.werr == nil && errors.Is(err, context.Canceled) && r.ctx.Err() != nil {
+		level, msg = slog.LevelInfo, "export ended: the client went away"
+	}
+	r.log.Log(r.ctx, level, msg, "err", err, "rows", rows, "request_id", audit.MetaFrom(r.ctx).RequestID)
 	panic(http.ErrAbortHandler)
 }
 
@@ -97,6 +102,7 @@ type lazyCSV struct {
 	stall    time.Duration // how long the client may take to accept a block
 	filename string
 	started  bool
+	werr     error // the first failed write to the client
 }
 
 func (l *lazyCSV) Write(p []byte) (int, error) {
@@ -107,7 +113,19 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 	if !l.started {
 		l.writeHeader()
 	}
-	return l.w.Write(p)
+	n, err := l.w.Write(p)
+	if err != nil && l.werr == nil {
+		l.werr = err
+	}
+	return n, err
+}
+
+// clientGone tells a client that hung up (a write refused by its end of
+// the connection) from one that stalled (the write deadline passed). A
+// client may also hang up between writes: its request's context then ends
+// the query.
+func (l *lazyCSV) clientGone() bool {
+	return l.werr != nil && !errors.Is(l.werr, os.ErrDeadlineExceeded)
 }
 
 // writeHeader sends the status line and the file's headers.

@@ -39,19 +39,18 @@ type Options struct {
 
 // Handlers implements api.StrictServerInterface.
 type Handlers struct {
-	st   *store.Store
-	iss  *auth.Issuer
-	opts Options
-	log  *slog.Logger
-	// exports holds a token for each export running.
-	exports chan struct{}
+	st      *store.Store
+	iss     *auth.Issuer
+	opts    Options
+	log     *slog.Logger
+	exports *exportSlots
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
 
 // New returns the handlers.
 func New(st *store.Store, iss *auth.Issuer, opts Options, log *slog.Logger) *Handlers {
-	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: make(chan struct{}, max(opts.ExportMaxConcurrent, 1))}
+	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: newExportSlots(opts.ExportMaxConcurrent)}
 }
 
 // caller returns the authenticated identity; the validator has already
