@@ -29,7 +29,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Create", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.CreateUserWithResponse(bg, api.UserCreate{Name: "X", Email: "x@example.com", Password: "long enough pw", Role: api.RoleAdmin})
+			r, err := c.CreateUserWithResponse(bg, api.UserCreate{Name: "X", Email: "x@example.com", Password: "long enough pw", Role: new(api.RoleAdmin)})
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Get", func(c *client.ClientWithResponses) (int, []byte, error) {
@@ -196,9 +196,13 @@ func TestUsersCreate(t *testing.T) {
 	t.Run("OK/PasswordCountsBytes", func(t *testing.T) {
 		// Six accented letters are 12 bytes: enough, although 6 characters.
 		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Zé", Email: "ze@example.com",
-			Password: "éééééé", Role: api.RoleSales})
+			Password: "éééééé"})
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+		}
+		// No role given: sales, the least a user may need.
+		if r.JSON201.Role != api.RoleSales {
+			t.Errorf("role %q, want sales", r.JSON201.Role)
 		}
 		l, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: "ze@example.com", Password: "éééééé"})
 		if err != nil || l.JSON200 == nil {
@@ -207,7 +211,7 @@ func TestUsersCreate(t *testing.T) {
 	})
 	t.Run("OK", func(t *testing.T) {
 		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: " Ana Silva ", Email: "Ana@Example.com",
-			Password: "long enough pw", Role: api.RoleAdmin})
+			Password: "long enough pw", Role: new(api.RoleAdmin)})
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -241,7 +245,7 @@ func TestUsersCreate(t *testing.T) {
 	})
 	t.Run("DuplicateEmail", func(t *testing.T) {
 		r, _ := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Twin", Email: api.Email(strings.ToUpper(env.AdminUser.Email)),
-			Password: "long enough pw", Role: api.RoleSales})
+			Password: "long enough pw", Role: new(api.RoleSales)})
 		p := wantProblem(t, r.HTTPResponse, r.Body, 409)
 		if p.Detail == nil || !strings.Contains(*p.Detail, "e-mail") {
 			t.Fatalf("detail %v", p.Detail)
@@ -251,7 +255,6 @@ func TestUsersCreate(t *testing.T) {
 		{"BadEmail", `{"name":"X","email":"not-an-email","password":"long enough pw","role":"sales"}`, "email"},
 		{"ShortPassword", `{"name":"X","email":"x@example.com","password":"short","role":"sales"}`, "password"},
 		{"BadRole", `{"name":"X","email":"x@example.com","password":"long enough pw","role":"boss"}`, "role"},
-		{"MissingRole", `{"name":"X","email":"x@example.com","password":"long enough pw"}`, "role"},
 		{"EmptyName", `{"name":"","email":"x@example.com","password":"long enough pw","role":"sales"}`, "name"},
 		{"BlankName", `{"name":"   ","email":"x@example.com","password":"long enough pw","role":"sales"}`, "name"},
 		{"PasswordTooFewBytes", `{"name":"X","email":"x@example.com","password":"éééé","role":"sales"}`, "password"},

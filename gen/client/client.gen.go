@@ -107,7 +107,9 @@ type ClientInterface interface {
 	//
 	// Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 	// failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-	// gets 429 with `Retry-After` until the window passes, the right password included.
+	// gets 429 with `Retry-After` until the window passes, the right password included. An
+	// account's password checks run one at a time, the others waiting; over 16 at once for one
+	// account get 429 with `Retry-After: 1`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -118,7 +120,9 @@ type ClientInterface interface {
 	//
 	// Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 	// failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-	// gets 429 with `Retry-After` until the window passes, the right password included.
+	// gets 429 with `Retry-After` until the window passes, the right password included. An
+	// account's password checks run one at a time, the others waiting; over 16 at once for one
+	// account get 429 with `Retry-After: 1`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -160,6 +164,7 @@ type ClientInterface interface {
 	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 	// password's rules are checked first (400); a new password equal to the current one is a 422
 	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
+	// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -174,6 +179,7 @@ type ClientInterface interface {
 	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 	// password's rules are checked first (400); a new password equal to the current one is a 422
 	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
+	// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -259,7 +265,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -570,7 +576,9 @@ func (c *Client) VerifyAuditChain(ctx context.Context, params *VerifyAuditChainP
 //
 // Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 // failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-// gets 429 with `Retry-After` until the window passes, the right password included.
+// gets 429 with `Retry-After` until the window passes, the right password included. An
+// account's password checks run one at a time, the others waiting; over 16 at once for one
+// account get 429 with `Retry-After: 1`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -591,7 +599,9 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 //
 // Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 // failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-// gets 429 with `Retry-After` until the window passes, the right password included.
+// gets 429 with `Retry-After` until the window passes, the right password included. An
+// account's password checks run one at a time, the others waiting; over 16 at once for one
+// account get 429 with `Retry-After: 1`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -673,6 +683,7 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 // burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 // password's rules are checked first (400); a new password equal to the current one is a 422
 // on `new_password`. Success ends the user's other sessions and clears their failed logins.
+// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 //
 // Takes any type of body and a specified content type.
 //
@@ -697,6 +708,7 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 // password's rules are checked first (400); a new password equal to the current one is a 422
 // on `new_password`. Success ends the user's other sessions and clears their failed logins.
+// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -862,7 +874,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3483,7 +3495,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 	// failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-	// gets 429 with `Retry-After` until the window passes, the right password included.
+	// gets 429 with `Retry-After` until the window passes, the right password included. An
+	// account's password checks run one at a time, the others waiting; over 16 at once for one
+	// account get 429 with `Retry-After: 1`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3494,7 +3508,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 	// failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-	// gets 429 with `Retry-After` until the window passes, the right password included.
+	// gets 429 with `Retry-After` until the window passes, the right password included. An
+	// account's password checks run one at a time, the others waiting; over 16 at once for one
+	// account get 429 with `Retry-After: 1`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3538,6 +3554,7 @@ type ClientWithResponsesInterface interface {
 	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 	// password's rules are checked first (400); a new password equal to the current one is a 422
 	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
+	// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3552,6 +3569,7 @@ type ClientWithResponsesInterface interface {
 	// burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 	// password's rules are checked first (400); a new password equal to the current one is a 422
 	// on `new_password`. Success ends the user's other sessions and clears their failed logins.
+	// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3639,7 +3657,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4868,6 +4886,11 @@ type ExportLeadsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ExportLeadsResponse429Headers the declared response headers of an HTTP 429 response for ExportLeads
+type ExportLeadsResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ExportLeadsResponse503Headers the declared response headers of an HTTP 503 response for ExportLeads
 type ExportLeadsResponse503Headers struct {
 	RetryAfter *int
@@ -4880,10 +4903,14 @@ type ExportLeadsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportLeadsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ExportLeadsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ExportLeadsResponse503Headers
 }
@@ -4896,6 +4923,11 @@ func (r ExportLeadsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ExportLeadsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ExportLeadsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -7146,7 +7178,9 @@ func (c *ClientWithResponses) VerifyAuditChainWithResponse(ctx context.Context, 
 //
 // Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 // failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-// gets 429 with `Retry-After` until the window passes, the right password included.
+// gets 429 with `Retry-After` until the window passes, the right password included. An
+// account's password checks run one at a time, the others waiting; over 16 at once for one
+// account get 429 with `Retry-After: 1`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7163,7 +7197,9 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 //
 // Unknown e-mail and wrong password give the same 401 in about the same time. After 5
 // failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-// gets 429 with `Retry-After` until the window passes, the right password included.
+// gets 429 with `Retry-After` until the window passes, the right password included. An
+// account's password checks run one at a time, the others waiting; over 16 at once for one
+// account get 429 with `Retry-After: 1`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7231,6 +7267,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 // burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 // password's rules are checked first (400); a new password equal to the current one is a 422
 // on `new_password`. Success ends the user's other sessions and clears their failed logins.
+// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7251,6 +7288,7 @@ func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Con
 // burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
 // password's rules are checked first (400); a new password equal to the current one is a 422
 // on `new_password`. Success ends the user's other sessions and clears their failed logins.
+// As for a login, an account's password checks run one at a time (over 16 at once: 429).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7386,7 +7424,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8790,6 +8828,13 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8810,6 +8855,16 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ExportLeadsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ExportLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

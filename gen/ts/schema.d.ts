@@ -56,7 +56,9 @@ export interface paths {
          * Exchange e-mail and password for an access and a refresh token.
          * @description Unknown e-mail and wrong password give the same 401 in about the same time. After 5
          *     failures for one e-mail, or 50 from one IP, within 15 minutes (configurable) every attempt
-         *     gets 429 with `Retry-After` until the window passes, the right password included.
+         *     gets 429 with `Retry-After` until the window passes, the right password included. An
+         *     account's password checks run one at a time, the others waiting; over 16 at once for one
+         *     account get 429 with `Retry-After: 1`.
          */
         post: operations["login"];
         delete?: never;
@@ -167,6 +169,7 @@ export interface paths {
          *     burst meets the limit too), and so does `POST /auth/login` for that e-mail. The new
          *     password's rules are checked first (400); a new password equal to the current one is a 422
          *     on `new_password`. Success ends the user's other sessions and clears their failed logins.
+         *     As for a login, an account's password checks run one at a time (over 16 at once: 429).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -292,7 +295,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent.
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns are the lead's `probability` and `category` (empty when unscored), which an import ignores: the server scores leads itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
          */
         get: operations["exportLeads"];
         put?: never;
@@ -664,7 +667,11 @@ export interface components {
             name: components["schemas"]["PersonName"];
             email: components["schemas"]["Email"];
             password: components["schemas"]["Password"];
-            role: components["schemas"]["Role"];
+            /**
+             * @description sales when absent (or null), as `jmk users create` does: the least a user may need.
+             * @default sales
+             */
+            role?: components["schemas"]["Role"];
         };
         UserPatch: {
             name?: components["schemas"]["PersonName"];
@@ -1248,10 +1255,13 @@ export interface components {
             open_by_category: components["schemas"]["CategoryCounts"];
             /**
              * Format: int64
-             * @description Leads with at least one logged contact.
+             * @description Leads with at least one contact logged here (not a note), whatever their status.
              */
             contacted: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The other leads: none logged here, closed history imported from elsewhere included.
+             */
             not_contacted: number;
             /**
              * Format: double
@@ -1458,7 +1468,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many failed logins, or registrations from one address; wait Retry-After seconds. */
+        /** @description Too many failed logins or registrations, too many password checks for one account at once, or the user's export already running; wait Retry-After seconds. */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2114,6 +2124,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

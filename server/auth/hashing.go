@@ -45,45 +45,74 @@ func Hashing(ctx context.Context, check func() error) (release func(), err error
 	return release, nil
 }
 
-// ErrAccountBusy is AccountGate's refusal: the account already has a
-// request waiting for or holding a turn.
-var ErrAccountBusy = errors.New("another request for this account is checking its password")
+// ErrAccountBusy is AccountGate's refusal: the account already has
+// MaxPerAccount requests waiting for or holding a turn.
+var ErrAccountBusy = errors.New("too many requests for this account are checking its password")
 
-// AccountGate lets one request per account at a time wait for or hold a turn
-// at hashing. The throttles count only failures, so without it one user
-// repeating their own right password in parallel queued every other login
-// behind theirs; one at a time, they take no more turns than anybody else.
-// Its zero value is ready; a store keeps one, as accounts are its own.
+// MaxPerAccount is how many requests for one account may be in an
+// AccountGate at once, one of them at a turn: enough for a user's tabs or a
+// script's parallel workers, and a bound on what a flood holds.
+const MaxPerAccount = 16
+
+// AccountGate lets one request per account at a time wait for or hold a
+// turn at hashing; the account's other requests wait behind it, outside the
+// queue for turns. The throttles count only failures, so without it one
+// user repeating their own right password in parallel filled that queue
+// and held up every other login for as long as the burst lasted; now
+// another user waits for at most one turn per account ahead of them. Its
+// zero value is ready; a store keeps one, as accounts are its own.
 type AccountGate struct {
-	mu   sync.Mutex
-	busy map[string]bool
+	mu       sync.Mutex
+	accounts map[string]*accountLine
+}
+
+// accountLine is one account's requests in the gate: n of them, the one
+// holding turn at hashing or waiting for one.
+type accountLine struct {
+	turn chan struct{}
+	n    int
 }
 
 // Hashing is the package's Hashing for work on behalf of one account (its
-// normalised e-mail): while another request for the account waits for or
-// holds a turn, it fails at once with ErrAccountBusy. release ends the turn
-// and frees the account.
+// normalised e-mail), after the account's earlier requests are done with
+// theirs. It fails at once with ErrAccountBusy when MaxPerAccount are in
+// the gate, and with ctx's error if ctx ends first. release ends the turn
+// and lets the account's next request go.
 func (g *AccountGate) Hashing(ctx context.Context, account string, check func() error) (release func(), err error) {
 	g.mu.Lock()
-	if g.busy[account] {
+	line := g.accounts[account]
+	if line == nil {
+		if g.accounts == nil {
+			g.accounts = map[string]*accountLine{}
+		}
+		line = &accountLine{turn: make(chan struct{}, 1)}
+		g.accounts[account] = line
+	}
+	if line.n >= MaxPerAccount {
 		g.mu.Unlock()
 		return nil, ErrAccountBusy
 	}
-	if g.busy == nil {
-		g.busy = map[string]bool{}
-	}
-	g.busy[account] = true
+	line.n++
 	g.mu.Unlock()
-	free := func() {
+	leave := func() {
 		g.mu.Lock()
-		delete(g.busy, account)
+		if line.n--; line.n == 0 {
+			delete(g.accounts, account)
+		}
 		g.mu.Unlock()
+	}
+	select {
+	case line.turn <- struct{}{}:
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
 	}
 	turn, err := Hashing(ctx, check)
 	if err != nil {
-		free()
+		<-line.turn
+		leave()
 		return nil, err
 	}
 	var once sync.Once
-	return func() { once.Do(func() { turn(); free() }) }, nil
+	return func() { once.Do(func() { turn(); <-line.turn; leave() }) }, nil
 }

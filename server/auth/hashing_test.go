@@ -112,41 +112,68 @@ func TestHashingReleaseTwice(t *testing.T) {
 	}
 }
 
-func TestAccountGateOneRequestPerAccount(t *testing.T) {
+func TestAccountGate(t *testing.T) {
 	var g AccountGate
-	release, err := g.Hashing(context.Background(), "ana@example.com", nil)
+	ctx := context.Background()
+	release, err := g.Hashing(ctx, "ana@example.com", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Hashing(context.Background(), "ana@example.com", nil); !errors.Is(err, ErrAccountBusy) {
+	// The account's next request waits for the first, outside the queue
+	// for turns...
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := g.Hashing(short, "ana@example.com", nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a second request for the account: %v", err)
 	}
-	// Another account only waits for a turn, if every turn is taken.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	other, err := g.Hashing(ctx, "bruno@example.com", nil)
-	if HashingSlots > 1 && err != nil {
-		t.Fatalf("another account: %v", err)
-	}
-	if other != nil {
-		other()
-	}
+	// ...and goes once it is done.
+	next := make(chan error, 1)
+	go func() {
+		r, err := g.Hashing(ctx, "ana@example.com", nil)
+		if err == nil {
+			r()
+		}
+		next <- err
+	}()
 	release()
-	release()
-	again, err := g.Hashing(context.Background(), "ana@example.com", nil)
-	if err != nil {
-		t.Fatalf("the account was not freed: %v", err)
-	}
-	again()
-
-	// A refusal by the check frees the account too.
-	refused := errors.New("over the limit")
-	if _, err := g.Hashing(context.Background(), "ana@example.com", func() error { return refused }); !errors.Is(err, refused) {
+	release() // a second release frees nothing more
+	if err := <-next; err != nil {
 		t.Fatal(err)
 	}
-	if r, err := g.Hashing(context.Background(), "ana@example.com", nil); err != nil {
-		t.Fatalf("a refused request kept the account: %v", err)
-	} else {
-		r()
+
+	// At most MaxPerAccount in the gate for one account: one at a turn, the
+	// rest waiting behind it.
+	first, err := g.Hashing(ctx, "ana@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, cancelWaiting := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range MaxPerAccount - 1 {
+		wg.Go(func() { _, _ = g.Hashing(waiting, "ana@example.com", nil) })
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g.mu.Lock()
+		n := g.accounts["ana@example.com"].n
+		g.mu.Unlock()
+		if n == MaxPerAccount || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := g.Hashing(ctx, "ana@example.com", nil); !errors.Is(err, ErrAccountBusy) {
+		t.Errorf("one more than MaxPerAccount: %v", err)
+	}
+	cancelWaiting()
+	wg.Wait()
+	first()
+	// A refusal by the check lets the account go, and the gate forgets it.
+	refused := errors.New("over the limit")
+	if _, err := g.Hashing(ctx, "ana@example.com", func() error { return refused }); !errors.Is(err, refused) {
+		t.Fatal(err)
+	}
+	if len(g.accounts) != 0 {
+		t.Errorf("accounts left in the gate: %v", g.accounts)
 	}
 }

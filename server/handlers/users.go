@@ -9,6 +9,7 @@ import (
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -68,7 +69,7 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 	return api.ListUsers200JSONResponse(out), nil
 }
 
-// CreateUser creates a user with any role (admin).
+// CreateUser creates a user with any role, sales unless given (admin).
 func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
 	id, err := Admin(ctx)
 	if err != nil {
@@ -78,8 +79,12 @@ func (h *Handlers) CreateUser(ctx context.Context, req api.CreateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
+	role := auth.RoleSales // the least a user may need, as jmk users create does
+	if req.Body.Role != nil {
+		role = string(*req.Body.Role)
+	}
 	u, err := h.st.UserCreate(ctx, actor(id), store.NewUser{
-		Name: strings.TrimSpace(req.Body.Name), Email: normEmail(string(req.Body.Email)), PasswordHash: hash, Role: string(req.Body.Role),
+		Name: strings.TrimSpace(req.Body.Name), Email: normEmail(string(req.Body.Email)), PasswordHash: hash, Role: role,
 	})
 	if err != nil {
 		return nil, err

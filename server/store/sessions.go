@@ -198,12 +198,12 @@ func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip stri
 }
 
 // hashingFor is the store's auth.AccountGate with its refusal as a 429:
-// the account's other request ends within a second or so.
+// the account's requests ahead end within seconds.
 func (s *Store) hashingFor(ctx context.Context, email string, check func() error) (func(), error) {
 	release, err := s.accounts.Hashing(ctx, email, check)
 	if errors.Is(err, auth.ErrAccountBusy) {
 		return nil, &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: 1,
-			Detail: "this account's password is being checked for another request; try again in a second"}
+			Detail: fmt.Sprintf("%d requests for this account are checking its password already; try again in a second", auth.MaxPerAccount)}
 	}
 	return release, err
 }
