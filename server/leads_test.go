@@ -859,6 +859,9 @@ func TestPlainValidationMessages(t *testing.T) {
 		{"EmptyPatch", "PATCH", "/api/v1/leads/" + l.Id.String(), `{}`, "body", "must name at least one field to change"},
 		{"Fraction", "POST", "/api/v1/leads", `{"name": "A", "campaign_contacts": 1.5}`, "campaign_contacts", "must be a whole number"},
 		{"Null", "POST", "/api/v1/leads", `{"name": null}`, "name", "must not be null"},
+		// It would show as "exe.png" in a list, an export or the audit trail.
+		{"DirectionControl", "POST", "/api/v1/leads", `{"name": "\u202egnp.exe"}`, "name", "invisible text-direction controls"},
+		{"PatchDirectionControl", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"name": "Rui \u2067x"}`, "name", "invisible text-direction controls"},
 		{"SpacesForBody", "POST", "/api/v1/leads", " \n ", "", "the request body is missing: send a JSON object"},
 		{"CutShort", "POST", "/api/v1/leads", `{"name": "A"`, "", "the request body is not valid JSON: unexpected EOF"},
 	} {

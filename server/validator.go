@@ -20,6 +20,7 @@ import (
 
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/handlers"
 )
 
@@ -138,6 +139,14 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	"email": openapi3.NewCallbackValidator(func(s string) error {
 		if !auth.IsAddress(s) {
 			return errors.New("must be an e-mail address such as name@example.com")
+		}
+		return nil
+	}),
+	// The spec's pattern for names cannot name these characters in a
+	// syntax both Go and ECMAScript read; this format adds them.
+	"person-name": openapi3.NewCallbackValidator(func(s string) error {
+		if leadrules.HasDirectionControl(s) {
+			return errors.New("must not hold invisible text-direction controls (U+202A to U+202E, U+2066 to U+2069)")
 		}
 		return nil
 	}),

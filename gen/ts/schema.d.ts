@@ -612,7 +612,8 @@ export interface components {
          */
         Password: string;
         /**
-         * @description Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it.
+         * Format: person-name
+         * @description Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
          * @example Ana Silva
          */
         PersonName: string;

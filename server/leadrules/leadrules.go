@@ -162,14 +162,17 @@ const MaxNameChars = 200
 // NameProblem says what is wrong with a person's name (a lead's or a
 // user's, already trimmed) under the spec's PersonName rule, or returns ""
 // when nothing is: at most MaxNameChars characters, on one line with no
-// control character, holding a letter or digit (so neither blank nor only
-// punctuation or invisible characters).
+// control character nor direction control (see HasDirectionControl),
+// holding a letter or digit (so neither blank nor only punctuation or
+// invisible characters).
 func NameProblem(s string) string {
 	switch {
 	case utf8.RuneCountInString(s) > MaxNameChars:
 		return "is longer than 200 characters"
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return "contains a control character"
+	case HasDirectionControl(s):
+		return DirectionControlProblem
 	case !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }):
 		return "has no letter or digit"
 	}
@@ -222,4 +225,20 @@ func IsLeadID(s string) bool {
 	}
 	_, err := uuid.Parse(s)
 	return err == nil
+}
+
+// DirectionControlProblem is what NameProblem and the API say of a name
+// holding a direction control.
+const DirectionControlProblem = "contains an invisible text-direction control (U+202A to U+202E, U+2066 to U+2069)"
+
+// HasDirectionControl reports whether s holds one of Unicode's explicit
+// direction embeddings, overrides or isolates. They are invisible, and
+// they make the text after them display in another order wherever the name
+// is shown (a list, a CSV export, an audit summary): "\u202Egnp.exe" shows
+// as "exe.png". The marks a right-to-left name may need (U+200E, U+200F)
+// are not among them.
+func HasDirectionControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+	})
 }

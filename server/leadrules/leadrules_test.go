@@ -231,17 +231,20 @@ func TestCheckCreate(t *testing.T) {
 
 func TestNameProblem(t *testing.T) {
 	for in, want := range map[string]string{
-		"Ana Gonçalves":          "",
-		"O'Brien":                "",
-		"李":                      "",
-		"R2":                     "",
-		strings.Repeat("é", 200): "",
-		strings.Repeat("é", 201): "is longer than 200 characters",
-		"evil\nline":             "contains a control character",
-		"A\tB":                   "contains a control character",
-		"":                       "has no letter or digit",
-		"!!!":                    "has no letter or digit",
-		"\u200b":                 "has no letter or digit",
+		"Ana Gonçalves":            "",
+		"O'Brien":                  "",
+		"李":                        "",
+		"R2":                       "",
+		strings.Repeat("é", 200):   "",
+		strings.Repeat("é", 201):   "is longer than 200 characters",
+		"evil\nline":               "contains a control character",
+		"A\tB":                     "contains a control character",
+		"":                         "has no letter or digit",
+		"!!!":                      "has no letter or digit",
+		"\u200b":                   "has no letter or digit",
+		"\u202egnp.exe":            DirectionControlProblem,
+		"Ana \u2066Silva\u2069":    DirectionControlProblem,
+		"\u05e9\u05e8\u05d4\u200f": "", // a right-to-left mark is fine
 	} {
 		if got := NameProblem(in); got != want {
 			t.Errorf("NameProblem(%q) = %q, want %q", in, got, want)
