@@ -62,11 +62,7 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		slices.SortFunc(fields, func(a, b apperr.FieldError) int { return strings.Compare(a.Field, b.Field) })
-		detail := "invalid text in " + fields[0].Field
-		if len(fields) > 1 {
-			detail = fieldsDetail(fields)
-		}
-		return &apperr.Error{Status: 400, Detail: detail, Fields: fields}
+		return &apperr.Error{Status: 400, Detail: fieldsDetail(fields), Fields: fields}
 	}
 }
 

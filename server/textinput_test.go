@@ -78,6 +78,10 @@ func TestTextInputs(t *testing.T) {
 			if !slices.Equal(got, tc.fields) {
 				t.Errorf("fields %v, want %v: %s", got, tc.fields, body)
 			}
+			// One field: the detail says what is wrong with it, in words.
+			if len(tc.fields) == 1 && (p.Detail == nil || !strings.HasPrefix(*p.Detail, tc.fields[0]+": ") || len(*p.Detail) < len(tc.fields[0])+10) {
+				t.Errorf("detail %v", p.Detail)
+			}
 		})
 	}
 }
