@@ -20,8 +20,8 @@ import (
 
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/auth"
-	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/handlers"
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // isAPI reports whether path is the API's, under /api/: the probes, metrics
