@@ -847,7 +847,12 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 // of logins does, checked again under the same locks.
 func TestChangePasswordThrottleParallel(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t, throttle(3, 100))
+	// Each guess costs two bcrypt hashes, one after another, seconds each
+	// under -race on a busy machine: a window of a minute could let the
+	// first guesses expire before the last are judged.
+	env := servertest.New(t, func(c *server.Config) {
+		c.LoginThrottle = server.Throttle{PerEmail: 3, PerIP: 100, Window: 10 * time.Minute}
+	})
 	u, _ := env.NewUser(auth.RoleSales)
 	c := env.WithToken(env.Login(u.Email).AccessToken)
 	codes := map[int]int{}

@@ -29,6 +29,8 @@ func TestRequestDeadline(t *testing.T) {
 	var log logbuf.Buffer
 	env := servertest.NewWithLog(t, &log, func(c *server.Config) { c.RequestTimeout = time.Second; c.ExportMaxConcurrent = 1 })
 	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	other, _ := env.NewUser("sales") // the same user's second export is a 429 (TestExportStall)
+	otherAuth := map[string]string{"Authorization": "Bearer " + env.Login(other.Email).AccessToken}
 	lock := holdRowLock(t, env, `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`)
 
 	start := time.Now()
@@ -59,7 +61,7 @@ func TestRequestDeadline(t *testing.T) {
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 			AND wait_event_type = 'Lock' AND query LIKE '%LeadExport%'`) == 1
 	})
-	res, body = raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, auth)
+	res, body = raw(t, http.MethodGet, env.URL+"/api/v1/leads/export", nil, otherAuth)
 	wantProblem(t, res, body, http.StatusServiceUnavailable)
 	if res.Header.Get("Retry-After") != "10" || !strings.Contains(string(body), "EXPORT_MAX_CONCURRENT") {
 		t.Fatalf("second export: %v %s", res.Header, body)
