@@ -76,7 +76,7 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		case len(raw) > limit:
 			msg = fmt.Sprintf("is longer than %d bytes", limit)
 		default:
-			msg = setCell(row, st, c, raw)
+			msg = setCell(row, st, c, raw, r.comma == ';')
 		}
 		if msg != "" {
 			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
@@ -96,8 +96,9 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 }
 
 // setCell parses raw (non-empty, valid UTF-8) into column c of row, keeping
-// the value in st. It returns "" or what is wrong with the value.
-func setCell(row *Row, st *cells, c column, raw string) string {
+// the value in st. It returns "" or what is wrong with the value. With
+// decimalComma (a ';' file) a number's decimal separator may be a comma.
+func setCell(row *Row, st *cells, c column, raw string, decimalComma bool) string {
 	spec := &columns[c]
 	slot := slots[c]
 	switch spec.kind {
@@ -144,7 +145,7 @@ func setCell(row *Row, st *cells, c column, raw string) string {
 			if t == "" {
 				return ""
 			}
-			if n, err = strconv.ParseInt(t, 10, 32); err != nil && !errors.Is(err, strconv.ErrRange) {
+			if n, err = strconv.ParseInt(wholeDecimal(t, decimalComma), 10, 32); err != nil && !errors.Is(err, strconv.ErrRange) {
 				return quote(raw) + " is not a whole number"
 			}
 		}
@@ -158,21 +159,20 @@ func setCell(row *Row, st *cells, c column, raw string) string {
 		*spec.intPtr(&row.Features) = &st.i32[slot]
 
 	case kindFloat:
-		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			t := strings.TrimSpace(raw)
-			if t == "" {
-				return ""
-			}
-			if f, err = strconv.ParseFloat(t, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
-				if strings.Contains(t, ",") {
-					return quote(raw) + " is not a number (write decimals with a point)"
-				}
-				return quote(raw) + " is not a number"
-			}
+		t := strings.TrimSpace(raw)
+		if t == "" {
+			return ""
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return quote(strings.TrimSpace(raw)) + " is not a finite number"
+		d, ok := plainDecimal(t, decimalComma)
+		if !ok {
+			if strings.Contains(t, ",") && !decimalComma {
+				return quote(raw) + " is not a number (write decimals with a point)"
+			}
+			return quote(raw) + " is not a number"
+		}
+		f, err := strconv.ParseFloat(d, 64)
+		if err != nil || math.IsInf(f, 0) { // only ErrRange gets here
+			return quote(t) + " is not a finite number"
 		}
 		if f < spec.min || f > spec.max {
 			return fmt.Sprintf("%s is not between %g and %g", quote(strings.TrimSpace(raw)), spec.min, spec.max)

@@ -189,6 +189,14 @@ func TestReaderValues(t *testing.T) {
 		{"LineNumbers", "name,notes\nA,\"1\n2\n3\"\n\nB,x\n",
 			[]leadcsv.Row{{Line: 2, Name: ptr("A"), Notes: ptr("1\n2\n3")}, {Line: 6, Name: ptr("B"), Notes: ptr("x")}}},
 		{"HeaderOnly", "age;job\n", nil},
+		// A European spreadsheet's ';' file writes decimals with a comma,
+		// which cannot be its delimiter; pandas writes a whole-number column
+		// with empty cells as 52.0.
+		{"DecimalComma", "age;pdays;euribor3m;emp.var.rate;cons.price.idx\n41,0;6;4,857;-1,8;93\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{Age: ptr[int32](41), DaysSincePreviousContact: ptr[int32](6),
+				Euribor3m: ptr(4.857), EmpVarRate: ptr(-1.8), ConsPriceIdx: ptr(93.0)}}}},
+		{"WholeNumbersWithAFraction", "age,campaign,euribor3m\n52.0,3.00,1e1\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{Age: ptr[int32](52), CampaignContacts: ptr[int32](3), Euribor3m: ptr(10.0)}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,11 +241,23 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 2, Field: "age", Message: `"16" is not between 17 and 120`},
 				{Line: 2, Field: "last_call_duration_sec", Message: "between 0 and 86400"},
 				{Line: 2, Field: "nr_employed", Message: "between 0 and 100000"},
-				{Line: 2, Field: "cons_conf_idx", Message: "not a finite number"},
+				{Line: 2, Field: "cons_conf_idx", Message: `"NaN" is not a number`},
 				{Line: 2, Field: "emp_var_rate", Message: "between -10 and 10"},
 				{Line: 2, Field: "cons_price_idx", Message: "between 50 and 200"},
 				{Line: 2, Field: "euribor_3m", Message: "between -5 and 25"},
 			}, 0},
+		// Go's own number syntax is no spreadsheet's.
+		{"GoNumberSyntax", "euribor3m,nr.employed,cons.price.idx,emp.var.rate,age\n0x1p3,1_000,Inf,1.2.3,42.5\n",
+			[]leadcsv.Rejection{
+				{Line: 2, Field: "euribor_3m", Message: `"0x1p3" is not a number`},
+				{Line: 2, Field: "nr_employed", Message: `"1_000" is not a number`},
+				{Line: 2, Field: "cons_price_idx", Message: `"Inf" is not a number`},
+				{Line: 2, Field: "emp_var_rate", Message: `"1.2.3" is not a number`},
+				{Line: 2, Field: "age", Message: `"42.5" is not a whole number`},
+			}, 0},
+		// A comma is a decimal separator in a ';' file only.
+		{"DecimalCommaInACommaFile", "name,euribor3m\nA,\"4,857\"\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "euribor_3m", Message: "decimals with a point"}}, 0},
 		{"IntOverflow", "age\n99999999999999999999\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "age", Message: "not between 17 and 120"}}, 0},
 		{"BadY", "name,y\nA,maybe\n", []leadcsv.Rejection{{Line: 2, Field: "y", Message: "one of yes, no"}}, 0},
