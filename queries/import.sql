@@ -46,6 +46,23 @@ JOIN d ON d.line = sp.line
 ORDER BY sp.line
 LIMIT @lim;
 
+-- name: ImportStageDropBeforeRejected :many
+-- Takes out the staged rows whose external_id comes again further down the
+-- file on a row that was rejected (@lines: the last such line of each of
+-- @external_ids). Only the last row of an id counts: a rejected one must
+-- not let an earlier row be imported in its place. Returns the first @lim
+-- for the report.
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    USING (SELECT unnest(@external_ids::text[]) AS external_id, unnest(@lines::integer[]) AS line) r
+    WHERE s.external_id = r.external_id AND s.line < r.line
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id::text AS external_id
+FROM gone
+ORDER BY line
+LIMIT @lim;
+
 -- name: ImportStageDropBare :many
 -- Takes out the staged rows that would create a lead out of nothing: bare
 -- (no name, phone, e-mail or scoring input) and no lead, live or deleted,

@@ -307,6 +307,30 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("RejectedLastRowLetsNoEarlierOneIn", func(t *testing.T) {
+		// The last row of an id is the one that counts: when it is bad, an
+		// earlier row must not be imported in its place, unannounced.
+		out := importOK(t, env, "", "external_id,name,age\nrl-1,First,30\nrl-2,Kept,31\nrl-1,Second,abc\nrl-3,Also First,32\nrl-3,Bad Again,x\nrl-3,Last And Good,33\n")
+		if out.Inserted != 2 || len(out.Rejected) != 4 {
+			t.Fatalf("result %+v", out)
+		}
+		got := map[int]string{}
+		for _, r := range out.Rejected {
+			got[r.Line] = r.Field + ": " + r.Message
+		}
+		if !strings.Contains(got[2], "comes again on line 4, which is rejected") || !strings.HasPrefix(got[4], "age: ") ||
+			!strings.Contains(got[5], "comes again on line 7") || !strings.HasPrefix(got[6], "age: ") ||
+			!strings.Contains(got[5], "only the last row with it is imported") {
+			t.Errorf("rejections %v", got)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'rl-1'`); n != 0 {
+			t.Error("rl-1 was imported from the row its rejected last row replaces")
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, name) IN (('rl-2', 'Kept'), ('rl-3', 'Last And Good'))`); n != 2 {
+			t.Error("want rl-2 and rl-3's last row imported")
+		}
+	})
+
 	t.Run("EmptyStatusKeepsTheLeads", func(t *testing.T) {
 		// An empty status cell asks for no move: a lead past new keeps its
 		// status; a new lead starts as new.

@@ -263,6 +263,55 @@ func (q *Queries) ImportStageDropBare(ctx context.Context, lim int32) ([]ImportS
 	return items, nil
 }
 
+const importStageDropBeforeRejected = `-- name: ImportStageDropBeforeRejected :many
+WITH gone AS (
+    DELETE FROM lead_import_stage s
+    USING (SELECT unnest($2::text[]) AS external_id, unnest($3::integer[]) AS line) r
+    WHERE s.external_id = r.external_id AND s.line < r.line
+    RETURNING s.line, s.external_id
+)
+SELECT line, external_id::text AS external_id
+FROM gone
+ORDER BY line
+LIMIT $1
+`
+
+type ImportStageDropBeforeRejectedParams struct {
+	Lim         int32
+	ExternalIds []string
+	Lines       []int32
+}
+
+type ImportStageDropBeforeRejectedRow struct {
+	Line       int32
+	ExternalID string
+}
+
+// Takes out the staged rows whose external_id comes again further down the
+// file on a row that was rejected (@lines: the last such line of each of
+// @external_ids). Only the last row of an id counts: a rejected one must
+// not let an earlier row be imported in its place. Returns the first @lim
+// for the report.
+func (q *Queries) ImportStageDropBeforeRejected(ctx context.Context, arg ImportStageDropBeforeRejectedParams) ([]ImportStageDropBeforeRejectedRow, error) {
+	rows, err := q.db.Query(ctx, importStageDropBeforeRejected, arg.Lim, arg.ExternalIds, arg.Lines)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStageDropBeforeRejectedRow{}
+	for rows.Next() {
+		var i ImportStageDropBeforeRejectedRow
+		if err := rows.Scan(&i.Line, &i.ExternalID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const importStageDropForeignIDs = `-- name: ImportStageDropForeignIDs :many
 WITH gone AS (
     DELETE FROM lead_import_stage s

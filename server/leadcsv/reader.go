@@ -230,8 +230,10 @@ func (r *Reader) Comma() rune { return r.comma }
 // Next returns the next row.
 //
 // A valid row comes back with nil rejections. An invalid one comes back as a
-// Row holding only Line, with every problem found in it; the caller reports
-// them and calls Next again. At the end of input err is io.EOF.
+// Row holding only Line and, when its cell was valid, ExternalID (a
+// rejected last row of an id still supersedes the earlier ones), with every
+// problem found in it; the caller reports them and calls Next again. At the
+// end of input err is io.EOF.
 //
 // Any other error is fatal and the caller must discard every row read so
 // far: a *FileError wrapping ErrBinary, ErrRecordTooLarge,
@@ -276,7 +278,7 @@ func (r *Reader) Next() (Row, []Rejection, error) {
 		return Row{}, nil, err
 	}
 	if len(rejs) > 0 {
-		return Row{Line: line}, rejs, nil
+		return Row{Line: line, ExternalID: row.ExternalID}, rejs, nil
 	}
 	return row, nil, nil
 }

@@ -274,6 +274,20 @@ type fileFacts struct {
 	// bare is true when some row has no name, phone, e-mail or scoring
 	// input (ImportStageDropBare).
 	bare bool
+	// rejectedIDs are the external ids of rejected rows, each with the
+	// last such line (ImportStageDropBeforeRejected).
+	rejectedIDs map[string]int32
+}
+
+// noteRejected records a rejected row that has a readable external_id.
+func (f *fileFacts) noteRejected(row leadcsv.Row) {
+	if row.ExternalID == nil {
+		return
+	}
+	if f.rejectedIDs == nil {
+		f.rejectedIDs = map[string]int32{}
+	}
+	f.rejectedIDs[*row.ExternalID] = int32(row.Line)
 }
 
 // note records one staged row.
@@ -332,6 +346,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 				b.n++
 				if len(rejs) > 0 {
 					b.rejs = append(b.rejs, rejs...)
+					facts.noteRejected(row)
 					continue
 				}
 				p, err := stageParams(row, opts, score)
@@ -445,6 +460,27 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 	}, nil
 }
 
+// dropBeforeRejected takes out of the stage, and reports, the rows whose
+// external_id comes again on a later row that was rejected: that row, the
+// last, was the one to import, and an earlier one must not be imported in
+// its place unannounced.
+func dropBeforeRejected(ctx context.Context, tx *Tx, rejected map[string]int32, res *ImportResult) error {
+	if len(rejected) == 0 {
+		return nil
+	}
+	p := db.ImportStageDropBeforeRejectedParams{Lim: reportLimit}
+	for id, line := range rejected {
+		p.ExternalIds, p.Lines = append(p.ExternalIds, id), append(p.Lines, line)
+	}
+	gone, err := tx.Q.ImportStageDropBeforeRejected(ctx, p)
+	for _, g := range gone {
+		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(g.Line), Field: "external_id", Message: fmt.Sprintf(
+			"external_id %q comes again on line %d, which is rejected; only the last row with it counts, so neither is imported",
+			g.ExternalID, rejected[g.ExternalID])})
+	}
+	return err
+}
+
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
 func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, staged stagedRows, res *ImportResult) error {
@@ -458,6 +494,9 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
+	}
+	if err := dropBeforeRejected(ctx, tx, staged.rejectedIDs, res); err != nil {
+		return err
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
 		return err
