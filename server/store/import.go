@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -681,8 +682,14 @@ func importError(err error) error {
 		he  *leadcsv.HeaderError
 		fe  *leadcsv.FileError
 		mbe *http.MaxBytesError
+		ne  net.Error
 	)
 	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		// The body's read deadline (the server's read timeout), not the
+		// client leaving: without this it read as a 499.
+		return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
+			"(an upload may take at most 2 minutes); nothing was imported (use jmk import for large files on a slow link)"}
 	case errors.As(err, &mbe):
 		return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(
 			"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", mbe.Limit)}

@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/scoring"
@@ -169,3 +173,27 @@ func TestImportThresholdsRace(t *testing.T) {
 	rankMatches(t, pool, "after the race")
 	countsMatch(t, pool, "after the race")
 }
+
+// TestImportBodyTimeout: an upload that stops arriving until the server's
+// read deadline passes is a 408 that says so, not a client that hung up
+// (499), and nothing is imported.
+func TestImportBodyTimeout(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t)
+	st := store.New(pool)
+	body := io.MultiReader(importFile(1, 300, false), timeoutReader{})
+	_, err := st.ImportLeads(context.Background(), audit.Actor{Name: "test"}, body, store.ImportOptions{})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusRequestTimeout || !strings.Contains(ae.Detail, "did not arrive in time") {
+		t.Fatalf("%v", err)
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM leads`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d leads imported (%v)", n, err)
+	}
+}
+
+// timeoutReader fails as a connection whose read deadline passed.
+type timeoutReader struct{}
+
+func (timeoutReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
