@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,6 +308,28 @@ func TestImport(t *testing.T) {
 		}
 	})
 
+	t.Run("RejectionsListed", func(t *testing.T) {
+		// A file wrong throughout: the answer lists the first 1,000
+		// problems by line and counts every rejected row.
+		var b strings.Builder
+		b.WriteString("name,age,euribor3m\n")
+		for i := range 2400 {
+			if i%2 == 0 {
+				fmt.Fprintf(&b, "Good %d,40,1.5\n", i)
+			} else {
+				fmt.Fprintf(&b, "Bad %d,x,y\n", i)
+			}
+		}
+		out := importOK(t, env, "?dry_run=true", b.String())
+		if out.Inserted != 1200 || out.RejectedRows != 1200 || len(out.Rejected) != 1000 {
+			t.Fatalf("inserted %d, %d rejected rows, %d listed", out.Inserted, out.RejectedRows, len(out.Rejected))
+		}
+		if first, last := out.Rejected[0], out.Rejected[999]; first.Line != 3 || last.Line != 1001 ||
+			!slices.IsSortedFunc(out.Rejected, func(a, b api.ImportRejection) int { return a.Line - b.Line }) {
+			t.Errorf("listed from line %d to %d", first.Line, last.Line)
+		}
+	})
+
 	t.Run("RejectedLastRowLetsNoEarlierOneIn", func(t *testing.T) {
 		// The last row of an id is the one that counts: when it is bad, an
 		// earlier row must not be imported in its place, unannounced.
@@ -598,11 +621,12 @@ func TestImportMalformed(t *testing.T) {
 		}
 	})
 
-	// At the limit, the file goes in with every rejection reported.
+	// At the limit, the file goes in with every rejection counted (and
+	// the first 1,000 listed).
 	t.Run("RejectedAfterStagingAtTheLimit", func(t *testing.T) {
 		out := importOK(t, env, "?dry_run=true", "external_id,name\n"+strings.Repeat("dup-2,Ana\n", 10001))
-		if out.Inserted != 1 || len(out.Rejected) != 10000 {
-			t.Fatalf("inserted %d, %d rows rejected", out.Inserted, len(out.Rejected))
+		if out.Inserted != 1 || out.RejectedRows != 10000 || len(out.Rejected) != 1000 {
+			t.Fatalf("inserted %d, %d rows rejected, %d listed", out.Inserted, out.RejectedRows, len(out.Rejected))
 		}
 	})
 

@@ -289,8 +289,8 @@ type ClientInterface interface {
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-	// or `file` with the line. At most 64 MiB per request; use
-	// `jmk import FILE` for larger files.
+	// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
+	// otherwise); use `jmk import FILE` for larger files or slow links.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -908,8 +908,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 // refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-// or `file` with the line. At most 64 MiB per request; use
-// `jmk import FILE` for larger files.
+// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
+// otherwise); use `jmk import FILE` for larger files or slow links.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3683,8 +3683,8 @@ type ClientWithResponsesInterface interface {
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-	// or `file` with the line. At most 64 MiB per request; use
-	// `jmk import FILE` for larger files.
+	// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
+	// otherwise); use `jmk import FILE` for larger files or slow links.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4985,6 +4985,8 @@ type ImportLeadsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -5017,6 +5019,11 @@ func (r ImportLeadsResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ImportLeadsResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ImportLeadsResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -7456,8 +7463,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 // refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-// or `file` with the line. At most 64 MiB per request; use
-// `jmk import FILE` for larger files.
+// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
+// otherwise); use `jmk import FILE` for larger files or slow links.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8921,6 +8928,13 @@ func ParseImportLeadsResponse(rsp *http.Response) (*ImportLeadsResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge

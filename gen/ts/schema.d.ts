@@ -276,8 +276,8 @@ export interface paths {
          *     text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
          *     more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
          *     refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-         *     or `file` with the line. At most 64 MiB per request; use
-         *     `jmk import FILE` for larger files.
+         *     or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
+         *     otherwise); use `jmk import FILE` for larger files or slow links.
          */
         post: operations["importLeads"];
         delete?: never;
@@ -980,7 +980,8 @@ export interface components {
          *           "field": "age",
          *           "message": "must be a whole number from 17 to 120"
          *         }
-         *       ]
+         *       ],
+         *       "rejected_rows": 1
          *     }
          */
         ImportResult: {
@@ -1000,7 +1001,13 @@ export interface components {
              */
             unchanged: number;
             dry_run: boolean;
+            /** @description The rejected rows' problems, by line, at most 1,000 of them (a row may have several): enough to see what is wrong with a file, without an answer of megabytes for a file that is wrong throughout. */
             rejected: components["schemas"]["ImportRejection"][];
+            /**
+             * Format: int64
+             * @description How many rows were rejected, all of them, listed or not.
+             */
+            rejected_rows: number;
         };
         ImportRejection: {
             /** @description Line of the file, the header being line 1. */
@@ -1473,6 +1480,15 @@ export interface components {
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request body did not arrive in time; nothing was written. */
+        RequestTimeout: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -2087,6 +2103,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -26,12 +29,20 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	if err != nil {
 		return nil, err
 	}
+	rejected := slices.Clone(res.Rejected)
+	slices.SortStableFunc(rejected, func(a, b leadcsv.Rejection) int { return cmp.Compare(a.Line, b.Line) })
+	rejected = rejected[:min(len(rejected), maxListedRejections)]
 	out := api.ImportLeads200JSONResponse{
 		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
-		Rejected: make([]api.ImportRejection, len(res.Rejected)),
+		Rejected: make([]api.ImportRejection, len(rejected)), RejectedRows: int64(res.RejectedRows()),
 	}
-	for i, r := range res.Rejected {
+	for i, r := range rejected {
 		out.Rejected[i] = api.ImportRejection{Line: r.Line, Field: r.Field, Message: r.Message}
 	}
 	return out, nil
 }
+
+// maxListedRejections bounds the problems an import's answer lists: a file
+// wrong throughout (10,000 bad rows, each with a problem in every column)
+// made an answer of tens of megabytes.
+const maxListedRejections = 1000
