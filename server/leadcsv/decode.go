@@ -60,6 +60,13 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	var rejs []Rejection
 	for i, raw := range rec {
 		c := r.cols[i]
+		if c == colUnnamed {
+			if !isBlank(raw) {
+				rejs = append(rejs, Rejection{Line: line, Message: fmt.Sprintf(
+					"a value in column %d, which has no name in the header", i+1)})
+			}
+			continue
+		}
 		if raw == "" || columns[c].kind == kindScore {
 			continue
 		}

@@ -43,6 +43,10 @@ const (
 	numColumns
 
 	numExportColumns = colY
+
+	// colUnnamed is a column whose header cell is empty (a spreadsheet's
+	// trailing separator): outside the table, its cells must be empty.
+	colUnnamed column = 255
 )
 
 type kind uint8
@@ -153,6 +157,7 @@ var headerNames = func() map[string]column {
 			m[columns[c].uci] = c
 		}
 	}
+	m["e_mail"] = colEmail // "E-Mail", as spreadsheets often head it
 	return m
 }()
 
@@ -163,5 +168,7 @@ func (c column) isScoringInput() bool { return c >= colAge && c <= colNrEmployed
 // spreadsheet may add spaces, capitals or a byte order mark.
 func normaliseHeaderName(s string) string {
 	s = strings.TrimPrefix(s, "\uFEFF")
-	return strings.ToLower(strings.TrimSpace(s))
+	// "External ID" and "external-id" are external_id: no known name has
+	// a space or a hyphen.
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == '-' || r == '\t' }), "_")
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -161,8 +162,17 @@ func parseHeader(header []string) ([]column, error) {
 	var unknown []string
 	firstUnknown := ""
 	hasLead := false
+	unnamed := 0
 	for i, cell := range header {
-		c, ok := headerNames[normaliseHeaderName(cell)]
+		name := normaliseHeaderName(cell)
+		if name == "" {
+			// A spreadsheet's trailing separator, or an empty column:
+			// its cells must be empty (see decode).
+			cols[i] = colUnnamed
+			unnamed++
+			continue
+		}
+		c, ok := headerNames[name]
 		if !ok {
 			if unknown == nil {
 				firstUnknown = cell
@@ -192,7 +202,7 @@ func parseHeader(header []string) ([]column, error) {
 	// external_id with any other column updates the leads it names (say
 	// external_id,status to close them); a row naming none is a new lead.
 	// The score columns, ignored, do not count.
-	other := len(header) - 1
+	other := len(header) - 1 - unnamed
 	for _, c := range []column{colProbability, colCategory} {
 		if seenAt[c] > 0 {
 			other--
@@ -217,9 +227,11 @@ var knownColumns = func() string {
 // Columns returns the API names of the file's columns in file order ("y"
 // for UCI's outcome).
 func (r *Reader) Columns() []string {
-	names := make([]string, len(r.cols))
-	for i, c := range r.cols {
-		names[i] = columns[c].api
+	names := make([]string, 0, len(r.cols))
+	for _, c := range r.cols {
+		if c != colUnnamed {
+			names = append(names, columns[c].api)
+		}
 	}
 	return names
 }
@@ -244,21 +256,33 @@ func (r *Reader) Next() (Row, []Rejection, error) {
 	if r.err != nil {
 		return Row{}, nil, r.err
 	}
-	// The input limit bounds memory (one record plus the read-ahead of a
-	// full buffer); the size check after Read makes the rule exact.
-	start := r.csv.InputOffset()
-	r.in.limit = r.bomLen + start + MaxRecordBytes + bufSize
-	rec, err := r.csv.Read()
-	if err != nil {
-		return r.readError(err)
+	var (
+		rec  []string
+		line int
+	)
+	for {
+		// The input limit bounds memory (one record plus the read-ahead of
+		// a full buffer); the size check after Read makes the rule exact.
+		start := r.csv.InputOffset()
+		r.in.limit = r.bomLen + start + MaxRecordBytes + bufSize
+		var err error
+		if rec, err = r.csv.Read(); err != nil {
+			return r.readError(err)
+		}
+		line, _ = r.csv.FieldPos(0)
+		if r.csv.InputOffset()-start > MaxRecordBytes {
+			r.err = tooLarge(line)
+			return Row{}, nil, r.err
+		}
+		last, _ := r.csv.FieldPos(len(rec) - 1)
+		r.nextLine = last + 1
+		// A row of empty cells (",,," where a spreadsheet had an empty
+		// row) is skipped as an empty line is.
+		if !slices.ContainsFunc(rec, func(f string) bool { return !isBlank(f) }) {
+			continue
+		}
+		break
 	}
-	line, _ := r.csv.FieldPos(0)
-	if r.csv.InputOffset()-start > MaxRecordBytes {
-		r.err = tooLarge(line)
-		return Row{}, nil, r.err
-	}
-	last, _ := r.csv.FieldPos(len(rec) - 1)
-	r.nextLine = last + 1
 	r.rows++
 	// Text in another encoding is not one bad row: every row with an
 	// accent in it would be, and the rest would load without them.

@@ -189,6 +189,11 @@ func TestReaderValues(t *testing.T) {
 		{"LineNumbers", "name,notes\nA,\"1\n2\n3\"\n\nB,x\n",
 			[]leadcsv.Row{{Line: 2, Name: ptr("A"), Notes: ptr("1\n2\n3")}, {Line: 6, Name: ptr("B"), Notes: ptr("x")}}},
 		{"HeaderOnly", "age;job\n", nil},
+		// Spreadsheet leftovers: a trailing separator (an unnamed column),
+		// rows of empty cells, a header written as people write it.
+		{"SpreadsheetLeftovers", "External ID,Name,,E-Mail,\nx-1,Ana,,ana@example.com,\n,,,,\n ,,, ,\t\nx-2,Rui,,,\n",
+			[]leadcsv.Row{{Line: 2, ExternalID: ptr("x-1"), Name: ptr("Ana"), Email: ptr("ana@example.com")},
+				{Line: 5, ExternalID: ptr("x-2"), Name: ptr("Rui")}}},
 		// A European spreadsheet's ';' file writes decimals with a comma,
 		// which cannot be its delimiter; pandas writes a whole-number column
 		// with empty cells as 52.0.
@@ -258,6 +263,8 @@ func TestReaderRejections(t *testing.T) {
 		// A comma is a decimal separator in a ';' file only.
 		{"DecimalCommaInACommaFile", "name,euribor3m\nA,\"4,857\"\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "euribor_3m", Message: "decimals with a point"}}, 0},
+		{"ValueInAnUnnamedColumn", "name,,age\nAna,oops,40\nRui,,41\n",
+			[]leadcsv.Rejection{{Line: 2, Message: "a value in column 2, which has no name in the header"}}, 1},
 		{"IntOverflow", "age\n99999999999999999999\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "age", Message: "not between 17 and 120"}}, 0},
 		{"BadY", "name,y\nA,maybe\n", []leadcsv.Rejection{{Line: 2, Field: "y", Message: "one of yes, no"}}, 0},
@@ -330,7 +337,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"OnlyBlankLines", "\n\r\n\n", "", "empty"},
 		{"Unknown", "age;job;salary;y\n1;2;3;4\n", "salary", `unknown column "salary"`},
 		{"SeveralUnknown", "name,foo,bar\n", "foo", `unknown columns "foo", "bar"`},
-		{"EmptyColumnName", "name,,age\n", "", `unknown column ""`},
+		{"OnlyUnnamedAndExternalID", "external_id,,\n", "", "no lead column"},
 		{"TabSeparated", "name\tage\n", "name\tage", "separated by ';' or ','"},
 		{"Duplicate", "name,age,Age\n", "Age", `"Age" repeats column "age"`},
 		{"DuplicateAcrossSpellings", "default;credit_default\n", "credit_default", "both are credit_default"},
