@@ -645,7 +645,12 @@ func TestImportMalformed(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		wantProblem(t, res, body, 413)
+		// As a chunked body found too long is told: the limit, and the way
+		// around it.
+		if p := wantProblem(t, res, body, 413); p.Detail == nil || !strings.Contains(*p.Detail, "-byte limit of an upload") ||
+			!strings.Contains(*p.Detail, "jmk import") {
+			t.Errorf("detail %s", body)
+		}
 		if leadTotal(t, env) != before {
 			t.Error("something was written")
 		}

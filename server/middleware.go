@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -191,13 +192,14 @@ func bearerToken(r *http.Request) (string, bool) {
 func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			limit := def
+			limit, detail := def, "the request body is over the size limit of %d bytes"
 			if c.Path() == "/api/v1/leads/import" {
-				limit = importLimit
+				// As the import says of a chunked body found too long.
+				limit, detail = importLimit, "the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)"
 			}
 			r := c.Request()
 			if r.ContentLength > limit {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+				return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(detail, limit)}
 			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

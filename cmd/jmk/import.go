@@ -94,8 +94,12 @@ func cmdImport(ctx context.Context, e env) error {
 	if res.DryRun {
 		verb = "dry run, nothing written; would import"
 	}
-	fmt.Fprintf(e.stdout, "%s %s: %d rows read, %d new, %d updated, %d unchanged, %d rejected in %s\n",
-		verb, source, res.Rows, res.Inserted, res.Updated, res.Unchanged, res.RejectedRows(), time.Since(start).Round(time.Millisecond))
+	rows := "rows"
+	if res.Rows == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(e.stdout, "%s %s: %d %s read, %d new, %d updated, %d unchanged, %d rejected in %s\n",
+		verb, source, res.Rows, rows, res.Inserted, res.Updated, res.Unchanged, res.RejectedRows(), time.Since(start).Round(time.Millisecond))
 	for i, r := range res.Rejected {
 		if i == 20 && !*verbose {
 			fmt.Fprintf(e.stdout, "  ... and %d more problems (-v lists them all)\n", len(res.Rejected)-i)

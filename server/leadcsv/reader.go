@@ -189,9 +189,15 @@ func parseHeader(header []string) ([]column, error) {
 		hasLead = hasLead || c == colName || c.isScoringInput()
 	}
 	if len(unknown) > 0 {
-		msg := fmt.Sprintf("unknown column %s", strings.Join(unknown, ", "))
+		// The first few: a file of thousands of columns (a transposed
+		// sheet, say) needs no answer of hundreds of kilobytes.
+		listed := strings.Join(unknown[:min(len(unknown), 20)], ", ")
+		if len(unknown) > 20 {
+			listed += fmt.Sprintf(" and %d more", len(unknown)-20)
+		}
+		msg := "unknown column " + listed
 		if len(unknown) > 1 {
-			msg = fmt.Sprintf("unknown columns %s", strings.Join(unknown, ", "))
+			msg = "unknown columns " + listed
 		}
 		if len(header) == 1 {
 			msg += "; columns must be separated by ';' or ','"

@@ -337,6 +337,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"OnlyBlankLines", "\n\r\n\n", "", "empty"},
 		{"Unknown", "age;job;salary;y\n1;2;3;4\n", "salary", `unknown column "salary"`},
 		{"SeveralUnknown", "name,foo,bar\n", "foo", `unknown columns "foo", "bar"`},
+		{"ThousandsUnknown", "name" + strings.Repeat(",foo", 5000) + "\n", "foo", `"foo", "foo" and 4980 more; known columns`},
 		{"OnlyUnnamedAndExternalID", "external_id,,\n", "", "no lead column"},
 		{"TabSeparated", "name\tage\n", "name\tage", "separated by ';' or ','"},
 		{"Duplicate", "name,age,Age\n", "Age", `"Age" repeats column "age"`},
