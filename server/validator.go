@@ -254,7 +254,11 @@ func describe(err error) (string, []apperr.FieldError) {
 		if fe := schemaFieldErrors(field, re.Err); len(fe) > 0 {
 			fields = append(fields, fe...)
 		} else if field != "" {
-			fields = append(fields, apperr.FieldError{Field: field, Message: firstLine(re.Reason + errText(re.Err))})
+			msg := re.Reason
+			if re.Err != nil && re.Err.Error() != re.Reason { // "empty value is not allowed" comes as both
+				msg += errText(re.Err)
+			}
+			fields = append(fields, apperr.FieldError{Field: field, Message: firstLine(msg)})
 		}
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
