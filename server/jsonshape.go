@@ -23,8 +23,8 @@ const maxJSONDepth = 32
 
 // maxJSONNames is the most object members a JSON body may have in all. The
 // spec's largest body has under 30; the validator reports each unknown
-// field, and 80,000 of them (an 870 KB body, no login needed) cost it a
-// second of CPU.
+// field, and 80,000 of them (an 870 KB body, no login needed) would cost
+// it a second of CPU.
 const maxJSONNames = 1000
 
 // jsonShape refuses, before the validator reads it, a JSON body on the API

@@ -41,7 +41,7 @@ func TestJSONDepth(t *testing.T) {
 		{"AtTheLimit", nested(32), 400, `"x"`},
 		// Every unknown field costs the validator an error: a body of
 		// thousands of them is refused before it runs.
-		{"ManyNames", manyNames(80000), 400, "more than 1000 fields"},
+		{"ManyNames", manyNames(5000), 400, "more than 1000 fields"},
 		{"NamesAtTheLimit", manyNames(998), 400, "998 fields are invalid"},
 		// Brackets inside strings are text, not nesting: a wrong password.
 		{"BracketsInAString", `{"email": "a@example.com", "password": "` + strings.Repeat("[", 100) + `\"[["}`, 401, "wrong"},

@@ -287,7 +287,7 @@ func TestExportClientGone(t *testing.T) {
 	env := servertest.NewWithLog(t, &logs, func(c *server.Config) { c.ExportMaxConcurrent = 1 })
 	token := env.Login(env.AdminUser.Email).AccessToken
 	if err := sql(t, env, `INSERT INTO leads (id, name, notes)
-		SELECT gen_random_uuid(), 'Gone ' || g, repeat('x', 8000) FROM generate_series(1, 2000) g`); err != nil {
+		SELECT gen_random_uuid(), 'Gone ' || g, repeat('x', 8000) FROM generate_series(1, 4000) g`); err != nil {
 		t.Fatal(err)
 	}
 	req, err := http.NewRequest(http.MethodGet, env.URL+"/api/v1/leads/export", nil)

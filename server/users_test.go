@@ -200,9 +200,14 @@ func TestUsersCreate(t *testing.T) {
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
-		// No role given: sales, the least a user may need.
+		// No role given: sales, the least a user may need; null says the same.
 		if r.JSON201.Role != api.RoleSales {
 			t.Errorf("role %q, want sales", r.JSON201.Role)
+		}
+		res, body := raw(t, "POST", env.URL+"/api/v1/users", strings.NewReader(`{"name":"Null","email":"null@example.com","password":"long enough pw","role":null}`),
+			map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+		if res.StatusCode != 201 || !strings.Contains(string(body), `"role":"sales"`) {
+			t.Errorf("role null: %d %s", res.StatusCode, body)
 		}
 		l, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: "ze@example.com", Password: "éééééé"})
 		if err != nil || l.JSON200 == nil {

@@ -35,14 +35,22 @@ func Hashing(ctx context.Context, check func() error) (release func(), err error
 		return nil, ctx.Err()
 	}
 	var once sync.Once
-	release = func() { once.Do(func() { <-hashing }) }
+	give := func() { once.Do(func() { <-hashing }) }
 	if check != nil {
+		// Given back on a refusal, and on a panic: a turn kept for good
+		// would stop every login of the process.
+		kept := false
+		defer func() {
+			if !kept {
+				give()
+			}
+		}()
 		if err := check(); err != nil {
-			release()
 			return nil, err
 		}
+		kept = true
 	}
-	return release, nil
+	return give, nil
 }
 
 // ErrAccountBusy is AccountGate's refusal: the account already has
@@ -56,11 +64,11 @@ const MaxPerAccount = 16
 
 // AccountGate lets one request per account at a time wait for or hold a
 // turn at hashing; the account's other requests wait behind it, outside the
-// queue for turns. The throttles count only failures, so without it one
-// user repeating their own right password in parallel filled that queue
-// and held up every other login for as long as the burst lasted; now
-// another user waits for at most one turn per account ahead of them. Its
-// zero value is ready; a store keeps one, as accounts are its own.
+// queue for turns. The throttles count only failures: one user repeating
+// their own right password in parallel would otherwise fill that queue and
+// hold up every other login while the burst lasts; this way another user
+// waits for at most one turn per account ahead of them. Its zero value is
+// ready; a store keeps one, as accounts are its own.
 type AccountGate struct {
 	mu       sync.Mutex
 	accounts map[string]*accountLine
@@ -79,6 +87,12 @@ type accountLine struct {
 // the gate, and with ctx's error if ctx ends first. release ends the turn
 // and lets the account's next request go.
 func (g *AccountGate) Hashing(ctx context.Context, account string, check func() error) (release func(), err error) {
+	// As Hashing does: a request already over its limit does not queue.
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
 	g.mu.Lock()
 	line := g.accounts[account]
 	if line == nil {
@@ -107,12 +121,24 @@ func (g *AccountGate) Hashing(ctx context.Context, account string, check func() 
 		leave()
 		return nil, ctx.Err()
 	}
-	turn, err := Hashing(ctx, check)
+	turn, err := hashingOrUndo(ctx, check, func() { <-line.turn; leave() })
 	if err != nil {
-		<-line.turn
-		leave()
 		return nil, err
 	}
 	var once sync.Once
 	return func() { once.Do(func() { turn(); <-line.turn; leave() }) }, nil
+}
+
+// hashingOrUndo is Hashing, running undo when it fails or panics (a check
+// that panics must not keep an account's place for good).
+func hashingOrUndo(ctx context.Context, check func() error, undo func()) (release func(), err error) {
+	done := false
+	defer func() {
+		if !done {
+			undo()
+		}
+	}()
+	release, err = Hashing(ctx, check)
+	done = err == nil
+	return release, err
 }

@@ -177,3 +177,39 @@ func TestAccountGate(t *testing.T) {
 		t.Errorf("accounts left in the gate: %v", g.accounts)
 	}
 }
+
+// A check that panics gives back the turn and the account's place.
+func TestHashingCheckPanics(t *testing.T) {
+	var g AccountGate
+	calls := 0
+	boom := func() error {
+		if calls++; calls == 3 { // in turn: after the gate's check and the one before the wait
+			panic("boom")
+		}
+		return nil
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("no panic")
+			}
+		}()
+		_, _ = g.Hashing(context.Background(), "ana@example.com", boom)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var held []func()
+	for range HashingSlots {
+		r, err := Hashing(ctx, nil)
+		if err != nil {
+			t.Fatalf("a turn was kept: %v", err)
+		}
+		held = append(held, r)
+	}
+	for _, r := range held {
+		r()
+	}
+	if len(g.accounts) != 0 {
+		t.Errorf("the account kept its place: %v", g.accounts)
+	}
+}

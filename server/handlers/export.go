@@ -87,7 +87,11 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 		return err
 	}
 	level, msg := slog.LevelWarn, "export aborted after the response started"
-	if lw.clientGone() || lw.werr == nil && errors.Is(err, context.Canceled) && r.ctx.Err() != nil {
+	// The client hung up: a write its end refused, or the request ended by
+	// net/http's plain cancel (the server stopping cancels with a cause of
+	// its own, and is no client's doing).
+	if cause := context.Cause(r.ctx); (cause == nil || cause == context.Canceled) &&
+		(lw.clientGone() || lw.werr == nil && errors.Is(err, context.Canceled)) {
 		level, msg = slog.LevelInfo, "export ended: the client went away"
 	}
 	r.log.Log(r.ctx, level, msg, "err", err, "rows", rows, "request_id", audit.MetaFrom(r.ctx).RequestID)
@@ -121,9 +125,7 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 }
 
 // clientGone tells a client that hung up (a write refused by its end of
-// the connection) from one that stalled (the write deadline passed). A
-// client may also hang up between writes: its request's context then ends
-// the query.
+// the connection) from one that stalled (the write deadline passed).
 func (l *lazyCSV) clientGone() bool {
 	return l.werr != nil && !errors.Is(l.werr, os.ErrDeadlineExceeded)
 }

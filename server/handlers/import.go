@@ -44,5 +44,5 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 
 // maxListedRejections bounds the problems an import's answer lists: a file
 // wrong throughout (10,000 bad rows, each with a problem in every column)
-// made an answer of tens of megabytes.
+// would make an answer of tens of megabytes.
 const maxListedRejections = 1000

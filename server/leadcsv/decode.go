@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -50,6 +51,11 @@ func init() {
 // decode validates one record against the header and builds its Row, or
 // returns every problem in it.
 func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
+	// A row may stop short of the header's trailing unnamed columns (a
+	// spreadsheet wrote a separator after the last name, not the values).
+	if len(rec) < len(r.cols) && !slices.ContainsFunc(r.cols[len(rec):], func(c column) bool { return c != colUnnamed }) {
+		rec = append(rec, make([]string, len(r.cols)-len(rec))...)
+	}
 	if len(rec) != len(r.cols) {
 		return Row{}, []Rejection{{Line: line, Message: fmt.Sprintf(
 			"expected %d values (one per header column), found %d", len(r.cols), len(rec))}}

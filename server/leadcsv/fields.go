@@ -2,6 +2,7 @@ package leadcsv
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/jmksales/jmk/server/scoring"
 )
@@ -170,5 +171,5 @@ func normaliseHeaderName(s string) string {
 	s = strings.TrimPrefix(s, "\uFEFF")
 	// "External ID" and "external-id" are external_id: no known name has
 	// a space or a hyphen.
-	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == '-' || r == '\t' }), "_")
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return unicode.IsSpace(r) || r == '-' }), "_")
 }

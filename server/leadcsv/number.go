@@ -50,16 +50,17 @@ func plainDecimal(t string, decimalComma bool) (string, bool) {
 	return t, true
 }
 
-// wholeDecimal returns t without a fraction of zeros ("52.0", as pandas
-// writes a whole-number column that has empty cells, is 52), or t as it
-// is.
+// wholeDecimal returns t without a fraction of one or two zeros ("52.0",
+// as pandas writes a whole-number column that has empty cells, is 52), or
+// t as it is. Three zeros are left, and so refused: "1.000" is a thousand
+// in much of Europe.
 func wholeDecimal(t string, decimalComma bool) string {
 	seps := "."
 	if decimalComma {
 		seps = ".,"
 	}
 	i := strings.IndexAny(t, seps)
-	if i < 0 || strings.Trim(t[i+1:], "0") != "" {
+	if i < 0 || len(t)-i-1 > 2 || strings.Trim(t[i+1:], "0") != "" {
 		return t
 	}
 	return t[:i]

@@ -191,7 +191,7 @@ func TestReaderValues(t *testing.T) {
 		{"HeaderOnly", "age;job\n", nil},
 		// Spreadsheet leftovers: a trailing separator (an unnamed column),
 		// rows of empty cells, a header written as people write it.
-		{"SpreadsheetLeftovers", "External ID,Name,,E-Mail,\nx-1,Ana,,ana@example.com,\n,,,,\n ,,, ,\t\nx-2,Rui,,,\n",
+		{"SpreadsheetLeftovers", "External ID,Name\u00a0,,E-Mail,\u00a0\nx-1,Ana,,ana@example.com,\n,,,,\n ,,, ,\t\nx-2,Rui,,,\n",
 			[]leadcsv.Row{{Line: 2, ExternalID: ptr("x-1"), Name: ptr("Ana"), Email: ptr("ana@example.com")},
 				{Line: 5, ExternalID: ptr("x-2"), Name: ptr("Rui")}}},
 		// A European spreadsheet's ';' file writes decimals with a comma,
@@ -260,9 +260,14 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 2, Field: "emp_var_rate", Message: `"1.2.3" is not a number`},
 				{Line: 2, Field: "age", Message: `"42.5" is not a whole number`},
 			}, 0},
+		// A thousand, in much of Europe: not one.
+		{"ThousandsGroup", "age;duration\n41;1.000\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "last_call_duration_sec", Message: `"1.000" is not a whole number`}}, 0},
 		// A comma is a decimal separator in a ';' file only.
 		{"DecimalCommaInACommaFile", "name,euribor3m\nA,\"4,857\"\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "euribor_3m", Message: "decimals with a point"}}, 0},
+		{"ShortOfTrailingUnnamedOnly", "name,age,,\nAna,40\nRui,41,\nEva\n",
+			[]leadcsv.Rejection{{Line: 4, Message: "expected 4 values"}}, 2},
 		{"ValueInAnUnnamedColumn", "name,,age\nAna,oops,40\nRui,,41\n",
 			[]leadcsv.Rejection{{Line: 2, Message: "a value in column 2, which has no name in the header"}}, 1},
 		{"IntOverflow", "age\n99999999999999999999\n",

@@ -227,8 +227,8 @@ func IsLeadID(s string) bool {
 	return err == nil
 }
 
-// DirectionControlProblem is what NameProblem and the API say of a name
-// holding a direction control.
+// DirectionControlProblem is what NameProblem says of a name holding a
+// direction control.
 const DirectionControlProblem = "contains an invisible text-direction control (U+202A to U+202E, U+2066 to U+2069)"
 
 // HasDirectionControl reports whether s holds one of Unicode's explicit

@@ -262,7 +262,8 @@ type fileFacts struct {
 	// repeats is false when no external_id comes twice. Kept as a set of
 	// 64-bit hashes (a few tens of bytes a row), it spares the usual file
 	// the search for superseded rows, a second of a million-row import; a
-	// hash collision only costs that search.
+	// hash collision only costs that search. The set also tells which
+	// rejected rows name an id staged above them (noteRejected).
 	repeats bool
 	seed    maphash.Seed
 	seen    map[uint64]struct{}
@@ -280,15 +281,20 @@ type fileFacts struct {
 	rejectedIDs map[string]int32
 }
 
-// noteRejected records a rejected row that has a readable external_id.
+// noteRejected records a rejected row whose readable external_id some
+// staged row above it has (by its hash: a collision only costs a search).
 func (f *fileFacts) noteRejected(row leadcsv.Row) {
-	if row.ExternalID == nil {
+	if row.ExternalID == nil || f.seen == nil {
+		return
+	}
+	if _, ok := f.seen[maphash.String(f.seed, *row.ExternalID)]; !ok {
 		return
 	}
 	if f.rejectedIDs == nil {
 		f.rejectedIDs = map[string]int32{}
 	}
-	f.rejectedIDs[*row.ExternalID] = int32(row.Line)
+	// A copy: the id would keep its whole record alive.
+	f.rejectedIDs[strings.Clone(*row.ExternalID)] = int32(row.Line)
 }
 
 // note records one staged row.
@@ -300,14 +306,14 @@ func (f *fileFacts) note(p *db.ImportStageCopyParams) {
 	}
 	f.statusDefaults = f.statusDefaults || p.StatusDefault
 	f.idRefs = f.idRefs || leadrules.IsLeadID(*id)
-	if !f.repeats {
-		if f.seen == nil {
-			f.seed, f.seen = maphash.MakeSeed(), make(map[uint64]struct{})
-		}
-		h := maphash.String(f.seed, *id)
-		_, f.repeats = f.seen[h]
-		f.seen[h] = struct{}{}
+	if f.seen == nil {
+		f.seed, f.seen = maphash.MakeSeed(), make(map[uint64]struct{})
 	}
+	h := maphash.String(f.seed, *id)
+	if _, ok := f.seen[h]; ok {
+		f.repeats = true
+	}
+	f.seen[h] = struct{}{}
 }
 
 // stageRows reads the file to its end, COPYing valid rows into the staging
@@ -686,8 +692,8 @@ func importError(err error) error {
 	)
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		// The body's read deadline (the server's read timeout), not the
-		// client leaving: without this it read as a 499.
+		// The body's read deadline (the server's read timeout) passed: the
+		// client is still there, so this is no 499.
 		return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
 			"(an upload may take at most 2 minutes); nothing was imported (use jmk import for large files on a slow link)"}
 	case errors.As(err, &mbe):
