@@ -259,15 +259,7 @@ func TestExportStall(t *testing.T) {
 	}
 	// The cut-off download is on record like any request: its access-log
 	// line (marked aborted), its cause with the request id, and a metric.
-	var request, cause string
-	for l := range strings.Lines(logs.String()) {
-		switch {
-		case strings.Contains(l, "msg=request") && strings.Contains(l, "aborted=true"):
-			request = l
-		case strings.Contains(l, "export aborted after the response started"):
-			cause = l
-		}
-	}
+	request, cause := abortedExportLog(logs.String(), "export aborted after the response started")
 	if !strings.Contains(request, "route=/api/v1/leads/export") || !strings.Contains(cause, "level=WARN") ||
 		!strings.Contains(cause, "request_id=") || strings.Contains(cause, `request_id=""`) {
 		t.Errorf("log lines of the aborted export: %q, %q", request, cause)
@@ -307,16 +299,22 @@ func TestExportClientGone(t *testing.T) {
 		res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export?q=nobody", nil, map[string]string{"Authorization": "Bearer " + token})
 		return res.StatusCode == http.StatusOK
 	})
-	var request, cause string
-	for l := range strings.Lines(logs.String()) {
-		switch {
-		case strings.Contains(l, "msg=request") && strings.Contains(l, "aborted=true"):
-			request = l
-		case strings.Contains(l, "msg=\"export ended: the client went away\""):
-			cause = l
-		}
-	}
+	request, cause := abortedExportLog(logs.String(), "export ended: the client went away")
 	if !strings.Contains(request, "level=INFO") || !strings.Contains(cause, "level=INFO") || strings.Contains(logs.String(), "export aborted") {
 		t.Errorf("log lines of the abandoned export: %q, %q\n%s", request, cause, logs.String())
 	}
+}
+
+// abortedExportLog returns the access-log line of an aborted response and
+// the line that gives its cause, found by its message.
+func abortedExportLog(logs, causeMsg string) (request, cause string) {
+	for l := range strings.Lines(logs) {
+		switch {
+		case strings.Contains(l, "msg=request") && strings.Contains(l, "aborted=true"):
+			request = l
+		case strings.Contains(l, causeMsg):
+			cause = l
+		}
+	}
+	return request, cause
 }
