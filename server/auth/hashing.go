@@ -29,6 +29,11 @@ func Hashing(ctx context.Context, check func() error) (release func(), err error
 			return nil, err
 		}
 	}
+	return takeTurn(ctx, check)
+}
+
+// takeTurn is Hashing after its first check: the wait, then check in turn.
+func takeTurn(ctx context.Context, check func() error) (release func(), err error) {
 	select {
 	case hashing <- struct{}{}:
 	case <-ctx.Done():
@@ -83,7 +88,7 @@ type accountLine struct {
 
 // Hashing is the package's Hashing for work on behalf of one account (its
 // normalised e-mail), after the account's earlier requests are done with
-// theirs. It fails at once with ErrAccountBusy when MaxPerAccount are in
+// theirs: check runs before the account's line and again in turn. It fails at once with ErrAccountBusy when MaxPerAccount are in
 // the gate, and with ctx's error if ctx ends first. release ends the turn
 // and lets the account's next request go.
 func (g *AccountGate) Hashing(ctx context.Context, account string, check func() error) (release func(), err error) {
@@ -121,24 +126,20 @@ func (g *AccountGate) Hashing(ctx context.Context, account string, check func() 
 		leave()
 		return nil, ctx.Err()
 	}
-	turn, err := hashingOrUndo(ctx, check, func() { <-line.turn; leave() })
+	// The account's place goes back on a refusal and on a panic too: kept,
+	// it would shut the account out for good.
+	kept := false
+	defer func() {
+		if !kept {
+			<-line.turn
+			leave()
+		}
+	}()
+	turn, err := takeTurn(ctx, check)
 	if err != nil {
 		return nil, err
 	}
+	kept = true
 	var once sync.Once
 	return func() { once.Do(func() { turn(); <-line.turn; leave() }) }, nil
-}
-
-// hashingOrUndo is Hashing, running undo when it fails or panics (a check
-// that panics must not keep an account's place for good).
-func hashingOrUndo(ctx context.Context, check func() error, undo func()) (release func(), err error) {
-	done := false
-	defer func() {
-		if !done {
-			undo()
-		}
-	}()
-	release, err = Hashing(ctx, check)
-	done = err == nil
-	return release, err
 }

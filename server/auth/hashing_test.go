@@ -183,7 +183,7 @@ func TestHashingCheckPanics(t *testing.T) {
 	var g AccountGate
 	calls := 0
 	boom := func() error {
-		if calls++; calls == 3 { // in turn: after the gate's check and the one before the wait
+		if calls++; calls == 2 { // in turn, after the check before the account's line
 			panic("boom")
 		}
 		return nil
