@@ -18,6 +18,7 @@ import (
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/handlers"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // validRequestID accepts a caller's X-Request-ID only when it is short and
@@ -192,14 +193,19 @@ func bearerToken(r *http.Request) (string, bool) {
 func bodyLimit(def, importLimit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			limit, detail := def, "the request body is over the size limit of %d bytes"
-			if c.Path() == "/api/v1/leads/import" {
-				// As the import says of a chunked body found too long.
-				limit, detail = importLimit, "the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)"
+			isImport := c.Path() == "/api/v1/leads/import"
+			limit := def
+			if isImport {
+				limit = importLimit
 			}
 			r := c.Request()
-			if r.ContentLength > limit {
-				return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(detail, limit)}
+			switch {
+			case r.ContentLength <= limit:
+			case isImport:
+				return store.ImportTooLarge(limit) // as for a body found too long while read
+			default:
+				return &apperr.Error{Status: http.StatusRequestEntityTooLarge,
+					Detail: fmt.Sprintf("the request body is over the size limit of %d bytes", limit)}
 			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

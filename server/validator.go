@@ -146,7 +146,7 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// syntax both Go and ECMAScript read; this format adds them.
 	"person-name": openapi3.NewCallbackValidator(func(s string) error {
 		if leadrules.HasDirectionControl(s) {
-			return errors.New("must not hold invisible text-direction controls (U+202A to U+202E, U+2066 to U+2069)")
+			return errors.New(leadrules.DirectionControlProblem)
 		}
 		return nil
 	}),

@@ -84,20 +84,14 @@ type env struct {
 	dotEnvErr error
 }
 
-// config loads the server's settings, from the environment and .env.
-func (e env) config() (server.Config, error) {
+// config loads the settings with load (server.LoadConfig for the server,
+// server.LoadToolConfig for the commands that sign no tokens), from the
+// environment and .env.
+func (e env) config(load func(getenv func(string) string) (server.Config, error)) (server.Config, error) {
 	if e.dotEnvErr != nil {
 		return server.Config{}, e.dotEnvErr
 	}
-	return server.LoadConfig(e.getenv)
-}
-
-// toolConfig loads the settings of the commands that sign no tokens.
-func (e env) toolConfig() (server.Config, error) {
-	if e.dotEnvErr != nil {
-		return server.Config{}, e.dotEnvErr
-	}
-	return server.LoadToolConfig(e.getenv)
+	return load(e.getenv)
 }
 
 type command struct {

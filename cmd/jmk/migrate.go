@@ -13,7 +13,7 @@ func cmdMigrate(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
-	cfg, err := e.toolConfig()
+	cfg, err := e.config(server.LoadToolConfig)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func cmdServe(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
-	cfg, err := e.config()
+	cfg, err := e.config(server.LoadConfig)
 	if err != nil {
 		return err
 	}

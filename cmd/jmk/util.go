@@ -129,7 +129,7 @@ func openExistingStore(ctx context.Context, e env) (server.Config, *store.Store,
 }
 
 func openPool(ctx context.Context, e env, migrate bool) (server.Config, *store.Store, func(), error) {
-	cfg, err := e.toolConfig()
+	cfg, err := e.config(server.LoadToolConfig)
 	if err != nil {
 		return cfg, nil, nil, err
 	}

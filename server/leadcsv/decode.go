@@ -188,7 +188,7 @@ func setCell(row *Row, st *cells, c column, raw string, decimalComma bool) strin
 			return quote(t) + " is not a finite number"
 		}
 		if f < spec.min || f > spec.max {
-			return fmt.Sprintf("%s is not between %g and %g", quote(strings.TrimSpace(raw)), spec.min, spec.max)
+			return fmt.Sprintf("%s is not between %g and %g", quote(t), spec.min, spec.max)
 		}
 		st.f64[slot] = f
 		*spec.fltPtr(&row.Features) = &st.f64[slot]

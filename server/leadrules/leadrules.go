@@ -227,9 +227,9 @@ func IsLeadID(s string) bool {
 	return err == nil
 }
 
-// DirectionControlProblem is what NameProblem says of a name holding a
-// direction control.
-const DirectionControlProblem = "contains an invisible text-direction control (U+202A to U+202E, U+2066 to U+2069)"
+// DirectionControlProblem is what NameProblem, and the API's person-name
+// format, say of a name holding a direction control.
+const DirectionControlProblem = "contains invisible text-direction controls (U+202A to U+202E, U+2066 to U+2069)"
 
 // HasDirectionControl reports whether s holds one of Unicode's explicit
 // direction embeddings, overrides or isolates. They are invisible, and

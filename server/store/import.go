@@ -681,6 +681,13 @@ func importEvent(actor audit.Actor, opts ImportOptions, res ImportResult) audit.
 	}
 }
 
+// ImportTooLarge is the 413 of an upload over limit bytes, whether its
+// declared length says so or its body turns out so.
+func ImportTooLarge(limit int64) error {
+	return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(
+		"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", limit)}
+}
+
 // importError turns what the reader reports into the import's errors; see
 // ImportLeads.
 func importError(err error) error {
@@ -697,8 +704,7 @@ func importError(err error) error {
 		return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
 			"(an upload may take at most 2 minutes); nothing was imported (use jmk import for large files on a slow link)"}
 	case errors.As(err, &mbe):
-		return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(
-			"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", mbe.Limit)}
+		return ImportTooLarge(mbe.Limit)
 	case errors.As(err, &he):
 		e := &apperr.Error{Status: http.StatusUnprocessableEntity,
 			Detail: "the file cannot be imported: " + strings.TrimPrefix(he.Error(), "leadcsv: ")}
