@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"github.com/jmksales/jmk/gen/api"
-	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -29,9 +26,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	rejected := slices.Clone(res.Rejected)
-	slices.SortStableFunc(rejected, func(a, b leadcsv.Rejection) int { return cmp.Compare(a.Line, b.Line) })
-	rejected = rejected[:min(len(rejected), maxListedRejections)]
+	rejected := res.Rejected[:min(len(res.Rejected), maxListedRejections)] // by line (store.ImportLeads)
 	out := api.ImportLeads200JSONResponse{
 		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
 		Rejected: make([]api.ImportRejection, len(rejected)), RejectedRows: int64(res.RejectedRows()),
