@@ -34,19 +34,7 @@ func TestHashingBoundsConcurrency(t *testing.T) {
 }
 
 func TestHashingGivesUpWithItsContext(t *testing.T) {
-	var releases []func()
-	for range HashingSlots {
-		release, err := Hashing(context.Background(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		releases = append(releases, release)
-	}
-	defer func() {
-		for _, r := range releases {
-			r()
-		}
-	}()
+	defer takeEveryTurn(t)()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := Hashing(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
@@ -72,19 +60,7 @@ func TestHashingChecksBeforeAndInTurn(t *testing.T) {
 		t.Fatalf("refused in turn: %v after %d checks", err, calls)
 	}
 	// The turn refused in was given back: every slot can be taken again.
-	var releases []func()
-	for range HashingSlots {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		release, err := Hashing(ctx, nil)
-		cancel()
-		if err != nil {
-			t.Fatalf("a slot was kept: %v", err)
-		}
-		releases = append(releases, release)
-	}
-	for _, r := range releases {
-		r()
-	}
+	takeEveryTurn(t)()
 }
 
 func TestHashingReleaseTwice(t *testing.T) {
@@ -94,21 +70,11 @@ func TestHashingReleaseTwice(t *testing.T) {
 	}
 	release()
 	release() // must not free a turn someone else holds
-	var held []func()
-	for range HashingSlots {
-		r, err := Hashing(context.Background(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, r)
-	}
+	defer takeEveryTurn(t)()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := Hashing(ctx, nil); err == nil {
 		t.Error("a second release freed a turn that was not its own")
-	}
-	for _, r := range held {
-		r()
 	}
 }
 
@@ -196,20 +162,32 @@ func TestHashingCheckPanics(t *testing.T) {
 		}()
 		_, _ = g.Hashing(context.Background(), "ana@example.com", boom)
 	}()
+	takeEveryTurn(t)()
+	if len(g.accounts) != 0 {
+		t.Errorf("the account kept its place: %v", g.accounts)
+	}
+}
+
+// takeEveryTurn takes every turn at hashing, failing the test if one is not
+// free within a second (a turn kept by mistake), and returns the function
+// that gives them all back.
+func takeEveryTurn(t *testing.T) (giveBack func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	var held []func()
+	giveBack = func() {
+		for _, r := range held {
+			r()
+		}
+	}
 	for range HashingSlots {
 		r, err := Hashing(ctx, nil)
 		if err != nil {
+			giveBack()
 			t.Fatalf("a turn was kept: %v", err)
 		}
 		held = append(held, r)
 	}
-	for _, r := range held {
-		r()
-	}
-	if len(g.accounts) != 0 {
-		t.Errorf("the account kept its place: %v", g.accounts)
-	}
+	return giveBack
 }
