@@ -87,11 +87,7 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 		return err
 	}
 	level, msg := slog.LevelWarn, "export aborted after the response started"
-	// The client hung up: a write its end refused, or the request ended by
-	// net/http's plain cancel (the server stopping cancels with a cause of
-	// its own, and is no client's doing).
-	if cause := context.Cause(r.ctx); (cause == nil || cause == context.Canceled) &&
-		(lw.clientGone() || lw.werr == nil && errors.Is(err, context.Canceled)) {
+	if lw.clientLeft(r.ctx, err) {
 		level, msg = slog.LevelInfo, "export ended: the client went away"
 	}
 	r.log.Log(r.ctx, level, msg, "err", err, "rows", rows, "request_id", audit.MetaFrom(r.ctx).RequestID)
@@ -124,10 +120,18 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// clientGone tells a client that hung up (a write refused by its end of
-// the connection) from one that stalled (the write deadline passed).
-func (l *lazyCSV) clientGone() bool {
-	return l.werr != nil && !errors.Is(l.werr, os.ErrDeadlineExceeded)
+// clientLeft reports whether the export ended with err because its client
+// hung up: a write its end refused (not the write deadline: a stall), or
+// the request ended by net/http's plain cancel. The server stopping
+// cancels with a cause of its own, and is no client's doing.
+func (l *lazyCSV) clientLeft(ctx context.Context, err error) bool {
+	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+		return false
+	}
+	if l.werr != nil {
+		return !errors.Is(l.werr, os.ErrDeadlineExceeded)
+	}
+	return errors.Is(err, context.Canceled)
 }
 
 // writeHeader sends the status line and the file's headers.
