@@ -219,6 +219,36 @@ func TestExport(t *testing.T) {
 		}
 	})
 
+	// The Excel format opens as columns in a spreadsheet whose decimal mark
+	// is a comma, and re-imports to the same leads as the plain CSV.
+	t.Run("Excel", func(t *testing.T) {
+		res, body := exportCSV(t, env, admin, "?format=excel&q=ana")
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("excel export: %d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		header, rows := csvLines(body)
+		if header != "\uFEFF"+strings.Join(leadcsv.Header(), ";") || len(rows) != 1 ||
+			!strings.Contains(rows[0], ";1,1;93,994;-36,4;4,857;5191;") || !strings.HasPrefix(rows[0], `rt-1;Sousa, Ana;`) {
+			t.Fatalf("excel export:\n%s", body)
+		}
+
+		_, excel := exportCSV(t, env, admin, "?format=excel")
+		fresh := servertest.New(t)
+		if out := importOK(t, fresh, "", string(excel)); out.Inserted != 6 || len(out.Rejected) != 0 {
+			t.Fatalf("re-import of the excel export: %+v", out)
+		}
+		_, want := exportCSV(t, env, admin, "")
+		_, got := exportCSV(t, fresh, fresh.Login(fresh.AdminUser.Email).AccessToken, "")
+		_, r1 := csvLines(want)
+		_, r2 := csvLines(got)
+		if !slices.Equal(r1, r2) {
+			t.Fatalf("the excel round trip differs:\n%s\n---\n%s", want, got)
+		}
+
+		res, body = exportCSV(t, env, admin, "?format=xlsx")
+		wantProblem(t, res, body, 400)
+	})
+
 	// The last columns carry the score, for whoever reads the file; a
 	// re-import reads past them, whatever the cells say (the server scores
 	// leads itself).

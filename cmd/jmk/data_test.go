@@ -181,6 +181,14 @@ func TestExportCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "cli-2,Rui Pinto") || strings.Contains(out, "cli-1") {
 		t.Errorf("filtered export: %v\n%s", err, out)
 	}
+	// The spreadsheet format, re-imported as it is.
+	out, err = runData(t, dsn, "", "export", "--format", "excel", "--q", "Rui", "-o", file)
+	if b, _ := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), "\uFEFFexternal_id;name;") || !strings.Contains(string(b), "\ncli-2;Rui Pinto;") {
+		t.Fatalf("excel export: %v %s\n%s", err, out, b)
+	}
+	if out, err := runData(t, dsn, "", "import", file); err != nil || !strings.Contains(out, "0 new, 0 updated, 1 unchanged, 0 rejected") {
+		t.Fatalf("excel re-import: %v: %s", err, out)
+	}
 
 	// Filters GET /leads/export answers with a 400 fail here too, before
 	// any output.
@@ -204,6 +212,7 @@ func TestExportCommand(t *testing.T) {
 		{"NulQ", []string{"--q", "abc\x00"}, "--q must be UTF-8 text without NUL characters"},
 		{"AssignedTo", []string{"--assigned-to", "me"}, "--assigned-to must be a user id or none"},
 		{"Sort", []string{"--sort", "shoe_size"}, "--sort must be one of probability_desc"},
+		{"Format", []string{"--format", "xlsx"}, `--format must be csv or excel, not "xlsx"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -29,6 +29,7 @@ func cmdExport(ctx context.Context, e env) error {
 	assigned := fs.String("assigned-to", "", "a user id, or none")
 	q := fs.String("q", "", "substring of name, phone or e-mail (at least 3 characters)")
 	sort := fs.String("sort", string(store.SortProbabilityDesc), "probability_desc, probability_asc, updated_at_desc, created_at_desc or name_asc")
+	format := fs.String("format", string(leadcsv.FormatCSV), "csv, or excel for a spreadsheet whose decimal mark is a comma (';' between cells, decimal commas, a UTF-8 byte order mark)")
 	out := fs.String("o", "", "output file (default: standard output)")
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
@@ -39,6 +40,9 @@ func cmdExport(ctx context.Context, e env) error {
 	}
 	if !api.LeadSort(*sort).Valid() {
 		return fmt.Errorf("export: --sort must be one of %s, not %q", strings.Join(sortValues, ", "), *sort)
+	}
+	if !api.ExportLeadsParamsFormat(*format).Valid() {
+		return fmt.Errorf("export: --format must be csv or excel, not %q", *format)
 	}
 
 	// The file is written next to its target and renamed over it once
@@ -59,7 +63,7 @@ func cmdExport(ctx context.Context, e env) error {
 	}
 	defer closeDB()
 
-	cw := leadcsv.NewWriter(w)
+	cw := leadcsv.NewWriter(w, leadcsv.Format(*format))
 	n := 0
 	err = cw.WriteHeader()
 	if err == nil {

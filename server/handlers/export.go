@@ -33,8 +33,13 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if p.Sort != nil {
 		o = store.LeadSort(*p.Sort)
 	}
+	format := leadcsv.FormatCSV
+	if p.Format != nil {
+		format = leadcsv.Format(*p.Format)
+	}
 	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall,
-		head: isHead(ctx), actor: actor(id), userID: id.UserID, filter: f, sort: o, filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
+		head: isHead(ctx), actor: actor(id), userID: id.UserID, filter: f, sort: o, format: format,
+		filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
 
 // exportResponse writes the CSV as the rows arrive, where the generated
@@ -57,6 +62,7 @@ type exportResponse struct {
 	userID   uuid.UUID
 	filter   store.LeadFilter
 	sort     store.LeadSort
+	format   leadcsv.Format
 	filename string
 }
 
@@ -71,7 +77,7 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	}
 	defer release()
 	lw := &lazyCSV{w: w, rc: http.NewResponseController(w), stall: r.stall, filename: r.filename}
-	cw := leadcsv.NewWriter(lw)
+	cw := leadcsv.NewWriter(lw, r.format)
 	err = cw.WriteHeader()
 	rows := 0
 	if err == nil {

@@ -40,7 +40,10 @@
 //
 // # Writing
 //
-// Writer produces a comma CSV with the API names as header: external_id,
+// Writer produces a CSV with the API names as header, in one of two
+// Formats: commas and decimal points (FormatCSV), or, for a spreadsheet
+// whose decimal mark is a comma, ';', decimal commas and a byte order mark
+// (FormatExcel). Its columns: external_id,
 // name, phone, email, status, notes, the 20 scoring inputs in API order, and
 // the lead's probability and category (for people; an import ignores them).
 // external_id is the lead's external id, or its id when it has none, so

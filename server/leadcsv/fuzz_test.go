@@ -72,28 +72,30 @@ func FuzzNotesRoundTrip(f *testing.F) {
 			}) >= 0 {
 			return // not a note the API accepts: nothing to round-trip
 		}
-		var buf bytes.Buffer
-		w := leadcsv.NewWriter(&buf)
-		if err := w.WriteHeader(); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(leadcsv.ExportRow{ID: "id", Name: "A", Status: "new", Notes: &notes}); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		r, err := leadcsv.NewReader(&buf, leadcsv.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		row, rejs, err := r.Next()
-		if err != nil || len(rejs) > 0 {
-			t.Fatalf("%q: err %v, rejections %+v", notes, err, rejs)
-		}
-		want := strings.ReplaceAll(notes, "\r\n", "\n")
-		if row.Notes == nil || *row.Notes != want {
-			t.Fatalf("notes %q came back as %v", notes, dump(row))
+		for _, format := range []leadcsv.Format{leadcsv.FormatCSV, leadcsv.FormatExcel} {
+			var buf bytes.Buffer
+			w := leadcsv.NewWriter(&buf, format)
+			if err := w.WriteHeader(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(leadcsv.ExportRow{ID: "id", Name: "A", Status: "new", Notes: &notes}); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := leadcsv.NewReader(&buf, leadcsv.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			row, rejs, err := r.Next()
+			if err != nil || len(rejs) > 0 {
+				t.Fatalf("%q: err %v, rejections %+v", notes, err, rejs)
+			}
+			want := strings.ReplaceAll(notes, "\r\n", "\n")
+			if row.Notes == nil || *row.Notes != want {
+				t.Fatalf("notes %q came back from %s as %v", notes, format, dump(row))
+			}
 		}
 	})
 }

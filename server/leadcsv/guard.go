@@ -8,9 +8,11 @@ import "strings"
 
 // formulaRisky reports whether a spreadsheet could run s as a formula once
 // any leading apostrophes are removed. Looking past the apostrophes is what
-// makes escapeFormula and unescapeFormula exact inverses.
+// makes escapeFormula and unescapeFormula exact inverses. Leading spaces
+// are looked past too: a spreadsheet set to trim them on import (as
+// LibreOffice can be) would otherwise see the formula they hide.
 func formulaRisky(s string) bool {
-	s = strings.TrimLeft(s, "'")
+	s = strings.TrimLeft(s, "' ")
 	if s == "" {
 		return false
 	}

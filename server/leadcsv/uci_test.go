@@ -181,7 +181,7 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		w := leadcsv.NewWriter(io.Discard)
+		w := leadcsv.NewWriter(io.Discard, leadcsv.FormatCSV)
 		if err := w.WriteHeader(); err != nil {
 			b.Fatal(err)
 		}

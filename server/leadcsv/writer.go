@@ -2,7 +2,7 @@ package leadcsv
 
 import (
 	"bufio"
-
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -31,19 +31,40 @@ type ExportRow struct {
 	Category    *string
 }
 
-// Writer writes leads as a comma CSV with the API column names. It formats
+// Format is how a file's cells are separated and its numbers written.
+type Format string
+
+const (
+	// FormatCSV is a comma CSV with decimal points, as tools read it.
+	FormatCSV Format = "csv"
+	// FormatExcel is what a spreadsheet whose decimal mark is a comma
+	// (Excel in Portugal and most of continental Europe) opens as columns:
+	// ';' between cells, decimal commas, and a UTF-8 byte order mark, without
+	// which Excel takes the file for its local code page and garbles
+	// accents. The reader takes such a file back as it is.
+	FormatExcel Format = "excel"
+)
+
+// Writer writes leads as CSV with the API column names. It formats
 // cells straight into a buffer rather than going through csv.Writer, which
 // wants a []string and so a string per number: an export can be a million
 // rows. Quoting follows csv.Writer's rules, so encoding/csv reads it back.
 type Writer struct {
-	w   *bufio.Writer
-	buf []byte
-	err error // sticky: the first write error
+	w     *bufio.Writer
+	buf   []byte
+	err   error // sticky: the first write error
+	excel bool  // FormatExcel
+	comma byte
 }
 
-// NewWriter returns a Writer on w. Call Flush at the end.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 1024)}
+// NewWriter returns a Writer of format f on w (FormatCSV for any other
+// value). Call Flush at the end.
+func NewWriter(w io.Writer, f Format) *Writer {
+	cw := &Writer{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 1024), excel: f == FormatExcel, comma: ','}
+	if cw.excel {
+		cw.comma = ';'
+	}
+	return cw
 }
 
 // Header returns the export's column names, in order.
@@ -61,9 +82,12 @@ func (w *Writer) WriteHeader() error {
 		return w.err
 	}
 	b := w.buf[:0]
+	if w.excel {
+		b = append(b, "\uFEFF"...)
+	}
 	for c := range numExportColumns {
 		if c > 0 {
-			b = append(b, ',')
+			b = append(b, w.comma)
 		}
 		b = append(b, columns[c].api...)
 	}
@@ -85,24 +109,24 @@ func (w *Writer) Write(l ExportRow) error {
 		id = *l.ExternalID
 	}
 	b := w.buf[:0]
-	b = appendText(b, id)
-	b = append(b, ',')
-	b = appendText(b, l.Name)
-	b = append(b, ',')
-	b = appendOptText(b, l.Phone)
-	b = append(b, ',')
-	b = appendOptText(b, l.Email)
-	b = append(b, ',')
-	b = appendCell(b, l.Status)
-	b = append(b, ',')
-	b = appendOptText(b, l.Notes)
+	b = w.appendText(b, id)
+	b = append(b, w.comma)
+	b = w.appendText(b, l.Name)
+	b = append(b, w.comma)
+	b = w.appendOptText(b, l.Phone)
+	b = append(b, w.comma)
+	b = w.appendOptText(b, l.Email)
+	b = append(b, w.comma)
+	b = w.appendCell(b, l.Status)
+	b = append(b, w.comma)
+	b = w.appendOptText(b, l.Notes)
 	for c := colAge; c < numExportColumns; c++ {
-		b = append(b, ',')
+		b = append(b, w.comma)
 		spec := &columns[c]
 		switch spec.kind {
 		case kindEnum:
 			if v := *spec.strPtr(&l.Features); v != nil {
-				b = appendCell(b, *v)
+				b = w.appendCell(b, *v)
 			}
 		case kindInt:
 			if v := *spec.intPtr(&l.Features); v != nil {
@@ -113,15 +137,14 @@ func (w *Writer) Write(l ExportRow) error {
 				if math.IsNaN(*v) || math.IsInf(*v, 0) {
 					return fmt.Errorf("leadcsv: lead %s: %s is %v", l.ID, spec.api, *v)
 				}
-				// Shortest representation that parses back to the same float.
-				b = strconv.AppendFloat(b, *v, 'g', -1, 64)
+				b = w.appendFloat(b, *v)
 			}
 		case kindScore:
 			switch {
 			case c == colProbability && l.Probability != nil:
-				b = strconv.AppendFloat(b, *l.Probability, 'g', -1, 64)
+				b = w.appendFloat(b, *l.Probability)
 			case c == colCategory && l.Category != nil:
-				b = appendCell(b, *l.Category)
+				b = w.appendCell(b, *l.Category)
 			}
 		}
 	}
@@ -143,20 +166,35 @@ func (w *Writer) Flush() error {
 // Error returns the first write or flush error, if any.
 func (w *Writer) Error() error { return w.err }
 
-func appendOptText(b []byte, s *string) []byte {
+// appendFloat writes the shortest representation that parses back to the
+// same float. Excel's is without an exponent, which a spreadsheet might
+// show as text with a decimal comma.
+func (w *Writer) appendFloat(b []byte, v float64) []byte {
+	if !w.excel {
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'f', -1, 64)
+	if i := bytes.IndexByte(b[start:], '.'); i >= 0 {
+		b[start+i] = ','
+	}
+	return b
+}
+
+func (w *Writer) appendOptText(b []byte, s *string) []byte {
 	if s == nil {
 		return b
 	}
-	return appendText(b, *s)
+	return w.appendText(b, *s)
 }
 
 // appendText writes a user-supplied text cell, guarded against formula
 // injection.
-func appendText(b []byte, s string) []byte { return appendCell(b, escapeFormula(s)) }
+func (w *Writer) appendText(b []byte, s string) []byte { return w.appendCell(b, escapeFormula(s)) }
 
 // appendCell writes one cell, quoted when csv.Writer would quote it.
-func appendCell(b []byte, s string) []byte {
-	if !needsQuotes(s) {
+func (w *Writer) appendCell(b []byte, s string) []byte {
+	if !needsQuotes(s, w.comma) {
 		return append(b, s...)
 	}
 	b = append(b, '"')
@@ -173,13 +211,13 @@ func appendCell(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// needsQuotes mirrors csv.Writer: a delimiter, quote or line break, a
+// needsQuotes mirrors csv.Writer: the delimiter, a quote or line break, a
 // leading space, or PostgreSQL's end-of-data marker.
-func needsQuotes(s string) bool {
+func needsQuotes(s string, comma byte) bool {
 	if s == "" {
 		return false
 	}
-	if s == `\.` || strings.ContainsAny(s, ",\"\r\n") {
+	if s == `\.` || strings.IndexByte(s, comma) >= 0 || strings.ContainsAny(s, "\"\r\n") {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(s)

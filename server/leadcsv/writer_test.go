@@ -54,6 +54,7 @@ func exportCases() []leadcsv.ExportRow {
 			Email: ptr("=x@example.com"), Status: "contacted", Notes: ptr("'quoted but harmless")},
 		{ID: "0190a1b2-0000-7000-8000-000000000006", Name: "Zoë 🚀 \\.", Status: "new",
 			Notes: ptr("\r\n-starts with CR"), Features: scoring.Features{ConsConfIdx: ptr(-50.8)}},
+		{ID: "0190a1b2-0000-7000-8000-000000000007", Name: "Zoë; Sá", Status: "new", Notes: ptr(" =after a space")},
 	}
 }
 
@@ -63,24 +64,33 @@ func TestWriterHeader(t *testing.T) {
 	if got := strings.Join(leadcsv.Header(), ","); got != exportHeader {
 		t.Errorf("Header() = %s\nwant %s", got, exportHeader)
 	}
-	var buf bytes.Buffer
-	w := leadcsv.NewWriter(&buf)
-	if err := w.WriteHeader(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if buf.String() != exportHeader+"\n" {
-		t.Errorf("header line = %q", buf.String())
+	for _, tt := range []struct {
+		format leadcsv.Format
+		want   string
+	}{
+		{leadcsv.FormatCSV, exportHeader + "\n"},
+		{leadcsv.FormatExcel, "\uFEFF" + strings.ReplaceAll(exportHeader, ",", ";") + "\n"},
+	} {
+		var buf bytes.Buffer
+		w := leadcsv.NewWriter(&buf, tt.format)
+		if err := w.WriteHeader(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != tt.want {
+			t.Errorf("%s header line = %q", tt.format, buf.String())
+		}
 	}
 }
 
-func TestWriterCells(t *testing.T) {
-	t.Parallel()
-
+// writeCells writes the export cases without a header and reads the cells
+// back with encoding/csv.
+func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
+	t.Helper()
 	var buf bytes.Buffer
-	w := leadcsv.NewWriter(&buf)
+	w := leadcsv.NewWriter(&buf, format)
 	for _, l := range exportCases() {
 		if err := w.Write(l); err != nil {
 			t.Fatal(err)
@@ -89,10 +99,19 @@ func TestWriterCells(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(&buf).ReadAll()
+	r := csv.NewReader(&buf)
+	r.Comma = comma
+	recs, err := r.ReadAll()
 	if err != nil {
-		t.Fatalf("encoding/csv cannot read the export: %v", err)
+		t.Fatalf("encoding/csv cannot read the %s export: %v", format, err)
 	}
+	return recs
+}
+
+func TestWriterCells(t *testing.T) {
+	t.Parallel()
+
+	recs := writeCells(t, leadcsv.FormatCSV, ',')
 
 	tests := []struct {
 		name     string
@@ -116,6 +135,7 @@ func TestWriterCells(t *testing.T) {
 		{"ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
 		{"HarmlessApostrophe", 4, 5, "'quoted but harmless"},
 		{"CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+		{"SpaceBeforeFormula", 6, 5, "' =after a space"},
 		{"Probability", 0, 26, "0.7312"},
 		{"Category", 0, 27, "hot"},
 		{"Unscored", 1, 26, ""},
@@ -130,13 +150,54 @@ func TestWriterCells(t *testing.T) {
 	}
 }
 
-// Every field of every lead survives export then import.
-func TestWriteReadRoundTrip(t *testing.T) {
+// The Excel format's cells: decimal commas without exponents, and ';'
+// quoted where ',' no longer needs it.
+func TestWriterCellsExcel(t *testing.T) {
 	t.Parallel()
 
+	recs := writeCells(t, leadcsv.FormatExcel, ';')
+	tests := []struct {
+		name     string
+		row, col int
+		want     string
+	}{
+		{"ShortestFloat", 0, 21, "0,30000000000000004"},
+		{"LongFloat", 0, 22, "93,99400000000001"},
+		{"SmallFloatWithoutExponent", 0, 23, "-0,0000001"},
+		{"LargeFloatWithoutExponent", 0, 25, "100000"},
+		{"IntegralFloat", 2, 25, "5191"},
+		{"Int", 0, 6, "120"},
+		{"Probability", 0, 26, "0,7312"},
+		{"Category", 0, 27, "hot"},
+		{"CommaInText", 2, 1, " leading space, comma"},
+		{"SemicolonInText", 6, 1, "Zoë; Sá"},
+		{"GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := recs[tt.row][tt.col]; got != tt.want {
+				t.Errorf("cell [%d][%d] = %q, want %q", tt.row, tt.col, got, tt.want)
+			}
+		})
+	}
+}
+
+// Every field of every lead survives export then import, in each format.
+func TestWriteReadRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, f := range []leadcsv.Format{leadcsv.FormatCSV, leadcsv.FormatExcel} {
+		t.Run(string(f), func(t *testing.T) {
+			t.Parallel()
+			testWriteReadRoundTrip(t, f)
+		})
+	}
+}
+
+func testWriteReadRoundTrip(t *testing.T, format leadcsv.Format) {
 	leads := exportCases()
 	var buf bytes.Buffer
-	w := leadcsv.NewWriter(&buf)
+	w := leadcsv.NewWriter(&buf, format)
 	if err := w.WriteHeader(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +247,7 @@ func TestWriterErrors(t *testing.T) {
 	t.Run("NaN", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		w := leadcsv.NewWriter(&buf)
+		w := leadcsv.NewWriter(&buf, leadcsv.FormatCSV)
 		err := w.Write(leadcsv.ExportRow{ID: "x", Name: "A", Status: "new",
 			Features: scoring.Features{EmpVarRate: ptr(math.NaN())}})
 		if err == nil || !strings.Contains(err.Error(), "emp_var_rate") {
@@ -196,7 +257,7 @@ func TestWriterErrors(t *testing.T) {
 	t.Run("WriteFails", func(t *testing.T) {
 		t.Parallel()
 		boom := errors.New("disk full")
-		w := leadcsv.NewWriter(failingWriter{boom})
+		w := leadcsv.NewWriter(failingWriter{boom}, leadcsv.FormatCSV)
 		if err := w.WriteHeader(); err != nil {
 			t.Fatal(err) // buffered, nothing written yet
 		}
