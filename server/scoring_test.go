@@ -355,6 +355,12 @@ func TestScoringLifecycle(t *testing.T) {
 		if up == 0 || down == 0 {
 			t.Errorf("factors should show reasons both ways: %+v", s.Factors)
 		}
+		// The economic indicators are one factor, not five.
+		for _, f := range s.Factors {
+			if slices.Contains([]string{"emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}, f.Feature) {
+				t.Errorf("indicator %s explained on its own: %+v", f.Feature, s.Factors)
+			}
+		}
 		if r, _ := sales.GetLeadScoreWithResponse(ctx, uuid.New()); r.StatusCode() != http.StatusNotFound {
 			t.Errorf("unknown lead score: %d", r.StatusCode())
 		}
@@ -377,6 +383,14 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		if math.IsNaN(a.JSON200.Baseline) || a.JSON200.Baseline == 0 {
 			t.Error("no baseline")
+		}
+		// The inputs left out are named (the call duration is not used by
+		// this model; a missing days_since_previous_contact means never).
+		want := []string{"marital", "education", "credit_default", "housing_loan", "personal_loan", "last_contact_month",
+			"last_contact_weekday", "campaign_contacts", "previous_contacts", "emp_var_rate", "cons_price_idx", "cons_conf_idx",
+			"euribor_3m", "nr_employed"}
+		if !slices.Equal(a.JSON200.NotGiven, want) {
+			t.Errorf("not given %v\nwant %v", a.JSON200.NotGiven, want)
 		}
 		// Each bad input is a 400 naming the field and saying what it takes.
 		for _, tc := range []struct{ body, field, says string }{

@@ -1017,7 +1017,10 @@ export interface components {
             message: string;
         };
         Factor: {
-            /** @example previous_outcome */
+            /**
+             * @description The lead field, or `economic_climate` for the five economic indicators together (emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed): they mark the period of a campaign as one cause, which the model learns as such.
+             * @example previous_outcome
+             */
             feature: string;
             /** @example success */
             value: string;
@@ -1052,11 +1055,14 @@ export interface components {
          *           "description": "Reached on a mobile phone"
          *         },
          *         {
-         *           "feature": "euribor_3m",
-         *           "value": "4.86",
+         *           "feature": "economic_climate",
+         *           "value": "emp_var_rate 1.4, cons_price_idx 93.918, cons_conf_idx -42.7, euribor_3m 4.86, nr_employed 5228.1",
          *           "contribution": -0.52,
          *           "description": "Economic climate when contacted (Euribor 3-month rate 4.86%)"
          *         }
+         *       ],
+         *       "not_given": [
+         *         "age"
          *       ]
          *     }
          */
@@ -1088,6 +1094,8 @@ export interface components {
             other_contribution: number;
             /** @description The strongest reasons up and down (up to four each way), strongest first. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
             factors: components["schemas"]["Factor"][];
+            /** @description The inputs the model uses that this lead (or what-if) does not have, in field order: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before. */
+            not_given: string[];
         };
         Thresholds: {
             /**

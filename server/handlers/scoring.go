@@ -52,6 +52,7 @@ func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
 		ScoredAt: scoredAt.UTC(), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
+		NotGiven: ex.NotGiven,
 	}
 	up, down := 0, 0
 	for _, fa := range ex.Factors { // already sorted by |contribution|

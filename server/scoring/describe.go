@@ -32,8 +32,8 @@ var catLabels = [numCategorical]struct {
 	catHousingLoan:        {levels: map[string]string{"yes": "Has a housing loan", "no": "No housing loan"}, unknown: "Housing loan unknown"},
 	catPersonalLoan:       {levels: map[string]string{"yes": "Has a personal loan", "no": "No personal loan"}, unknown: "Personal loan unknown"},
 	catContactChannel:     {levels: map[string]string{"cellular": "Reached on a mobile phone", "telephone": "Reached on a landline"}, unknown: "Contact channel unknown"},
-	catLastContactMonth:   {unknown: "Month of last contact unknown"},
-	catLastContactWeekday: {levels: map[string]string{"mon": "Last contacted on a Monday", "tue": "Last contacted on a Tuesday", "wed": "Last contacted on a Wednesday", "thu": "Last contacted on a Thursday", "fri": "Last contacted on a Friday", "sat": "Last contacted on a Saturday", "sun": "Last contacted on a Sunday"}, unknown: "Weekday of last contact unknown"},
+	catLastContactMonth:   {unknown: "Month of the campaign's last contact unknown"},
+	catLastContactWeekday: {levels: map[string]string{"mon": "Campaign's last contact on a Monday", "tue": "Campaign's last contact on a Tuesday", "wed": "Campaign's last contact on a Wednesday", "thu": "Campaign's last contact on a Thursday", "fri": "Campaign's last contact on a Friday", "sat": "Campaign's last contact on a Saturday", "sun": "Campaign's last contact on a Sunday"}, unknown: "Weekday of the campaign's last contact unknown"},
 	catPreviousOutcome:    {levels: map[string]string{"none": "Not part of a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Previous campaign outcome unknown"},
 }
 
@@ -60,7 +60,7 @@ func describeCategorical(i int, v *string) (value, desc string) {
 	case catJob:
 		return *v, "Job: " + strings.ReplaceAll(*v, "_", " ")
 	case catLastContactMonth:
-		return *v, "Last contacted in " + monthNames[slices.Index(Months, *v)]
+		return *v, "Campaign's last contact in " + monthNames[slices.Index(Months, *v)]
 	}
 	return *v, *v
 }
@@ -116,11 +116,32 @@ func describeNumeric(i int, known bool, x float64) (value, desc string) {
 		}
 		return value, "Contacted " + times(x) + " before this campaign"
 	}
-	// The economic indicators take one value per month or week of a
-	// campaign, and the model learns them as the period they mark (one
-	// level per value), not as a trend: "low" or "high" would mislead, since
-	// a neighbouring value can push the other way.
-	return value, "Economic climate when contacted (" + climateLabels[i][0] + value + climateLabels[i][1] + ")"
+	return value, numLabels[i] + " " + value
+}
+
+// describeClimate words the economic indicators' one factor. The value
+// lists the indicators given; the description names the Euribor rate (the
+// one a bank's client knows), or else the first indicator given. The
+// indicators take one value per month or week of a campaign, and the model
+// learns them as the period they mark, not as a trend: "low" or "high"
+// would mislead, since a neighbouring value can push the other way.
+func describeClimate(e *Encoded) (value, desc string) {
+	var given []string
+	shown := -1
+	for i := numEmpVarRate; i <= numNrEmployed; i++ {
+		if !e.known(i) {
+			continue
+		}
+		given = append(given, numFields[i].name+" "+strconv.FormatFloat(e.Values[i], 'f', -1, 64))
+		if shown < 0 || i == numEuribor3m {
+			shown = i
+		}
+	}
+	if shown < 0 {
+		return imputedValue, "Economic climate when contacted unknown (not given, imputed)"
+	}
+	x := strconv.FormatFloat(e.Values[shown], 'f', -1, 64)
+	return strings.Join(given, ", "), "Economic climate when contacted (" + climateLabels[shown][0] + x + climateLabels[shown][1] + ")"
 }
 
 // climateLabels words each economic indicator: the text before and after

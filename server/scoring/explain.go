@@ -6,7 +6,8 @@ import (
 	"slices"
 )
 
-// Explanation breaks a lead's score into one factor per API field.
+// Explanation breaks a lead's score into one factor per API field, except
+// the five economic indicators, which share one (ClimateFeature).
 //
 // Intercept is the logit of the reference lead: the model's intercept plus
 // every field's average contribution over the training rows. Each factor's
@@ -20,6 +21,11 @@ type Explanation struct {
 	Category    string   `json:"category"`
 	Intercept   float64  `json:"intercept"`
 	Factors     []Factor `json:"factors"`
+	// NotGiven names, in field order, the inputs the model uses that the
+	// lead lacks and that were filled in (see describe.go). A missing
+	// days_since_previous_contact is not among them: it means never
+	// contacted.
+	NotGiven []string `json:"not_given"`
 }
 
 // Factor is one API field's part in a score. Positive contributions raise
@@ -31,24 +37,49 @@ type Factor struct {
 	Description  string  `json:"description"`
 }
 
+// ClimateFeature is the factor of the economic indicators (emp_var_rate,
+// cons_price_idx, cons_conf_idx, euribor_3m, nr_employed) together. Each
+// takes one value per month or week of a campaign, so together they mark
+// the period, which is what the model learns from them; apart, they would
+// fill most of an explanation with effects of one cause pulling both ways.
+const ClimateFeature = "economic_climate"
+
+func isClimate(num int) bool { return num >= numEmpVarRate && num <= numNrEmployed }
+
+// factorName is the factor a field's contribution goes to.
+func factorName(field string) string {
+	for i := numEmpVarRate; i <= numNrEmployed; i++ {
+		if numFields[i].name == field {
+			return ClimateFeature
+		}
+	}
+	return field
+}
+
 // Explain scores f and explains the score, factors strongest first (by
 // absolute contribution). Every field the model uses appears exactly once,
-// with its one-hot levels, bins and indicators added together. It allocates
+// with its one-hot levels, bins and indicators added together, except the
+// economic indicators, which appear as one ClimateFeature. It allocates
 // and is meant for one lead at a time, not for bulk scoring.
 func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 	var e Encoded
 	Encode(f, &e)
-	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric)}
+	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{}}
 	z := s.intercept
 	for i := range numCategorical {
 		c := s.cat[i][e.Levels[i]&(maxLevels-1)]
 		z += c
 		ex.Intercept += s.catAvg[i]
-		value, desc := describeCategorical(i, catValue(f, i))
+		v := catValue(f, i)
+		if v == nil {
+			ex.NotGiven = append(ex.NotGiven, catFields[i].name)
+		}
+		value, desc := describeCategorical(i, v)
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: catFields[i].name, Value: value, Contribution: c - s.catAvg[i], Description: desc,
 		})
 	}
+	climate, climateUsed := 0.0, false
 	for i := range numNumeric {
 		t := &s.num[i]
 		if t.enc == nil {
@@ -59,13 +90,25 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 			c = t.contribution(e.Values[i])
 		} else {
 			c = t.absent
+			if !numFields[i].nilIsNever {
+				ex.NotGiven = append(ex.NotGiven, numFields[i].name)
+			}
 		}
 		z += c
 		ex.Intercept += s.numAvg[i]
+		if isClimate(i) {
+			climate += c - s.numAvg[i]
+			climateUsed = true
+			continue
+		}
 		value, desc := describeNumeric(i, e.known(i), e.Values[i])
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
 		})
+	}
+	if climateUsed {
+		value, desc := describeClimate(&e)
+		ex.Factors = append(ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: climate, Description: desc})
 	}
 	// An interaction's departure from its average is shared equally by its
 	// two fields' factors, so the factors still add up to the logit.
@@ -75,7 +118,7 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		z += c
 		ex.Intercept += t.avg
 		for _, k := range [2]*levelKey{&t.a, &t.b} {
-			name := k.name()
+			name := factorName(k.name())
 			for f := range ex.Factors {
 				if ex.Factors[f].Feature == name {
 					ex.Factors[f].Contribution += (c - t.avg) / 2

@@ -49,8 +49,10 @@ func TestExplainAdditive(t *testing.T) {
 					t.Errorf("factors not sorted at %d", k)
 				}
 			}
-			if len(seen) != numCategorical+numNumeric { // the synthetic model includes the call duration
-				t.Errorf("%d fields explained, want %d", len(seen), numCategorical+numNumeric)
+			// The synthetic model includes the call duration; the five
+			// economic indicators are one factor.
+			if want := numCategorical + numNumeric - 4; len(seen) != want || !seen[ClimateFeature] {
+				t.Errorf("%d factors (%v), want %d with %s", len(seen), seen, want, ClimateFeature)
 			}
 		})
 	}
@@ -69,7 +71,7 @@ func TestExplainWords(t *testing.T) {
 		"age":                         {"62", "Age 62 (retirement age)"},
 		"marital":                     {notGivenUnknown, "Marital status unknown (not given)"},
 		"job":                         {"blue_collar", "Job: blue collar"},
-		"last_contact_month":          {"oct", "Last contacted in October"},
+		"last_contact_month":          {"oct", "Campaign's last contact in October"},
 		"days_since_previous_contact": {"6", "Last contacted 6 days ago in a previous campaign"},
 		"campaign_contacts":           {"2", "Called twice in this campaign"},
 		"last_call_duration_sec":      {"261", "Last call lasted 4 min 21 s"},
@@ -79,9 +81,13 @@ func TestExplainWords(t *testing.T) {
 			t.Errorf("%s: %q / %q, want %q / %q", fc.Feature, fc.Value, fc.Description, w[0], w[1])
 		}
 	}
-	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == "euribor_3m" })
-	if d := ex.Factors[i].Description; d != "Economic climate when contacted (Euribor 3-month rate 1.299%)" {
-		t.Errorf("euribor description %q", d)
+	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
+	if fc := ex.Factors[i]; fc.Description != "Economic climate when contacted (Euribor 3-month rate 1.299%)" ||
+		fc.Value != "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1" {
+		t.Errorf("climate factor %+v", fc)
+	}
+	if !slices.Equal(ex.NotGiven, []string{"marital"}) {
+		t.Errorf("not given %v, want marital", ex.NotGiven)
 	}
 	for days, want := range map[int32]string{0: "Last contacted the same day in a previous campaign",
 		1: "Last contacted 1 day ago in a previous campaign"} {
@@ -109,5 +115,41 @@ func TestExplainWords(t *testing.T) {
 			t.Errorf("two factors read %q", fc.Description)
 		}
 		descriptions[fc.Description] = true
+	}
+}
+
+// Every input the model uses and the lead lacks is named, and the climate
+// factor says what it rests on.
+func TestExplainNotGiven(t *testing.T) {
+	t.Parallel()
+	_, s := mustScorer(t)
+
+	ex := s.Explain(&Features{}, DefaultThresholds)
+	var all []string
+	for i := range numCategorical {
+		all = append(all, catFields[i].name)
+	}
+	for i := range numNumeric {
+		if i != numDaysSincePrevious { // missing means never contacted
+			all = append(all, numFields[i].name)
+		}
+	}
+	if !slices.Equal(ex.NotGiven, all) {
+		t.Errorf("empty lead: not given %v\nwant %v", ex.NotGiven, all)
+	}
+	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
+	if fc := ex.Factors[i]; fc.Value != imputedValue || fc.Description != "Economic climate when contacted unknown (not given, imputed)" {
+		t.Errorf("empty lead's climate factor %+v", fc)
+	}
+
+	f := fullFeatures()
+	f.EmpVarRate, f.ConsPriceIdx, f.ConsConfIdx, f.Euribor3m = nil, nil, nil, nil
+	ex = s.Explain(&f, DefaultThresholds)
+	if want := []string{"emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m"}; !slices.Equal(ex.NotGiven, want) {
+		t.Errorf("not given %v, want %v", ex.NotGiven, want)
+	}
+	i = slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
+	if fc := ex.Factors[i]; fc.Value != "nr_employed 5099.1" || fc.Description != "Economic climate when contacted (5099.1 thousand people employed)" {
+		t.Errorf("climate factor on one indicator %+v", fc)
 	}
 }
