@@ -402,6 +402,7 @@ func TestScoringLifecycle(t *testing.T) {
 			{`{"age": "forty"}`, "age", "must be a whole number"},
 			{`{"age": 1e100}`, "age", "from -2147483648 to 2147483647"},
 			{`{"nr_employed": 1e400}`, "nr_employed", "within the range of a double"},
+			{`{"days_since_previous_contact": 999}`, "days_since_previous_contact", "for never contacted (999 in the UCI data), send null"},
 		} {
 			bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(tc.body))
 			want := `"errors":[{"field":"` + tc.field + `","message":"`

@@ -382,9 +382,18 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 		if field == "" {
 			field = "body"
 		}
+		if hint, ok := boundHints[[2]string{field[strings.LastIndexByte(field, '.')+1:], reason}]; ok {
+			reason = hint
+		}
 		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
 	return withoutInclusiveTwins(out)
+}
+
+// boundHints reword a bound that a client could meet for want of knowing
+// what the field takes instead, by field name and message.
+var boundHints = map[[2]string]string{
+	{"days_since_previous_contact", "must be at most 998"}: "must be at most 998: for never contacted (999 in the UCI data), send null",
 }
 
 // withoutInclusiveTwins drops the "must be at most 0.5" that kin-openapi
