@@ -170,8 +170,11 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 			}
 			id, err := st.AuthState(r.Context(), userID, sessionID)
 			if err != nil {
-				if r.Context().Err() == nil && !isUnauthorized(err) {
-					return err // the database failed: a 500, not a silent 401
+				if !isUnauthorized(err) {
+					// The database failed or was too busy to answer in time:
+					// a 503 (or 500), never a 401 that would send a valid
+					// token's client to refresh, or to log its user out.
+					return err
 				}
 				return next(c)
 			}

@@ -97,6 +97,27 @@ func TestRequestDeadline(t *testing.T) {
 	}
 }
 
+// TestSessionCheckBusy: a valid token whose session check cannot be
+// answered in time gets the 503 of a busy database, not a 401 telling its
+// client to refresh the token (or to log the user out).
+func TestSessionCheckBusy(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.RequestTimeout = time.Second })
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	lock := holdRowLock(t, env, `LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE`)
+	res, body := raw(t, http.MethodGet, env.URL+"/api/v1/auth/me", nil, auth)
+	wantProblem(t, res, body, http.StatusServiceUnavailable)
+	if res.Header.Get("Retry-After") != "5" || res.Header.Get("WWW-Authenticate") != "" {
+		t.Fatalf("busy session check: %v %s", res.Header, body)
+	}
+	if err := lock.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := raw(t, http.MethodGet, env.URL+"/api/v1/auth/me", nil, auth); res.StatusCode != http.StatusOK {
+		t.Fatalf("after the lock: %d %s", res.StatusCode, body)
+	}
+}
+
 // TestClientClosed: a client that gives up is no server error: logged at
 // INFO, never as an ERROR with a 500.
 func TestClientClosed(t *testing.T) {
