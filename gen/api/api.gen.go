@@ -1136,6 +1136,22 @@ type StatsSummary struct {
 	Total          int64          `json:"total"`
 }
 
+// TeamList defines model for TeamList.
+type TeamList struct {
+	Items      []TeamMember `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// TeamMember defines model for TeamMember.
+type TeamMember struct {
+	Active bool               `json:"active"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Name Example: Ana Sousa
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
 // Thresholds defines model for Thresholds.
 type Thresholds struct {
 	// Hot Example: 0.7
@@ -1486,6 +1502,15 @@ type GetStatsLeaderboardParams struct {
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListTeamParams defines parameters for ListTeam.
+type ListTeamParams struct {
+	Active *bool  `form:"active,omitempty" json:"active,omitempty"`
+	Limit  *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	Role   *Role `form:"role,omitempty" json:"role,omitempty"`
@@ -1644,6 +1669,9 @@ type ServerInterface interface {
 	// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
 	// (GET /api/v1/stats/summary)
 	GetStatsSummary(ctx echo.Context) error
+	// ListTeam The team's names, for every signed-in user.
+	// (GET /api/v1/team)
+	ListTeam(ctx echo.Context, params ListTeamParams) error
 	// ListUsers List users (admin).
 	// (GET /api/v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -2338,6 +2366,38 @@ func (w *ServerInterfaceWrapper) GetStatsSummary(ctx echo.Context) error {
 	return err
 }
 
+// ListTeam converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTeam(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTeamParams
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", ctx.QueryParams(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter active: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTeam(ctx, params)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2561,6 +2621,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/auth/register", wrapper.Register, options.OperationMiddlewares["register"]...)
 	router.GET(options.BaseURL+"/api/v1/auth/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.POST(options.BaseURL+"/api/v1/auth/password", wrapper.ChangePassword, options.OperationMiddlewares["changePassword"]...)
+	router.GET(options.BaseURL+"/api/v1/team", wrapper.ListTeam, options.OperationMiddlewares["listTeam"]...)
 	router.GET(options.BaseURL+"/api/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/api/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/api/v1/users/:id", wrapper.DeactivateUser, options.OperationMiddlewares["deactivateUser"]...)
@@ -5766,6 +5827,82 @@ func (response GetStatsSummary503ApplicationProblemPlusJSONResponse) VisitGetSta
 	return err
 }
 
+type ListTeamRequestObject struct {
+	Params ListTeamParams
+}
+
+type ListTeamResponseObject interface {
+	VisitListTeamResponse(w http.ResponseWriter) error
+}
+
+type ListTeam200JSONResponse TeamList
+
+func (response ListTeam200JSONResponse) VisitListTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTeam400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTeam400ApplicationProblemPlusJSONResponse) VisitListTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTeam401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTeam401ApplicationProblemPlusJSONResponse) VisitListTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTeam503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTeam503ApplicationProblemPlusJSONResponse) VisitListTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -6625,6 +6762,9 @@ type StrictServerInterface interface {
 	// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
 	// (GET /api/v1/stats/summary)
 	GetStatsSummary(ctx context.Context, request GetStatsSummaryRequestObject) (GetStatsSummaryResponseObject, error)
+	// ListTeam The team's names, for every signed-in user.
+	// (GET /api/v1/team)
+	ListTeam(ctx context.Context, request ListTeamRequestObject) (ListTeamResponseObject, error)
 	// ListUsers List users (admin).
 	// (GET /api/v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -7597,6 +7737,31 @@ func (sh *strictHandler) GetStatsSummary(ctx echo.Context) error {
 	return nil
 }
 
+// ListTeam operation middleware
+func (sh *strictHandler) ListTeam(ctx echo.Context, params ListTeamParams) error {
+	var request ListTeamRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTeam(ctx.Request().Context(), request.(ListTeamRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTeam")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTeamResponseObject); ok {
+		return validResponse.VisitListTeamResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -7819,297 +7984,302 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chu3tjf4KijOmRKZNCmSomSJqtR8iiPvKNu3Lcnb55vQRw12gySiJsAAaNHc+VQ1DzFvMH/Mg5w3",
-	"mSeZwlpAX8gmRcmWbGenKuWIZDeuCwvr+lt/1CI5nUnBhNG1/h+1CaMxU/Dn6SUd2//HTEeKzwyXotav",
-	"XU4YUSySKt7R5IYpzaUgVBMqCBOGmwUxdByQkVSExdzoPtFMxIQbMqTRNeGCnI2ar6iJJi1yZshU3jBN",
-	"5txMyHxCDZkxOUsYiSZUjFlAhDT4IyUJo7ZLxZo6koqLMZHKfi3HYxaTiCZJQLS0HXEN71ES0WjCyA1N",
-	"eEyNVKSumJ5JoZkmVDEiZFMbqdixHdJrKRiOi4yZsS2QvXav0aoFNR1N2JTapWAf6XSWsFq/NqjtDWq1",
-	"oGYWM/tRGzui2u1tUHspI4prVbV0M2omRI6IyZaR/JZqQyLFqGHxuu526Yzv3nR27SLo3XbnaI92ht3m",
-	"s6gXN5+xw1HziLaHzU7UjfdYb7RPD4aVYztnRi1ORoap1dFdsEiKWBMjyZza7WIjqRgxamHXmo4pF+XR",
-	"uea5MGzMVO3WdjCjik6ZcRR0ojUfCxZfytXuTkiqmSI8Dkg4ZWFgdzMUUrCQ1FNB3Zuw/tw+/3vK1KIW",
-	"1ASd2l79A1dGlgY1o8YwZV/4r/qU/S/b4P/6td08os3RSfPFhz8Ob5vFj737fOx0bxv/Ubmuz6lhY6kW",
-	"L3ji1pZ9nCUyZrW+USmrnkLkXiqNnxs2hbX7D8VGtX7tf9vNz+cuPqZ3fXe126A2pR/P8J29bGRUKbrA",
-	"gclUmIrFT7QkiplUCRIaaWgSBkCSIp0OmbIEOrVHwe48Uqkm9Uhqo+2psm2u3Rj4tTSlmI1omphaf0QT",
-	"zbJBDqVMGBU4zFRpqapPTCjYR3MVwROhPzozxW64TDWZ0TFbOxRstTiWKf34komxmdT6+51u1Vae/QTb",
-	"YJuzZzVvjce1oKbY7ylXLPb7mrc8kmpKTa1fS1N4sqLlEbCX6llaZksSqg3RjIkAmR43msQyHSaM/J5K",
-	"wzSph8B4wkaLnLuhkHqvewjPy9QQbuAkwevhd2HjeCB6nS6ZT5gg2tCEtcgJSbg2sJJ0rHGjLQ+2j1Cx",
-	"cEs8tWw0SpViwhwTSuaMXtsXSD18v+sGMRCC3TDlmwgIFTG2IyQ8a5fOkoy/J+zW9TrdHU1iZihPiKYL",
-	"bbm2ombCFDETah+iZiAKDBIvg9iO/IYmKYMnMi5fvHdInZKhZe3hXtiwT1DSa7dbA+EpBK+3fFP9XbSO",
-	"SDrtdtVW/iKH9zrqv8nh/U/5L3JYPuAFgs1P+EtG439Ab6scPR3imP2psaMJyGwiBbNEwppTypOA8LHA",
-	"CzWimsEe0iiyQyH1cCxFRJMbpkMy4vZ6+JsU//3/wjcBCX+T//3/SP/LL5LKY0KNvam1IXt23xSN7GVg",
-	"t5gKwkXMPpKICqKZumGEm4bd1N/JlMaMSJEA8eH4Ci/XYz7mRgdEz2gE/X5P6qRBmqQVNpx44Hs1E8UY",
-	"wRcsASBpxmS4wNOEP8BtBk8z7G7H/wQyRHjUPdw73D/a74awHPYz2TvcJ/DNUJoJTJmE3+/td0jxx3Ws",
-	"6PeNBDblwn/eqxQpGI0vpDLVrEOqGFm2nY092i3yTlgZicUgNGkSySlD5sIFmSk5pEOecLO4so2R+oir",
-	"1Z+ojhrHQDH2TzhLyWxCh8zwiG4iGrhIBCx4vG45tJ1M5R1RWx5eLagxkU5r/V+rfloacS2opbPYClJX",
-	"1PhnnGhV+MbPqvahcrX5lJvsElgaeQI/Vg59vx3ktwAXZq9bg9PLp3b4XbfR+KkTrIpPQe0V/fg2n9C6",
-	"IUzpx6vCvGuVtxBeG8UBdArd50wNL3zsnYtteufiUXp/AyRNk7W3pH+g7y4zJkxQFKO5vVQSZliMnGQ+",
-	"4Ym9KrjGyzW/zki91+kOhLRXzpxrdmwvCWyVV98rjcCqOFaneXty+fznFnlffd0GA2G1GLgULZ9x997n",
-	"v4AuDDWpvtcdpOGV+19DwHzw3dJttL9yGd1a+cgpWLbVH2lshRSm4TRFUhiGwiidzRKOWtKupaWETb//",
-	"TaPKlOk8dv+tjFDrg9TFtCFDGS/IxCmbSoFsB//Xtf6vf9RGnCVxrV9j9lqzxMe0pmMgWqtiDRm8B5ce",
-	"oXGsmNa12w+Bb/6K25dRt4q6zWesO2o+G+7R5lHUiZvdUY9ZvepZdGjFO7ea/R7sDzegpf1IY+JnnK3O",
-	"xJiZ7u/u/ja9brnJ+UnrXaebWgq/Le7Mpg15iy/jglcp57hYsWRIyXAFwkk5eXtG6lOa2HPKYvLLxZvX",
-	"AUnFtZBzQWD1AjKkMUpZjVYNFAgxSnh0nx385Fn4Pp1dwI7cn1y77IzU4xS7Z347rTTz0Sp+NAGVUkhC",
-	"I8NvGJnKmCUBMVKSEZuThA5ZkvibMSCUKDZSTE+IkdcgAANbyFbRUhso6ErarmNclRdSDXkcM/GUy2I3",
-	"N6JJwtSOJkomIMPJuWBKT/gs32+aJHIOjA/G+lqaFzIV8VMO9bUkOo0mjjXDMN4qsC9w+8QLyhP2pAPy",
-	"bLbqVHjacsz6mCiWSBqDTKOYUYuV8Z9nWuAXmAHXxGuhMDDHcC75lMnUPDVBllhzzGOkQKXs0eOCGD5l",
-	"x/Y7MCXMqSZzxY1hAoZ+wdQNj9g7QW8oT+gQ2f6TDV8tUBEgdGSYImAca4J1jGg0hvWBQGJq6NBKuVyT",
-	"VChGo4kdqz1+lq0MU73wkggsxkAYKa9JIsU412kZ6jz27J6f/uPd6cXl1eXZq9M37y6Dwq+2Cz1JjbHL",
-	"Fcu5APGizj7OpDK6MRDUqjRiQdw3Vizh7sijUVOlQnAxRpGjYM0tzG7dmrmndwtWQli2SylfUjVmX5S2",
-	"uCbyBpbTKjlTboCCLqV8RcXCnQH9pCOUErdiBNyMJHLMhbbbpdiYa6OgX41XDzw4o1rP0aDBomuUJ62q",
-	"SyMwmlklVoqIwZbbaaYayAW3mtBEMRov/AYfo5W2gmhbn23j3wmamolU/F/sqa8PEIxApdTaXc11K2gr",
-	"aVVOxWIrnNNEg+ZvV76xNO337983T1KrihqQFKp15x8ZVUyRaGLvVTFm5PzFc3LU6bQ9j9V9ErqHFKPJ",
-	"9IdB7bfp9aAWHjuhH+TPHwY1LmDIVzDWQS0kddvUwbP9dsOb1ggT8UxyYdCAJRiLNaFudpY3Wp0GKMIb",
-	"uNjHmeXzAVHsRl5bzUYR11FgFRx7g7EkAatswu3bRmYCTcmmJu0qWY683pCfqRdu678ET34tDQEyh9P9",
-	"TsyUtBTw1MN4z5Kk6aTkYWpysQotScDr04RpUmetcYtQguoAMYoKDSLCMQndC1dgvwbBVYdgn9HIxNiY",
-	"Jna3dcNNVqcze9JZ/IrFnF7CrjzhnOFoPcfemrb3Fqia7lXw51iR2tkGZkrOmDIcVb3cxlK2A1DDmlYG",
-	"WDWIB7U4RRZ5pVlUesvbTkSaOAJErXbZYhLUeLyF6T2oXXMUfzetjJ/b3+2zt0HN6gdXW7YvpMFlWDPi",
-	"/EkZgbR5v4WSqYnklG3Vgb0z1gz7jndvi96NX9Hd4Rchb9ctZj6opX30i1GeatEIVzC6yeFvLDJ22H71",
-	"n8NjQOsxyto0eVugNOdCKhPfnYSUWaEOD3olM1x7GyJ7CPVkFFE25bTbwb1ppHxKf0JrI7hphZyDvX0q",
-	"tSH7ZMpFapgm1N6C3h6cCZ1RIqNrUgemZIVLK3zgd/qazRug7Vg259y+3Xa73Wx3mu3OZbvdh//+T3tr",
-	"3Jticx+21cmFnoP1q7As3S0WZYk2YUc2kdHf3ZZ5y7FVm2tBbT6hRtPZrBYUbETMytqObisMwnmjLzka",
-	"ssrEl9nQtjKmZRz0dtl6FtQKfs6tjjr4bZfp/aBXqzQtl442jLTcYeVqpjE3J5HB8SxN+yEsxtsiqyQx",
-	"J+yii0oqMqjphTZsOqiRXTKoUSHFYipTPai1alvxLuhq7bROb9ydWp4WjXzoRk63lgm20K1QRevUL9DG",
-	"fc+X8jaooUNTr2dzmxt7wVkSP4c2CnSUTxDt1u4WuHNL3NPGiRvleVdNeGnr1xFdUOOz6q1GUXVHeyPs",
-	"MdETOQchVVMrVaEnELRmDiYuwux2gWbzOFds0QS8xZppRp0Bqzy7l1xYKZ0LI4H7TqieWOWCC7JghtSt",
-	"ymBl8KFMjZUaQWGzrDqS0ynHoIrl8IigptPplKKDN9+dE0HJBU9uKIRQoT2TnKecPJfaUDJSckoEm9tF",
-	"tRIkjQyr3E242OmYCXPHZr3TTDVPxhAO8Pn2q+rkliUHPF+BP5plgi0Se2kXgfpKs8vXMT+A2U5u5hOf",
-	"hfPnXOeb4f3/ZIqPeB7OtiTzT1h0XXUKLmBNHQ0Q91hJeFjPM8AXfTVUVie+WsNp7hbZrAR0ZQ9fNU3b",
-	"TSf1i59Pmt39g4BM2Ecas4hPadKwhzGcoNgL3vz8xO2NOlGb7dOj4bO4G/XYweiQtofFmLtn0WF8xNqj",
-	"Du0O96JevM8ORs/o4fAoascdtg3zmuRax+qwXXhQvrh+bY+JbdhH3ggwVLrnLNtx5iTkQ1wTXN0WOXeO",
-	"UxdiGWarFhKZGs1jVjZ/GmlvaRfsSUU0kapyV+/eH3ldsDsUOJ1i1Kmzdys6Yh0TPnV0ByzVFDR4uxbJ",
-	"EoeGRdmKNpcOkrwGPoJHoDCcVRLOppVvb5FCq07fc5rwISo1P/KKozfEL1cXNvLxfqs/JXKOFsBVL/2S",
-	"N95KxVRczRSLOVwb270kh6BsxFfKqXBbvJPOZlsOamn57QoEWbDh0niXx1K9xC6GsqAmTKRtbE7VFNpO",
-	"4kp9wL8JsZW6Sgi4YS7wZrggPsrzmKQ+KEcKpsmE3jAiZPa7pc5WbVm1hUFsJ23ZwW/3pB/Ilo/Dejzg",
-	"qlldzULXm7bkFTOKRxUXTmHLtg2P3XAgnojIl1alEPXrqXcLYkUJzsr8giUlzZYlSZpQKyAZljAIZquk",
-	"2tM4zS9y//aQah5d9exg8M+D/M8j++eEjydXOppIaZVlniTcMIWK0EzJEdMadJerSKZKM9hgDn5UCNEa",
-	"K4bfQYRB9bBADy9JtlTQlraS7f9w37UiOS1y6Ex3LxgR9nsVjb+g1cqrFYgVH6bVYfqnoxGLjJNnSSLH",
-	"TRljEN2M2uOLAYeC0Bum6BiPetk0spZ6Sh0V5/zWxzNHdDqjfCyITqOIsbhaaB8xalK1RpMGTcBFc0hF",
-	"QqtkyCmPrqKET6lhIdh+7NxGllP5nwkXsZX1pNLEyDED50GdTWdXN1QBaQZWk9BXM8UjdsXjj+5zJMUI",
-	"P7JU8aFUV3vTgAh1xaazRC5Y3AA36oJMqbrGkEumuAS9h+YTphpcHxFNNcucGxMXwGEnpQS4O3UaTcqC",
-	"mQ8Gv8ptkisrBiEt5TWHFdb6TmuCX2zfSFCmn/KuVp3eor6+QotWUVsVeEDEr/h6eWgKToaR6/s9hTip",
-	"1W4xVuqP1ZXKoqb+uGtdoIn8haoh/MxoYiar3fvwqeJ+gES1uUv3WlVPZ9OZVOac2c+V6ko24wodVybp",
-	"FF3tbDozi+yAzCcyYUTJeauKphIuWKUNgHnr64gnDN376JkkQ8bF2AqhjHRalbft1ssPvQdb7YJfGw1x",
-	"quUYO7W4UqnILOtcaKbgOux1OofPbJe2Fegyj7CzHfn5d55VRtq5tXMJJWCO6DyzKkSn23ZRd9jwlZJz",
-	"DQGiqXCR/mCYd4G8tX77dsXg7wddpUPkM1jemddsjnLZlrpoPvXqJDj81ZKH3iE+pC+wQp9dmSAzzXeC",
-	"drudpVXUqX2DTOkCZUDN7D2SNPqECZmOJ2BWYQzT4bh2Lm+XBIcE5ZM9QA3Tc5eww8Z0uDAM4wrw0cyR",
-	"jI2YibI9yBQkza3MFsvHqsJ2sbSRy2v1M0xWLGCdyJypfOkCQpPEL0wAvlH0cQtpttyjAs2sHEQQweuC",
-	"TtFr6wMEr3jcwIXxIRUTlsTZed3RGP+o+yRhI2OvHLi97MiDLJOFiyhJYzsFyKRqclgnyJTDlXcmJh/7",
-	"tO10PNHffzJ+/D5d5pgw6pMZKZgCfTTyA7Td7FDlQyyufeGsLNNDkJ3WKs70ixwW5VEaT0GvGyYpu4pk",
-	"goItE0axmWKCpfbjRKbaioDA9aigYzZF+55iBsYb1DRLRpn4AZ8h0AwMfiaN8XHDoongEacC5lJ4fJPA",
-	"+oscXhiKet+S7wDlwVJ0fKWCsMa2kYuJj6L1/YZLvUXG0fbGxYcrh5gRhT0Flapi1XKuISHYkM9hpM02",
-	"97Yi02rVjFo1HHtQK2hjzB4Y4lBMdH2Ix83L11fOC6AfOI6i8k2T5M0IBILt1PAPwap4W1IdHnxOiurI",
-	"wxux63IV5cr1lvMrK+XrZomNezPEyspXrPQDYmkixWJurrJcpG3n8D+Zfi3fOXZXOYOYLvSV5iKyJ9Hp",
-	"WW5WD6QkVrREbDfM3HhROUbmjQh3OzsL6uwD6SVXch/aQH51r97zZzGETU8YQfe3CxWjMQQIopTBYpCn",
-	"t/KG2suSi/FVIqn4nGSxZWSUu3S26xWun6rOEqrNVUST5OozxIxhY+5cTqVA9XS7Eb6CxzeM0TU7Z+w6",
-	"pvfgle/dC3c2vZkv3EkOU6q4u9y3nLF7oXJgYJq5cmLlA7fDR4R8QlBdwdT0wCM5Y0qDHfNzHxO0x24z",
-	"iWXm+tB7esUYtvVsvA3yjXuxekJl4bbMvMALmQrDE0Kd3W5CNXFuD8/Jqm2ld+4RtvJJ1J9bnbZPeMzz",
-	"ibe/jTediLsUrSx0yRNPHquWZXD6EMsyCEo5K7fgZygf0+JKVvGWZaEln05JNCmtTPlSC5x9CGV8z3KK",
-	"F/+KwLJ0US2fyFUprZKPr+HCay+QKul4s8RTdU6DKgN0SdBYkVSXxd+SVFFmaOt0jC0jZQumPtBBep0l",
-	"laI2ZRXL2y86lgoCW6V/x4lfNbvPLZpMGY+XfTdlMaS2APIF4aCshmf3k/1LcRbn+cvn3FBygq1nh6Nf",
-	"QwiGTpfs9fbJwbPDqu3o14R9eMWO6LSybI3s4qwPHu50Sxn8zx6gva2BQAI3zZSFLo7jB5IDIFUJeUsY",
-	"R48LbxTUPjbHspmxYxxK67X741d87EPxOWcMc3BMk1q/NuZmkg4tLexKOuPNSMZszMRuNrPb4uv6ms+a",
-	"0qX7NyFjhqlcpdpKoc13rX3/iO8tdNNi+4Xmm50N0cz3U1zXIEfst7+4TvuldM0KYeMHgghE2Q0GKU45",
-	"PJQnlmWbZ5lGjo4O70sij6jEbtkaPL6mpbuU3AL1lon3M+i/Od3uF9ve/1TN+DUGsiqZFLCBjsFn7DRm",
-	"OxZ0Kr97d/YTBMEZkDy5IBD9BFg1rXLkwDIAT2cjv/31vwaD2R/Po9sP3/1H7QnV7SfXoz8tZebb07E/",
-	"r2LsldqN6hZIuK/tk0Vtt0z0LxRjxLCPEI5CxaIA0JdwwTSpGzrUxEjZyN2CiGCxelha5ALPAzgTX75A",
-	"PzSDPHdKnp/br4bMSkyavHwBkDeUPL/4Z5aBDDieOnd3kblMk5hM6TUj3LTIjwkV1wSmArno7vhRDXLN",
-	"6sGruiuXDtvHdrtp/z20//xo/3lu/zm1X3ZeDAYfn72wfx69WHMg77QNlASFLSn9KQ0HeXxEhaRbWM7e",
-	"Co7YppX9vt4YDJrkw3dWAPxg/8m+qVzG7awTnyR0ParhYknLXpsbZDWrz+FIAi/QtxDnbwf61gNubdQk",
-	"lxgTZwmCxaIP+JjQIaSvj/AHbegiQHUmShhV4IN2s8VngB0A5FjWUyfY0m32cJ3sLnUGenhCbWY7BREx",
-	"ckk9SiifNiBQCZY2Q8pt/KUnPrWe+LVR0uMqrXfNdpRIag56Tz3fx9Khv8rpLqv0d8WAb75d7ppi2RTw",
-	"lDNdsS/4iaLZUMhyiM6nTbMoij3hJO/rVn+wreJrY1Psq8hD+DSaySw5T7lu3jx0ZxrEp83tye/pR7RW",
-	"fX1c/LGMZ1/fTJctYX9CHv7b1x68+mmr+oscPuFiPo1t8mu7DasNpZ6ifoPdHTHnRq8FNTpD9Bx7J/6W",
-	"CvjX3gE0HQOlzAA+wcAJu4HUpOjTCQEssl9qUQpmXr8sU4ggMJCKNccEuUlqF0pxuwgUsR4+wwlwFuMn",
-	"nHrBDJ3NNnOEW34Kt0TMb6SKPu9pd/bsJ5zrIxjJvQV81fbtjOIIhkiHYMsG8/dQMXqtj72tesU0jkVN",
-	"hmDZdobsAHMVXc2mpzdrf3Ui3GMa2b8+yWbF5v8nFG0y98PTeBi+Oop+bH/H1yaHVDlfPFkLjEIcUZ5g",
-	"GrRPnP5k4l5y3DzhfO8fCXq7xnlykWcy+/Vi8zyiDhFhZJLI+VU6KyweLiirhhh5CdnCQ0lV/Dk8Ua6p",
-	"U2FUJfIg2KG2DW9dTsmGd4M7MqJKI6jEY7CH7AqLOW6ZehZJ4SJTM9tBWS6YS0F2Sd3+73uSSG0aZaAk",
-	"BKWPEqnZQ4OSIZ34yra95aDxhflqcPCa59eGx28Aet28YTmSqwszzodUmk+wsi2rS1653XLMRaHuyz2A",
-	"XDMb17JJqxyfs+qddsDqK4Cr3bveXVobb1LLGqya4KtPkNFXhv5KxmjMX8WhvKGfmu2BJVCq0+RpMpaK",
-	"m8l0CfRRjrk2PLpSbKzQrHqVdKtCAqaA0nMn/4EJvnLP3gY1ZMnbvfbGPWtZ1kQxPZFJrLePC7jM37n9",
-	"UFlNJTVNORppwgUZ2d1CzpCjjswpYHpzwTK8dTftlouv50yTVDPdIqUGISPbP6I9HJSQc4iLoYb87fSS",
-	"+KKurp7tbj5HAAR3Hd8r88C/M1w8KFn0ExIX8iSBnLJKc8jIMaeBnIhKG1x56Ox+fI7IDDxwnxya8cBw",
-	"i9JpWD31abQlDNVQ8a3B3KIcTO4eFWZLAHQVy5XT/73L1jp8r4pGEz4yV0bOrmIW8WRbELlEju2Vpbd8",
-	"XFwZdzVVXLdXQLHVP86k5paCH4z9ZffX711h2KvzLm9aabHzMWYzWR7ZWsJ7k/PeVYyOSq53XKxrs6OJ",
-	"O7lZYS6uSOwRyUccCmshnGKZsO25lqm5GqkcYHmLnXIgG2WzcPV1lnTXoLTweMzIjAmaGI9RS6aMCqiH",
-	"YZd/S+guzbYWTPUswQKSGy8nu8AX8OQq2EbVtIPVVfRdudFV7/tj2ZRXLo+3BSmsvBGdNjGSPOsSxKeR",
-	"I/Lu8kXzkNSHkVrMsOIHVFyfSsUaeJW6ekiQg6bxRSwHn9v0+sQwQU4unp+dFS199oZFKB203WkJXwHY",
-	"GdYoBbhkgyGxbzKkU2qIomLM+lAOUtApB8icQrhaLiZFUikWGTKRSjMyBLvHomwIfNbdsEY5Gtg9xGNX",
-	"qOzq4eKuvaDmpfc3Gl/9cysYhssDWWq3ihALltwK9pNAJRzcFCIVFuMldS2JYBwst0MXWwwFcLjmw4Q1",
-	"AnugpWBora2LqgyBRiGO2UUtG3rNNOHmmIRoy2taTSjsWwrMGgeDcjPmCoGPfMuauPHU333fbXdPLGHD",
-	"X6cB/P/gwH9zcNTwMmMpTJrEXM8SugAjMhql2UdTJq8M3LvImwpjraigUN736pSFX+1fL2/tv69vP9yV",
-	"y7AcVrulSaiiHaw5s7LtUGupt//MY2e5ouB69f6oKKXzwPqlyxKHrzFaoWH7yqJb9lNA26vohwttqLOy",
-	"3IE+vyFtOc9UbPeqbh5XiLSo0L2WhmD9xyp1YQX0f2O1UiFNc1Td1hKHcODsOJ5gE27fOVarepjBwJW6",
-	"wqJby4aD1VOxeczlxqrHapVjpj7RurFFWtdDvGOfzNYdZ9nKCHIuE1YV/AAFASrZwEUkFVtCHxxSzRBF",
-	"sNlt7XWKKEMeDWoEGK5Y4LeM29pp9brLWv1mHNUMNrUqY9shhGas7DZY7rANQ1ziYYxCfXkpAPJgyBNX",
-	"Ub7U3Wr2uu8ti91c7a7Zbu2vTPDUo7U6MFe0WOTpj/VTjDAie00IJyBWIyC91uHB/94oDWkZFbYwpmJE",
-	"Fum0esu4r+Ror3XUOVyCfyXNXrf1rAgCC92WkGDJfrd72OqAOSaRYyslt1u9oxUkkT3w9V6N+Y091r/W",
-	"HLAlXJdXy1Swf7QES9FuHXRLeBG1brt70Ox0mt39y46vZrSaDp5T4wr6ngcBlqNl5F9SzxSnHU3AyxCx",
-	"mSGzJNWE3TC1QPlxR2evMQcw7KuEg64FuKBWDm5sqZA8BA07O0yVVRGMkmLMNMjj2mp56QwE6FjOBamn",
-	"MyvZjGSqEFhwTheNoPASwN63yKn9rbhFhGsykXMyogqrsdtZepBFKF6iy0DLgBVqvyku847eGrLSoT5X",
-	"mReQ5CpBk13vgf2rXiAnskvqHdIkha8ajT7xtEK+dxVJAbrSre9OaQE0+Z6sUu6Wu3w3xE6FESM/OlVT",
-	"5WKWuhqEqO+nmmmPIen2B4ttTqhp8lEjL5o8oTcsAGupJWkiVcxU35NDwQIQALCzA7aHErWahM4MHpKE",
-	"3TBwwigsMDGk4npHQ50JwIuRggWEJZqhmcG+vHR06iUCawMIZ6F0/1SKMQndZoSNFjkhU661PWLhhsDr",
-	"0DeAu9m3TU4ZFXolyRyLpJUosqgbLjP7NXJXTphVjK0aqHg65ILF5QPmwIY9D3LzLswEedSc0WumsOIk",
-	"rFgGGzqjUEo4jgkecnccudmSSO9EvNwM5rMUzQPotZYIA7zc7P676Bx4DUjNnvvUsPjYod06WiUOz59L",
-	"ERCBuM0PcGo+DEoHuEuQXyOV+5oz4eJBrRKxLtAtcAbH9Z7peYVz7gsBYmu+Hj4A7zrveN+KLu58ZKeW",
-	"Z7hN1ec3KLzkkpIRoC5FYF+BgE/s4yyhAixYRNOFJgM7awKzxlJuTw3J8hd+yF/4IX9O/JBvFPXjL8yM",
-	"vzAzvmWkhm8fGmFV9DDU6IuKspNrUM7brU5nrxPUhourolqKOOZ7h729A4dUftDpFutPtT2AeLfTa9/C",
-	"+7mxM4+gs8+5aLn+Xqd90CmG1MESsrlt+9lhbonu7x31jm6LcXh4Ea5Ejdmxdw9RGCs83GsfHR4GNTlj",
-	"4qpyWvsH+4duVp3OYeWseu1ujuHQ63QOD1ch6KpB48tX1Rt7RTlpDGwElQX/4PcHxrEtzXAbe4Irf7a8",
-	"a5WRfVu7Tv0ub/dwTgPbxdJZKtnOg+uJ6P7AGw+O/sxPX2nRqspAYDEQY2lBG6yahK8QjNQjoFrXQRcG",
-	"OB7wRFEDog567XHDtqxKcWekpZsW2SV1/+f3BGe4FHOJ1gWuPy3scumsVqnK6FqD09LHM1JYm8B1Tybc",
-	"apaLMrA22B7QPOHLfGy5UFXc4n5g+f5UVcaraTplWW0iDCnThoMmxwSpCzYPCpKsVCQjvQZWIYLKg1DV",
-	"xEhihZrWJ4HM+PINOQMoc5KKBSkfjfI+rhLa9lUgLsvxgdt7ZVwBjeyGa7eeBTX2MUpSzW/YK39tIyHm",
-	"3/v7G7/fJKyUL/sVUvYFNAoD6D3hANbXbKxcZXnNxDnTMyk0q4patUc/98atulQ/zrhi+oqLqqrBkRQx",
-	"2iWxIQINWWZxQxNejsA4arerSzYtOQQrEJWumcirnTv31Y+MKqYq/VapZneWd3+nq6K9iqtR6ri0EMuD",
-	"dj1WLr+i24dWrxTFVQtn8YHaU0OGjAAA4xQB7CaX33bsYxzmdEF4Hi+hfaxXhdnGxSvjtjrFvnIgJ+7J",
-	"gv1Zioj5gDNSV6wJooz3nlg+19hQ66AQBFYVZpaNpt1acaZdTKjKarUldMjAfI2MFWpC2cXx/NaFqgb5",
-	"xdtutffB0JWKmCnSbu0jiVYf3Q1HtN0qKs222S3uwLXBcZvX/53GQtKrOq2PVuGuoDvoPISODHP1oyki",
-	"TilGE4gRh6VRVFxzMd5yh3wUXTbGFYfqBWNxZrM0dnQjzmICgW4B6diLq/tf+3vNDkQHgQn7F3pDL6AJ",
-	"V61eQ0SZJd0hja4J+0gjkywwEij8bXrt6A5IjjSbdlBhISqoaEz3AY964kIk7cMk1WtEgtwk1G4/6xwd",
-	"dfd7z3rto6MiE+5so/JlMYRbhroXoglBdHDLW8uXsLaV5ldoaFXKy9rq222P5RQkUS7QA+SU0yCvVffR",
-	"bhyDKFI+Zf2C2OKA5LGkeX24IGEOLR86WUXFSHgLElm5JyvZjYVRMBjQx+svnEDXgFA/KLiIvABOpGPy",
-	"pbUAP0AVv3/n+H0Fg1uTSvGQgj1ZMMjKL1tWVoEznMgxF5VelLOsei0XRLkbOyh8hy4s9PhJiJ6zUjqE",
-	"MYAnFx9DRxF154pEFKz4ZFBztei9Ef9h+Slrk5uUiy7ZRPIQgfJlCzT4SBkYbiG/YZuCCeX9q7rtLSFu",
-	"ifL/tQca5Tu6HTvDvS0zMggsWr4t4FvkAg5/su6wEQvc3spTnuWE4MzOWJG2GjKALFqZSDDL1j8lLMru",
-	"2efIUkGB8hvAD7UD3Q4/9E6szw0c9mum6LvpuOqeff9JsCYr+1wyU98JSbDq/NYsShU3iws7cBcNBSrR",
-	"SYp+CPz0wlPRL+8vwfttn7ZbhepT1vLEmFnt9hak1FEFsOmPIJYJVwJ8SMU1MSxhU6quGRRRNYxOdzTB",
-	"4x1TPYH04b43eqAp9GdpyC55T9WU7JLnMoHCqHQgvCrhXd1F65j9aOh0xlST3fAYtJ40tkqOojzJ3NZZ",
-	"lzvaebd1ayAG4rvvnktxwwQIhd99NxBNgpoVBAtb0TkLag7pbJZw9Nj5ENrvf9NShCgghXnUb3iMGi66",
-	"yTHuGEI3BoKQED/3ya9/uKLurtry7Yew5Xr3FzyJIBFVk/A/m05PbJ79FLbsOC1bglxFcs0Wmhkyo2OO",
-	"nvk+CRM+5SYk9U6r1W23A6/pkf22ZaSCyBn9PWUkRFaA0rLIQrXsODOf6YyO2Y4mYYF1hMckBFYUomqB",
-	"CwC5HT9YzhW2yAnBRzP1A1YkSzSyPaD5iyeY5QGZHcpYKR9K42mdstiqJLYtOwa7KumU6YIKA1KLZW07",
-	"mswSGvnSAdC6VAaFSpgVJVrQmZ5I03fhKGQ+kZphp9dW4nQVfofMzJkVQ+cS+tWkbnXlgsUqsO3jKKgg",
-	"zJIbEL6PyYBIDQJxLF7vcAo1l+IYNG/L0xpwSVkZm9CxVV2kIkMY+5Rr7WoRUzKnybXXoLAItyUlVJWg",
-	"PLdmDCV2mBVo39xOQxsypbFdE6C7XHa5sqc3RInca4nOb45rAAR2yT66DobMJfh4PJ7X714WUjIgguyX",
-	"izevyVDGllrtXv6eWkKeUUWnDDc44desb88zIcipcAoI2IOCa13ThT3RdnUyE8ZLarhodhp2UrQylyfA",
-	"0WPLGONiiYrFMA/HRu3gFh7OGrV8/H51pIphR1m+EfSMqeBNiHN084Nz4l/EIBhi5jxiAXE1u1kSF7+3",
-	"K2Wlc1gtvD2OiWIzRo1D0k78EIDGrJygST38P9Ae+4Ng80HabncP3OfM2Bo2kCkAP4XZoZBElVoQSkIn",
-	"wtqD+7fTy5AoZlIlrH6M6TQY90nC00s6DqGB8O3J5fOfQ+KkCPuoHRJo4FyQ8GzUfGUFhZDUe92MNALS",
-	"63RRgNNyyuxcIfLPVZZ26YeRVDGE4s0nPGE49JOCjRD34OeL7v4B+eX9pTMYks4+mXKRGqbtooGRzT+v",
-	"pKGGWX0HrUypZtDqmxlDi4gmcBvFJPzY9IJR0975fQKx7qEvvU7FwldcoEnCFOm193Ltii1IIuU1obAY",
-	"wBdywrHnV8aLY0J9imVe2t1NITOBWgLr+CDbN3aZPkZshtwbzgiQaxZTrPm/7LmfYlQkJb1ONig07gUE",
-	"AmVQo7YPc02iCYuuMeIL4jJti1zbxhWE4+WzwnHt2HVMmLteptxAIQl/siGGLKuBT17xH4FO9roYQKZJ",
-	"zNiM1O0BHbKFFHGjuBATCh2H56f/eHd6cXl1efbq9M27y5DU/dW01ya6QYy0VA+5fSK2nAe3hcV2KDAK",
-	"dJHAQ44L4ILa5nvtQzy0eSl9fHxOOQgiLmM0tueNanvO99t77v46Z0YtmieWr4ctgpXyNfB6LJihgyy0",
-	"O3Amp5ytW13cuyxwBCCG3DDFR05qwEzGj2w6MyB8/MSmEkbSJ++en5Efrdj0KhOZ7A+amYA8f05+/J+k",
-	"12qT/+//+r/JRYu8kkoG5G2LPJfKsH9Bb29b5JwbGpBB7WQgfqKGNn9SwHdOZjMl7e1gJHmL0ZSwBBfO",
-	"sSdH2PNlUWAb1ALyE4s41Ma/SGeQZ3cBhho9EAfdfrfb3OsEpNvu9FoDkaUG9Wu/vPo7uQAx7+TtWUF3",
-	"7tc6rXar7b1qdMZr/dpeq93aAx3MTEBI9RAKsHhNZiUz+H7MQAWT/jSfxbV+zUpAJ/bBU3zOtuPPIqik",
-	"3HYLjDovOwfBmoiXglL9Vogra9vyYaO+pQLyBqNxC00E5fS+g7tBTKq7s2KqWXiXQ6FPpxyAn8HK/tpZ",
-	"K+wQvB0DQ1+BasvoDEHNITOBF8P+8aFyRKvuSxzPjiYcWAzulufuHOQsu55gVobrKCBubDpAyT8gbmyc",
-	"WSkCTxzQc37iJow4GvJxqbY9mAjmEKxfqaVdzvem3Tnao72o23xGO6z5LIr2mkd0v9PsjtrxQdRhh8Nn",
-	"9M6yUneuEZKlZZlWGHBCK9cEcwcNqYPJX/Mb1lg3EY/GVEGqG6Of1wylaCTMRpE5OBrHIC67h0LoO1w3",
-	"MigL+6CRVSnY+cHdhYuntsWDz9GKsc2TUPj09kNQ84oVMJVuu+1jWhhWcy+qeFa1s9/lE9xkGcj5EJiL",
-	"QFdeLv4BSowcuYMCrvoeDqGq5Wyouz/S2DsJ4ZXO3a+8EzQ1E6n4vxgYN/bbe3e/dIHAxO8EvaHcQbBB",
-	"8IyLG4NDX9Curdg9L6QKnVg5SqM6YoUwwOM6dkq//RaTADw7wvpTmMLtlySoGTrWiK0Rc1P7YAdQdSns",
-	"wsW6KNwNy3l8LqMARZ9oYvWrLBMJLeLQkgP6gd9pArE3VNhjAB4ix9NAUbFSSCbHSkUUm8obK9LKMUP3",
-	"qpUiUPzUjCZZd1Ms9hWjqGJ/sjIZaHx1VL7QVzVXKKM4v0gmo8xQy9XEKD4eM6UbLXIpSWSlbxhaQK6t",
-	"6GVfCieMxlc8djI8fJpQPQlRQy2JI1ZAx7AYENHtCzOqNQ4Z5PyEGswDCKmIJnBvuobdZ2i675l03jTM",
-	"lCZaQtSQ9n4d6hZ9R+MKcU3GdskBIWA0Ygo25O92MtQSF5mgRpssvBK/1As1MGQWkzolQwXCNe6lV3CE",
-	"FMhey7LDP4F84NQ+nyD6ypLwsHR6BY7cGw3s6OfU33YsJoyqhDNlx1Ec447Ot8TyV8ZiXV69dQw2W/Fq",
-	"Jpt5KAtuyFUb8Oq1vbwFxTnUC/TS6JODHpZZbEaWCifsI41ZxKc0QTgHvTwdHt81Gdvymit5b9SJ2myf",
-	"Hg2fxd2oxw5Gh7Q97ETdeI/1Rvv0YPgsOoyPWHvUod3hXtSL99nB6Bk9HB5F7bjDamWQBKxv9OGPg95t",
-	"BRjC418F/yzQQNVtcIknxkrjT3oR9La5CF5INeRxzMTnuzqeW1UUHblUT9wZxbvQsUt7huCE1UEfb1Rc",
-	"BkFtSXe3lAWJ6uVrwkx2wRMHXhuH5bgUNeFsP6w59WbiORhAvOcAjDaoTNMpA13dXhBDq8tn31oZp0VA",
-	"YST7A+HgMzQIqGD5gNbBFrTfRg5mvz57G3hHe27RgBzIER+nyq5ewy2MpejpzAzEmBlNet2jClXVVegH",
-	"8yAXsZwjS3Sys+LjicmnlQVAkhMxEDQCm+2Ozh8Am4EmKkVDFTWEwjydE99edNpr08don+gcgIwrIuZn",
-	"nrVMxsxUD7tPOiFqjktKHWxchqHxo4wXW5zMQkC7r14OhLFUtjz3C61B/LkNtjzkJVTM27K3zSUSPBqD",
-	"KUftVTCXlxgZy8XTspbOFoziUsqXVI0ZvrC/TS8azQ8sfsViTi8tJ7cvd4+26u0VFQs3M/3J7Mx51Wr9",
-	"Xz8UmdvpRxQLi+wkO1CQzyp8CCRYhsrGyzKjM5NloRe5mUzNenYGyGjFNq1k5TGzigEfKL2UwjEnVnWH",
-	"8EUQogwdYiAhjxPWGAgIEQETWiLHRKamRd5DPJAoN2OkDFBSo17LR6cFNcgssfShHVbM4v5AFM3DO3pp",
-	"+N4X40B91zAKuyb35RTbHbElFJutDnivEmcClIXU3mpWGs7wSHGaVoKkiWI0XpAY4yL/tAf2Mx28P6xQ",
-	"W/Rl//rhtnwYncvXE6FZORtDlkgxtoS7xdHD0INK++PfmHnFao/I6F0YcqXwaI9T66uwB1hdz9gJYiCl",
-	"2mJRi/EZ1RztxMlj4TI2XeghBMFthTkpLgTOR/baQezoIjMGEwBwwB09EFb+AqaojUzYEh9z2v8QmrHK",
-	"PRmnDJXijKf3USXPg+/AMaMHAgxr6HdYK63VM68MWAAw1jhrakeTREbX2o3Q6qRJwpKBGKZKGzJlzEF9",
-	"oC8IC4U7LyXAeoRv31xckoIQHLp1sYofrAhaPASbD4SfkOW/aeKqfPvxoZGk3mu3wZFj1fHsUmO/pzTx",
-	"hgq3RcQlrlHS63YHQgoSFlEEw1bmcmA+L8DtFLrbvG0YpuOKDGNyU3GXdWsgTrRDiYBvAncXbSvJkvqS",
-	"1Nq3W9WoumMQ1vFtDov4GHfNEobkQ+8afD3+U4t83W1enilpqcyXkPgigmJB7wXBUAor41iN05PnsdPw",
-	"SrTvwzxAVrKnZAte6u62zcLhTDGNQKnlqzDmTLfIW/yVizEcJSeQoEvdu6yRW3FNjAv1psDv2Mj0C5Ep",
-	"fh4jOuUJOIwVu5HA7TwbpklCUJttd1rkFLzemTrcJhrThgZCjsDmCaMA/2qWzWDm0oqpmcwI43YKqKJ5",
-	"XShKzISzUd+jt7uOB6LXPsrG40ec8BumiRTHYIyFnwSb26ZQvM1SEL1DW7GI8RuIMVnhG058vHQJQF+L",
-	"hPqEKugJ3Be4djPK1RMbubY48s+lGCUcoze/SUm4JPWeY/wLXVYDhZHu7i7uxRZMBZEx13MVxIVDrfLs",
-	"LUSy+ZfI+enfzi4uT8+vXp3859Xb0/Ors7cuHikL9ui0G+7QD0T2+OXP528uL1+eXr0/e/3Tm/eFp8lE",
-	"pqpxDIDS621KEHZoDzdIBwOBQY1ODnRio5FzquIlGcob8eyXvfYeMB+XUYyTUo4HedkIwgy59ohpECvW",
-	"6x4FtvdqhuDW87GYQRnIdCtu0Hl0PcUPi8XHYD2wqyZh+zBq6+FM4b5G7K+cI3xNxqwLloyaRap3AYLg",
-	"xQXBpI4xvxMm3Ek/P7k8e/P66s3b09cQ/tvYzGEg9GNjVA+EMa665O5w8yMq9AsIodwqLMAlsW//xi9y",
-	"uP3DryBBIsty3+YN+vGeb5xozceCxZdym6ftsv4jRTv3Vg9fSLVVKMa3GbNhZ3h3tAZQ6zcYrGFn5vIr",
-	"4KJ0ocUBBrxb8beYNzAuHlk8oB+wREqlcSbnBjsapAsPA0IdQTrbwJSkIrEqf+h/uDIyRORAEKfnXDNS",
-	"D0WaJOFAJIzeQKQxSYV/oXEMSkk8BeMI14WffOOamRbc+8CTQvbRMCVoAtEKXA8EFTl6yA4IIQkzWWa4",
-	"j53gSjcIJiwsvcDjPgT6Q0waBKdrl0MwEFmA73LHwwXoLzx22JwM9BYsHTBkZArZtOmMSEGUr45YaYMA",
-	"feslhvI92CsGOIy9TiVcYncF4bDZO2h1V2EJj7qtw6O9CjjBHPZ6FQ4Qs5UK+Hi1VHCI6DOLq5iNFcuz",
-	"8fo1KmhLy1TTJc9dGQ2v2WkdljHsOq3uwcEy9pxLlwLguHKF9SpwNlcypRpgzeVuZRBphRJxLsQBajzY",
-	"kdeywsa1t4qNMAw/SXzeSuew325Ddn0RIG2/fXTU6qzAmuHiueqtte/39jvkqNMle719cvDssFaJVtap",
-	"AhjLajts7+FkNHbpqk8sTgKtV/BkHA0k6k+gBiX0fHpJx+tadI/twjNQyzAHadz0fPYcjOLrjc346sXa",
-	"hxjsPpPhDYjFseljhybtEg1dhCt+h4FiLHZZxy6wn7uULVZ1Ly7LsrsucHpdMOIlhBwmLGf02tvOwTWK",
-	"91B9+eLK8BV2NPE/wX0ilbtaGi1yZjSmwUUySacuc6bwYljIW3Oxex68KSR1Np0ZJ8p7vLusyg0VPjqT",
-	"j4VUPsvaFXJymC44dG40S0ZW+4ay7fY2QKMbJXoG1aAmjBl3+anUqRQjqaZpQkldG6rA+oga/Q/ke9Ik",
-	"/yPE3M5hQJ6f2ym/fBFkSXcLQq1oouRswnQD7Ym41QAKvhOuTkIbxWca7ZgO1t5d6LwQAof5g6Uc0jpe",
-	"7XA/w3RDHwro0cxz0YoxAUmrEAnbyAlNO2+KknOgQ4hzPEF1SqUCIRvccAqOijUuJMiaciILvN44Lm4N",
-	"NOgTdcLT/3z75vwSTDHP37x+/u78/PT1ZUjq++29irjIUxjDGv2rTNVhpG9ChCJ3l32jTyI5ndI8h9JS",
-	"Ajp0fOggVG7WkMxvpHQ/YrMO5uX5xT9bdsEjloR95+gpURHEMPj2plRdo9cJuoaGT+27uM7GilhckLdS",
-	"mXRM0R0ICyNHkEfMLWehCTlNlZyxPgmPw/Log6wrN7e6SyDOcrvsvgF/cq446rIlhwvjYU9glB7fBouW",
-	"IQZNi/wozSRnDC5Xa2GP8bpgShcDWrzIc2kr0jcFiBT3ya7HmrSOv3TqL6JT363XWk66a/evJDdl8b9D",
-	"LigQxfKeropNF//0ED4o30B5tac1yH9RHxzytAJa0ZSaaOIziCGZOsu71VBYrq6NYnTK4sZW13+htH11",
-	"tOnzMwBFaOaACP62rlNNZukw4XrCYuA+Tc0sxRjnM/s9lQDALxWZJZQLEgahHaNVVV3Awcnbsx3tco1B",
-	"OQ2wWo2vB0BC+22AdYwCwjAotSBsQJq8fQ2zisNjqzK76+guEaIodqCcELcG4iQ3CuQZsDAMd2PYJQGR",
-	"aEJdjD4U67BrTkJ7TMggbbf3osIo4QsWBjDx8MwjfGJ5E6jd8roRZt1JwY5Raefa+GI8oOvrLAHfXsEK",
-	"cMCoE04GIirKjYimN8pqy9eFJOW1RN+CVOXcf7wHPDqqlxMGoiThNVDw+I1FVqkh53LuLDXhwl5BgAvg",
-	"nBBeQHRgrOFuiCERYSOzrzhN7wfcg9BPzTYIu1kWLvEeco5eWCJNMFfRJbs4qXkEoGt2YiVpFHLg9UCA",
-	"MBVkvxDu0EihxAREt9XB7YI5yGEqXPoM1nApLz2UDoKtQcOKwQgdS5DoYJbqepTIeV69BqoIZsYhUqfF",
-	"5cIEFiMhCKW81o68QfQNHcmjzIrkUZio679Oc3oGYRU4BbZsZwKUDMkQA4FUHizDQcAJLm8CMmVnasJz",
-	"lAmmRaK143HSgY+LdAJvWEgyDZ3QuiSbujeCgRBWNHdqBza3g3Jn6IxPReG2RX6ksd0hPNmKudMGdI1g",
-	"C9pIzDkaSxkDFO0xQB4krviqr94DHNUbUkG6TRJSx/sryFAYHB8JBgJUiGILKE1RsfAYvoTbE4as0aFe",
-	"znx+kZ4DWXgHn8jwQrgJBmKK6Y9UkE47aLfbZOhmCduT/zqhycgHY6Dk3oHHYUEgkyqRYswUTLcBRkbF",
-	"RhAxhoEQ9V6323BcAHkHxwQvwxwCiMOBCZ09EWIjYA0A8irEqzpsBANhP9p+wgw9BW9wcuJk/IMeZOPP",
-	"8uiEIM+Pd6EV3TzRoNc+HIjM+to4BhAZQNZyVPbi7OUpho0lVPlZAryBticu4eJaV5kqkSdvpTz8E/Fx",
-	"GIQMH8PKsCzad43cG6vFlUpFteDrUKmWsaZWU6DCVLOQYHKY5bTORe5Yhz/wHvZaqhz3OnS8lTgztX2b",
-	"QrHhOi0wEtxE7rGcJ1LIVDlRompaecnCKnk+1awgz+MnHEeVQP9hk4n4EyTKp4ssQRo6Z9pOv0KafQ8X",
-	"BpYmQpYEpc2cWT1w+mKsFlYNbnzluVW99uHdb7hhXfIpk+m/mRXvzCnFcIfA1ZJdJBVpYk5A3y5NDEX3",
-	"P3h8iwcuYQjMWGZpP8H3zvtyP3f0Gyd+n40AJ6dK56sI48QO46+ecHt3v/FaGqxUDBS4BRG9VRD8B5iD",
-	"L7CewmejJFxXL9cj8RwTLUeG4N4HWfEAbehC35OwgrUpApnn7hG92OuSBEA8fKi75GldH/ekp89DFG9E",
-	"vkYVzu97Hfezn+CEzzx45upuAHrRlC4wMX6YI5yVoAWnTI1ZE5px8IL18xfPybO9o4NGayAQWweA4zC0",
-	"2FH0suMdBNoooXxqNaSCz9xK/KgVFn3yfTKoTdmgFpK6M4GDZ8IHu2a17Z060YDmfasuTN+K8VUtg3P/",
-	"2CWHIUaEew85uZEurxRQAwsqXEEKw+xaFjsUuDmi5SVSYyoA1BTFPhn42zFAIaKCCAd+j2thZy+KQ4ds",
-	"1Rxx2rY6oTeZ5l3vtfdAxXOCoVt0gMXDahyIN5hpp1bwB5uSq3yAle4JKF9Y6b7RIhAVDmHLS5iBOVi+",
-	"V0IHorgfRlGhEXbItlIdjNg9BEOFB2hrBKTX7tl/9gCdLSC9bhdBFT2AhN/WgfDaiodPyFR7VOm5DnIl",
-	"BEbksHmq1IF3oJc+6O4s35mfP2DSDgphbp9YvN3ErT22yDfEtR9fbri/h/vBgsa3kc1yeL/pnXvS/twp",
-	"Ld6zjhggntm0EC6wcIkRzaZUGB5ph0nvUrscOuZ2FnYrpu/mWGF3Bo+e5I/el/V8o/hTDlTp7njGfBWf",
-	"WMf4IhLeZW7LLaFGl5CritHKOeE8XASsdAK9lGN35fuBQHEGMCLjFYu18yEjgYQ5sqvPFPOvQR24UEjD",
-	"wsZAeKt9WIxbw7obpO5rf9snDAllBKma+COWT2s4f46P6LOUGrbIyUBgD8uZ+B5AE+4ocmElADkXTOkJ",
-	"n/kcUiclZQ42QP1CeFOQNgYicWvhQIetZAZQo4Ug80SOte3MWY2Xw0rra0TbgUBzLTpSAMKW/DGoFeTR",
-	"Qc3Lurdho7W0KK6Skg+eyNFZKCJRjUBWdIEWO1D1Lrr23p4MOq/bbreb7U6z3SF1qKptFjMWkwWj6tgK",
-	"Xw1MwfUROh6bN1vrPL4ea6WD5BlL5rKCxUCAvRuAp0dSTVFjdQizaO1OcmqjSdIiAEoEUayhx19r+QoK",
-	"YPB3PkM6EGWngke9cjlwbjCAfBaQdaLpxjDWkxyO8jFEO9/8l4ldzCa3Fpblz2fZ+XcxRr6UBe699tKo",
-	"ll1Aq9uEJAGhIfDQI0oJ2MEa9QOG+HXLBPfWBj67EAGLVABtwCBRX5oiV40BTh3ThKmWQpN0hmFwcl4C",
-	"/HHq/0OFjQKxuZZ2EeJ3A6UBi2KvHBLwo9EadrCG1orL1voWZcryBKr2c93WbFZeXuEjj660fHjsnV+n",
-	"iFz6YnzfKgAuxoc7mU1nR56rvKJkUbkIAMVlXMAfWXv8K9WG91n4FJiPwdkJsu0ft2Ej8CASWAe0srBn",
-	"mcagHmB+9j+/+FWqaXrrpK9HErY2shjB5m6vslgYV0PQb9RXL4n9eVEM8hMFNTtpYbc82DtW7kbN19ni",
-	"V4Myit68RuXB2s4ZXObQu3+4QTibkyvZV1VdYEbNJA/lyAsFljWOdQi+UKBwI4LvWnOCq7vrlWxXAdVF",
-	"TfnIPndLLevwdSEzT0NAhEQlryIbwBf3/bLCgpDzKoHhT6NBfZ6T9Ipesyx9yR8it2xW8vQbXijD/BkP",
-	"zgwrixRjoMuk5EqP5CrOnzaR9etNVN0+4fTRskovkF7OxCw1+qmdb1+d+vtvcMG/n1DT5KPMz42F8hiE",
-	"1YPPWx8XQ2SxftvWGlWhjs0GjfeyWO3m8TCx8l7WkFg+2qCoN2TMWpPTSzp2IYxv313uFPxqn+YP/qIa",
-	"UyF9hESpacrRCKM2fpYIRPGeqularShdk1CbteSFHUQAjby4U5J2nIkbDNV2XVzCJBq3MVoDjO4Gcgux",
-	"tKK8YXGLXDAHFAdbI0dkIVNF/nZ6afvzu5On9rlofg9X4cNFaMxcfTYX0y5vmHLh4JhW+/bdpaua4eFD",
-	"O12o0eOCAZZu07RM1BtjrX0gYt/V5YOlMMUljDxKIfgdMIKfO2rkOgP4rNsxZYHjxwPRa7e9nyIL9xeu",
-	"LhQxdIxFmx1WJxrQwCWDGNJWFeOYGIEq7XdhMBDzCTXgFiodjn5ewU4xKPWpyVCaSTYH9DmATI4HIJfK",
-	"/S6VIqyXazvdK5L68zGJJ4Tsu5M9AUpc9tSfNQLlzx0f8llDPEo8wukKx0X9AZKqmi4ZkOs1F/eWmoSh",
-	"Ru/+Jocbr/IL+9Qv9qGtqv0Bwl91ZsV+UKGK049OFe/erZc/2kn9RQ5hmptMqHadvkEDqt05oqi4ZlDc",
-	"2xX0kyMykcYjbRUoyK7CkuAHVJIAw4GC3ncSy8vCs1vRzMNr7t2TAjvtjSToKg5+GRosrtqG4HL3yDdI",
-	"iRdZqEmRIB1emhROWqNkKqcg+ngo0qzs+F6bxMt5AmsJNuv3DmK9cM89phJc7GedLow/f+n6Aj/5qv3k",
-	"72/PNBYbKtw+xRzR2KfNbNwM2O6N/rd38MRWfAJusm3tHucSZ7e+kOxNubG7Exkv0qGro+4SVaFqulRZ",
-	"2SlIEwSwAerK+znkkXWZiL9vlJDvrH76pwystARxd1ClK29Lk9mEDpnhEU3gfrM7Ul+7D43AVa+O/y1q",
-	"wAEipcOBXjU849ncnGNVbVrGSK93+tHglW3TXyacbB2y8l9QeP+W3tIM1A5xmB9yiJZvwy0yYL0P1J2w",
-	"p8mC9Z3GxcpZuakPb8zGX2myuXXiC9oL8u1aos1jZ8VzUdwiLiXZ3pf9rxOdM9b/xepw/ZWs9XmTch/O",
-	"3z5v2q4V2511PCCxp3Lu6nkvFcWCwjFsNGKY21EocAU6C6SAOvHkeCDuag24nnc+uHZ8iawWOckhsYtV",
-	"hQCJxucRuhyIvB5YVoorQ8fU1zorm1Yo49UniLQD6hXkjWpJKED+JFDr0ZWYtJoXlpmExAxfOMcXf7UK",
-	"26aEsGPMpvgsedFrsk8fdGc9dvapHdQXyT7dxMg81fzF0P7KPv0Wsk/LYsZSFuq9ReIJo4mZ/GuTge5n",
-	"98gjnk/souqEvpu1NlZteclvmGDaYTS7bYNqCbPiYsiZt4iBIP2vtZDV++29HGbYAwtjfMZsBl51e21c",
-	"/Pzu8qc3719f/XR+cvY6cG9w46Cv4DXt7zwNyNJMINOPqaFDqlkBzg8c3x6vjLpKcPiOM/vNpExYTCIp",
-	"BINMMzskLiwtICykd0YnNLrWhJIpH7siNuDQdvMAYsEIgJgZyhMsSAF3YtVV8jdmznG5vsjeQ9+trY/Q",
-	"1iXDAC07o5l8j+1m+H3GQIFss3xwgpVXIDcRBl+IEaggtqX6vVXFe6FrvJpTldT6tV24e11Df2RmUvvO",
-	"bZB9xqNd+ALzxwtfFDKzCt96z2TxKzAWF99MY2et9DBtM127/XD7/wcAAP//",
+	"7L39chu3ti/4KijOnRK506RIipIlqnbNVRx5Rzn+Opa8fe6EPmqwGyQRNQEGQIvmzlXVPMS8wfwxD3Lf",
+	"ZJ5kCmsB/UE2pZZsyXZOqlKOSHbjc2Fhff7WH41IzhdSMGF0Y/hHY8ZozBT8eXpBp/b/MdOR4gvDpWgM",
+	"GxczRhSLpIp3NLlmSnMpCNWECsKE4WZFDJ0GZCIVYTE3ekg0EzHhhoxpdEW4IGeT9itqolmHnBkyl9dM",
+	"kyU3M7KcUUMWTC4SRqIZFVMWECEN/khJwqjtUrG2jqTiYkqksl/L6ZTFJKJJEhAtbUdcw3uURDSaMXJN",
+	"Ex5TIxVpKqYXUmimCVWMCNnWRip2bIf0WgqG4yJTZmwLZK87aHUaQUNHMzandinYJzpfJKwxbIwae6NG",
+	"I2iY1cJ+1MaOqHFzEzReyojiWlUt3YKaGZETYrJlJL+l2pBIMWpYvK27Xbrgu9e9XbsIerfbO9qjvXG/",
+	"/SwaxO1n7HDSPqLdcbsX9eM9Npjs04Nx5djeMaNWJxPD1ObozlkkRayJkWRJ7XaxiVSMGLWya02nlIvy",
+	"6FzzXBg2ZapxYztYUEXnzDgKOtGaTwWLL+Rmdyck1UwRHgcknLMwsLsZCilYSJqpoO5NWH9un/89ZWrV",
+	"CBqCzm2v/oFLI0uDWlBjmLIv/Gdzzv6nbfB//tptH9H25KT94uMfhzft4sfBfT72+jet/1a5rs+pYVOp",
+	"Vi944taWfVokMmaNoVEpq55C5F4qjZ8bNoe1+2+KTRrDxv+2m5/PXXxM7/ruGjdBY04/neE7e9nIqFJ0",
+	"hQOTqTAVi59oSRQzqRIkNNLQJAyAJEU6HzNlCXRuj4LdeaRSTZqR1EbbU2Xb3Lox8GtpSjGb0DQxjeGE",
+	"JpplgxxLmTAqcJip0lJVn5hQsE/mMoInQn90Fopdc5lqsqBTtnUo2GpxLHP66SUTUzNrDPd7/aqtPPsJ",
+	"tsE2Z89q3hqPG0FDsd9Trljs9zVveSLVnJrGsJGm8GRFyxNgL9WztMyWJFQbohkTATI9bjSJZTpOGPk9",
+	"lYZp0gyB8YStDnnnhkKag/4hPC9TQ7iBkwSvh38LW8cjMej1yXLGBNGGJqxDTkjCtYGVpFONG215sH2E",
+	"ipVb4rllo1GqFBPmmFCyZPTKvkCa4YddN4iREOyaKd9EQKiIsR0h4Vm7dJZk/D1ht27Q6+9oEjNDeUI0",
+	"XWnLtRU1M6aImVH7EDUjUWCQeBnEduTXNEkZPJFx+eK9Q5qUjC1rD/fCln2CkkG32xkJTyF4veWb6u+i",
+	"bUTS63artvIXOb7XUf9Nju9/yn+R4/IBLxBsfsJfMhr/O/S2ydHTMY7Znxo7moAsZlIwSySsPac8CQif",
+	"CrxQI6oZ7CGNIjsU0gynUkQ0uWY6JBNur4d/SPG//l/4JiDhb/J//T/S//KLpPKYUGNvam3Int03RSN7",
+	"GdgtpoJwEbNPJKKCaKauGeGmZTf1dzKnMSNSJEB8OL7Cy82YT7nRAdELGkG/P5AmaZE26YQtJx74Xs1M",
+	"MUbwBUsASJoxGa/wNOEPcJvB0wy72/E/gQwRHvUP9w73j/b7ISyH/Uz2DvcJfDOWZgZTJuEPe/s9Uvxx",
+	"Gyv6/VYCm3PhP+9VihSMxudSmWrWIVWMLNvOxh7tDnkvrIzEYhCaNInknCFz4YIslBzTMU+4WV3axkhz",
+	"wtXmT1RHrWOgGPsnnKVkMaNjZnhEbyMauEgELHi8bTm0nUzlHdFYH14jaDCRzhvDX6t+WhtxI2iki9gK",
+	"UpfU+GecaFX4xs+q8bFytfmcm+wSWBt5Aj9WDn2/G+S3ABdmr9+A08vndvh9t9H4qRdsik9B4xX99Daf",
+	"0LYhzOmny8K8G5W3EF4bxQH0Ct3nTA0vfOydizq9c/Eovb8BkqbJ1lvSPzB0lxkTJiiK0dxeKgkzLEZO",
+	"spzxxF4VXOPlml9npDno9UdC2itnyTU7tpcEtsqr75VWYFUcq9O8Pbl4/nOHfKi+boORsFoMXIqWz7h7",
+	"78tfQOeGmlTf6w7S8Mr9ryFgPvhu6Tba37iMbqx85BQs2+qPNLZCCtNwmiIpDENhlC4WCUctadfSUsLm",
+	"P/ymUWXKdB67/1ZGaAxB6mLakLGMV2TmlE2lQLaD/+vG8Nc/GhPOkrgxbDB7rVniY1rTKRCtVbHGDN6D",
+	"S4/QOFZM68bNx8A3f8nty6hbRf32M9aftJ+N92j7KOrF7f5kwKxe9Sw6tOKdW83hAPaHG9DSfqQx8TPO",
+	"VmdmzEIPd3d/m1913OT8pPWu000thd8Ud+a2DXmLL+OCVynnuFixZEjJcAXCSTl5e0aac5rYc8pi8sv5",
+	"m9cBScWVkEtBYPUCMqYxSlmtTgMUCDFJeHSfHfzsWfg+nV3AjtyfXLvsjDTjFLtnfjutNPPJKn40AZVS",
+	"SEIjw68ZmcuYJQExUpIJW5KEjlmS+JsxIJQoNlFMz4iRVyAAA1vIVtFSGyjoStquY1yVF1KNeRwz8ZTL",
+	"Yjc3oknC1I4mSiYgw8mlYErP+CLfb5okcgmMD8b6WpoXMhXxUw71tSQ6jWaONcMw3iqwL3D7xAvKE/ak",
+	"A/JstupUeNpyzPqYKJZIGoNMo5hRq43xv8u0wK8wA66J10JhYI7hXPA5k6l5aoIsseaYx0iBStmjxwUx",
+	"fM6O7XdgSlhSTZaKG8MEDP2cqWsesfeCXlOe0DGy/ScbvlqhIkDoxDBFwDjWBusY0WgMGwKBxNTQsZVy",
+	"uSapUIxGMztWe/wsWxmneuUlEViMkTBSXpFEimmu0zLUeezZfXf67+9Pzy8uL85enb55fxEUfrVd6Flq",
+	"jF2uWC4FiBdN9mkhldGtkaBWpREr4r6xYgl3Rx6NmioVgospihwFa25hdtvWzD29W7ASwrJdSPmSqin7",
+	"qrTFNZHXsJxWyZlzAxR0IeUrKlbuDOgnHaGUuBUT4GYkkVMutN0uxaZcGwX9arx64MEF1XqJBg0WXaE8",
+	"aVVdGoHRzCqxUkQMttxOM9VALrjVhCaK0XjlN/gYrbQVRNv5Yhv/XtDUzKTi/2JPfX2AYAQqpdbuam5a",
+	"QVtJq3IqFlvhnCYaNH+78q21aX/48KF9klpV1ICkUK07/8ioYopEM3uviikj7148J0e9XtfzWD0koXtI",
+	"MZrM/z5q/Da/GjXCYyf0g/z591GDCxjyJYx11AhJ0zZ18Gy/2/KmNcJEvJBcGDRgCcZiTaibneWNVqcB",
+	"ivAGLvZpYfl8QBS7lldWs1HEdRRYBcfeYCxJwCqbcPu2kZlAU7KpSbtKliNvN+Rn6oXb+q/Bk19LQ4DM",
+	"4XS/FwslLQU89TA+sCRpOyl5nJpcrEJLEvD6NGGaNFln2iGUoDpAjKJCg4hwTEL3wiXYr0Fw1SHYZzQy",
+	"MTalid1t3XKT1enCnnQWv2IxpxewK084Zzhaz7G3tu29A6qmexX8OVakdraBhZILpgxHVS+3sZTtANSw",
+	"tpUBNg3iQSNOkUVeahaV3vK2E5EmjgBRq123mAQNHtcwvQeNK47i720r4+f2b/bZm6Bh9YPLmu0LaXAZ",
+	"tow4f1JGIG3eb6FkaiI5Z7U6sHfGlmHf8e5N0bvxK7o7/CLk7brFzAe1to9+McpTLRrhCkY3Of6NRcYO",
+	"26/+c3gMaD1GWZsmbwuU5lxIZeK7k5AyK9ThwaBkhuvWIbKHUE9GEWVTTrcb3JtGyqf0J7Q2gptWyCXY",
+	"2+dSG7JP5lykhmlC7S3o7cGZ0BklMroiTWBKVri0wgd+p6/YsgXajmVzzu3b73a77W6v3e1ddLtD+O//",
+	"tLfGvSk292FbnVzoJVi/CsvSr7Eoa7QJO3IbGf2b2zJvObZqcyNoLGfUaLpYNIKCjYhZWdvRbYVBOG/0",
+	"JUdDVpn4MhtaLWNaxkFv1q1nQaPg56x11MFvu07vB4NGpWm5dLRhpOUOK1czjbk5iQyOZ23aD2Ex3hZZ",
+	"JYk5YRddVFKRUUOvtGHzUYPsklGDCilWc5nqUaPTqMW7oKut0zq9dndqeVo08qEbOd1aJthBt0IVrVO/",
+	"QLfue76UN0EDHZp6O5u7vbEXnCXxc2ijQEf5BNFu7W6BO7fEPW2cuFGed9WE17Z+G9EFDb6o3moUVXe0",
+	"N8IeEz2TSxBSNbVSFXoCQWvmYOIizG4XaDaPc8UWTcA11kwz6gxY5dm95MJK6VwYCdx3RvXMKhdckBUz",
+	"pGlVBiuDj2VqrNQICptl1ZGczzkGVayHRwQNnc7nFB28+e6cCErOeXJNIYQK7ZnkXcrJc6kNJRMl50Sw",
+	"pV1UK0HSyLDK3YSLnU6ZMHds1nvNVPtkCuEAX26/qk5uWXLA8xX4o1km2CKxl3YRqK80u3wd8wOY7eTt",
+	"fOKLcP6c63w3vP+fTPEJz8PZ1mT+GYuuqk7BOaypowHiHisJD9t5BviiL8fK6sSXWzjN3SKblYAu7eGr",
+	"pmm76aR5/vNJu79/EJAZ+0RjFvE5TVr2MIYzFHvBm5+fuL1JL+qyfXo0fhb3owE7mBzS7rgYc/csOoyP",
+	"WHfSo/3xXjSI99nB5Bk9HB9F3bjH6jCvWa51bA7bhQfli+vX9pjYhn3kjQBDpXvOsh1nTkI+xDXB1e2Q",
+	"d85x6kIsw2zVQiJTo3nMyuZPI+0t7YI9qYhmUlXu6t37I68KdocCp1OMOnX2bkVHbGPCp47ugKWaggZv",
+	"1yJZ49CwKLVoc+0gySvgI3gECsPZJOFsWvn2Fim06vQ9pwkfo1LzI684emP8cnNhIx/vt/lTIpdoAdz0",
+	"0q95461UTMXlQrGYw7VR7yU5BmUjvlROhavxTrpY1BzU2vLbFQiyYMO18a6PpXqJXQxlQU2YSdvYkqo5",
+	"tJ3ElfqAfxNiK3WVEHDNXODNeEV8lOcxSX1QjhRMkxm9ZkTI7HdLnZ3GumoLg6gnbdnB13vSD6Tm47Ae",
+	"D7hqNlez0PVtW/KKGcWjigunsGV1w2NvORBPRORrq1KI+vXUW4NYUYKzMr9gSUmzZUmSJtQKSIYlDILZ",
+	"Kqn2NE7zi9y/PaaaR5cDOxj88yD/88j+OePT2aWOZlJaZZknCTdMoSK0UHLCtAbd5TKSqdIMNpiDHxVC",
+	"tKaK4XcQYVA9LNDDS5ItFbSjrWT73913nUjOixw6090LRoT9QUXjL2i18moFYsXHaXWY/ulkwiLj5FmS",
+	"yGlbxhhEt6D2+GLAoSD0mik6xaNeNo1spZ5SR8U5v/XxzBGdLyifCqLTKGIsrhbaJ4yaVG3RpEETcNEc",
+	"UpHQKhlyzqPLKOFzalgIth87t4nlVP5nwkVsZT2pNDFyysB50GTzxeU1VUCagdUk9OVC8Yhd8viT+xxJ",
+	"McGPLFV8LNXl3jwgQl2y+SKRKxa3wI26InOqrjDkkikuQe+h+YSpBtdHRFPNMufGzAVw2EkpAe5OnUaz",
+	"smDmg8Evc5vkxopBSEt5zWGFtb7TmuAX2zcSlOmnvKtVp7eor2/QolXUNgUeEPErvl4fmoKTYeT2fk8h",
+	"TmqzW4yV+mNzpbKoqT/uWhdoIn+hagg/M5qY2Wb3PnyquB8gUd3epXutqqez+UIq847Zz5XqSjbjCh1X",
+	"JukcXe1svjCr7IAsZzJhRMllp4qmEi5YpQ2AeevrhCcM3fvomSRjxsXUCqGM9DqVt23t5Yfeg1q74NdG",
+	"Q5xqOcZOrS5VKjLLOheaKbgOB73e4TPbpW0Fuswj7GxHfv69Z5WRdm7tXEIJmCN6z6wK0et3XdQdNnyp",
+	"5FJDgGgqXKQ/GOZdIG9j2L3ZMPj7QVfpEPkM1nfmNVuiXFZTF82nXp0Eh79a8tA7xIf0BVbosysTZKb5",
+	"XtDtdrO0iia1b5A5XaEMqJm9R5LWkDAh0+kMzCqMYToc187l7ZLgkKB8sgeoYXrpEnbYlI5XhmFcAT6a",
+	"OZKxETNTtgeZgqRZy2yxfqwqbBdrG7m+Vj/DZMUK1oksmcqXLiA0SfzCBOAbRR+3kKbmHhVoZuMgggje",
+	"FHSOXlsfIHjJ4xYujA+pmLEkzs7rjsb4Rz0kCZsYe+XA7WVHHmSZLFxESRrbKUAmVZvDOkGmHK68MzH5",
+	"2Ke60/FEf//J+PH7dJljwqhPZqRgCvTRyA/QdrNDlQ+xuPaFs7JOD0F2Wqs40y9yXJRHaTwHvW6cpOwy",
+	"kgkKtkwYxRaKCZbajzOZaisCAtejgk7ZHO17ihkYb9DQLJlk4gd8hkAzMPiZNMbHDYtmgkecCphL4fHb",
+	"BNZf5PjcUNT71nwHKA+WouMrFYQtto1cTHwUre83XOoaGUf1jYsPVw4xIwp7CipVxarl3EJCsCFfwkib",
+	"be5NRabVphm1ajj2oFbQxpQ9MMShmOj6EI+bl68vnRdAP3AcReWbJsmbCQgE9dTwj8GmeFtSHR58Torq",
+	"yMMbsetyGeXKdc35lZXybbPExr0ZYmPlK1b6AbE0kWIxN5dZLlLdOfwPpl/L947dVc4gpit9qbmI7El0",
+	"epab1QMpiRUtEfWGmRsvKsfIvBHhbmdnQZ19IL3kSu5DG8iv7s17/iyGsOkZI+j+dqFiNIYAQZQyWAzy",
+	"dC1vqL0suZheJpKKL0kWNSOj3KVTr1e4fqo6S6g2lxFNkssvEDOGjblzOZcC1dN6I3wFj98yRtfskrGr",
+	"mN6DV35wL9zZ9O184U5ymFPF3eVec8buhcqBgWnm0omVD9wOHxHyGUF1BVPTA4/kgikNdswvfUzQHltn",
+	"EuvM9aH39IYxrPZsvA3yjXuxekJl4bbMvMALmQrDE0Kd3W5GNXFuD8/Jqm2ld+4RtvJZ1J9bneonPOb5",
+	"xPVv49tOxF2KVha65Iknj1XLMjh9iGUZBKWclVvwM5SPaXElq3jLutCST6ckmpRWpnypBc4+hDK+ZznF",
+	"i39DYFm7qNZP5KaUVsnHt3DhrRdIlXR8u8RTdU6DKgN0SdDYkFTXxd+SVFFmaNt0jJqRsgVTH+ggg96a",
+	"StGYs4rlHRYdSwWBrdK/48Svht3nDk3mjMfrvpuyGNJYAfmCcFBWw7P7yf6lOIvz/OV33FBygq1nh2PY",
+	"QAiGXp/sDfbJwbPDqu0YNoR9eMOO6LSybI3s4mwPHu71Sxn8zx6gvW2BQAI3zZyFLo7j7yQHQKoS8tYw",
+	"jh4X3ihofGpPZTtjxziUzmv3x6/42Mfic84Y5uCYZo1hY8rNLB1bWtiVdMHbkYzZlIndbGY3xdf1FV+0",
+	"pUv3b0PGDFO5SlVLoc13rXv/iO8aummx/ULz7d4t0cz3U1y3IEfsd7+6Tvu1dM0KYePvBBGIshsMUpxy",
+	"eChPLOs2zzKNHB0d3pdEHlGJrdkaPL6lpbuU3AL1lon3C+i/Od3uF9ve/1zN+DUGsiqZFLCBjsFn7DRm",
+	"OxZ0Kr9/f/YTBMEZkDy5IBD9BFg1nXLkwDoAT+9Wfvvrf45Giz+eRzcf//bfGk+obj+5Hv15KTPfn479",
+	"ZRVjr9Teqm6BhPvaPlnUdstE/0IxRgz7BOEoVKwKAH0JF0yTpqFjTYyUrdwtiAgWm4elQ87xPIAz8eUL",
+	"9EMzyHOn5Pk7+9WYWYlJk5cvAPKGkufn/8wykAHHU+fuLrKUaRKTOb1ihJsO+TGh4orAVCAX3R0/qkGu",
+	"2Tx4VXfl2mH71O227b+H9p8f7T/P7T+n9svei9Ho07MX9s+jF1sO5J22gZKgUJPSn9JwkMdHVEi6heUc",
+	"bOCI3bayPzRbo1GbfPybFQA/2n+ybyqXsZ514rOErkc1XKxp2Vtzg6xm9SUcSeAF+h7i/O1A33rArVs1",
+	"yTXGxFmCYLHoAz4mdAzp6xP8QRu6ClCdiRJGFfig3WzxGWAHADmW9dQLarrNHq6T3aXOQA9PqM3UUxAR",
+	"I5c0o4TyeQsClWBpM6Tc1l964lPrid8aJT2u0nrXbCeJpOZg8NTzfSwd+puc7rpKf1cM+O23y11TLJsC",
+	"nnKmG/YFP1E0GwpZDtH5vGkWRbEnnOR93eoPtlV8a2yKfRN5CJ9HM5kl5ynXzZuH7kyD+Ly5Pfk9/YjW",
+	"qm+Piz+W8ezbm+m6JexPyMN/+9aDVz9vVX+R4ydczKexTX5rt2G1odRT1G+wuxPm3OiNoEEXiJ5j78Tf",
+	"UgH/2juAplOglAXAJxg4YdeQmhR9PiGARfZrLUrBzOuXZQ4RBAZSsZaYIDdL7UIpbheBItbDFzgBzmL8",
+	"hFMvmKGz2WaOcMtP4ZaI+bVU0Zc97c6e/YRzfQQjubeAb9q+nVEcwRDpGGzZYP4eK0av9LG3VW+YxrGo",
+	"yRgs286QHWCuoqvZ9PRm7W9OhHtMI/u3J9ls2Pz/hKJN5n54Gg/DN0fRj+3v+NbkkCrniydrgVGIE8oT",
+	"TIP2idOfTdxrjpsnnO/9I0FvtjhPzvNMZr9ebJlH1CEijEwSubxMF4XFwwVl1RAjLyFbeCypir+EJ8o1",
+	"dSqMqkQeBDtU3fDW9ZRseDe4IyOqNIJKPAZ7yC6xmGPN1LNICheZmtkOynLBUgqyS5r2fz+QRGrTKgMl",
+	"ISh9lEjNHhqUDOnEl7btmoPGF5abwcFbnt8aHn8L0OvtG5Yjubow43xIpfkEG9uyueSV2y2nXBTqvtwD",
+	"yDWzca2btMrxOZveaQesvgG42r/r3bW18Sa1rMGqCb76DBl9Y+ivZIzG/E0cymv6udkeWAKlOk2eJlOp",
+	"uJnN10Af5ZRrw6NLxaYKzaqXSb8qJGAOKD138h+Y4Cv37E3QQJZc77U37lnLsmaK6ZlMYl0/LuAif+fm",
+	"Y2U1ldS05WSiCRdkYncLOUOOOrKkgOnNBcvw1t20Oy6+njNNUs10h5QahIxs/4j2cFBCLiEuhhryj9ML",
+	"4ou6unq2u/kcARDcdXyvzAP/znj1oGTRz0hcyJMEcsoqzSEjx5wGciIqbXDlobP78SUiM/DAfXZoxgPD",
+	"LUqnYfPUp1FNGKqx4rXB3KIcTO4eFWZLAHQVy5XT/73L1jp8r4pGEz4xl0YuLmMW8aQuiFwip/bK0jUf",
+	"F5fGXU0V1+0lUGz1jwupuaXgB2N/2f31e1cY9ua8y5tWWux8jNlM1ke2lfDe5Lx3E6OjkusdF+va7Gji",
+	"Tm5WmIsrEntE8gmHwloIp1gmbHuuZWouJyoHWK6xUw5ko2wWrr7Okv4WlBYeTxlZMEET4zFqyZxRAfUw",
+	"7PLXhO7SrLZgqhcJFpC89XKyC3wOT26CbVRNO9hcRd+VG131vj+WTXnj8nhbkMLKG9HrEiPJsz5BfBo5",
+	"Ie8vXrQPSXMcqdUCK35AxfW5VKyFV6mrhwQ5aBpfxHLwuU1vSAwT5OT8+dlZ0dJnb1iE0kHbnZbwFYCd",
+	"YY1SgEs2GBL7JkM6pYYoKqZsCOUgBZ1zgMwphKvlYlIklWKRITOpNCNjsHusyobAZ/1b1ihHA7uHeOwK",
+	"lV0+XNy1F9Sy9P6txlf/3AaG4fpA1tqtIsSCJbeC/SRQCQc3hUiFxXhJU0siGAfL7djFFkMBHK75OGGt",
+	"wB5oKRhaa5uiKkOgVYhjdlHLhl4xTbg5JiHa8tpWEwqHlgKzxsGg3I65QuAj37ImbjzN9z/0u/0TS9jw",
+	"12kA/z848N8cHLW8zFgKkyYx14uErsCIjEZp9smUySsD9y7ypsJYKyoolPe9OmXhV/vXyxv77+ubj3fl",
+	"MqyH1dY0CVW0gzVnNrYdai0N9p957CxXFFxv3h8VpXQeWL90XeLwNUYrNGxfWbRmPwW0vYp+uNCGOivL",
+	"Hejzt6Qt55mK3UHVzeMKkRYVutfSEKz/WKUubID+31qtVEjTnlS3tcYhHDg7jie4DbfvHVarepjBwJW6",
+	"wqJb64aDzVNx+5jLjVWP1SrHTH2mdaNGWtdDvGOfzdYdZ6llBHknE1YV/AAFASrZwHkkFVtDHxxTzRBF",
+	"sN3v7PWKKEMeDWoCGK5Y4LeM29rrDPrrWv3tOKoZbGpVxrZDCM1Y2U2w3mEXhrjGwxiF+vJSAOTBmCeu",
+	"onypu83sdd9bFru52V2729nfmOCpR2t1YK5oscjTH5unGGFE9toQTkCsRkAGncOD/71VGtI6KmxhTMWI",
+	"LNLrDNZxX8nRXueod7gG/0rag37nWREEFrotIcGS/X7/sNMDc0wip1ZK7nYGRxtIInvg672c8mt7rH9t",
+	"OGBLuC4v16lg/2gNlqLbOeiX8CIa/W7/oN3rtfv7Fz1fzWgzHTynxg30PQ8CLCfryL+kmSlOO5qAlyFi",
+	"C0MWSaoJu2ZqhfLjjs5eYw5g2FcJB10LcEGtHNyqqZA8BA07O0yVVRGMkmLKNMjj2mp56QIE6FguBWmm",
+	"CyvZTGSqEFhwSVetoPASwN53yKn9rbhFhGsyk0syoQqrsdtZepBFKF6iy0DLgBVqvyku846uDVnpUJ+r",
+	"zAtIcpWgya73wP7VLJAT2SXNHmmTwlet1pB4WiE/uIqkAF3p1nentACa/EA2KbfmLt8NsVNhxMiPTtVU",
+	"uVikrgYh6vupZtpjSLr9wWKbM2rafNLKiybP6DULwFpqSZpIFTM19ORQsAAEAOzsgO2hRK0moTODhyRh",
+	"1wycMAoLTIypuNrRUGcC8GKkYAFhiWZoZrAvrx2dZonAugDCWSjdP5diSkK3GWGrQ07InGttj1h4S+B1",
+	"6BvA3RzaJueMCr2RZI5F0koUWdQN15n9FrkrJ8wqxlYNVDwfc8Hi8gFzYMOeB7l5F2aCPGrJ6BVTWHES",
+	"ViyDDV1QKCUcxwQPuTuO3NQk0jsRL28H81mL5gH0WkuEAV5udv9ddA68BqRmz31qWHzs0G4drRKH58+l",
+	"CIhA3OYHODUfBqUD3CXIr5HKfc2ZcPGgVolY5+gWOIPjes/0vMI594UAsTVfDx+Ad513fGhFF3c+slPL",
+	"M9ym6vMbFF5ySckIUJcisK9AwCf2aZFQARYsoulKk5GdNYFZYym3p4Zk+Qs/5C/8kD8nfsh3ivrxF2bG",
+	"X5gZ3zNSw/cPjbApehhq9HlF2cktKOfdTq+31wsa49VlUS1FHPO9w8HegUMqP+j1i/Wnuh5AvN8bdG/g",
+	"/dzYmUfQ2edctNxwr9c96BVD6mAJ2dK2/ewwt0QP944GRzfFODy8CDeixuzY+4cojBUeHnSPDg+Dhlww",
+	"cVk5rf2D/UM3q17vsHJWg24/x3AY9HqHh5sQdNWg8eWr6o29opw0BjaCyoJ/8PsD49jWZljHnuDKn63v",
+	"WmVkX23Xqd/leg/nNFAvls5SST0Priei+wNvPDj6Mz99pUWrKgOBxUCMpQVtsGoSvkIwUo+Aat0EXRjg",
+	"eMATRQ2IOui1xw2rWZXizkhLNy2yS5r+zx8IznAt5hKtC1x/Xtjl2lmtUpXRtQanZYhnpLA2geuezLjV",
+	"LFdlYG2wPaB5wpf5qLlQVdzifmD5/lRVxqtpOmdZbSIMKdOGgybHBGkKtgwKkqxUJCO9FlYhgsqDUNXE",
+	"SGKFms5ngcz48g05AyhzkooFKR+N8j5uElr9KhAXjM6/RHiYbecV83T2VWLECkOojgvdEtFZE5LdO5bW",
+	"vM0y1bSyMrZz9Ny2aOAMug3JGBrJAgArJ12O76zvVXMFULLZdDvPggb7FCWp5tfslRe7cIPy7738hd/f",
+	"JmyWhbUNVuQLoBQGMHjCAWyvuVm5yvKKiXdML6TQrIq6LOvOvambLvFPC66YvuSiqupzJEWMdmVsiEBD",
+	"ltlf04SXI2iOut3qkltrDt0KRKwrJvJq9c79+COjiqlKv2Oq2Z3l+d/rqmi94mqUOi4txPqgXY+Vy69o",
+	"/dD4jaLGauUsdlA7bMyQkQPgnyKAveXyE499jMqSrgjP4120j9WrMLu5eHPcVmeYqRzIiXuy4D+QImI+",
+	"YJA0FWuDKOq9X/aeat1Sq6LAwarCBLPRdDsbztDzGVVZrb2Ejhm4H/BihJpednH8felCjYNccOp2uvtg",
+	"qExFzBTpdvaRRKuP7i1HtNspGj1sszVkmK3Bjbev/3uNhcA3bRI+2oi7gvygsxI6MczV/6aIGKYYTSDG",
+	"H5ZGUXHFxbTmDvkoyGyMGw7xc8bizOZs7OgmnMUEAhUD0rOCR/8/9/faPYjuAhfEL/SankMTJEo4FO9W",
+	"ICUaMqbRFWGfaGSSFUZyhb/NrxzdAcmRdtsOKixEdRWdIT5gVc9ciKt9mKR6i0iXm/S63We9o6P+/uDZ",
+	"oHt0VGTCvToqexYDWjNVoRANCqKfW95GvoSNWpp7oaFNKT1ra2i3PZZz0CS4QA+eMy4Eea3BT3bjGEQB",
+	"8zkbFsROVwgAS9I3xysS5qUBQidrqhgJb0UiK7dmJdexsA0Gc/p8i5UTyFsQqgkFM5EXwIl0TL60FuDH",
+	"qeL37/V9BaeHFFzKgnk2fqkphsEZTuSUi0ov2FlWfZgLotyNHRS+QxckemwlRD9aLQvCUMATj4+ho4+6",
+	"c0UiCl4YMoLu7d46J8zD8ou2JqfVFxq/aoENH+lUFk/rFbwo71/VbW8JsWaVhm89UCzf0XrsDPe2zMgg",
+	"MGz9toBvkQs4/NCmw7YscHsrT3mWE0IwQsaKtCEUQTKtTCSYZeufE9Zm9+xLqJEoUH4H+K92oPXwX+/E",
+	"ar2Fw37LFF1Lsd1Ytw+fBUuzsc8lN8OdkBKbdgbNolRxszq3A3fRbKASnaToR8JPLzwV/fLhAqIX7NN2",
+	"q1B9ylqeGbNo3NyAlDqpAKb9EcQy4Uq4j6m4IoYlbE7VFYMiuIbR+Y4meLxjqmeQ/j30Ris0Zf8sDdkl",
+	"H6iak13yXCZQ2JaOhFclfKhC0bppPxo6XzDVZtc8Bq0nja2SoyhPsrCDrMsd7aITdGckRuJvf3suxTUT",
+	"IBT+7W8j0SaoWUGwtxWds6D0kC4WCUePqw+B/uE3LUWIAlKYR22Hx6jhYpgDxo1D6M1IEBLi5yH59Q9X",
+	"lN9Vy775GHZc7/6CJxEkEmsS/kfb6Ynts5/Cjh2nZUuQa0qu2EozQxZ0yjGyYkjChM+5CUmz1+n0u93A",
+	"a3pkv2sZqSByQX9PGQmRFaC0LLJQOzvOzOe9oFO2o0lYYB3hMQmBFYWoWuACQG7O3y3nCjvkhOCjmfoB",
+	"K5Ilitke0HzJE8zSgcwcZayUD6UNtU5ZbFUS25Ydg12VdM50QYUBqcWyth1NFgmNfOkHaF0qg0IlzIoS",
+	"LehCz6QZunAispxJzbDTKytxugrNY2aWzIqhSwn9atK0unLB4hjY9nEUVBBmyQ0I38fUQKQNgTgkr3c4",
+	"hZpLcQyat+VpLbikrIxN6NSqLlKRMYx9zrV2taQpWdLkymtQWETdkhKqSlBeXTOGEjvMCrRvbqehDZnT",
+	"2K4J0F0uu1za0xuiRO61RBf3gGsABHbBPrkOxswlaHk8pdfvXxZSaiAC8JfzN6/JWMaWWu1e/p5aQl5Q",
+	"RecMNzjhV2xozzMhyKlwCgi4hIJrU9OVPdF2dTITxktquGj3WnZStDIXK8DRY8sYo2SJisUwD8dG7eBW",
+	"Ho4ctXz8fnOkimFHWb4Y9Iyp/G2IU3Xzg3PiX8QgJmKWPGIBcTXXWRIXv7crZaVzWC28PY6JYgtGjUNC",
+	"T/wQgMasnKBJM/w/0J7+d8GWo7Tb7R+4z5mxPGwhUwB+CrNDIYkqtSKUhE6EtQf3H6cXIVHMpEpY/RjT",
+	"oTBul4SnF3QaQgPh25OL5z+HxEkR9lE7JNDAuSDh2aT9ygoKIWkO+hlpBGTQ66MAp+Wc2blC5KarDO7S",
+	"RyOpYgilXM54wnDoJwUbIe7Bz+f9/QPyy4cLZzAkvX0y5yI1TNtFAyObf15JQw2z+g5amVLNoNU3C4YW",
+	"EU3gNopJ+KntBaO2vfOHBHIVQl86n4qVr5hBk4QpMuju5doVW5FEyitCYTGAL+SEY8+vjFfHhPoU2bw0",
+	"v5tCZgK1BNbzQdJv7DJ9itgCuTecESDXLCZc83/Zcz/HqFZKBr1sUGjcCwgEOqFGbR/mmkQzFl1hxB7E",
+	"1doWubaNKwinzGeF49qx65gwd73MuYFCIP5kQwyg5TlSG9Ijr/iPQCd7fQwA1CRmbEGa9oCO2UqKuFVc",
+	"iBmFjsN3p//+/vT84vLi7NXpm/cXIWn6q2mvS3SLGGmpHnIzRWw5D24Li+1QYBTo4oKHHBfABbXND7qH",
+	"eGip8PuJjy8pB0HEZfzG9rxRbc/5fnfP3V/vmFGr9onl62GHnIELUAOvx4InOshC8wNncsrZutXFvcsC",
+	"RwBiyDVTfOKkBsxE/cTmCwPCx09sLmEkQ/L++Rn50YpNrzKRyf6gmQnI8+fkx/9BBp0u+f/+r/+bnHfI",
+	"K6lkQN52yHOpDPsX9Pa2Q95xQwMyapyMxE/U0PZPCvjOyWKhpL0djCRvMRoWluDcOWblBHu+KApso0ZA",
+	"fmIRtzyDnKcLyJM8B0ONHomD/rDfb+/1AtLv9gadkchSu4aNX179GzkHMe/k7VlBdx42ep1up+u9onTB",
+	"G8PGXqfb2QMdzMxASPUQGLB4bWYlM/h+ykAFk/40n8WNYcNKQCf2wVN8zrbjzyKopNx2C4w6LxsIwbaI",
+	"d4NSfS3EnK1t+bBf31IBOYXRuIMmgnJ65sHdIDTV3Vkx1ay8y6HQp1MOwM9gZX/trBV2CN6OgaHLQLVl",
+	"dI2g4ZC1wIth//hYOaJN9zOOZ0cTDiwGd8tzdw5yll1PMCvDdRQQNzYdoOQfEDc2zqwUgScO6Dk/cTNG",
+	"HA35uGLbHkwEc0C2r9TaLud70+0d7dFB1G8/oz3WfhZFe+0jut9r9yfd+CDqscPxM3pnWbA71wjJ0rJM",
+	"Kww4oZVrgrmfhjTB5K/5NWttm4hH06og1Vuj17cMpWgkzEaROThaxyAuu4dC6DvcNjIo6/ugkVUp2PnB",
+	"3YWLp1HjwedoxajzJBSuvfkYNLxiBUyl3+36mCSG1fiLKp5V7ex3+QRvswzkfAjMRaArrxdvASVGTtxB",
+	"gVCLAQ6hquVsqLs/0tg7CeGV3t2vvBc0NTOp+L8YGDf2u3t3v3SOwNLvBb2m3EHoQfCTi/uDQ1/Qrq3Y",
+	"vSykep1YOUqjOmKFMMBTO3ZKv/0Wkzg8O8L6YZiC75ckaBg61YiNEnPT+GgHUHUp7MLFuircDet5mC4j",
+	"BEWfaGb1qyyTDC3i0JIDaoLfaQKxU1TYYwAeIsfTQFGxUkgmx0pFFJvLayvSyilD96qVIlD81IwmWXdz",
+	"LNYWo6hif7IyGWh8TVS+0Fe1VCijOL9IJqMsUMvVxCg+nTKlWx1yIUlkpW8YWkCurOhlXwpnjMaXPHYy",
+	"PHyaUT0LUUMtiSNWQMewJhDR7QsLqjUOGeT8hBrM4wipiGZwb7qG3WdoeuiZdN40zJQmWkLUl/Z+HeoW",
+	"fUfjCnFNpnbJAeFhMmEKNuTf7GSoJS4yQ402WXklfq0XamDILCZNSsYKhGvcS6/gCCmQvZZlh38C+cCp",
+	"fT5D9Jw14WHt9AocuTca2NEvqb/tWEwYVQlnyo6jOMYdnW+J5a+Mxbq8etsYbLbi1Uw281AW3JCbNuDN",
+	"a3t9C4pzaBbopTUkBwMsk9mOLBXO2Ccas4jPaYJwHHp9Ojy+azK25S1X8t6kF3XZPj0aP4v70YAdTA5p",
+	"d9yL+vEeG0z26cH4WXQYH7HupEf7471oEO+zg8kzejg+irpxjzXKIBdYn+rjHweDmwowi8e/Cv5ZoIGq",
+	"2+ACT4yVxp/0IhjUuQheSDXmcczEl7s6nltVFB25VM/cGcW70LFLe4bghDVBH29VXAZBY013t5QFQAPl",
+	"a8LMdsETB14bh8W5FjXhbD+sPfdm4iUYQLznAIw2qEzTOQNd3V4QY6vLZ99aGadDQGEk+yPh4E80CKhg",
+	"+YDWwRa030UOZr8+ext4R3tu0YAc1gmfpsquXsstjKXo+cKMxJQZTQb9owpVlYAohuZBLmK5RJboZGfF",
+	"pzOTTysLYCUnYiRoBDbbHZ0/ADYDTVSKhipqCIV5Oie+vei016aP0T7ROwAZV0TMzzxrmUyZqR72kPRC",
+	"1BzXlDrYuAwD5UcZr2qczEJCgq8+D4SxVnY+9wttQWy6CWoe8hKq6U3Z2+YSQR6NwZSj9iqYy0uMbObi",
+	"aVlLrwajuJDyJVVThi/s1+lFo/mBxa9YzOmF5eT25f5Rrd5eUbFyM9Ofzc6cV60x/PVjkbmdfkKxsMhO",
+	"sgMF+cjCh0CCZahsvCwzOjNbF3qRm8nUbGdngGxXbNNKVh7zrBjwgdJLKRxzZlV3CF8EIcrQMQYS8jhh",
+	"rZGAEBEwoSVySmRqOuQDxAOJcjNGygAlNeq1fHRaUIPMEktX2mHFLB6ORNE8vKPXhu99MQ6UeQujsGty",
+	"X05R74itoRDVOuCDSpwQUBZSe6tZaTjDk8VpWgmSJorReEVijIv80x7YL3Tw/rBCbdGX/evHm/JhdC5f",
+	"T4Rm42yMWSLF1BJujaOHoQeV9sd/MPMKotkfi9G7MORK4dEep843YQ+wup6xE8RASlVjUYvxGdUc7cTJ",
+	"Y+E6tmDoISDBbYU5RS4Ezkf22kHs6CIzBhMAcMAdPRJW/gKmqI1M2Bofc9r/GJqxyj2ZpgyV4oynD1El",
+	"z4PvwDGjRwIMa+h32CqtNTOvDFgAMNY4a2pHk0RGV9qN0OqkScKSkRinShsyZ8xBtaAvCAu9Oy8lwLKE",
+	"b9+cX5CCEBy6dbGKH6wIWjwEW46En5Dlv2niqrT78aGRpDnodsGRY9Xx7FJjv6c08YYKt0XEJR5SMuj3",
+	"R0IKEhZRIMNO5nJgPi/A7RS627xtGKbjikRjclpxl3VnJE60Q/mAbwJ3F9WVZElzTWod2q1qVd0xCMv5",
+	"Noe1fIy7Zg0D9KF3Db4e/6lFvn6dlxdKWirzJUC+iqBY0HtBMJTCyjhW4/Tkeew0vBLt+zAPkJXsKanB",
+	"S93ddrtwuFBMI9Bt+SqMOdMd8hZ/5WIKR8kJJOhS9y5r5FZcE+NCvSnwOzYxw0Jkip/HhM55Ag5jxa4l",
+	"cDvPhmmSENRmu70OOQWvd6YOd4nGtKGRkBOwecIowL+aZTOYpbRiaiYzwridAqpoXteLEjPjbDL06Puu",
+	"45EYdI+y8fgRJ/yaaSLFMRhj4SfBlrYpFG+zFFLv0FYsYvwaYkw2+IYTHy9cAtC3IqE+oQp6AvcFrt2C",
+	"cvXERq4aR/65FJOEY/TmdykJl6Tedxj/QtfVQGGku7uLe1GDqSCy6Xaugrh+qFWevYVINv8SeXf6j7Pz",
+	"i9N3l69O/uPy7em7y7O3Lh4pC/bodVvu0I9E9vjFz+/eXFy8PL38cPb6pzcfCk+TmUxV6xgAwbfblCDs",
+	"0B5ukA5GAoManRzoxEYjl1TFazKUN+LZLwfdPWA+LiMcJ6UcD/KyEYQZcu0R7yBWbNA/Cmzv1QzBredj",
+	"MYMyEG0tbtB7dD3FD4vFx2A9sKsmYfswauvhTOG+RuxvnCN8S8asc5ZM2kWqdwGC4MUFwaSJMb8zJtxJ",
+	"f3dycfbm9eWbt6evIfy3dTuHgdCPW6N6IIxx0yV3h5sfUb1fQAhlrbAAB0JQ/41f5Lj+w68gQSJDKajz",
+	"Bv10zzdOtOZTweILWedpu6z/nqKdu9bD51LVCsX4PmM27AzvjtYAav0OgzXszFx+BVyULrQ4wIB3K/4W",
+	"8wamxSOLB/QjlripNM7k3GBHg3ThYVyoI0hnG5iTVCRW5Q/9D5dGhoj8COL0kmtGmqFIkyQciYTRa4g0",
+	"JqnwL7SOQSmJ52Ac4brwk29cM9OBex94Usg+GaYETSBageuRoCJHf9kBISRhJssM97ETXOkWwYSFtRd4",
+	"PIRAf4hJg+B07XIIRiIL8F3veLwC/YXHDluVgd6CpR/GjMwhmzZdECmI8tUtK20QoG+9xFC+B3vFAEdz",
+	"0KuEu+xvIFS2Bwed/ias5FG/c3i0VwEHmcOWb8I5YrZSAd+wkQoOEX1mdRmzqWJ5Nt6wQQXtaJlquua5",
+	"K6MZtnudwzIGYa/TPzhYxw506VIA/FeukF8FrudK3lQD5LncrQzirlDiz4U4FFFTXGHqxlvFJhiGnyQ+",
+	"b6V3OOx2Ibu+CHC33z066vQ2YOlw8Vz13cYPe/s9ctTrk73BPjl4dtioRJvrVQHEZbU56ns4GY1duuoT",
+	"i5NA6xU8GUcDifozqCEKPZ9e0Om2Ft1ju/AM1KLMQTZvez57Dkbx7cZmfPNi7UMMdl/I8AbE4tj0sUMD",
+	"d4mGLsIVv8NAMRa7rGMX2M9dyharuhfXZdldFzi9LRjxAkIOE5Yzeu1t5+AaxXuouX5xZfgKO5r4n+A+",
+	"kcpdLa0OOTMa0+AimaRzlzlTeDEs5K252D0PvhWSJpsvjBPlPV5hVqWICh+dyadCKp9l7QpxOUwXHDo3",
+	"miUTq31D2X17G6DRjRK9gGpeM8aMu/xU6lSKiVTzNKGkqQ1VYH1Ejf7v5AfSJv89xNzOcUCev7NTfvki",
+	"yJLuVoRa0UTJxYzpFtoTcasB1H0n3JyENoovNNoxXVkCd6HzQggc5g+WckibeLXD/QzTDX0ooEejz0Ur",
+	"xgQkrUIkbCsnNO28KUougQ4hzvEE1SmVCoRscMMpOCq2uJAga8qJLPB667i4NdCgT9QJT//j7Zt3F2CK",
+	"ef7m9fP3796dvr4ISXO/u1cRF3kKY9iif5WpOoz0dYhQ8u6ybw1JJOdzmudQWkpAh44PHYTK2xqS+Y2U",
+	"7kds1sG8PD//Z8cueMSScOgcPSUqghgG396cqiv0OkHX0PCpfRfX2VgRiwvyViqTTim6A2Fh5ATyiLnl",
+	"LDQhp6mSCzYk4XFYHn2QdeXm1nQJxFlul9034E/OFUddtuR4ZTzsCYzS49tg0TnEoOmQH6WZ5YzB5Wqt",
+	"7DHeFkzpYkCLF3kubUX6ugCR4j7Z9diS1vGXTv1VdOq79VrLSXft/pXkpiz+d8wFBaJY39NNsen8nx7C",
+	"B+UbKI/3tAb5r+qDQ55WQCuaUxPNfAYxJFNnebcaCgM2tVGMzlncqnX9uwSq7dGmz88AFKGdAyL427pJ",
+	"NVmk44TrGYuB+7Q1sxRjnM/s91RCAQWpyCKhXJAwCO0YrarqAg5O3p7taJdrDMppgNWGfD0HEtpvA6xD",
+	"FRCGQakFYQPS5O1rmFUcHluV2V1Hd4kQRbED5YS4MxInuVEgz4CFYbgbwy4JiEQz6mL0odiKXXMS2mNC",
+	"Rmm3uxcVRglfsDCAiYdnHqEVy9NA7Z3XrTDrTgp2jEo718YXUwJdX2cJ+PYKVoADRp1wMhJRUW5ENL2J",
+	"D0ODkpLltUTfglTl3H+8Bzy6rZcTRqIk4bVQ8PiNRVapIe/k0llqwpW9ggAXwDkhvIDowHTD3RBDIsJW",
+	"Zl9xmt7fcQ9CPzXbIOxmWbjEe8g5emGJNMFcRZfs4qTmCYCu2YmVpFHIgdcjAcJUkP1CuEOThRIhEN3W",
+	"BLcL5iCHqXDpM1iDp7z0UPoJtgYNKwYjdCxBooNZqqtJIpd59SGoApkZh0iTFpcLE1iMhCCU8lo78gbR",
+	"N3QkjzIrkkdhoq7/Js3pGYRV4BTYsp0JUDIkQ4wEUnmwDgcBJ7i8CciUnakJz1EmmBaJ1o7HSQc+LtIJ",
+	"vGEhyTR0QuuabOreCEZCWNHcqR3Y3A7KnaEzPhWF2w75kcZ2h/BkK+ZOG9A1gi1oIzHnaCplDFDCxwB5",
+	"kLjiub76EnBUb0gF6TZJSBPvryBDYXB8JBgJUCGKLaA0RcXKYzATbk8YskaHernw+UV6CWThHXwiwwvh",
+	"JhiJOaY/UkF63aDb7ZKxmyVsT/7rjCYTH4yBknsPHocFgUyqRIopUzDdFhgZFZtAxBgGQjQH/X7LcQHk",
+	"HRwTvAxzCCAOByZ09kSIjYA1AMirEK/qsBWMhP1o+wkz9BS8wcmJk/EPBpCNv8ijE4I8P96FVvTzRINB",
+	"93AkMutr6xhAZABZy1HZi7OXpxg2llDlZwnwBtqeuISLK11lqkSeXEt5+Cfi4zAIGT6GlWFZtO8WuTdW",
+	"q0uVimrB16FSrWNNbaZAhalmIcHkMMtpnYvcsQ5/4D1suVQ5bnnoeCtxZmr7NoVi0U1aYCS4idxjcc+k",
+	"kKlyokTVtPKSk1XyfKpZQZ7HTziOKoH+420m4s+QKJ8usgRp6B3TdvoV0uwHuDCwtBSyJChN58zqgdMX",
+	"Y7WyanDrG8+tGnQP737DDeuCz5lM/4tZ8c6cUgx3CFwt2UVSkSbmBPR6aWIouv/B4xs8cAlDYMYyS/sJ",
+	"vnfel/u5o9848ftsAjg5VTpfRRgndhh/84Q7uPuN19JgpWmgwBpE9FZB8B9gDr7AehhfjJJwXb1cj8Rz",
+	"TLScGIJ7H2TFH7ShK31Pwgq2pghknrtH9GJvSxIA8fCh7pKndX3ck56+DFG8EfkaVTi/73Xcz36CE77w",
+	"4JmbuwHoRXO6wsT4cY5wVoIWnDM1ZW1oxsELNt+9eE6e7R0dtDojgdg6AByHocWOotcd7yDQRgnlc6sh",
+	"FXzmVuJHrbDokx+SUWPORo2QNJ0JHDwTPtiV+iB9p060oHnfqgvTt2J8Vcvg3D92yWGIEeHeQ05upMsr",
+	"BdTAggpXkMIwu5bFDgVuiWh5idSYCgA1YbFPBv52DFCIqCDCgd/jWtjZi+LQIVs1R5y2rc7odaZ5Nwfd",
+	"PVDxnGDoFh1g8bCaCuINZtqpFfzBpuQqH9hHmNWZPhlog+lWh0BUOIQtr2EG5mD5XgkdieJ+GEWFRtgh",
+	"20p1MGL/EAwVHqCtFZBBd2D/2QN0toAM+n0EVfQAEn5bR8JrKx4+IVPtUaXnOsiVEBiRw+apUgfeg176",
+	"oLuzfGd++YBJOyiEuX1i8fY2bu2xRb4jrv34csP9PdwPFjS+j2yWw/tN750n7S+d0uI964gB4plNB+EC",
+	"C5cY0WxOheGRdpj0LrXLoWPWs7BbMX03xwq7M3j0JH/0vqznO8WfcqBKd8cz5qv4xDrGV5HwLnJbbgk1",
+	"uoRcVYxWzgnn4SJgpRPopZy6K98PBIozgBEZr9i5dMGPRpIwR3b1mWL+NajjFwppWNgaCW+1D4txa1h3",
+	"gzR97Xb7hCGhjCBVE3/E8nct58/xEX2WUsMOORkJ7GE9E98DaMIdRc6tBCCXgik94wufQ+qkpMzBBqhf",
+	"CG8K0sZIJG4tHOiwlcwAarQQZJ7IqbadOavxelhpc4toOxJorkVHCkDYkj9GjYI8Omp4WfcmbHXWFsVV",
+	"UvLBEzk6C0UkqgnIii7QYgeqFkZX3tuTQef1u91uu9trd3ukCVXRzWrBYrJiVB1b4auFKbg+Qsdj82Zr",
+	"ncfXY617kDxjyVxWsBgJsHcD8PREqjlqrA5hFq3dSU5tNEk6BECJIIo19PhrHV9BAQz+zmdIR6LsVPCo",
+	"Vy4Hzg0GkM8Csk00vTWM9SSHo3wM0c43/3ViF7PJbYVl+fNZdv6rGCNfygL33nppVMsuoNXdhiQBoSHw",
+	"0CNKCdjBFvUDhvhtywT31ga+uBABi1QAbcAgUV+aIleNAU4d04SplkKTdIFhcHJZAvxx6v9DhY0CsbmW",
+	"dhHi9xZKAxbFXjkk4EejNexgC60Vl63zPcqU5QlU7ee2rbldeXmFjzy60vLxsXd+myJy4Yvxfa8AuBgf",
+	"7mQ2nR15rvKKkkXlIgAUl2kBf2Tr8a9UGz5k4VNgPgZnJ8i2f9yErcCDSGAd0MrCnmUag3qA+dn/8uJX",
+	"qabpjZO+HknYupXFCLZ0e5XFwrgagn6jvnlJ7M+LYpCfKKjZSQu75cHesfI6ar7OFr8ZlFH05rUqD1Y9",
+	"Z3CZQ+/+4QbhbE6uZF9VdYEFNbM8lCMvFFjWOLYh+EKBwlsRfLeaE1zdXa9kuwqoLmrKR/a5W2pdh28K",
+	"mXkaAiIkKnkV2QC+uO/XFRaEXFYJDH8aDerLnKRX9Ipl6Uv+ELlls5Kn3/BCGeYveHAWWFmkGANdJiVX",
+	"eiRXcf60iazfbqJq/YTTR8sqPUd6OROL1Oindr59c+rvf4EL/sOMmjafZH5uLJTHIKwefN76uBgii/Xb",
+	"amtUhTo2t2i8F8VqN4+HiZX3soXE8tEGRb0hY9aanF7QqQthfPv+YqfgV/s8f/BX1ZgK6SMkSk1bTiYY",
+	"tfGzRCCKD1TNt2pF6ZaE2qwlL+wgAmjkxZ2StONM3GCotuviEibRuI3RGmB0N5BbiKUV5TWLO+ScOaA4",
+	"2Bo5ISuZKvKP0wvbn9+dPLXPRfN7uAofLkJj5uqzuZh2ec2UCwfHtNq37y9c1QwPH9rrQ40eFwywdpum",
+	"ZaK+NdbaByIOXV0+WApTXMLIoxSC3wEj+LmjRq4zgM+mHVMWOH48EoNu1/spsnB/4epCEUOnWLTZYXWi",
+	"AQ1cMoghbVUxjokRqNL+LQxGYjmjBtxCpcMxzCvYKQalPjUZSzPL5oA+B5DJ8QDkUrnfpVKE9Xptp3tF",
+	"Un85JvGEkH13sidAicue+rNGoPy540O+aIhHiUc4XeG4qD9AUlXbJQNyveXirqlJGGr07m9yfOtVfm6f",
+	"+sU+VKvaHyD8VWdW7AcVqjj95FTx/t16+aOd1F/kGKZ5mwnVrtN3aEC1O0cUFVcMinu7gn5yQmbSeKSt",
+	"AgXZVVgT/IBKEmA4UND7TmJ5WXi2Fs08vObePSmw172VBF3Fwa9Dg8VVuyW43D3yHVLieRZqUiRIh5cm",
+	"hZPWKJnLOYg+Hoo0Kzu+1yXxep7AVoLN+r2DWM/dc4+pBBf72aYL489fu77AT75qP/m3t2caiw0Vbp9i",
+	"jmjs02Zu3QzD6HwrSs+pLxytdhC2DTO97YWFBaJmzGFLMw83n8MEBbkKQOJs2FA8ZSaXZDmTPlB/DSSv",
+	"WULGa7mepAvPKkSLNUM7NEwct6wT8tfzbAC7CACfEu4CUecIOImWBMsS+4oIcayY1q5Qu5+Ky37pkJ+Y",
+	"N3r7KuJUIUwCjBiGDHMeEki6DFuF2tNc+YgtEfuhQwjT6thFHjGACM2SKLE+YlrhqrLX34XdsLp1ffl1",
+	"mW1X5YJ+T35UO/m74zktTZM5A0iagNBkMaNjZnhEE08mpAkJowA7QV2hR4dB0wpc/ez4O/XG2tnvaA97",
+	"YTVNV1EOjlSbi42SJEDSZbaAX93mln8PT9QiRBBw65pD30mc1WfRdJkyztMxyiQ+fx1IwC6Mq0a3lRi2",
+	"JSj/fqvifGdR5D9lvLUliLvPpqt6/X0cyq9VGhKAah08/KY/yh3XW1Mvqz1OGAD6Xj8a6rpt+utEmW4D",
+	"XP8LIfO/ZBBFhnWJ8OwPOUTrt2GNxHgvJboT9jTJ8bloWiiol3sA8MZs/ZU9nxstv6IZMd+uNdo83lAV",
+	"irn392X/2zTqjPV/tfJ8f+Vwftlc/Yfzty+bzW/Fduc0C0jsqZy7Mv9rtfKgnhSbTBimfBXq3oGmApnh",
+	"Tjw5Hom7WgOu532Srh1fOa9DTnKk/GKxMQCo8unFLjUqLxOYVejLTAb6SmfVFAvV/YYEAbjA7gHp5FoS",
+	"CkhgCZSAdZVnhTSu+izka/l6Wt7SIK+Zui1P9BiTrL4IXMKWpPQH3VmPnZRuB/VVktJvY2Seav5iaH8l",
+	"pX8PSellMWMtOf3eIvGM0cTM/nWb3f5n98gjnk/souqEvl90bi3m9JJfM8G0g2532wZFVBbFxZALbxED",
+	"QfpfW23k+929HH3c441j2NZiAcE29to4//n9xU9vPry+/OndydnrwL3BjUPEg9e0v/M0AM4zgUw/poaO",
+	"qWYFlE+Ih/EwhtQViMR3nLFvIWXCwNwsGCSg2iGh6Q/RYn2MSkKjK00omfOpq20FcS5uHkAsGBgUM0N5",
+	"gnVq4E6sukr+wcw7XK6vsvfQd6f2EapdSRBA9DOayffYbobfZ4wfyjbLxyxZeQVSlmHwhdChCmJbK+td",
+	"VdMbusarOVVJY9jYhbvXNfRHZia179wE2Wc82oUvEFai8EUhYbPwrQ9YKH4FPqTim2nsrJUevXGhGzcf",
+	"b/7/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

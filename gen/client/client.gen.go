@@ -470,6 +470,13 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
 	GetStatsSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListTeam The team's names, for every signed-in user.
+	//
+	// Every user's id, name, role and whether the account is active, so that a dashboard can show who a lead is assigned to (`assigned_to`) and who logged a contact (`user_id`) by name. Sales may not read `/users`, which also holds e-mail addresses and account history. Deactivated users are listed too (`active: false`), since their leads and contacts stay; `active=true` leaves them out.
+	//
+	// Corresponds with GET /api/v1/team (the `ListTeam` operationId).
+	ListTeam(ctx context.Context, params *ListTeamParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users (admin).
 	//
 	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
@@ -1299,6 +1306,23 @@ func (c *Client) GetStatsLeaderboard(ctx context.Context, params *GetStatsLeader
 // Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
 func (c *Client) GetStatsSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatsSummaryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTeam The team's names, for every signed-in user.
+//
+// Every user's id, name, role and whether the account is active, so that a dashboard can show who a lead is assigned to (`assigned_to`) and who logged a contact (`user_id`) by name. Sales may not read `/users`, which also holds e-mail addresses and account history. Deactivated users are listed too (`active: false`), since their leads and contacts stay; `active=true` leaves them out.
+//
+// Corresponds with GET /api/v1/team (the `ListTeam` operationId).
+func (c *Client) ListTeam(ctx context.Context, params *ListTeamParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTeamRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3090,6 +3114,84 @@ func NewGetStatsSummaryRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListTeamRequest constructs an http.Request for the ListTeam method
+func NewListTeamRequest(server string, params *ListTeamParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/team")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -3897,6 +3999,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
 	GetStatsSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatsSummaryResponse, error)
+
+	// ListTeamWithResponse The team's names, for every signed-in user.
+	//
+	// Every user's id, name, role and whether the account is active, so that a dashboard can show who a lead is assigned to (`assigned_to`) and who logged a contact (`user_id`) by name. Sales may not read `/users`, which also holds e-mail addresses and account history. Deactivated users are listed too (`active: false`), since their leads and contacts stay; `active=true` leaves them out.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/team (the `ListTeam` operationId).
+	ListTeamWithResponse(ctx context.Context, params *ListTeamParams, reqEditors ...RequestEditorFn) (*ListTeamResponse, error)
 
 	// ListUsersWithResponse List users (admin).
 	//
@@ -6548,6 +6659,82 @@ func (r GetStatsSummaryResponse) ContentType() string {
 	return ""
 }
 
+// ListTeamResponse401Headers the declared response headers of an HTTP 401 response for ListTeam
+type ListTeamResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListTeamResponse503Headers the declared response headers of an HTTP 503 response for ListTeam
+type ListTeamResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TeamList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTeamResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTeamResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTeamResponse) GetJSON200() *TeamList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListTeamResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTeamResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListTeamResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
 type ListUsersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7808,6 +7995,21 @@ func (c *ClientWithResponses) GetStatsSummaryWithResponse(ctx context.Context, r
 		return nil, err
 	}
 	return ParseGetStatsSummaryResponse(rsp)
+}
+
+// ListTeamWithResponse The team's names, for every signed-in user.
+//
+// Every user's id, name, role and whether the account is active, so that a dashboard can show who a lead is assigned to (`assigned_to`) and who logged a contact (`user_id`) by name. Sales may not read `/users`, which also holds e-mail addresses and account history. Deactivated users are listed too (`active: false`), since their leads and contacts stay; `active=true` leaves them out.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/team (the `ListTeam` operationId).
+func (c *ClientWithResponses) ListTeamWithResponse(ctx context.Context, params *ListTeamParams, reqEditors ...RequestEditorFn) (*ListTeamResponse, error) {
+	rsp, err := c.ListTeam(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTeamResponse(rsp)
 }
 
 // ListUsersWithResponse List users (admin).
@@ -10371,6 +10573,76 @@ func ParseGetStatsSummaryResponse(rsp *http.Response) (*GetStatsSummaryResponse,
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetStatsSummaryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTeamResponse parses an HTTP response from a ListTeamWithResponse call
+func ParseListTeamResponse(rsp *http.Response) (*ListTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TeamList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListTeamResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

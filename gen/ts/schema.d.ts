@@ -178,6 +178,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's names, for every signed-in user.
+         * @description Every user's id, name, role and whether the account is active, so that a dashboard can show who a lead is assigned to (`assigned_to`) and who logged a contact (`user_id`) by name. Sales may not read `/users`, which also holds e-mail addresses and account history. Deactivated users are listed too (`active: false`), since their leads and contacts stay; `active=true` leaves them out.
+         */
+        get: operations["listTeam"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -680,6 +700,18 @@ export interface components {
             role?: components["schemas"]["Role"];
             active?: boolean;
             password?: components["schemas"]["Password"];
+        };
+        TeamMember: {
+            /** Format: uuid */
+            id: string;
+            /** @example Ana Sousa */
+            name: string;
+            role: components["schemas"]["Role"];
+            active: boolean;
+        };
+        TeamList: {
+            items: components["schemas"]["TeamMember"][];
+            next_cursor: string | null;
         };
         UserList: {
             items: components["schemas"]["User"][];
@@ -1803,6 +1835,34 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTeam: {
+        parameters: {
+            query?: {
+                active?: boolean;
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of team members, alphabetical by name (ignoring case and accents), then id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -36,27 +36,13 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 		r := string(*p.Role)
 		role = &r
 	}
-	sc := scope("users", role, p.Active, p.Q, nameOrder)
-	after, ok, err := decodeCursor[userKey](p.Cursor, sc)
+	rows, next, err := h.userPage(ctx, scope("users", role, p.Active, p.Q, nameOrder), p.Cursor, p.Limit,
+		db.UserListParams{Role: role, Active: p.Active, Q: p.Q})
 	if err != nil {
 		return nil, err
 	}
-	lim := pageLimit(p.Limit)
-	params := db.UserListParams{Role: role, Active: p.Active, Q: p.Q, Lim: lim + 1}
-	if ok {
-		params.AfterName, params.AfterID = &after.Name, &after.ID
-	}
-	rows, err := h.st.UserList(ctx, params)
-	if err != nil {
-		return nil, err
-	}
-	out := api.UserList{Items: make([]api.User, 0, len(rows))}
-	for i, u := range rows {
-		if i == int(lim) {
-			last := rows[i-1]
-			out.NextCursor = encodeCursor(sc, userKey{last.Name, last.ID})
-			break
-		}
+	out := api.UserList{Items: make([]api.User, 0, len(rows)), NextCursor: next}
+	for _, u := range rows {
 		out.Items = append(out.Items, userOut(u))
 	}
 	if p.Count != nil && *p.Count {
@@ -67,6 +53,44 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 		out.Total = &n
 	}
 	return api.ListUsers200JSONResponse(out), nil
+}
+
+// ListTeam lists every user's name, for any signed-in user: the names
+// behind the ids in leads and contacts, without /users' e-mail addresses.
+func (h *Handlers) ListTeam(ctx context.Context, req api.ListTeamRequestObject) (api.ListTeamResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	p := req.Params
+	rows, next, err := h.userPage(ctx, scope("team", p.Active, nameOrder), p.Cursor, p.Limit, db.UserListParams{Active: p.Active})
+	if err != nil {
+		return nil, err
+	}
+	out := api.TeamList{Items: make([]api.TeamMember, 0, len(rows)), NextCursor: next}
+	for _, u := range rows {
+		out.Items = append(out.Items, api.TeamMember{Id: u.ID, Name: u.Name, Role: api.Role(u.Role), Active: u.Active})
+	}
+	return api.ListTeam200JSONResponse(out), nil
+}
+
+// userPage reads a page of users by name after the cursor of scope sc, and
+// the cursor of the page after it (nil on the last page).
+func (h *Handlers) userPage(ctx context.Context, sc string, cur *api.Cursor, limit *api.Limit, params db.UserListParams) ([]db.User, *string, error) {
+	after, ok, err := decodeCursor[userKey](cur, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	lim := pageLimit(limit)
+	params.Lim = lim + 1
+	if ok {
+		params.AfterName, params.AfterID = &after.Name, &after.ID
+	}
+	rows, err := h.st.UserList(ctx, params)
+	if err != nil || len(rows) <= int(lim) {
+		return rows, nil, err
+	}
+	last := rows[lim-1]
+	return rows[:lim], encodeCursor(sc, userKey{last.Name, last.ID}), nil
 }
 
 // CreateUser creates a user with any role, sales unless given (admin).
