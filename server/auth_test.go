@@ -274,6 +274,30 @@ func TestLoginThrottle(t *testing.T) {
 		}
 	})
 
+	// One failure that locks the e-mail and the IP together records both
+	// locks.
+	t.Run("BothAtOnce", func(t *testing.T) {
+		t.Parallel()
+		env := servertest.New(t, throttle(2, 3))
+		if r := login(env, "first@example.com", "wrong password"); r.StatusCode() != 401 {
+			t.Fatalf("first: %d", r.StatusCode())
+		}
+		for i := range 2 {
+			if r := login(env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
+				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
+			}
+		}
+		locks := actions(t, env, "auth.login_locked")
+		var summaries []string
+		for _, l := range locks {
+			summaries = append(summaries, l.Summary)
+		}
+		if len(locks) != 2 || !strings.HasPrefix(summaries[0], "Logins from 127.0.0.1 refused") && !strings.HasPrefix(summaries[1], "Logins from 127.0.0.1 refused") ||
+			!strings.Contains(strings.Join(summaries, "|"), "Logins for ") {
+			t.Fatalf("auth.login_locked events: %q", summaries)
+		}
+	})
+
 	t.Run("PerIPParallel", func(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t, throttle(100, 3))

@@ -165,18 +165,21 @@ func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, faile
 	if err != nil {
 		return err
 	}
-	ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session"}
-	switch {
-	case th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail):
-		ev.Summary = fmt.Sprintf("Logins for %s refused for up to %s after %d failures",
-			typedEmail(email, failed.EntityType == "user"), th.Window, th.PerEmail)
-		ev.EntityType, ev.EntityID = failed.EntityType, failed.EntityID
-	case th.PerIP > 0 && st.IpFailures == int64(th.PerIP):
-		ev.Summary = fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)
-	default:
-		return nil
+	// One failure may lock the e-mail and the IP at once: each lock gets
+	// its event.
+	if th.PerEmail > 0 && st.EmailFailures == int64(th.PerEmail) {
+		if err := tx.Audit(ctx, audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked",
+			EntityType: failed.EntityType, EntityID: failed.EntityID,
+			Summary: fmt.Sprintf("Logins for %s refused for up to %s after %d failures",
+				typedEmail(email, failed.EntityType == "user"), th.Window, th.PerEmail)}); err != nil {
+			return err
+		}
 	}
-	return tx.Audit(ctx, ev)
+	if th.PerIP > 0 && st.IpFailures == int64(th.PerIP) {
+		return tx.Audit(ctx, audit.Event{Actor: audit.Anonymous, Action: "auth.login_locked", EntityType: "session",
+			Summary: fmt.Sprintf("Logins from %s refused for up to %s after %d failures", ip, th.Window, th.PerIP)})
+	}
+	return nil
 }
 
 func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
@@ -185,13 +188,15 @@ func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip stri
 	if err != nil {
 		return translate(err)
 	}
+	// Under both locks, the later one's end is when a try can succeed.
 	var oldest time.Time
-	switch {
-	case th.PerEmail > 0 && st.EmailFailures >= int64(th.PerEmail):
+	if th.PerEmail > 0 && st.EmailFailures >= int64(th.PerEmail) {
 		oldest = st.EmailOldest
-	case th.PerIP > 0 && st.IpFailures >= int64(th.PerIP):
+	}
+	if th.PerIP > 0 && st.IpFailures >= int64(th.PerIP) && st.IpOldest.After(oldest) {
 		oldest = st.IpOldest
-	default:
+	}
+	if oldest.IsZero() {
 		return nil
 	}
 	return tooMany("failed logins", oldest.Add(th.Window), now)
