@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -274,6 +276,40 @@ func TestAuditSealAndVerify(t *testing.T) {
 	})
 }
 
+// TestAuditSealerWaiting: while a transaction writing to the trail stays
+// open, the events committed after it began wait unsealed, and /metrics
+// says how long the sealer has waited; once it ends they are sealed.
+func TestAuditSealerWaiting(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	waitSealed(t, env)
+	writer := holdRowLock(t, env, `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`)
+	login(env, env.AdminUser.Email, "wrong password") // an event, committed
+	waiting := func() float64 {
+		_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(line, "audit_sealer_waiting_seconds "); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("no audit_sealer_waiting_seconds in\n%s", body)
+		return 0
+	}
+	eventually(t, 20*time.Second, "the sealer reported waiting", func() bool { return waiting() >= 2 })
+	if v := verifyChain(t, env); v.Unsealed == 0 {
+		t.Fatalf("nothing unsealed behind the open writer: %+v", v)
+	}
+	if err := writer.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	waitSealed(t, env)
+	eventually(t, 10*time.Second, "the sealer no longer waiting", func() bool { return waiting() == 0 })
+}
+
 func TestAuditAppendOnly(t *testing.T) {
 	t.Parallel()
 	// The sealer stays out of the way (one run at start): a TRUNCATE ...
@@ -498,7 +534,7 @@ func TestAuditSealerConcurrent(t *testing.T) {
 		go func() {
 			defer sealers.Done()
 			for ctx.Err() == nil {
-				if _, err := env.Store.SealOnce(ctx, time.Second); err != nil && ctx.Err() == nil {
+				if _, err := env.Store.SealOnce(ctx, time.Second); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrWritersOpen) {
 					t.Errorf("seal: %v", err)
 				}
 			}

@@ -24,7 +24,9 @@ type metrics struct {
 	aborted  *prometheus.CounterVec
 }
 
-func newMetrics(pool *pgxpool.Pool) *metrics {
+// newMetrics registers the collectors; pool and sealerWaiting may be nil
+// (a server without a database, in tests).
+func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -44,6 +46,12 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.reg.MustRegister(poolCollector{pool})
+	}
+	if sealerWaiting != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "audit_sealer_waiting_seconds",
+			Help: "How long this instance's audit sealer has waited for a transaction writing to the audit trail to end, while committed events wait to be sealed (0: not waiting). Alert when it stays above a few minutes.",
+		}, func() float64 { return sealerWaiting().Seconds() }))
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/store"
 )
 
 func cmdAudit(ctx context.Context, e env) error {
@@ -45,7 +46,9 @@ func cmdAudit(ctx context.Context, e env) error {
 	}
 	defer closeDB()
 	if *seal {
-		if _, err := st.SealOnce(ctx, 5*time.Second); err != nil {
+		// A transaction still writing to the trail leaves events unsealed,
+		// which the verification counts.
+		if _, err := st.SealOnce(ctx, 5*time.Second); err != nil && !errors.Is(err, store.ErrWritersOpen) {
 			return err
 		}
 	}

@@ -15,6 +15,11 @@ import (
 // sealBatch bounds the events linked per transaction.
 const sealBatch = 5000
 
+// ErrWritersOpen is SealOnce's answer when a transaction writing to the
+// audit trail stayed open for all of its wait: events committed after that
+// transaction began cannot be sealed until it ends.
+var ErrWritersOpen = errors.New("a transaction writing to the audit trail is still open")
+
 // SealOnce links every event that can no longer be preceded by an
 // uncommitted one into the hash chain, and returns how many it sealed.
 //
@@ -28,9 +33,20 @@ const sealBatch = 5000
 // of the cluster) let any long transaction anywhere stall the chain. An
 // advisory lock held for the transaction makes one sealer work at a time
 // across every instance.
+//
+// When such a transaction stays open for all of maxWait, it returns
+// ErrWritersOpen and seals nothing; events committed meanwhile wait for a
+// later call.
 func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
 	mark, err := s.q.AuditSealerMark(ctx)
 	if err != nil {
+		return 0, translate(err)
+	}
+	// Nothing committed is unsealed: no writer to wait for.
+	switch last, err := s.q.AuditSealLast(ctx); {
+	case err == nil && last.EventID >= mark.MaxID:
+		return 0, nil
+	case err != nil && !errors.Is(translate(err), apperr.ErrNotFound):
 		return 0, translate(err)
 	}
 	deadline := time.Now().Add(maxWait)
@@ -43,7 +59,7 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, nil // a long transaction is still open; try again next tick
+			return 0, ErrWritersOpen
 		}
 		select {
 		case <-ctx.Done():
@@ -107,19 +123,38 @@ const sealerLogEvery = time.Minute
 // verify can be given later (see audit.Anchor).
 const headLogEvery = time.Minute
 
+// sealStallWarn is how long the sealer waits on an open transaction
+// writing to the trail before it logs a warning (once a minute at most). An
+// import or activation writes its events in its own transaction, which may
+// take most of a minute at a million leads, so a shorter wait is normal.
+const sealStallWarn = time.Minute
+
+// SealerStalled returns how long this instance's sealer has been waiting
+// for a transaction writing to the audit trail to end, with committed
+// events waiting to be sealed; 0 when it is not waiting.
+func (s *Store) SealerStalled() time.Duration {
+	since := s.sealStalledSince.Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, since))
+}
+
 // RunSealer seals every interval until ctx ends. Errors are logged, never
 // fatal: an event stays unsealed until a later tick succeeds.
 func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	const maxWait = 2 * time.Second
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var (
-		failures   int
-		logged     time.Time
-		sealed     int
-		headLogged time.Time
+		failures    int
+		logged      time.Time
+		sealed      int
+		headLogged  time.Time
+		stallLogged time.Time
 	)
 	for {
-		n, err := s.SealOnce(ctx, 2*time.Second)
+		n, err := s.SealOnce(ctx, maxWait)
 		sealed += n
 		if sealed > 0 && time.Since(headLogged) >= headLogEvery {
 			if last, err := s.q.AuditSealLast(ctx); err == nil {
@@ -128,6 +163,13 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			}
 		}
 		switch {
+		case errors.Is(err, ErrWritersOpen):
+			s.sealStalledSince.CompareAndSwap(0, time.Now().Add(-maxWait).UnixNano())
+			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= sealerLogEvery {
+				log.WarnContext(ctx, "audit sealer waiting: a transaction writing to the audit trail is still open, and the events committed since it began stay unsealed until it ends",
+					"waiting", stalled.Round(time.Second))
+				stallLogged = time.Now()
+			}
 		case err != nil && ctx.Err() == nil:
 			failures++
 			if failures == 1 || time.Since(logged) >= sealerLogEvery {
@@ -137,6 +179,10 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		case err == nil && failures > 0:
 			log.InfoContext(ctx, "audit sealer recovered", "failures", failures)
 			failures = 0
+		}
+		if !errors.Is(err, ErrWritersOpen) && s.sealStalledSince.Swap(0) != 0 && !stallLogged.IsZero() {
+			log.InfoContext(ctx, "audit sealer no longer waiting")
+			stallLogged = time.Time{}
 		}
 		select {
 		case <-ctx.Done():

@@ -32,6 +32,10 @@ type Store struct {
 	analyzing atomic.Bool // a background ANALYZE of leads is running
 	verify    verifyPaging
 	accounts  auth.AccountGate // a login or password change per account at a time
+	// sealStalledSince is when this instance's sealer began waiting for a
+	// transaction writing to the audit trail, in Unix nanoseconds; 0 when
+	// it is not waiting (see SealerStalled).
+	sealStalledSince atomic.Int64
 	// onPasswordCheck, when set (by a test), runs before every bcrypt
 	// comparison of a login or password change.
 	onPasswordCheck func()
