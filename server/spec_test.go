@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -19,5 +20,34 @@ func TestSpecValid(t *testing.T) {
 	}
 	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSpecDeclaresCommonAnswers: every API operation declares the answers
+// any request may get, so that generated clients have a type for each: 400
+// (an unknown query parameter, for one), 503 (a busy or unreachable
+// database), and, where a body is sent, 408 (a body that does not arrive
+// in time) and 413.
+func TestSpecDeclaresCommonAnswers(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/api/") {
+			continue // the probes ignore what a load balancer appends
+		}
+		for method, op := range item.Operations() {
+			want := []string{"400", "503"}
+			if op.RequestBody != nil {
+				want = append(want, "408", "413")
+			}
+			for _, code := range want {
+				if op.Responses.Value(code) == nil {
+					t.Errorf("%s %s does not declare %s", method, path, code)
+				}
+			}
+		}
 	}
 }

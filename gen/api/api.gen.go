@@ -1203,7 +1203,7 @@ type User struct {
 	Email     string             `json:"email"`
 	Id        openapi_types.UUID `json:"id"`
 
-	// LastLoginAt In the login response, the login before this one (null on a first login), so a client can say "last seen".
+	// LastLoginAt In the login response, the login before this one (null on a first login), so a client can say "last seen"; elsewhere (`/auth/me`, `/users`), the latest login, this session's included.
 	LastLoginAt *time.Time `json:"last_login_at"`
 	Name        string     `json:"name"`
 	Role        Role       `json:"role"`
@@ -2926,6 +2926,22 @@ func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response Login408ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login413ApplicationProblemPlusJSONResponse struct {
 	TooLargeApplicationProblemPlusJSONResponse
 }
@@ -3047,6 +3063,22 @@ func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	return err
 }
 
+type Logout408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response Logout408ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout413ApplicationProblemPlusJSONResponse struct {
 	TooLargeApplicationProblemPlusJSONResponse
 }
@@ -3115,6 +3147,22 @@ func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe400ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3204,6 +3252,22 @@ func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangeP
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword408ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3351,6 +3415,22 @@ func (response RefreshToken401ApplicationProblemPlusJSONResponse) VisitRefreshTo
 	return err
 }
 
+type RefreshToken408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken408ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshToken409ApplicationProblemPlusJSONResponse struct {
 	ConflictApplicationProblemPlusJSONResponse
 }
@@ -3468,6 +3548,22 @@ func (response Register403ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Register408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response Register408ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3717,6 +3813,22 @@ func (response CreateLead403ApplicationProblemPlusJSONResponse) VisitCreateLeadR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLead408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLead408ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4384,6 +4496,22 @@ func (response UpdateLead404ApplicationProblemPlusJSONResponse) VisitUpdateLeadR
 	return err
 }
 
+type UpdateLead408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLead408ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLead409ApplicationProblemPlusJSONResponse struct {
 	ConflictApplicationProblemPlusJSONResponse
 }
@@ -4682,6 +4810,22 @@ func (response CreateLeadActivity404ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateLeadActivity408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLeadActivity408ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLeadActivity413ApplicationProblemPlusJSONResponse struct {
 	TooLargeApplicationProblemPlusJSONResponse
 }
@@ -4874,6 +5018,22 @@ func (response GetActiveModel200JSONResponse) VisitGetActiveModelResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetActiveModel400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetActiveModel400ApplicationProblemPlusJSONResponse) VisitGetActiveModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5077,6 +5237,22 @@ func (response TrainModel403ApplicationProblemPlusJSONResponse) VisitTrainModelR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainModel408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TrainModel408ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5313,6 +5489,22 @@ func (response PredictScore401ApplicationProblemPlusJSONResponse) VisitPredictSc
 	return err
 }
 
+type PredictScore408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PredictScore408ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PredictScore409ApplicationProblemPlusJSONResponse struct {
 	ConflictApplicationProblemPlusJSONResponse
 }
@@ -5407,6 +5599,22 @@ func (response GetThresholds200JSONResponse) VisitGetThresholdsResponse(w http.R
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetThresholds400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetThresholds400ApplicationProblemPlusJSONResponse) VisitGetThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5529,6 +5737,22 @@ func (response PutThresholds403ApplicationProblemPlusJSONResponse) VisitPutThres
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutThresholds408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds408ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5785,6 +6009,22 @@ func (response GetStatsSummary200JSONResponse) VisitGetStatsSummaryResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatsSummary400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsSummary400ApplicationProblemPlusJSONResponse) VisitGetStatsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6078,6 +6318,22 @@ func (response CreateUser403ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser408ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6499,6 +6755,22 @@ func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser408ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7984,302 +8256,303 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chu3ti/4KijOnRK506RIipIlqnbNVRx5Rzn+Opa8fe6EPmqwGyQRNQEGQIvmzlXVPMS8wfwxD3Lf",
-	"ZJ5kCmsB/UE2pZZsyXZOqlKOSHbjc2Fhff7WH41IzhdSMGF0Y/hHY8ZozBT8eXpBp/b/MdOR4gvDpWgM",
-	"GxczRhSLpIp3NLlmSnMpCNWECsKE4WZFDJ0GZCIVYTE3ekg0EzHhhoxpdEW4IGeT9itqolmHnBkyl9dM",
-	"kyU3M7KcUUMWTC4SRqIZFVMWECEN/khJwqjtUrG2jqTiYkqksl/L6ZTFJKJJEhAtbUdcw3uURDSaMXJN",
-	"Ex5TIxVpKqYXUmimCVWMCNnWRip2bIf0WgqG4yJTZmwLZK87aHUaQUNHMzandinYJzpfJKwxbIwae6NG",
-	"I2iY1cJ+1MaOqHFzEzReyojiWlUt3YKaGZETYrJlJL+l2pBIMWpYvK27Xbrgu9e9XbsIerfbO9qjvXG/",
-	"/SwaxO1n7HDSPqLdcbsX9eM9Npjs04Nx5djeMaNWJxPD1ObozlkkRayJkWRJ7XaxiVSMGLWya02nlIvy",
-	"6FzzXBg2ZapxYztYUEXnzDgKOtGaTwWLL+Rmdyck1UwRHgcknLMwsLsZCilYSJqpoO5NWH9un/89ZWrV",
-	"CBqCzm2v/oFLI0uDWlBjmLIv/Gdzzv6nbfB//tptH9H25KT94uMfhzft4sfBfT72+jet/1a5rs+pYVOp",
-	"Vi944taWfVokMmaNoVEpq55C5F4qjZ8bNoe1+2+KTRrDxv+2m5/PXXxM7/ruGjdBY04/neE7e9nIqFJ0",
-	"hQOTqTAVi59oSRQzqRIkNNLQJAyAJEU6HzNlCXRuj4LdeaRSTZqR1EbbU2Xb3Lox8GtpSjGb0DQxjeGE",
-	"JpplgxxLmTAqcJip0lJVn5hQsE/mMoInQn90Fopdc5lqsqBTtnUo2GpxLHP66SUTUzNrDPd7/aqtPPsJ",
-	"tsE2Z89q3hqPG0FDsd9Trljs9zVveSLVnJrGsJGm8GRFyxNgL9WztMyWJFQbohkTATI9bjSJZTpOGPk9",
-	"lYZp0gyB8YStDnnnhkKag/4hPC9TQ7iBkwSvh38LW8cjMej1yXLGBNGGJqxDTkjCtYGVpFONG215sH2E",
-	"ipVb4rllo1GqFBPmmFCyZPTKvkCa4YddN4iREOyaKd9EQKiIsR0h4Vm7dJZk/D1ht27Q6+9oEjNDeUI0",
-	"XWnLtRU1M6aImVH7EDUjUWCQeBnEduTXNEkZPJFx+eK9Q5qUjC1rD/fCln2CkkG32xkJTyF4veWb6u+i",
-	"bUTS63artvIXOb7XUf9Nju9/yn+R4/IBLxBsfsJfMhr/O/S2ydHTMY7Znxo7moAsZlIwSySsPac8CQif",
-	"CrxQI6oZ7CGNIjsU0gynUkQ0uWY6JBNur4d/SPG//l/4JiDhb/J//T/S//KLpPKYUGNvam3Int03RSN7",
-	"GdgtpoJwEbNPJKKCaKauGeGmZTf1dzKnMSNSJEB8OL7Cy82YT7nRAdELGkG/P5AmaZE26YQtJx74Xs1M",
-	"MUbwBUsASJoxGa/wNOEPcJvB0wy72/E/gQwRHvUP9w73j/b7ISyH/Uz2DvcJfDOWZgZTJuEPe/s9Uvxx",
-	"Gyv6/VYCm3PhP+9VihSMxudSmWrWIVWMLNvOxh7tDnkvrIzEYhCaNInknCFz4YIslBzTMU+4WV3axkhz",
-	"wtXmT1RHrWOgGPsnnKVkMaNjZnhEbyMauEgELHi8bTm0nUzlHdFYH14jaDCRzhvDX6t+WhtxI2iki9gK",
-	"UpfU+GecaFX4xs+q8bFytfmcm+wSWBt5Aj9WDn2/G+S3ABdmr9+A08vndvh9t9H4qRdsik9B4xX99Daf",
-	"0LYhzOmny8K8G5W3EF4bxQH0Ct3nTA0vfOydizq9c/Eovb8BkqbJ1lvSPzB0lxkTJiiK0dxeKgkzLEZO",
-	"spzxxF4VXOPlml9npDno9UdC2itnyTU7tpcEtsqr75VWYFUcq9O8Pbl4/nOHfKi+boORsFoMXIqWz7h7",
-	"78tfQOeGmlTf6w7S8Mr9ryFgPvhu6Tba37iMbqx85BQs2+qPNLZCCtNwmiIpDENhlC4WCUctadfSUsLm",
-	"P/ymUWXKdB67/1ZGaAxB6mLakLGMV2TmlE2lQLaD/+vG8Nc/GhPOkrgxbDB7rVniY1rTKRCtVbHGDN6D",
-	"S4/QOFZM68bNx8A3f8nty6hbRf32M9aftJ+N92j7KOrF7f5kwKxe9Sw6tOKdW83hAPaHG9DSfqQx8TPO",
-	"VmdmzEIPd3d/m1913OT8pPWu000thd8Ud+a2DXmLL+OCVynnuFixZEjJcAXCSTl5e0aac5rYc8pi8sv5",
-	"m9cBScWVkEtBYPUCMqYxSlmtTgMUCDFJeHSfHfzsWfg+nV3AjtyfXLvsjDTjFLtnfjutNPPJKn40AZVS",
-	"SEIjw68ZmcuYJQExUpIJW5KEjlmS+JsxIJQoNlFMz4iRVyAAA1vIVtFSGyjoStquY1yVF1KNeRwz8ZTL",
-	"Yjc3oknC1I4mSiYgw8mlYErP+CLfb5okcgmMD8b6WpoXMhXxUw71tSQ6jWaONcMw3iqwL3D7xAvKE/ak",
-	"A/JstupUeNpyzPqYKJZIGoNMo5hRq43xv8u0wK8wA66J10JhYI7hXPA5k6l5aoIsseaYx0iBStmjxwUx",
-	"fM6O7XdgSlhSTZaKG8MEDP2cqWsesfeCXlOe0DGy/ScbvlqhIkDoxDBFwDjWBusY0WgMGwKBxNTQsZVy",
-	"uSapUIxGMztWe/wsWxmneuUlEViMkTBSXpFEimmu0zLUeezZfXf67+9Pzy8uL85enb55fxEUfrVd6Flq",
-	"jF2uWC4FiBdN9mkhldGtkaBWpREr4r6xYgl3Rx6NmioVgospihwFa25hdtvWzD29W7ASwrJdSPmSqin7",
-	"qrTFNZHXsJxWyZlzAxR0IeUrKlbuDOgnHaGUuBUT4GYkkVMutN0uxaZcGwX9arx64MEF1XqJBg0WXaE8",
-	"aVVdGoHRzCqxUkQMttxOM9VALrjVhCaK0XjlN/gYrbQVRNv5Yhv/XtDUzKTi/2JPfX2AYAQqpdbuam5a",
-	"QVtJq3IqFlvhnCYaNH+78q21aX/48KF9klpV1ICkUK07/8ioYopEM3uviikj7148J0e9XtfzWD0koXtI",
-	"MZrM/z5q/Da/GjXCYyf0g/z591GDCxjyJYx11AhJ0zZ18Gy/2/KmNcJEvJBcGDRgCcZiTaibneWNVqcB",
-	"ivAGLvZpYfl8QBS7lldWs1HEdRRYBcfeYCxJwCqbcPu2kZlAU7KpSbtKliNvN+Rn6oXb+q/Bk19LQ4DM",
-	"4XS/FwslLQU89TA+sCRpOyl5nJpcrEJLEvD6NGGaNFln2iGUoDpAjKJCg4hwTEL3wiXYr0Fw1SHYZzQy",
-	"MTalid1t3XKT1enCnnQWv2IxpxewK084Zzhaz7G3tu29A6qmexX8OVakdraBhZILpgxHVS+3sZTtANSw",
-	"tpUBNg3iQSNOkUVeahaV3vK2E5EmjgBRq123mAQNHtcwvQeNK47i720r4+f2b/bZm6Bh9YPLmu0LaXAZ",
-	"tow4f1JGIG3eb6FkaiI5Z7U6sHfGlmHf8e5N0bvxK7o7/CLk7brFzAe1to9+McpTLRrhCkY3Of6NRcYO",
-	"26/+c3gMaD1GWZsmbwuU5lxIZeK7k5AyK9ThwaBkhuvWIbKHUE9GEWVTTrcb3JtGyqf0J7Q2gptWyCXY",
-	"2+dSG7JP5lykhmlC7S3o7cGZ0BklMroiTWBKVri0wgd+p6/YsgXajmVzzu3b73a77W6v3e1ddLtD+O//",
-	"tLfGvSk292FbnVzoJVi/CsvSr7Eoa7QJO3IbGf2b2zJvObZqcyNoLGfUaLpYNIKCjYhZWdvRbYVBOG/0",
-	"JUdDVpn4MhtaLWNaxkFv1q1nQaPg56x11MFvu07vB4NGpWm5dLRhpOUOK1czjbk5iQyOZ23aD2Ex3hZZ",
-	"JYk5YRddVFKRUUOvtGHzUYPsklGDCilWc5nqUaPTqMW7oKut0zq9dndqeVo08qEbOd1aJthBt0IVrVO/",
-	"QLfue76UN0EDHZp6O5u7vbEXnCXxc2ijQEf5BNFu7W6BO7fEPW2cuFGed9WE17Z+G9EFDb6o3moUVXe0",
-	"N8IeEz2TSxBSNbVSFXoCQWvmYOIizG4XaDaPc8UWTcA11kwz6gxY5dm95MJK6VwYCdx3RvXMKhdckBUz",
-	"pGlVBiuDj2VqrNQICptl1ZGczzkGVayHRwQNnc7nFB28+e6cCErOeXJNIYQK7ZnkXcrJc6kNJRMl50Sw",
-	"pV1UK0HSyLDK3YSLnU6ZMHds1nvNVPtkCuEAX26/qk5uWXLA8xX4o1km2CKxl3YRqK80u3wd8wOY7eTt",
-	"fOKLcP6c63w3vP+fTPEJz8PZ1mT+GYuuqk7BOaypowHiHisJD9t5BviiL8fK6sSXWzjN3SKblYAu7eGr",
-	"pmm76aR5/vNJu79/EJAZ+0RjFvE5TVr2MIYzFHvBm5+fuL1JL+qyfXo0fhb3owE7mBzS7rgYc/csOoyP",
-	"WHfSo/3xXjSI99nB5Bk9HB9F3bjH6jCvWa51bA7bhQfli+vX9pjYhn3kjQBDpXvOsh1nTkI+xDXB1e2Q",
-	"d85x6kIsw2zVQiJTo3nMyuZPI+0t7YI9qYhmUlXu6t37I68KdocCp1OMOnX2bkVHbGPCp47ugKWaggZv",
-	"1yJZ49CwKLVoc+0gySvgI3gECsPZJOFsWvn2Fim06vQ9pwkfo1LzI684emP8cnNhIx/vt/lTIpdoAdz0",
-	"0q95461UTMXlQrGYw7VR7yU5BmUjvlROhavxTrpY1BzU2vLbFQiyYMO18a6PpXqJXQxlQU2YSdvYkqo5",
-	"tJ3ElfqAfxNiK3WVEHDNXODNeEV8lOcxSX1QjhRMkxm9ZkTI7HdLnZ3GumoLg6gnbdnB13vSD6Tm47Ae",
-	"D7hqNlez0PVtW/KKGcWjigunsGV1w2NvORBPRORrq1KI+vXUW4NYUYKzMr9gSUmzZUmSJtQKSIYlDILZ",
-	"Kqn2NE7zi9y/PaaaR5cDOxj88yD/88j+OePT2aWOZlJaZZknCTdMoSK0UHLCtAbd5TKSqdIMNpiDHxVC",
-	"tKaK4XcQYVA9LNDDS5ItFbSjrWT73913nUjOixw6090LRoT9QUXjL2i18moFYsXHaXWY/ulkwiLj5FmS",
-	"yGlbxhhEt6D2+GLAoSD0mik6xaNeNo1spZ5SR8U5v/XxzBGdLyifCqLTKGIsrhbaJ4yaVG3RpEETcNEc",
-	"UpHQKhlyzqPLKOFzalgIth87t4nlVP5nwkVsZT2pNDFyysB50GTzxeU1VUCagdUk9OVC8Yhd8viT+xxJ",
-	"McGPLFV8LNXl3jwgQl2y+SKRKxa3wI26InOqrjDkkikuQe+h+YSpBtdHRFPNMufGzAVw2EkpAe5OnUaz",
-	"smDmg8Evc5vkxopBSEt5zWGFtb7TmuAX2zcSlOmnvKtVp7eor2/QolXUNgUeEPErvl4fmoKTYeT2fk8h",
-	"TmqzW4yV+mNzpbKoqT/uWhdoIn+hagg/M5qY2Wb3PnyquB8gUd3epXutqqez+UIq847Zz5XqSjbjCh1X",
-	"JukcXe1svjCr7IAsZzJhRMllp4qmEi5YpQ2AeevrhCcM3fvomSRjxsXUCqGM9DqVt23t5Yfeg1q74NdG",
-	"Q5xqOcZOrS5VKjLLOheaKbgOB73e4TPbpW0Fuswj7GxHfv69Z5WRdm7tXEIJmCN6z6wK0et3XdQdNnyp",
-	"5FJDgGgqXKQ/GOZdIG9j2L3ZMPj7QVfpEPkM1nfmNVuiXFZTF82nXp0Eh79a8tA7xIf0BVbosysTZKb5",
-	"XtDtdrO0iia1b5A5XaEMqJm9R5LWkDAh0+kMzCqMYToc187l7ZLgkKB8sgeoYXrpEnbYlI5XhmFcAT6a",
-	"OZKxETNTtgeZgqRZy2yxfqwqbBdrG7m+Vj/DZMUK1oksmcqXLiA0SfzCBOAbRR+3kKbmHhVoZuMgggje",
-	"FHSOXlsfIHjJ4xYujA+pmLEkzs7rjsb4Rz0kCZsYe+XA7WVHHmSZLFxESRrbKUAmVZvDOkGmHK68MzH5",
-	"2Ke60/FEf//J+PH7dJljwqhPZqRgCvTRyA/QdrNDlQ+xuPaFs7JOD0F2Wqs40y9yXJRHaTwHvW6cpOwy",
-	"kgkKtkwYxRaKCZbajzOZaisCAtejgk7ZHO17ihkYb9DQLJlk4gd8hkAzMPiZNMbHDYtmgkecCphL4fHb",
-	"BNZf5PjcUNT71nwHKA+WouMrFYQtto1cTHwUre83XOoaGUf1jYsPVw4xIwp7CipVxarl3EJCsCFfwkib",
-	"be5NRabVphm1ajj2oFbQxpQ9MMShmOj6EI+bl68vnRdAP3AcReWbJsmbCQgE9dTwj8GmeFtSHR58Torq",
-	"yMMbsetyGeXKdc35lZXybbPExr0ZYmPlK1b6AbE0kWIxN5dZLlLdOfwPpl/L947dVc4gpit9qbmI7El0",
-	"epab1QMpiRUtEfWGmRsvKsfIvBHhbmdnQZ19IL3kSu5DG8iv7s17/iyGsOkZI+j+dqFiNIYAQZQyWAzy",
-	"dC1vqL0suZheJpKKL0kWNSOj3KVTr1e4fqo6S6g2lxFNkssvEDOGjblzOZcC1dN6I3wFj98yRtfskrGr",
-	"mN6DV35wL9zZ9O184U5ymFPF3eVec8buhcqBgWnm0omVD9wOHxHyGUF1BVPTA4/kgikNdswvfUzQHltn",
-	"EuvM9aH39IYxrPZsvA3yjXuxekJl4bbMvMALmQrDE0Kd3W5GNXFuD8/Jqm2ld+4RtvJZ1J9bneonPOb5",
-	"xPVv49tOxF2KVha65Iknj1XLMjh9iGUZBKWclVvwM5SPaXElq3jLutCST6ckmpRWpnypBc4+hDK+ZznF",
-	"i39DYFm7qNZP5KaUVsnHt3DhrRdIlXR8u8RTdU6DKgN0SdDYkFTXxd+SVFFmaNt0jJqRsgVTH+ggg96a",
-	"StGYs4rlHRYdSwWBrdK/48Svht3nDk3mjMfrvpuyGNJYAfmCcFBWw7P7yf6lOIvz/OV33FBygq1nh2PY",
-	"QAiGXp/sDfbJwbPDqu0YNoR9eMOO6LSybI3s4mwPHu71Sxn8zx6gvW2BQAI3zZyFLo7j7yQHQKoS8tYw",
-	"jh4X3ihofGpPZTtjxziUzmv3x6/42Mfic84Y5uCYZo1hY8rNLB1bWtiVdMHbkYzZlIndbGY3xdf1FV+0",
-	"pUv3b0PGDFO5SlVLoc13rXv/iO8aummx/ULz7d4t0cz3U1y3IEfsd7+6Tvu1dM0KYePvBBGIshsMUpxy",
-	"eChPLOs2zzKNHB0d3pdEHlGJrdkaPL6lpbuU3AL1lon3C+i/Od3uF9ve/1zN+DUGsiqZFLCBjsFn7DRm",
-	"OxZ0Kr9/f/YTBMEZkDy5IBD9BFg1nXLkwDoAT+9Wfvvrf45Giz+eRzcf//bfGk+obj+5Hv15KTPfn479",
-	"ZRVjr9Teqm6BhPvaPlnUdstE/0IxRgz7BOEoVKwKAH0JF0yTpqFjTYyUrdwtiAgWm4elQ87xPIAz8eUL",
-	"9EMzyHOn5Pk7+9WYWYlJk5cvAPKGkufn/8wykAHHU+fuLrKUaRKTOb1ihJsO+TGh4orAVCAX3R0/qkGu",
-	"2Tx4VXfl2mH71O227b+H9p8f7T/P7T+n9svei9Ho07MX9s+jF1sO5J22gZKgUJPSn9JwkMdHVEi6heUc",
-	"bOCI3bayPzRbo1GbfPybFQA/2n+ybyqXsZ514rOErkc1XKxp2Vtzg6xm9SUcSeAF+h7i/O1A33rArVs1",
-	"yTXGxFmCYLHoAz4mdAzp6xP8QRu6ClCdiRJGFfig3WzxGWAHADmW9dQLarrNHq6T3aXOQA9PqM3UUxAR",
-	"I5c0o4TyeQsClWBpM6Tc1l964lPrid8aJT2u0nrXbCeJpOZg8NTzfSwd+puc7rpKf1cM+O23y11TLJsC",
-	"nnKmG/YFP1E0GwpZDtH5vGkWRbEnnOR93eoPtlV8a2yKfRN5CJ9HM5kl5ynXzZuH7kyD+Ly5Pfk9/YjW",
-	"qm+Piz+W8ezbm+m6JexPyMN/+9aDVz9vVX+R4ydczKexTX5rt2G1odRT1G+wuxPm3OiNoEEXiJ5j78Tf",
-	"UgH/2juAplOglAXAJxg4YdeQmhR9PiGARfZrLUrBzOuXZQ4RBAZSsZaYIDdL7UIpbheBItbDFzgBzmL8",
-	"hFMvmKGz2WaOcMtP4ZaI+bVU0Zc97c6e/YRzfQQjubeAb9q+nVEcwRDpGGzZYP4eK0av9LG3VW+YxrGo",
-	"yRgs286QHWCuoqvZ9PRm7W9OhHtMI/u3J9ls2Pz/hKJN5n54Gg/DN0fRj+3v+NbkkCrniydrgVGIE8oT",
-	"TIP2idOfTdxrjpsnnO/9I0FvtjhPzvNMZr9ebJlH1CEijEwSubxMF4XFwwVl1RAjLyFbeCypir+EJ8o1",
-	"dSqMqkQeBDtU3fDW9ZRseDe4IyOqNIJKPAZ7yC6xmGPN1LNICheZmtkOynLBUgqyS5r2fz+QRGrTKgMl",
-	"ISh9lEjNHhqUDOnEl7btmoPGF5abwcFbnt8aHn8L0OvtG5Yjubow43xIpfkEG9uyueSV2y2nXBTqvtwD",
-	"yDWzca2btMrxOZveaQesvgG42r/r3bW18Sa1rMGqCb76DBl9Y+ivZIzG/E0cymv6udkeWAKlOk2eJlOp",
-	"uJnN10Af5ZRrw6NLxaYKzaqXSb8qJGAOKD138h+Y4Cv37E3QQJZc77U37lnLsmaK6ZlMYl0/LuAif+fm",
-	"Y2U1ldS05WSiCRdkYncLOUOOOrKkgOnNBcvw1t20Oy6+njNNUs10h5QahIxs/4j2cFBCLiEuhhryj9ML",
-	"4ou6unq2u/kcARDcdXyvzAP/znj1oGTRz0hcyJMEcsoqzSEjx5wGciIqbXDlobP78SUiM/DAfXZoxgPD",
-	"LUqnYfPUp1FNGKqx4rXB3KIcTO4eFWZLAHQVy5XT/73L1jp8r4pGEz4xl0YuLmMW8aQuiFwip/bK0jUf",
-	"F5fGXU0V1+0lUGz1jwupuaXgB2N/2f31e1cY9ua8y5tWWux8jNlM1ke2lfDe5Lx3E6OjkusdF+va7Gji",
-	"Tm5WmIsrEntE8gmHwloIp1gmbHuuZWouJyoHWK6xUw5ko2wWrr7Okv4WlBYeTxlZMEET4zFqyZxRAfUw",
-	"7PLXhO7SrLZgqhcJFpC89XKyC3wOT26CbVRNO9hcRd+VG131vj+WTXnj8nhbkMLKG9HrEiPJsz5BfBo5",
-	"Ie8vXrQPSXMcqdUCK35AxfW5VKyFV6mrhwQ5aBpfxHLwuU1vSAwT5OT8+dlZ0dJnb1iE0kHbnZbwFYCd",
-	"YY1SgEs2GBL7JkM6pYYoKqZsCOUgBZ1zgMwphKvlYlIklWKRITOpNCNjsHusyobAZ/1b1ihHA7uHeOwK",
-	"lV0+XNy1F9Sy9P6txlf/3AaG4fpA1tqtIsSCJbeC/SRQCQc3hUiFxXhJU0siGAfL7djFFkMBHK75OGGt",
-	"wB5oKRhaa5uiKkOgVYhjdlHLhl4xTbg5JiHa8tpWEwqHlgKzxsGg3I65QuAj37ImbjzN9z/0u/0TS9jw",
-	"12kA/z848N8cHLW8zFgKkyYx14uErsCIjEZp9smUySsD9y7ypsJYKyoolPe9OmXhV/vXyxv77+ubj3fl",
-	"MqyH1dY0CVW0gzVnNrYdai0N9p957CxXFFxv3h8VpXQeWL90XeLwNUYrNGxfWbRmPwW0vYp+uNCGOivL",
-	"Hejzt6Qt55mK3UHVzeMKkRYVutfSEKz/WKUubID+31qtVEjTnlS3tcYhHDg7jie4DbfvHVarepjBwJW6",
-	"wqJb64aDzVNx+5jLjVWP1SrHTH2mdaNGWtdDvGOfzdYdZ6llBHknE1YV/AAFASrZwHkkFVtDHxxTzRBF",
-	"sN3v7PWKKEMeDWoCGK5Y4LeM29rrDPrrWv3tOKoZbGpVxrZDCM1Y2U2w3mEXhrjGwxiF+vJSAOTBmCeu",
-	"onypu83sdd9bFru52V2729nfmOCpR2t1YK5oscjTH5unGGFE9toQTkCsRkAGncOD/71VGtI6KmxhTMWI",
-	"LNLrDNZxX8nRXueod7gG/0rag37nWREEFrotIcGS/X7/sNMDc0wip1ZK7nYGRxtIInvg672c8mt7rH9t",
-	"OGBLuC4v16lg/2gNlqLbOeiX8CIa/W7/oN3rtfv7Fz1fzWgzHTynxg30PQ8CLCfryL+kmSlOO5qAlyFi",
-	"C0MWSaoJu2ZqhfLjjs5eYw5g2FcJB10LcEGtHNyqqZA8BA07O0yVVRGMkmLKNMjj2mp56QIE6FguBWmm",
-	"CyvZTGSqEFhwSVetoPASwN53yKn9rbhFhGsyk0syoQqrsdtZepBFKF6iy0DLgBVqvyku846uDVnpUJ+r",
-	"zAtIcpWgya73wP7VLJAT2SXNHmmTwlet1pB4WiE/uIqkAF3p1nentACa/EA2KbfmLt8NsVNhxMiPTtVU",
-	"uVikrgYh6vupZtpjSLr9wWKbM2rafNLKiybP6DULwFpqSZpIFTM19ORQsAAEAOzsgO2hRK0moTODhyRh",
-	"1wycMAoLTIypuNrRUGcC8GKkYAFhiWZoZrAvrx2dZonAugDCWSjdP5diSkK3GWGrQ07InGttj1h4S+B1",
-	"6BvA3RzaJueMCr2RZI5F0koUWdQN15n9FrkrJ8wqxlYNVDwfc8Hi8gFzYMOeB7l5F2aCPGrJ6BVTWHES",
-	"ViyDDV1QKCUcxwQPuTuO3NQk0jsRL28H81mL5gH0WkuEAV5udv9ddA68BqRmz31qWHzs0G4drRKH58+l",
-	"CIhA3OYHODUfBqUD3CXIr5HKfc2ZcPGgVolY5+gWOIPjes/0vMI594UAsTVfDx+Ad513fGhFF3c+slPL",
-	"M9ym6vMbFF5ySckIUJcisK9AwCf2aZFQARYsoulKk5GdNYFZYym3p4Zk+Qs/5C/8kD8nfsh3ivrxF2bG",
-	"X5gZ3zNSw/cPjbApehhq9HlF2cktKOfdTq+31wsa49VlUS1FHPO9w8HegUMqP+j1i/Wnuh5AvN8bdG/g",
-	"/dzYmUfQ2edctNxwr9c96BVD6mAJ2dK2/ewwt0QP944GRzfFODy8CDeixuzY+4cojBUeHnSPDg+Dhlww",
-	"cVk5rf2D/UM3q17vsHJWg24/x3AY9HqHh5sQdNWg8eWr6o29opw0BjaCyoJ/8PsD49jWZljHnuDKn63v",
-	"WmVkX23Xqd/leg/nNFAvls5SST0Priei+wNvPDj6Mz99pUWrKgOBxUCMpQVtsGoSvkIwUo+Aat0EXRjg",
-	"eMATRQ2IOui1xw2rWZXizkhLNy2yS5r+zx8IznAt5hKtC1x/Xtjl2lmtUpXRtQanZYhnpLA2geuezLjV",
-	"LFdlYG2wPaB5wpf5qLlQVdzifmD5/lRVxqtpOmdZbSIMKdOGgybHBGkKtgwKkqxUJCO9FlYhgsqDUNXE",
-	"SGKFms5ngcz48g05AyhzkooFKR+N8j5uElr9KhAXjM6/RHiYbecV83T2VWLECkOojgvdEtFZE5LdO5bW",
-	"vM0y1bSyMrZz9Ny2aOAMug3JGBrJAgArJ12O76zvVXMFULLZdDvPggb7FCWp5tfslRe7cIPy7738hd/f",
-	"JmyWhbUNVuQLoBQGMHjCAWyvuVm5yvKKiXdML6TQrIq6LOvOvambLvFPC66YvuSiqupzJEWMdmVsiEBD",
-	"ltlf04SXI2iOut3qkltrDt0KRKwrJvJq9c79+COjiqlKv2Oq2Z3l+d/rqmi94mqUOi4txPqgXY+Vy69o",
-	"/dD4jaLGauUsdlA7bMyQkQPgnyKAveXyE499jMqSrgjP4120j9WrMLu5eHPcVmeYqRzIiXuy4D+QImI+",
-	"YJA0FWuDKOq9X/aeat1Sq6LAwarCBLPRdDsbztDzGVVZrb2Ejhm4H/BihJpednH8felCjYNccOp2uvtg",
-	"qExFzBTpdvaRRKuP7i1HtNspGj1sszVkmK3Bjbev/3uNhcA3bRI+2oi7gvygsxI6MczV/6aIGKYYTSDG",
-	"H5ZGUXHFxbTmDvkoyGyMGw7xc8bizOZs7OgmnMUEAhUD0rOCR/8/9/faPYjuAhfEL/SankMTJEo4FO9W",
-	"ICUaMqbRFWGfaGSSFUZyhb/NrxzdAcmRdtsOKixEdRWdIT5gVc9ciKt9mKR6i0iXm/S63We9o6P+/uDZ",
-	"oHt0VGTCvToqexYDWjNVoRANCqKfW95GvoSNWpp7oaFNKT1ra2i3PZZz0CS4QA+eMy4Eea3BT3bjGEQB",
-	"8zkbFsROVwgAS9I3xysS5qUBQidrqhgJb0UiK7dmJdexsA0Gc/p8i5UTyFsQqgkFM5EXwIl0TL60FuDH",
-	"qeL37/V9BaeHFFzKgnk2fqkphsEZTuSUi0ov2FlWfZgLotyNHRS+QxckemwlRD9aLQvCUMATj4+ho4+6",
-	"c0UiCl4YMoLu7d46J8zD8ou2JqfVFxq/aoENH+lUFk/rFbwo71/VbW8JsWaVhm89UCzf0XrsDPe2zMgg",
-	"MGz9toBvkQs4/NCmw7YscHsrT3mWE0IwQsaKtCEUQTKtTCSYZeufE9Zm9+xLqJEoUH4H+K92oPXwX+/E",
-	"ar2Fw37LFF1Lsd1Ytw+fBUuzsc8lN8OdkBKbdgbNolRxszq3A3fRbKASnaToR8JPLzwV/fLhAqIX7NN2",
-	"q1B9ylqeGbNo3NyAlDqpAKb9EcQy4Uq4j6m4IoYlbE7VFYMiuIbR+Y4meLxjqmeQ/j30Ris0Zf8sDdkl",
-	"H6iak13yXCZQ2JaOhFclfKhC0bppPxo6XzDVZtc8Bq0nja2SoyhPsrCDrMsd7aITdGckRuJvf3suxTUT",
-	"IBT+7W8j0SaoWUGwtxWds6D0kC4WCUePqw+B/uE3LUWIAlKYR22Hx6jhYpgDxo1D6M1IEBLi5yH59Q9X",
-	"lN9Vy775GHZc7/6CJxEkEmsS/kfb6Ynts5/Cjh2nZUuQa0qu2EozQxZ0yjGyYkjChM+5CUmz1+n0u93A",
-	"a3pkv2sZqSByQX9PGQmRFaC0LLJQOzvOzOe9oFO2o0lYYB3hMQmBFYWoWuACQG7O3y3nCjvkhOCjmfoB",
-	"K5Ilitke0HzJE8zSgcwcZayUD6UNtU5ZbFUS25Ydg12VdM50QYUBqcWyth1NFgmNfOkHaF0qg0IlzIoS",
-	"LehCz6QZunAispxJzbDTKytxugrNY2aWzIqhSwn9atK0unLB4hjY9nEUVBBmyQ0I38fUQKQNgTgkr3c4",
-	"hZpLcQyat+VpLbikrIxN6NSqLlKRMYx9zrV2taQpWdLkymtQWETdkhKqSlBeXTOGEjvMCrRvbqehDZnT",
-	"2K4J0F0uu1za0xuiRO61RBf3gGsABHbBPrkOxswlaHk8pdfvXxZSaiAC8JfzN6/JWMaWWu1e/p5aQl5Q",
-	"RecMNzjhV2xozzMhyKlwCgi4hIJrU9OVPdF2dTITxktquGj3WnZStDIXK8DRY8sYo2SJisUwD8dG7eBW",
-	"Ho4ctXz8fnOkimFHWb4Y9Iyp/G2IU3Xzg3PiX8QgJmKWPGIBcTXXWRIXv7crZaVzWC28PY6JYgtGjUNC",
-	"T/wQgMasnKBJM/w/0J7+d8GWo7Tb7R+4z5mxPGwhUwB+CrNDIYkqtSKUhE6EtQf3H6cXIVHMpEpY/RjT",
-	"oTBul4SnF3QaQgPh25OL5z+HxEkR9lE7JNDAuSDh2aT9ygoKIWkO+hlpBGTQ66MAp+Wc2blC5KarDO7S",
-	"RyOpYgilXM54wnDoJwUbIe7Bz+f9/QPyy4cLZzAkvX0y5yI1TNtFAyObf15JQw2z+g5amVLNoNU3C4YW",
-	"EU3gNopJ+KntBaO2vfOHBHIVQl86n4qVr5hBk4QpMuju5doVW5FEyitCYTGAL+SEY8+vjFfHhPoU2bw0",
-	"v5tCZgK1BNbzQdJv7DJ9itgCuTecESDXLCZc83/Zcz/HqFZKBr1sUGjcCwgEOqFGbR/mmkQzFl1hxB7E",
-	"1doWubaNKwinzGeF49qx65gwd73MuYFCIP5kQwyg5TlSG9Ijr/iPQCd7fQwA1CRmbEGa9oCO2UqKuFVc",
-	"iBmFjsN3p//+/vT84vLi7NXpm/cXIWn6q2mvS3SLGGmpHnIzRWw5D24Li+1QYBTo4oKHHBfABbXND7qH",
-	"eGip8PuJjy8pB0HEZfzG9rxRbc/5fnfP3V/vmFGr9onl62GHnIELUAOvx4InOshC8wNncsrZutXFvcsC",
-	"RwBiyDVTfOKkBsxE/cTmCwPCx09sLmEkQ/L++Rn50YpNrzKRyf6gmQnI8+fkx/9BBp0u+f/+r/+bnHfI",
-	"K6lkQN52yHOpDPsX9Pa2Q95xQwMyapyMxE/U0PZPCvjOyWKhpL0djCRvMRoWluDcOWblBHu+KApso0ZA",
-	"fmIRtzyDnKcLyJM8B0ONHomD/rDfb+/1AtLv9gadkchSu4aNX179GzkHMe/k7VlBdx42ep1up+u9onTB",
-	"G8PGXqfb2QMdzMxASPUQGLB4bWYlM/h+ykAFk/40n8WNYcNKQCf2wVN8zrbjzyKopNx2C4w6LxsIwbaI",
-	"d4NSfS3EnK1t+bBf31IBOYXRuIMmgnJ65sHdIDTV3Vkx1ay8y6HQp1MOwM9gZX/trBV2CN6OgaHLQLVl",
-	"dI2g4ZC1wIth//hYOaJN9zOOZ0cTDiwGd8tzdw5yll1PMCvDdRQQNzYdoOQfEDc2zqwUgScO6Dk/cTNG",
-	"HA35uGLbHkwEc0C2r9TaLud70+0d7dFB1G8/oz3WfhZFe+0jut9r9yfd+CDqscPxM3pnWbA71wjJ0rJM",
-	"Kww4oZVrgrmfhjTB5K/5NWttm4hH06og1Vuj17cMpWgkzEaROThaxyAuu4dC6DvcNjIo6/ugkVUp2PnB",
-	"3YWLp1HjwedoxajzJBSuvfkYNLxiBUyl3+36mCSG1fiLKp5V7ex3+QRvswzkfAjMRaArrxdvASVGTtxB",
-	"gVCLAQ6hquVsqLs/0tg7CeGV3t2vvBc0NTOp+L8YGDf2u3t3v3SOwNLvBb2m3EHoQfCTi/uDQ1/Qrq3Y",
-	"vSykep1YOUqjOmKFMMBTO3ZKv/0Wkzg8O8L6YZiC75ckaBg61YiNEnPT+GgHUHUp7MLFuircDet5mC4j",
-	"BEWfaGb1qyyTDC3i0JIDaoLfaQKxU1TYYwAeIsfTQFGxUkgmx0pFFJvLayvSyilD96qVIlD81IwmWXdz",
-	"LNYWo6hif7IyGWh8TVS+0Fe1VCijOL9IJqMsUMvVxCg+nTKlWx1yIUlkpW8YWkCurOhlXwpnjMaXPHYy",
-	"PHyaUT0LUUMtiSNWQMewJhDR7QsLqjUOGeT8hBrM4wipiGZwb7qG3WdoeuiZdN40zJQmWkLUl/Z+HeoW",
-	"fUfjCnFNpnbJAeFhMmEKNuTf7GSoJS4yQ402WXklfq0XamDILCZNSsYKhGvcS6/gCCmQvZZlh38C+cCp",
-	"fT5D9Jw14WHt9AocuTca2NEvqb/tWEwYVQlnyo6jOMYdnW+J5a+Mxbq8etsYbLbi1Uw281AW3JCbNuDN",
-	"a3t9C4pzaBbopTUkBwMsk9mOLBXO2Ccas4jPaYJwHHp9Ojy+azK25S1X8t6kF3XZPj0aP4v70YAdTA5p",
-	"d9yL+vEeG0z26cH4WXQYH7HupEf7471oEO+zg8kzejg+irpxjzXKIBdYn+rjHweDmwowi8e/Cv5ZoIGq",
-	"2+ACT4yVxp/0IhjUuQheSDXmcczEl7s6nltVFB25VM/cGcW70LFLe4bghDVBH29VXAZBY013t5QFQAPl",
-	"a8LMdsETB14bh8W5FjXhbD+sPfdm4iUYQLznAIw2qEzTOQNd3V4QY6vLZ99aGadDQGEk+yPh4E80CKhg",
-	"+YDWwRa030UOZr8+ext4R3tu0YAc1gmfpsquXsstjKXo+cKMxJQZTQb9owpVlYAohuZBLmK5RJboZGfF",
-	"pzOTTysLYCUnYiRoBDbbHZ0/ADYDTVSKhipqCIV5Oie+vei016aP0T7ROwAZV0TMzzxrmUyZqR72kPRC",
-	"1BzXlDrYuAwD5UcZr2qczEJCgq8+D4SxVnY+9wttQWy6CWoe8hKq6U3Z2+YSQR6NwZSj9iqYy0uMbObi",
-	"aVlLrwajuJDyJVVThi/s1+lFo/mBxa9YzOmF5eT25f5Rrd5eUbFyM9Ofzc6cV60x/PVjkbmdfkKxsMhO",
-	"sgMF+cjCh0CCZahsvCwzOjNbF3qRm8nUbGdngGxXbNNKVh7zrBjwgdJLKRxzZlV3CF8EIcrQMQYS8jhh",
-	"rZGAEBEwoSVySmRqOuQDxAOJcjNGygAlNeq1fHRaUIPMEktX2mHFLB6ORNE8vKPXhu99MQ6UeQujsGty",
-	"X05R74itoRDVOuCDSpwQUBZSe6tZaTjDk8VpWgmSJorReEVijIv80x7YL3Tw/rBCbdGX/evHm/JhdC5f",
-	"T4Rm42yMWSLF1BJujaOHoQeV9sd/MPMKotkfi9G7MORK4dEep843YQ+wup6xE8RASlVjUYvxGdUc7cTJ",
-	"Y+E6tmDoISDBbYU5RS4Ezkf22kHs6CIzBhMAcMAdPRJW/gKmqI1M2Bofc9r/GJqxyj2ZpgyV4oynD1El",
-	"z4PvwDGjRwIMa+h32CqtNTOvDFgAMNY4a2pHk0RGV9qN0OqkScKSkRinShsyZ8xBtaAvCAu9Oy8lwLKE",
-	"b9+cX5CCEBy6dbGKH6wIWjwEW46En5Dlv2niqrT78aGRpDnodsGRY9Xx7FJjv6c08YYKt0XEJR5SMuj3",
-	"R0IKEhZRIMNO5nJgPi/A7RS627xtGKbjikRjclpxl3VnJE60Q/mAbwJ3F9WVZElzTWod2q1qVd0xCMv5",
-	"Noe1fIy7Zg0D9KF3Db4e/6lFvn6dlxdKWirzJUC+iqBY0HtBMJTCyjhW4/Tkeew0vBLt+zAPkJXsKanB",
-	"S93ddrtwuFBMI9Bt+SqMOdMd8hZ/5WIKR8kJJOhS9y5r5FZcE+NCvSnwOzYxw0Jkip/HhM55Ag5jxa4l",
-	"cDvPhmmSENRmu70OOQWvd6YOd4nGtKGRkBOwecIowL+aZTOYpbRiaiYzwridAqpoXteLEjPjbDL06Puu",
-	"45EYdI+y8fgRJ/yaaSLFMRhj4SfBlrYpFG+zFFLv0FYsYvwaYkw2+IYTHy9cAtC3IqE+oQp6AvcFrt2C",
-	"cvXERq4aR/65FJOEY/TmdykJl6Tedxj/QtfVQGGku7uLe1GDqSCy6Xaugrh+qFWevYVINv8SeXf6j7Pz",
-	"i9N3l69O/uPy7em7y7O3Lh4pC/bodVvu0I9E9vjFz+/eXFy8PL38cPb6pzcfCk+TmUxV6xgAwbfblCDs",
-	"0B5ukA5GAoManRzoxEYjl1TFazKUN+LZLwfdPWA+LiMcJ6UcD/KyEYQZcu0R7yBWbNA/Cmzv1QzBredj",
-	"MYMyEG0tbtB7dD3FD4vFx2A9sKsmYfswauvhTOG+RuxvnCN8S8asc5ZM2kWqdwGC4MUFwaSJMb8zJtxJ",
-	"f3dycfbm9eWbt6evIfy3dTuHgdCPW6N6IIxx0yV3h5sfUb1fQAhlrbAAB0JQ/41f5Lj+w68gQSJDKajz",
-	"Bv10zzdOtOZTweILWedpu6z/nqKdu9bD51LVCsX4PmM27AzvjtYAav0OgzXszFx+BVyULrQ4wIB3K/4W",
-	"8wamxSOLB/QjlripNM7k3GBHg3ThYVyoI0hnG5iTVCRW5Q/9D5dGhoj8COL0kmtGmqFIkyQciYTRa4g0",
-	"JqnwL7SOQSmJ52Ac4brwk29cM9OBex94Usg+GaYETSBageuRoCJHf9kBISRhJssM97ETXOkWwYSFtRd4",
-	"PIRAf4hJg+B07XIIRiIL8F3veLwC/YXHDluVgd6CpR/GjMwhmzZdECmI8tUtK20QoG+9xFC+B3vFAEdz",
-	"0KuEu+xvIFS2Bwed/ias5FG/c3i0VwEHmcOWb8I5YrZSAd+wkQoOEX1mdRmzqWJ5Nt6wQQXtaJlquua5",
-	"K6MZtnudwzIGYa/TPzhYxw506VIA/FeukF8FrudK3lQD5LncrQzirlDiz4U4FFFTXGHqxlvFJhiGnyQ+",
-	"b6V3OOx2Ibu+CHC33z066vQ2YOlw8Vz13cYPe/s9ctTrk73BPjl4dtioRJvrVQHEZbU56ns4GY1duuoT",
-	"i5NA6xU8GUcDifozqCEKPZ9e0Om2Ft1ju/AM1KLMQTZvez57Dkbx7cZmfPNi7UMMdl/I8AbE4tj0sUMD",
-	"d4mGLsIVv8NAMRa7rGMX2M9dyharuhfXZdldFzi9LRjxAkIOE5Yzeu1t5+AaxXuouX5xZfgKO5r4n+A+",
-	"kcpdLa0OOTMa0+AimaRzlzlTeDEs5K252D0PvhWSJpsvjBPlPV5hVqWICh+dyadCKp9l7QpxOUwXHDo3",
-	"miUTq31D2X17G6DRjRK9gGpeM8aMu/xU6lSKiVTzNKGkqQ1VYH1Ejf7v5AfSJv89xNzOcUCev7NTfvki",
-	"yJLuVoRa0UTJxYzpFtoTcasB1H0n3JyENoovNNoxXVkCd6HzQggc5g+WckibeLXD/QzTDX0ooEejz0Ur",
-	"xgQkrUIkbCsnNO28KUougQ4hzvEE1SmVCoRscMMpOCq2uJAga8qJLPB667i4NdCgT9QJT//j7Zt3F2CK",
-	"ef7m9fP3796dvr4ISXO/u1cRF3kKY9iif5WpOoz0dYhQ8u6ybw1JJOdzmudQWkpAh44PHYTK2xqS+Y2U",
-	"7kds1sG8PD//Z8cueMSScOgcPSUqghgG396cqiv0OkHX0PCpfRfX2VgRiwvyViqTTim6A2Fh5ATyiLnl",
-	"LDQhp6mSCzYk4XFYHn2QdeXm1nQJxFlul9034E/OFUddtuR4ZTzsCYzS49tg0TnEoOmQH6WZ5YzB5Wqt",
-	"7DHeFkzpYkCLF3kubUX6ugCR4j7Z9diS1vGXTv1VdOq79VrLSXft/pXkpiz+d8wFBaJY39NNsen8nx7C",
-	"B+UbKI/3tAb5r+qDQ55WQCuaUxPNfAYxJFNnebcaCgM2tVGMzlncqnX9uwSq7dGmz88AFKGdAyL427pJ",
-	"NVmk44TrGYuB+7Q1sxRjnM/s91RCAQWpyCKhXJAwCO0YrarqAg5O3p7taJdrDMppgNWGfD0HEtpvA6xD",
-	"FRCGQakFYQPS5O1rmFUcHluV2V1Hd4kQRbED5YS4MxInuVEgz4CFYbgbwy4JiEQz6mL0odiKXXMS2mNC",
-	"Rmm3uxcVRglfsDCAiYdnHqEVy9NA7Z3XrTDrTgp2jEo718YXUwJdX2cJ+PYKVoADRp1wMhJRUW5ENL2J",
-	"D0ODkpLltUTfglTl3H+8Bzy6rZcTRqIk4bVQ8PiNRVapIe/k0llqwpW9ggAXwDkhvIDowHTD3RBDIsJW",
-	"Zl9xmt7fcQ9CPzXbIOxmWbjEe8g5emGJNMFcRZfs4qTmCYCu2YmVpFHIgdcjAcJUkP1CuEOThRIhEN3W",
-	"BLcL5iCHqXDpM1iDp7z0UPoJtgYNKwYjdCxBooNZqqtJIpd59SGoApkZh0iTFpcLE1iMhCCU8lo78gbR",
-	"N3QkjzIrkkdhoq7/Js3pGYRV4BTYsp0JUDIkQ4wEUnmwDgcBJ7i8CciUnakJz1EmmBaJ1o7HSQc+LtIJ",
-	"vGEhyTR0QuuabOreCEZCWNHcqR3Y3A7KnaEzPhWF2w75kcZ2h/BkK+ZOG9A1gi1oIzHnaCplDFDCxwB5",
-	"kLjiub76EnBUb0gF6TZJSBPvryBDYXB8JBgJUCGKLaA0RcXKYzATbk8YskaHernw+UV6CWThHXwiwwvh",
-	"JhiJOaY/UkF63aDb7ZKxmyVsT/7rjCYTH4yBknsPHocFgUyqRIopUzDdFhgZFZtAxBgGQjQH/X7LcQHk",
-	"HRwTvAxzCCAOByZ09kSIjYA1AMirEK/qsBWMhP1o+wkz9BS8wcmJk/EPBpCNv8ijE4I8P96FVvTzRINB",
-	"93AkMutr6xhAZABZy1HZi7OXpxg2llDlZwnwBtqeuISLK11lqkSeXEt5+Cfi4zAIGT6GlWFZtO8WuTdW",
-	"q0uVimrB16FSrWNNbaZAhalmIcHkMMtpnYvcsQ5/4D1suVQ5bnnoeCtxZmr7NoVi0U1aYCS4idxjcc+k",
-	"kKlyokTVtPKSk1XyfKpZQZ7HTziOKoH+420m4s+QKJ8usgRp6B3TdvoV0uwHuDCwtBSyJChN58zqgdMX",
-	"Y7WyanDrG8+tGnQP737DDeuCz5lM/4tZ8c6cUgx3CFwt2UVSkSbmBPR6aWIouv/B4xs8cAlDYMYyS/sJ",
-	"vnfel/u5o9848ftsAjg5VTpfRRgndhh/84Q7uPuN19JgpWmgwBpE9FZB8B9gDr7AehhfjJJwXb1cj8Rz",
-	"TLScGIJ7H2TFH7ShK31Pwgq2pghknrtH9GJvSxIA8fCh7pKndX3ck56+DFG8EfkaVTi/73Xcz36CE77w",
-	"4JmbuwHoRXO6wsT4cY5wVoIWnDM1ZW1oxsELNt+9eE6e7R0dtDojgdg6AByHocWOotcd7yDQRgnlc6sh",
-	"FXzmVuJHrbDokx+SUWPORo2QNJ0JHDwTPtiV+iB9p060oHnfqgvTt2J8Vcvg3D92yWGIEeHeQ05upMsr",
-	"BdTAggpXkMIwu5bFDgVuiWh5idSYCgA1YbFPBv52DFCIqCDCgd/jWtjZi+LQIVs1R5y2rc7odaZ5Nwfd",
-	"PVDxnGDoFh1g8bCaCuINZtqpFfzBpuQqH9hHmNWZPhlog+lWh0BUOIQtr2EG5mD5XgkdieJ+GEWFRtgh",
-	"20p1MGL/EAwVHqCtFZBBd2D/2QN0toAM+n0EVfQAEn5bR8JrKx4+IVPtUaXnOsiVEBiRw+apUgfeg176",
-	"oLuzfGd++YBJOyiEuX1i8fY2bu2xRb4jrv34csP9PdwPFjS+j2yWw/tN750n7S+d0uI964gB4plNB+EC",
-	"C5cY0WxOheGRdpj0LrXLoWPWs7BbMX03xwq7M3j0JH/0vqznO8WfcqBKd8cz5qv4xDrGV5HwLnJbbgk1",
-	"uoRcVYxWzgnn4SJgpRPopZy6K98PBIozgBEZr9i5dMGPRpIwR3b1mWL+NajjFwppWNgaCW+1D4txa1h3",
-	"gzR97Xb7hCGhjCBVE3/E8nct58/xEX2WUsMOORkJ7GE9E98DaMIdRc6tBCCXgik94wufQ+qkpMzBBqhf",
-	"CG8K0sZIJG4tHOiwlcwAarQQZJ7IqbadOavxelhpc4toOxJorkVHCkDYkj9GjYI8Omp4WfcmbHXWFsVV",
-	"UvLBEzk6C0UkqgnIii7QYgeqFkZX3tuTQef1u91uu9trd3ukCVXRzWrBYrJiVB1b4auFKbg+Qsdj82Zr",
-	"ncfXY617kDxjyVxWsBgJsHcD8PREqjlqrA5hFq3dSU5tNEk6BECJIIo19PhrHV9BAQz+zmdIR6LsVPCo",
-	"Vy4Hzg0GkM8Csk00vTWM9SSHo3wM0c43/3ViF7PJbYVl+fNZdv6rGCNfygL33nppVMsuoNXdhiQBoSHw",
-	"0CNKCdjBFvUDhvhtywT31ga+uBABi1QAbcAgUV+aIleNAU4d04SplkKTdIFhcHJZAvxx6v9DhY0CsbmW",
-	"dhHi9xZKAxbFXjkk4EejNexgC60Vl63zPcqU5QlU7ee2rbldeXmFjzy60vLxsXd+myJy4Yvxfa8AuBgf",
-	"7mQ2nR15rvKKkkXlIgAUl2kBf2Tr8a9UGz5k4VNgPgZnJ8i2f9yErcCDSGAd0MrCnmUag3qA+dn/8uJX",
-	"qabpjZO+HknYupXFCLZ0e5XFwrgagn6jvnlJ7M+LYpCfKKjZSQu75cHesfI6ar7OFr8ZlFH05rUqD1Y9",
-	"Z3CZQ+/+4QbhbE6uZF9VdYEFNbM8lCMvFFjWOLYh+EKBwlsRfLeaE1zdXa9kuwqoLmrKR/a5W2pdh28K",
-	"mXkaAiIkKnkV2QC+uO/XFRaEXFYJDH8aDerLnKRX9Ipl6Uv+ELlls5Kn3/BCGeYveHAWWFmkGANdJiVX",
-	"eiRXcf60iazfbqJq/YTTR8sqPUd6OROL1Oindr59c+rvf4EL/sOMmjafZH5uLJTHIKwefN76uBgii/Xb",
-	"amtUhTo2t2i8F8VqN4+HiZX3soXE8tEGRb0hY9aanF7QqQthfPv+YqfgV/s8f/BX1ZgK6SMkSk1bTiYY",
-	"tfGzRCCKD1TNt2pF6ZaE2qwlL+wgAmjkxZ2StONM3GCotuviEibRuI3RGmB0N5BbiKUV5TWLO+ScOaA4",
-	"2Bo5ISuZKvKP0wvbn9+dPLXPRfN7uAofLkJj5uqzuZh2ec2UCwfHtNq37y9c1QwPH9rrQ40eFwywdpum",
-	"ZaK+NdbaByIOXV0+WApTXMLIoxSC3wEj+LmjRq4zgM+mHVMWOH48EoNu1/spsnB/4epCEUOnWLTZYXWi",
-	"AQ1cMoghbVUxjokRqNL+LQxGYjmjBtxCpcMxzCvYKQalPjUZSzPL5oA+B5DJ8QDkUrnfpVKE9Xptp3tF",
-	"Un85JvGEkH13sidAicue+rNGoPy540O+aIhHiUc4XeG4qD9AUlXbJQNyveXirqlJGGr07m9yfOtVfm6f",
-	"+sU+VKvaHyD8VWdW7AcVqjj95FTx/t16+aOd1F/kGKZ5mwnVrtN3aEC1O0cUFVcMinu7gn5yQmbSeKSt",
-	"AgXZVVgT/IBKEmA4UND7TmJ5WXi2Fs08vObePSmw172VBF3Fwa9Dg8VVuyW43D3yHVLieRZqUiRIh5cm",
-	"hZPWKJnLOYg+Hoo0Kzu+1yXxep7AVoLN+r2DWM/dc4+pBBf72aYL489fu77AT75qP/m3t2caiw0Vbp9i",
-	"jmjs02Zu3QzD6HwrSs+pLxytdhC2DTO97YWFBaJmzGFLMw83n8MEBbkKQOJs2FA8ZSaXZDmTPlB/DSSv",
-	"WULGa7mepAvPKkSLNUM7NEwct6wT8tfzbAC7CACfEu4CUecIOImWBMsS+4oIcayY1q5Qu5+Ky37pkJ+Y",
-	"N3r7KuJUIUwCjBiGDHMeEki6DFuF2tNc+YgtEfuhQwjT6thFHjGACM2SKLE+YlrhqrLX34XdsLp1ffl1",
-	"mW1X5YJ+T35UO/m74zktTZM5A0iagNBkMaNjZnhEE08mpAkJowA7QV2hR4dB0wpc/ez4O/XG2tnvaA97",
-	"YTVNV1EOjlSbi42SJEDSZbaAX93mln8PT9QiRBBw65pD30mc1WfRdJkyztMxyiQ+fx1IwC6Mq0a3lRi2",
-	"JSj/fqvifGdR5D9lvLUliLvPpqt6/X0cyq9VGhKAah08/KY/yh3XW1Mvqz1OGAD6Xj8a6rpt+utEmW4D",
-	"XP8LIfO/ZBBFhnWJ8OwPOUTrt2GNxHgvJboT9jTJ8bloWiiol3sA8MZs/ZU9nxstv6IZMd+uNdo83lAV",
-	"irn392X/2zTqjPV/tfJ8f+Vwftlc/Yfzty+bzW/Fduc0C0jsqZy7Mv9rtfKgnhSbTBimfBXq3oGmApnh",
-	"Tjw5Hom7WgOu532Srh1fOa9DTnKk/GKxMQCo8unFLjUqLxOYVejLTAb6SmfVFAvV/YYEAbjA7gHp5FoS",
-	"CkhgCZSAdZVnhTSu+izka/l6Wt7SIK+Zui1P9BiTrL4IXMKWpPQH3VmPnZRuB/VVktJvY2Seav5iaH8l",
-	"pX8PSellMWMtOf3eIvGM0cTM/nWb3f5n98gjnk/souqEvl90bi3m9JJfM8G0g2532wZFVBbFxZALbxED",
-	"QfpfW23k+929HH3c441j2NZiAcE29to4//n9xU9vPry+/OndydnrwL3BjUPEg9e0v/M0AM4zgUw/poaO",
-	"qWYFlE+Ih/EwhtQViMR3nLFvIWXCwNwsGCSg2iGh6Q/RYn2MSkKjK00omfOpq20FcS5uHkAsGBgUM0N5",
-	"gnVq4E6sukr+wcw7XK6vsvfQd6f2EapdSRBA9DOayffYbobfZ4wfyjbLxyxZeQVSlmHwhdChCmJbK+td",
-	"VdMbusarOVVJY9jYhbvXNfRHZia179wE2Wc82oUvEFai8EUhYbPwrQ9YKH4FPqTim2nsrJUevXGhGzcf",
-	"b/7/AAAA//8=",
+	"7L39ciK5ti/4KgrmTBh2Jxgwdtk4dsx1V7t2u099nbJr17nT1HGKTAFqJxItKY3ZfR0xDzFvMH/Mg9w3",
+	"mSeZ0FpSfkCCsct2VfXtiI5qA5n6XFpan7/1Ry2S05kUTBhd6/9RmzAaMwV/nl7Qsf1/zHSk+MxwKWr9",
+	"2sWEEcUiqeIdTa6Z0lwKQjWhgjBhuFkQQ8cBGUlFWMyN7hPNREy4IUMaXREuyNmo+YaaaNIiZ4ZM5TXT",
+	"ZM7NhMwn1JAZk7OEkWhCxZgFREiDP1KSMGq7VKypI6m4GBOp7NdyPGYxiWiSBERL2xHX8B4lEY0mjFzT",
+	"hMfUSEXqiumZFJppQhUjQja1kYod2yG9lYLhuMiYGdsC2Wv3Gq1aUNPRhE2pXQp2Q6ezhNX6tUFtb1Cr",
+	"BTWzmNmP2tgR1W5vg9prGVFcq6qlm1EzIXJETLaM5LdUGxIpRg2L13W3S2d897qzaxdB77Y7R3u0M+w2",
+	"X0S9uPmCHY6aR7Q9bHaibrzHeqN9ejCsHNsHZtTiZGSYWh3dOYukiDUxksyp3S42kooRoxZ2remYclEe",
+	"nWueC8PGTNVubQczquiUGUdBJ1rzsWDxhVzt7oSkminC44CEUxYGdjdDIQULST0V1L0J68/t87+nTC1q",
+	"QU3Qqe3VP3BpZGlQM2oMU/aF/6pP2f+wDf6PX9vNI9ocnTRfff7j8LZZ/Ni7z8dO97bxb5Xr+pIaNpZq",
+	"8Yonbm3ZzSyRMav1jUpZ9RQi91Jp/NywKazdvyk2qvVr/9tufj538TG967ur3Qa1Kb05w3f2spFRpegC",
+	"ByZTYSoWP9GSKGZSJUhopKFJGABJinQ6ZMoS6NQeBbvzSKWa1COpjbanyra5dmPg19KUYjaiaWJq/RFN",
+	"NMsGOZQyYVTgMFOlpao+MaFgN+YygidCf3Rmil1zmWoyo2O2dijYanEsU3rzmomxmdT6+51u1Vae/QTb",
+	"YJuzZzVvjce1oKbY7ylXLPb7mrc8kmpKTa1fS1N4sqLlEbCX6llaZksSqg3RjIkAmR43msQyHSaM/J5K",
+	"wzSph8B4wkaLfHBDIfVe9xCel6kh3MBJgtfDv4WN44HodbpkPmGCaEMT1iInJOHawErSscaNtjzYPkLF",
+	"wi3x1LLRKFWKCXNMKJkzemVfIPXw064bxEAIds2UbyIgVMTYjpDwrF06SzL+nrBb1+t0dzSJmaE8IZou",
+	"tOXaipoJU8RMqH2ImoEoMEi8DGI78muapAyeyLh88d4hdUqGlrWHe2HDPkFJr91uDYSnELze8k31d9E6",
+	"Ium021Vb+Ysc3uuo/yaH9z/lv8hh+YAXCDY/4a8Zjf8Delvl6OkQx+xPjR1NQGYTKZglEtacUp4EhI8F",
+	"XqgR1Qz2kEaRHQqph2MpIppcMx2SEbfXwz+k+J//L3wTkPA3+T//H+l/+UVSeUyosTe1NmTP7puikb0M",
+	"7BZTQbiI2Q2JqCCaqWtGuGnYTf2dTGnMiBQJEB+Or/ByPeZjbnRA9IxG0O8PpE4apElaYcOJB75XM1GM",
+	"EXzBEgCSZkyGCzxN+APcZvA0w+52/E8gQ4RH3cO9w/2j/W4Iy2E/k73DfQLfDKWZwJRJ+MPefocUf1zH",
+	"in7fSGBTLvznvUqRgtH4XCpTzTqkipFl29nYo90iH4WVkVgMQpMmkZwyZC5ckJmSQzrkCTeLS9sYqY+4",
+	"Wv2J6qhxDBRj/4SzlMwmdMgMj+gmooGLRMCCx+uWQ9vJVN4RteXh1YIaE+m01v+16qelEdeCWjqLrSB1",
+	"SY1/xolWhW/8rGqfK1ebT7nJLoGlkSfwY+XQ99tBfgtwYfa6NTi9fGqH33UbjZ86war4FNTe0Jv3+YTW",
+	"DWFKby4L865V3kJ4bRQH0Cl0nzM1vPCxdy626Z2LJ+n9HZA0Tdbekv6BvrvMmDBBUYzm9lJJmGExcpL5",
+	"hCf2quAaL9f8OiP1Xqc7ENJeOXOu2bG9JLBVXn2vNAKr4lid5v3JxcufW+RT9XUbDITVYuBStHzG3XuP",
+	"fwGdG2pSfa87SMMr97+GgPngu6XbaH/lMrq18pFTsGyrP9LYCilMw2mKpDAMhVE6myUctaRdS0sJm/7w",
+	"m0aVKdN57P5bGaHWB6mLaUOGMl6QiVM2lQLZDv6va/1f/6iNOEviWr/G7LVmiY9pTcdAtFbFGjJ4Dy49",
+	"QuNYMa1rt58D3/wlty+jbhV1my9Yd9R8MdyjzaOoEze7ox6zetWL6NCKd241+z3YH25AS/uRxsTPOFud",
+	"iTEz3d/d/W161XKT85PWu043tRR+W9yZTRvyHl/GBa9SznGxYsmQkuEKhJNy8v6M1Kc0seeUxeSX83dv",
+	"A5KKKyHngsDqBWRIY5SyGq0aKBBilPDoPjv4xbPwfTq7gB25P7l22Rmpxyl2z/x2Wmnmxip+NAGVUkhC",
+	"I8OvGZnKmCUBMVKSEZuThA5ZkvibMSCUKDZSTE+IkVcgAANbyFbRUhso6ErarmNclVdSDXkcM/Gcy2I3",
+	"N6JJwtSOJkomIMPJuWBKT/gs32+aJHIOjA/G+laaVzIV8XMO9a0kOo0mjjXDMN4rsC9w+8QryhP2rAPy",
+	"bLbqVHjacsz6mCiWSBqDTKOYUYuV8X/ItMCvMAOuiddCYWCO4VzwKZOpeW6CLLHmmMdIgUrZo8cFMXzK",
+	"ju13YEqYU03mihvDBAz9nKlrHrGPgl5TntAhsv1nG75aoCJA6MgwRcA41gTrGNFoDOsDgcTU0KGVcrkm",
+	"qVCMRhM7Vnv8LFsZpnrhJRFYjIEwUl6RRIpxrtMy1Hns2f1w+h8fT88vLi/O3py++3gRFH61XehJaoxd",
+	"rljOBYgXdXYzk8roxkBQq9KIBXHfWLGEuyOPRk2VCsHFGEWOgjW3MLt1a+ae3i1YCWHZLqR8TdWYfVXa",
+	"4prIa1hOq+RMuQEKupDyDRULdwb0s45QStyKEXAzksgxF9pul2Jjro2CfjVePfDgjGo9R4MGi65QnrSq",
+	"Lo3AaGaVWCkiBltup5lqIBfcakITxWi88Bt8jFbaCqJtPdrGfxQ0NROp+L/Yc18fIBiBSqm1u5rrVtBW",
+	"0qqcisVWOKeJBs3frnxjadqfPn1qnqRWFTUgKVTrzj8yqpgi0cTeq2LMyIdXL8lRp9P2PFb3SegeUowm",
+	"078Par9Nrwa18NgJ/SB//n1Q4wKGfAljHdRCUrdNHbzYbze8aY0wEc8kFwYNWIKxWBPqZmd5o9VpgCK8",
+	"gYvdzCyfD4hi1/LKajaKuI4Cq+DYG4wlCVhlE27fNjITaEo2NWlXyXLk9Yb8TL1wW/81ePJbaQiQOZzu",
+	"j2KmpKWA5x7GJ5YkTSclD1OTi1VoSQJenyZMkzprjVuEElQHiFFUaBARjknoXrgE+zUIrjoE+4xGJsbG",
+	"NLG7rRtusjqd2ZPO4jcs5vQCduUZ5wxH6yX21rS9t0DVdK+CP8eK1M42MFNyxpThqOrlNpayHYAa1rQy",
+	"wKpBPKjFKbLIS82i0lvediLSxBEgarXLFpOgxuMtTO9B7Yqj+LtpZfzc/t0+exvUrH5wuWX7QhpchjUj",
+	"zp+UEUib91somZpITtlWHdg7Y82w73j3tujd+BXdHX4R8nbdYuaDWtpHvxjlqRaNcAWjmxz+xiJjh+1X",
+	"/yU8BrQeo6xNk/cFSnMupDLx3UlImRXq8KBXMsO1tyGyh1BPRhFlU067HdybRsqn9Ce0NoKbVsg52Nun",
+	"UhuyT6ZcpIZpQu0t6O3BmdAZJTK6InVgSla4tMIHfqev2LwB2o5lc87t22232812p9nuXLTbffjv/7S3",
+	"xr0pNvdhW51c6DlYvwrL0t1iUZZoE3ZkExn9u9sybzm2anMtqM0n1Gg6m9WCgo2IWVnb0W2FQThv9DVH",
+	"Q1aZ+DIb2lbGtIyD3i5bz4Jawc+51VEHv+0yvR/0apWm5dLRhpGWO6xczTTm5iQyOJ6laT+ExXhbZJUk",
+	"5oRddFFJRQY1vdCGTQc1sksGNSqkWExlqge1Vm0r3gVdrZ3W6bW7U8vTopEP3cjp1jLBFroVqmid+gXa",
+	"uO/5Ut4GNXRo6vVsbnNjrzhL4pfQRoGO8gmi3drdAnduiXvaOHGjPO+qCS9t/TqiC2p8Vr3VKKruaG+E",
+	"PSZ6IucgpGpqpSr0BILWzMHERZjdLtBsnuaKLZqAt1gzzagzYJVn95oLK6VzYSRw3wnVE6tccEEWzJC6",
+	"VRmsDD6UqbFSIyhsllVHcjrlGFSxHB4R1HQ6nVJ08Oa7cyIoOefJNYUQKrRnkg8pJy+lNpSMlJwSweZ2",
+	"Ua0ESSPDKncTLnY6ZsLcsVkfNVPNkzGEAzzeflWd3LLkgOcr8EezTLBFYi/tIlBfaXb5OuYHMNvJzXzi",
+	"UTh/znW+G97/T6b4iOfhbEsy/4RFV1Wn4BzW1NEAcY+VhIf1PAN80ZdDZXXiyzWc5m6RzUpAl/bwVdO0",
+	"3XRSP//5pNndPwjIhN3QmEV8SpOGPYzhBMVe8ObnJ25v1InabJ8eDV/E3ajHDkaHtD0sxty9iA7jI9Ye",
+	"dWh3uBf14n12MHpBD4dHUTvusG2Y1yTXOlaH7cKD8sX1a3tMbMM+8kaAodI9Z9mOMychH+Ka4Oq2yAfn",
+	"OHUhlmG2aiGRqdE8ZmXzp5H2lnbBnlREE6kqd/Xu/ZFXBbtDgdMpRp06e7eiI9Yx4VNHd8BSTUGDt2uR",
+	"LHFoWJStaHPpIMkr4CN4BArDWSXhbFr59hYptOr0vaQJH6JS8yOvOHpD/HJ1YSMf77f6UyLnaAFc9dIv",
+	"eeOtVEzF5UyxmMO1sd1LcgjKRnypnAq3xTvpbLbloJaW365AkAUbLo13eSzVS+xiKAtqwkTaxuZUTaHt",
+	"JK7UB/ybEFupq4SAa+YCb4YL4qM8j0nqg3KkYJpM6DUjQma/W+ps1ZZVWxjEdtKWHfx2T/qBbPk4rMcD",
+	"rprV1Sx0vWlL3jCjeFRx4RS2bNvw2A0H4pmIfGlVClG/nnq3IFaU4KzML1hS0mxZkqQJtQKSYQmDYLZK",
+	"qj2N0/wi928PqebRZc8OBv88yP88sn9O+HhyqaOJlFZZ5knCDVOoCM2UHDGtQXe5jGSqNIMN5uBHhRCt",
+	"sWL4HUQYVA8L9PCSZEsFbWkr2f43910rktMih85094IRYb9X0fgrWq28WoFY8WFaHaZ/OhqxyDh5liRy",
+	"3JQxBtHNqD2+GHAoCL1mio7xqJdNI2upp9RRcc7vfTxzRKczyseC6DSKGIurhfYRoyZVazRp0ARcNIdU",
+	"JLRKhpzy6DJK+JQaFoLtx85tZDmV/5lwEVtZTypNjBwzcB7U2XR2eU0VkGZgNQl9OVM8Ypc8vnGfIylG",
+	"+JGlig+lutybBkSoSzadJXLB4ga4URdkStUVhlwyxSXoPTSfMNXg+ohoqlnm3Ji4AA47KSXA3anTaFIW",
+	"zHww+GVuk1xZMQhpKa85rLDWd1oT/GL7RoIy/ZR3ter0FvX1FVq0itqqwAMifsXXy0NTcDKMXN/vKcRJ",
+	"rXaLsVJ/rK5UFjX1x13rAk3kL1QN4WdGEzNZ7d6HTxX3AySqzV2616p6OpvOpDIfmP1cqa5kM67QcWWS",
+	"TtHVzqYzs8gOyHwiE0aUnLeqaCrhglXaAJi3vo54wtC9j55JMmRcjK0QykinVXnbbr380Huw1S74tdEQ",
+	"p1qOsVOLS5WKzLLOhWYKrsNep3P4wnZpW4Eu8wg725Gff+dFZaSdWzuXUALmiM4Lq0J0um0XdYcNXyo5",
+	"1xAgmgoX6Q+GeRfIW+u3b1cM/n7QVTpEPoPlnXnL5iiXbamL5lOvToLDXy156B3iQ/oCK/TZlQky03wn",
+	"aLfbWVpFndo3yJQuUAbUzN4jSaNPmJDpeAJmFcYwHY5r5/J2SXBIUD7ZA9QwPXcJO2xMhwvDMK4AH80c",
+	"ydiImSjbg0xB0tzKbLF8rCpsF0sbubxWP8NkxQLWicyZypcuIDRJ/MIE4BtFH7eQZss9KtDMykEEEbwu",
+	"6BS9tj5A8JLHDVwYH1IxYUmcndcdjfGPuk8SNjL2yoHby448yDJZuIiSNLZTgEyqJod1gkw5XHlnYvKx",
+	"T9tOxxP9/Sfjx+/TZY4Joz6ZkYIp0EcjP0DbzQ5VPsTi2hfOyjI9BNlpreJMv8hhUR6l8RT0umGSsstI",
+	"JijYMmEUmykmWGo/TmSqrQgIXI8KOmZTtO8pZmC8QU2zZJSJH/AZAs3A4GfSGB83LJoIHnEqYC6FxzcJ",
+	"rL/I4bmhqPct+Q5QHixFx1cqCGtsG7mY+CRa32+41FtkHG1vXHy4cogZUdhTUKkqVi3nGhKCDXkMI222",
+	"ubcVmVarZtSq4diDWkEbY/bAEIdioutDPG5evr50XgD9wHEUlW+aJO9GIBBsp4Z/DlbF25Lq8OBzUlRH",
+	"Ht6IXZfLKFeut5xfWSlfN0ts3JshVla+YqUfEEsTKRZzc5nlIm07h//O9Fv50bG7yhnEdKEvNReRPYlO",
+	"z3KzeiAlsaIlYrth5saLyjEyb0S429lZUGcfSC+5kvvQBvKre/WeP4shbHrCCLq/XagYjSFAEKUMFoM8",
+	"vZU31F6WXIwvE0nFY5LFlpFR7tLZrle4fqo6S6g2lxFNkstHiBnDxty5nEqB6ul2I3wDj28Yo2t2zthV",
+	"TO/BKz+5F+5sejNfuJMcplRxd7lvOWP3QuXAwDRz6cTKB26Hjwj5gqC6gqnpgUdyxpQGO+ZjHxO0x24z",
+	"iWXm+tB7esUYtvVsvA3ynXuxekJl4bbMvMALmQrDE0Kd3W5CNXFuD8/Jqm2ld+4RtvJF1J9bnbZPeMzz",
+	"ibe/jTediLsUrSx0yRNPHquWZXD6EMsyCEo5K7fgZygf0+JKVvGWZaEln05JNCmtTPlSC5x9CGV8z3KK",
+	"F/+KwLJ0US2fyFUprZKPr+HCay+QKul4s8RTdU6DKgN0SdBYkVSXxd+SVFFmaOt0jC0jZQumPtBBep0l",
+	"laI2ZRXL2y86lgoCW6V/x4lfNbvPLZpMGY+XfTdlMaS2APIF4aCshmf3k/1LcRbn+csfuKHkBFvPDke/",
+	"hhAMnS7Z6+2TgxeHVdvRrwn78Iod0Wll2RrZxVkfPNzpljL4XzxAe1sDgQRumikLXRzH30kOgFQl5C1h",
+	"HD0tvFFQu2mOZTNjxziU1lv3x6/42Ofic84Y5uCYJrV+bczNJB1aWtiVdMabkYzZmIndbGa3xdf1FZ81",
+	"pUv3b0LGDFO5SrWVQpvvWvv+Ed9b6KbF9gvNNzsbopnvp7iuQY7Yb391nfZr6ZoVwsbfCSIQZTcYpDjl",
+	"8FCeWJZtnmUaOTo6vC+JPKESu2Vr8Pialu5ScgvUWybeR9B/c7rdL7a9/6Wa8VsMZFUyKWADHYPP2GnM",
+	"dizoVP748ewnCIIzIHlyQSD6CbBqWuXIgWUAns5Gfvvrfw0Gsz9eRref//ZvtWdUt59dj/6ylJnvT8d+",
+	"XMXYK7Ub1S2QcN/aJ4vabpnoXynGiGE3EI5CxaIA0JdwwTSpGzrUxEjZyN2CiGCxelha5BzPAzgTX79C",
+	"PzSDPHdKXn6wXw2ZlZg0ef0KIG8oeXn+zywDGXA8de7uInOZJjGZ0itGuGmRHxMqrghMBXLR3fGjGuSa",
+	"1YNXdVcuHbabdrtp/z20//xo/3lp/zm1X3ZeDQY3L17ZP49erTmQd9oGSoLClpT+nIaDPD6iQtItLGdv",
+	"BUds08r+UG8MBk3y+W9WAPxs/8m+qVzG7awTXyR0PanhYknLXpsbZDWrx3AkgRfoe4jztwN97wG3NmqS",
+	"S4yJswTBYtEHfEzoENLXR/iDNnQRoDoTJYwq8EG72eIzwA4AcizrqRNs6TZ7uE52lzoDPTyjNrOdgogY",
+	"uaQeJZRPGxCoBEubIeU2/tITn1tP/NYo6WmV1rtmO0okNQe9557vU+nQ3+R0l1X6u2LAN98ud02xbAp4",
+	"zpmu2Bf8RNFsKGQ5ROfLplkUxZ5xkvd1qz/YVvGtsSn2TeQhfBnNZJac51w3bx66Mw3iy+b27Pf0E1qr",
+	"vj0u/lTGs29vpsuWsD8hD//tWw9e/bJV/UUOn3Exn8c2+a3dhtWGUk9Rv8Hujphzo9eCGp0heo69E39L",
+	"Bfxr7wCajoFSZgCfYOCEXUNqUvTlhAAW2a+1KAUzr1+WKUQQGEjFmmOC3CS1C6W4XQSKWA+PcAKcxfgZ",
+	"p14wQ2ezzRzhlp/CLRHza6mixz3tzp79jHN9AiO5t4Cv2r6dURzBEOkQbNlg/h4qRq/0sbdVr5jGsajJ",
+	"ECzbzpAdYK6iq9n0/Gbtb06Ee0oj+7cn2azY/P+Eok3mfngeD8M3R9FP7e/41uSQKueLJ2uBUYgjyhNM",
+	"g/aJ019M3EuOm2ec7/0jQW/XOE/O80xmv15snkfUISKMTBI5v0xnhcXDBWXVECOvIVt4KKmKH8MT5Zo6",
+	"FUZVIg+CHWrb8NbllGx4N7gjI6o0gko8BnvILrGY45apZ5EULjI1sx2U5YK5FGSX1O3/fiCJ1KZRBkpC",
+	"UPookZo9NCgZ0okvbdtbDhpfmK8GB695fm14/Aag180bliO5ujDjfEil+QQr27K65JXbLcdcFOq+3API",
+	"NbNxLZu0yvE5q95pB6y+ArjavevdpbXxJrWswaoJvvkCGX1l6G9kjMb8VRzKa/ql2R5YAqU6TZ4mY6m4",
+	"mUyXQB/lmGvDo0vFxgrNqpdJtyokYAooPXfyH5jgG/fsbVBDlrzda+/cs5ZlTRTTE5nEevu4gIv8ndvP",
+	"ldVUUtOUo5EmXJCR3S3kDDnqyJwCpjcXLMNbd9Nuufh6zjRJNdMtUmoQMrL9I9rDQQk5h7gYasg/Ti+I",
+	"L+rq6tnu5nMEQHDX8b0yD/w7w8WDkkW/IHEhTxLIKas0h4wccxrIiai0wZWHzu7HY0Rm4IH74tCMB4Zb",
+	"lE7D6qlPoy1hqIaKbw3mFuVgcveoMFsCoKtYrpz+71221uF7VTSa8JG5NHJ2GbOIJ9uCyCVybK8sveXj",
+	"4tK4q6niur0Eiq3+cSY1txT8YOwvu79+7wrDXp13edNKi52PMZvJ8sjWEt67nPeuYnRUcr3jYl2bHU3c",
+	"yc0Kc3FFYo9IPuJQWAvhFMuEbc+1TM3lSOUAy1vslAPZKJuFq6+zpLsGpYXHY0ZmTNDEeIxaMmVUQD0M",
+	"u/xbQndptrVgqmcJFpDceDnZBT6HJ1fBNqqmHayuou/Kja5635/KprxyebwvSGHljei0iZHkRZcgPo0c",
+	"kY8Xr5qHpD6M1GKGFT+g4vpUKtbAq9TVQ4IcNI0vYjn43KbXJ4YJcnL+8uysaOmzNyxC6aDtTkv4CsDO",
+	"sEYpwCUbDIl9lyGdUkMUFWPWh3KQgk45QOYUwtVyMSmSSrHIkIlUmpEh2D0WZUPgi+6GNcrRwO4hHrtC",
+	"ZZcPF3ftBTUvvb/R+OqfW8EwXB7IUrtVhFiw5FawnwQq4eCmEKmwGC+pa0kE42C5HbrYYiiAwzUfJqwR",
+	"2AMtBUNrbV1UZQg0CnHMLmrZ0CumCTfHJERbXtNqQmHfUmDWOBiUmzFXCHzkW9bEjaf+8Yduu3tiCRv+",
+	"Og3g/wcH/puDo4aXGUth0iTmepbQBRiR0SjNbkyZvDJw7yJvKoy1ooJCed+rUxZ+tX+9vrX/vr39fFcu",
+	"w3JY7ZYmoYp2sObMyrZDraXe/guPneWKguvV+6OilM4D65cuSxy+xmiFhu0ri27ZTwFtr6IfLrShzspy",
+	"B/r8hrTlPFOx3au6eVwh0qJC91YagvUfq9SFFdD/jdVKhTTNUXVbSxzCgbPjeIJNuH0fsFrVwwwGrtQV",
+	"Ft1aNhysnorNYy43Vj1Wqxwz9YXWjS3Suh7iHftitu44y1ZGkA8yYVXBD1AQoJINnEdSsSX0wSHVDFEE",
+	"m93WXqeIMuTRoEaA4YoFfsu4rZ1Wr7us1W/GUc1gU6syth1CaMbKboPlDtswxCUexijUl5cCIA+GPHEV",
+	"5UvdrWav+96y2M3V7prt1v7KBE89WqsDc0WLRZ7+WD/FCCOy14RwAmI1AtJrHR78743SkJZRYQtjKkZk",
+	"kU6rt4z7So72WkedwyX4V9LsdVsviiCw0G0JCZbsd7uHrQ6YYxI5tlJyu9U7WkES2QNf7+WYX9tj/WvN",
+	"AVvCdXm5TAX7R0uwFO3WQbeEF1HrtrsHzU6n2d2/6PhqRqvp4Dk1rqDveRBgOVpG/iX1THHa0QS8DBGb",
+	"GTJLUk3YNVMLlB93dPYacwDDvko46FqAC2rl4MaWCslD0LCzw1RZFcEoKcZMgzyurZaXzkCAjuVckHo6",
+	"s5LNSKYKgQXndNEICi8B7H2LnNrfiltEuCYTOScjqrAau52lB1mE4iW6DLQMWKH2m+Iy7+itISsd6nOV",
+	"eQFJrhI02fUe2L/qBXIiu6TeIU1S+KrR6BNPK+QHV5EUoCvd+u6UFkCTH8gq5W65y3dD7FQYMfKjUzVV",
+	"Lmapq0GI+n6qmfYYkm5/sNjmhJomHzXyoskTes0CsJZakiZSxUz1PTkULAABADs7YHsoUatJ6MzgIUnY",
+	"NQMnjMICE0MqrnY01JkAvBgpWEBYohmaGezLS0enXiKwNoBwFkr3T6UYk9BtRthokRMy5VrbIxZuCLwO",
+	"fQO4m33b5JRRoVeSzLFIWokii7rhMrNfI3flhFnF2KqBiqdDLlhcPmAObNjzIDfvwkyQR80ZvWIKK07C",
+	"imWwoTMKpYTjmOAhd8eRmy2J9E7Ey81gPkvRPIBea4kwwMvN7r+LzoHXgNTsuU8Ni48d2q2jVeLw/LkU",
+	"ARGI2/wAp+bDoHSAuwT5NVK5rzkTLh7UKhHrHN0CZ3Bc75meVzjnvhAgtubr4QPwrvOO963o4s5Hdmp5",
+	"httUfX6DwksuKRkB6lIE9hUI+MRuZgkVYMEimi40GdhZE5g1lnJ7bkiWv/BD/sIP+XPih3ynqB9/YWb8",
+	"hZnxPSM1fP/QCKuih6FGn1eUnVyDct5udTp7naA2XFwW1VLEMd877O0dOKTyg063WH+q7QHEu51e+xbe",
+	"z42deQSdfc5Fy/X3Ou2DTjGkDpaQzW3bLw5zS3R/76h3dFuMw8OLcCVqzI69e4jCWOHhXvvo8DCoyRkT",
+	"l5XT2j/YP3Sz6nQOK2fVa3dzDIdep3N4uApBVw0aX76q3tkrykljYCOoLPgHvz8wjm1phtvYE1z5s+Vd",
+	"q4zs29p16nd5u4dzGtguls5SyXYeXE9E9wfeeHD0Z376SotWVQYCi4EYSwvaYNUkfIVgpB4B1boOujDA",
+	"8YAnihoQddBrjxu2ZVWKOyMt3bTILqn7P38gOMOlmEu0LnD9ZWGXS2e1SlVG1xqclj6ekcLaBK57MuFW",
+	"s1yUgbXB9oDmCV/mY8uFquIW9wPL96eqMl5N0ynLahNhSJk2HDQ5JkhdsHlQkGSlIhnpNbAKEVQehKom",
+	"RhIr1LS+CGTGl2/IGUCZk1QsSPlolPdxldC2rwJxwej0McLDbDtvmKezrxIjVhhCdVzomojOLSHZvWNp",
+	"ydssU00rK2M7R8+mRQNn0CYkY2gkCwCsnHQ5vnN7r5orgJLNpt16EdTYTZSkml+zN17swg3Kv/fyF36/",
+	"SdgsC2srrMgXQCkMoPeMA1hfc7NyleUVEx+YnkmhWRV1Wdade1NXXeI3M66YvuSiqupzJEWMdmVsiEBD",
+	"ltlf04SXI2iO2u3qkltLDt0KRKwrJvJq9c79+COjiqlKv2Oq2Z3l+T/qqmi94mqUOi4txPKgXY+Vy6/o",
+	"9qHxK0WN1cJZ7KB22JAhIwfAP0UAe8vlJx77GJU5XRCex7toH6tXYXZz8ea4rc4wUzmQE/dkwX8gRcR8",
+	"wCCpK9YEUdR7v+w91dhQq6LAwarCBLPRtFsrztDzCVVZrb2EDhm4H/BihJpednH8felCjYNccGq32vtg",
+	"qExFzBRpt/aRRKuP7oYj2m4VjR622S1kmLXBjZvX/6PGQuCrNgkfbcRdQX7QWQkdGebqf1NEDFOMJhDj",
+	"D0ujqLjiYrzlDvkoyGyMKw7xc8bizOZs7OhGnMUEAhUD0rGCR/e/9veaHYjuAhfEL/SankMTJEo4FO9W",
+	"ICUaMqTRFWE3NDLJAiO5wt+mV47ugORIs2kHFRaiuorOEB+wqicuxNU+TFK9RqTLTXrt9ovO0VF3v/ei",
+	"1z46KjLhzjYqexYDumWqQiEaFEQ/t7y1fAlrW2nuhYZWpfSsrb7d9lhOQZPgAj14zrgQ5LUGb+zGMYgC",
+	"5lPWL4idrhAAlqSvDxckzEsDhE7WVDES3oJEVm7NSq5jYRsM5vT5FgsnkDcgVBMKZiIvgBPpmHxpLcCP",
+	"U8XvP+r7Ck4PKbiUBfOs/LKlGAZnOJFjLiq9YGdZ9WEuiHI3dlD4Dl2Q6LGVEP1otSwIQwFPPD6Gjj7q",
+	"zhWJKHhhyAC6t3srBrXjgr5TD3dpaia7UxYGJNy1N5kOnfKQUMN8uwF2rDFDCAIfKhSleyUrrc10214C",
+	"/arVOnzYVFnW3a56RpkYqkQHS9Vblnz41qPO8h3djjfi3pa5IkSZLV898C2yFAdGWndAmYWrA0ja8a8Q",
+	"IhsyvqYNoYi4aQUswaqqL3xJzJzdw8fQUVFa/Q7AZe1AtwOXvRMIdgP7/pYpfCuteWXdPn0R5s3KPpd8",
+	"GHfiVawaMTSLUsXN4twO3IXKgb51kqKTCj+98lT0y6cLCI2wT9utQt0sa3lizKx2ewsi8KgC9fZHkPmE",
+	"qw8/pOKKGJawKVVXDCrsGkanO5rgcY+pnkBued9bxNBO/rM0ZJd8ompKdslLmUDVXDoQXk/xcRBF06n9",
+	"aOh0xlSTXfMYVKo0thqUojzJYhqyLne0C33QrYEYiL/97aUU10yAxPm3vw1Ek6DaBpHkVi7PIt5DOpsl",
+	"HN25Pr76h9+0FCFKX2EeEh4eo/qMMRQYlA5xPQNBSIif++TXP1zFf1eK+/Zz2HK9e+mBRJClrEn4n02n",
+	"hDbPfgpbdpyWLUEiK7liC80MmdExx7CNPgkTPuUmJPVOq9VttwOvRpL9tmWsgsgZ/T1lJERWgKK4yOL4",
+	"7Dgzh/qMjtmOJmGBdYTHJARWFKLeggsAiT9/t5wrbJETgo9mug2sSJaFZntA2yhPMAUI0n6UsSoE1E3U",
+	"OmWx1XdsW3YMdlXSKdMF/QhEIsvadjSZJTTydSWgdakMSqwwK0q0oDM9kabvYpXIfCI1w06vrDjryj8P",
+	"mZkzK+POJfSrSd0q4gVzZmDbx1FQQZglNyB8H7ADYTwEgpy8UuO0dS7FMaj1lqc14NKyAjyhY6sXSUWG",
+	"MPYp19oVqqZkTpMrr55hhXZLSqiHQe12zRiqAzArUO25nYY2ZEpjuyZAd7ksc2lPb4jivldBXVAFrgEQ",
+	"2AW7cR0Mmcv+8mBNbz++LuTrQHjhL+fv3pKhjC212r38PbWEPKOKThlucMKvWN+eZ0KQU+EUEM0JhdO6",
+	"pgt7ou3qZPaR19Rw0ew07KRoZaJXgKPHljEAyhIVi2Eejo3awS081jmaEPD71ZEqhh1lyWjQM+IENCEI",
+	"1s0Pzol/ESOkiJnziAXEFXRnSVz83q6UFf1htfD2OCaKzRg1DmY98UMAGrNygib18P9AY/3fBZsP0na7",
+	"e+A+Z5b4sIFMAfgpzA6FJqrUglASOpHWHtx/nF6ERDGTKmGVb8y1wqBgEp5e0HEIDYTvTy5e/hwSJ0XY",
+	"R+2QQL3ngoRno+YbKyiEpN7rZqQRkF6niwKdllNm5wphoa7suMtNjaSKIU5zPuEJw6GfFAyQuAc/n3f3",
+	"D8gvny6cNZJ09smUi9QwbRcNLHj+eSUNNcwqU2jCSjWDVt/NGJpbNIHbKCbhTdMLRk175/cJJEKEvi4/",
+	"FQtfjoMmCVOk197LVTe2IImUV4TCYgBfyAnHnl8ZL44J9fm3ed1/N4XMvmoJrOMjsN/ZZbqJ2Ay5N5wR",
+	"INcs4Fzzf9lzP8WQWUp6nWxQaDkMCERRobpuH+aaRBMWXWE4IATt2ha5to0riNXMZ4Xj2rHrmDB3vUy5",
+	"gSoj/mRDgKHlOVIb0iFv+I9AJ3tdjC7UJGZsRur2gA7ZQoq4UVyICYWOww+n//Hx9Pzi8uLszem7jxch",
+	"qfuraa9NdIMYaakeEj9FbDkPbguL7VBgFOg/g4ccF8AFtc332od4aKnw+4mPzykHQcSlE8f2vFFtz/l+",
+	"e8/dXx+YUYvmieXrYYucgX9RA6/Haio6yOL+A2fPytm6Va+9PwRHAGLINVN85KQGTHO9YdOZAeHjJzaV",
+	"MJI++fjyjPxoxaY3mchkf9DMBOTlS/Ljfye9Vpv8f//X/03OW+SNVDIg71vkpVSG/Qt6e98iH7ihARnU",
+	"TgbiJ2po8ycFfOdkNlPS3g5GkvcYagtLcO68vnKEPV8UBbZBLSA/sYhbnkHO0xkkYZ6DFUgPxEG33+02",
+	"9zoB6bY7vdZAZHlj/dovb/6dnIOYd/L+rKBL92udVrvV9i5XOuO1fm2v1W7tgQ5mJiCkenwNWLwms5IZ",
+	"fD9moIJJf5rP4lq/ZiWgE/vgKT5n2/FnEVRUbrsFRp3XJIRIXgTTQal+KzietW35mGLfUgGWhdG4hSaD",
+	"cu7nwd0IN9XdWTHVLLw/o9CnUw7AiWFlf+2sF3YI3q6BcdFAtWXojqDmYLvARWL/+Fw5olXfNo5nRxMO",
+	"LAZ3y3N3DnKWXU+wWcN1FHjrkw5Q8g+IGxtnVorAEwf0nJ+4CSOOhnzQsm0PJoIJJutXammX871pd472",
+	"aC/qNl/QDmu+iKK95hHd7zS7o3Z8EHXY4fAFvbPm2J1rhGRpWaYVBpzQyjXBxFJD6mCB0/yaNdZNxEN1",
+	"VZDqxtD4NUMpWiCzUWTek8YxiMvuoRD6DteNDGoGP2hkVQp2fnB34eKpbfHgS7RibPMkVMW9/RzUvGIF",
+	"TKXbbvuAJ4al/osqnlXt7Hf5BDdZBnI+BOYi0JWXK8OAEiNH7qBAHEcPh1DVcjbU3R9p7D2Q8Ern7lc+",
+	"CpqaiVT8XwyMG/vtvbtfOkfU6o+CXlPu8PkgssoFFcKhL2jXVuyeF/LITqwcpVEdsUIYgLUdO6XffosZ",
+	"Ip4dYXEyzO/3SxLUDB1rBF6Jual9tgOouhR24WJdFO6G5SRPl26Cok80sfpVlqaG5nZoyaFAwe80gcAs",
+	"KuwxAPeT42mgqFgpJJNjpSKKTeW1FWnlmKHv1koRKH5qRpOsuylWgotRVLE/WZkMNL46Kl/oCJsrlFGc",
+	"0yWTUWao5WpiFB+PmdKNFrmQJLLSNwwtIFdW9LIvhRNG40seOxkePk2onoSooZbEESugow8BRHT7woxq",
+	"jUMGOT+hBpNEQiqiCdybrmH3GZrueyadNw0zpYmWEFKmvdOIukXf0bhCXJOxXXKAjxiNmIIN+Xc7GWqJ",
+	"i0xQo00WXolf6oUaGDKLSZ2SoQLhGvfSKzhCCmSvZdnhn0A+cGpfThCaZ0l4WDq9AkfujQZ29HPqbzsW",
+	"E0ZVwpmy4yiOcUfnW2L5K2OxLq/eOgabrXg1k83cnwUf56oNePXaXt6C4hzqBXpp9MlBD2twNiNLhRN2",
+	"Q2MW8SlNEOtDL0+Hx3dNxra85kreG3WiNtunR8MXcTfqsYPRIW0PO1E33mO90T49GL6IDuMj1h51aHe4",
+	"F/XifXYwekEPh0dRO+6wWhlBA4tfff7joHdbgZTx9FfBPws0UHUbXOCJsdL4s14EvW0ugldSDXkcM/F4",
+	"V8dLq4qil5jqiTujeBc6dmnPEJywOujjjYrLIKgt6e6WsgDFoHxNmMkueObAa+OAPpdCMpzthzWn3kw8",
+	"BwOI9xyA0QaVaTploKvbC2JodfnsWyvjtAgojGR/IBy2igYBFSwf0DrYgvbbyMHs12fvA+/Fzy0akCA7",
+	"4uNU2dVruIWxFD2dmYEYM6NJr3tUoaoSEMXQPMhFLOfIEp3srPh4YvJpZU5fciIGgkZgs93R+QNgM9BE",
+	"pWioooZQmKeLELAXnfba9DHaJzoHIOOKiPmZZy2TMTPVw+6TToia45JSBxuXAaz8KOPFFiezkO3gS9sD",
+	"YSzVtM/9QmvgoG6DLQ95CTL1tuxtc1kmT8ZgyiGBFczlNYZNc/HMrOXw7pdcJxd8ymSKfXW24C8XUr6m",
+	"aszwhf1tBqfRasHiNyzm9MJeAPbl7tFWvb2hYuHGqr+YCzpnXK3/6+ciTzy9QWmyyIWycwg50sKHZYJB",
+	"qWzzLPNHM1mWlZEJ2kVeywUBba/YphXIPA5bMQgFhZ5SiOjEavwQUgmyl6FDDG7kccIaAwFhK2B5S+SY",
+	"yNS0yCeIURLlZoyUAQp41BsH0NdBDfJYLKdphxWzuD8QRavyjl4avnfhOKDoNfzFrsl9Gcx2J3MJGWkr",
+	"vtCrxC4BHSO1l6EVojOMW5ymFTxpohiNFyTGWM2/znn5nD/Sef3DitBFz/mvn2/LZ9g5mD3tmpUjNWSJ",
+	"FGNL71ucWAx0qLR2/oOZNxCY/1TXiouorhRV7Sn8bg0WVhk1dk0wjFRtsQ/FAJJq3nniBMZwGVkxdA6a",
+	"bjf3U1JXZJnUl73/fbL8fjAQLiCgb1uCXm4/W+VxJUxfG7rwkfrkzHjkTXDoYSqXizz0AdV29ju6eN+A",
+	"cQSY/I4eCCuZAt/XRiZsiVU7u8gQmomJkWScMjQXZNdWH40VecwjuKz0QIDJET0ya+XYeuavAtsIhnhn",
+	"Te1oksjoSrsRWm09SVgyEMNUaUOmjDmEHPSSYX19578FNJzw/bvzC1JQD0K3LlYlhhVBW5Bg84HwE7JX",
+	"TJq44vh+fGg+qvfabXBxCTbP7232e0oTb8Jxe0tcvidQxUBIQcIi+GbYypwxzKdjuJ1CR6S3msN0XG1u",
+	"zAks7rJuDcSJduAqLuQTr9ttZXxSX5Ln+3arGlXXKKKhvs/RRJ/iOl2CXn3odYqvx39dkqvCcHebl2dK",
+	"WuL0BVu+ighdMCSAyCyFlf6sCu+p+tipzKUj4+NmQIq0h2sL3u+u781i80wxjbDE5ds+5ky3yHv81TJ/",
+	"ewKdqIYxCj4GAJkc18S4wHwKbJKNTL8Q6uPnMaJTnoAHXrFrCUzSc2+aJATNA+1Oi5xCGEFmX2gTjUle",
+	"AyFHYESGUYDDOss9MXNpBfhMmoZxO41e0bwKGyVmwtmo72sluI4Hotc+ysbjR5zwa6aJFMdg3YafBJvb",
+	"plDwzxJ+fYSAYhHj1xC0s8JunGB94dK1vhXZ/Rl1+hO4ZnDtZpSr74KbtbfgFC+lGCU8+n51hJI+8AHj",
+	"kOiyXi2MdJJCcQu34EUIX7ueGSF4I6rpZ+8hotC/RD6c/uPs/OL0w+Wbk/+8fH/64fLsvYsLy4JuOu2G",
+	"4xUDkT1+8fOHdxcXr08vP529/endp8LTZCJT1TgG1Pf1tj0I/7Q8AWSRgcDgUid1OiHVyDlV8ZLE5o2p",
+	"9steew94lkv7x0kpx7q8JAbhnlx7WEOI2et1jwLbezUfcev5VDykjDa8FRPpPLkG54fF4mMwx9hVk7B9",
+	"GD33cF5yX2fCn5ORfEtGxXOWjJrFw+LiO8EJD2JQHUO2J0w4BvHh5OLs3dvLd+9P30L0dmMzY4LInY1B",
+	"WRCFuupRvSNKAxHfX0EE7FZRHQ6gYvs3fpHD7R9+A/ktGYLFNm/Qm3u+caI1HwsWX8htnrbL+h8puim2",
+	"evhcqq0iab7PkBs7w7uDbYBav0PTlZ2ZS4+B+9VFhgeYr2CF7WLax7h4ZPGAfsbyR5Wmq5wb7GgQSjzE",
+	"D3UE6QwYU5KKhGlNQv/DpZEhooKC8D7nmpF6KNIkCQciYfQaAsVJKvwLjWNQgeIpWHC4LvzkG9fMtEBc",
+	"AJ4UshvDlKAJBJtwPRBU5MhAOyC7JMxkqAE+9IUr3SCYb7L0Ao/7kKcBIYWQW6BdCshAZPHZyx0PF6At",
+	"8djh7jLQkrAsyJCRKWRapzMiBVG+8mmloQS0u9cYiflgpyZgrPY6lVCo3RX00mbvoNVdhRw96rYOj/Yq",
+	"oEJzSPtVqE9MNitgX9ZSwSEg0ywuYzZWLE+m7NeooC0tU02XHK9lpMtmp3VYxqfstLoHB8u4ki7bDUAh",
+	"a4ZFE8EjDrWQqoAXXTmkavBEl3qXwR8Wyj+6CJUioo4rWl57r9gIsyiSxKcddQ777TYkmRbBD/fbR0et",
+	"zgpkIS6eq8xc+2Fvv0OOOl2y19snBy8Oa5VIhJ0q8MCsbsv2DmpGY5d9/MxSKNB6BU/G0UCC7gTqy0LP",
+	"pxd0vK5F99guPAN1SnMA1k3PZ8/BKL7d0Jo/qzT8EKviI1kHgcYcdz92APMuvdTFNeN3GB7IYpd77tI5",
+	"uEvUY1XX6bIIvOvC5deFoF5AoGnC8vtBe78AeLbx+qov33cZZMeOJv4nuIakcjdSo0XOjMbkx0gm6dTl",
+	"SxVeDAvZii5i0+O5haTOpjPjNAAPgZkVvqLCx+TysZDK59q72m4OJgiHzo1mycjq+obdGGIvEbQMUqJn",
+	"UCBuwphxd6ZKnSYykmqaJpTUtaEKTKRoP/g7+YE0yX8LMaN3GJCXH+yUX78KslTLBaFWolFyNmG6gUZP",
+	"3GqoE7ATrk5CG8VnGo2trtKFkwN4IfARs0ZLmcN1lAjgWofphj4A1Bc4yCUyxgSkKkP8cyMnNO08RUrO",
+	"gQ4huvUEtTCVCkQBccMpOGHWuMcgV85JOvC6cwm6rYEGfXpWePqf7999uADDz8t3b19+/PDh9O1FSOr7",
+	"7b2KaNhTGMMata1M1WGkr0OsTuBkhEafRHI6pXnmrKUEdFb5gFEo5q4B0sFI6X7EZh1y0Mvzf7bsgkcs",
+	"CfvOiVWiIghB8e1NqbpCjxp0DQ2f2ndxnY2VzLgg76Uy6ZiiqxMWRo4ge5xbzkITcpoqOWN9Eh6H5dEH",
+	"WVdubnWXNp5l9Nl9A/7k3IzU5cgOF8Yj6cAoPWQS1jFEWKMW+VGaSc4YXIbewh7jdSG0LvK3eP/nQlqk",
+	"rwuoO+6TXY81yTx/qeJfRRW/Wx22nHTX7l9J3MqivodcUCCK5T1dlbbO/+lRoVAsgoqLz+s1+KqOQuRp",
+	"BQCsKTXRxOeNQwp9lm2todZkXRvF6JTFja2uf5c2tz7G+OUZQGE0cxgMf1vXqSazdJhwPWExcJ+mZpZi",
+	"jHPs/Z5KqMkhFZkllAsSBqEdo9VwXTDFyfuzHe3CSkCnDbCAlS8RQkL7bYClzQLCMBS5IGwAOIJ9DXPJ",
+	"w2Orabvr6C4Roih2oJwQtwbiJLcl5HnPMAx3Y9glAZFoQl1mBtTvsWtOQntMyCBtt/eiwijhCxYGMPHw",
+	"zIP+YsUjKOf0thFm3UnBjlHX59r4+lxgItAZ7IK9ghVAy1EnnAxEVJQbEaBx5KMIoUppeS3RkyFVGfEB",
+	"7wEPmOzlhIEoSXgNFDx+Y5HVhcgHOXcGnnBhryBAg3AuDy8gOnzmcDfEcI+wkZllnIL4d9yD0E/NNgi7",
+	"WRYu8R5y3mhYIk0wQ9WlODmpeQQ4fnZiJWkUkA/0QIAwFWS/EO4AiqHqDAQn1sHJg5nnYSpc0hSWdSov",
+	"PVQTg61Be4zB6CNLkOgFl+pqlMh5XtAKCotmNiVSp8XlwrQlIyHAprzWjrxB9A0dyaPMiuRRmKjrv05z",
+	"egZhFTgFtmxnApQMKTADgVQeLIOAwAkubwIyZWehwnOUCaZForXjcdKBD2t1Am9YSC0OndC6JJu6N4KB",
+	"EFY0d2oHNreDcmfobFZF4bZFfqSx3SE82Yq50wZ0jRAb2kjMNBtLGQM69TEAXSSuHrMv6AUc1dtfQbpN",
+	"ElLH+yvIsDccHwkGAlSIYgsoTVGx8LDehNsThqzRAanOfFaZngNZeHeiyFBiuAkGYopJr1SQTjtot9tk",
+	"6GYJ25P/OqHJyEeMoOTegcdhQSB/LpFizBRMtwG2ScVGEA2H0Rr1XrfbcFwAeQfHtD7DHO6Li/8LnRkS",
+	"AjhgDQD4LMSrOmwEA2E/2n7CDDMHb3By4mT8gx5gMMzyEIogR0Vw8R/dPL2k1z4ciMxo2zgG6CDAV3NU",
+	"9urs9SmGxCVU+VkCqIW2Jy7h4kpXWTiRJ2+lPPwTUZEYRHwfw8qwLFh7jdwbq8WlSkW14OuwyJYRxlYT",
+	"38JUs5BgSqDltM4h71iHP/AeCV+qHAo/dLyVOOu2fZtC/fE6LTAS3ETu4d0nUshUOVGialp5FdMqeT7V",
+	"rCDP4yccR5VA/3mTZfkLJMrnC39BGvrAtJ1+hTT7CS4MrFaGLAmqHTprfOD0xVgtrBrc+MYz6v7EsYGP",
+	"I7qfOaUY7hC4WrKLpCI50Ano2yUHouj+B49v8cAlDOE5yyztJ/jeOW3u58V+58TvsxGgI1XpfBUhqthh",
+	"/M0Tbu/uN95Kg8XLgQK3IKL3CiIUAWnyFZZYeTRKwnX1cj0SzzHRcmQI7n2Q1ROBYPp7ElawNlUjc/g9",
+	"ofN7XbIGiIcP9bI8r8fknvT0OETxTuRrVOEzv9dxP/sJTvjMQ6au7gZgVk3pAuEQhjmuXQlQcsrUmDWh",
+	"GQcqWf/w6iV5sXd00GgNBCIqAVwgxj87il7214NAGyWUT62GVHC1W4kftcKiK79PBrUpG9RCUncmcPBM",
+	"+Ihc6hMQnDrRgOZ9qy4FwYrxVS1DTMCxy+1DZBD3HnJyI102MWBFFlS4ghSGOdUsdth/c8RITKTGNAco",
+	"M4x9MnDTY1xDRAURrp4CroWdvSgOHXKUcxBz2+qEXmead73X3gMVzwmGbtEBDBEL9CDKZKadWsEfbEqu",
+	"mIZ9hFmd6cZAG0w3WgRC1yG2egkpMq+/4JXQgSjuh1FUaASbsq1Uhz52D8FQ4WH5GgHptXv2nz3A5AtI",
+	"r9tFKE0PG+K3dSC8tuJBMzLVHlV6roNcCYEROUSmKnXgI+ilD7o7y3fm44dn2kEhuPEzi7ebuLVHlPmO",
+	"uPbTyw3P5hh/sHzyfWTqHN5veh/8iXjsdB3vkEfAGM+jWogtWbj7iGZTKgyPtKuO4LLdHJTqdoZ5K93v",
+	"5sByd4aqnuSP3pdjfadgZQ6B6+7oyXwVn1k1+SqC4UVuAi5BjJdgzoqx0TnhPFxyrPQdvZZjJyn4gUCZ",
+	"ELA94808lS7U0kgS5jDAPgvOvwYVJUMhDQsbA+GN/WExSg4rwJC6MxK7miGhjCB7FX/EQowN5wby8YOW",
+	"UsMWORkI7GEZf8GjrcLVRs6t4CDngik94TOfVuuEq8wvBxBxiIULQspAJG4tHEK1FegAl7YQ0p7Isbad",
+	"OWPzchBrfY1EPBBo5UX/C+Adkz8GtYIYO6h5Efk2bLSWFsXV9PIxFzmUD0XYshGImC4+YwfqZ0ZX3kmU",
+	"4Sx22+12s91ptjukDvX5zWLGYrJgVB1bma2BWck+sMcDOWdrnUfzA04wCqyxZC5RWgwEmMkBpXwk1bSY",
+	"Ne6M5ElObTRJWgQQrCBmNvRgfS1ffgP8BM7VSAei7IvwEGkuv88NBmDyArJOot0YNHuSY5c+hUTom/86",
+	"kZLZ5NZi+PzpDEJ/mT7vCPuXBaa/9q6pFnlAh9yEHwKBKPDQEwoX2MEaZQeG+G2LEvdWIh5d9oBFKsBf",
+	"YEiqL3+SK+IA2Y+Z01RLoUk6w6A7OS+hQzljw0NllAKxuZZ2EUZ6A6UBZ2NvHNr0k9EadrCG1orL9r+K",
+	"9FqecxUJrNvNzWrSG3zkydWjz09NLOtUngtfgPJ7xWXGAHYnHeqMS3CVV1EtqjEBQOiMC+AvazlGpYLy",
+	"KYvvAvs2eGNBiv7jNmwEHooDa99WFrMt0xjUwMzZxeMLeqU6vrdOznsisW4jVxJs7vYqC9ZxdTP9Rv1J",
+	"vdd/YiyI/CBCeVta2GRfugDAX51q7nwMq8EmRS9lo/I8bufkLjP23T/cIJxRzBWkrKqVMaNmkoeo5GUw",
+	"yyrROjxqKL+5EY96rb3Dlaj2VgBXLNhFg/mIRXe5LRsZ6kJmHpSACIlaaEWWg6+D/XXFEiHnX1M0eXIV",
+	"73FO0ht6xbK0LH+I3LJZGddveKFi+SMenBnWySnGdpdJyRXSyZWpP21e77ebt7t9/u2TJdmeI72ciVlq",
+	"9HM7Fb85RfsvuWAdN/s0oabJR5nbH6tFMsgygBAAfVyMGMYihlvrb4ViThtU8otiyaenwzHLe1lDmflo",
+	"g6KWkvF4TU4v6NhFdL7/eLFT8Bd+D+7xx1PpCgk4JEpNU45GGPfys0QEkE9UTdeqbemalOSsJS9WIT5s",
+	"5AWrklzlrP1gs7dL6VJO0c6P8S7gfzCQnYklSeU1i1vknDk8QNhNOSILmSryj9ML25/f0Dw50uVDeJwQ",
+	"H3BDY+bqGrqsAHnNlAuox8Tk9x8vXLUZDy7b6UJtKxdOsXRvp+VzsDFa3Ydy9l09S1gKU1zCyINRggsG",
+	"cyC4I2CuM/jXuh1TFnp/PBC9dtu7bLKECeHqqRFDx1j83CG5olEQvFMIom51RY6pJahz/y0MBmI+oQY8",
+	"ZKXz1M8rPyoGJXI1GUozyeaA7heQ/vHM5PK/36VSjPpyTbR7xaI/Hl95RmTGOzkaoPplT/1pY3ge6Ln5",
+	"U0fYPGqQTIm1OGXmuKjgQDZb02Vhcr1GRNhS1THU6N3f5HCj0HBun/rFPrRVcU0AcqxOadkPKmwF9MbZ",
+	"Crp3Gw6e7ID/IocwzU2mYbtO36Fh2O4cUVRcMail7+pnyhGZSOOR0QoUZFdhScQEKkmAT0H9/DuJ5XXh",
+	"2a1o5uElLu9JgZ32RhJ0BT6/Dg0WV21DVL975DukxPMsWKdIkA7fTgon5FEylVOQmDzibFblf69N4uUE",
+	"jbUEm/V7B7Geu+eeUksv9rNOWcefv8Nt/YnqCZAk+ff3ZxrLgRUurGI+b+xTnDbun2F0uhZR6dSXdlc7",
+	"iMyHWfn2jsMSbhPmwMqZL3uQQzoFubJB4mzYUKdoIudkPpE+qWIJB7FeAj9suJ6ki4krhOjVQzs0TPK3",
+	"3BawBvLMDbsIAHUT7sI5yNGKEi0JFg73lTniWDGtmSv85KbiMpVa5CfmDfm+zj9VCGkBI4Yhw5z7BBJk",
+	"w0ahOjxXPkxOxH7oEDe2OHbhXgxQYLOEV6xgmlZ47eyNeWE3bNvK2/y6zOmr8na/J5eynfzdQbSWpsmU",
+	"AXxQQGgym9AhMzyiiScTUofkXoAIoa4Uq8MLagSuwn38nTqm7ex3tIcosTqtq/kIR6rJxUpNHiDpMlvA",
+	"rzZFKHyEJ7YiRJCJtzXxfpA4qy+i6TJlnKdDFGM81gCQgF0YVy9yLTGsSyb/faOKfmfZ8j9lkLsliLvP",
+	"pqtL/30cyq9VvBWwiF3hgFUfmzuuG9Nkq71oGHULqPVPYzWyTX+d0N51UPx/gaD+FU/yADhTBO5/yNlb",
+	"vkS3wD7wwqU7mM+Df5BLtIWSl7mLAi/axl8ACbl59CsaLPPtWqLN4xUNowivcN9bY53unt0YX60S5l9p",
+	"uo8Lx/Bw/va4gA1W2ndevYDEnsrBLw0Qr6VSj1DXjI1GDNPzCmUbQcGB5H8n1RwPxF2tAdfzTlPXji/8",
+	"2CIneQ2FYtE7wCDzGeQujS2vcpkVmMwsDfpKZ8VAC8Up+wQx1sBcAogBWhIKYG8JFGl2taGFNK4+NOTW",
+	"+bpu3kAhr5nalNN7jAlxj4KIsQZ34EF31lPjDthBfRXcgU2MzFPNXwztL9yBPzHuQFk6WcIfuLckPWE0",
+	"MZN/bXIs/OweecJjjV1UHeyPs9bG6mCv+TUTTDtQf7dtUJVnVlwMOfP2N5C//7XWIr/f3stx6T0SPUaw",
+	"zWYQRGRvm/OfP1789O7T28ufPpycvQ3cG9w4rER4TfurUkMpAibwroipoUOqWQH/FeJ8PMAldfVN8R1n",
+	"WpxJmTAwbgsGOcZ2SGhoRBxhH3uT0OhKE0qmfOyKpUH8jpsHEAsGPMXMUJ5g4SO4SqtuoH8w8wGX66vs",
+	"PfTd2voIbV3REsorZDST77HdDL/PGBeVbZaPxbJiDmSlw+ALIVEVxLZUeL+q6j50jTd6qpJav7YLV7Zr",
+	"6I/MKGvfuQ2yz3i0C18gckjhi0JybeFbH1FR/Ao8VsU309jZRj2u50zXbj/f/v8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
