@@ -959,3 +959,26 @@ func TestImportLeadHistoryRacesAnEdit(t *testing.T) {
 		t.Fatalf("the import's event lists %+v, want its phone change only", ev.Changes)
 	}
 }
+
+// TestImportProvenance: the leads an import creates carry its time as
+// their created_at, which is its event's occurred_at, so an auditor can tell
+// which upload created a lead; an import that changes nothing is recorded
+// too, as the upload it was.
+func TestImportProvenance(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	file := "external_id,name\np-1,Ana Lopes\np-2,Rui Sá\n"
+	if got := importOK(t, env, "", file); got.Inserted != 2 {
+		t.Fatalf("import: %+v", got)
+	}
+	if n := scalar(t, env, `SELECT count(*) FROM leads l JOIN audit_events e ON e.action = 'import.leads'
+		AND e.occurred_at = l.created_at WHERE l.external_id IN ('p-1', 'p-2')`); n != 2 {
+		t.Fatalf("%d of the 2 new leads match their import event's time", n)
+	}
+	if got := importOK(t, env, "", file); got.Unchanged != 2 {
+		t.Fatalf("re-import: %+v", got)
+	}
+	if evs := actions(t, env, "import.leads"); len(evs) != 2 || !strings.Contains(evs[0].Summary, "0 new, 0 updated") {
+		t.Fatalf("import events %+v", evs)
+	}
+}
