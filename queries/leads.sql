@@ -225,3 +225,23 @@ ANALYZE leads, lead_rank;
 -- name: LeadIDTaken :one
 -- Whether any lead, deleted or not, has this id.
 SELECT EXISTS (SELECT 1 FROM leads WHERE id = @id::uuid);
+
+-- name: LeadsRelease :execrows
+-- Unassigns a deactivated user's open leads (new, contacted, follow_up) so
+-- that sales can claim them, with a lead.update event for each, in the
+-- deactivation's request; closed leads keep their seller, whose results
+-- they are. Returns how many were released.
+WITH released AS (
+    UPDATE leads
+    SET assigned_to = NULL, version = version + 1, updated_at = now()
+    WHERE assigned_to = @user_id AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
+    RETURNING id, name
+)
+INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
+                          summary, changes)
+SELECT sqlc.narg(actor_id), @actor_name, 'lead.update', 'lead', r.id::text, sqlc.narg(request_id),
+       sqlc.narg(ip), sqlc.narg(user_agent),
+       format('%s unassigned lead %s, deactivating its seller %s', @actor_name::text, r.name, @user_name::text),
+       jsonb_build_object('assigned_to', jsonb_build_object('from', @user_id::uuid, 'to', NULL))
+FROM released r
+ORDER BY r.id;

@@ -100,7 +100,7 @@ func TestLeadCreate(t *testing.T) {
 	})
 	t.Run("ErrUnprocessable/InactiveAssignee", func(t *testing.T) {
 		gone, _ := env.NewUser("sales")
-		if err := env.Store.UserDeactivate(ctx, audit.System, gone.Id, store.Precondition{Any: true}); err != nil {
+		if _, err := env.Store.UserDeactivate(ctx, audit.System, gone.Id, store.Precondition{Any: true}, false); err != nil {
 			t.Fatal(err)
 		}
 		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})

@@ -546,6 +546,47 @@ func TestUsersDeactivate(t *testing.T) {
 			t.Fatalf("%d events", len(ev))
 		}
 	})
+	// release_leads hands the seller's open leads back to the team, each
+	// with its event; closed leads keep their seller.
+	t.Run("ReleaseLeads", func(t *testing.T) {
+		t.Parallel()
+		u, c := env.NewUser(auth.RoleSales)
+		open1 := leadMustCreate(t, c, api.LeadCreate{Name: "Open One"})
+		open2 := leadMustCreate(t, c, api.LeadCreate{Name: "Open Two"})
+		won := leadMustCreate(t, c, api.LeadCreate{Name: "Won"})
+		if r, _ := c.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(won.Version), api.LeadPatch{Status: lref(api.LeadStatusSuccess)}); r.JSON200 == nil {
+			t.Fatalf("close: %d %s", r.StatusCode(), r.Body)
+		}
+		// A stale If-Match releases nothing.
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(`"99"`)})
+		wantProblem(t, r.HTTPResponse, r.Body, 412)
+		if l := leadMustGet(t, env.Admin, open1.Id); l.AssignedTo == nil {
+			t.Fatal("a refused deactivation released a lead")
+		}
+		r, _ = env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true)})
+		if r.StatusCode() != 204 {
+			t.Fatalf("%d %s", r.StatusCode(), r.Body)
+		}
+		for _, l := range []api.Lead{open1, open2} {
+			got := leadMustGet(t, env.Admin, l.Id)
+			ev := leadEvent(t, env, l.Id, "lead.update")
+			if got.AssignedTo != nil || got.Version != l.Version+1 || ev.Changes["assigned_to"].From != u.Id.String() ||
+				ev.Changes["assigned_to"].To != nil || !strings.Contains(ev.Summary, "deactivating its seller "+u.Name) {
+				t.Errorf("released lead %+v, event %s", got, mustJSON(ev))
+			}
+		}
+		if got := leadMustGet(t, env.Admin, won.Id); got.AssignedTo == nil || *got.AssignedTo != u.Id {
+			t.Errorf("the closed lead lost its seller: %+v", got.AssignedTo)
+		}
+		// Now a colleague may claim one.
+		_, colleague := env.NewUser(auth.RoleSales)
+		l := leadMustGet(t, colleague, open1.Id)
+		claim := api.LeadPatch{}
+		claim.AssignedTo.Set("me")
+		if r, _ := colleague.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), claim); r.JSON200 == nil {
+			t.Fatalf("claim: %d %s", r.StatusCode(), r.Body)
+		}
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New(), nil)

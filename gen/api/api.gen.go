@@ -1529,6 +1529,8 @@ type ListUsersParams struct {
 
 // DeactivateUserParams defines parameters for DeactivateUser.
 type DeactivateUserParams struct {
+	ReleaseLeads *bool `form:"release_leads,omitempty" json:"release_leads,omitempty"`
+
 	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
 	// otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
 	// whatever its version.
@@ -2473,6 +2475,12 @@ func (w *ServerInterfaceWrapper) DeactivateUser(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeactivateUserParams
+	// ------------- Optional query parameter "release_leads" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "release_leads", ctx.QueryParams(), &params.ReleaseLeads, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter release_leads: %s", err))
+	}
 
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-Match" -------------
@@ -8544,15 +8552,18 @@ var swaggerSpec = []string{
 	"AXxQQGgym9AhMzyiiScTUofkXoAIoa4Uq8MLagSuwn38nTqm7ex3tIcosTqtq/kIR6rJxUpNHiDpMlvA",
 	"rzZFKHyEJ7YiRJCJtzXxfpA4qy+i6TJlnKdDFGM81gCQgF0YVy9yLTGsSyb/faOKfmfZ8j9lkLsliLvP",
 	"pqtL/30cyq9VvBWwiF3hgFUfmzuuG9Nkq71oGHULqPVPYzWyTX+d0N51UPx/gaD+FU/yADhTBO5/yNlb",
-	"vkS3wD7wwqU7mM+Df5BLtIWSl7mLAi/axl8ACbl59CsaLPPtWqLN4xUNowivcN9bY53unt0YX60S5l9p",
-	"uo8Lx/Bw/va4gA1W2ndevYDEnsrBLw0Qr6VSj1DXjI1GDNPzCmUbQcGB5H8n1RwPxF2tAdfzTlPXji/8",
-	"2CIneQ2FYtE7wCDzGeQujS2vcpkVmMwsDfpKZ8VAC8Up+wQx1sBcAogBWhIKYG8JFGl2taGFNK4+NOTW",
-	"+bpu3kAhr5nalNN7jAlxj4KIsQZ34EF31lPjDthBfRXcgU2MzFPNXwztL9yBPzHuQFk6WcIfuLckPWE0",
-	"MZN/bXIs/OweecJjjV1UHeyPs9bG6mCv+TUTTDtQf7dtUJVnVlwMOfP2N5C//7XWIr/f3stx6T0SPUaw",
-	"zWYQRGRvm/OfP1789O7T28ufPpycvQ3cG9w4rER4TfurUkMpAibwroipoUOqWQH/FeJ8PMAldfVN8R1n",
-	"WpxJmTAwbgsGOcZ2SGhoRBxhH3uT0OhKE0qmfOyKpUH8jpsHEAsGPMXMUJ5g4SO4SqtuoH8w8wGX66vs",
-	"PfTd2voIbV3REsorZDST77HdDL/PGBeVbZaPxbJiDmSlw+ALIVEVxLZUeL+q6j50jTd6qpJav7YLV7Zr",
-	"6I/MKGvfuQ2yz3i0C18gckjhi0JybeFbH1FR/Ao8VsU309jZRj2u50zXbj/f/v8BAAD//w==",
+	"vkQrsA+qy/1BgXBXd4xZ1ocFgSAbIZMhrdi4HjRcsYRRzS7hWRQqSzKvz8bw1cwgUcGjXgk2D4NiaktA",
+	"Qsy9vUxnYWNdOkFAGI0mHvquIj0h1wPybGHMD7FjPy6Db+Xg4kSzJGEqcECUCqBKCqiN5ANMFrB3pLrS",
+	"WPO/4GRxwQuwk0bKVWk6l+odR/xC4Ik1IktpU+6HqrMllEWunBSqly4vROMvrIvc0v0Vbc/5di2xmeMV",
+	"ZbGIlHFfAWCdGSa7/L9aUdO/Mq4fF1nj4VfV42JvWMXNOWgDEnsqhxADQOstVe2EEnVsNGKYaVmowAm6",
+	"KuA4OAH1eCDuag24nvd/L92lLXKSl8Mo1i8EODkPBuAyEvOCpVmt0OwC1Vc6q+taqDPaJwiXB5YvAH/Q",
+	"klDA7Uug3rYr8y2kcaW+4dr2Jfq8rUleM7UpPfsYcxsfBdxkDYTEg27Bp4aQsIP6KhASmxiZp5q/GNpf",
+	"EBJ/YgiJsnSyBCVxb6VowmhiJv/a5CP62T3yhMcau6g62B9nrY2F3l7zayaYdvUZ3LZBgaVZcTHkzJtS",
+	"Qf7+11rnyn57Ly8x4IsKYDDibAbxYPa2Of/548VP7z69vfzpw8nZ28C9wY2DvYTXtL8qNVSVYALvipga",
+	"OqSaFaB8IWTLY5VSV6oW33FW4plVPsBPIRjod3ZIaDNGSGgfRpXQ6EoTSqZ87OreQSiWmwcQC8auxcxQ",
+	"nmANK7hKq26gfzDzAZfrq+w99N3a+ghtXZwUKmVkNJPvsd0Mv88Y4pZtlg+rs2IOAAzA4AvRbRXEVh7C",
+	"H7Uho4qpk9RM7Ijs1Yxd442eqqTWr+3Cle0a+iOzr9t3rCbrPuPRLnyBWmzhi0KedOFbHxxT/Aqcj8U3",
+	"09iZuT1E60zXbj/f/v8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

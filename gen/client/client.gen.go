@@ -500,6 +500,8 @@ type ClientInterface interface {
 
 	// DeactivateUser Deactivate a user (admin); their leads and history stay.
 	//
+	// The user's sessions end at once. Their leads stay assigned to them unless `release_leads=true`, which also unassigns their open leads (`new`, `contacted`, `follow_up`) in the same transaction, each with a `lead.update` event, so that sales can claim them; closed leads keep their seller, whose results they are. Releasing works on an already inactive user too.
+	//
 	// Corresponds with DELETE /api/v1/users/{id} (the `DeactivateUser` operationId).
 	DeactivateUser(ctx context.Context, id ID, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1387,6 +1389,8 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 }
 
 // DeactivateUser Deactivate a user (admin); their leads and history stay.
+//
+// The user's sessions end at once. Their leads stay assigned to them unless `release_leads=true`, which also unassigns their open leads (`new`, `contacted`, `follow_up`) in the same transaction, each with a `lead.update` event, so that sales can claim them; closed leads keep their seller, whose results they are. Releasing works on an already inactive user too.
 //
 // Corresponds with DELETE /api/v1/users/{id} (the `DeactivateUser` operationId).
 func (c *Client) DeactivateUser(ctx context.Context, id ID, params *DeactivateUserParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3376,6 +3380,33 @@ func NewDeactivateUserRequest(server string, id ID, params *DeactivateUserParams
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ReleaseLeads != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "release_leads", *params.ReleaseLeads, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -4037,6 +4068,8 @@ type ClientWithResponsesInterface interface {
 	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// DeactivateUserWithResponse Deactivate a user (admin); their leads and history stay.
+	//
+	// The user's sessions end at once. Their leads stay assigned to them unless `release_leads=true`, which also unassigns their open leads (`new`, `contacted`, `follow_up`) in the same transaction, each with a `lead.update` event, so that sales can claim them; closed leads keep their seller, whose results they are. Releasing works on an already inactive user too.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8179,6 +8212,8 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 }
 
 // DeactivateUserWithResponse Deactivate a user (admin); their leads and history stay.
+//
+// The user's sessions end at once. Their leads stay assigned to them unless `release_leads=true`, which also unassigns their open leads (`new`, `contacted`, `follow_up`) in the same transaction, each with a `lead.update` event, so that sales can claim them; closed leads keep their seller, whose results they are. Releasing works on an already inactive user too.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -1179,6 +1179,53 @@ func (q *Queries) LeadsAnalyze(ctx context.Context) error {
 	return err
 }
 
+const leadsRelease = `-- name: LeadsRelease :execrows
+WITH released AS (
+    UPDATE leads
+    SET assigned_to = NULL, version = version + 1, updated_at = now()
+    WHERE assigned_to = $7 AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
+    RETURNING id, name
+)
+INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
+                          summary, changes)
+SELECT $1, $2, 'lead.update', 'lead', r.id::text, $3,
+       $4, $5,
+       format('%s unassigned lead %s, deactivating its seller %s', $2::text, r.name, $6::text),
+       jsonb_build_object('assigned_to', jsonb_build_object('from', $7::uuid, 'to', NULL))
+FROM released r
+ORDER BY r.id
+`
+
+type LeadsReleaseParams struct {
+	ActorID   *uuid.UUID
+	ActorName string
+	RequestID *string
+	Ip        *string
+	UserAgent *string
+	UserName  string
+	UserID    uuid.UUID
+}
+
+// Unassigns a deactivated user's open leads (new, contacted, follow_up) so
+// that sales can claim them, with a lead.update event for each, in the
+// deactivation's request; closed leads keep their seller, whose results
+// they are. Returns how many were released.
+func (q *Queries) LeadsRelease(ctx context.Context, arg LeadsReleaseParams) (int64, error) {
+	result, err := q.db.Exec(ctx, leadsRelease,
+		arg.ActorID,
+		arg.ActorName,
+		arg.RequestID,
+		arg.Ip,
+		arg.UserAgent,
+		arg.UserName,
+		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const leadsWriteIntent = `-- name: LeadsWriteIntent :exec
 LOCK TABLE leads IN ROW EXCLUSIVE MODE
 `

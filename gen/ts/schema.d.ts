@@ -230,7 +230,10 @@ export interface paths {
         get: operations["getUser"];
         put?: never;
         post?: never;
-        /** Deactivate a user (admin); their leads and history stay. */
+        /**
+         * Deactivate a user (admin); their leads and history stay.
+         * @description The user's sessions end at once. Their leads stay assigned to them unless `release_leads=true`, which also unassigns their open leads (`new`, `contacted`, `follow_up`) in the same transaction, each with a `lead.update` event, so that sales can claim them; closed leads keep their seller, whose results they are. Releasing works on an already inactive user too.
+         */
         delete: operations["deactivateUser"];
         options?: never;
         head?: never;
@@ -1971,7 +1974,9 @@ export interface operations {
     };
     deactivateUser: {
         parameters: {
-            query?: never;
+            query?: {
+                release_leads?: boolean;
+            };
             header?: {
                 /**
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412

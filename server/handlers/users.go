@@ -183,7 +183,8 @@ func (h *Handlers) DeactivateUser(ctx context.Context, req api.DeactivateUserReq
 	if err != nil {
 		return nil, err
 	}
-	if err := h.st.UserDeactivate(ctx, actor(id), req.Id, cond); err != nil {
+	release := req.Params.ReleaseLeads != nil && *req.Params.ReleaseLeads
+	if _, err := h.st.UserDeactivate(ctx, actor(id), req.Id, cond, release); err != nil {
 		return nil, err
 	}
 	return api.DeactivateUser204Response{}, nil

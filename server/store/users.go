@@ -90,75 +90,102 @@ type UserChange struct {
 // Deactivation and a new password end every session of the user.
 func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
 	var out db.User
-	err := s.InTx(ctx, func(tx *Tx) error {
-		old, err := tx.Q.UserGetForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := cond.Check(old.Version); err != nil {
-			return err
-		}
-		next := db.UserUpdateParams{
-			ID: id, Name: old.Name, Email: old.Email, Role: old.Role, Active: old.Active, PasswordHash: old.PasswordHash,
-		}
-		changes := map[string]audit.Change{}
-		setStr(&next.Name, c.Name, "name", changes)
-		setStr(&next.Email, c.Email, "email", changes)
-		setStr(&next.Role, c.Role, "role", changes)
-		if c.Active != nil && *c.Active != old.Active {
-			changes["active"] = audit.Change{From: old.Active, To: *c.Active}
-			next.Active = *c.Active
-		}
-		if c.PasswordHash != nil {
-			next.PasswordHash = *c.PasswordHash
-			changes["password"] = audit.Change{From: "(hidden)", To: "(changed)"}
-		}
-		if len(changes) == 0 {
-			out = old
-			return nil
-		}
-		if old.Role == auth.RoleAdmin && old.Active && (next.Role != auth.RoleAdmin || !next.Active) {
-			if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if out, err = tx.Q.UserUpdate(ctx, next); err != nil {
-			return err
-		}
-		if !next.Active || c.PasswordHash != nil {
-			if _, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
-				UserID: id, KeepID: uuid.Nil, Reason: ptr("user changed by an admin"),
-			}); err != nil {
-				return err
-			}
-		}
-		// A reset is how an admin lets a locked-out user back in: the
-		// guesses at the old password say nothing about the new one.
-		if c.PasswordHash != nil {
-			if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
-				return err
-			}
-		}
-		action := "user.update"
-		if old.Active && !next.Active {
-			action = "user.deactivate"
-		}
-		return tx.Audit(ctx, audit.Event{
-			Actor: actor, Action: action, EntityType: "user", EntityID: id.String(),
-			Summary: fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes)),
-			Changes: changes,
-		})
+	err := s.InTx(ctx, func(tx *Tx) (err error) {
+		out, err = userUpdate(ctx, tx, actor, id, cond, c)
+		return err
 	})
 	return out, err
 }
 
+// userUpdate is UserUpdate inside tx.
+func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
+	old, err := tx.Q.UserGetForUpdate(ctx, id)
+	if err != nil {
+		return old, err
+	}
+	if err := cond.Check(old.Version); err != nil {
+		return old, err
+	}
+	next := db.UserUpdateParams{
+		ID: id, Name: old.Name, Email: old.Email, Role: old.Role, Active: old.Active, PasswordHash: old.PasswordHash,
+	}
+	changes := map[string]audit.Change{}
+	setStr(&next.Name, c.Name, "name", changes)
+	setStr(&next.Email, c.Email, "email", changes)
+	setStr(&next.Role, c.Role, "role", changes)
+	if c.Active != nil && *c.Active != old.Active {
+		changes["active"] = audit.Change{From: old.Active, To: *c.Active}
+		next.Active = *c.Active
+	}
+	if c.PasswordHash != nil {
+		next.PasswordHash = *c.PasswordHash
+		changes["password"] = audit.Change{From: "(hidden)", To: "(changed)"}
+	}
+	if len(changes) == 0 {
+		return old, nil
+	}
+	if old.Role == auth.RoleAdmin && old.Active && (next.Role != auth.RoleAdmin || !next.Active) {
+		if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
+			return old, err
+		}
+	}
+	out, err := tx.Q.UserUpdate(ctx, next)
+	if err != nil {
+		return out, err
+	}
+	if !next.Active || c.PasswordHash != nil {
+		if _, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
+			UserID: id, KeepID: uuid.Nil, Reason: ptr("user changed by an admin"),
+		}); err != nil {
+			return out, err
+		}
+	}
+	// A reset is how an admin lets a locked-out user back in: the
+	// guesses at the old password say nothing about the new one.
+	if c.PasswordHash != nil {
+		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
+			return out, err
+		}
+	}
+	action := "user.update"
+	if old.Active && !next.Active {
+		action = "user.deactivate"
+	}
+	return out, tx.Audit(ctx, audit.Event{
+		Actor: actor, Action: action, EntityType: "user", EntityID: id.String(),
+		Summary: fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes)),
+		Changes: changes,
+	})
+}
+
 // UserDeactivate marks a user inactive and ends their sessions; their leads
 // and history stay. Deactivating an inactive user changes nothing. cond is
-// checked as UserUpdate checks it.
-func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition) error {
-	f := false
-	_, err := s.UserUpdate(ctx, actor, id, cond, UserChange{Active: &f})
-	return err
+// checked as UserUpdate checks it. With releaseLeads, the user's open leads
+// are also unassigned, in the same transaction (see LeadsRelease), even when
+// the user was inactive already; it returns how many.
+func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, releaseLeads bool) (int64, error) {
+	var released int64
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if releaseLeads {
+			// The table lock first, as every writer of leads takes it
+			// (see LeadsWriteIntent).
+			if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+				return err
+			}
+		}
+		f := false
+		u, err := userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
+		if err != nil || !releaseLeads {
+			return err
+		}
+		m := storedMeta(ctx)
+		released, err = tx.Q.LeadsRelease(ctx, db.LeadsReleaseParams{
+			ActorID: actor.ID, ActorName: actor.Name, RequestID: m.requestID, Ip: m.ip, UserAgent: m.userAgent,
+			UserName: u.Name, UserID: id,
+		})
+		return err
+	})
+	return released, err
 }
 
 // ensureAnotherAdmin returns a 422 unless an active admin other than the
