@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/joho/godotenv"
@@ -69,7 +70,19 @@ func loadDotEnv(name string) error {
 	case errors.As(err, &pe): // "read .env: is a directory": names the file already
 		return err
 	}
-	return fmt.Errorf("%s: %w (expected KEY=value lines)", name, err)
+	return fmt.Errorf("%s: %s (expected KEY=value lines; the file's text is not shown, as it may hold secrets)", name, dotEnvProblem(err.Error()))
+}
+
+// dotEnvProblem says what is wrong with a .env file without godotenv's
+// quote of it, which runs on to the end of the file (secrets and all).
+func dotEnvProblem(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "unterminated quoted value"):
+		return "a quoted value has no closing quote"
+	case strings.HasPrefix(msg, "unexpected character"):
+		return "a line is not a variable assignment"
+	}
+	return "it cannot be read"
 }
 
 // env is what every subcommand gets: its arguments and the process's I/O.

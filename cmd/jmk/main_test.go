@@ -82,10 +82,15 @@ func TestDotEnv(t *testing.T) {
 		{"Loaded", "APP_ENV=production\n", []string{"serve"}, 1, "", "JWT_SECRET"},
 		{"BadLine", "this is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
-		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: unterminated"},
+		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: a quoted value has no closing quote"},
 		{"Directory", "/", []string{"migrate"}, 1, "", "jmk: read .env: is a directory"},
 		// Help needs no settings: it is shown, with the problem as a warning.
 		{"BadLineHelp", "this is not valid\n", []string{"import", "--help"}, 0, "Usage: jmk import", "jmk: warning: .env: "},
+		// What follows the bad line (or the open quote) is never echoed.
+		{"SecretsNotEchoed", "JUNK LINE\nJWT_SECRET=s3cr3t-value-0123456789\n", []string{"migrate"}, 1, "",
+			"jmk: .env: a line is not a variable assignment (expected KEY=value lines"},
+		{"SecretsNotEchoedUnterminated", "DATABASE_URL='postgres://u:DbPassw0rd@h/db\n", []string{"migrate"}, 1, "",
+			"jmk: .env: a quoted value has no closing quote"},
 		// Help is decided by the command, not guessed from the words: this
 		// exports the leads matching "help", so the broken .env stops it.
 		{"BadLineHelpAsValue", "this is not valid\n", []string{"export", "--q", "help"}, 1, "", "jmk: .env: "},
@@ -106,6 +111,9 @@ func TestDotEnv(t *testing.T) {
 				}
 			}
 			code, stdout, stderr := runMain(t, dir, unset, tc.args...)
+			if strings.Contains(stderr, "s3cr3t") || strings.Contains(stderr, "DbPassw0rd") {
+				t.Errorf("a secret was echoed: %s", stderr)
+			}
 			if code != tc.code || !strings.Contains(stdout, tc.wantStdout) || !strings.Contains(stderr, tc.wantStderr) ||
 				(tc.wantStderr == "") != (stderr == "") {
 				t.Fatalf("exit %d, want %d\nstdout %q, want %q\nstderr %q, want %q", code, tc.code, stdout, tc.wantStdout, stderr, tc.wantStderr)
