@@ -58,7 +58,7 @@ func cmdAudit(ctx context.Context, e env) error {
 	}
 	if !v.OK {
 		fmt.Fprintf(e.stdout, "BROKEN: %s (checked %d sealed events before it)\n", v.Reason, v.Checked)
-		return fmt.Errorf("audit chain broken at event %d", v.BrokenID)
+		return chainBroken(v.BrokenID)
 	}
 	fmt.Fprintf(e.stdout, "ok: %d sealed events verified, %d not yet sealed\n", v.Checked, v.Unsealed)
 	if v.HeadID != 0 {
@@ -66,3 +66,12 @@ func cmdAudit(ctx context.Context, e env) error {
 	}
 	return nil
 }
+
+// chainBroken is verify's finding of a broken chain. It exits with 2, so
+// that a monitor tells tampering from a check that could not run (1: the
+// database down, a bad anchor).
+type chainBroken int64
+
+func (b chainBroken) Error() string { return fmt.Sprintf("audit chain broken at event %d", int64(b)) }
+
+func (chainBroken) ExitCode() int { return 2 }

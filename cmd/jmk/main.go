@@ -46,8 +46,9 @@ func main() {
 	}
 }
 
-// exitCode is 1 for a failure, or the status an error asks for (an import
-// that rejected some rows: 2).
+// exitCode is 1 for a failure, or the status an error asks for (2: an
+// import that rejected some rows, a verification that found the chain
+// broken).
 func exitCode(err error) int {
 	var c interface{ ExitCode() int }
 	if errors.As(err, &c) {

@@ -437,7 +437,7 @@ func TestAuditVerify(t *testing.T) {
 	})
 	t.Run("BadAnchor", func(t *testing.T) {
 		for _, a := range []string{"12", "x:ab", "0:" + strings.Repeat("0", 64), "1:abc"} {
-			if r := runJMK(t, env, "", "audit", "verify", "--anchor", a); r.err == nil || !strings.Contains(r.err.Error(), "--anchor") {
+			if r := runJMK(t, env, "", "audit", "verify", "--anchor", a); r.err == nil || !strings.Contains(r.err.Error(), "--anchor") || exitCode(r.err) != 1 {
 				t.Errorf("--anchor %s: %v", a, r.err)
 			}
 		}
@@ -468,7 +468,7 @@ func TestAuditVerify(t *testing.T) {
 		}
 		u.Path = "/" + path.Base(u.Path) + "_typo"
 		r := runJMK(t, map[string]string{"DATABASE_URL": u.String()}, "", "audit", "verify")
-		if r.err == nil || !strings.Contains(r.err.Error(), "does not exist") {
+		if r.err == nil || !strings.Contains(r.err.Error(), "does not exist") || exitCode(r.err) != 1 {
 			t.Fatalf("%v %q", r.err, r.stdout)
 		}
 		if n := dbCount(t, dsn, `SELECT count(*) FROM pg_database WHERE datname = $1`, path.Base(u.Path)); n != 0 {
@@ -483,6 +483,10 @@ func TestAuditVerify(t *testing.T) {
 		want := fmt.Sprintf("event %d", ids[2])
 		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasPrefix(r.stdout, "BROKEN: "+want) {
 			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		// Tampering exits 2; a check that could not run, 1.
+		if c := exitCode(r.err); c != 2 {
+			t.Errorf("broken chain: exit %d, want 2", c)
 		}
 	})
 }
