@@ -41,14 +41,24 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0));
 -- and keeps it until it ends). A transaction that opens the table after
 -- the statement's snapshot can only draw larger ids. Transactions that never
 -- write the trail (in this database or any other) are not waited for.
-SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
-       coalesce((SELECT array_agg(l.virtualtransaction)
-                 FROM pg_catalog.pg_locks l
-                 WHERE l.locktype = 'relation'
-                   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                   AND l.relation = 'audit_events'::regclass
-                   AND l.mode = 'RowExclusiveLock'
-                   AND l.pid IS DISTINCT FROM pg_backend_pid()), '{}')::text[] AS writers;
+-- With every committed event sealed (sealed_id = max_id), there is nothing
+-- to wait for and pg_locks is not read: an idle sealer costs two index
+-- probes a tick.
+WITH m AS (
+    SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
+           coalesce((SELECT max(event_id) FROM audit_seals), 0)::bigint AS sealed_id
+)
+SELECT m.max_id, m.sealed_id,
+       CASE WHEN m.max_id > m.sealed_id THEN
+           coalesce((SELECT array_agg(l.virtualtransaction)
+                     FROM pg_catalog.pg_locks l
+                     WHERE l.locktype = 'relation'
+                       AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                       AND l.relation = 'audit_events'::regclass
+                       AND l.mode = 'RowExclusiveLock'
+                       AND l.pid IS DISTINCT FROM pg_backend_pid()), '{}')
+       ELSE '{}' END::text[] AS writers
+FROM m;
 
 -- name: AuditSealerWaiting :one
 -- How many of the noted writers still run.
