@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/servertest"
+	"github.com/jmksales/jmk/server/store"
 )
 
 func TestOps(t *testing.T) {
@@ -43,6 +45,22 @@ func TestOps(t *testing.T) {
 		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || !strings.Contains(*p.Detail, "jmk migrate") ||
 			res.Header.Get("Retry-After") != "5" {
 			t.Fatalf("detail %v, Retry-After %q", p.Detail, res.Header.Get("Retry-After"))
+		}
+	})
+	t.Run("ReadyzSchemaAhead", func(t *testing.T) {
+		ahead := servertest.New(t)
+		// As if a newer version had migrated the database under this one.
+		if err := sql(t, ahead, `INSERT INTO goose_db_version (version_id, is_applied)
+			SELECT max(version_id) + 1, true FROM goose_db_version`); err != nil {
+			t.Fatal(err)
+		}
+		res, body := raw(t, http.MethodGet, ahead.URL+"/readyz", nil, nil)
+		if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil ||
+			!strings.Contains(*p.Detail, "database schema is newer than this binary") {
+			t.Fatalf("detail %v", p.Detail)
+		}
+		if _, err := store.Migrate(ctx, ahead.DSN); !errors.Is(err, store.ErrSchemaAhead) {
+			t.Fatalf("migrate: %v", err)
 		}
 	})
 	t.Run("MetricsToken", func(t *testing.T) {

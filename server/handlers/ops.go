@@ -36,7 +36,7 @@ func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) 
 	h.log.WarnContext(ctx, "readiness check failed", "err", err, "request_id", audit.MetaFrom(ctx).RequestID)
 	// The two known causes say what to do; anything else stays internal.
 	detail := "the database is not reachable"
-	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.As(err, &busy) {
+	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.Is(err, store.ErrSchemaAhead) || errors.As(err, &busy) {
 		detail = err.Error()
 	}
 	// As every other 503, with when to look again.

@@ -20,6 +20,12 @@ import (
 // ErrSchemaBehind is returned by CheckSchema when migrations are pending.
 var ErrSchemaBehind = errors.New("database schema is behind this binary; run `jmk migrate`")
 
+// ErrSchemaAhead is returned by CheckSchema and Migrate when the database
+// has migrations this binary does not know: a newer version migrated it,
+// and this one's queries may read what those dropped (an old instance left
+// running after an upgrade, or a rollback of the binary alone).
+var ErrSchemaAhead = errors.New("database schema is newer than this binary; run the version that migrated it")
+
 // Migrations returns the embedded migration files (only *.sql).
 func Migrations() fs.FS { return schema.Migrations }
 
@@ -121,7 +127,7 @@ func Migrate(ctx context.Context, dsn string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
-	return len(res), nil
+	return len(res), schemaMatches(ctx, p)
 }
 
 // PoolBusyError says that every pooled connection stayed in use: the
@@ -134,7 +140,7 @@ func (e PoolBusyError) Error() string {
 
 // Ready is the readiness check: CheckSchema through the pool (a database
 // restored from an old backup under a running server is as unready as one
-// that does not answer). It returns ErrSchemaBehind, a PoolBusyError when no
+// that does not answer). It returns ErrSchemaBehind or ErrSchemaAhead, a PoolBusyError when no
 // connection came free before ctx ended, or why the database failed.
 func (s *Store) Ready(ctx context.Context) error {
 	sqldb := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
@@ -143,14 +149,16 @@ func (s *Store) Ready(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = hasPending(ctx, p)
+	err = schemaMatches(ctx, p)
 	if st := s.pool.Stat(); err != nil && ctx.Err() != nil && st.AcquiredConns() >= st.MaxConns() {
 		return PoolBusyError{Conns: st.MaxConns()}
 	}
 	return err
 }
 
-func hasPending(ctx context.Context, p *goose.Provider) error {
+// schemaMatches returns ErrSchemaBehind when a migration of this binary is
+// not applied, ErrSchemaAhead when the database has a later one.
+func schemaMatches(ctx context.Context, p *goose.Provider) error {
 	pending, err := p.HasPending(ctx)
 	if err != nil {
 		return fmt.Errorf("check schema: %w", err)
@@ -158,16 +166,24 @@ func hasPending(ctx context.Context, p *goose.Provider) error {
 	if pending {
 		return ErrSchemaBehind
 	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("check schema: %w", err)
+	}
+	if current > target {
+		return fmt.Errorf("%w (migration %d; this binary knows up to %d)", ErrSchemaAhead, current, target)
+	}
 	return nil
 }
 
 // CheckSchema returns ErrSchemaBehind when the database lacks migrations this
-// binary has, so a server never runs on a schema older than its queries.
+// binary has, so a server never runs on a schema older than its queries, and
+// ErrSchemaAhead when it has migrations this binary lacks.
 func CheckSchema(ctx context.Context, dsn string) error {
 	p, sqldb, err := provider(dsn)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	defer sqldb.Close()
-	return hasPending(ctx, p)
+	return schemaMatches(ctx, p)
 }
