@@ -2,9 +2,20 @@
 -- lead_import_stage, checked, and moved into leads by one upsert, all in one
 -- transaction. See schema/00006_lead_import_stage.sql.
 
+-- name: ImportSerialize :exec
+-- Imports run one at a time: each waits here for the one before it.
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
+
+-- name: LockTimeout :one
+SELECT current_setting('lock_timeout');
+
+-- name: SetLockTimeout :exec
+-- For the rest of the transaction, or until set again.
+SELECT set_config('lock_timeout', @timeout::text, true);
+
 -- name: ImportStageReset :exec
 -- Empties the staging tables. The first call of a transaction also takes
--- their ACCESS EXCLUSIVE locks until it ends: imports run one at a time.
+-- their ACCESS EXCLUSIVE locks until it ends.
 TRUNCATE lead_import_stage, lead_import_before;
 
 -- name: ImportStageCopy :copyfrom

@@ -982,3 +982,58 @@ func TestImportProvenance(t *testing.T) {
 		t.Fatalf("import events %+v", evs)
 	}
 }
+
+// TestImportDuringBackup: a backup reading the staging tables (pg_dump
+// locks every table it dumps) makes an import answer 503 with Retry-After
+// after a few seconds, instead of hanging until the dump is over; imports
+// still queue behind one another without such a limit.
+func TestImportDuringBackup(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	dump := holdRowLock(t, env, `LOCK TABLE lead_import_stage IN ACCESS SHARE MODE`)
+	start := time.Now()
+	res, body := importCSV(t, env, "", strings.NewReader("name\nAna Lopes\n"), nil)
+	if p := wantProblem(t, res, body, http.StatusServiceUnavailable); p.Detail == nil || !strings.Contains(*p.Detail, "backup") ||
+		res.Header.Get("Retry-After") != "60" || time.Since(start) > 30*time.Second {
+		t.Fatalf("import during a backup: %s, Retry-After %q, after %v", body, res.Header.Get("Retry-After"), time.Since(start))
+	}
+	if n := leadTotal(t, env); n != 0 {
+		t.Fatalf("%d leads imported", n)
+	}
+	if err := dump.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if got := importOK(t, env, "", "name\nAna Lopes\n"); got.Inserted != 1 {
+		t.Fatalf("after the backup: %+v", got)
+	}
+
+	// An import ahead (here, its turn held for longer than the backup's
+	// limit) is waited for, however long it takes.
+	ahead := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	done := make(chan int, 1)
+	go func() { // net/http alone: no t.Fatal off the test's goroutine
+		req, _ := http.NewRequest(http.MethodPost, env.URL+"/api/v1/leads/import", strings.NewReader("name\nRui Sá\n"))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "text/csv")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	time.Sleep(7 * time.Second)
+	select {
+	case code := <-done:
+		t.Fatalf("the import did not wait for the one ahead: %d", code)
+	default:
+	}
+	if err := ahead.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != http.StatusOK || leadTotal(t, env) != 2 {
+		t.Fatalf("the import that waited: %d, %d leads", code, leadTotal(t, env))
+	}
+}

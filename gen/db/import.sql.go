@@ -125,6 +125,20 @@ func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsPara
 	return result.RowsAffected(), nil
 }
 
+const importSerialize = `-- name: ImportSerialize :exec
+
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))
+`
+
+// The CSV import (server/store/import.go): rows are COPYed into
+// lead_import_stage, checked, and moved into leads by one upsert, all in one
+// transaction. See schema/00006_lead_import_stage.sql.
+// Imports run one at a time: each waits here for the one before it.
+func (q *Queries) ImportSerialize(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importSerialize)
+	return err
+}
+
 const importSkipUnchanged = `-- name: ImportSkipUnchanged :exec
 SELECT set_config('jmk.import', 'on', true), set_config('jmk.import_unchanged', '0', true)
 `
@@ -451,15 +465,11 @@ func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
 }
 
 const importStageReset = `-- name: ImportStageReset :exec
-
 TRUNCATE lead_import_stage, lead_import_before
 `
 
-// The CSV import (server/store/import.go): rows are COPYed into
-// lead_import_stage, checked, and moved into leads by one upsert, all in one
-// transaction. See schema/00006_lead_import_stage.sql.
 // Empties the staging tables. The first call of a transaction also takes
-// their ACCESS EXCLUSIVE locks until it ends: imports run one at a time.
+// their ACCESS EXCLUSIVE locks until it ends.
 func (q *Queries) ImportStageReset(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStageReset)
 	return err
@@ -639,4 +649,25 @@ func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (Imp
 	var i ImportUpsertRow
 	err := row.Scan(&i.Inserted, &i.Updated)
 	return i, err
+}
+
+const lockTimeout = `-- name: LockTimeout :one
+SELECT current_setting('lock_timeout')
+`
+
+func (q *Queries) LockTimeout(ctx context.Context) (string, error) {
+	row := q.db.QueryRow(ctx, lockTimeout)
+	var current_setting string
+	err := row.Scan(&current_setting)
+	return current_setting, err
+}
+
+const setLockTimeout = `-- name: SetLockTimeout :exec
+SELECT set_config('lock_timeout', $1::text, true)
+`
+
+// For the rest of the transaction, or until set again.
+func (q *Queries) SetLockTimeout(ctx context.Context, timeout string) error {
+	_, err := q.db.Exec(ctx, setLockTimeout, timeout)
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
@@ -134,7 +135,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	cols := rd.Columns()
 	setStatus := slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.ImportStageReset(ctx); err != nil {
+		if err := lockStage(ctx, tx); err != nil {
 			return err
 		}
 		// New leads are scored as they are read, with the model as this
@@ -721,4 +722,36 @@ func importError(err error) error {
 			Fields: []apperr.FieldError{{Field: "file", Message: msg}}}
 	}
 	return err
+}
+
+// stageLockWait bounds an import's wait for its staging tables once it is
+// the import whose turn it is: only a backup (pg_dump reads every table) or
+// other maintenance can then be holding them, and it may take hours.
+const stageLockWait = "5s"
+
+// lockStage waits for the imports ahead (for as long as they take), then
+// empties the staging tables, taking their locks until the transaction
+// ends. A backup still holding them after stageLockWait is a 503, rather
+// than an import that hangs until the dump is over.
+func lockStage(ctx context.Context, tx *Tx) error {
+	if err := tx.Q.ImportSerialize(ctx); err != nil {
+		return err
+	}
+	prev, err := tx.Q.LockTimeout(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.Q.SetLockTimeout(ctx, stageLockWait); err != nil {
+		return err
+	}
+	err = tx.Q.ImportStageReset(ctx)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "55P03" { // lock_not_available
+		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 60,
+			Detail: "a backup or other maintenance is reading the import's staging tables; nothing was imported: try again once it has finished"}
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Q.SetLockTimeout(ctx, prev)
 }
