@@ -391,6 +391,33 @@ func TestMigrate(t *testing.T) {
 	}
 	var n int
 	queryRowSQL(t, env["DATABASE_URL"], `SELECT count(*) FROM users`, &n)
+
+	// status lists every migration and says whether the schema matches.
+	r = runJMK(t, env, "", "migrate", "status")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.err != nil || len(lines) != len(files)+1 || !strings.HasPrefix(lines[0], files[0]+" ") || !strings.Contains(lines[0], " applied ") || lines[len(files)] != "up to date" {
+		t.Fatalf("status: %v %q", r.err, r.stdout)
+	}
+	// As if the newest migration were not applied: its row goes, and comes
+	// back after.
+	var last int64
+	queryRowSQL(t, env["DATABASE_URL"], `SELECT max(version_id) FROM goose_db_version`, &last)
+	execSQL(t, env["DATABASE_URL"], fmt.Sprintf(`DELETE FROM goose_db_version WHERE version_id = %d`, last))
+	r = runJMK(t, env, "", "migrate", "status")
+	if r.err != nil || !strings.Contains(r.stdout, " pending\n1 pending: run jmk migrate\n") {
+		t.Fatalf("status behind: %v %q", r.err, r.stdout)
+	}
+	execSQL(t, env["DATABASE_URL"], fmt.Sprintf(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (%d, true), (%d, true)`, last, last+1))
+	r = runJMK(t, env, "", "migrate", "status")
+	if r.err != nil || !strings.Contains(r.stdout, "newer than this binary") {
+		t.Fatalf("status ahead: %v %q", r.err, r.stdout)
+	}
+	if r := runJMK(t, env, "", "migrate"); r.err == nil || !strings.Contains(r.err.Error(), "newer than this binary") {
+		t.Fatalf("migrate on a newer schema: %v %q", r.err, r.stdout)
+	}
+	if r := runJMK(t, env, "", "migrate", "down"); r.err == nil || !strings.Contains(r.err.Error(), `unknown subcommand "down"`) {
+		t.Fatalf("migrate down: %v", r.err)
+	}
 	t.Run("UnreachableServer", func(t *testing.T) {
 		t.Parallel()
 		r := runJMK(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "", "migrate")

@@ -3,19 +3,28 @@ package main
 import (
 	"context"
 	"fmt"
+	"text/tabwriter"
+	"time"
 
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/store"
 )
 
 func cmdMigrate(ctx context.Context, e env) error {
-	fs := newFlags(e, "migrate", "", "Creates the database if it is missing and applies pending migrations.")
-	if help, err := fs.parse(e.args, 0); help || err != nil {
+	fs := newFlags(e, "migrate", "[status]", "Creates the database if it is missing and applies pending migrations.\n"+
+		"With status: lists this binary's migrations and when each was applied, changing nothing.")
+	if help, err := fs.parse(e.args, 1); help || err != nil {
 		return err
+	}
+	if fs.NArg() == 1 && fs.Arg(0) != "status" {
+		return fs.fail(fmt.Errorf("migrate: unknown subcommand %q: the only one is status", fs.Arg(0)))
 	}
 	cfg, err := e.config(server.LoadToolConfig)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() == 1 {
+		return migrateStatus(ctx, e, cfg.DatabaseURL)
 	}
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, server.NewLogger(cfg, e.stderr)); err != nil {
 		return err
@@ -25,5 +34,40 @@ func cmdMigrate(ctx context.Context, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "migrations applied: %d\n", n)
+	return nil
+}
+
+// migrateStatus prints each migration's state and a line saying whether
+// the schema matches this binary.
+func migrateStatus(ctx context.Context, e env, dsn string) error {
+	if err := store.RequireDatabase(ctx, dsn); err != nil {
+		return err
+	}
+	ms, dbVersion, err := store.MigrationStatus(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	pending := 0
+	for _, m := range ms {
+		state := "pending"
+		if m.AppliedAt != nil {
+			state = "applied " + m.AppliedAt.UTC().Format(time.DateTime) + " UTC"
+		} else {
+			pending++
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", m.File, state)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	switch last := ms[len(ms)-1].Version; {
+	case dbVersion > last:
+		fmt.Fprintf(e.stdout, "the database has migration %d, newer than this binary (up to %d): run the version that migrated it\n", dbVersion, last)
+	case pending > 0:
+		fmt.Fprintf(e.stdout, "%d pending: run jmk migrate\n", pending)
+	default:
+		fmt.Fprintln(e.stdout, "up to date")
+	}
 	return nil
 }

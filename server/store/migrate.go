@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -128,6 +130,41 @@ func Migrate(ctx context.Context, dsn string) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	return len(res), schemaMatches(ctx, p)
+}
+
+// Migration is one of this binary's migrations and whether the database
+// has it.
+type Migration struct {
+	Version   int64
+	File      string
+	AppliedAt *time.Time // nil: pending
+}
+
+// MigrationStatus lists this binary's migrations with their state in the
+// database, and the newest migration the database has (beyond the last of
+// the list when a newer binary migrated it).
+func MigrationStatus(ctx context.Context, dsn string) (migrations []Migration, dbVersion int64, err error) {
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("migrations: %w", err)
+	}
+	defer sqldb.Close()
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("migration status: %w", err)
+	}
+	for _, m := range st {
+		mi := Migration{Version: m.Source.Version, File: path.Base(m.Source.Path)}
+		if m.State == goose.StateApplied {
+			at := m.AppliedAt
+			mi.AppliedAt = &at
+		}
+		migrations = append(migrations, mi)
+	}
+	if dbVersion, err = p.GetDBVersion(ctx); err != nil {
+		return nil, 0, fmt.Errorf("migration status: %w", err)
+	}
+	return migrations, dbVersion, nil
 }
 
 // PoolBusyError says that every pooled connection stayed in use: the
