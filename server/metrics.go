@@ -43,7 +43,8 @@ func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics
 		}, []string{"method", "route"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.aborted,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
 	if pool != nil {
 		m.reg.MustRegister(poolCollector{pool})
 	}
