@@ -32,6 +32,8 @@ FROM lead_counts;
 SELECT job::text AS job,
        sum(leads)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE category = 'hot'), 0)::bigint AS hot,
+       coalesce(sum(leads) FILTER (WHERE category = 'hot' AND status IN ('new', 'contacted', 'follow_up')), 0)::bigint
+           AS open_hot,
        coalesce(sum(leads) FILTER (WHERE category = 'warm'), 0)::bigint AS warm,
        coalesce(sum(leads) FILTER (WHERE category = 'cold'), 0)::bigint AS cold,
        coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,

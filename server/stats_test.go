@@ -162,14 +162,15 @@ func TestStats(t *testing.T) {
 			t.Fatalf("jobs %+v", items)
 		}
 		type row struct {
-			job                    api.Job
-			total, hot, warm, cold int64
-			avg                    float64
+			job                             api.Job
+			total, hot, openHot, warm, cold int64
+			avg                             float64
 		}
-		want := []row{{api.JobAdmin, 2, 2, 0, 0, 0.825}, {api.JobTechnician, 3, 1, 1, 1, 0.5}, {api.JobRetired, 2, 0, 1, 0, 0.45}}
+		// technician's hot lead is closed (success): hot, but not open.
+		want := []row{{api.JobAdmin, 2, 2, 2, 0, 0, 0.825}, {api.JobTechnician, 3, 1, 0, 1, 1, 0.5}, {api.JobRetired, 2, 0, 0, 1, 0, 0.45}}
 		for i, w := range want {
 			g := items[i]
-			if g.Job != w.job || g.Total != w.total || g.Hot != w.hot || g.Warm != w.warm || g.Cold != w.cold ||
+			if g.Job != w.job || g.Total != w.total || g.Hot != w.hot || g.OpenHot != w.openHot || g.Warm != w.warm || g.Cold != w.cold ||
 				g.AverageProbability == nil || !near(*g.AverageProbability, w.avg) {
 				t.Errorf("job %d: %+v, want %+v", i, g, w)
 			}

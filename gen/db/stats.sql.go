@@ -38,6 +38,8 @@ const statsJobs = `-- name: StatsJobs :many
 SELECT job::text AS job,
        sum(leads)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE category = 'hot'), 0)::bigint AS hot,
+       coalesce(sum(leads) FILTER (WHERE category = 'hot' AND status IN ('new', 'contacted', 'follow_up')), 0)::bigint
+           AS open_hot,
        coalesce(sum(leads) FILTER (WHERE category = 'warm'), 0)::bigint AS warm,
        coalesce(sum(leads) FILTER (WHERE category = 'cold'), 0)::bigint AS cold,
        coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,
@@ -55,6 +57,7 @@ type StatsJobsRow struct {
 	Job                string
 	Total              int64
 	Hot                int64
+	OpenHot            int64
 	Warm               int64
 	Cold               int64
 	Scored             int64
@@ -77,6 +80,7 @@ func (q *Queries) StatsJobs(ctx context.Context, lim int32) ([]StatsJobsRow, err
 			&i.Job,
 			&i.Total,
 			&i.Hot,
+			&i.OpenHot,
 			&i.Warm,
 			&i.Cold,
 			&i.Scored,

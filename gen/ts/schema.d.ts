@@ -1330,8 +1330,16 @@ export interface components {
             job: components["schemas"]["Job"];
             /** Format: int64 */
             total: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Hot leads of every status, closed ones included (the ranking).
+             */
             hot: number;
+            /**
+             * Format: int64
+             * @description Hot leads still to work: new, contacted or follow_up.
+             */
+            open_hot: number;
             /** Format: int64 */
             warm: number;
             /** Format: int64 */

@@ -37,7 +37,7 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 	}
 	out := api.GetStatsJobs200JSONResponse{Items: make([]api.JobStats, len(jobs))}
 	for i, j := range jobs {
-		out.Items[i] = api.JobStats{Job: api.Job(j.Job), Total: j.Total, Hot: j.Hot, Warm: j.Warm, Cold: j.Cold,
+		out.Items[i] = api.JobStats{Job: api.Job(j.Job), Total: j.Total, Hot: j.Hot, OpenHot: j.OpenHot, Warm: j.Warm, Cold: j.Cold,
 			AverageProbability: j.AverageProbability}
 	}
 	return out, nil
