@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"math"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,6 +223,16 @@ func TestStats(t *testing.T) {
 		check(t, &long, []row{{a.Id.String(), 2, 0, 3, &one}, {b.Id.String(), 0, 1, 1, &zero}})
 		short := time.Now().Add(-12 * time.Hour)
 		check(t, &short, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+	})
+
+	// An offset's + typed into a URL arrives as a space: the 400 says how
+	// to write it.
+	t.Run("ErrSinceUnencodedPlus", func(t *testing.T) {
+		res, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?since=2026-12-05T00:00:00+02:00", nil,
+			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
+		if p := wantProblem(t, res, body, 400); p.Detail == nil || !strings.Contains(*p.Detail, "%2B") {
+			t.Fatalf("detail %s", body)
+		}
 	})
 
 	t.Run("ErrUnauthorized", func(t *testing.T) {

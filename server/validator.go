@@ -154,6 +154,11 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// a message that shows the form instead of kin-openapi's regular expression.
 	"date-time": openapi3.NewCallbackValidator(func(s string) error {
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			// A "+02:00" typed into a URL arrives as " 02:00": a query
+			// decodes + as a space.
+			if len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':' {
+				return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
+			}
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
 		}
 		return nil
