@@ -38,7 +38,11 @@ WHERE (sqlc.narg(role)::text IS NULL OR role = sqlc.narg(role))
        OR search_fold(email) LIKE search_pattern(sqlc.narg(q)::text));
 
 -- name: UserGetForUpdate :one
-SELECT * FROM users WHERE id = @id FOR UPDATE;
+-- NO KEY: ids never change, and a FOR UPDATE would also block the foreign
+-- key checks (FOR KEY SHARE) of a user's own writes, such as logging a
+-- contact, which hold a lead a deactivation releasing that user's leads
+-- waits for: a deadlock. Assignments (UserGetShared) are still waited for.
+SELECT * FROM users WHERE id = @id FOR NO KEY UPDATE;
 
 -- name: UserUpdate :one
 -- The caller has checked the version under FOR UPDATE; every field is written.

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -606,4 +608,90 @@ func TestUsersDeactivate(t *testing.T) {
 			t.Fatalf("login after reactivation: %d", l.StatusCode())
 		}
 	})
+}
+
+// TestReleaseLeadsWhileContactLogged: a seller logging a contact on their
+// lead (which holds the lead, then checks the user's key) while an admin
+// deactivates them releasing their leads (which holds the user, then
+// updates the lead) both go through: no deadlock, no 500.
+func TestReleaseLeadsWhileContactLogged(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	u, c := env.NewUser(auth.RoleSales)
+	l := leadMustCreate(t, c, api.LeadCreate{Name: "Held Lead"})
+
+	// The contact's transaction, as ActivityCreate runs it, up to its insert.
+	contact := holdRowLock(t, env, `LOCK TABLE leads IN ROW EXCLUSIVE MODE`)
+	if _, err := contact.Exec(bg, `SELECT 1 FROM leads WHERE id = $1 FOR UPDATE`, l.Id); err != nil {
+		t.Fatal(err)
+	}
+	token := env.Login(env.AdminUser.Email).AccessToken
+	done := make(chan int, 1)
+	go func() { // net/http alone: no t.Fatal off the test's goroutine
+		req, _ := http.NewRequest(http.MethodDelete, env.URL+"/api/v1/users/"+u.Id.String()+"?release_leads=true", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	eventually(t, 10*time.Second, "the release waiting for the lead", func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%LeadsRelease%'`) == 1
+	})
+	if _, err := contact.Exec(bg, `INSERT INTO activities (id, lead_id, user_id, kind, occurred_at)
+		VALUES (gen_random_uuid(), $1, $2, 'call', now())`, l.Id, u.Id); err != nil {
+		t.Fatalf("the contact, while the release waits: %v", err)
+	}
+	if err := contact.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != http.StatusNoContent {
+		t.Fatalf("deactivation releasing the leads: %d", code)
+	}
+	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
+		t.Fatalf("the lead stayed assigned: %v", got.AssignedTo)
+	}
+}
+
+// TestClaimWhileDeactivated: a claim by a seller whose deactivation is
+// committing waits for it and is refused, rather than leaving the lead on
+// an inactive user.
+func TestClaimWhileDeactivated(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	u, _ := env.NewUser(auth.RoleSales)
+	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Unassigned Lead"})
+	token := env.Login(u.Email).AccessToken
+	deactivation := holdRowLock(t, env, `UPDATE users SET active = false WHERE id = $1`, u.Id)
+	done := make(chan int, 1)
+	go func() { // net/http alone: no t.Fatal off the test's goroutine
+		req, _ := http.NewRequest(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), strings.NewReader(`{"assigned_to": "me"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("If-Match", fmt.Sprintf(`"%d"`, l.Version))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	eventually(t, 10*time.Second, "the claim waiting for the user", func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%UserGetShared%'`) == 1
+	})
+	if err := deactivation.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != http.StatusUnprocessableEntity {
+		t.Fatalf("claim by a user deactivated meanwhile: %d", code)
+	}
+	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
+		t.Fatalf("the lead went to the deactivated user")
+	}
 }

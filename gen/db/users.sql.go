@@ -166,9 +166,13 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error
 }
 
 const userGetForUpdate = `-- name: UserGetForUpdate :one
-SELECT id, name, email, password_hash, role, active, version, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, name, email, password_hash, role, active, version, created_at, updated_at, last_login_at FROM users WHERE id = $1 FOR NO KEY UPDATE
 `
 
+// NO KEY: ids never change, and a FOR UPDATE would also block the foreign
+// key checks (FOR KEY SHARE) of a user's own writes, such as logging a
+// contact, which hold a lead a deactivation releasing that user's leads
+// waits for: a deadlock. Assignments (UserGetShared) are still waited for.
 func (q *Queries) UserGetForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
 	row := q.db.QueryRow(ctx, userGetForUpdate, id)
 	var i User

@@ -32,7 +32,9 @@ func (s *Store) LeadCreate(ctx context.Context, actor audit.Actor, p db.LeadInse
 				return apperr.Conflict("this external_id is another lead's id (an export names a lead without an external_id by its id); choose another")
 			}
 		}
-		if p.AssignedTo != nil && !isUser(actor.ID, *p.AssignedTo) {
+		// The creator too: one being deactivated (their leads released)
+		// meanwhile must not be left a lead.
+		if p.AssignedTo != nil {
 			if _, err := activeAssignee(ctx, tx, *p.AssignedTo); err != nil {
 				return err
 			}
@@ -106,8 +108,10 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		apply(changes, "email", &next.Email, c.Email)
 		apply(changes, "notes", &next.Notes, c.Notes)
 		assignee := actor.Name // the new assignee's name, for the summary
+		// A claim checks the claimer too: one being deactivated (their leads
+		// released) meanwhile must not be left the lead.
 		if apply(changes, "assigned_to", &next.AssignedTo, Opt[uuid.UUID]{Set: c.Assign.Set, Value: c.Assign.To}) &&
-			c.Assign.To != nil && *c.Assign.To != who.UserID {
+			c.Assign.To != nil {
 			u, err := activeAssignee(ctx, tx, *c.Assign.To)
 			if err != nil {
 				return err
