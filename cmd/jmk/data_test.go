@@ -85,7 +85,7 @@ func TestImportCommand(t *testing.T) {
 		if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE status IN ('success', 'failed')"); n != 2 {
 			t.Fatalf("%d closed leads", n)
 		}
-		if n := dbCount(t, dsn, "SELECT count(*) FROM audit_events WHERE action = 'import.leads' AND actor_name LIKE 'jmk import (run by % on %)'"); n != 1 {
+		if n := dbCount(t, dsn, "SELECT count(*) FROM audit_events WHERE action = 'import.leads' AND actor_name = 'jmk import' AND user_agent LIKE 'jmk import (run by % on %)'"); n != 1 {
 			t.Fatalf("%d import events", n)
 		}
 	})

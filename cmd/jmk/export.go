@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -66,7 +67,7 @@ func cmdExport(ctx context.Context, e env) error {
 	n := 0
 	err = cw.WriteHeader()
 	if err == nil {
-		err = st.LeadExport(ctx, terminalActor("jmk export"), f, store.LeadSort(*sort), func(l *leadcsv.ExportRow) error {
+		err = st.LeadExport(ctx, audit.Actor{Name: "jmk export"}, f, store.LeadSort(*sort), func(l *leadcsv.ExportRow) error {
 			n++
 			return cw.Write(*l)
 		})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -83,7 +84,7 @@ func cmdImport(ctx context.Context, e env) error {
 		return fmt.Errorf("import %s: %w (nothing was imported)", source, err)
 	}
 	start := time.Now()
-	res, err := st.ImportLeads(ctx, terminalActor("jmk import"), in, store.ImportOptions{
+	res, err := st.ImportLeads(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
 		DryRun: *dryRun, IgnoreOutcome: *outcome == "ignore", Source: source,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/audit"
 )
 
 func main() {
@@ -150,6 +151,7 @@ func dispatch(ctx context.Context, e env) error {
 		usage(e.stderr, cmds)
 		return fmt.Errorf("unknown command %q", e.args[0])
 	}
+	ctx = audit.WithMeta(ctx, terminalMeta(e.args[0], e.getenv))
 	e.args = e.args[1:]
 	return c.run(ctx, e)
 }

@@ -256,13 +256,14 @@ func TestUsersCreate(t *testing.T) {
 		if r.err != nil || !strings.Contains(r.stdout, "created admin user The Boss <boss@example.com>") {
 			t.Fatalf("%v %q %q", r.err, r.stdout, r.stderr)
 		}
-		var role, actor string
-		queryRowSQL(t, dsn, `SELECT u.role, e.actor_name FROM users u JOIN audit_events e ON e.entity_id = u.id::text
-			WHERE u.email = 'boss@example.com' AND e.action = 'user.create'`, &role, &actor)
-		// A terminal has no API user: the trail names the account and host.
+		// A terminal has no API user: the event names the command as actor,
+		// and the account and host it ran under as its user agent.
+		var role, actor, agent string
+		queryRowSQL(t, dsn, `SELECT u.role, e.actor_name, e.user_agent FROM users u JOIN audit_events e ON e.entity_id = u.id::text
+			WHERE u.email = 'boss@example.com' AND e.action = 'user.create'`, &role, &actor, &agent)
 		host, _ := os.Hostname()
-		if role != "admin" || !strings.HasPrefix(actor, "jmk users create (run by ") || !strings.HasSuffix(actor, " on "+host+")") {
-			t.Fatalf("role %q actor %q", role, actor)
+		if role != "admin" || actor != "jmk users create" || !strings.HasPrefix(agent, "jmk users (run by ") || !strings.HasSuffix(agent, " on "+host+")") {
+			t.Fatalf("role %q actor %q user agent %q", role, actor, agent)
 		}
 	})
 	// The name is stored trimmed; its length is counted in characters.
@@ -741,5 +742,19 @@ func TestServeShutdownCutsOff(t *testing.T) {
 	// Cut off: told so with a 503 when the answer still got out.
 	if code := <-answered; code != 0 && code != http.StatusServiceUnavailable {
 		t.Fatalf("the cut-off request: %d", code)
+	}
+}
+
+// Under sudo, the trail names the account behind it.
+func TestTerminalMetaSudo(t *testing.T) {
+	t.Parallel()
+	m := terminalMeta("import", func(k string) string {
+		if k == "SUDO_USER" {
+			return "someone-else"
+		}
+		return ""
+	})
+	if !strings.HasPrefix(m.UserAgent, "jmk import (run by someone-else (through sudo as ") || m.IP != "" || m.RequestID != "" {
+		t.Fatalf("%+v", m)
 	}
 }

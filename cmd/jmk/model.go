@@ -10,9 +10,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/scoring/report"
 )
+
+var cliActor = audit.Actor{Name: "jmk model"}
 
 // The holdout fractions POST /models/train accepts: minHoldout <= f < maxHoldout.
 const (
@@ -87,7 +90,7 @@ func modelTrain(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("model train: %w", err)
 	}
-	info, err := st.ModelSave(ctx, terminalActor("jmk model train"), res.Model, *activate)
+	info, err := st.ModelSave(ctx, cliActor, res.Model, *activate)
 	if err != nil {
 		return fmt.Errorf("model train: %w", err)
 	}
@@ -226,7 +229,7 @@ func modelActivate(ctx context.Context, e env) error {
 	if err != nil && !errors.Is(err, apperr.ErrNotFound) {
 		return err
 	}
-	info, n, err := st.ModelActivate(ctx, terminalActor("jmk model activate"), int32(v))
+	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
 	if err != nil {
 		return err
 	}

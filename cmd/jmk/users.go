@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
@@ -69,7 +70,7 @@ func cmdUsers(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
-	u, err := st.UserCreate(ctx, terminalActor("jmk users create"), store.NewUser{
+	u, err := st.UserCreate(ctx, audit.Actor{Name: "jmk users create"}, store.NewUser{
 		Name: userName, Email: strings.ToLower(addr), PasswordHash: hash, Role: *role})
 	if err != nil {
 		return fmt.Errorf("users create: %w", err)
