@@ -241,7 +241,7 @@ INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, 
                           summary, changes)
 SELECT sqlc.narg(actor_id), @actor_name, 'lead.update', 'lead', r.id::text, sqlc.narg(request_id),
        sqlc.narg(ip), sqlc.narg(user_agent),
-       format('%s unassigned lead %s, deactivating its seller %s', @actor_name::text, r.name, @user_name::text),
+       format('%s unassigned lead %s from deactivated seller %s', @actor_name::text, r.name, @user_name::text),
        jsonb_build_object('assigned_to', jsonb_build_object('from', @user_id::uuid, 'to', NULL))
 FROM released r
 ORDER BY r.id;

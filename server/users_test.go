@@ -573,7 +573,7 @@ func TestUsersDeactivate(t *testing.T) {
 			got := leadMustGet(t, env.Admin, l.Id)
 			ev := leadEvent(t, env, l.Id, "lead.update")
 			if got.AssignedTo != nil || got.Version != l.Version+1 || ev.Changes["assigned_to"].From != u.Id.String() ||
-				ev.Changes["assigned_to"].To != nil || !strings.Contains(ev.Summary, "deactivating its seller "+u.Name) {
+				ev.Changes["assigned_to"].To != nil || !strings.Contains(ev.Summary, "from deactivated seller "+u.Name) {
 				t.Errorf("released lead %+v, event %s", got, mustJSON(ev))
 			}
 		}

@@ -49,7 +49,7 @@ func main() {
 
 // exitCode is 1 for a failure, or the status an error asks for (2: an
 // import that rejected some rows, a verification that found the chain
-// broken).
+// broken, a schema that does not match this binary).
 func exitCode(err error) int {
 	var c interface{ ExitCode() int }
 	if errors.As(err, &c) {
@@ -84,7 +84,7 @@ func dotEnvProblem(msg string) string {
 	case strings.HasPrefix(msg, "unexpected character"):
 		return "a line is not a variable assignment"
 	}
-	return "it cannot be read"
+	return "it could not be parsed"
 }
 
 // env is what every subcommand gets: its arguments and the process's I/O.

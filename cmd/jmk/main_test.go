@@ -405,12 +405,12 @@ func TestMigrate(t *testing.T) {
 	queryRowSQL(t, env["DATABASE_URL"], `SELECT max(version_id) FROM goose_db_version`, &last)
 	execSQL(t, env["DATABASE_URL"], fmt.Sprintf(`DELETE FROM goose_db_version WHERE version_id = %d`, last))
 	r = runJMK(t, env, "", "migrate", "status")
-	if r.err != nil || !strings.Contains(r.stdout, " pending\n1 pending: run jmk migrate\n") {
+	if r.err == nil || r.err.Error() != "migrate status: 1 pending: run jmk migrate" || exitCode(r.err) != 2 || !strings.HasSuffix(r.stdout, " pending\n") {
 		t.Fatalf("status behind: %v %q", r.err, r.stdout)
 	}
 	execSQL(t, env["DATABASE_URL"], fmt.Sprintf(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (%d, true), (%d, true)`, last, last+1))
 	r = runJMK(t, env, "", "migrate", "status")
-	if r.err != nil || !strings.Contains(r.stdout, "newer than this binary") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "newer than this binary") || exitCode(r.err) != 2 {
 		t.Fatalf("status ahead: %v %q", r.err, r.stdout)
 	}
 	if r := runJMK(t, env, "", "migrate"); r.err == nil || !strings.Contains(r.err.Error(), "newer than this binary") {

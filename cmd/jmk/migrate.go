@@ -63,11 +63,19 @@ func migrateStatus(ctx context.Context, e env, dsn string) error {
 	}
 	switch last := ms[len(ms)-1].Version; {
 	case dbVersion > last:
-		fmt.Fprintf(e.stdout, "the database has migration %d, newer than this binary (up to %d): run the version that migrated it\n", dbVersion, last)
+		return schemaMismatch(fmt.Sprintf("the database has migration %d, newer than this binary (up to %d): run the version that migrated it", dbVersion, last))
 	case pending > 0:
-		fmt.Fprintf(e.stdout, "%d pending: run jmk migrate\n", pending)
-	default:
-		fmt.Fprintln(e.stdout, "up to date")
+		return schemaMismatch(fmt.Sprintf("%d pending: run jmk migrate", pending))
 	}
+	fmt.Fprintln(e.stdout, "up to date")
 	return nil
 }
+
+// schemaMismatch is status's finding of a schema that does not match this
+// binary. It exits with 2, so that a script tells it from a status that
+// could not be read (1).
+type schemaMismatch string
+
+func (m schemaMismatch) Error() string { return "migrate status: " + string(m) }
+
+func (schemaMismatch) ExitCode() int { return 2 }

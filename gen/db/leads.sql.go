@@ -1190,7 +1190,7 @@ INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, 
                           summary, changes)
 SELECT $1, $2, 'lead.update', 'lead', r.id::text, $3,
        $4, $5,
-       format('%s unassigned lead %s, deactivating its seller %s', $2::text, r.name, $6::text),
+       format('%s unassigned lead %s from deactivated seller %s', $2::text, r.name, $6::text),
        jsonb_build_object('assigned_to', jsonb_build_object('from', $7::uuid, 'to', NULL))
 FROM released r
 ORDER BY r.id

@@ -2204,7 +2204,7 @@ export interface operations {
     exportLeads: {
         parameters: {
             query?: {
-                /** @description `csv` (the default): commas between cells and decimal points, as tools and scripts read CSV. `excel`: for a spreadsheet whose decimal mark is a comma, as Excel is set up in Portugal and most of continental Europe: `;` between cells, decimal commas (numbers without exponents), and a UTF-8 byte order mark so that accents show. Both re-import as they are. */
+                /** @description `csv` (the default): commas between cells and decimal points, as tools and scripts read CSV. `excel`: for a spreadsheet whose decimal mark is a comma, as Excel is set up in Portugal and most of continental Europe: `;` between cells, decimal commas (numbers without exponents), and a UTF-8 byte order mark so that accents show. Both re-import as downloaded (a file saved again from Excel may have had number-like ids changed). */
                 format?: "csv" | "excel";
                 status?: components["parameters"]["StatusFilter"];
                 category?: components["parameters"]["CategoryFilter"];
