@@ -237,3 +237,33 @@ func waitForLockWait(t *testing.T, env *servertest.Env) {
 	}
 	t.Fatal("nothing waited on the lock within 30 s")
 }
+
+// statusLater sends a request in the background and delivers its status
+// (0 when it could not be sent). It uses net/http alone, since t.Fatal
+// must not be called off the test's goroutine; headers alternate names and
+// values.
+func statusLater(method, url, body string, headers ...string) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, url, rd)
+		if err != nil {
+			done <- 0
+			return
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	return done
+}

@@ -1010,20 +1010,8 @@ func TestImportDuringBackup(t *testing.T) {
 	// An import ahead (here, its turn held for longer than the backup's
 	// limit) is waited for, however long it takes.
 	ahead := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`)
-	token := env.Login(env.AdminUser.Email).AccessToken
-	done := make(chan int, 1)
-	go func() { // net/http alone: no t.Fatal off the test's goroutine
-		req, _ := http.NewRequest(http.MethodPost, env.URL+"/api/v1/leads/import", strings.NewReader("name\nRui Sá\n"))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "text/csv")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := statusLater(http.MethodPost, env.URL+"/api/v1/leads/import", "name\nRui Sá\n",
+		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken, "Content-Type", "text/csv")
 	time.Sleep(7 * time.Second)
 	select {
 	case code := <-done:

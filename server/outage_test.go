@@ -40,18 +40,7 @@ func TestRequestDeadline(t *testing.T) {
 		t.Fatalf("Retry-After %q after %v", res.Header.Get("Retry-After"), time.Since(start))
 	}
 
-	exported := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/leads/export", nil)
-		req.Header.Set("Authorization", auth["Authorization"])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			exported <- 0
-			return
-		}
-		res.Body.Close()
-		exported <- res.StatusCode
-	}()
+	exported := statusLater(http.MethodGet, env.URL+"/api/v1/leads/export", "", "Authorization", auth["Authorization"])
 	eventually(t, 10*time.Second, "the export waiting on the lock", func() bool {
 		select {
 		case c := <-exported:

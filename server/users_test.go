@@ -625,19 +625,8 @@ func TestReleaseLeadsWhileContactLogged(t *testing.T) {
 	if _, err := contact.Exec(bg, `SELECT 1 FROM leads WHERE id = $1 FOR UPDATE`, l.Id); err != nil {
 		t.Fatal(err)
 	}
-	token := env.Login(env.AdminUser.Email).AccessToken
-	done := make(chan int, 1)
-	go func() { // net/http alone: no t.Fatal off the test's goroutine
-		req, _ := http.NewRequest(http.MethodDelete, env.URL+"/api/v1/users/"+u.Id.String()+"?release_leads=true", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := statusLater(http.MethodDelete, env.URL+"/api/v1/users/"+u.Id.String()+"?release_leads=true", "",
+		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken)
 	eventually(t, 10*time.Second, "the release waiting for the lead", func() bool {
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 			AND wait_event_type = 'Lock' AND query LIKE '%LeadsRelease%'`) == 1
@@ -667,20 +656,8 @@ func TestClaimWhileDeactivated(t *testing.T) {
 	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Unassigned Lead"})
 	token := env.Login(u.Email).AccessToken
 	deactivation := holdRowLock(t, env, `UPDATE users SET active = false WHERE id = $1`, u.Id)
-	done := make(chan int, 1)
-	go func() { // net/http alone: no t.Fatal off the test's goroutine
-		req, _ := http.NewRequest(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), strings.NewReader(`{"assigned_to": "me"}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("If-Match", fmt.Sprintf(`"%d"`, l.Version))
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := statusLater(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), `{"assigned_to": "me"}`,
+		"Authorization", "Bearer "+token, "Content-Type", "application/json", "If-Match", fmt.Sprintf(`"%d"`, l.Version))
 	eventually(t, 10*time.Second, "the claim waiting for the user", func() bool {
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 			AND wait_event_type = 'Lock' AND query LIKE '%UserGetShared%'`) == 1
