@@ -111,72 +111,53 @@ func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
 func TestWriterCells(t *testing.T) {
 	t.Parallel()
 
-	recs := writeCells(t, leadcsv.FormatCSV, ',')
-
+	csvFormat, excel := leadcsv.FormatCSV, leadcsv.FormatExcel
+	recs := map[leadcsv.Format][][]string{csvFormat: writeCells(t, csvFormat, ','), excel: writeCells(t, excel, ';')}
 	tests := []struct {
+		format   leadcsv.Format
 		name     string
 		row, col int
 		want     string
 	}{
-		{"ExternalID", 0, 0, "crm-1"},
-		{"IDWhenNoExternalID", 1, 0, "0190a1b2-0000-7000-8000-000000000002"},
-		{"IDWhenEmptyExternalID", 2, 0, "0190a1b2-0000-7000-8000-000000000003"},
-		{"NeverContactedIsEmpty", 1, 18, ""},
-		{"ZeroDaysIsZero", 0, 18, "0"},
-		{"ShortestFloat", 0, 21, "0.30000000000000004"},
-		{"SmallFloat", 0, 23, "-1e-07"},
-		{"IntegralFloat", 2, 25, "5191"},
-		{"GuardedExternalID", 3, 0, "'=1+1"},
-		{"GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
-		{"GuardedPhone", 3, 2, "'-1 (555) 0100"},
-		{"GuardedEmail", 3, 3, "'+user@example.com"},
-		{"GuardedNotes", 3, 5, "'\t@SUM(A1:A9)"},
-		{"ApostropheBeforeFormula", 4, 0, "''=already"},
-		{"ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
-		{"HarmlessApostrophe", 4, 5, "'quoted but harmless"},
-		{"CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
-		{"SpaceBeforeFormula", 6, 5, "' =after a space"},
-		{"Probability", 0, 26, "0.7312"},
-		{"Category", 0, 27, "hot"},
-		{"Unscored", 1, 26, ""},
+		{csvFormat, "ExternalID", 0, 0, "crm-1"},
+		{csvFormat, "IDWhenNoExternalID", 1, 0, "0190a1b2-0000-7000-8000-000000000002"},
+		{csvFormat, "IDWhenEmptyExternalID", 2, 0, "0190a1b2-0000-7000-8000-000000000003"},
+		{csvFormat, "NeverContactedIsEmpty", 1, 18, ""},
+		{csvFormat, "ZeroDaysIsZero", 0, 18, "0"},
+		{csvFormat, "ShortestFloat", 0, 21, "0.30000000000000004"},
+		{csvFormat, "SmallFloat", 0, 23, "-1e-07"},
+		{csvFormat, "IntegralFloat", 2, 25, "5191"},
+		{csvFormat, "GuardedExternalID", 3, 0, "'=1+1"},
+		{csvFormat, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
+		{csvFormat, "GuardedPhone", 3, 2, "'-1 (555) 0100"},
+		{csvFormat, "GuardedEmail", 3, 3, "'+user@example.com"},
+		{csvFormat, "GuardedNotes", 3, 5, "'\t@SUM(A1:A9)"},
+		{csvFormat, "ApostropheBeforeFormula", 4, 0, "''=already"},
+		{csvFormat, "ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
+		{csvFormat, "HarmlessApostrophe", 4, 5, "'quoted but harmless"},
+		{csvFormat, "CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+		{csvFormat, "SpaceBeforeFormula", 6, 5, "' =after a space"},
+		{csvFormat, "Probability", 0, 26, "0.7312"},
+		{csvFormat, "Category", 0, 27, "hot"},
+		{csvFormat, "Unscored", 1, 26, ""},
+		// Excel's: decimal commas without exponents, and ';' quoted where ',' no
+		// longer needs it.
+		{excel, "ShortestFloat", 0, 21, "0,30000000000000004"},
+		{excel, "LongFloat", 0, 22, "93,99400000000001"},
+		{excel, "SmallFloatWithoutExponent", 0, 23, "-0,0000001"},
+		{excel, "LargeFloatWithoutExponent", 0, 25, "100000"},
+		{excel, "IntegralFloat", 2, 25, "5191"},
+		{excel, "Int", 0, 6, "120"},
+		{excel, "Probability", 0, 26, "0,7312"},
+		{excel, "Category", 0, 27, "hot"},
+		{excel, "CommaInText", 2, 1, " leading space, comma"},
+		{excel, "SemicolonInText", 6, 1, "Zoë; Sá"},
+		{excel, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(string(tt.format)+"/"+tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := recs[tt.row][tt.col]; got != tt.want {
-				t.Errorf("cell [%d][%d] = %q, want %q", tt.row, tt.col, got, tt.want)
-			}
-		})
-	}
-}
-
-// The Excel format's cells: decimal commas without exponents, and ';'
-// quoted where ',' no longer needs it.
-func TestWriterCellsExcel(t *testing.T) {
-	t.Parallel()
-
-	recs := writeCells(t, leadcsv.FormatExcel, ';')
-	tests := []struct {
-		name     string
-		row, col int
-		want     string
-	}{
-		{"ShortestFloat", 0, 21, "0,30000000000000004"},
-		{"LongFloat", 0, 22, "93,99400000000001"},
-		{"SmallFloatWithoutExponent", 0, 23, "-0,0000001"},
-		{"LargeFloatWithoutExponent", 0, 25, "100000"},
-		{"IntegralFloat", 2, 25, "5191"},
-		{"Int", 0, 6, "120"},
-		{"Probability", 0, 26, "0,7312"},
-		{"Category", 0, 27, "hot"},
-		{"CommaInText", 2, 1, " leading space, comma"},
-		{"SemicolonInText", 6, 1, "Zoë; Sá"},
-		{"GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := recs[tt.row][tt.col]; got != tt.want {
+			if got := recs[tt.format][tt.row][tt.col]; got != tt.want {
 				t.Errorf("cell [%d][%d] = %q, want %q", tt.row, tt.col, got, tt.want)
 			}
 		})
