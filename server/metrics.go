@@ -13,15 +13,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // metrics holds the Prometheus collectors of one server. Each server has its
 // own registry, so tests can run many servers in one process.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	aborted  *prometheus.CounterVec
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	aborted    *prometheus.CounterVec
+	importRows *prometheus.CounterVec
+	exports    *prometheus.CounterVec
+	exportRows prometheus.Counter
 }
 
 // newMetrics registers the collectors; pool and sealerWaiting may be nil
@@ -41,8 +45,25 @@ func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics
 			Name: "http_responses_aborted_total",
 			Help: "Responses cut off after their status line was sent (an export whose client stalled or whose database failed), by method and route template; they count in http_requests_total with the status sent.",
 		}, []string{"method", "route"}),
+		importRows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lead_import_rows_total",
+			Help: "Rows of the API's committed imports (dry runs and jmk import aside), by result: inserted, updated, unchanged or rejected.",
+		}, []string{"result"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lead_exports_total",
+			Help: "Exports that ran, by whether the whole file was sent (complete) or not (aborted: the client left or stalled, the database failed).",
+		}, []string{"outcome"}),
+		exportRows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lead_export_rows_total", Help: "Leads written by exports, complete or not.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.aborted,
+	for _, r := range []string{"inserted", "updated", "unchanged", "rejected"} {
+		m.importRows.WithLabelValues(r) // shown as 0 before the first import
+	}
+	for _, o := range []string{"complete", "aborted"} {
+		m.exports.WithLabelValues(o)
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.aborted, m.importRows, m.exports, m.exportRows,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	if pool != nil {
@@ -55,6 +76,24 @@ func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics
 		}, func() float64 { return sealerWaiting().Seconds() }))
 	}
 	return m
+}
+
+// imported counts an import's rows (handlers.Options.Imported).
+func (m *metrics) imported(res store.ImportResult) {
+	m.importRows.WithLabelValues("inserted").Add(float64(res.Inserted))
+	m.importRows.WithLabelValues("updated").Add(float64(res.Updated))
+	m.importRows.WithLabelValues("unchanged").Add(float64(res.Unchanged))
+	m.importRows.WithLabelValues("rejected").Add(float64(res.RejectedRows()))
+}
+
+// exported counts an export (handlers.Options.Exported).
+func (m *metrics) exported(rows int, complete bool) {
+	outcome := "aborted"
+	if complete {
+		outcome = "complete"
+	}
+	m.exports.WithLabelValues(outcome).Inc()
+	m.exportRows.Add(float64(rows))
 }
 
 // middleware counts and times every request by its route template (never

@@ -378,3 +378,31 @@ func TestHead(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsImportExport: committed imports count their rows by result (a
+// dry run does not count), exports count by outcome and rows.
+func TestMetricsImportExport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	importOK(t, env, "?dry_run=true", "name\nAna Lopes\n")
+	importOK(t, env, "", "external_id,name,age\nm-1,Ana Lopes,40\nm-2,Rui Sá,12\nm-3,Eva Reis,30\n")
+	importOK(t, env, "", "external_id,name\nm-1,Ana Lopes\n")
+	res, body := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %s", res.StatusCode, body)
+	}
+	_, body = raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
+	for _, want := range []string{
+		`lead_import_rows_total{result="inserted"} 2`,
+		`lead_import_rows_total{result="rejected"} 1`,
+		`lead_import_rows_total{result="unchanged"} 1`,
+		`lead_import_rows_total{result="updated"} 0`,
+		`lead_exports_total{outcome="complete"} 1`,
+		`lead_exports_total{outcome="aborted"} 0`,
+		"lead_export_rows_total 2",
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -88,6 +88,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,
 		ExportStall:         cfg.ExportStall,
 		Draining:            draining,
+		Imported:            m.imported,
+		Exported:            m.exported,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

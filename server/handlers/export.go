@@ -37,7 +37,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if p.Format != nil {
 		format = leadcsv.Format(*p.Format)
 	}
-	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall,
+	return exportResponse{ctx: ctx, st: h.st, log: h.log, slots: h.exports, stall: h.opts.ExportStall, exported: h.opts.Exported,
 		head: isHead(ctx), actor: actor(id), userID: id.UserID, filter: f, sort: o, format: format,
 		filename: "leads-" + time.Now().UTC().Format("20060102-150405") + ".csv"}, nil
 }
@@ -55,9 +55,10 @@ type exportResponse struct {
 	ctx      context.Context
 	st       *store.Store
 	log      *slog.Logger
-	slots    *exportSlots  // Handlers.exports
-	stall    time.Duration // Options.ExportStall
-	head     bool          // a HEAD: the headers only, without running the export
+	slots    *exportSlots                  // Handlers.exports
+	stall    time.Duration                 // Options.ExportStall
+	exported func(rows int, complete bool) // Options.Exported
+	head     bool                          // a HEAD: the headers only, without running the export
 	actor    audit.Actor
 	userID   uuid.UUID
 	filter   store.LeadFilter
@@ -88,6 +89,9 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	}
 	if err == nil {
 		err = cw.Flush()
+	}
+	if r.exported != nil {
+		r.exported(rows, err == nil)
 	}
 	if err == nil || !lw.started {
 		return err

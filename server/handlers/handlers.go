@@ -35,6 +35,10 @@ type Options struct {
 	// Draining reports a server that is stopping (SHUTDOWN_DRAIN): /readyz
 	// answers 503. Nil means never.
 	Draining func() bool
+	// Imported and Exported, when set, are told of each import that
+	// committed (not a dry run) and of each export's end, for the metrics.
+	Imported func(store.ImportResult)
+	Exported func(rows int, complete bool)
 }
 
 // Handlers implements api.StrictServerInterface.

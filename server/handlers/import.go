@@ -26,6 +26,9 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	if err != nil {
 		return nil, err
 	}
+	if h.opts.Imported != nil && !res.DryRun {
+		h.opts.Imported(res)
+	}
 	rejected := res.Rejected[:min(len(res.Rejected), maxListedRejections)] // by line (store.ImportLeads)
 	out := api.ImportLeads200JSONResponse{
 		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
