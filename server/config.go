@@ -214,6 +214,11 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN must be a duration from 0s to 10m, such as 5s, got %q", drain))
 	}
 	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
+	// Under a second, a login's bcrypt or a moment's queue for a connection
+	// would be a 503.
+	if c.RequestTimeout > 0 && c.RequestTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT must be at least 1s, got %s", c.RequestTimeout))
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error: %w", err))
 	}

@@ -120,6 +120,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"OriginWithPath", map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/app"}, `"https://b.example/app"`},
 		{"OriginWithoutScheme", map[string]string{"CORS_ALLOWED_ORIGINS": "localhost:5173"}, "CORS_ALLOWED_ORIGINS"},
 		{"BadRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "30"}, "REQUEST_TIMEOUT"},
+		{"TinyRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "1ms"}, "REQUEST_TIMEOUT must be at least 1s, got 1ms"},
 		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
