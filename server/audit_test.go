@@ -401,6 +401,10 @@ func TestAuditTamper(t *testing.T) {
 			return []string{fmt.Sprintf(`DELETE FROM audit_seals WHERE event_id = %d`, ids[2]),
 				fmt.Sprintf(`DELETE FROM audit_events WHERE id = %d`, ids[2])}
 		}, func(ids []int64) int64 { return ids[3] }},
+		// Behind the foreign key's back too: the seal left names the event.
+		{"DeletedSealKept", func(ids []int64) []string {
+			return []string{`ALTER TABLE audit_seals DROP CONSTRAINT audit_seals_event_id_fkey`, fmt.Sprintf(`DELETE FROM audit_events WHERE id = %d`, ids[2])}
+		}, func(ids []int64) int64 { return ids[2] }},
 		{"SealRemoved", func(ids []int64) []string {
 			return []string{fmt.Sprintf(`DELETE FROM audit_seals WHERE event_id = %d`, ids[2])}
 		}, func(ids []int64) int64 { return ids[2] }},

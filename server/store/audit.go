@@ -75,17 +75,16 @@ func (s *Store) AuditVerify(ctx context.Context, anchor *audit.Anchor) (Verifica
 	v.Finish()
 	out := Verification{OK: v.OK(), Checked: v.Checked, Unsealed: v.Unsealed, BrokenID: v.BrokenID, Reason: v.Reason,
 		HeadID: v.HeadID, HeadHash: v.HeadHash}
-	if out.OK {
-		// A seal whose event was deleted along with everything after it
-		// leaves no later event to notice; the orphaned seal gives it away.
-		orphans, err := q.AuditSealOrphans(ctx)
-		if err != nil {
-			return Verification{}, translate(err)
-		}
-		if orphans.N > 0 {
-			out.OK, out.BrokenID = false, orphans.FirstID
-			out.Reason = fmt.Sprintf("event %d: sealed but deleted", orphans.FirstID)
-		}
+	// A deleted event whose seal is left names itself: the chain alone
+	// breaks only at the next event, or nowhere when everything after it
+	// went too.
+	orphans, err := q.AuditSealOrphans(ctx)
+	if err != nil {
+		return Verification{}, translate(err)
+	}
+	if orphans.N > 0 && (out.OK || orphans.FirstID < out.BrokenID) {
+		out.OK, out.BrokenID = false, orphans.FirstID
+		out.Reason = fmt.Sprintf("event %d: sealed but deleted", orphans.FirstID)
 	}
 	return out, nil
 }
