@@ -406,3 +406,42 @@ func TestMetricsImportExport(t *testing.T) {
 		}
 	}
 }
+
+// TestValidationMessages: each problem is said in the API's own words,
+// once, not in the validator library's.
+func TestValidationMessages(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	jsonAuth := map[string]string{"Content-Type": "application/json", "Authorization": auth["Authorization"]}
+	lead := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana Lopes"})
+	for _, tc := range []struct {
+		name, method, path, body string
+		field, message           string
+	}{
+		{"Required", "POST", "/api/v1/leads", `{}`, "name", "is required"},
+		{"Enum", "POST", "/api/v1/users", `{"name": "Ana", "email": "ana@example.com", "password": "long enough pw", "role": "boss"}`,
+			"role", "must be one of admin, sales"},
+		{"Unknown", "POST", "/api/v1/leads", `{"name": "Ana", "colour": "red"}`, "colour", "is not a field of this request (unknown or read-only)"},
+		{"ReadOnly", "PATCH", "/api/v1/leads/" + lead.Id.String(), `{"probability": 0.9}`, "probability", "is not a field of this request (unknown or read-only)"},
+		{"MinLength", "POST", "/api/v1/leads", `{"name": "Ana", "phone": "12"}`, "phone", "must have at least 3 characters"},
+		{"MaxLength", "POST", "/api/v1/leads", `{"name": "` + strings.Repeat("a", 201) + `"}`, "name", "must have at most 200 characters"},
+		{"Format", "POST", "/api/v1/leads", `{"name": "Ana", "email": "nope"}`, "email", "must be an e-mail address such as name@example.com"},
+		{"QueryInteger", "GET", "/api/v1/leads?limit=abc", "", "limit", "must be a whole number"},
+		{"QueryBoolean", "GET", "/api/v1/team?active=maybe", "", "active", "must be true or false"},
+		{"QueryNumber", "GET", "/api/v1/leads?min_probability=high", "", "min_probability", "must be a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := jsonAuth
+			if tc.method == "PATCH" {
+				h = map[string]string{"Content-Type": "application/json", "Authorization": auth["Authorization"], "If-Match": `"1"`}
+			}
+			res, body := raw(t, tc.method, env.URL+tc.path, strings.NewReader(tc.body), h)
+			p := wantProblem(t, res, body, 400)
+			if p.Errors == nil || len(*p.Errors) != 1 || (*p.Errors)[0].Field != tc.field || (*p.Errors)[0].Message != tc.message {
+				t.Errorf("errors %s, want one %s: %q", body, tc.field, tc.message)
+			}
+		})
+	}
+}

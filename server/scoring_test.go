@@ -395,8 +395,8 @@ func TestScoringLifecycle(t *testing.T) {
 		// Each bad input is a 400 naming the field and saying what it takes.
 		for _, tc := range []struct{ body, field, says string }{
 			{`{"age": 12}`, "age", "at least 17"},
-			{`{"job": "pilot"}`, "job", "allowed values"},
-			{`{"contact_channel": "fax"}`, "contact_channel", "allowed values"},
+			{`{"job": "pilot"}`, "job", "must be one of admin, blue_collar,"},
+			{`{"contact_channel": "fax"}`, "contact_channel", "must be one of cellular, telephone"},
 			{`{"age": 40.0}`, "age", `must be written as a whole number, without a fraction or exponent (such as 40)"`},
 			{`{"campaign_contacts": 4e1}`, "campaign_contacts", "without a fraction or exponent"},
 			{`{"age": "forty"}`, "age", "must be a whole number"},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -263,7 +264,7 @@ func describe(err error) (string, []apperr.FieldError) {
 			if re.Err != nil && re.Err.Error() != re.Reason { // "empty value is not allowed" comes as both
 				msg += errText(re.Err)
 			}
-			fields = append(fields, apperr.FieldError{Field: field, Message: firstLine(msg)})
+			fields = append(fields, apperr.FieldError{Field: field, Message: parseProblem(firstLine(msg))})
 		}
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
@@ -377,10 +378,11 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 			}
 			field += strings.Join(p, ".")
 		}
-		reason := plainReason(firstLine(se.Reason))
+		raw := firstLine(se.Reason)
+		reason := plainReason(raw)
 		if field == "" {
 			// "property \"x\" is unsupported" names its field only in words.
-			if _, rest, ok := strings.Cut(reason, `property "`); ok {
+			if _, rest, ok := strings.Cut(raw, `property "`); ok {
 				field, _, _ = strings.Cut(rest, `"`)
 			}
 		}
@@ -453,6 +455,38 @@ func plainReason(reason string) string {
 	case reason == "Value is not nullable":
 		return "must not be null"
 	}
+	if _, rest, ok := strings.Cut(reason, `property "`); ok {
+		switch {
+		case strings.HasSuffix(rest, `" is missing`):
+			return "is required"
+		case strings.HasSuffix(rest, `" is unsupported`):
+			return "is not a field of this request (unknown or read-only)"
+		}
+	}
+	if n, ok := strings.CutPrefix(reason, "minimum string length is "); ok {
+		return "must have at least " + n + " " + plural(n, "character")
+	}
+	if n, ok := strings.CutPrefix(reason, "maximum string length is "); ok {
+		return "must have at most " + n + " " + plural(n, "character")
+	}
+	// `value is not one of the allowed values ["admin","sales"]`
+	if list, ok := strings.CutPrefix(reason, "value is not one of the allowed values "); ok {
+		var values []any
+		if json.Unmarshal([]byte(list), &values) == nil {
+			words := make([]string, len(values))
+			for i, v := range values {
+				words[i] = fmt.Sprint(v)
+			}
+			return "must be one of " + strings.Join(words, ", ")
+		}
+	}
+	// A format of ours explains itself: `string doesn't match the format
+	// "email" (must be an e-mail address ...)`.
+	if _, rest, ok := strings.Cut(reason, `doesn't match the format "`); ok {
+		if _, why, ok := strings.Cut(rest, `" (`); ok && strings.HasSuffix(why, ")") {
+			return strings.TrimSuffix(why, ")")
+		}
+	}
 	// "number must be at most 9.007199254740991e+15": the bound as written.
 	if rest, ok := strings.CutPrefix(reason, "number must be "); ok {
 		if i := strings.LastIndexByte(rest, ' '); i > 0 {
@@ -467,6 +501,27 @@ func plainReason(reason string) string {
 		}
 	}
 	return reason
+}
+
+// parseProblem words a query parameter that did not parse as its type
+// ("value abc: an invalid integer: invalid syntax").
+func parseProblem(msg string) string {
+	switch {
+	case strings.Contains(msg, "an invalid integer"):
+		return "must be a whole number"
+	case strings.Contains(msg, "an invalid number"):
+		return "must be a number"
+	case strings.Contains(msg, "an invalid boolean"):
+		return "must be true or false"
+	}
+	return msg
+}
+
+func plural(n, word string) string {
+	if n == "1" {
+		return word
+	}
+	return word + "s"
 }
 
 func errText(err error) string {

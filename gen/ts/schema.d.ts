@@ -1450,12 +1450,16 @@ export interface components {
                  *       "type": "https://jmk.example/problems/validation",
                  *       "title": "Bad Request",
                  *       "status": 400,
-                 *       "detail": "request body has an error",
+                 *       "detail": "2 fields are invalid: email, job",
                  *       "request_id": "0193a1c2-7e2f-7b3a-9c1d-2f4e5a6b7c8d",
                  *       "errors": [
                  *         {
                  *           "field": "email",
-                 *           "message": "must be an e-mail address"
+                 *           "message": "must be an e-mail address such as name@example.com"
+                 *         },
+                 *         {
+                 *           "field": "job",
+                 *           "message": "must be one of admin, blue_collar, entrepreneur, housemaid, management, retired, self_employed, services, student, technician, unemployed, unknown"
                  *         }
                  *       ]
                  *     }
