@@ -213,12 +213,32 @@ func TestActivityCreate(t *testing.T) {
 			{`{"kind": "call", "duration_sec": -1}`, "duration_sec"},
 			{`{"kind": "call", "mood": "great"}`, "mood"},
 			{`{"kind": "call", "occurred_at": "yesterday"}`, "occurred_at"},
+			// The outcome is quoted in the team's feed: no invisible direction
+			// control to make the rest read as other text, no control
+			// character other than tab and line breaks.
+			{`{"kind": "call", "outcome": "no answer \u202eevil"}`, "outcome"},
+			{`{"kind": "call", "outcome": "no answer\u0007"}`, "outcome"},
+			// Notes follow a lead's notes' rules.
+			{`{"kind": "note", "notes": "a\u0001b"}`, "notes"},
 		} {
 			status, body := leadRaw(t, env, token, "POST", path, tc.body)
 			leadProblem(t, tc.body, status, body, 400, tc.field)
 		}
 		status, body := leadRaw(t, env, token, "POST", "/api/v1/leads/nope/activities", `{"kind": "call"}`)
 		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+	})
+	// Blank notes are stored as none, CR LF as LF, as a lead's notes are.
+	t.Run("OK/NotesAsALeadsNotes", func(t *testing.T) {
+		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Eva"})
+		for notes, want := range map[string]*string{"   ": nil, "one\r\ntwo": lref("one\ntwo")} {
+			r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindNote, Notes: lref(notes)})
+			if err != nil || r.JSON201 == nil {
+				t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
+			}
+			if got := r.JSON201.Notes; (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Errorf("notes %q stored as %v", notes, got)
+			}
+		}
 	})
 }
 

@@ -145,12 +145,8 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	}),
 	// The spec's pattern for names cannot name these characters in a
 	// syntax both Go and ECMAScript read; this format adds them.
-	"person-name": openapi3.NewCallbackValidator(func(s string) error {
-		if leadrules.HasDirectionControl(s) {
-			return errors.New(leadrules.DirectionControlProblem)
-		}
-		return nil
-	}),
+	"person-name":  openapi3.NewCallbackValidator(noDirectionControls),
+	"visible-text": openapi3.NewCallbackValidator(noDirectionControls),
 	// The parser the generated binding uses, so the two never disagree, and
 	// a message that shows the form instead of kin-openapi's regular expression.
 	"date-time": openapi3.NewCallbackValidator(func(s string) error {
@@ -164,6 +160,16 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		}
 		return nil
 	}),
+}
+
+// noDirectionControls refuses text whose invisible direction controls
+// would make what follows them display in another order wherever it is
+// shown (lists, exports, the audit trail's summaries).
+func noDirectionControls(s string) error {
+	if leadrules.HasDirectionControl(s) {
+		return errors.New(leadrules.DirectionControlProblem)
+	}
+	return nil
 }
 
 // validationError writes the validator's verdict as problem+json, with the

@@ -987,10 +987,15 @@ export interface components {
         };
         ActivityCreate: {
             kind: components["schemas"]["ActivityKind"];
-            /** @example no answer */
+            /**
+             * Format: visible-text
+             * @description Without control characters other than tab and line breaks (which the audit summary shows as spaces), nor invisible direction controls: it is quoted in the team's feed. Trimmed; blank is stored as null.
+             * @example no answer
+             */
             outcome?: string | null;
             /** Format: int32 */
             duration_sec?: number | null;
+            /** @description As a lead's notes: any number of lines (tabs too), without other control characters; stored with LF line ends, and blank as null. */
             notes?: string | null;
             /**
              * Format: date-time

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // IsAddress reports whether s is a bare e-mail address of at most 254
@@ -13,7 +15,10 @@ import (
 // <ana@example.com>" and two addresses with a comma are not one.
 func IsAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && len(s) <= 254
+	// An address with an invisible direction control (RFC 6532 allows
+	// Unicode) would show as another one in lists and the audit trail:
+	// "\u202Emoc.elpmaxe@nimda" reads as admin@example.com.
+	return err == nil && a.Address == s && len(s) <= 254 && !leadrules.HasDirectionControl(s)
 }
 
 // AddressShaped reports an ASCII e-mail address of the common shape: a local

@@ -42,6 +42,8 @@ func TestIsAddress(t *testing.T) {
 		"":                                   false,
 		strings.Repeat("a", 250) + "@b.com":  false,
 		strings.Repeat("a", 64) + "@b.co.uk": true,
+		"\u202emoc.elpmaxe@nimda":            false, // shows as admin@example.com
+		"a\u2066b@example.com":               false,
 	} {
 		if got := IsAddress(in); got != want {
 			t.Errorf("IsAddress(%q) = %v, want %v", in, got, want)

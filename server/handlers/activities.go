@@ -88,7 +88,7 @@ func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadAct
 	}
 	a, _, err := h.st.ActivityCreate(ctx, actor(id), who(id), db.ActivityInsertParams{
 		LeadID: req.Id, Kind: string(b.Kind), Outcome: trimmed(b.Outcome), DurationSec: b.DurationSec,
-		Notes: b.Notes, OccurredAt: at,
+		Notes: notes(b.Notes), OccurredAt: at, // stored as a lead's notes are
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // Store wraps the connection pool.
@@ -81,16 +82,21 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 }
 
 // oneLine keeps a summary one readable sentence: the free text it may
-// quote (a contact's outcome) can hold line breaks and tabs, each run of
-// which becomes one space.
+// quote (a contact's outcome, stored before outcomes were kept to one line)
+// can hold line breaks and tabs, each run of which becomes one space, and
+// invisible direction controls, which would make the rest of the summary
+// read as other text and are dropped.
 func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
+	if !strings.ContainsFunc(s, unicode.IsControl) && !leadrules.HasDirectionControl(s) {
 		return s
 	}
-	return controlRuns.ReplaceAllString(s, " ")
+	return directionControls.ReplaceAllString(controlRuns.ReplaceAllString(s, " "), "")
 }
 
-var controlRuns = regexp.MustCompile(`\p{Cc}+`)
+var (
+	controlRuns       = regexp.MustCompile(`\p{Cc}+`)
+	directionControls = regexp.MustCompile(`[\x{202A}-\x{202E}\x{2066}-\x{2069}]`)
+)
 
 // eventMeta is the request metadata of an event as its columns hold it.
 type eventMeta struct{ requestID, ip, userAgent *string }
