@@ -106,8 +106,18 @@ func TestLeadCreate(t *testing.T) {
 		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
 		leadProblem(t, "inactive assignee", r.StatusCode(), r.Body, 422, "assigned_to")
 	})
+	// A seller setting external_id could take a row of a file before an
+	// admin imports it (the import would update their lead).
+	t.Run("ErrForbidden/ExternalIDBySales", func(t *testing.T) {
+		before := scalar(t, env, `SELECT count(*) FROM leads`)
+		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Placeholder", ExternalId: lref("crm-5001")})
+		p := leadProblem(t, "external_id by sales", r.StatusCode(), r.Body, 403, "")
+		if p.Detail == nil || !strings.Contains(*p.Detail, "only an admin may set external_id") || scalar(t, env, `SELECT count(*) FROM leads`) != before {
+			t.Errorf("detail %v", p.Detail)
+		}
+	})
 	t.Run("ErrConflict/ExternalID", func(t *testing.T) {
-		leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
+		leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
 		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana 2", ExternalId: lref("crm-1")})
 		p := leadProblem(t, "duplicate external_id", r.StatusCode(), r.Body, 409, "")
 		if p.Detail == nil || !strings.Contains(*p.Detail, "external_id") {
@@ -135,7 +145,7 @@ func TestLeadCreate(t *testing.T) {
 		}
 		// A UUID that names no lead is an external id like any other.
 		fresh := uuid.New().String()
-		if l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", ExternalId: lref(fresh)}); l.ExternalId == nil || *l.ExternalId != fresh {
+		if l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", ExternalId: lref(fresh)}); l.ExternalId == nil || *l.ExternalId != fresh {
 			t.Errorf("external_id %v", l.ExternalId)
 		}
 	})

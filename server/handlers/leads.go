@@ -145,7 +145,7 @@ func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := leadrules.CheckCreate(who(id), a); err != nil {
+	if err := leadrules.CheckCreate(who(id), a, p.ExternalID != nil); err != nil {
 		return nil, err
 	}
 	switch {

@@ -148,12 +148,20 @@ func CheckLog(c Caller, current *uuid.UUID) error {
 }
 
 // CheckCreate returns nil when c may create a lead assigned to a (absent
-// means the caller's default), else a 403.
-func CheckCreate(c Caller, a Assign) error {
-	if c.Admin || !a.Set || a.To == nil || *a.To == c.UserID {
+// means the caller's default) with an external id or not, else a 403. An
+// external id is an admin's to give: the next import naming it updates
+// the lead, so a seller could otherwise take a row of a file before it is
+// imported, and its outcome as their win.
+func CheckCreate(c Caller, a Assign, externalID bool) error {
+	switch {
+	case c.Admin:
 		return nil
+	case externalID:
+		return apperr.Forbidden("only an admin may set external_id: it ties the lead to the rows of imports, which would update it")
+	case a.Set && a.To != nil && *a.To != c.UserID:
+		return apperr.Forbidden("a sales user may only assign a lead to themselves")
 	}
-	return apperr.Forbidden("a sales user may only assign a lead to themselves")
+	return nil
 }
 
 // MaxNameChars bounds a person's name, in characters.

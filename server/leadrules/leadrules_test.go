@@ -208,21 +208,24 @@ func TestCheckCreate(t *testing.T) {
 	t.Parallel()
 	me, other := uuid.New(), uuid.New()
 	tests := []struct {
-		name string
-		c    Caller
-		a    Assign
-		want int
+		name       string
+		c          Caller
+		a          Assign
+		externalID bool
+		want       int
 	}{
-		{"Sales/Default", Caller{UserID: me}, Assign{}, 0},
-		{"Sales/Self", Caller{UserID: me}, Assign{Set: true, To: &me}, 0},
-		{"Sales/Unassigned", Caller{UserID: me}, Assign{Set: true}, 0},
-		{"Sales/Other", Caller{UserID: me}, Assign{Set: true, To: &other}, 403},
-		{"Admin/Other", Caller{UserID: me, Admin: true}, Assign{Set: true, To: &other}, 0},
+		{"Sales/Default", Caller{UserID: me}, Assign{}, false, 0},
+		{"Sales/Self", Caller{UserID: me}, Assign{Set: true, To: &me}, false, 0},
+		{"Sales/Unassigned", Caller{UserID: me}, Assign{Set: true}, false, 0},
+		{"Sales/Other", Caller{UserID: me}, Assign{Set: true, To: &other}, false, 403},
+		{"Sales/ExternalID", Caller{UserID: me}, Assign{}, true, 403},
+		{"Admin/Other", Caller{UserID: me, Admin: true}, Assign{Set: true, To: &other}, false, 0},
+		{"Admin/ExternalID", Caller{UserID: me, Admin: true}, Assign{Set: true, To: &other}, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := status(CheckCreate(tt.c, tt.a)); got != tt.want {
+			if got := status(CheckCreate(tt.c, tt.a, tt.externalID)); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
