@@ -419,6 +419,9 @@ func TestMigrate(t *testing.T) {
 	if r := runJMK(t, env, "", "migrate", "down"); r.err == nil || !strings.Contains(r.err.Error(), `unknown subcommand "down"`) {
 		t.Fatalf("migrate down: %v", r.err)
 	}
+	if r := runJMK(t, nil, "", "migrate", "status", "--help"); r.err != nil || !strings.HasPrefix(r.stdout, "Usage: jmk migrate status") {
+		t.Fatalf("migrate status --help: %v %q", r.err, r.stdout)
+	}
 	t.Run("UnreachableServer", func(t *testing.T) {
 		t.Parallel()
 		r := runJMK(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "", "migrate")

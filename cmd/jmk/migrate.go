@@ -11,20 +11,20 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env) error {
+	if len(e.args) > 0 && e.args[0] == "status" {
+		return migrateStatus(ctx, e)
+	}
 	fs := newFlags(e, "migrate", "[status]", "Creates the database if it is missing and applies pending migrations.\n"+
-		"With status: lists this binary's migrations and when each was applied, changing nothing.")
+		"jmk migrate status lists them instead, applying nothing.")
 	if help, err := fs.parse(e.args, 1); help || err != nil {
 		return err
 	}
-	if fs.NArg() == 1 && fs.Arg(0) != "status" {
+	if fs.NArg() == 1 {
 		return fs.fail(fmt.Errorf("migrate: unknown subcommand %q: the only one is status", fs.Arg(0)))
 	}
 	cfg, err := e.config(server.LoadToolConfig)
 	if err != nil {
 		return err
-	}
-	if fs.NArg() == 1 {
-		return migrateStatus(ctx, e, cfg.DatabaseURL)
 	}
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, server.NewLogger(cfg, e.stderr)); err != nil {
 		return err
@@ -39,11 +39,21 @@ func cmdMigrate(ctx context.Context, e env) error {
 
 // migrateStatus prints each migration's state and a line saying whether
 // the schema matches this binary.
-func migrateStatus(ctx context.Context, e env, dsn string) error {
-	if err := store.RequireDatabase(ctx, dsn); err != nil {
+func migrateStatus(ctx context.Context, e env) error {
+	fs := newFlags(e, "migrate status", "", "Lists this binary's migrations, each applied (when) or pending, and says whether the\n"+
+		"database's schema matches this binary (exit 2 when it does not). It applies nothing, but\n"+
+		"waits for a migration running elsewhere.")
+	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	ms, dbVersion, err := store.MigrationStatus(ctx, dsn)
+	cfg, err := e.config(server.LoadToolConfig)
+	if err != nil {
+		return err
+	}
+	if err := store.RequireDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	ms, dbVersion, err := store.MigrationStatus(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
