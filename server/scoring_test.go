@@ -384,6 +384,10 @@ func TestScoringLifecycle(t *testing.T) {
 		if math.IsNaN(a.JSON200.Baseline) || a.JSON200.Baseline == 0 {
 			t.Error("no baseline")
 		}
+		// A time the server makes up is written as the stored ones are.
+		if at := a.JSON200.ScoredAt; at.Location() != time.UTC || at.Nanosecond()%1000 != 0 {
+			t.Errorf("scored_at %v: not UTC to the microsecond", at)
+		}
 		// The inputs left out are named (the call duration is not used by
 		// this model; a missing days_since_previous_contact means never).
 		want := []string{"marital", "education", "credit_default", "housing_loan", "personal_loan", "last_contact_month",

@@ -235,6 +235,16 @@ func TestStats(t *testing.T) {
 		}
 	})
 
+	// The since echoed is as the database compares it: UTC, to the
+	// microsecond, like every time the API writes.
+	t.Run("SinceInUTC", func(t *testing.T) {
+		_, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?since=2026-12-05T00:00:00.123456789%2B02:00", nil,
+			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
+		if !strings.Contains(string(body), `"since":"2026-12-04T22:00:00.123456Z"`) {
+			t.Fatalf("since echoed as %s", body)
+		}
+	})
+
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		r, err := env.Anon.GetStatsSummaryWithResponse(bg)
 		if err != nil || r.StatusCode() != 401 {

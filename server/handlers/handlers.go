@@ -187,3 +187,7 @@ func pageLimit(l *api.Limit) int32 {
 	}
 	return int32(*l)
 }
+
+// apiTime is a time the server makes up (now, a default), written as the
+// database writes the times it keeps: UTC, to the microsecond.
+func apiTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -51,7 +51,7 @@ func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score
 	ex := a.Scorer.Explain(f, a.Thresholds)
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
-		ScoredAt: scoredAt.UTC(), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
+		ScoredAt: apiTime(scoredAt), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
 		NotGiven: ex.NotGiven,
 	}
 	up, down := 0, 0

@@ -58,7 +58,7 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetStatsLeaderboard200JSONResponse{Since: since, Items: make([]api.LeaderboardEntry, len(rows))}
+	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Items: make([]api.LeaderboardEntry, len(rows))}
 	for i, r := range rows {
 		out.Items[i] = api.LeaderboardEntry{UserId: r.UserID, Name: r.Name, LeadsWon: r.LeadsWon, LeadsLost: r.LeadsLost,
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
