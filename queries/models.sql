@@ -131,3 +131,6 @@ WHERE probability IS NOT NULL AND deleted_at IS NULL
 
 -- name: LeadScoringInputs :one
 SELECT * FROM leads WHERE id = @id AND deleted_at IS NULL;
+
+-- name: ModelCount :one
+SELECT count(*) FROM models;

@@ -596,8 +596,13 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		// A page at a time, newest first, as every list.
 		p1, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1))})
-		if p1.JSON200 == nil || len(p1.JSON200.Items) != 1 || p1.JSON200.Items[0].Version != m2.Version || p1.JSON200.NextCursor == nil {
+		if p1.JSON200 == nil || len(p1.JSON200.Items) != 1 || p1.JSON200.Items[0].Version != m2.Version || p1.JSON200.NextCursor == nil ||
+			p1.JSON200.Total != nil {
 			t.Fatalf("page 1: %d %s", p1.StatusCode(), p1.Body)
+		}
+		if c, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1)), Count: lref(api.Count(true))}); c.JSON200 == nil ||
+			c.JSON200.Total == nil || *c.JSON200.Total != 2 {
+			t.Fatalf("count: %d %s", c.StatusCode(), c.Body)
 		}
 		p2, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1)), Cursor: p1.JSON200.NextCursor})
 		if p2.JSON200 == nil || len(p2.JSON200.Items) != 1 || p2.JSON200.Items[0].Version != m1.Version || p2.JSON200.NextCursor != nil {

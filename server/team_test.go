@@ -64,6 +64,10 @@ func TestTeam(t *testing.T) {
 	if got := strings.Join(pages, ","); got != "admin user 1,Álvaro Dias,Ana Sá" {
 		t.Fatalf("active team by pages: %s", got)
 	}
+	if r, _ := sales.ListTeamWithResponse(bg, &api.ListTeamParams{Active: &yes, Limit: &two, Count: lref(api.Count(true))}); r.JSON200 == nil ||
+		r.JSON200.Total == nil || *r.JSON200.Total != 3 {
+		t.Fatalf("count of the active team: %d %s", r.StatusCode(), r.Body)
+	}
 
 	for _, tc := range []struct {
 		name  string

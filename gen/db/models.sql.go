@@ -517,6 +517,17 @@ func (q *Queries) ModelBody(ctx context.Context, version int32) (json.RawMessage
 	return model, err
 }
 
+const modelCount = `-- name: ModelCount :one
+SELECT count(*) FROM models
+`
+
+func (q *Queries) ModelCount(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, modelCount)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const modelDeactivateAll = `-- name: ModelDeactivateAll :exec
 UPDATE models SET active = false WHERE active
 `

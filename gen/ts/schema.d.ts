@@ -716,6 +716,8 @@ export interface components {
         TeamList: {
             items: components["schemas"]["TeamMember"][];
             next_cursor: string | null;
+            /** Format: int64 */
+            total?: number;
         };
         UserList: {
             items: components["schemas"]["User"][];
@@ -1252,6 +1254,8 @@ export interface components {
         ModelList: {
             items: components["schemas"]["Model"][];
             next_cursor: string | null;
+            /** Format: int64 */
+            total?: number;
         };
         /** @description Live leads by category; unscored ones have no category yet. */
         CategoryCounts: {
@@ -1872,6 +1876,8 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Also return `total`, the number of matching records (costs a count). */
+                count?: components["parameters"]["Count"];
             };
             header?: never;
             path?: never;
@@ -2532,6 +2538,8 @@ export interface operations {
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: components["parameters"]["Cursor"];
+                /** @description Also return `total`, the number of matching records (costs a count). */
+                count?: components["parameters"]["Count"];
             };
             header?: never;
             path?: never;

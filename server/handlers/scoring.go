@@ -132,6 +132,13 @@ func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObje
 		}
 		out.Items = append(out.Items, m)
 	}
+	if req.Params.Count != nil && *req.Params.Count {
+		n, err := h.st.ModelCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
 	return api.ListModels200JSONResponse(out), nil
 }
 

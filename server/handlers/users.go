@@ -70,6 +70,13 @@ func (h *Handlers) ListTeam(ctx context.Context, req api.ListTeamRequestObject) 
 	for _, u := range rows {
 		out.Items = append(out.Items, api.TeamMember{Id: u.ID, Name: u.Name, Role: api.Role(u.Role), Active: u.Active})
 	}
+	if p.Count != nil && *p.Count {
+		n, err := h.st.UserListCount(ctx, db.UserListCountParams{Active: p.Active})
+		if err != nil {
+			return nil, err
+		}
+		out.Total = &n
+	}
 	return api.ListTeam200JSONResponse(out), nil
 }
 

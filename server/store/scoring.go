@@ -208,6 +208,12 @@ func (s *Store) ModelList(ctx context.Context) ([]ModelInfo, error) {
 	return rows, translate(err)
 }
 
+// ModelCount counts the model versions.
+func (s *Store) ModelCount(ctx context.Context) (int64, error) {
+	n, err := s.q.ModelCount(ctx)
+	return n, translate(err)
+}
+
 // ModelPage returns up to lim model versions older than before (all when
 // nil), newest first.
 func (s *Store) ModelPage(ctx context.Context, before *int32, lim int32) ([]ModelInfo, error) {
