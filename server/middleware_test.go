@@ -445,3 +445,25 @@ func TestValidationMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestValidationOnePass: every field's problem comes in one answer, the
+// password's byte rule with the others.
+func TestValidationOnePass(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	h := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	res, body := raw(t, http.MethodPost, env.URL+"/api/v1/users", strings.NewReader(`{"name": "", "email": "bad", "password": "short", "role": "x"}`), h)
+	p := wantProblem(t, res, body, 400)
+	var fields []string
+	for _, e := range *p.Errors {
+		fields = append(fields, e.Field)
+		if e.Field == "password" && e.Message != "must be 10 to 72 bytes" {
+			t.Errorf("password: %q", e.Message)
+		}
+	}
+	slices.Sort(fields)
+	fields = slices.Compact(fields)
+	if !slices.Equal(fields, []string{"email", "name", "password", "role"}) {
+		t.Fatalf("fields %v: %s", fields, body)
+	}
+}

@@ -631,6 +631,7 @@ export interface components {
          */
         Email: string;
         /**
+         * Format: password
          * @description 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
          * @example correct horse battery
          */
