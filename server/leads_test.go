@@ -119,7 +119,7 @@ func TestLeadCreate(t *testing.T) {
 	t.Run("ErrConflict/ExternalID", func(t *testing.T) {
 		leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
 		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana 2", ExternalId: lref("crm-1")})
-		p := leadProblem(t, "duplicate external_id", r.StatusCode(), r.Body, 409, "")
+		p := leadProblem(t, "duplicate external_id", r.StatusCode(), r.Body, 409, "external_id")
 		if p.Detail == nil || !strings.Contains(*p.Detail, "external_id") {
 			t.Errorf("detail %v", p.Detail)
 		}

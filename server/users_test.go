@@ -254,8 +254,9 @@ func TestUsersCreate(t *testing.T) {
 		r, _ := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Twin", Email: api.Email(strings.ToUpper(env.AdminUser.Email)),
 			Password: "long enough pw", Role: new(api.RoleSales)})
 		p := wantProblem(t, r.HTTPResponse, r.Body, 409)
-		if p.Detail == nil || !strings.Contains(*p.Detail, "e-mail") {
-			t.Fatalf("detail %v", p.Detail)
+		if p.Detail == nil || !strings.Contains(*p.Detail, "e-mail") || p.Errors == nil || len(*p.Errors) != 1 ||
+			(*p.Errors)[0].Field != "email" || (*p.Errors)[0].Message != "is taken" {
+			t.Fatalf("conflict %s", r.Body)
 		}
 	})
 	for _, tc := range []struct{ name, body, field string }{

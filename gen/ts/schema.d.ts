@@ -1506,7 +1506,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with the current state (duplicate e-mail or external id, no active model, too few labelled leads, a refresh token another request has just rotated). */
+        /** @description Conflicts with the current state (duplicate e-mail or external id, which `errors` names as `is taken`; no active model, too few labelled leads, a refresh token another request has just rotated). */
         Conflict: {
             headers: {
                 [name: string]: unknown;

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/gen/db"
-	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 )
 
@@ -48,7 +47,7 @@ func (s *Store) CheckRegistration(ctx context.Context, email, ip string, th Regi
 	if err != nil {
 		return err
 	}
-	return apperr.Conflict(conflictDetail("users_email_key"))
+	return uniqueConflict("users_email_key")
 }
 
 // Register creates a self-registered user and its user.create event, the

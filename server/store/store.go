@@ -143,7 +143,7 @@ func translate(err error) error {
 	if errors.As(err, &pg) {
 		switch pg.Code {
 		case "23505": // unique_violation
-			return &apperr.Error{Status: 409, Detail: conflictDetail(pg.ConstraintName), Err: apperr.ErrConflict}
+			return uniqueConflict(pg.ConstraintName)
 		case "23503": // foreign_key_violation
 			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist", Err: apperr.ErrConflict}
 		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
@@ -172,14 +172,21 @@ func checkViolation(pg *pgconn.PgError) error {
 	return apperr.Invalid(col, msg)
 }
 
-func conflictDetail(constraint string) string {
+// uniqueConflict is the 409 of a unique constraint, naming the field a
+// client can change.
+func uniqueConflict(constraint string) *apperr.Error {
+	field, detail := "", "conflicts with an existing record"
 	switch constraint {
 	case "users_email_key":
-		return "a user with this e-mail already exists"
+		field, detail = "email", "a user with this e-mail already exists"
 	case "leads_external_id_key":
-		return "a lead with this external_id already exists (a deleted lead keeps its external_id)"
+		field, detail = "external_id", "a lead with this external_id already exists (a deleted lead keeps its external_id)"
 	}
-	return "conflicts with an existing record"
+	e := apperr.Conflict(detail)
+	if field != "" {
+		e.Fields = []apperr.FieldError{{Field: field, Message: "is taken"}}
+	}
+	return e
 }
 
 func nonEmpty(s string) *string {
