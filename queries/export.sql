@@ -6,21 +6,24 @@
 -- is read anyway.
 
 -- name: LeadExport :many
-SELECT * FROM leads
-WHERE deleted_at IS NULL
-  AND (sqlc.narg(statuses)::text[] IS NULL OR status = ANY(sqlc.narg(statuses)::text[]))
-  AND (sqlc.narg(categories)::text[] IS NULL OR category = ANY(sqlc.narg(categories)::text[]))
-  AND (sqlc.narg(jobs)::text[] IS NULL OR job = ANY(sqlc.narg(jobs)::text[]))
-  AND (sqlc.narg(min_probability)::float8 IS NULL OR probability >= sqlc.narg(min_probability)::float8)
-  AND (sqlc.narg(max_probability)::float8 IS NULL OR probability <= sqlc.narg(max_probability)::float8)
-  AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to)::uuid)
-  AND (NOT @unassigned::boolean OR assigned_to IS NULL)
-  AND (sqlc.narg(q)::text IS NULL OR search_text LIKE search_pattern(sqlc.narg(q)::text))
+-- The assignee's name is written for people reading the file.
+SELECT sqlc.embed(l), u.name AS assigned_to_name
+FROM leads l
+LEFT JOIN users u ON u.id = l.assigned_to
+WHERE l.deleted_at IS NULL
+  AND (sqlc.narg(statuses)::text[] IS NULL OR l.status = ANY(sqlc.narg(statuses)::text[]))
+  AND (sqlc.narg(categories)::text[] IS NULL OR l.category = ANY(sqlc.narg(categories)::text[]))
+  AND (sqlc.narg(jobs)::text[] IS NULL OR l.job = ANY(sqlc.narg(jobs)::text[]))
+  AND (sqlc.narg(min_probability)::float8 IS NULL OR l.probability >= sqlc.narg(min_probability)::float8)
+  AND (sqlc.narg(max_probability)::float8 IS NULL OR l.probability <= sqlc.narg(max_probability)::float8)
+  AND (sqlc.narg(assigned_to)::uuid IS NULL OR l.assigned_to = sqlc.narg(assigned_to)::uuid)
+  AND (NOT @unassigned::boolean OR l.assigned_to IS NULL)
+  AND (sqlc.narg(q)::text IS NULL OR l.search_text LIKE search_pattern(sqlc.narg(q)::text))
 ORDER BY
-    CASE WHEN @sort::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
-    CASE WHEN @sort::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
-    CASE WHEN @sort::text = 'updated_at_desc' THEN updated_at END DESC,
-    CASE WHEN @sort::text = 'created_at_desc' THEN created_at END DESC,
-    CASE WHEN @sort::text = 'name_asc' THEN name_key END ASC,
-    CASE WHEN @sort::text IN ('probability_asc', 'name_asc') THEN id END ASC,
-    id DESC;
+    CASE WHEN @sort::text = 'probability_desc' THEN coalesce(l.probability, -1) END DESC,
+    CASE WHEN @sort::text = 'probability_asc' THEN coalesce(l.probability, -1) END ASC,
+    CASE WHEN @sort::text = 'updated_at_desc' THEN l.updated_at END DESC,
+    CASE WHEN @sort::text = 'created_at_desc' THEN l.created_at END DESC,
+    CASE WHEN @sort::text = 'name_asc' THEN l.name_key END ASC,
+    CASE WHEN @sort::text IN ('probability_asc', 'name_asc') THEN l.id END ASC,
+    l.id DESC;

@@ -13,24 +13,26 @@ import (
 
 const leadExport = `-- name: LeadExport :many
 
-SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads
-WHERE deleted_at IS NULL
-  AND ($1::text[] IS NULL OR status = ANY($1::text[]))
-  AND ($2::text[] IS NULL OR category = ANY($2::text[]))
-  AND ($3::text[] IS NULL OR job = ANY($3::text[]))
-  AND ($4::float8 IS NULL OR probability >= $4::float8)
-  AND ($5::float8 IS NULL OR probability <= $5::float8)
-  AND ($6::uuid IS NULL OR assigned_to = $6::uuid)
-  AND (NOT $7::boolean OR assigned_to IS NULL)
-  AND ($8::text IS NULL OR search_text LIKE search_pattern($8::text))
+SELECT l.id, l.external_id, l.name, l.phone, l.email, l.status, l.notes, l.assigned_to, l.probability, l.category, l.model_version, l.scored_at, l.last_contacted_at, l.contact_count, l.closed_at, l.version, l.created_at, l.updated_at, l.deleted_at, l.age, l.job, l.marital, l.education, l.credit_default, l.housing_loan, l.personal_loan, l.contact_channel, l.last_contact_month, l.last_contact_weekday, l.last_call_duration_sec, l.campaign_contacts, l.days_since_previous_contact, l.previous_contacts, l.previous_outcome, l.emp_var_rate, l.cons_price_idx, l.cons_conf_idx, l.euribor_3m, l.nr_employed, l.name_key, l.search_text, u.name AS assigned_to_name
+FROM leads l
+LEFT JOIN users u ON u.id = l.assigned_to
+WHERE l.deleted_at IS NULL
+  AND ($1::text[] IS NULL OR l.status = ANY($1::text[]))
+  AND ($2::text[] IS NULL OR l.category = ANY($2::text[]))
+  AND ($3::text[] IS NULL OR l.job = ANY($3::text[]))
+  AND ($4::float8 IS NULL OR l.probability >= $4::float8)
+  AND ($5::float8 IS NULL OR l.probability <= $5::float8)
+  AND ($6::uuid IS NULL OR l.assigned_to = $6::uuid)
+  AND (NOT $7::boolean OR l.assigned_to IS NULL)
+  AND ($8::text IS NULL OR l.search_text LIKE search_pattern($8::text))
 ORDER BY
-    CASE WHEN $9::text = 'probability_desc' THEN coalesce(probability, -1) END DESC,
-    CASE WHEN $9::text = 'probability_asc' THEN coalesce(probability, -1) END ASC,
-    CASE WHEN $9::text = 'updated_at_desc' THEN updated_at END DESC,
-    CASE WHEN $9::text = 'created_at_desc' THEN created_at END DESC,
-    CASE WHEN $9::text = 'name_asc' THEN name_key END ASC,
-    CASE WHEN $9::text IN ('probability_asc', 'name_asc') THEN id END ASC,
-    id DESC
+    CASE WHEN $9::text = 'probability_desc' THEN coalesce(l.probability, -1) END DESC,
+    CASE WHEN $9::text = 'probability_asc' THEN coalesce(l.probability, -1) END ASC,
+    CASE WHEN $9::text = 'updated_at_desc' THEN l.updated_at END DESC,
+    CASE WHEN $9::text = 'created_at_desc' THEN l.created_at END DESC,
+    CASE WHEN $9::text = 'name_asc' THEN l.name_key END ASC,
+    CASE WHEN $9::text IN ('probability_asc', 'name_asc') THEN l.id END ASC,
+    l.id DESC
 `
 
 type LeadExportParams struct {
@@ -45,13 +47,19 @@ type LeadExportParams struct {
 	Sort           string
 }
 
+type LeadExportRow struct {
+	Lead           Lead
+	AssignedToName *string
+}
+
 // The CSV export (server/store/export.go). The store streams this query's
 // rows to the client one by one instead of collecting them (see
 // store.streamRows), so an export of any size runs in constant memory from
 // one snapshot. The filters mean what they mean in the list
 // (queries/leads.sql); the sort is a parameter here because the whole result
 // is read anyway.
-func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead, error) {
+// The assignee's name is written for people reading the file.
+func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]LeadExportRow, error) {
 	rows, err := q.db.Query(ctx, leadExport,
 		arg.Statuses,
 		arg.Categories,
@@ -67,51 +75,52 @@ func (q *Queries) LeadExport(ctx context.Context, arg LeadExportParams) ([]Lead,
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Lead{}
+	items := []LeadExportRow{}
 	for rows.Next() {
-		var i Lead
+		var i LeadExportRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.ExternalID,
-			&i.Name,
-			&i.Phone,
-			&i.Email,
-			&i.Status,
-			&i.Notes,
-			&i.AssignedTo,
-			&i.Probability,
-			&i.Category,
-			&i.ModelVersion,
-			&i.ScoredAt,
-			&i.LastContactedAt,
-			&i.ContactCount,
-			&i.ClosedAt,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.Age,
-			&i.Job,
-			&i.Marital,
-			&i.Education,
-			&i.CreditDefault,
-			&i.HousingLoan,
-			&i.PersonalLoan,
-			&i.ContactChannel,
-			&i.LastContactMonth,
-			&i.LastContactWeekday,
-			&i.LastCallDurationSec,
-			&i.CampaignContacts,
-			&i.DaysSincePreviousContact,
-			&i.PreviousContacts,
-			&i.PreviousOutcome,
-			&i.EmpVarRate,
-			&i.ConsPriceIdx,
-			&i.ConsConfIdx,
-			&i.Euribor3m,
-			&i.NrEmployed,
-			&i.NameKey,
-			&i.SearchText,
+			&i.Lead.ID,
+			&i.Lead.ExternalID,
+			&i.Lead.Name,
+			&i.Lead.Phone,
+			&i.Lead.Email,
+			&i.Lead.Status,
+			&i.Lead.Notes,
+			&i.Lead.AssignedTo,
+			&i.Lead.Probability,
+			&i.Lead.Category,
+			&i.Lead.ModelVersion,
+			&i.Lead.ScoredAt,
+			&i.Lead.LastContactedAt,
+			&i.Lead.ContactCount,
+			&i.Lead.ClosedAt,
+			&i.Lead.Version,
+			&i.Lead.CreatedAt,
+			&i.Lead.UpdatedAt,
+			&i.Lead.DeletedAt,
+			&i.Lead.Age,
+			&i.Lead.Job,
+			&i.Lead.Marital,
+			&i.Lead.Education,
+			&i.Lead.CreditDefault,
+			&i.Lead.HousingLoan,
+			&i.Lead.PersonalLoan,
+			&i.Lead.ContactChannel,
+			&i.Lead.LastContactMonth,
+			&i.Lead.LastContactWeekday,
+			&i.Lead.LastCallDurationSec,
+			&i.Lead.CampaignContacts,
+			&i.Lead.DaysSincePreviousContact,
+			&i.Lead.PreviousContacts,
+			&i.Lead.PreviousOutcome,
+			&i.Lead.EmpVarRate,
+			&i.Lead.ConsPriceIdx,
+			&i.Lead.ConsConfIdx,
+			&i.Lead.Euribor3m,
+			&i.Lead.NrEmployed,
+			&i.Lead.NameKey,
+			&i.Lead.SearchText,
+			&i.AssignedToName,
 		); err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 			}
 			continue
 		}
-		if raw == "" || columns[c].kind == kindScore {
+		if raw == "" || columns[c].kind == kindReadOnly {
 			continue
 		}
 		if columns[c].kind == kindText {

@@ -13,8 +13,9 @@
 // scoring input may be named as in UCI (default, emp.var.rate, pdays, ...) or
 // as in our API (credit_default, emp_var_rate, days_since_previous_contact,
 // ...), so an export re-imports. The optional columns are external_id, name,
-// phone, email, status, notes and UCI's outcome y; an export's probability
-// and category are read past, whatever they hold. The header is checked as a
+// phone, email, status, notes and UCI's outcome y; an export's read-only
+// columns (probability, category, assigned_to_name, contact_count,
+// last_contacted_at, created_at) are read past, whatever they hold. The header is checked as a
 // whole before any row: an unknown or duplicate column (two spellings of one
 // field count as a duplicate), or a file with neither a name nor a scoring
 // input, is a *HeaderError and nothing is imported.
@@ -45,7 +46,9 @@
 // whose decimal mark is a comma, ';', decimal commas and a byte order mark
 // (FormatExcel). Its columns: external_id,
 // name, phone, email, status, notes, the 20 scoring inputs in API order, and
-// the lead's probability and category (for people; an import ignores them).
+// for people to read (an import ignores them) the lead's probability and
+// category, its seller's name, contact count, last contact and creation
+// time.
 // external_id is the lead's external id, or its id when it has none, so
 // re-importing an export updates the same leads instead of duplicating them.
 // Numbers are written so they read back bit for bit; a nil value is an empty

@@ -8,7 +8,7 @@ import (
 )
 
 // column identifies a lead field, whatever its spelling in the header.
-// The order up to colCategory is the export's column order.
+// The order up to colCreatedAt is the export's column order.
 type column uint8
 
 const (
@@ -38,9 +38,14 @@ const (
 	colConsConfIdx
 	colEuribor3m
 	colNrEmployed
-	colProbability // read-only: exported, ignored on import
-	colCategory    // read-only: exported, ignored on import
-	colY           // UCI's outcome; never exported (status carries it)
+	// Read-only from here to colCreatedAt: exported, ignored on import.
+	colProbability
+	colCategory
+	colAssignedToName
+	colContactCount
+	colLastContactedAt
+	colCreatedAt
+	colY // UCI's outcome; never exported (status carries it)
 	numColumns
 
 	numExportColumns = colY
@@ -53,13 +58,13 @@ const (
 type kind uint8
 
 const (
-	kindText    kind = iota // free text with its own validator
-	kindStatus              // the lead's workflow status
-	kindOutcome             // UCI's y: yes/no
-	kindEnum                // a categorical scoring input
-	kindInt                 // an integer scoring input
-	kindFloat               // a float scoring input
-	kindScore               // the lead's score: written by an export, ignored on import
+	kindText     kind = iota // free text with its own validator
+	kindStatus               // the lead's workflow status
+	kindOutcome              // UCI's y: yes/no
+	kindEnum                 // a categorical scoring input
+	kindInt                  // an integer scoring input
+	kindFloat                // a float scoring input
+	kindReadOnly             // what the server keeps: written by an export, ignored on import
 )
 
 // columnSpec says how one field is named, checked and stored.
@@ -141,10 +146,14 @@ var columns = [numColumns]columnSpec{
 	colNrEmployed: {api: "nr_employed", uci: "nr.employed", kind: kindFloat, min: 0, max: 100000,
 		fltPtr: func(f *scoring.Features) **float64 { return &f.NrEmployed }},
 
-	// The server computes these; an export writes them for whoever reads
-	// it, and its re-import ignores them.
-	colProbability: {api: "probability", kind: kindScore},
-	colCategory:    {api: "category", kind: kindScore},
+	// The server keeps these; an export writes them for whoever reads it,
+	// and its re-import ignores them.
+	colProbability:     {api: "probability", kind: kindReadOnly},
+	colCategory:        {api: "category", kind: kindReadOnly},
+	colAssignedToName:  {api: "assigned_to_name", kind: kindReadOnly},
+	colContactCount:    {api: "contact_count", kind: kindReadOnly},
+	colLastContactedAt: {api: "last_contacted_at", kind: kindReadOnly},
+	colCreatedAt:       {api: "created_at", kind: kindReadOnly},
 
 	colY: {api: "y", uci: "y", kind: kindOutcome, enum: outcomeEnum},
 }

@@ -209,13 +209,13 @@ func parseHeader(header []string) ([]column, error) {
 	// external_id,status to close them); a row naming none is a new lead.
 	// The score columns, ignored, do not count.
 	other := len(header) - 1 - unnamed
-	for _, c := range []column{colProbability, colCategory} {
-		if seenAt[c] > 0 {
+	for c := range numExportColumns {
+		if columns[c].kind == kindReadOnly && seenAt[c] > 0 {
 			other--
 		}
 	}
 	if !hasLead && !(seenAt[colExternalID] > 0 && other > 0) {
-		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than probability and category, which an import ignores"}
+		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at), which an import ignores"}
 	}
 	return cols, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,6 +30,11 @@ type ExportRow struct {
 	// Probability and Category are the lead's score, nil when unscored.
 	Probability *float64
 	Category    *string
+	// The rest is written for reading only, as the list shows it.
+	AssignedToName  *string // nil: unassigned
+	ContactCount    int32
+	LastContactedAt *time.Time
+	CreatedAt       time.Time
 }
 
 // Format is how a file's cells are separated and its numbers written.
@@ -139,12 +145,20 @@ func (w *Writer) Write(l ExportRow) error {
 				}
 				b = w.appendFloat(b, *v)
 			}
-		case kindScore:
+		case kindReadOnly:
 			switch {
 			case c == colProbability && l.Probability != nil:
 				b = w.appendFloat(b, *l.Probability)
 			case c == colCategory && l.Category != nil:
 				b = w.appendCell(b, *l.Category)
+			case c == colAssignedToName && l.AssignedToName != nil:
+				b = w.appendText(b, *l.AssignedToName)
+			case c == colContactCount:
+				b = strconv.AppendInt(b, int64(l.ContactCount), 10)
+			case c == colLastContactedAt && l.LastContactedAt != nil:
+				b = w.appendTime(b, *l.LastContactedAt)
+			case c == colCreatedAt:
+				b = w.appendTime(b, l.CreatedAt)
 			}
 		}
 	}
@@ -179,6 +193,15 @@ func (w *Writer) appendFloat(b []byte, v float64) []byte {
 		b[start+i] = ','
 	}
 	return b
+}
+
+// appendTime writes a time in UTC to the second: RFC 3339 for tools, and
+// for Excel the "2006-01-02 15:04:05" it reads as a date and time.
+func (w *Writer) appendTime(b []byte, t time.Time) []byte {
+	if w.excel {
+		return t.UTC().AppendFormat(b, time.DateTime)
+	}
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
 }
 
 func (w *Writer) appendOptText(b []byte, s *string) []byte {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/scoring"
@@ -16,7 +17,7 @@ const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,
 	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
 	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
 	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed," +
-	"probability,category"
+	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at"
 
 // Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
 var tenth, fifth = 0.1, 0.2
@@ -41,7 +42,9 @@ func exportCases() []leadcsv.ExportRow {
 		{ID: "0190a1b2-0000-7000-8000-000000000001", ExternalID: ptr("crm-1"), Name: "Ana Sá",
 			Phone: ptr("+351 (21) 000-0000"), Email: ptr("ana@example.pt"), Status: "follow_up",
 			Notes: ptr("Call back after 18:00.\nPrefers WhatsApp, \"not\" e-mail.\n"), Features: fullFeatures(),
-			Probability: ptr(0.7312), Category: ptr("hot")},
+			Probability: ptr(0.7312), Category: ptr("hot"), AssignedToName: ptr("Rui; Seller, Jr"), ContactCount: 3,
+			LastContactedAt: ptr(time.Date(2026, 12, 5, 17, 30, 15, 123456000, time.FixedZone("WEST", 3600))),
+			CreatedAt:       time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)},
 		// No external id: the lead id takes its place. Nothing else set.
 		{ID: "0190a1b2-0000-7000-8000-000000000002", Name: "Bo", Status: "new"},
 		{ID: "0190a1b2-0000-7000-8000-000000000003", ExternalID: ptr(""), Name: " leading space, comma", Status: "success",
@@ -140,6 +143,13 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "Probability", 0, 26, "0.7312"},
 		{csvFormat, "Category", 0, 27, "hot"},
 		{csvFormat, "Unscored", 1, 26, ""},
+		{csvFormat, "AssigneeName", 0, 28, "Rui; Seller, Jr"},
+		{csvFormat, "Unassigned", 1, 28, ""},
+		{csvFormat, "ContactCount", 0, 29, "3"},
+		{csvFormat, "NoContactCountIsZero", 1, 29, "0"},
+		{csvFormat, "LastContactedUTCToTheSecond", 0, 30, "2026-12-05T16:30:15Z"},
+		{csvFormat, "NeverContacted", 1, 30, ""},
+		{csvFormat, "CreatedAt", 0, 31, "2026-11-02T09:00:00Z"},
 		// Excel's: decimal commas without exponents, and ';' quoted where ',' no
 		// longer needs it.
 		{excel, "ShortestFloat", 0, 21, "0,30000000000000004"},
@@ -153,6 +163,8 @@ func TestWriterCells(t *testing.T) {
 		{excel, "CommaInText", 2, 1, " leading space, comma"},
 		{excel, "SemicolonInText", 6, 1, "Zoë; Sá"},
 		{excel, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
+		{excel, "AssigneeName", 0, 28, "Rui; Seller, Jr"},
+		{excel, "LastContactedAsExcelReadsIt", 0, 30, "2026-12-05 16:30:15"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.format)+"/"+tt.name, func(t *testing.T) {

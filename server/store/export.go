@@ -46,14 +46,21 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 	defer rows.Close()
 	var out leadcsv.ExportRow
 	for rows.Next() {
-		l, err := pgx.RowToStructByPos[db.Lead](rows)
+		// db.LeadExportRow names its embedded lead, which pgx would take
+		// for one column; an anonymous one it reads field by field.
+		r, err := pgx.RowToStructByPos[struct {
+			db.Lead
+			AssignedToName *string
+		}](rows)
 		if err != nil {
 			return err
 		}
+		l := r.Lead
 		out = leadcsv.ExportRow{
 			ID: l.ID.String(), ExternalID: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
 			Status: l.Status, Notes: l.Notes, Features: LeadFeatures(l),
 			Probability: l.Probability, Category: l.Category,
+			AssignedToName: r.AssignedToName, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
 		}
 		if err := fn(&out); err != nil {
 			return err
