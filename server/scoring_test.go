@@ -153,6 +153,19 @@ func TestScoringLifecycle(t *testing.T) {
 	if err := json.Unmarshal(body, &m1); err != nil || res.StatusCode != http.StatusCreated {
 		t.Fatalf("train without a body: %d %s", res.StatusCode, body)
 	}
+	// The new version has its own address, as a created lead or user has.
+	if loc := res.Header.Get("Location"); loc != "/api/v1/scoring/models/"+strconv.Itoa(int(m1.Version)) {
+		t.Errorf("Location %q", loc)
+	}
+	if g, _ := sales.GetModelWithResponse(ctx, m1.Version); g.JSON200 == nil || g.JSON200.Version != m1.Version || g.JSON200.Metrics.Auc != m1.Metrics.Auc {
+		t.Errorf("get model %d: %d %s", m1.Version, g.StatusCode(), g.Body)
+	}
+	if g, _ := sales.GetModelWithResponse(ctx, m1.Version+100); g.StatusCode() != http.StatusNotFound {
+		t.Errorf("unknown model: %d %s", g.StatusCode(), g.Body)
+	}
+	if g, _ := env.Anon.GetModelWithResponse(ctx, m1.Version); g.StatusCode() != http.StatusUnauthorized {
+		t.Errorf("model without a token: %d", g.StatusCode())
+	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
 		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 == nil {

@@ -1667,6 +1667,9 @@ type ServerInterface interface {
 	// TrainModel Train a new model version from every closed (success or failed) lead (admin).
 	// (POST /api/v1/scoring/models)
 	TrainModel(ctx echo.Context) error
+	// GetModel One model version with its metrics.
+	// (GET /api/v1/scoring/models/{version})
+	GetModel(ctx echo.Context, version int32) error
 	// ActivateModel Make a model version active and re-score every lead (admin).
 	// (POST /api/v1/scoring/models/{version}/activate)
 	ActivateModel(ctx echo.Context, version int32) error
@@ -2277,6 +2280,22 @@ func (w *ServerInterfaceWrapper) TrainModel(ctx echo.Context) error {
 	return err
 }
 
+// GetModel converts echo context to params.
+func (w *ServerInterfaceWrapper) GetModel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "version" -------------
+	var version int32
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", ctx.Param("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetModel(ctx, version)
+	return err
+}
+
 // ActivateModel converts echo context to params.
 func (w *ServerInterfaceWrapper) ActivateModel(ctx echo.Context) error {
 	var err error
@@ -2680,6 +2699,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/scoring/model", wrapper.GetActiveModel, options.OperationMiddlewares["getActiveModel"]...)
 	router.GET(options.BaseURL+"/api/v1/scoring/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.POST(options.BaseURL+"/api/v1/scoring/models", wrapper.TrainModel, options.OperationMiddlewares["trainModel"]...)
+	router.GET(options.BaseURL+"/api/v1/scoring/models/:version", wrapper.GetModel, options.OperationMiddlewares["getModel"]...)
 	router.POST(options.BaseURL+"/api/v1/scoring/models/:version/activate", wrapper.ActivateModel, options.OperationMiddlewares["activateModel"]...)
 	router.GET(options.BaseURL+"/api/v1/scoring/thresholds", wrapper.GetThresholds, options.OperationMiddlewares["getThresholds"]...)
 	router.PUT(options.BaseURL+"/api/v1/scoring/thresholds", wrapper.PutThresholds, options.OperationMiddlewares["putThresholds"]...)
@@ -5215,15 +5235,25 @@ type TrainModelResponseObject interface {
 	VisitTrainModelResponse(w http.ResponseWriter) error
 }
 
-type TrainModel201JSONResponse Model
+type TrainModel201ResponseHeaders struct {
+	Location *string
+}
+
+type TrainModel201JSONResponse struct {
+	Body    Model
+	Headers TrainModel201ResponseHeaders
+}
 
 func (response TrainModel201JSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5349,6 +5379,98 @@ type TrainModel503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response TrainModel503ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelRequestObject struct {
+	Version int32 `json:"version"`
+}
+
+type GetModelResponseObject interface {
+	VisitGetModelResponse(w http.ResponseWriter) error
+}
+
+type GetModel200JSONResponse Model
+
+func (response GetModel200JSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModel400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetModel400ApplicationProblemPlusJSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModel401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetModel401ApplicationProblemPlusJSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModel404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetModel404ApplicationProblemPlusJSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModel503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetModel503ApplicationProblemPlusJSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7052,6 +7174,9 @@ type StrictServerInterface interface {
 	// TrainModel Train a new model version from every closed (success or failed) lead (admin).
 	// (POST /api/v1/scoring/models)
 	TrainModel(ctx context.Context, request TrainModelRequestObject) (TrainModelResponseObject, error)
+	// GetModel One model version with its metrics.
+	// (GET /api/v1/scoring/models/{version})
+	GetModel(ctx context.Context, request GetModelRequestObject) (GetModelResponseObject, error)
 	// ActivateModel Make a model version active and re-score every lead (admin).
 	// (POST /api/v1/scoring/models/{version}/activate)
 	ActivateModel(ctx context.Context, request ActivateModelRequestObject) (ActivateModelResponseObject, error)
@@ -7833,6 +7958,31 @@ func (sh *strictHandler) TrainModel(ctx echo.Context) error {
 	return nil
 }
 
+// GetModel operation middleware
+func (sh *strictHandler) GetModel(ctx echo.Context, version int32) error {
+	var request GetModelRequestObject
+
+	request.Version = version
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetModel(ctx.Request().Context(), request.(GetModelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetModel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetModelResponseObject); ok {
+		return validResponse.VisitGetModelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ActivateModel operation middleware
 func (sh *strictHandler) ActivateModel(ctx echo.Context, version int32) error {
 	var request ActivateModelRequestObject
@@ -8295,313 +8445,314 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chrJti/4KhnMmRDsLhAgJEsodsxVu+Xd6uOvY8nb507jQyVVCWSryKQzs4TZfRUxDzFvMH/Mg9w3",
-	"mSeZyLUy6wMKhGRZtvt2RIdbQFV+rly5Pn/rj1okZ3MpmDC61v+jNmU0Zgr+PL+iE/v/mOlI8bnhUtT6",
+	"7L39chrJti/4KhnMnRDsLhAgJEsodsxVu+Xd6uOvY8nb507jQyVVCWSryKQzs4TZfRUxDzFvMH/Mg9w3",
+	"mSeZyLUy6wMKhGRZtvt0RIdbQFV+rly5Pn/rj1okZ3MpmDC61v+jNmU0Zgr+PL+iE/v/mOlI8bnhUtT6",
 	"taspI4pFUsV7mtwwpbkUhGpCBWHCcLMkhk4CMpaKsJgb3SeaiZhwQ0Y0uiZckItx8xU10bRFLgyZyRum",
 	"yYKbKVlMqSFzJucJI9GUigkLiJAGf6QkYdR2qVhTR1JxMSFS2a/lZMJiEtEkCYiWtiOu4T1KIhpNGbmh",
 	"CY+pkYrUFdNzKTTThCpGhGxqIxU7tUN6LQXDcZEJM7YFctDuNVq1oKajKZtRuxTsE53NE1br1wa1g0Gt",
 	"FtTMcm4/amNHVLu9DWovZURxraqWbk7NlMgxMdkykt9SbUikGDUs3tTdPp3z/ZvOvl0Evd/unBzQzqjb",
 	"fBb14uYzdjxuntD2qNmJuvEB640P6dGocmzvmFHLs7Fhan10lyySItbESLKgdrvYWCpGjFrataYTykV5",
 	"dK55LgybMFW7tR3MqaIzZhwFnWnNJ4LFV3K9uzOSaqYIjwMSzlgY2N0MhRQsJPVUUPcmrD+3z/+eMrWs",
-	"BTVBZ7ZX/8DQyNKg5tQYpuwL/1Wfsf9hG/wfv7abJ7Q5Pmu++PjH8W2z+LF3n4+d7m3j3yrX9Tk1bCLV",
-	"8gVP3NqyT/NExqzWNypl1VOI3Eul8XPDZrB2/6bYuNav/W/7+fncx8f0vu+udhvUZvTTBb5zkI2MKkWX",
-	"ODCZClOx+ImWRDGTKkFCIw1NwgBIUqSzEVOWQGf2KNidRyrVpB5JbbQ9VbbNjRsDv5amFLMxTRNT649p",
-	"olk2yJGUCaMCh5kqLVX1iQkF+2SGETwR+qMzV+yGy1STOZ2wjUPBVotjmdFPL5mYmGmtf9jpVm3lxU+w",
-	"DbY5e1bz1nhcC2qK/Z5yxWK/r3nLY6lm1NT6tTSFJytaHgN7qZ6lZbYkodoQzZgIkOlxo0ks01HCyO+p",
-	"NEyTegiMJ2y0yDs3FFLvdY/heZkawg2cJHg9/FvYOB2IXqdLFlMmiDY0YS1yRhKuDawknWjcaMuD7SNU",
-	"LN0SzywbjVKlmDCnhJIFo9f2BVIPP+y7QQyEYDdM+SYCQkWM7QgJz9qlsyTj7wm7db1Od0+TmBnKE6Lp",
-	"UluuraiZMkXMlNqHqBmIAoPEyyC2I7+hScrgiYzLF+8dUqdkZFl7eBA27BOU9Nrt1kB4CsHrLd9Ufxdt",
-	"IpJOu121lb/I0b2O+m9ydP9T/osclQ94gWDzE/6S0fg/oLd1jp6OcMz+1NjRBGQ+lYJZImHNGeVJQPhE",
-	"4IUaUc1gD2kU2aGQejiRIqLJDdMhGXN7PfxDiv/5/8I3AQl/k//z/5H+l18klaeEGntTa0MO7L4pGtnL",
-	"wG4xFYSLmH0iERVEM3XDCDcNu6m/kxmNGZEiAeLD8RVersd8wo0OiJ7TCPr9gdRJgzRJK2w48cD3aqaK",
-	"MYIvWAJA0ozJaImnCX+A2wyeZtjdnv8JZIjwpHt8cHx4ctgNYTnsZ3JwfEjgm5E0U5gyCX84OOyQ4o+b",
-	"WNHvWwlsxoX/fFApUjAaX0plqlmHVDGybDsbe7Rb5L2wMhKLQWjSJJIzhsyFCzJXckRHPOFmObSNkfqY",
-	"q/WfqI4ap0Ax9k84S8l8SkfM8IhuIxq4SAQseLxpObSdTOUdUVsdXi2oMZHOav1fq35aGXEtqKXz2ApS",
-	"Q2r8M060KnzjZ1X7WLnafMZNdgmsjDyBHyuHftgO8luAC3PQrcHp5TM7/K7baPzUCdbFp6D2in56m09o",
-	"0xBm9NOwMO9a5S2E10ZxAJ1C9zlTwwsfe+dil965+CK9vwGSpsnGW9I/0HeXGRMmKIrR3F4qCTMsRk6y",
-	"mPLEXhVc4+WaX2ek3ut0B0LaK2fBNTu1lwS2yqvvlUZgVRyr07w9u3r+c4t8qL5ug4GwWgxcipbPuHvv",
-	"8S+gS0NNqu91B2l45f7XEDAffLd0Gx2uXUa3Vj5yCpZt9UcaWyGFaThNkRSGoTBK5/OEo5a0b2kpYbMf",
-	"ftOoMmU6j91/KyPU+rUuGXOWxKi1cQEKXZ8wvL3wbmVKSat0/PpHDZ6t9Wvwu6VBpjWdAO1aTWvEYG/h",
-	"7iM0jhXTmug0mtottmv139wQWpGc1W6DvEHsab05uE7HhMYzLgIySlI2jGSSUBVYElJsrphgqQrIVKba",
-	"jioOyIwKOmEzIGLFjBXkAqJZMh6y2TyRS/yobjhceNqkMdI7i6aCR5yKgKQifzQV10IuRO32I8qoTJsh",
-	"t2NGVTHqNp+x7rj5bHRAmydRJ252xz1m1cRn0bGVVh1x9HtAbtyA0vkjjYnfwGyzp8bMdX9//7fZdcst",
-	"lN9Dve9UbXtgb4uEto2+3uLLSD9VtgYYAIklw4MJNzoc/LO3F6Q+o4llOywmv1y+eZ2tBFJMQEY0RqGx",
-	"0aqBPiTGCY/uQ5CfPQvfpzNz2JF7RmSXnZF6nGL3zJOlFc4+WT2WJqAhL6Y8mpIQiTz0YrUmIdfE0Gsm",
-	"wlMrctPI8BtGZjJmSUCMlGTMFiShI5YkXhgICCWKjRXTU2LkNcj8wAmzlZ5SjTYJJe3wYly5F1KNeBwz",
-	"8ZRLZwkgoknC1J4mSiYgtsqFYEpP+TynCZokcgG8Hsb6WpoXMhXxUw71tUQmgrcRDOOtApMKt0+8oDxh",
-	"Tzogf7NUnRxPf+5+OiWKJZLGIMYpZtRybfzvMsX3K8yAa+IVbxiYY0pXfMZkap6aIP05Gcl4SWIeIwUq",
-	"ZY8eF8TwGbOn0YD1ZEE1WShuDBMw9Evk6e8FvaE8oSO86Z5s+GqJug+hY8MUAXtgEwyCRKP9rw8EElND",
-	"R1aw55qkQjEaTe1Y7fGzbGWU6qUXvmAxBsJIeU0SKSa5Gs9QzbNn9935f7w/v7waXl28On/z/ioo/Gq7",
-	"0NPUGLtcsVwIkKjq7NNcKqMbA0GtFieWxH1j+R53Rx4lApUKwcUEpayCAbswu01r5p7eLxhGYdmupHxJ",
-	"1YR9VdrimsgbWE6r1824AQq6kvIVFUt3BvSTjlBK3IoxcDOSyAkX2m6XYhOujYJ+NV498OCcar1AGw6L",
-	"rlGEtuISjcBOaPV2KSIGW26nmWogF9xqQhPFaLz0G3yKhukKom092sa/FzQ1U6n4v9hTXx8gPIEWrbW7",
-	"mutWt1DSatmKWQmQ00SDscOufGNl2h8+fGiepVb7NiBNVJsLfmRUMUWiqb1XxYSRdy+ek5NOp+15rO6T",
-	"0D2kGE1mfx/UfptdD2rhqdNzQAz5+6DmJPEhjHVQC0ndNnX07LDd8NZEwkQ8l1wYtNkJxqwU72ZneaNV",
-	"44AivE2PfZqjMKzYjby2ypzyIr+XgwxLEjBEJ9y+bWQm0JTMiNKukuXIm30XmUbltv5r8OTX0hAgczjd",
-	"78VcSUsBTz2MDyxJmk6SHqUmF6vQeAa8Pk2YJnXWmrQIJagyEKOo0CAinJLQvTAEkz0ItzoEk5RGJsYm",
-	"NLG7rRtusjqd25PO4lcs5vQKduUJ5wxH6zn21rS9t0C7dq+CC8uK1M4cMldyzpThqN3mZqWy6YMa1rQy",
-	"wLoPIKjFKbLIoWZR6S1vLhJp4ggQFflVI1FQ4/EO3oagds1R/N22Mn5u/26fvQ1qVj8Y7ti+kAaXYcOI",
-	"8ydlBNLm/RZKpiaSM7ZTB/bO2DDsO969LTp0fkUPj1+EvF23mPmgVvbRL0Z5qkW7Y8HOKEe/scjYYfvV",
-	"fw6PAa3HKGvT5G2B0pzXrEx8dxJSZng7PuqVLI/tXYjsIdSTUcSKq1Hnvnt4pA9OptzRmHBhuYqhI3vr",
-	"yUaQ+bJQLbXMQMmk4BA4JeC2j/E6evkCmrA3jfNAjRIqrsGakyZJCxejYE9rVyxBwW38638NBp/a7ab9",
-	"99j+86P957n959x+2XkxGHx69sL+efLi49/+rXY3zZdX5Cc0GIOnXcgFuExmUhtySGZcpMaq9vZW9yb9",
-	"TIiOEhldkzowWSssW2EKv9PXbNGAuVu27Tz33Xa73Wx3mu3OVbvdh//+T7sa9z6BK0zT7c76vrgNw9uX",
-	"jmA8sDUjxei1JnV3fU8ZoWnMDdHpbEbVkugpiPLaOXgaARF463PNrdYRc8Ui273vVPedpRbcojGoXVNG",
-	"DKOzPU3GjMUtcqX4bMbiU0cOVstAqikQRh5gISShQi/ANJstkOu/adgnUyaj7hcnohXeBCdyGxv5d3dk",
-	"vbMkoklSC2qLKTWazud2spk9lFldy/GtCh9I3uhLjrbbMvPJzMY72Y+zG/R21WAc1Aqu/Z1YPYQqrPK7",
-	"o16t0ptSYu0w0nKHlatp6fIsMjielWk/5Irx5vcqSdwpO+iVlYoManqpDZsNamSfDGpUSLGcyVQPaq3a",
-	"TncXdLVxWuc3TqYqT4tGPlopPw2WX7fQk1bFG6hfoK37ni/lbVBDH77efM1tb+wFZ0n8HNoo0FE+QXTV",
-	"OCngzi1xTxsnbpbnXTXhla3fRHRBjc+rtxpVlT3tHQ6nwPNASdHUStXo/AY2xsHESZjdLtBsv4yIVXQT",
-	"7LBmmlFnwCzP7iUX18CBjQQePKV6au8ELsiSGVK3d7TVwUb2zqBOYbdXWyRnM45xRKsRQUHN3Qzl3TkT",
-	"lFzy5IZC1CDas8m7lJPnUhtKxkrOiGALu6j2nrCXUuVugmBHJ0yYOzbrvWaqeTaBCJjH26+qk1uWHPF8",
-	"Bf5olgm2SOylXQTqK80uX8f8AGY7uZ1PPArnz7nOd8P7/8kUH/M8gnNF55uy6LrqFFzCmjoaIO6xkrC1",
-	"mWdA+MVwpOQ1E8MNnOZukd1KjEN7+Kpp2m46qV/+fNbsHh4FZMo+0ZhFfEaThj2M4RTVnrAsFR2MO1Gb",
-	"HdKT0bO4G/XY0fiYtkfFMNNn0XF8wtrjDu2ODqJefMiOxs/o8egkascdtgvzmuZa5/qwXURcvrh+bU9B",
-	"hvPBZgIM1e45y3acORH5ENcEV7dF3rlYARdVHGarFhKZGs1jVjZ/G2lvaRffTEU0lapyV+/eH3ldsDsV",
-	"OJ1i1Jkz7lZ0xSYmfO7oDliqKVhw7FokKxwaFmUn2lw5SPIa+AgegcJw1kk4m1a+vUUKrTp9z2nCR6jU",
-	"/sgrjt4Iv1xf2MiHuK7/lMgFWoDXA1NWAlCsVEzFcK5YzOHa2O0lOQLlLB4qp8Lv8E46n+84qJXltysQ",
-	"ZPG1K+NdHUv1Eruw4YKaMJW2sQVVM2g7iSv1Af8mhBPrKiHghrlYs9GS+MDmU5L6ODRpdfwpvWFEyOx3",
-	"S52t2qppAwaxm7RlB7/bk34gOz4O6/GAq2Z9NQtdb9uSV8woHlVcOIUt2zUifMuBeCIiX1mVQqC7p94d",
-	"iBUlOCvzC5aUNFuWJGlCrYBkWMIgfrOSas/jNL/I/dsjqnk07NnB4J9H+Z8n9s8pn0yHOppKaZVlniTc",
-	"MIWK0FzJMdMadJdhJFOlGWwwBz86RCVOFMPvMB6ncligh5ckWypoS1vJthR7VODQme5eMEEc9ioaf0Gr",
-	"lVcwnPBRWp2Zcj4es8g4eZYkctKUMcaNzmlmaLM34A1TdIJHvWxK2kg9pY6Kc37rQ/gjOptTPhFEp1HE",
-	"WFwttI8ZNanaoEmDJuAifqQioVUy5IxHwyjhM2pYCLYyO7ex5VT+Z8JFbGU9qTQxcsLAfFVns/nwhiog",
-	"zcBqEno4VzxiQx5/cp8jKcb4kaWKj6QaHswCIlQWvNUAN/qSzKi6xihjprgEvYfmE6YaXF8RTTXLnFtT",
-	"F8BjJ6UEmsXSaFoWzHz+wzC3Sa+tGIQ9ldccVljrO60JfrF9I0GZfsq7WnV6i/r6Gi1aRW1d4AERv+Lr",
-	"1aEpOBlGbu73XKmqI+DC+P5YX6kspO+Pu9YFmshfqBrCz4wmZrrevQ+xK+4HSFTbu3SvVfV0MZtLZd6x",
-	"31hUra5kM67QcWWSzjDUgs3mZpkdkMVUJowouWhV0VTCBau0ATBvrR7zhGF4B3qmyYhxMUE7cKdVedvu",
-	"vPzQe7DTLvi10RCaXQ4rVcuhSkXmWeFCMwXXYa/TOX5mu7StQJd58KftyM+/86wyqtStnXNtgDmi88yq",
-	"EJ1u20VmYsNDJRcaYqJT4ZJbwDHjYtdr/fbtmsPHD7pKh8hnsLozr9kC5bIdddF86tV5n/irJQ+9R3zY",
-	"Z2CFPrsyQebK6ATtdjvLJKpT+waZ0SXKgJrZeyRp9AkTMp1MwazCGGaAcu1CHlzeJxKU9wmBGqYXLkeN",
-	"TehoaRjGleCjWSABNmKmyvYgU5A0dzJbrB6rCtvFykaurtXPMFmxhHUiC6bypQsITRK/MAH4xjHGQUiz",
-	"4x4VaGbtIIIIXhd0hl57H0Q65HEDF8aH1ExZEmfndU9jjKzuk4SNjb1y4PayIw+y5C0uoiSNITBZEsWa",
-	"HNYJkkNx5Z2Jyce+7TodT/T3n4wfv88QOyWM+vxdCqZAH4D/AG03O1T5EItrXzgrq/QQZKe1ijP9IkdF",
-	"eRSixq0EmoeNo4kvixu3MqkPHAcR0EeOQ8cQOg5WvULsOHzG4HEI7obocZCXffg4zKXw+DaB9Rc5ujQU",
-	"9b4V3wHKg6WEkEoFYYNtIxcT76/1rR454xRQOSaWvSxdgEpAokRqr4J6GiZ1CGih4pqLSWNHSv0Nd26H",
-	"nD05Z2J4xzi14UkC2dZSXfcttQa52dpyhLFMErkYpvMdh7e7gfThCi6mQGBPgVN3s8muar5V1LHhRAB9",
-	"PYbNOaPV24pcyXWrcNVwLN+pIPUJe2DETjFV/SEORK8uDB116AeOo2hLoEnyZgzyzW5WhY/BurRe0oQe",
-	"fOyL2tXDG7HrMoxyW8GO8yvbGDbNEhv3VpW1la9Y6QeEhkWKxdwMs2zCXefw35l+Ld8X0n/WZhDTpR5q",
-	"LiJ7Ep3a6Gb1QEpiRcPKbsPMbTGVY2TeJnK377agnT+QXnKd/aEN5JLIOoe/yMJR0JvvIh9pDPGuKDSx",
-	"GNSDnZy79u7nYjJMJBWPSRY7Bvq5S2+3XuH6q+osodoMI5okw0cIgcTG3LmcSYHa9m4jfAWPbxmja3bB",
-	"2HVM78ErP7gX7mx6O1+4kxxmVHF3z+84Y/dC5cDA0jR0UvIDt8MHuHxGjGjBcvbAIzlnSoNZ9rGPCZqX",
-	"d5nEKnN96D29ZtvbeTbepPrGvVg9obKsXmZe4FRNheEJoc4MOaWaOC+O52TVpt879whb+Szqz41ou6cs",
-	"54gAu9/G207EXXpjFonliScPvctysH3EcBnGqJxXX3CblI9pcSWreMuq0JJPpySalFamfKkFztzlMp4d",
-	"Byle/GsCy8pFtXoi16W0Sj6+gQtvvECqpOPtEk/VOQ2q7OklQWNNUl0Vf0tSRZmhbdIxdgz8LlguQQfp",
-	"dVZUitqMVSxvv+gnKwhsle4qJ37V7D63aDJjPF51RZXFkNoSyBeEg7JVIbuf7F+KszhHIHjHDSVn2Hp2",
-	"OPo1BFHpdMlB75AcPTuu2o5+TdiH18yiTivL1sguzuZY+E63hMHx7AHa2wYQM/A6zVjowlL+TnIIsyoh",
-	"bwWl7MsClAW1T82JbGbsGIfSeu3++BUf+1h8ztn2HKDatNavTbiZpiNLC/uSznkzkjGbMLGfzey2+Lq+",
-	"5vOmdIAdTUgAYypXqXZSaPNda98/gWEH3bTYfqH5ZqfdfiTFdQP2y2H7q+u0X0vXrBA2/k4QQyw3fXFB",
-	"aA7w5oll1QhWppGTk+P7ksgXVGJ3bA0e39DSXUpugXrLxPsI+m9Ot4fFtg8/VzM+i2eQLiySJan32gfg",
-	"tYFw2kYf4MGA6RBBZ1xMCDcE5RONID5W8ATXAyWaJQmQTJrEJIPxASQMgq4m8LODa8Alw2C6iNe+W+S1",
-	"rEwsgkhC1N7tumA7799f/FTIH+GCQGAZIF+tpxeV4Lw6d2aJzP94Ht1uSCP6Uqr/k+v0n5eN9v3p+4+r",
-	"pHsFe6vqB9L2a/vk5ly8F4oxYtgniPT53Cy8FrnckIXXJ5Q8f2e/GjErvWny8gUAaFHy/PKfWXI/oALr",
-	"3JNIFnCeZ/YUc9MiP0LeFkwFYB7W07eePK/vTjtFSWjZkdKf0oiRh55USN2F5eytoRJuW9kf6o3BoEk+",
-	"/s0Kox/tP9k3lcu4m6XkswTAL2pEWdH4N6ZdWS3vMZxa4JH6HlIo7EDfevi+rVrtCmNCeDcjnSf/lNAR",
-	"IEM43Ddt6DJA1SpKGFXg3nezxWeAHQCAYdZTJ9jRhfdw/fAu1Qp6eELNajdlFRG3ST1KKJ81IAYMljbD",
-	"3W78pbM+tc76rVHSl1Wg75rtOJHUHPWeer5fSp//Jqe7al64K7x+++1y1xTLZomnnOmarcNPFE2YQpaj",
-	"nz5vmkVR7AkneV8X/4PtJt8am2LfRIrH59FMZlV6ynXzpqo7M0w+b25Pfk9/QcvZt8fFv5Qh79ub6aol",
-	"7E/Iw3/71uOCP29Vf5GjJ1zMp7FNfmu3YbWh1FPUb7C7Y+Zc+rWgRucK/rZ34m+pgH/tHUDTCVDKHJAp",
-	"DJywG8j6ij6fEMAi+7UWpWDm9csyg2gGA1luC8w9nKZ2oRS3i0ARRuMRToCzGD/h1Atm6Gy2mVPe8lO4",
-	"JWJ+I1X0uKfd2bOfcK5fwEi+eCjS2b0A6gJMA3UV4J7erP3NiXBf0sj+7Uk2azb/P6Fok7kfnsbD8M1R",
-	"9Jf2d3xrckiV88WTtcCIyDHlCWaY+5z0zybuFcfNE873/lGptxucJ5d5krhfL7bIo/sQbMfnhRUWDxeU",
-	"VaO3vIRE7JGkKn4MT5Rr6lwYVQnqCHaoXUNtV7Pd4d3gjuys0ggqoS7sIRtiadgdM+IiKVyUbGY7KMsF",
-	"CynIPqnb//1AEqlNo4xBhfUeMNnwgQHSkBg4tG3vOGh8YbEeqLzh+Y2h+lswlLdvWA6S7EKe8yGV5hOs",
-	"bcv6kldut5xwUagidQ+M5MzGtWrSKsfnrHunXc2CtUpc3bveXVkbb1LLGqya4KvPkNHXhv5KxmjMX4f4",
-	"vKGfm3mC1YWqEQhoMpGKm+lsBU9TTrg2PBoqNlFoVh0m3aqQgBkAIN3Jf2CCr9yzkGgLFSd2eu2Ne9ay",
-	"rKlieiqTWO8eF3CVv3P7sbJQUWqacjzWhAsytruFnCEHdFlQgMvngmWlDNy0Wy7WnzNNUs10i5QahGR3",
-	"/4j2SFtCLiAuhhryj/Mr4ktEu+rY+/kcAWvfdXyvLAj/zmj5oMTVz0iiyBMWcsoqzSEjx5wGciIqbXDl",
-	"obP78RiRGXjgvofQjNLJWecQabQjGthI8Z0x9aIc0+8eta1LOIAVS5uflXsXzHYwaxWNJnxshkbOhzGL",
-	"eLIrll8iJ/Z60zs+LobGXWMVV/MQqLv6x7nU3FL7gyHY7P76vSsMe33e5U0rLXY+xmwmqyPbSHhvcj69",
-	"DpVSySFPi+Wl9jRxpzyroccViT2Q/phDfTtEtSwTtuUBMjXDscpxrnfYKYcTUTYhV199SXcDWA6PJ4zM",
-	"maCJ8VDBZMaogLI0dvl3RFDTbGchVs8TLF279SKzC3wJT65jnlRNO1hfRd+VG131vn8p+/Ma83xbkNjK",
-	"G9FpEyPJsy5BmCA5Ju+vXjSPSX0UqeUcC+/Ym5TMpGINvHZdWTLIndP4YgBgqrn9r08ME+Ts8vnFRdEq",
-	"aG9jRDRCO5+W8BVgzmF1ZECtNhg++yYDnKWGKComrA+FaF38O4LbuNC2XKSKpFIsMmQqlWZkBDaSZZGQ",
-	"MmmzZEh81t2ybjlQ2z3Ea1dDcPhwcdleWovS+1uNt/65NXjJ1YGstFtFnAVLcAVLglKzbqOIVFganNS1",
-	"JIJxsPyOXGxyoUpFI7CHXAqG1t66qMowaBTioF3Us6HXTBNuTkmItsCm1aTCvqXKvASGYZ9Mc70OBnHj",
-	"qb//odvunllih7/OA/j/0ZH/5uik4WXOUpg1ibmeJ3QJRmg0arNPpkxyGe56iczysVaUxijve3XKw6/2",
-	"r5e39t/Xtx/vyoVYDcvd0aRU0Q6Wg1rbdiiD1jt85mHNCJYf1ut3SkWVqwdWU16VQnzF4woN3Rc43rGf",
-	"AhBiRT9caEOdleaOwgBbUrDzrMt2rxKQCOsIFxXC19IQLM1aJQOv1WPYWmxYSNMcV7e1wiEcbj6OJ9gG",
-	"qfgOC8k9zODgqtBhPbxVw8P6qdg+5nJj1WO1yjVTn2kd2SFF7SHetc9m646z7GREeScTVhU8AclllWzg",
-	"MpKKrQBDjqhmCPDY7LYOOkXEJI9sNQZ4XawzXobU7bR63VWrwHaI2wzRtir73IG3ZqzsNljtsA1DXOFh",
-	"jEZTwDoD+IYRTxjxGAR5d+uZ+L63LPZzvbtmu3W4NsFzD6TrcHbR4pGnctbPMUKJHDQhHIFYLYH0WsdH",
-	"/3ujNKRVwN7CmIoRXaTT6q1C8pKTg9ZJ53gFmZc0e93WsyI+L3RbAuklh93ucasD5pxETqzk3G71TtZQ",
-	"UQ7AVzyc8Bt7rH+tOcxRuC6Hq1RweLICsdFuHXVL2Be1brt71Ox0mt3Dq44vzLWe2p5T4xowosdnluNV",
-	"UGbEtYPx72kCXoqIzQ2ZJ6l2sHggU+7p7DXmsJ+hFK9x+hdAtlrZuLGjkvIQoPLsMFUWrDBKignTIKNr",
-	"q/mlcxCqY7kQpJ7OrWQzlqlCzMcFXTaCwktQkaBFzu1vxS0iXJOpXJAxVXlaqce/hLoyuoyBDTCuULKs",
-	"sMx7emc0UQfIXWVyQJKrxLN2vQf2r3qBnMg+qXdIkxS+ajT6xNMK+cEVCwZUUbe+e6UF0OQHsk65O+7y",
-	"3XBBFYaN/OhUTZWLeerKg6ININVMe3hPtz9YB3dKTZOPG3k98ym9YQFYWy1JE6lipvqeHApWgQAwt13N",
-	"AagerUnozOghSdgNAyeOwtofIyqu9zSUAAHsGylYQFiiGZoe7MsrR6deIrA2JCljvjEUUZ1JMSGh24yw",
-	"0SJnZMa1tkcs3BK4HfoGcDeh4t2MUaHXEuYxxblEkUV9cZXZb5C7csKsYmzVGNKzERcsLh8whwPteZCb",
-	"d2EmyKMWjF4zhcVgYcUyRNc5hSrfcUzwkLvjyM2ORHonGOl2YKKVaCAAFsbcc7jc7P676B54DUjNnvvU",
-	"sPjUARE7WiWu1AKXIiACIbUf4BR9GCwQcJcgv0Yq9zVnwsWDWiViXaJb4QKO6z3T+wrn3Ne0xNaQShwm",
-	"svOu963o4s5Hdmp5hkFVfX6DwksuqRnB9lLEXBYIXsU+zRMqwKpFNF1qMrCzJjBrrLL31PAyf2Gh/IWF",
-	"8ufEQvlOEUz+wtz4C3Pje0Z6+P6hFdZFD0ONvqyoCLoBgL7d6nQOOkFttBwW1VKEmD847h0cORD5o063",
-	"WBqs7XHRu51e+xbez42deQSefc5F2/UPOu2jTjEkD5aQLWzbz45zS3T/4KR3cluM48OLcC3qzI69e4zC",
-	"WOHhXvvk+NhBrVdO6/Do8NjNqtM5rpxVr93NAw16nc7x8TqcXjWef/mqemOvKCeNgY2gshYj/P7AOLiV",
-	"Ge5iT3CV6VZ3rTIycGd3qt/l3R7OaWC3WDxLJbt5dT0R3T865MHRo/npKy1aVYUOrNMCZQ20wYJW+ArB",
-	"SD8CqnUddGGA8wFPFDUg6qAnHzdsxzoHd0ZqummRfVL3f/5AcIYrMZtoXeD688I2V85qlaqMrjU4LX08",
-	"I4W1yUpUTLnVLJdlkHCwPaB5wlev2HGhqrjF/YD//amqjHfTdMayslHFmha2X1LfUtCigQWioCIHFJwx",
-	"klihpvVZkVC+KkXOAMqcpGJBykejvI/rhLZ7RYsrRmePEV5m23nFPJ198zFmheFWx6BuiB7dEYreO6FW",
-	"PNMy1bSywLlzCm1bYHAcbUNwhkayYMPKSZdjSXf3wLn6MNls2q1nQY19ipJU8xv2yotouJn5915Ww++3",
-	"CaZlwW6NbfkaMIUB9J5wAJtLp1ausrxm4h3Tcyk0q6Iuy+Zzz+u6+/zTnCumh1xUFe+OpIjRBo0NEWjI",
-	"Xgw3NOHlCJyTdru6ctqK87fi+F0zMcyc3M5V+SOjiqlKH2Wq8SBtI+D3uirar7gapY5LC7E6aNdj5fIr",
-	"unsY/lptarV01j0oATdiyPQBXFARwPlyuZCnPp5lQZeE57Ex2sf6VZjoXGw7bqsz4lQO5Mw9WfA1SBEx",
-	"H3BI6oo1QWz1njJ7pzW21OgocLCqMMNsNO3WmuP0ckpVVjIxoSMGrgq8RKE0m10cf7e6sOYgF7LarfYh",
-	"GDVTETNF2q1DJNHqo7vliLZbRQOJbXYHeWdjcOT29X+vsZ77uv3CRyZxBw4L+i2hY8NcGXeK6GSK0QTy",
-	"CWBpitW77t4hH0WZjXHNeX7JWJzZp40d3ZizmECgY0A6Vkjp/tfhQbMDkWDgrviF3tBLaIJECYca7Aok",
-	"SkNGNLom7BONTLLEqK/wt9m1ozsgOdJs2kGFhQiwouPEB7zqqQuRtQ+TVG8Q/3LzX7v9rHNy0j3sPeu1",
-	"T06KTLizi3qfxZDumBZRiCYFMdEtby1fwtpOWn6hoXWJPmurb7c9ljPQOrhAb58zRAR5ychPduMYRBHz",
-	"GesXRFRXAAEokdRHSxLmJRFCJ5eqGAlvSSIr42aV87GgDwaD+tyOpRPeGxDqCXVPkRfAiXRMvrQW4POp",
-	"4vfv9X0Fp4cUmsoCf9Z+2VEMgzOcyAkXlR6zi6yINBdEuRs7KHznEJnBuyshUtJqZBCyAl57fKzhsJ7x",
-	"XJGIgseGDKB7u7diUDst6Eb1cJ+mZro/Y2FAwn17k+nQKRoJNcy3G2DHGrOR9nS1UnWvxKiNWXW7S6Bf",
-	"tUqJD7Eqy7q7VQ0pE0OV6GCpesdSF996hFq+o7vxRtzbMleEiLTVqwe+RZbigE/rDpSzcHUASTv+FUIU",
-	"RMbXtCEU0T2tgCVYVdWJz4mvs3v4GPosSqvfgSZrB7obkO2doLNb2Pe3TOE7ac1r6/bhs/B11va55O+4",
-	"ExtjPYpCsyhV3Cwv7cBdWB3oW2cpOrTw0wtPRb98uIIwCvu03SrUzbKWp8bMa7e3IAKPKxB2fwSZT7gy",
-	"/yMqrolhCZtRdc2gULJhdLanseYBiameQh5731vP0Kb+szRkn3ygakb2yXOZQPFjOhBeT/ExE0Uzq/1o",
-	"6GzOVJPd8BhUqjS2GpSiPMniH7Iu97QLk9CtgRiIv/3tuRQ3TIDE+be/DUSToNoGUedWLs+i40M6nycc",
-	"Xb8+FvuH37QUIUpfYR4+Hp6i+ozxFhjADjFAA0FIiJ/75Nc/IHwrIK6i+u3HsOV699IDiSAjWpPwP5tO",
-	"CW1e/BS27DgtW4KkWXLNlpoZMqcTjiEefRImfMZNSOqdVqvbbgdejSSHbctYBZFz+nvKSIisAEVxkcX8",
-	"2XFmzvc5nbA9TcIC6whPSQisKES9BRcAEof+bjlX2CJnBB/NdBtYkSyLzfaAdlSeYAoRpA0pY1UIqBep",
-	"dcpiq+/YtuwY7KqkM6YL+hGIRJa17WkyT2jka1hA61IZlFhhVpRoQed6Kk3fxTWRxVRqhp1eW3HWVfEe",
-	"MbNgVsZdSOhXk7pVxAumz8C2j6OggjBLbkD4PrgHQn4IBER5pcZp61yKU1DrLU9rwKVlBXhCJ1YvkoqM",
-	"YOwzrjXzRT8WNLn26hkW2rekhHoYlODXjKE6ALMC1Z7baWhDZjS2awJ0l8syQ3t6QxT3vQrqAjBwDYDA",
-	"rtgn18GIuewxDwz1+v3LQm4PhCL+cvnmNRnJ2FKr3cvfU0vIc6rojOEGJ/ya9e15JgQ5FU4BkaNQOK1r",
-	"urQn2q5OZh95SQ0XzU7DTopWJooFOHpsGYOlLFGxGObh2Kgd3NLjqqMJAb9fH6li2FGWzAY9IyZBEwJm",
-	"3fzgnPgXMZqKmAWPWEBcXX6WxMXv7UpZ0R9WC2+PU6LYnFHjIN0TPwSgMSsnaFIP/w807P9dsMUgbbe7",
-	"R+5zZrUPG8gUgJ/C7FBookotCSWhE2ntwf3H+VVIFDOpElb5xrwsDCAm4fkVnYTQQPj27Or5zyFxUoR9",
-	"1A4J1HsuSHgxbr6ygkJI6r1uRhoB6XW6KNBpOWN2rhBC6qrHu9zWSKoYYjoXU54wHPpZwQCJe/DzZffw",
-	"iPzy4cpZI0nnkMy4SA3TdtHAguefV9JQw6wyhSasVDNo9c2coblFE7iNYhJ+anrBqGnv/D6BpAk7ab2A",
-	"E730pT8oVNvptQ9y1Y0tSSLlNaGwGMAXcsKx51fGy1NCff5udmKom0JmX7UE1vHR2m/sMn2K2By5N5wR",
-	"INcsOF3zf9lzP8PwWkp6nWxQaDkMCERcobpuH+aaRFMWXWPoIAT42ha5to0riOvMZ4Xj2rPrmDB3vcy4",
-	"gYom/mRDMKLlOVIb0iGv+I9AJwddjETUJGZsTur2gI7YUoq4UVyIKYWOw3fn//H+/PJqeHXx6vzN+6uQ",
-	"1P3VdNAmukGMtFQPiaMitpwHt4XFdigwCvS1wUOOC+CC2uZ77WM8tFT4/cTHF5SDIOLSkWN73qi25/yw",
-	"feDur3fMqGXzzPL1sEUuwBepgddj5RYdZDkCgbNn5WzdqtfeH4IjADHkhik+dlIDpsl+YrO5AeHjJzaT",
-	"MJI+ef/8gvxoxaZXmchkf9DMBOT5c/Ljfye9Vpv8f//X/00uW+SVVDIgb1vkuVSG/Qt6e9si77ihARnU",
-	"zgbiJ2po8ycFfOdsPlfS3g5GkrcYlgtLcOk8xHKMPV8VBbZBLSA/sYhbnkEu0zkkbF6CFUgPxFG33+02",
-	"DzoB6bY7vdZAZDlm/dovr/6dXIKYd/b2oqBL92udVrvV9u5ZOue1fu2g1W4dgA5mpiCkeiwPWLwms5IZ",
-	"fD9hoIJJf5ov4lq/ZiWgM/vgOT5n2/FnEVRUbrsFRp3XYoSoXwTuQal+J+ifjW35+GPfUgEChtG4hSaD",
-	"cp7o0d1oOtXdWTHVLL0/o9CnUw7AiWFlf+2sF3YI3q6BMdRAtWWYkKDmIMLARWL/+Fg5onU/OI5nTxMO",
-	"LAZ3y3N3DnKWXU+wWcN1FHjrkw5Q8g+IGxtnVorAEwf0nJ+4KSOOhnyAs20PJoLJKJtXamWX871pd04O",
-	"aC/qNp/RDms+i6KD5gk97DS743Z8FHXY8egZvbO+2Z1rhGRpWaYVBpzQyjXBJFRD6mCB0/yGNTZNxMOC",
-	"VZDq1jD6DUMpWiCzUWTek8YpiMvuoRD6DjeNDGolP2hkVQp2fnD34eKp7fDgc7Ri7PIkVAO+/RjUvGIF",
-	"TKXbbvvgKCbQ8l9Q8axqZ7/LJ7jNMpDzITAXga68WoUGlBg5dgcFYj56OISqlrOh7v9IY++BhFc6d7/y",
-	"XtDUTKXi/2Jg3DhsH9z90iUiZL8X9IZyhwUIUVguABEOfUG7tmL3opBz5socgjpihTAAhjt1Sr/9FrNJ",
-	"PDvCQmiIBeCXJKgZOtEI3BJzU/toB1B1KezDxbos3A2rCaEuNQVFn2hq9asspQ3N7dCSQ5yC32kCQVxU",
-	"2GMA7ifH00BRsVJIJsdKRRSbyRsr0soJQ9+tlSJQ/NSMJll3M6w6F6OoYn+yMhlofHVUvtARtlAoozin",
-	"SyajzFHL1cQoPpkwpRstciVJZKVvGFpArq3oZV8Kp4zGQx47GR4+TamehqihlsQRK6CjDwFEdPvCnGqN",
-	"QwY5P6EGE0pCKqIp3JuuYfcZmu57Jp03DTOliZYQfqa904i6Rd/TuEJck4ldcoCaGI+Zgg35dzsZaomL",
-	"TFGjTZZeiV/phRoYMotJnZKRAuEa99IrOEIKZK9l2eGfQD5wap9PEdpnRXhYOb0CR+6NBnb0C+pvOxYT",
-	"RlXCmbLjKI5xT+dbYvkrY7Eur94mBputeDWTzdyfBR/nug14/dpe3YLiHOoFemn0yVEP6302I0uFU/aJ",
-	"xiziM5ogLohenQ6P75qMbXnDlXww7kRtdkhPRs/ibtRjR+Nj2h51om58wHrjQ3o0ehYdxyesPe7Q7ugg",
-	"6sWH7Gj8jB6PTqJ23GG1MtoGFtr6+MdR77YCVePLXwX/LNBA1W1whSfGSuNPehH0drkIXkg14nHMxONd",
-	"Hc+tKopeYqqn7oziXejYpT1DcMLqoI83Ki6DoLaiu1vKAsSD8jVhpvvgmQOvjQMVXQnJcLYf1px5M/EC",
-	"DCDecwBGG1Sm6YyBrm4viJHV5bNvrYzTIqAwksOBcDgsGgRUsHxA62ALOmwjB7NfX7wNvBc/t2hAMu2Y",
-	"T1JlV6/hFsZS9GxuBmLCjCa97kmFqkpAFEPzIBexXCBLdLKz4pOpyaeVOX3JmRgIGoHNdk/nD4DNQBOV",
-	"oqGKGkJhni5CwF502mvTp2if6ByBjCsi5meetUwmzFQPu086IWqOK0odbFwGxvKjjJc7nMxCZoQv6Q+E",
-	"sVLLP/cLbYCTug12POQleNbbsrfNZaR8MQZTDgmsYC4vMcSaiydmLcd3v+Q6ueIzJlPsq7MDf7mS8iVV",
-	"E4YvHO4yOI1WCxa/YjGnV/YCsC93T3bq7RUVSzdW/dlc0Dnjav1fPxZ54vknlCaLXCg7h5BPLXxYJhiU",
-	"yjbPMn8001VZGZmgXeSNXBDQ+optWoHM47gVg1BQ6CmFiE6txg8hlSB7GTrC4EYeJ6wxEBC2Apa3RE6I",
-	"TE2LfIAYJVFuxkgZoIBHvXEAfR3UII/F0p12WDGL+wNRtCrv6ZXhexeOA6XewF/smtyXwex2MldQlHbi",
-	"C71KnBPQMVJ7GVohOsPTxWlawZMmitF4SWKM1fzrnJfP+SOd1z+sCF30nP/68bZ8hp2D2dOuWTtSI5ZI",
-	"MbH0vsOJxUCHSmvnP5h5BYH5X+pacRHVlaKqPYXfrcHCKqPGrgmGkaod9qEYQFLNO8+cwBiuojCGzkHT",
-	"7eZ+SuoKOpP6qve/T1bfDwbCBQT0bUvQy+1HqzyuhelrQ5c+Up9cGI/cCQ49TPtykYc+oNrOfk8X7xsw",
-	"jgCT39MDYSVT4PvayIStsGpnFxlBMzExkkxShuaC7Nrqo7Eij3kEl5UeCDA5okdmoxxbz/xVYBvBEO+s",
-	"qT1NEhldazdCq60nCUsGYpQqbciMMYemg14yrOXv/LeAnBO+fXN5RQrqQejWxarEsCJoCxJsMRB+QvaK",
-	"SRNXiN+PD81H9V67DS4uwRb5vc1+T2niTThub4nLDQWqGAgpSFgE6gxbmTOG+XQMt1PoiPRWc5iOqwOO",
-	"+YPFXdatgTjTDojFhXzidburjE/qK/J8325Vo+oaReTUtzny6Je4TldgWh96neLr8V+X5Low3N3l5bmS",
-	"ljh9cZivIkIXDAkgMkthpT+rwnuqPnUqc+nI+LgZkCLt4dqB97vre7vYPFdMI6xx+baPOdMt8hZ/tczf",
-	"nkAnqmGMgo8BQCbHNTEuMJ8Cm2Rj0y+E+vh5jOmMJ+CBV+xGApP03JsmCUHzQLvTIucQRpDZF9pEY5LX",
-	"QMgxGJFhFOCwznJPzEJaAT6TpmHcTqNXNK/4RomZcjbu+7oMruOB6LVPsvH4ESf8hmkixSlYt+EnwRa2",
-	"KRT8s+RgHyGgWMT4DQTtrLEbJ1hfuXStb0V2f0Kd/gyuGVy7OeXqu+Bm7R04xXMpxgmPvl8doaQPvMM4",
-	"JLqqVwsjnaRQ3MIdeBFC3W5mRgj0iGr6xVuIKPQvkXfn/7i4vDp/N3x19p/Dt+fvhhdvXVxYFnTTaTcc",
-	"rxiI7PGrn9+9ubp6eT78cPH6pzcfCk+TqUxV4xRQ4zfb9iD80/IEkEUGAoNLndTphFQjF1TFKxKbN6ba",
-	"L3vtA+BZDiIAJ6Uc6/KSGIR7cu0hECFmr9c9CWzv1XzEreeX4iFlZOKdmEjni2twflgsPgVzjF01CduH",
-	"0XMP5yX3dSb8ORnJt2RUvGTJuFk8LC6+E5zwIAbVMWR7yoRjEO/Ori7evB6+eXv+GqK3G9sZE0TubA3K",
-	"gijUdY/qHVEaiA7/AiJgd4rqcGAWu7/xixzt/vAryG/J0C52eYN+uucbZ1rziWDxldzlabus/5Gim2Kn",
-	"hy+l2imS5vsMubEzvDvYBqj1OzRd2Zm59Bi4X11keID5ClbYLqZ9TIpHFg/oRyyfVGm6yrnBngahxMMB",
-	"UUeQzoAxI6lImNYk9D8MjQwRQRSE9wXXjNRDkSZJOBAJozcQKE5S4V9onIIKFM/AgsN14SffuGamBeIC",
-	"8KSQfTJMCZpAsAnXA0FFjiK0B7JLwkyGGuBDX7jSDYL5Jisv8LgPeRoQUgi5BdqlgAxEFp+92vFoCdoS",
-	"jx1GLwMtCUuIjBiZQaZ1OidSEOWrrFYaSkC7e4mRmA92agIea69TCZvaXUM6bfaOWt11eNKTbuv45KAC",
-	"VjSHv1+HBcVkswJOZi0VHAIyzXIYs4lieTJlv0YFbWmZarrieC2jYjY7reMylmWn1T06WsWgdNluACBZ",
-	"MyyaCh5xqKVUBdLoyilVAy261LsMKrFQatJFqBQRdVyB9NpbxcaYRZEkPu2oc9xvtyHJtAiUeNg+OWl1",
-	"1uANcfFcFejaDweHHXLS6ZKD3iE5enZcq0Qt7FQBDWY1XnZ3UDMau+zjJ5ZCgdYreDKOBhJ0p1DLFno+",
-	"v6KTTS26x/bhGaiJmoO1bns+ew5G8e2G1vxZpeGHWBUfyToINOa4+6kDo3fppS6uGb/D8EAWu9xzl87B",
-	"XaIeq7pOV0XgfRcuvykE9QoCTROW3w/a+wXAs43XV331vssgO/Y08T/BNSSVu5EaLXJhNCY/RjJJZ0IH",
-	"CAzDaIxJLskyyGA5XFthIYHRBXF6OLiQ1NlsbpxS4BE0G0Hp2h9CdS7EsNcsSVB2oDNmn8uuFCv2hQEJ",
-	"i2wYIUZclznmCKm/v3oeZEsCZspTEmKRkG6zfUg6R/2Ddr9zGLq0TjBuJgRjILOyXlT4KGI+EVJ5dABX",
-	"zc6KBy6klRvNknGLnEGpL2IvPbRkUqLnUBBvyphxd7xKneZke0sTSuraUAUmXbR3/J38QJrkv4WYgTwK",
-	"yPN3dotevgiy1NAloVYCU3I+ZbqBRlokTaiBsBeuT0EbxecajcOuioeTW3ghUNMtRzHTuY4SDIghQFmh",
-	"D1j1xRtyCZIxAanVEK/dyA+Gdp4tJRdwbiAa9wy1RpUKRC1xwyk4jTa48yC3z0lm8LpzYbqNgQZ9Oll4",
-	"/p9v37y7AkPV8zevn79/9+789VVI6oftg4ro3XMYwwY1s3wKw0jfOKp1Mk2jTyI5m9E809dSAjrXfIAr",
-	"FLrXAEFhpHQ/YrMO6ej55T9bdsEjloR953QrURGEzPj2ZlRdowcQuoaGkZhhnY2VJLkgb6Uy6YSiaxYW",
-	"Ro4h251bTkgTcp4qOWd9Ep6G5dEHWVdubnWX5p5lINp9A37q3KLU5fSOlsYj/8AoPcQT1m1EGKYW+VGa",
-	"ac7I7PBjuRCJpDHG/wCj0/Qm895CtCNOcUaXULKETGnscniaCb9mhMfaB9RvzIBxAc9FsSeXTSN9UwAb",
-	"cp9snxtymP6yQHwVC8TdVgDLkPft/pWkzCzYfcQFBaJY3dN1IfPynx4MC6VBKEr5tM6Sr+ofRdZYwP2a",
-	"URNNfbo8IAdkSeYaynHWtVGMztwZvFPqcdmCm0Orn18AAkgzR/9wQgqpU03m6SjhespiYGJNzSzFGOfP",
-	"/D2VULZEKjJPLBcJg9CO0Sr2Lobk7O3FnnbRNKDKB1jjy1dRIaH9NsDqbwFhGIFdkLEAE8K+hin04elA",
-	"ZMaBPWTuTbCQZqMuSU5BQWyqEpCCgdhFGgpKohBiqKH4ErcG4iw3yuQJ5GFBALOLDCx3Sl2KCxRNsrtI",
-	"QnvwyCBttw+iwrzhCxYGsJThhUdaxjJTUEPrdSPMupOCnaLRhGvji6I5YcrjV1jZQAFGH3VS00BERQEc",
-	"kS7HPhwTSsOWdwddQlKVoTPwgvIo1V6AGYiSqNxAieg3Zpe0Rd7JhbOUhUt7NwKshvMdeUnbgWKH+yHG",
-	"zYSNzL7lNO2/4x6Efmq2QaCPspSOF6Rz68MSaYKpvi5XzKkfYwBEtBMrifUAIaEHAm7KIPuFcIcKDaV+",
-	"IMqzDiSEKfxhKtxlibW0yksPJdxga9CwZTCMy5I4hhNIdT1O5CKvIgbVXDPjnL3EC8uF+V9GQqRSea3d",
-	"gQGFIXSHCIXpTNb2E3X912lOzyBFA+/Blu1MgJIhl2ggkMqDVTQV4AnlTUA270x9eFgziblItHY8Tmzx",
-	"8cFOEg8LOdqhk6ZXhGb3RjAQwuoMTlnB5vZQIA6d8a8odbfIjzS2O4SBY4q50wZ0jVgl2khM2ZtIGQMk",
-	"+ClxchTsqq+iBjzaG7JB7E4SUscbMchATLweOBCg2xRbQDGPiqXHUifcnjBktg6Rdu7T8/QCyML7ZUUG",
-	"t8NNMBAzzB6mgnTaQbvdJiM3S9ie/NcpTcY+9AZVig48DgsCiYiJFBOmYLoNMPIqNoawQgx7qfe63Ybj",
-	"Asg7OOZHGuYAdFwgZejsuRAJA2sACHIhXv5hIxgI+9H2E2bgQygTkDOnfBz1AMxinseiBDm8hAuk6eZ5",
-	"Or328UBk1u/GKWAwAVCdo7IXFy/PMbYwocrPEtBBtD1xCRfXuspUjDx5J63mnwgvxUDVP4WVYVnU+wZJ",
-	"OlbLoUpFtSjtQN1WodrWMwjDVLOQYG6l5bQussGxDn/gffkBqfL6A6HjrcS5CezbFArB12mBkeAmco+p",
-	"P5VCpmqLgpCXjq3SEFLNChoCfsJxVKkIH7eZ6D9DRn26OCKkoXdM2+lXyMcf4MLAEnHIkqDEpHNrBE6R",
-	"jdXS6ueNbzw18U8cZPk4ysCF09bhDoGrJbtIKrIsnci/W5YlKgN/8PgWD1zCEOe0zNJ+gu+d9+t+4QBv",
-	"nEB/MQaYqSotsiLWFzuMv3nC7d39xmtpsGI8UOAORPRWgQ0VIDtfYF2bR6MkXFcv1yPxnBItx4bg3gdZ",
-	"ERfISrgnYQUbc14yz+kXjCLYlPUC4uFD3VVP63q6Jz09DlG8EfkaVQQf3Ou4X/wEJ3zusWfXdwPAv2Z0",
-	"ibgSoxwgsITMOWNqwprQjEPnrL978Zw8Ozg5arQGAqGpAHcRA8kdRa8GPoBAGyWUz6yGVIhZsBI/aoVF",
-	"3b9PBrUZG9RCUne2eXDx+NBm6jM5nDrRgOZ9qy6Xw4rxVS1DcMWpS5JEiBX3HnJyI11aNoBuFlS4ghSG",
-	"yeksdiCKCwSbTKTGfBGo7Yx9Moh3wACRiAoiXGEKXAs7e1EcOiR752jwtlUw9bpx1HvtA1DxnGDoFh1Q",
-	"JbEqEsJ1ZtqpFfzBSuWqkthHmNWZPhlog+lGi0AOAASpr0Bu5oUsvBI6EMX9MIoKjahdtpXqGNLuMRgq",
-	"PL5hIyC9ds/+cwDghgHpdbuISerxV/y2DoTXVjz6SKbao0rPdZArITAiB21VpQ68B730QXdn+c58/DhX",
-	"OyhEiX5i8XYbt/bQPN8R1/7ycsOTRRg8WD75PlKeju83vXf+RDx23pOPbEDkHc+jWgjSWbj7iGYzKgyP",
-	"tCsz4dIGHSbtbqZ+K93v5wh9d8b8nuWP3pdjfaeobw7K7O4w1HwVn1g1+SqC4VVuAi5htZfw4opB5jnh",
-	"PFxyrPRGvZQTJyn4gUC9FbA94808ky5m1cgsjoXFoU8n9K9BGc9QSMPCxkB4Y39VnEvdGYld8ZVQRpAG",
-	"jD9i9cuGC4Yp+Yla5GwgsIdVIAsPWwtXG7m0goNcCKb0lM99frITrjJPH2DtIagwCCkDkbi1cFDfVqAD",
-	"gN9CbkAiJ9p25ozNq9HA9Q0S8UCglRf9LwAcTf4Y1Api7KDmReTbsNFaWRRXHM0Hg+SYSBTx38YgYrrA",
-	"kT0oWhpdeydRBljZbbfbzXan2e6QOiUzrs1yzmKyZFSdWpmtgendPhzKI2Jna52nRQDgMgqssWQu41wM",
-	"BJjJAe59LNWsmH7vjORJTm00SVoEoMAg+Dj0qIctX8cE/ATOeUkHouyL8FhzLlHSDQbwBgOySaLdGn18",
-	"loPAfgmJ0Df/dUJOs8ltBEP60xmE/jJ93pE/IQtMf+NdUy3ygA65DYgFQlvgoS8oXGAHG5QdGOK3LUrc",
-	"W4l4dNkDFqmAI4Kxvb6OTK6IQ+0DTEGnWgpN0jlGA8pFCWbLGRseKqMUiM21tI943FsoDTgbe+Vgu78Y",
-	"rWEHG2ituGz/q0iv5TlXkcCm3dyuJr3CR/7XUI9gspt0oytf8vN7RcLGlAEnRuqMnXCV160t6jsBgBZN",
-	"CnA7G1lLpSbzIQsEA0M4uG1B3P7jNmwEHvwEqw1Xlg8uEyNUHc35yuNLhKXKybdOIPxC8t9W9iXYwu1V",
-	"FtXjKpX6jfqTurn/xOgb+UGEgsK0sMm+WAQEoDsd3jkj1qNSiu7MRuV53M0bXr4B9v9wg3DWM1cCtKo6",
-	"yZyaaR7LkhceLetOmxDAoeDpVgTwjYYRVxTcmwtceWYXNuZDG90tuGqNqAuZuVoCIiSqqxV5Gr7y+NeV",
-	"X4RcfE0Z5ovrgo9zkl7Ra5YlwvlD5JbNCsN+wws14h/x4MyxMlExrLxMSq50Ua51/Wkzqb/dTOndM56/",
-	"WFrzJdLLhZinRj+19/Gb08j/kgs2cbMPU2qafJzFB2B9TgbpCBAroE+LocVYNnJnRa9QPmuL7n5VLLL1",
-	"5ZDj8l42UGY+2qCopWQ8XpPzKzpxoZ9v31/tFRyL34Mf/fFUukKiD4lS05TjMQbI/CwRc+UDVbONalu6",
-	"IQk8a8mLVYjIG3nBqiRXObcAGPftUrqkWXQIYGAMOCoM5JdiEVh5w+IWuWQOgRF2U47JUqaK/OP8yvbn",
-	"NzRP73SJEx6ZxUfm0Ji5SpIufUDeMOUi7zGx+u37K1ffx8P5drpQTczFXazc22n5HGwNa/cxn31XQRSW",
-	"whSXMPLwn+CrwWQJ7giY6wxwt27HlMXonw5Er932vp0ss0K4CnbE0AmWm3fYuWg9BDcWwtZbXZFjDgrq",
-	"3H8Lg4FYTKkBV1rpPPXzWpuKQVFiTUbSTLM5oJ8GpH88M7n873epFMy+WoXuXkHrj8dXnhAL806OBjiK",
-	"2VN/2mCfB7p4/tShOI8aTVNiLU6ZOS0qOJD21nQJn1xvEBF2VHUMNXr/NznaKjRc2qd+sQ/tVM4UoDOr",
-	"c18OgwpbAf3kbAXduw0HX+yA/yJHMM1tpmG7Tt+hYdjuHFFUXLOYjJa+Yqkck6k0HouuQEF2FVZETKCS",
-	"BPjUSFIsQbCVWF4Wnt2JZh5eVPSeFNhpbyVBV1L169BgcdW2hP+7R75DSrzMonqKBOkQBaVwQh4lMzkD",
-	"iclj/GLokoZ63PFqJsdGgs36vYNYL91zX1JLL/azSVnHn7/Dbf2J6imQJPn3txcaC7AVLqxi4m/sc6G2",
-	"7p9hdLYRw+rcF9NXe4iFiOn79o7DonlT5uDhmS80kYNoBbmyQeJs2FAZaioXZDGVPvtiBXmyXoKbbLie",
-	"pAueK8Ty1UM7NEQDsNwWQAnyFA+7CADWE+7DOcjxlhItCZZq97VQ4lgxrZkrteWm4lKaWuQn5g35sTtS",
-	"VCGaBowYhgxz7hPIpA0bhXr8XPl4OhH7oUOA2fLUxYUxwN3NMmOxZmxa4bWzN+aV3bBda53zmzKnr0rw",
-	"/VP6nu0q3R2Wa4mfzBggJQWEJvMpHTHDI5p4eiJ1SBcGGBPqquQ6aKRGgHowj79TD7advQNxcwhyrhwn",
-	"nL0mF2vlkoD2y/wDv9oW8/AentiJYkF43tUW/E7irD6L+MuUcZmOUN7x6AVAAnZhXCnPjcSwKT399626",
-	"/J0V5f+UZ9MSxN1nEwjrezmUX6uuLsBEu5oO6844d1y3Jt5Wu9swjhcKCnwZ85Jt+usEC2+qkvAXPu1f",
-	"gScPQJrFmgoPOXurl2gFmkJ1JUao3e5KwjHL+rBWE+Q3ZMKmlS8347krljCq2RCeRemzJBz7/A5faA5S",
-	"HzyOlmCLMCgmywQkxGzeYToPG5sSFALCaDT18HwVCQ+5wpDnH2PGiR37aRnOK8d9d3C0gcPcVAB+AgNf",
-	"WjG9Rd7BZAHNR6prSHAplOXiwkU5wE4aKdfF7lz8dxzxM6EsNogspU25H07PjuAYuRZTKCy7uhCNv9Az",
-	"cpP4VzRS59u1wmZO17TKIvbGfQWATfaa7PL/avVm/8rhflysjodfVY+L5mEVN+fJDUjsqRxiEQCYuFRQ",
-	"FaoHsvGYYe5moTgq6KqADOEE1NOBuKs14HreUb5yl7bIWV6ppFhaEgDqPLyAy3HMa8lmZVyzC1Rf66zk",
-	"bqEEbJ8gAB+YyABOQktCAQkwgVLorgK7kMZVYYdr21dP9EYpecPUtoTvU8yWfBS4lA2gFA+6Bb80KIUd",
-	"1FcBpdjGyDzV/MXQ/gKl+BODUpSlkxVwinsrRVNGEzP91zZn0s/ukS94rLGLqoP9ft7aWoPvJb9hgmlX",
-	"iMJtG9S+mhcXQ869KRXk739t9MIctg/yagq+fgJGLc7nEDhmb5vLn99f/fTmw+vhT+/OLl4H7g1uHJAm",
-	"vKb9VamhfAYTeFfE1NAR1awADgyxXR79lLryHPiOsxLPrfIBDg3BQL+zQ0KbMYJM+3irhEbXmlAy4xNX",
-	"khBittw8gFgwyC1mhvIEy4vBVVp1A/2DmXe4XF9l76Hv1s5HaOe6sVAUJKOZfI/tZvh9xli4bLN8/J0V",
-	"cwCyAAZfCIOrILbyEP6ojRhVTJ2lZmpHZK9m7Bpv9FQltX5tH65s19AfmX3dvmM1WfcZj3bhC9RiC18U",
-	"Mq8L3/oomuJX4KUsvpnGzsztQV/nunb78fb/DwAA//8=",
+	"BTVBZ7ZX/8DQyNKg5tQYpuwL/1mfsf9pG/yfv7abJ7Q5Pmu++PjH8W2z+LF3n4+d7m3jv1Wu63Nq2ESq",
+	"5QueuLVln+aJjFmtb1TKqqcQuZdK4+eGzWDt/pti41q/9r/t5+dzHx/T+7672m1Qm9FPF/jOQTYyqhRd",
+	"4sBkKkzF4idaEsVMqgQJjTQ0CQMgSZHORkxZAp3Zo2B3HqlUk3oktdH2VNk2N24M/FqaUszGNE1MrT+m",
+	"iWbZIEdSJowKHGaqtFTVJyYU7JMZRvBE6I/OXLEbLlNN5nTCNg4FWy2OZUY/vWRiYqa1/mGnW7WVFz/B",
+	"Ntjm7FnNW+NxLagp9nvKFYv9vuYtj6WaUVPr19IUnqxoeQzspXqWltmShGpDNGMiQKbHjSaxTEcJI7+n",
+	"0jBN6iEwnrDRIu/cUEi91z2G52VqCDdwkuD18G9h43Qgep0uWUyZINrQhLXIGUm4NrCSdKJxoy0Pto9Q",
+	"sXRLPLNsNEqVYsKcEkoWjF7bF0g9/LDvBjEQgt0w5ZsICBUxtiMkPGuXzpKMvyfs1vU63T1NYmYoT4im",
+	"S225tqJmyhQxU2ofomYgCgwSL4PYjvyGJimDJzIuX7x3SJ2SkWXt4UHYsE9Q0mu3WwPhKQSvt3xT/V20",
+	"iUg67XbVVv4iR/c66r/J0f1P+S9yVD7gBYLNT/hLRuN/h97WOXo6wjH7U2NHE5D5VApmiYQ1Z5QnAeET",
+	"gRdqRDWDPaRRZIdC6uFEiogmN0yHZMzt9fAPKf7X/wvfBCT8Tf6v/0f6X36RVJ4SauxNrQ05sPumaGQv",
+	"A7vFVBAuYvaJRFQQzdQNI9w07Kb+TmY0ZkSKBIgPx1d4uR7zCTc6IHpOI+j3B1InDdIkrbDhxAPfq5kq",
+	"xgi+YAkASTMmoyWeJvwBbjN4mmF3e/4nkCHCk+7xwfHhyWE3hOWwn8nB8SGBb0bSTGHKJPzh4LBDij9u",
+	"YkW/byWwGRf+80GlSMFofCmVqWYdUsXIsu1s7NFukffCykgsBqFJk0jOGDIXLshcyREd8YSb5dA2Rupj",
+	"rtZ/ojpqnALF2D/hLCXzKR0xwyO6jWjgIhGw4PGm5dB2MpV3RG11eLWgxkQ6q/V/rfppZcS1oJbOYytI",
+	"DanxzzjRqvCNn1XtY+Vq8xk32SWwMvIEfqwc+mE7yG8BLsxBtwanl8/s8Ltuo/FTJ1gXn4LaK/rpbT6h",
+	"TUOY0U/DwrxrlbcQXhvFAXQK3edMDS987J2LXXrn4ov0/gZImiYbb0n/QN9dZkyYoChGc3upJMywGDnJ",
+	"YsoTe1VwjZdrfp2Req/THQhpr5wF1+zUXhLYKq++VxqBVXGsTvP27Or5zy3yofq6DQbCajFwKVo+4+69",
+	"x7+ALg01qb7XHaThlftfQ8B88N3SbXS4dhndWvnIKVi21R9pbIUUpuE0RVIYhsIonc8TjlrSvqWlhM1+",
+	"+E2jypTpPHb/rYxQ69e6ZMxZEqPWxgUodH3C8PbCu5UpJa3S8esfNXi21q/B75YGmdZ0ArRrNa0Rg72F",
+	"u4/QOFZMa6LTaGq32K7Vf3dDaEVyVrsN8gaxp/Xm4DodExrPuAjIKEnZMJJJQlVgSUixuWKCpSogU5lq",
+	"O6o4IDMq6ITNgIgVM1aQC4hmyXjIZvNELvGjuuFw4WmTxkjvLJoKHnEqApKK/NFUXAu5ELXbjyijMm2G",
+	"3I4ZVcWo23zGuuPms9EBbZ5EnbjZHfeYVROfRcdWWnXE0e8BuXEDSuePNCZ+A7PNnhoz1/39/d9m1y23",
+	"UH4P9b5Tte2BvS0S2jb6eosvI/1U2RpgACSWDA8m3Ohw8M/eXpD6jCaW7bCY/HL55nW2EkgxARnRGIXG",
+	"RqsG+pAYJzy6D0F+9ix8n87MYUfuGZFddkbqcYrdM0+WVjj7ZPVYmoCGvJjyaEpCJPLQi9WahFwTQ6+Z",
+	"CE+tyE0jw28YmcmYJQExUpIxW5CEjliSeGEgIJQoNlZMT4mR1yDzAyfMVnpKNdoklLTDi3HlXkg14nHM",
+	"xFMunSWAiCYJU3uaKJmA2CoXgik95fOcJmiSyAXwehjra2leyFTETznU1xKZCN5GMIy3Ckwq3D7xgvKE",
+	"PemA/M1SdXI8/bn76ZQolkgagxinmFHLtfG/yxTfrzADrolXvGFgjild8RmTqXlqgvTnZCTjJYl5jBSo",
+	"lD16XBDDZ8yeRgPWkwXVZKG4MUzA0C+Rp78X9IbyhI7wpnuy4asl6j6Ejg1TBOyBTTAIEo32vz4QSEwN",
+	"HVnBnmuSCsVoNLVjtcfPspVRqpde+ILFGAgj5TVJpJjkajxDNc+e3Xfn//7+/PJqeHXx6vzN+6ug8Kvt",
+	"Qk9TY+xyxXIhQKKqs09zqYxuDAS1WpxYEveN5XvcHXmUCFQqBBcTlLIKBuzC7DatmXt6v2AYhWW7kvIl",
+	"VRP2VWmLayJvYDmtXjfjBijoSspXVCzdGdBPOkIpcSvGwM1IIidcaLtdik24Ngr61Xj1wINzqvUCbTgs",
+	"ukYR2opLNAI7odXbpYgYbLmdZqqBXHCrCU0Uo/HSb/ApGqYriLb1aBv/XtDUTKXi/2JPfX2A8ARatNbu",
+	"aq5b3UJJq2UrZiVAThMNxg678o2VaX/48KF5llrt24A0UW0u+JFRxRSJpvZeFRNG3r14Tk46nbbnsbpP",
+	"QveQYjSZ/X1Q+212PaiFp07PATHk74Oak8SHMNZBLSR129TRs8N2w1sTCRPxXHJh0GYnGLNSvJud5Y1W",
+	"jQOK8DY99mmOwrBiN/LaKnPKi/xeDjIsScAQnXD7tpGZQFMyI0q7SpYjb/ZdZBqV2/qvwZNfS0OAzOF0",
+	"vxdzJS0FPPUwPrAkaTpJepSaXKxC4xnw+jRhmtRZa9IilKDKQIyiQoOIcEpC98IQTPYg3OoQTFIamRib",
+	"0MTutm64yep0bk86i1+xmNMr2JUnnDMcrefYW9P23gLt2r0KLiwrUjtzyFzJOVOGo3abm5XKpg9qWNPK",
+	"AOs+gKAWp8gih5pFpbe8uUikiSNAVORXjURBjcc7eBuC2jVH8Xfbyvi5/Zt99jaoWf1guGP7Qhpchg0j",
+	"zp+UEUib91somZpIzthOHdg7Y8Ow73j3tujQ+RU9PH4R8nbdYuaDWtlHvxjlqRbtjgU7oxz9xiJjh+1X",
+	"/zk8BrQeo6xNk7cFSnNeszLx3UlImeHt+KhXsjy2dyGyh1BPRhErrkad++7hkT44mXJHY8KF5SqGjuyt",
+	"JxtB5stCtdQyAyWTgkPglIDbPsbr6OULaMLeNM4DNUqouAZrTpokLVyMgj2tXbEEBbfxr/85GHxqt5v2",
+	"32P7z4/2n+f2n3P7ZefFYPDp2Qv758mLj3/7b7W7ab68Ij+hwRg87UIuwGUyk9qQQzLjIjVWtbe3ujfp",
+	"Z0J0lMjomtSByVph2QpT+J2+ZosGzN2ybee577bb7Wa702x3rtrtPvz3f9rVuPcJXGGabnfW98VtGN6+",
+	"dATjga0ZKUavNam763vKCE1jbohOZzOqlkRPQZTXzsHTCIjAW59rbrWOmCsW2e59p7rvLLXgFo1B7Zoy",
+	"Yhid7WkyZixukSvFZzMWnzpysFoGUk2BMPIACyEJFXoBptlsgVz/TcM+mTIZdb84Ea3wJjiR29jIv7kj",
+	"650lEU2SWlBbTKnRdD63k83soczqWo5vVfhA8kZfcrTdlplPZjbeyX6c3aC3qwbjoFZw7e/E6iFUYZXf",
+	"HfVqld6UEmuHkZY7rFxNS5dnkcHxrEz7IVeMN79XSeJO2UGvrFRkUNNLbdhsUCP7ZFCjQorlTKZ6UGvV",
+	"drq7oKuN0zq/cTJVeVo08tFK+Wmw/LqFnrQq3kD9Am3d93wpb4Ma+vD15mtue2MvOEvi59BGgY7yCaKr",
+	"xkkBd26Je9o4cbM876oJr2z9JqILanxevdWoquxp73A4BZ4HSoqmVqpG5zewMQ4mTsLsdoFm+2VErKKb",
+	"YIc104w6A2Z5di+5uAYObCTw4CnVU3sncEGWzJC6vaOtDjaydwZ1Cru92iI5m3GMI1qNCApq7mYo786Z",
+	"oOSSJzcUogbRnk3epZw8l9pQMlZyRgRb2EW194S9lCp3EwQ7OmHC3LFZ7zVTzbMJRMA83n5Vndyy5Ijn",
+	"K/BHs0ywRWIv7SJQX2l2+TrmBzDbye184lE4f851vhve/0+m+JjnEZwrOt+URddVp+AS1tTRAHGPlYSt",
+	"zTwDwi+GIyWvmRhu4DR3i+xWYhzaw1dN03bTSf3y57Nm9/AoIFP2icYs4jOaNOxhDKeo9oRlqehg3Ina",
+	"7JCejJ7F3ajHjsbHtD0qhpk+i47jE9Yed2h3dBD14kN2NH5Gj0cnUTvusF2Y1zTXOteH7SLi8sX1a3sK",
+	"MpwPNhNgqHbPWbbjzInIh7gmuLot8s7FCrio4jBbtZDI1Gges7L520h7S7v4ZiqiqVSVu3r3/sjrgt2p",
+	"wOkUo86ccbeiKzYx4XNHd8BSTcGCY9ciWeHQsCg70ebKQZLXwEfwCBSGs07C2bTy7S1SaNXpe04TPkKl",
+	"9kdecfRG+OX6wkY+xHX9p0Qu0AK8HpiyEoBipWIqhnPFYg7Xxm4vyREoZ/FQORV+h3fS+XzHQa0sv12B",
+	"IIuvXRnv6liql9iFDRfUhKm0jS2omkHbSVypD/g3IZxYVwkBN8zFmo2WxAc2n5LUx6FJq+NP6Q0jQma/",
+	"W+ps1VZNGzCI3aQtO/jdnvQD2fFxWI8HXDXrq1noetuWvGJG8ajiwils2a4R4VsOxBMR+cqqFALdPfXu",
+	"QKwowVmZX7CkpNmyJEkTagUkwxIG8ZuVVHsep/lF7t8eUc2jYc8OBv88yv88sX9O+WQ61NFUSqss8yTh",
+	"hilUhOZKjpnWoLsMI5kqzWCDOfjRISpxohh+h/E4lcMCPbwk2VJBW9pKtqXYowKHznT3ggnisFfR+Ata",
+	"rbyC4YSP0urMlPPxmEXGybMkkZOmjDFudE4zQ5u9AW+YohM86mVT0kbqKXVUnPNbH8If0dmc8okgOo0i",
+	"xuJqoX3MqEnVBk0aNAEX8SMVCa2SIWc8GkYJn1HDQrCV2bmNLafyPxMuYivrSaWJkRMG5qs6m82HN1QB",
+	"aQZWk9DDueIRG/L4k/scSTHGjyxVfCTV8GAWEKGy4K0GuNGXZEbVNUYZM8Ul6D00nzDV4PqKaKpZ5tya",
+	"ugAeOykl0CyWRtOyYObzH4a5TXptxSDsqbzmsMJa32lN8IvtGwnK9FPe1arTW9TX12jRKmrrAg+I+BVf",
+	"rw5NwckwcnO/50pVHQEXxvfH+kplIX1/3LUu0ET+QtUQfmY0MdP17n2IXXE/QKLa3qV7raqni9lcKvOO",
+	"/caianUlm3GFjiuTdIahFmw2N8vsgCymMmFEyUWriqYSLlilDYB5a/WYJwzDO9AzTUaMiwnagTutytt2",
+	"5+WH3oOddsGvjYbQ7HJYqVoOVSoyzwoXmim4DnudzvEz26VtBbrMgz9tR37+nWeVUaVu7ZxrA8wRnWdW",
+	"heh02y4yExseKrnQEBOdCpfcAo4ZF7te67dv1xw+ftBVOkQ+g9Wdec0WKJftqIvmU6/O+8RfLXnoPeLD",
+	"PgMr9NmVCTJXRidot9tZJlGd2jfIjC5RBtTM3iNJo0+YkOlkCmYVxjADlGsX8uDyPpGgvE8I1DC9cDlq",
+	"bEJHS8MwrgQfzQIJsBEzVbYHmYKkuZPZYvVYVdguVjZyda1+hsmKJawTWTCVL11AaJL4hQnAN44xDkKa",
+	"HfeoQDNrBxFE8LqgM/Ta+yDSIY8buDA+pGbKkjg7r3saY2R1nyRsbOyVA7eXHXmQJW9xESVpDIHJkijW",
+	"5LBOkByKK+9MTD72bdfpeKK//2T8+H2G2Clh1OfvUjAF+gD8B2i72aHKh1hc+8JZWaWHIDutVZzpFzkq",
+	"yqMQNW4l0DxsHE18Wdy4lUl94DiIgD5yHDqG0HGw6hVix+EzBo9DcDdEj4O87MPHYS6Fx7cJrL/I0aWh",
+	"qPet+A5QHiwlhFQqCBtsG7mYeH+tb/XIGaeAyjGx7GXpAlQCEiVSexXU0zCpQ0ALFddcTBo7UupvuHM7",
+	"5OzJORPDO8apDU8SyLaW6rpvqTXIzdaWI4xlksjFMJ3vOLzdDaQPV3AxBQJ7Cpy6m012VfOtoo4NJwLo",
+	"6zFszhmt3lbkSq5bhauGY/lOBalP2AMjdoqp6g9xIHp1YeioQz9wHEVbAk2SN2OQb3azKnwM1qX1kib0",
+	"4GNf1K4e3ohdl2GU2wp2nF/ZxrBplti4t6qsrXzFSj8gNCxSLOZmmGUT7jqH/8H0a/m+kP6zNoOYLvVQ",
+	"cxHZk+jURjerB1ISKxpWdhtmboupHCPzNpG7fbcF7fyB9JLr7A9tIJdE1jn8RRaOgt58F/lIY4h3RaGJ",
+	"xaAe7OTctXc/F5NhIql4TLLYMdDPXXq79QrXX1VnCdVmGNEkGT5CCCQ25s7lTArUtncb4St4fMsYXbML",
+	"xq5jeg9e+cG9cGfT2/nCneQwo4q7e37HGbsXKgcGlqahk5IfuB0+wOUzYkQLlrMHHsk5UxrMso99TNC8",
+	"vMskVpnrQ+/pNdvezrPxJtU37sXqCZVl9TLzAqdqKgxPCHVmyCnVxHlxPCerNv3euUfYymdRf25E2z1l",
+	"OUcE2P023nYi7tIbs0gsTzx56F2Wg+0jhsswRuW8+oLbpHxMiytZxVtWhZZ8OiXRpLQy5UstcOYul/Hs",
+	"OEjx4l8TWFYuqtUTuS6lVfLxDVx44wVSJR1vl3iqzmlQZU8vCRprkuqq+FuSKsoMbZOOsWPgd8FyCTpI",
+	"r7OiUtRmrGJ5+0U/WUFgq3RXOfGrZve5RZMZ4/GqK6oshtSWQL4gHJStCtn9ZP9SnMU5AsE7big5w9az",
+	"w9GvIYhKp0sOeofk6Nlx1Xb0a8I+vGYWdVpZtkZ2cTbHwne6JQyOZw/Q3jaAmIHXacZCF5byd5JDmFUJ",
+	"eSsoZV8WoCyofWpOZDNjxziU1mv3x6/42Mfic8625wDVprV+bcLNNB1ZWtiXdM6bkYzZhIn9bGa3xdf1",
+	"NZ83pQPsaEICGFO5SrWTQpvvWvv+CQw76KbF9gvNNzvt9iMprhuwXw7bX12n/Vq6ZoWw8XeCGGK56YsL",
+	"QnOAN08sq0awMo2cnBzfl0S+oBK7Y2vw+IaW7lJyC9RbJt5H0H9zuj0stn34uZrxWTyDdGGRLEm91z4A",
+	"rw2E0zb6AA8GTIcIOuNiQrghKJ9oBPGxgie4HijRLEmAZNIkJhmMDyBhEHQ1gZ8dXAMuGQbTRbz23SKv",
+	"ZWViEUQSovZu1wXbef/+4qdC/ggXBALLAPlqPb2oBOfVuTNLZP7H8+h2QxrRl1L9n1yn/7xstO9P339c",
+	"Jd0r2FtVP5C2X9snN+fivVCMEcM+QaTP52bhtcjlhiy8PqHk+Tv71YhZ6U2Tly8AQIuS55f/zJL7ARVY",
+	"555EsoDzPLOnmJsW+RHytmAqAPOwnr715Hl9d9opSkLLjpT+lEaMPPSkQuouLGdvDZVw28r+UG8MBk3y",
+	"8W9WGP1o/8m+qVzG3SwlnyUAflEjyorGvzHtymp5j+HUAo/U95BCYQf61sP3bdVqVxgTwrsZ6Tz5p4SO",
+	"ABnC4b5pQ5cBqlZRwqgC976bLT4D7AAADLOeOsGOLryH64d3qVbQwxNqVrspq4i4TepRQvmsATFgsLQZ",
+	"7nbjL531qXXWb42SvqwCfddsx4mk5qj31PP9Uvr8NzndVfPCXeH122+Xu6ZYNks85UzXbB1+omjCFLIc",
+	"/fR50yyKYk84yfu6+B9sN/nW2BT7JlI8Po9mMqvSU66bN1XdmWHyeXN78nv6C1rOvj0u/qUMed/eTFct",
+	"YX9CHv7btx4X/Hmr+oscPeFiPo1t8lu7DasNpZ6ifoPdHTPn0q8FNTpX8Le9E39LBfxr7wCaToBS5oBM",
+	"YeCE3UDWV/T5hAAW2a+1KAUzr1+WGUQzGMhyW2Du4TS1C6W4XQSKMBqPcAKcxfgJp14wQ2ezzZzylp/C",
+	"LRHzG6mixz3tzp79hHP9AkbyxUORzu4FUBdgGqirAPf0Zu1vToT7kkb2b0+yWbP5/wlFm8z98DQehm+O",
+	"or+0v+Nbk0OqnC+erAVGRI4pTzDD3OekfzZxrzhunnC+949Kvd3gPLnMk8T9erFFHt2HYDs+L6yweLig",
+	"rBq95SUkYo8kVfFjeKJcU+fCqEpQR7BD7Rpqu5rtDu8Gd2RnlUZQCXVhD9kQS8PumBEXSeGiZDPbQVku",
+	"WEhB9knd/u8HkkhtGmUMKqz3gMmGDwyQhsTAoW17x0HjC4v1QOUNz28M1d+Cobx9w3KQZBfynA+pNJ9g",
+	"bVvWl7xyu+WEi0IVqXtgJGc2rlWTVjk+Z9077WoWrFXi6t717sraeJNa1mDVBF99hoy+NvRXMkZj/jrE",
+	"5w393MwTrC5UjUBAk4lU3ExnK3iacsK14dFQsYlCs+ow6VaFBMwAAOlO/gMTfOWehURbqDix02tv3LOW",
+	"ZU0V01OZxHr3uICr/J3bj5WFilLTlOOxJlyQsd0t5Aw5oMuCAlw+FywrZeCm3XKx/pxpkmqmW6TUICS7",
+	"+0e0R9oScgFxMdSQf5xfEV8i2lXH3s/nCFj7ruN7ZUH4d0bLByWufkYSRZ6wkFNWaQ4ZOeY0kBNRaYMr",
+	"D53dj8eIzMAD9z2EZpROzjqHSKMd0cBGiu+MqRflmH73qG1dwgGsWNr8rNy7YLaDWatoNOFjMzRyPoxZ",
+	"xJNdsfwSObHXm97xcTE07hqruJqHQN3VP86l5pbaHwzBZvfX711h2OvzLm9aabHzMWYzWR3ZRsJ7k/Pp",
+	"daiUSg55WiwvtaeJO+VZDT2uSOyB9Mcc6tshqmWZsC0PkKkZjlWOc73DTjmciLIJufrqS7obwHJ4PGFk",
+	"zgRNjIcKJjNGBZSlscu/I4KaZjsLsXqeYOnarReZXeBLeHId86Rq2sH6Kvqu3Oiq9/1L2Z/XmOfbgsRW",
+	"3ohOmxhJnnUJwgTJMXl/9aJ5TOqjSC3nWHjH3qRkJhVr4LXrypJB7pzGFwMAU83tf31imCBnl88vLopW",
+	"QXsbI6IR2vm0hK8Acw6rIwNqtcHw2TcZ4Cw1RFExYX0oROvi3xHcxoW25SJVJJVikSFTqTQjI7CRLIuE",
+	"lEmbJUPis+6WdcuB2u4hXrsagsOHi8v20lqU3t9qvPXPrcFLrg5kpd0q4ixYgitYEpSadRtFpMLS4KSu",
+	"JRGMg+V35GKTC1UqGoE95FIwtPbWRVWGQaMQB+2ing29Zppwc0pCtAU2rSYV9i1V5iUwDPtkmut1MIgb",
+	"T/39D91298wSO/x1HsD/j478N0cnDS9zlsKsScz1PKFLMEKjUZt9MmWSy3DXS2SWj7WiNEZ536tTHn61",
+	"f728tf++vv14Vy7EaljujialinawHNTatkMZtN7hMw9rRrD8sF6/UyqqXD2wmvKqFOIrHldo6L7A8Y79",
+	"FIAQK/rhQhvqrDR3FAbYkoKdZ122e5WARFhHuKgQvpaGYGnWKhl4rR7D1mLDQprmuLqtFQ7hcPNxPME2",
+	"SMV3WEjuYQYHV4UO6+GtGh7WT8X2MZcbqx6rVa6Z+kzryA4pag/xrn02W3ecZScjyjuZsKrgCUguq2QD",
+	"l5FUbAUYckQ1Q4DHZrd10CkiJnlkqzHA62Kd8TKkbqfV665aBbZD3GaItlXZ5w68NWNlt8Fqh20Y4goP",
+	"YzSaAtYZwDeMeMKIxyDIu1vPxPe9ZbGf6901263DtQmeeyBdh7OLFo88lbN+jhFK5KAJ4QjEagmk1zo+",
+	"+t8bpSGtAvYWxlSM6CKdVm8VkpecHLROOscryLyk2eu2nhXxeaHbEkgvOex2j1sdMOckcmIl53ard7KG",
+	"inIAvuLhhN/YY/1rzWGOwnU5XKWCw5MViI1266hbwr6oddvdo2an0+weXnV8Ya711PacGteAET0+sxyv",
+	"gjIjrh2Mf08T8FJEbG7IPEm1g8UDmXJPZ68xh/0MpXiN078AstXKxo0dlZSHAJVnh6myYIVRUkyYBhld",
+	"W80vnYNQHcuFIPV0biWbsUwVYj4u6LIRFF6CigQtcm5/K24R4ZpM5YKMqcrTSj3+JdSV0WUMbIBxhZJl",
+	"hWXe0zujiTpA7iqTA5JcJZ616z2wf9UL5ET2Sb1DmqTwVaPRJ55WyA+uWDCgirr13SstgCY/kHXK3XGX",
+	"74YLqjBs5EenaqpczFNXHhRtAKlm2sN7uv3BOrhTapp83MjrmU/pDQvA2mpJmkgVM9X35FCwCgSAue1q",
+	"DkD1aE1CZ0YPScJuGDhxFNb+GFFxvaehBAhg30jBAsISzdD0YF9eOTr1EoG1IUkZ842hiOpMigkJ3WaE",
+	"jRY5IzOutT1i4ZbA7dA3gLsJFe9mjAq9ljCPKc4liizqi6vMfoPclRNmFWOrxpCejbhgcfmAORxoz4Pc",
+	"vAszQR61YPSaKSwGCyuWIbrOKVT5jmOCh9wdR252JNI7wUi3AxOtRAMBsDDmnsPlZvffRffAa0Bq9tyn",
+	"hsWnDojY0SpxpRa4FAERCKn9AKfow2CBgLsE+TVSua85Ey4e1CoR6xLdChdwXO+Z3lc4576mJbaGVOIw",
+	"kZ13vW9FF3c+slPLMwyq6vMbFF5ySc0Itpci5rJA8Cr2aZ5QAVYtoulSk4GdNYFZY5W9p4aX+QsL5S8s",
+	"lD8nFsp3imDyF+bGX5gb3zPSw/cPrbAuehhq9GVFRdANAPTtVqdz0Alqo+WwqJYixPzBce/gyIHIH3W6",
+	"xdJgbY+L3u302rfwfm7szCPw7HMu2q5/0GkfdYohebCEbGHbfnacW6L7Bye9k9tiHB9ehGtRZ3bs3WMU",
+	"xgoP99onx8cOar1yWodHh8duVp3OceWseu1uHmjQ63SOj9fh9Krx/MtX1Rt7RTlpDGwElbUY4fcHxsGt",
+	"zHAXe4KrTLe6a5WRgTu7U/0u7/ZwTgO7xeJZKtnNq+uJ6P7RIQ+OHs1PX2nRqip0YJ0WKGugDRa0wlcI",
+	"RvoRUK3roAsDnA94oqgBUQc9+bhhO9Y5uDNS002L7JO6//MHgjNcidlE6wLXnxe2uXJWq1RldK3Baenj",
+	"GSmsTVaiYsqtZrksg4SD7QHNE756xY4LVcUt7gf8709VZbybpjOWlY0q1rSw/ZL6loIWDSwQBRU5oOCM",
+	"kcQKNa3PioTyVSlyBlDmJBULUj4a5X1cJ7TdK1pcMTp7jPAy284r5unsm48xKwy3OgZ1Q/TojlD03gm1",
+	"4pmWqaaVBc6dU2jbAoPjaBuCMzSSBRtWTrocS7q7B87Vh8lm0249C2rsU5Skmt+wV15Ew83Mv/eyGn6/",
+	"TTAtC3ZrbMvXgCkMoPeEA9hcOrVyleU1E++YnkuhWRV1WTafe17X3eef5lwxPeSiqnh3JEWMNmhsiEBD",
+	"9mK4oQkvR+CctNvVldNWnL8Vx++aiWHm5Hauyh8ZVUxV+ihTjQdpGwG/11XRfsXVKHVcWojVQbseK5df",
+	"0d3D8NdqU6uls+5BCbgRQ6YP4IKKAM6Xy4U89fEsC7okPI+N0T7Wr8JE52LbcVudEadyIGfuyYKvQYqI",
+	"+YBDUlesCWKr95TZO62xpUZHgYNVhRlmo2m31hynl1OqspKJCR0xcFXgJQql2ezi+LvVhTUHuZDVbrUP",
+	"waiZipgp0m4dIolWH90tR7TdKhpIbLM7yDsbgyO3r/97jfXc1+0XPjKJO3BY0G8JHRvmyrhTRCdTjCaQ",
+	"TwBLU6zedfcO+SjKbIxrzvNLxuLMPm3s6MacxQQCHQPSsUJK9z8PD5odiAQDd8Uv9IZeQhMkSjjUYFcg",
+	"URoyotE1YZ9oZJIlRn2Fv82uHd0ByZFm0w4qLESAFR0nPuBVT12IrH2YpHqD+Jeb/9rtZ52Tk+5h71mv",
+	"fXJSZMKdXdT7LIZ0x7SIQjQpiIlueWv5EtZ20vILDa1L9FlbfbvtsZyB1sEFevucISLIS0Z+shvHIIqY",
+	"z1i/IKK6AghAiaQ+WpIwL4kQOrlUxUh4SxJZGTernI8FfTAY1Od2LJ3w3oBQT6h7irwATqRj8qW1AJ9P",
+	"Fb9/r+8rOD2k0FQW+LP2y45iGJzhRE64qPSYXWRFpLkgyt3YQeE7h8gM3l0JkZJWI4OQFfDa42MNh/WM",
+	"54pEFDw2ZADd270Vg9ppQTeqh/s0NdP9GQsDEu7bm0yHTtFIqGG+3QA71piNtKerlap7JUZtzKrbXQL9",
+	"qlVKfIhVWdbdrWpImRiqRAdL1TuWuvjWI9TyHd2NN+LelrkiRKStXj3wLbIUB3xad6CchasDSNrxrxCi",
+	"IDK+pg2hiO5pBSzBqqpOfE58nd3Dx9BnUVr9DjRZO9DdgGzvBJ3dwr6/ZQrfSWteW7cPn4Wvs7bPJX/H",
+	"ndgY61EUmkWp4mZ5aQfuwupA3zpL0aGFn154KvrlwxWEUdin7Vahbpa1PDVmXru9BRF4XIGw+yPIfMKV",
+	"+R9RcU0MS9iMqmsGhZINo7M9jTUPSEz1FPLY+956hjb1n6Uh++QDVTOyT57LBIof04HweoqPmSiaWe1H",
+	"Q2dzpprshsegUqWx1aAU5UkW/5B1uaddmIRuDcRA/O1vz6W4YQIkzr/9bSCaBNU2iDq3cnkWHR/S+Tzh",
+	"6Pr1sdg//KalCFH6CvPw8fAU1WeMt8AAdogBGghCQvzcJ7/+AeFbAXEV1W8/hi3Xu5ceSAQZ0ZqE/9F0",
+	"Smjz4qewZcdp2RIkzZJrttTMkDmdcAzx6JMw4TNuQlLvtFrddjvwaiQ5bFvGKoic099TRkJkBSiKiyzm",
+	"z44zc77P6YTtaRIWWEd4SkJgRSHqLbgAkDj0d8u5whY5I/hoptvAimRZbLYHtKPyBFOIIG1IGatCQL1I",
+	"rVMWW33HtmXHYFclnTFd0I9AJLKsbU+TeUIjX8MCWpfKoMQKs6JECzrXU2n6Lq6JLKZSM+z02oqzror3",
+	"iJkFszLuQkK/mtStIl4wfQa2fRwFFYRZcgPC98E9EPJDICDKKzVOW+dSnIJab3laAy4tK8ATOrF6kVRk",
+	"BGOfca2ZL/qxoMm1V8+w0L4lJdTDoAS/ZgzVAZgVqPbcTkMbMqOxXROgu1yWGdrTG6K471VQF4CBawAE",
+	"dsU+uQ5GzGWPeWCo1+9fFnJ7IBTxl8s3r8lIxpZa7V7+nlpCnlNFZww3OOHXrG/PMyHIqXAKiByFwmld",
+	"06U90XZ1MvvIS2q4aHYadlK0MlEswNFjyxgsZYmKxTAPx0bt4JYeVx1NCPj9+kgVw46yZDboGTEJmhAw",
+	"6+YH58S/iNFUxCx4xALi6vKzJC5+b1fKiv6wWnh7nBLF5owaB+me+CEAjVk5QZN6+H+gYf/vgi0Gabvd",
+	"PXKfM6t92ECmAPwUZodCE1VqSSgJnUhrD+4/zq9CophJlbDKN+ZlYQAxCc+v6CSEBsK3Z1fPfw6JkyLs",
+	"o3ZIoN5zQcKLcfOVFRRCUu91M9IISK/TRYFOyxmzc4UQUlc93uW2RlLFENO5mPKE4dDPCgZI3IOfL7uH",
+	"R+SXD1fOGkk6h2TGRWqYtosGFjz/vJKGGmaVKTRhpZpBq2/mDM0tmsBtFJPwU9MLRk175/cJJE3YSesF",
+	"nOilL/1BodpOr32Qq25sSRIprwmFxQC+kBOOPb8yXp4S6vN3sxND3RQy+6olsI6P1n5jl+lTxObIveGM",
+	"ALlmwema/8ue+xmG11LS62SDQsthQCDiCtV1+zDXJJqy6BpDByHA17bItW1cQVxnPisc155dx4S562XG",
+	"DVQ08ScbghEtz5HakA55xX8EOjnoYiSiJjFjc1K3B3TEllLEjeJCTCl0HL47//f355dXw6uLV+dv3l+F",
+	"pO6vpoM20Q1ipKV6SBwVseU8uC0stkOBUaCvDR5yXAAX1Dbfax/joaXC7yc+vqAcBBGXjhzb80a1PeeH",
+	"7QN3f71jRi2bZ5avhy1yAb5IDbweK7foIMsRCJw9K2frVr32/hAcAYghN0zxsZMaME32E5vNDQgfP7GZ",
+	"hJH0yfvnF+RHKza9ykQm+4NmJiDPn5Mf/wfptdrk//u//m9y2SKvpJIBedsiz6Uy7F/Q29sWeccNDcig",
+	"djYQP1FDmz8p4Dtn87mS9nYwkrzFsFxYgkvnIZZj7PmqKLANagH5iUXc8gxymc4hYfMSrEB6II66/W63",
+	"edAJSLfd6bUGIssx69d+efVv5BLEvLO3FwVdul/rtNqttnfP0jmv9WsHrXbrAHQwMwUh1WN5wOI1mZXM",
+	"4PsJAxVM+tN8Edf6NSsBndkHz/E5244/i6CictstMOq8FiNE/SJwD0r1O0H/bGzLxx/7lgoQMIzGLTQZ",
+	"lPNEj+5G06nuzoqpZun9GYU+nXIATgwr+2tnvbBD8HYNjKEGqi3DhAQ1BxEGLhL7x8fKEa37wXE8e5pw",
+	"YDG4W567c5Cz7HqCzRquo8Bbn3SAkn9A3Ng4s1IEnjig5/zETRlxNOQDnG17MBFMRtm8Uiu7nO9Nu3Ny",
+	"QHtRt/mMdljzWRQdNE/oYafZHbfjo6jDjkfP6J31ze5cIyRLyzKtMOCEVq4JJqEaUgcLnOY3rLFpIh4W",
+	"rIJUt4bRbxhK0QKZjSLznjROQVx2D4XQd7hpZFAr+UEjq1Kw84O7DxdPbYcHn6MVY5cnoRrw7ceg5hUr",
+	"YCrddtsHRzGBlv+CimdVO/tdPsFtloGcD4G5CHTl1So0oMTIsTsoEPPRwyFUtZwNdf9HGnsPJLzSufuV",
+	"94KmZioV/xcD48Zh++Duly4RIfu9oDeUOyxAiMJyAYhw6AvatRW7F4WcM1fmENQRK4QBMNypU/rtt5hN",
+	"4tkRFkJDLAC/JEHN0IlG4JaYm9pHO4CqS2EfLtZl4W5YTQh1qSko+kRTq19lKW1oboeWHOIU/E4TCOKi",
+	"wh4DcD85ngaKipVCMjlWKqLYTN5YkVZOGPpurRSB4qdmNMm6m2HVuRhFFfuTlclA46uj8oWOsIVCGcU5",
+	"XTIZZY5ariZG8cmEKd1okStJIit9w9ACcm1FL/tSOGU0HvLYyfDwaUr1NEQNtSSOWAEdfQggotsX5lRr",
+	"HDLI+Qk1mFASUhFN4d50DbvP0HTfM+m8aZgpTbSE8DPtnUbULfqexhXimkzskgPUxHjMFGzIv9nJUEtc",
+	"ZIoabbL0SvxKL9TAkFlM6pSMFAjXuJdewRFSIHstyw7/BPKBU/t8itA+K8LDyukVOHJvNLCjX1B/27GY",
+	"MKoSzpQdR3GMezrfEstfGYt1efU2MdhsxauZbOb+LPg4123A69f26hYU51Av0EujT456WO+zGVkqnLJP",
+	"NGYRn9EEcUH06nR4fNdkbMsbruSDcSdqs0N6MnoWd6MeOxof0/aoE3XjA9YbH9Kj0bPoOD5h7XGHdkcH",
+	"US8+ZEfjZ/R4dBK14w6rldE2sNDWxz+OercVqBpf/ir4Z4EGqm6DKzwxVhp/0ougt8tF8EKqEY9jJh7v",
+	"6nhuVVH0ElM9dWcU70LHLu0ZghNWB328UXEZBLUV3d1SFiAelK8JM90Hzxx4bRyo6EpIhrP9sObMm4kX",
+	"YADxngMw2qAyTWcMdHV7QYysLp99a2WcFgGFkRwOhMNh0SCgguUDWgdb0GEbOZj9+uJt4L34uUUDkmnH",
+	"fJIqu3oNtzCWomdzMxATZjTpdU8qVFUCohiaB7mI5QJZopOdFZ9MTT6tzOlLzsRA0Ahstns6fwBsBpqo",
+	"FA1V1BAK83QRAvai016bPkX7ROcIZFwRMT/zrGUyYaZ62H3SCVFzXFHqYOMyMJYfZbzc4WQWMiN8SX8g",
+	"jJVa/rlfaAOc1G2w4yEvwbPelr1tLiPlizGYckhgBXN5iSHWXDwxazm++yXXyRWfMZliX50d+MuVlC+p",
+	"mjB84XCXwWm0WrD4FYs5vbIXgH25e7JTb6+oWLqx6s/mgs4ZV+v/+rHIE88/oTRZ5ELZOYR8auHDMsGg",
+	"VLZ5lvmjma7KysgE7SJv5IKA1lds0wpkHsetGISCQk8pRHRqNX4IqQTZy9ARBjfyOGGNgYCwFbC8JXJC",
+	"ZGpa5APEKIlyM0bKAAU86o0D6OugBnkslu60w4pZ3B+IolV5T68M37twHCj1Bv5i1+S+DGa3k7mCorQT",
+	"X+hV4pyAjpHay9AK0RmeLk7TCp40UYzGSxJjrOZf57x8zh/pvP5hReii5/zXj7flM+wczJ52zdqRGrFE",
+	"ioml9x1OLAY6VFo7/8HMKwjM/1LXiouorhRV7Sn8bg0WVhk1dk0wjFTtsA/FAJJq3nnmBMZwFYUxdA6a",
+	"bjf3U1JX0JnUV73/fbL6fjAQLiCgb1uCXm4/WuVxLUxfG7r0kfrkwnjkTnDoYdqXizz0AdV29nu6eN+A",
+	"cQSY/J4eCCuZAt/XRiZshVU7u8gImomJkWSSMjQXZNdWH40VecwjuKz0QIDJET0yG+XYeuavAtsIhnhn",
+	"Te1pksjoWrsRWm09SVgyEKNUaUNmjDk0HfSSYS1/578F5Jzw7ZvLK1JQD0K3LlYlhhVBW5Bgi4HwE7JX",
+	"TJq4Qvx+fGg+qvfabXBxCbbI7232e0oTb8Jxe0tcbihQxUBIQcIiUGfYypwxzKdjuJ1CR6S3msN0XB1w",
+	"zB8s7rJuDcSZdkAsLuQTr9tdZXxSX5Hn+3arGlXXKCKnvs2RR7/EdboC0/rQ6xRfj/+6JNeF4e4uL8+V",
+	"tMTpi8N8FRG6YEgAkVkKK/1ZFd5T9alTmUtHxsfNgBRpD9cOvN9d39vF5rliGmGNy7d9zJlukbf4q2X+",
+	"9gQ6UQ1jFHwMADI5rolxgfkU2CQbm34h1MfPY0xnPAEPvGI3Epik5940SQiaB9qdFjmHMILMvtAmGpO8",
+	"BkKOwYgMowCHdZZ7YhbSCvCZNA3jdhq9onnFN0rMlLNx39dlcB0PRK99ko3HjzjhN0wTKU7Bug0/Cbaw",
+	"TaHgnyUH+wgBxSLGbyBoZ43dOMH6yqVrfSuy+xPq9GdwzeDazSlX3wU3a+/AKZ5LMU549P3qCCV94B3G",
+	"IdFVvVoY6SSF4hbuwIsQ6nYzM0KgR1TTL95CRKF/ibw7/8fF5dX5u+Grs/8Yvj1/N7x46+LCsqCbTrvh",
+	"eMVAZI9f/fzuzdXVy/Phh4vXP735UHiaTGWqGqeAGr/Ztgfhn5YngCwyEBhc6qROJ6QauaAqXpHYvDHV",
+	"ftlrHwDPchABOCnlWJeXxCDck2sPgQgxe73uSWB7r+Yjbj2/FA8pIxPvxEQ6X1yD88Ni8SmYY+yqSdg+",
+	"jJ57OC+5rzPhz8lIviWj4iVLxs3iYXHxneCEBzGojiHbUyYcg3h3dnXx5vXwzdvz1xC93djOmCByZ2tQ",
+	"FkShrntU74jSQHT4FxABu1NUhwOz2P2NX+Ro94dfQX5Lhnaxyxv00z3fONOaTwSLr+QuT9tl/fcU3RQ7",
+	"PXwp1U6RNN9nyI2d4d3BNkCt36Hpys7MpcfA/eoiwwPMV7DCdjHtY1I8snhAP2L5pErTVc4N9jQIJR4O",
+	"iDqCdAaMGUlFwrQmof9haGSICKIgvC+4ZqQeijRJwoFIGL2BQHGSCv9C4xRUoHgGFhyuCz/5xjUzLRAX",
+	"gCeF7JNhStAEgk24HggqchShPZBdEmYy1AAf+sKVbhDMN1l5gcd9yNOAkELILdAuBWQgsvjs1Y5HS9CW",
+	"eOwwehloSVhCZMTIDDKt0zmRgihfZbXSUALa3UuMxHywUxPwWHudStjU7hrSabN31Oquw5OedFvHJwcV",
+	"sKI5/P06LCgmmxVwMmup4BCQaZbDmE0Uy5Mp+zUqaEvLVNMVx2sZFbPZaR2XsSw7re7R0SoGpct2AwDJ",
+	"mmHRVPCIQy2lKpBGV06pGmjRpd5lUImFUpMuQqWIqOMKpNfeKjbGLIok8WlHneN+uw1JpkWgxMP2yUmr",
+	"swZviIvnqkDXfjg47JCTTpcc9A7J0bPjWiVqYacKaDCr8bK7g5rR2GUfP7EUCrRewZNxNJCgO4VattDz",
+	"+RWdbGrRPbYPz0BN1Bysddvz2XMwim83tObPKg0/xKr4SNZBoDHH3U8dGL1LL3Vxzfgdhgey2OWeu3QO",
+	"7hL1WNV1uioC77tw+U0hqFcQaJqw/H7Q3i8Anm28vuqr910G2bGnif8JriGp3I3UaJELozH5MZJJOhM6",
+	"QGAYRmNMckmWQQbL4doKCwmMLojTw8GFpM5mc+OUAo+g2QhK1/4QqnMhhr1mSYKyA50x+1x2pVixLwxI",
+	"WGTDCDHiuswxR0j9/dXzIFsSMFOekhCLhHSb7UPSOeoftPudw9CldYJxMyEYA5mV9aLCRxHziZDKowO4",
+	"anZWPHAhrdxoloxb5AxKfRF76aElkxI9h4J4U8aMu+NV6jQn21uaUFLXhiow6aK94+/kB9Ik/z3EDORR",
+	"QJ6/s1v08kWQpYYuCbUSmJLzKdMNNNIiaUINhL1wfQraKD7XaBx2VTyc3MILgZpuOYqZznWUYEAMAcoK",
+	"fcCqL96QS5CMCUithnjtRn4wtPNsKbmAcwPRuGeoNapUIGqJG07BabTBnQe5fU4yg9edC9NtDDTo08nC",
+	"8/94++bdFRiqnr95/fz9u3fnr69CUj9sH1RE757DGDaomeVTGEb6xlGtk2kafRLJ2Yzmmb6WEtC55gNc",
+	"odC9BggKI6X7EZt1SEfPL//ZsgsesSTsO6dbiYogZMa3N6PqGj2A0DU0jMQM62ysJMkFeSuVSScUXbOw",
+	"MHIM2e7cckKakPNUyTnrk/A0LI8+yLpyc6u7NPcsA9HuG/BT5xalLqd3tDQe+QdG6SGesG4jwjC1yI/S",
+	"THNGZocfy4VIJI0x/gcYnaY3mfcWoh1xijO6hJIlZEpjl8PTTPg1IzzWPqB+YwaMC3guij25bBrpmwLY",
+	"kPtk+9yQw/SXBeKrWCDutgJYhrxv968kZWbB7iMuKBDF6p6uC5mX//RgWCgNQlHKp3WWfFX/KLLGAu7X",
+	"jJpo6tPlATkgSzLXUI6zro1idObO4J1Sj8sW3Bxa/fwCEECaOfqHE1JInWoyT0cJ11MWAxNramYpxjh/",
+	"5u+phLIlUpF5YrlIGIR2jFaxdzEkZ28v9rSLpgFVPsAaX76KCgnttwFWfwsIwwjsgowFmBD2NUyhD08H",
+	"IjMO7CFzb4KFNBt1SXIKCmJTlYAUDMQu0lBQEoUQQw3Fl7g1EGe5USZPIA8LAphdZGC5U+pSXKBokt1F",
+	"EtqDRwZpu30QFeYNX7AwgKUMLzzSMpaZghparxth1p0U7BSNJlwbXxTNCVMev8LKBgow+qiTmgYiKgrg",
+	"iHQ59uGYUBq2vDvoEpKqDJ2BF5RHqfYCzECUROUGSkS/MbukLfJOLpylLFzauxFgNZzvyEvaDhQ73A8x",
+	"biZsZPYtp2n/Hfcg9FOzDQJ9lKV0vCCdWx+WSBNM9XW5Yk79GAMgop1YSawHCAk9EHBTBtkvhDtUaCj1",
+	"A1GedSAhTOEPU+EuS6ylVV56KOEGW4OGLYNhXJbEMZxAqutxIhd5FTGo5poZ5+wlXlguzP8yEiKVymvt",
+	"DgwoDKE7RChMZ7K2n6jrv05zegYpGngPtmxnApQMuUQDgVQerKKpAE8obwKyeWfqw8OaScxForXjcWKL",
+	"jw92knhYyNEOnTS9IjS7N4KBEFZncMoKNreHAnHojH9FqbtFfqSx3SEMHFPMnTaga8Qq0UZiyt5Eyhgg",
+	"wU+Jk6NgV30VNeDR3pANYneSkDreiEEGYuL1wIEA3abYAop5VCw9ljrh9oQhs3WItHOfnqcXQBbeLysy",
+	"uB1ugoGYYfYwFaTTDtrtNhm5WcL25L9OaTL2oTeoUnTgcVgQSERMpJgwBdNtgJFXsTGEFWLYS73X7TYc",
+	"F0DewTE/0jAHoOMCKUNnz4VIGFgDQJAL8fIPG8FA2I+2nzADH0KZgJw55eOoB2AW8zwWJcjhJVwgTTfP",
+	"0+m1jwcis343TgGDCYDqHJW9uHh5jrGFCVV+loAOou2JS7i41lWmYuTJO2k1/0R4KQaq/imsDMui3jdI",
+	"0rFaDlUqqkVpB+q2CtW2nkEYppqFBHMrLad1kQ2OdfgD78sPSJXXHwgdbyXOTWDfplAIvk4LjAQ3kXtM",
+	"/akUMlVbFIS8dGyVhpBqVtAQ8BOOo0pF+LjNRP8ZMurTxREhDb1j2k6/Qj7+ABcGlohDlgQlJp1bI3CK",
+	"bKyWVj9vfOOpiX/iIMvHUQYunLYOdwhcLdlFUpFl6UT+3bIsURn4g8e3eOAShjinZZb2E3zvvF/3Cwd4",
+	"4wT6izHATFVpkRWxvthh/M0Tbu/uN15LgxXjgQJ3IKK3CmyoANn5AuvaPBol4bp6uR6J55RoOTYE9z7I",
+	"irhAVsI9CSvYmPOSeU6/YBTBpqwXEA8f6q56WtfTPenpcYjijcjXqCL44F7H/eInOOFzjz27vhsA/jWj",
+	"S8SVGOUAgSVkzhlTE9aEZhw6Z/3di+fk2cHJUaM1EAhNBbiLGEjuKHo18AEE2iihfGY1pELMgpX4USss",
+	"6v59MqjN2KAWkrqzzYOLx4c2U5/J4dSJBjTvW3W5HFaMr2oZgitOXZIkQqy495CTG+nSsgF0s6DCFaQw",
+	"TE5nsQNRXCDYZCI15otAbWfsk0G8AwaIRFQQ4QpT4FrY2Yvi0CHZO0eDt62CqdeNo95rH4CK5wRDt+iA",
+	"KolVkRCuM9NOreAPVipXlcQ+wqzO9MlAG0w3WgRyACBIfQVyMy9k4ZXQgSjuh1FUaETtsq1Ux5B2j8FQ",
+	"4fENGwHptXv2nwMANwxIr9tFTFKPv+K3dSC8tuLRRzLVHlV6roNcCYEROWirKnXgPeilD7o7y3fm48e5",
+	"2kEhSvQTi7fbuLWH5vmOuPaXlxueLMLgwfLJ95HydHy/6b3zJ+Kx8558ZAMi73ge1UKQzsLdRzSbUWF4",
+	"pF2ZCZc26DBpdzP1W+l+P0fouzPm9yx/9L4c6ztFfXNQZneHoear+MSqyVcRDK9yE3AJq72EF1cMMs8J",
+	"5+GSY6U36qWcOEnBDwTqrYDtGW/mmXQxq0ZmcSwsDn06oX8NyniGQhoWNgbCG/ur4lzqzkjsiq+EMoI0",
+	"YPwRq182XDBMyU/UImcDgT2sAll42Fq42silFRzkQjClp3zu85OdcJV5+gBrD0GFQUgZiMSthYP6tgId",
+	"APwWcgMSOdG2M2dsXo0Grm+QiAcCrbzofwHgaPLHoFYQYwc1LyLfho3WyqK44mg+GCTHRKKI/zYGEdMF",
+	"juxB0dLo2juJMsDKbrvdbrY7zXaH1CmZcW2WcxaTJaPq1MpsDUzv9uFQHhE7W+s8LQIAl1FgjSVzGedi",
+	"IMBMDnDvY6lmxfR7ZyRPcmqjSdIiAAUGwcehRz1s+Tom4Cdwzks6EGVfhMeac4mSbjCANxiQTRLt1ujj",
+	"sxwE9ktIhL75rxNymk1uIxjSn84g9Jfp8478CVlg+hvvmmqRB3TIbUAsENoCD31B4QI72KDswBC/bVHi",
+	"3krEo8sesEgFHBGM7fV1ZHJFHGofYAo61VJoks4xGlAuSjBbztjwUBmlQGyupX3E495CacDZ2CsH2/3F",
+	"aA072EBrxWX7ryK9ludcRQKbdnO7mvQKH/mvoR7BZDfpRle+5Of3ioSNKQNOjNQZO+Eqr1tb1HcCAC2a",
+	"FOB2NrKWSk3mQxYIBoZwcNuCuP3HbdgIPPgJVhuuLB9cJkaoOprzlceXCEuVk2+dQPiF5L+t7Euwhdur",
+	"LKrHVSr1G7ViLfwrzehPj96RH2QoSEwLROKLTUAAu7MBOGfGelRL0R3aqDzPu3nTyzfI/h9uELdb0QC/",
+	"qlDwX0YaeCNWWH3ORgrsYwcREYKX5tRM89ilvNBsWVfehPgOBW63Ir5/3IGo9oul47/KIDdmprtySs6G",
+	"5WqGu1hGH2/rRLNVE1ldyMz/FxAh0YZSkTzky+F/3fMj5OJrCtZf3EDxOIfvFb1mWXamP39u2ayG5jfc",
+	"MepH5sZzLJdVzHUok5Krp5WbAv606f3fbvr+7mn4XyzX/hLp5ULMU6Of2iX+zZmJ/hI2N3GzD1Nqmnyc",
+	"Ba1g0VgGOTIQwKJPi/HuWMt0Z+tDoabbFqnxqlj57cvBGea9bKDMfLRBUXXOeLwm51d04uKR376/2it4",
+	"u7+H4I7HszMUss9IlJqmHI8xautniUBAH6iabZRB0w3IBFlLXqxCmOjIC1Ylucr5qsDjZJfSZXKjlwqj",
+	"tcB7ZiDpGSsTyxsWt8glc7CgsJtyTJYyVeQf51e2P7+hec6xy+bxcEE+XIzGzJU3dTkt8oYplw6C2f5v",
+	"31+5olMeY7rThRJ3Lhho5d5Oy+dga66FD0Tuu7K2sBSmuISRx6QFByJm8HBHwFxnKNB1O6YsceR0IHrt",
+	"tnc4Zuk+wpVVJIZOGpAn7gCd0aQNvlWspSBTA5k8mSHob2EwEIspNeDfLZ2nfl4AVjGolK3JSJppNgd0",
+	"HoL0j2cml//9LpUyLFZLI94rk+Lx+MoTArTeydEA3DN76k8bgfZAv+OfOj7sUUO8SqzFKTOnRQUHcjGb",
+	"LguZ6w0iwo6qjqFG7/8mR1uFhkv71C/2oZ1q7AKea3VC1mFQYSugn5ytoHu34eCLHfBf5Aimuc1fYdfp",
+	"O/RW2J0jioprFpPR0pfRlWMylcYDJBYoyK7CiogJVJIAnxpJinUxthLLy8KzO9HMwyvd3pMCO+2tJOjq",
+	"/H4dGiyu2pacFPfId0iJl1moWZEgHcylFE7Io2QmZyAxeeBpjKfTUCQ+Xk0v2kiwWb93EOule+5LaunF",
+	"fjYp6/jzd7itP1E9BZIk//b2QmNVwMKFVcxGj32C3tb9M4zONgKrnUPLDr0UAD0AU8LecVjJccpczQLm",
+	"q5/kyG5BrmyQOBs2lCubygVZTKVPCVqBQ62XMFAbrifpIjoLAab10A4NISostwWkjDzvyC4CIEiF+3AO",
+	"chCwREvwTOYFeuJYMa2Zq//mpuLy7FrkJ+YN+bE7UlQhxAuMGIYMc+4TSO8OG4E7YKgbuCBPEfuhQ9Tj",
+	"8tQFKzIAg87StbGQcVrhSrY35pXdsF0L8PObMqevyjr/UwZE2FW6O1bcEj+ZMYDvCghN5lM6YoZHNPH0",
+	"ROqQww7YOtSVbnZ4XY0A9WAef6dhFXb2DlnQwRq6GrFw9ppcrNXwAtov8w/8alsgznt4YieKBeF5V1vw",
+	"O4mz+iziL1PGZTpCecdDagAJ2IVx9WU3EsMmzITft+ryMy6yz/91Kvhbgrj7bAJhfS+H8msVewbscldo",
+	"ZN0Z547r1mzwancbBpdDlYsvY16yTX+dCPZNpTv+Ak3+K5rpAfDHWOjjIWdv9RKtgPioLg+6p/M6hcyy",
+	"PiwgBkk3mbBp5cvNRQYUSxjVbAjPovRZEo590pGvfgj5OB7cTbBFGBQzuAISYor5MJ2HjU1ZMwFhNJp6",
+	"zMiKLJxcYciT4jENyo79tIwxlxcjcBjJgQOCVYDIAwNfWjG9Rd7BZAFiSqpryLoq1IrjwkU5wE4aKdfF",
+	"7lz8dxzxM/FVNogspU25H3jUjogtuRZTqHa8uhCNvyBdcpP4VzRS59u1wmZO17TKIiDMfQWATfaa7PL/",
+	"akWQ/wIWeNzYyodfVY8LMWMVN+fJDUjsqRxiEQAtu1TlF0pasvGYYUJxoWIv6KoAV+IE1NOBuKs14Hre",
+	"Ub5yl7bIWV4+p1jvFFATPeaFS7zNCxxntYWzC1Rf66wOdKEucZ8gKiSYyADjREtCAZ4ygfr8UL4QbXdM",
+	"yHQyhWvbl/T0Ril5w9Q2FIJTTOF9FAyfDUgpD7oFvzRSih3UV0FK2cbIPNX8xdD+Qkr5EyOllKWTFcSU",
+	"eytFU0YTM/3XNmfSz+6RL3issYuqg/1+3tpaGPIlv2GCaVcdxW0bFGSbFxdDzr0pFeTvf230why2D/IS",
+	"H76oB0YtzucQOGZvm8uf31/99ObD6+FP784uXgfuDW4cuiu8pv1VqaGmCxN4V8TU0BHVrIBYDbFdHpKX",
+	"upox+I6zEs+t8gEODcFAv7NDQpsxIp/7eKuERteaUDLjE1cnE2K23DyAWDDILWaG8gRr3sFVWnUD/YOZ",
+	"d7hcX2Xvoe/Wzkdo52LGUKkmo5l8j+1m+H3GWLhss3z8nRVzAEcDBl8Ig6sgtvIQ/qiNGFVMnaVmakdk",
+	"r2bsGm/0VCW1fm0frmzX0B+Zfd2+YzVZ9xmPduEL1GILXxTgAArf+iia4lfgpSy+mcbOzO2RiOe6dvvx",
+	"9v8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

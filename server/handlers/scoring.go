@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -161,7 +162,21 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 		return nil, err
 	}
 	out, err := modelOut(info)
-	return api.TrainModel201JSONResponse(out), err
+	loc := fmt.Sprintf("/api/v1/scoring/models/%d", info.Version)
+	return api.TrainModel201JSONResponse{Body: out, Headers: api.TrainModel201ResponseHeaders{Location: &loc}}, err
+}
+
+// GetModel returns one model version.
+func (h *Handlers) GetModel(ctx context.Context, req api.GetModelRequestObject) (api.GetModelResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	m, err := h.st.ModelInfo(ctx, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	out, err := modelOut(m)
+	return api.GetModel200JSONResponse(out), err
 }
 
 // TrainOptions converts a train request to scoring options (zero = default).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/jmksales/jmk/gen/db"
@@ -223,6 +224,16 @@ func (s *Store) ModelPage(ctx context.Context, before *int32, lim int32) ([]Mode
 		out[i] = ModelInfo(r)
 	}
 	return out, translate(err)
+}
+
+// ModelInfo returns one model version; apperr.ErrNotFound (a 404) when
+// there is none.
+func (s *Store) ModelInfo(ctx context.Context, version int32) (ModelInfo, error) {
+	m, err := s.q.ModelGet(ctx, version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ModelInfo{}, apperr.NotFound("model")
+	}
+	return ModelInfo(m), translate(err)
 }
 
 // ModelActiveInfo returns the active model's metadata; apperr.ErrNotFound when none.
