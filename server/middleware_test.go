@@ -430,6 +430,10 @@ func TestValidationMessages(t *testing.T) {
 		{"QueryInteger", "GET", "/api/v1/leads?limit=abc", "", "limit", "must be a whole number"},
 		{"QueryBoolean", "GET", "/api/v1/team?active=maybe", "", "active", "must be true or false"},
 		{"QueryNumber", "GET", "/api/v1/leads?min_probability=high", "", "min_probability", "must be a number"},
+		{"QueryOutOfRange", "GET", "/api/v1/leads?limit=3000000000", "", "limit", "must be from 1 to 200"},
+		{"QueryOutOfRangeUnbounded", "GET", "/api/v1/leads?min_probability=1e999", "", "min_probability", "must be from 0 to 1"},
+		{"QueryValueQuotingTheRule", "GET", "/api/v1/leads?count=an%20invalid%20integer", "", "count", "must be true or false"},
+		{"PathOutOfRange", "POST", "/api/v1/scoring/models/99999999999/activate", "", "version", "is out of range"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -465,5 +469,18 @@ func TestValidationOnePass(t *testing.T) {
 	fields = slices.Compact(fields)
 	if !slices.Equal(fields, []string{"email", "name", "password", "role"}) {
 		t.Fatalf("fields %v: %s", fields, body)
+	}
+}
+
+// A password too long is told its one rule, in bytes, once.
+func TestPasswordTooLongOneMessage(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	h := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+	res, body := raw(t, http.MethodPost, env.URL+"/api/v1/users", strings.NewReader(
+		`{"name": "Ana", "email": "ana@example.com", "password": "`+strings.Repeat("p", 100)+`"}`), h)
+	p := wantProblem(t, res, body, 400)
+	if p.Errors == nil || len(*p.Errors) != 1 || (*p.Errors)[0].Message != "must be 10 to 72 bytes" {
+		t.Fatalf("%s", body)
 	}
 }

@@ -278,7 +278,7 @@ func describe(err error) (string, []apperr.FieldError) {
 			if re.Err != nil && re.Err.Error() != re.Reason { // "empty value is not allowed" comes as both
 				msg += errText(re.Err)
 			}
-			fields = append(fields, apperr.FieldError{Field: field, Message: parseProblem(firstLine(msg))})
+			fields = append(fields, apperr.FieldError{Field: field, Message: parseProblem(re, firstLine(msg))})
 		}
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
@@ -517,15 +517,26 @@ func plainReason(reason string) string {
 	return reason
 }
 
-// parseProblem words a query parameter that did not parse as its type
-// ("value abc: an invalid integer: invalid syntax").
-func parseProblem(msg string) string {
-	switch {
-	case strings.Contains(msg, "an invalid integer"):
+// parseProblem words a parameter that did not parse as its type ("value
+// abc: an invalid integer: invalid syntax"), from kin-openapi's ParseError
+// rather than its text, which quotes the client's value; msg otherwise.
+func parseProblem(re *openapi3filter.RequestError, msg string) string {
+	var pe *openapi3filter.ParseError
+	if !errors.As(re.Err, &pe) {
+		return msg
+	}
+	if errors.Is(pe.Cause, strconv.ErrRange) {
+		if sc := re.Parameter.Schema; sc != nil && sc.Value != nil && sc.Value.Min != nil && sc.Value.Max != nil {
+			return fmt.Sprintf("must be from %s to %s", strconv.FormatFloat(*sc.Value.Min, 'f', -1, 64), strconv.FormatFloat(*sc.Value.Max, 'f', -1, 64))
+		}
+		return "is out of range"
+	}
+	switch pe.Reason {
+	case "an invalid integer":
 		return "must be a whole number"
-	case strings.Contains(msg, "an invalid number"):
+	case "an invalid number":
 		return "must be a number"
-	case strings.Contains(msg, "an invalid boolean"):
+	case "an invalid boolean":
 		return "must be true or false"
 	}
 	return msg

@@ -19,7 +19,11 @@ func cmdMigrate(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args, 1); help || err != nil {
 		return err
 	}
-	if fs.NArg() == 1 {
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "status": // after a --
+		e.args = fs.Args()
+		return migrateStatus(ctx, e)
+	case fs.NArg() == 1:
 		return fs.fail(fmt.Errorf("migrate: unknown subcommand %q: the only one is status", fs.Arg(0)))
 	}
 	cfg, err := e.config(server.LoadToolConfig)

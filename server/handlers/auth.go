@@ -125,8 +125,9 @@ func (h *Handlers) ChangePassword(ctx context.Context, req api.ChangePasswordReq
 	return api.ChangePassword204Response{}, nil
 }
 
-// passwordRule applies the byte-length rule, which the spec cannot state
-// (it counts characters), as the 400 the spec's own checks would give.
+// passwordRule applies the byte-length rule again, as the 400 the spec's
+// password format gives: the validator checks it first, this keeps a
+// handler safe without it.
 func passwordRule(field, pw string) error {
 	if err := auth.CheckPasswordRules(pw); err != nil {
 		return apperr.BadRequest(field, auth.PasswordLengthRule)

@@ -90,7 +90,7 @@ func (r exportResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
 	if err == nil {
 		err = cw.Flush()
 	}
-	if r.exported != nil {
+	if r.exported != nil && (err == nil || lw.started) { // one that never started was an error answer
 		r.exported(rows, err == nil)
 	}
 	if err == nil || !lw.started {

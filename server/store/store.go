@@ -82,8 +82,8 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 }
 
 // oneLine keeps a summary one readable sentence: the free text it may
-// quote (a contact's outcome, stored before outcomes were kept to one line)
-// can hold line breaks and tabs, each run of which becomes one space, and
+// quote (a contact's outcome) can hold line breaks and tabs, each run of
+// which becomes one space, and (stored before outcomes refused them)
 // invisible direction controls, which would make the rest of the summary
 // read as other text and are dropped.
 func oneLine(s string) string {
