@@ -5,7 +5,9 @@ VALUES (sqlc.narg(actor_id), sqlc.arg(actor_name), sqlc.arg(action), sqlc.arg(en
 RETURNING id;
 
 -- name: AuditEventList :many
--- Newest first. sales_only restricts to the team feed (lead and activity events).
+-- Newest first. sales_only restricts to the team feed: lead, activity and
+-- import events, less those of deleted leads (schema/00021), which sales
+-- can no longer read.
 SELECT e.*, (s.event_id IS NOT NULL)::boolean AS sealed
 FROM audit_events e
 LEFT JOIN audit_seals s ON s.event_id = e.id
@@ -15,7 +17,7 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
-  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import'))
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id))
   AND (sqlc.narg(before_id)::bigint IS NULL OR e.id < sqlc.narg(before_id))
 ORDER BY e.id DESC
 LIMIT @lim;
@@ -28,7 +30,7 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
-  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import'));
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id));
 
 -- name: AuditSealerLock :one
 -- Only one sealer at a time, across every instance; released at commit.

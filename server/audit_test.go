@@ -597,3 +597,43 @@ func TestBootstrapAdmin(t *testing.T) {
 		t.Fatalf("%v %q", err, out.String())
 	}
 }
+
+// TestAuditSalesFeedHidesDeletedLeads: once a lead is deleted, sales no
+// longer read its events (whose changes hold its phone, e-mail and notes)
+// nor those of its contacts; admins still read every one.
+func TestAuditSalesFeedHidesDeletedLeads(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	_, sales := env.NewUser(auth.RoleSales)
+	gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone Lead", Phone: lref("+351 912 000 111")})
+	kept := leadMustCreate(t, sales, api.LeadCreate{Name: "Kept Lead"})
+	for _, l := range []api.Lead{gone, kept} {
+		if r, _ := sales.CreateLeadActivityWithResponse(bg, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall}); r.JSON201 == nil {
+			t.Fatalf("contact: %d %s", r.StatusCode(), r.Body)
+		}
+	}
+	if r, _ := env.Admin.DeleteLeadWithResponse(bg, gone.Id, nil); r.StatusCode() != 204 {
+		t.Fatal(r.StatusCode())
+	}
+	r, err := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Count: lref(true)})
+	if err != nil || r.JSON200 == nil {
+		t.Fatalf("%v %d", err, r.StatusCode())
+	}
+	for _, e := range r.JSON200.Items {
+		if strings.Contains(e.Summary, "Gone Lead") || strings.Contains(string(mustJSON(e.Changes)), "912 000 111") {
+			t.Errorf("sales read an event of the deleted lead: %s", mustJSON(e))
+		}
+	}
+	keptSeen := 0
+	for _, e := range r.JSON200.Items {
+		if strings.Contains(e.Summary, "Kept Lead") {
+			keptSeen++
+		}
+	}
+	if keptSeen < 2 || *r.JSON200.Total != int64(len(r.JSON200.Items)) {
+		t.Fatalf("the kept lead's events: %d seen, total %d of %d listed", keptSeen, *r.JSON200.Total, len(r.JSON200.Items))
+	}
+	if all := events(t, env, api.ListAuditEventsParams{EntityId: lref(gone.Id.String())}); len(all) < 2 {
+		t.Fatalf("admins lost the deleted lead's events: %d", len(all))
+	}
+}

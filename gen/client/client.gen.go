@@ -91,7 +91,7 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
+	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 	//
 	// Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -557,7 +557,7 @@ type ClientInterface interface {
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
+// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 //
 // Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3704,7 +3704,7 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
+	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7688,7 +7688,7 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
-// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events.
+// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -88,7 +88,7 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($4::text IS NULL OR e.entity_id = $4)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
-  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import'))
+  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id))
 `
 
 type AuditEventCountParams struct {
@@ -185,7 +185,7 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($4::text IS NULL OR e.entity_id = $4)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
-  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import'))
+  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id))
   AND ($8::bigint IS NULL OR e.id < $8)
 ORDER BY e.id DESC
 LIMIT $9
@@ -219,7 +219,9 @@ type AuditEventListRow struct {
 	Sealed     bool
 }
 
-// Newest first. sales_only restricts to the team feed (lead and activity events).
+// Newest first. sales_only restricts to the team feed: lead, activity and
+// import events, less those of deleted leads (schema/00021), which sales
+// can no longer read.
 func (q *Queries) AuditEventList(ctx context.Context, arg AuditEventListParams) ([]AuditEventListRow, error) {
 	rows, err := q.db.Query(ctx, auditEventList,
 		arg.ActorID,

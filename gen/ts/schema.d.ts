@@ -587,7 +587,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first. Admins see everything; sales see lead, activity and import events. */
+        /** The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts. */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
