@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
@@ -94,9 +92,10 @@ func etag(version int32) *string {
 	return &s
 }
 
-// location is the Location header of a record just created.
-func location(collection string, id uuid.UUID) *string {
-	s := "/api/v1/" + collection + "/" + id.String()
+// location is the Location header of a record just created: its id, a
+// UUID or a model's version.
+func location(collection string, id any) *string {
+	s := fmt.Sprintf("/api/v1/%s/%v", collection, id)
 	return &s
 }
 

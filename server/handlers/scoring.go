@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -162,8 +161,7 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 		return nil, err
 	}
 	out, err := modelOut(info)
-	loc := fmt.Sprintf("/api/v1/scoring/models/%d", info.Version)
-	return api.TrainModel201JSONResponse{Body: out, Headers: api.TrainModel201ResponseHeaders{Location: &loc}}, err
+	return api.TrainModel201JSONResponse{Body: out, Headers: api.TrainModel201ResponseHeaders{Location: location("scoring/models", info.Version)}}, err
 }
 
 // GetModel returns one model version.
