@@ -46,14 +46,12 @@ const ClimateFeature = "economic_climate"
 
 func isClimate(num int) bool { return num >= numEmpVarRate && num <= numNrEmployed }
 
-// factorName is the factor a field's contribution goes to.
-func factorName(field string) string {
-	for i := numEmpVarRate; i <= numNrEmployed; i++ {
-		if numFields[i].name == field {
-			return ClimateFeature
-		}
+// factor is the factor an interaction's field contributes to.
+func (k *levelKey) factor() string {
+	if k.cat < 0 && isClimate(k.num) {
+		return ClimateFeature
 	}
-	return field
+	return k.name()
 }
 
 // Explain scores f and explains the score, factors strongest first (by
@@ -118,7 +116,7 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		z += c
 		ex.Intercept += t.avg
 		for _, k := range [2]*levelKey{&t.a, &t.b} {
-			name := factorName(k.name())
+			name := k.factor()
 			for f := range ex.Factors {
 				if ex.Factors[f].Feature == name {
 					ex.Factors[f].Contribution += (c - t.avg) / 2
