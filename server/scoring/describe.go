@@ -65,20 +65,17 @@ func describeCategorical(i int, v *string) (value, desc string) {
 	return *v, *v
 }
 
-// numLabels names the numeric fields in descriptions.
+// numLabels names the numeric fields in descriptions; the economic
+// indicators are worded together (describeClimate).
 var numLabels = [numNumeric]string{
 	numAge:               "Age",
 	numLastCallDuration:  "Last call duration",
 	numCampaignContacts:  "Calls in this campaign",
 	numDaysSincePrevious: "Days since a previous campaign's contact",
 	numPreviousContacts:  "Contacts before this campaign",
-	numEmpVarRate:        "Employment variation rate",
-	numConsPriceIdx:      "Consumer price index",
-	numConsConfIdx:       "Consumer confidence index",
-	numEuribor3m:         "Euribor 3-month rate",
-	numNrEmployed:        "Number employed (thousands)",
 }
 
+// describeNumeric words a numeric field other than the economic indicators.
 func describeNumeric(i int, known bool, x float64) (value, desc string) {
 	if !known {
 		if numFields[i].nilIsNever {
