@@ -6,12 +6,14 @@
 -- Imports run one at a time: each waits here for the one before it.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 
--- name: LockTimeout :one
-SELECT current_setting('lock_timeout');
-
--- name: SetLockTimeout :exec
--- For the rest of the transaction, or until set again.
+-- name: ImportStageLockWait :exec
+-- Bounds the wait for the staging tables' lock (ImportStageReset), for this
+-- transaction only.
 SELECT set_config('lock_timeout', @timeout::text, true);
+
+-- name: ImportStageLockWaitEnd :exec
+-- Back to the session's own lock_timeout for the rest of the import.
+SET LOCAL lock_timeout TO DEFAULT;
 
 -- name: ImportStageReset :exec
 -- Empties the staging tables. The first call of a transaction also takes

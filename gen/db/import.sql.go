@@ -464,6 +464,27 @@ func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
 	return err
 }
 
+const importStageLockWait = `-- name: ImportStageLockWait :exec
+SELECT set_config('lock_timeout', $1::text, true)
+`
+
+// Bounds the wait for the staging tables' lock (ImportStageReset), for this
+// transaction only.
+func (q *Queries) ImportStageLockWait(ctx context.Context, timeout string) error {
+	_, err := q.db.Exec(ctx, importStageLockWait, timeout)
+	return err
+}
+
+const importStageLockWaitEnd = `-- name: ImportStageLockWaitEnd :exec
+SET LOCAL lock_timeout TO DEFAULT
+`
+
+// Back to the session's own lock_timeout for the rest of the import.
+func (q *Queries) ImportStageLockWaitEnd(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageLockWaitEnd)
+	return err
+}
+
 const importStageReset = `-- name: ImportStageReset :exec
 TRUNCATE lead_import_stage, lead_import_before
 `
@@ -649,25 +670,4 @@ func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (Imp
 	var i ImportUpsertRow
 	err := row.Scan(&i.Inserted, &i.Updated)
 	return i, err
-}
-
-const lockTimeout = `-- name: LockTimeout :one
-SELECT current_setting('lock_timeout')
-`
-
-func (q *Queries) LockTimeout(ctx context.Context) (string, error) {
-	row := q.db.QueryRow(ctx, lockTimeout)
-	var current_setting string
-	err := row.Scan(&current_setting)
-	return current_setting, err
-}
-
-const setLockTimeout = `-- name: SetLockTimeout :exec
-SELECT set_config('lock_timeout', $1::text, true)
-`
-
-// For the rest of the transaction, or until set again.
-func (q *Queries) SetLockTimeout(ctx context.Context, timeout string) error {
-	_, err := q.db.Exec(ctx, setLockTimeout, timeout)
-	return err
 }

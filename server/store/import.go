@@ -737,14 +737,10 @@ func lockStage(ctx context.Context, tx *Tx) error {
 	if err := tx.Q.ImportSerialize(ctx); err != nil {
 		return err
 	}
-	prev, err := tx.Q.LockTimeout(ctx)
-	if err != nil {
+	if err := tx.Q.ImportStageLockWait(ctx, stageLockWait); err != nil {
 		return err
 	}
-	if err := tx.Q.SetLockTimeout(ctx, stageLockWait); err != nil {
-		return err
-	}
-	err = tx.Q.ImportStageReset(ctx)
+	err := tx.Q.ImportStageReset(ctx)
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "55P03" { // lock_not_available
 		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 60,
@@ -753,5 +749,5 @@ func lockStage(ctx context.Context, tx *Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Q.SetLockTimeout(ctx, prev)
+	return tx.Q.ImportStageLockWaitEnd(ctx)
 }
