@@ -215,7 +215,7 @@ func parseHeader(header []string) ([]column, error) {
 		}
 	}
 	if !hasLead && !(seenAt[colExternalID] > 0 && other > 0) {
-		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at), which an import ignores"}
+		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than those an export writes for reading only (" + readOnlyColumns + "), which an import ignores"}
 	}
 	return cols, nil
 }
@@ -228,6 +228,18 @@ var knownColumns = func() string {
 		names = append(names, columns[c].api)
 	}
 	return strings.Join(names, ", ") + " (or the UCI names)"
+}()
+
+// readOnlyColumns lists the columns an export writes and an import reads
+// past.
+var readOnlyColumns = func() string {
+	var names []string
+	for c := range numExportColumns {
+		if columns[c].kind == kindReadOnly {
+			names = append(names, columns[c].api)
+		}
+	}
+	return strings.Join(names, ", ")
 }()
 
 // Columns returns the API names of the file's columns in file order ("y"
