@@ -70,7 +70,7 @@ func raw(t *testing.T, method, url string, body io.Reader, header map[string]str
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: servertest.Contract(t, nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func leadRaw(t *testing.T, env *servertest.Env, token, method, path, body string
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := (&http.Client{Transport: servertest.Contract(t, nil)}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

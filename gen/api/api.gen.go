@@ -1324,6 +1324,9 @@ type Conflict = Problem
 // Forbidden RFC 9457 problem details.
 type Forbidden = Problem
 
+// InternalError RFC 9457 problem details.
+type InternalError = Problem
+
 // NotFound RFC 9457 problem details.
 type NotFound = Problem
 
@@ -2717,6 +2720,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
+type InternalErrorApplicationProblemPlusJSONResponse Problem
+
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
@@ -2817,6 +2822,22 @@ func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAu
 	return err
 }
 
+type ListAuditEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -2905,6 +2926,22 @@ func (response VerifyAuditChain403ApplicationProblemPlusJSONResponse) VisitVerif
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyAuditChain500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyAuditChain500ApplicationProblemPlusJSONResponse) VisitVerifyAuditChainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3052,6 +3089,22 @@ func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Login500ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Login503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3170,6 +3223,22 @@ func (response Logout415ApplicationProblemPlusJSONResponse) VisitLogoutResponse(
 	return err
 }
 
+type Logout500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Logout500ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Logout503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3241,6 +3310,22 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3398,6 +3483,22 @@ func (response ChangePassword429ApplicationProblemPlusJSONResponse) VisitChangeP
 	return err
 }
 
+type ChangePassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword500ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangePassword503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3534,6 +3635,22 @@ func (response RefreshToken415ApplicationProblemPlusJSONResponse) VisitRefreshTo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken500ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3694,6 +3811,22 @@ func (response Register429ApplicationProblemPlusJSONResponse) VisitRegisterRespo
 	return err
 }
 
+type Register500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response Register500ApplicationProblemPlusJSONResponse) VisitRegisterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type Register503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -3766,6 +3899,22 @@ func (response ListLeads401ApplicationProblemPlusJSONResponse) VisitListLeadsRes
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListLeads500ApplicationProblemPlusJSONResponse) VisitListLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3956,6 +4105,22 @@ func (response CreateLead422ApplicationProblemPlusJSONResponse) VisitCreateLeadR
 	return err
 }
 
+type CreateLead500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLead500ApplicationProblemPlusJSONResponse) VisitCreateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLead503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4053,6 +4218,22 @@ func (response ExportLeads429ApplicationProblemPlusJSONResponse) VisitExportLead
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportLeads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportLeads500ApplicationProblemPlusJSONResponse) VisitExportLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4214,6 +4395,22 @@ func (response ImportLeads422ApplicationProblemPlusJSONResponse) VisitImportLead
 	return err
 }
 
+type ImportLeads500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportLeads500ApplicationProblemPlusJSONResponse) VisitImportLeadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ImportLeads503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4333,6 +4530,22 @@ func (response DeleteLead412ApplicationProblemPlusJSONResponse) VisitDeleteLeadR
 	return err
 }
 
+type DeleteLead500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteLead500ApplicationProblemPlusJSONResponse) VisitDeleteLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteLead503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4431,6 +4644,22 @@ func (response GetLead404ApplicationProblemPlusJSONResponse) VisitGetLeadRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLead500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetLead500ApplicationProblemPlusJSONResponse) VisitGetLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4667,6 +4896,22 @@ func (response UpdateLead428ApplicationProblemPlusJSONResponse) VisitUpdateLeadR
 	return err
 }
 
+type UpdateLead500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateLead500ApplicationProblemPlusJSONResponse) VisitUpdateLeadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateLead503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -4756,6 +5001,22 @@ func (response ListLeadActivities404ApplicationProblemPlusJSONResponse) VisitLis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLeadActivities500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListLeadActivities500ApplicationProblemPlusJSONResponse) VisitListLeadActivitiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4933,6 +5194,22 @@ func (response CreateLeadActivity422ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateLeadActivity500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateLeadActivity500ApplicationProblemPlusJSONResponse) VisitCreateLeadActivityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateLeadActivity503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5041,6 +5318,22 @@ func (response GetLeadScore409ApplicationProblemPlusJSONResponse) VisitGetLeadSc
 	return err
 }
 
+type GetLeadScore500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetLeadScore500ApplicationProblemPlusJSONResponse) VisitGetLeadScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLeadScore503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5132,6 +5425,22 @@ func (response GetActiveModel404ApplicationProblemPlusJSONResponse) VisitGetActi
 	return err
 }
 
+type GetActiveModel500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetActiveModel500ApplicationProblemPlusJSONResponse) VisitGetActiveModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetActiveModel503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5204,6 +5513,22 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels500ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5374,6 +5699,22 @@ func (response TrainModel415ApplicationProblemPlusJSONResponse) VisitTrainModelR
 	return err
 }
 
+type TrainModel500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TrainModel500ApplicationProblemPlusJSONResponse) VisitTrainModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrainModel503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5462,6 +5803,22 @@ func (response GetModel404ApplicationProblemPlusJSONResponse) VisitGetModelRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModel500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetModel500ApplicationProblemPlusJSONResponse) VisitGetModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5570,6 +5927,22 @@ func (response ActivateModel404ApplicationProblemPlusJSONResponse) VisitActivate
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ActivateModel500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ActivateModel500ApplicationProblemPlusJSONResponse) VisitActivateModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5714,6 +6087,22 @@ func (response PredictScore415ApplicationProblemPlusJSONResponse) VisitPredictSc
 	return err
 }
 
+type PredictScore500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PredictScore500ApplicationProblemPlusJSONResponse) VisitPredictScoreResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PredictScore503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5795,6 +6184,22 @@ func (response GetThresholds401ApplicationProblemPlusJSONResponse) VisitGetThres
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetThresholds500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetThresholds500ApplicationProblemPlusJSONResponse) VisitGetThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5982,6 +6387,22 @@ func (response PutThresholds422ApplicationProblemPlusJSONResponse) VisitPutThres
 	return err
 }
 
+type PutThresholds500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutThresholds500ApplicationProblemPlusJSONResponse) VisitPutThresholdsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutThresholds503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6054,6 +6475,22 @@ func (response GetStatsJobs401ApplicationProblemPlusJSONResponse) VisitGetStatsJ
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatsJobs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsJobs500ApplicationProblemPlusJSONResponse) VisitGetStatsJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6134,6 +6571,22 @@ func (response GetStatsLeaderboard401ApplicationProblemPlusJSONResponse) VisitGe
 	return err
 }
 
+type GetStatsLeaderboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsLeaderboard500ApplicationProblemPlusJSONResponse) VisitGetStatsLeaderboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetStatsLeaderboard503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6205,6 +6658,22 @@ func (response GetStatsSummary401ApplicationProblemPlusJSONResponse) VisitGetSta
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatsSummary500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatsSummary500ApplicationProblemPlusJSONResponse) VisitGetStatsSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6281,6 +6750,22 @@ func (response ListTeam401ApplicationProblemPlusJSONResponse) VisitListTeamRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTeam500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTeam500ApplicationProblemPlusJSONResponse) VisitListTeamResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6373,6 +6858,22 @@ func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6547,6 +7048,22 @@ func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser500ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6682,6 +7199,22 @@ func (response DeactivateUser422ApplicationProblemPlusJSONResponse) VisitDeactiv
 	return err
 }
 
+type DeactivateUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser500ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6796,6 +7329,22 @@ func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7028,6 +7577,22 @@ func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8445,314 +9010,316 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chrJti/4KhnMnRDsLhAgJEsodsxVu+Xd6uOvY8nb507jQyVVCWSryKQzs4TZfRUxDzFvMH/Mg9w3",
-	"mSeZyLUy6wMKhGRZtvt0RIdbQFV+rly5Pn/rj1okZ3MpmDC61v+jNmU0Zgr+PL+iE/v/mOlI8bnhUtT6",
-	"taspI4pFUsV7mtwwpbkUhGpCBWHCcLMkhk4CMpaKsJgb3SeaiZhwQ0Y0uiZckItx8xU10bRFLgyZyRum",
-	"yYKbKVlMqSFzJucJI9GUigkLiJAGf6QkYdR2qVhTR1JxMSFS2a/lZMJiEtEkCYiWtiOu4T1KIhpNGbmh",
-	"CY+pkYrUFdNzKTTThCpGhGxqIxU7tUN6LQXDcZEJM7YFctDuNVq1oKajKZtRuxTsE53NE1br1wa1g0Gt",
-	"FtTMcm4/amNHVLu9DWovZURxraqWbk7NlMgxMdkykt9SbUikGDUs3tTdPp3z/ZvOvl0Evd/unBzQzqjb",
-	"fBb14uYzdjxuntD2qNmJuvEB640P6dGocmzvmFHLs7Fhan10lyySItbESLKgdrvYWCpGjFrataYTykV5",
-	"dK55LgybMFW7tR3MqaIzZhwFnWnNJ4LFV3K9uzOSaqYIjwMSzlgY2N0MhRQsJPVUUPcmrD+3z/+eMrWs",
-	"BTVBZ7ZX/8DQyNKg5tQYpuwL/1mfsf9pG/yfv7abJ7Q5Pmu++PjH8W2z+LF3n4+d7m3jv1Wu63Nq2ESq",
-	"5QueuLVln+aJjFmtb1TKqqcQuZdK4+eGzWDt/pti41q/9r/t5+dzHx/T+7672m1Qm9FPF/jOQTYyqhRd",
-	"4sBkKkzF4idaEsVMqgQJjTQ0CQMgSZHORkxZAp3Zo2B3HqlUk3oktdH2VNk2N24M/FqaUszGNE1MrT+m",
-	"iWbZIEdSJowKHGaqtFTVJyYU7JMZRvBE6I/OXLEbLlNN5nTCNg4FWy2OZUY/vWRiYqa1/mGnW7WVFz/B",
-	"Ntjm7FnNW+NxLagp9nvKFYv9vuYtj6WaUVPr19IUnqxoeQzspXqWltmShGpDNGMiQKbHjSaxTEcJI7+n",
-	"0jBN6iEwnrDRIu/cUEi91z2G52VqCDdwkuD18G9h43Qgep0uWUyZINrQhLXIGUm4NrCSdKJxoy0Pto9Q",
-	"sXRLPLNsNEqVYsKcEkoWjF7bF0g9/LDvBjEQgt0w5ZsICBUxtiMkPGuXzpKMvyfs1vU63T1NYmYoT4im",
-	"S225tqJmyhQxU2ofomYgCgwSL4PYjvyGJimDJzIuX7x3SJ2SkWXt4UHYsE9Q0mu3WwPhKQSvt3xT/V20",
-	"iUg67XbVVv4iR/c66r/J0f1P+S9yVD7gBYLNT/hLRuN/h97WOXo6wjH7U2NHE5D5VApmiYQ1Z5QnAeET",
-	"gRdqRDWDPaRRZIdC6uFEiogmN0yHZMzt9fAPKf7X/wvfBCT8Tf6v/0f6X36RVJ4SauxNrQ05sPumaGQv",
-	"A7vFVBAuYvaJRFQQzdQNI9w07Kb+TmY0ZkSKBIgPx1d4uR7zCTc6IHpOI+j3B1InDdIkrbDhxAPfq5kq",
-	"xgi+YAkASTMmoyWeJvwBbjN4mmF3e/4nkCHCk+7xwfHhyWE3hOWwn8nB8SGBb0bSTGHKJPzh4LBDij9u",
-	"YkW/byWwGRf+80GlSMFofCmVqWYdUsXIsu1s7NFukffCykgsBqFJk0jOGDIXLshcyREd8YSb5dA2Rupj",
-	"rtZ/ojpqnALF2D/hLCXzKR0xwyO6jWjgIhGw4PGm5dB2MpV3RG11eLWgxkQ6q/V/rfppZcS1oJbOYytI",
-	"DanxzzjRqvCNn1XtY+Vq8xk32SWwMvIEfqwc+mE7yG8BLsxBtwanl8/s8Ltuo/FTJ1gXn4LaK/rpbT6h",
-	"TUOY0U/DwrxrlbcQXhvFAXQK3edMDS987J2LXXrn4ov0/gZImiYbb0n/QN9dZkyYoChGc3upJMywGDnJ",
-	"YsoTe1VwjZdrfp2Req/THQhpr5wF1+zUXhLYKq++VxqBVXGsTvP27Or5zy3yofq6DQbCajFwKVo+4+69",
-	"x7+ALg01qb7XHaThlftfQ8B88N3SbXS4dhndWvnIKVi21R9pbIUUpuE0RVIYhsIonc8TjlrSvqWlhM1+",
-	"+E2jypTpPHb/rYxQ69e6ZMxZEqPWxgUodH3C8PbCu5UpJa3S8esfNXi21q/B75YGmdZ0ArRrNa0Rg72F",
-	"u4/QOFZMa6LTaGq32K7Vf3dDaEVyVrsN8gaxp/Xm4DodExrPuAjIKEnZMJJJQlVgSUixuWKCpSogU5lq",
-	"O6o4IDMq6ITNgIgVM1aQC4hmyXjIZvNELvGjuuFw4WmTxkjvLJoKHnEqApKK/NFUXAu5ELXbjyijMm2G",
-	"3I4ZVcWo23zGuuPms9EBbZ5EnbjZHfeYVROfRcdWWnXE0e8BuXEDSuePNCZ+A7PNnhoz1/39/d9m1y23",
-	"UH4P9b5Tte2BvS0S2jb6eosvI/1U2RpgACSWDA8m3Ohw8M/eXpD6jCaW7bCY/HL55nW2EkgxARnRGIXG",
-	"RqsG+pAYJzy6D0F+9ix8n87MYUfuGZFddkbqcYrdM0+WVjj7ZPVYmoCGvJjyaEpCJPLQi9WahFwTQ6+Z",
-	"CE+tyE0jw28YmcmYJQExUpIxW5CEjliSeGEgIJQoNlZMT4mR1yDzAyfMVnpKNdoklLTDi3HlXkg14nHM",
-	"xFMunSWAiCYJU3uaKJmA2CoXgik95fOcJmiSyAXwehjra2leyFTETznU1xKZCN5GMIy3Ckwq3D7xgvKE",
-	"PemA/M1SdXI8/bn76ZQolkgagxinmFHLtfG/yxTfrzADrolXvGFgjild8RmTqXlqgvTnZCTjJYl5jBSo",
-	"lD16XBDDZ8yeRgPWkwXVZKG4MUzA0C+Rp78X9IbyhI7wpnuy4asl6j6Ejg1TBOyBTTAIEo32vz4QSEwN",
-	"HVnBnmuSCsVoNLVjtcfPspVRqpde+ILFGAgj5TVJpJjkajxDNc+e3Xfn//7+/PJqeHXx6vzN+6ug8Kvt",
-	"Qk9TY+xyxXIhQKKqs09zqYxuDAS1WpxYEveN5XvcHXmUCFQqBBcTlLIKBuzC7DatmXt6v2AYhWW7kvIl",
-	"VRP2VWmLayJvYDmtXjfjBijoSspXVCzdGdBPOkIpcSvGwM1IIidcaLtdik24Ngr61Xj1wINzqvUCbTgs",
-	"ukYR2opLNAI7odXbpYgYbLmdZqqBXHCrCU0Uo/HSb/ApGqYriLb1aBv/XtDUTKXi/2JPfX2A8ARatNbu",
-	"aq5b3UJJq2UrZiVAThMNxg678o2VaX/48KF5llrt24A0UW0u+JFRxRSJpvZeFRNG3r14Tk46nbbnsbpP",
-	"QveQYjSZ/X1Q+212PaiFp07PATHk74Oak8SHMNZBLSR129TRs8N2w1sTCRPxXHJh0GYnGLNSvJud5Y1W",
-	"jQOK8DY99mmOwrBiN/LaKnPKi/xeDjIsScAQnXD7tpGZQFMyI0q7SpYjb/ZdZBqV2/qvwZNfS0OAzOF0",
-	"vxdzJS0FPPUwPrAkaTpJepSaXKxC4xnw+jRhmtRZa9IilKDKQIyiQoOIcEpC98IQTPYg3OoQTFIamRib",
-	"0MTutm64yep0bk86i1+xmNMr2JUnnDMcrefYW9P23gLt2r0KLiwrUjtzyFzJOVOGo3abm5XKpg9qWNPK",
-	"AOs+gKAWp8gih5pFpbe8uUikiSNAVORXjURBjcc7eBuC2jVH8Xfbyvi5/Zt99jaoWf1guGP7Qhpchg0j",
-	"zp+UEUib91somZpIzthOHdg7Y8Ow73j3tujQ+RU9PH4R8nbdYuaDWtlHvxjlqRbtjgU7oxz9xiJjh+1X",
-	"/zk8BrQeo6xNk7cFSnNeszLx3UlImeHt+KhXsjy2dyGyh1BPRhErrkad++7hkT44mXJHY8KF5SqGjuyt",
-	"JxtB5stCtdQyAyWTgkPglIDbPsbr6OULaMLeNM4DNUqouAZrTpokLVyMgj2tXbEEBbfxr/85GHxqt5v2",
-	"32P7z4/2n+f2n3P7ZefFYPDp2Qv758mLj3/7b7W7ab68Ij+hwRg87UIuwGUyk9qQQzLjIjVWtbe3ujfp",
-	"Z0J0lMjomtSByVph2QpT+J2+ZosGzN2ybee577bb7Wa702x3rtrtPvz3f9rVuPcJXGGabnfW98VtGN6+",
-	"dATjga0ZKUavNam763vKCE1jbohOZzOqlkRPQZTXzsHTCIjAW59rbrWOmCsW2e59p7rvLLXgFo1B7Zoy",
-	"Yhid7WkyZixukSvFZzMWnzpysFoGUk2BMPIACyEJFXoBptlsgVz/TcM+mTIZdb84Ea3wJjiR29jIv7kj",
-	"650lEU2SWlBbTKnRdD63k83soczqWo5vVfhA8kZfcrTdlplPZjbeyX6c3aC3qwbjoFZw7e/E6iFUYZXf",
-	"HfVqld6UEmuHkZY7rFxNS5dnkcHxrEz7IVeMN79XSeJO2UGvrFRkUNNLbdhsUCP7ZFCjQorlTKZ6UGvV",
-	"drq7oKuN0zq/cTJVeVo08tFK+Wmw/LqFnrQq3kD9Am3d93wpb4Ma+vD15mtue2MvOEvi59BGgY7yCaKr",
-	"xkkBd26Je9o4cbM876oJr2z9JqILanxevdWoquxp73A4BZ4HSoqmVqpG5zewMQ4mTsLsdoFm+2VErKKb",
-	"YIc104w6A2Z5di+5uAYObCTw4CnVU3sncEGWzJC6vaOtDjaydwZ1Cru92iI5m3GMI1qNCApq7mYo786Z",
-	"oOSSJzcUogbRnk3epZw8l9pQMlZyRgRb2EW194S9lCp3EwQ7OmHC3LFZ7zVTzbMJRMA83n5Vndyy5Ijn",
-	"K/BHs0ywRWIv7SJQX2l2+TrmBzDbye184lE4f851vhve/0+m+JjnEZwrOt+URddVp+AS1tTRAHGPlYSt",
-	"zTwDwi+GIyWvmRhu4DR3i+xWYhzaw1dN03bTSf3y57Nm9/AoIFP2icYs4jOaNOxhDKeo9oRlqehg3Ina",
-	"7JCejJ7F3ajHjsbHtD0qhpk+i47jE9Yed2h3dBD14kN2NH5Gj0cnUTvusF2Y1zTXOteH7SLi8sX1a3sK",
-	"MpwPNhNgqHbPWbbjzInIh7gmuLot8s7FCrio4jBbtZDI1Gges7L520h7S7v4ZiqiqVSVu3r3/sjrgt2p",
-	"wOkUo86ccbeiKzYx4XNHd8BSTcGCY9ciWeHQsCg70ebKQZLXwEfwCBSGs07C2bTy7S1SaNXpe04TPkKl",
-	"9kdecfRG+OX6wkY+xHX9p0Qu0AK8HpiyEoBipWIqhnPFYg7Xxm4vyREoZ/FQORV+h3fS+XzHQa0sv12B",
-	"IIuvXRnv6liql9iFDRfUhKm0jS2omkHbSVypD/g3IZxYVwkBN8zFmo2WxAc2n5LUx6FJq+NP6Q0jQma/",
-	"W+ps1VZNGzCI3aQtO/jdnvQD2fFxWI8HXDXrq1noetuWvGJG8ajiwils2a4R4VsOxBMR+cqqFALdPfXu",
-	"QKwowVmZX7CkpNmyJEkTagUkwxIG8ZuVVHsep/lF7t8eUc2jYc8OBv88yv88sX9O+WQ61NFUSqss8yTh",
-	"hilUhOZKjpnWoLsMI5kqzWCDOfjRISpxohh+h/E4lcMCPbwk2VJBW9pKtqXYowKHznT3ggnisFfR+Ata",
-	"rbyC4YSP0urMlPPxmEXGybMkkZOmjDFudE4zQ5u9AW+YohM86mVT0kbqKXVUnPNbH8If0dmc8okgOo0i",
-	"xuJqoX3MqEnVBk0aNAEX8SMVCa2SIWc8GkYJn1HDQrCV2bmNLafyPxMuYivrSaWJkRMG5qs6m82HN1QB",
-	"aQZWk9DDueIRG/L4k/scSTHGjyxVfCTV8GAWEKGy4K0GuNGXZEbVNUYZM8Ul6D00nzDV4PqKaKpZ5tya",
-	"ugAeOykl0CyWRtOyYObzH4a5TXptxSDsqbzmsMJa32lN8IvtGwnK9FPe1arTW9TX12jRKmrrAg+I+BVf",
-	"rw5NwckwcnO/50pVHQEXxvfH+kplIX1/3LUu0ET+QtUQfmY0MdP17n2IXXE/QKLa3qV7raqni9lcKvOO",
-	"/caianUlm3GFjiuTdIahFmw2N8vsgCymMmFEyUWriqYSLlilDYB5a/WYJwzDO9AzTUaMiwnagTutytt2",
-	"5+WH3oOddsGvjYbQ7HJYqVoOVSoyzwoXmim4DnudzvEz26VtBbrMgz9tR37+nWeVUaVu7ZxrA8wRnWdW",
-	"heh02y4yExseKrnQEBOdCpfcAo4ZF7te67dv1xw+ftBVOkQ+g9Wdec0WKJftqIvmU6/O+8RfLXnoPeLD",
-	"PgMr9NmVCTJXRidot9tZJlGd2jfIjC5RBtTM3iNJo0+YkOlkCmYVxjADlGsX8uDyPpGgvE8I1DC9cDlq",
-	"bEJHS8MwrgQfzQIJsBEzVbYHmYKkuZPZYvVYVdguVjZyda1+hsmKJawTWTCVL11AaJL4hQnAN44xDkKa",
-	"HfeoQDNrBxFE8LqgM/Ta+yDSIY8buDA+pGbKkjg7r3saY2R1nyRsbOyVA7eXHXmQJW9xESVpDIHJkijW",
-	"5LBOkByKK+9MTD72bdfpeKK//2T8+H2G2Clh1OfvUjAF+gD8B2i72aHKh1hc+8JZWaWHIDutVZzpFzkq",
-	"yqMQNW4l0DxsHE18Wdy4lUl94DiIgD5yHDqG0HGw6hVix+EzBo9DcDdEj4O87MPHYS6Fx7cJrL/I0aWh",
-	"qPet+A5QHiwlhFQqCBtsG7mYeH+tb/XIGaeAyjGx7GXpAlQCEiVSexXU0zCpQ0ALFddcTBo7UupvuHM7",
-	"5OzJORPDO8apDU8SyLaW6rpvqTXIzdaWI4xlksjFMJ3vOLzdDaQPV3AxBQJ7Cpy6m012VfOtoo4NJwLo",
-	"6zFszhmt3lbkSq5bhauGY/lOBalP2AMjdoqp6g9xIHp1YeioQz9wHEVbAk2SN2OQb3azKnwM1qX1kib0",
-	"4GNf1K4e3ohdl2GU2wp2nF/ZxrBplti4t6qsrXzFSj8gNCxSLOZmmGUT7jqH/8H0a/m+kP6zNoOYLvVQ",
-	"cxHZk+jURjerB1ISKxpWdhtmboupHCPzNpG7fbcF7fyB9JLr7A9tIJdE1jn8RRaOgt58F/lIY4h3RaGJ",
-	"xaAe7OTctXc/F5NhIql4TLLYMdDPXXq79QrXX1VnCdVmGNEkGT5CCCQ25s7lTArUtncb4St4fMsYXbML",
-	"xq5jeg9e+cG9cGfT2/nCneQwo4q7e37HGbsXKgcGlqahk5IfuB0+wOUzYkQLlrMHHsk5UxrMso99TNC8",
-	"vMskVpnrQ+/pNdvezrPxJtU37sXqCZVl9TLzAqdqKgxPCHVmyCnVxHlxPCerNv3euUfYymdRf25E2z1l",
-	"OUcE2P023nYi7tIbs0gsTzx56F2Wg+0jhsswRuW8+oLbpHxMiytZxVtWhZZ8OiXRpLQy5UstcOYul/Hs",
-	"OEjx4l8TWFYuqtUTuS6lVfLxDVx44wVSJR1vl3iqzmlQZU8vCRprkuqq+FuSKsoMbZOOsWPgd8FyCTpI",
-	"r7OiUtRmrGJ5+0U/WUFgq3RXOfGrZve5RZMZ4/GqK6oshtSWQL4gHJStCtn9ZP9SnMU5AsE7big5w9az",
-	"w9GvIYhKp0sOeofk6Nlx1Xb0a8I+vGYWdVpZtkZ2cTbHwne6JQyOZw/Q3jaAmIHXacZCF5byd5JDmFUJ",
-	"eSsoZV8WoCyofWpOZDNjxziU1mv3x6/42Mfic8625wDVprV+bcLNNB1ZWtiXdM6bkYzZhIn9bGa3xdf1",
-	"NZ83pQPsaEICGFO5SrWTQpvvWvv+CQw76KbF9gvNNzvt9iMprhuwXw7bX12n/Vq6ZoWw8XeCGGK56YsL",
-	"QnOAN08sq0awMo2cnBzfl0S+oBK7Y2vw+IaW7lJyC9RbJt5H0H9zuj0stn34uZrxWTyDdGGRLEm91z4A",
-	"rw2E0zb6AA8GTIcIOuNiQrghKJ9oBPGxgie4HijRLEmAZNIkJhmMDyBhEHQ1gZ8dXAMuGQbTRbz23SKv",
-	"ZWViEUQSovZu1wXbef/+4qdC/ggXBALLAPlqPb2oBOfVuTNLZP7H8+h2QxrRl1L9n1yn/7xstO9P339c",
-	"Jd0r2FtVP5C2X9snN+fivVCMEcM+QaTP52bhtcjlhiy8PqHk+Tv71YhZ6U2Tly8AQIuS55f/zJL7ARVY",
-	"555EsoDzPLOnmJsW+RHytmAqAPOwnr715Hl9d9opSkLLjpT+lEaMPPSkQuouLGdvDZVw28r+UG8MBk3y",
-	"8W9WGP1o/8m+qVzG3SwlnyUAflEjyorGvzHtymp5j+HUAo/U95BCYQf61sP3bdVqVxgTwrsZ6Tz5p4SO",
-	"ABnC4b5pQ5cBqlZRwqgC976bLT4D7AAADLOeOsGOLryH64d3qVbQwxNqVrspq4i4TepRQvmsATFgsLQZ",
-	"7nbjL531qXXWb42SvqwCfddsx4mk5qj31PP9Uvr8NzndVfPCXeH122+Xu6ZYNks85UzXbB1+omjCFLIc",
-	"/fR50yyKYk84yfu6+B9sN/nW2BT7JlI8Po9mMqvSU66bN1XdmWHyeXN78nv6C1rOvj0u/qUMed/eTFct",
-	"YX9CHv7btx4X/Hmr+oscPeFiPo1t8lu7DasNpZ6ifoPdHTPn0q8FNTpX8Le9E39LBfxr7wCaToBS5oBM",
-	"YeCE3UDWV/T5hAAW2a+1KAUzr1+WGUQzGMhyW2Du4TS1C6W4XQSKMBqPcAKcxfgJp14wQ2ezzZzylp/C",
-	"LRHzG6mixz3tzp79hHP9AkbyxUORzu4FUBdgGqirAPf0Zu1vToT7kkb2b0+yWbP5/wlFm8z98DQehm+O",
-	"or+0v+Nbk0OqnC+erAVGRI4pTzDD3OekfzZxrzhunnC+949Kvd3gPLnMk8T9erFFHt2HYDs+L6yweLig",
-	"rBq95SUkYo8kVfFjeKJcU+fCqEpQR7BD7Rpqu5rtDu8Gd2RnlUZQCXVhD9kQS8PumBEXSeGiZDPbQVku",
-	"WEhB9knd/u8HkkhtGmUMKqz3gMmGDwyQhsTAoW17x0HjC4v1QOUNz28M1d+Cobx9w3KQZBfynA+pNJ9g",
-	"bVvWl7xyu+WEi0IVqXtgJGc2rlWTVjk+Z9077WoWrFXi6t717sraeJNa1mDVBF99hoy+NvRXMkZj/jrE",
-	"5w393MwTrC5UjUBAk4lU3ExnK3iacsK14dFQsYlCs+ow6VaFBMwAAOlO/gMTfOWehURbqDix02tv3LOW",
-	"ZU0V01OZxHr3uICr/J3bj5WFilLTlOOxJlyQsd0t5Aw5oMuCAlw+FywrZeCm3XKx/pxpkmqmW6TUICS7",
-	"+0e0R9oScgFxMdSQf5xfEV8i2lXH3s/nCFj7ruN7ZUH4d0bLByWufkYSRZ6wkFNWaQ4ZOeY0kBNRaYMr",
-	"D53dj8eIzMAD9z2EZpROzjqHSKMd0cBGiu+MqRflmH73qG1dwgGsWNr8rNy7YLaDWatoNOFjMzRyPoxZ",
-	"xJNdsfwSObHXm97xcTE07hqruJqHQN3VP86l5pbaHwzBZvfX711h2OvzLm9aabHzMWYzWR3ZRsJ7k/Pp",
-	"daiUSg55WiwvtaeJO+VZDT2uSOyB9Mcc6tshqmWZsC0PkKkZjlWOc73DTjmciLIJufrqS7obwHJ4PGFk",
-	"zgRNjIcKJjNGBZSlscu/I4KaZjsLsXqeYOnarReZXeBLeHId86Rq2sH6Kvqu3Oiq9/1L2Z/XmOfbgsRW",
-	"3ohOmxhJnnUJwgTJMXl/9aJ5TOqjSC3nWHjH3qRkJhVr4LXrypJB7pzGFwMAU83tf31imCBnl88vLopW",
-	"QXsbI6IR2vm0hK8Acw6rIwNqtcHw2TcZ4Cw1RFExYX0oROvi3xHcxoW25SJVJJVikSFTqTQjI7CRLIuE",
-	"lEmbWxYqR2a7hzztigYOHy4f21tqUXp/q7XWP7eGJ7k6kJV2q6ixYPqt4EFQW9btDJEKa4GTupZEMA6m",
-	"3pELRi6UpWgE9lRLwdC8WxdVKQWNQuCzC3M29Jppws0pCdH417SqU9i3ZJjXvDDsk2muF74gbjz19z90",
-	"290zS93w13kA/z868t8cnTS8kFmKqyYx1/OELsHqjFZs9smUaSwDWi/RVT7WiloY5X2vznH41f718tb+",
-	"+/r2413JD6txuDvakCrawfpPa9sOdc96h888jhnBesN6/RKpKGv1wPLJq2KHL3FcoZL7isY79lNAPqzo",
-	"hwttqDPL3FEJYEvOdZ5m2e5VIhBh4eCiBvhaGoK1WKuE3rUCDFurCwtpmuPqtlY4hAPKx/EE2zAU32Hl",
-	"uIdZGFzZOSyAt2ppWD8V28dcbqx6rFabZuozzSE75KQ9xJ322WzdcZadrCbvZMKqoiUgm6ySDVxGUrEV",
-	"JMgR1QwRHZvd1kGnCJHkoazGgKeLhcXLGLqdVq+7agbYjmmbQdhWpZs7tNaMld0Gqx22YYgrPIzRaArg",
-	"ZoDXMOIJIx50IO9uPfXe95YFe65312y3DtcmeO6Rcx2wLpo48tzN+jmGJJGDJsQfEKsWkF7r+Oh/b5SG",
-	"tIrQWxhTMYSLdFq9VQxecnLQOukcr0Dxkmav23pWBOSFbkuovOSw2z1udcB+k8iJFZXbrd7JGgzKATiH",
-	"hxN+Y4/1rzUHMgrX5XCVCg5PVjA12q2jbgnsotZtd4+anU6ze3jV8ZW41nPZc2pcQ0L0gMxyvIrCjEB2",
-	"MP49TcAtEbG5IfMk1Q4HD4TIPZ29xhzYM9TeNU7hAoxWKww3dtRKHoJMnh2mygoVRkkxYRqEcm1VvXQO",
-	"UnQsF4LU07mVbMYyVQjyuKDLRlB4CUoQtMi5/a24RYRrMpULMqYqzyP1gJdQSEaXQa8BtxVqlBWWeU/v",
-	"DB/qELirbAxIcpUA1q73wP5VL5AT2Sf1DmmSwleNRp94WiE/uOrAACPq1nevtACa/EDWKXfHXb4bH6jC",
-	"kpEfnaqpcjFPXT1QVPpTzbTH83T7g4Vvp9Q0+biRFzCf0hsWgHnVkjSRKmaq78mhYAYIAGTbFRmActGa",
-	"hM5uHpKE3TDw2igs9jGi4npPQ80PALuRggWEJZqhrcG+vHJ06iUCa0NWMiYYQ9XUmRQTErrNCBstckZm",
-	"XGt7xMItkdqhbwB3E0rczRgVei1DHnOaSxRZVBBXmf0GuSsnzCrGVg0aPRtxweLyAXPAz54HuXkXZoI8",
-	"asHoNVNY/RVWLINwnVMo6x3HBA+5O47c7Eikd6KPbkciWgn/ASRhTDaHy83uvwvngdeA1Oy5Tw2LTx3y",
-	"sKNV4morcCkCIhBD+wFe0IfhAAF3CfJrpHJfcyZcPKhVItYl+hEu4LjeM5+vcM59EUtsDanEgSA7d3rf",
-	"ii7ufGSnlmegU9XnNyi85LKYEV0vRZBlgWhV7NM8oQLMWETTpSYDO2sCs8ayek+NJ/MX+Mlf4Cd/TvCT",
-	"7xSy5C+Qjb9ANr5naIfvH0thXfQw1OjLihKgGxDn261O56AT1EbLYVEtRUz5g+PewZFDjT/qdIu1wNoe",
-	"CL3b6bVv4f3c2JmH3NnnXHhd/6DTPuoUY/BgCdnCtv3sOLdE9w9Oeie3xcA9vAjXwszs2LvHKIwVHu61",
-	"T46PHbZ65bQOjw6P3aw6nePKWfXa3TyyoNfpHB+v4+dVA/iXr6o39opy0hjYCCqLL8LvDwx8W5nhLvYE",
-	"V4puddcqQwF39p/6Xd7t4ZwGdgu+s1SymxvXE9H9w0EeHC6an77SolWV5MDCLFDHQBusYIWvEAztI6Ba",
-	"10EXBvwe8ERRA6IOuu5xw3YsbHBnaKabFtkndf/nDwRnuBKkidYFrj8vTnPlrFapyuhag9PSxzNSWJus",
-	"JsWUW81yWUYFB9sDmid8uYodF6qKW9wP6d+fqsoAN01nLKsTVSxiYfsl9S0VLBpYEQpKcECFGSOJFWpa",
-	"nxX65MtQ5AygzEkqFqR8NMr7uE5ou5ewuGJ09hjxZLadV8zT2TcfVFYYbnXQ6YZw0R2x570TasUzLVNN",
-	"KyuaO6fQtgUGx9E2yGZoJIsurJx0OXh0dw+cKwiTzabdehbU2KcoSTW/Ya+8iIabmX/vZTX8fptgWhbs",
-	"1tiWL/pSGEDvCQewuVZq5SrLaybeMT2XQrMq6rJsPve8rrvPP825YnrIRVW17kiKGG3Q2BCBhuzFcEMT",
-	"Xg65OWm3q0ulrTh/K47fNRPDzMntXJU/MqqYqvRRphoP0jYCfq+rwvuKq1HquLQQq4N2PVYuv6K7x92v",
-	"FaNWS2fdg5pvI4ZMH9AEFQFgL5f8eOrjWRZ0SXgeG6N9cF+Fic4Fs+O2OiNO5UDO3JMFX4MUEfMRhqSu",
-	"WBPEVu8ps3daY0tRjgIHq4orzEbTbq05Ti+nVGU1EhM6YuCqwEsUarHZxfF3q4tjDnIhq91qH4JRMxUx",
-	"U6TdOkQSrT66W45ou1U0kNhmd5B3NkZDbl//9xoLuK/bL3xkEndosKDfEjo2zNVtpwhHphhNIIEAlqZY",
-	"ruvuHfJhk9kY15znl4zFmX3a2NGNOYsJRDYGpGOFlO5/Hh40OxAJBu6KX+gNvYQmSJRwKLquQKI0ZESj",
-	"a8I+0cgkS4z6Cn+bXTu6A5IjzaYdVFiIACs6TnyEq566mFj7MEn1BvEvN/+12886Jyfdw96zXvvkpMiE",
-	"O7uo91nQ6I55EIXwURAT3fLW8iWs7aTlFxpal+iztvp222M5A62DC/T2OUNEkNeI/GQ3jkHYMJ+xfkFE",
-	"dRUPgBJJfbQkYV4DIXRyqYqR8JYksjJuViofK/hg9KdP5lg64b0BsZ1Q6BR5AZxIx+RLawE+nyp+/17f",
-	"V3B6SGWpLPBn7ZcdxTA4w4mccFHpMbvIqkZzQZS7sYPCdw6CGby7EiIlrUYGISvgtcfHGg7cGc8ViSh4",
-	"bMgAurd7Kwa104JuVA/3aWqm+zMWBiTctzeZDp2ikVDDfLsBdqwx/WhPVytV98qE2phGt7sE+lXLkvgQ",
-	"q7Ksu1uZkDIxVIkOlqp3rG3xrUeo5Tu6G2/EvS1zRYhIW7164FtkKQ7ptO5QOAtXB5C0418hREFkfE0b",
-	"QhHO0wpYglWVmfic+Dq7h4+hz6K0+h1osnaguyHX3okyu4V9f8sUvpPWvLZuHz4LUGdtn0v+jjvBMNaj",
-	"KDSLUsXN8tIO3IXVgb51lqJDCz+98FT0y4crCKOwT9utQt0sa3lqzLx2ewsi8LgCUvdHkPmEq+s/ouKa",
-	"GJawGVXXDCojG0ZnexqLHJCY6ikkrve99Qxt6j9LQ/bJB6pmZJ88lwlUO6YD4fUUHzNRNLPaj4bO5kw1",
-	"2Q2PQaVKY6tBKcqTLP4h63JPuzAJ3RqIgfjb355LccMESJx/+9tANAmqbRB1buXyLDo+pPN5wtH162Ox",
-	"f/hNSxGi9BXm4ePhKarPGG+BAewQAzQQhIT4uU9+/QPCtwLiSqjffgxbrncvPZAIUqA1Cf+j6ZTQ5sVP",
-	"YcuO07IlyJIl12ypmSFzOuEY4tEnYcJn3ISk3mm1uu124NVIcti2jFUQOae/p4yEyApQFBdZzJ8dZ+Z8",
-	"n9MJ29MkLLCO8JSEwIpC1FtwASBT6O+Wc4Utckbw0Uy3gRXJ0tZsD2hH5QnmDEGekDJWhYACkVqnLLb6",
-	"jm3LjsGuSjpjuqAfgUhkWdueJvOERr5oBbQulUGJFWZFiRZ0rqfS9F1cE1lMpWbY6bUVZ13Z7hEzC2Zl",
-	"3IWEfjWpW0W8YPoMbPs4CioIs+QGhO+DeyDkh0BAlFdqnLbOpTgFtd7ytAZcWlaAJ3Ri9SKpyAjGPuNa",
-	"M1/lY0GTa6+eYWV9S0qoh0HNfc0YqgMwK1DtuZ2GNmRGY7smQHe5LDO0pzdEcd+roC4AA9cACOyKfXId",
-	"jJhLF/NIUK/fvyzk9kAo4i+Xb16TkYwttdq9/D21hDynis4YbnDCr1nfnmdCkFPhFBAqCoXTuqZLe6Lt",
-	"6mT2kZfUcNHsNOykaGVmWICjx5YxWMoSFYthHo6N2sEtPZA6mhDw+/WRKoYdZdlr0DOCEDQhYNbND86J",
-	"fxGjqYhZ8IgFxBXiZ0lc/N6ulBX9YbXw9jglis0ZNQ7DPfFDABqzcoIm9fD/QMP+3wVbDNJ2u3vkPmdW",
-	"+7CBTAH4KcwOhSaq1JJQEjqR1h7cf5xfhUQxkyphlW/My8IAYhKeX9FJCA2Eb8+unv8cEidF2EftkEC9",
-	"54KEF+PmKysohKTe62akEZBep4sCnZYzZucKIaSuXLxLZo2kiiGmczHlCcOhnxUMkLgHP192D4/ILx+u",
-	"nDWSdA7JjIvUMG0XDSx4/nklDTXMKlNowko1g1bfzBmaWzSB2ygm4aemF4ya9s7vE0iasJPWCzjRS1/r",
-	"g0J5nV77IFfd2JIkUl4TCosBfCEnHHt+Zbw8JdQn7GYnhropZPZVS2AdH639xi7Tp4jNkXvDGQFyzYLT",
-	"Nf+XPfczDK+lpNfJBoWWw4BAxBWq6/Zhrkk0ZdE1hg5CgK9tkWvbuIK4znxWOK49u44Jc9fLjBsoYeJP",
-	"NgQjWp4jtSEd8or/CHRy0MVIRE1ixuakbg/oiC2liBvFhZhS6Dh8d/7v788vr4ZXF6/O37y/CkndX00H",
-	"baIbxEhL9ZApKmLLeXBbWGyHAqNAXxs85LgALqhtvtc+xkNLhd9PfHxBOQgiLv84tueNanvOD9sH7v56",
-	"x4xaNs8sXw9b5AJ8kRp4PZZq0UGWIxA4e1bO1q167f0hOAIQQ26Y4mMnNWBe7Cc2mxsQPn5iMwkj6ZP3",
-	"zy/Ij1ZsepWJTPYHzUxAnj8nP/4P0mu1yf/3f/3f5LJFXkklA/K2RZ5LZdi/oLe3LfKOGxqQQe1sIH6i",
-	"hjZ/UsB3zuZzJe3tYCR5i2G5sASXzkMsx9jzVVFgG9QC8hOLuOUZ5DKdQ8LmJViB9EAcdfvdbvOgE5Bu",
-	"u9NrDUSWY9av/fLq38gliHlnby8KunS/1mm1W23vnqVzXuvXDlrt1gHoYGYKQqoH74DFazIrmcH3EwYq",
-	"mPSn+SKu9WtWAjqzD57jc7YdfxZBReW2W2DUefFFiPpFpB6U6nfC+tnYlo8/9i0VMF8YjVtoMijniR7d",
-	"DZ9T3Z0VU83S+zMKfTrlAJwYVvbXznphh+DtGhhDDVRbxgUJag4TDFwk9o+PlSNa94PjePY04cBicLc8",
-	"d+cgZ9n1BJs1XEeBtz7pACX/gLixcWalCDxxQM/5iZsy4mjIBzjb9mAimIyyeaVWdjnfm3bn5ID2om7z",
-	"Ge2w5rMoOmie0MNOsztux0dRhx2PntE7C5rduUZIlpZlWmHACa1cE0xCNaQOFjjNb1hj00Q8DlgFqW4N",
-	"o98wlKIFMhtF5j1pnIK47B4Koe9w08igOPKDRlalYOcHdx8untoODz5HK8YuT0L539uPQc0rVsBUuu22",
-	"D45iAi3/BRXPqnb2u3yC2ywDOR8CcxHoyqtlZ0CJkWN3UCDmo4dDqGo5G+r+jzT2Hkh4pXP3K+8FTc1U",
-	"Kv4vBsaNw/bB3S9dIiT2e0FvKHfgfxCF5QIQ4dAXtGsrdi8KOWeuriGoI1YIAyS4U6f0228xm8SzI6x8",
-	"hlgAuCSBE4KIAc1MjknMEmYyB6HT5nkWKA4MwNCJRmyXmJvaRzvkqmtkH67iZeE2WU0hdcksKCxFU6uR",
-	"ZUlwaKCHlhwoFfxOEwj7osIeHHBYOS4Iqo2VWzLJVyqi2EzeWCFYThh6e63cgQKrZjTJupthYboYhRv7",
-	"k5XiQEeso7qGrrOFQqnGuWkyqWaOerEmRvHJhCndaJErSSIrr8PQAnJthTX7UjhlNB7y2En98GlK9TRE",
-	"nbYkwFiRHr0OINTbF+ZUaxwyaAYJNZiCElIRTeGmdQ27z9B037P1vGmYKU20hIA17d1M1C36nsYV4ppM",
-	"7JIDOMV4zBRsyL/ZyVBLjmSKOnCy9Gr/Si/UwJBZTOqUjBSI47iXXiUSUiBDLksb/wTygXP+fIroPyvi",
-	"xsp5Fzhyb2awo19Qfz+ymDCqEs6UHUdxjHs63xLLkRmLdXn1NrHkbMWr2XLmMC14RdetxusX/eoWFOdQ",
-	"L9BLo0+OelgStBlZKpyyTzRmEZ/RBJFE9Op0eHzXZGzLGy7xg3EnarNDejJ6FnejHjsaH9P2qBN14wPW",
-	"Gx/So9Gz6Dg+Ye1xh3ZHB1EvPmRH42f0eHQSteMOq5XxObAW18c/jnq3FTgcX/7y+GeBBqrujys8MVZ+",
-	"f9Kro7fL1fFCqhGPYyYe77J5bpVX9CtTPXVnFG9Pxy7tGYITVgcNvlFxGQS1FW3fUhZgJJSvCTPdB18e",
-	"+Hkc7uhKEIezFrHmzBuWF2Ay8b4GMPOg+k1nDLR7e0GMrPaffWulohYBFZMcDoRDbtEg0oKtBFoH69Fh",
-	"GzmY/fribeD9/rkNBNJvx3ySKrt6DbcwlqJnczMQE2Y06XVPKpRbAsIbGhS5iOUCWaKTthWfTE0+rcxN",
-	"TM7EQNAIrLx7On8ArAyaqBRNW9QQCvN0MQX2otNe/z5Fi0bnCKRiETE/86xlMmGmeth90glR11xRA2Hj",
-	"MviWH2W83OFkFnIpfNV/IIyVcv+5J2kD4tRtsOMhLyG43pb9cy6H5YsxmHIQYQVzeYlB2Vw8MWs5vvsl",
-	"18kVnzGZYl+dHfjLlZQvqZowfOFwl8FptHOw+BWLOb2yF4B9uXuyU2+vqFi6serP5oLOfVfr//qxyBPP",
-	"P6E0WeRC2TmEDGzhAznBBFW2kpb5o5muysrIBO0ib+SCAOhXbNMKZB7qrRi2gkJPKah0SjXBIEyQvQwd",
-	"YTgkjxPWGAgIdAFbXSInRKamRT5AVJMoN2OkDFDAo96cgN4RapDHYnVPO6yYxf2BKNqh9/TK8L3Tx+FW",
-	"b+Avdk3uy2B2O5kruEs78YVeJTIK6BipvQytEJ1B7uI0reBJE8VovCQxRnf+dc7L5/yRzusfVoQu+tp/",
-	"/XhbPsPOJe1p16wdqRFLpJhYet/hxGJoRKV99B/MvIJQ/i91rbgY7EpR1Z7C79bEYZVRY9cEA0/VDvtQ",
-	"DDmp5p1nTmAMV3EbQ+fS6XZzzyZ1NZ9JfTVeoE9W3w8GwoUQ9G1L0MvtR6s8rgX2a0OXPrafXBgP7gku",
-	"QEwUc7GKPgTbzn5PF+8bMI4Ak9/TA2ElU+D72siErbBqZxcZQTMxMZJMUobmguza6qOxIo+SBCeXHggw",
-	"UqIPZ6McW888XGAbwaDwrKk9TRIZXWs3QqutJwlLBmKUKm3IjDGHv4N+NSz37zy+gLUTvn1zeUUK6kHo",
-	"1sWqxLAiaAsSbDEQfkL2ikkTV6vfjw/NR/Veuw1OMcEW+b3Nfk9p4k04bm+JyyYFqhgIKUhYhPYMW5n7",
-	"hvkEDrdT6Lr0dnaYjisVjpaz4i7r1kCcaQfd4oJE8brdVcYn9RV5vm+3qlF1jSLW6tscq/RLXKcrwK4P",
-	"vU7x9fivS3JdGO7u8vJcSUucvn7MVxGhC4YEEJmlsNKfVeE9VZ86lbl0ZHykDUiR9nDtwPvd9b1dbJ4r",
-	"phH5uHzbx5zpFnmLv1rmb0+gE9UwqsFHDSCT45oYF8pPgU2ysekXgoP8PMZ0xhPw2St2I4FJeu5Nk4Sg",
-	"eaDdaZFztLl7+0KbaEwLGwg5BiMyjAJc3Fm2illIK8Bn0jSM22n0iuZF4SgxU87GfV+6wXU8EL32STYe",
-	"P+KE3zBNpDgF6zb8JNjCNoWCf5ZO7GMKFIsYv4EwnzV24wTrK5fg9a3I7k+o05/BNYNrN6dcfRfcrL0D",
-	"p3guxTjh0ferI5T0gXcYuURX9WphpJMUilu4Ay9CcNzNzAihIVFNv3gLMYj+JfLu/B8Xl1fn74avzv5j",
-	"+Pb83fDirYsky8J0Ou2G4xUDkT1+9fO7N1dXL8+HHy5e//TmQ+FpMpWpapwCsPxm2x4EjFqeALLIQGA4",
-	"qpM6nZBq5IKqeEVi88ZU+2WvfQA8y4EK4KSUY11eEoMAUa49aCJE+fW6J4HtvZqPuPX8UjykjGW8ExPp",
-	"fHENzg+LxadgjrGrJmH7MN7u4bzkvs6EPycj+ZaMipcsGTeLh8VFhILbHsSgOgZ5T5lwDOLd2dXFm9fD",
-	"N2/PX0O8d2M7YwLv/dYwLohbXfeo3hHXgXjyLyBmdqc4EAd/sfsbv8jR7g+/goyYDB9jlzfop3u+caY1",
-	"nwgWX8ldnrbL+u8puil2evhSqp1ib77PIB07w7vDc4Bav0PTlZ2ZC5SB+9XFkgeY4WCF7WKiyKR4ZPGA",
-	"fsQKS5Wmq5wb7GkQSjyAEHUE6QwYM5KKhGlNQv/D0MgQMUdBeF9wzUg9FGmShAORMHoDoeUkFf6Fximo",
-	"QPEMLDhcF37yjWtmWiAuAE8K2SfDlKAJBJtwPRBU5LhDeyC7FMOIfOgLV7pBMENl5QUe9yGzA4IQIRtB",
-	"u6SRgcgiulc7Hi1BW+KxQ/VloCVh0ZERIzPIzU7nRAqifCHWSkMJaHcvMXbzwU5NQHDtdSqBVrtr2KjN",
-	"3lGruw5oetJtHZ8cVACR5oD560CimJ5WQNaspYJDCKdZDmM2USxPv+zXqKAtLVNNVxyvZRzNZqd1XEa/",
-	"7LS6R0erqJUuPw4gJ2uGRVPBIw7llqpgHV3FpWpoRpesl4ErFqpRugiVIgaPq6Fee6vYGPMuksQnKnWO",
-	"++02pKUWoRUP2ycnrc4aICIunisUXfvh4LBDTjpdctA7JEfPjmuVOIedKmjCrCrM7g5qRmOXr/zEUijQ",
-	"egVPxtFASu8Uyt1Cz+dXdLKpRffYPjwDZVNzeNdtz2fPwSi+3dCaP6s0/BCr4iNZB4HGHHc/dfD1LiHV",
-	"RULjdxgeyGKXre4SQLhL7WNV1+mqCLzvAuw3haBeQaBpwvL7QXu/AHi28fqqr953GcjHnib+J7iGpHI3",
-	"UqNFLozGdMlIJulM6AChZBiNMS0mWQYZkIdrKyykPLogTg8gF5I6m82NUwo85mYjKF37Q6jnhaj3miUJ",
-	"yg50xuxz2ZVixb4wIGGRDSMoiesyRykh9fdXz4NsScBMeUpCLCvSbbYPSeeof9Dudw5DlwgKxs2EYAxk",
-	"VgiMCh93zCdCKo8n4AreWfHAhbRyo1kybpEzKA5G7KWHlkxK9Bxq5k0ZM+6OV6nTnGxvaUJJXRuqwKSL",
-	"9o6/kx9Ik/z3EHOWRwF5/s5u0csXQZZMuiTUSmBKzqdMN9BIi6QJVRP2wvUpaKP4XKNx2NX9cHILLwRq",
-	"uuUo5kbXUYIBMQQoK/QBq77cQy5BMiYgGRsivBv5wdDOs6XkAs4NROOeodaoUoE4J244BafRBnceZAM6",
-	"yQxedy5MtzHQoE9AC8//4+2bd1dgqHr+5vXz9+/enb++Ckn9sH1QEb17DmPYoGaWT2EY6RtHtU6mafRJ",
-	"JGczmucGW0pA55oPcIVa+BpAK4yU7kds1mEjPb/8Z8sueMSSsO+cbiUqgpAZ396Mqmv0AELX0DASM6yz",
-	"sZIkF+StVCadUHTNwsLIMUTHc8sJaULOUyXnrE/C07A8+iDrys2t7hLjs5xFu2/AT51blLos4NHSeKwg",
-	"GKUHhcLSjgjc1CI/SjPNGZkdfiwXIpE0xvgfYHSa3mTeW4h2xCnO6BKKnJApjV3WTzPh14zwWPuA+o05",
-	"My7guSj25LJppG8K8ETuk+1zQ9bTXxaIr2KBuNsKYBnyvt2/kpSZBbuPuKBAFKt7ui5kXv7Tw2ehNAhl",
-	"LJ/WWfJV/aPIGgtIYTNqoqlPsAesgSwtXUMBz7o2itGZO4N3Sj0uv3BzaPXzC8AMaeZ4IU5IIXWqyTwd",
-	"JVxPWQxMrKmZpRjj/Jm/pxIKnUhF5onlImEQ2jFaxd7FkJy9vdjTLpoGVPkAq4L5uisktN8GWC8uIAwj",
-	"sAsyFqBI2Ncw6T48HYjMOLCHzL0JFtJs1CXJKSiITVUCUjAQu0hDQUkUQtQ1FF/i1kCc5UaZPOU8LAhg",
-	"dpGB5U6pS3GBMkt2F0loDx4ZpO32QVSYN3zBwgCWMrzw2MxYmAqqbr1uhFl3UrBTNJpwbXwZNSdMecQL",
-	"KxsoQPWjTmoaiKgogCM25tiHY0Ix2fLuoEtIqjLYBl5QHtfaCzADURKVGygR/cbskrbIO7lwlrJwae9G",
-	"AOJwviMvaTsY7XA/xLiZsJHZt5ym/Xfcg9BPzTYI9FGW0vGCdG59WCJNMDnY5Yo59WMMEIp2YiWxHkAn",
-	"9EDATRlkvxDucKShOBBEedaBhDDpP0yFuyyx+lZ56aHoG2wNGrYMhnFZEsdwAqmux4lc5HXHoP5rZpyz",
-	"l3hhuTD/y0iIVCqvtTswoDCE7hChMJ3J2n6irv86zekZpGjgPdiynQlQMuQSDQRSebCKvwI8obwJyOad",
-	"qQ8PayYxF4nWjseJLT4+2EniYSGrO3TS9IrQ7N4IBkJYncEpK9jcHgrEoTP+FaXuFvmRxnaHMHBMMXfa",
-	"gK4R3UQbiSl7EyljABE/JU6Ogl31ddeAR3tDNojdSULqeCMGGeyJ1wMHAnSbYgso5lGx9OjrhNsThszW",
-	"YdjOfXqeXgBZeL+syAB6uAkGYob5xlSQTjtot9tk5GYJ25P/OqXJ2IfeoErRgcdhQSARMZFiwhRMtwFG",
-	"XsXGEFaIYS/1XrfbcFwAeQfH/EjDHOSOC6QMnT0XImFgDQBzLsTLP2wEA2E/2n7CDK4IZQJy5pSPox7A",
-	"X8zzWJQgB6RwgTTdPE+n1z4eiMz63TgF1CaAtnNU9uLi5TnGFiZU+VkCnoi2Jy7h4lpXmYqRJ++k1fwT",
-	"AakYqPqnsDIsi3rfIEnHajlUqagWpR0M3Cq423oGYZhqFhLMrbSc1kU2ONbhD7wvWCBVXrEgdLyVODeB",
-	"fZtCrfg6LTAS3ETuUfinUshUbVEQ8mKzVRpCqllBQ8BPOI4qFeHjNhP9Z8ioTxdHhDT0jmk7/Qr5+ANc",
-	"GFhUDlkSFKV0bo3AKbKxWlr9vPGNpyb+iYMsH0cZuHDaOtwhcLVkF0lFlqUT+XfLskRl4A8e3+KBSxgi",
-	"o5ZZ2k/wvfN+3S8c4I0T6C/GAExVpUVWxPpih/E3T7i9u994LQ3WmAcK3IGI3iqwoQLI5wushPNolITr",
-	"6uV6JJ5TouXYOFSHICv7AlkJ9ySsYGPOS+Y5/YJRBJuyXkA8fKi76mldT/ekp8chijciX6OK4IN7HfeL",
-	"n+CEzz1a7fpuAFzYjC4RV2KUQwqWsDxnTE1YE5pxeJ71dy+ek2cHJ0eN1kAgmBUgNWIguaPo1cAHEGij",
-	"hPKZ1ZAKMQtW4ketsKj798mgNmODWkjqzjYPLh4f2kx9JodTJxrQvG/V5XJYMb6qZQiuOHVJkgjK4t5D",
-	"Tm6kS8sGmM6CCleQwjA5ncUOdnGB8JSJ1JgvAtWgsU8G8Q4YIBJRQYQrZYFrYWcvikOHZO8cP962CqZe",
-	"N456r30AKp4TDN2iAw4l1lFCgM9MO7WCP1ipXB0T+wizOtMnA20w3WgRyAGAIPUVkM689IVXQgeiuB9G",
-	"UaER58u2Uh1D2j0GQ4VHRGwEpNfu2X8OAA4xIL1uF1FMPf6K39aB8NqKRx/JVHtU6bkOciUERuTAsKrU",
-	"gfeglz7o7izfmY8f52oHhbjSTyzebuPWHprnO+LaX15ueLIIgwfLJ99HytPx/ab3zp+Ix8578pENiLzj",
-	"eVQLYT0Ldx/RbEaF4ZF2hSlc2qBDsd3N1G+l+/0c0+/OmN+z/NH7cqzvFCfOgZ/dHYaar+ITqyZfRTC8",
-	"yk3AJXT3EsJcMcg8J5yHS46V3qiXcuIkBT8QqNACtme8mWfSxawamcWxsDj06YT+NSj8GQppWNgYCG/s",
-	"r4pzqTsjsSvXEsoI0oDxR6yX2XDBMCU/UYucDQT2sApk4YFu4Wojl1ZwkAvBlJ7yuc9PdsJV5ukDdL4M",
-	"gY+agUjcWjhwcCvQASRwITcgkRNtO3PG5tVo4PoGiXgg0MqL/heAmiZ/DGoFMXZQ8yLybdhorSyKK6fm",
-	"g0FyTCSK+G9jEDFd4MgelDmNrr2TKIO47Lbb7Wa702x3SJ2SGddmOWcxWTKqTq3M1sD0bh8O5TG0s7XO",
-	"0yIAohkF1lgyl3EuBgLM5AAQP5ZqVky/d0byJKc2miQtAlBgEHwcepzElq98An4C57ykA1H2RXisOZco",
-	"6QYDeIMB2STRbo0+PsthY7+EROib/zohp9nkNoIh/ekMQn+ZPu/In5AFpr/xrqkWeUCH3AbEAqEt8NAX",
-	"FC6wgw3KDgzx2xYl7q1EPLrsAYtUwBHB2F5feSZXxKFaAqagUy2FJukcowHlogSz5YwND5VRCsTmWtpH",
-	"BO8tlAacjb1yQN9fjNawgw20Vly2/yrSa3nOVSSwaTe3q0mv8JH/GuoRTHaTbnTli4R+r9jZmDLgxEid",
-	"sROu8kq3RX0nANCiSQFuZyNrqdRkPmSBYGAIB7ctiNt/3IaNwIOfYH3iyoLDZWKEOqU5X3l8ibBUa/nW",
-	"CYRfSP7byr4EW7i9yqJ6XG1Tv1Er1sK/0oz+9Ogd+UGGEsa0QCS+PAUEsDsbgHNmrEe1FN2hjcrzvJs3",
-	"vXyD7P/hBnG7FQ3wqwoF/2WkgTdihdXnbKTAPnYQESF4aU7NNI9dykvTlnXlTYjvUBJ3K+L7xx2Iar9Y",
-	"bP6rDHJjZrorwORsWK7KuItl9PG2TjRbNZHVhcz8fwEREm0oFclDvoD+1z0/Qi6+pmD9xQ0Uj3P4XtFr",
-	"lmVn+vPnls1qaH7DHaN+ZG48xwJbxVyHMim5Cly5KeBPm97/7abv756G/8Vy7S+RXi7EPDX6qV3i35yZ",
-	"6C9hcxM3+zClpsnHWdAKlpllkCMDASz6tBjvjtVPd7Y+FKrAbZEar4q14r4cnGHeywbKzEcbFFXnjMdr",
-	"cn5FJy4e+e37q72Ct/t7CO54PDtDIfuMRKlpyvEYo7Z+lggE9IGq2UYZNN2ATJC15MUqhImOvGBVkquc",
-	"rwo8TnYpXSY3eqkwWgu8Z1jpC2sZyxsWt8glc7CgsJtyTJYyVeQf51e2P7+hec6xy+bxcEE+XIzGzBVE",
-	"dTkt8oYplw6C2f5v31+5olMeY7rThaJ4Lhho5d5Oy+dga66FD0Tuu0K4sBSmuISRx6QFByJm8HBHwFxn",
-	"KNB1O6YsceR0IHrttnc4Zuk+whViJIZOGpAn7gCd0aQNvlWspSBTA5k8mSHob2EwEIspNeDfLZ2nfl4y",
-	"VjGora3JSJppNgd0HoL0j2cml//9LpUyLFaLKd4rk+Lx+MoTArTeydEA3DN76k8bgfZAv+OfOj7sUUO8",
-	"SqzFKTOnRQUHcjGbLguZ6w0iwo6qjqFG7/8mR1uFhkv71C/2oZ2q8gKea3VC1mFQYSugn5ytoHu34eCL",
-	"HfBf5Aimuc1fYdfpO/RW2J0jioprFpPR0hfelWMylcYDJBYoyK7CiogJVJIAnxpJinUxthLLy8KzO9HM",
-	"w2vj3pMCO+2tJOgqA38dGiyu2pacFPfId0iJl1moWZEgHcylFE7Io2QmZyAxeeBpjKfTUFY+Xk0v2kiw",
-	"Wb93EOule+5LaunFfjYp6/jzd7itP1E9BZIk//b2QmNVwMKFVcxGj32C3tb9M4zONgKrnUPLDr0UAD0A",
-	"U8LecVjJccpczQLmq5/kyG5BrmyQOBs2lCubygVZTKVPCVqBQ62XMFAbrifpIjoLAab10A4NISostwWk",
-	"jDzvyC4CIEiF+3AOchCwREvwTOYFeuJYMa2Zq//mpuLy7FrkJ+YN+bE7UlQhxAuMGIYMc+4TSO8OG4E7",
-	"YKgb5GWYvUUMQhpPXbAiAzDoLF0bCxmnFa5ke2Ne2Q3btWQ/vylz+qqs8z9lQIRdpbtjxS3xkxkD+K6A",
-	"0GQ+pSNmeEQTT0+kDjnsgK1DXelmh9fVCFAP5vF3GlZhZ++QBR2soasRC2evycVaDS+g/TL/wK+2BeK8",
-	"hyd2olgQnne1Bb+TOKvPIv4yZVymI5R3PKQGkIBdGFdfdiMxbMJM+H2rLj/jIvv8X6fmvyWIu88mENb3",
-	"cii/VrFnwC53hUbWnXHuuG7NBq92t2FwOVS5+DLmJdv014lg31S64y/Q5L+imR4Af4yFPh5y9lYv0QqI",
-	"j+ryoHs6r1PILOvDAmKQdJMJm1a+3FxkQLGEUc2G8CxKnyXh2Ccd+eqHkI/jwd0EW4RBMYMrICGmmA/T",
-	"edjYlDUTEEajqceMrMjCyRWGPCke06Ds2E/LGHN5MQKHkRw4IFgFiDww8KUV01vkHUwWIKakuoasq0Kt",
-	"OC5clAPspJFyXezOxX/HET8TX2WDyFLalPuBR+2I2JJrMYVqx6sL0fgL0iU3iX9FI3W+XSts5nRNqywC",
-	"wtxXANhkr8ku/69WBPkvYIHHja18+FX1uBAzVnFzntyAxJ7KIRYB0LJLVX6hpCUbjxkmFBcq9oKuCnAl",
-	"TkA9HYi7WgOu5x3lK3dpi5zl5XOK9U4BNdFjXrjE27zAcVZbOLtA9bXO6kAX6hL3CaJCgokMME60JBTg",
-	"KROozw/lC9F2x4RMJ1O4tn1JT2+UkjdMbUMhOMUU3kfB8NmAlPKgW/BLI6XYQX0VpJRtjMxTzV8M7S+k",
-	"lD8xUkpZOllBTLm3UjRlNDHTf21zJv3sHvmCxxq7qDrY7+etrYUhX/IbJph21VHctkFBtnlxMeTcm1JB",
-	"/v7XRi/MYfsgL/Hhi3pg1OJ8DoFj9ra5/Pn91U9vPrwe/vTu7OJ14N7gxqG7wmvaX5UaarowgXdFTA0d",
-	"Uc0KiNUQ2+UheamrGYPvOCvx3Cof4NAQDPQ7OyS0GSPyuY+3Smh0rQklMz5xdTIhZsvNA4gFg9xiZihP",
-	"sOYdXKVVN9A/mHmHy/VV9h76bu18hHYuZgyVajKayffYbobfZ4yFyzbLx99ZMQdwNGDwhTC4CmIrD+GP",
-	"2ohRxdRZaqZ2RPZqxq7xRk9VUuvX9uHKdg39kdnX7TtWk3Wf8WgXvkAttvBFAQ6g8K2Poil+BV7K4ptp",
-	"7MzcHol4rmu3H2///wAAAP//",
+	"7L37chu3tjf4KijOmRK506RIipIlqnbNURx5Rzm+HUvePt+EPmqwGyQRNQEGQIvizqeqeYh5g/ljHuR7",
+	"k3mSKawF9IVsUpRsyXbiqpQjkt24Liys62/9UYvkdCYFE0bX+n/UJozGTMGfpxd0bP8fMx0pPjNcilq/",
+	"djFhRLFIqnhHk2umNJeCUE2oIEwYbhbE0HFARlIRFnOj+0QzERNuyJBGV4QLcjZqvqImmrTImSFTec00",
+	"mXMzIfMJNWTG5CxhJJpQMWYBEdLgj5QkjNouFWvqSCouxkQq+7Ucj1lMIpokAdHSdsQ1vEdJRKMJI9c0",
+	"4TE1UpG6YnomhWaaUMWIkE1tpGLHdkivpWA4LjJmxrZA9tq9RqsW1HQ0YVNql4Ld0OksYbV+bVDbG9Rq",
+	"Qc0sZvajNnZEtdvboPZSRhTXqmrpZtRMiBwRky0j+S3VhkSKUcPidd3t0hnfve7s2kXQu+3O0R7tDLvN",
+	"Z1Evbj5jh6PmEW0Pm52oG++x3mifHgwrx/aOGbU4GRmmVkd3ziIpYk2MJHNqt4uNpGLEqIVdazqmXJRH",
+	"55rnwrAxU7Vb28GMKjplxlHQidZ8LFh8IVe7OyGpZorwOCDhlIWB3c1QSMFCUk8FdW/C+nP7/O8pU4ta",
+	"UBN0anv1D1waWRrUjBrDlH3hv+tT9j9tg//z13bziDZHJ80XH/84vG0WP/bu87HTvW38W+W6PqeGjaVa",
+	"vOCJW1t2M0tkzGp9o1JWPYXIvVQaPzdsCmv3b4qNav3a/7abn89dfEzv+u5qt0FtSm/O8J29bGRUKbrA",
+	"gclUmIrFT7QkiplUCRIaaWgSBkCSIp0OmbIEOrVHwe48Uqkm9Uhqo+2psm2u3Rj4tTSlmI1omphaf0QT",
+	"zbJBDqVMGBU4zFRpqapPTCjYjbmM4InQH52ZYtdcpprM6JitHQq2WhzLlN68ZGJsJrX+fqdbtZVnP8E2",
+	"2ObsWc1b43EtqCn2e8oVi/2+5i2PpJpSU+vX0hSerGh5BOylepaW2ZKEakM0YyJApseNJrFMhwkjv6fS",
+	"ME3qITCesNEi79xQSL3XPYTnZWoIN3CS4PXwb2HjeCB6nS6ZT5gg2tCEtcgJSbg2sJJ0rHGjLQ+2j1Cx",
+	"cEs8tWw0SpViwhwTSuaMXtkXSD38sOsGMRCCXTPlmwgIFTG2IyQ8a5fOkoy/J+zW9TrdHU1iZihPiKYL",
+	"bbm2ombCFDETah+iZiAKDBIvg9iO/JomKYMnMi5fvHdInZKhZe3hXtiwT1DSa7dbA+EpBK+3fFP9XbSO",
+	"SDrtdtVW/iKH9zrqv8nh/U/5L3JYPuAFgs1P+EtG4/+E3lY5ejrEMftTY0cTkNlECmaJhDWnlCcB4WOB",
+	"F2pENYM9pFFkh0Lq4ViKiCbXTIdkxO318A8p/tf/C98EJPxN/q//R/pffpFUHhNq7E2tDdmz+6ZoZC8D",
+	"u8VUEC5idkMiKohm6poRbhp2U38nUxozIkUCxIfjK7xcj/mYGx0QPaMR9PsDqZMGaZJW2HDige/VTBRj",
+	"BF+wBICkGZPhAk8T/gC3GTzNsLsd/xPIEOFR93DvcP9ovxvCctjPZO9wn8A3Q2kmMGUS/rC33yHFH9ex",
+	"ot83EtiUC/95r1KkYDQ+l8pUsw6pYmTZdjb2aLfIe2FlJBaD0KRJJKcMmQsXZKbkkA55ws3i0jZG6iOu",
+	"Vn+iOmocA8XYP+EsJbMJHTLDI7qJaOAiEbDg8brl0HYylXdEbXl4taDGRDqt9X+t+mlpxLWgls5iK0hd",
+	"UuOfcaJV4Rs/q9rHytXmU26yS2Bp5An8WDn0/XaQ3wJcmL1uDU4vn9rhd91G46dOsCo+BbVX9OZtPqF1",
+	"Q5jSm8vCvGuVtxBeG8UBdArd50wNL3zsnYtteufiUXp/AyRNk7W3pH+g7y4zJkxQFKO5vVQSZliMnGQ+",
+	"4Ym9KrjGyzW/zki91+kOhLRXzpxrdmwvCWyVV98rjcCqOFaneXty8fznFvlQfd0GA2G1GLgULZ9x997n",
+	"v4DODTWpvtcdpOGV+19DwHzw3dJttL9yGd1a+cgpWLbVH2lshRSm4TRFUhiGwiidzRKOWtKupaWETX/4",
+	"TaPKlOk8dv+tjFDr17pkxFkSo9bGBSh0fcLw9sK7lSklrdLx6x81eLbWr8HvlgaZ1nQMtGs1rSGDvYW7",
+	"j9A4VkxrotNoYrfYrtW/uyG0Ijmt3QZ5g9jTanNwnY4IjadcBGSYpOwykklCVWBJSLGZYoKlKiATmWo7",
+	"qjggUyromE2BiBUzVpALiGbJ6JJNZ4lc4Ed1zeHC0yaNkd5ZNBE84lQEJBX5o6m4EnIuarcfUUZl2lxy",
+	"O2ZUFaNu8xnrjprPhnu0eRR14mZ31GNWTXwWHVpp1RFHvwfkxg0onT/SmPgNzDZ7YsxM93d3f5tetdxC",
+	"+T3Uu07Vtgf2tkhom+jrLb6M9FNla4ABkFgyPJhwo8PBP3l7RupTmli2w2Lyy/mb19lKIMUEZEhjFBob",
+	"rRroQ2KU8Og+BPnJs/B9OjOHHblnRHbZGanHKXbPPFla4ezG6rE0AQ15PuHRhIRI5KEXqzUJuSaGXjER",
+	"HluRm0aGXzMylTFLAmKkJCM2JwkdsiTxwkBAKFFspJieECOvQOYHTpit9IRqtEkoaYcX48q9kGrI45iJ",
+	"p1w6SwARTRKmdjRRMgGxVc4FU3rCZzlN0CSRc+D1MNYzgWt3atfrKcd7LqfMgNZsdxmEXEViHsMg2c2M",
+	"RYbM7cbPlRRju2f49JxqMlfcGCZaxE66qB4JORBTMMV47aiP6iAJ86Megt1mIuHqUanQhRFY+pGakUSO",
+	"YXOBAmmqmb2XboPaa2leyFTET7lSryXyXLy8YdfeKrBAcfvEC8oT9qQD8hdxFaPxx9Vd58dEsUTSGKRe",
+	"xYxarIz/XWYn+AIz4Jp4OwUMzPHwCz5lMjVPfX49WxnKeJGdBaqU5VRcEMOnrPog2KGf4xX4XtBryhM6",
+	"RMHgyYavFqgqEjoyTBEwnzbBfko0mkv7QCAxNXRo9SCuSSoUo9HEjtVyK8uFh6leeFkVFmMgjJRXJJFi",
+	"nFs9/HHd0eTd6X++Pz2/uLw4e3X65v1FUGQnXBM9SY2xyxXLuQABtM5uZlIZ3RgIapVesSDuG3tNcMch",
+	"UYBSqRBcjFEoLdj7C7Nbt2bu6d2CHRmW7ULKl1SN2RelLa6JvIbltGrwlBugoAspX1GxcGdAP+kIpcSt",
+	"GAE3s/yXC223S7Ex10ZBvxpvanhwRrWeo8mLRVeocVjpkkZgViXUECkiBltup5lqIBfcakITxWi88Bt8",
+	"jHb8CqJtfbaNfy9oaiZS8X+xp74+QNYEo4PWTpKpW1XM3qwkUswKzJwmGmxDduUbS9P+8OFD8yQ1E/uc",
+	"Fb6qrSs/MqqYItHEiiFizMi7F8/JUafT9jxW90noHlKMJtO/D2q/Ta8GtfDYqYUgtf19UHOKyyWMdVAL",
+	"Sd02dfBsv93wxlfCRDyTXBg0cQrGrNLjZmd5o9V6gSK8CZTdzFB3UOxaXlndV3kNyYuNhiUJ2O0Tbt82",
+	"MpP/SlZXCfKB5XVrXT2ZAuq2/kvw5NfSECBzON3vxUxJSwFPPYwPLEmaTvEYpiaXQtHWCLw+TZgmddYa",
+	"twglqGERo6jQICIck9C9cAkeDtAFdAgWPJTREjamid1t3XCT1enMnnQWv2IxpxewK084Zzhaz7G3pu29",
+	"BcYI9yp4/KwG4qxHMyVnTBmOxoDcCle2FFHDmlYGWHWZBLU4RRZ5qVlUestb10SaOAJEu8eyTS2o8XgL",
+	"50xQu+Io/m5aGT+3/7DP3gY1q05dbtm+kAaXYc2I8ydlBNLm/RZKpiaSU7ZVB/bOWDPsO969Lfq/fkWH",
+	"mF+EvF23mPmglvbRL0Z5qkUzbcEsK4e/scjYYfvVfw6PAa3HKGvT5G2B0pyTsUx8dxJSZqc8POiVDLXt",
+	"bYjsIdSTUcSSZ1bnoQ7wSB98crlfNuHCchVDh/bWk40gc/2hFm+ZgZJJwX9yTCDKIcbr6OULaMLeNM5h",
+	"N0youALjV5okLVyMgvmxXbEEBS/7r/89GNy0203776H950f7z3P7z6n9svNiMLh59sL+efTi49/+rXY3",
+	"zZdX5Ce0r0NggpBz8DBNpTZkn0y5SA3ThNpb3XtAMiE6SmR0RerAZK2wbIUp/E5fsXkD5m7Ztgt06Lbb",
+	"7Wa702x3LtrtPvz3f9rVuPcJXGKabndW98VtGN6+dAjjga0ZKkavNKm763vCCE1jbohOp1OqFkRPQJTX",
+	"zh/WCIjAW59rbrWOmCsW2e59p7rvDNtgNohB7ZowYhid7mgyYixukQvFp1MWHztysFoGUk2BMPJ4FCEJ",
+	"FXoOluxsgVz/TcNuTJmMuo9OREu8CU7kJjbyH+7Iet9SRJOkFtTmE2o0nc3sZDPzMbO6luNbFS6jvNGX",
+	"HE3dZeaTWdm3MrdnN+jtsn09qBUiIbZi9RDZsczvDnq1SudTibXDSMsdVq6mpcuTyOB4lqb9kCvGeyuq",
+	"JHGn7KATWyoyqOmFNmw6qJFdMqhRIcViKlM9qLVqW91d0NXaaZ1eO5mqPC0a+eCu/DRYft1Cx2MVb6B+",
+	"gTbue76Ut0ENQx70+mtuc2MvOEvi59BGgY7yCaJny0kBd26Je9o4cbM876oJL239OqILanxWvdWoquxo",
+	"7585Bp4HSoqmVqrGWAFgYxwswoTZ7QLN9nFErKJXZYs104w6A2Z5di+5uAIObCTw4AnVE3sncEEWzJC6",
+	"vaOtDja0dwZ1Cru92iI5nXIMu1oOoApq7mYo786JoOScJ9cUgizR/E/epZw8l9pQMlJySgSb20W194S9",
+	"lCp3EwQ7OmbC3LFZ7zVTzZMxBAx9vv2qOrllyRHPV+CPZplgi8Re2kWgvtLs8nXMD2C2k5v5xGfh/DnX",
+	"+WZ4/z+Z4iOeB7wu6XwTFl1VnYJzWFNHA8Q9VhK21vMMiFa5HCp5xcTlGk5zt8huJcZLe/iqadpuOqmf",
+	"/3zS7O4fBGTCbmjMIj6lScMexnCCak9Ylor2Rp2ozfbp0fBZ3I167GB0SNvDYlTus+gwPmLtUYd2h3tR",
+	"L95nB6Nn9HB4FLXjDtuGeU1yrXN12C6AMF9cv7bHIMP52DwBhmr3nGU7zpyIfIhrgqvbIu9caIULwg6z",
+	"VQuJTI3mMSubv420t7QLB6cimkhVuat374+8KtidCpxOMerMGXcrumIdEz51dAcs1RQsOHYtkiUODYuy",
+	"FW0uHSR5BXwEj0BhOKsknE0r394ihVadvuc04UNUan/kFUdviF+uLmzkI4JXf0rkHC3Aq3E8S/E6Viqm",
+	"4nKmWMzh2tjuJTkE5Sy+VE6F3+KddDbbclBLy29XIMjCkZfGuzyW6iV2UdYFNWEibWNzqqbQdhJX6gP+",
+	"TYi+1lVCwDVzoXnDBfFx4Mck9WF70ur4E3rNiJDZ75Y6W7Vl0wYMYjtpyw5+uyf9QLZ8HNbjAVfN6moW",
+	"ut60Ja+YUTyquHAKW7ZtAP2GA/FERL60KoW8AE+9WxArSnBW5hcsKWm2LEnShFoBybCEQbhrJdWexml+",
+	"kfu3h1Tz6LJnB4N/HuR/Htk/J3w8udTRREqrLPMk4YYpVIRmSo6Y1qC7XEYyVZrBBnPwo0MQ51gx/A7D",
+	"lyqHBXp4SbKlgra0lWxLoVoFDp3p7gUTxH6vovEXtFp5BcMJH6bViTynoxGLjJNnSSLHTRljmO2MZoY2",
+	"ewNeM0XHeNTLpqS11FPqqDjntz7jIaLTGeVjQXQaRYzF1UL7iFGTqjWaNGgCLkBKKhJaJUNOeXQZJXxK",
+	"DQvBVmbnNrKcyv9MuIitrCeVJkaOGZiv6mw6u7ymCkgzsJqEvpwpHrFLHt+4z5EUI/zIUsWHUl3uTQMi",
+	"VBbr1gA3+oJMqbrCoGymuAS9h+YTphpcXxC6kjm3Ji7eyU5KCTSLpdGkLJj5dJHL3Ca9smIQJVZec1hh",
+	"re+0JvjF9o0EZfop72rV6S3q6yu0aBW1VYEHRPyKr5eHpuBkGLm+3yxKaqlbjHr8Y3WlsgjIP+5aF2gi",
+	"f6FqCD8zmpjJavc+IrG4HyBRbe7SvVbV09l0JpV5x35jUbW6ks24QseVSTrFUAs2nZlFdkDmE5kwouS8",
+	"VUVTCRes0gbAvLV6xBOG4R3omSZDxsUY7cCdVuVtu/XyQ+/BVrvg10ZDJHs5ClctLlUqMs8KF5opuA57",
+	"nc7hM9ulbQW6zGNlbUd+/p1nlUG4bu2cawPMEZ1nVoXodNsukBUbvlRyriGEPBUuFwgcMy7Uv9Zv3644",
+	"fPygq3SIfAbLO/OazVEu21IXzadenSaLv1ry0DvER8kGVuizKxNkroxO0G63s8SrOrVvkCldoAyomb1H",
+	"kkafMCHT8QTMKoxhwizXLuTBpckiQXmfEKhheu5S+tiYDheGYVwJPpoFEmAjZqJsDzIFSXMrs8Xysaqw",
+	"XSxt5PJa/QyTFQtYJzJnKl+6gNAk8QsTgG8cYxyENFvuUYFmVg4iiOB1Qafotfcxt5c8buDC+JCaCUvi",
+	"7LzuaAwp1n2SsJEhGFK5gJEHWa4bF1GSxhDHLYliTQ7rBLm0uPLOxORj37adjif6+0/Gj98n1B0TRn26",
+	"MwVToM9XeIC2mx2qfIjFtS+clWV6CLLTWsWZfpHDojwKQfZWAs2j7NHEl4XZW5nUx9mDCOgD7aFjiLQH",
+	"q14h1B4+Y6w9xMJDsD3Iyz7aHuZSeHyTwPqLHJ4binrfku8A5cFS/kylgrDGtpGLiffX+paPnHEKqBwR",
+	"y14WLkAlIFEitVdBPQ2TOgS0UHHFxbixJaX+hju3RYqjnDFxecc4teFJAkHOUl31LbUGudnacoSRTBI5",
+	"v0xnWw5vewPpwxVczBjBngKn7maTXdZ8q6hjzYkA+vocNueMVm8rUktXrcJVw7F8p4LUx+yBETvFzP6H",
+	"OBC9unDpqEM/cBxFWwJNkjcjkG+2syp8DFal9ZIm9OBjX9SuHt6IXZfLKLcVbDm/so1h3SyxcW9VWVn5",
+	"ipV+QGhYpFjMzWWWfLntHP4H06/l+0K21MoMYrrQl5qLyJ5Epza6WT2QkljRsLLdMHNbTOUYmbeJ3O27",
+	"LWjnD6SXXGd/aAO5JLLK4c+ycBT05rvIRxpDvCsKTSwG9WAr5669+7kYXyaSis9JFlsG+rlLb7te4fqr",
+	"6iyh2lxGNEkuP0MIJDbmzuVUCtS2txvhK3h8wxhds3PGrmJ6D175wb1wZ9Ob+cKd5DClirt7fssZuxcq",
+	"BwaWpksnJT9wO3yAyyfEiBYsZw88kjOmNJhlP/cxQfPyNpNYZq4PvadXbHtbz8abVN+4F6snVJbVy8wL",
+	"nKqpMDwh1JkhJ1QT58XxnKza9HvnHmErn0T9uRFt+wzvHEBh+9t404m4S2/MIrE88eShd1nKuo8YLqM+",
+	"lWEICm6T8jEtrmQVb1kWWvLplEST0sqUL7XAmbtcgrjjIMWLf0VgWbqolk/kqpRWycfXcOG1F0iVdLxZ",
+	"4qk6p0GVPb0kaKxIqsvib0mqKDO0dTrGloHfBcsl6CC9zpJKUZuyiuXtF/1kBYGt0l3lxK+a3ecWTaaM",
+	"x8uuqLIYUlsA+YJwULYqZPeT/UtxFueADe+4oeQEW88OR7+GmDOdLtnr7ZODZ4dV29GvCfvwilnUaWXZ",
+	"GtnFWR8L3+mWIEuePUB7W4P5Bl6nKQtdWMrfSY74ViXkLYG6PS6eW1C7aY5lM2PHOJTWa/fHr/jYx+Jz",
+	"zrbn8OcmtX5tzM0kHVpa2JV0xpuRjNmYid1sZrfF1/UVnzWlwzdpQgIYU7lKtZVCm+9a+/4JDFvopsX2",
+	"C803O+32Z1Jc10Dl7Le/uE77pXTNCmHj7wQh13LTFxeE5nh4nliWjWBlGjk6OrwviTyiErtla/D4mpbu",
+	"UnIL1Fsm3s+g/+Z0u19se/9TNeOTeArpwiJZkHqvvQdeGwinbfQBTQ2YDhF0ysWYcENQPtGIeWQFT3A9",
+	"UKJZkgDJpElMMtQjAA4h6GoCPzu4BlwyDKaLeO27RV7LysQiiCRE7d2uC7bz/v3ZT4X8ES4IBJYBUNhq",
+	"elEJ/axzZ5bI7I/n0e2aNKLHUv2fXKf/tGy0b0/f/7xKulewN6p+IG2/tk+uz8V7oRgjht1ApM+nZuG1",
+	"yPmaLLw+oeT5O/vVkFnpTZOXLwBvjJLn5//MkvsBRFnnnkQyh/M8taeYmxb5EfK2YCoA87CavvXkeX13",
+	"2ilKQsuWlP6URow89KRC6i4sZ28FxHHTyv5QbwwGTfLxb1YY/Wj/yb6pXMbtLCWfJAA+qhFlSeNfm3Zl",
+	"tbzP4dQCj9S3kEJhB/rWox1u1GqXGBOi4RnpPPnHhA4BGcLB5GlDFwGqVlHCqAL3vpstPgPsAPAes546",
+	"wZYuvIfrh3epVtDDE2pW2ymrCFBO6lFC+bQBMWCwtBlMeeO7zvrUOuvXRkmPq0DfNdtRIqk56D31fB9L",
+	"n/8qp7tsXrgrvH7z7XLXFMtmiaec6Yqtw08UTZhClqOfPm2aRVHsCSd5Xxf/g+0mXxubYl9Fisen0Uxm",
+	"VXrKdfOmqjszTD5tbk9+Tz+i5ezr4+KPZcj7+ma6bAn7E/Lw3772uOBPW9Vf5PAJF/NpbJNf221YbSj1",
+	"FPUb7O6IOZd+LajRmYK/7Z34WyrgX3sH0HQMlDIDZAoDJ+wasr6iTycEsMh+qUUpmHn9skwhmsFAltsc",
+	"cw8nqV0oxe0iUITR+AwnwFmMn3DqBTN0NtvMKW/5KdwSMb+WKvq8p93Zs59wro9gJJ8/FOnsXgB1AaaB",
+	"uoJ5T2/W/upEuMc0sn99ks2Kzf9PKNpk7oen8TB8dRT92P6Or00OqXK+eLIWGBE5ojzBDHOfk/7JxL3k",
+	"uHnC+d4/KvV2jfPkPE8S9+vF5nl0H4Lt+LywwuLhgrJq9JaXkIg9lFTFn8MT5Zo6FUZVgjqCHWrbUNvl",
+	"bHd4N7gjO6s0gkqoC3vILrGS7pYZcZEULko2sx2U5YK5FGSX1O3/fiCJ1KZRxqDCeg+YbPjAAGlIDLy0",
+	"bW85aHxhvhqovOb5taH6GzCUN29YDpLsQp7zIZXmE6xsy+qSV263HHNRKLp1D4zkzMa1bNIqx+eseqdd",
+	"zYKVwmXdu95dWhtvUssarJrgq0+Q0VeG/krGaMxfhfi8pp+aeYLFmKoRCGgyloqbyXQJT1OOuTY8ulRs",
+	"rNCsepl0q0ICpgCAdCf/gQm+cs9Coi1UnNjqtTfuWcuyJorpiUxivX1cwEX+zu3HyrpOqWnK0UgTLsjI",
+	"7hZyhhzQZU4BLp8LlpUycNNuuVh/zjRJNdNYMylrEJLd/SPaI20JOYe4GGrIP04viK+o7YqJ7+ZzBKx9",
+	"1/G9siD8O8PFgxJXPyGJIk9YyCmrNIeMHHMayImotMGVh87ux+eIzMAD9y2EZpROziqHSKMt0cCGim+N",
+	"qRflmH73KAVewgGsWNr8rNy7vriDWatoNOEjc2nk7DJmEU+2xfJL5Nheb3rLx8WlcddYxdV8CdRd/eNM",
+	"am6p/cEQbHZ//d4Vhr067/KmlRY7H2M2k+WRrSW8NzmfXoVKqeSQx8XyUjuauFOelRzkisQeSH/EoRwg",
+	"olqWCdvyAJmay5HKca632CmHE1E2IVdffUl3DVgOj8eMzJigifFQwWTKqICyNHb5t0RQ02xrIVbPEqz0",
+	"u/Eiswt8Dk+uYp5UTTtYXUXflRtd9b4/lv15hXm+LUhs5Y3otImR5FmXIEyQHJH3Fy+ah6Q+jNRihoV3",
+	"7E1KplKxBl67riwZ5M5pfDEAMNXc/tcnhglycv787KxoFbS3MSIaoZ1PS/gKMOewmDSgVhsMn32TAc5S",
+	"QxQVY9aHur0u/h3BbVxoWy5SRVIpFhkykUozMgQbyaJISJm0uWGhcmS2e8jTrmjg5cPlY3tLzUvvb7TW",
+	"+udW8CSXB7LUbhU1Fky/FTwISvG6nSFSYel0UteSCMbB1Dt0wciFshSNwJ5qKRiad+uiKqWgUQh8dmHO",
+	"hl4xTbg5JiEa/5pWdQr7lgzzmheG3ZjmauEL4sZTf/9Dt909sdQNf50G8P+DA//NwVHDC5mluGoScz1L",
+	"6AKszmjFZjemTGMZ0HqJrvKxVtTCKO97dY7Dr/avl7f239e3H+9KfliOw93ShlTRDtZ/Wtl2qHvW23/m",
+	"ccxcjVK9eolUlLV6YLXpZbHDV4SuUMl9Aegt+ykgH1b0w4U21Jll7qgEsCHnOk+zbPcqEYiwznJRA3wt",
+	"DcFarFVC70oBho3FmIU0zVF1W0scwgHl43iCTRiK77By3MMsDK7sHBbAW7Y0rJ6KzWMuN1Y9VqtNM/WJ",
+	"5pAtctIe4k77ZLbuOMtWVpN3MmFV0RKQTVbJBs4jqdgSEuSQaoaIjs1ua69ThEjyUFYjwNPFOuxlDN1O",
+	"q9ddNgNsxrTNIGyr0s0dWmvGym6D5Q7bMMQlHsZoNAFwM8BrGPKEEQ86kHe3mnrve8uCPVe7a7Zb+ysT",
+	"PPXIuQ5YF00cee5m/RRDksheE+IPiFULSK91ePC/N0pDWkboLYypGMJFOq3eMgYvOdprHXUOl6B4SbPX",
+	"bT0rAvJCtyVUXrLf7R62OmC/SeTYisrtVu9oBQZlD5zDl2N+bY/1rzUHMgrX5eUyFewfLWFqtFsH3RLY",
+	"Ra3b7h40O51md/+i4ytxreay59S4goToAZnlaBmFGYHsYPw7moBbImIzQ2ZJqh0OHgiROzp7jTmwZ6i9",
+	"a5zCBRitVhhubKmVPASZPDtMlRUqjJJizDQI5dqqeukMpOhYzgWppzMr2YxkqhDkcU4XjaDwEpQgaJFT",
+	"+1txiwjXZCLnZERVnkfqAS+hkIwug14DbivUKCss847eGj7UIXBX2RiQ5CoBrF3vgf2rXiAnskvqHdIk",
+	"ha8ajT7xtEJ+cNWBAUbUre9OaQE0+YGsUu6Wu3w3PlCFJSM/OlVT5WKWunqgqPSnmmmP5+n2BwvfTqhp",
+	"8lEjL2A+odcsAPOqJWkiVcxU35NDwQwQAMi2KzIA5aI1CZ3dPCQJu2bgtVFY7GNIxdWOhpofAHYjBQsI",
+	"SzRDW4N9eeno1EsE1oasZEwwhqqpUynGJHSbETZa5IRMudb2iIUbIrVD3wDuJpS4mzIq9EqGPOY0lyiy",
+	"qCAuM/s1cldOmFWMrRo0ejrkgsXlA+aAnz0PcvMuzAR51JzRK6aw+iusWAbhOqNQ1juOCR5ydxy52ZJI",
+	"70Qf3YxEtBT+A0jCmGwOl5vdfxfOA68BqdlznxoWHzvkYUerxNVW4FIERCCG9gO8oA/DAQLuEuTXSOW+",
+	"5ky4eFCrRKxz9COcwXG9Zz5f4Zz7IpbYGlKJA0F27vS+FV3c+chOLc9Ap6rPb1B4yWUxI7peiiDLAtGq",
+	"2M0soQLMWETThSYDO2sCs8ayek+NJ/Md/OQ7+MmfE/zkG4Us+Q6y8R1k41uGdvj2sRRWRQ9DjT6vKAG6",
+	"BnG+3ep09jpBbbi4LKqliCm/d9jbO3Co8QedbrEWWNsDoXc7vfYtvJ8bO/OQO/ucC6/r73XaB51iDB4s",
+	"IZvbtp8d5pbo/t5R7+i2GLiHF+FKmJkde/cQhbHCw7320eGhw1avnNb+wf6hm1Wnc1g5q167m0cW9Dqd",
+	"w8NV/LxqAP/yVfXGXlFOGgMbQWXxRfj9gYFvSzPcxp7gStEt71plKODW/lO/y9s9nNPAdsF3lkq2c+N6",
+	"Irp/OMiDw0Xz01datKqSHFiYBeoYaIMVrPAVgqF9BFTrOujCgN8DnihqQNRB1z1u2JaFDe4MzXTTIruk",
+	"7v/8geAMl4I00brA9afFaS6d1SpVGV1rcFr6eEYKa5PVpJhwq1kuyqjgYHtA84QvV7HlQlVxi/sh/ftT",
+	"VRngpumUZXWiikUsbL+kvqGCRQMrQkEJDqgwYySxQk3rk0KffBmKnAGUOUnFgpSPRnkfVwlt+xIWF4xO",
+	"P0c8mW3nFfN09tUHlRWGWx10uiZcdEvsee+EWvJMy1TTyormzim0aYHBcbQJshkayaILKyddDh7d3gPn",
+	"CsJks2m3ngU1dhMlqebX7JUX0XAz8++9rIbfbxJMy4LdCtvyRV8KA+g94QDW10qtXGV5xcQ7pmdSaFZF",
+	"XZbN557XVff5zYwrpi+5qKrWHUkRow0aGyLQkL0YrmnCyyE3R+12dam0JedvxfG7YuIyc3I7V+WPjCqm",
+	"Kn2UqcaDtImA3+uq8L7iapQ6Li3E8qBdj5XLr+j2cfcrxajVwln3oObbkCHTBzRBRQDYyyU/Hvt4ljld",
+	"EJ7Hxmgf3FdhonPB7LitzohTOZAT92TB1yBFxHyEIakr1gSx1XvK7J3W2FCUo8DBquIKs9G0WyuO0/MJ",
+	"VVmNxIQOGbgq8BKFWmx2cfzd6uKYg1zIarfa+2DUTEXMFGm39pFEq4/uhiPabhUNJLbZLeSdtdGQm9f/",
+	"vcYC7qv2Cx+ZxB0aLOi3hI4Mc3XbKcKRKUYTSCCApSmW67p7h3zYZDbGFef5OWNxZp82dnQjzmICkY0B",
+	"6Vghpfvf+3vNDkSCgbviF3pNz6EJEiUciq4rkCgNGdLoirAbGplkgVFf4W/TK0d3QHKk2bSDCgsRYEXH",
+	"iY9w1RMXE2sfJqleI/7l5r92+1nn6Ki733vWax8dFZlwZxv1Pgsa3TIPohA+CmKiW95avoS1rbT8QkOr",
+	"En3WVt9ueyynoHVwgd4+Z4gI8hqRN3bjGIQN8ynrF0RUV/EAKJHUhwsS5jUQQieXqhgJb0EiK+NmpfKx",
+	"gg9Gf/pkjoUT3hsQ2wmFTpEXwIl0TL60FuDzqeL37/V9BaeHVJbKAn9WftlSDIMznMgxF5Ues7OsajQX",
+	"RLkbOyh85yCYwbsrIVLSamQQsgJee3ys4cCd8VyRiILHhgyge7u3YlA7LuhG9XCXpmayO2VhQMJde5Pp",
+	"0CkaCTXMtxtgxxrTj3Z0tVJ1r0yotWl020ugX7QsiQ+xKsu625UJKRNDlehgqXrL2hZfe4RavqPb8Ubc",
+	"2zJXhIi05asHvkWW4pBO6w6Fs3B1AEk7/hVCFETG17QhFOE8rYAlWFWZiU+Jr7N7+Dn0WZRWvwFN1g50",
+	"O+TaO1FmN7Dvr5nCt9KaV9btwycB6qzsc8nfcScYxmoUhWZRqrhZnNuBu7A60LdOUnRo4acXnop++XAB",
+	"YRT2abtVqJtlLU+MmdVub0EEHlVA6v4IMp9wdf2HVFwRwxI2peqKQWVkw+h0R2ORAxJTPYHE9b63nqFN",
+	"/WdpyC75QNWU7JLnMoFqx3QgvJ7iYyaKZlb70dDpjKkmu+YxqFRpbDUoRXmSxT9kXe5oFyahWwMxEH/7",
+	"23MprpkAifNvfxuIJkG1DaLOrVyeRceHdDZLOLp+fSz2D79pKUKUvsI8fDw8RvUZ4y0wgB1igAaCkBA/",
+	"98mvf0D4VkBcCfXbj2HL9e6lBxJBCrQm4X81nRLaPPspbNlxWrYEWbLkii00M2RGxxxDPPokTPiUm5DU",
+	"O61Wt90OvBpJ9tuWsQoiZ/T3lJEQWQGK4iKL+bPjzJzvMzpmO5qEBdYRHpMQWFGIegsuAGQK/d1yrrBF",
+	"Tgg+muk2sCJZ2prtAe2oPMGcIcgTUsaqEFAgUuuUxVbfsW3ZMdhVSadMF/QjEIksa9vRZJbQyBetgNal",
+	"Miixwqwo0YLO9ESavotrIvOJ1Aw7vbLirCvbPWRmzqyMO5fQryZ1q4gXTJ+BbR9HQQVhltyA8H1wD4T8",
+	"EAiI8kqN09a5FMeg1lue1oBLywrwhI6tXiQVGcLYp1xr5qt8zGly5dUzrKxvSQn1MKi5rxlDdQBmBao9",
+	"t9PQhkxpbNcE6C6XZS7t6Q1R3PcqqAvAwDUAArtgN66DIXPpYh4J6vX7l4XcHghF/OX8zWsylLGlVruX",
+	"v6eWkGdU0SnDDU74Fevb80wIciqcAkJFoXBa13RhT7Rdncw+8pIaLpqdhp0UrcwMC3D02DIGS1miYjHM",
+	"w7FRO7iFB1JHEwJ+vzpSxbCjLHsNekYQgiYEzLr5wTnxL2I0FTFzHrGAuEL8LImL39uVsqI/rBbeHsdE",
+	"sRmjxmG4J34IQGNWTtCkHv4faNj/u2DzQdpudw/c58xqHzaQKQA/hdmh0ESVWhBKQifS2oP7j9OLkChm",
+	"UiWs8o15WRhATMLTCzoOoYHw7cnF859D4qQI+6gdEqj3XJDwbNR8ZQWFkNR73Yw0AtLrdFGg03LK7Fwh",
+	"hNSVi3fJrJFUMcR0zic8YTj0k4IBEvfg5/Pu/gH55cOFs0aSzj6ZcpEapu2igQXPP6+koYZZZQpNWKlm",
+	"0OqbGUNziyZwG8UkvGl6wahp7/w+gaQJO2k9hxO98LU+KJTX6bX3ctWNLUgi5RWhsBjAF3LCsedXxotj",
+	"Qn3CbnZiqJtCZl+1BNbx0dpv7DLdRGyG3BvOCJBrFpyu+b/suZ9ieC0lvU42KLQcBgQirlBdtw9zTaIJ",
+	"i64wdBACfG2LXNvGFcR15rPCce3YdUyYu16m3EAJE3+yIRjR8hypDemQV/xHoJO9LkYiahIzNiN1e0CH",
+	"bCFF3CguxIRCx+G70/98f3p+cXlx9ur0zfuLkNT91bTXJrpBjLRUD5miIracB7eFxXYoMAr0tcFDjgvg",
+	"gtrme+1DPLRU+P3Ex+eUgyDi8o9je96otud8v73n7q93zKhF88Ty9bBFzsAXqYHXY6kWHWQ5AoGzZ+Vs",
+	"3arX3h+CIwAx5JopPnJSA+bF3rDpzIDw8RObShhJn7x/fkZ+tGLTq0xksj9oZgLy/Dn58X+QXqtN/r//",
+	"6/8m5y3ySioZkLct8lwqw/4Fvb1tkXfc0IAMaicD8RM1tPmTAr5zMpspaW8HI8lbDMuFJTh3HmI5wp4v",
+	"igLboBaQn1jELc8g5+kMEjbPwQqkB+Kg2+92m3udgHTbnV5rILIcs37tl1f/Qc5BzDt5e1bQpfu1Tqvd",
+	"anv3LJ3xWr+212q39kAHMxMQUj14Byxek1nJDL4fM1DBpD/NZ3GtX7MS0Il98BSfs+34swgqKrfdAqPO",
+	"iy9C1C8i9aBUvxXWz9q2fPyxb6mA+cJo3EKTQTlP9OBu+Jzq7qyYahben1Ho0ykH4MSwsr921gs7BG/X",
+	"wBhqoNoyLkhQc5hg4CKxf3ysHNGqHxzHs6MJBxaDu+W5Owc5y64n2KzhOgq89UkHKPkHxI2NMytF4IkD",
+	"es5P3IQRR0M+wNm2BxPBZJT1K7W0y/netDtHe7QXdZvPaIc1n0XRXvOI7nea3VE7Pog67HD4jN5Z0OzO",
+	"NUKytCzTCgNOaOWaYBKqIXWwwGl+zRrrJuJxwCpIdWMY/ZqhFC2Q2Sgy70njGMRl91AIfYfrRgbFkR80",
+	"sioFOz+4u3Dx1LZ48DlaMbZ5Esr/3n4Mal6xAqbSbbd9cBQTaPkvqHhWtbPf5RPcZBnI+RCYi0BXXi47",
+	"A0qMHLmDAjEfPRxCVcvZUHd/pLH3QMIrnbtfeS9oaiZS8X8xMG7sb9PPmcCihVn29H577+63zhFI+72g",
+	"15Q7yECI3XJhi8AqCjq5FdbnhUw1Vw0RlBgrugF+3LEzFdhvMQfFMzGsl4YIAriQgROdiAF9To5IzBJm",
+	"MreiswHwLLwc2IahY42IMDE3tY92yFWXzy5c4IvCHbSceOpSYFDEiiZWj8tS59CsDy05KCv4nSYQLEaF",
+	"PW7g5nK8ExQiK+1k8rJURLGpvLaisxwz9BFbaQXFXM1oknU3xXJ2MYpE9icr+4FmWUclDx1uc4WykHPu",
+	"ZLLQDLVpTYzi4zFTutEiF5JEVsqHoQXkyop49qVwwmh8yWOnK8CnCdWTEDXhkthjFQH0VYAqYF+YUa1x",
+	"yKBPJNRg4kpIRTSB+9k17D5D031/GeRNw0xpoiWEuWnvnKJu0Xc0rhDXZGyXHCAtRiOmYEP+w06GWnIk",
+	"E9Sck4U3Fiz1Qg0MmcWkTslQgRCPe+kVKSEFsvGyjPJPIB/gDs8niBm0JKQscQmBI/fGCTv6OfW3KosJ",
+	"oyrhTNlxFMe4o/MtsXycsViXV28dI89WvJqZZ27Wgi911da8Kh4sb0FxDvUCvTT65KCHhUSbkaXCCbuh",
+	"MYv4lCaIP6KXp8PjuyZjW15z9e+NOlGb7dOj4bO4G/XYweiQtoedqBvvsd5onx4Mn0WH8RFrjzq0O9yL",
+	"evE+Oxg9o4fDo6gdd1itjOqBFbw+/nHQu61A73j8K+efBRqounUu8MRYqf9JL5zeNlfHC6mGPI6Z+NJX",
+	"1HOrKKMPm+qJO9l4Uzsma08enMs6WAsaFVdIUFuyLFh6BDyG8uViJrvgNwSfksM4XQoYcZYp1px6I/Yc",
+	"zDPerwEmJVT16ZSBJcFeK0OZmvxbK4G1CKizZH8gHEqMBvEZ7DLQOliq9tvI9+zXZ28DH2OQ21sg1XfE",
+	"x6myq9dwC2PPwXRmBmLMjCa97lGFIk1AUETjJRexnCMjdZK94uOJyaeVuaTJiRgIGoFFeUfnD4BFQxOV",
+	"ohmNGkJhni5+wV6P2uv6x2g96RyABC4i5meetUzGzFQPu086Ieq1SyonbFwGFfOjjBdbnOdC3obzfCFh",
+	"/Lv7oRXJadETuQ7d6jbYkjWU0GJvy75Aly/zaGypHLBYwZJeYgA4F0/MkA7vfsl1csGnTKbYV2cL/nIh",
+	"5Uuqxgxf2N9mcBptKix+xWJOL+y1YV/uHm3V2ysqFm6s+gvxTudgrPV//VjkpKc3KLkWeVd2eiFHXPhQ",
+	"UzCSle24Za5qJstyObJOuzVreSdADhbbtMKfB6MrBtaggFUKe51QTTBMFOQ8Q4cYsMnjhDUGAkJxwJqY",
+	"yDGRqWmRDxB3JcrNGCkDFCapN3ig/4Ya5MxYf9QOK2ZxfyCKlvIdvTR875ZyyNpruJJdk/uype3O8xIy",
+	"1FbcpFeJ3QL6TGqvUCuwZ6DAOE0r5NJEMRovSIzxp9+5Q5k7fNFT/ocV8osxBL9+vC2ffOdq9xRvVg7i",
+	"kCVSjO0p2eKcY8hHpd33H8y8ghSFx7rCXGx5pTBtz+5fzHRjlWxjVxLDcNUWu1cMwKnm0ydOpA2XUSxD",
+	"5+DqdnM/L3UVsEl9OXqiT5bfDwbCBVT0bUvQy+1HqxSvpDloQxc+04GcGQ91Cg5RTJtzkZs+IN3OfkcX",
+	"7zYw+sCFsqMHwsrOcMdoIxO2dC04e88QmomJkWScMjSDZFdkH40wecwouPz0QIDJFj1aayXteubvA5sP",
+	"hshnTe1oksjoSrsRzqiiScKSgRimShsyZcyhEaGX0UjZyPzfgDwUvn1zfkEKCkzo1sWq+rAiaOMSbD4Q",
+	"fkL2OksThg5dPz40i9V77Ta4CAWb5zIC+z2liTdNub0lLrcWqGIgpCBhEeg0bGXOLObTWdxOoSPXex1g",
+	"Oq5wOloEi7usWwNxoh2QjQuZxat9Wy2E1Jc0jr7dqkbVlY3Is29z5NbHuLqXYG4fenXj6/H3C3lVXO9u",
+	"8/JMSUucvprONyTkFwwkINRLYeVTORfZWTh2poDSQfPRSiDn2iO5xY3hRIXNgv1MMY3o0WXJIuZMt8hb",
+	"/NVeGfbcOmESI0N85AWyRq6JcekQFJgrG5l+IcDKz2NEpzyBuAfFriWwVs/zaZIQNHu0Oy1yih4Ibzdp",
+	"E42pdQMhR2BSh1FAmECW8WPm0qoYmbwP43aWCkXzwnqUmAlno74vf+E6Hohe+ygbjx9xwq+ZJlIcg60f",
+	"fhJsbptC1SRLyfZxGYpFjF9DqNQKk3Ki/4VLkvtatIsntFWcwOWEazejXH0TPLC9BX95LsUo4dFfTYsp",
+	"aSzvMGaMLtsLhJFOKilu/BYcDGGJ17MwBOVE88PZW4j+9C+Rd6f/ODu/OH13+erkvy7fnr67PHvrYviy",
+	"AKlOu+E4zEBkj1/8/O7NxcXL08sPZ69/evOh8DSZyFQ1jgHSf72lE0J1LScBuWcgMBDYSbhOIDZyTlW8",
+	"JB1607L9stfeA07n4BxwUsoxPC/1QWgu1x6uEuIre92jwPZezX3cej4W5ymjSG/FejqPrmP6YbH4GMxM",
+	"dtUkbB9GOj6cA93XIfPnZD/fvon1nCWjZvGIuQheCJgAkauOQfkTJhxbeXdycfbm9eWbt6evIT6/sZmd",
+	"QdzExrA7iDNe9WXfEYeD+P8vIMZ5q7gdB1ey/Ru/yOH2D7+CDKYMz2SbN+jNPd840ZqPBYsv5DZP22X9",
+	"zxRdPVs9fC7VVrFS32ZQlZ3h3eFUQK1/GZOcXQ8X2AR3ucsYCDCPxaoDxXSgcfGg47H+iHW0Kk1yOQ/Z",
+	"0SAAeZgo6sjYGWamJBUJ05qE/odLI0NElgX1Ys41I/VQpEkSDkTC6DUkEJBU+Bcax6CkxVOwTHFd+Mk3",
+	"rplpgWgCnCxkN7igEBzE9UBQkaNL7YCcVAz78qFKXOkGwTykpRd43If8HQg1hZwT7VKDBiKL21/ueLgA",
+	"fY7HDruZgR6HpWWGjEwhAz+dESmI8uV2Kw1AoH++xAjdB7uTAae316mE0+2uIOA2ewet7ips7VG3dXi0",
+	"VwE3m5dFWIWLxSTEAn5qLRUcAnXN4jJmY8XyJNt+jQra0jLVdMnlXUZLbXZah2WM006re3CwjE3qsiAB",
+	"WLRmWDQRPOJQVKsKvNPV1aoG4HQpmRmEZqHmqIsoKiItuUr5tbeKjTC7Jkl8OlrnsN9uQ/JxEUBzv310",
+	"1OqswF7i4rly4LUf9vY75KjTJXu9fXLw7LBWiWbZqQKgzGr/bB8awGjsstKfWOIFWq/g5DgaSNyeQFFj",
+	"6Pn0go7Xtege24VnoDhuDuK76fnsORjF1xsK9WeVvB9iLf2iVk+gTHcnHLvSBi5Z2UXJ43cYBMpih2Tg",
+	"koO4S/tkVZfwsri965Iv1gUaX0A4ccLyW0V7LwnEFOClV1++JTMAmB1N/E9weUnl7rFGi5wZjam0kUzS",
+	"qdABwgwxGmPKVLIIMpAX11ZYSId1oboeXDAkdTadGaeAeDzWRlASFi6h1htWRNAsSVDioFNmn8suIiti",
+	"hgEJi8wbAWtclzmCDam/v3geZEsC5tdjEmLJmW6zvU86B/29dr+zH7okYTDaJgQjXbMicVT46HI+FlJ5",
+	"rAlXDNEKFS5wmRvNklGLnEDhOGKvSrTQUqJnUE9xwphxkoFKnZZme0sTSuraUAWmarTI/J38QJrk30PM",
+	"Zx8G5Pk7u0UvXwRZovGCUCu3KTmbMN1A4zOSJlTU2AlXp6CN4jONRm9XE8ZJO7wQjuuWo5g3X0e5B4QX",
+	"oKzQhyX7UiC53MmYgER9iONv5AdDOz+fknM4NxBzfYIaqkoFYuC44RRcaGucm5Ap6uQ5eN05dN3GQIM+",
+	"OTE8/a+3b95dgCnt+ZvXz9+/e3f6+iIk9f32XkWM9imMYY1KWz6FYaSvHdU6SajRJ5GcTmmeN24pAV2N",
+	"Pox5JjnkKVB7ZKX7EZt1uFnPz//ZsgsesSTsOxdkiYogWMm3N6XqCv2h0DU0jMQM62ys/MkFeSuVSccU",
+	"HdWwMHIEORDcckKakNNUyRnrk/A4LI8+yLpyc6s70IQsn9XuG/BT5ySmLkN8uDAeRwpG6QHDsOwngnq1",
+	"yI/STHJGZocfy7lIJI0x8goYnabXmS8bolNxilO6gAI4ZEJjlxHWTPgVIzzWPm1ibT6VC2svCku5RBvp",
+	"6wJ0lftk+1yTEffd2vFFrB13WxwsQ961+1eSTbOUhiEXFIhieU9XRdPzf3poNZQhocTp0zqBvkFvMTLU",
+	"AvbclJpo4iEbAL0iAzrQUBK2ro1idOpO7p2ykstYXR9A//wMUGiaOQKNE21InWoyS4cJ1xMWA+trambp",
+	"zDjv7u+phNI5UpFZYnlPGIR2jA0ilYvDOXl7tqNdRBKYDQKsM+cr+ZDQfhtgBcKAMIyzL0hmgEtiX0MY",
+	"h/B4IDJDxA5eCU2w4WajLslbQUHYqhKrgoHYRoYKSgIU4vih0BO3BuIkNwDlIAZhQWyziwyMekJd+hMU",
+	"7rK7SEJ7XMkgbbf3osK84QsWBrCU4ZlH+8ZSZ1DH7XUjzLqTgh2jgYZr4wvzORHMY6hYiUIBTiR1stZA",
+	"REWxHdFWRz58FsoTl3cHXV1SleFb8FrzSOle7BmIkoDdQDnqN2aXtEXeybmzyoULe6MCtIvziXn53AGz",
+	"h7shxh6FjcyW5rT6v+MehH5qtkGgj7Jsj9eqC3KAJdIE081dHqFTWkYAymknVlIGAMZEDwTcr0H2C+EO",
+	"mRzKTUFUbh1ICGEkwlS4KxbruZWXHsoIwtagEc1gKJwlcQyukOpqlMh5XskOKgpnhkB79ReWC3MDjYRo",
+	"r/JauwMDakboDhGK4JmE7ifq+q/TnJ5B9gbegy3bmQAlQ57ZQCCVB8uIPsATypuAl4MzK+JhzeTsItHa",
+	"8Thhx8dzO/k9LOAEhE4GXxK13RvBQAiraTgVB5vbQTE6dIbGoqzeIj/S2O4QBt8p5k4b0DXi5WgjMZ1z",
+	"LGUMsPTHxElfsKu+kh/waG9qB2E9SUgd79EgA9Lx2uNAgEZUbAGFQyoWHs+fcHvCkNk6VOSZT93UcyAL",
+	"728WGeQTN8FATDGDnQrSaQftdpsM3Sxhe/JfJzQZ+UAkVEQ68DgsCCSpJlKMmYLpNsCgrNgIQjMxCKje",
+	"63Ybjgsg7+CYO2uYA3Fywaihsx1DXBCsAaAYhigyhI1gIOxH20+YAWChJEFOnMpy0ANAlVkemRPkECcu",
+	"rKibZ2P12ocDkVnaG8eAAwZgiY7KXpy9PMX4zIQqP0tAqNH2xCVcXOkqszTy5K10oX8ixBkDA8ExrAzL",
+	"shTWyN+xWlyqVFQL4A5YcBkucDW7NEw1Cwnm3VpO6yI2HOvwB96XwJAqr4EROt5KnEvCvk01j5nlDzkj",
+	"wU3kvq7DRAqZqg1qRV6+uEqvSDUr6BX4CcdRpVh83OQO+ATJ9umiqpCG3jFtp18hVX+ACwPLFCJLgjKn",
+	"zoUSOPU3Vgur1Te+8rTVP3Gg6pdUIc6cZQBuHriQsuunIgPXKQrbZeCiCvEHj2/xmCYMEXrLjPAn+N75",
+	"5+4X5vDGqQFnIwBIq9JYK6KsscP4qyf33t1vvJbmhUwFdtHZgvTeKrDXAtjsC6zI9IXpD3fD6xBIcsdE",
+	"y5Fx6CJBVrQIskjuSY7B2symzCP8iDEV63KbQBR9qBvuaV1q96TCL0lKb0S+shWhGPdiLWc/ATeZeYTm",
+	"1T0EiLwpXSAqyjCH0Szh106ZGrMmNOMwbOvvXjwnz/aODhqtgUAAN0AnxcB/dw6Ww0BA5I4SyqdWhytE",
+	"cFidBPXWonWiTwa1KRvUQlJ3PgdwXflQdOrzdZzC04DmfasuY8cqGlUtQ6jJsUu7RUgh9x7eGkY6eACA",
+	"pi0omQU5EUESWOygRucIyZpIjVlBUAEd+2QQ/YHhMhEVRLjyLbgWdvaiOHQAHchrJthWwYTtxlHvtfdA",
+	"CXWiq1t0wF7F2mEIapvpz1Y1ATuaq91jH2FWq7sx0AbTjRaBnA1IKlgCps3LvXg1eSCK+2EUFRqx7Wwr",
+	"1dG73UMwpXgU0EZAeu2e/WcPIEAD0ut2EbnXowf5bR0Ir0957JzM+IBGB66DXE2CETkAuCqF5T1ozg+6",
+	"p8v38+ePMLaDQiz1JxbAN/F4Dyz1DfH6x5dRnize4sGy0LeR2HZ4v+m98yfi68hu83EeiDblOVsLAXAL",
+	"NybRbEqF4ZF2JVxcSqnDe97OhWH1j90c/fLOaOuT/NH78rlvFFHRAf7dHQCcr+ITK0/fkBB6kRvES9UT",
+	"SliMxaSAnNweLqVW+uZeyrGTSvxAoAISWOJRCphKFy1sZBYLxOLQp5r616CwbiikYWFjILzroypWqO5M",
+	"5q4cUigjSCzHH7EebcMFFJW8Zi1yMhDYwzIMiweShmuUnFshRc4FU3rCZz7j3Qlymd8TcCwzrEpqBiJx",
+	"a+HA963wCJDbhVyORI617cyZ3pfjsOtrpO+BQJs3eqMAyp38MagVROZBzYvjt2GjtbQorlyhD6jJccAo",
+	"IiWOQJx1wTc7UEY4uvIuswxCtttut5vtTrPdIXVKplybxYzFZMGoOrbyYQMBA3xImceoz9Y6T2MBCHQU",
+	"jmPJHIaBGAhwGkABhpFU0yKgg3MZJDm10SRpEQDNg7Dv0COKtnxlIfCaOFcuHYiyZ8ajMrokWjcYQOYM",
+	"yDrpeWPc90kOy/wY0qdv/ssE+2aTWwsA9qczdH03BD9KvossXBVrb6hq8Qq03E0wQhBUBA89oiCDHaxR",
+	"x2CIX7fYcm815yuRc2BpCyg4GIvtq0jlBgaofIJQCFRLoUk6w+hNOS8B0jkjykPloQKJupZ2EY1/A30C",
+	"F2WvHGj/o1EodrCGQovL9l2+3oiUVVqpKsJZRwOb1b9X+MhfQ+2Dya7T+S58meC/Fno+ppM48VhnrIur",
+	"vEJ2UY8LAN5rXACmWsvGKjW0D1m4HzgTwDkPasQft2Ej8IA/WNe8slB5mYShvnHOwz6/pFuq0X7rBN1H",
+	"kms3skrB5m6vstgtVxPZb9SSxfV74tp3xJo7jj8UTKcF0vLFcCAlwllEnBtpNeKp6L5uVHKB7WImyrfV",
+	"7h9uELcbMTq/qNjyXV650yldpqeMZRVY1RaiL4TDzaiZ5NFwefnssr1hXX0JKNu9sb7Exy1IcdfVYgOF",
+	"74sMci2ugisS5+yAuOw+OtZHcDvhcdnMWBcy89cGREi0Q1UksblOvrCyIOT8SyoMj27k+ZJH9hW9Yllu",
+	"sT+1brGtvurJxF0Kn5nzz7B0YDHnpkyArrZgbk7500JafL2QFdtDTzwavsQ50suZmKVGP3Xgw1dnavsu",
+	"Dn9eHvhhQk2Tj7KAJiy7zSDDC4Kb9HExWwOrQW9tiylUxdwg114Ua2c+HjRp3ssaes5HGxRNAtnNoMnp",
+	"BR27aPq37y92CjEN30Lgz5e2uhQyLkmUmqYcjTAO8GeJQFsfqJqulZLTNRgeWUte8EN4+ciLfiXJz3kk",
+	"wa9oN8BhHqAvEuP/wEeKlQ+xIry8ZnGLnDMHDAw0IEdkIVNF/nF6YfvzZJBn57sMNg/H5QMQacxcWWmX",
+	"xyWvmXIpUIiL8fb9hSvC57HpO10oLerCy5ZkhLR8ejbmF/kw+r4rJw5LYYpLGHlUanATY9Yad2TPdYYe",
+	"X7djypKljgei1257t3KW4iZcOVti6LgBiAoOCB6dCeBBx3ovMjWQvZaZxf4WBgMxn1ADXvzSKeznhbcV",
+	"myU0YpoMpZlkc0AXMegneNJyDcXvUimraLkk7b2yhz4fN3pCiOY7+SAA9WZP/WljGh/oXf5TRxx+BUGD",
+	"JYbk1K3jogoGWctNl6/P9RpxZEtlzFCjd3+Tw40Cyrl96hf70FYV0QHRuTp1cT+osIHQG2cD6d5tEHk0",
+	"tvCLHMI0N3mK7Dr9ZfxEdr+JouKKxWS48KXS5YhMpPEQqQW6s2u3JAQDbSXAE4eSYu2ejST2svDsVpT2",
+	"8Grm96TbTnsj4bpa7l+GcourtiEPyz3yl6Hf8yzksUjGDuhWCieGUjKVU5DpPMw9xnVqQ/baJF5OxFtL",
+	"5lm/d5D4uXvuMW0WxX7WmS7w578MMfxE9QTIn/zH2zONdVwLV2oRWSL2abMbd90wOl0LrXgKLTvUYwDn",
+	"AXwYewtj7d0Jc9VYmK8GlWM7BrkSReJs2FAqciLnZD6RPnluCUa5XsJObriepItHLoRH10M7NISbsZwd",
+	"UG/yDD27CIAhF+7C6clhABMtwf+cFyyLY8W0Zq72ppuKy2NtkZ+Yd6HE7iBShXBNMGIYMsy5TwCqIWwE",
+	"7liizpOX2/dWRQjIPXahtgyg5zPoBSxYn1YEDNg7/cJu2FaXCrZdugeqECT+lMEydpXuzo+wxE+mDAD8",
+	"AkKT2YQOmeERTTw9kTrgUQBOFnUl+h1iXyNA/Z7Hf6mQG7tmDpHUwaG6WuBwYptcrFRChBNT5jr41abQ",
+	"rvfwxFZ0DkrBtlb4dxJn9UlHpkxP5+kQJTIPqgOEYxfG1RFfS0LrUFN+32jZmHKRfX4I/OK3eaItQdx9",
+	"ooGwvpWjfH9jxxevr+AKL606T90h34jsUO0exTQMqPrzOCY62/SXyfVYV8roO7D79/i4J4Nox8JHDzmx",
+	"yxd2BTRQdRnoHZ1XlmWWzWLxRkhqy8RhKwGvL5+iWMKoZpfwLMrHJfHdJ/X5erWQ7+ahJAWbh0ExQzIg",
+	"IcJFXKazsLEuKy0gjEYTj2tbkeWWqzQ5wAWmGdqxH5cRLfMyKw7HPXBg1Qrwv2DgC6tItMg7mCwA2kl1",
+	"BVmNhTqdXLhYFthJI+WqYpArKI6PfiIu0xrxqLQp94Oq2xLpKdezCrXwlxei8R0KKndGfHPugXyTl5jT",
+	"8Yq2XASSuq+wsc56lQkaX6xE/ndoka8hxvfh1+LnhaayCqnz1wck9mcD4lSgekCpBjyULmajEUNwgEI9",
+	"d9DBAebIidDHA3FXa8BhfTjE0r3dIid5EbJiXWvAg/VYOS6JPi9/n1Wezy5rfaVdNfxS1fo+QbxbMBgC",
+	"NpKWhALwbsKELziLlkwmZDqegIjgSzd7E528ZmoTDskxpuN/FuyvNQhLD7pxHxthyQ7qiyAsbWJ/nmq+",
+	"s8HvCEvfEZaWEJbKktAS0tK91bYJo4mZ/GuTG+9n98gjMgPsooodvJ+1NpbyfcmvmWDa1Zhymw3FMGfF",
+	"xZAzb1gGDeFfaz1Z++29vFCSL42EcbCzGQQV2jvq/Of3Fz+9+fD68qd3J2evA/cGNw7tGl7T/oLVUBmL",
+	"CbxhYmrokGpWQPCHuD8PUU5d5S18x9nMZ1Y9AqeQYKCB2iGhBR0rQfhYvIRGV5pQMuVjV9kY4vncPIBY",
+	"MAAyZobyBOuNwgVcdW/9g5l3uFxfZO+h79bWR2jrovVQ7yujmXyP7Wb4fcY4yWyzfGymFY4ASQcGXwiR",
+	"rCC28hD+qA0ZVUydpGZiR2QvdOwa5YBUJbV+bRcuetfQH5m3wb5jdW33GY924QvUswtfFKA9Ct/6WKni",
+	"V+DpLb6Zxs7o75HZZ7p2+/H2/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -126,7 +126,7 @@ func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 // client returns an API client that sends token as bearer (none if empty).
 func (e *Env) client(token string) *client.ClientWithResponses {
 	e.t.Helper()
-	c, err := client.NewClientWithResponses(e.URL, client.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+	c, err := client.NewClientWithResponses(e.URL, client.WithHTTPClient(&http.Client{Transport: Contract(e.t, nil)}), client.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 		if token != "" {
 			r.Header.Set("Authorization", "Bearer "+token)
 		}
