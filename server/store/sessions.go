@@ -314,7 +314,9 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 		return tx.Audit(ctx, audit.Event{Actor: actor, Action: "auth.refresh", EntityType: "session",
 			EntityID: t.SessionID.String(), Summary: u.Name + " refreshed a session"})
 	})
-	if errors.Is(err, apperr.ErrNotFound) || reused {
+	// A reuse commits its revocation and event, then refuses; a failure to
+	// commit them is the server's and comes back as such.
+	if errors.Is(err, apperr.ErrNotFound) || (err == nil && reused) {
 		return Login{}, errBadRefresh
 	}
 	return out, err

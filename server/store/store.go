@@ -107,17 +107,16 @@ func storedMeta(ctx context.Context) eventMeta {
 }
 
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
-// otherwise (and on panic). Errors come back translated.
-func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// otherwise, and on a panic too, so that a recovered panic leaves no
+// connection idle in a transaction holding its locks. Errors come back
+// translated.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(err)
 	}
-	defer func() {
-		if err != nil {
-			_ = ptx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
+	// A no-op once committed.
+	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	if err = fn(&Tx{Q: s.q.WithTx(ptx), tx: ptx}); err != nil {
 		return translate(err)
 	}
