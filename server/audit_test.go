@@ -62,7 +62,7 @@ func TestAuditList(t *testing.T) {
 	env := servertest.New(t)
 	u, sales := env.NewUser(auth.RoleSales)
 	const rid = "test-request-42"
-	if r := login(env, u.Email, "wrong password", withHeader("X-Request-ID", rid), withHeader("User-Agent", "audit-test/1.0")); r.StatusCode() != 401 {
+	if r := login(t, env, u.Email, "wrong password", withHeader("X-Request-ID", rid), withHeader("User-Agent", "audit-test/1.0")); r.StatusCode() != 401 {
 		t.Fatal(r.StatusCode())
 	}
 	name := "Renamed Sales"
@@ -251,7 +251,7 @@ func TestAuditSealAndVerify(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	_, sales := env.NewUser(auth.RoleSales)
-	login(env, env.AdminUser.Email, "wrong password")
+	login(t, env, env.AdminUser.Email, "wrong password")
 	n := waitSealed(t, env)
 	t.Run("ListedAsSealed", func(t *testing.T) {
 		for _, e := range events(t, env, api.ListAuditEventsParams{}) {
@@ -284,7 +284,7 @@ func TestAuditSealerWaiting(t *testing.T) {
 	env := servertest.New(t)
 	waitSealed(t, env)
 	writer := holdRowLock(t, env, `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`)
-	login(env, env.AdminUser.Email, "wrong password") // an event, committed
+	login(t, env, env.AdminUser.Email, "wrong password") // an event, committed
 	waiting := func() float64 {
 		_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
 		for line := range strings.Lines(string(body)) {
@@ -559,7 +559,7 @@ func TestAuditSealerConcurrent(t *testing.T) {
 				if i%2 == 0 {
 					// An account per writer: one account's password checks
 					// wait for each other, and over 16 at once get 429.
-					if r := login(env, emails[w], "wrong password"); r.StatusCode() != 401 {
+					if r := login(t, env, emails[w], "wrong password"); r.StatusCode() != 401 {
 						t.Errorf("failed login: %d", r.StatusCode())
 					}
 					continue

@@ -36,7 +36,7 @@ func TestLogin(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)
-		r := login(env, strings.ToUpper(u.Email), servertest.Password)
+		r := login(t, env, strings.ToUpper(u.Email), servertest.Password)
 		if r.StatusCode() != 200 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -66,7 +66,7 @@ func TestLogin(t *testing.T) {
 		}
 		timed := func(email string) (*http.Response, []byte, time.Duration) {
 			start := time.Now()
-			r := login(env, email, "not the password")
+			r := login(t, env, email, "not the password")
 			return r.HTTPResponse, r.Body, time.Since(start)
 		}
 		wrongRes, wrongBody, wrongTook := timed("timing@example.com")
@@ -119,7 +119,7 @@ func TestLogin(t *testing.T) {
 			{"secret@2024.", "Failed login for a value that is not an e-mail address"},
 			{strings.Repeat("€", 100) + "@example.com", "Failed login for a value that is not an e-mail address"},
 		} {
-			r := login(env, tc.typed, "wrong-password-1")
+			r := login(t, env, tc.typed, "wrong-password-1")
 			wantProblem(t, r.HTTPResponse, r.Body, 401)
 			n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND summary = $1`, tc.summary)
 			if n == 0 {
@@ -137,7 +137,7 @@ func TestLogin(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatalf("deactivate %d", r.StatusCode())
 		}
-		r := login(env, u.Email, servertest.Password)
+		r := login(t, env, u.Email, servertest.Password)
 		p := wantProblem(t, r.HTTPResponse, r.Body, 401)
 		if p.Detail == nil || *p.Detail != "e-mail or password is wrong" {
 			t.Fatalf("detail %v", p.Detail)
@@ -157,8 +157,8 @@ func TestLogin(t *testing.T) {
 			env := servertest.New(t)
 			u := newUser(t, env, "Racer "+reset, "racer-"+strings.ToLower(reset)+"@example.com", auth.RoleSales)
 			tx := holdRowLock(t, env, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u.Id)
-			done := make(chan *client.LoginResponse, 1)
-			go func() { done <- login(env, u.Email, servertest.Password) }()
+			done := answerLater(http.MethodPost, env.URL+"/api/v1/auth/login",
+				`{"email": "`+u.Email+`", "password": "`+servertest.Password+`"}`, "Content-Type", "application/json")
 			waitForLockWait(t, env)
 			change := `UPDATE users SET password_hash = 'reset by an admin', version = version + 1 WHERE id = $1`
 			if reset == "Deactivation" {
@@ -171,7 +171,10 @@ func TestLogin(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := <-done
-			wantProblem(t, r.HTTPResponse, r.Body, 401)
+			if r.res == nil {
+				t.Fatal("login not sent")
+			}
+			wantProblem(t, r.res, r.body, 401)
 			if n := scalar(t, env, `SELECT count(*) FROM sessions WHERE user_id = '`+u.Id.String()+`'`); n != 0 {
 				t.Fatalf("%d sessions for a user reset during login", n)
 			}
@@ -204,12 +207,12 @@ func TestLoginThrottle(t *testing.T) {
 		env := servertest.New(t, throttle(3, 100))
 		u, _ := env.NewUser(auth.RoleSales)
 		for i := range 3 {
-			if r := login(env, u.Email, "wrong password"); r.StatusCode() != 401 {
+			if r := login(t, env, u.Email, "wrong password"); r.StatusCode() != 401 {
 				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
 			}
 		}
 		for _, pw := range []string{"wrong password", servertest.Password} {
-			r := login(env, u.Email, pw)
+			r := login(t, env, u.Email, pw)
 			p := wantProblem(t, r.HTTPResponse, r.Body, 429)
 			ra, err := strconv.Atoi(r.HTTPResponse.Header.Get("Retry-After"))
 			if err != nil || ra < 1 || ra > 60 {
@@ -220,11 +223,11 @@ func TestLoginThrottle(t *testing.T) {
 			}
 		}
 		// The lock is on that e-mail only.
-		if r := login(env, env.AdminUser.Email, servertest.Password); r.StatusCode() != 200 {
+		if r := login(t, env, env.AdminUser.Email, servertest.Password); r.StatusCode() != 200 {
 			t.Fatalf("other e-mail: %d", r.StatusCode())
 		}
 		// The same e-mail in another case is the same e-mail.
-		if r := login(env, strings.ToUpper(u.Email), servertest.Password); r.StatusCode() != 429 {
+		if r := login(t, env, strings.ToUpper(u.Email), servertest.Password); r.StatusCode() != 429 {
 			t.Fatalf("upper-case e-mail: %d", r.StatusCode())
 		}
 		// The trail shows when the lock began, once; the refused attempts
@@ -241,7 +244,7 @@ func TestLoginThrottle(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t, throttle(3, 100))
 		u, _ := env.NewUser(auth.RoleSales)
-		codes := parallelLogins(env, 10, func(int) string { return u.Email })
+		codes := parallelLogins(t, env, 10, func(int) string { return u.Email })
 		if codes[401] != 3 || codes[429] != 7 {
 			t.Fatalf("10 parallel wrong guesses with a limit of 3: %v", codes)
 		}
@@ -252,19 +255,19 @@ func TestLoginThrottle(t *testing.T) {
 		env := servertest.New(t, throttle(100, 4))
 		other := newUser(t, env, "Other", "other@example.com", auth.RoleSales)
 		for i := range 4 {
-			if r := login(env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
+			if r := login(t, env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
 				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
 			}
 		}
 		for _, email := range []string{"someone-else@example.com", other.Email} {
-			if r := login(env, email, "wrong password"); r.StatusCode() != 429 {
+			if r := login(t, env, email, "wrong password"); r.StatusCode() != 429 {
 				t.Fatalf("%s from the same IP: %d", email, r.StatusCode())
 			}
 		}
-		if r := login(env, other.Email, servertest.Password); r.StatusCode() != 429 {
+		if r := login(t, env, other.Email, servertest.Password); r.StatusCode() != 429 {
 			t.Fatalf("right password of another user from the same IP: %d", r.StatusCode())
 		}
-		r := login(env, env.AdminUser.Email, servertest.Password)
+		r := login(t, env, env.AdminUser.Email, servertest.Password)
 		wantProblem(t, r.HTTPResponse, r.Body, 429)
 		if r.HTTPResponse.Header.Get("Retry-After") == "" {
 			t.Fatal("no Retry-After")
@@ -279,11 +282,11 @@ func TestLoginThrottle(t *testing.T) {
 	t.Run("BothAtOnce", func(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t, throttle(2, 3))
-		if r := login(env, "first@example.com", "wrong password"); r.StatusCode() != 401 {
+		if r := login(t, env, "first@example.com", "wrong password"); r.StatusCode() != 401 {
 			t.Fatalf("first: %d", r.StatusCode())
 		}
 		for i := range 2 {
-			if r := login(env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
+			if r := login(t, env, env.AdminUser.Email, "wrong password "+strconv.Itoa(i)); r.StatusCode() != 401 {
 				t.Fatalf("attempt %d: %d", i+1, r.StatusCode())
 			}
 		}
@@ -305,7 +308,7 @@ func TestLoginThrottle(t *testing.T) {
 		for i := range emails {
 			emails[i] = newUser(t, env, "P"+strconv.Itoa(i), "p"+strconv.Itoa(i)+"@example.com", auth.RoleSales).Email
 		}
-		codes := parallelLogins(env, 10, func(i int) string { return emails[i] })
+		codes := parallelLogins(t, env, 10, func(i int) string { return emails[i] })
 		if codes[401] != 3 || codes[429] != 7 {
 			t.Fatalf("10 parallel wrong guesses on 10 e-mails with an IP limit of 3: %v", codes)
 		}
@@ -313,7 +316,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 // parallelLogins fires n wrong logins at once and counts the statuses.
-func parallelLogins(env *servertest.Env, n int, email func(int) string) map[int]int {
+func parallelLogins(t *testing.T, env *servertest.Env, n int, email func(int) string) map[int]int {
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -325,7 +328,7 @@ func parallelLogins(env *servertest.Env, n int, email func(int) string) map[int]
 		go func() {
 			defer wg.Done()
 			<-start
-			r := login(env, email(i), "wrong password")
+			r := login(t, env, email(i), "wrong password")
 			mu.Lock()
 			codes[r.StatusCode()]++
 			mu.Unlock()
@@ -750,10 +753,10 @@ func TestChangePassword(t *testing.T) {
 		if rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: current.RefreshToken}); rr.StatusCode() != 200 {
 			t.Fatalf("the current session's refresh: %d", rr.StatusCode())
 		}
-		if l := login(env, u.Email, servertest.Password); l.StatusCode() != 401 {
+		if l := login(t, env, u.Email, servertest.Password); l.StatusCode() != 401 {
 			t.Fatalf("old password: %d", l.StatusCode())
 		}
-		if l := login(env, u.Email, newPW); l.StatusCode() != 200 {
+		if l := login(t, env, u.Email, newPW); l.StatusCode() != 200 {
 			t.Fatalf("new password: %d %s", l.StatusCode(), l.Body)
 		}
 		ev := actions(t, env, "user.password_change")
@@ -851,9 +854,9 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 	env := servertest.New(t, throttle(3, 100))
 	u, _ := env.NewUser(auth.RoleSales)
 	for i := range 3 {
-		login(env, u.Email, "wrong password "+strconv.Itoa(i))
+		login(t, env, u.Email, "wrong password "+strconv.Itoa(i))
 	}
-	if r := login(env, u.Email, servertest.Password); r.StatusCode() != 429 {
+	if r := login(t, env, u.Email, servertest.Password); r.StatusCode() != 429 {
 		t.Fatalf("locked: %d", r.StatusCode())
 	}
 	const reset = "a reset password 1"
@@ -861,7 +864,7 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 	if r.StatusCode() != 200 {
 		t.Fatalf("reset: %d %s", r.StatusCode(), r.Body)
 	}
-	if l := login(env, u.Email, reset); l.StatusCode() != 200 {
+	if l := login(t, env, u.Email, reset); l.StatusCode() != 200 {
 		t.Fatalf("login after the reset: %d %s", l.StatusCode(), l.Body)
 	}
 }

@@ -182,10 +182,13 @@ func fixtureHash(t *testing.T, env *servertest.Env) string {
 	return u.PasswordHash
 }
 
-func login(env *servertest.Env, email, password string, editors ...client.RequestEditorFn) *client.LoginResponse {
+// login tries a login. It may run off the test's goroutine: a request that
+// cannot be sent is reported with t.Errorf and answers with status 0.
+func login(t *testing.T, env *servertest.Env, email, password string, editors ...client.RequestEditorFn) *client.LoginResponse {
 	r, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: email, Password: password}, editors...)
 	if err != nil {
-		panic(err)
+		t.Errorf("login %s: %v", email, err)
+		return &client.LoginResponse{}
 	}
 	return r
 }
@@ -238,12 +241,18 @@ func waitForLockWait(t *testing.T, env *servertest.Env) {
 	t.Fatal("nothing waited on the lock within 30 s")
 }
 
-// statusLater sends a request in the background and delivers its status
-// (0 when it could not be sent). It uses net/http alone, since t.Fatal
-// must not be called off the test's goroutine; headers alternate names and
-// values.
-func statusLater(method, url, body string, headers ...string) <-chan int {
-	done := make(chan int, 1)
+// answer is a response whose body has been read (res is nil when the
+// request could not be sent).
+type answer struct {
+	res  *http.Response
+	body []byte
+}
+
+// answerLater sends a request in the background and delivers its answer. It
+// uses net/http alone, since t.Fatal must not be called off the test's
+// goroutine; headers alternate names and values.
+func answerLater(method, url, body string, headers ...string) <-chan answer {
+	done := make(chan answer, 1)
 	go func() {
 		var rd io.Reader
 		if body != "" {
@@ -251,7 +260,7 @@ func statusLater(method, url, body string, headers ...string) <-chan int {
 		}
 		req, err := http.NewRequest(method, url, rd)
 		if err != nil {
-			done <- 0
+			done <- answer{}
 			return
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
@@ -259,11 +268,31 @@ func statusLater(method, url, body string, headers ...string) <-chan int {
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
+			done <- answer{}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			done <- answer{}
+			return
+		}
+		done <- answer{res, b}
+	}()
+	return done
+}
+
+// statusLater is answerLater for the status alone (0 when the request
+// could not be sent).
+func statusLater(method, url, body string, headers ...string) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		a := <-answerLater(method, url, body, headers...)
+		if a.res == nil {
 			done <- 0
 			return
 		}
-		res.Body.Close()
-		done <- res.StatusCode
+		done <- a.res.StatusCode
 	}()
 	return done
 }

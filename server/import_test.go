@@ -802,15 +802,7 @@ func TestImportKeepsANameEditedMeanwhile(t *testing.T) {
 func importDuringEdit(t *testing.T, env *servertest.Env, externalID, edit, file string) api.ImportResult {
 	t.Helper()
 	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = $1 FOR UPDATE`, externalID)
-	type result struct {
-		status int
-		body   []byte
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, body := importCSV(t, env, "", strings.NewReader(file), nil)
-		done <- result{res.StatusCode, body}
-	}()
+	done := importLater(t, env, file)
 	waitForLockWait(t, env)
 	if _, err := tx.Exec(bg, edit); err != nil {
 		t.Fatal(err)
@@ -818,10 +810,24 @@ func importDuringEdit(t *testing.T, env *servertest.Env, externalID, edit, file 
 	if err := tx.Commit(bg); err != nil {
 		t.Fatal(err)
 	}
-	r := <-done
+	return importResult(t, <-done)
+}
+
+// importLater starts an import of file as the admin in the background.
+func importLater(t *testing.T, env *servertest.Env, file string) <-chan answer {
+	t.Helper()
+	token := env.Login(env.AdminUser.Email).AccessToken
+	return answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", file,
+		"Authorization", "Bearer "+token, "Content-Type", "text/csv")
+}
+
+// importResult is a background import's result; it fails the test on
+// anything but 200.
+func importResult(t *testing.T, a answer) api.ImportResult {
+	t.Helper()
 	var got api.ImportResult
-	if r.status != 200 || json.Unmarshal(r.body, &got) != nil {
-		t.Fatalf("import: %d %s", r.status, r.body)
+	if a.res == nil || a.res.StatusCode != 200 || json.Unmarshal(a.body, &got) != nil {
+		t.Fatalf("import: %v %s", a.res, a.body)
 	}
 	return got
 }
@@ -933,15 +939,7 @@ func TestImportLeadHistoryRacesAnEdit(t *testing.T) {
 	env := servertest.New(t)
 	importOK(t, env, "", "external_id,name,phone\nr-1,Rita,+351 1\n")
 	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = 'r-1' FOR UPDATE`)
-	done := make(chan api.ImportResult, 1)
-	go func() {
-		res, body := importCSV(t, env, "", strings.NewReader("external_id,name,phone\nr-1,Rita,+351 2\n"), nil)
-		var got api.ImportResult
-		if res.StatusCode != 200 || json.Unmarshal(body, &got) != nil {
-			t.Errorf("import: %d %s", res.StatusCode, body)
-		}
-		done <- got
-	}()
+	done := importLater(t, env, "external_id,name,phone\nr-1,Rita,+351 2\n")
 	waitForLockWait(t, env)
 	if _, err := tx.Exec(bg, `UPDATE leads SET notes = 'by a colleague', version = version + 1 WHERE external_id = 'r-1'`); err != nil {
 		t.Fatal(err)
@@ -949,7 +947,7 @@ func TestImportLeadHistoryRacesAnEdit(t *testing.T) {
 	if err := tx.Commit(bg); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-done; got.Updated != 1 {
+	if got := importResult(t, <-done); got.Updated != 1 {
 		t.Fatalf("import: %+v", got)
 	}
 	var id uuid.UUID

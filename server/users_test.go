@@ -605,7 +605,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r.StatusCode() != 200 || !r.JSON200.Active {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		if l := login(env, u.Email, servertest.Password); l.StatusCode() != 200 {
+		if l := login(t, env, u.Email, servertest.Password); l.StatusCode() != 200 {
 			t.Fatalf("login after reactivation: %d", l.StatusCode())
 		}
 	})
