@@ -223,5 +223,8 @@ func (a *App) drain(errc <-chan error) error {
 	}
 }
 
-// Close releases the pool.
-func (a *App) Close() { a.Pool.Close() }
+// Close ends the store's background work and releases the pool.
+func (a *App) Close() {
+	a.Store.Close()
+	a.Pool.Close()
+}

@@ -228,7 +228,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		return ImportResult{}, err
 	}
 	if !opts.DryRun {
-		s.analyzeAfterBulk(ctx, res.Inserted+res.Updated)
+		s.analyzeAfterBulk(res.Inserted + res.Updated)
 	}
 	slices.SortStableFunc(res.Rejected, func(a, b leadcsv.Rejection) int { return a.Line - b.Line })
 	return res, nil
@@ -342,6 +342,9 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 			b := batch{rows: make([]db.ImportStageCopyParams, 0, importBatch)}
 			eof := false
 			for len(b.rows) < importBatch {
+				if ctx.Err() != nil { // the import failed: no point reading on
+					return
+				}
 				row, rejs, err := rd.Next()
 				if err == io.EOF {
 					eof = true

@@ -72,13 +72,13 @@ const bulkAnalyzeRows = 5000
 // change of n rows, in the background: ANALYZE reads a 30,000-row sample
 // (about half a second), which the caller need not wait for. One runs at a
 // time. It is an optimisation only: a failure leaves the old statistics,
-// which autovacuum refreshes later, so it is not reported.
-func (s *Store) analyzeAfterBulk(ctx context.Context, n int64) {
+// which autovacuum refreshes later, so it is not reported. Close cancels it.
+func (s *Store) analyzeAfterBulk(n int64) {
 	if n < bulkAnalyzeRows || !s.analyzing.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
+	s.background.Go(func() {
 		defer s.analyzing.Store(false)
-		_ = s.q.LeadsAnalyze(context.WithoutCancel(ctx))
-	}()
+		_ = s.q.LeadsAnalyze(s.backgroundCtx)
+	})
 }

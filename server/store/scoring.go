@@ -299,7 +299,7 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 		return tx.Audit(ctx, *activation)
 	})
 	if err == nil {
-		s.analyzeAfterBulk(ctx, scored)
+		s.analyzeAfterBulk(scored)
 	}
 	return out, err
 }
@@ -325,7 +325,7 @@ func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version in
 		return tx.Audit(ctx, *ev)
 	})
 	if err == nil {
-		s.analyzeAfterBulk(ctx, n)
+		s.analyzeAfterBulk(n)
 	}
 	return out, n, err
 }
@@ -442,7 +442,7 @@ func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring
 	if err != nil {
 		return 0, err
 	}
-	s.analyzeAfterBulk(ctx, n)
+	s.analyzeAfterBulk(n)
 	return version, nil
 }
 

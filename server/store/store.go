@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
@@ -31,8 +32,12 @@ type Store struct {
 	q         *db.Queries
 	models    modelCache  // the active scoring model, compiled
 	analyzing atomic.Bool // a background ANALYZE of leads is running
-	verify    verifyPaging
-	accounts  auth.AccountGate // a login or password change per account at a time
+	// background is the store's own work, cancelled and waited for by Close.
+	background     sync.WaitGroup
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+	verify         verifyPaging
+	accounts       auth.AccountGate // a login or password change per account at a time
 	// sealStalledSince is when this instance's sealer began waiting for a
 	// transaction writing to the audit trail, in Unix nanoseconds; 0 when
 	// it is not waiting (see SealerStalled).
@@ -44,7 +49,15 @@ type Store struct {
 
 // New returns a Store over the pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: db.New(pool)}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop}
+}
+
+// Close cancels the store's background work and waits for it to end. The
+// pool is the caller's to close, after.
+func (s *Store) Close() {
+	s.stopBackground()
+	s.background.Wait()
 }
 
 // Pool returns the pool, for health checks and metrics.
