@@ -171,8 +171,10 @@ var headerNames = func() map[string]column {
 	return m
 }()
 
-// isScoringInput reports whether c is one of the 20 model inputs.
+// isScoringInput reports whether c is one of the model's inputs.
 func (c column) isScoringInput() bool { return c >= colAge && c <= colNrEmployed }
+
+const numScoringInputs = int(colNrEmployed - colAge + 1)
 
 // normaliseHeaderName folds a header cell to the form headerNames uses: a
 // spreadsheet may add spaces, capitals or a byte order mark.

@@ -254,6 +254,27 @@ func (r *Reader) Columns() []string {
 	return names
 }
 
+// ScoringInputs reports whether the file has a column for any of the
+// model's inputs, and for all of them (then a row's score is its lead's).
+func (r *Reader) ScoringInputs() (any, all bool) {
+	n := 0
+	for _, c := range r.cols {
+		if c.isScoringInput() {
+			n++
+		}
+	}
+	return n > 0, n == numScoringInputs
+}
+
+// ScoringInputNames returns the API names of the model's inputs.
+func ScoringInputNames() []string {
+	names := make([]string, 0, numScoringInputs)
+	for c := colAge; c <= colNrEmployed; c++ {
+		names = append(names, columns[c].api)
+	}
+	return names
+}
+
 // Comma returns the delimiter found in the header: ';' or ','.
 func (r *Reader) Comma() rune { return r.comma }
 

@@ -127,6 +127,30 @@ func TestReaderDelimiterAndColumns(t *testing.T) {
 	}
 }
 
+// An import keeps a staged score only when the file holds every input.
+func TestReaderScoringInputs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header   string
+		any, all bool
+	}{
+		{strings.Join(leadcsv.ScoringInputNames(), ","), true, true},
+		{"name,age,job", true, false},
+		{"name,phone", false, false},
+	} {
+		r, err := leadcsv.NewReader(strings.NewReader(tc.header+"\n"), leadcsv.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, all := r.ScoringInputs(); a != tc.any || all != tc.all {
+			t.Errorf("%s: ScoringInputs = %v, %v, want %v, %v", tc.header, a, all, tc.any, tc.all)
+		}
+	}
+	if n := len(leadcsv.ScoringInputNames()); n != 20 {
+		t.Errorf("%d scoring inputs, want 20", n)
+	}
+}
+
 // The score an export writes is the server's to compute: a re-import
 // reads past it, whatever it holds.
 func TestReaderIgnoresScore(t *testing.T) {

@@ -133,6 +133,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		return res, importError(err)
 	}
 	cols := rd.Columns()
+	anyInput, allInputs := rd.ScoringInputs()
 	setStatus := slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)
 	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := lockStage(ctx, tx); err != nil {
@@ -186,8 +187,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			return err
 		}
 		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
-			Columns: cols, SetStatus: setStatus, HasFeatures: hasScoringInput(cols),
-			AllFeatures: allScoringInputs(cols)})
+			Columns: cols, SetStatus: setStatus, HasFeatures: anyInput, AllFeatures: allInputs})
 		if err != nil {
 			return err
 		}
@@ -619,35 +619,10 @@ func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *Import
 	return tx.Q.ImportStageDrop(ctx, refused)
 }
 
-// allScoringInputs reports whether the file has every scoring input column,
-// so a staged score is the score of the lead it updates.
-func allScoringInputs(cols []string) bool {
-	n := 0
-	for _, c := range cols {
-		if isScoringInput(c) {
-			n++
-		}
-	}
-	return n == len(scoringInputs)
-}
-
-// hasScoringInput reports whether the file has a scoring input column.
-func hasScoringInput(cols []string) bool {
-	return slices.ContainsFunc(cols, isScoringInput)
-}
-
-// scoringInputs are the API names of the model's inputs.
-var scoringInputs = []string{"age", "job", "marital", "education", "credit_default", "housing_loan",
-	"personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec",
-	"campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate",
-	"cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}
-
-func isScoringInput(col string) bool { return slices.Contains(scoringInputs, col) }
-
 // importedFields are the Lead fields an import can set: those its per-lead
 // events compare.
 var importedFields = append([]string{"external_id", "name", "phone", "email", "status", "notes", "assigned_to",
-	"probability", "category"}, scoringInputs...)
+	"probability", "category"}, leadcsv.ScoringInputNames()...)
 
 // leadEvents writes a lead.update event for every lead the import changed,
 // in one statement (queries/import.sql, ImportLeadEvents).
