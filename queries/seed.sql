@@ -4,6 +4,12 @@
 -- Whether any lead exists, deleted ones included.
 SELECT EXISTS (SELECT 1 FROM leads)::boolean;
 
+-- name: SeedUnfinished :one
+-- Whether a demo seed stopped before its last step, the model: leads with
+-- the demo's external ids are there, and no model is.
+SELECT (NOT EXISTS (SELECT 1 FROM models)
+        AND EXISTS (SELECT 1 FROM leads WHERE starts_with(external_id, @external_id_prefix::text)))::boolean;
+
 -- name: SeedAdmin :one
 -- The oldest active admin: the seed's actor.
 SELECT * FROM users WHERE role = 'admin' AND active ORDER BY created_at, id LIMIT 1;

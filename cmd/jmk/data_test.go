@@ -326,6 +326,24 @@ func TestSeedCommand(t *testing.T) {
 	countsAre(t, dsn, "after the second runs", after)
 }
 
+// A demo seed stopped before its model (here: its leads imported, as the
+// seed would) cannot be finished; even --if-empty says so and fails, since
+// the dashboard would show unscored leads and no contacts.
+func TestSeedUnfinished(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	if out, err := runData(t, dsn, "external_id,name\nuci-1,Ana\nuci-2,Rui\n", "import", "-"); err != nil {
+		t.Fatalf("import: %v: %s", err, out)
+	}
+	for _, args := range [][]string{{"seed", "--demo"}, {"seed", "--demo", "--if-empty"}} {
+		out, err := runData(t, dsn, "", args...)
+		if err == nil || !strings.Contains(err.Error(), "stopped before it finished") {
+			t.Errorf("%v: %v: %s", args, err, out)
+		}
+	}
+	countsAre(t, dsn, "after the refused seeds", map[string]int64{"SELECT count(*) FROM leads": 2, "SELECT count(*) FROM users": 0})
+}
+
 // countsAre checks that each count query gives its number.
 func countsAre(t *testing.T, dsn, when string, want map[string]int64) {
 	t.Helper()
@@ -358,7 +376,7 @@ func TestModelCommand(t *testing.T) {
 	if fi, err := os.Stat(png); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("report: %v %v", fi.Mode(), err)
 	}
-	for _, want := range []string{"model v2 trained", "ROC AUC", "Brier", "lift, top decile", "calibration", "categories", "report: " + png} {
+	for _, want := range []string{"model v2 trained (not active: jmk model activate 2)", "ROC AUC", "Brier", "lift, top decile", "calibration", "categories", "report: " + png} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
@@ -379,7 +397,7 @@ func TestModelCommand(t *testing.T) {
 		t.Errorf("train with an unwritable report: %v: %s", err, out)
 	}
 	dir := t.TempDir()
-	for _, args := range [][]string{{"--report", dir}, {"--report", dir + "/"}, {"--holdout", "0"}, {"--holdout", "0.01"}, {"--holdout", "0.5"}, {"--seed", "0"}, {"--seed", "9007199254740992"}} {
+	for _, args := range [][]string{{"--report", dir}, {"--report", dir + "/"}, {"--holdout", "0"}, {"--holdout", "0.01"}, {"--holdout", "0.5"}, {"--seed", "0"}, {"--seed", "9007199254740992"}, {"--seed", "3", "--split", "time"}} {
 		out, err := runData(t, dsn, "", append([]string{"model", "train", "--report", filepath.Join(dir, "r.png")}, args...)...)
 		if err == nil || !strings.Contains(err.Error(), args[0]) && !strings.Contains(err.Error(), "report") {
 			t.Errorf("train %v: %v: %s", args, err, out)
@@ -405,8 +423,8 @@ func TestModelCommand(t *testing.T) {
 		t.Errorf("%d leads not re-scored by v2", n)
 	}
 	for _, args := range [][]string{{"model", "activate", "99"}, {"model", "activate", "x"}, {"model", "train", "--split", "nope"}, {"model"}} {
-		if out, err := runData(t, dsn, "", args...); err == nil {
-			t.Errorf("%v: no error: %s", args, out)
+		if out, err := runData(t, dsn, "", args...); err == nil || args[0] == "model" && len(args) > 1 && !strings.HasPrefix(err.Error(), "model "+args[1]+": ") {
+			t.Errorf("%v: %v: %s", args, err, out)
 		}
 	}
 }

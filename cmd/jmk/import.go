@@ -23,7 +23,9 @@ import (
 // POST /leads/import, without the upload's size limit.
 func cmdImport(ctx context.Context, e env) error {
 	fs := newFlags(e, "import", "[--dry-run] [--outcome use|ignore] [-v] FILE",
-		"Imports a lead CSV file (UCI bank-marketing columns; see README.md) in one transaction.\nFILE - reads standard input; a gzip-compressed file is decompressed.")
+		"Imports a lead CSV file (UCI bank-marketing columns; see README.md) in one transaction.\nFILE - reads standard input; a gzip-compressed file is decompressed.\n"+
+			"Exit status: 0 every row imported, 2 some rows rejected (the others imported), 1 the file\n"+
+			"refused whole or the import failed (nothing imported).")
 	dryRun := fs.Bool("dry-run", false, "validate and count only; write nothing")
 	outcome := fs.String("outcome", "use", "use: rows with y become closed leads; ignore: import them as open leads")
 	verbose := fs.Bool("v", false, "list every rejected row (default: the first 20)")

@@ -117,7 +117,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"run the HTTP API", cmdServe},
-		"migrate": {"apply pending database migrations", cmdMigrate},
+		"migrate": {"apply pending database migrations (status: list them)", cmdMigrate},
 		"users":   {"manage users (create)", cmdUsers},
 		"audit":   {"audit trail tools (verify)", cmdAudit},
 		"import":  {"import a lead CSV file (FILE, or - for stdin)", cmdImport},

@@ -45,8 +45,8 @@ func cmdMigrate(ctx context.Context, e env) error {
 // the schema matches this binary.
 func migrateStatus(ctx context.Context, e env) error {
 	fs := newFlags(e, "migrate status", "", "Lists this binary's migrations, each applied (when) or pending, and says whether the\n"+
-		"database's schema matches this binary (exit 2 when it does not). It applies nothing, but\n"+
-		"waits for a migration running elsewhere.")
+		"database's schema matches this binary (exit 2 when it does not). The database must exist.\n"+
+		"It applies nothing, but waits for a migration running elsewhere.")
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}

@@ -69,6 +69,9 @@ func modelTrain(ctx context.Context, e env) error {
 	if *split != scoring.SplitStratified && *split != scoring.SplitTime {
 		return fs.fail(fmt.Errorf("model train: --split must be %s or %s, not %q", scoring.SplitStratified, scoring.SplitTime, *split))
 	}
+	if *split == scoring.SplitTime && fs.isSet("seed") {
+		return fs.fail(errors.New("model train: --seed draws the stratified split; the time split has none"))
+	}
 	// The report's file is created first, so that a path that cannot be
 	// written fails before a model version is stored. It replaces FILE
 	// only once written: a failure leaves an existing FILE as it was.
@@ -94,11 +97,11 @@ func modelTrain(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("model train: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "model v%d trained", info.Version)
 	if *activate {
-		fmt.Fprint(e.stdout, " and activated")
+		fmt.Fprintf(e.stdout, "model v%d trained and activated\n", info.Version)
+	} else {
+		fmt.Fprintf(e.stdout, "model v%d trained (not active: jmk model activate %d)\n", info.Version, info.Version)
 	}
-	fmt.Fprintln(e.stdout)
 	printMetrics(e.stdout, res.Model)
 	if rep != nil {
 		err := report.WritePNG(rep, fmt.Sprintf("Model v%d: %s", info.Version, describeOptions(res.Model.Options)), res.Model, res.Holdout)
@@ -193,8 +196,12 @@ func modelList(ctx context.Context, e env) error {
 			m    scoring.Metrics
 			opts scoring.Options
 		)
-		_ = json.Unmarshal(r.Metrics, &m)
-		_ = json.Unmarshal(r.Options, &opts)
+		if err := json.Unmarshal(r.Metrics, &m); err != nil {
+			return fmt.Errorf("model list: v%d's metrics: %w", r.Version, err)
+		}
+		if err := json.Unmarshal(r.Options, &opts); err != nil {
+			return fmt.Errorf("model list: v%d's options: %w", r.Version, err)
+		}
 		active := ""
 		if r.Active {
 			active = "yes"
@@ -231,7 +238,7 @@ func modelActivate(ctx context.Context, e env) error {
 	}
 	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
 	if err != nil {
-		return err
+		return fmt.Errorf("model activate: %w", err)
 	}
 	if cur.Active && cur.Version == info.Version {
 		fmt.Fprintf(e.stdout, "model v%d was already active; nothing re-scored\n", info.Version)

@@ -44,6 +44,9 @@ const (
 	demoContactedLeads = 200
 	// demoFollowUp is the outcome that leaves a lead in follow_up.
 	demoFollowUp = "Asked to be called back next week"
+	// demoExternalIDPrefix starts the demo leads' external ids, followed by
+	// the line of the UCI file.
+	demoExternalIDPrefix = "uci-"
 )
 
 // demoSellers are the demo sales users; the password of the n-th (from 1)
@@ -75,9 +78,23 @@ func cmdSeed(ctx context.Context, e env) error {
 	// Seeding again would overwrite people's work on the demo leads (the
 	// import upserts them by external id) and add the contacts twice.
 	exists, err := st.SeedLeadsExist(ctx)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	if exists {
+		// An interrupted seed cannot be finished (its contacts and model
+		// follow from the import's draws), and --if-empty must not let it
+		// pass for a seeded database.
+		unfinished, err := st.SeedUnfinished(ctx, demoExternalIDPrefix)
+		if err != nil {
+			return err
+		}
+		if unfinished {
+			return errors.New("seed: an earlier demo seed stopped before it finished (its leads are here, " +
+				"no model is); drop the database and seed again")
+		}
+	}
+	switch {
 	case exists && *ifEmpty:
 		fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty)")
 		return nil
@@ -115,7 +132,7 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 		history  int64
 	)
 	amend := func(l *store.ImportLead) {
-		ext := "uci-" + strconv.Itoa(l.Line)
+		ext := demoExternalIDPrefix + strconv.Itoa(l.Line)
 		name, phone, email := data.Person(rng, l.Line)
 		l.ExternalID, l.Name, l.Phone, l.Email = &ext, &name, &phone, email
 		if l.Line%demoHistoryOf >= demoOpenOf {
@@ -157,7 +174,7 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	fmt.Fprintf(out, "Demo data loaded in %s: %d leads (%d closed history, %d open), %d contacts on %d leads.\n",
 		time.Since(start).Round(time.Millisecond), res.Inserted+res.Updated, history,
 		res.Inserted+res.Updated-history, nActs, nLeads)
-	fmt.Fprintf(out, "Admin: %s (existing or bootstrap account).\n", admin.Email)
+	fmt.Fprintf(out, "Admin: %s\n", admin.Email)
 	if len(created) > 0 {
 		fmt.Fprintln(out, "Demo sales users (demo passwords, shown only this once; never use them outside a demo):")
 		for _, i := range created {

@@ -43,6 +43,13 @@ func newFlags(e env, name, args, summary string) *flagSet {
 	return &flagSet{FlagSet: fs, name: name, args: args, summary: summary, stdout: e.stdout, stderr: e.stderr}
 }
 
+// isSet reports whether the command line gave the flag.
+func (f *flagSet) isSet(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
 // usage prints the usage line, the summary and the flags to w.
 func (f *flagSet) usage(w io.Writer) {
 	fmt.Fprintln(w, strings.TrimSpace("Usage: jmk "+f.name+" "+f.args))

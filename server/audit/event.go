@@ -21,7 +21,7 @@ var (
 )
 
 // Change is one field's old and new value. Secrets are never recorded: the
-// store records that a password changed with From and To left nil.
+// store records that a password changed as "(hidden)" to "(changed)".
 type Change struct {
 	From any `json:"from"`
 	To   any `json:"to"`

@@ -14,7 +14,7 @@ import (
 // Login exchanges credentials for a token pair.
 func (h *Handlers) Login(ctx context.Context, req api.LoginRequestObject) (api.LoginResponseObject, error) {
 	m := audit.MetaFrom(ctx)
-	email := strings.ToLower(strings.TrimSpace(req.Body.Email))
+	email := normEmail(req.Body.Email)
 	l, err := h.st.Login(ctx, email, req.Body.Password, m.IP, m.UserAgent, h.opts.Throttle)
 	if err != nil {
 		return nil, err

@@ -262,9 +262,18 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 	if err != nil {
 		return ModelInfo{}, err
 	}
-	opts, _ := json.Marshal(m.Options)
-	metrics, _ := json.Marshal(m.Metrics)
-	th, _ := json.Marshal(m.Thresholds)
+	opts, err := json.Marshal(m.Options)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	metrics, err := json.Marshal(m.Metrics)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	th, err := json.Marshal(m.Thresholds)
+	if err != nil {
+		return ModelInfo{}, err
+	}
 	var (
 		out    ModelInfo
 		scored int64
@@ -359,8 +368,11 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 		return ModelInfo{}, 0, nil, err
 	}
 	a, ok, err := s.activeModel(ctx, tx.Q)
-	if err != nil || !ok {
+	if err != nil {
 		return ModelInfo{}, 0, nil, fmt.Errorf("load activated model: %w", err)
+	}
+	if !ok {
+		return ModelInfo{}, 0, nil, errors.New("load activated model: none active after activating it")
 	}
 	n, err := wholeTableScores(ctx, tx, func() (int64, error) { return rescore(ctx, tx, a, false) })
 	if err != nil {

@@ -17,6 +17,13 @@ func (s *Store) SeedLeadsExist(ctx context.Context) (bool, error) {
 	return ok, translate(err)
 }
 
+// SeedUnfinished reports whether a demo seed, whose leads' external ids
+// start with prefix, stopped before it stored its model.
+func (s *Store) SeedUnfinished(ctx context.Context, prefix string) (bool, error) {
+	ok, err := s.q.SeedUnfinished(ctx, prefix)
+	return ok, translate(err)
+}
+
 // SeedAdmin returns the oldest active admin; apperr.ErrNotFound when there
 // is none.
 func (s *Store) SeedAdmin(ctx context.Context) (db.User, error) {
