@@ -39,6 +39,11 @@ func TestActivityCreate(t *testing.T) {
 			got.LastContactedAt == nil || !got.LastContactedAt.Equal(at) {
 			t.Errorf("lead after the call: status %s version %d count %d last %v", got.Status, got.Version, got.ContactCount, got.LastContactedAt)
 		}
+		// The 201 tells an edit form opened before the call its next If-Match.
+		if want := (api.LeadAfterContact{Version: got.Version, Status: got.Status, ContactCount: 1, LastContactedAt: got.LastContactedAt}); a.Lead.Version != want.Version ||
+			a.Lead.Status != want.Status || a.Lead.ContactCount != want.ContactCount || !a.Lead.LastContactedAt.Equal(*want.LastContactedAt) {
+			t.Errorf("lead in the 201 %+v, want %+v", a.Lead, want)
+		}
 		// The database agrees, and holds exactly one activity.
 		var n int64
 		var status string

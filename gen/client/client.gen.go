@@ -356,8 +356,9 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes any type of body and a specified content type.
@@ -372,8 +373,9 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1052,8 +1054,9 @@ func (c *Client) ListLeadActivities(ctx context.Context, id ID, params *ListLead
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+// an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
 // Takes any type of body and a specified content type.
@@ -1078,8 +1081,9 @@ func (c *Client) CreateLeadActivityWithBody(ctx context.Context, id ID, contentT
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+// an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
 // Takes a body of the `application/json` content type.
@@ -3985,8 +3989,9 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4001,8 +4006,9 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-	// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -5909,7 +5915,7 @@ type CreateLeadActivityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *Activity
+	JSON201 *ActivityLogged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -5937,7 +5943,7 @@ type CreateLeadActivityResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r CreateLeadActivityResponse) GetJSON201() *Activity {
+func (r CreateLeadActivityResponse) GetJSON201() *ActivityLogged {
 	return r.JSON201
 }
 
@@ -8352,8 +8358,9 @@ func (c *ClientWithResponses) ListLeadActivitiesWithResponse(ctx context.Context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+// an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -8374,8 +8381,9 @@ func (c *ClientWithResponses) CreateLeadActivityWithBodyWithResponse(ctx context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-// open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+// an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -10375,7 +10383,7 @@ func ParseCreateLeadActivityResponse(rsp *http.Response) (*CreateLeadActivityRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest Activity
+		var dest ActivityLogged
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

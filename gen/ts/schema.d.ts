@@ -382,8 +382,9 @@ export interface paths {
          *     `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
          *     logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
          *     first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-         *     the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does, so an
-         *     open edit form stays valid after logging a call. Audit: an `activity.create` event, plus a
+         *     the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+         *     (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
+         *     an edit form opened before the call. Audit: an `activity.create` event, plus a
          *     `lead.update` event when the status moved, in the same transaction.
          */
         post: operations["createLeadActivity"];
@@ -1007,6 +1008,23 @@ export interface components {
             occurred_at: string;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description A logged contact, with what it did to its lead. */
+        ActivityLogged: components["schemas"]["Activity"] & {
+            lead: components["schemas"]["LeadAfterContact"];
+        };
+        /**
+         * @description The lead's state after a contact was logged. `version` is its ETag (`"version"`): an edit
+         *     form opened before the call sends it as `If-Match` (it moved only if the status did).
+         */
+        LeadAfterContact: {
+            /** Format: int32 */
+            version: number;
+            status: components["schemas"]["LeadStatus"];
+            /** Format: int32 */
+            contact_count: number;
+            /** Format: date-time */
+            last_contacted_at: string | null;
         };
         ActivityCreate: {
             kind: components["schemas"]["ActivityKind"];
@@ -2461,13 +2479,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged. */
+            /** @description Logged; `lead` is the lead as the contact left it. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Activity"];
+                    "application/json": components["schemas"]["ActivityLogged"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -86,12 +86,18 @@ func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadAct
 		}
 		at = *b.OccurredAt
 	}
-	a, _, err := h.st.ActivityCreate(ctx, actor(id), who(id), db.ActivityInsertParams{
+	a, lead, err := h.st.ActivityCreate(ctx, actor(id), who(id), db.ActivityInsertParams{
 		LeadID: req.Id, Kind: string(b.Kind), Outcome: trimmed(b.Outcome), DurationSec: b.DurationSec,
 		Notes: notes(b.Notes), OccurredAt: at, // stored as a lead's notes are
 	})
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateLeadActivity201JSONResponse(activityOut(a)), nil
+	out := activityOut(a)
+	return api.CreateLeadActivity201JSONResponse{
+		Id: out.Id, LeadId: out.LeadId, UserId: out.UserId, Kind: out.Kind, Outcome: out.Outcome,
+		DurationSec: out.DurationSec, Notes: out.Notes, OccurredAt: out.OccurredAt, CreatedAt: out.CreatedAt,
+		Lead: api.LeadAfterContact{Version: lead.Version, Status: api.LeadStatus(lead.Status),
+			ContactCount: lead.ContactCount, LastContactedAt: lead.LastContactedAt},
+	}, nil
 }
