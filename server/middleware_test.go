@@ -199,9 +199,12 @@ func TestCORS(t *testing.T) {
 			!strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "Etag") && !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
 			t.Fatalf("%v", res.Header)
 		}
-		// The export's file name, for a dashboard on another origin.
-		if !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "Content-Disposition") {
-			t.Fatalf("Content-Disposition not exposed: %v", res.Header)
+		// The export's file name, and whether a 401 asks for a refresh,
+		// for a dashboard on another origin.
+		for _, h := range []string{"Content-Disposition", "WWW-Authenticate"} {
+			if !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), h) {
+				t.Fatalf("%s not exposed: %v", h, res.Header)
+			}
 		}
 	})
 	t.Run("OtherOriginSimpleRequest", func(t *testing.T) {

@@ -59,11 +59,13 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		}),
 		securityHeaders,
 		middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  cfg.CORSOrigins,
-			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", echo.HeaderXRequestID},
-			ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "Retry-After", "Location", echo.HeaderContentDisposition},
-			MaxAge:        600,
+			AllowOrigins: cfg.CORSOrigins,
+			AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", echo.HeaderXRequestID},
+			ExposeHeaders: []string{"ETag", echo.HeaderXRequestID, "Retry-After", "Location", echo.HeaderContentDisposition,
+				// error="invalid_token" tells a browser client to refresh rather than log in again.
+				echo.HeaderWWWAuthenticate},
+			MaxAge: 600,
 		}),
 		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		headAsGet,

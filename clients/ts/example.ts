@@ -1,16 +1,27 @@
 // Compile-time check that the generated types fit real calls; not shipped.
-import { createJmkClient } from "./index";
+import { createJmkClient, type TokenResponse } from "./index";
 
 export async function example(): Promise<number> {
-  let token: string | undefined;
-  const api = createJmkClient({ baseUrl: "http://localhost:8080", accessToken: () => token });
+  let tokens: TokenResponse | undefined;
+  const api = createJmkClient({
+    baseUrl: "http://localhost:8080",
+    accessToken: () => tokens?.access_token,
+    // As the README shows: renew an expired access token with the refresh token.
+    refresh: async () => {
+      if (!tokens) return undefined;
+      const { data } = await api.POST("/api/v1/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
+      tokens = data; // undefined when the session is over: log in again
+      return data?.access_token;
+    },
+  });
   const login = await api.POST("/api/v1/auth/login", {
     body: { email: "admin@example.com", password: "correct horse battery" },
   });
   if (!login.data) throw new Error(login.error?.detail ?? "login failed");
-  token = login.data.access_token;
+  tokens = login.data;
   const hot = await api.GET("/api/v1/leads", {
     params: { query: { category: ["hot"], sort: "probability_desc", limit: 20 } },
   });
-  return hot.data?.items.length ?? 0;
+  const csv = await api.GET("/api/v1/leads/export", { params: { query: { category: ["hot"] } }, parseAs: "text" });
+  return (hot.data?.items.length ?? 0) + (csv.data?.length ?? 0);
 }

@@ -1,0 +1,88 @@
+// Runtime tests of the client wrapper (node --test), against a fake fetch:
+// the token renewal must call refresh once for requests failing together and
+// send each failed request again, body included.
+import assert from "node:assert/strict";
+import test from "node:test";
+import { createJmkClient } from "./.test-build/index.js";
+
+const expired = () =>
+  new Response(JSON.stringify({ type: "about:blank", title: "Unauthorized", status: 401 }), {
+    status: 401,
+    headers: { "Content-Type": "application/problem+json", "WWW-Authenticate": 'Bearer realm="jmk", error="invalid_token"' },
+  });
+
+/** A server that takes only `Bearer new` and echoes what it got. */
+function fakeServer() {
+  const seen = [];
+  const fetch = async (request) => {
+    const auth = request.headers.get("Authorization");
+    const body = request.method === "GET" ? null : await request.text();
+    seen.push({ path: new URL(request.url).pathname, auth, body });
+    if (auth !== "Bearer new") return expired();
+    return new Response(JSON.stringify({ auth, body }), { status: 200, headers: { "Content-Type": "application/json" } });
+  };
+  return { fetch, seen };
+}
+
+function client(server, refresh) {
+  let token = "old";
+  let refreshes = 0;
+  const api = createJmkClient({
+    baseUrl: "http://api.test",
+    accessToken: () => token,
+    refresh: refresh ?? (async () => {
+      refreshes++;
+      await new Promise((r) => setTimeout(r, 10));
+      token = "new";
+      return token;
+    }),
+    client: { fetch: server.fetch },
+  });
+  return { api, refreshes: () => refreshes };
+}
+
+test("requests failing together share one refresh and are sent again", async () => {
+  const server = fakeServer();
+  const { api, refreshes } = client(server);
+  const [a, b, c] = await Promise.all([
+    api.GET("/api/v1/auth/me"),
+    api.GET("/api/v1/stats/summary"),
+    api.POST("/api/v1/leads", { body: { name: "Rita Almeida" } }),
+  ]);
+  assert.equal(refreshes(), 1);
+  for (const r of [a, b, c]) assert.equal(r.response.status, 200);
+  assert.equal(c.data.body, JSON.stringify({ name: "Rita Almeida" }));
+  assert.equal(server.seen.filter((s) => s.auth === "Bearer new").length, 3);
+});
+
+test("a request after the renewal uses the new token at once", async () => {
+  const server = fakeServer();
+  const { api, refreshes } = client(server);
+  await api.GET("/api/v1/auth/me");
+  const r = await api.GET("/api/v1/auth/me");
+  assert.equal(r.response.status, 200);
+  assert.equal(refreshes(), 1);
+});
+
+test("giving up returns the 401", async () => {
+  const server = fakeServer();
+  const { api } = client(server, async () => undefined);
+  const r = await api.GET("/api/v1/auth/me");
+  assert.equal(r.response.status, 401);
+  assert.equal(server.seen.length, 1);
+});
+
+test("a 401 that is not about the token, or from a call without one, is not retried", async () => {
+  let refreshed = false;
+  const fetch = async () =>
+    new Response("{}", { status: 401, headers: { "Content-Type": "application/problem+json", "WWW-Authenticate": 'Bearer realm="jmk"' } });
+  const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "old", refresh: async () => ((refreshed = true), "new"), client: { fetch } });
+  assert.equal((await api.GET("/api/v1/auth/me")).response.status, 401);
+  const login = await createJmkClient({
+    baseUrl: "http://api.test",
+    refresh: async () => ((refreshed = true), "new"),
+    client: { fetch: async () => expired() },
+  }).POST("/api/v1/auth/login", { body: { email: "a@example.com", password: "wrong password" } });
+  assert.equal(login.response.status, 401);
+  assert.equal(refreshed, false);
+});
