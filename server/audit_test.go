@@ -426,7 +426,9 @@ func TestAuditTamper(t *testing.T) {
 			}
 			// The verdict stays while new events are sealed after it.
 			env.NewUser(auth.RoleSales)
-			time.Sleep(200 * time.Millisecond)
+			eventually(t, 10*time.Second, "the new event sealed", func() bool {
+				return scalar(t, env, `SELECT count(*) FROM audit_seals WHERE event_id = (SELECT max(id) FROM audit_events)`) == 1
+			})
 			if v := verifyChain(t, env); v.Ok || *v.FirstBrokenId != want {
 				t.Fatalf("later verify %s", mustJSON(v))
 			}

@@ -168,7 +168,7 @@ func TestScoringLifecycle(t *testing.T) {
 	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
-		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 == nil {
+		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
 		t.Fatalf("model 1: %+v", m1)
 	}
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {

@@ -566,7 +566,9 @@ func TestServeDrain(t *testing.T) {
 	}
 	stopped := time.Now()
 	cancel()
-	time.Sleep(300 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); status("/readyz") != 503 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if r, h, o := status("/readyz"), status("/healthz"), status("/openapi.yaml"); r != 503 || h != 200 || o != 200 {
 		t.Errorf("while draining: readyz %d, healthz %d, openapi.yaml %d; want 503, 200, 200", r, h, o)
 	}

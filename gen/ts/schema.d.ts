@@ -1235,14 +1235,14 @@ export interface components {
              * Format: double
              * @description The ridge penalty on the mean log loss.
              */
-            l2?: number;
+            l2: number;
         };
         CalibrationBin: {
             bin: number;
             /** Format: double */
-            lower?: number;
+            lower: number;
             /** Format: double */
-            upper?: number;
+            upper: number;
             count: number;
             /** Format: double */
             mean_predicted: number;
@@ -1281,10 +1281,10 @@ export interface components {
             /** Format: date-time */
             trained_at: string;
             /** Format: uuid */
-            trained_by?: string | null;
+            trained_by: string | null;
             active: boolean;
             /** Format: date-time */
-            activated_at?: string | null;
+            activated_at: string | null;
             options: components["schemas"]["ModelOptions"];
             /** @description The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds. */
             thresholds: components["schemas"]["Thresholds"];
