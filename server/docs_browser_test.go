@@ -28,7 +28,7 @@ func TestDocsInBrowser(t *testing.T) {
 	env := servertest.New(t)
 	p := openBrowser(t)
 
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

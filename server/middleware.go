@@ -48,16 +48,13 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 				id = u.String()
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
-			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: storableText(r.UserAgent(), maxUserAgent)})
+			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: storableText(r.UserAgent(), audit.MaxUserAgent)})
 			ctx = context.WithValue(ctx, loggerKey{}, log.With("request_id", id))
 			c.SetRequest(r.WithContext(ctx))
 			return next(c)
 		}
 	}
 }
-
-// maxUserAgent bounds the user agent kept with sessions and audit events.
-const maxUserAgent = 512
 
 // storableText is s made fit for a PostgreSQL text column and a log line:
 // valid UTF-8 (HTTP headers are bytes, and old clients send Latin-1), no NUL

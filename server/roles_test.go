@@ -21,7 +21,7 @@ func TestAdminOperationsRefuseFirst(t *testing.T) {
 	u, _ := env.NewUser(auth.RoleSales)
 	sales := map[string]string{"Authorization": "Bearer " + env.Login(u.Email).AccessToken,
 		"Content-Type": "application/json", "If-Match": `"1"`}
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
 	m := newMetrics(st.Pool(), st.SealerStalled)
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // in it (Swagger UI's prefilled bodies) matches its own schema.
 func TestSpecValid(t *testing.T) {
 	t.Parallel()
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestSpecValid(t *testing.T) {
 // in time) and 413.
 func TestSpecDeclaresCommonAnswers(t *testing.T) {
 	t.Parallel()
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,8 +50,11 @@ func (e Event) ChangesJSON() (json.RawMessage, error) {
 type Meta struct {
 	RequestID string
 	IP        string
-	UserAgent string
+	UserAgent string // at most MaxUserAgent bytes are kept
 }
+
+// MaxUserAgent bounds the user agent kept with events and sessions.
+const MaxUserAgent = 512
 
 type metaKey struct{}
 

@@ -225,7 +225,7 @@ func newSession(ctx context.Context, tx *Tx, userID uuid.UUID, ip, userAgent str
 	id, _ := uuid.NewV7()
 	expires := time.Now().Add(auth.RefreshTTL)
 	if _, err := tx.Q.SessionInsert(ctx, db.SessionInsertParams{
-		ID: id, UserID: userID, ExpiresAt: expires, Ip: nonEmpty(ip), UserAgent: nonEmpty(truncate(userAgent, 512)),
+		ID: id, UserID: userID, ExpiresAt: expires, Ip: nonEmpty(ip), UserAgent: nonEmpty(truncate(userAgent, audit.MaxUserAgent)),
 	}); err != nil {
 		return uuid.Nil, "", err
 	}

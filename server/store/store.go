@@ -116,7 +116,7 @@ type eventMeta struct{ requestID, ip, userAgent *string }
 
 func storedMeta(ctx context.Context) eventMeta {
 	m := audit.MetaFrom(ctx)
-	return eventMeta{nonEmpty(m.RequestID), nonEmpty(m.IP), nonEmpty(truncate(m.UserAgent, 512))}
+	return eventMeta{nonEmpty(m.RequestID), nonEmpty(m.IP), nonEmpty(truncate(m.UserAgent, audit.MaxUserAgent))}
 }
 
 // InTx runs fn in a transaction: committed when fn returns nil, rolled back
