@@ -48,13 +48,9 @@ func (h *Handlers) ListLeadActivities(ctx context.Context, req api.ListLeadActiv
 	if err != nil {
 		return nil, err
 	}
-	out := api.ActivityList{Items: make([]api.Activity, 0, len(rows))}
-	for i, a := range rows {
-		if i == int(lim) {
-			last := rows[i-1]
-			out.NextCursor = encodeCursor(sc, activityKey{At: last.OccurredAt, ID: last.ID})
-			break
-		}
+	rows, next := cutPage(rows, lim, sc, func(a db.Activity) activityKey { return activityKey{At: a.OccurredAt, ID: a.ID} })
+	out := api.ActivityList{Items: make([]api.Activity, 0, len(rows)), NextCursor: next}
+	for _, a := range rows {
 		out.Items = append(out.Items, activityOut(a))
 	}
 	if p.Count != nil && *p.Count {

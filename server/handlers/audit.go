@@ -53,12 +53,9 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 	if err != nil {
 		return nil, err
 	}
-	out := api.AuditEventList{Items: make([]api.AuditEvent, 0, len(rows))}
-	for i, r := range rows {
-		if i == int(lim) {
-			out.NextCursor = encodeCursor(sc, rows[i-1].ID)
-			break
-		}
+	rows, next := cutPage(rows, lim, sc, func(r db.AuditEventListRow) int64 { return r.ID })
+	out := api.AuditEventList{Items: make([]api.AuditEvent, 0, len(rows)), NextCursor: next}
+	for _, r := range rows {
 		ev, err := auditOut(r)
 		if err != nil {
 			return nil, err

@@ -37,6 +37,16 @@ func scope(parts ...any) string {
 // rather than a page that skips the names the two orders place apart.
 const nameOrder = "folded"
 
+// cutPage splits rows, fetched with one more than lim to learn whether a
+// next page exists, into the page and the cursor after it (nil on the last
+// page); key gives a row's position in the list's order.
+func cutPage[R, K any](rows []R, lim int32, scope string, key func(R) K) ([]R, *string) {
+	if len(rows) <= int(lim) {
+		return rows, nil
+	}
+	return rows[:lim], encodeCursor(scope, key(rows[lim-1]))
+}
+
 func encodeCursor[K any](scope string, key K) *string {
 	b, _ := json.Marshal(cursor[K]{Scope: scope, Key: key})
 	s := base64.RawURLEncoding.EncodeToString(b)

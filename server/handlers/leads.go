@@ -46,12 +46,9 @@ func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	out := api.LeadList{Items: make([]api.Lead, 0, len(rows))}
-	for i, l := range rows {
-		if i == int(lim) {
-			out.NextCursor = encodeCursor(sc, o.KeyOf(rows[i-1]))
-			break
-		}
+	rows, next := cutPage(rows, lim, sc, o.KeyOf)
+	out := api.LeadList{Items: make([]api.Lead, 0, len(rows)), NextCursor: next}
+	for _, l := range rows {
 		out.Items = append(out.Items, leadOut(l))
 	}
 	if p.Count != nil && *p.Count {

@@ -120,11 +120,8 @@ func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.ModelList{Items: make([]api.Model, 0, len(rows))}
-	if len(rows) > int(lim) {
-		rows = rows[:lim]
-		out.NextCursor = encodeCursor(sc, rows[lim-1].Version)
-	}
+	rows, next := cutPage(rows, lim, sc, func(m store.ModelInfo) int32 { return m.Version })
+	out := api.ModelList{Items: make([]api.Model, 0, len(rows)), NextCursor: next}
 	for _, r := range rows {
 		m, err := modelOut(r)
 		if err != nil {

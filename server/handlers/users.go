@@ -93,11 +93,11 @@ func (h *Handlers) userPage(ctx context.Context, sc string, cur *api.Cursor, lim
 		params.AfterName, params.AfterID = &after.Name, &after.ID
 	}
 	rows, err := h.st.UserList(ctx, params)
-	if err != nil || len(rows) <= int(lim) {
-		return rows, nil, err
+	if err != nil {
+		return nil, nil, err
 	}
-	last := rows[lim-1]
-	return rows[:lim], encodeCursor(sc, userKey{last.Name, last.ID}), nil
+	rows, next := cutPage(rows, lim, sc, func(u db.User) userKey { return userKey{u.Name, u.ID} })
+	return rows, next, nil
 }
 
 // CreateUser creates a user with any role, sales unless given (admin).
