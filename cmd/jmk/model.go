@@ -99,6 +99,7 @@ func modelTrain(ctx context.Context, e env) error {
 	}
 	if *activate {
 		fmt.Fprintf(e.stdout, "model v%d trained and activated\n", info.Version)
+		durationNote(e.stdout, res.Model.Options)
 	} else {
 		fmt.Fprintf(e.stdout, "model v%d trained (not active: jmk model activate %d)\n", info.Version, info.Version)
 	}
@@ -245,5 +246,20 @@ func modelActivate(ctx context.Context, e env) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, n)
+	var opts scoring.Options
+	if err := json.Unmarshal(info.Options, &opts); err != nil {
+		return fmt.Errorf("model activate: v%d's options: %w", info.Version, err)
+	}
+	durationNote(e.stdout, opts)
 	return nil
+}
+
+// durationNote warns, on activating a model that uses the call's duration,
+// that it cannot rank leads before their call.
+func durationNote(w io.Writer, o scoring.Options) {
+	if o.IncludeCallDuration {
+		fmt.Fprintln(w, "note: this model uses last_call_duration_sec, known only after a call; leads without one "+
+			"get the duration's average effect over the training leads, so it does not rank leads before calling "+
+			"(activate a model trained without --include-duration for that)")
+	}
 }

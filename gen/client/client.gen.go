@@ -423,7 +423,7 @@ type ClientInterface interface {
 
 	// ActivateModel Make a model version active and re-score every lead (admin).
 	//
-	// Activating the model that is already active changes nothing (no re-score, no event).
+	// Activating the model that is already active changes nothing (no re-score, no event). A model trained with `include_call_duration` scores leads that have no call duration yet (open leads) with the duration's average effect: it is for evaluation, and does not rank leads before calling (`jmk model activate` says so).
 	//
 	// Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
 	ActivateModel(ctx context.Context, version int32, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1201,7 +1201,7 @@ func (c *Client) GetModel(ctx context.Context, version int32, reqEditors ...Requ
 
 // ActivateModel Make a model version active and re-score every lead (admin).
 //
-// Activating the model that is already active changes nothing (no re-score, no event).
+// Activating the model that is already active changes nothing (no re-score, no event). A model trained with `include_call_duration` scores leads that have no call duration yet (open leads) with the duration's average effect: it is for evaluation, and does not rank leads before calling (`jmk model activate` says so).
 //
 // Corresponds with POST /api/v1/scoring/models/{version}/activate (the `ActivateModel` operationId).
 func (c *Client) ActivateModel(ctx context.Context, version int32, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4064,7 +4064,7 @@ type ClientWithResponsesInterface interface {
 
 	// ActivateModelWithResponse Make a model version active and re-score every lead (admin).
 	//
-	// Activating the model that is already active changes nothing (no re-score, no event).
+	// Activating the model that is already active changes nothing (no re-score, no event). A model trained with `include_call_duration` scores leads that have no call duration yet (open leads) with the duration's average effect: it is for evaluation, and does not rank leads before calling (`jmk model activate` says so).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8481,7 +8481,7 @@ func (c *ClientWithResponses) GetModelWithResponse(ctx context.Context, version 
 
 // ActivateModelWithResponse Make a model version active and re-score every lead (admin).
 //
-// Activating the model that is already active changes nothing (no re-score, no event).
+// Activating the model that is already active changes nothing (no re-score, no event). A model trained with `include_call_duration` scores leads that have no call duration yet (open leads) with the duration's average effect: it is for evaluation, and does not rank leads before calling (`jmk model activate` says so).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -500,7 +500,7 @@ export interface paths {
         put?: never;
         /**
          * Make a model version active and re-score every lead (admin).
-         * @description Activating the model that is already active changes nothing (no re-score, no event).
+         * @description Activating the model that is already active changes nothing (no re-score, no event). A model trained with `include_call_duration` scores leads that have no call duration yet (open leads) with the duration's average effect: it is for evaluation, and does not rank leads before calling (`jmk model activate` says so).
          */
         post: operations["activateModel"];
         delete?: never;

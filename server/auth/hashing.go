@@ -7,13 +7,14 @@ import (
 	"sync"
 )
 
-// HashingSlots is how many bcrypt hashes or comparisons the server runs at
-// once: half its CPUs, at least one. Each costs about 250 ms of CPU, and a
+// hashing holds a token per bcrypt hash or comparison running: at most half
+// the process's CPUs, at least one. Each costs about 250 ms of CPU, and a
 // burst of parallel logins (no token needed) took every core for seconds
 // while other requests waited; the other half stays free for them.
-var HashingSlots = max(1, runtime.GOMAXPROCS(0)/2)
+var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
-var hashing = make(chan struct{}, HashingSlots)
+// HashingSlots is how many bcrypt hashes or comparisons run at once.
+func HashingSlots() int { return cap(hashing) }
 
 // Hashing waits for a turn at bcrypt work and returns the function that
 // ends it (calling it again does nothing); it fails with ctx's error if ctx ends first. check, when not

@@ -12,7 +12,7 @@ import (
 func TestHashingBoundsConcurrency(t *testing.T) {
 	var running, most atomic.Int32
 	var wg sync.WaitGroup
-	for range 4 * HashingSlots {
+	for range 4 * HashingSlots() {
 		wg.Go(func() {
 			release, err := Hashing(context.Background(), nil)
 			if err != nil {
@@ -28,8 +28,8 @@ func TestHashingBoundsConcurrency(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if m := most.Load(); m != int32(HashingSlots) {
-		t.Errorf("%d at once, want %d", m, HashingSlots)
+	if m := most.Load(); m != int32(HashingSlots()) {
+		t.Errorf("%d at once, want %d", m, HashingSlots())
 	}
 }
 
@@ -181,7 +181,7 @@ func takeEveryTurn(t *testing.T) (giveBack func()) {
 			r()
 		}
 	}
-	for range HashingSlots {
+	for range HashingSlots() {
 		r, err := Hashing(ctx, nil)
 		if err != nil {
 			giveBack()

@@ -49,7 +49,7 @@ func TestLoginBurstCostsOnlyAllowedHashing(t *testing.T) {
 	if count[http.StatusUnauthorized] != th.PerIP || count[http.StatusTooManyRequests] != burst-th.PerIP {
 		t.Errorf("statuses %v, want %d × 401 and the rest 429", count, th.PerIP)
 	}
-	if n := int(compared.Load()); n > th.PerIP+auth.HashingSlots-1 {
+	if n := int(compared.Load()); n > th.PerIP+auth.HashingSlots()-1 {
 		t.Errorf("%d bcrypt comparisons for a burst the limit lets %d through", n, th.PerIP)
 	}
 }
