@@ -75,7 +75,7 @@ func TestAuditList(t *testing.T) {
 
 	t.Run("AdminSeesAll", func(t *testing.T) {
 		t.Parallel()
-		want := map[string]bool{"user.create": false, "auth.login": false, "auth.login_failed": false, "user.update": false}
+		want := map[api.AuditAction]bool{"user.create": false, "auth.login": false, "auth.login_failed": false, "user.update": false}
 		for _, e := range all {
 			if _, ok := want[e.Action]; ok {
 				want[e.Action] = true
@@ -152,7 +152,7 @@ func TestAuditList(t *testing.T) {
 	user, session := api.ListAuditEventsParamsEntityType("user"), api.ListAuditEventsParamsEntityType("session")
 	mid := all[len(all)/2].OccurredAt
 	for _, tc := range []filter{
-		{"Action", api.ListAuditEventsParams{Action: lref("auth.login_failed")}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
+		{"Action", api.ListAuditEventsParams{Action: lref(api.AuditActionAuthLoginFailed)}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
 		{"EntityTypeUser", api.ListAuditEventsParams{EntityType: &user}, func(e api.AuditEvent) bool { return e.EntityType == "user" }},
 		{"EntityTypeSession", api.ListAuditEventsParams{EntityType: &session}, func(e api.AuditEvent) bool { return e.EntityType == "session" }},
 		{"EntityID", api.ListAuditEventsParams{EntityId: lref(u.Id.String())}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
@@ -163,7 +163,7 @@ func TestAuditList(t *testing.T) {
 		{"Since", api.ListAuditEventsParams{Since: &mid}, func(e api.AuditEvent) bool { return !e.OccurredAt.Before(mid) }},
 		{"Until", api.ListAuditEventsParams{Until: &mid}, func(e api.AuditEvent) bool { return e.OccurredAt.Before(mid) }},
 		{"Future", api.ListAuditEventsParams{Since: lref(time.Now().Add(time.Hour))}, func(api.AuditEvent) bool { return false }},
-		{"ActionAndActor", api.ListAuditEventsParams{Action: lref("user.update"), ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
+		{"ActionAndActor", api.ListAuditEventsParams{Action: lref(api.AuditActionUserUpdate), ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
 			return e.Action == "user.update" && *e.Actor.Id == env.AdminUser.Id
 		}},
 	} {
@@ -206,7 +206,7 @@ func TestAuditList(t *testing.T) {
 	t.Run("CursorWithOtherFilters", func(t *testing.T) {
 		t.Parallel()
 		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1))})
-		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Action: lref("auth.login"), Cursor: r.JSON200.NextCursor})
+		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Action: lref(api.AuditActionAuthLogin), Cursor: r.JSON200.NextCursor})
 		wantField(t, wantProblem(t, r2.HTTPResponse, r2.Body, 400), "cursor")
 	})
 	t.Run("CursorOfAdminIsNotForSales", func(t *testing.T) {
@@ -221,13 +221,20 @@ func TestAuditList(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + adminToken})
 		wantField(t, wantProblem(t, res, body, 400), "entity_type")
 	})
-	// An empty filter is a mistake, not a filter that matches nothing.
-	t.Run("EmptyAction", func(t *testing.T) {
-		t.Parallel()
-		res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?action=", nil,
-			map[string]string{"Authorization": "Bearer " + adminToken})
-		wantField(t, wantProblem(t, res, body, 400), "action")
-	})
+	// An empty or unknown filter is a mistake, not a filter that matches
+	// nothing.
+	for name, action := range map[string]string{"EmptyAction": "", "UnknownAction": "lead.updated"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?action="+action, nil,
+				map[string]string{"Authorization": "Bearer " + adminToken})
+			p := wantProblem(t, res, body, 400)
+			wantField(t, p, "action")
+			if action != "" && !strings.Contains(string(body), "lead.update,") {
+				t.Errorf("the message does not list the actions: %s", body)
+			}
+		})
+	}
 	// A date alone is not a date-time: the message shows the form.
 	t.Run("DateWithoutTime", func(t *testing.T) {
 		t.Parallel()

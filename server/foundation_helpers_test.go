@@ -157,7 +157,7 @@ func events(t *testing.T, env *servertest.Env, p api.ListAuditEventsParams) []ap
 // actions lists the events of one action.
 func actions(t *testing.T, env *servertest.Env, action string) []api.AuditEvent {
 	t.Helper()
-	return events(t, env, api.ListAuditEventsParams{Action: &action})
+	return events(t, env, api.ListAuditEventsParams{Action: lref(api.AuditAction(action))})
 }
 
 // newUser creates a user directly in the store with the fixture password

@@ -155,11 +155,11 @@ func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []api.AuditEven
 	return r.JSON200.Items
 }
 
-// findEvent returns the newest event of an action on an entity.
+// leadEvent returns the newest event of an action on an entity.
 func leadEvent(t *testing.T, env *servertest.Env, id uuid.UUID, action string) api.AuditEvent {
 	t.Helper()
 	for _, e := range leadEvents(t, env, id) {
-		if e.Action == action {
+		if string(e.Action) == action {
 			return e
 		}
 	}

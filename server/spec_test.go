@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -49,6 +52,49 @@ func TestSpecDeclaresCommonAnswers(t *testing.T) {
 					t.Errorf("%s %s does not declare %s", method, path, code)
 				}
 			}
+		}
+	}
+}
+
+// TestSpecAuditActions: the spec's AuditAction lists exactly the actions the
+// code records, so that a filter's typo is a 400 and a client's switch over
+// them is complete.
+func TestSpecAuditActions(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSpec := map[string]bool{}
+	for _, v := range doc.Components.Schemas["AuditAction"].Value.Enum {
+		inSpec[v.(string)] = true
+	}
+	written := regexp.MustCompile(`(?:Action:\s*|action\s*:?=\s*)"([a-z]+\.[a-z_]+)"`)
+	inCode := map[string]bool{}
+	for _, pattern := range []string{"*.go", "*/*.go", "../cmd/jmk/*.go"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range written.FindAllStringSubmatch(string(b), -1) {
+				inCode[m[1]] = true
+				if !inSpec[m[1]] {
+					t.Errorf("%s records %q, which AuditAction does not list", f, m[1])
+				}
+			}
+		}
+	}
+	for a := range inSpec {
+		if !inCode[a] {
+			t.Errorf("AuditAction lists %q, which no code records", a)
 		}
 	}
 }

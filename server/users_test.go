@@ -363,7 +363,7 @@ func TestUsersUpdate(t *testing.T) {
 		me, _ := c.GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
 
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.update")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserUpdate)})
 		if len(ev) != 1 {
 			t.Fatalf("%d user.update events", len(ev))
 		}
@@ -537,7 +537,7 @@ func TestUsersDeactivate(t *testing.T) {
 		}
 		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.deactivate")})
+		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)})
 		if len(ev) != 1 || ev[0].Changes["active"].From != true || ev[0].Changes["active"].To != false {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
@@ -545,7 +545,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
-		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref("user.deactivate")}); len(ev) != 1 {
+		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)}); len(ev) != 1 {
 			t.Fatalf("%d events", len(ev))
 		}
 	})

@@ -1429,14 +1429,23 @@ export interface components {
             from: unknown;
             to: unknown;
         };
+        /**
+         * @description What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
+         *     `login_locked` and `register_refused` are refusals, `refresh_reuse` a rotated refresh token
+         *     presented again, `password_change_failed` a wrong current password), users, leads, contacts
+         *     (`activity.create`), imports and exports (one event each, with counts), models and
+         *     thresholds.
+         * @example lead.update
+         * @enum {string}
+         */
+        AuditAction: "auth.login" | "auth.login_failed" | "auth.login_locked" | "auth.logout" | "auth.refresh" | "auth.refresh_reuse" | "auth.register_refused" | "auth.password_change_failed" | "user.create" | "user.update" | "user.deactivate" | "user.password_change" | "lead.create" | "lead.update" | "lead.delete" | "activity.create" | "import.leads" | "export.leads" | "model.train" | "model.activate" | "thresholds.update";
         AuditEvent: {
             /** Format: int64 */
             id: number;
             /** Format: date-time */
             occurred_at: string;
             actor: components["schemas"]["AuditActor"];
-            /** @example lead.update */
-            action: string;
+            action: components["schemas"]["AuditAction"];
             /** @example lead */
             entity_type: string;
             entity_id: string | null;
@@ -2874,7 +2883,7 @@ export interface operations {
         parameters: {
             query?: {
                 actor_id?: string;
-                action?: string;
+                action?: components["schemas"]["AuditAction"];
                 entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import" | "export";
                 /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models. */
                 entity_id?: string;

@@ -25,11 +25,8 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	f := db.AuditEventListParams{
-		ActorID: p.ActorId, Action: p.Action, Since: p.Since, Until: p.Until, SalesOnly: !id.IsAdmin(),
-	}
-	if p.EntityType != nil {
-		s := string(*p.EntityType)
-		f.EntityType = &s
+		ActorID: p.ActorId, Action: enumPtr(p.Action), EntityType: enumPtr(p.EntityType), Since: p.Since, Until: p.Until,
+		SalesOnly: !id.IsAdmin(),
 	}
 	if p.EntityId != nil {
 		// Ids are stored in uuid's canonical form; a model's is its version.
@@ -84,7 +81,7 @@ func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
 	}
 	return api.AuditEvent{
 		Id: r.ID, OccurredAt: r.OccurredAt, Actor: api.AuditActor{Id: r.ActorID, Name: r.ActorName},
-		Action: r.Action, EntityType: r.EntityType, EntityId: r.EntityID, RequestId: r.RequestID, Ip: r.Ip,
+		Action: api.AuditAction(r.Action), EntityType: r.EntityType, EntityId: r.EntityID, RequestId: r.RequestID, Ip: r.Ip,
 		UserAgent: r.UserAgent, Summary: r.Summary, Changes: changes, Sealed: r.Sealed,
 	}, nil
 }
