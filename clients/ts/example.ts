@@ -9,8 +9,10 @@ export async function example(): Promise<number> {
     // As the README shows: renew an expired access token with the refresh token.
     refresh: async () => {
       if (!tokens) return undefined;
-      const { data } = await api.POST("/api/v1/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
-      tokens = data; // undefined when the session is over: log in again
+      const { data, response } = await api.POST("/api/v1/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
+      if (data) tokens = data;
+      else if (response.status === 401) tokens = undefined; // the session is over: log in again
+      // Otherwise (503, 429, or 409 when another tab refreshed first) keep the pair: this call fails.
       return data?.access_token;
     },
   });

@@ -86,3 +86,35 @@ test("a 401 that is not about the token, or from a call without one, is not retr
   assert.equal(login.response.status, 401);
   assert.equal(refreshed, false);
 });
+
+test("a middleware sees the final answer, not the 401 a renewal mended", async () => {
+  const server = fakeServer();
+  const { api } = client(server);
+  const seen = [];
+  api.use({ onResponse: ({ response }) => void seen.push(response.status) });
+  const r = await api.GET("/api/v1/auth/me");
+  assert.equal(r.response.status, 200);
+  assert.deepEqual(seen, [200]);
+});
+
+test("the default fetch is called as a browser requires, on the global object", async () => {
+  const server = fakeServer();
+  const original = globalThis.fetch;
+  // A browser's fetch throws "Illegal invocation" when called on another object.
+  globalThis.fetch = function (request) {
+    if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+    return server.fetch(request);
+  };
+  try {
+    let token = "old";
+    const api = createJmkClient({
+      baseUrl: "http://api.test",
+      accessToken: () => token,
+      refresh: async () => (token = "new"),
+    });
+    const r = await api.GET("/api/v1/auth/me");
+    assert.equal(r.response.status, 200);
+  } finally {
+    globalThis.fetch = original;
+  }
+});

@@ -21,9 +21,9 @@ export interface Options {
    * Called when the API says the access token has expired or was revoked (a 401 with
    * `WWW-Authenticate: ... error="invalid_token"`): renew it (`POST /api/v1/auth/refresh` with the
    * refresh token, keeping the new pair) and resolve to the new access token, or to undefined to
-   * give up (then the 401 is returned: log in again). Requests failing at once share one call,
-   * since a refresh token is rotated on use. The failed request is sent again, once, with the new
-   * token.
+   * give up (the 401 is then returned). Requests failing at once share one call, since a refresh
+   * token is rotated on use; the failed request is sent again, once, with the new token. If it
+   * throws, the request rejects with its error.
    */
   refresh?: () => Promise<string | undefined>;
   /** Other openapi-fetch options (a custom `fetch`, `credentials`, default headers). */
@@ -31,44 +31,41 @@ export interface Options {
 }
 
 /** The calls that take no access token, whose 401 a refresh cannot mend. */
-const tokenless = new Set(["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/register"]);
+const tokenless = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/register"];
 
 /** Whether a 401 says that the token sent has expired or was revoked (RFC 6750). */
 export function isInvalidToken(response: Response): boolean {
   return response.status === 401 && /error="invalid_token"/.test(response.headers.get("WWW-Authenticate") ?? "");
 }
 
-/** Creates a client that sends the bearer token on every request (and renews it, given `refresh`). */
+/**
+ * Creates a client that sends the bearer token on every request and, given `refresh`, renews it.
+ * Both happen in the client's fetch, after every middleware: a middleware sees the request
+ * without its token, and only the final response (never a 401 that a renewal mended).
+ */
 export function createJmkClient(opts: Options): JmkClient {
-  const client = createClient<paths>({ ...opts.client, baseUrl: opts.baseUrl });
-  // Copies of the requests in flight, to send again after a refresh: fetch consumes a body.
-  const copies = new Map<string, { request: Request; token: string | undefined }>();
+  const custom = opts.client?.fetch;
+  // A browser's fetch must be called on the window: fetch.call(options) throws "Illegal invocation".
+  const send = (request: Request, init?: RequestInit) => (custom ? custom(request) : globalThis.fetch(request, init));
   let renewing: Promise<string | undefined> | undefined;
-  const renew = () => (renewing ??= opts.refresh!().finally(() => (renewing = undefined)));
+  const renew = (refresh: () => Promise<string | undefined>) =>
+    (renewing ??= refresh().finally(() => (renewing = undefined)));
 
-  const auth: Middleware = {
-    onRequest({ request, schemaPath, id }) {
-      const token = opts.accessToken?.();
-      if (token) request.headers.set("Authorization", `Bearer ${token}`);
-      if (opts.refresh && !tokenless.has(schemaPath)) copies.set(id, { request: request.clone(), token });
-      return request;
-    },
-    async onResponse({ response, id, options }) {
-      const copy = copies.get(id);
-      copies.delete(id);
-      if (!copy || !isInvalidToken(response)) return undefined;
-      // Another request may have renewed the token meanwhile: then use it without renewing again.
-      const current = opts.accessToken?.();
-      const token = current && current !== copy.token ? current : await renew();
-      if (!token) return undefined;
-      copy.request.headers.set("Authorization", `Bearer ${token}`);
-      return options.fetch(copy.request);
-    },
-    onError({ id }) {
-      copies.delete(id);
-      return undefined;
-    },
+  const fetchWithToken = async (request: Request, init?: RequestInit): Promise<Response> => {
+    const token = opts.accessToken?.();
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    const path = new URL(request.url).pathname;
+    if (!opts.refresh || tokenless.some((p) => path.endsWith(p))) return send(request, init);
+    const copy = request.clone(); // fetch consumes the body
+    const response = await send(request, init);
+    if (!isInvalidToken(response)) return response;
+    // Another request may have renewed the token meanwhile: then use it without renewing again.
+    const current = opts.accessToken?.();
+    const renewed = current && current !== token ? current : await renew(opts.refresh);
+    if (!renewed) return response;
+    await response.body?.cancel();
+    copy.headers.set("Authorization", `Bearer ${renewed}`);
+    return send(copy, init);
   };
-  client.use(auth);
-  return client;
+  return createClient<paths>({ ...opts.client, baseUrl: opts.baseUrl, fetch: fetchWithToken });
 }
