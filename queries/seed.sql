@@ -5,10 +5,10 @@
 SELECT EXISTS (SELECT 1 FROM leads)::boolean;
 
 -- name: SeedUnfinished :one
--- Whether a demo seed stopped before its last step, the model: leads with
--- the demo's external ids are there, and no model is.
+-- Whether a demo seed stopped before its last step, the model: its first
+-- lead is there, and no model is.
 SELECT (NOT EXISTS (SELECT 1 FROM models)
-        AND EXISTS (SELECT 1 FROM leads WHERE starts_with(external_id, @external_id_prefix::text)))::boolean;
+        AND EXISTS (SELECT 1 FROM leads WHERE external_id = @first_external_id::text))::boolean;
 
 -- name: SeedAdmin :one
 -- The oldest active admin: the seed's actor.

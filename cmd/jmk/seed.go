@@ -61,7 +61,8 @@ var demoSellers = []struct{ name, email string }{
 func cmdSeed(ctx context.Context, e env) error {
 	fs := newFlags(e, "seed", "--demo [--if-empty]",
 		"Loads the demo data into a database without leads: sales users, the UCI dataset as leads,\n"+
-			"contacts, and a trained, active model. A database with leads is refused (--if-empty: left alone).")
+			"contacts, and a trained, active model. A database with leads is refused (--if-empty: left alone),\n"+
+			"and so, even with --if-empty, is one where an earlier demo seed stopped midway.")
 	demo := fs.Bool("demo", false, "load the demo data")
 	ifEmpty := fs.Bool("if-empty", false, "when leads exist, do nothing and succeed instead of failing")
 	if help, err := fs.parse(e.args, 0); help || err != nil {
@@ -85,7 +86,7 @@ func cmdSeed(ctx context.Context, e env) error {
 		// An interrupted seed cannot be finished (its contacts and model
 		// follow from the import's draws), and --if-empty must not let it
 		// pass for a seeded database.
-		unfinished, err := st.SeedUnfinished(ctx, demoExternalIDPrefix)
+		unfinished, err := st.SeedUnfinished(ctx, demoExternalIDPrefix+"2") // line 2: the first row
 		if err != nil {
 			return err
 		}

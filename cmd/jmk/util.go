@@ -144,7 +144,9 @@ func openPool(ctx context.Context, e env, migrate bool) (server.Config, *store.S
 	if err != nil {
 		return cfg, nil, nil, err
 	}
-	return cfg, store.New(pool), pool.Close, nil
+	st := store.New(pool)
+	// The command's bulk change leaves an ANALYZE running: it finishes first.
+	return cfg, st, func() { st.Wait(); pool.Close() }, nil
 }
 
 // outputFile is a file that is written in full or not at all: it is written

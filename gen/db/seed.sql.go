@@ -154,13 +154,13 @@ func (q *Queries) SeedLeadsExist(ctx context.Context) (bool, error) {
 
 const seedUnfinished = `-- name: SeedUnfinished :one
 SELECT (NOT EXISTS (SELECT 1 FROM models)
-        AND EXISTS (SELECT 1 FROM leads WHERE starts_with(external_id, $1::text)))::boolean
+        AND EXISTS (SELECT 1 FROM leads WHERE external_id = $1::text))::boolean
 `
 
-// Whether a demo seed stopped before its last step, the model: leads with
-// the demo's external ids are there, and no model is.
-func (q *Queries) SeedUnfinished(ctx context.Context, externalIDPrefix string) (bool, error) {
-	row := q.db.QueryRow(ctx, seedUnfinished, externalIDPrefix)
+// Whether a demo seed stopped before its last step, the model: its first
+// lead is there, and no model is.
+func (q *Queries) SeedUnfinished(ctx context.Context, firstExternalID string) (bool, error) {
+	row := q.db.QueryRow(ctx, seedUnfinished, firstExternalID)
 	var column_1 bool
 	err := row.Scan(&column_1)
 	return column_1, err

@@ -1627,8 +1627,10 @@ export interface components {
             };
         };
         /**
-         * @description Something the server did not expect went wrong; nothing was written. The detail says no
-         *     more than that: quote `request_id` to whoever runs the server, whose log has the cause.
+         * @description Something the server did not expect went wrong. The detail says no more than that: quote
+         *     `request_id` to whoever runs the server, whose log has the cause. A change and its audit
+         *     event commit together, so a failure before the commit leaves nothing written; but one after
+         *     it (or a lost reply) may not: read before retrying a `POST`.
          */
         InternalError: {
             headers: {

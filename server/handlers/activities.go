@@ -89,11 +89,5 @@ func (h *Handlers) CreateLeadActivity(ctx context.Context, req api.CreateLeadAct
 	if err != nil {
 		return nil, err
 	}
-	out := activityOut(a)
-	return api.CreateLeadActivity201JSONResponse{
-		Id: out.Id, LeadId: out.LeadId, UserId: out.UserId, Kind: out.Kind, Outcome: out.Outcome,
-		DurationSec: out.DurationSec, Notes: out.Notes, OccurredAt: out.OccurredAt, CreatedAt: out.CreatedAt,
-		Lead: api.LeadAfterContact{Version: lead.Version, Status: api.LeadStatus(lead.Status),
-			ContactCount: lead.ContactCount, LastContactedAt: lead.LastContactedAt},
-	}, nil
+	return api.CreateLeadActivity201JSONResponse(activityLoggedOut(a, lead)), nil
 }

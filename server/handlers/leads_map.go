@@ -121,6 +121,16 @@ func activityOut(a db.Activity) api.Activity {
 	}
 }
 
+// activityLoggedOut is a logged contact with its lead's state after it.
+func activityLoggedOut(a db.Activity, l db.Lead) api.ActivityLogged {
+	return api.ActivityLogged{
+		Id: a.ID, LeadId: a.LeadID, UserId: a.UserID, Kind: api.ActivityKind(a.Kind), Outcome: a.Outcome,
+		DurationSec: a.DurationSec, Notes: a.Notes, OccurredAt: a.OccurredAt, CreatedAt: a.CreatedAt,
+		Lead: api.LeadAfterContact{Version: l.Version, Status: api.LeadStatus(l.Status),
+			ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt},
+	}
+}
+
 func enumOut[T ~string](s *string) *T {
 	if s == nil {
 		return nil

@@ -34,6 +34,7 @@ func TestContract(t *testing.T) {
 	}{
 		{"OK", "GET", "/api/v1/auth/me", 401, "application/problem+json", problem, false},
 		{"BodyOffSchema", "GET", "/api/v1/auth/me", 200, "application/json", `{"id": 1}`, true},
+		{"MediaTypeUndeclared", "GET", "/api/v1/auth/me", 200, "text/html", `{"id": 1}`, true},
 		{"StatusUndeclared", "GET", "/api/v1/auth/me", http.StatusTeapot, "application/problem+json", problem, true},
 		{"NotJSONUnread", "GET", "/api/v1/leads/export", 200, "text/csv", "not,checked\n", false},
 		{"OutsideSpec", "GET", "/metrics", http.StatusTeapot, "text/plain", "anything", false},

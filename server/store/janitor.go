@@ -77,8 +77,11 @@ func (s *Store) analyzeAfterBulk(n int64) {
 	if n < bulkAnalyzeRows || !s.analyzing.CompareAndSwap(false, true) {
 		return
 	}
-	s.background.Go(func() {
+	started := s.goBackground(func(ctx context.Context) {
 		defer s.analyzing.Store(false)
-		_ = s.q.LeadsAnalyze(s.backgroundCtx)
+		_ = s.q.LeadsAnalyze(ctx)
 	})
+	if !started {
+		s.analyzing.Store(false)
+	}
 }

@@ -17,10 +17,10 @@ func (s *Store) SeedLeadsExist(ctx context.Context) (bool, error) {
 	return ok, translate(err)
 }
 
-// SeedUnfinished reports whether a demo seed, whose leads' external ids
-// start with prefix, stopped before it stored its model.
-func (s *Store) SeedUnfinished(ctx context.Context, prefix string) (bool, error) {
-	ok, err := s.q.SeedUnfinished(ctx, prefix)
+// SeedUnfinished reports whether a demo seed, whose first lead has the
+// external id first, stopped before it stored its model.
+func (s *Store) SeedUnfinished(ctx context.Context, first string) (bool, error) {
+	ok, err := s.q.SeedUnfinished(ctx, first)
 	return ok, translate(err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -32,12 +33,14 @@ type Store struct {
 	q         *db.Queries
 	models    modelCache  // the active scoring model, compiled
 	analyzing atomic.Bool // a background ANALYZE of leads is running
-	// background is the store's own work, cancelled and waited for by Close.
-	background     sync.WaitGroup
-	backgroundCtx  context.Context
-	stopBackground context.CancelFunc
-	verify         verifyPaging
-	accounts       auth.AccountGate // a login or password change per account at a time
+	// background is the store's own work (see goBackground).
+	background      sync.WaitGroup
+	backgroundMu    sync.Mutex
+	backgroundEnded bool // no more background work starts
+	backgroundCtx   context.Context
+	stopBackground  context.CancelFunc
+	verify          verifyPaging
+	accounts        auth.AccountGate // a login or password change per account at a time
 	// sealStalledSince is when this instance's sealer began waiting for a
 	// transaction writing to the audit trail, in Unix nanoseconds; 0 when
 	// it is not waiting (see SealerStalled).
@@ -53,11 +56,35 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop}
 }
 
-// Close cancels the store's background work and waits for it to end. The
-// pool is the caller's to close, after.
-func (s *Store) Close() {
-	s.stopBackground()
+// Close cancels the store's background work and waits for it to end; none
+// starts after. The pool is the caller's to close, after.
+func (s *Store) Close() { s.endBackground(true) }
+
+// Wait lets the store's background work finish, for a command about to
+// exit; none starts after. The pool is the caller's to close, after.
+func (s *Store) Wait() { s.endBackground(false) }
+
+func (s *Store) endBackground(cancel bool) {
+	s.backgroundMu.Lock()
+	s.backgroundEnded = true
+	s.backgroundMu.Unlock()
+	if cancel {
+		s.stopBackground()
+	}
 	s.background.Wait()
+}
+
+// goBackground runs f as the store's own work, which Close cancels and
+// waits for; it reports false, running nothing, once Close or Wait has
+// begun (a request cut off at shutdown may still finish a bulk change).
+func (s *Store) goBackground(f func(ctx context.Context)) bool {
+	s.backgroundMu.Lock()
+	defer s.backgroundMu.Unlock()
+	if s.backgroundEnded {
+		return false
+	}
+	s.background.Go(func() { f(s.backgroundCtx) })
+	return true
 }
 
 // Pool returns the pool, for health checks and metrics.
@@ -128,8 +155,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return translate(err)
 	}
-	// A no-op once committed.
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	defer func() {
+		// A no-op once committed. Bounded: a database gone silent must not
+		// hold the goroutine (a failed rollback closes the connection).
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = ptx.Rollback(rctx)
+	}()
 	if err = fn(&Tx{Q: s.q.WithTx(ptx), tx: ptx}); err != nil {
 		return translate(err)
 	}
