@@ -970,14 +970,19 @@ func TestTokensRefused(t *testing.T) {
 			}
 			res, body := raw(t, "GET", env.URL+"/api/v1/auth/me", nil, h)
 			p := wantProblem(t, res, body, 401)
-			if p.Detail == nil || *p.Detail != "a valid bearer access token is required" {
-				t.Fatalf("detail %v", p.Detail)
-			}
 			// RFC 6750: a refused bearer token is invalid_token (refresh);
-			// no token at all gets the bare challenge (log in).
+			// no token at all gets the bare challenge (log in). The
+			// problem's type and detail say the same.
 			bearer := strings.HasPrefix(tc.header, "Bearer ") && strings.TrimSpace(tc.header[7:]) != ""
 			if got := strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`); got != bearer {
 				t.Fatalf("WWW-Authenticate %q", res.Header.Get("WWW-Authenticate"))
+			}
+			wantType, wantDetail := "https://jmk.example/problems/unauthorized", "a valid bearer access token is required"
+			if bearer {
+				wantType, wantDetail = "https://jmk.example/problems/invalid-token", "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
+			}
+			if p.Type != wantType || p.Detail == nil || *p.Detail != wantDetail {
+				t.Fatalf("type %s, detail %v; want %s, %q", p.Type, p.Detail, wantType, wantDetail)
 			}
 		})
 	}

@@ -70,8 +70,13 @@ func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail st
 		// An empty list is information too: the lead cannot move at all.
 		p.AllowedNextStates = &allowed
 	}
-	if problemTypes[status] == "" {
+	switch {
+	case problemTypes[status] == "":
 		p.Type = "about:blank"
+	case status == http.StatusUnauthorized && strings.Contains(w.Header().Get("WWW-Authenticate"), "invalid_token"):
+		// Refresh, rather than log in: told apart for clients that read
+		// the body only (a browser needs WWW-Authenticate exposed).
+		p.Type = problemTypeBase + "invalid-token"
 	}
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="jmk"`) // RFC 9110 requires it on every 401

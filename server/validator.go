@@ -25,6 +25,10 @@ import (
 	"github.com/jmksales/jmk/server/leadrules"
 )
 
+// invalidTokenDetail is the detail of a 401 for a bearer token that was
+// refused, whose problem type is invalid-token.
+const invalidTokenDetail = "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
+
 // isAPI reports whether path is the API's, under /api/: the probes, metrics
 // and docs take no token, parameters or JSON bodies.
 func isAPI(path string) bool { return strings.HasPrefix(path, "/api/") }
@@ -228,6 +232,7 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		// Only here: a public endpoint's 401 is about its body's credentials.
 		if _, ok := bearerToken(r); ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="jmk", error="invalid_token", error_description="the access token is expired, revoked or invalid"`)
+			detail = invalidTokenDetail
 		}
 	case http.StatusRequestEntityTooLarge:
 		detail, fields = tooLargeDetail, nil

@@ -624,7 +624,15 @@ export interface components {
     schemas: {
         /** @description RFC 9457 problem details. */
         Problem: {
-            /** @example https://jmk.example/problems/not-found */
+            /**
+             * @description Stable, for clients to switch on: `https://jmk.example/problems/` followed by `validation`
+             *     (400), `unauthorized` (401: log in), `invalid-token` (401: the access token sent is
+             *     expired, revoked or invalid; refresh it), `forbidden`, `not-found`,
+             *     `method-not-allowed`, `request-timeout`, `conflict`, `precondition-failed`,
+             *     `too-large`, `unsupported-media-type`, `unprocessable`, `precondition-required`,
+             *     `too-many-requests`, `internal`, `not-implemented` or `unavailable`.
+             * @example https://jmk.example/problems/not-found
+             */
             type: string;
             /** @example Not Found */
             title: string;
