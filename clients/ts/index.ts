@@ -26,7 +26,11 @@ export interface Options {
    * throws, the request rejects with its error.
    */
   refresh?: () => Promise<string | undefined>;
-  /** Other openapi-fetch options (a custom `fetch`, `credentials`, default headers). */
+  /**
+   * Other openapi-fetch options (a custom `fetch`, `credentials`, default headers). The token and
+   * its renewal live in the client's fetch: a `fetch` passed to a single call replaces it, and
+   * that call goes without them.
+   */
   client?: Omit<ClientOptions, "baseUrl">;
 }
 
@@ -46,7 +50,8 @@ export function isInvalidToken(response: Response): boolean {
 export function createJmkClient(opts: Options): JmkClient {
   const custom = opts.client?.fetch;
   // A browser's fetch must be called on the window: fetch.call(options) throws "Illegal invocation".
-  const send = (request: Request, init?: RequestInit) => (custom ? custom(request) : globalThis.fetch(request, init));
+  const send = (request: Request, init?: RequestInit) =>
+    custom ? (custom as (r: Request, i?: RequestInit) => Promise<Response>)(request, init) : globalThis.fetch(request, init);
   let renewing: Promise<string | undefined> | undefined;
   const renew = (refresh: () => Promise<string | undefined>) =>
     (renewing ??= refresh().finally(() => (renewing = undefined)));
@@ -55,7 +60,7 @@ export function createJmkClient(opts: Options): JmkClient {
     const token = opts.accessToken?.();
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
     const path = new URL(request.url).pathname;
-    if (!opts.refresh || tokenless.some((p) => path.endsWith(p))) return send(request, init);
+    if (!token || !opts.refresh || tokenless.some((p) => path.endsWith(p))) return send(request, init);
     const copy = request.clone(); // fetch consumes the body
     const response = await send(request, init);
     if (!isInvalidToken(response)) return response;
@@ -63,7 +68,7 @@ export function createJmkClient(opts: Options): JmkClient {
     const current = opts.accessToken?.();
     const renewed = current && current !== token ? current : await renew(opts.refresh);
     if (!renewed) return response;
-    await response.body?.cancel();
+    void response.body?.cancel().catch(() => {}); // the 401's body is not needed; failing to drop it is no matter
     copy.headers.set("Authorization", `Bearer ${renewed}`);
     return send(copy, init);
   };

@@ -246,9 +246,10 @@ func modelActivate(ctx context.Context, e env) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, n)
+	// The activation is done: options that cannot be read cost the note only.
 	var opts scoring.Options
 	if err := json.Unmarshal(info.Options, &opts); err != nil {
-		return fmt.Errorf("model activate: v%d's options: %w", info.Version, err)
+		fmt.Fprintf(e.stderr, "model activate: warning: v%d's options unreadable: %v\n", info.Version, err)
 	}
 	durationNote(e.stdout, opts)
 	return nil

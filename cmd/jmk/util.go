@@ -145,7 +145,7 @@ func openPool(ctx context.Context, e env, migrate bool) (server.Config, *store.S
 		return cfg, nil, nil, err
 	}
 	st := store.New(pool)
-	// The command's bulk change leaves an ANALYZE running: it finishes first.
+	// A bulk change may leave an ANALYZE running: it finishes first.
 	return cfg, st, func() { st.Wait(); pool.Close() }, nil
 }
 

@@ -630,7 +630,8 @@ export interface components {
              *     expired, revoked or invalid; refresh it), `forbidden`, `not-found`,
              *     `method-not-allowed`, `request-timeout`, `conflict`, `precondition-failed`,
              *     `too-large`, `unsupported-media-type`, `unprocessable`, `precondition-required`,
-             *     `too-many-requests`, `internal`, `not-implemented` or `unavailable`.
+             *     `too-many-requests`, `internal`, `not-implemented` or `unavailable`; `about:blank` for
+             *     any other status.
              * @example https://jmk.example/problems/not-found
              */
             type: string;
@@ -1442,7 +1443,7 @@ export interface components {
          *     `login_locked` and `register_refused` are refusals, `refresh_reuse` a rotated refresh token
          *     presented again, `password_change_failed` a wrong current password), users, leads, contacts
          *     (`activity.create`), imports and exports (one event each, with counts), models and
-         *     thresholds.
+         *     thresholds. New actions may be added: a client should expect values it does not know.
          * @example lead.update
          * @enum {string}
          */
@@ -1637,8 +1638,8 @@ export interface components {
         /**
          * @description Something the server did not expect went wrong. The detail says no more than that: quote
          *     `request_id` to whoever runs the server, whose log has the cause. A change and its audit
-         *     event commit together, so a failure before the commit leaves nothing written; but one after
-         *     it (or a lost reply) may not: read before retrying a `POST`.
+         *     event commit together, so a failure before the commit leaves nothing written; a failure
+         *     after it, or a lost reply, may follow a committed change: read before retrying a `POST`.
          */
         InternalError: {
             headers: {

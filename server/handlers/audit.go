@@ -25,7 +25,7 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	f := db.AuditEventListParams{
-		ActorID: p.ActorId, Action: enumPtr(p.Action), EntityType: enumPtr(p.EntityType), Since: p.Since, Until: p.Until,
+		ActorID: p.ActorId, Action: enumIn(p.Action), EntityType: enumIn(p.EntityType), Since: p.Since, Until: p.Until,
 		SalesOnly: !id.IsAdmin(),
 	}
 	if p.EntityId != nil {

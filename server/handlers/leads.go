@@ -114,15 +114,6 @@ func leadScope(f store.LeadFilter, o store.LeadSort) string {
 // enumStrings turns a repeatable filter into a set: sorted, without
 // repeats, so that status=new&status=success and status=success&status=new
 // are one filter, and one's cursor serves the other.
-// enumPtr is an optional enum parameter as the string the store filters on.
-func enumPtr[T ~string](v *T) *string {
-	if v == nil {
-		return nil
-	}
-	s := string(*v)
-	return &s
-}
-
 func enumStrings[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {

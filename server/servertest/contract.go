@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -31,25 +30,31 @@ var specRouter = sync.OnceValues(func() (routers.Router, error) {
 
 // Contract returns a transport that checks every answer to an operation of
 // the spec against it: a status the operation does not declare, a missing
-// declared header or a JSON body off its schema fails t. Requests outside the
-// spec (probes, /docs, unknown paths and methods) pass unchecked, and so do
-// non-JSON bodies (CSV exports), which stay streamed so that tests of slow
-// readers still read them slowly.
+// declared header, an undeclared media type or a JSON body off its schema
+// fails t. Requests outside the spec (probes, /docs, unknown paths and
+// methods) pass unchecked. Non-JSON bodies (CSV exports) are not read: they
+// stay streamed, so that tests of slow readers still read them slowly.
 func Contract(t testing.TB, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	c := &contract{t: t, base: base}
 	// A request still running when its test has ended (a background one
-	// of a failed test) must not report: t would panic.
-	t.Cleanup(func() { c.ended.Store(true) })
+	// of a failed test) must not report: t would panic. The lock makes the
+	// end wait for a report under way.
+	t.Cleanup(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.ended = true
+	})
 	return c
 }
 
 type contract struct {
 	t     testing.TB
 	base  http.RoundTripper
-	ended atomic.Bool
+	mu    sync.Mutex
+	ended bool
 }
 
 func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -98,7 +103,9 @@ func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (c *contract) report(req *http.Request, res *http.Response, err error) {
-	if !c.ended.Load() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ended {
 		c.t.Errorf("contract: %s %s answered %d off the spec: %v", req.Method, req.URL.RequestURI(), res.StatusCode, err)
 	}
 }
