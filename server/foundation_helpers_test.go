@@ -282,17 +282,10 @@ func answerLater(method, url, body string, headers ...string) <-chan answer {
 	return done
 }
 
-// statusLater is answerLater for the status alone (0 when the request
-// could not be sent).
-func statusLater(method, url, body string, headers ...string) <-chan int {
-	done := make(chan int, 1)
-	go func() {
-		a := <-answerLater(method, url, body, headers...)
-		if a.res == nil {
-			done <- 0
-			return
-		}
-		done <- a.res.StatusCode
-	}()
-	return done
+// status is the answer's status, 0 when the request could not be sent.
+func (a answer) status() int {
+	if a.res == nil {
+		return 0
+	}
+	return a.res.StatusCode
 }

@@ -1008,18 +1008,18 @@ func TestImportDuringBackup(t *testing.T) {
 	// An import ahead (here, its turn held for longer than the backup's
 	// limit) is waited for, however long it takes.
 	ahead := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`)
-	done := statusLater(http.MethodPost, env.URL+"/api/v1/leads/import", "name\nRui Sá\n",
+	done := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "name\nRui Sá\n",
 		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken, "Content-Type", "text/csv")
 	time.Sleep(7 * time.Second)
 	select {
-	case code := <-done:
-		t.Fatalf("the import did not wait for the one ahead: %d", code)
+	case a := <-done:
+		t.Fatalf("the import did not wait for the one ahead: %d", a.status())
 	default:
 	}
 	if err := ahead.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}
-	if code := <-done; code != http.StatusOK || leadTotal(t, env) != 2 {
+	if code := (<-done).status(); code != http.StatusOK || leadTotal(t, env) != 2 {
 		t.Fatalf("the import that waited: %d, %d leads", code, leadTotal(t, env))
 	}
 }

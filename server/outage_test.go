@@ -40,11 +40,11 @@ func TestRequestDeadline(t *testing.T) {
 		t.Fatalf("Retry-After %q after %v", res.Header.Get("Retry-After"), time.Since(start))
 	}
 
-	exported := statusLater(http.MethodGet, env.URL+"/api/v1/leads/export", "", "Authorization", auth["Authorization"])
+	exported := answerLater(http.MethodGet, env.URL+"/api/v1/leads/export", "", "Authorization", auth["Authorization"])
 	eventually(t, 10*time.Second, "the export waiting on the lock", func() bool {
 		select {
-		case c := <-exported:
-			t.Fatalf("the export answered %d while the table was locked", c)
+		case a := <-exported:
+			t.Fatalf("the export answered %d while the table was locked", a.status())
 		default:
 		}
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
@@ -65,7 +65,7 @@ func TestRequestDeadline(t *testing.T) {
 	if err := lock.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}
-	if code := <-exported; code != http.StatusOK {
+	if code := (<-exported).status(); code != http.StatusOK {
 		t.Fatalf("the export waiting on the lock: %d", code)
 	}
 	if res, _ := raw(t, http.MethodGet, env.URL+"/api/v1/leads", nil, auth); res.StatusCode != http.StatusOK {

@@ -626,7 +626,7 @@ func TestReleaseLeadsWhileContactLogged(t *testing.T) {
 	if _, err := contact.Exec(bg, `SELECT 1 FROM leads WHERE id = $1 FOR UPDATE`, l.Id); err != nil {
 		t.Fatal(err)
 	}
-	done := statusLater(http.MethodDelete, env.URL+"/api/v1/users/"+u.Id.String()+"?release_leads=true", "",
+	done := answerLater(http.MethodDelete, env.URL+"/api/v1/users/"+u.Id.String()+"?release_leads=true", "",
 		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken)
 	eventually(t, 10*time.Second, "the release waiting for the lead", func() bool {
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
@@ -639,7 +639,7 @@ func TestReleaseLeadsWhileContactLogged(t *testing.T) {
 	if err := contact.Commit(bg); err != nil {
 		t.Fatal(err)
 	}
-	if code := <-done; code != http.StatusNoContent {
+	if code := (<-done).status(); code != http.StatusNoContent {
 		t.Fatalf("deactivation releasing the leads: %d", code)
 	}
 	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
@@ -657,7 +657,7 @@ func TestClaimWhileDeactivated(t *testing.T) {
 	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Unassigned Lead"})
 	token := env.Login(u.Email).AccessToken
 	deactivation := holdRowLock(t, env, `UPDATE users SET active = false WHERE id = $1`, u.Id)
-	done := statusLater(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), `{"assigned_to": "me"}`,
+	done := answerLater(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), `{"assigned_to": "me"}`,
 		"Authorization", "Bearer "+token, "Content-Type", "application/json", "If-Match", fmt.Sprintf(`"%d"`, l.Version))
 	eventually(t, 10*time.Second, "the claim waiting for the user", func() bool {
 		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
@@ -666,7 +666,7 @@ func TestClaimWhileDeactivated(t *testing.T) {
 	if err := deactivation.Commit(bg); err != nil {
 		t.Fatal(err)
 	}
-	if code := <-done; code != http.StatusUnprocessableEntity {
+	if code := (<-done).status(); code != http.StatusUnprocessableEntity {
 		t.Fatalf("claim by a user deactivated meanwhile: %d", code)
 	}
 	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
