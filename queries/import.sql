@@ -156,6 +156,11 @@ CROSS JOIN LATERAL (
 GROUP BY l.id, l.name
 ORDER BY l.id;
 
+-- name: ImportStageUnscore :exec
+-- Clears the staged scores (see dropStaleStagedScores in server/store).
+UPDATE lead_import_stage SET probability = NULL, category = NULL, model_version = NULL
+WHERE model_version IS NOT NULL;
+
 -- name: ImportAdoptIDs :one
 -- An export writes a lead that has no external_id with its id instead (see
 -- leadcsv.Writer). Before the checks and the upsert, such a live lead named

@@ -230,12 +230,22 @@ SELECT EXISTS (SELECT 1 FROM leads WHERE id = @id::uuid);
 -- Unassigns a deactivated user's open leads (new, contacted, follow_up) so
 -- that sales can claim them, with a lead.update event for each, in the
 -- deactivation's request; closed leads keep their seller, whose results
--- they are. Returns how many were released.
-WITH released AS (
-    UPDATE leads
-    SET assigned_to = NULL, version = version + 1, updated_at = now()
+-- they are. Returns how many were released. The leads are locked in id
+-- order first, as every other locker of many leads locks them (an import,
+-- say), so that two such lockers cannot each wait for the other.
+WITH locked AS (
+    SELECT id FROM leads
     WHERE assigned_to = @user_id AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
-    RETURNING id, name
+    ORDER BY id
+    FOR NO KEY UPDATE
+),
+released AS (
+    UPDATE leads l
+    SET assigned_to = NULL, version = l.version + 1, updated_at = now()
+    FROM locked k
+    WHERE l.id = k.id
+      AND l.assigned_to = @user_id AND l.deleted_at IS NULL AND l.status IN ('new', 'contacted', 'follow_up')
+    RETURNING l.id, l.name
 )
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)

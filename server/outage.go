@@ -24,8 +24,11 @@ var errShuttingDown = errors.New("server shutting down")
 const outageRetryAfter = 5
 
 // outage classifies an error no layer expected: a client that went away,
-// a request over its deadline, or a database that cannot be reached or is
-// going down. ok is false for anything else (a genuine 500).
+// a request over its deadline, a database that cannot be reached or is
+// going down, or a transaction the database aborted because it collided
+// with another (a deadlock: two imports, releases or re-scorings locking
+// the same leads), which rolled back whole and may simply be tried again.
+// ok is false for anything else (a genuine 500).
 func outage(ctx context.Context, err error) (status int, detail string, ok bool) {
 	switch {
 	case errors.Is(context.Cause(ctx), errShuttingDown):
@@ -36,6 +39,8 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 		return statusClientClosed, "the client closed the request", true
 	case databaseDown(err):
 		return http.StatusServiceUnavailable, "the database is unavailable; try again shortly", true
+	case collided(err):
+		return http.StatusServiceUnavailable, "the change collided with another one made at the same time and nothing was written; try again", true
 	}
 	return 0, "", false
 }
@@ -59,4 +64,11 @@ func databaseDown(err error) bool {
 	// A connection the server closed reads as an (unexpected) end of file.
 	return errors.As(err, &ne) || pgconn.SafeToRetry(err) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed)
+}
+
+// collided reports a transaction PostgreSQL aborted to resolve a conflict
+// with another: deadlock_detected or serialization_failure.
+func collided(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // TestOutage pins how unexpected errors are told apart: the database going
-// away in its several guises is a 503, a genuine bug stays a 500.
+// away in its several guises, or aborting a transaction that collided with
+// another, is a 503; a genuine bug stays a 500.
 func TestOutage(t *testing.T) {
 	t.Parallel()
 	live := context.Background()
@@ -48,6 +49,8 @@ func TestOutage(t *testing.T) {
 		{"Deadline", expired, context.DeadlineExceeded, 503},
 		{"ClientLeft", left, context.Canceled, statusClientClosed},
 		{"ShuttingDown", stopping, context.Canceled, 503},
+		{"Deadlock", live, fmt.Errorf("release leads: %w", &pgconn.PgError{Code: "40P01"}), 503},
+		{"SerializationFailure", live, &pgconn.PgError{Code: "40001"}, 503},
 		{"UniqueViolation", live, &pgconn.PgError{Code: "23505"}, 0},
 		{"Bug", live, errors.New("nil map"), 0},
 	} {

@@ -538,6 +538,17 @@ func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStat
 	return items, nil
 }
 
+const importStageUnscore = `-- name: ImportStageUnscore :exec
+UPDATE lead_import_stage SET probability = NULL, category = NULL, model_version = NULL
+WHERE model_version IS NOT NULL
+`
+
+// Clears the staged scores (see dropStaleStagedScores in server/store).
+func (q *Queries) ImportStageUnscore(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageUnscore)
+	return err
+}
+
 const importUnchanged = `-- name: ImportUnchanged :one
 SELECT coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0')::bigint AS unchanged
 `

@@ -178,6 +178,14 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err := stageRejections(ctx, tx, setStatus, !bulk, staged, &res); err != nil {
 			return err
 		}
+		allScored := allInputs
+		if scored {
+			moved, err := dropStaleStagedScores(ctx, tx, a)
+			if err != nil {
+				return err
+			}
+			allScored = allInputs && !moved
+		}
 		if adopted > 0 {
 			if err := tx.Q.ImportAdoptRevert(ctx); err != nil {
 				return err
@@ -187,7 +195,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			return err
 		}
 		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
-			Columns: cols, SetStatus: setStatus, HasFeatures: anyInput, AllFeatures: allInputs})
+			Columns: cols, SetStatus: setStatus, HasFeatures: anyInput, AllFeatures: allScored})
 		if err != nil {
 			return err
 		}
@@ -197,11 +205,6 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		}
 		if opts.DryRun {
 			return errDryRun
-		}
-		if scored {
-			if err := recategorizeIfMoved(ctx, tx, a.Thresholds); err != nil {
-				return err
-			}
 		}
 		if err := s.scoreStaleTx(ctx, tx); err != nil {
 			return err
@@ -234,20 +237,25 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	return res, nil
 }
 
-// recategorizeIfMoved re-categorises every lead when the thresholds differ
-// from those the staged rows were categorised with: a change that committed
-// while the file was being staged re-categorised the other leads, not
-// these. From the upsert on, the import's lock on leads keeps the next
-// change waiting until it commits, so what is read here holds.
-func recategorizeIfMoved(ctx context.Context, tx *Tx, staged scoring.Thresholds) error {
+// dropStaleStagedScores clears the staged rows' scores when the active
+// model or the thresholds are no longer those they were scored with: an
+// activation or a change of thresholds does not wait for an import that is
+// still reading its file, and written over the leads it had just re-scored,
+// the old scores would give each lead a new version, and count it as
+// updated, with no change to show in an event. From here on the import's
+// lock on leads keeps the next such change waiting until it commits, so
+// what is read here holds. The upsert then treats the file as one with only
+// some scoring inputs: a lead whose inputs did not change keeps its score,
+// and the import's scoring pass scores the rest. Reports whether it moved.
+func dropStaleStagedScores(ctx context.Context, tx *Tx, staged Active) (bool, error) {
 	st, err := tx.Q.ScoringState(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if now := (scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}); now != staged {
-		_, err = tx.Q.LeadsRecategorize(ctx, db.LeadsRecategorizeParams{Hot: now.Hot, Warm: now.Warm})
+	if st.Version == staged.Version && (scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}) == staged.Thresholds {
+		return false, nil
 	}
-	return err
+	return true, tx.Q.ImportStageUnscore(ctx)
 }
 
 // stagedRows is what stageRows put in the staging table.

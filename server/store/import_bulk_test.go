@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
@@ -125,53 +127,131 @@ func TestImportBulk(t *testing.T) {
 	check("an import smaller than the table", importRows(importFile(20001, 30000, false), false), 10000, 0, false, before)
 }
 
-// TestImportThresholdsRace: new thresholds that commit while an import is
-// staging its rows (categorised with the old ones) still end up on the
-// imported leads, as on every other lead.
-func TestImportThresholdsRace(t *testing.T) {
+// TestImportScoringRace: an activation or new thresholds that commit while
+// an import is staging its rows (scored and categorised as they were
+// before) end up on every lead: the new ones the file adds, and the ones it
+// names without changing them, which keep their version and get no event.
+func TestImportScoringRace(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pool, _ := dbtest.Pool(t)
-	st := store.New(pool)
-	actor := audit.Actor{Name: "test"}
-	if _, err := st.ImportLeads(ctx, actor, importFile(1, 600, false), store.ImportOptions{}); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		race func(ctx context.Context, st *store.Store, candidate int32) error
+	}{
+		{"thresholds", func(ctx context.Context, st *store.Store, _ int32) error {
+			// Cut-offs that move most leads.
+			_, err := st.ThresholdsSet(ctx, audit.Actor{Name: "admin"}, scoring.Thresholds{Hot: 0.45, Warm: 0.3},
+				store.Precondition{Any: true})
+			return err
+		}},
+		{"activation", func(ctx context.Context, st *store.Store, candidate int32) error {
+			_, _, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			pool, _ := dbtest.Pool(t)
+			st := store.New(pool)
+			actor := audit.Actor{Name: "test"}
+			// Files with every scoring input, whose staged scores stand.
+			head, rows := uciLines(t, 4500)
+			if _, err := st.ImportLeads(ctx, actor, strings.NewReader(head+strings.Join(rows[:3000], "")),
+				store.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var candidate int32
+			for i, opts := range []scoring.Options{{}, {Seed: 2}} {
+				trained, err := st.Train(ctx, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := st.ModelSave(ctx, actor, trained.Model, i == 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				candidate = m.Version
+			}
+			// The race commits while the import reads its file: the leads'
+			// versions as it leaves them are what the import must keep.
+			versions := map[string]int32{}
+			var once sync.Once
+			amend := func(*store.ImportLead) {
+				once.Do(func() {
+					if err := tc.race(ctx, st, candidate); err != nil {
+						t.Error(err)
+					}
+					vs, _ := pool.Query(ctx, `SELECT external_id, version FROM leads`)
+					for vs.Next() {
+						var id string
+						var v int32
+						if err := vs.Scan(&id, &v); err != nil {
+							t.Error(err)
+						}
+						versions[id] = v
+					}
+					if vs.Err() != nil || len(versions) != 3000 {
+						t.Errorf("%d versions read: %v", len(versions), vs.Err())
+					}
+				})
+			}
+			// The first 3,000 rows as before, then 1,500 new leads.
+			file := strings.NewReader(head + strings.Join(rows, ""))
+			res, err := st.ImportLeads(ctx, actor, file, store.ImportOptions{Amend: amend})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Inserted != 1500 || res.Updated != 0 || res.Unchanged != 3000 {
+				t.Errorf("%d inserted, %d updated, %d unchanged; want 1500, 0, 3000", res.Inserted, res.Updated, res.Unchanged)
+			}
+			var moved, events, wrong int
+			if err := pool.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM leads l JOIN jsonb_each_text($1::jsonb) v ON v.key = l.external_id
+				 WHERE l.version <> v.value::int),
+				(SELECT count(*) FROM audit_events WHERE action = 'lead.update'),
+				count(*) FILTER (WHERE l.model_version IS DISTINCT FROM m.version
+					OR l.category IS DISTINCT FROM CASE WHEN l.probability >= t.hot THEN 'hot'
+					                                    WHEN l.probability >= t.warm THEN 'warm' ELSE 'cold' END)
+				FROM leads l, models m, scoring_thresholds t WHERE m.active AND t.id`, versions).Scan(
+				&moved, &events, &wrong); err != nil {
+				t.Fatal(err)
+			}
+			if moved != 0 || events != 0 {
+				t.Errorf("%d leads the file did not change got a new version, %d lead.update events", moved, events)
+			}
+			if wrong != 0 {
+				t.Errorf("%d leads not scored and categorised as the active model and thresholds say", wrong)
+			}
+			rankMatches(t, pool, "after the race")
+			countsMatch(t, pool, "after the race")
+		})
 	}
-	trained, err := st.Train(ctx, scoring.Options{})
+}
+
+// uciLines returns the UCI file's header and n of its rows, spread evenly
+// over the file (it is in time order), each with an external_id (u0, u1,
+// ...) in front and its line end.
+func uciLines(t *testing.T, n int) (string, []string) {
+	t.Helper()
+	rc, err := data.UCIBankMarketing()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ModelSave(ctx, actor, trained.Model, true); err != nil {
-		t.Fatal(err)
+	defer rc.Close()
+	sc := bufio.NewScanner(rc)
+	sc.Scan()
+	head := "external_id;" + sc.Text() + "\n"
+	var rows []string
+	step := data.UCIBankMarketingRows / n
+	for i := 0; sc.Scan() && len(rows) < n; i++ {
+		if i%step == 0 {
+			rows = append(rows, fmt.Sprintf("u%d;%s\n", len(rows), sc.Text()))
+		}
 	}
-	// Cut-offs that move most leads, set by another transaction that
-	// commits while the import is still reading its file.
-	th := scoring.Thresholds{Hot: 0.45, Warm: 0.3}
-	var once sync.Once
-	amend := func(*store.ImportLead) {
-		once.Do(func() {
-			if _, err := st.ThresholdsSet(ctx, actor, th, store.Precondition{Any: true}); err != nil {
-				t.Error(err)
-			}
-		})
+	if err := sc.Err(); err != nil || len(rows) != n {
+		t.Fatalf("%d rows read: %v", len(rows), err)
 	}
-	res, err := st.ImportLeads(ctx, actor, importFile(1001, 1600, false), store.ImportOptions{Amend: amend})
-	if err != nil || res.Inserted != 600 {
-		t.Fatalf("import: %v, %d inserted", err, res.Inserted)
-	}
-	var wrong, moved int
-	if err := pool.QueryRow(ctx, `SELECT
-		count(*) FILTER (WHERE category IS DISTINCT FROM CASE WHEN probability >= $1 THEN 'hot'
-		                                                     WHEN probability >= $2 THEN 'warm' ELSE 'cold' END),
-		count(*) FILTER (WHERE category <> 'cold')
-		FROM leads WHERE substr(external_id, 2)::int > 1000`, th.Hot, th.Warm).Scan(&wrong, &moved); err != nil {
-		t.Fatal(err)
-	}
-	if wrong != 0 || moved == 0 {
-		t.Errorf("%d imported leads categorised with the old thresholds (%d not cold)", wrong, moved)
-	}
-	rankMatches(t, pool, "after the race")
-	countsMatch(t, pool, "after the race")
+	return head, rows
 }
 
 // TestImportBodyTimeout: an upload that stops arriving until the server's

@@ -90,21 +90,31 @@ type UserChange struct {
 // Deactivation and a new password end every session of the user.
 func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
 	var out db.User
-	err := s.InTx(ctx, func(tx *Tx) (err error) {
-		out, err = userUpdate(ctx, tx, actor, id, cond, c)
-		return err
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var (
+			ev  *audit.Event
+			err error
+		)
+		out, ev, err = userUpdate(ctx, tx, actor, id, cond, c)
+		if err != nil || ev == nil {
+			return err
+		}
+		return tx.Audit(ctx, *ev)
 	})
 	return out, err
 }
 
-// userUpdate is UserUpdate inside tx.
-func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
+// userUpdate is UserUpdate inside tx, but returns the change's audit event
+// (nil when nothing changed) for the caller to write once it has done the
+// rest of its work: an event written early would hold the audit sealer back
+// while that work waits for locks.
+func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, *audit.Event, error) {
 	old, err := tx.Q.UserGetForUpdate(ctx, id)
 	if err != nil {
-		return old, err
+		return old, nil, err
 	}
 	if err := cond.Check(old.Version); err != nil {
-		return old, err
+		return old, nil, err
 	}
 	next := db.UserUpdateParams{
 		ID: id, Name: old.Name, Email: old.Email, Role: old.Role, Active: old.Active, PasswordHash: old.PasswordHash,
@@ -122,40 +132,40 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 		changes["password"] = audit.Change{From: "(hidden)", To: "(changed)"}
 	}
 	if len(changes) == 0 {
-		return old, nil
+		return old, nil, nil
 	}
 	if old.Role == auth.RoleAdmin && old.Active && (next.Role != auth.RoleAdmin || !next.Active) {
 		if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
-			return old, err
+			return old, nil, err
 		}
 	}
 	out, err := tx.Q.UserUpdate(ctx, next)
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
 	if !next.Active || c.PasswordHash != nil {
 		if _, err := tx.Q.SessionRevokeAllForUser(ctx, db.SessionRevokeAllForUserParams{
 			UserID: id, KeepID: uuid.Nil, Reason: ptr("user changed by an admin"),
 		}); err != nil {
-			return out, err
+			return out, nil, err
 		}
 	}
 	// A reset is how an admin lets a locked-out user back in: the
 	// guesses at the old password say nothing about the new one.
 	if c.PasswordHash != nil {
 		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
-			return out, err
+			return out, nil, err
 		}
 	}
 	action := "user.update"
 	if old.Active && !next.Active {
 		action = "user.deactivate"
 	}
-	return out, tx.Audit(ctx, audit.Event{
+	return out, &audit.Event{
 		Actor: actor, Action: action, EntityType: "user", EntityID: id.String(),
 		Summary: fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes)),
 		Changes: changes,
-	})
+	}, nil
 }
 
 // UserDeactivate marks a user inactive and ends their sessions; their leads
@@ -174,16 +184,24 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 			}
 		}
 		f := false
-		u, err := userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
-		if err != nil || !releaseLeads {
+		u, ev, err := userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
+		if err != nil {
 			return err
 		}
-		m := storedMeta(ctx)
-		released, err = tx.Q.LeadsRelease(ctx, db.LeadsReleaseParams{
-			ActorID: actor.ID, ActorName: actor.Name, RequestID: m.requestID, Ip: m.ip, UserAgent: m.userAgent,
-			UserName: u.Name, UserID: id,
-		})
-		return err
+		if releaseLeads {
+			m := storedMeta(ctx)
+			released, err = tx.Q.LeadsRelease(ctx, db.LeadsReleaseParams{
+				ActorID: actor.ID, ActorName: actor.Name, RequestID: m.requestID, Ip: m.ip, UserAgent: m.userAgent,
+				UserName: u.Name, UserID: id,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if ev == nil {
+			return nil
+		}
+		return tx.Audit(ctx, *ev)
 	})
 	return released, err
 }
