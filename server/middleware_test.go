@@ -137,7 +137,7 @@ func TestRequestID(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	for _, path := range []string{"/healthz", "/api/v1/auth/me", "/api/v1/nope"} {
+	for _, path := range []string{"/healthz", "/api/v1/auth/me", "/api/v1/nope", "/docsx"} {
 		t.Run(strings.ReplaceAll(path, "/", "_"), func(t *testing.T) {
 			t.Parallel()
 			res, _ := raw(t, "GET", env.URL+path, nil, nil)

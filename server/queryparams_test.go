@@ -30,6 +30,8 @@ func TestQueryParams(t *testing.T) {
 		{"RepeatedTime", "/api/v1/audit-events?since=2030-01-01T00:00:00Z&since=2020-01-01T00:00:00Z", admin, 400, "since", "must be given once"},
 		{"RepeatedUnchecked", "/api/v1/audit-events?since=2020-01-01T00:00:00Z&since=garbage", admin, 400, "since", ""},
 		{"RepeatedLeaderboard", "/api/v1/stats/leaderboard?since=2020-01-01T00:00:00Z&since=2021-01-01T00:00:00Z", sales, 400, "since", "must be given once"},
+		{"LateInUTC", "/api/v1/stats/leaderboard?since=9999-12-31T23:59:59-14:00", sales, 400, "since", "9999-12-31 in UTC"},
+		{"EarlyInUTC", "/api/v1/audit-events?until=0001-01-01T00:00:00%2B14:00", admin, 400, "until", "0001-01-01"},
 		{"RepeatedLimit", "/api/v1/leads?limit=5&limit=6", admin, 400, "limit", "must be given once"},
 		{"EmptyName", "/api/v1/leads?=x", admin, 400, "query", "without a name"},
 		{"UnknownOnThresholds", "/api/v1/scoring/thresholds?hot=0.9", admin, 400, "hot", "which takes none"},

@@ -35,8 +35,11 @@ func isAPI(path string) bool { return strings.HasPrefix(path, "/api/") }
 
 // outsideSpec reports the paths served outside the spec, which skip validation.
 func outsideSpec(path string) bool {
-	return path == "/metrics" || path == "/openapi.yaml" || path == "/docs" || strings.HasPrefix(path, "/docs/")
+	return path == "/metrics" || path == "/openapi.yaml" || isDocs(path)
 }
+
+// isDocs reports whether path is Swagger UI's: its page or its assets.
+func isDocs(path string) bool { return path == "/docs" || strings.HasPrefix(path, "/docs/") }
 
 // validator checks every request against the embedded spec before any
 // handler runs: security (401 without an identity), parameters and JSON
@@ -162,13 +165,18 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// The parser the generated binding uses, so the two never disagree, and
 	// a message that shows the form instead of kin-openapi's regular expression.
 	"date-time": openapi3.NewCallbackValidator(func(s string) error {
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			// A "+02:00" typed into a URL arrives as " 02:00": a query
-			// decodes + as a space.
-			if len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':' {
-				return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
-			}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		switch {
+		// A "+02:00" typed into a URL arrives as " 02:00": a query decodes
+		// + as a space.
+		case err != nil && len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':':
+			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
+		case err != nil:
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
+		// An offset can take a valid year out of range in UTC, where JSON
+		// (an echoed "since") cannot write it.
+		case t.UTC().Year() < 1 || t.UTC().Year() > 9999:
+			return errors.New("must fall between 0001-01-01 and 9999-12-31 in UTC")
 		}
 		return nil
 	}),

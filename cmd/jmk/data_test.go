@@ -344,6 +344,18 @@ func TestSeedUnfinished(t *testing.T) {
 	countsAre(t, dsn, "after the refused seeds", map[string]int64{"SELECT count(*) FROM leads": 2, "SELECT count(*) FROM users": 0})
 }
 
+// TestSeedRefusedInProduction: the demo's logins have published passwords,
+// so a production database is never seeded, even when empty.
+func TestSeedRefusedInProduction(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	r := runJMK(t, map[string]string{"APP_ENV": "production", "DATABASE_URL": dsn}, "", "seed", "--demo", "--if-empty")
+	if r.err == nil || !strings.Contains(r.err.Error(), "refused with APP_ENV=production") {
+		t.Fatalf("%v: %s", r.err, r.stdout)
+	}
+	countsAre(t, dsn, "after the refused seed", map[string]int64{"SELECT count(*) FROM users": 0})
+}
+
 // countsAre checks that each count query gives its number.
 func countsAre(t *testing.T, dsn, when string, want map[string]int64) {
 	t.Helper()

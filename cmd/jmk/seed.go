@@ -71,6 +71,14 @@ func cmdSeed(ctx context.Context, e env) error {
 	if !*demo {
 		return fs.fail(errors.New("seed: --demo is the only seed there is"))
 	}
+	// The demo sellers' passwords are in the README: such logins, able to
+	// read every lead, have no place next to real data.
+	if cfg, err := e.config(server.LoadToolConfig); err != nil {
+		return err
+	} else if cfg.Env == "production" {
+		return errors.New("seed: the demo data is refused with APP_ENV=production: its sales logins have published " +
+			"passwords; seed a development database instead")
+	}
 	cfg, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err

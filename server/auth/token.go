@@ -63,7 +63,8 @@ func (i *Issuer) Issue(userID, sessionID uuid.UUID) (string, error) {
 var ErrInvalidToken = errors.New("invalid access token")
 
 // Verify checks the signature (HS256 only: "none" and every other algorithm
-// are refused), expiry, issuer and audience, and returns the user and
+// are refused), expiry, issuer, audience, the presence of every claim Issue
+// sets and a lifetime of at most AccessTTL, and returns the user and
 // session ids. Every failure is ErrInvalidToken.
 func (i *Issuer) Verify(token string) (userID, sessionID uuid.UUID, err error) {
 	var c Claims
@@ -79,8 +80,11 @@ func (i *Issuer) Verify(token string) (userID, sessionID uuid.UUID, err error) {
 	if err != nil {
 		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
+	// Every claim Issue sets is required, and a lifetime no longer than it
+	// gives: a token made any other way was not made here.
 	userID, err = uuid.Parse(c.Subject)
-	if err != nil || c.SessionID == uuid.Nil {
+	if err != nil || c.SessionID == uuid.Nil || c.ID == "" || c.IssuedAt == nil ||
+		c.ExpiresAt.Sub(c.IssuedAt.Time) > AccessTTL {
 		return uuid.Nil, uuid.Nil, ErrInvalidToken
 	}
 	return userID, c.SessionID, nil

@@ -141,6 +141,11 @@ func TestVerifyRefuses(t *testing.T) {
 		{"MissingAudience", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) { c.Audience = nil }))},
 		{"SubjectNotUUID", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) { c.Subject = "admin" }))},
 		{"MissingSession", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) { c.SessionID = uuid.Nil }))},
+		{"MissingID", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) { c.ID = "" }))},
+		{"MissingIssuedAt", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) { c.IssuedAt = nil }))},
+		{"LongLived", sign(t, jwt.SigningMethodHS256, secret, claims(func(c *auth.Claims) {
+			c.ExpiresAt = jwt.NewNumericDate(c.IssuedAt.Add(auth.AccessTTL + time.Second))
+		}))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
