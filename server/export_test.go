@@ -258,7 +258,7 @@ func TestExport(t *testing.T) {
 		}
 		header, rows := csvLines(body)
 		if header != "\uFEFF"+strings.Join(leadcsv.Header(), ";") || len(rows) != 1 ||
-			!strings.Contains(rows[0], ";1,1;93,994;-36,4;4,857;5191;") || !strings.HasPrefix(rows[0], `rt-1;Sousa, Ana;`) {
+			!strings.Contains(rows[0], ";1,1;93,994;-36,4;4,857;5191;") || !strings.HasPrefix(rows[0], `rt-1;"Sousa, Ana";`) {
 			t.Fatalf("excel export:\n%s", body)
 		}
 

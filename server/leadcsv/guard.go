@@ -3,8 +3,9 @@ package leadcsv
 import "strings"
 
 // Formula-injection guard; see the package comment. Only the text cells
-// (external_id, name, phone, email, notes) pass through it: numbers and
-// enumerations are written by us and can never start a formula.
+// (external_id, name, phone, email, notes, the seller's name) pass through
+// it: numbers and enumerations are written by us and can never start a
+// formula.
 
 // formulaRisky reports whether a spreadsheet could run s as a formula once
 // any leading apostrophes are removed. Looking past the apostrophes is what
@@ -12,35 +13,98 @@ import "strings"
 // are looked past too: a spreadsheet set to trim them on import (as
 // LibreOffice can be) would otherwise see the formula they hide.
 func formulaRisky(s string) bool {
+	if pieceRisky(s) {
+		return true
+	}
 	s = strings.TrimLeft(s, "' ")
+	// A line break is no trigger itself, but a CSV reader folds a leading
+	// CR LF to LF: without this, a guarded "\r\n=..." would keep its
+	// apostrophe.
+	return s != "" && (s[0] == '\r' || s[0] == '\n')
+}
+
+// pieceRisky is formulaRisky for a piece of a cell (see cellBreaks). A line
+// break there only starts another piece, judged on its own; so a CR LF
+// folded to LF changes nothing. Quotes are looked past as well: a piece
+// that starts with one is read as a quoted cell, whose value can still be
+// a formula.
+func pieceRisky(s string) bool {
+	s = strings.TrimLeft(s, "' \"")
 	if s == "" {
 		return false
 	}
 	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return true
-	case '\n':
-		// Not a trigger itself, but a CSV reader folds a leading CR LF to
-		// LF: without this, a guarded "\r\n..." would keep its apostrophe.
+	case '=', '+', '-', '@', '\t':
 		return true
 	}
 	return false
 }
 
-// escapeFormula is applied on export.
-func escapeFormula(s string) string {
-	if formulaRisky(s) {
-		return "'" + s
+// cellBreaks are where a spreadsheet that reads the file with the other
+// delimiter (a comma file opened where ';' separates lists, as in Portugal,
+// or the reverse) starts a new cell inside one of ours: it does not see our
+// quotes then, which begin in the middle of its cells, so it splits at that
+// delimiter and starts a new row at a line break. What follows each is
+// guarded as the start of a cell is.
+func cellBreaks(comma byte) string {
+	if comma == ';' {
+		return ",\n\r"
 	}
-	return s
+	return ";\n\r"
 }
 
-// unescapeFormula is applied on import, before trimming. A hand-made file's
-// '+351 ... (as a spreadsheet saves a phone number typed as text) loses its
-// apostrophe too, which is what the user meant.
-func unescapeFormula(s string) string {
-	if len(s) > 1 && s[0] == '\'' && formulaRisky(s) {
-		return s[1:]
+// escapeFormula is applied on export to a text cell of a file whose
+// delimiter is comma: an apostrophe goes before the cell, and after each of
+// its cell breaks, where what follows is risky.
+func escapeFormula(s string, comma byte) string {
+	breaks := cellBreaks(comma)
+	risky := formulaRisky(s)
+	if !risky && !strings.ContainsAny(s, breaks) {
+		return s
 	}
-	return s
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	if risky {
+		b.WriteByte('\'')
+	}
+	for {
+		i := strings.IndexAny(s, breaks)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+1])
+		s = s[i+1:]
+		if pieceRisky(s) {
+			b.WriteByte('\'')
+		}
+	}
+}
+
+// unescapeFormula is applied on import, before trimming, and undoes
+// escapeFormula exactly. A hand-made file's '+351 ... (as a spreadsheet
+// saves a phone number typed as text) loses its apostrophe too, which is
+// what the user meant.
+func unescapeFormula(s string, comma byte) string {
+	if len(s) > 1 && s[0] == '\'' && formulaRisky(s) {
+		s = s[1:]
+	}
+	breaks := cellBreaks(comma)
+	if !strings.ContainsAny(s, breaks) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.IndexAny(s, breaks)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+1])
+		s = s[i+1:]
+		if len(s) > 1 && s[0] == '\'' && pieceRisky(s) {
+			s = s[1:]
+		}
+	}
 }

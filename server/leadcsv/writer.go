@@ -212,12 +212,21 @@ func (w *Writer) appendOptText(b []byte, s *string) []byte {
 }
 
 // appendText writes a user-supplied text cell, guarded against formula
-// injection.
-func (w *Writer) appendText(b []byte, s string) []byte { return w.appendCell(b, escapeFormula(s)) }
+// injection, and quoted when it holds either delimiter, so that a
+// spreadsheet told to split at both keeps it whole.
+func (w *Writer) appendText(b []byte, s string) []byte {
+	s = escapeFormula(s, w.comma)
+	return appendQuoted(b, s, needsQuotes(s, w.comma) || strings.ContainsAny(s, ",;"))
+}
 
 // appendCell writes one cell, quoted when csv.Writer would quote it.
 func (w *Writer) appendCell(b []byte, s string) []byte {
-	if !needsQuotes(s, w.comma) {
+	return appendQuoted(b, s, needsQuotes(s, w.comma))
+}
+
+// appendQuoted writes s, in quotes if quote is set.
+func appendQuoted(b []byte, s string, quote bool) []byte {
+	if !quote {
 		return append(b, s...)
 	}
 	b = append(b, '"')

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,10 @@ func exportCases() []leadcsv.ExportRow {
 		{ID: "0190a1b2-0000-7000-8000-000000000006", Name: "Zoë 🚀 \\.", Status: "new",
 			Notes: ptr("\r\n-starts with CR"), Features: scoring.Features{ConsConfIdx: ptr(-50.8)}},
 		{ID: "0190a1b2-0000-7000-8000-000000000007", Name: "Zoë; Sá", Status: "new", Notes: ptr(" =after a space")},
+		// Formulas behind the other format's delimiter or a line break,
+		// which a spreadsheet reading with the other delimiter splits at.
+		{ID: "0190a1b2-0000-7000-8000-000000000008", Name: "Ana, =x", Status: "new",
+			Notes: ptr("ok;=1+1;@SUM(9);\"=2\"\n- call back")},
 	}
 }
 
@@ -138,7 +143,9 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "ApostropheBeforeFormula", 4, 0, "''=already"},
 		{csvFormat, "ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
 		{csvFormat, "HarmlessApostrophe", 4, 5, "'quoted but harmless"},
-		{csvFormat, "CR", 5, 5, "'\n-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+		{csvFormat, "CR", 5, 5, "'\n'-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
+		{csvFormat, "GuardedAfterSemicolons", 7, 5, "ok;'=1+1;'@SUM(9);'\"=2\"\n'- call back"},
+		{csvFormat, "CommaNeedsNoGuard", 7, 1, "Ana, =x"},
 		{csvFormat, "SpaceBeforeFormula", 6, 5, "' =after a space"},
 		{csvFormat, "Probability", 0, 26, "0.7312"},
 		{csvFormat, "Category", 0, 27, "hot"},
@@ -163,6 +170,8 @@ func TestWriterCells(t *testing.T) {
 		{excel, "CommaInText", 2, 1, " leading space, comma"},
 		{excel, "SemicolonInText", 6, 1, "Zoë; Sá"},
 		{excel, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
+		{excel, "GuardedAfterComma", 7, 1, "Ana,' =x"},
+		{excel, "SemicolonsNeedNoGuard", 7, 5, "ok;=1+1;@SUM(9);\"=2\"\n'- call back"},
 		{excel, "AssigneeName", 0, 28, "Rui; Seller, Jr"},
 		{excel, "LastContactedAsExcelReadsIt", 0, 30, "2026-12-05 16:30:15"},
 	}
@@ -177,6 +186,38 @@ func TestWriterCells(t *testing.T) {
 }
 
 // Every field of every lead survives export then import, in each format.
+// TestWriterOtherDelimiter opens each format as a spreadsheet set for the
+// other one does: it splits at that delimiter and starts a row at every line
+// break, quotes or not. No cell it sees may start a formula, save numbers.
+func TestWriterOtherDelimiter(t *testing.T) {
+	t.Parallel()
+	for format, other := range map[leadcsv.Format]string{leadcsv.FormatCSV: ";", leadcsv.FormatExcel: ","} {
+		t.Run(string(format), func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			w := leadcsv.NewWriter(&buf, format)
+			for _, l := range exportCases() {
+				if err := w.Write(l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			cells := strings.FieldsFunc(buf.String(), func(r rune) bool { return strings.ContainsRune(other+"\r\n", r) })
+			for _, cell := range cells {
+				v := strings.TrimLeft(cell, " \"")
+				if v == "" || !strings.ContainsRune("=+-@\t", rune(v[0])) {
+					continue
+				}
+				if _, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64); err != nil {
+					t.Errorf("a cell starts a formula: %q", cell)
+				}
+			}
+		})
+	}
+}
+
 func TestWriteReadRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, f := range []leadcsv.Format{leadcsv.FormatCSV, leadcsv.FormatExcel} {
