@@ -267,7 +267,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -356,7 +356,7 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
@@ -373,7 +373,7 @@ type ClientInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
@@ -895,7 +895,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1054,7 +1054,7 @@ func (c *Client) ListLeadActivities(ctx context.Context, id ID, params *ListLead
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 // (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 // an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
@@ -1081,7 +1081,7 @@ func (c *Client) CreateLeadActivityWithBody(ctx context.Context, id ID, contentT
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 // (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 // an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
@@ -3892,7 +3892,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3989,7 +3989,7 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
@@ -4006,7 +4006,7 @@ type ClientWithResponsesInterface interface {
 	// `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 	// logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 	// first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-	// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+	// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 	// (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 	// an edit form opened before the call. Audit: an `activity.create` event, plus a
 	// `lead.update` event when the status moved, in the same transaction.
@@ -8219,7 +8219,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8358,7 +8358,7 @@ func (c *ClientWithResponses) ListLeadActivitiesWithResponse(ctx context.Context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 // (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 // an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.
@@ -8381,7 +8381,7 @@ func (c *ClientWithResponses) CreateLeadActivityWithBodyWithResponse(ctx context
 // `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
 // logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
 // first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-// the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+// the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
 // (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
 // an edit form opened before the call. Audit: an `activity.create` event, plus a
 // `lead.update` event when the status moved, in the same transaction.

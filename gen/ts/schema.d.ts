@@ -320,7 +320,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
          */
         get: operations["exportLeads"];
         put?: never;
@@ -382,7 +382,7 @@ export interface paths {
          *     `note` changes nothing on the lead. Same ownership rules as changing the lead, except that
          *     logging never claims: a sales user logs on leads assigned to them (claim an unassigned one
          *     first with `PATCH {"assigned_to": "me"}`). `occurred_at` may be at most 5 minutes ahead of
-         *     the server's clock, and not before 2000-01-01 (a mistyped year; 422). The lead's `version` changes only when its status does
+         *     the server's clock, and not before 2000-01-01 (a mistyped year); otherwise 422. The lead's `version` changes only when its status does
          *     (the first contact on a `new` lead): the 201's `lead` gives the version to send as `If-Match` from
          *     an edit form opened before the call. Audit: an `activity.create` event, plus a
          *     `lead.update` event when the status moved, in the same transaction.
@@ -1651,8 +1651,9 @@ export interface components {
         };
         /**
          * @description Try again after Retry-After seconds: the database is unreachable or too busy, the request
-         *     took longer than the server's REQUEST_TIMEOUT, the server is shutting down, or (exports)
-         *     as many exports as it allows are running.
+         *     took longer than the server's REQUEST_TIMEOUT, the server is shutting down, the database
+         *     aborted the change because it collided with another made at the same time (a deadlock;
+         *     nothing was written), or (exports) as many exports as it allows are running.
          */
         ServiceUnavailable: {
             headers: {
@@ -1696,13 +1697,15 @@ export interface components {
         StatusFilter: components["schemas"]["LeadStatus"][];
         CategoryFilter: components["schemas"]["Category"][];
         JobFilter: components["schemas"]["Job"][];
+        /** @description Leads scored at least this. A bound on the probability leaves unscored leads out. */
         MinProbability: number;
+        /** @description Leads scored at most this; below `min_probability` it is a 400. A bound on the probability leaves unscored leads out. */
         MaxProbability: number;
-        /** @description A user id, `me`, or `none` (unassigned). */
+        /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
         AssignedTo: string;
-        /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+        /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
         LeadQuery: string;
-        /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
+        /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
         LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
     };
     requestBodies: never;
@@ -1711,7 +1714,7 @@ export interface components {
         ETag: string;
         /** @description The path of the record just created. */
         Location: string;
-        /** @description Seconds to wait before trying again. */
+        /** @description Seconds to wait before trying again; this server always sends whole seconds, never an HTTP date. */
         RetryAfter: number;
     };
     pathItems: never;
@@ -2167,13 +2170,15 @@ export interface operations {
                 status?: components["parameters"]["StatusFilter"];
                 category?: components["parameters"]["CategoryFilter"];
                 job?: components["parameters"]["JobFilter"];
+                /** @description Leads scored at least this. A bound on the probability leaves unscored leads out. */
                 min_probability?: components["parameters"]["MinProbability"];
+                /** @description Leads scored at most this; below `min_probability` it is a 400. A bound on the probability leaves unscored leads out. */
                 max_probability?: components["parameters"]["MaxProbability"];
-                /** @description A user id, `me`, or `none` (unassigned). */
+                /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
-                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
+                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
                 sort?: components["parameters"]["LeadSort"];
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
@@ -2310,13 +2315,15 @@ export interface operations {
                 status?: components["parameters"]["StatusFilter"];
                 category?: components["parameters"]["CategoryFilter"];
                 job?: components["parameters"]["JobFilter"];
+                /** @description Leads scored at least this. A bound on the probability leaves unscored leads out. */
                 min_probability?: components["parameters"]["MinProbability"];
+                /** @description Leads scored at most this; below `min_probability` it is a 400. A bound on the probability leaves unscored leads out. */
                 max_probability?: components["parameters"]["MaxProbability"];
-                /** @description A user id, `me`, or `none` (unassigned). */
+                /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
-                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents, then by id. */
+                /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
                 sort?: components["parameters"]["LeadSort"];
             };
             header?: never;
