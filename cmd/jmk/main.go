@@ -20,12 +20,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal starts a graceful stop; a second one gets the
-	// default handling and ends the process at once.
+	// The first signal starts a graceful stop; a second one ends the
+	// process at once, with the status its default handling would give.
+	// Handled here rather than by restoring that default: a process a
+	// shell started in the background ignores SIGINT from the start.
+	ctx, stop := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
+		<-sigs
 		stop()
+		s := <-sigs
+		fmt.Fprintln(os.Stderr, "jmk: stopped at once by a second", s)
+		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
 	// A .env that cannot be used fails the first command that loads the
 	// settings (env.config); help, which needs none, is still shown.
