@@ -169,7 +169,13 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		case err != nil && ctx.Err() == nil:
 			failures++
 			if failures == 1 || time.Since(logged) >= sealerLogEvery {
-				log.ErrorContext(ctx, "audit sealer", "err", err, "failures", failures)
+				// A WARN first, as a request's lost connection is: a sealer
+				// still failing a minute on is worth an alert (ERROR).
+				level := slog.LevelError
+				if failures == 1 {
+					level = slog.LevelWarn
+				}
+				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures)
 				logged = time.Now()
 			}
 		case err == nil && failures > 0:

@@ -15,7 +15,8 @@ import (
 )
 
 // TestSealerLogsOnceWhileFailing: a sealer that fails on every tick logs
-// the failure once (then once a minute), and says when it recovers.
+// the failure once, as a warning (then once a minute, as an error), and
+// says when it recovers.
 func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	t.Parallel()
 	pool, _ := dbtest.Pool(t)
@@ -36,8 +37,8 @@ func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	cancel()
 	<-done
 	out := logs.String()
-	if n := strings.Count(out, `msg="audit sealer"`); n != 1 {
-		t.Errorf("%d error lines, want 1:\n%s", n, out)
+	if n := strings.Count(out, `level=WARN msg="audit sealer"`); n != 1 || strings.Contains(out, "level=ERROR") {
+		t.Errorf("%d warnings, want 1 and no error:\n%s", n, out)
 	}
 	m := regexp.MustCompile(`audit sealer recovered.* failures=(\d+)`).FindStringSubmatch(out)
 	if m == nil {
