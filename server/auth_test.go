@@ -41,7 +41,7 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		tr := r.JSON200
-		if tr.TokenType != api.Bearer || tr.ExpiresIn != 900 || tr.AccessToken == "" || tr.RefreshToken == "" ||
+		if tr.TokenType != api.TokenResponseTokenTypeBearer || tr.ExpiresIn != 900 || tr.AccessToken == "" || tr.RefreshToken == "" ||
 			tr.User.Id != u.Id || tr.User.Email != u.Email || tr.User.Role != api.RoleSales {
 			t.Fatalf("token response %+v", tr)
 		}
@@ -353,7 +353,7 @@ func TestRefresh(t *testing.T) {
 		}
 		second := *r.JSON200
 		if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken ||
-			second.TokenType != api.Bearer || second.ExpiresIn != 900 || second.User.Id != u.Id {
+			second.TokenType != api.TokenResponseTokenTypeBearer || second.ExpiresIn != 900 || second.User.Id != u.Id {
 			t.Fatalf("not a new pair: %+v", second)
 		}
 		if me, _ := env.WithToken(second.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {

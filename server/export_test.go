@@ -141,7 +141,7 @@ func TestExport(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("export by name: %q, want %q", got, want)
 		}
-		sort := api.ListLeadsParamsSortNameAsc
+		sort := api.LeadSortNameAsc
 		l, err := env.Admin.ListLeadsWithResponse(bg, &api.ListLeadsParams{Q: lref("ordem"), Sort: &sort})
 		if err != nil || l.JSON200 == nil {
 			t.Fatalf("list: %v", err)

@@ -135,8 +135,8 @@ func TestLeadList(t *testing.T) {
 			{"None", salesB, api.ListLeadsParams{}, set(0, 1, 2, 3, 4, 5, 6, 7)},
 			{"Status", salesB, api.ListLeadsParams{Status: st(api.LeadStatusNew)}, set(0, 3, 6, 7)},
 			{"Status×2", salesB, api.ListLeadsParams{Status: st(api.LeadStatusContacted, api.LeadStatusFollowUp)}, set(1, 2)},
-			{"Category", salesB, api.ListLeadsParams{Category: cat(api.Hot)}, set(0, 4)},
-			{"Category×2", salesB, api.ListLeadsParams{Category: cat(api.Warm, api.Cold)}, set(1, 2, 5, 6)},
+			{"Category", salesB, api.ListLeadsParams{Category: cat(api.CategoryHot)}, set(0, 4)},
+			{"Category×2", salesB, api.ListLeadsParams{Category: cat(api.CategoryWarm, api.CategoryCold)}, set(1, 2, 5, 6)},
 			{"Job", salesB, api.ListLeadsParams{Job: job(api.JobTechnician)}, set(0, 3)},
 			{"Job×2", salesB, api.ListLeadsParams{Job: job(api.JobRetired, api.JobStudent)}, set(2, 4, 5)},
 			{"MinProbability", salesB, api.ListLeadsParams{MinProbability: lref(0.55)}, set(0, 1, 4, 6)},
@@ -199,15 +199,15 @@ func TestLeadList(t *testing.T) {
 			t.Fatalf("touch: %d %s", r.StatusCode(), r.Body)
 		}
 		for _, tc := range []struct {
-			sort  api.ListLeadsParamsSort
+			sort  api.LeadSort
 			order string
 		}{
 			{"", "coalesce(probability, -1) DESC, id DESC"},
-			{api.ListLeadsParamsSortProbabilityDesc, "coalesce(probability, -1) DESC, id DESC"},
-			{api.ListLeadsParamsSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
-			{api.ListLeadsParamsSortUpdatedAtDesc, "updated_at DESC, id DESC"},
-			{api.ListLeadsParamsSortCreatedAtDesc, "created_at DESC, id DESC"},
-			{api.ListLeadsParamsSortNameAsc, "name_key, id"},
+			{api.LeadSortProbabilityDesc, "coalesce(probability, -1) DESC, id DESC"},
+			{api.LeadSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
+			{api.LeadSortUpdatedAtDesc, "updated_at DESC, id DESC"},
+			{api.LeadSortCreatedAtDesc, "created_at DESC, id DESC"},
+			{api.LeadSortNameAsc, "name_key, id"},
 		} {
 			t.Run(string(tc.sort), func(t *testing.T) {
 				p := api.ListLeadsParams{}
@@ -230,19 +230,19 @@ func TestLeadList(t *testing.T) {
 		if last := desc[len(desc)-2:]; !slices.Contains(last, ids[3]) || !slices.Contains(last, ids[7]) {
 			t.Errorf("unscored leads are not last: %v", desc)
 		}
-		asc := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortProbabilityAsc)}, 50)
+		asc := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortProbabilityAsc)}, 50)
 		if !slices.Equal(asc, reversed(desc)) {
 			t.Errorf("probability_asc %v is not the reverse of probability_desc", asc)
 		}
-		upd := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortUpdatedAtDesc)}, 50)
+		upd := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortUpdatedAtDesc)}, 50)
 		if upd[0] != ids[1] {
 			t.Errorf("updated_at_desc starts with %v, want the touched lead", upd[0])
 		}
-		created := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortCreatedAtDesc)}, 50)
+		created := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortCreatedAtDesc)}, 50)
 		if created[0] != ids[7] || created[len(created)-1] != ids[0] {
 			t.Errorf("created_at_desc %v", created)
 		}
-		names := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.ListLeadsParamsSortNameAsc)}, 50)
+		names := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortNameAsc)}, 50)
 		if slices.Index(names, ids[1]) > slices.Index(names, ids[2]) || slices.Index(names, ids[4]) > slices.Index(names, ids[5]) {
 			t.Errorf("name_asc %v", names)
 		}
@@ -285,7 +285,7 @@ func TestLeadList(t *testing.T) {
 		for _, p := range []api.ListLeadsParams{
 			{Cursor: r.JSON200.NextCursor},
 			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusFailed)},
-			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusNew), Sort: lref(api.ListLeadsParamsSortNameAsc)},
+			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusNew), Sort: lref(api.LeadSortNameAsc)},
 		} {
 			r2, _ := salesA.ListLeadsWithResponse(ctx, &p)
 			leadProblem(t, "foreign cursor", r2.StatusCode(), r2.Body, 400, "cursor")
@@ -337,8 +337,8 @@ func TestLeadListPagingStable(t *testing.T) {
 		}
 	}
 	seq := 0
-	for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortProbabilityAsc,
-		api.ListLeadsParamsSortCreatedAtDesc, api.ListLeadsParamsSortNameAsc, api.ListLeadsParamsSortUpdatedAtDesc} {
+	for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortProbabilityAsc,
+		api.LeadSortCreatedAtDesc, api.LeadSortNameAsc, api.LeadSortUpdatedAtDesc} {
 		t.Run(string(sort), func(t *testing.T) {
 			existing := slices.Clone(all)
 			seen := map[uuid.UUID]int{}
@@ -365,7 +365,7 @@ func TestLeadListPagingStable(t *testing.T) {
 				// ... and edits of a lead already seen and one not yet seen,
 				// which leave their sort key alone (updated_at_desc's key
 				// is updated_at itself, so that order only gets inserts).
-				if sort == api.ListLeadsParamsSortUpdatedAtDesc {
+				if sort == api.LeadSortUpdatedAtDesc {
 					continue
 				}
 				for _, id := range []uuid.UUID{existing[(page*7)%len(existing)], existing[(page*11+5)%len(existing)]} {
@@ -408,8 +408,8 @@ func TestLeadSearchFollowsEdits(t *testing.T) {
 	if err != nil || r.StatusCode() != 200 {
 		t.Fatalf("rename: %v %d %s", err, r.StatusCode(), r.Body)
 	}
-	for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortProbabilityAsc,
-		api.ListLeadsParamsSortNameAsc, api.ListLeadsParamsSortUpdatedAtDesc} {
+	for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortProbabilityAsc,
+		api.LeadSortNameAsc, api.LeadSortUpdatedAtDesc} {
 		for q, want := range map[string]int{"nadia": 1, "966 777": 1, "@novo": 1, "olga": 0, "911 222": 0, "velho": 0} {
 			res, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Sort: &sort, Q: &q})
 			if err != nil || res.JSON200 == nil {
@@ -436,7 +436,7 @@ func TestLeadSearchPhoneDigits(t *testing.T) {
 		"2024":   1, // a name's digits are searched as they are
 		"952 38": 0,
 	} {
-		for _, sort := range []api.ListLeadsParamsSort{api.ListLeadsParamsSortProbabilityDesc, api.ListLeadsParamsSortNameAsc} {
+		for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortNameAsc} {
 			r, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Q: &q, Sort: &sort})
 			if err != nil || r.JSON200 == nil {
 				t.Fatalf("q=%s: %v", q, err)

@@ -168,7 +168,7 @@ func TestScoringLifecycle(t *testing.T) {
 	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
-		m1.Options.Split != api.Stratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
+		m1.Options.Split != api.TrainSplitStratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
 		t.Fatalf("model 1: %+v", m1)
 	}
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
@@ -214,7 +214,7 @@ func TestScoringLifecycle(t *testing.T) {
 			WHEN probability >= 0.4 THEN 'warm' ELSE 'cold' END`); n != 0 {
 			t.Errorf("%d leads with a category that does not match their probability", n)
 		}
-		listMatchesScores(t, env, api.Hot)
+		listMatchesScores(t, env, api.CategoryHot)
 		a, _ := env.Admin.GetActiveModelWithResponse(ctx)
 		if a.JSON200 == nil || a.JSON200.Version != m1.Version {
 			t.Errorf("active model: %s", a.Body)
@@ -380,7 +380,7 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("PredictWhatIf", func(t *testing.T) {
-		base := api.ScoringInputs{Age: lref(int32(35)), Job: lref(api.JobAdmin), ContactChannel: lref(api.Cellular),
+		base := api.ScoringInputs{Age: lref(int32(35)), Job: lref(api.JobAdmin), ContactChannel: lref(api.ContactChannelCellular),
 			PreviousOutcome: lref(api.PreviousOutcomeNone)}
 		better := base
 		better.PreviousOutcome = lref(api.PreviousOutcomeSuccess)
@@ -453,7 +453,7 @@ func TestScoringLifecycle(t *testing.T) {
 		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
 			t.Error("no hot lead at hot >= 0.3")
 		}
-		listMatchesScores(t, env, api.Warm)
+		listMatchesScores(t, env, api.CategoryWarm)
 		// The same cut-offs again change nothing; an event lists only the
 		// cut-offs that moved.
 		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
@@ -533,12 +533,12 @@ func TestScoringLifecycle(t *testing.T) {
 	t.Run("LeadsScoredOnWrite", func(t *testing.T) {
 		active := int32(scalar(t, env, "SELECT version FROM models WHERE active"))
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Scored on create", Age: lref(int32(30)),
-			Job: lref(api.JobStudent), ContactChannel: lref(api.Cellular)})
+			Job: lref(api.JobStudent), ContactChannel: lref(api.ContactChannelCellular)})
 		if l.Probability == nil || l.Category == nil || l.ModelVersion == nil || *l.ModelVersion != active || l.ScoredAt == nil {
 			t.Fatalf("created lead not scored: %+v", l)
 		}
 		want, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(30)),
-			Job: lref(api.JobStudent), ContactChannel: lref(api.Cellular)})
+			Job: lref(api.JobStudent), ContactChannel: lref(api.ContactChannelCellular)})
 		if want.JSON200 == nil || math.Abs(want.JSON200.Probability-*l.Probability) > 1e-12 {
 			t.Errorf("stored %v, predict says %s", *l.Probability, want.Body)
 		}
@@ -631,7 +631,7 @@ func TestScoringLifecycle(t *testing.T) {
 		r, err := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(
 			`{"include_call_duration": null, "holdout_fraction": null, "split": null, "seed": null, "activate": null}`))
 		if err != nil || r.JSON201 == nil || r.JSON201.Active || r.JSON201.Options.IncludeCallDuration ||
-			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != api.Stratified || r.JSON201.Options.Seed != 1 {
+			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != api.TrainSplitStratified || r.JSON201.Options.Seed != 1 {
 			t.Fatalf("train with null options: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 	})
@@ -643,7 +643,7 @@ func TestScoringLifecycle(t *testing.T) {
 func listMatchesScores(t *testing.T, env *servertest.Env, c api.Category) {
 	t.Helper()
 	got := leadListAll(t, env.Admin, api.ListLeadsParams{Category: &api.CategoryFilter{c},
-		Sort: lref(api.ListLeadsParamsSortProbabilityDesc)}, 100)
+		Sort: lref(api.LeadSortProbabilityDesc)}, 100)
 	want := leadIDsWhere(t, env, "category = $1", "probability DESC, id DESC", string(c))
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("%s leads by probability: the list gives %d, the leads table %d (or another order)", c, len(got), len(want))

@@ -129,11 +129,11 @@ func TestStats(t *testing.T) {
 				switch {
 				case l.Category == nil:
 					c.Unscored++
-				case *l.Category == api.Hot:
+				case *l.Category == api.CategoryHot:
 					c.Hot++
-				case *l.Category == api.Warm:
+				case *l.Category == api.CategoryWarm:
 					c.Warm++
-				case *l.Category == api.Cold:
+				case *l.Category == api.CategoryCold:
 					c.Cold++
 				}
 			}

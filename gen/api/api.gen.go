@@ -129,19 +129,19 @@ func (e AuditAction) Valid() bool {
 
 // Defines values for Category.
 const (
-	Cold Category = "cold"
-	Hot  Category = "hot"
-	Warm Category = "warm"
+	CategoryCold Category = "cold"
+	CategoryHot  Category = "hot"
+	CategoryWarm Category = "warm"
 )
 
 // Valid indicates whether the value is a known member of the Category enum.
 func (e Category) Valid() bool {
 	switch e {
-	case Cold:
+	case CategoryCold:
 		return true
-	case Hot:
+	case CategoryHot:
 		return true
-	case Warm:
+	case CategoryWarm:
 		return true
 	default:
 		return false
@@ -150,16 +150,16 @@ func (e Category) Valid() bool {
 
 // Defines values for ContactChannel.
 const (
-	Cellular  ContactChannel = "cellular"
-	Telephone ContactChannel = "telephone"
+	ContactChannelCellular  ContactChannel = "cellular"
+	ContactChannelTelephone ContactChannel = "telephone"
 )
 
 // Valid indicates whether the value is a known member of the ContactChannel enum.
 func (e ContactChannel) Valid() bool {
 	switch e {
-	case Cellular:
+	case ContactChannelCellular:
 		return true
-	case Telephone:
+	case ContactChannelTelephone:
 		return true
 	default:
 		return false
@@ -250,6 +250,33 @@ func (e Job) Valid() bool {
 	}
 }
 
+// Defines values for LeadSort.
+const (
+	LeadSortCreatedAtDesc   LeadSort = "created_at_desc"
+	LeadSortNameAsc         LeadSort = "name_asc"
+	LeadSortProbabilityAsc  LeadSort = "probability_asc"
+	LeadSortProbabilityDesc LeadSort = "probability_desc"
+	LeadSortUpdatedAtDesc   LeadSort = "updated_at_desc"
+)
+
+// Valid indicates whether the value is a known member of the LeadSort enum.
+func (e LeadSort) Valid() bool {
+	switch e {
+	case LeadSortCreatedAtDesc:
+		return true
+	case LeadSortNameAsc:
+		return true
+	case LeadSortProbabilityAsc:
+		return true
+	case LeadSortProbabilityDesc:
+		return true
+	case LeadSortUpdatedAtDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LeadStatus.
 const (
 	LeadStatusContacted LeadStatus = "contacted"
@@ -303,46 +330,46 @@ func (e Marital) Valid() bool {
 
 // Defines values for Month.
 const (
-	Apr Month = "apr"
-	Aug Month = "aug"
-	Dec Month = "dec"
-	Feb Month = "feb"
-	Jan Month = "jan"
-	Jul Month = "jul"
-	Jun Month = "jun"
-	Mar Month = "mar"
-	May Month = "may"
-	Nov Month = "nov"
-	Oct Month = "oct"
-	Sep Month = "sep"
+	MonthApr Month = "apr"
+	MonthAug Month = "aug"
+	MonthDec Month = "dec"
+	MonthFeb Month = "feb"
+	MonthJan Month = "jan"
+	MonthJul Month = "jul"
+	MonthJun Month = "jun"
+	MonthMar Month = "mar"
+	MonthMay Month = "may"
+	MonthNov Month = "nov"
+	MonthOct Month = "oct"
+	MonthSep Month = "sep"
 )
 
 // Valid indicates whether the value is a known member of the Month enum.
 func (e Month) Valid() bool {
 	switch e {
-	case Apr:
+	case MonthApr:
 		return true
-	case Aug:
+	case MonthAug:
 		return true
-	case Dec:
+	case MonthDec:
 		return true
-	case Feb:
+	case MonthFeb:
 		return true
-	case Jan:
+	case MonthJan:
 		return true
-	case Jul:
+	case MonthJul:
 		return true
-	case Jun:
+	case MonthJun:
 		return true
-	case Mar:
+	case MonthMar:
 		return true
-	case May:
+	case MonthMay:
 		return true
-	case Nov:
+	case MonthNov:
 		return true
-	case Oct:
+	case MonthOct:
 		return true
-	case Sep:
+	case MonthSep:
 		return true
 	default:
 		return false
@@ -390,13 +417,13 @@ func (e Role) Valid() bool {
 
 // Defines values for TokenResponseTokenType.
 const (
-	Bearer TokenResponseTokenType = "Bearer"
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
 )
 
 // Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
-	case Bearer:
+	case TokenResponseTokenTypeBearer:
 		return true
 	default:
 		return false
@@ -405,16 +432,16 @@ func (e TokenResponseTokenType) Valid() bool {
 
 // Defines values for TrainSplit.
 const (
-	Stratified TrainSplit = "stratified"
-	Time       TrainSplit = "time"
+	TrainSplitStratified TrainSplit = "stratified"
+	TrainSplitTime       TrainSplit = "time"
 )
 
 // Valid indicates whether the value is a known member of the TrainSplit enum.
 func (e TrainSplit) Valid() bool {
 	switch e {
-	case Stratified:
+	case TrainSplitStratified:
 		return true
-	case Time:
+	case TrainSplitTime:
 		return true
 	default:
 		return false
@@ -423,31 +450,31 @@ func (e TrainSplit) Valid() bool {
 
 // Defines values for Weekday.
 const (
-	Fri Weekday = "fri"
-	Mon Weekday = "mon"
-	Sat Weekday = "sat"
-	Sun Weekday = "sun"
-	Thu Weekday = "thu"
-	Tue Weekday = "tue"
-	Wed Weekday = "wed"
+	WeekdayFri Weekday = "fri"
+	WeekdayMon Weekday = "mon"
+	WeekdaySat Weekday = "sat"
+	WeekdaySun Weekday = "sun"
+	WeekdayThu Weekday = "thu"
+	WeekdayTue Weekday = "tue"
+	WeekdayWed Weekday = "wed"
 )
 
 // Valid indicates whether the value is a known member of the Weekday enum.
 func (e Weekday) Valid() bool {
 	switch e {
-	case Fri:
+	case WeekdayFri:
 		return true
-	case Mon:
+	case WeekdayMon:
 		return true
-	case Sat:
+	case WeekdaySat:
 		return true
-	case Sun:
+	case WeekdaySun:
 		return true
-	case Thu:
+	case WeekdayThu:
 		return true
-	case Tue:
+	case WeekdayTue:
 		return true
-	case Wed:
+	case WeekdayWed:
 		return true
 	default:
 		return false
@@ -469,33 +496,6 @@ func (e YesNoUnknown) Valid() bool {
 	case YesNoUnknownUnknown:
 		return true
 	case YesNoUnknownYes:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for LeadSort.
-const (
-	LeadSortCreatedAtDesc   LeadSort = "created_at_desc"
-	LeadSortNameAsc         LeadSort = "name_asc"
-	LeadSortProbabilityAsc  LeadSort = "probability_asc"
-	LeadSortProbabilityDesc LeadSort = "probability_desc"
-	LeadSortUpdatedAtDesc   LeadSort = "updated_at_desc"
-)
-
-// Valid indicates whether the value is a known member of the LeadSort enum.
-func (e LeadSort) Valid() bool {
-	switch e {
-	case LeadSortCreatedAtDesc:
-		return true
-	case LeadSortNameAsc:
-		return true
-	case LeadSortProbabilityAsc:
-		return true
-	case LeadSortProbabilityDesc:
-		return true
-	case LeadSortUpdatedAtDesc:
 		return true
 	default:
 		return false
@@ -538,72 +538,18 @@ func (e ListAuditEventsParamsEntityType) Valid() bool {
 	}
 }
 
-// Defines values for ListLeadsParamsSort.
-const (
-	ListLeadsParamsSortCreatedAtDesc   ListLeadsParamsSort = "created_at_desc"
-	ListLeadsParamsSortNameAsc         ListLeadsParamsSort = "name_asc"
-	ListLeadsParamsSortProbabilityAsc  ListLeadsParamsSort = "probability_asc"
-	ListLeadsParamsSortProbabilityDesc ListLeadsParamsSort = "probability_desc"
-	ListLeadsParamsSortUpdatedAtDesc   ListLeadsParamsSort = "updated_at_desc"
-)
-
-// Valid indicates whether the value is a known member of the ListLeadsParamsSort enum.
-func (e ListLeadsParamsSort) Valid() bool {
-	switch e {
-	case ListLeadsParamsSortCreatedAtDesc:
-		return true
-	case ListLeadsParamsSortNameAsc:
-		return true
-	case ListLeadsParamsSortProbabilityAsc:
-		return true
-	case ListLeadsParamsSortProbabilityDesc:
-		return true
-	case ListLeadsParamsSortUpdatedAtDesc:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ExportLeadsParamsFormat.
 const (
-	Csv   ExportLeadsParamsFormat = "csv"
-	Excel ExportLeadsParamsFormat = "excel"
+	ExportLeadsParamsFormatCsv   ExportLeadsParamsFormat = "csv"
+	ExportLeadsParamsFormatExcel ExportLeadsParamsFormat = "excel"
 )
 
 // Valid indicates whether the value is a known member of the ExportLeadsParamsFormat enum.
 func (e ExportLeadsParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case ExportLeadsParamsFormatCsv:
 		return true
-	case Excel:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ExportLeadsParamsSort.
-const (
-	ExportLeadsParamsSortCreatedAtDesc   ExportLeadsParamsSort = "created_at_desc"
-	ExportLeadsParamsSortNameAsc         ExportLeadsParamsSort = "name_asc"
-	ExportLeadsParamsSortProbabilityAsc  ExportLeadsParamsSort = "probability_asc"
-	ExportLeadsParamsSortProbabilityDesc ExportLeadsParamsSort = "probability_desc"
-	ExportLeadsParamsSortUpdatedAtDesc   ExportLeadsParamsSort = "updated_at_desc"
-)
-
-// Valid indicates whether the value is a known member of the ExportLeadsParamsSort enum.
-func (e ExportLeadsParamsSort) Valid() bool {
-	switch e {
-	case ExportLeadsParamsSortCreatedAtDesc:
-		return true
-	case ExportLeadsParamsSortNameAsc:
-		return true
-	case ExportLeadsParamsSortProbabilityAsc:
-		return true
-	case ExportLeadsParamsSortProbabilityDesc:
-		return true
-	case ExportLeadsParamsSortUpdatedAtDesc:
+	case ExportLeadsParamsFormatExcel:
 		return true
 	default:
 		return false
@@ -612,16 +558,16 @@ func (e ExportLeadsParamsSort) Valid() bool {
 
 // Defines values for ImportLeadsParamsOutcome.
 const (
-	Ignore ImportLeadsParamsOutcome = "ignore"
-	Use    ImportLeadsParamsOutcome = "use"
+	ImportLeadsParamsOutcomeIgnore ImportLeadsParamsOutcome = "ignore"
+	ImportLeadsParamsOutcomeUse    ImportLeadsParamsOutcome = "use"
 )
 
 // Valid indicates whether the value is a known member of the ImportLeadsParamsOutcome enum.
 func (e ImportLeadsParamsOutcome) Valid() bool {
 	switch e {
-	case Ignore:
+	case ImportLeadsParamsOutcomeIgnore:
 		return true
-	case Use:
+	case ImportLeadsParamsOutcomeUse:
 		return true
 	default:
 		return false
@@ -1033,6 +979,9 @@ type LeadPatch struct {
 	Status           *LeadStatus                        `json:"status,omitempty"`
 }
 
+// LeadSort The order of a lead list (see the `sort` parameter).
+type LeadSort string
+
 // LeadStatus defines model for LeadStatus.
 type LeadStatus string
 
@@ -1423,8 +1372,8 @@ type JobFilter = []Job
 // LeadQuery defines model for LeadQuery.
 type LeadQuery = string
 
-// LeadSort defines model for LeadSort.
-type LeadSort string
+// LeadSortParam The order of a lead list (see the `sort` parameter).
+type LeadSortParam = LeadSort
 
 // Limit defines model for Limit.
 type Limit = int32
@@ -1540,8 +1489,8 @@ type ListLeadsParams struct {
 	Q *LeadQuery `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc.
-	Sort  *ListLeadsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
-	Limit *Limit               `form:"limit,omitempty" json:"limit,omitempty"`
+	Sort  *LeadSortParam `form:"sort,omitempty" json:"sort,omitempty"`
+	Limit *Limit         `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -1549,9 +1498,6 @@ type ListLeadsParams struct {
 	// Count Also return `total`, the number of matching records (costs a count).
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
-
-// ListLeadsParamsSort defines parameters for ListLeads.
-type ListLeadsParamsSort string
 
 // ExportLeadsParams defines parameters for ExportLeads.
 type ExportLeadsParams struct {
@@ -1574,14 +1520,11 @@ type ExportLeadsParams struct {
 	Q *LeadQuery `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc.
-	Sort *ExportLeadsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+	Sort *LeadSortParam `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // ExportLeadsParamsFormat defines parameters for ExportLeads.
 type ExportLeadsParamsFormat string
-
-// ExportLeadsParamsSort defines parameters for ExportLeads.
-type ExportLeadsParamsSort string
 
 // ImportLeadsParams defines parameters for ImportLeads.
 type ImportLeadsParams struct {
@@ -9165,315 +9108,315 @@ var swaggerSpec = []string{
 	"oujWjrgRuIc8imAorBlOtIp4ciVMyMYSbpN/aPW//l/8JmDhb/p//T/a//KL5vqYcQsc3li2B/uW8ghu",
 	"DdhirphUsfjAIq7onmLStmBTf2czHgumVYLER+MrvdyM5URaEzAz5xH2+wNrshZrs07YcjKI79VOUyEY",
 	"vQAEQKQZs9GSThP9gFcmPi2oux3/Ewoq4VH/cO/w4OigH+JywGe2d3jA8JuRtlOcMgt/2DvosfKPHQb7",
-	"gbeyiplNuUzgAw0cJRubytlMxGwsU2PpeqysFPLP/DjDQdzIan+/kWpnUvnPe7XCkODxmU5tPT/SaUz3",
-	"AAwQ+EWHvVUg3YmYbnAW6ZkgjiUVm6d6xEcykXZ5AY2xJs1v5SduotYxkiH8iQc0mU/5SFgZ8ZsoscPO",
-	"pVvAUaovhcINjQPowPrh4iamIoJpDBgMQyjcC5B4V0cYsGwOwk98wS0NGbpzsp7/LmB8YyPcveJns2mX",
-	"DKxx7X3YWB1TI2gIlc0ag1/rflrpvBE0VmbQCBor43ejwMff1xKBnEmbX3grI0/wx9qhH3SD4saTyu71",
-	"G8ip5AyG33f0R596wbpMGTRe8A+viwmtE+FzJDJHcRy0ETyv0hyzkUj0goUzqS5KaxI6/YJYPjthI52p",
-	"mLlbp/Qg0C9oNlmVnnVmN23hjH8o99Sovffpoi4vQ6+0CMU1QiIWrYFUd1oDz+Kk+cTzq67kJ5vfK5wI",
-	"TzZKPv6BgRNQhLJBWf+SICgkwoqYbofFVCaCNB0UmAoRhTX3e/2h0iBGLKQRx0AF1KqslxVacLjxVL8+",
-	"OX/yc4e9qxehgqEC9RcFHbg7nCzz6YWKM8ttZu4kVxh85e6iBfJ+erciYRysCRjXIPM6zRxa/ZHHIHgK",
-	"g1wj0soKUjD4fJ5IUq93gZYSMfvhN0O6dq4sw/6D3NcYNPpsLEUSE0+XCi0BAyZIIiF5SaSpBo3z1z8a",
-	"+Gxj0MDfgQaFMXyCtAsq+kjg3qI8w3gcp8IYZrJoClsMa/XvbgidSM8a10HRIPW03hyKSGNSUQM2SjJx",
-	"Eekk4WkAJJSKeSqUyNKATXVmYFRxwGZc8YmYIRGnwoJwHjAjkvGFmM0TvaSP6ZVEIcbYLCZ6F9FUyUhy",
-	"FbBMFY9m6lLphWpcvye9Qxh7IWHMZGOI+u3Hoj9uPx7t8fZR1Ivb/fG+OOCPRo+jQ9BAHHEM9pHcpEVr",
-	"xY88Zn4D882eWjs3g93d32aXHbdQfg/NrrPRwIG9LhPaTfT1ml4m+qkzUuEAWKwFHUyU0vDgn7w+Zc0Z",
-	"T4DtiJj9cvbqZb4SRDEBG/GYFIFWp4E6rhonMroLQX70LHyfzj6GRg7HiGDZBWvGGXUvPFmCwP3BilTx",
-	"BCWXxVRGUxYSkYdeVTIslIZZfilUeAxqFI+svBJspmORBMxqzcZiwRI+EknieXvAOEvFOBVmyixKR5w4",
-	"Yb7SU27ImJVqGF5MK/dMpyMZx0I95NKdlw1CqU5QFdELJVIzlfOCJngCtzxedjDWU0Vr9xTW6yHHe6Zn",
-	"wqIlBHbZGdhiGeMgxYe5iCxbwMYvUq0mHQbzK2u3SrMZWuu8bjsgZX6owuJUh2jbm2q8ZdJMmVJnQCra",
-	"CJboCe4jWdQyg6o86cYoiKJik8XSDkErVxYk9Jm0zOqJAGJA1YazMZdJBnK0MyJCa/SgkxuAdGC6i1Ra",
-	"K9Rx8c5Q8bHFazDwFl4gKTFPlsD9lmyscdO4axHubRrggKWCx77PVHjTJQtfvzo7D+EyvQ4aL7V9BkLN",
-	"Q27vS00XBUkcSGqvU7SVSnjiGZeJeNABeemhjjt6HuNkkGOWikTzGLcfF3Vt/G9yg9UXmIE0zBvMcGDu",
-	"4jmXM6Ez+9BMx/PCkY6X+QHmaQrsFdRIORPHBfFz4w8ADv2M7u23il9xmfARSTMPNvx0STYLRgcQnQVt",
-	"9BZ4w/4ACSTmlo9Ad5Yg/6eCR1MYK5xWuDpGmVl6ARsXY6is1pcs0WpSmN8849kx7M3T/3z79Oz84vz0",
-	"xdNXb8+DMg+UhplpZi0sV6wXKqiMYKj4SKfAAZBwiU2NBDIuEMlBmpKxiJ39xt1XaAjiZJgxfCZwV1iT",
-	"s1jwONHR5fFQ1WwRuQ+a4sNcp9a04BqdcbVk7gv4LN2NQgJnmikl1YSE+JJjrbSwm7bLPb1bctjgjp1r",
-	"/ZynE/FFyVoapq9wJwVD9R2J91zrF1wt3fEzDzpCrWkrxshI4RKTysBupWIijU2xX0OSDT4458YsyOwr",
-	"okvS0EAa5xGZxrhlWkUCdxymmRmkVNpqxhO4aJZ+g4/JYVZzXjqfbOPfKp7ZqU7lv8RD31wom6ONzBgn",
-	"+TVBdQVJhEWpAAVD8sSg8QBWvrUy7Xfv3rVPMjuF50BYrTcG/ih4KlI4xEki4By/efaEHfV6Xc/ezYCF",
-	"7qFU8GT292Hjt9nlsBEeOzUapdy/DxtO0bvAsQ4bIWtCU48eH3Rb3gHBhIrnWipLZn4lBCiJbnZw5g3c",
-	"gEAR3g0gPsxJ10rFlb4UMVCG68iL2VYkCfquEglvW53LyxXPg0YhC9gsMNtav2iusLut/xLXwUttUZ6i",
-	"6/6tmqcaKOChh/FOJEnbKWqjzBZSO9nb8ZrJEmFYU3QmHcYZaaTMplwZlE6OWeheuEAvH+pOJkSDMwm6",
-	"iZjwBHbbtNxkTTaf48XyQsSSn+OuPOCc8Wg9od7a0HsHjTfuVXSPg8bm7HnzVM9FaiUZTwrrbNWyxq1o",
-	"w0W37jYMGnFGLPLCiKjylre6qixxBEh2olVba9CQ8RYOyqBxKUnyvmll/Nz+A569Dhqgfl5s2b7SlpZh",
-	"w4iLJ3WEgu7dFkpnNtIzsVUHcGdsGPYt716XfcC/klPYL0LRrlvMYlAr++gXozrVsvm+ZK7Xo99EZGHY",
-	"fvWf4GNI6zGJ+Tx5XaI052ivEt+thJTbdQ8f7VcM+N1tiOw+1JNTxEp0giliivCRAfqli9iERCrgKpaP",
-	"fPCI95eRFAnMINVJya12zDCcyEmbz59hE3DTOKf1KOHqEo2FWZJ0aDFK5tpuzRKUIk1+/e/h8EO324Z/",
-	"D+GfH+GfJ/DPU/iy92w4/PD4Gfx59Oz93/6tcTvNV1fkJ/K7YASQ0ovj3CFywGZSZVYYxuFW9w67XH6P",
-	"QGZmTWSy3olF35lLsWiRA0vnEUX9brfb7vba3d55tzvA//5PWI07n8AVpul2Z31f3IbR7ctHOB7cmlEq",
-	"+KVhTXd9TwWZNpjJZjOeLpmZoihvnGu1FTBFt740EhSe3BHoOzUD5whA40vsHYdW8NmOYWMh4g47J9/s",
-	"sSMHUHCIakqEUQR+Kc24Mgu0/OcL5PpvW/HBVsmo/9mJaIU34Ym8iY38hzuy3ucY8SRpBI3FlFvD53OY",
-	"bG5uF6DmOb5V40osGn0uyTVQZT65V2Ir90R+g16v+iOCRikaaCtWj9FNq/zu0X6j1ilZYe040mqHN63m",
-	"c4x2RKacJK/G6LbYcpKrqwW8bxsXDiohIItwGMrK+LGR9QG/D9Yi9nycJjUUlEI+pUVDidVoXIQWUQg7",
-	"gaN4EtWHUr6DF0GMRxukix4LWEiet86VSEfhgBk5UW3QBOHEG2EMaIGsGYIq1flbOGAh6isXpDaGwVC5",
-	"L4B5idjFZZAOKdKLVIwzg1+jeXGcGZ5Ap07Kv0hFZkTIuLd/V83lQzVPBagVcNRB8g9Y6NXQCzJd+IEw",
-	"7rUrZ4rzz7UC1ERN4E3ybjnNUDVD7va6Qxd82AqYnDnThIpzM0UTtBpaN8GjqdsJVHuBw6EPAN8YKjuF",
-	"4eskNh32UizQTQArOONL9IbFsYgHhcJjpjpLYm+uRucJmkRyG+Ol0guyhnhugDuBa94ISh/cQlS/o00p",
-	"facz6z+5lV75SDtSfFndR/99/SY4Qcstpv9EwRD+UyxwzUvfrLTl5LaiEfyUN4KfyPcMg6nuXyNo0PZ1",
-	"cK/xVqh8xJ3q2JTj4tGn0nhKm+c6fF++WKojWee07vQRA1zhs/eRab07uU71d9YVihzTKRs2zNJYMRs2",
-	"2C4bNrjSajnTmRk2Oo2thGXsqpaPwrSeXjklrjotnvOaGzlqiS1d46bpdNt3NAqxRBpms2R9c2PPpEji",
-	"J0Re1zVTJBboFI9bN8U9bZ2GW6WPOsJY2fxN91zQkPP6zSZmsWO8C/0YxSy0ixgOijyF6KHkJNFpR9wK",
-	"jWmfR6srO763WDMjuHPXrETSSHWJQp/VKPZNuZmCGCoVWwrLmsBopWJ8BGIqdzZCkKbJkdUqEXcetxw0",
-	"nDBa3Z0TxdmZTK44JlCQh5a9ySR7oo3lbJzqGVNiAYvqrghRu5uoS/KJUPaWzXprRNo+mWCc7qfbr7qz",
-	"W1VW6XwF/nBWCbZM7JVdROqrzK5Yx+IA5jt5M6f4JMJmwXe+CXEThvtPkcqxLJJZVsxMU4HXcU0eCayp",
-	"owHmHqvod5t5BsZzXlDw5cUGTnO7lQCU1As4fPU0DZvOmmc/n7T7B48CNhUfeCwiOeNJCw5jOCVLS1hV",
-	"xPbGvagrDvjR6HHcj/bFo/Eh747KGTePo8P4SHTHPd4f7UX78YF4NH7MD0dHUTfuiW2Y17QwdK0P28Xt",
-	"F4vr1/YY1UYfEq/QLeeeA7bjPBjEh6Rxoa0d9sZFv7kEqzBftZDpzBoZi6qzz2q4p12qF1fRVKe1u3r7",
-	"/ujLkqm7xOlSwZ0F9XbbmtrEhJ86ustjA7zRGNYiWeHQuChb0ebKQdKXyEeEk0jz4ayTcD6tYnvLFFp3",
-	"+p7wRI7IjvajrDl6I/pyfWEjn4iz/lOiF+R0Wg+1XAmpBEWcq4t5KmKJ18Z2L+kR2oPii9RZDbd4J5vP",
-	"txzUyvKPUOSlOflmgjwraGX8q2OrX3KX7FSyVEw1NLbg6QzbTuJak4R/E5OgTJ1QcCVccOxoyXw61nER",
-	"OKuVMGzKrwRTOv8dqLXTWLWu4iC2k75g8Ns96Qey5eO4Hve4etZXs9T1TVvyQthURjUXUGnLts1ju+GA",
-	"PBDRr6xKKT3PU+8WxEoSHegASiQV45pIkizhcBisSARmndRS7dM4Ky52//aIGxld7MNg6M9HxZ9H8OdU",
-	"TqYXJppqnYCIlSTSipQUyHmqx2Rg4clFpLMU9e5MSYwiwvyCSSroO4o4rR0WmgIrki5XvGNA0q1E15Y4",
-	"dm4+LFlBD/ZrGn/G69VZtN3KUVZvaXo6HovI+gj4RE/aOqbElDlPi8gSxq9EyifC2a+Cbain0lF5zq99",
-	"4mHEZ3MuJ4qZLIqEiOuF+LHgNks36NaoGbiYVp2yEJQOPZPRRZTIGbciRHM9zG0MnMr/zKSKQfbTqclj",
-	"+1hTzOYXVzxF0kTjk7mYpzISFzL+4D5HWo3po8hSOdLpxd4sYCrNw5NbGES0ZDOeXlJWgUilRj2IFxPm",
-	"Br3vGMmT+9enLkQVJpUqssxn0bQqqPmszYvCLba2Ymibqq45rrAxt9oX/GL7RoIq/VR3te70lvX3NVoE",
-	"xW1dAEKRv+br1aGleDKs3txvHti60i0Fqv+xvlJ50Poft60LNlG8UDeEnwVP7HS9ex9EXt4PlLBu7tK9",
-	"VtfTKVrO3ojfRFSvvuQzrtF5dZLNFJ4WMZvbZX5AKMc91YtOHU0lUolam4DwDrOxTATFr1FwDBsJqSbk",
-	"iup1am/brZcfew+22gW/NgaTrKqJE+nyIs1U7tyVyogUr8P9Xu/wMXQJrWCXRXoDJ0Mnzr/3uDZvwq2d",
-	"866ieaL3GFSKXr/rcg+o4YtULwxm/WTKpeSib9hloTUG3es1n7MfdJ1OUcxgdWdeigXJZVvqpsXU6yEx",
-	"6FcgD7PDfGJDAEIfrEyQe1N7QbfbzfOfmxzeQIs6yoBGwD2StAZMKJ1NpmhmEcJ5SozzCzhIDCIo75ZG",
-	"tcwsXGa9mPDR0goKbaNH81gmasROU+jBp2xtY8ZYPVY1toyVjVxdq59xsmqJ68QWIi2WLmA8SfzCBBie",
-	"Q2FWStst96hEM/Vpbk3FZxQ45NMkLmTcooXxUX1TkcT5ed0xzpExYIkYW0ah8UsceZCnnEsVJVmMqTea",
-	"paJNhnsKPseVdyYnH/m77XQ80d99Mn78Pq/9GJ09BG3C0TToU8zuof3mh6oYYnntS2dllR6C/LTWcaZf",
-	"9Kgsj2JeFEigRWIUmfzyzCiQSX1qFIqAPjcKO8bkKLTylbKj8DOlR2H6EuZHobzsE6RwLqXHbxJYf9Gj",
-	"M8tJ71vxJpA8WEl5rFUQNtg6CjHx7lrf6pGzPjtzzIC9LF2MXMCiRBuvgnoapnTxlKtLqSatLSn1N9q5",
-	"LZAG9Fyoi1vGaaxMEkxW0enlAKg1KMzYwBEoBeQim285vO0NpvdXcCnJj3oKnLqbT3ZV862jjg0nAunr",
-	"U9igc1q9rkF4WLcS1w3nuYsZWCH1ibhn0GAZYOc+LkWvLlx4P/g9x1G2JWwXWFFYFd4H69J6RRO697Ev",
-	"a1f3bwTWBd3Rzlaw5fyqNoZNs6TGvVVlbeVrVvoe0alRKmJpL3JcgG3n8D+EeanflhJc12YQ86W5MFJF",
-	"cBKd2uhmdU9KEmXDynbDLGwxtWMU3iZyuy+3pJ3fk14Knf2+DRSSyDqHP80j4si/74KveYwh9yQ0iRjV",
-	"g62cvXD3SzW5SDRXn5Istow1dpfedr3i9VfXWcKNvYh4klx8gihsasydy5lWpG1vN8IX+PgNY3TNLoS4",
-	"jPkdeOU798KtTd/MF24lhxlPpbvnt5yxe6F2YGhpunBS8j23w4e8fESYeslyds8jORepQbPspz4mZF7e",
-	"ZhKrzPW+9/SabW/r2XiT6iv3Yv2EbsJJQSdrpqxMGHdmyCnPgVM8J6s3/d66R9TKR1F/YUTbHpSjwPbZ",
-	"/ja+6UTcpjfmsVmeeIro3xxlxCctVMEXq8gxJbdJ9ZiWV7KOt6wKLcV0KqJJZWWql1rgzF0O08NxkPLF",
-	"vyawrFxUqydyXUqr5eMbuPDGC6ROOr5Z4qk7p0GdPb0iaKxJqqvib0WqqDK0TTpGJeZ4o1tjxzgcDMpX",
-	"5l5HRGmC4o07LHQbHDJpMMAYMX2a4dDv/LARtgYYS4yoBkDTDPQ2EVfQC3iSOKhTiVag0Cegh6wprQvD",
-	"wlAo6dIjKA8tlnGLYl7XvU53FZ4/4V15H27xESe/dD79OV89iOuT20QdW2YmlezaqKHu91YUzsZM1By+",
-	"QdmLWhLna52ZTjhvABfo8GQmZLzqqKwKqY0lMjcUHas2p1x6gb9SKeICgemNtJydUOs56xw0CBiw12d7",
-	"+wfs0ePDusM6aCh4eM1o7nT2fI1gcTYna/X6Fay1x/fQ7Tcg+KJPciZCF8T0d1bA8tapACvIu58XdDdo",
-	"fGhPdDu/rGkonZfuj1/psffl55zl14EETxuDxkTaaTYCWtjVfC7bkY7FRKjdfGbX5dfNpZy3tQMsa2OG",
-	"skgLhXsrc0exa927Z9htYbkot19qvt3rdj+RWWMDxt9B94tbPL6UJaJGFP27A9kuDKNSMV6AFntiWTWR",
-	"Vmnk6OjwriTyGU0cW7aGj29o6TYTSIl6q8T7CawjBd0elNs++Fi7yUk8QzwLkC6a+9099Olh8DVJLsR0",
-	"mOIzqSYgn5D0agjEEEQlB8tkRJIgyWRJzHIYQ0QCY+SIxCgMdBw54YfyGb1tpsNe6trMV4w7JdsOSVDQ",
-	"ztu3pz+VEhylYhiyh8Cr6/mvFTTZ3q1pjPM/nkTXG/JcP5dh6MEtPh+XLv3tWYM+rQnHm19uNAygLvYS",
-	"ntycLP4sFYJZ8QHjwD42TbzDzjakiQ8YZ0/ewFcjAdKbYc+fIYAoZ0/O/pmjzzgYttzPzBZ4nmdwiqXt",
-	"sB8xsRingqmK6/nFD554fqsVqyK0bEnpD2niKgKTaqTu0nLur4Fi37SyPzRbw2Gbvf8bCKPv4Z/8m9pl",
-	"3M6O9lEC4Gc1sa1ohRvT9EDL+xQuT/RXfgsJNzDQ1x6++EatdoUxEbyt1S7O45jxEUIXOdxbY/kyINUq",
-	"SgRPMfjDzZaeQXaAENF5T71gSwfv/fXD21Qr7OEBNavtlFVfbiZKuJwRHBwubV5LpvVdZ31onfVro6TP",
-	"q0DfNttxorl9tP/Q8/1c+vxXOd1V88JtyRc33y63TbFqlnjIma7ZOvxEyYSpdDU27uOmWRbFHnCSdw0A",
-	"ubfd5GtjU+KrSAD6OJrJrUoPuW7eVHVr/tHHze3B7+nPaDn7+rj45zLkfX0zXbWE/Ql5+G9fe9T4x63q",
-	"L3r0gIv5MLbJr+02rDeUeor6DXd3LFzARyNo8HmKf8Od+Fum8N8E8aQmSClzxDGxeMKuMCcw+nhCQIvs",
-	"l1qUkpnXL8sM/fkWcyAXlJk6zWChUgmLwAl05ROcAGcxfsCpl8zQ+WxzpzzwU7wlYnml0+jTnnZnz37A",
-	"uX4GI/nivlCcd0JQDShJ2JXTe3iz9lcnwn1OI/vXJ9ms2fz/hKJN7n54GA/DV0fRn9vf8bXJIXXOF0/W",
-	"iuJlXZUkvFsJseCjiXvFcfOA8717FOL1BufJWQEh4NdLLIroPoJm8lmDpcWjBRX12D7PMU1/pHkafwpP",
-	"lGvqqbJpLeow2qG2DcRexULAd4NbcvcqI6gFQoFDdpHkKMNb5EtGWrnoztx2UJULFlqxXdaE//2Axbxa",
-	"VcQyKrRDqaj3DJ/HtNELaHvLQdMLi/Vg1g3Pb0zkuAHk/+YNK1D8XUB8MaTKfIK1bVlf8trt1hOpSlU0",
-	"7wDin9u4Vk1a1ficde+0A79dq0Tav+3dlbXxJrW8wboJvvgIGX1t6C90TMb8dUjYK/6xsdZUXbEen4In",
-	"E51KO52toK/qiTRWRhepmKRkVr1I+nUhATOEx7qV/+AEX7hnMQ0boZy3eu2Ve/a6DCq8fVzAefHOOjA4",
-	"Aq5ktq3HY8OkYmPYLeIMBdzPgmM9F6lEXmvHTbvjMkGkMCwzwlBlxLxBhELwjxiPw6b0AuNiuGX/eHrO",
-	"dvlc7l71dk2EZcF3S8DJOGXq+E45Mv6d0fJeac2fJNC+oKzKHCqDy2kzqJJ6QR8FgVU2v/ZAwl59iqgN",
-	"OozfQthG5VStc48s2hJHbpTKrdEZowIdcusVXUGUrFna4hzdodEKQF9No4kc2wur5xexiGSyLSpkoidw",
-	"9ZktH1cX1l1xNdf2BcGj1/4410YC8d8bvA/21+9dadjr865uWmWxizHmM1kd2UbCe1Xw8HWQnVrueVwu",
-	"y7hjmDvleX1hmbLYV4EZS6z9S/ioVcIGHqAzezFOC8z0LXbKIYxUzcv112LS3wCzJOOJYHOheGI96DSb",
-	"Ca6wphos/5bYe0ZsLeCaeSLtbYfhHBb4DJ9cR8upm3awvoq+Kzc6XIX6zf9cBuo1Dvq6JNJVd6PXZVaz",
-	"x31GKFN6zN6eP2sfsuYoSpdzKh2X1yVu0b3sanpSrQl6MUBs3sJAOGBWKHZy9uT0tGw2hOuaALHIEGg0",
-	"foWQhTyKqKpGIizF177K8Yu5ZSmVBt7vdn2APGEjudi3QuaKdJqKyLKpTo1gIzSiLMvUlIujNyxUAex3",
-	"B4Hblfm4uL8ADVfVovL+jeZc/9waHOnqQFbaraPGkm24hhFh8X23M0ynLJYTaVnTaKaERFvwyEUrlwor",
-	"tQI42loJsv82VV3OQasUGe3ioC2/xIojxywk62AbdKtwAGRYVG2y4oNtr5duYm48zbc/9Lv9E6Bu/Otp",
-	"gP9/9Mh/8+io5aXQSuA1i6WZJ3yJZmkyc4sPtkpjOW5/ha6KsdZUc6rue30SxK/w1/Nr+Pfl9fvbsiNW",
-	"A3W3NDLVtEMVDNe2HSt37h889jB4rlS5Wb9Jagoz3smkUiSnrsoe1GWtzk7V8LfupwScWdOPVMZyZ7e5",
-	"pbDEDUm4RR5md78WwEraZCUO/aW2jAqZ10m+rp7HCjS/BXE5cAXaJAKlW83MQtpoyrQasHBq7dwMdnd/",
-	"m112XF++vqXZDR3wFoHOhVj8FG+zcKia+91uK2BhVipUG7Lmfrc3cPVO4VdXMbWNFZH8z1h4rVxeFiOY",
-	"pRmqG4quHufVlaSFlsc6Hck4FioMWKi0bY9hbbCm00zYqY7b8KWjtxCrNuHeoA6nMwtfRVqNExnh3/NS",
-	"ffN2qUCU1bqd8HQiQpxsXii0PROx5Gj0pF9K9VLX2vM8N29xxtWy7UZkQlwoygfzs5GwEzO850LMmc2K",
-	"qrDhMQuxqMgAeSki+g4VV0vHhojMXOGlnH5u3Ol8AW+1Y7lCHESgwU2YrG9ov+5nk/IVnZBAVm1T62zy",
-	"5jFXG6sfK9WK+kgD2hZZjPdxwH70Pe+umq3sbG90IuriazD/sPZeOIt0KlaQZUfcCEKIbfc7e70y5JqH",
-	"xhsjPrdBe1IVk7vX2e+vGo5uxsjOIbHr4Csc+nN+t10Hqx12cYgrl5rg0RQxHhD/ZSQTwTyISdHdOpSH",
-	"7y0PD17vrt3tHKxN8KlH4nZA3WQUK7J9m08piI3ttTFihYGyyPY7h4/+91ZlSKuI36UxlYP+WK+zv4rp",
-	"zY72Oke9wxVob9be73celwG+sdsKyjc76PcPOz20+CV6AgpUt7N/tAartIfhBBcTeQXH+teGAy1GxnWx",
-	"SgUHRysYPd3Oo34FPKfR7/YftXu9dv/gvOeLi66jHxTUuIas6gHe9XgV1Z2AMXH8O4Yhg47E3LJ5khmH",
-	"q4laxY7JXxMOPB60HmmdGo6Yz6AdtbbUVe9T6SA/TLUVcGyq1UQY1NKMVoZlc1SrYr1QrJnNQSoY6ywl",
-	"0NgFX7aC0ktY4qTDnsJv5S1i0rCpXrAxT4vMYw+giwgppgqijzjQePuXlnnHbA1H7BD96yxPRHK1yDGu",
-	"9wD+apbIie2yZo+1WemrVmvAPK2wH2jwBEvs1nensgCG/cDWKXfLXb4db6zGvlUcnbqpSjXPXIlzMgVl",
-	"RhiPD+z2h2r5T7lty3GrKNU45VciQIM8kDTTaSzSgSeHknEoQNB+V7SEE8JO6DwtIUvElUA/n0PRGXF1",
-	"uWOwphCCZ2klAiYSI8gCBS+vHJ1mhcC6mMdOKelYCH6m1YSFbjPCVoedsJk0Bo5YeENsf+gboN3Eqr0z",
-	"wZVZw1SgLPgKRZYtBqvMfoMgXhBmHWOrB6GfjaRyBVPz+Tsgec+D3LxLMyEetRD8EtRthTWLjS4goecc",
-	"y4HGMaND7o6jtFsS6a1oxjcjm60EjCEyOcET4OUG++8CwPA1JDU495kV8bFDMne0ylytFqlVwBRh8t/D",
-	"b34/XDHkLkFxjdTua8GEywe1TsQ6I8/TKR7XO2aAls65r8tNrRGVOFB1F4AxANHFnY/81MocxK7+/Aal",
-	"l1zeO6F1ZgTargj9TnyYJ1yhOsgMXxo2hFkznDUV7nxoBKLvcDnf4XL+nHA53yjIzXdYlu+wLN8yGMi3",
-	"j76xLnpYbs1ZTYnhDRUsup1eb68XNEbLi7JaSjUq9g739x65KhSPev1ybcGuL6zQ7+13r/H9wvpdBGnC",
-	"cy4gc7DX6z7qlaM2cQnFAtp+fFi4JgZ7R/tH1+VQT7oI1wITYez9QxLGSg/vd48OD12thtppHTw6OHSz",
-	"6vUOa2e13+0X8Sb7vd7h4TriYn1BkOpV9QquKCeNoY2gtrgr/n7PUMmVGW5jT3ClLVd3rTZ4dGuvut/l",
-	"7R4uaGC7cE2gku2c+56I7h4kdO8A4+L0VRatrsQPFXrCuijGUkU8h3FLwaAMVesm6sKI+ISuSW5R1KGA",
-	"Dmf9365Qyq3BvG5abJc1/Z8/MJrhSlgvWRek+bjI3pWzWqcqk5MDT8uAzkhpbfIaN1MJmuWyWmUAbQ9k",
-	"nvDlb7ZcqDpucbfKIf5U1YZEGj4Ted25clEc6Jc1b6iI06IKc1jSBytWWY3gxZ2PCojzZW0KBlDlJDUL",
-	"Uj0a1X1cJ7TtS+KcCz77FFGG0M4L4ensqw81LA23Pkx5Q4DxlrUsvBNqJVRBZ4bXPZ46p9BNC4yOo5sg",
-	"4LGRPAS1dtLVcOPtPXCuwFQ+m27ncdAQH6IkM/JKvPAiGm1m8b2X1ej7mwTTqmC3xrZ8EanSAPYfcACb",
-	"ay/XrrK+FOqNMHOtjKijLmDzhed1PZ4CvfTmQtbYMs/Q623WffwS/QKyGoN11O3Wl15ccf7WHL9LoS58",
-	"1IN3Vf4oeCrSWh9lZugg3UTAb01d0Gd5NSodVxZiddCux9rlT/n2mRprxe7TpbPuYQ3JkSCmj/iTKQVS",
-	"uHTZYx/gtOBLJotgKeNDPmtMdC4mnLbVGXFqB3Liniz5GrSKhI87Zc1UtFFs9Z4yuNNaNxT5KXGwumjT",
-	"fDTdzprj9GzK07zmasJHAl0VdIlibUdYHH+3uuj2oBCyup3uARo1MxWLlHU7B0Si9Uf3hiPa7ZQNJNDs",
-	"FvLOxhjZm9f/rYGp1tkvfKiadPjBqN+6igl5YYNmplLBE0w5waUpl/+7fYd8MG0+xjXn+ZkQcW6ftjC6",
-	"sRQxw3jXgPVASOn/98Feu4ehgeiu+IVf8TNsIo9VSlGitGzEo0smPvDIJksKAwx/m106ukOSY+02DCos",
-	"hQSWHSc+7tlMXaQ0PMwys0H8K8x/3e7j3tFR/2D/8X736KjMhHvbqPd5KPGWmTOloGIUE93yNoolbGyl",
-	"5ZcaWpfo87YGsO2xnqHWIRV5+5whIihqzn6AjRMYTC5nYlASUV0FFaRE1hwtWVjUVAmdXJrGRHhLFoGM",
-	"K5XzQlFFMAoH9uk/Sye8tzDYFwsnEy/AE+mYfGUt0OdTx+/fmrsKTvepVJcH/qz9sqUYhmc40ROpaj1m",
-	"p3kVeqlY6m7soPRdXrFEUv30JmpkGLKCXnt6rOXgwOlcsYijx4YNsXvYWzVsHJd0o2a4yzM73Z1hJNsu",
-	"3GQmdIpGwq3w7QbUsaGEtR1Tr1TdKXduY+Ll9hLoFy1z5EOsqrLudmWHqsRQJzoAVW9ZDeVrj1ArdnQ7",
-	"3kh7W+WKGJG2evXgt8RSHDZu0+G2lq4OJGnHv0KMgsj5mrGMEwAsCFhK1BUm+Zj4OtjDT6HPkrT6DWiy",
-	"MNDtsI5vxSW+gX1/zRS+lda8tm7vPgqCaW2fK/6OW+FT1qMojIiyVNrlGQzchdWhvnWSkUOLPj3zVPTL",
-	"u3MMo4CnYatIN8tbnlo7b1xfowg8rgFh/hFlPhVTZYkRV5fMikTMeHopsNK6FXy2Y6gsBou5mSLUwcBb",
-	"z8im/rO2bJe94+mM7bInOsFAdj5UXk/xMRNlMyt8tHw2F2lbXMkYVaosBg0q5TLJ4x/yLneMC5MwnaEa",
-	"qr/97YlWV0KhxPm3vw1Vm5HahmkIIJfn6RIhn88TSa5fH4v9w29Gq5Ckr7DIJwiPWRF+T00ZjAEaKsZC",
-	"+jxgv/6B4VsBmwlj+ERcvw87rncvPbAIk+YNC/+r7ZTQ9ulPYQfGCWwJ86rZpVgaYdmcTySFeAxYmMiZ",
-	"tCFr9jqdfrcbeDWSHXSBsSqm5/z3TLCQWAGJ4iqP+YNx5s73OZ+IHcPCEusIj1mIrCgkvYUWAFPH/g6c",
-	"K+ywE0aP5roNrkiezAg9kB1VJpREholjqQUVAgvOGpOJGPQdaAvGAKuSzYQp6UcoEgFr2zFsnvDIlznB",
-	"1nVqSWLFWXFmFJ+bqbYDF9fEFlNtBHV6CeIsZocZNhJ2IUDGXWjs17AmKOIl02cA7bu6dlSajgjfB/dg",
-	"yA/DgCiv1DhtXWp1jGo98LQWXlogwDM+Ab1Ip2yEY59JY4SvC7PgyaVXzxZTnVCYI+lhs4xkQlIHcFao",
-	"2kuYhrFsxmNYE6S7Qpa5gNMbkrjvVVAXgEFrgAR2Lj64DkbC5Q967LCXb5+Xkr0wFPGXs1cv2UjHQK2w",
-	"l79nQMhznvKZoA1O5KUYwHlmjDgVTYHAxUg4bRq+hBMNq5PbR55zK1W714JJ8dpUwYBGTy1TsBQQlYhx",
-	"Ho6NwuCWHnqfTAj0/fpIU0Ed5emM2DPBVrQxYNbND8+Jf5GiqZhdyEgEtPsUn1n6HlYKRH9cLbo9jlkq",
-	"5oJbh/qf+CEgjYGcYFgz/D/IsP93JRbDrNvtP3Kfc6t92CKmgPwUZ0dCE0/TJeNFocVjFv7j6XnIUmGz",
-	"VPl6idwFELPw6TmfhNhA+Prk/MnPIXNSBDwKQ0L1XqpKicX9fk4aAdvv9UmgM3omYK4YQkqEFbsU50in",
-	"McZ0LqYyETT0k5IBkvbg57P+wSP2y7tzZ41kvQM2kyqzwhQJRu75VGOxSWC3yEEzI7DVV3NB5hbD8DaK",
-	"Wfghz/Bpw50/YJg0AZM2CzzRPjUn4liQab+7Vyo2uWSJ1peM42IgXygIB86vjpfHjPs07vzEcDeF3L4K",
-	"BNbz0dqvYJk+RGJO3BvPCJJrHpxu5L/g3M8ovJaz/V4+KLIcBgwjrkhdh4elYdFURJcUOogBvtCiNNB4",
-	"inGdpRKaOK4dWMdEuOtlJi0WvfEnG4MRgedoY1mPvZA/Ip3s9SkS0bBYiDlrwgEdiaVWcau8EFOOHYdv",
-	"nv7n26dn5xfnpy+evnp7HrKmv5r2usy0mNVA9Zg6rGLgPLQtIoah4CjI14YPOS5ACwrN73cP6dBy5feT",
-	"Hl9wiYKIy0qP4bxxA+f8oLvn7q83wqbLNpY3DTvsFH2RBnk9FfcxQZ4jEDh7VsHWQb32/hAaAYohVyKV",
-	"Yyc1UKL0BzGbWxQ+fhIzjSMZsLdPTtmPIDa9yEUm+MEIG7AnT9iP/4Ptd7rs//u//m921mEvdKoD9rrD",
-	"nujUin9hb6877I20PGDDxslQ/cQtb/+UIt85mc9TDbeD1ew1heXiEpw5D7EeU8/nZYFt2AjYTyKSwDPY",
-	"GaXRsTO0ApmhetQf9PvtvV7A+t3ePuWuuSTIxi8v/oOdoZh38vq0pEsPGr1Ot9P17lk+l41BY6/T7eyh",
-	"DmanKKR6uBdcvLYAyQy/nwhUwbQ/zadxY9AACegEHnxKz0E7/iyiiiqhW2TURblOjPolbCeS6rdCh9rY",
-	"lo8/9i3dpD3gWE/onY1tgixql95pUTTsNQD0VICAb5yJAi59b7ygQGkkzSokTNBwUHHoB4E/3tfOct3Z",
-	"TePZMUwiH6Et8SxcojAFi4aGabxzAm9iMgGJ9wFzY5MCRAU6Vki0xbGaCuYIxUcxQ3s4Eco42bxSK1tZ",
-	"+Ei7vaM9vh/12495T7QfR9Fe+4gf9Nr9cTd+FPXE4egxv7XO3a1rRLQHfBFufCeZSsMo9diyJprZjLwS",
-	"rU0T8fBwNfR4Y6z8hqGUzYz5KHIXSesYZWL3UIh9h5tGhhXV7zWyunNQnM5dvF0aWzz4hEwV2zyJpYqv",
-	"3wcNrz0h5+h3uz4CSlAt57IeB/obfHeHA4yrjDYhVIhXqxGhpqLH7qBgYMc+DaGu5Xyouz/y2LsZ8ZXe",
-	"7a+8LWVzw0sH2/Rz6nKX85z5g+7e7W+dEb762yKvmcwMPjYRWUVJ8QaJfFFKR3NFMlFTAfkMYQWPnT0A",
-	"vqVEE8/EqIwe4UbQQgZOPmIWlTY9ZrFIhM19h07Rl3kMObINyyeGwIBiaRvvYch1N8wu3tLL0kWzml3q",
-	"8lxIjoqmoKzl+XFku8eWHMIZ/s4TjAjjCo4b+rIc70StB0SaXCjWKUsFFSm3eiLIEQwiCcmyRvAk725G",
-	"VQ5jknvgJxDwUH1skiZHXrVFSgKP8+DkAs+cVGbDbConE5GaVoedaxaBKI9DC9glyHHwUjgVPL6QsVMI",
-	"8NOUm2lI6m5FtgFpnxwSKO/DC3NuDA0ZlYaEW8pOCbmKpngJu4bdZ2x64C+DommcKU+Mxlg24z1Q3C36",
-	"jqEVkoZNYMkRyGQ8FiluyH/AZDiQI5uSepwsvUVgpRduccgiZk3ORilK6rSXXltSWhEbrwoi/0TyQe7w",
-	"ZEpwUSuSyAqXUDRyb4GA0S+4v1VFzARPEylSGEd5jDum2BLg40LEprp6mxh5vuL1zDz3pZYcpusG5XXx",
-	"YHULynNoluilNWCP9qm+bDsCKpyKDzwWkZzxhFBnzOp0ZHzbZKDlDVf/3rgXdcUBPxo9jvvRvng0PuTd",
-	"US/qx3tif3zAH40eR4fxkeiOe7w/2ov24wPxaPyYH46Oom7cE40qlgsVdnv/x6P96xrMls9/5fyzRAN1",
-	"t845nRgQ7R/0wtnf5up45rE/vvQV9QS0YXJUczN1J5tuasdk4eThuWyiSaBVc4UEjRXzAdAjgi5ULxc7",
-	"3UXnIDqOHPTtSlSIMz+J9sxbqhdog/HOC7QbkT7PZwLNBXCtjHRmi29BAusw1FnZwVA5bCCD4jMaX7B1",
-	"NEcddInvwdenrwMfSFAYVTCfdywnWQqr13ILA+dgNrdDNRHWsP3+UY22zFBQJAulVLFeECN1kn0qJ1Nb",
-	"TCv3O7MTNVQ8QrPxjikeQLOFYWlGtjJuGcd5uiAFuB6NV+iPyUTSe4QSuIqEn3neMpsIWz/sAeuFpLyu",
-	"6JW4cTlA0I86Xm5xnkvJGc69RYTx7+6HTqRnZXfjJkyz623VyQqI8HXV4eeSYj4bW6pGJdawpOcU5S3V",
-	"AzOkw9tfcp2cE7QQvtbbgr+ca/2cpxNBLxxsM7gcf+iFiCU/h2sDXu4fbdXbC66WbqzmC/FO50VsDH59",
-	"X+akTz+Q5FrmXfnpxURw5eNJ0RJWNdZWuaqdrsrlxDphazbyTkSbLLcJwp+HICxHz5CAVYltnXLDHHQV",
-	"yFeWjygqU8aJaA0VxtugyTDRE6Yz22HvMLhKVZuxWgckTHJv8CAnDbfEmaksLQwrFvFgqMrm8B2zMnzv",
-	"e3KA6xu4EqzJXdnSdud5Bf5pK26yXwvQgvpMBlcoCOw5VjRNE4RcnqSCx0sWU5Dpd+5Q5Q5f9JT/AUJ+",
-	"OVDg1/fX1ZPv/Ome4u3aQRyJRKsJnJItzjnFddQad/8h7AvMQ/hcV5gLIK8VpuHs/sVMN6BkW1hJirVN",
-	"t9i9cpRNPZ8+cSJtuIpdGjovVr9fOHO5K4zOmqshEgO2+n4wVC5qYgAtYS/X70EpXscrtHzp0xnYqfUA",
-	"t+j1pNw4F57po85h9jumfLeh0QcvlB0zVCA74x1jrE7EyrXg7D0jbCZmVrNJJsgMkl+RAzLCFIGh6Ncz",
-	"Q4UmW3JbbZS0m7lTD20+FAefN7VjWKKjS+NGOOcpTxKRDNUoS41lMyEc5BC5Eq3WrdzJjfBC4etXZ+es",
-	"pMCEbl1A1ccVIRuXEouh8hOC6yxLBHlt/fjILIbIk8fOAJPLCOL3jCfeNOX2lrkEWqSKodKKhWV427CT",
-	"e6yEz1lxO+WAFJ3XAafj6umTRbC8y6YzVCfGodW4uFi62rfVQlhzReMYwFa16q5swht+XeD1fo6rewXc",
-	"+L5XN70ef7+Q18X1/jYvlxBFvzEhv2QgQaFeK5BP9ULlZ+HYmQIqB82HJKGcC0dyixvDiQo3C/bzVBjC",
-	"DK9KFrEUpsNe069wZcC5dcIkhX/48ApijdIw63IeODJXMbaDUhSVn8eYz2SCwQ0eyDbn+TxJGJk9ur0O",
-	"e0oeCG836TJD+XNDpcdoUsdRYCxAntZjFxpUjFzex3E7S0XKi3qLnNmpFOOBr4riOh6q/e5RPh4/4kRe",
-	"CcO0OkZbP/6kxAKaItUkz7v2wRepiIS8wnioNSblRP9zlwn3tWgXD2irOMHLidZuzmX6TfDA7hb85YmD",
-	"TP6LaTEVjeUNBYbxVXuBstpJJeWN34KDEfbwZhZGyJtkfjh9jSGe/iX25uk/Ts/On765eHHyXxevn765",
-	"OH3tAvXyKKhet+U4zFDlj5///ObV+fnzpxfvTl/+9Opd6Wk21VnaOsZCDpstnRiPC5wE5Z6homhfJ+E6",
-	"gdjqBU/jFenQm5bhy/3uHnI6h9lAk0odw/NSH8bfSuMxKTGIcr9/FEDv9dzHrefn4jxVqOitWE/vs+uY",
-	"flgiPnb466gpCOvCGe/Pge7qkPlzsp9v38R6JpJxu3zEXJguBkygyNWkyPupUI6tvDk5P3318uLV66cv",
-	"MQi/dTM7w7iJG2PrMJh43Zd9SxwOVX14hoHMW8XtOEyS7d/4RY+2f/gFpinloCXbvME/3PGNE2PkRIn4",
-	"XG/zNCzrf2bk6tnq4TOdbhUr9W0GVcEMbw+nQmr9y5jkYD1cYBPe5S4tIKBkFVAHyjk/k/JBp2P9nkqo",
-	"1ZrkCh6yY1AA8lhQ3JGxM8zMWKYSYQwL/Q8XVocEH4vqxUIawZqhypIkHKpE8CvMEmCZ8i+0jlFJi2do",
-	"mZKm9JNv3AjbQdEEOVkoPtCCYnCQNEPFVQEhtYNyUjnsy4cqydS0GCUbrbwg4wEm6WCoKSaWGJf/M1R5",
-	"cP5qx6Ml6nMydgDNAvU4Kig0EmyGafbZnGnFUl+FudYAhPrnc4rQvbc7GcF493u1mLn9NZjb9v6jTn8d",
-	"m/ao3zk82qvBlC1qH6xjwlKmYQkktZEpiYG6dnkRi0kqikzaQYMr3jE6M3zF5V2FRG33OodVINNep//o",
-	"0SoAqUt1RPTQhhXRVMlIYim1OoROV02tHmXT5V3mOJmlUrQuoqgMp6Q01jlqvE7FmFJoksTnnPUOB90u",
-	"ZhiXUTIPukdHnd4atiUtnqsS3/hh76DHjnp9trd/wB49PmzUQlb26lAm84pP24cGCB671PMHlniR1ms4",
-	"OY0Gs7OnWOsae356ziebWnSP7eIzWDO5QOq96fn8ORzF1xsK9WeVvO9jLf2iVk+kTHcnHLv6BS4j2UXJ",
-	"03cUBCpiB1fgMoCky+0UdZfwqri965IvNgUan2M4cSKKW8V4LwnGFNCl11y9JXOUlx3D/E94eenU3WOt",
-	"Dju1hvJlI51kM2Wo0lgqeEx5UckyyJFcXFthKefVhep6BMGQNcVsbp0C4kFXW0FFWLjACn9U9sCIJCGJ",
-	"g89Ei+p50UUEImYYsLDMvAmVxnVZwNSw5tvzJ0G+JGh+PWYh1ZXpt7sHrPdosNcd9A5ClwmMRtuEUaRr",
-	"XhqQKx9dLidKpx5QwpXABKHCBS5La0Qy7rATLBfI4KokCy1nZo5VNKdCWCcZpJnT0qC3LOGsaSxP0VRN",
-	"Fpm/sx9Ym/17SEnro4A9eQNb9PxZkGcTLxkHuS3V86kwLTI+E2li2YydcH0KxqZybsjofZw78jAheC5F",
-	"JChY+8bxgyjp3Z8kPcUCbUAiLZdR5NSAs3ZjORo3bhYe5ysemSu33jDPMMh/EKWtcAmyWLsFM4BbrmaN",
-	"E9RkKZLYvV7O62+SyIZyFx6K0EdU+1IlhcgshEIgAUxBaBVn2jgXZaoXeOQxXPyElOs0U4TR44ZT8v5t",
-	"8MtiJqsTRfF154t2NIUN+uTJ8Ol/vX715hytgE9evXzy9s2bpy/PQ9Y86O7VhJc/xTFs0MarDCSMzJU7",
-	"cE6Iaw1YpGczXuS1wx6Sl9RHYM+1xBQLDtxGux+pWYfr9eTsnx1Y8Egk4cB5TysHAOOsfHsznl6SKxe7",
-	"xobpHOI6WxCdpWKvdWqzCScfOy6MHmP6hgQmzhP2NEv1XAyQuCqjD/Ku3NyaDtQhz7eFfcOrwPm3uctg",
-	"Hy2tx7nCUXpAM6pTS6BjHfajttOCB8PwY71QieYxBY0hjzb8KnfDY2AtTXHGl1igh0157JLZ2om8FEzG",
-	"xmd8bEwFcxH5ZTmvEMYjc1WC1nKfoM8NyXzfDTVfxFBzu7EEePEu7F9FrM6zMUZScSSK1T1dl6rP/umh",
-	"30j8RYb6sP6rb9DRTQy1hI034zaaekgJRNfIgRgM1jBuGpsKPnMn91YxzyXbbo79f3KKKDntAiHHSWWs",
-	"yQ2bZ6NEmqmIkfW1jQA6s84x/XumsbSPTtk8Ad4DN+yTs3+2mE5dCNHJ69Md44Kp0OIRUB08X2mIhfBt",
-	"QBUSAyYoRaAkVCJuCrxGMBPh8VDlNpQduhLaaH7OR10RFYOSnFgnEQZDtY34F1RkP8IZJHkt7gzVSWG7",
-	"KkAWwpLECYuMjHrKXeYWFhaDXWQhHFc2zLrdvag0b/xChAEuZXjq0cipFBvKKi9bYd6dVuKYbEvSWF84",
-	"0EmPHuMFJIoUcSy5ExOHKiprHIQGO/aRv1hPu7o75KXTaRVehq41j+TuxZ6hqugGLZKjfhOwpB32Ri+c",
-	"QTFcwo2K0DPOnedVCwccH+6Grq5uKzcDOoPE32kPQj81aBDpo6qW0LXq4jNwiQwjBD2XAun0rTGChsLE",
-	"KnoMwqyYocL7Nch/YdIhp2M5LAwobiIJEcxFmCl3xVK9uerSY5lD3Bqy/1mK4gMSp7gQnV6OE70oKu1h",
-	"SeLchglXf2m5KK3RagxUq661OzCoIYXuEJHwnCsXfqKu/yYv6BnVBuQ91DLMBCkZU+SGiqg8WEUcQp5Q",
-	"3QS6HJxFlA5rLmeXiRbG44QdH4ruVI8Qfu/QxoVOBl8Rtd0bwVApUDKcdkbN7ZAYHTobaVlW77AfeQw7",
-	"RHGDqXCnDema8HyM1ZSJOtE6Rtj8Y+akL9xVX2kQebT3EqCwniSsSfdokAP9eMV3qFAZKrdAwiFXS19v",
-	"gEnUXpDZOtTmuc86NQskC+8qVzkklbTBUM0o+Z4r1usG3W6XjdwscXuKX6c8GfsYKlJEevg4LgiqbIlW",
-	"E5HidFtoC0/FGKNKKX6pud/vtxwXIN4hKe3XCgcy5eJoQ2f2RuUM1wBRFkMSGcJWMFTwEfoJc4AukiTY",
-	"iVNZHu0j4Mu8CCoKCggWFxHVLxLJ9ruHQ5U7CVrHiFOGYI6Oyp6dPn9KoaVYr5tmiQg6Bk5cItWlqbOo",
-	"E0/eShf6J0GwCbRtHOPKiDzBYoP8HafLizRT9QK4Az5chTNcT4wNMyNCRinDwGldsIljHf7A+xIdOi1q",
-	"dISOtzLnTYG3uZGxAP5QMBLaROnrTky10ll6g1pRlFeu0ysyI0p6BX2icdQpFu9v8mR8hGT7cAFhRENv",
-	"hIHp10jV7/DCoDKKxJKwDKvz/gRO/Y3TJWj1ra884/ZPHGP7JVWIU2cZwJsHL6T8+qlJHnaKwnbJw6RC",
-	"/CHjazqmiSAE4Soj/Am/d67Fu0VovHJqwOkYAdzqNNaaAHHqMP7qyX3/9jdeavtMZ4q66G1Beq9TNDUj",
-	"GO4zqhj1hemPdsPrEERyx8zosXXAKEFeVAkTYO5IjsHGpKzcmf0Zw0E2pWWhKHpfD+LDegPvSIVfkpRe",
-	"qWJla6JI7sRaTn9CbjL3CNLre4gQfjO+JECXUQHzWcHXnYl0ItrYjMPYbb559oQ93jt61OoMFQHMIXoq",
-	"5Sy4c7AawYIid5RwOQMdrhR8AjoJ6a1l68SADRszMWyErOl8Duh181H03KcaOYWnhc37Vl2yESgadS1j",
-	"lMyxyxgmNCT3Ht0aVjtkA4TOLSmZJTmR8B1E7KBQFwQZm2hDCU1YoZ36FBi4QpE+EVdMufIytBYwe1Ue",
-	"OuIlFDUdoFU0YbtxNPe7e6iEOtHVLTpiw1JtMwLdzfVnUE3QjuZqC8EjArS6DxbbEKbVYZhugvkQK8C5",
-	"RTkaryYPVXk/bMqVIew9aKU+8Lh/iKYUj1LaCth+dx/+2UOI0oDt9/uELOyBj/y2DpXXpzzsT258IKOD",
-	"NEGhJuGIHHZdncLyFjXne93T1fv50wdHw6AI6/2BBfCbeLzHxPqGeP3nl1EeLFTk3rLQt5GTd3i36b3x",
-	"J+LrSMzzISoElOU5W4cAeks3JjNixpWVkXElZlw2rMOj3s6FAfrHbgHceWug+Enx6F353DcKBumwCm+P",
-	"XS5W8YGVp29ICD0vDOKV6g4VGMlyPkNBbveXUmt9c8/1xEklfiBYoQkt8SQFzLQLdLY6D2MSceizZP1r",
-	"WPg3VNqKsDVU3vVRF+bUdCZzV64p1BHmxNOPVC+35WKhKl6zDjsZKuphFUHGA13jNcrOQEjRCyVSM5Vz",
-	"n6zvBLnc74kQnDnMJrdDlbi1cMUBQHhESPBSGkqiJwY6c6b31RDy5gbpe6jI5k3eKISaZ38MGyWRedjw",
-	"4vh12OqsLIorp+gDagoIM04gj2MUZ13wzQ6WOY4uvcssR7/td7vddrfX7vZYk7OZNHY5FzFbCp62jksx",
-	"7igqlig0R9PPV73IxUGwdhKTYw3CZLMw8G8gqBZFn/W7PWgbvgkR+81UcJGtBlWJvFwF9v441TPyNcUS",
-	"Y7hm6KgoYhd9HnOHIZQgBsOHHme144sqoUPGeYn5UFWdPh6r0qUWu9khXmnANgnmN0bDnxRg1Z9DsPXN",
-	"f5kQ6PxiwIO7GRzt2O+1rGoY5KZxPBCRqeyfzuj23Sj9WdKGdOna2nhb1ot6qHHfhMaEAU740GcUqqiD",
-	"DaohDvHrFqHurHJ9JTIXLm0JTIhC2n3FrcLYgVViCFGCG60My+YUSaoXFVw/Z9C5r2xWIlHX0i4VNbiB",
-	"PpHtiheu9sFno1DqYAOFlpftu6x/I+BYZaXqCGcTDdysir6gR/4aKihOdpP+ee5LKv+1ihBQVo4Tmk3O",
-	"umRaVBMv65QBoqRNSvheG9lYrbb4Lg89RMcGBgqgSvPHddgKPG4S1YCvLepeJWGsBV3wsE8vGlfq2V87",
-	"yfgzCcI3skolFm6v8jgyVz/ab9SK9fd7/t934J9bjj8Wl+cl0vK6M6ZnOOuMc2mtR1+VXemtWi6wXfxG",
-	"9bba/cMN4vpGqNMvKrZ8l1dudZBX6SlnWSVWtYXoi6F5c26nRWReUWq8aqDYVKYDS5zfWKbj/RakuOvq",
-	"1qHC90UGuRGewhXUczZJWnYfqeujyZ3wuGrybCqd+44DpjQZrtBx7dpxhYTphnZ1CC4iniQXcUYHMmTO",
-	"9ey88tAzusKVJlQ+/yBbCsuaGBSMj7YKLck/smMYvxIpSBdiPBaRHbhM4rFOmbjiSebAs0iDciHnKVeX",
-	"rndnwoN+cX4YQFspPCgcHofRNXmDbi2/sE6k9OJL6kWf3Zb1JTnTC8rKrTInt9hAVP40uLvvE19wc6om",
-	"WU5zqhKgKzdZWI3+tAAoXy/AyfZAJZ8NjeSM6OVUzTNrHjrW5KuzKH6X+j8tD3w35bYtx3kMGVViF5hU",
-	"h/Fk5ricIEMFwrc2OZVqqN4gvp+XK61+PiDbopcN9FyMNihbPvKbwbCn53ziEhhevz3fKYWRfAuxVl/a",
-	"uFRKcmVRZtt6PCZp7mdNsGzveDrbqAxkGxBf8pa8fEvFCCIv4VYEXOepRX8rbICDmSAfLYVcojOa6mSi",
-	"/Iqe2g47Ew5GGmlAj9lSZyn7x9Nz6M+TQQGI4JIGPXibj/nksXCVxl3qnL4Sqcs6Iz/267fnrmSjr2TQ",
-	"62MhWhfRtyIjZNXTc2NKl89cGLgK87gUtryEkccwR388JQpKR/bS5LUGmjCm3MF/PFT73a733+dZhcoV",
-	"P2aWT1oIYuHKBpDPBIMWqDqQziwmDObWv7+FwVAtptxi4ETlFA6KWuypmCc8EoaNtJ3mcyDXOaphdNIK",
-	"RczvUiWRa7WA8Z0Stj4dN3pAQO9b+SDCOudP/WnDSO/pRP9TB3l+BXGaFYbk1K3jsgqGieJtB5EgzQZx",
-	"ZEtlzHJrdn/ToxsFlDN46hd4aKsi+Yj9VJ8tehDUmHr4B2fq6d9u9/lsbOEXPcJp3uQQg3X6y7jDYL/R",
-	"nCRiNlr6wvp6zKbaekDdEt3B2q0IwUhbCfLEkeZU6elGEnteenYrSrt/7fs70m2veyPhusr/X4Zyy6t2",
-	"Q+qbe+QvQ79neZRpmYwdLLJWTgzlbKZnKNP5oggUSmss2+uyeDX3cSOZ5/3eQuJn7rnPabMo97PJdEE/",
-	"/2WI4Sdupkj+7D9enxqq+lu6UstgHrHPVL5x163gs41AnE+xZYeRjXhICMkDtzBVap4KV7tH+NphBRJo",
-	"UChRLM6HjYVFp3rBFlPt8xVXQLebFaTtlutJuxDwUkR6M4ShEcIPcHYEGiqSItGNAO2Hu3h6CtDIxGh0",
-	"sxfl7eI4FcYIV6nVTcWlDnfYT8I7GmJ3EHlKCFk4YhwyznnAEB0jbAXuWJLO46LCVeyHjsHRy2MXgiyw",
-	"UEGOdoER4zqriYuAO/0cNmyrS4XartwDdaAdf8qYIFil21NSgPjZTCBmYsB4Mp/ykbAy4omnJ9ZECBCE",
-	"JuNGePJwkIqo38v4LxVZBGvm8GsdeK6rHI8nti3VWt1MPDFVrkNf3RTB9haf2IrOUSnY1gr/RtOsPurI",
-	"VOnpLBuRROZxjJBwYGFc1fmNJLQJqOb3Gy0bM6nyz/dBvPw2TzQQxO0nGgnrWznKdzd2fPFqHK5M17rz",
-	"1B3yG8E06t2jlJ6CNaI+j4kOmv4yOTCbCl99LwPwPQzwwQD9qUzWfU7s6oVdg8ZUXzR8xxR1iDFZj0p9",
-	"YvZgLg6DBLy52E4qEsGNuMBnST6uiO8+j9JXNy5CkFgTcwqDclJqwEJC6LjI5mFrU7ZeQHDxDkq4Jvuv",
-	"UGkKTBHK7ISxH1dBRIuiPA71P3D44ClCruHAl6BIdNgbnCxiCOr0EhNJS1VdpXKxLLiTVut1xaBQUBwf",
-	"/UgorA3iUWVT7oYOuCW4VqFnNXGbqcjEykK0vqNvFc6Ib849UGzyCnM6XtOWy9hddxU2NlmvckHjM8qp",
-	"m6xVXjP6juby5UOZ738tflo0MFBInb8+YLE/GxinggUblFgU1fix0DVF0XpoA3ffog6OyFJOhD4eqtta",
-	"Qw7rwyFW7u0OOylK1pWroCMEr4cncrgFr87OGRUG9k8Vl7W5NHlRFR93oJUYMIIYRoMhwlEZzThiHSdC",
-	"+fLEZMkUSmeTKYoIvtC3N9HpK5HeBP1yTAgInwRubQOo1b1u3M8NagWD+iKgVjexP08139ngd1Cr76BW",
-	"K6BWVUloBdzqzmrbVPDETv91kxvvZ/fIZ2QG1EUdO3g779xY+Pm5vBJKGFeRzG02lk6dlxdDz71hGTWE",
-	"f230ZB1094raVL4aFcXBzucYVAh31NnPb89/evXu5cVPb05OXwbuDWkdwDi+ZvwFa7COmlB0w8Tc8hE3",
-	"olQ0AeP+PCo8d3Xa6B1nM5+DeoROISVQA4UhkQWdim/4WLyER5eGcTaTE5d3g/F8bh5ILBQAGQvLZULZ",
-	"MHgB191b/xD2DS3XF9l77Luz9RHatlb4G6wOl9NMscewGX6fKU4y3ywfmwnCEUIW4eBLIZI1xFYdwh+N",
-	"keCpSE8yO4URwYVOXZMckKVJY9DYxYveNfRH7m2Ad0DXdp/paJe+ID279EUJwaT0rY+VKn+Fnt7ym1ns",
-	"jP4eDH9uGtfvr///AAAA//8=",
+	"gbeyiplNuUzgAw0cJRubytlMxGwsU2PpeqysFPLP/DjDQdzIan+/kWpnUvnPe7XCkODxmU7ta7jb65mS",
+	"TmO6DGCUwDQ67K0CEU/EdI2zSM8EsS2p2DzVIz6SibTLC2iMNWmSKz9xE7WOkRbhTzylyXzKR8LKiN9E",
+	"jh12Lt0qjlJ9KRTuahxAB9YPF3cyFRFMY8BgGELhhoDYuzrCgGVzkIDiC25pyNCdE/j8dwHjGxvh7hU/",
+	"m01bZXRavRRvOvh+Z2ib5Eza/EpaaTbBH2sv24NuUNxJUtm9fgN5iZxls8ag7yiEPvWCdakvaLzgH14X",
+	"U12nkOdIAY4cOOgLeKKkOWYjkegFC2dSXZRWK3QaADFldsJGOlMxc/dC6UEgLtA9siqx6cxuWt8Z/1Du",
+	"qVF7M9NVWl6GXmkRCkZPQhCtgVR3WgPPhKT5xPOrruQnm98rnAhPNsom/oGBEyGEskFZQ5JwlSfCipj4",
+	"92IqE0G6CIo0hRDBmvu9/lBpuOgX0ohjoAJqVdbf5i04eXjkXp+cP/m5w97VCznBUIGCiqIIcHcnbXz6",
+	"a//McpuZO938Bl+5++WPPIDercgAB2siwDVIpU53hlZ/5DGIhsIg14i0soJUAD6fJ5IU4F2gpUTMfvjN",
+	"kDacq7Ow/yCZNQaNPhtLkcTEcKVCXX3ABMkMJNGINNWgE/76RwOfbQwa+DvQoDCGT5B2QYkeCdxblDgY",
+	"j+NUGMNMFk1hi2Gt/t0NoRPpWeM6KBqkntabQyFmTEpkwEZJJi4inSQ8DYCEUjFPhRJZGrCpzgyMKg7Y",
+	"jCs+ETMk4lRYEJ8DZkQyvhCzeaKX9DG9kihmGJvFRO8imioZSa4Clqni0UxdKr1Qjev3pBkIYy8kjJms",
+	"AFG//Vj0x+3Hoz3ePop6cbs/3hcH/NHocXQIOoIjjsE+kpu0aE/4kcfMb2C+2VNr52awu/vb7LLjFsrv",
+	"odl1VhQ4sNfb3jGv6WWinzozEg6AxVrQwUQ5Cg/+yetT1pzxBNiOiNkvZ69e5itBFBOwEY9JVG91GqiF",
+	"qnEio7sQ5EfPwvfpLFhohnCMCJZdsGacUffCkyWIxB+sSBVPUKxYTGU0ZSEReeiVGcNCaZjll0KFx6Do",
+	"8MjKK8FmOhZJwKzWbCwWLOEjkSSetweMs1SMU2GmzKLowokT5is95YbMTamG4cW0cs90OpJxLNRDLt15",
+	"2WST6gSVBb1QIjVTOS9ogidwy+NlB2M9VbR2T2G9HnK8Z3omLNoqYJedCSyWMQ5SfJiLyLIFbPwi1WrS",
+	"YTC/sv6pNJuhPc1rnwNSt4cqLE51iNa3qcZbJs2UKXUGpKKNYIme4D6SzSszqGyT9opSIqoeWSztEPRm",
+	"ZUF8nknLrJ4IIAZUPjgbc5lkIOQ6Mx+0Rg86uQFIB6a7SKW1Qh0X7wwVH1u8BgNvgwWSEvNkCdxvycYa",
+	"N427FuHepgEOWCp47PtMhTcusvD1q7PzEC7T66DxUttnINQ85Pa+1HRRkMSBpPY6RWumhCeecZmIBx2Q",
+	"lx7quKPnMU4GOWapSDSPcftxUdfG/yY3KX2BGUjDvEkLB+YunnM5EzqzD810PC8c6XiZH2CepsBeQceT",
+	"M3FcED83/gDg0M/o3n6r+BWXCR+RNPNgw0+XZFVgdADRnN9Ge743vQ+QQGJu+QgUWwnyfyp4NIWxwmmF",
+	"q2OUmaUXsHExhspqfckSrSaFgcwznh3D3jz9z7dPz84vzk9fPH319jwo80BpmJlm1sJyxXqhgsoIhoqP",
+	"dAocAAmX2NRIIOMCkRykKRmL2FlY3H2FphpOphPDZwJ3hTU5iwWPEx1dHg9VzRaRgb8pPsx1ak0LrtEZ",
+	"V0vmvoDP0t0oJHCmmVJSTUiIL7m+Sgu7abvc07sllwru2LnWz3k6EV+UrKVh+gp3UjBU35F4z7V+wdXS",
+	"HT/zoCPUmrZijIwULjGpDOxWKibS2BT7NSTZ4INzbsyCDLMiuiQNDaRxHpHxilumVSRwx2GamUFKpa1m",
+	"PIGLZuk3+JhcWjXnpfPJNv6t4pmd6lT+Szz0zYWyORqwjHGSXxNUV5BEWJQKUDAkTwwaD2DlWyvTfvfu",
+	"Xfsks1N4DoTVekvdj4KnIoVDnCQCzvGbZ0/YUa/X9ezdDFjoHkoFT2Z/HzZ+m10OG+GxU6NRyv37sOEU",
+	"vQsc67ARsiY09ejxQbflXQRMqHiupbJkiFdCgJLoZgdn3sANCBThDfXiw5x0rVRc6UsRA2W4jryYbUWS",
+	"oHcpkfC21bm8XPENaBSygM0Cs631XOYKu9v6L3EdvNQW5Sm67t+qeaqBAh56GO9EkrSdojbKbCG1k0Uc",
+	"r5ksEYY1RWfSYZyRRspsypVB6eSYhe6FC/TDoe5kQrQGk6CbiAlPYLdNy03WZPM5XiwvRCz5Oe7KA84Z",
+	"j9YT6q0NvXfQeONeRQc2aGzOnjdP9VykVpLxpDD9Vi1r3Io2XHTrjr2gEWfEIi+MiCpveauryhJHgGQn",
+	"WrW1Bg0Zb+FCDBqXkiTvm1bGz+0/4NnroAHq58WW7SttaRk2jLh4Ukco6N5toXRmIz0TW3UAd8aGYd/y",
+	"7nXZS/sruW39IhTtusUsBrWyj34xqlMNygTyPu9aj34TkYVh+9V/go8hrcck5vPkdYnSnCu8Sny3ElJu",
+	"1z18tF8x4He3IbL7UE9OESvxA6aI+sFHBug5LqIHEqmAq1g+8uEd3qNFUiQwg1QnJcfXMcOAHydtPn+G",
+	"TcBN49zKo4SrSzQWZknSocUomWu7NUtQigX59b+Hww/dbhv+PYR/foR/nsA/T+HL3rPh8MPjZ/Dn0bP3",
+	"f/u3xu00X12Rn8jvgjE6Si+Oc4fIAZtJlVlhGIdb3XvTcvk9ApmZNZHJeg8TfWcuxaJF3iWdx/z0u91u",
+	"u9trd3vn3e4A//s/YTXufAJXmKbbnfV9cRtGty8f4Xhwa0ap4JeGNd31PRVk2mAmm814umRmiqK8cc7P",
+	"VsAU3frSSFB4ci+d79QMnCMAjS+x9+pZwWc7ho2FiDvsnLynx44cQMEhqikRRhGapTTjyizQ8p8vkOu/",
+	"bcUHWyWj/mcnohXehCfyJjbyH+7ICgWn/NdGxJOkETQWU24Nn89hsrm5XYCa5/hWqdFi832jzyW5BqrM",
+	"J/dKbOWeyG/Q61V/RNAoxetsxeox/miV3z3ab9Q6JSusHUda7fCm1XyO8YjIlJPk1RjdFltOcnW1gPdt",
+	"48JBJQRkER7ZtfFjI+sDfh+sxdT5SEpqKCgFZUqLhhKr0bgILaIQdgJH8SSqD3Z8By+CGI82SBffFbCQ",
+	"PG+dK5GOwgEzcqLaoAnCiTfCGNACWTMEVarzt3DAQtRXLkhtDIOhcl8A8xKxi5wgHVKkF6kYZwa/RvPi",
+	"ODM8gU6dlH+RisyIkHFv/66ay4dqngpQK+Cog+QfsNCroRdkuvADYdxrV84U559rBaiJmsCb5N1ymqFq",
+	"htztdYcu+LAVMDlzpgkV52aKJmg1tG6CR1O3E6j2AodDHwC+MVR2CsPXSWw67KVYoJsAVnDGl+gNi2MR",
+	"DwqFx0x1lsTeXI3OEzSJ5DbGS6UXZA3x3AB3Ate8EZQ+uIWofkebUvpOZ9Z/ciu98pF2pPiyuo/++/pN",
+	"cIKWW0z/iWIt/KdY4JqXvllpy8ltRSP4KW8EP5HvGQZT3b9G0KDt6+Be461Q+Yg71bEpx8WjT6XxlDbP",
+	"dfi+fLFUR7LOad3pIwa4wmfvI9N6d3Kd6u+sKxTbpVM2bJilsWI2bLBdNmxwpdVypjMzbHQaWwnL2FUt",
+	"H4VpPb1ySlx1WjznNTdy1BJbusZN0+m272gUYok0zGbJ+ubGnkmRxE+IvK5rpkgs0Cket26Ke9o6DbdK",
+	"H3WEsbL5m+65oCHn9ZtNzGLHeBf6MYpZaBcxHBR5CqJDyUmi0464FRrTPo9WV3Z8b7FmRnDnrlmJpJHq",
+	"EoU+q1Hsm3IzBTFUKrYUljWB0UrF+AjEVO5shCBNkyOrVSLuPLI4aDhhtLo7J4qzM5lccUxxIA8te5NJ",
+	"9kQby9k41TOmxAIW1V0RonY3UZfkE1EXYV3ZrLdGpO2TCUbSfrr9qju7VWWVzlfgD2eVYMvEXtlFpL7K",
+	"7Ip1LA5gvpM3c4pPImwWfOebEDdhuP8UqRzLIt1kxcw0FXgd12R6wJo6GmDusYp+t5lnYLDlBUVGXmzg",
+	"NLdbCUBJvYDDV0/TsOmsefbzSbt/8ChgU/GBxyKSM5604DCGU7K0hFVFbG/ci7rigB+NHsf9aF88Gh/y",
+	"7qicE/M4OoyPRHfc4/3RXrQfH4hH48f8cHQUdeOe2IZ5TQtD1/qwXWR9sbh+bY9RbfRB6wrdcu45YDvO",
+	"g0F8SBoXd9phb1z0m0uBCvNVC5nOrJGxqDr7rIZ72iVjcRVNdVq7q7fvj74smbpLnC4V3FlQb7etqU1M",
+	"+Kmjuzw2wBuNYS2SFQ6Ni7IVba4cJH2JfEQ4iTQfzjoJ59MqtrdMoXWn7wlP5IjsaD/KmqM3oi/XFzby",
+	"qTLrPyV6QU6n9VDLlZBKUMS5upinIpZ4bWz3kh6hPSi+SJ3VcIt3svl8y0GtLP8IRV6ak28myPN2Vsa/",
+	"Orb6JXfpSCVLxVRDYwuezrDtJK41Sfg3MU3J1AkFV8IFx46WzCdMHReBs1oJw6b8SjCl89+BWoEuV3gu",
+	"DGI76QsGv92TfiBbPo7rcY+rZ301S13ftCUvhE1lVHMBlbZs20yzGw7IAxH9yqqUEug89W5BrCTRgQ6g",
+	"RFIxrokkyRIOh8GKRGBeSC3VPo2z4mL3b4+4kdHFPgyG/nxU/HkEf07lZHphoqnWCYhYSSKtSEmBnKd6",
+	"TAYWnlxEOktR786UxCgizFWYpIK+o4jT2mGhKbAi6XLFOwYk3Up0bYlj5+bDkhX0YL+m8We8Xp1F260c",
+	"ZfWWpqfjsYisj4BP9KStY8oamfO0iCxh/EqkfCKc/SrYhnoqHZXn/NqnBkZ8NudyopjJokiIuF6IHwtu",
+	"s3SDbo2agYtp1SkLQenQMxldRImccStCNNfD3MbAqfzPTKoYZD+dmjy2jzXFbH5xxVMkTTQ+mYt5KiNx",
+	"IeMP7nOk1Zg+iiyVI51e7M0CptI8PLmFQURLNuPpJWUViFRq1IN4MWFu0PuOkTy5f33qQlRhUqkiy3wW",
+	"TauCms+rvCjcYmsrhrap6prjChtzq33BL7ZvJKjST3VX605vWX9fo0VQ3NYFIBT5a75eHVqKJ8Pqzf3m",
+	"ga0r3VKg+h/rK5UHrf9x27pgE8ULdUP4WfDETte790Hk5f1ACevmLt1rdT2douXsjfhNRPXqSz7jGp1X",
+	"J9lM4WkRs7ld5geEstBTvejU0VQilai1CQjvMBvLRFD8GgXHsJGQakKuqF6n9rbdevmx92CrXfBrYzDJ",
+	"qpo4kS4v0kzlzl2pjEjxOtzv9Q4fQ5fQCnZZpDdwMnTi/HuPa/Mm3No57yqaJ3qPQaXo9bsu94Aavkj1",
+	"wmDWT6Zc0iz6hl2SW2PQvV7zOftB1+kUxQxWd+alWJBctqVuWky9HrSCfgXyMDvMJzYEIPTBygS5N7UX",
+	"dLvdPEO5yeENtKijDGgE3CNJa8CE0tlkimYWIZynxDi/gAOtIILybmlUy8zC5b6LCR8traDQNno0j2Wi",
+	"Ruw0hR58ytY2ZozVY1Vjy1jZyNW1+hknq5a4Tmwh0mLpAsaTxC9MgOE5FGaltN1yj0o0U5/m1lR8RoFD",
+	"Pk3iQsYtWhgf1TcVSZyf1x3jHBkDloixZRQav8SRB3lSuFRRksWYeqNZKtpkuKfgc1x5Z3Lykb/bTscT",
+	"/d0n48fvM8+P0dlD4CMcTYM+xewe2m9+qIohlte+dFZW6SHIT2sdZ/pFj8ryKOZFgQRaJEaRyS/PjAKZ",
+	"1KdGoQjoc6OwY0yOQitfKTsKP1N6FKYvYX4Uyss+QQrnUnr8JoH1Fz06s5z0vhVvAsmDlZTHWgVhg62j",
+	"EBPvrvWtHjnrszPHDNjL0sXIBSxKtPEqqKdhSuhOubqUatLaklJ/o53bAgtAz4W6uGWcxsokwWQVnV4O",
+	"gFqDwowNHIFSQC6y+ZbD295gen8Fl5L8qKfAqbv5ZFc13zrq2HAikL4+hQ06p9XrGgyGdStx3XCeu5iB",
+	"FVKfiHsGDZYhcO7jUvTqwoX3g99zHGVbwnaBFYVV4X2wLq1XNKF7H/uydnX/RmBd0B3tbAVbzq9qY9g0",
+	"S2rcW1XWVr5mpe8RnRqlIpb2IscF2HYO/0OYl/ptKcF1bQYxX5oLI1UEJ9GpjW5W96QkUTasbDfMwhZT",
+	"O0bhbSK3+3JL2vk96aXQ2e/bQCGJrHP40zwijvz7LviaxxhyT0KTiFE92MrZC3e/VJOLRHP1Kcliy1hj",
+	"d+lt1ytef3WdJdzYi4gnycUniMKmxty5nGlF2vZ2I3yBj98wRtfsQojLmN+BV75zL9za9M184VZymPFU",
+	"unt+yxm7F2oHhpamCycl33M7fMjLR4Splyxn9zySc5EaNMt+6mNC5uVtJrHKXO97T6/Z9raejTepvnIv",
+	"1k/oJpwUdLJmysqEcWeGnPIcOMVzsnrT7617RK18FPUXRrTtQTkK6KDtb+ObTsRtemMem+WJp4j+zVFG",
+	"fNJCFR6xihxTcptUj2l5Jet4y6rQUkynIppUVqZ6qQXO3OUwPRwHKV/8awLLykW1eiLXpbRaPr6BC2+8",
+	"QOqk45slnrpzGtTZ0yuCxpqkuir+VqSKKkPbpGNUYo43ujV2jMPBoHxl7nVElCYo3rjDQrfBIZMGA4wR",
+	"06cZDv3ODxtha4CxxIhqADTNQG8TcQW9gCeJAyOVaAUKfQJ6yJrSujAsDIWSLj2C8tBiGbco5nXd63RX",
+	"4fkT3pX34RYfcfJL59Of89WDuD65TdSxZWZSya6NGup+b0XhbMxEzeEblL2oJXG+1pnphPMGcIEOT2ZC",
+	"xquOyqqQ2lgic0PRsWpzyqUX+CuVIi4QmN5Iy9kJtZ6zzkGDoPt6fba3f8AePT6sO6yDhoKH14zmTmfP",
+	"1wgWZ3OyVq9fwVp7fA/dfgPGLvokZyJ0QUx/ZwVwbp0KsIKN+3lhcYPGh/ZEt/PLmobSeen++JUee19+",
+	"zll+HYzvtDFoTKSdZiOghV3N57Id6VhMhNrNZ3Zdft1cynlbO8CyNmYoi7RQuLcydxS71r17ht0Wloty",
+	"+6Xm271u9xOZNTZg/B10v7jF40tZImpE0b87GOzCMCoV4wWssCeWVRNplUaOjg7vSiKf0cSxZWv4+IaW",
+	"bjOBlKi3SryfwDpS0O1Bue2Dj7WbnMQzxLMA6aK5391Dnx4GX5PkQkyHKT6TagLyCUmvhkAMQVRysExG",
+	"JAmSTJbELIcxRCQwRo5IjMJAx5ETfiif0dtmOuylrs18xbhTsu2QBAXtvH17+lMpwVEqhiF7iIq6nv9a",
+	"wXvt3ZrGOP/jSXS9Ic/1cxmGHtzi83Hp0t+eNejTmnC8+eVGwwDqYi/hyc3J4s9SIZgVHzAO7GPTxDvs",
+	"bEOa+IBx9uQNfDUSIL0Z9vwZAohy9uTsnzn6jINhy/3MbIHneQanWNoO+xETi3EqmKq4nl/84Innt1qx",
+	"KkLLlpT+kCauIjCpRuouLef+Gmz1TSv7Q7M1HLbZ+7+BMPoe/sm/qV3G7exoHyUAflYT24pWuDFND7S8",
+	"T+HyRH/lt5BwAwN97eGLb9RqVxgTwdta7eI8jhkfIXSRw701li8DUq2iRPAUgz/cbOkZZAcIEZ331Au2",
+	"dPDeXz+8TbXCHh5Qs9pOWfUFYaKEyxnBweHS5tVeWt911ofWWb82Svq8CvRtsx0nmttH+w8938+lz3+V",
+	"0101L9yWfHHz7XLbFKtmiYec6Zqtw0+UTJhKV2PjPm6aZVHsASd51wCQe9tNvjY2Jb6KBKCPo5ncqvSQ",
+	"6+ZNVbfmH33c3B78nv6MlrOvj4t/LkPe1zfTVUvYn5CH//a1R41/3Kr+okcPuJgPY5v82m7DekOpp6jf",
+	"cHfHwgV8NIIGn6f4N9yJv2UK/00QT2qClDJHHBOLJ+wKcwKjjycEtMh+qUUpmXn9sszQn28xB3JBmanT",
+	"DBYqlbAInEBXPsEJcBbjB5x6yQydzzZ3ygM/xVsillc6jT7taXf27Aec62cwki/uC8V5JwTVgJKEXa27",
+	"hzdrf3Ui3Oc0sn99ks2azf9PKNrk7oeH8TB8dRT9uf0dX5scUud88WStKF7WVUnCu5UQCz6auFccNw84",
+	"37tHIV5vcJ6cuUHm5qrGaqHURnBTeVjCAqey0k0jKOgzNDq1IctLx6N53+9HTfsrZVUrYcT+mZXKrC7I",
+	"Dx+vSzAtzb1MC2JRRC4S7JTPiCwRBhGLiDc2LNKR5mn8Kbxsrqmnyqa1iMpoY9s2yHwV5wHfDW7JS6yM",
+	"oBbkBRjIRZIjKG+RCxpp5SJXc7tIlYYWWrFd1oT//YCFylpVNDYqIkRptvdMDcCU2Atoe8tB0wuL9UDd",
+	"Dc9vTFK5oYDBzRtWVChwwf7FkCrzCda2ZX3Ja7dbT6QqVQi9Q4GC3H63aq6rxh6te94dsO9aldX+be+u",
+	"rI03F+YN1k3wxUfoH2tDf6FjclSsw91e8Y+NI6fKkfXYGzyZ6FTa6WwFWVZPpLEyukjFJCWT8UXSrwt3",
+	"mCH01638Byf4wj2LKeYIU73Va6/cs9dlwOTtYx7Oi3fWQc8RTCazbT0eGyYVG8NuEWcooIwWHGvVSCXy",
+	"OkJu2h2X5SKFYZkRhqo+5g0izIN/xHiMOaUXGPPDLfvH03O2y+dy96q3ayKsR75bAoXGKVPHd8r/8e+M",
+	"lvdK2f4kSQQFZVXmUBlcTptBldQL+igIrLL5tQcS9upTRKTQYfwWQlIqp2qde2TRlhh5o1RujTwZFciX",
+	"W6/oClpmzdIW5+gOjVbAB2saTeTYXlg9v4hFJJNtES8TPYGrz2z5uLqw7oqrubYvCPq99se5NhKI/97A",
+	"hLC/fu9Kw16fd3XTKotdjDGfyerINhLeq4KHrwMI1XLP43LJyR3D3CnPayfLlMW+ws1YYl1jwn6tEjbw",
+	"AJ3Zi3Fa4MFvsVMOPaVqOq+/FpP+BggpGU8EmwvFE+sBtdlMcIX14mD5t8QVNGJrAdfME2lvOwznsMBn",
+	"+OQ6ElDdtIP1VfRdudHhKtRv/ucyvq9x0Nclka66G70us5o97jNC0NJj9vb8WfuQNUdRupxTWby85nKL",
+	"7mVXr5TqaNCLAeIOF8bPAbNCsZOzJ6enZZMoXNcE9kVGTqPxK4Rj5FFEFUMSYSl2+FWOzcwtS6ns8X63",
+	"64P/CffJxfUVMlek01RElk11agQboYFoWaamXBy9YaEK0MI7CNyuhMnF/QVouKoWlfdvNFX759agVlcH",
+	"stJuHTWW7N41jCiJqYYYLCbTKYvlRFrWNJopIdHOPXKR2KWiUa0AjrZWgmzbTVWXT9EqRX27GG/LL7Ga",
+	"yjELyfLZBt0qHAAZFhWprPhg2+tlqZgbT/PtD/1u/wSoG/96GuD/Hz3y3zw6ankptBJUzmJp5glfosmd",
+	"TPjig63SWF6ToEJXxVhrKlVV970+weNX+Ov5Nfz78vr9bZkfq0HIWxrQatqh6oxr245VSfcPHnuIP1eG",
+	"3azfJDVFJ+9kUikSb1dlD+qyVmenSv9b91MCBa3pRypjubPb3FI044YE4yLHtLtfC84lbbISY/9SW0ZF",
+	"2uskX1erZKXsgAVxOXDF5ySCwFvNzELaaMq0GrBwau3cDHZ3f5tddlxfvnan2Q0dqBgB6oVY2BVvs3Co",
+	"mvvdbitgYVYqwhuy5n63N3C1XOFXVw22jdWe/M9YVK5cOhejs6UZqhsKyh7nlaOkhZbHOh3JOBYqDFio",
+	"tG2PYW2wXtVM2KmO2/Clo7cQK1Lh3qAOpzMLX0VajRMZ4d/zUu32dqn4ldW6nfB0IkKcbF4EtT0TseRo",
+	"0KVfSrVg19rzPDdvccbVsu1GZEJcKMp187ORsBMzvOdCzAfOioq34TELsWDKAHkpohUPFVdLx4aIzFxR",
+	"qZx+btzpfAFvtWO5IiNEoMFNeLNvaL/uZ5Py1aqQQFZtU+ts8uYxVxurHyvVwfpIA9oWGZr3cS5/9D3v",
+	"rpqt7GxvdCLqYocwt7L2XjiLdCpWUHNH3AhCv233O3u9Mpych/0bI/a4QXtSFW+819nvrxqObsb/zuG+",
+	"66A5HLJ1frddB6sddnGIK5ea4NEU8SsQ22YkE8E8QEvR3TpMie8tD31e767d7RysTfCpRxl3IORkFCsy",
+	"mZtPKUCP7bUxGoeBssj2O4eP/vdWZUiraOalMZUDGlmvs7+KV86O9jpHvcMV2HLW3u93HpfBy7HbCoI5",
+	"O+j3Dzs9tPglegIKVLezf7QGGbWHoRIXE3kFx/rXhgNkRsZ1sUoFB0cr+EPdzqN+BRio0e/2H7V7vXb/",
+	"4LznC6euIzsU1LiGGuvB6/V4FbGeQD9x/DuGIYOOxNyyeZIZhxmKWsWOyV8TDhgftB5pnRqOeNagHbW2",
+	"1FXvU8UhP0y11X1sqtVEGNTSjFaGZXNUq2K9UKyZzUEqGOssJUDcBV+2gtJLWL6lw57Cb+UtYtKwqV6w",
+	"MU+LrGoPDozoL6ZaIAAxrvH2Ly3zjtkaatlVK6izPBHJ1aLiuN4D+KtZIie2y5o91malr1qtAfO0wn6g",
+	"wRPkslvfncoCGPYDW6fcLXf5diy1GvtWcXTqpirVPHPl28kUlBlhPPax2x/W1CkiZ7fluFWUoZzyKxGg",
+	"QR5ImnzAA08OJeNQgAUJXEEWTuhBofO0hCwRVwL9fA4haMTV5Y7BekkIDKaVCJhIjCALFLy8cnSaFQLr",
+	"Yo4+pdtjkfuZVhMWus0IWx12wmbSGDhi4Q15C6FvgHYTKxLPBFdmDS+CMvwrFFm2GKwy+w2CeEGYdYyt",
+	"HmB/NpLKFYPN5+9A8j0PcvMuzYR41ELwS1C3FdZjNrqAu55zLHUax4wOuTuO0m5JpLciNd+M2rYSDIeo",
+	"6wS9gJcb7L8LbsPXkNTg3GdWxMcOpd3RKnN1aKRWAVNUb+AefvP7YaYhdwmKa6R2XwsmXD6odSLWGXme",
+	"TvG43jG7tXTOfc1xao2oxAHGu+CSAYgu7nzkp1bmAH315zcoveRy+gmJNCNAekXIfuLDPOEK1UFm+NKw",
+	"Icya4aypKOlDoyt9hwL6DgX054QC+kYBfL5DznyHnPmWgU6+fWSRddHDcmvOasonb6jO0e30enu9oDFa",
+	"XpTVUqq/sXe4v/fIVdh41OuX6yZ2fdGIfm+/e43vF9bvIkgTnnMBmYO9XvdRrxy1iUsoFtD248PCNTHY",
+	"O9o/ui6HetJFuBaYCGPvH5IwVnp4v3t0eOjqUNRO6+DRwaGbVa93WDur/W6/iDfZ7/UOD9fRJOuLnVSv",
+	"qldwRTlpDG0EtYVr8fd7hkquzHAbe4Ir27m6a7XBo1t71f0ub/dwQQPbhWsClWzn3PdEdPcgoXsHGBen",
+	"r7JodeWLqIgV1nwxlqr9OfxeCgZlqFo3URdGNCt0TXKLog4FdDjr/3ZFYG4N5nXTYrus6f/8gdEMV8J6",
+	"ybogzcdF9q6c1TpVmZwceFoGdEZKa5PX75lK0CyX1QoKaHsg84Qv7bPlQtVxi7tVRfGnqjYk0vCZyGvq",
+	"lQv+QL+seUO1nxZVz8NyRViNy2oEZu58VECcL9lTMIAqJ6lZkOrRqO7jOqFtX+7nXPDZp4gyhHZeCE9n",
+	"X32oYWm49WHKGwKMt6zT4Z1QK6EKOjO87vHUOYVuWmB0HN0Eb4+N5CGotZOuhhtv74FzxbPy2XQ7j4OG",
+	"+BAlmZFX4oUX0Wgzi++9rEbf3ySYVgW7NbblC2SVBrD/gAPYXFe6dpX1pVBvhJlrZUQddQGbLzyv6/EU",
+	"6KU3F7LGlnmGXm+z7uOX6BeQ1Riso263vqzkivO35vhdCnXhox68q/JHwVOR1vooM0MH6SYCfmvqgj7L",
+	"q1HpuLIQq4N2PdYuf8q3z9RYK+SfLp11D+tjjgQxfcTWTCmQwqUCH/sApwVfMlkESxkf8lljonMx4ZWk",
+	"sdqBnLgnS74GrSLh405ZMxVtFFu9pwzutNYNBYxKHKwu2jQfTbez5jg9m/I0ryeb8JFAVwVdoli3EhbH",
+	"360uuj0ohKxup3uARs1MxSJl3c4BkWj90b3hiHY7ZQMJNLuFvLMxRvbm9X9rYKp19gsfqiYdNjLqt64a",
+	"RF60oZmpVPAEU05wacqlDW/fIR9Mm49xzXl+JkSc26ctjG4sRcww3jVgPRBS+v99sNfuYWgguit+4Vf8",
+	"DJvIY5VSlCgtG/HokokPPLLJksIAw99ml47ukORYuw2DCkshgWXHiY97NlMXKQ0Ps8xsEP8K81+3+7h3",
+	"dNQ/2H+83z06KjPh3jbqfR5KvGXmTCmoGMVEn7dZLGFjKy2/1NC6RJ+3NYBtj/UMtQ6pyNvnDBFBUU/3",
+	"A2ycwGByORODkojq8jaREllztGRhkckZOrkUk0mxPGwEMq5UzgtF1c4oHNin/yyd8N7CYF8sCk28oJxj",
+	"WlkL9PnU8fu35q6C032q8OWBP2u/bCmG4RlO9ESqWo/ZaV5hXyqWuhs7KH2XV2ORVBu+iRoZhqyg154e",
+	"azmoczpXLOLosWFD7B72Vg0bxyXdqBnu8sxOd2cYybYLN5kJnaKRcCt8uwF1bChhbcfUK1V3yp3bmHi5",
+	"vQT6RUs4+RCrqqy7XUmlKjHUiQ5A1VtWevnaI9SKHd2ON9LeVrkiRqStXj34LbEUh/vbdJi0pasDSdrx",
+	"rxCjIHK+ZizjBG4LApYSdUVXPia+DvbwU+izJK1+A5osDHQ7HOdbMZdvYN9fM4VvpTWvrdu7j4KXWtvn",
+	"ir/jVmiY9SgKI6IslXZ5BgN3YXWob51k5NCiT888Ff3y7hzDKOBp2CrSzfKWp9bOG9fXKAKPawCmf0SZ",
+	"T8UERDHi6pJZkYgZTy8FVpG3gs92DJX8YDE3U4Q6GHjrGdnUf9aW7bJ3PJ2xXfZEJxjIzofK6yk+ZqJs",
+	"ZoWPls/mIm2LKxmjSpXFoEGlXCZ5/EPe5Y5xYRKmM1RD9be/PdHqSiiUOP/2t6FqM1LbMA0B5PI8XSLk",
+	"83kiyfXrY7F/+M1oFZL0FRb5BOExK8LvqSmDMUBDxVhInwfs1z8wfCtgM2EMn4jr92HH9e6lBxZh0rxh",
+	"4X+1nRLaPv0p7MA4gS1hXjW7FEsjLJvziaQQjwELEzmTNmTNXqfT73YDr0aygy4wVsX0nP+eCRYSKyBR",
+	"XOUxfzDO3Pk+5xOxY1hYYh3hMQuRFYWkt9ACYOrY34FzhR12wujRXLfBFcmTGaEHsqPKhJLIMHEstaBC",
+	"YDFdYzIRg74DbcEYYFWymTAl/QhFImBtO4bNEx75Ei7Yuk4tSaw4K86M4nMz1XbgsVIWU20EdXoJ4ixm",
+	"hxk2EnYhQMZdaOzXsCYo4iXTZwDtu5p9VHaPCN8H92DID8OAKK/UOG1danWMaj3wtBZeWiDAMz4BvUin",
+	"bIRjn0ljhK95s+DJpVfPFlOdUJgj6WGzjGRCUgdwVqjaS5iGsWzGY1gTpLsV4JaQxH2vgroADFoDJLBz",
+	"8cF1MBIuf9Djor18+7yU7IWhiL+cvXrJRjoGaoW9/D0DQs6RZwzjibwUAzjPjBGnoikQcBoJp03Dl3Ci",
+	"YXVy+8hzbqVq91owKV6bKhjQ6KllCpYCohIxzsOxURjc0pcVIBMCfb8+0lRQR3k6I/ZMsBVtDJh188Nz",
+	"4l+kaCpmFzISAe0+xWeWvoeVAtEfV4tuj2OWirng1lU0SPwQkMZATjCsGf4fZNj/uxKLYdbt9h+5z7nV",
+	"PmwRU0B+irMjoYmn6ZLxoojkMQv/8fQ8ZKmwWap8LUjuAohZ+PScT0JsIHx9cv7k55A5KQIehSGhei9V",
+	"pXzkfj8njYDt9/ok0Bk9EzBXDCElwopdinOk0xhjOhdTmQga+knJAEl78PNZ/+AR++XdubNGst4Bm0mV",
+	"WWGKBCP3fKqxkCawW+SgmRHY6qu5IHOLYXgbxSz8kGf4tOHOHzBMmoBJmwWeaJ+aE3EsNrXf3SsV0lyy",
+	"ROtLxnExkC8UhAPnV8fLY8Z9Gnd+YribQm5fBQLr+WjtV7BMHyIxJ+6NZwTJNQ9ON/JfcO5nFF7L2X4v",
+	"HxRZDgOGEVekrsPD0rBoKqJLCh3EAF9oURpoPMW4zlJ5UBzXDqxjItz1MpMWC/r4k43BiMBztLGsx17I",
+	"H5FO9voUiWhYLMScNeGAjsRSq7hVXogpx47DN0//8+3Ts/OL89MXT1+9PQ9Z019Ne11mWsxqoHpMHVYx",
+	"cB7aFhHDUHAU5GvDhxwXoAWF5ve7h3RoufL7SY8vuERBxGWlx3DeuIFzftDdc/fXG2HTZRtLt4Yddoq+",
+	"SIO8ngoXmSDPEQicPatg66Bee38IjQDFkCuRyrGTGihR+oOYzS0KHz+JmcaRDNjbJ6fsRxCbXuQiE/xg",
+	"hA3Ykyfsx//B9jtd9v/9X/83O+uwFzrVAXvdYU90asW/sLfXHfZGWh6wYeNkqH7ilrd/SpHvnMznqYbb",
+	"wWr2msJycQnOnIdYj6nn87LANmwE7CcRSeAZ7IzS6NgZWoHMUD3qD/r99l4vYP1ub59y11wSZOOXF//B",
+	"zlDMO3l9WtKlB41ep9vpevcsn8vGoLHX6Xb2UAezUxRSPdwLLl5bgGSG308EqmDan+bTuDFogAR0Ag8+",
+	"peegHX8WUUWV0C0y6qIUKUb9ErYTSfVboUNtbMvHH/uWbtIecKwn9M7GNkEWtUvvtCga9hoAeipAwDfO",
+	"RAGXvjdeUKA0kmYVEiZoOBg89IPAH+9rZ7nu7Kbx7BgmkY/QlngWLlGYgkVDwzTeOYE3MZmAxPuAubFJ",
+	"AaICHSsk2uJYTQVzhOKjmKE9nAhlnGxeqZWtLHyk3d7RHt+P+u3HvCfaj6Nor33ED3rt/rgbP4p64nD0",
+	"mN9aw+/WNSLaA74IN76TTKVhlHpsWRPNbEZeidamiXh4uBp6vDFWfsNQymbGfBS5i6R1jDKxeyjEvsNN",
+	"I8Nq8fcaWd05KE7nLt4ujS0efEKmim2exDLM1++DhteekHP0u10fASWoTnVZjwP9Db67wwHGVUabECrE",
+	"q5WWUFPRY3dQMLBjn4ZQ13I+1N0feezdjPhK7/ZX3payueGlg236OXW5y3nO/EF37/a3zgg7/m2R10xm",
+	"Bh+biKyipHiDRL4opaO5AqCoqYB8hrCCx84eAN9SoolnYlQikHAjaCEDJx8xi0qbHrNYJMLmvkOn6Ms8",
+	"hhzZhuUTQ2BAsbSN9zDkuhtmF2/pZemiWc0udXkuJEdFU1DW8vw4st1jSw7hDH/nCUaEcQXHDX1Zjnei",
+	"1gMiTS4U65SlggqwWz0R5AgGkYRkWSN4knc3owqOMck98BMIeKg+NkmTI6/aIiWBx3lwcoFnTiqzYTaV",
+	"k4lITavDzjWLQJTHoQXsEuQ4hA+dCh5fyNgpBPhpys00JHW3ItuAtE8OCZT34YU5N4aGjEpDwi1lp4Rc",
+	"RVO8hF3D7jM2PfCXQdE0zpQnRmMsm/EeKO4WfcfQCknDJrDkCGQyHosUN+Q/YDIcyJFNST1Olt4isNIL",
+	"tzhkEbMmZ6MUJXXaS68tKa2IjVcFkX8i+SB3eDIluKgVSWSFSygaubdAwOgX3N+qImaCp4kUKYyjPMYd",
+	"U2wJ8HEhYlNdvU2MPF/xemae+1JLDtN1g/K6eLC6BeU5NEv00hqwR/tUO7cdARVOxQcei0jOeEKoM2Z1",
+	"OjK+bTLQ8oarf2/ci7rigB+NHsf9aF88Gh/y7qgX9eM9sT8+4I9Gj6PD+Eh0xz3eH+1F+/GBeDR+zA9H",
+	"R1E37olGFcuFita9/+PR/nUNZsvnv3L+WaKBulvnnE4MiPYPeuHsb3N1PPPYH1/6inoC2jA5qrmZupNN",
+	"N7VjsnDy8Fw20STQqrlCgsaK+QDoEUEXqpeLne6icxAdRw76diUqxJmfRHvmLdULtMF45wXajUif5zOB",
+	"5gK4VkY6s8W3IIF1GOqs7GCoHDaQQfEZjS/YOpqjDrrE9+Dr09eBDyQojCqYzzuWkyyF1Wu5hYFzMJvb",
+	"oZoIa9h+/6hGW2YoKJKFUqpYL4iROsk+lZOpLaaV+53ZiRoqHqHZeMcUD6DZwrA0I1sZt4zjPF2QAlyP",
+	"xiv0x2Qi6T1CCVxFws88b5lNhK0f9oD1QlJeV/RK3LgcIOhHHS+3OM+l5Azn3iLC+Hf3QyfSs7K7cROm",
+	"2fW26mQFRPi66vBzSTGfjS1VoxJrWNJzivKW6oEZ0uHtL7lOzglaCF/rbcFfzrV+ztOJoBcOthlcjj/0",
+	"QsSSn8O1AS/3j7bq7QVXSzdW84V4p/MiNga/vi9z0qcfSHIt86789GIiuPLxpGgJqxprq1zVTlflcmKd",
+	"sDUbeSeiTZbbBOHPQxCWo2dIwKrEtk65YQ66CuQry0cUlSnjRLSGCuNt0GSY6AnTme2wdxhcparNWK0D",
+	"Eia5N3iQk4Zb4sxUcheGFYt4MFRlc/iOWRm+9z05wPUNXAnW5K5sabvzvAL/tBU32a8FaEF9JoMrFAT2",
+	"HCuapglCLk9SweMliynI9Dt3qHKHL3rK/wAhvxwo8Ov76+rJd/50T/F27SCORKLVBE7JFuec4jpqjbv/",
+	"EPYF5iF8rivMBZDXCtNwdv9iphtQsi2sJMXaplvsXjnKpp5PnziRNlzFLg2dF6vfL5y53BV9Z83VEIkB",
+	"W30/GCoXNTGAlrCX6/egFK/jFVq+9OkM7NR6gFv0elJunAvP9FHnMPsdU77b0OiDF8qOGSqQnfGOMVYn",
+	"YuVacPaeETYTM6vZJBNkBsmvyAEZYYrAUPTrmaFCky25rTZK2s3cqYc2H4qDz5vaMSzR0aVxI5zzlCeJ",
+	"SIZqlKXGspkQDnKIXIlW61bu5EZ4ofD1q7NzVlJgQrcuoOrjipCNS4nFUPkJwXWWJYK8tn58ZBZD5Mlj",
+	"Z4DJZQTxe8YTb5pye8tcAi1SxVBpxcIyvG3YyT1WwuesuJ1yQIrO64DTiRLBU+MsguVdNp2hOjEOrcbF",
+	"xdLVvq0WwporGscAtqpVd2UT3vDrAq/3c1zdK+DG97266fX4+4W8Lq73t3m5hCj6jQn5JQMJCvVagXyq",
+	"Fyo/C8fOFFA5aD4kCeVcOJJb3BhOVLhZsJ+nwhBmeFWyiKUwHfaafoUrA86tEyYp/MOHVxBrlIZZl/PA",
+	"kbmKsR2Uoqj8PMZ8JhMMbvBAtjnP50nCyOzR7XXYU/JAeLtJlxnKnxsqPUaTOo4CYwHytB670KBi5PI+",
+	"jttZKlJe1JLkzE6lGA98VRTX8VDtd4/y8fgRJ/JKGKbVMdr68SclFtAUqSZ53rUPvkhFJOQVxkOtMSkn",
+	"+p+7TLivRbt4QFvFCV5OtHZzLtNvggd2t+AvTxxk8l9Mi6loLG8oMIyv2guU1U4qKW/8FhyMsIc3szBC",
+	"3iTzw+lrDPH0L7E3T/9xenb+9M3Fi5P/unj99M3F6WsXqJdHQfW6Lcdhhip//PznN6/Oz58/vXh3+vKn",
+	"V+9KT7OpztLWMRZy2GzpxHhc4CQo9wwVRfs6CdcJxFYveBqvSIfetAxf7nf3kNM5zAaaVOoYnpf6MP5W",
+	"Go9JiUGU+/2jAHqv5z5uPT8X56lCRW/FenqfXcf0wxLxscNfR01BWBfOeH8OdFeHzJ+T/Xz7JtYzkYzb",
+	"5SPmwnQxYAJFriZF3k+Fcmzlzcn56auXF69eP32JQfitm9kZxk3cGFuHwcTrvuxb4nCo6sMzDGTeKm7H",
+	"YZJs/8YverT9wy8wTSkHLdnmDf7hjm+cGCMnSsTnepunYVn/MyNXz1YPn+nUvoavGn/ayCqY5u0xVUiy",
+	"fxm7HKyHi27CC93lBgSUsQI6QTnxZ1I+7XS231MdtVq7XMFIdgxKQR4QijtadtaZGctUIoxhof/hwuqQ",
+	"MGRRx1hII1gzVFmShEOVCH6FqQIsU/6F1jFqavEMzVPSlH7yjRthOyifIDsLxQdaUIwQkmaouCpwpHZQ",
+	"WCrHfvl4JZmaFqOMo5UXZDzATB2MN8XsEuOSgIYqj9Bf7Xi0RKVOxg6lWaAyR1WFRoLNMNc+mzOtWOrL",
+	"TNdagVAJfU5huvf2KSMi736vFji3v4Z1295/1OmvA9Qe9TuHR3s1wLJFAYR1YFhKNywhpTYyJTFaFwtH",
+	"T1JRpNMOGlzxjtGZ4St+7youarvXOayimfY6/UePVlFIXb4jQog2rIimSkYS66nVwXS6kmr1UJsu+TIH",
+	"yyzVo3VhRWVMJaWx2FHjdSrGlEeTJD7xrHc46HYxzbgMlXnQPTrq9NYALmnxXBn8xg97Bz121Ouzvf0D",
+	"9ujxYaMWt7JXBzWZl33aPj5A8Njlnz+w2Iu0XsPJaTSYoj3FgtfY89NzPtnUontsF5/BwskFXO9Nz+fP",
+	"4Si+3nioP6v4fR+T6Rc1fSJlujvh2BUxcGnJLlSevqNIUBE7zAKXBiRdgqeou4RXZe5dl4GxKdr4HGOK",
+	"E1HcKsa7SjCwgC695uotmUO97Bjmf8LLS6fuHmt12Kk1lDQb6SSbKUPlxlLBY0qOSpZBDufi2gpLia8u",
+	"XtfDCIasKWZz67QQj7zaCirCwgWW+aPaB0YkCUkcfCZaVNSLLiIQMcOAhWXmTdA0rssCq4Y1354/CfIl",
+	"QRvsMQupuEy/3T1gvUeDve6gdxC6dGC03CaMwl3z+oBc+RBzOVE69agSrg4mCBUuellaI5Jxh51gzUAG",
+	"VyWZaTkzcyylORXCOskgzZyqBr1lCWdNY3mK9moyy/yd/cDa7N9DylwfBezJG9ii58+CPKV4yTjIbame",
+	"T4VpkQWaSBNrZ+yE61MwNpVzQ5bv49ybh1nBcykiQRHbN44fREnvAyXpKRZoCBJpuZYipwacyRtr0rhx",
+	"s/A4X/HIXLn1hnmGQf6DKG2Fy5LFAi6YBtxyhWucoCZL4cTu9XJyf5NENpS78FCEPqza1yspRGYhFKIJ",
+	"YB5CqzjTxvkpU73AI48x4yekYaeZIqAeN5ySC3CDcxbTWZ0oiq87h7SjKWzQZ1CGT//r9as352gKfPLq",
+	"5ZO3b948fXkesuZBd68mxvwpjmGDSl5lIGFkrtyBc0Jca8AiPZvxIrkd9pBcpT4Me64l5llw4Dba/UjN",
+	"OnCvJ2f/7MCCRyIJB86FWjkAGGzl25vx9JL8udg1NkznENfZgugsFXutU5tNODnacWH0GHM4JDBxnrCn",
+	"WarnYoDEVRl9kHfl5tZ0yA550i3sG14FzsnNXRr7aGk92BWO0qOaUbFaQh7rsB+1nRY8GIYf64VKNI8p",
+	"cgx5tOFXuS8eo2tpijO+xCo9bMpjl9HWTuSlYDI2Pu1jYz6YC8svy3mFMB6ZqxK+lvsEfW7I6Pturfly",
+	"1prbLSbAkHdhEyuydZ6XMZKKI2Wsbuy6aH32Tw8CRzIwctWH9WR9gy5v4qollLwZt9HUg0sgzkYOyWCw",
+	"mnHT2FTwmTu+t8p6Lu12cxbAk1PEy2kXWDlONGNNbtg8GyXSTEWM/K9tBBCbdS7q3zONRX50yuYJMCC4",
+	"Zp+c/bPFdOqCiU5en+4YF1aFZo+AKuL5mkMshG8DqpUYMEHJAiXJEhFU4DUCnAiPhyo3pOzQvdBGQ3Q+",
+	"6oq8GJSExTqxMBiqbWTAoCIAEuIgCW1xZ6hOCgNWAbcQlsROWGTk1lPucriwxBjsIgvhzLJh1u3uRaV5",
+	"4xciDHApw1OPS05F2VBgedkK8+60EsdkYJLG+hKCToT0aC8gVqSIaMmdrDhUUVntIFzYsY8Bxsra1d0h",
+	"f51Oq0AzdLd5THcv+wxVRUFokTD1m4Al7bA3euGsiuESrlUEoXGOPa9fOAj5cDd0FXZbuS3QWSX+TnsQ",
+	"+qlBg0gfVd2E7lYXqYFLZBhh6blkSKd0jRE+FCZWUWYQcMUMFV6yQf4Lkw5DHQtjYWhxE0mIAC/CTLl7",
+	"lirPVZceCx7i1pAR0FI8H5A4RYjo9HKc6EVRcw+LE+eGTLj/S8tFCY5WY8hada3dgUE1KXSHiCToXMPw",
+	"E3X9N3lBz6g7IO+hlmEmSMmYLDdUROXBKvYQ8oTqJtDl4MyidFhzYbtMtDAeJ/H4oHSnf4Twe4c2LnSC",
+	"+Iq87d4IhkqBpuFUNGpuh2Tp0BlKywJ7h/3IY9ghiiBMhTttSNeE7GOsppzUidYxAugfMyeC4a76moPI",
+	"o72rACX2JGFNukeDHPLHa79DhRpRuQWSELla+soDTKIKg8zW4TfPff6pWSBZeKe5ysGppA2GakZp+Fyx",
+	"Xjfodrts5GaJ21P8OuXJ2EdTkTbSw8dxQVBvS7SaiBSn20KDeCrGGF9KkUzN/X6/5bgA8Q5JCcBWOLgp",
+	"F1EbOts3ami4Boi3GJLIELaCoYKP0E+YQ3WRJMFOnN7yaB+hX+ZFeFFQgLG42Kh+kVK23z0cqtxT0DpG",
+	"xDKEdXRU9uz0+VMKMsXK3TRLxNIxcOISqS5NnVmdePJWCtE/CYxNoIHjGFdG5KkWG4TwOF1epJmql8Id",
+	"BOIqsOF6imyYGREySh4GTuvCThzr8AfeF+vQaVGtI3S8lTmXCrzNjYwF8IeCkdAmSl+BYqqVztIbdIui",
+	"0HKdcpEZUVIu6BONo067eH+TO+MjJNuHCw0jGnojDEy/Rqp+hxcGFVQkloQFWZ0LKHA6cJwuQbVvfeW5",
+	"t3/iaNsvqUKcOvMA3jx4IeXXT00asVMUtksjJhXiDxlf0zFNBGEJVxnhT/i98y/eLVbjlVMDTscI5Van",
+	"sdaEilOH8VdP7vu3v/FS22c6U9RFbwvSe52ivRlhcZ9R7agvTH+0G16HIJI7ZkaPrYNICfLySpgKc0dy",
+	"DDamZ+Ue7c8YE7IpQQtF0fu6ER/WJXhHKvySpPRKFStbE0pyJ9Zy+hNyk7nHkl7fQwTzm/ElQbuMCsDP",
+	"CtLuTKQT0cZmHNpu882zJ+zx3tGjVmeoCGoOcVQpe8Gdg9UwFhS5o4TLGehwpQgU0ElIby1bJwZs2JiJ",
+	"YSNkTed4QNebj6fnPunIKTwtbN636tKOQNGoaxlDZY5d7jDhIrn36Naw2mEcIIhuScksyYmE9CBiB4q6",
+	"IPDYRBtKbcJa7dSnwOgVCveJuGLKFZqhtYDZq/LQETmhqO4AraId242jud/dQyXUia5u0REllqqcEfxu",
+	"rj+DaoJ2NFdlCB4RoNV9sNiGMK0Ow8QTzIxYgdAtCtN4NXmoyvthU64MofBBK/UhyP1DNKV4vNJWwPa7",
+	"+/DPHoKVBmy/3yeMYQ+B5Ld1qLw+5QGAcuMDGR2kCQo1CUfkUOzqFJa3qDnf656u3s+fPkwaBkWo7w8s",
+	"gN/E4z061jfE6z+/jPJg8SL3loW+jey8w7tN740/EV9Hip6PUyHILM/ZOgTVW7oxmREzrqyMjCs24/Ji",
+	"HTL1di4M0D92CwjPW0PGT4pH78rnvlFYSIdaeHsAc7GKD6w8fUNC6HlhEK/UeagASpYzGwpyu7+UWuub",
+	"e64nTirxA8FaTWiJJylgpl20s9V5LJOIQ58v61/DEsCh0laEraHyro+6WKemM5m7wk2hjjA7nn6kyrkt",
+	"FxBV8Zp12MlQUQ+rWDIe8hqvUXYGQopeKJGaqZz7tH0nyOV+TwTjzAE3uR2qxK2FKxMAwiOCg5cSUhI9",
+	"MdCZM72vxpE3N0jfQ0U2b/JGIeg8+2PYKInMw4YXx6/DVmdlUVxhRR9VU4CZcYJ7HKM46yJwdrDgcXTp",
+	"XWY5Dm6/2+22u712t8eanM2kscu5iNlS8LR1XAp0R1GxRKE5rn6+6kVWDsK2k5gcaxAmm4WBfwNBtSgE",
+	"rd/tQdvwTYgocKaCkGw1qErk5SpQ+MepnpGvKZYYyDVDR0URwOgzmjsMQQUxIj70iKsdX14JHTLOS8yH",
+	"qur08aiVLsnYzQ6RSwO2STC/MST+pICt/hyCrW/+y8RB5xcDHtzNMGnHfq9lVcMgN43jgYhRZf90Rrfv",
+	"RunPkjukS9fWxtuyXtRDjfsmXCaMcsKHPqNQRR1sUA1xiF+3CHVnlesrkblwaUuwQhTX7mtvFcYOrBdD",
+	"2BLcaGVYNqdwUr2oIPw5g859ZbMSibqWdqm8wQ30iWxXvHBVED4bhVIHGyi0vGzfZf0boccqK1VHOJto",
+	"4GZV9AU98tdQQXGym/TPc19c+a9VjoBSc5zQbHLWJdOirnhZpwwQL21SQvrayMZqtcV3eeghOjYwUABV",
+	"mj+uw1bgEZSoGnxtefcqCWNV6IKHfXrRuFLZ/tpJxp9JEL6RVSqxcHuVx5G5StJ+o1asv9+TAL9DAN1y",
+	"/LHMPC+RltedMUfDWWecS2s9+qrsSm/VcoHt4jeqt9XuH24Q1zeCnn5RseW7vHKrg7xKTznLKrGqLURf",
+	"DM2bczstIvOKouNVA8Wmgh1Y7PzGgh3vtyDFXVfBDhW+LzLIjRgVrrSes0nSsvtIXR9N7oTHVZNnU+nc",
+	"dxwwpclwhY5r144rKUw3tKtIcBHxJLmIMzqQIXOuZ+eVh57RFa404fP5B9lSWNbEoGB8tFVoSf6RHcP4",
+	"lUhBuhDjsYjswKUTj3XKxBVPMgejRRqUCzlPubp0vTsTHvSL88MA2koJQuFAOYyuSR50a/mFdSKlF19S",
+	"L/rstqwvyZleUGpulTm5xQai8qfB3X2f+IKbU13JcppTlQBd4cnCavSnRUH5elFOtkcr+WyQJGdEL6dq",
+	"nlnz0LEmX51F8bvU/2l54Lspt205zmPIqCa7wKQ6jCczx+UEGSoVvrXJqVRN9Qbx/bxcc/XzQdoWvWyg",
+	"52K0Qdnykd8Mhj095xOXwPD67flOKYzkW4i1+tLGpVKSK4sy29bjMUlzP2vCZnvH09lGZSDbAPuSt+Tl",
+	"WypLEHkJtyLgOk8t+lthAxzWBPloKeQSndFUMRPlV/TUdtiZcIDSSAN6zJY6S9k/np5Df54MClQElzTo",
+	"Edx8zCePhas57lLn9JVIXdYZ+bFfvz13xRt9TYNeH0vSuoi+FRkhq56eG1O6fObCwNWax6Ww5SWMPJo5",
+	"+uMpUVA6spcmrzrQhDHlDv7jodrvdr3/Ps8qVK4MMrN80kIkC1dAgHwmGLRAdYJ0ZjFhMLf+/S0Mhmox",
+	"5RYDJyqncFBUZU/FPOGRMGyk7TSfA7nOUQ2jk1YoYn6XKolcq6WM75Sw9em40QNCe9/KBxHgOX/qTxtG",
+	"ek8n+p86yPMriNOsMCSnbh2XVTBMFG87iARpNogjWypjlluz+5se3SignMFTv8BDW5XLRwCo+mzRg6DG",
+	"1MM/OFNP/3a7z2djC7/oEU7zJocYrNNfxh0G+43mJBGz0dKX2NdjNtXWo+qW6A7WbkUIRtpKkCeONKea",
+	"TzeS2PPSs1tR2v2r4N+RbnvdGwkXLs4vRrnlVbsh9c098peh37M8yrRMxg4bWSsnhnI20zOU6Xx5BAql",
+	"NZbtdVm8mvu4kczzfm8h8TP33Oe0WZT72WS6oJ//MsTwEzdTJH/2H69PDdX/LV2pZTCP2Gcq37jrVvDZ",
+	"RjTOp9iyA8pGPCSE5IFbmGo2T4Wr4iN8FbECDjQolCgW58PGEqNTvWCLqfb5iivI280K3HbL9aRdCHgp",
+	"Ir0ZwtAI4Qc4OwINFUmR6EaA9sNdPD0FcmRiNLrZi0J3cZwKY4Sr2eqm4lKHO+wn4R0NsTuIPCWELBwx",
+	"DhnnPGCIjhG2AncsSedxUeEq9kPH4OjlsQtBFliyIEe7wIhxndXERcCdfg4bttWlQm1X7oE60I4/ZUwQ",
+	"rNLtKSlA/GwmEDgxYDyZT/lIWBnxxNMTayIECEKTcSM8eThcRdTvZfyXiiyCNXMgtg5B19WQxxPblmqt",
+	"giaemCrXoa9uimB7i09sReeoFGxrhX+jaVYfdWSq9HSWjUgi8zhGSDiwMK7+/EYS2gRU8/uNlo2ZVPnn",
+	"+8BefpsnGgji9hONhPWtHOW7Gzu+eEkOV7Br3XnqDvmNYBr17lFKT8FqUZ/HRAdNf5kcmE0lsL7XAvge",
+	"BvhgqP5UMOs+J3b1wq5BY6ovH75jiorEmKxHRT8xezAXh0EC3lxxJxWJ4EZc4LMkH1fEd59H6escFyFI",
+	"rIk5hUE5KTVgISF0XGTzsLUpWy8gzHgHJVyT/VeoNAWmCGV2wtiPqyCiRWUeB/0fOJDwFCHXcOBLUCQ6",
+	"7A1OFjEEdXqJiaSl+q5SuVgW3Emr9bpiUCgojo9+JBTWBvGosil3QwfcElyr0LOauM1UaWJlIVrf0bcK",
+	"Z8Q35x4oNnmFOR2vactl7K67ChubrFe5oPEZ5dRN1iqvGX1Hc/nyocz3vxY/LRoYKKTOXx+w2J8NjFPB",
+	"qg1KLIq6/FjymqJoPbSBu29RB0dkKSdCHw/Vba0hh/XhECv3doedFHXryvXQEYLXwxM53IJXZ+eMSgT7",
+	"p4rL2lyavLKKjzvQSgwYQQyjwRDhqIxmHLGOE6F8oWKyZAqls8kURQRf8tub6PSVSG+CfjkmBIRPAre2",
+	"AdTqXjfu5wa1gkF9EVCrm9ifp5rvbPA7qNV3UKsVUKuqJLQCbnVntW0qeGKn/7rJjfeze+QzMgPqoo4d",
+	"vJ13biwB/VxeCSWMK0vmNhvrp87Li6Hn3rCMGsK/NnqyDrp7RYEqX5KK4mDncwwqhDvq7Oe35z+9evfy",
+	"4qc3J6cvA/eGtA5gHF8z/oI1WExNKLphYm75iBtRKpqAcX8eFZ67Ym30jrOZz0E9QqeQEqiBwpDIgk7F",
+	"N3wsXsKjS8M4m8mJy7vBeD43DyQWCoCMheUyoWwYvIDr7q1/CPuGluuL7D323dn6CG1bNfwNlojLaabY",
+	"Y9gMv88UJ5lvlo/NBOEIIYtw8KUQyRpiqw7hj8ZI8FSkJ5mdwojgQqeuSQ7I0qQxaOziRe8a+iP3NsA7",
+	"oGu7z3S0S1+Qnl36ooRgUvrWx0qVv0JPb/nNLHZGfw+GPzeN6/fX/38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -756,6 +756,12 @@ export interface components {
             /** Format: int64 */
             total?: number;
         };
+        /**
+         * @description The order of a lead list (see the `sort` parameter).
+         * @default probability_desc
+         * @enum {string}
+         */
+        LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
         /** @enum {string} */
         LeadStatus: "new" | "contacted" | "follow_up" | "success" | "failed";
         /** @enum {string} */
@@ -1706,7 +1712,7 @@ export interface components {
         /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
         LeadQuery: string;
         /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
-        LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
+        LeadSortParam: components["schemas"]["LeadSort"];
     };
     requestBodies: never;
     headers: {
@@ -2179,7 +2185,7 @@ export interface operations {
                 /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
                 /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
-                sort?: components["parameters"]["LeadSort"];
+                sort?: components["parameters"]["LeadSortParam"];
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: components["parameters"]["Cursor"];
@@ -2324,7 +2330,7 @@ export interface operations {
                 /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao; at least 3 characters so an index can serve it). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
                 /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
-                sort?: components["parameters"]["LeadSort"];
+                sort?: components["parameters"]["LeadSortParam"];
             };
             header?: never;
             path?: never;

@@ -40,7 +40,7 @@ func (h *Handlers) tokens(l store.Login) (api.TokenResponse, error) {
 	}
 	return api.TokenResponse{
 		AccessToken:  access,
-		TokenType:    api.Bearer,
+		TokenType:    api.TokenResponseTokenTypeBearer,
 		ExpiresIn:    int(auth.AccessTTL.Seconds()),
 		RefreshToken: l.RefreshToken,
 		User:         userOut(l.User),

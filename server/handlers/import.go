@@ -19,7 +19,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	}
 	opts := store.ImportOptions{
 		DryRun:        req.Params.DryRun != nil && *req.Params.DryRun,
-		IgnoreOutcome: req.Params.Outcome != nil && *req.Params.Outcome == api.Ignore,
+		IgnoreOutcome: req.Params.Outcome != nil && *req.Params.Outcome == api.ImportLeadsParamsOutcomeIgnore,
 		Source:        "an API upload",
 	}
 	res, err := h.st.ImportLeads(ctx, actor(id), req.Body, opts)
