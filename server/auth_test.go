@@ -14,7 +14,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/oapi-codegen/runtime/types"
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
@@ -597,7 +596,7 @@ func TestRegister(t *testing.T) {
 			c.RegisterThrottle = server.RegisterThrottle{PerIP: 2, Window: time.Minute}
 		})
 		register := func(email string) *client.RegisterResponse {
-			r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: types.Email(email),
+			r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: email,
 				Password: "long enough pw"})
 			if err != nil {
 				t.Fatal(err)
@@ -630,7 +629,7 @@ func TestRegister(t *testing.T) {
 			c.RegisterThrottle = server.RegisterThrottle{PerIP: 4, Window: time.Minute}
 		})
 		reg := func(email string) int {
-			r, err := env2.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: types.Email(email), Password: "long enough pw"})
+			r, err := env2.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: email, Password: "long enough pw"})
 			if err != nil {
 				t.Error(err)
 				return 0

@@ -172,6 +172,18 @@ func TestLeadCreate(t *testing.T) {
 			leadProblem(t, tc.body, status, body, 400, tc.field)
 		}
 	})
+	// The Go client leaves addresses to the server, whose 400 names the
+	// field; it does not fail inside json.Marshal.
+	t.Run("ErrBadRequest/EmailThroughTheGoClient", func(t *testing.T) {
+		r, err := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", Email: lref("not-an-email")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := wantProblem(t, r.HTTPResponse, r.Body, 400)
+		if p.Errors == nil || (*p.Errors)[0].Field != "email" {
+			t.Errorf("errors %s, want one on email", r.Body)
+		}
+	})
 }
 
 func TestLeadGet(t *testing.T) {
