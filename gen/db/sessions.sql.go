@@ -107,7 +107,8 @@ func (q *Queries) LoginLockIP(ctx context.Context, ip string) error {
 
 const refreshTokenGetForUpdate = `-- name: RefreshTokenGetForUpdate :one
 SELECT t.token_hash, t.session_id, t.expires_at, t.rotated_at,
-       s.user_id, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at
+       s.user_id, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
+       now()::timestamptz AS db_now
 FROM refresh_tokens t
 JOIN sessions s ON s.id = t.session_id
 WHERE t.token_hash = $1
@@ -122,8 +123,12 @@ type RefreshTokenGetForUpdateRow struct {
 	UserID           uuid.UUID
 	SessionRevokedAt *time.Time
 	SessionExpiresAt time.Time
+	DbNow            time.Time
 }
 
+// db_now is the database's clock, which set rotated_at: judging the refresh
+// race's few seconds by an instance's own clock would shift them by the
+// instances' skew.
 func (q *Queries) RefreshTokenGetForUpdate(ctx context.Context, tokenHash []byte) (RefreshTokenGetForUpdateRow, error) {
 	row := q.db.QueryRow(ctx, refreshTokenGetForUpdate, tokenHash)
 	var i RefreshTokenGetForUpdateRow
@@ -135,6 +140,7 @@ func (q *Queries) RefreshTokenGetForUpdate(ctx context.Context, tokenHash []byte
 		&i.UserID,
 		&i.SessionRevokedAt,
 		&i.SessionExpiresAt,
+		&i.DbNow,
 	)
 	return i, err
 }

@@ -267,7 +267,7 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 			return err
 		}
 		actor := audit.Actor{ID: &u.ID, Name: u.Name}
-		now := time.Now()
+		now := t.DbNow
 		live := t.SessionRevokedAt == nil && now.Before(t.SessionExpiresAt) && u.Active
 		if t.RotatedAt != nil && now.Sub(*t.RotatedAt) < RefreshRaceGrace {
 			if !live {
