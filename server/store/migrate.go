@@ -55,7 +55,10 @@ func checkDatabase(ctx context.Context, dsn string, log *slog.Logger, create boo
 		return conn.Close(ctx)
 	}
 	var pg *pgconn.PgError
-	if !errors.As(err, &pg) || pg.Code != "3D000" { // invalid_catalog_name
+	switch {
+	case ctx.Err() != nil: // interrupted, or out of time: no advice about the server
+		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, err)
+	case !errors.As(err, &pg) || pg.Code != "3D000": // invalid_catalog_name
 		return fmt.Errorf("connect to PostgreSQL at %s:%d: %w (%s)", cfg.Host, cfg.Port, err, connectHint(err))
 	}
 	if !create {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/jmksales/jmk/server/dbtest"
@@ -56,5 +58,17 @@ func TestEnsureDatabaseConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestConnectInterrupted: a connection given up by its caller (Ctrl-C)
+// says so, without advice on starting a server that may well be running.
+func TestConnectInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := RequireDatabase(ctx, dbtest.URL(t))
+	if err == nil || !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "start PostgreSQL") {
+		t.Fatalf("%v", err)
 	}
 }
