@@ -109,6 +109,12 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	}
 	c.DatabaseURL = dbconf.WithConnectTimeout(c.DatabaseURL, getenv("PGCONNECT_TIMEOUT"))
 	var errs []error
+	// pgx reads anything without postgres:// as keyword/value pairs, and
+	// says only that a mysql://... URL is not valid as those.
+	if scheme, _, ok := strings.Cut(c.DatabaseURL, "://"); ok && scheme != "postgres" && scheme != "postgresql" &&
+		!strings.ContainsAny(scheme, "= ") {
+		errs = append(errs, fmt.Errorf("DATABASE_URL must be a postgres:// URL (or keyword=value pairs), got a %s:// one", scheme))
+	}
 	if c.Env != "development" && c.Env != "production" {
 		errs = append(errs, fmt.Errorf("APP_ENV must be development or production, got %q", c.Env))
 	}

@@ -93,6 +93,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ShortSecret", map[string]string{"JWT_SECRET": strings.Repeat("s", 31)}, "JWT_SECRET"},
 		{"ShortSecretInProduction", map[string]string{"APP_ENV": "production", "JWT_SECRET": "short"}, "JWT_SECRET"},
 		{"UnknownEnv", map[string]string{"APP_ENV": "prod"}, "APP_ENV"},
+		{"NotPostgres", map[string]string{"DATABASE_URL": "mysql://root@localhost/jmk"}, "DATABASE_URL must be a postgres:// URL"},
 		{"BadBool", map[string]string{"REGISTRATION_OPEN": "yes please"}, "REGISTRATION_OPEN"},
 		{"BadInt", map[string]string{"LOGIN_MAX_FAILURES_PER_EMAIL": "five"}, "LOGIN_MAX_FAILURES_PER_EMAIL"},
 		{"NegativeInt", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "-1"}, "LOGIN_MAX_FAILURES_PER_IP"},
