@@ -226,26 +226,28 @@ ANALYZE leads, lead_rank;
 -- Whether any lead, deleted or not, has this id.
 SELECT EXISTS (SELECT 1 FROM leads WHERE id = @id::uuid);
 
+-- name: LeadsReleaseLock :exec
+-- Locks the open leads LeadsRelease will release, in id order, as every
+-- other locker of many leads locks them (an import, say), so that two such
+-- lockers cannot each wait for the other; and in a statement of its own:
+-- LeadsRelease's INSERT locks the audit trail for writing as it starts,
+-- which would hold the audit sealer back while it waited for these rows.
+-- The user's row lock keeps new leads from being assigned to them meanwhile.
+SELECT id FROM leads
+WHERE assigned_to = @user_id AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
+ORDER BY id
+FOR NO KEY UPDATE;
+
 -- name: LeadsRelease :execrows
 -- Unassigns a deactivated user's open leads (new, contacted, follow_up) so
 -- that sales can claim them, with a lead.update event for each, in the
 -- deactivation's request; closed leads keep their seller, whose results
--- they are. Returns how many were released. The leads are locked in id
--- order first, as every other locker of many leads locks them (an import,
--- say), so that two such lockers cannot each wait for the other.
-WITH locked AS (
-    SELECT id FROM leads
+-- they are. Returns how many were released. LeadsReleaseLock comes first.
+WITH released AS (
+    UPDATE leads
+    SET assigned_to = NULL, version = version + 1, updated_at = now()
     WHERE assigned_to = @user_id AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
-    ORDER BY id
-    FOR NO KEY UPDATE
-),
-released AS (
-    UPDATE leads l
-    SET assigned_to = NULL, version = l.version + 1, updated_at = now()
-    FROM locked k
-    WHERE l.id = k.id
-      AND l.assigned_to = @user_id AND l.deleted_at IS NULL AND l.status IN ('new', 'contacted', 'follow_up')
-    RETURNING l.id, l.name
+    RETURNING id, name
 )
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)

@@ -40,7 +40,7 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 	case databaseDown(err):
 		return http.StatusServiceUnavailable, "the database is unavailable; try again shortly", true
 	case collided(err):
-		return http.StatusServiceUnavailable, "the change collided with another one made at the same time and nothing was written; try again", true
+		return http.StatusServiceUnavailable, "the change collided with another one made at the same time and was rolled back; try again", true
 	}
 	return 0, "", false
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/joho/godotenv"
 
@@ -32,6 +33,13 @@ func main() {
 		stop()
 		s := <-sigs
 		fmt.Fprintln(os.Stderr, "jmk: stopped at once by a second", s)
+		// Die by the signal, as its default handling would, so that a
+		// shell running a script sees it and stops the script too. A
+		// signal ignored from the start has no default to return to: the
+		// exit status then says it.
+		signal.Reset(s)
+		_ = syscall.Kill(os.Getpid(), s.(syscall.Signal))
+		time.Sleep(100 * time.Millisecond)
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
 	// A .env that cannot be used fails the first command that loads the

@@ -1180,19 +1180,11 @@ func (q *Queries) LeadsAnalyze(ctx context.Context) error {
 }
 
 const leadsRelease = `-- name: LeadsRelease :execrows
-WITH locked AS (
-    SELECT id FROM leads
+WITH released AS (
+    UPDATE leads
+    SET assigned_to = NULL, version = version + 1, updated_at = now()
     WHERE assigned_to = $7 AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
-    ORDER BY id
-    FOR NO KEY UPDATE
-),
-released AS (
-    UPDATE leads l
-    SET assigned_to = NULL, version = l.version + 1, updated_at = now()
-    FROM locked k
-    WHERE l.id = k.id
-      AND l.assigned_to = $7 AND l.deleted_at IS NULL AND l.status IN ('new', 'contacted', 'follow_up')
-    RETURNING l.id, l.name
+    RETURNING id, name
 )
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)
@@ -1217,9 +1209,7 @@ type LeadsReleaseParams struct {
 // Unassigns a deactivated user's open leads (new, contacted, follow_up) so
 // that sales can claim them, with a lead.update event for each, in the
 // deactivation's request; closed leads keep their seller, whose results
-// they are. Returns how many were released. The leads are locked in id
-// order first, as every other locker of many leads locks them (an import,
-// say), so that two such lockers cannot each wait for the other.
+// they are. Returns how many were released. LeadsReleaseLock comes first.
 func (q *Queries) LeadsRelease(ctx context.Context, arg LeadsReleaseParams) (int64, error) {
 	result, err := q.db.Exec(ctx, leadsRelease,
 		arg.ActorID,
@@ -1234,6 +1224,24 @@ func (q *Queries) LeadsRelease(ctx context.Context, arg LeadsReleaseParams) (int
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const leadsReleaseLock = `-- name: LeadsReleaseLock :exec
+SELECT id FROM leads
+WHERE assigned_to = $1 AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
+ORDER BY id
+FOR NO KEY UPDATE
+`
+
+// Locks the open leads LeadsRelease will release, in id order, as every
+// other locker of many leads locks them (an import, say), so that two such
+// lockers cannot each wait for the other; and in a statement of its own:
+// LeadsRelease's INSERT locks the audit trail for writing as it starts,
+// which would hold the audit sealer back while it waited for these rows.
+// The user's row lock keeps new leads from being assigned to them meanwhile.
+func (q *Queries) LeadsReleaseLock(ctx context.Context, userID *uuid.UUID) error {
+	_, err := q.db.Exec(ctx, leadsReleaseLock, userID)
+	return err
 }
 
 const leadsWriteIntent = `-- name: LeadsWriteIntent :exec

@@ -320,7 +320,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `;` in the csv format, a `,` in the excel format, or a line break). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
          */
         get: operations["exportLeads"];
         put?: never;
@@ -1658,8 +1658,8 @@ export interface components {
         /**
          * @description Try again after Retry-After seconds: the database is unreachable or too busy, the request
          *     took longer than the server's REQUEST_TIMEOUT, the server is shutting down, the database
-         *     aborted the change because it collided with another made at the same time (a deadlock;
-         *     nothing was written), or (exports) as many exports as it allows are running.
+         *     aborted the change because it collided with another made at the same time (a deadlock; it
+         *     was rolled back), or (exports) as many exports as it allows are running.
          */
         ServiceUnavailable: {
             headers: {

@@ -78,7 +78,7 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		}
 		if columns[c].kind == kindText {
 			// Before the size check: the apostrophe is ours, not the user's.
-			raw = unescapeFormula(raw, byte(r.comma))
+			raw = unescapeFormula(raw)
 		}
 		limit := MaxFieldBytes
 		if c == colNotes {

@@ -74,10 +74,11 @@
 // where ';' separates lists, as in Portugal, or an excel file where ','
 // does) splits our cells at that delimiter and starts a row at each line
 // break, since our quotes then begin in the middle of its cells. What
-// follows such a break inside a text cell is guarded the same way: in the
-// csv format, a note "ok;=1+1" is written "ok;'=1+1" ("ok,=1+1" stays as it
-// is; the excel format the reverse), and a line "- call back" after the
-// first as "'- call back". The reader undoes it for the delimiter it finds,
-// again exactly. Text cells holding either delimiter are quoted in both
+// follows a ',' or ';' or a line break inside a text cell is guarded the
+// same way, in both formats: a note "ok;=1+1" is written "ok;'=1+1", and a
+// line "- call back" after the first as "'- call back". The reader undoes
+// it, again exactly, whichever delimiter the file has (one saved again with
+// the other delimiter included). The apostrophes show where the file is
+// read otherwise. Text cells holding either delimiter are quoted in both
 // formats, for a spreadsheet told to split at both.
 package leadcsv

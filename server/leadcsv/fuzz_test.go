@@ -2,6 +2,7 @@ package leadcsv_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"strings"
@@ -86,17 +87,43 @@ func FuzzNotesRoundTrip(f *testing.F) {
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := leadcsv.NewReader(&buf, leadcsv.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			row, rejs, err := r.Next()
-			if err != nil || len(rejs) > 0 {
-				t.Fatalf("%q: err %v, rejections %+v", notes, err, rejs)
-			}
-			if row.Notes == nil || *row.Notes != notes {
-				t.Fatalf("notes %q came back from %s as %v", notes, format, dump(row))
+			for name, file := range map[string][]byte{string(format): buf.Bytes(), string(format) + " saved again with the other delimiter": resaved(t, buf.Bytes())} {
+				r, err := leadcsv.NewReader(bytes.NewReader(file), leadcsv.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				row, rejs, err := r.Next()
+				if err != nil || len(rejs) > 0 {
+					t.Fatalf("%q: err %v, rejections %+v", notes, err, rejs)
+				}
+				if row.Notes == nil || *row.Notes != notes {
+					t.Fatalf("notes %q came back from %s as %v", notes, name, dump(row))
+				}
 			}
 		}
 	})
+}
+
+// resaved is file as a spreadsheet saves it again with the other delimiter
+// (a ';' file downloaded from one as a comma CSV, say): every cell as it
+// read it.
+func resaved(t *testing.T, file []byte) []byte {
+	t.Helper()
+	file = bytes.TrimPrefix(file, []byte("\uFEFF"))
+	r := csv.NewReader(bytes.NewReader(file))
+	r.Comma = ','
+	if head, _, _ := bytes.Cut(file, []byte("\n")); bytes.Count(head, []byte(";")) > bytes.Count(head, []byte(",")) {
+		r.Comma = ';'
+	}
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	w.Comma = ';' + ',' - r.Comma
+	if err := w.WriteAll(recs); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

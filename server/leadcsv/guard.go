@@ -45,21 +45,17 @@ func pieceRisky(s string) bool {
 // or the reverse) starts a new cell inside one of ours: it does not see our
 // quotes then, which begin in the middle of its cells, so it splits at that
 // delimiter and starts a new row at a line break. What follows each is
-// guarded as the start of a cell is.
-func cellBreaks(comma byte) string {
-	if comma == ';' {
-		return ",\n\r"
-	}
-	return ";\n\r"
-}
+// guarded as the start of a cell is. Both delimiters count in both formats,
+// so that a file saved again with the other one (a spreadsheet's "save as
+// CSV") still reads back exactly.
+const cellBreaks = ",;\r\n"
 
-// escapeFormula is applied on export to a text cell of a file whose
-// delimiter is comma: an apostrophe goes before the cell, and after each of
-// its cell breaks, where what follows is risky.
-func escapeFormula(s string, comma byte) string {
-	breaks := cellBreaks(comma)
+// escapeFormula is applied on export to a text cell: an apostrophe goes
+// before the cell, and after each of its cell breaks, where what follows is
+// risky.
+func escapeFormula(s string) string {
 	risky := formulaRisky(s)
-	if !risky && !strings.ContainsAny(s, breaks) {
+	if !risky && !strings.ContainsAny(s, cellBreaks) {
 		return s
 	}
 	var b strings.Builder
@@ -68,7 +64,7 @@ func escapeFormula(s string, comma byte) string {
 		b.WriteByte('\'')
 	}
 	for {
-		i := strings.IndexAny(s, breaks)
+		i := strings.IndexAny(s, cellBreaks)
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()
@@ -85,18 +81,17 @@ func escapeFormula(s string, comma byte) string {
 // escapeFormula exactly. A hand-made file's '+351 ... (as a spreadsheet
 // saves a phone number typed as text) loses its apostrophe too, which is
 // what the user meant.
-func unescapeFormula(s string, comma byte) string {
+func unescapeFormula(s string) string {
 	if len(s) > 1 && s[0] == '\'' && formulaRisky(s) {
 		s = s[1:]
 	}
-	breaks := cellBreaks(comma)
-	if !strings.ContainsAny(s, breaks) {
+	if !strings.ContainsAny(s, cellBreaks) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for {
-		i := strings.IndexAny(s, breaks)
+		i := strings.IndexAny(s, cellBreaks)
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()

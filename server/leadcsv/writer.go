@@ -215,7 +215,7 @@ func (w *Writer) appendOptText(b []byte, s *string) []byte {
 // injection, and quoted when it holds either delimiter, so that a
 // spreadsheet told to split at both keeps it whole.
 func (w *Writer) appendText(b []byte, s string) []byte {
-	s = escapeFormula(s, w.comma)
+	s = escapeFormula(s)
 	return appendQuoted(b, s, needsQuotes(s, w.comma) || strings.ContainsAny(s, ",;"))
 }
 

@@ -145,7 +145,7 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "HarmlessApostrophe", 4, 5, "'quoted but harmless"},
 		{csvFormat, "CR", 5, 5, "'\n'-starts with CR"}, // encoding/csv folds CR LF inside quotes to LF
 		{csvFormat, "GuardedAfterSemicolons", 7, 5, "ok;'=1+1;'@SUM(9);'\"=2\"\n'- call back"},
-		{csvFormat, "CommaNeedsNoGuard", 7, 1, "Ana, =x"},
+		{csvFormat, "GuardedAfterComma", 7, 1, "Ana,' =x"},
 		{csvFormat, "SpaceBeforeFormula", 6, 5, "' =after a space"},
 		{csvFormat, "Probability", 0, 26, "0.7312"},
 		{csvFormat, "Category", 0, 27, "hot"},
@@ -171,7 +171,7 @@ func TestWriterCells(t *testing.T) {
 		{excel, "SemicolonInText", 6, 1, "Zoë; Sá"},
 		{excel, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
 		{excel, "GuardedAfterComma", 7, 1, "Ana,' =x"},
-		{excel, "SemicolonsNeedNoGuard", 7, 5, "ok;=1+1;@SUM(9);\"=2\"\n'- call back"},
+		{excel, "GuardedAfterSemicolons", 7, 5, "ok;'=1+1;'@SUM(9);'\"=2\"\n'- call back"},
 		{excel, "AssigneeName", 0, 28, "Rui; Seller, Jr"},
 		{excel, "LastContactedAsExcelReadsIt", 0, 30, "2026-12-05 16:30:15"},
 	}

@@ -189,6 +189,9 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 			return err
 		}
 		if releaseLeads {
+			if err := tx.Q.LeadsReleaseLock(ctx, &id); err != nil {
+				return err
+			}
 			m := storedMeta(ctx)
 			released, err = tx.Q.LeadsRelease(ctx, db.LeadsReleaseParams{
 				ActorID: actor.ID, ActorName: actor.Name, RequestID: m.requestID, Ip: m.ip, UserAgent: m.userAgent,
