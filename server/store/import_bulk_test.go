@@ -130,10 +130,11 @@ func TestImportBulk(t *testing.T) {
 // TestImportScoringRace: an activation or new thresholds that commit while
 // an import is staging its rows (scored and categorised as they were
 // before) end up on every lead: the new ones the file adds, and the ones it
-// names without changing them, which keep their version and get no event.
+// names without changing them, which keep their version and get no event;
+// for an import that feeds lead_rank row by row, and for a bulk one.
 func TestImportScoringRace(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
+	races := []struct {
 		name string
 		race func(ctx context.Context, st *store.Store, candidate int32) error
 	}{
@@ -147,6 +148,16 @@ func TestImportScoringRace(t *testing.T) {
 			_, _, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
 			return err
 		}},
+	}
+	for _, tc := range []struct {
+		name  string
+		race  func(ctx context.Context, st *store.Store, candidate int32) error
+		added int // rows the second file adds to the first's 3,000
+	}{
+		{races[0].name, races[0].race, 1500},
+		{races[1].name, races[1].race, 1500},
+		{races[0].name + "/bulk", races[0].race, 9000},
+		{races[1].name + "/bulk", races[1].race, 9000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -155,7 +166,7 @@ func TestImportScoringRace(t *testing.T) {
 			st := store.New(pool)
 			actor := audit.Actor{Name: "test"}
 			// Files with every scoring input, whose staged scores stand.
-			head, rows := uciLines(t, 4500)
+			head, rows := uciLines(t, 3000+tc.added)
 			if _, err := st.ImportLeads(ctx, actor, strings.NewReader(head+strings.Join(rows[:3000], "")),
 				store.ImportOptions{}); err != nil {
 				t.Fatal(err)
@@ -195,14 +206,14 @@ func TestImportScoringRace(t *testing.T) {
 					}
 				})
 			}
-			// The first 3,000 rows as before, then 1,500 new leads.
+			// The first 3,000 rows as before, then the new leads.
 			file := strings.NewReader(head + strings.Join(rows, ""))
 			res, err := st.ImportLeads(ctx, actor, file, store.ImportOptions{Amend: amend})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Inserted != 1500 || res.Updated != 0 || res.Unchanged != 3000 {
-				t.Errorf("%d inserted, %d updated, %d unchanged; want 1500, 0, 3000", res.Inserted, res.Updated, res.Unchanged)
+			if res.Inserted != int64(tc.added) || res.Updated != 0 || res.Unchanged != 3000 {
+				t.Errorf("%d inserted, %d updated, %d unchanged; want %d, 0, 3000", res.Inserted, res.Updated, res.Unchanged, tc.added)
 			}
 			var moved, events, wrong int
 			if err := pool.QueryRow(ctx, `SELECT
