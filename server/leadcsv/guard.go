@@ -54,27 +54,10 @@ const cellBreaks = ",;\r\n"
 // before the cell, and after each of its cell breaks, where what follows is
 // risky.
 func escapeFormula(s string) string {
-	risky := formulaRisky(s)
-	if !risky && !strings.ContainsAny(s, cellBreaks) {
-		return s
+	if formulaRisky(s) {
+		s = "'" + s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 1)
-	if risky {
-		b.WriteByte('\'')
-	}
-	for {
-		i := strings.IndexAny(s, cellBreaks)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i+1])
-		s = s[i+1:]
-		if pieceRisky(s) {
-			b.WriteByte('\'')
-		}
-	}
+	return mendPieces(s, true)
 }
 
 // unescapeFormula is applied on import, before trimming, and undoes
@@ -85,11 +68,17 @@ func unescapeFormula(s string) string {
 	if len(s) > 1 && s[0] == '\'' && formulaRisky(s) {
 		s = s[1:]
 	}
+	return mendPieces(s, false)
+}
+
+// mendPieces adds (escape) or removes one apostrophe at the start of each
+// piece of s after a cell break that would be risky without it.
+func mendPieces(s string, escape bool) string {
 	if !strings.ContainsAny(s, cellBreaks) {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(s) + 4)
 	for {
 		i := strings.IndexAny(s, cellBreaks)
 		if i < 0 {
@@ -98,7 +87,10 @@ func unescapeFormula(s string) string {
 		}
 		b.WriteString(s[:i+1])
 		s = s[i+1:]
-		if len(s) > 1 && s[0] == '\'' && pieceRisky(s) {
+		switch {
+		case escape && pieceRisky(s):
+			b.WriteByte('\'')
+		case !escape && len(s) > 1 && s[0] == '\'' && pieceRisky(s):
 			s = s[1:]
 		}
 	}

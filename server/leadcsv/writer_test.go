@@ -95,7 +95,8 @@ func TestWriterHeader(t *testing.T) {
 
 // writeCells writes the export cases without a header and reads the cells
 // back with encoding/csv.
-func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
+// writeCases is exportCases written in format, without a header.
+func writeCases(t *testing.T, format leadcsv.Format) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := leadcsv.NewWriter(&buf, format)
@@ -107,7 +108,12 @@ func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	r := csv.NewReader(&buf)
+	return buf.Bytes()
+}
+
+func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
+	t.Helper()
+	r := csv.NewReader(bytes.NewReader(writeCases(t, format)))
 	r.Comma = comma
 	recs, err := r.ReadAll()
 	if err != nil {
@@ -194,17 +200,8 @@ func TestWriterOtherDelimiter(t *testing.T) {
 	for format, other := range map[leadcsv.Format]string{leadcsv.FormatCSV: ";", leadcsv.FormatExcel: ","} {
 		t.Run(string(format), func(t *testing.T) {
 			t.Parallel()
-			var buf bytes.Buffer
-			w := leadcsv.NewWriter(&buf, format)
-			for _, l := range exportCases() {
-				if err := w.Write(l); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			cells := strings.FieldsFunc(buf.String(), func(r rune) bool { return strings.ContainsRune(other+"\r\n", r) })
+			file := string(writeCases(t, format))
+			cells := strings.FieldsFunc(file, func(r rune) bool { return strings.ContainsRune(other+"\r\n", r) })
 			for _, cell := range cells {
 				v := strings.TrimLeft(cell, " \"")
 				if v == "" || !strings.ContainsRune("=+-@\t", rune(v[0])) {
