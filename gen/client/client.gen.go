@@ -467,10 +467,14 @@ type ClientInterface interface {
 
 	// GetStatsJobs Jobs ranked by number of hot leads.
 	//
+	// Live leads with a job, grouped by it (`unknown` is a job of its own; leads without one are left out), ranked by hot leads of every status, then by total, then by job name. Categories follow the current thresholds (a probability equal to a cut-off is in the higher category).
+	//
 	// Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
 	GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
+	//
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
 	//
 	// Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 	GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1305,6 +1309,8 @@ func (c *Client) PutThresholds(ctx context.Context, params *PutThresholdsParams,
 
 // GetStatsJobs Jobs ranked by number of hot leads.
 //
+// Live leads with a job, grouped by it (`unknown` is a job of its own; leads without one are left out), ranked by hot leads of every status, then by total, then by job name. Categories follow the current thresholds (a probability equal to a cut-off is in the higher category).
+//
 // Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
 func (c *Client) GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatsJobsRequest(c.Server, params)
@@ -1319,6 +1325,8 @@ func (c *Client) GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, r
 }
 
 // GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
+//
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
 //
 // Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 func (c *Client) GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4112,12 +4120,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetStatsJobsWithResponse Jobs ranked by number of hot leads.
 	//
+	// Live leads with a job, grouped by it (`unknown` is a job of its own; leads without one are left out), ranked by hot leads of every status, then by total, then by job name. Categories follow the current thresholds (a probability equal to a cut-off is in the higher category).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
 	GetStatsJobsWithResponse(ctx context.Context, params *GetStatsJobsParams, reqEditors ...RequestEditorFn) (*GetStatsJobsResponse, error)
 
 	// GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
+	//
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8565,6 +8577,8 @@ func (c *ClientWithResponses) PutThresholdsWithResponse(ctx context.Context, par
 
 // GetStatsJobsWithResponse Jobs ranked by number of hot leads.
 //
+// Live leads with a job, grouped by it (`unknown` is a job of its own; leads without one are left out), ranked by hot leads of every status, then by total, then by job name. Categories follow the current thresholds (a probability equal to a cut-off is in the higher category).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
@@ -8577,6 +8591,8 @@ func (c *ClientWithResponses) GetStatsJobsWithResponse(ctx context.Context, para
 }
 
 // GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
+//
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
 //
 // Returns a wrapper object for the known response body format(s).
 //

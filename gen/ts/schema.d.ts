@@ -554,7 +554,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Jobs ranked by number of hot leads. */
+        /**
+         * Jobs ranked by number of hot leads.
+         * @description Live leads with a job, grouped by it (`unknown` is a job of its own; leads without one are left out), ranked by hot leads of every status, then by total, then by job name. Categories follow the current thresholds (a probability equal to a cut-off is in the higher category).
+         */
         get: operations["getStatsJobs"];
         put?: never;
         post?: never;
@@ -571,7 +574,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sales users ranked by leads won since a moment (default the last 30 days). */
+        /**
+         * Sales users ranked by leads won since a moment (default the last 30 days).
+         * @description Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+         */
         get: operations["getStatsLeaderboard"];
         put?: never;
         post?: never;
@@ -2879,6 +2885,7 @@ export interface operations {
     getStatsLeaderboard: {
         parameters: {
             query?: {
+                /** @description Inclusive; the answer echoes it in UTC, to the microsecond. */
                 since?: string;
                 limit?: number;
             };
