@@ -6,8 +6,10 @@ RETURNING id;
 
 -- name: AuditEventList :many
 -- Newest first. sales_only restricts to the team feed: lead, activity and
--- import events, less those of deleted leads (schema/00021), which sales
--- can no longer read.
+-- import events, less those of deleted leads and of their contacts
+-- (schema/00021), which sales can no longer read: one set, built once per
+-- query from the few deleted leads (schema/00022). Lead and activity events
+-- name their entity by its id; an event without one stays.
 SELECT e.*, (s.event_id IS NOT NULL)::boolean AS sealed
 FROM audit_events e
 LEFT JOIN audit_seals s ON s.event_id = e.id
@@ -17,12 +19,18 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
-  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id))
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import')
+       AND (e.entity_type, e.entity_id) NOT IN (
+           SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
+           UNION ALL
+           SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
+           WHERE l.deleted_at IS NOT NULL))
   AND (sqlc.narg(before_id)::bigint IS NULL OR e.id < sqlc.narg(before_id))
 ORDER BY e.id DESC
 LIMIT @lim;
 
 -- name: AuditEventCount :one
+-- AuditEventList's filters, counted.
 SELECT count(*) FROM audit_events e
 WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(action)::text IS NULL OR e.action = sqlc.narg(action))
@@ -30,7 +38,12 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(entity_id)::text IS NULL OR e.entity_id = sqlc.narg(entity_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
-  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id));
+  AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import')
+       AND (e.entity_type, e.entity_id) NOT IN (
+           SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
+           UNION ALL
+           SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
+           WHERE l.deleted_at IS NOT NULL));
 
 -- name: AuditSealerLock :one
 -- Only one sealer at a time, across every instance; released at commit.
@@ -84,10 +97,11 @@ LIMIT @lim;
 INSERT INTO audit_seals (event_id, prev_hash, hash) VALUES (@event_id, @prev_hash, @hash);
 
 -- name: AuditChainPage :many
--- Events with their seal, in chain order, for verification.
+-- Events with their seal, in chain order, for verification. The seals'
+-- bound too, or each page would read them from the first on.
 SELECT e.*, s.prev_hash, s.hash
 FROM audit_events e
-LEFT JOIN audit_seals s ON s.event_id = e.id
+LEFT JOIN audit_seals s ON s.event_id = e.id AND s.event_id > @after_id
 WHERE e.id > @after_id
 ORDER BY e.id
 LIMIT @lim;
