@@ -20,11 +20,11 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
   AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND (e.entity_type, e.entity_id) NOT IN (
+       AND NOT coalesce((e.entity_type, e.entity_id) IN (
            SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
            UNION ALL
            SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL))
+           WHERE l.deleted_at IS NOT NULL), false))
   AND (sqlc.narg(before_id)::bigint IS NULL OR e.id < sqlc.narg(before_id))
 ORDER BY e.id DESC
 LIMIT @lim;
@@ -39,11 +39,11 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR e.occurred_at >= sqlc.narg(since))
   AND (sqlc.narg(until)::timestamptz IS NULL OR e.occurred_at < sqlc.narg(until))
   AND (NOT @sales_only::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND (e.entity_type, e.entity_id) NOT IN (
+       AND NOT coalesce((e.entity_type, e.entity_id) IN (
            SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
            UNION ALL
            SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL));
+           WHERE l.deleted_at IS NOT NULL), false));
 
 -- name: AuditSealerLock :one
 -- Only one sealer at a time, across every instance; released at commit.

@@ -90,11 +90,11 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
   AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND (e.entity_type, e.entity_id) NOT IN (
+       AND NOT coalesce((e.entity_type, e.entity_id) IN (
            SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
            UNION ALL
            SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL))
+           WHERE l.deleted_at IS NOT NULL), false))
 `
 
 type AuditEventCountParams struct {
@@ -193,11 +193,11 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
   AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND (e.entity_type, e.entity_id) NOT IN (
+       AND NOT coalesce((e.entity_type, e.entity_id) IN (
            SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
            UNION ALL
            SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL))
+           WHERE l.deleted_at IS NOT NULL), false))
   AND ($8::bigint IS NULL OR e.id < $8)
 ORDER BY e.id DESC
 LIMIT $9
