@@ -89,12 +89,15 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($4::text IS NULL OR e.entity_id = $4)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
-  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND NOT coalesce((e.entity_type, e.entity_id) IN (
-           SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
-           UNION ALL
-           SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL), false))
+  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import'))
+  AND NOT EXISTS (
+      SELECT 1 FROM (
+          SELECT 'lead'::text AS entity_type, l.id::text AS entity_id FROM leads l WHERE l.deleted_at IS NOT NULL
+          UNION ALL
+          SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
+          WHERE l.deleted_at IS NOT NULL
+      ) d
+      WHERE $7::boolean AND d.entity_type = e.entity_type AND d.entity_id = e.entity_id)
 `
 
 type AuditEventCountParams struct {
@@ -107,7 +110,12 @@ type AuditEventCountParams struct {
 	SalesOnly  bool
 }
 
-// AuditEventList's filters, counted.
+// AuditEventList's filters, counted. Testing every event one by one took a
+// team feed's count 10-17 s at 1.6M events; the events of deleted leads
+// are one set here, left out by an anti-join (which spills to disk rather
+// than failing over when there are many), at the top level so the planner
+// can make it one. Events name leads and contacts by their id in lower
+// case, as uuid's text is.
 func (q *Queries) AuditEventCount(ctx context.Context, arg AuditEventCountParams) (int64, error) {
 	row := q.db.QueryRow(ctx, auditEventCount,
 		arg.ActorID,
@@ -192,12 +200,7 @@ WHERE ($1::uuid IS NULL OR e.actor_id = $1)
   AND ($4::text IS NULL OR e.entity_id = $4)
   AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)
   AND ($6::timestamptz IS NULL OR e.occurred_at < $6)
-  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import')
-       AND NOT coalesce((e.entity_type, e.entity_id) IN (
-           SELECT 'lead', l.id::text FROM leads l WHERE l.deleted_at IS NOT NULL
-           UNION ALL
-           SELECT 'activity', a.id::text FROM leads l JOIN activities a ON a.lead_id = l.id
-           WHERE l.deleted_at IS NOT NULL), false))
+  AND (NOT $7::boolean OR e.entity_type IN ('lead', 'activity', 'import') AND NOT deleted_lead_event(e.entity_type, e.entity_id))
   AND ($8::bigint IS NULL OR e.id < $8)
 ORDER BY e.id DESC
 LIMIT $9
@@ -232,10 +235,9 @@ type AuditEventListRow struct {
 }
 
 // Newest first. sales_only restricts to the team feed: lead, activity and
-// import events, less those of deleted leads and of their contacts
-// (schema/00021), which sales can no longer read: one set, built once per
-// query from the few deleted leads (schema/00022). Lead and activity events
-// name their entity by its id; an event without one stays.
+// import events, less those of deleted leads and of their contacts, which
+// sales can no longer read (schema/00021). A page tests its events one by
+// one, at a cost that does not grow with the deleted leads.
 func (q *Queries) AuditEventList(ctx context.Context, arg AuditEventListParams) ([]AuditEventListRow, error) {
 	rows, err := q.db.Query(ctx, auditEventList,
 		arg.ActorID,

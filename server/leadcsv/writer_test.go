@@ -93,8 +93,6 @@ func TestWriterHeader(t *testing.T) {
 	}
 }
 
-// writeCells writes the export cases without a header and reads the cells
-// back with encoding/csv.
 // writeCases is exportCases written in format, without a header.
 func writeCases(t *testing.T, format leadcsv.Format) []byte {
 	t.Helper()
@@ -111,6 +109,7 @@ func writeCases(t *testing.T, format leadcsv.Format) []byte {
 	return buf.Bytes()
 }
 
+// writeCells reads the cells of writeCases back with encoding/csv.
 func writeCells(t *testing.T, format leadcsv.Format, comma rune) [][]string {
 	t.Helper()
 	r := csv.NewReader(bytes.NewReader(writeCases(t, format)))

@@ -186,10 +186,14 @@ func TestImportScoringRace(t *testing.T) {
 			// The race commits while the import reads its file: the leads'
 			// versions as it leaves them are what the import must keep.
 			versions := map[string]int32{}
+			var rank, rankAfter uint32 // a bulk import swaps a new lead_rank in
 			var once sync.Once
 			amend := func(*store.ImportLead) {
 				once.Do(func() {
 					if err := tc.race(ctx, st, candidate); err != nil {
+						t.Error(err)
+					}
+					if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&rank); err != nil {
 						t.Error(err)
 					}
 					vs, _ := pool.Query(ctx, `SELECT external_id, version FROM leads`)
@@ -211,6 +215,12 @@ func TestImportScoringRace(t *testing.T) {
 			res, err := st.ImportLeads(ctx, actor, file, store.ImportOptions{Amend: amend})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&rankAfter); err != nil {
+				t.Fatal(err)
+			}
+			if bulk := strings.HasSuffix(tc.name, "/bulk"); (rankAfter != rank) != bulk {
+				t.Errorf("lead_rank rebuilt %v, want %v (a bulk import)", rankAfter != rank, bulk)
 			}
 			if res.Inserted != int64(tc.added) || res.Updated != 0 || res.Unchanged != 3000 {
 				t.Errorf("%d inserted, %d updated, %d unchanged; want %d, 0, 3000", res.Inserted, res.Updated, res.Unchanged, tc.added)
