@@ -99,8 +99,8 @@ LIMIT @lim;
 INSERT INTO audit_seals (event_id, prev_hash, hash) VALUES (@event_id, @prev_hash, @hash);
 
 -- name: AuditChainPage :many
--- Events with their seal, in chain order, for verification. The seals'
--- bound too, or each page would read them from the first on.
+-- Events with their seal, in chain order, for verification. The seals are
+-- bounded too, or each page would read them from the first on.
 SELECT e.*, s.prev_hash, s.hash
 FROM audit_events e
 LEFT JOIN audit_seals s ON s.event_id = e.id AND s.event_id > @after_id

@@ -44,8 +44,8 @@ type AuditChainPageRow struct {
 	Hash       []byte
 }
 
-// Events with their seal, in chain order, for verification. The seals'
-// bound too, or each page would read them from the first on.
+// Events with their seal, in chain order, for verification. The seals are
+// bounded too, or each page would read them from the first on.
 func (q *Queries) AuditChainPage(ctx context.Context, arg AuditChainPageParams) ([]AuditChainPageRow, error) {
 	rows, err := q.db.Query(ctx, auditChainPage, arg.AfterID, arg.Lim)
 	if err != nil {
