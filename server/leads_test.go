@@ -180,7 +180,7 @@ func TestLeadCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := wantProblem(t, r.HTTPResponse, r.Body, 400)
-		if p.Errors == nil || (*p.Errors)[0].Field != "email" {
+		if p.Errors == nil || len(*p.Errors) == 0 || (*p.Errors)[0].Field != "email" {
 			t.Errorf("errors %s, want one on email", r.Body)
 		}
 	})

@@ -11,7 +11,8 @@ import "strings"
 // any leading apostrophes are removed. Looking past the apostrophes is what
 // makes escapeFormula and unescapeFormula exact inverses. Leading spaces
 // are looked past too: a spreadsheet set to trim them on import (as
-// LibreOffice can be) would otherwise see the formula they hide.
+// LibreOffice can be) would otherwise see the formula they hide; and so are
+// quotes (see pieceRisky).
 func formulaRisky(s string) bool {
 	if pieceRisky(s) {
 		return true
@@ -48,7 +49,10 @@ func pieceRisky(s string) bool {
 // guarded as the start of a cell is. Both delimiters count in both formats,
 // so that a file saved again with the other one (a spreadsheet's "save as
 // CSV") still reads back exactly.
-const cellBreaks = ",;\r\n"
+const cellBreaks = delimiters + "\r\n"
+
+// delimiters are the two formats' cell delimiters.
+const delimiters = ",;"
 
 // escapeFormula is applied on export to a text cell: an apostrophe goes
 // before the cell, and after each of its cell breaks, where what follows is

@@ -216,7 +216,7 @@ func (w *Writer) appendOptText(b []byte, s *string) []byte {
 // spreadsheet told to split at both keeps it whole.
 func (w *Writer) appendText(b []byte, s string) []byte {
 	s = escapeFormula(s)
-	return appendQuoted(b, s, needsQuotes(s, w.comma) || strings.ContainsAny(s, ",;"))
+	return appendQuoted(b, s, needsQuotes(s, w.comma) || strings.ContainsAny(s, delimiters))
 }
 
 // appendCell writes one cell, quoted when csv.Writer would quote it.

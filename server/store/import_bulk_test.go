@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
@@ -59,14 +61,6 @@ func TestImportBulk(t *testing.T) {
 		SELECT gen_random_uuid(), 'x' || i, 'L' || i, (ARRAY['new','contacted','follow_up'])[1 + i % 3],
 		       (ARRAY['admin','student',NULL])[1 + i % 3], (i % 100) / 100.0, (ARRAY['hot','warm','cold'])[1 + i % 3]
 		FROM generate_series(1, 3000) i`)
-	// A rebuild swaps a new table in for lead_rank.
-	rankTable := func() (oid uint32) {
-		t.Helper()
-		if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&oid); err != nil {
-			t.Fatal(err)
-		}
-		return oid
-	}
 	importRows := func(file io.Reader, dryRun bool) store.ImportResult {
 		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, file, store.ImportOptions{DryRun: dryRun})
 		if err != nil {
@@ -80,14 +74,14 @@ func TestImportBulk(t *testing.T) {
 			t.Errorf("%s: %d inserted, %d updated, %d rejected; want %d and %d", when, res.Inserted, res.Updated,
 				len(res.Rejected), inserted, updated)
 		}
-		if got := rankTable() != before; got != rebuilt {
+		if got := rankTable(t, pool) != before; got != rebuilt {
 			t.Errorf("%s: lead_rank rebuilt %v, want %v", when, got, rebuilt)
 		}
 		rankMatches(t, pool, when)
 		countsMatch(t, pool, when)
 	}
 
-	before := rankTable()
+	before := rankTable(t, pool)
 	check("a dry run", importRows(importFile(1, 12000, false), true), 9000, 3000, false, before)
 
 	var (
@@ -112,7 +106,7 @@ func TestImportBulk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before = rankTable()
+	before = rankTable(t, pool)
 	check("a bulk import of some scoring inputs", importRows(importFile(1, 12000, true), false), 0, 12000, true, before)
 	var stale int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1`,
@@ -123,7 +117,7 @@ func TestImportBulk(t *testing.T) {
 		t.Errorf("%d leads not scored by model v%d after the import", stale, model.Version)
 	}
 
-	before = rankTable()
+	before = rankTable(t, pool)
 	check("an import smaller than the table", importRows(importFile(20001, 30000, false), false), 10000, 0, false, before)
 }
 
@@ -134,30 +128,25 @@ func TestImportBulk(t *testing.T) {
 // for an import that feeds lead_rank row by row, and for a bulk one.
 func TestImportScoringRace(t *testing.T) {
 	t.Parallel()
-	races := []struct {
-		name string
-		race func(ctx context.Context, st *store.Store, candidate int32) error
-	}{
-		{"thresholds", func(ctx context.Context, st *store.Store, _ int32) error {
-			// Cut-offs that move most leads.
-			_, err := st.ThresholdsSet(ctx, audit.Actor{Name: "admin"}, scoring.Thresholds{Hot: 0.45, Warm: 0.3},
-				store.Precondition{Any: true})
-			return err
-		}},
-		{"activation", func(ctx context.Context, st *store.Store, candidate int32) error {
-			_, _, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
-			return err
-		}},
+	thresholds := func(ctx context.Context, st *store.Store, _ int32) error {
+		// Cut-offs that move most leads.
+		_, err := st.ThresholdsSet(ctx, audit.Actor{Name: "admin"}, scoring.Thresholds{Hot: 0.45, Warm: 0.3},
+			store.Precondition{Any: true})
+		return err
+	}
+	activation := func(ctx context.Context, st *store.Store, candidate int32) error {
+		_, _, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
+		return err
 	}
 	for _, tc := range []struct {
-		name  string
-		race  func(ctx context.Context, st *store.Store, candidate int32) error
-		added int // rows the second file adds to the first's 3,000
+		name string
+		race func(ctx context.Context, st *store.Store, candidate int32) error
+		bulk bool // the second file adds 9,000 rows to the first's 3,000, else 1,500
 	}{
-		{races[0].name, races[0].race, 1500},
-		{races[1].name, races[1].race, 1500},
-		{races[0].name + "/bulk", races[0].race, 9000},
-		{races[1].name + "/bulk", races[1].race, 9000},
+		{"thresholds", thresholds, false},
+		{"activation", activation, false},
+		{"thresholds/bulk", thresholds, true},
+		{"activation/bulk", activation, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -166,7 +155,11 @@ func TestImportScoringRace(t *testing.T) {
 			st := store.New(pool)
 			actor := audit.Actor{Name: "test"}
 			// Files with every scoring input, whose staged scores stand.
-			head, rows := uciLines(t, 3000+tc.added)
+			added := 1500
+			if tc.bulk {
+				added = 9000
+			}
+			head, rows := uciLines(t, 3000+added)
 			if _, err := st.ImportLeads(ctx, actor, strings.NewReader(head+strings.Join(rows[:3000], "")),
 				store.ImportOptions{}); err != nil {
 				t.Fatal(err)
@@ -186,16 +179,14 @@ func TestImportScoringRace(t *testing.T) {
 			// The race commits while the import reads its file: the leads'
 			// versions as it leaves them are what the import must keep.
 			versions := map[string]int32{}
-			var rank, rankAfter uint32 // a bulk import swaps a new lead_rank in
+			var rank uint32 // a bulk import swaps a new lead_rank in
 			var once sync.Once
 			amend := func(*store.ImportLead) {
 				once.Do(func() {
 					if err := tc.race(ctx, st, candidate); err != nil {
 						t.Error(err)
 					}
-					if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&rank); err != nil {
-						t.Error(err)
-					}
+					rank = rankTable(t, pool)
 					vs, _ := pool.Query(ctx, `SELECT external_id, version FROM leads`)
 					for vs.Next() {
 						var id string
@@ -216,14 +207,11 @@ func TestImportScoringRace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := pool.QueryRow(ctx, `SELECT 'lead_rank'::regclass::oid`).Scan(&rankAfter); err != nil {
-				t.Fatal(err)
+			if rebuilt := rankTable(t, pool) != rank; rebuilt != tc.bulk {
+				t.Errorf("lead_rank rebuilt %v, want %v (a bulk import)", rebuilt, tc.bulk)
 			}
-			if bulk := strings.HasSuffix(tc.name, "/bulk"); (rankAfter != rank) != bulk {
-				t.Errorf("lead_rank rebuilt %v, want %v (a bulk import)", rankAfter != rank, bulk)
-			}
-			if res.Inserted != int64(tc.added) || res.Updated != 0 || res.Unchanged != 3000 {
-				t.Errorf("%d inserted, %d updated, %d unchanged; want %d, 0, 3000", res.Inserted, res.Updated, res.Unchanged, tc.added)
+			if res.Inserted != int64(added) || res.Updated != 0 || res.Unchanged != 3000 {
+				t.Errorf("%d inserted, %d updated, %d unchanged; want %d, 0, 3000", res.Inserted, res.Updated, res.Unchanged, added)
 			}
 			var moved, events, wrong int
 			if err := pool.QueryRow(ctx, `SELECT
@@ -247,6 +235,15 @@ func TestImportScoringRace(t *testing.T) {
 			countsMatch(t, pool, "after the race")
 		})
 	}
+}
+
+// rankTable is lead_rank's oid: a rebuild swaps a new table in.
+func rankTable(t *testing.T, pool *pgxpool.Pool) (oid uint32) {
+	t.Helper()
+	if err := pool.QueryRow(context.Background(), `SELECT 'lead_rank'::regclass::oid`).Scan(&oid); err != nil {
+		t.Fatal(err)
+	}
+	return oid
 }
 
 // uciLines returns the UCI file's header and n of its rows, spread evenly
