@@ -23,9 +23,8 @@ INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
 VALUES (@token_hash, @session_id, @expires_at);
 
 -- name: RefreshTokenGetForUpdate :one
--- db_now is the database's clock, which set rotated_at: judging the refresh
--- race's few seconds by an instance's own clock would shift them by the
--- instances' skew.
+-- db_now is the database's clock: every instance judges expiry by the same
+-- one, whatever their own clocks' skew.
 SELECT t.token_hash, t.session_id, t.expires_at, t.rotated_at,
        s.user_id, s.revoked_at AS session_revoked_at, s.expires_at AS session_expires_at,
        now()::timestamptz AS db_now

@@ -22,8 +22,9 @@ export interface Options {
    * `WWW-Authenticate: ... error="invalid_token"`): renew it (`POST /api/v1/auth/refresh` with the
    * refresh token, keeping the new pair) and resolve to the new access token, or to undefined to
    * give up (the 401 is then returned). Requests failing at once share one call, since a refresh
-   * token is rotated on use; the failed request is sent again, once, with the new token. If it
-   * throws, the request rejects with its error.
+   * token is rotated on use and sending a rotated one again ends the session (share the call
+   * across tabs too); the failed request is sent again, once, with the new token. If it throws,
+   * the request rejects with its error.
    */
   refresh?: () => Promise<string | undefined>;
   /**

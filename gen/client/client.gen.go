@@ -191,9 +191,9 @@ type ClientInterface interface {
 	// RefreshTokenWithBody Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-	// 409 and the session lives on; take the newer token the other request received.
+	// theft, however soon it comes back: the whole session family is revoked (the pair the token
+	// was rotated into included) and the call gets 401. Clients that may refresh at the same
+	// moment (two tabs of one dashboard) must share one refresh call.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -203,9 +203,9 @@ type ClientInterface interface {
 	// RefreshToken Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-	// 409 and the session lives on; take the newer token the other request received.
+	// theft, however soon it comes back: the whole session family is revoked (the pair the token
+	// was rotated into included) and the call gets 401. Clients that may refresh at the same
+	// moment (two tabs of one dashboard) must share one refresh call.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -753,9 +753,9 @@ func (c *Client) ChangePassword(ctx context.Context, body ChangePasswordJSONRequ
 // RefreshTokenWithBody Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-// 409 and the session lives on; take the newer token the other request received.
+// theft, however soon it comes back: the whole session family is revoked (the pair the token
+// was rotated into included) and the call gets 401. Clients that may refresh at the same
+// moment (two tabs of one dashboard) must share one refresh call.
 //
 // Takes any type of body and a specified content type.
 //
@@ -775,9 +775,9 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // RefreshToken Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-// 409 and the session lives on; take the newer token the other request received.
+// theft, however soon it comes back: the whole session family is revoked (the pair the token
+// was rotated into included) and the call gets 401. Clients that may refresh at the same
+// moment (two tabs of one dashboard) must share one refresh call.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3822,9 +3822,9 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithBodyWithResponse Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-	// 409 and the session lives on; take the newer token the other request received.
+	// theft, however soon it comes back: the whole session family is revoked (the pair the token
+	// was rotated into included) and the call gets 401. Clients that may refresh at the same
+	// moment (two tabs of one dashboard) must share one refresh call.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3834,9 +3834,9 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithResponse Rotate a refresh token into a new token pair.
 	//
 	// The presented refresh token dies. Presenting an already rotated token again is treated as
-	// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-	// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-	// 409 and the session lives on; take the newer token the other request received.
+	// theft, however soon it comes back: the whole session family is revoked (the pair the token
+	// was rotated into included) and the call gets 401. Clients that may refresh at the same
+	// moment (two tabs of one dashboard) must share one refresh call.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4844,8 +4844,6 @@ type RefreshTokenResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
-	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *TooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -4878,11 +4876,6 @@ func (r RefreshTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
 func (r RefreshTokenResponse) GetApplicationproblemJSON408() *RequestTimeout {
 	return r.ApplicationproblemJSON408
-}
-
-// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r RefreshTokenResponse) GetApplicationproblemJSON409() *Conflict {
-	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -8111,9 +8104,9 @@ func (c *ClientWithResponses) ChangePasswordWithResponse(ctx context.Context, bo
 // RefreshTokenWithBodyWithResponse Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-// 409 and the session lives on; take the newer token the other request received.
+// theft, however soon it comes back: the whole session family is revoked (the pair the token
+// was rotated into included) and the call gets 401. Clients that may refresh at the same
+// moment (two tabs of one dashboard) must share one refresh call.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8129,9 +8122,9 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // RefreshTokenWithResponse Rotate a refresh token into a new token pair.
 //
 // The presented refresh token dies. Presenting an already rotated token again is treated as
-// theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-// of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-// 409 and the session lives on; take the newer token the other request received.
+// theft, however soon it comes back: the whole session family is revoked (the pair the token
+// was rotated into included) and the call gets 401. Clients that may refresh at the same
+// moment (two tabs of one dashboard) must share one refresh call.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9374,13 +9367,6 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON408 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge

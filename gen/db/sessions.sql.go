@@ -126,9 +126,8 @@ type RefreshTokenGetForUpdateRow struct {
 	DbNow            time.Time
 }
 
-// db_now is the database's clock, which set rotated_at: judging the refresh
-// race's few seconds by an instance's own clock would shift them by the
-// instances' skew.
+// db_now is the database's clock: every instance judges expiry by the same
+// one, whatever their own clocks' skew.
 func (q *Queries) RefreshTokenGetForUpdate(ctx context.Context, tokenHash []byte) (RefreshTokenGetForUpdateRow, error) {
 	row := q.db.QueryRow(ctx, refreshTokenGetForUpdate, tokenHash)
 	var i RefreshTokenGetForUpdateRow

@@ -79,9 +79,9 @@ export interface paths {
         /**
          * Rotate a refresh token into a new token pair.
          * @description The presented refresh token dies. Presenting an already rotated token again is treated as
-         *     theft: the whole session family is revoked and the call gets 401. Except within 10 seconds
-         *     of its rotation, which is two tabs refreshing at once rather than a thief: that call gets
-         *     409 and the session lives on; take the newer token the other request received.
+         *     theft, however soon it comes back: the whole session family is revoked (the pair the token
+         *     was rotated into included) and the call gets 401. Clients that may refresh at the same
+         *     moment (two tabs of one dashboard) must share one refresh call.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -1837,7 +1837,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

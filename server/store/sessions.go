@@ -241,19 +241,11 @@ func issueRefresh(ctx context.Context, tx *Tx, sessionID uuid.UUID, expires time
 
 var errBadRefresh = apperr.Unauthorized("refresh token is invalid, expired or revoked; log in again")
 
-// RefreshRaceGrace is how long after its rotation a refresh token presented
-// again is taken for a second tab refreshing at the same moment, not for a
-// thief: it gets errRefreshRace, and the session lives on. Later, it is
-// reuse, and the session is revoked.
-const RefreshRaceGrace = 10 * time.Second
-
-var errRefreshRace = &apperr.Error{Status: 409,
-	Detail: "this refresh token was rotated by another request a moment ago; use the token pair that request received"}
-
 // Refresh rotates a refresh token. A token that was already rotated is
 // taken as stolen: its whole session (every token of the family) is revoked,
-// the event is audited, and the call gets 401; within RefreshRaceGrace of
-// its rotation it gets a 409 instead, and nothing changes.
+// the event is audited, and the call gets 401. That holds however soon after
+// the rotation the token comes back, as DESIGN requires: a client that
+// refreshes from two tabs at once must share one refresh between them.
 func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 	var out Login
 	reused := false
@@ -269,12 +261,6 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 		actor := audit.Actor{ID: &u.ID, Name: u.Name}
 		now := t.DbNow
 		live := t.SessionRevokedAt == nil && now.Before(t.SessionExpiresAt) && u.Active
-		if t.RotatedAt != nil && now.Sub(*t.RotatedAt) < RefreshRaceGrace {
-			if !live {
-				return errBadRefresh
-			}
-			return errRefreshRace
-		}
 		if t.RotatedAt != nil {
 			reused = true
 			n, err := tx.Q.SessionRevoke(ctx, db.SessionRevokeParams{ID: t.SessionID, Reason: ptr("refresh token reuse")})
