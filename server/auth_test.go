@@ -723,6 +723,11 @@ func TestChangePassword(t *testing.T) {
 	t.Run("WrongCurrent", func(t *testing.T) {
 		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: "not it at all", NewPassword: "a new long password"})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "current_password")
+		// A guess made with a stolen access token stays in the trail.
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.password_change_failed'
+			AND actor_id = $1 AND entity_id = $2`, u.Id, u.Id.String()); n != 1 {
+			t.Errorf("%d password_change_failed events, want 1", n)
+		}
 	})
 	t.Run("TooShort", func(t *testing.T) {
 		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "short"})
@@ -1065,4 +1070,3 @@ func replayOutcomes(t *testing.T, env *servertest.Env, token string, user uuid.U
 	}
 	return out
 }
-

@@ -1,5 +1,5 @@
 // Compile-time check that the generated types fit real calls; not shipped.
-import { createJmkClient, type TokenResponse } from "./index";
+import { createJmkClient, importLeads, type TokenResponse } from "./index";
 
 export async function example(): Promise<number> {
   let tokens: TokenResponse | undefined;
@@ -26,5 +26,7 @@ export async function example(): Promise<number> {
     params: { query: { category: ["hot"], sort: "probability_desc", limit: 20 } },
   });
   const csv = await api.GET("/api/v1/leads/export", { params: { query: { category: ["hot"] } }, parseAs: "text" });
-  return (hot.data?.items.length ?? 0) + (csv.data?.length ?? 0);
+  const file = new Blob(["external_id;name;age\nx-1;Rita Almeida;41\n"], { type: "text/csv" });
+  const checked = await importLeads(api, file, { dry_run: true });
+  return (hot.data?.items.length ?? 0) + (csv.data?.length ?? 0) + (checked.data?.rejected.length ?? 0);
 }

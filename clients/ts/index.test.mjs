@@ -3,7 +3,7 @@
 // send each failed request again, body included.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { createJmkClient } from "./.test-build/index.js";
+import { createJmkClient, importLeads } from "./.test-build/index.js";
 
 const expired = () =>
   new Response(JSON.stringify({ type: "about:blank", title: "Unauthorized", status: 401 }), {
@@ -17,7 +17,8 @@ function fakeServer() {
   const fetch = async (request) => {
     const auth = request.headers.get("Authorization");
     const body = request.method === "GET" ? null : await request.text();
-    seen.push({ path: new URL(request.url).pathname, auth, body });
+    seen.push({ path: new URL(request.url).pathname + new URL(request.url).search, auth, body,
+      type: request.headers.get("Content-Type") });
     if (auth !== "Bearer new") return expired();
     return new Response(JSON.stringify({ auth, body }), { status: 200, headers: { "Content-Type": "application/json" } });
   };
@@ -116,5 +117,23 @@ test("the default fetch is called as a browser requires, on the global object", 
     assert.equal(r.response.status, 200);
   } finally {
     globalThis.fetch = original;
+  }
+});
+
+test("an import sends the file as it is, as text/csv, and again after a renewal", async () => {
+  const csv = "external_id;name;age\nx-1;Rita Almeida;41\n";
+  for (const file of [csv, new Blob([csv], { type: "application/vnd.ms-excel" })]) {
+    const server = fakeServer();
+    const { api, refreshes } = client(server);
+    const r = await importLeads(api, file, { dry_run: true });
+    assert.equal(r.response.status, 200);
+    assert.equal(refreshes(), 1);
+    assert.deepEqual(
+      server.seen.map((s) => [s.path, s.type, s.body]),
+      [
+        ["/api/v1/leads/import?dry_run=true", "text/csv", csv],
+        ["/api/v1/leads/import?dry_run=true", "text/csv", csv],
+      ],
+    );
   }
 });
