@@ -437,6 +437,9 @@ func TestValidationMessages(t *testing.T) {
 		{"QueryOutOfRangeUnbounded", "GET", "/api/v1/leads?min_probability=1e999", "", "min_probability", "must be from 0 to 1"},
 		{"QueryValueQuotingTheRule", "GET", "/api/v1/leads?count=an%20invalid%20integer", "", "count", "must be true or false"},
 		{"PathOutOfRange", "POST", "/api/v1/scoring/models/99999999999/activate", "", "version", "is out of range"},
+		{"BodyString", "POST", "/api/v1/leads", `{"name": 123}`, "name", "must be text (a JSON string)"},
+		{"BodyNumber", "POST", "/api/v1/scoring/predict", `{"euribor_3m": "x"}`, "euribor_3m", "must be a number"},
+		{"BodyBoolean", "POST", "/api/v1/scoring/models", `{"activate": "yes"}`, "activate", "must be true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -479,6 +479,12 @@ func plainReason(reason string) string {
 		return "must be a whole number"
 	case reason == "value must be an object":
 		return "must be a JSON object"
+	case reason == "value must be a string":
+		return "must be text (a JSON string)"
+	case reason == "value must be a boolean":
+		return "must be true or false" // as the query parameters say
+	case reason == "value must be a number":
+		return "must be a number"
 	case reason == "Value is not nullable":
 		return "must not be null"
 	}

@@ -1197,7 +1197,7 @@ export interface components {
             other_contribution: number;
             /** @description The strongest reasons up and down (up to four each way), strongest first. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
             factors: components["schemas"]["Factor"][];
-            /** @description The inputs the model uses that this lead (or what-if) does not have, in field order: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before. */
+            /** @description The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before. */
             not_given: string[];
         };
         Thresholds: {

@@ -21,7 +21,8 @@ type Explanation struct {
 	Category    string   `json:"category"`
 	Intercept   float64  `json:"intercept"`
 	Factors     []Factor `json:"factors"`
-	// NotGiven names, in field order, the inputs the model uses that the
+	// NotGiven names, categorical fields first, then numeric ones (each in
+	// field order), the inputs the model uses that the
 	// lead lacks and that were filled in (see describe.go). A missing
 	// days_since_previous_contact is not among them: it means never
 	// contacted.
