@@ -21,9 +21,9 @@ type Explanation struct {
 	Category    string   `json:"category"`
 	Intercept   float64  `json:"intercept"`
 	Factors     []Factor `json:"factors"`
-	// NotGiven names, categorical fields first, then numeric ones (each in
-	// field order), the inputs the model uses that the
-	// lead lacks and that were filled in (see describe.go). A missing
+	// NotGiven names the inputs the model uses that the lead lacks and
+	// that were filled in (see describe.go), categorical fields first, then
+	// numeric ones, each in field order. A missing
 	// days_since_previous_contact is not among them: it means never
 	// contacted.
 	NotGiven []string `json:"not_given"`
