@@ -9,6 +9,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -151,9 +152,8 @@ func TestActivityCreate(t *testing.T) {
 	t.Run("OK/SlightlyFastClock", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
 		soon := time.Now().Add(2 * time.Minute)
-		if r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &soon}); r.JSON201 == nil {
-			t.Fatalf("%d %s", r.StatusCode(), r.Body)
-		}
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &soon})
+		loggedAt(t, env, r, soon)
 	})
 	for name, at := range map[string]time.Time{
 		"Future":       time.Now().Add(time.Hour),
@@ -173,9 +173,8 @@ func TestActivityCreate(t *testing.T) {
 	t.Run("OK/Year2000", func(t *testing.T) {
 		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
 		at := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-		if r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at}); r.JSON201 == nil {
-			t.Fatalf("%d %s", r.StatusCode(), r.Body)
-		}
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at})
+		loggedAt(t, env, r, at)
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		theirs := leadMustCreate(t, rival, api.LeadCreate{Name: "Theirs"})
@@ -332,4 +331,22 @@ func leadActivityOrder(t *testing.T, env *servertest.Env, lead uuid.UUID) []uuid
 	var ids []uuid.UUID
 	leadScan(t, env, `SELECT array_agg(id ORDER BY occurred_at DESC, id DESC) FROM activities WHERE lead_id = $1`, []any{lead}, &ids)
 	return ids
+}
+
+// loggedAt checks that a lead's first contact was logged at the time given
+// (to PostgreSQL's microsecond), in the answer and in the database, and
+// counted on the lead.
+func loggedAt(t *testing.T, env *servertest.Env, r *client.CreateLeadActivityResponse, at time.Time) {
+	t.Helper()
+	if r.JSON201 == nil {
+		t.Fatalf("%d %s", r.StatusCode(), r.Body)
+	}
+	a, want := r.JSON201, at.Truncate(time.Microsecond)
+	if !a.OccurredAt.Equal(want) || a.Lead.ContactCount != 1 || a.Lead.LastContactedAt == nil || !a.Lead.LastContactedAt.Equal(want) {
+		t.Errorf("logged at %v, lead %+v; want %v", a.OccurredAt, a.Lead, want)
+	}
+	if n := scalar(t, env, `SELECT count(*) FROM activities x JOIN leads l ON l.id = x.lead_id
+		WHERE x.id = $1 AND x.occurred_at = $2 AND l.last_contacted_at = $2 AND l.contact_count = 1`, a.Id, want); n != 1 {
+		t.Errorf("activity %s not stored at %v", a.Id, want)
+	}
 }

@@ -486,6 +486,15 @@ func TestLogout(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 
+	t.Run("BadInput", func(t *testing.T) {
+		t.Parallel()
+		for _, body := range []string{`{}`, `{"refresh_token": ""}`, `{"refresh_token": 5}`} {
+			res, b := raw(t, http.MethodPost, env.URL+"/api/v1/auth/logout", strings.NewReader(body),
+				map[string]string{"Content-Type": "application/json"})
+			wantField(t, wantProblem(t, res, b, http.StatusBadRequest), "refresh_token")
+		}
+	})
+
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)

@@ -91,20 +91,23 @@ func TestLeadCreate(t *testing.T) {
 		}
 	})
 	t.Run("ErrForbidden/SalesAssignsOther", func(t *testing.T) {
-		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
 		leadProblem(t, "assign other", r.StatusCode(), r.Body, 403, "")
+		noRefusedLead(t, env)
 	})
 	t.Run("ErrUnprocessable/UnknownAssignee", func(t *testing.T) {
-		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(uuid.NewString())})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(uuid.NewString())})
 		leadProblem(t, "unknown assignee", r.StatusCode(), r.Body, 422, "assigned_to")
+		noRefusedLead(t, env)
 	})
 	t.Run("ErrUnprocessable/InactiveAssignee", func(t *testing.T) {
 		gone, _ := env.NewUser("sales")
 		if _, err := env.Store.UserDeactivate(ctx, audit.System, gone.Id, store.Precondition{Any: true}, false); err != nil {
 			t.Fatal(err)
 		}
-		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
 		leadProblem(t, "inactive assignee", r.StatusCode(), r.Body, 422, "assigned_to")
+		noRefusedLead(t, env)
 	})
 	// A seller setting external_id could take a row of a file before an
 	// admin imports it (the import would update their lead).
@@ -921,5 +924,15 @@ func TestLeadAssignRacesADeactivation(t *testing.T) {
 	leadProblem(t, "assign to a user deactivated meanwhile", r.StatusCode(), r.Body, 422, "assigned_to")
 	if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil {
 		t.Errorf("assigned to %v", got.AssignedTo)
+	}
+}
+
+// noRefusedLead checks that no lead named "Refused Ana", nor its event, was
+// written.
+func noRefusedLead(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	if n := scalar(t, env, `SELECT count(*) FROM leads WHERE name = 'Refused Ana'`) +
+		scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'lead.create' AND summary LIKE '%Refused Ana%'`); n != 0 {
+		t.Errorf("a refused create wrote %d rows", n)
 	}
 }

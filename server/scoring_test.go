@@ -468,6 +468,7 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("Thresholds", func(t *testing.T) {
+		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
 		for _, th := range []api.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
 			r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, th)
 			if r.StatusCode() != http.StatusUnprocessableEntity {
@@ -479,6 +480,10 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		if r, _ := sales.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales put thresholds: %d", r.StatusCode())
+		}
+		if g, _ := sales.GetThresholdsWithResponse(ctx); g.JSON200 == nil || g.JSON200.Hot != 0.7 || g.JSON200.Warm != 0.4 ||
+			scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'") != updates {
+			t.Errorf("refused PUTs changed the thresholds: %s", g.Body)
 		}
 		r, err := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1})
 		if err != nil || r.JSON200 == nil {
@@ -494,7 +499,7 @@ func TestScoringLifecycle(t *testing.T) {
 		listMatchesScores(t, env, api.CategoryWarm)
 		// The same cut-offs again change nothing; an event lists only the
 		// cut-offs that moved.
-		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
+		updates = scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
 		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("same thresholds: %d %s", r.StatusCode(), r.Body)
 		}
@@ -553,8 +558,13 @@ func TestScoringLifecycle(t *testing.T) {
 		if r := put(next, api.Thresholds{Hot: 0.32, Warm: 0.1}); r.StatusCode() != http.StatusOK || r.HTTPResponse.Header.Get("ETag") != next {
 			t.Errorf("the same cut-offs: %d, ETag %q, want %q", r.StatusCode(), r.HTTPResponse.Header.Get("ETag"), next)
 		}
-		if r := put("*", api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		// "*" replaces the cut-offs whatever their version.
+		if r := put("*", api.Thresholds{Hot: 0.3, Warm: 0.1}); r.JSON200 == nil || r.JSON200.Hot != 0.3 || r.JSON200.Warm != 0.1 ||
+			r.HTTPResponse.Header.Get("ETag") == next {
 			t.Fatalf("put with If-Match *: %d %s", r.StatusCode(), r.Body)
+		}
+		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE (category = 'hot') <> (probability >= 0.3)"); n != 0 {
+			t.Errorf("%d leads on the wrong side of the new hot cut-off", n)
 		}
 	})
 

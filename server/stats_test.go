@@ -184,9 +184,7 @@ func TestStats(t *testing.T) {
 		}
 		limit = 13
 		r, _ = aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{Limit: &limit})
-		if r.StatusCode() != 400 {
-			t.Errorf("limit 13: %d", r.StatusCode())
-		}
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "limit")
 	})
 
 	t.Run("Leaderboard", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,6 +68,9 @@ func TestTextInputs(t *testing.T) {
 				if res.StatusCode != tc.status {
 					t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, body)
 				}
+				if tc.status == http.StatusCreated {
+					storedAsSent(t, env, tc.body, body)
+				}
 				return
 			}
 			p := wantProblem(t, res, body, tc.status)
@@ -90,6 +94,25 @@ func TestTextInputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// storedAsSent checks that a created lead's name is the one the request's
+// JSON holds, character for character, in the answer and in the database.
+func storedAsSent(t *testing.T, env *servertest.Env, request string, response []byte) {
+	t.Helper()
+	var sent, got struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(request), &sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(response, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != sent.Name || scalar(t, env, "SELECT count(*) FROM leads WHERE id = $1 AND name = $2", got.ID, sent.Name) != 1 {
+		t.Errorf("name %q answered, %q sent, or stored otherwise", got.Name, sent.Name)
 	}
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -566,7 +567,15 @@ func TestUsersDeactivate(t *testing.T) {
 		if l := leadMustGet(t, env.Admin, open1.Id); l.AssignedTo == nil {
 			t.Fatal("a refused deactivation released a lead")
 		}
-		r, _ = env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true)})
+		if g, _ := env.Admin.GetUserWithResponse(bg, u.Id); g.JSON200 == nil || !g.JSON200.Active {
+			t.Fatalf("a refused deactivation deactivated: %s", g.Body)
+		}
+		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)}); len(ev) != 0 {
+			t.Fatalf("a refused deactivation wrote %d events", len(ev))
+		}
+		// The current ETag is taken.
+		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
+		r, _ = env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(g.HTTPResponse.Header.Get("ETag"))})
 		if r.StatusCode() != 204 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -594,6 +603,26 @@ func TestUsersDeactivate(t *testing.T) {
 		t.Parallel()
 		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New(), nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 404)
+	})
+	t.Run("BadInput", func(t *testing.T) {
+		t.Parallel()
+		u, _ := env.NewUser(auth.RoleSales)
+		token := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
+		for _, tc := range []struct{ name, path, ifMatch, field string }{
+			{"ReleaseLeadsNotBoolean", u.Id.String() + "?release_leads=maybe", "", "release_leads"},
+			{"IDNotUUID", "not-a-uuid", "", "id"},
+			{"BareIfMatch", u.Id.String(), "1", "If-Match"},
+		} {
+			h := maps.Clone(token)
+			if tc.ifMatch != "" {
+				h["If-Match"] = tc.ifMatch
+			}
+			res, body := raw(t, http.MethodDelete, env.URL+"/api/v1/users/"+tc.path, nil, h)
+			wantField(t, wantProblem(t, res, body, http.StatusBadRequest), tc.field)
+		}
+		if g, _ := env.Admin.GetUserWithResponse(bg, u.Id); g.JSON200 == nil || !g.JSON200.Active {
+			t.Fatalf("bad input deactivated the user: %s", g.Body)
+		}
 	})
 	t.Run("Reactivate", func(t *testing.T) {
 		t.Parallel()
