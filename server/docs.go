@@ -28,11 +28,16 @@ const docsPage = `<!doctype html>
 </html>
 `
 
+// docsInit starts Swagger UI. validatorUrl is off: Swagger UI's layouts with
+// an online-validator badge load it from validator.swagger.io on any host but
+// localhost, which the CSP refuses and which would tell that site where the
+// docs live. The base layout used here shows no badge; this keeps it so.
 const docsInit = `window.ui = SwaggerUIBundle({
   url: "/openapi.yaml",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true
+  persistAuthorization: true,
+  validatorUrl: null
 });
 `
 

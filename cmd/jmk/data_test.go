@@ -177,7 +177,7 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("the export left %v", names)
 	}
 	// Valid filters, as the API takes them.
-	out, err = runData(t, dsn, "", "export", "--job", "retired", "--status", "success, failed", "--q", " Rui ", "--category", "")
+	out, err = runData(t, dsn, "", "export", "--job", "retired", "--status", "success, failed", "--q", " Rui ")
 	if err != nil || !strings.Contains(out, "cli-2,Rui Pinto") || strings.Contains(out, "cli-1") {
 		t.Errorf("filtered export: %v\n%s", err, out)
 	}
@@ -208,8 +208,16 @@ func TestExportCommand(t *testing.T) {
 		{"MinAboveMax", []string{"--min-probability", "0.8", "--max-probability", "0.2"}, "--min-probability must not be above --max-probability"},
 		{"ShortQ", []string{"-q", "ab"}, "-q must have at least 3 characters, leading and trailing spaces aside"},
 		{"SpacedQ", []string{"-q", " ab  "}, "-q must have at least 3 characters, leading and trailing spaces aside"},
-		{"LongQ", []string{"--q", strings.Repeat("q", 101)}, "--q must have at most 100 characters"},
-		{"NulQ", []string{"--q", "abc\x00"}, "--q must be UTF-8 text without NUL characters"},
+		{"LongQ", []string{"--q", strings.Repeat("q", 101)}, "-q must have at most 100 characters"},
+		{"NulQ", []string{"--q", "abc\x00"}, "-q must be UTF-8 text without NUL characters"},
+		// An unset variable in a script must not export every lead.
+		{"EmptyStatus", []string{"--status", ""}, "--status is empty; leave it out not to filter"},
+		{"BlankCategory", []string{"--category", " "}, "--category is empty"},
+		{"EmptyJob", []string{"--job="}, "--job is empty"},
+		{"EmptyAssignedTo", []string{"--assigned-to", ""}, "--assigned-to is empty"},
+		{"BlankQ", []string{"-q", "  "}, "-q is empty"},
+		{"EmptyItem", []string{"--status", "new,,failed"}, "--status: an empty value in the list"},
+		{"TrailingComma", []string{"--category", "hot,"}, "--category: an empty value in the list"},
 		{"AssignedTo", []string{"--assigned-to", "me"}, "--assigned-to must be a user id or none"},
 		{"Sort", []string{"--sort", "shoe_size"}, "--sort must be one of probability_desc"},
 		{"Format", []string{"--format", "xlsx"}, `--format must be csv or excel, not "xlsx"`},

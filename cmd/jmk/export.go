@@ -34,6 +34,13 @@ func cmdExport(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args, 0); help || err != nil {
 		return err
 	}
+	// A flag given empty is refused, as the API refuses status= and the
+	// like: a script's unset variable must not export every lead.
+	for _, name := range []string{"status", "category", "job", "assigned-to", "q"} {
+		if fs.isSet(name) && strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
+			return fmt.Errorf("export: %s is empty; leave it out not to filter", flagName(name))
+		}
+	}
 	f, err := exportFilter(*status, *category, *job, pMin, pMax, *assigned, *q)
 	if err != nil {
 		return err
@@ -87,15 +94,25 @@ func cmdExport(ctx context.Context, e env) error {
 	return nil
 }
 
-// list splits a comma-separated flag value; empty gives nil (no filter).
+// list splits a comma-separated flag value, trimming each value; empty
+// gives nil (no filter).
 func list(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
+	if s == "" {
+		return nil
+	}
+	out := strings.Split(s, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
 	}
 	return out
+}
+
+// flagName spells a flag as the usage does: two dashes, one for a letter.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // The sort orders of GET /leads/export, for messages.
@@ -104,7 +121,7 @@ var sortValues = []string{string(api.LeadSortProbabilityDesc), string(api.LeadSo
 
 // exportFilter checks the filters as GET /leads/export does (the spec's
 // parameters, then the handler's rules) and maps them onto a store filter.
-// A flag given as "" does not filter, as when it is not given.
+// A flag left empty does not filter (cmdExport refuses one given empty).
 func exportFilter(status, category, job string, minP, maxP *float64, assigned, q string) (store.LeadFilter, error) {
 	f := store.LeadFilter{MinProbability: minP, MaxProbability: maxP}
 	var err error
@@ -143,11 +160,11 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 		s := strings.TrimSpace(q)
 		switch {
 		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
-			return f, errors.New("export: --q must be UTF-8 text without NUL characters")
+			return f, errors.New("export: -q must be UTF-8 text without NUL characters")
 		case utf8.RuneCountInString(s) < 3:
 			return f, fmt.Errorf("export: -q must have at least 3 characters, leading and trailing spaces aside, not %q", q)
 		case utf8.RuneCountInString(q) > 100:
-			return f, errors.New("export: --q must have at most 100 characters")
+			return f, errors.New("export: -q must have at most 100 characters")
 		}
 		f.Q = &s
 	}
@@ -158,6 +175,9 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 func enumList(name, s string, maxItems int, valid func(string) bool, want string) ([]string, error) {
 	vs := list(s)
 	for _, v := range vs {
+		if v == "" {
+			return nil, fmt.Errorf("export: --%s: an empty value in the list", name)
+		}
 		if !valid(v) {
 			return nil, fmt.Errorf("export: --%s: %q is not one of %s", name, v, want)
 		}
