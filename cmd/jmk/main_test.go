@@ -251,6 +251,20 @@ func TestUsersCreate(t *testing.T) {
 	t.Parallel()
 	dsn := dbtest.URL(t)
 	env := map[string]string{"DATABASE_URL": dsn, "JMK_PASSWORD": "a long enough password"}
+	// A first user who is not an admin leaves nobody to manage users, and
+	// jmk serve will not make an admin once users exist: say so.
+	t.Run("FirstUserNotAdmin", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{"DATABASE_URL": dbtest.URL(t), "JMK_PASSWORD": "a long enough password"}
+		r := runJMK(t, env, "", "users", "create", "--email", "first@example.com", "--name", "First")
+		if r.err != nil || !strings.Contains(r.stderr, "there is no admin; create one with jmk users create --role admin") {
+			t.Fatalf("%v %q", r.err, r.stderr)
+		}
+		r = runJMK(t, env, "", "users", "create", "--email", "second@example.com", "--name", "Second")
+		if r.err != nil || strings.Contains(r.stderr, "no admin") {
+			t.Fatalf("second user: %v %q", r.err, r.stderr)
+		}
+	})
 	t.Run("OK", func(t *testing.T) {
 		r := runJMK(t, env, "", "users", "create", "--email", " Boss@Example.com", "--name", "The Boss", "--role", "admin")
 		if r.err != nil || !strings.Contains(r.stdout, "created admin user The Boss <boss@example.com>") {

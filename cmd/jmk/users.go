@@ -76,5 +76,10 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fmt.Errorf("users create: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "created %s user %s <%s> (%s)\n", u.Role, u.Name, u.Email, u.ID)
+	// jmk serve makes the first admin only in a database without users:
+	// after this one, nobody could manage users through the API.
+	if n, err := st.UserCount(ctx); err == nil && n == 1 && u.Role != auth.RoleAdmin {
+		fmt.Fprintln(e.stderr, "note: this is the first user and there is no admin; create one with jmk users create --role admin (jmk serve makes one only in a database without users)")
+	}
 	return nil
 }
