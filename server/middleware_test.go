@@ -18,6 +18,34 @@ import (
 	"github.com/jmksales/jmk/server/servertest"
 )
 
+// TestBodylessOperationsIgnoreBody: an operation without a request body
+// never reads one, so it answers as it would without it, never with a 413 or
+// a 415 that its spec does not list.
+func TestBodylessOperationsIgnoreBody(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	big := bytes.Repeat([]byte("a"), 1<<20+1)
+	for _, tc := range []struct {
+		name, method, path string
+		body               []byte
+		header             map[string]string
+		status             int
+	}{
+		{"Encoded", "GET", "/api/v1/stats/summary", nil, map[string]string{"Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 200},
+		{"Large", "GET", "/api/v1/stats/summary", big, map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 200},
+		{"LargeEncodedNoToken", "DELETE", "/api/v1/leads/01a24a3c-5ce4-706c-b0b3-b1a6e05ffffb", big, map[string]string{"Content-Encoding": "gzip"}, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, body := raw(t, tc.method, env.URL+tc.path, bytes.NewReader(tc.body), tc.header)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, body)
+			}
+		})
+	}
+}
+
 func TestProblems(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

@@ -67,7 +67,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 				echo.HeaderWWWAuthenticate},
 			MaxAge: 600,
 		}),
-		bodyLimit(cfg.MaxBodyBytes, cfg.MaxImportBytes),
+		bodyLimit(spec, cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		headAsGet,
 		requestDeadline(cfg.RequestTimeout),
 		authenticate(iss, st),
