@@ -84,7 +84,7 @@ func TestLeadList(t *testing.T) {
 		{"Duarte Reis", "+351 922 000 004", "duarte@gamma.pt", api.JobTechnician, nil, "new", nil},
 		{"Eva Lopes", "+351 933 000 005", "Eva@Delta.pt", api.JobStudent, &b, "success", lref(0.75)},
 		{"Filipe Neves", "+351 933 000 006", "filipe@gamma.pt", api.JobRetired, nil, "failed", lref(0.40)},
-		{"Gil 50%_off", "+351 944 000 007", "gil@epsilon.pt", api.JobAdmin, &a, "new", lref(0.55)},
+		{"Gil 150%_off", "+351 944 000 007", "gil@epsilon.pt", api.JobAdmin, &a, "new", lref(0.55)},
 		{"ana maria", "+351 944 000 008", "maria@zeta.pt", api.JobUnknown, nil, "new", nil},
 		{"Hugo Gone", "+351 955 000 009", "hugo@alpha.pt", api.JobTechnician, &a, "new", lref(0.99)},
 	}
@@ -149,14 +149,14 @@ func TestLeadList(t *testing.T) {
 			{"QPhone", salesA, api.ListLeadsParams{Q: lref("922 000")}, set(2, 3)},
 			{"QNameAnyCase", salesA, api.ListLeadsParams{Q: lref("ANA")}, set(0, 7)},
 			{"QMixedCaseEmail", salesA, api.ListLeadsParams{Q: lref("eva@delta")}, set(4)},
-			{"QWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("50%_")}, set(6)},
-			{"QNoMatch", salesA, api.ListLeadsParams{Q: lref("%%%")}, set()},
+			{"QWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("150%_")}, set(6)},
+			{"QNoMatch", salesA, api.ListLeadsParams{Q: lref("gil%%off")}, set()},
 			{"QWithoutAccents", salesA, api.ListLeadsParams{Q: lref("goncalves")}, set(2)},
 			{"QAccentsAnyCase", salesA, api.ListLeadsParams{Q: lref("GONÇALVES")}, set(2)},
 			{"QAccentOnPlainName", salesA, api.ListLeadsParams{Q: lref("Ána")}, set(0, 7)},
 			// Folding turns fullwidth ％ ＿ into % _: they too match literally.
-			{"QFullwidthWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("an％a")}, set()},
-			{"QFullwidthPercentIsPercent", salesA, api.ListLeadsParams{Q: lref("50％＿")}, set(6)},
+			{"QFullwidthWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("gil％f")}, set()},
+			{"QFullwidthPercentIsPercent", salesA, api.ListLeadsParams{Q: lref("150％＿")}, set(6)},
 			{"Combined", salesA, api.ListLeadsParams{Status: st(api.LeadStatusNew), AssignedTo: lref("me"), Job: job(api.JobTechnician, api.JobAdmin)}, set(0, 6)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -265,6 +265,11 @@ func TestLeadList(t *testing.T) {
 			{"assigned_to=someone", "assigned_to"},
 			{"q=ab", "q"},
 			{"q=%20ab%20", "q"},
+			// No run of three letters or digits for the index to look up.
+			{"q=!!!", "q"},
+			{"q=a.b.c", "q"},
+			{"q=%CC%81%CC%81%CC%81", "q"},
+			{"q=ab%CC%81%20c", "q"},
 			{"sort=random", "sort"},
 			{"cursor=garbage", "cursor"},
 		} {

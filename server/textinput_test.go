@@ -34,7 +34,7 @@ func TestTextInputs(t *testing.T) {
 		{"QueryBadEscapeNoToken", "GET", "/api/v1/leads?q=%zz", "", nil, 401, nil},
 		{"QuerySemicolon", "GET", "/api/v1/leads?q=abc;job=admin", "", auth, 400, []string{"q"}},
 		{"QueryBadName", "GET", "/api/v1/leads?%zz=1", "", auth, 400, []string{"query"}},
-		{"QueryPercentLiteral", "GET", "/api/v1/leads?q=50%25", "", auth, 200, nil},
+		{"QueryPercentLiteral", "GET", "/api/v1/leads?q=150%25", "", auth, 200, nil},
 		{"EmptyBoolean", "POST", "/api/v1/leads/import?dry_run", "name\nAna\n", map[string]string{"Authorization": "Bearer " + token, "Content-Type": "text/csv"}, 400, []string{"dry_run"}},
 		{"ProbeIgnoresQuery", "GET", "/healthz?x=%ff&y=%zz", "", nil, 200, nil},
 		{"LoneSurrogate", "POST", "/api/v1/leads", `{"name": "Sur\ud800rogate"}`, jsonAuth, 400, []string{"name"}},

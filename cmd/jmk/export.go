@@ -13,6 +13,7 @@ import (
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -165,6 +166,8 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 			return f, fmt.Errorf("export: -q must have at least 3 characters, leading and trailing spaces aside, not %q", q)
 		case utf8.RuneCountInString(q) > 100:
 			return f, errors.New("export: -q must have at most 100 characters")
+		case leadrules.SearchProblem(s) != "":
+			return f, errors.New("export: -q " + leadrules.SearchProblem(s))
 		}
 		f.Q = &s
 	}

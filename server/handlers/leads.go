@@ -97,6 +97,9 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 		if utf8.RuneCountInString(s) < 3 {
 			return f, apperr.BadRequest("q", "must have at least 3 characters, leading and trailing spaces aside")
 		}
+		if problem := leadrules.SearchProblem(s); problem != "" {
+			return f, apperr.BadRequest("q", problem)
+		}
 		f.Q = &s
 	}
 	return f, nil

@@ -250,3 +250,44 @@ func HasDirectionControl(s string) bool {
 		return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 	})
 }
+
+// SearchDigits returns the digits of a search q made only of phone
+// characters (digits, spaces and + ( ) - .) with at least three digits, and
+// true; such a q is searched by its digits, as the search text holds a
+// phone's digits alone. Any other q is searched as it is.
+func SearchDigits(q string) (string, bool) {
+	var digits []byte
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, byte(r))
+		case !strings.ContainsRune(" +()-.", r):
+			return "", false
+		}
+	}
+	return string(digits), len(digits) >= 3
+}
+
+// SearchProblem says what is wrong with a search q (already trimmed, of at
+// least 3 characters), or returns "". The trigram index finds a substring
+// by the runs of three letters or digits in it, once case and accents are
+// folded: a q without such a run (!!!, a.b.c, three combining accents)
+// would be tested against every lead.
+func SearchProblem(q string) string {
+	if _, ok := SearchDigits(q); ok {
+		return ""
+	}
+	run := 0
+	for _, r := range q {
+		switch {
+		case unicode.Is(unicode.Mn, r): // an accent, folded away with it
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if run++; run == 3 {
+				return ""
+			}
+		default:
+			run = 0
+		}
+	}
+	return "must hold 3 letters or digits in a row (or a phone number's digits), which the search index looks up"
+}

@@ -300,3 +300,28 @@ func TestExternalID(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchProblem(t *testing.T) {
+	const noRun = "must hold 3 letters or digits in a row (or a phone number's digits), which the search index looks up"
+	for in, want := range map[string]string{
+		"ana":                "",
+		"Gonçalves":          "",
+		"joa\u0303o":         "", // a combining tilde is folded away
+		"o'brien":            "",
+		"@gmail":             "",
+		"王小明":                "",
+		"912 345":            "",
+		"91-23-45":           "", // a phone's digits: 912345
+		"+351 (9)":           "",
+		"!!!":                noRun,
+		"a.b.c":              noRun,
+		"ab c":               noRun,
+		"\u0301\u0301\u0301": noRun,
+		"\u200b\u200b\u200b": noRun,
+		"12.ab":              noRun,
+	} {
+		if got := SearchProblem(in); got != want {
+			t.Errorf("SearchProblem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

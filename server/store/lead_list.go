@@ -2,12 +2,12 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // LeadFilter selects live leads; zero fields do not filter. Q is matched
@@ -139,28 +139,15 @@ func oneOrMany(vs []string) (*string, []string) {
 	return nil, vs
 }
 
-// leadSearch is what a lead search looks for: a q made only of phone
-// characters, with at least three digits, is searched by its digits, as
-// the search text holds a phone's digits alone
-// (schema/00018_search_phone_digits.sql); any other q as it is. The
-// queries fold it and escape LIKE's wildcards (search_pattern, in
+// leadSearch is what a lead search looks for (see leadrules.SearchDigits).
+// The queries fold it and escape LIKE's wildcards (search_pattern, in
 // schema/00020_folded_search_and_order.sql).
 func leadSearch(q *string) *string {
 	if q == nil {
 		return nil
 	}
-	var digits []byte
-	for _, r := range *q {
-		switch {
-		case r >= '0' && r <= '9':
-			digits = append(digits, byte(r))
-		case !strings.ContainsRune(" +()-.", r):
-			return q // not a phone
-		}
+	if d, ok := leadrules.SearchDigits(*q); ok {
+		return &d
 	}
-	if len(digits) < 3 {
-		return q
-	}
-	d := string(digits)
-	return &d
+	return q
 }
