@@ -465,6 +465,8 @@ func TestValidationMessages(t *testing.T) {
 		{"QueryOutOfRangeUnbounded", "GET", "/api/v1/leads?min_probability=1e999", "", "min_probability", "must be from 0 to 1"},
 		{"QueryValueQuotingTheRule", "GET", "/api/v1/leads?count=an%20invalid%20integer", "", "count", "must be true or false"},
 		{"PathOutOfRange", "POST", "/api/v1/scoring/models/99999999999/activate", "", "version", "is out of range"},
+		{"QueryTooManyValues", "GET", "/api/v1/leads?" + strings.Repeat("status=new&", 6), "", "status", "takes at most 5 values"},
+		{"QueryEmpty", "GET", "/api/v1/leads?limit=", "", "limit", "must not be empty (leave the parameter out instead)"},
 		{"BodyString", "POST", "/api/v1/leads", `{"name": 123}`, "name", "must be text (a JSON string)"},
 		{"BodyNumber", "POST", "/api/v1/scoring/predict", `{"euribor_3m": "x"}`, "euribor_3m", "must be a number"},
 		{"BodyBoolean", "POST", "/api/v1/scoring/models", `{"activate": "yes"}`, "activate", "must be true or false"},

@@ -291,7 +291,7 @@ func describe(err error) (string, []apperr.FieldError) {
 			if re.Err != nil && re.Err.Error() != re.Reason { // "empty value is not allowed" comes as both
 				msg += errText(re.Err)
 			}
-			fields = append(fields, apperr.FieldError{Field: field, Message: parseProblem(re, firstLine(msg))})
+			fields = append(fields, apperr.FieldError{Field: field, Message: parseProblem(re, plainReason(firstLine(msg)))})
 		}
 	}
 	fields = slices.CompactFunc(fields, func(a, b apperr.FieldError) bool { return a == b })
@@ -487,6 +487,11 @@ func plainReason(reason string) string {
 		return "must be a number"
 	case reason == "Value is not nullable":
 		return "must not be null"
+	case reason == "empty value is not allowed":
+		return "must not be empty (leave the parameter out instead)"
+	}
+	if n, ok := strings.CutPrefix(reason, "maximum number of items is "); ok {
+		return "takes at most " + n + " " + plural(n, "value")
 	}
 	if _, rest, ok := strings.Cut(reason, `property "`); ok {
 		switch {

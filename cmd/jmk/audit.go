@@ -34,7 +34,7 @@ func cmdAudit(ctx context.Context, e env) error {
 	if *anchorArg != "" {
 		a, err := audit.ParseAnchor(*anchorArg)
 		if err != nil {
-			return fs.fail(fmt.Errorf("--anchor: %w", err))
+			return fs.fail(fmt.Errorf("audit verify: --anchor: %w", err))
 		}
 		anchor = a
 	}
