@@ -262,6 +262,7 @@ func TestLeadList(t *testing.T) {
 			{"job=astronaut", "job"},
 			{"min_probability=1.5", "min_probability"},
 			{"min_probability=0.8&max_probability=0.2", "min_probability"},
+			{"min_probability=0.8&max_probability=0.2", "max_probability"},
 			{"assigned_to=someone", "assigned_to"},
 			{"q=ab", "q"},
 			{"q=%20ab%20", "q"},

@@ -471,9 +471,9 @@ func TestScoringLifecycle(t *testing.T) {
 		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
 		for _, th := range []api.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
 			r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, th)
-			if r.StatusCode() != http.StatusUnprocessableEntity {
-				t.Errorf("thresholds %+v: %d %s", th, r.StatusCode(), r.Body)
-			}
+			p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusUnprocessableEntity)
+			wantField(t, p, "hot")
+			wantField(t, p, "warm")
 		}
 		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
 			t.Errorf("hot 1.2: %d", r.StatusCode())

@@ -451,11 +451,11 @@ func TestUsersLastAdmin(t *testing.T) {
 	tag := g.Headers200.ETag
 	sales, no := api.RoleSales, false
 	for _, tc := range []struct {
-		name string
-		p    api.UserPatch
+		name, field string
+		p           api.UserPatch
 	}{
-		{"Demote", api.UserPatch{Role: &sales}},
-		{"Deactivate", api.UserPatch{Active: &no}},
+		{"Demote", "role", api.UserPatch{Role: &sales}},
+		{"Deactivate", "active", api.UserPatch{Active: &no}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, tc.p)
@@ -463,6 +463,7 @@ func TestUsersLastAdmin(t *testing.T) {
 			if p.Detail == nil || !strings.Contains(*p.Detail, "last active admin") {
 				t.Fatalf("detail %v", p.Detail)
 			}
+			wantField(t, p, tc.field)
 		})
 	}
 	t.Run("Delete", func(t *testing.T) {

@@ -76,7 +76,9 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 		f.Jobs = enumStrings(*job)
 	}
 	if minP != nil && maxP != nil && *minP > *maxP {
-		return f, apperr.BadRequest("min_probability", "must not be above max_probability")
+		e := apperr.BadRequest("min_probability", "must not be above max_probability")
+		e.Fields = append(e.Fields, apperr.FieldError{Field: "max_probability", Message: "must not be below min_probability"})
+		return f, e
 	}
 	if assignedTo != nil {
 		switch *assignedTo {

@@ -415,7 +415,8 @@ func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, erro
 func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
 	if err := th.Validate(); err != nil {
 		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
-			Fields: []apperr.FieldError{{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
+			Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
+				{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
 	}
 	var (
 		version int32

@@ -135,7 +135,11 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 		return old, nil, nil
 	}
 	if old.Role == auth.RoleAdmin && old.Active && (next.Role != auth.RoleAdmin || !next.Active) {
-		if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
+		field := "active"
+		if next.Role != auth.RoleAdmin {
+			field = "role"
+		}
+		if err := ensureAnotherAdmin(ctx, tx, id, field); err != nil {
 			return old, nil, err
 		}
 	}
@@ -209,11 +213,12 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 	return released, err
 }
 
-// ensureAnotherAdmin returns a 422 unless an active admin other than the
-// one being changed remains. The lock makes concurrent demotions count one
+// ensureAnotherAdmin returns a 422 naming the field whose change would
+// remove the last admin, unless an active admin other than the one being
+// changed remains. The lock makes concurrent demotions count one
 // after the other (each sees the others' committed changes), so together
 // they can never remove the last admin.
-func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID) error {
+func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID, field string) error {
 	if err := tx.Q.UserAdminsLock(ctx); err != nil {
 		return err
 	}
@@ -224,7 +229,8 @@ func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID) error {
 	}
 	if admins <= 1 {
 		return &apperr.Error{Status: http.StatusUnprocessableEntity,
-			Detail: "this is the last active admin: make another user admin first"}
+			Detail: "this is the last active admin: make another user admin first",
+			Fields: []apperr.FieldError{{Field: field, Message: "would leave no active admin: make another user admin first"}}}
 	}
 	return nil
 }
