@@ -768,7 +768,10 @@ export interface components {
          * @enum {string}
          */
         LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
-        /** @enum {string} */
+        /**
+         * @description The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+         * @enum {string}
+         */
         LeadStatus: "new" | "contacted" | "follow_up" | "success" | "failed";
         /** @enum {string} */
         Category: "hot" | "warm" | "cold";
