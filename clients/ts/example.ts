@@ -12,8 +12,7 @@ export async function example(): Promise<number> {
       const { data, response } = await api.POST("/api/v1/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
       if (data) tokens = data;
       else if (response.status === 401) tokens = undefined; // the session is over: log in again
-      // Otherwise (503 or 429) keep the pair: this call fails. Tabs sharing the tokens must share
-      // this call too (navigator.locks, say): a rotated token sent again ends the session.
+      // Otherwise (503 or 429) keep the pair: this call fails.
       return data?.access_token;
     },
   });

@@ -137,3 +137,40 @@ test("an import sends the file as it is, as text/csv, and again after a renewal"
     );
   }
 });
+
+test("tabs sharing a token pair take turns to renew it, where the browser has Web Locks", async () => {
+  // A lock manager as a browser's: each request runs after the previous one has finished.
+  let tail = Promise.resolve();
+  const locks = {
+    request: (name, fn) => {
+      const run = tail.then(() => fn());
+      tail = run.catch(() => {});
+      return run;
+    },
+  };
+  const original = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  Object.defineProperty(globalThis, "navigator", { value: { locks }, configurable: true });
+  try {
+    const server = fakeServer();
+    let stored = "old"; // localStorage, shared by the tabs
+    let refreshes = 0;
+    const tab = () =>
+      createJmkClient({
+        baseUrl: "http://api.test",
+        accessToken: () => stored,
+        refresh: async () => {
+          refreshes++;
+          await new Promise((r) => setTimeout(r, 10));
+          return (stored = "new");
+        },
+        client: { fetch: server.fetch },
+      });
+    const [a, b] = await Promise.all([tab().GET("/api/v1/auth/me"), tab().GET("/api/v1/stats/summary")]);
+    assert.equal(a.response.status, 200);
+    assert.equal(b.response.status, 200);
+    assert.equal(refreshes, 1);
+  } finally {
+    if (original) Object.defineProperty(globalThis, "navigator", original);
+    else delete globalThis.navigator;
+  }
+});

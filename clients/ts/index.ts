@@ -22,9 +22,11 @@ export interface Options {
    * `WWW-Authenticate: ... error="invalid_token"`): renew it (`POST /api/v1/auth/refresh` with the
    * refresh token, keeping the new pair) and resolve to the new access token, or to undefined to
    * give up (the 401 is then returned). Requests failing at once share one call, since a refresh
-   * token is rotated on use and sending a rotated one again ends the session (share the call
-   * across tabs too); the failed request is sent again, once, with the new token. If it throws,
-   * the request rejects with its error.
+   * token is rotated on use and sending a rotated one again ends the session. Where the browser
+   * has Web Locks (`navigator.locks`), tabs take turns too, and a tab that finds a new token from
+   * `accessToken` once its turn comes uses it without calling `refresh`: keep the token pair in
+   * storage the tabs share (localStorage) for that. The failed request is sent again, once, with
+   * the new token. If `refresh` throws, the request rejects with its error.
    */
   refresh?: () => Promise<string | undefined>;
   /**
@@ -33,6 +35,12 @@ export interface Options {
    * that call goes without them.
    */
   client?: Omit<ClientOptions, "baseUrl">;
+}
+
+/** Runs fn holding the browser's Web Lock for token renewal, or at once where there is none. */
+async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  return locks ? await locks.request("jmk-sales-api-token-renewal", fn) : fn();
 }
 
 /** The calls that take no access token, whose 401 a refresh cannot mend. */
@@ -54,8 +62,14 @@ export function createJmkClient(opts: Options): JmkClient {
   const send = (request: Request, init?: RequestInit) =>
     custom ? (custom as (r: Request, i?: RequestInit) => Promise<Response>)(request, init) : globalThis.fetch(request, init);
   let renewing: Promise<string | undefined> | undefined;
-  const renew = (refresh: () => Promise<string | undefined>) =>
-    (renewing ??= refresh().finally(() => (renewing = undefined)));
+  // One renewal at a time in this tab, and, where the browser has Web Locks, across its tabs:
+  // a refresh token sent again after its rotation ends the session. Once the lock is held, a
+  // token another tab stored meanwhile is taken instead of renewing again.
+  const renew = (failed: string, refresh: () => Promise<string | undefined>) =>
+    (renewing ??= exclusive(async () => {
+      const current = opts.accessToken?.();
+      return current && current !== failed ? current : refresh();
+    }).finally(() => (renewing = undefined)));
 
   const fetchWithToken = async (request: Request, init?: RequestInit): Promise<Response> => {
     const token = opts.accessToken?.();
@@ -65,9 +79,7 @@ export function createJmkClient(opts: Options): JmkClient {
     const copy = request.clone(); // fetch consumes the body
     const response = await send(request, init);
     if (!isInvalidToken(response)) return response;
-    // Another request may have renewed the token meanwhile: then use it without renewing again.
-    const current = opts.accessToken?.();
-    const renewed = current && current !== token ? current : await renew(opts.refresh);
+    const renewed = await renew(token, opts.refresh);
     if (!renewed) return response;
     void response.body?.cancel().catch(() => {}); // the 401's body is not needed; failing to drop it is no matter
     copy.headers.set("Authorization", `Bearer ${renewed}`);
