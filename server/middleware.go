@@ -190,9 +190,7 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // takesBody lists the operations ("POST /api/v1/leads", as Echo names its
-// routes) that have a request body. The others never read one, so a body
-// sent to them is neither too large nor wrongly encoded: they answer as
-// without it, with no status the spec does not give them.
+// routes) that have a request body.
 func takesBody(spec *openapi3.T) map[string]bool {
 	ops := map[string]bool{}
 	for path, item := range spec.Paths.Map() {
@@ -204,11 +202,23 @@ func takesBody(spec *openapi3.T) map[string]bool {
 }
 
 // bodyLimit caps request bodies: the CSV import gets its own, larger limit.
+// An operation without a request body gets none: a body sent to it is
+// dropped unread, with its Content-Encoding, so that it answers as without
+// it, never with a 413 or 415 its spec does not list, and nothing after this
+// reads the body into memory.
 func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 	bodies := takesBody(spec)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if body, known := bodies[c.Request().Method+" "+c.Path()]; known && !body {
+			r := c.Request()
+			method := r.Method
+			if method == http.MethodHead { // served as its GET, further on
+				method = http.MethodGet
+			}
+			if body, known := bodies[method+" "+c.Path()]; known && !body {
+				// Go's server still drains or closes the connection's body.
+				r.Body, r.ContentLength = http.NoBody, 0
+				r.Header.Del("Content-Encoding")
 				return next(c)
 			}
 			isImport := c.Path() == "/api/v1/leads/import"
@@ -216,7 +226,6 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 			if isImport {
 				limit = importLimit
 			}
-			r := c.Request()
 			switch {
 			case r.ContentLength <= limit:
 			case isImport:
@@ -234,14 +243,14 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 }
 
 // identityOnly answers 415 to a body sent with a Content-Encoding (RFC 9110,
-// section 15.5.16), to the operations that take a body: the server decodes none, and a gzip-compressed CSV read
+// section 15.5.16): the server decodes none, and a gzip-compressed CSV read
 // as text was refused as "not a UTF-8 CSV file (NUL byte on line 1)". A
 // caller without a token on a secured operation is left to the validator,
 // so that its 401 comes first, as it does for every other refusal.
+// (bodyLimit has dropped the bodies of operations that take none.)
 func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 	// Every operation, and whether a caller without a token may use it
 	// (no security, or a requirement that is empty: logout's optional token).
-	bodies := takesBody(spec)
 	public := map[string]bool{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -263,7 +272,7 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 			}
 			// Unknown routes and methods are the router's 404 and 405.
 			open, known := public[r.Method+" "+c.Path()]
-			if _, ok := auth.FromContext(r.Context()); !known || !bodies[r.Method+" "+c.Path()] || !ok && !open {
+			if _, ok := auth.FromContext(r.Context()); !known || !ok && !open {
 				return next(c)
 			}
 			c.Response().Header().Set("Accept-Encoding", "identity")

@@ -35,6 +35,10 @@ func TestBodylessOperationsIgnoreBody(t *testing.T) {
 		{"Encoded", "GET", "/api/v1/stats/summary", nil, map[string]string{"Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 200},
 		{"Large", "GET", "/api/v1/stats/summary", big, map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 200},
 		{"LargeEncodedNoToken", "DELETE", "/api/v1/leads/01a24a3c-5ce4-706c-b0b3-b1a6e05ffffb", big, map[string]string{"Content-Encoding": "gzip"}, 401},
+		{"LargeHead", "HEAD", "/api/v1/stats/summary", big, map[string]string{"Authorization": "Bearer " + token}, 200},
+		// Not read at all: a JSON body the API would refuse anywhere else.
+		{"DuplicateKeys", "GET", "/api/v1/stats/summary", []byte(`{"a": 1, "a": 2}`), map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 200},
+		{"DeepNoToken", "GET", "/api/v1/auth/me", bytes.Repeat([]byte("["), 100), map[string]string{"Content-Type": "application/json"}, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

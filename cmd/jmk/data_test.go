@@ -208,7 +208,7 @@ func TestExportCommand(t *testing.T) {
 		{"MinAboveMax", []string{"--min-probability", "0.8", "--max-probability", "0.2"}, "--min-probability must not be above --max-probability"},
 		{"ShortQ", []string{"-q", "ab"}, "-q must have at least 3 characters, leading and trailing spaces aside"},
 		{"SpacedQ", []string{"-q", " ab  "}, "-q must have at least 3 characters, leading and trailing spaces aside"},
-		{"PunctuationQ", []string{"-q", "@@@"}, "-q must hold 3 letters or digits in a row"},
+		{"PunctuationQ", []string{"-q", "@@@"}, "-q must hold letters or digits the search index can look up"},
 		{"LongQ", []string{"--q", strings.Repeat("q", 101)}, "-q must have at most 100 characters"},
 		{"NulQ", []string{"--q", "abc\x00"}, "-q must be UTF-8 text without NUL characters"},
 		// An unset variable in a script must not export every lead.

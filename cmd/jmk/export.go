@@ -28,7 +28,7 @@ func cmdExport(ctx context.Context, e env) error {
 	fs.Func("min-probability", "lowest `probability` (0..1)", optionalFloat(&pMin))
 	fs.Func("max-probability", "highest `probability` (0..1)", optionalFloat(&pMax))
 	assigned := fs.String("assigned-to", "", "a user id, or none")
-	q := fs.String("q", "", "substring of name, phone or e-mail (at least 3 characters)")
+	q := fs.String("q", "", "substring of name, phone or e-mail (at least 3 characters, with letters or digits)")
 	sort := fs.String("sort", string(store.SortProbabilityDesc), "probability_desc, probability_asc, updated_at_desc, created_at_desc or name_asc")
 	format := fs.String("format", string(leadcsv.FormatCSV), "csv, or excel for a spreadsheet whose decimal mark is a comma (';' between cells, decimal commas, a UTF-8 byte order mark)")
 	out := fs.String("o", "", "output file (default: standard output)")
@@ -158,18 +158,16 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 		f.AssignedTo = &id
 	}
 	if q != "" {
-		s := strings.TrimSpace(q)
-		switch {
+		switch s, problem := leadrules.SearchQuery(q); {
 		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
 			return f, errors.New("export: -q must be UTF-8 text without NUL characters")
-		case utf8.RuneCountInString(s) < 3:
-			return f, fmt.Errorf("export: -q must have at least 3 characters, leading and trailing spaces aside, not %q", q)
 		case utf8.RuneCountInString(q) > 100:
 			return f, errors.New("export: -q must have at most 100 characters")
-		case leadrules.SearchProblem(s) != "":
-			return f, errors.New("export: -q " + leadrules.SearchProblem(s))
+		case problem != "":
+			return f, fmt.Errorf("export: -q %s, not %q", problem, q)
+		default:
+			f.Q = &s
 		}
-		f.Q = &s
 	}
 	return f, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -95,11 +93,8 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 		}
 	}
 	if q != nil {
-		s := strings.TrimSpace(*q)
-		if utf8.RuneCountInString(s) < 3 {
-			return f, apperr.BadRequest("q", "must have at least 3 characters, leading and trailing spaces aside")
-		}
-		if problem := leadrules.SearchProblem(s); problem != "" {
+		s, problem := leadrules.SearchQuery(*q)
+		if problem != "" {
 			return f, apperr.BadRequest("q", problem)
 		}
 		f.Q = &s

@@ -268,26 +268,55 @@ func SearchDigits(q string) (string, bool) {
 	return string(digits), len(digits) >= 3
 }
 
-// SearchProblem says what is wrong with a search q (already trimmed, of at
-// least 3 characters), or returns "". The trigram index finds a substring
-// by the runs of three letters or digits in it, once case and accents are
-// folded: a q without such a run (!!!, a.b.c, three combining accents)
-// would be tested against every lead.
-func SearchProblem(q string) string {
-	if _, ok := SearchDigits(q); ok {
-		return ""
+// SearchQuery trims a search q and says what is wrong with it, or returns
+// "" as its problem: it must have at least 3 characters (spaces around it
+// aside), and it must give the trigram index something to look up (see
+// searchable).
+func SearchQuery(q string) (string, string) {
+	s := strings.TrimSpace(q)
+	switch {
+	case utf8.RuneCountInString(s) < 3:
+		return s, "must have at least 3 characters, leading and trailing spaces aside"
+	case !searchable(s):
+		return s, "must hold letters or digits the search index can look up: a word of 3, or a shorter one next to a space or punctuation, not punctuation or accents alone"
 	}
-	run := 0
+	return s, ""
+}
+
+// searchable reports whether the LIKE pattern %q% (after search_fold, which
+// lowers case and strips Latin accents) yields a trigram, as pg_trgm takes
+// them: from each word (a run of letters, digits or marks), padded with two
+// spaces where another character precedes it in q and one where another
+// follows, when that makes 3 characters or more. Without one, the index
+// cannot narrow the search and every lead would be tested: !!!, three
+// combining accents, modifier letters (U+02BC folds to an apostrophe).
+func searchable(q string) bool {
+	if _, ok := SearchDigits(q); ok {
+		return true
+	}
+	word, before := 0, false // the current word's length; whether a non-word character precedes it
 	for _, r := range q {
 		switch {
-		case unicode.Is(unicode.Mn, r): // an accent, folded away with it
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if run++; run == 3 {
-				return ""
-			}
+		case r >= '\u0300' && r <= '\u036F': // a Latin accent: folded away
+		case isWordRune(r):
+			word++
 		default:
-			run = 0
+			if word > 0 && word+pad(before, 2)+1 >= 3 {
+				return true
+			}
+			word, before = 0, true
 		}
 	}
-	return "must hold 3 letters or digits in a row (or a phone number's digits), which the search index looks up"
+	return word > 0 && word+pad(before, 2) >= 3
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsDigit(r) || unicode.IsMark(r) || unicode.IsLetter(r) && !unicode.Is(unicode.Lm, r)
+}
+
+func pad(b bool, n int) int {
+	if b {
+		return n
+	}
+	return 0
 }

@@ -301,27 +301,38 @@ func TestExternalID(t *testing.T) {
 	}
 }
 
-func TestSearchProblem(t *testing.T) {
-	const noRun = "must hold 3 letters or digits in a row (or a phone number's digits), which the search index looks up"
+func TestSearchQuery(t *testing.T) {
+	const (
+		short = "must have at least 3 characters, leading and trailing spaces aside"
+		none  = "must hold letters or digits the search index can look up: a word of 3, or a shorter one next to a space or punctuation, not punctuation or accents alone"
+	)
 	for in, want := range map[string]string{
 		"ana":                "",
+		" ana ":              "",
 		"Gonçalves":          "",
 		"joa\u0303o":         "", // a combining tilde is folded away
 		"o'brien":            "",
 		"@gmail":             "",
 		"王小明":                "",
+		"हिन्दी":             "", // vowel signs are marks, part of the word
 		"912 345":            "",
 		"91-23-45":           "", // a phone's digits: 912345
 		"+351 (9)":           "",
-		"!!!":                noRun,
-		"a.b.c":              noRun,
-		"ab c":               noRun,
-		"\u0301\u0301\u0301": noRun,
-		"\u200b\u200b\u200b": noRun,
-		"12.ab":              noRun,
+		"li na":              "", // "li " and "  na" are trigrams
+		"ab c":               "",
+		"a.b.c":              "", // "  b" is one
+		"12.ab":              "",
+		"ab":                 short,
+		" ab ":               short,
+		"!!!":                none,
+		"a!!":                none, // "a " is too short
+		"\u0301\u0301\u0301": none,
+		"\u200b\u200b\u200b": none,
+		"\u02bc\u02bc\u02bc": none, // modifier letters fold to punctuation
+		"%%%":                none,
 	} {
-		if got := SearchProblem(in); got != want {
-			t.Errorf("SearchProblem(%q) = %q, want %q", in, got, want)
+		if _, got := SearchQuery(in); got != want {
+			t.Errorf("SearchQuery(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
