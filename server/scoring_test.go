@@ -160,8 +160,16 @@ func TestScoringLifecycle(t *testing.T) {
 				t.Errorf("%s: %d %s", body, r.StatusCode(), r.Body)
 			}
 		}
+		// A seed draws the stratified split: with the time split it would
+		// be stored and shown, having done nothing.
+		models := scalar(t, env, "SELECT count(*) FROM models")
+		r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"split": "time", "seed": 5}`))
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, http.StatusUnprocessableEntity), "seed")
+		if n := scalar(t, env, "SELECT count(*) FROM models"); n != models {
+			t.Errorf("a refused training stored %d models", n-models)
+		}
 		// An exclusive bound is stated once, not also as "at most 0.5".
-		r, _ := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"holdout_fraction": 0.9}`))
+		r, _ = env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"holdout_fraction": 0.9}`))
 		if p := r.ApplicationproblemJSON400; p == nil || p.Detail == nil || *p.Detail != "holdout_fraction: must be less than 0.5" {
 			t.Errorf("holdout_fraction 0.9: %s", r.Body)
 		}
@@ -406,10 +414,16 @@ func TestScoringLifecycle(t *testing.T) {
 		if up == 0 || down == 0 {
 			t.Errorf("factors should show reasons both ways: %+v", s.Factors)
 		}
-		// The economic indicators are one factor, not five.
+		// The economic indicators are one factor, not five, and the
+		// previous campaign's fields one, not three; a reason too small to
+		// change anything is not listed.
 		for _, f := range s.Factors {
-			if slices.Contains([]string{"emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed"}, f.Feature) {
-				t.Errorf("indicator %s explained on its own: %+v", f.Feature, s.Factors)
+			if slices.Contains([]string{"emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed",
+				"previous_outcome", "previous_contacts", "days_since_previous_contact"}, f.Feature) {
+				t.Errorf("%s explained on its own: %+v", f.Feature, s.Factors)
+			}
+			if math.Abs(f.Contribution) < 0.05 {
+				t.Errorf("negligible reason listed: %+v", f)
 			}
 		}
 		if r, _ := sales.GetLeadScoreWithResponse(ctx, uuid.New()); r.StatusCode() != http.StatusNotFound {

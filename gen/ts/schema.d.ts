@@ -1124,18 +1124,24 @@ export interface components {
         };
         Factor: {
             /**
-             * @description The lead field, or `economic_climate` for the five economic indicators together (emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed): they mark the period of a campaign as one cause, which the model learns as such.
-             * @example previous_outcome
+             * @description The lead field; or `economic_climate` for the five economic indicators together (emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed), which mark the period of a campaign as one cause, which the model learns as such; or `previous_campaign` for previous_outcome, previous_contacts and days_since_previous_contact together, one fact told once.
+             * @example contact_channel
              */
             feature: string;
-            /** @example success */
+            /**
+             * @description The field's value as sent; for the two grouped factors, each field and its value.
+             * @example cellular
+             */
             value: string;
             /**
              * Format: double
              * @description Effect on the log-odds compared with an average lead.
              */
             contribution: number;
-            /** @example Previous campaign succeeded */
+            /**
+             * @description The reason in words a sales person reads.
+             * @example Reached on a mobile phone
+             */
             description: string;
         };
         /**
@@ -1146,13 +1152,19 @@ export interface components {
          *       "scored_at": "2026-11-25T10:00:00Z",
          *       "logit": 0.49,
          *       "baseline": -2.31,
-         *       "other_contribution": 1.59,
+         *       "other_contribution": 0.04,
          *       "factors": [
          *         {
-         *           "feature": "previous_outcome",
-         *           "value": "success",
+         *           "feature": "previous_campaign",
+         *           "value": "previous_outcome success, previous_contacts 1, days_since_previous_contact 6",
          *           "contribution": 1.42,
-         *           "description": "Previous campaign succeeded"
+         *           "description": "Previous campaign succeeded (contacted once before this campaign, last contacted 6 days ago)"
+         *         },
+         *         {
+         *           "feature": "economic_climate",
+         *           "value": "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1",
+         *           "contribution": 0.88,
+         *           "description": "Economic climate when contacted (Euribor 3-month rate 1.299%)"
          *         },
          *         {
          *           "feature": "contact_channel",
@@ -1161,10 +1173,16 @@ export interface components {
          *           "description": "Reached on a mobile phone"
          *         },
          *         {
-         *           "feature": "economic_climate",
-         *           "value": "emp_var_rate 1.4, cons_price_idx 93.918, cons_conf_idx -42.7, euribor_3m 4.86, nr_employed 5228.1",
-         *           "contribution": -0.52,
-         *           "description": "Economic climate when contacted (Euribor 3-month rate 4.86%)"
+         *           "feature": "last_contact_month",
+         *           "value": "oct",
+         *           "contribution": 0.24,
+         *           "description": "Campaign's last contact in October"
+         *         },
+         *         {
+         *           "feature": "campaign_contacts",
+         *           "value": "3",
+         *           "contribution": -0.09,
+         *           "description": "Called 3 times in this campaign"
          *         }
          *       ],
          *       "not_given": [
@@ -1198,7 +1216,7 @@ export interface components {
              * @description The combined contribution of the model's factors not listed (the weaker ones), so that the parts add up to the logit.
              */
             other_contribution: number;
-            /** @description The strongest reasons up and down (up to four each way), strongest first. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
+            /** @description The strongest reasons up and down (up to four each way), strongest first, among those that move the log-odds by 0.05 or more (about 5 % of the odds): smaller ones change nothing a seller could act on and are in other_contribution. Each contribution is how far this lead's value moves the log-odds from the average lead's. */
             factors: components["schemas"]["Factor"][];
             /** @description The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before. */
             not_given: string[];
@@ -1232,7 +1250,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"] | null;
             /**
              * Format: int64
-             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used.
+             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
              * @default 1
              */
             seed?: number | null;
@@ -1718,7 +1736,7 @@ export interface components {
         MaxProbability: number;
         /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
         AssignedTo: string;
-        /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must hold 3 letters or digits in a row (`ana`, `@gmail`; not `!!!` or `a.b.c`): a trigram index serves the search by such runs, and a q without one would be tested against every lead. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
+        /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must give the trigram index something to look up: a word of 3 letters or digits, or a shorter one next to a space or punctuation inside q (`ana`, `@gmail`, `li na`; not `!!!` or `a!!`), else every lead would be tested. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
         LeadQuery: string;
         /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
         LeadSortParam: components["schemas"]["LeadSort"];
@@ -2190,7 +2208,7 @@ export interface operations {
                 max_probability?: components["parameters"]["MaxProbability"];
                 /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must hold 3 letters or digits in a row (`ana`, `@gmail`; not `!!!` or `a.b.c`): a trigram index serves the search by such runs, and a q without one would be tested against every lead. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must give the trigram index something to look up: a word of 3 letters or digits, or a shorter one next to a space or punctuation inside q (`ana`, `@gmail`, `li na`; not `!!!` or `a!!`), else every lead would be tested. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
                 /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
                 sort?: components["parameters"]["LeadSortParam"];
@@ -2335,7 +2353,7 @@ export interface operations {
                 max_probability?: components["parameters"]["MaxProbability"];
                 /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
                 assigned_to?: components["parameters"]["AssignedTo"];
-                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must hold 3 letters or digits in a row (`ana`, `@gmail`; not `!!!` or `a.b.c`): a trigram index serves the search by such runs, and a q without one would be tested against every lead. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
+                /** @description Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must give the trigram index something to look up: a word of 3 letters or digits, or a shorter one next to a space or punctuation inside q (`ana`, `@gmail`, `li na`; not `!!!` or `a!!`), else every lead would be tested. Leading and trailing spaces are trimmed first (the 3 characters count without them). */
                 q?: components["parameters"]["LeadQuery"];
                 /** @description The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc. */
                 sort?: components["parameters"]["LeadSortParam"];
@@ -2708,6 +2726,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

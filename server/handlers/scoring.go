@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 
 // factorsEachWay is how many reasons up and how many down a score shows.
 const factorsEachWay = 4
+
+// minFactor is the smallest contribution (on the log-odds) shown as a
+// reason: about a 5 % change in the odds. Smaller ones ("Married: -0.001")
+// would read as reasons to a seller while changing nothing; they go into
+// other_contribution.
+const minFactor = 0.05
 
 // GetLeadScore explains a lead's score under the active model.
 func (h *Handlers) GetLeadScore(ctx context.Context, req api.GetLeadScoreRequestObject) (api.GetLeadScoreResponseObject, error) {
@@ -46,7 +53,8 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 }
 
 // scoreOut explains f and keeps the strongest reasons each way, strongest
-// first; the rest are summed up so that the parts still add up to the logit.
+// first, if they reach minFactor; the rest are summed up so that the parts
+// still add up to the logit.
 func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score {
 	ex := a.Scorer.Explain(f, a.Thresholds)
 	out := api.Score{
@@ -57,6 +65,9 @@ func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score
 	up, down := 0, 0
 	for _, fa := range ex.Factors { // already sorted by |contribution|
 		switch {
+		case math.Abs(fa.Contribution) < minFactor:
+			out.OtherContribution += fa.Contribution
+			continue
 		case fa.Contribution > 0 && up < factorsEachWay:
 			up++
 		case fa.Contribution < 0 && down < factorsEachWay:
@@ -148,6 +159,10 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 	var body api.TrainRequest // no body: every option's default
 	if req.Body != nil {
 		body = *req.Body
+	}
+	if body.Seed != nil && body.Split != nil && *body.Split == api.TrainSplitTime {
+		// As jmk model train refuses it: the model would show a seed that did nothing.
+		return nil, apperr.Invalid("seed", "draws the stratified split; the time split has none")
 	}
 	m, err := h.st.Train(ctx, TrainOptions(body))
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // number as its learnt missing-value effect, or its average.
 const (
 	notGivenUnknown = "not given (scored as unknown)"
-	imputedValue    = "not given (imputed)"
+	imputedValue    = "not given (average assumed)"
 )
 
 // catLabels gives, per categorical field, the description of each level and
@@ -25,7 +25,10 @@ var catLabels = [numCategorical]struct {
 	levels  map[string]string
 	unknown string
 }{
-	catJob:                {unknown: "Job unknown"},
+	catJob: {levels: map[string]string{"admin": "Administrative job", "blue_collar": "Blue-collar job", "entrepreneur": "Entrepreneur",
+		"housemaid": "Housemaid", "management": "Manager", "retired": "Retired", "self_employed": "Self-employed",
+		"services": "Services job", "student": "Student", "technician": "Technician", "unemployed": "Unemployed"},
+		unknown: "Job unknown"},
 	catMarital:            {levels: map[string]string{"married": "Married", "single": "Single", "divorced": "Divorced or widowed"}, unknown: "Marital status unknown"},
 	catEducation:          {levels: map[string]string{"basic_4y": "Basic education (4 years)", "basic_6y": "Basic education (6 years)", "basic_9y": "Basic education (9 years)", "high_school": "High school education", "illiterate": "No formal education", "professional_course": "Professional course", "university_degree": "University degree"}, unknown: "Education unknown"},
 	catCreditDefault:      {levels: map[string]string{"yes": "Has credit in default", "no": "No credit in default"}, unknown: "Credit default status unknown"},
@@ -34,7 +37,7 @@ var catLabels = [numCategorical]struct {
 	catContactChannel:     {levels: map[string]string{"cellular": "Reached on a mobile phone", "telephone": "Reached on a landline"}, unknown: "Contact channel unknown"},
 	catLastContactMonth:   {unknown: "Month of the campaign's last contact unknown"},
 	catLastContactWeekday: {levels: map[string]string{"mon": "Campaign's last contact on a Monday", "tue": "Campaign's last contact on a Tuesday", "wed": "Campaign's last contact on a Wednesday", "thu": "Campaign's last contact on a Thursday", "fri": "Campaign's last contact on a Friday", "sat": "Campaign's last contact on a Saturday", "sun": "Campaign's last contact on a Sunday"}, unknown: "Weekday of the campaign's last contact unknown"},
-	catPreviousOutcome:    {levels: map[string]string{"none": "Not part of a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Previous campaign outcome unknown"},
+	catPreviousOutcome:    {levels: map[string]string{"none": "Not part of a previous campaign", "failure": "Previous campaign failed", "success": "Previous campaign succeeded"}, unknown: "Outcome of a previous campaign unknown"},
 }
 
 var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
@@ -45,7 +48,7 @@ func describeCategorical(i int, v *string) (value, desc string) {
 		if catFields[i].missing < len(catFields[i].levels) {
 			return notGivenUnknown, labels.unknown + " (not given)"
 		}
-		return imputedValue, labels.unknown + " (not given, imputed)"
+		return imputedValue, labels.unknown + " (not given: average assumed)"
 	}
 	if *v == unknownLevel {
 		return *v, labels.unknown
@@ -56,64 +59,83 @@ func describeCategorical(i int, v *string) (value, desc string) {
 	if d, ok := labels.levels[*v]; ok {
 		return *v, d
 	}
-	switch i {
-	case catJob:
-		return *v, "Job: " + strings.ReplaceAll(*v, "_", " ")
-	case catLastContactMonth:
+	if i == catLastContactMonth {
 		return *v, "Campaign's last contact in " + monthNames[slices.Index(Months, *v)]
 	}
 	return *v, *v
 }
 
 // numLabels names the numeric fields in descriptions; the economic
-// indicators are worded together (describeClimate).
+// indicators and the previous campaign's fields are worded together
+// (describeClimate, describePrevious).
 var numLabels = [numNumeric]string{
-	numAge:               "Age",
-	numLastCallDuration:  "Last call duration",
-	numCampaignContacts:  "Calls in this campaign",
-	numDaysSincePrevious: "Days since a previous campaign's contact",
-	numPreviousContacts:  "Contacts before this campaign",
+	numAge:              "Age",
+	numLastCallDuration: "Last call duration",
+	numCampaignContacts: "Calls in this campaign",
 }
 
-// describeNumeric words a numeric field other than the economic indicators.
+// describeNumeric words age, the call duration and the campaign's calls.
 func describeNumeric(i int, known bool, x float64) (value, desc string) {
 	if !known {
-		if numFields[i].nilIsNever {
-			return "never", "No contact in a previous campaign on record"
-		}
-		return imputedValue, numLabels[i] + " unknown (not given, imputed)"
+		return imputedValue, numLabels[i] + " unknown (not given: average assumed)"
 	}
 	value = strconv.FormatFloat(x, 'f', -1, 64)
 	switch i {
-	case numAge:
-		group := "working age"
-		switch {
-		case x < 25:
-			group = "under 25"
-		case x >= 60:
-			group = "retirement age"
-		}
-		return value, fmt.Sprintf("Age %s (%s)", value, group)
 	case numLastCallDuration:
 		s := int(x)
 		return value, fmt.Sprintf("Last call lasted %d min %d s", s/60, s%60)
 	case numCampaignContacts:
-		return value, "Called " + times(x) + " in this campaign"
-	case numDaysSincePrevious:
-		switch x {
-		case 0:
-			return value, "Last contacted the same day in a previous campaign"
-		case 1:
-			return value, "Last contacted 1 day ago in a previous campaign"
-		}
-		return value, fmt.Sprintf("Last contacted %s days ago in a previous campaign", value)
-	case numPreviousContacts:
 		if x == 0 {
-			return value, "No contacts before this campaign"
+			return value, "Not called yet in this campaign"
 		}
-		return value, "Contacted " + times(x) + " before this campaign"
+		return value, "Called " + times(x) + " in this campaign"
 	}
 	return value, numLabels[i] + " " + value
+}
+
+// describePrevious words the previous campaign's factor: its outcome, then
+// what the other two fields add to it. A missing
+// days_since_previous_contact means never contacted, which goes without
+// saying unless the lead was in a previous campaign after all (UCI's 999
+// next to a failure): then the date is not on record.
+func describePrevious(f *Features, e *Encoded) (value, desc string) {
+	outcome, contacts, days := "not given", "not given", "never"
+	desc = catLabels[catPreviousOutcome].unknown
+	if v := f.PreviousOutcome; v != nil {
+		outcome = *v
+		if d, ok := catLabels[catPreviousOutcome].levels[*v]; ok {
+			desc = d
+		}
+	}
+	inPrevious := outcome == "success" || outcome == "failure"
+	var details []string
+	if x := e.Values[numPreviousContacts]; e.known(numPreviousContacts) {
+		contacts = strconv.FormatFloat(x, 'f', -1, 64)
+		if x > 0 {
+			inPrevious = true
+			details = append(details, "contacted "+times(x)+" before this campaign")
+		}
+	} else {
+		details = append(details, "earlier contacts not given")
+	}
+	if x := e.Values[numDaysSincePrevious]; e.known(numDaysSincePrevious) {
+		days = strconv.FormatFloat(x, 'f', -1, 64)
+		switch x {
+		case 0:
+			details = append(details, "last contacted the same day")
+		case 1:
+			details = append(details, "last contacted 1 day ago")
+		default:
+			details = append(details, "last contacted "+days+" days ago")
+		}
+	} else if inPrevious {
+		details = append(details, "date of the last contact not on record")
+	}
+	value = "previous_outcome " + outcome + ", previous_contacts " + contacts + ", days_since_previous_contact " + days
+	if len(details) > 0 {
+		desc += " (" + strings.Join(details, ", ") + ")"
+	}
+	return value, desc
 }
 
 // describeClimate words the economic indicators' one factor. The value
@@ -135,7 +157,7 @@ func describeClimate(e *Encoded) (value, desc string) {
 		}
 	}
 	if shown < 0 {
-		return imputedValue, "Economic climate when contacted unknown (not given, imputed)"
+		return imputedValue, "Economic climate when contacted unknown (not given: average assumed)"
 	}
 	x := strconv.FormatFloat(e.Values[shown], 'f', -1, 64)
 	return strings.Join(given, ", "), "Economic climate when contacted (" + climateLabels[shown][0] + x + climateLabels[shown][1] + ")"

@@ -7,7 +7,9 @@ import (
 )
 
 // Explanation breaks a lead's score into one factor per API field, except
-// the five economic indicators, which share one (ClimateFeature).
+// the five economic indicators, which share one (ClimateFeature), and the
+// three fields on the previous campaign, which share another
+// (PreviousCampaignFeature).
 //
 // Intercept is the logit of the reference lead: the model's intercept plus
 // every field's average contribution over the training rows. Each factor's
@@ -47,10 +49,22 @@ const ClimateFeature = "economic_climate"
 
 func isClimate(num int) bool { return num >= numEmpVarRate && num <= numNrEmployed }
 
+// PreviousCampaignFeature is the factor of previous_outcome,
+// previous_contacts and days_since_previous_contact together. They describe
+// one fact, the lead's part in an earlier campaign; apart, a never-contacted
+// lead read "Not part of a previous campaign: +" next to "No contact in a
+// previous campaign on record: -", one fact pulling both ways.
+const PreviousCampaignFeature = "previous_campaign"
+
+func isPrevious(num int) bool { return num == numDaysSincePrevious || num == numPreviousContacts }
+
 // factor is the factor an interaction's field contributes to.
 func (k *levelKey) factor() string {
-	if k.cat < 0 && isClimate(k.num) {
+	switch {
+	case k.cat < 0 && isClimate(k.num):
 		return ClimateFeature
+	case k.cat < 0 && isPrevious(k.num), k.cat == catPreviousOutcome:
+		return PreviousCampaignFeature
 	}
 	return k.name()
 }
@@ -58,13 +72,15 @@ func (k *levelKey) factor() string {
 // Explain scores f and explains the score, factors strongest first (by
 // absolute contribution). Every field the model uses appears exactly once,
 // with its one-hot levels, bins and indicators added together, except the
-// economic indicators, which appear as one ClimateFeature. It allocates
-// and is meant for one lead at a time, not for bulk scoring.
+// economic indicators, which appear as one ClimateFeature, and the previous
+// campaign's fields, one PreviousCampaignFeature. It allocates and is meant
+// for one lead at a time, not for bulk scoring.
 func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 	var e Encoded
 	Encode(f, &e)
 	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{}}
 	z := s.intercept
+	previous := 0.0
 	for i := range numCategorical {
 		c := s.cat[i][e.Levels[i]&(maxLevels-1)]
 		z += c
@@ -72,6 +88,10 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		v := catValue(f, i)
 		if v == nil {
 			ex.NotGiven = append(ex.NotGiven, catFields[i].name)
+		}
+		if i == catPreviousOutcome {
+			previous += c - s.catAvg[i]
+			continue
 		}
 		value, desc := describeCategorical(i, v)
 		ex.Factors = append(ex.Factors, Factor{
@@ -100,6 +120,10 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 			climateUsed = true
 			continue
 		}
+		if isPrevious(i) {
+			previous += c - s.numAvg[i]
+			continue
+		}
 		value, desc := describeNumeric(i, e.known(i), e.Values[i])
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
@@ -109,6 +133,8 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		value, desc := describeClimate(&e)
 		ex.Factors = append(ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: climate, Description: desc})
 	}
+	value, desc := describePrevious(f, &e)
+	ex.Factors = append(ex.Factors, Factor{Feature: PreviousCampaignFeature, Value: value, Contribution: previous, Description: desc})
 	// An interaction's departure from its average is shared equally by its
 	// two fields' factors, so the factors still add up to the logit.
 	for j := range s.inter {

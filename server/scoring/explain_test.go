@@ -50,9 +50,10 @@ func TestExplainAdditive(t *testing.T) {
 				}
 			}
 			// The synthetic model includes the call duration; the five
-			// economic indicators are one factor.
-			if want := numCategorical + numNumeric - 4; len(seen) != want || !seen[ClimateFeature] {
-				t.Errorf("%d factors (%v), want %d with %s", len(seen), seen, want, ClimateFeature)
+			// economic indicators are one factor, and so are the three
+			// fields on the previous campaign.
+			if want := numCategorical + numNumeric - 4 - 2; len(seen) != want || !seen[ClimateFeature] || !seen[PreviousCampaignFeature] {
+				t.Errorf("%d factors (%v), want %d with %s and %s", len(seen), seen, want, ClimateFeature, PreviousCampaignFeature)
 			}
 		})
 	}
@@ -67,14 +68,14 @@ func TestExplainWords(t *testing.T) {
 	f.Job = ptr("blue_collar")
 	ex := s.Explain(&f, DefaultThresholds)
 	want := map[string][2]string{
-		"previous_outcome":            {"success", "Previous campaign succeeded"},
-		"age":                         {"62", "Age 62 (retirement age)"},
-		"marital":                     {notGivenUnknown, "Marital status unknown (not given)"},
-		"job":                         {"blue_collar", "Job: blue collar"},
-		"last_contact_month":          {"oct", "Campaign's last contact in October"},
-		"days_since_previous_contact": {"6", "Last contacted 6 days ago in a previous campaign"},
-		"campaign_contacts":           {"2", "Called twice in this campaign"},
-		"last_call_duration_sec":      {"261", "Last call lasted 4 min 21 s"},
+		"age":                    {"62", "Age 62"},
+		"marital":                {notGivenUnknown, "Marital status unknown (not given)"},
+		"job":                    {"blue_collar", "Blue-collar job"},
+		"last_contact_month":     {"oct", "Campaign's last contact in October"},
+		"campaign_contacts":      {"2", "Called twice in this campaign"},
+		"last_call_duration_sec": {"261", "Last call lasted 4 min 21 s"},
+		PreviousCampaignFeature: {"previous_outcome success, previous_contacts 1, days_since_previous_contact 6",
+			"Previous campaign succeeded (contacted once before this campaign, last contacted 6 days ago)"},
 	}
 	for _, fc := range ex.Factors {
 		if w, ok := want[fc.Feature]; ok && (fc.Value != w[0] || fc.Description != w[1]) {
@@ -89,25 +90,39 @@ func TestExplainWords(t *testing.T) {
 	if !slices.Equal(ex.NotGiven, []string{"marital"}) {
 		t.Errorf("not given %v, want marital", ex.NotGiven)
 	}
-	for days, want := range map[int32]string{0: "Last contacted the same day in a previous campaign",
-		1: "Last contacted 1 day ago in a previous campaign"} {
-		f.DaysSincePreviousContact = ptr(days)
-		for _, fc := range s.Explain(&f, DefaultThresholds).Factors {
-			if fc.Feature == "days_since_previous_contact" && fc.Description != want {
-				t.Errorf("%d days: %q, want %q", days, fc.Description, want)
-			}
+
+	// The previous campaign, told once, whatever its three fields hold.
+	none, failure, zero, two := ptr("none"), ptr("failure"), ptr[int32](0), ptr[int32](2)
+	for _, tc := range []struct {
+		outcome        *string
+		contacts, days *int32
+		want           string
+	}{
+		{none, zero, nil, "Not part of a previous campaign"},
+		{failure, two, nil, "Previous campaign failed (contacted twice before this campaign, date of the last contact not on record)"},
+		{failure, zero, ptr[int32](0), "Previous campaign failed (last contacted the same day)"},
+		{ptr("success"), zero, ptr[int32](1), "Previous campaign succeeded (last contacted 1 day ago)"},
+		{nil, nil, nil, "Outcome of a previous campaign unknown (earlier contacts not given)"},
+		{ptr("unknown"), two, nil, "Outcome of a previous campaign unknown (contacted twice before this campaign, date of the last contact not on record)"},
+	} {
+		f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact = tc.outcome, tc.contacts, tc.days
+		ex := s.Explain(&f, DefaultThresholds)
+		i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == PreviousCampaignFeature })
+		if i < 0 || ex.Factors[i].Description != tc.want {
+			t.Errorf("previous campaign %v %v %v: %+v, want %q", tc.outcome, tc.contacts, tc.days, ex.Factors, tc.want)
 		}
 	}
-	f.DaysSincePreviousContact = nil
-	f.PreviousOutcome = ptr("none")
+
+	f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact = none, zero, nil
+	f.CampaignContacts = zero
 	f.ContactChannel = nil // its enumeration has no unknown level: imputed
 	descriptions := map[string]bool{}
 	for _, fc := range s.Explain(&f, DefaultThresholds).Factors {
-		if fc.Feature == "days_since_previous_contact" && (fc.Value != "never" || fc.Description != "No contact in a previous campaign on record") {
-			t.Errorf("never contacted: %+v", fc)
-		}
-		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given, imputed)") {
+		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given: average assumed)") {
 			t.Errorf("no channel: %+v", fc)
+		}
+		if fc.Feature == "campaign_contacts" && fc.Description != "Not called yet in this campaign" {
+			t.Errorf("no call yet: %+v", fc)
 		}
 		// Two factors never read the same: a sales person could not tell
 		// why one pushes up and the other down.
@@ -138,7 +153,7 @@ func TestExplainNotGiven(t *testing.T) {
 		t.Errorf("empty lead: not given %v\nwant %v", ex.NotGiven, all)
 	}
 	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
-	if fc := ex.Factors[i]; fc.Value != imputedValue || fc.Description != "Economic climate when contacted unknown (not given, imputed)" {
+	if fc := ex.Factors[i]; fc.Value != imputedValue || fc.Description != "Economic climate when contacted unknown (not given: average assumed)" {
 		t.Errorf("empty lead's climate factor %+v", fc)
 	}
 
