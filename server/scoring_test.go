@@ -211,6 +211,35 @@ func TestScoringLifecycle(t *testing.T) {
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
 		t.Fatalf("training alone scored %d leads", n)
 	}
+	// The cut-off table agrees with the categories at the thresholds
+	// trained with (hot from 0.70, warm from 0.40) and shrinks as the
+	// cut-off rises.
+	cut := m1.Metrics.Cutoffs
+	count := func(c api.Category) int {
+		for _, x := range m1.Metrics.Categories {
+			if x.Category == c {
+				return x.Count
+			}
+		}
+		return -1
+	}
+	if len(cut) != 19 || cut[13].Cutoff != 0.7 || cut[13].Count != count(api.CategoryHot) ||
+		cut[7].Cutoff != 0.4 || cut[7].Count != count(api.CategoryHot)+count(api.CategoryWarm) {
+		t.Errorf("cut-offs %+v against categories %+v", cut, m1.Metrics.Categories)
+	}
+	for i := 1; i < len(cut); i++ {
+		if cut[i].Count > cut[i-1].Count || cut[i].ShareOfConversions > cut[i-1].ShareOfConversions {
+			t.Errorf("cut-off %v holds more than %v: %+v", cut[i].Cutoff, cut[i-1].Cutoff, cut)
+		}
+	}
+	// A model stored before cut-offs were measured shows an empty table.
+	if err := sql(t, env, fmt.Sprintf(`UPDATE models SET metrics = metrics - 'cutoffs' WHERE version = %d`, m1.Version)); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := sales.GetModelWithResponse(ctx, m1.Version); g.JSON200 == nil || g.JSON200.Metrics.Cutoffs == nil ||
+		len(g.JSON200.Metrics.Cutoffs) != 0 || !strings.Contains(string(g.Body), `"cutoffs":[]`) {
+		t.Errorf("model without cut-offs: %s", g.Body)
+	}
 	// A model's events name it by its version, and the filter finds them.
 	model := api.ListAuditEventsParamsEntityType("model")
 	if ev := events(t, env, api.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {

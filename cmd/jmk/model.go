@@ -158,9 +158,9 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 	tw.Flush()
 	fmt.Fprintln(w, "\ncalibration (equal-frequency deciles):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "bin\tcount\tpredicted\tobserved\t")
+	fmt.Fprintln(tw, "bin\tfrom\tto\tcount\tpredicted\tobserved\t")
 	for _, b := range mt.Calibration {
-		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t\n", b.Bin, b.Count, b.MeanPredicted, b.ObservedRate)
+		fmt.Fprintf(tw, "%d\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t\n", b.Bin, b.Lower, b.Upper, b.Count, b.MeanPredicted, b.ObservedRate)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\ncategories (hot >= %g, warm >= %g):\n", m.Thresholds.Hot, m.Thresholds.Warm)
@@ -168,6 +168,13 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 	fmt.Fprintln(tw, "category\tleads\tpredicted\tobserved\t")
 	for _, c := range mt.Categories {
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t\n", c.Category, c.Count, c.MeanPredicted, c.ObservedRate)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\ncut-offs (holdout leads predicted at or above each):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "cut-off\tleads\tshare\tobserved\tconversions\t")
+	for _, c := range mt.Cutoffs {
+		fmt.Fprintf(tw, "%.2f\t%d\t%.3f\t%.3f\t%.3f\t\n", c.Cutoff, c.Count, c.ShareOfLeads, c.ObservedRate, c.ShareOfConversions)
 	}
 	tw.Flush()
 }

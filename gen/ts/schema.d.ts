@@ -1299,20 +1299,65 @@ export interface components {
             /** Format: double */
             mean_predicted?: number;
         };
+        /** @description What a category starting at this cut-off would hold on the holdout. */
+        CutoffMetric: {
+            /**
+             * Format: double
+             * @example 0.5
+             */
+            cutoff: number;
+            /** @description Holdout leads predicted at or above the cut-off. */
+            count: number;
+            /**
+             * Format: double
+             * @description Their share of the holdout.
+             */
+            share_of_leads: number;
+            /**
+             * Format: double
+             * @description How often they converted (0 when there are none).
+             */
+            observed_rate: number;
+            /**
+             * Format: double
+             * @description Their share of the holdout's conversions.
+             */
+            share_of_conversions: number;
+        };
+        /** @description The model measured on its holdout, the labelled leads it was not trained on. */
         ModelMetrics: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description ROC AUC: how often a converted lead is ranked above one that did not convert (0.5 is chance).
+             */
             auc: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Mean squared difference between the predicted probability and the outcome (lower is better).
+             */
             brier: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Mean negative log-likelihood of the outcomes (lower is better).
+             */
             log_loss: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Conversion rate of the tenth of the holdout predicted highest over the holdout's own rate.
+             */
             lift_top_decile: number;
+            /** @description Ten equal-count bins of the predicted probability, lowest first, each with its range and its mean predicted and observed rates. */
             calibration: components["schemas"]["CalibrationBin"][];
+            /** @description The holdout by category at the cut-offs in force when the model was trained (`thresholds`). */
             categories: components["schemas"]["CategoryMetric"][];
+            /** @description The cut-offs 0.05, 0.10, ..., 0.95, each with the holdout leads at or above it, how often they converted and their share of the conversions: what a hot (or warm) category starting there would hold, to choose the thresholds without training again. Empty for models trained before it was added. */
+            cutoffs: components["schemas"]["CutoffMetric"][];
             n_train: number;
             n_test: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Conversion rate of all labelled leads, training and holdout together.
+             */
             positive_rate: number;
         };
         Model: {

@@ -232,6 +232,9 @@ func modelOut(m store.ModelInfo) (api.Model, error) {
 			return api.Model{}, err
 		}
 	}
+	if out.Metrics.Cutoffs == nil { // a model stored before cut-offs were measured
+		out.Metrics.Cutoffs = []api.CutoffMetric{}
+	}
 	return out, nil
 }
 

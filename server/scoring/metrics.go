@@ -22,8 +22,12 @@ type Metrics struct {
 	// probability, lowest first.
 	Calibration []CalibrationBin `json:"calibration"`
 	Categories  []CategoryStat   `json:"categories"`
-	NTrain      int              `json:"n_train"`
-	NTest       int              `json:"n_test"`
+	// Cutoffs shows, for each possible cut-off, what a category starting
+	// there would hold, so an admin can choose the thresholds without
+	// training again. Models stored before it have none.
+	Cutoffs []CutoffStat `json:"cutoffs"`
+	NTrain  int          `json:"n_train"`
+	NTest   int          `json:"n_test"`
 	// PositiveRate is the conversion rate of all examples, train and test.
 	PositiveRate float64 `json:"positive_rate"`
 }
@@ -47,6 +51,51 @@ type CategoryStat struct {
 	MeanPredicted float64 `json:"mean_predicted"`
 }
 
+// CutoffStat is how the holdout leads predicted at or above a cut-off
+// turned out: how many they are (and their share of the holdout), how often
+// they converted, and what share of the holdout's conversions they hold.
+type CutoffStat struct {
+	Cutoff             float64 `json:"cutoff"`
+	Count              int     `json:"count"`
+	ShareOfLeads       float64 `json:"share_of_leads"`
+	ObservedRate       float64 `json:"observed_rate"`
+	ShareOfConversions float64 `json:"share_of_conversions"`
+}
+
+// CutoffTable evaluates the cut-offs 0.05, 0.10, ..., 0.95.
+func CutoffTable(preds []Prediction) []CutoffStat {
+	total := 0
+	for _, p := range preds {
+		if p.Y {
+			total++
+		}
+	}
+	out := make([]CutoffStat, 0, 19)
+	for i := 1; i <= 19; i++ {
+		c := CutoffStat{Cutoff: float64(i) / 20}
+		pos := 0
+		for _, p := range preds {
+			if p.P >= c.Cutoff {
+				c.Count++
+				if p.Y {
+					pos++
+				}
+			}
+		}
+		if len(preds) > 0 {
+			c.ShareOfLeads = float64(c.Count) / float64(len(preds))
+		}
+		if c.Count > 0 {
+			c.ObservedRate = float64(pos) / float64(c.Count)
+		}
+		if total > 0 {
+			c.ShareOfConversions = float64(pos) / float64(total)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // Evaluate computes the holdout metrics of preds; the caller fills in the
 // sizes and the overall positive rate, which preds cannot know.
 func Evaluate(preds []Prediction, th Thresholds) Metrics {
@@ -57,6 +106,7 @@ func Evaluate(preds []Prediction, th Thresholds) Metrics {
 		LiftTopDecile: LiftTopDecile(preds),
 		Calibration:   CalibrationTable(preds, 10),
 		Categories:    CategoryTable(preds, th),
+		Cutoffs:       CutoffTable(preds),
 	}
 }
 

@@ -128,3 +128,34 @@ func TestROCCurve(t *testing.T) {
 		}
 	}
 }
+
+func TestCutoffTable(t *testing.T) {
+	t.Parallel()
+	// Ten leads, p = 0.05, 0.15, ..., 0.95; the top three converted, and
+	// the one at 0.35.
+	var preds []Prediction
+	for i := range 10 {
+		preds = append(preds, Prediction{P: 0.05 + 0.1*float64(i), Y: i >= 7 || i == 3})
+	}
+	got := CutoffTable(preds)
+	if len(got) != 19 || got[0].Cutoff != 0.05 || got[18].Cutoff != 0.95 {
+		t.Fatalf("cut-offs %+v", got)
+	}
+	for _, tc := range []struct {
+		i    int
+		want CutoffStat
+	}{
+		{0, CutoffStat{Cutoff: 0.05, Count: 10, ShareOfLeads: 1, ObservedRate: 0.4, ShareOfConversions: 1}},
+		{13, CutoffStat{Cutoff: 0.7, Count: 3, ShareOfLeads: 0.3, ObservedRate: 1, ShareOfConversions: 0.75}},
+		{18, CutoffStat{Cutoff: 0.95, Count: 1, ShareOfLeads: 0.1, ObservedRate: 1, ShareOfConversions: 0.25}},
+	} {
+		g := got[tc.i]
+		if g.Count != tc.want.Count || !near(g.Cutoff, tc.want.Cutoff) || !near(g.ShareOfLeads, tc.want.ShareOfLeads) ||
+			!near(g.ObservedRate, tc.want.ObservedRate) || !near(g.ShareOfConversions, tc.want.ShareOfConversions) {
+			t.Errorf("cut-off %d: %+v, want %+v", tc.i, g, tc.want)
+		}
+	}
+	if empty := CutoffTable(nil); len(empty) != 19 || empty[0].Count != 0 || empty[0].ObservedRate != 0 {
+		t.Errorf("no predictions: %+v", empty[0])
+	}
+}
