@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -121,11 +122,16 @@ func calibrationPlot(holdout []scoring.Prediction) (*plot.Plot, error) {
 	p.Title.Text = fmt.Sprintf("Calibration (10 equal-count bins, max error %.3f)", scoring.MaxCalibrationError(bins, 0))
 	p.X.Label.Text = "Mean predicted probability"
 	p.Y.Label.Text = "Observed conversion rate"
-	square(p)
+	// Most leads sit at low probabilities: the axes end a little past the
+	// largest rate (to the next tenth), not at 1, so the deciles are apart.
 	xys := make(plotter.XYs, len(bins))
+	top := 0.1
 	for i, b := range bins {
 		xys[i] = plotter.XY{X: b.MeanPredicted, Y: b.ObservedRate}
+		top = max(top, b.MeanPredicted, b.ObservedRate)
 	}
+	top = min(1, math.Ceil(top*1.05*10)/10)
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, top, 0, top
 	line, points, err := plotter.NewLinePoints(xys)
 	if err != nil {
 		return nil, fmt.Errorf("report: calibration: %w", err)
