@@ -23,7 +23,7 @@ export interface Options {
    * refresh token, keeping the new pair) and resolve to the new access token, or to undefined to
    * give up (the 401 is then returned). Requests failing at once share one call, since a refresh
    * token is rotated on use and sending a rotated one again ends the session. Where the browser
-   * has Web Locks (`navigator.locks`), tabs take turns too, and a tab that finds a new token from
+   * has Web Locks (`navigator.locks`, on HTTPS or localhost), tabs take turns too, and a tab that finds a new token from
    * `accessToken` once its turn comes uses it without calling `refresh`: keep the token pair in
    * storage the tabs share (localStorage) for that. The failed request is sent again, once, with
    * the new token. If `refresh` throws, the request rejects with its error.
@@ -37,10 +37,16 @@ export interface Options {
   client?: Omit<ClientOptions, "baseUrl">;
 }
 
-/** Runs fn holding the browser's Web Lock for token renewal, or at once where there is none. */
+/**
+ * The Web Lock the client holds while it renews a token: code that refreshes elsewhere (at
+ * start-up, say) should hold it too, `navigator.locks.request(jmkRenewalLock, ...)`.
+ */
+export const jmkRenewalLock = "jmk-sales-api-token-renewal";
+
+/** Runs fn holding jmkRenewalLock, or at once where there are no Web Locks (plain HTTP off localhost). */
 async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  return locks ? await locks.request("jmk-sales-api-token-renewal", fn) : fn();
+  return locks ? await locks.request(jmkRenewalLock, fn) : fn();
 }
 
 /** The calls that take no access token, whose 401 a refresh cannot mend. */
