@@ -468,7 +468,9 @@ func TestUsersLastAdmin(t *testing.T) {
 	}
 	t.Run("Delete", func(t *testing.T) {
 		r, _ := env.Admin.DeactivateUserWithResponse(bg, id, nil)
-		wantProblem(t, r.HTTPResponse, r.Body, 422)
+		if p := wantProblem(t, r.HTTPResponse, r.Body, 422); p.Errors != nil || p.Detail == nil || !strings.Contains(*p.Detail, "last active admin") {
+			t.Fatalf("a DELETE's refusal names a field it has none of, or not why: %s", r.Body)
+		}
 	})
 	t.Run("InactiveAdminsDoNotCount", func(t *testing.T) {
 		other := newUser(t, env, "Dormant", "dormant@example.com", auth.RoleAdmin)

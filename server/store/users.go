@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -189,6 +190,10 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 		}
 		f := false
 		u, ev, err := userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			ae.Fields = nil // a DELETE sends no field to name
+		}
 		if err != nil {
 			return err
 		}
