@@ -411,6 +411,10 @@ func TestLeadUpdate(t *testing.T) {
 			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, ""); p.Detail == nil || !strings.Contains(*p.Detail, detail) {
 				t.Errorf("If-Match %s: detail %v, want %q in it", m, p.Detail, detail)
 			}
+			// The 412 names the current version, as a GET would.
+			if got := r.HTTPResponse.Header.Get("ETag"); got != `"1"` {
+				t.Errorf("If-Match %s: 412 with ETag %q, want the current \"1\"", m, got)
+			}
 		}
 		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if r.StatusCode() != 200 {
@@ -418,6 +422,9 @@ func TestLeadUpdate(t *testing.T) {
 		}
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
 		leadProblem(t, "stale", r.StatusCode(), r.Body, 412, "")
+		if got := r.HTTPResponse.Header.Get("ETag"); got != `"2"` {
+			t.Errorf("stale 412 with ETag %q, want the current \"2\"", got)
+		}
 		// A list matches when any of its tags is current; several If-Match
 		// lines are one list (RFC 9110 5.3).
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`"1", W/"2", "2"`)},

@@ -104,6 +104,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if ae.RetryAfter > 0 {
 				c.Response().Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 			}
+			if ae.ETag != "" {
+				c.Response().Header().Set("ETag", ae.ETag)
+			}
 			_ = writeProblem(c, ae.Status, ae.Detail, ae.Fields, ae.AllowedNextStates)
 			return
 		case errors.As(err, &he):

@@ -5474,6 +5474,11 @@ type DeleteLeadResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteLeadResponse412Headers the declared response headers of an HTTP 412 response for DeleteLead
+type DeleteLeadResponse412Headers struct {
+	ETag *string
+}
+
 // DeleteLeadResponse503Headers the declared response headers of an HTTP 503 response for DeleteLead
 type DeleteLeadResponse503Headers struct {
 	RetryAfter *int
@@ -5498,6 +5503,8 @@ type DeleteLeadResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteLeadResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteLeadResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteLeadResponse503Headers
 }
@@ -5673,6 +5680,11 @@ type UpdateLeadResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateLeadResponse412Headers the declared response headers of an HTTP 412 response for UpdateLead
+type UpdateLeadResponse412Headers struct {
+	ETag *string
+}
+
 // UpdateLeadResponse503Headers the declared response headers of an HTTP 503 response for UpdateLead
 type UpdateLeadResponse503Headers struct {
 	RetryAfter *int
@@ -5713,6 +5725,8 @@ type UpdateLeadResponse struct {
 	Headers200 *UpdateLeadResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateLeadResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateLeadResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateLeadResponse503Headers
 }
@@ -6831,6 +6845,11 @@ type PutThresholdsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PutThresholdsResponse412Headers the declared response headers of an HTTP 412 response for PutThresholds
+type PutThresholdsResponse412Headers struct {
+	ETag *string
+}
+
 // PutThresholdsResponse503Headers the declared response headers of an HTTP 503 response for PutThresholds
 type PutThresholdsResponse503Headers struct {
 	RetryAfter *int
@@ -6865,6 +6884,8 @@ type PutThresholdsResponse struct {
 	Headers200 *PutThresholdsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PutThresholdsResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutThresholdsResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *PutThresholdsResponse503Headers
 }
@@ -7506,6 +7527,11 @@ type DeactivateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeactivateUserResponse412Headers the declared response headers of an HTTP 412 response for DeactivateUser
+type DeactivateUserResponse412Headers struct {
+	ETag *string
+}
+
 // DeactivateUserResponse503Headers the declared response headers of an HTTP 503 response for DeactivateUser
 type DeactivateUserResponse503Headers struct {
 	RetryAfter *int
@@ -7532,6 +7558,8 @@ type DeactivateUserResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeactivateUserResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeactivateUserResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeactivateUserResponse503Headers
 }
@@ -7719,6 +7747,11 @@ type UpdateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateUserResponse412Headers the declared response headers of an HTTP 412 response for UpdateUser
+type UpdateUserResponse412Headers struct {
+	ETag *string
+}
+
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
 	RetryAfter *int
@@ -7759,6 +7792,8 @@ type UpdateUserResponse struct {
 	Headers200 *UpdateUserResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateUserResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateUserResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateUserResponse503Headers
 }
@@ -10034,6 +10069,16 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteLeadResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -10278,6 +10323,16 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateLeadResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11358,6 +11413,16 @@ func ParsePutThresholdsResponse(rsp *http.Response) (*PutThresholdsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutThresholdsResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutThresholdsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11980,6 +12045,16 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeactivateUserResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeactivateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12231,6 +12306,16 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateUserResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

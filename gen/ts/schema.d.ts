@@ -1652,6 +1652,8 @@ export interface components {
         /** @description If-Match does not match the current version; reload and retry. */
         PreconditionFailed: {
             headers: {
+                /** @description The record's current version, as its GET would send it. */
+                ETag?: string;
                 [name: string]: unknown;
             };
             content: {

@@ -37,6 +37,9 @@ type Error struct {
 	AllowedNextStates []string
 	// RetryAfter, in seconds, is sent as the Retry-After header when > 0.
 	RetryAfter int
+	// ETag, when set, is sent as the ETag header: on a 412, the record's
+	// current version, so a client can tell what it missed.
+	ETag string
 	// Err is the underlying sentinel, for errors.Is.
 	Err error
 }

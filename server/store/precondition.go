@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -18,19 +19,21 @@ type Precondition struct {
 	Versions []int32
 }
 
-// errNoVersionNamed is the 412 for an If-Match that could never hold: to
-// say the record changed would send the client to reload it and fail again.
-var errNoVersionNamed = &apperr.Error{Status: http.StatusPreconditionFailed, Err: apperr.ErrStale,
-	Detail: `If-Match names no version of the record: weak tags (W/...) and tags this API did not write never match; send the ETag from your last GET as it was given`}
+// noVersionNamed is the detail of the 412 for an If-Match that could never
+// hold: to say the record changed would send the client to reload it and
+// fail again.
+const noVersionNamed = `If-Match names no version of the record: weak tags (W/...) and tags this API did not write never match; send the ETag from your last GET as it was given`
 
 // Check returns nil when a record at version v meets the precondition,
-// else its 412: apperr.ErrStale, or errNoVersionNamed.
+// else its 412 (apperr.ErrStale), carrying the record's current ETag.
 func (p Precondition) Check(v int32) error {
-	switch {
-	case p.Any || slices.Contains(p.Versions, v):
+	if p.Any || slices.Contains(p.Versions, v) {
 		return nil
-	case len(p.Versions) == 0:
-		return errNoVersionNamed
 	}
-	return apperr.ErrStale
+	e := &apperr.Error{Status: http.StatusPreconditionFailed, Err: apperr.ErrStale,
+		Detail: apperr.ErrStale.Error(), ETag: fmt.Sprintf(`"%d"`, v)}
+	if len(p.Versions) == 0 {
+		e.Detail = noVersionNamed
+	}
+	return e
 }
