@@ -196,14 +196,23 @@ func (a *App) shutdown(ctx context.Context, srv *http.Server, cutOff context.Can
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// Shutdown only stops waiting: cancel what still runs, so its
-		// database connections come back for the pool to close, and
-		// close its client connections.
+		// database connections come back for the pool to close, give the
+		// cut-off requests a moment to send their 503s, then close the
+		// client connections still open.
 		cutOff(errShuttingDown)
+		gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), cutOffGrace)
+		_ = srv.Shutdown(gctx)
+		gcancel()
 		srv.Close()
 		err = fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off", a.Cfg.ShutdownTimeout)
 	}
 	return err
 }
+
+// cutOffGrace is how long requests cut off at SHUTDOWN_TIMEOUT have to
+// answer (their queries are cancelled, so they fail at once) before their
+// connections are closed.
+const cutOffGrace = 2 * time.Second
 
 // drain keeps serving for SHUTDOWN_DRAIN with /readyz answering 503, so a
 // load balancer polling it stops sending new requests before the listener

@@ -207,6 +207,13 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	// 0 would silently mean pgx's own default (4 on two cores).
 	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20, 1, 10000))
 	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", 4, 1, 10000)
+	// Each running export holds a connection while its client downloads:
+	// with as many exports as connections, a few slow downloads would
+	// leave none for the rest of the API.
+	if c.DBMaxConns > 0 && c.ExportMaxConcurrent > int(c.DBMaxConns)/2 {
+		errs = append(errs, fmt.Errorf("EXPORT_MAX_CONCURRENT (%d) must be at most half of DB_MAX_CONNS (%d): each running export holds a database connection, and the rest of the API needs the others",
+			c.ExportMaxConcurrent, c.DBMaxConns))
+	}
 	c.ShutdownTimeout = durVar("SHUTDOWN_TIMEOUT", 15*time.Second)
 	c.MetricsToken = getenv("METRICS_TOKEN")
 	if t := c.MetricsToken; t != "" && (len(t) < 16 || strings.TrimSpace(t) != t) {

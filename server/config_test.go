@@ -123,6 +123,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"BadRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "30"}, "REQUEST_TIMEOUT"},
 		{"TinyRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "1ms"}, "REQUEST_TIMEOUT must be at least 1s, got 1ms"},
 		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},
+		{"ExportsStarveThePool", map[string]string{"DB_MAX_CONNS": "3", "EXPORT_MAX_CONCURRENT": "2"}, "EXPORT_MAX_CONCURRENT (2) must be at most half of DB_MAX_CONNS (3)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
