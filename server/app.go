@@ -153,8 +153,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		Handler:           a.Echo,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       2 * time.Minute, // large CSV imports
-		WriteTimeout:      5 * time.Minute, // streamed exports
+		ReadTimeout:       a.Cfg.ImportUploadTimeout, // CSV imports (importUpload); other bodies have REQUEST_TIMEOUT
+		WriteTimeout:      5 * time.Minute,           // streamed exports
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),

@@ -55,6 +55,10 @@ type Config struct {
 	// connection and queries included; imports, exports, training, model
 	// activation, thresholds and audit verification are exempt.
 	RequestTimeout time.Duration
+	// ImportUploadTimeout bounds the upload of an import's file, counted
+	// from its turn (imports run one at a time) for its rows; every other
+	// body is bounded by RequestTimeout.
+	ImportUploadTimeout time.Duration
 	// ExportMaxConcurrent bounds the exports running at once: each holds a
 	// database connection for as long as its client takes to read it.
 	ExportMaxConcurrent int
@@ -227,6 +231,7 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN must be a duration from 0s to 10m, such as 5s, got %q", drain))
 	}
 	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
+	c.ImportUploadTimeout = durVar("IMPORT_UPLOAD_TIMEOUT", 2*time.Minute)
 	// Under a second, a login's bcrypt or a moment's queue for a connection
 	// would be a 503.
 	if c.RequestTimeout > 0 && c.RequestTimeout < time.Second {

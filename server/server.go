@@ -70,6 +70,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		bodyLimit(spec, cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		headAsGet,
 		requestDeadline(cfg.RequestTimeout),
+		importUpload(cfg.ImportUploadTimeout),
 		authenticate(iss, st),
 		identityOnly(spec),
 		allowHeader,

@@ -292,8 +292,11 @@ type ClientInterface interface {
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-	// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
-	// otherwise); use `jmk import FILE` for larger files or slow links.
+	// or `file` with the line. At most 64 MiB per request, its rows arriving within 2 minutes
+	// (IMPORT_UPLOAD_TIMEOUT) of the import's turn (408 otherwise); use `jmk import FILE` for
+	// larger files or slow links. Imports run one at a time; an instance lets 4 imports,
+	// trainings, activations or threshold changes wait at once, and answers one more with 503
+	// and `Retry-After`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -934,8 +937,11 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 // refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
-// otherwise); use `jmk import FILE` for larger files or slow links.
+// or `file` with the line. At most 64 MiB per request, its rows arriving within 2 minutes
+// (IMPORT_UPLOAD_TIMEOUT) of the import's turn (408 otherwise); use `jmk import FILE` for
+// larger files or slow links. Imports run one at a time; an instance lets 4 imports,
+// trainings, activations or threshold changes wait at once, and answers one more with 503
+// and `Retry-After`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3927,8 +3933,11 @@ type ClientWithResponsesInterface interface {
 	// text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 	// more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 	// refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-	// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
-	// otherwise); use `jmk import FILE` for larger files or slow links.
+	// or `file` with the line. At most 64 MiB per request, its rows arriving within 2 minutes
+	// (IMPORT_UPLOAD_TIMEOUT) of the import's turn (408 otherwise); use `jmk import FILE` for
+	// larger files or slow links. Imports run one at a time; an instance lets 4 imports,
+	// trainings, activations or threshold changes wait at once, and answers one more with 503
+	// and `Retry-After`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8299,8 +8308,11 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // text that is not UTF-8 anywhere in it, a quote left open that swallows the lines after it,
 // more than 10,000 bad rows, or more than half of the first 1,000 rows of a longer file) is
 // refused whole (422) and nothing is written; its `errors` names the column (or `header`),
-// or `file` with the line. At most 64 MiB per request, arriving within 2 minutes (408
-// otherwise); use `jmk import FILE` for larger files or slow links.
+// or `file` with the line. At most 64 MiB per request, its rows arriving within 2 minutes
+// (IMPORT_UPLOAD_TIMEOUT) of the import's turn (408 otherwise); use `jmk import FILE` for
+// larger files or slow links. Imports run one at a time; an instance lets 4 imports,
+// trainings, activations or threshold changes wait at once, and answers one more with 503
+// and `Retry-After`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

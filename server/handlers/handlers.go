@@ -46,13 +46,15 @@ type Handlers struct {
 	opts    Options
 	log     *slog.Logger
 	exports *exportSlots
+	bulk    bulkSlots
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)
 
 // New returns the handlers.
 func New(st *store.Store, iss *auth.Issuer, opts Options, log *slog.Logger) *Handlers {
-	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: newExportSlots(opts.ExportMaxConcurrent)}
+	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: newExportSlots(opts.ExportMaxConcurrent),
+		bulk: make(bulkSlots, bulkMaxConcurrent)}
 }
 
 // caller returns the authenticated identity; the validator has already

@@ -2,6 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/store"
@@ -17,12 +21,27 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	if err != nil {
 		return nil, err
 	}
+	release, err := h.bulk.take()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	opts := store.ImportOptions{
 		DryRun:        req.Params.DryRun != nil && *req.Params.DryRun,
 		IgnoreOutcome: req.Params.Outcome != nil && *req.Params.Outcome == api.ImportLeadsParamsOutcomeIgnore,
 		Source:        "an API upload",
 	}
-	res, err := h.st.ImportLeads(ctx, actor(id), req.Body, opts)
+	if restart, ok := ctx.Value(uploadClockKey{}).(func()); ok {
+		opts.OnTurn = restart
+	}
+	body := &uploadBody{r: req.Body}
+	res, err := h.st.ImportLeads(ctx, actor(id), body, opts)
+	if err != nil && body.timedOut.Load() {
+		// The server cancels the request once its read deadline passes, and
+		// the import may fail of that first: the client is still there,
+		// waiting for its 408.
+		return nil, store.ErrUploadTimeout
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -44,3 +63,30 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 // wrong throughout (10,000 bad rows, each with a problem in every column)
 // would make an answer of tens of megabytes.
 const maxListedRejections = 1000
+
+// uploadClockKey carries, in an import's context, the function that
+// restarts its upload's read deadline (WithUploadClock).
+type uploadClockKey struct{}
+
+// WithUploadClock gives an import the function that restarts its upload's
+// clock, which it calls once it has its turn: time spent waiting for the
+// imports before it does not count against the upload.
+func WithUploadClock(ctx context.Context, restart func()) context.Context {
+	return context.WithValue(ctx, uploadClockKey{}, restart)
+}
+
+// uploadBody records whether reading the upload ran past its deadline
+// (the import may read it from another goroutine).
+type uploadBody struct {
+	r        io.Reader
+	timedOut atomic.Bool
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		b.timedOut.Store(true)
+	}
+	return n, err
+}

@@ -164,6 +164,11 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 		// As jmk model train refuses it: the model would show a seed that did nothing.
 		return nil, apperr.Invalid("seed", "draws the stratified split; the time split has none")
 	}
+	release, err := h.bulk.take()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	m, err := h.st.Train(ctx, TrainOptions(body))
 	if err != nil {
 		return nil, err
@@ -213,6 +218,11 @@ func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelReque
 	if err != nil {
 		return nil, err
 	}
+	release, err := h.bulk.take()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	info, _, err := h.st.ModelActivate(ctx, actor(id), req.Version)
 	if err != nil {
 		return nil, err
@@ -263,6 +273,11 @@ func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsReque
 	if err != nil {
 		return nil, err
 	}
+	release, err := h.bulk.take()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
 	v, err := h.st.ThresholdsSet(ctx, actor(id), th, p)
 	if err != nil {

@@ -57,6 +57,10 @@ type ImportOptions struct {
 	// Source names the file in the audit summary ("leads.csv", "an API
 	// upload").
 	Source string
+	// OnTurn, when set, is called once the import has its turn (imports
+	// run one at a time), before it reads the rows: the API restarts the
+	// upload's clock there, so that waiting for the turn does not count.
+	OnTurn func()
 	// Amend, when set, sees every valid row before it is staged and may set
 	// what a CSV file cannot say. The demo seed uses it.
 	Amend func(*ImportLead)
@@ -138,6 +142,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	err = s.InTx(ctx, func(tx *Tx) error {
 		if err := lockStage(ctx, tx); err != nil {
 			return err
+		}
+		if opts.OnTurn != nil {
+			opts.OnTurn()
 		}
 		// New leads are scored as they are read, with the model as this
 		// transaction sees it, so each is written once.
@@ -675,6 +682,11 @@ func ImportTooLarge(limit int64) error {
 		"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", limit)}
 }
 
+// ErrUploadTimeout is the 408 of an upload whose body did not arrive
+// within its time (IMPORT_UPLOAD_TIMEOUT).
+var ErrUploadTimeout = &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
+	"(IMPORT_UPLOAD_TIMEOUT, 2 minutes unless set otherwise); nothing was imported (use jmk import for large files on a slow link)"}
+
 // importError turns what the reader reports into the import's errors; see
 // ImportLeads.
 func importError(err error) error {
@@ -688,8 +700,7 @@ func importError(err error) error {
 	case errors.As(err, &ne) && ne.Timeout():
 		// The body's read deadline (the server's read timeout) passed: the
 		// client is still there, so this is no 499.
-		return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
-			"(an upload may take at most 2 minutes); nothing was imported (use jmk import for large files on a slow link)"}
+		return ErrUploadTimeout
 	case errors.As(err, &mbe):
 		return ImportTooLarge(mbe.Limit)
 	case errors.As(err, &he):
