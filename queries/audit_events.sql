@@ -51,6 +51,12 @@ WHERE (sqlc.narg(actor_id)::uuid IS NULL OR e.actor_id = sqlc.narg(actor_id))
 -- Only one sealer at a time, across every instance; released at commit.
 SELECT pg_try_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0));
 
+-- name: AuditSealerIdleLimit :exec
+-- A sealer frozen inside its transaction (a stopped process, a lost
+-- network) would keep the lock, and every instance from sealing, until TCP
+-- noticed, hours later: PostgreSQL ends such a session after 10 s instead.
+SELECT set_config('idle_in_transaction_session_timeout', '10s', true);
+
 -- name: AuditSealerMark :one
 -- The highest committed id, and the transactions that may still hold a
 -- smaller one: every transaction of this database that has opened

@@ -292,20 +292,7 @@ func TestAuditSealerWaiting(t *testing.T) {
 	waitSealed(t, env)
 	writer := holdRowLock(t, env, `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`)
 	login(t, env, env.AdminUser.Email, "wrong password") // an event, committed
-	waiting := func() float64 {
-		_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
-		for line := range strings.Lines(string(body)) {
-			if v, ok := strings.CutPrefix(line, "audit_sealer_waiting_seconds "); ok {
-				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return f
-			}
-		}
-		t.Fatalf("no audit_sealer_waiting_seconds in\n%s", body)
-		return 0
-	}
+	waiting := func() float64 { return sealerWaiting(t, env) }
 	eventually(t, 20*time.Second, "the sealer reported waiting", func() bool { return waiting() >= 2 })
 	if v := verifyChain(t, env); v.Unsealed == 0 {
 		t.Fatalf("nothing unsealed behind the open writer: %+v", v)
@@ -315,6 +302,44 @@ func TestAuditSealerWaiting(t *testing.T) {
 	}
 	waitSealed(t, env)
 	eventually(t, 10*time.Second, "the sealer no longer waiting", func() bool { return waiting() == 0 })
+}
+
+// TestAuditSealerLockHeld: a session holding the sealer's lock while the
+// chain does not move on (an instance frozen mid-seal) shows in /metrics as
+// a waiting sealer, as an open writer does; once it lets go, the events
+// are sealed.
+func TestAuditSealerLockHeld(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	waitSealed(t, env)
+	holder := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0))`)
+	login(t, env, env.AdminUser.Email, "wrong password") // an event, committed
+	eventually(t, 20*time.Second, "the sealer reported waiting", func() bool { return sealerWaiting(t, env) >= 1 })
+	if v := verifyChain(t, env); v.Unsealed == 0 {
+		t.Fatalf("nothing unsealed while the lock is held: %+v", v)
+	}
+	if err := holder.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	waitSealed(t, env)
+	eventually(t, 10*time.Second, "the sealer no longer waiting", func() bool { return sealerWaiting(t, env) == 0 })
+}
+
+// sealerWaiting reads audit_sealer_waiting_seconds from /metrics.
+func sealerWaiting(t *testing.T, env *servertest.Env) float64 {
+	t.Helper()
+	_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "audit_sealer_waiting_seconds "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no audit_sealer_waiting_seconds in\n%s", body)
+	return 0
 }
 
 func TestAuditAppendOnly(t *testing.T) {
@@ -327,7 +352,7 @@ func TestAuditAppendOnly(t *testing.T) {
 	// server is still committing then (under a loaded test run) waits for
 	// the next, so runs are made here until every event is sealed.
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil {
+		if _, err := env.Store.SealOnce(bg, 5*time.Second); err != nil && !errors.Is(err, store.ErrSealerBusy) {
 			t.Fatal(err)
 		}
 		if scalar(t, env, `SELECT count(*) FROM audit_events`) == scalar(t, env, `SELECT count(*) FROM audit_seals`) ||
@@ -547,7 +572,8 @@ func TestAuditSealerConcurrent(t *testing.T) {
 		go func() {
 			defer sealers.Done()
 			for ctx.Err() == nil {
-				if _, err := env.Store.SealOnce(ctx, time.Second); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrWritersOpen) {
+				if _, err := env.Store.SealOnce(ctx, time.Second); err != nil && ctx.Err() == nil &&
+					!errors.Is(err, store.ErrWritersOpen) && !errors.Is(err, store.ErrSealerBusy) {
 					t.Errorf("seal: %v", err)
 				}
 			}

@@ -370,6 +370,18 @@ func (q *Queries) AuditSealOrphans(ctx context.Context) (AuditSealOrphansRow, er
 	return i, err
 }
 
+const auditSealerIdleLimit = `-- name: AuditSealerIdleLimit :exec
+SELECT set_config('idle_in_transaction_session_timeout', '10s', true)
+`
+
+// A sealer frozen inside its transaction (a stopped process, a lost
+// network) would keep the lock, and every instance from sealing, until TCP
+// noticed, hours later: PostgreSQL ends such a session after 10 s instead.
+func (q *Queries) AuditSealerIdleLimit(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, auditSealerIdleLimit)
+	return err
+}
+
 const auditSealerLock = `-- name: AuditSealerLock :one
 SELECT pg_try_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0))
 `

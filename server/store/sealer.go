@@ -20,6 +20,10 @@ const sealBatch = 5000
 // transaction began cannot be sealed until it ends.
 var ErrWritersOpen = errors.New("a transaction writing to the audit trail is still open")
 
+// ErrSealerBusy is returned by SealOnce when another session holds the
+// sealer's lock: with several instances, usually another one sealing.
+var ErrSealerBusy = errors.New("another session holds the audit sealer's lock")
+
 // SealOnce links every event that can no longer be preceded by an
 // uncommitted one into the hash chain, and returns how many it sealed.
 //
@@ -36,7 +40,8 @@ var ErrWritersOpen = errors.New("a transaction writing to the audit trail is sti
 //
 // When such a transaction stays open for all of maxWait, it returns
 // ErrWritersOpen and seals nothing; events committed meanwhile wait for a
-// later call.
+// later call. When another session holds the sealer's lock, it returns
+// ErrSealerBusy.
 func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
 	mark, err := s.q.AuditSealerMark(ctx)
 	if err != nil {
@@ -79,8 +84,14 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
 		got, err := tx.Q.AuditSealerLock(ctx)
-		if err != nil || !got {
-			return err // another instance is sealing
+		if err != nil {
+			return err
+		}
+		if !got {
+			return ErrSealerBusy
+		}
+		if err := tx.Q.AuditSealerIdleLimit(ctx); err != nil {
+			return err
 		}
 		prev := audit.Genesis
 		var after int64
@@ -148,6 +159,8 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		sealed      int
 		headLogged  time.Time
 		stallLogged time.Time
+		busyHead    int64 = -1 // the chain's head when the lock was first found held
+		busySince   time.Time
 	)
 	for {
 		n, err := s.SealOnce(ctx, maxWait)
@@ -158,13 +171,23 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 				sealed, headLogged = 0, time.Now()
 			}
 		}
+		waiting, why := false, ""
 		switch {
 		case errors.Is(err, ErrWritersOpen):
 			s.sealStalledSince.CompareAndSwap(0, time.Now().Add(-maxWait).UnixNano())
-			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= sealerLogEvery {
-				log.WarnContext(ctx, "audit sealer waiting: a transaction writing to the audit trail is still open, and the events committed since it began stay unsealed until it ends",
-					"waiting", stalled.Round(time.Second))
-				stallLogged = time.Now()
+			waiting, why = true, "a transaction writing to the audit trail is still open, and the events committed since it began stay unsealed until it ends"
+		case errors.Is(err, ErrSealerBusy):
+			// Another instance sealing moves the chain's head on; a session
+			// holding the lock while the head stays put is stuck.
+			var head int64
+			if last, err := s.q.AuditSealLast(ctx); err == nil {
+				head = last.EventID
+			}
+			if head != busyHead {
+				busyHead, busySince = head, time.Now()
+			} else {
+				s.sealStalledSince.CompareAndSwap(0, busySince.UnixNano())
+				waiting, why = true, "another session holds the sealer's lock and the chain has not moved on; if it is stuck, find its pid in pg_locks (locktype advisory, granted) and end it"
 			}
 		case err != nil && ctx.Err() == nil:
 			failures++
@@ -182,7 +205,15 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			log.InfoContext(ctx, "audit sealer recovered", "failures", failures)
 			failures = 0
 		}
-		if !errors.Is(err, ErrWritersOpen) && s.sealStalledSince.Swap(0) != 0 && !stallLogged.IsZero() {
+		if !errors.Is(err, ErrSealerBusy) {
+			busyHead = -1
+		}
+		if waiting {
+			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= sealerLogEvery {
+				log.WarnContext(ctx, "audit sealer waiting: "+why, "waiting", stalled.Round(time.Second))
+				stallLogged = time.Now()
+			}
+		} else if s.sealStalledSince.Swap(0) != 0 && !stallLogged.IsZero() {
 			log.InfoContext(ctx, "audit sealer no longer waiting")
 			stallLogged = time.Time{}
 		}
