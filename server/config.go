@@ -210,11 +210,12 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	// typo such as 99999999999 into a nonsense pool size.
 	// 0 would silently mean pgx's own default (4 on two cores).
 	c.DBMaxConns = int32(intVar("DB_MAX_CONNS", 20, 1, 10000))
-	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", 4, 1, 10000)
 	// Each running export holds a connection while its client downloads:
 	// with as many exports as connections, a few slow downloads would
-	// leave none for the rest of the API.
-	if c.DBMaxConns > 0 && c.ExportMaxConcurrent > int(c.DBMaxConns)/2 {
+	// leave none for the rest of the API. Unset, it is 4 or, with a small
+	// pool, half of it; set, it may not be more than half.
+	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", max(1, min(4, int(c.DBMaxConns)/2)), 1, 10000)
+	if get("EXPORT_MAX_CONCURRENT", "") != "" && c.DBMaxConns > 0 && c.ExportMaxConcurrent > max(1, int(c.DBMaxConns)/2) {
 		errs = append(errs, fmt.Errorf("EXPORT_MAX_CONCURRENT (%d) must be at most half of DB_MAX_CONNS (%d): each running export holds a database connection, and the rest of the API needs the others",
 			c.ExportMaxConcurrent, c.DBMaxConns))
 	}
@@ -232,6 +233,9 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	}
 	c.RequestTimeout = durVar("REQUEST_TIMEOUT", 30*time.Second)
 	c.ImportUploadTimeout = durVar("IMPORT_UPLOAD_TIMEOUT", 2*time.Minute)
+	if c.ImportUploadTimeout > 0 && c.ImportUploadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("IMPORT_UPLOAD_TIMEOUT must be at least 1s, got %s", c.ImportUploadTimeout))
+	}
 	// Under a second, a login's bcrypt or a moment's queue for a connection
 	// would be a 503.
 	if c.RequestTimeout > 0 && c.RequestTimeout < time.Second {

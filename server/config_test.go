@@ -124,6 +124,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"TinyRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "1ms"}, "REQUEST_TIMEOUT must be at least 1s, got 1ms"},
 		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},
 		{"ExportsStarveThePool", map[string]string{"DB_MAX_CONNS": "3", "EXPORT_MAX_CONCURRENT": "2"}, "EXPORT_MAX_CONCURRENT (2) must be at most half of DB_MAX_CONNS (3)"},
+		{"TinyUploadTimeout", map[string]string{"IMPORT_UPLOAD_TIMEOUT": "1ms"}, "IMPORT_UPLOAD_TIMEOUT must be at least 1s, got 1ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -169,5 +170,17 @@ func TestLoadToolConfig(t *testing.T) {
 	}
 	if _, err := server.LoadToolConfig(envOf(map[string]string{"JWT_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A small pool lowers the exports' default rather than refusing to start:
+// every documented DB_MAX_CONNS works without setting EXPORT_MAX_CONCURRENT.
+func TestLoadConfigExportsFollowPool(t *testing.T) {
+	t.Parallel()
+	for conns, want := range map[string]int{"1": 1, "3": 1, "6": 3, "8": 4, "20": 4, "100": 4} {
+		c, err := server.LoadConfig(envOf(map[string]string{"DB_MAX_CONNS": conns}))
+		if err != nil || c.ExportMaxConcurrent != want {
+			t.Errorf("DB_MAX_CONNS=%s: exports %d, %v; want %d", conns, c.ExportMaxConcurrent, err, want)
+		}
 	}
 }

@@ -48,6 +48,25 @@ func TestImportUploadTimeout(t *testing.T) {
 		}
 	})
 
+	t.Run("SmallFileSlowUpsert", func(t *testing.T) {
+		// A small file is read whole before the import's turn; its import
+		// then waits longer than the upload may take (here on a lead's
+		// row lock), which is no upload's fault.
+		importOK(t, env, "", apiHeader+"\nlocked-1,Locked Lead,,40,admin,\n")
+		held := holdRowLock(t, env, `SELECT id FROM leads WHERE external_id = 'locked-1' FOR UPDATE`)
+		released := make(chan struct{})
+		go func() {
+			defer close(released)
+			time.Sleep(2 * limit)
+			_ = held.Rollback(context.Background())
+		}()
+		res, body := importCSV(t, env, "", strings.NewReader(apiHeader+"\nlocked-1,Locked Lead,,41,admin,\n"), nil)
+		<-released // before holdRowLock's cleanup uses the transaction
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("import behind a row lock: %d %s", res.StatusCode, body)
+		}
+	})
+
 	t.Run("QueuedUpload", func(t *testing.T) {
 		// The import before it: a session holding the imports' turn for
 		// longer than the upload may take.
@@ -59,11 +78,14 @@ func TestImportUploadTimeout(t *testing.T) {
 		if _, err := conn.Exec(context.Background(), `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`); err != nil {
 			t.Fatal(err)
 		}
+		released := make(chan struct{})
 		go func() {
+			defer close(released)
 			time.Sleep(2 * limit)
 			_, _ = conn.Exec(context.Background(), `COMMIT`)
 		}()
 		res, body := importCSV(t, env, "", strings.NewReader(file.String()), nil)
+		<-released // before the deferred Close uses the connection
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("queued import: %d %s", res.StatusCode, body)
 		}

@@ -1736,7 +1736,8 @@ export interface components {
          * @description Try again after Retry-After seconds: the database is unreachable or too busy, the request
          *     took longer than the server's REQUEST_TIMEOUT, the server is shutting down, the database
          *     aborted the change because it collided with another made at the same time (a deadlock; it
-         *     was rolled back), or (exports) as many exports as it allows are running.
+         *     was rolled back), (exports) as many exports as it allows are running, or (imports, training,
+         *     activation, thresholds) as many of those as an instance runs at once (4) are under way.
          */
         ServiceUnavailable: {
             headers: {

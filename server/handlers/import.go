@@ -31,16 +31,24 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 		IgnoreOutcome: req.Params.Outcome != nil && *req.Params.Outcome == api.ImportLeadsParamsOutcomeIgnore,
 		Source:        "an API upload",
 	}
-	if restart, ok := ctx.Value(uploadClockKey{}).(func()); ok {
-		opts.OnTurn = restart
-	}
 	body := &uploadBody{r: req.Body}
+	if restart, ok := ctx.Value(uploadClockKey{}).(func()); ok {
+		opts.OnTurn = func() {
+			// A file read whole before the turn (the reader looks 64 KiB
+			// ahead) has nothing left to time: net/http's own read, which
+			// watches for a client leaving, would then run out of time
+			// and cancel the import.
+			if !body.eof.Load() {
+				restart()
+			}
+		}
+	}
 	res, err := h.st.ImportLeads(ctx, actor(id), body, opts)
 	if err != nil && body.timedOut.Load() {
 		// The server cancels the request once its read deadline passes, and
 		// the import may fail of that first: the client is still there,
 		// waiting for its 408.
-		return nil, store.ErrUploadTimeout
+		return nil, store.UploadTimedOut()
 	}
 	if err != nil {
 		return nil, err
@@ -75,17 +83,20 @@ func WithUploadClock(ctx context.Context, restart func()) context.Context {
 	return context.WithValue(ctx, uploadClockKey{}, restart)
 }
 
-// uploadBody records whether reading the upload ran past its deadline
-// (the import may read it from another goroutine).
+// uploadBody records whether reading the upload reached its end or ran
+// past its deadline (the import may read it from another goroutine).
 type uploadBody struct {
-	r        io.Reader
-	timedOut atomic.Bool
+	r             io.Reader
+	eof, timedOut atomic.Bool
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case errors.As(err, &ne) && ne.Timeout():
 		b.timedOut.Store(true)
 	}
 	return n, err

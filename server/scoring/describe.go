@@ -112,6 +112,9 @@ func describePrevious(f *Features, e *Encoded) (value, desc string) {
 	if x := e.Values[numPreviousContacts]; e.known(numPreviousContacts) {
 		contacts = strconv.FormatFloat(x, 'f', -1, 64)
 		if x > 0 {
+			if outcome == "none" { // contacts, yet no previous campaign: say neither
+				desc = "No outcome of a previous campaign on record"
+			}
 			inPrevious = true
 			details = append(details, "contacted "+times(x)+" before this campaign")
 		}

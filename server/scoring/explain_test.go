@@ -103,6 +103,7 @@ func TestExplainWords(t *testing.T) {
 		{failure, zero, ptr[int32](0), "Previous campaign failed (last contacted the same day)"},
 		{ptr("success"), zero, ptr[int32](1), "Previous campaign succeeded (last contacted 1 day ago)"},
 		{nil, nil, nil, "Outcome of a previous campaign unknown (earlier contacts not given)"},
+		{none, two, nil, "No outcome of a previous campaign on record (contacted twice before this campaign, date of the last contact not on record)"},
 		{ptr("unknown"), two, nil, "Outcome of a previous campaign unknown (contacted twice before this campaign, date of the last contact not on record)"},
 	} {
 		f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact = tc.outcome, tc.contacts, tc.days

@@ -682,10 +682,12 @@ func ImportTooLarge(limit int64) error {
 		"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", limit)}
 }
 
-// ErrUploadTimeout is the 408 of an upload whose body did not arrive
-// within its time (IMPORT_UPLOAD_TIMEOUT).
-var ErrUploadTimeout = &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
-	"(IMPORT_UPLOAD_TIMEOUT, 2 minutes unless set otherwise); nothing was imported (use jmk import for large files on a slow link)"}
+// UploadTimedOut is the 408 of an upload whose body did not arrive within
+// its time (IMPORT_UPLOAD_TIMEOUT).
+func UploadTimedOut() error {
+	return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the file did not arrive in time " +
+		"(IMPORT_UPLOAD_TIMEOUT, counted from the import's turn); nothing was imported (use jmk import for large files on a slow link)"}
+}
 
 // importError turns what the reader reports into the import's errors; see
 // ImportLeads.
@@ -700,7 +702,7 @@ func importError(err error) error {
 	case errors.As(err, &ne) && ne.Timeout():
 		// The body's read deadline (the server's read timeout) passed: the
 		// client is still there, so this is no 499.
-		return ErrUploadTimeout
+		return UploadTimedOut()
 	case errors.As(err, &mbe):
 		return ImportTooLarge(mbe.Limit)
 	case errors.As(err, &he):

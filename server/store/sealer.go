@@ -185,7 +185,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			}
 			if head != busyHead {
 				busyHead, busySince = head, time.Now()
-			} else {
+			} else if time.Since(busySince) >= maxWait { // a busy sealer's batch takes well under that
 				s.sealStalledSince.CompareAndSwap(0, busySince.UnixNano())
 				waiting, why = true, "another session holds the sealer's lock and the chain has not moved on; if it is stuck, find its pid in pg_locks (locktype advisory, granted) and end it"
 			}
