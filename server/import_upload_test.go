@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/servertest"
 )
+
+// importTurn takes the imports' turn (queries/import.sql, ImportSerialize):
+// held, every import waits.
+const importTurn = `SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`
 
 // TestImportUploadTimeout: an upload gets IMPORT_UPLOAD_TIMEOUT for its
 // rows, counted from its turn. One still arriving after it gets a 408 (the
@@ -70,22 +72,15 @@ func TestImportUploadTimeout(t *testing.T) {
 	t.Run("QueuedUpload", func(t *testing.T) {
 		// The import before it: a session holding the imports' turn for
 		// longer than the upload may take.
-		conn, err := pgx.Connect(context.Background(), env.DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`); err != nil {
-			t.Fatal(err)
-		}
+		turn := holdRowLock(t, env, importTurn)
 		released := make(chan struct{})
 		go func() {
 			defer close(released)
 			time.Sleep(2 * limit)
-			_, _ = conn.Exec(context.Background(), `COMMIT`)
+			_ = turn.Rollback(context.Background())
 		}()
 		res, body := importCSV(t, env, "", strings.NewReader(file.String()), nil)
-		<-released // before the deferred Close uses the connection
+		<-released // before holdRowLock's cleanup uses the transaction
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("queued import: %d %s", res.StatusCode, body)
 		}
@@ -102,14 +97,7 @@ func TestImportUploadTimeout(t *testing.T) {
 func TestBulkWritesBounded(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	conn, err := pgx.Connect(context.Background(), env.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`); err != nil {
-		t.Fatal(err)
-	}
+	turn := holdRowLock(t, env, importTurn)
 	// One login for all: four at once would take seconds of bcrypt.
 	h := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken, "Content-Type": "text/csv"}
 	codes := make(chan int, 4) // 0: no answer
@@ -134,11 +122,8 @@ func TestBulkWritesBounded(t *testing.T) {
 		}()
 	}
 	for i := 0; ; i++ {
-		var n int
-		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		n := scalar(t, env, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 		if n == 4 {
 			break
 		}
@@ -172,7 +157,7 @@ func TestBulkWritesBounded(t *testing.T) {
 	if l, _ := env.Admin.ListLeadsWithResponse(context.Background(), nil); l.StatusCode() != http.StatusOK {
 		t.Errorf("list while the bulk writes wait: %d", l.StatusCode())
 	}
-	if _, err := conn.Exec(context.Background(), `COMMIT`); err != nil {
+	if err := turn.Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range 4 {
