@@ -490,6 +490,17 @@ func TestScoringLifecycle(t *testing.T) {
 		if !slices.Equal(a.JSON200.NotGiven, want) {
 			t.Errorf("not given %v\nwant %v", a.JSON200.NotGiven, want)
 		}
+		// The bank's data has no January and no weekend calls: such values
+		// are named, and scored as the field's average.
+		if len(a.JSON200.NotLearnt) != 0 {
+			t.Errorf("not learnt %v for inputs the data has", a.JSON200.NotLearnt)
+		}
+		jan := base
+		jan.LastContactMonth, jan.LastContactWeekday = lref(api.MonthJan), lref(api.WeekdaySat)
+		if r, _ := sales.PredictScoreWithResponse(ctx, jan); r.JSON200 == nil ||
+			!slices.Equal(r.JSON200.NotLearnt, []string{"last_contact_month", "last_contact_weekday"}) {
+			t.Errorf("January on a Saturday: %s", r.Body)
+		}
 		// Each bad input is a 400 naming the field and saying what it takes.
 		for _, tc := range []struct{ body, field, says string }{
 			{`{"age": 12}`, "age", "at least 17"},

@@ -60,7 +60,7 @@ func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
 		ScoredAt: apiTime(scoredAt), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
-		NotGiven: ex.NotGiven,
+		NotGiven: ex.NotGiven, NotLearnt: ex.NotLearnt,
 	}
 	up, down := 0, 0
 	for _, fa := range ex.Factors { // already sorted by |contribution|

@@ -29,6 +29,11 @@ type Explanation struct {
 	// days_since_previous_contact is not among them: it means never
 	// contacted.
 	NotGiven []string `json:"not_given"`
+	// NotLearnt names, in field order, the categorical inputs the lead
+	// gives with a level no training lead had (January: the bank's data
+	// has no January calls). Such a level has no learnt effect and is
+	// scored as the field's average, so its factor is 0.
+	NotLearnt []string `json:"not_learnt"`
 }
 
 // Factor is one API field's part in a score. Positive contributions raise
@@ -78,7 +83,8 @@ func (k *levelKey) factor() string {
 func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 	var e Encoded
 	Encode(f, &e)
-	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{}}
+	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{},
+		NotLearnt: []string{}}
 	z := s.intercept
 	previous := 0.0
 	for i := range numCategorical {
@@ -94,6 +100,10 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 			continue
 		}
 		value, desc := describeCategorical(i, v)
+		if l := int(e.Levels[i] & (maxLevels - 1)); v != nil && l != catFields[i].missing && s.model.Encoding.Categorical[i].Counts[l] == 0 {
+			ex.NotLearnt = append(ex.NotLearnt, catFields[i].name)
+			desc += " (not in the training data: average assumed)"
+		}
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: catFields[i].name, Value: value, Contribution: c - s.catAvg[i], Description: desc,
 		})

@@ -169,3 +169,36 @@ func TestExplainNotGiven(t *testing.T) {
 		t.Errorf("climate factor on one indicator %+v", fc)
 	}
 }
+
+// A level no training lead had (the bank's data has no January calls) is
+// scored as the field's average, and the explanation says so rather than
+// offering January as a reason of no weight.
+func TestExplainNotLearnt(t *testing.T) {
+	t.Parallel()
+	m, _ := mustScorer(t)
+	// The synthetic data has every month: make January one it never saw.
+	cp := *m
+	cp.Encoding.Categorical = slices.Clone(m.Encoding.Categorical)
+	months := &cp.Encoding.Categorical[catLastContactMonth]
+	months.Counts = slices.Clone(months.Counts)
+	jan := slices.Index(months.Levels, "jan")
+	months.Counts[jan] = 0
+	s, err := cp.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fullFeatures()
+	f.LastContactMonth = ptr("jan")
+	ex := s.Explain(&f, DefaultThresholds)
+	if !slices.Equal(ex.NotLearnt, []string{"last_contact_month"}) || !slices.Equal(ex.NotGiven, []string{}) {
+		t.Errorf("not learnt %v, not given %v", ex.NotLearnt, ex.NotGiven)
+	}
+	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == "last_contact_month" })
+	if fc := ex.Factors[i]; fc.Contribution != 0 || fc.Description != "Campaign's last contact in January (not in the training data: average assumed)" {
+		t.Errorf("January's factor %+v", fc)
+	}
+	oct := fullFeatures()
+	if ex := s.Explain(&oct, DefaultThresholds); len(ex.NotLearnt) != 0 {
+		t.Errorf("October not learnt: %v", ex.NotLearnt)
+	}
+}
