@@ -214,8 +214,9 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	// with as many exports as connections, a few slow downloads would
 	// leave none for the rest of the API. Unset, it is 4 or, with a small
 	// pool, half of it; set, it may not be more than half.
-	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", max(1, min(4, int(c.DBMaxConns)/2)), 1, 10000)
-	if get("EXPORT_MAX_CONCURRENT", "") != "" && c.DBMaxConns > 0 && c.ExportMaxConcurrent > max(1, int(c.DBMaxConns)/2) {
+	half := max(1, int(c.DBMaxConns)/2)
+	c.ExportMaxConcurrent = intVar("EXPORT_MAX_CONCURRENT", min(4, half), 1, 10000)
+	if get("EXPORT_MAX_CONCURRENT", "") != "" && c.ExportMaxConcurrent > half {
 		errs = append(errs, fmt.Errorf("EXPORT_MAX_CONCURRENT (%d) must be at most half of DB_MAX_CONNS (%d): each running export holds a database connection, and the rest of the API needs the others",
 			c.ExportMaxConcurrent, c.DBMaxConns))
 	}

@@ -221,7 +221,7 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 				r.Header.Del("Content-Encoding")
 				return next(c)
 			}
-			isImport := c.Path() == "/api/v1/leads/import"
+			isImport := c.Path() == importPath
 			limit := def
 			if isImport {
 				limit = importLimit

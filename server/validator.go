@@ -77,7 +77,7 @@ func validator(spec *openapi3.T) echo.MiddlewareFunc {
 			ErrorHandlerWithOpts:  validationError,
 		})
 	}
-	isImport := func(r *http.Request) bool { return r.URL.Path == "/api/v1/leads/import" }
+	isImport := func(r *http.Request) bool { return r.URL.Path == importPath }
 	full := mk(false, func(r *http.Request) bool { return outsideSpec(r.URL.Path) || isImport(r) })
 	noBody := mk(true, func(*http.Request) bool { return false })
 	return echo.WrapMiddleware(func(h http.Handler) http.Handler {

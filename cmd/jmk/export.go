@@ -108,14 +108,6 @@ func list(s string) []string {
 	return out
 }
 
-// flagName spells a flag as the usage does: two dashes, one for a letter.
-func flagName(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
-}
-
 // The sort orders of GET /leads/export, for messages.
 var sortValues = []string{string(api.LeadSortProbabilityDesc), string(api.LeadSortProbabilityAsc),
 	string(api.LeadSortUpdatedAtDesc), string(api.LeadSortCreatedAtDesc), string(api.LeadSortNameAsc)}

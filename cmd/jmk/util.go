@@ -62,16 +62,20 @@ func (f *flagSet) usage(w io.Writer) {
 	}
 }
 
-// printFlag prints a flag as flag.PrintDefaults does, but spelt as the
-// usage lines and the README write flags: two dashes, one for a single
-// letter (either works).
+// flagName spells a flag as the usage lines and the README write flags:
+// two dashes, one for a single letter (either works).
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// printFlag prints a flag as flag.PrintDefaults does, but spelt as
+// flagName spells it.
 func printFlag(w io.Writer, fl *flag.Flag) {
 	typ, usage := flag.UnquoteUsage(fl)
-	dashes := "--"
-	if len(fl.Name) == 1 {
-		dashes = "-"
-	}
-	fmt.Fprintf(w, "  %s%s", dashes, fl.Name)
+	fmt.Fprintf(w, "  %s", flagName(fl.Name))
 	if typ != "" {
 		fmt.Fprintf(w, " %s", typ)
 	}

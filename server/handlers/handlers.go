@@ -88,9 +88,9 @@ func actor(id auth.Identity) audit.Actor {
 	return audit.Actor{ID: &uid, Name: id.Name}
 }
 
-// etag renders a version as a strong entity tag.
+// etag renders a version as a strong entity tag (store.ETag).
 func etag(version int32) *string {
-	s := `"` + strconv.Itoa(int(version)) + `"`
+	s := store.ETag(version)
 	return &s
 }
 

@@ -294,29 +294,22 @@ func searchable(q string) bool {
 	if _, ok := SearchDigits(q); ok {
 		return true
 	}
-	word, before := 0, false // the current word's length; whether a non-word character precedes it
+	word, lead := 0, 0 // the current word's length, and its padding before it
 	for _, r := range q {
 		switch {
 		case r >= '\u0300' && r <= '\u036F': // a Latin accent: folded away
 		case isWordRune(r):
 			word++
 		default:
-			if word > 0 && word+pad(before, 2)+1 >= 3 {
+			if word > 0 && lead+word+1 >= 3 {
 				return true
 			}
-			word, before = 0, true
+			word, lead = 0, 2
 		}
 	}
-	return word > 0 && word+pad(before, 2) >= 3
+	return word > 0 && lead+word >= 3
 }
 
 func isWordRune(r rune) bool {
 	return unicode.IsDigit(r) || unicode.IsMark(r) || unicode.IsLetter(r) && !unicode.Is(unicode.Lm, r)
-}
-
-func pad(b bool, n int) int {
-	if b {
-		return n
-	}
-	return 0
 }

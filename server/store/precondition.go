@@ -1,9 +1,9 @@
 package store
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/jmksales/jmk/server/apperr"
 )
@@ -19,6 +19,10 @@ type Precondition struct {
 	Versions []int32
 }
 
+// ETag renders a version as the strong entity tag the API sends (ETag) and
+// reads back (If-Match: Precondition.Versions).
+func ETag(version int32) string { return `"` + strconv.Itoa(int(version)) + `"` }
+
 // noVersionNamed is the detail of the 412 for an If-Match that could never
 // hold: to say the record changed would send the client to reload it and
 // fail again.
@@ -31,7 +35,7 @@ func (p Precondition) Check(v int32) error {
 		return nil
 	}
 	e := &apperr.Error{Status: http.StatusPreconditionFailed, Err: apperr.ErrStale,
-		Detail: apperr.ErrStale.Error(), ETag: fmt.Sprintf(`"%d"`, v)}
+		Detail: apperr.ErrStale.Error(), ETag: ETag(v)}
 	if len(p.Versions) == 0 {
 		e.Detail = noVersionNamed
 	}
