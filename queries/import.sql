@@ -112,6 +112,23 @@ WHERE l.deleted_at IS NULL
 ORDER BY l.id
 FOR UPDATE OF l;
 
+-- name: ImportStageLockLeadsAndIDRefs :exec
+-- ImportStageLockLeads for a file that also names leads by their id (see
+-- ImportAdoptIDs): those are locked in the same statement, so that every
+-- lock is taken in id order, before the adoption writes any of them. Taken
+-- apart, an adopted lead's lock came before the others', and an import
+-- could deadlock with a seller's release (LeadsReleaseLock).
+SELECT l.id
+FROM leads l
+WHERE l.deleted_at IS NULL
+  AND l.id IN (
+      SELECT n.id FROM leads n JOIN lead_import_stage s ON s.external_id = n.external_id
+      UNION
+      SELECT import_id_ref(s.external_id) FROM lead_import_stage s
+  )
+ORDER BY l.id
+FOR UPDATE OF l;
+
 -- name: ImportStageKeepStatus :exec
 -- A row that leaves its status cell empty keeps its lead's status; only a
 -- new lead starts as new (schema/00015_import_stage_status_default.sql).

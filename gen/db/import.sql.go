@@ -464,6 +464,29 @@ func (q *Queries) ImportStageLockLeads(ctx context.Context) error {
 	return err
 }
 
+const importStageLockLeadsAndIDRefs = `-- name: ImportStageLockLeadsAndIDRefs :exec
+SELECT l.id
+FROM leads l
+WHERE l.deleted_at IS NULL
+  AND l.id IN (
+      SELECT n.id FROM leads n JOIN lead_import_stage s ON s.external_id = n.external_id
+      UNION
+      SELECT import_id_ref(s.external_id) FROM lead_import_stage s
+  )
+ORDER BY l.id
+FOR UPDATE OF l
+`
+
+// ImportStageLockLeads for a file that also names leads by their id (see
+// ImportAdoptIDs): those are locked in the same statement, so that every
+// lock is taken in id order, before the adoption writes any of them. Taken
+// apart, an adopted lead's lock came before the others', and an import
+// could deadlock with a seller's release (LeadsReleaseLock).
+func (q *Queries) ImportStageLockLeadsAndIDRefs(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageLockLeadsAndIDRefs)
+	return err
+}
+
 const importStageLockWait = `-- name: ImportStageLockWait :exec
 SELECT set_config('lock_timeout', $1::text, true)
 `

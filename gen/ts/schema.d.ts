@@ -794,7 +794,7 @@ export interface components {
         Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /** @enum {string} */
         PreviousOutcome: "none" | "failure" | "success";
-        /** @description The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". */
+        /** @description The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". The three inputs of the previous campaign must agree, as they do in the bank's data the model learnt from: `previous_outcome` none goes with `previous_contacts` 0 and no `days_since_previous_contact`; failure or success with at least one previous contact; days only with previous contacts. A contradiction is a 422 naming each field involved (on a PATCH, against the lead's stored values, when one of the three changes; in an import, within the row). The days count from a contact in a previous campaign, not from a call logged here: those are activities. */
         ScoringInputs: {
             /**
              * Format: int32
@@ -816,7 +816,7 @@ export interface components {
             campaign_contacts?: number | null;
             /**
              * Format: int32
-             * @description null = never contacted in a previous campaign.
+             * @description Days since the client's last contact in a previous campaign; null = never contacted in one.
              */
             days_since_previous_contact?: number | null;
             /** Format: int32 */
@@ -932,7 +932,7 @@ export interface components {
             campaign_contacts?: number | null;
             /**
              * Format: int32
-             * @description null = never contacted in a previous campaign.
+             * @description Days since the client's last contact in a previous campaign; null = never contacted in one.
              */
             days_since_previous_contact?: number | null;
             /** Format: int32 */
@@ -2691,6 +2691,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

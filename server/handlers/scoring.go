@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -44,11 +45,14 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
+	f := inputsFeatures(*req.Body)
+	if err := leadrules.CheckPreviousCampaign(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact); err != nil {
+		return nil, err
+	}
 	a, err := h.st.ActiveModel(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f := inputsFeatures(*req.Body)
 	return api.PredictScore200JSONResponse(scoreOut(a, &f, time.Now())), nil
 }
 

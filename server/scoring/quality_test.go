@@ -9,6 +9,7 @@ package scoring
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func TestQualityUCI(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			results[i], errs[i] = Train(ex, o)
+			results[i], errs[i] = Train(context.Background(), ex, o)
 			if i == 0 {
 				t.Logf("training on %d rows took %v (two trainings at a time)", len(ex), time.Since(start))
 			}
@@ -193,7 +194,7 @@ func TestQualityUCI(t *testing.T) {
 	})
 
 	t.Run("Deterministic", func(t *testing.T) {
-		again, err := Train(ex, Options{Seed: 1})
+		again, err := Train(context.Background(), ex, Options{Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +226,7 @@ func BenchmarkTrain(b *testing.B) {
 	ex := mustUCI(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Train(ex, Options{}); err != nil {
+		if _, err := Train(context.Background(), ex, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -264,7 +265,7 @@ func outOfFold(ex []Example, k int) ([]Prediction, error) {
 					trainIdx = append(trainIdx, i)
 				}
 			}
-			_, holdout, err := fitHoldout(ex, trainIdx, testIdx, opts, defaultConfig)
+			_, holdout, err := fitHoldout(context.Background(), ex, trainIdx, testIdx, opts, defaultConfig)
 			if err != nil {
 				errs[f] = err
 				return

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"context"
 	"math"
 	"sync"
 	"testing"
@@ -9,7 +10,7 @@ import (
 // synthModel is a model trained on synthetic leads, shared read-only by
 // the tests that need any valid model.
 var synthModel = sync.OnceValues(func() (*TrainResult, error) {
-	return Train(synthExamples(3000, 42), Options{IncludeCallDuration: true})
+	return Train(context.Background(), synthExamples(3000, 42), Options{IncludeCallDuration: true})
 })
 
 func mustScorer(tb testing.TB) (*Model, *Scorer) {
@@ -104,7 +105,7 @@ func TestScorerManyBins(t *testing.T) {
 	specs[numLastCallDuration] = numericSpec{levelMin: 1} // ~1,000 distinct durations
 	cfg := trainConfig{specs: specs, interactions: []interactionSpec{{"last_call_duration_sec", "contact_channel", 1}}}
 	ex := synthExamples(3000, 44)
-	res, err := train(ex, Options{IncludeCallDuration: true}, cfg)
+	res, err := train(context.Background(), ex, Options{IncludeCallDuration: true}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestScorerImputesInteractions(t *testing.T) {
 			f.ContactChannel = ptr("cellular")
 		}
 	}
-	res, err := Train(ex, Options{})
+	res, err := Train(context.Background(), ex, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestScoreAllocations(t *testing.T) {
 // fields encoded and scored with the UCI model.
 func BenchmarkScore(b *testing.B) {
 	ex := mustUCI(b)
-	res, err := Train(ex, Options{})
+	res, err := Train(context.Background(), ex, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func BenchmarkScore(b *testing.B) {
 // encoded (Encode is model-independent).
 func BenchmarkScoreEncoded(b *testing.B) {
 	ex := mustUCI(b)
-	res, err := Train(ex, Options{})
+	res, err := Train(context.Background(), ex, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

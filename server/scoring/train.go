@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -95,9 +96,11 @@ var featureSpecs = [numNumeric]numericSpec{
 
 // Train fits a model on a split of examples and evaluates it on the rest.
 // The returned model is the one fitted on the training rows only (see
-// Model). It returns ErrInvalidOptions or ErrTooFewExamples, wrapped.
-func Train(examples []Example, opts Options) (*TrainResult, error) {
-	return train(examples, opts, defaultConfig)
+// Model). It returns ErrInvalidOptions or ErrTooFewExamples, wrapped, or
+// ctx's error once ctx is done: the fit checks it at every iteration, so a
+// training nobody waits for any more stops within one pass over the rows.
+func Train(ctx context.Context, examples []Example, opts Options) (*TrainResult, error) {
+	return train(ctx, examples, opts, defaultConfig)
 }
 
 // trainConfig is the feature engineering Train applies beyond Options.
@@ -119,7 +122,7 @@ var featureInteractions = []interactionSpec{
 	{"campaign_contacts", "nr_employed", 20},
 }
 
-func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, error) {
+func train(ctx context.Context, examples []Example, opts Options, cfg trainConfig) (*TrainResult, error) {
 	opts, err := opts.resolved()
 	if err != nil {
 		return nil, err
@@ -135,7 +138,7 @@ func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, err
 	if err := checkClasses(y, testIdx, "holdout"); err != nil {
 		return nil, err
 	}
-	m, holdout, err := fitHoldout(examples, trainIdx, testIdx, opts, cfg)
+	m, holdout, err := fitHoldout(ctx, examples, trainIdx, testIdx, opts, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -153,14 +156,14 @@ func train(examples []Example, opts Options, cfg trainConfig) (*TrainResult, err
 
 // fitHoldout fits a model, without metrics, on the examples at trainIdx and
 // predicts those at testIdx, in that order.
-func fitHoldout(examples []Example, trainIdx, testIdx []int, opts Options, cfg trainConfig) (*Model, []Prediction, error) {
+func fitHoldout(ctx context.Context, examples []Example, trainIdx, testIdx []int, opts Options, cfg trainConfig) (*Model, []Prediction, error) {
 	rows := make([]Encoded, len(trainIdx))
 	ys := make([]bool, len(trainIdx))
 	for k, i := range trainIdx {
 		Encode(&examples[i].Features, &rows[k])
 		ys[k] = examples[i].Converted
 	}
-	m, err := fitModel(rows, ys, opts, cfg)
+	m, err := fitModel(ctx, rows, ys, opts, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,12 +179,12 @@ func fitHoldout(examples []Example, trainIdx, testIdx []int, opts Options, cfg t
 }
 
 // fitModel fits a model, without metrics, on encoded training rows.
-func fitModel(rows []Encoded, ys []bool, opts Options, cfg trainConfig) (*Model, error) {
+func fitModel(ctx context.Context, rows []Encoded, ys []bool, opts Options, cfg trainConfig) (*Model, error) {
 	var excluded [numNumeric]bool
 	excluded[numLastCallDuration] = !opts.IncludeCallDuration
 	enc := fitEncoding(rows, cfg.specs, excluded)
 	enc.Interactions = fitInteractions(&enc, rows, cfg.interactions)
-	intercept, coef, err := fitLogistic(buildDesign(&enc, rows), ys, opts.L2)
+	intercept, coef, err := fitLogistic(ctx, buildDesign(&enc, rows), ys, opts.L2)
 	if err != nil {
 		return nil, err
 	}

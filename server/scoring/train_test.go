@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"runtime"
@@ -28,8 +29,43 @@ func TestTrainErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := Train(tc.ex, tc.opts); !errors.Is(err, tc.want) {
+			if _, err := Train(context.Background(), tc.ex, tc.opts); !errors.Is(err, tc.want) {
 				t.Errorf("Train = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// doneAfter is a context that reports itself cancelled from its nth call
+// of Err on, to stop a fit part way through without a timer.
+type doneAfter struct {
+	context.Context
+	n int
+}
+
+func (c *doneAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A training nobody waits for stops: the fit checks its context at every
+// iteration and gives up with the context's error.
+func TestTrainStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	ex := synthExamples(2000, 3)
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"Before", &doneAfter{Context: context.Background()}},
+		{"DuringFit", &doneAfter{Context: context.Background(), n: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := Train(tc.ctx, ex, Options{}); !errors.Is(err, context.Canceled) {
+				t.Errorf("Train = %v, want context.Canceled", err)
 			}
 		})
 	}
@@ -47,7 +83,7 @@ func TestTrainSynthetic(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := Train(ex, tc.opts)
+			res, err := Train(context.Background(), ex, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +136,7 @@ func TestTrainDeterministicSynthetic(t *testing.T) {
 	ex := synthExamples(3000, 11)
 	var out [2][]byte
 	for i := range out {
-		res, err := Train(ex, Options{IncludeCallDuration: true, Seed: 7})
+		res, err := Train(context.Background(), ex, Options{IncludeCallDuration: true, Seed: 7})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +156,7 @@ func TestTrainSameModelOnAnyCPUCount(t *testing.T) {
 	var out [2][]byte
 	for i, procs := range []int{1, 4} {
 		prev := runtime.GOMAXPROCS(procs)
-		res, err := Train(ex, Options{Seed: 7})
+		res, err := Train(context.Background(), ex, Options{Seed: 7})
 		runtime.GOMAXPROCS(prev)
 		if err != nil {
 			t.Fatal(err)

@@ -164,16 +164,17 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
-		// A bulk import's table lock comes before any row lock (the rows
-		// named, in stageRejections): taken after them, it would wait for an
-		// editor that waits for one of those rows.
+		// A bulk import's table lock keeps every writer off; a smaller one
+		// locks the leads its rows name.
 		if bulk {
 			if err := deferLeadRank(ctx, tx); err != nil {
 				return err
 			}
+		} else if err := lockNamedLeads(ctx, tx, staged.idRefs); err != nil {
+			return err
 		}
-		// Adopted first, so that the row locks and the checks find a lead
-		// named by its id as they find any other.
+		// Adopted first, so that the checks find a lead named by its id as
+		// they find any other.
 		var adopted int64
 		if staged.idRefs {
 			a, err := tx.Q.ImportAdoptIDs(ctx)
@@ -182,7 +183,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			}
 			adopted = a.Adopted
 		}
-		if err := stageRejections(ctx, tx, setStatus, !bulk, staged, &res); err != nil {
+		if err := stageRejections(ctx, tx, setStatus, staged, &res); err != nil {
 			return err
 		}
 		allScored := allInputs
@@ -507,9 +508,24 @@ func dropBeforeRejected(ctx context.Context, tx *Tx, rejected map[string]int32, 
 	return err
 }
 
+// lockNamedLeads locks the leads the staged rows name before anything of
+// theirs is read (status, name): an edit committed after such a read would
+// otherwise be overwritten by the upsert with the value read, a PATCH
+// answered 200 silently undone. The table lock first, as an editor takes it
+// (see LeadsWriteIntent); then the rows in one statement, in id order.
+func lockNamedLeads(ctx context.Context, tx *Tx, idRefs bool) error {
+	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+		return err
+	}
+	if idRefs {
+		return tx.Q.ImportStageLockLeadsAndIDRefs(ctx)
+	}
+	return tx.Q.ImportStageLockLeads(ctx)
+}
+
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, staged stagedRows, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, staged stagedRows, res *ImportResult) error {
 	var dups []db.ImportStageDropSupersededRow
 	if staged.repeats {
 		var err error
@@ -526,20 +542,6 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus, lockRows bool, stag
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
 		return err
-	}
-	// The leads the rows name are locked before anything of theirs is read
-	// (status, name): an edit committed after such a read would otherwise
-	// be overwritten by the upsert with the value read, a PATCH answered
-	// 200 silently undone. The table lock first, as an editor takes it
-	// (see LeadsWriteIntent). A bulk import's table lock already keeps
-	// every writer off (lockRows false).
-	if lockRows {
-		if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
-			return err
-		}
-		if err := tx.Q.ImportStageLockLeads(ctx); err != nil {
-			return err
-		}
 	}
 	gone, err := tx.Q.ImportStageDeleted(ctx, reportLimit)
 	if err != nil {

@@ -93,6 +93,18 @@ func applyInputs(ch map[string]audit.Change, p *db.LeadUpdateParams, in LeadInpu
 	return changed
 }
 
+// previousCampaignChanged reports whether changes touch a previous-campaign
+// input. Only then are the three checked together: a lead stored before the
+// check with inputs that contradict one another can still change the rest.
+func previousCampaignChanged(changes map[string]audit.Change) bool {
+	for _, f := range []string{"previous_outcome", "previous_contacts", "days_since_previous_contact"} {
+		if _, ok := changes[f]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // updateParams is the update that writes l back unchanged.
 func updateParams(l db.Lead) db.LeadUpdateParams {
 	return db.LeadUpdateParams{

@@ -75,7 +75,9 @@ func (s *Store) LeadGet(ctx context.Context, id uuid.UUID) (db.Lead, error) {
 //
 // Errors, in the order they are checked: 404 (no live lead), 403 (ownership,
 // leadrules.CheckEdit), apperr.ErrStale (412), 422 with the allowed next
-// states (workflow), 422 when the new assignee is not an active user.
+// states (workflow), 422 when the new assignee is not an active user, 422
+// when a changed previous-campaign input contradicts the lead's other two
+// (leadrules.CheckPreviousCampaign).
 func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules.Caller, id uuid.UUID,
 	cond Precondition, c LeadChange) (db.Lead, error) {
 	var out db.Lead
@@ -119,6 +121,12 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 			assignee = u.Name
 		}
 		rescore := applyInputs(changes, &next, c.Inputs)
+		if previousCampaignChanged(changes) {
+			if err := leadrules.CheckPreviousCampaign(next.PreviousOutcome, next.PreviousContacts,
+				next.DaysSincePreviousContact); err != nil {
+				return err
+			}
+		}
 		if len(changes) == 0 {
 			out = old
 			return nil

@@ -496,7 +496,7 @@ func (s *Store) Train(ctx context.Context, opts scoring.Options) (*scoring.Train
 	if err != nil {
 		return nil, err
 	}
-	res, err := scoring.Train(examples, opts)
+	res, err := scoring.Train(ctx, examples, opts)
 	switch {
 	case errors.Is(err, scoring.ErrTooFewExamples):
 		return nil, apperr.Conflict(err.Error() + " (needs closed leads, status success or failed, of both kinds)")

@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/servertest"
+)
+
+// TestImportByIDRacesARelease: an import naming one lead by its id (as an
+// export writes a lead without external_id) and another by its
+// external_id, while an admin deactivates their seller releasing the
+// leads. Both lock the leads in id order, so both go through; the import
+// used to lock the lead named by its id first, and one of the two failed
+// on a deadlock.
+func TestImportByIDRacesARelease(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	seller, _ := env.NewUser(auth.RoleSales)
+	to := nullable.NewNullableWithValue(seller.Id.String())
+	first := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Lead One", AssignedTo: to})
+	second := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Lead Two", AssignedTo: to})
+	// The lower id is named by an external_id, the higher by its id.
+	low, high := first, second
+	if bytes.Compare(low.Id[:], high.Id[:]) > 0 {
+		low, high = high, low
+	}
+	leadExec(t, env, `UPDATE leads SET external_id = 'ext-low' WHERE id = $1`, low.Id)
+
+	hold := holdRowLock(t, env, `SELECT 1 FROM leads WHERE id = $1 FOR UPDATE`, low.Id)
+	release := answerLater(http.MethodDelete, env.URL+"/api/v1/users/"+seller.Id.String()+"?release_leads=true", "",
+		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken)
+	eventually(t, 30*time.Second, "the release waiting for the lower lead", func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%LeadsRelease%'`) == 1
+	})
+	imported := importLater(t, env, "external_id,notes\n"+high.Id.String()+",by id\next-low,by external id\n")
+	eventually(t, 30*time.Second, "the import waiting too", func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock'`) == 2
+	})
+	if err := hold.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := (<-release).status(); code != http.StatusNoContent {
+		t.Errorf("deactivation releasing the leads: %d", code)
+	}
+	if got := importResult(t, <-imported); got.Updated != 2 {
+		t.Errorf("import result %+v", got)
+	}
+	for _, l := range []api.Lead{low, high} {
+		got := leadMustGet(t, env.Admin, l.Id)
+		if got.AssignedTo != nil || got.Notes == nil {
+			t.Errorf("lead %s: assigned_to %v, notes %v", l.Name, got.AssignedTo, got.Notes)
+		}
+	}
+}
