@@ -1,5 +1,14 @@
 -- The demo seed (server/store/seed.go, cmd/jmk/seed.go).
 
+-- name: SeedLock :exec
+-- Held by a demo seed from its first check to its end, on a connection of
+-- its own: a second seed started meanwhile (two instances started by
+-- `go tool task run`) waits, then finds the leads and stops.
+SELECT pg_advisory_lock(hashtextextended('jmk:seed', 0));
+
+-- name: SeedUnlock :exec
+SELECT pg_advisory_unlock(hashtextextended('jmk:seed', 0));
+
 -- name: SeedLeadsExist :one
 -- Whether any lead exists, deleted ones included.
 SELECT EXISTS (SELECT 1 FROM leads)::boolean;
@@ -23,9 +32,10 @@ INSERT INTO activities (id, lead_id, user_id, kind, outcome, duration_sec, notes
 VALUES (@id, @lead_id, @user_id, @kind, @outcome, @duration_sec, @notes, @occurred_at);
 
 -- name: SeedContactsApply :many
--- What logging the seeded activities would have done to their leads: the
--- contact count and last contact move, and a new lead becomes contacted, or
--- follow_up when its last contact's outcome is @follow_up_outcome.
+-- What logging the seeded activities (@activity_ids) would have done to
+-- their leads: the contact count and last contact move, and a new lead
+-- becomes contacted, or follow_up when its last contact's outcome is
+-- @follow_up_outcome.
 UPDATE leads l
 SET contact_count = l.contact_count + a.n,
     last_contacted_at = greatest(l.last_contacted_at, a.last_at),
@@ -38,7 +48,7 @@ FROM (
     SELECT ac.lead_id, count(*) AS n, max(ac.occurred_at) AS last_at,
            (array_agg(ac.outcome ORDER BY ac.occurred_at DESC))[1] AS last_outcome
     FROM activities ac
-    WHERE ac.lead_id = ANY(@lead_ids::uuid[]) AND ac.kind <> 'note'
+    WHERE ac.id = ANY(@activity_ids::uuid[]) AND ac.kind <> 'note'
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id

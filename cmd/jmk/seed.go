@@ -84,6 +84,11 @@ func cmdSeed(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
+	unlock, err := st.SeedLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Seeding again would overwrite people's work on the demo leads (the
 	// import upserts them by external id) and add the contacts twice.
 	exists, err := st.SeedLeadsExist(ctx)

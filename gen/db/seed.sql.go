@@ -59,7 +59,7 @@ FROM (
     SELECT ac.lead_id, count(*) AS n, max(ac.occurred_at) AS last_at,
            (array_agg(ac.outcome ORDER BY ac.occurred_at DESC))[1] AS last_outcome
     FROM activities ac
-    WHERE ac.lead_id = ANY($2::uuid[]) AND ac.kind <> 'note'
+    WHERE ac.id = ANY($2::uuid[]) AND ac.kind <> 'note'
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
@@ -68,7 +68,7 @@ RETURNING l.id, l.status
 
 type SeedContactsApplyParams struct {
 	FollowUpOutcome string
-	LeadIds         []uuid.UUID
+	ActivityIds     []uuid.UUID
 }
 
 type SeedContactsApplyRow struct {
@@ -76,11 +76,12 @@ type SeedContactsApplyRow struct {
 	Status string
 }
 
-// What logging the seeded activities would have done to their leads: the
-// contact count and last contact move, and a new lead becomes contacted, or
-// follow_up when its last contact's outcome is @follow_up_outcome.
+// What logging the seeded activities (@activity_ids) would have done to
+// their leads: the contact count and last contact move, and a new lead
+// becomes contacted, or follow_up when its last contact's outcome is
+// @follow_up_outcome.
 func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyParams) ([]SeedContactsApplyRow, error) {
-	rows, err := q.db.Query(ctx, seedContactsApply, arg.FollowUpOutcome, arg.LeadIds)
+	rows, err := q.db.Query(ctx, seedContactsApply, arg.FollowUpOutcome, arg.ActivityIds)
 	if err != nil {
 		return nil, err
 	}
@@ -139,17 +140,29 @@ func (q *Queries) SeedLeadIDs(ctx context.Context, externalIds []string) ([]Seed
 }
 
 const seedLeadsExist = `-- name: SeedLeadsExist :one
-
 SELECT EXISTS (SELECT 1 FROM leads)::boolean
 `
 
-// The demo seed (server/store/seed.go, cmd/jmk/seed.go).
 // Whether any lead exists, deleted ones included.
 func (q *Queries) SeedLeadsExist(ctx context.Context) (bool, error) {
 	row := q.db.QueryRow(ctx, seedLeadsExist)
 	var column_1 bool
 	err := row.Scan(&column_1)
 	return column_1, err
+}
+
+const seedLock = `-- name: SeedLock :exec
+
+SELECT pg_advisory_lock(hashtextextended('jmk:seed', 0))
+`
+
+// The demo seed (server/store/seed.go, cmd/jmk/seed.go).
+// Held by a demo seed from its first check to its end, on a connection of
+// its own: a second seed started meanwhile (two instances started by
+// `go tool task run`) waits, then finds the leads and stops.
+func (q *Queries) SeedLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, seedLock)
+	return err
 }
 
 const seedUnfinished = `-- name: SeedUnfinished :one
@@ -164,4 +177,13 @@ func (q *Queries) SeedUnfinished(ctx context.Context, firstExternalID string) (b
 	var column_1 bool
 	err := row.Scan(&column_1)
 	return column_1, err
+}
+
+const seedUnlock = `-- name: SeedUnlock :exec
+SELECT pg_advisory_unlock(hashtextextended('jmk:seed', 0))
+`
+
+func (q *Queries) SeedUnlock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, seedUnlock)
+	return err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,30 @@ import (
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/audit"
 )
+
+// SeedLock takes the demo seed's lock (see queries/seed.sql), waiting for a
+// seed that holds it, on a connection it keeps until unlock is called.
+func (s *Store) SeedLock(ctx context.Context) (unlock func(), err error) {
+	if s.pool.Config().MaxConns < 2 {
+		return nil, errors.New("the demo seed needs DB_MAX_CONNS of 2 or more: it holds one connection for its lock")
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := db.New(conn)
+	if err := q.SeedLock(ctx); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	return func() {
+		// A failed unlock ends with the connection: the lock is the session's.
+		if err := q.SeedUnlock(context.WithoutCancel(ctx)); err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		conn.Release()
+	}, nil
+}
 
 // SeedLeadsExist reports whether any lead exists, deleted ones included.
 func (s *Store) SeedLeadsExist(ctx context.Context) (bool, error) {
@@ -62,10 +87,8 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 		}
 		leads := make(map[string]*db.SeedLeadIDsRow, len(rows))
 		byID := make(map[uuid.UUID]*db.SeedLeadIDsRow, len(rows))
-		leadIDs := make([]uuid.UUID, 0, len(rows))
 		for i, r := range rows {
 			leads[r.ExternalID], byID[r.ID] = &rows[i], &rows[i]
-			leadIDs = append(leadIDs, r.ID)
 		}
 		params := make([]db.SeedActivityCopyParams, 0, len(acts))
 		var events []audit.Event
@@ -99,7 +122,11 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 		if _, err := tx.Q.SeedActivityCopy(ctx, params); err != nil {
 			return err
 		}
-		moved, err := tx.Q.SeedContactsApply(ctx, db.SeedContactsApplyParams{FollowUpOutcome: followUpOutcome, LeadIds: leadIDs})
+		ids := make([]uuid.UUID, len(params))
+		for i := range params {
+			ids[i] = params[i].ID
+		}
+		moved, err := tx.Q.SeedContactsApply(ctx, db.SeedContactsApplyParams{FollowUpOutcome: followUpOutcome, ActivityIds: ids})
 		if err != nil {
 			return err
 		}
