@@ -389,8 +389,11 @@ func TestLeadUpdate(t *testing.T) {
 		for m, bad := range map[string]string{`1`: `1`, `"1`: `"1`, `"1", 2`: `2`, `"1"x`: `"1"x`, `W/1`: `W/1`} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
 				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
-			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match"); !strings.HasSuffix((*p.Errors)[0].Message, ", not "+bad) {
-				t.Errorf("If-Match %s: %q", m, (*p.Errors)[0].Message)
+			p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
+			if msg := (*p.Errors)[0].Message; !strings.HasSuffix(msg, ", not "+bad) {
+				t.Errorf("If-Match %s: %q", m, msg)
+			} else if m == `1` && !strings.Contains(msg, `such as "1"`) {
+				t.Errorf("a bare version's example is another version: %q", msg)
 			}
 			r2, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
 			leadProblem(t, "delete with If-Match "+m, r2.StatusCode(), r2.Body, 400, "If-Match")

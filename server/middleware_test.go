@@ -302,7 +302,10 @@ func TestValidationListsEveryError(t *testing.T) {
 		{"MissingAndWrong", "POST", "/api/v1/leads", `{"job": "pilot"}`, jsonAuth, 400,
 			[]string{"job", "name"}, "2 fields are invalid"},
 		{"Query", "GET", "/api/v1/leads?limit=0&category=lukewarm&sort=nope", "", auth, 400,
-			[]string{"category.0", "limit", "sort"}, "3 fields are invalid"},
+			[]string{"category", "limit", "sort"}, "3 fields are invalid"},
+		// A list's bad element is named by the list and its value.
+		{"ListElement", "GET", "/api/v1/leads?status=new&status=bogus", "", auth, 400,
+			[]string{"status"}, `status: has "bogus", which must be one of new,`},
 		{"OneStillNamesIt", "POST", "/api/v1/leads", `{"name": "Ana", "age": 12}`, jsonAuth, 400,
 			[]string{"age"}, "age"},
 		{"OneFieldTwoProblems", "POST", "/api/v1/leads", `{"name": "Ana", "age": 16.5}`, jsonAuth, 400,

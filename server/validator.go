@@ -310,10 +310,11 @@ func describe(err error) (string, []apperr.FieldError) {
 func listHint(r *http.Request, fields []apperr.FieldError) bool {
 	changed := false
 	for i, f := range fields {
-		name, item, ok := strings.Cut(f.Field, ".")
-		if !ok || item == "" || strings.Trim(item, "0123456789") != "" {
+		// A list's element is named by its value (see schemaFieldErrors).
+		if !strings.HasPrefix(f.Message, "has ") {
 			continue
 		}
+		name := f.Field
 		if vals := r.URL.Query()[name]; slices.ContainsFunc(vals, func(v string) bool { return strings.Contains(v, ",") }) {
 			fields[i].Message += fmt.Sprintf("; for several values repeat the parameter: ?%s=a&%s=b", name, name)
 			changed = true
@@ -382,8 +383,11 @@ func flatten(err error) []error {
 }
 
 // schemaFieldErrors lists the schema errors in err, each named by the field
-// it is about: prefix (a parameter's name) and the error's JSON pointer.
-func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
+// it is about: the body's property by the error's JSON pointer, or param, a
+// parameter's name. A list parameter's element is named by the parameter
+// and its value, not by its position ("status", not "status.1"): a form
+// maps errors to its fields by name.
+func schemaFieldErrors(param string, err error) []apperr.FieldError {
 	var out []apperr.FieldError
 	for _, e := range flatten(err) {
 		var se *openapi3.SchemaError
@@ -395,18 +399,17 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 		// why, e.g. which values are allowed, under the same pointer.
 		var inner openapi3.MultiError
 		if se.SchemaField == "allOf" && errors.As(se.Origin, &inner) {
-			out = append(out, schemaFieldErrors(prefix, inner)...)
+			out = append(out, schemaFieldErrors(param, inner)...)
 			continue
 		}
-		field := prefix
-		if p := se.JSONPointer(); len(p) > 0 {
-			if field != "" {
-				field += "."
-			}
-			field += strings.Join(p, ".")
-		}
+		field := param
 		raw := firstLine(se.Reason)
 		reason := plainReason(raw)
+		if p := se.JSONPointer(); len(p) > 0 && param != "" {
+			reason = fmt.Sprintf("has %s, which %s", valueText(se.Value), reason)
+		} else if len(p) > 0 {
+			field = strings.Join(p, ".")
+		}
 		if field == "" {
 			// "property \"x\" is unsupported" names its field only in words.
 			if _, rest, ok := strings.Cut(raw, `property "`); ok {
@@ -422,6 +425,14 @@ func schemaFieldErrors(prefix string, err error) []apperr.FieldError {
 		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
 	return withoutInclusiveTwins(out)
+}
+
+// valueText is a parameter's value as a client would write it, quoted.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q", fmt.Sprint(v))
 }
 
 // boundHints reword a bound that a client could meet for want of knowing

@@ -151,8 +151,14 @@ func entityTags(h string) (store.Precondition, error) {
 			if bad = strings.TrimSpace(bad); bad == "" {
 				bad = "an empty list"
 			}
+			// A bare version gets itself quoted as the example: another
+			// number would read as the one to send.
+			example := "4"
+			if _, err := strconv.ParseUint(bad, 10, 31); err == nil {
+				example = bad
+			}
 			return p, apperr.BadRequest("If-Match", fmt.Sprintf(
-				`must be the ETag from your last GET with its double quotes, such as "4", not %s`, bad))
+				`must be the ETag from your last GET with its double quotes, such as "%s", not %s`, example, bad))
 		}
 		// Versions start at 1: "0" names none, as a weak or foreign tag.
 		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && n >= 1 && strconv.FormatInt(n, 10) == opaque {

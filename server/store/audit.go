@@ -46,7 +46,7 @@ func (s *Store) AuditVerify(ctx context.Context, anchor *audit.Anchor) (Verifica
 	if err != nil {
 		return Verification{}, translate(err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer rollback(ctx, tx)
 	q := db.New(tx)
 	v := audit.NewVerifier(anchor)
 	page := cmp.Or(s.verify.page, 5000)

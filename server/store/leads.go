@@ -120,6 +120,9 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 			}
 			assignee = u.Name
 		}
+		if err := releaseReopened(ctx, tx, old.Status, c.Assign, &next, changes); err != nil {
+			return err
+		}
 		rescore := applyInputs(changes, &next, c.Inputs)
 		if previousCampaignChanged(changes) {
 			if err := leadrules.CheckPreviousCampaign(next.PreviousOutcome, next.PreviousContacts,
@@ -182,6 +185,24 @@ func activeAssignee(ctx context.Context, tx *Tx, id uuid.UUID) (db.User, error) 
 		return u, apperr.Invalid("assigned_to", "no active user has this id")
 	}
 	return u, err
+}
+
+// releaseReopened unassigns a lead reopened while its seller is inactive,
+// unless the same change names an assignee: a deactivation's release
+// (release_leads) leaves closed leads with their seller, who keeps their
+// wins and losses, and no one could work such a lead once it is open
+// again (a seller may claim only an unassigned lead).
+func releaseReopened(ctx context.Context, tx *Tx, from string, a leadrules.Assign, next *db.LeadUpdateParams,
+	changes map[string]audit.Change) error {
+	if !leadrules.Closed(from) || leadrules.Closed(next.Status) || a.Set || next.AssignedTo == nil {
+		return nil
+	}
+	u, err := tx.Q.UserGetShared(ctx, *next.AssignedTo)
+	if err != nil || u.Active {
+		return err
+	}
+	apply(changes, "assigned_to", &next.AssignedTo, Opt[uuid.UUID]{Set: true})
+	return nil
 }
 
 // leadErr turns a missing row into the lead's 404.

@@ -155,13 +155,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return translate(err)
 	}
-	defer func() {
-		// A no-op once committed. Bounded: a database gone silent must not
-		// hold the goroutine (a failed rollback closes the connection).
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = ptx.Rollback(rctx)
-	}()
+	defer rollback(ctx, ptx)
 	if err = fn(&Tx{Q: s.q.WithTx(ptx), tx: ptx}); err != nil {
 		return translate(err)
 	}
@@ -169,6 +163,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return translate(err)
 	}
 	return nil
+}
+
+// rollback ends tx unless it was committed (then it is a no-op), even once
+// ctx is done. Bounded: a database gone silent must not hold the goroutine
+// (a failed rollback closes the connection).
+func rollback(ctx context.Context, tx pgx.Tx) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = tx.Rollback(rctx)
 }
 
 // translate maps driver errors onto apperr sentinels; others pass through.

@@ -61,3 +61,50 @@ func TestImportByIDRacesARelease(t *testing.T) {
 		}
 	}
 }
+
+// TestReopenReleasesInactiveSeller: a deactivation's release leaves a closed
+// lead with its seller (their win stays theirs); reopened, the lead goes back
+// to the pool, where a seller can claim it, unless the admin names an
+// assignee in the same change.
+func TestReopenReleasesInactiveSeller(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	gone, goneClient := env.NewUser(auth.RoleSales)
+	other, otherClient := env.NewUser(auth.RoleSales)
+	won := func(name string) api.Lead {
+		l := leadMustCreate(t, goneClient, api.LeadCreate{Name: name})
+		r, _ := goneClient.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)})
+		if r.JSON200 == nil {
+			t.Fatalf("close %s: %d %s", name, r.StatusCode(), r.Body)
+		}
+		return *r.JSON200
+	}
+	pooled, named := won("Back To The Pool"), won("Handed Over")
+	r, _ := env.Admin.DeactivateUserWithResponse(bg, gone.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref("*")})
+	if r.StatusCode() != http.StatusNoContent {
+		t.Fatalf("deactivate: %d %s", r.StatusCode(), r.Body)
+	}
+	if got := leadMustGet(t, env.Admin, pooled.Id); got.AssignedTo == nil || *got.AssignedTo != gone.Id {
+		t.Fatalf("the release moved a closed lead: %v", got.AssignedTo)
+	}
+
+	re, _ := env.Admin.UpdateLeadWithResponse(bg, pooled.Id, leadIfMatch(pooled.Version),
+		api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+	if re.JSON200 == nil || re.JSON200.AssignedTo != nil {
+		t.Fatalf("reopen: %d %s", re.StatusCode(), re.Body)
+	}
+	if c := leadEvent(t, env, pooled.Id, "lead.update").Changes["assigned_to"]; c.From != gone.Id.String() || c.To != nil {
+		t.Errorf("event's assigned_to change %+v", c)
+	}
+	claim, _ := otherClient.UpdateLeadWithResponse(bg, pooled.Id, leadIfMatch(re.JSON200.Version),
+		api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+	if claim.JSON200 == nil {
+		t.Errorf("claim of the reopened lead: %d %s", claim.StatusCode(), claim.Body)
+	}
+
+	re, _ = env.Admin.UpdateLeadWithResponse(bg, named.Id, leadIfMatch(named.Version),
+		api.LeadPatch{Status: lref(api.LeadStatusFollowUp), AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+	if re.JSON200 == nil || re.JSON200.AssignedTo == nil || *re.JSON200.AssignedTo != other.Id {
+		t.Fatalf("reopen to another seller: %d %s", re.StatusCode(), re.Body)
+	}
+}
