@@ -306,6 +306,9 @@ func TestValidationListsEveryError(t *testing.T) {
 		// A list's bad element is named by the list and its value.
 		{"ListElement", "GET", "/api/v1/leads?status=new&status=bogus", "", auth, 400,
 			[]string{"status"}, `status: has "bogus", which must be one of new,`},
+		// Past int32 and past the field's own bound: the bound alone.
+		{"HugeNumberOneBound", "POST", "/api/v1/leads", `{"name": "Ana", "age": 99999999999999999999}`, jsonAuth, 400,
+			[]string{"age"}, "age: must be at most 120"},
 		{"OneStillNamesIt", "POST", "/api/v1/leads", `{"name": "Ana", "age": 12}`, jsonAuth, 400,
 			[]string{"age"}, "age"},
 		{"OneFieldTwoProblems", "POST", "/api/v1/leads", `{"name": "Ana", "age": 16.5}`, jsonAuth, 400,

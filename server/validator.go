@@ -444,9 +444,15 @@ var boundHints = map[[2]string]string{
 // withoutInclusiveTwins drops the "must be at most 0.5" that kin-openapi
 // reports beside "must be less than 0.5" for an exclusive bound (and "at
 // least" beside "more than"): together they contradict each other on 0.5.
+// It also drops the int32 range of a field that has a bound of its own:
+// an age of 10^20 is told it must be at most 120, not also that it must
+// be a whole number from -2147483648 to 2147483647.
 func withoutInclusiveTwins(fields []apperr.FieldError) []apperr.FieldError {
 	exclusive := map[apperr.FieldError]bool{}
 	for _, f := range fields {
+		if strings.HasPrefix(f.Message, "must be at most ") || strings.HasPrefix(f.Message, "must be at least ") {
+			exclusive[apperr.FieldError{Field: f.Field, Message: wholeNumberMessage(32)}] = true
+		}
 		if b, ok := strings.CutPrefix(f.Message, "must be less than "); ok {
 			exclusive[apperr.FieldError{Field: f.Field, Message: "must be at most " + b}] = true
 		}
