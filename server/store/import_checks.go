@@ -1,0 +1,195 @@
+package store
+
+// The checks between staging and the upsert: the rows refused, the leads
+// locked, the staging tables' lock.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/leadcsv"
+	"github.com/jmksales/jmk/server/leadrules"
+)
+
+// dropBeforeRejected takes out of the stage, and reports, the rows whose
+// external_id comes again on a later row that was rejected: that row, the
+// last, was the one to import, and an earlier one must not be imported in
+// its place unannounced.
+func dropBeforeRejected(ctx context.Context, tx *Tx, rejected map[string]int32, res *ImportResult) error {
+	if len(rejected) == 0 {
+		return nil
+	}
+	p := db.ImportStageDropBeforeRejectedParams{Lim: reportLimit}
+	for id, line := range rejected {
+		p.ExternalIds, p.Lines = append(p.ExternalIds, id), append(p.Lines, line)
+	}
+	gone, err := tx.Q.ImportStageDropBeforeRejected(ctx, p)
+	for _, g := range gone {
+		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(g.Line), Field: "external_id", Message: fmt.Sprintf(
+			"external_id %q comes again on line %d, which is rejected; only the last row with it counts, so neither is imported",
+			g.ExternalID, rejected[g.ExternalID])})
+	}
+	return err
+}
+
+// lockNamedLeads locks the leads the staged rows name before anything of
+// theirs is read (status, name): an edit committed after such a read would
+// otherwise be overwritten by the upsert with the value read, a PATCH
+// answered 200 silently undone. The table lock first, as an editor takes it
+// (see LeadsWriteIntent); then the rows in one statement, in id order.
+func lockNamedLeads(ctx context.Context, tx *Tx, idRefs bool) error {
+	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
+		return err
+	}
+	if idRefs {
+		return tx.Q.ImportStageLockLeadsAndIDRefs(ctx)
+	}
+	return tx.Q.ImportStageLockLeads(ctx)
+}
+
+// stageRejections reports the staged rows the upsert will skip, and takes
+// those superseded by a later row with their external_id out of the stage.
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, staged stagedRows, res *ImportResult) error {
+	var dups []db.ImportStageDropSupersededRow
+	if staged.repeats {
+		var err error
+		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, reportLimit); err != nil {
+			return err
+		}
+	}
+	for _, d := range dups {
+		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
+			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
+	}
+	if err := dropBeforeRejected(ctx, tx, staged.rejectedIDs, res); err != nil {
+		return err
+	}
+	if err := tooManyRejected(res.RejectedRows()); err != nil {
+		return err
+	}
+	gone, err := tx.Q.ImportStageDeleted(ctx, reportLimit)
+	if err != nil {
+		return err
+	}
+	for _, d := range gone {
+		res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
+	}
+	if err := tooManyRejected(res.RejectedRows()); err != nil {
+		return err
+	}
+	if staged.idRefs {
+		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, reportLimit)
+		if err != nil {
+			return err
+		}
+		for _, d := range byID {
+			if d.Deleted {
+				res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
+				continue
+			}
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
+				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
+		}
+		if err := tooManyRejected(res.RejectedRows()); err != nil {
+			return err
+		}
+	}
+	// After the rows naming a lead by its id are settled: adopted, or
+	// refused with their own reason.
+	if staged.bare {
+		bare, err := tx.Q.ImportStageDropBare(ctx, reportLimit)
+		if err != nil {
+			return err
+		}
+		for _, b := range bare {
+			r := leadcsv.Rejection{Line: int(b.Line),
+				Message: "the row has nothing to make a lead of: no name, phone, e-mail or scoring input"}
+			if b.ExternalID != nil {
+				r.Field, r.Message = "external_id", fmt.Sprintf(
+					"no lead has external_id %q, and the row has no name, phone, e-mail or scoring input to create one with", *b.ExternalID)
+			}
+			res.Rejected = append(res.Rejected, r)
+		}
+		if err := tooManyRejected(res.RejectedRows()); err != nil {
+			return err
+		}
+	}
+	if !setStatus {
+		return nil
+	}
+	return stageWorkflow(ctx, tx, staged.statusDefaults, res)
+}
+
+func deletedLead(line int32, externalID string) leadcsv.Rejection {
+	return leadcsv.Rejection{Line: int(line), Field: "external_id", Message: fmt.Sprintf(
+		"external_id %q belongs to a deleted lead; deleted leads are not imported again", externalID)}
+}
+
+// stageWorkflow refuses the staged rows that would move their lead to a
+// status the workflow does not allow, even an admin (a closed lead back to
+// new, say: re-importing an old file would reopen it). An import is an
+// admin's change, so an admin's rules apply.
+func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *ImportResult) error {
+	// Under stageRejections' row locks, so that the status kept is the
+	// lead's own until the upsert writes it back.
+	if statusDefaults {
+		if err := tx.Q.ImportStageKeepStatus(ctx); err != nil {
+			return err
+		}
+	}
+	moves, err := tx.Q.ImportStageStatusMoves(ctx)
+	if err != nil {
+		return err
+	}
+	var refused []int32
+	rejected := res.RejectedRows() // other lines than the staged rows'
+	for _, m := range moves {
+		var ae *apperr.Error
+		if err := leadrules.CheckTransition(m.FromStatus, m.ToStatus, true); errors.As(err, &ae) {
+			refused = append(refused, m.Line)
+			if err := tooManyRejected(rejected + len(refused)); err != nil {
+				return err
+			}
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
+				Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return tx.Q.ImportStageDrop(ctx, refused)
+}
+
+// stageLockWait bounds an import's wait for its staging tables once it is
+// the import whose turn it is: only a backup (pg_dump reads every table) or
+// other maintenance can then be holding them, and it may take hours.
+const stageLockWait = "5s"
+
+// lockStage waits for the imports ahead (for as long as they take), then
+// empties the staging tables, taking their locks until the transaction
+// ends. A backup still holding them after stageLockWait is a 503, rather
+// than an import that hangs until the dump is over.
+func lockStage(ctx context.Context, tx *Tx) error {
+	if err := tx.Q.ImportSerialize(ctx); err != nil {
+		return err
+	}
+	if err := tx.Q.ImportStageLockWait(ctx, stageLockWait); err != nil {
+		return err
+	}
+	err := tx.Q.ImportStageReset(ctx)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "55P03" { // lock_not_available
+		return &apperr.Error{Status: http.StatusServiceUnavailable, RetryAfter: 60,
+			Detail: "a backup or other maintenance is reading the import's staging tables; nothing was imported: try again once it has finished"}
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Q.ImportStageLockWaitEnd(ctx)
+}
