@@ -6,9 +6,6 @@
 -- `go tool task run`) waits, then finds the leads and stops.
 SELECT pg_advisory_lock(hashtextextended('jmk:seed', 0));
 
--- name: SeedUnlock :exec
-SELECT pg_advisory_unlock(hashtextextended('jmk:seed', 0));
-
 -- name: SeedLeadsExist :one
 -- Whether any lead exists, deleted ones included.
 SELECT EXISTS (SELECT 1 FROM leads)::boolean;

@@ -87,5 +87,5 @@ LEFT JOIN (
     GROUP BY ac.user_id
 ) a ON a.user_id = u.id
 WHERE u.role = 'sales' AND u.active
-ORDER BY leads_won DESC, contacts_logged DESC, u.name, u.id
+ORDER BY leads_won DESC, contacts_logged DESC, search_fold(u.name), u.id
 LIMIT @lim;

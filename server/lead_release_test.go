@@ -63,9 +63,9 @@ func TestImportByIDRacesARelease(t *testing.T) {
 }
 
 // TestReopenReleasesInactiveSeller: a deactivation's release leaves a closed
-// lead with its seller (their win stays theirs); reopened, the lead goes back
-// to the pool, where a seller can claim it, unless the admin names an
-// assignee in the same change.
+// lead with its seller (their win stays theirs); reopened, by a PATCH or an
+// import, the lead goes back to the pool, where a seller can claim it,
+// unless the admin names an assignee in the same change.
 func TestReopenReleasesInactiveSeller(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -79,7 +79,8 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 		}
 		return *r.JSON200
 	}
-	pooled, named := won("Back To The Pool"), won("Handed Over")
+	pooled, named, imported := won("Back To The Pool"), won("Handed Over"), won("Reopened By A File")
+	leadExec(t, env, `UPDATE leads SET external_id = 'reopened-1' WHERE id = $1`, imported.Id)
 	r, _ := env.Admin.DeactivateUserWithResponse(bg, gone.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref("*")})
 	if r.StatusCode() != http.StatusNoContent {
 		t.Fatalf("deactivate: %d %s", r.StatusCode(), r.Body)
@@ -100,6 +101,17 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 		api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
 	if claim.JSON200 == nil {
 		t.Errorf("claim of the reopened lead: %d %s", claim.StatusCode(), claim.Body)
+	}
+
+	// An import's status column reopens it the same way.
+	if res := importOK(t, env, "", "external_id,status\nreopened-1,follow_up\n"); res.Updated != 1 {
+		t.Errorf("import: %+v", res)
+	}
+	if got := leadMustGet(t, env.Admin, imported.Id); got.Status != api.LeadStatusFollowUp || got.AssignedTo != nil {
+		t.Errorf("reopened by import: status %s, assigned_to %v", got.Status, got.AssignedTo)
+	}
+	if c := leadEvent(t, env, imported.Id, "lead.update").Changes["assigned_to"]; c.From != gone.Id.String() || c.To != nil {
+		t.Errorf("import event's assigned_to change %+v", c)
 	}
 
 	re, _ = env.Admin.UpdateLeadWithResponse(bg, named.Id, leadIfMatch(named.Version),

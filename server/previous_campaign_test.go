@@ -2,11 +2,17 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -42,6 +48,9 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 		p := leadProblem(t, "patch days", r.StatusCode(), r.Body, 422, "days_since_previous_contact")
 		wantField(t, p, "previous_outcome")
 		wantField(t, p, "previous_contacts")
+		if p.Detail == nil || !strings.Contains(*p.Detail, "the lead's stored values for those not sent") {
+			t.Errorf("detail %v: the client sent one of the fields named", p.Detail)
+		}
 		if got := leadMustGet(t, sales, l.Id); got.Version != 1 || got.DaysSincePreviousContact != nil {
 			t.Errorf("a refused patch wrote: version %d, days %v", got.Version, got.DaysSincePreviousContact)
 		}
@@ -70,24 +79,65 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 			t.Fatalf("patch notes: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 	})
-	t.Run("Import", func(t *testing.T) {
-		res := importOK(t, env, "", "external_id,name,previous_outcome,previous_contacts,days_since_previous_contact\n"+
-			"pc-1,Ana,none,0,3\npc-2,Rui,failure,2,\n")
-		if res.Inserted != 1 || res.RejectedRows != 1 {
-			t.Fatalf("result %+v", res)
-		}
-		fields := map[string]bool{}
-		for _, r := range res.Rejected {
-			if r.Line != 2 {
-				t.Errorf("rejection on line %d: %+v", r.Line, r)
+	// Every combination of the three, as new leads: the rows refused are
+	// those leadrules refuses, so the import's SQL finds every one.
+	t.Run("ImportEveryCombination", func(t *testing.T) {
+		var file strings.Builder
+		file.WriteString("name,previous_outcome,previous_contacts,days_since_previous_contact\n")
+		want := map[int]bool{}
+		line := 1
+		for _, o := range []string{"", "none", "failure", "success"} {
+			for _, c := range []string{"", "0", "2"} {
+				for _, d := range []string{"", "3"} {
+					line++
+					fmt.Fprintf(&file, "Combo %d,%s,%s,%s\n", line, o, c, d)
+					if leadrules.PreviousCampaignProblems(optText(o), optInt32(c), optInt32(d)) != nil {
+						want[line] = true
+					}
+				}
 			}
-			fields[r.Field] = true
 		}
-		if !fields["previous_outcome"] || !fields["days_since_previous_contact"] {
-			t.Errorf("rejections %+v", res.Rejected)
+		res := importOK(t, env, "", file.String())
+		got := map[int]bool{}
+		for _, r := range res.Rejected {
+			got[r.Line] = true
 		}
-		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id = 'pc-1'`); n != 0 {
-			t.Errorf("the contradicting row was imported")
+		if !maps.Equal(got, want) || res.Inserted != int64(line-1-len(want)) {
+			t.Errorf("rejected lines %v, want %v (inserted %d)", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)), res.Inserted)
 		}
 	})
+	// A file with some of the three columns is checked against the lead's
+	// stored values for the others, as a PATCH is; a lead stored with a
+	// contradiction before the rule re-imports unchanged.
+	t.Run("ImportMergesStoredValues", func(t *testing.T) {
+		importOK(t, env, "", "external_id,name,previous_outcome,previous_contacts\npc-merge,Ana,none,0\npc-old,Rui,failure,2\n")
+		res := importOK(t, env, "", "external_id,days_since_previous_contact\npc-merge,5\npc-old,5\n")
+		if res.Updated != 1 || len(res.Rejected) == 0 || res.Rejected[0].Line != 2 ||
+			res.Rejected[0].Field != "days_since_previous_contact" {
+			t.Fatalf("result %+v", res)
+		}
+		leadExec(t, env, `UPDATE leads SET previous_outcome = 'none', previous_contacts = 0, days_since_previous_contact = 4
+			WHERE external_id = 'pc-merge'`)
+		res = importOK(t, env, "", "external_id,name,previous_outcome,previous_contacts,days_since_previous_contact\n"+
+			"pc-merge,Ana,none,0,4\n")
+		if res.Unchanged != 1 || len(res.Rejected) != 0 {
+			t.Errorf("re-import of a stored contradiction: %+v", res)
+		}
+	})
+}
+
+func optText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optInt32(s string) *int32 {
+	if s == "" {
+		return nil
+	}
+	n, _ := strconv.Atoi(s)
+	v := int32(n)
+	return &v
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -313,5 +314,26 @@ func BenchmarkStatsSummary1M(b *testing.B) {
 		slices.Sort(d)
 		b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
+
+// Sellers level on the board are in the team list's order: alphabetical,
+// accents and case aside, whatever the database's collation.
+func TestLeaderboardTiesByName(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	for i, name := range []string{"Bruno Zero", "ana minúscula", "Álvaro Zero"} {
+		newUser(t, env, name, fmt.Sprintf("tie%d@example.com", i), auth.RoleSales)
+	}
+	r, err := env.Admin.GetStatsLeaderboardWithResponse(bg, &api.GetStatsLeaderboardParams{})
+	if err != nil || r.JSON200 == nil {
+		t.Fatalf("leaderboard: %v %d %s", err, r.StatusCode(), r.Body)
+	}
+	var got []string
+	for _, it := range r.JSON200.Items {
+		got = append(got, it.Name)
+	}
+	if want := []string{"Álvaro Zero", "ana minúscula", "Bruno Zero"}; !slices.Equal(got, want) {
+		t.Errorf("order %q, want %q", got, want)
 	}
 }

@@ -477,7 +477,7 @@ type ClientInterface interface {
 
 	// GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
 	//
-	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
 	//
 	// Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 	GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1332,7 +1332,7 @@ func (c *Client) GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, r
 
 // GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
 //
-// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
 //
 // Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 func (c *Client) GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4138,7 +4138,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
 	//
-	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8646,7 +8646,7 @@ func (c *ClientWithResponses) GetStatsJobsWithResponse(ctx context.Context, para
 
 // GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
 //
-// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -471,7 +471,7 @@ WHERE l.deleted_at IS NULL
   AND l.id IN (
       SELECT n.id FROM leads n JOIN lead_import_stage s ON s.external_id = n.external_id
       UNION
-      SELECT import_id_ref(s.external_id) FROM lead_import_stage s
+      SELECT import_id_ref(s.external_id) FROM lead_import_stage s WHERE import_id_ref(s.external_id) IS NOT NULL
   )
 ORDER BY l.id
 FOR UPDATE OF l
@@ -506,6 +506,75 @@ SET LOCAL lock_timeout TO DEFAULT
 func (q *Queries) ImportStageLockWaitEnd(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStageLockWaitEnd)
 	return err
+}
+
+const importStagePreviousCampaign = `-- name: ImportStagePreviousCampaign :many
+SELECT s.line, (l.id IS NULL)::boolean AS new_lead, s.previous_outcome, s.previous_contacts, s.days_since_previous_contact,
+       l.previous_outcome AS stored_outcome, l.previous_contacts AS stored_contacts,
+       l.days_since_previous_contact AS stored_days
+FROM lead_import_stage s
+LEFT JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN l.id IS NULL OR 'previous_outcome' = ANY($1::text[])
+                THEN s.previous_outcome ELSE l.previous_outcome END AS outcome,
+           CASE WHEN l.id IS NULL OR 'previous_contacts' = ANY($1::text[])
+                THEN s.previous_contacts ELSE l.previous_contacts END AS contacts,
+           CASE WHEN l.id IS NULL OR 'days_since_previous_contact' = ANY($1::text[])
+                THEN s.days_since_previous_contact ELSE l.days_since_previous_contact END AS days
+) m
+WHERE (m.outcome = 'none' AND m.contacts > 0
+       OR m.outcome <> 'none' AND m.contacts = 0
+       OR m.days IS NOT NULL AND (m.outcome IS NULL OR m.outcome = 'none' OR m.contacts = 0))
+  AND (l.id IS NULL OR m.outcome IS DISTINCT FROM l.previous_outcome
+       OR m.contacts IS DISTINCT FROM l.previous_contacts OR m.days IS DISTINCT FROM l.days_since_previous_contact)
+ORDER BY s.line
+`
+
+type ImportStagePreviousCampaignRow struct {
+	Line                     int32
+	NewLead                  bool
+	PreviousOutcome          *string
+	PreviousContacts         *int32
+	DaysSincePreviousContact *int32
+	StoredOutcome            *string
+	StoredContacts           *int32
+	StoredDays               *int32
+}
+
+// The staged rows whose previous-campaign inputs may contradict one
+// another, each input the row's own or, for a column the file lacks
+// (@columns, API names), its lead's stored value; only rows that change
+// one of the three, so that a lead stored with a contradiction before the
+// rule was checked can be re-imported as it is. The test here is
+// leadrules.PreviousCampaignProblems' (which words the rejection) or wider;
+// the staged and the stored values come back for it to merge as here.
+func (q *Queries) ImportStagePreviousCampaign(ctx context.Context, columns []string) ([]ImportStagePreviousCampaignRow, error) {
+	rows, err := q.db.Query(ctx, importStagePreviousCampaign, columns)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStagePreviousCampaignRow{}
+	for rows.Next() {
+		var i ImportStagePreviousCampaignRow
+		if err := rows.Scan(
+			&i.Line,
+			&i.NewLead,
+			&i.PreviousOutcome,
+			&i.PreviousContacts,
+			&i.DaysSincePreviousContact,
+			&i.StoredOutcome,
+			&i.StoredContacts,
+			&i.StoredDays,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const importStageReset = `-- name: ImportStageReset :exec
@@ -616,7 +685,15 @@ WITH up AS (
             WHEN EXCLUDED.status = l.status THEN coalesce(l.closed_at, EXCLUDED.closed_at)
             ELSE EXCLUDED.closed_at
         END,
-        assigned_to = coalesce(EXCLUDED.assigned_to, l.assigned_to),
+        -- A lead the file reopens while its seller is deactivated goes
+        -- back to the pool, as through the API (store.releaseReopened).
+        assigned_to = CASE
+            WHEN EXCLUDED.assigned_to IS NOT NULL THEN EXCLUDED.assigned_to
+            WHEN $2::boolean AND l.status IN ('success', 'failed')
+                 AND EXCLUDED.status NOT IN ('success', 'failed')
+                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = l.assigned_to AND u.active) THEN NULL
+            ELSE l.assigned_to
+        END,
         age = CASE WHEN 'age' = ANY($1::text[]) THEN EXCLUDED.age ELSE l.age END,
         job = CASE WHEN 'job' = ANY($1::text[]) THEN EXCLUDED.job ELSE l.job END,
         marital = CASE WHEN 'marital' = ANY($1::text[]) THEN EXCLUDED.marital ELSE l.marital END,

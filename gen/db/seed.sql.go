@@ -178,12 +178,3 @@ func (q *Queries) SeedUnfinished(ctx context.Context, firstExternalID string) (b
 	err := row.Scan(&column_1)
 	return column_1, err
 }
-
-const seedUnlock = `-- name: SeedUnlock :exec
-SELECT pg_advisory_unlock(hashtextextended('jmk:seed', 0))
-`
-
-func (q *Queries) SeedUnlock(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, seedUnlock)
-	return err
-}

@@ -579,7 +579,7 @@ export interface paths {
         };
         /**
          * Sales users ranked by leads won since a moment (default the last 30 days).
-         * @description Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name. Rates are not rounded.
+         * @description Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
          */
         get: operations["getStatsLeaderboard"];
         put?: never;
@@ -794,7 +794,7 @@ export interface components {
         Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /** @enum {string} */
         PreviousOutcome: "none" | "failure" | "success";
-        /** @description The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". The three inputs of the previous campaign must agree, as they do in the bank's data the model learnt from: `previous_outcome` none goes with `previous_contacts` 0 and no `days_since_previous_contact`; failure or success with at least one previous contact; days only with previous contacts. A contradiction is a 422 naming each field involved (on a PATCH, against the lead's stored values, when one of the three changes; in an import, within the row). The days count from a contact in a previous campaign, not from a call logged here: those are activities. */
+        /** @description The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". The three inputs of the previous campaign must agree, as they do in the bank's data the model learnt from: `previous_outcome` none goes with `previous_contacts` 0 and no `days_since_previous_contact`; failure or success with at least one previous contact; days only with an outcome of failure or success. A contradiction is a 422 naming each field involved (on a PATCH or an import row, when one of the three changes, with the lead's stored values for those not sent). The days count from a contact in a previous campaign, not from a call logged here: those are activities. */
         ScoringInputs: {
             /**
              * Format: int32

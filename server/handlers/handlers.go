@@ -154,7 +154,7 @@ func entityTags(h string) (store.Precondition, error) {
 			// A bare version gets itself quoted as the example: another
 			// number would read as the one to send.
 			example := "4"
-			if _, err := strconv.ParseUint(bad, 10, 31); err == nil {
+			if n, err := strconv.ParseUint(bad, 10, 31); err == nil && n >= 1 && strconv.FormatUint(n, 10) == bad {
 				example = bad
 			}
 			return p, apperr.BadRequest("If-Match", fmt.Sprintf(

@@ -138,7 +138,7 @@ func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObje
 	if err := checkPhone(p.Phone); err != nil {
 		return nil, err
 	}
-	if err := leadrules.CheckPreviousCampaign(p.PreviousOutcome, p.PreviousContacts, p.DaysSincePreviousContact); err != nil {
+	if err := leadrules.CheckPreviousCampaign(p.PreviousOutcome, p.PreviousContacts, p.DaysSincePreviousContact, false); err != nil {
 		return nil, err
 	}
 	a, err := assignment(req.Body.AssignedTo, id.UserID)

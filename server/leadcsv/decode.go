@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // cells holds the values of one row, so that a row costs one allocation
@@ -96,10 +94,6 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		if msg != "" {
 			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
 		}
-	}
-	f := &row.Features
-	for _, p := range leadrules.PreviousCampaignProblems(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact) {
-		rejs = append(rejs, Rejection{Line: line, Field: p.Field, Message: p.Message})
 	}
 	if row.Status != nil && row.Outcome != nil && !r.ignoreOutcome {
 		want, y := "failed", "no"

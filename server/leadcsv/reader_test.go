@@ -302,16 +302,6 @@ func TestReaderRejections(t *testing.T) {
 		{"StatusContradictsY", "name,status,y\nA,success,no\nB,new,yes\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "status", Message: "contradicts y = no"},
 				{Line: 3, Field: "status", Message: "contradicts y = yes"}}, 0},
-		// The previous campaign's three inputs must agree, as through the API.
-		{"PreviousCampaignContradicts", "name,poutcome,previous,pdays\nA,nonexistent,0,3\nB,failure,0,999\n" +
-			"C,failure,2,999\nD,success,1,4\nE,nonexistent,0,999\n",
-			[]leadcsv.Rejection{
-				{Line: 2, Field: "days_since_previous_contact", Message: "must be left out (null) when previous_outcome is none"},
-				{Line: 2, Field: "previous_outcome", Message: "contradicts days_since_previous_contact 3"},
-				{Line: 2, Field: "previous_contacts", Message: "is 0, which contradicts"},
-				{Line: 3, Field: "previous_outcome", Message: "is failure, which needs at least one contact"},
-				{Line: 3, Field: "previous_contacts", Message: "must be at least 1 when previous_outcome is failure"},
-			}, 3},
 		{"HugeField", "name,email\nA," + huge + "\nB,\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "email", Message: "longer than 10000 bytes"}}, 1},
 		// Notes are measured in characters, as the API does; bytes only

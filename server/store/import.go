@@ -176,7 +176,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			}
 			adopted = a.Adopted
 		}
-		if err := stageRejections(ctx, tx, setStatus, staged, &res); err != nil {
+		if err := stageRejections(ctx, tx, setStatus, cols, staged, &res); err != nil {
 			return err
 		}
 		allScored := allInputs

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -55,7 +56,7 @@ func lockNamedLeads(ctx context.Context, tx *Tx, idRefs bool) error {
 
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus bool, staged stagedRows, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string, staged stagedRows, res *ImportResult) error {
 	var dups []db.ImportStageDropSupersededRow
 	if staged.repeats {
 		var err error
@@ -120,10 +121,12 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, staged stagedR
 			return err
 		}
 	}
-	if !setStatus {
-		return nil
+	if setStatus {
+		if err := stageWorkflow(ctx, tx, staged.statusDefaults, res); err != nil {
+			return err
+		}
 	}
-	return stageWorkflow(ctx, tx, staged.statusDefaults, res)
+	return stagePreviousCampaign(ctx, tx, cols, res)
 }
 
 func deletedLead(line int32, externalID string) leadcsv.Rejection {
@@ -192,4 +195,53 @@ func lockStage(ctx context.Context, tx *Tx) error {
 		return err
 	}
 	return tx.Q.ImportStageLockWaitEnd(ctx)
+}
+
+// previousCampaignInputs are the scoring inputs of leadrules.PreviousCampaignProblems.
+var previousCampaignInputs = []string{"previous_outcome", "previous_contacts", "days_since_previous_contact"}
+
+// stagePreviousCampaign refuses the staged rows whose previous-campaign
+// inputs, the lead's stored ones standing in for the columns the file
+// lacks, contradict one another, as a PATCH with the same change would be.
+// A file without any of the three columns changes none of them.
+func stagePreviousCampaign(ctx context.Context, tx *Tx, cols []string, res *ImportResult) error {
+	if !slices.ContainsFunc(previousCampaignInputs, func(c string) bool { return slices.Contains(cols, c) }) {
+		return nil
+	}
+	rows, err := tx.Q.ImportStagePreviousCampaign(ctx, cols)
+	if err != nil {
+		return err
+	}
+	pick := func(col string, r db.ImportStagePreviousCampaignRow) bool {
+		return r.NewLead || slices.Contains(cols, col)
+	}
+	var refused []int32
+	rejected := res.RejectedRows()
+	for _, r := range rows {
+		outcome, contacts, days := r.StoredOutcome, r.StoredContacts, r.StoredDays
+		if pick("previous_outcome", r) {
+			outcome = r.PreviousOutcome
+		}
+		if pick("previous_contacts", r) {
+			contacts = r.PreviousContacts
+		}
+		if pick("days_since_previous_contact", r) {
+			days = r.DaysSincePreviousContact
+		}
+		problems := leadrules.PreviousCampaignProblems(outcome, contacts, days)
+		if problems == nil {
+			continue
+		}
+		refused = append(refused, r.Line)
+		if err := tooManyRejected(rejected + len(refused)); err != nil {
+			return err
+		}
+		for _, p := range problems {
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(r.Line), Field: p.Field, Message: p.Message})
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return tx.Q.ImportStageDrop(ctx, refused)
 }

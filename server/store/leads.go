@@ -126,7 +126,7 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		rescore := applyInputs(changes, &next, c.Inputs)
 		if previousCampaignChanged(changes) {
 			if err := leadrules.CheckPreviousCampaign(next.PreviousOutcome, next.PreviousContacts,
-				next.DaysSincePreviousContact); err != nil {
+				next.DaysSincePreviousContact, true); err != nil {
 				return err
 			}
 		}

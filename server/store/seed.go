@@ -2,37 +2,34 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/audit"
 )
 
 // SeedLock takes the demo seed's lock (see queries/seed.sql), waiting for a
-// seed that holds it, on a connection it keeps until unlock is called.
+// seed that holds it, on a connection of its own outside the pool (so that
+// a pool of one still serves the seed), until unlock ends it.
 func (s *Store) SeedLock(ctx context.Context) (unlock func(), err error) {
-	if s.pool.Config().MaxConns < 2 {
-		return nil, errors.New("the demo seed needs DB_MAX_CONNS of 2 or more: it holds one connection for its lock")
-	}
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return nil, err
+		return nil, translate(err)
 	}
-	q := db.New(conn)
-	if err := q.SeedLock(ctx); err != nil {
-		conn.Release()
-		return nil, err
+	if err := db.New(conn).SeedLock(ctx); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, translate(err)
 	}
 	return func() {
-		// A failed unlock ends with the connection: the lock is the session's.
-		if err := q.SeedUnlock(context.WithoutCancel(ctx)); err != nil {
-			_ = conn.Conn().Close(context.WithoutCancel(ctx))
-		}
-		conn.Release()
+		// Ending the session lets go of its lock. Bounded: a database gone
+		// silent must not hold the command at its exit.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
 	}, nil
 }
 
