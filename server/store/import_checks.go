@@ -139,7 +139,7 @@ func deletedLead(line int32, externalID string) leadcsv.Rejection {
 // new, say: re-importing an old file would reopen it). An import is an
 // admin's change, so an admin's rules apply.
 func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *ImportResult) error {
-	// Under stageRejections' row locks, so that the status kept is the
+	// Under lockNamedLeads' row locks, so that the status kept is the
 	// lead's own until the upsert writes it back.
 	if statusDefaults {
 		if err := tx.Q.ImportStageKeepStatus(ctx); err != nil {
