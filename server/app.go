@@ -90,6 +90,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 	if cfg.JWTSecretRandom {
 		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart (set JWT_SECRET, required in production)")
 	}
+	if cfg.Env == "production" && cfg.MetricsToken == "" {
+		log.Warn("METRICS_TOKEN is not set: GET /metrics answers anyone who reaches this port, with the request counts " +
+			"per route and status (set METRICS_TOKEN, or keep the port off the public network)")
+	}
 	pool, err := OpenPool(ctx, cfg, log, true)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/handlers"
+	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -59,9 +60,17 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 // storableText is s made fit for a PostgreSQL text column and a log line:
 // valid UTF-8 (HTTP headers are bytes, and old clients send Latin-1), no NUL
 // (text cannot hold it), at most max bytes. Without it such a header made
-// every audited write fail with a 500, failed logins included.
+// every audited write fail with a 500, failed logins included. Text-direction
+// controls go too: shown in an audit list, they reorder what follows them,
+// as names are kept from doing (leadrules.HasDirectionControl).
 func storableText(s string, max int) string {
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	s = strings.Map(func(r rune) rune {
+		if leadrules.IsDirectionControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 	if len(s) > max {
 		s = strings.ToValidUTF8(s[:max], "")
 	}

@@ -551,6 +551,35 @@ func startServe(t *testing.T, env map[string]string) (cancel context.CancelFunc,
 	return cancel, r, errOut, result
 }
 
+// TestServeWarnsOfOpenMetrics: in production an unset METRICS_TOKEN leaves
+// GET /metrics open to anyone who reaches the port; serve says so at start.
+func TestServeWarnsOfOpenMetrics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, token string
+		warn        bool
+	}{{"Unset", "", true}, {"Set", "a metrics token long enough", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"DATABASE_URL": dbtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
+				"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 48), "ADMIN_PASSWORD": "a long enough password",
+				"METRICS_TOKEN": tc.token}
+			cancel, outR, errOut, done := startServe(t, env)
+			defer cancel()
+			if line, err := bufio.NewReader(outR).ReadString('\n'); err != nil || !strings.HasPrefix(line, "JMK Sales API on") {
+				t.Fatalf("first line %q %v: %s", line, err, errOut.String())
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+			if got := strings.Contains(errOut.String(), "METRICS_TOKEN is not set"); got != tc.warn {
+				t.Errorf("warned %v, want %v: %s", got, tc.warn, errOut.String())
+			}
+		})
+	}
+}
+
 // TestServeDrain: with SHUTDOWN_DRAIN a stopping server first answers
 // /readyz with 503 for that long while it still serves every request, so a
 // load balancer stops sending new ones before the listener closes.

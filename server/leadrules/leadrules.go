@@ -245,10 +245,12 @@ const DirectionControlProblem = "contains invisible text-direction controls (U+2
 // is shown (a list, a CSV export, an audit summary): "\u202Egnp.exe" shows
 // as "exe.png". The marks a right-to-left name may need (U+200E, U+200F)
 // are not among them.
-func HasDirectionControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool {
-		return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
-	})
+func HasDirectionControl(s string) bool { return strings.ContainsFunc(s, IsDirectionControl) }
+
+// IsDirectionControl reports whether r is one of the runes
+// HasDirectionControl looks for.
+func IsDirectionControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
 
 // SearchDigits returns the digits of a search q made only of phone
