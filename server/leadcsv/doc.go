@@ -74,8 +74,8 @@
 // where ';' separates lists, as in Portugal, or an excel file where ','
 // does) splits our cells at that delimiter and starts a row at each line
 // break, since our quotes then begin in the middle of its cells. What
-// follows a ',' or ';' or a line break inside a text cell is guarded the
-// same way, in both formats: a note "ok;=1+1" is written "ok;'=1+1", and a
+// follows a ',' or ';', a tab (a file read as tab-separated) or a line
+// break inside a text cell is guarded the same way, in both formats: a note "ok;=1+1" is written "ok;'=1+1", and a
 // line "- call back" after the first as "'- call back". The reader undoes
 // it, again exactly, whichever delimiter the file has (one saved again with
 // the other delimiter included). The apostrophes show where the file is

@@ -48,8 +48,9 @@ func pieceRisky(s string) bool {
 // delimiter and starts a new row at a line break. What follows each is
 // guarded as the start of a cell is. Both delimiters count in both formats,
 // so that a file saved again with the other one (a spreadsheet's "save as
-// CSV") still reads back exactly.
-const cellBreaks = delimiters + "\r\n"
+// CSV") still reads back exactly. A tab counts too: a spreadsheet's import
+// dialog offers it as a delimiter, and notes may hold one.
+const cellBreaks = delimiters + "\t\r\n"
 
 // delimiters are the two formats' cell delimiters.
 const delimiters = ",;"

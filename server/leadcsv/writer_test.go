@@ -53,7 +53,7 @@ func exportCases() []leadcsv.ExportRow {
 		// Formula injection and apostrophes, in every guarded cell.
 		{ID: "0190a1b2-0000-7000-8000-000000000004", ExternalID: ptr("=1+1"), Name: `=HYPERLINK("http://x","y")`,
 			Phone: ptr("-1 (555) 0100"), Email: ptr("+user@example.com"), Status: "failed",
-			Notes: ptr("\t@SUM(A1:A9)")},
+			Notes: ptr("\t@SUM(A1:A9)\t=1+1")},
 		{ID: "0190a1b2-0000-7000-8000-000000000005", ExternalID: ptr("'=already"), Name: "''+two apostrophes",
 			Email: ptr("=x@example.com"), Status: "contacted", Notes: ptr("'quoted but harmless")},
 		{ID: "0190a1b2-0000-7000-8000-000000000006", Name: "Zoë 🚀 \\.", Status: "new",
@@ -144,7 +144,9 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "GuardedName", 3, 1, `'=HYPERLINK("http://x","y")`},
 		{csvFormat, "GuardedPhone", 3, 2, "'-1 (555) 0100"},
 		{csvFormat, "GuardedEmail", 3, 3, "'+user@example.com"},
-		{csvFormat, "GuardedNotes", 3, 5, "'\t@SUM(A1:A9)"},
+		// A tab is guarded as it starts a cell and where it splits one
+		// (a file read as tab-separated).
+		{csvFormat, "GuardedNotes", 3, 5, "'\t'@SUM(A1:A9)\t'=1+1"},
 		{csvFormat, "ApostropheBeforeFormula", 4, 0, "''=already"},
 		{csvFormat, "ApostrophesBeforeFormula", 4, 1, "'''+two apostrophes"},
 		{csvFormat, "HarmlessApostrophe", 4, 5, "'quoted but harmless"},
