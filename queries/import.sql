@@ -151,9 +151,11 @@ ORDER BY s.line;
 -- another, each input the row's own or, for a column the file lacks
 -- (@columns, API names), its lead's stored value; only rows that change
 -- one of the three, so that a lead stored with a contradiction before the
--- rule was checked can be re-imported as it is. The test here is
--- leadrules.PreviousCampaignProblems' (which words the rejection) or wider;
--- the staged and the stored values come back for it to merge as here.
+-- rule was checked can be re-imported as it is; not rows of deleted leads,
+-- which ImportStageDeleted refuses. The test here is exactly
+-- leadrules.PreviousCampaignProblems' (which words the rejection), so that
+-- @lim bounds what a file of contradictions costs; the staged and the
+-- stored values come back for it to merge as here.
 SELECT s.line, (l.id IS NULL)::boolean AS new_lead, s.previous_outcome, s.previous_contacts, s.days_since_previous_contact,
        l.previous_outcome AS stored_outcome, l.previous_contacts AS stored_contacts,
        l.days_since_previous_contact AS stored_days
@@ -172,7 +174,9 @@ WHERE (m.outcome = 'none' AND m.contacts > 0
        OR m.days IS NOT NULL AND (m.outcome IS NULL OR m.outcome = 'none' OR m.contacts = 0))
   AND (l.id IS NULL OR m.outcome IS DISTINCT FROM l.previous_outcome
        OR m.contacts IS DISTINCT FROM l.previous_contacts OR m.days IS DISTINCT FROM l.days_since_previous_contact)
-ORDER BY s.line;
+  AND NOT EXISTS (SELECT 1 FROM leads d WHERE d.external_id = s.external_id AND d.deleted_at IS NOT NULL)
+ORDER BY s.line
+LIMIT @lim;
 
 -- name: ImportStageDrop :exec
 -- Takes refused rows out of the import.

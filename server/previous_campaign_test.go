@@ -80,30 +80,54 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 		}
 	})
 	// Every combination of the three, as new leads: the rows refused are
-	// those leadrules refuses, so the import's SQL finds every one.
-	t.Run("ImportEveryCombination", func(t *testing.T) {
-		var file strings.Builder
-		file.WriteString("name,previous_outcome,previous_contacts,days_since_previous_contact\n")
-		want := map[int]bool{}
-		line := 1
-		for _, o := range []string{"", "none", "failure", "success"} {
-			for _, c := range []string{"", "0", "2"} {
-				for _, d := range []string{"", "3"} {
-					line++
-					fmt.Fprintf(&file, "Combo %d,%s,%s,%s\n", line, o, c, d)
-					if leadrules.PreviousCampaignProblems(optText(o), optInt32(c), optInt32(d)) != nil {
-						want[line] = true
+	// those leadrules refuses, whether the CSV reader checks them (no
+	// external_id) or the store's SQL does.
+	for _, withID := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ImportEveryCombination/ExternalID=%v", withID), func(t *testing.T) {
+			var file strings.Builder
+			file.WriteString("external_id,name,previous_outcome,previous_contacts,days_since_previous_contact\n")
+			want := map[int]bool{}
+			line := 1
+			for _, o := range []string{"", "none", "failure", "success"} {
+				for _, c := range []string{"", "0", "2"} {
+					for _, d := range []string{"", "3"} {
+						line++
+						id := ""
+						if withID {
+							id = fmt.Sprintf("combo-%d", line)
+						}
+						fmt.Fprintf(&file, "%s,Combo %d,%s,%s,%s\n", id, line, o, c, d)
+						if leadrules.PreviousCampaignProblems(optText(o), optInt32(c), optInt32(d)) != nil {
+							want[line] = true
+						}
 					}
 				}
 			}
+			res := importOK(t, env, "", file.String())
+			got := map[int]bool{}
+			for _, r := range res.Rejected {
+				got[r.Line] = true
+			}
+			if !maps.Equal(got, want) || res.Inserted != int64(line-1-len(want)) {
+				t.Errorf("rejected lines %v, want %v (inserted %d)", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)), res.Inserted)
+			}
+		})
+	}
+	// A deleted lead's row is refused as such, once; an earlier row of an
+	// external_id whose last row is refused is not said to be superseded by
+	// a row that imports.
+	t.Run("ImportRowsRefusedOtherwise", func(t *testing.T) {
+		importOK(t, env, "", "external_id,name\npc-del,Deleted Lead\n")
+		leadExec(t, env, `UPDATE leads SET deleted_at = now() WHERE external_id = 'pc-del'`)
+		res := importOK(t, env, "", "external_id,name,previous_outcome,previous_contacts\npc-del,X,none,4\n")
+		if len(res.Rejected) != 1 || res.Rejected[0].Field != "external_id" || !strings.Contains(res.Rejected[0].Message, "deleted") {
+			t.Errorf("deleted lead's row: %+v", res.Rejected)
 		}
-		res := importOK(t, env, "", file.String())
-		got := map[int]bool{}
-		for _, r := range res.Rejected {
-			got[r.Line] = true
-		}
-		if !maps.Equal(got, want) || res.Inserted != int64(line-1-len(want)) {
-			t.Errorf("rejected lines %v, want %v (inserted %d)", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)), res.Inserted)
+		res = importOK(t, env, "", "external_id,name,previous_outcome,previous_contacts,days_since_previous_contact\n"+
+			"pc-dup,Dup,failure,2,\npc-dup,Dup,none,0,3\n")
+		if res.Inserted != 0 || len(res.Rejected) < 2 || res.Rejected[0].Line != 2 ||
+			!strings.Contains(res.Rejected[0].Message, "comes again on line 3, which is rejected") {
+			t.Errorf("superseded by a refused row: %+v", res)
 		}
 	})
 	// A file with some of the three columns is checked against the lead's

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jmksales/jmk/server/leadrules"
 )
 
 // cells holds the values of one row, so that a row costs one allocation
@@ -93,6 +95,15 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		}
 		if msg != "" {
 			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
+		}
+	}
+	// A row without external_id is a new lead: its previous-campaign
+	// inputs are all there is to check, and checked here, a file of
+	// contradictions is refused early (the store checks the others, which
+	// its stored values complete).
+	if f := &row.Features; row.ExternalID == nil {
+		for _, p := range leadrules.PreviousCampaignProblems(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact) {
+			rejs = append(rejs, Rejection{Line: line, Field: p.Field, Message: p.Message})
 		}
 	}
 	if row.Status != nil && row.Outcome != nil && !r.ignoreOutcome {

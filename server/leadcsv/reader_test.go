@@ -302,6 +302,15 @@ func TestReaderRejections(t *testing.T) {
 		{"StatusContradictsY", "name,status,y\nA,success,no\nB,new,yes\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "status", Message: "contradicts y = no"},
 				{Line: 3, Field: "status", Message: "contradicts y = yes"}}, 0},
+		// A new lead's previous-campaign inputs are checked here; a row with
+		// an external_id may complete a stored lead's, and the store checks it.
+		{"PreviousCampaignOfNewLeads", "name,external_id,poutcome,previous,pdays\nA,,nonexistent,0,3\n" +
+			"B,b-1,nonexistent,0,3\nC,,failure,2,999\n",
+			[]leadcsv.Rejection{
+				{Line: 2, Field: "days_since_previous_contact", Message: "needs previous_outcome failure or success"},
+				{Line: 2, Field: "previous_outcome", Message: "is none, which contradicts days_since_previous_contact 3"},
+				{Line: 2, Field: "previous_contacts", Message: "is 0, which contradicts days_since_previous_contact 3"},
+			}, 2},
 		{"HugeField", "name,email\nA," + huge + "\nB,\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "email", Message: "longer than 10000 bytes"}}, 1},
 		// Notes are measured in characters, as the API does; bytes only

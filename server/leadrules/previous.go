@@ -18,8 +18,8 @@ import (
 // contact in a previous campaign, which is how a seller reading the field
 // as "days since I last called" would turn a cold lead warm.
 //
-// The import finds its candidates in SQL (ImportStagePreviousCampaign,
-// queries/import.sql), which must select at least every row this refuses.
+// The import finds the rows to refuse in SQL (ImportStagePreviousCampaign,
+// queries/import.sql), which must select exactly those this refuses.
 func PreviousCampaignProblems(outcome *string, contacts, days *int32) []apperr.FieldError {
 	var out []apperr.FieldError
 	add := func(field, format string, args ...any) {

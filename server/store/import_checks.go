@@ -64,6 +64,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 			return err
 		}
 	}
+	first := len(res.Rejected)
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
@@ -126,7 +127,21 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 			return err
 		}
 	}
-	return stagePreviousCampaign(ctx, tx, cols, res)
+	if err := stagePreviousCampaign(ctx, tx, cols, res); err != nil {
+		return err
+	}
+	// A superseding row the checks above refused imports nothing either.
+	refused := map[int]bool{}
+	for _, r := range res.Rejected[first+len(dups):] {
+		refused[r.Line] = true
+	}
+	for i, d := range dups {
+		if refused[int(d.LastLine)] {
+			res.Rejected[first+i].Message = fmt.Sprintf("external_id %q comes again on line %d, which is rejected; "+
+				"only the last row with it counts, so neither is imported", d.ExternalID, d.LastLine)
+		}
+	}
+	return nil
 }
 
 func deletedLead(line int32, externalID string) leadcsv.Rejection {
@@ -208,7 +223,9 @@ func stagePreviousCampaign(ctx context.Context, tx *Tx, cols []string, res *Impo
 	if !slices.ContainsFunc(previousCampaignInputs, func(c string) bool { return slices.Contains(cols, c) }) {
 		return nil
 	}
-	rows, err := tx.Q.ImportStagePreviousCampaign(ctx, cols)
+	rejected := res.RejectedRows()
+	rows, err := tx.Q.ImportStagePreviousCampaign(ctx, db.ImportStagePreviousCampaignParams{
+		Columns: cols, Lim: int32(reportLimit - rejected)})
 	if err != nil {
 		return err
 	}
@@ -216,7 +233,6 @@ func stagePreviousCampaign(ctx context.Context, tx *Tx, cols []string, res *Impo
 		return r.NewLead || slices.Contains(cols, col)
 	}
 	var refused []int32
-	rejected := res.RejectedRows()
 	for _, r := range rows {
 		outcome, contacts, days := r.StoredOutcome, r.StoredContacts, r.StoredDays
 		if pick("previous_outcome", r) {

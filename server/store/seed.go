@@ -16,7 +16,10 @@ import (
 // seed that holds it, on a connection of its own outside the pool (so that
 // a pool of one still serves the seed), until unlock ends it.
 func (s *Store) SeedLock(ctx context.Context) (unlock func(), err error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cc := s.pool.Config().ConnConfig.Copy()
+	// Waits as long as the seed before it takes, whatever DATABASE_URL sets.
+	cc.RuntimeParams["lock_timeout"], cc.RuntimeParams["statement_timeout"] = "0", "0"
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, translate(err)
 	}
