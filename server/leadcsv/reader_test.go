@@ -186,9 +186,11 @@ func TestReaderValues(t *testing.T) {
 				Job: ptr("unknown"), Marital: ptr("unknown"), Education: ptr("unknown"), HousingLoan: ptr("unknown")}}}},
 		{"UnknownIsMissingElsewhere", "contact,month,day_of_week,poutcome\nunknown,unknown,UNKNOWN,unknown\n",
 			[]leadcsv.Row{{Line: 2}}},
-		{"Pdays999IsNeverContacted", "pdays\n999\n0\n998\n\n",
-			[]leadcsv.Row{{Line: 2}, {Line: 3, Features: scoring.Features{DaysSincePreviousContact: ptr[int32](0)}},
-				{Line: 4, Features: scoring.Features{DaysSincePreviousContact: ptr[int32](998)}}}},
+		// Days come with an outcome (leadrules.PreviousCampaignProblems).
+		{"Pdays999IsNeverContacted", "poutcome,pdays\nnonexistent,999\nfailure,0\nsuccess,998\n\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{PreviousOutcome: ptr("none")}},
+				{Line: 3, Features: scoring.Features{PreviousOutcome: ptr("failure"), DaysSincePreviousContact: ptr[int32](0)}},
+				{Line: 4, Features: scoring.Features{PreviousOutcome: ptr("success"), DaysSincePreviousContact: ptr[int32](998)}}}},
 		{"Bounds", "age,duration,campaign,previous\n17,0,0,0\n120,86400,1000,1000\n",
 			[]leadcsv.Row{
 				{Line: 2, Features: scoring.Features{Age: ptr[int32](17), LastCallDurationSec: ptr[int32](0),
@@ -221,8 +223,8 @@ func TestReaderValues(t *testing.T) {
 		// A European spreadsheet's ';' file writes decimals with a comma,
 		// which cannot be its delimiter; pandas writes a whole-number column
 		// with empty cells as 52.0.
-		{"DecimalComma", "age;pdays;euribor3m;emp.var.rate;cons.price.idx\n41,0;6;4,857;-1,8;93\n",
-			[]leadcsv.Row{{Line: 2, Features: scoring.Features{Age: ptr[int32](41), DaysSincePreviousContact: ptr[int32](6),
+		{"DecimalComma", "age;campaign;euribor3m;emp.var.rate;cons.price.idx\n41,0;6;4,857;-1,8;93\n",
+			[]leadcsv.Row{{Line: 2, Features: scoring.Features{Age: ptr[int32](41), CampaignContacts: ptr[int32](6),
 				Euribor3m: ptr(4.857), EmpVarRate: ptr(-1.8), ConsPriceIdx: ptr(93.0)}}}},
 		{"WholeNumbersWithAFraction", "age,campaign,euribor3m\n52.0,3.00,1e1\n",
 			[]leadcsv.Row{{Line: 2, Features: scoring.Features{Age: ptr[int32](52), CampaignContacts: ptr[int32](3), Euribor3m: ptr(10.0)}}}},
