@@ -406,7 +406,7 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		raw := firstLine(se.Reason)
 		reason := plainReason(raw)
 		if p := se.JSONPointer(); len(p) > 0 && param != "" {
-			reason = fmt.Sprintf("has %s, which %s", valueText(se.Value), reason)
+			reason = fmt.Sprintf("has %q, which %s", fmt.Sprint(se.Value), reason)
 		} else if len(p) > 0 {
 			field = strings.Join(p, ".")
 		}
@@ -424,15 +424,7 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		}
 		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
-	return withoutInclusiveTwins(out)
-}
-
-// valueText is a parameter's value as a client would write it, quoted.
-func valueText(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprintf("%q", fmt.Sprint(v))
+	return withoutRedundantBounds(out)
 }
 
 // boundHints reword a bound that a client could meet for want of knowing
@@ -441,13 +433,13 @@ var boundHints = map[[2]string]string{
 	{"days_since_previous_contact", "must be at most 998"}: "must be at most 998: for never contacted (999 in the UCI data), send null",
 }
 
-// withoutInclusiveTwins drops the "must be at most 0.5" that kin-openapi
+// withoutRedundantBounds drops the "must be at most 0.5" that kin-openapi
 // reports beside "must be less than 0.5" for an exclusive bound (and "at
 // least" beside "more than"): together they contradict each other on 0.5.
 // It also drops the int32 range of a field that has a bound of its own:
 // an age of 10^20 is told it must be at most 120, not also that it must
 // be a whole number from -2147483648 to 2147483647.
-func withoutInclusiveTwins(fields []apperr.FieldError) []apperr.FieldError {
+func withoutRedundantBounds(fields []apperr.FieldError) []apperr.FieldError {
 	exclusive := map[apperr.FieldError]bool{}
 	for _, f := range fields {
 		if strings.HasPrefix(f.Message, "must be at most ") || strings.HasPrefix(f.Message, "must be at least ") {

@@ -154,18 +154,24 @@ func entityTags(h string) (store.Precondition, error) {
 			// A bare version gets itself quoted as the example: another
 			// number would read as the one to send.
 			example := "4"
-			if n, err := strconv.ParseUint(bad, 10, 31); err == nil && n >= 1 && strconv.FormatUint(n, 10) == bad {
+			if _, ok := version(bad); ok {
 				example = bad
 			}
 			return p, apperr.BadRequest("If-Match", fmt.Sprintf(
 				`must be the ETag from your last GET with its double quotes, such as "%s", not %s`, example, bad))
 		}
-		// Versions start at 1: "0" names none, as a weak or foreign tag.
-		if n, err := strconv.ParseInt(opaque, 10, 32); !weak && err == nil && n >= 1 && strconv.FormatInt(n, 10) == opaque {
-			p.Versions = append(p.Versions, int32(n))
+		if n, ok := version(opaque); ok && !weak {
+			p.Versions = append(p.Versions, n)
 		}
 		rest = after
 	}
+}
+
+// version reads a version as etag writes it: "0" names none (versions
+// start at 1), and nor do "02" or "+2".
+func version(s string) (int32, bool) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	return int32(n), err == nil && n >= 1 && strconv.FormatInt(n, 10) == s
 }
 
 // cutEntityTag reads the entity tag that s starts with: an optional W/,

@@ -101,7 +101,8 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	// inputs are all there is to check, and checked here, a file of
 	// contradictions is refused early (the store checks the others, which
 	// its stored values complete).
-	if f := &row.Features; row.ExternalID == nil {
+	if row.ExternalID == nil {
+		f := &row.Features
 		for _, p := range leadrules.PreviousCampaignProblems(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact) {
 			rejs = append(rejs, Rejection{Line: line, Field: p.Field, Message: p.Message})
 		}

@@ -7,6 +7,10 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 )
 
+// PreviousCampaignFields are the three inputs PreviousCampaignProblems
+// checks together, by their API names.
+var PreviousCampaignFields = []string{"previous_outcome", "previous_contacts", "days_since_previous_contact"}
+
 // PreviousCampaignProblems lists how a lead's three previous-campaign inputs
 // contradict one another, one entry per field involved, or nil. A nil
 // outcome or contact count is unknown; nil days means never contacted.

@@ -156,9 +156,6 @@ func fitLogistic(ctx context.Context, d *design, y []bool, l2 float64) (intercep
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-12, Iterations: 20},
 	}
 	res, err := optimize.Minimize(p, w, settings, &optimize.LBFGS{})
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return 0, nil, ctxErr
-	}
 	if err != nil && !errors.Is(err, optimize.ErrLinesearcherFailure) {
 		return 0, nil, fmt.Errorf("fit logistic regression: %w", err)
 	}

@@ -212,15 +212,12 @@ func lockStage(ctx context.Context, tx *Tx) error {
 	return tx.Q.ImportStageLockWaitEnd(ctx)
 }
 
-// previousCampaignInputs are the scoring inputs of leadrules.PreviousCampaignProblems.
-var previousCampaignInputs = []string{"previous_outcome", "previous_contacts", "days_since_previous_contact"}
-
 // stagePreviousCampaign refuses the staged rows whose previous-campaign
 // inputs, the lead's stored ones standing in for the columns the file
 // lacks, contradict one another, as a PATCH with the same change would be.
 // A file without any of the three columns changes none of them.
 func stagePreviousCampaign(ctx context.Context, tx *Tx, cols []string, res *ImportResult) error {
-	if !slices.ContainsFunc(previousCampaignInputs, func(c string) bool { return slices.Contains(cols, c) }) {
+	if !slices.ContainsFunc(leadrules.PreviousCampaignFields, func(c string) bool { return slices.Contains(cols, c) }) {
 		return nil
 	}
 	rejected := res.RejectedRows()

@@ -97,7 +97,7 @@ func applyInputs(ch map[string]audit.Change, p *db.LeadUpdateParams, in LeadInpu
 // input. Only then are the three checked together: a lead stored before the
 // check with inputs that contradict one another can still change the rest.
 func previousCampaignChanged(changes map[string]audit.Change) bool {
-	for _, f := range []string{"previous_outcome", "previous_contacts", "days_since_previous_contact"} {
+	for _, f := range leadrules.PreviousCampaignFields {
 		if _, ok := changes[f]; ok {
 			return true
 		}
