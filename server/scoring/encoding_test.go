@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,30 @@ func TestFieldRegistry(t *testing.T) {
 	}
 	if numNumeric > 16 {
 		t.Error("Encoded.Known has 16 bits")
+	}
+}
+
+// sameLevel must agree with == for every level against itself, against
+// every one-byte change of it and against other lengths, including the
+// lengths past its word comparison.
+func TestSameLevel(t *testing.T) {
+	t.Parallel()
+	levels := []string{"ab", strings.Repeat("x", 20), strings.Repeat("y", 21) + "z"}
+	for _, f := range catFields {
+		levels = append(levels, f.levels...)
+	}
+	for _, l := range levels {
+		candidates := []string{strings.Clone(l), l[:len(l)-1], l + "s", "s" + l[1:]}
+		for i := range len(l) {
+			b := []byte(l)
+			b[i] ^= 0x20
+			candidates = append(candidates, string(b))
+		}
+		for _, s := range candidates {
+			if got, want := sameLevel(l, s), l == s; got != want {
+				t.Errorf("sameLevel(%q, %q) = %v, want %v", l, s, got, want)
+			}
+		}
 	}
 }
 

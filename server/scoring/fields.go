@@ -50,8 +50,6 @@ type numField struct {
 	// nilIsNever marks days_since_previous_contact, whose nil is information
 	// (never contacted), not a missing value.
 	nilIsNever bool
-	// integer fields come from int32s, so their values are whole numbers.
-	integer bool
 }
 
 var catFields = [numCategorical]catField{
@@ -68,11 +66,11 @@ var catFields = [numCategorical]catField{
 }
 
 var numFields = [numNumeric]numField{
-	numAge:               {name: "age", integer: true},
-	numLastCallDuration:  {name: "last_call_duration_sec", integer: true},
-	numCampaignContacts:  {name: "campaign_contacts", integer: true},
-	numDaysSincePrevious: {name: "days_since_previous_contact", nilIsNever: true, integer: true},
-	numPreviousContacts:  {name: "previous_contacts", integer: true},
+	numAge:               {name: "age"},
+	numLastCallDuration:  {name: "last_call_duration_sec"},
+	numCampaignContacts:  {name: "campaign_contacts"},
+	numDaysSincePrevious: {name: "days_since_previous_contact", nilIsNever: true},
+	numPreviousContacts:  {name: "previous_contacts"},
 	numEmpVarRate:        {name: "emp_var_rate"},
 	numConsPriceIdx:      {name: "cons_price_idx"},
 	numConsConfIdx:       {name: "cons_conf_idx"},

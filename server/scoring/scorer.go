@@ -1,15 +1,14 @@
 package scoring
 
-import "math"
-
 // maxLevels bounds every categorical table: the longest enumeration (12)
 // plus the slot for a missing value, rounded up so that masking an index
 // with maxLevels-1 keeps it in range without a bounds check.
 const maxLevels = 16
 
 // Scorer is a compiled Model: every categorical field is one table lookup
-// and every numeric field a clamp, a multiply-add and a short bin scan. It
-// is immutable and safe for concurrent use.
+// and every numeric field a clamp and a table lookup (or, off its table, a
+// multiply-add and a bin search). It is immutable and safe for concurrent
+// use.
 type Scorer struct {
 	model     *Model
 	intercept float64
@@ -20,67 +19,6 @@ type Scorer struct {
 	catAvg [numCategorical]float64
 	numAvg [numNumeric]float64
 	inter  []interTerm
-}
-
-// numTerm is a numeric field's contribution to the logit.
-type numTerm struct {
-	enc           *NumericEncoding // nil when the model does not use the field
-	slope, offset float64          // of the linear column, standardisation folded in
-	bins          []float64
-	// absent is the contribution of a nil value: its learnt column, or the
-	// field's average when training had no nil values.
-	absent float64
-	// table holds the contribution of every whole number in the training
-	// range of an integer field, sparing the log and the bin search, and
-	// binTable its bin when the field has bins.
-	table    []float64
-	binTable []uint16 // maxTable values have at most maxTable+1 bins
-}
-
-// maxTable bounds an integer field's table (call durations reach ~5000 s).
-const maxTable = 1 << 14
-
-func (t *numTerm) contribution(x float64) float64 {
-	c, _ := t.contributionBin(x)
-	return c
-}
-
-// contributionBin is the contribution of x and its bin (0 without bins),
-// which interactions with the field reuse.
-func (t *numTerm) contributionBin(x float64) (float64, int) {
-	ne := t.enc
-	x = min(max(x, ne.Min), ne.Max)
-	if t.table != nil {
-		k := int(x - ne.Min)
-		if t.binTable != nil {
-			return t.table[k], int(t.binTable[k])
-		}
-		return t.table[k], 0 // no bins
-	}
-	v := x
-	if ne.Log {
-		v = log1pNonNeg(x)
-	}
-	c := t.slope*v + t.offset
-	if len(t.bins) > 0 {
-		b := binOf(ne.Cuts, x)
-		return c + t.bins[b], b
-	}
-	return c, 0
-}
-
-// compute is the contribution of a clamped x from the coefficients.
-func (t *numTerm) compute(x float64) float64 {
-	ne := t.enc
-	v := x
-	if ne.Log {
-		v = log1pNonNeg(x)
-	}
-	c := t.slope*v + t.offset
-	if len(t.bins) > 0 {
-		c += t.bins[binOf(ne.Cuts, x)]
-	}
-	return c
 }
 
 // Compile checks m and builds its Scorer. It returns ErrInvalidModel
@@ -154,18 +92,7 @@ func (m *Model) Compile() (*Scorer, error) {
 		if hasAbsent {
 			t.absent = absentCoef
 		}
-		if numFields[i].integer && ne.Min == math.Trunc(ne.Min) && ne.Max-ne.Min < maxTable {
-			t.table = make([]float64, int(ne.Max-ne.Min)+1)
-			for k := range t.table {
-				t.table[k] = t.compute(ne.Min + float64(k))
-			}
-			if len(ne.Cuts) > 0 {
-				t.binTable = make([]uint16, len(t.table))
-				for k := range t.binTable {
-					t.binTable[k] = uint16(binOf(ne.Cuts, ne.Min+float64(k)))
-				}
-			}
-		}
+		t.fillTable()
 	}
 	s.inter = make([]interTerm, len(m.Encoding.Interactions))
 	for j := range m.Encoding.Interactions {
