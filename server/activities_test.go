@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -21,27 +20,27 @@ func TestActivityCreate(t *testing.T) {
 	_, rival := env.NewUser("sales")
 
 	t.Run("OK/CallMovesNewToContacted", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui Costa"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui Costa"})
 		at := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
-		r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{
-			Kind: api.ActivityKindCall, Outcome: lref("no answer"), DurationSec: lref(int32(35)), Notes: lref("try later"),
+		r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{
+			Kind: client.ActivityKindCall, Outcome: lref("no answer"), DurationSec: lref(int32(35)), Notes: lref("try later"),
 			OccurredAt: &at,
 		})
 		if err != nil || r.JSON201 == nil {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
 		a := *r.JSON201
-		if a.LeadId != l.Id || a.UserId == nil || *a.UserId != seller.Id || a.Kind != api.ActivityKindCall ||
+		if a.LeadId != l.Id || a.UserId == nil || *a.UserId != seller.Id || a.Kind != client.ActivityKindCall ||
 			!a.OccurredAt.Equal(at) || *a.Outcome != "no answer" || *a.DurationSec != 35 {
 			t.Errorf("activity %+v", a)
 		}
 		got := leadMustGet(t, sales, l.Id)
-		if got.Status != api.LeadStatusContacted || got.Version != 2 || got.ContactCount != 1 ||
+		if got.Status != client.LeadStatusContacted || got.Version != 2 || got.ContactCount != 1 ||
 			got.LastContactedAt == nil || !got.LastContactedAt.Equal(at) {
 			t.Errorf("lead after the call: status %s version %d count %d last %v", got.Status, got.Version, got.ContactCount, got.LastContactedAt)
 		}
 		// The 201 tells an edit form opened before the call its next If-Match.
-		if want := (api.LeadAfterContact{Version: got.Version, Status: got.Status, ContactCount: 1, LastContactedAt: got.LastContactedAt}); a.Lead.Version != want.Version ||
+		if want := (client.LeadAfterContact{Version: got.Version, Status: got.Status, ContactCount: 1, LastContactedAt: got.LastContactedAt}); a.Lead.Version != want.Version ||
 			a.Lead.Status != want.Status || a.Lead.ContactCount != want.ContactCount || !a.Lead.LastContactedAt.Equal(*want.LastContactedAt) {
 			t.Errorf("lead in the 201 %+v, want %+v", a.Lead, want)
 		}
@@ -75,16 +74,16 @@ func TestActivityCreate(t *testing.T) {
 
 		// An older contact: the count grows, last_contacted_at stays, no new version.
 		older := at.Add(-24 * time.Hour)
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindWhatsapp, OccurredAt: &older})
+		r, _ = sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindWhatsapp, OccurredAt: &older})
 		if r.JSON201 == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		got = leadMustGet(t, sales, l.Id)
-		if got.ContactCount != 2 || !got.LastContactedAt.Equal(at) || got.Version != 2 || got.Status != api.LeadStatusContacted {
+		if got.ContactCount != 2 || !got.LastContactedAt.Equal(at) || got.Version != 2 || got.Status != client.LeadStatusContacted {
 			t.Errorf("after an older contact: count %d last %v version %d status %s", got.ContactCount, got.LastContactedAt, got.Version, got.Status)
 		}
 		// A newer one moves last_contacted_at forward.
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindEmail})
+		r, _ = sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindEmail})
 		if r.JSON201 == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -94,13 +93,13 @@ func TestActivityCreate(t *testing.T) {
 		}
 	})
 	t.Run("OK/NoteHasNoSideEffects", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindNote, Notes: lref("prefers e-mail")})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindNote, Notes: lref("prefers e-mail")})
 		if r.JSON201 == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		got := leadMustGet(t, sales, l.Id)
-		if got.Status != api.LeadStatusNew || got.ContactCount != 0 || got.LastContactedAt != nil || got.Version != 1 {
+		if got.Status != client.LeadStatusNew || got.ContactCount != 0 || got.LastContactedAt != nil || got.Version != 1 {
 			t.Errorf("note changed the lead: %+v", got)
 		}
 		if ev := leadEvent(t, env, r.JSON201.Id, "activity.create"); ev.Summary != seller.Name+" added a note to lead Ana" {
@@ -111,9 +110,9 @@ func TestActivityCreate(t *testing.T) {
 		}
 	})
 	t.Run("OK/MultiLineOutcomeSummaryOnOneLine", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Eva Lopes"})
-		r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{
-			Kind: api.ActivityKindCall, Outcome: lref("busy\r\ncall back\tafter 5"),
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Eva Lopes"})
+		r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{
+			Kind: client.ActivityKindCall, Outcome: lref("busy\r\ncall back\tafter 5"),
 		})
 		if err != nil || r.JSON201 == nil {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
@@ -128,31 +127,31 @@ func TestActivityCreate(t *testing.T) {
 	})
 
 	t.Run("OK/FollowUpStaysFollowUp", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
-		u, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
+		u, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusFollowUp)})
 		if u.JSON200 == nil {
 			t.Fatalf("%d %s", u.StatusCode(), u.Body)
 		}
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindMeeting})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindMeeting})
 		if r.JSON201 == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		got := leadMustGet(t, sales, l.Id)
-		if got.Status != api.LeadStatusFollowUp || got.Version != 2 || got.ContactCount != 1 {
+		if got.Status != client.LeadStatusFollowUp || got.Version != 2 || got.ContactCount != 1 {
 			t.Errorf("lead %s v%d count %d", got.Status, got.Version, got.ContactCount)
 		}
 	})
 	t.Run("OK/AdminOnUnassigned", func(t *testing.T) {
-		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana"})
-		r, _ := env.Admin.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall})
+		l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana"})
+		r, _ := env.Admin.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		if r.JSON201 == nil || *r.JSON201.UserId != env.AdminUser.Id {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("OK/SlightlyFastClock", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
 		soon := time.Now().Add(2 * time.Minute)
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &soon})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall, OccurredAt: &soon})
 		loggedAt(t, env, r, soon)
 	})
 	for name, at := range map[string]time.Time{
@@ -162,53 +161,53 @@ func TestActivityCreate(t *testing.T) {
 		"Before2000":   time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC),
 	} {
 		t.Run("ErrUnprocessable/"+name, func(t *testing.T) {
-			l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
-			r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at})
+			l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
+			r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall, OccurredAt: &at})
 			leadProblem(t, name, r.StatusCode(), r.Body, 422, "occurred_at")
-			if got := leadMustGet(t, sales, l.Id); got.ContactCount != 0 || got.Status != api.LeadStatusNew {
+			if got := leadMustGet(t, sales, l.Id); got.ContactCount != 0 || got.Status != client.LeadStatusNew {
 				t.Errorf("refused activity changed the lead: %+v", got)
 			}
 		})
 	}
 	t.Run("OK/Year2000", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
 		at := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall, OccurredAt: &at})
 		loggedAt(t, env, r, at)
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
-		theirs := leadMustCreate(t, rival, api.LeadCreate{Name: "Theirs"})
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, theirs.Id, api.ActivityCreate{Kind: api.ActivityKindCall})
+		theirs := leadMustCreate(t, rival, client.LeadCreate{Name: "Theirs"})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, theirs.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		leadProblem(t, "other seller's lead", r.StatusCode(), r.Body, 403, "")
-		unassigned := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Nobody's"})
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, api.ActivityCreate{Kind: api.ActivityKindCall})
+		unassigned := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Nobody's"})
+		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		leadProblem(t, "unassigned lead", r.StatusCode(), r.Body, 403, "")
 		// Claiming it first makes it theirs to log on.
-		u, _ := sales.UpdateLeadWithResponse(ctx, unassigned.Id, leadIfMatch(1), api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+		u, _ := sales.UpdateLeadWithResponse(ctx, unassigned.Id, leadIfMatch(1), client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
 		if u.JSON200 == nil {
 			t.Fatalf("claim: %d %s", u.StatusCode(), u.Body)
 		}
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, api.ActivityCreate{Kind: api.ActivityKindCall})
+		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		if r.JSON201 == nil {
 			t.Errorf("after claiming: %d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, uuid.New(), api.ActivityCreate{Kind: api.ActivityKindCall})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, uuid.New(), client.ActivityCreate{Kind: client.ActivityKindCall})
 		leadProblem(t, "unknown lead", r.StatusCode(), r.Body, 404, "")
-		gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone"})
+		gone := leadMustCreate(t, sales, client.LeadCreate{Name: "Gone"})
 		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); d.StatusCode() != 204 {
 			t.Fatal(d.StatusCode())
 		}
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, gone.Id, api.ActivityCreate{Kind: api.ActivityKindCall})
+		r, _ = sales.CreateLeadActivityWithResponse(ctx, gone.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		leadProblem(t, "deleted lead", r.StatusCode(), r.Body, 404, "")
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.CreateLeadActivityWithResponse(ctx, uuid.New(), api.ActivityCreate{Kind: api.ActivityKindCall})
+		r, _ := env.Anon.CreateLeadActivityWithResponse(ctx, uuid.New(), client.ActivityCreate{Kind: client.ActivityKindCall})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
 	t.Run("ErrBadRequest", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
 		token := env.Login(seller.Email).AccessToken
 		path := "/api/v1/leads/" + l.Id.String() + "/activities"
 		for _, tc := range []struct{ body, field string }{
@@ -233,9 +232,9 @@ func TestActivityCreate(t *testing.T) {
 	})
 	// Blank notes are stored as none, CR LF as LF, as a lead's notes are.
 	t.Run("OK/NotesAsALeadsNotes", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Eva"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Eva"})
 		for notes, want := range map[string]*string{"   ": nil, "one\r\ntwo": lref("one\ntwo")} {
-			r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindNote, Notes: lref(notes)})
+			r, err := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindNote, Notes: lref(notes)})
 			if err != nil || r.JSON201 == nil {
 				t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 			}
@@ -252,19 +251,19 @@ func TestActivityList(t *testing.T) {
 	ctx := context.Background()
 	seller, sales := env.NewUser("sales")
 	_, colleague := env.NewUser("sales")
-	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-	other := leadMustCreate(t, sales, api.LeadCreate{Name: "Other"})
+	l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+	other := leadMustCreate(t, sales, client.LeadCreate{Name: "Other"})
 	base := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
 	var want []uuid.UUID // newest first
 	for i := range 7 {
 		at := base.Add(time.Duration(i%5) * time.Hour) // ties on occurred_at on purpose
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall, OccurredAt: &at})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall, OccurredAt: &at})
 		if r.JSON201 == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		want = append(want, r.JSON201.Id)
 	}
-	if r, _ := sales.CreateLeadActivityWithResponse(ctx, other.Id, api.ActivityCreate{Kind: api.ActivityKindNote}); r.JSON201 == nil {
+	if r, _ := sales.CreateLeadActivityWithResponse(ctx, other.Id, client.ActivityCreate{Kind: client.ActivityKindNote}); r.JSON201 == nil {
 		t.Fatal(r.StatusCode())
 	}
 	// Expected order: occurred_at desc, id desc (ids are time-ordered UUIDv7).
@@ -273,7 +272,7 @@ func TestActivityList(t *testing.T) {
 	t.Run("OK/Paged", func(t *testing.T) {
 		for _, limit := range []int32{50, 3, 1} {
 			var got []uuid.UUID
-			p := api.ListLeadActivitiesParams{Limit: &limit, Count: lref(true)}
+			p := client.ListLeadActivitiesParams{Limit: &limit, Count: lref(true)}
 			for {
 				r, err := colleague.ListLeadActivitiesWithResponse(ctx, l.Id, &p) // the team sees every log
 				if err != nil || r.JSON200 == nil {
@@ -304,23 +303,23 @@ func TestActivityList(t *testing.T) {
 		}
 	})
 	t.Run("OK/Empty", func(t *testing.T) {
-		fresh := leadMustCreate(t, sales, api.LeadCreate{Name: "Fresh"})
-		r, _ := sales.ListLeadActivitiesWithResponse(ctx, fresh.Id, &api.ListLeadActivitiesParams{})
+		fresh := leadMustCreate(t, sales, client.LeadCreate{Name: "Fresh"})
+		r, _ := sales.ListLeadActivitiesWithResponse(ctx, fresh.Id, &client.ListLeadActivitiesParams{})
 		if r.JSON200 == nil || len(r.JSON200.Items) != 0 || r.JSON200.NextCursor != nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("ErrBadRequest/ForeignCursor", func(t *testing.T) {
-		r, _ := sales.ListLeadActivitiesWithResponse(ctx, l.Id, &api.ListLeadActivitiesParams{Limit: lref(api.Limit(1))})
-		r2, _ := sales.ListLeadActivitiesWithResponse(ctx, other.Id, &api.ListLeadActivitiesParams{Cursor: r.JSON200.NextCursor})
+		r, _ := sales.ListLeadActivitiesWithResponse(ctx, l.Id, &client.ListLeadActivitiesParams{Limit: lref(client.Limit(1))})
+		r2, _ := sales.ListLeadActivitiesWithResponse(ctx, other.Id, &client.ListLeadActivitiesParams{Cursor: r.JSON200.NextCursor})
 		leadProblem(t, "other lead's cursor", r2.StatusCode(), r2.Body, 400, "cursor")
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		r, _ := sales.ListLeadActivitiesWithResponse(ctx, uuid.New(), &api.ListLeadActivitiesParams{})
+		r, _ := sales.ListLeadActivitiesWithResponse(ctx, uuid.New(), &client.ListLeadActivitiesParams{})
 		leadProblem(t, "unknown lead", r.StatusCode(), r.Body, 404, "")
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.ListLeadActivitiesWithResponse(ctx, l.Id, &api.ListLeadActivitiesParams{})
+		r, _ := env.Anon.ListLeadActivitiesWithResponse(ctx, l.Id, &client.ListLeadActivitiesParams{})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
@@ -43,12 +43,12 @@ func waitSealed(t *testing.T, env *servertest.Env) int64 {
 	}
 }
 
-func verifyChain(t *testing.T, env *servertest.Env) api.AuditVerification {
+func verifyChain(t *testing.T, env *servertest.Env) client.AuditVerification {
 	t.Helper()
-	return verifyAnchored(t, env, api.VerifyAuditChainParams{})
+	return verifyAnchored(t, env, client.VerifyAuditChainParams{})
 }
 
-func verifyAnchored(t *testing.T, env *servertest.Env, p api.VerifyAuditChainParams) api.AuditVerification {
+func verifyAnchored(t *testing.T, env *servertest.Env, p client.VerifyAuditChainParams) client.AuditVerification {
 	t.Helper()
 	r, err := env.Admin.VerifyAuditChainWithResponse(bg, &p)
 	if err != nil || r.JSON200 == nil {
@@ -67,15 +67,15 @@ func TestAuditList(t *testing.T) {
 	}
 	name := "Renamed Sales"
 	g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
-	if r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Name: &name}); r.StatusCode() != 200 {
+	if r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Name: &name}); r.StatusCode() != 200 {
 		t.Fatal(r.StatusCode())
 	}
 	adminToken := env.Login(env.AdminUser.Email).AccessToken // before the snapshot of the trail below
-	all := events(t, env, api.ListAuditEventsParams{})
+	all := events(t, env, client.ListAuditEventsParams{})
 
 	t.Run("AdminSeesAll", func(t *testing.T) {
 		t.Parallel()
-		want := map[api.AuditAction]bool{"user.create": false, "auth.login": false, "auth.login_failed": false, "user.update": false}
+		want := map[client.AuditAction]bool{"user.create": false, "auth.login": false, "auth.login_failed": false, "user.update": false}
 		for _, e := range all {
 			if _, ok := want[e.Action]; ok {
 				want[e.Action] = true
@@ -120,7 +120,7 @@ func TestAuditList(t *testing.T) {
 	})
 	t.Run("SalesSeeOnlyTheTeamFeed", func(t *testing.T) {
 		t.Parallel()
-		r, err := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Count: lref(true)})
+		r, err := sales.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Count: lref(true)})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("%v %d", err, r.StatusCode())
 		}
@@ -132,8 +132,8 @@ func TestAuditList(t *testing.T) {
 		if *r.JSON200.Total != int64(len(r.JSON200.Items)) {
 			t.Fatal("total counts hidden events")
 		}
-		et := api.ListAuditEventsParamsEntityType("user")
-		r, _ = sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{EntityType: &et})
+		et := client.ListAuditEventsParamsEntityType("user")
+		r, _ = sales.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{EntityType: &et})
 		if len(r.JSON200.Items) != 0 {
 			t.Fatal("sales can ask for user events")
 		}
@@ -146,24 +146,24 @@ func TestAuditList(t *testing.T) {
 
 	type filter struct {
 		name  string
-		p     api.ListAuditEventsParams
-		match func(api.AuditEvent) bool
+		p     client.ListAuditEventsParams
+		match func(client.AuditEvent) bool
 	}
-	user, session := api.ListAuditEventsParamsEntityType("user"), api.ListAuditEventsParamsEntityType("session")
+	user, session := client.ListAuditEventsParamsEntityType("user"), client.ListAuditEventsParamsEntityType("session")
 	mid := all[len(all)/2].OccurredAt
 	for _, tc := range []filter{
-		{"Action", api.ListAuditEventsParams{Action: lref(api.AuditActionAuthLoginFailed)}, func(e api.AuditEvent) bool { return e.Action == "auth.login_failed" }},
-		{"EntityTypeUser", api.ListAuditEventsParams{EntityType: &user}, func(e api.AuditEvent) bool { return e.EntityType == "user" }},
-		{"EntityTypeSession", api.ListAuditEventsParams{EntityType: &session}, func(e api.AuditEvent) bool { return e.EntityType == "session" }},
-		{"EntityID", api.ListAuditEventsParams{EntityId: lref(u.Id.String())}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
-		{"EntityIDUpperCase", api.ListAuditEventsParams{EntityId: lref(strings.ToUpper(u.Id.String()))}, func(e api.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
-		{"ActorAdmin", api.ListAuditEventsParams{ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
+		{"Action", client.ListAuditEventsParams{Action: lref(client.AuditActionAuthLoginFailed)}, func(e client.AuditEvent) bool { return e.Action == "auth.login_failed" }},
+		{"EntityTypeUser", client.ListAuditEventsParams{EntityType: &user}, func(e client.AuditEvent) bool { return e.EntityType == "user" }},
+		{"EntityTypeSession", client.ListAuditEventsParams{EntityType: &session}, func(e client.AuditEvent) bool { return e.EntityType == "session" }},
+		{"EntityID", client.ListAuditEventsParams{EntityId: lref(u.Id.String())}, func(e client.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
+		{"EntityIDUpperCase", client.ListAuditEventsParams{EntityId: lref(strings.ToUpper(u.Id.String()))}, func(e client.AuditEvent) bool { return e.EntityId != nil && *e.EntityId == u.Id.String() }},
+		{"ActorAdmin", client.ListAuditEventsParams{ActorId: &env.AdminUser.Id}, func(e client.AuditEvent) bool {
 			return e.Actor.Id != nil && *e.Actor.Id == env.AdminUser.Id
 		}},
-		{"Since", api.ListAuditEventsParams{Since: &mid}, func(e api.AuditEvent) bool { return !e.OccurredAt.Before(mid) }},
-		{"Until", api.ListAuditEventsParams{Until: &mid}, func(e api.AuditEvent) bool { return e.OccurredAt.Before(mid) }},
-		{"Future", api.ListAuditEventsParams{Since: lref(time.Now().Add(time.Hour))}, func(api.AuditEvent) bool { return false }},
-		{"ActionAndActor", api.ListAuditEventsParams{Action: lref(api.AuditActionUserUpdate), ActorId: &env.AdminUser.Id}, func(e api.AuditEvent) bool {
+		{"Since", client.ListAuditEventsParams{Since: &mid}, func(e client.AuditEvent) bool { return !e.OccurredAt.Before(mid) }},
+		{"Until", client.ListAuditEventsParams{Until: &mid}, func(e client.AuditEvent) bool { return e.OccurredAt.Before(mid) }},
+		{"Future", client.ListAuditEventsParams{Since: lref(time.Now().Add(time.Hour))}, func(client.AuditEvent) bool { return false }},
+		{"ActionAndActor", client.ListAuditEventsParams{Action: lref(client.AuditActionUserUpdate), ActorId: &env.AdminUser.Id}, func(e client.AuditEvent) bool {
 			return e.Action == "user.update" && *e.Actor.Id == env.AdminUser.Id
 		}},
 	} {
@@ -177,7 +177,7 @@ func TestAuditList(t *testing.T) {
 			}
 			// Two events a page, so that the filters must survive the cursor.
 			p := tc.p
-			p.Limit, p.Count = lref(api.Limit(2)), lref(true)
+			p.Limit, p.Count = lref(client.Limit(2)), lref(true)
 			var got []int64
 			for pages := 0; ; pages++ {
 				r, err := env.Admin.ListAuditEventsWithResponse(bg, &p)
@@ -205,14 +205,14 @@ func TestAuditList(t *testing.T) {
 	}
 	t.Run("CursorWithOtherFilters", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1))})
-		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Action: lref(api.AuditActionAuthLogin), Cursor: r.JSON200.NextCursor})
+		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Limit: lref(client.Limit(1))})
+		r2, _ := env.Admin.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Action: lref(client.AuditActionAuthLogin), Cursor: r.JSON200.NextCursor})
 		wantField(t, wantProblem(t, r2.HTTPResponse, r2.Body, 400), "cursor")
 	})
 	t.Run("CursorOfAdminIsNotForSales", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1))})
-		r2, _ := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Limit: lref(api.Limit(1)), Cursor: r.JSON200.NextCursor})
+		r, _ := env.Admin.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Limit: lref(client.Limit(1))})
+		r2, _ := sales.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Limit: lref(client.Limit(1)), Cursor: r.JSON200.NextCursor})
 		wantProblem(t, r2.HTTPResponse, r2.Body, 400)
 	})
 	t.Run("BadEntityType", func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestAuditSealAndVerify(t *testing.T) {
 	login(t, env, env.AdminUser.Email, "wrong password")
 	n := waitSealed(t, env)
 	t.Run("ListedAsSealed", func(t *testing.T) {
-		for _, e := range events(t, env, api.ListAuditEventsParams{}) {
+		for _, e := range events(t, env, client.ListAuditEventsParams{}) {
 			if !e.Sealed {
 				t.Errorf("event %d not sealed", e.Id)
 			}
@@ -410,7 +410,7 @@ func TestAuditTamper(t *testing.T) {
 			t.Fatalf("intact chain refused: %+v", v)
 		}
 		var ids []int64
-		for _, e := range events(t, env, api.ListAuditEventsParams{}) {
+		for _, e := range events(t, env, client.ListAuditEventsParams{}) {
 			ids = append([]int64{e.Id}, ids...)
 		}
 		return env, ids
@@ -484,7 +484,7 @@ func TestAuditAnchor(t *testing.T) {
 	if !head.Ok || head.HeadId == nil || *head.HeadId != lastID || head.HeadHash == nil || len(*head.HeadHash) != 64 {
 		t.Fatalf("head of an intact chain: %s, last event %d", mustJSON(head), lastID)
 	}
-	anchor := api.VerifyAuditChainParams{AnchorId: head.HeadId, AnchorHash: head.HeadHash}
+	anchor := client.VerifyAuditChainParams{AnchorId: head.HeadId, AnchorHash: head.HeadHash}
 	if v := verifyAnchored(t, env, anchor); !v.Ok {
 		t.Fatalf("intact chain against its own head: %s", mustJSON(v))
 	}
@@ -504,7 +504,7 @@ func TestAuditAnchor(t *testing.T) {
 		t.Fatalf("logged anchor %q: %v", logged, err)
 	}
 	hash := hex.EncodeToString(a.Hash)
-	if v := verifyAnchored(t, env, api.VerifyAuditChainParams{AnchorId: &a.ID, AnchorHash: &hash}); !v.Ok {
+	if v := verifyAnchored(t, env, client.VerifyAuditChainParams{AnchorId: &a.ID, AnchorHash: &hash}); !v.Ok {
 		t.Fatalf("verify against the logged head %s: %s", logged, mustJSON(v))
 	}
 
@@ -530,7 +530,7 @@ func TestAuditAnchor(t *testing.T) {
 	})
 	t.Run("UnknownEvent", func(t *testing.T) {
 		id := lastID + 1000
-		v := verifyAnchored(t, env, api.VerifyAuditChainParams{AnchorId: &id, AnchorHash: head.HeadHash})
+		v := verifyAnchored(t, env, client.VerifyAuditChainParams{AnchorId: &id, AnchorHash: head.HeadHash})
 		if v.Ok || v.FirstBrokenId == nil || *v.FirstBrokenId != id {
 			t.Fatalf("anchor past the end: %s", mustJSON(v))
 		}
@@ -640,17 +640,17 @@ func TestAuditSalesFeedHidesDeletedLeads(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	_, sales := env.NewUser(auth.RoleSales)
-	gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone Lead", Phone: lref("+351 912 000 111")})
-	kept := leadMustCreate(t, sales, api.LeadCreate{Name: "Kept Lead"})
-	for _, l := range []api.Lead{gone, kept} {
-		if r, _ := sales.CreateLeadActivityWithResponse(bg, l.Id, api.ActivityCreate{Kind: api.ActivityKindCall}); r.JSON201 == nil {
+	gone := leadMustCreate(t, sales, client.LeadCreate{Name: "Gone Lead", Phone: lref("+351 912 000 111")})
+	kept := leadMustCreate(t, sales, client.LeadCreate{Name: "Kept Lead"})
+	for _, l := range []client.Lead{gone, kept} {
+		if r, _ := sales.CreateLeadActivityWithResponse(bg, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall}); r.JSON201 == nil {
 			t.Fatalf("contact: %d %s", r.StatusCode(), r.Body)
 		}
 	}
 	if r, _ := env.Admin.DeleteLeadWithResponse(bg, gone.Id, nil); r.StatusCode() != 204 {
 		t.Fatal(r.StatusCode())
 	}
-	r, err := sales.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{Count: lref(true)})
+	r, err := sales.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{Count: lref(true)})
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("%v %d", err, r.StatusCode())
 	}
@@ -668,7 +668,7 @@ func TestAuditSalesFeedHidesDeletedLeads(t *testing.T) {
 	if keptSeen < 2 || *r.JSON200.Total != int64(len(r.JSON200.Items)) {
 		t.Fatalf("the kept lead's events: %d seen, total %d of %d listed", keptSeen, *r.JSON200.Total, len(r.JSON200.Items))
 	}
-	if all := events(t, env, api.ListAuditEventsParams{EntityId: lref(gone.Id.String())}); len(all) < 2 {
+	if all := events(t, env, client.ListAuditEventsParams{EntityId: lref(gone.Id.String())}); len(all) < 2 {
 		t.Fatalf("admins lost the deleted lead's events: %d", len(all))
 	}
 }

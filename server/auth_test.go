@@ -15,7 +15,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/auth"
@@ -40,8 +39,8 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		tr := r.JSON200
-		if tr.TokenType != api.TokenResponseTokenTypeBearer || tr.ExpiresIn != 900 || tr.AccessToken == "" || tr.RefreshToken == "" ||
-			tr.User.Id != u.Id || tr.User.Email != u.Email || tr.User.Role != api.RoleSales {
+		if tr.TokenType != client.TokenResponseTokenTypeBearer || tr.ExpiresIn != 900 || tr.AccessToken == "" || tr.RefreshToken == "" ||
+			tr.User.Id != u.Id || tr.User.Email != u.Email || tr.User.Role != client.RoleSales {
 			t.Fatalf("token response %+v", tr)
 		}
 		if strings.Contains(string(r.Body), "password") || strings.Contains(string(r.Body), "$2a$") {
@@ -58,7 +57,7 @@ func TestLogin(t *testing.T) {
 		// A user with a production-cost hash, so that both paths do the
 		// same bcrypt work.
 		const pw = "a password at cost 12"
-		cr, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Timing", Email: "timing@example.com",
+		cr, err := env.Admin.CreateUserWithResponse(bg, client.UserCreate{Name: "Timing", Email: "timing@example.com",
 			Password: pw})
 		if err != nil || cr.StatusCode() != 201 {
 			t.Fatalf("create: %v %s", err, cr.Body)
@@ -346,13 +345,13 @@ func TestRefresh(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)
 		first := env.Login(u.Email)
-		r, err := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		r, err := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: first.RefreshToken})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("refresh: %v %s", err, r.Body)
 		}
 		second := *r.JSON200
 		if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken ||
-			second.TokenType != api.TokenResponseTokenTypeBearer || second.ExpiresIn != 900 || second.User.Id != u.Id {
+			second.TokenType != client.TokenResponseTokenTypeBearer || second.ExpiresIn != 900 || second.User.Id != u.Id {
 			t.Fatalf("not a new pair: %+v", second)
 		}
 		if me, _ := env.WithToken(second.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
@@ -360,9 +359,9 @@ func TestRefresh(t *testing.T) {
 		}
 		// The rotated token is dead, and presenting it again kills the
 		// family.
-		old, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		old, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: first.RefreshToken})
 		wantProblem(t, old.HTTPResponse, old.Body, 401)
-		next, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: second.RefreshToken})
+		next, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: second.RefreshToken})
 		wantProblem(t, next.HTTPResponse, next.Body, 401)
 		for name, tok := range map[string]string{"rotated": second.AccessToken, "first": first.AccessToken} {
 			me, _ := env.WithToken(tok).GetMeWithResponse(bg)
@@ -400,12 +399,12 @@ func TestRefresh(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)
 		first := env.Login(u.Email)
-		r, err := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+		r, err := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: first.RefreshToken})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("refresh: %v %s", err, r.Body)
 		}
 		if out, _ := env.WithToken(r.JSON200.AccessToken).LogoutWithResponse(bg,
-			api.RefreshRequest{RefreshToken: r.JSON200.RefreshToken}); out.StatusCode() != 204 {
+			client.RefreshRequest{RefreshToken: r.JSON200.RefreshToken}); out.StatusCode() != 204 {
 			t.Fatalf("logout: %d", out.StatusCode())
 		}
 		if got := replayOutcomes(t, env, first.RefreshToken, u.Id); !slices.Equal(got, []string{"the session had already ended"}) {
@@ -422,20 +421,20 @@ func TestRefresh(t *testing.T) {
 		first := env.Login(u.Email)
 		type result struct {
 			code int
-			pair *api.TokenResponse
+			pair *client.TokenResponse
 		}
 		results := make(chan result, 4)
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() {
-				r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: first.RefreshToken})
+				r, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: first.RefreshToken})
 				results <- result{r.StatusCode(), r.JSON200}
 			})
 		}
 		wg.Wait()
 		close(results)
 		var got []int
-		var won *api.TokenResponse
+		var won *client.TokenResponse
 		for r := range results {
 			got = append(got, r.code)
 			if r.pair != nil {
@@ -450,7 +449,7 @@ func TestRefresh(t *testing.T) {
 			me, _ := env.WithToken(tok).GetMeWithResponse(bg)
 			wantProblem(t, me.HTTPResponse, me.Body, 401)
 		}
-		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: won.RefreshToken})
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: won.RefreshToken})
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 		if got := replayOutcomes(t, env, first.RefreshToken, u.Id); !slices.Equal(got, []string{"the session was revoked"}) {
 			t.Errorf("reuse events end %q, want one that revoked the session", got)
@@ -459,7 +458,7 @@ func TestRefresh(t *testing.T) {
 
 	t.Run("UnknownToken", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: "not-a-token"})
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: "not-a-token"})
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 	})
 
@@ -470,7 +469,7 @@ func TestRefresh(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatalf("deactivate: %d", r.StatusCode())
 		}
-		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: tr.RefreshToken})
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 	})
 
@@ -500,13 +499,13 @@ func TestLogout(t *testing.T) {
 		u, _ := env.NewUser(auth.RoleSales)
 		tr := env.Login(u.Email)
 		c := env.WithToken(tr.AccessToken)
-		r, err := c.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		r, err := c.LogoutWithResponse(bg, client.RefreshRequest{RefreshToken: tr.RefreshToken})
 		if err != nil || r.StatusCode() != 204 {
 			t.Fatalf("logout: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 		me, _ := c.GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
-		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken})
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: tr.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
 		found := false
 		for _, e := range actions(t, env, "auth.logout") {
@@ -520,13 +519,13 @@ func TestLogout(t *testing.T) {
 	t.Run("RefreshTokenAlone", func(t *testing.T) {
 		// A client whose access token has expired can still log out.
 		t.Parallel()
-		if r, _ := env.Anon.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: "x"}); r.StatusCode() != 204 {
+		if r, _ := env.Anon.LogoutWithResponse(bg, client.RefreshRequest{RefreshToken: "x"}); r.StatusCode() != 204 {
 			t.Fatalf("unknown token: %d %s", r.StatusCode(), r.Body)
 		}
 		u, _ := env.NewUser(auth.RoleSales)
 		tr := env.Login(u.Email)
 		for _, c := range []*client.ClientWithResponses{env.Anon, env.WithToken("expired-or-garbage")} {
-			if r, _ := c.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: tr.RefreshToken}); r.StatusCode() != 204 {
+			if r, _ := c.LogoutWithResponse(bg, client.RefreshRequest{RefreshToken: tr.RefreshToken}); r.StatusCode() != 204 {
 				t.Fatalf("logout: %d %s", r.StatusCode(), r.Body)
 			}
 		}
@@ -549,7 +548,7 @@ func TestLogout(t *testing.T) {
 		victim, _ := env.NewUser(auth.RoleSales)
 		vt := env.Login(victim.Email)
 		_, attacker := env.NewUser(auth.RoleSales)
-		if r, _ := attacker.LogoutWithResponse(bg, api.RefreshRequest{RefreshToken: vt.RefreshToken}); r.StatusCode() != 204 {
+		if r, _ := attacker.LogoutWithResponse(bg, client.RefreshRequest{RefreshToken: vt.RefreshToken}); r.StatusCode() != 204 {
 			t.Fatalf("logout: %d", r.StatusCode())
 		}
 		if me, _ := env.WithToken(vt.AccessToken).GetMeWithResponse(bg); me.StatusCode() != 200 {
@@ -564,7 +563,7 @@ func TestRegister(t *testing.T) {
 	t.Run("Closed", func(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t)
-		r, _ := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "N", Email: "n@example.com", Password: "long enough pw"})
+		r, _ := env.Anon.RegisterWithResponse(bg, client.RegisterRequest{Name: "N", Email: "n@example.com", Password: "long enough pw"})
 		wantProblem(t, r.HTTPResponse, r.Body, 403)
 		if n := scalar(t, env, `SELECT count(*) FROM users WHERE email = 'n@example.com'`); n != 0 {
 			t.Fatal("user created while registration is closed")
@@ -580,13 +579,13 @@ func TestRegister(t *testing.T) {
 	env := servertest.New(t, func(c *server.Config) { c.RegistrationOpen = true })
 	t.Run("Open", func(t *testing.T) {
 		t.Parallel()
-		r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "New Person", Email: "New.Person@Example.com",
+		r, err := env.Anon.RegisterWithResponse(bg, client.RegisterRequest{Name: "New Person", Email: "New.Person@Example.com",
 			Password: "long enough pw"})
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("register: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 		u := r.JSON201
-		if u.Role != api.RoleSales || !u.Active || u.Email != "new.person@example.com" || u.Version != 1 {
+		if u.Role != client.RoleSales || !u.Active || u.Email != "new.person@example.com" || u.Version != 1 {
 			t.Fatalf("user %+v", u)
 		}
 		ev := actions(t, env, "user.create")
@@ -600,7 +599,7 @@ func TestRegister(t *testing.T) {
 			t.Fatal("no user.create event by the new user")
 		}
 		t.Run("DuplicateEmail", func(t *testing.T) {
-			r, _ := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "Twin", Email: "NEW.PERSON@example.com",
+			r, _ := env.Anon.RegisterWithResponse(bg, client.RegisterRequest{Name: "Twin", Email: "NEW.PERSON@example.com",
 				Password: "long enough pw"})
 			wantProblem(t, r.HTTPResponse, r.Body, 409)
 		})
@@ -612,7 +611,7 @@ func TestRegister(t *testing.T) {
 			c.RegisterThrottle = server.RegisterThrottle{PerIP: 2, Window: time.Minute}
 		})
 		register := func(email string) *client.RegisterResponse {
-			r, err := env.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: email,
+			r, err := env.Anon.RegisterWithResponse(bg, client.RegisterRequest{Name: "R", Email: email,
 				Password: "long enough pw"})
 			if err != nil {
 				t.Fatal(err)
@@ -645,7 +644,7 @@ func TestRegister(t *testing.T) {
 			c.RegisterThrottle = server.RegisterThrottle{PerIP: 4, Window: time.Minute}
 		})
 		reg := func(email string) int {
-			r, err := env2.Anon.RegisterWithResponse(bg, api.RegisterRequest{Name: "R", Email: email, Password: "long enough pw"})
+			r, err := env2.Anon.RegisterWithResponse(bg, client.RegisterRequest{Name: "R", Email: email, Password: "long enough pw"})
 			if err != nil {
 				t.Error(err)
 				return 0
@@ -708,7 +707,7 @@ func TestMe(t *testing.T) {
 	env := servertest.New(t)
 	t.Run("OK", func(t *testing.T) {
 		r, _ := env.Admin.GetMeWithResponse(bg)
-		if r.StatusCode() != 200 || r.JSON200.Id != env.AdminUser.Id || r.JSON200.Role != api.RoleAdmin {
+		if r.StatusCode() != 200 || r.JSON200.Id != env.AdminUser.Id || r.JSON200.Role != client.RoleAdmin {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
@@ -730,7 +729,7 @@ func TestChangePassword(t *testing.T) {
 	c := env.WithToken(current.AccessToken)
 
 	t.Run("WrongCurrent", func(t *testing.T) {
-		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: "not it at all", NewPassword: "a new long password"})
+		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: "not it at all", NewPassword: "a new long password"})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "current_password")
 		// A guess made with a stolen access token stays in the trail.
 		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.password_change_failed'
@@ -739,27 +738,27 @@ func TestChangePassword(t *testing.T) {
 		}
 	})
 	t.Run("TooShort", func(t *testing.T) {
-		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "short"})
+		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "short"})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
 	t.Run("TooLongInBytes", func(t *testing.T) {
 		// 40 characters pass the spec, 80 bytes break the bcrypt limit.
-		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password,
+		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password,
 			NewPassword: strings.Repeat("é", 40)})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
 	t.Run("TooShortInBytes", func(t *testing.T) {
-		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password,
+		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password,
 			NewPassword: strings.Repeat("é", 4)})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
 	t.Run("SameAsCurrent", func(t *testing.T) {
-		r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: servertest.Password})
+		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password, NewPassword: servertest.Password})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "new_password")
 	})
 	t.Run("OK", func(t *testing.T) {
 		const newPW = "a new long password"
-		r, err := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: newPW})
+		r, err := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password, NewPassword: newPW})
 		if err != nil || r.StatusCode() != 204 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -768,9 +767,9 @@ func TestChangePassword(t *testing.T) {
 		}
 		me, _ := env.WithToken(other.AccessToken).GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
-		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: other.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
-		if rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: current.RefreshToken}); rr.StatusCode() != 200 {
+		if rr, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: current.RefreshToken}); rr.StatusCode() != 200 {
 			t.Fatalf("the current session's refresh: %d", rr.StatusCode())
 		}
 		if l := login(t, env, u.Email, servertest.Password); l.StatusCode() != 401 {
@@ -880,7 +879,7 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 		t.Fatalf("locked: %d", r.StatusCode())
 	}
 	const reset = "a reset password 1"
-	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: lref(`"1"`)}, api.UserPatch{Password: lref(reset)})
+	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: lref(`"1"`)}, client.UserPatch{Password: lref(reset)})
 	if r.StatusCode() != 200 {
 		t.Fatalf("reset: %d %s", r.StatusCode(), r.Body)
 	}
@@ -907,7 +906,7 @@ func TestChangePasswordThrottleParallel(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Go(func() {
-			r, err := c.ChangePasswordWithResponse(bg, api.PasswordChange{
+			r, err := c.ChangePasswordWithResponse(bg, client.PasswordChange{
 				CurrentPassword: "wrong guess " + strconv.Itoa(i), NewPassword: "a new long password"})
 			if err != nil {
 				t.Error(err)
@@ -929,7 +928,7 @@ func TestChangePasswordThrottleParallel(t *testing.T) {
 		t.Errorf("%d auth.login_locked events, want 1", len(locks))
 	}
 	// The right password is refused too while the lock lasts.
-	r, _ := c.ChangePasswordWithResponse(bg, api.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "a new long password"})
+	r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password, NewPassword: "a new long password"})
 	wantProblem(t, r.HTTPResponse, r.Body, 429)
 }
 
@@ -1050,14 +1049,14 @@ func TestTokensRefused(t *testing.T) {
 			t.Fatal(r.StatusCode())
 		}
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
-		sales := api.RoleSales
-		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Role: &sales})
+		sales := client.RoleSales
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Role: &sales})
 		if r.StatusCode() != 200 {
 			t.Fatalf("demote: %d %s", r.StatusCode(), r.Body)
 		}
 		l, _ := c.ListUsersWithResponse(bg, nil)
 		wantProblem(t, l.HTTPResponse, l.Body, 403)
-		if me, _ := c.GetMeWithResponse(bg); me.StatusCode() != 200 || me.JSON200.Role != api.RoleSales {
+		if me, _ := c.GetMeWithResponse(bg); me.StatusCode() != 200 || me.JSON200.Role != client.RoleSales {
 			t.Fatalf("me after demotion: %d", me.StatusCode())
 		}
 	})
@@ -1068,7 +1067,7 @@ func TestTokensRefused(t *testing.T) {
 func replayOutcomes(t *testing.T, env *servertest.Env, token string, user uuid.UUID) []string {
 	t.Helper()
 	for range 3 {
-		r, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: token})
+		r, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: token})
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 	}
 	var out []string

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadcsv"
@@ -128,7 +127,7 @@ func TestExport(t *testing.T) {
 		t.Parallel()
 		env := servertest.New(t)
 		for _, n := range []string{"zé Ordem", "Bruno Ordem", "ana Ordem", "Álvaro Ordem"} {
-			leadMustCreate(t, env.Admin, api.LeadCreate{Name: n})
+			leadMustCreate(t, env.Admin, client.LeadCreate{Name: n})
 		}
 		want := []string{"Álvaro Ordem", "ana Ordem", "Bruno Ordem", "zé Ordem"}
 		_, body := exportCSV(t, env, env.Login(env.AdminUser.Email).AccessToken, "?q=ordem&sort=name_asc")
@@ -141,8 +140,8 @@ func TestExport(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("export by name: %q, want %q", got, want)
 		}
-		sort := api.LeadSortNameAsc
-		l, err := env.Admin.ListLeadsWithResponse(bg, &api.ListLeadsParams{Q: lref("ordem"), Sort: &sort})
+		sort := client.LeadSortNameAsc
+		l, err := env.Admin.ListLeadsWithResponse(bg, &client.ListLeadsParams{Q: lref("ordem"), Sort: &sort})
 		if err != nil || l.JSON200 == nil {
 			t.Fatalf("list: %v", err)
 		}
@@ -187,9 +186,9 @@ func TestExport(t *testing.T) {
 			t.Errorf("%d export events, want 1", n)
 		}
 		// Admins see exports in the trail; sales do not.
-		et := api.ListAuditEventsParamsEntityType("export")
+		et := client.ListAuditEventsParamsEntityType("export")
 		for who, c := range map[string]*client.ClientWithResponses{"admin": env.Admin, "sales": uc} {
-			r, err := c.ListAuditEventsWithResponse(bg, &api.ListAuditEventsParams{EntityType: &et})
+			r, err := c.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{EntityType: &et})
 			if err != nil || r.JSON200 == nil {
 				t.Fatalf("%s: %v %d %s", who, err, r.StatusCode(), r.Body)
 			}
@@ -207,7 +206,7 @@ func TestExport(t *testing.T) {
 	})
 
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, err := env.Anon.ExportLeadsWithResponse(bg, &api.ExportLeadsParams{})
+		r, err := env.Anon.ExportLeadsWithResponse(bg, &client.ExportLeadsParams{})
 		if err != nil || r.StatusCode() != 401 {
 			t.Fatalf("anonymous export: %v %d", err, r.StatusCode())
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/servertest"
@@ -24,7 +23,7 @@ var bg = context.Background()
 
 // wantProblem asserts a problem+json response with the status, its
 // request_id equal to the X-Request-ID header, and returns it.
-func wantProblem(t *testing.T, res *http.Response, body []byte, status int) api.Problem {
+func wantProblem(t *testing.T, res *http.Response, body []byte, status int) client.Problem {
 	t.Helper()
 	if res.StatusCode != status {
 		t.Fatalf("status %d, want %d: %s", res.StatusCode, status, body)
@@ -32,7 +31,7 @@ func wantProblem(t *testing.T, res *http.Response, body []byte, status int) api.
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 		t.Fatalf("content type %q, want application/problem+json: %s", ct, body)
 	}
-	var p api.Problem
+	var p client.Problem
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("problem body: %v: %s", err, body)
 	}
@@ -48,7 +47,7 @@ func wantProblem(t *testing.T, res *http.Response, body []byte, status int) api.
 }
 
 // wantField asserts that the problem names the field among its errors.
-func wantField(t *testing.T, p api.Problem, field string) {
+func wantField(t *testing.T, p client.Problem, field string) {
 	t.Helper()
 	if p.Errors != nil {
 		for _, e := range *p.Errors {
@@ -136,10 +135,10 @@ func scalar(t *testing.T, env *servertest.Env, query string, args ...any) int64 
 }
 
 // events lists every audit event the admin sees for the filters (all pages).
-func events(t *testing.T, env *servertest.Env, p api.ListAuditEventsParams) []api.AuditEvent {
+func events(t *testing.T, env *servertest.Env, p client.ListAuditEventsParams) []client.AuditEvent {
 	t.Helper()
-	var out []api.AuditEvent
-	lim := api.Limit(200)
+	var out []client.AuditEvent
+	lim := client.Limit(200)
 	p.Limit = &lim
 	for {
 		r, err := env.Admin.ListAuditEventsWithResponse(bg, &p)
@@ -155,21 +154,21 @@ func events(t *testing.T, env *servertest.Env, p api.ListAuditEventsParams) []ap
 }
 
 // actions lists the events of one action.
-func actions(t *testing.T, env *servertest.Env, action string) []api.AuditEvent {
+func actions(t *testing.T, env *servertest.Env, action string) []client.AuditEvent {
 	t.Helper()
-	return events(t, env, api.ListAuditEventsParams{Action: lref(api.AuditAction(action))})
+	return events(t, env, client.ListAuditEventsParams{Action: lref(client.AuditAction(action))})
 }
 
 // newUser creates a user directly in the store with the fixture password
 // (cheap hash) and no login.
-func newUser(t *testing.T, env *servertest.Env, name, email, role string) api.User {
+func newUser(t *testing.T, env *servertest.Env, name, email, role string) client.User {
 	t.Helper()
 	u, err := env.Store.UserCreate(bg, audit.System, store.NewUser{Name: name, Email: email,
 		PasswordHash: fixtureHash(t, env), Role: role})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return api.User{Id: u.ID, Name: u.Name, Email: u.Email, Role: api.Role(u.Role), Active: u.Active, Version: u.Version}
+	return client.User{Id: u.ID, Name: u.Name, Email: u.Email, Role: client.Role(u.Role), Active: u.Active, Version: u.Version}
 }
 
 // fixtureHash is the stored hash of the fixture admin (servertest.Password).
@@ -185,7 +184,7 @@ func fixtureHash(t *testing.T, env *servertest.Env) string {
 // login tries a login. It may run off the test's goroutine: a request that
 // cannot be sent is reported with t.Errorf and answers with status 0.
 func login(t *testing.T, env *servertest.Env, email, password string, editors ...client.RequestEditorFn) *client.LoginResponse {
-	r, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: email, Password: password}, editors...)
+	r, err := env.Anon.LoginWithResponse(bg, client.LoginRequest{Email: email, Password: password}, editors...)
 	if err != nil {
 		t.Errorf("login %s: %v", email, err)
 		return &client.LoginResponse{}

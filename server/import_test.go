@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/data"
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
@@ -41,13 +41,13 @@ func importCSV(t *testing.T, env *servertest.Env, query string, body io.Reader, 
 }
 
 // importOK imports body and returns the result, failing on anything but 200.
-func importOK(t *testing.T, env *servertest.Env, query, body string) api.ImportResult {
+func importOK(t *testing.T, env *servertest.Env, query, body string) client.ImportResult {
 	t.Helper()
 	res, b := importCSV(t, env, query, strings.NewReader(body), nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("import: %d %s", res.StatusCode, b)
 	}
-	var out api.ImportResult
+	var out client.ImportResult
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -252,12 +252,12 @@ func TestImport(t *testing.T) {
 		}
 		// A bare row naming a lead by its id (as an export writes a lead
 		// without external_id) updates it, or is refused for its own reason.
-		var open, gone, own api.Lead
+		var open, gone, own client.Lead
 		for _, l := range []struct {
-			lead *api.Lead
-			body api.LeadCreate
-		}{{&open, api.LeadCreate{Name: "Open By Id"}}, {&gone, api.LeadCreate{Name: "Gone By Id"}},
-			{&own, api.LeadCreate{Name: "Own External Id", ExternalId: lref("own-1")}}} {
+			lead *client.Lead
+			body client.LeadCreate
+		}{{&open, client.LeadCreate{Name: "Open By Id"}}, {&gone, client.LeadCreate{Name: "Gone By Id"}},
+			{&own, client.LeadCreate{Name: "Own External Id", ExternalId: lref("own-1")}}} {
 			*l.lead = leadMustCreate(t, env.Admin, l.body)
 		}
 		if r, _ := env.Admin.DeleteLeadWithResponse(bg, gone.Id, nil); r.StatusCode() != 204 {
@@ -327,7 +327,7 @@ func TestImport(t *testing.T) {
 			t.Fatalf("inserted %d, %d rejected rows, %d listed", out.Inserted, out.RejectedRows, len(out.Rejected))
 		}
 		if first, last := out.Rejected[0], out.Rejected[999]; first.Line != 3 || last.Line != 1001 ||
-			!slices.IsSortedFunc(out.Rejected, func(a, b api.ImportRejection) int { return a.Line - b.Line }) {
+			!slices.IsSortedFunc(out.Rejected, func(a, b client.ImportRejection) int { return a.Line - b.Line }) {
 			t.Errorf("listed from line %d to %d", first.Line, last.Line)
 		}
 	})
@@ -385,9 +385,9 @@ func TestImport(t *testing.T) {
 	})
 
 	t.Run("NamedByID", func(t *testing.T) {
-		create := func(name string, ext *string) api.Lead {
+		create := func(name string, ext *string) client.Lead {
 			t.Helper()
-			r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: name, ExternalId: ext})
+			r, err := env.Admin.CreateLeadWithResponse(bg, client.LeadCreate{Name: name, ExternalId: ext})
 			if err != nil || r.JSON201 == nil {
 				t.Fatalf("create %s: %v %d %s", name, err, r.StatusCode(), r.Body)
 			}
@@ -696,7 +696,7 @@ func TestImportUCIFull(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("import: %d %s", res.StatusCode, body)
 	}
-	var out api.ImportResult
+	var out client.ImportResult
 	if err := json.Unmarshal(body, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -801,7 +801,7 @@ func TestImportKeepsANameEditedMeanwhile(t *testing.T) {
 // importDuringEdit holds the lead with externalID locked in a transaction,
 // starts an import of file, and once the import waits on a lock, makes the
 // edit and commits it; it returns the import's result.
-func importDuringEdit(t *testing.T, env *servertest.Env, externalID, edit, file string) api.ImportResult {
+func importDuringEdit(t *testing.T, env *servertest.Env, externalID, edit, file string) client.ImportResult {
 	t.Helper()
 	tx := holdRowLock(t, env, `SELECT 1 FROM leads WHERE external_id = $1 FOR UPDATE`, externalID)
 	done := importLater(t, env, file)
@@ -825,9 +825,9 @@ func importLater(t *testing.T, env *servertest.Env, file string) <-chan answer {
 
 // importResult is a background import's result; it fails the test on
 // anything but 200.
-func importResult(t *testing.T, a answer) api.ImportResult {
+func importResult(t *testing.T, a answer) client.ImportResult {
 	t.Helper()
-	var got api.ImportResult
+	var got client.ImportResult
 	if a.res == nil || a.res.StatusCode != 200 || json.Unmarshal(a.body, &got) != nil {
 		t.Fatalf("import: %v %s", a.res, a.body)
 	}
@@ -842,10 +842,10 @@ func TestImportLeadHistory(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	importOK(t, env, "", "external_id,name,phone,status\nh-1,Ana Lopes,+351 1,new\nh-2,Rui Sá,,new\n")
-	plain := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "No Id", Phone: lref("+351 3")})
-	same := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Same", Phone: lref("+351 5")})
-	won := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Won"})
-	if r, _ := env.Admin.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)}); r.StatusCode() != 200 {
+	plain := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "No Id", Phone: lref("+351 3")})
+	same := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Same", Phone: lref("+351 5")})
+	won := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Won"})
+	if r, _ := env.Admin.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusSuccess)}); r.StatusCode() != 200 {
 		t.Fatalf("close: %d %s", r.StatusCode(), r.Body)
 	}
 	leadID := func(ext string) uuid.UUID {
@@ -854,8 +854,8 @@ func TestImportLeadHistory(t *testing.T) {
 		return id
 	}
 	h1, h2 := leadID("h-1"), leadID("h-2")
-	updates := func(id uuid.UUID) []api.AuditEvent {
-		var out []api.AuditEvent
+	updates := func(id uuid.UUID) []client.AuditEvent {
+		var out []client.AuditEvent
 		for _, e := range leadEvents(t, env, id) {
 			if e.Action == "lead.update" {
 				out = append(out, e)
@@ -880,7 +880,7 @@ func TestImportLeadHistory(t *testing.T) {
 	if got.Updated != 3 || got.Unchanged != 1 || len(got.Rejected) != 1 || got.Rejected[0].Line != 6 || got.Rejected[0].Field != "status" {
 		t.Fatalf("re-import: %+v", got)
 	}
-	if l := leadMustGet(t, env.Admin, won.Id); l.Status != api.LeadStatusSuccess || l.ExternalId != nil || l.Version != 2 {
+	if l := leadMustGet(t, env.Admin, won.Id); l.Status != client.LeadStatusSuccess || l.ExternalId != nil || l.Version != 2 {
 		t.Fatalf("the closed lead named by its id, its row refused: %+v", l)
 	}
 	imp := actions(t, env, "import.leads")[0] // newest first

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -93,7 +93,7 @@ func TestJSONDuplicateName(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	token := env.Login(env.AdminUser.Email).AccessToken
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Rui"})
 	for _, tc := range []struct {
 		name, method, path, body, field string
 	}{

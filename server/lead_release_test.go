@@ -8,7 +8,7 @@ import (
 
 	"github.com/oapi-codegen/nullable"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -24,8 +24,8 @@ func TestImportByIDRacesARelease(t *testing.T) {
 	env := servertest.New(t)
 	seller, _ := env.NewUser(auth.RoleSales)
 	to := nullable.NewNullableWithValue(seller.Id.String())
-	first := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Lead One", AssignedTo: to})
-	second := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Lead Two", AssignedTo: to})
+	first := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Lead One", AssignedTo: to})
+	second := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Lead Two", AssignedTo: to})
 	// The lower id is named by an external_id, the higher by its id.
 	low, high := first, second
 	if bytes.Compare(low.Id[:], high.Id[:]) > 0 {
@@ -54,7 +54,7 @@ func TestImportByIDRacesARelease(t *testing.T) {
 	if got := importResult(t, <-imported); got.Updated != 2 {
 		t.Errorf("import result %+v", got)
 	}
-	for _, l := range []api.Lead{low, high} {
+	for _, l := range []client.Lead{low, high} {
 		got := leadMustGet(t, env.Admin, l.Id)
 		if got.AssignedTo != nil || got.Notes == nil {
 			t.Errorf("lead %s: assigned_to %v, notes %v", l.Name, got.AssignedTo, got.Notes)
@@ -71,9 +71,9 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 	env := servertest.New(t)
 	gone, goneClient := env.NewUser(auth.RoleSales)
 	other, otherClient := env.NewUser(auth.RoleSales)
-	won := func(name string) api.Lead {
-		l := leadMustCreate(t, goneClient, api.LeadCreate{Name: name})
-		r, _ := goneClient.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)})
+	won := func(name string) client.Lead {
+		l := leadMustCreate(t, goneClient, client.LeadCreate{Name: name})
+		r, _ := goneClient.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusSuccess)})
 		if r.JSON200 == nil {
 			t.Fatalf("close %s: %d %s", name, r.StatusCode(), r.Body)
 		}
@@ -81,7 +81,7 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 	}
 	pooled, named, imported := won("Back To The Pool"), won("Handed Over"), won("Reopened By A File")
 	leadExec(t, env, `UPDATE leads SET external_id = 'reopened-1' WHERE id = $1`, imported.Id)
-	r, _ := env.Admin.DeactivateUserWithResponse(bg, gone.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref("*")})
+	r, _ := env.Admin.DeactivateUserWithResponse(bg, gone.Id, &client.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref("*")})
 	if r.StatusCode() != http.StatusNoContent {
 		t.Fatalf("deactivate: %d %s", r.StatusCode(), r.Body)
 	}
@@ -90,7 +90,7 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 	}
 
 	re, _ := env.Admin.UpdateLeadWithResponse(bg, pooled.Id, leadIfMatch(pooled.Version),
-		api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		client.LeadPatch{Status: lref(client.LeadStatusFollowUp)})
 	if re.JSON200 == nil || re.JSON200.AssignedTo != nil {
 		t.Fatalf("reopen: %d %s", re.StatusCode(), re.Body)
 	}
@@ -98,7 +98,7 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 		t.Errorf("event's assigned_to change %+v", c)
 	}
 	claim, _ := otherClient.UpdateLeadWithResponse(bg, pooled.Id, leadIfMatch(re.JSON200.Version),
-		api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+		client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
 	if claim.JSON200 == nil {
 		t.Errorf("claim of the reopened lead: %d %s", claim.StatusCode(), claim.Body)
 	}
@@ -107,7 +107,7 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 	if res := importOK(t, env, "", "external_id,status\nreopened-1,follow_up\n"); res.Updated != 1 {
 		t.Errorf("import: %+v", res)
 	}
-	if got := leadMustGet(t, env.Admin, imported.Id); got.Status != api.LeadStatusFollowUp || got.AssignedTo != nil {
+	if got := leadMustGet(t, env.Admin, imported.Id); got.Status != client.LeadStatusFollowUp || got.AssignedTo != nil {
 		t.Errorf("reopened by import: status %s, assigned_to %v", got.Status, got.AssignedTo)
 	}
 	if c := leadEvent(t, env, imported.Id, "lead.update").Changes["assigned_to"]; c.From != gone.Id.String() || c.To != nil {
@@ -115,7 +115,7 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 	}
 
 	re, _ = env.Admin.UpdateLeadWithResponse(bg, named.Id, leadIfMatch(named.Version),
-		api.LeadPatch{Status: lref(api.LeadStatusFollowUp), AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		client.LeadPatch{Status: lref(client.LeadStatusFollowUp), AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
 	if re.JSON200 == nil || re.JSON200.AssignedTo == nil || *re.JSON200.AssignedTo != other.Id {
 		t.Fatalf("reopen to another seller: %d %s", re.StatusCode(), re.Body)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -29,7 +28,7 @@ func lref[T any](v T) *T { return &v }
 
 // mustCreateLead creates a lead through the API and fails the test unless
 // it gets a 201.
-func leadMustCreate(t *testing.T, c *client.ClientWithResponses, body api.LeadCreate) api.Lead {
+func leadMustCreate(t *testing.T, c *client.ClientWithResponses, body client.LeadCreate) client.Lead {
 	t.Helper()
 	r, err := c.CreateLeadWithResponse(context.Background(), body)
 	if err != nil || r.JSON201 == nil {
@@ -39,7 +38,7 @@ func leadMustCreate(t *testing.T, c *client.ClientWithResponses, body api.LeadCr
 }
 
 // mustGetLead reads a lead through the API.
-func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) api.Lead {
+func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) client.Lead {
 	t.Helper()
 	r, err := c.GetLeadWithResponse(context.Background(), id)
 	if err != nil || r.JSON200 == nil {
@@ -49,14 +48,14 @@ func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) api.
 }
 
 // matchVersion is the If-Match of a version.
-func leadIfMatch(v int32) *api.UpdateLeadParams {
-	return &api.UpdateLeadParams{IfMatch: lref(`"` + strconv.Itoa(int(v)) + `"`)}
+func leadIfMatch(v int32) *client.UpdateLeadParams {
+	return &client.UpdateLeadParams{IfMatch: lref(`"` + strconv.Itoa(int(v)) + `"`)}
 }
 
 // problemOf decodes a problem+json body.
-func leadProblemOf(t *testing.T, body []byte) api.Problem {
+func leadProblemOf(t *testing.T, body []byte) client.Problem {
 	t.Helper()
-	var p api.Problem
+	var p client.Problem
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("not a problem: %v %s", err, body)
 	}
@@ -65,7 +64,7 @@ func leadProblemOf(t *testing.T, body []byte) api.Problem {
 
 // wantProblem checks a response's status and, when field is set, that the
 // problem names that field.
-func leadProblem(t *testing.T, what string, status int, body []byte, want int, field string) api.Problem {
+func leadProblem(t *testing.T, what string, status int, body []byte, want int, field string) client.Problem {
 	t.Helper()
 	if status != want {
 		t.Fatalf("%s: status %d, want %d: %s", what, status, want, body)
@@ -146,9 +145,9 @@ func leadScan(t *testing.T, env *servertest.Env, query string, args []any, dest 
 
 // entityEvents returns the audit events of one entity, newest first, as an
 // admin sees them.
-func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []api.AuditEvent {
+func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []client.AuditEvent {
 	t.Helper()
-	r, err := env.Admin.ListAuditEventsWithResponse(context.Background(), &api.ListAuditEventsParams{EntityId: lref(id.String())})
+	r, err := env.Admin.ListAuditEventsWithResponse(context.Background(), &client.ListAuditEventsParams{EntityId: lref(id.String())})
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("audit events: %v %d %s", err, r.StatusCode(), r.Body)
 	}
@@ -156,7 +155,7 @@ func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []api.AuditEven
 }
 
 // leadEvent returns the newest event of an action on an entity.
-func leadEvent(t *testing.T, env *servertest.Env, id uuid.UUID, action string) api.AuditEvent {
+func leadEvent(t *testing.T, env *servertest.Env, id uuid.UUID, action string) client.AuditEvent {
 	t.Helper()
 	for _, e := range leadEvents(t, env, id) {
 		if string(e.Action) == action {
@@ -164,5 +163,5 @@ func leadEvent(t *testing.T, env *servertest.Env, id uuid.UUID, action string) a
 		}
 	}
 	t.Fatalf("no %s event for %s", action, id)
-	return api.AuditEvent{}
+	return client.AuditEvent{}
 }

@@ -11,15 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/oapi-codegen/nullable"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
 // leadListAll walks every page of a list and returns the ids in order.
-func leadListAll(t *testing.T, c *client.ClientWithResponses, p api.ListLeadsParams, limit int) []uuid.UUID {
+func leadListAll(t *testing.T, c *client.ClientWithResponses, p client.ListLeadsParams, limit int) []uuid.UUID {
 	t.Helper()
-	p.Limit = lref(api.Limit(limit))
+	p.Limit = lref(client.Limit(limit))
 	var ids []uuid.UUID
 	for range 1000 {
 		r, err := c.ListLeadsWithResponse(context.Background(), &p)
@@ -72,25 +71,25 @@ func TestLeadList(t *testing.T) {
 
 	type row struct {
 		name, phone, email string
-		job                api.Job
-		owner              *api.User
+		job                client.Job
+		owner              *client.User
 		status             string
 		prob               *float64
 	}
 	rows := []row{
-		{"Ana Silva", "+351 911 000 001", "ana@alpha.pt", api.JobTechnician, &a, "new", lref(0.91)},
-		{"Bruno Costa", "+351 911 000 002", "bruno@beta.pt", api.JobAdmin, &a, "contacted", lref(0.55)},
-		{"Carla Gonçalves", "+351 922 000 003", "carla@alpha.pt", api.JobRetired, &b, "follow_up", lref(0.12)},
-		{"Duarte Reis", "+351 922 000 004", "duarte@gamma.pt", api.JobTechnician, nil, "new", nil},
-		{"Eva Lopes", "+351 933 000 005", "Eva@Delta.pt", api.JobStudent, &b, "success", lref(0.75)},
-		{"Filipe Neves", "+351 933 000 006", "filipe@gamma.pt", api.JobRetired, nil, "failed", lref(0.40)},
-		{"Gil 150%_off", "+351 944 000 007", "gil@epsilon.pt", api.JobAdmin, &a, "new", lref(0.55)},
-		{"ana maria", "+351 944 000 008", "maria@zeta.pt", api.JobUnknown, nil, "new", nil},
-		{"Hugo Gone", "+351 955 000 009", "hugo@alpha.pt", api.JobTechnician, &a, "new", lref(0.99)},
+		{"Ana Silva", "+351 911 000 001", "ana@alpha.pt", client.JobTechnician, &a, "new", lref(0.91)},
+		{"Bruno Costa", "+351 911 000 002", "bruno@beta.pt", client.JobAdmin, &a, "contacted", lref(0.55)},
+		{"Carla Gonçalves", "+351 922 000 003", "carla@alpha.pt", client.JobRetired, &b, "follow_up", lref(0.12)},
+		{"Duarte Reis", "+351 922 000 004", "duarte@gamma.pt", client.JobTechnician, nil, "new", nil},
+		{"Eva Lopes", "+351 933 000 005", "Eva@Delta.pt", client.JobStudent, &b, "success", lref(0.75)},
+		{"Filipe Neves", "+351 933 000 006", "filipe@gamma.pt", client.JobRetired, nil, "failed", lref(0.40)},
+		{"Gil 150%_off", "+351 944 000 007", "gil@epsilon.pt", client.JobAdmin, &a, "new", lref(0.55)},
+		{"ana maria", "+351 944 000 008", "maria@zeta.pt", client.JobUnknown, nil, "new", nil},
+		{"Hugo Gone", "+351 955 000 009", "hugo@alpha.pt", client.JobTechnician, &a, "new", lref(0.99)},
 	}
 	ids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
-		body := api.LeadCreate{Name: r.name, Phone: lref(r.phone), Email: lref(api.Email(r.email)), Job: lref(r.job),
+		body := client.LeadCreate{Name: r.name, Phone: lref(r.phone), Email: lref(client.Email(r.email)), Job: lref(r.job),
 			AssignedTo: nullable.NewNullNullable[string]()}
 		if r.owner != nil {
 			body.AssignedTo = nullable.NewNullableWithValue(r.owner.Id.String())
@@ -121,43 +120,43 @@ func TestLeadList(t *testing.T) {
 			t.Errorf("got %d leads %v, want %d %v", len(got), got, len(want), want)
 		}
 	}
-	st := func(s ...api.LeadStatus) *api.StatusFilter { return &s }
-	cat := func(s ...api.Category) *api.CategoryFilter { return &s }
-	job := func(s ...api.Job) *api.JobFilter { return &s }
+	st := func(s ...client.LeadStatus) *client.StatusFilter { return &s }
+	cat := func(s ...client.Category) *client.CategoryFilter { return &s }
+	job := func(s ...client.Job) *client.JobFilter { return &s }
 
 	t.Run("Filters", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			c    *client.ClientWithResponses
-			p    api.ListLeadsParams
+			p    client.ListLeadsParams
 			want []uuid.UUID
 		}{
-			{"None", salesB, api.ListLeadsParams{}, set(0, 1, 2, 3, 4, 5, 6, 7)},
-			{"Status", salesB, api.ListLeadsParams{Status: st(api.LeadStatusNew)}, set(0, 3, 6, 7)},
-			{"Status×2", salesB, api.ListLeadsParams{Status: st(api.LeadStatusContacted, api.LeadStatusFollowUp)}, set(1, 2)},
-			{"Category", salesB, api.ListLeadsParams{Category: cat(api.CategoryHot)}, set(0, 4)},
-			{"Category×2", salesB, api.ListLeadsParams{Category: cat(api.CategoryWarm, api.CategoryCold)}, set(1, 2, 5, 6)},
-			{"Job", salesB, api.ListLeadsParams{Job: job(api.JobTechnician)}, set(0, 3)},
-			{"Job×2", salesB, api.ListLeadsParams{Job: job(api.JobRetired, api.JobStudent)}, set(2, 4, 5)},
-			{"MinProbability", salesB, api.ListLeadsParams{MinProbability: lref(0.55)}, set(0, 1, 4, 6)},
-			{"MaxProbability", salesB, api.ListLeadsParams{MaxProbability: lref(0.4)}, set(2, 5)},
-			{"MinMaxProbability", salesB, api.ListLeadsParams{MinProbability: lref(0.4), MaxProbability: lref(0.6)}, set(1, 5, 6)},
-			{"AssignedToMe", salesA, api.ListLeadsParams{AssignedTo: lref("me")}, set(0, 1, 6)},
-			{"AssignedToID", salesA, api.ListLeadsParams{AssignedTo: lref(b.Id.String())}, set(2, 4)},
-			{"Unassigned", salesA, api.ListLeadsParams{AssignedTo: lref("none")}, set(3, 5, 7)},
-			{"QEmail", salesA, api.ListLeadsParams{Q: lref("alpha")}, set(0, 2)},
-			{"QPhone", salesA, api.ListLeadsParams{Q: lref("922 000")}, set(2, 3)},
-			{"QNameAnyCase", salesA, api.ListLeadsParams{Q: lref("ANA")}, set(0, 7)},
-			{"QMixedCaseEmail", salesA, api.ListLeadsParams{Q: lref("eva@delta")}, set(4)},
-			{"QWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("150%_")}, set(6)},
-			{"QNoMatch", salesA, api.ListLeadsParams{Q: lref("gil%%off")}, set()},
-			{"QWithoutAccents", salesA, api.ListLeadsParams{Q: lref("goncalves")}, set(2)},
-			{"QAccentsAnyCase", salesA, api.ListLeadsParams{Q: lref("GONÇALVES")}, set(2)},
-			{"QAccentOnPlainName", salesA, api.ListLeadsParams{Q: lref("Ána")}, set(0, 7)},
+			{"None", salesB, client.ListLeadsParams{}, set(0, 1, 2, 3, 4, 5, 6, 7)},
+			{"Status", salesB, client.ListLeadsParams{Status: st(client.LeadStatusNew)}, set(0, 3, 6, 7)},
+			{"Status×2", salesB, client.ListLeadsParams{Status: st(client.LeadStatusContacted, client.LeadStatusFollowUp)}, set(1, 2)},
+			{"Category", salesB, client.ListLeadsParams{Category: cat(client.CategoryHot)}, set(0, 4)},
+			{"Category×2", salesB, client.ListLeadsParams{Category: cat(client.CategoryWarm, client.CategoryCold)}, set(1, 2, 5, 6)},
+			{"Job", salesB, client.ListLeadsParams{Job: job(client.JobTechnician)}, set(0, 3)},
+			{"Job×2", salesB, client.ListLeadsParams{Job: job(client.JobRetired, client.JobStudent)}, set(2, 4, 5)},
+			{"MinProbability", salesB, client.ListLeadsParams{MinProbability: lref(0.55)}, set(0, 1, 4, 6)},
+			{"MaxProbability", salesB, client.ListLeadsParams{MaxProbability: lref(0.4)}, set(2, 5)},
+			{"MinMaxProbability", salesB, client.ListLeadsParams{MinProbability: lref(0.4), MaxProbability: lref(0.6)}, set(1, 5, 6)},
+			{"AssignedToMe", salesA, client.ListLeadsParams{AssignedTo: lref("me")}, set(0, 1, 6)},
+			{"AssignedToID", salesA, client.ListLeadsParams{AssignedTo: lref(b.Id.String())}, set(2, 4)},
+			{"Unassigned", salesA, client.ListLeadsParams{AssignedTo: lref("none")}, set(3, 5, 7)},
+			{"QEmail", salesA, client.ListLeadsParams{Q: lref("alpha")}, set(0, 2)},
+			{"QPhone", salesA, client.ListLeadsParams{Q: lref("922 000")}, set(2, 3)},
+			{"QNameAnyCase", salesA, client.ListLeadsParams{Q: lref("ANA")}, set(0, 7)},
+			{"QMixedCaseEmail", salesA, client.ListLeadsParams{Q: lref("eva@delta")}, set(4)},
+			{"QWildcardsLiteral", salesA, client.ListLeadsParams{Q: lref("150%_")}, set(6)},
+			{"QNoMatch", salesA, client.ListLeadsParams{Q: lref("gil%%off")}, set()},
+			{"QWithoutAccents", salesA, client.ListLeadsParams{Q: lref("goncalves")}, set(2)},
+			{"QAccentsAnyCase", salesA, client.ListLeadsParams{Q: lref("GONÇALVES")}, set(2)},
+			{"QAccentOnPlainName", salesA, client.ListLeadsParams{Q: lref("Ána")}, set(0, 7)},
 			// Folding turns fullwidth ％ ＿ into % _: they too match literally.
-			{"QFullwidthWildcardsLiteral", salesA, api.ListLeadsParams{Q: lref("gil％f")}, set()},
-			{"QFullwidthPercentIsPercent", salesA, api.ListLeadsParams{Q: lref("150％＿")}, set(6)},
-			{"Combined", salesA, api.ListLeadsParams{Status: st(api.LeadStatusNew), AssignedTo: lref("me"), Job: job(api.JobTechnician, api.JobAdmin)}, set(0, 6)},
+			{"QFullwidthWildcardsLiteral", salesA, client.ListLeadsParams{Q: lref("gil％f")}, set()},
+			{"QFullwidthPercentIsPercent", salesA, client.ListLeadsParams{Q: lref("150％＿")}, set(6)},
+			{"Combined", salesA, client.ListLeadsParams{Status: st(client.LeadStatusNew), AssignedTo: lref("me"), Job: job(client.JobTechnician, client.JobAdmin)}, set(0, 6)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				p := tc.p
@@ -182,7 +181,7 @@ func TestLeadList(t *testing.T) {
 		}
 	})
 	t.Run("NoTotalWithoutCount", func(t *testing.T) {
-		r, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{})
+		r, _ := salesA.ListLeadsWithResponse(ctx, &client.ListLeadsParams{})
 		if r.JSON200 == nil || r.JSON200.Total != nil || r.JSON200.NextCursor != nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -195,22 +194,22 @@ func TestLeadList(t *testing.T) {
 	})
 	t.Run("Sorts", func(t *testing.T) {
 		// Touch one lead so updated_at differs from created_at order.
-		if r, _ := salesA.UpdateLeadWithResponse(ctx, ids[1], leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("touched")}); r.StatusCode() != 200 {
+		if r, _ := salesA.UpdateLeadWithResponse(ctx, ids[1], leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("touched")}); r.StatusCode() != 200 {
 			t.Fatalf("touch: %d %s", r.StatusCode(), r.Body)
 		}
 		for _, tc := range []struct {
-			sort  api.LeadSort
+			sort  client.LeadSort
 			order string
 		}{
 			{"", "coalesce(probability, -1) DESC, id DESC"},
-			{api.LeadSortProbabilityDesc, "coalesce(probability, -1) DESC, id DESC"},
-			{api.LeadSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
-			{api.LeadSortUpdatedAtDesc, "updated_at DESC, id DESC"},
-			{api.LeadSortCreatedAtDesc, "created_at DESC, id DESC"},
-			{api.LeadSortNameAsc, "name_key, id"},
+			{client.LeadSortProbabilityDesc, "coalesce(probability, -1) DESC, id DESC"},
+			{client.LeadSortProbabilityAsc, "coalesce(probability, -1) ASC, id ASC"},
+			{client.LeadSortUpdatedAtDesc, "updated_at DESC, id DESC"},
+			{client.LeadSortCreatedAtDesc, "created_at DESC, id DESC"},
+			{client.LeadSortNameAsc, "name_key, id"},
 		} {
 			t.Run(string(tc.sort), func(t *testing.T) {
-				p := api.ListLeadsParams{}
+				p := client.ListLeadsParams{}
 				if tc.sort != "" {
 					p.Sort = &tc.sort
 				}
@@ -223,26 +222,26 @@ func TestLeadList(t *testing.T) {
 			})
 		}
 		// Spot checks independent of the database's answer.
-		desc := leadListAll(t, salesA, api.ListLeadsParams{}, 50)
+		desc := leadListAll(t, salesA, client.ListLeadsParams{}, 50)
 		if desc[0] != ids[0] || desc[1] != ids[4] {
 			t.Errorf("probability_desc starts %v, want Ana (0.91) then Eva (0.75)", desc[:2])
 		}
 		if last := desc[len(desc)-2:]; !slices.Contains(last, ids[3]) || !slices.Contains(last, ids[7]) {
 			t.Errorf("unscored leads are not last: %v", desc)
 		}
-		asc := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortProbabilityAsc)}, 50)
+		asc := leadListAll(t, salesA, client.ListLeadsParams{Sort: lref(client.LeadSortProbabilityAsc)}, 50)
 		if !slices.Equal(asc, reversed(desc)) {
 			t.Errorf("probability_asc %v is not the reverse of probability_desc", asc)
 		}
-		upd := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortUpdatedAtDesc)}, 50)
+		upd := leadListAll(t, salesA, client.ListLeadsParams{Sort: lref(client.LeadSortUpdatedAtDesc)}, 50)
 		if upd[0] != ids[1] {
 			t.Errorf("updated_at_desc starts with %v, want the touched lead", upd[0])
 		}
-		created := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortCreatedAtDesc)}, 50)
+		created := leadListAll(t, salesA, client.ListLeadsParams{Sort: lref(client.LeadSortCreatedAtDesc)}, 50)
 		if created[0] != ids[7] || created[len(created)-1] != ids[0] {
 			t.Errorf("created_at_desc %v", created)
 		}
-		names := leadListAll(t, salesA, api.ListLeadsParams{Sort: lref(api.LeadSortNameAsc)}, 50)
+		names := leadListAll(t, salesA, client.ListLeadsParams{Sort: lref(client.LeadSortNameAsc)}, 50)
 		if slices.Index(names, ids[1]) > slices.Index(names, ids[2]) || slices.Index(names, ids[4]) > slices.Index(names, ids[5]) {
 			t.Errorf("name_asc %v", names)
 		}
@@ -284,37 +283,37 @@ func TestLeadList(t *testing.T) {
 			t.Errorf("comma list: %s", body)
 		}
 		// A cursor only works with the filters and sort it was issued for.
-		r, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), Status: st(api.LeadStatusNew)})
+		r, _ := salesA.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Limit: lref(client.Limit(1)), Status: st(client.LeadStatusNew)})
 		if r.JSON200 == nil || r.JSON200.NextCursor == nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		for _, p := range []api.ListLeadsParams{
+		for _, p := range []client.ListLeadsParams{
 			{Cursor: r.JSON200.NextCursor},
-			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusFailed)},
-			{Cursor: r.JSON200.NextCursor, Status: st(api.LeadStatusNew), Sort: lref(api.LeadSortNameAsc)},
+			{Cursor: r.JSON200.NextCursor, Status: st(client.LeadStatusFailed)},
+			{Cursor: r.JSON200.NextCursor, Status: st(client.LeadStatusNew), Sort: lref(client.LeadSortNameAsc)},
 		} {
 			r2, _ := salesA.ListLeadsWithResponse(ctx, &p)
 			leadProblem(t, "foreign cursor", r2.StatusCode(), r2.Body, 400, "cursor")
 		}
 		// A filter is a set: the same statuses in another order, or
 		// repeated, are the same list, and its cursor carries over.
-		two, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)),
-			Status: st(api.LeadStatusNew, api.LeadStatusSuccess)})
+		two, _ := salesA.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Limit: lref(client.Limit(1)),
+			Status: st(client.LeadStatusNew, client.LeadStatusSuccess)})
 		if two.JSON200 == nil || two.JSON200.NextCursor == nil {
 			t.Fatalf("%d %s", two.StatusCode(), two.Body)
 		}
-		r4, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), Cursor: two.JSON200.NextCursor,
-			Status: st(api.LeadStatusSuccess, api.LeadStatusNew, api.LeadStatusNew)})
+		r4, _ := salesA.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Limit: lref(client.Limit(1)), Cursor: two.JSON200.NextCursor,
+			Status: st(client.LeadStatusSuccess, client.LeadStatusNew, client.LeadStatusNew)})
 		if r4.JSON200 == nil {
 			t.Errorf("cursor with the statuses reordered: %d %s", r4.StatusCode(), r4.Body)
 		}
 		// assigned_to=me is bound to the caller: another seller cannot reuse it.
-		mine, _ := salesA.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Limit: lref(api.Limit(1)), AssignedTo: lref("me")})
-		r3, _ := salesB.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Cursor: mine.JSON200.NextCursor, AssignedTo: lref("me")})
+		mine, _ := salesA.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Limit: lref(client.Limit(1)), AssignedTo: lref("me")})
+		r3, _ := salesB.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Cursor: mine.JSON200.NextCursor, AssignedTo: lref("me")})
 		leadProblem(t, "someone else's me cursor", r3.StatusCode(), r3.Body, 400, "cursor")
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.ListLeadsWithResponse(ctx, &api.ListLeadsParams{})
+		r, _ := env.Anon.ListLeadsWithResponse(ctx, &client.ListLeadsParams{})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
 }
@@ -336,19 +335,19 @@ func TestLeadListPagingStable(t *testing.T) {
 	_, sales := env.NewUser("sales")
 	var all []uuid.UUID
 	for i := range 40 {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: fmt.Sprintf("Lead %02d", (i*17)%40)})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: fmt.Sprintf("Lead %02d", (i*17)%40)})
 		all = append(all, l.Id)
 		if i%3 != 0 { // ties on purpose: many leads share a score
 			leadExec(t, env, `UPDATE leads SET probability = $2 WHERE id = $1`, l.Id, float64(i%4)/4)
 		}
 	}
 	seq := 0
-	for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortProbabilityAsc,
-		api.LeadSortCreatedAtDesc, api.LeadSortNameAsc, api.LeadSortUpdatedAtDesc} {
+	for _, sort := range []client.LeadSort{client.LeadSortProbabilityDesc, client.LeadSortProbabilityAsc,
+		client.LeadSortCreatedAtDesc, client.LeadSortNameAsc, client.LeadSortUpdatedAtDesc} {
 		t.Run(string(sort), func(t *testing.T) {
 			existing := slices.Clone(all)
 			seen := map[uuid.UUID]int{}
-			p := api.ListLeadsParams{Sort: &sort, Limit: lref(api.Limit(6))}
+			p := client.ListLeadsParams{Sort: &sort, Limit: lref(client.Limit(6))}
 			for page := 0; ; page++ {
 				r, err := sales.ListLeadsWithResponse(ctx, &p)
 				if err != nil || r.JSON200 == nil {
@@ -365,18 +364,18 @@ func TestLeadListPagingStable(t *testing.T) {
 				// the cursor) ...
 				for range 2 {
 					seq++
-					l := leadMustCreate(t, sales, api.LeadCreate{Name: fmt.Sprintf("Lead %02d new %d", (seq*7)%40, seq)})
+					l := leadMustCreate(t, sales, client.LeadCreate{Name: fmt.Sprintf("Lead %02d new %d", (seq*7)%40, seq)})
 					all = append(all, l.Id)
 				}
 				// ... and edits of a lead already seen and one not yet seen,
 				// which leave their sort key alone (updated_at_desc's key
 				// is updated_at itself, so that order only gets inserts).
-				if sort == api.LeadSortUpdatedAtDesc {
+				if sort == client.LeadSortUpdatedAtDesc {
 					continue
 				}
 				for _, id := range []uuid.UUID{existing[(page*7)%len(existing)], existing[(page*11+5)%len(existing)]} {
 					cur := leadMustGet(t, sales, id)
-					r, _ := sales.UpdateLeadWithResponse(ctx, id, leadIfMatch(cur.Version), api.LeadPatch{
+					r, _ := sales.UpdateLeadWithResponse(ctx, id, leadIfMatch(cur.Version), client.LeadPatch{
 						Notes: nullable.NewNullableWithValue(fmt.Sprintf("edit %d", page)),
 					})
 					if r.StatusCode() != 200 {
@@ -405,19 +404,19 @@ func TestLeadSearchFollowsEdits(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Olga Antiga", Phone: lref("+351 911 222 333"),
-		Email: lref(api.Email("olga@velho.pt"))})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Olga Antiga", Phone: lref("+351 911 222 333"),
+		Email: lref(client.Email("olga@velho.pt"))})
 	leadExec(t, env, `UPDATE leads SET probability = 0.5, category = 'warm' WHERE id = $1`, l.Id)
-	r, err := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{
+	r, err := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{
 		Name: lref("Nadia Nova"), Phone: nullable.NewNullableWithValue("+351 966 777 888"),
 		Email: nullable.NewNullableWithValue("nadia@novo.pt")})
 	if err != nil || r.StatusCode() != 200 {
 		t.Fatalf("rename: %v %d %s", err, r.StatusCode(), r.Body)
 	}
-	for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortProbabilityAsc,
-		api.LeadSortNameAsc, api.LeadSortUpdatedAtDesc} {
+	for _, sort := range []client.LeadSort{client.LeadSortProbabilityDesc, client.LeadSortProbabilityAsc,
+		client.LeadSortNameAsc, client.LeadSortUpdatedAtDesc} {
 		for q, want := range map[string]int{"nadia": 1, "966 777": 1, "@novo": 1, "olga": 0, "911 222": 0, "velho": 0} {
-			res, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Sort: &sort, Q: &q})
+			res, err := env.Admin.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Sort: &sort, Q: &q})
 			if err != nil || res.JSON200 == nil {
 				t.Fatalf("%s q=%s: %v", sort, q, err)
 			}
@@ -434,16 +433,16 @@ func TestLeadSearchPhoneDigits(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Teresa 2024", Phone: lref("+351 928 385 952")})
-	leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Other", Phone: lref("+351 911 000 001")})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Teresa 2024", Phone: lref("+351 928 385 952")})
+	leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Other", Phone: lref("+351 911 000 001")})
 	for q, want := range map[string]int{
 		"928385952": 1, "928 385 952": 1, "+351928385952": 1, "(928) 385-952": 1, "385.952": 1,
 		"+351 9": 2, // digits 3519: both
 		"2024":   1, // a name's digits are searched as they are
 		"952 38": 0,
 	} {
-		for _, sort := range []api.LeadSort{api.LeadSortProbabilityDesc, api.LeadSortNameAsc} {
-			r, err := env.Admin.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Q: &q, Sort: &sort})
+		for _, sort := range []client.LeadSort{client.LeadSortProbabilityDesc, client.LeadSortNameAsc} {
+			r, err := env.Admin.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Q: &q, Sort: &sort})
 			if err != nil || r.JSON200 == nil {
 				t.Fatalf("q=%s: %v", q, err)
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/servertest"
@@ -26,15 +25,15 @@ func TestLeadCreate(t *testing.T) {
 	other, _ := env.NewUser("sales")
 
 	t.Run("OK/SalesAssignedToSelf", func(t *testing.T) {
-		r, err := sales.CreateLeadWithResponse(ctx, api.LeadCreate{
-			Name: "  Rui Costa ", Phone: lref("+351 912 345 678"), Email: lref(api.Email("rui@example.com")),
-			Age: lref(int32(41)), Job: lref(api.JobTechnician), Notes: lref("met at the fair"),
+		r, err := sales.CreateLeadWithResponse(ctx, client.LeadCreate{
+			Name: "  Rui Costa ", Phone: lref("+351 912 345 678"), Email: lref(client.Email("rui@example.com")),
+			Age: lref(int32(41)), Job: lref(client.JobTechnician), Notes: lref("met at the fair"),
 		})
 		if err != nil || r.JSON201 == nil {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
 		l := *r.JSON201
-		if l.Name != "Rui Costa" || l.Status != api.LeadStatusNew || l.Version != 1 || l.ContactCount != 0 {
+		if l.Name != "Rui Costa" || l.Status != client.LeadStatusNew || l.Version != 1 || l.ContactCount != 0 {
 			t.Errorf("lead: %+v", l)
 		}
 		if l.AssignedTo == nil || *l.AssignedTo != seller.Id {
@@ -67,36 +66,36 @@ func TestLeadCreate(t *testing.T) {
 		}
 	})
 	t.Run("OK/SalesNullIsUnassigned", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullNullable[string]()})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullNullable[string]()})
 		if l.AssignedTo != nil {
 			t.Errorf("assigned_to %v, want null", l.AssignedTo)
 		}
 	})
 	t.Run("OK/SalesMe", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue("me")})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue("me")})
 		if l.AssignedTo == nil || *l.AssignedTo != seller.Id {
 			t.Errorf("assigned_to %v", l.AssignedTo)
 		}
 	})
 	t.Run("OK/AdminUnassigned", func(t *testing.T) {
-		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana"})
+		l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana"})
 		if l.AssignedTo != nil {
 			t.Errorf("assigned_to %v, want null", l.AssignedTo)
 		}
 	})
 	t.Run("OK/AdminAssigns", func(t *testing.T) {
-		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
 		if l.AssignedTo == nil || *l.AssignedTo != other.Id {
 			t.Errorf("assigned_to %v", l.AssignedTo)
 		}
 	})
 	t.Run("ErrForbidden/SalesAssignsOther", func(t *testing.T) {
-		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
+		r, _ := sales.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
 		leadProblem(t, "assign other", r.StatusCode(), r.Body, 403, "")
 		noRefusedLead(t, env)
 	})
 	t.Run("ErrUnprocessable/UnknownAssignee", func(t *testing.T) {
-		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(uuid.NewString())})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(uuid.NewString())})
 		leadProblem(t, "unknown assignee", r.StatusCode(), r.Body, 422, "assigned_to")
 		noRefusedLead(t, env)
 	})
@@ -105,7 +104,7 @@ func TestLeadCreate(t *testing.T) {
 		if _, err := env.Store.UserDeactivate(ctx, audit.System, gone.Id, store.Precondition{Any: true}, false); err != nil {
 			t.Fatal(err)
 		}
-		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Refused Ana", AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
 		leadProblem(t, "inactive assignee", r.StatusCode(), r.Body, 422, "assigned_to")
 		noRefusedLead(t, env)
 	})
@@ -113,15 +112,15 @@ func TestLeadCreate(t *testing.T) {
 	// admin imports it (the import would update their lead).
 	t.Run("ErrForbidden/ExternalIDBySales", func(t *testing.T) {
 		before := scalar(t, env, `SELECT count(*) FROM leads`)
-		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Placeholder", ExternalId: lref("crm-5001")})
+		r, _ := sales.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Placeholder", ExternalId: lref("crm-5001")})
 		p := leadProblem(t, "external_id by sales", r.StatusCode(), r.Body, 403, "")
 		if p.Detail == nil || !strings.Contains(*p.Detail, "only an admin may set external_id") || scalar(t, env, `SELECT count(*) FROM leads`) != before {
 			t.Errorf("detail %v", p.Detail)
 		}
 	})
 	t.Run("ErrConflict/ExternalID", func(t *testing.T) {
-		leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
-		r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana 2", ExternalId: lref("crm-1")})
+		leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana", ExternalId: lref("crm-1")})
+		r, _ := env.Admin.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Ana 2", ExternalId: lref("crm-1")})
 		p := leadProblem(t, "duplicate external_id", r.StatusCode(), r.Body, 409, "external_id")
 		if p.Detail == nil || !strings.Contains(*p.Detail, "external_id") {
 			t.Errorf("detail %v", p.Detail)
@@ -130,14 +129,14 @@ func TestLeadCreate(t *testing.T) {
 	t.Run("ErrConflict/ExternalIDIsAnotherLeadsID", func(t *testing.T) {
 		// An export names a lead without an external_id by its id; a second
 		// lead carrying that id would be mixed up with it on re-import.
-		other := leadMustCreate(t, sales, api.LeadCreate{Name: "Ana"})
-		gone := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone"})
+		other := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
+		gone := leadMustCreate(t, sales, client.LeadCreate{Name: "Gone"})
 		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); d.StatusCode() != 204 {
 			t.Fatal(d.StatusCode())
 		}
 		for _, id := range []string{other.Id.String(), strings.ToUpper(other.Id.String()), gone.Id.String()} {
 			before := scalar(t, env, `SELECT count(*) FROM leads`)
-			r, _ := env.Admin.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Impostor", ExternalId: lref(id)})
+			r, _ := env.Admin.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Impostor", ExternalId: lref(id)})
 			p := leadProblem(t, "another lead's id", r.StatusCode(), r.Body, 409, "")
 			if p.Detail == nil || !strings.Contains(*p.Detail, "another lead's id") {
 				t.Errorf("detail %v", p.Detail)
@@ -148,12 +147,12 @@ func TestLeadCreate(t *testing.T) {
 		}
 		// A UUID that names no lead is an external id like any other.
 		fresh := uuid.New().String()
-		if l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana", ExternalId: lref(fresh)}); l.ExternalId == nil || *l.ExternalId != fresh {
+		if l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana", ExternalId: lref(fresh)}); l.ExternalId == nil || *l.ExternalId != fresh {
 			t.Errorf("external_id %v", l.ExternalId)
 		}
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana"})
+		r, _ := env.Anon.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Ana"})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
 	t.Run("ErrBadRequest", func(t *testing.T) {
@@ -178,7 +177,7 @@ func TestLeadCreate(t *testing.T) {
 	// The Go client leaves addresses to the server, whose 400 names the
 	// field; it does not fail inside json.Marshal.
 	t.Run("ErrBadRequest/EmailThroughTheGoClient", func(t *testing.T) {
-		r, err := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Ana", Email: lref("not-an-email")})
+		r, err := sales.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Ana", Email: lref("not-an-email")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +193,7 @@ func TestLeadGet(t *testing.T) {
 	env := servertest.New(t)
 	ctx := context.Background()
 	seller, sales := env.NewUser("sales")
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Rui"})
 
 	t.Run("OK", func(t *testing.T) {
 		r, err := sales.GetLeadWithResponse(ctx, l.Id) // sales see every lead
@@ -227,8 +226,8 @@ func TestLeadUpdate(t *testing.T) {
 	rival, rivalClient := env.NewUser("sales")
 
 	t.Run("OK/OwnLead", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui Costa", Phone: lref("+351 1"), Notes: lref("old")})
-		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui Costa", Phone: lref("+351 1"), Notes: lref("old")})
+		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
 			Phone: nullable.NewNullableWithValue("+351 222"), Notes: nullable.NewNullableWithValue("call after 6pm"),
 		})
 		if err != nil || r.JSON200 == nil {
@@ -253,8 +252,8 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/NullClears", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui", Phone: lref("+351 1"), Email: lref(api.Email("r@x.io")),
-			Job: lref(api.JobAdmin), Age: lref(int32(30))})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui", Phone: lref("+351 1"), Email: lref(client.Email("r@x.io")),
+			Job: lref(client.JobAdmin), Age: lref(int32(30))})
 		// Hand-written JSON: null clears, absent keeps.
 		status, body := leadRaw(t, env, env.Login(seller.Email).AccessToken, "PATCH", "/api/v1/leads/"+l.Id.String(),
 			`{"phone": null, "job": null}`, "If-Match", `"1"`)
@@ -276,11 +275,11 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/ScoringInputRescored", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
-			Job: nullable.NewNullableWithValue(api.JobRetired), EmpVarRate: nullable.NewNullableWithValue(-1.8),
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
+			Job: nullable.NewNullableWithValue(client.JobRetired), EmpVarRate: nullable.NewNullableWithValue(-1.8),
 		})
-		if r.JSON200 == nil || *r.JSON200.Job != api.JobRetired || *r.JSON200.EmpVarRate != -1.8 {
+		if r.JSON200 == nil || *r.JSON200.Job != client.JobRetired || *r.JSON200.EmpVarRate != -1.8 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		if r.JSON200.Probability != nil || r.JSON200.Category != nil {
@@ -288,9 +287,9 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/NoChange", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
-			Name: lref("Rui"), Status: lref(api.LeadStatusNew),
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
+			Name: lref("Rui"), Status: lref(client.LeadStatusNew),
 		})
 		if r.JSON200 == nil || r.JSON200.Version != 1 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
@@ -300,13 +299,13 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/ClaimWithOtherFields", func(t *testing.T) {
-		l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Maria"})
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
-			AssignedTo: nullable.NewNullableWithValue("me"), Status: lref(api.LeadStatusContacted),
+		l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Maria"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
+			AssignedTo: nullable.NewNullableWithValue("me"), Status: lref(client.LeadStatusContacted),
 			Notes: nullable.NewNullableWithValue("claimed"),
 		})
 		if r.JSON200 == nil || r.JSON200.AssignedTo == nil || *r.JSON200.AssignedTo != seller.Id ||
-			r.JSON200.Status != api.LeadStatusContacted {
+			r.JSON200.Status != client.LeadStatusContacted {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 		ev := leadEvent(t, env, l.Id, "lead.update")
@@ -319,8 +318,8 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/UnassignOwn", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()})
 		if r.JSON200 == nil || r.JSON200.AssignedTo != nil {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -329,8 +328,8 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("OK/AdminReassigns", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
 			AssignedTo: nullable.NewNullableWithValue(rival.Id.String()),
 		})
 		if r.JSON200 == nil || *r.JSON200.AssignedTo != rival.Id {
@@ -340,28 +339,28 @@ func TestLeadUpdate(t *testing.T) {
 			t.Errorf("summary %q", ev.Summary)
 		}
 		// The rival now owns it; the original seller no longer may change it.
-		r2, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r2, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "former owner", r2.StatusCode(), r2.Body, 403, "")
-		r3, _ := rivalClient.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r3, _ := rivalClient.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(2), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if r3.JSON200 == nil {
 			t.Errorf("new owner: %d %s", r3.StatusCode(), r3.Body)
 		}
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
-		rivals := leadMustCreate(t, rivalClient, api.LeadCreate{Name: "Theirs"})
-		unassigned := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Nobody's"})
-		own := leadMustCreate(t, sales, api.LeadCreate{Name: "Mine"})
+		rivals := leadMustCreate(t, rivalClient, client.LeadCreate{Name: "Theirs"})
+		unassigned := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Nobody's"})
+		own := leadMustCreate(t, sales, client.LeadCreate{Name: "Mine"})
 		for _, tc := range []struct {
 			name  string
 			id    uuid.UUID
-			patch api.LeadPatch
+			patch client.LeadPatch
 		}{
-			{"OtherSellersLead", rivals.Id, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
-			{"ClaimOtherSellersLead", rivals.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")}},
-			{"UnassignOtherSellersLead", rivals.Id, api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}},
-			{"UnassignedWithoutClaim", unassigned.Id, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
-			{"AssignUnassignedToOther", unassigned.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
-			{"AssignOwnToOther", own.Id, api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
+			{"OtherSellersLead", rivals.Id, client.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
+			{"ClaimOtherSellersLead", rivals.Id, client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")}},
+			{"UnassignOtherSellersLead", rivals.Id, client.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}},
+			{"UnassignedWithoutClaim", unassigned.Id, client.LeadPatch{Notes: nullable.NewNullableWithValue("x")}},
+			{"AssignUnassignedToOther", unassigned.Id, client.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
+			{"AssignOwnToOther", own.Id, client.LeadPatch{AssignedTo: nullable.NewNullableWithValue(rival.Id.String())}},
 		} {
 			r, _ := sales.UpdateLeadWithResponse(ctx, tc.id, leadIfMatch(1), tc.patch)
 			leadProblem(t, tc.name, r.StatusCode(), r.Body, 403, "")
@@ -371,12 +370,12 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("ErrPreconditionRequired", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, nil, api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, nil, client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "no If-Match", r.StatusCode(), r.Body, 428, "")
 		// "*" would skip the very check If-Match is required for.
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref("*")},
-			api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &client.UpdateLeadParams{IfMatch: lref("*")},
+			client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if p := leadProblem(t, "If-Match *", r.StatusCode(), r.Body, 428, ""); p.Detail == nil || !strings.Contains(*p.Detail, "* is not accepted") {
 			t.Fatalf("detail %v", p.Detail)
 		}
@@ -385,17 +384,17 @@ func TestLeadUpdate(t *testing.T) {
 	// entity tag: a 400 that says how to write one, not a 412 that would
 	// claim the lead changed.
 	t.Run("ErrValidation/IfMatchNotATag", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
 		for m, bad := range map[string]string{`1`: `1`, `"1`: `"1`, `"1", 2`: `2`, `"1"x`: `"1"x`, `W/1`: `W/1`} {
-			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
-				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &client.UpdateLeadParams{IfMatch: lref(m)},
+				client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
 			if msg := (*p.Errors)[0].Message; !strings.HasSuffix(msg, ", not "+bad) {
 				t.Errorf("If-Match %s: %q", m, msg)
 			} else if m == `1` && !strings.Contains(msg, `such as "1"`) {
 				t.Errorf("a bare version's example is another version: %q", msg)
 			}
-			r2, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
+			r2, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref(m)})
 			leadProblem(t, "delete with If-Match "+m, r2.StatusCode(), r2.Body, 400, "If-Match")
 		}
 		if got := leadMustGet(t, sales, l.Id); got.Version != 1 || got.Notes != nil {
@@ -403,14 +402,14 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
 		// A version that is not the current one: the lead changed. A tag
 		// that names no version, weak ones included (If-Match compares
 		// strongly, RFC 9110), can never match, and the 412 says so.
 		for m, detail := range map[string]string{`"2"`: "the record changed since you read it", `"0"`: "names no version",
 			`"abc"`: "names no version", `"1,2"`: "names no version", `W/"1"`: "weak tags"} {
-			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(m)},
-				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, &client.UpdateLeadParams{IfMatch: lref(m)},
+				client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			if p := leadProblem(t, "If-Match "+m, r.StatusCode(), r.Body, 412, ""); p.Detail == nil || !strings.Contains(*p.Detail, detail) {
 				t.Errorf("If-Match %s: detail %v, want %q in it", m, p.Detail, detail)
 			}
@@ -419,19 +418,19 @@ func TestLeadUpdate(t *testing.T) {
 				t.Errorf("If-Match %s: 412 with ETag %q, want the current \"1\"", m, got)
 			}
 		}
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		if r.StatusCode() != 200 {
 			t.Fatalf("current tag: %d %s", r.StatusCode(), r.Body)
 		}
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("y")})
 		leadProblem(t, "stale", r.StatusCode(), r.Body, 412, "")
 		if got := r.HTTPResponse.Header.Get("ETag"); got != `"2"` {
 			t.Errorf("stale 412 with ETag %q, want the current \"2\"", got)
 		}
 		// A list matches when any of its tags is current; several If-Match
 		// lines are one list (RFC 9110 5.3).
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`"1", W/"2", "2"`)},
-			api.LeadPatch{Notes: nullable.NewNullableWithValue("z")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &client.UpdateLeadParams{IfMatch: lref(`"1", W/"2", "2"`)},
+			client.LeadPatch{Notes: nullable.NewNullableWithValue("z")})
 		if r.StatusCode() != 200 || r.JSON200.Version != 3 {
 			t.Fatalf("list with the current tag: %d %s", r.StatusCode(), r.Body)
 		}
@@ -450,14 +449,14 @@ func TestLeadUpdate(t *testing.T) {
 			!strings.Contains(string(body), "merge-patch") {
 			t.Fatalf("text/plain patch: %d %q %s", res.StatusCode, res.Header.Get("Accept-Patch"), body)
 		}
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("w")},
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("w")},
 			func(_ context.Context, req *http.Request) error { req.Header.Add("If-Match", `"4"`); return nil })
 		if r.StatusCode() != 200 {
 			t.Fatalf("two If-Match lines, the second current: %d %s", r.StatusCode(), r.Body)
 		}
 		// Empty list elements are allowed (RFC 9110 5.6.1.2).
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &api.UpdateLeadParams{IfMatch: lref(`, "9",, "5",`)},
-			api.LeadPatch{Notes: nullable.NewNullableWithValue("v")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, &client.UpdateLeadParams{IfMatch: lref(`, "9",, "5",`)},
+			client.LeadPatch{Notes: nullable.NewNullableWithValue("v")})
 		if r.StatusCode() != 200 {
 			t.Fatalf("list with empty elements: %d %s", r.StatusCode(), r.Body)
 		}
@@ -465,17 +464,17 @@ func TestLeadUpdate(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		// 404 comes before 412, whatever the tag.
 		for _, m := range []string{`"1"`, `W/"1"`, `"x"`} {
-			r, _ := sales.UpdateLeadWithResponse(ctx, uuid.New(), &api.UpdateLeadParams{IfMatch: lref(m)},
-				api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+			r, _ := sales.UpdateLeadWithResponse(ctx, uuid.New(), &client.UpdateLeadParams{IfMatch: lref(m)},
+				client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 			leadProblem(t, "unknown "+m, r.StatusCode(), r.Body, 404, "")
 		}
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, _ := env.Anon.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		r, _ := env.Anon.UpdateLeadWithResponse(ctx, uuid.New(), leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "no token", r.StatusCode(), r.Body, 401, "")
 	})
 	t.Run("ErrBadRequest", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
 		token := env.Login(seller.Email).AccessToken
 		for _, tc := range []struct{ body, field string }{
 			{`{}`, "body"},
@@ -511,11 +510,11 @@ func TestLeadWorkflow(t *testing.T) {
 	seller, sales := env.NewUser("sales")
 
 	// leadIn creates a lead of the seller's in a given status via allowed steps.
-	leadIn := func(t *testing.T, path ...api.LeadStatus) api.Lead {
+	leadIn := func(t *testing.T, path ...client.LeadStatus) client.Lead {
 		t.Helper()
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Flow " + string(path[len(path)-1])})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Flow " + string(path[len(path)-1])})
 		for _, s := range path[1:] {
-			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(s)})
+			r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(s)})
 			if r.JSON200 == nil {
 				t.Fatalf("setup %v: %d %s", path, r.StatusCode(), r.Body)
 			}
@@ -523,21 +522,21 @@ func TestLeadWorkflow(t *testing.T) {
 		}
 		return l
 	}
-	paths := map[api.LeadStatus][]api.LeadStatus{
-		api.LeadStatusNew:       {api.LeadStatusNew},
-		api.LeadStatusContacted: {api.LeadStatusNew, api.LeadStatusContacted},
-		api.LeadStatusFollowUp:  {api.LeadStatusNew, api.LeadStatusFollowUp},
-		api.LeadStatusSuccess:   {api.LeadStatusNew, api.LeadStatusSuccess},
-		api.LeadStatusFailed:    {api.LeadStatusNew, api.LeadStatusFailed},
+	paths := map[client.LeadStatus][]client.LeadStatus{
+		client.LeadStatusNew:       {client.LeadStatusNew},
+		client.LeadStatusContacted: {client.LeadStatusNew, client.LeadStatusContacted},
+		client.LeadStatusFollowUp:  {client.LeadStatusNew, client.LeadStatusFollowUp},
+		client.LeadStatusSuccess:   {client.LeadStatusNew, client.LeadStatusSuccess},
+		client.LeadStatusFailed:    {client.LeadStatusNew, client.LeadStatusFailed},
 	}
-	allowed := map[api.LeadStatus][]api.LeadStatus{
-		api.LeadStatusNew:       {api.LeadStatusContacted, api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed},
-		api.LeadStatusContacted: {api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed},
-		api.LeadStatusFollowUp:  {api.LeadStatusContacted, api.LeadStatusSuccess, api.LeadStatusFailed},
-		api.LeadStatusSuccess:   {},
-		api.LeadStatusFailed:    {},
+	allowed := map[client.LeadStatus][]client.LeadStatus{
+		client.LeadStatusNew:       {client.LeadStatusContacted, client.LeadStatusFollowUp, client.LeadStatusSuccess, client.LeadStatusFailed},
+		client.LeadStatusContacted: {client.LeadStatusFollowUp, client.LeadStatusSuccess, client.LeadStatusFailed},
+		client.LeadStatusFollowUp:  {client.LeadStatusContacted, client.LeadStatusSuccess, client.LeadStatusFailed},
+		client.LeadStatusSuccess:   {},
+		client.LeadStatusFailed:    {},
 	}
-	all := []api.LeadStatus{api.LeadStatusNew, api.LeadStatusContacted, api.LeadStatusFollowUp, api.LeadStatusSuccess, api.LeadStatusFailed}
+	all := []client.LeadStatus{client.LeadStatusNew, client.LeadStatusContacted, client.LeadStatusFollowUp, client.LeadStatusSuccess, client.LeadStatusFailed}
 	for _, from := range all {
 		for _, to := range all {
 			if from == to {
@@ -549,7 +548,7 @@ func TestLeadWorkflow(t *testing.T) {
 			}
 			t.Run("Sales/"+string(from)+"->"+string(to), func(t *testing.T) {
 				l := leadIn(t, paths[from]...)
-				r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(to)})
+				r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(to)})
 				if ok {
 					if r.JSON200 == nil || r.JSON200.Status != to || r.JSON200.Version != l.Version+1 {
 						t.Fatalf("%d %s", r.StatusCode(), r.Body)
@@ -557,7 +556,7 @@ func TestLeadWorkflow(t *testing.T) {
 					return
 				}
 				p := leadProblem(t, "transition", r.StatusCode(), r.Body, 422, "status")
-				if from == api.LeadStatusSuccess || from == api.LeadStatusFailed {
+				if from == client.LeadStatusSuccess || from == client.LeadStatusFailed {
 					if p.AllowedNextStates != nil && len(*p.AllowedNextStates) != 0 {
 						t.Errorf("allowed %v, want none", *p.AllowedNextStates)
 					}
@@ -575,7 +574,7 @@ func TestLeadWorkflow(t *testing.T) {
 		}
 	}
 	t.Run("ClosedAt", func(t *testing.T) {
-		l := leadIn(t, api.LeadStatusNew, api.LeadStatusContacted, api.LeadStatusSuccess)
+		l := leadIn(t, client.LeadStatusNew, client.LeadStatusContacted, client.LeadStatusSuccess)
 		var closedAt *time.Time
 		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
 		if closedAt == nil {
@@ -586,13 +585,13 @@ func TestLeadWorkflow(t *testing.T) {
 			t.Errorf("summary %q", ev.Summary)
 		}
 		// Only an admin may reopen, and only to follow_up.
-		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusContacted)})
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(client.LeadStatusContacted)})
 		p := leadProblem(t, "admin reopen to contacted", r.StatusCode(), r.Body, 422, "status")
-		if p.AllowedNextStates == nil || len(*p.AllowedNextStates) != 1 || (*p.AllowedNextStates)[0] != api.LeadStatusFollowUp {
+		if p.AllowedNextStates == nil || len(*p.AllowedNextStates) != 1 || (*p.AllowedNextStates)[0] != client.LeadStatusFollowUp {
 			t.Errorf("allowed_next_states %v", p.AllowedNextStates)
 		}
-		r, _ = env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
-		if r.JSON200 == nil || r.JSON200.Status != api.LeadStatusFollowUp {
+		r, _ = env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(client.LeadStatusFollowUp)})
+		if r.JSON200 == nil || r.JSON200.Status != client.LeadStatusFollowUp {
 			t.Fatalf("admin reopen: %d %s", r.StatusCode(), r.Body)
 		}
 		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
@@ -600,7 +599,7 @@ func TestLeadWorkflow(t *testing.T) {
 			t.Errorf("closed_at %v after reopening, want null", closedAt)
 		}
 		// The seller can close it again.
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version), api.LeadPatch{Status: lref(api.LeadStatusFailed)})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version), client.LeadPatch{Status: lref(client.LeadStatusFailed)})
 		if r.JSON200 == nil {
 			t.Fatalf("close again: %d %s", r.StatusCode(), r.Body)
 		}
@@ -610,18 +609,18 @@ func TestLeadWorkflow(t *testing.T) {
 		}
 	})
 	t.Run("AdminReopenFailed", func(t *testing.T) {
-		l := leadIn(t, api.LeadStatusNew, api.LeadStatusFailed)
-		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
-		if r.JSON200 == nil || r.JSON200.Status != api.LeadStatusFollowUp {
+		l := leadIn(t, client.LeadStatusNew, client.LeadStatusFailed)
+		r, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(client.LeadStatusFollowUp)})
+		if r.JSON200 == nil || r.JSON200.Status != client.LeadStatusFollowUp {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
 	})
 	t.Run("SalesCannotReopen", func(t *testing.T) {
-		l := leadIn(t, api.LeadStatusNew, api.LeadStatusSuccess)
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Status: lref(api.LeadStatusFollowUp)})
+		l := leadIn(t, client.LeadStatusNew, client.LeadStatusSuccess)
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(client.LeadStatusFollowUp)})
 		leadProblem(t, "sales reopen", r.StatusCode(), r.Body, 422, "status")
 		// Other fields of a closed lead stay editable by its owner.
-		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("signed")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Notes: nullable.NewNullableWithValue("signed")})
 		if r.JSON200 == nil {
 			t.Errorf("notes on a closed lead: %d %s", r.StatusCode(), r.Body)
 		}
@@ -629,21 +628,21 @@ func TestLeadWorkflow(t *testing.T) {
 	t.Run("ClosedLeadKeepsItsSeller", func(t *testing.T) {
 		// A closed lead is a win or loss for its assignee on the
 		// leaderboard: a sales user cannot move it off or onto themselves.
-		won := leadIn(t, api.LeadStatusNew, api.LeadStatusSuccess)
-		unassign := api.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}
+		won := leadIn(t, client.LeadStatusNew, client.LeadStatusSuccess)
+		unassign := client.LeadPatch{AssignedTo: nullable.NewNullNullable[string]()}
 		r, _ := sales.UpdateLeadWithResponse(ctx, won.Id, leadIfMatch(won.Version), unassign)
 		leadProblem(t, "unassign a won lead", r.StatusCode(), r.Body, 403, "")
-		open := leadIn(t, api.LeadStatusNew, api.LeadStatusContacted)
-		r, _ = sales.UpdateLeadWithResponse(ctx, open.Id, leadIfMatch(open.Version), api.LeadPatch{
-			Status: lref(api.LeadStatusFailed), AssignedTo: nullable.NewNullNullable[string](),
+		open := leadIn(t, client.LeadStatusNew, client.LeadStatusContacted)
+		r, _ = sales.UpdateLeadWithResponse(ctx, open.Id, leadIfMatch(open.Version), client.LeadPatch{
+			Status: lref(client.LeadStatusFailed), AssignedTo: nullable.NewNullNullable[string](),
 		})
 		leadProblem(t, "close and unassign", r.StatusCode(), r.Body, 403, "")
-		orphan := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Closed, nobody's"})
-		r, _ = env.Admin.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(1), api.LeadPatch{Status: lref(api.LeadStatusSuccess)})
+		orphan := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Closed, nobody's"})
+		r, _ = env.Admin.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusSuccess)})
 		if r.JSON200 == nil {
 			t.Fatalf("admin closes: %d %s", r.StatusCode(), r.Body)
 		}
-		r, _ = sales.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(2), api.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+		r, _ = sales.UpdateLeadWithResponse(ctx, orphan.Id, leadIfMatch(2), client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
 		leadProblem(t, "claim a closed lead", r.StatusCode(), r.Body, 403, "")
 		if got := leadMustGet(t, sales, won.Id); got.AssignedTo == nil || got.Version != won.Version {
 			t.Errorf("refused patch changed the lead: %+v", got)
@@ -665,7 +664,7 @@ func TestLeadConcurrentUpdate(t *testing.T) {
 	ctx := context.Background()
 	_, sales := env.NewUser("sales")
 	for round := range 5 {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Contested", Notes: lref("original")})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Contested", Notes: lref("original")})
 		notes := []string{"edit A", "edit B"}
 		codes := make([]int, 2)
 		var wg sync.WaitGroup
@@ -675,7 +674,7 @@ func TestLeadConcurrentUpdate(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+				r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
 					Notes: nullable.NewNullableWithValue(notes[i]), CampaignContacts: nullable.NewNullableWithValue(int32(i + 1)),
 				})
 				if err != nil {
@@ -719,7 +718,7 @@ func TestLeadDelete(t *testing.T) {
 	env := servertest.New(t)
 	ctx := context.Background()
 	_, sales := env.NewUser("sales")
-	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Gone Soon"})
+	l := leadMustCreate(t, sales, client.LeadCreate{Name: "Gone Soon"})
 
 	t.Run("ErrForbidden/Sales", func(t *testing.T) {
 		r, _ := sales.DeleteLeadWithResponse(ctx, l.Id, nil)
@@ -731,7 +730,7 @@ func TestLeadDelete(t *testing.T) {
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
 		for _, m := range []string{`"2"`, `W/"1"`} {
-			r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(m)})
+			r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref(m)})
 			leadProblem(t, "delete with If-Match "+m, r.StatusCode(), r.Body, 412, "")
 		}
 		if got := leadMustGet(t, sales, l.Id); got.Version != 1 {
@@ -739,15 +738,15 @@ func TestLeadDelete(t *testing.T) {
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &api.DeleteLeadParams{IfMatch: lref(`"1"`)})
+		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref(`"1"`)})
 		if err != nil || r.StatusCode() != 204 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
 		g, _ := sales.GetLeadWithResponse(ctx, l.Id)
 		leadProblem(t, "get deleted", g.StatusCode(), g.Body, 404, "")
-		u, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		u, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "patch deleted", u.StatusCode(), u.Body, 404, "")
-		list, _ := sales.ListLeadsWithResponse(ctx, &api.ListLeadsParams{Count: lref(true)})
+		list, _ := sales.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Count: lref(true)})
 		if list.JSON200 == nil || len(list.JSON200.Items) != 0 || *list.JSON200.Total != 0 {
 			t.Errorf("list shows a deleted lead: %s", list.Body)
 		}
@@ -776,14 +775,14 @@ func TestLeadTeamFeed(t *testing.T) {
 	ctx := context.Background()
 	_, sales := env.NewUser("sales")
 	_, colleague := env.NewUser("sales")
-	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Feed"})
-	r, err := colleague.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: lref(l.Id.String())})
+	l := leadMustCreate(t, sales, client.LeadCreate{Name: "Feed"})
+	r, err := colleague.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{EntityId: lref(l.Id.String())})
 	if err != nil || r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Action != "lead.create" {
 		t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 	}
 	// A colleague's address and client are for admins; one's own are shown.
 	for who, c := range map[string]*client.ClientWithResponses{"colleague": colleague, "author": sales, "admin": env.Admin} {
-		r, _ := c.ListAuditEventsWithResponse(ctx, &api.ListAuditEventsParams{EntityId: lref(l.Id.String())})
+		r, _ := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{EntityId: lref(l.Id.String())})
 		ev := r.JSON200.Items[0]
 		if shown := ev.Ip != nil && ev.UserAgent != nil; shown != (who != "colleague") {
 			t.Errorf("%s sees ip %v, user agent %v", who, ev.Ip, ev.UserAgent)
@@ -797,7 +796,7 @@ func TestLeadTeamFeed(t *testing.T) {
 func TestLeadNotesLineEnds(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Crlf Notes", Notes: lref("line1\r\nline2\rline3\r\r\nline4")})
+	r, err := env.Admin.CreateLeadWithResponse(bg, client.LeadCreate{Name: "Crlf Notes", Notes: lref("line1\r\nline2\rline3\r\r\nline4")})
 	if err != nil || r.JSON201 == nil {
 		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
 	}
@@ -805,7 +804,7 @@ func TestLeadNotesLineEnds(t *testing.T) {
 	if l.Notes == nil || *l.Notes != "line1\nline2\rline3\nline4" {
 		t.Fatalf("notes %q", *l.Notes)
 	}
-	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue("a\r\r\nb")})
+	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), client.LeadPatch{Notes: nullable.NewNullableWithValue("a\r\r\nb")})
 	if err != nil || p.JSON200 == nil || p.JSON200.Notes == nil || *p.JSON200.Notes != "a\nb" {
 		t.Fatalf("patch: %v %d %s", err, p.StatusCode(), p.Body)
 	}
@@ -826,12 +825,12 @@ func TestLeadNotesLineEnds(t *testing.T) {
 func TestLeadBlankNotes(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Blank Notes", ExternalId: lref("blank-1"), Notes: lref("")})
+	r, err := env.Admin.CreateLeadWithResponse(bg, client.LeadCreate{Name: "Blank Notes", ExternalId: lref("blank-1"), Notes: lref("")})
 	if err != nil || r.JSON201 == nil || r.JSON201.Notes != nil {
 		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
 	}
 	l := *r.JSON201
-	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), api.LeadPatch{Notes: nullable.NewNullableWithValue(" \n\t ")})
+	p, err := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), client.LeadPatch{Notes: nullable.NewNullableWithValue(" \n\t ")})
 	if err != nil || p.JSON200 == nil || p.JSON200.Notes != nil {
 		t.Fatalf("patch: %v %d %s", err, p.StatusCode(), p.Body)
 	}
@@ -849,14 +848,14 @@ func TestLeadTextOnOneLine(t *testing.T) {
 	env := servertest.New(t)
 	for _, c := range []struct {
 		field string
-		lead  api.LeadCreate
+		lead  client.LeadCreate
 	}{
-		{"name", api.LeadCreate{Name: "Two\nLines"}},
-		{"name", api.LeadCreate{Name: "Tab\tName"}},
-		{"name", api.LeadCreate{Name: "\u200b"}}, // invisible
-		{"name", api.LeadCreate{Name: "\u00a0"}}, // blank once trimmed
-		{"name", api.LeadCreate{Name: "—"}},
-		{"external_id", api.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}},
+		{"name", client.LeadCreate{Name: "Two\nLines"}},
+		{"name", client.LeadCreate{Name: "Tab\tName"}},
+		{"name", client.LeadCreate{Name: "\u200b"}}, // invisible
+		{"name", client.LeadCreate{Name: "\u00a0"}}, // blank once trimmed
+		{"name", client.LeadCreate{Name: "—"}},
+		{"external_id", client.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}},
 	} {
 		r, err := env.Admin.CreateLeadWithResponse(bg, c.lead)
 		if err != nil {
@@ -867,7 +866,7 @@ func TestLeadTextOnOneLine(t *testing.T) {
 			t.Errorf("%q: the message should say what is wrong in words: %s", c.lead.Name, r.Body)
 		}
 	}
-	r, err := env.Admin.CreateLeadWithResponse(bg, api.LeadCreate{Name: "Ana Sá", ExternalId: lref("ABCDEF01-2345-6789-ABCD-EF0123456789")})
+	r, err := env.Admin.CreateLeadWithResponse(bg, client.LeadCreate{Name: "Ana Sá", ExternalId: lref("ABCDEF01-2345-6789-ABCD-EF0123456789")})
 	if err != nil || r.JSON201 == nil || *r.JSON201.ExternalId != "abcdef01-2345-6789-abcd-ef0123456789" {
 		t.Fatalf("create: %v %d %s", err, r.StatusCode(), r.Body)
 	}
@@ -879,7 +878,7 @@ func TestPlainValidationMessages(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	token := env.Login(env.AdminUser.Email).AccessToken
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Rui"})
 	for _, c := range []struct {
 		name, method, path, body, field, want string
 	}{
@@ -918,12 +917,12 @@ func TestLeadAssignRacesADeactivation(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	leaving, _ := env.NewUser("sales")
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Rui"})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Rui"})
 	tx := holdRowLock(t, env, `UPDATE users SET active = false, version = version + 1 WHERE id = $1`, leaving.Id)
 	done := make(chan *client.UpdateLeadResponse, 1)
 	go func() {
 		r, _ := env.Admin.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version),
-			api.LeadPatch{AssignedTo: nullable.NewNullableWithValue(leaving.Id.String())})
+			client.LeadPatch{AssignedTo: nullable.NewNullableWithValue(leaving.Id.String())})
 		done <- r
 	}()
 	waitForLockWait(t, env)

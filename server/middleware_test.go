@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -376,7 +376,7 @@ func TestHead(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	token := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
-	lead := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Head Lead"})
+	lead := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Head Lead"})
 	for _, tc := range []struct {
 		name, path, auth string
 		status           int
@@ -455,7 +455,7 @@ func TestValidationMessages(t *testing.T) {
 	env := servertest.New(t)
 	auth := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
 	jsonAuth := map[string]string{"Content-Type": "application/json", "Authorization": auth["Authorization"]}
-	lead := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Ana Lopes"})
+	lead := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Ana Lopes"})
 	for _, tc := range []struct {
 		name, method, path, body string
 		field, message           string

@@ -11,7 +11,7 @@ import (
 
 	"github.com/oapi-codegen/nullable"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -24,10 +24,10 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 	env := servertest.New(t)
 	ctx := context.Background()
 	_, sales := env.NewUser("sales")
-	none := lref(api.PreviousOutcomeNone)
+	none := lref(client.PreviousOutcomeNone)
 
 	t.Run("ErrUnprocessable/Create", func(t *testing.T) {
-		r, _ := sales.CreateLeadWithResponse(ctx, api.LeadCreate{Name: "Refused Ana", PreviousOutcome: none,
+		r, _ := sales.CreateLeadWithResponse(ctx, client.LeadCreate{Name: "Refused Ana", PreviousOutcome: none,
 			DaysSincePreviousContact: lref(int32(2))})
 		p := leadProblem(t, "create", r.StatusCode(), r.Body, 422, "days_since_previous_contact")
 		wantField(t, p, "previous_outcome")
@@ -35,15 +35,15 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 	})
 	// Checked before the model is looked for: this test's database has none.
 	t.Run("ErrUnprocessable/Predict", func(t *testing.T) {
-		r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{PreviousOutcome: lref(api.PreviousOutcomeSuccess),
+		r, _ := sales.PredictScoreWithResponse(ctx, client.ScoringInputs{PreviousOutcome: lref(client.PreviousOutcomeSuccess),
 			PreviousContacts: lref(int32(0))})
 		p := leadProblem(t, "predict", r.StatusCode(), r.Body, 422, "previous_contacts")
 		wantField(t, p, "previous_outcome")
 	})
 	t.Run("Update", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Rui", PreviousOutcome: none, PreviousContacts: lref(int32(0))})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui", PreviousOutcome: none, PreviousContacts: lref(int32(0))})
 		// The days alone contradict what the lead has stored.
-		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+		r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
 			DaysSincePreviousContact: nullable.NewNullableWithValue(int32(2))})
 		p := leadProblem(t, "patch days", r.StatusCode(), r.Body, 422, "days_since_previous_contact")
 		wantField(t, p, "previous_outcome")
@@ -59,8 +59,8 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 			t.Errorf("%d lead.update events for a refused patch", n)
 		}
 		// The three changed together agree.
-		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
-			PreviousOutcome:          nullable.NewNullableWithValue(api.PreviousOutcomeFailure),
+		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
+			PreviousOutcome:          nullable.NewNullableWithValue(client.PreviousOutcomeFailure),
 			PreviousContacts:         nullable.NewNullableWithValue(int32(1)),
 			DaysSincePreviousContact: nullable.NewNullableWithValue(int32(2)),
 		})
@@ -71,9 +71,9 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 	// A lead stored before the rule keeps its inputs until one of the three
 	// changes; the rest of it can still be edited.
 	t.Run("OK/StoredContradictionEditable", func(t *testing.T) {
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Eva"})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Eva"})
 		leadExec(t, env, `UPDATE leads SET previous_outcome = 'none', days_since_previous_contact = 5 WHERE id = $1`, l.Id)
-		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), api.LeadPatch{
+		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{
 			Notes: nullable.NewNullableWithValue("call after 6pm")})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("patch notes: %v %d %s", err, r.StatusCode(), r.Body)

@@ -20,7 +20,6 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/data"
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/servertest"
@@ -94,10 +93,10 @@ func TestScoringWithoutModel(t *testing.T) {
 		!strings.Contains(string(r.Body), "no model is active yet") {
 		t.Errorf("active model: %d %s, want 404 saying none is active", r.StatusCode(), r.Body)
 	}
-	if r, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(40))}); r.StatusCode() != http.StatusConflict {
+	if r, _ := sales.PredictScoreWithResponse(ctx, client.ScoringInputs{Age: lref(int32(40))}); r.StatusCode() != http.StatusConflict {
 		t.Errorf("predict without model: %d, want 409", r.StatusCode())
 	}
-	if r, _ := env.Admin.TrainModelWithResponse(ctx, api.TrainRequest{}); r.StatusCode() != http.StatusConflict ||
+	if r, _ := env.Admin.TrainModelWithResponse(ctx, client.TrainRequest{}); r.StatusCode() != http.StatusConflict ||
 		r.ApplicationproblemJSON409 == nil {
 		t.Errorf("train without labelled leads: %d %s, want 409", r.StatusCode(), r.Body)
 	}
@@ -109,7 +108,7 @@ func TestScoringWithoutModel(t *testing.T) {
 		t.Errorf("models without token: %d", r.StatusCode())
 	}
 	// A lead's score view on a fresh install says why there is none.
-	l := leadMustCreate(t, sales, api.LeadCreate{Name: "Not yet scored", Age: lref(int32(40))})
+	l := leadMustCreate(t, sales, client.LeadCreate{Name: "Not yet scored", Age: lref(int32(40))})
 	if l.Probability != nil || l.Category != nil {
 		t.Errorf("scored without a model: %+v", l)
 	}
@@ -147,7 +146,7 @@ func TestScoringLifecycle(t *testing.T) {
 	loadUCI(t, env, 12000, 500)
 
 	t.Run("SalesCannotTrain", func(t *testing.T) {
-		r, _ := sales.TrainModelWithResponse(ctx, api.TrainRequest{})
+		r, _ := sales.TrainModelWithResponse(ctx, client.TrainRequest{})
 		if r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales train: %d", r.StatusCode())
 		}
@@ -175,7 +174,7 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 	})
 
-	train := func(opts api.TrainRequest) api.Model {
+	train := func(opts client.TrainRequest) client.Model {
 		t.Helper()
 		r, err := env.Admin.TrainModelWithResponse(ctx, opts)
 		if err != nil || r.JSON201 == nil {
@@ -186,7 +185,7 @@ func TestScoringLifecycle(t *testing.T) {
 	// No body at all: every option's default.
 	res, body := raw(t, http.MethodPost, env.URL+"/api/v1/scoring/models", nil,
 		map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
-	var m1 api.Model
+	var m1 client.Model
 	if err := json.Unmarshal(body, &m1); err != nil || res.StatusCode != http.StatusCreated {
 		t.Fatalf("train without a body: %d %s", res.StatusCode, body)
 	}
@@ -205,7 +204,7 @@ func TestScoringLifecycle(t *testing.T) {
 	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
-		m1.Options.Split != api.TrainSplitStratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
+		m1.Options.Split != client.TrainSplitStratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
 		t.Fatalf("model 1: %+v", m1)
 	}
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
@@ -215,7 +214,7 @@ func TestScoringLifecycle(t *testing.T) {
 	// trained with (hot from 0.70, warm from 0.40) and shrinks as the
 	// cut-off rises.
 	cut := m1.Metrics.Cutoffs
-	count := func(c api.Category) int {
+	count := func(c client.Category) int {
 		for _, x := range m1.Metrics.Categories {
 			if x.Category == c {
 				return x.Count
@@ -223,8 +222,8 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		return -1
 	}
-	if len(cut) != 19 || cut[13].Cutoff != 0.7 || cut[13].Count != count(api.CategoryHot) ||
-		cut[7].Cutoff != 0.4 || cut[7].Count != count(api.CategoryHot)+count(api.CategoryWarm) {
+	if len(cut) != 19 || cut[13].Cutoff != 0.7 || cut[13].Count != count(client.CategoryHot) ||
+		cut[7].Cutoff != 0.4 || cut[7].Count != count(client.CategoryHot)+count(client.CategoryWarm) {
 		t.Errorf("cut-offs %+v against categories %+v", cut, m1.Metrics.Categories)
 	}
 	for i := 1; i < len(cut); i++ {
@@ -241,8 +240,8 @@ func TestScoringLifecycle(t *testing.T) {
 		t.Errorf("model without cut-offs: %s", g.Body)
 	}
 	// A model's events name it by its version, and the filter finds them.
-	model := api.ListAuditEventsParamsEntityType("model")
-	if ev := events(t, env, api.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {
+	model := client.ListAuditEventsParamsEntityType("model")
+	if ev := events(t, env, client.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {
 		t.Errorf("events of model %d: %+v", m1.Version, ev)
 	}
 	// The event records how the model was trained, so two versions that
@@ -253,7 +252,7 @@ func TestScoringLifecycle(t *testing.T) {
 		t.Errorf("model.train event of v%d lacks its options", m1.Version)
 	}
 
-	m2 := train(api.TrainRequest{IncludeCallDuration: lref(true), Activate: lref(true)})
+	m2 := train(client.TrainRequest{IncludeCallDuration: lref(true), Activate: lref(true)})
 	if !m2.Active || m2.Version != m1.Version+1 || m2.Metrics.Auc <= m1.Metrics.Auc {
 		t.Fatalf("model 2: active %v version %d auc %.3f", m2.Active, m2.Version, m2.Metrics.Auc)
 	}
@@ -289,7 +288,7 @@ func TestScoringLifecycle(t *testing.T) {
 			WHEN probability >= 0.4 THEN 'warm' ELSE 'cold' END`); n != 0 {
 			t.Errorf("%d leads with a category that does not match their probability", n)
 		}
-		listMatchesScores(t, env, api.CategoryHot)
+		listMatchesScores(t, env, client.CategoryHot)
 		a, _ := env.Admin.GetActiveModelWithResponse(ctx)
 		if a.JSON200 == nil || a.JSON200.Version != m1.Version {
 			t.Errorf("active model: %s", a.Body)
@@ -344,9 +343,9 @@ func TestScoringLifecycle(t *testing.T) {
 	// active model from its final inputs (writers wait for the re-score
 	// rather than keep a score computed from inputs it did not see).
 	t.Run("EditsDuringActivation", func(t *testing.T) {
-		leads := make([]api.Lead, 4)
+		leads := make([]client.Lead, 4)
 		for i := range leads {
-			leads[i] = leadMustCreate(t, env.Admin, api.LeadCreate{Name: fmt.Sprintf("Edited %d", i), Age: lref(int32(30))})
+			leads[i] = leadMustCreate(t, env.Admin, client.LeadCreate{Name: fmt.Sprintf("Edited %d", i), Age: lref(int32(30))})
 		}
 		var wg sync.WaitGroup
 		for _, v := range []int32{m2.Version, m1.Version} {
@@ -361,7 +360,7 @@ func TestScoringLifecycle(t *testing.T) {
 				l := leads[i]
 				for age := int32(31); age < 41; age++ {
 					r, err := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version),
-						api.LeadPatch{Age: nullable.NewNullableWithValue(age)})
+						client.LeadPatch{Age: nullable.NewNullableWithValue(age)})
 					if err != nil || r.JSON200 == nil {
 						t.Errorf("patch: %v %d %s", err, r.StatusCode(), r.Body)
 						return
@@ -461,10 +460,10 @@ func TestScoringLifecycle(t *testing.T) {
 	})
 
 	t.Run("PredictWhatIf", func(t *testing.T) {
-		base := api.ScoringInputs{Age: lref(int32(35)), Job: lref(api.JobAdmin), ContactChannel: lref(api.ContactChannelCellular),
-			PreviousOutcome: lref(api.PreviousOutcomeNone)}
+		base := client.ScoringInputs{Age: lref(int32(35)), Job: lref(client.JobAdmin), ContactChannel: lref(client.ContactChannelCellular),
+			PreviousOutcome: lref(client.PreviousOutcomeNone)}
 		better := base
-		better.PreviousOutcome = lref(api.PreviousOutcomeSuccess)
+		better.PreviousOutcome = lref(client.PreviousOutcomeSuccess)
 		better.DaysSincePreviousContact = lref(int32(6))
 		better.PreviousContacts = lref(int32(2))
 		a, _ := sales.PredictScoreWithResponse(ctx, base)
@@ -496,7 +495,7 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Errorf("not learnt %v for inputs the data has", a.JSON200.NotLearnt)
 		}
 		jan := base
-		jan.LastContactMonth, jan.LastContactWeekday = lref(api.MonthJan), lref(api.WeekdaySat)
+		jan.LastContactMonth, jan.LastContactWeekday = lref(client.MonthJan), lref(client.WeekdaySat)
 		if r, _ := sales.PredictScoreWithResponse(ctx, jan); r.JSON200 == nil ||
 			!slices.Equal(r.JSON200.NotLearnt, []string{"last_contact_month", "last_contact_weekday"}) {
 			t.Errorf("January on a Saturday: %s", r.Body)
@@ -523,23 +522,23 @@ func TestScoringLifecycle(t *testing.T) {
 
 	t.Run("Thresholds", func(t *testing.T) {
 		updates := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
-		for _, th := range []api.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
+		for _, th := range []client.Thresholds{{Hot: 0.5, Warm: 0.5}, {Hot: 0.3, Warm: 0.6}} {
 			r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, th)
 			p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusUnprocessableEntity)
 			wantField(t, p, "hot")
 			wantField(t, p, "warm")
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
 			t.Errorf("hot 1.2: %d", r.StatusCode())
 		}
-		if r, _ := sales.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
+		if r, _ := sales.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.5, Warm: 0.2}); r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales put thresholds: %d", r.StatusCode())
 		}
 		if g, _ := sales.GetThresholdsWithResponse(ctx); g.JSON200 == nil || g.JSON200.Hot != 0.7 || g.JSON200.Warm != 0.4 ||
 			scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'") != updates {
 			t.Errorf("refused PUTs changed the thresholds: %s", g.Body)
 		}
-		r, err := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1})
+		r, err := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.3, Warm: 0.1})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("put thresholds: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -550,24 +549,24 @@ func TestScoringLifecycle(t *testing.T) {
 		if n := scalar(t, env, "SELECT count(*) FROM leads WHERE category = 'hot'"); n == 0 {
 			t.Error("no hot lead at hot >= 0.3")
 		}
-		listMatchesScores(t, env, api.CategoryWarm)
+		listMatchesScores(t, env, client.CategoryWarm)
 		// The same cut-offs again change nothing; an event lists only the
 		// cut-offs that moved.
 		updates = scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'")
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("same thresholds: %d %s", r.StatusCode(), r.Body)
 		}
 		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'"); n != updates {
 			t.Errorf("the same thresholds wrote %d events", n-updates)
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.35, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.35, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("new hot: %d %s", r.StatusCode(), r.Body)
 		}
 		if keys := scalar(t, env, `SELECT count(*) FROM jsonb_object_keys((SELECT changes FROM audit_events
 			WHERE action = 'thresholds.update' ORDER BY id DESC LIMIT 1))`); keys != 1 {
 			t.Errorf("the event of a new hot cut-off lists %d changes, want 1", keys)
 		}
-		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
+		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("back to hot 0.3: %d", r.StatusCode())
 		}
 	})
@@ -575,9 +574,9 @@ func TestScoringLifecycle(t *testing.T) {
 	// Two admins editing the cut-offs: the one who sends a stale ETag gets
 	// a 412 and changes nothing, rather than undoing the other's change.
 	t.Run("ThresholdsIfMatch", func(t *testing.T) {
-		put := func(ifMatch string, th api.Thresholds) *client.PutThresholdsResponse {
+		put := func(ifMatch string, th client.Thresholds) *client.PutThresholdsResponse {
 			t.Helper()
-			r, err := env.Admin.PutThresholdsWithResponse(ctx, &api.PutThresholdsParams{IfMatch: &ifMatch}, th)
+			r, err := env.Admin.PutThresholdsWithResponse(ctx, &client.PutThresholdsParams{IfMatch: &ifMatch}, th)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -588,7 +587,7 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Fatalf("get thresholds: %v %+v", err, g)
 		}
 		seen := g.HTTPResponse.Header.Get("ETag")
-		mine := put(seen, api.Thresholds{Hot: 0.32, Warm: 0.1})
+		mine := put(seen, client.Thresholds{Hot: 0.32, Warm: 0.1})
 		next := mine.HTTPResponse.Header.Get("ETag")
 		if mine.StatusCode() != http.StatusOK || next == "" || next == seen {
 			t.Fatalf("put with the current ETag: %d, ETag %q after %q", mine.StatusCode(), next, seen)
@@ -598,7 +597,7 @@ func TestScoringLifecycle(t *testing.T) {
 			ifMatch string
 			status  int
 		}{{seen, http.StatusPreconditionFailed}, {"W/" + next, http.StatusPreconditionFailed}, {"3", http.StatusBadRequest}} {
-			if r := put(tc.ifMatch, api.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != tc.status ||
+			if r := put(tc.ifMatch, client.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != tc.status ||
 				!strings.Contains(r.HTTPResponse.Header.Get("Content-Type"), "problem+json") {
 				t.Errorf("If-Match %s: %d %s, want %d", tc.ifMatch, r.StatusCode(), r.Body, tc.status)
 			}
@@ -609,11 +608,11 @@ func TestScoringLifecycle(t *testing.T) {
 		if n := scalar(t, env, "SELECT count(*) FROM audit_events WHERE action = 'thresholds.update'"); n != updates {
 			t.Errorf("refused PUTs wrote %d events", n-updates)
 		}
-		if r := put(next, api.Thresholds{Hot: 0.32, Warm: 0.1}); r.StatusCode() != http.StatusOK || r.HTTPResponse.Header.Get("ETag") != next {
+		if r := put(next, client.Thresholds{Hot: 0.32, Warm: 0.1}); r.StatusCode() != http.StatusOK || r.HTTPResponse.Header.Get("ETag") != next {
 			t.Errorf("the same cut-offs: %d, ETag %q, want %q", r.StatusCode(), r.HTTPResponse.Header.Get("ETag"), next)
 		}
 		// "*" replaces the cut-offs whatever their version.
-		if r := put("*", api.Thresholds{Hot: 0.3, Warm: 0.1}); r.JSON200 == nil || r.JSON200.Hot != 0.3 || r.JSON200.Warm != 0.1 ||
+		if r := put("*", client.Thresholds{Hot: 0.3, Warm: 0.1}); r.JSON200 == nil || r.JSON200.Hot != 0.3 || r.JSON200.Warm != 0.1 ||
 			r.HTTPResponse.Header.Get("ETag") == next {
 			t.Fatalf("put with If-Match *: %d %s", r.StatusCode(), r.Body)
 		}
@@ -624,19 +623,19 @@ func TestScoringLifecycle(t *testing.T) {
 
 	t.Run("LeadsScoredOnWrite", func(t *testing.T) {
 		active := int32(scalar(t, env, "SELECT version FROM models WHERE active"))
-		l := leadMustCreate(t, sales, api.LeadCreate{Name: "Scored on create", Age: lref(int32(30)),
-			Job: lref(api.JobStudent), ContactChannel: lref(api.ContactChannelCellular)})
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Scored on create", Age: lref(int32(30)),
+			Job: lref(client.JobStudent), ContactChannel: lref(client.ContactChannelCellular)})
 		if l.Probability == nil || l.Category == nil || l.ModelVersion == nil || *l.ModelVersion != active || l.ScoredAt == nil {
 			t.Fatalf("created lead not scored: %+v", l)
 		}
-		want, _ := sales.PredictScoreWithResponse(ctx, api.ScoringInputs{Age: lref(int32(30)),
-			Job: lref(api.JobStudent), ContactChannel: lref(api.ContactChannelCellular)})
+		want, _ := sales.PredictScoreWithResponse(ctx, client.ScoringInputs{Age: lref(int32(30)),
+			Job: lref(client.JobStudent), ContactChannel: lref(client.ContactChannelCellular)})
 		if want.JSON200 == nil || math.Abs(want.JSON200.Probability-*l.Probability) > 1e-12 {
 			t.Errorf("stored %v, predict says %s", *l.Probability, want.Body)
 		}
 		// A scoring input changes: re-scored in the same write.
 		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version),
-			api.LeadPatch{PreviousOutcome: nullable.NewNullableWithValue(api.PreviousOutcomeSuccess)})
+			client.LeadPatch{PreviousOutcome: nullable.NewNullableWithValue(client.PreviousOutcomeSuccess)})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("patch: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -645,7 +644,7 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		// Notes are not a scoring input: the score stays.
 		r2, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version),
-			api.LeadPatch{Notes: nullable.NewNullableWithValue("called back")})
+			client.LeadPatch{Notes: nullable.NewNullableWithValue("called back")})
 		if r2.JSON200 == nil || *r2.JSON200.Probability != *r.JSON200.Probability {
 			t.Errorf("notes changed the score: %s", r2.Body)
 		}
@@ -700,20 +699,20 @@ func TestScoringLifecycle(t *testing.T) {
 			t.Fatalf("models: %d %s", r.StatusCode(), r.Body)
 		}
 		// A page at a time, newest first, as every list.
-		p1, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1))})
+		p1, _ := sales.ListModelsWithResponse(ctx, &client.ListModelsParams{Limit: lref(client.Limit(1))})
 		if p1.JSON200 == nil || len(p1.JSON200.Items) != 1 || p1.JSON200.Items[0].Version != m2.Version || p1.JSON200.NextCursor == nil ||
 			p1.JSON200.Total != nil {
 			t.Fatalf("page 1: %d %s", p1.StatusCode(), p1.Body)
 		}
-		if c, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1)), Count: lref(api.Count(true))}); c.JSON200 == nil ||
+		if c, _ := sales.ListModelsWithResponse(ctx, &client.ListModelsParams{Limit: lref(client.Limit(1)), Count: lref(client.Count(true))}); c.JSON200 == nil ||
 			c.JSON200.Total == nil || *c.JSON200.Total != 2 {
 			t.Fatalf("count: %d %s", c.StatusCode(), c.Body)
 		}
-		p2, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Limit: lref(api.Limit(1)), Cursor: p1.JSON200.NextCursor})
+		p2, _ := sales.ListModelsWithResponse(ctx, &client.ListModelsParams{Limit: lref(client.Limit(1)), Cursor: p1.JSON200.NextCursor})
 		if p2.JSON200 == nil || len(p2.JSON200.Items) != 1 || p2.JSON200.Items[0].Version != m1.Version || p2.JSON200.NextCursor != nil {
 			t.Fatalf("page 2: %d %s", p2.StatusCode(), p2.Body)
 		}
-		bad, _ := sales.ListModelsWithResponse(ctx, &api.ListModelsParams{Cursor: lref("nope")})
+		bad, _ := sales.ListModelsWithResponse(ctx, &client.ListModelsParams{Cursor: lref("nope")})
 		wantProblem(t, bad.HTTPResponse, bad.Body, http.StatusBadRequest)
 	})
 
@@ -723,7 +722,7 @@ func TestScoringLifecycle(t *testing.T) {
 		r, err := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(
 			`{"include_call_duration": null, "holdout_fraction": null, "split": null, "seed": null, "activate": null}`))
 		if err != nil || r.JSON201 == nil || r.JSON201.Active || r.JSON201.Options.IncludeCallDuration ||
-			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != api.TrainSplitStratified || r.JSON201.Options.Seed != 1 {
+			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != client.TrainSplitStratified || r.JSON201.Options.Seed != 1 {
 			t.Fatalf("train with null options: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 	})
@@ -732,10 +731,10 @@ func TestScoringLifecycle(t *testing.T) {
 // listMatchesScores checks that the list, whose probability orders are
 // served from lead_rank, agrees with the scores stored on the leads after a
 // whole-table change: every lead of the category, in probability order.
-func listMatchesScores(t *testing.T, env *servertest.Env, c api.Category) {
+func listMatchesScores(t *testing.T, env *servertest.Env, c client.Category) {
 	t.Helper()
-	got := leadListAll(t, env.Admin, api.ListLeadsParams{Category: &api.CategoryFilter{c},
-		Sort: lref(api.LeadSortProbabilityDesc)}, 100)
+	got := leadListAll(t, env.Admin, client.ListLeadsParams{Category: &client.CategoryFilter{c},
+		Sort: lref(client.LeadSortProbabilityDesc)}, 100)
 	want := leadIDsWhere(t, env, "category = $1", "probability DESC, id DESC", string(c))
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("%s leads by probability: the list gives %d, the leads table %d (or another order)", c, len(got), len(want))

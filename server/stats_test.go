@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
@@ -105,36 +104,36 @@ func TestStats(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := r.JSON200
-		var want api.StatsSummary
+		var want client.StatsSummary
 		var sum float64
 		var scored int64
 		for _, l := range listAll(t, env.Admin) {
 			want.Total++
 			switch l.Status {
-			case api.LeadStatusNew:
+			case client.LeadStatusNew:
 				want.ByStatus.New++
-			case api.LeadStatusContacted:
+			case client.LeadStatusContacted:
 				want.ByStatus.Contacted++
-			case api.LeadStatusFollowUp:
+			case client.LeadStatusFollowUp:
 				want.ByStatus.FollowUp++
-			case api.LeadStatusSuccess:
+			case client.LeadStatusSuccess:
 				want.ByStatus.Success++
-			case api.LeadStatusFailed:
+			case client.LeadStatusFailed:
 				want.ByStatus.Failed++
 			}
-			counts := []*api.CategoryCounts{&want.ByCategory}
-			if l.Status != api.LeadStatusSuccess && l.Status != api.LeadStatusFailed {
+			counts := []*client.CategoryCounts{&want.ByCategory}
+			if l.Status != client.LeadStatusSuccess && l.Status != client.LeadStatusFailed {
 				counts = append(counts, &want.OpenByCategory)
 			}
 			for _, c := range counts {
 				switch {
 				case l.Category == nil:
 					c.Unscored++
-				case *l.Category == api.CategoryHot:
+				case *l.Category == client.CategoryHot:
 					c.Hot++
-				case *l.Category == api.CategoryWarm:
+				case *l.Category == client.CategoryWarm:
 					c.Warm++
-				case *l.Category == api.CategoryCold:
+				case *l.Category == client.CategoryCold:
 					c.Cold++
 				}
 			}
@@ -156,7 +155,7 @@ func TestStats(t *testing.T) {
 	})
 
 	t.Run("Jobs", func(t *testing.T) {
-		r, err := aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{})
+		r, err := aClient.GetStatsJobsWithResponse(bg, &client.GetStatsJobsParams{})
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("jobs: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -165,12 +164,12 @@ func TestStats(t *testing.T) {
 			t.Fatalf("jobs %+v", items)
 		}
 		type row struct {
-			job                             api.Job
+			job                             client.Job
 			total, hot, openHot, warm, cold int64
 			avg                             float64
 		}
 		// technician's hot lead is closed (success): hot, but not open.
-		want := []row{{api.JobAdmin, 2, 2, 2, 0, 0, 0.825}, {api.JobTechnician, 3, 1, 0, 1, 1, 0.5}, {api.JobRetired, 2, 0, 0, 1, 0, 0.45}}
+		want := []row{{client.JobAdmin, 2, 2, 2, 0, 0, 0.825}, {client.JobTechnician, 3, 1, 0, 1, 1, 0.5}, {client.JobRetired, 2, 0, 0, 1, 0, 0.45}}
 		for i, w := range want {
 			g := items[i]
 			if g.Job != w.job || g.Total != w.total || g.Hot != w.hot || g.OpenHot != w.openHot || g.Warm != w.warm || g.Cold != w.cold ||
@@ -179,12 +178,12 @@ func TestStats(t *testing.T) {
 			}
 		}
 		limit := int32(1)
-		r, _ = aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{Limit: &limit})
-		if r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Job != api.JobAdmin {
+		r, _ = aClient.GetStatsJobsWithResponse(bg, &client.GetStatsJobsParams{Limit: &limit})
+		if r.JSON200 == nil || len(r.JSON200.Items) != 1 || r.JSON200.Items[0].Job != client.JobAdmin {
 			t.Errorf("limit 1: %s", r.Body)
 		}
 		limit = 13
-		r, _ = aClient.GetStatsJobsWithResponse(bg, &api.GetStatsJobsParams{Limit: &limit})
+		r, _ = aClient.GetStatsJobsWithResponse(bg, &client.GetStatsJobsParams{Limit: &limit})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "limit")
 	})
 
@@ -197,7 +196,7 @@ func TestStats(t *testing.T) {
 		one, zero := 1.0, 0.0
 		check := func(t *testing.T, since *time.Time, want []row) {
 			t.Helper()
-			r, err := aClient.GetStatsLeaderboardWithResponse(bg, &api.GetStatsLeaderboardParams{Since: since})
+			r, err := aClient.GetStatsLeaderboardWithResponse(bg, &client.GetStatsLeaderboardParams{Since: since})
 			if err != nil || r.JSON200 == nil {
 				t.Fatalf("leaderboard: %v %d %s", err, r.StatusCode(), r.Body)
 			}
@@ -253,11 +252,11 @@ func TestStats(t *testing.T) {
 }
 
 // listAll pages through GET /leads.
-func listAll(t *testing.T, c *client.ClientWithResponses) []api.Lead {
+func listAll(t *testing.T, c *client.ClientWithResponses) []client.Lead {
 	t.Helper()
-	var out []api.Lead
-	limit := api.Limit(200)
-	p := &api.ListLeadsParams{Limit: &limit}
+	var out []client.Lead
+	limit := client.Limit(200)
+	p := &client.ListLeadsParams{Limit: &limit}
 	for {
 		r, err := c.ListLeadsWithResponse(bg, p)
 		if err != nil || r.JSON200 == nil {
@@ -267,7 +266,7 @@ func listAll(t *testing.T, c *client.ClientWithResponses) []api.Lead {
 		if r.JSON200.NextCursor == nil {
 			return out
 		}
-		cur := api.Cursor(*r.JSON200.NextCursor)
+		cur := client.Cursor(*r.JSON200.NextCursor)
 		p.Cursor = &cur
 	}
 }
@@ -325,7 +324,7 @@ func TestLeaderboardTiesByName(t *testing.T) {
 	for i, name := range []string{"Bruno Zero", "ana minúscula", "Álvaro Zero"} {
 		newUser(t, env, name, fmt.Sprintf("tie%d@example.com", i), auth.RoleSales)
 	}
-	r, err := env.Admin.GetStatsLeaderboardWithResponse(bg, &api.GetStatsLeaderboardParams{})
+	r, err := env.Admin.GetStatsLeaderboardWithResponse(bg, &client.GetStatsLeaderboardParams{})
 	if err != nil || r.JSON200 == nil {
 		t.Fatalf("leaderboard: %v %d %s", err, r.StatusCode(), r.Body)
 	}

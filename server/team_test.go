@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -45,9 +45,9 @@ func TestTeam(t *testing.T) {
 	}
 
 	// Active only, two to a page.
-	yes, two := true, api.Limit(2)
+	yes, two := true, client.Limit(2)
 	var pages []string
-	p := &api.ListTeamParams{Active: &yes, Limit: &two}
+	p := &client.ListTeamParams{Active: &yes, Limit: &two}
 	for {
 		r, err := sales.ListTeamWithResponse(bg, p)
 		if err != nil || r.JSON200 == nil {
@@ -64,7 +64,7 @@ func TestTeam(t *testing.T) {
 	if got := strings.Join(pages, ","); got != "admin user 1,Álvaro Dias,Ana Sá" {
 		t.Fatalf("active team by pages: %s", got)
 	}
-	if r, _ := sales.ListTeamWithResponse(bg, &api.ListTeamParams{Active: &yes, Limit: &two, Count: lref(api.Count(true))}); r.JSON200 == nil ||
+	if r, _ := sales.ListTeamWithResponse(bg, &client.ListTeamParams{Active: &yes, Limit: &two, Count: lref(client.Count(true))}); r.JSON200 == nil ||
 		r.JSON200.Total == nil || *r.JSON200.Total != 3 {
 		t.Fatalf("count of the active team: %d %s", r.StatusCode(), r.Body)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/servertest"
@@ -32,7 +31,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Create", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.CreateUserWithResponse(bg, api.UserCreate{Name: "X", Email: "x@example.com", Password: "long enough pw", Role: new(api.RoleAdmin)})
+			r, err := c.CreateUserWithResponse(bg, client.UserCreate{Name: "X", Email: "x@example.com", Password: "long enough pw", Role: new(client.RoleAdmin)})
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Get", func(c *client.ClientWithResponses) (int, []byte, error) {
@@ -40,7 +39,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Patch", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: lref(`"1"`)}, api.UserPatch{Name: &name})
+			r, err := c.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: lref(`"1"`)}, client.UserPatch{Name: &name})
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Delete", func(c *client.ClientWithResponses) (int, []byte, error) {
@@ -70,7 +69,7 @@ func TestUsersList(t *testing.T) {
 	env := servertest.New(t)
 	// The fixture admin is "admin user 1"; seven more, with names chosen to
 	// sort in a known order.
-	var all []api.User
+	var all []client.User
 	for i := range 7 {
 		role := auth.RoleSales
 		if i%3 == 0 {
@@ -81,7 +80,7 @@ func TestUsersList(t *testing.T) {
 	if r, _ := env.Admin.DeactivateUserWithResponse(bg, all[6].Id, nil); r.StatusCode() != 204 {
 		t.Fatal(r.StatusCode())
 	}
-	list := func(t *testing.T, p api.ListUsersParams) *api.UserList {
+	list := func(t *testing.T, p client.ListUsersParams) *client.UserList {
 		t.Helper()
 		r, err := env.Admin.ListUsersWithResponse(bg, &p)
 		if err != nil || r.JSON200 == nil {
@@ -89,28 +88,28 @@ func TestUsersList(t *testing.T) {
 		}
 		return r.JSON200
 	}
-	names := func(us []api.User) string {
+	names := func(us []client.User) string {
 		var s []string
 		for _, u := range us {
 			s = append(s, u.Name)
 		}
 		return strings.Join(s, ",")
 	}
-	admin, sales, yes, no := api.RoleAdmin, api.RoleSales, true, false
+	admin, sales, yes, no := client.RoleAdmin, client.RoleSales, true, false
 	for _, tc := range []struct {
 		name string
-		p    api.ListUsersParams
+		p    client.ListUsersParams
 		want string
 	}{
-		{"All", api.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
-		{"RoleAdmin", api.ListUsersParams{Role: &admin}, "admin user 1,Person 00,Person 03,Person 06"},
-		{"RoleSales", api.ListUsersParams{Role: &sales}, "Person 01,Person 02,Person 04,Person 05"},
-		{"Inactive", api.ListUsersParams{Active: &no}, "Person 06"},
-		{"ActiveAdmins", api.ListUsersParams{Role: &admin, Active: &yes}, "admin user 1,Person 00,Person 03"},
-		{"QName", api.ListUsersParams{Q: lref("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
-		{"QEmail", api.ListUsersParams{Q: lref("PERSON4@")}, "Person 04"},
-		{"QNothing", api.ListUsersParams{Q: lref("zzz")}, ""},
-		{"QNameAccents", api.ListUsersParams{Q: lref("PÉRSÕN 04")}, "Person 04"},
+		{"All", client.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"RoleAdmin", client.ListUsersParams{Role: &admin}, "admin user 1,Person 00,Person 03,Person 06"},
+		{"RoleSales", client.ListUsersParams{Role: &sales}, "Person 01,Person 02,Person 04,Person 05"},
+		{"Inactive", client.ListUsersParams{Active: &no}, "Person 06"},
+		{"ActiveAdmins", client.ListUsersParams{Role: &admin, Active: &yes}, "admin user 1,Person 00,Person 03"},
+		{"QName", client.ListUsersParams{Q: lref("SON 0")}, "Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"QEmail", client.ListUsersParams{Q: lref("PERSON4@")}, "Person 04"},
+		{"QNothing", client.ListUsersParams{Q: lref("zzz")}, ""},
+		{"QNameAccents", client.ListUsersParams{Q: lref("PÉRSÕN 04")}, "Person 04"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -126,23 +125,23 @@ func TestUsersList(t *testing.T) {
 	}
 	t.Run("NoTotalWithoutCount", func(t *testing.T) {
 		t.Parallel()
-		if got := list(t, api.ListUsersParams{}); got.Total != nil {
+		if got := list(t, client.ListUsersParams{}); got.Total != nil {
 			t.Fatal("total without count=true")
 		}
 	})
 	for _, tc := range []struct {
 		name string
-		p    api.ListUsersParams
+		p    client.ListUsersParams
 		want string
 	}{
-		{"KeysetAll", api.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
-		{"KeysetFiltered", api.ListUsersParams{Role: &sales, Active: &yes, Q: lref("person")}, "Person 01,Person 02,Person 04,Person 05"},
+		{"KeysetAll", client.ListUsersParams{}, "admin user 1,Person 00,Person 01,Person 02,Person 03,Person 04,Person 05,Person 06"},
+		{"KeysetFiltered", client.ListUsersParams{Role: &sales, Active: &yes, Q: lref("person")}, "Person 01,Person 02,Person 04,Person 05"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := tc.p
-			p.Limit = lref(api.Limit(3))
-			var got []api.User
+			p.Limit = lref(client.Limit(3))
+			var got []client.User
 			seen := map[uuid.UUID]bool{}
 			for pages := 0; ; pages++ {
 				page := list(t, p)
@@ -168,13 +167,13 @@ func TestUsersList(t *testing.T) {
 	}
 	t.Run("CursorWithOtherFilters", func(t *testing.T) {
 		t.Parallel()
-		page := list(t, api.ListUsersParams{Limit: lref(api.Limit(2))})
-		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Role: &sales, Cursor: page.NextCursor})
+		page := list(t, client.ListUsersParams{Limit: lref(client.Limit(2))})
+		r, _ := env.Admin.ListUsersWithResponse(bg, &client.ListUsersParams{Role: &sales, Cursor: page.NextCursor})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
 	})
 	t.Run("GarbageCursor", func(t *testing.T) {
 		t.Parallel()
-		r, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Cursor: lref("garbage!")})
+		r, _ := env.Admin.ListUsersWithResponse(bg, &client.ListUsersParams{Cursor: lref("garbage!")})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "cursor")
 	})
 	for _, q := range []string{"limit=0", "limit=201", "role=boss", "active=maybe"} {
@@ -198,13 +197,13 @@ func TestUsersCreate(t *testing.T) {
 	})
 	t.Run("OK/PasswordCountsBytes", func(t *testing.T) {
 		// Six accented letters are 12 bytes: enough, although 6 characters.
-		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Zé", Email: "ze@example.com",
+		r, err := env.Admin.CreateUserWithResponse(bg, client.UserCreate{Name: "Zé", Email: "ze@example.com",
 			Password: "éééééé"})
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
 		// No role given: sales, the least a user may need; null says the same.
-		if r.JSON201.Role != api.RoleSales {
+		if r.JSON201.Role != client.RoleSales {
 			t.Errorf("role %q, want sales", r.JSON201.Role)
 		}
 		res, body := raw(t, "POST", env.URL+"/api/v1/users", strings.NewReader(`{"name":"Null","email":"null@example.com","password":"long enough pw","role":null}`),
@@ -212,19 +211,19 @@ func TestUsersCreate(t *testing.T) {
 		if res.StatusCode != 201 || !strings.Contains(string(body), `"role":"sales"`) {
 			t.Errorf("role null: %d %s", res.StatusCode, body)
 		}
-		l, err := env.Anon.LoginWithResponse(bg, api.LoginRequest{Email: "ze@example.com", Password: "éééééé"})
+		l, err := env.Anon.LoginWithResponse(bg, client.LoginRequest{Email: "ze@example.com", Password: "éééééé"})
 		if err != nil || l.JSON200 == nil {
 			t.Fatalf("login: %v %d %s", err, l.StatusCode(), l.Body)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		r, err := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: " Ana Silva ", Email: "Ana@Example.com",
-			Password: "long enough pw", Role: new(api.RoleAdmin)})
+		r, err := env.Admin.CreateUserWithResponse(bg, client.UserCreate{Name: " Ana Silva ", Email: "Ana@Example.com",
+			Password: "long enough pw", Role: new(client.RoleAdmin)})
 		if err != nil || r.StatusCode() != 201 {
 			t.Fatalf("%v %d %s", err, r.StatusCode(), r.Body)
 		}
 		u := r.JSON201
-		if u.Name != "Ana Silva" || u.Email != "ana@example.com" || u.Role != api.RoleAdmin || !u.Active || u.Version != 1 || u.LastLoginAt != nil {
+		if u.Name != "Ana Silva" || u.Email != "ana@example.com" || u.Role != client.RoleAdmin || !u.Active || u.Version != 1 || u.LastLoginAt != nil {
 			t.Fatalf("%+v", u)
 		}
 		if r.HTTPResponse.Header.Get("ETag") != `"1"` {
@@ -237,7 +236,7 @@ func TestUsersCreate(t *testing.T) {
 			t.Fatalf("response mentions the password: %s", r.Body)
 		}
 		ev := actions(t, env, "user.create")
-		var e *api.AuditEvent
+		var e *client.AuditEvent
 		for i := range ev {
 			if ev[i].EntityId != nil && *ev[i].EntityId == u.Id.String() {
 				e = &ev[i]
@@ -252,8 +251,8 @@ func TestUsersCreate(t *testing.T) {
 		}
 	})
 	t.Run("DuplicateEmail", func(t *testing.T) {
-		r, _ := env.Admin.CreateUserWithResponse(bg, api.UserCreate{Name: "Twin", Email: api.Email(strings.ToUpper(env.AdminUser.Email)),
-			Password: "long enough pw", Role: new(api.RoleSales)})
+		r, _ := env.Admin.CreateUserWithResponse(bg, client.UserCreate{Name: "Twin", Email: client.Email(strings.ToUpper(env.AdminUser.Email)),
+			Password: "long enough pw", Role: new(client.RoleSales)})
 		p := wantProblem(t, r.HTTPResponse, r.Body, 409)
 		if p.Detail == nil || !strings.Contains(*p.Detail, "e-mail") || p.Errors == nil || len(*p.Errors) != 1 ||
 			(*p.Errors)[0].Field != "email" || (*p.Errors)[0].Message != "is taken" {
@@ -305,7 +304,7 @@ func TestUsersGet(t *testing.T) {
 func TestUsersUpdate(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	get := func(t *testing.T, id uuid.UUID) (api.User, string) {
+	get := func(t *testing.T, id uuid.UUID) (client.User, string) {
 		t.Helper()
 		r, _ := env.Admin.GetUserWithResponse(bg, id)
 		if r.JSON200 == nil {
@@ -313,8 +312,8 @@ func TestUsersUpdate(t *testing.T) {
 		}
 		return *r.JSON200, *r.Headers200.ETag
 	}
-	patch := func(id uuid.UUID, ifMatch *string, p api.UserPatch) *client.UpdateUserResponse {
-		r, err := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: ifMatch}, p)
+	patch := func(id uuid.UUID, ifMatch *string, p client.UserPatch) *client.UpdateUserResponse {
+		r, err := env.Admin.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: ifMatch}, p)
 		if err != nil {
 			panic(err)
 		}
@@ -325,18 +324,18 @@ func TestUsersUpdate(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, env, "Ifmatch", "ifmatch@example.com", auth.RoleSales)
 		n := "Renamed"
-		r := patch(u.Id, nil, api.UserPatch{Name: &n})
+		r := patch(u.Id, nil, client.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 428)
 		// "*" would skip the very check If-Match is required for.
 		star := "*"
-		r = patch(u.Id, &star, api.UserPatch{Name: &n})
+		r = patch(u.Id, &star, client.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 428)
 		for _, stale := range []string{`"7"`, `"x"`, `W/"1"`} {
-			r := patch(u.Id, &stale, api.UserPatch{Name: &n})
+			r := patch(u.Id, &stale, client.UserPatch{Name: &n})
 			wantProblem(t, r.HTTPResponse, r.Body, 412)
 		}
 		bare := "1" // the version, not its entity tag
-		r = patch(u.Id, &bare, api.UserPatch{Name: &n})
+		r = patch(u.Id, &bare, client.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 400)
 		if got, _ := get(t, u.Id); got.Name != "Ifmatch" || got.Version != 1 {
 			t.Fatalf("changed without a matching If-Match: %+v", got)
@@ -348,7 +347,7 @@ func TestUsersUpdate(t *testing.T) {
 		u, c := env.NewUser(auth.RoleSales)
 		before, tag := get(t, u.Id)
 		name, email, pw := "New Name", "NEW.mail@example.com", "another long password"
-		r := patch(u.Id, &tag, api.UserPatch{Name: &name, Email: (*api.Email)(&email), Password: &pw})
+		r := patch(u.Id, &tag, client.UserPatch{Name: &name, Email: (*client.Email)(&email), Password: &pw})
 		if r.StatusCode() != 200 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -358,13 +357,13 @@ func TestUsersUpdate(t *testing.T) {
 			t.Fatalf("%+v etag %s", after, *r.Headers200.ETag)
 		}
 		// The old tag is stale now.
-		r2 := patch(u.Id, &tag, api.UserPatch{Name: &name})
+		r2 := patch(u.Id, &tag, client.UserPatch{Name: &name})
 		wantProblem(t, r2.HTTPResponse, r2.Body, 412)
 		// A new password ends the user's sessions.
 		me, _ := c.GetMeWithResponse(bg)
 		wantProblem(t, me.HTTPResponse, me.Body, 401)
 
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserUpdate)})
+		ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(client.AuditActionUserUpdate)})
 		if len(ev) != 1 {
 			t.Fatalf("%d user.update events", len(ev))
 		}
@@ -388,7 +387,7 @@ func TestUsersUpdate(t *testing.T) {
 		u := newUser(t, env, "Same", "same@example.com", auth.RoleSales)
 		_, tag := get(t, u.Id)
 		n := "Same"
-		r := patch(u.Id, &tag, api.UserPatch{Name: &n})
+		r := patch(u.Id, &tag, client.UserPatch{Name: &n})
 		if r.StatusCode() != 200 || r.JSON200.Version != 1 || *r.Headers200.ETag != tag {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -397,7 +396,7 @@ func TestUsersUpdate(t *testing.T) {
 	t.Run("EmptyPatch", func(t *testing.T) {
 		t.Parallel()
 		_, tag := get(t, env.AdminUser.Id)
-		r := patch(env.AdminUser.Id, &tag, api.UserPatch{})
+		r := patch(env.AdminUser.Id, &tag, client.UserPatch{})
 		wantProblem(t, r.HTTPResponse, r.Body, 400)
 	})
 
@@ -406,14 +405,14 @@ func TestUsersUpdate(t *testing.T) {
 		u := newUser(t, env, "Taker", "taker@example.com", auth.RoleSales)
 		_, tag := get(t, u.Id)
 		email := strings.ToUpper(env.AdminUser.Email)
-		r := patch(u.Id, &tag, api.UserPatch{Email: (*api.Email)(&email)})
+		r := patch(u.Id, &tag, client.UserPatch{Email: (*client.Email)(&email)})
 		wantProblem(t, r.HTTPResponse, r.Body, 409)
 	})
 
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		n := "X"
-		r := patch(uuid.New(), lref(`"1"`), api.UserPatch{Name: &n})
+		r := patch(uuid.New(), lref(`"1"`), client.UserPatch{Name: &n})
 		wantProblem(t, r.HTTPResponse, r.Body, 404)
 	})
 
@@ -421,7 +420,7 @@ func TestUsersUpdate(t *testing.T) {
 		t.Parallel()
 		me, tag := get(t, env.AdminUser.Id)
 		pw := "a-new-password-for-me"
-		r := patch(env.AdminUser.Id, &tag, api.UserPatch{Password: &pw})
+		r := patch(env.AdminUser.Id, &tag, client.UserPatch{Password: &pw})
 		if p := wantProblem(t, r.HTTPResponse, r.Body, 403); p.Detail == nil || !strings.Contains(*p.Detail, "/auth/password") {
 			t.Errorf("detail %v", p.Detail)
 		}
@@ -449,16 +448,16 @@ func TestUsersLastAdmin(t *testing.T) {
 	id := env.AdminUser.Id
 	g, _ := env.Admin.GetUserWithResponse(bg, id)
 	tag := g.Headers200.ETag
-	sales, no := api.RoleSales, false
+	sales, no := client.RoleSales, false
 	for _, tc := range []struct {
 		name, field string
-		p           api.UserPatch
+		p           client.UserPatch
 	}{
-		{"Demote", "role", api.UserPatch{Role: &sales}},
-		{"Deactivate", "active", api.UserPatch{Active: &no}},
+		{"Demote", "role", client.UserPatch{Role: &sales}},
+		{"Deactivate", "active", client.UserPatch{Active: &no}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, tc.p)
+			r, _ := env.Admin.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: tag}, tc.p)
 			p := wantProblem(t, r.HTTPResponse, r.Body, 422)
 			if p.Detail == nil || !strings.Contains(*p.Detail, "last active admin") {
 				t.Fatalf("detail %v", p.Detail)
@@ -477,7 +476,7 @@ func TestUsersLastAdmin(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, other.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
-		r, _ := env.Admin.UpdateUserWithResponse(bg, id, &api.UpdateUserParams{IfMatch: tag}, api.UserPatch{Role: &sales})
+		r, _ := env.Admin.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: tag}, client.UserPatch{Role: &sales})
 		wantProblem(t, r.HTTPResponse, r.Body, 422)
 	})
 	t.Run("ConcurrentDemotions", func(t *testing.T) {
@@ -501,8 +500,8 @@ func TestUsersLastAdmin(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				r, _ := clients[i].UpdateUserWithResponse(bg, targets[i], &api.UpdateUserParams{IfMatch: tags[i]},
-					api.UserPatch{Role: &sales})
+				r, _ := clients[i].UpdateUserWithResponse(bg, targets[i], &client.UpdateUserParams{IfMatch: tags[i]},
+					client.UserPatch{Role: &sales})
 				codes[i] = r.StatusCode()
 			}()
 		}
@@ -530,7 +529,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r.StatusCode() != 204 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		l, _ := env.Admin.ListUsersWithResponse(bg, &api.ListUsersParams{Q: lref(u.Email)})
+		l, _ := env.Admin.ListUsersWithResponse(bg, &client.ListUsersParams{Q: lref(u.Email)})
 		if len(l.JSON200.Items) != 1 || l.JSON200.Items[0].Active {
 			t.Fatalf("not listed as inactive: %s", l.Body)
 		}
@@ -539,9 +538,9 @@ func TestUsersDeactivate(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, u.Id); n != 0 {
 			t.Fatalf("%d live sessions", n)
 		}
-		rr, _ := env.Anon.RefreshTokenWithResponse(bg, api.RefreshRequest{RefreshToken: other.RefreshToken})
+		rr, _ := env.Anon.RefreshTokenWithResponse(bg, client.RefreshRequest{RefreshToken: other.RefreshToken})
 		wantProblem(t, rr.HTTPResponse, rr.Body, 401)
-		ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)})
+		ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(client.AuditActionUserDeactivate)})
 		if len(ev) != 1 || ev[0].Changes["active"].From != true || ev[0].Changes["active"].To != false {
 			t.Fatalf("events %s", mustJSON(ev))
 		}
@@ -549,7 +548,7 @@ func TestUsersDeactivate(t *testing.T) {
 		if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
 			t.Fatal(r.StatusCode())
 		}
-		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)}); len(ev) != 1 {
+		if ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(client.AuditActionUserDeactivate)}); len(ev) != 1 {
 			t.Fatalf("%d events", len(ev))
 		}
 	})
@@ -558,14 +557,14 @@ func TestUsersDeactivate(t *testing.T) {
 	t.Run("ReleaseLeads", func(t *testing.T) {
 		t.Parallel()
 		u, c := env.NewUser(auth.RoleSales)
-		open1 := leadMustCreate(t, c, api.LeadCreate{Name: "Open One"})
-		open2 := leadMustCreate(t, c, api.LeadCreate{Name: "Open Two"})
-		won := leadMustCreate(t, c, api.LeadCreate{Name: "Won"})
-		if r, _ := c.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(won.Version), api.LeadPatch{Status: lref(api.LeadStatusSuccess)}); r.JSON200 == nil {
+		open1 := leadMustCreate(t, c, client.LeadCreate{Name: "Open One"})
+		open2 := leadMustCreate(t, c, client.LeadCreate{Name: "Open Two"})
+		won := leadMustCreate(t, c, client.LeadCreate{Name: "Won"})
+		if r, _ := c.UpdateLeadWithResponse(bg, won.Id, leadIfMatch(won.Version), client.LeadPatch{Status: lref(client.LeadStatusSuccess)}); r.JSON200 == nil {
 			t.Fatalf("close: %d %s", r.StatusCode(), r.Body)
 		}
 		// A stale If-Match releases nothing.
-		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(`"99"`)})
+		r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, &client.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(`"99"`)})
 		wantProblem(t, r.HTTPResponse, r.Body, 412)
 		if l := leadMustGet(t, env.Admin, open1.Id); l.AssignedTo == nil {
 			t.Fatal("a refused deactivation released a lead")
@@ -573,16 +572,16 @@ func TestUsersDeactivate(t *testing.T) {
 		if g, _ := env.Admin.GetUserWithResponse(bg, u.Id); g.JSON200 == nil || !g.JSON200.Active {
 			t.Fatalf("a refused deactivation deactivated: %s", g.Body)
 		}
-		if ev := events(t, env, api.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(api.AuditActionUserDeactivate)}); len(ev) != 0 {
+		if ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), Action: lref(client.AuditActionUserDeactivate)}); len(ev) != 0 {
 			t.Fatalf("a refused deactivation wrote %d events", len(ev))
 		}
 		// The current ETag is taken.
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
-		r, _ = env.Admin.DeactivateUserWithResponse(bg, u.Id, &api.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(g.HTTPResponse.Header.Get("ETag"))})
+		r, _ = env.Admin.DeactivateUserWithResponse(bg, u.Id, &client.DeactivateUserParams{ReleaseLeads: lref(true), IfMatch: lref(g.HTTPResponse.Header.Get("ETag"))})
 		if r.StatusCode() != 204 {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		for _, l := range []api.Lead{open1, open2} {
+		for _, l := range []client.Lead{open1, open2} {
 			got := leadMustGet(t, env.Admin, l.Id)
 			ev := leadEvent(t, env, l.Id, "lead.update")
 			if got.AssignedTo != nil || got.Version != l.Version+1 || ev.Changes["assigned_to"].From != u.Id.String() ||
@@ -596,7 +595,7 @@ func TestUsersDeactivate(t *testing.T) {
 		// Now a colleague may claim one.
 		_, colleague := env.NewUser(auth.RoleSales)
 		l := leadMustGet(t, colleague, open1.Id)
-		claim := api.LeadPatch{}
+		claim := client.LeadPatch{}
 		claim.AssignedTo.Set("me")
 		if r, _ := colleague.UpdateLeadWithResponse(bg, l.Id, leadIfMatch(l.Version), claim); r.JSON200 == nil {
 			t.Fatalf("claim: %d %s", r.StatusCode(), r.Body)
@@ -633,7 +632,7 @@ func TestUsersDeactivate(t *testing.T) {
 		env.Admin.DeactivateUserWithResponse(bg, u.Id, nil)
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
 		yes := true
-		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &api.UpdateUserParams{IfMatch: g.Headers200.ETag}, api.UserPatch{Active: &yes})
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Active: &yes})
 		if r.StatusCode() != 200 || !r.JSON200.Active {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
@@ -651,7 +650,7 @@ func TestReleaseLeadsWhileContactLogged(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	u, c := env.NewUser(auth.RoleSales)
-	l := leadMustCreate(t, c, api.LeadCreate{Name: "Held Lead"})
+	l := leadMustCreate(t, c, client.LeadCreate{Name: "Held Lead"})
 
 	// The contact's transaction, as ActivityCreate runs it, up to its insert.
 	contact := holdRowLock(t, env, `LOCK TABLE leads IN ROW EXCLUSIVE MODE`)
@@ -686,7 +685,7 @@ func TestClaimWhileDeactivated(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	u, _ := env.NewUser(auth.RoleSales)
-	l := leadMustCreate(t, env.Admin, api.LeadCreate{Name: "Unassigned Lead"})
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Unassigned Lead"})
 	token := env.Login(u.Email).AccessToken
 	deactivation := holdRowLock(t, env, `UPDATE users SET active = false WHERE id = $1`, u.Id)
 	done := answerLater(http.MethodPatch, env.URL+"/api/v1/leads/"+l.Id.String(), `{"assigned_to": "me"}`,

@@ -12,10 +12,1719 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
-	. "github.com/jmksales/jmk/gen/api"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ActivityKind.
+const (
+	ActivityKindCall     ActivityKind = "call"
+	ActivityKindEmail    ActivityKind = "email"
+	ActivityKindMeeting  ActivityKind = "meeting"
+	ActivityKindNote     ActivityKind = "note"
+	ActivityKindWhatsapp ActivityKind = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the ActivityKind enum.
+func (e ActivityKind) Valid() bool {
+	switch e {
+	case ActivityKindCall:
+		return true
+	case ActivityKindEmail:
+		return true
+	case ActivityKindMeeting:
+		return true
+	case ActivityKindNote:
+		return true
+	case ActivityKindWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuditAction.
+const (
+	AuditActionActivityCreate           AuditAction = "activity.create"
+	AuditActionAuthLogin                AuditAction = "auth.login"
+	AuditActionAuthLoginFailed          AuditAction = "auth.login_failed"
+	AuditActionAuthLoginLocked          AuditAction = "auth.login_locked"
+	AuditActionAuthLogout               AuditAction = "auth.logout"
+	AuditActionAuthPasswordChangeFailed AuditAction = "auth.password_change_failed"
+	AuditActionAuthRefresh              AuditAction = "auth.refresh"
+	AuditActionAuthRefreshReuse         AuditAction = "auth.refresh_reuse"
+	AuditActionAuthRegisterRefused      AuditAction = "auth.register_refused"
+	AuditActionExportLeads              AuditAction = "export.leads"
+	AuditActionImportLeads              AuditAction = "import.leads"
+	AuditActionLeadCreate               AuditAction = "lead.create"
+	AuditActionLeadDelete               AuditAction = "lead.delete"
+	AuditActionLeadUpdate               AuditAction = "lead.update"
+	AuditActionModelActivate            AuditAction = "model.activate"
+	AuditActionModelTrain               AuditAction = "model.train"
+	AuditActionThresholdsUpdate         AuditAction = "thresholds.update"
+	AuditActionUserCreate               AuditAction = "user.create"
+	AuditActionUserDeactivate           AuditAction = "user.deactivate"
+	AuditActionUserPasswordChange       AuditAction = "user.password_change"
+	AuditActionUserUpdate               AuditAction = "user.update"
+)
+
+// Valid indicates whether the value is a known member of the AuditAction enum.
+func (e AuditAction) Valid() bool {
+	switch e {
+	case AuditActionActivityCreate:
+		return true
+	case AuditActionAuthLogin:
+		return true
+	case AuditActionAuthLoginFailed:
+		return true
+	case AuditActionAuthLoginLocked:
+		return true
+	case AuditActionAuthLogout:
+		return true
+	case AuditActionAuthPasswordChangeFailed:
+		return true
+	case AuditActionAuthRefresh:
+		return true
+	case AuditActionAuthRefreshReuse:
+		return true
+	case AuditActionAuthRegisterRefused:
+		return true
+	case AuditActionExportLeads:
+		return true
+	case AuditActionImportLeads:
+		return true
+	case AuditActionLeadCreate:
+		return true
+	case AuditActionLeadDelete:
+		return true
+	case AuditActionLeadUpdate:
+		return true
+	case AuditActionModelActivate:
+		return true
+	case AuditActionModelTrain:
+		return true
+	case AuditActionThresholdsUpdate:
+		return true
+	case AuditActionUserCreate:
+		return true
+	case AuditActionUserDeactivate:
+		return true
+	case AuditActionUserPasswordChange:
+		return true
+	case AuditActionUserUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Category.
+const (
+	CategoryCold Category = "cold"
+	CategoryHot  Category = "hot"
+	CategoryWarm Category = "warm"
+)
+
+// Valid indicates whether the value is a known member of the Category enum.
+func (e Category) Valid() bool {
+	switch e {
+	case CategoryCold:
+		return true
+	case CategoryHot:
+		return true
+	case CategoryWarm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ContactChannel.
+const (
+	ContactChannelCellular  ContactChannel = "cellular"
+	ContactChannelTelephone ContactChannel = "telephone"
+)
+
+// Valid indicates whether the value is a known member of the ContactChannel enum.
+func (e ContactChannel) Valid() bool {
+	switch e {
+	case ContactChannelCellular:
+		return true
+	case ContactChannelTelephone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Education.
+const (
+	EducationBasic4y            Education = "basic_4y"
+	EducationBasic6y            Education = "basic_6y"
+	EducationBasic9y            Education = "basic_9y"
+	EducationHighSchool         Education = "high_school"
+	EducationIlliterate         Education = "illiterate"
+	EducationProfessionalCourse Education = "professional_course"
+	EducationUniversityDegree   Education = "university_degree"
+	EducationUnknown            Education = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the Education enum.
+func (e Education) Valid() bool {
+	switch e {
+	case EducationBasic4y:
+		return true
+	case EducationBasic6y:
+		return true
+	case EducationBasic9y:
+		return true
+	case EducationHighSchool:
+		return true
+	case EducationIlliterate:
+		return true
+	case EducationProfessionalCourse:
+		return true
+	case EducationUniversityDegree:
+		return true
+	case EducationUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Job.
+const (
+	JobAdmin        Job = "admin"
+	JobBlueCollar   Job = "blue_collar"
+	JobEntrepreneur Job = "entrepreneur"
+	JobHousemaid    Job = "housemaid"
+	JobManagement   Job = "management"
+	JobRetired      Job = "retired"
+	JobSelfEmployed Job = "self_employed"
+	JobServices     Job = "services"
+	JobStudent      Job = "student"
+	JobTechnician   Job = "technician"
+	JobUnemployed   Job = "unemployed"
+	JobUnknown      Job = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the Job enum.
+func (e Job) Valid() bool {
+	switch e {
+	case JobAdmin:
+		return true
+	case JobBlueCollar:
+		return true
+	case JobEntrepreneur:
+		return true
+	case JobHousemaid:
+		return true
+	case JobManagement:
+		return true
+	case JobRetired:
+		return true
+	case JobSelfEmployed:
+		return true
+	case JobServices:
+		return true
+	case JobStudent:
+		return true
+	case JobTechnician:
+		return true
+	case JobUnemployed:
+		return true
+	case JobUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeadSort.
+const (
+	LeadSortCreatedAtDesc   LeadSort = "created_at_desc"
+	LeadSortNameAsc         LeadSort = "name_asc"
+	LeadSortProbabilityAsc  LeadSort = "probability_asc"
+	LeadSortProbabilityDesc LeadSort = "probability_desc"
+	LeadSortUpdatedAtDesc   LeadSort = "updated_at_desc"
+)
+
+// Valid indicates whether the value is a known member of the LeadSort enum.
+func (e LeadSort) Valid() bool {
+	switch e {
+	case LeadSortCreatedAtDesc:
+		return true
+	case LeadSortNameAsc:
+		return true
+	case LeadSortProbabilityAsc:
+		return true
+	case LeadSortProbabilityDesc:
+		return true
+	case LeadSortUpdatedAtDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeadStatus.
+const (
+	LeadStatusContacted LeadStatus = "contacted"
+	LeadStatusFailed    LeadStatus = "failed"
+	LeadStatusFollowUp  LeadStatus = "follow_up"
+	LeadStatusNew       LeadStatus = "new"
+	LeadStatusSuccess   LeadStatus = "success"
+)
+
+// Valid indicates whether the value is a known member of the LeadStatus enum.
+func (e LeadStatus) Valid() bool {
+	switch e {
+	case LeadStatusContacted:
+		return true
+	case LeadStatusFailed:
+		return true
+	case LeadStatusFollowUp:
+		return true
+	case LeadStatusNew:
+		return true
+	case LeadStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Marital.
+const (
+	MaritalDivorced Marital = "divorced"
+	MaritalMarried  Marital = "married"
+	MaritalSingle   Marital = "single"
+	MaritalUnknown  Marital = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the Marital enum.
+func (e Marital) Valid() bool {
+	switch e {
+	case MaritalDivorced:
+		return true
+	case MaritalMarried:
+		return true
+	case MaritalSingle:
+		return true
+	case MaritalUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Month.
+const (
+	MonthApr Month = "apr"
+	MonthAug Month = "aug"
+	MonthDec Month = "dec"
+	MonthFeb Month = "feb"
+	MonthJan Month = "jan"
+	MonthJul Month = "jul"
+	MonthJun Month = "jun"
+	MonthMar Month = "mar"
+	MonthMay Month = "may"
+	MonthNov Month = "nov"
+	MonthOct Month = "oct"
+	MonthSep Month = "sep"
+)
+
+// Valid indicates whether the value is a known member of the Month enum.
+func (e Month) Valid() bool {
+	switch e {
+	case MonthApr:
+		return true
+	case MonthAug:
+		return true
+	case MonthDec:
+		return true
+	case MonthFeb:
+		return true
+	case MonthJan:
+		return true
+	case MonthJul:
+		return true
+	case MonthJun:
+		return true
+	case MonthMar:
+		return true
+	case MonthMay:
+		return true
+	case MonthNov:
+		return true
+	case MonthOct:
+		return true
+	case MonthSep:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PreviousOutcome.
+const (
+	PreviousOutcomeFailure PreviousOutcome = "failure"
+	PreviousOutcomeNone    PreviousOutcome = "none"
+	PreviousOutcomeSuccess PreviousOutcome = "success"
+)
+
+// Valid indicates whether the value is a known member of the PreviousOutcome enum.
+func (e PreviousOutcome) Valid() bool {
+	switch e {
+	case PreviousOutcomeFailure:
+		return true
+	case PreviousOutcomeNone:
+		return true
+	case PreviousOutcomeSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Role.
+const (
+	RoleAdmin Role = "admin"
+	RoleSales Role = "sales"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleSales:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenResponseTokenType.
+const (
+	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
+func (e TokenResponseTokenType) Valid() bool {
+	switch e {
+	case TokenResponseTokenTypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TrainSplit.
+const (
+	TrainSplitStratified TrainSplit = "stratified"
+	TrainSplitTime       TrainSplit = "time"
+)
+
+// Valid indicates whether the value is a known member of the TrainSplit enum.
+func (e TrainSplit) Valid() bool {
+	switch e {
+	case TrainSplitStratified:
+		return true
+	case TrainSplitTime:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Weekday.
+const (
+	WeekdayFri Weekday = "fri"
+	WeekdayMon Weekday = "mon"
+	WeekdaySat Weekday = "sat"
+	WeekdaySun Weekday = "sun"
+	WeekdayThu Weekday = "thu"
+	WeekdayTue Weekday = "tue"
+	WeekdayWed Weekday = "wed"
+)
+
+// Valid indicates whether the value is a known member of the Weekday enum.
+func (e Weekday) Valid() bool {
+	switch e {
+	case WeekdayFri:
+		return true
+	case WeekdayMon:
+		return true
+	case WeekdaySat:
+		return true
+	case WeekdaySun:
+		return true
+	case WeekdayThu:
+		return true
+	case WeekdayTue:
+		return true
+	case WeekdayWed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for YesNoUnknown.
+const (
+	YesNoUnknownNo      YesNoUnknown = "no"
+	YesNoUnknownUnknown YesNoUnknown = "unknown"
+	YesNoUnknownYes     YesNoUnknown = "yes"
+)
+
+// Valid indicates whether the value is a known member of the YesNoUnknown enum.
+func (e YesNoUnknown) Valid() bool {
+	switch e {
+	case YesNoUnknownNo:
+		return true
+	case YesNoUnknownUnknown:
+		return true
+	case YesNoUnknownYes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditEventsParamsEntityType.
+const (
+	ListAuditEventsParamsEntityTypeActivity   ListAuditEventsParamsEntityType = "activity"
+	ListAuditEventsParamsEntityTypeExport     ListAuditEventsParamsEntityType = "export"
+	ListAuditEventsParamsEntityTypeImport     ListAuditEventsParamsEntityType = "import"
+	ListAuditEventsParamsEntityTypeLead       ListAuditEventsParamsEntityType = "lead"
+	ListAuditEventsParamsEntityTypeModel      ListAuditEventsParamsEntityType = "model"
+	ListAuditEventsParamsEntityTypeSession    ListAuditEventsParamsEntityType = "session"
+	ListAuditEventsParamsEntityTypeThresholds ListAuditEventsParamsEntityType = "thresholds"
+	ListAuditEventsParamsEntityTypeUser       ListAuditEventsParamsEntityType = "user"
+)
+
+// Valid indicates whether the value is a known member of the ListAuditEventsParamsEntityType enum.
+func (e ListAuditEventsParamsEntityType) Valid() bool {
+	switch e {
+	case ListAuditEventsParamsEntityTypeActivity:
+		return true
+	case ListAuditEventsParamsEntityTypeExport:
+		return true
+	case ListAuditEventsParamsEntityTypeImport:
+		return true
+	case ListAuditEventsParamsEntityTypeLead:
+		return true
+	case ListAuditEventsParamsEntityTypeModel:
+		return true
+	case ListAuditEventsParamsEntityTypeSession:
+		return true
+	case ListAuditEventsParamsEntityTypeThresholds:
+		return true
+	case ListAuditEventsParamsEntityTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportLeadsParamsFormat.
+const (
+	ExportLeadsParamsFormatCsv   ExportLeadsParamsFormat = "csv"
+	ExportLeadsParamsFormatExcel ExportLeadsParamsFormat = "excel"
+)
+
+// Valid indicates whether the value is a known member of the ExportLeadsParamsFormat enum.
+func (e ExportLeadsParamsFormat) Valid() bool {
+	switch e {
+	case ExportLeadsParamsFormatCsv:
+		return true
+	case ExportLeadsParamsFormatExcel:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportLeadsParamsOutcome.
+const (
+	ImportLeadsParamsOutcomeIgnore ImportLeadsParamsOutcome = "ignore"
+	ImportLeadsParamsOutcomeUse    ImportLeadsParamsOutcome = "use"
+)
+
+// Valid indicates whether the value is a known member of the ImportLeadsParamsOutcome enum.
+func (e ImportLeadsParamsOutcome) Valid() bool {
+	switch e {
+	case ImportLeadsParamsOutcomeIgnore:
+		return true
+	case ImportLeadsParamsOutcomeUse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Activity defines model for Activity.
+type Activity struct {
+	CreatedAt   time.Time           `json:"created_at"`
+	DurationSec *int32              `json:"duration_sec"`
+	Id          openapi_types.UUID  `json:"id"`
+	Kind        ActivityKind        `json:"kind"`
+	LeadId      openapi_types.UUID  `json:"lead_id"`
+	Notes       *string             `json:"notes"`
+	OccurredAt  time.Time           `json:"occurred_at"`
+	Outcome     *string             `json:"outcome"`
+	UserId      *openapi_types.UUID `json:"user_id"`
+}
+
+// ActivityCreate defines model for ActivityCreate.
+type ActivityCreate struct {
+	DurationSec *int32       `json:"duration_sec,omitempty"`
+	Kind        ActivityKind `json:"kind"`
+
+	// Notes As a lead's notes: any number of lines (tabs too), without other control characters; stored with LF line ends, and blank as null.
+	Notes *string `json:"notes,omitempty"`
+
+	// OccurredAt Defaults to now; at most 5 minutes ahead of the server's clock (allowing for clock skew) and not before 2000-01-01T00:00:00Z.
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
+
+	// Outcome Without control characters other than tab and line breaks (which the audit summary shows as spaces), nor invisible direction controls: it is quoted in the team's feed. Trimmed; blank is stored as null.
+	//
+	// Example: no answer
+	Outcome *string `json:"outcome,omitempty"`
+}
+
+// ActivityKind defines model for ActivityKind.
+type ActivityKind string
+
+// ActivityList defines model for ActivityList.
+type ActivityList struct {
+	Items      []Activity `json:"items"`
+	NextCursor *string    `json:"next_cursor"`
+	Total      *int64     `json:"total,omitempty"`
+}
+
+// ActivityLogged A logged contact, with what it did to its lead.
+type ActivityLogged struct {
+	CreatedAt   time.Time          `json:"created_at"`
+	DurationSec *int32             `json:"duration_sec"`
+	Id          openapi_types.UUID `json:"id"`
+	Kind        ActivityKind       `json:"kind"`
+
+	// Lead The lead's state after a contact was logged. `version` is its ETag (`"version"`): an edit
+	// form opened before the call sends it as `If-Match` (it moved only if the status did).
+	Lead       LeadAfterContact    `json:"lead"`
+	LeadId     openapi_types.UUID  `json:"lead_id"`
+	Notes      *string             `json:"notes"`
+	OccurredAt time.Time           `json:"occurred_at"`
+	Outcome    *string             `json:"outcome"`
+	UserId     *openapi_types.UUID `json:"user_id"`
+}
+
+// AuditAction What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
+// `login_locked` and `register_refused` are refusals, `refresh_reuse` a rotated refresh token
+// presented again, `password_change_failed` a wrong current password), users, leads, contacts
+// (`activity.create`), imports and exports (one event each, with counts), models and
+// thresholds. New actions may be added: a client should expect values it does not know.
+//
+// Example: lead.update
+type AuditAction string
+
+// AuditActor defines model for AuditActor.
+type AuditActor struct {
+	Id *openapi_types.UUID `json:"id"`
+
+	// Name The user's name, or "system" / "anonymous".
+	Name string `json:"name"`
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	// Action What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
+	// `login_locked` and `register_refused` are refusals, `refresh_reuse` a rotated refresh token
+	// presented again, `password_change_failed` a wrong current password), users, leads, contacts
+	// (`activity.create`), imports and exports (one event each, with counts), models and
+	// thresholds. New actions may be added: a client should expect values it does not know.
+	//
+	//
+	// Example: lead.update
+	Action   AuditAction            `json:"action"`
+	Actor    AuditActor             `json:"actor"`
+	Changes  map[string]FieldChange `json:"changes"`
+	EntityId *string                `json:"entity_id"`
+
+	// EntityType Example: lead
+	EntityType string `json:"entity_type"`
+	Id         int64  `json:"id"`
+
+	// Ip The client's address; shown to sales only on their own events.
+	Ip         *string   `json:"ip"`
+	OccurredAt time.Time `json:"occurred_at"`
+	RequestId  *string   `json:"request_id"`
+
+	// Sealed Linked into the hash chain yet (within about a second of commit).
+	Sealed bool `json:"sealed"`
+
+	// Summary Example: Ana Silva moved lead Rui Costa from new to contacted
+	Summary string `json:"summary"`
+
+	// UserAgent The client's User-Agent; shown to sales only on their own events.
+	UserAgent *string `json:"user_agent"`
+}
+
+// AuditEventList defines model for AuditEventList.
+type AuditEventList struct {
+	Items      []AuditEvent `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+	Total      *int64       `json:"total,omitempty"`
+}
+
+// AuditVerification defines model for AuditVerification.
+type AuditVerification struct {
+	// Checked Sealed events checked.
+	Checked       int64  `json:"checked"`
+	FirstBrokenId *int64 `json:"first_broken_id"`
+
+	// HeadHash The seal (SHA-256, hexadecimal) of `head_id`.
+	//
+	// Example: 3f1c0e5a9b7d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e
+	HeadHash *string `json:"head_hash"`
+
+	// HeadId The last sealed event checked; null when none is sealed yet or the chain is broken. Record it with `head_hash` outside the database to use as an anchor.
+	HeadId *int64  `json:"head_id"`
+	Ok     bool    `json:"ok"`
+	Reason *string `json:"reason"`
+
+	// Unsealed Events committed but not yet linked into the chain.
+	Unsealed int64 `json:"unsealed"`
+}
+
+// CalibrationBin defines model for CalibrationBin.
+type CalibrationBin struct {
+	Bin           int     `json:"bin"`
+	Count         int     `json:"count"`
+	Lower         float64 `json:"lower"`
+	MeanPredicted float64 `json:"mean_predicted"`
+	ObservedRate  float64 `json:"observed_rate"`
+	Upper         float64 `json:"upper"`
+}
+
+// Category defines model for Category.
+type Category string
+
+// CategoryCounts Live leads by category; unscored ones have no category yet.
+type CategoryCounts struct {
+	Cold     int64 `json:"cold"`
+	Hot      int64 `json:"hot"`
+	Unscored int64 `json:"unscored"`
+	Warm     int64 `json:"warm"`
+}
+
+// CategoryMetric defines model for CategoryMetric.
+type CategoryMetric struct {
+	Category      Category `json:"category"`
+	Count         int      `json:"count"`
+	MeanPredicted *float64 `json:"mean_predicted,omitempty"`
+	ObservedRate  float64  `json:"observed_rate"`
+}
+
+// ContactChannel defines model for ContactChannel.
+type ContactChannel string
+
+// CutoffMetric What a category starting at this cut-off would hold on the holdout.
+type CutoffMetric struct {
+	// Count Holdout leads predicted at or above the cut-off.
+	Count int `json:"count"`
+
+	// Cutoff Example: 0.5
+	Cutoff float64 `json:"cutoff"`
+
+	// ObservedRate How often they converted (0 when there are none).
+	ObservedRate float64 `json:"observed_rate"`
+
+	// ShareOfConversions Their share of the holdout's conversions.
+	ShareOfConversions float64 `json:"share_of_conversions"`
+
+	// ShareOfLeads Their share of the holdout.
+	ShareOfLeads float64 `json:"share_of_leads"`
+}
+
+// Education defines model for Education.
+type Education string
+
+// Email Example: ana.silva@example.com
+type Email = string
+
+// Factor defines model for Factor.
+type Factor struct {
+	// Contribution Effect on the log-odds compared with an average lead.
+	Contribution float64 `json:"contribution"`
+
+	// Description The reason in words a sales person reads.
+	//
+	// Example: Reached on a mobile phone
+	Description string `json:"description"`
+
+	// Feature The lead field; or `economic_climate` for the five economic indicators together (emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed), which mark the period of a campaign as one cause, which the model learns as such; or `previous_campaign` for previous_outcome, previous_contacts and days_since_previous_contact together, one fact told once.
+	//
+	// Example: contact_channel
+	Feature string `json:"feature"`
+
+	// Value The field's value as sent; for the two grouped factors, each field and its value.
+	//
+	// Example: cellular
+	Value string `json:"value"`
+}
+
+// FieldChange defines model for FieldChange.
+type FieldChange struct {
+	From interface{} `json:"from"`
+	To   interface{} `json:"to"`
+}
+
+// FieldError defines model for FieldError.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Health defines model for Health.
+type Health struct {
+	// Status Example: ok
+	Status string `json:"status"`
+}
+
+// ImportRejection defines model for ImportRejection.
+type ImportRejection struct {
+	// Field The column, or empty for the whole row.
+	Field string `json:"field"`
+
+	// Line Line of the file, the header being line 1.
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// ImportResult Example: {"dry_run":false,"inserted":41187,"rejected":[{"field":"age","line":17,"message":"must be a whole number from 17 to 120"}],"rejected_rows":1,"unchanged":0,"updated":0}
+type ImportResult struct {
+	DryRun bool `json:"dry_run"`
+
+	// Inserted New leads.
+	Inserted int64 `json:"inserted"`
+
+	// Rejected The rejected rows' problems, by line, at most 1,000 of them (a row may have several): enough to see what is wrong with a file, without an answer of megabytes for a file that is wrong throughout.
+	Rejected []ImportRejection `json:"rejected"`
+
+	// RejectedRows How many rows were rejected, all of them, listed or not.
+	RejectedRows int64 `json:"rejected_rows"`
+
+	// Unchanged Leads (named by external_id) that already held the file's values: left as they were, version included, so re-importing a file changes nothing.
+	Unchanged int64 `json:"unchanged"`
+
+	// Updated Leads (named by external_id) that the file changed; each gets a new version.
+	Updated int64 `json:"updated"`
+}
+
+// Job defines model for Job.
+type Job string
+
+// JobStats defines model for JobStats.
+type JobStats struct {
+	AverageProbability *float64 `json:"average_probability"`
+	Cold               int64    `json:"cold"`
+
+	// Hot Hot leads of every status, closed ones included (the ranking).
+	Hot int64 `json:"hot"`
+	Job Job   `json:"job"`
+
+	// OpenHot Hot leads still to work: new, contacted or follow_up.
+	OpenHot int64 `json:"open_hot"`
+	Total   int64 `json:"total"`
+	Warm    int64 `json:"warm"`
+}
+
+// JobStatsList defines model for JobStatsList.
+type JobStatsList struct {
+	Items []JobStats `json:"items"`
+}
+
+// Lead defines model for Lead.
+type Lead struct {
+	Age                      *int32              `json:"age"`
+	AssignedTo               *openapi_types.UUID `json:"assigned_to"`
+	CampaignContacts         *int32              `json:"campaign_contacts"`
+	Category                 *Category           `json:"category"`
+	ConsConfIdx              *float64            `json:"cons_conf_idx"`
+	ConsPriceIdx             *float64            `json:"cons_price_idx"`
+	ContactChannel           *ContactChannel     `json:"contact_channel"`
+	ContactCount             int32               `json:"contact_count"`
+	CreatedAt                time.Time           `json:"created_at"`
+	CreditDefault            *YesNoUnknown       `json:"credit_default"`
+	DaysSincePreviousContact *int32              `json:"days_since_previous_contact"`
+	Education                *Education          `json:"education"`
+	Email                    *string             `json:"email"`
+	EmpVarRate               *float64            `json:"emp_var_rate"`
+	Euribor3m                *float64            `json:"euribor_3m"`
+
+	// ExternalId Id in the system the lead was imported from.
+	ExternalId          *string            `json:"external_id"`
+	HousingLoan         *YesNoUnknown      `json:"housing_loan"`
+	Id                  openapi_types.UUID `json:"id"`
+	Job                 *Job               `json:"job"`
+	LastCallDurationSec *int32             `json:"last_call_duration_sec"`
+	LastContactMonth    *Month             `json:"last_contact_month"`
+	LastContactWeekday  *Weekday           `json:"last_contact_weekday"`
+	LastContactedAt     *time.Time         `json:"last_contacted_at"`
+	Marital             *Marital           `json:"marital"`
+	ModelVersion        *int32             `json:"model_version"`
+	Name                string             `json:"name"`
+	Notes               *string            `json:"notes"`
+	NrEmployed          *float64           `json:"nr_employed"`
+	PersonalLoan        *YesNoUnknown      `json:"personal_loan"`
+	Phone               *string            `json:"phone"`
+	PreviousContacts    *int32             `json:"previous_contacts"`
+	PreviousOutcome     *PreviousOutcome   `json:"previous_outcome"`
+
+	// Probability null until a model has scored the lead.
+	Probability *float64   `json:"probability"`
+	ScoredAt    *time.Time `json:"scored_at"`
+
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	Status    LeadStatus `json:"status"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Version   int32      `json:"version"`
+}
+
+// LeadAfterContact The lead's state after a contact was logged. `version` is its ETag (`"version"`): an edit
+// form opened before the call sends it as `If-Match` (it moved only if the status did).
+type LeadAfterContact struct {
+	ContactCount    int32      `json:"contact_count"`
+	LastContactedAt *time.Time `json:"last_contacted_at"`
+
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	Status  LeadStatus `json:"status"`
+	Version int32      `json:"version"`
+}
+
+// LeadCreate Example: {"age":41,"assigned_to":"me","contact_channel":"cellular","education":"university_degree","email":"rita.almeida@example.com","housing_loan":"yes","job":"technician","marital":"married","name":"Rita Almeida","phone":"+351 912 345 678","previous_outcome":"none"}
+type LeadCreate struct {
+	// Age Example: 41
+	Age *int32 `json:"age,omitempty"`
+
+	// AssignedTo A user id or `me`; null = unassigned.
+	AssignedTo       nullable.Nullable[string] `json:"assigned_to,omitempty"`
+	CampaignContacts *int32                    `json:"campaign_contacts,omitempty"`
+	ConsConfIdx      *float64                  `json:"cons_conf_idx,omitempty"`
+	ConsPriceIdx     *float64                  `json:"cons_price_idx,omitempty"`
+	ContactChannel   *ContactChannel           `json:"contact_channel,omitempty"`
+	CreditDefault    *YesNoUnknown             `json:"credit_default,omitempty"`
+
+	// DaysSincePreviousContact Days since the client's last contact in a previous campaign; null = never contacted in one.
+	DaysSincePreviousContact *int32     `json:"days_since_previous_contact,omitempty"`
+	Education                *Education `json:"education,omitempty"`
+	Email                    *Email     `json:"email,omitempty"`
+	EmpVarRate               *float64   `json:"emp_var_rate,omitempty"`
+	Euribor3m                *float64   `json:"euribor_3m,omitempty"`
+
+	// ExternalId Admins only (403 for sales): an import naming it updates this lead, so a seller could otherwise take a row of a file before it is imported. No control characters; one in the form of a UUID is stored in lower case.
+	ExternalId          *string       `json:"external_id,omitempty"`
+	HousingLoan         *YesNoUnknown `json:"housing_loan,omitempty"`
+	Job                 *Job          `json:"job,omitempty"`
+	LastCallDurationSec *int32        `json:"last_call_duration_sec,omitempty"`
+	LastContactMonth    *Month        `json:"last_contact_month,omitempty"`
+	LastContactWeekday  *Weekday      `json:"last_contact_weekday,omitempty"`
+	Marital             *Marital      `json:"marital,omitempty"`
+
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	//
+	// Example: Ana Silva
+	Name PersonName `json:"name"`
+
+	// Notes Free text on any number of lines (tabs too), without other control characters. Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. Blank notes are stored as null.
+	Notes        *string       `json:"notes,omitempty"`
+	NrEmployed   *float64      `json:"nr_employed,omitempty"`
+	PersonalLoan *YesNoUnknown `json:"personal_loan,omitempty"`
+
+	// Phone Example: +351 912 345 678
+	Phone            *string          `json:"phone,omitempty"`
+	PreviousContacts *int32           `json:"previous_contacts,omitempty"`
+	PreviousOutcome  *PreviousOutcome `json:"previous_outcome,omitempty"`
+}
+
+// LeadList defines model for LeadList.
+type LeadList struct {
+	Items      []Lead  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+	Total      *int64  `json:"total,omitempty"`
+}
+
+// LeadPatch Fields to change; absent fields stay, null clears a nullable field.
+type LeadPatch struct {
+	Age nullable.Nullable[int32] `json:"age,omitempty"`
+
+	// AssignedTo A user id, `me` (claim), or null (unassign).
+	AssignedTo               nullable.Nullable[string]         `json:"assigned_to,omitempty"`
+	CampaignContacts         nullable.Nullable[int32]          `json:"campaign_contacts,omitempty"`
+	ConsConfIdx              nullable.Nullable[float64]        `json:"cons_conf_idx,omitempty"`
+	ConsPriceIdx             nullable.Nullable[float64]        `json:"cons_price_idx,omitempty"`
+	ContactChannel           nullable.Nullable[ContactChannel] `json:"contact_channel,omitempty"`
+	CreditDefault            nullable.Nullable[YesNoUnknown]   `json:"credit_default,omitempty"`
+	DaysSincePreviousContact nullable.Nullable[int32]          `json:"days_since_previous_contact,omitempty"`
+	Education                nullable.Nullable[Education]      `json:"education,omitempty"`
+	Email                    nullable.Nullable[string]         `json:"email,omitempty"`
+	EmpVarRate               nullable.Nullable[float64]        `json:"emp_var_rate,omitempty"`
+	Euribor3m                nullable.Nullable[float64]        `json:"euribor_3m,omitempty"`
+	HousingLoan              nullable.Nullable[YesNoUnknown]   `json:"housing_loan,omitempty"`
+	Job                      nullable.Nullable[Job]            `json:"job,omitempty"`
+	LastCallDurationSec      nullable.Nullable[int32]          `json:"last_call_duration_sec,omitempty"`
+	LastContactMonth         nullable.Nullable[Month]          `json:"last_contact_month,omitempty"`
+	LastContactWeekday       nullable.Nullable[Weekday]        `json:"last_contact_weekday,omitempty"`
+	Marital                  nullable.Nullable[Marital]        `json:"marital,omitempty"`
+
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	//
+	// Example: Ana Silva
+	Name *PersonName `json:"name,omitempty"`
+
+	// Notes Free text without control characters other than tab and line breaks; stored with LF line ends, and blank as null, as on create.
+	Notes            nullable.Nullable[string]          `json:"notes,omitempty"`
+	NrEmployed       nullable.Nullable[float64]         `json:"nr_employed,omitempty"`
+	PersonalLoan     nullable.Nullable[YesNoUnknown]    `json:"personal_loan,omitempty"`
+	Phone            nullable.Nullable[string]          `json:"phone,omitempty"`
+	PreviousContacts nullable.Nullable[int32]           `json:"previous_contacts,omitempty"`
+	PreviousOutcome  nullable.Nullable[PreviousOutcome] `json:"previous_outcome,omitempty"`
+
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	Status *LeadStatus `json:"status,omitempty"`
+}
+
+// LeadSort The order of a lead list (see the `sort` parameter).
+type LeadSort string
+
+// LeadStatus The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+type LeadStatus string
+
+// Leaderboard defines model for Leaderboard.
+type Leaderboard struct {
+	Items []LeaderboardEntry `json:"items"`
+	Since time.Time          `json:"since"`
+}
+
+// LeaderboardEntry defines model for LeaderboardEntry.
+type LeaderboardEntry struct {
+	ContactsLogged int64 `json:"contacts_logged"`
+
+	// ConversionRate won / (won + lost); null when nothing closed.
+	ConversionRate *float64           `json:"conversion_rate"`
+	LeadsLost      int64              `json:"leads_lost"`
+	LeadsWon       int64              `json:"leads_won"`
+	Name           string             `json:"name"`
+	UserId         openapi_types.UUID `json:"user_id"`
+}
+
+// LoginRequest defines model for LoginRequest.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Marital defines model for Marital.
+type Marital string
+
+// Model defines model for Model.
+type Model struct {
+	ActivatedAt *time.Time `json:"activated_at"`
+	Active      bool       `json:"active"`
+
+	// Algorithm Example: logistic_regression_l2
+	Algorithm string `json:"algorithm"`
+
+	// Metrics The model measured on its holdout, the labelled leads it was not trained on.
+	Metrics ModelMetrics `json:"metrics"`
+
+	// Options How the model was trained; the request's options with their defaults filled in.
+	Options ModelOptions `json:"options"`
+
+	// Thresholds The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds.
+	Thresholds Thresholds          `json:"thresholds"`
+	TrainedAt  time.Time           `json:"trained_at"`
+	TrainedBy  *openapi_types.UUID `json:"trained_by"`
+	Version    int32               `json:"version"`
+}
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Items      []Model `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+	Total      *int64  `json:"total,omitempty"`
+}
+
+// ModelMetrics The model measured on its holdout, the labelled leads it was not trained on.
+type ModelMetrics struct {
+	// Auc ROC AUC: how often a converted lead is ranked above one that did not convert (0.5 is chance).
+	Auc float64 `json:"auc"`
+
+	// Brier Mean squared difference between the predicted probability and the outcome (lower is better).
+	Brier float64 `json:"brier"`
+
+	// Calibration Ten equal-count bins of the predicted probability, lowest first, each with its range and its mean predicted and observed rates.
+	Calibration []CalibrationBin `json:"calibration"`
+
+	// Categories The holdout by category at the cut-offs in force when the model was trained (`thresholds`).
+	Categories []CategoryMetric `json:"categories"`
+
+	// Cutoffs The cut-offs 0.05, 0.10, ..., 0.95, each with the holdout leads at or above it, how often they converted and their share of the conversions: what a hot (or warm) category starting there would hold, to choose the thresholds without training again. Empty for models trained before it was added.
+	Cutoffs []CutoffMetric `json:"cutoffs"`
+
+	// LiftTopDecile Conversion rate of the tenth of the holdout predicted highest over the holdout's own rate.
+	LiftTopDecile float64 `json:"lift_top_decile"`
+
+	// LogLoss Mean negative log-likelihood of the outcomes (lower is better).
+	LogLoss float64 `json:"log_loss"`
+	NTest   int     `json:"n_test"`
+	NTrain  int     `json:"n_train"`
+
+	// PositiveRate Conversion rate of all labelled leads, training and holdout together.
+	PositiveRate float64 `json:"positive_rate"`
+}
+
+// ModelOptions How the model was trained; the request's options with their defaults filled in.
+type ModelOptions struct {
+	HoldoutFraction     float64 `json:"holdout_fraction"`
+	IncludeCallDuration bool    `json:"include_call_duration"`
+
+	// L2 The ridge penalty on the mean log loss.
+	L2   float64 `json:"l2"`
+	Seed int64   `json:"seed"`
+
+	// Split stratified: random within each outcome, with a fixed seed; time: the leads created last (by `created_at`, the order they came into the system, not when they closed) are the holdout.
+	Split TrainSplit `json:"split"`
+}
+
+// Month defines model for Month.
+type Month string
+
+// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
+//
+// Example: correct horse battery
+type Password = string
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+
+	// NewPassword 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
+	//
+	// Example: correct horse battery
+	NewPassword Password `json:"new_password"`
+}
+
+// PersonName Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+//
+// Example: Ana Silva
+type PersonName = string
+
+// PreviousOutcome defines model for PreviousOutcome.
+type PreviousOutcome string
+
+// Problem RFC 9457 problem details.
+type Problem struct {
+	AllowedNextStates *[]LeadStatus `json:"allowed_next_states,omitempty"`
+	Detail            *string       `json:"detail,omitempty"`
+	Errors            *[]FieldError `json:"errors,omitempty"`
+	Instance          *string       `json:"instance,omitempty"`
+	RequestId         *string       `json:"request_id,omitempty"`
+
+	// Status Example: 404
+	Status int `json:"status"`
+
+	// Title Example: Not Found
+	Title string `json:"title"`
+
+	// Type Stable, for clients to switch on: `https://jmk.example/problems/` followed by `validation`
+	// (400), `unauthorized` (401: log in), `invalid-token` (401: the access token sent is
+	// expired, revoked or invalid; refresh it), `forbidden`, `not-found`,
+	// `method-not-allowed`, `request-timeout`, `conflict`, `precondition-failed`,
+	// `too-large`, `unsupported-media-type`, `unprocessable`, `precondition-required`,
+	// `too-many-requests`, `internal`, `not-implemented` or `unavailable`; `about:blank` for
+	// any other status.
+	//
+	//
+	// Example: https://jmk.example/problems/not-found
+	Type string `json:"type"`
+}
+
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RegisterRequest defines model for RegisterRequest.
+type RegisterRequest struct {
+	// Email Example: ana.silva@example.com
+	Email Email `json:"email"`
+
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	//
+	// Example: Ana Silva
+	Name PersonName `json:"name"`
+
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
+	//
+	// Example: correct horse battery
+	Password Password `json:"password"`
+}
+
+// Role defines model for Role.
+type Role string
+
+// Score Example: {"baseline":-2.31,"category":"warm","factors":[{"contribution":1.42,"description":"Previous campaign succeeded (contacted once before this campaign, last contacted 6 days ago)","feature":"previous_campaign","value":"previous_outcome success, previous_contacts 1, days_since_previous_contact 6"},{"contribution":0.88,"description":"Economic climate when contacted (Euribor 3-month rate 1.299%)","feature":"economic_climate","value":"emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1"},{"contribution":0.31,"description":"Reached on a mobile phone","feature":"contact_channel","value":"cellular"},{"contribution":0.24,"description":"Campaign's last contact in October","feature":"last_contact_month","value":"oct"},{"contribution":-0.09,"description":"Called 3 times in this campaign","feature":"campaign_contacts","value":"3"}],"logit":0.49,"model_version":3,"not_given":["age"],"not_learnt":[],"other_contribution":0.04,"probability":0.62,"scored_at":"2026-11-25T10:00:00Z"}
+type Score struct {
+	// Baseline Log-odds of an average lead (the model's intercept plus every field's average effect over its training leads).
+	Baseline float64  `json:"baseline"`
+	Category Category `json:"category"`
+
+	// Factors The strongest reasons up and down (up to four each way), strongest first, among those that move the log-odds by 0.05 or more (about 5 % of the odds): smaller ones change nothing a seller could act on and are in other_contribution. Each contribution is how far this lead's value moves the log-odds from the average lead's.
+	Factors []Factor `json:"factors"`
+
+	// Logit The log-odds, log(probability / (1 - probability)): baseline + the listed factors' contributions + other_contribution.
+	Logit        float64 `json:"logit"`
+	ModelVersion int32   `json:"model_version"`
+
+	// NotGiven The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before.
+	NotGiven []string `json:"not_given"`
+
+	// NotLearnt The categorical inputs this lead (or what-if) gives with a value no training lead had, in field order: January, say, when the bank's data has no January calls. Such a value has no learnt effect and is scored as the field's average; its factor says so and contributes nothing.
+	NotLearnt []string `json:"not_learnt"`
+
+	// OtherContribution The combined contribution of the model's factors not listed (the weaker ones), so that the parts add up to the logit.
+	OtherContribution float64 `json:"other_contribution"`
+	Probability       float64 `json:"probability"`
+
+	// ScoredAt For a lead, when its stored score was computed; for a what-if prediction, now.
+	ScoredAt time.Time `json:"scored_at"`
+}
+
+// ScoringInputs The inputs of the scoring model, all optional: a missing category is scored as its `unknown` level, a missing number as imputed, and the explanation says "not given". The three inputs of the previous campaign must agree, as they do in the bank's data the model learnt from: `previous_outcome` none goes with `previous_contacts` 0 and no `days_since_previous_contact`; failure or success with at least one previous contact; days only with an outcome of failure or success. A contradiction is a 422 naming each field involved (on a PATCH or an import row, when one of the three changes, with the lead's stored values for those not sent). The days count from a contact in a previous campaign, not from a call logged here: those are activities.
+type ScoringInputs struct {
+	// Age Example: 41
+	Age              *int32          `json:"age,omitempty"`
+	CampaignContacts *int32          `json:"campaign_contacts,omitempty"`
+	ConsConfIdx      *float64        `json:"cons_conf_idx,omitempty"`
+	ConsPriceIdx     *float64        `json:"cons_price_idx,omitempty"`
+	ContactChannel   *ContactChannel `json:"contact_channel,omitempty"`
+	CreditDefault    *YesNoUnknown   `json:"credit_default,omitempty"`
+
+	// DaysSincePreviousContact Days since the client's last contact in a previous campaign; null = never contacted in one.
+	DaysSincePreviousContact *int32           `json:"days_since_previous_contact,omitempty"`
+	Education                *Education       `json:"education,omitempty"`
+	EmpVarRate               *float64         `json:"emp_var_rate,omitempty"`
+	Euribor3m                *float64         `json:"euribor_3m,omitempty"`
+	HousingLoan              *YesNoUnknown    `json:"housing_loan,omitempty"`
+	Job                      *Job             `json:"job,omitempty"`
+	LastCallDurationSec      *int32           `json:"last_call_duration_sec,omitempty"`
+	LastContactMonth         *Month           `json:"last_contact_month,omitempty"`
+	LastContactWeekday       *Weekday         `json:"last_contact_weekday,omitempty"`
+	Marital                  *Marital         `json:"marital,omitempty"`
+	NrEmployed               *float64         `json:"nr_employed,omitempty"`
+	PersonalLoan             *YesNoUnknown    `json:"personal_loan,omitempty"`
+	PreviousContacts         *int32           `json:"previous_contacts,omitempty"`
+	PreviousOutcome          *PreviousOutcome `json:"previous_outcome,omitempty"`
+}
+
+// StatsSummary Example: {"average_probability":0.1131,"by_category":{"cold":38436,"hot":612,"unscored":0,"warm":2140},"by_status":{"contacted":0,"failed":31061,"follow_up":0,"new":6178,"success":3949},"contacted":200,"conversion_rate":0.1128,"not_contacted":40988,"open_by_category":{"cold":5658,"hot":118,"unscored":0,"warm":402},"total":41188}
+type StatsSummary struct {
+	// AverageProbability Over scored leads; null when none is scored.
+	AverageProbability *float64 `json:"average_probability"`
+
+	// ByCategory Live leads by category; unscored ones have no category yet.
+	ByCategory CategoryCounts `json:"by_category"`
+	ByStatus   struct {
+		Contacted int64 `json:"contacted"`
+		Failed    int64 `json:"failed"`
+		FollowUp  int64 `json:"follow_up"`
+		New       int64 `json:"new"`
+		Success   int64 `json:"success"`
+	} `json:"by_status"`
+
+	// Contacted Leads with at least one contact logged here (not a note), whatever their status.
+	Contacted int64 `json:"contacted"`
+
+	// ConversionRate success / (success + failed); null when no lead is closed.
+	ConversionRate *float64 `json:"conversion_rate"`
+
+	// NotContacted The other leads: none logged here, closed history imported from elsewhere included.
+	NotContacted int64 `json:"not_contacted"`
+
+	// OpenByCategory The same for the leads still open (new, contacted or follow_up), the ones left to call.
+	OpenByCategory CategoryCounts `json:"open_by_category"`
+	Total          int64          `json:"total"`
+}
+
+// TeamList defines model for TeamList.
+type TeamList struct {
+	Items      []TeamMember `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+	Total      *int64       `json:"total,omitempty"`
+}
+
+// TeamMember defines model for TeamMember.
+type TeamMember struct {
+	Active bool               `json:"active"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Name Example: Ana Sousa
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
+// Thresholds defines model for Thresholds.
+type Thresholds struct {
+	// Hot Example: 0.7
+	Hot float64 `json:"hot"`
+
+	// Warm Example: 0.4
+	Warm float64 `json:"warm"`
+}
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds the access token is valid.
+	//
+	// Example: 900
+	ExpiresIn    int                    `json:"expires_in"`
+	RefreshToken string                 `json:"refresh_token"`
+	TokenType    TokenResponseTokenType `json:"token_type"`
+	User         User                   `json:"user"`
+}
+
+// TokenResponseTokenType defines model for TokenResponse.TokenType.
+type TokenResponseTokenType string
+
+// TrainRequest Every option may be left out or sent as null; either way it takes its default.
+type TrainRequest struct {
+	// Activate Activate the model once trained (re-scores every lead).
+	Activate *bool `json:"activate,omitempty"`
+
+	// HoldoutFraction Share of the labelled leads held out for the metrics, at least 0.05 and under 0.5.
+	HoldoutFraction *float64 `json:"holdout_fraction,omitempty"`
+
+	// IncludeCallDuration Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
+	IncludeCallDuration *bool `json:"include_call_duration,omitempty"`
+
+	// Seed Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
+	Seed  *int64      `json:"seed,omitempty"`
+	Split *TrainSplit `json:"split,omitempty"`
+}
+
+// TrainSplit stratified: random within each outcome, with a fixed seed; time: the leads created last (by `created_at`, the order they came into the system, not when they closed) are the holdout.
+type TrainSplit string
+
+// User defines model for User.
+type User struct {
+	Active    bool               `json:"active"`
+	CreatedAt time.Time          `json:"created_at"`
+	Email     string             `json:"email"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// LastLoginAt In the login response, the login before this one (null on a first login), so a client can say "last seen"; elsewhere (`/auth/me`, `/users`), the latest login, this session's included.
+	LastLoginAt *time.Time `json:"last_login_at"`
+	Name        string     `json:"name"`
+	Role        Role       `json:"role"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	Version     int32      `json:"version"`
+}
+
+// UserCreate defines model for UserCreate.
+type UserCreate struct {
+	// Email Example: ana.silva@example.com
+	Email Email `json:"email"`
+
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	//
+	// Example: Ana Silva
+	Name PersonName `json:"name"`
+
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
+	//
+	// Example: correct horse battery
+	Password Password `json:"password"`
+
+	// Role sales when absent (or null), as `jmk users create` does: the least a user may need.
+	Role *Role `json:"role,omitempty"`
+}
+
+// UserList defines model for UserList.
+type UserList struct {
+	Items      []User  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+	Total      *int64  `json:"total,omitempty"`
+}
+
+// UserPatch defines model for UserPatch.
+type UserPatch struct {
+	Active *bool `json:"active,omitempty"`
+
+	// Email Example: ana.silva@example.com
+	Email *Email `json:"email,omitempty"`
+
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	//
+	// Example: Ana Silva
+	Name *PersonName `json:"name,omitempty"`
+
+	// Password 10 to 72 bytes of UTF-8 (bcrypt reads no more). The server counts bytes, not characters: ten ASCII characters are enough, and so are five accented letters. Outside that range: 400 naming the field.
+	//
+	// Example: correct horse battery
+	Password *Password `json:"password,omitempty"`
+	Role     *Role     `json:"role,omitempty"`
+}
+
+// Weekday defines model for Weekday.
+type Weekday string
+
+// YesNoUnknown defines model for YesNoUnknown.
+type YesNoUnknown string
+
+// AssignedTo defines model for AssignedTo.
+type AssignedTo = string
+
+// CategoryFilter defines model for CategoryFilter.
+type CategoryFilter = []Category
+
+// Count defines model for Count.
+type Count = bool
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// ID defines model for ID.
+type ID = openapi_types.UUID
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// JobFilter defines model for JobFilter.
+type JobFilter = []Job
+
+// LeadQuery defines model for LeadQuery.
+type LeadQuery = string
+
+// LeadSortParam The order of a lead list (see the `sort` parameter).
+type LeadSortParam = LeadSort
+
+// Limit defines model for Limit.
+type Limit = int32
+
+// MaxProbability defines model for MaxProbability.
+type MaxProbability = float64
+
+// MinProbability defines model for MinProbability.
+type MinProbability = float64
+
+// OptionalIfMatch defines model for OptionalIfMatch.
+type OptionalIfMatch = string
+
+// StatusFilter defines model for StatusFilter.
+type StatusFilter = []LeadStatus
+
+// BadRequest RFC 9457 problem details.
+type BadRequest = Problem
+
+// Conflict RFC 9457 problem details.
+type Conflict = Problem
+
+// Forbidden RFC 9457 problem details.
+type Forbidden = Problem
+
+// InternalError RFC 9457 problem details.
+type InternalError = Problem
+
+// NotFound RFC 9457 problem details.
+type NotFound = Problem
+
+// PreconditionFailed RFC 9457 problem details.
+type PreconditionFailed = Problem
+
+// PreconditionRequired RFC 9457 problem details.
+type PreconditionRequired = Problem
+
+// RequestTimeout RFC 9457 problem details.
+type RequestTimeout = Problem
+
+// ServiceUnavailable RFC 9457 problem details.
+type ServiceUnavailable = Problem
+
+// TooLarge RFC 9457 problem details.
+type TooLarge = Problem
+
+// TooManyRequests RFC 9457 problem details.
+type TooManyRequests = Problem
+
+// Unauthorized RFC 9457 problem details.
+type Unauthorized = Problem
+
+// Unavailable RFC 9457 problem details.
+type Unavailable = Problem
+
+// Unprocessable RFC 9457 problem details.
+type Unprocessable = Problem
+
+// UnsupportedMediaType RFC 9457 problem details.
+type UnsupportedMediaType = Problem
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	ActorId    *openapi_types.UUID              `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action     *AuditAction                     `form:"action,omitempty" json:"action,omitempty"`
+	EntityType *ListAuditEventsParamsEntityType `form:"entity_type,omitempty" json:"entity_type,omitempty"`
+
+	// EntityId The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models.
+	EntityId *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
+
+	// Since Events at or after this instant (inclusive).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Events before this instant (exclusive); not before `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListAuditEventsParamsEntityType defines parameters for ListAuditEvents.
+type ListAuditEventsParamsEntityType string
+
+// VerifyAuditChainParams defines parameters for VerifyAuditChain.
+type VerifyAuditChainParams struct {
+	// AnchorId An event whose seal was recorded earlier (a verification's `head_id`); needs `anchor_hash`.
+	AnchorId *int64 `form:"anchor_id,omitempty" json:"anchor_id,omitempty"`
+
+	// AnchorHash That event's seal as recorded (`head_hash`): 64 lower-case hexadecimal digits; needs `anchor_id`.
+	AnchorHash *string `form:"anchor_hash,omitempty" json:"anchor_hash,omitempty"`
+}
+
+// ListLeadsParams defines parameters for ListLeads.
+type ListLeadsParams struct {
+	Status   *StatusFilter   `form:"status,omitempty" json:"status,omitempty"`
+	Category *CategoryFilter `form:"category,omitempty" json:"category,omitempty"`
+	Job      *JobFilter      `form:"job,omitempty" json:"job,omitempty"`
+
+	// MinProbability Leads scored at least this. A bound on the probability leaves unscored leads out.
+	MinProbability *MinProbability `form:"min_probability,omitempty" json:"min_probability,omitempty"`
+
+	// MaxProbability Leads scored at most this; below `min_probability` it is a 400. A bound on the probability leaves unscored leads out.
+	MaxProbability *MaxProbability `form:"max_probability,omitempty" json:"max_probability,omitempty"`
+
+	// AssignedTo A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned).
+	AssignedTo *AssignedTo `form:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+
+	// Q Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must give the trigram index something to look up: a word of 3 letters or digits, or a shorter one next to a space or punctuation inside q (`ana`, `@gmail`, `li na`; not `!!!` or `a!!`), else every lead would be tested. Leading and trailing spaces are trimmed first (the 3 characters count without them).
+	Q *LeadQuery `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc.
+	Sort  *LeadSortParam `form:"sort,omitempty" json:"sort,omitempty"`
+	Limit *Limit         `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ExportLeadsParams defines parameters for ExportLeads.
+type ExportLeadsParams struct {
+	// Format `csv` (the default): commas between cells and decimal points, as tools and scripts read CSV. `excel`: for a spreadsheet whose decimal mark is a comma, as Excel is set up in Portugal and most of continental Europe: `;` between cells, decimal commas (numbers without exponents), and a UTF-8 byte order mark so that accents show. Both re-import as downloaded (a file saved again from Excel may have had number-like ids changed).
+	Format   *ExportLeadsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+	Status   *StatusFilter            `form:"status,omitempty" json:"status,omitempty"`
+	Category *CategoryFilter          `form:"category,omitempty" json:"category,omitempty"`
+	Job      *JobFilter               `form:"job,omitempty" json:"job,omitempty"`
+
+	// MinProbability Leads scored at least this. A bound on the probability leaves unscored leads out.
+	MinProbability *MinProbability `form:"min_probability,omitempty" json:"min_probability,omitempty"`
+
+	// MaxProbability Leads scored at most this; below `min_probability` it is a 400. A bound on the probability leaves unscored leads out.
+	MaxProbability *MaxProbability `form:"max_probability,omitempty" json:"max_probability,omitempty"`
+
+	// AssignedTo A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned).
+	AssignedTo *AssignedTo `form:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+
+	// Q Substring of the name, phone or e-mail, ignoring case and accents (`goncalves` finds Gonçalves, `joão` finds Joao). A q made only of phone characters (digits, spaces, `+ ( ) - .`) with at least three digits is matched by its digits against the phone's digits, so `928385952` and `928 385 952` both find `+351 928 385 952`. Any other q must give the trigram index something to look up: a word of 3 letters or digits, or a shorter one next to a space or punctuation inside q (`ana`, `@gmail`, `li na`; not `!!!` or `a!!`), else every lead would be tested. Leading and trailing spaces are trimmed first (the 3 characters count without them).
+	Q *LeadQuery `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort The order of the list. Unscored leads come last in probability_desc (first in probability_asc); name_asc is alphabetical, ignoring case and accents. Ties are broken by id, in the order's direction: descending for probability_desc, updated_at_desc and created_at_desc, ascending for probability_asc and name_asc.
+	Sort *LeadSortParam `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ExportLeadsParamsFormat defines parameters for ExportLeads.
+type ExportLeadsParamsFormat string
+
+// ImportLeadsParams defines parameters for ImportLeads.
+type ImportLeadsParams struct {
+	// DryRun Validate only; write nothing.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// Outcome `use` turns `y` into a closed status (success or failed); `ignore` leaves `y` aside (a `status` column is still honoured).
+	Outcome *ImportLeadsParamsOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+}
+
+// ImportLeadsParamsOutcome defines parameters for ImportLeads.
+type ImportLeadsParamsOutcome string
+
+// DeleteLeadParams defines parameters for DeleteLead.
+type DeleteLeadParams struct {
+	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
+	// otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+	// whatever its version.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateLeadParams defines parameters for UpdateLead.
+type UpdateLeadParams struct {
+	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
+	// never matches, and when no tag names a version the 412's detail says so rather than that
+	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListLeadActivitiesParams defines parameters for ListLeadActivities.
+type ListLeadActivitiesParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListModelsParams defines parameters for ListModels.
+type ListModelsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// PutThresholdsParams defines parameters for PutThresholds.
+type PutThresholdsParams struct {
+	// IfMatch Optional: when sent, the cut-offs change only while this ETag is current (412 otherwise;
+	// 400 when it is not an entity tag), as for a lead's PATCH. Without it, or with `*`,
+	// whatever their version: the body replaces both cut-offs.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetStatsJobsParams defines parameters for GetStatsJobs.
+type GetStatsJobsParams struct {
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetStatsLeaderboardParams defines parameters for GetStatsLeaderboard.
+type GetStatsLeaderboardParams struct {
+	// Since Inclusive; the answer echoes it in UTC, to the microsecond.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListTeamParams defines parameters for ListTeam.
+type ListTeamParams struct {
+	Active *bool  `form:"active,omitempty" json:"active,omitempty"`
+	Limit  *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	Role   *Role `form:"role,omitempty" json:"role,omitempty"`
+	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+
+	// Q Substring of the name or e-mail, ignoring case and accents.
+	Q     *string `form:"q,omitempty" json:"q,omitempty"`
+	Limit *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Count Also return `total`, the number of matching records (costs a count).
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// DeactivateUserParams defines parameters for DeactivateUser.
+type DeactivateUserParams struct {
+	ReleaseLeads *bool `form:"release_leads,omitempty" json:"release_leads,omitempty"`
+
+	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
+	// otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+	// whatever its version.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
+	// never matches, and when no tag names a version the 412's detail says so rather than that
+	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// LoginJSONRequestBody defines body for Login for application/json ContentType.
+type LoginJSONRequestBody = LoginRequest
+
+// LogoutJSONRequestBody defines body for Logout for application/json ContentType.
+type LogoutJSONRequestBody = RefreshRequest
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
+
+// RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
+type RefreshTokenJSONRequestBody = RefreshRequest
+
+// RegisterJSONRequestBody defines body for Register for application/json ContentType.
+type RegisterJSONRequestBody = RegisterRequest
+
+// CreateLeadJSONRequestBody defines body for CreateLead for application/json ContentType.
+type CreateLeadJSONRequestBody = LeadCreate
+
+// UpdateLeadJSONRequestBody defines body for UpdateLead for application/json ContentType.
+type UpdateLeadJSONRequestBody = LeadPatch
+
+// CreateLeadActivityJSONRequestBody defines body for CreateLeadActivity for application/json ContentType.
+type CreateLeadActivityJSONRequestBody = ActivityCreate
+
+// TrainModelJSONRequestBody defines body for TrainModel for application/json ContentType.
+type TrainModelJSONRequestBody = TrainRequest
+
+// PredictScoreJSONRequestBody defines body for PredictScore for application/json ContentType.
+type PredictScoreJSONRequestBody = ScoringInputs
+
+// PutThresholdsJSONRequestBody defines body for PutThresholds for application/json ContentType.
+type PutThresholdsJSONRequestBody = Thresholds
+
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = UserCreate
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UserPatch
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error

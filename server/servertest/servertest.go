@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server"
@@ -41,7 +40,7 @@ type Env struct {
 	Anon *client.ClientWithResponses
 	// Admin is a logged-in admin's client.
 	Admin     *client.ClientWithResponses
-	AdminUser api.User
+	AdminUser client.User
 	t         testing.TB
 	seq       atomic.Int64
 }
@@ -142,9 +141,9 @@ func (e *Env) client(token string) *client.ClientWithResponses {
 func (e *Env) WithToken(token string) *client.ClientWithResponses { return e.client(token) }
 
 // Login logs in and returns the token response; it fails the test otherwise.
-func (e *Env) Login(email string) api.TokenResponse {
+func (e *Env) Login(email string) client.TokenResponse {
 	e.t.Helper()
-	r, err := e.Anon.LoginWithResponse(context.Background(), api.LoginRequest{Email: email, Password: Password})
+	r, err := e.Anon.LoginWithResponse(context.Background(), client.LoginRequest{Email: email, Password: Password})
 	if err != nil || r.JSON200 == nil {
 		e.t.Fatalf("login %s: %v %d %s", email, err, r.StatusCode(), r.Body)
 	}
@@ -172,7 +171,7 @@ var passwordHash = sync.OnceValue(func() string {
 
 // NewUser creates a user directly in the store (with its audit event) and
 // returns it with a client logged in as it.
-func (e *Env) NewUser(role string) (api.User, *client.ClientWithResponses) {
+func (e *Env) NewUser(role string) (client.User, *client.ClientWithResponses) {
 	e.t.Helper()
 	u, err := createUser(context.Background(), e.Store, e.seq.Add(1), role)
 	if err != nil {
@@ -189,7 +188,7 @@ func createUser(ctx context.Context, st *store.Store, n int64, role string) (db.
 	})
 }
 
-func userAPI(u db.User) api.User {
-	return api.User{Id: u.ID, Name: u.Name, Email: u.Email, Role: api.Role(u.Role), Active: u.Active,
+func userAPI(u db.User) client.User {
+	return client.User{Id: u.ID, Name: u.Name, Email: u.Email, Role: client.Role(u.Role), Active: u.Active,
 		Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, LastLoginAt: u.LastLoginAt}
 }
