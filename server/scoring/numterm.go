@@ -12,10 +12,10 @@ type numTerm struct {
 	// absent is the contribution of a nil value: its learnt column, or the
 	// field's average when training had no nil values.
 	absent float64
-	// A field whose training values lie on a grid of step 1/gridScale has
-	// every grid point, its contribution and its bin in grid: a lead's
-	// value, nearly always a grid point, then costs one lookup instead of
-	// a log and a bisection. The grids are the whole numbers of the
+	// A field whose training minimum, maximum and cuts (which are training
+	// values) lie on a grid of step 1/gridScale has every grid point, its
+	// contribution and its bin in grid: a lead's value, nearly always a
+	// grid point, then costs one lookup instead of a log and a bisection. The grids are the whole numbers of the
 	// integer fields and the one to three decimals of the macro
 	// indicators.
 	gridScale float64
@@ -41,10 +41,11 @@ func (t *numTerm) contribution(x float64) float64 {
 // which interactions with the field reuse.
 func (t *numTerm) contributionBin(x float64) (float64, int) {
 	x = min(max(x, t.min), t.max)
-	if t.grid != nil {
-		// The nearest grid point, which is x unless x is off the grid.
-		p := &t.grid[int((x-t.min)*t.gridScale+0.5)]
-		if p.x == x {
+	// The nearest grid point, which is x unless x is off the grid. The
+	// index is checked rather than trusted: NaN, or a range so far from
+	// zero that rounding moves its end, falls back to compute.
+	if k := int((x-t.min)*t.gridScale + 0.5); uint(k) < uint(len(t.grid)) {
+		if p := &t.grid[k]; p.x == x {
 			return p.c, p.bin
 		}
 	}
@@ -80,12 +81,12 @@ func (t *numTerm) fillTable() {
 			continue
 		}
 		base := math.Round(ne.Min * scale)
-		n := int(math.Round(ne.Max*scale)-base) + 1
-		if n > maxTable {
+		span := math.Round(ne.Max*scale) - base // compared as a float: it may exceed an int
+		if span >= maxTable {
 			return
 		}
 		t.gridScale = scale
-		t.grid = make([]gridPoint, n)
+		t.grid = make([]gridPoint, int(span)+1)
 		for k := range t.grid {
 			x := (base + float64(k)) / scale
 			c, b := t.compute(x)
