@@ -91,11 +91,11 @@ func buildLevelTables() (t [numCategorical][64]uint8) {
 }
 
 // sameLevel is l == s, for strings of at least two bytes (every level
-// is), without the runtime's comparison, whose call and
-// branches on the length cost 15 ns a field, a third of encoding a lead.
-// Strings of two or three bytes (months, weekdays, "yes", "no") are
-// compared byte by byte; strings of 4 to 20 bytes as five overlapping
-// 4-byte words, which cover every byte without a branch on the length.
+// is), without the runtime's comparison, whose call and branches on the
+// length cost 15 ns a field, a third of encoding a lead. Strings of two or
+// three bytes (months, weekdays, "yes", "no") are compared byte by byte;
+// strings of 4 to 20 bytes as five overlapping 4-byte words, which cover
+// every byte without a branch on the length.
 func sameLevel(l, s string) bool {
 	n := len(s)
 	switch {

@@ -15,9 +15,9 @@ type numTerm struct {
 	// A field whose training minimum, maximum and cuts (which are training
 	// values) lie on a grid of step 1/gridScale has every grid point, its
 	// contribution and its bin in grid: a lead's value, nearly always a
-	// grid point, then costs one lookup instead of a log and a bisection. The grids are the whole numbers of the
-	// integer fields and the one to three decimals of the macro
-	// indicators.
+	// grid point, then costs one lookup instead of a log and a bisection.
+	// The grids are the whole numbers of the integer fields and the one to
+	// three decimals of the macro indicators.
 	gridScale float64
 	grid      []gridPoint
 }
