@@ -18,6 +18,7 @@ import (
 
 	"github.com/jmksales/jmk/data"
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/scoring"
 )
 
 // runData runs the command against the database and returns its output.
@@ -424,7 +425,7 @@ func TestModelCommand(t *testing.T) {
 	if fi, err := os.Stat(png); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("report: %v %v", fi.Mode(), err)
 	}
-	for _, want := range []string{"model v2 trained (not active: jmk model activate 2)", "ROC AUC", "Brier", "lift, top decile", "calibration", "categories", "report: " + png} {
+	for _, want := range []string{"model v2 trained (not active: jmk model activate 2)", "ROC AUC", "Brier", "lift, top decile", "largest calibration gap", "categories", "report: " + png} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
@@ -539,5 +540,21 @@ func TestModelCommandsOnEmptyDatabase(t *testing.T) {
 	out, err := runData(t, dsn, "", "model", "train", "--report", "")
 	if err == nil || !strings.HasPrefix(err.Error(), "model train: ") || !strings.Contains(err.Error(), "too few") {
 		t.Errorf("train without labelled leads: %v: %s", err, out)
+	}
+}
+
+// A category or cut-off with no holdout leads has no rate: a 0 would read
+// as "never converts".
+func TestPrintMetricsEmptyRows(t *testing.T) {
+	t.Parallel()
+	m := &scoring.Model{Thresholds: scoring.DefaultThresholds}
+	m.Metrics.Categories = []scoring.CategoryStat{{Category: "hot", Count: 0}, {Category: "cold", Count: 4, MeanPredicted: 0.1, ObservedRate: 0.25}}
+	m.Metrics.Cutoffs = []scoring.CutoffStat{{Cutoff: 0.95, Count: 0}, {Cutoff: 0.05, Count: 4, ShareOfLeads: 1, ObservedRate: 0.25, ShareOfConversions: 1}}
+	var b strings.Builder
+	printMetrics(&b, m)
+	for _, want := range []string{"hot  0  -  -", "cold  4  0.100  0.250", "0.95  0  0.000  -  0.000", "0.05  4  1.000  0.250  1.000"} {
+		if !strings.Contains(strings.Join(strings.Fields(b.String()), "  "), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
 	}
 }

@@ -155,6 +155,7 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 	fmt.Fprintf(tw, "Brier\t%.4f\n", mt.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", mt.LogLoss)
 	fmt.Fprintf(tw, "lift, top decile\t%.2f\n", mt.LiftTopDecile)
+	fmt.Fprintf(tw, "largest calibration gap\t%.4f (deciles of at least 200 leads)\n", scoring.MaxCalibrationError(mt.Calibration, 200))
 	tw.Flush()
 	fmt.Fprintln(w, "\ncalibration (equal-frequency deciles):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -167,16 +168,25 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "category\tleads\tpredicted\tobserved\t")
 	for _, c := range mt.Categories {
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t\n", c.Category, c.Count, c.MeanPredicted, c.ObservedRate)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", c.Category, c.Count, rateOf(c.Count, c.MeanPredicted), rateOf(c.Count, c.ObservedRate))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\ncut-offs (holdout leads predicted at or above each):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "cut-off\tleads\tshare\tobserved\tconversions\t")
 	for _, c := range mt.Cutoffs {
-		fmt.Fprintf(tw, "%.2f\t%d\t%.3f\t%.3f\t%.3f\t\n", c.Cutoff, c.Count, c.ShareOfLeads, c.ObservedRate, c.ShareOfConversions)
+		fmt.Fprintf(tw, "%.2f\t%d\t%.3f\t%s\t%.3f\t\n", c.Cutoff, c.Count, c.ShareOfLeads, rateOf(c.Count, c.ObservedRate), c.ShareOfConversions)
 	}
 	tw.Flush()
+}
+
+// rateOf formats a rate over count leads; over none there is no rate (the
+// metrics hold 0, which would read as "never converts").
+func rateOf(count int, r float64) string {
+	if count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", r)
 }
 
 func modelList(ctx context.Context, e env) error {

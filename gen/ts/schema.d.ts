@@ -1161,13 +1161,13 @@ export interface components {
          *           "feature": "previous_campaign",
          *           "value": "previous_outcome success, previous_contacts 1, days_since_previous_contact 6",
          *           "contribution": 1.42,
-         *           "description": "Previous campaign succeeded (contacted once before this campaign, last contacted 6 days ago)"
+         *           "description": "Previous campaign succeeded (contacted once before this campaign, last contacted 6 days before this campaign's call)"
          *         },
          *         {
          *           "feature": "economic_climate",
          *           "value": "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1",
          *           "contribution": 0.88,
-         *           "description": "Economic climate when contacted (Euribor 3-month rate 1.299%)"
+         *           "description": "Economic climate at the campaign's last contact (Euribor 3-month rate 1.299%)"
          *         },
          *         {
          *           "feature": "contact_channel",
@@ -1185,7 +1185,7 @@ export interface components {
          *           "feature": "campaign_contacts",
          *           "value": "3",
          *           "contribution": -0.09,
-         *           "description": "Called 3 times in this campaign"
+         *           "description": "Campaign record: called 3 times"
          *         }
          *       ],
          *       "not_given": [

@@ -71,7 +71,7 @@ func describeCategorical(i int, v *string) (value, desc string) {
 var numLabels = [numNumeric]string{
 	numAge:              "Age",
 	numLastCallDuration: "Last call duration",
-	numCampaignContacts: "Calls in this campaign",
+	numCampaignContacts: "Campaign record: calls",
 }
 
 // describeNumeric words age, the call duration and the campaign's calls.
@@ -86,9 +86,9 @@ func describeNumeric(i int, known bool, x float64) (value, desc string) {
 		return value, fmt.Sprintf("Last call lasted %d min %d s", s/60, s%60)
 	case numCampaignContacts:
 		if x == 0 {
-			return value, "Not called yet in this campaign"
+			return value, "Campaign record: not called yet"
 		}
-		return value, "Called " + times(x) + " in this campaign"
+		return value, "Campaign record: called " + times(x)
 	}
 	return value, numLabels[i] + " " + value
 }
@@ -125,11 +125,11 @@ func describePrevious(f *Features, e *Encoded) (value, desc string) {
 		days = strconv.FormatFloat(x, 'f', -1, 64)
 		switch x {
 		case 0:
-			details = append(details, "last contacted the same day")
+			details = append(details, "last contacted on the day of this campaign's call")
 		case 1:
-			details = append(details, "last contacted 1 day ago")
+			details = append(details, "last contacted 1 day before this campaign's call")
 		default:
-			details = append(details, "last contacted "+days+" days ago")
+			details = append(details, "last contacted "+days+" days before this campaign's call")
 		}
 	} else if inPrevious {
 		details = append(details, "date of the last contact not on record")
@@ -160,10 +160,10 @@ func describeClimate(e *Encoded) (value, desc string) {
 		}
 	}
 	if shown < 0 {
-		return imputedValue, "Economic climate when contacted unknown (not given: average assumed)"
+		return imputedValue, "Economic climate at the campaign's last contact unknown (not given: average assumed)"
 	}
 	x := strconv.FormatFloat(e.Values[shown], 'f', -1, 64)
-	return strings.Join(given, ", "), "Economic climate when contacted (" + climateLabels[shown][0] + x + climateLabels[shown][1] + ")"
+	return strings.Join(given, ", "), "Economic climate at the campaign's last contact (" + climateLabels[shown][0] + x + climateLabels[shown][1] + ")"
 }
 
 // climateLabels words each economic indicator: the text before and after

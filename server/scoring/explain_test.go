@@ -72,10 +72,10 @@ func TestExplainWords(t *testing.T) {
 		"marital":                {notGivenUnknown, "Marital status unknown (not given)"},
 		"job":                    {"blue_collar", "Blue-collar job"},
 		"last_contact_month":     {"oct", "Campaign's last contact in October"},
-		"campaign_contacts":      {"2", "Called twice in this campaign"},
+		"campaign_contacts":      {"2", "Campaign record: called twice"},
 		"last_call_duration_sec": {"261", "Last call lasted 4 min 21 s"},
 		PreviousCampaignFeature: {"previous_outcome success, previous_contacts 1, days_since_previous_contact 6",
-			"Previous campaign succeeded (contacted once before this campaign, last contacted 6 days ago)"},
+			"Previous campaign succeeded (contacted once before this campaign, last contacted 6 days before this campaign's call)"},
 	}
 	for _, fc := range ex.Factors {
 		if w, ok := want[fc.Feature]; ok && (fc.Value != w[0] || fc.Description != w[1]) {
@@ -83,7 +83,7 @@ func TestExplainWords(t *testing.T) {
 		}
 	}
 	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
-	if fc := ex.Factors[i]; fc.Description != "Economic climate when contacted (Euribor 3-month rate 1.299%)" ||
+	if fc := ex.Factors[i]; fc.Description != "Economic climate at the campaign's last contact (Euribor 3-month rate 1.299%)" ||
 		fc.Value != "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1" {
 		t.Errorf("climate factor %+v", fc)
 	}
@@ -100,8 +100,8 @@ func TestExplainWords(t *testing.T) {
 	}{
 		{none, zero, nil, "Not part of a previous campaign"},
 		{failure, two, nil, "Previous campaign failed (contacted twice before this campaign, date of the last contact not on record)"},
-		{failure, zero, ptr[int32](0), "Previous campaign failed (last contacted the same day)"},
-		{ptr("success"), zero, ptr[int32](1), "Previous campaign succeeded (last contacted 1 day ago)"},
+		{failure, zero, ptr[int32](0), "Previous campaign failed (last contacted on the day of this campaign's call)"},
+		{ptr("success"), zero, ptr[int32](1), "Previous campaign succeeded (last contacted 1 day before this campaign's call)"},
 		{nil, nil, nil, "Outcome of a previous campaign unknown (earlier contacts not given)"},
 		{none, two, nil, "No outcome of a previous campaign on record (contacted twice before this campaign, date of the last contact not on record)"},
 		{ptr("unknown"), two, nil, "Outcome of a previous campaign unknown (contacted twice before this campaign, date of the last contact not on record)"},
@@ -122,7 +122,7 @@ func TestExplainWords(t *testing.T) {
 		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given: average assumed)") {
 			t.Errorf("no channel: %+v", fc)
 		}
-		if fc.Feature == "campaign_contacts" && fc.Description != "Not called yet in this campaign" {
+		if fc.Feature == "campaign_contacts" && fc.Description != "Campaign record: not called yet" {
 			t.Errorf("no call yet: %+v", fc)
 		}
 		// Two factors never read the same: a sales person could not tell
@@ -154,7 +154,7 @@ func TestExplainNotGiven(t *testing.T) {
 		t.Errorf("empty lead: not given %v\nwant %v", ex.NotGiven, all)
 	}
 	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
-	if fc := ex.Factors[i]; fc.Value != imputedValue || fc.Description != "Economic climate when contacted unknown (not given: average assumed)" {
+	if fc := ex.Factors[i]; fc.Value != imputedValue || fc.Description != "Economic climate at the campaign's last contact unknown (not given: average assumed)" {
 		t.Errorf("empty lead's climate factor %+v", fc)
 	}
 
@@ -165,7 +165,7 @@ func TestExplainNotGiven(t *testing.T) {
 		t.Errorf("not given %v, want %v", ex.NotGiven, want)
 	}
 	i = slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
-	if fc := ex.Factors[i]; fc.Value != "nr_employed 5099.1" || fc.Description != "Economic climate when contacted (5099.1 thousand people employed)" {
+	if fc := ex.Factors[i]; fc.Value != "nr_employed 5099.1" || fc.Description != "Economic climate at the campaign's last contact (5099.1 thousand people employed)" {
 		t.Errorf("climate factor on one indicator %+v", fc)
 	}
 }
