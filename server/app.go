@@ -188,6 +188,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	if err == nil {
+		// The last line of a clean stop, so the log tells it from a hang.
+		a.Log.Info("stopped: every request finished")
+	}
 	return err
 }
 

@@ -90,7 +90,11 @@ func cmdExport(ctx context.Context, e env) error {
 		if err := file.commit(); err != nil {
 			return fmt.Errorf("export: -o: %w", err)
 		}
-		fmt.Fprintf(e.stderr, "exported %d leads to %s\n", n, *out)
+		noun := "leads"
+		if n == 1 {
+			noun = "lead"
+		}
+		fmt.Fprintf(e.stderr, "exported %d %s to %s\n", n, noun, *out)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func main() {
 		<-sigs
 		stop()
 		s := <-sigs
-		fmt.Fprintln(os.Stderr, "jmk: stopped at once by a second", s)
+		fmt.Fprintf(os.Stderr, "jmk: stopped at once by a second signal (%s)\n", s)
 		// Die by the signal, as its default handling would, so that a
 		// shell running a script sees it and stops the script too. A
 		// signal ignored from the start has no default to return to: the

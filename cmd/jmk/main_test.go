@@ -216,6 +216,21 @@ func TestRunUsage(t *testing.T) {
 			}
 		})
 	}
+	// A port that takes the connection and says nothing (not PostgreSQL, or
+	// a stalled pooler) is told apart from one where nothing listens.
+	t.Run("Message_SilentServer", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		dsn := "postgres://postgres@" + ln.Addr().String() + "/x?connect_timeout=1"
+		r := runJMK(t, map[string]string{"DATABASE_URL": dsn}, "", "migrate")
+		if r.err == nil || !strings.Contains(r.err.Error(), "no answer within connect_timeout") {
+			t.Fatalf("%v", r.err)
+		}
+	})
 	// A bad listen address is reported before the database is tried (this
 	// one answers nowhere).
 	t.Run("BadListenAddress", func(t *testing.T) {
@@ -636,7 +651,7 @@ func TestServe(t *testing.T) {
 	dsn := dbtest.URL(t)
 	// A generous shutdown deadline: under -race on a busy machine the
 	// in-flight login's bcrypt alone can take seconds.
-	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "90s"}
+	env := map[string]string{"DATABASE_URL": dsn, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "90s"}
 	cancel, outR, errOut, done := startServe(t, env)
 	defer cancel()
 	lines := make(chan string, 4)
@@ -708,8 +723,8 @@ func TestServe(t *testing.T) {
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
-	if s := errOut.String(); strings.Contains(s, `"level":"ERROR"`) {
-		t.Fatalf("errors logged: %s", s)
+	if s := errOut.String(); strings.Contains(s, `"level":"ERROR"`) || !strings.Contains(s, `"msg":"stopped: every request finished"`) {
+		t.Fatalf("errors logged, or no stop logged: %s", s)
 	}
 }
 

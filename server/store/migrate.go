@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"path"
 	"time"
 
@@ -84,11 +85,17 @@ func checkDatabase(ctx context.Context, dsn string, log *slog.Logger, create boo
 
 // connectHint says what to do about a failed connection: a server that
 // answered and refused (a role, a password, pg_hba.conf) needs other
-// credentials; one that did not answer needs to be started or named.
+// credentials; one that took the connection and then said nothing within
+// connect_timeout is not PostgreSQL, or something on the way holds it up;
+// one that did not answer needs to be started or named.
 func connectHint(err error) string {
 	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &pg):
 		return "the server answered: check the user and password in DATABASE_URL"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "no answer within connect_timeout: check the host and port in DATABASE_URL, and any firewall or pooler on the way"
 	}
 	return "start PostgreSQL 15 or newer there (e.g. apt install postgresql), or set DATABASE_URL to a server that runs"
 }
