@@ -543,16 +543,18 @@ func TestModelCommandsOnEmptyDatabase(t *testing.T) {
 	}
 }
 
-// A category or cut-off with no holdout leads has no rate: a 0 would read
-// as "never converts".
+// A category or cut-off with no holdout leads has no rate, and a holdout
+// too small for deciles of 200 leads no calibration gap: a 0 would read as
+// "never converts" or "perfect".
 func TestPrintMetricsEmptyRows(t *testing.T) {
 	t.Parallel()
 	m := &scoring.Model{Thresholds: scoring.DefaultThresholds}
 	m.Metrics.Categories = []scoring.CategoryStat{{Category: "hot", Count: 0}, {Category: "cold", Count: 4, MeanPredicted: 0.1, ObservedRate: 0.25}}
 	m.Metrics.Cutoffs = []scoring.CutoffStat{{Cutoff: 0.95, Count: 0}, {Cutoff: 0.05, Count: 4, ShareOfLeads: 1, ObservedRate: 0.25, ShareOfConversions: 1}}
+	m.Metrics.Calibration = []scoring.CalibrationBin{{Count: 20, MeanPredicted: 0.05, ObservedRate: 0.3}}
 	var b strings.Builder
 	printMetrics(&b, m)
-	for _, want := range []string{"hot  0  -  -", "cold  4  0.100  0.250", "0.95  0  0.000  -  0.000", "0.05  4  1.000  0.250  1.000"} {
+	for _, want := range []string{"hot  0  -  -", "cold  4  0.100  0.250", "0.95  0  0.000  -  0.000", "0.05  4  1.000  0.250  1.000", "gap  -  (no  decile"} {
 		if !strings.Contains(strings.Join(strings.Fields(b.String()), "  "), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}

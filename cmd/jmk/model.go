@@ -155,7 +155,7 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 	fmt.Fprintf(tw, "Brier\t%.4f\n", mt.Brier)
 	fmt.Fprintf(tw, "log loss\t%.4f\n", mt.LogLoss)
 	fmt.Fprintf(tw, "lift, top decile\t%.2f\n", mt.LiftTopDecile)
-	fmt.Fprintf(tw, "largest calibration gap\t%.4f (deciles of at least 200 leads)\n", scoring.MaxCalibrationError(mt.Calibration, 200))
+	fmt.Fprintf(tw, "largest calibration gap\t%s\n", calibrationGap(mt.Calibration))
 	tw.Flush()
 	fmt.Fprintln(w, "\ncalibration (equal-frequency deciles):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -178,6 +178,19 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 		fmt.Fprintf(tw, "%.2f\t%d\t%.3f\t%s\t%.3f\t\n", c.Cutoff, c.Count, c.ShareOfLeads, rateOf(c.Count, c.ObservedRate), c.ShareOfConversions)
 	}
 	tw.Flush()
+}
+
+// calibrationGap is the largest gap between predicted and observed rates
+// over the deciles of at least 200 holdout leads, which a small holdout
+// has none of.
+func calibrationGap(bins []scoring.CalibrationBin) string {
+	const minLeads = 200
+	for _, b := range bins {
+		if b.Count >= minLeads {
+			return fmt.Sprintf("%.4f (deciles of at least %d leads)", scoring.MaxCalibrationError(bins, minLeads), minLeads)
+		}
+	}
+	return fmt.Sprintf("- (no decile of %d leads)", minLeads)
 }
 
 // rateOf formats a rate over count leads; over none there is no rate (the

@@ -922,7 +922,7 @@ type LeadCreate struct {
 	ContactChannel   *ContactChannel           `json:"contact_channel,omitempty"`
 	CreditDefault    *YesNoUnknown             `json:"credit_default,omitempty"`
 
-	// DaysSincePreviousContact Days since the client's last contact in a previous campaign; null = never contacted in one.
+	// DaysSincePreviousContact Days from the client's last contact in a previous campaign to this campaign's call (UCI's pdays), not to today; null = never contacted in one.
 	DaysSincePreviousContact *int32     `json:"days_since_previous_contact,omitempty"`
 	Education                *Education `json:"education,omitempty"`
 	Email                    *Email     `json:"email,omitempty"`
@@ -1218,7 +1218,7 @@ type ScoringInputs struct {
 	ContactChannel   *ContactChannel `json:"contact_channel,omitempty"`
 	CreditDefault    *YesNoUnknown   `json:"credit_default,omitempty"`
 
-	// DaysSincePreviousContact Days since the client's last contact in a previous campaign; null = never contacted in one.
+	// DaysSincePreviousContact Days from the client's last contact in a previous campaign to this campaign's call (UCI's pdays), not to today; null = never contacted in one.
 	DaysSincePreviousContact *int32           `json:"days_since_previous_contact,omitempty"`
 	Education                *Education       `json:"education,omitempty"`
 	EmpVarRate               *float64         `json:"emp_var_rate,omitempty"`

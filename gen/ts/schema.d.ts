@@ -816,7 +816,7 @@ export interface components {
             campaign_contacts?: number | null;
             /**
              * Format: int32
-             * @description Days since the client's last contact in a previous campaign; null = never contacted in one.
+             * @description Days from the client's last contact in a previous campaign to this campaign's call (UCI's pdays), not to today; null = never contacted in one.
              */
             days_since_previous_contact?: number | null;
             /** Format: int32 */
@@ -932,7 +932,7 @@ export interface components {
             campaign_contacts?: number | null;
             /**
              * Format: int32
-             * @description Days since the client's last contact in a previous campaign; null = never contacted in one.
+             * @description Days from the client's last contact in a previous campaign to this campaign's call (UCI's pdays), not to today; null = never contacted in one.
              */
             days_since_previous_contact?: number | null;
             /** Format: int32 */

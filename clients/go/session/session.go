@@ -1,85 +1,145 @@
 // Package session keeps a user's tokens for the generated Go client
 // (gen/client). A Session is the client's HTTP doer: it sends the access
-// token with every request and, when the API answers that the token has
-// expired or was revoked, renews it and sends the request again, once.
+// token with every request to the API and, when the API answers that the
+// token has expired or was revoked, renews it and sends the request again,
+// once.
 //
 // Requests that fail at the same time share one renewal. That is the point
 // of the package: the API rotates a refresh token on every use, and a
 // refresh token sent again after its rotation ends the whole session, so
-// two goroutines renewing on their own log the program out.
+// two goroutines renewing on their own log the program out. For the same
+// reason a renewal runs to its end even when the request that started it
+// is cancelled: the rotation may already have happened on the server.
 //
 //	anon, _ := client.NewClientWithResponses(server)
 //	login, err := anon.LoginWithResponse(ctx, client.LoginRequest{Email: e, Password: p})
 //	// check err and login.JSON200
-//	s, _ := session.New(server, *login.JSON200, nil)
+//	s, err := session.New(server, *login.JSON200, session.Options{})
 //	c, _ := client.NewClientWithResponses(server, client.WithHTTPClient(s))
 package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/jmksales/jmk/gen/client"
 )
 
-// ErrLoggedOut is returned (wrapped) when the API refuses to renew the
-// tokens: the session has ended (logged out, revoked, expired or its user
-// deactivated), and the user must log in again.
+// ErrLoggedOut is returned (wrapped) when the session can no longer be
+// renewed: the API refused its refresh token (the user logged out, was
+// deactivated, or the session expired or was revoked), or it has none. The
+// user must log in again.
 var ErrLoggedOut = errors.New("session ended: log in again")
+
+// RenewError is a renewal the API did not answer with new tokens for a
+// reason other than the session's end: a 429 (RetryAfter says when to try
+// again), a 503, a timeout. The tokens are kept, and the next request
+// refused for its token tries again.
+type RenewError struct {
+	StatusCode int           // 0 when no answer came
+	RetryAfter time.Duration // from a 429's or 503's Retry-After, when given
+	Err        error         // the problem's detail, or the transport's error
+}
+
+func (e *RenewError) Error() string {
+	if e.StatusCode == 0 {
+		return "renew the access token: " + e.Err.Error()
+	}
+	return fmt.Sprintf("renew the access token: %d %s: %v", e.StatusCode, http.StatusText(e.StatusCode), e.Err)
+}
+
+func (e *RenewError) Unwrap() error { return e.Err }
+
+// Options are a Session's optional settings.
+type Options struct {
+	// Doer sends the requests (nil: http.DefaultClient).
+	Doer client.HttpRequestDoer
+	// OnRenew, when set, is called with every new token pair before the
+	// session uses it (Tokens still gives the old one meanwhile): keep the
+	// pair there to resume the session after a restart, since the refresh
+	// token held before is now spent.
+	OnRenew func(client.TokenResponse)
+	// RenewTimeout bounds a renewal (0: 30 s). It runs apart from the
+	// requests waiting for it, which can give up sooner with their
+	// contexts.
+	RenewTimeout time.Duration
+}
 
 // Session is a client.HttpRequestDoer that carries and renews a user's
 // tokens. It is safe for concurrent use.
 type Session struct {
+	api     *url.URL // the token goes only to this scheme and host
 	doer    client.HttpRequestDoer
 	renewer *client.ClientWithResponses
+	opts    Options
 
-	mu     sync.RWMutex // guards tokens
-	tokens client.TokenResponse
-	// renewing is held while a renewal runs, so that requests that failed
-	// with the same token wait for it instead of renewing again.
-	renewing sync.Mutex
+	mu       sync.Mutex // guards the fields below
+	tokens   client.TokenResponse
+	renewing *renewal // the renewal in flight, if any
+	ended    bool     // the API refused the refresh token
+}
+
+// renewal is one refresh call that every request refused with the same
+// token waits for.
+type renewal struct {
+	done  chan struct{}
+	token string // the new access token, when err is nil
+	err   error
 }
 
 // New returns a session for the tokens of a login (or of an earlier
-// session: see Tokens). server is the API's root URL, as given to
-// client.NewClientWithResponses; doer sends the requests (nil:
-// http.DefaultClient).
-func New(server string, tokens client.TokenResponse, doer client.HttpRequestDoer) (*Session, error) {
-	if doer == nil {
-		doer = http.DefaultClient
+// session: see Tokens and Options.OnRenew). server is the API's root URL,
+// as given to client.NewClientWithResponses.
+func New(server string, tokens client.TokenResponse, opts Options) (*Session, error) {
+	api, err := url.Parse(server)
+	if err != nil || api.Scheme == "" || api.Host == "" {
+		return nil, fmt.Errorf("session: server %q is not a URL such as http://localhost:8080", server)
+	}
+	if opts.Doer == nil {
+		opts.Doer = http.DefaultClient
+	}
+	if opts.RenewTimeout <= 0 {
+		opts.RenewTimeout = 30 * time.Second
 	}
 	// A plain client for the renewals: the refresh call takes no access
 	// token, and its own 401 must not start another renewal.
-	renewer, err := client.NewClientWithResponses(server, client.WithHTTPClient(doer))
+	renewer, err := client.NewClientWithResponses(server, client.WithHTTPClient(opts.Doer))
 	if err != nil {
 		return nil, err
 	}
-	return &Session{doer: doer, renewer: renewer, tokens: tokens}, nil
+	return &Session{api: api, doer: opts.Doer, renewer: renewer, opts: opts, tokens: tokens}, nil
 }
 
-// Tokens returns the current tokens, with the user they were issued to;
-// keep them to resume the session later.
+// Tokens returns the current tokens, with the user they were issued to.
 func (s *Session) Tokens() client.TokenResponse {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.tokens
 }
 
-// Do sends req with the access token. On a 401 that says the token is
-// invalid (RFC 6750's error="invalid_token") it renews the tokens and sends
-// req again, once. It returns an error wrapping ErrLoggedOut when the API
-// refuses the renewal, and the 401 as it came when req's body cannot be
-// sent twice (no GetBody; the generated client always sets it).
+// Do sends req, with the access token when it goes to the API. On a 401
+// that says the token is invalid (RFC 6750's error="invalid_token") it
+// renews the tokens and sends req again, once. A renewal that fails is the
+// error: wrapping ErrLoggedOut when the session has ended, a *RenewError
+// otherwise. The 401 comes back as it is when req's body cannot be sent
+// twice (no GetBody; the generated client always sets it). req itself is
+// not changed.
 func (s *Session) Do(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != s.api.Scheme || req.URL.Host != s.api.Host {
+		return s.doer.Do(req)
+	}
 	token := s.Tokens().AccessToken
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := s.doer.Do(req)
-	if err != nil || !invalidToken(res) || (req.Body != nil && req.GetBody == nil) {
+	res, err := s.doer.Do(withToken(req, token))
+	if err != nil || !invalidToken(res) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return res, err
 	}
 	renewed, err := s.renew(req.Context(), token)
@@ -90,39 +150,111 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	// The 401's body is not needed; draining it lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	again := req.Clone(req.Context())
+	again := withToken(req, renewed)
 	if req.GetBody != nil {
 		if again.Body, err = req.GetBody(); err != nil {
 			return nil, err
 		}
 	}
-	again.Header.Set("Authorization", "Bearer "+renewed)
 	return s.doer.Do(again)
 }
 
+// withToken is a copy of req that carries token.
+func withToken(req *http.Request, token string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
+
 // renew returns a valid access token after failed was refused: the one a
-// concurrent renewal got, or a new one.
+// renewal that ended meanwhile got, or that of the renewal in flight, which
+// it starts when there is none. It stops waiting when ctx ends; the
+// renewal goes on.
 func (s *Session) renew(ctx context.Context, failed string) (string, error) {
-	s.renewing.Lock()
-	defer s.renewing.Unlock()
-	current := s.Tokens()
-	if current.AccessToken != failed {
-		return current.AccessToken, nil // renewed while this request waited
+	s.mu.Lock()
+	switch {
+	case s.ended:
+		s.mu.Unlock()
+		return "", fmt.Errorf("renew the access token: %w", ErrLoggedOut)
+	case s.tokens.AccessToken != failed:
+		token := s.tokens.AccessToken
+		s.mu.Unlock()
+		return token, nil // renewed after this request was sent
 	}
-	r, err := s.renewer.RefreshTokenWithResponse(ctx, client.RefreshRequest{RefreshToken: current.RefreshToken})
-	if err != nil {
-		return "", fmt.Errorf("renew the access token: %w", err)
+	r := s.renewing
+	if r == nil {
+		r = &renewal{done: make(chan struct{})}
+		s.renewing = r
+		go s.refresh(r, s.tokens.RefreshToken)
 	}
-	if r.JSON200 == nil {
-		if r.StatusCode() == http.StatusUnauthorized {
-			return "", fmt.Errorf("renew the access token: %w", ErrLoggedOut)
-		}
-		return "", fmt.Errorf("renew the access token: %s: %s", r.Status(), strings.TrimSpace(string(r.Body)))
+	s.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.token, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// refresh runs renewal r with refreshToken, apart from any request's
+// context: cut off after the server rotated the token, it would leave the
+// session holding a spent one.
+func (s *Session) refresh(r *renewal, refreshToken string) {
+	defer close(r.done)
+	next, err := s.call(refreshToken)
+	if err == nil && s.opts.OnRenew != nil {
+		s.opts.OnRenew(next) // before any request can use the pair
 	}
 	s.mu.Lock()
-	s.tokens = *r.JSON200
-	s.mu.Unlock()
-	return r.JSON200.AccessToken, nil
+	defer s.mu.Unlock()
+	s.renewing = nil
+	switch {
+	case errors.Is(err, ErrLoggedOut):
+		s.ended = true
+	case err == nil:
+		s.tokens = next
+	}
+	r.token, r.err = next.AccessToken, err
+}
+
+// call sends the refresh request.
+func (s *Session) call(refreshToken string) (client.TokenResponse, error) {
+	if refreshToken == "" {
+		return client.TokenResponse{}, fmt.Errorf("renew the access token: no refresh token: %w", ErrLoggedOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RenewTimeout)
+	defer cancel()
+	res, err := s.renewer.RefreshTokenWithResponse(ctx, client.RefreshRequest{RefreshToken: refreshToken})
+	switch {
+	case err != nil:
+		return client.TokenResponse{}, &RenewError{Err: err}
+	case res.JSON200 != nil:
+		return *res.JSON200, nil
+	case res.StatusCode() == http.StatusUnauthorized:
+		return client.TokenResponse{}, fmt.Errorf("renew the access token: %w", ErrLoggedOut)
+	}
+	e := &RenewError{StatusCode: res.StatusCode(), Err: errors.New(detail(res.Body))}
+	if secs, err := time.ParseDuration(res.HTTPResponse.Header.Get("Retry-After") + "s"); err == nil && secs > 0 {
+		e.RetryAfter = secs
+	}
+	return client.TokenResponse{}, e
+}
+
+// detail is a problem+json body's detail, or the start of another body (a
+// proxy's page).
+func detail(body []byte) string {
+	var p client.Problem
+	if json.Unmarshal(body, &p) == nil && p.Detail != nil {
+		return *p.Detail
+	}
+	s := strings.TrimSpace(string(body))
+	if n := 200; len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return s
 }
 
 // invalidToken reports whether res refuses the bearer token itself (RFC

@@ -3,43 +3,54 @@ package session_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmksales/jmk/clients/go/session"
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
-// countingDoer sends requests and counts those to path.
-type countingDoer struct {
-	path string
-	n    atomic.Int32
+// doerFunc adapts a function to client.HttpRequestDoer.
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+
+func isRefresh(req *http.Request) bool { return strings.HasSuffix(req.URL.Path, "/auth/refresh") }
+
+// counting sends requests with http.DefaultClient, counting the refresh
+// calls; after, when set, sees the responses to the other requests.
+type counting struct {
+	refreshes atomic.Int32
+	after     func(*http.Response)
 }
 
-func (d *countingDoer) Do(req *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(req.URL.Path, d.path) {
-		d.n.Add(1)
+func (d *counting) Do(req *http.Request) (*http.Response, error) {
+	if isRefresh(req) {
+		d.refreshes.Add(1)
 	}
-	return http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
+	if err == nil && d.after != nil && !isRefresh(req) {
+		d.after(res)
+	}
+	return res, err
 }
 
-// start logs the admin in and returns a client whose session starts with
-// an access token the API refuses (as an expired one is) and the login's
-// refresh token.
-func start(t *testing.T, refreshToken string) (*servertest.Env, *session.Session, *client.ClientWithResponses, *countingDoer) {
+// start logs the admin in to a real server and returns a client whose
+// session starts with an access token the API refuses (as an expired one
+// is) and the login's refresh token.
+func start(t *testing.T, d *counting, opts session.Options) (*servertest.Env, *session.Session, *client.ClientWithResponses) {
 	t.Helper()
 	env := servertest.New(t)
 	tokens := env.Login(env.AdminUser.Email)
 	tokens.AccessToken = "expired." + tokens.AccessToken
-	if refreshToken != "" {
-		tokens.RefreshToken = refreshToken
-	}
-	doer := &countingDoer{path: "/auth/refresh"}
-	s, err := session.New(env.URL, tokens, doer)
+	opts.Doer = d
+	s, err := session.New(env.URL, tokens, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,70 +58,213 @@ func start(t *testing.T, refreshToken string) (*servertest.Env, *session.Session
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env, s, c, doer
+	return env, s, c
 }
 
 // Requests refused at the same time share one renewal: a second refresh
-// with the rotated token would end the session.
+// with the rotated token would end the session. Every request here gets
+// its 401 before any renewal starts.
 func TestConcurrentRequestsRenewOnce(t *testing.T) {
 	t.Parallel()
-	env, s, c, refreshes := start(t, "")
+	const n = 8
+	var refused sync.WaitGroup
+	refused.Add(n)
+	d := &counting{after: func(res *http.Response) {
+		if res.StatusCode == http.StatusUnauthorized {
+			refused.Done()
+			refused.Wait()
+		}
+	}}
+	var renewed []client.TokenResponse
+	env, s, c := start(t, d, session.Options{OnRenew: func(tr client.TokenResponse) { renewed = append(renewed, tr) }})
 	var wg sync.WaitGroup
-	codes := make([]int, 8)
-	errs := make([]error, len(codes))
-	for i := range codes {
+	errs := make([]error, n)
+	for i := range n {
 		wg.Go(func() {
 			r, err := c.GetMeWithResponse(context.Background())
-			if err == nil {
-				codes[i] = r.StatusCode()
+			if err == nil && r.JSON200 == nil {
+				err = errors.New(r.Status())
 			}
 			errs[i] = err
 		})
 	}
 	wg.Wait()
-	for i := range codes {
-		if errs[i] != nil || codes[i] != http.StatusOK {
-			t.Errorf("request %d: %d, %v", i, codes[i], errs[i])
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
 		}
 	}
-	if n := refreshes.n.Load(); n != 1 {
-		t.Errorf("%d refreshes, want 1", n)
+	if got := d.refreshes.Load(); got != 1 || len(renewed) != 1 {
+		t.Fatalf("%d refreshes, %d pairs given to OnRenew; want 1 and 1", got, len(renewed))
 	}
-	// The session is still alive, with the renewed pair.
-	if r, err := c.GetMeWithResponse(context.Background()); err != nil || r.JSON200 == nil || r.JSON200.Id != env.AdminUser.Id {
-		t.Fatalf("after the renewal: %v %+v", err, r)
+	if tok := s.Tokens(); tok != renewed[0] || tok.User.Id != env.AdminUser.Id {
+		t.Errorf("tokens %+v, OnRenew got %+v", tok, renewed[0])
 	}
-	if tok := s.Tokens(); strings.HasPrefix(tok.AccessToken, "expired.") || tok.User.Id != env.AdminUser.Id {
-		t.Errorf("tokens after the renewal: %+v", tok)
+	// The pair resumes the session in a new Session, as after a restart.
+	again, err := session.New(env.URL, s.Tokens(), session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := client.NewClientWithResponses(env.URL, client.WithHTTPClient(again))
+	if r, err := c2.GetMeWithResponse(context.Background()); err != nil || r.JSON200 == nil {
+		t.Fatalf("resumed session: %v %+v", err, r)
 	}
 }
 
 // A request with a body is sent again whole.
 func TestRetryKeepsTheBody(t *testing.T) {
 	t.Parallel()
-	_, _, c, refreshes := start(t, "")
+	d := &counting{}
+	_, _, c := start(t, d, session.Options{})
 	r, err := c.CreateLeadWithResponse(context.Background(), client.LeadCreate{Name: "Rita Sousa"})
 	if err != nil || r.JSON201 == nil {
 		t.Fatalf("create: %v %+v", err, r)
 	}
-	if r.JSON201.Name != "Rita Sousa" || refreshes.n.Load() != 1 {
-		t.Errorf("created %q after %d refreshes", r.JSON201.Name, refreshes.n.Load())
+	if r.JSON201.Name != "Rita Sousa" || d.refreshes.Load() != 1 {
+		t.Errorf("created %q after %d refreshes", r.JSON201.Name, d.refreshes.Load())
 	}
 }
 
-// A refused renewal is ErrLoggedOut; a 401 that is not about the token
-// (a wrong password) comes back as it is, with no renewal.
+// The request that starts a renewal may give up waiting; the renewal
+// finishes anyway, so the session does not keep a refresh token the
+// server has already spent.
+func TestCancelledRequestKeepsTheSession(t *testing.T) {
+	t.Parallel()
+	slow := &counting{}
+	// The refresh's answer is slow to come back, after the server has
+	// rotated the token: a refresh cut off by the caller's context then
+	// loses the new pair.
+	d := doerFunc(func(req *http.Request) (*http.Response, error) {
+		res, err := slow.Do(req)
+		if err != nil || !isRefresh(req) {
+			return res, err
+		}
+		select {
+		case <-time.After(300 * time.Millisecond):
+			return res, nil
+		case <-req.Context().Done():
+			res.Body.Close()
+			return nil, req.Context().Err()
+		}
+	})
+	env := servertest.New(t)
+	tokens := env.Login(env.AdminUser.Email)
+	tokens.AccessToken = "expired." + tokens.AccessToken
+	s, err := session.New(env.URL, tokens, session.Options{Doer: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := client.NewClientWithResponses(env.URL, client.WithHTTPClient(s))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetMeWithResponse(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("first request: %v, want its deadline", err)
+	}
+	if r, err := c.GetMeWithResponse(context.Background()); err != nil || r.JSON200 == nil {
+		t.Fatalf("next request: %v %+v", err, r)
+	}
+	if n := slow.refreshes.Load(); n != 1 {
+		t.Errorf("%d refreshes, want 1", n)
+	}
+}
+
+// A refused renewal is ErrLoggedOut, and stays so without asking the API
+// again; a 401 that is not about the token (a wrong password) comes back
+// as it is, with no renewal.
 func TestRefusals(t *testing.T) {
 	t.Parallel()
-	env, _, c, refreshes := start(t, "not-a-refresh-token")
-	if _, err := c.GetMeWithResponse(context.Background()); !errors.Is(err, session.ErrLoggedOut) {
-		t.Errorf("renewal refused: %v, want ErrLoggedOut", err)
+	d := &counting{}
+	env := servertest.New(t)
+	s, err := session.New(env.URL, client.TokenResponse{AccessToken: "expired", RefreshToken: "not-a-refresh-token"}, session.Options{Doer: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := client.NewClientWithResponses(env.URL, client.WithHTTPClient(s))
+	for range 2 {
+		if _, err := c.GetMeWithResponse(context.Background()); !errors.Is(err, session.ErrLoggedOut) {
+			t.Errorf("renewal refused: %v, want ErrLoggedOut", err)
+		}
 	}
 	r, err := c.LoginWithResponse(context.Background(), client.LoginRequest{Email: env.AdminUser.Email, Password: "wrong password"})
 	if err != nil || r.StatusCode() != http.StatusUnauthorized || r.ApplicationproblemJSON401 == nil {
 		t.Errorf("wrong password: %v %+v", err, r)
 	}
-	if n := refreshes.n.Load(); n != 1 {
+	if n := d.refreshes.Load(); n != 1 {
 		t.Errorf("%d refreshes, want the one refused", n)
+	}
+}
+
+// fake answers every API request with a 401 for an invalid token, and the
+// refresh call with status (and Retry-After 7), recording what it was sent.
+type fake struct {
+	status    int
+	refreshes atomic.Int32
+	mu        sync.Mutex
+	auth      []string // the Authorization header of each other request
+}
+
+func (f *fake) Do(req *http.Request) (*http.Response, error) {
+	res := &http.Response{Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"detail":"slow down"}`)), Request: req}
+	if isRefresh(req) {
+		f.refreshes.Add(1)
+		res.StatusCode = f.status
+		res.Header.Set("Retry-After", "7")
+		res.Header.Set("Content-Type", "application/problem+json")
+		return res, nil
+	}
+	f.mu.Lock()
+	f.auth = append(f.auth, req.Header.Get("Authorization"))
+	f.mu.Unlock()
+	res.StatusCode = http.StatusUnauthorized
+	res.Header.Set("WWW-Authenticate", `Bearer realm="jmk", error="invalid_token"`)
+	return res, nil
+}
+
+func TestRenewErrorsAndRequestsLeftAlone(t *testing.T) {
+	t.Parallel()
+	f := &fake{status: http.StatusTooManyRequests}
+	tokens := client.TokenResponse{AccessToken: "a1", RefreshToken: "r1"}
+	s, err := session.New("http://api.test", tokens, session.Options{Doer: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(url string, body io.Reader) (*http.Request, *http.Response, error) {
+		req, _ := http.NewRequest(http.MethodPost, url, body)
+		res, err := s.Do(req)
+		return req, res, err
+	}
+
+	// A throttled renewal is a *RenewError; the tokens stay, and the next
+	// refused request tries again.
+	for range 2 {
+		req, _, err := get("http://api.test/api/v1/auth/me", nil)
+		var re *session.RenewError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusTooManyRequests || re.RetryAfter != 7*time.Second || !strings.Contains(err.Error(), "slow down") {
+			t.Fatalf("throttled renewal: %v", err)
+		}
+		if req.Header.Get("Authorization") != "" {
+			t.Error("Do changed the caller's request")
+		}
+	}
+	if n := f.refreshes.Load(); n != 2 || s.Tokens() != tokens {
+		t.Errorf("%d refreshes, tokens %+v; want 2 and the first pair", n, s.Tokens())
+	}
+
+	// A body that cannot be sent twice gets the 401 back, not a renewal.
+	if _, res, err := get("http://api.test/api/v1/leads", io.MultiReader(strings.NewReader("{}"))); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("body without GetBody: %v %v", res, err)
+	}
+	if n := f.refreshes.Load(); n != 2 {
+		t.Errorf("%d refreshes after a body without GetBody", n)
+	}
+
+	// The token goes to the API's host only.
+	if _, _, err := get("http://elsewhere.test/x", nil); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if want := []string{"Bearer a1", "Bearer a1", "Bearer a1", ""}; strings.Join(f.auth, "|") != strings.Join(want, "|") {
+		t.Errorf("Authorization sent: %q, want %q", f.auth, want)
 	}
 }
