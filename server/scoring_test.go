@@ -266,6 +266,11 @@ func TestScoringLifecycle(t *testing.T) {
 		strconv.Itoa(int(m2.Version))); got != 1 {
 		t.Errorf("model.train then model.activate for v%d: %d pairs", m2.Version, got)
 	}
+	// Its activation's event says what such a model cannot do.
+	if got := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'model.activate' AND entity_id = $1
+		AND summary LIKE '%leads re-scored; it uses the call duration, known only after a call%'`, strconv.Itoa(int(m2.Version))); got != 1 {
+		t.Errorf("model.activate of v%d does not say it uses the call duration", m2.Version)
+	}
 
 	t.Run("ActivateSetBased", func(t *testing.T) {
 		r, err := env.Admin.ActivateModelWithResponse(ctx, m1.Version)

@@ -1224,7 +1224,7 @@ export interface components {
             factors: components["schemas"]["Factor"][];
             /** @description The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before. */
             not_given: string[];
-            /** @description The categorical inputs this lead (or what-if) gives with a value no training lead had, in field order: January, say, when the bank's data has no January calls. Such a value has no learnt effect and is scored as the field's average; its factor says so and contributes nothing. */
+            /** @description The inputs this lead (or what-if) gives with a value no training lead had, the categorical ones first and then the numeric ones, each in field order. A category training never saw (January, say: the bank's data has no January calls) has no learnt effect and is scored as the field's average, contributing nothing; a number outside the training range (a Euribor rate of 10 %, 0 calls in the campaign) is scored as the nearest end of that range. The factor's description says which ("(outside the training data: scored as 1)"). */
             not_learnt: string[];
         };
         Thresholds: {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Explanation breaks a lead's score into one factor per API field, except
@@ -29,10 +31,12 @@ type Explanation struct {
 	// days_since_previous_contact is not among them: it means never
 	// contacted.
 	NotGiven []string `json:"not_given"`
-	// NotLearnt names, in field order, the categorical inputs the lead
-	// gives with a level no training lead had (January: the bank's data
-	// has no January calls). Such a level has no learnt effect and is
-	// scored as the field's average, so its factor is 0.
+	// NotLearnt names the inputs the lead gives with a value no training
+	// lead had, categorical fields first, then numeric ones, each in field
+	// order. A level training never saw (January: the bank's data has no
+	// January calls) has no learnt effect and is scored as the field's
+	// average, so its factor is 0; a number outside the training range is
+	// scored as the nearest end of it. The factor's description says which.
 	NotLearnt []string `json:"not_learnt"`
 }
 
@@ -109,14 +113,20 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		})
 	}
 	climate, climateUsed := 0.0, false
+	var climateOutside, previousOutside []string // "euribor_3m scored as 5.045"
 	for i := range numNumeric {
 		t := &s.num[i]
 		if t.enc == nil {
 			continue
 		}
 		var c float64
+		outside := ""
 		if e.known(i) {
 			c = t.contribution(e.Values[i])
+			if x := e.Values[i]; x < t.min || x > t.max {
+				ex.NotLearnt = append(ex.NotLearnt, numFields[i].name)
+				outside = "scored as " + strconv.FormatFloat(min(max(x, t.min), t.max), 'f', -1, 64)
+			}
 		} else {
 			c = t.absent
 			if !numFields[i].nilIsNever {
@@ -128,23 +138,34 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		if isClimate(i) {
 			climate += c - s.numAvg[i]
 			climateUsed = true
+			if outside != "" {
+				climateOutside = append(climateOutside, numFields[i].name+" "+outside)
+			}
 			continue
 		}
 		if isPrevious(i) {
 			previous += c - s.numAvg[i]
+			if outside != "" {
+				previousOutside = append(previousOutside, numFields[i].name+" "+outside)
+			}
 			continue
 		}
 		value, desc := describeNumeric(i, e.known(i), e.Values[i])
+		if outside != "" {
+			desc += " (outside the training data: " + outside + ")"
+		}
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
 		})
 	}
 	if climateUsed {
 		value, desc := describeClimate(&e)
-		ex.Factors = append(ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: climate, Description: desc})
+		ex.Factors = append(ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: climate,
+			Description: desc + outsideNote(climateOutside)})
 	}
 	value, desc := describePrevious(f, &e)
-	ex.Factors = append(ex.Factors, Factor{Feature: PreviousCampaignFeature, Value: value, Contribution: previous, Description: desc})
+	ex.Factors = append(ex.Factors, Factor{Feature: PreviousCampaignFeature, Value: value, Contribution: previous,
+		Description: desc + outsideNote(previousOutside)})
 	// An interaction's departure from its average is shared equally by its
 	// two fields' factors, so the factors still add up to the logit.
 	for j := range s.inter {
@@ -168,6 +189,15 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		return cmp.Compare(math.Abs(b.Contribution), math.Abs(a.Contribution))
 	})
 	return ex
+}
+
+// outsideNote words a shared factor's inputs that lie outside the training
+// data, or is empty when none does.
+func outsideNote(fields []string) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	return " (outside the training data: " + strings.Join(fields, ", ") + ")"
 }
 
 // catValue returns the raw value of categorical field i, or nil.

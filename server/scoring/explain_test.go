@@ -1,8 +1,10 @@
 package scoring
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -84,7 +86,7 @@ func TestExplainWords(t *testing.T) {
 	}
 	i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
 	if fc := ex.Factors[i]; fc.Description != "Economic climate at the campaign's last contact (Euribor 3-month rate 1.299%)" ||
-		fc.Value != "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1" {
+		fc.Value != "emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5040" {
 		t.Errorf("climate factor %+v", fc)
 	}
 	if !slices.Equal(ex.NotGiven, []string{"marital"}) {
@@ -122,7 +124,8 @@ func TestExplainWords(t *testing.T) {
 		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given: average assumed)") {
 			t.Errorf("no channel: %+v", fc)
 		}
-		if fc.Feature == "campaign_contacts" && fc.Description != "Campaign record: not called yet" {
+		// The synthetic leads were all called at least once.
+		if fc.Feature == "campaign_contacts" && fc.Description != "Campaign record: not called yet (outside the training data: scored as 1)" {
 			t.Errorf("no call yet: %+v", fc)
 		}
 		// Two factors never read the same: a sales person could not tell
@@ -165,7 +168,7 @@ func TestExplainNotGiven(t *testing.T) {
 		t.Errorf("not given %v, want %v", ex.NotGiven, want)
 	}
 	i = slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == ClimateFeature })
-	if fc := ex.Factors[i]; fc.Value != "nr_employed 5099.1" || fc.Description != "Economic climate at the campaign's last contact (5099.1 thousand people employed)" {
+	if fc := ex.Factors[i]; fc.Value != "nr_employed 5040" || fc.Description != "Economic climate at the campaign's last contact (5040 thousand people employed)" {
 		t.Errorf("climate factor on one indicator %+v", fc)
 	}
 }
@@ -200,5 +203,32 @@ func TestExplainNotLearnt(t *testing.T) {
 	oct := fullFeatures()
 	if ex := s.Explain(&oct, DefaultThresholds); len(ex.NotLearnt) != 0 {
 		t.Errorf("October not learnt: %v", ex.NotLearnt)
+	}
+}
+
+// A number outside the training range is scored as the nearest end of it,
+// and the explanation says so, for a factor of its own and for a shared
+// one alike.
+func TestExplainOutsideTraining(t *testing.T) {
+	t.Parallel()
+	_, s := mustScorer(t)
+	top := s.num[numEuribor3m].max
+	f := fullFeatures()
+	f.Euribor3m, f.Age = ptr(top+5), ptr[int32](120)
+	g := fullFeatures()
+	g.Euribor3m, g.Age = ptr(top), ptr(int32(s.num[numAge].max))
+	ex, at := s.Explain(&f, DefaultThresholds), s.Explain(&g, DefaultThresholds)
+	if !slices.Equal(ex.NotLearnt, []string{"age", "euribor_3m"}) || len(at.NotLearnt) != 0 || ex.Logit != at.Logit {
+		t.Fatalf("not learnt %v and %v, logits %v and %v", ex.NotLearnt, at.NotLearnt, ex.Logit, at.Logit)
+	}
+	want := map[string]string{
+		"age": fmt.Sprintf("Age 120 (outside the training data: scored as %v)", s.num[numAge].max),
+		ClimateFeature: fmt.Sprintf("Economic climate at the campaign's last contact (Euribor 3-month rate %v%%) (outside the training data: euribor_3m scored as %v)",
+			strconv.FormatFloat(top+5, 'f', -1, 64), strconv.FormatFloat(top, 'f', -1, 64)),
+	}
+	for _, fc := range ex.Factors {
+		if w, ok := want[fc.Feature]; ok && fc.Description != w {
+			t.Errorf("%s: %q, want %q", fc.Feature, fc.Description, w)
+		}
 	}
 }

@@ -16,7 +16,7 @@ func fullFeatures() Features {
 		LastCallDurationSec: ptr[int32](261), CampaignContacts: ptr[int32](2),
 		DaysSincePreviousContact: ptr[int32](6), PreviousContacts: ptr[int32](1),
 		PreviousOutcome: ptr("success"), EmpVarRate: ptr(-1.8), ConsPriceIdx: ptr(92.893),
-		ConsConfIdx: ptr(-46.2), Euribor3m: ptr(1.299), NrEmployed: ptr(5099.1),
+		ConsConfIdx: ptr(-46.2), Euribor3m: ptr(1.299), NrEmployed: ptr(5040.0), // within synthExamples' ranges
 	}
 }
 

@@ -378,9 +378,13 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 	if err != nil {
 		return ModelInfo{}, 0, nil, err
 	}
+	summary := fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)
+	if a.Scorer.Model().Options.IncludeCallDuration {
+		summary += "; it uses the call duration, known only after a call, so it does not rank leads before calling"
+	}
 	return ModelInfo(row), n, &audit.Event{Actor: actor, Action: "model.activate", EntityType: "model",
 		EntityID: fmt.Sprint(version), Changes: map[string]audit.Change{"active_version": {From: nullIfZero(prev), To: version}},
-		Summary: fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)}, nil
+		Summary: summary}, nil
 }
 
 // thresholdChanges lists the cut-offs that moved.
