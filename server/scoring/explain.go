@@ -152,7 +152,7 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 		}
 		value, desc := describeNumeric(i, e.known(i), e.Values[i])
 		if outside != "" {
-			desc += " (outside the training data: " + outside + ")"
+			desc += outsideNote([]string{outside})
 		}
 		ex.Factors = append(ex.Factors, Factor{
 			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
@@ -191,8 +191,8 @@ func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
 	return ex
 }
 
-// outsideNote words a shared factor's inputs that lie outside the training
-// data, or is empty when none does.
+// outsideNote words a factor's inputs that lie outside the training data,
+// or is empty when none does.
 func outsideNote(fields []string) string {
 	if len(fields) == 0 {
 		return ""
