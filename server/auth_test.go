@@ -18,6 +18,7 @@ import (
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -339,7 +340,8 @@ func parallelLogins(t *testing.T, env *servertest.Env, n int, email func(int) st
 
 func TestRefresh(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t)
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs)
 
 	t.Run("RotationAndReuse", func(t *testing.T) {
 		t.Parallel()
@@ -389,6 +391,11 @@ func TestRefresh(t *testing.T) {
 		// otherwise add events at will.
 		if got := replayOutcomes(t, env, first.RefreshToken, u.Id); !slices.Equal(got, []string{"the session was revoked"}) {
 			t.Errorf("reuse events end %q, want one that revoked the session", got)
+		}
+		// The server's log warns of the revocation, for whoever watches it
+		// rather than the audit trail.
+		if !strings.Contains(logs.String(), `level=WARN msg="a rotated refresh token was presented again: its session is revoked`) {
+			t.Errorf("no warning logged:\n%s", logs.String())
 		}
 	})
 
@@ -453,6 +460,11 @@ func TestRefresh(t *testing.T) {
 		wantProblem(t, r.HTTPResponse, r.Body, 401)
 		if got := replayOutcomes(t, env, first.RefreshToken, u.Id); !slices.Equal(got, []string{"the session was revoked"}) {
 			t.Errorf("reuse events end %q, want one that revoked the session", got)
+		}
+		// The server's log warns of the revocation, for whoever watches it
+		// rather than the audit trail.
+		if !strings.Contains(logs.String(), `level=WARN msg="a rotated refresh token was presented again: its session is revoked`) {
+			t.Errorf("no warning logged:\n%s", logs.String())
 		}
 	})
 

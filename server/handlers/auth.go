@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -26,6 +27,10 @@ func (h *Handlers) Login(ctx context.Context, req api.LoginRequestObject) (api.L
 // RefreshToken rotates a refresh token.
 func (h *Handlers) RefreshToken(ctx context.Context, req api.RefreshTokenRequestObject) (api.RefreshTokenResponseObject, error) {
 	l, err := h.st.Refresh(ctx, req.Body.RefreshToken)
+	if errors.Is(err, store.ErrRefreshReused) {
+		h.log.WarnContext(ctx, "a rotated refresh token was presented again: its session is revoked (a stolen token, or a client that refreshed twice; the audit event auth.refresh_reuse names the user)",
+			"request_id", audit.MetaFrom(ctx).RequestID)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -241,6 +241,12 @@ func issueRefresh(ctx context.Context, tx *Tx, sessionID uuid.UUID, expires time
 
 var errBadRefresh = apperr.Unauthorized("refresh token is invalid, expired or revoked; log in again")
 
+// ErrRefreshReused is Refresh's 401 when a rotated refresh token came back
+// while its session was live, which Refresh then revoked: a stolen token,
+// or a client that refreshed twice. The caller sees the answer any dead
+// token gets; the server's log should show it.
+var ErrRefreshReused = apperr.Unauthorized(errBadRefresh.Detail)
+
 // Refresh rotates a refresh token. A token that was already rotated is
 // taken as stolen: its whole session (every token of the family) is revoked,
 // the event is audited, and the call gets 401. That holds however soon after
@@ -248,7 +254,7 @@ var errBadRefresh = apperr.Unauthorized("refresh token is invalid, expired or re
 // refreshes from two tabs at once must share one refresh between them.
 func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 	var out Login
-	reused := false
+	reused, revoked := false, false
 	err := s.InTx(ctx, func(tx *Tx) error {
 		t, err := tx.Q.RefreshTokenGetForUpdate(ctx, auth.HashRefreshToken(token))
 		if err != nil {
@@ -267,6 +273,7 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 			if err != nil {
 				return err
 			}
+			revoked = n > 0
 			outcome := "the session was revoked"
 			if n == 0 {
 				// Replays of a token of an ended session are reported once:
@@ -302,7 +309,10 @@ func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 	})
 	// A reuse commits its revocation and event, then refuses; a failure to
 	// commit them is the server's and comes back as such.
-	if errors.Is(err, apperr.ErrNotFound) || (err == nil && reused) {
+	switch {
+	case err == nil && revoked:
+		return Login{}, ErrRefreshReused
+	case errors.Is(err, apperr.ErrNotFound) || (err == nil && reused):
 		return Login{}, errBadRefresh
 	}
 	return out, err
