@@ -45,7 +45,9 @@ export const jmkRenewalLock = "jmk-sales-api-token-renewal";
 
 /** Runs fn holding jmkRenewalLock, or at once where there are no Web Locks (plain HTTP off localhost). */
 async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  // Typed here rather than as the DOM's LockManager, so that the client type-checks without the DOM library.
+  type Locks = { request<R>(name: string, fn: () => Promise<R>): Promise<R> };
+  const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
   return locks ? await locks.request(jmkRenewalLock, fn) : fn();
 }
 
@@ -105,9 +107,9 @@ export type ImportQuery = NonNullable<paths["/api/v1/leads/import"]["post"]["par
  */
 export function importLeads(api: JmkClient, file: Blob | string, query?: ImportQuery) {
   return api.POST("/api/v1/leads/import", {
-    params: { query },
+    params: query ? { query } : {},
     body: file as unknown as string, // the spec's text/csv body is typed string; a Blob is sent the same way
-    bodySerializer: (body: unknown) => body as BodyInit,
+    bodySerializer: (body: unknown) => body as NonNullable<RequestInit["body"]>,
     headers: { "Content-Type": "text/csv" },
   });
 }

@@ -808,7 +808,7 @@ type ImportRejection struct {
 	Message string `json:"message"`
 }
 
-// ImportResult Example: {"dry_run":false,"inserted":41187,"rejected":[{"field":"age","line":17,"message":"must be a whole number from 17 to 120"}],"rejected_rows":1,"unchanged":0,"updated":0}
+// ImportResult Example: {"dry_run":false,"inserted":41187,"rejected":[{"field":"age","line":17,"message":"\"200\" is not between 17 and 120"}],"rejected_rows":1,"unchanged":0,"updated":0}
 type ImportResult struct {
 	DryRun bool `json:"dry_run"`
 

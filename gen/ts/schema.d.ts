@@ -1087,7 +1087,7 @@ export interface components {
          *         {
          *           "line": 17,
          *           "field": "age",
-         *           "message": "must be a whole number from 17 to 120"
+         *           "message": "\"200\" is not between 17 and 120"
          *         }
          *       ],
          *       "rejected_rows": 1
