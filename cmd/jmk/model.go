@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 
@@ -185,12 +186,10 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 // has none of.
 func calibrationGap(bins []scoring.CalibrationBin) string {
 	const minLeads = 200
-	for _, b := range bins {
-		if b.Count >= minLeads {
-			return fmt.Sprintf("%.4f (deciles of at least %d leads)", scoring.MaxCalibrationError(bins, minLeads), minLeads)
-		}
+	if !slices.ContainsFunc(bins, func(b scoring.CalibrationBin) bool { return b.Count >= minLeads }) {
+		return fmt.Sprintf("- (no decile of %d leads)", minLeads)
 	}
-	return fmt.Sprintf("- (no decile of %d leads)", minLeads)
+	return fmt.Sprintf("%.4f (deciles of at least %d leads)", scoring.MaxCalibrationError(bins, minLeads), minLeads)
 }
 
 // rateOf formats a rate over count leads; over none there is no rate (the

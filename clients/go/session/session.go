@@ -26,6 +26,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ import (
 // deactivated, or the session expired or was revoked), or it has none. The
 // user must log in again.
 var ErrLoggedOut = errors.New("session ended: log in again")
+
+// errRefused is what a request gets once the session has ended.
+var errRefused = fmt.Errorf("renew the access token: %w", ErrLoggedOut)
 
 // RenewError is a renewal the API did not answer with new tokens for a
 // reason other than the session's end: a 429 (RetryAfter says when to try
@@ -78,7 +82,6 @@ type Options struct {
 // tokens. It is safe for concurrent use.
 type Session struct {
 	api     *url.URL // the token goes only to this scheme and host
-	doer    client.HttpRequestDoer
 	renewer *client.ClientWithResponses
 	opts    Options
 
@@ -116,7 +119,7 @@ func New(server string, tokens client.TokenResponse, opts Options) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	return &Session{api: api, doer: opts.Doer, renewer: renewer, opts: opts, tokens: tokens}, nil
+	return &Session{api: api, renewer: renewer, opts: opts, tokens: tokens}, nil
 }
 
 // Tokens returns the current tokens, with the user they were issued to.
@@ -135,10 +138,10 @@ func (s *Session) Tokens() client.TokenResponse {
 // not changed.
 func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != s.api.Scheme || req.URL.Host != s.api.Host {
-		return s.doer.Do(req)
+		return s.opts.Doer.Do(req)
 	}
 	token := s.Tokens().AccessToken
-	res, err := s.doer.Do(withToken(req, token))
+	res, err := s.opts.Doer.Do(withToken(req, token))
 	if err != nil || !invalidToken(res) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
 		return res, err
 	}
@@ -156,7 +159,7 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return s.doer.Do(again)
+	return s.opts.Doer.Do(again)
 }
 
 // withToken is a copy of req that carries token.
@@ -175,7 +178,7 @@ func (s *Session) renew(ctx context.Context, failed string) (string, error) {
 	switch {
 	case s.ended:
 		s.mu.Unlock()
-		return "", fmt.Errorf("renew the access token: %w", ErrLoggedOut)
+		return "", errRefused
 	case s.tokens.AccessToken != failed:
 		token := s.tokens.AccessToken
 		s.mu.Unlock()
@@ -219,8 +222,8 @@ func (s *Session) refresh(r *renewal, refreshToken string) {
 
 // call sends the refresh request.
 func (s *Session) call(refreshToken string) (client.TokenResponse, error) {
-	if refreshToken == "" {
-		return client.TokenResponse{}, fmt.Errorf("renew the access token: no refresh token: %w", ErrLoggedOut)
+	if refreshToken == "" { // a session made from an access token alone
+		return client.TokenResponse{}, errRefused
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RenewTimeout)
 	defer cancel()
@@ -231,11 +234,13 @@ func (s *Session) call(refreshToken string) (client.TokenResponse, error) {
 	case res.JSON200 != nil:
 		return *res.JSON200, nil
 	case res.StatusCode() == http.StatusUnauthorized:
-		return client.TokenResponse{}, fmt.Errorf("renew the access token: %w", ErrLoggedOut)
+		return client.TokenResponse{}, errRefused
 	}
 	e := &RenewError{StatusCode: res.StatusCode(), Err: errors.New(detail(res.Body))}
-	if secs, err := time.ParseDuration(res.HTTPResponse.Header.Get("Retry-After") + "s"); err == nil && secs > 0 {
-		e.RetryAfter = secs
+	// Retry-After in seconds, as the API sends it; an HTTP date (a proxy's)
+	// is left out.
+	if secs, err := strconv.Atoi(res.HTTPResponse.Header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
 	}
 	return client.TokenResponse{}, e
 }
