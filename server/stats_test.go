@@ -194,9 +194,9 @@ func TestStats(t *testing.T) {
 			rate                *float64
 		}
 		one, zero := 1.0, 0.0
-		check := func(t *testing.T, since *time.Time, want []row) {
+		check := func(t *testing.T, since, until *time.Time, want []row) {
 			t.Helper()
-			r, err := aClient.GetStatsLeaderboardWithResponse(bg, &client.GetStatsLeaderboardParams{Since: since})
+			r, err := aClient.GetStatsLeaderboardWithResponse(bg, &client.GetStatsLeaderboardParams{Since: since, Until: until})
 			if err != nil || r.JSON200 == nil {
 				t.Fatalf("leaderboard: %v %d %s", err, r.StatusCode(), r.Body)
 			}
@@ -211,16 +211,42 @@ func TestStats(t *testing.T) {
 					t.Errorf("entry %d: %+v (rate %v), want %+v", i, g, g.ConversionRate, w)
 				}
 			}
-			if since == nil && time.Since(r.JSON200.Since) < 30*24*time.Hour-time.Minute {
-				t.Errorf("default since %v", r.JSON200.Since)
+			end := time.Now()
+			if until != nil {
+				end = *until
+				if g := r.JSON200.Until; g == nil || !g.Equal(until.Truncate(time.Microsecond)) {
+					t.Errorf("until echoed as %v, want %v", g, until)
+				}
+			} else if r.JSON200.Until != nil {
+				t.Errorf("until echoed as %v without one", r.JSON200.Until)
+			}
+			if d := end.Sub(r.JSON200.Since); since == nil && (d < 30*24*time.Hour-time.Minute || d > 30*24*time.Hour+time.Minute) {
+				t.Errorf("default since %v, %v before the end", r.JSON200.Since, d)
 			}
 		}
 		// Default: the last 30 days. The inactive seller and the admin are left out.
-		check(t, nil, []row{{a.Id.String(), 1, 0, 2, &one}, {b.Id.String(), 0, 1, 1, &zero}})
+		check(t, nil, nil, []row{{a.Id.String(), 1, 0, 2, &one}, {b.Id.String(), 0, 1, 1, &zero}})
 		long := time.Now().Add(-60 * 24 * time.Hour)
-		check(t, &long, []row{{a.Id.String(), 2, 0, 3, &one}, {b.Id.String(), 0, 1, 1, &zero}})
+		check(t, &long, nil, []row{{a.Id.String(), 2, 0, 3, &one}, {b.Id.String(), 0, 1, 1, &zero}})
 		short := time.Now().Add(-12 * time.Hour)
-		check(t, &short, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+		check(t, &short, nil, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+		// A window that ends 36 hours ago: the win 2 days ago and the one 40
+		// days ago count, the loss and the calls of a day ago do not.
+		ago36h := time.Now().Add(-36 * time.Hour)
+		check(t, &long, &ago36h, []row{{a.Id.String(), 2, 0, 1, &one}, {b.Id.String(), 0, 0, 1, nil}})
+		// until alone: the 30 days before it.
+		check(t, nil, &ago36h, []row{{a.Id.String(), 1, 0, 0, &one}, {b.Id.String(), 0, 0, 1, nil}})
+		// An empty window is a board of zeros, not an error.
+		check(t, &ago36h, &ago36h, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+	})
+
+	t.Run("ErrUntilBeforeSince", func(t *testing.T) {
+		since, until := time.Now(), time.Now().Add(-time.Hour)
+		r, err := aClient.GetStatsLeaderboardWithResponse(bg, &client.GetStatsLeaderboardParams{Since: &since, Until: &until})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "until")
 	})
 
 	// An offset's + typed into a URL arrives as a space: the 400 says how

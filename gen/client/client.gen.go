@@ -1011,6 +1011,9 @@ type LeadStatus string
 type Leaderboard struct {
 	Items []LeaderboardEntry `json:"items"`
 	Since time.Time          `json:"since"`
+
+	// Until The end of the window (exclusive); absent when the request gave none.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // LeaderboardEntry defines model for LeaderboardEntry.
@@ -1635,8 +1638,11 @@ type GetStatsJobsParams struct {
 
 // GetStatsLeaderboardParams defines parameters for GetStatsLeaderboard.
 type GetStatsLeaderboardParams struct {
-	// Since Inclusive; the answer echoes it in UTC, to the microsecond.
+	// Since Inclusive; default 30 days before now (or before `until`, when that is given). The answer echoes it in UTC, to the microsecond.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Exclusive; default none (up to now). Not before `since`. The answer echoes it in UTC, to the microsecond.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
@@ -2184,9 +2190,9 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
 	GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
+	// GetStatsLeaderboard Sales users ranked by leads won in a window of time (default the last 30 days).
 	//
-	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` and before `until` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` falls in the same window (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded. Last month's board, for example, is `since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`.
 	//
 	// Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 	GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3039,9 +3045,9 @@ func (c *Client) GetStatsJobs(ctx context.Context, params *GetStatsJobsParams, r
 	return c.Client.Do(req)
 }
 
-// GetStatsLeaderboard Sales users ranked by leads won since a moment (default the last 30 days).
+// GetStatsLeaderboard Sales users ranked by leads won in a window of time (default the last 30 days).
 //
-// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` and before `until` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` falls in the same window (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded. Last month's board, for example, is `since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`.
 //
 // Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 func (c *Client) GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4864,6 +4870,18 @@ func NewGetStatsLeaderboardRequest(server string, params *GetStatsLeaderboardPar
 
 		}
 
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
@@ -5845,9 +5863,9 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/stats/jobs (the `GetStatsJobs` operationId).
 	GetStatsJobsWithResponse(ctx context.Context, params *GetStatsJobsParams, reqEditors ...RequestEditorFn) (*GetStatsJobsResponse, error)
 
-	// GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
+	// GetStatsLeaderboardWithResponse Sales users ranked by leads won in a window of time (default the last 30 days).
 	//
-	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
+	// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` and before `until` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` falls in the same window (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded. Last month's board, for example, is `since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10353,9 +10371,9 @@ func (c *ClientWithResponses) GetStatsJobsWithResponse(ctx context.Context, para
 	return ParseGetStatsJobsResponse(rsp)
 }
 
-// GetStatsLeaderboardWithResponse Sales users ranked by leads won since a moment (default the last 30 days).
+// GetStatsLeaderboardWithResponse Sales users ranked by leads won in a window of time (default the last 30 days).
 //
-// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
+// Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` and before `until` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` falls in the same window (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded. Last month's board, for example, is `since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

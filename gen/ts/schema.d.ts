@@ -578,8 +578,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Sales users ranked by leads won since a moment (default the last 30 days).
-         * @description Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` is at or after `since` (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded.
+         * Sales users ranked by leads won in a window of time (default the last 30 days).
+         * @description Every active sales user (a deactivated seller leaves the board, and comes back when reactivated), with the live leads now assigned to them that were closed at or after `since` and before `until` (won: success, lost: failed; a win moves with the lead when an admin reassigns it, and a lead an import closes counts as closed at the import), and the contacts they logged on live leads whose `occurred_at` falls in the same window (notes are not contacts). Ranked by leads won, then contacts logged, then name (alphabetical, accents and case aside, as the team list). Rates are not rounded. Last month's board, for example, is `since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`.
          */
         get: operations["getStatsLeaderboard"];
         put?: never;
@@ -1510,6 +1510,11 @@ export interface components {
         Leaderboard: {
             /** Format: date-time */
             since: string;
+            /**
+             * Format: date-time
+             * @description The end of the window (exclusive); absent when the request gave none.
+             */
+            until?: string;
             items: components["schemas"]["LeaderboardEntry"][];
         };
         AuditActor: {
@@ -2961,8 +2966,10 @@ export interface operations {
     getStatsLeaderboard: {
         parameters: {
             query?: {
-                /** @description Inclusive; the answer echoes it in UTC, to the microsecond. */
+                /** @description Inclusive; default 30 days before now (or before `until`, when that is given). The answer echoes it in UTC, to the microsecond. */
                 since?: string;
+                /** @description Exclusive; default none (up to now). Not before `since`. The answer echoes it in UTC, to the microsecond. */
+                until?: string;
                 limit?: number;
             };
             header?: never;

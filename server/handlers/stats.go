@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
 )
 
 // GetStatsSummary answers the dashboard's KPIs over live leads.
@@ -43,22 +44,34 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 	return out, nil
 }
 
-// GetStatsLeaderboard answers the sales users ranked by leads won since a
-// moment, by default the last 30 days.
+// GetStatsLeaderboard answers the sales users ranked by leads won in a
+// window of time, by default the 30 days before until (or before now).
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
-	since := time.Now().UTC().AddDate(0, 0, -30)
-	if req.Params.Since != nil {
-		since = *req.Params.Since
+	p := req.Params
+	end := time.Now()
+	if p.Until != nil {
+		end = *p.Until
+	}
+	since := end.UTC().AddDate(0, 0, -30)
+	if p.Since != nil {
+		since = *p.Since
+	}
+	if p.Until != nil && p.Until.Before(since) {
+		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	limit := int32(10)
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	if p.Limit != nil {
+		limit = *p.Limit
 	}
-	rows, err := h.st.StatsLeaderboard(ctx, since, limit)
+	rows, err := h.st.StatsLeaderboard(ctx, since, p.Until, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Items: make([]api.LeaderboardEntry, len(rows))}
+	if p.Until != nil {
+		until := apiTime(*p.Until)
+		out.Until = &until
+	}
 	for i, r := range rows {
 		out.Items[i] = api.LeaderboardEntry{UserId: r.UserID, Name: r.Name, LeadsWon: r.LeadsWon, LeadsLost: r.LeadsLost,
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
