@@ -580,6 +580,9 @@ func TestLeadWorkflow(t *testing.T) {
 		if closedAt == nil {
 			t.Fatal("closed_at not set on success")
 		}
+		if l.ClosedAt == nil || !l.ClosedAt.Equal(*closedAt) {
+			t.Errorf("the lead's closed_at %v, want %v", l.ClosedAt, closedAt)
+		}
 		ev := leadEvent(t, env, l.Id, "lead.update")
 		if ev.Summary != seller.Name+" moved lead Flow success from contacted to success" {
 			t.Errorf("summary %q", ev.Summary)
@@ -595,8 +598,8 @@ func TestLeadWorkflow(t *testing.T) {
 			t.Fatalf("admin reopen: %d %s", r.StatusCode(), r.Body)
 		}
 		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
-		if closedAt != nil {
-			t.Errorf("closed_at %v after reopening, want null", closedAt)
+		if closedAt != nil || r.JSON200.ClosedAt != nil {
+			t.Errorf("closed_at %v (the lead's %v) after reopening, want null", closedAt, r.JSON200.ClosedAt)
 		}
 		// The seller can close it again.
 		r, _ = sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(r.JSON200.Version), client.LeadPatch{Status: lref(client.LeadStatusFailed)})
@@ -604,8 +607,8 @@ func TestLeadWorkflow(t *testing.T) {
 			t.Fatalf("close again: %d %s", r.StatusCode(), r.Body)
 		}
 		leadScan(t, env, `SELECT closed_at FROM leads WHERE id = $1`, []any{l.Id}, &closedAt)
-		if closedAt == nil {
-			t.Error("closed_at not set on failed")
+		if closedAt == nil || r.JSON200.ClosedAt == nil || !r.JSON200.ClosedAt.Equal(*closedAt) {
+			t.Errorf("closed_at %v (the lead's %v) on failed", closedAt, r.JSON200.ClosedAt)
 		}
 	})
 	t.Run("AdminReopenFailed", func(t *testing.T) {

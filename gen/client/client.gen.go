@@ -853,21 +853,24 @@ type JobStatsList struct {
 
 // Lead defines model for Lead.
 type Lead struct {
-	Age                      *int32              `json:"age"`
-	AssignedTo               *openapi_types.UUID `json:"assigned_to"`
-	CampaignContacts         *int32              `json:"campaign_contacts"`
-	Category                 *Category           `json:"category"`
-	ConsConfIdx              *float64            `json:"cons_conf_idx"`
-	ConsPriceIdx             *float64            `json:"cons_price_idx"`
-	ContactChannel           *ContactChannel     `json:"contact_channel"`
-	ContactCount             int32               `json:"contact_count"`
-	CreatedAt                time.Time           `json:"created_at"`
-	CreditDefault            *YesNoUnknown       `json:"credit_default"`
-	DaysSincePreviousContact *int32              `json:"days_since_previous_contact"`
-	Education                *Education          `json:"education"`
-	Email                    *string             `json:"email"`
-	EmpVarRate               *float64            `json:"emp_var_rate"`
-	Euribor3m                *float64            `json:"euribor_3m"`
+	Age              *int32              `json:"age"`
+	AssignedTo       *openapi_types.UUID `json:"assigned_to"`
+	CampaignContacts *int32              `json:"campaign_contacts"`
+	Category         *Category           `json:"category"`
+
+	// ClosedAt When the lead was closed (became success or failed), the moment the leaderboard counts it in; an import that closes a lead closes it at the import. Null while the lead is open, and again once an admin reopens it.
+	ClosedAt                 *time.Time      `json:"closed_at"`
+	ConsConfIdx              *float64        `json:"cons_conf_idx"`
+	ConsPriceIdx             *float64        `json:"cons_price_idx"`
+	ContactChannel           *ContactChannel `json:"contact_channel"`
+	ContactCount             int32           `json:"contact_count"`
+	CreatedAt                time.Time       `json:"created_at"`
+	CreditDefault            *YesNoUnknown   `json:"credit_default"`
+	DaysSincePreviousContact *int32          `json:"days_since_previous_contact"`
+	Education                *Education      `json:"education"`
+	Email                    *string         `json:"email"`
+	EmpVarRate               *float64        `json:"emp_var_rate"`
+	Euribor3m                *float64        `json:"euribor_3m"`
 
 	// ExternalId Id in the system the lead was imported from.
 	ExternalId          *string            `json:"external_id"`

@@ -857,6 +857,11 @@ export interface components {
             scored_at: string | null;
             /** Format: date-time */
             last_contacted_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the lead was closed (became success or failed), the moment the leaderboard counts it in; an import that closes a lead closes it at the import. Null while the lead is open, and again once an admin reopens it.
+             */
+            closed_at: string | null;
             /** Format: int32 */
             contact_count: number;
             /** Format: int32 */

@@ -20,7 +20,7 @@ func leadOut(l db.Lead) api.Lead {
 		Id: l.ID, ExternalId: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
 		Status: api.LeadStatus(l.Status), Notes: l.Notes, AssignedTo: l.AssignedTo,
 		Probability: l.Probability, Category: enumOut[api.Category](l.Category), ModelVersion: l.ModelVersion,
-		ScoredAt: l.ScoredAt, LastContactedAt: l.LastContactedAt, ContactCount: l.ContactCount,
+		ScoredAt: l.ScoredAt, LastContactedAt: l.LastContactedAt, ClosedAt: l.ClosedAt, ContactCount: l.ContactCount,
 		Version: l.Version, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
 		Age: l.Age, Job: enumOut[api.Job](l.Job), Marital: enumOut[api.Marital](l.Marital),
 		Education:        enumOut[api.Education](l.Education),
