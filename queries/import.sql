@@ -6,6 +6,16 @@
 -- Imports run one at a time: each waits here for the one before it.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 
+-- name: ImportWriteLock :exec
+-- Taken once the file is staged, before the import reads any lead: a lead
+-- created with an external_id (LeadExternalIDLock) commits before it, so
+-- the import's locks and checks see that lead, or waits until the import
+-- has committed, and its insert then finds the imported one. Without it, a
+-- lead created between the import's checks and its upsert was updated as
+-- if the import had never seen it (named by the file's fallback name).
+-- A key apart from ImportSerialize's: creates must not wait for an upload.
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:import-write', 0));
+
 -- name: ImportStageLockWait :exec
 -- Bounds the wait for the staging tables' lock (ImportStageReset), for this
 -- transaction only.

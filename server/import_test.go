@@ -798,6 +798,43 @@ func TestImportKeepsANameEditedMeanwhile(t *testing.T) {
 	}
 }
 
+// TestImportRacesACreate: an admin creates a lead with an external_id while
+// an import names that external_id. The import waits for the create to
+// commit, then updates the lead as any existing one, keeping its name; it
+// used to miss the lead in its checks and renamed it "Lead race-1".
+func TestImportRacesACreate(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	// Logins write events: the tokens come before the audit trail is held.
+	bearer := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
+	hold := holdRowLock(t, env, `LOCK TABLE audit_events IN SHARE MODE`)
+	// The create inserts its lead, and waits to write its event.
+	created := answerLater(http.MethodPost, env.URL+"/api/v1/leads", `{"name":"Maria Real Name","external_id":"race-1","age":40}`,
+		"Authorization", bearer, "Content-Type", "application/json")
+	waitForLockWait(t, env)
+	imported := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "external_id,age\nrace-1,41\n",
+		"Authorization", bearer, "Content-Type", "text/csv")
+	eventually(t, 30*time.Second, "the import waiting too", func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock'`) == 2
+	})
+	if err := hold.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := (<-created).status(); code != http.StatusCreated {
+		t.Errorf("create: %d", code)
+	}
+	if got := importResult(t, <-imported); got.Inserted != 0 || got.Updated != 1 {
+		t.Errorf("import result %+v", got)
+	}
+	var name string
+	var age int32
+	leadScan(t, env, `SELECT name, age FROM leads WHERE external_id = 'race-1'`, nil, &name, &age)
+	if name != "Maria Real Name" || age != 41 {
+		t.Errorf("lead %q aged %d, want Maria Real Name aged 41", name, age)
+	}
+}
+
 // importDuringEdit holds the lead with externalID locked in a transaction,
 // starts an import of file, and once the import waits on a lock, makes the
 // edit and commits it; it returns the import's result.

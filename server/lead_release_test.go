@@ -120,3 +120,52 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 		t.Fatalf("reopen to another seller: %d %s", re.StatusCode(), re.Body)
 	}
 }
+
+// TestImportReopenRacesARelease: an import reopens a seller's closed lead,
+// having seen the seller active, while an admin deactivates that seller
+// releasing their leads. The release waits for the import's lock on the
+// lead and then releases it with the others; it used to lock only the
+// leads open when it looked, and left the reopened lead with a seller no
+// longer there, where nobody could claim it.
+func TestImportReopenRacesARelease(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	seller, sellerClient := env.NewUser(auth.RoleSales)
+	open := leadMustCreate(t, sellerClient, client.LeadCreate{Name: "Still Open"})
+	closed := leadMustCreate(t, sellerClient, client.LeadCreate{Name: "Closed Then Reopened"})
+	leadExec(t, env, `UPDATE leads SET external_id = 'reopen-race' WHERE id = $1`, closed.Id)
+	if r, _ := sellerClient.UpdateLeadWithResponse(bg, closed.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusFailed)}); r.JSON200 == nil {
+		t.Fatalf("close: %d %s", r.StatusCode(), r.Body)
+	}
+	// Logins write events: the tokens come before the audit trail is held.
+	bearer := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
+	hold := holdRowLock(t, env, `LOCK TABLE audit_events IN SHARE MODE`)
+	lockWaits := func(n int64) func() bool {
+		return func() bool {
+			return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+				AND wait_event_type = 'Lock'`) == n
+		}
+	}
+	// The import reopens the lead, keeping its seller, and waits to write
+	// its events.
+	imported := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "external_id,status\nreopen-race,follow_up\n",
+		"Authorization", bearer, "Content-Type", "text/csv")
+	eventually(t, 30*time.Second, "the import waiting for the audit trail", lockWaits(1))
+	release := answerLater(http.MethodDelete, env.URL+"/api/v1/users/"+seller.Id.String()+"?release_leads=true", "",
+		"Authorization", bearer)
+	eventually(t, 30*time.Second, "the release waiting too", lockWaits(2))
+	if err := hold.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	if code := (<-release).status(); code != http.StatusNoContent {
+		t.Errorf("deactivation releasing the leads: %d", code)
+	}
+	if got := importResult(t, <-imported); got.Updated != 1 {
+		t.Errorf("import result %+v", got)
+	}
+	for _, l := range []client.Lead{open, closed} {
+		if got := leadMustGet(t, env.Admin, l.Id); got.AssignedTo != nil || got.Status == client.LeadStatusFailed {
+			t.Errorf("lead %s: status %s, assigned_to %v", l.Name, got.Status, got.AssignedTo)
+		}
+	}
+}

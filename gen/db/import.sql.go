@@ -791,3 +791,19 @@ func (q *Queries) ImportUpsert(ctx context.Context, arg ImportUpsertParams) (Imp
 	err := row.Scan(&i.Inserted, &i.Updated)
 	return i, err
 }
+
+const importWriteLock = `-- name: ImportWriteLock :exec
+SELECT pg_advisory_xact_lock(hashtextextended('jmk:import-write', 0))
+`
+
+// Taken once the file is staged, before the import reads any lead: a lead
+// created with an external_id (LeadExternalIDLock) commits before it, so
+// the import's locks and checks see that lead, or waits until the import
+// has committed, and its insert then finds the imported one. Without it, a
+// lead created between the import's checks and its upsert was updated as
+// if the import had never seen it (named by the file's fallback name).
+// A key apart from ImportSerialize's: creates must not wait for an upload.
+func (q *Queries) ImportWriteLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importWriteLock)
+	return err
+}

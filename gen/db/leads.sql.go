@@ -12,6 +12,17 @@ import (
 	"github.com/google/uuid"
 )
 
+const leadExternalIDLock = `-- name: LeadExternalIDLock :exec
+SELECT pg_advisory_xact_lock_shared(hashtextextended('jmk:import-write', 0))
+`
+
+// A create with an external_id holds an import's upsert off until it has
+// committed (see ImportWriteLock); creates do not wait for one another.
+func (q *Queries) LeadExternalIDLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, leadExternalIDLock)
+	return err
+}
+
 const leadGet = `-- name: LeadGet :one
 SELECT id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text FROM leads WHERE id = $1 AND deleted_at IS NULL
 `
@@ -1228,17 +1239,20 @@ func (q *Queries) LeadsRelease(ctx context.Context, arg LeadsReleaseParams) (int
 
 const leadsReleaseLock = `-- name: LeadsReleaseLock :exec
 SELECT id FROM leads
-WHERE assigned_to = $1 AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
+WHERE assigned_to = $1 AND deleted_at IS NULL
 ORDER BY id
 FOR NO KEY UPDATE
 `
 
-// Locks the open leads LeadsRelease will release, in id order, as every
-// other locker of many leads locks them (an import, say), so that two such
-// lockers cannot each wait for the other; and in a statement of its own:
-// LeadsRelease's INSERT locks the audit trail for writing as it starts,
-// which would hold the audit sealer back while it waited for these rows.
-// The user's row lock keeps new leads from being assigned to them meanwhile.
+// Locks the user's leads before LeadsRelease releases the open ones, in id
+// order, as every other locker of many leads locks them (an import, say),
+// so that two such lockers cannot each wait for the other; and in a
+// statement of its own: LeadsRelease's INSERT locks the audit trail for
+// writing as it starts, which would hold the audit sealer back while it
+// waited for these rows. The closed leads too: an import reopening one
+// holds it locked until it commits, having seen the user still active,
+// and LeadsRelease must see it open. The user's row lock keeps new leads
+// from being assigned to them meanwhile.
 func (q *Queries) LeadsReleaseLock(ctx context.Context, userID *uuid.UUID) error {
 	_, err := q.db.Exec(ctx, leadsReleaseLock, userID)
 	return err

@@ -153,6 +153,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
+		if err := tx.Q.ImportWriteLock(ctx); err != nil {
+			return err
+		}
 		bulk, err := bulkImport(ctx, tx, staged.rows)
 		if err != nil {
 			return err

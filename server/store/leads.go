@@ -21,6 +21,11 @@ import (
 func (s *Store) LeadCreate(ctx context.Context, actor audit.Actor, p db.LeadInsertParams) (db.Lead, error) {
 	var out db.Lead
 	err := s.InTx(ctx, func(tx *Tx) error {
+		if p.ExternalID != nil {
+			if err := tx.Q.LeadExternalIDLock(ctx); err != nil {
+				return err
+			}
+		}
 		// An export names a lead without an external id by its id: a lead
 		// whose external id is that id would be mixed up with it on import.
 		if p.ExternalID != nil && leadrules.IsLeadID(*p.ExternalID) {
