@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -754,6 +756,45 @@ func TestImportBodyUnreadWithoutToken(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("token %q: no answer while the body is still open: the server is reading it", token)
 		}
+	}
+}
+
+// TestImportMalformedChunks: an upload whose chunked encoding breaks, at
+// once or after rows, is the client's 400, with nothing imported; it was a
+// 500, logged as a server error.
+func TestImportMalformedChunks(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	rows := "name,age\n" + strings.Repeat("Chunk Lead,40\n", 3000)
+	for name, chunks := range map[string]string{
+		"AtOnce":    "ZZ\r\n",
+		"AfterRows": fmt.Sprintf("%x\r\n%s\r\nZZ\r\n", len(rows), rows),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(env.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_, err = fmt.Fprintf(conn, "POST /api/v1/leads/import HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer %s\r\n"+
+				"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n%s", token, chunks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if p := wantProblem(t, res, body, http.StatusBadRequest); p.Detail == nil || !strings.Contains(*p.Detail, "chunked") {
+				t.Errorf("detail %s", body)
+			}
+			if n := leadTotal(t, env); n != 0 {
+				t.Errorf("%d leads imported", n)
+			}
+		})
 	}
 }
 

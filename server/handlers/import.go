@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/store"
 )
 
@@ -44,13 +46,17 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 		}
 	}
 	res, err := h.st.ImportLeads(ctx, actor(id), body, opts)
-	if err != nil && body.timedOut.Load() {
+	switch {
+	case err != nil && body.timedOut.Load():
 		// The server cancels the request once its read deadline passes, and
 		// the import may fail of that first: the client is still there,
 		// waiting for its 408.
 		return nil, store.UploadTimedOut()
-	}
-	if err != nil {
+	case err != nil && body.broken.Load() && ctx.Err() == nil:
+		// Malformed chunked encoding, or a body cut short: the client's
+		// fault, and no failure of the server to alert on.
+		return nil, apperr.BadRequest("", "the request body could not be read (it ended early, or its chunked encoding is malformed); nothing was imported")
+	case err != nil:
 		return nil, err
 	}
 	if h.opts.Imported != nil && !res.DryRun {
@@ -83,21 +89,28 @@ func WithUploadClock(ctx context.Context, restart func()) context.Context {
 	return context.WithValue(ctx, uploadClockKey{}, restart)
 }
 
-// uploadBody records whether reading the upload reached its end or ran
-// past its deadline (the import may read it from another goroutine).
+// uploadBody records whether reading the upload reached its end, ran past
+// its deadline or failed otherwise, other than by its size limit (the
+// import may read it from another goroutine).
 type uploadBody struct {
-	r             io.Reader
-	eof, timedOut atomic.Bool
+	r                     io.Reader
+	eof, timedOut, broken atomic.Bool
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	var ne net.Error
+	var (
+		ne  net.Error
+		mbe *http.MaxBytesError
+	)
 	switch {
+	case err == nil:
 	case err == io.EOF:
 		b.eof.Store(true)
 	case errors.As(err, &ne) && ne.Timeout():
 		b.timedOut.Store(true)
+	case !errors.As(err, &mbe):
+		b.broken.Store(true)
 	}
 	return n, err
 }
