@@ -478,6 +478,10 @@ func TestValidationMessages(t *testing.T) {
 		{"QueryTooManyValues", "GET", "/api/v1/leads?" + strings.Repeat("status=new&", 6), "", "status", "takes at most 5 values"},
 		{"QueryEmpty", "GET", "/api/v1/leads?limit=", "", "limit", "must not be empty (leave the parameter out instead)"},
 		{"BodyString", "POST", "/api/v1/leads", `{"name": 123}`, "name", "must be text (a JSON string)"},
+		// Past a double's range, a number is still the wrong type, not too large.
+		{"BodyStringHugeNumber", "POST", "/api/v1/leads", `{"name": 1e309}`, "name", "must be text (a JSON string)"},
+		{"BodyBooleanHugeNumber", "POST", "/api/v1/scoring/models", `{"activate": 1e309}`, "activate", "must be true or false"},
+		{"BodyNumberHuge", "POST", "/api/v1/scoring/predict", `{"euribor_3m": 1e309}`, "euribor_3m", "must be a number within the range of a double"},
 		{"BodyNumber", "POST", "/api/v1/scoring/predict", `{"euribor_3m": "x"}`, "euribor_3m", "must be a number"},
 		{"BodyBoolean", "POST", "/api/v1/scoring/models", `{"activate": "yes"}`, "activate", "must be true or false"},
 	} {

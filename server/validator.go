@@ -405,6 +405,11 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		field := param
 		raw := firstLine(se.Reason)
 		reason := plainReason(raw)
+		if reason == doubleRangeMessage && notNumber(se.Schema) {
+			// kin-openapi converts a number before it checks the type: 1e309
+			// for a name is wrong for being a number, not for its size.
+			reason = plainReason("value must be a " + se.Schema.Type.Slice()[0])
+		}
 		if p := se.JSONPointer(); len(p) > 0 && param != "" {
 			reason = fmt.Sprintf("has %q, which %s", fmt.Sprint(se.Value), reason)
 		} else if len(p) > 0 {
@@ -471,6 +476,11 @@ var patternMessages = map[string]string{
 }
 
 const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+
+// notNumber reports a schema with a type that takes no number.
+func notNumber(s *openapi3.Schema) bool {
+	return s != nil && s.Type != nil && len(s.Type.Slice()) > 0 && !s.Type.Includes("number") && !s.Type.Includes("integer")
+}
 
 // plainReason rewords the kin-openapi reasons that confuse more than they
 // tell (the tests pin each one, so a library change shows up there).
