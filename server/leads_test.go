@@ -740,6 +740,19 @@ func TestLeadDelete(t *testing.T) {
 			t.Fatalf("refused delete changed the lead: %+v", got)
 		}
 	})
+	// An empty If-Match (a client's lost tag) is no absent one: it must not
+	// delete whatever the version.
+	t.Run("ErrEmptyIfMatch", func(t *testing.T) {
+		for _, m := range []string{"", " "} {
+			r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref(m)})
+			leadProblem(t, "delete with If-Match "+m, r.StatusCode(), r.Body, 400, "If-Match")
+		}
+		th, _ := env.Admin.PutThresholdsWithResponse(ctx, &client.PutThresholdsParams{IfMatch: lref("")}, client.Thresholds{Hot: 0.8, Warm: 0.3})
+		leadProblem(t, "thresholds with an empty If-Match", th.StatusCode(), th.Body, 400, "If-Match")
+		if got := leadMustGet(t, sales, l.Id); got.Version != 1 {
+			t.Fatalf("refused delete changed the lead: %+v", got)
+		}
+	})
 	t.Run("OK", func(t *testing.T) {
 		r, err := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref(`"1"`)})
 		if err != nil || r.StatusCode() != 204 {

@@ -121,7 +121,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			case http.StatusBadRequest:
 				detail = "malformed request"
 				if f, ok := typeError(err); ok {
-					detail, fields = "request body has an error: "+f.Field+": "+f.Message, []apperr.FieldError{f}
+					detail, fields = f.Field+": "+f.Message, []apperr.FieldError{f}
 				} else if f, ok := bindError(he); ok {
 					detail, fields = f.Field+": "+f.Message, []apperr.FieldError{f}
 				}

@@ -519,6 +519,10 @@ func TestScoringLifecycle(t *testing.T) {
 		} {
 			bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(tc.body))
 			want := `"errors":[{"field":"` + tc.field + `","message":"`
+			// The detail names the field first, whichever layer refused it.
+			if !strings.Contains(string(bad.Body), `"detail":"`+tc.field+`: `) {
+				t.Errorf("%s: detail %s", tc.body, bad.Body)
+			}
 			if bad.StatusCode() != http.StatusBadRequest || !strings.Contains(string(bad.Body), want) || !strings.Contains(string(bad.Body), tc.says) {
 				t.Errorf("%s: %d %s", tc.body, bad.StatusCode(), bad.Body)
 			}

@@ -1590,7 +1590,7 @@ type ImportLeadsParamsOutcome string
 // DeleteLeadParams defines parameters for DeleteLead.
 type DeleteLeadParams struct {
 	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
-	// otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+	// otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
 	// whatever its version.
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
@@ -1600,7 +1600,7 @@ type UpdateLeadParams struct {
 	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
-	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+	// the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1629,7 +1629,7 @@ type ListModelsParams struct {
 // PutThresholdsParams defines parameters for PutThresholds.
 type PutThresholdsParams struct {
 	// IfMatch Optional: when sent, the cut-offs change only while this ETag is current (412 otherwise;
-	// 400 when it is not an entity tag), as for a lead's PATCH. Without it, or with `*`,
+	// 400 when it is not an entity tag or is empty), as for a lead's PATCH. Without it, or with `*`,
 	// whatever their version: the body replaces both cut-offs.
 	IfMatch *string `json:"If-Match,omitempty"`
 }
@@ -1682,7 +1682,7 @@ type DeactivateUserParams struct {
 	ReleaseLeads *bool `form:"release_leads,omitempty" json:"release_leads,omitempty"`
 
 	// IfMatch Optional: when sent, the record is deleted only while this ETag is current (412
-	// otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+	// otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
 	// whatever its version.
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
@@ -1692,7 +1692,7 @@ type UpdateUserParams struct {
 	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
-	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+	// the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 

@@ -1777,12 +1777,12 @@ export interface components {
          * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
          *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
          *     never matches, and when no tag names a version the 412's detail says so rather than that
-         *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+         *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
          */
         IfMatch: string;
         /**
          * @description Optional: when sent, the record is deleted only while this ETag is current (412
-         *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+         *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
          *     whatever its version.
          */
         OptionalIfMatch: string;
@@ -2183,7 +2183,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
-                 *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+                 *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
                  *     whatever its version.
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
@@ -2220,7 +2220,7 @@ export interface operations {
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
-                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+                 *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2478,7 +2478,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
-                 *     otherwise; 400 when it is not an entity tag), as for PATCH. Without it, or with `*`,
+                 *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
                  *     whatever its version.
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
@@ -2514,7 +2514,7 @@ export interface operations {
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
-                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+                 *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2882,7 +2882,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Optional: when sent, the cut-offs change only while this ETag is current (412 otherwise;
-                 *     400 when it is not an entity tag), as for a lead's PATCH. Without it, or with `*`,
+                 *     400 when it is not an entity tag or is empty), as for a lead's PATCH. Without it, or with `*`,
                  *     whatever their version: the body replaces both cut-offs.
                  */
                 "If-Match"?: string;

@@ -121,10 +121,16 @@ func ifMatch(h *string) (store.Precondition, error) {
 }
 
 // optionalIfMatch reads the If-Match a DELETE may send: without one, or
-// with "*", the record goes whatever its version.
+// with "*", the record goes whatever its version. An empty one is a 400,
+// not a missing one: it is what a client sends for a tag it has lost, and
+// must not delete whatever the version.
 func optionalIfMatch(h *string) (store.Precondition, error) {
-	if h == nil || strings.TrimSpace(*h) == "" || strings.TrimSpace(*h) == "*" {
+	switch {
+	case h == nil || strings.TrimSpace(*h) == "*":
 		return store.Precondition{Any: true}, nil
+	case strings.TrimSpace(*h) == "":
+		return store.Precondition{}, apperr.BadRequest("If-Match",
+			`is empty: send the ETag from your last GET with its double quotes, such as "4", or leave the header out`)
 	}
 	return entityTags(*h)
 }
