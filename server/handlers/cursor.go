@@ -59,12 +59,14 @@ func decodeCursor[K any](s *string, scope string) (K, bool, error) {
 	if s == nil || *s == "" {
 		return c.Key, false, nil
 	}
-	// A key must be there, and hold no NUL (PostgreSQL text cannot): only a
-	// forged cursor lacks one or has one.
+	// A key must be there, hold no NUL (PostgreSQL text cannot), and be
+	// exactly what encodeCursor writes for it: only a forged cursor lacks
+	// one, has one, or leaves out a member (which would read as its zero
+	// value and end the list early).
 	var raw cursor[json.RawMessage]
 	b, err := base64.RawURLEncoding.DecodeString(*s)
 	if err != nil || json.Unmarshal(b, &raw) != nil || len(raw.Key) == 0 || string(raw.Key) == "null" ||
-		bytes.Contains(raw.Key, []byte(`\u0000`)) || json.Unmarshal(raw.Key, &c.Key) != nil {
+		bytes.Contains(raw.Key, []byte(`\u0000`)) || json.Unmarshal(raw.Key, &c.Key) != nil || !canonical(c.Key, raw.Key) {
 		return c.Key, false, apperr.BadRequest("cursor", "is not a cursor this API issued")
 	}
 	c.Scope = raw.Scope
@@ -72,4 +74,10 @@ func decodeCursor[K any](s *string, scope string) (K, bool, error) {
 		return c.Key, false, apperr.BadRequest("cursor", "belongs to a list with other filters or sort; start again without it")
 	}
 	return c.Key, true, nil
+}
+
+// canonical reports whether raw is key as encodeCursor encodes it.
+func canonical[K any](key K, raw []byte) bool {
+	b, err := json.Marshal(key)
+	return err == nil && bytes.Equal(b, raw)
 }

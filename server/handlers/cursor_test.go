@@ -75,6 +75,10 @@ func TestCursor(t *testing.T) {
 		{"NoKey", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `"}`))},
 		{"NullKey", *encodeCursor[*userKey](sc, nil)},
 		{"NULInKey", *encodeCursor(sc, userKey{Name: "A\x00", ID: key.ID})},
+		// Members left out, null or added would read as zero values.
+		{"KeyWithoutID", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":"Ann"}}`))},
+		{"KeyWithNullName", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":null,"i":"` + key.ID.String() + `"}}`))},
+		{"KeyWithExtraMember", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":"Ann","i":"` + key.ID.String() + `","x":1}}`))},
 	} {
 		t.Run("Malformed"+tc.name, func(t *testing.T) {
 			t.Parallel()
