@@ -202,6 +202,11 @@ func parseHeader(header []string) ([]column, error) {
 		if len(header) == 1 {
 			msg += "; columns must be separated by ';' or ','"
 		}
+		if strings.Contains(firstUnknown, "\r") {
+			// The csv package ends lines at LF only: a file saved with CR
+			// alone (classic Mac) is one long header.
+			msg += "; lines must end in LF or CRLF, not CR alone (as some older spreadsheets save them)"
+		}
 		msg += "; known columns are " + knownColumns
 		return nil, &HeaderError{Column: firstUnknown, Message: msg}
 	}
