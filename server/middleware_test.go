@@ -306,6 +306,9 @@ func TestValidationListsEveryError(t *testing.T) {
 		// A list's bad element is named by the list and its value.
 		{"ListElement", "GET", "/api/v1/leads?status=new&status=bogus", "", auth, 400,
 			[]string{"status"}, `status: has "bogus", which must be one of new,`},
+		// A long value is echoed cut short.
+		{"LongValueCut", "GET", "/api/v1/leads?status=" + strings.Repeat("x", 5000), "", auth, 400,
+			[]string{"status"}, `status: has "` + strings.Repeat("x", 100) + `…", which must be one of new,`},
 		// Past int32 and past the field's own bound: the bound alone.
 		{"HugeNumberOneBound", "POST", "/api/v1/leads", `{"name": "Ana", "age": 99999999999999999999}`, jsonAuth, 400,
 			[]string{"age"}, "age: must be at most 120"},

@@ -411,7 +411,7 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 			reason = plainReason("value must be a " + se.Schema.Type.Slice()[0])
 		}
 		if p := se.JSONPointer(); len(p) > 0 && param != "" {
-			reason = fmt.Sprintf("has %q, which %s", fmt.Sprint(se.Value), reason)
+			reason = fmt.Sprintf("has %q, which %s", shortened(fmt.Sprint(se.Value)), reason)
 		} else if len(p) > 0 {
 			field = strings.Join(p, ".")
 		}
@@ -476,6 +476,16 @@ var patternMessages = map[string]string{
 }
 
 const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+
+// shortened cuts a value echoed in a problem to 100 characters: a problem
+// repeats it in its detail and its field error, and a value of kilobytes
+// tells the client nothing more.
+func shortened(v string) string {
+	if r := []rune(v); len(r) > 100 {
+		return string(r[:100]) + "…"
+	}
+	return v
+}
 
 // notNumber reports a schema with a type that takes no number.
 func notNumber(s *openapi3.Schema) bool {
