@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -1032,6 +1033,22 @@ func TestTokensRefused(t *testing.T) {
 				t.Errorf("%s: WWW-Authenticate %q", path, c)
 			}
 		}
+	})
+	t.Run("TwoAuthorizationHeaders", func(t *testing.T) {
+		t.Parallel()
+		req, err := http.NewRequest(http.MethodGet, env.URL+"/api/v1/auth/me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Add("Authorization", "Bearer "+tr.AccessToken)
+		req.Header.Add("Authorization", "Bearer garbage")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		wantProblem(t, res, body, 401)
 	})
 	t.Run("SchemeIsCaseInsensitive", func(t *testing.T) {
 		t.Parallel()

@@ -191,8 +191,12 @@ func authenticate(iss *auth.Issuer, st authState) echo.MiddlewareFunc {
 }
 
 // bearerToken returns the token of an Authorization: Bearer header; the
-// scheme is case-insensitive (RFC 9110 section 11.1).
+// scheme is case-insensitive (RFC 9110 section 11.1). Two Authorization
+// headers give none: a proxy in front may have judged the other one.
 func bearerToken(r *http.Request) (string, bool) {
+	if len(r.Header.Values(echo.HeaderAuthorization)) > 1 {
+		return "", false
+	}
 	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
 	token = strings.TrimSpace(token)
 	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
