@@ -59,6 +59,18 @@ func (i *Issuer) Issue(userID, sessionID uuid.UUID) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.secret)
 }
 
+// key returns the secret for a token whose header is as Issue writes it,
+// alg and typ JWT alone: a header naming a key (kid, jku) or extensions
+// the token requires to be understood (crit) was not written here.
+func (i *Issuer) key(t *jwt.Token) (any, error) {
+	for k, v := range t.Header {
+		if k != "alg" && (k != "typ" || v != "JWT") {
+			return nil, fmt.Errorf("unexpected header %s", k)
+		}
+	}
+	return i.secret, nil
+}
+
 // ErrInvalidToken is returned for any token that must not be trusted.
 var ErrInvalidToken = errors.New("invalid access token")
 
@@ -68,8 +80,9 @@ var ErrInvalidToken = errors.New("invalid access token")
 // session ids. Every failure is ErrInvalidToken.
 func (i *Issuer) Verify(token string) (userID, sessionID uuid.UUID, err error) {
 	var c Claims
-	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return i.secret, nil },
+	_, err = jwt.ParseWithClaims(token, &c, i.key,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithStrictDecoding(), // one spelling per token: no padding, no spare bits set
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(i.issuer),

@@ -112,6 +112,20 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 	valid := sign(t, jwt.SigningMethodHS256, secret, claims(nil))
 	parts := strings.Split(valid, ".")
+	withHeader := func(k string, v any) string {
+		tk := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(nil))
+		tk.Header[k] = v
+		s, err := tk.SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// The signature's last character carries two bits beyond its 32
+	// bytes: another value of them spells the same signature.
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := parts[2]
+	respelt := sig[:len(sig)-1] + string(b64[strings.IndexByte(b64, sig[len(sig)-1])^1])
 	for _, tc := range []struct {
 		name  string
 		token string
@@ -120,6 +134,12 @@ func TestVerifyRefuses(t *testing.T) {
 		{"Garbage", "not.a.jwt"},
 		{"GarbageBase64", "eyJhbGciOiJIUzI1NiJ9.%%%%.sig"},
 		{"WrongSignature", parts[0] + "." + parts[1] + ".AAAA" + parts[2][4:]},
+		{"SignatureRespelt", parts[0] + "." + parts[1] + "." + respelt},
+		{"SignaturePadded", valid + "="},
+		{"CritHeader", withHeader("crit", []string{"exp"})},
+		{"KidHeader", withHeader("kid", "1")},
+		{"JkuHeader", withHeader("jku", "https://evil.example/keys")},
+		{"OtherType", withHeader("typ", "at+jwt")},
 		{"AlgNone", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil))},
 		{"AlgNoneHandmade", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."},
 		{"HS512RightSecret", sign(t, jwt.SigningMethodHS512, secret, claims(nil))},
