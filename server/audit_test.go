@@ -381,6 +381,18 @@ func TestAuditAppendOnly(t *testing.T) {
 	}
 }
 
+// TestAuditTriggersAlways: the append-only triggers fire in replication
+// sessions too (tgenabled 'A'), so a superuser's SET session_replication_role
+// = replica does not get past them without DDL.
+func TestAuditTriggersAlways(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	if n := scalar(t, env, `SELECT count(*) FROM pg_trigger
+		WHERE tgrelid IN ('audit_events'::regclass, 'audit_seals'::regclass) AND NOT tgisinternal AND tgenabled = 'A'`); n != 4 {
+		t.Fatalf("%d of the 4 append-only triggers fire always", n)
+	}
+}
+
 // tamper runs statements with the append-only triggers disabled, as a
 // superuser could.
 func tamper(t *testing.T, env *servertest.Env, stmts ...string) {
@@ -390,8 +402,8 @@ func tamper(t *testing.T, env *servertest.Env, stmts ...string) {
 		`ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_append_only`}
 	all = append(all, stmts...)
 	all = append(all,
-		`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`,
-		`ALTER TABLE audit_seals ENABLE TRIGGER audit_seals_append_only`, `COMMIT`)
+		`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`,
+		`ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only`, `COMMIT`)
 	if err := sql(t, env, all...); err != nil {
 		t.Fatal(err)
 	}

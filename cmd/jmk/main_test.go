@@ -510,8 +510,8 @@ func TestAuditVerify(t *testing.T) {
 			`ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_append_only`,
 			fmt.Sprintf(`DELETE FROM audit_seals WHERE event_id >= %d`, ids[1]),
 			fmt.Sprintf(`UPDATE audit_events SET summary = 'x' WHERE id = %d`, ids[1]),
-			`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`,
-			`ALTER TABLE audit_seals ENABLE TRIGGER audit_seals_append_only`, `COMMIT`)
+			`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`,
+			`ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only`, `COMMIT`)
 		if r := runJMK(t, env, "", "audit", "verify"); r.err != nil {
 			t.Fatalf("without the anchor: %v %q", r.err, r.stdout)
 		}
@@ -538,7 +538,7 @@ func TestAuditVerify(t *testing.T) {
 	t.Run("Tampered", func(t *testing.T) {
 		execSQL(t, dsn, `BEGIN`, `ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
 			fmt.Sprintf(`UPDATE audit_events SET summary = 'x' WHERE id = %d`, ids[2]),
-			`ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only`, `COMMIT`)
+			`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`, `COMMIT`)
 		r := runJMK(t, env, "", "audit", "verify")
 		want := fmt.Sprintf("event %d", ids[2])
 		if r.err == nil || !strings.Contains(r.err.Error(), want) || !strings.HasPrefix(r.stdout, "BROKEN: "+want) {
