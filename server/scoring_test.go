@@ -118,6 +118,24 @@ func TestScoringWithoutModel(t *testing.T) {
 	}
 }
 
+// TestTrainTimeSplit: the time split trains through the API with the seed
+// left out or null; a seed default filled in by the validator had made it
+// a 422 for a seed nobody sent.
+func TestTrainTimeSplit(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	loadUCI(t, env, 3000, 0)
+	for _, body := range []string{`{"split": "time"}`, `{"split": "time", "seed": null}`} {
+		r, err := env.Admin.TrainModelWithBodyWithResponse(bg, "application/json", strings.NewReader(body))
+		if err != nil || r.JSON201 == nil {
+			t.Fatalf("%s: %v %d %s", body, err, r.StatusCode(), r.Body)
+		}
+		if r.JSON201.Options.Split != client.TrainSplitTime {
+			t.Errorf("%s: options %+v", body, r.JSON201.Options)
+		}
+	}
+}
+
 // TestScoringBadPaths: malformed ids and versions are 400s naming the
 // parameter, before anything is looked up.
 func TestScoringBadPaths(t *testing.T) {

@@ -66,7 +66,7 @@ func TestStats(t *testing.T) {
 		 SELECT gen_random_uuid(), l.id, v.u::uuid, v.k, now() - v.ago::interval
 		 FROM leads l, (VALUES ('`+a.Id.String()+`', 'call', '1 day'), ('`+a.Id.String()+`', 'call', '1 day'),
 		                       ('`+a.Id.String()+`', 'note', '1 day'), ('`+a.Id.String()+`', 'call', '50 days'),
-		                       ('`+b.Id.String()+`', 'email', '3 days')) AS v(u, k, ago)
+		                       ('`+b.Id.String()+`', 'email', '3 days'), ('`+b.Id.String()+`', 'call', '-4 minutes')) AS v(u, k, ago)
 		 WHERE l.external_id = 's2'`,
 		// Calls on a deleted lead count nowhere, as its outcome does not.
 		`INSERT INTO activities (id, lead_id, user_id, kind, occurred_at)
@@ -214,8 +214,9 @@ func TestStats(t *testing.T) {
 			end := time.Now()
 			if until != nil {
 				end = *until
-				if g := r.JSON200.Until; g == nil || !g.Equal(until.Truncate(time.Microsecond)) {
-					t.Errorf("until echoed as %v, want %v", g, until)
+				// Rounded up to the microsecond.
+				if g := r.JSON200.Until; g == nil || g.Before(*until) || !g.Before(until.Add(time.Microsecond)) {
+					t.Errorf("until echoed as %v, want %v rounded up to the microsecond", g, until)
 				}
 			} else if r.JSON200.Until != nil {
 				t.Errorf("until echoed as %v without one", r.JSON200.Until)
@@ -224,7 +225,8 @@ func TestStats(t *testing.T) {
 				t.Errorf("default since %v, %v before the end", r.JSON200.Since, d)
 			}
 		}
-		// Default: the last 30 days. The inactive seller and the admin are left out.
+		// Default: the last 30 days. The inactive seller and the admin are
+		// left out, and b's call logged 4 minutes ahead is not yet counted.
 		check(t, nil, nil, []row{{a.Id.String(), 1, 0, 2, &one}, {b.Id.String(), 0, 1, 1, &zero}})
 		long := time.Now().Add(-60 * 24 * time.Hour)
 		check(t, &long, nil, []row{{a.Id.String(), 2, 0, 3, &one}, {b.Id.String(), 0, 1, 1, &zero}})
@@ -259,13 +261,14 @@ func TestStats(t *testing.T) {
 		}
 	})
 
-	// The since echoed is as the database compares it: UTC, to the
-	// microsecond, like every time the API writes.
+	// The window echoed is as the database compares it: UTC, to the
+	// microsecond, like every time the API writes; rounded up, since a
+	// moment stored at .123457 is after .123456789 and one at .123456 is not.
 	t.Run("SinceInUTC", func(t *testing.T) {
-		_, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?since=2026-12-05T00:00:00.123456789%2B02:00", nil,
+		_, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?since=2026-12-05T00:00:00.123456789%2B02:00&until=2026-12-05T00:00:01.0000001Z", nil,
 			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
-		if !strings.Contains(string(body), `"since":"2026-12-04T22:00:00.123456Z"`) {
-			t.Fatalf("since echoed as %s", body)
+		if !strings.Contains(string(body), `"since":"2026-12-04T22:00:00.123457Z"`) || !strings.Contains(string(body), `"until":"2026-12-05T00:00:01.000001Z"`) {
+			t.Fatalf("window echoed as %s", body)
 		}
 	})
 

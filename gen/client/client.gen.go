@@ -1015,7 +1015,7 @@ type Leaderboard struct {
 	Items []LeaderboardEntry `json:"items"`
 	Since time.Time          `json:"since"`
 
-	// Until The end of the window (exclusive); absent when the request gave none.
+	// Until The end of the window (exclusive); absent when the request gave none (the window then ends now).
 	Until *time.Time `json:"until,omitempty"`
 }
 
@@ -1323,7 +1323,7 @@ type TrainRequest struct {
 	// IncludeCallDuration Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
 	IncludeCallDuration *bool `json:"include_call_duration,omitempty"`
 
-	// Seed Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
+	// Seed Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 (not written as the schema's default, which a validator would fill in for the time split too). The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
 	Seed  *int64      `json:"seed,omitempty"`
 	Split *TrainSplit `json:"split,omitempty"`
 }
@@ -1641,10 +1641,10 @@ type GetStatsJobsParams struct {
 
 // GetStatsLeaderboardParams defines parameters for GetStatsLeaderboard.
 type GetStatsLeaderboardParams struct {
-	// Since Inclusive; default 30 days before now (or before `until`, when that is given). The answer echoes it in UTC, to the microsecond.
+	// Since Inclusive; default 30 days before `until`. The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
 
-	// Until Exclusive; default none (up to now). Not before `since`. The answer echoes it in UTC, to the microsecond.
+	// Until Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied.
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }

@@ -1261,8 +1261,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"] | null;
             /**
              * Format: int64
-             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; the model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
-             * @default 1
+             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 (not written as the schema's default, which a validator would fill in for the time split too). The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
              */
             seed?: number | null;
             /**
@@ -1517,7 +1516,7 @@ export interface components {
             since: string;
             /**
              * Format: date-time
-             * @description The end of the window (exclusive); absent when the request gave none.
+             * @description The end of the window (exclusive); absent when the request gave none (the window then ends now).
              */
             until?: string;
             items: components["schemas"]["LeaderboardEntry"][];
@@ -2971,9 +2970,9 @@ export interface operations {
     getStatsLeaderboard: {
         parameters: {
             query?: {
-                /** @description Inclusive; default 30 days before now (or before `until`, when that is given). The answer echoes it in UTC, to the microsecond. */
+                /** @description Inclusive; default 30 days before `until`. The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied. */
                 since?: string;
-                /** @description Exclusive; default none (up to now). Not before `since`. The answer echoes it in UTC, to the microsecond. */
+                /** @description Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied. */
                 until?: string;
                 limit?: number;
             };

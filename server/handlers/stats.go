@@ -45,31 +45,32 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 }
 
 // GetStatsLeaderboard answers the sales users ranked by leads won in a
-// window of time, by default the 30 days before until (or before now).
+// window of time: from since until until, by default the 30 days before
+// until, which by default is now (a contact may be logged a few minutes
+// ahead: it counts once its time comes).
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
 	p := req.Params
-	end := time.Now()
+	until := time.Now().UTC()
 	if p.Until != nil {
-		end = *p.Until
+		until = ceilMicro(*p.Until)
 	}
-	since := end.UTC().AddDate(0, 0, -30)
+	since := until.AddDate(0, 0, -30)
 	if p.Since != nil {
-		since = *p.Since
+		since = ceilMicro(*p.Since)
 	}
-	if p.Until != nil && p.Until.Before(since) {
+	if until.Before(since) {
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	limit := int32(10)
 	if p.Limit != nil {
 		limit = *p.Limit
 	}
-	rows, err := h.st.StatsLeaderboard(ctx, since, p.Until, limit)
+	rows, err := h.st.StatsLeaderboard(ctx, since, until, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Items: make([]api.LeaderboardEntry, len(rows))}
 	if p.Until != nil {
-		until := apiTime(*p.Until)
 		out.Until = &until
 	}
 	for i, r := range rows {
@@ -77,4 +78,15 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
 	}
 	return out, nil
+}
+
+// ceilMicro rounds t up to the microsecond, the database's resolution, in
+// UTC: a moment stored at t.000001 is after t.0000005, and truncating
+// would count it as before.
+func ceilMicro(t time.Time) time.Time {
+	u := t.UTC().Truncate(time.Microsecond)
+	if u.Before(t) {
+		u = u.Add(time.Microsecond)
+	}
+	return u
 }
