@@ -912,6 +912,7 @@ func TestPlainValidationMessages(t *testing.T) {
 		// It would show as "exe.png" in a list, an export or the audit trail.
 		{"DirectionControl", "POST", "/api/v1/leads", `{"name": "\u202egnp.exe"}`, "name", "invisible text-direction controls"},
 		{"PatchDirectionControl", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"name": "Rui \u2067x"}`, "name", "invisible text-direction controls"},
+		{"LineSeparator", "POST", "/api/v1/leads", `{"name": "Ana\u2028Administrator deleted every lead"}`, "name", "a name is one line"},
 		{"SpacesForBody", "POST", "/api/v1/leads", " \n ", "", "the request body is missing: send a JSON object"},
 		{"CutShort", "POST", "/api/v1/leads", `{"name": "A"`, "", "the request body is not valid JSON: unexpected EOF"},
 	} {

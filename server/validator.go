@@ -186,8 +186,11 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 // would make what follows them display in another order wherever it is
 // shown (lists, exports, the audit trail's summaries).
 func noDirectionControls(s string) error {
-	if leadrules.HasDirectionControl(s) {
+	switch {
+	case leadrules.HasDirectionControl(s):
 		return errors.New(leadrules.DirectionControlProblem)
+	case leadrules.HasLineSeparator(s):
+		return errors.New(leadrules.LineSeparatorProblem)
 	}
 	return nil
 }

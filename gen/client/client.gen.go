@@ -941,7 +941,7 @@ type LeadCreate struct {
 	LastContactWeekday  *Weekday      `json:"last_contact_weekday,omitempty"`
 	Marital             *Marital      `json:"marital,omitempty"`
 
-	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 	//
 	// Example: Ana Silva
 	Name PersonName `json:"name"`
@@ -987,7 +987,7 @@ type LeadPatch struct {
 	LastContactWeekday       nullable.Nullable[Weekday]        `json:"last_contact_weekday,omitempty"`
 	Marital                  nullable.Nullable[Marital]        `json:"marital,omitempty"`
 
-	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 	//
 	// Example: Ana Silva
 	Name *PersonName `json:"name,omitempty"`
@@ -1128,7 +1128,7 @@ type PasswordChange struct {
 	NewPassword Password `json:"new_password"`
 }
 
-// PersonName Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+// PersonName Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 //
 // Example: Ana Silva
 type PersonName = string
@@ -1173,7 +1173,7 @@ type RegisterRequest struct {
 	// Email Example: ana.silva@example.com
 	Email Email `json:"email"`
 
-	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 	//
 	// Example: Ana Silva
 	Name PersonName `json:"name"`
@@ -1351,7 +1351,7 @@ type UserCreate struct {
 	// Email Example: ana.silva@example.com
 	Email Email `json:"email"`
 
-	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 	//
 	// Example: Ana Silva
 	Name PersonName `json:"name"`
@@ -1379,7 +1379,7 @@ type UserPatch struct {
 	// Email Example: ana.silva@example.com
 	Email *Email `json:"email,omitempty"`
 
-	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+	// Name Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
 	//
 	// Example: Ana Silva
 	Name *PersonName `json:"name,omitempty"`

@@ -677,7 +677,7 @@ export interface components {
         Password: string;
         /**
          * Format: person-name
-         * @description Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text.
+         * @description Holds a letter or digit (so neither blank nor invisible), on one line (no control characters), as a CSV import takes it; `person-name`: no invisible text-direction controls either (U+202A to U+202E, U+2066 to U+2069), which would make it display as other text, nor line or paragraph separators (U+2028, U+2029).
          * @example Ana Silva
          */
         PersonName: string;

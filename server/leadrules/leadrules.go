@@ -181,6 +181,8 @@ func NameProblem(s string) string {
 		return "contains a control character"
 	case HasDirectionControl(s):
 		return DirectionControlProblem
+	case HasLineSeparator(s):
+		return LineSeparatorProblem
 	case !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }):
 		return "has no letter or digit"
 	}
@@ -252,6 +254,15 @@ func HasDirectionControl(s string) bool { return strings.ContainsFunc(s, IsDirec
 func IsDirectionControl(r rune) bool {
 	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
+
+// LineSeparatorProblem is what NameProblem, and the API's person-name
+// format, say of a name holding a line or paragraph separator.
+const LineSeparatorProblem = "contains a line or paragraph separator (U+2028, U+2029): a name is one line"
+
+// HasLineSeparator reports Unicode's line and paragraph separators, which
+// are no control characters but break the line wherever the name is shown
+// (an audit summary quoting it would read as two lines).
+func HasLineSeparator(s string) bool { return strings.ContainsAny(s, "\u2028\u2029") }
 
 // SearchDigits returns the digits of a search q made only of phone
 // characters (digits, spaces and + ( ) - .) with at least three digits, and

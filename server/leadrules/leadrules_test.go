@@ -246,6 +246,8 @@ func TestNameProblem(t *testing.T) {
 		"!!!":                      "has no letter or digit",
 		"\u200b":                   "has no letter or digit",
 		"\u202egnp.exe":            DirectionControlProblem,
+		"Ana\u2028Administrator":   LineSeparatorProblem,
+		"Ana\u2029Silva":           LineSeparatorProblem,
 		"Ana \u2066Silva\u2069":    DirectionControlProblem,
 		"\u05e9\u05e8\u05d4\u200f": "", // a right-to-left mark is fine
 	} {

@@ -11,6 +11,7 @@ func TestOneLine(t *testing.T) {
 		"busy\r\ncall back\tafter 5":    "busy call back after 5",
 		"x\u202eevil) and more":         "xevil) and more",
 		"a\u2066b\u2069c\nd":            "abc d",
+		"Ana\u2028\u2029Administrator":  "Ana Administrator",
 		"right\u200fto\u200eleft marks": "right\u200fto\u200eleft marks", // a right-to-left name may need these
 	} {
 		if got := oneLine(in); got != want {

@@ -127,14 +127,14 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 // invisible direction controls, which would make the rest of the summary
 // read as other text and are dropped.
 func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) && !leadrules.HasDirectionControl(s) {
+	if !strings.ContainsFunc(s, unicode.IsControl) && !leadrules.HasDirectionControl(s) && !leadrules.HasLineSeparator(s) {
 		return s
 	}
 	return directionControls.ReplaceAllString(controlRuns.ReplaceAllString(s, " "), "")
 }
 
 var (
-	controlRuns       = regexp.MustCompile(`\p{Cc}+`)
+	controlRuns       = regexp.MustCompile(`[\p{Cc}\x{2028}\x{2029}]+`)
 	directionControls = regexp.MustCompile(`[\x{202A}-\x{202E}\x{2066}-\x{2069}]`)
 )
 
