@@ -1773,10 +1773,10 @@ export interface components {
     parameters: {
         ID: string;
         /**
-         * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+         * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
          *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
          *     never matches, and when no tag names a version the 412's detail says so rather than that
-         *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
+         *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
          */
         IfMatch: string;
         /**
@@ -2216,10 +2216,10 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
-                 *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
+                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2510,10 +2510,10 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, or with `*`);
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
-                 *     the record changed. A value that is not an entity tag (a bare `3`, or an empty header) is a 400.
+                 *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };

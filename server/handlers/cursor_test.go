@@ -119,7 +119,10 @@ func TestIfMatch(t *testing.T) {
 		any      bool
 	}{
 		{"Missing", nil, nil, 428, 0, true},
-		{"Blank", s("  "), nil, 428, 0, true},
+		// Blank is no tag: required on a PATCH, and on a DELETE no licence
+		// to delete whatever the version.
+		{"Blank", s("  "), nil, 428, 400, false},
+		{"Empty", s(""), nil, 428, 400, false},
 		{"Star", s("*"), nil, 428, 0, true},
 		{"Strong", s(`"3"`), []int32{3}, 0, 0, false},
 		{"List", s(`"1", "2" ,"9"`), []int32{1, 2, 9}, 0, 0, false},

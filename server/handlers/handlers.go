@@ -101,13 +101,16 @@ func location(collection string, id any) *string {
 	return &s
 }
 
-// ifMatch reads the If-Match a PATCH requires: 428 when it is absent or
-// "*" (which would skip the check optimistic concurrency exists for), 400
-// when it is not a list of entity tags.
+// ifMatch reads the If-Match a PATCH requires: 428 when it is absent,
+// empty or "*" (which would skip the check optimistic concurrency exists
+// for), 400 when it is not a list of entity tags.
 func ifMatch(h *string) (store.Precondition, error) {
-	if h != nil && strings.TrimSpace(*h) == "*" {
+	switch {
+	case h != nil && strings.TrimSpace(*h) == "*":
 		return store.Precondition{}, &apperr.Error{Status: 428, Err: apperr.ErrPreconditionRequired,
 			Detail: "If-Match: * is not accepted here: send the ETag from your last GET, so that a change made since is not overwritten"}
+	case h != nil && strings.TrimSpace(*h) == "":
+		h = nil // as good as none: the 428 that says one is required
 	}
 	p, err := optionalIfMatch(h)
 	switch {
@@ -130,7 +133,7 @@ func optionalIfMatch(h *string) (store.Precondition, error) {
 		return store.Precondition{Any: true}, nil
 	case strings.TrimSpace(*h) == "":
 		return store.Precondition{}, apperr.BadRequest("If-Match",
-			`is empty: send the ETag from your last GET with its double quotes, such as "4", or leave the header out`)
+			`is empty: send the ETag from your last GET with its double quotes, such as "4"`)
 	}
 	return entityTags(*h)
 }
