@@ -122,6 +122,26 @@ WHERE l.deleted_at IS NULL
 ORDER BY l.id
 FOR UPDATE OF l;
 
+-- name: ImportStageLockSellers :exec
+-- Locks, for sharing, the sellers of the closed leads the staged rows name
+-- (by external_id or id), before the leads themselves: the import may
+-- reopen such a lead, keeping its seller while they are active, and a
+-- deactivation that releases the seller's open leads (which locks the user
+-- first, then their open leads) must come wholly before it or after it.
+-- Without it, a lead reopened while its seller was being deactivated was
+-- left with a seller no longer there, where no one could claim it.
+SELECT u.id
+FROM users u
+WHERE u.id IN (
+    SELECT l.assigned_to FROM leads l JOIN lead_import_stage s ON s.external_id = l.external_id
+    WHERE l.deleted_at IS NULL AND l.status IN ('success', 'failed')
+    UNION
+    SELECT l.assigned_to FROM leads l JOIN lead_import_stage s ON l.id = import_id_ref(s.external_id)
+    WHERE l.deleted_at IS NULL AND l.status IN ('success', 'failed')
+)
+ORDER BY u.id
+FOR SHARE OF u;
+
 -- name: ImportStageLockLeadsAndIDRefs :exec
 -- ImportStageLockLeads for a file that also names leads by their id (see
 -- ImportAdoptIDs): those are locked in the same statement, so that every

@@ -232,17 +232,16 @@ ANALYZE leads, lead_rank;
 SELECT EXISTS (SELECT 1 FROM leads WHERE id = @id::uuid);
 
 -- name: LeadsReleaseLock :exec
--- Locks the user's leads before LeadsRelease releases the open ones, in id
--- order, as every other locker of many leads locks them (an import, say),
--- so that two such lockers cannot each wait for the other; and in a
--- statement of its own: LeadsRelease's INSERT locks the audit trail for
--- writing as it starts, which would hold the audit sealer back while it
--- waited for these rows. The closed leads too: an import reopening one
--- holds it locked until it commits, having seen the user still active,
--- and LeadsRelease must see it open. The user's row lock keeps new leads
--- from being assigned to them meanwhile.
+-- Locks the open leads LeadsRelease will release, in id order, as every
+-- other locker of many leads locks them (an import, say), so that two such
+-- lockers cannot each wait for the other; and in a statement of its own:
+-- LeadsRelease's INSERT locks the audit trail for writing as it starts,
+-- which would hold the audit sealer back while it waited for these rows.
+-- The user's row lock keeps new leads from being assigned to them
+-- meanwhile, and leads from being reopened by an import
+-- (ImportStageLockSellers).
 SELECT id FROM leads
-WHERE assigned_to = @user_id AND deleted_at IS NULL
+WHERE assigned_to = @user_id AND deleted_at IS NULL AND status IN ('new', 'contacted', 'follow_up')
 ORDER BY id
 FOR NO KEY UPDATE;
 

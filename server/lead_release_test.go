@@ -122,11 +122,12 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 }
 
 // TestImportReopenRacesARelease: an import reopens a seller's closed lead,
-// having seen the seller active, while an admin deactivates that seller
-// releasing their leads. The release waits for the import's lock on the
-// lead and then releases it with the others; it used to lock only the
-// leads open when it looked, and left the reopened lead with a seller no
-// longer there, where nobody could claim it.
+// keeping the seller, who is active, while an admin deactivates that seller
+// releasing their leads. The import holds the seller's row for sharing, so
+// the deactivation waits for it and then releases the reopened lead with
+// the others; it used to release only the leads open when it looked, and
+// left the reopened lead with a seller no longer there, where nobody could
+// claim it.
 func TestImportReopenRacesARelease(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

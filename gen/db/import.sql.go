@@ -487,6 +487,32 @@ func (q *Queries) ImportStageLockLeadsAndIDRefs(ctx context.Context) error {
 	return err
 }
 
+const importStageLockSellers = `-- name: ImportStageLockSellers :exec
+SELECT u.id
+FROM users u
+WHERE u.id IN (
+    SELECT l.assigned_to FROM leads l JOIN lead_import_stage s ON s.external_id = l.external_id
+    WHERE l.deleted_at IS NULL AND l.status IN ('success', 'failed')
+    UNION
+    SELECT l.assigned_to FROM leads l JOIN lead_import_stage s ON l.id = import_id_ref(s.external_id)
+    WHERE l.deleted_at IS NULL AND l.status IN ('success', 'failed')
+)
+ORDER BY u.id
+FOR SHARE OF u
+`
+
+// Locks, for sharing, the sellers of the closed leads the staged rows name
+// (by external_id or id), before the leads themselves: the import may
+// reopen such a lead, keeping its seller while they are active, and a
+// deactivation that releases the seller's open leads (which locks the user
+// first, then their open leads) must come wholly before it or after it.
+// Without it, a lead reopened while its seller was being deactivated was
+// left with a seller no longer there, where no one could claim it.
+func (q *Queries) ImportStageLockSellers(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStageLockSellers)
+	return err
+}
+
 const importStageLockWait = `-- name: ImportStageLockWait :exec
 SELECT set_config('lock_timeout', $1::text, true)
 `

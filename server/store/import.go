@@ -166,7 +166,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 			if err := deferLeadRank(ctx, tx); err != nil {
 				return err
 			}
-		} else if err := lockNamedLeads(ctx, tx, staged.idRefs); err != nil {
+		} else if err := lockNamedLeads(ctx, tx, staged.idRefs, setStatus); err != nil {
 			return err
 		}
 		// Adopted first, so that the checks find a lead named by its id as

@@ -43,10 +43,18 @@ func dropBeforeRejected(ctx context.Context, tx *Tx, rejected map[string]int32, 
 // theirs is read (status, name): an edit committed after such a read would
 // otherwise be overwritten by the upsert with the value read, a PATCH
 // answered 200 silently undone. The table lock first, as an editor takes it
-// (see LeadsWriteIntent); then the rows in one statement, in id order.
-func lockNamedLeads(ctx context.Context, tx *Tx, idRefs bool) error {
+// (see LeadsWriteIntent); then, for a file that sets statuses, the sellers
+// of the closed leads it may reopen (ImportStageLockSellers), as a
+// deactivation locks its user before their leads; then the rows in one
+// statement, in id order.
+func lockNamedLeads(ctx context.Context, tx *Tx, idRefs, setStatus bool) error {
 	if err := tx.Q.LeadsWriteIntent(ctx); err != nil {
 		return err
+	}
+	if setStatus {
+		if err := tx.Q.ImportStageLockSellers(ctx); err != nil {
+			return err
+		}
 	}
 	if idRefs {
 		return tx.Q.ImportStageLockLeadsAndIDRefs(ctx)
