@@ -485,6 +485,7 @@ func TestValidationMessages(t *testing.T) {
 		{"BodyStringHugeNumber", "POST", "/api/v1/leads", `{"name": 1e309}`, "name", "must be text (a JSON string)"},
 		{"BodyBooleanHugeNumber", "POST", "/api/v1/scoring/models", `{"activate": 1e309}`, "activate", "must be true or false"},
 		{"BodyNumberHuge", "POST", "/api/v1/scoring/predict", `{"euribor_3m": 1e309}`, "euribor_3m", "must be a number within the range of a double"},
+		{"BodyHugeNumber", "POST", "/api/v1/leads", `1e309`, "body", "must be a JSON object"},
 		{"BodyNumber", "POST", "/api/v1/scoring/predict", `{"euribor_3m": "x"}`, "euribor_3m", "must be a number"},
 		{"BodyBoolean", "POST", "/api/v1/scoring/models", `{"activate": "yes"}`, "activate", "must be true or false"},
 	} {

@@ -238,8 +238,11 @@ func TestStats(t *testing.T) {
 		check(t, &long, &ago36h, []row{{a.Id.String(), 2, 0, 1, &one}, {b.Id.String(), 0, 0, 1, nil}})
 		// until alone: the 30 days before it.
 		check(t, nil, &ago36h, []row{{a.Id.String(), 1, 0, 0, &one}, {b.Id.String(), 0, 0, 1, nil}})
-		// An empty window is a board of zeros, not an error.
+		// An empty window is a board of zeros, not an error; so is a since
+		// ahead of now without an until (a client's clock running fast).
 		check(t, &ago36h, &ago36h, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
+		ahead := time.Now().Add(time.Hour)
+		check(t, &ahead, nil, []row{{a.Id.String(), 0, 0, 0, nil}, {b.Id.String(), 0, 0, 0, nil}})
 	})
 
 	t.Run("ErrUntilBeforeSince", func(t *testing.T) {

@@ -408,10 +408,12 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		field := param
 		raw := firstLine(se.Reason)
 		reason := plainReason(raw)
-		if reason == doubleRangeMessage && notNumber(se.Schema) {
+		if reason == doubleRangeMessage {
 			// kin-openapi converts a number before it checks the type: 1e309
 			// for a name is wrong for being a number, not for its size.
-			reason = plainReason("value must be a " + se.Schema.Type.Slice()[0])
+			if m, ok := typeMessages[schemaType(se.Schema)]; ok {
+				reason = m
+			}
 		}
 		if p := se.JSONPointer(); len(p) > 0 && param != "" {
 			reason = fmt.Sprintf("has %q, which %s", shortened(fmt.Sprint(se.Value)), reason)
@@ -490,9 +492,20 @@ func shortened(v string) string {
 	return v
 }
 
-// notNumber reports a schema with a type that takes no number.
-func notNumber(s *openapi3.Schema) bool {
-	return s != nil && s.Type != nil && len(s.Type.Slice()) > 0 && !s.Type.Includes("number") && !s.Type.Includes("integer")
+// typeMessages say what a field of each type other than a number takes.
+var typeMessages = map[string]string{
+	"string":  "must be text (a JSON string)",
+	"boolean": "must be true or false",
+	"object":  "must be a JSON object",
+	"array":   "must be a JSON array",
+}
+
+// schemaType is a schema's one type, or "" when it has none or several.
+func schemaType(s *openapi3.Schema) string {
+	if s == nil || s.Type == nil || len(s.Type.Slice()) != 1 {
+		return ""
+	}
+	return s.Type.Slice()[0]
 }
 
 // plainReason rewords the kin-openapi reasons that confuse more than they
@@ -510,11 +523,13 @@ func plainReason(reason string) string {
 	case reason == "value must be an integer": // a fraction or another type
 		return "must be a whole number"
 	case reason == "value must be an object":
-		return "must be a JSON object"
+		return typeMessages["object"]
 	case reason == "value must be a string":
-		return "must be text (a JSON string)"
+		return typeMessages["string"]
 	case reason == "value must be a boolean":
-		return "must be true or false" // as the query parameters say
+		return typeMessages["boolean"] // as the query parameters say
+	case reason == "value must be an array":
+		return typeMessages["array"]
 	case reason == "value must be a number":
 		return "must be a number"
 	case reason == "Value is not nullable":

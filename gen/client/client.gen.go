@@ -1323,7 +1323,7 @@ type TrainRequest struct {
 	// IncludeCallDuration Use last_call_duration_sec, which is only known after the call (unrealistic for ranking).
 	IncludeCallDuration *bool `json:"include_call_duration,omitempty"`
 
-	// Seed Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 (not written as the schema's default, which a validator would fill in for the time split too). The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
+	// Seed Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 with the stratified split. The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
 	Seed  *int64      `json:"seed,omitempty"`
 	Split *TrainSplit `json:"split,omitempty"`
 }

@@ -1261,7 +1261,7 @@ export interface components {
             split?: components["schemas"]["TrainSplit"] | null;
             /**
              * Format: int64
-             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 (not written as the schema's default, which a validator would fill in for the time split too). The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
+             * @description Seed of the stratified split, 1 to 2^53-1 (so that JavaScript clients read it back exactly), as `jmk model train --seed` takes it; default 1 with the stratified split. The model's options show the seed used. Given with the time split, which draws nothing, it is a 422.
              */
             seed?: number | null;
             /**

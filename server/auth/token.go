@@ -82,7 +82,7 @@ func (i *Issuer) Verify(token string) (userID, sessionID uuid.UUID, err error) {
 	var c Claims
 	_, err = jwt.ParseWithClaims(token, &c, i.key,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithStrictDecoding(), // one spelling per token: no padding, no spare bits set
+		jwt.WithStrictDecoding(), // one spelling per token: no spare bits set in its base64
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(i.issuer),

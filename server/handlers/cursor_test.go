@@ -75,7 +75,8 @@ func TestCursor(t *testing.T) {
 		{"NoKey", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `"}`))},
 		{"NullKey", *encodeCursor[*userKey](sc, nil)},
 		{"NULInKey", *encodeCursor(sc, userKey{Name: "A\x00", ID: key.ID})},
-		// Members left out, null or added would read as zero values.
+		// A member left out or null would read as its zero value (and one
+		// added is no key this API wrote).
 		{"KeyWithoutID", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":"Ann"}}`))},
 		{"KeyWithNullName", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":null,"i":"` + key.ID.String() + `"}}`))},
 		{"KeyWithExtraMember", base64.RawURLEncoding.EncodeToString([]byte(`{"s":"` + sc + `","k":{"n":"Ann","i":"` + key.ID.String() + `","x":1}}`))},

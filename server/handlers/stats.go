@@ -46,19 +46,23 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 
 // GetStatsLeaderboard answers the sales users ranked by leads won in a
 // window of time: from since until until, by default the 30 days before
-// until, which by default is now (a contact may be logged a few minutes
-// ahead: it counts once its time comes).
+// until, which by default is the database's now (a contact may be logged a
+// few minutes ahead: it counts once its time comes; and closed_at is the
+// database's clock, not ours).
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
 	p := req.Params
-	until := time.Now().UTC()
+	var until *time.Time
+	end := time.Now().UTC()
 	if p.Until != nil {
-		until = ceilMicro(*p.Until)
+		u := ceilMicro(*p.Until)
+		until, end = &u, u
 	}
-	since := until.AddDate(0, 0, -30)
+	since := end.AddDate(0, 0, -30)
 	if p.Since != nil {
 		since = ceilMicro(*p.Since)
 	}
-	if until.Before(since) {
+	// A since ahead of the default end is an empty board, as it always was.
+	if until != nil && until.Before(since) {
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	limit := int32(10)
@@ -70,9 +74,7 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 		return nil, err
 	}
 	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Items: make([]api.LeaderboardEntry, len(rows))}
-	if p.Until != nil {
-		out.Until = &until
-	}
+	out.Until = until
 	for i, r := range rows {
 		out.Items[i] = api.LeaderboardEntry{UserId: r.UserID, Name: r.Name, LeadsWon: r.LeadsWon, LeadsLost: r.LeadsLost,
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
@@ -81,8 +83,8 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 }
 
 // ceilMicro rounds t up to the microsecond, the database's resolution, in
-// UTC: a moment stored at t.000001 is after t.0000005, and truncating
-// would count it as before.
+// UTC: a moment stored at t.000000 is before t.0000005, and truncating the
+// bound would count it as at or after it.
 func ceilMicro(t time.Time) time.Time {
 	u := t.UTC().Truncate(time.Microsecond)
 	if u.Before(t) {

@@ -199,10 +199,11 @@ func parseHeader(header []string) ([]column, error) {
 		if len(unknown) > 1 {
 			msg = "unknown columns " + listed
 		}
-		if len(header) == 1 {
+		cr := strings.Contains(firstUnknown, "\r")
+		if len(header) == 1 && !cr {
 			msg += "; columns must be separated by ';' or ','"
 		}
-		if strings.Contains(firstUnknown, "\r") {
+		if cr {
 			// The csv package ends lines at LF only: a file saved with CR
 			// alone (classic Mac) is one long header.
 			msg += "; lines must end in LF or CRLF, not CR alone (as some older spreadsheets save them)"

@@ -378,6 +378,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"Unknown", "age;job;salary;y\n1;2;3;4\n", "salary", `unknown column "salary"`},
 		{"SeveralUnknown", "name,foo,bar\n", "foo", `unknown columns "foo", "bar"`},
 		{"CROnly", "name,age\rAna,40\r", "age\rAna", "not CR alone"},
+		{"CROnlyOneColumn", "name\rAna\r", "name\rAna", "unknown column \"name\\rAna\"; lines must end in LF or CRLF"},
 		{"ThousandsUnknown", "name" + strings.Repeat(",foo", 5000) + "\n", "foo", `"foo", "foo" and 4980 more; known columns`},
 		{"OnlyUnnamedAndExternalID", "external_id,,\n", "", "no lead column"},
 		{"TabSeparated", "name\tage\n", "name\tage", "separated by ';' or ','"},

@@ -62,9 +62,9 @@ type LeaderboardEntry struct {
 }
 
 // StatsLeaderboard ranks up to limit active sales users by the leads
-// assigned to them that were won from since until until (exclusive), then
-// by contacts logged in that window.
-func (s *Store) StatsLeaderboard(ctx context.Context, since, until time.Time, limit int32) ([]LeaderboardEntry, error) {
+// assigned to them that were won from since until until (exclusive; nil:
+// the database's now), then by contacts logged in that window.
+func (s *Store) StatsLeaderboard(ctx context.Context, since time.Time, until *time.Time, limit int32) ([]LeaderboardEntry, error) {
 	rows, err := s.q.StatsLeaderboard(ctx, db.StatsLeaderboardParams{Since: since, Until: until, Lim: limit})
 	if err != nil {
 		return nil, translate(err)
