@@ -214,6 +214,16 @@ func holdRowLock(t *testing.T, env *servertest.Env, lockSQL string, args ...any)
 	return tx
 }
 
+// waitForLockWaits returns once n backends of env's database wait on a
+// lock (see waitForLockWait), and fails the test after 30 s.
+func waitForLockWaits(t *testing.T, env *servertest.Env, n int64) {
+	t.Helper()
+	eventually(t, 30*time.Second, fmt.Sprintf("%d backends waiting on a lock", n), func() bool {
+		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock'`) == n
+	})
+}
+
 // waitForLockWait returns once a backend of env's database waits on a
 // lock. It asks on a connection of its own, outside any transaction: a
 // transaction keeps the pg_stat_activity it first read.

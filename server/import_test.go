@@ -855,10 +855,7 @@ func TestImportRacesACreate(t *testing.T) {
 	waitForLockWait(t, env)
 	imported := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "external_id,age\nrace-1,41\n",
 		"Authorization", bearer, "Content-Type", "text/csv")
-	eventually(t, 30*time.Second, "the import waiting too", func() bool {
-		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND wait_event_type = 'Lock'`) == 2
-	})
+	waitForLockWaits(t, env, 2) // the import too
 	if err := hold.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}

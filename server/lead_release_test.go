@@ -41,10 +41,7 @@ func TestImportByIDRacesARelease(t *testing.T) {
 			AND wait_event_type = 'Lock' AND query LIKE '%LeadsRelease%'`) == 1
 	})
 	imported := importLater(t, env, "external_id,notes\n"+high.Id.String()+",by id\next-low,by external id\n")
-	eventually(t, 30*time.Second, "the import waiting too", func() bool {
-		return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND wait_event_type = 'Lock'`) == 2
-	})
+	waitForLockWaits(t, env, 2) // the import too
 	if err := hold.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}
@@ -141,20 +138,14 @@ func TestImportReopenRacesARelease(t *testing.T) {
 	// Logins write events: the tokens come before the audit trail is held.
 	bearer := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
 	hold := holdRowLock(t, env, `LOCK TABLE audit_events IN SHARE MODE`)
-	lockWaits := func(n int64) func() bool {
-		return func() bool {
-			return scalar(t, env, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-				AND wait_event_type = 'Lock'`) == n
-		}
-	}
 	// The import reopens the lead, keeping its seller, and waits to write
 	// its events.
 	imported := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "external_id,status\nreopen-race,follow_up\n",
 		"Authorization", bearer, "Content-Type", "text/csv")
-	eventually(t, 30*time.Second, "the import waiting for the audit trail", lockWaits(1))
+	waitForLockWaits(t, env, 1)
 	release := answerLater(http.MethodDelete, env.URL+"/api/v1/users/"+seller.Id.String()+"?release_leads=true", "",
 		"Authorization", bearer)
-	eventually(t, 30*time.Second, "the release waiting too", lockWaits(2))
+	waitForLockWaits(t, env, 2) // the release too
 	if err := hold.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}
