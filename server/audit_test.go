@@ -162,6 +162,10 @@ func TestAuditList(t *testing.T) {
 		}},
 		{"Since", client.ListAuditEventsParams{Since: &mid}, func(e client.AuditEvent) bool { return !e.OccurredAt.Before(mid) }},
 		{"Until", client.ListAuditEventsParams{Until: &mid}, func(e client.AuditEvent) bool { return e.OccurredAt.Before(mid) }},
+		// Bounds finer than the database's microsecond are rounded up, not
+		// truncated: the event at mid is before mid+0.5µs.
+		{"SinceSubMicro", client.ListAuditEventsParams{Since: lref(mid.Add(500 * time.Nanosecond))}, func(e client.AuditEvent) bool { return e.OccurredAt.After(mid) }},
+		{"UntilSubMicro", client.ListAuditEventsParams{Until: lref(mid.Add(500 * time.Nanosecond))}, func(e client.AuditEvent) bool { return !e.OccurredAt.After(mid) }},
 		{"Future", client.ListAuditEventsParams{Since: lref(time.Now().Add(time.Hour))}, func(client.AuditEvent) bool { return false }},
 		{"ActionAndActor", client.ListAuditEventsParams{Action: lref(client.AuditActionUserUpdate), ActorId: &env.AdminUser.Id}, func(e client.AuditEvent) bool {
 			return e.Action == "user.update" && *e.Actor.Id == env.AdminUser.Id

@@ -608,7 +608,7 @@ func parseProblem(re *openapi3filter.RequestError, msg string) string {
 	case "an invalid number":
 		return "must be a number"
 	case "an invalid boolean":
-		return "must be true or false"
+		return typeMessages["boolean"]
 	}
 	return msg
 }

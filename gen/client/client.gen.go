@@ -1493,10 +1493,10 @@ type ListAuditEventsParams struct {
 	// EntityId The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models.
 	EntityId *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
 
-	// Since Events at or after this instant (inclusive).
+	// Since Events at or after this instant (inclusive), rounded up to the microsecond (the database's resolution).
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
 
-	// Until Events before this instant (exclusive); not before `since`.
+	// Until Events before this instant (exclusive), rounded up to the microsecond; not before `since`.
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
 

@@ -3005,9 +3005,9 @@ export interface operations {
                 entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import" | "export";
                 /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models. */
                 entity_id?: string;
-                /** @description Events at or after this instant (inclusive). */
+                /** @description Events at or after this instant (inclusive), rounded up to the microsecond (the database's resolution). */
                 since?: string;
-                /** @description Events before this instant (exclusive); not before `since`. */
+                /** @description Events before this instant (exclusive), rounded up to the microsecond; not before `since`. */
                 until?: string;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */

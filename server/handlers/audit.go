@@ -21,11 +21,12 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		return nil, err
 	}
 	p := req.Params
-	if p.Since != nil && p.Until != nil && p.Until.Before(*p.Since) {
+	since, until := ceilMicroPtr(p.Since), ceilMicroPtr(p.Until)
+	if since != nil && until != nil && until.Before(*since) {
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	f := db.AuditEventListParams{
-		ActorID: p.ActorId, Action: enumIn(p.Action), EntityType: enumIn(p.EntityType), Since: p.Since, Until: p.Until,
+		ActorID: p.ActorId, Action: enumIn(p.Action), EntityType: enumIn(p.EntityType), Since: since, Until: until,
 		SalesOnly: !id.IsAdmin(),
 	}
 	if p.EntityId != nil {

@@ -65,8 +65,8 @@ func decodeCursor[K any](s *string, scope string) (K, bool, error) {
 	// value and end the list early).
 	var raw cursor[json.RawMessage]
 	b, err := base64.RawURLEncoding.DecodeString(*s)
-	if err != nil || json.Unmarshal(b, &raw) != nil || len(raw.Key) == 0 || string(raw.Key) == "null" ||
-		bytes.Contains(raw.Key, []byte(`\u0000`)) || json.Unmarshal(raw.Key, &c.Key) != nil || !canonical(c.Key, raw.Key) {
+	if err != nil || json.Unmarshal(b, &raw) != nil || bytes.Contains(raw.Key, []byte(`\u0000`)) ||
+		json.Unmarshal(raw.Key, &c.Key) != nil || !canonical(c.Key, raw.Key) {
 		return c.Key, false, apperr.BadRequest("cursor", "is not a cursor this API issued")
 	}
 	c.Scope = raw.Scope

@@ -213,3 +213,24 @@ func pageLimit(l *api.Limit) int32 {
 // apiTime is a time the server makes up (now, a default), written as the
 // database writes the times it keeps: UTC, to the microsecond.
 func apiTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// ceilMicro rounds a bound of a time window a client sent up to the
+// microsecond, the database's resolution, in UTC: a moment stored at
+// t.000000 is before t.0000005, and truncating the bound (as the driver
+// does) would count it as at or after it.
+func ceilMicro(t time.Time) time.Time {
+	u := t.UTC().Truncate(time.Microsecond)
+	if u.Before(t) {
+		u = u.Add(time.Microsecond)
+	}
+	return u
+}
+
+// ceilMicroPtr is ceilMicro for an optional bound.
+func ceilMicroPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := ceilMicro(*t)
+	return &u
+}

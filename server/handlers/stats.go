@@ -51,11 +51,9 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 // database's clock, not ours).
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
 	p := req.Params
-	var until *time.Time
-	end := time.Now().UTC()
-	if p.Until != nil {
-		u := ceilMicro(*p.Until)
-		until, end = &u, u
+	until, end := ceilMicroPtr(p.Until), time.Now().UTC()
+	if until != nil {
+		end = *until
 	}
 	since := end.AddDate(0, 0, -30)
 	if p.Since != nil {
@@ -80,15 +78,4 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}
 	}
 	return out, nil
-}
-
-// ceilMicro rounds t up to the microsecond, the database's resolution, in
-// UTC: a moment stored at t.000000 is before t.0000005, and truncating the
-// bound would count it as at or after it.
-func ceilMicro(t time.Time) time.Time {
-	u := t.UTC().Truncate(time.Microsecond)
-	if u.Before(t) {
-		u = u.Add(time.Microsecond)
-	}
-	return u
 }
