@@ -28,59 +28,25 @@ type TrainResult struct {
 	Holdout []Prediction
 }
 
-// featureSpecs is the feature engineering. The earlier choices were made
-// on holdouts; everything added since was chosen by 5-fold stratified
-// cross-validation inside the seed-1 training split (and checked on the
-// holdouts of seeds 2-8), never on the seed-1 holdout the quality test
-// asserts:
-//   - every numeric field also gets a standardised linear term;
-//   - quantile bins for age and campaign contacts: +0.007 AUC over linear
-//     terms alone; previous contacts are 86% zeros, so their quantile bins
-//     collapse and the linear term stays;
-//   - one bin per common value of the macro indicators: they take a few
-//     dozen values, one per month (euribor: per week or so) of the campaign,
-//     and the period matters more than the level: +0.008 AUC;
-//   - euribor values too rare for a bin of their own (days with few calls,
-//     which converted far more often) share a bin with their rare
-//     neighbours instead of with the common value below: CV AUC +0.0026;
-//   - log1p for counts and durations, whose effect flattens.
+// featureSpecs is the feature engineering. The first choices were made on
+// holdouts; every one since was made by 5-fold stratified cross-validation
+// inside the seed-1 training split and checked on the holdouts of seeds
+// 2-8, never on the seed-1 holdout the quality test asserts.
+// bench/README.md ("Model search") gives what each earned and what was
+// tried and dropped.
+//   - Every numeric field gets a standardised linear term.
+//   - Age and campaign contacts also get quantile bins. Previous contacts
+//     are 86% zeros, so their bins would collapse; the linear term stays.
+//   - The macro indicators take a few dozen values, one per month (euribor:
+//     per week or so) of the campaign, and the period matters more than the
+//     level: each common value gets a level of its own (levelMin rows).
+//   - Euribor values too rare for a level (days with few calls, which
+//     converted far more often) share one with their rare neighbours rather
+//     than with the common value below (rareBins).
+//   - Counts and durations, whose effect flattens, are taken as log1p.
 //
-// Tried and dropped in CV: per-field "rare" bins on the other indicators
-// (no change: they have no rare values), a Platt calibration fitted on
-// out-of-fold training predictions (Brier unchanged to 1e-5, training six
-// times slower), interactions previous_outcome x period, previous_outcome x
-// age, nr_employed x age/job/education/month/contact/weekday/poutcome/credit
-// default (each under 0.00005 Brier or worse calibration), finer age and
-// campaign bins. Later, against CV Brier 0.07596, AUC 0.8047 (other fold
-// draw): isotonic recalibration cross-fitted on out-of-fold training
-// predictions (Brier -0.00013, AUC -0.0016 from the ties it makes); L2
-// multipliers per column group, 0.3 or 3 on the one-hot levels, quantile
-// bins, macro level bins, interactions or missing indicators and 0.1 on the
-// linear terms (each within 0.00003, or worse); interactions of the period
-// (cons_price_idx) with campaign contacts, housing loan, job or age, and
-// job x age, education x job, age x contact, age x campaign (each Brier
-// +0.00002 to +0.00017); previous_outcome x contact, credit default x
-// contact, marital x age (each under 0.00003); quantile bins for days since
-// the previous contact, one bin per value of previous contacts (within
-// 0.00002). Weekday x euribor_3m did help in CV (Brier -0.00035, AUC
-// +0.0035; -0.00041 with half the L2 on interactions) but its cells are
-// single calling days (each is one contiguous run of the time-ordered file):
-// it learns a day's outcome from other calls that day, which a random split
-// rewards and new leads cannot use. With it (and the lighter L2) the
-// out-of-time AUC fell from 0.735 to 0.726, so it was dropped, and so were
-// weekday x cons_price_idx and weekday x month (Brier -0.00023, cells of a
-// few days each: the same in kind). Later still, each within 0.00005 of CV
-// Brier or worse: 16-20 age bins with a first-difference penalty between
-// neighbours (Brier -0.00004), one level per calendar period (the same
-// periods as cons_price_idx), coefficients averaged over bootstrap fits,
-// a first-difference penalty on euribor's levels (Brier +0.0005 to +0.001),
-// previous_outcome x month, x campaign contacts and x previous contacts,
-// failure x euribor band, and a Platt scaling per previous outcome. The
-// out-of-fold calibration table leaves decile 8 over- and decile 9
-// under-predicted, but recalibrating every decile perfectly would gain under
-// 0.00006 of Brier. A missing-value indicator exists only
-// when the training data has missing values, since otherwise it cannot be
-// learnt.
+// A missing-value indicator exists only when the training data has missing
+// values, since otherwise it cannot be learnt.
 var featureSpecs = [numNumeric]numericSpec{
 	numAge:               {bins: 8},
 	numLastCallDuration:  {log: true, bins: 10},
@@ -116,7 +82,10 @@ var defaultConfig = trainConfig{specs: featureSpecs, interactions: featureIntera
 // campaign and nr_employed one per quarter, so these are period effects
 // that differ by contact channel (CV Brier -0.00030, AUC +0.0022) and by how
 // often the client was called this campaign (CV Brier -0.00005, AUC
-// +0.0014). Pairs seen fewer than 20 times in training get no column.
+// +0.0014). Pairs seen fewer than 20 times in training get no column. No
+// interaction may have cells that are single calling days (weekday by
+// euribor, say): it would learn a day's outcome from other calls that day,
+// which a random split rewards and new leads cannot use.
 var featureInteractions = []interactionSpec{
 	{"contact_channel", "cons_price_idx", 20},
 	{"campaign_contacts", "nr_employed", 20},
