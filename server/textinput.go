@@ -26,10 +26,10 @@ const (
 // textInputs refuses, with a 400 naming each field, query parameters that
 // are not valid UTF-8 or hold a NUL, and JSON bodies with a NUL in a
 // string, bytes that are not UTF-8, or anything after their one value.
-// PostgreSQL text holds neither a NUL nor invalid UTF-8, so they used to
-// fail inside a query as a 500; Go's JSON decoder would store invalid UTF-8
-// as U+FFFD, so a Latin-1 "João" became "Jo\uFFFDo" for good. It runs after
-// the validator, on the body jsonShape read.
+// PostgreSQL text holds neither a NUL nor invalid UTF-8, so they would
+// fail inside a query as a 500; Go's JSON decoder would store invalid
+// UTF-8 as U+FFFD, so a Latin-1 "João" would become "Jo\uFFFDo" for good.
+// It runs after the validator, on the body jsonShape read.
 func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
