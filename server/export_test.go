@@ -277,8 +277,8 @@ func TestExport(t *testing.T) {
 	})
 
 	// After the score, what the list shows: the assignee's name, the
-	// contacts logged, the last one's time and the creation time, in UTC;
-	// a re-import reads past them too.
+	// contacts logged, the last one's time, the creation and closing times,
+	// in UTC; a re-import reads past them too.
 	t.Run("ReadOnlyColumns", func(t *testing.T) {
 		leadExec(t, env, `UPDATE leads SET assigned_to = $1, contact_count = 2, last_contacted_at = '2026-12-05 16:30:15.5+00'
 			WHERE external_id = 'rt-3'`, env.AdminUser.Id)
@@ -289,11 +289,25 @@ func TestExport(t *testing.T) {
 		}
 		cell := func(name string) string { return recs[1][slices.Index(recs[0], name)] }
 		if cell("assigned_to_name") != env.AdminUser.Name || cell("contact_count") != "2" ||
-			cell("last_contacted_at") != "2026-12-05T16:30:15Z" || !strings.HasSuffix(cell("created_at"), "Z") {
+			cell("last_contacted_at") != "2026-12-05T16:30:15Z" || !strings.HasSuffix(cell("created_at"), "Z") ||
+			cell("closed_at") != "" {
 			t.Fatalf("read-only cells: %q", recs)
 		}
 		if out := importOK(t, env, "", string(body)); out.Unchanged != 1 || len(out.Rejected) != 0 {
 			t.Fatalf("re-import: %+v", out)
+		}
+
+		// A won lead carries when it was won, as the leaderboard counts it.
+		leadExec(t, env, `UPDATE leads SET closed_at = '2026-12-06 10:15:00.75+00' WHERE external_id = 'rt-4'`)
+		_, body = exportCSV(t, env, admin, "?status=success")
+		if recs, err = csv.NewReader(bytes.NewReader(body)).ReadAll(); err != nil || len(recs) != 2 {
+			t.Fatalf("%v:\n%s", err, body)
+		}
+		if got := cell("closed_at"); got != "2026-12-06T10:15:00Z" {
+			t.Fatalf("closed_at %q: %q", got, recs)
+		}
+		if out := importOK(t, env, "", string(body)); out.Unchanged != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("re-import of a closed lead: %+v", out)
 		}
 	})
 

@@ -1985,7 +1985,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1995,7 +1995,7 @@ type ClientInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-	// `contact_count`, `last_contacted_at`, `created_at`) are ignored.
+	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -2620,7 +2620,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2640,7 +2640,7 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-// `contact_count`, `last_contacted_at`, `created_at`) are ignored.
+// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -5636,7 +5636,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5648,7 +5648,7 @@ type ClientWithResponsesInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-	// `contact_count`, `last_contacted_at`, `created_at`) are ignored.
+	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -10012,7 +10012,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at` and `created_at` (UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10030,7 +10030,7 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-// `contact_count`, `last_contacted_at`, `created_at`) are ignored.
+// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

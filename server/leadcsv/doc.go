@@ -15,10 +15,11 @@
 // ...), so an export re-imports. The optional columns are external_id, name,
 // phone, email, status, notes and UCI's outcome y; an export's read-only
 // columns (probability, category, assigned_to_name, contact_count,
-// last_contacted_at, created_at) are read past, whatever they hold. The header is checked as a
-// whole before any row: an unknown or duplicate column (two spellings of one
-// field count as a duplicate), or a file with neither a name nor a scoring
-// input, is a *HeaderError and nothing is imported.
+// last_contacted_at, created_at, closed_at) are read past, whatever they
+// hold. The header is checked as a whole before any row: an unknown or
+// duplicate column (two spellings of one field count as a duplicate), or a
+// file with neither a name nor a scoring input, is a *HeaderError and
+// nothing is imported.
 //
 // Values are trimmed and matched case-insensitively. UCI spellings map to API
 // values (blue-collar -> blue_collar, admin. -> admin, basic.4y -> basic_4y,

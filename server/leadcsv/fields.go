@@ -38,13 +38,14 @@ const (
 	colConsConfIdx
 	colEuribor3m
 	colNrEmployed
-	// Read-only from here to colCreatedAt: exported, ignored on import.
+	// Read-only from here to colClosedAt: exported, ignored on import.
 	colProbability
 	colCategory
 	colAssignedToName
 	colContactCount
 	colLastContactedAt
 	colCreatedAt
+	colClosedAt
 	colY // UCI's outcome; never exported (status carries it)
 	numColumns
 
@@ -154,6 +155,7 @@ var columns = [numColumns]columnSpec{
 	colContactCount:    {api: "contact_count", kind: kindReadOnly},
 	colLastContactedAt: {api: "last_contacted_at", kind: kindReadOnly},
 	colCreatedAt:       {api: "created_at", kind: kindReadOnly},
+	colClosedAt:        {api: "closed_at", kind: kindReadOnly},
 
 	colY: {api: "y", uci: "y", kind: kindOutcome, enum: outcomeEnum},
 }

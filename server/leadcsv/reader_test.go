@@ -388,7 +388,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"OnlyExternalID", "external_id\nx\n", "", "no lead column"},
 		{"ExternalIDAndScore", "external_id,probability,category\nx,0.5,warm\n", "", "no lead column"},
 		{"ExternalIDAndReadOnly", "external_id,assigned_to_name,created_at\nx,Ana,2026-12-01T00:00:00Z\n", "",
-			"another column than those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at)"},
+			"another column than those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at, closed_at)"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
 		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file"},
 		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},

@@ -35,6 +35,7 @@ type ExportRow struct {
 	ContactCount    int32
 	LastContactedAt *time.Time
 	CreatedAt       time.Time
+	ClosedAt        *time.Time // nil: not success or failed
 }
 
 // Format is how a file's cells are separated and its numbers written.
@@ -159,6 +160,8 @@ func (w *Writer) Write(l ExportRow) error {
 				b = w.appendTime(b, *l.LastContactedAt)
 			case c == colCreatedAt:
 				b = w.appendTime(b, l.CreatedAt)
+			case c == colClosedAt && l.ClosedAt != nil:
+				b = w.appendTime(b, *l.ClosedAt)
 			}
 		}
 	}

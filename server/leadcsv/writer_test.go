@@ -18,7 +18,7 @@ const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,
 	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
 	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
 	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed," +
-	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at"
+	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at,closed_at"
 
 // Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
 var tenth, fifth = 0.1, 0.2
@@ -49,7 +49,8 @@ func exportCases() []leadcsv.ExportRow {
 		// No external id: the lead id takes its place. Nothing else set.
 		{ID: "0190a1b2-0000-7000-8000-000000000002", Name: "Bo", Status: "new"},
 		{ID: "0190a1b2-0000-7000-8000-000000000003", ExternalID: ptr(""), Name: " leading space, comma", Status: "success",
-			Features: scoring.Features{Age: ptr[int32](17), NrEmployed: ptr(5191.0), DaysSincePreviousContact: ptr[int32](998)}},
+			Features: scoring.Features{Age: ptr[int32](17), NrEmployed: ptr(5191.0), DaysSincePreviousContact: ptr[int32](998)},
+			ClosedAt: ptr(time.Date(2026, 12, 6, 10, 15, 0, 999999000, time.UTC))},
 		// Formula injection and apostrophes, in every guarded cell.
 		{ID: "0190a1b2-0000-7000-8000-000000000004", ExternalID: ptr("=1+1"), Name: `=HYPERLINK("http://x","y")`,
 			Phone: ptr("-1 (555) 0100"), Email: ptr("+user@example.com"), Status: "failed",
@@ -164,6 +165,8 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "LastContactedUTCToTheSecond", 0, 30, "2026-12-05T16:30:15Z"},
 		{csvFormat, "NeverContacted", 1, 30, ""},
 		{csvFormat, "CreatedAt", 0, 31, "2026-11-02T09:00:00Z"},
+		{csvFormat, "ClosedAt", 2, 32, "2026-12-06T10:15:00Z"},
+		{csvFormat, "OpenNotClosed", 0, 32, ""},
 		// Excel's: decimal commas without exponents, and ';' quoted where ',' no
 		// longer needs it.
 		{excel, "ShortestFloat", 0, 21, "0,30000000000000004"},
@@ -181,6 +184,7 @@ func TestWriterCells(t *testing.T) {
 		{excel, "GuardedAfterSemicolons", 7, 5, "ok;'=1+1;'@SUM(9);'\"=2\"\n'- call back"},
 		{excel, "AssigneeName", 0, 28, "Rui; Seller, Jr"},
 		{excel, "LastContactedAsExcelReadsIt", 0, 30, "2026-12-05 16:30:15"},
+		{excel, "ClosedAtAsExcelReadsIt", 2, 32, "2026-12-06 10:15:00"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.format)+"/"+tt.name, func(t *testing.T) {

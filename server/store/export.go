@@ -61,6 +61,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 			Status: l.Status, Notes: l.Notes, Features: LeadFeatures(l),
 			Probability: l.Probability, Category: l.Category,
 			AssignedToName: r.AssignedToName, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
+			ClosedAt: l.ClosedAt,
 		}
 		if err := fn(&out); err != nil {
 			return err
