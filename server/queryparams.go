@@ -33,9 +33,9 @@ func echoRoute(path string) string {
 
 // strictQuery refuses, with a 400 naming each, the query parameters an
 // operation does not declare and a single-valued parameter given more than
-// once. Unknown body fields were already refused; an unknown parameter was
-// not, so a typo (?stauts=new) answered with the unfiltered list, and a
-// second ?since= was ignored unread. It runs after the validator (401 and
+// once, as unknown body fields are: otherwise a typo (?stauts=new) would
+// answer with the unfiltered list, and a second ?since= would be ignored
+// unread. It runs after the validator (401 and
 // 403 come first) and reads the query as the client sent it, before the
 // validator added the defaults.
 func strictQuery(spec *openapi3.T) echo.MiddlewareFunc {

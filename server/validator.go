@@ -155,7 +155,7 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	"person-name":  openapi3.NewCallbackValidator(noDirectionControls),
 	"visible-text": openapi3.NewCallbackValidator(noDirectionControls),
 	// The byte rule bcrypt needs, checked with the rest of the body: as a
-	// handler's check it was only told once every other field was right.
+	// handler's check it would be told only once every other field was right.
 	"password": openapi3.NewCallbackValidator(func(s string) error {
 		if auth.CheckPasswordRules(s) != nil {
 			return errors.New(auth.PasswordLengthRule)

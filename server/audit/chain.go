@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Genesis is the hash before the first event.
-var Genesis = make([]byte, sha256.Size)
+// Genesis is the hash before the first event: all zeros. A function, not a
+// variable, so that no caller can change the chain's root.
+func Genesis() []byte { return make([]byte, sha256.Size) }
 
 const encodingVersion = "jmk-audit-v1"
 

@@ -66,7 +66,7 @@ func TestCanonicalInjective(t *testing.T) {
 			if bytes.Equal(audit.Canonical(a), audit.Canonical(b)) {
 				t.Fatal("two different events encode the same")
 			}
-			if bytes.Equal(audit.Link(audit.Genesis, a), audit.Link(audit.Genesis, b)) {
+			if bytes.Equal(audit.Link(audit.Genesis(), a), audit.Link(audit.Genesis(), b)) {
 				t.Fatal("two different events hash the same")
 			}
 		})
@@ -84,8 +84,8 @@ func TestCanonicalInjective(t *testing.T) {
 func TestLink(t *testing.T) {
 	t.Parallel()
 	e := event(1)
-	h1 := audit.Link(audit.Genesis, e)
-	if len(h1) != 32 || !bytes.Equal(h1, audit.Link(audit.Genesis, e)) {
+	h1 := audit.Link(audit.Genesis(), e)
+	if len(h1) != 32 || !bytes.Equal(h1, audit.Link(audit.Genesis(), e)) {
 		t.Fatal("Link is not a deterministic SHA-256")
 	}
 	if bytes.Equal(h1, audit.Link(h1, e)) {
@@ -96,7 +96,7 @@ func TestLink(t *testing.T) {
 // chain seals n events as the sealer would.
 func chain(n int) []audit.Sealed {
 	out := make([]audit.Sealed, n)
-	prev := audit.Genesis
+	prev := audit.Genesis()
 	for i := range out {
 		e := event(int64(i + 1))
 		h := audit.Link(prev, e)
@@ -120,7 +120,7 @@ func verify(events []audit.Sealed, anchor *audit.Anchor) *audit.Verifier {
 // reseal links c again from index i on, as the sealer does after someone
 // deleted those seals.
 func reseal(c []audit.Sealed, i int) []audit.Sealed {
-	prev := audit.Genesis
+	prev := audit.Genesis()
 	if i > 0 {
 		prev = c[i-1].Hash
 	}

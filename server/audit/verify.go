@@ -77,7 +77,7 @@ type Verifier struct {
 
 // NewVerifier starts at the genesis hash; a non-nil anchor must be met on
 // the way, with the same seal.
-func NewVerifier(anchor *Anchor) *Verifier { return &Verifier{prev: Genesis, anchor: anchor} }
+func NewVerifier(anchor *Anchor) *Verifier { return &Verifier{prev: Genesis(), anchor: anchor} }
 
 // Add checks the next event. It returns false once the chain is broken.
 func (v *Verifier) Add(s Sealed) bool {

@@ -8,22 +8,22 @@ import (
 )
 
 // hashing holds a token per bcrypt hash or comparison running: at most half
-// the process's CPUs, at least one. Each costs about 250 ms of CPU, and a
-// burst of parallel logins (no token needed) took every core for seconds
-// while other requests waited; the other half stays free for them.
+// the process's CPUs, at least one. Each costs about 250 ms of CPU, so a
+// burst of parallel logins (no token needed) would take every core for
+// seconds while other requests waited; the other half stays free for them.
 var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 // HashingSlots is how many bcrypt hashes or comparisons run at once.
 func HashingSlots() int { return cap(hashing) }
 
-// Hashing waits for a turn at bcrypt work and returns the function that
-// ends it (calling it again does nothing); it fails with ctx's error if ctx ends first. check, when not
-// nil, is the limit guarding the work (a login's throttle, say): it runs
-// before the wait, so that a request already over the limit does not
-// queue, and again once the turn is taken, so that parallel attempts that
-// all passed it together are judged one after another and those queued
-// behind a burst cost nothing once the limit is reached. Its error is
-// returned, with no turn held.
+// Hashing waits for a turn at bcrypt work and returns the function that ends
+// it (calling it again does nothing); it fails with ctx's error if ctx ends
+// first. check, when not nil, is the limit guarding the work (a login's
+// throttle, say): it runs before the wait, so that a request already over
+// the limit does not queue, and again once the turn is taken, so that
+// parallel attempts that all passed it together are judged one after another
+// and those queued behind a burst cost nothing once the limit is reached.
+// Its error is returned, with no turn held.
 func Hashing(ctx context.Context, check func() error) (release func(), err error) {
 	if check != nil {
 		if err := check(); err != nil {
@@ -89,9 +89,10 @@ type accountLine struct {
 
 // Hashing is the package's Hashing for work on behalf of one account (its
 // normalised e-mail), after the account's earlier requests are done with
-// theirs: check runs before the account's line and again in turn. It fails at once with ErrAccountBusy when MaxPerAccount are in
-// the gate, and with ctx's error if ctx ends first. release ends the turn
-// and lets the account's next request go.
+// theirs: check runs before the account's line and again in turn. It fails
+// at once with ErrAccountBusy when MaxPerAccount are in the gate, and with
+// ctx's error if ctx ends first. release ends the turn and lets the
+// account's next request go.
 func (g *AccountGate) Hashing(ctx context.Context, account string, check func() error) (release func(), err error) {
 	// As Hashing does: a request already over its limit does not queue.
 	if check != nil {

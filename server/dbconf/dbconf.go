@@ -17,7 +17,7 @@ import (
 // Configure makes every connection of the pool encode and decode
 // github.com/google/uuid values in PostgreSQL's binary format. Without it
 // pgx falls back to the type's driver.Valuer: a string per id, parsed again,
-// which made sending the ids of a million re-scored leads take seconds.
+// which makes sending the ids of a million re-scored leads take seconds.
 //
 // It also sets two planner parameters for the connections' sessions,
 // unless the DSN sets them:
@@ -26,8 +26,9 @@ import (
 //     filter needs.
 //   - max_parallel_workers_per_gather: a parallel plan starts worker
 //     processes, milliseconds, for a query that takes a fraction of one.
-//     The planner chose one for a search page (22 ms instead of 1), and
-//     under concurrent requests the workers only compete for the same cores.
+//     The planner can choose one for a search page (22 ms instead of 1),
+//     and under concurrent requests the workers only compete for the same
+//     cores.
 func Configure(pc *pgxpool.Config) {
 	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"} {
 		if _, set := pc.ConnConfig.RuntimeParams[k]; !set {

@@ -12,8 +12,8 @@ import (
 // leadListJSON is the 200 response of GET /leads, encoded with goccy/go-json
 // instead of the generated response's encoding/json. The list is the API's
 // hottest endpoint and a page of 50 leads is 50 structs of 37 mostly-pointer
-// fields: encoding/json walked them by reflection and was the largest CPU
-// cost of the request in our own process (about a fifth of it under 32
+// fields: encoding/json walks them by reflection, the largest CPU cost of
+// the request in our own process (about a fifth of it under 32
 // connections). go-json compiles an encoder per type once.
 //
 // The output is byte for byte what encoding/json's Encoder writes for

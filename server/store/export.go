@@ -53,7 +53,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 			AssignedToName *string
 		}](rows)
 		if err != nil {
-			return err
+			return translate(err)
 		}
 		l := r.Lead
 		out = leadcsv.ExportRow{

@@ -53,6 +53,7 @@ func (s *Store) CheckRegistration(ctx context.Context, email, ip string, th Regi
 // Register creates a self-registered user and its user.create event, the
 // IP's limit checked again under a lock that serialises its registrations,
 // so parallel ones cannot all pass CheckRegistration's unlocked count.
+// Returns a 409 for a taken e-mail, or a 429 when the IP is over its limit.
 func (s *Store) Register(ctx context.Context, u NewUser, ip string, th RegisterThrottle) (db.User, error) {
 	var out db.User
 	err := s.InTx(ctx, func(tx *Tx) error {

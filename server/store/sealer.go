@@ -93,7 +93,7 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 		if err := tx.Q.AuditSealerIdleLimit(ctx); err != nil {
 			return err
 		}
-		prev := audit.Genesis
+		prev := audit.Genesis()
 		var after int64
 		last, err := tx.Q.AuditSealLast(ctx)
 		switch {

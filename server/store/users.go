@@ -86,8 +86,9 @@ type UserChange struct {
 	Active                          *bool
 }
 
-// UserUpdate applies a change when the user's version still meets cond. Returns apperr.ErrNotFound, apperr.ErrStale (412), a 409 for a
-// taken e-mail, or a 422 when the change would leave no active admin.
+// UserUpdate applies a change when the user's version still meets cond.
+// Returns apperr.ErrNotFound, apperr.ErrStale (412), a 409 for a taken
+// e-mail, or a 422 when the change would leave no active admin.
 // Deactivation and a new password end every session of the user.
 func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, error) {
 	var out db.User
@@ -177,7 +178,9 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 // and history stay. Deactivating an inactive user changes nothing. cond is
 // checked as UserUpdate checks it. With releaseLeads, the user's open leads
 // are also unassigned, in the same transaction (see LeadsRelease), even when
-// the user was inactive already; it returns how many.
+// the user was inactive already; it returns how many. Returns
+// apperr.ErrNotFound, apperr.ErrStale (412), or a 422 when the user is the
+// last active admin.
 func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.UUID, cond Precondition, releaseLeads bool) (int64, error) {
 	var released int64
 	err := s.InTx(ctx, func(tx *Tx) error {
