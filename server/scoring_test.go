@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,8 +120,9 @@ func TestScoringWithoutModel(t *testing.T) {
 }
 
 // TestTrainTimeSplit: the time split trains through the API with the seed
-// left out or null; a seed default filled in by the validator had made it
-// a 422 for a seed nobody sent.
+// left out or null (a seed default filled in by the validator would make it
+// a 422 for a seed nobody sent), and the model and its event show no seed,
+// since it drew nothing.
 func TestTrainTimeSplit(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -130,9 +132,18 @@ func TestTrainTimeSplit(t *testing.T) {
 		if err != nil || r.JSON201 == nil {
 			t.Fatalf("%s: %v %d %s", body, err, r.StatusCode(), r.Body)
 		}
-		if r.JSON201.Options.Split != client.TrainSplitTime {
-			t.Errorf("%s: options %+v", body, r.JSON201.Options)
+		if o := r.JSON201.Options; o.Split != client.TrainSplitTime || o.Seed != nil || bytes.Contains(r.Body, []byte(`"seed"`)) {
+			t.Errorf("%s: options %+v: %s", body, o, r.Body)
 		}
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'model.train' AND entity_id = $1
+			AND changes->'split'->>'to' = 'time' AND NOT changes ? 'seed'`, strconv.Itoa(int(r.JSON201.Version))); n != 1 {
+			t.Errorf("%s: model.train event of v%d", body, r.JSON201.Version)
+		}
+	}
+	// A stratified split shows the seed it drew with, the default too.
+	r, err := env.Admin.TrainModelWithResponse(bg, client.TrainModelJSONRequestBody{})
+	if err != nil || r.JSON201 == nil || r.JSON201.Options.Seed == nil || *r.JSON201.Options.Seed != 1 {
+		t.Fatalf("stratified: %v %+v", err, r)
 	}
 }
 
@@ -222,7 +233,7 @@ func TestScoringLifecycle(t *testing.T) {
 	}
 	if m1.Active || m1.Metrics.Auc < 0.7 || m1.Metrics.NTest == 0 || len(m1.Metrics.Calibration) != 10 ||
 		len(m1.Metrics.Categories) == 0 || m1.Options.IncludeCallDuration || m1.Options.HoldoutFraction != 0.2 ||
-		m1.Options.Split != client.TrainSplitStratified || m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
+		m1.Options.Split != client.TrainSplitStratified || m1.Options.Seed == nil || *m1.Options.Seed != 1 || m1.Options.L2 <= 0 {
 		t.Fatalf("model 1: %+v", m1)
 	}
 	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE probability IS NOT NULL"); n != 0 {
@@ -749,7 +760,7 @@ func TestScoringLifecycle(t *testing.T) {
 		r, err := env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(
 			`{"include_call_duration": null, "holdout_fraction": null, "split": null, "seed": null, "activate": null}`))
 		if err != nil || r.JSON201 == nil || r.JSON201.Active || r.JSON201.Options.IncludeCallDuration ||
-			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != client.TrainSplitStratified || r.JSON201.Options.Seed != 1 {
+			r.JSON201.Options.HoldoutFraction != 0.2 || r.JSON201.Options.Split != client.TrainSplitStratified || r.JSON201.Options.Seed == nil || *r.JSON201.Options.Seed != 1 {
 			t.Fatalf("train with null options: %v %d %s", err, r.StatusCode(), r.Body)
 		}
 	})

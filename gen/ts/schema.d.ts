@@ -323,7 +323,7 @@ export interface paths {
         };
         /**
          * Export the leads matching the list filters as CSV (streamed).
-         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+         * @description The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;` or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`: a script reading the file takes a text cell's one leading `'` off, as the import does. Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
          */
         get: operations["exportLeads"];
         put?: never;
@@ -1281,8 +1281,11 @@ export interface components {
             /** Format: double */
             holdout_fraction: number;
             split: components["schemas"]["TrainSplit"];
-            /** Format: int64 */
-            seed: number;
+            /**
+             * Format: int64
+             * @description The stratified split's seed; absent for a time split, which draws nothing.
+             */
+            seed?: number;
             /**
              * Format: double
              * @description The ridge penalty on the mean log loss.

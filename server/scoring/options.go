@@ -41,8 +41,9 @@ type Options struct {
 	HoldoutFraction float64 `json:"holdout_fraction"`
 	// Split is SplitStratified (default) or SplitTime.
 	Split string `json:"split"`
-	// Seed drives the stratified split (default 1).
-	Seed int64 `json:"seed"`
+	// Seed drives the stratified split (default 1). A time split draws
+	// nothing: its seed is always zero, and left out of the JSON.
+	Seed int64 `json:"seed,omitempty"`
 	// L2 is the ridge penalty on the mean log loss (default DefaultL2).
 	L2 float64 `json:"l2"`
 	// Thresholds categorise leads in the metrics (default DefaultThresholds).
@@ -57,7 +58,10 @@ func (o Options) resolved() (Options, error) {
 	if o.Split == "" {
 		o.Split = SplitStratified
 	}
-	if o.Seed == 0 {
+	switch {
+	case o.Split == SplitTime:
+		o.Seed = 0
+	case o.Seed == 0:
 		o.Seed = DefaultSeed
 	}
 	if o.L2 == 0 {

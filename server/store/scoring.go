@@ -293,13 +293,17 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 		}
 		// The events come last: an event written before the re-score would
 		// hold the audit sealer back for all of it.
+		changes := map[string]audit.Change{"auc": {To: m.Metrics.AUC}, "brier": {To: m.Metrics.Brier},
+			"include_call_duration": {To: m.Options.IncludeCallDuration}, "split": {To: m.Options.Split},
+			"holdout_fraction": {To: m.Options.HoldoutFraction}}
+		if m.Options.Seed != 0 { // a time split has none
+			changes["seed"] = audit.Change{To: m.Options.Seed}
+		}
 		if err := tx.Audit(ctx, audit.Event{Actor: actor, Action: "model.train", EntityType: "model",
 			EntityID: fmt.Sprint(row.Version),
 			Summary: fmt.Sprintf("%s trained model v%d (AUC %.3f, Brier %.4f on %d holdout leads)",
 				actor.Name, row.Version, m.Metrics.AUC, m.Metrics.Brier, m.Metrics.NTest),
-			Changes: map[string]audit.Change{"auc": {To: m.Metrics.AUC}, "brier": {To: m.Metrics.Brier},
-				"include_call_duration": {To: m.Options.IncludeCallDuration}, "split": {To: m.Options.Split},
-				"holdout_fraction": {To: m.Options.HoldoutFraction}, "seed": {To: m.Options.Seed}}}); err != nil {
+			Changes: changes}); err != nil {
 			return err
 		}
 		if activation == nil {
