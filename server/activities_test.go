@@ -311,6 +311,9 @@ func TestActivityList(t *testing.T) {
 	})
 	t.Run("ErrBadRequest/ForeignCursor", func(t *testing.T) {
 		r, _ := sales.ListLeadActivitiesWithResponse(ctx, l.Id, &client.ListLeadActivitiesParams{Limit: lref(client.Limit(1))})
+		if r.JSON200 == nil {
+			t.Fatalf("list: %d %s", r.StatusCode(), r.Body)
+		}
 		r2, _ := sales.ListLeadActivitiesWithResponse(ctx, other.Id, &client.ListLeadActivitiesParams{Cursor: r.JSON200.NextCursor})
 		leadProblem(t, "other lead's cursor", r2.StatusCode(), r2.Body, 400, "cursor")
 	})

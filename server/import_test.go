@@ -589,6 +589,24 @@ func TestImportMalformed(t *testing.T) {
 		})
 	}
 
+	// A bad query parameter is a 400 naming it, before any row is read.
+	for _, c := range []struct{ query, field string }{
+		{"?outcome=maybe", "outcome"},
+		{"?outcome=", "outcome"},
+		{"?dry_run=perhaps", "dry_run"},
+		{"?dry_run=true&dry_run=false", "dry_run"},
+		{"?dryrun=true", "dryrun"},
+	} {
+		t.Run("Parameter"+c.query, func(t *testing.T) {
+			before, events := leadTotal(t, env), importEvents(t, env)
+			res, body := importCSV(t, env, c.query, strings.NewReader(apiHeader+"\n"+manyGood(3)), nil)
+			wantField(t, wantProblem(t, res, body, 400), c.field)
+			if leadTotal(t, env) != before || importEvents(t, env) != events {
+				t.Error("something was written")
+			}
+		})
+	}
+
 	t.Run("GzipEncoded", func(t *testing.T) {
 		before, events := leadTotal(t, env), importEvents(t, env)
 		var gz bytes.Buffer
@@ -1088,6 +1106,8 @@ func TestImportDuringBackup(t *testing.T) {
 	ahead := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0))`)
 	done := answerLater(http.MethodPost, env.URL+"/api/v1/leads/import", "name\nRui Sá\n",
 		"Authorization", "Bearer "+env.Login(env.AdminUser.Email).AccessToken, "Content-Type", "text/csv")
+	// Past the backup's 5 s limit, counted from when the import waits.
+	waitForLockWait(t, env)
 	time.Sleep(7 * time.Second)
 	select {
 	case a := <-done:

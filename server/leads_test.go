@@ -777,7 +777,11 @@ func TestLeadDelete(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, nil) // already deleted
+		gone := leadMustCreate(t, sales, client.LeadCreate{Name: "Deleted Twice"})
+		if r, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); r.StatusCode() != 204 {
+			t.Fatalf("delete: %d %s", r.StatusCode(), r.Body)
+		}
+		r, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil)
 		leadProblem(t, "delete again", r.StatusCode(), r.Body, 404, "")
 		r, _ = env.Admin.DeleteLeadWithResponse(ctx, uuid.New(), nil)
 		leadProblem(t, "delete unknown", r.StatusCode(), r.Body, 404, "")
@@ -799,6 +803,9 @@ func TestLeadTeamFeed(t *testing.T) {
 	// A colleague's address and client are for admins; one's own are shown.
 	for who, c := range map[string]*client.ClientWithResponses{"colleague": colleague, "author": sales, "admin": env.Admin} {
 		r, _ := c.ListAuditEventsWithResponse(ctx, &client.ListAuditEventsParams{EntityId: lref(l.Id.String())})
+		if r.JSON200 == nil || len(r.JSON200.Items) == 0 {
+			t.Fatalf("%s: %d %s", who, r.StatusCode(), r.Body)
+		}
 		ev := r.JSON200.Items[0]
 		if shown := ev.Ip != nil && ev.UserAgent != nil; shown != (who != "colleague") {
 			t.Errorf("%s sees ip %v, user agent %v", who, ev.Ip, ev.UserAgent)

@@ -604,6 +604,10 @@ func TestScoringLifecycle(t *testing.T) {
 			WHERE action = 'thresholds.update' ORDER BY id DESC LIMIT 1))`); keys != 1 {
 			t.Errorf("the event of a new hot cut-off lists %d changes, want 1", keys)
 		}
+		if ev := actions(t, env, "thresholds.update"); len(ev) == 0 || ev[0].Changes["hot"].From != 0.3 || ev[0].Changes["hot"].To != 0.35 ||
+			ev[0].Actor.Id == nil || *ev[0].Actor.Id != env.AdminUser.Id || ev[0].EntityType != "thresholds" {
+			t.Errorf("thresholds.update event: %s", mustJSON(ev))
+		}
 		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 0.3, Warm: 0.1}); r.StatusCode() != http.StatusOK {
 			t.Fatalf("back to hot 0.3: %d", r.StatusCode())
 		}

@@ -700,7 +700,13 @@ func TestServe(t *testing.T) {
 	fmt.Fprintf(conn, "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
 	time.Sleep(300 * time.Millisecond)
 	cancel()
-	time.Sleep(300 * time.Millisecond)
+	// The rest of the body goes once the shutdown has begun.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(errOut.String(), `"msg":"shutting down"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown logged: %s", errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if _, err := io.WriteString(conn, body[10:]); err != nil {
 		t.Fatal(err)
 	}

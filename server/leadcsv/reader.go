@@ -106,8 +106,15 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	// csv skips blank lines before the header, so the delimiter is counted
 	// on the first line that is not blank.
 	line, _, found := bytes.Cut(bytes.TrimLeft(peek, "\r\n"), []byte{'\n'})
+	// No line break at all in what was read, LF or CR: the file's may have
+	// been lost on the way (curl --data strips them).
+	oneLine := !found && !bytes.ContainsRune(peek, '\r')
 	if !found && err == nil {
-		return nil, &HeaderError{Message: fmt.Sprintf("the header line is longer than %d bytes", bufSize)}
+		msg := fmt.Sprintf("the header line is longer than %d bytes", bufSize)
+		if oneLine {
+			msg += "; " + lostLineBreaks
+		}
+		return nil, &HeaderError{Message: msg}
 	}
 	if !utf8.Valid(line) {
 		return nil, &HeaderError{Message: ErrBinary.Error() + " (the header is not valid UTF-8)"}
@@ -138,7 +145,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	case err != nil:
 		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
 	}
-	cols, herr := parseHeader(header)
+	cols, herr := parseHeader(header, oneLine)
 	if herr != nil {
 		return nil, herr
 	}
@@ -154,9 +161,13 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}, nil
 }
 
+// lostLineBreaks is the hint for a header refused in a file without a line
+// break.
+const lostLineBreaks = "if the file's line breaks were lost on the way (curl --data drops them), send it with --data-binary"
+
 // parseHeader maps header cells to columns, refusing the whole header on the
 // first kind of problem found.
-func parseHeader(header []string) ([]column, error) {
+func parseHeader(header []string, oneLine bool) ([]column, error) {
 	cols := make([]column, len(header))
 	var seenAt [numColumns]int // 1-based index of the column's first cell
 	var unknown []string
@@ -207,6 +218,9 @@ func parseHeader(header []string) ([]column, error) {
 			// The csv package ends lines at LF only: a file saved with CR
 			// alone (classic Mac) is one long header.
 			msg += "; lines must end in LF or CRLF, not CR alone (as some older spreadsheets save them)"
+		}
+		if oneLine && len(header) > 1 {
+			msg += "; the file has no line break: " + lostLineBreaks
 		}
 		msg += "; known columns are " + knownColumns
 		return nil, &HeaderError{Column: firstUnknown, Message: msg}
