@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,6 +40,15 @@ func leadListAll(t *testing.T, c *client.ClientWithResponses, p client.ListLeads
 	}
 	t.Fatal("list never ends")
 	return nil
+}
+
+// sameIDs reports whether got and want hold the same ids, in any order.
+func sameIDs(got, want []uuid.UUID) bool {
+	g, w := slices.Clone(got), slices.Clone(want)
+	cmp := func(x, y uuid.UUID) int { return slices.Compare(x[:], y[:]) }
+	slices.SortFunc(g, cmp)
+	slices.SortFunc(w, cmp)
+	return slices.Equal(g, w)
 }
 
 // leadIDsWhere returns the ids of live leads matching a condition, in an
@@ -112,11 +123,7 @@ func TestLeadList(t *testing.T) {
 	}
 	sameSet := func(t *testing.T, got, want []uuid.UUID) {
 		t.Helper()
-		g, w := slices.Clone(got), slices.Clone(want)
-		cmp := func(x, y uuid.UUID) int { return slices.Compare(x[:], y[:]) }
-		slices.SortFunc(g, cmp)
-		slices.SortFunc(w, cmp)
-		if !slices.Equal(g, w) {
+		if !sameIDs(got, want) {
 			t.Errorf("got %d leads %v, want %d %v", len(got), got, len(want), want)
 		}
 	}
@@ -176,6 +183,35 @@ func TestLeadList(t *testing.T) {
 				// Paged one by one, the same leads in the same order.
 				if paged := leadListAll(t, tc.c, tc.p, 1); !slices.Equal(paged, got) {
 					t.Errorf("paged %v, want %v", paged, got)
+				}
+				// Every order has its own query, with its own copy of the
+				// filters: each must find the same leads, page by page too.
+				for _, sort := range []client.LeadSort{client.LeadSortProbabilityAsc, client.LeadSortUpdatedAtDesc,
+					client.LeadSortCreatedAtDesc, client.LeadSortNameAsc} {
+					p := tc.p
+					p.Sort = &sort
+					if got := leadListAll(t, tc.c, p, 2); !sameIDs(got, tc.want) {
+						t.Errorf("sort %s: got %v, want %v", sort, got, tc.want)
+					}
+				}
+				// So has the export: the same leads, as external_id (the lead's
+				// id for these).
+				ex, err := tc.c.ExportLeadsWithResponse(ctx, &client.ExportLeadsParams{Status: tc.p.Status, Category: tc.p.Category,
+					Job: tc.p.Job, MinProbability: tc.p.MinProbability, MaxProbability: tc.p.MaxProbability,
+					AssignedTo: tc.p.AssignedTo, Q: tc.p.Q})
+				if err != nil || ex.StatusCode() != 200 {
+					t.Fatalf("export: %v %d %s", err, ex.StatusCode(), ex.Body)
+				}
+				recs, err := csv.NewReader(bytes.NewReader(ex.Body)).ReadAll()
+				if err != nil || len(recs) == 0 {
+					t.Fatalf("export: %v %s", err, ex.Body)
+				}
+				exported := []uuid.UUID{}
+				for _, rec := range recs[1:] {
+					exported = append(exported, uuid.MustParse(rec[0]))
+				}
+				if !sameIDs(exported, tc.want) {
+					t.Errorf("export: got %v, want %v", exported, tc.want)
 				}
 			})
 		}
