@@ -350,7 +350,7 @@ func TestSeedCommand(t *testing.T) {
 		t.Errorf("second seed: %v: %s", err, out)
 	}
 	out, err = runData(t, dsn, "", "seed", "--demo", "--if-empty")
-	if err != nil || !strings.Contains(out, "nothing seeded") {
+	if err != nil || !strings.Contains(out, "nothing seeded") || !strings.Contains(out, "sales1@example.com") {
 		t.Fatalf("%v: %s", err, out)
 	}
 	after := map[string]int64{

@@ -110,7 +110,8 @@ func cmdSeed(ctx context.Context, e env) error {
 	}
 	switch {
 	case exists && *ifEmpty:
-		fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty)")
+		fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty). "+
+			"If they are the demo's, its logins are in the README (Demo data): sales1@example.com / demo-password-1, ...")
 		return nil
 	case exists:
 		return errors.New("seed: the database already holds leads; the demo seed loads only into one without " +
