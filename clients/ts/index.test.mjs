@@ -3,7 +3,7 @@
 // send each failed request again, body included.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { createJmkClient, importLeads } from "./.test-build/index.js";
+import { createJmkClient, exportLeads, importLeads, problemOf, withRenewalLock } from "./.test-build/index.js";
 
 const expired = () =>
   new Response(JSON.stringify({ type: "about:blank", title: "Unauthorized", status: 401 }), {
@@ -173,4 +173,74 @@ test("tabs sharing a token pair take turns to renew it, where the browser has We
     if (original) Object.defineProperty(globalThis, "navigator", original);
     else delete globalThis.navigator;
   }
+});
+
+test("two clients sharing a token pair without Web Locks take turns to renew it", async () => {
+  // Node has no navigator.locks here, as a page served over plain HTTP has none.
+  assert.equal(globalThis.navigator?.locks, undefined);
+  const server = fakeServer();
+  let stored = "old";
+  let refreshes = 0;
+  const make = () =>
+    createJmkClient({
+      baseUrl: "http://api.test",
+      accessToken: () => stored,
+      refresh: async () => {
+        refreshes++;
+        await new Promise((r) => setTimeout(r, 10));
+        return (stored = "new");
+      },
+      client: { fetch: server.fetch },
+    });
+  const [a, b] = await Promise.all([make().GET("/api/v1/auth/me"), make().GET("/api/v1/stats/summary")]);
+  assert.deepEqual([a.response.status, b.response.status], [200, 200]);
+  assert.equal(refreshes, 1);
+  // Code renewing outside the clients takes the same turns.
+  stored = "old";
+  const order = [];
+  await Promise.all([
+    withRenewalLock(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      order.push("outside");
+      stored = "new";
+    }),
+    make().GET("/api/v1/auth/me").then((r) => order.push(r.response.status)),
+  ]);
+  assert.deepEqual(order, ["outside", 200]);
+  assert.equal(refreshes, 1);
+});
+
+test("the calls that take no token are sent without one", async () => {
+  const server = fakeServer();
+  const { api } = client(server);
+  await api.POST("/api/v1/auth/login", { body: { email: "a@example.com", password: "a long password" } });
+  await api.POST("/api/v1/auth/refresh", { body: { refresh_token: "r" } });
+  assert.deepEqual(server.seen.map((s) => s.auth), [null, null]);
+});
+
+test("an export comes back as text or as a Blob, not parsed as JSON", async () => {
+  const csv = "external_id,name\nx-1,Rita Almeida\n";
+  let query;
+  const fetch = async (request) => {
+    query = new URL(request.url).search;
+    return new Response(csv, { status: 200, headers: { "Content-Type": "text/csv; charset=utf-8" } });
+  };
+  const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "t", client: { fetch } });
+  const text = await exportLeads(api, { category: ["hot"] }, "text");
+  assert.equal(text.data, csv);
+  assert.equal(query, "?category=hot");
+  const blob = await exportLeads(api, undefined, "blob");
+  assert.equal(await blob.data.text(), csv);
+});
+
+test("problemOf gives one shape for a problem and for an error page", async () => {
+  const problem = { type: "https://jmk.example/problems/not-found", title: "Not Found", status: 404 };
+  const fetch = async (request) =>
+    new URL(request.url).pathname.endsWith("/me")
+      ? new Response(JSON.stringify(problem), { status: 404, headers: { "Content-Type": "application/problem+json" } })
+      : new Response("<html>502 Bad Gateway</html>", { status: 502, statusText: "Bad Gateway", headers: { "Content-Type": "text/html" } });
+  const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "t", client: { fetch } });
+  assert.deepEqual(problemOf(await api.GET("/api/v1/auth/me")), problem);
+  assert.deepEqual(problemOf(await api.GET("/api/v1/stats/summary")), { type: "about:blank", title: "Bad Gateway", status: 502 });
+  assert.equal(problemOf({ response: new Response("{}", { status: 200 }) }), undefined);
 });

@@ -22,11 +22,14 @@ export interface Options {
    * `WWW-Authenticate: ... error="invalid_token"`): renew it (`POST /api/v1/auth/refresh` with the
    * refresh token, keeping the new pair) and resolve to the new access token, or to undefined to
    * give up (the 401 is then returned). Requests failing at once share one call, since a refresh
-   * token is rotated on use and sending a rotated one again ends the session. Where the browser
-   * has Web Locks (`navigator.locks`, on HTTPS or localhost), tabs take turns too, and a tab that finds a new token from
-   * `accessToken` once its turn comes uses it without calling `refresh`: keep the token pair in
-   * storage the tabs share (localStorage) for that. The failed request is sent again, once, with
-   * the new token. If `refresh` throws, the request rejects with its error.
+   * token is rotated on use and sending a rotated one again ends the session. Renewals take turns
+   * under `withRenewalLock`: every client in the page (two made by a hot reload, say), and, where
+   * the browser has Web Locks (`navigator.locks`, on HTTPS or localhost), every tab. A client that
+   * finds a new token from `accessToken` once its turn comes uses it without calling `refresh`:
+   * keep the token pair in storage the clients and tabs share (localStorage) for that. The failed
+   * request is sent again, once, with the new token. If `refresh` throws, the request rejects with
+   * its error. `refresh` runs holding the lock: it must not take it again (it would wait for
+   * itself).
    */
   refresh?: () => Promise<string | undefined>;
   /**
@@ -37,18 +40,25 @@ export interface Options {
   client?: Omit<ClientOptions, "baseUrl">;
 }
 
-/**
- * The Web Lock the client holds while it renews a token: code that refreshes elsewhere (at
- * start-up, say) should hold it too, `navigator.locks.request(jmkRenewalLock, ...)`.
- */
+/** The name of the Web Lock that `withRenewalLock` takes where the browser has Web Locks. */
 export const jmkRenewalLock = "jmk-sales-api-token-renewal";
 
-/** Runs fn holding jmkRenewalLock, or at once where there are no Web Locks (plain HTTP off localhost). */
-async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+/** The turns taken where there are no Web Locks (plain HTTP off localhost, Node): this page's. */
+let localTurns: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs fn when no other token renewal runs: the clients' own, and any other code's that renews
+ * through this (at start-up, say). It holds the Web Lock `jmkRenewalLock`, so tabs take turns
+ * too; where there are no Web Locks, it takes turns with the rest of this page only.
+ */
+export async function withRenewalLock<T>(fn: () => Promise<T>): Promise<T> {
   // Typed here rather than as the DOM's LockManager, so that the client type-checks without the DOM library.
   type Locks = { request<R>(name: string, fn: () => Promise<R>): Promise<R> };
   const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
-  return locks ? await locks.request(jmkRenewalLock, fn) : fn();
+  if (locks) return await locks.request(jmkRenewalLock, fn);
+  const turn = localTurns.then(fn);
+  localTurns = turn.catch(() => {}); // a failed renewal does not stop the next one
+  return turn;
 }
 
 /** The calls that take no access token, whose 401 a refresh cannot mend. */
@@ -70,20 +80,21 @@ export function createJmkClient(opts: Options): JmkClient {
   const send = (request: Request, init?: RequestInit) =>
     custom ? (custom as (r: Request, i?: RequestInit) => Promise<Response>)(request, init) : globalThis.fetch(request, init);
   let renewing: Promise<string | undefined> | undefined;
-  // One renewal at a time in this tab, and, where the browser has Web Locks, across its tabs:
+  // One renewal at a time in this page, and, where the browser has Web Locks, across its tabs:
   // a refresh token sent again after its rotation ends the session. Once the lock is held, a
-  // token another tab stored meanwhile is taken instead of renewing again.
+  // token another client or tab stored meanwhile is taken instead of renewing again.
   const renew = (failed: string, refresh: () => Promise<string | undefined>) =>
-    (renewing ??= exclusive(async () => {
+    (renewing ??= withRenewalLock(async () => {
       const current = opts.accessToken?.();
       return current && current !== failed ? current : refresh();
     }).finally(() => (renewing = undefined)));
 
   const fetchWithToken = async (request: Request, init?: RequestInit): Promise<Response> => {
+    const path = new URL(request.url).pathname;
+    if (tokenless.some((p) => path.endsWith(p))) return send(request, init); // no token to give away
     const token = opts.accessToken?.();
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
-    const path = new URL(request.url).pathname;
-    if (!token || !opts.refresh || tokenless.some((p) => path.endsWith(p))) return send(request, init);
+    if (!token || !opts.refresh) return send(request, init);
     const copy = request.clone(); // fetch consumes the body
     const response = await send(request, init);
     if (!isInvalidToken(response)) return response;
@@ -112,4 +123,43 @@ export function importLeads(api: JmkClient, file: Blob | string, query?: ImportQ
     bodySerializer: (body: unknown) => body as NonNullable<RequestInit["body"]>,
     headers: { "Content-Type": "text/csv" },
   });
+}
+
+/** The query of `GET /api/v1/leads/export`: the list's filters, `sort` and `format`. */
+export type ExportQuery = NonNullable<paths["/api/v1/leads/export"]["get"]["parameters"]["query"]>;
+
+/**
+ * Downloads the leads matching the list's filters as CSV from `GET /api/v1/leads/export`, as text
+ * or as a Blob (to save with a download link). The file is CSV, not JSON: the client's default
+ * would try to parse it as JSON and fail.
+ */
+export function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "text"): Promise<ExportResult<string>>;
+export function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "blob"): Promise<ExportResult<Blob>>;
+export async function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "text" | "blob"): Promise<ExportResult<string | Blob>> {
+  const r = await api.GET("/api/v1/leads/export", { params: query ? { query } : {}, parseAs: as });
+  const out: ExportResult<string | Blob> = { response: r.response };
+  if (r.data !== undefined) out.data = r.data as string | Blob;
+  if (r.error !== undefined) out.error = r.error as Problem;
+  return out;
+}
+
+/** What `exportLeads` resolves to: the file, or the problem, with the response. */
+export interface ExportResult<T> {
+  data?: T;
+  error?: Problem;
+  response: Response;
+}
+
+/**
+ * The problem of a failed call, or undefined when it succeeded. An error body that is not
+ * problem+json (a proxy's HTML error page, say) comes back as a problem of type `about:blank`
+ * with the response's status, so that a caller has one shape to handle.
+ */
+export function problemOf(r: { error?: unknown; response: Response }): Problem | undefined {
+  if (r.response.ok) return undefined;
+  const e = r.error;
+  if (typeof e === "object" && e !== null && typeof (e as Problem).type === "string" && typeof (e as Problem).status === "number") {
+    return e as Problem;
+  }
+  return { type: "about:blank", title: r.response.statusText || `HTTP ${r.response.status}`, status: r.response.status };
 }
