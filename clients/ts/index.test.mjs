@@ -25,6 +25,23 @@ function fakeServer() {
   return { fetch, seen };
 }
 
+/** Clients sharing one stored token pair, as tabs or a page's clients do; state counts the refreshes. */
+function sharing(server) {
+  const state = { stored: "old", refreshes: 0 };
+  const make = () =>
+    createJmkClient({
+      baseUrl: "http://api.test",
+      accessToken: () => state.stored,
+      refresh: async () => {
+        state.refreshes++;
+        await new Promise((r) => setTimeout(r, 10));
+        return (state.stored = "new");
+      },
+      client: { fetch: server.fetch },
+    });
+  return { make, state };
+}
+
 function client(server, refresh) {
   let token = "old";
   let refreshes = 0;
@@ -151,24 +168,11 @@ test("tabs sharing a token pair take turns to renew it, where the browser has We
   const original = Object.getOwnPropertyDescriptor(globalThis, "navigator");
   Object.defineProperty(globalThis, "navigator", { value: { locks }, configurable: true });
   try {
-    const server = fakeServer();
-    let stored = "old"; // localStorage, shared by the tabs
-    let refreshes = 0;
-    const tab = () =>
-      createJmkClient({
-        baseUrl: "http://api.test",
-        accessToken: () => stored,
-        refresh: async () => {
-          refreshes++;
-          await new Promise((r) => setTimeout(r, 10));
-          return (stored = "new");
-        },
-        client: { fetch: server.fetch },
-      });
-    const [a, b] = await Promise.all([tab().GET("/api/v1/auth/me"), tab().GET("/api/v1/stats/summary")]);
+    const tabs = sharing(fakeServer()); // tabs sharing localStorage
+    const [a, b] = await Promise.all([tabs.make().GET("/api/v1/auth/me"), tabs.make().GET("/api/v1/stats/summary")]);
     assert.equal(a.response.status, 200);
     assert.equal(b.response.status, 200);
-    assert.equal(refreshes, 1);
+    assert.equal(tabs.state.refreshes, 1);
   } finally {
     if (original) Object.defineProperty(globalThis, "navigator", original);
     else delete globalThis.navigator;
@@ -178,36 +182,23 @@ test("tabs sharing a token pair take turns to renew it, where the browser has We
 test("two clients sharing a token pair without Web Locks take turns to renew it", async () => {
   // Node has no navigator.locks here, as a page served over plain HTTP has none.
   assert.equal(globalThis.navigator?.locks, undefined);
-  const server = fakeServer();
-  let stored = "old";
-  let refreshes = 0;
-  const make = () =>
-    createJmkClient({
-      baseUrl: "http://api.test",
-      accessToken: () => stored,
-      refresh: async () => {
-        refreshes++;
-        await new Promise((r) => setTimeout(r, 10));
-        return (stored = "new");
-      },
-      client: { fetch: server.fetch },
-    });
+  const { make, state } = sharing(fakeServer());
   const [a, b] = await Promise.all([make().GET("/api/v1/auth/me"), make().GET("/api/v1/stats/summary")]);
   assert.deepEqual([a.response.status, b.response.status], [200, 200]);
-  assert.equal(refreshes, 1);
+  assert.equal(state.refreshes, 1);
   // Code renewing outside the clients takes the same turns.
-  stored = "old";
+  state.stored = "old";
   const order = [];
   await Promise.all([
     withRenewalLock(async () => {
       await new Promise((r) => setTimeout(r, 10));
       order.push("outside");
-      stored = "new";
+      state.stored = "new";
     }),
     make().GET("/api/v1/auth/me").then((r) => order.push(r.response.status)),
   ]);
   assert.deepEqual(order, ["outside", 200]);
-  assert.equal(refreshes, 1);
+  assert.equal(state.refreshes, 1);
 });
 
 test("the calls that take no token are sent without one", async () => {
