@@ -6,6 +6,13 @@
 -- Imports run one at a time: each waits here for the one before it.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 
+-- name: ImportIdleUnlimited :exec
+-- The pool's sessions end a transaction left idle for a minute
+-- (dbconf.Configure). An import's waits between its batches are the
+-- client's upload, bounded by IMPORT_UPLOAD_TIMEOUT instead (and by
+-- nothing in jmk import, which reads a file or a pipe).
+SELECT set_config('idle_in_transaction_session_timeout', '0', true);
+
 -- name: ImportWriteLock :exec
 -- Taken once the file is staged, before the import reads any lead: a lead
 -- created with an external_id (LeadExternalIDLock) commits before it, so

@@ -307,11 +307,15 @@ func TestAuditSealerWaiting(t *testing.T) {
 	if v := verifyChain(t, env); v.Unsealed == 0 {
 		t.Fatalf("nothing unsealed behind the open writer: %+v", v)
 	}
+	if n := metricValue(t, env, "audit_unsealed_events"); n < 1 {
+		t.Errorf("audit_unsealed_events %v behind the open writer", n)
+	}
 	if err := writer.Rollback(bg); err != nil {
 		t.Fatal(err)
 	}
 	waitSealed(t, env)
 	eventually(t, 10*time.Second, "the sealer no longer waiting", func() bool { return waiting() == 0 })
+	eventually(t, 10*time.Second, "no unsealed event counted", func() bool { return metricValue(t, env, "audit_unsealed_events") == 0 })
 }
 
 // TestAuditSealerLockHeld: a session holding the sealer's lock while the
@@ -338,9 +342,15 @@ func TestAuditSealerLockHeld(t *testing.T) {
 // sealerWaiting reads audit_sealer_waiting_seconds from /metrics.
 func sealerWaiting(t *testing.T, env *servertest.Env) float64 {
 	t.Helper()
+	return metricValue(t, env, "audit_sealer_waiting_seconds")
+}
+
+// metricValue reads an unlabelled metric from /metrics.
+func metricValue(t *testing.T, env *servertest.Env, name string) float64 {
+	t.Helper()
 	_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)
 	for line := range strings.Lines(string(body)) {
-		if v, ok := strings.CutPrefix(line, "audit_sealer_waiting_seconds "); ok {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
 				t.Fatal(err)
@@ -348,7 +358,7 @@ func sealerWaiting(t *testing.T, env *servertest.Env) float64 {
 			return f
 		}
 	}
-	t.Fatalf("no audit_sealer_waiting_seconds in\n%s", body)
+	t.Fatalf("no %s in\n%s", name, body)
 	return 0
 }
 

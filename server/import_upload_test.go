@@ -97,6 +97,34 @@ func TestImportUploadTimeout(t *testing.T) {
 	})
 }
 
+// TestImportIdleBetweenBatches: the pool's sessions end a transaction
+// left idle (dbconf.Configure; here after 1 s, set in the DSN), but an
+// import's transaction waits on its upload between batches, for as long as
+// the upload's own limit allows, and must not be ended for it.
+func TestImportIdleBetweenBatches(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.DatabaseURL += "&idle_in_transaction_session_timeout=1s" })
+	pr, pw := io.Pipe()
+	go func() {
+		var first strings.Builder
+		first.WriteString(apiHeader + "\n")
+		for i := range 10001 { // one batch COPYed, then a wait for the rest
+			fmt.Fprintf(&first, "idle-%d,Idle Lead %d,,40,admin,\n", i, i)
+		}
+		_, _ = io.WriteString(pw, first.String())
+		time.Sleep(2500 * time.Millisecond)
+		_, _ = io.WriteString(pw, "idle-last,Idle Lead Last,,41,admin,\n")
+		_ = pw.Close()
+	}()
+	res, body := importCSV(t, env, "", pr, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("import with a pause in its upload: %d %s", res.StatusCode, body)
+	}
+	if n := scalar(t, env, "SELECT count(*) FROM leads WHERE external_id LIKE 'idle-%'"); n != 10002 {
+		t.Errorf("%d leads imported, want 10002", n)
+	}
+}
+
 // TestBulkWritesBounded: imports, training, activation and threshold
 // changes each hold a database connection while they wait for one another,
 // so an instance runs at most four at once; one more gets a 503 with

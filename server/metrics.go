@@ -28,9 +28,17 @@ type metrics struct {
 	exportRows prometheus.Counter
 }
 
-// newMetrics registers the collectors; pool and sealerWaiting may be nil
-// (a server without a database, in tests).
-func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics {
+// sealerState is what /metrics shows of this instance's audit sealer
+// (*store.Store).
+type sealerState interface {
+	SealerStalled() time.Duration
+	SealerFailures() int64
+	Unsealed() int64
+}
+
+// newMetrics registers the collectors; pool and sealer may be nil (a
+// server without a database, in tests).
+func newMetrics(pool *pgxpool.Pool, sealer sealerState) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -69,11 +77,19 @@ func newMetrics(pool *pgxpool.Pool, sealerWaiting func() time.Duration) *metrics
 	if pool != nil {
 		m.reg.MustRegister(poolCollector{pool})
 	}
-	if sealerWaiting != nil {
+	if sealer != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "audit_sealer_waiting_seconds",
 			Help: "How long this instance's audit sealer has waited for a transaction writing to the audit trail to end, while committed events wait to be sealed (0: not waiting). Alert when it stays above a few minutes.",
-		}, func() float64 { return sealerWaiting().Seconds() }))
+		}, func() float64 { return sealer.SealerStalled().Seconds() }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "audit_sealer_failures_total",
+				Help: "Rounds this instance's audit sealer failed (a lost database connection, say); each is logged too.",
+			}, func() float64 { return float64(sealer.SealerFailures()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "audit_unsealed_events",
+				Help: "Committed audit events not yet sealed into the hash chain, as this instance's sealer last saw them (every instance looks, whichever seals).",
+			}, func() float64 { return float64(sealer.Unsealed()) }))
 	}
 	return m
 }

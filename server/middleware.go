@@ -113,9 +113,12 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	// deadline passed, the database out, each already logged at WARN
 	// with its cause): a page-worthy ERROR only for the other 5xx. A
 	// response cut off is marked aborted; its cause is logged by whoever
-	// cut it, at WARN unless the client hung up.
+	// cut it, at WARN unless the client hung up. /readyz answering 503 is
+	// its job (a stop draining, or a database out, which requests log): a
+	// load balancer polling it would add a WARN a check.
 	level := slog.LevelInfo
 	switch {
+	case status == http.StatusServiceUnavailable && c.Path() == "/readyz":
 	case status == http.StatusServiceUnavailable:
 		level = slog.LevelWarn
 	case status >= 500:

@@ -35,7 +35,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	// X-Forwarded-For blindly would let anyone dodge the per-IP login limit.
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
-	m := newMetrics(st.Pool(), st.SealerStalled)
+	m := newMetrics(st.Pool(), st)
 	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, err

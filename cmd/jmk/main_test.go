@@ -644,6 +644,10 @@ func TestServeDrain(t *testing.T) {
 	if s := status("/healthz"); s != 0 {
 		t.Fatalf("still serving after shutdown: %d", s)
 	}
+	// A draining /readyz is no warning: a balancer polling it would log one a check.
+	if s := errOut.String(); strings.Contains(s, `"path":"/readyz"`) {
+		t.Errorf("a /readyz answer logged at WARN (LOG_LEVEL=warn):\n%s", s)
+	}
 }
 
 func TestServe(t *testing.T) {

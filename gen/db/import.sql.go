@@ -75,6 +75,19 @@ func (q *Queries) ImportAdoptRevert(ctx context.Context) error {
 	return err
 }
 
+const importIdleUnlimited = `-- name: ImportIdleUnlimited :exec
+SELECT set_config('idle_in_transaction_session_timeout', '0', true)
+`
+
+// The pool's sessions end a transaction left idle for a minute
+// (dbconf.Configure). An import's waits between its batches are the
+// client's upload, bounded by IMPORT_UPLOAD_TIMEOUT instead (and by
+// nothing in jmk import, which reads a file or a pipe).
+func (q *Queries) ImportIdleUnlimited(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importIdleUnlimited)
+	return err
+}
+
 const importLeadEvents = `-- name: ImportLeadEvents :execrows
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)

@@ -19,8 +19,8 @@ import (
 // pgx falls back to the type's driver.Valuer: a string per id, parsed again,
 // which makes sending the ids of a million re-scored leads take seconds.
 //
-// It also sets two planner parameters for the connections' sessions,
-// unless the DSN sets them:
+// It also sets three parameters for the connections' sessions, unless the
+// DSN sets them:
 //   - plan_cache_mode: the list queries have optional filters ("$1 IS NULL
 //     OR col = $1"), and a cached generic plan cannot use the index a given
 //     filter needs.
@@ -29,8 +29,15 @@ import (
 //     The planner can choose one for a search page (22 ms instead of 1),
 //     and under concurrent requests the workers only compete for the same
 //     cores.
+//   - idle_in_transaction_session_timeout: an instance frozen inside a
+//     transaction (a stopped process, a paused VM) would hold its locks,
+//     and keep every instance's audit sealer waiting, until TCP noticed,
+//     hours later; PostgreSQL ends such a session after a minute instead.
+//     No transaction of ours waits on us that long between statements, but
+//     an import waiting on its upload, which lifts the limit for itself.
 func Configure(pc *pgxpool.Config) {
-	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"} {
+	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0",
+		"idle_in_transaction_session_timeout": "1min"} {
 		if _, set := pc.ConnConfig.RuntimeParams[k]; !set {
 			pc.ConnConfig.RuntimeParams[k] = v
 		}

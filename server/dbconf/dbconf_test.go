@@ -39,18 +39,19 @@ func TestUUIDRoundTrip(t *testing.T) {
 	}
 }
 
-// The pool's sessions plan every execution afresh and never in parallel.
+// The pool's sessions plan every execution afresh and never in parallel,
+// and end a transaction left idle for a minute.
 func TestPlannerSettings(t *testing.T) {
 	t.Parallel()
 	pool, _ := dbtest.Pool(t)
-	var mode, workers string
-	err := pool.QueryRow(context.Background(),
-		`SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather')`).Scan(&mode, &workers)
+	var mode, workers, idle string
+	err := pool.QueryRow(context.Background(), `SELECT current_setting('plan_cache_mode'),
+		current_setting('max_parallel_workers_per_gather'), current_setting('idle_in_transaction_session_timeout')`).Scan(&mode, &workers, &idle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mode != "force_custom_plan" || workers != "0" {
-		t.Errorf("plan_cache_mode %q, max_parallel_workers_per_gather %q", mode, workers)
+	if mode != "force_custom_plan" || workers != "0" || idle != "1min" {
+		t.Errorf("plan_cache_mode %q, max_parallel_workers_per_gather %q, idle_in_transaction_session_timeout %q", mode, workers, idle)
 	}
 }
 

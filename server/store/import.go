@@ -133,6 +133,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	anyInput, allInputs := rd.ScoringInputs()
 	setStatus := slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)
 	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.Q.ImportIdleUnlimited(ctx); err != nil {
+			return err
+		}
 		if err := lockStage(ctx, tx); err != nil {
 			return err
 		}

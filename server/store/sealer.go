@@ -50,7 +50,11 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 	if mark.SealedID >= mark.MaxID {
 		return 0, nil // nothing committed is unsealed: no writer to wait for
 	}
+	s.unsealed.Store(mark.MaxID - mark.SealedID)
 	deadline := time.Now().Add(maxWait)
+	// Reading pg_locks takes every lock partition of the cluster: poll
+	// often at first, when a writer is about to commit, then less.
+	poll := 10 * time.Millisecond
 	for {
 		waiting, err := s.q.AuditSealerWaiting(ctx, mark.Writers)
 		if err != nil {
@@ -65,14 +69,16 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(poll):
 		}
+		poll = min(2*poll, 200*time.Millisecond)
 	}
 
 	sealed := 0
 	for {
 		n, more, err := s.sealUpTo(ctx, mark.MaxID)
 		sealed += n
+		s.unsealed.Add(-int64(n))
 		if err != nil || !more {
 			return sealed, err
 		}
@@ -83,15 +89,17 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 // full batch was sealed and there may be more.
 func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err error) {
 	err = s.InTx(ctx, func(tx *Tx) error {
+		// The limit first: a sealer frozen just after taking the lock must
+		// not keep it.
+		if err := tx.Q.AuditSealerIdleLimit(ctx); err != nil {
+			return err
+		}
 		got, err := tx.Q.AuditSealerLock(ctx)
 		if err != nil {
 			return err
 		}
 		if !got {
 			return ErrSealerBusy
-		}
-		if err := tx.Q.AuditSealerIdleLimit(ctx); err != nil {
-			return err
 		}
 		prev := audit.Genesis()
 		var after int64
@@ -135,6 +143,14 @@ const headLogEvery = time.Minute
 // import or activation writes its events in its own transaction, which may
 // take most of a minute at a million leads, so a shorter wait is normal.
 const sealStallWarn = time.Minute
+
+// SealerFailures counts the rounds this instance's sealer failed (its
+// database connection lost, say) since it started.
+func (s *Store) SealerFailures() int64 { return s.sealerFailures.Load() }
+
+// Unsealed is how many committed events were unsealed when this instance's
+// sealer last looked, less those it has sealed since.
+func (s *Store) Unsealed() int64 { return s.unsealed.Load() }
 
 // SealerStalled returns how long this instance's sealer has been waiting
 // for a transaction writing to the audit trail to end, with committed
@@ -191,6 +207,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			}
 		case err != nil && ctx.Err() == nil:
 			failures++
+			s.sealerFailures.Add(1)
 			if failures == 1 || time.Since(logged) >= sealerLogEvery {
 				// A WARN first, as a request's lost connection is: a sealer
 				// still failing a minute on is worth an alert (ERROR).
@@ -210,7 +227,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		}
 		if waiting {
 			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= sealerLogEvery {
-				log.WarnContext(ctx, "audit sealer waiting: "+why, "waiting", stalled.Round(time.Second))
+				log.WarnContext(ctx, "audit sealer waiting: "+why, "waiting", stalled.Round(time.Second).String())
 				stallLogged = time.Now()
 			}
 		} else if s.sealStalledSince.Swap(0) != 0 && !stallLogged.IsZero() {

@@ -24,9 +24,10 @@ func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	st := store.New(pool)
 	go func() {
 		defer close(done)
-		store.New(pool).RunSealer(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+		st.RunSealer(ctx, 5*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	}()
 	time.Sleep(300 * time.Millisecond) // dozens of failing ticks (the recovery line counts them)
 	mustExec(t, pool, `ALTER TABLE audit_seals_away RENAME TO audit_seals`)
@@ -44,7 +45,12 @@ func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no recovery line:\n%s", out)
 	}
-	if n, _ := strconv.Atoi(m[1]); n < 2 {
+	n, _ := strconv.Atoi(m[1])
+	if n < 2 {
 		t.Errorf("recovered after %d failures: the sealer did not keep failing meanwhile, so one line proves nothing:\n%s", n, out)
+	}
+	// /metrics counts every failed round (audit_sealer_failures_total).
+	if got := st.SealerFailures(); got != int64(n) {
+		t.Errorf("SealerFailures %d, the log counted %d", got, n)
 	}
 }

@@ -45,6 +45,8 @@ type Store struct {
 	// transaction writing to the audit trail, in Unix nanoseconds; 0 when
 	// it is not waiting (see SealerStalled).
 	sealStalledSince atomic.Int64
+	sealerFailures   atomic.Int64 // see SealerFailures
+	unsealed         atomic.Int64 // see Unsealed
 	// onPasswordCheck, when set (by a test), runs before every bcrypt
 	// comparison of a login or password change.
 	onPasswordCheck func()
