@@ -54,6 +54,7 @@ func wantSameFields(t *testing.T, what string, got, from any) {
 // every one of them: a column added to the table and to scoring.Features
 // but left out of one would score or store that lead without it.
 func TestScoringColumnsMapped(t *testing.T) {
+	t.Parallel()
 	var lead db.Lead
 	fillPointers(&lead)
 	lead.ID, lead.Name, lead.Status, lead.Version = uuid.New(), "Ana", "new", 3
