@@ -188,9 +188,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	// The last line of a stop, so the log tells it from a hang, in the
+	// log's own format (the command also prints an error on stderr).
 	if err == nil {
-		// The last line of a clean stop, so the log tells it from a hang.
 		a.Log.Info("stopped: every request finished")
+	} else {
+		a.Log.Error("stopped: " + err.Error())
 	}
 	return err
 }

@@ -808,6 +808,11 @@ func TestServeShutdownCutsOff(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cut off") {
 			t.Fatalf("serve: %v", err)
 		}
+		// The log's last line says so, in the log's format, for a shipper
+		// that reads JSON lines only.
+		if s := errOut.String(); !strings.Contains(s, `"level":"ERROR","msg":"stopped: requests still running after SHUTDOWN_TIMEOUT (1s) were cut off"`) {
+			t.Errorf("no stop logged:\n%s", s)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop while the request waited")
 	}
