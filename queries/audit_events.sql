@@ -66,12 +66,16 @@ SELECT set_config('idle_in_transaction_session_timeout', '10s', true);
 -- write the trail (in this database or any other) are not waited for.
 -- With every committed event sealed (sealed_id = max_id), there is nothing
 -- to wait for and pg_locks is not read: an idle sealer costs two index
--- probes a tick.
+-- probes a tick. unsealed counts the committed events above sealed_id (ids
+-- of rolled-back writes leave gaps), for /metrics.
 WITH m AS (
     SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
            coalesce((SELECT max(event_id) FROM audit_seals), 0)::bigint AS sealed_id
 )
 SELECT m.max_id, m.sealed_id,
+       CASE WHEN m.max_id > m.sealed_id THEN
+           (SELECT count(*) FROM audit_events e WHERE e.id > m.sealed_id AND e.id <= m.max_id)
+       ELSE 0 END::bigint AS unsealed,
        CASE WHEN m.max_id > m.sealed_id THEN
            coalesce((SELECT array_agg(l.virtualtransaction)
                      FROM pg_catalog.pg_locks l

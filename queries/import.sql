@@ -8,10 +8,15 @@ SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 
 -- name: ImportIdleUnlimited :exec
 -- The pool's sessions end a transaction left idle for a minute
--- (dbconf.Configure). An import's waits between its batches are the
--- client's upload, bounded by IMPORT_UPLOAD_TIMEOUT instead (and by
--- nothing in jmk import, which reads a file or a pipe).
+-- (dbconf.Configure). While an import stages its file, its waits between
+-- batches are the client's upload, bounded by IMPORT_UPLOAD_TIMEOUT
+-- instead (and by nothing in jmk import, which reads a file or a pipe).
 SELECT set_config('idle_in_transaction_session_timeout', '0', true);
+
+-- name: ImportIdleLimitBack :exec
+-- Once the file is staged, the session's own limit again: the import then
+-- holds off other writers and writes to the audit trail.
+SET LOCAL idle_in_transaction_session_timeout TO DEFAULT;
 
 -- name: ImportWriteLock :exec
 -- Taken once the file is staged, before the import reads any lead: a lead

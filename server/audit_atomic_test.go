@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -25,12 +26,12 @@ const dataFingerprint = `SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
 
 // TestAuditFailureRollsBack: no change without its event. While the
 // database refuses every new audit event, each kind of write answers 500
-// and leaves every table as it was, with no event either; once events are
-// accepted again, the same requests succeed, so it was the event that
-// failed them.
+// and leaves every table as it was, with no event either (an export, which
+// changes nothing, is not run); once events are accepted again, the same
+// requests succeed, so it was the event that failed them.
 func TestAuditFailureRollsBack(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t)
+	env := servertest.New(t, func(c *server.Config) { c.RegistrationOpen = true })
 	loadUCI(t, env, 1500, 0)
 	train, err := env.Admin.TrainModelWithResponse(bg, client.TrainModelJSONRequestBody{})
 	if err != nil || train.JSON201 == nil {
@@ -70,6 +71,9 @@ func TestAuditFailureRollsBack(t *testing.T) {
 		{"Refresh", http.MethodPost, "/auth/refresh", `{"refresh_token": "` + refresh.RefreshToken + `"}`, "", "", nil, 200},
 		{"Logout", http.MethodPost, "/auth/logout", `{"refresh_token": "` + logout.RefreshToken + `"}`, "", "Bearer " + logout.AccessToken, nil, 204},
 		{"PasswordChange", http.MethodPost, "/auth/password", `{"current_password": "` + servertest.Password + `", "new_password": "another long password"}`, "", changerToken, nil, 204},
+		{"Login", http.MethodPost, "/auth/login", `{"email": "` + leaver.Email + `", "password": "` + servertest.Password + `"}`, "", "", nil, 200},
+		{"Register", http.MethodPost, "/auth/register", `{"name": "Rui Atomic", "email": "rui@example.com", "password": "a long password"}`, "", "", nil, 201},
+		{"Export", http.MethodGet, "/leads/export", ``, "", admin, nil, 200},
 	}
 	send := func(t *testing.T, i int) (*http.Response, []byte) {
 		t.Helper()

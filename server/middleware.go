@@ -114,8 +114,8 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	// with its cause): a page-worthy ERROR only for the other 5xx. A
 	// response cut off is marked aborted; its cause is logged by whoever
 	// cut it, at WARN unless the client hung up. /readyz answering 503 is
-	// its job (a stop draining, or a database out, which requests log): a
-	// load balancer polling it would add a WARN a check.
+	// its job: its handler logs why at WARN (a stop draining is no
+	// warning), and the access line would say it again at every poll.
 	level := slog.LevelInfo
 	switch {
 	case status == http.StatusServiceUnavailable && c.Path() == "/readyz":

@@ -222,6 +222,29 @@ test("an export comes back as text or as a Blob, not parsed as JSON", async () =
   assert.equal(query, "?category=hot");
   const blob = await exportLeads(api, undefined, "blob");
   assert.equal(await blob.data.text(), csv);
+  // A failure is a problem, whatever the body: a proxy's page, or none.
+  for (const failed of [
+    new Response("<html>502</html>", { status: 502, statusText: "Bad Gateway", headers: { "Content-Type": "text/html" } }),
+    new Response(null, { status: 500, statusText: "Internal Server Error" }),
+  ]) {
+    const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "t", client: { fetch: async () => failed } });
+    const r = await exportLeads(api, undefined, "text");
+    assert.equal(r.data, undefined);
+    assert.deepEqual(r.error, { type: "about:blank", title: failed.statusText, status: failed.status });
+  }
+});
+
+test("renewals of other names do not wait on each other, and fn gets no argument", async () => {
+  let hang;
+  void withRenewalLock(() => new Promise((resolve) => (hang = resolve)), "user-1");
+  const other = await Promise.race([
+    withRenewalLock(async (...args) => args.length, "user-2"),
+    new Promise((r) => setTimeout(() => r("waited"), 500)),
+  ]);
+  assert.equal(other, 0);
+  await withRenewalLock(async () => "a previous turn's result");
+  assert.equal(await withRenewalLock(async (...args) => args.length), 0);
+  hang();
 });
 
 test("problemOf gives one shape for a problem and for an error page", async () => {

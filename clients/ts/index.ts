@@ -33,6 +33,13 @@ export interface Options {
    */
   refresh?: () => Promise<string | undefined>;
   /**
+   * The name of the turns this client's renewals take (`withRenewalLock`'s `name`), by default
+   * `jmkRenewalLock`. Clients sharing a token pair must share it; outside a browser (a server
+   * rendering for many users), give each user's token pair a name of its own, so that one
+   * user's renewal never waits for another's.
+   */
+  renewalLock?: string;
+  /**
    * Other openapi-fetch options (a custom `fetch`, `credentials`, default headers). The token and
    * its renewal live in the client's fetch: a `fetch` passed to a single call replaces it, and
    * that call goes without them.
@@ -40,24 +47,28 @@ export interface Options {
   client?: Omit<ClientOptions, "baseUrl">;
 }
 
-/** The name of the Web Lock that `withRenewalLock` takes where the browser has Web Locks. */
+/** The default name of the turns renewals take (`withRenewalLock`), and of their Web Lock. */
 export const jmkRenewalLock = "jmk-sales-api-token-renewal";
 
-/** The turns taken where there are no Web Locks (plain HTTP off localhost, Node): this page's. */
-let localTurns: Promise<unknown> = Promise.resolve();
+/** The turns taken where there are no Web Locks (plain HTTP off localhost, Node), by name. */
+const localTurns = new Map<string, Promise<unknown>>();
 
 /**
- * Runs fn when no other token renewal runs: the clients' own, and any other code's that renews
- * through this (at start-up, say). It holds the Web Lock `jmkRenewalLock`, so tabs take turns
- * too; where there are no Web Locks, it takes turns with the rest of this page only.
+ * Runs fn when no other token renewal of the same name runs: the clients' own, and any other
+ * code's that renews through this (at start-up, say). It holds the Web Lock of that name, so tabs
+ * take turns too; where there are no Web Locks, it takes turns within this page (or process).
  */
-export async function withRenewalLock<T>(fn: () => Promise<T>): Promise<T> {
+export async function withRenewalLock<T>(fn: () => Promise<T>, name: string = jmkRenewalLock): Promise<T> {
   // Typed here rather than as the DOM's LockManager, so that the client type-checks without the DOM library.
   type Locks = { request<R>(name: string, fn: () => Promise<R>): Promise<R> };
   const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
-  if (locks) return await locks.request(jmkRenewalLock, fn);
-  const turn = localTurns.then(fn);
-  localTurns = turn.catch(() => {}); // a failed renewal does not stop the next one
+  if (locks) return await locks.request(name, () => fn()); // fn gets no Lock argument
+  const turn = (localTurns.get(name) ?? Promise.resolve()).then(() => fn());
+  const settled = turn.catch(() => {}); // a failed renewal does not stop the next one
+  localTurns.set(name, settled);
+  void settled.then(() => {
+    if (localTurns.get(name) === settled) localTurns.delete(name); // nothing queued behind it
+  });
   return turn;
 }
 
@@ -87,7 +98,7 @@ export function createJmkClient(opts: Options): JmkClient {
     (renewing ??= withRenewalLock(async () => {
       const current = opts.accessToken?.();
       return current && current !== failed ? current : refresh();
-    }).finally(() => (renewing = undefined)));
+    }, opts.renewalLock).finally(() => (renewing = undefined)));
 
   const fetchWithToken = async (request: Request, init?: RequestInit): Promise<Response> => {
     const path = new URL(request.url).pathname;
@@ -135,15 +146,17 @@ export type ExportQuery = NonNullable<paths["/api/v1/leads/export"]["get"]["para
  */
 export function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "text"): Promise<ExportResult<string>>;
 export function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "blob"): Promise<ExportResult<Blob>>;
+export function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "text" | "blob"): Promise<ExportResult<string | Blob>>;
 export async function exportLeads(api: JmkClient, query: ExportQuery | undefined, as: "text" | "blob"): Promise<ExportResult<string | Blob>> {
   const r = await api.GET("/api/v1/leads/export", { params: query ? { query } : {}, parseAs: as });
   const out: ExportResult<string | Blob> = { response: r.response };
-  if (r.data !== undefined) out.data = r.data as string | Blob;
-  if (r.error !== undefined) out.error = r.error as Problem;
+  const problem = problemOf(r);
+  if (problem) out.error = problem;
+  else if (r.data !== undefined) out.data = r.data as string | Blob;
   return out;
 }
 
-/** What `exportLeads` resolves to: the file, or the problem, with the response. */
+/** What `exportLeads` resolves to: the file, or (with any failure) the problem, with the response. */
 export interface ExportResult<T> {
   data?: T;
   error?: Problem;

@@ -75,14 +75,25 @@ func (q *Queries) ImportAdoptRevert(ctx context.Context) error {
 	return err
 }
 
+const importIdleLimitBack = `-- name: ImportIdleLimitBack :exec
+SET LOCAL idle_in_transaction_session_timeout TO DEFAULT
+`
+
+// Once the file is staged, the session's own limit again: the import then
+// holds off other writers and writes to the audit trail.
+func (q *Queries) ImportIdleLimitBack(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importIdleLimitBack)
+	return err
+}
+
 const importIdleUnlimited = `-- name: ImportIdleUnlimited :exec
 SELECT set_config('idle_in_transaction_session_timeout', '0', true)
 `
 
 // The pool's sessions end a transaction left idle for a minute
-// (dbconf.Configure). An import's waits between its batches are the
-// client's upload, bounded by IMPORT_UPLOAD_TIMEOUT instead (and by
-// nothing in jmk import, which reads a file or a pipe).
+// (dbconf.Configure). While an import stages its file, its waits between
+// batches are the client's upload, bounded by IMPORT_UPLOAD_TIMEOUT
+// instead (and by nothing in jmk import, which reads a file or a pipe).
 func (q *Queries) ImportIdleUnlimited(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importIdleUnlimited)
 	return err

@@ -161,6 +161,19 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}, nil
 }
 
+// startsWithColumnName reports whether a normalised header name is a
+// column's name with more after it, as the last header cell run into the
+// first cell of the next line is ("ageAna"). UCI's one-letter y is left
+// out: too many words start with it.
+func startsWithColumnName(name string) bool {
+	for known := range headerNames {
+		if len(known) > 1 && len(name) > len(known) && strings.HasPrefix(name, known) {
+			return true
+		}
+	}
+	return false
+}
+
 // lostLineBreaks is the hint for a header refused in a file without a line
 // break.
 const lostLineBreaks = "if the file's line breaks were lost on the way (curl --data drops them), send it with --data-binary"
@@ -172,6 +185,7 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 	var seenAt [numColumns]int // 1-based index of the column's first cell
 	var unknown []string
 	firstUnknown := ""
+	runIn := false // an unknown cell that starts with a column's name: a header run into a row?
 	hasLead := false
 	unnamed := 0
 	for i, cell := range header {
@@ -188,6 +202,7 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 			if unknown == nil {
 				firstUnknown = cell
 			}
+			runIn = runIn || oneLine && startsWithColumnName(name)
 			unknown = append(unknown, quote(cell))
 			continue
 		}
@@ -219,7 +234,7 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 			// alone (classic Mac) is one long header.
 			msg += "; lines must end in LF or CRLF, not CR alone (as some older spreadsheets save them)"
 		}
-		if oneLine && len(header) > 1 {
+		if runIn && len(unknown) > 1 {
 			msg += "; the file has no line break: " + lostLineBreaks
 		}
 		msg += "; known columns are " + knownColumns

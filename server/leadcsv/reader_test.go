@@ -394,6 +394,8 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},
 		{"MalformedHeader", "\"name,age\n", "", "malformed header"},
 		{"HeaderTooLong", strings.Repeat("a", 70000) + "\n", "", "longer than 65536 bytes; if the file's line breaks were lost on the way"},
+		// A header alone with a typo, no line break after it, gets no hint.
+		{"OneLineTypo", "nme,age", "nme", `unknown column "nme"; known columns`},
 		// curl --data sends the file without its line breaks.
 		{"LineBreaksLost", "external_id,name,agex-1,Ana Lopes,30x-2,Rui Sá,41", "agex-1",
 			`unknown columns "agex-1", "Ana Lopes", "30x-2", "Rui Sá", "41"; the file has no line break: if the file's line breaks were lost on the way (curl --data drops them), send it with --data-binary; known columns`},

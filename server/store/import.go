@@ -156,6 +156,9 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 		if err != nil {
 			return err
 		}
+		if err := tx.Q.ImportIdleLimitBack(ctx); err != nil {
+			return err
+		}
 		if err := tx.Q.ImportWriteLock(ctx); err != nil {
 			return err
 		}

@@ -47,10 +47,10 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 	if err != nil {
 		return 0, translate(err)
 	}
+	s.unsealed.Store(mark.Unsealed)
 	if mark.SealedID >= mark.MaxID {
 		return 0, nil // nothing committed is unsealed: no writer to wait for
 	}
-	s.unsealed.Store(mark.MaxID - mark.SealedID)
 	deadline := time.Now().Add(maxWait)
 	// Reading pg_locks takes every lock partition of the cluster: poll
 	// often at first, when a writer is about to commit, then less.
@@ -149,7 +149,8 @@ const sealStallWarn = time.Minute
 func (s *Store) SealerFailures() int64 { return s.sealerFailures.Load() }
 
 // Unsealed is how many committed events were unsealed when this instance's
-// sealer last looked, less those it has sealed since.
+// sealer last looked, less those it has sealed since (another instance
+// sealing them shows at this one's next look).
 func (s *Store) Unsealed() int64 { return s.unsealed.Load() }
 
 // SealerStalled returns how long this instance's sealer has been waiting

@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/store"
+)
+
+// TestUnsealedCount: what /metrics shows as audit_unsealed_events counts
+// committed events, not ids (a rolled-back write draws one too), and drops
+// to 0 once they are sealed, by this instance or another.
+func TestUnsealedCount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	a, b := store.New(pool), store.New(pool) // two instances
+	write := func(rollback bool) {
+		t.Helper()
+		rolledBack := errors.New("rolled back")
+		err := a.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.Audit(ctx, audit.Event{Actor: audit.System, Action: "test.event", EntityType: "test", Summary: "event"}); err != nil {
+				return err
+			}
+			if rollback {
+				return rolledBack
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, rolledBack) {
+			t.Fatal(err)
+		}
+	}
+	write(false)
+	write(true)
+	write(false)
+	write(true)
+	write(false)
+
+	// A writer still open holds the sealing off: a counts 3 waiting.
+	writer, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.Exec(ctx, `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SealOnce(ctx, 50*time.Millisecond); !errors.Is(err, store.ErrWritersOpen) {
+		t.Fatalf("SealOnce with a writer open: %v", err)
+	}
+	if n := a.Unsealed(); n != 3 {
+		t.Errorf("unsealed %d, want 3 (the rolled-back ids are no events)", n)
+	}
+	if err := writer.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// b seals them; a sees that at its next look.
+	if n, err := b.SealOnce(ctx, time.Second); err != nil || n != 3 || b.Unsealed() != 0 {
+		t.Fatalf("b sealed %d (%v), counts %d unsealed", n, err, b.Unsealed())
+	}
+	if _, err := a.SealOnce(ctx, time.Second); err != nil || a.Unsealed() != 0 {
+		t.Fatalf("a: %v, counts %d unsealed after b sealed them all", err, a.Unsealed())
+	}
+}
