@@ -34,7 +34,7 @@ import (
 //     and keep every instance's audit sealer waiting, until TCP noticed,
 //     hours later; PostgreSQL ends such a session after a minute instead.
 //     No transaction of ours waits on us that long between statements, but
-//     an import waiting on its upload, which lifts the limit for itself.
+//     an import waiting on its upload, which lifts the limit meanwhile.
 func Configure(pc *pgxpool.Config) {
 	for k, v := range map[string]string{"plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0",
 		"idle_in_transaction_session_timeout": "1min"} {
