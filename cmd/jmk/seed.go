@@ -49,14 +49,17 @@ const (
 	demoExternalIDPrefix = "uci-"
 )
 
-// demoSellers are the demo sales users; the password of the n-th (from 1)
-// is demo-password-n.
+// demoSellers are the demo sales users; see demoPassword.
 var demoSellers = []struct{ name, email string }{
 	{"Ana Sousa", "sales1@example.com"},
 	{"Bruno Carvalho", "sales2@example.com"},
 	{"Carla Mendes", "sales3@example.com"},
 	{"Diogo Ferreira", "sales4@example.com"},
 }
+
+// demoPassword is the password of demoSellers[i]: demo-password-1 for the
+// first.
+func demoPassword(i int) string { return "demo-password-" + strconv.Itoa(i+1) }
 
 func cmdSeed(ctx context.Context, e env) error {
 	fs := newFlags(e, "seed", "--demo [--if-empty]",
@@ -110,8 +113,8 @@ func cmdSeed(ctx context.Context, e env) error {
 	}
 	switch {
 	case exists && *ifEmpty:
-		fmt.Fprintln(e.stdout, "seed: leads exist already; nothing seeded (--if-empty). "+
-			"If they are the demo's, its logins are in the README (Demo data): sales1@example.com / demo-password-1, ...")
+		fmt.Fprintf(e.stdout, "seed: leads exist already; nothing seeded (--if-empty). If they are the demo's, "+
+			"its logins are in the README (Demo data): %s / %s, ...\n", demoSellers[0].email, demoPassword(0))
 		return nil
 	case exists:
 		return errors.New("seed: the database already holds leads; the demo seed loads only into one without " +
@@ -193,7 +196,7 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	if len(created) > 0 {
 		fmt.Fprintln(out, "Demo sales users (demo passwords, shown only this once; never use them outside a demo):")
 		for _, i := range created {
-			fmt.Fprintf(out, "  %-20s %-16s password demo-password-%d\n", demoSellers[i].email, demoSellers[i].name, i+1)
+			fmt.Fprintf(out, "  %-20s %-16s password %s\n", demoSellers[i].email, demoSellers[i].name, demoPassword(i))
 		}
 	}
 	return nil
@@ -209,7 +212,7 @@ func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.
 	var wg sync.WaitGroup
 	for i, s := range demoSellers {
 		wg.Go(func() {
-			hash, err := auth.HashPassword("demo-password-" + strconv.Itoa(i+1))
+			hash, err := auth.HashPassword(demoPassword(i))
 			if err != nil {
 				errs[i] = err
 				return

@@ -249,9 +249,6 @@ func modelOut(m store.ModelInfo) (api.Model, error) {
 	if out.Metrics.Cutoffs == nil { // a model stored before cut-offs were measured
 		out.Metrics.Cutoffs = []api.CutoffMetric{}
 	}
-	if out.Options.Split == api.TrainSplitTime { // one stored with the seed it did not use
-		out.Options.Seed = nil
-	}
 	return out, nil
 }
 

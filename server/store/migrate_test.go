@@ -72,3 +72,47 @@ func TestConnectInterrupted(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestMigrationTimeSplitSeed: 00024 takes the unused seed out of the
+// time-split models stored before, in both copies of their options, and
+// leaves a stratified model's seed alone; its Down puts it back.
+func TestMigrationTimeSplitSeed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, dsn := dbtest.Pool(t)
+	pool.Close()
+	p, sqldb, err := provider(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	if _, err := p.DownTo(ctx, 23); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqldb.ExecContext(ctx, `INSERT INTO models (algorithm, options, metrics, thresholds, model) VALUES
+		('lr', '{"split": "time", "seed": 1}', '{}', '{}', '{"options": {"split": "time", "seed": 1}}'),
+		('lr', '{"split": "stratified", "seed": 7}', '{}', '{}', '{"options": {"split": "stratified", "seed": 7}}')`); err != nil {
+		t.Fatal(err)
+	}
+	seeds := func() string {
+		t.Helper()
+		var s string
+		if err := sqldb.QueryRowContext(ctx, `SELECT string_agg(coalesce(options->>'seed', '-') || '/' ||
+			coalesce(model->'options'->>'seed', '-'), ',' ORDER BY version) FROM models`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := seeds(); got != "-/-,7/7" {
+		t.Errorf("after Up: seeds %s, want -/-,7/7", got)
+	}
+	if _, err := p.DownTo(ctx, 23); err != nil {
+		t.Fatal(err)
+	}
+	if got := seeds(); got != "1/1,7/7" {
+		t.Errorf("after Down: seeds %s, want 1/1,7/7", got)
+	}
+}
