@@ -142,10 +142,20 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
 		}
-		// A browser sends its origin as scheme://host[:port]; anything else
-		// (a trailing slash, a path) would never match, silently.
-		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Scheme+"://"+u.Host != o) {
+		// A browser sends its origin as scheme://host[:port], the host in
+		// lower case; anything else (a trailing slash, a path) would never
+		// match, silently. Echo's CORS would read a * inside an origin as a
+		// wildcard (https://*.example.com: every subdomain, however deep),
+		// which the documented setting does not offer.
+		u, err := url.Parse(o)
+		switch {
+		case o == "*":
+		case err != nil || u.Scheme == "" || u.Host == "" || u.Scheme+"://"+u.Host != o:
 			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com (scheme and host, optional port, no path or trailing slash), or *", o))
+		case strings.Contains(u.Host, "*"):
+			errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %q has a wildcard; list each origin, or give * alone for any origin", o))
+		default:
+			o = u.Scheme + "://" + strings.ToLower(u.Host)
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
 	}

@@ -60,7 +60,7 @@ func TestLoadConfigValues(t *testing.T) {
 	secret := strings.Repeat("s", 32)
 	c, err := server.LoadConfig(envOf(map[string]string{
 		"APP_ENV": "production", "JWT_SECRET": secret, "HTTP_ADDR": "127.0.0.1:9000",
-		"CORS_ALLOWED_ORIGINS": " https://a.example , https://b.example:8443,", "REGISTRATION_OPEN": "true",
+		"CORS_ALLOWED_ORIGINS": " https://a.example , https://B.Example:8443,", "REGISTRATION_OPEN": "true",
 		"REQUEST_TIMEOUT": "5s", "EXPORT_MAX_CONCURRENT": "2",
 		"LOGIN_MAX_FAILURES_PER_EMAIL": "3", "LOGIN_MAX_FAILURES_PER_IP": "7", "LOGIN_THROTTLE_WINDOW": "2m",
 		"REGISTER_MAX_PER_IP": "0", "REGISTER_THROTTLE_WINDOW": "24h",
@@ -120,6 +120,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"OriginWithSlash", map[string]string{"CORS_ALLOWED_ORIGINS": "http://localhost:5173/"}, "CORS_ALLOWED_ORIGINS"},
 		{"OriginWithPath", map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/app"}, `"https://b.example/app"`},
 		{"OriginWithoutScheme", map[string]string{"CORS_ALLOWED_ORIGINS": "localhost:5173"}, "CORS_ALLOWED_ORIGINS"},
+		{"OriginWildcard", map[string]string{"CORS_ALLOWED_ORIGINS": "https://*.example.com"}, "wildcard"},
 		{"BadRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "30"}, "REQUEST_TIMEOUT"},
 		{"TinyRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "1ms"}, "REQUEST_TIMEOUT must be at least 1s, got 1ms"},
 		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},

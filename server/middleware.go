@@ -261,13 +261,16 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 // identityOnly answers 415 to a body sent with a Content-Encoding (RFC 9110,
 // section 15.5.16): the server decodes none, and a gzip-compressed CSV read
 // as text was refused as "not a UTF-8 CSV file (NUL byte on line 1)". A
-// caller without a token on a secured operation is left to the validator,
-// so that its 401 comes first, as it does for every other refusal.
-// (bodyLimit has dropped the bodies of operations that take none.)
+// caller without a token on a secured operation, or without the admin role
+// on an admin's, is left to the validator, so that its 401 or 403 comes
+// first, as it does for every other refusal. (bodyLimit has dropped the
+// bodies of operations that take none.)
 func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
-	// Every operation, and whether a caller without a token may use it
-	// (no security, or a requirement that is empty: logout's optional token).
-	public := map[string]bool{}
+	// Every operation: whether a caller without a token may use it (no
+	// security, or a requirement that is empty: logout's optional token),
+	// and whether it needs the admin role.
+	type access struct{ open, admin bool }
+	ops := map[string]access{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			open := op.Security != nil && len(*op.Security) == 0
@@ -276,7 +279,7 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 					open = open || len(req) == 0
 				}
 			}
-			public[method+" "+echoRoute(path)] = open
+			ops[method+" "+echoRoute(path)] = access{open: open, admin: op.Extensions["x-required-role"] == "admin"}
 		}
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -287,8 +290,9 @@ func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 				return next(c)
 			}
 			// Unknown routes and methods are the router's 404 and 405.
-			open, known := public[r.Method+" "+c.Path()]
-			if _, ok := auth.FromContext(r.Context()); !known || !ok && !open {
+			op, known := ops[r.Method+" "+c.Path()]
+			id, ok := auth.FromContext(r.Context())
+			if !known || !ok && !op.open || op.admin && !id.IsAdmin() {
 				return next(c)
 			}
 			c.Response().Header().Set("Accept-Encoding", "identity")

@@ -54,6 +54,8 @@ func TestProblems(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	token := env.Login(env.AdminUser.Email).AccessToken
+	sales, _ := env.NewUser("sales")
+	salesToken := env.Login(sales.Email).AccessToken
 	big := bytes.Repeat([]byte("a"), 1<<20+1)
 	for _, tc := range []struct {
 		name   string
@@ -76,6 +78,7 @@ func TestProblems(t *testing.T) {
 		{"FormContentType", "POST", "/api/v1/auth/login", strings.NewReader(`email=a&password=b`), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, ""},
 		{"ContentEncodingGzip", "POST", "/api/v1/auth/login", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}, 415, "uncompressed"},
 		{"ContentEncodingGzipNoToken", "POST", "/api/v1/users", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}, 401, ""},
+		{"ContentEncodingGzipSales", "POST", "/api/v1/users", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Authorization": "Bearer " + salesToken}, 403, "admin"},
 		{"ContentEncodingLogoutWithoutToken", "POST", "/api/v1/auth/logout", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}, 415, "uncompressed"},
 		{"ContentEncodingUnknownRoute", "POST", "/api/v1/nope", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 404, "no such endpoint"},
 		{"ContentEncodingPathParam", "PATCH", "/api/v1/users/01a24a3c-5ce4-706c-b0b3-b1a6e05ffffb", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 415, "uncompressed"},

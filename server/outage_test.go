@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
 
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/logbuf"
@@ -127,6 +128,28 @@ func TestClientClosed(t *testing.T) {
 		return strings.Contains(log.String(), "client closed the request")
 	})
 	if s := log.String(); strings.Contains(s, "level=ERROR") || !strings.Contains(s, "level=INFO") {
+		t.Fatalf("log: %s", s)
+	}
+}
+
+// TestPanicIs500: a handler's panic is a logged 500 for the client, not an
+// outage: the request's deadline, cancelled as the panic unwound, once made
+// it pass for a client that went away (a 499 logged at INFO).
+func TestPanicIs500(t *testing.T) {
+	t.Parallel()
+	var log logbuf.Buffer
+	env := servertest.NewWithLog(t, &log)
+	// Under /docs/, a path the spec validator leaves alone; added before any
+	// request, so the router is not read meanwhile.
+	env.App.Echo.GET("/docs/test-panic", func(echo.Context) error { panic("test panic") })
+	res, body := raw(t, http.MethodGet, env.URL+"/docs/test-panic", nil, nil)
+	p := wantProblem(t, res, body, http.StatusInternalServerError)
+	if p.Detail == nil || !strings.Contains(*p.Detail, "unexpected error") || strings.Contains(string(body), "test panic") {
+		t.Fatalf("problem %s", body)
+	}
+	eventually(t, 10*time.Second, "the panic logged", func() bool { return strings.Contains(log.String(), "test panic") })
+	if s := log.String(); !strings.Contains(s, "level=ERROR msg=panic") || strings.Contains(s, "client closed") ||
+		strings.Contains(s, "status=499") {
 		t.Fatalf("log: %s", s)
 	}
 }

@@ -87,6 +87,12 @@ func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail st
 	return err
 }
 
+// recoveredPanic is a handler's panic, caught and logged by the recover
+// middleware: a 500 whatever the request's context says by then. The
+// deadline middleware's cancel has run while the panic unwound, and read as
+// an outage, the panic passed for a client that went away (a 499 at INFO).
+type recoveredPanic struct{ error }
+
 // errorHandler is Echo's one error handler: expected errors become their
 // problem, router errors their status, and anything else a logged 500 whose
 // detail never reaches the client.
@@ -137,6 +143,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = writeProblem(c, status, sentinelDetail(err), nil, nil)
 			return
 		}
+		if errors.As(err, new(recoveredPanic)) {
+			_ = writeProblem(c, http.StatusInternalServerError, unexpectedDetail, nil, nil)
+			return
+		}
 		if status, detail, ok := outage(c.Request().Context(), err); ok {
 			level := slog.LevelWarn
 			if status == statusClientClosed {
@@ -151,10 +161,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", "err", err,
 			"method", c.Request().Method, "path", c.Request().URL.Path)
-		_ = writeProblem(c, http.StatusInternalServerError,
-			"an unexpected error occurred; quote the request_id when reporting it", nil, nil)
+		_ = writeProblem(c, http.StatusInternalServerError, unexpectedDetail, nil, nil)
 	}
 }
+
+// unexpectedDetail is the detail of a 500, which says nothing of its cause.
+const unexpectedDetail = "an unexpected error occurred; quote the request_id when reporting it"
 
 // requestLogger is the request's logger, which carries its request id (the
 // 500's body tells the client to quote it), or log before that is set.

@@ -30,7 +30,11 @@ func TestQueryParams(t *testing.T) {
 		{"RepeatedTime", "/api/v1/audit-events?since=2030-01-01T00:00:00Z&since=2020-01-01T00:00:00Z", admin, 400, "since", "must be given once"},
 		{"RepeatedUnchecked", "/api/v1/audit-events?since=2020-01-01T00:00:00Z&since=garbage", admin, 400, "since", ""},
 		{"RepeatedLeaderboard", "/api/v1/stats/leaderboard?since=2020-01-01T00:00:00Z&since=2021-01-01T00:00:00Z", sales, 400, "since", "must be given once"},
-		{"LateInUTC", "/api/v1/stats/leaderboard?since=9999-12-31T23:59:59-14:00", sales, 400, "since", "9999-12-31 in UTC"},
+		{"LateInUTC", "/api/v1/stats/leaderboard?since=9999-12-31T23:59:59-14:00", sales, 400, "since", "9999-12-31T23:59:59.999999Z in UTC"},
+		// Rounded up to the microsecond, these would be in year 10000.
+		{"LateOnceRounded", "/api/v1/stats/leaderboard?until=9999-12-31T23:59:59.9999999Z", sales, 400, "until", "9999-12-31T23:59:59.999999Z"},
+		{"LateOnceRoundedAudit", "/api/v1/audit-events?since=9999-12-31T23:59:59.9999991Z", admin, 400, "since", "9999-12-31T23:59:59.999999Z"},
+		{"LastMicrosecond", "/api/v1/audit-events?since=9999-12-31T23:59:59.999999Z", admin, 200, "", ""},
 		{"EarlyInUTC", "/api/v1/audit-events?until=0001-01-01T00:00:00%2B14:00", admin, 400, "until", "0001-01-01"},
 		{"RepeatedLimit", "/api/v1/leads?limit=5&limit=6", admin, 400, "limit", "must be given once"},
 		{"EmptyName", "/api/v1/leads?=x", admin, 400, "query", "without a name"},

@@ -53,7 +53,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 					// truncated file for a whole one (see accessLog).
 					panic(http.ErrAbortHandler)
 				}
-				return err
+				return recoveredPanic{err}
 			},
 			DisableErrorHandler: true,
 		}),

@@ -275,6 +275,16 @@ func TestStats(t *testing.T) {
 		}
 	})
 
+	// The default since, 30 days before an until early in year 1, is not
+	// written as a date of year 0.
+	t.Run("SinceNotBeforeYear1", func(t *testing.T) {
+		res, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?until=0001-01-02T00:00:00Z", nil,
+			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"since":"0001-01-01T00:00:00Z"`) {
+			t.Fatalf("status %d, window echoed as %s", res.StatusCode, body)
+		}
+	})
+
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		r, err := env.Anon.GetStatsSummaryWithResponse(bg)
 		if err != nil || r.StatusCode() != 401 {

@@ -49,9 +49,10 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		case err != nil:
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
 		// An offset can take a valid year out of range in UTC, where JSON
-		// (an echoed "since") cannot write it.
-		case t.UTC().Year() < 1 || t.UTC().Year() > 9999:
-			return errors.New("must fall between 0001-01-01 and 9999-12-31 in UTC")
+		// (an echoed "since") cannot write it; so can the handlers' rounding
+		// up to the microsecond, the database's resolution.
+		case t.UTC().Year() < 1 || t.After(lastMicrosecond):
+			return errors.New("must fall between 0001-01-01 and 9999-12-31T23:59:59.999999Z in UTC")
 		}
 		return nil
 	}),
@@ -69,3 +70,6 @@ func noDirectionControls(s string) error {
 	}
 	return nil
 }
+
+// lastMicrosecond is the last time a date-time parameter may name.
+var lastMicrosecond = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image"
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -477,6 +478,35 @@ func TestModelCommand(t *testing.T) {
 			t.Errorf("%v: %v: %s", args, err, out)
 		}
 	}
+
+	// The report is written before the first line is printed: a reader
+	// that stops early (jmk model train | head) ends the process at a
+	// write, and the stored model would have had no report.
+	late := filepath.Join(t.TempDir(), "late.png")
+	first := &firstWrite{check: func() error { _, err := os.Stat(late); return err }}
+	env := func(k string) string {
+		return map[string]string{"DATABASE_URL": dsn, "LOG_LEVEL": "error"}[k]
+	}
+	if err := run(context.Background(), []string{"model", "train", "--report", late}, env, strings.NewReader(""), first, io.Discard); err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	if !first.wrote || first.err != nil {
+		t.Errorf("the report when the first line was printed: %v (printed: %v)", first.err, first.wrote)
+	}
+}
+
+// firstWrite runs check at its first Write and keeps its error.
+type firstWrite struct {
+	check func() error
+	wrote bool
+	err   error
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.wrote, w.err = true, w.check()
+	}
+	return len(p), nil
 }
 
 // Options POST /models/train refuses, and a report file that cannot be

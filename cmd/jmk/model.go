@@ -98,6 +98,16 @@ func modelTrain(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("model train: %w", err)
 	}
+	// The report is written before anything is printed: a reader that
+	// stops early (jmk model train | head) ends the process at the next
+	// write, which would leave the stored model without its report.
+	var repErr error
+	if rep != nil {
+		repErr = report.WritePNG(rep, fmt.Sprintf("Model v%d: %s", info.Version, describeOptions(res.Model.Options)), res.Model, res.Holdout)
+		if repErr == nil {
+			repErr = rep.commit()
+		}
+	}
 	if *activate {
 		fmt.Fprintf(e.stdout, "model v%d trained and activated\n", info.Version)
 		durationNote(e.stdout, res.Model.Options)
@@ -105,19 +115,15 @@ func modelTrain(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "model v%d trained (not active: jmk model activate %d)\n", info.Version, info.Version)
 	}
 	printMetrics(e.stdout, res.Model)
+	if repErr != nil {
+		// Said plainly, so that nobody trains again for a lost picture.
+		stored := "stored"
+		if *activate {
+			stored = "stored and activated"
+		}
+		return fmt.Errorf("model train: model v%d is %s; only its report failed: %w", info.Version, stored, repErr)
+	}
 	if rep != nil {
-		err := report.WritePNG(rep, fmt.Sprintf("Model v%d: %s", info.Version, describeOptions(res.Model.Options)), res.Model, res.Holdout)
-		if err == nil {
-			err = rep.commit()
-		}
-		if err != nil {
-			// Said plainly, so that nobody trains again for a lost picture.
-			stored := "stored"
-			if *activate {
-				stored = "stored and activated"
-			}
-			return fmt.Errorf("model train: model v%d is %s; only its report failed: %w", info.Version, stored, err)
-		}
 		fmt.Fprintf(e.stdout, "report: %s\n", *png)
 	}
 	return nil

@@ -108,12 +108,14 @@ func (v *Verifier) Add(s Sealed) bool {
 	switch {
 	case v.sawUnsealed:
 		// The sealer links in id order, so a sealed event after an unsealed
-		// one means a seal was removed.
-		v.fail(v.unsealedID, "event is unsealed but a later event is sealed (its seal was removed)")
+		// one means a seal was removed, or the unsealed event was inserted
+		// with an id chosen below the sealed one.
+		v.fail(v.unsealedID, "the event is not sealed but a later one is (its seal was removed, "+
+			"or it was inserted with an id below an event already sealed)")
 	case !bytes.Equal(s.PrevHash, v.prev):
 		v.fail(s.Event.ID, "the event before it was changed, removed or reordered (previous hash does not match)")
 	case !bytes.Equal(Link(v.prev, s.Event), s.Hash):
-		v.fail(s.Event.ID, "the event's content does not match its seal")
+		v.fail(s.Event.ID, "the event's content does not match its seal (the event or its seal was changed)")
 	default:
 		v.prev = s.Hash
 		v.HeadID, v.HeadHash = s.Event.ID, s.Hash

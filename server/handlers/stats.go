@@ -55,7 +55,12 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 	if until != nil {
 		end = *until
 	}
+	// The default, 30 days before an until in year 1, stays in the years
+	// the API writes (0001-9999).
 	since := end.AddDate(0, 0, -30)
+	if first := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC); since.Before(first) {
+		since = first
+	}
 	if p.Since != nil {
 		since = ceilMicro(*p.Since)
 	}
