@@ -699,7 +699,7 @@ type AuditVerification struct {
 	Ok     bool    `json:"ok"`
 	Reason *string `json:"reason"`
 
-	// Unsealed Events committed but not yet linked into the chain.
+	// Unsealed Events committed but not yet linked into the chain; when the chain is broken, only those before the break.
 	Unsealed int64 `json:"unsealed"`
 }
 

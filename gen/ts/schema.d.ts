@@ -1582,7 +1582,7 @@ export interface components {
             checked: number;
             /**
              * Format: int64
-             * @description Events committed but not yet linked into the chain.
+             * @description Events committed but not yet linked into the chain; when the chain is broken, only those before the break.
              */
             unsealed: number;
             /** Format: int64 */
