@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,17 @@ func TestReopenReleasesInactiveSeller(t *testing.T) {
 		t.Errorf("import event's assigned_to change %+v", c)
 	}
 
+	// Naming the inactive seller the lead already has is refused, as
+	// naming them on any other lead is: nobody could work it.
+	re, _ = env.Admin.UpdateLeadWithResponse(bg, named.Id, leadIfMatch(named.Version),
+		client.LeadPatch{Status: lref(client.LeadStatusFollowUp), AssignedTo: nullable.NewNullableWithValue(gone.Id.String())})
+	if p := wantProblem(t, re.HTTPResponse, re.Body, http.StatusUnprocessableEntity); p.Detail == nil ||
+		!strings.Contains(*p.Detail, "no active user") {
+		t.Errorf("reopen keeping the inactive seller: %s", re.Body)
+	}
+	if got := leadMustGet(t, env.Admin, named.Id); got.Status != client.LeadStatusSuccess || got.Version != named.Version {
+		t.Errorf("the refused reopen changed the lead: %s v%d", got.Status, got.Version)
+	}
 	re, _ = env.Admin.UpdateLeadWithResponse(bg, named.Id, leadIfMatch(named.Version),
 		client.LeadPatch{Status: lref(client.LeadStatusFollowUp), AssignedTo: nullable.NewNullableWithValue(other.Id.String())})
 	if re.JSON200 == nil || re.JSON200.AssignedTo == nil || *re.JSON200.AssignedTo != other.Id {

@@ -895,7 +895,7 @@ type Lead struct {
 	Probability *float64   `json:"probability"`
 	ScoredAt    *time.Time `json:"scored_at"`
 
-	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an active assignee (naming that seller again is a 422). Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
 	Status    LeadStatus `json:"status"`
 	UpdatedAt time.Time  `json:"updated_at"`
 	Version   int32      `json:"version"`
@@ -907,7 +907,7 @@ type LeadAfterContact struct {
 	ContactCount    int32      `json:"contact_count"`
 	LastContactedAt *time.Time `json:"last_contacted_at"`
 
-	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an active assignee (naming that seller again is a 422). Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
 	Status  LeadStatus `json:"status"`
 	Version int32      `json:"version"`
 }
@@ -1000,14 +1000,14 @@ type LeadPatch struct {
 	PreviousContacts nullable.Nullable[int32]           `json:"previous_contacts,omitempty"`
 	PreviousOutcome  nullable.Nullable[PreviousOutcome] `json:"previous_outcome,omitempty"`
 
-	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+	// Status The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an active assignee (naming that seller again is a 422). Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
 	Status *LeadStatus `json:"status,omitempty"`
 }
 
 // LeadSort The order of a lead list (see the `sort` parameter).
 type LeadSort string
 
-// LeadStatus The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+// LeadStatus The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an active assignee (naming that seller again is a 422). Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
 type LeadStatus string
 
 // Leaderboard defines model for Leaderboard.

@@ -772,7 +772,7 @@ export interface components {
          */
         LeadSort: "probability_desc" | "probability_asc" | "updated_at_desc" | "created_at_desc" | "name_asc";
         /**
-         * @description The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an assignee. Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
+         * @description The workflow: `new` -> `contacted`, `follow_up`, `success` or `failed`; `contacted` <-> `follow_up`; `contacted` or `follow_up` -> `success` or `failed`. `success` and `failed` are final, except that an admin may reopen either to `follow_up`; a lead reopened while its seller is deactivated goes back to the pool (`assigned_to` null) unless the same change names an active assignee (naming that seller again is a 422). Setting the current status again is no change. Any other move is a 422 listing `allowed_next_states`. Logging a contact on a `new` lead moves it to `contacted`.
          * @enum {string}
          */
         LeadStatus: "new" | "contacted" | "follow_up" | "success" | "failed";

@@ -196,11 +196,17 @@ func activeAssignee(ctx context.Context, tx *Tx, id uuid.UUID) (db.User, error) 
 // unless the same change names an assignee: a deactivation's release
 // (release_leads) leaves closed leads with their seller, who keeps their
 // wins and losses, and no one could work such a lead once it is open
-// again (a seller may claim only an unassigned lead).
+// again (a seller may claim only an unassigned lead). For the same reason,
+// an assignee named must be active even when it is the seller the lead
+// already has, which names no change for the check of a new assignee.
 func releaseReopened(ctx context.Context, tx *Tx, from string, a leadrules.Assign, next *db.LeadUpdateParams,
 	changes map[string]audit.Change) error {
-	if !leadrules.Closed(from) || leadrules.Closed(next.Status) || a.Set || next.AssignedTo == nil {
+	if !leadrules.Closed(from) || leadrules.Closed(next.Status) || next.AssignedTo == nil {
 		return nil
+	}
+	if a.Set {
+		_, err := activeAssignee(ctx, tx, *next.AssignedTo)
+		return err
 	}
 	u, err := tx.Q.UserGetShared(ctx, *next.AssignedTo)
 	if err != nil || u.Active {
