@@ -916,6 +916,8 @@ func TestPlainValidationMessages(t *testing.T) {
 		{"EmptyPatch", "PATCH", "/api/v1/leads/" + l.Id.String(), `{}`, "body", "must name at least one field to change"},
 		{"Fraction", "POST", "/api/v1/leads", `{"name": "A", "campaign_contacts": 1.5}`, "campaign_contacts", "must be a whole number"},
 		{"Null", "POST", "/api/v1/leads", `{"name": null}`, "name", "must not be null"},
+		// An enumeration's null too, though kin-openapi checks the values allowed first.
+		{"NullStatus", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"status": null}`, "status", "must not be null"},
 		// It would show as "exe.png" in a list, an export or the audit trail.
 		{"DirectionControl", "POST", "/api/v1/leads", `{"name": "\u202egnp.exe"}`, "name", "invisible text-direction controls"},
 		{"PatchDirectionControl", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"name": "Rui \u2067x"}`, "name", "invisible text-direction controls"},

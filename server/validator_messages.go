@@ -49,6 +49,11 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		}
 		field := param
 		raw := firstLine(se.Reason)
+		if se.SchemaField == "enum" && se.Value == nil {
+			// kin-openapi checks an enumeration before nullability: a null
+			// status was "not one of the allowed values".
+			raw = "Value is not nullable"
+		}
 		reason := plainReason(raw)
 		if reason == doubleRangeMessage {
 			// kin-openapi converts a number before it checks the type: 1e309
