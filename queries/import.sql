@@ -423,7 +423,12 @@ WITH up AS (
                         WHEN @has_features::boolean THEN NULL ELSE l.category END,
         model_version = CASE WHEN @all_features::boolean THEN EXCLUDED.model_version
                              WHEN @has_features::boolean THEN NULL ELSE l.model_version END,
-        scored_at = CASE WHEN @all_features::boolean THEN EXCLUDED.scored_at
+        -- A score the same as the lead's keeps its time, as a PATCH that
+        -- changes no scoring input does.
+        scored_at = CASE WHEN @all_features::boolean THEN
+                              CASE WHEN (EXCLUDED.probability, EXCLUDED.category, EXCLUDED.model_version)
+                                        IS NOT DISTINCT FROM (l.probability, l.category, l.model_version)
+                                   THEN l.scored_at ELSE EXCLUDED.scored_at END
                          WHEN @has_features::boolean THEN NULL ELSE l.scored_at END,
         version = l.version + 1,
         updated_at = now()

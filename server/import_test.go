@@ -500,6 +500,37 @@ func TestImport(t *testing.T) {
 
 // TestImportMalformed sends files that are not lead CSVs at all: each gets a
 // clear 4xx problem and writes nothing.
+// TestImportKeepsScoredAt: an import that changes a lead but none of its
+// scoring inputs (an export with a name edited) leaves when the lead was
+// scored as it was, as a PATCH of its name does: the score computed while
+// staging is the same one.
+func TestImportKeepsScoredAt(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	loadUCI(t, env, 1500, 0)
+	if r, err := env.Admin.TrainModelWithResponse(bg, client.TrainRequest{Activate: lref(true)}); err != nil || r.JSON201 == nil {
+		t.Fatalf("train: %v %+v", err, r)
+	}
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Scored Once", ExternalId: lref("scored-once"),
+		Age: lref(int32(41)), Job: lref(client.JobTechnician)})
+	if l.ScoredAt == nil {
+		t.Fatal("the lead was not scored")
+	}
+	res, body := raw(t, http.MethodGet, env.URL+"/api/v1/leads/export?q=Scored%20Once", nil,
+		map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Scored Once") {
+		t.Fatalf("export: %d %s", res.StatusCode, body)
+	}
+	if r := importOK(t, env, "", strings.Replace(string(body), "Scored Once", "Scored Twice", 1)); r.Updated != 1 {
+		t.Fatalf("import: %+v", r)
+	}
+	got := leadMustGet(t, env.Admin, l.Id)
+	if got.Name != "Scored Twice" || got.ScoredAt == nil || !got.ScoredAt.Equal(*l.ScoredAt) ||
+		got.Probability == nil || *got.Probability != *l.Probability {
+		t.Errorf("after the import: %s scored %v (%v), was %v (%v)", got.Name, got.ScoredAt, got.Probability, l.ScoredAt, l.Probability)
+	}
+}
+
 func TestImportMalformed(t *testing.T) {
 	t.Parallel()
 	// A smaller body limit than the 64 MiB default, which the chunked case

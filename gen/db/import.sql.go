@@ -797,7 +797,12 @@ WITH up AS (
                         WHEN $4::boolean THEN NULL ELSE l.category END,
         model_version = CASE WHEN $3::boolean THEN EXCLUDED.model_version
                              WHEN $4::boolean THEN NULL ELSE l.model_version END,
-        scored_at = CASE WHEN $3::boolean THEN EXCLUDED.scored_at
+        -- A score the same as the lead's keeps its time, as a PATCH that
+        -- changes no scoring input does.
+        scored_at = CASE WHEN $3::boolean THEN
+                              CASE WHEN (EXCLUDED.probability, EXCLUDED.category, EXCLUDED.model_version)
+                                        IS NOT DISTINCT FROM (l.probability, l.category, l.model_version)
+                                   THEN l.scored_at ELSE EXCLUDED.scored_at END
                          WHEN $4::boolean THEN NULL ELSE l.scored_at END,
         version = l.version + 1,
         updated_at = now()
