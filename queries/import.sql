@@ -423,11 +423,28 @@ WITH up AS (
                         WHEN @has_features::boolean THEN NULL ELSE l.category END,
         model_version = CASE WHEN @all_features::boolean THEN EXCLUDED.model_version
                              WHEN @has_features::boolean THEN NULL ELSE l.model_version END,
-        -- A score the same as the lead's keeps its time, as a PATCH that
-        -- changes no scoring input does.
+        -- The same score from the same inputs keeps its time, as a PATCH
+        -- that changes no scoring input does.
         scored_at = CASE WHEN @all_features::boolean THEN
-                              CASE WHEN (EXCLUDED.probability, EXCLUDED.category, EXCLUDED.model_version)
-                                        IS NOT DISTINCT FROM (l.probability, l.category, l.model_version)
+                              CASE WHEN (EXCLUDED.probability, EXCLUDED.category, EXCLUDED.model_version,
+                                         EXCLUDED.age, EXCLUDED.job, EXCLUDED.marital, EXCLUDED.education,
+                                         EXCLUDED.credit_default, EXCLUDED.housing_loan, EXCLUDED.personal_loan,
+                                         EXCLUDED.contact_channel, EXCLUDED.last_contact_month,
+                                         EXCLUDED.last_contact_weekday, EXCLUDED.last_call_duration_sec,
+                                         EXCLUDED.campaign_contacts, EXCLUDED.days_since_previous_contact,
+                                         EXCLUDED.previous_contacts, EXCLUDED.previous_outcome, EXCLUDED.emp_var_rate,
+                                         EXCLUDED.cons_price_idx, EXCLUDED.cons_conf_idx, EXCLUDED.euribor_3m,
+                                         EXCLUDED.nr_employed)
+                                        IS NOT DISTINCT FROM
+                                        (l.probability, l.category, l.model_version,
+                                         l.age, l.job, l.marital, l.education,
+                                         l.credit_default, l.housing_loan, l.personal_loan,
+                                         l.contact_channel, l.last_contact_month,
+                                         l.last_contact_weekday, l.last_call_duration_sec,
+                                         l.campaign_contacts, l.days_since_previous_contact,
+                                         l.previous_contacts, l.previous_outcome, l.emp_var_rate,
+                                         l.cons_price_idx, l.cons_conf_idx, l.euribor_3m,
+                                         l.nr_employed)
                                    THEN l.scored_at ELSE EXCLUDED.scored_at END
                          WHEN @has_features::boolean THEN NULL ELSE l.scored_at END,
         version = l.version + 1,

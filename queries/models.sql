@@ -47,10 +47,7 @@ SELECT pg_advisory_xact_lock(hashtextextended('jmk:model-activation', 0));
 UPDATE models SET active = false WHERE active;
 
 -- name: ModelActivate :one
--- activated_at is the clock's, not the transaction's start: an activation
--- waits for the one before it (ModelActivationLock), and a model that
--- waited showed an older time than the one it replaced.
-UPDATE models SET active = true, activated_at = clock_timestamp()
+UPDATE models SET active = true, activated_at = now()
 WHERE version = @version
 RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at;
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -498,12 +499,11 @@ func TestImport(t *testing.T) {
 	})
 }
 
-// TestImportMalformed sends files that are not lead CSVs at all: each gets a
-// clear 4xx problem and writes nothing.
 // TestImportKeepsScoredAt: an import that changes a lead but none of its
 // scoring inputs (an export with a name edited) leaves when the lead was
-// scored as it was, as a PATCH of its name does: the score computed while
-// staging is the same one.
+// scored as it was, as a PATCH of its name does; one that changes an input
+// moves it, as a PATCH does, even when the model does not use that input
+// (the call's duration) and the probability stays.
 func TestImportKeepsScoredAt(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -529,8 +529,31 @@ func TestImportKeepsScoredAt(t *testing.T) {
 		got.Probability == nil || *got.Probability != *l.Probability {
 		t.Errorf("after the import: %s scored %v (%v), was %v (%v)", got.Name, got.ScoredAt, got.Probability, l.ScoredAt, l.Probability)
 	}
+
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("export: %v %q", err, rows)
+	}
+	col := slices.Index(rows[0], "last_call_duration_sec")
+	if col < 0 {
+		t.Fatalf("no last_call_duration_sec in %q", rows[0])
+	}
+	rows[1][col] = "200"
+	var file bytes.Buffer
+	if err := csv.NewWriter(&file).WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if r := importOK(t, env, "", file.String()); r.Updated != 1 {
+		t.Fatalf("import of a new duration: %+v", r)
+	}
+	again := leadMustGet(t, env.Admin, l.Id)
+	if again.ScoredAt == nil || !again.ScoredAt.After(*got.ScoredAt) || *again.Probability != *l.Probability {
+		t.Errorf("after a new duration: scored %v (%v), was %v (%v)", again.ScoredAt, again.Probability, got.ScoredAt, got.Probability)
+	}
 }
 
+// TestImportMalformed sends files that are not lead CSVs at all: each gets a
+// clear 4xx problem and writes nothing.
 func TestImportMalformed(t *testing.T) {
 	t.Parallel()
 	// A smaller body limit than the 64 MiB default, which the chunked case

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,9 +41,15 @@ const maxJSONNames = 1000
 func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+		mt, params, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 		if !isAPI(r.URL.Path) || mt != echo.MIMEApplicationJSON || r.Body == nil || r.Body == http.NoBody {
 			return next(c)
+		}
+		// JSON is UTF-8 (RFC 8259); a body in another charset would fail
+		// field by field, or as a NUL byte for UTF-16.
+		if cs := strings.ToLower(params["charset"]); cs != "" && cs != "utf-8" && cs != "us-ascii" {
+			return &apperr.Error{Status: http.StatusUnsupportedMediaType,
+				Detail: "a JSON body is UTF-8: send it as application/json, with charset=utf-8 or none"}
 		}
 		body, err := io.ReadAll(r.Body)
 		var (
@@ -62,6 +69,10 @@ func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 			// take their defaults), rather than JSON that ends too soon.
 			r.Body, r.ContentLength = http.NoBody, 0
 			return next(c)
+		}
+		if bytes.HasPrefix(body, utf8BOM) {
+			return &apperr.Error{Status: http.StatusBadRequest,
+				Detail: "the request body starts with a byte order mark (U+FEFF), which JSON does not allow: send it without"}
 		}
 		if jsonNesting(body) > maxJSONDepth {
 			return &apperr.Error{Status: http.StatusBadRequest,
@@ -161,3 +172,7 @@ func jsonNesting(b []byte) int {
 	}
 	return deepest
 }
+
+// utf8BOM is the byte order mark in UTF-8, which some editors and Windows
+// tools put before a file's text.
+var utf8BOM = []byte("\xef\xbb\xbf")

@@ -262,8 +262,8 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 // section 15.5.16): the server decodes none, and a gzip-compressed CSV read
 // as text was refused as "not a UTF-8 CSV file (NUL byte on line 1)". A
 // caller without a token on a secured operation, or without the admin role
-// on an admin's, is left to the validator, so that its 401 or 403 comes
-// first, as it does for every other refusal. (bodyLimit has dropped the
+// on an admin's, is left to the validator, which answers its 401 or 403
+// before it looks at parameters or fields. (bodyLimit has dropped the
 // bodies of operations that take none.)
 func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
 	// Every operation: whether a caller without a token may use it (no

@@ -89,8 +89,8 @@ func renderProblem(w http.ResponseWriter, r *http.Request, status int, detail st
 
 // recoveredPanic is a handler's panic, caught and logged by the recover
 // middleware: a 500 whatever the request's context says by then. The
-// deadline middleware's cancel has run while the panic unwound, and read as
-// an outage, the panic passed for a client that went away (a 499 at INFO).
+// deadline middleware's cancel runs while the panic unwinds, so the context
+// tells of a client gone away (a 499 at INFO) that is still there.
 type recoveredPanic struct{ error }
 
 // errorHandler is Echo's one error handler: expected errors become their

@@ -149,39 +149,6 @@ func TestTrainTimeSplit(t *testing.T) {
 
 // TestScoringBadPaths: malformed ids and versions are 400s naming the
 // parameter, before anything is looked up.
-// TestActivatedAfterTheWait: a model's activated_at is when it became
-// active, after any activation it waited for, not when its request began.
-func TestActivatedAfterTheWait(t *testing.T) {
-	t.Parallel()
-	env := servertest.New(t)
-	loadUCI(t, env, 1500, 0)
-	train, err := env.Admin.TrainModelWithResponse(bg, client.TrainRequest{})
-	if err != nil || train.JSON201 == nil {
-		t.Fatalf("train: %v %+v", err, train)
-	}
-	other := holdRowLock(t, env, `SELECT pg_advisory_xact_lock(hashtextextended('jmk:model-activation', 0))`)
-	done := make(chan *client.ActivateModelResponse, 1)
-	go func() {
-		r, _ := env.Admin.ActivateModelWithResponse(bg, train.JSON201.Version)
-		done <- r
-	}()
-	waitForLockWait(t, env)
-	var released time.Time
-	if err := other.QueryRow(bg, `SELECT clock_timestamp()`).Scan(&released); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Rollback(bg); err != nil {
-		t.Fatal(err)
-	}
-	r := <-done
-	if r == nil || r.JSON200 == nil || r.JSON200.ActivatedAt == nil {
-		t.Fatalf("activate: %+v", r)
-	}
-	if at := *r.JSON200.ActivatedAt; at.Before(released) {
-		t.Errorf("activated_at %v, before the activation it waited for ended (%v)", at, released)
-	}
-}
-
 func TestScoringBadPaths(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

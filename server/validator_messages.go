@@ -50,8 +50,8 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		field := param
 		raw := firstLine(se.Reason)
 		if se.SchemaField == "enum" && se.Value == nil {
-			// kin-openapi checks an enumeration before nullability: a null
-			// status was "not one of the allowed values".
+			// kin-openapi checks an enumeration before nullability, and
+			// null is what is wrong, not the values allowed.
 			raw = "Value is not nullable"
 		}
 		reason := plainReason(raw)

@@ -1042,6 +1042,7 @@ type Marital string
 
 // Model defines model for Model.
 type Model struct {
+	// ActivatedAt When the activation that made this model active began: the time of its transaction, as its `model.activate` event and the re-scored leads' `scored_at` give it. Activations run one at a time; of two made together, the one that ends last is active.
 	ActivatedAt *time.Time `json:"activated_at"`
 	Active      bool       `json:"active"`
 
@@ -1643,7 +1644,7 @@ type GetStatsJobsParams struct {
 
 // GetStatsLeaderboardParams defines parameters for GetStatsLeaderboard.
 type GetStatsLeaderboardParams struct {
-	// Since Inclusive; default 30 days before `until`. The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied.
+	// Since Inclusive; default 30 days before `until` (but not before 0001-01-01). The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
 
 	// Until Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied.

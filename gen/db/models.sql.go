@@ -416,7 +416,7 @@ func (q *Queries) LeadsRecategorize(ctx context.Context, arg LeadsRecategorizePa
 }
 
 const modelActivate = `-- name: ModelActivate :one
-UPDATE models SET active = true, activated_at = clock_timestamp()
+UPDATE models SET active = true, activated_at = now()
 WHERE version = $1
 RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
 `
@@ -433,9 +433,6 @@ type ModelActivateRow struct {
 	ActivatedAt *time.Time
 }
 
-// activated_at is the clock's, not the transaction's start: an activation
-// waits for the one before it (ModelActivationLock), and a model that
-// waited showed an older time than the one it replaced.
 func (q *Queries) ModelActivate(ctx context.Context, version int32) (ModelActivateRow, error) {
 	row := q.db.QueryRow(ctx, modelActivate, version)
 	var i ModelActivateRow

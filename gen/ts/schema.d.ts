@@ -1383,7 +1383,10 @@ export interface components {
             /** Format: uuid */
             trained_by: string | null;
             active: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the activation that made this model active began: the time of its transaction, as its `model.activate` event and the re-scored leads' `scored_at` give it. Activations run one at a time; of two made together, the one that ends last is active.
+             */
             activated_at: string | null;
             options: components["schemas"]["ModelOptions"];
             /** @description The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds. */
@@ -2973,7 +2976,7 @@ export interface operations {
     getStatsLeaderboard: {
         parameters: {
             query?: {
-                /** @description Inclusive; default 30 days before `until`. The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied. */
+                /** @description Inclusive; default 30 days before `until` (but not before 0001-01-01). The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied. */
                 since?: string;
                 /** @description Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied. */
                 until?: string;

@@ -205,6 +205,9 @@ func releaseReopened(ctx context.Context, tx *Tx, from string, a leadrules.Assig
 		return nil
 	}
 	if a.Set {
+		if _, changed := changes["assigned_to"]; changed {
+			return nil // a new assignee, checked as such
+		}
 		_, err := activeAssignee(ctx, tx, *next.AssignedTo)
 		return err
 	}
