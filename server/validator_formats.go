@@ -71,5 +71,5 @@ func noDirectionControls(s string) error {
 	return nil
 }
 
-// lastMicrosecond is the last time a date-time parameter may name.
+// lastMicrosecond is the last time a date-time value may name.
 var lastMicrosecond = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
