@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,7 +46,7 @@ func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// JSON is UTF-8 (RFC 8259); a body in another charset would fail
 		// field by field, or as a NUL byte for UTF-16.
-		if cs := strings.ToLower(params["charset"]); cs != "" && cs != "utf-8" && cs != "us-ascii" {
+		if !utf8Charset(params) {
 			return &apperr.Error{Status: http.StatusUnsupportedMediaType,
 				Detail: "a JSON body is UTF-8: send it as application/json, with charset=utf-8 or none"}
 		}

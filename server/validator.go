@@ -109,6 +109,13 @@ func bodyAside(applies func(*http.Request) bool, validate func(http.Handler) htt
 	})
 }
 
+// utf8Charset reports whether a media type's parameters leave its charset
+// UTF-8: none named, utf-8, or us-ascii (a subset of it).
+func utf8Charset(params map[string]string) bool {
+	cs := strings.ToLower(params["charset"])
+	return cs == "" || cs == "utf-8" || cs == "us-ascii"
+}
+
 // csvOnly answers 415 when a request that must carry a CSV body (the
 // import, whose body the validator leaves unread) says it carries something
 // else, or text in another charset than UTF-8.
@@ -116,8 +123,7 @@ func csvOnly(applies func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if applies(r) && r.Method == http.MethodPost {
 			mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			cs := strings.ToLower(params["charset"])
-			if err != nil || mt != "text/csv" || (cs != "" && cs != "utf-8" && cs != "us-ascii") {
+			if err != nil || mt != "text/csv" || !utf8Charset(params) {
 				_ = renderProblem(w, r, http.StatusUnsupportedMediaType,
 					"the body must be a CSV file sent as Content-Type: text/csv (UTF-8)", nil, nil)
 				return
