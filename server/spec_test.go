@@ -5,12 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/scoring"
 )
 
 // TestSpecValid: the contract is a valid OpenAPI document and every example
@@ -95,6 +98,36 @@ func TestSpecAuditActions(t *testing.T) {
 	for a := range inSpec {
 		if !inCode[a] {
 			t.Errorf("AuditAction lists %q, which no code records", a)
+		}
+	}
+}
+
+// TestSpecEnums: the enumerations the code accepts (the CSV import, the
+// scorer's level tables, the workflow) are exactly the spec's, in its order.
+func TestSpecEnums(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for schema, inCode := range map[string][]string{
+		"Job":             scoring.Jobs,
+		"Marital":         scoring.MaritalStatuses,
+		"Education":       scoring.EducationLevels,
+		"YesNoUnknown":    scoring.YesNoUnknown,
+		"ContactChannel":  scoring.ContactChannels,
+		"Month":           scoring.Months,
+		"Weekday":         scoring.Weekdays,
+		"PreviousOutcome": scoring.PreviousOutcomes,
+		"Category":        scoring.Categories,
+		"LeadStatus":      leadrules.Statuses,
+	} {
+		var inSpec []string
+		for _, v := range doc.Components.Schemas[schema].Value.Enum {
+			inSpec = append(inSpec, v.(string))
+		}
+		if !slices.Equal(inSpec, inCode) {
+			t.Errorf("%s: the spec has %v, the code %v", schema, inSpec, inCode)
 		}
 	}
 }

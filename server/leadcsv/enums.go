@@ -1,6 +1,11 @@
 package leadcsv
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/scoring"
+)
 
 // enum is one of the DESIGN's enumerations with the spellings the import
 // accepts for it.
@@ -40,24 +45,21 @@ func (e *enum) parse(s string) (v string, ok bool) {
 	return v, ok
 }
 
+// The API values come from scoring and leadrules, whose lists the spec's
+// enumerations are tested against; only the UCI spellings are added here.
 var (
-	jobEnum = newEnum([]string{"admin", "blue_collar", "entrepreneur", "housemaid",
-		"management", "retired", "self_employed", "services", "student", "technician",
-		"unemployed", "unknown"},
+	jobEnum = newEnum(scoring.Jobs,
 		"admin.", "admin", "blue-collar", "blue_collar", "self-employed", "self_employed")
-	maritalEnum   = newEnum([]string{"married", "single", "divorced", "unknown"})
-	educationEnum = newEnum([]string{"basic_4y", "basic_6y", "basic_9y", "high_school",
-		"illiterate", "professional_course", "university_degree", "unknown"},
+	maritalEnum   = newEnum(scoring.MaritalStatuses)
+	educationEnum = newEnum(scoring.EducationLevels,
 		"basic.4y", "basic_4y", "basic.6y", "basic_6y", "basic.9y", "basic_9y",
 		"high.school", "high_school", "professional.course", "professional_course",
 		"university.degree", "university_degree")
-	yesNoUnknownEnum = newEnum([]string{"yes", "no", "unknown"})
-	contactEnum      = newEnum([]string{"cellular", "telephone"})
-	monthEnum        = newEnum([]string{"jan", "feb", "mar", "apr", "may", "jun", "jul",
-		"aug", "sep", "oct", "nov", "dec"})
-	weekdayEnum         = newEnum([]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
-	previousOutcomeEnum = newEnum([]string{"none", "failure", "success"},
-		"nonexistent", "none")
-	statusEnum  = newEnum([]string{"new", "contacted", "follow_up", "success", "failed"})
-	outcomeEnum = newEnum([]string{"yes", "no"})
+	yesNoUnknownEnum    = newEnum(scoring.YesNoUnknown)
+	contactEnum         = newEnum(scoring.ContactChannels)
+	monthEnum           = newEnum(scoring.Months)
+	weekdayEnum         = newEnum(scoring.Weekdays)
+	previousOutcomeEnum = newEnum(scoring.PreviousOutcomes, "nonexistent", "none")
+	statusEnum          = newEnum(leadrules.Statuses)
+	outcomeEnum         = newEnum([]string{"yes", "no"})
 )

@@ -1,8 +1,9 @@
 package scoring
 
-// The enumerations of the API's categorical lead fields, in a fixed order.
-// Other packages use them to validate input; they are read-only by
-// convention, because the scorer's level tables are laid out in this order.
+// The enumerations of the API's categorical lead fields, in the spec's
+// order (server's TestSpecEnums holds them to it). The CSV reader accepts
+// them; they are read-only by convention, because the scorer's level tables
+// are laid out in this order.
 var (
 	Jobs = []string{
 		"admin", "blue_collar", "entrepreneur", "housemaid", "management", "retired",
