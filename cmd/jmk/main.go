@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -174,7 +176,7 @@ func dispatch(ctx context.Context, e env) error {
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "Usage: jmk <command> [flags]   (jmk <command> --help for its flags)")
 	fmt.Fprintln(w, "\nCommands:")
-	for _, name := range sortedKeys(cmds) {
+	for _, name := range slices.Sorted(maps.Keys(cmds)) {
 		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
 	}
 	fmt.Fprintln(w, "\nConfiguration comes from the environment (and .env); see README.md.")

@@ -9,21 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/store"
 )
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // flagSet is a subcommand's flags. Its usage goes to stdout when asked for
 // (--help) and to stderr with an error; errors are returned, not printed,

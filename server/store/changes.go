@@ -1,7 +1,8 @@
 package store
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jmksales/jmk/server/audit"
@@ -9,10 +10,5 @@ import (
 
 // changedFields lists the changed field names, sorted, for a summary.
 func changedFields(changes map[string]audit.Change) string {
-	names := make([]string, 0, len(changes))
-	for k := range changes {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(changes)), ", ")
 }

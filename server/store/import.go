@@ -125,7 +125,7 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	if res.ID, err = uuid.NewV7(); err != nil {
 		return res, err
 	}
-	rd, err := leadcsv.NewReader(r, leadcsv.Options{IgnoreOutcome: opts.IgnoreOutcome})
+	rd, err := leadcsv.NewReader(r, leadcsv.Options{IgnoreOutcome: opts.IgnoreOutcome, MaxRejectedRows: maxImportReports})
 	if err != nil {
 		return res, importError(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"path"
@@ -28,9 +27,6 @@ var ErrSchemaBehind = errors.New("database schema is behind this binary; run `jm
 // and this one's queries may read what those dropped (an old instance left
 // running after an upgrade, or a rollback of the binary alone).
 var ErrSchemaAhead = errors.New("database schema is newer than this binary; run the version that migrated it")
-
-// Migrations returns the embedded migration files (only *.sql).
-func Migrations() fs.FS { return schema.Migrations }
 
 // EnsureDatabase creates the database named in dsn when it does not exist,
 // connecting to the server's "postgres" database to do so, and says so on

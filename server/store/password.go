@@ -41,7 +41,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	// would tell the guesser so, 429 or not.
 	newHash, err := auth.HashPassword(newPassword)
 	if err != nil {
-		return apperr.Invalid("new_password", auth.PasswordLengthRule)
+		return fmt.Errorf("hash new password: %w", err) // its length was checked above
 	}
 	if ok {
 		release() // as for a login: only a failure needs the turn until it is recorded

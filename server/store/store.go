@@ -194,7 +194,7 @@ func translate(err error) error {
 		case "23505": // unique_violation
 			return uniqueConflict(pg.ConstraintName)
 		case "23503": // foreign_key_violation
-			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist", Err: apperr.ErrConflict}
+			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist"}
 		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
 			return &apperr.Error{Status: 400, Detail: "text must be UTF-8 without NUL characters"}
 		case "23514": // check_violation
