@@ -3,12 +3,9 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // statusClientClosed is what the access log and metrics record for a
@@ -33,42 +30,14 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 	switch {
 	case errors.Is(context.Cause(ctx), errShuttingDown):
 		return http.StatusServiceUnavailable, "the server is shutting down; try again", true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || store.TimedOut(err):
 		return http.StatusServiceUnavailable, "the request did not complete in time (the server or its database is busy, or the database is unreachable); try again shortly", true
 	case errors.Is(ctx.Err(), context.Canceled):
 		return statusClientClosed, "the client closed the request", true
-	case databaseDown(err):
+	case store.Unavailable(err):
 		return http.StatusServiceUnavailable, "the database is unavailable; try again shortly", true
-	case collided(err):
+	case store.Collided(err):
 		return http.StatusServiceUnavailable, "the change collided with another one made at the same time and was rolled back; try again", true
 	}
 	return 0, "", false
-}
-
-// databaseDown reports errors of a database that refuses or drops
-// connections: connection failures, the server shutting down or starting,
-// and too many connections or too few resources.
-func databaseDown(err error) bool {
-	// First: a failed connection wraps the server's refusal, whatever its
-	// code (55000 for a database not accepting connections, say).
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
-			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-	}
-	var ne net.Error
-	// A connection the server closed reads as an (unexpected) end of file.
-	return errors.As(err, &ne) || pgconn.SafeToRetry(err) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed)
-}
-
-// collided reports a transaction PostgreSQL aborted to resolve a conflict
-// with another: deadlock_detected or serialization_failure.
-func collided(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
