@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/scoring"
@@ -105,14 +104,15 @@ var errDryRun = errors.New("dry run")
 // moved into leads by one upsert on external_id (queries/import.sql), the
 // new leads are scored when a model is active, each existing lead it
 // changed gets a "lead.update" event listing the changes, and one audit
-// event "import.leads" summarises it all. A row without external_id is always a
-// new lead; a row whose external_id is the id of a live lead without one (as
-// an export writes such a lead) updates that lead. Rows are rejected, and reported with the reader's own
-// rejections, when their external_id comes again later in the file (the
-// last one wins) or belongs to a deleted lead (deleted leads stay deleted),
-// or when they would create a lead out of nothing (ImportStageDropBare).
-// Imports run one at a time (the staging table's lock). A bulk import (see
-// bulkImport) also holds other writers to leads off until it ends.
+// event "import.leads" summarises it all. A row without external_id is
+// always a new lead; a row whose external_id is the id of a live lead
+// without one (as an export writes such a lead) updates that lead. Rows are
+// rejected, and reported with the reader's own rejections, when their
+// external_id comes again later in the file (the last one wins) or belongs
+// to a deleted lead (deleted leads stay deleted), or when they would create
+// a lead out of nothing (ImportStageDropBare). Imports run one at a time
+// (the staging table's lock). A bulk import (see bulkImport) also holds
+// other writers to leads off until it ends.
 //
 // Errors, with nothing written: a 422 apperr for a header the reader
 // refuses or for a *leadcsv.FileError (binary content, a runaway record,
@@ -129,110 +129,17 @@ func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader,
 	if err != nil {
 		return res, importError(err)
 	}
-	cols := rd.Columns()
-	anyInput, allInputs := rd.ScoringInputs()
-	setStatus := slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.ImportIdleUnlimited(ctx); err != nil {
-			return err
-		}
-		if err := lockStage(ctx, tx); err != nil {
-			return err
-		}
-		if opts.OnTurn != nil {
-			opts.OnTurn()
-		}
-		// New leads are scored as they are read, with the model as this
-		// transaction sees it, so each is written once.
-		a, scored, err := s.activeModel(ctx, tx.Q)
-		if err != nil {
-			return err
-		}
-		var score *Active
-		if scored {
-			score = &a
-		}
-		staged, err := stageRows(ctx, tx, rd, opts, score, &res)
-		if err != nil {
-			return err
-		}
-		if err := tx.Q.ImportIdleLimitBack(ctx); err != nil {
-			return err
-		}
-		if err := tx.Q.ImportWriteLock(ctx); err != nil {
-			return err
-		}
-		bulk, err := bulkImport(ctx, tx, staged.rows)
-		if err != nil {
-			return err
-		}
-		// A bulk import's table lock keeps every writer off; a smaller one
-		// locks the leads its rows name.
-		if bulk {
-			if err := deferLeadRank(ctx, tx); err != nil {
+		run := newImportRun(s, tx, actor, rd, opts, &res)
+		for _, phase := range []func(context.Context) error{run.stage, run.lock, run.check, run.upsert} {
+			if err := phase(ctx); err != nil {
 				return err
 			}
-		} else if err := lockNamedLeads(ctx, tx, staged.idRefs, setStatus); err != nil {
-			return err
-		}
-		// Adopted first, so that the checks find a lead named by its id as
-		// they find any other.
-		var adopted int64
-		if staged.idRefs {
-			a, err := tx.Q.ImportAdoptIDs(ctx)
-			if err != nil {
-				return err
-			}
-			adopted = a.Adopted
-		}
-		if err := stageRejections(ctx, tx, setStatus, cols, staged, &res); err != nil {
-			return err
-		}
-		allScored := allInputs
-		if scored {
-			moved, err := dropStaleStagedScores(ctx, tx, a)
-			if err != nil {
-				return err
-			}
-			allScored = allInputs && !moved
-		}
-		if adopted > 0 {
-			if err := tx.Q.ImportAdoptRevert(ctx); err != nil {
-				return err
-			}
-		}
-		if err := tx.Q.ImportSkipUnchanged(ctx); err != nil {
-			return err
-		}
-		n, err := tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
-			Columns: cols, SetStatus: setStatus, HasFeatures: anyInput, AllFeatures: allScored})
-		if err != nil {
-			return err
-		}
-		res.Inserted, res.Updated = n.Inserted, n.Updated
-		if res.Unchanged, err = tx.Q.ImportUnchanged(ctx); err != nil {
-			return err
 		}
 		if opts.DryRun {
 			return errDryRun
 		}
-		if err := s.scoreStaleTx(ctx, tx); err != nil {
-			return err
-		}
-		if bulk {
-			if err := rebuildLeadRank(ctx, tx); err != nil {
-				return err
-			}
-		}
-		// Last, with the import's own event: events written earlier would
-		// hold the audit sealer back for the rest of the import.
-		if err := leadEvents(ctx, tx, actor, res.ID); err != nil {
-			return err
-		}
-		if err := tx.Q.ImportStageReset(ctx); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, importEvent(actor, opts, res))
+		return run.finish(ctx)
 	})
 	if errors.Is(err, errDryRun) {
 		err = nil

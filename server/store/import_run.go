@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/leadcsv"
+)
+
+// importRun is one import inside its transaction, phase by phase: stage
+// the rows, lock what the upsert will change, check the staged rows against
+// the leads, upsert, then finish (score, rank, events). Each phase reads
+// what the earlier ones found.
+type importRun struct {
+	s     *Store
+	tx    *Tx
+	actor audit.Actor
+	rd    *leadcsv.Reader
+	opts  ImportOptions
+	res   *ImportResult
+
+	cols      []string
+	anyInput  bool // the file has a scoring input column
+	allInputs bool // the file has every scoring input column
+	setStatus bool // the file sets statuses (a status column, or y not ignored)
+
+	model   *Active // the model the rows were scored with when read; nil: none active
+	staged  stagedRows
+	bulk    bool // see bulkImport
+	adopted bool // a row named a lead by its id (ImportAdoptIDs)
+}
+
+func newImportRun(s *Store, tx *Tx, actor audit.Actor, rd *leadcsv.Reader, opts ImportOptions, res *ImportResult) *importRun {
+	cols := rd.Columns()
+	r := &importRun{s: s, tx: tx, actor: actor, rd: rd, opts: opts, res: res, cols: cols,
+		setStatus: slices.Contains(cols, "status") || (slices.Contains(cols, "y") && !opts.IgnoreOutcome)}
+	r.anyInput, r.allInputs = rd.ScoringInputs()
+	return r
+}
+
+// stage waits for the import's turn and COPYs the valid rows into the
+// staging table, new leads scored as they are read, with the model as this
+// transaction sees it, so that each is written once.
+func (r *importRun) stage(ctx context.Context) error {
+	q := r.tx.Q
+	if err := q.ImportIdleUnlimited(ctx); err != nil {
+		return err
+	}
+	if err := lockStage(ctx, r.tx); err != nil {
+		return err
+	}
+	if r.opts.OnTurn != nil {
+		r.opts.OnTurn()
+	}
+	a, scored, err := r.s.activeModel(ctx, q)
+	if err != nil {
+		return err
+	}
+	if scored {
+		r.model = &a
+	}
+	if r.staged, err = stageRows(ctx, r.tx, r.rd, r.opts, r.model, r.res); err != nil {
+		return err
+	}
+	return q.ImportIdleLimitBack(ctx)
+}
+
+// lock keeps other writers off what the upsert will change: a bulk
+// import's table lock keeps every writer off; a smaller one locks the leads
+// its rows name.
+func (r *importRun) lock(ctx context.Context) (err error) {
+	if err := r.tx.Q.ImportWriteLock(ctx); err != nil {
+		return err
+	}
+	if r.bulk, err = bulkImport(ctx, r.tx, r.staged.rows); err != nil {
+		return err
+	}
+	if r.bulk {
+		return deferLeadRank(ctx, r.tx)
+	}
+	return lockNamedLeads(ctx, r.tx, r.staged.idRefs, r.setStatus)
+}
+
+// check rejects the staged rows the leads refuse (see stageRejections),
+// drops scores a newer model or thresholds made stale, and leaves out the
+// rows that would change nothing.
+func (r *importRun) check(ctx context.Context) error {
+	q := r.tx.Q
+	// Adopted first, so that the checks find a lead named by its id as
+	// they find any other.
+	if r.staged.idRefs {
+		a, err := q.ImportAdoptIDs(ctx)
+		if err != nil {
+			return err
+		}
+		r.adopted = a.Adopted > 0
+	}
+	if err := stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.res); err != nil {
+		return err
+	}
+	if r.model != nil {
+		moved, err := dropStaleStagedScores(ctx, r.tx, *r.model)
+		if err != nil {
+			return err
+		}
+		r.allInputs = r.allInputs && !moved
+	}
+	if r.adopted {
+		if err := q.ImportAdoptRevert(ctx); err != nil {
+			return err
+		}
+	}
+	return q.ImportSkipUnchanged(ctx)
+}
+
+// upsert moves the staged rows into leads and counts what it did.
+func (r *importRun) upsert(ctx context.Context) error {
+	n, err := r.tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
+		Columns: r.cols, SetStatus: r.setStatus, HasFeatures: r.anyInput, AllFeatures: r.allInputs})
+	if err != nil {
+		return err
+	}
+	r.res.Inserted, r.res.Updated = n.Inserted, n.Updated
+	r.res.Unchanged, err = r.tx.Q.ImportUnchanged(ctx)
+	return err
+}
+
+// finish scores the leads the upsert left unscored, rebuilds lead_rank
+// after a bulk import, and writes the events.
+func (r *importRun) finish(ctx context.Context) error {
+	if err := r.s.scoreStaleTx(ctx, r.tx); err != nil {
+		return err
+	}
+	if r.bulk {
+		if err := rebuildLeadRank(ctx, r.tx); err != nil {
+			return err
+		}
+	}
+	// Last, with the import's own event: events written earlier would
+	// hold the audit sealer back for the rest of the import.
+	if err := leadEvents(ctx, r.tx, r.actor, r.res.ID); err != nil {
+		return err
+	}
+	if err := r.tx.Q.ImportStageReset(ctx); err != nil {
+		return err
+	}
+	return r.tx.Audit(ctx, importEvent(r.actor, r.opts, *r.res))
+}
