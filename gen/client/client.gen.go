@@ -1853,8 +1853,9 @@ type ClientInterface interface {
 	// LogoutWithBody End the session the refresh token belongs to.
 	//
 	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
-	// can still log out. With an access token too, only a session of that same user is ended:
-	// someone else's refresh token changes nothing.
+	// can still log out. With a valid access token too, only a session of that same user is
+	// ended: someone else's refresh token changes nothing. An access token that is expired or
+	// invalid is ignored, so this operation never answers 401.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1864,8 +1865,9 @@ type ClientInterface interface {
 	// Logout End the session the refresh token belongs to.
 	//
 	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
-	// can still log out. With an access token too, only a session of that same user is ended:
-	// someone else's refresh token changes nothing.
+	// can still log out. With a valid access token too, only a session of that same user is
+	// ended: someone else's refresh token changes nothing. An access token that is expired or
+	// invalid is ignored, so this operation never answers 401.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2368,8 +2370,9 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // LogoutWithBody End the session the refresh token belongs to.
 //
 // The refresh token is enough, so a client whose access token has expired (a tab left idle)
-// can still log out. With an access token too, only a session of that same user is ended:
-// someone else's refresh token changes nothing.
+// can still log out. With a valid access token too, only a session of that same user is
+// ended: someone else's refresh token changes nothing. An access token that is expired or
+// invalid is ignored, so this operation never answers 401.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2389,8 +2392,9 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 // Logout End the session the refresh token belongs to.
 //
 // The refresh token is enough, so a client whose access token has expired (a tab left idle)
-// can still log out. With an access token too, only a session of that same user is ended:
-// someone else's refresh token changes nothing.
+// can still log out. With a valid access token too, only a session of that same user is
+// ended: someone else's refresh token changes nothing. An access token that is expired or
+// invalid is ignored, so this operation never answers 401.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5500,8 +5504,9 @@ type ClientWithResponsesInterface interface {
 	// LogoutWithBodyWithResponse End the session the refresh token belongs to.
 	//
 	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
-	// can still log out. With an access token too, only a session of that same user is ended:
-	// someone else's refresh token changes nothing.
+	// can still log out. With a valid access token too, only a session of that same user is
+	// ended: someone else's refresh token changes nothing. An access token that is expired or
+	// invalid is ignored, so this operation never answers 401.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5511,8 +5516,9 @@ type ClientWithResponsesInterface interface {
 	// LogoutWithResponse End the session the refresh token belongs to.
 	//
 	// The refresh token is enough, so a client whose access token has expired (a tab left idle)
-	// can still log out. With an access token too, only a session of that same user is ended:
-	// someone else's refresh token changes nothing.
+	// can still log out. With a valid access token too, only a session of that same user is
+	// ended: someone else's refresh token changes nothing. An access token that is expired or
+	// invalid is ignored, so this operation never answers 401.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6267,11 +6273,6 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
-// LogoutResponse401Headers the declared response headers of an HTTP 401 response for Logout
-type LogoutResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 // LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
 type LogoutResponse503Headers struct {
 	RetryAfter *int
@@ -6282,8 +6283,6 @@ type LogoutResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
-	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6294,8 +6293,6 @@ type LogoutResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *LogoutResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LogoutResponse503Headers
 }
@@ -6303,11 +6300,6 @@ type LogoutResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r LogoutResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
-}
-
-// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r LogoutResponse) GetApplicationproblemJSON401() *Unauthorized {
-	return r.ApplicationproblemJSON401
 }
 
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
@@ -9804,8 +9796,9 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 // LogoutWithBodyWithResponse End the session the refresh token belongs to.
 //
 // The refresh token is enough, so a client whose access token has expired (a tab left idle)
-// can still log out. With an access token too, only a session of that same user is ended:
-// someone else's refresh token changes nothing.
+// can still log out. With a valid access token too, only a session of that same user is
+// ended: someone else's refresh token changes nothing. An access token that is expired or
+// invalid is ignored, so this operation never answers 401.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9821,8 +9814,9 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 // LogoutWithResponse End the session the refresh token belongs to.
 //
 // The refresh token is enough, so a client whose access token has expired (a tab left idle)
-// can still log out. With an access token too, only a session of that same user is ended:
-// someone else's refresh token changes nothing.
+// can still log out. With a valid access token too, only a session of that same user is
+// ended: someone else's refresh token changes nothing. An access token that is expired or
+// invalid is ignored, so this operation never answers 401.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10855,13 +10849,6 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON401 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10900,16 +10887,6 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 401:
-		var headers LogoutResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

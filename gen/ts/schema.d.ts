@@ -102,8 +102,9 @@ export interface paths {
         /**
          * End the session the refresh token belongs to.
          * @description The refresh token is enough, so a client whose access token has expired (a tab left idle)
-         *     can still log out. With an access token too, only a session of that same user is ended:
-         *     someone else's refresh token changes nothing.
+         *     can still log out. With a valid access token too, only a session of that same user is
+         *     ended: someone else's refresh token changes nothing. An access token that is expired or
+         *     invalid is ignored, so this operation never answers 401.
          */
         post: operations["logout"];
         delete?: never;
@@ -1954,7 +1955,6 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
