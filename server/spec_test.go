@@ -131,3 +131,21 @@ func TestSpecEnums(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecTrainingRanges: the training request's bounds in the spec are the
+// ones training applies.
+func TestSpecTrainingRanges(t *testing.T) {
+	t.Parallel()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := doc.Components.Schemas["TrainRequest"].Value.Properties
+	h, s := props["holdout_fraction"].Value, props["seed"].Value
+	if *h.Min != scoring.MinHoldoutFraction || *h.Max != scoring.MaxHoldoutFraction || !h.ExclusiveMax.IsTrue() || h.ExclusiveMin.IsSet() {
+		t.Errorf("holdout_fraction: spec [%v, %v) exclusiveMax %v", *h.Min, *h.Max, h.ExclusiveMax.IsTrue())
+	}
+	if *s.Min != 1 || *s.Max != scoring.MaxSeed {
+		t.Errorf("seed: spec %v to %v", *s.Min, *s.Max)
+	}
+}

@@ -18,12 +18,6 @@ import (
 
 var cliActor = audit.Actor{Name: "jmk model"}
 
-// The holdout fractions POST /models/train accepts: minHoldout <= f < maxHoldout.
-const (
-	minHoldout = 0.05
-	maxHoldout = 0.5
-)
-
 func cmdModel(ctx context.Context, e env) error {
 	usage := "Usage: jmk model train [--include-duration] [--split stratified|time] [--holdout F] [--seed N] [--activate] [--report FILE.png]\n" +
 		"       jmk model list\n       jmk model activate VERSION\n\n(jmk model SUBCOMMAND --help for more)"
@@ -60,11 +54,11 @@ func modelTrain(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	// As POST /models/train: 0.05 <= holdout < 0.5 (NaN fails too).
-	if !(*holdout >= minHoldout && *holdout < maxHoldout) {
-		return fs.fail(fmt.Errorf("model train: --holdout must be at least %g and under %g, not %g", minHoldout, maxHoldout, *holdout))
+	// As POST /scoring/models (NaN fails too).
+	if !(*holdout >= scoring.MinHoldoutFraction && *holdout < scoring.MaxHoldoutFraction) {
+		return fs.fail(fmt.Errorf("model train: --holdout must be at least %g and under %g, not %g", scoring.MinHoldoutFraction, scoring.MaxHoldoutFraction, *holdout))
 	}
-	if *seed < 1 || *seed > maxSeed {
+	if *seed < 1 || *seed > scoring.MaxSeed {
 		return fs.fail(fmt.Errorf("model train: --seed must be from 1 to 2^53-1, not %d", *seed))
 	}
 	if *split != scoring.SplitStratified && *split != scoring.SplitTime {
@@ -128,10 +122,6 @@ func modelTrain(ctx context.Context, e env) error {
 	}
 	return nil
 }
-
-// maxSeed is the largest seed POST /scoring/models takes (2^53-1, exact in
-// a JavaScript number).
-const maxSeed = 1<<53 - 1
 
 // describeOptions says in a few words how a model was trained.
 func describeOptions(o scoring.Options) string {

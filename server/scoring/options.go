@@ -26,6 +26,20 @@ const (
 	DefaultL2 = 2e-4
 )
 
+// The ranges Train accepts, which the API's spec and jmk model train state
+// too (TestSpecTrainingRanges holds the spec to them).
+const (
+	// MinHoldoutFraction keeps the holdout large enough for its metrics to
+	// mean something: 5 % of the UCI file is about 230 conversions.
+	MinHoldoutFraction = 0.05
+	// MaxHoldoutFraction is the bound the holdout stays under: training
+	// keeps most of the examples.
+	MaxHoldoutFraction = 0.5
+	// MaxSeed is the largest seed, 2^53-1: a JavaScript client reads it
+	// back exactly.
+	MaxSeed = 1<<53 - 1
+)
+
 // ErrInvalidOptions is returned (wrapped) by Train for options out of range.
 var ErrInvalidOptions = errors.New("invalid training options")
 
@@ -37,12 +51,12 @@ type Options struct {
 	// it is there to measure how much the call itself tells.
 	IncludeCallDuration bool `json:"include_call_duration"`
 	// HoldoutFraction is the share of examples held out for the metrics,
-	// 0 < f < 0.5 (default 0.2).
+	// MinHoldoutFraction <= f < MaxHoldoutFraction (default 0.2).
 	HoldoutFraction float64 `json:"holdout_fraction"`
 	// Split is SplitStratified (default) or SplitTime.
 	Split string `json:"split"`
-	// Seed drives the stratified split (default 1). A time split draws
-	// nothing: its seed is always zero, and left out of the JSON.
+	// Seed drives the stratified split, 1 to MaxSeed (default 1). A time
+	// split draws nothing: its seed is always zero, and left out of the JSON.
 	Seed int64 `json:"seed,omitempty"`
 	// L2 is the ridge penalty on the mean log loss (default DefaultL2).
 	L2 float64 `json:"l2"`
@@ -71,8 +85,10 @@ func (o Options) resolved() (Options, error) {
 		o.Thresholds = DefaultThresholds
 	}
 	switch {
-	case !(o.HoldoutFraction > 0 && o.HoldoutFraction < 0.5):
-		return o, fmt.Errorf("%w: holdout fraction %g not in (0, 0.5)", ErrInvalidOptions, o.HoldoutFraction)
+	case !(o.HoldoutFraction >= MinHoldoutFraction && o.HoldoutFraction < MaxHoldoutFraction):
+		return o, fmt.Errorf("%w: holdout fraction %g not in [%g, %g)", ErrInvalidOptions, o.HoldoutFraction, MinHoldoutFraction, MaxHoldoutFraction)
+	case o.Split == SplitStratified && (o.Seed < 1 || o.Seed > MaxSeed):
+		return o, fmt.Errorf("%w: seed %d not from 1 to 2^53-1", ErrInvalidOptions, o.Seed)
 	case o.Split != SplitStratified && o.Split != SplitTime:
 		return o, fmt.Errorf("%w: split %q", ErrInvalidOptions, o.Split)
 	case !(o.L2 > 0) || !finite(o.L2):
