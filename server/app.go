@@ -53,7 +53,7 @@ func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (
 		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
 			return nil, err
 		}
-		if _, err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		if _, err := store.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
 			return nil, err
 		}
 	} else {
@@ -88,7 +88,7 @@ func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (
 // out receives the one-time bootstrap password when one is generated.
 func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
 	if cfg.JWTSecretRandom {
-		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart (set JWT_SECRET, required in production)")
+		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart or work on another instance (set JWT_SECRET, the same on every instance; required in production)")
 	}
 	if cfg.Env == "production" && cfg.MetricsToken == "" {
 		log.Warn("METRICS_TOKEN is not set: GET /metrics answers anyone who reaches this port, with the request counts " +
@@ -234,7 +234,7 @@ func (a *App) drain(errc <-chan error) error {
 		return nil
 	}
 	a.draining.Store(true)
-	a.Log.Info("draining: /readyz answers 503, requests are still served", "for", d)
+	a.Log.Info("draining: /readyz answers 503, requests are still served", "for", d.String())
 	select {
 	case <-time.After(d):
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestOps(t *testing.T) {
 			!strings.Contains(*p.Detail, "database schema is newer than this binary") {
 			t.Fatalf("detail %v", p.Detail)
 		}
-		if _, err := store.Migrate(ctx, ahead.DSN); !errors.Is(err, store.ErrSchemaAhead) {
+		if _, err := store.Migrate(ctx, ahead.DSN, slog.New(slog.DiscardHandler)); !errors.Is(err, store.ErrSchemaAhead) {
 			t.Fatalf("migrate: %v", err)
 		}
 	})

@@ -30,10 +30,11 @@ func cmdMigrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, server.NewLogger(cfg, e.stderr)); err != nil {
+	log := server.NewLogger(cfg, e.stderr)
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
 		return err
 	}
-	n, err := store.Migrate(ctx, cfg.DatabaseURL)
+	n, err := store.Migrate(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
 	}

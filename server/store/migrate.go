@@ -111,7 +111,7 @@ func provider(dsn string) (*goose.Provider, *sql.DB, error) {
 	}
 	// The session lock lets several replicas start at once: one migrates,
 	// the others wait and then find nothing to do.
-	locker, err := lock.NewPostgresSessionLocker()
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(5, uint64(migrateLockTimeout/(5*time.Second))))
 	if err != nil {
 		sqldb.Close()
 		return nil, nil, err
@@ -124,14 +124,25 @@ func provider(dsn string) (*goose.Provider, *sql.DB, error) {
 	return p, sqldb, nil
 }
 
+// migrateLockTimeout is how long Migrate waits for another session's
+// migration lock: goose's default, polled every 5 s.
+const migrateLockTimeout = 5 * time.Minute
+
 // Migrate applies every pending migration and returns how many it applied.
-func Migrate(ctx context.Context, dsn string) (int, error) {
+// While another instance migrates it waits, up to migrateLockTimeout, and
+// says so in log once the wait passes a few seconds: it would look hung.
+func Migrate(ctx context.Context, dsn string, log *slog.Logger) (int, error) {
 	p, sqldb, err := provider(dsn)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
 	defer sqldb.Close()
+	waiting := time.AfterFunc(5*time.Second, func() {
+		log.Warn("migrations: still waiting after 5s: another instance holds the migration lock, or a migration is long",
+			"gives_up_after", migrateLockTimeout.String())
+	})
 	res, err := p.Up(ctx)
+	waiting.Stop()
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}

@@ -6,8 +6,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/logbuf"
 )
 
 // TestMigrationsDownAndUp runs every migration's Down, newest first, on a
@@ -114,5 +119,35 @@ func TestMigrationTimeSplitSeed(t *testing.T) {
 	}
 	if got := seeds(); got != "1/1,7/7" {
 		t.Errorf("after Down: seeds %s, want 1/1,7/7", got)
+	}
+}
+
+// TestMigrateSaysItWaits: an instance waiting for another's migration lock
+// says so in its log instead of looking hung, and gives up when its context
+// ends.
+func TestMigrateSaysItWaits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := dbtest.FreshURL(t) // with every migration pending: goose locks only then
+	if err := EnsureDatabase(ctx, dsn, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	var logs logbuf.Buffer
+	wctx, cancel := context.WithTimeout(ctx, 7*time.Second)
+	defer cancel()
+	_, err = Migrate(wctx, dsn, slog.New(slog.NewTextHandler(&logs, nil)))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Migrate under another's lock: %v", err)
+	}
+	if !strings.Contains(logs.String(), "another instance holds the migration lock") {
+		t.Fatalf("nothing said while waiting: %q", logs.String())
 	}
 }
