@@ -63,16 +63,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 
 	var out Login
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
-			return err
-		}
-		if err := tx.Q.LoginLock(ctx, email); err != nil {
-			return err
-		}
-		// Checked again under the per-IP and per-e-mail locks: parallel
-		// guesses that all passed the first check cannot learn more than
-		// the limits allow.
-		if err := s.checkThrottle(ctx, tx.Q, email, key, th); err != nil {
+		if err := s.lockThrottle(ctx, tx, email, key, th); err != nil {
 			return err
 		}
 		if ok {
@@ -87,18 +78,12 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			ok = cur.Active && cur.PasswordHash == u.PasswordHash
 		}
 		if !ok {
-			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: key}); err != nil {
-				return err
-			}
 			ev := audit.Event{Actor: audit.Anonymous, Action: "auth.login_failed", EntityType: "session",
 				Summary: "Failed login for " + typedEmail(email, found)}
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
-			if err := tx.Audit(ctx, ev); err != nil {
-				return err
-			}
-			return auditLock(ctx, tx, email, key, th, ev)
+			return recordFailure(ctx, tx, email, key, th, ev)
 		}
 		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
 			return err
@@ -152,6 +137,31 @@ func slash64(ip string) (netip.Prefix, bool) {
 		return netip.Prefix{}, false
 	}
 	return netip.PrefixFrom(a, 64).Masked(), true
+}
+
+// lockThrottle takes the per-IP and per-e-mail locks of an attempt's
+// transaction and checks the throttle again under them: parallel guesses
+// that all passed the first check cannot learn more than the limits allow.
+func (s *Store) lockThrottle(ctx context.Context, tx *Tx, email, ip string, th Throttle) error {
+	if err := tx.Q.LoginLockIP(ctx, ip); err != nil {
+		return err
+	}
+	if err := tx.Q.LoginLock(ctx, email); err != nil {
+		return err
+	}
+	return s.checkThrottle(ctx, tx.Q, email, ip, th)
+}
+
+// recordFailure counts a wrong password for the throttle, with its audit
+// event, and the event of the lock it may have started.
+func recordFailure(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
+	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: ip}); err != nil {
+		return err
+	}
+	if err := tx.Audit(ctx, failed); err != nil {
+		return err
+	}
+	return auditLock(ctx, tx, email, ip, th, failed)
 }
 
 // auditLock writes an auth.login_locked event when the failure just

@@ -47,26 +47,13 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 		release() // as for a login: only a failure needs the turn until it is recorded
 	}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.Q.LoginLockIP(ctx, key); err != nil {
-			return err
-		}
-		if err := tx.Q.LoginLock(ctx, u.Email); err != nil {
-			return err
-		}
-		if err := s.checkThrottle(ctx, tx.Q, u.Email, key, th); err != nil {
+		if err := s.lockThrottle(ctx, tx, u.Email, key, th); err != nil {
 			return err
 		}
 		if !ok {
-			if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: u.Email, Ip: key}); err != nil {
-				return err
-			}
-			ev := audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+			return recordFailure(ctx, tx, u.Email, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
-				Summary: u.Name + " gave a wrong current password when changing it"}
-			if err := tx.Audit(ctx, ev); err != nil {
-				return err
-			}
-			return auditLock(ctx, tx, u.Email, key, th, ev)
+				Summary: u.Name + " gave a wrong current password when changing it"})
 		}
 		if same {
 			// Only after the throttle: it tells that current was right.
