@@ -102,6 +102,7 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	}
 	c.DatabaseURL = dbconf.WithConnectTimeout(c.DatabaseURL, getenv("PGCONNECT_TIMEOUT"))
 	env.check(databaseURLError(c.DatabaseURL))
+	env.check(httpAddrError(c.HTTPAddr))
 	if c.Env != "development" && c.Env != "production" {
 		env.fail("APP_ENV must be development or production, got %q", c.Env)
 	}

@@ -3,8 +3,10 @@ package server
 import (
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/jmksales/jmk/server/auth"
@@ -19,6 +21,18 @@ func databaseURLError(dsn string) error {
 		return fmt.Errorf("DATABASE_URL must be a postgres:// URL (or keyword=value pairs), got a %s:// one", scheme)
 	}
 	return nil
+}
+
+// httpAddrError refuses an HTTP_ADDR that is not host:port, which net.Listen
+// would only report as "missing port in address".
+func httpAddrError(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return nil
+	}
+	if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		return fmt.Errorf("HTTP_ADDR must be host:port or :port, such as :8080; for port %s on every interface, :%s", addr, addr)
+	}
+	return fmt.Errorf("HTTP_ADDR must be host:port or :port, such as :8080 or 127.0.0.1:8080, got %q", addr)
 }
 
 // jwtSecret reads JWT_SECRET. Without one, development gets a random secret

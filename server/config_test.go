@@ -121,6 +121,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"OriginWithPath", map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/app"}, `"https://b.example/app"`},
 		{"OriginWithoutScheme", map[string]string{"CORS_ALLOWED_ORIGINS": "localhost:5173"}, "CORS_ALLOWED_ORIGINS"},
 		{"OriginWildcard", map[string]string{"CORS_ALLOWED_ORIGINS": "https://*.example.com"}, "wildcard"},
+		{"PortWithoutColon", map[string]string{"HTTP_ADDR": "18101"}, "for port 18101 on every interface, :18101"},
+		{"AddrWithoutPort", map[string]string{"HTTP_ADDR": "localhost"}, `HTTP_ADDR must be host:port or :port, such as :8080 or 127.0.0.1:8080, got "localhost"`},
 		{"BadRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "30"}, "REQUEST_TIMEOUT"},
 		{"TinyRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "1ms"}, "REQUEST_TIMEOUT must be at least 1s, got 1ms"},
 		{"ZeroExports", map[string]string{"EXPORT_MAX_CONCURRENT": "0"}, "EXPORT_MAX_CONCURRENT"},

@@ -67,7 +67,7 @@ func TestProblems(t *testing.T) {
 		detail string
 	}{
 		{"UnknownAPIRoute", "GET", "/api/v1/nope", nil, nil, 404, "no such endpoint"},
-		{"UnknownRoute", "GET", "/nope", nil, nil, 404, "no such endpoint"},
+		{"UnknownRoute", "GET", "/nope", nil, nil, 404, "no such endpoint: GET /nope (the API is under /api/v1; its reference is at /docs)"},
 		{"UnknownRouteWithToken", "GET", "/api/v1/users/x/y", nil, map[string]string{"Authorization": "Bearer " + token}, 404, "no such endpoint"},
 		{"WrongMethod", "PUT", "/api/v1/auth/login", strings.NewReader(`{}`), map[string]string{"Content-Type": "application/json"}, 405, "not allowed"},
 		{"WrongMethodOps", "POST", "/healthz", nil, nil, 405, "not allowed"},

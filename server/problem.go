@@ -119,7 +119,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			detail, fields := http.StatusText(he.Code), []apperr.FieldError(nil)
 			switch he.Code {
 			case http.StatusNotFound:
-				detail = "no such endpoint: " + c.Request().Method + " " + c.Request().URL.Path
+				detail = noSuchEndpoint(c.Request())
 			case http.StatusMethodNotAllowed:
 				detail = c.Request().Method + " is not allowed on " + c.Request().URL.Path
 			case http.StatusRequestEntityTooLarge:
@@ -233,4 +233,11 @@ func sentinelDetail(err error) string {
 		}
 	}
 	return ""
+}
+
+// noSuchEndpoint is the 404's detail for a route that does not exist,
+// pointing a lost caller (a browser at /, a path without /api/v1) to the
+// reference.
+func noSuchEndpoint(r *http.Request) string {
+	return "no such endpoint: " + r.Method + " " + r.URL.Path + " (the API is under /api/v1; its reference is at /docs)"
 }

@@ -42,7 +42,7 @@ func validator(spec *openapi3.T) echo.MiddlewareFunc {
 	authFn := func(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 		r := in.RequestValidationInput.Request
 		if _, ok := auth.FromContext(r.Context()); !ok {
-			return errors.New("a valid bearer access token is required")
+			return errors.New(auth.TokenRequired)
 		}
 		// kin-openapi checks security before parameters and body, so the
 		// wrong role hears its 403 whatever it sent. The handlers check the

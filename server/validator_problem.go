@@ -13,6 +13,7 @@ import (
 	nethttpmw "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/auth"
 )
 
 // validationError writes the validator's verdict as problem+json, with the
@@ -53,11 +54,11 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 	}
 	switch status {
 	case http.StatusNotFound:
-		detail = "no such endpoint: " + r.Method + " " + r.URL.Path
+		detail = noSuchEndpoint(r)
 	case http.StatusMethodNotAllowed:
 		detail = r.Method + " is not allowed on " + r.URL.Path
 	case http.StatusUnauthorized:
-		detail, fields = "a valid bearer access token is required", nil
+		detail, fields = auth.TokenRequired, nil
 		// RFC 6750: a bearer token came and was refused (expired, revoked,
 		// forged), which tells a client to refresh rather than to log in.
 		// Only here: a public endpoint's 401 is about its body's credentials.

@@ -495,6 +495,9 @@ func TestModelCommand(t *testing.T) {
 			t.Errorf("%v: %v: %s", args, err, out)
 		}
 	}
+	if _, err := runData(t, dsn, "", "model", "activate", "99"); err == nil || !strings.Contains(err.Error(), "(jmk model list shows the versions)") {
+		t.Errorf("activate 99: %v", err)
+	}
 }
 
 // firstWrite writes to w, and runs check at its first Write, keeping its

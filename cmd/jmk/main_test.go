@@ -236,7 +236,7 @@ func TestRunUsage(t *testing.T) {
 	t.Run("BadListenAddress", func(t *testing.T) {
 		t.Parallel()
 		r := runJMK(t, map[string]string{"HTTP_ADDR": "garbage", "DATABASE_URL": "postgres://postgres@127.0.0.1:1/x"}, "", "serve")
-		if r.err == nil || !strings.Contains(r.err.Error(), "HTTP_ADDR garbage") {
+		if r.err == nil || !strings.Contains(r.err.Error(), `HTTP_ADDR must be host:port or :port, such as :8080 or 127.0.0.1:8080, got "garbage"`) {
 			t.Fatalf("%v", r.err)
 		}
 	})

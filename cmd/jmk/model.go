@@ -263,6 +263,9 @@ func modelActivate(ctx context.Context, e env) error {
 		return err
 	}
 	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
+	if errors.Is(err, apperr.ErrNotFound) {
+		return fmt.Errorf("model activate: %w (jmk model list shows the versions)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("model activate: %w", err)
 	}

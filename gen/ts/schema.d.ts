@@ -1876,8 +1876,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "email": "admin@example.com",
-                 *       "password": "correct horse battery"
+                 *       "email": "sales1@example.com",
+                 *       "password": "demo-password-1"
                  *     }
                  */
                 "application/json": components["schemas"]["LoginRequest"];

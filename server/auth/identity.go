@@ -12,6 +12,9 @@ const (
 	RoleSales = "sales"
 )
 
+// TokenRequired is the 401's detail for a request without an access token.
+const TokenRequired = "a valid bearer access token is required: log in with POST /api/v1/auth/login"
+
 // Identity is the authenticated caller, as the database says it is at the
 // time of the request (not as the token said when it was issued).
 type Identity struct {

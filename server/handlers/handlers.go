@@ -63,7 +63,7 @@ func New(st *store.Store, iss *auth.Issuer, opts Options, log *slog.Logger) *Han
 func caller(ctx context.Context) (auth.Identity, error) {
 	id, ok := auth.FromContext(ctx)
 	if !ok {
-		return auth.Identity{}, apperr.Unauthorized("a valid bearer access token is required")
+		return auth.Identity{}, apperr.Unauthorized(auth.TokenRequired)
 	}
 	return id, nil
 }

@@ -87,9 +87,12 @@ func checkDatabase(ctx context.Context, dsn string, log *slog.Logger, create boo
 func connectHint(err error) string {
 	var pg *pgconn.PgError
 	var ne net.Error
+	var dns *net.DNSError
 	switch {
 	case errors.As(err, &pg):
 		return "the server answered: check the user and password in DATABASE_URL"
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "the host in DATABASE_URL does not resolve: check its spelling"
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 		return "no answer within connect_timeout: check the host and port in DATABASE_URL, and any firewall or pooler on the way"
 	}

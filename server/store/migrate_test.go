@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,23 @@ func TestMigrateSaysItWaits(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "another instance holds the migration lock") {
 		t.Fatalf("nothing said while waiting: %q", logs.String())
+	}
+}
+
+// TestConnectHint: a failed connection's message says what to check.
+func TestConnectHint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"NoSuchHost", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "pg.example.invalid", IsNotFound: true}}, "does not resolve"},
+		{"Refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, "start PostgreSQL 15"},
+		{"Silent", context.DeadlineExceeded, "no answer within connect_timeout"},
+	} {
+		if got := connectHint(tc.err); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q in it", tc.name, got, tc.want)
+		}
 	}
 }
