@@ -45,7 +45,7 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 			r := c.Request()
 			id := r.Header.Get(echo.HeaderXRequestID)
 			if !validRequestID.MatchString(id) {
-				u, _ := uuid.NewV7()
+				u := uuid.Must(uuid.NewV7())
 				id = u.String()
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)

@@ -43,7 +43,7 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		if err := leadrules.CheckLog(who, old.AssignedTo); err != nil {
 			return err
 		}
-		p.ID, _ = uuid.NewV7()
+		p.ID = newID()
 		p.UserID = &who.UserID
 		if out, err = tx.Q.ActivityInsert(ctx, p); err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -130,7 +129,7 @@ func exportEvent(actor audit.Actor, f LeadFilter, o LeadSort) audit.Event {
 		which = "the leads matching a filter"
 	}
 	return audit.Event{
-		Actor: actor, Action: "export.leads", EntityType: "export", EntityID: uuid.Must(uuid.NewV7()).String(),
+		Actor: actor, Action: "export.leads", EntityType: "export", EntityID: newID().String(),
 		Summary: fmt.Sprintf("%s exported %s", actor.Name, which),
 		Changes: map[string]audit.Change{"filters": {To: filters}, "sort": {To: string(o)}},
 	}

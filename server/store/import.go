@@ -120,11 +120,7 @@ var errDryRun = errors.New("dry run")
 // http.MaxBytesReader limit; a 422 apperr when a value breaks a database
 // constraint; the reader's own error otherwise.
 func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader, opts ImportOptions) (ImportResult, error) {
-	res := ImportResult{DryRun: opts.DryRun, Rejected: []leadcsv.Rejection{}}
-	var err error
-	if res.ID, err = uuid.NewV7(); err != nil {
-		return res, err
-	}
+	res := ImportResult{ID: newID(), DryRun: opts.DryRun, Rejected: []leadcsv.Rejection{}}
 	rd, err := leadcsv.NewReader(r, leadcsv.Options{IgnoreOutcome: opts.IgnoreOutcome, MaxRejectedRows: maxImportReports})
 	if err != nil {
 		return res, importError(err)

@@ -9,8 +9,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/leadrules"
@@ -182,10 +180,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 	if opts.Amend != nil {
 		opts.Amend(&l)
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return db.ImportStageCopyParams{}, err
-	}
+	id := newID()
 	fallback := fmt.Sprintf("Imported lead (line %d)", l.Line)
 	if l.ExternalID != nil {
 		fallback = "Lead " + *l.ExternalID

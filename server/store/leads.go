@@ -44,7 +44,7 @@ func (s *Store) LeadCreate(ctx context.Context, actor audit.Actor, p db.LeadInse
 				return err
 			}
 		}
-		p.ID, _ = uuid.NewV7()
+		p.ID = newID()
 		l, err := tx.Q.LeadInsert(ctx, p)
 		if err != nil {
 			return err

@@ -97,10 +97,7 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 			if !ok {
 				continue
 			}
-			id, err := uuid.NewV7()
-			if err != nil {
-				return err
-			}
+			id := newID()
 			// The event names the instant as the column keeps it
 			// (microseconds), not as generated (nanoseconds).
 			at := a.OccurredAt.Truncate(time.Microsecond)

@@ -16,7 +16,7 @@ import (
 
 // newSession starts a session of the user with its first refresh token.
 func newSession(ctx context.Context, tx *Tx, userID uuid.UUID, ip, userAgent string) (uuid.UUID, string, error) {
-	id, _ := uuid.NewV7()
+	id := newID()
 	expires := time.Now().Add(auth.RefreshTTL)
 	if _, err := tx.Q.SessionInsert(ctx, db.SessionInsertParams{
 		ID: id, UserID: userID, ExpiresAt: expires, Ip: nonEmpty(ip), UserAgent: nonEmpty(truncate(userAgent, audit.MaxUserAgent)),

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -255,3 +256,8 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// newID is a new UUIDv7 for a row or an event. uuid.NewV7 fails only when
+// the system's random source does, which crypto/rand no longer reports: it
+// ends the process instead.
+func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }

@@ -34,7 +34,7 @@ func (s *Store) UserCreate(ctx context.Context, actor audit.Actor, u NewUser) (d
 // userCreateTx inserts a user and writes its event; an Anonymous actor is
 // a self-registration, whose actor is the new user.
 func userCreateTx(ctx context.Context, tx *Tx, actor audit.Actor, u NewUser) (db.User, error) {
-	id, _ := uuid.NewV7()
+	id := newID()
 	out, err := tx.Q.UserInsert(ctx, db.UserInsertParams{
 		ID: id, Name: u.Name, Email: u.Email, PasswordHash: u.PasswordHash, Role: u.Role,
 	})
