@@ -17,14 +17,14 @@ import (
 
 // Issuer and audience of our access tokens.
 const (
-	TokenIssuer   = "jmk-sales-api"
-	TokenAudience = "jmk-sales-api"
+	tokenIssuer   = "jmk-sales-api"
+	tokenAudience = "jmk-sales-api"
 )
 
 // New assembles the HTTP server: middleware in order, the spec validator,
 // the strict handlers, operations endpoints and the error handler.
 func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*echo.Echo, error) {
-	iss, err := auth.NewIssuer(cfg.JWTSecret, TokenIssuer, TokenAudience, nil)
+	iss, err := auth.NewIssuer(cfg.JWTSecret, tokenIssuer, tokenAudience, nil)
 	if err != nil {
 		return nil, err
 	}

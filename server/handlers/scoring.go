@@ -173,7 +173,7 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 		return nil, err
 	}
 	defer release()
-	m, err := h.st.Train(ctx, TrainOptions(body))
+	m, err := h.st.Train(ctx, trainOptions(body))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +198,8 @@ func (h *Handlers) GetModel(ctx context.Context, req api.GetModelRequestObject) 
 	return api.GetModel200JSONResponse(out), err
 }
 
-// TrainOptions converts a train request to scoring options (zero = default).
-func TrainOptions(r api.TrainRequest) scoring.Options {
+// trainOptions converts a train request to scoring options (zero = default).
+func trainOptions(r api.TrainRequest) scoring.Options {
 	var o scoring.Options
 	if r.IncludeCallDuration != nil {
 		o.IncludeCallDuration = *r.IncludeCallDuration

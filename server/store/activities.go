@@ -12,8 +12,8 @@ import (
 	"github.com/jmksales/jmk/server/leadrules"
 )
 
-// KindNote is the activity kind that records a remark, not a contact.
-const KindNote = "note"
+// kindNote is the activity kind that records a remark, not a contact.
+const kindNote = "note"
 
 var kindPhrase = map[string]string{
 	"call": "a call", "whatsapp": "a WhatsApp message", "email": "an e-mail", "meeting": "a meeting",
@@ -60,7 +60,7 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		}
 		lead = old
 		summary := fmt.Sprintf("%s added a note to lead %s", actor.Name, old.Name)
-		if out.Kind != KindNote {
+		if out.Kind != kindNote {
 			status := old.Status
 			if status == leadrules.New {
 				status = leadrules.Contacted

@@ -57,7 +57,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 		l := r.Lead
 		out = leadcsv.ExportRow{
 			ID: l.ID.String(), ExternalID: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
-			Status: l.Status, Notes: l.Notes, Features: LeadFeatures(l),
+			Status: l.Status, Notes: l.Notes, Features: leadFeatures(l),
 			Probability: l.Probability, Category: l.Category,
 			AssignedToName: r.AssignedToName, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
 			ClosedAt: l.ClosedAt,

@@ -8,8 +8,8 @@ import (
 // The scoring inputs are twenty columns of leads; these adapt the generated
 // row types that carry them to scoring.Features.
 
-// LeadFeatures returns a lead's scoring inputs.
-func LeadFeatures(l db.Lead) scoring.Features {
+// leadFeatures returns a lead's scoring inputs.
+func leadFeatures(l db.Lead) scoring.Features {
 	return scoring.Features{
 		Age: l.Age, Job: l.Job, Marital: l.Marital, Education: l.Education, CreditDefault: l.CreditDefault,
 		HousingLoan: l.HousingLoan, PersonalLoan: l.PersonalLoan, ContactChannel: l.ContactChannel,

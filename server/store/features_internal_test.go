@@ -58,7 +58,7 @@ func TestScoringColumnsMapped(t *testing.T) {
 	var lead db.Lead
 	fillPointers(&lead)
 	lead.ID, lead.Name, lead.Status, lead.Version = uuid.New(), "Ana", "new", 3
-	wantSameFields(t, "LeadFeatures", LeadFeatures(lead), lead)
+	wantSameFields(t, "leadFeatures", leadFeatures(lead), lead)
 
 	var page db.LeadScoringPageRow
 	fillPointers(&page)

@@ -65,7 +65,7 @@ func (s *Store) TrainingExamples(ctx context.Context) ([]scoring.Example, error)
 	}
 	out := make([]scoring.Example, len(rows))
 	for i := range rows {
-		out[i] = scoring.Example{Features: LeadFeatures(rows[i].Lead), Converted: rows[i].Converted}
+		out[i] = scoring.Example{Features: leadFeatures(rows[i].Lead), Converted: rows[i].Converted}
 	}
 	return out, nil
 }

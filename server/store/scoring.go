@@ -17,8 +17,8 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
-// ErrNoActiveModel is returned when scoring is asked for and no model is active.
-var ErrNoActiveModel = &apperr.Error{Status: 409, Err: apperr.ErrConflict,
+// errNoActiveModel is returned when scoring is asked for and no model is active.
+var errNoActiveModel = &apperr.Error{Status: 409, Err: apperr.ErrConflict,
 	Detail: "no scoring model is active yet: an admin must train and activate one"}
 
 // modelCache keeps the active model compiled in memory. It is checked
@@ -78,11 +78,12 @@ func loadScorer(ctx context.Context, q *db.Queries, version int32) (*scoring.Sco
 	return m.Compile()
 }
 
-// ActiveModel returns the active model; ErrNoActiveModel when there is none.
+// ActiveModel returns the active model; a 409 apperr (apperr.ErrConflict) when
+// there is none.
 func (s *Store) ActiveModel(ctx context.Context) (Active, error) {
 	a, ok, err := s.activeModel(ctx, s.q)
 	if err == nil && !ok {
-		err = ErrNoActiveModel
+		err = errNoActiveModel
 	}
 	return a, err
 }
@@ -95,7 +96,7 @@ func (s *Store) scoreLeadTx(ctx context.Context, tx *Tx, l db.Lead) (db.Lead, er
 	if err != nil || !ok {
 		return l, err
 	}
-	f := LeadFeatures(l)
+	f := leadFeatures(l)
 	p := a.Scorer.Probability(&f)
 	cat := a.Thresholds.Category(p)
 	return tx.Q.LeadScoreSet(ctx, db.LeadScoreSetParams{ID: l.ID, Probability: &p, Category: &cat, Version: &a.Version})
@@ -206,7 +207,8 @@ type ScoreInputs struct {
 }
 
 // LeadScore returns what explains a live lead's score. Returns
-// apperr.ErrNotFound for an unknown lead and ErrNoActiveModel without a model.
+// apperr.ErrNotFound for an unknown lead and a 409 apperr (apperr.ErrConflict)
+// without an active model.
 func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (ScoreInputs, error) {
 	row, err := s.q.LeadScoringInputs(ctx, id)
 	if err != nil {
@@ -219,5 +221,5 @@ func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (ScoreInputs, error
 	if err != nil {
 		return ScoreInputs{}, err
 	}
-	return ScoreInputs{Features: LeadFeatures(row), ScoredAt: row.ScoredAt, Model: a}, nil
+	return ScoreInputs{Features: leadFeatures(row), ScoredAt: row.ScoredAt, Model: a}, nil
 }
