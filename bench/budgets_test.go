@@ -78,7 +78,7 @@ func TestBudgets(t *testing.T) {
 
 	// 2. Training on the 41k labelled leads, then activation.
 	start = time.Now()
-	tr, err := env.Store.Train(ctx, scoring.Options{})
+	tr, err := env.Store.ModelTrain(ctx, scoring.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestBudgets(t *testing.T) {
 	// 4. Grow to 1M: a generated file of UCI rows with fresh external ids.
 	body := bigCSV(uci, big)
 	start = time.Now()
-	ir, err := env.Store.ImportLeads(ctx, audit.System, bytes.NewReader(body), store.ImportOptions{})
+	ir, err := env.Store.LeadImport(ctx, audit.System, bytes.NewReader(body), store.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func cmdImport(ctx context.Context, e env) error {
 		return fmt.Errorf("import %s: %w (nothing was imported)", source, err)
 	}
 	start := time.Now()
-	res, err := st.ImportLeads(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
+	res, err := st.LeadImport(ctx, audit.Actor{Name: "jmk import"}, in, store.ImportOptions{
 		DryRun: *dryRun, IgnoreOutcome: *outcome == "ignore", Source: source,
 	})
 	if err != nil {

@@ -84,7 +84,7 @@ func modelTrain(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
-	res, err := st.Train(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout, Seed: *seed})
+	res, err := st.ModelTrain(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout, Seed: *seed})
 	if err != nil {
 		return fmt.Errorf("model train: %w", err)
 	}

@@ -126,7 +126,7 @@ func cmdSeed(ctx context.Context, e env) error {
 // seedDemo loads the demo data: the first admin if there is no user yet
 // (server.BootstrapAdmin, from ADMIN_EMAIL/ADMIN_PASSWORD or with a password
 // printed once), the demo sellers, the UCI dataset through the import
-// (store.ImportLeads), contacts on open leads, and a model (seedModel).
+// (store.LeadImport), contacts on open leads, and a model (seedModel).
 func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Writer) error {
 	start := time.Now()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -176,7 +176,7 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 		return err
 	}
 	defer r.Close()
-	res, err := st.ImportLeads(ctx, actor, r, store.ImportOptions{Source: "the demo seed (UCI Bank Marketing)", Amend: amend})
+	res, err := st.LeadImport(ctx, actor, r, store.ImportOptions{Source: "the demo seed (UCI Bank Marketing)", Amend: amend})
 	if err != nil {
 		return fmt.Errorf("seed: import: %w", err)
 	}
@@ -243,7 +243,7 @@ func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.
 // realistic options: no call duration) and activates it, so every lead is
 // scored Hot / Warm / Cold from the start.
 func seedModel(ctx context.Context, st *store.Store, actor audit.Actor, out io.Writer) error {
-	res, err := st.Train(ctx, scoring.Options{})
+	res, err := st.ModelTrain(ctx, scoring.Options{})
 	if err != nil {
 		return err
 	}

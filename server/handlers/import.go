@@ -15,7 +15,7 @@ import (
 
 // ImportLeads imports a CSV body (admin only). The body streams from the
 // request into the store's import: the whole file is one transaction, so a
-// file that fails as a whole (see store.ImportLeads) writes nothing. The
+// file that fails as a whole (see store.LeadImport) writes nothing. The
 // validator has checked the Content-Type (415 otherwise); the body limit
 // middleware caps the size (413).
 func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestObject) (api.ImportLeadsResponseObject, error) {
@@ -45,7 +45,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 			}
 		}
 	}
-	res, err := h.st.ImportLeads(ctx, actor(id), body, opts)
+	res, err := h.st.LeadImport(ctx, actor(id), body, opts)
 	switch {
 	case err != nil && body.timedOut.Load():
 		// The server cancels the request once its read deadline passes, and
@@ -62,7 +62,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	if h.opts.Imported != nil && !res.DryRun {
 		h.opts.Imported(res)
 	}
-	rejected := res.Rejected[:min(len(res.Rejected), maxListedRejections)] // by line (store.ImportLeads)
+	rejected := res.Rejected[:min(len(res.Rejected), maxListedRejections)] // by line (store.LeadImport)
 	out := api.ImportLeads200JSONResponse{
 		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
 		Rejected: make([]api.ImportRejection, len(rejected)), RejectedRows: int64(res.RejectedRows()),

@@ -49,7 +49,7 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 	if err := leadrules.CheckPreviousCampaign(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact, false); err != nil {
 		return nil, err
 	}
-	a, err := h.st.ActiveModel(ctx)
+	a, err := h.st.ModelActive(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 		return nil, err
 	}
 	defer release()
-	m, err := h.st.Train(ctx, trainOptions(body))
+	m, err := h.st.ModelTrain(ctx, trainOptions(body))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (h *Handlers) GetModel(ctx context.Context, req api.GetModelRequestObject) 
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	m, err := h.st.ModelInfo(ctx, req.Version)
+	m, err := h.st.ModelGet(ctx, req.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (h *Handlers) PutThresholds(ctx context.Context, req api.PutThresholdsReque
 	}
 	defer release()
 	th := scoring.Thresholds{Hot: req.Body.Hot, Warm: req.Body.Warm}
-	v, err := h.st.ThresholdsSet(ctx, actor(id), th, p)
+	v, err := h.st.ThresholdsUpdate(ctx, actor(id), th, p)
 	if err != nil {
 		return nil, err
 	}

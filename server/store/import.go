@@ -37,7 +37,7 @@ func tooManyRejected(n int) error {
 		Detail: fmt.Sprintf("more than %d rows rejected", maxImportReports)})
 }
 
-// ImportOptions tune ImportLeads.
+// ImportOptions tune LeadImport.
 type ImportOptions struct {
 	// DryRun does everything, the upsert included, and then rolls back:
 	// the counts are exactly what a real import would do, nothing is kept.
@@ -99,7 +99,7 @@ func (r ImportResult) RejectedRows() int {
 // errDryRun rolls a dry run back.
 var errDryRun = errors.New("dry run")
 
-// ImportLeads reads a lead CSV file (see package leadcsv) and imports it in
+// LeadImport reads a lead CSV file (see package leadcsv) and imports it in
 // one transaction: the valid rows are COPYed into a staging table, then
 // moved into leads by one upsert on external_id (queries/import.sql), the
 // new leads are scored when a model is active, each existing lead it
@@ -119,7 +119,7 @@ var errDryRun = errors.New("dry run")
 // too many bad rows); a 413 apperr when the body is over its
 // http.MaxBytesReader limit; a 422 apperr when a value breaks a database
 // constraint; the reader's own error otherwise.
-func (s *Store) ImportLeads(ctx context.Context, actor audit.Actor, r io.Reader, opts ImportOptions) (ImportResult, error) {
+func (s *Store) LeadImport(ctx context.Context, actor audit.Actor, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{ID: newID(), DryRun: opts.DryRun, Rejected: []leadcsv.Rejection{}}
 	rd, err := leadcsv.NewReader(r, leadcsv.Options{IgnoreOutcome: opts.IgnoreOutcome, MaxRejectedRows: maxImportReports})
 	if err != nil {

@@ -62,7 +62,7 @@ func TestImportBulk(t *testing.T) {
 		       (ARRAY['admin','student',NULL])[1 + i % 3], (i % 100) / 100.0, (ARRAY['hot','warm','cold'])[1 + i % 3]
 		FROM generate_series(1, 3000) i`)
 	importRows := func(file io.Reader, dryRun bool) store.ImportResult {
-		res, err := st.ImportLeads(ctx, audit.Actor{Name: "test"}, file, store.ImportOptions{DryRun: dryRun})
+		res, err := st.LeadImport(ctx, audit.Actor{Name: "test"}, file, store.ImportOptions{DryRun: dryRun})
 		if err != nil {
 			t.Error(err) // not Fatal: one call is on another goroutine
 		}
@@ -98,7 +98,7 @@ func TestImportBulk(t *testing.T) {
 
 	// With a model active, a file with only some scoring inputs clears the
 	// scores of the leads it updates, and the import scores them again.
-	trained, err := st.Train(ctx, scoring.Options{})
+	trained, err := st.ModelTrain(ctx, scoring.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestImportScoringRace(t *testing.T) {
 	t.Parallel()
 	thresholds := func(ctx context.Context, st *store.Store, _ int32) error {
 		// Cut-offs that move most leads.
-		_, err := st.ThresholdsSet(ctx, audit.Actor{Name: "admin"}, scoring.Thresholds{Hot: 0.45, Warm: 0.3},
+		_, err := st.ThresholdsUpdate(ctx, audit.Actor{Name: "admin"}, scoring.Thresholds{Hot: 0.45, Warm: 0.3},
 			store.Precondition{Any: true})
 		return err
 	}
@@ -160,13 +160,13 @@ func TestImportScoringRace(t *testing.T) {
 				added = 9000
 			}
 			head, rows := uciLines(t, 3000+added)
-			if _, err := st.ImportLeads(ctx, actor, strings.NewReader(head+strings.Join(rows[:3000], "")),
+			if _, err := st.LeadImport(ctx, actor, strings.NewReader(head+strings.Join(rows[:3000], "")),
 				store.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			var candidate int32
 			for i, opts := range []scoring.Options{{}, {Seed: 2}} {
-				trained, err := st.Train(ctx, opts)
+				trained, err := st.ModelTrain(ctx, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -203,7 +203,7 @@ func TestImportScoringRace(t *testing.T) {
 			}
 			// The first 3,000 rows as before, then the new leads.
 			file := strings.NewReader(head + strings.Join(rows, ""))
-			res, err := st.ImportLeads(ctx, actor, file, store.ImportOptions{Amend: amend})
+			res, err := st.LeadImport(ctx, actor, file, store.ImportOptions{Amend: amend})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +280,7 @@ func TestImportBodyTimeout(t *testing.T) {
 	pool, _ := dbtest.Pool(t)
 	st := store.New(pool)
 	body := io.MultiReader(importFile(1, 300, false), timeoutReader{})
-	_, err := st.ImportLeads(context.Background(), audit.Actor{Name: "test"}, body, store.ImportOptions{})
+	_, err := st.LeadImport(context.Background(), audit.Actor{Name: "test"}, body, store.ImportOptions{})
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || ae.Status != http.StatusRequestTimeout || !strings.Contains(ae.Detail, "did not arrive in time") {
 		t.Fatalf("%v", err)

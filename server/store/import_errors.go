@@ -28,7 +28,7 @@ func UploadTimedOut() error {
 }
 
 // importError turns what the reader reports into the import's errors; see
-// ImportLeads.
+// LeadImport.
 func importError(err error) error {
 	var (
 		he  *leadcsv.HeaderError

@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// PurgeLoginFailures deletes failed-login records older than before: past
+// LoginFailurePurge deletes failed-login records older than before: past
 // the throttle window they no longer count, and keeping them would only grow
 // the table (the audit trail keeps its own record of every failure).
-func (s *Store) PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) LoginFailurePurge(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.q.LoginFailurePurge(ctx, before)
 	return n, translate(err)
 }
@@ -20,10 +20,10 @@ func (s *Store) PurgeLoginFailures(ctx context.Context, before time.Time) (int64
 // the audit trail keeps the session's logins, refreshes and logout.
 const SessionRetention = 30 * 24 * time.Hour
 
-// PurgeSessions deletes the sessions that ended before before, with their
+// SessionPurge deletes the sessions that ended before before, with their
 // refresh tokens, so the tables grow with the sessions in use rather than
 // with every login ever made. It returns how many sessions went.
-func (s *Store) PurgeSessions(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) SessionPurge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
 		n, err := s.q.SessionPurge(ctx, before)
@@ -34,8 +34,8 @@ func (s *Store) PurgeSessions(ctx context.Context, before time.Time) (int64, err
 	}
 }
 
-// CompactLeadCounts folds the dashboard's delta rows into one per bucket.
-func (s *Store) CompactLeadCounts(ctx context.Context) error {
+// LeadCountsCompact folds the dashboard's delta rows into one per bucket.
+func (s *Store) LeadCountsCompact(ctx context.Context) error {
 	_, err := s.q.LeadCountsCompact(ctx)
 	return translate(err)
 }
@@ -47,13 +47,13 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.PurgeLoginFailures(ctx, time.Now().Add(-keep)); err != nil && ctx.Err() == nil {
+		if _, err := s.LoginFailurePurge(ctx, time.Now().Add(-keep)); err != nil && ctx.Err() == nil {
 			log.ErrorContext(ctx, "purge login failures", "err", err)
 		}
-		if _, err := s.PurgeSessions(ctx, time.Now().Add(-SessionRetention)); err != nil && ctx.Err() == nil {
+		if _, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention)); err != nil && ctx.Err() == nil {
 			log.ErrorContext(ctx, "purge sessions", "err", err)
 		}
-		if err := s.CompactLeadCounts(ctx); err != nil && ctx.Err() == nil {
+		if err := s.LeadCountsCompact(ctx); err != nil && ctx.Err() == nil {
 			log.ErrorContext(ctx, "compact lead counts", "err", err)
 		}
 		select {

@@ -10,10 +10,10 @@ import (
 	"github.com/jmksales/jmk/server/store"
 )
 
-// TestPurgeSessions: sessions that ended (revoked or expired) before the
+// TestSessionPurge: sessions that ended (revoked or expired) before the
 // cut-off go with their refresh tokens; live ones and those that ended
 // since stay, tokens included.
-func TestPurgeSessions(t *testing.T) {
+func TestSessionPurge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, _ := dbtest.Pool(t)
@@ -33,7 +33,7 @@ func TestPurgeSessions(t *testing.T) {
 		SELECT sha256((s.id::text || k)::bytea), s.id, s.expires_at, CASE WHEN k = 1 THEN now() END
 		FROM sessions s, generate_series(1, 2) k`)
 
-	n, err := store.New(pool).PurgeSessions(ctx, time.Now().Add(-store.SessionRetention))
+	n, err := store.New(pool).SessionPurge(ctx, time.Now().Add(-store.SessionRetention))
 	if err != nil || n != 3 {
 		t.Fatalf("purged %d sessions (%v), want 3", n, err)
 	}

@@ -64,7 +64,7 @@ func TestLeadCounts(t *testing.T) {
 	writeConcurrently(t, &wg, pool, 6, 20, "new", "follow_up", "success")
 	wg.Go(func() {
 		for i := 0; i < 5; i++ {
-			if err := st.CompactLeadCounts(ctx); err != nil {
+			if err := st.LeadCountsCompact(ctx); err != nil {
 				t.Error(err)
 			}
 		}
@@ -72,7 +72,7 @@ func TestLeadCounts(t *testing.T) {
 	wg.Wait()
 	countsMatch(t, pool, "after concurrent writes and compactions")
 
-	if err := st.CompactLeadCounts(ctx); err != nil {
+	if err := st.LeadCountsCompact(ctx); err != nil {
 		t.Fatal(err)
 	}
 	countsMatch(t, pool, "after compaction")

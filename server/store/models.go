@@ -15,7 +15,7 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
-// ModelInfo is a model version without its (large) body.
+// ModelGet is a model version without its (large) body.
 type ModelInfo = db.ModelListRow
 
 // ModelList returns every model version, newest first.
@@ -41,9 +41,9 @@ func (s *Store) ModelPage(ctx context.Context, before *int32, lim int32) ([]Mode
 	return out, translate(err)
 }
 
-// ModelInfo returns one model version; apperr.ErrNotFound (a 404) when
+// ModelGet returns one model version; apperr.ErrNotFound (a 404) when
 // there is none.
-func (s *Store) ModelInfo(ctx context.Context, version int32) (ModelInfo, error) {
+func (s *Store) ModelGet(ctx context.Context, version int32) (ModelInfo, error) {
 	m, err := s.q.ModelGet(ctx, version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ModelInfo{}, apperr.NotFound("model")
@@ -57,8 +57,8 @@ func (s *Store) ModelActiveInfo(ctx context.Context) (ModelInfo, error) {
 	return ModelInfo(m), translate(err)
 }
 
-// TrainingExamples loads every closed lead as a training example, oldest first.
-func (s *Store) TrainingExamples(ctx context.Context) ([]scoring.Example, error) {
+// trainingExamples loads every closed lead as a training example, oldest first.
+func (s *Store) trainingExamples(ctx context.Context) ([]scoring.Example, error) {
 	rows, err := s.q.LeadTrainingRows(ctx)
 	if err != nil {
 		return nil, translate(err)
@@ -214,15 +214,15 @@ func nullIfZero(v int32) any {
 	return v
 }
 
-// Train loads the labelled leads and trains a model; shared by the API and `jmk model
+// ModelTrain loads the labelled leads and trains a model; shared by the API and `jmk model
 // train`. Too few labelled leads is a 409, bad options a 422.
-func (s *Store) Train(ctx context.Context, opts scoring.Options) (*scoring.TrainResult, error) {
+func (s *Store) ModelTrain(ctx context.Context, opts scoring.Options) (*scoring.TrainResult, error) {
 	th, _, err := s.Thresholds(ctx)
 	if err != nil {
 		return nil, err
 	}
 	opts.Thresholds = th
-	examples, err := s.TrainingExamples(ctx)
+	examples, err := s.trainingExamples(ctx)
 	if err != nil {
 		return nil, err
 	}

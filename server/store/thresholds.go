@@ -28,11 +28,11 @@ func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, erro
 	return scoring.Thresholds{Hot: t.Hot, Warm: t.Warm}, t.Version, translate(err)
 }
 
-// ThresholdsSet changes the cut-offs and re-categorises every scored lead in
+// ThresholdsUpdate changes the cut-offs and re-categorises every scored lead in
 // one statement, with its audit event, when p holds for their version. It
 // returns the version now in force: a 422 for invalid cut-offs and a 412
 // when p does not hold.
-func (s *Store) ThresholdsSet(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
+func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
 	if err := th.Validate(); err != nil {
 		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
 			Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
