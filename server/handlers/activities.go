@@ -31,34 +31,21 @@ func (h *Handlers) ListLeadActivities(ctx context.Context, req api.ListLeadActiv
 		return nil, err
 	}
 	p := req.Params
-	sc := scope("activities", req.Id.String())
-	after, ok, err := decodeCursor[activityKey](p.Cursor, sc)
+	rows, next, err := page(p.Cursor, p.Limit, scope("activities", req.Id.String()), func(before *activityKey, lim int32) ([]db.Activity, error) {
+		if before == nil {
+			return h.st.ActivityList(ctx, req.Id, nil, nil, lim)
+		}
+		return h.st.ActivityList(ctx, req.Id, &before.At, &before.ID, lim)
+	}, func(a db.Activity) activityKey { return activityKey{At: a.OccurredAt, ID: a.ID} })
 	if err != nil {
 		return nil, err
 	}
-	var (
-		beforeAt *time.Time
-		beforeID *uuid.UUID
-	)
-	if ok {
-		beforeAt, beforeID = &after.At, &after.ID
-	}
-	lim := pageLimit(p.Limit)
-	rows, err := h.st.ActivityList(ctx, req.Id, beforeAt, beforeID, lim+1)
-	if err != nil {
-		return nil, err
-	}
-	rows, next := cutPage(rows, lim, sc, func(a db.Activity) activityKey { return activityKey{At: a.OccurredAt, ID: a.ID} })
 	out := api.ActivityList{Items: make([]api.Activity, 0, len(rows)), NextCursor: next}
 	for _, a := range rows {
 		out.Items = append(out.Items, activityOut(a))
 	}
-	if p.Count != nil && *p.Count {
-		n, err := h.st.ActivityCount(ctx, req.Id)
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	if out.Total, err = total(p.Count, func() (int64, error) { return h.st.ActivityCount(ctx, req.Id) }); err != nil {
+		return nil, err
 	}
 	return api.ListLeadActivities200JSONResponse(out), nil
 }

@@ -37,21 +37,14 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		}
 		f.EntityID = &s
 	}
-	sc := scope("audit", f)
-	before, ok, err := decodeCursor[int64](p.Cursor, sc)
+	rows, next, err := page(p.Cursor, p.Limit, scope("audit", f), func(before *int64, lim int32) ([]db.AuditEventListRow, error) {
+		q := f
+		q.BeforeID, q.Lim = before, lim
+		return h.st.AuditEventList(ctx, q)
+	}, func(r db.AuditEventListRow) int64 { return r.ID })
 	if err != nil {
 		return nil, err
 	}
-	if ok {
-		f.BeforeID = &before
-	}
-	lim := pageLimit(p.Limit)
-	f.Lim = lim + 1
-	rows, err := h.st.AuditEventList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	rows, next := cutPage(rows, lim, sc, func(r db.AuditEventListRow) int64 { return r.ID })
 	out := api.AuditEventList{Items: make([]api.AuditEvent, 0, len(rows)), NextCursor: next}
 	for _, r := range rows {
 		ev, err := auditOut(r)
@@ -64,13 +57,12 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		}
 		out.Items = append(out.Items, ev)
 	}
-	if p.Count != nil && *p.Count {
-		n, err := h.st.AuditEventCount(ctx, db.AuditEventCountParams{ActorID: f.ActorID, Action: f.Action,
+	out.Total, err = total(p.Count, func() (int64, error) {
+		return h.st.AuditEventCount(ctx, db.AuditEventCountParams{ActorID: f.ActorID, Action: f.Action,
 			EntityType: f.EntityType, EntityID: f.EntityID, Since: f.Since, Until: f.Until, SalesOnly: f.SalesOnly})
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	})
+	if err != nil {
+		return nil, err
 	}
 	return api.ListAuditEvents200JSONResponse(out), nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 )
 
@@ -36,6 +37,37 @@ func scope(parts ...any) string {
 // (schema/00020_folded_search_and_order.sql) is then a 400 that says to start again,
 // rather than a page that skips the names the two orders place apart.
 const nameOrder = "folded"
+
+// page reads one page of a keyset-paginated list of scope sc: fetch reads
+// up to lim rows after the cursor's key (nil: from the start), and key gives
+// a row's key for the cursor of the next page (nil on the last page).
+func page[R, K any](cur *api.Cursor, limit *api.Limit, sc string,
+	fetch func(after *K, lim int32) ([]R, error), key func(R) K) ([]R, *string, error) {
+	after, ok, err := decodeCursor[K](cur, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	var from *K
+	if ok {
+		from = &after
+	}
+	lim := pageLimit(limit)
+	rows, err := fetch(from, lim+1) // one more tells whether a next page exists
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, next := cutPage(rows, lim, sc, key)
+	return rows, next, nil
+}
+
+// total is a list's count=true total, or nil when it was not asked for.
+func total(count *api.Count, n func() (int64, error)) (*int64, error) {
+	if count == nil || !*count {
+		return nil, nil
+	}
+	t, err := n()
+	return &t, err
+}
 
 // cutPage splits rows, fetched with one more than lim to learn whether a
 // next page exists, into the page and the cursor after it (nil on the last

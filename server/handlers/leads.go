@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadrules"
@@ -30,31 +31,18 @@ func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject
 	if p.Sort != nil {
 		o = store.LeadSort(*p.Sort)
 	}
-	sc := leadScope(f, o)
-	after, ok, err := decodeCursor[store.LeadKey](p.Cursor, sc)
+	rows, next, err := page(p.Cursor, p.Limit, leadScope(f, o), func(after *store.LeadKey, lim int32) ([]db.Lead, error) {
+		return h.st.LeadList(ctx, f, o, after, lim)
+	}, o.KeyOf)
 	if err != nil {
 		return nil, err
 	}
-	var from *store.LeadKey
-	if ok {
-		from = &after
-	}
-	lim := pageLimit(p.Limit)
-	rows, err := h.st.LeadList(ctx, f, o, from, lim+1)
-	if err != nil {
-		return nil, err
-	}
-	rows, next := cutPage(rows, lim, sc, o.KeyOf)
 	out := api.LeadList{Items: make([]api.Lead, 0, len(rows)), NextCursor: next}
 	for _, l := range rows {
 		out.Items = append(out.Items, leadOut(l))
 	}
-	if p.Count != nil && *p.Count {
-		n, err := h.st.LeadCount(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	if out.Total, err = total(p.Count, func() (int64, error) { return h.st.LeadCount(ctx, f) }); err != nil {
+		return nil, err
 	}
 	return leadListJSON(out), nil // encoded with go-json: see leads_json.go
 }

@@ -121,21 +121,13 @@ func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObje
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	sc := scope("models")
-	before, ok, err := decodeCursor[int32](req.Params.Cursor, sc)
+	p := req.Params
+	rows, next, err := page(p.Cursor, p.Limit, scope("models"), func(before *int32, lim int32) ([]store.ModelInfo, error) {
+		return h.st.ModelPage(ctx, before, lim)
+	}, func(m store.ModelInfo) int32 { return m.Version })
 	if err != nil {
 		return nil, err
 	}
-	var beforeP *int32
-	if ok {
-		beforeP = &before
-	}
-	lim := pageLimit(req.Params.Limit)
-	rows, err := h.st.ModelPage(ctx, beforeP, lim+1)
-	if err != nil {
-		return nil, err
-	}
-	rows, next := cutPage(rows, lim, sc, func(m store.ModelInfo) int32 { return m.Version })
 	out := api.ModelList{Items: make([]api.Model, 0, len(rows)), NextCursor: next}
 	for _, r := range rows {
 		m, err := modelOut(r)
@@ -144,12 +136,8 @@ func (h *Handlers) ListModels(ctx context.Context, req api.ListModelsRequestObje
 		}
 		out.Items = append(out.Items, m)
 	}
-	if req.Params.Count != nil && *req.Params.Count {
-		n, err := h.st.ModelCount(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	if out.Total, err = total(p.Count, func() (int64, error) { return h.st.ModelCount(ctx) }); err != nil {
+		return nil, err
 	}
 	return api.ListModels200JSONResponse(out), nil
 }

@@ -83,21 +83,13 @@ func (h *Handlers) ListTeam(ctx context.Context, req api.ListTeamRequestObject) 
 // userPage reads a page of users by name after the cursor of scope sc, and
 // the cursor of the page after it (nil on the last page).
 func (h *Handlers) userPage(ctx context.Context, sc string, cur *api.Cursor, limit *api.Limit, params db.UserListParams) ([]db.User, *string, error) {
-	after, ok, err := decodeCursor[userKey](cur, sc)
-	if err != nil {
-		return nil, nil, err
-	}
-	lim := pageLimit(limit)
-	params.Lim = lim + 1
-	if ok {
-		params.AfterName, params.AfterID = &after.Name, &after.ID
-	}
-	rows, err := h.st.UserList(ctx, params)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, next := cutPage(rows, lim, sc, func(u db.User) userKey { return userKey{u.Name, u.ID} })
-	return rows, next, nil
+	return page(cur, limit, sc, func(after *userKey, lim int32) ([]db.User, error) {
+		params.Lim = lim
+		if after != nil {
+			params.AfterName, params.AfterID = &after.Name, &after.ID
+		}
+		return h.st.UserList(ctx, params)
+	}, func(u db.User) userKey { return userKey{u.Name, u.ID} })
 }
 
 // CreateUser creates a user with any role, sales unless given (admin).
