@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
@@ -205,25 +204,12 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
-// takesBody lists the operations ("POST /api/v1/leads", as Echo names its
-// routes) that have a request body.
-func takesBody(spec *openapi3.T) map[string]bool {
-	ops := map[string]bool{}
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			ops[method+" "+echoRoute(path)] = op.RequestBody != nil
-		}
-	}
-	return ops
-}
-
 // bodyLimit caps request bodies: the CSV import gets its own, larger limit.
 // An operation without a request body gets none: a body sent to it is
 // dropped unread, with its Content-Encoding, so that it answers as without
 // it, never with a 413 or 415 its spec does not list, and nothing after this
 // reads the body into memory.
-func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
-	bodies := takesBody(spec)
+func bodyLimit(ops operations, def, importLimit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
@@ -231,7 +217,7 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 			if method == http.MethodHead { // served as its GET, further on
 				method = http.MethodGet
 			}
-			if body, known := bodies[method+" "+c.Path()]; known && !body {
+			if op, known := ops[method+" "+c.Path()]; known && !op.body {
 				// Go's server still drains or closes the connection's body.
 				r.Body, r.ContentLength = http.NoBody, 0
 				r.Header.Del("Content-Encoding")
@@ -265,23 +251,7 @@ func bodyLimit(spec *openapi3.T, def, importLimit int64) echo.MiddlewareFunc {
 // on an admin's, is left to the validator, which answers its 401 or 403
 // before it looks at parameters or fields. (bodyLimit has dropped the
 // bodies of operations that take none.)
-func identityOnly(spec *openapi3.T) echo.MiddlewareFunc {
-	// Every operation: whether a caller without a token may use it (no
-	// security, or a requirement that is empty: logout's optional token),
-	// and whether it needs the admin role.
-	type access struct{ open, admin bool }
-	ops := map[string]access{}
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			open := op.Security != nil && len(*op.Security) == 0
-			if op.Security != nil {
-				for _, req := range *op.Security {
-					open = open || len(req) == 0
-				}
-			}
-			ops[method+" "+echoRoute(path)] = access{open: open, admin: op.Extensions["x-required-role"] == "admin"}
-		}
-	}
+func identityOnly(ops operations) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

@@ -40,6 +40,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	if err != nil {
 		return nil, err
 	}
+	ops := newOperations(spec)
 	e.Use(
 		requestContext(log),
 		m.middleware,
@@ -67,12 +68,12 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 				echo.HeaderWWWAuthenticate},
 			MaxAge: 600,
 		}),
-		bodyLimit(spec, cfg.MaxBodyBytes, cfg.MaxImportBytes),
+		bodyLimit(ops, cfg.MaxBodyBytes, cfg.MaxImportBytes),
 		headAsGet,
 		requestDeadline(cfg.RequestTimeout),
 		importUpload(cfg.ImportUploadTimeout),
 		authenticate(iss, st),
-		identityOnly(spec),
+		identityOnly(ops),
 		allowHeader,
 		joinIfMatch,
 		mergePatchAsJSON,
@@ -80,7 +81,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		registrationClosed(cfg.RegistrationOpen),
 		jsonShape,
 		validator(spec),
-		strictQuery(spec),
+		strictQuery(ops),
 		textInputs,
 	)
 
