@@ -85,110 +85,143 @@ func (k *levelKey) factor() string {
 // campaign's fields, one PreviousCampaignFeature. It allocates and is meant
 // for one lead at a time, not for bulk scoring.
 func (s *Scorer) Explain(f *Features, th Thresholds) Explanation {
-	var e Encoded
-	Encode(f, &e)
-	ex := Explanation{Intercept: s.intercept, Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{},
-		NotLearnt: []string{}}
-	z := s.intercept
-	previous := 0.0
+	x := explainer{s: s, f: f, z: s.intercept, ex: Explanation{Intercept: s.intercept,
+		Factors: make([]Factor, 0, numCategorical+numNumeric), NotGiven: []string{}, NotLearnt: []string{}}}
+	Encode(f, &x.e)
 	for i := range numCategorical {
-		c := s.cat[i][e.Levels[i]&(maxLevels-1)]
-		z += c
-		ex.Intercept += s.catAvg[i]
-		v := catValue(f, i)
-		if v == nil {
-			ex.NotGiven = append(ex.NotGiven, catFields[i].name)
-		}
-		if i == catPreviousOutcome {
-			previous += c - s.catAvg[i]
-			continue
-		}
-		value, desc := describeCategorical(i, v)
-		if l := int(e.Levels[i] & (maxLevels - 1)); v != nil && l != catFields[i].missing && s.model.Encoding.Categorical[i].Counts[l] == 0 {
-			ex.NotLearnt = append(ex.NotLearnt, catFields[i].name)
-			desc += " (not in the training data: average assumed)"
-		}
-		ex.Factors = append(ex.Factors, Factor{
-			Feature: catFields[i].name, Value: value, Contribution: c - s.catAvg[i], Description: desc,
-		})
+		x.categorical(i)
 	}
-	climate, climateUsed := 0.0, false
-	var climateOutside, previousOutside []string // "euribor_3m scored as 5.045"
 	for i := range numNumeric {
-		t := &s.num[i]
-		if t.enc == nil {
-			continue
-		}
-		var c float64
-		outside := ""
-		if e.known(i) {
-			c = t.contribution(e.Values[i])
-			if x := e.Values[i]; x < t.min || x > t.max {
-				ex.NotLearnt = append(ex.NotLearnt, numFields[i].name)
-				outside = "scored as " + strconv.FormatFloat(min(max(x, t.min), t.max), 'f', -1, 64)
-			}
-		} else {
-			c = t.absent
-			if !numFields[i].nilIsNever {
-				ex.NotGiven = append(ex.NotGiven, numFields[i].name)
-			}
-		}
-		z += c
-		ex.Intercept += s.numAvg[i]
-		if isClimate(i) {
-			climate += c - s.numAvg[i]
-			climateUsed = true
-			if outside != "" {
-				climateOutside = append(climateOutside, numFields[i].name+" "+outside)
-			}
-			continue
-		}
-		if isPrevious(i) {
-			previous += c - s.numAvg[i]
-			if outside != "" {
-				previousOutside = append(previousOutside, numFields[i].name+" "+outside)
-			}
-			continue
-		}
-		value, desc := describeNumeric(i, e.known(i), e.Values[i])
-		if outside != "" {
-			desc += outsideNote([]string{outside})
-		}
-		ex.Factors = append(ex.Factors, Factor{
-			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
-		})
+		x.numeric(i)
 	}
-	if climateUsed {
-		value, desc := describeClimate(&e)
-		ex.Factors = append(ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: climate,
-			Description: desc + outsideNote(climateOutside)})
-	}
-	value, desc := describePrevious(f, &e)
-	ex.Factors = append(ex.Factors, Factor{Feature: PreviousCampaignFeature, Value: value, Contribution: previous,
-		Description: desc + outsideNote(previousOutside)})
-	// An interaction's departure from its average is shared equally by its
-	// two fields' factors, so the factors still add up to the logit.
-	for j := range s.inter {
-		t := &s.inter[j]
-		c := t.contribution(&e)
-		z += c
-		ex.Intercept += t.avg
-		for _, k := range [2]*levelKey{&t.a, &t.b} {
-			name := k.factor()
-			for f := range ex.Factors {
-				if ex.Factors[f].Feature == name {
-					ex.Factors[f].Contribution += (c - t.avg) / 2
-				}
-			}
-		}
-	}
-	ex.Logit = z
-	ex.Probability = sigmoid(z)
+	x.groups()
+	x.interactions()
+	ex := x.ex
+	ex.Logit = x.z
+	ex.Probability = sigmoid(x.z)
 	ex.Category = th.Category(ex.Probability)
 	slices.SortStableFunc(ex.Factors, func(a, b Factor) int {
 		return cmp.Compare(math.Abs(b.Contribution), math.Abs(a.Contribution))
 	})
 	return ex
+}
+
+// explainer builds an Explanation field by field: each term of the logit
+// is added to z, its training average to the intercept, and its departure
+// from that average to its factor (or to its group's, for the economic
+// indicators and the previous campaign).
+type explainer struct {
+	s  *Scorer
+	f  *Features
+	e  Encoded
+	ex Explanation
+	z  float64
+
+	previous, climate float64
+	climateUsed       bool
+	// Inputs outside the training range, as "euribor_3m scored as 5.045".
+	climateOutside, previousOutside []string
+}
+
+func (x *explainer) categorical(i int) {
+	s, e := x.s, &x.e
+	c := s.cat[i][e.Levels[i]&(maxLevels-1)]
+	x.z += c
+	x.ex.Intercept += s.catAvg[i]
+	v := catValue(x.f, i)
+	if v == nil {
+		x.ex.NotGiven = append(x.ex.NotGiven, catFields[i].name)
+	}
+	if i == catPreviousOutcome {
+		x.previous += c - s.catAvg[i]
+		return
+	}
+	value, desc := describeCategorical(i, v)
+	if l := int(e.Levels[i] & (maxLevels - 1)); v != nil && l != catFields[i].missing && s.model.Encoding.Categorical[i].Counts[l] == 0 {
+		x.ex.NotLearnt = append(x.ex.NotLearnt, catFields[i].name)
+		desc += " (not in the training data: average assumed)"
+	}
+	x.ex.Factors = append(x.ex.Factors, Factor{
+		Feature: catFields[i].name, Value: value, Contribution: c - s.catAvg[i], Description: desc,
+	})
+}
+
+func (x *explainer) numeric(i int) {
+	s, e := x.s, &x.e
+	t := &s.num[i]
+	if t.enc == nil {
+		return
+	}
+	var c float64
+	outside := ""
+	if e.known(i) {
+		c = t.contribution(e.Values[i])
+		if v := e.Values[i]; v < t.min || v > t.max {
+			x.ex.NotLearnt = append(x.ex.NotLearnt, numFields[i].name)
+			outside = "scored as " + strconv.FormatFloat(min(max(v, t.min), t.max), 'f', -1, 64)
+		}
+	} else {
+		c = t.absent
+		if !numFields[i].nilIsNever {
+			x.ex.NotGiven = append(x.ex.NotGiven, numFields[i].name)
+		}
+	}
+	x.z += c
+	x.ex.Intercept += s.numAvg[i]
+	switch {
+	case isClimate(i):
+		x.climate += c - s.numAvg[i]
+		x.climateUsed = true
+		if outside != "" {
+			x.climateOutside = append(x.climateOutside, numFields[i].name+" "+outside)
+		}
+	case isPrevious(i):
+		x.previous += c - s.numAvg[i]
+		if outside != "" {
+			x.previousOutside = append(x.previousOutside, numFields[i].name+" "+outside)
+		}
+	default:
+		value, desc := describeNumeric(i, e.known(i), e.Values[i])
+		if outside != "" {
+			desc += outsideNote([]string{outside})
+		}
+		x.ex.Factors = append(x.ex.Factors, Factor{
+			Feature: numFields[i].name, Value: value, Contribution: c - s.numAvg[i], Description: desc,
+		})
+	}
+}
+
+// groups adds the factors of the economic indicators (when the model uses
+// them) and of the previous campaign.
+func (x *explainer) groups() {
+	if x.climateUsed {
+		value, desc := describeClimate(&x.e)
+		x.ex.Factors = append(x.ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: x.climate,
+			Description: desc + outsideNote(x.climateOutside)})
+	}
+	value, desc := describePrevious(x.f, &x.e)
+	x.ex.Factors = append(x.ex.Factors, Factor{Feature: PreviousCampaignFeature, Value: value, Contribution: x.previous,
+		Description: desc + outsideNote(x.previousOutside)})
+}
+
+// interactions shares each interaction's departure from its average
+// equally between its two fields' factors, so the factors still add up to
+// the logit.
+func (x *explainer) interactions() {
+	for j := range x.s.inter {
+		t := &x.s.inter[j]
+		c := t.contribution(&x.e)
+		x.z += c
+		x.ex.Intercept += t.avg
+		for _, k := range [2]*levelKey{&t.a, &t.b} {
+			name := k.factor()
+			for f := range x.ex.Factors {
+				if x.ex.Factors[f].Feature == name {
+					x.ex.Factors[f].Contribution += (c - t.avg) / 2
+				}
+			}
+		}
+	}
 }
 
 // outsideNote words a factor's inputs that lie outside the training data,
