@@ -23,10 +23,39 @@ import (
 )
 
 func main() {
-	// The first signal starts a graceful stop; a second one ends the
-	// process at once, with the status its default handling would give.
-	// Handled here rather than by restoring that default: a process a
-	// shell started in the background ignores SIGINT from the start.
+	ctx, stop := notifySignals()
+	err := runWithDotEnv(ctx, env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jmk:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// runWithDotEnv is run for the process: it reads .env first, and says how
+// a command cut short by a signal ended.
+func runWithDotEnv(ctx context.Context, e env) error {
+	// A .env that cannot be used fails the first command that loads the
+	// settings (env.config); help, which needs none, is still shown.
+	e.dotEnvErr = loadDotEnv(".env")
+	err := dispatch(ctx, e)
+	if err == nil && e.dotEnvErr != nil {
+		fmt.Fprintln(e.stderr, "jmk: warning:", e.dotEnvErr)
+	}
+	// Ctrl-C ends a command with "context canceled" from somewhere inside:
+	// say what happened.
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("interrupted: %w", err)
+	}
+	return err
+}
+
+// notifySignals returns a context that the first SIGINT or SIGTERM ends,
+// starting a graceful stop; a second one ends the process at once, with
+// the status its default handling would give. Handled here rather than by
+// restoring that default: a process a shell started in the background
+// ignores SIGINT from the start.
+func notifySignals() (context.Context, context.CancelFunc) {
 	ctx, stop := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -44,24 +73,7 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
-	// A .env that cannot be used fails the first command that loads the
-	// settings (env.config); help, which needs none, is still shown.
-	dotEnvErr := loadDotEnv(".env")
-	err := dispatch(ctx, env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout,
-		stderr: os.Stderr, dotEnvErr: dotEnvErr})
-	if err == nil && dotEnvErr != nil {
-		fmt.Fprintln(os.Stderr, "jmk: warning:", dotEnvErr)
-	}
-	// Ctrl-C ends a command with "context canceled" from somewhere inside:
-	// say what happened.
-	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = fmt.Errorf("interrupted: %w", err)
-	}
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "jmk:", err)
-		os.Exit(exitCode(err))
-	}
+	return ctx, stop
 }
 
 // exitCode is 1 for a failure, or the status an error asks for (2: an
