@@ -14,7 +14,7 @@ const maxDuration = 720 * time.Hour
 
 // envReader reads typed settings through getenv and collects every problem,
 // so that one start-up names all the variables that are wrong, not only the
-// first. A setting that is wrong reads as its default.
+// first. The Config read alongside is only for use when there are none.
 type envReader struct {
 	getenv func(string) string
 	errs   []error

@@ -239,5 +239,9 @@ func sentinelDetail(err error) string {
 // pointing a lost caller (a browser at /, a path without /api/v1) to the
 // reference.
 func noSuchEndpoint(r *http.Request) string {
-	return "no such endpoint: " + r.Method + " " + r.URL.Path + " (the API is under /api/v1; its reference is at /docs)"
+	hint := " (the API is under /api/v1; its reference is at /docs)"
+	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		hint = " (the API's reference is at /docs)"
+	}
+	return "no such endpoint: " + r.Method + " " + r.URL.Path + hint
 }

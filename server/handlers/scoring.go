@@ -49,7 +49,7 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 	if err := leadrules.CheckPreviousCampaign(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact, false); err != nil {
 		return nil, err
 	}
-	a, err := h.st.ModelActive(ctx)
+	a, err := h.st.ModelActiveScorer(ctx)
 	if err != nil {
 		return nil, err
 	}

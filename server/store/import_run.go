@@ -24,6 +24,7 @@ type importRun struct {
 	cols      []string
 	anyInput  bool // the file has a scoring input column
 	allInputs bool // the file has every scoring input column
+	allScored bool // allInputs, and the staged scores are still the active model's (see check)
 	setStatus bool // the file sets statuses (a status column, or y not ignored)
 
 	model   *Active // the model the rows were scored with when read; nil: none active
@@ -100,12 +101,13 @@ func (r *importRun) check(ctx context.Context) error {
 	if err := stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.res); err != nil {
 		return err
 	}
+	r.allScored = r.allInputs
 	if r.model != nil {
 		moved, err := dropStaleStagedScores(ctx, r.tx, *r.model)
 		if err != nil {
 			return err
 		}
-		r.allInputs = r.allInputs && !moved
+		r.allScored = r.allInputs && !moved
 	}
 	if r.adopted {
 		if err := q.ImportAdoptRevert(ctx); err != nil {
@@ -118,7 +120,7 @@ func (r *importRun) check(ctx context.Context) error {
 // upsert moves the staged rows into leads and counts what it did.
 func (r *importRun) upsert(ctx context.Context) error {
 	n, err := r.tx.Q.ImportUpsert(ctx, db.ImportUpsertParams{
-		Columns: r.cols, SetStatus: r.setStatus, HasFeatures: r.anyInput, AllFeatures: r.allInputs})
+		Columns: r.cols, SetStatus: r.setStatus, HasFeatures: r.anyInput, AllFeatures: r.allScored})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
-// ModelGet is a model version without its (large) body.
+// ModelInfo is a model version without its (large) body.
 type ModelInfo = db.ModelListRow
 
 // ModelList returns every model version, newest first.

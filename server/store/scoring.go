@@ -78,9 +78,9 @@ func loadScorer(ctx context.Context, q *db.Queries, version int32) (*scoring.Sco
 	return m.Compile()
 }
 
-// ModelActive returns the active model; a 409 apperr (apperr.ErrConflict) when
-// there is none.
-func (s *Store) ModelActive(ctx context.Context) (Active, error) {
+// ModelActiveScorer returns the active model, compiled for scoring; a 409
+// apperr (apperr.ErrConflict) when there is none.
+func (s *Store) ModelActiveScorer(ctx context.Context) (Active, error) {
 	a, ok, err := s.activeModel(ctx, s.q)
 	if err == nil && !ok {
 		err = errNoActiveModel
@@ -217,7 +217,7 @@ func (s *Store) LeadScore(ctx context.Context, id uuid.UUID) (ScoreInputs, error
 		}
 		return ScoreInputs{}, translate(err)
 	}
-	a, err := s.ModelActive(ctx)
+	a, err := s.ModelActiveScorer(ctx)
 	if err != nil {
 		return ScoreInputs{}, err
 	}
