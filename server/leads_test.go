@@ -173,6 +173,16 @@ func TestLeadCreate(t *testing.T) {
 			status, body := leadRaw(t, env, token, "POST", "/api/v1/leads", tc.body)
 			leadProblem(t, tc.body, status, body, 400, tc.field)
 		}
+		// An admin's external id with an invisible character (the import
+		// refuses it too).
+		adminToken := env.Login(env.AdminUser.Email).AccessToken
+		for _, id := range []string{"crm\u200b-1", "\u202ecrm-1", "crm\u2028-1", "\ufeffcrm-1"} {
+			status, body := leadRaw(t, env, adminToken, "POST", "/api/v1/leads", `{"name": "Ana", "external_id": "`+id+`"}`)
+			p := leadProblem(t, id, status, body, 400, "external_id")
+			if p.Errors == nil || !strings.Contains((*p.Errors)[0].Message, "invisible characters") {
+				t.Errorf("%s: %s", id, body)
+			}
+		}
 	})
 	// The Go client leaves addresses to the server, whose 400 names the
 	// field; it does not fail inside json.Marshal.

@@ -120,7 +120,7 @@ func withoutRedundantBounds(fields []apperr.FieldError) []apperr.FieldError {
 var patternMessages = map[string]string{
 	`^[0-9a-f]{64}$`:                            "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
 	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`:        "must hold a letter or digit, on one line (no control characters)",
-	`^[^\p{Cc}]*$`:                              "must be on one line (no control characters)",
+	`^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$`:            "must be on one line, without control or invisible characters (a zero-width space, a text-direction control)",
 	`^[+()\- ]*[0-9][0-9+()\- ]*$`:              "may hold only digits, spaces and + ( ) -, and at least one digit",
 	`^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$`: "must not hold control characters other than tab and line breaks",
 	`^(me|` + uuidPattern + `)$`:                "must be a user id (a UUID) or me",

@@ -932,7 +932,7 @@ type LeadCreate struct {
 	EmpVarRate               *float64   `json:"emp_var_rate,omitempty"`
 	Euribor3m                *float64   `json:"euribor_3m,omitempty"`
 
-	// ExternalId Admins only (403 for sales): an import naming it updates this lead, so a seller could otherwise take a row of a file before it is imported. No control characters; one in the form of a UUID is stored in lower case.
+	// ExternalId Admins only (403 for sales): an import naming it updates this lead, so a seller could otherwise take a row of a file before it is imported. On one line, without control or invisible characters (a zero-width space, a text-direction control), which would make two ids that look the same differ; one in the form of a UUID is stored in lower case.
 	ExternalId          *string       `json:"external_id,omitempty"`
 	HousingLoan         *YesNoUnknown `json:"housing_loan,omitempty"`
 	Job                 *Job          `json:"job,omitempty"`

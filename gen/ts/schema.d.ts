@@ -960,7 +960,7 @@ export interface components {
             email?: components["schemas"]["Email"] | null;
             /** @description Free text on any number of lines (tabs too), without other control characters. Stored with LF line ends: a CR LF becomes LF, as a CSV export and its re-import would make it. Blank notes are stored as null. */
             notes?: string | null;
-            /** @description Admins only (403 for sales): an import naming it updates this lead, so a seller could otherwise take a row of a file before it is imported. No control characters; one in the form of a UUID is stored in lower case. */
+            /** @description Admins only (403 for sales): an import naming it updates this lead, so a seller could otherwise take a row of a file before it is imported. On one line, without control or invisible characters (a zero-width space, a text-direction control), which would make two ids that look the same differ; one in the form of a UUID is stored in lower case. */
             external_id?: string | null;
             /** @description A user id or `me`; null = unassigned. */
             assigned_to?: string | null;

@@ -335,6 +335,11 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 3, Field: "phone", Message: "only digits"},
 				{Line: 3, Field: "email", Message: "not an e-mail address"},
 			}, 0},
+		// An id pasted with an invisible character would look like one it
+		// does not match.
+		{"InvisibleExternalID", "name,external_id\nA,crm\u200b-1\nB,\u202ecrm-2\nC,crm-3\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "external_id", Message: "invisible character"},
+				{Line: 3, Field: "external_id", Message: "invisible character"}}, 1},
 		// E-mails by the API's rule, both ways: what one path stores the
 		// other takes back.
 		{"EmailAsTheAPI", "name,email\nA,a@localhost\nB,.a@example.com\nC,a.@example.com\nD,Ana <a@example.com>\nE,x@example.pt\n",

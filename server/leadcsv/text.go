@@ -45,6 +45,8 @@ func cleanExternalID(s string) (string, string) {
 		return "", "is longer than 100 characters"
 	case hasControl(s, false):
 		return "", "contains a control character"
+	case leadrules.HasInvisible(s):
+		return "", leadrules.InvisibleProblem
 	}
 	return leadrules.ExternalID(s), ""
 }

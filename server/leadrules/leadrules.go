@@ -237,6 +237,18 @@ func IsLeadID(s string) bool {
 	return err == nil
 }
 
+// InvisibleProblem is what the import says of an external id holding an
+// invisible character (see HasInvisible); the API's pattern says the same.
+const InvisibleProblem = "contains an invisible character (a zero-width space, a text-direction control, a line separator): two ids that look the same would differ"
+
+// HasInvisible reports format characters (Unicode's Cf: zero-width spaces
+// and joiners, the byte order mark, direction controls, soft hyphens) and
+// line or paragraph separators: an external id pasted with one looks like
+// the id without it, matches no lead, and a re-import makes a second lead.
+func HasInvisible(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) || HasLineSeparator(s)
+}
+
 // DirectionControlProblem is what NameProblem, and the API's person-name
 // format, say of a name holding a direction control.
 const DirectionControlProblem = "contains invisible text-direction controls (U+202A to U+202E, U+2066 to U+2069)"
