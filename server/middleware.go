@@ -17,8 +17,8 @@ import (
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/handlers"
-	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // validRequestID accepts a caller's X-Request-ID only when it is short and
@@ -61,11 +61,11 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 // (text cannot hold it), at most max bytes. Without it such a header made
 // every audited write fail with a 500, failed logins included. Text-direction
 // controls go too: shown in an audit list, they reorder what follows them,
-// as names are kept from doing (leadrules.HasDirectionControl).
+// as names are kept from doing (textrules.HasDirectionControl).
 func storableText(s string, max int) string {
 	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	s = strings.Map(func(r rune) rune {
-		if leadrules.IsDirectionControl(r) {
+		if textrules.IsDirectionControl(r) {
 			return -1
 		}
 		return r

@@ -7,7 +7,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/jmksales/jmk/server/auth"
-	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // stringFormats are the formats the spec uses that kin-openapi leaves
@@ -63,10 +63,10 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 // shown (lists, exports, the audit trail's summaries).
 func noDirectionControls(s string) error {
 	switch {
-	case leadrules.HasDirectionControl(s):
-		return errors.New(leadrules.DirectionControlProblem)
-	case leadrules.HasLineSeparator(s):
-		return errors.New(leadrules.LineSeparatorProblem)
+	case textrules.HasDirectionControl(s):
+		return errors.New(textrules.DirectionControlProblem)
+	case textrules.HasLineSeparator(s):
+		return errors.New(textrules.LineSeparatorProblem)
 	}
 	return nil
 }

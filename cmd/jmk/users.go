@@ -9,8 +9,8 @@ import (
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
-	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 func cmdUsers(ctx context.Context, e env) error {
@@ -46,7 +46,7 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fs.fail(fmt.Errorf("users create: --email %q is not an e-mail address such as name@example.com", *email))
 	}
 	userName := strings.TrimSpace(*name) // stored trimmed, as by the API
-	switch problem := leadrules.NameProblem(userName); {
+	switch problem := textrules.NameProblem(userName); {
 	case userName == "":
 		return fs.fail(errors.New("users create: --name must not be blank"))
 	case !utf8.ValidString(userName) || strings.ContainsRune(userName, 0):

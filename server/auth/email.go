@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // IsAddress reports whether s is a bare e-mail address of at most 254
@@ -18,7 +18,7 @@ func IsAddress(s string) bool {
 	// An address with an invisible direction control (RFC 6532 allows
 	// Unicode) would show as another one in lists and the audit trail:
 	// "\u202Emoc.elpmaxe@nimda" reads as admin@example.com.
-	return err == nil && a.Address == s && len(s) <= 254 && !leadrules.HasDirectionControl(s)
+	return err == nil && a.Address == s && len(s) <= 254 && !textrules.HasDirectionControl(s)
 }
 
 // AddressShaped reports an ASCII e-mail address of the common shape: a local

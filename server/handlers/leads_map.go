@@ -11,6 +11,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // leadOut maps a stored lead to the API; unscored leads keep a null
@@ -197,13 +198,13 @@ func optNotes(n nullable.Nullable[string]) store.Opt[string] {
 	return o
 }
 
-// checkPhone applies leadrules.PhoneProblem to a phone as it is stored
+// checkPhone applies textrules.PhoneProblem to a phone as it is stored
 // (trimmed), which the spec's pattern does not see.
 func checkPhone(phone *string) error {
 	if phone == nil {
 		return nil
 	}
-	if msg := leadrules.PhoneProblem(*phone); msg != "" {
+	if msg := textrules.PhoneProblem(*phone); msg != "" {
 		return apperr.BadRequest("phone", msg)
 	}
 	return nil

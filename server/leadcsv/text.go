@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // Limits on text cells; they match the lead's columns and the API.
@@ -32,7 +33,7 @@ func cleanName(s string) (string, string) {
 	if s == "" {
 		return "", ""
 	}
-	if msg := leadrules.NameProblem(s); msg != "" {
+	if msg := textrules.NameProblem(s); msg != "" {
 		return "", msg
 	}
 	return s, ""
@@ -45,8 +46,8 @@ func cleanExternalID(s string) (string, string) {
 		return "", "is longer than 100 characters"
 	case hasControl(s, false):
 		return "", "contains a control character"
-	case leadrules.HasInvisible(s):
-		return "", leadrules.InvisibleProblem
+	case textrules.HasInvisible(s):
+		return "", textrules.InvisibleProblem
 	}
 	return leadrules.ExternalID(s), ""
 }
@@ -71,7 +72,7 @@ func cleanPhone(s string) (string, string) {
 	if s == "" {
 		return "", ""
 	}
-	if msg := leadrules.PhoneProblem(s); msg != "" {
+	if msg := textrules.PhoneProblem(s); msg != "" {
 		return "", msg
 	}
 	return s, ""

@@ -3,7 +3,6 @@ package leadrules
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -229,47 +228,6 @@ func TestCheckCreate(t *testing.T) {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestNameProblem(t *testing.T) {
-	for in, want := range map[string]string{
-		"Ana Gonçalves":            "",
-		"O'Brien":                  "",
-		"李":                        "",
-		"R2":                       "",
-		strings.Repeat("é", 200):   "",
-		strings.Repeat("é", 201):   "is longer than 200 characters",
-		"evil\nline":               "contains a control character",
-		"A\tB":                     "contains a control character",
-		"":                         "has no letter or digit",
-		"!!!":                      "has no letter or digit",
-		"\u200b":                   "has no letter or digit",
-		"\u202egnp.exe":            DirectionControlProblem,
-		"Ana\u2028Administrator":   LineSeparatorProblem,
-		"Ana\u2029Silva":           LineSeparatorProblem,
-		"Ana \u2066Silva\u2069":    DirectionControlProblem,
-		"\u05e9\u05e8\u05d4\u200f": "", // a right-to-left mark is fine
-	} {
-		if got := NameProblem(in); got != want {
-			t.Errorf("NameProblem(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestPhoneProblem(t *testing.T) {
-	for in, want := range map[string]string{
-		"+351 912 345 678":      "",
-		"(21) 000-0000":         "",
-		"112":                   "",
-		"12":                    "is shorter than 3 characters",
-		strings.Repeat("1", 41): "is longer than 40 characters",
-		"call me":               "may hold only digits, spaces and + - ( )",
-		"+()- -":                "has no digits",
-	} {
-		if got := PhoneProblem(in); got != want {
-			t.Errorf("PhoneProblem(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

@@ -25,7 +25,7 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
-	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // Store wraps the connection pool.
@@ -130,7 +130,7 @@ func (t *Tx) Audit(ctx context.Context, e audit.Event) error {
 // invisible direction controls, which would make the rest of the summary
 // read as other text and are dropped.
 func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) && !leadrules.HasDirectionControl(s) && !leadrules.HasLineSeparator(s) {
+	if !strings.ContainsFunc(s, unicode.IsControl) && !textrules.HasDirectionControl(s) && !textrules.HasLineSeparator(s) {
 		return s
 	}
 	return directionControls.ReplaceAllString(controlRuns.ReplaceAllString(s, " "), "")
