@@ -1,5 +1,10 @@
 package scoring
 
+import (
+	"errors"
+	"fmt"
+)
+
 // maxLevels bounds every categorical table: the longest enumeration (12)
 // plus the slot for a missing value, rounded up so that masking an index
 // with maxLevels-1 keeps it in range without a bounds check.
@@ -98,8 +103,12 @@ func (m *Model) Compile() (*Scorer, error) {
 	for j := range m.Encoding.Interactions {
 		ie := &m.Encoding.Interactions[j]
 		t := &s.inter[j]
-		t.a, _ = keyOf(&m.Encoding, ie.A)
-		t.b, _ = keyOf(&m.Encoding, ie.B)
+		var errA, errB error
+		t.a, errA = keyOf(&m.Encoding, ie.A)
+		t.b, errB = keyOf(&m.Encoding, ie.B)
+		if err := errors.Join(errA, errB); err != nil { // Validate checked them: a bug here
+			return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
+		}
 		t.table = make([]float64, t.a.count*t.b.count)
 		var sum float64
 		for k, c := range ie.Cells {
