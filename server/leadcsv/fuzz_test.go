@@ -21,12 +21,15 @@ func FuzzReader(f *testing.F) {
 	f.Add("name,notes\nA,\"1\n2\"\n\"B,x\n")
 	f.Add("\uFEFFname;status;y\n=A;success;yes\n")
 	f.Add("name,email,phone\n'=x,'+a@b.c,'+1\n")
+	f.Add("0\n\x00") // a NUL byte in a data row read with the header
 	f.Fuzz(func(t *testing.T, in string) {
 		r, err := leadcsv.NewReader(strings.NewReader(in), leadcsv.Options{})
 		if err != nil {
+			// A bad header, or a NUL byte in the rows read with it.
 			var he *leadcsv.HeaderError
-			if !errors.As(err, &he) {
-				t.Fatalf("NewReader error %v is not a *HeaderError", err)
+			var fe *leadcsv.FileError
+			if !errors.As(err, &he) && !errors.As(err, &fe) {
+				t.Fatalf("NewReader error %v is neither a *HeaderError nor a *FileError", err)
 			}
 			return
 		}
