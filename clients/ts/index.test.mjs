@@ -90,6 +90,23 @@ test("giving up returns the 401", async () => {
   assert.equal(server.seen.length, 1);
 });
 
+test("a request aborted while it waits for a renewal stops waiting; the renewal goes on", async () => {
+  const server = fakeServer();
+  let renewed = false;
+  const { api } = client(server, async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    renewed = true;
+    return "new";
+  });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 20);
+  const started = Date.now();
+  await assert.rejects(api.GET("/api/v1/auth/me", { signal: ac.signal }), { name: "AbortError" });
+  assert.ok(Date.now() - started < 250, `rejected after ${Date.now() - started} ms`);
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal(renewed, true);
+});
+
 test("a 401 that is not about the token, or from a call without one, is not retried", async () => {
   let refreshed = false;
   const fetch = async () =>

@@ -109,13 +109,26 @@ export function createJmkClient(opts: Options): JmkClient {
     const copy = request.clone(); // fetch consumes the body
     const response = await send(request, init);
     if (!isInvalidToken(response)) return response;
-    const renewed = await renew(token, opts.refresh);
+    const renewed = await untilAborted(renew(token, opts.refresh), request.signal);
     if (!renewed) return response;
     void response.body?.cancel().catch(() => {}); // the 401's body is not needed; failing to drop it is no matter
     copy.headers.set("Authorization", `Bearer ${renewed}`);
     return send(copy, init);
   };
   return createClient<paths>({ ...opts.client, baseUrl: opts.baseUrl, fetch: fetchWithToken });
+}
+
+/**
+ * p, or its request's abort: a caller that gives up stops waiting for a renewal, which goes on
+ * (the server may already have rotated the token).
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }
 
 /** The query of `POST /api/v1/leads/import`: `dry_run`, `outcome`. */

@@ -70,7 +70,9 @@ type Options struct {
 	// OnRenew, when set, is called with every new token pair before the
 	// session uses it (Tokens still gives the old one meanwhile): keep the
 	// pair there to resume the session after a restart, since the refresh
-	// token held before is now spent.
+	// token held before is now spent. It runs on the renewal's goroutine,
+	// with every refused request waiting for it: it should return soon,
+	// and not panic.
 	OnRenew func(client.TokenResponse)
 	// RenewTimeout bounds a renewal (0: 30 s). It runs apart from the
 	// requests waiting for it, which can give up sooner with their
@@ -133,22 +135,27 @@ func (s *Session) Tokens() client.TokenResponse {
 // that says the token is invalid (RFC 6750's error="invalid_token") it
 // renews the tokens and sends req again, once. A renewal that fails is the
 // error: wrapping ErrLoggedOut when the session has ended, a *RenewError
-// otherwise. The 401 comes back as it is when req's body cannot be sent
-// twice (no GetBody; the generated client always sets it). req itself is
-// not changed.
+// otherwise. When req's body cannot be sent twice (no GetBody, as for a file
+// streamed to ImportLeadsWithBody; the generated client sets it for the
+// bodies it encodes), the tokens are renewed all the same and the 401 comes
+// back as it is: send the request again, with its body from the start. req
+// itself is not changed.
 func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != s.api.Scheme || req.URL.Host != s.api.Host {
 		return s.opts.Doer.Do(req)
 	}
 	token := s.Tokens().AccessToken
 	res, err := s.opts.Doer.Do(withToken(req, token))
-	if err != nil || !invalidToken(res) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+	if err != nil || !invalidToken(res) {
 		return res, err
 	}
 	renewed, err := s.renew(req.Context(), token)
 	if err != nil {
 		res.Body.Close()
 		return nil, err
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return res, nil // the body is spent; the next request has a valid token
 	}
 	// The 401's body is not needed; draining it lets the connection be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))

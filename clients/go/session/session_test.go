@@ -125,6 +125,23 @@ func TestRetryKeepsTheBody(t *testing.T) {
 	}
 }
 
+// A streamed body (an import's file) cannot be sent twice: its 401 comes
+// back, but the tokens are renewed, so sending it again succeeds.
+func TestStreamedBodyRenews(t *testing.T) {
+	t.Parallel()
+	d := &counting{}
+	_, _, c := start(t, d, session.Options{})
+	csv := func() io.Reader { return io.MultiReader(strings.NewReader("name\nRita Sousa\n")) } // no GetBody
+	r, err := c.ImportLeadsWithBodyWithResponse(context.Background(), nil, "text/csv", csv())
+	if err != nil || r.StatusCode() != http.StatusUnauthorized || d.refreshes.Load() != 1 {
+		t.Fatalf("first import: %v %d after %d refreshes", err, r.StatusCode(), d.refreshes.Load())
+	}
+	r, err = c.ImportLeadsWithBodyWithResponse(context.Background(), nil, "text/csv", csv())
+	if err != nil || r.JSON200 == nil || r.JSON200.Inserted != 1 || d.refreshes.Load() != 1 {
+		t.Fatalf("import sent again: %v %s after %d refreshes", err, r.Body, d.refreshes.Load())
+	}
+}
+
 // The request that starts a renewal may give up waiting; the renewal
 // finishes anyway, so the session does not keep a refresh token the
 // server has already spent.
@@ -250,12 +267,14 @@ func TestRenewErrorsAndRequestsLeftAlone(t *testing.T) {
 		t.Errorf("%d refreshes, tokens %+v; want 2 and the first pair", n, s.Tokens())
 	}
 
-	// A body that cannot be sent twice gets the 401 back, not a renewal.
-	if _, res, err := get("http://api.test/api/v1/leads", io.MultiReader(strings.NewReader("{}"))); err != nil || res.StatusCode != http.StatusUnauthorized {
+	// A body that cannot be sent twice still renews, and a failed renewal
+	// is its error too.
+	var re *session.RenewError
+	if _, res, err := get("http://api.test/api/v1/leads", io.MultiReader(strings.NewReader("{}"))); !errors.As(err, &re) || res != nil {
 		t.Errorf("body without GetBody: %v %v", res, err)
 	}
-	if n := f.refreshes.Load(); n != 2 {
-		t.Errorf("%d refreshes after a body without GetBody", n)
+	if n := f.refreshes.Load(); n != 3 {
+		t.Errorf("%d refreshes after a body without GetBody, want 3", n)
 	}
 
 	// The token goes to the API's host only.
