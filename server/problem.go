@@ -240,7 +240,7 @@ func sentinelDetail(err error) string {
 // reference.
 func noSuchEndpoint(r *http.Request) string {
 	hint := " (the API is under /api/v1; its reference is at /docs)"
-	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+	if r.URL.Path == "/api/v1" || strings.HasPrefix(r.URL.Path, "/api/v1/") {
 		hint = " (the API's reference is at /docs)"
 	}
 	return "no such endpoint: " + r.Method + " " + r.URL.Path + hint

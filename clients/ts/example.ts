@@ -9,14 +9,18 @@ export async function example(): Promise<number> {
     // As the README shows: renew an expired access token with the refresh token.
     refresh: async () => {
       if (!tokens) return undefined;
-      const { data, response } = await api.POST("/api/v1/auth/refresh", {
-        body: { refresh_token: tokens.refresh_token },
-        signal: AbortSignal.timeout(15_000), // a hung refresh would hold every waiting call, in every tab
-      });
-      if (data) tokens = data;
-      else if (response.status === 401) tokens = undefined; // the session is over: log in again
-      // Otherwise (503 or 429) keep the pair: this call fails.
-      return data?.access_token;
+      try {
+        const { data, response } = await api.POST("/api/v1/auth/refresh", {
+          body: { refresh_token: tokens.refresh_token },
+          signal: AbortSignal.timeout(15_000), // a hung refresh would hold every waiting call, in every tab
+        });
+        if (data) tokens = data;
+        else if (response.status === 401) tokens = undefined; // the session is over: log in again
+        // Otherwise (503 or 429) keep the pair: this call fails.
+        return data?.access_token;
+      } catch {
+        return undefined; // the time limit, or no connection: keep the pair
+      }
     },
   });
   const login = await api.POST("/api/v1/auth/login", {

@@ -107,6 +107,29 @@ test("a request aborted while it waits for a renewal stops waiting; the renewal 
   assert.equal(renewed, true);
 });
 
+test("a call aborted before its 401 comes leaves no failed renewal unhandled", async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const ac = new AbortController();
+    const api = createJmkClient({
+      baseUrl: "http://api.test",
+      accessToken: () => "old",
+      refresh: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error("refresh failed");
+      },
+      client: { fetch: async () => (ac.abort(), expired()) }, // a fetch that ignores the signal
+    });
+    await assert.rejects(api.GET("/api/v1/auth/me", { signal: ac.signal }), { name: "AbortError" });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
 test("a 401 that is not about the token, or from a call without one, is not retried", async () => {
   let refreshed = false;
   const fetch = async () =>

@@ -141,8 +141,8 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) (int, error) {
 	}
 	defer sqldb.Close()
 	waiting := time.AfterFunc(5*time.Second, func() {
-		log.Warn("migrations: still running after 5s: a migration is long, or another instance holds the migration lock (waited for up to " +
-			migrateLockTimeout.String() + ")")
+		log.Warn("migrations: still running after 5s: a migration is long, or another instance holds the migration lock",
+			"lock_wait_gives_up_after", migrateLockTimeout.String())
 	})
 	res, err := p.Up(ctx)
 	waiting.Stop()

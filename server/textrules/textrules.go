@@ -56,7 +56,8 @@ func PhoneProblem(s string) string {
 }
 
 // InvisibleProblem is what the import says of an external id holding an
-// invisible character (see HasInvisible); the API's pattern says the same.
+// invisible character (see HasInvisible); the API's pattern applies the same
+// rule.
 const InvisibleProblem = "contains an invisible character (a zero-width space, a text-direction control, a line separator): two ids that look the same would differ"
 
 // HasInvisible reports format characters (Unicode's Cf: zero-width spaces

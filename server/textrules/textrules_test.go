@@ -45,3 +45,32 @@ func TestPhoneProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestInvisible(t *testing.T) {
+	for _, tc := range []struct {
+		in                        string
+		invisible, direction, sep bool
+	}{
+		{"crm-1", false, false, false},
+		{"Ana Gonçalves", false, false, false},
+		{"\u05e9\u05e8\u05d4", false, false, false},
+		{"crm\u200b-1", true, false, false},      // zero-width space
+		{"\ufeffcrm-1", true, false, false},      // byte order mark
+		{"crm\u00ad1", true, false, false},       // soft hyphen
+		{"\u202ecrm-1", true, true, false},       // right-to-left override
+		{"crm \u2066x\u2069", true, true, false}, // isolates
+		{"crm\u2028-1", true, false, true},       // line separator
+		{"crm\u2029-1", true, false, true},       // paragraph separator
+		{"crm\u200f", true, false, false},        // right-to-left mark: fine in a name, not in an id
+	} {
+		if got := HasInvisible(tc.in); got != tc.invisible {
+			t.Errorf("HasInvisible(%q) = %v", tc.in, got)
+		}
+		if got := HasDirectionControl(tc.in); got != tc.direction {
+			t.Errorf("HasDirectionControl(%q) = %v", tc.in, got)
+		}
+		if got := HasLineSeparator(tc.in); got != tc.sep {
+			t.Errorf("HasLineSeparator(%q) = %v", tc.in, got)
+		}
+	}
+}
