@@ -61,23 +61,22 @@ func (e *envReader) int(k string, def, lo, hi int) int {
 
 // duration reads a positive duration up to maxDuration.
 func (e *envReader) duration(k string, def time.Duration) time.Duration {
-	v := e.str(k, def.String())
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 || d > maxDuration {
-		e.fail("%s must be a positive duration up to 720h, such as 15m, got %q", k, v)
-		return def
-	}
-	return d
+	return e.durationIn(k, def, 1, maxDuration, "a positive duration up to 720h, such as 15m")
 }
 
 // drain reads SHUTDOWN_DRAIN: unlike the other durations, zero (no drain)
 // is its default, and ten minutes its limit.
 func (e *envReader) drain(k string) time.Duration {
-	v := e.str(k, "0s")
+	return e.durationIn(k, 0, 0, 10*time.Minute, "a duration from 0s to 10m, such as 5s")
+}
+
+// durationIn reads a duration from lo to hi; want says so in the message.
+func (e *envReader) durationIn(k string, def, lo, hi time.Duration, want string) time.Duration {
+	v := e.str(k, def.String())
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 || d > 10*time.Minute {
-		e.fail("%s must be a duration from 0s to 10m, such as 5s, got %q", k, v)
-		return 0
+	if err != nil || d < lo || d > hi {
+		e.fail("%s must be %s, got %q", k, want, v)
+		return def
 	}
 	return d
 }
