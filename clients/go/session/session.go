@@ -45,9 +45,11 @@ var ErrLoggedOut = errors.New("session ended: log in again")
 var errRefused = fmt.Errorf("renew the access token: %w", ErrLoggedOut)
 
 // RenewError is a renewal the API did not answer with new tokens for a
-// reason other than the session's end: a 429 (RetryAfter says when to try
-// again), a 503, a timeout. The tokens are kept, and the next request
-// refused for its token tries again.
+// reason other than the session's end: a 429 or 503 (RetryAfter says when
+// to try again), a timeout. The tokens are kept, and the next request
+// refused for its token tries again; until the Retry-After has passed, it
+// gets this error back, with RetryAfter the time still to wait, without
+// asking the API.
 type RenewError struct {
 	StatusCode int           // 0 when no answer came
 	RetryAfter time.Duration // from a 429's or 503's Retry-After, when given
@@ -91,6 +93,10 @@ type Session struct {
 	tokens   client.TokenResponse
 	renewing *renewal // the renewal in flight, if any
 	ended    bool     // the API refused the refresh token
+	// The last renewal's *RenewError and when its Retry-After ends: until
+	// then, refused requests get it back rather than ask again.
+	backoff      *RenewError
+	backoffUntil time.Time
 }
 
 // renewal is one refresh call that every request refused with the same
@@ -144,7 +150,12 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != s.api.Scheme || req.URL.Host != s.api.Host {
 		return s.opts.Doer.Do(req)
 	}
-	token := s.Tokens().AccessToken
+	s.mu.Lock()
+	token, ended := s.tokens.AccessToken, s.ended
+	s.mu.Unlock()
+	if ended {
+		return nil, errRefused
+	}
 	res, err := s.opts.Doer.Do(withToken(req, token))
 	if err != nil || !invalidToken(res) {
 		return res, err
@@ -190,6 +201,14 @@ func (s *Session) renew(ctx context.Context, failed string) (string, error) {
 		token := s.tokens.AccessToken
 		s.mu.Unlock()
 		return token, nil // renewed after this request was sent
+	case s.renewing == nil && s.backoff != nil:
+		if wait := time.Until(s.backoffUntil); wait > 0 {
+			e := *s.backoff
+			e.RetryAfter = wait
+			s.mu.Unlock()
+			return "", &e
+		}
+		s.backoff = nil
 	}
 	r := s.renewing
 	if r == nil {
@@ -218,11 +237,14 @@ func (s *Session) refresh(r *renewal, refreshToken string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.renewing = nil
+	var re *RenewError
 	switch {
 	case errors.Is(err, ErrLoggedOut):
 		s.ended = true
 	case err == nil:
 		s.tokens = next
+	case errors.As(err, &re) && re.RetryAfter > 0:
+		s.backoff, s.backoffUntil = re, time.Now().Add(re.RetryAfter)
 	}
 	r.token, r.err = next.AccessToken, err
 }

@@ -24,15 +24,18 @@ func (f doerFunc) Do(req *http.Request) (*http.Response, error) { return f(req) 
 func isRefresh(req *http.Request) bool { return strings.HasSuffix(req.URL.Path, "/auth/refresh") }
 
 // counting sends requests with http.DefaultClient, counting the refresh
-// calls; after, when set, sees the responses to the other requests.
+// calls and the others; after, when set, sees the responses to the others.
 type counting struct {
 	refreshes atomic.Int32
+	others    atomic.Int32
 	after     func(*http.Response)
 }
 
 func (d *counting) Do(req *http.Request) (*http.Response, error) {
 	if isRefresh(req) {
 		d.refreshes.Add(1)
+	} else {
+		d.others.Add(1)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err == nil && d.after != nil && !isRefresh(req) {
@@ -185,9 +188,9 @@ func TestCancelledRequestKeepsTheSession(t *testing.T) {
 	}
 }
 
-// A refused renewal is ErrLoggedOut, and stays so without asking the API
-// again; a 401 that is not about the token (a wrong password) comes back
-// as it is, with no renewal.
+// A 401 that is not about the token (a wrong password) comes back as it
+// is, with no renewal. A refused renewal is ErrLoggedOut, and stays so
+// without sending anything more to the API.
 func TestRefusals(t *testing.T) {
 	t.Parallel()
 	d := &counting{}
@@ -197,27 +200,31 @@ func TestRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := client.NewClientWithResponses(env.URL, client.WithHTTPClient(s))
+	r, err := c.LoginWithResponse(context.Background(), client.LoginRequest{Email: env.AdminUser.Email, Password: "wrong password"})
+	if err != nil || r.StatusCode() != http.StatusUnauthorized || r.ApplicationproblemJSON401 == nil {
+		t.Errorf("wrong password: %v %+v", err, r)
+	}
+	if n := d.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes after a wrong password, want none", n)
+	}
 	for range 2 {
 		if _, err := c.GetMeWithResponse(context.Background()); !errors.Is(err, session.ErrLoggedOut) {
 			t.Errorf("renewal refused: %v, want ErrLoggedOut", err)
 		}
 	}
-	r, err := c.LoginWithResponse(context.Background(), client.LoginRequest{Email: env.AdminUser.Email, Password: "wrong password"})
-	if err != nil || r.StatusCode() != http.StatusUnauthorized || r.ApplicationproblemJSON401 == nil {
-		t.Errorf("wrong password: %v %+v", err, r)
-	}
-	if n := d.refreshes.Load(); n != 1 {
-		t.Errorf("%d refreshes, want the one refused", n)
+	if n, m := d.refreshes.Load(), d.others.Load(); n != 1 || m != 2 {
+		t.Errorf("%d refreshes and %d other requests, want the one refused and the login and first GET", n, m)
 	}
 }
 
 // fake answers every API request with a 401 for an invalid token, and the
-// refresh call with status (and Retry-After 7), recording what it was sent.
+// refresh call with status and retryAfter, recording what it was sent.
 type fake struct {
-	status    int
-	refreshes atomic.Int32
-	mu        sync.Mutex
-	auth      []string // the Authorization header of each other request
+	status     int
+	retryAfter string
+	refreshes  atomic.Int32
+	mu         sync.Mutex
+	auth       []string // the Authorization header of each other request
 }
 
 func (f *fake) Do(req *http.Request) (*http.Response, error) {
@@ -225,7 +232,7 @@ func (f *fake) Do(req *http.Request) (*http.Response, error) {
 	if isRefresh(req) {
 		f.refreshes.Add(1)
 		res.StatusCode = f.status
-		res.Header.Set("Retry-After", "7")
+		res.Header.Set("Retry-After", f.retryAfter)
 		res.Header.Set("Content-Type", "application/problem+json")
 		return res, nil
 	}
@@ -239,7 +246,7 @@ func (f *fake) Do(req *http.Request) (*http.Response, error) {
 
 func TestRenewErrorsAndRequestsLeftAlone(t *testing.T) {
 	t.Parallel()
-	f := &fake{status: http.StatusTooManyRequests}
+	f := &fake{status: http.StatusTooManyRequests, retryAfter: "7"}
 	tokens := client.TokenResponse{AccessToken: "a1", RefreshToken: "r1"}
 	s, err := session.New("http://api.test", tokens, session.Options{Doer: f})
 	if err != nil {
@@ -251,30 +258,24 @@ func TestRenewErrorsAndRequestsLeftAlone(t *testing.T) {
 		return req, res, err
 	}
 
-	// A throttled renewal is a *RenewError; the tokens stay, and the next
-	// refused request tries again.
-	for range 2 {
+	// A throttled renewal is a *RenewError and the tokens stay. Until its
+	// Retry-After has passed, the next refused request gets it back, with
+	// the time left, without asking the API again.
+	for i := range 2 {
 		req, _, err := get("http://api.test/api/v1/auth/me", nil)
 		var re *session.RenewError
-		if !errors.As(err, &re) || re.StatusCode != http.StatusTooManyRequests || re.RetryAfter != 7*time.Second || !strings.Contains(err.Error(), "slow down") {
+		if !errors.As(err, &re) || re.StatusCode != http.StatusTooManyRequests || !strings.Contains(err.Error(), "slow down") {
 			t.Fatalf("throttled renewal: %v", err)
+		}
+		if re.RetryAfter > 7*time.Second || re.RetryAfter < 6*time.Second || i == 0 && re.RetryAfter != 7*time.Second {
+			t.Errorf("request %d: RetryAfter %v, want 7 s and then what is left of it", i, re.RetryAfter)
 		}
 		if req.Header.Get("Authorization") != "" {
 			t.Error("Do changed the caller's request")
 		}
 	}
-	if n := f.refreshes.Load(); n != 2 || s.Tokens() != tokens {
-		t.Errorf("%d refreshes, tokens %+v; want 2 and the first pair", n, s.Tokens())
-	}
-
-	// A body that cannot be sent twice still renews, and a failed renewal
-	// is its error too.
-	var re *session.RenewError
-	if _, res, err := get("http://api.test/api/v1/leads", io.MultiReader(strings.NewReader("{}"))); !errors.As(err, &re) || res != nil {
-		t.Errorf("body without GetBody: %v %v", res, err)
-	}
-	if n := f.refreshes.Load(); n != 3 {
-		t.Errorf("%d refreshes after a body without GetBody, want 3", n)
+	if n := f.refreshes.Load(); n != 1 || s.Tokens() != tokens {
+		t.Errorf("%d refreshes, tokens %+v; want 1 and the first pair", n, s.Tokens())
 	}
 
 	// The token goes to the API's host only.
@@ -283,7 +284,34 @@ func TestRenewErrorsAndRequestsLeftAlone(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if want := []string{"Bearer a1", "Bearer a1", "Bearer a1", ""}; strings.Join(f.auth, "|") != strings.Join(want, "|") {
+	if want := []string{"Bearer a1", "Bearer a1", ""}; strings.Join(f.auth, "|") != strings.Join(want, "|") {
 		t.Errorf("Authorization sent: %q, want %q", f.auth, want)
+	}
+}
+
+// Once a renewal's Retry-After has passed, the next refused request asks
+// again; a body that cannot be sent twice renews too, and a failed renewal
+// is its error.
+func TestRenewAfterRetryAfter(t *testing.T) {
+	t.Parallel()
+	f := &fake{status: http.StatusServiceUnavailable, retryAfter: "1"}
+	s, err := session.New("http://api.test", client.TokenResponse{AccessToken: "a1", RefreshToken: "r1"}, session.Options{Doer: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(body io.Reader) (*http.Response, error) {
+		req, _ := http.NewRequest(http.MethodPost, "http://api.test/api/v1/leads/import", body)
+		return s.Do(req)
+	}
+	var re *session.RenewError
+	if _, err := send(nil); !errors.As(err, &re) || re.StatusCode != http.StatusServiceUnavailable || re.RetryAfter != time.Second {
+		t.Fatalf("first renewal: %v", err)
+	}
+	time.Sleep(time.Second + 50*time.Millisecond)
+	if res, err := send(io.MultiReader(strings.NewReader("a;b"))); !errors.As(err, &re) || res != nil {
+		t.Errorf("body without GetBody: %v %v", res, err)
+	}
+	if n := f.refreshes.Load(); n != 2 {
+		t.Errorf("%d refreshes, want 2: the Retry-After had passed", n)
 	}
 }
