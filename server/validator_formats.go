@@ -41,12 +41,14 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// a message that shows the form instead of kin-openapi's regular expression.
 	"date-time": openapi3.NewCallbackValidator(func(s string) error {
 		t, err := time.Parse(time.RFC3339Nano, s)
+		_, offset := t.Zone()
 		switch {
 		// A "+02:00" typed into a URL arrives as " 02:00": a query decodes
 		// + as a space.
 		case err != nil && len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':':
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
-		case err != nil:
+		// Go takes an offset of 24 hours; RFC 3339's hours end at 23.
+		case err != nil || offset <= -24*60*60 || offset >= 24*60*60:
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
 		// An offset can take a valid year out of range in UTC, where JSON
 		// (an echoed "since") cannot write it; so can the handlers' rounding
