@@ -4,7 +4,8 @@
 -- name: StatsSummary :one
 -- Summed from the running totals of lead_counts (schema/00007), a few
 -- hundred rows whatever the number of leads. Unscored = no category yet;
--- average_probability means nothing when scored = 0.
+-- average_probability means nothing when scored = 0. With @by_seller, only
+-- the leads assigned to @assigned_to (null: the unassigned ones).
 SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE status = 'new'), 0)::bigint AS status_new,
        coalesce(sum(leads) FILTER (WHERE status = 'contacted'), 0)::bigint AS status_contacted,
@@ -23,7 +24,8 @@ SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE category IS NOT NULL), 0)::bigint AS scored,
        coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
            AS average_probability
-FROM lead_counts;
+FROM lead_counts
+WHERE NOT @by_seller::boolean OR assigned_to IS NOT DISTINCT FROM sqlc.narg(assigned_to)::uuid;
 
 -- name: StatsJobs :many
 -- Jobs ranked by hot leads, then by size, then by name, from the running
@@ -51,12 +53,12 @@ LIMIT @lim;
 -- not in this statement's snapshot and simply stay for the next run.
 WITH gone AS (
     DELETE FROM lead_counts
-    RETURNING status, category, contacted, job, leads, probability_sum
+    RETURNING status, category, contacted, job, assigned_to, leads, probability_sum
 )
-INSERT INTO lead_counts (status, category, contacted, job, leads, probability_sum)
-SELECT status, category, contacted, job, sum(leads), sum(probability_sum)
+INSERT INTO lead_counts (status, category, contacted, job, assigned_to, leads, probability_sum)
+SELECT status, category, contacted, job, assigned_to, sum(leads), sum(probability_sum)
 FROM gone
-GROUP BY status, category, contacted, job
+GROUP BY status, category, contacted, job, assigned_to
 HAVING sum(leads) <> 0;
 
 -- name: StatsLeaderboard :many

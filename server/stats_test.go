@@ -37,7 +37,7 @@ func TestStats(t *testing.T) {
 	env := servertest.New(t)
 
 	t.Run("Empty", func(t *testing.T) {
-		r, err := env.Admin.GetStatsSummaryWithResponse(bg)
+		r, err := env.Admin.GetStatsSummaryWithResponse(bg, nil)
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("summary: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -78,7 +78,7 @@ func TestStats(t *testing.T) {
 	}
 
 	t.Run("Summary", func(t *testing.T) {
-		r, err := aClient.GetStatsSummaryWithResponse(bg)
+		r, err := aClient.GetStatsSummaryWithResponse(bg, nil)
 		if err != nil || r.JSON200 == nil {
 			t.Fatalf("summary: %v %d %s", err, r.StatusCode(), r.Body)
 		}
@@ -98,59 +98,53 @@ func TestStats(t *testing.T) {
 		}
 	})
 
+	// The whole team's, one seller's and the pool's figures each match the
+	// list with the same assigned_to.
 	t.Run("SummaryMatchesList", func(t *testing.T) {
-		r, err := env.Admin.GetStatsSummaryWithResponse(bg)
-		if err != nil || r.JSON200 == nil {
-			t.Fatal(err)
-		}
-		got := r.JSON200
-		var want client.StatsSummary
-		var sum float64
-		var scored int64
-		for _, l := range listAll(t, env.Admin) {
-			want.Total++
-			switch l.Status {
-			case client.LeadStatusNew:
-				want.ByStatus.New++
-			case client.LeadStatusContacted:
-				want.ByStatus.Contacted++
-			case client.LeadStatusFollowUp:
-				want.ByStatus.FollowUp++
-			case client.LeadStatusSuccess:
-				want.ByStatus.Success++
-			case client.LeadStatusFailed:
-				want.ByStatus.Failed++
-			}
-			counts := []*client.CategoryCounts{&want.ByCategory}
-			if l.Status != client.LeadStatusSuccess && l.Status != client.LeadStatusFailed {
-				counts = append(counts, &want.OpenByCategory)
-			}
-			for _, c := range counts {
-				switch {
-				case l.Category == nil:
-					c.Unscored++
-				case *l.Category == client.CategoryHot:
-					c.Hot++
-				case *l.Category == client.CategoryWarm:
-					c.Warm++
-				case *l.Category == client.CategoryCold:
-					c.Cold++
+		for _, tc := range []struct {
+			name, assignedTo string
+			as               *client.ClientWithResponses
+			total            int64
+		}{
+			{"team", "", env.Admin, 8},
+			{"me", "me", aClient, 2},
+			{"a seller", a.Id.String(), env.Admin, 2},
+			{"unassigned", "none", aClient, 5},
+			{"deactivated seller, deleted lead", c.Id.String(), aClient, 0},
+			{"no such user", "0198c8f0-0000-7000-8000-000000000000", aClient, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var sp *client.GetStatsSummaryParams
+				lp := &client.ListLeadsParams{}
+				if tc.assignedTo != "" {
+					sp, lp.AssignedTo = &client.GetStatsSummaryParams{AssignedTo: &tc.assignedTo}, &tc.assignedTo
 				}
-			}
-			if l.ContactCount > 0 {
-				want.Contacted++
-			}
-			if l.Probability != nil {
-				sum += *l.Probability
-				scored++
-			}
+				r, err := tc.as.GetStatsSummaryWithResponse(bg, sp)
+				if err != nil || r.JSON200 == nil {
+					t.Fatalf("summary: %v %d %s", err, r.StatusCode(), r.Body)
+				}
+				got, want := r.JSON200, summaryOf(listAll(t, tc.as, lp))
+				if got.Total != tc.total || got.Total != want.Total || got.ByStatus != want.ByStatus || got.ByCategory != want.ByCategory ||
+					got.OpenByCategory != want.OpenByCategory || got.Contacted != want.Contacted || got.NotContacted != want.NotContacted {
+					t.Errorf("summary %+v, list says %+v", got, want)
+				}
+				if (got.AverageProbability == nil) != (want.AverageProbability == nil) ||
+					got.AverageProbability != nil && !near(*got.AverageProbability, *want.AverageProbability) {
+					t.Errorf("average %v, list says %v", got.AverageProbability, want.AverageProbability)
+				}
+				if (got.ConversionRate == nil) != (want.ConversionRate == nil) ||
+					got.ConversionRate != nil && !near(*got.ConversionRate, *want.ConversionRate) {
+					t.Errorf("conversion rate %v, list says %v", got.ConversionRate, want.ConversionRate)
+				}
+			})
 		}
-		if got.Total != want.Total || got.ByStatus != want.ByStatus || got.ByCategory != want.ByCategory ||
-			got.OpenByCategory != want.OpenByCategory || got.Contacted != want.Contacted {
-			t.Errorf("summary %+v, list says %+v", got, want)
-		}
-		if scored == 0 || got.AverageProbability == nil || !near(*got.AverageProbability, sum/float64(scored)) {
-			t.Errorf("average %v, list says %v", got.AverageProbability, sum/float64(scored))
+	})
+
+	t.Run("SummaryBadSeller", func(t *testing.T) {
+		res, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/summary?assigned_to=someone", nil,
+			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
+		if res.StatusCode != 400 || !strings.Contains(string(body), `"field":"assigned_to"`) {
+			t.Fatalf("status %d, body %s", res.StatusCode, body)
 		}
 	})
 
@@ -286,19 +280,74 @@ func TestStats(t *testing.T) {
 	})
 
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		r, err := env.Anon.GetStatsSummaryWithResponse(bg)
+		r, err := env.Anon.GetStatsSummaryWithResponse(bg, nil)
 		if err != nil || r.StatusCode() != 401 {
 			t.Fatalf("anonymous: %v %d", err, r.StatusCode())
 		}
 	})
 }
 
-// listAll pages through GET /leads.
-func listAll(t *testing.T, c *client.ClientWithResponses) []client.Lead {
+// summaryOf is what GET /stats/summary should say of leads.
+func summaryOf(leads []client.Lead) client.StatsSummary {
+	var want client.StatsSummary
+	var sum float64
+	var scored int64
+	for _, l := range leads {
+		want.Total++
+		switch l.Status {
+		case client.LeadStatusNew:
+			want.ByStatus.New++
+		case client.LeadStatusContacted:
+			want.ByStatus.Contacted++
+		case client.LeadStatusFollowUp:
+			want.ByStatus.FollowUp++
+		case client.LeadStatusSuccess:
+			want.ByStatus.Success++
+		case client.LeadStatusFailed:
+			want.ByStatus.Failed++
+		}
+		counts := []*client.CategoryCounts{&want.ByCategory}
+		if l.Status != client.LeadStatusSuccess && l.Status != client.LeadStatusFailed {
+			counts = append(counts, &want.OpenByCategory)
+		}
+		for _, c := range counts {
+			switch {
+			case l.Category == nil:
+				c.Unscored++
+			case *l.Category == client.CategoryHot:
+				c.Hot++
+			case *l.Category == client.CategoryWarm:
+				c.Warm++
+			case *l.Category == client.CategoryCold:
+				c.Cold++
+			}
+		}
+		if l.ContactCount > 0 {
+			want.Contacted++
+		}
+		if l.Probability != nil {
+			sum += *l.Probability
+			scored++
+		}
+	}
+	want.NotContacted = want.Total - want.Contacted
+	if scored > 0 {
+		avg := sum / float64(scored)
+		want.AverageProbability = &avg
+	}
+	if closed := want.ByStatus.Success + want.ByStatus.Failed; closed > 0 {
+		rate := float64(want.ByStatus.Success) / float64(closed)
+		want.ConversionRate = &rate
+	}
+	return want
+}
+
+// listAll pages through GET /leads with p's filters.
+func listAll(t *testing.T, c *client.ClientWithResponses, p *client.ListLeadsParams) []client.Lead {
 	t.Helper()
 	var out []client.Lead
 	limit := client.Limit(200)
-	p := &client.ListLeadsParams{Limit: &limit}
+	p.Limit = &limit
 	for {
 		r, err := c.ListLeadsWithResponse(bg, p)
 		if err != nil || r.JSON200 == nil {
@@ -346,7 +395,7 @@ func BenchmarkStatsSummary1M(b *testing.B) {
 		d := make([]time.Duration, 50)
 		for i := range d {
 			t0 := time.Now()
-			r, err := env.Admin.GetStatsSummaryWithResponse(bg)
+			r, err := env.Admin.GetStatsSummaryWithResponse(bg, nil)
 			d[i] = time.Since(t0)
 			if err != nil || r.JSON200 == nil || r.JSON200.Total != 1_000_000 {
 				b.Fatalf("summary: %v %s", err, r.Body)

@@ -1658,6 +1658,12 @@ type GetStatsLeaderboardParams struct {
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetStatsSummaryParams defines parameters for GetStatsSummary.
+type GetStatsSummaryParams struct {
+	// AssignedTo A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned).
+	AssignedTo *AssignedTo `form:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+}
+
 // ListTeamParams defines parameters for ListTeam.
 type ListTeamParams struct {
 	Active *bool  `form:"active,omitempty" json:"active,omitempty"`
@@ -1830,9 +1836,9 @@ type ServerInterface interface {
 	// GetStatsLeaderboard Sales users ranked by leads won in a window of time (default the last 30 days).
 	// (GET /api/v1/stats/leaderboard)
 	GetStatsLeaderboard(ctx echo.Context, params GetStatsLeaderboardParams) error
-	// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
+	// GetStatsSummary Dashboard KPIs over every lead that is not deleted, or one seller's.
 	// (GET /api/v1/stats/summary)
-	GetStatsSummary(ctx echo.Context) error
+	GetStatsSummary(ctx echo.Context, params GetStatsSummaryParams) error
 	// ListTeam The team's names, for every signed-in user.
 	// (GET /api/v1/team)
 	ListTeam(ctx echo.Context, params ListTeamParams) error
@@ -2555,8 +2561,17 @@ func (w *ServerInterfaceWrapper) GetStatsLeaderboard(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) GetStatsSummary(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatsSummaryParams
+	// ------------- Optional query parameter "assigned_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assigned_to", ctx.QueryParams(), &params.AssignedTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter assigned_to: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetStatsSummary(ctx)
+	err = w.Handler.GetStatsSummary(ctx, params)
 	return err
 }
 
@@ -6766,6 +6781,7 @@ func (response GetStatsLeaderboard503ApplicationProblemPlusJSONResponse) VisitGe
 }
 
 type GetStatsSummaryRequestObject struct {
+	Params GetStatsSummaryParams
 }
 
 type GetStatsSummaryResponseObject interface {
@@ -7925,7 +7941,7 @@ type StrictServerInterface interface {
 	// GetStatsLeaderboard Sales users ranked by leads won in a window of time (default the last 30 days).
 	// (GET /api/v1/stats/leaderboard)
 	GetStatsLeaderboard(ctx context.Context, request GetStatsLeaderboardRequestObject) (GetStatsLeaderboardResponseObject, error)
-	// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
+	// GetStatsSummary Dashboard KPIs over every lead that is not deleted, or one seller's.
 	// (GET /api/v1/stats/summary)
 	GetStatsSummary(ctx context.Context, request GetStatsSummaryRequestObject) (GetStatsSummaryResponseObject, error)
 	// ListTeam The team's names, for every signed-in user.
@@ -8906,8 +8922,10 @@ func (sh *strictHandler) GetStatsLeaderboard(ctx echo.Context, params GetStatsLe
 }
 
 // GetStatsSummary operation middleware
-func (sh *strictHandler) GetStatsSummary(ctx echo.Context) error {
+func (sh *strictHandler) GetStatsSummary(ctx echo.Context, params GetStatsSummaryParams) error {
 	var request GetStatsSummaryRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetStatsSummary(ctx.Request().Context(), request.(GetStatsSummaryRequestObject))
@@ -9533,26 +9551,28 @@ var swaggerSpec = []string{
 	"8nu8nT8+qxD6DXL7U5VkuZVX4iS42dlBn6V8ZTfIapy7ajhwv4+xwN3+oEPhvqRUMJHMPLqkVIRN6leE",
 	"5YsA5DKXidGEVeqxBrnjY+7Lw1qd5TC8TpFBxpCZ0g3cxOZxFZsL/Kfcia6TCOfQAHG3dvrfbawGHM02",
 	"r4bZT4N3wwM6cjYRy7WQan8osCw3nmN8EhlDp8delKvoz3HzCkZ0KKfySqhox+XcdclwV++0ZLe8Zwf9",
-	"ay9a0IW+2E1bPSjXZFH7R/5p7tuz4t6rXrsFL8Vi/IEL64mHNQ0HhlIzbMFHOjvdzUXn2015yNrO/HOf",
-	"0ppd7WebUZt+/qehiB9COT3276+eWrQsVVWlKu5VGpAvrt11uD9vEMJ89Q7EEUT0OtCu8D5ezgRawHwl",
-	"W+C1JUZ5VBrKyiqAmNZtZ3oJIkYQZdbKgbRrNUA6vicdWH55B7RjGBqB4YE4iipRmWSPQgC0H+/hESrx",
-	"qTOrGelFoXRumhphQYpCCctPxUNR9NgPFYmTTiNqc9JSIUccMs4Z5LvMirgTeQsg2bJ8lhGKpF7usY6v",
-	"TnxKi8A6SnFFip1j7ffNGunSunPYsJ10Lmq7dhk0gUD9KWNMYZVuTnFE4XEuEHA4YlW5M9ATayOkFEJ6",
-	"ovBJ5OHxiFFolek/VaQqrJlH1vew/t5mgSe2K9VGTW48MXWuQ19dFxH9Bp/Yic7R2LOrf/a1pll90JGp",
-	"09NZPiaxLCDfIeHAwnQJinUrCW2TCX+71mI9l6r4fBe46D/miQaCuPlEI2H9UY7y7Y3YX7xOmK8iuhlW",
-	"4w/5teBMzYEzlO6IJSw/jesFmv4yOZXb6nJ+K1D0zxFW/lWUGvJm0zuc2PULuwHdb1Mj89qCL0tuGSZ/",
-	"E5YqGlcKcRgk4O1lAI3IBLfiAp8l+bgmvoe8fBsArIrgVNbGHPWoCnIQsZj8Ixf5Iu5sy/6OqDKNtyk1",
-	"ZJOXKk2JUUVIATD2kzredlku0FupI29WNQjh6c2v3Igee42TRZRdbS4RmKBSMV4qbwbHnXRabyoGpYLi",
-	"+egHQituEY9qm3I7tNkdwRpLPauN20zG8LWF6HxDcyydzH84t2+5yWvM6WRDW65iQd5W2NhmvSoEjU8o",
-	"p26zVgXN6Bs62JdPcrn7tfhx0SVBIfUxWVHp2sRYRHT2KbFkC27tUpsUczF9fkWAyvH3LergiFToReiT",
-	"kbqpNeSwIeRt7d7usdOymK5eqvItaUehEEPAwXl5ds72gIL2wlPlZW0vbVG/LQQmaCWGjND40WCI8IZW",
-	"M45lATKhqD59sGQKpfPpDEUEmH/V2qivhLkOSuyEEHU+CnznFpDEO924nxokEQb1RUASr2N/gWq+scFv",
-	"IInfQBLXQBLrktAaWOKt1baZ4Jmb/eM6N96P/pFPyAyoiyZ28GbRo4UQSW6kW7WGv7ytG5uuhBLWFz/1",
-	"m41F3RfVxdCLYFhGDeEfWz1ZR/2DsrBjKOVIuQ6LBQaOwx119uOb8x9e/vzi4ofXp09fRP4N6XzBCnzN",
-	"hgvWdigsgG6YEDhRqS9EQQS+bgr3JWF9KAHZzBegHqFTSAnUQH0UXm4F1akK8dYZTy4t42wupz4jE2O2",
-	"/TyQWCjIPRWOy4zyJPECbrq3/ibca1quL7L32Hdv5yO0cXa2kMxrLK9a0Ey5x7AZYZ8jVtusEH8PwhFC",
-	"4OHgK2HwDcRWH8LvrbHgRpjT3M1gRHChU9ckB+Qmaw1be3jR+4Z+L7wN8A7o2iEUBI925QvSsytfVBCx",
-	"Kt+GGNjqV+jprb6Zp97oH4qrLGzr/dv3/38AAAD//w==",
+	"ay9a0IW+2E1bPSjXZFH7R/5p7tuz4t6rXrsFL8Vi/IEL64mHNQ0HhlIzbMFHOjvdzUXn16BGA89FRLpp",
+	"boQ98Up8tXBD5I0rHgpoM8sCJGJ/d7fjuYgLiN+Ee+hmvVTI5P2FgyweTQahmF+ZmLHQOmPtWGklEFBL",
+	"rUhWwHxte+mLgq8KWGhslyRtfM4KYSsKB5a+liUA21q1Cspx+Icw2ha3EIIM0g/+Lbv9VjjzS3zbaL8q",
+	"5uWnPIy1QW5zJtDP/zQn8YdQxpD9+6unFi16VRW1ijfmi4YQraoSjPyG4weH6gZp2JdRQUBHhBEENRcF",
+	"o+VMoCnSlxSGS68Ei49Ki2VZjhHz6+1ML0HWCzLlGqW3a2e643vS4e4tL+N2DEMjVELQC1A3LdEOUBqD",
+	"9uM95GUlUHhmNSMFNdQwTlMjLIizKOr6qXhMkB77oSL6E1tEtVpaqqiJQ8Y5g6CdWRF3Im+KJaOiZ0So",
+	"G3gB1Dq+OvG5RQILWsUVdWKORfg3i9VL685hw3ZSfqnt2q3chMb1pwz2hVW6OdcUpfi5QOTniFUVgEBP",
+	"rI3YXoitiloAkYcHhkbtQab/VCHD/hb2iLAUZoPGIzyxXak2iqPjialzHfrqutD0N/jETnSOVrddHeWv",
+	"Nc3qg45MnZ7O8jHJx0FGQMKBhekSJu5WEtomnP92retgLlXx+S643X/MEw0EcfOJRsL6oxzl23sTvnjB",
+	"Nl/OdTO+yR/ya1GymiOYKO8Ua4l+Gh8YNP1lklu3FUj9VinqnyO+/6uo+eTt13c4sesXdgPM4qaK5rUF",
+	"Xx/eMszCJ1BbtHIV4jBIwNvrMRqRCW7FBT5L8nFNfA96uA1IYkWUMKjkYhlHVbSJiMXkqLrIF3FnWxp+",
+	"RCWCvHGvIa2/VGlKsDCCbICxn9SBz8u6jV4Xi7x92yCWqreDcyN67DVOFuGOtblEhIhK6X6pvD8Cd9Jp",
+	"vakYlAqK56MfiHG5RTyqbcrtYH93RM0s9aw2bjN5JdYWovMNVrP09v/h/O/lJq8xp5MNbbkKynlbYWNb",
+	"RGAhaHxCOXWb+SpoRt9g2r58ttHdr8WPC/MJCqkPjotKHzMGhaLXVYklW3Brl9qkmBTrE10CZpG/b1EH",
+	"R8hIL0KfjNRNrSGHDbGHa/c2WqNDiKFeqvItaUehIkYAJHp5ds72gIL2wlPlZW0vbWll9xEiWokho7II",
+	"aDBEnEmrGcf6DJlQzOlLoYJpUyidT2coIsD8q9ZGfSXMdZhuJwRt9FFwVLegVd7pxv3UaJUwqC+CVnkd",
+	"+wtU840NfkOr/IZWuYZWWZeE1lArb622zQTP3Owf16VG/Ogf+YTMgLpoYgdvFj1aCJHkRrpVa/jL27qx",
+	"6UooYX0VWr/ZWF1/UV0MvQiGZdQQ/rHVk3XUPygrbIaampR0slhgBD/cUWc/vjn/4eXPLy5+eH369EXk",
+	"35DOVw7B12y4YG2H4jPohgkRLJVCTxTN4QvYcF+b18d0kM18AeoROoWUQA3Uh0PmVlDBsBD4nvHk0jLO",
+	"5nLqU2MxeN7PA4mFsg1S4bjMKGEVL+Cme+tvwr2m5foie49993Y+QhtnZwvJvMY6twXNlHsMmxH2OWK1",
+	"zQqJECAcIRYhDr6Sj9BAbPUh/N4aC26EOc3dDEYEFzp1TXJAbrLWsLWHF71v6PfC2wDvgK4dYnLwaFe+",
+	"ID278kUFmqzybQhGrn6Fnt7qm3nqjf6hys3Ctt6/ff//BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

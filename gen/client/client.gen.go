@@ -1652,6 +1652,12 @@ type GetStatsLeaderboardParams struct {
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetStatsSummaryParams defines parameters for GetStatsSummary.
+type GetStatsSummaryParams struct {
+	// AssignedTo A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned).
+	AssignedTo *AssignedTo `form:"assigned_to,omitempty" json:"assigned_to,omitempty"`
+}
+
 // ListTeamParams defines parameters for ListTeam.
 type ListTeamParams struct {
 	Active *bool  `form:"active,omitempty" json:"active,omitempty"`
@@ -2205,10 +2211,12 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 	GetStatsLeaderboard(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
+	// GetStatsSummary Dashboard KPIs over every lead that is not deleted, or one seller's.
+	//
+	// The team's figures; with `assigned_to`, those of the leads assigned to one seller (`me` for the caller's own, as in the list), or of the unassigned pool (`none`). Any user may ask for any seller's, as every user sees every lead. An id no lead is assigned to gives zeros, as the list gives no leads.
 	//
 	// Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
-	GetStatsSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetStatsSummary(ctx context.Context, params *GetStatsSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTeam The team's names, for every signed-in user.
 	//
@@ -3072,11 +3080,13 @@ func (c *Client) GetStatsLeaderboard(ctx context.Context, params *GetStatsLeader
 	return c.Client.Do(req)
 }
 
-// GetStatsSummary Dashboard KPIs over every lead that is not deleted.
+// GetStatsSummary Dashboard KPIs over every lead that is not deleted, or one seller's.
+//
+// The team's figures; with `assigned_to`, those of the leads assigned to one seller (`me` for the caller's own, as in the list), or of the unassigned pool (`none`). Any user may ask for any seller's, as every user sees every lead. An id no lead is assigned to gives zeros, as the list gives no leads.
 //
 // Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
-func (c *Client) GetStatsSummary(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetStatsSummaryRequest(c.Server)
+func (c *Client) GetStatsSummary(ctx context.Context, params *GetStatsSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatsSummaryRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4919,7 +4929,7 @@ func NewGetStatsLeaderboardRequest(server string, params *GetStatsLeaderboardPar
 }
 
 // NewGetStatsSummaryRequest constructs an http.Request for the GetStatsSummary method
-func NewGetStatsSummaryRequest(server string) (*http.Request, error) {
+func NewGetStatsSummaryRequest(server string, params *GetStatsSummaryParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4935,6 +4945,33 @@ func NewGetStatsSummaryRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AssignedTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assigned_to", *params.AssignedTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5884,12 +5921,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/stats/leaderboard (the `GetStatsLeaderboard` operationId).
 	GetStatsLeaderboardWithResponse(ctx context.Context, params *GetStatsLeaderboardParams, reqEditors ...RequestEditorFn) (*GetStatsLeaderboardResponse, error)
 
-	// GetStatsSummaryWithResponse Dashboard KPIs over every lead that is not deleted.
+	// GetStatsSummaryWithResponse Dashboard KPIs over every lead that is not deleted, or one seller's.
+	//
+	// The team's figures; with `assigned_to`, those of the leads assigned to one seller (`me` for the caller's own, as in the list), or of the unassigned pool (`none`). Any user may ask for any seller's, as every user sees every lead. An id no lead is assigned to gives zeros, as the list gives no leads.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
-	GetStatsSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatsSummaryResponse, error)
+	GetStatsSummaryWithResponse(ctx context.Context, params *GetStatsSummaryParams, reqEditors ...RequestEditorFn) (*GetStatsSummaryResponse, error)
 
 	// ListTeamWithResponse The team's names, for every signed-in user.
 	//
@@ -10386,13 +10425,15 @@ func (c *ClientWithResponses) GetStatsLeaderboardWithResponse(ctx context.Contex
 	return ParseGetStatsLeaderboardResponse(rsp)
 }
 
-// GetStatsSummaryWithResponse Dashboard KPIs over every lead that is not deleted.
+// GetStatsSummaryWithResponse Dashboard KPIs over every lead that is not deleted, or one seller's.
+//
+// The team's figures; with `assigned_to`, those of the leads assigned to one seller (`me` for the caller's own, as in the list), or of the unassigned pool (`none`). Any user may ask for any seller's, as every user sees every lead. An id no lead is assigned to gives zeros, as the list gives no leads.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/stats/summary (the `GetStatsSummary` operationId).
-func (c *ClientWithResponses) GetStatsSummaryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatsSummaryResponse, error) {
-	rsp, err := c.GetStatsSummary(ctx, reqEditors...)
+func (c *ClientWithResponses) GetStatsSummaryWithResponse(ctx context.Context, params *GetStatsSummaryParams, reqEditors ...RequestEditorFn) (*GetStatsSummaryResponse, error) {
+	rsp, err := c.GetStatsSummary(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

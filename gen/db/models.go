@@ -97,6 +97,7 @@ type LeadCount struct {
 	Job            *string
 	Leads          int64
 	ProbabilitySum float64
+	AssignedTo     *uuid.UUID
 }
 
 type LeadImportBefore struct {

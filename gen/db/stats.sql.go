@@ -15,12 +15,12 @@ import (
 const leadCountsCompact = `-- name: LeadCountsCompact :execrows
 WITH gone AS (
     DELETE FROM lead_counts
-    RETURNING status, category, contacted, job, leads, probability_sum
+    RETURNING status, category, contacted, job, assigned_to, leads, probability_sum
 )
-INSERT INTO lead_counts (status, category, contacted, job, leads, probability_sum)
-SELECT status, category, contacted, job, sum(leads), sum(probability_sum)
+INSERT INTO lead_counts (status, category, contacted, job, assigned_to, leads, probability_sum)
+SELECT status, category, contacted, job, assigned_to, sum(leads), sum(probability_sum)
 FROM gone
-GROUP BY status, category, contacted, job
+GROUP BY status, category, contacted, job, assigned_to
 HAVING sum(leads) <> 0
 `
 
@@ -192,7 +192,13 @@ SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
            AS average_probability
 FROM lead_counts
+WHERE NOT $1::boolean OR assigned_to IS NOT DISTINCT FROM $2::uuid
 `
+
+type StatsSummaryParams struct {
+	BySeller   bool
+	AssignedTo *uuid.UUID
+}
 
 type StatsSummaryRow struct {
 	Total              int64
@@ -218,9 +224,10 @@ type StatsSummaryRow struct {
 // leads. Each is one query.
 // Summed from the running totals of lead_counts (schema/00007), a few
 // hundred rows whatever the number of leads. Unscored = no category yet;
-// average_probability means nothing when scored = 0.
-func (q *Queries) StatsSummary(ctx context.Context) (StatsSummaryRow, error) {
-	row := q.db.QueryRow(ctx, statsSummary)
+// average_probability means nothing when scored = 0. With @by_seller, only
+// the leads assigned to @assigned_to (null: the unassigned ones).
+func (q *Queries) StatsSummary(ctx context.Context, arg StatsSummaryParams) (StatsSummaryRow, error) {
+	row := q.db.QueryRow(ctx, statsSummary, arg.BySeller, arg.AssignedTo)
 	var i StatsSummaryRow
 	err := row.Scan(
 		&i.Total,

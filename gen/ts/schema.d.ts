@@ -541,7 +541,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard KPIs over every lead that is not deleted. */
+        /**
+         * Dashboard KPIs over every lead that is not deleted, or one seller's.
+         * @description The team's figures; with `assigned_to`, those of the leads assigned to one seller (`me` for the caller's own, as in the list), or of the unassigned pool (`none`). Any user may ask for any seller's, as every user sees every lead. An id no lead is assigned to gives zeros, as the list gives no leads.
+         */
         get: operations["getStatsSummary"];
         put?: never;
         post?: never;
@@ -2925,7 +2928,10 @@ export interface operations {
     };
     getStatsSummary: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A user id, `me` (the caller's own leads, an admin's too), or `none` (unassigned). */
+                assigned_to?: components["parameters"]["AssignedTo"];
+            };
             header?: never;
             path?: never;
             cookie?: never;

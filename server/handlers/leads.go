@@ -66,19 +66,9 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 		e.Fields = append(e.Fields, apperr.FieldError{Field: "max_probability", Message: "must not be below min_probability"})
 		return f, e
 	}
-	if assignedTo != nil {
-		switch *assignedTo {
-		case "me":
-			f.AssignedTo = &me
-		case "none":
-			f.Unassigned = true
-		default:
-			id, err := uuid.Parse(*assignedTo)
-			if err != nil {
-				return f, apperr.BadRequest("assigned_to", `must be a user id, "me" or "none"`)
-			}
-			f.AssignedTo = &id
-		}
+	var err error
+	if f.AssignedTo, f.Unassigned, err = seller(assignedTo, me); err != nil {
+		return f, err
 	}
 	if q != nil {
 		s, problem := leadrules.SearchQuery(*q)
@@ -88,6 +78,25 @@ func leadFilter(me uuid.UUID, status *api.StatusFilter, category *api.CategoryFi
 		f.Q = &s
 	}
 	return f, nil
+}
+
+// seller resolves an assigned_to query parameter: a user's id (me for
+// "me"), or unassigned for "none"; neither when it is absent.
+func seller(assignedTo *string, me uuid.UUID) (id *uuid.UUID, unassigned bool, err error) {
+	if assignedTo == nil {
+		return nil, false, nil
+	}
+	switch *assignedTo {
+	case "me":
+		return &me, false, nil
+	case "none":
+		return nil, true, nil
+	}
+	u, err := uuid.Parse(*assignedTo)
+	if err != nil {
+		return nil, false, apperr.BadRequest("assigned_to", `must be a user id, "me" or "none"`)
+	}
+	return &u, false, nil
 }
 
 // leadScope binds a cursor to the filter and order it was issued for.

@@ -8,9 +8,18 @@ import (
 	"github.com/jmksales/jmk/server/apperr"
 )
 
-// GetStatsSummary answers the dashboard's KPIs over live leads.
-func (h *Handlers) GetStatsSummary(ctx context.Context, _ api.GetStatsSummaryRequestObject) (api.GetStatsSummaryResponseObject, error) {
-	s, err := h.st.StatsSummary(ctx)
+// GetStatsSummary answers the dashboard's KPIs over live leads, or over
+// one seller's.
+func (h *Handlers) GetStatsSummary(ctx context.Context, req api.GetStatsSummaryRequestObject) (api.GetStatsSummaryResponseObject, error) {
+	id, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	to, unassigned, err := seller(req.Params.AssignedTo, id.UserID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := h.st.StatsSummary(ctx, to, unassigned)
 	if err != nil {
 		return nil, err
 	}

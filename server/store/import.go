@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/scoring"
@@ -187,6 +188,6 @@ func bulkImport(ctx context.Context, tx *Tx, staged int64) (bool, error) {
 		return false, nil
 	}
 	// The dashboard's running totals count the live leads cheaply.
-	sum, err := tx.Q.StatsSummary(ctx)
+	sum, err := tx.Q.StatsSummary(ctx, db.StatsSummaryParams{})
 	return staged >= sum.Total, err
 }

@@ -19,14 +19,14 @@ func countsMatch(t *testing.T, pool *pgxpool.Pool, when string) {
 	err := pool.QueryRow(context.Background(), `
 		WITH truth AS (
 			SELECT status, coalesce(category, '-') AS category, contact_count > 0 AS contacted,
-			       coalesce(job, '-') AS job, count(*) AS n,
+			       coalesce(job, '-') AS job, coalesce(assigned_to::text, '-') AS seller, count(*) AS n,
 			       coalesce(sum(probability), 0) AS p
-			FROM leads WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4),
+			FROM leads WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4, 5),
 		kept AS (
 			SELECT status, coalesce(category, '-') AS category, contacted, coalesce(job, '-') AS job,
-			       sum(leads) AS n, sum(probability_sum) AS p
-			FROM lead_counts GROUP BY 1, 2, 3, 4 HAVING sum(leads) <> 0)
-		SELECT count(*) FROM truth FULL JOIN kept USING (status, category, contacted, job)
+			       coalesce(assigned_to::text, '-') AS seller, sum(leads) AS n, sum(probability_sum) AS p
+			FROM lead_counts GROUP BY 1, 2, 3, 4, 5 HAVING sum(leads) <> 0)
+		SELECT count(*) FROM truth FULL JOIN kept USING (status, category, contacted, job, seller)
 		WHERE truth.n IS DISTINCT FROM kept.n OR abs(coalesce(truth.p, 0) - coalesce(kept.p, 0)) > 1e-6`).Scan(&diff)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +51,11 @@ func TestLeadCounts(t *testing.T) {
 	mustExec(t, pool, `UPDATE leads SET notes = 'x' WHERE name LIKE 'L1%'`) // moves no lead between buckets
 	mustExec(t, pool, `UPDATE leads SET status = 'contacted', contact_count = contact_count + 1 WHERE status = 'new' AND job = 'admin'`)
 	mustExec(t, pool, `UPDATE leads SET probability = 0.9, category = 'hot' WHERE category IS NULL AND status = 'failed'`)
+	mustExec(t, pool, `INSERT INTO users (id, name, email, password_hash, role) VALUES
+		('0198c8f0-0000-7000-8000-000000000001', 'Ana', 'ana@example.com', 'x', 'sales'),
+		('0198c8f0-0000-7000-8000-000000000002', 'Rui', 'rui@example.com', 'x', 'sales')`)
+	mustExec(t, pool, `UPDATE leads SET assigned_to = '0198c8f0-0000-7000-8000-000000000001' WHERE name LIKE '%7'`)
+	mustExec(t, pool, `UPDATE leads SET assigned_to = '0198c8f0-0000-7000-8000-000000000002' WHERE name LIKE '%77' OR name LIKE '%8'`)
 	mustExec(t, pool, `UPDATE leads SET deleted_at = now() WHERE name LIKE 'L2%'`)
 	mustExec(t, pool, `DELETE FROM leads WHERE name LIKE 'L3%'`)
 	countsMatch(t, pool, "after updates and deletes")
@@ -78,7 +83,7 @@ func TestLeadCounts(t *testing.T) {
 	countsMatch(t, pool, "after compaction")
 	var rows int64
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM lead_counts`).Scan(&rows)
-	if rows > 5*4*2*3 {
+	if rows > 5*4*2*3*3 { // status, category, contacted, job, seller
 		t.Errorf("%d rows after compaction, want at most one per bucket", rows)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/jmksales/jmk/gen/db"
 )
 
@@ -17,9 +19,10 @@ type StatsSummary struct {
 	AverageProbability *float64
 }
 
-// StatsSummary computes the summary in one scan of the live leads.
-func (s *Store) StatsSummary(ctx context.Context) (StatsSummary, error) {
-	r, err := s.q.StatsSummary(ctx)
+// StatsSummary sums the running totals of the live leads: every lead's,
+// or those assigned to assignedTo, or the unassigned ones.
+func (s *Store) StatsSummary(ctx context.Context, assignedTo *uuid.UUID, unassigned bool) (StatsSummary, error) {
+	r, err := s.q.StatsSummary(ctx, db.StatsSummaryParams{BySeller: assignedTo != nil || unassigned, AssignedTo: assignedTo})
 	if err != nil {
 		return StatsSummary{}, translate(err)
 	}
