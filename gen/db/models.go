@@ -157,7 +157,7 @@ type LeadRank struct {
 
 type LoginFailure struct {
 	ID         int64
-	Email      string
+	EmailKey   string
 	Ip         string
 	OccurredAt time.Time
 }

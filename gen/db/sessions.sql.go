@@ -13,7 +13,7 @@ import (
 )
 
 const loginFailureClearEmail = `-- name: LoginFailureClearEmail :exec
-DELETE FROM login_failures WHERE email = lower($1)
+DELETE FROM login_failures WHERE email_key = login_failure_key($1)
 `
 
 func (q *Queries) LoginFailureClearEmail(ctx context.Context, email string) error {
@@ -22,7 +22,7 @@ func (q *Queries) LoginFailureClearEmail(ctx context.Context, email string) erro
 }
 
 const loginFailureInsert = `-- name: LoginFailureInsert :exec
-INSERT INTO login_failures (email, ip) VALUES (lower($1), $2)
+INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key($1), $2)
 `
 
 type LoginFailureInsertParams struct {
@@ -49,8 +49,8 @@ func (q *Queries) LoginFailurePurge(ctx context.Context, before time.Time) (int6
 
 const loginFailureStats = `-- name: LoginFailureStats :one
 SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email = lower($1) AND f.occurred_at > $2)::bigint AS email_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email = lower($1) AND f.occurred_at > $2), now())::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.email_key = login_failure_key($1) AND f.occurred_at > $2)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = login_failure_key($1) AND f.occurred_at > $2), now())::timestamptz AS email_oldest,
     (SELECT count(*) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2)::bigint AS ip_failures,
     coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2), now())::timestamptz AS ip_oldest
 `

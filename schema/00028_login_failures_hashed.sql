@@ -1,0 +1,21 @@
+-- A failed login's e-mail is kept as the SHA-256 of its lower-cased text:
+-- the throttle only counts failures per address, and what was typed into
+-- the e-mail field is sometimes the password.
+
+-- +goose Up
+-- +goose StatementBegin
+CREATE FUNCTION login_failure_key(email text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN encode(sha256(convert_to(lower(email), 'UTF8')), 'hex');
+-- +goose StatementEnd
+
+ALTER TABLE login_failures RENAME COLUMN email TO email_key;
+ALTER INDEX login_failures_email_idx RENAME TO login_failures_email_key_idx;
+UPDATE login_failures SET email_key = login_failure_key(email_key);
+
+-- +goose Down
+-- The addresses cannot be recovered: the failures are forgotten instead.
+DELETE FROM login_failures;
+ALTER INDEX login_failures_email_key_idx RENAME TO login_failures_email_idx;
+ALTER TABLE login_failures RENAME COLUMN email_key TO email;
+DROP FUNCTION login_failure_key(text);
