@@ -6,12 +6,12 @@
 -- Imports run one at a time: each waits here for the one before it.
 SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 
--- name: ImportIdleUnlimited :exec
+-- name: ImportIdleLimit :exec
 -- The pool's sessions end a transaction left idle for a minute
 -- (dbconf.Configure). While an import stages its file, its waits between
--- batches are the client's upload, bounded by IMPORT_UPLOAD_TIMEOUT
--- instead (and by nothing in jmk import, which reads a file or a pipe).
-SELECT set_config('idle_in_transaction_session_timeout', '0', true);
+-- batches are the client's upload, which has a limit of its own
+-- (ImportOptions.IdleLimit; in milliseconds here, 0 for none).
+SELECT set_config('idle_in_transaction_session_timeout', format('%s', @milliseconds::bigint), true);
 
 -- name: ImportIdleLimitBack :exec
 -- Once the file is staged, the session's own limit again: the import then

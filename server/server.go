@@ -91,6 +91,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		Throttle:            cfg.LoginThrottle,
 		ExportMaxConcurrent: cfg.ExportMaxConcurrent,
 		ExportStall:         cfg.ExportStall,
+		ImportUploadTimeout: cfg.ImportUploadTimeout,
 		Draining:            draining,
 		Imported:            m.imported,
 		Exported:            m.exported,

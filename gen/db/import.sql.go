@@ -75,6 +75,19 @@ func (q *Queries) ImportAdoptRevert(ctx context.Context) error {
 	return err
 }
 
+const importIdleLimit = `-- name: ImportIdleLimit :exec
+SELECT set_config('idle_in_transaction_session_timeout', format('%s', $1::bigint), true)
+`
+
+// The pool's sessions end a transaction left idle for a minute
+// (dbconf.Configure). While an import stages its file, its waits between
+// batches are the client's upload, which has a limit of its own
+// (ImportOptions.IdleLimit; in milliseconds here, 0 for none).
+func (q *Queries) ImportIdleLimit(ctx context.Context, milliseconds int64) error {
+	_, err := q.db.Exec(ctx, importIdleLimit, milliseconds)
+	return err
+}
+
 const importIdleLimitBack = `-- name: ImportIdleLimitBack :exec
 SET LOCAL idle_in_transaction_session_timeout TO DEFAULT
 `
@@ -83,19 +96,6 @@ SET LOCAL idle_in_transaction_session_timeout TO DEFAULT
 // holds off other writers and writes to the audit trail.
 func (q *Queries) ImportIdleLimitBack(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importIdleLimitBack)
-	return err
-}
-
-const importIdleUnlimited = `-- name: ImportIdleUnlimited :exec
-SELECT set_config('idle_in_transaction_session_timeout', '0', true)
-`
-
-// The pool's sessions end a transaction left idle for a minute
-// (dbconf.Configure). While an import stages its file, its waits between
-// batches are the client's upload, bounded by IMPORT_UPLOAD_TIMEOUT
-// instead (and by nothing in jmk import, which reads a file or a pipe).
-func (q *Queries) ImportIdleUnlimited(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, importIdleUnlimited)
 	return err
 }
 

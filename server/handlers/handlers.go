@@ -30,6 +30,10 @@ type Options struct {
 	// ExportStall ends an export whose client takes nothing for this long
 	// (server.Config.ExportStall); zero leaves it to the server's timeouts.
 	ExportStall time.Duration
+	// ImportUploadTimeout is the server's limit on an import's upload
+	// (server.Config.ImportUploadTimeout); the database ends an import
+	// whose upload stalls a little longer, in case this instance froze.
+	ImportUploadTimeout time.Duration
 	// Draining reports a server that is stopping (SHUTDOWN_DRAIN): /readyz
 	// answers 503. Nil means never.
 	Draining func() bool

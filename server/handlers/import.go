@@ -7,11 +7,16 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmksales/jmk/gen/api"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/store"
 )
+
+// importIdleMargin is how much longer than the upload's own limit the
+// database lets an import's transaction wait for it.
+const importIdleMargin = 30 * time.Second
 
 // ImportLeads imports a CSV body (admin only). The body streams from the
 // request into the store's import: the whole file is one transaction, so a
@@ -32,6 +37,11 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 		DryRun:        req.Params.DryRun != nil && *req.Params.DryRun,
 		IgnoreOutcome: req.Params.Outcome != nil && *req.Params.Outcome == api.ImportLeadsParamsOutcomeIgnore,
 		Source:        "an API upload",
+	}
+	if h.opts.ImportUploadTimeout > 0 {
+		// This instance answers 408 first; the database's limit is for an
+		// instance that cannot.
+		opts.IdleLimit = h.opts.ImportUploadTimeout + importIdleMargin
 	}
 	body := &uploadBody{r: req.Body}
 	if restart, ok := ctx.Value(uploadClockKey{}).(func()); ok {

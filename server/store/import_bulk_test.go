@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -295,3 +296,55 @@ func TestImportBodyTimeout(t *testing.T) {
 type timeoutReader struct{}
 
 func (timeoutReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
+
+// TestImportIdleLimit: an import whose file stops arriving (its instance
+// frozen, say) loses its transaction after IdleLimit, and with it the
+// import's turn: the next import goes ahead instead of waiting for it.
+func TestImportIdleLimit(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t)
+	st := store.New(pool)
+	actor := audit.Actor{Name: "test"}
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() }) // on a failure too, before the pool closes
+	turn := make(chan struct{})
+	stalled := make(chan error, 1)
+	go func() {
+		_, err := st.LeadImport(context.Background(), actor, pr,
+			store.ImportOptions{IdleLimit: time.Second, OnTurn: func() { close(turn) }})
+		stalled <- err
+	}()
+	go func() {
+		// More than the reader looks ahead before the import begins, fewer
+		// than a batch: the import then waits for the rest in its
+		// transaction, idle.
+		var b strings.Builder
+		b.WriteString("external_id,age\n")
+		for i := range 6000 {
+			fmt.Fprintf(&b, "stalled%d,30\n", i)
+		}
+		_, _ = pw.Write([]byte(b.String())) // and no more
+	}()
+	select {
+	case <-turn:
+	case err := <-stalled:
+		t.Fatalf("the stalled import ended before its turn: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stalled import never got its turn")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := st.LeadImport(ctx, actor, importFile(1, 10, false), store.ImportOptions{})
+	if err != nil || res.Inserted != 10 {
+		t.Fatalf("the next import: %+v %v", res, err)
+	}
+	pw.Close()
+	if err := <-stalled; err == nil {
+		t.Error("the stalled import succeeded")
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM leads WHERE external_id LIKE 'stalled%'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d of the stalled import's leads kept (%v)", n, err)
+	}
+}

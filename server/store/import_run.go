@@ -46,7 +46,7 @@ func newImportRun(s *Store, tx *Tx, actor audit.Actor, rd *leadcsv.Reader, opts 
 // transaction sees it, so that each is written once.
 func (r *importRun) stage(ctx context.Context) error {
 	q := r.tx.Q
-	if err := q.ImportIdleUnlimited(ctx); err != nil {
+	if err := q.ImportIdleLimit(ctx, r.opts.IdleLimit.Milliseconds()); err != nil {
 		return err
 	}
 	if err := lockStage(ctx, r.tx); err != nil {
