@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -42,5 +43,6 @@ func Collided(err error) bool {
 }
 
 // TimedOut reports a database operation ended by its context's deadline
-// or a network timeout.
-func TimedOut(err error) bool { return pgconn.Timeout(err) }
+// or a network timeout. pgconn counts a cancelled context as a timeout too;
+// that is a client gone away, not a slow database.
+func TimedOut(err error) bool { return pgconn.Timeout(err) && !errors.Is(err, context.Canceled) }
