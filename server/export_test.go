@@ -5,8 +5,11 @@ import (
 	"encoding/csv"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/auth"
@@ -221,7 +224,7 @@ func TestExport(t *testing.T) {
 			t.Fatalf("re-import into a fresh database: %+v", out)
 		}
 		_, second := exportCSV(t, fresh, fresh.Login(fresh.AdminUser.Email).AccessToken, "")
-		h1, r1 := csvLines(first)
+		h1, _ := csvLines(first)
 		h2, _ := csvLines(second)
 		if h1 != h2 || !slices.Equal(importedCells(t, first), importedCells(t, second)) {
 			t.Fatalf("round trip differs:\n%s\n---\n%s", first, second)
@@ -242,8 +245,9 @@ func TestExport(t *testing.T) {
 		if leadTotal(t, env) != before {
 			t.Error("the re-import duplicated leads")
 		}
+		// The values are as they were; only the adopted lead's version moved.
 		_, third := exportCSV(t, env, admin, "")
-		if _, r3 := csvLines(third); !slices.Equal(r1, r3) {
+		if !slices.Equal(importedCells(t, first), importedCells(t, third)) {
 			t.Errorf("re-import changed leads:\n%s\n---\n%s", first, third)
 		}
 	})
@@ -323,6 +327,74 @@ func TestExport(t *testing.T) {
 		edited := strings.Replace(string(body), ",0.8125,hot", ",not a number,lukewarm", 1)
 		if out := importOK(t, env, "", edited); out.Inserted+out.Updated+out.Unchanged != 1 || len(out.Rejected) != 0 {
 			t.Fatalf("re-import: %+v", out)
+		}
+	})
+
+	// An export carries each lead's version: re-imported after someone
+	// changed the lead, a row that would change it again is refused (as a
+	// PATCH with that version gets 412), and one that changes nothing is
+	// unchanged, so importing a file twice stays harmless.
+	t.Run("StaleVersion", func(t *testing.T) {
+		q := "sousa"
+		list, err := env.Admin.ListLeadsWithResponse(bg, &client.ListLeadsParams{Q: &q})
+		if err != nil || list.JSON200 == nil || len(list.JSON200.Items) != 1 {
+			t.Fatalf("rt-1: %v", err)
+		}
+		lead := list.JSON200.Items[0]
+		_, old := exportCSV(t, env, admin, "?q=sousa")
+		recs, err := csv.NewReader(bytes.NewReader(old)).ReadAll()
+		if err != nil || len(recs) != 2 || recs[1][slices.Index(recs[0], "version")] != strconv.Itoa(int(lead.Version)) {
+			t.Fatalf("the export's version, want %d: %v %q", lead.Version, err, recs)
+		}
+		patch := func(v int32, notes string) int32 {
+			r, err := env.Admin.UpdateLeadWithResponse(bg, lead.Id, leadIfMatch(v), client.LeadPatch{Notes: nullable.NewNullableWithValue(notes)})
+			if err != nil || r.JSON200 == nil {
+				t.Fatalf("patch: %v %d %s", err, r.StatusCode(), r.Body)
+			}
+			return r.JSON200.Version
+		}
+		v := patch(lead.Version, "a seller's note since the export")
+		edited := strings.Replace(string(old), "call after 6pm", "call after 7pm", 1)
+		for _, dry := range []string{"?dry_run=true", ""} {
+			out := importOK(t, env, dry, edited)
+			if out.Updated != 0 || out.Unchanged != 0 || len(out.Rejected) != 1 || out.Rejected[0].Field != "version" ||
+				!strings.Contains(out.Rejected[0].Message, "has changed since this file was exported") {
+				t.Fatalf("stale re-import %q: %+v", dry, out)
+			}
+		}
+		got, err := env.Admin.GetLeadWithResponse(bg, lead.Id)
+		if err != nil || got.JSON200 == nil || got.JSON200.Version != v || got.JSON200.Notes == nil ||
+			*got.JSON200.Notes != "a seller's note since the export" {
+			t.Fatalf("the refused row changed the lead: %v %+v", err, got.JSON200)
+		}
+		// The same values again: nothing to refuse.
+		patch(v, *lead.Notes)
+		if out := importOK(t, env, "", string(old)); out.Unchanged != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("stale but unchanged row: %+v", out)
+		}
+		// A lead without an external_id, which the export names by its id:
+		// refused, it does not take the id as its external_id either.
+		bare := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Zacarias Stale"})
+		_, bareOld := exportCSV(t, env, admin, "?q=zacarias")
+		r, err := env.Admin.UpdateLeadWithResponse(bg, bare.Id, leadIfMatch(bare.Version), client.LeadPatch{Notes: nullable.NewNullableWithValue("since")})
+		if err != nil || r.JSON200 == nil {
+			t.Fatalf("patch: %v %d %s", err, r.StatusCode(), r.Body)
+		}
+		if out := importOK(t, env, "", strings.Replace(string(bareOld), "Zacarias Stale", "Zacarias Old", 1)); len(out.Rejected) != 1 || out.Updated != 0 {
+			t.Fatalf("stale row naming a lead by its id: %+v", out)
+		}
+		if got, err := env.Admin.GetLeadWithResponse(bg, bare.Id); err != nil || got.JSON200 == nil ||
+			got.JSON200.ExternalId != nil || got.JSON200.Version != bare.Version+1 || got.JSON200.Name != "Zacarias Stale" {
+			t.Fatalf("the refused row changed the lead: %v %+v", err, got.JSON200)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE entity_id = $1`, bare.Id.String()); n != 2 {
+			t.Errorf("%d events on the lead, want its creation and the PATCH", n)
+		}
+
+		// Without the version column the file overwrites, as it always did.
+		noVersion := strings.Replace(strings.Replace(edited, ",version\n", "\n", 1), ","+strconv.Itoa(int(lead.Version))+"\n", "\n", 1)
+		if out := importOK(t, env, "", noVersion); out.Updated != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("without a version: %+v\n%s", out, noVersion)
 		}
 	})
 }

@@ -1996,7 +1996,7 @@ type ClientInterface interface {
 
 	// ExportLeads Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself; and `version`, the lead's version, with which a re-import refuses the rows of leads changed since. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 	ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2006,7 +2006,11 @@ type ClientInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
+	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
+	// `version` column is a check: a row whose lead has changed since the export, and that would
+	// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
+	// re-importing an old export never undoes a seller's later edit unannounced; a row that
+	// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -2635,7 +2639,7 @@ func (c *Client) CreateLead(ctx context.Context, body CreateLeadJSONRequestBody,
 
 // ExportLeads Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself; and `version`, the lead's version, with which a re-import refuses the rows of leads changed since. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Corresponds with GET /api/v1/leads/export (the `ExportLeads` operationId).
 func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2655,7 +2659,11 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
+// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
+// `version` column is a check: a row whose lead has changed since the export, and that would
+// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
+// re-importing an old export never undoes a seller's later edit unannounced; a row that
+// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -5682,7 +5690,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 	//
-	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+	// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself; and `version`, the lead's version, with which a re-import refuses the rows of leads changed since. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5694,7 +5702,11 @@ type ClientWithResponsesInterface interface {
 	// UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
+	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
+	// `version` column is a check: a row whose lead has changed since the export, and that would
+	// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
+	// re-importing an old export never undoes a seller's later edit unannounced; a row that
+	// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -10048,7 +10060,7 @@ func (c *ClientWithResponses) CreateLeadWithResponse(ctx context.Context, body C
 
 // ExportLeadsWithResponse Export the leads matching the list filters as CSV (streamed).
 //
-// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
+// The file re-imports to the same leads (`external_id` is the lead's external id, or its id). Its last columns, for reading only, are the lead's `probability` and `category` (empty when unscored), `assigned_to_name` (the seller's name), `contact_count`, `last_contacted_at`, `created_at` and `closed_at` (when it became success or failed; UTC, to the second; `2026-12-05 16:30:15` in the Excel format), which an import ignores: the server keeps them itself; and `version`, the lead's version, with which a re-import refuses the rows of leads changed since. A text cell that a spreadsheet would run as a formula (starting with `= + - @`, a tab, CR or LF, after any apostrophes) gets a leading `'`, which an import strips again; so does each piece of a text cell that a spreadsheet set for the other delimiter would make a cell of its own (after a `,`, a `;`, a tab or a line break, in both formats). So a phone number in international form comes out as `'+351 912 345 678`. A script reading the file undoes it as the import does: one `'` off the start of a cell or piece only where what follows (past further `'`, spaces or `"`) is such a start; any other apostrophe is the data's own (`'Silva` comes out as it is). Each export is recorded in the audit trail (an `export.leads` event with its filters, seen by admins) before its first row is sent. A user runs one export at a time (429 with `Retry-After` while theirs runs); the server runs at most `EXPORT_MAX_CONCURRENT` (503).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10066,7 +10078,11 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // UCI bank-marketing columns (as published: `;`-separated and quoted, or plain `,` CSV) or
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
-// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored.
+// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
+// `version` column is a check: a row whose lead has changed since the export, and that would
+// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
+// re-importing an old export never undoes a seller's later edit unannounced; a row that
+// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

@@ -212,6 +212,7 @@ type ImportStageCopyParams struct {
 	ModelVersion             *int32
 	StatusDefault            bool
 	Bare                     bool
+	LeadVersion              *int32
 }
 
 const importStageDeleted = `-- name: ImportStageDeleted :many
@@ -637,7 +638,7 @@ func (q *Queries) ImportStagePreviousCampaign(ctx context.Context, arg ImportSta
 }
 
 const importStageReset = `-- name: ImportStageReset :exec
-TRUNCATE lead_import_stage, lead_import_before
+TRUNCATE lead_import_stage, lead_import_before, lead_import_stale
 `
 
 // Empties the staging tables. The first call of a transaction also takes
@@ -700,6 +701,67 @@ func (q *Queries) ImportStageUnscore(ctx context.Context) error {
 	return err
 }
 
+const importStaleRevert = `-- name: ImportStaleRevert :exec
+WITH reverted AS (
+    UPDATE leads l
+    SET external_id = NULL
+    FROM lead_import_before b, lead_import_stale x
+    WHERE b.id = l.id AND x.id = l.id AND b.lead ->> 'external_id' IS NULL
+    RETURNING l.id
+)
+DELETE FROM lead_import_before b USING lead_import_stale x WHERE b.id = x.id
+`
+
+// A refused row changes nothing: a lead it named by its id gives back the
+// null external_id ImportAdoptIDs gave it, and no refused lead keeps the
+// values kept for its event.
+func (q *Queries) ImportStaleRevert(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStaleRevert)
+	return err
+}
+
+const importStaleRows = `-- name: ImportStaleRows :many
+SELECT s.line, s.external_id::text AS external_id, s.lead_version::int AS file_version, l.version AS lead_version
+FROM lead_import_stale x
+JOIN leads l ON l.id = x.id
+JOIN lead_import_stage s ON s.external_id = l.external_id
+ORDER BY s.line
+`
+
+type ImportStaleRowsRow struct {
+	Line        int32
+	ExternalID  string
+	FileVersion int32
+	LeadVersion int32
+}
+
+// The rows the upsert refused because their lead had changed since the file
+// gave its version (lead_import_stale), for the report.
+func (q *Queries) ImportStaleRows(ctx context.Context) ([]ImportStaleRowsRow, error) {
+	rows, err := q.db.Query(ctx, importStaleRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportStaleRowsRow{}
+	for rows.Next() {
+		var i ImportStaleRowsRow
+		if err := rows.Scan(
+			&i.Line,
+			&i.ExternalID,
+			&i.FileVersion,
+			&i.LeadVersion,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const importUnchanged = `-- name: ImportUnchanged :one
 SELECT coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0')::bigint AS unchanged
 `
@@ -719,7 +781,7 @@ WITH up AS (
         age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel,
         last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
         days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
-        cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, scored_at
+        cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, scored_at, version
     )
     SELECT src.id, src.external_id, coalesce(src.name, cur.name, src.fallback_name), src.phone, src.email,
            src.status, src.notes, src.assigned_to,
@@ -729,7 +791,10 @@ WITH up AS (
            src.contact_channel, src.last_contact_month, src.last_contact_weekday, src.last_call_duration_sec,
            src.campaign_contacts, src.days_since_previous_contact, src.previous_contacts, src.previous_outcome,
            src.emp_var_rate, src.cons_price_idx, src.cons_conf_idx, src.euribor_3m, src.nr_employed,
-           src.probability, src.category, src.model_version, CASE WHEN src.model_version IS NOT NULL THEN now() END
+           src.probability, src.category, src.model_version, CASE WHEN src.model_version IS NOT NULL THEN now() END,
+           -- For an update, the file's version of the lead (negated: see
+           -- version below), 0 when it gives none; a new lead's first.
+           CASE WHEN cur.id IS NULL THEN 1 ELSE -coalesce(src.lead_version, 0) END
     FROM lead_import_stage src
     LEFT JOIN leads cur ON cur.external_id = src.external_id AND cur.deleted_at IS NULL
     ON CONFLICT (external_id) DO UPDATE SET
@@ -821,7 +886,11 @@ WITH up AS (
                                          l.nr_employed)
                                    THEN l.scored_at ELSE EXCLUDED.scored_at END
                          WHEN $4::boolean THEN NULL ELSE l.scored_at END,
-        version = l.version + 1,
+        -- Negative when the file gave the lead's version and the lead has
+        -- changed since: the skip-unchanged trigger then refuses the row if
+        -- it would change the lead (schema/00029_import_stale_versions.sql).
+        version = CASE WHEN EXCLUDED.version < 0 AND -EXCLUDED.version <> l.version THEN -(l.version + 1)
+                       ELSE l.version + 1 END,
         updated_at = now()
     WHERE l.deleted_at IS NULL
     RETURNING (l.xmax = 0) AS inserted

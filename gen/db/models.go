@@ -143,6 +143,11 @@ type LeadImportStage struct {
 	ModelVersion             *int32
 	StatusDefault            bool
 	Bare                     bool
+	LeadVersion              *int32
+}
+
+type LeadImportStale struct {
+	ID uuid.UUID
 }
 
 type LeadRank struct {

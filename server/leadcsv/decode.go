@@ -22,6 +22,7 @@ type cells struct {
 	i32     [numIntSlots]int32
 	f64     [numFloatSlots]float64
 	outcome bool
+	version int32
 }
 
 const (
@@ -182,6 +183,18 @@ func setCell(row *Row, st *cells, c column, raw string, decimalComma bool) strin
 		}
 		st.i32[slot] = int32(n)
 		*spec.intPtr(&row.Features) = &st.i32[slot]
+
+	case kindVersion:
+		t := strings.TrimSpace(raw)
+		if t == "" {
+			return ""
+		}
+		n, err := strconv.ParseInt(t, 10, 32)
+		if err != nil || float64(n) < spec.min {
+			return quote(t) + " is not a lead's version (a whole number from 1, as an export writes it)"
+		}
+		st.version = int32(n)
+		row.Version = &st.version
 
 	case kindFloat:
 		t := strings.TrimSpace(raw)

@@ -16,7 +16,8 @@
 // phone, email, status, notes and UCI's outcome y; an export's read-only
 // columns (probability, category, assigned_to_name, contact_count,
 // last_contacted_at, created_at, closed_at) are read past, whatever they
-// hold. The header is checked as a whole before any row: an unknown or
+// hold, and its version column is read into Row.Version for the importer to
+// check against the lead. The header is checked as a whole before any row: an unknown or
 // duplicate column (two spellings of one field count as a duplicate), or a
 // file with neither a name nor a scoring input, is a *HeaderError and
 // nothing is imported.
@@ -48,8 +49,8 @@
 // (FormatExcel). Its columns: external_id,
 // name, phone, email, status, notes, the 20 scoring inputs in API order, and
 // for people to read (an import ignores them) the lead's probability and
-// category, its seller's name, contact count, last contact and creation
-// time.
+// category, its seller's name, contact count, last contact, creation and
+// closing times; last, its version.
 // external_id is the lead's external id, or its id when it has none, so
 // re-importing an export updates the same leads instead of duplicating them.
 // Numbers are written so they read back bit for bit; a nil value is an empty

@@ -1,6 +1,7 @@
 package leadcsv
 
 import (
+	"math"
 	"strings"
 	"unicode"
 
@@ -46,7 +47,8 @@ const (
 	colLastContactedAt
 	colCreatedAt
 	colClosedAt
-	colY // UCI's outcome; never exported (status carries it)
+	colVersion // the lead's version when exported, checked on import
+	colY       // UCI's outcome; never exported (status carries it)
 	numColumns
 
 	numExportColumns = colY
@@ -66,6 +68,7 @@ const (
 	kindInt                  // an integer scoring input
 	kindFloat                // a float scoring input
 	kindReadOnly             // what the server keeps: written by an export, ignored on import
+	kindVersion              // the lead's version when exported: a re-import refuses the row if it changed since
 )
 
 // columnSpec says how one field is named, checked and stored.
@@ -156,6 +159,9 @@ var columns = [numColumns]columnSpec{
 	colLastContactedAt: {api: "last_contacted_at", kind: kindReadOnly},
 	colCreatedAt:       {api: "created_at", kind: kindReadOnly},
 	colClosedAt:        {api: "closed_at", kind: kindReadOnly},
+	// An export's version: the import refuses a row whose lead has changed
+	// since, as a PATCH with a stale If-Match gets 412.
+	colVersion: {api: "version", kind: kindVersion, min: 1, max: math.MaxInt32},
 
 	colY: {api: "y", uci: "y", kind: kindOutcome, enum: outcomeEnum},
 }

@@ -55,6 +55,9 @@ type Row struct {
 	// the importer's decision. When both status and y are given they agree
 	// (success with yes, failed with no), or the row is rejected.
 	Outcome *bool
+	// Version is the version the lead had when the file was exported (the
+	// version column), nil when absent.
+	Version *int32
 
 	Features scoring.Features
 }
@@ -242,15 +245,15 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 	}
 	// external_id with any other column updates the leads it names (say
 	// external_id,status to close them); a row naming none is a new lead.
-	// The score columns, ignored, do not count.
+	// The score columns, ignored, and the version, a check, do not count.
 	other := len(header) - 1 - unnamed
 	for c := range numExportColumns {
-		if columns[c].kind == kindReadOnly && seenAt[c] > 0 {
+		if (columns[c].kind == kindReadOnly || columns[c].kind == kindVersion) && seenAt[c] > 0 {
 			other--
 		}
 	}
 	if !hasLead && !(seenAt[colExternalID] > 0 && other > 0) {
-		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than those an export writes for reading only (" + readOnlyColumns + "), which an import ignores"}
+		return nil, &HeaderError{Message: "no lead column: a file needs name, at least one scoring input (age, job, ...), or external_id with another column than version and those an export writes for reading only (" + readOnlyColumns + "), which an import ignores"}
 	}
 	return cols, nil
 }

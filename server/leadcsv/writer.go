@@ -36,6 +36,9 @@ type ExportRow struct {
 	LastContactedAt *time.Time
 	CreatedAt       time.Time
 	ClosedAt        *time.Time // nil: not success or failed
+	// Version is the lead's version, which a re-import checks (0: none
+	// written).
+	Version int32
 }
 
 // Format is how a file's cells are separated and its numbers written.
@@ -162,6 +165,10 @@ func (w *Writer) Write(l ExportRow) error {
 				b = w.appendTime(b, l.CreatedAt)
 			case c == colClosedAt && l.ClosedAt != nil:
 				b = w.appendTime(b, *l.ClosedAt)
+			}
+		case kindVersion:
+			if l.Version > 0 {
+				b = strconv.AppendInt(b, int64(l.Version), 10)
 			}
 		}
 	}

@@ -18,7 +18,7 @@ const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,
 	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
 	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
 	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed," +
-	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at,closed_at"
+	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at,closed_at,version"
 
 // Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
 var tenth, fifth = 0.1, 0.2

@@ -60,7 +60,7 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 			Status: l.Status, Notes: l.Notes, Features: leadFeatures(l),
 			Probability: l.Probability, Category: l.Category,
 			AssignedToName: r.AssignedToName, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
-			ClosedAt: l.ClosedAt,
+			ClosedAt: l.ClosedAt, Version: l.Version,
 		}
 		if err := fn(&out); err != nil {
 			return err

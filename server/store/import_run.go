@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/jmksales/jmk/gen/db"
@@ -125,8 +126,33 @@ func (r *importRun) upsert(ctx context.Context) error {
 		return err
 	}
 	r.res.Inserted, r.res.Updated = n.Inserted, n.Updated
-	r.res.Unchanged, err = r.tx.Q.ImportUnchanged(ctx)
-	return err
+	if r.res.Unchanged, err = r.tx.Q.ImportUnchanged(ctx); err != nil {
+		return err
+	}
+	if slices.Contains(r.cols, "version") {
+		return r.refuseStale(ctx)
+	}
+	return nil
+}
+
+// refuseStale reports the rows the upsert refused because their lead had
+// changed since the file gave its version: written, they would have undone
+// that change unannounced, as a PATCH with that version would have (it gets
+// 412).
+func (r *importRun) refuseStale(ctx context.Context) error {
+	stale, err := r.tx.Q.ImportStaleRows(ctx)
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	for _, s := range stale {
+		r.res.Rejected = append(r.res.Rejected, leadcsv.Rejection{Line: int(s.Line), Field: "version", Message: fmt.Sprintf(
+			"lead %q has changed since this file was exported (version %d in the file, %d now): export it again and redo the row, or leave the version column out to overwrite the lead",
+			s.ExternalID, s.FileVersion, s.LeadVersion)})
+	}
+	if err := tooManyRejected(r.res.RejectedRows()); err != nil {
+		return err
+	}
+	return r.tx.Q.ImportStaleRevert(ctx)
 }
 
 // finish scores the leads the upsert left unscored, rebuilds lead_rank

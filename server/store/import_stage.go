@@ -198,7 +198,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 	}
 	return db.ImportStageCopyParams{
 		Line: int32(l.Line), ID: id, ExternalID: l.ExternalID, Name: l.Name, FallbackName: fallback,
-		Phone: l.Phone, Email: l.Email, Status: l.Status, Notes: l.Notes,
+		Phone: l.Phone, Email: l.Email, Status: l.Status, Notes: l.Notes, LeadVersion: l.Version,
 		AssignedTo: l.AssignedTo, ClosedAt: l.ClosedAt, CreatedAt: l.CreatedAt,
 		Age: f.Age, Job: f.Job, Marital: f.Marital, Education: f.Education, CreditDefault: f.CreditDefault,
 		HousingLoan: f.HousingLoan, PersonalLoan: f.PersonalLoan, ContactChannel: f.ContactChannel,
