@@ -10,13 +10,24 @@ SELECT pg_advisory_xact_lock(hashtextextended('jmk:import', 0));
 -- The pool's sessions end a transaction left idle for a minute
 -- (dbconf.Configure). While an import stages its file, its waits between
 -- batches are the client's upload, which has a limit of its own
--- (ImportOptions.IdleLimit; in milliseconds here, 0 for none).
+-- (ImportOptions.IdleLimit; in milliseconds here, 0 for none, at most
+-- PostgreSQL's 2^31-1).
 SELECT set_config('idle_in_transaction_session_timeout', format('%s', @milliseconds::bigint), true);
+
+-- name: ImportStatementLimit :exec
+-- The same limit on each statement while the file is staged, once the
+-- import has its turn (the wait for it is a statement): a COPY is not idle
+-- time, and an instance frozen in the middle of one would hold the turn
+-- just as long.
+SELECT set_config('statement_timeout', format('%s', @milliseconds::bigint), true);
 
 -- name: ImportIdleLimitBack :exec
 -- Once the file is staged, the session's own limit again: the import then
 -- holds off other writers and writes to the audit trail.
 SET LOCAL idle_in_transaction_session_timeout TO DEFAULT;
+
+-- name: ImportStatementLimitBack :exec
+SET LOCAL statement_timeout TO DEFAULT;
 
 -- name: ImportWriteLock :exec
 -- Taken once the file is staged, before the import reads any lead: a lead

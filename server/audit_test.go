@@ -245,9 +245,10 @@ func TestAuditList(t *testing.T) {
 			}
 		})
 	}
-	// Not RFC 3339 date-times (a date alone; an offset of 24 hours, which
-	// Go's parser takes): the message shows the form.
-	for _, since := range []string{"2026-11-01", "2026-11-20T00:00:00%2B24:00", "2026-11-20T00:00:00-24:00"} {
+	// Not RFC 3339 date-times (a date alone; offsets of 24 hours or 60
+	// minutes, which Go's parser takes): the message shows the form.
+	for _, since := range []string{"2026-11-01", "2026-11-20T00:00:00%2B24:00", "2026-11-20T00:00:00-24:00",
+		"2026-11-20T00:00:00%2B00:60", "2026-11-20T00:00:00-05:60"} {
 		t.Run("NotDateTime "+since, func(t *testing.T) {
 			t.Parallel()
 			res, body := raw(t, "GET", env.URL+"/api/v1/audit-events?since="+since, nil,

@@ -41,14 +41,12 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// a message that shows the form instead of kin-openapi's regular expression.
 	"date-time": openapi3.NewCallbackValidator(func(s string) error {
 		t, err := time.Parse(time.RFC3339Nano, s)
-		_, offset := t.Zone()
 		switch {
 		// A "+02:00" typed into a URL arrives as " 02:00": a query decodes
 		// + as a space.
 		case err != nil && len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':':
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
-		// Go takes an offset of 24 hours; RFC 3339's hours end at 23.
-		case err != nil || offset <= -24*60*60 || offset >= 24*60*60:
+		case err != nil || !offsetInRange(s):
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
 		// An offset can take a valid year out of range in UTC, where JSON
 		// (an echoed "since") cannot write it; so can the handlers' rounding
@@ -58,6 +56,16 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		}
 		return nil
 	}),
+}
+
+// offsetInRange reports whether a date-time that Go parsed has an offset
+// RFC 3339 allows: Go takes hours up to 24 and minutes up to 60, and moves
+// the time by them.
+func offsetInRange(s string) bool {
+	if n := len(s); n >= 6 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':' {
+		return s[n-5:n-3] <= "23" && s[n-2:] <= "59"
+	}
+	return true // Z
 }
 
 // noDirectionControls refuses text whose invisible direction controls

@@ -2008,9 +2008,10 @@ type ClientInterface interface {
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
 	// `version` column is a check: a row whose lead has changed since the export, and that would
-	// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
-	// re-importing an old export never undoes a seller's later edit unannounced; a row that
-	// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
+	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
+	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
+	// row that brings the lead's current values is `unchanged` rather than refused. Leave the
+	// column out to overwrite.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -2661,9 +2662,10 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 // `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
 // `version` column is a check: a row whose lead has changed since the export, and that would
-// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
-// re-importing an old export never undoes a seller's later edit unannounced; a row that
-// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
+// change it again, is rejected (`field: version`), much as a PATCH with that version gets
+// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
+// row that brings the lead's current values is `unchanged` rather than refused. Leave the
+// column out to overwrite.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -5704,9 +5706,10 @@ type ClientWithResponsesInterface interface {
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
 	// `version` column is a check: a row whose lead has changed since the export, and that would
-	// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
-	// re-importing an old export never undoes a seller's later edit unannounced; a row that
-	// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
+	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
+	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
+	// row that brings the lead's current values is `unchanged` rather than refused. Leave the
+	// column out to overwrite.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -10080,9 +10083,10 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 // `contact_count`, `last_contacted_at`, `created_at`, `closed_at`) are ignored. Its
 // `version` column is a check: a row whose lead has changed since the export, and that would
-// change it again, is rejected (`field: version`), as a PATCH with that version gets 412, so
-// re-importing an old export never undoes a seller's later edit unannounced; a row that
-// brings the lead's current values is `unchanged`. Leave the column out to overwrite.
+// change it again, is rejected (`field: version`), much as a PATCH with that version gets
+// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
+// row that brings the lead's current values is `unchanged` rather than refused. Leave the
+// column out to overwrite.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

@@ -82,7 +82,8 @@ SELECT set_config('idle_in_transaction_session_timeout', format('%s', $1::bigint
 // The pool's sessions end a transaction left idle for a minute
 // (dbconf.Configure). While an import stages its file, its waits between
 // batches are the client's upload, which has a limit of its own
-// (ImportOptions.IdleLimit; in milliseconds here, 0 for none).
+// (ImportOptions.IdleLimit; in milliseconds here, 0 for none, at most
+// PostgreSQL's 2^31-1).
 func (q *Queries) ImportIdleLimit(ctx context.Context, milliseconds int64) error {
 	_, err := q.db.Exec(ctx, importIdleLimit, milliseconds)
 	return err
@@ -760,6 +761,28 @@ func (q *Queries) ImportStaleRows(ctx context.Context) ([]ImportStaleRowsRow, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const importStatementLimit = `-- name: ImportStatementLimit :exec
+SELECT set_config('statement_timeout', format('%s', $1::bigint), true)
+`
+
+// The same limit on each statement while the file is staged, once the
+// import has its turn (the wait for it is a statement): a COPY is not idle
+// time, and an instance frozen in the middle of one would hold the turn
+// just as long.
+func (q *Queries) ImportStatementLimit(ctx context.Context, milliseconds int64) error {
+	_, err := q.db.Exec(ctx, importStatementLimit, milliseconds)
+	return err
+}
+
+const importStatementLimitBack = `-- name: ImportStatementLimitBack :exec
+SET LOCAL statement_timeout TO DEFAULT
+`
+
+func (q *Queries) ImportStatementLimitBack(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importStatementLimitBack)
+	return err
 }
 
 const importUnchanged = `-- name: ImportUnchanged :one

@@ -57,10 +57,11 @@ type ImportOptions struct {
 	// Amend, when set, sees every valid row before it is staged and may set
 	// what a CSV file cannot say. The demo seed uses it.
 	Amend func(*ImportLead)
-	// IdleLimit bounds each wait for the file while it is staged (0: no
-	// bound). Past it, PostgreSQL ends the transaction: an instance frozen
-	// mid-upload would otherwise hold the import's turn, on every instance,
-	// until TCP noticed, hours later.
+	// IdleLimit bounds each wait for the file while it is staged, and each
+	// statement from the import's turn until the file is staged (0: no
+	// bound; at most about 24 days). Past it, PostgreSQL ends the
+	// transaction: an instance frozen mid-upload would otherwise hold the
+	// import's turn, on every instance, until TCP noticed, hours later.
 	IdleLimit time.Duration
 }
 

@@ -348,3 +348,14 @@ func TestImportIdleLimit(t *testing.T) {
 		t.Fatalf("%d of the stalled import's leads kept (%v)", n, err)
 	}
 }
+
+// An idle limit beyond PostgreSQL's largest (about 24 days) is that largest.
+func TestImportIdleLimitHuge(t *testing.T) {
+	t.Parallel()
+	pool, _ := dbtest.Pool(t)
+	res, err := store.New(pool).LeadImport(context.Background(), audit.Actor{Name: "test"}, importFile(1, 3, false),
+		store.ImportOptions{IdleLimit: 1000 * time.Hour})
+	if err != nil || res.Inserted != 3 {
+		t.Fatalf("%+v %v", res, err)
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/jmksales/jmk/gen/db"
@@ -47,11 +48,17 @@ func newImportRun(s *Store, tx *Tx, actor audit.Actor, rd *leadcsv.Reader, opts 
 // transaction sees it, so that each is written once.
 func (r *importRun) stage(ctx context.Context) error {
 	q := r.tx.Q
-	if err := q.ImportIdleLimit(ctx, r.opts.IdleLimit.Milliseconds()); err != nil {
+	limit := min(r.opts.IdleLimit.Milliseconds(), math.MaxInt32) // PostgreSQL's largest
+	if err := q.ImportIdleLimit(ctx, limit); err != nil {
 		return err
 	}
 	if err := lockStage(ctx, r.tx); err != nil {
 		return err
+	}
+	if limit > 0 {
+		if err := q.ImportStatementLimit(ctx, limit); err != nil {
+			return err
+		}
 	}
 	if r.opts.OnTurn != nil {
 		r.opts.OnTurn()
@@ -65,6 +72,11 @@ func (r *importRun) stage(ctx context.Context) error {
 	}
 	if r.staged, err = stageRows(ctx, r.tx, r.rd, r.opts, r.model, r.res); err != nil {
 		return err
+	}
+	if limit > 0 {
+		if err := q.ImportStatementLimitBack(ctx); err != nil {
+			return err
+		}
 	}
 	return q.ImportIdleLimitBack(ctx)
 }

@@ -49,7 +49,7 @@ var errRefused = fmt.Errorf("renew the access token: %w", ErrLoggedOut)
 // to try again), a timeout. The tokens are kept, and the next request
 // refused for its token tries again; until the Retry-After has passed, it
 // gets this error back, with RetryAfter the time still to wait, without
-// asking the API.
+// asking the API for a renewal.
 type RenewError struct {
 	StatusCode int           // 0 when no answer came
 	RetryAfter time.Duration // from a 429's or 503's Retry-After, when given
@@ -154,6 +154,9 @@ func (s *Session) Do(req *http.Request) (*http.Response, error) {
 	token, ended := s.tokens.AccessToken, s.ended
 	s.mu.Unlock()
 	if ended {
+		if req.Body != nil {
+			req.Body.Close() // as a transport would: the caller may be streaming into it
+		}
 		return nil, errRefused
 	}
 	res, err := s.opts.Doer.Do(withToken(req, token))

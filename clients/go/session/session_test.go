@@ -315,3 +315,37 @@ func TestRenewAfterRetryAfter(t *testing.T) {
 		t.Errorf("%d refreshes, want 2: the Retry-After had passed", n)
 	}
 }
+
+// closeRecorder is a request body that records its Close.
+type closeRecorder struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeRecorder) Close() error { c.closed.Store(true); return nil }
+
+// Once the session has ended, a request is not sent, and its body is
+// closed as a transport would close it (a caller may stream into it).
+func TestEndedSessionClosesTheBody(t *testing.T) {
+	t.Parallel()
+	f := &fake{status: http.StatusUnauthorized}
+	s, err := session.New("http://api.test", client.TokenResponse{AccessToken: "a1", RefreshToken: "r1"}, session.Options{Doer: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		body := &closeRecorder{Reader: strings.NewReader("a;b")}
+		req, _ := http.NewRequest(http.MethodPost, "http://api.test/api/v1/leads/import", body)
+		if _, err := s.Do(req); !errors.Is(err, session.ErrLoggedOut) {
+			t.Fatalf("request %d: %v, want ErrLoggedOut", i, err)
+		}
+		if i == 1 && !body.closed.Load() {
+			t.Error("the body of a request the ended session did not send was left open")
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.auth) != 1 {
+		t.Errorf("%d requests sent, want the first only", len(f.auth))
+	}
+}
