@@ -37,7 +37,8 @@ FOR UPDATE OF t, s;
 UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = @token_hash;
 
 -- name: LoginFailureInsert :exec
-INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key(@email), @ip);
+-- An empty @email (no address: store.failureEmail) keeps no key.
+INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key(nullif(@email::text, '')), @ip);
 
 -- name: LoginFailureStats :one
 -- Failures within the window for the e-mail and for the IP, with the oldest

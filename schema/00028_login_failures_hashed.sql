@@ -1,6 +1,8 @@
 -- A failed login's e-mail is kept as the SHA-256 of its lower-cased text:
 -- the throttle only counts failures per address, and what was typed into
--- the e-mail field is sometimes the password.
+-- the e-mail field is sometimes the password. Text that is no address at
+-- all (no account has it, and it may be that password) is not kept even
+-- so: its failures count against the client's IP alone (null key).
 
 -- +goose Up
 -- +goose StatementBegin
@@ -10,6 +12,7 @@ RETURN encode(sha256(convert_to(lower(email), 'UTF8')), 'hex');
 -- +goose StatementEnd
 
 ALTER TABLE login_failures RENAME COLUMN email TO email_key;
+ALTER TABLE login_failures ALTER COLUMN email_key DROP NOT NULL;
 ALTER INDEX login_failures_email_idx RENAME TO login_failures_email_key_idx;
 UPDATE login_failures SET email_key = login_failure_key(email_key);
 
@@ -18,4 +21,5 @@ UPDATE login_failures SET email_key = login_failure_key(email_key);
 DELETE FROM login_failures;
 ALTER INDEX login_failures_email_key_idx RENAME TO login_failures_email_idx;
 ALTER TABLE login_failures RENAME COLUMN email_key TO email;
+ALTER TABLE login_failures ALTER COLUMN email SET NOT NULL;
 DROP FUNCTION login_failure_key(text);

@@ -129,6 +129,13 @@ func TestLogin(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE summary LIKE '%secret%'`); n != 0 {
 			t.Errorf("%d events hold what was typed into the e-mail field", n)
 		}
+		// Nor does the throttle keep it, even hashed: it counts by IP alone.
+		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = login_failure_key($1)`, "Tr0ub4dor&3-secret"); n != 0 {
+			t.Errorf("%d failed logins keyed by a text that is no address", n)
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key IS NULL`); n == 0 {
+			t.Error("no failed login counted by IP alone")
+		}
 	})
 
 	t.Run("InactiveUserLooksWrong", func(t *testing.T) {

@@ -162,7 +162,7 @@ type LeadRank struct {
 
 type LoginFailure struct {
 	ID         int64
-	EmailKey   string
+	EmailKey   *string
 	Ip         string
 	OccurredAt time.Time
 }

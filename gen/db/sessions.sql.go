@@ -22,7 +22,7 @@ func (q *Queries) LoginFailureClearEmail(ctx context.Context, email string) erro
 }
 
 const loginFailureInsert = `-- name: LoginFailureInsert :exec
-INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key($1), $2)
+INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key(nullif($1::text, '')), $2)
 `
 
 type LoginFailureInsertParams struct {
@@ -30,6 +30,7 @@ type LoginFailureInsertParams struct {
 	Ip    string
 }
 
+// An empty @email (no address: store.failureEmail) keeps no key.
 func (q *Queries) LoginFailureInsert(ctx context.Context, arg LoginFailureInsertParams) error {
 	_, err := q.db.Exec(ctx, loginFailureInsert, arg.Email, arg.Ip)
 	return err

@@ -155,7 +155,7 @@ func (s *Store) lockThrottle(ctx context.Context, tx *Tx, email, ip string, th T
 // recordFailure counts a wrong password for the throttle, with its audit
 // event, and the event of the lock it may have started.
 func recordFailure(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
-	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: email, Ip: ip}); err != nil {
+	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: failureEmail(email), Ip: ip}); err != nil {
 		return err
 	}
 	if err := tx.Audit(ctx, failed); err != nil {
@@ -229,6 +229,17 @@ func tooMany(what string, until, now time.Time) error {
 	wait := max(int(math.Ceil(until.Sub(now).Seconds())), 1)
 	return &apperr.Error{Status: http.StatusTooManyRequests, RetryAfter: wait,
 		Detail: fmt.Sprintf("too many %s; try again in %d seconds", what, wait)}
+}
+
+// failureEmail is what a failed login is counted under besides its IP:
+// the e-mail typed when it is an address, else nothing. No account has
+// such text, and it may be a password typed into the wrong field, which
+// must not be kept even hashed.
+func failureEmail(email string) string {
+	if auth.IsAddress(email) {
+		return email
+	}
+	return ""
 }
 
 // typedEmail is how a failed login's event names the e-mail typed: quoted
