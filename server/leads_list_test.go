@@ -301,6 +301,8 @@ func TestLeadList(t *testing.T) {
 			{"assigned_to=someone", "assigned_to"},
 			{"q=ab", "q"},
 			{"q=%20ab%20", "q"},
+			{"q=three%1F939", "q"}, // the search text's separator
+			{"q=ana%09silva", "q"},
 			// Nothing for the trigram index to look up.
 			{"q=!!!", "q"},
 			{"q=a!!", "q"},

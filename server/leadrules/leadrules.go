@@ -217,6 +217,10 @@ func SearchDigits(q string) (string, bool) {
 func SearchQuery(q string) (string, string) {
 	s := strings.TrimSpace(q)
 	switch {
+	case strings.ContainsFunc(s, unicode.IsControl):
+		// The search text joins a lead's name, phone and e-mail with one
+		// (schema/00027): a q holding it would match across them.
+		return s, "must not contain control characters (tabs, line breaks)"
 	case utf8.RuneCountInString(s) < 3:
 		return s, "must have at least 3 characters, leading and trailing spaces aside"
 	case !searchable(s):
