@@ -344,12 +344,13 @@ SELECT s.line, s.external_id::text AS external_id, s.lead_version::int AS file_v
 FROM lead_import_stale x
 JOIN leads l ON l.id = x.id
 JOIN lead_import_stage s ON s.external_id = l.external_id
+WHERE x.refused
 ORDER BY s.line;
 
 -- name: ImportStaleRevert :exec
--- A refused row changes nothing: a lead it named by its id gives back the
--- null external_id ImportAdoptIDs gave it, and no refused lead keeps the
--- values kept for its event.
+-- A stale row changes nothing, refused or unchanged: a lead it named by its
+-- id gives back the null external_id ImportAdoptIDs gave it, and none keeps
+-- the values kept for its event.
 WITH reverted AS (
     UPDATE leads l
     SET external_id = NULL

@@ -8,7 +8,7 @@
 
 -- +goose Up
 ALTER TABLE lead_import_stage ADD COLUMN lead_version integer;
-CREATE UNLOGGED TABLE lead_import_stale (id uuid PRIMARY KEY);
+CREATE UNLOGGED TABLE lead_import_stale (id uuid PRIMARY KEY, refused boolean NOT NULL);
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION leads_skip_unchanged() RETURNS trigger
@@ -57,9 +57,15 @@ BEGIN
     -- A negative version is the upsert's mark of a row whose file gave the
     -- lead's version, and the lead has changed since (ImportUpsert): it is
     -- refused rather than written over that change. A row that changes
-    -- nothing, above, is not, so that re-importing a file stays idempotent.
+    -- nothing, above, is not, so that re-importing a file stays idempotent;
+    -- nor is one whose only change is the id a lead named by it takes as
+    -- its external_id: unchanged, and the adoption undone (refused false).
     IF NEW.version < 0 THEN
-        INSERT INTO lead_import_stale (id) VALUES (OLD.id) ON CONFLICT (id) DO NOTHING;
+        IF cmp IS NOT DISTINCT FROM OLD THEN
+            PERFORM set_config('jmk.import_unchanged',
+                               (coalesce(nullif(current_setting('jmk.import_unchanged', true), ''), '0')::bigint + 1)::text, true);
+        END IF;
+        INSERT INTO lead_import_stale (id, refused) VALUES (OLD.id, cmp IS DISTINCT FROM OLD) ON CONFLICT (id) DO NOTHING;
         RETURN NULL;
     END IF;
     -- The lead changes: keep its values as they were, for its event.

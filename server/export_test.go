@@ -390,6 +390,21 @@ func TestExport(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE entity_id = $1`, bare.Id.String()); n != 2 {
 			t.Errorf("%d events on the lead, want its creation and the PATCH", n)
 		}
+		// Changed since, but the row brings its current values: unchanged,
+		// and still without an external_id.
+		_, bareNow := exportCSV(t, env, admin, "?q=zacarias")
+		claim, err := env.Admin.UpdateLeadWithResponse(bg, bare.Id, leadIfMatch(bare.Version+1),
+			client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
+		if err != nil || claim.JSON200 == nil {
+			t.Fatalf("claim: %v %d %s", err, claim.StatusCode(), claim.Body)
+		}
+		if out := importOK(t, env, "", string(bareNow)); out.Unchanged != 1 || len(out.Rejected) != 0 {
+			t.Fatalf("stale but unchanged row naming a lead by its id: %+v", out)
+		}
+		if got, err := env.Admin.GetLeadWithResponse(bg, bare.Id); err != nil || got.JSON200 == nil ||
+			got.JSON200.ExternalId != nil || got.JSON200.Version != claim.JSON200.Version {
+			t.Fatalf("the unchanged row changed the lead: %v %+v", err, got.JSON200)
+		}
 
 		// Without the version column the file overwrites, as it always did.
 		noVersion := strings.Replace(strings.Replace(edited, ",version\n", "\n", 1), ","+strconv.Itoa(int(lead.Version))+"\n", "\n", 1)

@@ -713,9 +713,9 @@ WITH reverted AS (
 DELETE FROM lead_import_before b USING lead_import_stale x WHERE b.id = x.id
 `
 
-// A refused row changes nothing: a lead it named by its id gives back the
-// null external_id ImportAdoptIDs gave it, and no refused lead keeps the
-// values kept for its event.
+// A stale row changes nothing, refused or unchanged: a lead it named by its
+// id gives back the null external_id ImportAdoptIDs gave it, and none keeps
+// the values kept for its event.
 func (q *Queries) ImportStaleRevert(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, importStaleRevert)
 	return err
@@ -726,6 +726,7 @@ SELECT s.line, s.external_id::text AS external_id, s.lead_version::int AS file_v
 FROM lead_import_stale x
 JOIN leads l ON l.id = x.id
 JOIN lead_import_stage s ON s.external_id = l.external_id
+WHERE x.refused
 ORDER BY s.line
 `
 

@@ -147,7 +147,8 @@ type LeadImportStage struct {
 }
 
 type LeadImportStale struct {
-	ID uuid.UUID
+	ID      uuid.UUID
+	Refused bool
 }
 
 type LeadRank struct {

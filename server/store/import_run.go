@@ -150,10 +150,11 @@ func (r *importRun) upsert(ctx context.Context) error {
 // refuseStale reports the rows the upsert refused because their lead had
 // changed since the file gave its version: written, they would have undone
 // that change unannounced, as a PATCH with that version would have (it gets
-// 412).
+// 412). The leads such rows named by their id, refused or unchanged, give
+// back the external_id they took.
 func (r *importRun) refuseStale(ctx context.Context) error {
 	stale, err := r.tx.Q.ImportStaleRows(ctx)
-	if err != nil || len(stale) == 0 {
+	if err != nil {
 		return err
 	}
 	for _, s := range stale {
