@@ -98,6 +98,7 @@ type LeadCount struct {
 	Leads          int64
 	ProbabilitySum float64
 	AssignedTo     *uuid.UUID
+	BySeller       bool
 }
 
 type LeadImportBefore struct {

@@ -17,8 +17,8 @@ WITH gone AS (
     DELETE FROM lead_counts
     RETURNING status, category, contacted, job, assigned_to, leads, probability_sum
 )
-INSERT INTO lead_counts (status, category, contacted, job, assigned_to, leads, probability_sum)
-SELECT status, category, contacted, job, assigned_to, sum(leads), sum(probability_sum)
+INSERT INTO lead_counts (status, category, contacted, job, assigned_to, by_seller, leads, probability_sum)
+SELECT status, category, contacted, job, assigned_to, true, sum(leads), sum(probability_sum)
 FROM gone
 GROUP BY status, category, contacted, job, assigned_to
 HAVING sum(leads) <> 0

@@ -81,6 +81,17 @@ func TestLeadCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	countsMatch(t, pool, "after compaction")
+
+	// The compaction of an instance older than the seller's buckets
+	// (migration 00026), left running, fails instead of merging them.
+	if _, err := pool.Exec(ctx, `WITH gone AS (
+			DELETE FROM lead_counts RETURNING status, category, contacted, job, leads, probability_sum)
+		INSERT INTO lead_counts (status, category, contacted, job, leads, probability_sum)
+		SELECT status, category, contacted, job, sum(leads), sum(probability_sum) FROM gone
+		GROUP BY status, category, contacted, job HAVING sum(leads) <> 0`); err == nil {
+		t.Error("an old instance's compaction succeeded")
+	}
+	countsMatch(t, pool, "after an old instance's compaction")
 	var rows int64
 	_ = pool.QueryRow(ctx, `SELECT count(*) FROM lead_counts`).Scan(&rows)
 	if rows > 5*4*2*3*3 { // status, category, contacted, job, seller
