@@ -2,8 +2,8 @@
 -- leads. Each is one query.
 
 -- name: StatsSummary :one
--- Summed from the running totals of lead_counts (schema/00007), a few
--- hundred rows whatever the number of leads. Unscored = no category yet;
+-- Summed from the running totals of lead_counts (schemas 00007, 00026): a
+-- few hundred rows per seller, whatever the number of leads. Unscored = no category yet;
 -- average_probability means nothing when scored = 0. With @by_seller, only
 -- the leads assigned to @assigned_to (null: the unassigned ones).
 SELECT coalesce(sum(leads), 0)::bigint AS total,
