@@ -4,7 +4,7 @@
 -- name: StatsSummary :one
 -- Summed from the running totals of lead_counts (schemas 00007, 00026): a
 -- few hundred rows per seller, whatever the number of leads. Unscored = no category yet;
--- average_probability means nothing when scored = 0. With @by_seller, only
+-- average_probability means nothing when scored = 0. With @one_seller, only
 -- the leads assigned to @assigned_to (null: the unassigned ones).
 SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(leads) FILTER (WHERE status = 'new'), 0)::bigint AS status_new,
@@ -25,7 +25,7 @@ SELECT coalesce(sum(leads), 0)::bigint AS total,
        coalesce(sum(probability_sum) / nullif(sum(leads) FILTER (WHERE category IS NOT NULL), 0), 0)::float8
            AS average_probability
 FROM lead_counts
-WHERE NOT @by_seller::boolean OR assigned_to IS NOT DISTINCT FROM sqlc.narg(assigned_to)::uuid;
+WHERE NOT @one_seller::boolean OR assigned_to IS NOT DISTINCT FROM sqlc.narg(assigned_to)::uuid;
 
 -- name: StatsJobs :many
 -- Jobs ranked by hot leads, then by size, then by name, from the running

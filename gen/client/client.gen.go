@@ -2010,8 +2010,8 @@ type ClientInterface interface {
 	// `version` column is a check: a row whose lead has changed since the export, and that would
 	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
 	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
-	// row that brings the lead's current values is `unchanged` rather than refused. Leave the
-	// column out to overwrite.
+	// row that brings the lead's current values is `unchanged` rather than refused. Without the
+	// column, or with an empty cell in it, the row overwrites.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -2664,8 +2664,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // `version` column is a check: a row whose lead has changed since the export, and that would
 // change it again, is rejected (`field: version`), much as a PATCH with that version gets
 // 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
-// row that brings the lead's current values is `unchanged` rather than refused. Leave the
-// column out to overwrite.
+// row that brings the lead's current values is `unchanged` rather than refused. Without the
+// column, or with an empty cell in it, the row overwrites.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -5708,8 +5708,8 @@ type ClientWithResponsesInterface interface {
 	// `version` column is a check: a row whose lead has changed since the export, and that would
 	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
 	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
-	// row that brings the lead's current values is `unchanged` rather than refused. Leave the
-	// column out to overwrite.
+	// row that brings the lead's current values is `unchanged` rather than refused. Without the
+	// column, or with an empty cell in it, the row overwrites.
 	// A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 	// `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 	// create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its
@@ -10085,8 +10085,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // `version` column is a check: a row whose lead has changed since the export, and that would
 // change it again, is rejected (`field: version`), much as a PATCH with that version gets
 // 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
-// row that brings the lead's current values is `unchanged` rather than refused. Leave the
-// column out to overwrite.
+// row that brings the lead's current values is `unchanged` rather than refused. Without the
+// column, or with an empty cell in it, the row overwrites.
 // A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
 // `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
 // create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

@@ -196,7 +196,7 @@ WHERE NOT $1::boolean OR assigned_to IS NOT DISTINCT FROM $2::uuid
 `
 
 type StatsSummaryParams struct {
-	BySeller   bool
+	OneSeller  bool
 	AssignedTo *uuid.UUID
 }
 
@@ -224,10 +224,10 @@ type StatsSummaryRow struct {
 // leads. Each is one query.
 // Summed from the running totals of lead_counts (schemas 00007, 00026): a
 // few hundred rows per seller, whatever the number of leads. Unscored = no category yet;
-// average_probability means nothing when scored = 0. With @by_seller, only
+// average_probability means nothing when scored = 0. With @one_seller, only
 // the leads assigned to @assigned_to (null: the unassigned ones).
 func (q *Queries) StatsSummary(ctx context.Context, arg StatsSummaryParams) (StatsSummaryRow, error) {
-	row := q.db.QueryRow(ctx, statsSummary, arg.BySeller, arg.AssignedTo)
+	row := q.db.QueryRow(ctx, statsSummary, arg.OneSeller, arg.AssignedTo)
 	var i StatsSummaryRow
 	err := row.Scan(
 		&i.Total,

@@ -291,8 +291,8 @@ export interface paths {
          *     `version` column is a check: a row whose lead has changed since the export, and that would
          *     change it again, is rejected (`field: version`), much as a PATCH with that version gets
          *     412, so re-importing an old export never undoes a seller's later edit unannounced; but a
-         *     row that brings the lead's current values is `unchanged` rather than refused. Leave the
-         *     column out to overwrite.
+         *     row that brings the lead's current values is `unchanged` rather than refused. Without the
+         *     column, or with an empty cell in it, the row overwrites.
          *     A new lead without a `name` (the UCI file has none) is named `Lead <external_id>`, or
          *     `Imported lead (line N)` without one; an existing lead keeps its name. A row that would
          *     create a lead out of nothing (no name, phone, e-mail or scoring input, and no lead with its

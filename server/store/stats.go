@@ -22,7 +22,7 @@ type StatsSummary struct {
 // StatsSummary sums the running totals of the live leads: every lead's,
 // or those assigned to assignedTo, or the unassigned ones.
 func (s *Store) StatsSummary(ctx context.Context, assignedTo *uuid.UUID, unassigned bool) (StatsSummary, error) {
-	r, err := s.q.StatsSummary(ctx, db.StatsSummaryParams{BySeller: assignedTo != nil || unassigned, AssignedTo: assignedTo})
+	r, err := s.q.StatsSummary(ctx, db.StatsSummaryParams{OneSeller: assignedTo != nil || unassigned, AssignedTo: assignedTo})
 	if err != nil {
 		return StatsSummary{}, translate(err)
 	}
