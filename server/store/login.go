@@ -83,7 +83,7 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
-			return recordFailure(ctx, tx, email, key, th, ev)
+			return recordFailure(ctx, tx, email, found, key, th, ev)
 		}
 		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
 			return err
@@ -154,8 +154,8 @@ func (s *Store) lockThrottle(ctx context.Context, tx *Tx, email, ip string, th T
 
 // recordFailure counts a wrong password for the throttle, with its audit
 // event, and the event of the lock it may have started.
-func recordFailure(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
-	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: failureEmail(email), Ip: ip}); err != nil {
+func recordFailure(ctx context.Context, tx *Tx, email string, known bool, ip string, th Throttle, failed audit.Event) error {
+	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: failureEmail(email, known), Ip: ip}); err != nil {
 		return err
 	}
 	if err := tx.Audit(ctx, failed); err != nil {
@@ -232,11 +232,12 @@ func tooMany(what string, until, now time.Time) error {
 }
 
 // failureEmail is what a failed login is counted under besides its IP:
-// the e-mail typed when it is an address, else nothing. No account has
-// such text, and it may be a password typed into the wrong field, which
-// must not be kept even hashed.
-func failureEmail(email string) string {
-	if auth.IsAddress(email) {
+// the e-mail typed when it is an account's (known) or an address, else
+// nothing: such text may be a password typed into the wrong field, which
+// must not be kept even hashed. An account's own counts whatever its shape
+// (lower-casing can take a valid address past IsAddress's length).
+func failureEmail(email string, known bool) string {
+	if known || auth.IsAddress(email) {
 		return email
 	}
 	return ""

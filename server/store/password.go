@@ -51,7 +51,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			return err
 		}
 		if !ok {
-			return recordFailure(ctx, tx, u.Email, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+			return recordFailure(ctx, tx, u.Email, true, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
 				Summary: u.Name + " gave a wrong current password when changing it"})
 		}
