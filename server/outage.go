@@ -20,6 +20,8 @@ var errShuttingDown = errors.New("server shutting down")
 // outageRetryAfter is the Retry-After, in seconds, of a 503.
 const outageRetryAfter = 5
 
+const timedOutDetail = "the request did not complete in time (the server or its database is busy, or the database is unreachable); try again shortly"
+
 // outage classifies an error no layer expected: a client that went away,
 // a request over its deadline, a database that cannot be reached or is
 // going down, or a transaction the database aborted because it collided
@@ -30,10 +32,14 @@ func outage(ctx context.Context, err error) (status int, detail string, ok bool)
 	switch {
 	case errors.Is(context.Cause(ctx), errShuttingDown):
 		return http.StatusServiceUnavailable, "the server is shutting down; try again", true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || store.TimedOut(err):
-		return http.StatusServiceUnavailable, "the request did not complete in time (the server or its database is busy, or the database is unreachable); try again shortly", true
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, timedOutDetail, true
+	// Before the database's own limits: a statement cancelled because the
+	// client left ends as a cancelled statement too (57014).
 	case errors.Is(ctx.Err(), context.Canceled):
 		return statusClientClosed, "the client closed the request", true
+	case errors.Is(err, context.DeadlineExceeded) || store.TimedOut(err):
+		return http.StatusServiceUnavailable, timedOutDetail, true
 	case store.Unavailable(err):
 		return http.StatusServiceUnavailable, "the database is unavailable; try again shortly", true
 	case store.Collided(err):

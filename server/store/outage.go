@@ -42,7 +42,15 @@ func Collided(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
-// TimedOut reports a database operation ended by its context's deadline
-// or a network timeout. pgconn counts a cancelled context as a timeout too;
-// that is a client gone away, not a slow database.
-func TimedOut(err error) bool { return pgconn.Timeout(err) && !errors.Is(err, context.Canceled) }
+// TimedOut reports a database operation ended by its context's deadline,
+// a network timeout, or one of PostgreSQL's own time limits (a
+// statement_timeout or lock_timeout set in DATABASE_URL or by the import,
+// idle_in_transaction_session_timeout). pgconn counts a cancelled context
+// as a timeout too; that is a client gone away, not a slow database.
+func TimedOut(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "57014" || pe.Code == "55P03" || pe.Code == "25P03"
+	}
+	return pgconn.Timeout(err) && !errors.Is(err, context.Canceled)
+}
