@@ -21,13 +21,12 @@ SELECT set_config('idle_in_transaction_session_timeout', format('%s', @milliseco
 -- just as long.
 SELECT set_config('statement_timeout', format('%s', @milliseconds::bigint), true);
 
--- name: ImportIdleLimitBack :exec
--- Once the file is staged, the session's own limit again: the import then
--- holds off other writers and writes to the audit trail.
-SET LOCAL idle_in_transaction_session_timeout TO DEFAULT;
-
--- name: ImportStatementLimitBack :exec
-SET LOCAL statement_timeout TO DEFAULT;
+-- name: ImportLimitsBack :exec
+-- Once the file is staged, the session's own limits again (as it started,
+-- from DATABASE_URL and dbconf.Configure): the import then holds off other
+-- writers and writes to the audit trail.
+SELECT set_config(name, reset_val, true) FROM pg_catalog.pg_settings
+WHERE name IN ('idle_in_transaction_session_timeout', 'statement_timeout');
 
 -- name: ImportWriteLock :exec
 -- Taken once the file is staged, before the import reads any lead: a lead

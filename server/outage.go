@@ -20,6 +20,8 @@ var errShuttingDown = errors.New("server shutting down")
 // outageRetryAfter is the Retry-After, in seconds, of a 503.
 const outageRetryAfter = 5
 
+// timedOutDetail is the detail of a 503 for a request over its time, or
+// a statement over one of the database's limits.
 const timedOutDetail = "the request did not complete in time (the server or its database is busy, or the database is unreachable); try again shortly"
 
 // outage classifies an error no layer expected: a client that went away,

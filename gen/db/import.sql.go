@@ -89,17 +89,6 @@ func (q *Queries) ImportIdleLimit(ctx context.Context, milliseconds int64) error
 	return err
 }
 
-const importIdleLimitBack = `-- name: ImportIdleLimitBack :exec
-SET LOCAL idle_in_transaction_session_timeout TO DEFAULT
-`
-
-// Once the file is staged, the session's own limit again: the import then
-// holds off other writers and writes to the audit trail.
-func (q *Queries) ImportIdleLimitBack(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, importIdleLimitBack)
-	return err
-}
-
 const importLeadEvents = `-- name: ImportLeadEvents :execrows
 INSERT INTO audit_events (actor_id, actor_name, action, entity_type, entity_id, request_id, ip, user_agent,
                           summary, changes)
@@ -148,6 +137,19 @@ func (q *Queries) ImportLeadEvents(ctx context.Context, arg ImportLeadEventsPara
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const importLimitsBack = `-- name: ImportLimitsBack :exec
+SELECT set_config(name, reset_val, true) FROM pg_catalog.pg_settings
+WHERE name IN ('idle_in_transaction_session_timeout', 'statement_timeout')
+`
+
+// Once the file is staged, the session's own limits again (as it started,
+// from DATABASE_URL and dbconf.Configure): the import then holds off other
+// writers and writes to the audit trail.
+func (q *Queries) ImportLimitsBack(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, importLimitsBack)
+	return err
 }
 
 const importSerialize = `-- name: ImportSerialize :exec
@@ -774,15 +776,6 @@ SELECT set_config('statement_timeout', format('%s', $1::bigint), true)
 // just as long.
 func (q *Queries) ImportStatementLimit(ctx context.Context, milliseconds int64) error {
 	_, err := q.db.Exec(ctx, importStatementLimit, milliseconds)
-	return err
-}
-
-const importStatementLimitBack = `-- name: ImportStatementLimitBack :exec
-SET LOCAL statement_timeout TO DEFAULT
-`
-
-func (q *Queries) ImportStatementLimitBack(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, importStatementLimitBack)
 	return err
 }
 

@@ -73,12 +73,7 @@ func (r *importRun) stage(ctx context.Context) error {
 	if r.staged, err = stageRows(ctx, r.tx, r.rd, r.opts, r.model, r.res); err != nil {
 		return err
 	}
-	if limit > 0 {
-		if err := q.ImportStatementLimitBack(ctx); err != nil {
-			return err
-		}
-	}
-	return q.ImportIdleLimitBack(ctx)
+	return q.ImportLimitsBack(ctx)
 }
 
 // lock keeps other writers off what the upsert will change: a bulk
