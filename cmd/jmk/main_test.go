@@ -551,6 +551,27 @@ func TestAuditVerify(t *testing.T) {
 	})
 }
 
+// TestAuditVerifyChainAhead: after an event inserted with an id ahead of
+// the sequence is sealed, the events after it cannot be; verify warns of
+// that, still checks the chain, and finds it broken (exit 2).
+func TestAuditVerifyChainAhead(t *testing.T) {
+	t.Parallel()
+	dsn := dbtest.URL(t)
+	env := map[string]string{"DATABASE_URL": dsn}
+	execSQL(t, dsn, `INSERT INTO audit_events (actor_name, action, entity_type, summary) VALUES ('test', 'user.update', 'user', 'real')`,
+		`INSERT INTO audit_events (id, actor_name, action, entity_type, summary)
+			OVERRIDING SYSTEM VALUE VALUES (1000, 'forger', 'lead.delete', 'lead', 'forged')`)
+	if r := runJMK(t, env, "", "audit", "verify"); r.err != nil || !strings.HasPrefix(r.stdout, "ok: 2 sealed events verified") {
+		t.Fatalf("sealing the forged event: %v %q", r.err, r.stdout)
+	}
+	execSQL(t, dsn, `INSERT INTO audit_events (actor_name, action, entity_type, summary) VALUES ('test', 'user.update', 'user', 'stranded')`)
+	r := runJMK(t, env, "", "audit", "verify")
+	if !strings.Contains(r.stderr, "event 1000, has an id the id sequence has not issued") ||
+		!strings.HasPrefix(r.stdout, "BROKEN: event 2: the event is not sealed but a later one is") || exitCode(r.err) != 2 {
+		t.Fatalf("%v\nstdout %q\nstderr %q", r.err, r.stdout, r.stderr)
+	}
+}
+
 // startServe runs jmk serve in-process with only env until cancel; its
 // stdout is read from outR, and done receives what it returns.
 func startServe(t *testing.T, env map[string]string) (cancel context.CancelFunc, outR io.Reader, errOut *logbuf.Buffer, done <-chan error) {

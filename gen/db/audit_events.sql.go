@@ -395,14 +395,25 @@ func (q *Queries) AuditSealerLock(ctx context.Context) (bool, error) {
 }
 
 const auditSealerMark = `-- name: AuditSealerMark :one
-WITH m AS (
+WITH s AS (
+    SELECT pg_catalog.pg_get_serial_sequence('audit_events', 'id')::regclass AS seq
+), m AS (
     SELECT coalesce((SELECT max(id) FROM audit_events), 0)::bigint AS max_id,
-           coalesce((SELECT max(event_id) FROM audit_seals), 0)::bigint AS sealed_id
+           coalesce((SELECT max(event_id) FROM audit_seals), 0)::bigint AS sealed_id,
+           coalesce(CASE WHEN pg_catalog.has_sequence_privilege(s.seq, 'SELECT,USAGE')
+                         THEN pg_catalog.pg_sequence_last_value(s.seq) END, 0)::bigint AS issued_id
+    FROM s
 )
-SELECT m.max_id, m.sealed_id,
+SELECT m.max_id, m.sealed_id, m.issued_id,
        CASE WHEN m.max_id > m.sealed_id THEN
            (SELECT count(*) FROM audit_events e WHERE e.id > m.sealed_id AND e.id <= m.max_id)
        ELSE 0 END::bigint AS unsealed,
+       CASE WHEN m.issued_id > 0 AND m.sealed_id > m.issued_id THEN
+           (SELECT count(*) FROM audit_events e
+            WHERE e.id <= m.issued_id
+              AND e.id > coalesce((SELECT max(a.event_id) FROM audit_seals a WHERE a.event_id <= m.issued_id), 0)
+              AND NOT EXISTS (SELECT 1 FROM audit_seals a WHERE a.event_id = e.id))
+       ELSE 0 END::bigint AS stranded,
        CASE WHEN m.max_id > m.sealed_id THEN
            coalesce((SELECT array_agg(l.virtualtransaction)
                      FROM pg_catalog.pg_locks l
@@ -418,7 +429,9 @@ FROM m
 type AuditSealerMarkRow struct {
 	MaxID    int64
 	SealedID int64
+	IssuedID int64
 	Unsealed int64
+	Stranded int64
 	Writers  []string
 }
 
@@ -430,15 +443,22 @@ type AuditSealerMarkRow struct {
 // write the trail (in this database or any other) are not waited for.
 // With every committed event sealed (sealed_id = max_id), there is nothing
 // to wait for and pg_locks is not read: an idle sealer costs two index
-// probes a tick. unsealed counts the committed events above sealed_id (ids
+// probes and a read of the id sequence a tick. unsealed counts the committed events above sealed_id (ids
 // of rolled-back writes leave gaps), for /metrics.
+// issued_id is the id sequence's last value (0 when this role may not read
+// it, or it has issued none). A sealed event above it was inserted
+// with an id of its own choosing: every event the sequence issues after
+// that is below the chain's head and can never be sealed. stranded counts
+// those, above the last seal the sequence could have issued.
 func (q *Queries) AuditSealerMark(ctx context.Context) (AuditSealerMarkRow, error) {
 	row := q.db.QueryRow(ctx, auditSealerMark)
 	var i AuditSealerMarkRow
 	err := row.Scan(
 		&i.MaxID,
 		&i.SealedID,
+		&i.IssuedID,
 		&i.Unsealed,
+		&i.Stranded,
 		&i.Writers,
 	)
 	return i, err

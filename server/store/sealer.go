@@ -24,6 +24,20 @@ var ErrWritersOpen = errors.New("a transaction writing to the audit trail is sti
 // sealer's lock: with several instances, usually another one sealing.
 var ErrSealerBusy = errors.New("another session holds the audit sealer's lock")
 
+// ChainAheadError is SealOnce's answer when the chain's head has an id the
+// id sequence has not issued: an event inserted with an id of its own
+// choosing. The events the sequence issues after it are below the head, so
+// they can never be sealed; verify names the first of them.
+type ChainAheadError struct {
+	Head, Issued, Stranded int64
+}
+
+func (e ChainAheadError) Error() string {
+	return fmt.Sprintf("the audit chain's head, event %d, has an id the id sequence has not issued (it is at %d): "+
+		"that event was inserted with an id of its own choosing, and the %d events committed since cannot be sealed "+
+		"after it; run jmk audit verify (README, The audit trail)", e.Head, e.Issued, e.Stranded)
+}
+
 // SealOnce links every event that can no longer be preceded by an
 // uncommitted one into the hash chain, and returns how many it sealed.
 //
@@ -41,13 +55,17 @@ var ErrSealerBusy = errors.New("another session holds the audit sealer's lock")
 // When such a transaction stays open for all of maxWait, it returns
 // ErrWritersOpen and seals nothing; events committed meanwhile wait for a
 // later call. When another session holds the sealer's lock, it returns
-// ErrSealerBusy.
+// ErrSealerBusy, and when the head has an id the sequence never issued, a
+// ChainAheadError.
 func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
 	mark, err := s.q.AuditSealerMark(ctx)
 	if err != nil {
 		return 0, translate(err)
 	}
-	s.unsealed.Store(mark.Unsealed)
+	s.unsealed.Store(mark.Unsealed + mark.Stranded)
+	if mark.IssuedID > 0 && mark.SealedID > mark.IssuedID {
+		return 0, ChainAheadError{Head: mark.SealedID, Issued: mark.IssuedID, Stranded: mark.Stranded}
+	}
 	if mark.SealedID >= mark.MaxID {
 		return 0, nil // nothing committed is unsealed: no writer to wait for
 	}

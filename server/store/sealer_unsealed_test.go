@@ -66,3 +66,40 @@ func TestUnsealedCount(t *testing.T) {
 		t.Fatalf("a: %v, counts %d unsealed after b sealed them all", err, a.Unsealed())
 	}
 }
+
+// TestChainAhead: an event inserted with an id the sequence has not issued
+// yet is sealed like any other, and then every real event comes below the
+// chain's head and can never be sealed. The sealer says so, as a failure,
+// and counts those events as unsealed, so that /metrics' alert fires.
+func TestChainAhead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	s := store.New(pool)
+	write := func() {
+		t.Helper()
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.Audit(ctx, audit.Event{Actor: audit.System, Action: "test.event", EntityType: "test", Summary: "event"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (id, actor_name, action, entity_type, summary)
+		OVERRIDING SYSTEM VALUE SELECT max(id) + 1000, 'forger', 'lead.delete', 'lead', 'forged' FROM audit_events`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SealOnce(ctx, time.Second); err != nil || n != 2 {
+		t.Fatalf("first round sealed %d (%v), want the real event and the forged one", n, err)
+	}
+	write()
+	write()
+	_, err := s.SealOnce(ctx, time.Second)
+	var ahead store.ChainAheadError
+	if !errors.As(err, &ahead) || ahead.Stranded != 2 || ahead.Head != ahead.Issued+998 {
+		t.Fatalf("SealOnce after the forged head: %v (%+v), want a ChainAheadError with 2 stranded", err, ahead)
+	}
+	if n := s.Unsealed(); n != 2 {
+		t.Errorf("unsealed %d, want the 2 stranded events", n)
+	}
+}
