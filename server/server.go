@@ -43,6 +43,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	ops := newOperations(spec)
 	e.Use(
 		requestContext(log),
+		closeIfBodyUnread,
 		m.middleware,
 		accessLog,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
