@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmksales/jmk/server/audit"
@@ -29,6 +30,11 @@ func cmdAudit(ctx context.Context, e env) error {
 	}
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
+	}
+	// Given empty, as a script's unset variable gives it, it is refused
+	// rather than skipped: a monitor must not pass without its check.
+	if fs.isSet("anchor") && strings.TrimSpace(*anchorArg) == "" {
+		return fs.fail(errors.New("audit verify: --anchor is empty; leave it out to verify without an anchor"))
 	}
 	var anchor *audit.Anchor
 	if *anchorArg != "" {

@@ -242,6 +242,14 @@ func TestExportCommand(t *testing.T) {
 		})
 	}
 
+	t.Run("EmptyOutput", func(t *testing.T) {
+		t.Parallel()
+		out, err := runData(t, dsn, "", "export", "-o", "")
+		if err == nil || !strings.Contains(err.Error(), "export: -o is empty") || out != "" {
+			t.Fatalf("-o '': %v: %d bytes out", err, len(out))
+		}
+	})
+
 	// A directory is not a file to write to: it is refused with a message
 	// that says so, and nothing is written in it.
 	t.Run("Directory", func(t *testing.T) {

@@ -36,9 +36,13 @@ func cmdExport(ctx context.Context, e env) error {
 		return err
 	}
 	// A flag given empty is refused, as the API refuses status= and the
-	// like: a script's unset variable must not export every lead.
-	for _, name := range []string{"status", "category", "job", "assigned-to", "q"} {
+	// like: a script's unset variable must not export every lead, nor send
+	// them to standard output (-o).
+	for _, name := range []string{"status", "category", "job", "assigned-to", "q", "o"} {
 		if fs.isSet(name) && strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
+			if name == "o" {
+				return errors.New("export: -o is empty; leave it out, or give -, to write to standard output")
+			}
 			return fmt.Errorf("export: %s is empty; leave it out not to filter", flagName(name))
 		}
 	}

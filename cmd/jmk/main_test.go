@@ -336,6 +336,9 @@ func TestUsersCreate(t *testing.T) {
 		{"MissingEmail", env, "", []string{"--name", "A"}, "--email and --name are required"},
 		{"BadRole", env, "", []string{"--email", "a@example.com", "--name", "A", "--role", "boss"}, `--role "boss" must be admin or sales`},
 		{"LongPasswordLine", map[string]string{"DATABASE_URL": dsn}, strings.Repeat("x", 5000), []string{"--email", "a@example.com", "--name", "A"}, "longer than 4096 bytes"},
+		// A login could never send it: the API refuses text that is not UTF-8.
+		{"Latin1PasswordFromStdin", map[string]string{"DATABASE_URL": dsn}, "abc\xff\xfedefghij\n", []string{"--email", "a@example.com", "--name", "A"}, "the password must be UTF-8 text"},
+		{"Latin1PasswordFromEnv", map[string]string{"DATABASE_URL": dsn, "JMK_PASSWORD": "caf\xe9 password"}, "", []string{"--email", "a@example.com", "--name", "A"}, "the password must be UTF-8 text"},
 		{"UnknownFlag", env, "", []string{"--password", "x"}, "flag provided but not defined"},
 		// The rules of POST /users.
 		{"NotAnEmail", env, "", []string{"--email", "notanemail", "--name", "A"}, `--email "notanemail" is not an e-mail address`},
@@ -496,7 +499,7 @@ func TestAuditVerify(t *testing.T) {
 		}
 	})
 	t.Run("BadAnchor", func(t *testing.T) {
-		for _, a := range []string{"12", "x:ab", "0:" + strings.Repeat("0", 64), "1:abc"} {
+		for _, a := range []string{"12", "x:ab", "0:" + strings.Repeat("0", 64), "1:abc", "", " "} {
 			if r := runJMK(t, env, "", "audit", "verify", "--anchor", a); r.err == nil || !strings.Contains(r.err.Error(), "--anchor") || exitCode(r.err) != 1 {
 				t.Errorf("--anchor %s: %v", a, r.err)
 			}

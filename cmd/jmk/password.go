@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,12 +21,12 @@ const maxPasswordLine = 4096
 // command line (ps and shell history would keep it): JMK_PASSWORD when set;
 // else, on a terminal, typed twice at a prompt without echo; else the first
 // line of standard input, to its newline or end, however the pipe splits it.
-func readPassword(e env) (string, error) {
+func readPassword(ctx context.Context, e env) (string, error) {
 	if pw := e.getenv("JMK_PASSWORD"); pw != "" {
 		return pw, nil
 	}
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return promptPassword(int(f.Fd()), e.stderr)
+		return promptPassword(ctx, int(f.Fd()), e.stderr)
 	}
 	line, err := bufio.NewReader(io.LimitReader(e.stdin, maxPasswordLine)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -38,13 +39,34 @@ func readPassword(e env) (string, error) {
 }
 
 // promptPassword asks for the password twice on the terminal fd, echo off,
-// with the prompts on w (stderr, so stdout keeps only the result).
-func promptPassword(fd int, w io.Writer) (string, error) {
+// with the prompts on w (stderr, so stdout keeps only the result). Ctrl-C
+// (ctx ending) stops it at once, with the terminal's echo back on: the read
+// itself cannot be interrupted, and would otherwise swallow the first
+// Ctrl-C and leave a second one to end the process with echo still off.
+func promptPassword(ctx context.Context, fd int, w io.Writer) (string, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	type line struct {
+		b   []byte
+		err error
+	}
 	read := func(prompt string) (string, error) {
 		fmt.Fprint(w, prompt)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(w)
-		return string(b), err
+		got := make(chan line, 1)
+		go func() {
+			b, err := term.ReadPassword(fd)
+			got <- line{b, err}
+		}()
+		defer fmt.Fprintln(w)
+		select {
+		case l := <-got:
+			return string(l.b), l.err
+		case <-ctx.Done():
+			_ = term.Restore(fd, state) // the read goes on until the process ends
+			return "", ctx.Err()
+		}
 	}
 	pw, err := read("Password for the new user: ")
 	if err != nil {

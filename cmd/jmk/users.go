@@ -54,22 +54,28 @@ func cmdUsers(ctx context.Context, e env) error {
 	case problem != "":
 		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", problem))
 	}
-	pw, err := readPassword(e)
-	switch {
-	case err != nil:
-		return fmt.Errorf("users create: %w", err)
-	case pw == "":
-		return errors.New("users create: the password is empty: type it at the prompt, set JMK_PASSWORD, or write it as the first line of standard input")
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		return fmt.Errorf("users create: %w", err)
-	}
+	// The database first: a wrong DATABASE_URL must not cost a password
+	// typed twice.
 	_, st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	pw, err := readPassword(ctx, e)
+	switch {
+	case err != nil:
+		return fmt.Errorf("users create: %w", err)
+	case pw == "":
+		return errors.New("users create: the password is empty: type it at the prompt, set JMK_PASSWORD, or write it as the first line of standard input")
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+		// The API refuses such a password at login, so the user could
+		// never sign in (a terminal or file in Latin-1, say).
+		return errors.New("users create: the password must be UTF-8 text without NUL characters, as a login sends it; nothing was created")
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return fmt.Errorf("users create: %w", err)
+	}
 	u, err := st.UserCreate(ctx, audit.Actor{Name: "jmk users create"}, store.NewUser{
 		Name: userName, Email: strings.ToLower(addr), PasswordHash: hash, Role: *role})
 	if err != nil {
