@@ -102,6 +102,12 @@ func TestImportCommand(t *testing.T) {
 			t.Fatalf("%d closed leads", n)
 		}
 	})
+	t.Run("AllRejected", func(t *testing.T) {
+		out, err := runData(t, dsn, "name,age\nOld,300\nOlder,400\n", "import", "-")
+		if !isRejected(err, 2) || !strings.HasSuffix(err.Error(), "2 rows rejected (listed above); no row was imported") {
+			t.Fatalf("%v: %s", err, out)
+		}
+	})
 	t.Run("ErrHeader", func(t *testing.T) {
 		out, err := runData(t, dsn, "foo,bar\n1,2\n", "import", "-")
 		if err == nil || !strings.Contains(err.Error(), "unknown columns") {
@@ -583,7 +589,7 @@ func TestModelCommandsOnEmptyDatabase(t *testing.T) {
 		t.Errorf("list: %v: %s", err, out)
 	}
 	out, err := runData(t, dsn, "", "model", "train", "--report", "")
-	if err == nil || !strings.HasPrefix(err.Error(), "model train: ") || !strings.Contains(err.Error(), "too few") {
+	if err == nil || !strings.HasPrefix(err.Error(), "model train: ") || !strings.Contains(err.Error(), "too few") || !strings.HasSuffix(err.Error(), "(nothing was stored)") {
 		t.Errorf("train without labelled leads: %v: %s", err, out)
 	}
 }

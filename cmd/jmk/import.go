@@ -114,7 +114,7 @@ func cmdImport(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "  line %d: %s: %s\n", r.Line, field, r.Message)
 	}
 	if n := res.RejectedRows(); n > 0 {
-		return rowsRejected{n: n, dryRun: res.DryRun}
+		return rowsRejected{n: n, rest: res.Rows - n, dryRun: res.DryRun}
 	}
 	return nil
 }
@@ -124,6 +124,7 @@ func cmdImport(ctx context.Context, e env) error {
 // and from one that imported nothing (1).
 type rowsRejected struct {
 	n      int
+	rest   int // the rows read and not rejected
 	dryRun bool
 }
 
@@ -134,6 +135,9 @@ func (r rowsRejected) Error() string {
 	}
 	if r.dryRun {
 		return rows + " would be rejected (listed above)"
+	}
+	if r.rest <= 0 {
+		return rows + " rejected (listed above); no row was imported"
 	}
 	return rows + " rejected (listed above); the other rows were imported"
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,16 +93,28 @@ func exitCode(err error) int {
 // it. The file is optional, but one that cannot be read or parsed is an
 // error: skipping it would quietly run with the defaults (another database,
 // say) instead of the settings it holds.
+// A byte order mark, which Windows editors put first, is not part of the
+// first line.
 func loadDotEnv(name string) error {
-	err := godotenv.Load(name)
-	var pe *fs.PathError
+	b, err := os.ReadFile(name)
 	switch {
-	case err == nil, errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
-	case errors.As(err, &pe): // "read .env: is a directory": names the file already
+	case err != nil: // "read .env: is a directory": names the file already
 		return err
 	}
-	return fmt.Errorf("%s: %s (expected KEY=value lines; the file's text is not shown, as it may hold secrets)", name, dotEnvProblem(err.Error()))
+	vars, err := godotenv.UnmarshalBytes(bytes.TrimPrefix(b, []byte("\uFEFF")))
+	if err != nil {
+		return fmt.Errorf("%s: %s (expected KEY=value lines; the file's text is not shown, as it may hold secrets)", name, dotEnvProblem(err.Error()))
+	}
+	for k, v := range vars {
+		if _, set := os.LookupEnv(k); !set {
+			if err := os.Setenv(k, v); err != nil {
+				return fmt.Errorf("%s: %s: %w", name, k, err)
+			}
+		}
+	}
+	return nil
 }
 
 // dotEnvProblem says what is wrong with a .env file without godotenv's

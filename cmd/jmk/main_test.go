@@ -80,6 +80,7 @@ func TestDotEnv(t *testing.T) {
 	}{
 		{"Missing", "", []string{"--help"}, 0, "Usage: jmk", ""},
 		{"Loaded", "APP_ENV=production\n", []string{"serve"}, 1, "", "JWT_SECRET"},
+		{"ByteOrderMark", "\uFEFFAPP_ENV=production\r\n", []string{"serve"}, 1, "", "JWT_SECRET"},
 		{"BadLine", "this is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: a quoted value has no closing quote"},

@@ -86,11 +86,11 @@ func modelTrain(ctx context.Context, e env) error {
 	defer closeDB()
 	res, err := st.ModelTrain(ctx, scoring.Options{IncludeCallDuration: *dur, Split: *split, HoldoutFraction: *holdout, Seed: *seed})
 	if err != nil {
-		return fmt.Errorf("model train: %w", err)
+		return fmt.Errorf("model train: %w (nothing was stored)", err)
 	}
 	info, err := st.ModelSave(ctx, cliActor, res.Model, *activate)
 	if err != nil {
-		return fmt.Errorf("model train: %w", err)
+		return fmt.Errorf("model train: %w (nothing was stored)", err)
 	}
 	// The report is written before anything is printed: a reader that
 	// stops early (jmk model train | head) ends the process at the next
@@ -267,7 +267,7 @@ func modelActivate(ctx context.Context, e env) error {
 		return fmt.Errorf("model activate: %w (jmk model list shows the versions)", err)
 	}
 	if err != nil {
-		return fmt.Errorf("model activate: %w", err)
+		return fmt.Errorf("model activate: %w (the active model and the scores are as they were)", err)
 	}
 	if cur.Active && cur.Version == info.Version {
 		fmt.Fprintf(e.stdout, "model v%d was already active; nothing re-scored\n", info.Version)

@@ -180,13 +180,15 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	if err != nil {
 		return fmt.Errorf("seed: import: %w", err)
 	}
+	// From here on the leads are in, and a seed cannot be finished later.
+	const unfinished = "; the demo leads are in and the seed cannot be finished: drop the database and seed again"
 	acts := demoActivities(rng, contacts, now)
 	nActs, nLeads, err := st.SeedActivities(ctx, actor, acts, demoFollowUp)
 	if err != nil {
-		return fmt.Errorf("seed: activities: %w", err)
+		return fmt.Errorf("seed: activities: %w"+unfinished, err)
 	}
 	if err := seedModel(ctx, st, actor, out); err != nil {
-		return fmt.Errorf("seed: model: %w", err)
+		return fmt.Errorf("seed: model: %w"+unfinished, err)
 	}
 
 	fmt.Fprintf(out, "Demo data loaded in %s: %d leads (%d closed history, %d open), %d contacts on %d leads.\n",
@@ -227,8 +229,12 @@ func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, fmt.Errorf("seed: sales users: %w", err)
+	// One cause, not one line per user: they fail alike (an interrupt, the
+	// database gone).
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("seed: sales users: %w", err)
+		}
 	}
 	var created []int
 	for i, f := range fresh {
