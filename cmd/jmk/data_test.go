@@ -548,6 +548,7 @@ func TestModelTrainFails(t *testing.T) {
 		{"HoldoutNaN", []string{"--holdout", "NaN"}, "--holdout must be at least 0.05 and under 0.5, not NaN"},
 		{"Split", []string{"--split", "random"}, `model train: --split must be stratified or time, not "random"`},
 		{"ReportDirectory", []string{"--report", "DIR"}, "model train: report: DIR is a directory"},
+		{"ReportStdout", []string{"--report", "-"}, "model train: --report must name a file"},
 		{"ReportMissingDirectory", []string{"--report", "DIR/missing/r.png"}, "model train: report: "},
 		// Past the checks: the database cannot be reached.
 		{"HoldoutLowest", []string{"--holdout", "0.05"}, "DATABASE_URL"},

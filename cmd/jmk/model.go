@@ -67,6 +67,11 @@ func modelTrain(ctx context.Context, e env) error {
 	if *split == scoring.SplitTime && fs.isSet("seed") {
 		return fs.fail(errors.New("model train: --seed draws the stratified split; the time split has none"))
 	}
+	// - is standard input or output elsewhere (import, export -o); here the
+	// metrics go to standard output, and a file named - would surprise.
+	if *png == "-" {
+		return fs.fail(errors.New("model train: --report must name a file: standard output gets the metrics table"))
+	}
 	// The report's file is created first, so that a path that cannot be
 	// written fails before a model version is stored. It replaces FILE
 	// only once written: a failure leaves an existing FILE as it was.
