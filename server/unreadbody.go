@@ -10,7 +10,7 @@ import (
 
 // closeIfBodyUnread answers with Connection: close when the answer starts
 // before the request's body has been read to its end: a body sent to an
-// operation that takes none (bodyLimit drops it unread), or a request
+// operation that takes none (bodyLimit drops it unread), or a CSV import
 // refused before its body was read (a 401, a 403). net/http would otherwise
 // read the rest of the body before it sends the answer, for as long as its
 // read timeout allows (IMPORT_UPLOAD_TIMEOUT, kept for imports), so a
@@ -22,7 +22,7 @@ func closeIfBodyUnread(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 			return next(c)
 		}
-		b := &readTracker{ReadCloser: r.Body, left: r.ContentLength}
+		b := &readTracker{ReadCloser: r.Body}
 		r.Body = b
 		res := c.Response()
 		res.Before(func() {
@@ -34,21 +34,17 @@ func closeIfBodyUnread(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// readTracker notes when its body has been read to the end: its
-// Content-Length reached, or EOF. An import reads its body on another
-// goroutine, hence the atomic.
+// readTracker notes when its body has been read to EOF, as every reader
+// of a body here reads it (the JSON checks, the CSV import). An import
+// reads its body on another goroutine, hence the atomic.
 type readTracker struct {
 	io.ReadCloser
-	left int64 // bytes still to come; negative when the length is unknown (chunked)
 	done atomic.Bool
 }
 
 func (b *readTracker) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if b.left > 0 {
-		b.left -= int64(n)
-	}
-	if b.left == 0 || err == io.EOF {
+	if err == io.EOF {
 		b.done.Store(true)
 	}
 	return n, err

@@ -41,9 +41,9 @@ func TestMain(m *testing.M) {
 }
 
 // runMain runs the jmk binary's main with args in dir, with the process's
-// environment without the variables named in unset. It returns the exit
-// code, stdout and stderr.
-func runMain(t *testing.T, dir string, unset []string, args ...string) (int, string, string) {
+// environment without the variables named in unset, and with set's
+// (KEY=value). It returns the exit code, stdout and stderr.
+func runMain(t *testing.T, dir string, unset, set []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = dir
@@ -52,7 +52,7 @@ func runMain(t *testing.T, dir string, unset []string, args ...string) (int, str
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "JMK_TEST_RUN_MAIN=1")
+	cmd.Env = append(append(cmd.Env, set...), "JMK_TEST_RUN_MAIN=1")
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -73,29 +73,34 @@ func TestDotEnv(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		env        string // the .env's content; "" none, "/" a directory
+		set        []string
 		args       []string
 		code       int
 		wantStdout string
 		wantStderr string
 	}{
-		{"Missing", "", []string{"--help"}, 0, "Usage: jmk", ""},
-		{"Loaded", "APP_ENV=production\n", []string{"serve"}, 1, "", "JWT_SECRET"},
-		{"ByteOrderMark", "\uFEFFAPP_ENV=production\r\n", []string{"serve"}, 1, "", "JWT_SECRET"},
-		{"BadLine", "this is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
-		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", []string{"migrate"}, 1, "", "jmk: .env: "},
-		{"Unterminated", "JWT_SECRET=\"abc\n", []string{"migrate"}, 1, "", "jmk: .env: a quoted value has no closing quote"},
-		{"Directory", "/", []string{"migrate"}, 1, "", "jmk: read .env: is a directory"},
+		{"Missing", "", nil, []string{"--help"}, 0, "Usage: jmk", ""},
+		{"Loaded", "APP_ENV=production\n", nil, []string{"serve"}, 1, "", "JWT_SECRET"},
+		// The environment wins over the file: LOG_LEVEL=bogus in it is never read.
+		{"EnvironmentWins", "LOG_LEVEL=bogus\nDATABASE_URL=postgres://postgres@127.0.0.1:2/y\n",
+			[]string{"LOG_LEVEL=warn", "DATABASE_URL=postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"},
+			[]string{"migrate"}, 1, "", "127.0.0.1:1"},
+		{"ByteOrderMark", "\uFEFFAPP_ENV=production\r\n", nil, []string{"serve"}, 1, "", "JWT_SECRET"},
+		{"BadLine", "this is not valid\n", nil, []string{"migrate"}, 1, "", "jmk: .env: "},
+		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", nil, []string{"migrate"}, 1, "", "jmk: .env: "},
+		{"Unterminated", "JWT_SECRET=\"abc\n", nil, []string{"migrate"}, 1, "", "jmk: .env: a quoted value has no closing quote"},
+		{"Directory", "/", nil, []string{"migrate"}, 1, "", "jmk: read .env: is a directory"},
 		// Help needs no settings: it is shown, with the problem as a warning.
-		{"BadLineHelp", "this is not valid\n", []string{"import", "--help"}, 0, "Usage: jmk import", "jmk: warning: .env: "},
+		{"BadLineHelp", "this is not valid\n", nil, []string{"import", "--help"}, 0, "Usage: jmk import", "jmk: warning: .env: "},
 		// What follows the bad line (or the open quote) is never echoed.
-		{"SecretsNotEchoed", "JUNK LINE\nJWT_SECRET=s3cr3t-value-0123456789\n", []string{"migrate"}, 1, "",
+		{"SecretsNotEchoed", "JUNK LINE\nJWT_SECRET=s3cr3t-value-0123456789\n", nil, []string{"migrate"}, 1, "",
 			"jmk: .env: a line is not a variable assignment (expected KEY=value lines"},
-		{"SecretsNotEchoedUnterminated", "DATABASE_URL='postgres://u:DbPassw0rd@h/db\n", []string{"migrate"}, 1, "",
+		{"SecretsNotEchoedUnterminated", "DATABASE_URL='postgres://u:DbPassw0rd@h/db\n", nil, []string{"migrate"}, 1, "",
 			"jmk: .env: a quoted value has no closing quote"},
 		// Help is decided by the command, not guessed from the words: this
 		// exports the leads matching "help", so the broken .env stops it.
-		{"BadLineHelpAsValue", "this is not valid\n", []string{"export", "--q", "help"}, 1, "", "jmk: .env: "},
-		{"BadLineTopHelp", "this is not valid\n", []string{"help"}, 0, "Usage: jmk", "jmk: warning: .env: "},
+		{"BadLineHelpAsValue", "this is not valid\n", nil, []string{"export", "--q", "help"}, 1, "", "jmk: .env: "},
+		{"BadLineTopHelp", "this is not valid\n", nil, []string{"help"}, 0, "Usage: jmk", "jmk: warning: .env: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,7 +116,7 @@ func TestDotEnv(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			code, stdout, stderr := runMain(t, dir, unset, tc.args...)
+			code, stdout, stderr := runMain(t, dir, unset, tc.set, tc.args...)
 			if strings.Contains(stderr, "s3cr3t") || strings.Contains(stderr, "DbPassw0rd") {
 				t.Errorf("a secret was echoed: %s", stderr)
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -53,6 +54,9 @@ func promptPassword(ctx context.Context, fd int, w io.Writer) (string, error) {
 		err error
 	}
 	read := func(prompt string) (string, error) {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		fmt.Fprint(w, prompt)
 		got := make(chan line, 1)
 		go func() {
@@ -64,7 +68,12 @@ func promptPassword(ctx context.Context, fd int, w io.Writer) (string, error) {
 		case l := <-got:
 			return string(l.b), l.err
 		case <-ctx.Done():
-			_ = term.Restore(fd, state) // the read goes on until the process ends
+			// The read goes on until the process ends. It may have been
+			// about to turn the echo off: restore once more after it would
+			// have.
+			_ = term.Restore(fd, state)
+			time.Sleep(50 * time.Millisecond)
+			_ = term.Restore(fd, state)
 			return "", ctx.Err()
 		}
 	}

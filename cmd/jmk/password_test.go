@@ -37,6 +37,24 @@ func TestPromptPassword(t *testing.T) {
 			t.Fatalf("%q, %v", pw, err)
 		}
 	})
+	// Ctrl-C before the prompt: no read starts, so none turns the echo off.
+	t.Run("InterruptedBefore", func(t *testing.T) {
+		t.Parallel()
+		_, fd := open(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := promptPassword(ctx, fd, io.Discard); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v, want context.Canceled", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			t.Fatal("the terminal's echo is off")
+		}
+	})
 	t.Run("Interrupted", func(t *testing.T) {
 		t.Parallel()
 		_, fd := open(t)

@@ -26,16 +26,19 @@ var ErrSealerBusy = errors.New("another session holds the audit sealer's lock")
 
 // ChainAheadError is SealOnce's answer when the chain's head has an id the
 // id sequence has not issued: an event inserted with an id of its own
-// choosing. The events the sequence issues after it are below the head, so
-// they can never be sealed; verify names the first of them.
+// choosing, or a sequence set back. The events the sequence issues after it
+// are below the head, so they can never be sealed; verify names the first
+// of them. Once the sequence passes the head, the sealer sees nothing amiss
+// (the events it skipped are below its head): only verify shows them.
 type ChainAheadError struct {
 	Head, Issued, Stranded int64
 }
 
 func (e ChainAheadError) Error() string {
 	return fmt.Sprintf("the audit chain's head, event %d, has an id the id sequence has not issued (it is at %d): "+
-		"that event was inserted with an id of its own choosing, and the %d events committed since cannot be sealed "+
-		"after it; run jmk audit verify (README, The audit trail)", e.Head, e.Issued, e.Stranded)
+		"an event was inserted with an id of its own choosing, or the sequence was set back; events committed "+
+		"after it cannot be sealed (%d so far), and verify reports them (jmk audit verify; README, The audit trail)",
+		e.Head, e.Issued, e.Stranded)
 }
 
 // SealOnce links every event that can no longer be preceded by an
