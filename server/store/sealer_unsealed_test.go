@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/store"
@@ -101,5 +103,26 @@ func TestChainAhead(t *testing.T) {
 	}
 	if n := s.Unsealed(); n != 2 {
 		t.Errorf("unsealed %d, want the 2 stranded events", n)
+	}
+}
+
+// TestAuditIDTaken: a write whose event draws an id an event inserted ahead
+// of the sequence already has fails as the server's error (a 500 logged as
+// such), not as a 409 conflict the client would try to resolve.
+func TestAuditIDTaken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	s := store.New(pool)
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (id, actor_name, action, entity_type, summary)
+		OVERRIDING SYSTEM VALUE VALUES (1, 'forger', 'lead.delete', 'lead', 'forged')`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Audit(ctx, audit.Event{Actor: audit.System, Action: "test.event", EntityType: "test", Summary: "event"})
+	})
+	var ae *apperr.Error
+	if err == nil || errors.As(err, &ae) || !strings.Contains(err.Error(), "audit_events_pkey") {
+		t.Fatalf("%v (%+v), want the database's error, not an API error", err, ae)
 	}
 }

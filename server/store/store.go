@@ -193,6 +193,12 @@ func translate(err error) error {
 	if errors.As(err, &pg) {
 		switch pg.Code {
 		case "23505": // unique_violation
+			if pg.ConstraintName == "audit_events_pkey" {
+				// The id sequence issued an id an event already has: one
+				// was inserted ahead of it, or it was set back. The trail's
+				// fault, not a conflict the client could resolve.
+				return err
+			}
 			return uniqueConflict(pg.ConstraintName)
 		case "23503": // foreign_key_violation
 			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist"}
