@@ -47,7 +47,7 @@ SELECT pg_advisory_xact_lock(hashtextextended('jmk:model-activation', 0));
 UPDATE models SET active = false WHERE active;
 
 -- name: ModelActivate :one
-UPDATE models SET active = true, activated_at = now()
+UPDATE models SET active = true, activated_at = @activated_at::timestamptz
 WHERE version = @version
 RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at;
 
@@ -82,6 +82,11 @@ FROM leads
 WHERE ctid >= @from_page::tid AND ctid < @to_page::tid AND deleted_at IS NULL
   AND (NOT @only_stale::boolean OR model_version IS DISTINCT FROM @version::integer);
 
+-- name: ClockNow :one
+-- The time now, not the transaction's start (now()): a bulk change that
+-- waited for its locks is stamped with when it took effect.
+SELECT clock_timestamp()::timestamptz;
+
 -- name: LeadsLockForRescore :exec
 -- Keeps every other writer off leads (readers go on) until the transaction
 -- ends, so no lead changes between a whole-table re-score reading its inputs
@@ -107,7 +112,8 @@ SELECT set_config('work_mem', '128MB', true);
 -- name: LeadScoresApply :execrows
 -- One set-based UPDATE for a whole re-scoring pass.
 UPDATE leads l
-SET probability = s.probability, category = s.category, model_version = @version::integer, scored_at = now()
+SET probability = s.probability, category = s.category, model_version = @version::integer,
+    scored_at = @scored_at::timestamptz
 FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@probabilities::float8[]) AS probability,
              unnest(@categories::text[]) AS category) AS s
 WHERE l.id = s.id;

@@ -1042,7 +1042,7 @@ type Marital string
 
 // Model defines model for Model.
 type Model struct {
-	// ActivatedAt When the activation that made this model active began: the time of its transaction, as its `model.activate` event and the re-scored leads' `scored_at` give it. Activations run one at a time; of two made together, the one that ends last is active.
+	// ActivatedAt When the activation that made this model active took effect, once no other activation, threshold change or lead write was before it: the `scored_at` of the leads it re-scored. Its `model.activate` event is dated, as every event is, when its transaction began, which is earlier when it waited its turn. Activations run one at a time; of two made together, the one that ends last is active.
 	ActivatedAt *time.Time `json:"activated_at"`
 	Active      bool       `json:"active"`
 

@@ -14,6 +14,19 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const clockNow = `-- name: ClockNow :one
+SELECT clock_timestamp()::timestamptz
+`
+
+// The time now, not the transaction's start (now()): a bulk change that
+// waited for its locks is stamped with when it took effect.
+func (q *Queries) ClockNow(ctx context.Context) (time.Time, error) {
+	row := q.db.QueryRow(ctx, clockNow)
+	var column_1 time.Time
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const leadHeapBlocks = `-- name: LeadHeapBlocks :one
 SELECT (pg_relation_size('leads') / current_setting('block_size')::bigint)::bigint AS blocks
 `
@@ -116,14 +129,16 @@ func (q *Queries) LeadScoreSet(ctx context.Context, arg LeadScoreSetParams) (Lea
 
 const leadScoresApply = `-- name: LeadScoresApply :execrows
 UPDATE leads l
-SET probability = s.probability, category = s.category, model_version = $1::integer, scored_at = now()
-FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::float8[]) AS probability,
-             unnest($4::text[]) AS category) AS s
+SET probability = s.probability, category = s.category, model_version = $1::integer,
+    scored_at = $2::timestamptz
+FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::float8[]) AS probability,
+             unnest($5::text[]) AS category) AS s
 WHERE l.id = s.id
 `
 
 type LeadScoresApplyParams struct {
 	Version       int32
+	ScoredAt      time.Time
 	Ids           []uuid.UUID
 	Probabilities []float64
 	Categories    []string
@@ -133,6 +148,7 @@ type LeadScoresApplyParams struct {
 func (q *Queries) LeadScoresApply(ctx context.Context, arg LeadScoresApplyParams) (int64, error) {
 	result, err := q.db.Exec(ctx, leadScoresApply,
 		arg.Version,
+		arg.ScoredAt,
 		arg.Ids,
 		arg.Probabilities,
 		arg.Categories,
@@ -416,10 +432,15 @@ func (q *Queries) LeadsRecategorize(ctx context.Context, arg LeadsRecategorizePa
 }
 
 const modelActivate = `-- name: ModelActivate :one
-UPDATE models SET active = true, activated_at = now()
-WHERE version = $1
+UPDATE models SET active = true, activated_at = $1::timestamptz
+WHERE version = $2
 RETURNING version, algorithm, trained_at, trained_by, options, metrics, thresholds, active, activated_at
 `
+
+type ModelActivateParams struct {
+	ActivatedAt time.Time
+	Version     int32
+}
 
 type ModelActivateRow struct {
 	Version     int32
@@ -433,8 +454,8 @@ type ModelActivateRow struct {
 	ActivatedAt *time.Time
 }
 
-func (q *Queries) ModelActivate(ctx context.Context, version int32) (ModelActivateRow, error) {
-	row := q.db.QueryRow(ctx, modelActivate, version)
+func (q *Queries) ModelActivate(ctx context.Context, arg ModelActivateParams) (ModelActivateRow, error) {
+	row := q.db.QueryRow(ctx, modelActivate, arg.ActivatedAt, arg.Version)
 	var i ModelActivateRow
 	err := row.Scan(
 		&i.Version,

@@ -179,10 +179,21 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 	if prev == version {
 		return ModelInfo(m), 0, nil, nil
 	}
+	// The leads first, then the time: an activation that waited its turn
+	// is stamped (activated_at, its leads' scored_at) with when it took
+	// effect, after every lead written meanwhile by the model before it,
+	// not with its transaction's start, which was before them.
+	if err := deferLeadRank(ctx, tx); err != nil {
+		return ModelInfo{}, 0, nil, err
+	}
+	at, err := tx.Q.ClockNow(ctx)
+	if err != nil {
+		return ModelInfo{}, 0, nil, err
+	}
 	if err := tx.Q.ModelDeactivateAll(ctx); err != nil {
 		return ModelInfo{}, 0, nil, err
 	}
-	row, err := tx.Q.ModelActivate(ctx, version)
+	row, err := tx.Q.ModelActivate(ctx, db.ModelActivateParams{Version: version, ActivatedAt: at})
 	if err != nil {
 		return ModelInfo{}, 0, nil, err
 	}
@@ -193,8 +204,11 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 	if !ok {
 		return ModelInfo{}, 0, nil, errors.New("load activated model: none active after activating it")
 	}
-	n, err := wholeTableScores(ctx, tx, func() (int64, error) { return rescore(ctx, tx, a, false) })
+	n, err := rescore(ctx, tx, a, false, at)
 	if err != nil {
+		return ModelInfo{}, 0, nil, err
+	}
+	if err := rebuildLeadRank(ctx, tx); err != nil {
 		return ModelInfo{}, 0, nil, err
 	}
 	summary := fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)

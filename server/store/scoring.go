@@ -109,7 +109,11 @@ func (s *Store) scoreStaleTx(ctx context.Context, tx *Tx) error {
 	if err != nil || !ok {
 		return err
 	}
-	_, err = rescore(ctx, tx, a, true)
+	at, err := tx.Q.ClockNow(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = rescore(ctx, tx, a, true, at)
 	return err
 }
 
@@ -118,8 +122,9 @@ func (s *Store) scoreStaleTx(ctx context.Context, tx *Tx) error {
 const rescoreBlocks = 4096
 
 // rescore computes every (or every stale) live lead's score in memory and
-// writes them all with one set-based UPDATE. Returns how many it scored.
-func rescore(ctx context.Context, tx *Tx, a Active, onlyStale bool) (int64, error) {
+// writes them all with one set-based UPDATE, scored at at. Returns how many
+// it scored.
+func rescore(ctx context.Context, tx *Tx, a Active, onlyStale bool, at time.Time) (int64, error) {
 	blocks, err := tx.Q.LeadHeapBlocks(ctx)
 	if err != nil {
 		return 0, err
@@ -152,7 +157,8 @@ func rescore(ctx context.Context, tx *Tx, a Active, onlyStale bool) (int64, erro
 	if err := tx.Q.LeadScoresWorkMem(ctx); err != nil {
 		return 0, err
 	}
-	return tx.Q.LeadScoresApply(ctx, db.LeadScoresApplyParams{Version: a.Version, Ids: ids, Probabilities: probs, Categories: cats})
+	return tx.Q.LeadScoresApply(ctx, db.LeadScoresApplyParams{Version: a.Version, Ids: ids, Probabilities: probs,
+		Categories: cats, ScoredAt: at})
 }
 
 // heapPage is the position of the first tuple on heap page n.
