@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"text/tabwriter"
 
@@ -183,14 +182,14 @@ func printMetrics(w io.Writer, m *scoring.Model) {
 }
 
 // calibrationGap is the largest gap between predicted and observed rates
-// over the deciles of at least 200 holdout leads, which a small holdout
-// has none of.
+// over the deciles of at least scoring.CalibrationMinLeads holdout leads,
+// which a small holdout has none of.
 func calibrationGap(bins []scoring.CalibrationBin) string {
-	const minLeads = 200
-	if !slices.ContainsFunc(bins, func(b scoring.CalibrationBin) bool { return b.Count >= minLeads }) {
-		return fmt.Sprintf("- (no decile of %d leads)", minLeads)
+	gap, ok := scoring.CalibrationGap(bins)
+	if !ok {
+		return fmt.Sprintf("- (no decile of %d leads)", scoring.CalibrationMinLeads)
 	}
-	return fmt.Sprintf("%.4f (deciles of at least %d leads)", scoring.MaxCalibrationError(bins, minLeads), minLeads)
+	return fmt.Sprintf("%.4f (deciles of at least %d leads)", gap, scoring.CalibrationMinLeads)
 }
 
 // rateOf formats a rate over count leads; over none there is no rate (the

@@ -205,6 +205,18 @@ func CalibrationTable(preds []Prediction, bins int) []CalibrationBin {
 	return out
 }
 
+// CalibrationMinLeads is the fewest predictions a calibration bin needs to
+// be judged: the quality bar counts deciles of at least 200 leads, since a
+// smaller one's observed rate is mostly noise.
+const CalibrationMinLeads = 200
+
+// CalibrationGap is MaxCalibrationError over the bins of at least
+// CalibrationMinLeads; ok is false when no bin has that many.
+func CalibrationGap(bins []CalibrationBin) (gap float64, ok bool) {
+	ok = slices.ContainsFunc(bins, func(b CalibrationBin) bool { return b.Count >= CalibrationMinLeads })
+	return MaxCalibrationError(bins, CalibrationMinLeads), ok
+}
+
 // MaxCalibrationError is the largest |mean predicted - observed rate| over
 // the bins holding at least minCount predictions; smaller bins are too noisy
 // to judge.

@@ -27,7 +27,7 @@ const (
 	requiredAUC            = 0.79
 	requiredBrier          = 0.078
 	requiredCalibrationErr = 0.02
-	calibrationMinBin      = 200
+	calibrationMinBin      = CalibrationMinLeads
 	requiredAUCDuration    = 0.93
 )
 

@@ -116,10 +116,20 @@ func rocPlot(m *scoring.Model, holdout []scoring.Prediction) (*plot.Plot, error)
 	return p, nil
 }
 
+// calibrationTitle gives the largest error as `jmk model train` prints it:
+// over the bins large enough to judge, not the noise of a small holdout's.
+func calibrationTitle(bins []scoring.CalibrationBin) string {
+	gap, ok := scoring.CalibrationGap(bins)
+	if !ok {
+		return fmt.Sprintf("Calibration (10 equal-count bins; none of %d leads to judge)", scoring.CalibrationMinLeads)
+	}
+	return fmt.Sprintf("Calibration (10 equal-count bins; max error %.3f in those of %d+ leads)", gap, scoring.CalibrationMinLeads)
+}
+
 func calibrationPlot(holdout []scoring.Prediction) (*plot.Plot, error) {
 	p := plot.New()
 	bins := scoring.CalibrationTable(holdout, 10)
-	p.Title.Text = fmt.Sprintf("Calibration (10 equal-count bins, max error %.3f)", scoring.MaxCalibrationError(bins, 0))
+	p.Title.Text = calibrationTitle(bins)
 	p.X.Label.Text = "Mean predicted probability"
 	p.Y.Label.Text = "Observed conversion rate"
 	// Most leads sit at low probabilities: the axes end a little past the

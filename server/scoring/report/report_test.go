@@ -6,6 +6,7 @@ import (
 	"image"
 	_ "image/png"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/jmksales/jmk/server/scoring"
@@ -49,4 +50,22 @@ func TestWritePNG(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCalibrationTitle: the plot's largest error is judged as the command
+// line's, over bins of at least 200 leads; a small holdout has none.
+func TestCalibrationTitle(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{100, "none of 200 leads to judge"},
+		{4000, "max error 0.0"},
+	} {
+		bins := scoring.CalibrationTable(holdout(tc.n), 10)
+		if got := calibrationTitle(bins); !strings.Contains(got, tc.want) {
+			t.Errorf("%d leads: %q, want %q in it", tc.n, got, tc.want)
+		}
+	}
 }
