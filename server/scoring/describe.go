@@ -83,6 +83,9 @@ func describeNumeric(i int, known bool, x float64) (value, desc string) {
 	switch i {
 	case numLastCallDuration:
 		s := int(x)
+		if s >= 3600 {
+			return value, fmt.Sprintf("Last call lasted %d h %d min %d s", s/3600, s%3600/60, s%60)
+		}
 		return value, fmt.Sprintf("Last call lasted %d min %d s", s/60, s%60)
 	case numCampaignContacts:
 		if x == 0 {

@@ -232,3 +232,20 @@ func TestExplainOutsideTraining(t *testing.T) {
 		}
 	}
 }
+
+// TestCallDurationWords: a call an hour or longer reads in hours, not as
+// "1440 min".
+func TestCallDurationWords(t *testing.T) {
+	t.Parallel()
+	for sec, want := range map[float64]string{
+		0:     "Last call lasted 0 min 0 s",
+		261:   "Last call lasted 4 min 21 s",
+		3599:  "Last call lasted 59 min 59 s",
+		3725:  "Last call lasted 1 h 2 min 5 s",
+		86400: "Last call lasted 24 h 0 min 0 s",
+	} {
+		if _, got := describeNumeric(numLastCallDuration, true, sec); got != want {
+			t.Errorf("%v s: %q, want %q", sec, got, want)
+		}
+	}
+}
