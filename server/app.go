@@ -112,7 +112,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 }
 
 // BootstrapAdmin creates the first admin when there are no users at all:
-// from ADMIN_EMAIL/ADMIN_PASSWORD, or with a random password printed once.
+// from ADMIN_EMAIL/ADMIN_PASSWORD, or with a random password printed once,
+// which production refuses.
 func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger, out io.Writer) error {
 	n, err := st.UserCount(ctx)
 	if err != nil || n > 0 {
@@ -121,6 +122,12 @@ func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	email, password, generated := cfg.AdminEmail, cfg.AdminPassword, false
 	if email == "" {
 		email = "admin@example.com"
+	}
+	if password == "" && cfg.Env == "production" {
+		// Printed, it would go wherever the process's output is shipped:
+		// its logs.
+		return errors.New("there are no users yet: set ADMIN_EMAIL and ADMIN_PASSWORD for the first admin " +
+			"(or create one with jmk users create --role admin); with APP_ENV=production no password is generated and printed")
 	}
 	if password == "" {
 		b := make([]byte, 18)

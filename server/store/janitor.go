@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -46,15 +47,36 @@ func (s *Store) LeadCountsCompact(ctx context.Context) error {
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// As the audit sealer: a round that fails is a WARN, as a request's
+	// lost connection is; one still failing a minute after the first is
+	// worth an alert (ERROR), and a database restarting is not.
+	var failingSince time.Time
 	for {
-		if _, err := s.LoginFailurePurge(ctx, time.Now().Add(-keep)); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "purge login failures", "err", err)
+		var errs []error
+		if _, err := s.LoginFailurePurge(ctx, time.Now().Add(-keep)); err != nil {
+			errs = append(errs, fmt.Errorf("purge login failures: %w", err))
 		}
-		if _, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention)); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "purge sessions", "err", err)
+		if _, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention)); err != nil {
+			errs = append(errs, fmt.Errorf("purge sessions: %w", err))
 		}
-		if err := s.LeadCountsCompact(ctx); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "compact lead counts", "err", err)
+		if err := s.LeadCountsCompact(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("compact lead counts: %w", err))
+		}
+		switch {
+		case ctx.Err() != nil:
+		case len(errs) > 0:
+			level := slog.LevelWarn
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			} else if time.Since(failingSince) >= sealerLogEvery {
+				level = slog.LevelError
+			}
+			for _, err := range errs {
+				log.Log(ctx, level, "janitor", "err", err)
+			}
+		case !failingSince.IsZero():
+			log.InfoContext(ctx, "janitor recovered")
+			failingSince = time.Time{}
 		}
 		select {
 		case <-ctx.Done():

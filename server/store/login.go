@@ -244,11 +244,16 @@ func failureEmail(email string, known bool) string {
 }
 
 // typedEmail is how a failed login's event names the e-mail typed: quoted
-// when it is a user's address or has the strict shape of one, else not at
-// all, since events are kept for good (see auth.AddressShaped).
+// when it is a user's address, else not at all, since events are kept for
+// good and cannot be erased: a password can have the shape of an address
+// (Winter@Company.de), and a stranger's own address typed by mistake is
+// personal data the team has no use for.
 func typedEmail(email string, known bool) string {
-	if known || auth.AddressShaped(email) {
+	switch {
+	case known:
 		return strconv.Quote(truncate(email, 254))
+	case auth.AddressShaped(email):
+		return "an e-mail address no account has"
 	}
 	return "a value that is not an e-mail address"
 }
