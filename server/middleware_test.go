@@ -354,7 +354,8 @@ func TestValidationListsEveryError(t *testing.T) {
 }
 
 // TestUnexpectedErrorLogged: a 500 tells the client to quote its
-// request_id, so the log line of the error must carry it.
+// request_id, so the log line of the error must carry it, and the route,
+// so that it says what failed without its access line.
 func TestUnexpectedErrorLogged(t *testing.T) {
 	t.Parallel()
 	var logs logbuf.Buffer
@@ -374,8 +375,8 @@ func TestUnexpectedErrorLogged(t *testing.T) {
 			line = l
 		}
 	}
-	if line == "" || !strings.Contains(line, "request_id="+*p.RequestId) {
-		t.Errorf("no error line with request_id=%s in:\n%s", *p.RequestId, logs.String())
+	if line == "" || !strings.Contains(line, "request_id="+*p.RequestId) || !strings.Contains(line, "route=/api/v1/leads") {
+		t.Errorf("no error line with request_id=%s and the route in:\n%s", *p.RequestId, logs.String())
 	}
 }
 

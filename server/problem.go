@@ -133,7 +133,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				}
 			}
 			if he.Code >= 500 {
-				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", "err", err)
+				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", "err", err,
+					"method", c.Request().Method, "route", c.Path())
 				detail = "internal error"
 			}
 			_ = writeProblem(c, he.Code, detail, fields, nil)
@@ -155,12 +156,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				c.Response().Header().Set("Retry-After", strconv.Itoa(outageRetryAfter))
 			}
 			requestLogger(c, log).Log(c.Request().Context(), level, detail, "err", err,
-				"method", c.Request().Method, "path", c.Request().URL.Path)
+				"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
 			_ = writeProblem(c, status, detail, nil, nil)
 			return
 		}
 		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", "err", err,
-			"method", c.Request().Method, "path", c.Request().URL.Path)
+			"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
 		_ = writeProblem(c, http.StatusInternalServerError, unexpectedDetail, nil, nil)
 	}
 }
