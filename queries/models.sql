@@ -119,8 +119,10 @@ FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@probabilities::float8[]) AS pro
 WHERE l.id = s.id;
 
 -- name: LeadScoreSet :one
+-- Stamped with the clock, not the transaction's start: a write that waited
+-- behind an activation must not date its score before that activation's.
 UPDATE leads
-SET probability = @probability, category = @category, model_version = @version, scored_at = now()
+SET probability = @probability, category = @category, model_version = @version, scored_at = clock_timestamp()
 WHERE id = @id
 RETURNING *;
 

@@ -134,7 +134,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			}
 			if he.Code >= 500 {
 				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", "err", err,
-					"method", c.Request().Method, "route", c.Path())
+					"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
 				detail = "internal error"
 			}
 			_ = writeProblem(c, he.Code, detail, fields, nil)

@@ -61,7 +61,7 @@ func (q *Queries) LeadRankRebuild(ctx context.Context) error {
 
 const leadScoreSet = `-- name: LeadScoreSet :one
 UPDATE leads
-SET probability = $1, category = $2, model_version = $3, scored_at = now()
+SET probability = $1, category = $2, model_version = $3, scored_at = clock_timestamp()
 WHERE id = $4
 RETURNING id, external_id, name, phone, email, status, notes, assigned_to, probability, category, model_version, scored_at, last_contacted_at, contact_count, closed_at, version, created_at, updated_at, deleted_at, age, job, marital, education, credit_default, housing_loan, personal_loan, contact_channel, last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts, days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx, cons_conf_idx, euribor_3m, nr_employed, name_key, search_text
 `
@@ -73,6 +73,8 @@ type LeadScoreSetParams struct {
 	ID          uuid.UUID
 }
 
+// Stamped with the clock, not the transaction's start: a write that waited
+// behind an activation must not date its score before that activation's.
 func (q *Queries) LeadScoreSet(ctx context.Context, arg LeadScoreSetParams) (Lead, error) {
 	row := q.db.QueryRow(ctx, leadScoreSet,
 		arg.Probability,

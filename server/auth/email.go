@@ -24,9 +24,11 @@ func IsAddress(s string) bool {
 // AddressShaped reports an ASCII e-mail address of the common shape: a local
 // part of the characters RFC 5322 allows unquoted, then a domain of two or
 // more labels of letters, digits and inner hyphens, the last of letters
-// only. It is stricter than a mailbox needs on purpose: the audit trail
-// names what a failed login typed only when it passes, since people type
-// their password into the e-mail field too ("p@ssw0rd.2024" fails).
+// only. It is stricter than a mailbox needs on purpose: a failed login's
+// audit event calls what was typed "an unknown e-mail address" only when it
+// passes, and "a value that is not an e-mail address" otherwise, since
+// people type their password into the e-mail field too ("p@ssw0rd.2024"
+// fails); it never quotes either.
 func AddressShaped(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || len(local) > 64 || len(s) > 254 ||

@@ -41,6 +41,10 @@ func (s *Store) LeadCountsCompact(ctx context.Context) error {
 	return translate(err)
 }
 
+// janitorAlertAfter is how long the janitor's rounds fail before it logs
+// them at ERROR: with its one-minute interval, from the second round on.
+const janitorAlertAfter = time.Minute
+
 // RunJanitor purges expired login failures and ended sessions and compacts
 // the lead counts every interval until ctx ends. Every instance may run it:
 // all three are safe to run concurrently.
@@ -48,10 +52,12 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	// As the audit sealer: a round that fails is a WARN, as a request's
-	// lost connection is; one still failing a minute after the first is
-	// worth an alert (ERROR), and a database restarting is not.
+	// lost connection is; rounds still failing janitorAlertAfter after the
+	// first began are worth an alert (ERROR), and a database restarting is
+	// not.
 	var failingSince time.Time
 	for {
+		round := time.Now()
 		var errs []error
 		if _, err := s.LoginFailurePurge(ctx, time.Now().Add(-keep)); err != nil {
 			errs = append(errs, fmt.Errorf("purge login failures: %w", err))
@@ -67,8 +73,8 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 		case len(errs) > 0:
 			level := slog.LevelWarn
 			if failingSince.IsZero() {
-				failingSince = time.Now()
-			} else if time.Since(failingSince) >= sealerLogEvery {
+				failingSince = round
+			} else if time.Since(failingSince) >= janitorAlertAfter {
 				level = slog.LevelError
 			}
 			for _, err := range errs {

@@ -253,7 +253,7 @@ func typedEmail(email string, known bool) string {
 	case known:
 		return strconv.Quote(truncate(email, 254))
 	case auth.AddressShaped(email):
-		return "an e-mail address no account has"
+		return "an unknown e-mail address"
 	}
 	return "a value that is not an e-mail address"
 }
