@@ -126,8 +126,8 @@ func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	if password == "" && cfg.Env == "production" {
 		// Printed, it would go wherever the process's output is shipped:
 		// its logs.
-		return errors.New("there are no users yet: set ADMIN_EMAIL and ADMIN_PASSWORD for the first admin " +
-			"(or create one with jmk users create --role admin); with APP_ENV=production no password is generated and printed")
+		return errors.New("there are no users yet: set ADMIN_PASSWORD (and ADMIN_EMAIL, admin@example.com if unset) for the " +
+			"first admin, or create one with jmk users create --role admin; with APP_ENV=production no password is generated and printed")
 	}
 	if password == "" {
 		b := make([]byte, 18)
