@@ -22,7 +22,7 @@ func TestPromptPassword(t *testing.T) {
 		t.Helper()
 		ptm, tty, err := pty.Open()
 		if err != nil {
-			t.Skipf("no pseudo-terminal here: %v", err)
+			t.Fatalf("open a pseudo-terminal: %v", err)
 		}
 		t.Cleanup(func() { ptm.Close(); tty.Close() })
 		go func() { _, _ = io.Copy(io.Discard, ptm) }() // the prompts, echoed nowhere
