@@ -133,8 +133,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				}
 			}
 			if he.Code >= 500 {
-				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", "err", err,
-					"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
+				requestLogger(c, log).ErrorContext(c.Request().Context(), "http error", append(where(c), "err", err)...)
 				detail = "internal error"
 			}
 			_ = writeProblem(c, he.Code, detail, fields, nil)
@@ -155,15 +154,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			} else {
 				c.Response().Header().Set("Retry-After", strconv.Itoa(outageRetryAfter))
 			}
-			requestLogger(c, log).Log(c.Request().Context(), level, detail, "err", err,
-				"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
+			requestLogger(c, log).Log(c.Request().Context(), level, detail, append(where(c), "err", err)...)
 			_ = writeProblem(c, status, detail, nil, nil)
 			return
 		}
-		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", "err", err,
-			"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path)
+		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", append(where(c), "err", err)...)
 		_ = writeProblem(c, http.StatusInternalServerError, unexpectedDetail, nil, nil)
 	}
+}
+
+// where names a failed request in its error's log line, so that the line
+// says what failed without the request's access line.
+func where(c echo.Context) []any {
+	return []any{"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path}
 }
 
 // unexpectedDetail is the detail of a 500, which says nothing of its cause.

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // Messages of the field errors textInputs gives.
@@ -39,7 +40,7 @@ func textInputs(next echo.HandlerFunc) echo.HandlerFunc {
 		raw, _ := c.Get(rawQueryKey).(string)
 		fields := malformedQuery(raw)
 		for name, values := range r.URL.Query() {
-			if slices.ContainsFunc(values, func(v string) bool { return !utf8.ValidString(v) || strings.Contains(v, "\x00") }) {
+			if slices.ContainsFunc(values, func(v string) bool { return !textrules.IsText(v) }) {
 				fields = append(fields, apperr.FieldError{Field: name, Message: notTextMessage})
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/leadrules"
 	"github.com/jmksales/jmk/server/store"
+	"github.com/jmksales/jmk/server/textrules"
 )
 
 // cmdExport writes the leads matching the filters as CSV, as GET
@@ -38,13 +39,13 @@ func cmdExport(ctx context.Context, e env) error {
 	// A flag given empty is refused, as the API refuses status= and the
 	// like: a script's unset variable must not export every lead, nor send
 	// them to standard output (-o).
-	for _, name := range []string{"status", "category", "job", "assigned-to", "q", "o"} {
+	for _, name := range []string{"status", "category", "job", "assigned-to", "q"} {
 		if fs.isSet(name) && strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
-			if name == "o" {
-				return errors.New("export: -o is empty; leave it out, or give -, to write to standard output")
-			}
 			return fmt.Errorf("export: %s is empty; leave it out not to filter", flagName(name))
 		}
+	}
+	if fs.isSet("o") && strings.TrimSpace(*out) == "" {
+		return errors.New("export: -o is empty; leave it out, or give -, to write to standard output")
 	}
 	f, err := exportFilter(*status, *category, *job, pMin, pMax, *assigned, *q)
 	if err != nil {
@@ -159,7 +160,7 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 	}
 	if q != "" {
 		switch s, problem := leadrules.SearchQuery(q); {
-		case !utf8.ValidString(q) || strings.ContainsRune(q, 0):
+		case !textrules.IsText(q):
 			return f, errors.New("export: -q must be UTF-8 text without NUL characters")
 		case utf8.RuneCountInString(q) > 100:
 			return f, errors.New("export: -q must have at most 100 characters")

@@ -92,9 +92,8 @@ func exitCode(err error) int {
 // environment does not set already: real environment variables win over
 // it. The file is optional, but one that cannot be read or parsed is an
 // error: skipping it would quietly run with the defaults (another database,
-// say) instead of the settings it holds.
-// A byte order mark, which Windows editors put first, is not part of the
-// first line.
+// say) instead of the settings it holds. A byte order mark, which Windows
+// editors put first, is not part of the first line.
 func loadDotEnv(name string) error {
 	b, err := os.ReadFile(name)
 	switch {

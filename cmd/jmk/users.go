@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/auth"
@@ -49,7 +48,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	switch problem := textrules.NameProblem(userName); {
 	case userName == "":
 		return fs.fail(errors.New("users create: --name must not be blank"))
-	case !utf8.ValidString(userName) || strings.ContainsRune(userName, 0):
+	case !textrules.IsText(userName):
 		return fs.fail(errors.New("users create: --name must be UTF-8 text without NUL characters"))
 	case problem != "":
 		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", problem))
@@ -67,7 +66,7 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fmt.Errorf("users create: %w", err)
 	case pw == "":
 		return errors.New("users create: the password is empty: type it at the prompt, set JMK_PASSWORD, or write it as the first line of standard input")
-	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+	case !textrules.IsText(pw):
 		// The API refuses such a password at login, so the user could
 		// never sign in (a terminal or file in Latin-1, say).
 		return errors.New("users create: the password must be UTF-8 text without NUL characters, as a login sends it; nothing was created")

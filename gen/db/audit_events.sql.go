@@ -403,12 +403,14 @@ WITH s AS (
            coalesce(CASE WHEN pg_catalog.has_sequence_privilege(s.seq, 'SELECT,USAGE')
                          THEN pg_catalog.pg_sequence_last_value(s.seq) END, 0)::bigint AS issued_id
     FROM s
+), n AS (
+    SELECT m.max_id, m.sealed_id, m.issued_id, (m.issued_id > 0 AND m.sealed_id > m.issued_id)::boolean AS ahead FROM m
 )
-SELECT m.max_id, m.sealed_id, m.issued_id,
+SELECT m.max_id, m.sealed_id, m.issued_id, m.ahead,
        CASE WHEN m.max_id > m.sealed_id THEN
            (SELECT count(*) FROM audit_events e WHERE e.id > m.sealed_id AND e.id <= m.max_id)
        ELSE 0 END::bigint AS unsealed,
-       CASE WHEN m.issued_id > 0 AND m.sealed_id > m.issued_id THEN
+       CASE WHEN m.ahead THEN
            (SELECT count(*) FROM audit_events e
             WHERE e.id <= m.issued_id
               AND e.id > coalesce((SELECT max(a.event_id) FROM audit_seals a WHERE a.event_id <= m.issued_id), 0)
@@ -423,13 +425,14 @@ SELECT m.max_id, m.sealed_id, m.issued_id,
                        AND l.mode = 'RowExclusiveLock'
                        AND l.pid IS DISTINCT FROM pg_backend_pid()), '{}')
        ELSE '{}' END::text[] AS writers
-FROM m
+FROM n AS m
 `
 
 type AuditSealerMarkRow struct {
 	MaxID    int64
 	SealedID int64
 	IssuedID int64
+	Ahead    bool
 	Unsealed int64
 	Stranded int64
 	Writers  []string
@@ -446,7 +449,7 @@ type AuditSealerMarkRow struct {
 // probes and a read of the id sequence a tick. unsealed counts the committed events above sealed_id (ids
 // of rolled-back writes leave gaps), for /metrics.
 // issued_id is the id sequence's last value (0 when this role may not read
-// it, or it has issued none). A sealed event above it was inserted
+// it, or it has issued none). A sealed event above it (ahead) was inserted
 // with an id of its own choosing: every event the sequence issues after
 // that is below the chain's head and can never be sealed. stranded counts
 // those, above the last seal the sequence could have issued.
@@ -457,6 +460,7 @@ func (q *Queries) AuditSealerMark(ctx context.Context) (AuditSealerMarkRow, erro
 		&i.MaxID,
 		&i.SealedID,
 		&i.IssuedID,
+		&i.Ahead,
 		&i.Unsealed,
 		&i.Stranded,
 		&i.Writers,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -179,36 +180,21 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 	if prev == version {
 		return ModelInfo(m), 0, nil, nil
 	}
-	// The leads first, then the time: an activation that waited its turn
-	// is stamped (activated_at, its leads' scored_at) with when it took
-	// effect, after every lead written meanwhile by the model before it,
-	// not with its transaction's start, which was before them.
-	if err := deferLeadRank(ctx, tx); err != nil {
-		return ModelInfo{}, 0, nil, err
-	}
-	at, err := tx.Q.ClockNow(ctx)
+	var (
+		row db.ModelActivateRow
+		a   Active
+	)
+	n, err := wholeTableScores(ctx, tx, func() (int64, error) {
+		var (
+			at  time.Time
+			err error
+		)
+		if row, a, at, err = s.switchActive(ctx, tx, version); err != nil {
+			return 0, err
+		}
+		return rescore(ctx, tx, a, false, at)
+	})
 	if err != nil {
-		return ModelInfo{}, 0, nil, err
-	}
-	if err := tx.Q.ModelDeactivateAll(ctx); err != nil {
-		return ModelInfo{}, 0, nil, err
-	}
-	row, err := tx.Q.ModelActivate(ctx, db.ModelActivateParams{Version: version, ActivatedAt: at})
-	if err != nil {
-		return ModelInfo{}, 0, nil, err
-	}
-	a, ok, err := s.activeModel(ctx, tx.Q)
-	if err != nil {
-		return ModelInfo{}, 0, nil, fmt.Errorf("load activated model: %w", err)
-	}
-	if !ok {
-		return ModelInfo{}, 0, nil, errors.New("load activated model: none active after activating it")
-	}
-	n, err := rescore(ctx, tx, a, false, at)
-	if err != nil {
-		return ModelInfo{}, 0, nil, err
-	}
-	if err := rebuildLeadRank(ctx, tx); err != nil {
 		return ModelInfo{}, 0, nil, err
 	}
 	summary := fmt.Sprintf("%s activated model v%d; %d leads re-scored", actor.Name, version, n)
@@ -218,6 +204,34 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 	return ModelInfo(row), n, &audit.Event{Actor: actor, Action: "model.activate", EntityType: "model",
 		EntityID: fmt.Sprint(version), Changes: map[string]audit.Change{"active_version": {From: nullIfZero(prev), To: version}},
 		Summary: summary}, nil
+}
+
+// switchActive makes version the only active model and returns it, with
+// the time it took effect. It runs once the leads are locked (within
+// wholeTableScores), and only then reads the clock: an activation that
+// waited its turn is stamped (activated_at, its leads' scored_at) with when
+// it took effect, after every lead written meanwhile by the model before
+// it, not with its transaction's start, which was before them.
+func (s *Store) switchActive(ctx context.Context, tx *Tx, version int32) (db.ModelActivateRow, Active, time.Time, error) {
+	at, err := tx.Q.ClockNow(ctx)
+	if err != nil {
+		return db.ModelActivateRow{}, Active{}, at, err
+	}
+	if err := tx.Q.ModelDeactivateAll(ctx); err != nil {
+		return db.ModelActivateRow{}, Active{}, at, err
+	}
+	row, err := tx.Q.ModelActivate(ctx, db.ModelActivateParams{Version: version, ActivatedAt: at})
+	if err != nil {
+		return db.ModelActivateRow{}, Active{}, at, err
+	}
+	a, ok, err := s.activeModel(ctx, tx.Q)
+	switch {
+	case err != nil:
+		return row, a, at, fmt.Errorf("load activated model: %w", err)
+	case !ok:
+		return row, a, at, errors.New("load activated model: none active after activating it")
+	}
+	return row, a, at, nil
 }
 
 // nullIfZero is an audit value for a version, nil for none.

@@ -66,7 +66,7 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 		return 0, translate(err)
 	}
 	s.unsealed.Store(mark.Unsealed + mark.Stranded)
-	if mark.IssuedID > 0 && mark.SealedID > mark.IssuedID {
+	if mark.Ahead {
 		return 0, ChainAheadError{Head: mark.SealedID, Issued: mark.IssuedID, Stranded: mark.Stranded}
 	}
 	if mark.SealedID >= mark.MaxID {

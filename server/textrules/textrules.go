@@ -11,6 +11,11 @@ import (
 	"unicode/utf8"
 )
 
+// IsText reports text the API takes at all: UTF-8 without NUL characters
+// (PostgreSQL stores neither otherwise). The command line checks its
+// arguments with it, as the API checks every string it is sent.
+func IsText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 // MaxNameChars bounds a person's name, in characters.
 const MaxNameChars = 200
 

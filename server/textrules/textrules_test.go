@@ -74,3 +74,11 @@ func TestInvisible(t *testing.T) {
 		}
 	}
 }
+
+func TestIsText(t *testing.T) {
+	for s, want := range map[string]bool{"": true, "Gonçalves": true, "a\x00b": false, "caf\xe9": false, "\xff\xfe": false} {
+		if got := IsText(s); got != want {
+			t.Errorf("IsText(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
