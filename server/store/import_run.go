@@ -87,7 +87,7 @@ func (r *importRun) lock(ctx context.Context) (err error) {
 		return err
 	}
 	if r.bulk {
-		return deferLeadRank(ctx, r.tx)
+		return r.s.deferLeadRank(ctx, r.tx)
 	}
 	return lockNamedLeads(ctx, r.tx, r.staged.idRefs, r.setStatus)
 }

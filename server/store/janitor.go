@@ -45,8 +45,9 @@ func (s *Store) LeadCountsCompact(ctx context.Context) error {
 // them at ERROR: with its one-minute interval, from the second round on.
 const janitorAlertAfter = time.Minute
 
-// RunJanitor purges expired login failures and ended sessions and compacts
-// the lead counts every interval until ctx ends. Every instance may run it:
+// RunJanitor purges expired login failures and ended sessions, compacts
+// the lead counts and runs an owed statistics refresh (see pauseAnalyze)
+// every interval until ctx ends. Every instance may run it:
 // all three are safe to run concurrently.
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
@@ -68,6 +69,7 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 		if err := s.LeadCountsCompact(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("compact lead counts: %w", err))
 		}
+		s.analyzeAfterBulk(0) // a refresh owed since a failed bulk change
 		switch {
 		case ctx.Err() != nil:
 		case len(errs) > 0:
@@ -89,27 +91,5 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 			return
 		case <-t.C:
 		}
-	}
-}
-
-// bulkAnalyzeRows is the size of change after which the planner's
-// statistics are refreshed at once rather than left to autovacuum.
-const bulkAnalyzeRows = 5000
-
-// analyzeAfterBulk refreshes the leads statistics after a committed bulk
-// change of n rows, in the background: ANALYZE reads a 30,000-row sample
-// (about half a second), which the caller need not wait for. One runs at a
-// time. It is an optimisation only: a failure leaves the old statistics,
-// which autovacuum refreshes later, so it is not reported. Close cancels it.
-func (s *Store) analyzeAfterBulk(n int64) {
-	if n < bulkAnalyzeRows || !s.analyzing.CompareAndSwap(false, true) {
-		return
-	}
-	started := s.goBackground(func(ctx context.Context) {
-		defer s.analyzing.Store(false)
-		_ = s.q.LeadsAnalyze(ctx)
-	})
-	if !started {
-		s.analyzing.Store(false)
 	}
 }

@@ -184,7 +184,7 @@ func (s *Store) activateTx(ctx context.Context, tx *Tx, actor audit.Actor, versi
 		row db.ModelActivateRow
 		a   Active
 	)
-	n, err := wholeTableScores(ctx, tx, func() (int64, error) {
+	n, err := s.wholeTableScores(ctx, tx, func() (int64, error) {
 		var (
 			at  time.Time
 			err error

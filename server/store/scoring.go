@@ -172,8 +172,8 @@ func heapPage(n int64) pgtype.TID {
 // inputs and writing its score; the score write is a heap-only update
 // (no index of leads covers a score column); and the list's score indexes
 // in lead_rank are rebuilt in bulk afterwards rather than kept up per row.
-func wholeTableScores(ctx context.Context, tx *Tx, write func() (int64, error)) (int64, error) {
-	if err := deferLeadRank(ctx, tx); err != nil {
+func (s *Store) wholeTableScores(ctx context.Context, tx *Tx, write func() (int64, error)) (int64, error) {
+	if err := s.deferLeadRank(ctx, tx); err != nil {
 		return 0, err
 	}
 	n, err := write()
@@ -189,7 +189,8 @@ func wholeTableScores(ctx context.Context, tx *Tx, write func() (int64, error)) 
 // It must come before the transaction's first write to leads, or an editor
 // waiting for a row the transaction wrote, while holding the table lock an
 // UPDATE takes, would deadlock with it.
-func deferLeadRank(ctx context.Context, tx *Tx) error {
+func (s *Store) deferLeadRank(ctx context.Context, tx *Tx) error {
+	s.pauseAnalyze()
 	if err := tx.Q.LeadsLockForRescore(ctx); err != nil {
 		return err
 	}

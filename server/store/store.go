@@ -30,10 +30,10 @@ import (
 
 // Store wraps the connection pool.
 type Store struct {
-	pool      *pgxpool.Pool
-	q         *db.Queries
-	models    modelCache  // the active scoring model, compiled
-	analyzing atomic.Bool // a background ANALYZE of leads is running
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	models  modelCache // the active scoring model, compiled
+	analyze analyzer   // the statistics refresh after bulk changes
 	// background is the store's own work (see goBackground).
 	background      sync.WaitGroup
 	backgroundMu    sync.Mutex

@@ -61,7 +61,7 @@ func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scor
 			return err
 		}
 		version = cur.Version
-		n, err = wholeTableScores(ctx, tx, func() (int64, error) {
+		n, err = s.wholeTableScores(ctx, tx, func() (int64, error) {
 			return tx.Q.LeadsRecategorize(ctx, db.LeadsRecategorizeParams{Hot: th.Hot, Warm: th.Warm})
 		})
 		if err != nil {

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/scoring"
+)
+
+// TestBulkChangeStopsAnalyze: a bulk change does not wait for the statistics
+// refresh of the one before (which holds a lock the change's table lock
+// waits for); it stops it in PostgreSQL, and the refresh runs again after
+// the change.
+func TestBulkChangeStopsAnalyze(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := New(pool)
+	defer s.Close()
+
+	// The refresh holds ANALYZE's lock for a minute the first time, then
+	// returns at once.
+	var (
+		calls   atomic.Int32
+		holding = make(chan struct{}, 1)
+		ended   = make(chan error, 1)
+	)
+	s.analyze.refresh = func(ctx context.Context) error {
+		if calls.Add(1) > 1 {
+			return nil
+		}
+		tx, err := pool.Begin(ctx)
+		if err == nil {
+			if _, err = tx.Exec(ctx, "LOCK TABLE leads IN SHARE UPDATE EXCLUSIVE MODE"); err == nil {
+				holding <- struct{}{}
+				_, err = tx.Exec(ctx, "SELECT pg_sleep(60)")
+			}
+			_ = tx.Rollback(context.Background())
+		}
+		ended <- err
+		return err
+	}
+	s.analyzeAfterBulk(bulkAnalyzeRows)
+	select {
+	case <-holding:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the refresh did not start")
+	}
+
+	// New thresholds lock leads for a bulk change; without the pause they
+	// would wait out the minute and meet this deadline.
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := s.ThresholdsUpdate(tctx, audit.System, scoring.Thresholds{Hot: 0.8, Warm: 0.3}, Precondition{Any: true}); err != nil {
+		t.Fatalf("thresholds waited for the refresh: %v", err)
+	}
+	if err := <-ended; err == nil {
+		t.Error("the stopped refresh ran to its end")
+	}
+	var sleeping int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`).Scan(&sleeping); err != nil {
+		t.Fatal(err)
+	}
+	if sleeping != 0 {
+		t.Error("the stopped refresh still runs in PostgreSQL")
+	}
+	// The thresholds changed no lead (there are none), yet the refresh
+	// they stopped is run again.
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refresh owed did not run (%d runs)", calls.Load())
+		}
+	}
+
+	// Stopped with no bulk change to follow (as when one fails), the
+	// refresh is owed until the next round of the janitor runs it.
+	s.analyze.refresh = func(ctx context.Context) error {
+		calls.Add(1)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	n := calls.Load()
+	s.analyzeAfterBulk(bulkAnalyzeRows)
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() == n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh did not start")
+		}
+	}
+	s.pauseAnalyze()
+	s.analyzeAfterBulk(0)
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() < n+2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh owed did not run")
+		}
+	}
+	s.analyze.mu.Lock()
+	pending := s.analyze.pending
+	s.analyze.mu.Unlock()
+	if pending {
+		t.Error("the refresh is still owed after it started")
+	}
+}
