@@ -23,14 +23,20 @@ type analyzer struct {
 // analyzeAfterBulk refreshes the leads statistics after a committed bulk
 // change of n rows, or one owed, in the background: ANALYZE reads a
 // 30,000-row sample (half a second at 41k leads, two or three at a million),
-// which the caller need not wait for. One runs at a time. It is an
-// optimisation only: a failure leaves the old statistics, which autovacuum
-// refreshes later, so it is not reported. Close cancels it.
+// which the caller need not wait for. One runs at a time (but for the
+// moment a stopped one takes to end); a change that commits meanwhile is
+// owed another. It is an optimisation only: a failure leaves the old
+// statistics, which autovacuum refreshes later, so it is not reported.
+// Close cancels it.
 func (s *Store) analyzeAfterBulk(n int64) {
 	a := &s.analyze
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if (n < bulkAnalyzeRows && !a.pending) || a.stop != nil {
+	if n < bulkAnalyzeRows && !a.pending {
+		return
+	}
+	if a.stop != nil {
+		a.pending = true // the running sample may have missed this change
 		return
 	}
 	refresh := a.refresh
@@ -58,9 +64,13 @@ func (s *Store) analyzeAfterBulk(n int64) {
 // pauseAnalyze stops this store's running statistics refresh, if any, for a
 // bulk change about to lock leads: that lock waits for an ANALYZE (two or
 // three seconds at a million leads, after an import), which the change's own
-// refresh makes redundant. Should the change fail, the janitor runs the
-// refresh owed. (Cancelling a query's context makes pgx send PostgreSQL a
-// cancel request and drop the connection, so the ANALYZE ends there too.)
+// refresh makes redundant. The refresh is owed until then; should the change
+// fail or be a dry run, the janitor of jmk serve runs it within a minute
+// (a command that exits first leaves it to autovacuum). A refresh that
+// another change starts between the pause and the lock still delays it, as
+// before. Cancelling the context makes pgx drop the connection and send
+// PostgreSQL a cancel request, which ends the ANALYZE there within
+// milliseconds.
 func (s *Store) pauseAnalyze() {
 	a := &s.analyze
 	a.mu.Lock()

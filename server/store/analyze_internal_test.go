@@ -15,8 +15,9 @@ import (
 
 // TestBulkChangeStopsAnalyze: a bulk change does not wait for the statistics
 // refresh of the one before (which holds a lock the change's table lock
-// waits for); it stops it in PostgreSQL, and the refresh runs again after
-// the change.
+// waits for; here a stand-in holds ANALYZE's lock); it stops it in
+// PostgreSQL, and the refresh runs again after the change, or when the
+// janitor asks for the refresh owed.
 func TestBulkChangeStopsAnalyze(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -85,6 +86,11 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 
 	// Stopped with no bulk change to follow (as when one fails), the
 	// refresh is owed until the next round of the janitor runs it.
+	for deadline := time.Now().Add(10 * time.Second); !idle(s); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh did not end")
+		}
+	}
 	s.analyze.refresh = func(ctx context.Context) error {
 		calls.Add(1)
 		<-ctx.Done()
@@ -110,4 +116,19 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	if pending {
 		t.Error("the refresh is still owed after it started")
 	}
+	// A bulk change that commits while a refresh runs is owed another.
+	s.analyzeAfterBulk(bulkAnalyzeRows)
+	s.analyze.mu.Lock()
+	pending = s.analyze.pending
+	s.analyze.mu.Unlock()
+	if !pending {
+		t.Error("a change made during a refresh is not owed one")
+	}
+}
+
+// idle reports whether no statistics refresh of s runs.
+func idle(s *Store) bool {
+	s.analyze.mu.Lock()
+	defer s.analyze.mu.Unlock()
+	return s.analyze.stop == nil
 }

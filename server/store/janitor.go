@@ -48,7 +48,7 @@ const janitorAlertAfter = time.Minute
 // RunJanitor purges expired login failures and ended sessions, compacts
 // the lead counts and runs an owed statistics refresh (see pauseAnalyze)
 // every interval until ctx ends. Every instance may run it:
-// all three are safe to run concurrently.
+// all are safe to run concurrently.
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

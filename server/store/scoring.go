@@ -188,7 +188,8 @@ func (s *Store) wholeTableScores(ctx context.Context, tx *Tx, write func() (int6
 // rebuildLeadRank, which the transaction must call after its last write.
 // It must come before the transaction's first write to leads, or an editor
 // waiting for a row the transaction wrote, while holding the table lock an
-// UPDATE takes, would deadlock with it.
+// UPDATE takes, would deadlock with it. This instance's statistics refresh,
+// whose lock the table lock would wait for, is stopped first (pauseAnalyze).
 func (s *Store) deferLeadRank(ctx context.Context, tx *Tx) error {
 	s.pauseAnalyze()
 	if err := tx.Q.LeadsLockForRescore(ctx); err != nil {
