@@ -78,19 +78,11 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	}
 	// The thresholds changed no lead (there are none), yet the refresh
 	// they stopped is run again.
-	for deadline := time.Now().Add(10 * time.Second); calls.Load() < 2; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the refresh owed did not run (%d runs)", calls.Load())
-		}
-	}
+	eventually(t, "the refresh owed did not run", func() bool { return calls.Load() >= 2 })
 
 	// Stopped with no bulk change to follow (as when one fails), the
 	// refresh is owed until the next round of the janitor runs it.
-	for deadline := time.Now().Add(10 * time.Second); !idle(s); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the refresh did not end")
-		}
-	}
+	eventually(t, "the refresh did not end", func() bool { return idle(s) })
 	s.analyze.refresh = func(ctx context.Context) error {
 		calls.Add(1)
 		<-ctx.Done()
@@ -98,18 +90,10 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	}
 	n := calls.Load()
 	s.analyzeAfterBulk(bulkAnalyzeRows)
-	for deadline := time.Now().Add(10 * time.Second); calls.Load() == n; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the refresh did not start")
-		}
-	}
+	eventually(t, "the refresh did not start", func() bool { return calls.Load() > n })
 	s.pauseAnalyze()
 	s.analyzeAfterBulk(0)
-	for deadline := time.Now().Add(10 * time.Second); calls.Load() < n+2; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the refresh owed did not run")
-		}
-	}
+	eventually(t, "the refresh owed did not run", func() bool { return calls.Load() >= n+2 })
 	s.analyze.mu.Lock()
 	pending := s.analyze.pending
 	s.analyze.mu.Unlock()
@@ -123,6 +107,16 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	s.analyze.mu.Unlock()
 	if !pending {
 		t.Error("a change made during a refresh is not owed one")
+	}
+}
+
+// eventually fails t unless cond holds within ten seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
 	}
 }
 

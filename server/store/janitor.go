@@ -46,9 +46,9 @@ func (s *Store) LeadCountsCompact(ctx context.Context) error {
 const janitorAlertAfter = time.Minute
 
 // RunJanitor purges expired login failures and ended sessions, compacts
-// the lead counts and runs an owed statistics refresh (see pauseAnalyze)
-// every interval until ctx ends. Every instance may run it:
-// all are safe to run concurrently.
+// the lead counts and runs a statistics refresh still owed (see
+// analyzeAfterBulk) every interval until ctx ends. Every instance may run
+// it: all are safe to run concurrently.
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -69,7 +69,7 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 		if err := s.LeadCountsCompact(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("compact lead counts: %w", err))
 		}
-		s.analyzeAfterBulk(0) // a refresh owed since a failed bulk change
+		s.analyzeAfterBulk(0) // only if one is owed
 		switch {
 		case ctx.Err() != nil:
 		case len(errs) > 0:
