@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -316,6 +317,12 @@ func TestActivityList(t *testing.T) {
 		}
 		r2, _ := sales.ListLeadActivitiesWithResponse(ctx, other.Id, &client.ListLeadActivitiesParams{Cursor: r.JSON200.NextCursor})
 		leadProblem(t, "other lead's cursor", r2.StatusCode(), r2.Body, 400, "cursor")
+	})
+	t.Run("ErrBadRequest/Limit", func(t *testing.T) {
+		for _, limit := range []client.Limit{0, -1, 201} {
+			r, _ := sales.ListLeadActivitiesWithResponse(ctx, l.Id, &client.ListLeadActivitiesParams{Limit: &limit})
+			leadProblem(t, fmt.Sprintf("limit %d", limit), r.StatusCode(), r.Body, 400, "limit")
+		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		r, _ := sales.ListLeadActivitiesWithResponse(ctx, uuid.New(), &client.ListLeadActivitiesParams{})

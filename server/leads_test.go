@@ -786,6 +786,19 @@ func TestLeadDelete(t *testing.T) {
 			t.Errorf("event %+v", ev)
 		}
 	})
+	// "*" deletes whatever the version, as the spec says.
+	t.Run("OK/AnyVersion", func(t *testing.T) {
+		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Edited Then Gone"})
+		if u, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("v2")}); u.StatusCode() != 200 {
+			t.Fatalf("patch: %d %s", u.StatusCode(), u.Body)
+		}
+		r, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, &client.DeleteLeadParams{IfMatch: lref("*")})
+		if r.StatusCode() != 204 {
+			t.Fatalf("delete with If-Match *: %d %s", r.StatusCode(), r.Body)
+		}
+		g, _ := sales.GetLeadWithResponse(ctx, l.Id)
+		leadProblem(t, "get deleted", g.StatusCode(), g.Body, 404, "")
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		gone := leadMustCreate(t, sales, client.LeadCreate{Name: "Deleted Twice"})
 		if r, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); r.StatusCode() != 204 {

@@ -662,14 +662,21 @@ func TestUsersDeactivate(t *testing.T) {
 		t.Parallel()
 		u, _ := env.NewUser(auth.RoleSales)
 		token := map[string]string{"Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken}
-		for _, tc := range []struct{ name, path, ifMatch, field string }{
-			{"ReleaseLeadsNotBoolean", u.Id.String() + "?release_leads=maybe", "", "release_leads"},
-			{"IDNotUUID", "not-a-uuid", "", "id"},
-			{"BareIfMatch", u.Id.String(), "1", "If-Match"},
+		for _, tc := range []struct {
+			name, path string
+			ifMatch    *string // nil: none sent
+			field      string
+		}{
+			{"ReleaseLeadsNotBoolean", u.Id.String() + "?release_leads=maybe", nil, "release_leads"},
+			{"IDNotUUID", "not-a-uuid", nil, "id"},
+			{"BareIfMatch", u.Id.String(), lref("1"), "If-Match"},
+			// An empty If-Match is not the absent one, which deactivates
+			// whatever the version.
+			{"EmptyIfMatch", u.Id.String(), lref(""), "If-Match"},
 		} {
 			h := maps.Clone(token)
-			if tc.ifMatch != "" {
-				h["If-Match"] = tc.ifMatch
+			if tc.ifMatch != nil {
+				h["If-Match"] = *tc.ifMatch
 			}
 			res, body := raw(t, http.MethodDelete, env.URL+"/api/v1/users/"+tc.path, nil, h)
 			wantField(t, wantProblem(t, res, body, http.StatusBadRequest), tc.field)
