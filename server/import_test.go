@@ -777,7 +777,7 @@ func TestImportUCIFull(t *testing.T) {
 	if err := json.Unmarshal(body, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Inserted != data.UCIBankMarketingRows || len(out.Rejected) != 0 {
+	if out.Inserted != data.UCIBankMarketingRows || out.Rows != data.UCIBankMarketingRows || len(out.Rejected) != 0 {
 		t.Fatalf("inserted %d, %d rejections (first %+v)", out.Inserted, len(out.Rejected), out.Rejected[:min(1, len(out.Rejected))])
 	}
 	if n := leadTotal(t, env); n != data.UCIBankMarketingRows {
@@ -787,6 +787,32 @@ func TestImportUCIFull(t *testing.T) {
 		t.Errorf("%d successes, want the file's 4640", n)
 	}
 	t.Logf("imported %d UCI rows through the API in %v", out.Inserted, elapsed)
+}
+
+// TestImportRows: the answer counts the data rows read, valid or not, so
+// that rows a quoted cell took in (valid CSV, which nothing can tell from a
+// note on several lines) show as a count below the file's.
+func TestImportRows(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	for _, c := range []struct {
+		name, body                     string
+		rows, inserted, rejected, kept int64
+	}{
+		{"BlankLinesAndARepeat", "external_id,name\nr-1,Ana\n\nr-2,Rui\nr-1,Ana Maria\n\n", 3, 2, 1, 2},
+		{"QuoteClosedByALaterRow", "external_id,name,notes\ns-1,Ana,\"oops\ns-2,Rui,screen 27\"\ns-3,Inês,x\n", 2, 2, 0, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := importOK(t, env, "?dry_run=true", c.body)
+			if out.Rows != c.rows || out.Inserted != c.inserted || out.RejectedRows != c.rejected {
+				t.Errorf("rows %d, inserted %d, rejected %d; want %d, %d, %d", out.Rows, out.Inserted, out.RejectedRows,
+					c.rows, c.inserted, c.rejected)
+			}
+			if out.Inserted+out.Updated+out.Unchanged != c.kept {
+				t.Errorf("%+v", out)
+			}
+		})
+	}
 }
 
 // TestImportBodyUnreadWithoutToken: a request without a valid token gets

@@ -808,7 +808,7 @@ type ImportRejection struct {
 	Message string `json:"message"`
 }
 
-// ImportResult Example: {"dry_run":false,"inserted":41187,"rejected":[{"field":"age","line":17,"message":"\"200\" is not between 17 and 120"}],"rejected_rows":1,"unchanged":0,"updated":0}
+// ImportResult Example: {"dry_run":false,"inserted":41187,"rejected":[{"field":"age","line":17,"message":"\"200\" is not between 17 and 120"}],"rejected_rows":1,"rows":41188,"unchanged":0,"updated":0}
 type ImportResult struct {
 	DryRun bool `json:"dry_run"`
 
@@ -820,6 +820,9 @@ type ImportResult struct {
 
 	// RejectedRows How many rows were rejected, all of them, listed or not.
 	RejectedRows int64 `json:"rejected_rows"`
+
+	// Rows The data rows read, valid or not (empty lines are not rows). Fewer than the file has means a quoted cell ran on over line breaks and took in the lines after it, as a note that opens a quote and a later cell that ends in one do: valid CSV, which no reader can tell from a note written on several lines.
+	Rows int64 `json:"rows"`
 
 	// Unchanged Leads (named by external_id) that already held the file's values: left as they were, version included, so re-importing a file changes nothing.
 	Unchanged int64 `json:"unchanged"`

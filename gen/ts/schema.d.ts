@@ -1104,7 +1104,8 @@ export interface components {
          *           "message": "\"200\" is not between 17 and 120"
          *         }
          *       ],
-         *       "rejected_rows": 1
+         *       "rejected_rows": 1,
+         *       "rows": 41188
          *     }
          */
         ImportResult: {
@@ -1131,6 +1132,11 @@ export interface components {
              * @description How many rows were rejected, all of them, listed or not.
              */
             rejected_rows: number;
+            /**
+             * Format: int64
+             * @description The data rows read, valid or not (empty lines are not rows). Fewer than the file has means a quoted cell ran on over line breaks and took in the lines after it, as a note that opens a quote and a later cell that ends in one do: valid CSV, which no reader can tell from a note written on several lines.
+             */
+            rows: number;
         };
         ImportRejection: {
             /** @description Line of the file, the header being line 1. */

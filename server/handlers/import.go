@@ -75,7 +75,7 @@ func (h *Handlers) ImportLeads(ctx context.Context, req api.ImportLeadsRequestOb
 	rejected := res.Rejected[:min(len(res.Rejected), maxListedRejections)] // by line (store.LeadImport)
 	out := api.ImportLeads200JSONResponse{
 		Inserted: res.Inserted, Updated: res.Updated, Unchanged: res.Unchanged, DryRun: res.DryRun,
-		Rejected: make([]api.ImportRejection, len(rejected)), RejectedRows: int64(res.RejectedRows()),
+		Rejected: make([]api.ImportRejection, len(rejected)), RejectedRows: int64(res.RejectedRows()), Rows: int64(res.Rows),
 	}
 	for i, r := range rejected {
 		out.Rejected[i] = api.ImportRejection{Line: r.Line, Field: r.Field, Message: r.Message}
