@@ -97,7 +97,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		// The header line is whole: the NUL byte is a data row's.
 		return nil, &FileError{Line: in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
 	case errors.Is(err, errNUL):
-		return nil, &HeaderError{Message: fmt.Sprintf("%v (NUL byte on line %d)", ErrBinary, in.nulAt)}
+		return nil, &HeaderError{Message: fmt.Sprintf("%v (NUL byte on line %d)%s", ErrBinary, in.nulAt, binaryKind(peek))}
 	case err != nil && err != io.EOF:
 		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
 	}
@@ -162,6 +162,19 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		in: in, csv: cr, bomLen: bomLen, comma: comma, cols: cols,
 		maxRejected: maxRejected, ignoreOutcome: opts.IgnoreOutcome, nextLine: hl + 1,
 	}, nil
+}
+
+// binaryKind names the two kinds of file a lead CSV is most often mistaken
+// for, by their first bytes (those before the first NUL): a gzip file, and
+// text saved as UTF-16 (Excel's "Unicode text").
+func binaryKind(start []byte) string {
+	switch {
+	case bytes.HasPrefix(start, []byte{0x1f, 0x8b}):
+		return "; it is gzip-compressed: send the CSV itself (jmk import reads a .csv.gz file as it is)"
+	case bytes.HasPrefix(start, []byte{0xff, 0xfe}), bytes.HasPrefix(start, []byte{0xfe, 0xff}):
+		return "; it is UTF-16 text: save it as CSV UTF-8"
+	}
+	return ""
 }
 
 // startsWithColumnName reports whether a normalised header name is a
