@@ -192,8 +192,10 @@ WHERE s.status_default AND l.external_id = s.external_id AND l.deleted_at IS NUL
 
 -- name: ImportStageStatusMoves :many
 -- Staged rows that would move a live lead to another status, for the
--- workflow check (server/leadrules).
-SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status
+-- workflow check (server/leadrules), with the file's version of the lead
+-- and the lead's own: a stale row is reported as such.
+SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status,
+       s.lead_version AS file_version, l.version AS lead_version
 FROM lead_import_stage s
 JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
 WHERE s.status <> l.status

@@ -334,6 +334,41 @@ func TestExport(t *testing.T) {
 	// changed the lead, a row that would change it again is refused (as a
 	// PATCH with that version gets 412), and one that changes nothing is
 	// unchanged, so importing a file twice stays harmless.
+	// A row from a file exported before a contact moved the lead on is
+	// stale: it says so, rather than that the workflow forbids going back
+	// to the status the file still has.
+	t.Run("StaleStatus", func(t *testing.T) {
+		l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Quintino Moved On"})
+		_, old := exportCSV(t, env, admin, "?q=quintino")
+		if r, err := env.Admin.CreateLeadActivityWithResponse(bg, l.Id, client.ActivityCreate{Kind: client.ActivityKindCall}); err != nil || r.StatusCode() != 201 {
+			t.Fatalf("contact: %v %d", err, r.StatusCode())
+		}
+		if got := leadMustGet(t, env.Admin, l.Id); got.Status != client.LeadStatusContacted {
+			t.Fatalf("status after a call %q", got.Status)
+		}
+		edited := strings.Replace(string(old), "Quintino Moved On", "Quintino Renamed", 1)
+		out := importOK(t, env, "", edited)
+		if out.Updated != 0 || len(out.Rejected) != 1 || out.Rejected[0].Field != "version" ||
+			!strings.Contains(out.Rejected[0].Message, "has changed since this file was exported") {
+			t.Fatalf("stale row moving the status back: %+v", out)
+		}
+		// Without the version column, the workflow's own rule answers.
+		recs, err := csv.NewReader(bytes.NewReader([]byte(edited))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vi := slices.Index(recs[0], "version")
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		for _, r := range recs {
+			_ = w.Write(slices.Delete(slices.Clone(r), vi, vi+1))
+		}
+		w.Flush()
+		out = importOK(t, env, "", b.String())
+		if out.Updated != 0 || len(out.Rejected) != 1 || out.Rejected[0].Field != "status" {
+			t.Fatalf("row moving the status back, no version: %+v", out)
+		}
+	})
 	t.Run("StaleVersion", func(t *testing.T) {
 		q := "sousa"
 		list, err := env.Admin.ListLeadsWithResponse(bg, &client.ListLeadsParams{Q: &q})

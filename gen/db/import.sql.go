@@ -652,7 +652,8 @@ func (q *Queries) ImportStageReset(ctx context.Context) error {
 }
 
 const importStageStatusMoves = `-- name: ImportStageStatusMoves :many
-SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status
+SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status,
+       s.lead_version AS file_version, l.version AS lead_version
 FROM lead_import_stage s
 JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
 WHERE s.status <> l.status
@@ -660,14 +661,17 @@ ORDER BY s.line
 `
 
 type ImportStageStatusMovesRow struct {
-	Line       int32
-	ExternalID string
-	FromStatus string
-	ToStatus   string
+	Line        int32
+	ExternalID  string
+	FromStatus  string
+	ToStatus    string
+	FileVersion *int32
+	LeadVersion int32
 }
 
 // Staged rows that would move a live lead to another status, for the
-// workflow check (server/leadrules).
+// workflow check (server/leadrules), with the file's version of the lead
+// and the lead's own: a stale row is reported as such.
 func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStatusMovesRow, error) {
 	rows, err := q.db.Query(ctx, importStageStatusMoves)
 	if err != nil {
@@ -682,6 +686,8 @@ func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStat
 			&i.ExternalID,
 			&i.FromStatus,
 			&i.ToStatus,
+			&i.FileVersion,
+			&i.LeadVersion,
 		); err != nil {
 			return nil, err
 		}

@@ -182,6 +182,13 @@ func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *Import
 			if err := tooManyRejected(rejected + len(refused)); err != nil {
 				return err
 			}
+			// From a file exported before the lead moved on (a seller
+			// logged a call), the status is the file's old one: the row
+			// is stale, which says what to do.
+			if m.FileVersion != nil && *m.FileVersion != m.LeadVersion {
+				res.Rejected = append(res.Rejected, staleRow(m.Line, m.ExternalID, *m.FileVersion, m.LeadVersion))
+				continue
+			}
 			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
 				Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
 		}

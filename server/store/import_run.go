@@ -153,14 +153,20 @@ func (r *importRun) refuseStale(ctx context.Context) error {
 		return err
 	}
 	for _, s := range stale {
-		r.res.Rejected = append(r.res.Rejected, leadcsv.Rejection{Line: int(s.Line), Field: "version", Message: fmt.Sprintf(
-			"lead %q has changed since this file was exported (version %d in the file, %d now): export it again and redo the row, or leave the version column out to overwrite the lead",
-			s.ExternalID, s.FileVersion, s.LeadVersion)})
+		r.res.Rejected = append(r.res.Rejected, staleRow(s.Line, s.ExternalID, s.FileVersion, s.LeadVersion))
 	}
 	if err := tooManyRejected(r.res.RejectedRows()); err != nil {
 		return err
 	}
 	return r.tx.Q.ImportStaleRevert(ctx)
+}
+
+// staleRow is the rejection of a row whose lead has changed since the file
+// gave its version.
+func staleRow(line int32, externalID string, fileVersion, leadVersion int32) leadcsv.Rejection {
+	return leadcsv.Rejection{Line: int(line), Field: "version", Message: fmt.Sprintf(
+		"lead %q has changed since this file was exported (version %d in the file, %d now): export it again and redo the row, or leave the version column out to overwrite the lead",
+		externalID, fileVersion, leadVersion)}
 }
 
 // finish scores the leads the upsert left unscored, rebuilds lead_rank
