@@ -66,7 +66,11 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	st := new(cells)
 	row := &st.row
 	row.Line = line
-	var rejs []Rejection
+	var (
+		rejs   []Rejection
+		commas bool                            // a number of the row has a decimal comma
+		points []struct{ field, value string } // the row's numbers with a point
+	)
 	for i, raw := range rec {
 		c := r.cols[i]
 		if c == colUnnamed {
@@ -96,6 +100,21 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		}
 		if msg != "" {
 			rejs = append(rejs, Rejection{Line: line, Field: columns[c].api, Message: msg})
+		} else if columns[c].kind == kindFloat && r.comma == ';' {
+			commas = commas || strings.Contains(raw, ",")
+			if strings.Contains(raw, ".") {
+				points = append(points, struct{ field, value string }{columns[c].api, strings.TrimSpace(raw)})
+			}
+		}
+	}
+	// Beside decimal commas, a point groups thousands (5.191 for 5191, as
+	// a European spreadsheet shows a number): read as a decimal point, the
+	// value would be a thousand times too small.
+	for _, p := range points {
+		if commas {
+			rejs = append(rejs, Rejection{Line: line, Field: p.field, Message: fmt.Sprintf(
+				"%s has a point where this row's other numbers have a decimal comma; if it groups thousands, write it without (5191 for 5.191)",
+				quote(p.value))})
 		}
 	}
 	// A row without external_id is a new lead: its previous-campaign

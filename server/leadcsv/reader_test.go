@@ -266,6 +266,11 @@ func TestReaderRejections(t *testing.T) {
 				{Line: 2, Field: "euribor_3m", Message: "not a finite number"},
 				{Line: 2, Field: "cons_price_idx", Message: "decimals with a point"},
 			}, 0},
+		// Beside decimal commas, a point groups thousands; a row with
+		// points alone (the UCI file's) is read as written.
+		{"ThousandsPoint", "name;nr.employed;euribor3m;cons.price.idx\nA;5.191;4,857;93,994\nB;5191;4.857;93.994\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "nr_employed",
+				Message: `"5.191" has a point where this row's other numbers have a decimal comma; if it groups thousands, write it without (5191 for 5.191)`}}, 1},
 		{"OutOfRange", "age,duration,nr.employed,cons.conf.idx,emp.var.rate,cons.price.idx,euribor3m\n" +
 			"16,86401,5191000,NaN,-10.5,0.94,25.01\n",
 			[]leadcsv.Rejection{
