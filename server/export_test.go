@@ -397,6 +397,16 @@ func TestExport(t *testing.T) {
 				t.Fatalf("stale re-import %q: %+v", dry, out)
 			}
 		}
+		// The same lead twice, the last row stale: the first is not
+		// imported in its place, and says so.
+		header, rest, _ := strings.Cut(edited, "\n")
+		_, oldRow, _ := strings.Cut(string(old), "\n")
+		out := importOK(t, env, "?dry_run=true", header+"\n"+oldRow+rest)
+		if out.Updated != 0 || out.RejectedRows != 2 || !slices.ContainsFunc(out.Rejected, func(r client.ImportRejection) bool {
+			return r.Line == 2 && strings.Contains(r.Message, ", which is rejected; only the last row with it counts, so neither is imported")
+		}) {
+			t.Fatalf("a stale last row of two: %+v", out)
+		}
 		got, err := env.Admin.GetLeadWithResponse(bg, lead.Id)
 		if err != nil || got.JSON200 == nil || got.JSON200.Version != v || got.JSON200.Notes == nil ||
 			*got.JSON200.Notes != "a seller's note since the export" {

@@ -62,41 +62,63 @@ func lockNamedLeads(ctx context.Context, tx *Tx, idRefs, setStatus bool) error {
 	return tx.Q.ImportStageLockLeads(ctx)
 }
 
+// superseded are the rows a later row with their external_id replaced,
+// whose rejections start at res.Rejected[first].
+type superseded struct {
+	first int
+	rows  []db.ImportStageDropSupersededRow
+}
+
+// reword tells the superseded rows whose later row is among refused that
+// they are not imported either.
+func (sup superseded) reword(res *ImportResult, refused []leadcsv.Rejection) {
+	lines := map[int]bool{}
+	for _, r := range refused {
+		lines[r.Line] = true
+	}
+	for i, d := range sup.rows {
+		if lines[int(d.LastLine)] {
+			res.Rejected[sup.first+i].Message = fmt.Sprintf("external_id %q comes again on line %d, which is rejected; "+
+				"only the last row with it counts, so neither is imported", d.ExternalID, d.LastLine)
+		}
+	}
+}
+
 // stageRejections reports the staged rows the upsert will skip, and takes
 // those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string, staged stagedRows, res *ImportResult) error {
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string, staged stagedRows, res *ImportResult) (superseded, error) {
 	var dups []db.ImportStageDropSupersededRow
 	if staged.repeats {
 		var err error
 		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, reportLimit); err != nil {
-			return err
+			return superseded{}, err
 		}
 	}
-	first := len(res.Rejected)
+	sup := superseded{first: len(res.Rejected), rows: dups}
 	for _, d := range dups {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
 	}
 	if err := dropBeforeRejected(ctx, tx, staged.rejectedIDs, res); err != nil {
-		return err
+		return sup, err
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
-		return err
+		return sup, err
 	}
 	gone, err := tx.Q.ImportStageDeleted(ctx, reportLimit)
 	if err != nil {
-		return err
+		return sup, err
 	}
 	for _, d := range gone {
 		res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
-		return err
+		return sup, err
 	}
 	if staged.idRefs {
 		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, reportLimit)
 		if err != nil {
-			return err
+			return sup, err
 		}
 		for _, d := range byID {
 			if d.Deleted {
@@ -107,7 +129,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
 		}
 		if err := tooManyRejected(res.RejectedRows()); err != nil {
-			return err
+			return sup, err
 		}
 	}
 	// After the rows naming a lead by its id are settled: adopted, or
@@ -115,7 +137,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 	if staged.bare {
 		bare, err := tx.Q.ImportStageDropBare(ctx, reportLimit)
 		if err != nil {
-			return err
+			return sup, err
 		}
 		for _, b := range bare {
 			r := leadcsv.Rejection{Line: int(b.Line),
@@ -127,29 +149,20 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 			res.Rejected = append(res.Rejected, r)
 		}
 		if err := tooManyRejected(res.RejectedRows()); err != nil {
-			return err
+			return sup, err
 		}
 	}
 	if setStatus {
 		if err := stageWorkflow(ctx, tx, staged.statusDefaults, res); err != nil {
-			return err
+			return sup, err
 		}
 	}
 	if err := stagePreviousCampaign(ctx, tx, cols, res); err != nil {
-		return err
+		return sup, err
 	}
 	// A superseding row the checks above refused imports nothing either.
-	refused := map[int]bool{}
-	for _, r := range res.Rejected[first+len(dups):] {
-		refused[r.Line] = true
-	}
-	for i, d := range dups {
-		if refused[int(d.LastLine)] {
-			res.Rejected[first+i].Message = fmt.Sprintf("external_id %q comes again on line %d, which is rejected; "+
-				"only the last row with it counts, so neither is imported", d.ExternalID, d.LastLine)
-		}
-	}
-	return nil
+	sup.reword(res, res.Rejected[sup.first+len(dups):])
+	return sup, nil
 }
 
 func deletedLead(line int32, externalID string) leadcsv.Rejection {

@@ -33,6 +33,8 @@ type importRun struct {
 	staged  stagedRows
 	bulk    bool // see bulkImport
 	adopted bool // a row named a lead by its id (ImportAdoptIDs)
+	// superseded are the rows a later one replaced (see stageRejections).
+	superseded superseded
 }
 
 func newImportRun(s *Store, tx *Tx, actor audit.Actor, rd *leadcsv.Reader, opts ImportOptions, res *ImportResult) *importRun {
@@ -106,7 +108,8 @@ func (r *importRun) check(ctx context.Context) error {
 		}
 		r.adopted = a.Adopted > 0
 	}
-	if err := stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.res); err != nil {
+	var err error
+	if r.superseded, err = stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.res); err != nil {
 		return err
 	}
 	r.allScored = r.allInputs
@@ -152,9 +155,11 @@ func (r *importRun) refuseStale(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	from := len(r.res.Rejected)
 	for _, s := range stale {
 		r.res.Rejected = append(r.res.Rejected, staleRow(s.Line, s.ExternalID, s.FileVersion, s.LeadVersion))
 	}
+	r.superseded.reword(r.res, r.res.Rejected[from:])
 	if err := tooManyRejected(r.res.RejectedRows()); err != nil {
 		return err
 	}
