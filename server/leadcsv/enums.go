@@ -46,7 +46,8 @@ func (e *enum) parse(s string) (v string, ok bool) {
 }
 
 // The API values come from scoring and leadrules, whose lists the spec's
-// enumerations are tested against; only the UCI spellings are added here.
+// enumerations are tested against; only the UCI spellings, and follow_up as
+// people write it, are added here.
 var (
 	jobEnum = newEnum(scoring.Jobs,
 		"admin.", "admin", "blue-collar", "blue_collar", "self-employed", "self_employed")
@@ -60,6 +61,6 @@ var (
 	monthEnum           = newEnum(scoring.Months)
 	weekdayEnum         = newEnum(scoring.Weekdays)
 	previousOutcomeEnum = newEnum(scoring.PreviousOutcomes, "nonexistent", "none")
-	statusEnum          = newEnum(leadrules.Statuses)
+	statusEnum          = newEnum(leadrules.Statuses, "follow-up", "follow_up", "follow up", "follow_up")
 	outcomeEnum         = newEnum([]string{"yes", "no"})
 )

@@ -206,11 +206,13 @@ func TestReaderValues(t *testing.T) {
 				{Line: 2, Name: ptr("A"), Status: ptr("success"), Outcome: ptr(true)},
 				{Line: 3, Name: ptr("B"), Status: ptr("failed"), Outcome: ptr(false)},
 				{Line: 4, Name: ptr("C"), Status: ptr("new")}}},
-		{"StatusValues", "name,status\nA,New\nB,contacted\nC,FOLLOW_UP\n",
+		{"StatusValues", "name,status\nA,New\nB,contacted\nC,FOLLOW_UP\nD,Follow-up\nE, Follow Up \n",
 			[]leadcsv.Row{
 				{Line: 2, Name: ptr("A"), Status: ptr("new")},
 				{Line: 3, Name: ptr("B"), Status: ptr("contacted")},
-				{Line: 4, Name: ptr("C"), Status: ptr("follow_up")}}},
+				{Line: 4, Name: ptr("C"), Status: ptr("follow_up")},
+				{Line: 5, Name: ptr("D"), Status: ptr("follow_up")},
+				{Line: 6, Name: ptr("E"), Status: ptr("follow_up")}}},
 		// Physical line numbers: a quoted line break and blank lines count.
 		{"LineNumbers", "name,notes\nA,\"1\n2\n3\"\n\nB,x\n",
 			[]leadcsv.Row{{Line: 2, Name: ptr("A"), Notes: ptr("1\n2\n3")}, {Line: 6, Name: ptr("B"), Notes: ptr("x")}}},
