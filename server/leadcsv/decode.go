@@ -110,8 +110,8 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	// Beside decimal commas, a point groups thousands (5.191 for 5191, as
 	// a European spreadsheet shows a number): read as a decimal point, the
 	// value would be a thousand times too small.
-	for _, p := range points {
-		if commas {
+	if commas {
+		for _, p := range points {
 			rejs = append(rejs, Rejection{Line: line, Field: p.field, Message: fmt.Sprintf(
 				"%s has a point where this row's other numbers have a decimal comma; if it groups thousands, write it without (5191 for 5.191)",
 				quote(p.value))})

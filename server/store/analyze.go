@@ -68,7 +68,8 @@ func (s *Store) analyzeAfterBulk(n int64) {
 // fail or be a dry run, the janitor of jmk serve runs it within a minute
 // (a command that exits first leaves it to autovacuum). A refresh that
 // another change starts between the pause and the lock still delays it, as
-// before. Cancelling the context makes pgx drop the connection and send
+// before, and so does one paused in the instant its ANALYZE is sent, whose
+// cancel PostgreSQL drops between statements. Cancelling the context makes pgx drop the connection and send
 // PostgreSQL a cancel request, which ends the ANALYZE there within
 // milliseconds.
 func (s *Store) pauseAnalyze() {

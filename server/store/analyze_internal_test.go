@@ -57,6 +57,17 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the refresh did not start")
 	}
+	// PostgreSQL drops a cancel request that comes while a connection sits
+	// between statements: the stand-in must be running its sleep.
+	sleeping := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	eventually(t, "the stand-in did not start its sleep", func() bool { return sleeping() == 1 })
 
 	// New thresholds lock leads for a bulk change; without the pause they
 	// would wait out the minute and meet this deadline.
@@ -68,12 +79,7 @@ func TestBulkChangeStopsAnalyze(t *testing.T) {
 	if err := <-ended; err == nil {
 		t.Error("the stopped refresh ran to its end")
 	}
-	var sleeping int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`).Scan(&sleeping); err != nil {
-		t.Fatal(err)
-	}
-	if sleeping != 0 {
+	if sleeping() != 0 {
 		t.Error("the stopped refresh still runs in PostgreSQL")
 	}
 	// The thresholds changed no lead (there are none), yet the refresh

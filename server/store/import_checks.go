@@ -84,41 +84,47 @@ func (sup superseded) reword(res *ImportResult, refused []leadcsv.Rejection) {
 	}
 }
 
-// stageRejections reports the staged rows the upsert will skip, and takes
-// those superseded by a later row with their external_id out of the stage.
-func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string, staged stagedRows, res *ImportResult) (superseded, error) {
-	var dups []db.ImportStageDropSupersededRow
-	if staged.repeats {
-		var err error
-		if dups, err = tx.Q.ImportStageDropSuperseded(ctx, reportLimit); err != nil {
-			return superseded{}, err
-		}
+// dropSuperseded takes the rows superseded by a later row with their
+// external_id out of the stage, and reports them.
+func dropSuperseded(ctx context.Context, tx *Tx, staged stagedRows, res *ImportResult) (superseded, error) {
+	sup := superseded{first: len(res.Rejected)}
+	if !staged.repeats {
+		return sup, nil
 	}
-	sup := superseded{first: len(res.Rejected), rows: dups}
-	for _, d := range dups {
+	var err error
+	if sup.rows, err = tx.Q.ImportStageDropSuperseded(ctx, reportLimit); err != nil {
+		return sup, err
+	}
+	for _, d := range sup.rows {
 		res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(d.Line), Field: "external_id", Message: fmt.Sprintf(
 			"external_id %q comes again on line %d; only the last row with it is imported", d.ExternalID, d.LastLine)})
 	}
+	return sup, nil
+}
+
+// stageRejections reports the other staged rows the upsert will skip (sup:
+// the superseded ones, which dropSuperseded has taken out).
+func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string, staged stagedRows, sup superseded, res *ImportResult) error {
 	if err := dropBeforeRejected(ctx, tx, staged.rejectedIDs, res); err != nil {
-		return sup, err
+		return err
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
-		return sup, err
+		return err
 	}
 	gone, err := tx.Q.ImportStageDeleted(ctx, reportLimit)
 	if err != nil {
-		return sup, err
+		return err
 	}
 	for _, d := range gone {
 		res.Rejected = append(res.Rejected, deletedLead(d.Line, d.ExternalID))
 	}
 	if err := tooManyRejected(res.RejectedRows()); err != nil {
-		return sup, err
+		return err
 	}
 	if staged.idRefs {
 		byID, err := tx.Q.ImportStageDropForeignIDs(ctx, reportLimit)
 		if err != nil {
-			return sup, err
+			return err
 		}
 		for _, d := range byID {
 			if d.Deleted {
@@ -129,7 +135,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 				"external_id %q is the id of the lead with external_id %q; name it by that", d.ExternalID, *d.LeadExternalID)})
 		}
 		if err := tooManyRejected(res.RejectedRows()); err != nil {
-			return sup, err
+			return err
 		}
 	}
 	// After the rows naming a lead by its id are settled: adopted, or
@@ -137,7 +143,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 	if staged.bare {
 		bare, err := tx.Q.ImportStageDropBare(ctx, reportLimit)
 		if err != nil {
-			return sup, err
+			return err
 		}
 		for _, b := range bare {
 			r := leadcsv.Rejection{Line: int(b.Line),
@@ -149,20 +155,28 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 			res.Rejected = append(res.Rejected, r)
 		}
 		if err := tooManyRejected(res.RejectedRows()); err != nil {
-			return sup, err
+			return err
 		}
 	}
 	if setStatus {
 		if err := stageWorkflow(ctx, tx, staged.statusDefaults, res); err != nil {
-			return sup, err
+			return err
 		}
 	}
 	if err := stagePreviousCampaign(ctx, tx, cols, res); err != nil {
-		return sup, err
+		return err
 	}
 	// A superseding row the checks above refused imports nothing either.
-	sup.reword(res, res.Rejected[sup.first+len(dups):])
-	return sup, nil
+	sup.reword(res, res.Rejected[sup.first+len(sup.rows):])
+	return nil
+}
+
+// staleRow is the rejection of a row whose lead has changed since the file
+// gave its version.
+func staleRow(line int32, externalID string, fileVersion, leadVersion int32) leadcsv.Rejection {
+	return leadcsv.Rejection{Line: int(line), Field: "version", Message: fmt.Sprintf(
+		"lead %q has changed since this file was exported (version %d in the file, %d now): export it again and redo the row, or leave the version column out to overwrite the lead",
+		externalID, fileVersion, leadVersion)}
 }
 
 func deletedLead(line int32, externalID string) leadcsv.Rejection {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
@@ -33,7 +32,7 @@ type importRun struct {
 	staged  stagedRows
 	bulk    bool // see bulkImport
 	adopted bool // a row named a lead by its id (ImportAdoptIDs)
-	// superseded are the rows a later one replaced (see stageRejections).
+	// superseded are the rows a later one replaced (see dropSuperseded).
 	superseded superseded
 }
 
@@ -109,7 +108,10 @@ func (r *importRun) check(ctx context.Context) error {
 		r.adopted = a.Adopted > 0
 	}
 	var err error
-	if r.superseded, err = stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.res); err != nil {
+	if r.superseded, err = dropSuperseded(ctx, r.tx, r.staged, r.res); err != nil {
+		return err
+	}
+	if err := stageRejections(ctx, r.tx, r.setStatus, r.cols, r.staged, r.superseded, r.res); err != nil {
 		return err
 	}
 	r.allScored = r.allInputs
@@ -164,14 +166,6 @@ func (r *importRun) refuseStale(ctx context.Context) error {
 		return err
 	}
 	return r.tx.Q.ImportStaleRevert(ctx)
-}
-
-// staleRow is the rejection of a row whose lead has changed since the file
-// gave its version.
-func staleRow(line int32, externalID string, fileVersion, leadVersion int32) leadcsv.Rejection {
-	return leadcsv.Rejection{Line: int(line), Field: "version", Message: fmt.Sprintf(
-		"lead %q has changed since this file was exported (version %d in the file, %d now): export it again and redo the row, or leave the version column out to overwrite the lead",
-		externalID, fileVersion, leadVersion)}
 }
 
 // finish scores the leads the upsert left unscored, rebuilds lead_rank
