@@ -1206,10 +1206,10 @@ type Score struct {
 	Logit        float64 `json:"logit"`
 	ModelVersion int32   `json:"model_version"`
 
-	// NotGiven The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in, a category as its `unknown` level where the bank's data has one, else with its average effect (contribution 0, so it is not among `factors`). A missing `days_since_previous_contact` is not listed: it means never contacted before.
+	// NotGiven The inputs the model uses that this lead (or what-if) does not have, the categorical ones first and then the numeric ones, each in the order of the lead's fields: each was filled in: with the learnt effect of training leads without it (for a category, its `unknown` level where the bank's data has one), or, when every training lead had it, with its average effect, which moves nothing (its factor, worded "average assumed", is 0, so it is not among `factors`; an interaction with a field that was given counts in that field's factor). A missing `days_since_previous_contact` is not listed: it means never contacted before.
 	NotGiven []string `json:"not_given"`
 
-	// NotLearnt The inputs this lead (or what-if) gives with a value no training lead had, the categorical ones first and then the numeric ones, each in field order. A category training never saw (January, say: the bank's data has no January calls) has no learnt effect and is scored as the field's average, contributing nothing; a number outside the training range (a Euribor rate of 10 %, 0 calls in the campaign) is scored as the nearest end of that range. The factor's description says which ("(outside the training data: scored as 1)").
+	// NotLearnt The inputs this lead (or what-if) gives with a value no training lead had, the categorical ones first and then the numeric ones, each in field order. A category training never saw (January, say: the bank's data has no January calls) has no learnt effect and is scored as the field's average, contributing nothing; a number outside the training range (a Euribor rate of 10 %, 0 calls in the campaign) is scored as the nearest end of that range. The factor's description says which, in its own words ("(outside the training data: scored as called once)", "(outside the training data: scored as Euribor 3-month rate 5.045%)").
 	NotLearnt []string `json:"not_learnt"`
 
 	// OtherContribution The combined contribution of the model's factors not listed (the weaker ones), so that the parts add up to the logit.

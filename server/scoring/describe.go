@@ -10,12 +10,14 @@ import (
 // The words a sales person reads next to a score. They describe the value,
 // not the model; the sign of the contribution says which way it pushed.
 
-// Factor values for a field the lead has no value for: a categorical field
-// is scored as its "unknown" level, as in the data where the bank did not
-// know (or as its average effect when training never saw an unknown); a
-// number as its learnt missing-value effect, or its average.
+// Factor values for a field the lead has no value for. When training had
+// leads without it too, their learnt effect applies: for a categorical
+// field with an "unknown" level, that level's, as in the data where the
+// bank did not know. Otherwise the field is scored as its average effect,
+// which moves nothing (imputedValue).
 const (
 	notGivenUnknown = "not given (scored as unknown)"
+	notGivenLearnt  = "not given"
 	imputedValue    = "not given (average assumed)"
 )
 
@@ -42,13 +44,18 @@ var catLabels = [numCategorical]struct {
 
 var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
-func describeCategorical(i int, v *string) (value, desc string) {
+// describeCategorical words categorical field i's value v; learnt says
+// whether training had leads with the level v is scored as.
+func describeCategorical(i int, v *string, learnt bool) (value, desc string) {
 	labels := &catLabels[i]
 	if v == nil {
-		if catFields[i].missing < len(catFields[i].levels) {
+		switch {
+		case !learnt:
+			return imputedValue, labels.unknown + " (not given: average assumed)"
+		case catFields[i].missing < len(catFields[i].levels):
 			return notGivenUnknown, labels.unknown + " (not given)"
 		}
-		return imputedValue, labels.unknown + " (not given: average assumed)"
+		return notGivenLearnt, labels.unknown + " (not given)"
 	}
 	if *v == unknownLevel {
 		return *v, labels.unknown
@@ -74,19 +81,19 @@ var numLabels = [numNumeric]string{
 	numCampaignContacts: "Campaign record: calls",
 }
 
-// describeNumeric words age, the call duration and the campaign's calls.
-func describeNumeric(i int, known bool, x float64) (value, desc string) {
-	if !known {
+// describeNumeric words age, the call duration and the campaign's calls;
+// for a nil value, learnt says whether training had leads without it.
+func describeNumeric(i int, known, learnt bool, x float64) (value, desc string) {
+	switch {
+	case !known && !learnt:
 		return imputedValue, numLabels[i] + " unknown (not given: average assumed)"
+	case !known:
+		return notGivenLearnt, numLabels[i] + " unknown (not given)"
 	}
-	value = strconv.FormatFloat(x, 'f', -1, 64)
+	value = num(x)
 	switch i {
 	case numLastCallDuration:
-		s := int(x)
-		if s >= 3600 {
-			return value, fmt.Sprintf("Last call lasted %d h %d min %d s", s/3600, s%3600/60, s%60)
-		}
-		return value, fmt.Sprintf("Last call lasted %d min %d s", s/60, s%60)
+		return value, "Last call lasted " + duration(x)
 	case numCampaignContacts:
 		if x == 0 {
 			return value, "Campaign record: not called yet"
@@ -94,6 +101,46 @@ func describeNumeric(i int, known bool, x float64) (value, desc string) {
 		return value, "Campaign record: called " + times(x)
 	}
 	return value, numLabels[i] + " " + value
+}
+
+// duration words a call's length in seconds: "45 s", "4 min 21 s",
+// "1 h 2 min 5 s".
+func duration(x float64) string {
+	s := int(x)
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%d h %d min %d s", s/3600, s%3600/60, s%60)
+	case s >= 60:
+		return fmt.Sprintf("%d min %d s", s/60, s%60)
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// scoredAs words the value a number outside the training range is scored
+// as (the nearest end of the range), in the words of its factor.
+func numWords(i int, x float64) string {
+	switch {
+	case isClimate(i):
+		return climateLabels[i][0] + num(x) + climateLabels[i][1]
+	case i == numLastCallDuration:
+		return "a call of " + duration(x)
+	case i == numCampaignContacts:
+		return "called " + times(x)
+	case i == numPreviousContacts:
+		return "contacted " + times(x) + " before"
+	case i == numDaysSincePrevious:
+		return "last contacted " + daysBefore(x)
+	}
+	return strings.ToLower(numLabels[i]) + " " + num(x)
+}
+
+// num formats a number as short as it reads back exactly, and a negative
+// zero (a what-if may send -0.0) as 0.
+func num(x float64) string {
+	if x == 0 {
+		x = 0
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // describePrevious words the previous campaign's factor: its outcome, then
@@ -113,7 +160,7 @@ func describePrevious(f *Features, e *Encoded) (value, desc string) {
 	inPrevious := outcome == "success" || outcome == "failure"
 	var details []string
 	if x := e.Values[numPreviousContacts]; e.known(numPreviousContacts) {
-		contacts = strconv.FormatFloat(x, 'f', -1, 64)
+		contacts = num(x)
 		if x > 0 {
 			if outcome == "none" { // contacts, yet no previous campaign: say neither
 				desc = "No outcome of a previous campaign on record"
@@ -125,16 +172,10 @@ func describePrevious(f *Features, e *Encoded) (value, desc string) {
 		details = append(details, "earlier contacts not given")
 	}
 	if x := e.Values[numDaysSincePrevious]; e.known(numDaysSincePrevious) {
-		days = strconv.FormatFloat(x, 'f', -1, 64)
-		switch x {
-		case 0:
-			details = append(details, "last contacted on the day of this campaign's call")
-		case 1:
-			details = append(details, "last contacted 1 day before this campaign's call")
-		default:
-			details = append(details, "last contacted "+days+" days before this campaign's call")
-		}
+		days = num(x)
+		details = append(details, "last contacted "+daysBefore(x))
 	} else if inPrevious {
+		days = "not on record"
 		details = append(details, "date of the last contact not on record")
 	}
 	value = "previous_outcome " + outcome + ", previous_contacts " + contacts + ", days_since_previous_contact " + days
@@ -157,7 +198,7 @@ func describeClimate(e *Encoded) (value, desc string) {
 		if !e.known(i) {
 			continue
 		}
-		given = append(given, numFields[i].name+" "+strconv.FormatFloat(e.Values[i], 'f', -1, 64))
+		given = append(given, numFields[i].name+" "+num(e.Values[i]))
 		if shown < 0 || i == numEuribor3m {
 			shown = i
 		}
@@ -165,8 +206,7 @@ func describeClimate(e *Encoded) (value, desc string) {
 	if shown < 0 {
 		return imputedValue, "Economic climate at the campaign's last contact unknown (not given: average assumed)"
 	}
-	x := strconv.FormatFloat(e.Values[shown], 'f', -1, 64)
-	return strings.Join(given, ", "), "Economic climate at the campaign's last contact (" + climateLabels[shown][0] + x + climateLabels[shown][1] + ")"
+	return strings.Join(given, ", "), "Economic climate at the campaign's last contact (" + numWords(shown, e.Values[shown]) + ")"
 }
 
 // climateLabels words each economic indicator: the text before and after
@@ -186,5 +226,16 @@ func times(x float64) string {
 	case 2:
 		return "twice"
 	}
-	return strconv.FormatFloat(x, 'f', -1, 64) + " times"
+	return num(x) + " times"
+}
+
+// daysBefore words days_since_previous_contact.
+func daysBefore(x float64) string {
+	switch x {
+	case 0:
+		return "on the day of this campaign's call"
+	case 1:
+		return "1 day before this campaign's call"
+	}
+	return num(x) + " days before this campaign's call"
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -119,7 +118,8 @@ type explainer struct {
 
 	previous, climate float64
 	climateUsed       bool
-	// Inputs outside the training range, as "euribor_3m scored as 5.045".
+	// What the inputs outside the training range are scored as, in words
+	// ("Euribor 3-month rate 5.045%").
 	climateOutside, previousOutside []string
 }
 
@@ -136,8 +136,10 @@ func (x *explainer) categorical(i int) {
 		x.previous += c - s.catAvg[i]
 		return
 	}
-	value, desc := describeCategorical(i, v)
-	if l := int(e.Levels[i] & (maxLevels - 1)); v != nil && l != catFields[i].missing && s.model.Encoding.Categorical[i].Counts[l] == 0 {
+	l := int(e.Levels[i] & (maxLevels - 1))
+	learnt := s.model.Encoding.Categorical[i].Counts[l] > 0
+	value, desc := describeCategorical(i, v, learnt)
+	if v != nil && l != catFields[i].missing && !learnt {
 		x.ex.NotLearnt = append(x.ex.NotLearnt, catFields[i].name)
 		desc += " (not in the training data: average assumed)"
 	}
@@ -158,7 +160,7 @@ func (x *explainer) numeric(i int) {
 		c = t.contribution(e.Values[i])
 		if v := e.Values[i]; v < t.min || v > t.max {
 			x.ex.NotLearnt = append(x.ex.NotLearnt, numFields[i].name)
-			outside = "scored as " + strconv.FormatFloat(min(max(v, t.min), t.max), 'f', -1, 64)
+			outside = numWords(i, min(max(v, t.min), t.max))
 		}
 	} else {
 		c = t.absent
@@ -173,15 +175,15 @@ func (x *explainer) numeric(i int) {
 		x.climate += c - s.numAvg[i]
 		x.climateUsed = true
 		if outside != "" {
-			x.climateOutside = append(x.climateOutside, numFields[i].name+" "+outside)
+			x.climateOutside = append(x.climateOutside, outside)
 		}
 	case isPrevious(i):
 		x.previous += c - s.numAvg[i]
 		if outside != "" {
-			x.previousOutside = append(x.previousOutside, numFields[i].name+" "+outside)
+			x.previousOutside = append(x.previousOutside, outside)
 		}
 	default:
-		value, desc := describeNumeric(i, e.known(i), e.Values[i])
+		value, desc := describeNumeric(i, e.known(i), t.enc.Missing > 0, e.Values[i])
 		if outside != "" {
 			desc += outsideNote([]string{outside})
 		}
@@ -206,31 +208,40 @@ func (x *explainer) groups() {
 
 // interactions shares each interaction's departure from its average
 // equally between its two fields' factors, so the factors still add up to
-// the logit.
+// the logit. A field whose level training never saw (a value not given and
+// filled in with its average, a month not in the data) takes no share: the
+// interaction then scores the average over that field (fillUnseen), so the
+// whole departure is the other field's doing, and the field's own factor
+// stays at the 0 its "average assumed" says. With both unseen, the
+// departure is 0.
 func (x *explainer) interactions() {
+	enc := &x.s.model.Encoding
 	for j := range x.s.inter {
 		t := &x.s.inter[j]
 		c := t.contribution(&x.e)
 		x.z += c
 		x.ex.Intercept += t.avg
+		var sides []string
 		for _, k := range [2]*levelKey{&t.a, &t.b} {
-			name := k.factor()
-			for f := range x.ex.Factors {
-				if x.ex.Factors[f].Feature == name {
-					x.ex.Factors[f].Contribution += (c - t.avg) / 2
-				}
+			if k.trainingRows(enc, k.level(&x.e)) > 0 {
+				sides = append(sides, k.factor())
+			}
+		}
+		for _, name := range sides {
+			if f := slices.IndexFunc(x.ex.Factors, func(fc Factor) bool { return fc.Feature == name }); f >= 0 {
+				x.ex.Factors[f].Contribution += (c - t.avg) / float64(len(sides))
 			}
 		}
 	}
 }
 
-// outsideNote words a factor's inputs that lie outside the training data,
-// or is empty when none does.
+// outsideNote words what a factor's inputs that lie outside the training
+// data are scored as, or is empty when none does.
 func outsideNote(fields []string) string {
 	if len(fields) == 0 {
 		return ""
 	}
-	return " (outside the training data: " + strings.Join(fields, ", ") + ")"
+	return " (outside the training data: scored as " + strings.Join(fields, ", ") + ")"
 }
 
 // catValue returns the raw value of categorical field i, or nil.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -116,16 +117,26 @@ func TestExplainWords(t *testing.T) {
 		}
 	}
 
+	// The value agrees with the words: no date on record is not "never".
+	f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact = failure, two, nil
+	ex = s.Explain(&f, DefaultThresholds)
+	if i := slices.IndexFunc(ex.Factors, func(fc Factor) bool { return fc.Feature == PreviousCampaignFeature }); ex.Factors[i].Value !=
+		"previous_outcome failure, previous_contacts 2, days_since_previous_contact not on record" {
+		t.Errorf("previous campaign without a date: value %q", ex.Factors[i].Value)
+	}
+
 	f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact = none, zero, nil
 	f.CampaignContacts = zero
-	f.ContactChannel = nil // its enumeration has no unknown level: imputed
+	// Its enumeration has no unknown level, and the synthetic leads lack
+	// one now and then: the learnt effect of leads without one.
+	f.ContactChannel = nil
 	descriptions := map[string]bool{}
 	for _, fc := range s.Explain(&f, DefaultThresholds).Factors {
-		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Description != "Contact channel unknown (not given: average assumed)") {
+		if fc.Feature == "contact_channel" && (fc.Value != notGivenLearnt || fc.Description != "Contact channel unknown (not given)") {
 			t.Errorf("no channel: %+v", fc)
 		}
 		// The synthetic leads were all called at least once.
-		if fc.Feature == "campaign_contacts" && fc.Description != "Campaign record: not called yet (outside the training data: scored as 1)" {
+		if fc.Feature == "campaign_contacts" && fc.Description != "Campaign record: not called yet (outside the training data: scored as called once)" {
 			t.Errorf("no call yet: %+v", fc)
 		}
 		// Two factors never read the same: a sales person could not tell
@@ -222,8 +233,8 @@ func TestExplainOutsideTraining(t *testing.T) {
 		t.Fatalf("not learnt %v and %v, logits %v and %v", ex.NotLearnt, at.NotLearnt, ex.Logit, at.Logit)
 	}
 	want := map[string]string{
-		"age": fmt.Sprintf("Age 120 (outside the training data: scored as %v)", s.num[numAge].max),
-		ClimateFeature: fmt.Sprintf("Economic climate at the campaign's last contact (Euribor 3-month rate %v%%) (outside the training data: euribor_3m scored as %v)",
+		"age": fmt.Sprintf("Age 120 (outside the training data: scored as age %v)", s.num[numAge].max),
+		ClimateFeature: fmt.Sprintf("Economic climate at the campaign's last contact (Euribor 3-month rate %v%%) (outside the training data: scored as Euribor 3-month rate %v%%)",
 			strconv.FormatFloat(top+5, 'f', -1, 64), strconv.FormatFloat(top, 'f', -1, 64)),
 	}
 	for _, fc := range ex.Factors {
@@ -238,14 +249,106 @@ func TestExplainOutsideTraining(t *testing.T) {
 func TestCallDurationWords(t *testing.T) {
 	t.Parallel()
 	for sec, want := range map[float64]string{
-		0:     "Last call lasted 0 min 0 s",
+		0:     "Last call lasted 0 s",
+		45:    "Last call lasted 45 s",
+		60:    "Last call lasted 1 min 0 s",
 		261:   "Last call lasted 4 min 21 s",
 		3599:  "Last call lasted 59 min 59 s",
 		3725:  "Last call lasted 1 h 2 min 5 s",
 		86400: "Last call lasted 24 h 0 min 0 s",
 	} {
-		if _, got := describeNumeric(numLastCallDuration, true, sec); got != want {
+		if _, got := describeNumeric(numLastCallDuration, true, true, sec); got != want {
 			t.Errorf("%v s: %q, want %q", sec, got, want)
 		}
+	}
+}
+
+// Every number outside the training range says what it is scored as in
+// the words of its factor, not as a column name and a bare number, and a
+// negative zero reads as 0.
+func TestExplainOutsideWords(t *testing.T) {
+	t.Parallel()
+	_, s := mustScorer(t)
+	f := fullFeatures()
+	f.PreviousContacts, f.DaysSincePreviousContact = ptr[int32](500), ptr[int32](900)
+	f.LastCallDurationSec = ptr[int32](86400)
+	f.EmpVarRate, f.NrEmployed = ptr(40.0), ptr(1.0)
+	ex := s.Explain(&f, DefaultThresholds)
+	maxDur := s.num[numLastCallDuration].max
+	want := map[string]string{
+		"last_call_duration_sec": "Last call lasted 24 h 0 min 0 s (outside the training data: scored as a call of " + duration(maxDur) + ")",
+		PreviousCampaignFeature: fmt.Sprintf("Previous campaign succeeded (contacted 500 times before this campaign, last contacted 900 days before this campaign's call)"+
+			" (outside the training data: scored as last contacted %v days before this campaign's call, contacted %s before)",
+			s.num[numDaysSincePrevious].max, times(s.num[numPreviousContacts].max)),
+		ClimateFeature: fmt.Sprintf("Economic climate at the campaign's last contact (Euribor 3-month rate 1.299%%)"+
+			" (outside the training data: scored as employment variation rate %v, %v thousand people employed)",
+			num(s.num[numEmpVarRate].max), num(s.num[numNrEmployed].min)),
+	}
+	for _, fc := range ex.Factors {
+		if w, ok := want[fc.Feature]; ok {
+			if fc.Description != w {
+				t.Errorf("%s:\n got %q\nwant %q", fc.Feature, fc.Description, w)
+			}
+			delete(want, fc.Feature)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("factors missing: %v", want)
+	}
+	g := fullFeatures()
+	g.Euribor3m = ptr(math.Copysign(0, -1))
+	for _, fc := range s.Explain(&g, DefaultThresholds).Factors {
+		if fc.Feature == ClimateFeature && !strings.Contains(fc.Description, "(Euribor 3-month rate 0%)") {
+			t.Errorf("negative zero: %q", fc.Description)
+		}
+	}
+}
+
+// A value filled in with its average moves nothing: its factor is 0, an
+// interaction with another field included, and the explanation still adds
+// up to the logit.
+func TestExplainImputedMovesNothing(t *testing.T) {
+	t.Parallel()
+	m, _ := mustScorer(t)
+	// The synthetic leads lack a contact channel now and then: make it a
+	// field training always had, as in the bank's data.
+	cp := *m
+	cp.Encoding.Categorical = slices.Clone(m.Encoding.Categorical)
+	ch := &cp.Encoding.Categorical[catContactChannel]
+	ch.Counts = slices.Clone(ch.Counts)
+	ch.Counts[catFields[catContactChannel].missing] = 0
+	s, err := cp.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.inter) == 0 {
+		t.Fatal("the synthetic model has no interactions")
+	}
+	for name, f := range map[string]Features{
+		// contact_channel x cons_price_idx and campaign_contacts x
+		// nr_employed each with one side filled in, then both.
+		"OneSide": func() Features {
+			f := fullFeatures()
+			f.ContactChannel, f.CampaignContacts = nil, nil
+			return f
+		}(),
+		"BothSides": {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ex := s.Explain(&f, DefaultThresholds)
+			sum := ex.Intercept
+			for _, fc := range ex.Factors {
+				sum += fc.Contribution
+				if fc.Value == imputedValue && fc.Contribution != 0 {
+					t.Errorf("%s filled in with its average moves the log-odds by %g", fc.Feature, fc.Contribution)
+				}
+			}
+			if math.Abs(sum-ex.Logit) > 1e-9 {
+				t.Errorf("intercept + contributions = %.15g, logit = %.15g", sum, ex.Logit)
+			}
+			if !slices.Contains(ex.NotGiven, "contact_channel") || !slices.Contains(ex.NotGiven, "campaign_contacts") {
+				t.Errorf("not given %v", ex.NotGiven)
+			}
+		})
 	}
 }

@@ -79,7 +79,7 @@ func TestScorerUnseenAndMissing(t *testing.T) {
 		if fc.Feature == "last_contact_weekday" && math.Abs(fc.Contribution) > 1e-12 {
 			t.Errorf("%s: contribution %g, want 0 (imputed as average)", fc.Feature, fc.Contribution)
 		}
-		if fc.Feature == "contact_channel" && (fc.Value != imputedValue || fc.Contribution == 0) {
+		if fc.Feature == "contact_channel" && (fc.Value != notGivenLearnt || fc.Contribution == 0) {
 			t.Errorf("%s: %+v, want the learnt unknown level", fc.Feature, fc)
 		}
 	}
