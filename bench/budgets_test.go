@@ -108,11 +108,11 @@ func TestBudgets(t *testing.T) {
 
 	// 5. Re-scoring every lead on activation.
 	start = time.Now()
-	_, n, err := env.Store.ModelActivate(ctx, audit.System, next.Version)
+	act, err := env.Store.ModelActivate(ctx, audit.System, next.Version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep.add(fmt.Sprintf("activate: re-score %d leads (one set-based pass)", n),
+	rep.add(fmt.Sprintf("activate: re-score %d leads (one set-based pass)", act.Rescored),
 		time.Since(start).Round(time.Millisecond).String(), "< 30 s")
 
 	// 6. The list and the summary at 1M; the list also at 4 connections,

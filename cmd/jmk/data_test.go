@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/png"
 	"io"
@@ -503,6 +504,31 @@ func TestModelCommand(t *testing.T) {
 	}
 	if n := dbCount(t, dsn, "SELECT count(*) FROM leads WHERE model_version <> 2"); n != 0 {
 		t.Errorf("%d leads not re-scored by v2", n)
+	}
+	// Three activations of v1 at once: one re-scores, and the other two,
+	// which waited for it, say that it was already active.
+	const events = "SELECT count(*) FROM audit_events WHERE action = 'model.activate'"
+	before := dbCount(t, dsn, events)
+	outs := make(chan string, 3)
+	for range 3 {
+		go func() {
+			out, err := runData(t, dsn, "", "model", "activate", "1")
+			outs <- fmt.Sprint(out, err)
+		}()
+	}
+	var did, already int
+	for range 3 {
+		switch out := <-outs; {
+		case strings.Contains(out, "model v1 active; 41188 leads re-scored"):
+			did++
+		case strings.Contains(out, "model v1 was already active; nothing re-scored"):
+			already++
+		default:
+			t.Errorf("concurrent activate: %s", out)
+		}
+	}
+	if n := dbCount(t, dsn, events) - before; did != 1 || already != 2 || n != 1 {
+		t.Errorf("concurrent activations: %d re-scored, %d already active, %d events", did, already, n)
 	}
 	for _, args := range [][]string{{"model", "activate", "99"}, {"model", "activate", "x"}, {"model", "train", "--split", "nope"}, {"model"}} {
 		if out, err := runData(t, dsn, "", args...); err == nil || args[0] == "model" && len(args) > 1 && !strings.HasPrefix(err.Error(), "model "+args[1]+": ") {

@@ -260,24 +260,19 @@ func modelActivate(ctx context.Context, e env) error {
 		return err
 	}
 	defer closeDB()
-	// Read first only to word the answer: activating the active version
-	// changes nothing either way.
-	cur, err := st.ModelActiveInfo(ctx)
-	if err != nil && !errors.Is(err, apperr.ErrNotFound) {
-		return err
-	}
-	info, n, err := st.ModelActivate(ctx, cliActor, int32(v))
+	a, err := st.ModelActivate(ctx, cliActor, int32(v))
 	if errors.Is(err, apperr.ErrNotFound) {
 		return fmt.Errorf("model activate: %w (jmk model list shows the versions)", err)
 	}
 	if err != nil {
 		return fmt.Errorf("model activate: %w (the active model and the scores are as they were)", err)
 	}
-	if cur.Active && cur.Version == info.Version {
+	info := a.Model
+	if a.AlreadyActive {
 		fmt.Fprintf(e.stdout, "model v%d was already active; nothing re-scored\n", info.Version)
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, n)
+	fmt.Fprintf(e.stdout, "model v%d active; %d leads re-scored\n", info.Version, a.Rescored)
 	// The activation is done: options that cannot be read cost the note only.
 	var opts scoring.Options
 	if err := json.Unmarshal(info.Options, &opts); err != nil {

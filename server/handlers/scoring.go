@@ -215,11 +215,11 @@ func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelReque
 		return nil, err
 	}
 	defer release()
-	info, _, err := h.st.ModelActivate(ctx, actor(id), req.Version)
+	a, err := h.st.ModelActivate(ctx, actor(id), req.Version)
 	if err != nil {
 		return nil, err
 	}
-	out, err := modelOut(info)
+	out, err := modelOut(a.Model)
 	return api.ActivateModel200JSONResponse(out), err
 }
 

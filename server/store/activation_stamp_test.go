@@ -63,7 +63,7 @@ func TestActivationStamp(t *testing.T) {
 	activate := func(st *store.Store, version int32) <-chan error {
 		done := make(chan error, 1)
 		go func() {
-			_, _, err := st.ModelActivate(ctx, actor, version)
+			_, err := st.ModelActivate(ctx, actor, version)
 			done <- err
 		}()
 		return done

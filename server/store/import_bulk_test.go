@@ -136,7 +136,7 @@ func TestImportScoringRace(t *testing.T) {
 		return err
 	}
 	activation := func(ctx context.Context, st *store.Store, candidate int32) error {
-		_, _, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
+		_, err := st.ModelActivate(ctx, audit.Actor{Name: "admin"}, candidate)
 		return err
 	}
 	for _, tc := range []struct {

@@ -133,30 +133,40 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 	return out, err
 }
 
+// Activation is what ModelActivate did.
+type Activation struct {
+	Model    ModelInfo
+	Rescored int64 // live leads re-scored
+	// AlreadyActive is true when the version was the active one, which
+	// changes nothing. It is read under the activation lock, so of two
+	// activations made together it says which one did the work.
+	AlreadyActive bool
+}
+
 // ModelActivate makes a version the only active model and re-scores every
 // live lead in the same transaction. Concurrent activations are serialised,
 // and a partial unique index keeps at most one model active whatever
 // happens. Activating the active model changes nothing: every lead already
 // holds its score. Returns apperr.ErrNotFound for an unknown version.
-func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version int32) (ModelInfo, int64, error) {
-	var (
-		out ModelInfo
-		n   int64
-	)
+func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version int32) (Activation, error) {
+	var a Activation
 	err := s.InTx(ctx, func(tx *Tx) error {
 		var (
 			ev  *audit.Event
 			err error
 		)
-		if out, n, ev, err = s.activateTx(ctx, tx, actor, version); err != nil || ev == nil {
+		if a.Model, a.Rescored, ev, err = s.activateTx(ctx, tx, actor, version); err != nil {
 			return err
+		}
+		if a.AlreadyActive = ev == nil; a.AlreadyActive {
+			return nil
 		}
 		return tx.Audit(ctx, *ev)
 	})
 	if err == nil {
-		s.analyzeAfterBulk(n)
+		s.analyzeAfterBulk(a.Rescored)
 	}
-	return out, n, err
+	return a, err
 }
 
 // activateTx activates a version and re-scores every lead, returning the
