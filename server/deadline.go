@@ -24,26 +24,31 @@ var longRoutes = map[string]bool{
 // requestDeadline bounds every other request to d, from its headers on:
 // reading its body, waiting for a database connection and its queries. A
 // database that hangs (a lock held, a pool taken by slow work) then costs a
-// client a 503 after d instead of a request that never ends. It runs after
-// headAsGet, so a HEAD goes as its GET does.
+// client a 503 after d instead of a request that never ends. The long
+// routes' bodies (a few bytes of JSON) are bounded to d all the same: the
+// caller is checked only once the body is read, and a body trickled in a
+// byte at a time would let anyone hold a connection for the server's long
+// read timeout. The import's upload has its own (importUpload). It runs
+// after headAsGet, so a HEAD goes as its GET does.
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			if longRoutes[r.Method+" "+c.Path()] {
+			if r.Method == http.MethodPost && c.Path() == importPath {
 				return next(c)
 			}
 			deadline := time.Now().Add(d)
 			if r.Body != nil && r.Body != http.NoBody {
-				// A body trickled in a byte at a time would otherwise hold the
-				// connection for the server's long read timeout (kept for
-				// imports). Cleared once the body is read: net/http then reads
-				// on in the background to notice a client that leaves, and a
+				// Cleared once the body is read: net/http then reads on in
+				// the background to notice a client that leaves, and a
 				// deadline hit there would cancel the request.
 				rc := http.NewResponseController(c.Response())
 				if rc.SetReadDeadline(deadline) == nil {
 					r.Body = &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
 				}
+			}
+			if longRoutes[r.Method+" "+c.Path()] {
+				return next(c)
 			}
 			ctx, cancel := context.WithDeadline(r.Context(), deadline)
 			defer cancel()

@@ -10,7 +10,7 @@ import (
 	"github.com/jmksales/jmk/server/servertest"
 )
 
-// TestJSONDepth: a body nested deeper, or with more fields, than the spec
+// TestJSONDepth: a body nested deeper, or with more values, than the spec
 // could ever need is a cheap 400 before the validator, which spent seconds
 // and gigabytes on a small one; a public endpoint is no exception.
 func TestJSONDepth(t *testing.T) {
@@ -41,8 +41,13 @@ func TestJSONDepth(t *testing.T) {
 		{"AtTheLimit", nested(32), 400, `"x"`},
 		// Every unknown field costs the validator an error: a body of
 		// thousands of them is refused before it runs.
-		{"ManyNames", manyNames(5000), 400, "more than 1000 fields"},
-		{"NamesAtTheLimit", manyNames(998), 400, "998 fields are invalid"},
+		{"ManyNames", manyNames(5000), 400, "more than 1000 values"},
+		// The body, its two fields and 997 more: 1000 values.
+		{"NamesAtTheLimit", manyNames(997), 400, "997 fields are invalid"},
+		// An array's items are values too: 200,000 of them cost the
+		// validator an allocation each, for a caller it has not checked.
+		{"ManyItems", `{"email": "a@example.com", "password": "long enough pw", "x": [` +
+			strings.Repeat("1,", 200_000) + `1]}`, 400, "more than 1000 values in all (fields and array items)"},
 		// Brackets inside strings are text, not nesting: a wrong password.
 		{"BracketsInAString", `{"email": "a@example.com", "password": "` + strings.Repeat("[", 100) + `\"[["}`, 401, "wrong"},
 	} {
