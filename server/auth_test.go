@@ -925,6 +925,36 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 	}
 }
 
+// TestReactivationLiftsLock: a deactivated user who tries to log in with
+// the right password fails as with a wrong one, and locks the e-mail (a
+// different answer would confirm the password); reactivating the account
+// lets them in again at once.
+func TestReactivationLiftsLock(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, throttle(3, 100))
+	u, _ := env.NewUser(auth.RoleSales)
+	if r, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); r.StatusCode() != 204 {
+		t.Fatalf("deactivate: %d %s", r.StatusCode(), r.Body)
+	}
+	for range 3 {
+		if r := login(t, env, u.Email, servertest.Password); r.StatusCode() != 401 {
+			t.Fatalf("inactive, right password: %d", r.StatusCode())
+		}
+	}
+	if r := login(t, env, u.Email, servertest.Password); r.StatusCode() != 429 {
+		t.Fatalf("locked: %d", r.StatusCode())
+	}
+	g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
+	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: lref(g.HTTPResponse.Header.Get("ETag"))},
+		client.UserPatch{Active: lref(true)})
+	if r.StatusCode() != 200 {
+		t.Fatalf("reactivate: %d %s", r.StatusCode(), r.Body)
+	}
+	if l := login(t, env, u.Email, servertest.Password); l.StatusCode() != 200 {
+		t.Fatalf("login after the reactivation: %d %s", l.StatusCode(), l.Body)
+	}
+}
+
 // TestChangePasswordThrottleParallel: a burst of guesses through
 // /auth/password with a stolen access token meets the login limit as a burst
 // of logins does, checked again under the same locks.

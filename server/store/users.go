@@ -157,8 +157,10 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 		}
 	}
 	// A reset is how an admin lets a locked-out user back in: the
-	// guesses at the old password say nothing about the new one.
-	if c.PasswordHash != nil {
+	// guesses at the old password say nothing about the new one. So is a
+	// reactivation: while the account was closed, the user's own logins
+	// failed too, right password and all (a 401 that must not tell).
+	if c.PasswordHash != nil || next.Active && !old.Active {
 		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
 			return out, nil, err
 		}
