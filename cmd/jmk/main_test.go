@@ -371,6 +371,24 @@ func TestUsersCreate(t *testing.T) {
 			}
 		})
 	}
+	// A mistyped DATABASE_URL creates no database for an admin nobody's
+	// server reads; it fails before the password prompt.
+	t.Run("MissingDatabase", func(t *testing.T) {
+		t.Parallel()
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + path.Base(u.Path) + "_typo"
+		r := runJMK(t, map[string]string{"DATABASE_URL": u.String(), "JMK_PASSWORD": "a long enough password"}, "",
+			"users", "create", "--email", "typo@example.com", "--name", "Typo", "--role", "admin")
+		if r.err == nil || !strings.Contains(r.err.Error(), "does not exist") || r.stdout != "" {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		if n := dbCount(t, dsn, `SELECT count(*) FROM pg_database WHERE datname = $1`, path.Base(u.Path)); n != 0 {
+			t.Fatal("users create made the database it was pointed at")
+		}
+	})
 	t.Run("NoSubcommand", func(t *testing.T) {
 		t.Parallel()
 		if r := runJMK(t, env, "", "users"); r.err == nil || !strings.Contains(r.stderr, "Usage") {

@@ -54,8 +54,9 @@ func cmdUsers(ctx context.Context, e env) error {
 		return fs.fail(fmt.Errorf("users create: --name %s (it must hold a letter or digit, on one line)", problem))
 	}
 	// The database first: a wrong DATABASE_URL must not cost a password
-	// typed twice.
-	_, st, closeDB, err := openStore(ctx, e)
+	// typed twice, nor create a database for a user nobody will find
+	// (jmk migrate or jmk serve make a new one).
+	_, st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

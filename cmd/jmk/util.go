@@ -122,7 +122,7 @@ func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(),
 }
 
 // openExistingStore is openStore for commands that work on data already
-// there (verify, export, list, activate): the database must exist and be
+// there (verify, export, list, activate, users create): the database must exist and be
 // migrated, so that a mistyped DATABASE_URL fails rather than creating an
 // empty database to report on.
 func openExistingStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
