@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -106,6 +107,14 @@ func loadDotEnv(name string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %s (expected KEY=value lines; the file's text is not shown, as it may hold secrets)", name, dotEnvProblem(err.Error()))
 	}
+	for k := range vars {
+		// godotenv also reads "KEY: value" lines, so "DATABASE_URL
+		// postgres://…" is the variable "DATABASE_URL postgres", which
+		// nothing reads: the command would run on the default database.
+		if !envName.MatchString(k) {
+			return fmt.Errorf("%s: a line is not a variable assignment: a name holds a space or a character other than a letter, digit or _ (expected KEY=value lines; the file's text is not shown, as it may hold secrets)", name)
+		}
+	}
 	for k, v := range vars {
 		if _, set := os.LookupEnv(k); !set {
 			if err := os.Setenv(k, v); err != nil {
@@ -115,6 +124,10 @@ func loadDotEnv(name string) error {
 	}
 	return nil
 }
+
+// envName is what a .env line may name: an environment variable a shell
+// could set.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // dotEnvProblem says what is wrong with a .env file without godotenv's
 // quote of it, which runs on to the end of the file (secrets and all).

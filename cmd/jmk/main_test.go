@@ -89,6 +89,10 @@ func TestDotEnv(t *testing.T) {
 		{"BadLine", "this is not valid\n", nil, []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"BadLineAfterGoodOnes", "APP_ENV=production\nthis is not valid\n", nil, []string{"migrate"}, 1, "", "jmk: .env: "},
 		{"Unterminated", "JWT_SECRET=\"abc\n", nil, []string{"migrate"}, 1, "", "jmk: .env: a quoted value has no closing quote"},
+		// godotenv reads this as the variable "DATABASE_URL postgres",
+		// which would leave DATABASE_URL to its default.
+		{"SpaceForEquals", "DATABASE_URL postgres://postgres@127.0.0.1:1/x\n", nil, []string{"migrate"}, 1, "",
+			"jmk: .env: a line is not a variable assignment: a name holds a space"},
 		{"Directory", "/", nil, []string{"migrate"}, 1, "", "jmk: read .env: is a directory"},
 		// Help needs no settings: it is shown, with the problem as a warning.
 		{"BadLineHelp", "this is not valid\n", nil, []string{"import", "--help"}, 0, "Usage: jmk import", "jmk: warning: .env: "},
