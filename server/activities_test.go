@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -228,7 +229,14 @@ func TestActivityCreate(t *testing.T) {
 			status, body := leadRaw(t, env, token, "POST", path, tc.body)
 			leadProblem(t, tc.body, status, body, 400, tc.field)
 		}
-		status, body := leadRaw(t, env, token, "POST", "/api/v1/leads/nope/activities", `{"kind": "call"}`)
+		// A date and a time with a space between is not taken for an
+		// offset's + that a URL turned into a space: no advice on URLs.
+		status, body := leadRaw(t, env, token, "POST", path, `{"kind": "call", "occurred_at": "2026-12-07 10:00"}`)
+		leadProblem(t, "space for T", status, body, 400, "occurred_at")
+		if !strings.Contains(string(body), "such as 2026-11-01T09:00:00Z") || strings.Contains(string(body), "%2B") {
+			t.Errorf("space for T: %s", body)
+		}
+		status, body = leadRaw(t, env, token, "POST", "/api/v1/leads/nope/activities", `{"kind": "call"}`)
 		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
 	})
 	// Blank notes are stored as none, CR LF as LF, as a lead's notes are.

@@ -43,8 +43,9 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		t, err := time.Parse(time.RFC3339Nano, s)
 		switch {
 		// A "+02:00" typed into a URL arrives as " 02:00": a query decodes
-		// + as a space.
-		case err != nil && len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':':
+		// + as a space. Only a whole date and time before it says so:
+		// "2026-11-01 09:00" is a date and a time with a space between.
+		case err != nil && len(s) > 6 && s[len(s)-6] == ' ' && s[len(s)-3] == ':' && localDateTime(s[:len(s)-6]):
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z; in a URL, write the + of an offset as %2B (2026-11-01T09:00:00%2B01:00)")
 		case err != nil || !offsetInRange(s):
 			return errors.New("must be an RFC 3339 date-time with its time zone, such as 2026-11-01T09:00:00Z")
@@ -56,6 +57,13 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 		}
 		return nil
 	}),
+}
+
+// localDateTime reports whether s is an RFC 3339 date-time without its
+// offset.
+func localDateTime(s string) bool {
+	_, err := time.Parse("2006-01-02T15:04:05.999999999", s)
+	return err == nil
 }
 
 // offsetInRange reports whether a date-time that Go parsed has an offset
