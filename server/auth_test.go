@@ -1039,6 +1039,9 @@ func TestTokensRefused(t *testing.T) {
 		{"None", ""},
 		{"EmptyBearer", "Bearer "},
 		{"BasicScheme", "Basic YWRtaW46cGFzc3dvcmQ="},
+		// A valid token pasted without its scheme: the 401 says what the
+		// header lacks, rather than to log in again.
+		{"NoScheme", craft(jwt.SigningMethodHS256, secret, nil)},
 		{"Garbage", "Bearer garbage"},
 		{"AlgNone", "Bearer " + noneTok},
 		{"HS384RightSecret", "Bearer " + craft(jwt.SigningMethodHS384, secret, nil)},
@@ -1068,8 +1071,11 @@ func TestTokensRefused(t *testing.T) {
 				t.Fatalf("WWW-Authenticate %q", res.Header.Get("WWW-Authenticate"))
 			}
 			wantType, wantDetail := "https://jmk.example/problems/unauthorized", "a valid bearer access token is required: log in with POST /api/v1/auth/login"
-			if bearer {
+			switch {
+			case bearer:
 				wantType, wantDetail = "https://jmk.example/problems/invalid-token", "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
+			case tc.header != "":
+				wantDetail = "the Authorization header must be one header of the form: Bearer <access token>"
 			}
 			if p.Type != wantType || p.Detail == nil || *p.Detail != wantDetail {
 				t.Fatalf("type %s, detail %v; want %s, %q", p.Type, p.Detail, wantType, wantDetail)

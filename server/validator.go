@@ -21,6 +21,11 @@ import (
 // refused, whose problem type is invalid-token.
 const invalidTokenDetail = "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
 
+// authSchemeDetail is the detail of a 401 for an Authorization header that
+// holds no bearer token: a token without "Bearer ", another scheme, or two
+// headers.
+const authSchemeDetail = "the Authorization header must be one header of the form: Bearer <access token>"
+
 // isAPI reports whether path is the API's, under /api/: the probes, metrics
 // and docs take no token, parameters or JSON bodies.
 func isAPI(path string) bool { return strings.HasPrefix(path, "/api/") }

@@ -65,6 +65,10 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 		if _, ok := bearerToken(r); ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="jmk", error="invalid_token", error_description="the access token is expired, revoked or invalid"`)
 			detail = invalidTokenDetail
+		} else if r.Header.Get("Authorization") != "" {
+			// A token pasted without its scheme, or another scheme: a new
+			// login would not help.
+			detail = authSchemeDetail
 		}
 	case http.StatusRequestEntityTooLarge:
 		detail, fields = tooLargeDetail, nil
