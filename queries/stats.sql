@@ -63,8 +63,7 @@ HAVING sum(leads) <> 0;
 
 -- name: StatsLeaderboard :many
 -- Every active sales user with the leads assigned to them closed from
--- @since until @until (exclusive; null: now, the clock closed_at is stamped
--- by) (won = success, lost = failed)
+-- @since until @until (exclusive) (won = success, lost = failed)
 -- and the contacts they logged in that window (notes are not contacts), on
 -- live leads only, as everywhere in the stats (schema/00022 has the
 -- indexes). Ranked by leads won, then contacts, then name.
@@ -79,7 +78,7 @@ LEFT JOIN (
            count(*) FILTER (WHERE l.status = 'failed') AS lost
     FROM leads l
     WHERE l.closed_at >= @since::timestamptz AND l.deleted_at IS NULL
-      AND l.closed_at < coalesce(sqlc.narg(until)::timestamptz, now())
+      AND l.closed_at < @until::timestamptz
       AND l.status IN ('success', 'failed') AND l.assigned_to IS NOT NULL
     GROUP BY l.assigned_to
 ) c ON c.assigned_to = u.id
@@ -87,7 +86,7 @@ LEFT JOIN (
     SELECT ac.user_id, count(*) AS contacts
     FROM activities ac
     WHERE ac.occurred_at >= @since::timestamptz AND ac.kind <> 'note' AND ac.user_id IS NOT NULL
-      AND ac.occurred_at < coalesce(sqlc.narg(until)::timestamptz, now())
+      AND ac.occurred_at < @until::timestamptz
       AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = ac.lead_id AND l.deleted_at IS NOT NULL)
     GROUP BY ac.user_id
 ) a ON a.user_id = u.id

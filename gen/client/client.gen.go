@@ -1016,10 +1016,12 @@ type LeadStatus string
 // Leaderboard defines model for Leaderboard.
 type Leaderboard struct {
 	Items []LeaderboardEntry `json:"items"`
-	Since time.Time          `json:"since"`
 
-	// Until The end of the window (exclusive); absent when the request gave none (the window then ends now).
-	Until *time.Time `json:"until,omitempty"`
+	// Since The start of the window (inclusive): the request's, or 30 days before `until`.
+	Since time.Time `json:"since"`
+
+	// Until The end of the window (exclusive): the request's, or the database's clock when it gave none (the clock that stamps when a lead closed).
+	Until time.Time `json:"until"`
 }
 
 // LeaderboardEntry defines model for LeaderboardEntry.
@@ -1650,7 +1652,7 @@ type GetStatsLeaderboardParams struct {
 	// Since Inclusive; default 30 days before `until` (but not before 0001-01-01). The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
 
-	// Until Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied.
+	// Until Exclusive; default now, by the database's clock (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it in UTC, rounded up to the microsecond as it is applied.
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
 	Limit *int32     `form:"limit,omitempty" json:"limit,omitempty"`
 }

@@ -108,7 +108,7 @@ LEFT JOIN (
            count(*) FILTER (WHERE l.status = 'failed') AS lost
     FROM leads l
     WHERE l.closed_at >= $1::timestamptz AND l.deleted_at IS NULL
-      AND l.closed_at < coalesce($2::timestamptz, now())
+      AND l.closed_at < $2::timestamptz
       AND l.status IN ('success', 'failed') AND l.assigned_to IS NOT NULL
     GROUP BY l.assigned_to
 ) c ON c.assigned_to = u.id
@@ -116,7 +116,7 @@ LEFT JOIN (
     SELECT ac.user_id, count(*) AS contacts
     FROM activities ac
     WHERE ac.occurred_at >= $1::timestamptz AND ac.kind <> 'note' AND ac.user_id IS NOT NULL
-      AND ac.occurred_at < coalesce($2::timestamptz, now())
+      AND ac.occurred_at < $2::timestamptz
       AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = ac.lead_id AND l.deleted_at IS NOT NULL)
     GROUP BY ac.user_id
 ) a ON a.user_id = u.id
@@ -127,7 +127,7 @@ LIMIT $3
 
 type StatsLeaderboardParams struct {
 	Since time.Time
-	Until *time.Time
+	Until time.Time
 	Lim   int32
 }
 
@@ -140,8 +140,7 @@ type StatsLeaderboardRow struct {
 }
 
 // Every active sales user with the leads assigned to them closed from
-// @since until @until (exclusive; null: now, the clock closed_at is stamped
-// by) (won = success, lost = failed)
+// @since until @until (exclusive) (won = success, lost = failed)
 // and the contacts they logged in that window (notes are not contacts), on
 // live leads only, as everywhere in the stats (schema/00022 has the
 // indexes). Ranked by leads won, then contacts, then name.

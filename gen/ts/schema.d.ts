@@ -1533,13 +1533,16 @@ export interface components {
             conversion_rate: number | null;
         };
         Leaderboard: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The start of the window (inclusive): the request's, or 30 days before `until`.
+             */
             since: string;
             /**
              * Format: date-time
-             * @description The end of the window (exclusive); absent when the request gave none (the window then ends now).
+             * @description The end of the window (exclusive): the request's, or the database's clock when it gave none (the clock that stamps when a lead closed).
              */
-            until?: string;
+            until: string;
             items: components["schemas"]["LeaderboardEntry"][];
         };
         AuditActor: {
@@ -2996,7 +2999,7 @@ export interface operations {
             query?: {
                 /** @description Inclusive; default 30 days before `until` (but not before 0001-01-01). The answer echoes it in UTC, rounded up to the microsecond (the database's resolution) as it is applied. */
                 since?: string;
-                /** @description Exclusive; default now (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it, when given, in UTC, rounded up to the microsecond as it is applied. */
+                /** @description Exclusive; default now, by the database's clock (a contact logged with a time a few minutes ahead counts once that time comes). Not before `since`. The answer echoes it in UTC, rounded up to the microsecond as it is applied. */
                 until?: string;
                 limit?: number;
             };

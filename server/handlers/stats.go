@@ -57,16 +57,23 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 // window of time: from since until until, by default the 30 days before
 // until, which by default is the database's now (a contact may be logged a
 // few minutes ahead: it counts once its time comes; and closed_at is the
-// database's clock, not ours).
+// database's clock, not ours). Both ends are answered, so that a dashboard
+// can say which window it shows.
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
 	p := req.Params
-	until, end := ceilMicroPtr(p.Until), time.Now().UTC()
-	if until != nil {
-		end = *until
+	var until time.Time
+	if p.Until != nil {
+		until = ceilMicro(*p.Until)
+	} else {
+		now, err := h.st.Now(ctx)
+		if err != nil {
+			return nil, err
+		}
+		until = apiTime(now)
 	}
 	// The default, 30 days before an until in year 1, stays in the years
 	// the API writes (0001-9999).
-	since := end.AddDate(0, 0, -30)
+	since := until.AddDate(0, 0, -30)
 	if first := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC); since.Before(first) {
 		since = first
 	}
@@ -74,7 +81,7 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 		since = ceilMicro(*p.Since)
 	}
 	// A since ahead of the default end is an empty board, as it always was.
-	if until != nil && until.Before(since) {
+	if p.Until != nil && until.Before(since) {
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}
 	limit := int32(10)
@@ -85,8 +92,7 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Items: make([]api.LeaderboardEntry, len(rows))}
-	out.Until = until
+	out := api.GetStatsLeaderboard200JSONResponse{Since: apiTime(since), Until: until, Items: make([]api.LeaderboardEntry, len(rows))}
 	for i, r := range rows {
 		out.Items[i] = api.LeaderboardEntry{UserId: r.UserID, Name: r.Name, LeadsWon: r.LeadsWon, LeadsLost: r.LeadsLost,
 			ContactsLogged: r.ContactsLogged, ConversionRate: r.ConversionRate}

@@ -65,9 +65,9 @@ type LeaderboardEntry struct {
 }
 
 // StatsLeaderboard ranks up to limit active sales users by the leads
-// assigned to them that were won from since until until (exclusive; nil:
-// the database's now), then by contacts logged in that window.
-func (s *Store) StatsLeaderboard(ctx context.Context, since time.Time, until *time.Time, limit int32) ([]LeaderboardEntry, error) {
+// assigned to them that were won from since until until (exclusive), then
+// by contacts logged in that window.
+func (s *Store) StatsLeaderboard(ctx context.Context, since, until time.Time, limit int32) ([]LeaderboardEntry, error) {
 	rows, err := s.q.StatsLeaderboard(ctx, db.StatsLeaderboardParams{Since: since, Until: until, Lim: limit})
 	if err != nil {
 		return nil, translate(err)
@@ -86,4 +86,11 @@ func ratio(n, d int64) *float64 {
 	}
 	v := float64(n) / float64(d)
 	return &v
+}
+
+// Now reads the database's clock, which stamps closed_at and the audit
+// trail: a window that ends now ends by it, not by this instance's.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	t, err := s.q.ClockNow(ctx)
+	return t, translate(err)
 }
