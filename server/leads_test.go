@@ -772,6 +772,8 @@ func TestLeadDelete(t *testing.T) {
 		leadProblem(t, "get deleted", g.StatusCode(), g.Body, 404, "")
 		u, _ := env.Admin.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
 		leadProblem(t, "patch deleted", u.StatusCode(), u.Body, 404, "")
+		again, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, nil)
+		leadProblem(t, "delete deleted", again.StatusCode(), again.Body, 404, "")
 		list, _ := sales.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Count: lref(true)})
 		if list.JSON200 == nil || len(list.JSON200.Items) != 0 || *list.JSON200.Total != 0 {
 			t.Errorf("list shows a deleted lead: %s", list.Body)

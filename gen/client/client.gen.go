@@ -2044,6 +2044,8 @@ type ClientInterface interface {
 
 	// DeleteLead Delete a lead (admin; soft delete, history stays).
 	//
+	// A deleted lead is gone from the API: every operation on it is a 404, deleting it again included (its events stay in the audit trail). A user is deactivated instead, and stays listed, so deleting one twice is a 204 both times.
+	//
 	// Corresponds with DELETE /api/v1/leads/{id} (the `DeleteLead` operationId).
 	DeleteLead(ctx context.Context, id ID, params *DeleteLeadParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2707,6 +2709,8 @@ func (c *Client) ImportLeadsWithBody(ctx context.Context, params *ImportLeadsPar
 }
 
 // DeleteLead Delete a lead (admin; soft delete, history stays).
+//
+// A deleted lead is gone from the API: every operation on it is a 404, deleting it again included (its events stay in the audit trail). A user is deactivated instead, and stays listed, so deleting one twice is a 204 both times.
 //
 // Corresponds with DELETE /api/v1/leads/{id} (the `DeleteLead` operationId).
 func (c *Client) DeleteLead(ctx context.Context, id ID, params *DeleteLeadParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5741,6 +5745,8 @@ type ClientWithResponsesInterface interface {
 	ImportLeadsWithBodyWithResponse(ctx context.Context, params *ImportLeadsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLeadsResponse, error)
 
 	// DeleteLeadWithResponse Delete a lead (admin; soft delete, history stays).
+	//
+	// A deleted lead is gone from the API: every operation on it is a 404, deleting it again included (its events stay in the audit trail). A user is deactivated instead, and stays listed, so deleting one twice is a 204 both times.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10131,6 +10137,8 @@ func (c *ClientWithResponses) ImportLeadsWithBodyWithResponse(ctx context.Contex
 }
 
 // DeleteLeadWithResponse Delete a lead (admin; soft delete, history stays).
+//
+// A deleted lead is gone from the API: every operation on it is a 404, deleting it again included (its events stay in the audit trail). A user is deactivated instead, and stays listed, so deleting one twice is a 204 both times.
 //
 // Returns a wrapper object for the known response body format(s).
 //

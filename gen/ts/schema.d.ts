@@ -353,7 +353,10 @@ export interface paths {
         get: operations["getLead"];
         put?: never;
         post?: never;
-        /** Delete a lead (admin; soft delete, history stays). */
+        /**
+         * Delete a lead (admin; soft delete, history stays).
+         * @description A deleted lead is gone from the API: every operation on it is a 404, deleting it again included (its events stay in the audit trail). A user is deactivated instead, and stays listed, so deleting one twice is a 204 both times.
+         */
         delete: operations["deleteLead"];
         options?: never;
         head?: never;
