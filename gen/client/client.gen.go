@@ -1047,7 +1047,7 @@ type Marital string
 
 // Model defines model for Model.
 type Model struct {
-	// ActivatedAt When the activation that made this model active took effect, once no other activation, threshold change or lead write was before it: the `scored_at` of the leads it re-scored. Its `model.activate` event is dated, as every event is, when its transaction began, which is earlier when it waited its turn. Activations run one at a time; of two made together, the one that ends last is active.
+	// ActivatedAt When this model was last made active (it stays when another model is activated later), or null if it never was: when the activation took effect, once no other activation, threshold change or lead write was before it: the `scored_at` of the leads it re-scored. Its `model.activate` event is dated, as every event is, when its transaction began, which is earlier when it waited its turn. Activations run one at a time; of two made together, the one that ends last is active.
 	ActivatedAt *time.Time `json:"activated_at"`
 	Active      bool       `json:"active"`
 
@@ -1061,10 +1061,12 @@ type Model struct {
 	Options ModelOptions `json:"options"`
 
 	// Thresholds The cut-offs in force when the model was trained, which metrics.categories uses. The cut-offs that categorise leads now are at GET /api/v1/scoring/thresholds.
-	Thresholds Thresholds          `json:"thresholds"`
-	TrainedAt  time.Time           `json:"trained_at"`
-	TrainedBy  *openapi_types.UUID `json:"trained_by"`
-	Version    int32               `json:"version"`
+	Thresholds Thresholds `json:"thresholds"`
+	TrainedAt  time.Time  `json:"trained_at"`
+
+	// TrainedBy The admin who trained it through the API (the demo seed's model names the seed's admin); null when it was trained with `jmk model train`, whose `model.train` event names the command and the account it ran under.
+	TrainedBy *openapi_types.UUID `json:"trained_by"`
+	Version   int32               `json:"version"`
 }
 
 // ModelList defines model for ModelList.
@@ -1197,7 +1199,7 @@ type Role string
 
 // Score Example: {"baseline":-2.31,"category":"warm","factors":[{"contribution":1.42,"description":"Previous campaign succeeded (contacted once before this campaign, last contacted 6 days before this campaign's call)","feature":"previous_campaign","value":"previous_outcome success, previous_contacts 1, days_since_previous_contact 6"},{"contribution":0.88,"description":"Economic climate at the campaign's last contact (Euribor 3-month rate 1.299%)","feature":"economic_climate","value":"emp_var_rate -1.8, cons_price_idx 92.893, cons_conf_idx -46.2, euribor_3m 1.299, nr_employed 5099.1"},{"contribution":0.31,"description":"Reached on a mobile phone","feature":"contact_channel","value":"cellular"},{"contribution":0.24,"description":"Campaign's last contact in October","feature":"last_contact_month","value":"oct"},{"contribution":-0.09,"description":"Campaign record: called 3 times","feature":"campaign_contacts","value":"3"}],"logit":0.49,"model_version":3,"not_given":["age"],"not_learnt":[],"other_contribution":0.04,"probability":0.62,"scored_at":"2026-11-25T10:00:00Z"}
 type Score struct {
-	// Baseline Log-odds of an average lead (the model's intercept plus every field's average effect over its training leads).
+	// Baseline Log-odds of a reference lead with every field at its average effect over the training leads (the model's intercept plus those averages); each factor's contribution is measured from it. It reads as a lower probability than the training leads' conversion rate, which is an average of probabilities, not of log-odds.
 	Baseline float64  `json:"baseline"`
 	Category Category `json:"category"`
 
@@ -2174,12 +2176,16 @@ type ClientInterface interface {
 
 	// PredictScoreWithBody What-if scoring of a set of inputs; nothing is stored.
 	//
+	// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/scoring/predict (the `PredictScore` operationId).
 	PredictScoreWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PredictScore What-if scoring of a set of inputs; nothing is stored.
+	//
+	// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2980,6 +2986,8 @@ func (c *Client) ActivateModel(ctx context.Context, version int32, reqEditors ..
 
 // PredictScoreWithBody What-if scoring of a set of inputs; nothing is stored.
 //
+// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/scoring/predict (the `PredictScore` operationId).
@@ -2996,6 +3004,8 @@ func (c *Client) PredictScoreWithBody(ctx context.Context, contentType string, b
 }
 
 // PredictScore What-if scoring of a set of inputs; nothing is stored.
+//
+// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5892,12 +5902,16 @@ type ClientWithResponsesInterface interface {
 
 	// PredictScoreWithBodyWithResponse What-if scoring of a set of inputs; nothing is stored.
 	//
+	// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/scoring/predict (the `PredictScore` operationId).
 	PredictScoreWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PredictScoreResponse, error)
 
 	// PredictScoreWithResponse What-if scoring of a set of inputs; nothing is stored.
+	//
+	// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10368,6 +10382,8 @@ func (c *ClientWithResponses) ActivateModelWithResponse(ctx context.Context, ver
 
 // PredictScoreWithBodyWithResponse What-if scoring of a set of inputs; nothing is stored.
 //
+// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/scoring/predict (the `PredictScore` operationId).
@@ -10380,6 +10396,8 @@ func (c *ClientWithResponses) PredictScoreWithBodyWithResponse(ctx context.Conte
 }
 
 // PredictScoreWithResponse What-if scoring of a set of inputs; nothing is stored.
+//
+// Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -434,7 +434,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** What-if scoring of a set of inputs; nothing is stored. */
+        /**
+         * What-if scoring of a set of inputs; nothing is stored.
+         * @description Scored by the active model. An input that model does not use is ignored: `last_call_duration_sec` unless it was trained with it (its `options` say so).
+         */
         post: operations["predictScore"];
         delete?: never;
         options?: never;
@@ -1235,7 +1238,7 @@ export interface components {
             logit: number;
             /**
              * Format: double
-             * @description Log-odds of an average lead (the model's intercept plus every field's average effect over its training leads).
+             * @description Log-odds of a reference lead with every field at its average effect over the training leads (the model's intercept plus those averages); each factor's contribution is measured from it. It reads as a lower probability than the training leads' conversion rate, which is an average of probabilities, not of log-odds.
              */
             baseline: number;
             /**
@@ -1398,12 +1401,15 @@ export interface components {
             algorithm: string;
             /** Format: date-time */
             trained_at: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The admin who trained it through the API (the demo seed's model names the seed's admin); null when it was trained with `jmk model train`, whose `model.train` event names the command and the account it ran under.
+             */
             trained_by: string | null;
             active: boolean;
             /**
              * Format: date-time
-             * @description When the activation that made this model active took effect, once no other activation, threshold change or lead write was before it: the `scored_at` of the leads it re-scored. Its `model.activate` event is dated, as every event is, when its transaction began, which is earlier when it waited its turn. Activations run one at a time; of two made together, the one that ends last is active.
+             * @description When this model was last made active (it stays when another model is activated later), or null if it never was: when the activation took effect, once no other activation, threshold change or lead write was before it: the `scored_at` of the leads it re-scored. Its `model.activate` event is dated, as every event is, when its transaction began, which is earlier when it waited its turn. Activations run one at a time; of two made together, the one that ends last is active.
              */
             activated_at: string | null;
             options: components["schemas"]["ModelOptions"];
