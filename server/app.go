@@ -71,6 +71,10 @@ func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (
 	if cfg.DBMaxConns > 0 {
 		pc.MaxConns = cfg.DBMaxConns
 	}
+	if d := cfg.DBIdleTimeout; d > 0 {
+		// Idle connections are closed by the pool's health check.
+		pc.MaxConnIdleTime, pc.HealthCheckPeriod = d, d
+	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "jmk"
 	dbconf.Configure(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)

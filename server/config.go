@@ -40,8 +40,13 @@ type Config struct {
 	MaxBodyBytes     int64
 	MaxImportBytes   int64
 	DBMaxConns       int32
-	SealInterval     time.Duration
-	ShutdownTimeout  time.Duration
+	// DBIdleTimeout, when set, closes a pool connection idle that long
+	// (pgx's default keeps one for 30 minutes). Tests set it: dozens of
+	// servers at once, each with its idle connections, came within one of
+	// PostgreSQL's 100.
+	DBIdleTimeout   time.Duration
+	SealInterval    time.Duration
+	ShutdownTimeout time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics requires.
 	MetricsToken string
 	// ShutdownDrain is how long a stopping server keeps serving, with

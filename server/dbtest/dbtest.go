@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -75,6 +76,9 @@ func Pool(t testing.TB) (*pgxpool.Pool, string) {
 		t.Fatalf("parse test database url: %v", err)
 	}
 	dbconf.Configure(pc)
+	// Idle connections go back to PostgreSQL, as servertest's do: many
+	// tests' pools live at once.
+	pc.MaxConnIdleTime, pc.HealthCheckPeriod = time.Second, time.Second
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		t.Fatalf("connect test database: %v", err)

@@ -72,6 +72,9 @@ func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 	}
 	cfg.SealInterval = 50 * time.Millisecond
 	cfg.DBMaxConns = 8
+	// Many servers live at once, most of them idle while their parallel
+	// subtests wait their turn: their connections go back to PostgreSQL.
+	cfg.DBIdleTimeout = time.Second
 	// The race detector makes bcrypt several times slower: ten parallel
 	// registrations on two cores then take longer than the production
 	// default. Tests of the deadline itself set their own.
