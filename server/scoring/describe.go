@@ -116,8 +116,8 @@ func duration(x float64) string {
 	return fmt.Sprintf("%d s", s)
 }
 
-// scoredAs words the value a number outside the training range is scored
-// as (the nearest end of the range), in the words of its factor.
+// numWords words a number in the terms of its factor, for the climate's
+// description and for the value an out-of-range number is scored as.
 func numWords(i int, x float64) string {
 	switch {
 	case isClimate(i):
@@ -191,7 +191,10 @@ func describePrevious(f *Features, e *Encoded) (value, desc string) {
 // indicators take one value per month or week of a campaign, and the model
 // learns them as the period they mark, not as a trend: "low" or "high"
 // would mislead, since a neighbouring value can push the other way.
-func describeClimate(e *Encoded) (value, desc string) {
+//
+// With no indicator given, learnt says whether training had leads without
+// them too.
+func describeClimate(e *Encoded, learnt bool) (value, desc string) {
 	var given []string
 	shown := -1
 	for i := numEmpVarRate; i <= numNrEmployed; i++ {
@@ -203,7 +206,10 @@ func describeClimate(e *Encoded) (value, desc string) {
 			shown = i
 		}
 	}
-	if shown < 0 {
+	switch {
+	case shown < 0 && learnt:
+		return notGivenLearnt, "Economic climate at the campaign's last contact unknown (not given)"
+	case shown < 0:
 		return imputedValue, "Economic climate at the campaign's last contact unknown (not given: average assumed)"
 	}
 	return strings.Join(given, ", "), "Economic climate at the campaign's last contact (" + numWords(shown, e.Values[shown]) + ")"

@@ -197,7 +197,13 @@ func (x *explainer) numeric(i int) {
 // them) and of the previous campaign.
 func (x *explainer) groups() {
 	if x.climateUsed {
-		value, desc := describeClimate(&x.e)
+		learnt := false
+		for i := numEmpVarRate; i <= numNrEmployed; i++ {
+			if enc := x.s.num[i].enc; enc != nil && enc.Missing > 0 {
+				learnt = true
+			}
+		}
+		value, desc := describeClimate(&x.e, learnt)
 		x.ex.Factors = append(x.ex.Factors, Factor{Feature: ClimateFeature, Value: value, Contribution: x.climate,
 			Description: desc + outsideNote(x.climateOutside)})
 	}

@@ -244,6 +244,35 @@ func TestExplainOutsideTraining(t *testing.T) {
 	}
 }
 
+// TestNotGivenWords: a field the lead lacks reads "average assumed" only
+// when it was filled in with its average, not when training had leads
+// without it, whose effect it then takes.
+func TestNotGivenWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		learnt      bool
+		value, desc string
+	}{
+		{false, imputedValue, "Economic climate at the campaign's last contact unknown (not given: average assumed)"},
+		{true, notGivenLearnt, "Economic climate at the campaign's last contact unknown (not given)"},
+	} {
+		if v, d := describeClimate(&Encoded{}, tc.learnt); v != tc.value || d != tc.desc {
+			t.Errorf("climate, learnt %v: %q / %q", tc.learnt, v, d)
+		}
+	}
+	for _, tc := range []struct {
+		learnt      bool
+		value, desc string
+	}{
+		{false, imputedValue, "Age unknown (not given: average assumed)"},
+		{true, notGivenLearnt, "Age unknown (not given)"},
+	} {
+		if v, d := describeNumeric(numAge, false, tc.learnt, 0); v != tc.value || d != tc.desc {
+			t.Errorf("age, learnt %v: %q / %q", tc.learnt, v, d)
+		}
+	}
+}
+
 // TestCallDurationWords: a call an hour or longer reads in hours, not as
 // "1440 min".
 func TestCallDurationWords(t *testing.T) {
