@@ -447,7 +447,7 @@ func TestRefresh(t *testing.T) {
 	})
 
 	t.Run("TwoTabsAtOnce", func(t *testing.T) {
-		// The same token twice in a moment is reuse too, as DESIGN has it:
+		// The same token twice in a moment is reuse too (README, Auth):
 		// one call wins a pair, the others revoke the session, that pair
 		// included, and the reuse is reported once.
 		t.Parallel()

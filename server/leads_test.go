@@ -511,7 +511,7 @@ func TestLeadUpdate(t *testing.T) {
 }
 
 // TestLeadWorkflow walks the status workflow through the API: every
-// transition of DESIGN.md is allowed, the others are 422 with the allowed
+// transition of the workflow (README, Leads) is allowed, the others are 422 with the allowed
 // next states, and closed_at follows success/failed.
 func TestLeadWorkflow(t *testing.T) {
 	t.Parallel()

@@ -365,7 +365,7 @@ func listAll(t *testing.T, c *client.ClientWithResponses, p *client.ListLeadsPar
 
 // BenchmarkStatsSummary1M loads a million leads (generate_series) and times
 // GET /stats/summary through the API; it reports the p50 and p99 of 50
-// requests (DESIGN.md section 7: p50 under 50 ms).
+// requests (the budget: p50 under 50 ms).
 func BenchmarkStatsSummary1M(b *testing.B) {
 	env := servertest.New(b)
 	conn, err := pgx.Connect(bg, env.DSN)

@@ -46,7 +46,7 @@ func cmdAudit(ctx context.Context, e env) error {
 	}
 	// A verifier only reads (sealing aside): a mistyped DATABASE_URL must
 	// fail, not verify a new, empty database.
-	_, st, closeDB, err := openExistingStore(ctx, e)
+	st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

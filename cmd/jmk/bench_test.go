@@ -78,7 +78,7 @@ func benchImport(b *testing.B, rows int) {
 }
 
 // BenchmarkImportUCI imports the whole UCI file into a fresh database with
-// jmk import (DESIGN.md section 7: under 2 s).
+// jmk import (the budget: under 2 s).
 func BenchmarkImportUCI(b *testing.B) { benchImport(b, data.UCIBankMarketingRows) }
 
 // BenchmarkImport1M imports a million rows (the UCI rows repeated with

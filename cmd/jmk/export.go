@@ -14,6 +14,7 @@ import (
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/leadrules"
+	"github.com/jmksales/jmk/server/scoring"
 	"github.com/jmksales/jmk/server/store"
 	"github.com/jmksales/jmk/server/textrules"
 )
@@ -22,8 +23,8 @@ import (
 // /leads/export does. With -o the file appears only once complete.
 func cmdExport(ctx context.Context, e env) error {
 	fs := newFlags(e, "export", "[flags]", "Writes the leads matching the filters as CSV, as GET /api/v1/leads/export does.")
-	status := fs.String("status", "", "comma-separated statuses (new, contacted, follow_up, success, failed)")
-	category := fs.String("category", "", "comma-separated categories (hot, warm, cold)")
+	status := fs.String("status", "", "comma-separated statuses ("+strings.Join(leadrules.Statuses, ", ")+")")
+	category := fs.String("category", "", "comma-separated categories ("+strings.Join(scoring.Categories, ", ")+")")
 	job := fs.String("job", "", "comma-separated jobs (admin, blue_collar, ..., unknown: as the API names them)")
 	var pMin, pMax *float64 // nil: no bound
 	fs.Func("min-probability", "lowest `probability` (0..1)", optionalFloat(&pMin))
@@ -70,7 +71,7 @@ func cmdExport(ctx context.Context, e env) error {
 		w = file
 	}
 
-	_, st, closeDB, err := openExistingStore(ctx, e)
+	st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -127,16 +128,16 @@ var sortValues = []string{string(api.LeadSortProbabilityDesc), string(api.LeadSo
 func exportFilter(status, category, job string, minP, maxP *float64, assigned, q string) (store.LeadFilter, error) {
 	f := store.LeadFilter{MinProbability: minP, MaxProbability: maxP}
 	var err error
-	if f.Statuses, err = enumList("status", status, 5, func(s string) bool { return api.LeadStatus(s).Valid() },
-		"new, contacted, follow_up, success, failed"); err != nil {
+	if f.Statuses, err = enumList("status", status, func(s string) bool { return api.LeadStatus(s).Valid() },
+		leadrules.Statuses); err != nil {
 		return f, err
 	}
-	if f.Categories, err = enumList("category", category, 3, func(s string) bool { return api.Category(s).Valid() },
-		"hot, warm, cold"); err != nil {
+	if f.Categories, err = enumList("category", category, func(s string) bool { return api.Category(s).Valid() },
+		scoring.Categories); err != nil {
 		return f, err
 	}
-	if f.Jobs, err = enumList("job", job, 12, func(s string) bool { return api.Job(s).Valid() },
-		"admin, blue_collar, entrepreneur, housemaid, management, retired, self_employed, services, student, technician, unemployed, unknown"); err != nil {
+	if f.Jobs, err = enumList("job", job, func(s string) bool { return api.Job(s).Valid() },
+		scoring.Jobs); err != nil {
 		return f, err
 	}
 	for i, p := range []*float64{minP, maxP} {
@@ -173,19 +174,21 @@ func exportFilter(status, category, job string, minP, maxP *float64, assigned, q
 	return f, nil
 }
 
-// enumList splits a comma-separated flag value and checks each value.
-func enumList(name, s string, maxItems int, valid func(string) bool, want string) ([]string, error) {
+// enumList splits a comma-separated flag value and checks each value with
+// valid (the spec's enumeration), taking at most as many as values, which
+// the messages list.
+func enumList(name, s string, valid func(string) bool, values []string) ([]string, error) {
 	vs := list(s)
 	for _, v := range vs {
 		if v == "" {
 			return nil, fmt.Errorf("export: --%s: an empty value in the list", name)
 		}
 		if !valid(v) {
-			return nil, fmt.Errorf("export: --%s: %q is not one of %s", name, v, want)
+			return nil, fmt.Errorf("export: --%s: %q is not one of %s", name, v, strings.Join(values, ", "))
 		}
 	}
-	if len(vs) > maxItems {
-		return nil, fmt.Errorf("export: --%s takes at most %d values", name, maxItems)
+	if len(vs) > len(values) {
+		return nil, fmt.Errorf("export: --%s takes at most %d values", name, len(values))
 	}
 	return vs, nil
 }

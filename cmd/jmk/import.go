@@ -61,7 +61,7 @@ func cmdImport(ctx context.Context, e env) error {
 		}
 		in, source = f, filepath.Base(name)
 	}
-	_, st, closeDB, err := openStore(ctx, e)
+	st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}

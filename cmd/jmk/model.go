@@ -83,7 +83,7 @@ func modelTrain(ctx context.Context, e env) error {
 		rep = f
 		defer rep.abort()
 	}
-	_, st, closeDB, err := openStore(ctx, e)
+	st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func modelList(ctx context.Context, e env) error {
 	if help, err := fs.parse(e.args[1:], 0); help || err != nil {
 		return err
 	}
-	_, st, closeDB, err := openExistingStore(ctx, e)
+	st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func modelActivate(ctx context.Context, e env) error {
 	if err != nil || v < 1 {
 		return fmt.Errorf("model activate: %q is not a model version", fs.Arg(0))
 	}
-	_, st, closeDB, err := openExistingStore(ctx, e)
+	st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

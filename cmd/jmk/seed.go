@@ -23,7 +23,7 @@ import (
 	"github.com/jmksales/jmk/server/store"
 )
 
-// The demo data (DESIGN.md section 6). Everything is derived from demoSeed,
+// The demo data (README, Demo data). Everything is derived from demoSeed,
 // so two seeds of empty databases give the same leads, people and contacts
 // (ids and timestamps aside).
 const (
@@ -76,13 +76,15 @@ func cmdSeed(ctx context.Context, e env) error {
 	}
 	// The demo sellers' passwords are in the README: such logins, able to
 	// read every lead, have no place next to real data.
-	if cfg, err := e.config(server.LoadToolConfig); err != nil {
+	cfg, err := e.config(server.LoadToolConfig)
+	if err != nil {
 		return err
-	} else if cfg.Env == "production" {
+	}
+	if cfg.Env == "production" {
 		return errors.New("seed: the demo data is refused with APP_ENV=production: its sales logins have published " +
 			"passwords; seed a development database instead")
 	}
-	cfg, st, closeDB, err := openStore(ctx, e)
+	st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	// The database first: a wrong DATABASE_URL must not cost a password
 	// typed twice, nor create a database for a user nobody will find
 	// (jmk migrate or jmk serve make a new one).
-	_, st, closeDB, err := openExistingStore(ctx, e)
+	st, closeDB, err := openExistingStore(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -117,30 +117,30 @@ func (f *flagSet) fail(err error) error {
 
 // openStore loads the configuration and opens the database, creating and
 // migrating it as needed.
-func openStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
-	return openPool(ctx, e, true)
+func openStore(ctx context.Context, e env) (*store.Store, func(), error) {
+	return openDB(ctx, e, true)
 }
 
 // openExistingStore is openStore for commands that work on data already
-// there (verify, export, list, activate, users create): the database must exist and be
-// migrated, so that a mistyped DATABASE_URL fails rather than creating an
-// empty database to report on.
-func openExistingStore(ctx context.Context, e env) (server.Config, *store.Store, func(), error) {
-	return openPool(ctx, e, false)
+// there (verify, export, list, activate, users create): the database must
+// exist and be migrated, so that a mistyped DATABASE_URL fails rather than
+// creating an empty database to report on.
+func openExistingStore(ctx context.Context, e env) (*store.Store, func(), error) {
+	return openDB(ctx, e, false)
 }
 
-func openPool(ctx context.Context, e env, migrate bool) (server.Config, *store.Store, func(), error) {
+func openDB(ctx context.Context, e env, migrate bool) (*store.Store, func(), error) {
 	cfg, err := e.config(server.LoadToolConfig)
 	if err != nil {
-		return cfg, nil, nil, err
+		return nil, nil, err
 	}
 	pool, err := server.OpenPool(ctx, cfg, server.NewLogger(cfg, e.stderr), migrate)
 	if err != nil {
-		return cfg, nil, nil, err
+		return nil, nil, err
 	}
 	st := store.New(pool)
 	// A bulk change may leave an ANALYZE running: it finishes first.
-	return cfg, st, func() { st.Wait(); pool.Close() }, nil
+	return st, func() { st.Wait(); pool.Close() }, nil
 }
 
 // outputFile is a file that is written in full or not at all: it is written

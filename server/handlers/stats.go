@@ -37,6 +37,9 @@ func (h *Handlers) GetStatsSummary(ctx context.Context, req api.GetStatsSummaryR
 
 // GetStatsJobs answers the jobs with the most hot leads.
 func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequestObject) (api.GetStatsJobsResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
 	limit := int32(5)
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
@@ -60,6 +63,9 @@ func (h *Handlers) GetStatsJobs(ctx context.Context, req api.GetStatsJobsRequest
 // database's clock, not ours). Both ends are answered, so that a dashboard
 // can say which window it shows.
 func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLeaderboardRequestObject) (api.GetStatsLeaderboardResponseObject, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
 	p := req.Params
 	var until time.Time
 	if p.Until != nil {
@@ -80,7 +86,7 @@ func (h *Handlers) GetStatsLeaderboard(ctx context.Context, req api.GetStatsLead
 	if p.Since != nil {
 		since = ceilMicro(*p.Since)
 	}
-	// A since ahead of the default end is an empty board, as it always was.
+	// A since ahead of the default end is an empty board, not an error.
 	if p.Until != nil && until.Before(since) {
 		return nil, apperr.BadRequest("until", "must not be before since")
 	}

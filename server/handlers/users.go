@@ -45,12 +45,11 @@ func (h *Handlers) ListUsers(ctx context.Context, req api.ListUsersRequestObject
 	for _, u := range rows {
 		out.Items = append(out.Items, userOut(u))
 	}
-	if p.Count != nil && *p.Count {
-		n, err := h.st.UserListCount(ctx, db.UserListCountParams{Role: role, Active: p.Active, Q: p.Q})
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	out.Total, err = total(p.Count, func() (int64, error) {
+		return h.st.UserListCount(ctx, db.UserListCountParams{Role: role, Active: p.Active, Q: p.Q})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return api.ListUsers200JSONResponse(out), nil
 }
@@ -70,12 +69,11 @@ func (h *Handlers) ListTeam(ctx context.Context, req api.ListTeamRequestObject) 
 	for _, u := range rows {
 		out.Items = append(out.Items, api.TeamMember{Id: u.ID, Name: u.Name, Role: api.Role(u.Role), Active: u.Active})
 	}
-	if p.Count != nil && *p.Count {
-		n, err := h.st.UserListCount(ctx, db.UserListCountParams{Active: p.Active})
-		if err != nil {
-			return nil, err
-		}
-		out.Total = &n
+	out.Total, err = total(p.Count, func() (int64, error) {
+		return h.st.UserListCount(ctx, db.UserListCountParams{Active: p.Active})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return api.ListTeam200JSONResponse(out), nil
 }

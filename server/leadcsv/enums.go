@@ -7,10 +7,10 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
-// enum is one of the DESIGN's enumerations with the spellings the import
+// enum is one of the API's enumerations (openapi.yaml) with the spellings the import
 // accepts for it.
 type enum struct {
-	values []string          // API values, in the DESIGN's order, for messages
+	values []string          // API values, in the spec's order, for messages
 	lookup map[string]string // lower-case spelling -> API value; "" = missing
 	want   string            // "one of a, b, c", precomputed for messages
 }

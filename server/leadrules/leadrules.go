@@ -1,4 +1,4 @@
-// Package leadrules holds the rules of DESIGN.md for changing a lead, as
+// Package leadrules holds the rules for changing a lead (README, Leads), as
 // pure functions with no HTTP or SQL: the status workflow, who may edit,
 // claim, assign or log contacts on a lead, and the form in which the API and
 // the CSV import both store free text (notes, external ids) and read a

@@ -44,7 +44,7 @@ var ErrRefreshReused = apperr.Unauthorized(errBadRefresh.Detail)
 // Refresh rotates a refresh token. A token that was already rotated is
 // taken as stolen: its whole session (every token of the family) is revoked,
 // the event is audited, and the call gets 401. That holds however soon after
-// the rotation the token comes back, as DESIGN requires: a client that
+// the rotation the token comes back (README, Auth): a client that
 // refreshes from two tabs at once must share one refresh between them.
 func (s *Store) Refresh(ctx context.Context, token string) (Login, error) {
 	var out Login
