@@ -21,7 +21,7 @@ SELECT (NOT EXISTS (SELECT 1 FROM models)
 SELECT * FROM users WHERE role = 'admin' AND active ORDER BY created_at, id LIMIT 1;
 
 -- name: SeedLeadIDs :many
-SELECT id, external_id::text AS external_id, name, status, contact_count FROM leads
+SELECT id, external_id::text AS external_id, name, status, contact_count, last_contacted_at FROM leads
 WHERE external_id = ANY(@external_ids::text[]) AND deleted_at IS NULL;
 
 -- name: SeedActivityCopy :copyfrom
@@ -49,4 +49,4 @@ FROM (
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
-RETURNING l.id, l.status;
+RETURNING l.id, l.status, l.contact_count;

@@ -63,7 +63,7 @@ FROM (
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
-RETURNING l.id, l.status
+RETURNING l.id, l.status, l.contact_count
 `
 
 type SeedContactsApplyParams struct {
@@ -72,8 +72,9 @@ type SeedContactsApplyParams struct {
 }
 
 type SeedContactsApplyRow struct {
-	ID     uuid.UUID
-	Status string
+	ID           uuid.UUID
+	Status       string
+	ContactCount int32
 }
 
 // What logging the seeded activities (@activity_ids) would have done to
@@ -89,7 +90,7 @@ func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyPa
 	items := []SeedContactsApplyRow{}
 	for rows.Next() {
 		var i SeedContactsApplyRow
-		if err := rows.Scan(&i.ID, &i.Status); err != nil {
+		if err := rows.Scan(&i.ID, &i.Status, &i.ContactCount); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -101,16 +102,17 @@ func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyPa
 }
 
 const seedLeadIDs = `-- name: SeedLeadIDs :many
-SELECT id, external_id::text AS external_id, name, status, contact_count FROM leads
+SELECT id, external_id::text AS external_id, name, status, contact_count, last_contacted_at FROM leads
 WHERE external_id = ANY($1::text[]) AND deleted_at IS NULL
 `
 
 type SeedLeadIDsRow struct {
-	ID           uuid.UUID
-	ExternalID   string
-	Name         string
-	Status       string
-	ContactCount int32
+	ID              uuid.UUID
+	ExternalID      string
+	Name            string
+	Status          string
+	ContactCount    int32
+	LastContactedAt *time.Time
 }
 
 func (q *Queries) SeedLeadIDs(ctx context.Context, externalIds []string) ([]SeedLeadIDsRow, error) {
@@ -128,6 +130,7 @@ func (q *Queries) SeedLeadIDs(ctx context.Context, externalIds []string) ([]Seed
 			&i.Name,
 			&i.Status,
 			&i.ContactCount,
+			&i.LastContactedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -85,10 +85,12 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 		if err != nil {
 			return err
 		}
+		// leads follows each lead's contact count and last contact as the
+		// contacts are logged one by one; byID keeps them as they were.
 		leads := make(map[string]*db.SeedLeadIDsRow, len(rows))
-		byID := make(map[uuid.UUID]*db.SeedLeadIDsRow, len(rows))
+		byID := make(map[uuid.UUID]db.SeedLeadIDsRow, len(rows))
 		for i, r := range rows {
-			leads[r.ExternalID], byID[r.ID] = &rows[i], &rows[i]
+			leads[r.ExternalID], byID[r.ID] = &rows[i], r
 		}
 		params := make([]db.SeedActivityCopyParams, 0, len(acts))
 		var events []audit.Event
@@ -106,14 +108,20 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 				DurationSec: a.DurationSec, OccurredAt: at,
 			})
 			lead.ContactCount++ // demo activities are contacts, never notes
+			changes := map[string]audit.Change{
+				"lead_id": {To: lead.ID}, "kind": {To: a.Kind}, "outcome": {To: a.Outcome},
+				"occurred_at": {To: at}, "user_id": {To: a.UserID},
+				"lead.contact_count": {From: lead.ContactCount - 1, To: lead.ContactCount},
+			}
+			// As ActivityCreate records it: the last contact moves only forward.
+			if last := lead.LastContactedAt; last == nil || at.After(*last) {
+				changes["lead.last_contacted_at"] = audit.Change{From: deref(last), To: at}
+				lead.LastContactedAt = &at
+			}
 			events = append(events, audit.Event{
 				Actor: actor, Action: "activity.create", EntityType: "activity", EntityID: id.String(),
 				Summary: fmt.Sprintf("%s logged %s with lead %s (%s) for the demo", actor.Name, kindPhrase[a.Kind], lead.Name, a.Outcome),
-				Changes: map[string]audit.Change{
-					"lead_id": {To: lead.ID}, "kind": {To: a.Kind}, "outcome": {To: a.Outcome},
-					"occurred_at": {To: at}, "user_id": {To: a.UserID},
-					"lead.contact_count": {From: lead.ContactCount - 1, To: lead.ContactCount},
-				},
+				Changes: changes,
 			})
 		}
 		if _, err := tx.Q.SeedActivityCopy(ctx, params); err != nil {
@@ -133,7 +141,10 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 				events = append(events, audit.Event{
 					Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: m.ID.String(),
 					Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging demo contacts", actor.Name, old.Name, old.Status, m.Status),
-					Changes: map[string]audit.Change{"status": {From: old.Status, To: m.Status}},
+					Changes: map[string]audit.Change{
+						"status":        {From: old.Status, To: m.Status},
+						"contact_count": {From: old.ContactCount, To: m.ContactCount},
+					},
 				})
 			}
 		}
