@@ -224,36 +224,42 @@ func SearchQuery(q string) (string, string) {
 	case utf8.RuneCountInString(s) < 3:
 		return s, "must have at least 3 characters, leading and trailing spaces aside"
 	case !searchable(s):
-		return s, "must hold letters or digits the search index can look up: a word of 3, or a shorter one next to a space or punctuation, not punctuation or accents alone"
+		return s, searchProblem
 	}
 	return s, ""
 }
 
+// searchProblem is what SearchQuery says of a q that is not searchable.
+const searchProblem = "must hold letters or digits the search index can look up: a word of 3, or of 2 next to a space or punctuation, not single letters, punctuation or accents alone"
+
 // searchable reports whether the LIKE pattern %q% (after search_fold, which
-// lowers case and strips Latin accents) yields a trigram, as pg_trgm takes
-// them: from each word (a run of letters, digits or marks), padded with two
-// spaces where another character precedes it in q and one where another
-// follows, when that makes 3 characters or more. Without one, the index
-// cannot narrow the search and every lead would be tested: !!!, three
-// combining accents, modifier letters (U+02BC folds to an apostrophe).
+// lowers case and strips Latin accents) yields a trigram of two word
+// characters or more, as pg_trgm takes them: from each word (a run of
+// letters, digits or marks), padded with two spaces where another character
+// precedes it in q and one where another follows. A word of 3 has one
+// inside it; a word of 2 needs a neighbour (" ab", "ab "). One letter gives
+// at most "  s", which every word starting with s shares: the index then
+// hands back most of the table (q=x b, a.b). Without such a trigram every
+// lead would be tested: !!!, three combining accents, modifier letters
+// (U+02BC folds to an apostrophe).
 func searchable(q string) bool {
 	if _, ok := SearchDigits(q); ok {
 		return true
 	}
-	word, lead := 0, 0 // the current word's length, and its padding before it
+	word, padded := 0, false // the current word's length, and whether a character precedes it
 	for _, r := range q {
 		switch {
 		case r >= '\u0300' && r <= '\u036F': // a Latin accent: folded away
 		case isWordRune(r):
 			word++
 		default:
-			if word > 0 && lead+word+1 >= 3 {
+			if word >= 2 { // "ab " at least
 				return true
 			}
-			word, lead = 0, 2
+			word, padded = 0, true
 		}
 	}
-	return word > 0 && lead+word >= 3
+	return word >= 3 || word == 2 && padded
 }
 
 func isWordRune(r rune) bool {
