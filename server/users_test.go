@@ -487,6 +487,18 @@ func TestUsersUpdate(t *testing.T) {
 			ev[0].Actor.Id == nil || *ev[0].Actor.Id != env.AdminUser.Id {
 			t.Fatalf("event %s", mustJSON(ev[0]))
 		}
+		if want := env.AdminUser.Name + " deactivated user Promoted and changed role"; ev[0].Summary != want {
+			t.Errorf("summary %q, want %q", ev[0].Summary, want)
+		}
+		// Back: the event says so in words, not as "(active)".
+		r = patch(t, u.Id, lref(`"2"`), client.UserPatch{Active: lref(true)})
+		if r.JSON200 == nil || !r.JSON200.Active {
+			t.Fatalf("reactivate: %d %s", r.StatusCode(), r.Body)
+		}
+		ev = events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), EntityType: lref(client.ListAuditEventsParamsEntityType("user"))})
+		if want := env.AdminUser.Name + " reactivated user Promoted"; ev[0].Action != client.AuditActionUserUpdate || ev[0].Summary != want {
+			t.Errorf("reactivation event %s %q, want %q", ev[0].Action, ev[0].Summary, want)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -165,14 +166,24 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 			return out, nil, err
 		}
 	}
-	action := "user.update"
-	if old.Active && !next.Active {
-		action = "user.deactivate"
+	action, verb := "user.update", ""
+	switch {
+	case old.Active && !next.Active:
+		action, verb = "user.deactivate", "deactivated"
+	case !old.Active && next.Active:
+		verb = "reactivated"
+	}
+	summary := fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes))
+	if verb != "" {
+		summary = fmt.Sprintf("%s %s user %s", actor.Name, verb, out.Name)
+		if rest := maps.Clone(changes); len(rest) > 1 {
+			delete(rest, "active")
+			summary += " and changed " + changedFields(rest)
+		}
 	}
 	return out, &audit.Event{
 		Actor: actor, Action: action, EntityType: "user", EntityID: id.String(),
-		Summary: fmt.Sprintf("%s changed user %s (%s)", actor.Name, out.Name, changedFields(changes)),
-		Changes: changes,
+		Summary: summary, Changes: changes,
 	}, nil
 }
 
