@@ -708,3 +708,84 @@ func TestAuditSalesFeedHidesDeletedLeads(t *testing.T) {
 		t.Fatalf("admins lost the deleted lead's events: %d", len(all))
 	}
 }
+
+// TestAuditFollow: a reader following the trail with after_id gets every
+// event once, oldest first, and never one whose smaller neighbour could
+// still commit: an event committed behind an open writer waits until it is
+// sealed.
+func TestAuditFollow(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	_, sales := env.NewUser(auth.RoleSales)
+	for i := range 3 {
+		leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Follow " + strconv.Itoa(i)})
+	}
+	waitSealed(t, env)
+	follow := func(c *client.ClientWithResponses, after int64, lim int) []client.AuditEvent {
+		t.Helper()
+		l := client.Limit(lim)
+		r, err := c.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{AfterId: &after, Limit: &l})
+		if err != nil || r.JSON200 == nil || r.JSON200.NextCursor != nil {
+			t.Fatalf("after %d: %v %d %s", after, err, r.StatusCode(), r.Body)
+		}
+		return r.JSON200.Items
+	}
+	// Pages of 2, each going on from the last id read: every event, once.
+	var got []int64
+	for after := int64(0); ; {
+		page := follow(env.Admin, after, 2)
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if !e.Sealed || e.Id <= after {
+				t.Fatalf("event %d after %d (sealed %v)", e.Id, after, e.Sealed)
+			}
+			got, after = append(got, e.Id), e.Id
+		}
+	}
+	var want []int64
+	leadScan(t, env, `SELECT array_agg(id ORDER BY id) FROM audit_events`, nil, &want)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("followed %v, want %v", got, want)
+	}
+	last := got[len(got)-1]
+
+	// Behind an open writer the next event commits unsealed: the list
+	// shows it, the follower does not yet.
+	writer := holdRowLock(t, env, `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`)
+	login(t, env, env.AdminUser.Email, "wrong password")
+	if ev := events(t, env, client.ListAuditEventsParams{}); ev[0].Id <= last || ev[0].Sealed {
+		t.Fatalf("newest event %d sealed %v", ev[0].Id, ev[0].Sealed)
+	}
+	if page := follow(env.Admin, last, 50); len(page) != 0 {
+		t.Fatalf("an unsealed event followed: %d", page[0].Id)
+	}
+	if err := writer.Rollback(bg); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the event followed once sealed", func() bool {
+		page := follow(env.Admin, last, 50)
+		return len(page) == 1 && page[0].Action == client.AuditActionAuthLoginFailed
+	})
+
+	// Sales follow the team feed only.
+	for _, e := range follow(sales, 0, 200) {
+		if e.EntityType != "lead" && e.EntityType != "activity" && e.EntityType != "import" {
+			t.Errorf("sales followed a %s event", e.EntityType)
+		}
+	}
+	// A cursor or a count goes with the newest-first pages only.
+	cursor, yes, zero := "x", true, int64(0)
+	for field, p := range map[string]client.ListAuditEventsParams{
+		"cursor":   {AfterId: &zero, Cursor: &cursor},
+		"count":    {AfterId: &zero, Count: &yes},
+		"after_id": {AfterId: lref(int64(-1))},
+	} {
+		r, err := env.Admin.ListAuditEventsWithResponse(bg, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), field)
+	}
+}

@@ -662,7 +662,9 @@ type AuditEvent struct {
 	Id         int64  `json:"id"`
 
 	// Ip The client's address; shown to sales only on their own events.
-	Ip         *string   `json:"ip"`
+	Ip *string `json:"ip"`
+
+	// OccurredAt When the event's transaction began (the change commits with it, later).
 	OccurredAt time.Time `json:"occurred_at"`
 	RequestId  *string   `json:"request_id"`
 
@@ -1508,7 +1510,10 @@ type ListAuditEventsParams struct {
 
 	// Until Events before this instant (exclusive), rounded up to the microsecond; not before `since`.
 	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
-	Limit *Limit     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AfterId Follow the trail: the sealed events with an id above this one, oldest first (0 for the first). Pass the last item's id for the next page; `next_cursor` is then null, and `cursor` and `count` are not taken.
+	AfterId *int64 `form:"after_id,omitempty" json:"after_id,omitempty"`
+	Limit   *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -1826,6 +1831,8 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 type ClientInterface interface {
 
 	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+	//
+	// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 	//
 	// Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2316,6 +2323,8 @@ type ClientInterface interface {
 }
 
 // ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+//
+// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 //
 // Corresponds with GET /api/v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3395,6 +3404,18 @@ func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*h
 		if params.Until != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AfterId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_id", *params.AfterId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5526,6 +5547,8 @@ func WithBaseURL(baseURL string) ClientOption {
 type ClientWithResponsesInterface interface {
 
 	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+	//
+	// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9814,6 +9837,8 @@ func (r GetReadyzResponse) ContentType() string {
 }
 
 // ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+//
+// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 //
 // Returns a wrapper object for the known response body format(s).
 //

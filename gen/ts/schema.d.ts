@@ -612,7 +612,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts. */
+        /**
+         * The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+         * @description An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
+         */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
@@ -1577,7 +1580,10 @@ export interface components {
         AuditEvent: {
             /** Format: int64 */
             id: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the event's transaction began (the change commits with it, later).
+             */
             occurred_at: string;
             actor: components["schemas"]["AuditActor"];
             action: components["schemas"]["AuditAction"];
@@ -3045,6 +3051,8 @@ export interface operations {
                 since?: string;
                 /** @description Events before this instant (exclusive), rounded up to the microsecond; not before `since`. */
                 until?: string;
+                /** @description Follow the trail: the sealed events with an id above this one, oldest first (0 for the first). Pass the last item's id for the next page; `next_cursor` is then null, and `cursor` and `count` are not taken. */
+                after_id?: number;
                 limit?: components["parameters"]["Limit"];
                 /** @description The `next_cursor` of the previous page. */
                 cursor?: components["parameters"]["Cursor"];

@@ -37,11 +37,19 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		}
 		f.EntityID = &s
 	}
-	rows, next, err := page(p.Cursor, p.Limit, scope("audit", f), func(before *int64, lim int32) ([]db.AuditEventListRow, error) {
-		q := f
-		q.BeforeID, q.Lim = before, lim
-		return h.st.AuditEventList(ctx, q)
-	}, func(r db.AuditEventListRow) int64 { return r.ID })
+	var (
+		rows []db.AuditEventListRow
+		next *string
+	)
+	if p.AfterId != nil {
+		rows, err = h.auditAfter(ctx, f, *p.AfterId, p)
+	} else {
+		rows, next, err = page(p.Cursor, p.Limit, scope("audit", f), func(before *int64, lim int32) ([]db.AuditEventListRow, error) {
+			q := f
+			q.BeforeID, q.Lim = before, lim
+			return h.st.AuditEventList(ctx, q)
+		}, func(r db.AuditEventListRow) int64 { return r.ID })
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +73,26 @@ func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsR
 		return nil, err
 	}
 	return api.ListAuditEvents200JSONResponse(out), nil
+}
+
+// auditAfter reads the sealed events after an id, oldest first: a page
+// that a reader following the trail continues with the last id it read,
+// rather than with a cursor.
+func (h *Handlers) auditAfter(ctx context.Context, f db.AuditEventListParams, after int64, p api.ListAuditEventsParams) ([]db.AuditEventListRow, error) {
+	switch {
+	case p.Cursor != nil:
+		return nil, apperr.BadRequest("cursor", "is not taken with after_id: pass the last item's id as after_id")
+	case p.Count != nil && *p.Count:
+		return nil, apperr.BadRequest("count", "is not taken with after_id")
+	}
+	rows, err := h.st.AuditEventsAfter(ctx, db.AuditEventsAfterParams{ActorID: f.ActorID, Action: f.Action,
+		EntityType: f.EntityType, EntityID: f.EntityID, Since: f.Since, Until: f.Until, SalesOnly: f.SalesOnly,
+		AfterID: after, Lim: pageLimit(p.Limit)})
+	out := make([]db.AuditEventListRow, len(rows))
+	for i, r := range rows {
+		out[i] = db.AuditEventListRow(r)
+	}
+	return out, err
 }
 
 func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {

@@ -17,6 +17,13 @@ func (s *Store) AuditEventList(ctx context.Context, p db.AuditEventListParams) (
 	return rows, translate(err)
 }
 
+// AuditEventsAfter returns the sealed events after an id that match the
+// list filters, oldest first (queries/audit_events.sql says why sealed).
+func (s *Store) AuditEventsAfter(ctx context.Context, p db.AuditEventsAfterParams) ([]db.AuditEventsAfterRow, error) {
+	rows, err := s.q.AuditEventsAfter(ctx, p)
+	return rows, translate(err)
+}
+
 // AuditEventCount counts the events matching the list filters.
 func (s *Store) AuditEventCount(ctx context.Context, p db.AuditEventCountParams) (int64, error) {
 	n, err := s.q.AuditEventCount(ctx, p)
