@@ -15,7 +15,7 @@
 // ...), so an export re-imports. The optional columns are external_id, name,
 // phone, email, status, notes and UCI's outcome y; an export's read-only
 // columns (probability, category, assigned_to_name, contact_count,
-// last_contacted_at, created_at, closed_at) are read past, whatever they
+// last_contacted_at, created_at, closed_at, id, assigned_to) are read past, whatever they
 // hold, and its version column is read into Row.Version for the importer to
 // check against the lead. The header is checked as a whole before any row: an unknown or
 // duplicate column (two spellings of one field count as a duplicate), or a

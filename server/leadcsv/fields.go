@@ -39,7 +39,7 @@ const (
 	colConsConfIdx
 	colEuribor3m
 	colNrEmployed
-	// Read-only from here to colClosedAt: exported, ignored on import.
+	// Read-only from here to colAssignedTo: exported, ignored on import.
 	colProbability
 	colCategory
 	colAssignedToName
@@ -47,8 +47,10 @@ const (
 	colLastContactedAt
 	colCreatedAt
 	colClosedAt
-	colVersion // the lead's version when exported, checked on import
-	colY       // UCI's outcome; never exported (status carries it)
+	colID         // the lead's id, which external_id holds only when the lead has none of its own
+	colAssignedTo // the seller's id: names need not be unique
+	colVersion    // the lead's version when exported, checked on import
+	colY          // UCI's outcome; never exported (status carries it)
 	numColumns
 
 	numExportColumns = colY
@@ -159,6 +161,8 @@ var columns = [numColumns]columnSpec{
 	colLastContactedAt: {api: "last_contacted_at", kind: kindReadOnly},
 	colCreatedAt:       {api: "created_at", kind: kindReadOnly},
 	colClosedAt:        {api: "closed_at", kind: kindReadOnly},
+	colID:              {api: "id", kind: kindReadOnly},
+	colAssignedTo:      {api: "assigned_to", kind: kindReadOnly},
 	// An export's version: the import refuses a row whose lead has changed
 	// since, as a PATCH with a stale If-Match gets 412.
 	colVersion: {api: "version", kind: kindVersion, min: 1, max: math.MaxInt32},

@@ -406,7 +406,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"OnlyExternalID", "external_id\nx\n", "", "no lead column"},
 		{"ExternalIDAndScore", "external_id,probability,category\nx,0.5,warm\n", "", "no lead column"},
 		{"ExternalIDAndReadOnly", "external_id,assigned_to_name,created_at\nx,Ana,2026-12-01T00:00:00Z\n", "",
-			"another column than version and those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at, closed_at)"},
+			"another column than version and those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at, closed_at, id, assigned_to)"},
 		{"ExternalIDAndVersion", "external_id,version\nx,3\n", "", "another column than version"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
 		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file (NUL byte on line 1); it is gzip-compressed"},

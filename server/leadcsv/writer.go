@@ -32,6 +32,7 @@ type ExportRow struct {
 	Category    *string
 	// The rest is written for reading only, as the list shows it.
 	AssignedToName  *string // nil: unassigned
+	AssignedTo      *string // the seller's id; nil: unassigned
 	ContactCount    int32
 	LastContactedAt *time.Time
 	CreatedAt       time.Time
@@ -165,6 +166,10 @@ func (w *Writer) Write(l ExportRow) error {
 				b = w.appendTime(b, l.CreatedAt)
 			case c == colClosedAt && l.ClosedAt != nil:
 				b = w.appendTime(b, *l.ClosedAt)
+			case c == colID:
+				b = w.appendCell(b, l.ID)
+			case c == colAssignedTo && l.AssignedTo != nil:
+				b = w.appendCell(b, *l.AssignedTo)
 			}
 		case kindVersion:
 			if l.Version > 0 {

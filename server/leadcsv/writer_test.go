@@ -18,7 +18,7 @@ const exportHeader = "external_id,name,phone,email,status,notes,age,job,marital,
 	"credit_default,housing_loan,personal_loan,contact_channel,last_contact_month," +
 	"last_contact_weekday,last_call_duration_sec,campaign_contacts,days_since_previous_contact," +
 	"previous_contacts,previous_outcome,emp_var_rate,cons_price_idx,cons_conf_idx,euribor_3m,nr_employed," +
-	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at,closed_at,version"
+	"probability,category,assigned_to_name,contact_count,last_contacted_at,created_at,closed_at,id,assigned_to,version"
 
 // Variables, not constants: Go folds constant 0.1 + 0.2 to exactly 0.3.
 var tenth, fifth = 0.1, 0.2
@@ -43,7 +43,7 @@ func exportCases() []leadcsv.ExportRow {
 		{ID: "0190a1b2-0000-7000-8000-000000000001", ExternalID: ptr("crm-1"), Name: "Ana Sá",
 			Phone: ptr("+351 (21) 000-0000"), Email: ptr("ana@example.pt"), Status: "follow_up",
 			Notes: ptr("Call back after 18:00.\nPrefers WhatsApp, \"not\" e-mail.\n"), Features: fullFeatures(),
-			Probability: ptr(0.7312), Category: ptr("hot"), AssignedToName: ptr("Rui; Seller, Jr"), ContactCount: 3,
+			Probability: ptr(0.7312), Category: ptr("hot"), AssignedToName: ptr("Rui; Seller, Jr"), AssignedTo: ptr("0190a1b2-0000-7000-8000-0000000000aa"), ContactCount: 3,
 			LastContactedAt: ptr(time.Date(2026, 12, 5, 17, 30, 15, 123456000, time.FixedZone("WEST", 3600))),
 			CreatedAt:       time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)},
 		// No external id: the lead id takes its place. Nothing else set.
@@ -167,6 +167,12 @@ func TestWriterCells(t *testing.T) {
 		{csvFormat, "CreatedAt", 0, 31, "2026-11-02T09:00:00Z"},
 		{csvFormat, "ClosedAt", 2, 32, "2026-12-06T10:15:00Z"},
 		{csvFormat, "OpenNotClosed", 0, 32, ""},
+		// The ids, for joining rows to the API: the lead's even where
+		// external_id holds another, the seller's as names may repeat.
+		{csvFormat, "LeadID", 0, 33, "0190a1b2-0000-7000-8000-000000000001"},
+		{csvFormat, "LeadIDWithoutExternalID", 1, 33, "0190a1b2-0000-7000-8000-000000000002"},
+		{csvFormat, "AssigneeID", 0, 34, "0190a1b2-0000-7000-8000-0000000000aa"},
+		{csvFormat, "UnassignedID", 1, 34, ""},
 		// Excel's: decimal commas without exponents, and ';' quoted where ',' no
 		// longer needs it.
 		{excel, "ShortestFloat", 0, 21, "0,30000000000000004"},

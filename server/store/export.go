@@ -55,11 +55,16 @@ func (s *Store) LeadExport(ctx context.Context, actor audit.Actor, f LeadFilter,
 			return translate(err)
 		}
 		l := r.Lead
+		var assignedTo *string
+		if l.AssignedTo != nil {
+			s := l.AssignedTo.String()
+			assignedTo = &s
+		}
 		out = leadcsv.ExportRow{
 			ID: l.ID.String(), ExternalID: l.ExternalID, Name: l.Name, Phone: l.Phone, Email: l.Email,
 			Status: l.Status, Notes: l.Notes, Features: leadFeatures(l),
 			Probability: l.Probability, Category: l.Category,
-			AssignedToName: r.AssignedToName, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
+			AssignedToName: r.AssignedToName, AssignedTo: assignedTo, ContactCount: l.ContactCount, LastContactedAt: l.LastContactedAt, CreatedAt: l.CreatedAt,
 			ClosedAt: l.ClosedAt, Version: l.Version,
 		}
 		if err := fn(&out); err != nil {
