@@ -166,10 +166,12 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 			return out, nil, err
 		}
 	}
-	action, verb := "user.update", ""
+	action := "user.update"
+	var verb string
 	switch {
 	case old.Active && !next.Active:
-		action, verb = "user.deactivate", "deactivated"
+		action = "user.deactivate"
+		verb = "deactivated"
 	case !old.Active && next.Active:
 		verb = "reactivated"
 	}
