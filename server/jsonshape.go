@@ -107,12 +107,17 @@ const (
 // holds twice, or stops once b has more than maxJSONValues values. It reads
 // the bytes without decoding them, and allocates only for the names: a
 // json.Decoder's tokens cost an allocation each, and 0.2 s for a 1 MiB
-// array. A text that is not JSON has no problem here: the validator
-// reports its syntax, and finds that out before it decodes a value.
+// array. It reads b's first value, as the validator's decoder does, which
+// decodes that value whatever follows it (textinput refuses what follows,
+// after the validator). A first value that is not JSON has no problem
+// here: the validator reports its syntax, and finds that out before it
+// decodes anything.
 func scanValues(b []byte) (string, shapeProblem) {
-	if !json.Valid(b) {
+	var first json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&first); err != nil {
 		return "", shapeOK
 	}
+	b = first
 	var objects []map[string]bool // the open containers; nil for an array
 	values := 0
 	for i := 0; i < len(b); {

@@ -23,6 +23,10 @@ func TestScanValues(t *testing.T) {
 		{`{"n": 1e400, "n": 1}`, "n"},
 		{`{"a\u0062": 1, "ab": 2}`, "ab"}, // the same name, escaped
 		{`{"a": 1, "a"`, ""},              // the validator reports the syntax
+		// Something after the first value: the validator decodes that
+		// value all the same, so it is checked.
+		{`{"a": 1, "a": 2} x`, "a"},
+		{`{"a": 1, "b": 2}{"a": 1}`, ""},
 		{`{"a": 1,, "a": 2}`, ""},
 		{`{"a\"": 1, "a\\": 2, "a\\\"": 3}`, ""}, // escaped quotes end no string
 		{`{"a\\": 1, "b": "x\\", "a\u005c": 2}`, "a\\"},
@@ -58,6 +62,9 @@ func TestScanValues(t *testing.T) {
 		}
 		if _, p := scanValues([]byte(tc.in(maxJSONValues + 1))); p != tooManyValues {
 			t.Errorf("%d values (%s): %v", maxJSONValues+1, tc.what, p)
+		}
+		if _, p := scanValues([]byte(tc.in(maxJSONValues+1) + " x")); p != tooManyValues {
+			t.Errorf("%d values (%s), then text: %v", maxJSONValues+1, tc.what, p)
 		}
 	}
 }

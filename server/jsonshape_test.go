@@ -48,6 +48,11 @@ func TestJSONDepth(t *testing.T) {
 		// validator an allocation each, for a caller it has not checked.
 		{"ManyItems", `{"email": "a@example.com", "password": "long enough pw", "x": [` +
 			strings.Repeat("1,", 200_000) + `1]}`, 400, "more than 1000 values in all (fields and array items)"},
+		// Text after the value leaves it JSON to the validator's decoder,
+		// which decodes the value all the same: it is counted too.
+		{"ManyNamesThenText", manyNames(5000) + "x", 400, "more than 1000 values"},
+		{"ManyItemsThenText", `{"email": "a@example.com", "password": "long enough pw", "x": [` +
+			strings.Repeat("1,", 200_000) + `1]} x`, 400, "more than 1000 values"},
 		// Brackets inside strings are text, not nesting: a wrong password.
 		{"BracketsInAString", `{"email": "a@example.com", "password": "` + strings.Repeat("[", 100) + `\"[["}`, 401, "wrong"},
 	} {
