@@ -25,10 +25,10 @@ var longRoutes = map[string]bool{
 // reading its body, waiting for a database connection and its queries. A
 // database that hangs (a lock held, a pool taken by slow work) then costs a
 // client a 503 after d instead of a request that never ends. The long
-// routes' bodies (a few bytes of JSON) are bounded to d all the same: the
-// caller is checked only once the body is read, and a body trickled in a
-// byte at a time would let anyone hold a connection for the server's long
-// read timeout. The import's upload has its own (importUpload). It runs
+// routes' bodies (a few bytes of JSON) are bounded to d all the same, from
+// the first read: the caller is checked only once the body is read, and a
+// body trickled in a byte at a time would let anyone hold a connection for
+// the server's long read timeout. The import's upload has its own (importUpload). It runs
 // after headAsGet, so a HEAD goes as its GET does.
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -38,16 +38,26 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 				return next(c)
 			}
 			deadline := time.Now().Add(d)
+			long := longRoutes[r.Method+" "+c.Path()]
 			if r.Body != nil && r.Body != http.NoBody {
 				// Cleared once the body is read: net/http then reads on in
 				// the background to notice a client that leaves, and a
 				// deadline hit there would cancel the request.
 				rc := http.NewResponseController(c.Response())
-				if rc.SetReadDeadline(deadline) == nil {
-					r.Body = &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+				body := &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+				switch {
+				case long:
+					// From the first read: a long route has no deadline
+					// on the checks before it (the caller's session may
+					// wait for a database connection), and that wait must
+					// not count as a slow body.
+					body.start = func() { _ = rc.SetReadDeadline(time.Now().Add(d)) }
+					r.Body = body
+				case rc.SetReadDeadline(deadline) == nil:
+					r.Body = body
 				}
 			}
-			if longRoutes[r.Method+" "+c.Path()] {
+			if long {
 				return next(c)
 			}
 			ctx, cancel := context.WithDeadline(r.Context(), deadline)
@@ -68,11 +78,16 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 // fails at once to drain the rest of the body, and closes the connection.
 type deadlineBody struct {
 	io.ReadCloser
+	start func() // when set, sets the deadline at the first read
 	clear func()
 	done  bool
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
+	if b.start != nil {
+		b.start()
+		b.start = nil
+	}
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF && !b.done {
 		b.done = true

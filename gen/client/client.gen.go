@@ -1830,7 +1830,7 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+	// ListAuditEvents The audit trail, newest first (oldest first with after_id). Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 	//
 	// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 	//
@@ -2324,7 +2324,7 @@ type ClientInterface interface {
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// ListAuditEvents The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+// ListAuditEvents The audit trail, newest first (oldest first with after_id). Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 //
 // An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 //
@@ -5550,7 +5550,7 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+	// ListAuditEventsWithResponse The audit trail, newest first (oldest first with after_id). Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 	//
 	// An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 	//
@@ -9842,7 +9842,7 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
-// ListAuditEventsWithResponse The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+// ListAuditEventsWithResponse The audit trail, newest first (oldest first with after_id). Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
 //
 // An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
 //

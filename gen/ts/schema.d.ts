@@ -615,7 +615,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The audit trail, newest first. Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
+         * The audit trail, newest first (oldest first with after_id). Admins see everything; sales see lead, activity and import events, except those of deleted leads and their contacts.
          * @description An event's `occurred_at` is when its transaction began, and its id is taken then too; it commits later, so a page read now may gain, between its events, one that commits afterwards (a long import's, say), and `since`/`until` select by the start, not the commit. To follow the trail without missing one, read with `after_id`: the sealed events after an id, oldest first. Sealing links events in id order once no transaction that could still commit a smaller id is running (within about a second), so going on from the last id read misses none.
          */
         get: operations["listAuditEvents"];

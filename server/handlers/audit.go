@@ -13,8 +13,9 @@ import (
 	"github.com/jmksales/jmk/server/audit"
 )
 
-// ListAuditEvents lists the trail newest first; sales see the team feed
-// (lead, activity and import events) only.
+// ListAuditEvents lists the trail newest first, or with after_id the
+// sealed events after an id oldest first; sales see the team feed (lead,
+// activity and import events) only.
 func (h *Handlers) ListAuditEvents(ctx context.Context, req api.ListAuditEventsRequestObject) (api.ListAuditEventsResponseObject, error) {
 	id, err := caller(ctx)
 	if err != nil {
