@@ -2021,8 +2021,8 @@ type ClientInterface interface {
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`, `id`, `assigned_to`) are
-	// ignored (`id` and `assigned_to` only in a file with the `version` column, as an export
-	// has: in another they would be the file's own, and are refused). Its
+	// ignored (`id` and `assigned_to` only in a file with the `version` or `assigned_to_name`
+	// column, as an export has: in another they would be the file's own, and are refused). Its
 	// `version` column is a check: a row whose lead has changed since the export, and that would
 	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
 	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
@@ -2685,8 +2685,8 @@ func (c *Client) ExportLeads(ctx context.Context, params *ExportLeadsParams, req
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 // `contact_count`, `last_contacted_at`, `created_at`, `closed_at`, `id`, `assigned_to`) are
-// ignored (`id` and `assigned_to` only in a file with the `version` column, as an export
-// has: in another they would be the file's own, and are refused). Its
+// ignored (`id` and `assigned_to` only in a file with the `version` or `assigned_to_name`
+// column, as an export has: in another they would be the file's own, and are refused). Its
 // `version` column is a check: a row whose lead has changed since the export, and that would
 // change it again, is rejected (`field: version`), much as a PATCH with that version gets
 // 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
@@ -5751,8 +5751,8 @@ type ClientWithResponsesInterface interface {
 	// this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 	// an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 	// `contact_count`, `last_contacted_at`, `created_at`, `closed_at`, `id`, `assigned_to`) are
-	// ignored (`id` and `assigned_to` only in a file with the `version` column, as an export
-	// has: in another they would be the file's own, and are refused). Its
+	// ignored (`id` and `assigned_to` only in a file with the `version` or `assigned_to_name`
+	// column, as an export has: in another they would be the file's own, and are refused). Its
 	// `version` column is a check: a row whose lead has changed since the export, and that would
 	// change it again, is rejected (`field: version`), much as a PATCH with that version gets
 	// 412, so re-importing an old export never undoes a seller's later edit unannounced; but a
@@ -10145,8 +10145,8 @@ func (c *ClientWithResponses) ExportLeadsWithResponse(ctx context.Context, param
 // this API's field names, plus optional `name, phone, email, external_id, notes, status`;
 // an export's read-only columns (`probability`, `category`, `assigned_to_name`,
 // `contact_count`, `last_contacted_at`, `created_at`, `closed_at`, `id`, `assigned_to`) are
-// ignored (`id` and `assigned_to` only in a file with the `version` column, as an export
-// has: in another they would be the file's own, and are refused). Its
+// ignored (`id` and `assigned_to` only in a file with the `version` or `assigned_to_name`
+// column, as an export has: in another they would be the file's own, and are refused). Its
 // `version` column is a check: a row whose lead has changed since the export, and that would
 // change it again, is rejected (`field: version`), much as a PATCH with that version gets
 // 412, so re-importing an old export never undoes a seller's later edit unannounced; but a

@@ -101,16 +101,17 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 		msg += "; known columns are " + knownColumns
 		return nil, &HeaderError{Column: firstUnknown, Message: msg}
 	}
-	// id and assigned_to are read past in an export, which has a version
-	// column. In another file they are its own: a CRM's lead id (which
+	// id and assigned_to are read past in an export, known by its version
+	// or assigned_to_name column (a user may drop the version to skip its
+	// check). In another file they are its own: a CRM's lead id (which
 	// belongs in external_id, or every import of the file would add the
 	// leads again) or a seller, which an import does not set; dropping
 	// them without a word would surprise.
-	if seenAt[colVersion] == 0 {
+	if seenAt[colVersion] == 0 && seenAt[colAssignedToName] == 0 {
 		for _, c := range []column{colID, colAssignedTo} {
 			if j := seenAt[c]; j != 0 {
 				return nil, &HeaderError{Column: header[j-1], Message: fmt.Sprintf(
-					"column %s is read only in an export, next to its version column: a file's own lead ids go in external_id, and an import does not assign leads",
+					"column %s is read only in an export (a file with its version or assigned_to_name column): a file's own lead ids go in external_id, and an import does not assign leads",
 					quote(header[j-1]))}
 			}
 		}

@@ -409,8 +409,9 @@ func TestReaderHeaderErrors(t *testing.T) {
 			"another column than version and those an export writes for reading only (probability, category, assigned_to_name, contact_count, last_contacted_at, created_at, closed_at, id, assigned_to)"},
 		{"ExternalIDAndVersion", "external_id,version\nx,3\n", "", "another column than version"},
 		// An export's id and assigned_to, in a file that is no export
-		// (no version column): the file's own, which would be dropped.
-		{"OwnID", "ID,Name\n7,Ana\n", "ID", `column "ID" is read only in an export, next to its version column: a file's own lead ids go in external_id`},
+		// (no version or assigned_to_name column): the file's own, which
+		// would be dropped.
+		{"OwnID", "ID,Name\n7,Ana\n", "ID", `column "ID" is read only in an export (a file with its version or assigned_to_name column): a file's own lead ids go in external_id`},
 		{"OwnAssignee", "Name,Assigned To\nAna,Rui\n", "Assigned To", "an import does not assign leads"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
 		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file (NUL byte on line 1); it is gzip-compressed"},
