@@ -191,16 +191,7 @@ func TestExplainNotLearnt(t *testing.T) {
 	t.Parallel()
 	m, _ := mustScorer(t)
 	// The synthetic data has every month: make January one it never saw.
-	cp := *m
-	cp.Encoding.Categorical = slices.Clone(m.Encoding.Categorical)
-	months := &cp.Encoding.Categorical[catLastContactMonth]
-	months.Counts = slices.Clone(months.Counts)
-	jan := slices.Index(months.Levels, "jan")
-	months.Counts[jan] = 0
-	s, err := cp.Compile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := withoutLevel(t, m, catLastContactMonth, slices.Index(m.Encoding.Categorical[catLastContactMonth].Levels, "jan"))
 	f := fullFeatures()
 	f.LastContactMonth = ptr("jan")
 	ex := s.Explain(&f, DefaultThresholds)
@@ -341,15 +332,7 @@ func TestExplainImputedMovesNothing(t *testing.T) {
 	m, _ := mustScorer(t)
 	// The synthetic leads lack a contact channel now and then: make it a
 	// field training always had, as in the bank's data.
-	cp := *m
-	cp.Encoding.Categorical = slices.Clone(m.Encoding.Categorical)
-	ch := &cp.Encoding.Categorical[catContactChannel]
-	ch.Counts = slices.Clone(ch.Counts)
-	ch.Counts[catFields[catContactChannel].missing] = 0
-	s, err := cp.Compile()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := withoutLevel(t, m, catContactChannel, catFields[catContactChannel].missing)
 	if len(s.inter) == 0 {
 		t.Fatal("the synthetic model has no interactions")
 	}
@@ -380,4 +363,20 @@ func TestExplainImputedMovesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutLevel compiles a copy of m as if training had seen no lead with
+// categorical field i's level l.
+func withoutLevel(t *testing.T, m *Model, i, l int) *Scorer {
+	t.Helper()
+	cp := *m
+	cp.Encoding.Categorical = slices.Clone(m.Encoding.Categorical)
+	f := &cp.Encoding.Categorical[i]
+	f.Counts = slices.Clone(f.Counts)
+	f.Counts[l] = 0
+	s, err := cp.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
