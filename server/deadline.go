@@ -28,8 +28,8 @@ var longRoutes = map[string]bool{
 // routes' bodies (a few bytes of JSON) are bounded to d all the same, from
 // the first read: the caller is checked only once the body is read, and a
 // body trickled in a byte at a time would let anyone hold a connection for
-// the server's long read timeout. The import's upload has its own (importUpload). It runs
-// after headAsGet, so a HEAD goes as its GET does.
+// the server's long read timeout. The import's upload has its own
+// (importUpload). It runs after headAsGet, so a HEAD goes as its GET does.
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
