@@ -179,17 +179,19 @@ func TestActivityCreate(t *testing.T) {
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		theirs := leadMustCreate(t, rival, client.LeadCreate{Name: "Theirs"})
-		r, _ := sales.CreateLeadActivityWithResponse(ctx, theirs.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
-		leadProblem(t, "other seller's lead", r.StatusCode(), r.Body, 403, "")
 		unassigned := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Nobody's"})
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
-		leadProblem(t, "unassigned lead", r.StatusCode(), r.Body, 403, "")
+		writesNothing(t, env, func() {
+			r, _ := sales.CreateLeadActivityWithResponse(ctx, theirs.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
+			leadProblem(t, "other seller's lead", r.StatusCode(), r.Body, 403, "")
+			r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
+			leadProblem(t, "unassigned lead", r.StatusCode(), r.Body, 403, "")
+		})
 		// Claiming it first makes it theirs to log on.
 		u, _ := sales.UpdateLeadWithResponse(ctx, unassigned.Id, leadIfMatch(1), client.LeadPatch{AssignedTo: nullable.NewNullableWithValue("me")})
 		if u.JSON200 == nil {
 			t.Fatalf("claim: %d %s", u.StatusCode(), u.Body)
 		}
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
+		r, _ := sales.CreateLeadActivityWithResponse(ctx, unassigned.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
 		if r.JSON201 == nil {
 			t.Errorf("after claiming: %d %s", r.StatusCode(), r.Body)
 		}
@@ -201,8 +203,10 @@ func TestActivityCreate(t *testing.T) {
 		if d, _ := env.Admin.DeleteLeadWithResponse(ctx, gone.Id, nil); d.StatusCode() != 204 {
 			t.Fatal(d.StatusCode())
 		}
-		r, _ = sales.CreateLeadActivityWithResponse(ctx, gone.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
-		leadProblem(t, "deleted lead", r.StatusCode(), r.Body, 404, "")
+		writesNothing(t, env, func() {
+			r, _ = sales.CreateLeadActivityWithResponse(ctx, gone.Id, client.ActivityCreate{Kind: client.ActivityKindCall})
+			leadProblem(t, "deleted lead", r.StatusCode(), r.Body, 404, "")
+		})
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		r, _ := env.Anon.CreateLeadActivityWithResponse(ctx, uuid.New(), client.ActivityCreate{Kind: client.ActivityKindCall})
@@ -212,32 +216,34 @@ func TestActivityCreate(t *testing.T) {
 		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Ana"})
 		token := env.Login(seller.Email).AccessToken
 		path := "/api/v1/leads/" + l.Id.String() + "/activities"
-		for _, tc := range []struct{ body, field string }{
-			{`{}`, "kind"},
-			{`{"kind": "fax"}`, "kind"},
-			{`{"kind": "call", "duration_sec": -1}`, "duration_sec"},
-			{`{"kind": "call", "mood": "great"}`, "mood"},
-			{`{"kind": "call", "occurred_at": "yesterday"}`, "occurred_at"},
-			// The outcome is quoted in the team's feed: no invisible direction
-			// control to make the rest read as other text, no control
-			// character other than tab and line breaks.
-			{`{"kind": "call", "outcome": "no answer \u202eevil"}`, "outcome"},
-			{`{"kind": "call", "outcome": "no answer\u0007"}`, "outcome"},
-			// Notes follow a lead's notes' rules.
-			{`{"kind": "note", "notes": "a\u0001b"}`, "notes"},
-		} {
-			status, body := leadRaw(t, env, token, "POST", path, tc.body)
-			leadProblem(t, tc.body, status, body, 400, tc.field)
-		}
-		// A date and a time with a space between is not taken for an
-		// offset's + that a URL turned into a space: no advice on URLs.
-		status, body := leadRaw(t, env, token, "POST", path, `{"kind": "call", "occurred_at": "2026-12-07 10:00"}`)
-		leadProblem(t, "space for T", status, body, 400, "occurred_at")
-		if !strings.Contains(string(body), "such as 2026-11-01T09:00:00Z") || strings.Contains(string(body), "%2B") {
-			t.Errorf("space for T: %s", body)
-		}
-		status, body = leadRaw(t, env, token, "POST", "/api/v1/leads/nope/activities", `{"kind": "call"}`)
-		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+		writesNothing(t, env, func() {
+			for _, tc := range []struct{ body, field string }{
+				{`{}`, "kind"},
+				{`{"kind": "fax"}`, "kind"},
+				{`{"kind": "call", "duration_sec": -1}`, "duration_sec"},
+				{`{"kind": "call", "mood": "great"}`, "mood"},
+				{`{"kind": "call", "occurred_at": "yesterday"}`, "occurred_at"},
+				// The outcome is quoted in the team's feed: no invisible direction
+				// control to make the rest read as other text, no control
+				// character other than tab and line breaks.
+				{`{"kind": "call", "outcome": "no answer \u202eevil"}`, "outcome"},
+				{`{"kind": "call", "outcome": "no answer\u0007"}`, "outcome"},
+				// Notes follow a lead's notes' rules.
+				{`{"kind": "note", "notes": "a\u0001b"}`, "notes"},
+			} {
+				status, body := leadRaw(t, env, token, "POST", path, tc.body)
+				leadProblem(t, tc.body, status, body, 400, tc.field)
+			}
+			// A date and a time with a space between is not taken for an
+			// offset's + that a URL turned into a space: no advice on URLs.
+			status, body := leadRaw(t, env, token, "POST", path, `{"kind": "call", "occurred_at": "2026-12-07 10:00"}`)
+			leadProblem(t, "space for T", status, body, 400, "occurred_at")
+			if !strings.Contains(string(body), "such as 2026-11-01T09:00:00Z") || strings.Contains(string(body), "%2B") {
+				t.Errorf("space for T: %s", body)
+			}
+			status, body = leadRaw(t, env, token, "POST", "/api/v1/leads/nope/activities", `{"kind": "call"}`)
+			leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+		})
 	})
 	// Blank notes are stored as none, CR LF as LF, as a lead's notes are.
 	t.Run("OK/NotesAsALeadsNotes", func(t *testing.T) {

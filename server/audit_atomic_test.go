@@ -29,6 +29,27 @@ const dataFingerprint = `SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
 	GROUP BY status, category, contacted, job, assigned_to HAVING sum(leads) <> 0 UNION ALL
 	SELECT 'lead_rank ' || t::text FROM lead_rank t) d`
 
+// dataState is dataFingerprint and the number of audit events.
+func dataState(t *testing.T, env *servertest.Env) (string, int64) {
+	t.Helper()
+	var fp string
+	leadScan(t, env, dataFingerprint, nil, &fp)
+	return fp, scalar(t, env, `SELECT count(*) FROM audit_events`)
+}
+
+// writesNothing runs refused, requests the API must refuse, and fails t if
+// they changed any table an API write changes or wrote an audit event: a
+// refusal is never a partial write. Logins must come before it (a login
+// writes), and nothing else may write to env meanwhile.
+func writesNothing(t *testing.T, env *servertest.Env, refused func()) {
+	t.Helper()
+	fp, events := dataState(t, env)
+	refused()
+	if after, afterEvents := dataState(t, env); after != fp || afterEvents != events {
+		t.Errorf("a refused request changed data (%s -> %s) or events (%d -> %d)", fp, after, events, afterEvents)
+	}
+}
+
 // TestAuditFailureRollsBack: no change without its event. While the
 // database refuses every new audit event, each kind of write answers 500
 // and leaves every table as it was, with no event either (an export, which
@@ -99,24 +120,16 @@ func TestAuditFailureRollsBack(t *testing.T) {
 		}
 		return raw(t, tc.method, env.URL+"/api/v1"+tc.path, body, h)
 	}
-	fingerprint := func() (string, int64) {
-		var fp string
-		leadScan(t, env, dataFingerprint, nil, &fp)
-		return fp, scalar(t, env, `SELECT count(*) FROM audit_events`)
-	}
-
 	leadExec(t, env, `CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN RAISE EXCEPTION 'the test refuses audit events'; END $$;
 		CREATE TRIGGER test_refuse_event BEFORE INSERT ON audit_events
 		FOR EACH ROW EXECUTE FUNCTION test_refuse_event()`)
 	for i, tc := range cases {
 		t.Run("Refused/"+tc.name, func(t *testing.T) {
-			fp, events := fingerprint()
-			res, body := send(t, i)
-			wantProblem(t, res, body, http.StatusInternalServerError)
-			if after, afterEvents := fingerprint(); after != fp || afterEvents != events {
-				t.Errorf("the write changed data (%s -> %s) or events (%d -> %d) without its event", fp, after, events, afterEvents)
-			}
+			writesNothing(t, env, func() {
+				res, body := send(t, i)
+				wantProblem(t, res, body, http.StatusInternalServerError)
+			})
 		})
 	}
 

@@ -157,32 +157,34 @@ func TestLeadCreate(t *testing.T) {
 	})
 	t.Run("ErrBadRequest", func(t *testing.T) {
 		token := env.Login(seller.Email).AccessToken
-		for _, tc := range []struct{ body, field string }{
-			{`{}`, "name"},
-			{`{"name": ""}`, "name"},
-			{`{"name": "   "}`, "name"},
-			{`{"name": "Ana", "job": "astronaut"}`, "job"},
-			{`{"name": "Ana", "age": 3}`, "age"},
-			{`{"name": "Ana", "phone": "call me"}`, "phone"},
-			{`{"name": "Ana", "phone": " 12"}`, "phone"},     // stored trimmed: too short
-			{`{"name": "Ana", "email": "not-an-email"}`, ""}, // see leadMalformed
-			{`{"name": "Ana", "assigned_to": "someone"}`, "assigned_to"},
-			{`{"name": "Ana", "status": "success"}`, "status"},
-			{`{"name": "Ana", "probability": 0.9}`, "probability"},
-		} {
-			status, body := leadRaw(t, env, token, "POST", "/api/v1/leads", tc.body)
-			leadProblem(t, tc.body, status, body, 400, tc.field)
-		}
-		// An admin's external id with an invisible character (the import
-		// refuses it too).
 		adminToken := env.Login(env.AdminUser.Email).AccessToken
-		for _, id := range []string{"crm\u200b-1", "\u202ecrm-1", "crm\u2028-1", "\ufeffcrm-1"} {
-			status, body := leadRaw(t, env, adminToken, "POST", "/api/v1/leads", `{"name": "Ana", "external_id": "`+id+`"}`)
-			p := leadProblem(t, id, status, body, 400, "external_id")
-			if p.Errors == nil || !strings.Contains((*p.Errors)[0].Message, "invisible characters") {
-				t.Errorf("%s: %s", id, body)
+		writesNothing(t, env, func() {
+			for _, tc := range []struct{ body, field string }{
+				{`{}`, "name"},
+				{`{"name": ""}`, "name"},
+				{`{"name": "   "}`, "name"},
+				{`{"name": "Ana", "job": "astronaut"}`, "job"},
+				{`{"name": "Ana", "age": 3}`, "age"},
+				{`{"name": "Ana", "phone": "call me"}`, "phone"},
+				{`{"name": "Ana", "phone": " 12"}`, "phone"},     // stored trimmed: too short
+				{`{"name": "Ana", "email": "not-an-email"}`, ""}, // see leadMalformed
+				{`{"name": "Ana", "assigned_to": "someone"}`, "assigned_to"},
+				{`{"name": "Ana", "status": "success"}`, "status"},
+				{`{"name": "Ana", "probability": 0.9}`, "probability"},
+			} {
+				status, body := leadRaw(t, env, token, "POST", "/api/v1/leads", tc.body)
+				leadProblem(t, tc.body, status, body, 400, tc.field)
 			}
-		}
+			// An admin's external id with an invisible character (the import
+			// refuses it too).
+			for _, id := range []string{"crm\u200b-1", "\u202ecrm-1", "crm\u2028-1", "\ufeffcrm-1"} {
+				status, body := leadRaw(t, env, adminToken, "POST", "/api/v1/leads", `{"name": "Ana", "external_id": "`+id+`"}`)
+				p := leadProblem(t, id, status, body, 400, "external_id")
+				if p.Errors == nil || !strings.Contains((*p.Errors)[0].Message, "invisible characters") {
+					t.Errorf("%s: %s", id, body)
+				}
+			}
+		})
 	})
 	// The Go client leaves addresses to the server, whose 400 names the
 	// field; it does not fail inside json.Marshal.
@@ -375,6 +377,9 @@ func TestLeadUpdate(t *testing.T) {
 			r, _ := sales.UpdateLeadWithResponse(ctx, tc.id, leadIfMatch(1), tc.patch)
 			leadProblem(t, tc.name, r.StatusCode(), r.Body, 403, "")
 		}
+		// 403 comes before 412: whose lead it is decides, whatever the tag.
+		r, _ := sales.UpdateLeadWithResponse(ctx, rivals.Id, leadIfMatch(9), client.LeadPatch{Notes: nullable.NewNullableWithValue("x")})
+		leadProblem(t, "other seller's lead, stale tag", r.StatusCode(), r.Body, 403, "")
 		if got := leadMustGet(t, sales, own.Id); got.Version != 1 || *got.AssignedTo != seller.Id {
 			t.Errorf("refused patch changed the lead: %+v", got)
 		}
@@ -412,6 +417,14 @@ func TestLeadUpdate(t *testing.T) {
 		}
 	})
 	t.Run("ErrPreconditionFailed", func(t *testing.T) {
+		// 412 comes before 422: a move the workflow refuses from the status
+		// the client last read may be allowed from the current one.
+		won := leadMustCreate(t, sales, client.LeadCreate{Name: "Won"})
+		if r, _ := sales.UpdateLeadWithResponse(ctx, won.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusSuccess)}); r.StatusCode() != 200 {
+			t.Fatalf("setup: %d %s", r.StatusCode(), r.Body)
+		}
+		stale, _ := sales.UpdateLeadWithResponse(ctx, won.Id, leadIfMatch(1), client.LeadPatch{Status: lref(client.LeadStatusContacted)})
+		leadProblem(t, "stale tag, refused move", stale.StatusCode(), stale.Body, 412, "")
 		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
 		// A version that is not the current one: the lead changed. A tag
 		// that names no version, weak ones included (If-Match compares
@@ -486,27 +499,29 @@ func TestLeadUpdate(t *testing.T) {
 	t.Run("ErrBadRequest", func(t *testing.T) {
 		l := leadMustCreate(t, sales, client.LeadCreate{Name: "Rui"})
 		token := env.Login(seller.Email).AccessToken
-		for _, tc := range []struct{ body, field string }{
-			{`{}`, "body"},
-			{`{"age": 5}`, "age"},
-			{`{"name": null}`, "name"},
-			{`{"name": "  "}`, "name"},
-			{`{"status": "won"}`, "status"},
-			{`{"status": null}`, "status"},
-			{`{"job": "astronaut"}`, "job"},
-			{`{"phone": "12 "}`, "phone"},
-			{`{"probability": 1}`, "probability"},
-			{`{"version": 7}`, "version"},
-		} {
-			status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/"+l.Id.String(), tc.body, "If-Match", `"1"`)
-			if tc.field == "body" {
-				leadProblem(t, tc.body, status, body, 400, "")
-				continue
+		writesNothing(t, env, func() {
+			for _, tc := range []struct{ body, field string }{
+				{`{}`, "body"},
+				{`{"age": 5}`, "age"},
+				{`{"name": null}`, "name"},
+				{`{"name": "  "}`, "name"},
+				{`{"status": "won"}`, "status"},
+				{`{"status": null}`, "status"},
+				{`{"job": "astronaut"}`, "job"},
+				{`{"phone": "12 "}`, "phone"},
+				{`{"probability": 1}`, "probability"},
+				{`{"version": 7}`, "version"},
+			} {
+				status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/"+l.Id.String(), tc.body, "If-Match", `"1"`)
+				if tc.field == "body" {
+					leadProblem(t, tc.body, status, body, 400, "")
+					continue
+				}
+				leadProblem(t, tc.body, status, body, 400, tc.field)
 			}
-			leadProblem(t, tc.body, status, body, 400, tc.field)
-		}
-		status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/nope", `{"notes":"x"}`, "If-Match", `"1"`)
-		leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+			status, body := leadRaw(t, env, token, "PATCH", "/api/v1/leads/nope", `{"notes":"x"}`, "If-Match", `"1"`)
+			leadProblem(t, "malformed id", status, body, 400, leadMalformed)
+		})
 	})
 }
 
@@ -558,13 +573,18 @@ func TestLeadWorkflow(t *testing.T) {
 			}
 			t.Run("Sales/"+string(from)+"->"+string(to), func(t *testing.T) {
 				l := leadIn(t, paths[from]...)
-				r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(to)})
+				move := func() *client.UpdateLeadResponse {
+					r, _ := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(l.Version), client.LeadPatch{Status: lref(to)})
+					return r
+				}
 				if ok {
-					if r.JSON200 == nil || r.JSON200.Status != to || r.JSON200.Version != l.Version+1 {
+					if r := move(); r.JSON200 == nil || r.JSON200.Status != to || r.JSON200.Version != l.Version+1 {
 						t.Fatalf("%d %s", r.StatusCode(), r.Body)
 					}
 					return
 				}
+				var r *client.UpdateLeadResponse
+				writesNothing(t, env, func() { r = move() })
 				p := leadProblem(t, "transition", r.StatusCode(), r.Body, 422, "status")
 				if from == client.LeadStatusSuccess || from == client.LeadStatusFailed {
 					if p.AllowedNextStates != nil && len(*p.AllowedNextStates) != 0 {
@@ -774,6 +794,11 @@ func TestLeadDelete(t *testing.T) {
 		leadProblem(t, "patch deleted", u.StatusCode(), u.Body, 404, "")
 		again, _ := env.Admin.DeleteLeadWithResponse(ctx, l.Id, nil)
 		leadProblem(t, "delete deleted", again.StatusCode(), again.Body, 404, "")
+		acts, _ := sales.ListLeadActivitiesWithResponse(ctx, l.Id, &client.ListLeadActivitiesParams{})
+		leadProblem(t, "deleted lead's activities", acts.StatusCode(), acts.Body, 404, "")
+		// 404 before the 409 of no active model: the lead is what is missing.
+		score, _ := sales.GetLeadScoreWithResponse(ctx, l.Id)
+		leadProblem(t, "deleted lead's score", score.StatusCode(), score.Body, 404, "")
 		list, _ := sales.ListLeadsWithResponse(ctx, &client.ListLeadsParams{Count: lref(true)})
 		if list.JSON200 == nil || len(list.JSON200.Items) != 0 || *list.JSON200.Total != 0 {
 			t.Errorf("list shows a deleted lead: %s", list.Body)

@@ -500,8 +500,12 @@ func TestScoringLifecycle(t *testing.T) {
 		better.PreviousOutcome = lref(client.PreviousOutcomeSuccess)
 		better.DaysSincePreviousContact = lref(int32(6))
 		better.PreviousContacts = lref(int32(2))
-		a, _ := sales.PredictScoreWithResponse(ctx, base)
-		b, _ := sales.PredictScoreWithResponse(ctx, better)
+		// A what-if stores nothing.
+		var a, b *client.PredictScoreResponse
+		writesNothing(t, env, func() {
+			a, _ = sales.PredictScoreWithResponse(ctx, base)
+			b, _ = sales.PredictScoreWithResponse(ctx, better)
+		})
 		if a.JSON200 == nil || b.JSON200 == nil {
 			t.Fatalf("predict: %s %s", a.Body, b.Body)
 		}

@@ -275,6 +275,9 @@ func TestUsersCreate(t *testing.T) {
 			res, body := raw(t, "POST", env.URL+"/api/v1/users", strings.NewReader(tc.body), map[string]string{
 				"Content-Type": "application/json", "Authorization": "Bearer " + env.Login(env.AdminUser.Email).AccessToken})
 			wantField(t, wantProblem(t, res, body, 400), tc.field)
+			if n := scalar(t, env, `SELECT count(*) FROM users WHERE name = 'X' OR email = 'x@example.com'`); n != 0 {
+				t.Errorf("a refused create left %d users", n)
+			}
 		})
 	}
 }
@@ -409,6 +412,9 @@ func TestUsersUpdate(t *testing.T) {
 		email := strings.ToUpper(env.AdminUser.Email)
 		r := patch(t, u.Id, &tag, client.UserPatch{Email: (*client.Email)(&email)})
 		wantProblem(t, r.HTTPResponse, r.Body, 409)
+		if after, afterTag := get(t, u.Id); afterTag != tag || after.Email != "taker@example.com" {
+			t.Errorf("a refused patch changed the user: %s %+v", afterTag, after)
+		}
 	})
 
 	t.Run("NotFound", func(t *testing.T) {
@@ -700,8 +706,13 @@ func TestUsersDeactivate(t *testing.T) {
 	t.Run("Reactivate", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, env, "Back", "back@example.com", auth.RoleSales)
-		env.Admin.DeactivateUserWithResponse(bg, u.Id, nil)
+		if d, _ := env.Admin.DeactivateUserWithResponse(bg, u.Id, nil); d.StatusCode() != 204 {
+			t.Fatalf("deactivate: %d %s", d.StatusCode(), d.Body)
+		}
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
+		if g.JSON200 == nil || g.JSON200.Active {
+			t.Fatalf("not deactivated: %s", g.Body)
+		}
 		yes := true
 		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Active: &yes})
 		if r.StatusCode() != 200 || !r.JSON200.Active {
