@@ -401,6 +401,38 @@ func TestSeedUnfinished(t *testing.T) {
 	countsAre(t, dsn, "after the refused seeds", map[string]int64{"SELECT count(*) FROM leads": 2, "SELECT count(*) FROM users": 0})
 }
 
+// TestSeedDemoAddressTaken: a demo seller's address held by an admin or by
+// a deactivated user is refused before the seed writes anything, as the
+// demo would give that account a seller's open leads and contacts.
+func TestSeedDemoAddressTaken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, role, sql, want string }{
+		{"Admin", "admin", ``, "sales2@example.com is an admin's address"},
+		{"Deactivated", "sales", `UPDATE users SET active = false WHERE email = 'sales2@example.com'`,
+			"sales2@example.com is a deactivated user's address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := dbtest.URL(t)
+			env := map[string]string{"DATABASE_URL": dsn, "JMK_PASSWORD": "a long enough password"}
+			for _, args := range [][]string{{"--email", "boss@example.com", "--role", "admin"}, {"--email", "sales2@example.com", "--role", tc.role}} {
+				if r := runJMK(t, env, "", append([]string{"users", "create", "--name", "Existing"}, args...)...); r.err != nil {
+					t.Fatalf("users create: %v %s", r.err, r.stderr)
+				}
+			}
+			if tc.sql != "" {
+				execSQL(t, dsn, tc.sql)
+			}
+			out, err := runData(t, dsn, "", "seed", "--demo")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%v: %s", err, out)
+			}
+			countsAre(t, dsn, "after the refused seed", map[string]int64{"SELECT count(*) FROM users": 2,
+				"SELECT count(*) FROM leads": 0})
+		})
+	}
+}
+
 // TestSeedRefusedInProduction: the demo's logins have published passwords,
 // so a production database is never seeded, even when empty.
 func TestSeedRefusedInProduction(t *testing.T) {

@@ -210,6 +210,24 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 // slow on purpose: they are hashed in parallel) and returns all of them,
 // with the indexes of those it created.
 func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.User, []int, error) {
+	// An existing account with a demo address gets that seller's leads and
+	// contacts, which only an active sales user may hold: checked before
+	// anything is created, so a refused seed leaves no users behind.
+	for _, s := range demoSellers {
+		u, err := st.SeedUserByEmail(ctx, s.email)
+		switch {
+		case errors.Is(err, apperr.ErrNotFound):
+		case err != nil:
+			return nil, nil, fmt.Errorf("seed: sales users: %w", err)
+		case u.Role != auth.RoleSales || !u.Active:
+			what := "an admin"
+			if u.Role == auth.RoleSales {
+				what = "a deactivated user"
+			}
+			return nil, nil, fmt.Errorf("seed: %s is %s's address, and the demo gives that seller open leads "+
+				"and contacts; change that user's e-mail, or seed another database", s.email, what)
+		}
+	}
 	users := make([]db.User, len(demoSellers))
 	fresh := make([]bool, len(demoSellers))
 	errs := make([]error, len(demoSellers))
