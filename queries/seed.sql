@@ -49,4 +49,4 @@ FROM (
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
-RETURNING l.id, l.status, l.contact_count;
+RETURNING l.id, l.status, l.contact_count, l.last_contacted_at;

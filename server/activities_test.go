@@ -70,6 +70,12 @@ func TestActivityCreate(t *testing.T) {
 			lev.Changes["status"].From != "new" || lev.Changes["status"].To != "contacted" {
 			t.Errorf("lead event %+v", lev)
 		}
+		// The lead's own history shows its last contact move, as the activity's event does.
+		for _, c := range []client.FieldChange{lev.Changes["last_contacted_at"], ev.Changes["lead.last_contacted_at"]} {
+			if to, _ := c.To.(string); c.From != nil || to != at.UTC().Format(time.RFC3339Nano) {
+				t.Errorf("last_contacted_at change %+v, want from none to %s", c, at.UTC().Format(time.RFC3339Nano))
+			}
+		}
 		if lev.RequestId == nil || ev.RequestId == nil || *lev.RequestId != *ev.RequestId {
 			t.Errorf("the two events do not share the request: %v %v", lev.RequestId, ev.RequestId)
 		}

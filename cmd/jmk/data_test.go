@@ -345,7 +345,8 @@ func TestSeedCommand(t *testing.T) {
 			AND (e.changes->'occurred_at'->>'to')::timestamptz = a.occurred_at)`: 0,
 		`SELECT count(*) FROM leads l WHERE l.contact_count > 0 AND NOT EXISTS (SELECT 1 FROM audit_events e
 			WHERE e.action = 'lead.update' AND e.entity_id = l.id::text AND e.changes->'status'->>'from' = 'new'
-			AND e.changes->'status'->>'to' = l.status AND (e.changes->'contact_count'->>'to')::int = l.contact_count)`: 0,
+			AND e.changes->'status'->>'to' = l.status AND (e.changes->'contact_count'->>'to')::int = l.contact_count
+			AND (e.changes->'last_contacted_at'->>'to')::timestamptz = l.last_contacted_at)`: 0,
 		// A lead's last contact is the latest its contacts' events moved it to.
 		`SELECT count(*) FROM leads l WHERE l.contact_count > 0 AND l.last_contacted_at IS DISTINCT FROM
 			(SELECT max((e.changes->'lead.last_contacted_at'->>'to')::timestamptz) FROM audit_events e

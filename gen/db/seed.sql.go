@@ -63,7 +63,7 @@ FROM (
     GROUP BY ac.lead_id
 ) a
 WHERE l.id = a.lead_id
-RETURNING l.id, l.status, l.contact_count
+RETURNING l.id, l.status, l.contact_count, l.last_contacted_at
 `
 
 type SeedContactsApplyParams struct {
@@ -72,9 +72,10 @@ type SeedContactsApplyParams struct {
 }
 
 type SeedContactsApplyRow struct {
-	ID           uuid.UUID
-	Status       string
-	ContactCount int32
+	ID              uuid.UUID
+	Status          string
+	ContactCount    int32
+	LastContactedAt *time.Time
 }
 
 // What logging the seeded activities (@activity_ids) would have done to
@@ -90,7 +91,12 @@ func (q *Queries) SeedContactsApply(ctx context.Context, arg SeedContactsApplyPa
 	items := []SeedContactsApplyRow{}
 	for rows.Next() {
 		var i SeedContactsApplyRow
-		if err := rows.Scan(&i.ID, &i.Status, &i.ContactCount); err != nil {
+		if err := rows.Scan(
+			&i.ID,
+			&i.Status,
+			&i.ContactCount,
+			&i.LastContactedAt,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -88,14 +88,19 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		if lead.Status == old.Status {
 			return nil
 		}
+		// The lead's own history shows all the contact changed on it.
+		leadChanges := map[string]audit.Change{
+			"status":        {From: old.Status, To: lead.Status},
+			"contact_count": {From: old.ContactCount, To: lead.ContactCount},
+		}
+		if c, ok := changes["lead.last_contacted_at"]; ok {
+			leadChanges["last_contacted_at"] = c
+		}
 		return tx.Audit(ctx, audit.Event{
 			Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: old.ID.String(),
 			Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging %s",
 				actor.Name, old.Name, old.Status, lead.Status, kindPhrase[out.Kind]),
-			Changes: map[string]audit.Change{
-				"status":        {From: old.Status, To: lead.Status},
-				"contact_count": {From: old.ContactCount, To: lead.ContactCount},
-			},
+			Changes: leadChanges,
 		})
 	})
 	return out, lead, err

@@ -142,8 +142,9 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 					Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: m.ID.String(),
 					Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging demo contacts", actor.Name, old.Name, old.Status, m.Status),
 					Changes: map[string]audit.Change{
-						"status":        {From: old.Status, To: m.Status},
-						"contact_count": {From: old.ContactCount, To: m.ContactCount},
+						"status":            {From: old.Status, To: m.Status},
+						"contact_count":     {From: old.ContactCount, To: m.ContactCount},
+						"last_contacted_at": {From: deref(old.LastContactedAt), To: deref(m.LastContactedAt)},
 					},
 				})
 			}
