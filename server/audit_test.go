@@ -132,7 +132,7 @@ func TestAuditList(t *testing.T) {
 		if *r.JSON200.Total != int64(len(r.JSON200.Items)) {
 			t.Fatal("total counts hidden events")
 		}
-		et := client.ListAuditEventsParamsEntityType("user")
+		et := client.AuditEntityType("user")
 		r, _ = sales.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{EntityType: &et})
 		if r.JSON200 == nil || len(r.JSON200.Items) != 0 {
 			t.Fatal("sales can ask for user events")
@@ -149,7 +149,7 @@ func TestAuditList(t *testing.T) {
 		p     client.ListAuditEventsParams
 		match func(client.AuditEvent) bool
 	}
-	user, session := client.ListAuditEventsParamsEntityType("user"), client.ListAuditEventsParamsEntityType("session")
+	user, session := client.AuditEntityType("user"), client.AuditEntityType("session")
 	mid := all[len(all)/2].OccurredAt
 	for _, tc := range []filter{
 		{"Action", client.ListAuditEventsParams{Action: lref(client.AuditActionAuthLoginFailed)}, func(e client.AuditEvent) bool { return e.Action == "auth.login_failed" }},

@@ -1,9 +1,14 @@
 package server_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/jmksales/jmk/gen/client"
 )
 
 // A Go program that talks to the API imports gen/client and
@@ -36,5 +41,31 @@ func TestGoClientDependencies(t *testing.T) {
 		if !ok {
 			t.Errorf("the Go client depends on %s", pkg)
 		}
+	}
+}
+
+// A proxy in front of the API may answer with an HTTP date in Retry-After
+// (RFC 9110): the generated client still hands back the response, whose
+// status and problem the caller can act on, instead of an error.
+func TestGoClientTakesDateRetryAfter(t *testing.T) {
+	t.Parallel()
+	const date = "Wed, 21 Oct 2026 07:28:00 GMT"
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", date)
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"type": "about:blank", "title": "Service Unavailable", "status": 503}`))
+	}))
+	defer proxy.Close()
+	c, err := client.NewClientWithResponses(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.GetMeWithResponse(context.Background())
+	if err != nil {
+		t.Fatalf("a proxy's 503 failed the call: %v", err)
+	}
+	if r.StatusCode() != http.StatusServiceUnavailable || r.Headers503 == nil || r.Headers503.RetryAfter == nil || *r.Headers503.RetryAfter != date {
+		t.Errorf("status %d, headers %+v", r.StatusCode(), r.Headers503)
 	}
 }

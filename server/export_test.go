@@ -189,7 +189,7 @@ func TestExport(t *testing.T) {
 			t.Errorf("%d export events, want 1", n)
 		}
 		// Admins see exports in the trail; sales do not.
-		et := client.ListAuditEventsParamsEntityType("export")
+		et := client.AuditEntityType("export")
 		for who, c := range map[string]*client.ClientWithResponses{"admin": env.Admin, "sales": uc} {
 			r, err := c.ListAuditEventsWithResponse(bg, &client.ListAuditEventsParams{EntityType: &et})
 			if err != nil || r.JSON200 == nil {

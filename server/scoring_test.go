@@ -269,7 +269,7 @@ func TestScoringLifecycle(t *testing.T) {
 		t.Errorf("model without cut-offs: %s", g.Body)
 	}
 	// A model's events name it by its version, and the filter finds them.
-	model := client.ListAuditEventsParamsEntityType("model")
+	model := client.AuditEntityType("model")
 	if ev := events(t, env, client.ListAuditEventsParams{EntityType: &model, EntityId: lref(strconv.Itoa(int(m1.Version)))}); len(ev) != 1 || ev[0].Action != "model.train" {
 		t.Errorf("events of model %d: %+v", m1.Version, ev)
 	}

@@ -484,7 +484,7 @@ func TestUsersUpdate(t *testing.T) {
 		if r.JSON200 == nil || r.JSON200.Role != role || r.JSON200.Active {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}
-		ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), EntityType: lref(client.ListAuditEventsParamsEntityType("user"))})
+		ev := events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), EntityType: lref(client.AuditEntityType("user"))})
 		if len(ev) != 2 || ev[0].Action != client.AuditActionUserDeactivate { // newest first, after user.create
 			t.Fatalf("events %s", mustJSON(ev))
 		}
@@ -501,7 +501,7 @@ func TestUsersUpdate(t *testing.T) {
 		if r.JSON200 == nil || !r.JSON200.Active {
 			t.Fatalf("reactivate: %d %s", r.StatusCode(), r.Body)
 		}
-		ev = events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), EntityType: lref(client.ListAuditEventsParamsEntityType("user"))})
+		ev = events(t, env, client.ListAuditEventsParams{EntityId: lref(u.Id.String()), EntityType: lref(client.AuditEntityType("user"))})
 		if want := env.AdminUser.Name + " reactivated user Promoted"; ev[0].Action != client.AuditActionUserUpdate || ev[0].Summary != want {
 			t.Errorf("reactivation event %s %q, want %q", ev[0].Action, ev[0].Summary, want)
 		}

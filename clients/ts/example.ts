@@ -16,7 +16,7 @@ export async function example(): Promise<number> {
         });
         if (data) tokens = data;
         else if (response.status === 401) tokens = undefined; // the session is over: log in again
-        // Otherwise (503 or 429) keep the pair: this call fails.
+        // Otherwise (a 503, or a proxy's 429 or 5xx) keep the pair: this call fails.
         return data?.access_token;
       } catch {
         return undefined; // the time limit, or no connection: keep the pair

@@ -127,6 +127,42 @@ func (e AuditAction) Valid() bool {
 	}
 }
 
+// Defines values for AuditEntityType.
+const (
+	AuditEntityTypeActivity   AuditEntityType = "activity"
+	AuditEntityTypeExport     AuditEntityType = "export"
+	AuditEntityTypeImport     AuditEntityType = "import"
+	AuditEntityTypeLead       AuditEntityType = "lead"
+	AuditEntityTypeModel      AuditEntityType = "model"
+	AuditEntityTypeSession    AuditEntityType = "session"
+	AuditEntityTypeThresholds AuditEntityType = "thresholds"
+	AuditEntityTypeUser       AuditEntityType = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditEntityType enum.
+func (e AuditEntityType) Valid() bool {
+	switch e {
+	case AuditEntityTypeActivity:
+		return true
+	case AuditEntityTypeExport:
+		return true
+	case AuditEntityTypeImport:
+		return true
+	case AuditEntityTypeLead:
+		return true
+	case AuditEntityTypeModel:
+		return true
+	case AuditEntityTypeSession:
+		return true
+	case AuditEntityTypeThresholds:
+		return true
+	case AuditEntityTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Category.
 const (
 	CategoryCold Category = "cold"
@@ -502,42 +538,6 @@ func (e YesNoUnknown) Valid() bool {
 	}
 }
 
-// Defines values for ListAuditEventsParamsEntityType.
-const (
-	ListAuditEventsParamsEntityTypeActivity   ListAuditEventsParamsEntityType = "activity"
-	ListAuditEventsParamsEntityTypeExport     ListAuditEventsParamsEntityType = "export"
-	ListAuditEventsParamsEntityTypeImport     ListAuditEventsParamsEntityType = "import"
-	ListAuditEventsParamsEntityTypeLead       ListAuditEventsParamsEntityType = "lead"
-	ListAuditEventsParamsEntityTypeModel      ListAuditEventsParamsEntityType = "model"
-	ListAuditEventsParamsEntityTypeSession    ListAuditEventsParamsEntityType = "session"
-	ListAuditEventsParamsEntityTypeThresholds ListAuditEventsParamsEntityType = "thresholds"
-	ListAuditEventsParamsEntityTypeUser       ListAuditEventsParamsEntityType = "user"
-)
-
-// Valid indicates whether the value is a known member of the ListAuditEventsParamsEntityType enum.
-func (e ListAuditEventsParamsEntityType) Valid() bool {
-	switch e {
-	case ListAuditEventsParamsEntityTypeActivity:
-		return true
-	case ListAuditEventsParamsEntityTypeExport:
-		return true
-	case ListAuditEventsParamsEntityTypeImport:
-		return true
-	case ListAuditEventsParamsEntityTypeLead:
-		return true
-	case ListAuditEventsParamsEntityTypeModel:
-		return true
-	case ListAuditEventsParamsEntityTypeSession:
-		return true
-	case ListAuditEventsParamsEntityTypeThresholds:
-		return true
-	case ListAuditEventsParamsEntityTypeUser:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ExportLeadsParamsFormat.
 const (
 	ExportLeadsParamsFormatCsv   ExportLeadsParamsFormat = "csv"
@@ -648,6 +648,11 @@ type AuditActor struct {
 	Name string `json:"name"`
 }
 
+// AuditEntityType What kind of record an event is about; `entity_id` names it.
+//
+// Example: lead
+type AuditEntityType string
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	// Action What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
@@ -663,9 +668,11 @@ type AuditEvent struct {
 	Changes  map[string]FieldChange `json:"changes"`
 	EntityId *string                `json:"entity_id"`
 
-	// EntityType Example: lead
-	EntityType string `json:"entity_type"`
-	Id         int64  `json:"id"`
+	// EntityType What kind of record an event is about; `entity_id` names it.
+	//
+	// Example: lead
+	EntityType AuditEntityType `json:"entity_type"`
+	Id         int64           `json:"id"`
 
 	// Ip The client's address; shown to sales only on their own events.
 	Ip *string `json:"ip"`
@@ -736,7 +743,7 @@ type CategoryCounts struct {
 type CategoryMetric struct {
 	Category      Category `json:"category"`
 	Count         int      `json:"count"`
-	MeanPredicted *float64 `json:"mean_predicted,omitempty"`
+	MeanPredicted float64  `json:"mean_predicted"`
 	ObservedRate  float64  `json:"observed_rate"`
 }
 
@@ -976,6 +983,8 @@ type LeadList struct {
 }
 
 // LeadPatch Fields to change; absent fields stay, null clears a nullable field.
+//
+// Example: {"notes":"Call back after 6 pm"}
 type LeadPatch struct {
 	Age nullable.Nullable[int32] `json:"age,omitempty"`
 
@@ -1136,7 +1145,7 @@ type Month string
 // Example: correct horse battery
 type Password = string
 
-// PasswordChange defines model for PasswordChange.
+// PasswordChange Example: {"current_password":"demo-password-1","new_password":"a new long passphrase"}
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 
@@ -1390,7 +1399,9 @@ type UserList struct {
 	Total      *int64  `json:"total,omitempty"`
 }
 
-// UserPatch defines model for UserPatch.
+// UserPatch Fields to change; absent fields stay.
+//
+// Example: {"name":"Ana Sousa"}
 type UserPatch struct {
 	Active *bool `json:"active,omitempty"`
 
@@ -1504,9 +1515,9 @@ type UnsupportedMediaType = Problem
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
-	ActorId    *openapi_types.UUID              `form:"actor_id,omitempty" json:"actor_id,omitempty"`
-	Action     *AuditAction                     `form:"action,omitempty" json:"action,omitempty"`
-	EntityType *ListAuditEventsParamsEntityType `form:"entity_type,omitempty" json:"entity_type,omitempty"`
+	ActorId    *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action     *AuditAction        `form:"action,omitempty" json:"action,omitempty"`
+	EntityType *AuditEntityType    `form:"entity_type,omitempty" json:"entity_type,omitempty"`
 
 	// EntityId The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models.
 	EntityId *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
@@ -1527,9 +1538,6 @@ type ListAuditEventsParams struct {
 	// Count Also return `total`, the number of matching records (costs a count).
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
-
-// ListAuditEventsParamsEntityType defines parameters for ListAuditEvents.
-type ListAuditEventsParamsEntityType string
 
 // VerifyAuditChainParams defines parameters for VerifyAuditChain.
 type VerifyAuditChainParams struct {
@@ -2918,7 +2926,7 @@ type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 type RequestTimeoutApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2929,7 +2937,7 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 type TooLargeApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -2947,7 +2955,7 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 }
 
 type UnavailableResponseHeaders struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 type UnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -4307,8 +4315,13 @@ type ExportLeadsResponseObject interface {
 	VisitExportLeadsResponse(w http.ResponseWriter) error
 }
 
+type ExportLeads200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
 type ExportLeads200TextcsvResponse struct {
 	Body          io.Reader
+	Headers       ExportLeads200ResponseHeaders
 	ContentLength int64
 }
 
@@ -4317,6 +4330,9 @@ func (response ExportLeads200TextcsvResponse) VisitExportLeadsResponse(w http.Re
 	w.Header().Set("Content-Type", "text/csv")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
 	}
 	w.WriteHeader(200)
 
@@ -9222,410 +9238,419 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15chtJljd4FW/M1yagMgACXLSAVjbNVEpVytbWIlXZXyfUDAfCAXgy4I4M9yDEyk9mc4i5wfwxB/lu",
-	"MicZe4vHAgRIkFqzKs3SUgQQ4evz52/9vd9aE7tYWqOMd63hb625konK8M8nZ3IG/ybKTTK99Nqa1rB1",
-	"NlciUxObJfecuFSZ09YI6YQ0Qhmv/ZXwchaJqc2ESrR3Q+GUSYT2YiwnF0Ib8WzafSH9ZN4Tz7xY2Evl",
-	"xEr7uVjNpRdLZZepEpO5NDMVCWM9/ShFqiR0mamum9hMm5mwGXxtZzOViIlM00g4Cx1ph+9JMZGTuRKX",
-	"MtWJ9DYT7Uy5pTVOOSEzJYztOm8zdQxDemmNonGJmfLQgjjoH3Z6rajlJnO1kLAU6r1cLFPVGrZGrYNR",
-	"qxW1/NUSPjoPI2p9+BC1ntuJpLVqWrql9HNhp8IXyyh+yZ0Xk0xJr5Jt3e3Jpd67HOzBIri9/uDRgRyM",
-	"97sPJodJ94F6OO0+kv1xdzDZTw7U4fRI3h83ju2N8tnVydSrbHN0p2piTeKEt2IlYbvU1GZK+OwK1lrO",
-	"pDbHws+1E05llyoTMl3JK4fb68RqblMlHLURCaPwCSP+enb2WiTSq/rMeGjaeDVTWesDDG4pM7lQnqnv",
-	"xDk9Myo5s5tDPRG5U5nQSSTihYpFG1YTKEBl95ywK4PE4iIYgEwW2tyDadlOBCQTG2vgndxI7gI3WUPD",
-	"v+Yqu2pFLSMXMLzwwLm3tdEvpfcqgxf+u71Q/wsa/F8/97uPZHd60n367reHH7rVj4e3+TjY/9D5H42b",
-	"91h6NbPZ1VOd8gaq98vUJqo19Fmumqcw4Zdq49deLXCR/0empq1h6//YK5nAHj3m9kJ3rQ9RayHfP6N3",
-	"DoqRySyTVzQwmxvfsEupsyJTPs+MiL31Mo0jpHuTL8Yqg1OwgPMG5EVHwYn2xDrv4OhCm1s3Bn+tTSlR",
-	"U5mnvjWcytSpYpBja1MlDQ0zz5zNmo9lbNR7fz7BJ+JwPpeZutQ2d2IpZ2rrUKjV6lgW8v1zZWZ+3hoe",
-	"DfabtvLZD7gN0BwwhLI1nbSiVqZ+zXWmkrCvZctTmy2kbw1beY5PNrQ8RR7WPEvg6CKVzgunlImIs2rv",
-	"RGLzcarEr7n1yol2jNwt7vTEGx6KaB/uP8Tnbe6F9pFQi6W/wgOFrcR/ijvHI3M42BeruTLCeZmqnjgR",
-	"qXYeF1TOHO038Ht4RJorXukFsOxJnmXK+GMhxUrJC3hBtOOf9ngsI0M8hZuAs51QO8bis7CCQDnhToId",
-	"PBzs33MiUV7qVDjkVlZk0s9VJvxcwkPSj0yFGdPFk8DIL2WaK3yiuFGqd5xoSzGGayQ+iDvwhBSH/X5v",
-	"ZAKh0FVa7m2497bRyqDfb9rRH+34Vif+Fzu+/WH/0Y7r57xCt+VBf65k8h/Y2+btkY9pzOHwwGgisZxb",
-	"o4BIVHchdRoJPTN0eU+kU7iHcjKBoYh2PLNmItNL5WIx1XCp/MWa//3/4jeRiH+x//v/seGXH620Hdik",
-	"X8VCJkpYkyIxUX+TuczkBG4S0U70THsXCbeUE2znO9EWHdEVvbjDooWH68J54eeZUoJegA0lUkvE+IoO",
-	"Cf2ANyE+rai7e+EnlD/iR/sPDx4ePTraj3F68FkcPDwS+M3Y+jlOQcTfHRwNRPXHnjiBE4HE+atYgFQw",
-	"05cKO/KZnmVyIbRJ1Hvh7EJ55JveitTaC5Evh3BugILtVByIVHmcvs2KsVnkuPsCOB28J2lJ4PtlbiY+",
-	"R6lFaON0osSvoh1LI+NIxP82g62Dv1ItjIyP8SzE//Iv/wLfyX/5lxiv1fdiHEcgBzglnDazVBWjgIN7",
-	"RaNzXmYeRo5Lj2ffzWWmXCcSKnWKn4X7G4e8sM5HYmXzNBFjJbxyICUJoEQUS0wifCZ1Ch9oi1G085le",
-	"LFQipjpznuSDgypZ4AVS8DMYRudYTKzxmU2rz5WrIYWX4wgETm2UGGdKXnSwq0xNc0eSW9Nx/PXa477Q",
-	"Jnw+aBQmlUxObeZfg2zUzNRtltBlCpMEbtsTbw2IyCohMUhM7EIR29dGLDM7lmOdan91Do2JNq3R2k/S",
-	"TTrHeIjhT2Rv6XIux8rribzuHPfEmeZNGGf2Qhk8PkkEHfgwXDwymZrANIYChqEM7ieoDesjjES+BAky",
-	"OZeehgzdscAcvouE3NqI5FfCbLZtlbNZXai4jmOGnaFt0gvtiyt9rdkUf2wUVo76UXmna+MP9lvIhPUi",
-	"X7SG+0wh9GkQbUrNUeuFfP+6nOomhTxHCmBykB7PE0rxx2KsUrsS8UKb88pqxaxB0W0mTsTY5iYRfKFW",
-	"HgTiAt0trxObzf229V3I99WeWo2SDYki1WUYVBahvCFJiKQ10OZWaxC4vXafeH71lfxk83uFE5HpVtku",
-	"PDBk2UsZH1U1TA0yUKq8SuiiXM11qkiXQ5GwlL5E+3CwPzJ4Ca20U8dABdSq3iIG2Qy+R3GwA6cQj9/r",
-	"k7PHf+2JnyoCY0VSjEYGlH2U5+BKZZHt08tOp1763N1KfHL4yu0lKOQH9G5NkDrakKM+gITPdgho9XuZ",
-	"gJitHHIQuIQUqVNyuUw1GRP2gK5StfjuF0eWhcI0ALQA4m1r2NoXU63ShJivNmj3GApFgheJhSrLLOjX",
-	"P//Wwmdbwxb+DvSonJMzpGMQPcYK9xnFNiGTJFPOCZdP5rDFsFb/xkPoTeyi9SEqG6SeNptDSXBKCnkk",
-	"xmmuzic2TWUWATllapkpo/IsEnObOxhVEomFNHKmFkjQmfKgikTCqXR6rhbL1F7Rx+xSo2znfJ4Q7avJ",
-	"3OiJliYSuSkfzc2FsSvT+vCOtCzl/LmGMZNFZbLffaD2p90H4wPZfTQZJN396aE6kvfHDyYPQd9i4hge",
-	"Irlpj7aZ72UiwgYWmz33fumGe3u/LC56vFBhD90eW6Tg8H7Y9b55TS8T/TSZ5HAAIrGKDikKr8gETl4/",
-	"E+2FTIEFqUT8ePrqZbESRDGRGMuE9J1Or4UavZmmenIbgvzoWYQ+XSEaFkwJll2JdpJT9yqQJegV773K",
-	"jExRxFjN9WQuYiLyOGiETsTaCS8vlEHZVciJB7l6YROVRsJbK6ZqJVI5Vmka+DxIepmaZsrNhUcxRhJX",
-	"LFZ6Lh2Z7jILw0to5Z7abKyTRJkvuXRnVfNXZlMU6u3KqMzN9bKkCZnCjY8XH4z1maG1ewLr9SXHe1rq",
-	"L3MVzImJTnCQ6v1STbxYwcavMmtmPQHzqyrxxooF2iaDCj8k08XIxOWpjtGSObd4y2S5cZXOgp6S2hnu",
-	"I9kPc4cWCzIBoMSI+l6eaD8y6hIGNLGLhQb1aaaAGFDjk2IqdZqDwMsmU2iNHmQZAkgHlZ5Me6/McfnO",
-	"yMipx2swCvZsICm1TK+A+12JqcVNk9wi3OE0wKHIlExCn5kKhloRv351ehbDZfohar20/ikIOF9ye19a",
-	"uihI+kBSe52hZVjDE0+lTtUXHVCQHpq4Y+AxLIMci0ylVia4/bioIO3dziuy1iQKRUBJf3lyxposu0S2",
-	"OxcOG50LH9ZW8k1hKPwKa6mdCIZK3GK+As/0Qtncf2n2F7jy2CZXBSuRWQaMHjRPvVDH5TGULhxFHPop",
-	"SRBvjbyUOpVjkqu+2PCzKzIqCWIF6KTpopcmOFSGSKqJ9HIM6rYGrSRTcjKHsQLfgEtsnLurIPbjYoyM",
-	"t/ZCpNbMSntnYIH3nHjz5D/ePjk9Oz979uLJq7dnUZUbayfcPPdoqknsykS1EYyMHNsMeBEeIWKYY4Us",
-	"FBQFkOt0ohI2sPHNiZY6SZYzJxcKd0W0pUiUTFI7uTgWwGlhdzKLV/FYTi46kWir90ubedeBk7SQ5krw",
-	"F3Sy6F4jsTfLjdFmhsy0rRf4VIQmIvx6ZPDyx52M0ODn5jZNKi2jIQXuBvJpauO8NBNFN4j0wsKH9iHZ",
-	"fnKTqEys5BWpLhU2UdnEbaTBT+9VnHJIHWfWPpfZTH3VI6SdsJdINUqgAQMPypm1L6S54qPuvugIraUN",
-	"muL1AVe3NmjgzNRMO59hv47kOXxwKZ1bkU1fTS5ILwUdRE7I+sebiaQC08wdngoiLSFTuF6vAkEdk1O0",
-	"4Wz2PtnGvzUy93Ob6b+rL31fo0aCJjznWN5tg8IO8peYZArUKi1TPAG48p21af/000/dk9zP4TkQ0Zuv",
-	"yO+VzFQGDCNNFfCMN08fi0eDQT9cJW4oYn4oUzJd/HnU+mVxMWrFx2w8QNn+z6MWq7fnONZRKxZtaOr+",
-	"g6N+J3iXhDLJ0mrjyYdjlALVmGcHTMbBJQ0UEXw86v2SNMxMXdoLlaBtgzoKyoVXaYr+yVTD294WWkLN",
-	"rWRRtASWDoy90fddu9W/0tXz0nqUIq+OyY1wwzX0KUl9mVkgti89459UmnZZEx7nvlSLyM+Dt2eeKifa",
-	"qjfrCSlI5YcbxDgUuo5FzC+co9MYlVMXo+mdNIlUzWQKhOVIJ3xrXL5c4n35QiVaniEBfME54yl+TL11",
-	"ofceWsf4VYy2gFuRjafLzC5V5jVZp0o7e92MKb3qwv29KaZGrSQnbnzu1KT2VjBxmzxlWidD3LphO2rp",
-	"ZAd/d9S60KTaXLcyYW7/Ds9+iFqg35/v2L6xnpZhy4jLJ+0Exf7bLZTN/cQu1E4dwPW0Zdg3vPuhGlLw",
-	"M8UYhEUo2+XFLAe1to9hMepTjaoE8q7o2o5/URMPww6r/xgfQ1pPSHuR6esKpXHcRp34biSkwoj+8P5h",
-	"zVvS34XI7kI9BUWsBbu4MkQNHxlifEMZ6pJqA1zFy3GIRQreRxKON52PxwKj01iIfv6UPI/KJBz8ME6l",
-	"uUBrbJ6mPVqMij2837AElcCln/97NHrf73fh/w/hf9/D/x7D/57Al4Ono9H7B0/hz0dP3/3pf7Rupvn6",
-	"ivxATi4MKDN2dVx4n47EQpvcKyckXA/BdVmoJRNQBUQbmWxw59F37kKtOuTKs0WA2n6/3+/2B93+4Kzf",
-	"H+J//wWrcesTuMY0eXcanMK2ctHLMY6ndAo70WZJYa7IdiRcvljI7Eq4OWopjh3VnUgYEjC006DHFS7R",
-	"0KkbstcFrVtJcKF6JRf3nJgqlfTEGXm6j5kcQG8jqqkQRmlZMFZI41boWikWiPvvevXe18lo/7MT0Rpv",
-	"whN5HRv5dz6yysAp/7k1kWnailqrufROLpcw2cKfoUB7Zb5VabTc/NDoc02+lzrzKdw+O/l/ihv0w7rD",
-	"J2pVgst2YvUYLLfO7+4ftho9wDXWjiOtd3jdaj7H4Flkymn6aop+oR0nub5awPt28ZGhEAiyiJz4jfFj",
-	"I5sDfhdtBICGsF9qKKpEEGuP9h9v0eYGLaIQdgJH8WTSHJn7E7wIGgMaeTkYMRIxuTl7lyobx0Ph9Mx0",
-	"QemEE++Uc6BwinYMWlvvT/FQxKganZOGGkcjw18A81IJxwORuqqycw4cicsoEplCp6xQnGcqdyoWMjgY",
-	"6v6IkVlmCjQYOOogtkciDhrvOVlkwkCEDIocGybDc50IlV4XBZ8HL6cbmXYsea97dMHHnUiwPQXnESww",
-	"bVCgaN2UnMx5J1DDBg6HThZ8Y2RKc0tPvFQr9MPACi7kFbobk0Qlw1K3cnO0lbI/AL1TaO0pjLgXxq7I",
-	"8BK4Ae4Ernkrqnzghah/R5tS+c7mPnzilV77SDtSflnfx/B98yawoMWLGT5RYEv4lCg2ThXfrLXFclvZ",
-	"CH4qGsFP5OiHwdT3rxW1aPt6uNd4K9Q+4k710FJWfKqMp7J53OG76sVSH8kmp+XTRwxwjc/eRaYN/vom",
-	"KwMbcigC0WZi1HJXzqvFqCX2xKgljTVXC5u7UavX2klYxq4a+ShM68klK3H1acmC11zLUSts6QNums12",
-	"fceiEEuk4bZL1tc39lSrNHlM5PWhYYrEAlnxuHFT+GnPGm6dPpoIY23zt91zUUsvmzebmMU9F2IUjlHM",
-	"QhOMk6DIU2goSk4avaLErdCYcVutbv3WUCSQYYP32EhA+y7GaiYNZyaQfZwceC5EXUcilV5lnd1l1WrE",
-	"wg574ZRkP9taOJQ2FyhMeoujn0s3hzFqI66UF20YnzZCjkH8lWz7ASmdJtCpHJoivD5qsZBb3/UTI8Wp",
-	"Ti8l5vmQa128ybV4bJ2XYprZhTBqBZvFV49qpBLUUeVMNaUZ1IjgrVNZ92SGceSfjg6aeEJdCaZzG4VD",
-	"Xz8I1UNU20Wk6trsynUsD3axk9dzoE8ixJb87HchxsJw/6YyPdVlztWa+Wqu8JpvSHeCNWUaEPxY7Sxu",
-	"50UYMXtO4a3nWzjYzdYHUH7P4fA10zRsumif/vWku390PxJz9V4maqIXMu3AYYznZMGJ6wrewXQw6asj",
-	"+Wj8INmfHKr704eyP64mhj2YPEweqf50IPfHB5PD5Ejdnz6QD8ePJv1koHZhivPSgLY5bE4vKRc3rO0x",
-	"qqMhZcOgF5OfA7bDThjiQ9px8HBPvOEQRs4DjItVi4XNPUZn13yj3sL9z947aSZzmzXu6s37Yy8q1voK",
-	"p8uUZMvszTY7s40JP2G6K4I6gjEa1iJd49C4KMe0dA2LFBFvI7dlJQYF7RE7kfTa+bMXyH4UC8jFLDYp",
-	"v1iNkiqqhN10aB/LVI/JrPe9bjixY/pycz8mIc1s86fUrsgHsRlmuxZOG7UWSprzZaYSjbfNbi/ZMZqn",
-	"kvOMjZg7vJMvlzsOam35xyiB05xCM1GR87Y2/vWxNS85p/JVDCdzC42tZLbAttOk0UIS3sQUP9ckS1wq",
-	"DoweX4mQbHhcBk1bo5yYy0sljC1+ByIHulxj1TCI3YRBGPxuT4aB7Pg4rscdbqzN1ax0fd2WvFA+05OG",
-	"e6uyZbtmaV5zQL4Q0a+tSiX5NFDvDsRKgiCoJEalNVufStM8lXAYvEoVJl81U23u7XRaLm2TsackxiIl",
-	"SVJSgJjkvmunU47VAp03pAfA35wAsE67jSmwf6Xn+YQU64+hBxlI2JzexT32GmlygrOpCdb93lF0px1c",
-	"H95K2KmnW+UKRPBLhVE97X5x2WSKc+WNWlNVtvaKCV3ndnpODaKZrFFY0BklfwUXAC/vPScqb962U7Jn",
-	"3KK7nTpYp2zak5Ku17pfX/oti9JE/0+SvBRmA+mPpdOT80M4SfTn/fLPR/DnXM/m524ytzYFtSJNtVfc",
-	"8zKzUzJWyvR8YvMMbVi50TgMTLKaZYq+o/D4pjP1BM3qNe1OGtlzoN3VUgEqi1mY4isehaPD9caj1vvu",
-	"zHY3enwqm+1F6BzR47zZlPtkOlUTHw5samddm1AO3FJmZUSakJcqkzPFBuKdSKzWUXMEKMhCQhvMdXSg",
-	"PKPquVQZfJ8BadTF9TdKYoqpNQJ05LFOOam0SQueKunzbIvRC1VrjOY/xnRM0NrtQk/OJ6leSK9i9KPB",
-	"mkzhzg4/C20SUJ5s5oqoZtFWi+X5pcyQdtEq7M6XmZ6oc528588Ta6b0UeWZHtvs/GARCZMViRmdEDKz",
-	"kNkFJVepTFu0JAD3XSylniF0CKbsytypIshmztH5MKvMkM8sn8xpZiEt/zy0EXPGH3/NLr2o/CaYtdFw",
-	"ncgrd+60majz9Qcqcd0wpil9hex/ouobx2+gYRauqYbtQot182bhPt1znGLOoUjHxQ75lRWzzOZLleAg",
-	"bOYitK7Ti0VoOr6+Nq7KHXmtESMQUxhnVD9XdWpv4lNVw+HGGZ1mdrGpIaFNoOHr9aFlyEa83d5vkbKw",
-	"1i2lIP22uRlFOtJvN60LNlG+0DSEvyqZ+vlm9yE9qMokUZe6vkt+ramnZ2iyf6N+UZNm+0Yx4wajmE3z",
-	"hUELOGbnFeRFWC2ZXfWayDbVRjUaDYt7c6pTRfHAFN4lxgrEJ/SBD5plmJ2XH3uPdtqFsDYOU2nrKXHZ",
-	"1XmWmyKqRBuHgk1reDgYPHwAXUIr2GWZuCbJw4LzHzyoprCNWvv9/qgVEiDHyq+UMmLwAI/iYL/PGWXU",
-	"6HlmVw7zOukP6PMh3K4MLoHRKZzT3Br2P2xEvYTRN1kfyqmsb9FLtSJBc0crVrkGzXcZ/Qp04u6JkLsW",
-	"gZ4HSxQV8RyDqN/vF0gebQlvoE8P1T6n4KJNO0OhjM1nczTIKsW+WseeScZ4IsoKgTFowHErhopRMzm+",
-	"8orieOnRInCTGvHzDHoIGbq7GDzXz1eD1XNtV5tkaAw3hp/FSmXl0kVCpmlYmAgDBCmm1Fi/6x419nnG",
-	"Bi/qM0OsBIrgpcbxAvdXHHNE4rvHhzs98VStqtkAuI5z6QSoiCCycKwJXCQikwZEE4wEr4a4IOyCtRch",
-	"IoU7KjKZJDRkrOcdsktVNk1gAeT8oF7wGUSR0gYv3sQOeT6PT/8WhAJjcabwEgwdXkT/AXfE+RwwXCY5",
-	"GtWOC105nM3p420jFxQjGlIOz3XSobGHWPE5XM5hUcP17oYiVVMvKM3sCkkkKlBqtJmkeYJprDC/Lvlo",
-	"KZELt4a9ACF3ZdfpBO5y+8kURMELckySB4KiSfTWhHTtO1gWC+5VDrG69hWmtH7w+CxEBXdsuhJ+tOOq",
-	"1oSpxqAnlbnG5Iwpko1BcwrZxqiohHRj7B/zjdH/Ukk4xs+UcYwZwZhyjCaJkHOMU6o8fp1a9aMdn3pJ",
-	"prU1/zEpKDVEgUYbzBYrdKm33N6wts7iggXDThmfhUSWSExS64KVL5AyOT0zaS60mXV2JNhfaOd2wCgC",
-	"ZnJ+wzid18BXLOhhF0Mg2qh0MAKTpKzK83y54/B2d2Xd3YZIefPUU8QWxWKy68bFJurYciKQvj6Fd7Cg",
-	"1Q8N2FCb/rum4TznKLE1Up+pO4aJVxH67hJEElTIQkW84ziq5trdQulKw+27aFNNonN1fdQBavwr6cIh",
-	"bI/VRC4UaMqYxgNkjrFHnYg16gWmrPCrKhtbmSUcqoWBpuYYU97wCqLLAJsOoc3hk/Yhi48jisRL8uyR",
-	"SMYj0w7vfYpVpsQSzJ0LmIwiUyQXaL81BOLm/auaIu7MHqvmjbs3UrMH7E4HdXN3MzWExoOVeYNCGyjy",
-	"Dnkbk0wl2p8X8ES7zuF/KvfSvq1ga2zM4Bqjyx1PnKqaSXcbZmlZbRyjChbOm6OcKuaxO9JLaTS7awOl",
-	"4LbJI54VseIU+VbnF3RqVYLy805hUCAjaTM7T600n5IsdszCYeFgt15RTGjqLJXOn09kmp5/gvwkaozP",
-	"5cIaMgftNsIX+Pg1Y+RmV0pdJPIWd8pP/MKNTV/PF24kh4XMNMtDO86YX2gcGFp6z1mpuON2hGDQj0jg",
-	"qpiu73gkycwv009+TMgjsMskNkzed1zPdWP67rN5zW++4hebJ3QdXBuGCeXG6xR9IolK0T7BAQWBkzX7",
-	"bG7cI2rlo6i/tPLujgdWIhjufhtfdyJuUrOLqOVAPGVeTAFwFtL56ijXdQC7ige/fkyrK9nEW6oi7LoA",
-	"U06tJqbUVql+wUVsm2VoMeYmVSFgQ3hZu7TWT2fU4MFp4OlbOPLWy6RJo7he+mk6sw3nb03o2JBa10Xh",
-	"moRRZ27b9LJaZs5WH+M9x3BcZO2TQa9GyYKycnoi5g2OQQvQnmEG2/Eo7PyoFXeGmHGD4EpA36gtqKQG",
-	"oiTTlPHlNRrQ4oA+E4u29hxUjMFvmpMIKVs70UmHMkM2Xce3FaQ/4b15F87xEVygclbDmV8/iJuT20Yd",
-	"O+bvVpwwqNUfDtaU9NZCNRy+muOyIto3himwoN4CLtCT6ULpZD0EoS6wtq6Q0aEYWbfTFZIM/JVplZRA",
-	"kG+0l+KEWi/Y6LBFsM2DfXFweCTuP3jYdFiHLQMPbzh22M5RrBEszvaU5sF+Df71wR3sIVvKJqAbfaFi",
-	"Dsn9syhrITSpA2vlDj5vpYN6NEgYSu8l//EzPfau+hwbzbkyw7w1bM20n+djoIU9K5e6O7GJmimzV8zs",
-	"Q/V1d6GXXcsYql2EDFFZqXzvZCIqd61/+zz0HawY1fYrzXcH/f4nMnFsgR0+6n9168fXskqs5bPLK0ce",
-	"J1/NOMF493AHaiNkWTaiiHHBMG5dfnHP0dXWfvv42T0nljCODhW7gUdtIq+Ko0lVD0rjNbnI1s3WdRp8",
-	"9OjhbUnwM5pTdmwNH9/S0k3mlsrpqB+OT2CJKc/FUbXto4+10ZwkCwSwAumlfdg/QL82xouRZMRmWCMX",
-	"2sxA/iHp2BEpEUA+ok86laZIInmaiAK5GQFPBTnjMeIKfXosXBGqQLAD9cQr8ruSX3+1hnxQwyiollaQ",
-	"4u8qs92VTvycMA0iIYVX7313A8qgiAajoNoFDM6vrNCJI0sz4g8VyHCJnk5VdoyjYksWyYgwk7dvn/1Q",
-	"ATrQRmCsPELRb+Jg1ED2BzfCGSx/ezz5gP9M8Z//Sumf5YctIBifyzb2xY1eH4el8vsziH1aK1awQF1r",
-	"G0EV9CU8uR1J5mmmFB4iDAr9SAyZnjjdgiEzFFI8fgNfjRUIrU48f8qBG49P/1ag4HGkYRGZUD2/2vfE",
-	"94g6glPBQJNN8JEvjkpzoyGvJqvtSOlf0spXBg82KBuV5TzcKCBy3cp+1+6MRl3x7k8gg7+D/xXfNC7j",
-	"bqbEj5J7P6uVcU0Z3prDD8rtp/COo2v795A1CwN9HQpJXKvMrzEmKi7gLUcGHQs5RghFrjrgvLyKSGyd",
-	"pEpmGC7Es6VnkB1gsY6ip0G0YyzA3dXimzRK7OELKpS76eihtOEklXpBlQtxaYu6hZ0/VPUvrap/a5T0",
-	"ee0GN812mlrp7x9+6fl+LjPGNznddavKTamQ198uN02xbo35kjPdMPGEiZLl1th6GOXHTbMqin3BSd42",
-	"BubO5pxvjU2pbyKj8eNopjB2fcl1Cxa0GxMqP25uX/ye/owGvW+Pi38u++K3N9N1S9g/IA//5VtPMPi4",
-	"Vf3Rjr/gYn4Z2+S3dhs2G0oDRf2CuztVHOfSilpymeHfcCf+khv8f4pgkzOklCWCkXk8YZeYtzv5eEJA",
-	"i+zXWpSKmTcsywLDGDzmKa8II26ew0JlGhZBEnLaJzgBbDH+glOvmKGL2RaxCFRIGXZVX9ps8mlPO9uz",
-	"v+BcP4ORfHVXnO5bwatHhFPAVYe/vFn7mxPhPqeR/duTbDZs/v+Aok3hfvgyHoZvjqI/t7/jW5NDmpwv",
-	"gawNhQxzjUq8WzGn7OOJe81x8wXne/vgyw9bnCenPMjCXNVaL1nfiq4r1M/ZdKl2XrSdoljX2NnMx2Ip",
-	"M7lQARc47EdD+2sF7mvR0+GZtRr5HNuIjzflIlfm3hj+u7LZxTS1q6GIjVrFojvK+/0DJeIiOimORFyk",
-	"1sIHppsYIw4Zjv64+oLANiZFU+Xb9cfw/eK3suumDnqVrxFyv8DBz5SYaiPTSKj3E7XkJMciI3Ehrzgr",
-	"UShNwoOtD4m3jh4C2QFzHrV3IQoHS60H2PREzKxyWMVQMJTn0tpUtOOKDyhGAaMjcpNi8bUQAsOo0VzE",
-	"2ISqxfymwhx+KqErfeid0iypev/+fqcnThWVcFyvppy78lkTHHo9cWKuWGpa2EtVNISkCs00Vr7qied2",
-	"NiPIghAIh3hWRCW4YNAcBnHDgpbbWqVxo1ZlYDCBjYaFrzAgYkoq2UrAnNb6Kby53NQT47PGsh5oy90C",
-	"3utl5gNezkqbxK5EGxPknb5UnWG1TOc9h969gz5CU4UQrRgzYOLd0cHx+ebRKJOsj0W9v24sVUTdoiIP",
-	"IgJqL2aE5mkUo5vjj0SFXi6WjuvvVVKGk51BzteRkXCFw9yiGxLLa/vVCBsH1/p5WhQ92SGZv0Tr24Kh",
-	"uLJG7Ik2/PMdFm/u1IGOqeIsLcMdc5YQ0+Ac2t5x0PTCajNrYMvzW7Pnrqk5dv3GlUXFOAupHFJtPtHG",
-	"tmwueeN225k2oej+7WqKFVb1dSN6PUxwMx6Ga3GsvTro79/07traBCN+0WDTBF98hFVgY+gvbELuw80K",
-	"FZeVtLRGnAHtOAcP83uk81zGl26jtsZTfxUOfaj0i2/A9VHchFTsoIxj0FPgJRTdvJJuWKJblxV6CWNI",
-	"IaJjROgBxvIF1VjHN1yaNuNs50x7hSMvAl+HLG2F7LU4cEZCDtFeZKpLv/bEM+9EXC+FEjOqOVz0kkCe",
-	"HIOihB+iwCobKkKEMFjthJJZqmH2zFdXUmOAN7yWZ6YnToopOpHlFKKL0LVUzRrGvbK0HSVwIUylqGmK",
-	"qVO4aWEv1N2xFuj9ZlQymc5spv18sVb1w85AcpicZ2qWkcfuPN1vur0WCNZ747WMlPyCn0UwGB/QZW98",
-	"7RU/+6FazGb3kLOz8p3NglRnJYgvolhN4ViWJF2eIKyvo4pysjztHudZauVE7pTriVqDBMXBj7hAqsau",
-	"UKKVHivL78ml3rsc7AHtajPbqxTswSlTx7fKQA3vjK+a5QqSmldzG6aFEh6hsOG8T14/IyEhUQuEfUvu",
-	"BXZCci0V/sOvsbHa5al9dckY//+XxQW3gN/HsJLWqXBM6Us+imUfE7tYIA6JSZjHUA1oOO7SUB3v2snY",
-	"FUDmk6Tnlaentk+1DSjOX1Tn2+UZKA9RjcAbbxdYq08R9Eg3y+8h6rHGORqpmahqoaTLCbkeWTGDRBNj",
-	"TeVYYWH64rIAAsW8HSZSgkVbu2fzBhTyN68ei5O3j4diXoBwywoCd4DQySSWgiCo8IKvJ5pKYPLzot3v",
-	"HcHTcP1NdsbpHmeaChTUR/ZCSSPcrznCJVMihoKrN6BeohpbQJlX7BDF6WKLkmhTXoaG69dv1jraOrBJ",
-	"WSKiYatAO/81l2mXjvAYs2im24cVYXqI8wKLVzCQLhdhwgWeqSLOfQFzr+C0g+LEQN4ChFG3M7LkWpmL",
-	"hiNS8vxmemTKqxZWCLhLt7lqRDsuuUHcucUEahUKmiaAIOhbRl8Msd/rH0Wi3xv0I9Hr9eDPR0fVXahA",
-	"sfO5qsLjax9VjsgaTj0T3DqwewVifUhAo1LMraeS9jJbdBrA/wnqvoT8jyjQ2cLdgpjMxRoWLidcYLR7",
-	"YJF38aRA2eWqh2EHyqwr2Besc7j7NlRrGTRsQqqn/tzb5XmiJjptUFAfF4uBFBzWyCvj52tI+BXKn+vZ",
-	"HM4MQn/Wsfntilra8TCndga6ntvCaIyaSVQlUjvrpvpCpXpubWGvYFbi7sxLzLlnHbFB7z2ncoeNPy6t",
-	"0zCwLXp/w7LKNF27IaIKjZikWOYgrd+l8gBcJoF1VxZ3kxDqbLTGbsqjW65BsVLrM996mb4qZe9NSNxG",
-	"VnRcNzUJllwKNqAzkYSq0VONy6gb7lNexvNpVtZY3IESGJ+yHnHSrM6k+1tAkXUyU2KpjEx9KCZHd0Zq",
-	"ZwI2YtdqFWob7rLzMLCpVolwy1TDMsHDZbIFoh+DxE6/B00iyeTqtiix2MBNDOgM9u4Un9xEc21a0Whz",
-	"g0JXuLLNBPW54mA2JM3XFTtOffkHfeD5D/YF4UzbqXh79rT7ULTHk+xq6al+gzBWLGymOqSjUdXyAKKI",
-	"L1IidxmHMAReK05OHz97Vo1OgPuKILEp3sBZ9k9conpClX1T5HWuJ14Vtc6kJ5llKA77fVE4ASopNtUq",
-	"BVmmJl7MbeaUGKOv9qpKG4UN6pqFKjH+b2FlY2fD+d2tZiDSr2rvXxs1Ep7brNSyNpC1dpuosRKC0ljS",
-	"hwAxYTFBTkn0THvRdlYY9hqNOSmykjjdiRBIm5OsRdvYhoiVTiUBM6Bwygt0nByLmIIQuqDUxkMgwzIr",
-	"uznn2gUvVvvtd/v9/ROgbvzrSYT/3r8fvrn/qCk/Gytpu2UqrzD6hRxi6r2nuvU4D5uhx3KWyeVcOAV/",
-	"YykR6vEh9bP/qFMny6IsaI0Uy+k1FKGvk0pTzva7P/0Mfz3HdO2XH95VfmjMb1xPIdzR/d3QDiLjN2h4",
-	"Tx+LR4dHDwJ2vkiUlzp1DQriplftVo6qEi1oXTqkLhtt+yrLbLZ7P5WyGw39aOO8ZG/YDXVrr0FFKoFx",
-	"+oeNKMzap2sZsi+tF09tbho5WChDvFb508txqiK8SQnGA5Ma3Ur7yVxYMxTx3PulG+7t/bK46HFfe6EC",
-	"wl7M6NEEoB4jUD3efPHItA/7/U4k4tzI3M9tpv+ukli0D/uDIYoI2sCv2uBLXSzkHn5msxT6gOF7rAkj",
-	"tBsZ9X4J3CwSmbq0FwRgzU0cF0Xhte+g8z0b6yRRJo5EbKzvTmFtsBT9Qvm5TbrwJdNbjMXmcW/QBGhz",
-	"D19NrJmmeoJ/LzOs/otcv1upa++t7aYym6kYJ+vyJUFJdBcq0RLDMeiXZWZhSrDiG+0FNl20uJDmqssj",
-	"cjEuFAFohNlo2IkFXo3k8c+NvJQaTUvxsYixZvEQ2S8WBRoZWXi0icy4XnxBP9fudLGAN/q7uM4vEWh0",
-	"XUWXN7Rfd/NdhUL0SCDrPqxNNnn9mOuNNY+VStx/pKNtB9iXu4SGfrRowFfNTv64NzZVTZH/CNjSeC+c",
-	"Tmym1urSjKVTVF+mu987GFRxwwO+O9d7QndEvdLZoHe4v+53eL2BNYRXlUIY/griPdnvGFivgkQU1fCL",
-	"VCLu14IQmlCLOq1KJbLWRjGuoqDUcCPCLCCTN1XmGkTXFua63/oQra9Hv/fw4fp6PAllzbjqWWEwK+dQ",
-	"A2xqP6HsHHHQxVB80uUHvf1Hj/61PtH1emqVeVbTmUR30Hu4XjJNPNrvPXx0sFY5TXQP7/f2q/XTqONa",
-	"FTVx1H/0qDdonD4Q0JrIcU05uXIqm8iXYSZFWmlTdyCxr9lAtqyqNuLVxFuK5S37bcTXDF1bPGfrvXb7",
-	"vf6jbd2KDGtDD5EsVSIOUC129bk2wHGGLg/QkZfaGSjB/d7how0s4gMMQD+f6Utgtz+3uBQVfIeV6Xxr",
-	"+PO7qIUXzPn6eoEMUwO67ffu79cQaFv7/f373cGgu390NugP+/Dff23CBpZcY6OaSyhviFGFmQqmenJ+",
-	"az9nzzSXjfNo4w6VDxVXSgwWvsJURUbYdmHCuecEXsQYMbdMc8elprkh1+ESMcS6qHpnsRJCu9KngvBp",
-	"2vfEs6BNo75Dpr2qJ6EoT1Qf1L2KaVdQccLCnV6p6WinlcZ00MjttCgHubMf4vZFeAv+vcW4Y81MOc+l",
-	"Ip3Il1SU0K6MaOdLEESnNs/YPC6vOlHlJXZgyAVVuyLTtCQc1Hq5y/EV2t0F2qIzJdooGYkj8a+FYTVJ",
-	"XGco3EJi5CBWcAkhhxy0tAYtFuL6TIKGCm3EJt33xBMY+DoBzO1KTGVWQpcVtQ8pMLA29gJjr1qi897u",
-	"nheuG9pkK6ej3ghty71H8Fe7Sop7oj0Q3Sp1djpDEc6k+I4LYGFtL978e7UFcOK7ppXajQRvBkdvMGuX",
-	"LKtpqtosc+8qFtrcKRdqP/H+kKtkLn1XTzsisVSACiu6RXyhkjV5IlOiHaTN4JChs2vyhcr0BH9nhw9j",
-	"uRWh0L5EFSYUmWGg/IoFeFj6iYjrFqxrus60gmtGe9EmS2k4wxHyvpjDpGKRqkuFcQahWL40F/cclVWb",
-	"U1FSjFbiYB7io7XexFwm6J4qfIl1zlrEeCCJh0PVhgeJTiIsE6sSMQrlfIR0Ll+oZNSK4Nj0EeGPwPpg",
-	"+engx0xlMVVrAc7MEUZFFT2qQybJ34SkUJR5MfRDqEBKbXV64kQstHMY5HuNIBaHoRDBD2FwVDhuHaeS",
-	"JMjaob1V9dSNgILKnXstVTdSMKyBC+tDnMfYze38WNqmlUfqhhUtvIxFR7RKTq5E+0dpcgl06eTVsJEE",
-	"jRX8EEo4rhO+rZ8C9F0X+PhUZq7YXyasqMKRYBhEjMeI0ETocoV9uXLnkm+8LUWQkoOna9AX/xqJPg0r",
-	"HOoganU2R2OUzOACKwKRgxGbjOiF4FDZVlgWRycogh7g2MAlSZWV26NWu3HIsHjDSu8sGoIC1IFTtet7",
-	"jXrBUa9/ePSvnVGrs4WuGyXcG0m7SXxsLui6GKM/uXa9MhcNkhozh8ohJUlupeQF3/MdZCtFsb+lzDx6",
-	"pQXJH3wZa7/jFXVjgbrrizCsJXYi0yZ00yKKkhM18TWqeGUXy9yr5JjdYXzOg/8ag0IN1be9Q9T53Uog",
-	"oGwRlcJ6476W8mH1mq5xtybrwynF9D1DHndL2LYKc2RS4QhBIhkuUspZU0PQG/keKLhX7Tg33KJR5SVm",
-	"J1RlKKf4WI4KUu+XqTSyPNwjmDZdT6MWcQI/z9T6cDfxlBc5sONZplRUlNVMbOBDVTa6Vknco3A5rNQQ",
-	"Z9NETAkNmK5DcYYbJopY9HEqxl5/Qx4L9huA8B1qsdHNg/EtzqMbqJwVvXdMhheEAw416oPdxE4b2sQL",
-	"BmhLMsmX6TrsFKxUDNfm0qaXwAvQNPD65OzxXzHGpsAZzuyKT5wtKz3TdnAJ0qgmhlEhCKQKKnPK5aVB",
-	"KYFtdcp49pHixChYiyu2Xo+XTepaeBSjKjA3QICwNgzKZ8aR4qjhNfhUPjvW/h/A8H8Aw/8BDH8XYPjf",
-	"KZz7H0jffyB9/57xpX//gM6bgrGX3p3mi4UkK221/FBT/ex+bzA4GESt8dV51bhLFbIPHh4e3Oca2PcH",
-	"+1ErNyT34uyprPP+4LD/Ad8vwxbKnGV4jvOThweD/v1BNYkZl1CtoO0HD8uYkuHBo8NHH6qZz3TRbmSe",
-	"wtj3H5KuUHn4sP/o4UOuFN04raP7Rw95VoPBw8ZZHfb3yxyMw8Hg4cPN2kXN5cjrV+ErtG6QroAGuXou",
-	"rFGlLnHHXNi1Ge5ilX+Mlq/W+q41ZgfvnBccdnm3h0sa2C0fF6hkpycLIrp94syd8+3L01dbtDXPVGGO",
-	"ras9QSCqSPSijbZNLCKAYWjSK/ZJ6SJsY7eA1huztYM+tifa4c/vQpXsOq0WGTgflbq9dlabrDoUnYKn",
-	"ZUhnpLI2RYX9uQZl66peu1eo1CkyYYfi+zsuVBO3uF3d8nCqGlMhEcBiykAC1ZL8iK3RvqYef6fIYHUi",
-	"VVOUe0Go6X1Uklgoql8ygDonaViQ+tGo7+Mmoe1ekP9MycWnyLyDdl6oQGfffPpdZbjNeehbEot3rBAd",
-	"oofWYkxt7mTT4xlH81y3wBjxc11hVWykSMtsnHQ9zXj30Cm8rCuz6fceRK0CsuNFENFoM8vvg6xG318n",
-	"mNYFuw22RVJBbQCHX3AAa4sOq8Fjalxle6HMG+WW1jjVRF3A5suQuc1AWAyvdOe6wex+iuGKbjM4U6MD",
-	"W9fj7R/1+03MdiNqr+H4XShzHsJVQ4zZ90pmKmsMLssdHaTrCPita0ofqq5GrePaQqwPmntsXP5M7g7F",
-	"sRathU5Vsj0j+NJYEdPHkkYZRcAyAuNxCGZfyStMM+fAeBdShhpMgJwnXcPqahwIIy2oir0YQ+aKFMqA",
-	"CRGgHuBO61xTOr/CwZqylYrR9HsbIX2n1UzGtYTjOboXc1/crZzxHZVCFoZ9SJNQTrvo946IRJuP7jVH",
-	"tN+rGkgwi/NmeWdrjtX16//WKdFsv6gE+KBpHPVbrj1clAhu5yZTEkGqJrg0mTQX2sx23KHmZKxTpYos",
-	"xPWkrEgMQDDZ/++jg+4AUz/Qm/ajvJSn2EQRWJ6hFOkJA0y9lxOfXlGaxzqSgeh2YSBxJeWDF00MSsv7",
-	"+kjIwh6cfyGhzs05BQ9aFDnIr+IvGAZQNHRDBlnEYQfoUGgUKkujYr//YPDo0f7R4YPD/qNHVdY+2MVo",
-	"UGSh7YjDUclHQ+EzgPCVS9PayXZQaWhTTyjaGgIxJXaBK6cNOVXYvBGVERfvYUMwTw8WdlgRfBmEj+zB",
-	"7fGViEtYvjiqhMNQbjNIztqwG9ZdOa8WZAAOGd5XAVMLXSCV1NwqmFptLdDp2XSLvHW3Fccq5dp3RhEp",
-	"4sA3ftlRuEPOkNqZNo0u42emcFkbkbEcEFW+qwYzI2wZ6nnoCKPIDnysw+U06eSKiUQvpRhh97C3ZtQ6",
-	"rmhc7XhP5n6+t8DEhj24H13cCTgRXoV2I+rYEfwNxlI2qGq3QuLZite1u1xbK7a/81Z+BNpJVXIOEfd1",
-	"CTqqIKJU6Kw20nViaBJIgKp3rFb+rScslDu6G2+kva1zRUxQWL9w8VvG7KK84jYDc1UuJyRp5l8xBgEW",
-	"fM15IalSGYhtRjUVDv+YdAvYw0+hJZMM/DvQj2GguxXlu7GA3jXs+1um8J108Y11++mjagVs7HPNi3Ij",
-	"zvdmGJFTkzzT/uoUBs7R+6jFneTkJqNPTwMV/fjTGcYRwdOwVaTxFS3PvV+2PnxAwXraUC3we5QqKahO",
-	"YuCL8CpVC5ldKEI1UXJxz1FZaZFIN0eEzGGwyZGl/q/Wiz3xk8wWYk88tinmNcqRCdpPiBOqGm+x0rNc",
-	"LFXWVZc6QUUtTzSBoqRFzE/R5T3HoUGuNzIj86c/IX6GQXH1T38ama4gZRCzUkHwLLJnY7lcppocyiE1",
-	"77tfnDUxR+qU6aXxsSizMakph0FwIyNETJ+H4uffMCYmEgvlnJypD+/iHvcepAcxQaxFJ+L/7LJq2332",
-	"Q9yDcQJbQpQ2caGunPJiKWeawpqGIk71QvtYtAe93n6/HxUi/FEfGKsRdil/zZWIiRWQsG+K6AEYZxEl",
-	"sJQzdc+JuMI64mMRIyuKK4FCMYbW/Bk4V4xBQfhooTHhihRyP/RA1lmdEgwBQg9kPqDTaOdylYAWBW3B",
-	"GGBVcgQhLrQughT0CmhrmcpJKNKNrdvM1yJ4nJFLN7d+GDBhCbANO70AcZbCi0p8qZXFfh3FSleRnKB9",
-	"GoU0QgG5IeGHgDaMG8OwpkIjKmEij9FYADytg5cWRlYRCLLNxBjHvtDOqVBXfSXTiwI2d25TivLnjIuc",
-	"ZEJSB3BWaDBAeJqAkakN0t0aCndM4n7QujiMg9YACexMvecOxooRKEJY+8u3zytwARgX++Ppq5dibBOt",
-	"aC9/zYGQCxhxJ2SqL9QQzrMQxKloClQFg4TTtpNXcKJhdQqry3PptekOOqwGNoBNRDR6apkCBIGoVILz",
-	"YDYKg7sKNWLJMEHfb440U9RRAYiBPRPaaRejzHh+eE7Cixzg7ld6oiLafQp6q3zP0TG0WnR7HItMLZX0",
-	"XJ42DUNAGgM5wYl2/H+Su+DPRq1Geb+/f58/lxDWHZzrT0gfzOFEO2ZxICYlbZVp71n5hm2UIhiDYLjq",
-	"PV13QxEf9mM6OvFhv9cHSkEKOlSDuCd+CJI5rRQwyIODg0dFtGC+BG48kU6J+IyRz/8rRsEOGM90CszK",
-	"5ZO5kA6b/a4/GPb7MUl8f7H4RsWEQeCpfq4WjHu+FA7NoaIdD+/3YySMTE3RvICckTK6TBIkR5llV0KK",
-	"mOV64F5/eXIWi0z5PDOIn4f5X5ThJOInZ3LGA8cIxViwKAWPwpDRiqKNiJ9Nuy9AWopF+3C/OB+ROBzs",
-	"k1Tr7ELBhoO+xqcrYfShic0STFpA8Hbav5OKbZeW96+n+0f3xY8/nbGhVwyOxEKb3CtXJt3z85n1GBgf",
-	"0kRyp7DVV0uVMX4rXsmJiN8XWe9dEHyGBHsJk3YrZGshXX1CeVmH/YNSf1VXIrX2QkhcDGSO5ekBJmaT",
-	"q2NMBMQrq0JvNIXCdA2nbEDKb0+8gmVCOHy8wpBR4JnFzECMv9Z/B+a3KExCg2JQZJSNBAbLkc0CHkYs",
-	"QjW5KFMAsEWNhJdhdHc5KxrXPVjHVPEdu9AeS9QH9oZRyJjq5rwYiBf6e6STg30KQXYiUWop2sClxurK",
-	"mqRTXYg5U/ybJ//x9snp2fnZsxdPXr09i0U73M8HfeE6wls4+ojAYxJgv7QtKoGh4CjIjYkPMSukBYXm",
-	"D/sPiXNJE/aTHl9JjdIYA0YFZHUhxVH/gC/xN8pnV90TuNzinniGbl6HFx6V4q9giUVsNmyEQKYDSLLY",
-	"pcr0lEUnwht6rxZLjxLYD2phOevh7eNn4nuQHV8UciP84JSPxOPH4vv/KQ57ffH//V//tzjtiRc2s5F4",
-	"3ROPbebV37G31z3xRnsZiVHrZGR+kF52f8iQ+Z4sl5mFK9Jb8ZqC83EJTtn5bqfU81lVah21IvGDmmjM",
-	"8jwlaAlxiqYwNzL394f7+92DQST2+4NDwnNgYJDWjy/+XZyirHvy+lnFoDBsDXr9Xj94vuVSt4atg16/",
-	"d4CKqJ+jpB4QdHHxugghi9/PVIPV6cQQyCxIaHaCKEMEJ63dtfDPAWlSY3ABiX+UVWQtiCgIVQsPIGA2",
-	"iyIshskEQX9BegG5JSpEJniexhuVIKGhIRSYVhLTZqRIgdNSFME9h8lHHRpUjEc43uPCA8KpVE0QfdKH",
-	"ggYcicp4umh8tuy6L7Jp0oLrhJQAa1REgydKx/GAtD5kE7VMVcLDL6U7nUTCpkmR9toTp0qmmKylzUWY",
-	"LmYGJSGfkAHCq6vOK5GnCZ9FGjlcOpz5ShuR5QbzgNps5qV8Wck3HtkGZ5YPcRHsS3JwQrND4dFhCEeP",
-	"IgqI+T9LWsMWaA0nQFdPiKyA7ALrRrOOBqJC4SbYyYYtTBUhGH3ShHcC4t/aVkhaCS1dp3HjWE/ona1t",
-	"gv7mr4L7sGw4aM3oMwSl2LFZDwTlYPCj7BrkZHXA4qjFdYDQIwl/vGucZVOdCxjPPTxcsiARvvE1KiCw",
-	"aOgiQhElCmZZFwXAxjKnIOJjQhy15MJzJUIKOme7lJCfmBe2faXWtrKMVugPHh3Iw8l+94EcqO6DyeSg",
-	"+0geDbr7035yfzJQD8cP5EbRuRvhXn7b9LfiGSMdibU5DYfIeWl8tUJJJDKbm0RVk8IWepLZIAKulQjJ",
-	"lLMp5jh1tq1BKObRQMrX5mZtmUXVql9MoCxrcsMEjpGVhVorxPq2DTxUH/nYgT9d45RN/C8I8zpgPgev",
-	"RZ0bina/8AHjF52eeC25fFBVO2dqpyTM92isUMd1mwLeQxj0RoUO4S4IP9EHmxtP1ZOQ/8OdtW2tAnNv",
-	"Xq7Cd7gZ+1ExoDZzppJf7qF42NrhwcdkcN3lSZgjms6DDQiv/v1+P0SHKso8rlqjfnHkC7kFS0XiRcs2",
-	"mvXWZAq66O2UqQGD3g5pCE0tF0Pd+14mIQQDXxnc/MrbCkQZvHS0Sz/PGJCrAII76h/c/NYplTN+W4J1",
-	"kbE0xG1TMYHSfBgJo1YVWq9RPp0QJrNOT5yAAuXIGAPaF2c2k8kTvqVk0nDnkABGOW9BZCqKgVmHq5+o",
-	"VPki6KIEmQ6B80D8Xs4c4fEm2rfewXya5Mc9lMGvtoqRbxTnsnKdgrnUFfmCZowtcUkI/F2mGEorDSba",
-	"ze0qcA/K+VdZqfLaTGRqYS9B+2XU4SowDDCfortFgPdAbsB8iSxkbTJWUWjCKiN1hrlqoc4sie+A2Ktn",
-	"M5W5DgqIE1DUcWiRuAAtDQuwzJVMQAgkFoOf5tLNY7Lo1TQX0OXJ54raPLywZF63IJMAysrot5JmMkeZ",
-	"iRvmz9j0MNzdZdM4U5k6i0HALjjZpS+Ee1wh7cTMEtxlAMT3PfHvMBkJtCrmZAFMr4LRc60X6XHIKgER",
-	"fJyhHk57GWwhIDZ2NuXGvyH5IOt4PCec5jXBsVktCUZWGP1KBiEI7hmuOtOujxHUmLAlnWP06Ln66m3l",
-	"+GHFd2T5g2aWvy7NrW9BdQ7tCr10huL+ISEIke1rrt7LRE30QqYEzerWp6OTmyYDLW+R1A6mg0lfHclH",
-	"4wfJ/uRQ3Z8+lP3xYLKfHKjD6ZG8P34weZg8Uv3pQO6PDyaHyZG6P30gH44fTfrJQLXq6KX97iPZnb77",
-	"7f7hhwaU0s9/H/2tQgNNV9IZnRhQ3L/obXS4y73yNKBdfu376/FcYQ08JYBy+GTTNc5MNkh4ok11bhqu",
-	"kKi1ZhwEekSYwfrl4ud7GP+AvnEuCrcWTscWdtVdBGfcCi2swT+LpvGy1ORhfyAKnbf4FsTankCLlDga",
-	"Gc5ApzxvNK1i62hxP+oT34Ovn72OQqxUaTJFMMKpnuUZrF6HFwbOwWLpR2amvBOH+48abGECpe9q7UJk",
-	"pKyIZXo29+W0itAacWJGhov83HPlA2iUbKimxXFYcD26YK47JgPo4D4qTGaiwsyLlsVM+eZhD8UgJtPU",
-	"mhkAN66AxP3eJlc7nOdKVht78CmAY/Bv/EtvYhfVkIphK1EL2w2fuwNC3diFK9Qq632ohzNwIuFn40j1",
-	"SO4GbvScMmO0+cK86OHNL3EnZ4Sji68NdmAtZ9Y+l9lM0QtHuwyuANt9oRItz+DGgJf3H+3U2wtprnis",
-	"7iuxTY6RIOzEkok+ec/4cxW2VRzcKXmxOAYfTdx1L0ydofr5ukhOXBO2ZivbxAoP1TaxSh9D9FdjA0m2",
-	"quUDzKUTjNMMopWXY4pk10mqOiOD0YRof0ztTNjc98RPBRgV6PrVtry1EQmTMtinCtQk5MwYeIXI0CZR",
-	"ybDm7EJbTHUOwb0eSkOIE7PWHbSry+HbbGQYXhq+1jNjM3aKkzEicDT2XZOrw8EtsoXlwarfluftxjHW",
-	"0JR34leHjTiaqCzlcD+DNlCUU6IlwrI9aaZkciUSCv2/K//5HbCSr8oSfgNloBoz9fO7D3U2waFF4WT4",
-	"jVM7Vqk1MyDvHZgChbixbl6n3L8o/wITvT7XfccZOo1CN5zxfzL7DyjjHlaSchayHXavGnDYzNRPWPSN",
-	"1wuBxBt4SSUwomivR4sNxfr70chwANkQfX7Qy4d3oDxvIvljhVzKFxPPfMBixNgHSj7mSPVgqoXZ33PV",
-	"i7AKLTMyIGPjheS8TdUaP2e70BibSYS3YpaHyvJh8EMy1pQx8ujddyODHL7g6M0Sebtw7aNtiBKNiqbu",
-	"OZHayYUrXJeZTFOVjsw4z5wXC6UYfJQCCry1nSLeB4FG49evTs9ERdGJeV2k5xUhW5hRq5EJE4JrL085",
-	"NCaMj82Hh/0+RgMYtSoFCiwhGExYoTQ+IxQgVYyMNVjCvqSYXuG3ViEpkHeKSwywMwmnM0mVzBxbDqu7",
-	"7Hojc+IYuY5TBEi02VVbEe01zWQIW9Vpun2peM/rsvjN57iF1yoF3fUWpteTP2T7Tdl+f5eXK7U2fmca",
-	"QcWQQvW7jeJCg+EsHLPJoHbQQnQmysNwJHe4MVhUuF4LWGbKUQGuumSRaOV64jX9SlX9CrmQgsBCkBWx",
-	"Ru2E5/QvicxVTamcJcHAWqwxK6jA4VhOLoaVYNMwx6lc6PSKYu2o/EubOLnOSgl1ZNDIy0PA/LFgC+mU",
-	"94dMU0Gmlv6gJx6H2jcY0CqvirnK0gg0Mgu7QLOVX1nQajBkB5hREdnd4WBYSls1pTCGsA0NLIll9jNO",
-	"LP5W1IIvaMY4wauICAX28Q+O902pIDV14w3Fdsp1ywAcMbmxjzuwHyqps53/EIA+GRqeveaDSS+JN0/+",
-	"8uz07Mmb8xcn/3n++smb82evOda2CGQc9Dtsfh2Z4vGzv755dXb2/Mn5T89e/vDqp8rTYm7zrHNMVQK2",
-	"mjMxr+Cw/4iElpGhsDUWT1ma9ZZizGqiXbAfw5eH/YORsdOAaEOTyjh+MYhsmEegHUV0DSkY/HD/UQS9",
-	"NzMTXs/PxUjqFZB24iSDz64ghmGp5JjLiqGYrzxHJN+dodzW63JXbtLfQTZ5zIXI/jCm3p5tnap02q0e",
-	"MY60x6gIlJfalEE0V4bZypuTs2evXp6/ev3kJSYTda5nZxgcsdV28lw7j/kAmw7rGyJxqJjhU0zI2Cly",
-	"hxGbdn/jRzve/eEXmG5ZQDrt8oZ8f8s3TpzTM6OSM7vL07Cs/4Fu6x0fPrWZfw1ftf5hY6tgmjdHVSHJ",
-	"/tMY1WA9KmVRQo5TRJl3oBRUExhn1dNOZ/sdVUFvNKqVjOSeQykowOVJpmU2rSxEblLlnIjDD+fexoT/",
-	"jrrcSjsl2rHJ0zQemVTJS8z2EbkJL3Swzgl6wu856KL8KTTulO+hfILsLFbvaUExDEi7kZGmRNm7h8JS",
-	"NcArBCXpzHUEZU6uvaCTIWYcYgwwZsk5TmYcmSLJZr3j8RUH+rPrRGFmI9XXHSuxQMyQfCmsEZnqUkha",
-	"owkHNcjnFDp9Z8cx4qEfDhphy/c3kMapNN0GPDjXsduE9S4rx23CclPadAVHupUbjRHU/uo8UbNMlbAA",
-	"w5Y0suds7uSab7uOGo1V9mpYz4Pe/v376xjNnLeNAMstryZzoycaK4s3gRhzcfFmIGJOIi+ghOGvjLFm",
-	"KHaoijhnLNbwbb3GmmyOC6VQyPXg4bDfR7iEKpAw1fnbgP+lxaMafsPWdwdHA/FosC8ODo/E/QcPW42o",
-	"voMmIN6imvHukQBKJoyj8YXFXqT1Bk5Oo0GoibmSiaIya0/O5Gxbi/zYHj7zIWo9tyWY+XXPF8/hKL7d",
-	"oKd/VPH7LvbOr2q3RMrkO+GYsbMYXoGTDOg7CvdUCWOvcCaf5kR11XQJr8vce5wVsy2kGCsq6VSVt4oL",
-	"fg6MHuDyjuu3ZLWwR/iJsrAyvsc6PfHMF4UN0nxhHFXRzpRMKDUqvYoKWCpuK64k8IeEAhbZY9FWi6Vn",
-	"LSTgUneimrBwjgXvyehJ9QjvcRo/1aqmiwhTFCIRV5l3gNiqAm7xANAEgZ/bnKwnxgqxtwIssA1Om2Px",
-	"9uxxVKwgZ4/EVLpzv9s/EoP7w4P+cHAUhwo0T95PVCooBBbrfSc8flqSCsYxJu6Vi93hoOWqqFSfOGyI",
-	"dCyCkG1oqbAXitAuC7pQ3IYLSSYZdAeSDsdNa+9UOj2mDkOCdlTdOP6SQc64+ZKoOPWb6CazK1dI2EXw",
-	"OabV9MSJ8Oq9FyAikLFZCrfE8p9zpTxLRFnOKiosW55K0caUQyArMkf9WXwnuuLfYkIeGUfi8RvYpOdP",
-	"oyJp8EpIkFczu5wr1yFTNx1JrGt3L95cJeczvXRkrj8uXJCI6rDUaqIoHP3a8YMIHRy3JDUmCg1gKuO5",
-	"LeQF8AZswE6LUmZtHreII5xVfBwmRygGWF8SYRoQ6WFsQYhHonKdnjhF7yoIBiENTXM1QAIjkUSB7F1A",
-	"CdWJ+N66CIGmPWIfxTn2gYPkBpeD8vThW141woKCruN7sbDTaZkjSgtGU83CGrKlIVNI+Zwy6kQbndDT",
-	"PMNVw/1xSzlRePriUYsgBgiygFo/rmTIl3sduFcivWS/UTu+d6rTSxnX549MuMNVSlmc15XIcj7AVSib",
-	"Ngn2KJ0jecchwj6UfSwVK6UMYudgSkqn5PyhhGBmVzgjTB84ITtMlhuCpePhVLy8W/zviFvACgu+zjEH",
-	"fMixwZAqHz/5z9ev3pyhwfjxq5eP37558+TlWSzaR/2DhnSDJziGLYab+jUTT9wlcycW9TtDzK6VJZQL",
-	"kAF5w0NE/tJqTLkBerKWf6RmGSzz8enferDgE5XGQ/aS19gFBt+F9hYyuyCXPXaNDRP7xXX2oGBpI17b",
-	"zOczSbEUuDB2iuk8Gq56mYoneWaXaghnsD76qOiK59YOKB9B8Qv4HY7jGCSDtoyvfIB2xFEGlFA5maDf",
-	"zc3tqie+h1NdMlXpsBZwamVCkYR4Dp28LMItMNCapgj8fy4vFVYipWF1U32hhC6Z8NZ0TM7QqGoDpco2",
-	"cZcVNEn+BH1uycX9w6b39Wx6N9vV4Prag02saWBFis5YG4mUsb6xmwrY6d8C5ClpSnhHfVn35e8wqoG4",
-	"agUTdiH9ZB5uWkSVKgCIHDBAEH4yJRd8fG/UCDhhfntCyONniA7XLZHhWIAXbenEMh+n2s1Vgvyv6xQQ",
-	"GwYtIKCUxTKOcJunwIDiKIYxdjBQGJ11J6+fhQLOJJlGVCY+VJUUMXwbkbQSCUV5IxX9A4El4DWCV4qP",
-	"R6Ywt92je6GLQkQx6ppWEVVUiiblIRqZ22sKUVVNICG+3jaBO40MB0iLdlxmHVYFeBy4JrTZVJUIzIXU",
-	"jdLOxqBHhiaLV1ppfJxLN8TW2EKJqECFUTFIbiQFRUWxdoZpIg1uZMquqQ++QedqcjEEGd+u+Jrlwshr",
-	"In0o54lIbxRdIlmOHxkO4geZkUBKUL76RWGpj3bM0ZRhAJ1ILAiSqihLyQskfQGzAIL8yBwO9tGSWlyW",
-	"HIBj06SwzKJSxVKrLLUmyg9FwLjcSGNsbiag2Y1BKhyZDLPyERNNY+BwqQSFyECucamx+CkvRiwyyXsg",
-	"TYGEhYH9nEhV7qHNitR+UnlRQsa6xlHQoDDfCFG3MESwNKuXOE5xRRmGQ40URVWhjUJpGR5IRAx3hBjl",
-	"/f7BpHLO8AsVR3h042ehlgzVy0Z142UnLrqzRh0T5WnnizLZpEMGLD0QY4vlCxRQNYYQlv+0rH9urKhz",
-	"A4oisFkdxi8KxVaLFRAYoFozW3SqxNUTb0CpIIH5CsQ4hPjjcINg9WD9Pt6LSb2PO4WHgm2lf6YDHYep",
-	"QYPIj+oWE5LlOPgLl8gJQirmkCo2BU3RuLBBWERQI8OHJPwiNNe9IWVlJTF1LjcUQlYlvs7m0mOpedwa",
-	"ck14ChEGlkqBZTa7mKZ2VRb0l4hIEdwrIG9Wlotyq73FKNj6WjODRkqOmWkTSRcmhrJILPbfliU9oyqH",
-	"dx21DDNBSsY83ZEhKo/WkR3xFNU3gc8UQ6bhWSuUuyrRVnTXkA/D1oEYfu/RxsWs+K3pd6H+7cgghAZb",
-	"ggKGEqnB7L6pKog98b1MyDJCLJhPG9I14SY6bykdfmZtgkWPjsM1EbJyqDYWyASFeQXpLhVtktuiAlAx",
-	"2ORGBu0V1RZII5HmKlSLQr4j6XLnmhvLkAvkVpL0c5JOTAH9qX00MgtCXZFGDPpRv98XY54lbk/561ym",
-	"0xCgSdrvAB8PpiKColIZTreDbjpmoRwA2T7c3+8wFyDeoV2AUiQwTw7Sj9kcRsBUeJ+1gVJIRI070cjA",
-	"R+gnrtQwBslVnLCefP8QMeWWoD+T1BhhF7x9DPfGea37Ia11ZNrPXqB+/fb181cnPwRguU6YeEEkPs+M",
-	"aB/2H5Zez84xosgi1DbT5tNnz59gtPvIpDILi4PmEAcHFaGvCnS4zcBwZNcEhjOBbfVOHAYUo4gBfYER",
-	"RRXsOGy9gF8qjsdKah/CywOqHWUFQI+4zbiUR/0D4AXJWrxYgx+TRr2TbeFvhOJLlqNjRqIMCWxb9Nkk",
-	"uzrPctOs0DJ29joi9ibwQJw7FQuCZIBLhOP8mCsGXrZhJO4ci5ivDcE+bHhbOp0oYH0ljyzkLUoHnFtj",
-	"8+waNT048Jr19Nypip5On2gcTYr6u+v8xx+hJH650FqioTfKwfQbFNSf8C6k6vPEbYETBPE4YnNSkl3B",
-	"2el844gG/8C5CV9TG3/Glja8VPGuLW7WBnAG1rl3A2cgbfw3nXygY5qqpiKUJzWAoQJcpkD9OXn9bBjS",
-	"HYpcW0oVYOzWw4iawEvRh2QDDvgn2GxGBHJeXjVYtTuF+Vk7kahQKSvBy4PwkkzCeWupdp7zf4tOEWSS",
-	"gJVhRPv9Q3JPIDzxpln5B5wvh7DcLhzwFdsQnk0R8LfJ3NWQSkQdJt/8AT+8+Y2X1j+1uaEuBjscttcZ",
-	"+iixgsRTKt76lU8c7UZQCOmQHQtnp55PQlTUN0WSu+UBjLam7xZBU58x7HBbAi/qFXeNVPmyUSe3pMKv",
-	"SUqvTLmyDdGKt2Itz35AbrIMZVc29xAhnxfyiiDCxiU2fq0oxUJlM9XFZrgwRfvN08fiwcGj+53eyBAg",
-	"MZYcINMYn4P1SEnUnyap1AtEcy+DHIHZkhGiaiUcilFroUatWLSZv2N0R4C8liEplQX6DjYfWuW0VNAa",
-	"m1rGaMxjxqAgfD1+j+5JbxkrB+tNVCwGFcmYEINUwvUDVlRnIbWOUl8RmZj6VHi3UETpRBphuNIjrQU6",
-	"uKtDRwSeshAatIpOMB5H+7B/gNcbC+u86JikVmIVj0xhDAE9Ey85LvMJj6iE4DKhDeU6PYGJiWhwXKs2",
-	"UVaGDDaPkanuRwWMGFppznLZf4h2sYBq34nojj/sHyCkfYRF+LAcR4DSC9s6MkE5DkByhSUpuLujSvVA",
-	"GBFbVZtUtLdoBrnTPV2/nz99Jg4MigokfWGV4zoeH6zivyNe//lllC8WknhnWej3kb398HbTexNOxLeR",
-	"wh1CIQl6MXC2HhV0qNyYwqmFNF5PHNdlZNwELuKym/8TNK69Ern7xqykk/LR2/K53yn2MKPf3pwjU67i",
-	"F1aefkdC6FnFP1gtiVZFLa4lz5XkdncptdGx/9zOWCoJA8GypuhWISlgYTmhxtsiXFYlccBTCK+1seqQ",
-	"sV7FnZEJfqwGJ7los/+Da5zWi1+kCKTVCbjhVZd7T5yMDPWwjkkWCqPgNSpOQUixK6MyN9fLAOvCglwR",
-	"NIFGigK4WfqRSXktuKIWCI9YQqaS85jamYPO2I+ynqrU3iJ9j0wFeppKE4nfRq2KyDxqBXH8Q9zprS0K",
-	"VzYPIXklKKYk2OApirMcvgc0ldrJRfB/FiD1+/1+v9sfdPsD0ZZioZ2/WqpEXCmZdY4ruVQoKlYotOLr",
-	"51UvEz+1L/xziUV3Rumt2UJQHQoo3u8PoG34JkY0UVcrjOAtqErksixrNU0zuyDHYaI9RafapTJljHxA",
-	"qegJBKfFpKs4IHf3QiVSNG1xiIkcmboHL6AfM34bzw4RsCOxTTC/NuvqpKxW8TkE29D810m1KS4GPLjb",
-	"MTePw17ruoZBPjfmgQh46P/hjG5/mOE/S3qqrVxbW2/LZlEPNe7rcPswRBIf+oxCFXWwRTXEIX7bItSt",
-	"Va5vRObCpa3AzlHqVChTWxo7sKogyCiZks4aJ/IlxaLbVQ0ulg06d5XNKiTKLe1RVaNr6BPZrnrBxY8+",
-	"G4VSB1sotLpsf8j610JT1laqiXC20cD1qugLeuSfQwXFyW7TP2GVQwWtfyLMU8r+ZKHZFaxLZ2KhfKYn",
-	"rq5TRqEUYBHws5WNNWqLPxVxpOjYaIeg1Pi3D3EnKlzOVLMES72AgsDRJpte3bNMalPysE8vGmMHFeil",
-	"zykIX8sqjVrxXhVBgXObJljlkDZqzfr7R575H3nmn4VpZFj/qUKQQePG6BG26bAjbDNKreqA7zTyjt3i",
-	"XOp33N5vPIgP10Jpf1Vh5w8p50a3ep2eCkZXYXA7CMwYwriUfl5GMIYivOtmjW3log72byoX9W4HUtwL",
-	"MU2YFfU1BrkVPIlDb9mSScsegrVDQgGLnOuG0raxhcc5EsaSuQvd3dwOMAgVSu1ySNj5RKbpeZLTgYwF",
-	"O6zZlw89owPdWIKIDQ+KK+VFG+PC8dFOqVuFR+45IS9VBjKJmk7VxA85Sm1qM6EuZZozviPpXZx1kElz",
-	"wb2z4Q/6xflhNHStvLVitChnG/KVeS2/siZl7OpralOf3QL2NTnTC8JOqDMnXmwgqnAa+O77xBfckmqW",
-	"b8+sPGWMl6sNSwQWWqEYEUJYxhkUZyB3qlJdZRhcLdWDeu7UJA7ZSZwMVDvf2lOsZ0wyu8OT0nxQuPh6",
-	"aRP7h4UR+3ZhwnaH+/psmF6nRNfPgCzdl46k+ebspX/oNN+CTvPTXPqunhZxdZgb5hRmjSL/dMfVDDDn",
-	"gWHubIarFJa/Rjk5q5af/3zA8GUvW05BOdqoag0q7j0nnpzJGaexvH57dq8SWvN7iD/72ga3CmqAmOS+",
-	"a6dTklX/agkS9SeZLbaqOvkWtLWipSC9UymfSZDfa+I7e6/RBw0bwOA95LemMFR00FM1ahYdLlXSE6eK",
-	"CzkgDdipuLJ5Jv7y5Az6C2RQwsxwVmwATg1xsDJRnMXPuaEh69wrQ77912/PuDByqAM02A+JIQ2SRV4/",
-	"Pdcm9oVsjiF56B0uha8u4SRUAMEYBcqE1Uz2uszHb8OYiqCH45E57PdDTEORNmuEMh622sN6Ya4Lpix3",
-	"EFOBC/CQTwmDOsrcfe3LlP34T3E0MgVkW+1E0oKhNTVTyxSxqzARJsyHQgtQ4aRTV6qcYcdqqX0L+f65",
-	"MjOQMwb9/i1T+D4dZ/qCxTJu5IlYY6F46h82zPaOQQb/0EGw30Aca405sWJ5XFU2ERWhy/gz2m0RTXZU",
-	"O730bu8XO3Zb0T2fg4JZQfWW4hc7jsQss/mSFFHQCmPGBOAid7/YcQV48LjyPuN8IEIBwQDkvhOhhYZa",
-	"m9sAIl7Ws8aYqojuCNB8rZdp+RE6I2gQhvHSWDQ6ZF4ULLw806ItazdzUZtNhqVHVZmCt+Z6hskhDPjT",
-	"oOv+RflTWMgfYR2bLZRrSdYI19icYn0UNdj95Hu2++3fbAT8bJzzRzvGaV7nUwVS+qfxqMJ+VyiXUTHt",
-	"tKTh2tGEtVvTGfD4pXhtYG2rrafwCdUvJ3NPtaiGrGXTEgBRQAQgUUFmnF1blv0iwSUrX+xEVZyK4sCj",
-	"nXE9aJXgX1RWJEBJj/ChiNgRo6RHqFRsao2xoHos2isQX9hHFInUOj8sIG8pX4tih8uRIBIPCYYMGJMp",
-	"Go8jPBFEP6TQwAJhFUflKjUvy2GWCBmdqKxSxjYPQrZKuTKvqa4DYVPVg2yniLBeDfDkcvFthBZDBgdC",
-	"YWi+0xNvClLhZq1hLlaMgbrnb4FZiLZMl3M5Vl5PgOkFMEfcUOkUQT5EITTSK7lAoR67q44js7nBSvXP",
-	"pQMJ3/j5PRfIA63nZHRD/Czaxj8T5vCg2x+c9ftD/O+/Rnm/v38f9/TPBSZx5fd4O398XiH0G+T2Z2aS",
-	"5k5fquMQDiAO+iKRV26DrMa5r4Yt9/sYs9ztDzoUlkxKhVCTOUPLakMIy7wiIl8GiJ2FnmSWEJcZaFR6",
-	"OZZc5NrZNIfhdYpMN4HMlG7gJjaPq9hqdOkk0quu1wi00YBvuXb632+shrGrKFiBK6PEUG6EVSrzBGbB",
-	"fMswr1JM1WotJpxPiyWwNTgq8CRyjE5PvCyXlw/4Ry3trsuHO3yn5bvlnTvoX3vpgl701W7d6qG5JvOb",
-	"H/mnuXtPizuwegUXfJXwD5kj2ynjG4fDQ+kkruApnZ3u6aLza3Dwgf8iNOUsz5Q7ZoW+Cs8YsaGFAZs2",
-	"M0NAOuZ7vB0vVFxgfU8kowsS0mJx+SC7R/NBKE9aJpMsrU1FOzbWKIQ9M1ckN2COubsgm4S5KpALsV2S",
-	"uvE5p5SrKB/kYyph8tbq71Bext9VZl1xIyHaKP3Ab7ntN8QpL/FtIxSr4Lef8zDWBrnNsUA//9OcxB9C",
-	"YVbx76+fObTuVdXVKiocw9AQrZqyysANxw8O1Q2SMReGQmRXBHsElReFpNVcBdzSUPK6LH8RldbLssAs",
-	"YgK4OWGSBvlyjdLb68Cs2JMN1215/7ZjGBphR4KOgHpqidCAkhm0H+8hLysrBqTOClJWQ1X2JMmUA9EW",
-	"xV6eCuOY9MQPFTWA2CKq2IilI7zFIeOcQehOnYo7UQmuqrPAiFBPYGHUeXl1zPlQCkv0xRXVYgGq++ZR",
-	"Bu3wDDZsJ0WY2q7dyk2Yaf+QAcqwSjfnx6JEv1AIAR+JqjIQ6Em00amPIMuoERB5MEI8ahI6+acKc+Zb",
-	"mKGhKTQIDUl4Yrva4Ampch08MXWuQ19dF07/Fp/Yic7RArer0/yNpVl91JFZCxvJxyQfBxkBCQcWpkvg",
-	"2FtJaJtw/uu1boSFNsXnuwD4/z5PNBDEzScaCev3cpRv71n46iUouUD1ZkwWH/Jrkb1C1FVTci5WR/48",
-	"/jBo+usk5G4r+fxH7bt/jpyEb6KKHduy73Bi1y/sG8EwQT5gbcEpR3lQiBxA0MNo2CrEYUSz3FphNlOp",
-	"kk6d47MkH9fE96CHu4B+VkQ2g0quVnFURciIRExOq/N8GXe2QQdEVCuM7XkNUASlSlMCnBHMBIz9uA5P",
-	"X1aiZV0sYlt3hoi3bBOXmeqJNzhZBKW22QWiWkhTCUBh3wTupLe2CZMzKCjMRz8Sl3OLeFTblNuBM++I",
-	"9FnqWW3cZvJQrC1E5w8o0NLz/7vzxZebvMacjje05SqQ6G2FjW3RgYWg8Rnl1G3mq6AZ/QEt9/UzpO5+",
-	"LX5aaFJQSDlQLir9zRggih5Yo1ZiKZ1b2SzBRF5Ozgk4S3zfog6OMJcsQh+PzE2tIYcNcYhr9zZao0O4",
-	"oV2Z8i3tQl2gkJn0+tXpmdgDCtoLT5WXtbtwpZWdo0WsUUNBxSvQYIjYmM4KiVU0UmWEtxfKBNOmMjaf",
-	"zVFEgPlXrY32UmXX4dAdExzTJ8F+3YKweacb93MjbMKgvgrC5nXsL1DNH2zwD4TNPxA21xA265LQGtLm",
-	"rdW2uZKpn//9ujSJv/Ijn5EZUBdN7ODtskcLoSZ5pv1Va/jzu7qx6VIZ5bjiNW823Af5sroYdhkMy6gh",
-	"/H2rJ+uof1CW2g3FdSkBZbnEaH64o07/+vbsh1c/vTz/4c3Js5cRv6E913fB11y4YB3W6VaGbpgQJ1Ip",
-	"x0UBHFxmSHK1cXqHbeZLUI/QKWQUaqAcGpk7RWXdQhB8KicXTkix0DNO58VAep4HEgtlHiTKS51Ski1e",
-	"wE331l+Uf0PL9VX2Hvvu7XyENs7OFpJ5gwWvC5op9xg2I+xzVAvqKZIiQDhC/EQcfCU3oYHY6kP4rTVW",
-	"MlPZSe7nMCK40KlrkgPyLG0NW3t40XNDvxXeBngHdO0Qk4NHu/IF6dmVLypwapVvQ2By9Sv09FbfzBM2",
-	"+odaREvX+vDuw/8fAAD//w==",
+	"7L35chtHui/4Knkw94QAdwECuGgBo2MOLUvd9JEsHZFq33savqwEKgGkWciEK7MI4fgqYh5i3mD+mAe5",
+	"bzJPMvEtWQtQIEFqsdztCIdMAFW5fvnlt/6+X1sTu1hao4x3reGvrbmSicrwz2fWeGX8d9otrdNeWwPf",
+	"JspNMr2kj62LuRLq/dJm/oETU50qYeRCRSJOlUxcNxbSJMLPlfB6oYSd4t/0gmi/u3jW6bWilpvM1UJC",
+	"4+q9XCxT1Rq2pPdyMl8o40+wXWj2z6MWNXvQP3g0OOg/7h4M+v1+vzdx16NWK2r59RLedT7TZtb68CFq",
+	"Pb+Qs+ZRZ2pis+SBE9cqc9oaIZ2QRijjtV8LL2eRmNpMqER7NxROmURoL8ZyciW0EWfT7ivpJ/OeOPNi",
+	"Ya+VEyvt52I1l14slV2mSkzm0sxUJIz19KMUMPwHTmSq6yYWBilsBl/b2UwlYiLTNBLOQkfa4XtSTORk",
+	"rsS1THUivc1EO1NuaY1TTshMCWO7zttMncCQfrBG0bjETHloQRz2j3au8ah1uGPZXtqJ3L3hS+nnYS9p",
+	"GcXPufNikinpVbKru4dyqR9eDx7iHj7sD54eysH4oPt4cpR0H6sn0+5T2R93B5OD5FAdTY/lo3Hj2N4q",
+	"n61Pp15l26M7VxNrEie8FSsJ26WmNlPCZ2tYazmT2vTExVw74VR2rTIh05VcO9xeJ1ZzmyrhqI1IjHNY",
+	"/2Vm369hy6eZNR6mrb1YyDWRhDTirxcXb0QivRLaOK9kItpvXzwTTweDfgd3E5aJjhXsKkwoAWLz6r0f",
+	"wganWhkvPFCOt/YK2p8iWZh8MVaZWNk8TcRU6lQAmdKIHgC1upXKdq32oN+weh+i1lJmcqE8n/FT5/TM",
+	"qOTCbi/mqcgdjDmJRLxQsWjDRIBGVfbACbsySM4ugkWQyUKbB7DwthMBUcfGGngnN5K7QDLU0PAvucrW",
+	"ragFZxqOOj9w6W1tLkvpvcrghf/ZXqj/BQ3+r7/3u09ld3raffHTr08+dKsfj+7ycXDwofPfGsnrmfRq",
+	"ZrP1C50yian3y9QmqjX0Wa6apzDhl2rj114tcJH/W6amrWHr/3hYstqH9Jh7GLprfYhaC/n+jN45LEYm",
+	"s0yuaWA2N75hl1JnRaZ8nhkRe+tlGkdIckw9dioWwBHgANBhdaI9sc47oD1oc+fG4K+1KSVqKvPUt4ZT",
+	"mTpVDHJsbaqkoWHmmbNZM+OIjXrvLyf4RBw4yDJT19rmTizlTO0cCrVaHctCvn+pzMzPW8PjwUHTVp59",
+	"h9sAzQHLKlvTSStqZeqXXGcqCftatjy12UL61rCV5/hkQ8tT5LLNs4Q7R6TSeeGUMhHxfu2dSGw+TpX4",
+	"JbdeOdGOkf/GnZ54y0MR7aODJ/i8zb3QPhJqsfRrPFDYSvxN3DkZmaPBgVjNlRHOy1T1xKlItUPe5OXM",
+	"0X7DjQSPSLPmlV4A+5nkWYaXqhQrJa/gBdGOf3zIYxkZo4AvchMR3t/YjrH4LKwgUE64NWEHjwYHD5xI",
+	"lAcW5ZCfWpFJP1cZsDWDvG1kKtcFXY0JjPxaprki7hfuvOotLNpSjOGiiw/jDjwhxVG/3xuZVlS7yQZ4",
+	"k+FeE68tdzvc1buoZ9DvN+3x93Z8Jx7wsx3f/fh/b8f1k1+h5PLov1Qy+Q/sbfvGy8c05nCcSP5azq1R",
+	"QDaqu5A6jYSeGRI4JtIp3FU5mcBQRDueWTOR6bVysZhquAj/Ys3//n/xm0jEP9v//f/Y8Mv3VtoObNsv",
+	"YiETJaxJkbyov8lcZnICd4toJ3qmvYuEW8oJtvMn0RYd0RW9uMPikIcLxMHVlykl6AXYYiK+RIzXdGzo",
+	"B7y98WlF3T0IP+EtGz89eHL45Pjp8QEJnfBZHD45FvjN2Po5TkHEfzo8Hojqjz1xCmcEyfUXsQBJZqav",
+	"FYmtmZ5lciG0SdR74exCeeSk3ooU7up8CVf4CmjaTsWhSJXH6dusGJtFHnwggPfBe5KWBL5f5mbic5S0",
+	"QHjQiRK/iHYsjYwjEf/bDLYO/kq1MDI+wdMR/8u//At8J//lX2K8aN+LcRyB7OKUcNrMUlWMAo7ymkbn",
+	"vMw8jByXHrmBm8tMuU4kVOoUPws3Og55YZ2PWPQYK+GVA8lOACWiKAVifSZ1Ch9oi1Ec9ZleLFQipjpz",
+	"niSGwypZ4JVScDgYRudETKzxmU2rz5WrIYWX4wiEZG2UGGdKXnWwq0xNc0fSZtNx/OXG477QJnw+bBSA",
+	"lUzObebfgLTUzOZtltD1CpME/tsT7wyI9SohwUhM7ELRRaANSG1jOdap9utLaEy0aY02fpJu0jnBQwx/",
+	"IsNLl3M5Vl5P5E3nuCcuNG/COLNXyuDxSSLowIfh4pHJ1ASmMRQwDGVwP0Hg3BxhJPIlyLXJpfQ0ZOiO",
+	"hfzwXSTkzkYkvxJms2urnM3qYsZNHDPsDG2TXmhfXPIbzab4Y6P4ctyPylteG3940EImrBf5ojU8YAqh",
+	"T4OCPrTxaqYy7PmVfP+mnOo2hbxECmBykB7Pk/Bz7U7EWKV2JeKFNpeV1YpZ66P7TZyKsc1NIviKrTwI",
+	"xAX6Zl4nNpv7Xeu7kO+rPbUaZR0STqrLMKgsQnlDklhJa6DNndYgcHvtPvH86iv5yeb3Gici053SXnhg",
+	"yNKYMj6qasUapKJUeZXQRbma61ThApCQWMpjon00OBgZvIRW2qkToAJqVe8QjCyqkyggduAU4vF7c3rx",
+	"7K898WNFhKzIjtHIrObSo4QHVyoLcV9Cmjr30ufuTgKVw1fuLlMhh6B3a6LV8ZZk9QG0ALamQKvfygRE",
+	"ceWQp0zI/gV/yuUy1WQSeQiUlqrFn352ZB8p1g2oA0Tg1rB1IKZapQmxY23QejMUikQxEhRVllnQwf/+",
+	"awufbQ1b+DtQqHJOzpCyQRgZK9x5FOSETJJMOSdcPpnDpsNa/RsPoTexi9aHqGyQetpuDmXDKSntkRin",
+	"ubqc2DSVWQQElqllpozKs0jMbe5gVEkkFtLImVogiWfKg7oSCafS6aVaLFO7po/ZtUZpz/k8odOgJnOj",
+	"J1qaSOSmfDQ3V8auTOvDT6SJKecvNYyZ7EKTg+5jdTDtPh4fyu7TySDpHkyP1LF8NH48eQI6GRPH8AjJ",
+	"TXsk3G9lIsIGFps9937phg8f/ry46vFChT10D9muBsf5w7430Bt6meinybCIAxCJVXRsUZxFtnD65ky0",
+	"FzIFpqQS8f356x+KlSCKicRYJqQTdXot1PrNNNWTuxDkR88i9OkKYbFgU7DsSrSTnLpXgSxB03jvVWZk",
+	"ikLHaq4ncxETkcdBa3Qi1k54eaUMSrNCTjxI2gubqDQS3loxVSuRyrFK08D5aR1e2Gysk0SZL7kQF1WD",
+	"V2ZTFNrtyqjMzfWy3GGZwo2OFxuM9czQSjyH2X/J8Z6X+slcBRNnohMcpHq/VBMvVrCNq8yaWU/A/Kpq",
+	"u7FigfbSoLQPyVgxMnF5RmO0rs4t3iJZblyls6CHpHYm5pJ+mcjcoY2ClH6UCFGfyxPtR0Zdw4AmdrHQ",
+	"oB7NFFyBqNFJtHnmINCyGRdaowdZRoALE5WaTHuvzEn5zsjIqcdrLgo2dudFppbpOkLz7dTipkluEe5o",
+	"GuBQZEomoc9MBeOxiN+8Pr+I4bL8ELV+sP4FCDBfcnt/sMT2SbpAUnuTobUavTMvpE7VFx1QkAWaeF3g",
+	"GCxjnIhMpVYmuP24qCDNVbxNe3hqNppEoQco6S/PL1hTZTfNbofHUaPD48PGSr4tTIO/wVpqJ4JpEreY",
+	"L7QLvVA291+a/YXbbGyTdcFKZJYB2wbNUi/USXkMpQtHEYd+TvLAOyOvpU7lmKSkLzb8bE1GI0GsAB1H",
+	"XfQcBSfPEEk1kV6OQZ3WoHVkSk7mMFbgG3AljXO3DmI9LsbIoJ8mtWZWWjgDC3zgxNvn//Hu+fnF5cXZ",
+	"q+ev311EVW6snXDz3KMpJrErE9VGMDJybDPgRXiEiGGOFbJQUARAStOJStiARvoCWeIkWcacXLCztS1F",
+	"omSS2snViQBOC7uTWbxYx3Jy1YlEmzyxrgMnaSHNml2zjk4W3WskxGa5MdrMkJm29QKfitAEhF+PDF7l",
+	"uJMRGvTc3KZJpWU0lMDdQH5WbZyXZqLoBpFeWPjQPiLbTm4SlYmVXJNqUmETlU3cRRr89MOKoxCp48La",
+	"lzKbqd/0CGkn7DVSjRJooMCDcmHtK2nWfNTdFx2htbRBU7w+4OrWBg2YmZpp5zPs15F0hg8upXMrsuKr",
+	"yRXpnaBRyAlZ93gzkVRgmrnDU8Fef5nC9boOBHVCjtqGs9n7ZBv/zsjcz22m/0t96fsa9Qs00TknPJrl",
+	"2qCQg/wlJpkCJUnLFE8ArnxnY9o//vhj9zT3c3gOBO7mK/JbJTOVAcNIUwU8I3igw1XihiLmhzIl08Wf",
+	"R62fF1ejVnzCxgGU1P88arGyeoljHbVicmY/enzc7wR/klAmWVodfNZGKVB0eXbAZBxc0kARwauj3i9J",
+	"X8zUtb1SCdouqKOgKniVpq7iDbciU1PgInVHkkXRElg6+vJr93zTrf4bXT0/WI9S5PqE3AS3XEOfktSX",
+	"mQVi+9Iz/lGlaZf12nHuS7WI/Dh4e+apcqKterOekIIUeLhBDAUXnYiYX7hENzGqmi5G0zppEqmayRQI",
+	"i3XCd8blyyXel69UouUFEsAXnDOeYg6T6kLvPbR18asYXwG3IhtHl5ldqsxrsjWVdvS6mVJ61YX7e1tM",
+	"jVpJTtz40qlJ7a1gwjZ5yrROZrVNw3XU0skeHu6odaVJtblpZcLc/h2e/RBhbNblnu0b62kZdoy4fNJO",
+	"UOy/20LZ3E/sQu3VAVxPO4Z9y7sfqkEEf6eogrAIZbu8mOWgNvYxLEZ9qlGVQH4qurbjn9XEw7DD6j/D",
+	"x5DWE9JeZPqmQmkcqVEnvlsJqTCSP3l0VPOG9PchsvtQT0ERG+Etrgybw0eGGNFQBrek2gBX8XIcoo+C",
+	"d5GE423n4onAiDkWol++IM+iMgmHO4xTaa7QtpqnaY8Wo2Ld7jcsQSVU6e//czR63+934d8n8M+38M8z",
+	"+Oc5fDl4MRq9f/wC/nz64qdv/lvrdpqvr8h35MTCIDdjVyeFd+lYLLTJvXJCwvUQXJOFWjIBVUC0kckG",
+	"dx19567UqkOuOlsEzR30+/1uf9DtDy76/SH+95+wGnc+gRtMk3enwelrKxe9HON4SqevE22WFOaKbEfC",
+	"5YuFzNbCzVFLceyI7kTCkIChnQY9rnB5hk7dkL0qaN1KgovUK7l44MRUqaQnLsiTfcLkAHobUU2FMErL",
+	"grEcjlddIO6/69V7Xyejg89ORBu8CU/kTWzk3/nIKgOn/O+tiUzTVtRazaV3crmEyRbeCQXaK/OtSqPl",
+	"5odGX2rypNSZT+HE2cubU9ygHzbdN1GrEk62F6vH8LhNfvfoqNXo4a2xdhxpvcObVvMlBvQiU07T11P0",
+	"8uw5yc3VAt63j8cLhUCQReTEb40fG9ke8E/RVshnCEWmhqJKVLP2aP/xFm1u0CIKYadwFE8nzdHCP8KL",
+	"oDGgkZfDDyMRkxuzd62ycTwUTs9MF5ROOPFOOQcKp2jHoLX1vomHIkbV6JI01DgaGf4CmJdKON6H1FWV",
+	"XXJgSFxGicgUOmWF4jJTuVOxkCKzIGImhaZBOo9ZZgo0GDjqILZHIg4a7yVZZMJAhAyKHBsmw3OdCJVe",
+	"F4UIWV5ONzLtWPJe9+iCjzuRYHsKziNYYNqgQNG6KTmZ806ghg0cDl0m+MbIlOaWnvhBrdCrAiu4kGt0",
+	"HiaJSiqRxm6OtlL2B6CvCa09hRH3ytgV+4SZG+BO4Jq3osoHXoj6d7Qple9s7sMnXumNj7Qj5Zf1fQzf",
+	"N28CC1q8mOETBa6ET4li41TxzUZbLLeVjeCnohH8RI58GEx9/1pRi7avh3uNt0LtI+5UDy1lxafKeCqb",
+	"xx3+VL1Y6iPZ5rR8+ogBbvDZ+8i0wfveZGVgQw5FGNpMjFpu7bxajFrioRi1pLFmvbC5G7V6rb2EZeyq",
+	"kY/CtJ4jkwhKXQNjgUsNpByOtij4jHZCjm3uTwKjQa8V+SDJORDoGmbUilrMc3irK3scNqy2T8WOF3u9",
+	"vWU79+r5NWum9b2SBQO98Zqo8NoPOEqb7fuORcmc6N3tVhdubuyFVmnyjM7Mh4Z9K5Z7r+uYn/a8w7fO",
+	"okIQ25rsrps8aullMzkTO3zgQkzFCQqSaGRyMlWOg1tRNtTo9yX6QnPNXfXWTfJVJHJigw/YDEJEIMZq",
+	"Jg1nW5AHgFyULkSSRyKVXmWd/aXxaoTFHhvjlGRP4kZAlzZXKC57zmqRbg5j1EaslRdtGJ82dPiEZOsW",
+	"nFCaQKfCFoqUgajFYnzdVXdqpDjX6bXE7CoKBRBvcy2eWeelmGZ2IYxawWbx5aoaDx1q4XKmmlInakTw",
+	"zqmsezrD2PhPRwdNXK+u5tMhjgIHqJ+K6omq7SJSdW125TqWp7zYyd08FibyScT0krn9LgR1GO7fVKan",
+	"usx02zDQzRUKMg1JZrCmTAOCH6udxd28CGN+LylA93IHB7vdvgLq/SUcvmaahk0X7fO/nnYPjh9FYq7e",
+	"y0RN9EKmHTiM8ZxsVHFdhT2cDiZ9dSyfjh8nB5Mj9Wj6RPbH1XS8x5MnyVPVnw7kwfhwcpQcq0fTx/LJ",
+	"+OmknwzUPkxxXpoIt4fNKTPl4oa1PUGFO6ShGPTT8nPAdtjNRHxIOw5/7om3HITJ2ZdxsWqxsLnH+PKa",
+	"99dbkHDYPynNZG6zxl29fX/sVcUfUeF0mZJse77dKml2MeHnTHdF2Eowt8NapBscGhflhJauYZEi4m3k",
+	"mK1E2aDFZS+S3jh/9grZj2IVoJjFNuUXq1FSRZWwmw7tM5nqMRkuv9UNJ3ZMX27vxySkzm3/lNoVeVm2",
+	"A4U3AoKj1kJJc7nMVKLxttnvJTtGA1xymbGZdo938uVyz0FtLP8YdQyaU2gmKvL4Nsa/ObbmJef0xIpp",
+	"aG6hsZXMFth2mjTagMKbmLbommSJa8Wh3eO1CAmUJ2XYtzXKibm8VsLY4ncgcqDLDVYNg9hPGITB7/dk",
+	"GMiej+N63OPG2l7NStc3bckr5TM9abi3Klu2b+bpDQfkCxH9xqpUEmoD9dbb3BpY41KRZAgKi1Fpzbyp",
+	"0jRPJZwOr1KF+WTNZJx7O52Wa91k3yqps8iykpTnICa579rplMPTQH0MGQ/wN+c0bBJzY57vX+l5PjLF",
+	"vDHaIgORmzPWuMdeI5FOcDY1SbvfO47utaWbw1sJO/V0zaxBJr9WGMjU7he3T6YYssCoDd1lZ6+Yo3Zp",
+	"p5fUIFoGG6UHnVE+W/B68PI+cKLy5l07JRPOHbrbq4NNUqc9KQl9o/ttym9clCb6f57kpXQbSH8snZ5c",
+	"HsHRoj8flX8+hT/neja/dJO5tSnoGWmqveKel5mdkq1EppcTm2dotsuNxmFg3tgsU/Qdxfc3nann6Emo",
+	"w30Y2XOg7tVyGSqLWXgfKk6U46PNxqPW++7Mdrd6fCGbTWToD9LjvNl6/Xw6VRMfDmxqZ12bUFrfUmZl",
+	"EJ6Q1yqTM8U28b1IrNZRc9ArCEdCG0zfdKBNoy66VBl8nwFp1OX3t0pi1ixiRCzsWKecJ9ukFk+V9Hm2",
+	"w86HujamI5xghimo8XahJ5eTVC+kVzG6DmFNpnCJh5+FNgloUzZzRSC3aKvF8vJaZki7aAh3l8tMT9Sl",
+	"Tt7z54k1U/qo8kyPbXZ5uIiEyYrMkk6IElrI7IryxVSmLZoWgPsullLPEMEFs5Bl7lQRVzTn9AKYVWbI",
+	"TZhP5jSzgD1wGdqIOYmRv2YvZlR+Eyz5aKtP5NpdOm0m6nLzgUooO4xpSl8h+5+o+sbxG2iLNmRr3Nwu",
+	"NNI3bxbu0wPHefQcfXVS7JBfWTHLbL5UCQ7CZi5ChwK9WETj4+sb46rckTdaNQIxhXFG9XNVp/YmPlU1",
+	"K26d0WlmF9sqExoJGr7eHFqGbMTb3f0WWRob3VIO1a/bm1HkU/1627pgE+ULTUP4q5Kpn293H/KbqkwS",
+	"laubu+TXmno6Q5v1W/WzmjQbPIoZN1jJbJovDBr9MeGwIC+CzMnsqtdEtqk2qtGKWNybU52qqIqQM1Yg",
+	"PqHbf9Asw+y9/Nh7tNcuhLVxmB1cz+nL1pdZbopAGm0cCjat4dFg8OQxdAmtYJdl5p0kpxLOf/C4moM3",
+	"ah30+6NWyOkcK79SyojBYzyKg4M+p8RRo5eZXTlMVaU/oM8ncLsyggYG5HCadmvY/7AV6BNG32SOKKey",
+	"uUU/qBUJmnuatco1aL7L6FegE/dAhOS7CBQ/WKKoCGEZRP1+v4AraUt4A92YqAc6BRdt2hkKZWw+m6OF",
+	"Vil2Tzt2xjLUFlFWiAVCi45bMR6Omsnx2ivHOEtTysqtNuLnGfQQko73sYBunq8GM+jGrjbJ0BhhDT+L",
+	"lcrKpYuETNOwMBHGRFIYrbF+3z1q7POCLWDUZ4bwDxS0TI3jBe7XHGZF4rvHhzs98UKtqgkQuI5z6QSo",
+	"ZiCycHgNXCQikwZEEwx+r0b1IJIEwl6xmEUdFclbEhoy1vMO2aUqmyb8A/KGUC/4DIJ5aYMXb2KHPJ9n",
+	"538LQoGxOFN4CYYOL6JDgTviFBYYLpMcjWrPha4czuaM+LaRCwqLDTmTlzrp0NhDePwcLuewqOF6d0OR",
+	"qqkXlFm3RhKJCigebSZpnmAeLsyvS05Kyl3DrWG3QEjX2Xc6gbvcfTIFUfCCnJDkgdh0Et03IQP9HqbG",
+	"gnuVQ6yufYUpbR48PgtRwR2broTv7biqNWGuNOhJZbI0eWeKbGnQnEK6NCoqIV8a+8eEaXTIVDKm8TOl",
+	"TGNKM+ZMo0kiJE3jlCqP36RWfW/H516SrW3Du0wKSg0kodEos8MsXeotd7e0bbK4YMGwU4acIZElEpPU",
+	"umD2C6RMXtBMmittZp09CfZn2rk9YJeAmVzeMk7nNfAVC3rY1RCINio9jsAkKZH0Ml/uObz9fVv3NypS",
+	"4j/1FLGJsZjsprWxiTp2nAikr0/hLixo9UMD3NW2Q69pOC85MG6D1GfqnpHxVRjC+8TNBBWyUBHvOY6q",
+	"/Xa/6MHSkvtTtK0m0bm6OQwBNf6VdOEQtsdqIhcKNGXMXAIyx3CrTsQa9YIwK+lVlY2tzBKOTsPYWnOC",
+	"WX54BdFlgE2HaO7wSfuQuMhBVOIHcvWRSMYj0w7vfQrPplwaTBcMwJMiUyQXaL8zJuL2/auaIu7NHqvm",
+	"jfs3UrMH7E8HdXN3MzWExoOVeYtCGyjyHqkqk0wl2l8WiEv7zuF/KPeDfVcBB9mawQ1Gl3ueOFU1k+43",
+	"zNKy2jhGFSyct8dAVcxj96SX0mh23wZKwW2bR5wV4fEU7FfnF3RqVYLy815xUSAjaTO7TK00n5Is9kw8",
+	"YuFgv15RTGjqLJXOX05kml5+gpQsaozP5cIaMgftN8JX+PgNY+RmV0pdJfIOd8qP/MKtTd/MF24lh4XM",
+	"NMtDe86YX2gcGFp6L1mpuOd2hPjXj8hZq5iu73kkycwv009+TMgjsM8ktkze91zPTWP6/rN5w2++5heb",
+	"J3QTAh3GDeXG6xR9IolK0T7BEQaBkzX7bG7dI2rlo6i/tPLuD2hWgjLufxvfdCJuU7OLQO1APGUqUIHQ",
+	"FjIY61DedUy+iku/fkyrK9nEW6oi7KYAU06tJqbUVql+wUVsm2VsNOYmVSFgS3jZuLQ2T2fU4MFp4Ok7",
+	"OPLOy6RJo7hZ+mk6sw3nb0Po2JJaN0XhmoRRZ2679LJaMtJOH+MDx3hiZO2TQa9GyYISkXoi5g2OQQvQ",
+	"npET2/Eo7PyoFXeGGPyPeFJA36gtqKSGGyXTlGH+NRrQ4gC4E4u29hxljNFwmvMmKUE90UmHkmG2Xcd3",
+	"FaQ/4b15H87xEVygclbDmd88iNuT20Ude6YsV5wwqNUfDTaU9NZCNRy+muOyIto3himwoN4CLtCT6ULp",
+	"ZDMEoS6wttbI6FCMrNvpCkkG/sq0Skoky7faS3FKrRdsdNgiJOrBgTg8OhaPHj9pOqzDloGHtxw7bOco",
+	"1ggWZ3cW9+Cghmj7+B72kB21IdCNvlAxx+j+WZQFH5rUgY2aDp+3nEM9GiQMpfcD//F3euyn6nNsNOfy",
+	"E/PWsDXTfp6PgRYeWrnU3YlN1EyZh8XMPlRfd1d62bUMC9tFlBSVlcr3Xiaictf6d0+938OKUW2/0nx3",
+	"0O9/IhPHDiTl4/5vbv34rawSGyn8cu3I4+SrKSgYAB/uQE2lXrg2RhHjgnHduvzigaOrrf3u2dkDJ5Yw",
+	"jg7VHIJHbSLXxdGk0g6l8ZpcZJtm6zoNPn365K4k+BnNKXu2ho/vaOk2c0vldNQPxyewxJTn4rja9vHH",
+	"2mhOkwVidoH00j7qH6JfG+PFSDJiM6yRC21mIP+QdOyIlAjzHwE3nUpTJJE8TUQBRo2IrYKc8RhxhT49",
+	"Fq4ISCHYgXriNfldya+/2gB7qMEyVKtFSPFfKrPdlU78nGAcIiGxRFJ3C72hiAajoNoFDM6vrNCJI0sz",
+	"Qi4VYHiJnk5VdoKjYksWyYgwk3fvzr6rYDtoIzB4HtH1t6E/anUDBrciOCx/fTb5gP+b4v/+M6X/LT/s",
+	"wP34XLaxL270+jj4mN+fQezTWrGCBepG2wiqoD/Ak7vBc15kSuEhwqDQj4TN6YnzHbA5QyHFs7fw1ViB",
+	"0OrEyxccuPHs/G8F8B9HGhaRCdXzq31PfItAKzgVDDTZxlv54kA8txryarLanpT+Ja18ZfBgg7JRWc6j",
+	"rZooN63sn9qd0agrfvoGZPCf4J/im8Zl3M+U+FFy72e1Mm4owzthC0C5/RTecXRt/x7SaGGgb0JtjBuV",
+	"+Q3GRNURvOXIoBMhx4gayWUTnJfriMTWSapkhuFCPFt6phaq/GtggK1nIAtjkU6yKT0SywW6GbBUSTGo",
+	"QbRn2MD9NejblE/s4Qvqnvup86HU4ySVekGVHHEXijqOnT+0+i+t1X9tlPR5TQy3zXaaWukfHX3p+X4u",
+	"i8dXOd1NA8xtWZM3X0S3TbFuuPmSM92yBoWJkpHX2HrE5cdNsyq1fcFJ3jVc5t6Wn6+NTamvIvnx42im",
+	"sIt9yXULxrZbcy8/bm5f/J7+jLa/r4+Lfy5T5Nc3002j2T8gD//5a89F+LhV/d6Ov+Bifhkz5td2Gzbb",
+	"VANF/Yy7O1UcEtOKWnKZ4d9wJ/6cG/w3RSjOGVLKEoHMPJ6wa0zxnXw8IaDx9rdalIpFOCzLAiMePKY0",
+	"rwhfbp7DQmUaFkES6tonOAFsXP6CU69YrIvZFmELVEYadlVf22zyaU87m76/4Fw/gz19dV8U8zuBz0cE",
+	"acA1l7+8BfyrE+E+pz3+65NsttwD/4CiTeGp+DLOiK+Ooj+3a+Rrk0Oa/DSBrA1FF3MFT7xbMf3s44l7",
+	"w8fzBed79zjNDzv8LOc8yMJc1dos2N9qqj6Hdf8p2AGzdlLtvGg7RWGxsbOZj8VSZnKhAqZw2I+G9jfK",
+	"+9cCrcMzZRx2+AYuYHy8KW25MvfGSOGVza6mqV0NRWzUKhbdUd7vHyoRF4FMcSTiIgsXPjDdxBicyGD9",
+	"J9UXBLYxKZoq364/hu8Xv5VdN3XQq3yNBQmKKgGZElNtZBoJ9X6ilpwPWSQvLuSaExiF0iQ82PqQeOvo",
+	"IZAdMD1SexcCdrDQfACVT8TMKkdeMIYBXVqbinZc8QHFKGB0RG5SLE0XomUYcZoLNptQoZnfVJjuTwWG",
+	"pQ+9U0amdkKKo4ODTk+cKypwuVk5Onflsyb4/nri1KxZalrYa1U0hKQKzTTWBeuJl3Y2I3SDEDOH0FdE",
+	"Jbhg0BzGe8OClttapXGjVmUMMQGVhoWvMCBiSirZScCcAfspHL/c1HPjs8aiJ2jL3QH862XmA7TOSpvE",
+	"rkQbc+mdvladYbWI6QOH3r3DPqJYhWiuGJNl4v2RxfH55tEok2yORb2/aSxVNN6iXhGCB2ovZoQEahQj",
+	"o+OPRIVeLpaOqxNWsouTvQHSN0GUcIXD3KJbctBr+9WIMAfX+mValITZI++/BPbbAbe4skY8FG3435+w",
+	"tHWnDpJM9XhpGe6Z3oTwB5fQ9p6DphdW2wkGO57fmWh3Q0W2mzeuLLnGCUvlkGrziba2ZXvJG7fbzrTh",
+	"Iq13rLhWWNU3jej1iMLt0BmuVLLx6qB/cNu7G2sTjPhFg00TfPURVoGtob/CyhmNpS6uKxlsjZAE2nG6",
+	"HqYCSee5yDHdRm2Np34dDn2og4xvwPVR3IRUKKGMY9BT4CUUCL2SblgiY5f1iwmOSCH4Y0RAA8byBdVY",
+	"5ThcmjbjxOhMe4UjL2JkhyxthUS3OHBGAhnRXmSqS7/2xJl3Iq4XionL0iYobqFlgPBTwg9RYJUN1SRC",
+	"xKx2Qsks1TB75qsrqTEWHF7LM9MTp8UUnchyiuZFlFuq9Q3jXlnajhLjEKZSVHzFLCvctLAX6v6wDPR+",
+	"M4CZTGc2036+qIe6pXYGksPkMlOzjDx2l+lB0+21QFzfW69lpORX/CzixvgARHvra6/52Q+1EjJ7R6dd",
+	"lO9sl+u6KPF+EfBqCseyJOnyBGH1IVUU2+Vp9zglUysncqdcT9QaJNQOfsQFUjV2hRKt9Fh3/6Fc6ofX",
+	"g4dAu9rMHlbKGeGUqeM7JauGd8brZrmCpObV3IZpoYRHgG0479M3ZyQkJGqBCHHJg8BOSK6lsoj4NTZW",
+	"uzy1ry4Z1w74eXHFLeD3MaykdSocU/qSj2LZx8QuFghZYhLmMVQhG467NFTlvHYy9sWa+SSZfOXpqe1T",
+	"bQOK8xfV+XZ5BspDVCPwxtsF1upTxEfSzfJ7CJCscY5GaiaqWijpckK9R1bMeNLEWFM5Vli2v7gsgEAx",
+	"xYeJlBDUNu7ZvAGw/O3rZ+L03bOhmBd43bIC1h3QdjKJZSQIVbzg64mmAqH8vGj3e8fwNFx/k70hvceZ",
+	"puIG9ZG9UtII90uOyMqUs6Hg6g0AmajGFqjnFTtEcbrYoiTalMKh4fr123WSdg5sUpaXaNgq0M5/yWXa",
+	"pSM8xoSb6e5hRZhJ4rzAwheMucsFnHCBZ6oIiV/A3CuQ7qA4Mea3AGHU7Q1CuVEio+GIlDy/mR6Z8qpF",
+	"GQJE012uGtGOS24Qd+4wgVp1g6YJIF76jtEXQ+z3+seR6PcG/Uj0ej348+lxdRcqqO18rqpI+tpHlSOy",
+	"AWnPBLeJAV9BYx8SJqkUc+up4L/MFp2GOgGEil9WB4goJtrC3YLwzcUaFi4nXGC0e2AJfPG8AOTlmpBh",
+	"B8oELdgXrAK5/zZUyx40bEKqp/7S2+VloiY6bVBQnxWLgRQc1sgr4+cboPkVyp/r2RzODKKE1mH87Ypa",
+	"2vMwp3YGup7bwWiMmklUJVI766b6SqV6bm1hr2BW4u7NS8ylZx2xQe+9pGKQjT8urdMwsB16f8OyyjTd",
+	"uCGiCo2YpFjmIK3fp0gBXCaBdVcWd5sQ6my0xm7Ko1uuQbFSmzPfeZm+LmXvbfTcRlZ0Ujc1CZZcCjag",
+	"M5GEmtpTjcuoG+5TXsbLaVYWa9yDEhjKsh5x0qzOpAc78JN1MlNiqYxMfShER3dGamcCNmLfwhZqF0Sz",
+	"8zCwqVaJcMtUwzLBw2VeBgIlg8ROvwdNIsnk6q6AstjAbQzoAvbuHJ/cBn5tWtFoe4NCV7iyzQT1ueJg",
+	"tiTNNxU7Tn35B33g+Y8PBEFS26l4d/Gi+0S0x5NsvfRU6kEYKxY2Ux3S0aime8BbxBcp57uMQxgCrxWn",
+	"58/OzqrRCXBfEXo2xRs4y/6Ja1RPqO5xirzO9cTrok6a9CSzDMVRvy8KJ0BTNk5rYrNMTbyY28wpMUZf",
+	"7bpKG4UN6oaFKssB7AsSwp6Gy9Jk1gIFsBs+dwcosK+qDxAKcWrNDIs3L+eZdA1oG9tN39Uat9nzLdEo",
+	"4bntYjEbA9lot4nKK6EtjVWFCJMTNgnkn0TPtBdtZ4Vhb9SY8zIrududCLG8Oc9btI1tiITpVHJAAxCo",
+	"vEKHzImIKbihC8pyPATyLhPDm9O+XfCOtd/96aB/cAqnBv96HuH/Hz0K3zx62pQijvXL3TKVa4yqIUeb",
+	"eu8jnBrOw2boCZ1lcjkXTsHfWM2EenxC/Rw87dTJvShVWiPxcnoNpf/rpNKUNv7TN3+Hv15ixvgPH36q",
+	"/NCYYrmZxbinW72hHQTnb9AcXzwTT4+OHwf4fpEoL3XqGhTPbW/dnRxgJWDRptRJXTb6DFSW2Wz/fiqV",
+	"Pxr60cZ5yV62W2rp3gDMVGLz9I8agaC1TzeSdH+wXrywuWnkjL6xEva5l+NURXhDE5II5lW6lfaTubBm",
+	"KOK590s3fPjw58VVj/t6GIowPIwZwJow3GPEyscbNR6Z9lG/34lEnBuZ+7nN9H+pJBbto/5giKKHNvCr",
+	"NvhSF8vnh5/Z3IW+Zfgey9II7UZGvV8CN4tEpq7tFWFocxMnRSl+7Tvo1M/GOkmUiSMRG+u7U1ibOBqZ",
+	"eKH83CZd+JLpLcYS/7g3aFq0uYevJtZMUz3Bv5cZViTG26TL7nlozFvbTWU2UzFO1uVLQrPoLlSiJYZ5",
+	"0C/LzMKUYMW32gtsumhxIc26yyNyMS4UYXiE2WjYiQVeuRRJkBt5LTWarOITEWMd5SGyX6xLNDKy8JQT",
+	"mXGV/oJ+btzpYgFv9aNx7WEi0OimojJvab/u5xML5f+RQDZ9Y9ts8uYx1xtrHutMO6+yj3Tg7YE8c5+Q",
+	"048WDfiq2cvP99amqimjADFjGu+F84nN1EZpnLF0ikrcdA96h4MqdHmAmOeSU+jmqBdbG/SODjb9GW+2",
+	"4I7wqlJYCaACuk92Qcb2q4AhRTUIJZWIR7XghibgpE6rUgyttVUPrKhpNdyKXAvg6E3FwQbRjbXBHrU+",
+	"RJvr0e89ebK5Hs9DZTUuvFYY4so51DCj2s8p60ccdjHEn2wEg97B06f/Wp/oZkm3yjyraVKiO+g92aza",
+	"Jp4e9J48Pdwo3ia6R496B9USbtRxrZCbOO4/fdobNE4fCGhD5Lihol05lW3wzTCTIl21qTuQ2DdsKztW",
+	"VRvxeuItxQiX/TZCfIauLZ6zzV67/V7/6a5uRYb1qodIlioRh6huu/pcGxBBQ5eH6CBM7QyU637v6OkW",
+	"HPIhBrZfzvQ1sNu/t7gaFnyHxfF8a/j3n6IWXjCXm+sFMkwNa7ffe3RQA8FtHfQPHnUHg+7B8cWgP+zD",
+	"f/+5rUuVXGOroEyosIjRipkKLgByqms/Z483V67zaDsPxRcVF2sMlsPCBEbG3XZhGnrgBF7EGIm3THPH",
+	"5a+5IdfhKjXEuqiAaLESQrvSV4MIbtr3xFnQ0lHfIZNh1UNRVEiqD+pBxWQsqD5i4aavlJW000pjOmj6",
+	"dlpUpNzbv3H3wsAF/95hNLJmppznapVO5Euqi2hXRrTzJQiiU5tnbHaX605UeYkdI3JBBbfI5C0JirVe",
+	"cXO8Rnu+QBt3pkQbJSNxLP61MNgmiesMhVtIjEjEIjIhlJGDoTbQzUK8oEnQAKKN2Kb7nngOA98kgLld",
+	"ianMSvS0ovwiBRzWxl7A/FWrhD7Y36PDpUubbPB01BvRdbn3CP5qV0nxoWgPRLdKnZ3OUIQzKf7ENbiw",
+	"vBhv/oPaAjjxp6aV2o8Eb8dnbzCXlyyraaraLHPvKpbf3CkXyk/x/pALZi59V087IrFUAwuLykV8oZKV",
+	"eiJToh2kzeDoobNr8oXK9AR/Z0cSw8kVIda+BDYmIJthoPyKZXlY+p+I6xasa7rJtILLR3vRJgtsOMMR",
+	"8r6Yw69ikaprhfELoYC/NFcPHFV2m1NdVIyC4iAh4qO13sRcJuj2KnyUdc5axI4giYdD1YYHiU4irFSr",
+	"EjEKFYWEdC5fqGTUiuDY9BFkkPACYfnp4MdMZTEVjAHOzJFLRSE/KoUmyY+FpFBUmjH0QyiCSm11euJU",
+	"LLRzGDx8gyAWh6EQwQ9hcFS7bhMqkyTI2qG9UwHXrUCFyp17I1U3UjCsgQvrQ5zH2O3t/FjappVH6oYV",
+	"LbyXRUe0Sk6uRPt7aXIJdOnkethIgsYKfgglHNcJ39ZPAfrEC4h+qnRX7C8TVlThSDAMIsYTBIkigLvC",
+	"bl25c8nn3pYiSMnBgzboi3+NRJ+GFQ51ELU626MxSmZwgRUBzsE4Tsb5QnCobCssi6MTFEEPcGzgkqTi",
+	"zu1Rq904ZFi8YaV3Fg1BAerAqdr3vUa94LjXPzr+186o1dlB140S7q2k3SQ+NteUXYzRT127XpmLBkmN",
+	"mUPlkJIkt1Lyiu/5DrKVot7gUmYevd2C5A++jLXf84q6tUbezXUgNhJGkWkTwGoRnckJoPgaFd2yi2Xu",
+	"VXLCbjY+58EvjsGmhkrs3iOa/X5VGFC2iEphvXFfS/mwek3XuFuT9eGcYgXPkMfdETmuwhyZVDjykEiG",
+	"66RyNtYQ9Ea+BwruVTvODbdoVHmJ2QkVOsop7pajjdT7ZSqNLA/3CKZN19OoRZzAzzO1OdxtSOdFDux4",
+	"likVFZU9Exv4UJWNbhQz9yhcDitlzNk0EVOiBKYBUfzilokiFn2cirE335Angv0GIHyHcnB082DcjPPo",
+	"BipnRe+dkOEFEYlDmfxgN7HThjbxggHakkzyZRoQOxsrRcu1ubbpNfACNA28Ob149leM3SmgjjO74hNn",
+	"y2LTtB1cBTWqiWFUiwKpgiqtcoVrUEpgW50ynn2vODEKAuOisTdDdpO6Fh7FaA3MORAgrA2D8plxBDpq",
+	"eA0+lc8O9/8HNv0f2PR/YNPfB5v+d4oo/wfY+B9g479niOvfP6b0tmDspXfn+WIhyUpbrYDUVMK73xsM",
+	"DgdRa7y+rBp3qUj34ZOjw0dchvvR4CBq5YbkXpw9VZY+GBz1P+D7ZdhCmQsNz3He8/Bw0H80qCZH4xKq",
+	"FbT9+EkZUzI8fHr09EM1o5ou2q2MVhj7wRPSFSoPH/WfPnnCxaobp3X86PgJz2oweNI4q6P+QZnbcTQY",
+	"PHmyXT6puSJ6/Sp8jdYN0hXQIFfPsTWq1CXumWO7McN9rPLP0PLV2ty1xqzjvfONwy7v93BJA/vl+QKV",
+	"7PVkQUR3T8i5dx5/efpqi7bhmSrMsXW1JwhEFYletNG2iXUMMAxNesU+KV2EbewXKHtrFnjQxx6Kdvjz",
+	"T6FQd51Wi8yej0oJ3zirTVYdik7B0zKkM1JZm6LI/1yDsrWulw8WKnWKTNih/v+eC9XELe5WOj2cqsYU",
+	"SwTGmDJAAVnmnddoZ1BGtI1aRRXJ1WaiIL1OkRnrRKqmKPeCUNP7qOSzUNe/ZAB1TtKwIPWjUd/HbUKL",
+	"Gvlj05m5UHLxKTL6oJ1XKtDZV5/WVxluc377joTlPYtUh+ihjRhTmzvZ9HjG0Tw3LTBG/NxU2xUbKdI9",
+	"GyddT1/eP3QKL+vKbPq9x1GrgAJ5FUQ02szy+yCr0fc3CaZ1wW6LbZFUUBvA0RccwMaiw2rwmBpX2V4p",
+	"81a5pTVONVEXsPkyZG47EBbDK92lbjC7n2O4otsOztTowNb1OP6n/X4Ts92K2ms4flfKXIZw1RBj9q2S",
+	"mcoag8tyRwfpJgJ+55rSkqqrUeu4thCbg+YeG5c/k/tDfGxEa6FTlWzPCOo0VsT0sapSRhGwjOx4EoLZ",
+	"V3KN6escGO9CKlKDCZDzr2sYYI0DYQQHVbEXY8hckZoZsCYChATcaZ0bqvdXOFhTFlQxmn5vK6TvvJoh",
+	"uZHIPEf3Yu6Lu5UzyaNSyMKwD2kSypUX/d4xkWjz0b3hiPZ7VQMJZofeLu/szN26ef3fOSWa7ReVAB80",
+	"jaN+y6VqiirF7dxkSiL41QSXJpPmSpvZnjvUnOR1rlSR3biZ7BWJAQgmB//z+LA7wNQP9KZ9L6/lOTZR",
+	"BJZnKEV6whZT7+XEp2tK89hESBDdLgwkrqR88KKJQWl53xwJWdiD8y8k6rk5p/ZBiyIH+VX8BcMAioZu",
+	"yUyLOOwAHQqNQmVpVOz3Hw+ePj04Pnp81H/6tMraB/sYDYrstj3xPSp5bih8BnC/cmlae9kOKg1t6wlF",
+	"W0MgpsQucOW0IacKmzeiMuLiPWwI5v/Bwg4rgi+D+5E9uD1ei7iE+4ujSjgM5UyD5KwNu2Hd2nm1IANw",
+	"yBxfB6wudIFUUn6rIG21tUCnZ9Mt8s7dVRyrVIzfG52kiAPf+mVP4Q45Q2pn2jS6jM9M4bI2ImM5IKp8",
+	"Vw1mRjg01PPQEUaRHfhYhyt60skVE4leSjHC7mFvzah1UtG42vFDmfv5wwUmNjyE+9HFnYA/4VVoN6KO",
+	"HcHqYCxlg6p2J4SfnThg+8u1tXr/e2/lR6CoVCXnEHFfl6CjCtJKhc5qI90khiaBBKh6z4LpX3vCQrmj",
+	"+/FG2ts6V8QEhc0LF79lLDDKV24z4FflckKSZv4VYxBgwdecF5IqoIHYZlRT7fKPSbeAPfwUWjLJwL8D",
+	"/RgG+rnqAm5W/qMS+6WCvE+1vxvuhK/52Oyl4G9txo8fVdhgi3hqrplbQcm3Y5OcmuSZ9utzGDinBKBq",
+	"eJqT740+vQik+f2PF43AxnFV+UM8vfjN6/MSkQyvM2StMbIDvuBYE4S7LShk8SlnN6KcPhSkqTJGMDZP",
+	"uL/xidBGnK/kbKYy8e7sgRPhTSUSLVM7owuTlGqZsgcbtwjJjFTgYlXm3i9bHz6gpjFtKMv4LYrZFGUo",
+	"MRJIeJWqhcyuFMHHKLl44KjUt0ikmyMU6TAYKcl18VfrxUPxo8wW4qF4ZlNM9JQjE9TBEDhVtWZj9W25",
+	"WKqsq651gguVJ5rQZ9IiCKro8oHjWCnXG5mR+eabvzAEMCLdqOSbb0Zm0Lthh0KQkOouQgfhpIh2IeYj",
+	"oBsGN46MECLGiQ/+jdlBb2IXjL28kfgPuw3fT+xyvUk4ZYC+cSuV9UbmoCfOFUIz3Yk6hmzjXmbKOfHN",
+	"NwVtfPNNmA/r5PQWzIBoRJx5FKidGByLhTa5V+6EonMpzZawfggkN5Mc7RnXjBoxBw8atRJLqTNq3jct",
+	"eTgCvZE57Im4CuOHhBNjqKUrpf5IzK33Rc5GT1zYAvPSqKhQC8vIYqdMgiPAALvnF3IWi/YvOdZ2DhJj",
+	"JFw+meMSj1qDUSvu4N9n0+4ruDriUruLMcIrZtJCDByDqiGQVVeQ4QUzwEHJKzLVY7lcppqCN0Ia7J9+",
+	"djaQW1ymcscnosx8pqYcrgJMIqbPQ/H3X/EeisRCOSdn6sNPcY97D5K6mCBeqhPxf++yGal79h0MvSte",
+	"4qrmTokrtXbKi6WcacNkFad6oX0s2oNe76Dfjwp1+biPxCvsUv6SKxHTtUuKtSmoF8ZZROQs5Uw9cCKu",
+	"XNPxiYjx2o8rQXkxhrH9GaSEGAPw8NHCOoErUuwC9ECeEJ0SlAjCh2Q+IExp53KVABlCWzAGWJUcgcQL",
+	"CwfBgnoFbGuZykmoyY+t28zXouWckUs3t34YcJ0JdBE7vQLVkUL5Soy4lcV+HeUlVNHYoH0aBTAZ4GTI",
+	"U0PwKMZoYghhYX0ooV5PkIrhqu+ggIhRjARkbjMxxrEvtHNI0qB0rWR6VUBfz21KGTWc3ZST/kWqN84K",
+	"jXMIMRVwbjVyh3gDST8m1TpYODhkitYACexCvecOxopRZEIKyQ/vXlagOTAG/fvz1z+IsU20or38JQdC",
+	"LkoBOCFTfaWGcFUIQRc4TYEq2ZAi2HZyDZcFrE5xob6UXpvuoMMmlwbAmIhGTy1TMC4QlUpwHixdwODW",
+	"QfQjIyB9vz3STFFHBagN9kyIxV2M6OT54TkJL3IyiV/piYpo9ynAtPI9R6LRapFQdSIytVTSczXqNAwB",
+	"aQxkcifa8f9Jrrk/G7WC++HgEX8uYeg7ONcfkT748hTtmEXvmAwiq0x7z4Yu2EYpguEVhqvekxQ4FPFR",
+	"P6ajEx/1e32gFKSgIzWIe+K7oAXTSgGDPDw8fFpcuvkSLvqJdErEF3yD/idJTcB4plNgVsyssdk/9QfD",
+	"fj8m7eovFt+omAsJANnP1YJrFyyFQ9eDaMfDR/0YCSNTUzTlIWek7EmTBC1NZtlaSBGzDg3c6y/PL2KR",
+	"KZ9nxvHVLDmbMNwwOHC6KwSrLfAoDBktltpUr5f20UFxPiJxNDggDdLZhYINV6kLwcIJI4hNQBpZKGmw",
+	"AAPt32nFj0LL+9fzg+NH4vsfL9ipUrvUA8AFP59Zj0koISUrdwpbfb1UGWMwo7SXiPh9gTDRBX1gSNC1",
+	"MYstooSGmFAO5FH/sLQVqbVIrb0SEhcDmWN5eoCJ2WR9gkm3eGVV6I2mULiJ4JQNghjwGpYJS1rgFYaM",
+	"As8sZuFirgOIxniz8cuDYlDkAIkEBqaSfRAeRjxRNbkq022wRY2El2EmRTkrGtcDWMdU8R270N7BhRHY",
+	"G0b8Y1qp82IgXulvkU4ODyjc34lEqaVoA5caq7U1Sae6EHOm+LfP/+Pd8/OLy4uzV89fv7uIRTvcz4d9",
+	"4TqgssLFf02gnuMgTaoEhoKjoJABfIhZIS0oNH/Uf0KcS5qwn/T4SmoUoxn0LVRHEFIc9w/5En+rfLbu",
+	"nsLlFvfEGYZUOLzwgD/A30ViUMQm+kYYczqAJOZfq0xPWXQizLD3arH0KIF9Vwjh4t2zM/EtqCWvCpUE",
+	"fnDKR+LZM/Ht/xBHvb74//6v/1uc98Qrm9lIvOmJZzbz6r+wtzc98VZ7GYlR63RkvpNedr/LkPmeLpeZ",
+	"hSvSW/GGEmFwCc450MVOqeeLqkI0akXiOzXRmFF9TjAu4hzNzm5kHh0MDw66h4NIHPQHR4SdwiA8re9f",
+	"/bs4RzXq9M1ZxXg3bA16/V4/RJnIpW4NW4e9fu8QjT5+jgpsKV4n2ncRBhq/n6kGC++pIaBokNDsBBG9",
+	"CBJeuxsh3ANarMZAHhL/KIPPWhBREG4aHkDQexZFWAyTCQJ3g/RCmkQQmeB5Gm9UAv2GhlBgWklMUZOE",
+	"kkYROw8cJvqxVhXjEY4fcvEQ4VSqJogg60NREo76ZkxsTSoEhckUmWtpwXVC+k2pXBCl43hAWh+yO0im",
+	"KuHhl9KdTiJh06SirpwrmWJipDZXYbqYhZeE3F0G+a+uOq9EniZ8FmnkcOlwljltRJYbzLlrs0uFctMl",
+	"33hkh59ZPsSFsklycEKzQ+HRYbhUj6J3iPmfJa1hC7SGU6Cr50RWQHaBdaMJVQNRoXATbNLDFqZlUSkM",
+	"MhDtVUxjZ1shQSy0dJMhCsd6Su/sbBP0N78Orvo7NPwcX7yA97DxprIz8MQDPCey2G2+vDXqEjB/VJdR",
+	"2oiCN8NFQd0tU3EipnhijiVDnSsRkBs4SaxE4MV0yt2T3tiVMsinP3h6KI8mB93HcqC6jyeTw+5TeTzo",
+	"Hkz7yaPJQD0ZP5ZbNSBvRUn6dTtMAY8LqTusmGk4D85L46sFgyKR2dwkqppLudCTzAZpbqNiT6acTTE1",
+	"sLNrDUJtnQaqvDGlcccsqs6wYgJllaFbJnCCXCmUPiIutmvgoRjQxw78xQbTa2JlQS7XAYI9OPvqjE20",
+	"+0XoBH7R6Yk3kqt5VRVtpnbKXX6Pdgd1UjcP4JWCsaJUdxTYeviJPtjceCpmhqwcrp9daxX4dPNyFS73",
+	"7ZCpit+hmReUrO8hSnqtPR58Rn6KfZ6EOaLHKZhz8BY/6PdDULWihP2qYelnRy7EuzAx2GZ0CKHxd0M8",
+	"oDvbTpkaMFb0iIbQ1HIx1IffyiRELuErg9tfeVdB9oOXjvfp54xx7Ar8xOP+4e1vnVN18Xclxh25A0K6",
+	"A9X2KI3MkTBqVaH1GuXTCWEy6/TEKehCjuwqoEgxIAAZxuFbysFmvk41AzhVNEg/RW0+63D1E5UqX8Qq",
+	"lZjvId8EiN/LmSN47ET71k8wnyZR8CGK0+udEuFbxSngXDZkLnVFVKAZY0tcoQV/R9OxmEiD+alzuwrc",
+	"g6AyVFZqrzYTmVrYa1BkGQS8iqcEzKfobhFQcZAbMF8iY1eb7E4U0QM6Puoxtq6ZLInvgASrZzOVuQ6Z",
+	"i0HnxqFF4goULrTrzpVMQJ4jFoOf5tLNYzLO1ZQQUMspVAEV8+AgoCGjdo9iL5qQpZnMUfzhhvkzNj0M",
+	"d3fZNM5Ups5i7LwLsSnSF3I6rpB2YmYJJTbUp/A98e8wGTK7z8mYl66D/XKjF+lxyCoBaXqcoUpNexnM",
+	"GiABdrZFwL8h+SDreDYn2PQNGbBZwwj2Uhj9SgYhCO4ZLgLVro8RNJKwJZ0TdIS7+urt5Phhxfdk+YNm",
+	"lr8pzW1uQXUO7Qq9dIbi0REBb5EZa67ey0RN9EKmhGjsNqejk9smAy3vkNQOp4NJXx3Lp+PHycHkSD2a",
+	"PpH98WBykByqo+mxfDR+PHmSPFX96UAejA8nR8mxejR9LJ+Mn076yUC16qC//e5T2Z3+9Oujow8N4L6f",
+	"/z76W4UGmq6kCzoxoIN/0dvoaJ975UUAif2t769nc4UlKZUAyuGTTdc4M9kg4Yk2lZ1quEKi1oadD+gR",
+	"0Tnrl0vwnGJICddo3IhCZWN5xaO6ygLQOfpVZ5qB1tCtc9QfiEJ9Lb4FsbYn0LgkjkeGgRsIHgGtpNg6",
+	"Gs+P+8T34OuzN1EIMSytn4jhOdWzPIPV6/DCwDlYLP3IzJR34ujgaYNZS6D0XS0lioyUFbFMz+a+nFYR",
+	"kSZOzchwza0HrnwA7YsNxe04fBGuRxcsbydkyxw8QoXJTFSYedGymCnfPOyhGMRkZdrQ6HHjCiTpb22y",
+	"3uM8V2JeOEalte3+rkYibcPff9hX1a4VuvxQjwLi/NvPxpHqCRAN3OglJZRp84V50ZPbX+JOLgh+Gl8b",
+	"7MFaLqx9KbOZoheO9xlcgVH9SiVakj0kah0dPN2rt1fSrHms7jdimxwFRJCjJRN9/p4DC5oCQabkkOLU",
+	"FbRW1x0qdYbq55siOXFN2JqdbBMLrlTbxKKZXDGjGlJLslUtjWYunWB4cxCtvBxTAohOUtUZGQzCRVNi",
+	"amfC5r4nfiww3EDXr7blrY1ImJTBPlWAjSFnxnhFBFQ3iUqGNb8V2mKqcwie8lCpRZyaje6gXV0O32Yj",
+	"w6js8LWeGZuxf5uMEYGjsRuavBYObpEdLA9W/a48bz+OsQFCvhe/OmqEn0VlKYf7GbSBoroZLRFW0Uoz",
+	"JZO1SChj5r7853fASn5TlvArKAPVqMC///ShziY4AC2cDL91ascqtWYG5L0HU6AgTtbN65T7F+VfYX7k",
+	"57rvOLGtUeiGM/5PZv8BZdzDSlKqT7bH7lVDapuZ+imLvvFm/Zx4C2asxBMV7c3Ar6HYfD8aGY4FG6L7",
+	"Dnr58BMoz9sFMLBgNaVZijMfIEwxjIFy9jnBI5hqYfYPXPUirCIyjQzI2HghOW9TtcHP2S40xmYS4a2Y",
+	"5YpNw2HwQzLWlKkl6Kh3I4McvuDozRJ5u/DSo22I8vOKph44kdrJlSu8kJlMU5WOzDjPnBcLpUJ8IcYG",
+	"eGs7RegO4vOGsMVKiCiti/S8ImQLM2o1MmFCcO3lKUe5hPGx+fCo30fHPsVHskCBFT2DCYv3VjCwB1LF",
+	"yFgj4mqJpbhXuKBVyKXlneLKHOxMooDTVMnMseWwusuuNzKnjmM2ObOGRJt9tRXR3tBMhrBVnabbl2pp",
+	"vSlrRn2OW3ijcNd9b2F6PflDtt+W7Q/2eblSouZ3phFUDCkhtJjrfoazcMImg9pBC4GWKA/DkdzjxmBR",
+	"4WYtYJkpR/Xw6pJFopXriTf0KxXZLORCiucK8VLEGrUTnrMmJTJXNaXqsoSebLHks6B6o2M5uRpW4kbD",
+	"HKdyodM1hc1R1aQ2cXKdVSPK0cjLQ8C0y2AL6ZT3h0xTQaaW/qAnnoWSURibKtfFXGVpBBqZhV2g2cqv",
+	"LGg1GH0DzKiI/+9wXCtle5tSGEO0kwaWxDL7Befjfy1qwRc0Y5ziVUSEAvv4B8f7qlSQmrrxlsI05aZl",
+	"AI6Y3NrHPdgPVaLazX+o7gQZGs7e8MGkl8Tb5385O794/vby1el/v3zz/O3l2RsOmy1iEgf9DptfR6Z4",
+	"/OKvb19fXLx8fvnj2Q/fvf6x8rSY2zzrnFBxjZ3mTEwROOo/JaFlZCgCjcVTlma9pXCxmmgX7Mfw5VH/",
+	"cGTsNABB0aQyDkUMIhumBGhHwVlDius+OngaQe/NzITX83MxknrhsL04yeCzK4hhWCo5CWlCIOYrz8HF",
+	"92cod/W63Jeb9PeQTZ5x/b4/jKl3Z1vnKp12q0eMg+YxKgLlpTYlA82VYbby9vTi7PUPl6/fPP8B84I6",
+	"N7MzDI7YaTt5qZ3H0P5th/UtkThUA/QF5lbsFbnDQGf7v/G9He//8CtMKC6Q0PZ5Q76/4xunzumZUcmF",
+	"3edpWNb/QLf1ng+f28y/ga9a/7CxVTDN26OqkGT/aYxqsB6VakIhXSmiJDpQCqq5iLPqaaez/dOHaKdR",
+	"rWQkDxwV0maUScm0zKaVhchNqpwTcfjh0tuYyiagLrfSTol2bPI0jUcmVfIaE3dEbsILHSwPhJ7wBw66",
+	"KH8KjTvleyifIDuL1XtaUAwD0m5kpCnBKR+gsFQN8ApBSTpzHUFJkBsv6GSIyYMYA4wJb47zEkemyJfZ",
+	"7Hi85ph9dp0oTFKkstRjJRYItZMvhTUiU10KSWs04aAGCRT+MY5jLCNwNGhE+z/YAuinio5bqPpc/nEb",
+	"Db8suLiNZk/AABX49VZuNEZQ+/VlomaZKtE0hi1pZM/Z3MkN33YdbB2LU9Yg0ge9g0ePNqHNGZkAcclb",
+	"Xk3mRk80Fvpvwv7mWv/N+N0Mk1AgcMNfGUM0beJQIMwmMLnWGyxl6Li+EIVcD54M+31EGanib1N5zC3U",
+	"bFo8Kn05bP3p8Hggng4OxOHRsXj0+EmrEQx70IRfXRQB3z8SQMmE4We+sNiLtN7AyWk0iNAyVzJRVJ3w",
+	"+YWc7WqRH3uIz3yIWi9tWQPgpueL53AUX2/Q0z+q+H0fe+dvardEyuQ74YQh5xiEg5MM6DsK91QJQxZx",
+	"Up7mnHPVdAlvytwP6RraGVKMhch0qspbxQU/B0YPcFXUzVuyWg8n/EQJVRnfY52eOPNFPZA0XxhHxecz",
+	"JRPKckrXUYHmxm3FlVz8kFDAInss2mqx9KyFBDj3TlQTFi6BvcZk9KQyng84I59KvNNFhCkKkYirzDsg",
+	"01Vx6ngAaILAz23OuxNjhZB1AU3bBqfNiXh38SwqVpCzR2KqeHvQ7R+LwaPhYX84OI5D4abn7ycqFRQC",
+	"i2XyEx4/LUkFGhxz8MrF7nDQclVUqk8cNkQ6FkHINrRU2AtFaJd1kChuw4Ukkwy6A0mH46a1dyqdnlCH",
+	"Idc6qm4cf8nYgNx8SVScxU10k9mVKyTsIvgc02p64lR49d4LEBHI2CyFW2LV3LlSniWiLGcVFZYtT6Vo",
+	"Y/YgkBWZo/4s/iS64t9iwqcZR+LZW9ikly+iIv9vLSTIq5ldzpXrkKmbjiSWg3wQb6+S85leOjLXnxQu",
+	"SARoWGo1URSOfuP4QYQOjluSGhOFBjCV8dwW8gp4AzZgp0UFwDaPW8QRzio+CZMjQAIsy4qICwjaMLYg",
+	"xCNRuU5PnKN3FQSDkIamuYgm4YpIokD2LqCE6kT8YFOEQNMesY/iHPvAQXKDy0Ep9/AtrxpBqEHX8YNY",
+	"2Om0TPekBaOpZmEN2dKQKaR8zv50oo1O6Gme4arh/rilnCg8fTHCwgAbRfQBav2kkuxe7nXgXon0kv1G",
+	"7fjBuU6vZVyfPzLhDhf3ZXFeVyLL+QBXAY/aJNijdM4YORxhH6qlloqVUgYRljAlpVNy/lB5M7MrnBGm",
+	"D5ySHSbLDaE58nAqXt4d/neEIGCFBV/nmAM+5NhgyHqPn//3N6/fXqDB+NnrH569e/v2+Q8XsWgf9w8b",
+	"0g2e4xh2GG7q10w8cdfMnVjU7wwxUVaWqCxABuQNDxH5S6sx5QboyVr+kZpljNln53/rwYJPVBoP2Ute",
+	"YxcYfBfaW8jsilz22DU2TOwX19mDgqWNeGMzn88kxVLgwtgppvNouOplKp7nmV2qIZzB+uijoiueWzsA",
+	"dgTFL0BxOI5jkIy/Ml77gIiKowzgunIyQb+bm9tVT3wLp7pkqtJhCe3UyoQiCfEcOnldhFtgoDVNEfj/",
+	"XF4rLOBLw+qm+koJXTLhnemYnKFR1QZKlW3irisgrPwJ+mwEdvvDpvdb2vRut6vB9fUQNrGmgRUpOmNt",
+	"JFLG5sZuK2DnfwtIwaQp4R21oY89o46732m3tE7vo27xK9U3vqzi9TsMlSBWXcFnXkg/mYfrG1GnCoAi",
+	"B1wVJKpMyQXzhFvVDOJIN2SZPDtDYMJuCUrIWoFoSyeW+TjVbq4SZKpdp4CCMRICAacsllQFESEFrhZH",
+	"MYyxg9HH6AE8fXMWiqmTuBuJZZq7osKriOHbiESgSChKRqkoNQg8Aa8R/FJ8MjKFDe8BXTZdlEyKUddU",
+	"laiipzRpJNHI3F39iKq6B2kG9bYJ/GlkOOpatOMylbGqFeDANSE/p6qClxdEeRShtgY9MjRZvCdLi+Zc",
+	"uiG2xmZPRA0qLJVBHCTRii+5TAUYJ1ILR6bsmvrga3muJldDUBzsiu9uLlK+oSeE0rqIBEchK5KVg5Hh",
+	"zAAQRAnEBIW2nxWW3WnHHKIZBtCJxILxBUOJWF4g6QvsBtAORuZocIDm2eIG5qgemyaFuRc1NRaFZamK",
+	"UdIpAsrlRhpjczMBdXEMoubIZJjqj5hpGqORS80qhBtyvVmNhYh5MWKRSd4DaQqkLMwW4Oyscg9tVoJn",
+	"oh6NYjfWGI+CWoZJTIjKhXGHpa2+xHmKKxo2HGqkKKrQbhSK4PBAImK4eBj9snLOGAMzwqMbn4W6TlS7",
+	"HnWYHzpx0Z016oQoTztflKwnxTRg7YFsXCxfoICqhYXqakxDToNoGyvq3IBCE2xWh/mLQuHjYgUERr3W",
+	"bCGdKnH1xFvQVEgKX4NsiBCAHMMQTClsNIgfxmQziDuF24MNsH+mAx2HqUGDyI/qZhgSEDmiDJfICUIN",
+	"5zgtti9N0WKxRVhEUCPDhyT8AhPCbBTSgFYS8/FyQ3FpVeLrbC+9WNhr0mHI3+Ep7hhYKkWr2exqmtoV",
+	"ac5YAQ1hLoLPBoTYynJRwra3GFpbX2tm0EjJMTNtIunCblEWbMb+27KkZ9QP8a6jlmEmSMmY/DsyROXR",
+	"JvIjnqL6JvCZYkg1PGuFxlgl2opCHJJs2OQQw+892riYtckNpTHUoh4ZxOVg81LAWCLdmn1CVa2zJ76V",
+	"CZlbiAXzaUO6JlxF5y3l2M+sTbAA2Um4JkKqD9WpA5mgsNkg3aWiTcJgVAAuBkPfyKARpNoCqTnSrEPl",
+	"NuQ7ki53rn+zDAlGbiVJ6SfpxBTQoNpHI7MgKBdpxKAf9ft9MeZZ4vaUv85lOg1Rn6RSD/DxYH8iqCqV",
+	"4XQ76PtjFspRle2jg4MOcwHiHdoFqEUC++TI/5htbARchfcZQkmTyBp3opGBj9BPBa4WxWFxysr3oyPE",
+	"nFuCUk5SY4Rd8PYxHBwnyx6EXNmRaZ+9QqX93ZuXr0+/C8BznTDxgkh8nhnRPuo/KV2pnRNEmUXYe6bN",
+	"F2cvn2MI/cikMguLgzYWBwcVobEK9LjtaHNk14SwM4Ft9U4cBWikiLGkgRFFFWw5bL2AlyuOx0pqH2LW",
+	"A+odpRpAj7jNuJTH/UPgBclGEFqDc5RGvZfB4m+E8kvmqBNGqgxZcTuU5CRbX2a5adaSGcd+E0h+G80g",
+	"zp2KBeE8wCXCwYPMFQMv27I8d05EzNeGYMc4vC2dThSwvpJHFvIW5RjOrbF5doPuH7yCzcp/7lRF+adP",
+	"NI4m7f+nm5zSH6F5frl4XaKht8rB9Bu03h/xLoS7M8g2wAmCeByxjSrJ1nB2Ol85TMI/cMLDb6mNn7H5",
+	"Di9VvGuLm7UB8YF17v0QH0gb/1UnH+iYpqqpIOxpDbWoQKwpoIRO35wNQw5FkcBL+QeM7XoUURN4KfqQ",
+	"wcBZBASrzTBDzst1g6m8U9i0tROJClXrErw8CITJJJwMl2rnOam46BRBKAl4GUZ00D8inwfCF2/bqr/D",
+	"+XJczN1iDF+zDeFsioDATTa0hvwk6jD56g/40e1v/GD9C5sb6mKwx2F7k6HjE21zL6iQ8m984mg3gkJI",
+	"h+xEODv1fBKiotYwktwdD2C0Mye4iMT6jLGMu7KCUa+4b/jLlw1luSMV/pak9NqUK9sQAnkn1nL2HXKT",
+	"ZSiBtL2HCAm9kGvCHRuX2Pm1ohULlc1UF5vhwhXtty+eiceHTx91eiNDgMVYkoBMY3wONsMvUX+apFIv",
+	"EO29jJwEZktGiKqVcChGrYUatWLRZv6OISMBEluGTFcW6DvYfGiVc11Ba2xqGUM8TxjYgkD7+D26J71l",
+	"AB6sR1GxGFQkY4IhUgnXF1hRHYbUOsqnReRi6lPh3UJhqhNphOGqq7QW6DWvDh1hfcqihNAqetZ4HO2j",
+	"/iFebyys86Jj5luJZTwyhTEE9MxKLRXUfVVCGJzQhnKdnsBsRzQ4blSjKKu0BpvHyFT3owJWDK00p84c",
+	"PEG7WEC970R0xx/1DxHyPsKCmFiuI+DzhW0dmaAcB3S6wpIUfOhRpZInjIitqk0q2js0g9zrnq7fz58+",
+	"vQcGRcXKvrDKcROPD1bx3xGv//wyyheLc7y3LPT7SAl/crfpvQ0n4uvICw/xlYTnGDhbjwo+VG5M4dRC",
+	"Gq8njmukMhgDF3nZz/8JGtfDEg781lSn0/LRu/K53ymgMUPq3p54U67iF1aefkdC6EXFP1itxleFQq5l",
+	"5JXkdn8ptdGx/9LOWCoJA8ESw+hWISlgYTlLx9siBlclcQBpCK+1sSqRsV7FnZEJfqwGJ7los/+D6w3X",
+	"i2OkiM7VCWDkVZd7T5yODPWwCXQWCqfgNSrOQUixK6MyN9fLgBXDglwRNIFGigINWvqRSXktuOIWCI9Y",
+	"YqaSSJnamYPO2I+ymf/U3iF9j0wFz5pKF4lfR62KyDxqBXH8Q9zpbSwKiP5jVcT5lUibkrCIpyjOckwg",
+	"0FRqJ1fB/1kg3x/0+/1uf9DtD0RbioV2fr1UiVgrmXVOKglaKCpWKLTi6+dVL7NJtS/8c4lFd0bprdlB",
+	"UB2KUj7oD6Bt+CZGiFJXq7bgLRYX3CgVOM3sghyHifYU8mqXypSB9wH6oicQ8RYzueIAB94LVYHRtMUh",
+	"JnJk6h68AKnMoHA8O4TVjsQuwfzGVK7AOz9T3npo/rfJ3ykuBjy4u4E8T8Je67qGQT435oGIouj/4Yxu",
+	"f5jhP0vOq61cWztvy2ZRDzXum8AAMe4SH/qMQhV1sEM1xCF+3SLUnVWur0TmwqWtYNlRPlaokFwaO7Dq",
+	"IMgomZLOGifyJQW421UNg5YNOveVzSokyi09xKHcRJ/IdtUrfOwzUih1sINCq8v2h6x/I95lbaWaCGcX",
+	"Ddysir6iR/45VFCc7C79E1Y5lOX6JwJSpZRSFppdwbp0JhbKZ3ri6jplFEoFFgE/O9lYo7b4YxFHio6N",
+	"dghKjX/9EHeiwuVMhVCwfgwoCBxtsu3VvcikNiUP+/SiMXZQwXP6nILwjazSqBXvVREUOLdpglUQaaM2",
+	"rL9/JK//kbz+WZhGhkWlKgQZNG6MHmGbDjvCtqPUqg74TiPv2C/OpX7HPfyVB/HhRnzu31TY+UPKudWt",
+	"XqengtFVGNweAjOGMC6ln5cRjKFI76ZZY1cNqsOD22pQ/bQHKT4MMU2YFfVbDHInIhOH3rIlk5Y9BGuH",
+	"hAIWOTcNpW1jC49zJIwlcxe6u7kdYBAqlOLlkLDLiUzTyySnAxkLdlizLx96Rge6sYQ7Gx4Ua+VFG+PC",
+	"8dFOqVuFRx44Ia9VBjKJmk7VxA85Sm1qM6GuZZozaCTpXZx1kElzxb2z4Q/6xflhNHSt/LViCCpnG5Kg",
+	"eS1/Y03K2NVvqU19dgvYb8mZXhEgQ5058WIDUYXTwHffJ77gllTTfHdm5TkDx6y3LBFYvYViRAi2GWdQ",
+	"nIHcqUrJlmFwtVQP6qVTkzhkJ3EyUO18a0+xnjHJ7A5PSvNB4eLspU3sHxab7OvFHtsfQ+yzAYWdE12f",
+	"AVm6Lx1J89XZS//Qab4GnebHufRdPS3i6jA3zCnMGkX+6U6qGWDOA8Pc2wxXZDa5m5STi/Kpz4k2X/ay",
+	"4xSUo42q1qDi3nPi+YWccRrLm3cXDyqhNb+H+LPf2uBWQQ0Qk9x37XRKsupfLeGs/iizxU5VJ98B4Va0",
+	"FKR3qg80CfJ7TXxn7zX6oGEDGBGI/NYUhooOeipxzaLDtUp64lxxdQikATsVa5tn4i/PL6C/QAYldg1n",
+	"xQY01hAHKxPFWfycGxqyzr0y5Nt/8+6Cqy2H4kKDg5AY0iBZ5PXTc2NiX8jmGJKH3uFS+OoSTkJZEYxR",
+	"oExYzWSvy3z8NoypCHo4GZmjfj/ENBRps0Yo42GrPawX5rpgynIHMRW4qg/5lDCoo8zd175M2Y+/iaOR",
+	"KXDgaieSFgytqZlapgiIhYkwYT4UWoAKJ526UuUMO1ZL7VvI9y+VmYGcMej375jC9+k40xeswHErT8TC",
+	"DcVT/7BhtvcMMviHDoL9CuJYa8yJFcuTqrKJqAhdxp/Rbodosqfa6aV3D3+2Y7cTMvQlKJgVqHApfrbj",
+	"SMwymy9JEQWtMGZMAK6c97MdV9AMTyrvM84HIhQQDEDuOxFaaKi1uQ3I5GWRbIypiuiOAM3XepmWH6Ez",
+	"ggZhbDCNlahD5kXBwsszLdqydjMXBd9kWHpUlSl4a65nmBzCgD8Nuu5flD+Hhfwe1rHZQrmRZI0YkM0p",
+	"1sdRg91Pvme738HtRsDPxjm/t2Oc5k0+VSClfxqPKux3hXIZatNOSxquHU1Yuw2dAY9fitcGFszaeQqf",
+	"U1F0MvdUK3XIWjYtARAFRAASFWTG2bVlLTESXLLyxU5UxakoDjzaGTeDVgn+RWVFApT0iEmKiB0xSnqE",
+	"SsWm1hirtMeivQLxhX1EkUit88MCR5fytSh2uBwJIvGQYMiAMZmi8TjCE0FIRQoNLGBbcVSuUkizHGaJ",
+	"kNGJytJnbPMgZKuUy/2a6joQNlU9yHaKsO3VAE+uQd9GaDFkcCAUhuY7PfG2IBVu1hrmYsUYqHv+FpiF",
+	"aMt0OZdj5fUEmF5AiMQNlU4R5EMUQiO9kgsU6rG76jgymxssf/9SOpDwjZ8/cIE80HpORjfEz6Jt/DMB",
+	"GQ+6/cFFvz/E//5zlPf7B49wT/9cAB1Xfo9388eXFUK/RW4/M5M0d/panYRwAHHYF4lcuy2yGue+Grbc",
+	"72PMcrc/6FBYMikVQk3mjFerDcE284qIfBkgdhZ6klmCcWb0UunlWHLlbGfTHIbXKTLdBDJTuoGb2Dyu",
+	"YqvRpZNIr7peI9BGA2jmxul/v7Uaxq6iYAWujBJDuRFWqcwTmAXzLWPHSjFVq42YcD4tlsDW4KjAk8gx",
+	"Oj3xQ7m8fMA/amn3XT7c4Xst3x3v3EH/xksX9KLf7NatHpobMr/5kX+au/e8uAOrV3DBVwn/kDmynTJo",
+	"cjg8lE7iCp7S2eueLjq/AVwf+C9CU87yTLkTVuir8IwRG1oYsGk7MwSkY77H2/FCxQWA+EQyuiAhLRaX",
+	"D7J7NB+EmqdlMsnS2lS0Y2ONQtgzsya5AXPM3RXZJMy6QC7EdknqxuecUq6ifJCPqYTJ2yjqQ3kZ/6Uy",
+	"64obCdFG6Qd+y+2+Ic55ie8aoVhF1P2ch7E2yF2OBfr5n+YkfheqvYp/f3Pm0LpXVVerqHAMQ0O0asrS",
+	"BbccPzhUt0jGXG0KkV0R7BFUXhSSVnMVcEtDHe2ypkZUWi/LqrWICeDmhEka5MsNSm9vArNiTzZct+X9",
+	"245haIQdCToC6qklQgNKZtB+/BB5WVmGIHVWkLIaSr0nSaYciLYo9vJUGMekJ76rqAHEFlHFRiwd4S0O",
+	"GecMQnfqVNyJSnBVnQVGhHoCC6POy/UJ50MprPsXV1SLBaju20cZtMML2LC9FGFqu3YrN2Gm/UMGKMMq",
+	"3Z4fixL9QiGufCSqykCgJ9FGpz6CLKNGQOTBsPOoSejknyrMmW9hhoam0CA0JOGJ7WqDJ6TKdfDE1LkO",
+	"fXVTOP07fGIvOkcL3L5O87eWZvVRR2YjbCQfk3wcZAQkHFiYLoFj7yShXcL5Lze6ERbaFJ/vUxXg93mi",
+	"gSBuP9FIWL+Xo3x3z8JvXteSq15vx2TxIb8R2StEXTUl52LJ5c/jD4Omf5uE3F11pP8oqPfPkZPwVZTG",
+	"Y1v2PU7s5oV9KxgmyAesLTjlKA8KkQMIehgNW4U4jGiWO8vWZipV0qlLfJbk45r4HvRwF9DPishmUMnV",
+	"Ko6qCBmRiMlpdZkv484u6ICICpCxPa8BiqBUaUqAM4KZgLGf1OHpy/K2rItFbOvOEPGWbeIyUz3xFieL",
+	"oNQ2u0JUC2kqASjsm8Cd/P/Zu57WtmEo/lWMTxuEZjB2SU6FwrpLO9KWHbYytObRmHiSsOSGtfS7D70/",
+	"luzaWdM1hIKvIoplPVnv3+/9njemj5NTHBS+R/+Tl3PAPGoJZTdy5mcyfUY/6x2KmTIUnY14P1KBxsz/",
+	"m8vFRyF3Lqf5E285JRLd1dgYQgc2hsYe7dSh8JV4RiO13OErpF6uFl+XmjQ4pAyUm8R8MwJEMQOrYZNZ",
+	"5dzGVEss5OXiHOFZYn2LPjjSXLIJPf+h//VveMMKDrGjtzEaLXBDs9FxVuGkL5BUJn09v7jMpuEETeVX",
+	"UVm7tYtRdkaLGA2zjJpXYMAQuTGdyRR20ShBZ96sQUtoE7Spb1doIoT3T6ON5g6qbTx0c6JjehXu1wGG",
+	"zRdp3H0zbIZFHYRhc9v1J6dmvAZHhs2RYbPDsNm2hDpMmzu7bStQpV/dbyuTOOWf7PEyoEf0XQdX9og2",
+	"Am7qqvB/8tn363aw6Q40OG6jzcIO+qC26WYYK4Fl9BDuBzNZnz58jP17pWMvFaBYi2j+oKMuTq8uT86/",
+	"nf08WRx/OZvwjMJzfxec5kTBOmz+DZo0jOBEknZcBODgNkOKW5jTHI6Z2+AeYVJIA3qgDI2sHVBbNwHB",
+	"l+pm7TKV/S5uuZwXgfT8HnhYqPJgCV4VJRXZogLu01ufwS9ouw4ie3z20bM/oSffzsCRWWAX7ebMRBkH",
+	"YYicJy1QT1MUEYwj5E/ExSe1CT2Hrb2Eh/wXqAqq49qvwoqCQqdHkx1QV2U+y6eo6PmPHppsQ5gTfG3B",
+	"5OCnnQyQn50MJHRqyagAk9MhzPSmM+slB/2lF5F1+eP1498AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

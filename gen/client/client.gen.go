@@ -121,6 +121,42 @@ func (e AuditAction) Valid() bool {
 	}
 }
 
+// Defines values for AuditEntityType.
+const (
+	AuditEntityTypeActivity   AuditEntityType = "activity"
+	AuditEntityTypeExport     AuditEntityType = "export"
+	AuditEntityTypeImport     AuditEntityType = "import"
+	AuditEntityTypeLead       AuditEntityType = "lead"
+	AuditEntityTypeModel      AuditEntityType = "model"
+	AuditEntityTypeSession    AuditEntityType = "session"
+	AuditEntityTypeThresholds AuditEntityType = "thresholds"
+	AuditEntityTypeUser       AuditEntityType = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditEntityType enum.
+func (e AuditEntityType) Valid() bool {
+	switch e {
+	case AuditEntityTypeActivity:
+		return true
+	case AuditEntityTypeExport:
+		return true
+	case AuditEntityTypeImport:
+		return true
+	case AuditEntityTypeLead:
+		return true
+	case AuditEntityTypeModel:
+		return true
+	case AuditEntityTypeSession:
+		return true
+	case AuditEntityTypeThresholds:
+		return true
+	case AuditEntityTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Category.
 const (
 	CategoryCold Category = "cold"
@@ -496,42 +532,6 @@ func (e YesNoUnknown) Valid() bool {
 	}
 }
 
-// Defines values for ListAuditEventsParamsEntityType.
-const (
-	ListAuditEventsParamsEntityTypeActivity   ListAuditEventsParamsEntityType = "activity"
-	ListAuditEventsParamsEntityTypeExport     ListAuditEventsParamsEntityType = "export"
-	ListAuditEventsParamsEntityTypeImport     ListAuditEventsParamsEntityType = "import"
-	ListAuditEventsParamsEntityTypeLead       ListAuditEventsParamsEntityType = "lead"
-	ListAuditEventsParamsEntityTypeModel      ListAuditEventsParamsEntityType = "model"
-	ListAuditEventsParamsEntityTypeSession    ListAuditEventsParamsEntityType = "session"
-	ListAuditEventsParamsEntityTypeThresholds ListAuditEventsParamsEntityType = "thresholds"
-	ListAuditEventsParamsEntityTypeUser       ListAuditEventsParamsEntityType = "user"
-)
-
-// Valid indicates whether the value is a known member of the ListAuditEventsParamsEntityType enum.
-func (e ListAuditEventsParamsEntityType) Valid() bool {
-	switch e {
-	case ListAuditEventsParamsEntityTypeActivity:
-		return true
-	case ListAuditEventsParamsEntityTypeExport:
-		return true
-	case ListAuditEventsParamsEntityTypeImport:
-		return true
-	case ListAuditEventsParamsEntityTypeLead:
-		return true
-	case ListAuditEventsParamsEntityTypeModel:
-		return true
-	case ListAuditEventsParamsEntityTypeSession:
-		return true
-	case ListAuditEventsParamsEntityTypeThresholds:
-		return true
-	case ListAuditEventsParamsEntityTypeUser:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ExportLeadsParamsFormat.
 const (
 	ExportLeadsParamsFormatCsv   ExportLeadsParamsFormat = "csv"
@@ -642,6 +642,11 @@ type AuditActor struct {
 	Name string `json:"name"`
 }
 
+// AuditEntityType What kind of record an event is about; `entity_id` names it.
+//
+// Example: lead
+type AuditEntityType string
+
 // AuditEvent defines model for AuditEvent.
 type AuditEvent struct {
 	// Action What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
@@ -657,9 +662,11 @@ type AuditEvent struct {
 	Changes  map[string]FieldChange `json:"changes"`
 	EntityId *string                `json:"entity_id"`
 
-	// EntityType Example: lead
-	EntityType string `json:"entity_type"`
-	Id         int64  `json:"id"`
+	// EntityType What kind of record an event is about; `entity_id` names it.
+	//
+	// Example: lead
+	EntityType AuditEntityType `json:"entity_type"`
+	Id         int64           `json:"id"`
 
 	// Ip The client's address; shown to sales only on their own events.
 	Ip *string `json:"ip"`
@@ -730,7 +737,7 @@ type CategoryCounts struct {
 type CategoryMetric struct {
 	Category      Category `json:"category"`
 	Count         int      `json:"count"`
-	MeanPredicted *float64 `json:"mean_predicted,omitempty"`
+	MeanPredicted float64  `json:"mean_predicted"`
 	ObservedRate  float64  `json:"observed_rate"`
 }
 
@@ -970,6 +977,8 @@ type LeadList struct {
 }
 
 // LeadPatch Fields to change; absent fields stay, null clears a nullable field.
+//
+// Example: {"notes":"Call back after 6 pm"}
 type LeadPatch struct {
 	Age nullable.Nullable[int32] `json:"age,omitempty"`
 
@@ -1130,7 +1139,7 @@ type Month string
 // Example: correct horse battery
 type Password = string
 
-// PasswordChange defines model for PasswordChange.
+// PasswordChange Example: {"current_password":"demo-password-1","new_password":"a new long passphrase"}
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 
@@ -1384,7 +1393,9 @@ type UserList struct {
 	Total      *int64  `json:"total,omitempty"`
 }
 
-// UserPatch defines model for UserPatch.
+// UserPatch Fields to change; absent fields stay.
+//
+// Example: {"name":"Ana Sousa"}
 type UserPatch struct {
 	Active *bool `json:"active,omitempty"`
 
@@ -1498,9 +1509,9 @@ type UnsupportedMediaType = Problem
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
-	ActorId    *openapi_types.UUID              `form:"actor_id,omitempty" json:"actor_id,omitempty"`
-	Action     *AuditAction                     `form:"action,omitempty" json:"action,omitempty"`
-	EntityType *ListAuditEventsParamsEntityType `form:"entity_type,omitempty" json:"entity_type,omitempty"`
+	ActorId    *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action     *AuditAction        `form:"action,omitempty" json:"action,omitempty"`
+	EntityType *AuditEntityType    `form:"entity_type,omitempty" json:"entity_type,omitempty"`
 
 	// EntityId The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models.
 	EntityId *string `form:"entity_id,omitempty" json:"entity_id,omitempty"`
@@ -1521,9 +1532,6 @@ type ListAuditEventsParams struct {
 	// Count Also return `total`, the number of matching records (costs a count).
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 }
-
-// ListAuditEventsParamsEntityType defines parameters for ListAuditEvents.
-type ListAuditEventsParamsEntityType string
 
 // VerifyAuditChainParams defines parameters for VerifyAuditChain.
 type VerifyAuditChainParams struct {
@@ -6097,7 +6105,7 @@ type ListAuditEventsResponse401Headers struct {
 
 // ListAuditEventsResponse503Headers the declared response headers of an HTTP 503 response for ListAuditEvents
 type ListAuditEventsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListAuditEventsResponse struct {
@@ -6180,7 +6188,7 @@ type VerifyAuditChainResponse401Headers struct {
 
 // VerifyAuditChainResponse503Headers the declared response headers of an HTTP 503 response for VerifyAuditChain
 type VerifyAuditChainResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type VerifyAuditChainResponse struct {
@@ -6270,12 +6278,12 @@ type LoginResponse401Headers struct {
 
 // LoginResponse429Headers the declared response headers of an HTTP 429 response for Login
 type LoginResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
 type LoginResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type LoginResponse struct {
@@ -6383,7 +6391,7 @@ func (r LoginResponse) ContentType() string {
 
 // LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
 type LogoutResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type LogoutResponse struct {
@@ -6471,7 +6479,7 @@ type GetMeResponse401Headers struct {
 
 // GetMeResponse503Headers the declared response headers of an HTTP 503 response for GetMe
 type GetMeResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetMeResponse struct {
@@ -6554,12 +6562,12 @@ type ChangePasswordResponse401Headers struct {
 
 // ChangePasswordResponse429Headers the declared response headers of an HTTP 429 response for ChangePassword
 type ChangePasswordResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 // ChangePasswordResponse503Headers the declared response headers of an HTTP 503 response for ChangePassword
 type ChangePasswordResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ChangePasswordResponse struct {
@@ -6672,7 +6680,7 @@ type RefreshTokenResponse401Headers struct {
 
 // RefreshTokenResponse503Headers the declared response headers of an HTTP 503 response for RefreshToken
 type RefreshTokenResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type RefreshTokenResponse struct {
@@ -6771,12 +6779,12 @@ func (r RefreshTokenResponse) ContentType() string {
 
 // RegisterResponse429Headers the declared response headers of an HTTP 429 response for Register
 type RegisterResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 // RegisterResponse503Headers the declared response headers of an HTTP 503 response for Register
 type RegisterResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type RegisterResponse struct {
@@ -6894,7 +6902,7 @@ type ListLeadsResponse401Headers struct {
 
 // ListLeadsResponse503Headers the declared response headers of an HTTP 503 response for ListLeads
 type ListLeadsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListLeadsResponse struct {
@@ -6983,7 +6991,7 @@ type CreateLeadResponse401Headers struct {
 
 // CreateLeadResponse503Headers the declared response headers of an HTTP 503 response for CreateLead
 type CreateLeadResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type CreateLeadResponse struct {
@@ -7103,6 +7111,11 @@ func (r CreateLeadResponse) ContentType() string {
 	return ""
 }
 
+// ExportLeadsResponse200Headers the declared response headers of an HTTP 200 response for ExportLeads
+type ExportLeadsResponse200Headers struct {
+	ContentDisposition *string
+}
+
 // ExportLeadsResponse401Headers the declared response headers of an HTTP 401 response for ExportLeads
 type ExportLeadsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7110,12 +7123,12 @@ type ExportLeadsResponse401Headers struct {
 
 // ExportLeadsResponse429Headers the declared response headers of an HTTP 429 response for ExportLeads
 type ExportLeadsResponse429Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 // ExportLeadsResponse503Headers the declared response headers of an HTTP 503 response for ExportLeads
 type ExportLeadsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ExportLeadsResponse struct {
@@ -7131,6 +7144,8 @@ type ExportLeadsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportLeadsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ExportLeadsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7200,7 +7215,7 @@ type ImportLeadsResponse401Headers struct {
 
 // ImportLeadsResponse503Headers the declared response headers of an HTTP 503 response for ImportLeads
 type ImportLeadsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ImportLeadsResponse struct {
@@ -7323,7 +7338,7 @@ type DeleteLeadResponse412Headers struct {
 
 // DeleteLeadResponse503Headers the declared response headers of an HTTP 503 response for DeleteLead
 type DeleteLeadResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type DeleteLeadResponse struct {
@@ -7427,7 +7442,7 @@ type GetLeadResponse401Headers struct {
 
 // GetLeadResponse503Headers the declared response headers of an HTTP 503 response for GetLead
 type GetLeadResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetLeadResponse struct {
@@ -7529,7 +7544,7 @@ type UpdateLeadResponse412Headers struct {
 
 // UpdateLeadResponse503Headers the declared response headers of an HTTP 503 response for UpdateLead
 type UpdateLeadResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type UpdateLeadResponse struct {
@@ -7679,7 +7694,7 @@ type ListLeadActivitiesResponse401Headers struct {
 
 // ListLeadActivitiesResponse503Headers the declared response headers of an HTTP 503 response for ListLeadActivities
 type ListLeadActivitiesResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListLeadActivitiesResponse struct {
@@ -7769,7 +7784,7 @@ type CreateLeadActivityResponse401Headers struct {
 
 // CreateLeadActivityResponse503Headers the declared response headers of an HTTP 503 response for CreateLeadActivity
 type CreateLeadActivityResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type CreateLeadActivityResponse struct {
@@ -7894,7 +7909,7 @@ type GetLeadScoreResponse401Headers struct {
 
 // GetLeadScoreResponse503Headers the declared response headers of an HTTP 503 response for GetLeadScore
 type GetLeadScoreResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetLeadScoreResponse struct {
@@ -7991,7 +8006,7 @@ type GetActiveModelResponse401Headers struct {
 
 // GetActiveModelResponse503Headers the declared response headers of an HTTP 503 response for GetActiveModel
 type GetActiveModelResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetActiveModelResponse struct {
@@ -8081,7 +8096,7 @@ type ListModelsResponse401Headers struct {
 
 // ListModelsResponse503Headers the declared response headers of an HTTP 503 response for ListModels
 type ListModelsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListModelsResponse struct {
@@ -8169,7 +8184,7 @@ type TrainModelResponse401Headers struct {
 
 // TrainModelResponse503Headers the declared response headers of an HTTP 503 response for TrainModel
 type TrainModelResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type TrainModelResponse struct {
@@ -8296,7 +8311,7 @@ type GetModelResponse401Headers struct {
 
 // GetModelResponse503Headers the declared response headers of an HTTP 503 response for GetModel
 type GetModelResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetModelResponse struct {
@@ -8386,7 +8401,7 @@ type ActivateModelResponse401Headers struct {
 
 // ActivateModelResponse503Headers the declared response headers of an HTTP 503 response for ActivateModel
 type ActivateModelResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ActivateModelResponse struct {
@@ -8483,7 +8498,7 @@ type PredictScoreResponse401Headers struct {
 
 // PredictScoreResponse503Headers the declared response headers of an HTTP 503 response for PredictScore
 type PredictScoreResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type PredictScoreResponse struct {
@@ -8606,7 +8621,7 @@ type GetThresholdsResponse401Headers struct {
 
 // GetThresholdsResponse503Headers the declared response headers of an HTTP 503 response for GetThresholds
 type GetThresholdsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetThresholdsResponse struct {
@@ -8701,7 +8716,7 @@ type PutThresholdsResponse412Headers struct {
 
 // PutThresholdsResponse503Headers the declared response headers of an HTTP 503 response for PutThresholds
 type PutThresholdsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type PutThresholdsResponse struct {
@@ -8830,7 +8845,7 @@ type GetStatsJobsResponse401Headers struct {
 
 // GetStatsJobsResponse503Headers the declared response headers of an HTTP 503 response for GetStatsJobs
 type GetStatsJobsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetStatsJobsResponse struct {
@@ -8913,7 +8928,7 @@ type GetStatsLeaderboardResponse401Headers struct {
 
 // GetStatsLeaderboardResponse503Headers the declared response headers of an HTTP 503 response for GetStatsLeaderboard
 type GetStatsLeaderboardResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetStatsLeaderboardResponse struct {
@@ -8996,7 +9011,7 @@ type GetStatsSummaryResponse401Headers struct {
 
 // GetStatsSummaryResponse503Headers the declared response headers of an HTTP 503 response for GetStatsSummary
 type GetStatsSummaryResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetStatsSummaryResponse struct {
@@ -9079,7 +9094,7 @@ type ListTeamResponse401Headers struct {
 
 // ListTeamResponse503Headers the declared response headers of an HTTP 503 response for ListTeam
 type ListTeamResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListTeamResponse struct {
@@ -9162,7 +9177,7 @@ type ListUsersResponse401Headers struct {
 
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type ListUsersResponse struct {
@@ -9258,7 +9273,7 @@ type CreateUserResponse401Headers struct {
 
 // CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
 type CreateUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type CreateUserResponse struct {
@@ -9383,7 +9398,7 @@ type DeactivateUserResponse412Headers struct {
 
 // DeactivateUserResponse503Headers the declared response headers of an HTTP 503 response for DeactivateUser
 type DeactivateUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type DeactivateUserResponse struct {
@@ -9494,7 +9509,7 @@ type GetUserResponse401Headers struct {
 
 // GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
 type GetUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetUserResponse struct {
@@ -9603,7 +9618,7 @@ type UpdateUserResponse412Headers struct {
 
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type UpdateUserResponse struct {
@@ -9789,7 +9804,7 @@ func (r GetHealthzResponse) ContentType() string {
 
 // GetReadyzResponse503Headers the declared response headers of an HTTP 503 response for GetReadyz
 type GetReadyzResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *string
 }
 
 type GetReadyzResponse struct {
@@ -10746,8 +10761,8 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 	case rsp.StatusCode == 503:
 		var headers ListAuditEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -10830,8 +10845,8 @@ func ParseVerifyAuditChainResponse(rsp *http.Response) (*VerifyAuditChainRespons
 	case rsp.StatusCode == 503:
 		var headers VerifyAuditChainResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -10935,8 +10950,8 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers LoginResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -10945,8 +10960,8 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11022,8 +11037,8 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11099,8 +11114,8 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11207,8 +11222,8 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 	case rsp.StatusCode == 429:
 		var headers ChangePasswordResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11217,8 +11232,8 @@ func ParseChangePasswordResponse(rsp *http.Response) (*ChangePasswordResponse, e
 	case rsp.StatusCode == 503:
 		var headers ChangePasswordResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11315,8 +11330,8 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 	case rsp.StatusCode == 503:
 		var headers RefreshTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11417,8 +11432,8 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	case rsp.StatusCode == 429:
 		var headers RegisterResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11427,8 +11442,8 @@ func ParseRegisterResponse(rsp *http.Response) (*RegisterResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers RegisterResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11504,8 +11519,8 @@ func ParseListLeadsResponse(rsp *http.Response) (*ListLeadsResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11640,8 +11655,8 @@ func ParseCreateLeadResponse(rsp *http.Response) (*CreateLeadResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers CreateLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11704,6 +11719,16 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportLeadsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ExportLeadsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -11717,8 +11742,8 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 	case rsp.StatusCode == 429:
 		var headers ExportLeadsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11727,8 +11752,8 @@ func ParseExportLeadsResponse(rsp *http.Response) (*ExportLeadsResponse, error) 
 	case rsp.StatusCode == 503:
 		var headers ExportLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11839,8 +11864,8 @@ func ParseImportLeadsResponse(rsp *http.Response) (*ImportLeadsResponse, error) 
 	case rsp.StatusCode == 503:
 		var headers ImportLeadsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -11943,8 +11968,8 @@ func ParseDeleteLeadResponse(rsp *http.Response) (*DeleteLeadResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers DeleteLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12037,8 +12062,8 @@ func ParseGetLeadResponse(rsp *http.Response) (*GetLeadResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12197,8 +12222,8 @@ func ParseUpdateLeadResponse(rsp *http.Response) (*UpdateLeadResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers UpdateLeadResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12281,8 +12306,8 @@ func ParseListLeadActivitiesResponse(rsp *http.Response) (*ListLeadActivitiesRes
 	case rsp.StatusCode == 503:
 		var headers ListLeadActivitiesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12400,8 +12425,8 @@ func ParseCreateLeadActivityResponse(rsp *http.Response) (*CreateLeadActivityRes
 	case rsp.StatusCode == 503:
 		var headers CreateLeadActivityResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12491,8 +12516,8 @@ func ParseGetLeadScoreResponse(rsp *http.Response) (*GetLeadScoreResponse, error
 	case rsp.StatusCode == 503:
 		var headers GetLeadScoreResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12575,8 +12600,8 @@ func ParseGetActiveModelResponse(rsp *http.Response) (*GetActiveModelResponse, e
 	case rsp.StatusCode == 503:
 		var headers GetActiveModelResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12652,8 +12677,8 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListModelsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12781,8 +12806,8 @@ func ParseTrainModelResponse(rsp *http.Response) (*TrainModelResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers TrainModelResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12865,8 +12890,8 @@ func ParseGetModelResponse(rsp *http.Response) (*GetModelResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetModelResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -12956,8 +12981,8 @@ func ParseActivateModelResponse(rsp *http.Response) (*ActivateModelResponse, err
 	case rsp.StatusCode == 503:
 		var headers ActivateModelResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13068,8 +13093,8 @@ func ParsePredictScoreResponse(rsp *http.Response) (*PredictScoreResponse, error
 	case rsp.StatusCode == 503:
 		var headers PredictScoreResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13155,8 +13180,8 @@ func ParseGetThresholdsResponse(rsp *http.Response) (*GetThresholdsResponse, err
 	case rsp.StatusCode == 503:
 		var headers GetThresholdsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13294,8 +13319,8 @@ func ParsePutThresholdsResponse(rsp *http.Response) (*PutThresholdsResponse, err
 	case rsp.StatusCode == 503:
 		var headers PutThresholdsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13371,8 +13396,8 @@ func ParseGetStatsJobsResponse(rsp *http.Response) (*GetStatsJobsResponse, error
 	case rsp.StatusCode == 503:
 		var headers GetStatsJobsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13448,8 +13473,8 @@ func ParseGetStatsLeaderboardResponse(rsp *http.Response) (*GetStatsLeaderboardR
 	case rsp.StatusCode == 503:
 		var headers GetStatsLeaderboardResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13525,8 +13550,8 @@ func ParseGetStatsSummaryResponse(rsp *http.Response) (*GetStatsSummaryResponse,
 	case rsp.StatusCode == 503:
 		var headers GetStatsSummaryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13602,8 +13627,8 @@ func ParseListTeamResponse(rsp *http.Response) (*ListTeamResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListTeamResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13686,8 +13711,8 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13815,8 +13840,8 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers CreateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -13926,8 +13951,8 @@ func ParseDeactivateUserResponse(rsp *http.Response) (*DeactivateUserResponse, e
 	case rsp.StatusCode == 503:
 		var headers DeactivateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -14027,8 +14052,8 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -14187,8 +14212,8 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -14259,8 +14284,8 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetReadyzResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value

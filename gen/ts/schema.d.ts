@@ -725,6 +725,12 @@ export interface components {
             email: components["schemas"]["Email"];
             password: components["schemas"]["Password"];
         };
+        /**
+         * @example {
+         *       "current_password": "demo-password-1",
+         *       "new_password": "a new long passphrase"
+         *     }
+         */
         PasswordChange: {
             current_password: string;
             new_password: components["schemas"]["Password"];
@@ -758,6 +764,12 @@ export interface components {
              */
             role?: components["schemas"]["Role"] | null;
         };
+        /**
+         * @description Fields to change; absent fields stay.
+         * @example {
+         *       "name": "Ana Sousa"
+         *     }
+         */
         UserPatch: {
             name?: components["schemas"]["PersonName"];
             email?: components["schemas"]["Email"];
@@ -984,7 +996,12 @@ export interface components {
             /** @description A user id or `me`; null = unassigned. */
             assigned_to?: string | null;
         };
-        /** @description Fields to change; absent fields stay, null clears a nullable field. */
+        /**
+         * @description Fields to change; absent fields stay, null clears a nullable field.
+         * @example {
+         *       "notes": "Call back after 6 pm"
+         *     }
+         */
         LeadPatch: {
             /** Format: int32 */
             age?: number | null;
@@ -1336,7 +1353,7 @@ export interface components {
             /** Format: double */
             observed_rate: number;
             /** Format: double */
-            mean_predicted?: number;
+            mean_predicted: number;
         };
         /** @description What a category starting at this cut-off would hold on the holdout. */
         CutoffMetric: {
@@ -1570,6 +1587,12 @@ export interface components {
             to: unknown;
         };
         /**
+         * @description What kind of record an event is about; `entity_id` names it.
+         * @example lead
+         * @enum {string}
+         */
+        AuditEntityType: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import" | "export";
+        /**
          * @description What an event records, `entity.verb`: sign-ins and sessions (`auth.*`: `login_failed`,
          *     `login_locked` and `register_refused` are refusals, `refresh_reuse` a rotated refresh token
          *     presented again, `password_change_failed` a wrong current password), users, leads, contacts
@@ -1589,8 +1612,7 @@ export interface components {
             occurred_at: string;
             actor: components["schemas"]["AuditActor"];
             action: components["schemas"]["AuditAction"];
-            /** @example lead */
-            entity_type: string;
+            entity_type: components["schemas"]["AuditEntityType"];
             entity_id: string | null;
             request_id: string | null;
             /** @description The client's address; shown to sales only on their own events. */
@@ -1696,7 +1718,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with the current state (duplicate e-mail or external id, which `errors` names as `is taken`; no active model, too few labelled leads, a refresh token another request has just rotated). */
+        /** @description Conflicts with the current state (duplicate e-mail or external id, which `errors` names as `is taken`; no active model, too few labelled leads). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -1819,12 +1841,14 @@ export interface components {
          *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
          *     never matches, and when no tag names a version the 412's detail says so rather than that
          *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+         * @example "1"
          */
         IfMatch: string;
         /**
          * @description Optional: when sent, the record is deleted only while this ETag is current (412
          *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
          *     whatever its version.
+         * @example "1"
          */
         OptionalIfMatch: string;
         Limit: number;
@@ -1852,8 +1876,10 @@ export interface components {
         ETag: string;
         /** @description The path of the record just created. */
         Location: string;
-        /** @description Seconds to wait before trying again; this server always sends whole seconds, never an HTTP date. */
-        RetryAfter: number;
+        /** @description Seconds to wait before trying again. This server always sends whole seconds, but a proxy in front of it may send an HTTP date instead (RFC 9110), so the header is typed as text: a client that took it for a number would fail on a proxy's answer. */
+        RetryAfter: string;
+        /** @description The export's file name, `leads-` and the time of the export (UTC). */
+        ContentDisposition: string;
     };
     pathItems: never;
 }
@@ -2225,6 +2251,7 @@ export interface operations {
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
                  *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
                  *     whatever its version.
+                 * @example "1"
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
             };
@@ -2261,6 +2288,7 @@ export interface operations {
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+                 * @example "1"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -2471,6 +2499,7 @@ export interface operations {
             /** @description CSV with a header line. */
             200: {
                 headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2520,6 +2549,7 @@ export interface operations {
                  * @description Optional: when sent, the record is deleted only while this ETag is current (412
                  *     otherwise; 400 when it is not an entity tag or is empty), as for PATCH. Without it, or with `*`,
                  *     whatever its version.
+                 * @example "1"
                  */
                 "If-Match"?: components["parameters"]["OptionalIfMatch"];
             };
@@ -2555,6 +2585,7 @@ export interface operations {
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
+                 * @example "1"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -3046,7 +3077,7 @@ export interface operations {
             query?: {
                 actor_id?: string;
                 action?: components["schemas"]["AuditAction"];
-                entity_type?: "user" | "session" | "lead" | "activity" | "model" | "thresholds" | "import" | "export";
+                entity_type?: components["schemas"]["AuditEntityType"];
                 /** @description The entity's id as events record it: a uuid for users, sessions, leads, activities, imports and exports, the version number for models. */
                 entity_id?: string;
                 /** @description Events at or after this instant (inclusive), rounded up to the microsecond (the database's resolution). */

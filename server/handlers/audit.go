@@ -103,7 +103,7 @@ func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
 	}
 	return api.AuditEvent{
 		Id: r.ID, OccurredAt: r.OccurredAt, Actor: api.AuditActor{Id: r.ActorID, Name: r.ActorName},
-		Action: api.AuditAction(r.Action), EntityType: r.EntityType, EntityId: r.EntityID, RequestId: r.RequestID, Ip: r.Ip,
+		Action: api.AuditAction(r.Action), EntityType: api.AuditEntityType(r.EntityType), EntityId: r.EntityID, RequestId: r.RequestID, Ip: r.Ip,
 		UserAgent: r.UserAgent, Summary: r.Summary, Changes: changes, Sealed: r.Sealed,
 	}, nil
 }

@@ -45,7 +45,7 @@ var ErrLoggedOut = errors.New("session ended: log in again")
 var errRefused = fmt.Errorf("renew the access token: %w", ErrLoggedOut)
 
 // RenewError is a renewal the API did not answer with new tokens for a
-// reason other than the session's end: a 429 or 503 (RetryAfter says when
+// reason other than the session's end: a 503 or a proxy's 429 (RetryAfter says when
 // to try again), a timeout. The tokens are kept, and the next request
 // refused for its token tries again; until the Retry-After has passed, it
 // gets this error back, with RetryAfter the time still to wait, without
