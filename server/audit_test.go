@@ -67,7 +67,7 @@ func TestAuditList(t *testing.T) {
 	}
 	name := "Renamed Sales"
 	g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
-	if r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Name: &name}); r.StatusCode() != 200 {
+	if r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: *g.Headers200.ETag}, client.UserPatch{Name: &name}); r.StatusCode() != 200 {
 		t.Fatal(r.StatusCode())
 	}
 	adminToken := env.Login(env.AdminUser.Email).AccessToken // before the snapshot of the trail below

@@ -916,7 +916,7 @@ func TestPasswordResetLiftsLock(t *testing.T) {
 		t.Fatalf("locked: %d", r.StatusCode())
 	}
 	const reset = "a reset password 1"
-	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: lref(`"1"`)}, client.UserPatch{Password: lref(reset)})
+	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: `"1"`}, client.UserPatch{Password: lref(reset)})
 	if r.StatusCode() != 200 {
 		t.Fatalf("reset: %d %s", r.StatusCode(), r.Body)
 	}
@@ -945,7 +945,7 @@ func TestReactivationLiftsLock(t *testing.T) {
 		t.Fatalf("locked: %d", r.StatusCode())
 	}
 	g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
-	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: lref(g.HTTPResponse.Header.Get("ETag"))},
+	r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.HTTPResponse.Header.Get("ETag")},
 		client.UserPatch{Active: lref(true)})
 	if r.StatusCode() != 200 {
 		t.Fatalf("reactivate: %d %s", r.StatusCode(), r.Body)
@@ -1143,7 +1143,7 @@ func TestTokensRefused(t *testing.T) {
 		}
 		g, _ := env.Admin.GetUserWithResponse(bg, u.Id)
 		sales := client.RoleSales
-		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Role: &sales})
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: *g.Headers200.ETag}, client.UserPatch{Role: &sales})
 		if r.StatusCode() != 200 {
 			t.Fatalf("demote: %d %s", r.StatusCode(), r.Body)
 		}

@@ -49,7 +49,7 @@ func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) clie
 
 // matchVersion is the If-Match of a version.
 func leadIfMatch(v int32) *client.UpdateLeadParams {
-	return &client.UpdateLeadParams{IfMatch: lref(`"` + strconv.Itoa(int(v)) + `"`)}
+	return &client.UpdateLeadParams{IfMatch: `"` + strconv.Itoa(int(v)) + `"`}
 }
 
 // problemOf decodes a problem+json body.

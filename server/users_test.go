@@ -40,7 +40,7 @@ func TestUsersForbiddenToSales(t *testing.T) {
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Patch", func(c *client.ClientWithResponses) (int, []byte, error) {
-			r, err := c.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: lref(`"1"`)}, client.UserPatch{Name: &name})
+			r, err := c.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: `"1"`}, client.UserPatch{Name: &name})
 			return r.StatusCode(), r.Body, err
 		}},
 		{"Delete", func(c *client.ClientWithResponses) (int, []byte, error) {
@@ -318,7 +318,11 @@ func TestUsersUpdate(t *testing.T) {
 	}
 	patch := func(t *testing.T, id uuid.UUID, ifMatch *string, p client.UserPatch) *client.UpdateUserResponse {
 		t.Helper()
-		r, err := env.Admin.UpdateUserWithResponse(bg, id, &client.UpdateUserParams{IfMatch: ifMatch}, p)
+		var params *client.UpdateUserParams // none: no If-Match at all
+		if ifMatch != nil {
+			params = &client.UpdateUserParams{IfMatch: *ifMatch}
+		}
+		r, err := env.Admin.UpdateUserWithResponse(bg, id, params, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -516,7 +520,7 @@ func TestUsersLastAdmin(t *testing.T) {
 	}
 	id := env.AdminUser.Id
 	g, _ := env.Admin.GetUserWithResponse(bg, id)
-	tag := g.Headers200.ETag
+	tag := *g.Headers200.ETag
 	sales, no := client.RoleSales, false
 	for _, tc := range []struct {
 		name, field string
@@ -553,13 +557,13 @@ func TestUsersLastAdmin(t *testing.T) {
 		second, secondClient := env.NewUser(auth.RoleAdmin)
 		clients := []*client.ClientWithResponses{env.Admin, secondClient}
 		targets := []uuid.UUID{second.Id, id}
-		tags := make([]*string, 2)
+		tags := make([]string, 2)
 		for i := range 2 {
 			g, _ := clients[i].GetUserWithResponse(bg, targets[i])
 			if g.JSON200 == nil {
 				t.Fatalf("get: %d %s", g.StatusCode(), g.Body)
 			}
-			tags[i] = g.Headers200.ETag
+			tags[i] = *g.Headers200.ETag
 		}
 		var wg sync.WaitGroup
 		codes := make([]int, 2)
@@ -714,7 +718,7 @@ func TestUsersDeactivate(t *testing.T) {
 			t.Fatalf("not deactivated: %s", g.Body)
 		}
 		yes := true
-		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: g.Headers200.ETag}, client.UserPatch{Active: &yes})
+		r, _ := env.Admin.UpdateUserWithResponse(bg, u.Id, &client.UpdateUserParams{IfMatch: *g.Headers200.ETag}, client.UserPatch{Active: &yes})
 		if r.StatusCode() != 200 || !r.JSON200.Active {
 			t.Fatalf("%d %s", r.StatusCode(), r.Body)
 		}

@@ -165,6 +165,8 @@ func plainReason(reason string) string {
 		return wholeNumberMessage(32) // kin-openapi quotes the int64 bounds here
 	case strings.Contains(reason, `doesn't match the format "uuid"`):
 		return "must be a UUID, such as 0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	case reason == openapi3filter.ErrInvalidRequired.Error(): // a required header left out
+		return "is required"
 	case reason == "there must be at least 1 properties":
 		return "must name at least one field to change"
 	case reason == "value must be an integer": // a fraction or another type

@@ -1624,7 +1624,7 @@ type UpdateLeadParams struct {
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
 	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListLeadActivitiesParams defines parameters for ListLeadActivities.
@@ -1722,7 +1722,7 @@ type UpdateUserParams struct {
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
 	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -4341,16 +4341,14 @@ func NewUpdateLeadRequestWithBody(server string, id ID, params *UpdateLeadParams
 
 	if params != nil {
 
-		if params.IfMatch != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("If-Match", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("If-Match", headerParam0)
 
 	}
 
@@ -5444,16 +5442,14 @@ func NewUpdateUserRequestWithBody(server string, id ID, params *UpdateUserParams
 
 	if params != nil {
 
-		if params.IfMatch != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("If-Match", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("If-Match", headerParam0)
 
 	}
 

@@ -2282,7 +2282,7 @@ export interface operations {
     updateUser: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
@@ -2290,7 +2290,7 @@ export interface operations {
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  * @example "1"
                  */
-                "If-Match"?: components["parameters"]["IfMatch"];
+                "If-Match": components["parameters"]["IfMatch"];
             };
             path: {
                 id: components["parameters"]["ID"];
@@ -2579,7 +2579,7 @@ export interface operations {
     updateLead: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
                  * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
@@ -2587,7 +2587,7 @@ export interface operations {
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
                  * @example "1"
                  */
-                "If-Match"?: components["parameters"]["IfMatch"];
+                "If-Match": components["parameters"]["IfMatch"];
             };
             path: {
                 id: components["parameters"]["ID"];

@@ -147,7 +147,11 @@ func TestIfMatch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := ifMatch(tc.h)
+			var h string // a PATCH's validator answers a missing one as ifMatch does a blank one
+			if tc.h != nil {
+				h = *tc.h
+			}
+			p, err := ifMatch(h)
 			if got := statusOf(err); got != tc.status || (err == nil && !slices.Equal(p.Versions, tc.versions)) || p.Any {
 				t.Fatalf("%+v status %d, want %v %d", p, got, tc.versions, tc.status)
 			}

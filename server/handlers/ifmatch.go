@@ -19,26 +19,21 @@ func etag(version int32) *string {
 	return &s
 }
 
-// ifMatch reads the If-Match a PATCH requires: 428 when it is absent,
-// empty or "*" (which would skip the check optimistic concurrency exists
-// for), 400 when it is not a list of entity tags.
-func ifMatch(h *string) (store.Precondition, error) {
-	switch {
-	case h != nil && strings.TrimSpace(*h) == "*":
+// ifMatch reads the If-Match a PATCH requires (the spec makes it
+// required, so it is there, but may be blank): 428 when it is empty or "*"
+// (which would skip the check optimistic concurrency exists for), 400 when
+// it is not a list of entity tags. A request without it gets its 428 from
+// the validator (validationError).
+func ifMatch(h string) (store.Precondition, error) {
+	switch strings.TrimSpace(h) {
+	case "*":
 		return store.Precondition{}, &apperr.Error{Status: http.StatusPreconditionRequired, Err: apperr.ErrPreconditionRequired,
 			Detail: "If-Match: * is not accepted here: send the ETag from your last GET, so that a change made since is not overwritten"}
-	case h != nil && strings.TrimSpace(*h) == "":
-		h = nil // as good as none: the 428 that says one is required
-	}
-	p, err := optionalIfMatch(h)
-	switch {
-	case err != nil:
-		return p, err
-	case p.Any:
+	case "":
 		return store.Precondition{}, &apperr.Error{Status: http.StatusPreconditionRequired, Err: apperr.ErrPreconditionRequired,
 			Detail: apperr.ErrPreconditionRequired.Error()}
 	}
-	return p, nil
+	return entityTags(h)
 }
 
 // optionalIfMatch reads the If-Match a DELETE may send: without one, or

@@ -178,7 +178,7 @@ func (h *Handlers) UpdateLead(ctx context.Context, req api.UpdateLeadRequestObje
 	if err != nil {
 		return nil, err
 	}
-	cond, err := ifMatch(req.Params.IfMatch)
+	cond, err := ifMatch(string(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func (h *Handlers) UpdateUser(ctx context.Context, req api.UpdateUserRequestObje
 	if err != nil {
 		return nil, err
 	}
-	cond, err := ifMatch(req.Params.IfMatch)
+	cond, err := ifMatch(string(req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
