@@ -82,7 +82,7 @@ func TestLogin(t *testing.T) {
 		}
 		wrong := wantProblem(t, wrongRes, wrongBody, 401)
 		unk := wantProblem(t, unkRes, unkBody, 401)
-		wrong.RequestId, unk.RequestId = nil, nil
+		wrong.RequestId, unk.RequestId = "", ""
 		a, _ := json.Marshal(wrong)
 		b, _ := json.Marshal(unk)
 		if string(a) != string(b) {
@@ -147,7 +147,7 @@ func TestLogin(t *testing.T) {
 		}
 		r := login(t, env, u.Email, servertest.Password)
 		p := wantProblem(t, r.HTTPResponse, r.Body, 401)
-		if p.Detail == nil || *p.Detail != "e-mail or password is wrong" {
+		if p.Detail != "e-mail or password is wrong" {
 			t.Fatalf("detail %v", p.Detail)
 		}
 	})
@@ -226,7 +226,7 @@ func TestLoginThrottle(t *testing.T) {
 			if err != nil || ra < 1 || ra > 60 {
 				t.Fatalf("Retry-After %q", r.HTTPResponse.Header.Get("Retry-After"))
 			}
-			if p.Detail == nil || !strings.Contains(*p.Detail, "too many") {
+			if !strings.Contains(p.Detail, "too many") {
 				t.Fatalf("detail %v", p.Detail)
 			}
 		}
@@ -1077,7 +1077,7 @@ func TestTokensRefused(t *testing.T) {
 			case tc.header != "":
 				wantDetail = "the Authorization header must be one header of the form: Bearer <access token>"
 			}
-			if p.Type != wantType || p.Detail == nil || *p.Detail != wantDetail {
+			if p.Type != wantType || p.Detail != wantDetail {
 				t.Fatalf("type %s, detail %v; want %s, %q", p.Type, p.Detail, wantType, wantDetail)
 			}
 		})

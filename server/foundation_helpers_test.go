@@ -40,7 +40,7 @@ func wantProblem(t *testing.T, res *http.Response, body []byte, status int) clie
 		t.Fatalf("problem %+v", p)
 	}
 	rid := res.Header.Get("X-Request-ID")
-	if rid == "" || p.RequestId == nil || *p.RequestId != rid {
+	if rid == "" || p.RequestId != rid {
 		t.Fatalf("request_id %v, X-Request-ID %q", p.RequestId, rid)
 	}
 	return p

@@ -79,7 +79,7 @@ func TestProblemFieldsCapped(t *testing.T) {
 	if p.Errors == nil || len(*p.Errors) != 20 || len(body) > 4000 {
 		t.Fatalf("%d bytes: %s", len(body), body)
 	}
-	if p.Detail == nil || !strings.HasPrefix(*p.Detail, "q: ") || !strings.HasSuffix(*p.Detail, "(3000 errors)") {
+	if !strings.HasPrefix(p.Detail, "q: ") || !strings.HasSuffix(p.Detail, "(3000 errors)") {
 		t.Fatalf("detail: %.300s", body)
 	}
 	// Distinct fields are named up to the cap, and counted.
@@ -92,7 +92,7 @@ func TestProblemFieldsCapped(t *testing.T) {
 	res, body = raw(t, http.MethodPost, env.URL+"/api/v1/leads", strings.NewReader(b.String()),
 		map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/json"})
 	p = wantProblem(t, res, body, http.StatusBadRequest)
-	if p.Detail == nil || !strings.HasPrefix(*p.Detail, "30 fields are invalid: ") || !strings.HasSuffix(*p.Detail, "and 10 more") {
+	if !strings.HasPrefix(p.Detail, "30 fields are invalid: ") || !strings.HasSuffix(p.Detail, "and 10 more") {
 		t.Fatalf("detail: %.300s", body)
 	}
 }

@@ -94,7 +94,7 @@ func TestProblems(t *testing.T) {
 			t.Parallel()
 			res, body := raw(t, tc.method, env.URL+tc.path, tc.body, tc.header)
 			p := wantProblem(t, res, body, tc.status)
-			if tc.detail != "" && (p.Detail == nil || !strings.Contains(*p.Detail, tc.detail)) {
+			if tc.detail != "" && !strings.Contains(p.Detail, tc.detail) {
 				t.Fatalf("detail %v, want %q", p.Detail, tc.detail)
 			}
 			if strings.Contains(string(body), "goroutine") || strings.Contains(string(body), ".go:") {
@@ -346,7 +346,7 @@ func TestValidationListsEveryError(t *testing.T) {
 			if !slices.Equal(got, tc.fields) {
 				t.Errorf("fields %v, want %v: %s", got, tc.fields, body)
 			}
-			if p.Detail == nil || !strings.Contains(*p.Detail, tc.detail) {
+			if !strings.Contains(p.Detail, tc.detail) {
 				t.Errorf("detail %v, want it to contain %q", p.Detail, tc.detail)
 			}
 		})
@@ -375,8 +375,8 @@ func TestUnexpectedErrorLogged(t *testing.T) {
 			line = l
 		}
 	}
-	if line == "" || !strings.Contains(line, "request_id="+*p.RequestId) || !strings.Contains(line, "route=/api/v1/leads") {
-		t.Errorf("no error line with request_id=%s and the route in:\n%s", *p.RequestId, logs.String())
+	if line == "" || !strings.Contains(line, "request_id="+p.RequestId) || !strings.Contains(line, "route=/api/v1/leads") {
+		t.Errorf("no error line with request_id=%s and the route in:\n%s", p.RequestId, logs.String())
 	}
 }
 

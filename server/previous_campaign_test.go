@@ -48,7 +48,7 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 		p := leadProblem(t, "patch days", r.StatusCode(), r.Body, 422, "days_since_previous_contact")
 		wantField(t, p, "previous_outcome")
 		wantField(t, p, "previous_contacts")
-		if p.Detail == nil || !strings.Contains(*p.Detail, "the lead's stored values for those not sent") {
+		if !strings.Contains(p.Detail, "the lead's stored values for those not sent") {
 			t.Errorf("detail %v: the client sent one of the fields named", p.Detail)
 		}
 		if got := leadMustGet(t, sales, l.Id); got.Version != 1 || got.DaysSincePreviousContact != nil {

@@ -33,9 +33,9 @@ type problem struct {
 	Type              string              `json:"type"`
 	Title             string              `json:"title"`
 	Status            int                 `json:"status"`
-	Detail            string              `json:"detail,omitempty"`
-	Instance          string              `json:"instance,omitempty"`
-	RequestID         string              `json:"request_id,omitempty"`
+	Detail            string              `json:"detail"`
+	Instance          string              `json:"instance"`
+	RequestID         string              `json:"request_id"`
 	Errors            []apperr.FieldError `json:"errors,omitempty"`
 	AllowedNextStates *[]string           `json:"allowed_next_states,omitempty"`
 }

@@ -114,7 +114,7 @@ func TestScoringWithoutModel(t *testing.T) {
 		t.Errorf("scored without a model: %+v", l)
 	}
 	r, _ := sales.GetLeadScoreWithResponse(ctx, l.Id)
-	if p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusConflict); p.Detail == nil || !strings.Contains(*p.Detail, "no scoring model is active yet") {
+	if p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusConflict); !strings.Contains(p.Detail, "no scoring model is active yet") {
 		t.Errorf("score without a model: %v", p.Detail)
 	}
 }
@@ -198,7 +198,7 @@ func TestScoringLifecycle(t *testing.T) {
 		}
 		// An exclusive bound is stated once, not also as "at most 0.5".
 		r, _ = env.Admin.TrainModelWithBodyWithResponse(ctx, "application/json", strings.NewReader(`{"holdout_fraction": 0.9}`))
-		if p := r.ApplicationproblemJSON400; p == nil || p.Detail == nil || *p.Detail != "holdout_fraction: must be less than 0.5" {
+		if p := r.ApplicationproblemJSON400; p == nil || p.Detail != "holdout_fraction: must be less than 0.5" {
 			t.Errorf("holdout_fraction 0.9: %s", r.Body)
 		}
 	})

@@ -254,7 +254,7 @@ func TestStats(t *testing.T) {
 	t.Run("ErrSinceUnencodedPlus", func(t *testing.T) {
 		res, body := raw(t, http.MethodGet, env.URL+"/api/v1/stats/leaderboard?since=2026-12-05T00:00:00+02:00", nil,
 			map[string]string{"Authorization": "Bearer " + env.Login(a.Email).AccessToken})
-		if p := wantProblem(t, res, body, 400); p.Detail == nil || !strings.Contains(*p.Detail, "%2B") {
+		if p := wantProblem(t, res, body, 400); !strings.Contains(p.Detail, "%2B") {
 			t.Fatalf("detail %s", body)
 		}
 	})

@@ -270,7 +270,7 @@ test("an export comes back as text or as a Blob, not parsed as JSON", async () =
     const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "t", client: { fetch: async () => failed } });
     const r = await exportLeads(api, undefined, "text");
     assert.equal(r.data, undefined);
-    assert.deepEqual(r.error, { type: "about:blank", title: failed.statusText, status: failed.status });
+    assert.deepEqual(r.error, pageProblem(failed.status, failed.statusText));
   }
 });
 
@@ -287,6 +287,14 @@ test("renewals of other names do not wait on each other, and fn gets no argument
   hang();
 });
 
+// pageProblem is what problemOf makes of an error page (a made-up response has no URL).
+function pageProblem(status, title) {
+  return {
+    type: "about:blank", title, status, instance: "", request_id: "",
+    detail: `HTTP ${status} with a body that is not a problem (from a proxy in between, say)`,
+  };
+}
+
 test("problemOf gives one shape for a problem and for an error page", async () => {
   const problem = { type: "https://jmk.example/problems/not-found", title: "Not Found", status: 404 };
   const fetch = async (request) =>
@@ -295,6 +303,6 @@ test("problemOf gives one shape for a problem and for an error page", async () =
       : new Response("<html>502 Bad Gateway</html>", { status: 502, statusText: "Bad Gateway", headers: { "Content-Type": "text/html" } });
   const api = createJmkClient({ baseUrl: "http://api.test", accessToken: () => "t", client: { fetch } });
   assert.deepEqual(problemOf(await api.GET("/api/v1/auth/me")), problem);
-  assert.deepEqual(problemOf(await api.GET("/api/v1/stats/summary")), { type: "about:blank", title: "Bad Gateway", status: 502 });
+  assert.deepEqual(problemOf(await api.GET("/api/v1/stats/summary")), pageProblem(502, "Bad Gateway"));
   assert.equal(problemOf({ response: new Response("{}", { status: 200 }) }), undefined);
 });

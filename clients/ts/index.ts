@@ -180,7 +180,8 @@ export interface ExportResult<T> {
 /**
  * The problem of a failed call, or undefined when it succeeded. An error body that is not
  * problem+json (a proxy's HTML error page, say) comes back as a problem of type `about:blank`
- * with the response's status, so that a caller has one shape to handle.
+ * with the response's status (and `request_id` empty unless the API's X-Request-ID came
+ * through), so that a caller has one shape to handle.
  */
 export function problemOf(r: { error?: unknown; response: Response }): Problem | undefined {
   if (r.response.ok) return undefined;
@@ -188,5 +189,19 @@ export function problemOf(r: { error?: unknown; response: Response }): Problem |
   if (typeof e === "object" && e !== null && typeof (e as Problem).type === "string" && typeof (e as Problem).status === "number") {
     return e as Problem;
   }
-  return { type: "about:blank", title: r.response.statusText || `HTTP ${r.response.status}`, status: r.response.status };
+  const { status, statusText, url, headers } = r.response;
+  let instance = "";
+  try {
+    instance = new URL(url).pathname;
+  } catch {
+    // a response made up in a test has no URL
+  }
+  return {
+    type: "about:blank",
+    title: statusText || `HTTP ${status}`,
+    status,
+    detail: `HTTP ${status} with a body that is not a problem (from a proxy in between, say)`,
+    instance,
+    request_id: headers.get("X-Request-ID") ?? "",
+  };
 }

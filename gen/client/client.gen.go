@@ -1157,13 +1157,21 @@ type PersonName = string
 // PreviousOutcome defines model for PreviousOutcome.
 type PreviousOutcome string
 
-// Problem RFC 9457 problem details.
+// Problem RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Problem struct {
 	AllowedNextStates *[]LeadStatus `json:"allowed_next_states,omitempty"`
-	Detail            *string       `json:"detail,omitempty"`
-	Errors            *[]FieldError `json:"errors,omitempty"`
-	Instance          *string       `json:"instance,omitempty"`
-	RequestId         *string       `json:"request_id,omitempty"`
+
+	// Detail What went wrong, and what to do about it, in a sentence.
+	Detail string        `json:"detail"`
+	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// Instance The path of the request.
+	//
+	// Example: /api/v1/leads/0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b
+	Instance string `json:"instance"`
+
+	// RequestId The request's X-Request-ID: quote it when reporting a problem; the server's log lines carry it.
+	RequestId string `json:"request_id"`
 
 	// Status Example: 404
 	Status int `json:"status"`
@@ -1462,49 +1470,49 @@ type OptionalIfMatch = string
 // StatusFilter defines model for StatusFilter.
 type StatusFilter = []LeadStatus
 
-// BadRequest RFC 9457 problem details.
+// BadRequest RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type BadRequest = Problem
 
-// Conflict RFC 9457 problem details.
+// Conflict RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Conflict = Problem
 
-// Forbidden RFC 9457 problem details.
+// Forbidden RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Forbidden = Problem
 
-// InternalError RFC 9457 problem details.
+// InternalError RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type InternalError = Problem
 
-// NotFound RFC 9457 problem details.
+// NotFound RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type NotFound = Problem
 
-// PreconditionFailed RFC 9457 problem details.
+// PreconditionFailed RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type PreconditionFailed = Problem
 
-// PreconditionRequired RFC 9457 problem details.
+// PreconditionRequired RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type PreconditionRequired = Problem
 
-// RequestTimeout RFC 9457 problem details.
+// RequestTimeout RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type RequestTimeout = Problem
 
-// ServiceUnavailable RFC 9457 problem details.
+// ServiceUnavailable RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type ServiceUnavailable = Problem
 
-// TooLarge RFC 9457 problem details.
+// TooLarge RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type TooLarge = Problem
 
-// TooManyRequests RFC 9457 problem details.
+// TooManyRequests RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type TooManyRequests = Problem
 
-// Unauthorized RFC 9457 problem details.
+// Unauthorized RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Unauthorized = Problem
 
-// Unavailable RFC 9457 problem details.
+// Unavailable RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Unavailable = Problem
 
-// Unprocessable RFC 9457 problem details.
+// Unprocessable RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type Unprocessable = Problem
 
-// UnsupportedMediaType RFC 9457 problem details.
+// UnsupportedMediaType RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`.
 type UnsupportedMediaType = Problem
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.

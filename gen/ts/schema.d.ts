@@ -651,7 +651,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description RFC 9457 problem details. */
+        /** @description RFC 9457 problem details; this server always sends `detail`, `instance` and `request_id`. */
         Problem: {
             /**
              * @description Stable, for clients to switch on: `https://jmk.example/problems/` followed by `validation`
@@ -668,9 +668,15 @@ export interface components {
             title: string;
             /** @example 404 */
             status: number;
-            detail?: string;
-            instance?: string;
-            request_id?: string;
+            /** @description What went wrong, and what to do about it, in a sentence. */
+            detail: string;
+            /**
+             * @description The path of the request.
+             * @example /api/v1/leads/0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b
+             */
+            instance: string;
+            /** @description The request's X-Request-ID: quote it when reporting a problem; the server's log lines carry it. */
+            request_id: string;
             errors?: components["schemas"]["FieldError"][];
             allowed_next_states?: components["schemas"]["LeadStatus"][];
         };
@@ -1673,6 +1679,7 @@ export interface components {
                  *       "title": "Bad Request",
                  *       "status": 400,
                  *       "detail": "2 fields are invalid: email, job",
+                 *       "instance": "/api/v1/leads",
                  *       "request_id": "0193a1c2-7e2f-7b3a-9c1d-2f4e5a6b7c8d",
                  *       "errors": [
                  *         {

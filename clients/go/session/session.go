@@ -281,8 +281,8 @@ func (s *Session) call(refreshToken string) (client.TokenResponse, error) {
 // proxy's page).
 func detail(body []byte) string {
 	var p client.Problem
-	if json.Unmarshal(body, &p) == nil && p.Detail != nil {
-		return *p.Detail
+	if json.Unmarshal(body, &p) == nil && p.Detail != "" {
+		return p.Detail
 	}
 	s := strings.TrimSpace(string(body))
 	if n := 200; len(s) > n {
