@@ -1070,10 +1070,10 @@ func TestTokensRefused(t *testing.T) {
 			if got := strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`); got != bearer {
 				t.Fatalf("WWW-Authenticate %q", res.Header.Get("WWW-Authenticate"))
 			}
-			wantType, wantDetail := "https://jmk.example/problems/unauthorized", "a valid bearer access token is required: log in with POST /api/v1/auth/login"
+			wantType, wantDetail := client.ProblemTypeUnauthorized, "a valid bearer access token is required: log in with POST /api/v1/auth/login"
 			switch {
 			case bearer:
-				wantType, wantDetail = "https://jmk.example/problems/invalid-token", "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
+				wantType, wantDetail = client.ProblemTypeInvalidToken, "the access token is expired, revoked or invalid: refresh it (POST /api/v1/auth/refresh), or log in again"
 			case tc.header != "":
 				wantDetail = "the Authorization header must be one header of the form: Bearer <access token>"
 			}

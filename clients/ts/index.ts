@@ -9,6 +9,8 @@ export type Schemas = components["schemas"];
 export type Lead = Schemas["Lead"];
 export type User = Schemas["User"];
 export type Problem = Schemas["Problem"];
+/** The problem types the API sends, for a `switch` the compiler checks. */
+export type ProblemType = Problem["type"];
 export type TokenResponse = Schemas["TokenResponse"];
 export type JmkClient = Client<paths>;
 

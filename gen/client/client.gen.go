@@ -427,6 +427,72 @@ func (e PreviousOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ProblemType.
+const (
+	ProblemTypeAboutBlank           ProblemType = "about:blank"
+	ProblemTypeConflict             ProblemType = "https://jmk.example/problems/conflict"
+	ProblemTypeForbidden            ProblemType = "https://jmk.example/problems/forbidden"
+	ProblemTypeInternal             ProblemType = "https://jmk.example/problems/internal"
+	ProblemTypeInvalidToken         ProblemType = "https://jmk.example/problems/invalid-token"
+	ProblemTypeMethodNotAllowed     ProblemType = "https://jmk.example/problems/method-not-allowed"
+	ProblemTypeNotFound             ProblemType = "https://jmk.example/problems/not-found"
+	ProblemTypeNotImplemented       ProblemType = "https://jmk.example/problems/not-implemented"
+	ProblemTypePreconditionFailed   ProblemType = "https://jmk.example/problems/precondition-failed"
+	ProblemTypePreconditionRequired ProblemType = "https://jmk.example/problems/precondition-required"
+	ProblemTypeRequestTimeout       ProblemType = "https://jmk.example/problems/request-timeout"
+	ProblemTypeTooLarge             ProblemType = "https://jmk.example/problems/too-large"
+	ProblemTypeTooManyRequests      ProblemType = "https://jmk.example/problems/too-many-requests"
+	ProblemTypeUnauthorized         ProblemType = "https://jmk.example/problems/unauthorized"
+	ProblemTypeUnavailable          ProblemType = "https://jmk.example/problems/unavailable"
+	ProblemTypeUnprocessable        ProblemType = "https://jmk.example/problems/unprocessable"
+	ProblemTypeUnsupportedMediaType ProblemType = "https://jmk.example/problems/unsupported-media-type"
+	ProblemTypeValidation           ProblemType = "https://jmk.example/problems/validation"
+)
+
+// Valid indicates whether the value is a known member of the ProblemType enum.
+func (e ProblemType) Valid() bool {
+	switch e {
+	case ProblemTypeAboutBlank:
+		return true
+	case ProblemTypeConflict:
+		return true
+	case ProblemTypeForbidden:
+		return true
+	case ProblemTypeInternal:
+		return true
+	case ProblemTypeInvalidToken:
+		return true
+	case ProblemTypeMethodNotAllowed:
+		return true
+	case ProblemTypeNotFound:
+		return true
+	case ProblemTypeNotImplemented:
+		return true
+	case ProblemTypePreconditionFailed:
+		return true
+	case ProblemTypePreconditionRequired:
+		return true
+	case ProblemTypeRequestTimeout:
+		return true
+	case ProblemTypeTooLarge:
+		return true
+	case ProblemTypeTooManyRequests:
+		return true
+	case ProblemTypeUnauthorized:
+		return true
+	case ProblemTypeUnavailable:
+		return true
+	case ProblemTypeUnprocessable:
+		return true
+	case ProblemTypeUnsupportedMediaType:
+		return true
+	case ProblemTypeValidation:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin Role = "admin"
@@ -1189,8 +1255,19 @@ type Problem struct {
 	//
 	//
 	// Example: https://jmk.example/problems/not-found
-	Type string `json:"type"`
+	Type ProblemType `json:"type"`
 }
+
+// ProblemType Stable, for clients to switch on: `https://jmk.example/problems/` followed by `validation`
+// (400), `unauthorized` (401: log in), `invalid-token` (401: the access token sent is
+// expired, revoked or invalid; refresh it), `forbidden`, `not-found`,
+// `method-not-allowed`, `request-timeout`, `conflict`, `precondition-failed`,
+// `too-large`, `unsupported-media-type`, `unprocessable`, `precondition-required`,
+// `too-many-requests`, `internal`, `not-implemented` or `unavailable`; `about:blank` for
+// any other status.
+//
+// Example: https://jmk.example/problems/not-found
+type ProblemType string
 
 // RefreshRequest defines model for RefreshRequest.
 type RefreshRequest struct {

@@ -662,8 +662,9 @@ export interface components {
              *     `too-many-requests`, `internal`, `not-implemented` or `unavailable`; `about:blank` for
              *     any other status.
              * @example https://jmk.example/problems/not-found
+             * @enum {string}
              */
-            type: string;
+            type: "https://jmk.example/problems/validation" | "https://jmk.example/problems/unauthorized" | "https://jmk.example/problems/invalid-token" | "https://jmk.example/problems/forbidden" | "https://jmk.example/problems/not-found" | "https://jmk.example/problems/method-not-allowed" | "https://jmk.example/problems/request-timeout" | "https://jmk.example/problems/conflict" | "https://jmk.example/problems/precondition-failed" | "https://jmk.example/problems/too-large" | "https://jmk.example/problems/unsupported-media-type" | "https://jmk.example/problems/unprocessable" | "https://jmk.example/problems/precondition-required" | "https://jmk.example/problems/too-many-requests" | "https://jmk.example/problems/internal" | "https://jmk.example/problems/not-implemented" | "https://jmk.example/problems/unavailable" | "about:blank";
             /** @example Not Found */
             title: string;
             /** @example 404 */
