@@ -274,6 +274,29 @@ test("an export comes back as text or as a Blob, not parsed as JSON", async () =
   }
 });
 
+test("middleware never sees the token, before or after a renewal, nor on a failed fetch", async () => {
+  const server = fakeServer();
+  const { api } = client(server);
+  const seen = [];
+  api.use({
+    onRequest: ({ request }) => void seen.push(["request", request.headers.get("Authorization")]),
+    onResponse: ({ request, response }) => void seen.push([response.status, request.headers.get("Authorization")]),
+  });
+  const r = await api.GET("/api/v1/auth/me");
+  assert.equal(r.response.status, 200);
+  assert.deepEqual(server.seen.map((s) => s.auth), ["Bearer old", "Bearer new"]);
+  assert.deepEqual(seen, [["request", null], [200, null]]);
+
+  const failing = createJmkClient({
+    baseUrl: "http://api.test", accessToken: () => "secret",
+    client: { fetch: async () => { throw new TypeError("network down"); } },
+  });
+  let onError;
+  failing.use({ onError: ({ request }) => void (onError = request.headers.get("Authorization")) });
+  await assert.rejects(failing.GET("/api/v1/auth/me"));
+  assert.equal(onError, null);
+});
+
 test("renewals of other names do not wait on each other, and fn gets no argument", async () => {
   let hang;
   void withRenewalLock(() => new Promise((resolve) => (hang = resolve)), "user-1");

@@ -106,16 +106,20 @@ export function createJmkClient(opts: Options): JmkClient {
     const path = new URL(request.url).pathname;
     if (tokenless.some((p) => path.endsWith(p))) return send(request, init); // no token to give away
     const token = opts.accessToken?.();
-    if (token) request.headers.set("Authorization", `Bearer ${token}`);
-    if (!token || !opts.refresh) return send(request, init);
-    const copy = request.clone(); // fetch consumes the body
-    const response = await send(request, init);
-    if (!isInvalidToken(response)) return response;
+    if (!token) return send(request, init);
+    // The token goes on a copy (fetch consumes its body): openapi-fetch hands this request to the
+    // middleware again with the response, which must not see the token.
+    const withToken = (t: string) => {
+      const copy = request.clone();
+      copy.headers.set("Authorization", `Bearer ${t}`);
+      return copy;
+    };
+    const response = await send(withToken(token), init);
+    if (!opts.refresh || !isInvalidToken(response)) return response;
     const renewed = await untilAborted(renew(token, opts.refresh), request.signal);
     if (!renewed) return response;
     void response.body?.cancel().catch(() => {}); // the 401's body is not needed; failing to drop it is no matter
-    copy.headers.set("Authorization", `Bearer ${renewed}`);
-    return send(copy, init);
+    return send(withToken(renewed), init);
   };
   return createClient<paths>({ ...opts.client, baseUrl: opts.baseUrl, fetch: fetchWithToken });
 }

@@ -49,7 +49,9 @@ var errRefused = fmt.Errorf("renew the access token: %w", ErrLoggedOut)
 // to try again), a timeout. The tokens are kept, and the next request
 // refused for its token tries again; until the Retry-After has passed, it
 // gets this error back, with RetryAfter the time still to wait, without
-// asking the API for a renewal.
+// asking the API for a renewal. When no answer came, the API may have
+// rotated the pair all the same; the next renewal then presents a spent
+// refresh token, which ends the session (ErrLoggedOut): log in again.
 type RenewError struct {
 	StatusCode int           // 0 when no answer came
 	RetryAfter time.Duration // from a 429's or 503's Retry-After, when given
@@ -83,7 +85,9 @@ type Options struct {
 }
 
 // Session is a client.HttpRequestDoer that carries and renews a user's
-// tokens. It is safe for concurrent use.
+// tokens. It is safe for concurrent use. It must be the only one renewing
+// its pair: a refresh made around it (RefreshToken called by hand) spends
+// the refresh token it holds, and its next renewal would end the session.
 type Session struct {
 	api     *url.URL // the token goes only to this scheme and host
 	renewer *client.ClientWithResponses
@@ -269,12 +273,21 @@ func (s *Session) call(refreshToken string) (client.TokenResponse, error) {
 		return client.TokenResponse{}, errRefused
 	}
 	e := &RenewError{StatusCode: res.StatusCode(), Err: errors.New(detail(res.Body))}
-	// Retry-After in seconds, as the API sends it; an HTTP date (a proxy's)
-	// is left out.
-	if secs, err := strconv.Atoi(res.HTTPResponse.Header.Get("Retry-After")); err == nil && secs > 0 {
-		e.RetryAfter = time.Duration(secs) * time.Second
-	}
+	e.RetryAfter = retryAfter(res.HTTPResponse.Header.Get("Retry-After"), time.Now())
 	return client.TokenResponse{}, e
+}
+
+// retryAfter is how long a Retry-After asks to wait, from now: seconds, as
+// the API sends it, or an HTTP date, as a proxy may (RFC 9110); 0 when it
+// is neither or has passed.
+func retryAfter(v string, now time.Time) time.Duration {
+	if secs, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 // detail is a problem+json body's detail, or the start of another body (a

@@ -316,6 +316,28 @@ func TestRenewAfterRetryAfter(t *testing.T) {
 	}
 }
 
+// A proxy's Retry-After may be an HTTP date (RFC 9110): the session waits
+// until then as it does for seconds, rather than renewing on every request.
+func TestRenewRetryAfterDate(t *testing.T) {
+	t.Parallel()
+	at := time.Now().Add(time.Minute).UTC()
+	f := &fake{status: http.StatusServiceUnavailable, retryAfter: at.Format(http.TimeFormat)}
+	s, err := session.New("http://api.test", client.TokenResponse{AccessToken: "a1", RefreshToken: "r1"}, session.Options{Doer: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, "http://api.test/api/v1/auth/me", nil)
+		var re *session.RenewError
+		if _, err := s.Do(req); !errors.As(err, &re) || re.RetryAfter < 55*time.Second || re.RetryAfter > time.Minute {
+			t.Fatalf("RetryAfter of %v: %v", at, err)
+		}
+	}
+	if n := f.refreshes.Load(); n != 1 {
+		t.Errorf("%d refreshes, want 1 until the date", n)
+	}
+}
+
 // closeRecorder is a request body that records its Close.
 type closeRecorder struct {
 	io.Reader
