@@ -25,7 +25,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	const problem = `{"type": "about:blank", "title": "Unauthorized", "status": 401}`
+	const problem = `{"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "log in", "instance": "/api/v1/auth/me", "request_id": "r1"}`
 	cases := []struct {
 		name, method, path string
 		status             int
