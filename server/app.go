@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -168,8 +169,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		Handler:           a.Echo,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       a.Cfg.ImportUploadTimeout, // CSV imports (importUpload); other bodies have REQUEST_TIMEOUT
-		WriteTimeout:      5 * time.Minute,           // streamed exports
+		ReadTimeout:       a.Cfg.ImportUploadTimeout,                 // CSV imports (importUpload); other bodies have REQUEST_TIMEOUT
+		WriteTimeout:      cmp.Or(a.Cfg.WriteTimeout, 5*time.Minute), // the API's requests set their own (requestDeadline)
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),

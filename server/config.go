@@ -44,7 +44,11 @@ type Config struct {
 	// (pgx's default keeps one for 30 minutes). Tests set it: dozens of
 	// servers at once, each with its idle connections, came within one of
 	// PostgreSQL's 100.
-	DBIdleTimeout   time.Duration
+	DBIdleTimeout time.Duration
+	// WriteTimeout bounds writing the answer of a request outside the API
+	// (docs, metrics); the API's own are bounded by requestDeadline. Five
+	// minutes when zero; tests shorten it.
+	WriteTimeout    time.Duration
 	SealInterval    time.Duration
 	ShutdownTimeout time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics requires.

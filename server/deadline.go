@@ -21,6 +21,10 @@ var longRoutes = map[string]bool{
 	http.MethodGet + " /api/v1/audit-events/verify":               true,
 }
 
+// writeGrace is how long after its deadline an API request's answer may
+// still be written: its 503 is written then.
+const writeGrace = 10 * time.Second
+
 // requestDeadline bounds every other request to d, from its headers on:
 // reading its body, waiting for a database connection and its queries. A
 // database that hangs (a lock held, a pool taken by slow work) then costs a
@@ -30,20 +34,30 @@ var longRoutes = map[string]bool{
 // body trickled in a byte at a time would let anyone hold a connection for
 // the server's long read timeout. The import's upload has its own
 // (importUpload). It runs after headAsGet, so a HEAD goes as its GET does.
+//
+// The answer's write deadline moves with it: none on a long route (the
+// server's WriteTimeout would drop the answer of work already saved; the
+// export sets one per block it sends), and past d on the others, whatever
+// the WriteTimeout (REQUEST_TIMEOUT may be the longer).
 func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
+			long := longRoutes[r.Method+" "+c.Path()]
+			deadline := time.Now().Add(d)
+			writeUntil := deadline.Add(writeGrace)
+			if long {
+				writeUntil = time.Time{}
+			}
+			rc := http.NewResponseController(c.Response())
+			_ = rc.SetWriteDeadline(writeUntil)
 			if r.Method == http.MethodPost && c.Path() == importPath {
 				return next(c)
 			}
-			deadline := time.Now().Add(d)
-			long := longRoutes[r.Method+" "+c.Path()]
 			if r.Body != nil && r.Body != http.NoBody {
 				// Cleared once the body is read: net/http then reads on in
 				// the background to notice a client that leaves, and a
 				// deadline hit there would cancel the request.
-				rc := http.NewResponseController(c.Response())
 				body := &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
 				switch {
 				case long:

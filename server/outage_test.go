@@ -207,6 +207,43 @@ func TestDatabaseDown(t *testing.T) {
 	})
 }
 
+// TestAnswerOutlivesWriteTimeout: the server's write timeout never drops
+// the answer of an API request whose work took longer: a long route waits
+// for its work however long it takes (here, for a lock on leads), and an
+// ordinary one until REQUEST_TIMEOUT, when that is the longer. Without its
+// answer, a client would retry work already saved.
+func TestAnswerOutlivesWriteTimeout(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, func(c *server.Config) { c.WriteTimeout = time.Second; c.RequestTimeout = 10 * time.Second })
+	admin := "Bearer " + env.Login(env.AdminUser.Email).AccessToken
+	for _, tc := range []struct{ name, method, path, body, contentType string }{
+		{"Thresholds", http.MethodPut, "/api/v1/scoring/thresholds", `{"hot": 0.8, "warm": 0.3}`, "application/json"},
+		{"Import", http.MethodPost, "/api/v1/leads/import", "name\nAna Waited\n", "text/csv"},
+		{"List", http.MethodGet, "/api/v1/leads", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lock := holdRowLock(t, env, `LOCK TABLE leads IN ACCESS EXCLUSIVE MODE`)
+			released := make(chan struct{})
+			go func() {
+				defer close(released)
+				time.Sleep(2 * time.Second)
+				_ = lock.Rollback(bg)
+			}()
+			h := map[string]string{"Authorization": admin}
+			var body io.Reader
+			if tc.body != "" {
+				body, h["Content-Type"] = strings.NewReader(tc.body), tc.contentType
+			}
+			start := time.Now()
+			res, b := raw(t, tc.method, env.URL+tc.path, body, h)
+			<-released
+			if res.StatusCode != http.StatusOK || time.Since(start) < 2*time.Second {
+				t.Fatalf("%d after %v: %s", res.StatusCode, time.Since(start), b)
+			}
+		})
+	}
+}
+
 // TestSlowBody: a body trickled in is cut off at REQUEST_TIMEOUT with a 408,
 // not after the two minutes the server allows an import's body; the
 // operations that may run longer than REQUEST_TIMEOUT (training, new
