@@ -261,6 +261,10 @@ func TestMetrics(t *testing.T) {
 	raw(t, "GET", env.URL+"/api/v1/nope", nil, nil)
 	id := env.AdminUser.Id.String()
 	raw(t, "GET", env.URL+"/api/v1/users/"+id, nil, nil)
+	// Below a route with a parameter: no route, although Echo names one.
+	if res, body := raw(t, "GET", env.URL+"/api/v1/users/"+id+"/x", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /users/{id}/x: %d %s", res.StatusCode, body)
+	}
 	raw(t, "XYZZY123", env.URL+"/x", nil, nil)
 	res, body := raw(t, "GET", env.URL+"/metrics", nil, nil)
 	if res.StatusCode != 200 {
@@ -279,7 +283,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if strings.Contains(text, id) || strings.Contains(text, `route="/api/v1/nope"`) {
+	if strings.Contains(text, id) || strings.Contains(text, `route="/api/v1/nope"`) ||
+		strings.Contains(text, `route="/api/v1/users/:id",status="404"`) || !strings.Contains(text, `route="unmatched",status="404"} 2`) {
 		t.Error("raw paths used as labels")
 	}
 	if strings.Contains(text, "XYZZY123") || !strings.Contains(text, `method="other"`) {

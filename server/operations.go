@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 )
 
 // operations indexes what the middleware needs to know of the spec's
@@ -61,4 +62,20 @@ func newOperations(spec *openapi3.T) operations {
 		}
 	}
 	return ops
+}
+
+// unmatchedRoute clears the route of a request no route matched, for the
+// middleware after it, the metrics and the access log. Echo's router, after
+// a miss below a parameter route (/api/v1/users/1/x), leaves that route's
+// name in c.Path(), and the request would be counted, logged and checked
+// as a call of it. A route without a wildcard matches only paths of as
+// many segments as its own, so a mismatch there is a miss.
+func unmatchedRoute(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if route := c.Path(); !strings.HasSuffix(route, "*") &&
+			strings.Count(route, "/") != strings.Count(echo.GetPath(c.Request()), "/") {
+			c.SetPath("")
+		}
+		return next(c)
+	}
 }

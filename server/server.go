@@ -42,6 +42,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 	}
 	ops := newOperations(spec)
 	e.Use(
+		unmatchedRoute,
 		requestContext(log),
 		closeIfBodyUnread,
 		m.middleware,
