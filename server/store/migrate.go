@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,17 +81,28 @@ func checkDatabase(ctx context.Context, dsn string, log *slog.Logger, create boo
 }
 
 // connectHint says what to do about a failed connection: a server that
-// answered and refused (a role, a password, pg_hba.conf) needs other
-// credentials; one that took the connection and then said nothing within
-// connect_timeout is not PostgreSQL, or something on the way holds it up;
-// one that did not answer needs to be started or named.
+// refused the credentials (a role, a password, pg_hba.conf) needs others;
+// one short of connections or still starting, time; one that refused a
+// setting in the URL, that setting fixed; one that took the connection and
+// then said nothing within connect_timeout is not PostgreSQL, or something
+// on the way holds it up; one that did not answer needs to be started or
+// named.
 func connectHint(err error) string {
 	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case pg.Code == "28P01" || pg.Code == "28000":
+			return "the server refused the login: check the user and password in DATABASE_URL, and its pg_hba.conf"
+		case strings.HasPrefix(pg.Code, "53") || pg.Code == "57P03":
+			return "the server is out of connections or still starting: try again, or raise its max_connections"
+		case strings.HasPrefix(pg.Code, "22") || pg.Code == "42704":
+			return "the server refused a setting: check the parameters in DATABASE_URL"
+		}
+		return "the server refused the connection: check DATABASE_URL"
+	}
 	var ne net.Error
 	var dns *net.DNSError
 	switch {
-	case errors.As(err, &pg):
-		return "the server answered: check the user and password in DATABASE_URL"
 	case errors.As(err, &dns) && dns.IsNotFound:
 		return "the host in DATABASE_URL does not resolve: check its spelling"
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():

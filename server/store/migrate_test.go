@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/jmksales/jmk/server/dbtest"
@@ -164,6 +165,11 @@ func TestConnectHint(t *testing.T) {
 		{"NoSuchHost", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "pg.example.invalid", IsNotFound: true}}, "does not resolve"},
 		{"Refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, "start PostgreSQL 15"},
 		{"Silent", context.DeadlineExceeded, "no answer within connect_timeout"},
+		{"Password", &pgconn.PgError{Code: "28P01"}, "check the user and password"},
+		{"TooManyConnections", &pgconn.PgError{Code: "53300"}, "out of connections or still starting"},
+		{"Starting", &pgconn.PgError{Code: "57P03"}, "out of connections or still starting"},
+		{"BadSetting", &pgconn.PgError{Code: "22023"}, "check the parameters in DATABASE_URL"},
+		{"Other", &pgconn.PgError{Code: "3D000"}, "check DATABASE_URL"},
 	} {
 		if got := connectHint(tc.err); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q in it", tc.name, got, tc.want)
