@@ -49,6 +49,7 @@ type Handlers struct {
 	log     *slog.Logger
 	exports *exportSlots
 	bulk    bulkSlots
+	ready   readyLog
 }
 
 var _ api.StrictServerInterface = (*Handlers)(nil)

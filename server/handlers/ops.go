@@ -31,9 +31,15 @@ func (h *Handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) 
 	defer cancel()
 	err := h.st.Ready(ctx)
 	if err == nil {
+		if h.ready.passed() {
+			h.log.InfoContext(ctx, "readiness check passes again")
+		}
 		return api.GetReadyz200JSONResponse{Status: "ok"}, nil
 	}
-	h.log.WarnContext(ctx, "readiness check failed", "err", err, "request_id", audit.MetaFrom(ctx).RequestID)
+	if log, unlogged := h.ready.failed(time.Now()); log {
+		h.log.WarnContext(ctx, "readiness check failed", "err", err, "request_id", audit.MetaFrom(ctx).RequestID,
+			"failed_unlogged", unlogged)
+	}
 	// The two known causes say what to do; anything else stays internal.
 	detail := "the database is not reachable"
 	if busy := (store.PoolBusyError{}); errors.Is(err, store.ErrSchemaBehind) || errors.Is(err, store.ErrSchemaAhead) || errors.As(err, &busy) {
