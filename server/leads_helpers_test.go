@@ -26,7 +26,7 @@ const leadMalformed = ""
 // lref returns a pointer to v, for the optional fields of request bodies.
 func lref[T any](v T) *T { return &v }
 
-// mustCreateLead creates a lead through the API and fails the test unless
+// leadMustCreate creates a lead through the API and fails the test unless
 // it gets a 201.
 func leadMustCreate(t *testing.T, c *client.ClientWithResponses, body client.LeadCreate) client.Lead {
 	t.Helper()
@@ -37,7 +37,7 @@ func leadMustCreate(t *testing.T, c *client.ClientWithResponses, body client.Lea
 	return *r.JSON201
 }
 
-// mustGetLead reads a lead through the API.
+// leadMustGet reads a lead through the API.
 func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) client.Lead {
 	t.Helper()
 	r, err := c.GetLeadWithResponse(context.Background(), id)
@@ -47,12 +47,12 @@ func leadMustGet(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) clie
 	return *r.JSON200
 }
 
-// matchVersion is the If-Match of a version.
+// leadIfMatch is the If-Match of a version.
 func leadIfMatch(v int32) *client.UpdateLeadParams {
 	return &client.UpdateLeadParams{IfMatch: `"` + strconv.Itoa(int(v)) + `"`}
 }
 
-// problemOf decodes a problem+json body.
+// leadProblemOf decodes a problem+json body.
 func leadProblemOf(t *testing.T, body []byte) client.Problem {
 	t.Helper()
 	var p client.Problem
@@ -84,7 +84,7 @@ func leadProblem(t *testing.T, what string, status int, body []byte, want int, f
 	return p
 }
 
-// rawRequest sends a request the generated client cannot build (malformed
+// leadRaw sends a request the generated client cannot build (malformed
 // ids, hand-written JSON) and returns the status and body.
 func leadRaw(t *testing.T, env *servertest.Env, token, method, path, body string, headers ...string) (int, []byte) {
 	t.Helper()
@@ -114,7 +114,7 @@ func leadRaw(t *testing.T, env *servertest.Env, token, method, path, body string
 	return res.StatusCode, b
 }
 
-// dbExec runs SQL on the test database directly (test setup and checks of
+// leadExec runs SQL on the test database directly (test setup and checks of
 // the stored state).
 func leadExec(t *testing.T, env *servertest.Env, query string, args ...any) {
 	t.Helper()
@@ -129,7 +129,7 @@ func leadExec(t *testing.T, env *servertest.Env, query string, args ...any) {
 	}
 }
 
-// dbScan reads one row from the test database into dest.
+// leadScan reads one row from the test database into dest.
 func leadScan(t *testing.T, env *servertest.Env, query string, args []any, dest ...any) {
 	t.Helper()
 	ctx := context.Background()
@@ -143,7 +143,7 @@ func leadScan(t *testing.T, env *servertest.Env, query string, args []any, dest 
 	}
 }
 
-// entityEvents returns the audit events of one entity, newest first, as an
+// leadEvents returns the audit events of one entity, newest first, as an
 // admin sees them.
 func leadEvents(t *testing.T, env *servertest.Env, id uuid.UUID) []client.AuditEvent {
 	t.Helper()

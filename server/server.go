@@ -75,7 +75,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		requestDeadline(cfg.RequestTimeout),
 		importUpload(cfg.ImportUploadTimeout),
 		authenticate(iss, st),
-		identityOnly(ops),
+		rejectContentEncoding(ops),
 		allowHeader,
 		joinIfMatch,
 		mergePatchAsJSON,
