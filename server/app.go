@@ -136,7 +136,7 @@ func BootstrapAdmin(ctx context.Context, st *store.Store, cfg Config, log *slog.
 	}
 	if password == "" {
 		b := make([]byte, 18)
-		_, _ = rand.Read(b)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms.
 		password, generated = base64.RawURLEncoding.EncodeToString(b), true
 	}
 	hash, err := auth.HashPassword(password)

@@ -100,7 +100,7 @@ func FreshURL(t testing.TB) string {
 		t.Fatalf("TEST_DATABASE_URL: %v", err)
 	}
 	b := make([]byte, 6)
-	_, _ = rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms.
 	name := "jmk_fresh_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), base)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -99,7 +100,7 @@ func (h *Handlers) auditAfter(ctx context.Context, f db.AuditEventListParams, af
 func auditOut(r db.AuditEventListRow) (api.AuditEvent, error) {
 	changes := map[string]api.FieldChange{}
 	if err := json.Unmarshal(r.Changes, &changes); err != nil {
-		return api.AuditEvent{}, err
+		return api.AuditEvent{}, fmt.Errorf("audit event %d's changes: %w", r.ID, err)
 	}
 	return api.AuditEvent{
 		Id: r.ID, OccurredAt: r.OccurredAt, Actor: api.AuditActor{Id: r.ActorID, Name: r.ActorName},

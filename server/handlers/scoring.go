@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"time"
@@ -227,11 +228,12 @@ func modelOut(m store.ModelInfo) (api.Model, error) {
 	out := api.Model{Version: m.Version, Algorithm: m.Algorithm, TrainedAt: m.TrainedAt, TrainedBy: m.TrainedBy,
 		Active: m.Active, ActivatedAt: m.ActivatedAt}
 	for _, part := range []struct {
-		raw json.RawMessage
-		dst any
-	}{{m.Options, &out.Options}, {m.Metrics, &out.Metrics}, {m.Thresholds, &out.Thresholds}} {
+		name string
+		raw  json.RawMessage
+		dst  any
+	}{{"options", m.Options, &out.Options}, {"metrics", m.Metrics, &out.Metrics}, {"thresholds", m.Thresholds, &out.Thresholds}} {
 		if err := json.Unmarshal(part.raw, part.dst); err != nil {
-			return api.Model{}, err
+			return api.Model{}, fmt.Errorf("model %d's stored %s: %w", m.Version, part.name, err)
 		}
 	}
 	if out.Metrics.Cutoffs == nil { // a model stored before cut-offs were measured

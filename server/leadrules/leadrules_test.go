@@ -232,6 +232,7 @@ func TestCheckCreate(t *testing.T) {
 }
 
 func TestNotes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"a\r\nb":       "a\nb",
 		"a\r\r\nb":     "a\nb",
@@ -248,6 +249,7 @@ func TestNotes(t *testing.T) {
 }
 
 func TestExternalID(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"ABCDEF01-2345-6789-ABCD-EF0123456789":   "abcdef01-2345-6789-abcd-ef0123456789",
 		"abcdef01-2345-6789-abcd-ef0123456789":   "abcdef01-2345-6789-abcd-ef0123456789",
@@ -262,6 +264,7 @@ func TestExternalID(t *testing.T) {
 }
 
 func TestSearchQuery(t *testing.T) {
+	t.Parallel()
 	const (
 		short = "must have at least 3 characters, leading and trailing spaces aside"
 		none  = searchProblem

@@ -76,19 +76,19 @@ func (s *Store) trainingExamples(ctx context.Context) ([]scoring.Example, error)
 func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Model, activate bool) (ModelInfo, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
-		return ModelInfo{}, err
+		return ModelInfo{}, fmt.Errorf("encode the model: %w", err)
 	}
 	opts, err := json.Marshal(m.Options)
 	if err != nil {
-		return ModelInfo{}, err
+		return ModelInfo{}, fmt.Errorf("encode the model's options: %w", err)
 	}
 	metrics, err := json.Marshal(m.Metrics)
 	if err != nil {
-		return ModelInfo{}, err
+		return ModelInfo{}, fmt.Errorf("encode the model's metrics: %w", err)
 	}
 	th, err := json.Marshal(m.Thresholds)
 	if err != nil {
-		return ModelInfo{}, err
+		return ModelInfo{}, fmt.Errorf("encode the model's thresholds: %w", err)
 	}
 	var (
 		out    ModelInfo

@@ -6,6 +6,7 @@ import (
 )
 
 func TestNameProblem(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Ana Gonçalves":            "",
 		"O'Brien":                  "",
@@ -31,6 +32,7 @@ func TestNameProblem(t *testing.T) {
 }
 
 func TestPhoneProblem(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"+351 912 345 678":      "",
 		"(21) 000-0000":         "",
@@ -47,6 +49,7 @@ func TestPhoneProblem(t *testing.T) {
 }
 
 func TestInvisible(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in                        string
 		invisible, direction, sep bool
@@ -76,6 +79,7 @@ func TestInvisible(t *testing.T) {
 }
 
 func TestIsText(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{"": true, "Gonçalves": true, "a\x00b": false, "caf\xe9": false, "\xff\xfe": false} {
 		if got := IsText(s); got != want {
 			t.Errorf("IsText(%q) = %v, want %v", s, got, want)
