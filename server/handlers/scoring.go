@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"time"
 
@@ -57,30 +56,16 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 	return api.PredictScore200JSONResponse(scoreOut(a, &f, time.Now())), nil
 }
 
-// scoreOut explains f and keeps the strongest reasons each way, strongest
-// first, if they reach minFactor; the rest are summed up so that the parts
-// still add up to the logit.
+// scoreOut explains f with its strongest reasons each way (scoring.Top).
 func scoreOut(a store.Active, f *scoring.Features, scoredAt time.Time) api.Score {
 	ex := a.Scorer.Explain(f, a.Thresholds)
+	kept, other := ex.Top(factorsEachWay, minFactor)
 	out := api.Score{
 		Probability: ex.Probability, Category: api.Category(ex.Category), ModelVersion: a.Version,
-		ScoredAt: apiTime(scoredAt), Logit: ex.Logit, Baseline: ex.Intercept, Factors: []api.Factor{},
-		NotGiven: ex.NotGiven, NotLearnt: ex.NotLearnt,
+		ScoredAt: apiTime(scoredAt), Logit: ex.Logit, Baseline: ex.Intercept, Factors: make([]api.Factor, 0, len(kept)),
+		OtherContribution: other, NotGiven: ex.NotGiven, NotLearnt: ex.NotLearnt,
 	}
-	up, down := 0, 0
-	for _, fa := range ex.Factors { // already sorted by |contribution|
-		switch {
-		case math.Abs(fa.Contribution) < minFactor:
-			out.OtherContribution += fa.Contribution
-			continue
-		case fa.Contribution > 0 && up < factorsEachWay:
-			up++
-		case fa.Contribution < 0 && down < factorsEachWay:
-			down++
-		default:
-			out.OtherContribution += fa.Contribution
-			continue
-		}
+	for _, fa := range kept {
 		out.Factors = append(out.Factors, api.Factor{Feature: fa.Feature, Value: fa.Value,
 			Contribution: fa.Contribution, Description: fa.Description})
 	}

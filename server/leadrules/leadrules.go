@@ -147,6 +147,15 @@ func CheckLog(c Caller, current *uuid.UUID) error {
 	return apperr.Forbidden("this lead is assigned to another sales user")
 }
 
+// AfterContact is the status a logged contact leaves a lead in: a new lead
+// has been contacted; any other keeps its status (a note is no contact).
+func AfterContact(status string) string {
+	if status == New {
+		return Contacted
+	}
+	return status
+}
+
 // CheckCreate returns nil when c may create a lead assigned to a (absent
 // means the caller's default) with an external id or not, else a 403. An
 // external id is an admin's to give: the next import naming it updates

@@ -203,6 +203,15 @@ func TestCheckLog(t *testing.T) {
 	}
 }
 
+func TestAfterContact(t *testing.T) {
+	t.Parallel()
+	for from, want := range map[string]string{New: Contacted, Contacted: Contacted, FollowUp: FollowUp, Success: Success, Failed: Failed} {
+		if got := AfterContact(from); got != want {
+			t.Errorf("%s: %s, want %s", from, got, want)
+		}
+	}
+}
+
 func TestCheckCreate(t *testing.T) {
 	t.Parallel()
 	me, other := uuid.New(), uuid.New()

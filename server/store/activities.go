@@ -61,12 +61,8 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		lead = old
 		summary := fmt.Sprintf("%s added a note to lead %s", actor.Name, old.Name)
 		if out.Kind != kindNote {
-			status := old.Status
-			if status == leadrules.New {
-				status = leadrules.Contacted
-			}
 			if lead, err = tx.Q.LeadRecordContact(ctx, db.LeadRecordContactParams{
-				ID: old.ID, OccurredAt: out.OccurredAt, Status: status,
+				ID: old.ID, OccurredAt: out.OccurredAt, Status: leadrules.AfterContact(old.Status),
 			}); err != nil {
 				return leadErr(err)
 			}
