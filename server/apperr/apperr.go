@@ -18,6 +18,7 @@ var (
 	ErrPreconditionRequired = errors.New("If-Match is required: send the ETag from your last GET")
 	ErrForbidden            = errors.New("forbidden")
 	ErrUnauthorized         = errors.New("unauthorized")
+	ErrInvalid              = errors.New("invalid") // well-formed input that breaks a rule (422)
 )
 
 // FieldError names one invalid input field.
@@ -81,6 +82,7 @@ func Invalid(field, message string) *Error {
 		Status: http.StatusUnprocessableEntity,
 		Detail: field + ": " + message,
 		Fields: []FieldError{{Field: field, Message: message}},
+		Err:    ErrInvalid,
 	}
 }
 
@@ -113,6 +115,8 @@ func StatusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnauthorized):
 		return http.StatusUnauthorized
+	case errors.Is(err, ErrInvalid):
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -23,6 +23,7 @@ func TestStatusOf(t *testing.T) {
 		{"Conflict", fmt.Errorf("x: %w", apperr.ErrConflict), 409},
 		{"Forbidden", apperr.ErrForbidden, 403},
 		{"Unauthorized", apperr.ErrUnauthorized, 401},
+		{"InvalidSentinel", fmt.Errorf("x: %w", apperr.ErrInvalid), 422},
 		{"ErrorStatusWins", &apperr.Error{Status: 422, Err: apperr.ErrConflict}, 422},
 		{"ErrorWrapped", fmt.Errorf("ctx: %w", apperr.New(503, "down")), 503},
 		{"Invalid", apperr.Invalid("email", "taken"), 422},

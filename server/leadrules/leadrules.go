@@ -21,6 +21,7 @@
 package leadrules
 
 import (
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,7 +87,7 @@ func CheckTransition(from, to string, admin bool) error {
 			detail += ": " + from + " is final (only an admin can reopen it)"
 		}
 	}
-	return &apperr.Error{Status: 422, Detail: detail, AllowedNextStates: allowed,
+	return &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: detail, AllowedNextStates: allowed,
 		Fields: []apperr.FieldError{{Field: "status", Message: detail}}}
 }
 

@@ -2,6 +2,7 @@ package leadrules
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/jmksales/jmk/server/apperr"
@@ -75,7 +76,7 @@ func CheckPreviousCampaign(outcome *string, contacts, days *int32, stored bool) 
 		subject += " (the lead's stored values for those not sent)"
 	}
 	return &apperr.Error{
-		Status: 422,
+		Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid,
 		Detail: subject + " contradict one another: " + fields[0].Field + " " + fields[0].Message,
 		Fields: fields,
 	}

@@ -44,7 +44,7 @@ func importError(err error) error {
 	case errors.As(err, &mbe):
 		return ImportTooLarge(mbe.Limit)
 	case errors.As(err, &he):
-		e := &apperr.Error{Status: http.StatusUnprocessableEntity,
+		e := &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid,
 			Detail: "the file cannot be imported: " + strings.TrimPrefix(he.Error(), "leadcsv: ")}
 		field := "header"
 		if he.Column != "" {
@@ -54,7 +54,7 @@ func importError(err error) error {
 		return e
 	case errors.As(err, &fe):
 		msg := strings.TrimPrefix(fe.Error(), "leadcsv: ")
-		return &apperr.Error{Status: http.StatusUnprocessableEntity,
+		return &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid,
 			Detail: "the file cannot be imported: " + msg,
 			Fields: []apperr.FieldError{{Field: "file", Message: msg}}}
 	}

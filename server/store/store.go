@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -201,7 +202,7 @@ func translate(err error) error {
 			}
 			return uniqueConflict(pg.ConstraintName)
 		case "23503": // foreign_key_violation
-			return &apperr.Error{Status: 422, Detail: "a referenced record does not exist"}
+			return &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: "a referenced record does not exist"}
 		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
 			return &apperr.Error{Status: 400, Detail: "text must be UTF-8 without NUL characters"}
 		case "23514": // check_violation
@@ -219,7 +220,7 @@ func checkViolation(pg *pgconn.PgError) error {
 	col, ok := strings.CutPrefix(pg.ConstraintName, pg.TableName+"_")
 	col, ok2 := strings.CutSuffix(col, "_check")
 	if !ok || !ok2 || col == "" {
-		return &apperr.Error{Status: 422, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
+		return &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: "a value is outside its allowed range (" + pg.ConstraintName + ")"}
 	}
 	msg := "is outside its allowed range"
 	if col == "name" {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
@@ -34,7 +35,7 @@ func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, erro
 // when p does not hold.
 func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
 	if err := th.Validate(); err != nil {
-		return 0, &apperr.Error{Status: 422, Detail: err.Error(),
+		return 0, &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: err.Error(),
 			Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
 				{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
 	}

@@ -251,7 +251,7 @@ func ensureAnotherAdmin(ctx context.Context, tx *Tx, except uuid.UUID, field str
 		return err
 	}
 	if admins <= 1 {
-		return &apperr.Error{Status: http.StatusUnprocessableEntity,
+		return &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid,
 			Detail: "this is the last active admin: make another user admin first",
 			Fields: []apperr.FieldError{{Field: field, Message: "would leave no active admin: make another user admin first"}}}
 	}
