@@ -29,10 +29,7 @@ func (h *Handlers) ExportLeads(ctx context.Context, req api.ExportLeadsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	o := store.SortProbabilityDesc
-	if p.Sort != nil {
-		o = store.LeadSort(*p.Sort)
-	}
+	o := leadSort(p.Sort)
 	format := leadcsv.FormatCSV
 	if p.Format != nil {
 		format = leadcsv.Format(*p.Format)

@@ -15,6 +15,15 @@ import (
 	"github.com/jmksales/jmk/server/store"
 )
 
+// leadSort is the order a list or export asked for, probability_desc when
+// none.
+func leadSort(s *api.LeadSortParam) store.LeadSort {
+	if s == nil {
+		return store.SortProbabilityDesc
+	}
+	return store.LeadSort(*s)
+}
+
 // ListLeads lists live leads with the filters, sort and keyset paging of
 // the spec; every role sees every lead (the team dashboard).
 func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject) (api.ListLeadsResponseObject, error) {
@@ -27,10 +36,7 @@ func (h *Handlers) ListLeads(ctx context.Context, req api.ListLeadsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	o := store.SortProbabilityDesc
-	if p.Sort != nil {
-		o = store.LeadSort(*p.Sort)
-	}
+	o := leadSort(p.Sort)
 	rows, next, err := page(p.Cursor, p.Limit, leadScope(f, o), func(after *store.LeadKey, lim int32) ([]db.Lead, error) {
 		return h.st.LeadList(ctx, f, o, after, lim)
 	}, o.KeyOf)
