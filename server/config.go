@@ -1,6 +1,3 @@
-// Package server assembles the HTTP API: configuration, middleware order,
-// the OpenAPI request validator, the strict handlers, and the one error
-// handler that turns every failure into RFC 9457 problem+json.
 package server
 
 import (
