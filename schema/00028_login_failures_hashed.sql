@@ -14,7 +14,10 @@ RETURN encode(sha256(convert_to(lower(email), 'UTF8')), 'hex');
 ALTER TABLE login_failures RENAME COLUMN email TO email_key;
 ALTER TABLE login_failures ALTER COLUMN email_key DROP NOT NULL;
 ALTER INDEX login_failures_email_idx RENAME TO login_failures_email_key_idx;
-UPDATE login_failures SET email_key = login_failure_key(email_key);
+-- The failures recorded before are forgotten rather than hashed: some of
+-- their text may be a password, which an unsalted hash would not hide.
+-- The throttle loses at most one window (15 minutes by default).
+DELETE FROM login_failures;
 
 -- +goose Down
 -- The addresses cannot be recovered: the failures are forgotten instead.
