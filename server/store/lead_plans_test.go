@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/dbconf"
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/store"
@@ -286,6 +287,13 @@ func TestLeadListPlans(t *testing.T) {
 			fmt.Fprintf(&report, "%-36s %8.2f ms  %s\n", "count/"+s.name, float64(took.Microseconds())/1000, indexesOf(plan))
 		}
 	}
+	// Deactivating a seller with release_leads finds their open leads by
+	// index too (its UPDATE has the same conditions).
+	if err := db.New(pool).LeadsReleaseLock(ctx, &seller); err != nil {
+		t.Fatalf("release lock: %v", err)
+	}
+	plan, took := explain(t, false)
+	fmt.Fprintf(&report, "%-36s %8.2f ms  %s\n", "release_leads", float64(took.Microseconds())/1000, indexesOf(plan))
 	t.Logf("plans on %d leads (shape, execution time, indexes):\n%s", n, report.String())
 }
 
