@@ -287,6 +287,18 @@ func TestAuditSealAndVerify(t *testing.T) {
 			t.Fatalf("%+v (events %d)", v, n)
 		}
 	})
+	// A guard switched off fails verify with no broken event and no head.
+	t.Run("VerifyUnguarded", func(t *testing.T) {
+		leadExec(t, env, `ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`)
+		v := verifyChain(t, env)
+		leadExec(t, env, `ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`)
+		if v.Ok || v.FirstBrokenId != nil || v.Reason == nil || !strings.Contains(*v.Reason, "not append-only") || v.HeadId != nil {
+			t.Fatalf("%+v", v)
+		}
+		if v := verifyChain(t, env); !v.Ok {
+			t.Fatalf("back in force: %+v", v)
+		}
+	})
 	t.Run("VerifyForbiddenToSales", func(t *testing.T) {
 		r, _ := sales.VerifyAuditChainWithResponse(bg, nil)
 		wantProblem(t, r.HTTPResponse, r.Body, 403)

@@ -71,7 +71,11 @@ func cmdAudit(ctx context.Context, e env) error {
 		return err
 	}
 	if !v.OK {
-		fmt.Fprintf(e.stdout, "BROKEN: %s (checked %d sealed events before it)\n", v.Reason, v.Checked)
+		if v.BrokenID == 0 {
+			fmt.Fprintf(e.stdout, "BROKEN: %s (the %d sealed events check out)\n", v.Reason, v.Checked)
+		} else {
+			fmt.Fprintf(e.stdout, "BROKEN: %s (checked %d sealed events before it)\n", v.Reason, v.Checked)
+		}
 		return chainBroken(v.BrokenID)
 	}
 	fmt.Fprintf(e.stdout, "ok: %d sealed events verified, %d not yet sealed\n", v.Checked, v.Unsealed)
@@ -86,6 +90,11 @@ func cmdAudit(ctx context.Context, e env) error {
 // database down, a bad anchor).
 type chainBroken int64
 
-func (b chainBroken) Error() string { return fmt.Sprintf("audit chain broken at event %d", int64(b)) }
+func (b chainBroken) Error() string {
+	if b == 0 { // the chain holds, but its append-only guards are off
+		return "audit trail not protected"
+	}
+	return fmt.Sprintf("audit chain broken at event %d", int64(b))
+}
 
 func (chainBroken) ExitCode() int { return 2 }

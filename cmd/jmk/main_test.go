@@ -533,6 +533,20 @@ func TestAuditVerify(t *testing.T) {
 			}
 		}
 	})
+	// A trigger switched off is tampering in itself, found as such (exit
+	// 2) while the chain still holds.
+	t.Run("Unguarded", func(t *testing.T) {
+		execSQL(t, dsn, `ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_no_truncate`)
+		r := runJMK(t, env, "", "audit", "verify", "--seal=false")
+		want := "BROKEN: the audit trail is not append-only: triggers disabled or changed: 1 of 4 (the 4 sealed events check out)\n"
+		if r.stdout != want || exitCode(r.err) != 2 || !strings.Contains(r.err.Error(), "not protected") {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		execSQL(t, dsn, `ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_no_truncate`)
+		if r := runJMK(t, env, "", "audit", "verify", "--seal=false"); r.err != nil {
+			t.Fatalf("back in force: %v %q", r.err, r.stdout)
+		}
+	})
 	t.Run("RewrittenBeforeAnchor", func(t *testing.T) {
 		// The seals from the second event on go, the event changes, and
 		// verify (which seals first) links it all again: only the anchor

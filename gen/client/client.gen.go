@@ -761,7 +761,9 @@ type AuditEventList struct {
 // AuditVerification defines model for AuditVerification.
 type AuditVerification struct {
 	// Checked Sealed events checked.
-	Checked       int64  `json:"checked"`
+	Checked int64 `json:"checked"`
+
+	// FirstBrokenId The first event where the chain breaks; null when it holds (a `reason` without it: the append-only guards are off).
 	FirstBrokenId *int64 `json:"first_broken_id"`
 
 	// HeadHash The seal (SHA-256, hexadecimal) of `head_id`.
@@ -770,8 +772,10 @@ type AuditVerification struct {
 	HeadHash *string `json:"head_hash"`
 
 	// HeadId The last sealed event checked; null when none is sealed yet or the chain is broken. Record it with `head_hash` outside the database to use as an anchor.
-	HeadId *int64  `json:"head_id"`
-	Ok     bool    `json:"ok"`
+	HeadId *int64 `json:"head_id"`
+	Ok     bool   `json:"ok"`
+
+	// Reason Why `ok` is false: where and how the chain breaks, and whether the audit tables' append-only triggers are disabled or their function replaced.
 	Reason *string `json:"reason"`
 
 	// Unsealed Events committed but not yet linked into the chain; when the chain is broken, only those before the break.

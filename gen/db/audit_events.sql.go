@@ -420,6 +420,34 @@ func (q *Queries) AuditEventsToSeal(ctx context.Context, arg AuditEventsToSealPa
 	return items, nil
 }
 
+const auditGuards = `-- name: AuditGuards :one
+SELECT (SELECT count(*) FROM pg_catalog.pg_trigger t
+        WHERE t.tgrelid IN ('audit_events'::regclass, 'audit_seals'::regclass)
+          AND t.tgenabled = 'A'
+          AND t.tgfoid = 'audit_append_only()'::regprocedure
+          AND (t.tgname IN ('audit_events_append_only', 'audit_seals_append_only') AND t.tgtype = 27 -- BEFORE UPDATE OR DELETE, FOR EACH ROW
+            OR t.tgname IN ('audit_events_no_truncate', 'audit_seals_no_truncate') AND t.tgtype = 34) -- BEFORE TRUNCATE
+       )::int AS in_force,
+       (SELECT md5(p.prosrc) FROM pg_catalog.pg_proc p WHERE p.oid = 'audit_append_only()'::regprocedure)::text AS function_md5
+`
+
+type AuditGuardsRow struct {
+	InForce     int32
+	FunctionMd5 string
+}
+
+// The append-only guards as they stand: how many of the four triggers of
+// migrations 00002 and 00023 are in force (enabled in every session, on
+// the right operations, running audit_append_only), and that function's
+// source, which its owner could replace with one that refuses nothing
+// while every trigger still shows as enabled.
+func (q *Queries) AuditGuards(ctx context.Context) (AuditGuardsRow, error) {
+	row := q.db.QueryRow(ctx, auditGuards)
+	var i AuditGuardsRow
+	err := row.Scan(&i.InForce, &i.FunctionMd5)
+	return i, err
+}
+
 type AuditSealInsertParams struct {
 	EventID  int64
 	PrevHash []byte

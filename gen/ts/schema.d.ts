@@ -1652,8 +1652,12 @@ export interface components {
              * @description Events committed but not yet linked into the chain; when the chain is broken, only those before the break.
              */
             unsealed: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The first event where the chain breaks; null when it holds (a `reason` without it: the append-only guards are off).
+             */
             first_broken_id: number | null;
+            /** @description Why `ok` is false: where and how the chain breaks, and whether the audit tables' append-only triggers are disabled or their function replaced. */
             reason: string | null;
             /**
              * Format: int64

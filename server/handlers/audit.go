@@ -125,7 +125,10 @@ func (h *Handlers) VerifyAuditChain(ctx context.Context, req api.VerifyAuditChai
 	}
 	out := api.AuditVerification{Ok: v.OK, Checked: v.Checked, Unsealed: v.Unsealed}
 	if !v.OK {
-		out.FirstBrokenId, out.Reason = &v.BrokenID, &v.Reason
+		out.Reason = &v.Reason
+		if v.BrokenID != 0 { // none when only the append-only guards are off
+			out.FirstBrokenId = &v.BrokenID
+		}
 	}
 	// A broken chain has no head worth keeping: a monitor that stored it
 	// would take a rewritten chain for the real one from then on.

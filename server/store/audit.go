@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -93,7 +94,39 @@ func (s *Store) AuditVerify(ctx context.Context, anchor *audit.Anchor) (Verifica
 		out.OK, out.BrokenID = false, orphans.FirstID
 		out.Reason = fmt.Sprintf("event %d: sealed but deleted", orphans.FirstID)
 	}
+	if why, err := auditUnguarded(ctx, q); err != nil {
+		return Verification{}, err
+	} else if why != "" {
+		out.OK = false
+		out.Reason = strings.TrimPrefix(out.Reason+"; "+why, "; ")
+	}
 	return out, nil
+}
+
+// auditGuardSource is the md5 of audit_append_only's source as migration
+// 00002 wrote it.
+const auditGuardSource = "01d82639189fabf594640537f02ee286"
+
+// auditUnguarded says what is off in the audit trail's append-only guards
+// (queries/audit_events.sql, AuditGuards), or "" when they are all in
+// force. A guard switched off goes unseen by the chain until something is
+// changed behind it, and a deletion at the chain's tail only with an anchor.
+func auditUnguarded(ctx context.Context, q *db.Queries) (string, error) {
+	g, err := q.AuditGuards(ctx)
+	if err != nil {
+		return "", translate(err)
+	}
+	var off []string
+	if g.InForce != 4 {
+		off = append(off, fmt.Sprintf("triggers disabled or changed: %d of 4", 4-g.InForce))
+	}
+	if g.FunctionMd5 != auditGuardSource {
+		off = append(off, "the function the triggers run (audit_append_only) was replaced")
+	}
+	if len(off) == 0 {
+		return "", nil
+	}
+	return "the audit trail is not append-only: " + strings.Join(off, ", and "), nil
 }
 
 // verifyPaging lets a test read the chain in small pages and act between

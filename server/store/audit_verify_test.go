@@ -70,3 +70,47 @@ func TestAuditEventIDsPositive(t *testing.T) {
 		t.Fatalf("an event with id 0: %v, want the check constraint's refusal", err)
 	}
 }
+
+// TestVerifyGuards: verify reports the audit trail not append-only while
+// any of its four triggers is disabled or the function they run replaced,
+// as a table owner can do, and ok once they are back in force.
+func TestVerifyGuards(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := dbtest.Pool(t)
+	s := store.New(pool)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	verify := func(wantOK bool, want string) {
+		t.Helper()
+		v, err := s.AuditVerify(ctx, nil)
+		if err != nil || v.OK != wantOK || !strings.Contains(v.Reason, want) || v.BrokenID != 0 {
+			t.Fatalf("verify: %+v %v; want ok %v, reason with %q", v, err, wantOK, want)
+		}
+	}
+	verify(true, "")
+	for _, tc := range []struct{ off, on, want string }{
+		{`ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only`,
+			`ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`, "triggers disabled or changed: 1 of 4"},
+		// Enabled, but not in a replica session (the state before 00023).
+		{`ALTER TABLE audit_seals ENABLE TRIGGER audit_seals_no_truncate`,
+			`ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_no_truncate`, "triggers disabled or changed: 1 of 4"},
+		{`CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$`,
+			`CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$`, "audit_append_only) was replaced"},
+	} {
+		exec(tc.off)
+		verify(false, tc.want)
+		exec(tc.on)
+		verify(true, "")
+	}
+}
