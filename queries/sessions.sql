@@ -37,20 +37,20 @@ FOR UPDATE OF t, s;
 UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = @token_hash;
 
 -- name: LoginFailureInsert :exec
--- An empty @email (no address: store.failureEmail) keeps no key.
-INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key(nullif(@email::text, '')), @ip);
+-- A null @email_key (no address: store.failureEmail) counts by IP alone.
+INSERT INTO login_failures (email_key, ip) VALUES (sqlc.narg(email_key), @ip);
 
 -- name: LoginFailureStats :one
 -- Failures within the window for the e-mail and for the IP, with the oldest
 -- of each so the caller can compute Retry-After.
 SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email_key = login_failure_key(@email) AND f.occurred_at > @since)::bigint AS email_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = login_failure_key(@email) AND f.occurred_at > @since), now())::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > @since)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > @since), now())::timestamptz AS email_oldest,
     (SELECT count(*) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since)::bigint AS ip_failures,
     coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since), now())::timestamptz AS ip_oldest;
 
 -- name: LoginFailureClearEmail :exec
-DELETE FROM login_failures WHERE email_key = login_failure_key(@email);
+DELETE FROM login_failures WHERE email_key = @email_key;
 
 -- name: LoginFailurePurge :execrows
 DELETE FROM login_failures WHERE occurred_at < @before;

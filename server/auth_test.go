@@ -131,8 +131,16 @@ func TestLogin(t *testing.T) {
 			t.Errorf("%d events hold what was typed into the e-mail field", n)
 		}
 		// Nor does the throttle keep it, even hashed: it counts by IP alone.
-		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = login_failure_key($1)`, "Tr0ub4dor&3-secret"); n != 0 {
+		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = $1`, env.Store.LoginFailureKey("Tr0ub4dor&3-secret")); n != 0 {
 			t.Errorf("%d failed logins keyed by a text that is no address", n)
+		}
+		// What is kept of an address-shaped one (a password may look like
+		// one) is no hash a wordlist reverses: a keyed one.
+		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = encode(sha256('winter@company.de'), 'hex')`); n != 0 {
+			t.Error("an address typed at login kept as its plain SHA-256")
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = $1`, env.Store.LoginFailureKey("Winter@Company.de")); n != 1 {
+			t.Errorf("%d failures keyed by the typed address, want 1", n)
 		}
 		if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key IS NULL`); n == 0 {
 			t.Error("no failed login counted by IP alone")
@@ -988,7 +996,7 @@ func TestChangePasswordThrottleParallel(t *testing.T) {
 	if codes[422] != 3 || codes[429] != 9 {
 		t.Fatalf("12 parallel wrong guesses with a limit of 3: %v", codes)
 	}
-	if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = login_failure_key($1)`, u.Email); n != 3 {
+	if n := scalar(t, env, `SELECT count(*) FROM login_failures WHERE email_key = $1`, env.Store.LoginFailureKey(u.Email)); n != 3 {
 		t.Errorf("%d failures recorded, want 3", n)
 	}
 	// Kept as a hash: what is typed as an e-mail may be a password.

@@ -13,26 +13,26 @@ import (
 )
 
 const loginFailureClearEmail = `-- name: LoginFailureClearEmail :exec
-DELETE FROM login_failures WHERE email_key = login_failure_key($1)
+DELETE FROM login_failures WHERE email_key = $1
 `
 
-func (q *Queries) LoginFailureClearEmail(ctx context.Context, email string) error {
-	_, err := q.db.Exec(ctx, loginFailureClearEmail, email)
+func (q *Queries) LoginFailureClearEmail(ctx context.Context, emailKey *string) error {
+	_, err := q.db.Exec(ctx, loginFailureClearEmail, emailKey)
 	return err
 }
 
 const loginFailureInsert = `-- name: LoginFailureInsert :exec
-INSERT INTO login_failures (email_key, ip) VALUES (login_failure_key(nullif($1::text, '')), $2)
+INSERT INTO login_failures (email_key, ip) VALUES ($1, $2)
 `
 
 type LoginFailureInsertParams struct {
-	Email string
-	Ip    string
+	EmailKey *string
+	Ip       string
 }
 
-// An empty @email (no address: store.failureEmail) keeps no key.
+// A null @email_key (no address: store.failureEmail) counts by IP alone.
 func (q *Queries) LoginFailureInsert(ctx context.Context, arg LoginFailureInsertParams) error {
-	_, err := q.db.Exec(ctx, loginFailureInsert, arg.Email, arg.Ip)
+	_, err := q.db.Exec(ctx, loginFailureInsert, arg.EmailKey, arg.Ip)
 	return err
 }
 
@@ -50,16 +50,16 @@ func (q *Queries) LoginFailurePurge(ctx context.Context, before time.Time) (int6
 
 const loginFailureStats = `-- name: LoginFailureStats :one
 SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email_key = login_failure_key($1) AND f.occurred_at > $2)::bigint AS email_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = login_failure_key($1) AND f.occurred_at > $2), now())::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > $2)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > $2), now())::timestamptz AS email_oldest,
     (SELECT count(*) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2)::bigint AS ip_failures,
     coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2), now())::timestamptz AS ip_oldest
 `
 
 type LoginFailureStatsParams struct {
-	Email string
-	Since time.Time
-	Ip    string
+	EmailKey string
+	Since    time.Time
+	Ip       string
 }
 
 type LoginFailureStatsRow struct {
@@ -72,7 +72,7 @@ type LoginFailureStatsRow struct {
 // Failures within the window for the e-mail and for the IP, with the oldest
 // of each so the caller can compute Retry-After.
 func (q *Queries) LoginFailureStats(ctx context.Context, arg LoginFailureStatsParams) (LoginFailureStatsRow, error) {
-	row := q.db.QueryRow(ctx, loginFailureStats, arg.Email, arg.Since, arg.Ip)
+	row := q.db.QueryRow(ctx, loginFailureStats, arg.EmailKey, arg.Since, arg.Ip)
 	var i LoginFailureStatsRow
 	err := row.Scan(
 		&i.EmailFailures,

@@ -83,9 +83,9 @@ func (s *Store) Login(ctx context.Context, email, password, ip, userAgent string
 			if found {
 				ev.EntityType, ev.EntityID = "user", u.ID.String()
 			}
-			return recordFailure(ctx, tx, email, found, key, th, ev)
+			return s.recordFailure(ctx, tx, email, found, key, th, ev)
 		}
-		if err := tx.Q.LoginFailureClearEmail(ctx, email); err != nil {
+		if err := s.clearLoginFailures(ctx, tx.Q, email); err != nil {
 			return err
 		}
 		sess, token, err := newSession(ctx, tx, u.ID, ip, userAgent)
@@ -154,14 +154,19 @@ func (s *Store) lockThrottle(ctx context.Context, tx *Tx, email, ip string, th T
 
 // recordFailure counts a wrong password for the throttle, with its audit
 // event, and the event of the lock it may have started.
-func recordFailure(ctx context.Context, tx *Tx, email string, known bool, ip string, th Throttle, failed audit.Event) error {
-	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{Email: failureEmail(email, known), Ip: ip}); err != nil {
+func (s *Store) recordFailure(ctx context.Context, tx *Tx, email string, known bool, ip string, th Throttle, failed audit.Event) error {
+	var key *string // counted by IP alone
+	if typed := failureEmail(email, known); typed != "" {
+		k := s.LoginFailureKey(typed)
+		key = &k
+	}
+	if err := tx.Q.LoginFailureInsert(ctx, db.LoginFailureInsertParams{EmailKey: key, Ip: ip}); err != nil {
 		return err
 	}
 	if err := tx.Audit(ctx, failed); err != nil {
 		return err
 	}
-	return auditLock(ctx, tx, email, ip, th, failed)
+	return s.auditLock(ctx, tx, email, ip, th, failed)
 }
 
 // auditLock writes an auth.login_locked event when the failure just
@@ -170,8 +175,9 @@ func recordFailure(ctx context.Context, tx *Tx, email string, known bool, ip str
 // will), so the trail shows when the lock began, once per lock. A lock on
 // an e-mail is filed like its failures (failed), under the user when there
 // is one; a lock on an IP concerns no one user.
-func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
-	st, err := tx.Q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: email, Ip: ip, Since: time.Now().Add(-th.Window)})
+func (s *Store) auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
+	st, err := tx.Q.LoginFailureStats(ctx, db.LoginFailureStatsParams{EmailKey: s.LoginFailureKey(email), Ip: ip,
+		Since: time.Now().Add(-th.Window)})
 	if err != nil {
 		return err
 	}
@@ -194,7 +200,7 @@ func auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, faile
 
 func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
 	now := time.Now()
-	st, err := q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: email, Ip: ip, Since: now.Add(-th.Window)})
+	st, err := q.LoginFailureStats(ctx, db.LoginFailureStatsParams{EmailKey: s.LoginFailureKey(email), Ip: ip, Since: now.Add(-th.Window)})
 	if err != nil {
 		return translate(err)
 	}

@@ -51,7 +51,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			return err
 		}
 		if !ok {
-			return recordFailure(ctx, tx, u.Email, true, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
+			return s.recordFailure(ctx, tx, u.Email, true, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
 				Summary: u.Name + " gave a wrong current password when changing it"})
 		}
@@ -77,7 +77,7 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			return err
 		}
 		// As a successful login does: the user has just proved the password.
-		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
+		if err := s.clearLoginFailures(ctx, tx.Q, old.Email); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, audit.Event{Actor: audit.Actor{ID: &old.ID, Name: old.Name}, Action: "user.password_change",

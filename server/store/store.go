@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,6 +44,7 @@ type Store struct {
 	stopBackground  context.CancelFunc
 	verify          verifyPaging
 	accounts        auth.AccountGate // a login or password change per account at a time
+	failureKey      []byte           // keys failed logins' e-mails (SetLoginFailureSecret)
 	// sealStalledSince is when this instance's sealer began waiting for a
 	// transaction writing to the audit trail, in Unix nanoseconds; 0 when
 	// it is not waiting (see SealerStalled).
@@ -57,7 +59,9 @@ type Store struct {
 // New returns a Store over the pool.
 func New(pool *pgxpool.Pool) *Store {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms.
+	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop, failureKey: key}
 }
 
 // Close cancels the store's background work and waits for it to end; none

@@ -98,7 +98,7 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 			ev  *audit.Event
 			err error
 		)
-		out, ev, err = userUpdate(ctx, tx, actor, id, cond, c)
+		out, ev, err = s.userUpdate(ctx, tx, actor, id, cond, c)
 		if err != nil || ev == nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 // (nil when nothing changed) for the caller to write once it has done the
 // rest of its work: an event written early would hold the audit sealer back
 // while that work waits for locks.
-func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, *audit.Event, error) {
+func (s *Store) userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, *audit.Event, error) {
 	old, err := tx.Q.UserGetForUpdate(ctx, id)
 	if err != nil {
 		return old, nil, err
@@ -162,7 +162,7 @@ func userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, co
 	// reactivation: while the account was closed, the user's own logins
 	// failed too, right password and all (a 401 that must not tell).
 	if c.PasswordHash != nil || next.Active && !old.Active {
-		if err := tx.Q.LoginFailureClearEmail(ctx, old.Email); err != nil {
+		if err := s.clearLoginFailures(ctx, tx.Q, old.Email); err != nil {
 			return out, nil, err
 		}
 	}
@@ -207,7 +207,7 @@ func (s *Store) UserDeactivate(ctx context.Context, actor audit.Actor, id uuid.U
 			}
 		}
 		f := false
-		u, ev, err := userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
+		u, ev, err := s.userUpdate(ctx, tx, actor, id, cond, UserChange{Active: &f})
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
 			ae.Fields = nil // a DELETE sends no field to name
