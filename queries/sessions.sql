@@ -41,13 +41,17 @@ UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = @token_hash;
 INSERT INTO login_failures (email_key, ip) VALUES (sqlc.narg(email_key), @ip);
 
 -- name: LoginFailureStats :one
--- Failures within the window for the e-mail and for the IP, with the oldest
--- of each so the caller can compute Retry-After.
+-- Failures within the window (@window_secs back from the database's now,
+-- the clock every instance shares and occurred_at is set by) for the
+-- e-mail and for the IP, with the oldest of each and that now, so the
+-- caller can compute Retry-After.
 SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > @since)::bigint AS email_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > @since), now())::timestamptz AS email_oldest,
-    (SELECT count(*) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since)::bigint AS ip_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > @since), now())::timestamptz AS ip_oldest;
+    (SELECT count(*) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > w.since)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = @email_key::text AND f.occurred_at > w.since), w.db_now)::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > w.since)::bigint AS ip_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = @ip AND f.occurred_at > w.since), w.db_now)::timestamptz AS ip_oldest,
+    w.db_now::timestamptz AS db_now
+FROM (SELECT now() AS db_now, now() - make_interval(secs => @window_secs::float8) AS since) w;
 
 -- name: LoginFailureClearEmail :exec
 DELETE FROM login_failures WHERE email_key = @email_key;

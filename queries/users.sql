@@ -75,18 +75,20 @@ SELECT pg_advisory_xact_lock(hashtextextended('jmk:active-admins', 0));
 SELECT pg_advisory_xact_lock(hashtextextended('register-ip:' || @ip::text, 0));
 
 -- name: SelfRegistrations :one
--- Self-registrations from one client IP since a time, done or refused for
+-- Self-registrations from one client IP within a window (@window_secs back
+-- from the database's now, the clock every instance shares), done or refused for
 -- a taken e-mail, read from the audit trail (a self-registered user is the
 -- actor of their own user.create), so every instance counts the same; with
 -- the time of the lim-th newest, whose leaving the window lets the next
 -- one in (Retry-After). An IPv6 client counts by its /64 (@net): the
 -- events keep the full address.
 SELECT count(*)::bigint AS registrations,
-       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[@lim::integer], now())::timestamptz AS lim_newest
+       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[@lim::integer], now())::timestamptz AS lim_newest,
+       now()::timestamptz AS db_now
 FROM audit_events
 WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
        OR action = 'auth.register_refused')
-  AND occurred_at > @since
+  AND occurred_at > now() - make_interval(secs => @window_secs::float8)
   AND (ip = @ip::text
        OR (sqlc.narg(net)::cidr IS NOT NULL AND ip ~ '^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$'
            AND ip::inet <<= sqlc.narg(net)::cidr));

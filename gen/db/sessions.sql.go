@@ -50,16 +50,18 @@ func (q *Queries) LoginFailurePurge(ctx context.Context, before time.Time) (int6
 
 const loginFailureStats = `-- name: LoginFailureStats :one
 SELECT
-    (SELECT count(*) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > $2)::bigint AS email_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > $2), now())::timestamptz AS email_oldest,
-    (SELECT count(*) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2)::bigint AS ip_failures,
-    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = $3 AND f.occurred_at > $2), now())::timestamptz AS ip_oldest
+    (SELECT count(*) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > w.since)::bigint AS email_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.email_key = $1::text AND f.occurred_at > w.since), w.db_now)::timestamptz AS email_oldest,
+    (SELECT count(*) FROM login_failures f WHERE f.ip = $2 AND f.occurred_at > w.since)::bigint AS ip_failures,
+    coalesce((SELECT min(f.occurred_at) FROM login_failures f WHERE f.ip = $2 AND f.occurred_at > w.since), w.db_now)::timestamptz AS ip_oldest,
+    w.db_now::timestamptz AS db_now
+FROM (SELECT now() AS db_now, now() - make_interval(secs => $3::float8) AS since) w
 `
 
 type LoginFailureStatsParams struct {
-	EmailKey string
-	Since    time.Time
-	Ip       string
+	EmailKey   string
+	Ip         string
+	WindowSecs float64
 }
 
 type LoginFailureStatsRow struct {
@@ -67,18 +69,22 @@ type LoginFailureStatsRow struct {
 	EmailOldest   time.Time
 	IpFailures    int64
 	IpOldest      time.Time
+	DbNow         time.Time
 }
 
-// Failures within the window for the e-mail and for the IP, with the oldest
-// of each so the caller can compute Retry-After.
+// Failures within the window (@window_secs back from the database's now,
+// the clock every instance shares and occurred_at is set by) for the
+// e-mail and for the IP, with the oldest of each and that now, so the
+// caller can compute Retry-After.
 func (q *Queries) LoginFailureStats(ctx context.Context, arg LoginFailureStatsParams) (LoginFailureStatsRow, error) {
-	row := q.db.QueryRow(ctx, loginFailureStats, arg.EmailKey, arg.Since, arg.Ip)
+	row := q.db.QueryRow(ctx, loginFailureStats, arg.EmailKey, arg.Ip, arg.WindowSecs)
 	var i LoginFailureStatsRow
 	err := row.Scan(
 		&i.EmailFailures,
 		&i.EmailOldest,
 		&i.IpFailures,
 		&i.IpOldest,
+		&i.DbNow,
 	)
 	return i, err
 }

@@ -26,29 +26,32 @@ func (q *Queries) RegisterLock(ctx context.Context, ip string) error {
 
 const selfRegistrations = `-- name: SelfRegistrations :one
 SELECT count(*)::bigint AS registrations,
-       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[$1::integer], now())::timestamptz AS lim_newest
+       coalesce((array_agg(occurred_at ORDER BY occurred_at DESC))[$1::integer], now())::timestamptz AS lim_newest,
+       now()::timestamptz AS db_now
 FROM audit_events
 WHERE ((action = 'user.create' AND entity_type = 'user' AND actor_id::text = entity_id)
        OR action = 'auth.register_refused')
-  AND occurred_at > $2
+  AND occurred_at > now() - make_interval(secs => $2::float8)
   AND (ip = $3::text
        OR ($4::cidr IS NOT NULL AND ip ~ '^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$'
            AND ip::inet <<= $4::cidr))
 `
 
 type SelfRegistrationsParams struct {
-	Lim   int32
-	Since time.Time
-	Ip    string
-	Net   *netip.Prefix
+	Lim        int32
+	WindowSecs float64
+	Ip         string
+	Net        *netip.Prefix
 }
 
 type SelfRegistrationsRow struct {
 	Registrations int64
 	LimNewest     time.Time
+	DbNow         time.Time
 }
 
-// Self-registrations from one client IP since a time, done or refused for
+// Self-registrations from one client IP within a window (@window_secs back
+// from the database's now, the clock every instance shares), done or refused for
 // a taken e-mail, read from the audit trail (a self-registered user is the
 // actor of their own user.create), so every instance counts the same; with
 // the time of the lim-th newest, whose leaving the window lets the next
@@ -57,12 +60,12 @@ type SelfRegistrationsRow struct {
 func (q *Queries) SelfRegistrations(ctx context.Context, arg SelfRegistrationsParams) (SelfRegistrationsRow, error) {
 	row := q.db.QueryRow(ctx, selfRegistrations,
 		arg.Lim,
-		arg.Since,
+		arg.WindowSecs,
 		arg.Ip,
 		arg.Net,
 	)
 	var i SelfRegistrationsRow
-	err := row.Scan(&i.Registrations, &i.LimNewest)
+	err := row.Scan(&i.Registrations, &i.LimNewest, &i.DbNow)
 	return i, err
 }
 

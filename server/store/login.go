@@ -177,7 +177,7 @@ func (s *Store) recordFailure(ctx context.Context, tx *Tx, email string, known b
 // is one; a lock on an IP concerns no one user.
 func (s *Store) auditLock(ctx context.Context, tx *Tx, email, ip string, th Throttle, failed audit.Event) error {
 	st, err := tx.Q.LoginFailureStats(ctx, db.LoginFailureStatsParams{EmailKey: s.LoginFailureKey(email), Ip: ip,
-		Since: time.Now().Add(-th.Window)})
+		WindowSecs: th.Window.Seconds()})
 	if err != nil {
 		return err
 	}
@@ -199,8 +199,8 @@ func (s *Store) auditLock(ctx context.Context, tx *Tx, email, ip string, th Thro
 }
 
 func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip string, th Throttle) error {
-	now := time.Now()
-	st, err := q.LoginFailureStats(ctx, db.LoginFailureStatsParams{EmailKey: s.LoginFailureKey(email), Ip: ip, Since: now.Add(-th.Window)})
+	st, err := q.LoginFailureStats(ctx, db.LoginFailureStatsParams{EmailKey: s.LoginFailureKey(email), Ip: ip,
+		WindowSecs: th.Window.Seconds()})
 	if err != nil {
 		return translate(err)
 	}
@@ -215,7 +215,8 @@ func (s *Store) checkThrottle(ctx context.Context, q *db.Queries, email, ip stri
 	if oldest.IsZero() {
 		return nil
 	}
-	return tooMany("failed logins", oldest.Add(th.Window), now)
+	// The database's clock, as occurred_at's: every instance agrees.
+	return tooMany("failed logins", oldest.Add(th.Window), st.DbNow)
 }
 
 // hashingFor is the store's auth.AccountGate with its refusal as a 429:

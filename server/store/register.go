@@ -83,8 +83,7 @@ func registerThrottle(ctx context.Context, q *db.Queries, ip string, th Register
 	if th.PerIP <= 0 {
 		return nil
 	}
-	now := time.Now()
-	p := db.SelfRegistrationsParams{Ip: ip, Since: now.Add(-th.Window), Lim: int32(th.PerIP)}
+	p := db.SelfRegistrationsParams{Ip: ip, WindowSecs: th.Window.Seconds(), Lim: int32(th.PerIP)}
 	if net, ok := slash64(ip); ok {
 		p.Net = &net
 	}
@@ -95,5 +94,5 @@ func registerThrottle(ctx context.Context, q *db.Queries, ip string, th Register
 	if st.Registrations < int64(th.PerIP) {
 		return nil
 	}
-	return tooMany("registrations from this address", st.LimNewest.Add(th.Window), now)
+	return tooMany("registrations from this address", st.LimNewest.Add(th.Window), st.DbNow)
 }
