@@ -20,15 +20,24 @@ type enum struct {
 // missing value: that is what UCI means by it, and the database could not
 // hold it.
 func newEnum(values []string, aliases ...string) *enum {
+	e := closedEnum(values, aliases...)
+	if _, ok := e.lookup["unknown"]; !ok {
+		e.lookup["unknown"] = ""
+	}
+	return e
+}
+
+// closedEnum is newEnum without "unknown" as a missing value, for the
+// columns that are no scoring input (a lead's status, y): there, unknown is
+// no answer the file can give, and taking it for an empty cell would keep
+// or close a lead the file never spoke of.
+func closedEnum(values []string, aliases ...string) *enum {
 	e := &enum{values: values, lookup: make(map[string]string, len(values)+len(aliases)/2+1)}
 	for _, v := range values {
 		e.lookup[v] = v
 	}
 	for i := 0; i+1 < len(aliases); i += 2 {
 		e.lookup[aliases[i]] = aliases[i+1]
-	}
-	if _, ok := e.lookup["unknown"]; !ok {
-		e.lookup["unknown"] = ""
 	}
 	e.want = "one of " + strings.Join(values, ", ")
 	return e
@@ -61,6 +70,6 @@ var (
 	monthEnum           = newEnum(scoring.Months)
 	weekdayEnum         = newEnum(scoring.Weekdays)
 	previousOutcomeEnum = newEnum(scoring.PreviousOutcomes, "nonexistent", "none")
-	statusEnum          = newEnum(leadrules.Statuses, "follow-up", "follow_up", "follow up", "follow_up")
-	outcomeEnum         = newEnum([]string{"yes", "no"})
+	statusEnum          = closedEnum(leadrules.Statuses, "follow-up", "follow_up", "follow up", "follow_up")
+	outcomeEnum         = closedEnum([]string{"yes", "no"})
 )

@@ -107,7 +107,14 @@ func parseHeader(header []string, oneLine bool) ([]column, error) {
 	// belongs in external_id, or every import of the file would add the
 	// leads again) or a seller, which an import does not set; dropping
 	// them without a word would surprise.
-	if seenAt[colVersion] == 0 && seenAt[colAssignedToName] == 0 {
+	export := seenAt[colVersion] != 0 || seenAt[colAssignedToName] != 0
+	// An export's rows find their leads by external_id: without it, every
+	// row would be imported as a new lead, a copy of the one it came from.
+	if export && seenAt[colExternalID] == 0 {
+		return nil, &HeaderError{Column: "external_id", Message: "an export's rows are matched to their leads by its external_id column, " +
+			"which this file lacks: put it back, or every row would be imported again as a new lead"}
+	}
+	if !export {
 		for _, c := range []column{colID, colAssignedTo} {
 			if j := seenAt[c]; j != 0 {
 				return nil, &HeaderError{Column: header[j-1], Message: fmt.Sprintf(

@@ -257,6 +257,13 @@ func TestReaderRejections(t *testing.T) {
 			[]leadcsv.Rejection{{Line: 3, Message: "expected 2 values"}, {Line: 4, Message: "found 3"}}, 2},
 		{"BadEnum", "name;job;month\nA;pilot;may\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "job", Message: `"pilot" is not one of admin, blue_collar`}}, 0},
+		// Unknown is a missing scoring input, not an answer to y or a
+		// status: it neither closes a lead nor leaves it as it was.
+		{"UnknownOutcomeOrStatus", "name,y\nA,unknown\nB,Unknown\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "y", Message: `"unknown" is not one of yes, no`},
+				{Line: 3, Field: "y", Message: `"Unknown" is not one of yes, no`}}, 0},
+		{"UnknownStatus", "name,status\nA,unknown\n",
+			[]leadcsv.Rejection{{Line: 2, Field: "status", Message: `"unknown" is not one of new, contacted`}}, 0},
 		{"ContactHasNoUnknownButNoOther", "contact\nfax\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "contact_channel", Message: "one of cellular, telephone"}}, 0},
 		{"BadNumbers", "age,campaign,pdays,emp.var.rate,euribor3m,cons.price.idx\n12.5,-1,1000,abc,1e999,\"93,2\"\n",
@@ -411,6 +418,9 @@ func TestReaderHeaderErrors(t *testing.T) {
 		// An export's id and assigned_to, in a file that is no export
 		// (no version or assigned_to_name column): the file's own, which
 		// would be dropped.
+		{"ExportWithoutExternalID", "id,name,version\n0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b,Ana,2\n", "external_id",
+			"matched to their leads by its external_id column, which this file lacks"},
+		{"ExportWithoutExternalIDOrVersion", "name,assigned_to_name\nAna,Rui\n", "external_id", "which this file lacks"},
 		{"OwnID", "ID,Name\n7,Ana\n", "ID", `column "ID" is read only in an export (a file with its version or assigned_to_name column): a file's own lead ids go in external_id`},
 		{"OwnAssignee", "Name,Assigned To\nAna,Rui\n", "Assigned To", "an import does not assign leads"},
 		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
