@@ -613,6 +613,12 @@ func TestImportMalformed(t *testing.T) {
 		{"UnclosedQuote", func() io.Reader {
 			return strings.NewReader(apiHeader + "\n" + `q-1,"never closed,,30,admin.,no` + "\n" + strings.Repeat(manyGood(1), 60000))
 		}, "", 422, "quote"},
+		// The right file in the wrong format (decimal commas in a comma
+		// file, as a Portuguese spreadsheet may save it): refused early,
+		// with the first rows' reasons, which say how to fix it.
+		{"MostRowsRejected", func() io.Reader {
+			return strings.NewReader("name,euribor3m\n" + strings.Repeat("Ana,\"4,857\"\n", 1001))
+		}, "", 422, `1000 of the first 1000 rows rejected; is it the right file?; the first: line 2, euribor_3m: "4,857" is not a number`},
 		// Rows refused only once staged (here: an external_id that comes
 		// again) count toward the same limit as the reader's.
 		{"TooManyRejectedAfterStaging", func() io.Reader {

@@ -27,6 +27,28 @@ func UploadTimedOut() error {
 		"(IMPORT_UPLOAD_TIMEOUT, counted from the import's turn); nothing was imported (use jmk import for large files on a slow link)"}
 }
 
+// firstRejections adds the first rows' reasons to the refusal of a file
+// with too many rejected rows: "1000 of the first 1000 rows rejected"
+// alone leaves a user with the right file in the wrong format (decimal
+// commas, say) no clue.
+func firstRejections(err error, rejs []leadcsv.Rejection) error {
+	var fe *leadcsv.FileError
+	if !errors.As(err, &fe) || !errors.Is(fe.Err, leadcsv.ErrTooManyRejections) || len(rejs) == 0 {
+		return err
+	}
+	var first []string
+	for _, r := range rejs[:min(len(rejs), 3)] {
+		where := fmt.Sprintf("line %d", r.Line)
+		if r.Field != "" {
+			where += ", " + r.Field
+		}
+		first = append(first, where+": "+r.Message)
+	}
+	out := *fe
+	out.Detail += "; the first: " + strings.Join(first, "; ")
+	return &out
+}
+
 // importError turns what the reader reports into the import's errors; see
 // LeadImport.
 func importError(err error) error {

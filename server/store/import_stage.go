@@ -116,7 +116,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 					break
 				}
 				if err != nil {
-					b.err = importError(err)
+					b.err = err
 					break
 				}
 				b.n++
@@ -147,7 +147,7 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 		res.Rows += b.n
 		res.Rejected = append(res.Rejected, b.rejs...)
 		if b.err != nil {
-			return stagedRows{}, b.err
+			return stagedRows{}, importError(firstRejections(b.err, res.Rejected))
 		}
 		if len(b.rows) > 0 {
 			n, err := tx.Q.ImportStageCopy(ctx, b.rows)
