@@ -797,9 +797,19 @@ func TestChangePassword(t *testing.T) {
 			NewPassword: strings.Repeat("é", 4)})
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), "new_password")
 	})
+	// The same answer whether the current password given is right or not:
+	// a different one would confirm a guess without a trace in the trail.
 	t.Run("SameAsCurrent", func(t *testing.T) {
-		r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: servertest.Password, NewPassword: servertest.Password})
-		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 422), "new_password")
+		var bodies []string
+		for _, pw := range []string{servertest.Password, "a wrong guess, twice"} {
+			r, _ := c.ChangePasswordWithResponse(bg, client.PasswordChange{CurrentPassword: pw, NewPassword: pw})
+			p := wantProblem(t, r.HTTPResponse, r.Body, 422)
+			wantField(t, p, "new_password")
+			bodies = append(bodies, p.Detail)
+		}
+		if bodies[0] != bodies[1] {
+			t.Errorf("answers differ: %q, %q", bodies[0], bodies[1])
+		}
 	})
 	t.Run("OK", func(t *testing.T) {
 		const newPW = "a new long password"

@@ -34,9 +34,13 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 	if err := auth.CheckPasswordRules(newPassword); err != nil {
 		return apperr.Invalid("new_password", auth.PasswordLengthRule)
 	}
+	// Judged on the text alone, before current is checked: said only to
+	// the right current password, it would confirm a guess, unaudited.
+	if current == newPassword {
+		return apperr.Invalid("new_password", "must differ from the current password")
+	}
 	// bcrypt runs outside any transaction, as for a login.
 	ok := s.passwordMatches(u.PasswordHash, current)
-	same := ok && current == newPassword
 	// Hashed whatever current is: done only for a right guess, its 250 ms
 	// would tell the guesser so, 429 or not.
 	newHash, err := auth.HashPassword(newPassword)
@@ -54,10 +58,6 @@ func (s *Store) ChangePassword(ctx context.Context, caller auth.Identity, curren
 			return s.recordFailure(ctx, tx, u.Email, true, key, th, audit.Event{Actor: audit.Actor{ID: &u.ID, Name: u.Name},
 				Action: "auth.password_change_failed", EntityType: "user", EntityID: u.ID.String(),
 				Summary: u.Name + " gave a wrong current password when changing it"})
-		}
-		if same {
-			// Only after the throttle: it tells that current was right.
-			return apperr.Invalid("new_password", "must differ from the current password")
 		}
 		old, err := tx.Q.UserGetForUpdate(ctx, caller.UserID)
 		if err != nil {
