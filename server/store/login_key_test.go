@@ -1,25 +1,29 @@
-package store_test
+package store
 
 import (
+	"strings"
 	"testing"
-
-	"github.com/jmksales/jmk/server/store"
 )
 
-// Instances with one JWT_SECRET count an e-mail under one key, whatever its
-// case; another secret, or none set, gives other keys.
-func TestLoginFailureKey(t *testing.T) {
+// A failed login is counted under the e-mail typed when it is an address
+// or an account's, whatever its shape, and under nothing else.
+func TestFailureEmail(t *testing.T) {
 	t.Parallel()
-	a, b, other, unset := store.New(nil), store.New(nil), store.New(nil), store.New(nil)
-	for _, s := range []*store.Store{a, b} {
-		s.SetLoginFailureSecret([]byte("the same secret on every instance"))
-	}
-	other.SetLoginFailureSecret([]byte("another secret"))
-	k := a.LoginFailureKey("Ana@Example.com")
-	if k != b.LoginFailureKey("ana@example.com") || len(k) != 64 {
-		t.Errorf("two instances' keys differ: %s %s", k, b.LoginFailureKey("ana@example.com"))
-	}
-	if k == other.LoginFailureKey("ana@example.com") || k == unset.LoginFailureKey("ana@example.com") {
-		t.Error("another secret gives the same key")
+	// 255 bytes once lower-cased (Ⱥ is 2 bytes, ⱥ 3): past IsAddress, yet
+	// an account may have it.
+	long := "ⱥ" + strings.Repeat("a", 240) + "@example.com"
+	for _, tc := range []struct {
+		typed string
+		known bool
+		want  string
+	}{
+		{"ana@example.com", false, "ana@example.com"},
+		{"Tr0ub4dor&3-secret", false, ""},
+		{long, true, long},
+		{long, false, ""},
+	} {
+		if got := failureEmail(tc.typed, tc.known); got != tc.want {
+			t.Errorf("failureEmail(%.20q, %v) = %.20q, want %.20q", tc.typed, tc.known, got, tc.want)
+		}
 	}
 }
