@@ -60,8 +60,13 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 		rec = append(rec, make([]string, len(r.cols)-len(rec))...)
 	}
 	if len(rec) != len(r.cols) {
-		return Row{}, []Rejection{{Line: line, Message: fmt.Sprintf(
-			"expected %d values (one per header column), found %d", len(r.cols), len(rec))}}
+		msg := fmt.Sprintf("expected %d values (one per header column), found %d", len(r.cols), len(rec))
+		if len(rec) > len(r.cols) {
+			// A one-column file saved by a spreadsheet leaves "Silva, Ana"
+			// unquoted, as its own delimiter is ';'.
+			msg += fmt.Sprintf("; a value holding a '%c' must be in double quotes", r.comma)
+		}
+		return Row{}, []Rejection{{Line: line, Message: msg}}
 	}
 	st := new(cells)
 	row := &st.row

@@ -255,6 +255,9 @@ func TestReaderRejections(t *testing.T) {
 	}{
 		{"WrongFieldCount", "name,age\nA,30\nB\nC,30,extra\nD,31\n",
 			[]leadcsv.Rejection{{Line: 3, Message: "expected 2 values"}, {Line: 4, Message: "found 3"}}, 2},
+		// A one-column list from a spreadsheet whose own delimiter is ';'.
+		{"UnquotedComma", "\ufeffName\r\nSilva, Ana\r\nRui Sá\r\n",
+			[]leadcsv.Rejection{{Line: 2, Message: `found 2; a value holding a ',' must be in double quotes`}}, 1},
 		{"BadEnum", "name;job;month\nA;pilot;may\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "job", Message: `"pilot" is not one of admin, blue_collar`}}, 0},
 		// Unknown is a missing scoring input, not an answer to y or a
