@@ -295,6 +295,12 @@ func TestImport(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, status) IN (('wf-1', 'success'), ('wf-2', 'follow_up'), ('wf-3', 'contacted'))`); n != 3 {
 			t.Error("statuses: want wf-1 still won, wf-2 reopened to follow_up, wf-3 still contacted")
 		}
+		// A status asked for by y alone is refused under y's name, the
+		// column the file has.
+		out = importOK(t, env, "", "external_id,y\nwf-1,no\n")
+		if len(out.Rejected) != 1 || out.Rejected[0].Field != "y" || !strings.Contains(out.Rejected[0].Message, "cannot move") {
+			t.Errorf("y alone: %+v", out.Rejected)
+		}
 	})
 
 	t.Run("RepeatedRowMeetsNoRuleButItsOwn", func(t *testing.T) {

@@ -159,7 +159,12 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 		}
 	}
 	if setStatus {
-		if err := stageWorkflow(ctx, tx, staged.statusDefaults, res); err != nil {
+		// The status a row asks for is its status column's, or else its y's.
+		field := "status"
+		if !slices.Contains(cols, "status") {
+			field = "y"
+		}
+		if err := stageWorkflow(ctx, tx, staged.statusDefaults, field, res); err != nil {
 			return err
 		}
 	}
@@ -186,9 +191,10 @@ func deletedLead(line int32, externalID string) leadcsv.Rejection {
 
 // stageWorkflow refuses the staged rows that would move their lead to a
 // status the workflow does not allow, even an admin (a closed lead back to
-// new, say: re-importing an old file would reopen it). An import is an
-// admin's change, so an admin's rules apply.
-func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *ImportResult) error {
+// new, say: re-importing an old file would reopen it), naming field (the
+// column the status came from). An import is an admin's change, so an
+// admin's rules apply.
+func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, field string, res *ImportResult) error {
 	// Under lockNamedLeads' row locks, so that the status kept is the
 	// lead's own until the upsert writes it back.
 	if statusDefaults {
@@ -216,7 +222,7 @@ func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *Import
 				res.Rejected = append(res.Rejected, staleRow(m.Line, m.ExternalID, *m.FileVersion, m.LeadVersion))
 				continue
 			}
-			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: "status",
+			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: field,
 				Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})
 		}
 	}
