@@ -171,15 +171,18 @@ SELECT EXISTS (
 
 -- name: AuditGuards :one
 -- The append-only guards as they stand: how many of the four triggers of
--- migrations 00002 and 00023 are in force (enabled in every session, on
--- the right operations, running audit_append_only), and that function's
--- source, which its owner could replace with one that refuses nothing
--- while every trigger still shows as enabled.
+-- migrations 00002 and 00023 are in force (each on its table, enabled in
+-- every session, on the right operations, for every row and column, with
+-- no WHEN condition, running audit_append_only), and that function's
+-- source (empty when it is gone), which its owner could replace with one
+-- that refuses nothing while every trigger still shows as enabled.
 SELECT (SELECT count(*) FROM pg_catalog.pg_trigger t
-        WHERE t.tgrelid IN ('audit_events'::regclass, 'audit_seals'::regclass)
-          AND t.tgenabled = 'A'
-          AND t.tgfoid = 'audit_append_only()'::regprocedure
-          AND (t.tgname IN ('audit_events_append_only', 'audit_seals_append_only') AND t.tgtype = 27 -- BEFORE UPDATE OR DELETE, FOR EACH ROW
-            OR t.tgname IN ('audit_events_no_truncate', 'audit_seals_no_truncate') AND t.tgtype = 34) -- BEFORE TRUNCATE
+        WHERE (t.tgrelid, t.tgname, t.tgtype) IN (
+                ('audit_events'::regclass, 'audit_events_append_only', 27), -- BEFORE UPDATE OR DELETE, FOR EACH ROW
+                ('audit_events'::regclass, 'audit_events_no_truncate', 34), -- BEFORE TRUNCATE
+                ('audit_seals'::regclass, 'audit_seals_append_only', 27),
+                ('audit_seals'::regclass, 'audit_seals_no_truncate', 34))
+          AND t.tgenabled = 'A' AND t.tgqual IS NULL AND t.tgattr = ''::int2vector AND t.tgnargs = 0
+          AND t.tgfoid = to_regprocedure('audit_append_only()')
        )::int AS in_force,
-       (SELECT md5(p.prosrc) FROM pg_catalog.pg_proc p WHERE p.oid = 'audit_append_only()'::regprocedure)::text AS function_md5;
+       coalesce((SELECT md5(p.prosrc) FROM pg_catalog.pg_proc p WHERE p.oid = to_regprocedure('audit_append_only()')), '')::text AS function_md5;

@@ -57,7 +57,9 @@ FROM (SELECT now() AS db_now, now() - make_interval(secs => @window_secs::float8
 DELETE FROM login_failures WHERE email_key = @email_key;
 
 -- name: LoginFailurePurge :execrows
-DELETE FROM login_failures WHERE occurred_at < @before;
+-- Older than @keep_secs by the database's clock, as the throttle judges
+-- them (LoginFailureStats).
+DELETE FROM login_failures WHERE occurred_at < now() - make_interval(secs => @keep_secs::float8);
 
 -- name: SessionPurge :execrows
 -- Deletes the sessions that ended (revoked, or past their expiry) before

@@ -35,7 +35,7 @@ const writeGrace = 10 * time.Second
 // the server's long read timeout. The import's upload has its own
 // (importUpload). It runs after headAsGet, so a HEAD goes as its GET does.
 //
-// The answer's write deadline moves with it: none on a long route (the
+// An API answer's write deadline moves with it: none on a long route (the
 // server's WriteTimeout would drop the answer of work already saved; the
 // export sets one per block it sends), and past d on the others, whatever
 // the WriteTimeout (REQUEST_TIMEOUT may be the longer).
@@ -50,7 +50,9 @@ func requestDeadline(d time.Duration) echo.MiddlewareFunc {
 				writeUntil = time.Time{}
 			}
 			rc := http.NewResponseController(c.Response())
-			_ = rc.SetWriteDeadline(writeUntil)
+			if isAPI(r.URL.Path) { // the docs' assets keep the server's WriteTimeout
+				_ = rc.SetWriteDeadline(writeUntil)
+			}
 			if r.Method == http.MethodPost && c.Path() == importPath {
 				return next(c)
 			}

@@ -77,6 +77,13 @@ export async function withRenewalLock<T>(fn: () => Promise<T>, name: string = jm
 /** The calls that take no access token, whose 401 a refresh cannot mend. */
 const tokenless = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/register"];
 
+/** A copy of headers with the bearer token, leaving the caller's request as it was. */
+function withAuthorization(headers: Headers, token: string): Headers {
+  const out = new Headers(headers);
+  out.set("Authorization", `Bearer ${token}`);
+  return out;
+}
+
 /** Whether a 401 says that the token sent has expired or was revoked (RFC 6750). */
 export function isInvalidToken(response: Response): boolean {
   return response.status === 401 && /error="invalid_token"/.test(response.headers.get("WWW-Authenticate") ?? "");
@@ -109,13 +116,14 @@ export function createJmkClient(opts: Options): JmkClient {
     if (!token) return send(request, init);
     // The token goes on a copy (fetch consumes its body): openapi-fetch hands this request to the
     // middleware again with the response, which must not see the token.
-    const withToken = (t: string) => {
-      const copy = request.clone();
-      copy.headers.set("Authorization", `Bearer ${t}`);
-      return copy;
-    };
+    const withToken = (t: string) => new Request(request.clone(), { headers: withAuthorization(request.headers, t) });
+    if (!opts.refresh) {
+      // No retry to keep the body for: the request is handed on, not copied (a copy would hold a
+      // second buffer of an upload).
+      return send(new Request(request, { headers: withAuthorization(request.headers, token) }), init);
+    }
     const response = await send(withToken(token), init);
-    if (!opts.refresh || !isInvalidToken(response)) return response;
+    if (!isInvalidToken(response)) return response;
     const renewed = await untilAborted(renew(token, opts.refresh), request.signal);
     if (!renewed) return response;
     void response.body?.cancel().catch(() => {}); // the 401's body is not needed; failing to drop it is no matter

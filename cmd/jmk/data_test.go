@@ -432,6 +432,17 @@ func TestSeedDemoAddressTaken(t *testing.T) {
 				"SELECT count(*) FROM leads": 0})
 		})
 	}
+	// Nor is the first admin made with one: refused before it is created.
+	t.Run("AdminEmail", func(t *testing.T) {
+		t.Parallel()
+		dsn := dbtest.URL(t)
+		r := runJMK(t, map[string]string{"DATABASE_URL": dsn, "ADMIN_EMAIL": "Sales1@example.com",
+			"ADMIN_PASSWORD": "a long enough password"}, "", "seed", "--demo")
+		if r.err == nil || !strings.Contains(r.err.Error(), "ADMIN_EMAIL is sales1@example.com, a demo seller's address") {
+			t.Fatalf("%v %q", r.err, r.stdout)
+		}
+		countsAre(t, dsn, "after the refused seed", map[string]int64{"SELECT count(*) FROM users": 0})
+	})
 }
 
 // TestSeedRefusedInProduction: the demo's logins have published passwords,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +133,9 @@ func cmdSeed(ctx context.Context, e env) error {
 func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Writer) error {
 	start := time.Now()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := demoAddressesFree(ctx, cfg, st); err != nil {
+		return err
+	}
 	if err := server.BootstrapAdmin(ctx, st, cfg, log, out); err != nil {
 		return err
 	}
@@ -206,28 +210,36 @@ func seedDemo(ctx context.Context, cfg server.Config, st *store.Store, out io.Wr
 	return nil
 }
 
-// seedSellers creates the demo sales users that do not exist yet (bcrypt is
-// slow on purpose: they are hashed in parallel) and returns all of them,
-// with the indexes of those it created.
-func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.User, []int, error) {
-	// An existing account with a demo address gets that seller's leads and
-	// contacts, which only an active sales user may hold: checked before
-	// anything is created, so a refused seed leaves no users behind.
+// demoAddressesFree refuses a seed whose demo sellers' addresses belong to
+// an admin or a deactivated user, or to the first admin it would create
+// (ADMIN_EMAIL): the seed gives each seller open leads and contacts, which
+// only an active sales user may hold. It runs before anything is written.
+func demoAddressesFree(ctx context.Context, cfg server.Config, st *store.Store) error {
 	for _, s := range demoSellers {
+		if strings.EqualFold(strings.TrimSpace(cfg.AdminEmail), s.email) {
+			return fmt.Errorf("seed: ADMIN_EMAIL is %s, a demo seller's address: choose another", s.email)
+		}
 		u, err := st.SeedUserByEmail(ctx, s.email)
 		switch {
 		case errors.Is(err, apperr.ErrNotFound):
 		case err != nil:
-			return nil, nil, fmt.Errorf("seed: sales users: %w", err)
+			return fmt.Errorf("seed: sales users: %w", err)
 		case u.Role != auth.RoleSales || !u.Active:
 			what := "an admin"
 			if u.Role == auth.RoleSales {
 				what = "a deactivated user"
 			}
-			return nil, nil, fmt.Errorf("seed: %s is %s's address, and the demo gives that seller open leads "+
+			return fmt.Errorf("seed: %s is %s's address, and the demo gives that seller open leads "+
 				"and contacts; change that user's e-mail, or seed another database", s.email, what)
 		}
 	}
+	return nil
+}
+
+// seedSellers creates the demo sales users that do not exist yet (bcrypt is
+// slow on purpose: they are hashed in parallel) and returns all of them,
+// with the indexes of those it created.
+func seedSellers(ctx context.Context, st *store.Store, actor audit.Actor) ([]db.User, []int, error) {
 	users := make([]db.User, len(demoSellers))
 	fresh := make([]bool, len(demoSellers))
 	errs := make([]error, len(demoSellers))

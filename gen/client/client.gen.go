@@ -1709,7 +1709,8 @@ type DeleteLeadParams struct {
 
 // UpdateLeadParams defines parameters for UpdateLead.
 type UpdateLeadParams struct {
-	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
+	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`;
+	// left out of a request with other problems too, it is listed among them in one 400);
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
 	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.
@@ -1807,7 +1808,8 @@ type DeactivateUserParams struct {
 
 // UpdateUserParams defines parameters for UpdateUser.
 type UpdateUserParams struct {
-	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
+	// IfMatch The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`;
+	// left out of a request with other problems too, it is listed among them in one 400);
 	// 412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
 	// never matches, and when no tag names a version the 412's detail says so rather than that
 	// the record changed. A value that is not an entity tag (a bare `3`) is a 400.

@@ -37,11 +37,13 @@ func (q *Queries) LoginFailureInsert(ctx context.Context, arg LoginFailureInsert
 }
 
 const loginFailurePurge = `-- name: LoginFailurePurge :execrows
-DELETE FROM login_failures WHERE occurred_at < $1
+DELETE FROM login_failures WHERE occurred_at < now() - make_interval(secs => $1::float8)
 `
 
-func (q *Queries) LoginFailurePurge(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, loginFailurePurge, before)
+// Older than @keep_secs by the database's clock, as the throttle judges
+// them (LoginFailureStats).
+func (q *Queries) LoginFailurePurge(ctx context.Context, keepSecs float64) (int64, error) {
+	result, err := q.db.Exec(ctx, loginFailurePurge, keepSecs)
 	if err != nil {
 		return 0, err
 	}

@@ -1849,7 +1849,8 @@ export interface components {
     parameters: {
         ID: string;
         /**
-         * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
+         * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`;
+         *     left out of a request with other problems too, it is listed among them in one 400);
          *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
          *     never matches, and when no tag names a version the 412's detail says so rather than that
          *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
@@ -2296,7 +2297,8 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`;
+                 *     left out of a request with other problems too, it is listed among them in one 400);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.
@@ -2593,7 +2595,8 @@ export interface operations {
             query?: never;
             header: {
                 /**
-                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`);
+                 * @description The ETag last seen, with its double quotes (`"3"`). Required (428 without it, empty, or with `*`;
+                 *     left out of a request with other problems too, it is listed among them in one 400);
                  *     412 when stale. A list of tags matches when any of them is current; a weak tag (`W/"3"`)
                  *     never matches, and when no tag names a version the 412's detail says so rather than that
                  *     the record changed. A value that is not an entity tag (a bare `3`) is a 400.

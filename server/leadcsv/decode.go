@@ -61,7 +61,7 @@ func (r *Reader) decode(rec []string, line int) (Row, []Rejection) {
 	}
 	if len(rec) != len(r.cols) {
 		msg := fmt.Sprintf("expected %d values (one per header column), found %d", len(r.cols), len(rec))
-		if len(rec) > len(r.cols) {
+		if len(rec) > len(r.cols) && slices.ContainsFunc(rec[len(r.cols):], func(v string) bool { return !isBlank(v) }) {
 			// A one-column file saved by a spreadsheet leaves "Silva, Ana"
 			// unquoted, as its own delimiter is ';'.
 			msg += fmt.Sprintf("; a value holding a '%c' must be in double quotes", r.comma)

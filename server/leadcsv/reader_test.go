@@ -393,6 +393,15 @@ func TestReaderRejections(t *testing.T) {
 	}
 }
 
+// An empty cell after the last is a wrong count, not a value to quote.
+func TestReaderTrailingDelimiter(t *testing.T) {
+	t.Parallel()
+	_, rejs, err := readString(t, "name,age\nAna,30,\n")
+	if err != nil || len(rejs) != 1 || rejs[0].Message != "expected 2 values (one per header column), found 3" {
+		t.Fatalf("%+v %v", rejs, err)
+	}
+}
+
 func TestReaderHeaderErrors(t *testing.T) {
 	t.Parallel()
 

@@ -120,7 +120,11 @@ func auditUnguarded(ctx context.Context, q *db.Queries) (string, error) {
 	if g.InForce != 4 {
 		off = append(off, fmt.Sprintf("triggers disabled or changed: %d of 4", 4-g.InForce))
 	}
-	if g.FunctionMd5 != auditGuardSource {
+	switch g.FunctionMd5 {
+	case auditGuardSource:
+	case "":
+		off = append(off, "the function the triggers run (audit_append_only) is gone")
+	default:
 		off = append(off, "the function the triggers run (audit_append_only) was replaced")
 	}
 	if len(off) == 0 {

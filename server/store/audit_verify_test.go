@@ -107,10 +107,30 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$`, "audit_append_only) was replaced"},
+		// Enabled, always, but made to fire for nothing, or for one column.
+		{`DROP TRIGGER audit_events_append_only ON audit_events;
+			CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+				FOR EACH ROW WHEN (false) EXECUTE FUNCTION audit_append_only();
+			ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`,
+			`DROP TRIGGER audit_events_append_only ON audit_events;
+			CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+				FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+			ALTER TABLE audit_events ENABLE ALWAYS TRIGGER audit_events_append_only`, "triggers disabled or changed: 1 of 4"},
+		{`DROP TRIGGER audit_seals_append_only ON audit_seals;
+			CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OF sealed_at OR DELETE ON audit_seals
+				FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+			ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only`,
+			`DROP TRIGGER audit_seals_append_only ON audit_seals;
+			CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON audit_seals
+				FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+			ALTER TABLE audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only`, "triggers disabled or changed: 1 of 4"},
 	} {
 		exec(tc.off)
 		verify(false, tc.want)
 		exec(tc.on)
 		verify(true, "")
 	}
+	// The bluntest: the function dropped, and every trigger with it.
+	exec(`DROP FUNCTION audit_append_only() CASCADE`)
+	verify(false, "triggers disabled or changed: 4 of 4, and the function the triggers run (audit_append_only) is gone")
 }

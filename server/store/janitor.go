@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// LoginFailurePurge deletes failed-login records older than before: past
+// LoginFailurePurge deletes failed-login records older than keep: past
 // the throttle window they no longer count, and keeping them would only grow
 // the table (the audit trail keeps its own record of every failure).
-func (s *Store) LoginFailurePurge(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.q.LoginFailurePurge(ctx, before)
+func (s *Store) LoginFailurePurge(ctx context.Context, keep time.Duration) (int64, error) {
+	n, err := s.q.LoginFailurePurge(ctx, keep.Seconds())
 	return n, translate(err)
 }
 
@@ -60,7 +60,7 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 	for {
 		round := time.Now()
 		var errs []error
-		if _, err := s.LoginFailurePurge(ctx, time.Now().Add(-keep)); err != nil {
+		if _, err := s.LoginFailurePurge(ctx, keep); err != nil {
 			errs = append(errs, fmt.Errorf("purge login failures: %w", err))
 		}
 		if _, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention)); err != nil {
