@@ -51,18 +51,29 @@ func (s *Store) activeModel(ctx context.Context, q *db.Queries) (Active, bool, e
 	return Active{Version: st.Version, Scorer: scorer, Thresholds: scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}}, true, nil
 }
 
+// scorerFor returns version compiled, from the cache or loaded through q.
+// The lock guards the cache alone, never the load: a caller in a
+// transaction holds a pool connection, and one waiting here for a load
+// that needs a connection from a full pool (a request outside any
+// transaction) stalled both until their deadlines. Callers that miss the
+// cache together each load the model; the last to finish is kept, and one
+// that is not the active version is replaced at the next miss.
 func (s *Store) scorerFor(ctx context.Context, q *db.Queries, version int32) (*scoring.Scorer, error) {
 	c := &s.models
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.version == version && c.scorer != nil {
-		return c.scorer, nil
+	sc := c.scorer
+	hit := c.version == version && sc != nil
+	c.mu.Unlock()
+	if hit {
+		return sc, nil
 	}
 	sc, err := loadScorer(ctx, q, version)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
 	c.version, c.scorer = version, sc
+	c.mu.Unlock()
 	return sc, nil
 }
 
