@@ -59,14 +59,14 @@ INSERT INTO lead_import_stage (
     last_contact_month, last_contact_weekday, last_call_duration_sec, campaign_contacts,
     days_since_previous_contact, previous_contacts, previous_outcome, emp_var_rate, cons_price_idx,
     cons_conf_idx, euribor_3m, nr_employed, probability, category, model_version, status_default, bare,
-    lead_version
+    lead_version, status_from_y
 ) VALUES (
     @line, @id, @external_id, @name, @fallback_name, @phone, @email, @status, @notes, @assigned_to, @closed_at, @created_at,
     @age, @job, @marital, @education, @credit_default, @housing_loan, @personal_loan, @contact_channel,
     @last_contact_month, @last_contact_weekday, @last_call_duration_sec, @campaign_contacts,
     @days_since_previous_contact, @previous_contacts, @previous_outcome, @emp_var_rate, @cons_price_idx,
     @cons_conf_idx, @euribor_3m, @nr_employed, @probability, @category, @model_version, @status_default,
-    @bare, @lead_version
+    @bare, @lead_version, @status_from_y
 );
 
 -- name: ImportStageDropSuperseded :many
@@ -193,9 +193,10 @@ WHERE s.status_default AND l.external_id = s.external_id AND l.deleted_at IS NUL
 -- name: ImportStageStatusMoves :many
 -- Staged rows that would move a live lead to another status, for the
 -- workflow check (server/leadrules), with the file's version of the lead
--- and the lead's own: a stale row is reported as such.
+-- and the lead's own: a stale row is reported as such. status_from_y says
+-- which column a refusal names.
 SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status,
-       s.lead_version AS file_version, l.version AS lead_version
+       s.lead_version AS file_version, l.version AS lead_version, s.status_from_y
 FROM lead_import_stage s
 JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
 WHERE s.status <> l.status

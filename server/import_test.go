@@ -295,11 +295,34 @@ func TestImport(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE (external_id, status) IN (('wf-1', 'success'), ('wf-2', 'follow_up'), ('wf-3', 'contacted'))`); n != 3 {
 			t.Error("statuses: want wf-1 still won, wf-2 reopened to follow_up, wf-3 still contacted")
 		}
-		// A status asked for by y alone is refused under y's name, the
-		// column the file has.
-		out = importOK(t, env, "", "external_id,y\nwf-1,no\n")
-		if len(out.Rejected) != 1 || out.Rejected[0].Field != "y" || !strings.Contains(out.Rejected[0].Message, "cannot move") {
-			t.Errorf("y alone: %+v", out.Rejected)
+		// A refusal names the column the row's status came from: y when
+		// its status cell is empty or absent and y decided, else status.
+		importOK(t, env, "", "external_id,name,status\nwf-4,Won Too,success\n")
+		for _, c := range []struct {
+			name, file string
+			fields     []string // of the rows' refusals, in line order
+		}{
+			{"StatusOnly", "external_id,status\nwf-1,failed\n", []string{"status"}},
+			{"YOnly", "external_id,y\nwf-1,no\n", []string{"y"}},
+			{"BothStatusFilled", "external_id,status,y\nwf-1,failed,no\n", []string{"status"}},
+			{"BothStatusBlank", "external_id,status,y\nwf-1,,no\n", []string{"y"}},
+			{"BothPerRow", "external_id,status,y\nwf-1,,no\nwf-4,failed,no\n", []string{"y", "status"}},
+			{"BothPerRowSemicolon", "external_id;y;status\nwf-1;no;failed\nwf-4;no;\n", []string{"status", "y"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				out := importOK(t, env, "", c.file)
+				if out.Updated != 0 || len(out.Rejected) != len(c.fields) {
+					t.Fatalf("result %+v, want %d refusals", out, len(c.fields))
+				}
+				for i, field := range c.fields {
+					if r := out.Rejected[i]; r.Line != i+2 || r.Field != field || !strings.Contains(r.Message, "cannot move") {
+						t.Errorf("rejection %+v, want line %d on %s", r, i+2, field)
+					}
+				}
+			})
+		}
+		if n := scalar(t, env, `SELECT count(*) FROM leads WHERE external_id IN ('wf-1', 'wf-4') AND status = 'success'`); n != 2 {
+			t.Error("statuses: want wf-1 and wf-4 still won")
 		}
 	})
 

@@ -101,6 +101,7 @@ func (r iteratorForImportStageCopy) Values() ([]interface{}, error) {
 		r.rows[0].StatusDefault,
 		r.rows[0].Bare,
 		r.rows[0].LeadVersion,
+		r.rows[0].StatusFromY,
 	}, nil
 }
 
@@ -109,7 +110,7 @@ func (r iteratorForImportStageCopy) Err() error {
 }
 
 func (q *Queries) ImportStageCopy(ctx context.Context, arg []ImportStageCopyParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"lead_import_stage"}, []string{"line", "id", "external_id", "name", "fallback_name", "phone", "email", "status", "notes", "assigned_to", "closed_at", "created_at", "age", "job", "marital", "education", "credit_default", "housing_loan", "personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec", "campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed", "probability", "category", "model_version", "status_default", "bare", "lead_version"}, &iteratorForImportStageCopy{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"lead_import_stage"}, []string{"line", "id", "external_id", "name", "fallback_name", "phone", "email", "status", "notes", "assigned_to", "closed_at", "created_at", "age", "job", "marital", "education", "credit_default", "housing_loan", "personal_loan", "contact_channel", "last_contact_month", "last_contact_weekday", "last_call_duration_sec", "campaign_contacts", "days_since_previous_contact", "previous_contacts", "previous_outcome", "emp_var_rate", "cons_price_idx", "cons_conf_idx", "euribor_3m", "nr_employed", "probability", "category", "model_version", "status_default", "bare", "lead_version", "status_from_y"}, &iteratorForImportStageCopy{rows: arg})
 }
 
 // iteratorForSeedActivityCopy implements pgx.CopyFromSource.

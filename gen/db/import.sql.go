@@ -216,6 +216,7 @@ type ImportStageCopyParams struct {
 	StatusDefault            bool
 	Bare                     bool
 	LeadVersion              *int32
+	StatusFromY              bool
 }
 
 const importStageDeleted = `-- name: ImportStageDeleted :many
@@ -653,7 +654,7 @@ func (q *Queries) ImportStageReset(ctx context.Context) error {
 
 const importStageStatusMoves = `-- name: ImportStageStatusMoves :many
 SELECT s.line, s.external_id::text AS external_id, l.status AS from_status, s.status AS to_status,
-       s.lead_version AS file_version, l.version AS lead_version
+       s.lead_version AS file_version, l.version AS lead_version, s.status_from_y
 FROM lead_import_stage s
 JOIN leads l ON l.external_id = s.external_id AND l.deleted_at IS NULL
 WHERE s.status <> l.status
@@ -667,11 +668,13 @@ type ImportStageStatusMovesRow struct {
 	ToStatus    string
 	FileVersion *int32
 	LeadVersion int32
+	StatusFromY bool
 }
 
 // Staged rows that would move a live lead to another status, for the
 // workflow check (server/leadrules), with the file's version of the lead
-// and the lead's own: a stale row is reported as such.
+// and the lead's own: a stale row is reported as such. status_from_y says
+// which column a refusal names.
 func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStatusMovesRow, error) {
 	rows, err := q.db.Query(ctx, importStageStatusMoves)
 	if err != nil {
@@ -688,6 +691,7 @@ func (q *Queries) ImportStageStatusMoves(ctx context.Context) ([]ImportStageStat
 			&i.ToStatus,
 			&i.FileVersion,
 			&i.LeadVersion,
+			&i.StatusFromY,
 		); err != nil {
 			return nil, err
 		}

@@ -145,6 +145,7 @@ type LeadImportStage struct {
 	StatusDefault            bool
 	Bare                     bool
 	LeadVersion              *int32
+	StatusFromY              bool
 }
 
 type LeadImportStale struct {

@@ -159,12 +159,7 @@ func stageRejections(ctx context.Context, tx *Tx, setStatus bool, cols []string,
 		}
 	}
 	if setStatus {
-		// The status a row asks for is its status column's, or else its y's.
-		field := "status"
-		if !slices.Contains(cols, "status") {
-			field = "y"
-		}
-		if err := stageWorkflow(ctx, tx, staged.statusDefaults, field, res); err != nil {
+		if err := stageWorkflow(ctx, tx, staged.statusDefaults, res); err != nil {
 			return err
 		}
 	}
@@ -191,10 +186,11 @@ func deletedLead(line int32, externalID string) leadcsv.Rejection {
 
 // stageWorkflow refuses the staged rows that would move their lead to a
 // status the workflow does not allow, even an admin (a closed lead back to
-// new, say: re-importing an old file would reopen it), naming field (the
-// column the status came from). An import is an admin's change, so an
+// new, say: re-importing an old file would reopen it), naming the column
+// the row's status came from: y when its status cell was empty or absent
+// and y decided, status otherwise. An import is an admin's change, so an
 // admin's rules apply.
-func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, field string, res *ImportResult) error {
+func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, res *ImportResult) error {
 	// Under lockNamedLeads' row locks, so that the status kept is the
 	// lead's own until the upsert writes it back.
 	if statusDefaults {
@@ -221,6 +217,10 @@ func stageWorkflow(ctx context.Context, tx *Tx, statusDefaults bool, field strin
 			if m.FileVersion != nil && *m.FileVersion != m.LeadVersion {
 				res.Rejected = append(res.Rejected, staleRow(m.Line, m.ExternalID, *m.FileVersion, m.LeadVersion))
 				continue
+			}
+			field := "status"
+			if m.StatusFromY {
+				field = "y"
 			}
 			res.Rejected = append(res.Rejected, leadcsv.Rejection{Line: int(m.Line), Field: field,
 				Message: fmt.Sprintf("lead %q: %s", m.ExternalID, ae.Detail)})

@@ -161,19 +161,22 @@ func stageRows(ctx context.Context, tx *Tx, rd *leadcsv.Reader, opts ImportOptio
 	return out, ctx.Err()
 }
 
-// stageParams decides what a valid row becomes: its status, a name when it
-// has none, whatever opts.Amend adds, and its score when a model is active.
+// stageParams decides what a valid row becomes: its status (and whether
+// y gave it), a name when it has none, whatever opts.Amend adds, and its
+// score when a model is active.
 func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportStageCopyParams, error) {
 	l := ImportLead{Row: row, Status: "new"}
 	defaulted := false
+	fromY := "" // the status y gave the row, if it decided it
 	switch {
 	case row.Status != nil:
 		l.Status = *row.Status
 	case row.Outcome != nil && !opts.IgnoreOutcome:
-		l.Status = "failed"
+		fromY = "failed"
 		if *row.Outcome {
-			l.Status = "success"
+			fromY = "success"
 		}
+		l.Status = fromY
 	default:
 		defaulted = true
 	}
@@ -209,6 +212,7 @@ func stageParams(row leadcsv.Row, opts ImportOptions, score *Active) (db.ImportS
 		ConsConfIdx: f.ConsConfIdx, Euribor3m: f.Euribor3m, NrEmployed: f.NrEmployed,
 		Probability: prob, Category: category, ModelVersion: version,
 		StatusDefault: defaulted && l.Status == "new",
+		StatusFromY:   fromY != "" && l.Status == fromY,
 		Bare:          l.Name == nil && l.Phone == nil && l.Email == nil && l.Features == (scoring.Features{}),
 	}, nil
 }
