@@ -295,7 +295,9 @@ func TestUsersGet(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		r, _ := env.Admin.GetUserWithResponse(bg, uuid.New())
-		wantProblem(t, r.HTTPResponse, r.Body, 404)
+		if p := wantProblem(t, r.HTTPResponse, r.Body, 404); p.Detail != "user not found" {
+			t.Errorf("detail %q, want it to say what was not found", p.Detail)
+		}
 	})
 	t.Run("MalformedID", func(t *testing.T) {
 		t.Parallel()
@@ -425,7 +427,9 @@ func TestUsersUpdate(t *testing.T) {
 		t.Parallel()
 		n := "X"
 		r := patch(t, uuid.New(), lref(`"1"`), client.UserPatch{Name: &n})
-		wantProblem(t, r.HTTPResponse, r.Body, 404)
+		if p := wantProblem(t, r.HTTPResponse, r.Body, 404); p.Detail != "user not found" {
+			t.Errorf("detail %q, want it to say what was not found", p.Detail)
+		}
 	})
 
 	t.Run("OwnPasswordNeedsTheCurrentOne", func(t *testing.T) {
@@ -678,7 +682,9 @@ func TestUsersDeactivate(t *testing.T) {
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()
 		r, _ := env.Admin.DeactivateUserWithResponse(bg, uuid.New(), nil)
-		wantProblem(t, r.HTTPResponse, r.Body, 404)
+		if p := wantProblem(t, r.HTTPResponse, r.Body, 404); p.Detail != "user not found" {
+			t.Errorf("detail %q, want it to say what was not found", p.Detail)
+		}
 	})
 	t.Run("BadInput", func(t *testing.T) {
 		t.Parallel()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
@@ -60,7 +61,16 @@ func userCreateTx(ctx context.Context, tx *Tx, actor audit.Actor, u NewUser) (db
 // UserGet returns a user; apperr.ErrNotFound when there is none.
 func (s *Store) UserGet(ctx context.Context, id uuid.UUID) (db.User, error) {
 	u, err := s.q.UserGet(ctx, id)
-	return u, translate(err)
+	return u, userErr(err)
+}
+
+// userErr turns a missing row into the user's 404, which says what was not
+// found as a lead's does.
+func userErr(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFound("user")
+	}
+	return translate(err)
 }
 
 // UserCount returns how many users exist.
@@ -114,7 +124,7 @@ func (s *Store) UserUpdate(ctx context.Context, actor audit.Actor, id uuid.UUID,
 func (s *Store) userUpdate(ctx context.Context, tx *Tx, actor audit.Actor, id uuid.UUID, cond Precondition, c UserChange) (db.User, *audit.Event, error) {
 	old, err := tx.Q.UserGetForUpdate(ctx, id)
 	if err != nil {
-		return old, nil, err
+		return old, nil, userErr(err)
 	}
 	if err := cond.Check(old.Version); err != nil {
 		return old, nil, err
