@@ -225,7 +225,9 @@ func TestScoringLifecycle(t *testing.T) {
 	if g, _ := sales.GetModelWithResponse(ctx, m1.Version); g.JSON200 == nil || g.JSON200.Version != m1.Version || g.JSON200.Metrics.Auc != m1.Metrics.Auc {
 		t.Errorf("get model %d: %d %s", m1.Version, g.StatusCode(), g.Body)
 	}
-	if g, _ := sales.GetModelWithResponse(ctx, m1.Version+100); g.StatusCode() != http.StatusNotFound {
+	// Named as the activation's 404 names it.
+	if g, _ := sales.GetModelWithResponse(ctx, m1.Version+100); g.StatusCode() != http.StatusNotFound ||
+		!strings.Contains(string(g.Body), fmt.Sprintf(`"detail":"model version %d not found"`, m1.Version+100)) {
 		t.Errorf("unknown model: %d %s", g.StatusCode(), g.Body)
 	}
 	if g, _ := env.Anon.GetModelWithResponse(ctx, m1.Version); g.StatusCode() != http.StatusUnauthorized {
@@ -342,8 +344,9 @@ func TestScoringLifecycle(t *testing.T) {
 		if r, _ := sales.ActivateModelWithResponse(ctx, m2.Version); r.StatusCode() != http.StatusForbidden {
 			t.Errorf("sales activate: %d", r.StatusCode())
 		}
-		if r, _ := env.Admin.ActivateModelWithResponse(ctx, 999); r.StatusCode() != http.StatusNotFound {
-			t.Errorf("activate unknown: %d", r.StatusCode())
+		if r, _ := env.Admin.ActivateModelWithResponse(ctx, 999); r.StatusCode() != http.StatusNotFound ||
+			!strings.Contains(string(r.Body), `"detail":"model version 999 not found"`) {
+			t.Errorf("activate unknown: %d %s", r.StatusCode(), r.Body)
 		}
 	})
 

@@ -47,7 +47,7 @@ func (s *Store) ModelPage(ctx context.Context, before *int32, lim int32) ([]Mode
 func (s *Store) ModelGet(ctx context.Context, version int32) (ModelInfo, error) {
 	m, err := s.q.ModelGet(ctx, version)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ModelInfo{}, apperr.NotFound("model")
+		return ModelInfo{}, apperr.NotFound(fmt.Sprintf("model version %d", version))
 	}
 	return ModelInfo(m), translate(err)
 }
