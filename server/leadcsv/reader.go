@@ -287,7 +287,13 @@ func (r *Reader) readError(err error) (Row, []Rejection, error) {
 		r.rows++
 		r.rejected++
 		r.nextLine = pe.Line + 1
-		msg := "misplaced quote: " + pe.Err.Error()
+		// In the words of the person who made the file, not encoding/csv's
+		// ("bare \" in non-quoted-field").
+		msg := "a double quote inside a value that does not start with one"
+		if pe.Err == csv.ErrQuote {
+			msg = "text after the closing double quote of a quoted value"
+		}
+		msg += `: quote the whole value and double each quote inside it, such as "Ana ""Bia"" Silva"`
 		if err := r.checkRejections(pe.StartLine); err != nil {
 			return Row{}, nil, err
 		}

@@ -373,10 +373,11 @@ func TestReaderRejections(t *testing.T) {
 		{"NameWithoutLetters", "name,age\n\u200b,30\n\"—\",30\nAna 2,30\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "name", Message: "no letter or digit"},
 				{Line: 3, Field: "name", Message: "no letter or digit"}}, 1},
+		// Said without encoding/csv's words, with the fix.
 		{"BareQuote", "name,age\nA \"B\",30\nC,30\n",
-			[]leadcsv.Rejection{{Line: 2, Message: "quote"}}, 1},
+			[]leadcsv.Rejection{{Line: 2, Message: `a double quote inside a value that does not start with one: quote the whole value and double each quote inside it, such as "Ana ""Bia"" Silva"`}}, 1},
 		{"BadQuote", "name,age\n\"A\"x,30\nC,30\n",
-			[]leadcsv.Rejection{{Line: 2, Message: "quote"}}, 1},
+			[]leadcsv.Rejection{{Line: 2, Message: `text after the closing double quote of a quoted value: quote the whole value`}}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
