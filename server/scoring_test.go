@@ -572,6 +572,10 @@ func TestScoringLifecycle(t *testing.T) {
 			p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusUnprocessableEntity)
 			wantField(t, p, "hot")
 			wantField(t, p, "warm")
+			// Which cut-off is wrong, with the values sent, not a formula.
+			if want := fmt.Sprintf("hot (%g) must be above warm (%g)", th.Hot, th.Warm); !strings.HasPrefix(p.Detail, want) {
+				t.Errorf("detail %q, want it to start %q", p.Detail, want)
+			}
 		}
 		if r, _ := env.Admin.PutThresholdsWithResponse(ctx, nil, client.Thresholds{Hot: 1.2, Warm: 0.1}); r.StatusCode() != http.StatusBadRequest {
 			t.Errorf("hot 1.2: %d", r.StatusCode())

@@ -35,9 +35,7 @@ func (s *Store) Thresholds(ctx context.Context) (scoring.Thresholds, int32, erro
 // when p does not hold.
 func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scoring.Thresholds, p Precondition) (int32, error) {
 	if err := th.Validate(); err != nil {
-		return 0, &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: err.Error(),
-			Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
-				{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
+		return 0, thresholdsInvalid(th, err)
 	}
 	var (
 		version int32
@@ -78,4 +76,21 @@ func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scor
 	}
 	s.analyzeAfterBulk(n)
 	return version, nil
+}
+
+// thresholdsInvalid is the 422 of cut-offs out of order, said with the
+// values sent ("hot (0.2) must be above warm (0.5)"), where the formula
+// with them filled in ("0 < warm (0.5) < hot (0.2) < 1") left the reader to
+// find which inequality fails. Cut-offs outside (0, 1), which the spec
+// refuses with a 400 before this, keep the formula.
+func thresholdsInvalid(th scoring.Thresholds, err error) error {
+	e := &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: err.Error(),
+		Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
+			{Field: "warm", Message: "must satisfy 0 < warm < hot < 1"}}}
+	if th.Warm >= th.Hot {
+		e.Detail = fmt.Sprintf("hot (%g) must be above warm (%g): a lead is Hot at or above hot, Warm at or above warm", th.Hot, th.Warm)
+		e.Fields = []apperr.FieldError{{Field: "hot", Message: fmt.Sprintf("must be above warm (%g)", th.Warm)},
+			{Field: "warm", Message: fmt.Sprintf("must be below hot (%g)", th.Hot)}}
+	}
+	return e
 }
