@@ -1397,7 +1397,7 @@ type TeamMember struct {
 	Role Role   `json:"role"`
 }
 
-// Thresholds defines model for Thresholds.
+// Thresholds Probability cut-offs; a probability equal to one is in the higher category. 0.70 and 0.40 until an admin changes them.
 type Thresholds struct {
 	// Hot Example: 0.7
 	Hot float64 `json:"hot"`

@@ -1282,6 +1282,7 @@ export interface components {
             /** @description The inputs this lead (or what-if) gives with a value no training lead had, the categorical ones first and then the numeric ones, each in field order. A category training never saw (January, say: the bank's data has no January calls) has no learnt effect and is scored as the field's average, contributing nothing; a number outside the training range (a Euribor rate of 10 %, 0 calls in the campaign) is scored as the nearest end of that range. The factor's description says which, in its own words ("(outside the training data: scored as called once)", "(outside the training data: scored as Euribor 3-month rate 5.045%)"). */
             not_learnt: string[];
         };
+        /** @description Probability cut-offs; a probability equal to one is in the higher category. 0.70 and 0.40 until an admin changes them. */
         Thresholds: {
             /**
              * Format: double
