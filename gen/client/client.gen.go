@@ -879,7 +879,7 @@ type Health struct {
 
 // ImportRejection defines model for ImportRejection.
 type ImportRejection struct {
-	// Field The lead field concerned, by its API name (days_since_previous_contact for UCI's pdays column), or empty for the whole row.
+	// Field The lead field concerned, by its API name (days_since_previous_contact for UCI's pdays column); `y` when a refused status came from UCI's y column (the row's status cell empty or absent); empty for the whole row.
 	Field string `json:"field"`
 
 	// Line Line of the file, the header being line 1.

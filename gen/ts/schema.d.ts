@@ -1176,7 +1176,7 @@ export interface components {
         ImportRejection: {
             /** @description Line of the file, the header being line 1. */
             line: number;
-            /** @description The lead field concerned, by its API name (days_since_previous_contact for UCI's pdays column), or empty for the whole row. */
+            /** @description The lead field concerned, by its API name (days_since_previous_contact for UCI's pdays column); `y` when a refused status came from UCI's y column (the row's status cell empty or absent); empty for the whole row. */
             field: string;
             message: string;
         };
