@@ -384,6 +384,28 @@ func TestUnexpectedErrorLogged(t *testing.T) {
 	if line == "" || !strings.Contains(line, "request_id="+p.RequestId) || !strings.Contains(line, "route=/api/v1/leads") {
 		t.Errorf("no error line with request_id=%s and the route in:\n%s", p.RequestId, logs.String())
 	}
+	onceAtError(t, logs.String(), p.RequestId)
+}
+
+// onceAtError fails unless exactly one line of log about the request id
+// is at ERROR: a 500 is one alert, whose access line (at WARN) follows it.
+func onceAtError(t *testing.T, log, requestID string) {
+	t.Helper()
+	var errors, access int
+	for l := range strings.Lines(log) {
+		if !strings.Contains(l, "request_id="+requestID) {
+			continue
+		}
+		if strings.Contains(l, "level=ERROR") {
+			errors++
+		}
+		if strings.Contains(l, "msg=request") && strings.Contains(l, "status=500") {
+			access++
+		}
+	}
+	if errors != 1 || access != 1 {
+		t.Errorf("request %s: %d lines at ERROR and %d access lines, want 1 and 1:\n%s", requestID, errors, access, log)
+	}
 }
 
 // TestHead: HEAD works wherever GET does (RFC 9110), with the GET's status

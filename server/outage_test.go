@@ -152,6 +152,8 @@ func TestPanicIs500(t *testing.T) {
 		strings.Contains(s, "status=499") {
 		t.Fatalf("log: %s", s)
 	}
+	eventually(t, 10*time.Second, "the access line logged", func() bool { return strings.Contains(log.String(), "status=500") })
+	onceAtError(t, log.String(), p.RequestId)
 }
 
 // TestDatabaseDown: while the database refuses connections, requests get a

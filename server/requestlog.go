@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +21,40 @@ import (
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 type loggerKey struct{}
+
+// erroredKey holds the request's *atomic.Bool that its logger sets once it
+// has written a line at ERROR (see errorMarker).
+type erroredKey struct{}
+
+// errorMarker is a request's log handler: it notes that a line at ERROR
+// went out (a 500's cause, a panic), so that the access line does not say
+// the same failure at ERROR a second time, and one 500 is one alert.
+type errorMarker struct {
+	slog.Handler
+	errored *atomic.Bool
+}
+
+func (h errorMarker) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.errored.Store(true)
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h errorMarker) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return errorMarker{h.Handler.WithAttrs(attrs), h.errored}
+}
+
+func (h errorMarker) WithGroup(name string) slog.Handler {
+	return errorMarker{h.Handler.WithGroup(name), h.errored}
+}
+
+// errorLogged reports whether the request's logger has written a line at
+// ERROR.
+func errorLogged(ctx context.Context) bool {
+	b, ok := ctx.Value(erroredKey{}).(*atomic.Bool)
+	return ok && b.Load()
+}
 
 // Logger returns the request's logger (carrying its request id), or the default.
 func Logger(ctx context.Context) *slog.Logger {
@@ -43,7 +78,9 @@ func requestContext(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
 			ctx := audit.WithMeta(r.Context(), audit.Meta{RequestID: id, IP: c.RealIP(), UserAgent: storableText(r.UserAgent(), audit.MaxUserAgent)})
-			ctx = context.WithValue(ctx, loggerKey{}, log.With("request_id", id))
+			errored := new(atomic.Bool)
+			ctx = context.WithValue(ctx, erroredKey{}, errored)
+			ctx = context.WithValue(ctx, loggerKey{}, slog.New(errorMarker{log.Handler(), errored}).With("request_id", id))
 			c.SetRequest(r.WithContext(ctx))
 			return next(c)
 		}
@@ -108,11 +145,15 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	// response cut off is marked aborted; its cause is logged by whoever
 	// cut it, at WARN unless the client hung up. /readyz answering 503 is
 	// its job: its handler logs why at WARN (a stop draining is no
-	// warning), and the access line would say it again at every poll.
+	// warning), and the access line would say it again at every poll. A
+	// 500 whose cause is logged at ERROR already (the error handler, a
+	// panic) is a WARN here: one failure, one ERROR line.
 	level := slog.LevelInfo
 	switch {
 	case status == http.StatusServiceUnavailable && c.Path() == "/readyz":
 	case status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	case status >= 500 && errorLogged(r.Context()):
 		level = slog.LevelWarn
 	case status >= 500:
 		level = slog.LevelError
