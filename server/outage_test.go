@@ -148,7 +148,8 @@ func TestPanicIs500(t *testing.T) {
 		t.Fatalf("problem %s", body)
 	}
 	eventually(t, 10*time.Second, "the panic logged", func() bool { return strings.Contains(log.String(), "test panic") })
-	if s := log.String(); !strings.Contains(s, "level=ERROR msg=panic") || strings.Contains(s, "client closed") ||
+	if s := log.String(); !strings.Contains(s, "level=ERROR msg=panic request_id="+p.RequestId+" method=GET route=/docs/test-panic") ||
+		strings.Contains(s, "client closed") ||
 		strings.Contains(s, "status=499") {
 		t.Fatalf("log: %s", s)
 	}

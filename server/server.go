@@ -49,7 +49,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		accessLog,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-				Logger(c.Request().Context()).Error("panic", "err", err, "stack", string(stack))
+				Logger(c.Request().Context()).Error("panic", append(where(c), "err", err, "stack", string(stack))...)
 				if c.Response().Committed {
 					// Too late for a 500: the body is under way (an export).
 					// Cut the connection, so that a client never takes a
