@@ -185,10 +185,19 @@ var (
 	poolAcquires = prometheus.NewDesc("db_pool_acquires_total", "Connections acquired.", nil, nil)
 	poolWait     = prometheus.NewDesc("db_pool_acquire_wait_seconds_total", "Time spent waiting for a connection.", nil, nil)
 	poolEmpty    = prometheus.NewDesc("db_pool_empty_acquires_total", "Acquires that had to wait.", nil, nil)
+	// A request that gave up waiting for a connection (its deadline, or
+	// its client gone) shows here, not in the acquires: the pool too small,
+	// or its connections held too long.
+	poolCanceled     = prometheus.NewDesc("db_pool_canceled_acquires_total", "Acquires cancelled while waiting for a connection.", nil, nil)
+	poolConstructing = prometheus.NewDesc("db_pool_constructing_conns", "Connections being opened.", nil, nil)
+	poolNew          = prometheus.NewDesc("db_pool_new_conns_total", "Connections opened (a steady climb: connections lost and replaced).", nil, nil)
+	poolIdleClosed   = prometheus.NewDesc("db_pool_idle_closed_conns_total", "Connections closed for being idle too long (DB_IDLE_TIMEOUT).", nil, nil)
+	poolAgedClosed   = prometheus.NewDesc("db_pool_lifetime_closed_conns_total", "Connections closed at the end of their lifetime.", nil, nil)
 )
 
 func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolAcquires, poolWait, poolEmpty} {
+	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolAcquires, poolWait, poolEmpty,
+		poolCanceled, poolConstructing, poolNew, poolIdleClosed, poolAgedClosed} {
 		ch <- d
 	}
 }
@@ -202,4 +211,9 @@ func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
 	ch <- prometheus.MustNewConstMetric(poolEmpty, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolCanceled, prometheus.CounterValue, float64(s.CanceledAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolConstructing, prometheus.GaugeValue, float64(s.ConstructingConns()))
+	ch <- prometheus.MustNewConstMetric(poolNew, prometheus.CounterValue, float64(s.NewConnsCount()))
+	ch <- prometheus.MustNewConstMetric(poolIdleClosed, prometheus.CounterValue, float64(s.MaxIdleDestroyCount()))
+	ch <- prometheus.MustNewConstMetric(poolAgedClosed, prometheus.CounterValue, float64(s.MaxLifetimeDestroyCount()))
 }

@@ -278,6 +278,8 @@ func TestMetrics(t *testing.T) {
 		`http_requests_total{method="GET",route="/api/v1/users/:id",status="401"} 1`,
 		`http_request_duration_seconds_bucket{method="GET",route="/healthz"`,
 		"db_pool_max_conns 8", "db_pool_acquired_conns", "db_pool_idle_conns", "db_pool_total_conns",
+		"db_pool_canceled_acquires_total ", "db_pool_constructing_conns ", "db_pool_new_conns_total ",
+		"db_pool_idle_closed_conns_total ", "db_pool_lifetime_closed_conns_total ",
 		"audit_sealer_waiting_seconds 0", "audit_sealer_failures_total 0", "audit_unsealed_events ", "go_build_info{",
 	} {
 		if !strings.Contains(text, want) {
