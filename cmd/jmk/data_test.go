@@ -342,7 +342,9 @@ func TestSeedCommand(t *testing.T) {
 		// Each contact and each status it moved has its event, as through the API.
 		`SELECT count(*) FROM activities a WHERE NOT EXISTS (SELECT 1 FROM audit_events e
 			WHERE e.action = 'activity.create' AND e.entity_id = a.id::text AND e.changes->'lead_id'->>'to' = a.lead_id::text
-			AND (e.changes->'occurred_at'->>'to')::timestamptz = a.occurred_at)`: 0,
+			AND (e.changes->'occurred_at'->>'to')::timestamptz = a.occurred_at AND e.changes->'kind'->>'to' = a.kind
+			AND (e.changes->'user_id'->>'to')::uuid = a.user_id AND e.changes->'outcome'->>'to' = a.outcome
+			AND (e.changes->'duration_sec'->>'to')::int IS NOT DISTINCT FROM a.duration_sec)`: 0,
 		`SELECT count(*) FROM leads l WHERE l.contact_count > 0 AND NOT EXISTS (SELECT 1 FROM audit_events e
 			WHERE e.action = 'lead.update' AND e.entity_id = l.id::text AND e.changes->'status'->>'from' = 'new'
 			AND e.changes->'status'->>'to' = l.status AND (e.changes->'contact_count'->>'to')::int = l.contact_count

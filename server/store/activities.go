@@ -19,6 +19,64 @@ var kindPhrase = map[string]string{
 	"call": "a call", "whatsapp": "a WhatsApp message", "email": "an e-mail", "meeting": "a meeting",
 }
 
+// leadContacts is what logging contacts changes on a lead.
+type leadContacts struct {
+	Status          string
+	ContactCount    int32
+	LastContactedAt *time.Time
+}
+
+// activityEvent is the activity.create event of a, logged on the lead named
+// leadName, whose contacts were before and are after it (the same for a
+// note). It records every field a was given, and for a contact what it did
+// to the lead as lead.* changes. ActivityCreate and the demo seed both write
+// it, so a demo contact's event reads as one logged through the API.
+func activityEvent(actor audit.Actor, a db.ActivityInsertParams, leadName string, before, after leadContacts) audit.Event {
+	changes := map[string]audit.Change{
+		"lead_id": {To: a.LeadID}, "kind": {To: a.Kind}, "occurred_at": {To: a.OccurredAt},
+	}
+	for field, v := range map[string]any{
+		"user_id": deref(a.UserID), "outcome": deref(a.Outcome), "duration_sec": deref(a.DurationSec), "notes": deref(a.Notes),
+	} {
+		if v != nil {
+			changes[field] = audit.Change{To: v}
+		}
+	}
+	summary := fmt.Sprintf("%s added a note to lead %s", actor.Name, leadName)
+	if a.Kind != kindNote {
+		changes["lead.contact_count"] = audit.Change{From: before.ContactCount, To: after.ContactCount}
+		if !equalPtr(before.LastContactedAt, after.LastContactedAt) {
+			changes["lead.last_contacted_at"] = audit.Change{From: deref(before.LastContactedAt), To: deref(after.LastContactedAt)}
+		}
+		summary = fmt.Sprintf("%s logged %s with lead %s", actor.Name, kindPhrase[a.Kind], leadName)
+		if a.Outcome != nil && *a.Outcome != "" {
+			summary += " (" + *a.Outcome + ")"
+		}
+	}
+	return audit.Event{
+		Actor: actor, Action: "activity.create", EntityType: "activity", EntityID: a.ID.String(),
+		Summary: summary, Changes: changes,
+	}
+}
+
+// contactLeadEvent is the lead.update event of a lead whose status logging
+// contacts moved, so that the lead's own history shows them; by names the
+// contacts ("a call").
+func contactLeadEvent(actor audit.Actor, id uuid.UUID, name string, before, after leadContacts, by string) audit.Event {
+	changes := map[string]audit.Change{
+		"status":        {From: before.Status, To: after.Status},
+		"contact_count": {From: before.ContactCount, To: after.ContactCount},
+	}
+	if !equalPtr(before.LastContactedAt, after.LastContactedAt) {
+		changes["last_contacted_at"] = audit.Change{From: deref(before.LastContactedAt), To: deref(after.LastContactedAt)}
+	}
+	return audit.Event{
+		Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: id.String(),
+		Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging %s", actor.Name, name, before.Status, after.Status, by),
+		Changes: changes,
+	}
+}
+
 // ActivityCreate logs an activity on a live lead on behalf of who and
 // returns it with the lead as it is afterwards. Every kind but a note is a
 // contact: last_contacted_at moves forward to occurred_at (never back),
@@ -48,56 +106,24 @@ func (s *Store) ActivityCreate(ctx context.Context, actor audit.Actor, who leadr
 		if out, err = tx.Q.ActivityInsert(ctx, p); err != nil {
 			return err
 		}
-		changes := map[string]audit.Change{
-			"lead_id": {To: out.LeadID}, "kind": {To: out.Kind}, "occurred_at": {To: out.OccurredAt},
-		}
-		for field, v := range map[string]any{
-			"outcome": deref(out.Outcome), "duration_sec": deref(out.DurationSec), "notes": deref(out.Notes),
-		} {
-			if v != nil {
-				changes[field] = audit.Change{To: v}
-			}
-		}
 		lead = old
-		summary := fmt.Sprintf("%s added a note to lead %s", actor.Name, old.Name)
 		if out.Kind != kindNote {
 			if lead, err = tx.Q.LeadRecordContact(ctx, db.LeadRecordContactParams{
 				ID: old.ID, OccurredAt: out.OccurredAt, Status: leadrules.AfterContact(old.Status),
 			}); err != nil {
 				return leadErr(err)
 			}
-			changes["lead.contact_count"] = audit.Change{From: old.ContactCount, To: lead.ContactCount}
-			if !equalPtr(old.LastContactedAt, lead.LastContactedAt) {
-				changes["lead.last_contacted_at"] = audit.Change{From: deref(old.LastContactedAt), To: deref(lead.LastContactedAt)}
-			}
-			summary = fmt.Sprintf("%s logged %s with lead %s", actor.Name, kindPhrase[out.Kind], old.Name)
-			if out.Outcome != nil && *out.Outcome != "" {
-				summary += " (" + *out.Outcome + ")"
-			}
 		}
-		if err := tx.Audit(ctx, audit.Event{
-			Actor: actor, Action: "activity.create", EntityType: "activity", EntityID: out.ID.String(),
-			Summary: summary, Changes: changes,
-		}); err != nil {
+		p.OccurredAt = out.OccurredAt // the events name it as the column keeps it
+		before := leadContacts{old.Status, old.ContactCount, old.LastContactedAt}
+		after := leadContacts{lead.Status, lead.ContactCount, lead.LastContactedAt}
+		if err := tx.Audit(ctx, activityEvent(actor, p, old.Name, before, after)); err != nil {
 			return err
 		}
-		if lead.Status == old.Status {
+		if after.Status == before.Status {
 			return nil
 		}
-		// The lead's own history shows all the contact changed on it.
-		leadChanges := map[string]audit.Change{
-			"status":        {From: old.Status, To: lead.Status},
-			"contact_count": {From: old.ContactCount, To: lead.ContactCount},
-		}
-		if c, ok := changes["lead.last_contacted_at"]; ok {
-			leadChanges["last_contacted_at"] = c
-		}
-		return tx.Audit(ctx, audit.Event{
-			Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: old.ID.String(),
-			Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging %s",
-				actor.Name, old.Name, old.Status, lead.Status, kindPhrase[out.Kind]),
-			Changes: leadChanges,
-		})
+		return tx.Audit(ctx, contactLeadEvent(actor, old.ID, old.Name, before, after, kindPhrase[out.Kind]))
 	})
 	return out, lead, err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,30 +98,21 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 			if !ok {
 				continue
 			}
-			id := newID()
-			// The event names the instant as the column keeps it
+			// The events name the instant as the column keeps it
 			// (microseconds), not as generated (nanoseconds).
-			at := a.OccurredAt.Truncate(time.Microsecond)
-			params = append(params, db.SeedActivityCopyParams{
-				ID: id, LeadID: lead.ID, UserID: &a.UserID, Kind: a.Kind, Outcome: &a.Outcome,
-				DurationSec: a.DurationSec, OccurredAt: at,
-			})
-			lead.ContactCount++ // demo activities are contacts, never notes
-			changes := map[string]audit.Change{
-				"lead_id": {To: lead.ID}, "kind": {To: a.Kind}, "outcome": {To: a.Outcome},
-				"occurred_at": {To: at}, "user_id": {To: a.UserID},
-				"lead.contact_count": {From: lead.ContactCount - 1, To: lead.ContactCount},
+			p := db.ActivityInsertParams{ID: newID(), LeadID: lead.ID, UserID: &a.UserID, Kind: a.Kind,
+				Outcome: &a.Outcome, DurationSec: a.DurationSec, OccurredAt: a.OccurredAt.Truncate(time.Microsecond)}
+			params = append(params, db.SeedActivityCopyParams(p)) // the columns ActivityInsert writes
+			// As ActivityCreate logs a contact (demo activities are never
+			// notes): the count grows, the last contact moves only forward.
+			before := leadContacts{lead.Status, lead.ContactCount, lead.LastContactedAt}
+			lead.ContactCount++
+			if last := lead.LastContactedAt; last == nil || p.OccurredAt.After(*last) {
+				lead.LastContactedAt = &p.OccurredAt
 			}
-			// As ActivityCreate records it: the last contact moves only forward.
-			if last := lead.LastContactedAt; last == nil || at.After(*last) {
-				changes["lead.last_contacted_at"] = audit.Change{From: deref(last), To: at}
-				lead.LastContactedAt = &at
-			}
-			events = append(events, audit.Event{
-				Actor: actor, Action: "activity.create", EntityType: "activity", EntityID: id.String(),
-				Summary: fmt.Sprintf("%s logged %s with lead %s (%s) for the demo", actor.Name, kindPhrase[a.Kind], lead.Name, a.Outcome),
-				Changes: changes,
-			})
+			ev := activityEvent(actor, p, lead.Name, before, leadContacts{lead.Status, lead.ContactCount, lead.LastContactedAt})
+			ev.Summary += " for the demo"
+			events = append(events, ev)
 		}
 		if _, err := tx.Q.SeedActivityCopy(ctx, params); err != nil {
 			return err
@@ -138,15 +128,9 @@ func (s *Store) SeedActivities(ctx context.Context, actor audit.Actor, acts []De
 		nActs, nLeads = len(params), int64(len(moved))
 		for _, m := range moved {
 			if old := byID[m.ID]; old.Status != m.Status {
-				events = append(events, audit.Event{
-					Actor: actor, Action: "lead.update", EntityType: "lead", EntityID: m.ID.String(),
-					Summary: fmt.Sprintf("%s moved lead %s from %s to %s by logging demo contacts", actor.Name, old.Name, old.Status, m.Status),
-					Changes: map[string]audit.Change{
-						"status":            {From: old.Status, To: m.Status},
-						"contact_count":     {From: old.ContactCount, To: m.ContactCount},
-						"last_contacted_at": {From: deref(old.LastContactedAt), To: deref(m.LastContactedAt)},
-					},
-				})
+				events = append(events, contactLeadEvent(actor, m.ID, old.Name,
+					leadContacts{old.Status, old.ContactCount, old.LastContactedAt},
+					leadContacts{m.Status, m.ContactCount, m.LastContactedAt}, "demo contacts"))
 			}
 		}
 		for _, e := range events {
