@@ -1,12 +1,15 @@
 package store
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/db"
+	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/leadcsv"
 	"github.com/jmksales/jmk/server/scoring"
 )
 
@@ -45,14 +48,23 @@ func wantSameFields(t *testing.T, what string, got, from any) {
 			continue
 		}
 		if v := g.Field(i); v.IsZero() || !reflect.DeepEqual(v.Interface(), src.FieldByIndex(f.Index).Interface()) {
-			t.Errorf("%s: %s is %v, not the source's", what, name, v)
+			t.Errorf("%s: %s is %s, not %s", what, name, show(v), show(src.FieldByIndex(f.Index)))
 		}
 	}
 }
 
-// The three hand-written mappings of the twenty scoring columns must carry
-// every one of them: a column added to the table and to scoring.Features
-// but left out of one would score or store that lead without it.
+// show prints a field's value, following a pointer.
+func show(v reflect.Value) string {
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	return fmt.Sprint(v)
+}
+
+// The hand-written mappings of the twenty scoring columns must carry every
+// one of them: a column added to the table and to scoring.Features but left
+// out of one would score, store or audit that lead without it. (The
+// handlers' mappings have TestScoringInputsMapped.)
 func TestScoringColumnsMapped(t *testing.T) {
 	t.Parallel()
 	var lead db.Lead
@@ -67,6 +79,36 @@ func TestScoringColumnsMapped(t *testing.T) {
 	// updateParams writes back every column the update sets.
 	p := updateParams(lead)
 	wantSameFields(t, "updateParams", p, lead)
+	// An imported row is staged with all its inputs.
+	row := leadcsv.Row{Features: leadFeatures(lead)}
+	staged, err := stageParams(row, ImportOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSameFields(t, "stageParams", row.Features, staged)
+
+	// A patch setting every input writes each to its own column, and records
+	// a change for each; a new lead's event records them all.
+	var in LeadInputs
+	f := reflect.ValueOf(row.Features)
+	for i := range reflect.ValueOf(in).NumField() {
+		o := reflect.ValueOf(&in).Elem().Field(i)
+		o.FieldByName("Set").SetBool(true)
+		o.FieldByName("Value").Set(f.FieldByName(reflect.TypeOf(in).Field(i).Name))
+	}
+	var next db.LeadUpdateParams
+	changes := map[string]audit.Change{}
+	applyInputs(changes, &next, in)
+	wantSameFields(t, "applyInputs", row.Features, next)
+	created := createChanges(lead)
+	for field, c := range changes {
+		if created[field] != c {
+			t.Errorf("createChanges: %s is %+v, want %+v", field, created[field], c)
+		}
+	}
+	if len(changes) != f.NumField() {
+		t.Errorf("applyInputs recorded %d changes, want %d", len(changes), f.NumField())
+	}
 	if reflect.ValueOf(scoring.Features{}).NumField() != 20 {
 		t.Errorf("scoring.Features has %d fields; this test and the mappings expect 20", reflect.ValueOf(scoring.Features{}).NumField())
 	}
