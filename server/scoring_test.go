@@ -180,15 +180,6 @@ func scoringEnv(t *testing.T) (*servertest.Env, *client.ClientWithResponses) {
 
 // trainModel trains a version as the admin and fails the test unless it is
 // created.
-// wantDetail fails unless body is a problem whose detail is want.
-func wantDetail(t *testing.T, name string, body []byte, want string) {
-	t.Helper()
-	var p client.Problem
-	if err := json.Unmarshal(body, &p); err != nil || p.Detail != want {
-		t.Errorf("%s: detail of %s, want %q", name, body, want)
-	}
-}
-
 func trainModel(t *testing.T, env *servertest.Env, opts client.TrainRequest) client.Model {
 	t.Helper()
 	r, err := env.Admin.TrainModelWithResponse(bg, opts)
@@ -290,11 +281,10 @@ func TestScoringModelVersions(t *testing.T) {
 			{"UnknownModel", sales, m1.Version + 100, http.StatusNotFound},
 			{"WithoutToken", env.Anon, m1.Version, http.StatusUnauthorized},
 		} {
-			if g, _ := tc.c.GetModelWithResponse(ctx, tc.version); g.StatusCode() != tc.status {
-				t.Errorf("%s: %d %s, want %d", tc.name, g.StatusCode(), g.Body, tc.status)
-			} else if tc.status == http.StatusNotFound {
-				// Named as the activation's 404 names it.
-				wantDetail(t, tc.name, g.Body, fmt.Sprintf("model version %d not found", tc.version))
+			g, _ := tc.c.GetModelWithResponse(ctx, tc.version)
+			// An unknown version is named as the activation's 404 names it.
+			if p := wantProblem(t, g.HTTPResponse, g.Body, tc.status); tc.status == http.StatusNotFound && p.Detail != fmt.Sprintf("model version %d not found", tc.version) {
+				t.Errorf("%s: detail %q", tc.name, p.Detail)
 			}
 		}
 	})
@@ -438,10 +428,9 @@ func TestScoringModelVersions(t *testing.T) {
 			{"Sales", sales, m2.Version, http.StatusForbidden},
 			{"UnknownModel", env.Admin, 999, http.StatusNotFound},
 		} {
-			if r, _ := tc.c.ActivateModelWithResponse(ctx, tc.version); r.StatusCode() != tc.status {
-				t.Errorf("%s: activate v%d: %d, want %d", tc.name, tc.version, r.StatusCode(), tc.status)
-			} else if tc.status == http.StatusNotFound {
-				wantDetail(t, tc.name, r.Body, fmt.Sprintf("model version %d not found", tc.version))
+			r, _ := tc.c.ActivateModelWithResponse(ctx, tc.version)
+			if p := wantProblem(t, r.HTTPResponse, r.Body, tc.status); tc.status == http.StatusNotFound && p.Detail != fmt.Sprintf("model version %d not found", tc.version) {
+				t.Errorf("%s: detail %q", tc.name, p.Detail)
 			}
 		}
 	})
