@@ -34,6 +34,8 @@ type sealerState interface {
 	SealerStalled() time.Duration
 	SealerFailures() int64
 	Unsealed() int64
+	SealerLastSuccess() time.Time
+	SealerLastRound() time.Time
 }
 
 // newMetrics registers the collectors; pool and sealer may be nil (a
@@ -89,9 +91,25 @@ func newMetrics(pool *pgxpool.Pool, sealer sealerState) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "audit_unsealed_events",
 				Help: "Committed audit events not yet sealed into the hash chain, as this instance's sealer last saw them (every instance looks, whichever seals).",
-			}, func() float64 { return float64(sealer.Unsealed()) }))
+			}, func() float64 { return float64(sealer.Unsealed()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "audit_sealer_last_success_timestamp_seconds",
+				Help: "When this instance's audit sealer last ended a round without failing (Unix time; 0: not yet): it sealed, found nothing to seal, or found the events held back (audit_sealer_waiting_seconds). Alert on time() minus this above a minute: the sealer fails or hangs.",
+			}, func() float64 { return unixSeconds(sealer.SealerLastSuccess()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "audit_sealer_last_round_timestamp_seconds",
+				Help: "When this instance's audit sealer last began a round, failing or not (Unix time; 0: not yet): it moves while the sealer runs.",
+			}, func() float64 { return unixSeconds(sealer.SealerLastRound()) }))
 	}
 	return m
+}
+
+// unixSeconds is t as a Prometheus timestamp, 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
 }
 
 // imported counts an import's rows (handlers.Options.Imported).

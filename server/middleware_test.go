@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -281,11 +283,16 @@ func TestMetrics(t *testing.T) {
 		"db_pool_canceled_acquires_total ", "db_pool_constructing_conns ", "db_pool_new_conns_total ",
 		"db_pool_idle_closed_conns_total ", "db_pool_lifetime_closed_conns_total ",
 		"audit_sealer_waiting_seconds 0", "audit_sealer_failures_total 0", "audit_unsealed_events ", "go_build_info{",
+		"audit_sealer_last_success_timestamp_seconds ", "audit_sealer_last_round_timestamp_seconds ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The sealer's rounds are stamped with the time they ran.
+	eventually(t, 10*time.Second, "audit_sealer_last_success_timestamp_seconds is now", func() bool {
+		return math.Abs(metricValue(t, env, "audit_sealer_last_success_timestamp_seconds")-float64(time.Now().Unix())) < 60
+	})
 	if strings.Contains(text, id) || strings.Contains(text, `route="/api/v1/nope"`) ||
 		strings.Contains(text, `route="/api/v1/users/:id",status="404"`) || !strings.Contains(text, `route="unmatched",status="404"} 2`) {
 		t.Error("raw paths used as labels")

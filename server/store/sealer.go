@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,10 +61,18 @@ func (e ChainAheadError) Error() string {
 // later call. When another session holds the sealer's lock, it returns
 // ErrSealerBusy, and when the head has an id the sequence never issued, a
 // ChainAheadError.
+//
+// Each of its statements and transactions has sealStepLimit to answer: a
+// query that hangs (a network gone silent, a lock held on audit_seals) ends
+// with an error naming the step, rather than holding the sealer for good.
 func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error) {
-	mark, err := s.q.AuditSealerMark(ctx)
+	var mark db.AuditSealerMarkRow
+	err := s.sealStep(ctx, "read the chain's mark", func(ctx context.Context) (err error) {
+		mark, err = s.q.AuditSealerMark(ctx)
+		return translate(err)
+	})
 	if err != nil {
-		return 0, translate(err)
+		return 0, err
 	}
 	s.unsealed.Store(mark.Unsealed + mark.Stranded)
 	if mark.Ahead {
@@ -77,9 +86,13 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 	// often at first, when a writer is about to commit, then less.
 	poll := 10 * time.Millisecond
 	for {
-		waiting, err := s.q.AuditSealerWaiting(ctx, mark.Writers)
+		var waiting int64
+		err := s.sealStep(ctx, "look for open writers", func(ctx context.Context) (err error) {
+			waiting, err = s.q.AuditSealerWaiting(ctx, mark.Writers)
+			return translate(err)
+		})
 		if err != nil {
-			return 0, translate(err)
+			return 0, err
 		}
 		if waiting == 0 {
 			break
@@ -97,13 +110,45 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 
 	sealed := 0
 	for {
-		n, more, err := s.sealUpTo(ctx, mark.MaxID)
+		var (
+			n    int
+			more bool
+		)
+		err := s.sealStep(ctx, "seal a batch", func(ctx context.Context) (err error) {
+			n, more, err = s.sealUpTo(ctx, mark.MaxID)
+			return err
+		})
 		sealed += n
 		s.unsealed.Add(-int64(n))
 		if err != nil || !more {
 			return sealed, err
 		}
+		// A round catching up on a million events takes a while: each
+		// batch sealed shows the sealer at work (SealerLastSuccess).
+		s.sealerLastSuccess.Store(time.Now().UnixNano())
 	}
+}
+
+// sealStepLimit bounds each statement or transaction of the sealer: a
+// batch of sealBatch events takes well under a second, so this is only
+// reached by a query that hangs. It is fixed rather than a multiple of the
+// seal interval: a slow machine or a busy database must not turn a batch
+// that takes a second into a failure, and 30 s still ends a hung query well
+// before the staleness alert on audit_sealer_last_success_timestamp_seconds
+// (a minute, README) fires, so that the log says which step hung.
+const sealStepLimit = 30 * time.Second
+
+// sealStep runs f with sealStepLimit (or a test's sealLimit) to answer;
+// an error from running out of it names the step.
+func (s *Store) sealStep(ctx context.Context, what string, f func(ctx context.Context) error) error {
+	limit := cmp.Or(s.sealLimit, sealStepLimit)
+	sctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err := f(sctx)
+	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+		return fmt.Errorf("%s: no answer within %s: %w", what, limit, err)
+	}
+	return err
 }
 
 // sealUpTo seals one batch of events with id <= upTo; more is true when a
@@ -174,6 +219,26 @@ func (s *Store) SealerFailures() int64 { return s.sealerFailures.Load() }
 // sealing them shows at this one's next look).
 func (s *Store) Unsealed() int64 { return s.unsealed.Load() }
 
+// SealerLastSuccess is when this instance's sealer last ended a round
+// without failing (it sealed, found nothing to seal, or found the events
+// held back by an open writer or another session's lock, which
+// SealerStalled measures), or sealed a batch of a round that has more to
+// seal; zero before the first.
+func (s *Store) SealerLastSuccess() time.Time { return unixNano(s.sealerLastSuccess.Load()) }
+
+// SealerLastRound is when this instance's sealer last began a round, failed
+// or not; zero before the first. With SealerLastSuccess it tells a sealer
+// that keeps failing (rounds begin, none succeeds) from one that is stuck
+// (no round begins).
+func (s *Store) SealerLastRound() time.Time { return unixNano(s.sealerLastRound.Load()) }
+
+func unixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
 // SealerStalled returns how long this instance's sealer has been waiting
 // for a transaction writing to the audit trail to end, with committed
 // events waiting to be sealed; 0 when it is not waiting.
@@ -201,10 +266,11 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		busySince   time.Time
 	)
 	for {
+		s.sealerLastRound.Store(time.Now().UnixNano())
 		n, err := s.SealOnce(ctx, maxWait)
 		sealed += n
 		if sealed > 0 && time.Since(headLogged) >= headLogEvery {
-			if last, err := s.q.AuditSealLast(ctx); err == nil {
+			if last, err := s.sealLast(ctx); err == nil {
 				log.InfoContext(ctx, "audit chain head", "anchor", audit.Anchor{ID: last.EventID, Hash: last.Hash}.String())
 				sealed, headLogged = 0, time.Now()
 			}
@@ -218,7 +284,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			// Another instance sealing moves the chain's head on; a session
 			// holding the lock while the head stays put is stuck.
 			var head int64
-			if last, err := s.q.AuditSealLast(ctx); err == nil {
+			if last, err := s.sealLast(ctx); err == nil {
 				head = last.EventID
 			}
 			if head != busyHead {
@@ -244,6 +310,9 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			log.InfoContext(ctx, "audit sealer recovered", "failures", failures)
 			failures = 0
 		}
+		if err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy) {
+			s.sealerLastSuccess.Store(time.Now().UnixNano())
+		}
 		if !errors.Is(err, ErrSealerBusy) {
 			busyHead = -1
 		}
@@ -262,6 +331,15 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		case <-t.C:
 		}
 	}
+}
+
+// sealLast reads the chain's head, within sealStepLimit.
+func (s *Store) sealLast(ctx context.Context) (last db.AuditSealLastRow, err error) {
+	err = s.sealStep(ctx, "read the chain's head", func(ctx context.Context) error {
+		last, err = s.q.AuditSealLast(ctx)
+		return err
+	})
+	return last, err
 }
 
 // StoredEvent converts a database row to the hash chain's input.

@@ -51,6 +51,12 @@ type Store struct {
 	sealStalledSince atomic.Int64
 	sealerFailures   atomic.Int64 // see SealerFailures
 	unsealed         atomic.Int64 // see Unsealed
+	// sealerLastSuccess and sealerLastRound are in Unix nanoseconds, 0
+	// before the first (see SealerLastSuccess, SealerLastRound).
+	sealerLastSuccess atomic.Int64
+	sealerLastRound   atomic.Int64
+	// sealLimit, when set (by a test), replaces sealStepLimit.
+	sealLimit time.Duration
 	// onPasswordCheck, when set (by a test), runs before every bcrypt
 	// comparison of a login or password change.
 	onPasswordCheck func()

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/logbuf"
+)
+
+// TestSealerStepLimit: a sealer whose query hangs (here on a lock another
+// session holds on audit_seals) gives up on it within its limit, logs the
+// step that hung, and goes on with its rounds, whose start
+// (SealerLastRound) moves while its last success does not; once the query
+// answers again, it succeeds.
+func TestSealerStepLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := New(pool)
+	defer s.Close()
+	s.sealLimit = 200 * time.Millisecond
+
+	holder, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback(context.Background()) }()
+	if _, err := holder.Exec(ctx, `LOCK TABLE audit_seals IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs logbuf.Buffer
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunSealer(rctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	defer func() { cancel(); <-done }()
+
+	eventually(t, "no failure logged for the hung query", func() bool {
+		return strings.Contains(logs.String(), "read the chain's mark: no answer within 200ms")
+	})
+	first := s.SealerLastRound()
+	eventually(t, "no round began after the hung one", func() bool { return s.SealerLastRound().After(first) })
+	if !s.SealerLastSuccess().IsZero() {
+		t.Errorf("a success at %v while every round hangs", s.SealerLastSuccess())
+	}
+	if s.SealerFailures() < 2 {
+		t.Errorf("%d failures counted", s.SealerFailures())
+	}
+
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "no success once the lock went", func() bool { return !s.SealerLastSuccess().IsZero() })
+	eventually(t, "no recovery logged", func() bool { return strings.Contains(logs.String(), "audit sealer recovered") })
+}
