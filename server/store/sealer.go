@@ -139,16 +139,20 @@ func (s *Store) SealOnce(ctx context.Context, maxWait time.Duration) (int, error
 const sealStepLimit = 30 * time.Second
 
 // sealStep runs f with sealStepLimit (or a test's sealLimit) to answer;
-// an error from running out of it names the step.
+// its error names the step (ErrSealerBusy aside, which is no failure), and
+// says when the step ran out of time.
 func (s *Store) sealStep(ctx context.Context, what string, f func(ctx context.Context) error) error {
 	limit := cmp.Or(s.sealLimit, sealStepLimit)
 	sctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	err := f(sctx)
-	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+	switch {
+	case err == nil || errors.Is(err, ErrSealerBusy):
+		return err
+	case ctx.Err() == nil && sctx.Err() != nil:
 		return fmt.Errorf("%s: no answer within %s: %w", what, limit, err)
 	}
-	return err
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // sealUpTo seals one batch of events with id <= upTo; more is true when a
@@ -158,11 +162,11 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 		// The limit first: a sealer frozen just after taking the lock must
 		// not keep it.
 		if err := tx.Q.AuditSealerIdleLimit(ctx); err != nil {
-			return err
+			return fmt.Errorf("set the idle limit: %w", err)
 		}
 		got, err := tx.Q.AuditSealerLock(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("take the sealer's lock: %w", err)
 		}
 		if !got {
 			return ErrSealerBusy
@@ -174,11 +178,14 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 		case err == nil:
 			prev, after = last.Hash, last.EventID
 		case !errors.Is(translate(err), apperr.ErrNotFound):
-			return err
+			return fmt.Errorf("read the chain's head: %w", err)
 		}
 		events, err := tx.Q.AuditEventsToSeal(ctx, db.AuditEventsToSealParams{AfterID: after, UpTo: upTo, Lim: sealBatch})
-		if err != nil || len(events) == 0 {
-			return err
+		if err != nil {
+			return fmt.Errorf("read the events to seal: %w", err)
+		}
+		if len(events) == 0 {
+			return nil
 		}
 		seals := make([]db.AuditSealInsertParams, len(events))
 		for i, e := range events {
@@ -198,6 +205,25 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 // sealerLogEvery is how often a failing sealer logs: it tries every tick,
 // and a database that is down for a minute made 300 identical lines.
 const sealerLogEvery = time.Minute
+
+// sealerBackoffMax bounds the pause between a failing sealer's rounds,
+// which doubles from the seal interval with each failure in a row: a
+// database that is down is not asked five times a second, and one that
+// comes back is sealed on within this.
+const sealerBackoffMax = 5 * time.Second
+
+// sealerPause is the pause before the next round after failures rounds
+// failed in a row.
+func sealerPause(interval time.Duration, failures int) time.Duration {
+	d := interval
+	for range failures {
+		if d >= sealerBackoffMax/2 {
+			return max(sealerBackoffMax, interval)
+		}
+		d *= 2
+	}
+	return d
+}
 
 // headLogEvery is how often, at most, the sealer logs the chain's head:
 // logs kept outside the database make each logged head an anchor that
@@ -251,22 +277,25 @@ func (s *Store) SealerStalled() time.Duration {
 }
 
 // RunSealer seals every interval until ctx ends. Errors are logged, never
-// fatal: an event stays unsealed until a later tick succeeds.
+// fatal: an event stays unsealed until a later round succeeds. After
+// failures in a row it pauses longer, doubling up to sealerBackoffMax.
 func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	const maxWait = 2 * time.Second
-	t := time.NewTicker(interval)
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	var (
-		failures    int
-		logged      time.Time
-		sealed      int
-		headLogged  time.Time
-		stallLogged time.Time
-		busyHead    int64 = -1 // the chain's head when the lock was first found held
-		busySince   time.Time
+		failures     int
+		failingSince time.Time // the start of the first failed round in a row
+		logged       time.Time
+		sealed       int
+		headLogged   time.Time
+		stallLogged  time.Time
+		busyHead     int64 = -1 // the chain's head when the lock was first found held
+		busySince    time.Time
 	)
 	for {
-		s.sealerLastRound.Store(time.Now().UnixNano())
+		round := time.Now()
+		s.sealerLastRound.Store(round.UnixNano())
 		n, err := s.SealOnce(ctx, maxWait)
 		sealed += n
 		if sealed > 0 && time.Since(headLogged) >= headLogEvery {
@@ -296,6 +325,9 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		case err != nil && ctx.Err() == nil:
 			failures++
 			s.sealerFailures.Add(1)
+			if failures == 1 {
+				failingSince = round
+			}
 			if failures == 1 || time.Since(logged) >= sealerLogEvery {
 				// A WARN first, as a request's lost connection is: a sealer
 				// still failing a minute on is worth an alert (ERROR).
@@ -303,11 +335,13 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 				if failures == 1 {
 					level = slog.LevelWarn
 				}
-				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures)
+				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures,
+					"failing", time.Since(failingSince).Round(time.Millisecond).String())
 				logged = time.Now()
 			}
 		case err == nil && failures > 0:
-			log.InfoContext(ctx, "audit sealer recovered", "failures", failures)
+			log.InfoContext(ctx, "audit sealer recovered", "failures", failures,
+				"failing", time.Since(failingSince).Round(time.Millisecond).String())
 			failures = 0
 		}
 		if err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy) {
@@ -325,6 +359,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			log.InfoContext(ctx, "audit sealer no longer waiting")
 			stallLogged = time.Time{}
 		}
+		t.Reset(sealerPause(interval, failures))
 		select {
 		case <-ctx.Done():
 			return

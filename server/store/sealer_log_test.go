@@ -15,8 +15,9 @@ import (
 )
 
 // TestSealerLogsOnceWhileFailing: a sealer that fails on every tick logs
-// the failure once, as a warning (then once a minute, as an error), and
-// says when it recovers.
+// the failure once, as a warning naming the step that failed (then once a
+// minute, as an error), backs off meanwhile, and says when it recovers and
+// how long it failed.
 func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	t.Parallel()
 	pool, _ := dbtest.Pool(t)
@@ -41,13 +42,21 @@ func TestSealerLogsOnceWhileFailing(t *testing.T) {
 	if n := strings.Count(out, `level=WARN msg="audit sealer"`); n != 1 || strings.Contains(out, "level=ERROR") {
 		t.Errorf("%d warnings, want 1 and no error:\n%s", n, out)
 	}
-	m := regexp.MustCompile(`audit sealer recovered.* failures=(\d+)`).FindStringSubmatch(out)
+	if !strings.Contains(out, `err="read the chain's mark: `) {
+		t.Errorf("the warning does not name the step that failed:\n%s", out)
+	}
+	m := regexp.MustCompile(`audit sealer recovered.* failures=(\d+) failing=\d`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no recovery line:\n%s", out)
 	}
 	n, _ := strconv.Atoi(m[1])
 	if n < 2 {
 		t.Errorf("recovered after %d failures: the sealer did not keep failing meanwhile, so one line proves nothing:\n%s", n, out)
+	}
+	// Every 5 ms, 300 ms of failures would be 60 rounds; doubling the
+	// pause from 5 ms makes it about 6.
+	if n > 12 {
+		t.Errorf("%d failed rounds in about 300 ms: the sealer did not back off", n)
 	}
 	// /metrics counts every failed round (audit_sealer_failures_total).
 	if got := st.SealerFailures(); got != int64(n) {
