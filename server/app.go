@@ -104,6 +104,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 		return nil, err
 	}
 	st := store.New(pool)
+	st.SetLogger(log)
 	st.SetLoginFailureSecret(cfg.JWTSecret) // every instance counts the same e-mail under the same key
 	if err := BootstrapAdmin(ctx, st, cfg, log, out); err != nil {
 		pool.Close()

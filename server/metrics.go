@@ -28,19 +28,21 @@ type metrics struct {
 	exportRows prometheus.Counter
 }
 
-// sealerState is what /metrics shows of this instance's audit sealer
-// (*store.Store).
-type sealerState interface {
+// backgroundState is what /metrics shows of this instance's background
+// work, the audit sealer and the janitor (*store.Store).
+type backgroundState interface {
 	SealerStalled() time.Duration
 	SealerFailures() int64
 	Unsealed() int64
 	SealerLastSuccess() time.Time
 	SealerLastRound() time.Time
+	JanitorFailures(step string) int64
+	JanitorLastSuccess() time.Time
 }
 
-// newMetrics registers the collectors; pool and sealer may be nil (a
+// newMetrics registers the collectors; pool and bg may be nil (a
 // server without a database, in tests).
-func newMetrics(pool *pgxpool.Pool, sealer sealerState) *metrics {
+func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -79,27 +81,38 @@ func newMetrics(pool *pgxpool.Pool, sealer sealerState) *metrics {
 	if pool != nil {
 		m.reg.MustRegister(poolCollector{pool})
 	}
-	if sealer != nil {
+	if bg != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "audit_sealer_waiting_seconds",
 			Help: "How long this instance's audit sealer has waited for a transaction writing to the audit trail to end, while committed events wait to be sealed (0: not waiting). Alert when it stays above a few minutes.",
-		}, func() float64 { return sealer.SealerStalled().Seconds() }),
+		}, func() float64 { return bg.SealerStalled().Seconds() }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "audit_sealer_failures_total",
 				Help: "Rounds this instance's audit sealer failed (a lost database connection, say); each is logged too.",
-			}, func() float64 { return float64(sealer.SealerFailures()) }),
+			}, func() float64 { return float64(bg.SealerFailures()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "audit_unsealed_events",
 				Help: "Committed audit events not yet sealed into the hash chain, as this instance's sealer last saw them (every instance looks, whichever seals).",
-			}, func() float64 { return float64(sealer.Unsealed()) }),
+			}, func() float64 { return float64(bg.Unsealed()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "audit_sealer_last_success_timestamp_seconds",
 				Help: "When this instance's audit sealer last ended a round without failing (Unix time; 0: not yet): it sealed, found nothing to seal, or found the events held back (audit_sealer_waiting_seconds). Alert on time() minus this above a minute: the sealer fails or hangs.",
-			}, func() float64 { return unixSeconds(sealer.SealerLastSuccess()) }),
+			}, func() float64 { return unixSeconds(bg.SealerLastSuccess()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "audit_sealer_last_round_timestamp_seconds",
 				Help: "When this instance's audit sealer last began a round, failing or not (Unix time; 0: not yet): it moves while the sealer runs.",
-			}, func() float64 { return unixSeconds(sealer.SealerLastRound()) }))
+			}, func() float64 { return unixSeconds(bg.SealerLastRound()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "janitor_last_success_timestamp_seconds",
+				Help: "When this instance's janitor (purges, lead count compaction, once a minute) last ended a round with every step done (Unix time; 0: not yet).",
+			}, func() float64 { return unixSeconds(bg.JanitorLastSuccess()) }))
+		for _, step := range store.JanitorSteps() {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "janitor_failures_total",
+				Help:        "Rounds in which a step of this instance's janitor failed, by step; each is logged too.",
+				ConstLabels: prometheus.Labels{"step": step},
+			}, func() float64 { return float64(bg.JanitorFailures(step)) }))
+		}
 	}
 	return m
 }

@@ -284,6 +284,8 @@ func TestMetrics(t *testing.T) {
 		"db_pool_idle_closed_conns_total ", "db_pool_lifetime_closed_conns_total ",
 		"audit_sealer_waiting_seconds 0", "audit_sealer_failures_total 0", "audit_unsealed_events ", "go_build_info{",
 		"audit_sealer_last_success_timestamp_seconds ", "audit_sealer_last_round_timestamp_seconds ",
+		"janitor_last_success_timestamp_seconds ", `janitor_failures_total{step="purge_login_failures"} 0`,
+		`janitor_failures_total{step="purge_sessions"} 0`, `janitor_failures_total{step="compact_lead_counts"} 0`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
@@ -292,6 +294,10 @@ func TestMetrics(t *testing.T) {
 	// The sealer's rounds are stamped with the time they ran.
 	eventually(t, 10*time.Second, "audit_sealer_last_success_timestamp_seconds is now", func() bool {
 		return math.Abs(metricValue(t, env, "audit_sealer_last_success_timestamp_seconds")-float64(time.Now().Unix())) < 60
+	})
+	// The janitor's first round runs at start.
+	eventually(t, 10*time.Second, "janitor_last_success_timestamp_seconds is now", func() bool {
+		return math.Abs(metricValue(t, env, "janitor_last_success_timestamp_seconds")-float64(time.Now().Unix())) < 60
 	})
 	if strings.Contains(text, id) || strings.Contains(text, `route="/api/v1/nope"`) ||
 		strings.Contains(text, `route="/api/v1/users/:id",status="404"`) || !strings.Contains(text, `route="unmatched",status="404"} 2`) {

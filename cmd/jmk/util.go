@@ -134,11 +134,13 @@ func openDB(ctx context.Context, e env, migrate bool) (*store.Store, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := server.OpenPool(ctx, cfg, server.NewLogger(cfg, e.stderr), migrate)
+	log := server.NewLogger(cfg, e.stderr)
+	pool, err := server.OpenPool(ctx, cfg, log, migrate)
 	if err != nil {
 		return nil, nil, err
 	}
 	st := store.New(pool)
+	st.SetLogger(log)
 	// A bulk change may leave an ANALYZE running: it finishes first.
 	return st, func() { st.Wait(); pool.Close() }, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // bulkAnalyzeRows is the size of change after which the planner's
@@ -18,7 +19,15 @@ type analyzer struct {
 	pending bool               // one was stopped (see pauseAnalyze) and is owed
 	// refresh is the refresh itself; a test may replace it.
 	refresh func(ctx context.Context) error
+	// failures counts the refreshes failed in a row; logged is when the
+	// last of them was logged.
+	failures int
+	logged   time.Time
 }
+
+// analyzeLogEvery is how often, at most, refreshes that keep failing are
+// logged, as the sealer's and the janitor's failures are.
+const analyzeLogEvery = time.Minute
 
 // analyzeAfterBulk refreshes the leads statistics after a committed bulk
 // change of n rows, or one owed, in the background: ANALYZE reads a
@@ -26,8 +35,9 @@ type analyzer struct {
 // which the caller need not wait for. One runs at a time (but for the
 // moment a stopped one takes to end); a change that commits meanwhile is
 // owed another. It is an optimisation only: a failure leaves the old
-// statistics, which autovacuum refreshes later, so it is not reported.
-// Close cancels it.
+// statistics, which autovacuum refreshes later, so it is logged at WARN
+// (once a minute while they keep failing; see SetLogger), never an error
+// of the change. Close cancels it.
 func (s *Store) analyzeAfterBulk(n int64) {
 	a := &s.analyze
 	a.mu.Lock()
@@ -48,8 +58,11 @@ func (s *Store) analyzeAfterBulk(n int64) {
 	run := a.runs
 	if !s.goBackground(func(context.Context) {
 		defer stop()
-		_ = refresh(ctx)
+		err := refresh(ctx)
 		a.mu.Lock()
+		if ctx.Err() == nil { // not stopped (pauseAnalyze, Close)
+			s.analyzeOutcome(err)
+		}
 		if a.runs == run {
 			a.stop = nil
 		}
@@ -59,6 +72,25 @@ func (s *Store) analyzeAfterBulk(n int64) {
 		return
 	}
 	a.stop, a.pending = stop, false
+}
+
+// analyzeOutcome logs a refresh that failed: the first of a run of
+// failures, then one a minute; and, at INFO, the success that ends them.
+// The caller holds s.analyze.mu.
+func (s *Store) analyzeOutcome(err error) {
+	a := &s.analyze
+	switch {
+	case err != nil:
+		a.failures++
+		if a.failures == 1 || time.Since(a.logged) >= analyzeLogEvery {
+			s.log.Warn("statistics refresh of leads after a bulk change failed: the planner keeps the old statistics until autovacuum refreshes them",
+				"err", err, "failures", a.failures)
+			a.logged = time.Now()
+		}
+	case a.failures > 0:
+		s.log.Info("statistics refresh of leads works again", "failures", a.failures)
+		a.failures = 0
+	}
 }
 
 // pauseAnalyze stops this store's running statistics refresh, if any, for a

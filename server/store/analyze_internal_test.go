@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/scoring"
 )
 
@@ -132,3 +136,63 @@ func idle(s *Store) bool {
 	defer s.analyze.mu.Unlock()
 	return s.analyze.stop == nil
 }
+
+// TestAnalyzeFailureLogged: a statistics refresh that fails is logged at
+// WARN, once while the failures go on (then once a minute), and its
+// recovery at INFO; one stopped for a bulk change is no failure.
+func TestAnalyzeFailureLogged(t *testing.T) {
+	t.Parallel()
+	s := New(nil)
+	var logs logbuf.Buffer
+	s.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	fail := errors.New("no statistics today")
+	var (
+		calls  atomic.Int32
+		result atomic.Value // error
+		block  atomic.Bool
+	)
+	result.Store(fail)
+	s.analyze.refresh = func(ctx context.Context) error {
+		calls.Add(1)
+		if block.Load() {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		err, _ := result.Load().(error)
+		if err == errNone {
+			return nil
+		}
+		return err
+	}
+	run := func() {
+		t.Helper()
+		n := calls.Load()
+		s.analyzeAfterBulk(bulkAnalyzeRows)
+		eventually(t, "the refresh did not run", func() bool { return calls.Load() > n })
+		eventually(t, "the refresh did not end", func() bool { return idle(s) })
+	}
+	run()
+	run()
+	run()
+	// Stopped, as a bulk change stops it: not logged.
+	block.Store(true)
+	n := calls.Load()
+	s.analyzeAfterBulk(bulkAnalyzeRows)
+	eventually(t, "the refresh did not start", func() bool { return calls.Load() > n })
+	s.pauseAnalyze()
+	block.Store(false)
+	result.Store(errNone)
+	run()
+	s.Close()
+
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "no statistics today") || !strings.Contains(out, "failures=1") {
+		t.Errorf("%d warnings, want 1 naming the error:\n%s", n, out)
+	}
+	if !strings.Contains(out, `level=INFO msg="statistics refresh of leads works again" failures=3`) {
+		t.Errorf("no recovery after 3 failures (the stopped one is none):\n%s", out)
+	}
+}
+
+// errNone stands for a refresh that succeeds (atomic.Value holds no nil).
+var errNone = errors.New("none")

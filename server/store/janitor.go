@@ -45,6 +45,57 @@ func (s *Store) LeadCountsCompact(ctx context.Context) error {
 // them at ERROR: with its one-minute interval, from the second round on.
 const janitorAlertAfter = time.Minute
 
+// janitorStep is one of the janitor's tasks; its name labels
+// janitor_failures_total.
+type janitorStep struct {
+	name, what string
+	run        func(ctx context.Context, s *Store, keep time.Duration) error
+}
+
+// janitorStepCount is len(janitorSteps), which sizes Store.janitorFailures.
+const janitorStepCount = 3
+
+var _ = [janitorStepCount]janitorStep(janitorSteps) // fails to compile when they differ
+
+// janitorSteps are the janitor's tasks, in the order it runs them.
+var janitorSteps = [...]janitorStep{
+	{"purge_login_failures", "purge login failures", func(ctx context.Context, s *Store, keep time.Duration) error {
+		_, err := s.LoginFailurePurge(ctx, keep)
+		return err
+	}},
+	{"purge_sessions", "purge sessions", func(ctx context.Context, s *Store, _ time.Duration) error {
+		_, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention))
+		return err
+	}},
+	{"compact_lead_counts", "compact lead counts", func(ctx context.Context, s *Store, _ time.Duration) error {
+		return s.LeadCountsCompact(ctx)
+	}},
+}
+
+// JanitorSteps names the janitor's tasks, as JanitorFailures takes them.
+func JanitorSteps() []string {
+	names := make([]string, len(janitorSteps))
+	for i, st := range janitorSteps {
+		names[i] = st.name
+	}
+	return names
+}
+
+// JanitorFailures counts the rounds whose step failed on this instance
+// since it started.
+func (s *Store) JanitorFailures(step string) int64 {
+	for i, st := range janitorSteps {
+		if st.name == step {
+			return s.janitorFailures[i].Load()
+		}
+	}
+	return 0
+}
+
+// JanitorLastSuccess is when this instance's janitor last ended a round
+// with every step done; zero before the first.
+func (s *Store) JanitorLastSuccess() time.Time { return unixNano(s.janitorLastSuccess.Load()) }
+
 // RunJanitor purges expired login failures and ended sessions, compacts
 // the lead counts and runs a statistics refresh still owed (see
 // analyzeAfterBulk) every interval until ctx ends. Every instance may run
@@ -60,14 +111,11 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 	for {
 		round := time.Now()
 		var errs []error
-		if _, err := s.LoginFailurePurge(ctx, keep); err != nil {
-			errs = append(errs, fmt.Errorf("purge login failures: %w", err))
-		}
-		if _, err := s.SessionPurge(ctx, time.Now().Add(-SessionRetention)); err != nil {
-			errs = append(errs, fmt.Errorf("purge sessions: %w", err))
-		}
-		if err := s.LeadCountsCompact(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("compact lead counts: %w", err))
+		for i, st := range janitorSteps {
+			if err := st.run(ctx, s, keep); err != nil && ctx.Err() == nil {
+				s.janitorFailures[i].Add(1)
+				errs = append(errs, fmt.Errorf("%s: %w", st.what, err))
+			}
 		}
 		s.analyzeAfterBulk(0) // only if one is owed
 		switch {
@@ -85,6 +133,9 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 		case !failingSince.IsZero():
 			log.InfoContext(ctx, "janitor recovered")
 			failingSince = time.Time{}
+		}
+		if ctx.Err() == nil && len(errs) == 0 {
+			s.janitorLastSuccess.Store(time.Now().UnixNano())
 		}
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -57,6 +58,13 @@ type Store struct {
 	sealerLastRound   atomic.Int64
 	// sealLimit, when set (by a test), replaces sealStepLimit.
 	sealLimit time.Duration
+	// janitorFailures counts each step's failures, in janitorSteps order;
+	// janitorLastSuccess is in Unix nanoseconds (see JanitorLastSuccess).
+	janitorFailures    [janitorStepCount]atomic.Int64
+	janitorLastSuccess atomic.Int64
+	// log receives what the store's own background work has to say (see
+	// SetLogger).
+	log *slog.Logger
 	// onPasswordCheck, when set (by a test), runs before every bcrypt
 	// comparison of a login or password change.
 	onPasswordCheck func()
@@ -67,8 +75,14 @@ func New(pool *pgxpool.Pool) *Store {
 	ctx, stop := context.WithCancel(context.Background())
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms.
-	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop, failureKey: key}
+	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop, failureKey: key,
+		log: slog.New(slog.DiscardHandler)}
 }
+
+// SetLogger sets where the store's own background work (the statistics
+// refresh after a bulk change) logs its failures; nowhere until it is set.
+// Call it before the store is used.
+func (s *Store) SetLogger(log *slog.Logger) { s.log = log }
 
 // Close cancels the store's background work and waits for it to end; none
 // starts after. The pool is the caller's to close, after.
