@@ -50,24 +50,30 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 // database if missing and applies pending migrations, otherwise it refuses
 // a missing database and a schema that is behind this binary.
 func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*pgxpool.Pool, error) {
+	pool, _, err := openPool(ctx, cfg, log, migrate)
+	return pool, err
+}
+
+// openPool is OpenPool that also says how many migrations it applied.
+func openPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (pool *pgxpool.Pool, applied int, err error) {
 	if migrate {
 		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if _, err := store.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
-			return nil, err
+		if applied, err = store.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
+			return nil, 0, err
 		}
 	} else {
 		if err := store.RequireDatabase(ctx, cfg.DatabaseURL); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := store.CheckSchema(ctx, cfg.DatabaseURL); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+		return nil, 0, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	if cfg.DBMaxConns > 0 {
 		pc.MaxConns = cfg.DBMaxConns
@@ -78,15 +84,15 @@ func OpenPool(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (
 	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "jmk"
 	dbconf.Configure(pc)
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	pool, err = pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
+		return nil, 0, fmt.Errorf("connect: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect: %w", err)
+		return nil, 0, fmt.Errorf("connect: %w", err)
 	}
-	return pool, nil
+	return pool, applied, nil
 }
 
 // Open prepares the service: database, migrations, bootstrap admin, handler.
@@ -99,7 +105,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 		log.Warn("METRICS_TOKEN is not set: GET /metrics answers anyone who reaches this port, with the request counts " +
 			"per route and status (set METRICS_TOKEN, or keep the port off the public network)")
 	}
-	pool, err := OpenPool(ctx, cfg, log, true)
+	pool, applied, err := openPool(ctx, cfg, log, true)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +121,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Ap
 		pool.Close()
 		return nil, err
 	}
+	logStarting(ctx, log, cfg, st, applied)
 	return a, nil
 }
 

@@ -3,13 +3,17 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jmksales/jmk/server"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -113,4 +117,42 @@ func TestOps(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpsStartingLine: a start logs one line saying what runs: settings,
+// the database without its password, the schema, the scoring in force.
+func TestOpsStartingLine(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs)
+	cfg, err := pgxpool.ParseConfig(env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "msg=starting") {
+			if line != "" {
+				t.Fatalf("two starting lines:\n%s", logs.String())
+			}
+			line = l
+		}
+	}
+	schema, err := store.SchemaVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"env=development", "log_level=error ", "log_format=json", "db_max_conns=8", "registration_open=false",
+		fmt.Sprintf("database=%s@%s:%d/%s ", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
+		fmt.Sprintf("schema_version=%d ", schema), "migrations_applied=0", // the template was migrated
+		"active_model=none", "hot_threshold=0.7 ", "warm_threshold=0.4", "go_version=go1.",
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the starting line lacks %s: %s", want, line)
+		}
+	}
+	if cfg.ConnConfig.Password == "" || strings.Contains(line, cfg.ConnConfig.Password) {
+		t.Errorf("the test database has no password to hide, or the line shows it: %s", line)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"path"
@@ -162,6 +163,24 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	return len(res), schemaMatches(ctx, p)
+}
+
+// SchemaVersion is the version of this binary's last migration: the
+// database's once Migrate or CheckSchema has passed.
+func SchemaVersion() (int64, error) {
+	names, err := fs.Glob(schema.Migrations, "*.sql")
+	if err != nil {
+		return 0, err
+	}
+	var last int64
+	for _, n := range names {
+		v, err := goose.NumericComponent(n)
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: %w", n, err)
+		}
+		last = max(last, v)
+	}
+	return last, nil
 }
 
 // Migration is one of this binary's migrations and whether the database

@@ -89,6 +89,23 @@ func loadScorer(ctx context.Context, q *db.Queries, version int32) (*scoring.Sco
 	return m.Compile()
 }
 
+// ScoringStatus is what scores leads now: the active model's version (0:
+// none) and the category cut-offs.
+type ScoringStatus struct {
+	Version    int32
+	Thresholds scoring.Thresholds
+}
+
+// ScoringStatus reads the active model's version and the thresholds, in
+// one round trip.
+func (s *Store) ScoringStatus(ctx context.Context) (ScoringStatus, error) {
+	st, err := s.q.ScoringState(ctx)
+	if err != nil {
+		return ScoringStatus{}, translate(err)
+	}
+	return ScoringStatus{Version: st.Version, Thresholds: scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}}, nil
+}
+
 // ModelActiveScorer returns the active model, compiled for scoring; a 409
 // apperr (apperr.ErrConflict) when there is none.
 func (s *Store) ModelActiveScorer(ctx context.Context) (Active, error) {
