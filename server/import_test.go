@@ -23,6 +23,7 @@ import (
 	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/auth"
+	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 	"github.com/jmksales/jmk/server/store"
 )
@@ -1197,17 +1198,29 @@ func TestImportProvenance(t *testing.T) {
 
 // TestImportDuringBackup: a backup reading the staging tables (pg_dump
 // locks every table it dumps) makes an import answer 503 with Retry-After
-// after a few seconds, instead of hanging until the dump is over; imports
-// still queue behind one another without such a limit.
+// after a few seconds, instead of hanging until the dump is over, and its
+// cause is logged at WARN; imports still queue behind one another without
+// such a limit.
 func TestImportDuringBackup(t *testing.T) {
 	t.Parallel()
-	env := servertest.New(t)
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs)
 	dump := holdRowLock(t, env, `LOCK TABLE lead_import_stage IN ACCESS SHARE MODE`)
 	start := time.Now()
 	res, body := importCSV(t, env, "", strings.NewReader("name\nAna Lopes\n"), nil)
-	if p := wantProblem(t, res, body, http.StatusServiceUnavailable); !strings.Contains(p.Detail, "backup") ||
-		res.Header.Get("Retry-After") != "60" || time.Since(start) > 30*time.Second {
+	p := wantProblem(t, res, body, http.StatusServiceUnavailable)
+	if !strings.Contains(p.Detail, "backup") || res.Header.Get("Retry-After") != "60" || time.Since(start) > 30*time.Second {
 		t.Fatalf("import during a backup: %s, Retry-After %q, after %v", body, res.Header.Get("Retry-After"), time.Since(start))
+	}
+	var cause bool
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "request_id="+p.RequestId) && strings.Contains(l, "level=WARN") &&
+			strings.Contains(l, "a backup or other maintenance") && strings.Contains(l, "route=/api/v1/leads/import") {
+			cause = true
+		}
+	}
+	if !cause || strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the 503's cause is not logged at WARN with its request, or an ERROR is:\n%s", logs.String())
 	}
 	if n := leadTotal(t, env); n != 0 {
 		t.Fatalf("%d leads imported", n)

@@ -113,6 +113,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			if ae.ETag != "" {
 				c.Response().Header().Set("ETag", ae.ETag)
 			}
+			logServerProblem(c, log, ae, err)
 			_ = writeProblem(c, ae.Status, ae.Detail, ae.Fields, ae.AllowedNextStates)
 			return
 		case errors.As(err, &he):
@@ -161,6 +162,28 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		requestLogger(c, log).ErrorContext(c.Request().Context(), "unexpected error", append(where(c), "err", err)...)
 		_ = writeProblem(c, http.StatusInternalServerError, unexpectedDetail, nil, nil)
 	}
+}
+
+// logServerProblem logs the cause of an expected 5xx (every export or bulk
+// write slot taken, an import's staging tables held by a backup), which
+// would otherwise show only as its access line's status: a 503 at WARN, as
+// every other 503's cause is, any other 5xx at ERROR, which makes its
+// access line a WARN (one failure, one ERROR line). /readyz's handler logs
+// its own cause, once a minute while it fails; a client error is not
+// logged.
+func logServerProblem(c echo.Context, log *slog.Logger, ae *apperr.Error, err error) {
+	if ae.Status < 500 || c.Path() == "/readyz" {
+		return
+	}
+	level := slog.LevelError
+	if ae.Status == http.StatusServiceUnavailable {
+		level = slog.LevelWarn
+	}
+	args := where(c)
+	if msg := err.Error(); msg != ae.Detail { // wrapped with more to say
+		args = append(args, "err", msg)
+	}
+	requestLogger(c, log).Log(c.Request().Context(), level, ae.Detail, args...)
 }
 
 // where names a failed request in its error's log line, so that the line

@@ -141,7 +141,8 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	}
 	// A 503 is the server declining by design (an export slot taken, a
 	// deadline passed, the database out, each already logged at WARN
-	// with its cause): a page-worthy ERROR only for the other 5xx. A
+	// with its cause by the error handler): a page-worthy ERROR only for
+	// the other 5xx. A
 	// response cut off is marked aborted; its cause is logged by whoever
 	// cut it, at WARN unless the client hung up. /readyz answering 503 is
 	// its job: its handler logs why at WARN (a stop draining is no
