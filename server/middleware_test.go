@@ -279,6 +279,12 @@ func TestMetrics(t *testing.T) {
 		`http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}`,
 		`http_requests_total{method="GET",route="/api/v1/users/:id",status="401"} 1`,
 		`http_request_duration_seconds_bucket{method="GET",route="/healthz"`,
+		// Around the list's 10 ms budget, and past the 30 s of a large
+		// import or an activation.
+		`http_request_duration_seconds_bucket{method="GET",route="/healthz",le="0.0075"} `,
+		`http_request_duration_seconds_bucket{method="GET",route="/healthz",le="0.015"} `,
+		`http_request_duration_seconds_bucket{method="GET",route="/healthz",le="30"} 1`,
+		`http_request_duration_seconds_bucket{method="GET",route="/healthz",le="60"} 1`,
 		"db_pool_max_conns 8", "db_pool_acquired_conns", "db_pool_idle_conns", "db_pool_total_conns",
 		"db_pool_canceled_acquires_total ", "db_pool_constructing_conns ", "db_pool_new_conns_total ",
 		"db_pool_idle_closed_conns_total ", "db_pool_lifetime_closed_conns_total ",
