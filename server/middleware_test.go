@@ -3,7 +3,9 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jmksales/jmk/gen/client"
+	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
 )
@@ -406,6 +409,57 @@ func TestUnexpectedErrorLogged(t *testing.T) {
 		t.Errorf("no error line with request_id=%s and the route in:\n%s", p.RequestId, logs.String())
 	}
 	onceAtError(t, logs.String(), p.RequestId)
+}
+
+// TestRequestLogQuietProbes: the access lines of the probes' and the
+// scrape's successes are at DEBUG, their failures as any other request's;
+// an authenticated request's names its user.
+func TestRequestLogQuietProbes(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	env := servertest.NewWithLog(t, &logs, func(c *server.Config) { c.LogLevel = slog.LevelDebug })
+	token := env.Login(env.AdminUser.Email).AccessToken
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		raw(t, http.MethodGet, env.URL+path, nil, nil)
+		raw(t, http.MethodHead, env.URL+path, nil, nil)
+	}
+	raw(t, http.MethodPost, env.URL+"/healthz", nil, nil) // 405
+	raw(t, http.MethodGet, env.URL+"/api/v1/auth/me", nil, map[string]string{"Authorization": "Bearer " + token})
+	raw(t, http.MethodGet, env.URL+"/api/v1/auth/me", nil, nil) // 401
+	lines := map[string][]string{}
+	for l := range strings.Lines(logs.String()) {
+		if !strings.Contains(l, "msg=request ") {
+			continue
+		}
+		level := l[strings.Index(l, "level=")+len("level=") : strings.Index(l, " msg=")]
+		key := fmt.Sprintf("%s %s %s", field(l, "method"), field(l, "path"), field(l, "status"))
+		lines[key] = append(lines[key], level+" user_id="+field(l, "user_id"))
+	}
+	admin := env.AdminUser.Id.String()
+	for key, want := range map[string]string{
+		"GET /healthz 200": "DEBUG user_id=", "HEAD /healthz 200": "DEBUG user_id=",
+		"GET /readyz 200": "DEBUG user_id=", "HEAD /readyz 200": "DEBUG user_id=",
+		"GET /metrics 200": "DEBUG user_id=", "HEAD /metrics 200": "DEBUG user_id=",
+		"POST /healthz 405":           "INFO user_id=",
+		"GET /api/v1/auth/me 200":     "INFO user_id=" + admin,
+		"GET /api/v1/auth/me 401":     "INFO user_id=",
+		"POST /api/v1/auth/login 200": "INFO user_id=", // nobody before it (the fixture's login, and this test's)
+	} {
+		got := lines[key]
+		if len(got) == 0 || len(got) > 1 && !strings.Contains(key, "login") || slices.ContainsFunc(got, func(g string) bool { return g != want }) {
+			t.Errorf("%s: access lines %q, want [%s]", key, got, want)
+		}
+	}
+}
+
+// field is the value of key in a text log line, "" when it has none.
+func field(line, key string) string {
+	_, rest, ok := strings.Cut(line, " "+key+"=")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	return v
 }
 
 // onceAtError fails unless exactly one line of log about the request id

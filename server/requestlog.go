@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/auth"
 	"github.com/jmksales/jmk/server/textrules"
 )
 
@@ -149,8 +150,13 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	// warning), and the access line would say it again at every poll. A
 	// 500 whose cause is logged at ERROR already (the error handler, a
 	// panic) is a WARN here: one failure, one ERROR line.
+	// The probes' and scrapes' successes come every few seconds from every
+	// balancer and Prometheus: at DEBUG, so that they do not bury the
+	// requests of people. Their failures stay as any other's.
 	level := slog.LevelInfo
 	switch {
+	case status >= 200 && status < 300 && quietRoutes[c.Path()]:
+		level = slog.LevelDebug
 	case status == http.StatusServiceUnavailable && c.Path() == "/readyz":
 	case status == http.StatusServiceUnavailable:
 		level = slog.LevelWarn
@@ -162,8 +168,15 @@ func logRequest(c echo.Context, method string, start time.Time, aborted bool) {
 	attrs := []slog.Attr{slog.String("method", method), slog.String("path", r.URL.Path), slog.String("route", c.Path()),
 		slog.Int("status", status), slog.Int64("bytes", size),
 		slog.Duration("duration", time.Since(start)), slog.String("ip", c.RealIP())}
+	if id, ok := auth.FromContext(r.Context()); ok { // a valid token of a live session
+		attrs = append(attrs, slog.String("user_id", id.UserID.String()))
+	}
 	if aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
 	}
 	Logger(r.Context()).LogAttrs(r.Context(), level, "request", attrs...)
 }
+
+// quietRoutes are the probes' and the scrape's, whose successes are logged
+// at DEBUG.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}

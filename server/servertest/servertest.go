@@ -54,7 +54,8 @@ func New(t testing.TB, opts ...Option) *Env {
 	return NewWithLog(t, io.Discard, opts...)
 }
 
-// NewWithLog is New with the server's log, as text, written to w.
+// NewWithLog is New with the server's log, as text, written to w: from
+// INFO, or from DEBUG when an option sets Config.LogLevel so.
 func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 	t.Helper()
 	dsn := dbtest.URL(t)
@@ -82,7 +83,8 @@ func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(w, nil))
+	// INFO and up, as before, unless an option asks for DEBUG.
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: min(cfg.LogLevel, slog.LevelInfo)}))
 	ctx, cancel := context.WithCancel(context.Background())
 	// The fixture admin exists before the server starts, so that the server
 	// does not bootstrap an admin of its own: that hashes a random password
