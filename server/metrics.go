@@ -13,19 +13,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jmksales/jmk/server/apperr"
+	"github.com/jmksales/jmk/server/handlers"
 	"github.com/jmksales/jmk/server/store"
 )
 
 // metrics holds the Prometheus collectors of one server. Each server has its
 // own registry, so tests can run many servers in one process.
 type metrics struct {
-	reg        *prometheus.Registry
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
-	aborted    *prometheus.CounterVec
-	importRows *prometheus.CounterVec
-	exports    *prometheus.CounterVec
-	exportRows prometheus.Counter
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	aborted     *prometheus.CounterVec
+	importRows  *prometheus.CounterVec
+	exports     *prometheus.CounterVec
+	exportRows  prometheus.Counter
+	logins      *prometheus.CounterVec
+	reuses      prometheus.Counter
+	trainings   prometheus.Counter
+	activations prometheus.Counter
 }
 
 // backgroundState is what /metrics shows of this instance's background
@@ -38,6 +43,7 @@ type backgroundState interface {
 	SealerLastRound() time.Time
 	JanitorFailures(step string) int64
 	JanitorLastSuccess() time.Time
+	ActiveModelVersion() int32
 }
 
 // newMetrics registers the collectors; pool and bg may be nil (a
@@ -71,6 +77,21 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 		exportRows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lead_export_rows_total", Help: "Leads written by exports, complete or not.",
 		}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "auth_logins_total",
+			Help: "Logins by result: success, failed (wrong e-mail or password, or a deactivated user) or throttled (429); a server failure counts as none.",
+		}, []string{"result"}),
+		reuses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "auth_refresh_reuse_total",
+			Help: "Rotated refresh tokens presented again, each revoking its session: a stolen token, or a client that refreshed twice.",
+		}),
+		trainings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "model_trainings_total", Help: "Model versions trained and stored through this instance's API.",
+		}),
+		activations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "model_activations_total",
+			Help: "Activations through this instance's API that changed the active model (training with activate included).",
+		}),
 	}
 	for _, r := range []string{"inserted", "updated", "unchanged", "rejected"} {
 		m.importRows.WithLabelValues(r) // shown as 0 before the first import
@@ -78,7 +99,11 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 	for _, o := range []string{"complete", "aborted"} {
 		m.exports.WithLabelValues(o)
 	}
+	for _, r := range []string{handlers.LoginSucceeded, handlers.LoginFailed, handlers.LoginThrottled} {
+		m.logins.WithLabelValues(r)
+	}
 	m.reg.MustRegister(m.requests, m.latency, m.aborted, m.importRows, m.exports, m.exportRows,
+		m.logins, m.reuses, m.trainings, m.activations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	if pool != nil {
@@ -108,7 +133,11 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "janitor_last_success_timestamp_seconds",
 				Help: "When this instance's janitor (purges, lead count compaction, once a minute) last ended a round with every step done (Unix time; 0: not yet).",
-			}, func() float64 { return unixSeconds(bg.JanitorLastSuccess()) }))
+			}, func() float64 { return unixSeconds(bg.JanitorLastSuccess()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "scoring_active_model_version",
+				Help: "The active scoring model's version (0: none), as this instance last learnt it: at once from its own activations, within a minute from another's.",
+			}, func() float64 { return float64(bg.ActiveModelVersion()) }))
 		for _, step := range store.JanitorSteps() {
 			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name:        "janitor_failures_total",
@@ -145,6 +174,9 @@ func (m *metrics) exported(rows int, complete bool) {
 	m.exports.WithLabelValues(outcome).Inc()
 	m.exportRows.Add(float64(rows))
 }
+
+// loginOutcome counts a login (handlers.Options.LoginOutcome).
+func (m *metrics) loginOutcome(result string) { m.logins.WithLabelValues(result).Inc() }
 
 // middleware counts and times every request by its route template (never
 // the raw path, which would explode the label set).

@@ -295,6 +295,10 @@ func TestMetrics(t *testing.T) {
 		"audit_sealer_last_success_timestamp_seconds ", "audit_sealer_last_round_timestamp_seconds ",
 		"janitor_last_success_timestamp_seconds ", `janitor_failures_total{step="purge_login_failures"} 0`,
 		`janitor_failures_total{step="purge_sessions"} 0`, `janitor_failures_total{step="compact_lead_counts"} 0`,
+		`janitor_failures_total{step="read_active_model"} 0`, "scoring_active_model_version 0",
+		`auth_logins_total{result="success"} 1`, `auth_logins_total{result="failed"} 0`,
+		`auth_logins_total{result="throttled"} 0`, "auth_refresh_reuse_total 0",
+		"model_trainings_total 0", "model_activations_total 0",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)

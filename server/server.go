@@ -97,6 +97,10 @@ func New(cfg Config, st *store.Store, log *slog.Logger, draining func() bool) (*
 		Draining:            draining,
 		Imported:            m.imported,
 		Exported:            m.exported,
+		LoginOutcome:        m.loginOutcome,
+		RefreshReused:       m.reuses.Inc,
+		Trained:             m.trainings.Inc,
+		Activated:           m.activations.Inc,
 	}, log)
 	routes := headRouter{e}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

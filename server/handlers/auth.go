@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/jmksales/jmk/gen/api"
@@ -17,6 +18,7 @@ func (h *Handlers) Login(ctx context.Context, req api.LoginRequestObject) (api.L
 	m := audit.MetaFrom(ctx)
 	email := normEmail(req.Body.Email)
 	l, err := h.st.Login(ctx, email, req.Body.Password, m.IP, m.UserAgent, h.opts.Throttle)
+	h.loginOutcome(err)
 	if err != nil {
 		return nil, err
 	}
@@ -28,6 +30,7 @@ func (h *Handlers) Login(ctx context.Context, req api.LoginRequestObject) (api.L
 func (h *Handlers) RefreshToken(ctx context.Context, req api.RefreshTokenRequestObject) (api.RefreshTokenResponseObject, error) {
 	l, err := h.st.Refresh(ctx, req.Body.RefreshToken)
 	if errors.Is(err, store.ErrRefreshReused) {
+		h.tell(h.opts.RefreshReused)
 		h.log.WarnContext(ctx, "a rotated refresh token was presented again: its session is revoked (a stolen token, or a client that refreshed twice; the audit event auth.refresh_reuse names the user)",
 			"request_id", audit.MetaFrom(ctx).RequestID)
 	}
@@ -36,6 +39,21 @@ func (h *Handlers) RefreshToken(ctx context.Context, req api.RefreshTokenRequest
 	}
 	tr, err := h.tokens(l)
 	return api.RefreshToken200JSONResponse(tr), err
+}
+
+// loginOutcome tells Options.LoginOutcome how a login ended.
+func (h *Handlers) loginOutcome(err error) {
+	if h.opts.LoginOutcome == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		h.opts.LoginOutcome(LoginSucceeded)
+	case apperr.StatusOf(err) == http.StatusUnauthorized:
+		h.opts.LoginOutcome(LoginFailed)
+	case apperr.StatusOf(err) == http.StatusTooManyRequests:
+		h.opts.LoginOutcome(LoginThrottled)
+	}
 }
 
 func (h *Handlers) tokens(l store.Login) (api.TokenResponse, error) {

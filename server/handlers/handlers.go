@@ -39,7 +39,24 @@ type Options struct {
 	// committed (not a dry run) and of each export's end, for the metrics.
 	Imported func(store.ImportResult)
 	Exported func(rows int, complete bool)
+	// LoginOutcome, RefreshReused, Trained and Activated, when set, are
+	// told of each login's outcome (LoginSucceeded, LoginFailed or
+	// LoginThrottled; a server failure is none of them), each rotated
+	// refresh token presented again, each model version trained and
+	// stored, and each activation that changed the active model (training
+	// with activate included), for the metrics.
+	LoginOutcome  func(outcome string)
+	RefreshReused func()
+	Trained       func()
+	Activated     func()
 }
+
+// The outcomes of a login, as Options.LoginOutcome is told them.
+const (
+	LoginSucceeded = "success"
+	LoginFailed    = "failed"    // wrong e-mail or password, or a deactivated user
+	LoginThrottled = "throttled" // too many failures (429)
+)
 
 // Handlers implements api.StrictServerInterface.
 type Handlers struct {
@@ -58,6 +75,13 @@ var _ api.StrictServerInterface = (*Handlers)(nil)
 func New(st *store.Store, iss *auth.Issuer, opts Options, log *slog.Logger) *Handlers {
 	return &Handlers{st: st, iss: iss, opts: opts, log: log, exports: newExportSlots(opts.ExportMaxConcurrent),
 		bulk: make(bulkSlots, bulkMaxConcurrent)}
+}
+
+// tell calls a hook of Options, if it is set.
+func (h *Handlers) tell(hook func()) {
+	if hook != nil {
+		hook()
+	}
 }
 
 // caller returns the authenticated identity; the validator has already

@@ -151,9 +151,14 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 	if err != nil {
 		return nil, err
 	}
-	info, err := h.st.ModelSave(ctx, actor(id), m.Model, body.Activate != nil && *body.Activate)
+	activate := body.Activate != nil && *body.Activate
+	info, err := h.st.ModelSave(ctx, actor(id), m.Model, activate)
 	if err != nil {
 		return nil, err
+	}
+	h.tell(h.opts.Trained)
+	if activate {
+		h.tell(h.opts.Activated)
 	}
 	out, err := modelOut(info)
 	return api.TrainModel201JSONResponse{Body: out, Headers: api.TrainModel201ResponseHeaders{Location: location("scoring/models", info.Version)}}, err
@@ -204,6 +209,9 @@ func (h *Handlers) ActivateModel(ctx context.Context, req api.ActivateModelReque
 	a, err := h.st.ModelActivate(ctx, actor(id), req.Version)
 	if err != nil {
 		return nil, err
+	}
+	if !a.AlreadyActive {
+		h.tell(h.opts.Activated)
 	}
 	out, err := modelOut(a.Model)
 	return api.ActivateModel200JSONResponse(out), err

@@ -53,7 +53,7 @@ type janitorStep struct {
 }
 
 // janitorStepCount is len(janitorSteps), which sizes Store.janitorFailures.
-const janitorStepCount = 3
+const janitorStepCount = 4
 
 var _ = [janitorStepCount]janitorStep(janitorSteps) // fails to compile when they differ
 
@@ -69,6 +69,12 @@ var janitorSteps = [...]janitorStep{
 	}},
 	{"compact_lead_counts", "compact lead counts", func(ctx context.Context, s *Store, _ time.Duration) error {
 		return s.LeadCountsCompact(ctx)
+	}},
+	// Another instance's activation shows in this one's
+	// ActiveModelVersion within a round.
+	{"read_active_model", "read the active model", func(ctx context.Context, s *Store, _ time.Duration) error {
+		_, err := s.ScoringStatus(ctx)
+		return err
 	}},
 }
 
@@ -97,8 +103,9 @@ func (s *Store) JanitorFailures(step string) int64 {
 func (s *Store) JanitorLastSuccess() time.Time { return unixNano(s.janitorLastSuccess.Load()) }
 
 // RunJanitor purges expired login failures and ended sessions, compacts
-// the lead counts and runs a statistics refresh still owed (see
-// analyzeAfterBulk) every interval until ctx ends. Every instance may run
+// the lead counts, reads the active model's version (ActiveModelVersion)
+// and runs a statistics refresh still owed (see analyzeAfterBulk) every
+// interval until ctx ends. Every instance may run
 // it: all are safe to run concurrently.
 func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)

@@ -128,6 +128,9 @@ func (s *Store) ModelSave(ctx context.Context, actor audit.Actor, m *scoring.Mod
 		return tx.Audit(ctx, *activation)
 	})
 	if err == nil {
+		if activate {
+			s.activeVersion.Store(out.Version)
+		}
 		s.analyzeAfterBulk(scored)
 	}
 	return out, err
@@ -164,6 +167,7 @@ func (s *Store) ModelActivate(ctx context.Context, actor audit.Actor, version in
 		return tx.Audit(ctx, *ev)
 	})
 	if err == nil {
+		s.activeVersion.Store(version)
 		s.analyzeAfterBulk(a.Rescored)
 	}
 	return a, err

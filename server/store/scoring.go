@@ -97,14 +97,23 @@ type ScoringStatus struct {
 }
 
 // ScoringStatus reads the active model's version and the thresholds, in
-// one round trip.
+// one round trip, and notes the version (ActiveModelVersion).
 func (s *Store) ScoringStatus(ctx context.Context) (ScoringStatus, error) {
 	st, err := s.q.ScoringState(ctx)
 	if err != nil {
 		return ScoringStatus{}, translate(err)
 	}
+	s.activeVersion.Store(st.Version)
 	return ScoringStatus{Version: st.Version, Thresholds: scoring.Thresholds{Hot: st.Hot, Warm: st.Warm}}, nil
 }
+
+// ActiveModelVersion is the active model's version (0: none) as this
+// instance last learnt it: from its own committed activations at once, and
+// from every ScoringStatus, which the janitor reads once a minute, so that
+// another instance's activation (or jmk model activate's) shows within a
+// minute. A read racing with an activation here may note the version before
+// it until the next minute.
+func (s *Store) ActiveModelVersion() int32 { return s.activeVersion.Load() }
 
 // ModelActiveScorer returns the active model, compiled for scoring; a 409
 // apperr (apperr.ErrConflict) when there is none.

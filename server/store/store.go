@@ -62,6 +62,7 @@ type Store struct {
 	// janitorLastSuccess is in Unix nanoseconds (see JanitorLastSuccess).
 	janitorFailures    [janitorStepCount]atomic.Int64
 	janitorLastSuccess atomic.Int64
+	activeVersion      atomic.Int32 // see ActiveModelVersion
 	// log receives what the store's own background work has to say (see
 	// SetLogger).
 	log *slog.Logger
