@@ -981,7 +981,10 @@ func TestPlainValidationMessages(t *testing.T) {
 		{"PatchDirectionControl", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"name": "Rui \u2067x"}`, "name", "invisible text-direction controls"},
 		{"LineSeparator", "POST", "/api/v1/leads", `{"name": "Ana\u2028Administrator deleted every lead"}`, "name", "a name is one line"},
 		{"SpacesForBody", "POST", "/api/v1/leads", " \n ", "", "the request body is missing: send a JSON object"},
-		{"CutShort", "POST", "/api/v1/leads", `{"name": "A"`, "", "the request body is not valid JSON: unexpected EOF"},
+		// Where and what, not encoding/json's words (TestJSONSyntaxDetail has the rest).
+		{"CutShort", "POST", "/api/v1/leads", `{"name": "A"`, "", "the request body is not valid JSON: the JSON ends before it is complete: an object is not closed with '}'"},
+		{"MissingValue", "POST", "/api/v1/leads", `{"name":}`, "", "the request body is not valid JSON at line 1, column 9: a value is missing before '}'"},
+		{"SingleQuotes", "PATCH", "/api/v1/leads/" + l.Id.String(), `{'name':'x'}`, "", "the request body is not valid JSON at line 1, column 2: names and strings take double quotes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := leadRaw(t, env, token, c.method, c.path, c.body, "If-Match", `"1"`)

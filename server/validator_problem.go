@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,9 +175,35 @@ func bodyDetail(re *openapi3filter.RequestError) string {
 	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 		return "the request body is missing: send a JSON object"
 	case re.Reason == "failed to decode request body":
-		return "the request body is not valid JSON" + errText(re.Err)
+		return jsonSyntaxDetail(decodeCause(re.Err), requestBody(re))
 	}
 	return ""
+}
+
+// decodeCause is the decoder's own error inside a body's decoding
+// failure, which kin-openapi wraps in a ParseError: its text, not the
+// wrapper's, is the fallback detail.
+func decodeCause(err error) error {
+	var pe *openapi3filter.ParseError
+	if errors.As(err, &pe) && pe.Cause != nil {
+		return pe.RootCause()
+	}
+	return err
+}
+
+// requestBody is the body the validator read, which it leaves readable
+// again; nil when it cannot be had.
+func requestBody(re *openapi3filter.RequestError) []byte {
+	if re.Input == nil || re.Input.Request == nil || re.Input.Request.GetBody == nil {
+		return nil
+	}
+	rc, err := re.Input.Request.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
 }
 
 // fieldsDetail is the detail of a 400 with several field errors: the
