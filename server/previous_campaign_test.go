@@ -48,8 +48,10 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 		p := leadProblem(t, "patch days", r.StatusCode(), r.Body, 422, "days_since_previous_contact")
 		wantField(t, p, "previous_outcome")
 		wantField(t, p, "previous_contacts")
-		if !strings.Contains(p.Detail, "the lead's stored values for those not sent") {
-			t.Errorf("detail %v: the client sent one of the fields named", p.Detail)
+		if want := "days_since_previous_contact: counts days since a contact in a previous campaign (not a call logged here), " +
+			"so it needs previous_outcome failure or success and previous_contacts 1 or more (the lead has none and 0): " +
+			"change them in the same PATCH; for a client never contacted in one, send null"; p.Detail != want {
+			t.Errorf("detail %q, want %q", p.Detail, want)
 		}
 		if got := leadMustGet(t, sales, l.Id); got.Version != 1 || got.DaysSincePreviousContact != nil {
 			t.Errorf("a refused patch wrote: version %d, days %v", got.Version, got.DaysSincePreviousContact)
@@ -57,6 +59,20 @@ func TestPreviousCampaignContradictions(t *testing.T) {
 		if n := scalar(t, env, `SELECT count(*) FROM audit_events WHERE action = 'lead.update' AND entity_id = $1`,
 			l.Id.String()); n != 0 {
 			t.Errorf("%d lead.update events for a refused patch", n)
+		}
+		// The outcome alone contradicts the lead's contacts and days, as
+		// the detail says briefly, with the fix.
+		c := leadMustCreate(t, sales, client.LeadCreate{Name: "Eva", PreviousOutcome: lref(client.PreviousOutcomeFailure),
+			PreviousContacts: lref(int32(1)), DaysSincePreviousContact: lref(int32(6))})
+		r, _ = sales.UpdateLeadWithResponse(ctx, c.Id, leadIfMatch(1), client.LeadPatch{
+			PreviousOutcome: nullable.NewNullableWithValue(client.PreviousOutcomeNone)})
+		p = leadProblem(t, "patch outcome", r.StatusCode(), r.Body, 422, "previous_outcome")
+		if want := "previous_outcome: is none, which needs previous_contacts 0 and no days_since_previous_contact " +
+			"(the lead has 1 and 6): change them in the same PATCH"; p.Detail != want {
+			t.Errorf("detail %q, want %q", p.Detail, want)
+		}
+		if strings.Contains(string(r.Body), "CSV") || strings.Contains(string(r.Body), "pdays") {
+			t.Errorf("the API's problem speaks of the import: %s", r.Body)
 		}
 		// The three changed together agree.
 		r, err := sales.UpdateLeadWithResponse(ctx, l.Id, leadIfMatch(1), client.LeadPatch{

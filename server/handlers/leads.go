@@ -141,7 +141,7 @@ func (h *Handlers) CreateLead(ctx context.Context, req api.CreateLeadRequestObje
 	if err := checkPhone(p.Phone); err != nil {
 		return nil, err
 	}
-	if err := leadrules.CheckPreviousCampaign(p.PreviousOutcome, p.PreviousContacts, p.DaysSincePreviousContact, false); err != nil {
+	if err := leadrules.CheckPreviousCampaign(p.PreviousOutcome, p.PreviousContacts, p.DaysSincePreviousContact, nil); err != nil {
 		return nil, err
 	}
 	a, err := assignment(req.Body.AssignedTo, id.UserID)

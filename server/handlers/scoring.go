@@ -46,7 +46,7 @@ func (h *Handlers) PredictScore(ctx context.Context, req api.PredictScoreRequest
 		return nil, err
 	}
 	f := inputsFeatures(*req.Body)
-	if err := leadrules.CheckPreviousCampaign(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact, false); err != nil {
+	if err := leadrules.CheckPreviousCampaign(f.PreviousOutcome, f.PreviousContacts, f.DaysSincePreviousContact, nil); err != nil {
 		return nil, err
 	}
 	a, err := h.st.ModelActiveScorer(ctx)

@@ -3,6 +3,7 @@ package leadrules
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jmksales/jmk/server/apperr"
@@ -50,11 +51,85 @@ func TestPreviousCampaignProblems(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("fields %v, want %v", got, tc.want)
 			}
-			err := CheckPreviousCampaign(tc.outcome, tc.contacts, tc.days, false)
+			err := CheckPreviousCampaign(tc.outcome, tc.contacts, tc.days, nil)
 			var ae *apperr.Error
 			if (err == nil) != (tc.want == nil) || err != nil && (!errors.As(err, &ae) || ae.Status != 422) {
 				t.Errorf("CheckPreviousCampaign = %v", err)
 			}
 		})
+	}
+}
+
+// The API says a contradiction briefly, led by a field the client sent,
+// with the lead's stored values it involves and the fix; the import's
+// words (cells, UCI's pdays) stay the import's.
+func TestCheckPreviousCampaignWords(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	num := func(n int32) *int32 { return &n }
+	const (
+		outcome  = "previous_outcome"
+		contacts = "previous_contacts"
+		days     = "days_since_previous_contact"
+		daysHead = "days_since_previous_contact: counts days since a contact in a previous campaign (not a call logged here), " +
+			"so it needs previous_outcome failure or success and previous_contacts 1 or more"
+		neverTail = "; for a client never contacted in one, send null"
+	)
+	for _, tc := range []struct {
+		name           string
+		outcome        *string
+		contacts, days *int32
+		stored         []string
+		want           string
+	}{
+		{"PatchNoneOnContacted", str("none"), num(1), num(6), []string{contacts, days},
+			"previous_outcome: is none, which needs previous_contacts 0 and no days_since_previous_contact (the lead has 1 and 6): change them in the same PATCH"},
+		{"PatchNoneOnDays", str("none"), num(0), num(6), []string{contacts, days},
+			"previous_outcome: is none, which needs no days_since_previous_contact (the lead has 6): change it in the same PATCH"},
+		{"PatchNoneWithContacts", str("none"), num(2), num(6), []string{days},
+			"previous_outcome: is none, which needs previous_contacts 0 and no days_since_previous_contact (the lead has days_since_previous_contact 6): change it in the same PATCH"},
+		{"PatchFailureOnNoContacts", str("failure"), num(0), nil, []string{contacts, days},
+			"previous_outcome: is failure, which needs previous_contacts 1 or more (the lead has 0): change it in the same PATCH"},
+		{"PatchNoContactsOnSuccess", str("success"), num(0), nil, []string{outcome, days},
+			"previous_contacts: must be 1 or more when previous_outcome is success (the lead has success): change it in the same PATCH"},
+		{"PatchContactsOnNone", str("none"), num(3), nil, []string{outcome, days},
+			"previous_contacts: must be 0 when previous_outcome is none (the lead has none): change it in the same PATCH"},
+		// Days typed as "days since I called": the hint, and the stored values.
+		{"PatchDaysOnNone", str("none"), num(0), num(2), []string{outcome, contacts},
+			daysHead + " (the lead has none and 0): change them in the same PATCH" + neverTail},
+		{"PatchDaysOnUnknown", nil, nil, num(2), []string{outcome, contacts},
+			daysHead + " (the lead has no previous_outcome): change it in the same PATCH" + neverTail},
+		{"PatchDaysAndNone", str("none"), nil, num(2), []string{contacts},
+			daysHead + neverTail},
+		// Sent whole (a new lead, a prediction): the message is the fix.
+		{"CreateNoneWithDays", str("none"), nil, num(2), nil, daysHead + neverTail},
+		{"CreateNoneWithContacts", str("none"), num(2), nil, nil, "previous_outcome: is none, which needs previous_contacts 0"},
+		{"CreateDaysWithoutOutcome", nil, num(3), num(3), nil, daysHead + neverTail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := CheckPreviousCampaign(tc.outcome, tc.contacts, tc.days, tc.stored)
+			var ae *apperr.Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("err %v", err)
+			}
+			if ae.Detail != tc.want {
+				t.Errorf("detail\n got %q\nwant %q", ae.Detail, tc.want)
+			}
+			// The same fields as the import's, each with a message of its own.
+			imp := PreviousCampaignProblems(tc.outcome, tc.contacts, tc.days)
+			if len(ae.Fields) != len(imp) {
+				t.Fatalf("fields %v, the import's %v", ae.Fields, imp)
+			}
+			for i, f := range ae.Fields {
+				if f.Field != imp[i].Field || f.Message == "" || strings.Contains(f.Message, "CSV") || strings.Contains(f.Message, "999") {
+					t.Errorf("field %+v (the import's %+v)", f, imp[i])
+				}
+			}
+		})
+	}
+	// The import's words are its own.
+	if p := PreviousCampaignProblems(nil, nil, num(2)); !strings.Contains(p[0].Message, "in a CSV file an empty cell, or 999 as UCI's pdays") {
+		t.Errorf("import: %+v", p)
 	}
 }

@@ -130,8 +130,15 @@ func (s *Store) LeadUpdate(ctx context.Context, actor audit.Actor, who leadrules
 		}
 		rescore := applyInputs(changes, &next, c.Inputs)
 		if previousCampaignChanged(changes) {
+			var stored []string // the inputs the patch left as they were
+			for i, set := range []bool{c.Inputs.PreviousOutcome.Set, c.Inputs.PreviousContacts.Set,
+				c.Inputs.DaysSincePreviousContact.Set} {
+				if !set {
+					stored = append(stored, leadrules.PreviousCampaignFields[i])
+				}
+			}
 			if err := leadrules.CheckPreviousCampaign(next.PreviousOutcome, next.PreviousContacts,
-				next.DaysSincePreviousContact, true); err != nil {
+				next.DaysSincePreviousContact, stored); err != nil {
 				return err
 			}
 		}
