@@ -623,6 +623,8 @@ func TestModelTrainFails(t *testing.T) {
 		{"HoldoutNegative", []string{"--holdout", "-0.2"}, "--holdout must be at least 0.05 and under 0.5, not -0.2"},
 		{"HoldoutNaN", []string{"--holdout", "NaN"}, "--holdout must be at least 0.05 and under 0.5, not NaN"},
 		{"Split", []string{"--split", "random"}, `model train: --split must be stratified or time, not "random"`},
+		// A seed would be stored with the model, having drawn nothing.
+		{"SeedWithTimeSplit", []string{"--split", "time", "--seed", "5"}, "model train: --seed is used only with --split stratified: leave it out with --split time"},
 		{"ReportDirectory", []string{"--report", "DIR"}, "model train: report: DIR is a directory"},
 		{"ReportStdout", []string{"--report", "-"}, "model train: --report must name a file"},
 		{"ReportMissingDirectory", []string{"--report", "DIR/missing/r.png"}, "model train: report: "},

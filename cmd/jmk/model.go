@@ -64,7 +64,7 @@ func modelTrain(ctx context.Context, e env) error {
 		return fs.fail(fmt.Errorf("model train: --split must be %s or %s, not %q", scoring.SplitStratified, scoring.SplitTime, *split))
 	}
 	if *split == scoring.SplitTime && fs.isSet("seed") {
-		return fs.fail(errors.New("model train: --seed draws the stratified split; the time split has none"))
+		return fs.fail(errors.New("model train: --seed is used only with --split stratified: leave it out with --split time"))
 	}
 	// - is standard input or output elsewhere (import, export -o); here the
 	// metrics go to standard output, and a file named - would surprise.

@@ -140,7 +140,7 @@ func (h *Handlers) TrainModel(ctx context.Context, req api.TrainModelRequestObje
 	}
 	if body.Seed != nil && body.Split != nil && *body.Split == api.TrainSplitTime {
 		// As jmk model train refuses it: the model would show a seed that did nothing.
-		return nil, apperr.Invalid("seed", "draws the stratified split; the time split has none")
+		return nil, apperr.Invalid("seed", "is used only with split stratified: leave it out with split time")
 	}
 	release, err := h.bulk.take()
 	if err != nil {
