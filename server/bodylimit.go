@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -41,8 +40,7 @@ func bodyLimit(ops operations, def, importLimit int64) echo.MiddlewareFunc {
 			case isImport:
 				return store.ImportTooLarge(limit) // as for a body found too long while read
 			default:
-				return &apperr.Error{Status: http.StatusRequestEntityTooLarge,
-					Detail: fmt.Sprintf("the request body is over the size limit of %d bytes", limit)}
+				return apperr.TooLarge("the request body", limit, "")
 			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

@@ -656,7 +656,7 @@ func TestImportMalformed(t *testing.T) {
 		}, "", 422, "more than 10000 rows rejected"},
 		{"JSON", func() io.Reader { return strings.NewReader(`{"name":"x"}`) }, "application/json", 415, "text/csv"},
 		{"NotUTF8Charset", func() io.Reader { return strings.NewReader(apiHeader + "\n") }, "text/csv; charset=iso-8859-1", 415, "UTF-8"},
-		{"TooLargeChunked", func() io.Reader { return io.MultiReader(strings.NewReader(apiHeader+"\n"), &endless{}) }, "", 413, "limit"},
+		{"TooLargeChunked", func() io.Reader { return io.MultiReader(strings.NewReader(apiHeader+"\n"), &endless{}) }, "", 413, "the file is over the size limit of 4 MiB for an upload"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -762,8 +762,8 @@ func TestImportMalformed(t *testing.T) {
 		res.Body.Close()
 		// As a chunked body found too long is told: the limit, and the way
 		// around it.
-		if p := wantProblem(t, res, body, 413); !strings.Contains(p.Detail, "-byte limit of an upload") ||
-			!strings.Contains(p.Detail, "jmk import") {
+		if p := wantProblem(t, res, body, 413); p.Detail !=
+			"the file is over the size limit of 4 MiB for an upload; nothing was imported (use jmk import for larger files)" {
 			t.Errorf("detail %s", body)
 		}
 		if leadTotal(t, env) != before {

@@ -91,9 +91,9 @@ func TestProblems(t *testing.T) {
 		{"ContentEncodingUnknownRoute", "POST", "/api/v1/nope", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 404, "no such endpoint"},
 		{"ContentEncodingPathParam", "PATCH", "/api/v1/users/01a24a3c-5ce4-706c-b0b3-b1a6e05ffffb", strings.NewReader("\x1f\x8b\x08"), map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "Authorization": "Bearer " + token}, 415, "uncompressed"},
 		{"ContentEncodingIdentity", "POST", "/api/v1/auth/login", strings.NewReader(`{"email":"a@example.com","password":"wrong password"}`), map[string]string{"Content-Type": "application/json", "Content-Encoding": "identity"}, 401, "wrong"},
-		{"TooLarge", "POST", "/api/v1/auth/login", bytes.NewReader(big), map[string]string{"Content-Type": "application/json"}, 413, "size limit"},
-		{"TooLargeChunked", "POST", "/api/v1/auth/login", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json"}, 413, "size limit"},
-		{"TooLargeAuthenticated", "POST", "/api/v1/users", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 413, "size limit"},
+		{"TooLarge", "POST", "/api/v1/auth/login", bytes.NewReader(big), map[string]string{"Content-Type": "application/json"}, 413, "the request body is over the size limit of 1 MiB"},
+		{"TooLargeChunked", "POST", "/api/v1/auth/login", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json"}, 413, "the request body is over the size limit of 1 MiB"},
+		{"TooLargeAuthenticated", "POST", "/api/v1/users", io.MultiReader(bytes.NewReader(big)), map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, 413, "the request body is over the size limit of 1 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

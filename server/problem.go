@@ -45,8 +45,15 @@ func writeProblem(c echo.Context, status int, detail string, fields []apperr.Fie
 	return renderProblem(c.Response(), c.Request(), status, detail, fields, allowed)
 }
 
-// tooLargeDetail is the detail of every 413, whichever layer finds it.
-const tooLargeDetail = "the request body is over the size limit"
+// tooLargeDetail is the detail of a 413 found while the body was read, with
+// the limit http.MaxBytesReader was given (see bodyLimit).
+func tooLargeDetail(err error) string {
+	var mbe *http.MaxBytesError
+	if !errors.As(err, &mbe) {
+		return "the request body is over its size limit" // not reached: bodyLimit's reader says which
+	}
+	return apperr.TooLarge("the request body", mbe.Limit, "").Detail
+}
 
 // maxProblemFields is the most field errors a problem lists.
 const maxProblemFields = 20
@@ -124,7 +131,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			case http.StatusMethodNotAllowed:
 				detail = c.Request().Method + " is not allowed on " + c.Request().URL.Path
 			case http.StatusRequestEntityTooLarge:
-				detail = tooLargeDetail
+				detail = tooLargeDetail(err)
 			case http.StatusBadRequest:
 				detail = "malformed request"
 				if f, ok := typeError(err); ok {

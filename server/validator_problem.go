@@ -75,7 +75,7 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 			detail = authSchemeDetail
 		}
 	case http.StatusRequestEntityTooLarge:
-		detail, fields = tooLargeDetail, nil
+		detail, fields = tooLargeDetail(err), nil
 	case http.StatusInternalServerError:
 		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", "err", err)
 		detail, fields = "internal error", nil

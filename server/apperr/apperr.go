@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
 // Sentinels the store and handlers return; wrap them with context as needed.
@@ -94,6 +95,36 @@ func BadRequest(field, message string) *Error {
 		e.Fields = []FieldError{{Field: field, Message: message}}
 	}
 	return e
+}
+
+// TooLarge is the 413 of a body over limit bytes: what names the body
+// ("the request body", "the file") and hint, which may be empty, follows
+// the limit, given in binary units (1 MiB, 64 MiB) as the README states it.
+func TooLarge(what string, limit int64, hint string) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge,
+		Detail: what + " is over the size limit of " + Size(limit) + hint}
+}
+
+// Size writes a number of bytes in the largest binary unit (KiB, MiB, GiB)
+// that it is a whole number of, with the bytes counted out beside a
+// rounded one: 1 MiB, 1.5 MiB (1572864 bytes), 1000 bytes.
+func Size(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		switch {
+		case n < u.size:
+			continue
+		case n%u.size == 0:
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+		return fmt.Sprintf("%s %s (%d bytes)", strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64), u.name, n)
+	}
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // StatusOf maps any error to the status the client should see: the status of

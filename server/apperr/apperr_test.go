@@ -74,3 +74,26 @@ func TestErrorShape(t *testing.T) {
 		}
 	})
 }
+
+// A 413 gives its limit as a person reads it, exactly.
+func TestTooLarge(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{
+		1 << 20:    "1 MiB",
+		64 << 20:   "64 MiB",
+		4 << 10:    "4 KiB",
+		2 << 30:    "2 GiB",
+		1536 << 10: "1.5 MiB (1572864 bytes)",
+		1000000:    "976.6 KiB (1000000 bytes)",
+		1000:       "1000 bytes",
+		1:          "1 byte",
+	} {
+		if got := apperr.Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+	e := apperr.TooLarge("the request body", 1<<20, "")
+	if e.Status != http.StatusRequestEntityTooLarge || e.Detail != "the request body is over the size limit of 1 MiB" {
+		t.Errorf("%+v", e)
+	}
+}

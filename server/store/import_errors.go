@@ -16,8 +16,7 @@ import (
 // ImportTooLarge is the 413 of an upload over limit bytes, whether its
 // declared length says so or its body turns out so.
 func ImportTooLarge(limit int64) error {
-	return &apperr.Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf(
-		"the file is over the %d-byte limit of an upload; nothing was imported (use jmk import for larger files)", limit)}
+	return apperr.TooLarge("the file", limit, " for an upload; nothing was imported (use jmk import for larger files)")
 }
 
 // UploadTimedOut is the 408 of an upload whose body did not arrive within
