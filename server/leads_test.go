@@ -930,20 +930,21 @@ func TestLeadTextOnOneLine(t *testing.T) {
 	for _, c := range []struct {
 		field string
 		lead  client.LeadCreate
+		want  string
 	}{
-		{"name", client.LeadCreate{Name: "Two\nLines"}},
-		{"name", client.LeadCreate{Name: "Tab\tName"}},
-		{"name", client.LeadCreate{Name: "\u200b"}}, // invisible
-		{"name", client.LeadCreate{Name: "\u00a0"}}, // blank once trimmed
-		{"name", client.LeadCreate{Name: "—"}},
-		{"external_id", client.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}},
+		{"name", client.LeadCreate{Name: "Two\nLines"}, "one line"},
+		{"name", client.LeadCreate{Name: "Tab\tName"}, "one line"},
+		{"name", client.LeadCreate{Name: "\u200b"}, "one line"},          // invisible
+		{"name", client.LeadCreate{Name: "\u00a0"}, "must not be blank"}, // blank once trimmed
+		{"name", client.LeadCreate{Name: "—"}, "one line"},
+		{"external_id", client.LeadCreate{Name: "Ok", ExternalId: lref("ext\n1")}, "one line"},
 	} {
 		r, err := env.Admin.CreateLeadWithResponse(bg, c.lead)
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantField(t, wantProblem(t, r.HTTPResponse, r.Body, 400), c.field)
-		if strings.Contains(string(r.Body), "regular expression") || !strings.Contains(string(r.Body), "one line") {
+		if strings.Contains(string(r.Body), "regular expression") || !strings.Contains(string(r.Body), c.want) {
 			t.Errorf("%q: the message should say what is wrong in words: %s", c.lead.Name, r.Body)
 		}
 	}
@@ -992,6 +993,36 @@ func TestPlainValidationMessages(t *testing.T) {
 			if !strings.Contains(string(body), c.want) || strings.Contains(string(body), "regular expression") ||
 				!strings.Contains(p.Detail, c.want) {
 				t.Errorf("want %q in the message: %s", c.want, body)
+			}
+		})
+	}
+}
+
+// TestBlankText: a text field sent empty or blank is told only that,
+// whatever rules its value breaks (a length of at least 1, a letter or
+// digit); a value that is not blank keeps the words of the rule it breaks.
+func TestBlankText(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	token := env.Login(env.AdminUser.Email).AccessToken
+	l := leadMustCreate(t, env.Admin, client.LeadCreate{Name: "Rui"})
+	for _, c := range []struct {
+		name, method, path, body, want string
+	}{
+		{"LeadEmpty", "POST", "/api/v1/leads", `{"name": ""}`, "name: must not be blank"},
+		{"LeadSpaces", "POST", "/api/v1/leads", `{"name": "   "}`, "name: must not be blank"},
+		{"LeadPatchEmpty", "PATCH", "/api/v1/leads/" + l.Id.String(), `{"name": ""}`, "name: must not be blank"},
+		{"UserEmpty", "POST", "/api/v1/users", `{"name": "", "email": "blank@example.com", "password": "long enough pass", "role": "sales"}`, "name: must not be blank"},
+		{"LoginEmailEmpty", "POST", "/api/v1/auth/login", `{"email": "", "password": "long enough pass"}`, "email: must not be blank"},
+		{"ExternalIDEmpty", "POST", "/api/v1/leads", `{"name": "A", "external_id": ""}`, "external_id: must not be blank"},
+		// Not blank: the rule it breaks.
+		{"LeadDash", "POST", "/api/v1/leads", `{"name": "—"}`, "name: must hold a letter or digit, on one line (no control characters)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := leadRaw(t, env, token, c.method, c.path, c.body, "If-Match", `"1"`)
+			p := leadProblem(t, c.name, status, body, 400, c.want[:strings.IndexByte(c.want, ':')])
+			if p.Detail != c.want || len(*p.Errors) != 1 {
+				t.Errorf("detail %q, want %q: %s", p.Detail, c.want, body)
 			}
 		})
 	}

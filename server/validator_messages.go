@@ -33,7 +33,10 @@ func flatten(err error) []error {
 // and its value, not by its position ("status", not "status.1"): a form
 // maps errors to its fields by name.
 func schemaFieldErrors(param string, err error) []apperr.FieldError {
-	var out []apperr.FieldError
+	var (
+		out   []apperr.FieldError
+		blank map[string]bool // the fields sent empty or blank
+	)
 	for _, e := range flatten(err) {
 		var se *openapi3.SchemaError
 		if !errors.As(e, &se) {
@@ -79,9 +82,44 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 		if hint, ok := boundHints[[2]string{field[strings.LastIndexByte(field, '.')+1:], reason}]; ok {
 			reason = hint
 		}
+		if v, ok := se.Value.(string); ok && strings.TrimSpace(v) == "" && blankReasons[reason] {
+			if blank == nil {
+				blank = map[string]bool{}
+			}
+			blank[field] = true
+		}
 		out = append(out, apperr.FieldError{Field: field, Message: reason})
 	}
-	return withoutRedundantBounds(out)
+	return withoutRedundantBounds(onlyBlank(out, blank))
+}
+
+// blankReasons are the messages a string left empty or blank gets from
+// the spec's rules (a length of at least 1, a letter or digit): "must not
+// be blank" says it all.
+var blankReasons = map[string]bool{
+	"must have at least 1 character": true,
+	letterOrDigitMessage:             true,
+}
+
+// onlyBlank gives each field in blank one message, "must not be blank",
+// in place of all the rules its empty or blank value breaks ({"name": ""}
+// is told neither its length nor that it needs a letter).
+func onlyBlank(fields []apperr.FieldError, blank map[string]bool) []apperr.FieldError {
+	if len(blank) == 0 {
+		return fields
+	}
+	out := make([]apperr.FieldError, 0, len(fields))
+	told := map[string]bool{}
+	for _, f := range fields {
+		switch {
+		case !blank[f.Field]:
+			out = append(out, f)
+		case !told[f.Field]:
+			told[f.Field] = true
+			out = append(out, apperr.FieldError{Field: f.Field, Message: "must not be blank"})
+		}
+	}
+	return out
 }
 
 // boundHints reword a bound that a client could meet for want of knowing
@@ -119,13 +157,16 @@ func withoutRedundantBounds(fields []apperr.FieldError) []apperr.FieldError {
 // a client should never be shown a regular expression.
 var patternMessages = map[string]string{
 	`^[0-9a-f]{64}$`:                            "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
-	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`:        "must hold a letter or digit, on one line (no control characters)",
+	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`:        letterOrDigitMessage,
 	`^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$`:            "must be on one line, without control or invisible characters (a zero-width space, a text-direction control)",
 	`^[+()\- ]*[0-9][0-9+()\- ]*$`:              "may hold only digits, spaces and + ( ) -, and at least one digit",
 	`^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$`: "must not hold control characters other than tab and line breaks",
 	`^(me|` + uuidPattern + `)$`:                "must be a user id (a UUID) or me",
 	`^(me|none|` + uuidPattern + `)$`:           "must be a user id (a UUID), me or none",
 }
+
+// letterOrDigitMessage is the words for a person's name's pattern.
+const letterOrDigitMessage = "must hold a letter or digit, on one line (no control characters)"
 
 const uuidPattern = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 
