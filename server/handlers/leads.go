@@ -100,7 +100,7 @@ func seller(assignedTo *string, me uuid.UUID) (id *uuid.UUID, unassigned bool, e
 	}
 	u, err := uuid.Parse(*assignedTo)
 	if err != nil {
-		return nil, false, apperr.BadRequest("assigned_to", `must be a user id, "me" or "none"`)
+		return nil, false, apperr.BadRequest("assigned_to", "must be a user id (a UUID), me or none") // as the validator says
 	}
 	return &u, false, nil
 }

@@ -110,7 +110,7 @@ func assignment(n nullable.Nullable[string], me uuid.UUID) (leadrules.Assign, er
 	}
 	id, err := uuid.Parse(v)
 	if err != nil {
-		return leadrules.Assign{}, apperr.BadRequest("assigned_to", `must be a user id, "me" or null`)
+		return leadrules.Assign{}, apperr.BadRequest("assigned_to", "must be a user id (a UUID), me or null") // as the validator says
 	}
 	return leadrules.Assign{Set: true, To: &id}, nil
 }
