@@ -352,11 +352,11 @@ func TestReaderRejections(t *testing.T) {
 			[]leadcsv.Rejection{
 				{Line: 2, Field: "name", Message: "longer than 200 characters"},
 				{Line: 2, Field: "phone", Message: "only digits"},
-				{Line: 2, Field: "email", Message: "not an e-mail address"},
+				{Line: 2, Field: "email", Message: `"not-an-email" is not an e-mail address such as name@example.com`},
 				{Line: 2, Field: "external_id", Message: "longer than 100 characters"},
 				{Line: 3, Field: "name", Message: "control character"},
 				{Line: 3, Field: "phone", Message: "only digits"},
-				{Line: 3, Field: "email", Message: "not an e-mail address"},
+				{Line: 3, Field: "email", Message: `"a..b@example.com" is not an e-mail address such as name@example.com`},
 			}, 0},
 		// An id pasted with an invisible character would look like one it
 		// does not match.
@@ -366,9 +366,9 @@ func TestReaderRejections(t *testing.T) {
 		// E-mails by the API's rule, both ways: what one path stores the
 		// other takes back.
 		{"EmailAsTheAPI", "name,email\nA,a@localhost\nB,.a@example.com\nC,a.@example.com\nD,Ana <a@example.com>\nE,x@example.pt\n",
-			[]leadcsv.Rejection{{Line: 3, Field: "email", Message: "not an e-mail address"},
-				{Line: 4, Field: "email", Message: "not an e-mail address"},
-				{Line: 5, Field: "email", Message: "not an e-mail address"}}, 2},
+			[]leadcsv.Rejection{{Line: 3, Field: "email", Message: `".a@example.com" is not an e-mail address`},
+				{Line: 4, Field: "email", Message: `"a.@example.com" is not an e-mail address`},
+				{Line: 5, Field: "email", Message: `"Ana <a@example.com>" is not an e-mail address`}}, 2},
 		// A name must hold a letter or digit, as through the API.
 		{"NameWithoutLetters", "name,age\n\u200b,30\n\"—\",30\nAna 2,30\n",
 			[]leadcsv.Rejection{{Line: 2, Field: "name", Message: "no letter or digit"},
