@@ -964,7 +964,7 @@ func TestPlainValidationMessages(t *testing.T) {
 	for _, c := range []struct {
 		name, method, path, body, field, want string
 	}{
-		{"Phone", "POST", "/api/v1/leads", `{"name": "A", "phone": "call me"}`, "phone", "digits, spaces and + ( ) -"},
+		{"Phone", "POST", "/api/v1/leads", `{"name": "A", "phone": "call me"}`, "phone", "phone: may hold only digits, spaces and + - ( ), and at least one digit"},
 		// The rules of the CSV import, so that an export always re-imports.
 		{"PhoneWithoutDigits", "POST", "/api/v1/leads", `{"name": "A", "phone": "+()- -"}`, "phone", "at least one digit"},
 		{"NotesControlCharacter", "POST", "/api/v1/leads", `{"name": "A", "notes": "x\u0085y"}`, "notes", "control characters other than tab and line breaks"},

@@ -159,7 +159,7 @@ var patternMessages = map[string]string{
 	`^[0-9a-f]{64}$`:                            "must be 64 lower-case hexadecimal digits, as a verification's head_hash",
 	`^[^\p{Cc}]*[\p{L}\p{N}][^\p{Cc}]*$`:        letterOrDigitMessage,
 	`^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$`:            "must be on one line, without control or invisible characters (a zero-width space, a text-direction control)",
-	`^[+()\- ]*[0-9][0-9+()\- ]*$`:              "may hold only digits, spaces and + ( ) -, and at least one digit",
+	`^[+()\- ]*[0-9][0-9+()\- ]*$`:              "may hold only digits, spaces and + - ( ), and at least one digit", // textrules.PhoneProblem's order
 	`^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$`: "must not hold control characters other than tab and line breaks",
 	`^(me|` + uuidPattern + `)$`:                "must be a user id (a UUID), me or null", // the body's: null unassigns
 	`^(me|none|` + uuidPattern + `)$`:           "must be a user id (a UUID), me or none",
