@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmksales/jmk/gen/client"
 	"github.com/jmksales/jmk/server/servertest"
 )
 
@@ -27,6 +28,25 @@ func TestScoringMessages(t *testing.T) {
 		wantField(t, p, "seed")
 		if want := "seed: is used only with split stratified: leave it out with split time"; p.Detail != want {
 			t.Errorf("detail %q, want %q", p.Detail, want)
+		}
+	})
+	// Asked for the active model (404) or for a score (409) before any
+	// model is active, the answer says so in the same words.
+	t.Run("NoActiveModel", func(t *testing.T) {
+		const want = "no scoring model is active yet: an admin must train and activate one"
+		r, err := env.Admin.GetActiveModelWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := wantProblem(t, r.HTTPResponse, r.Body, http.StatusNotFound); p.Detail != want {
+			t.Errorf("active model: %q, want %q", p.Detail, want)
+		}
+		s, err := env.Admin.PredictScoreWithResponse(ctx, client.ScoringInputs{Age: lref(int32(40))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := wantProblem(t, s.HTTPResponse, s.Body, http.StatusConflict); p.Detail != want {
+			t.Errorf("predict: %q, want %q", p.Detail, want)
 		}
 	})
 }

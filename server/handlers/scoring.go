@@ -92,8 +92,7 @@ func (h *Handlers) GetActiveModel(ctx context.Context, _ api.GetActiveModelReque
 	}
 	m, err := h.st.ModelActiveInfo(ctx)
 	if errors.Is(err, apperr.ErrNotFound) {
-		return nil, &apperr.Error{Status: http.StatusNotFound, Err: apperr.ErrNotFound,
-			Detail: "no model is active yet: an admin must train and activate one"}
+		return nil, &apperr.Error{Status: http.StatusNotFound, Err: apperr.ErrNotFound, Detail: store.NoActiveModel}
 	}
 	if err != nil {
 		return nil, err

@@ -17,9 +17,12 @@ import (
 	"github.com/jmksales/jmk/server/scoring"
 )
 
+// NoActiveModel says that no model is active, wherever that is the answer:
+// a 409 to scoring, a 404 to GET /scoring/model.
+const NoActiveModel = "no scoring model is active yet: an admin must train and activate one"
+
 // errNoActiveModel is returned when scoring is asked for and no model is active.
-var errNoActiveModel = &apperr.Error{Status: 409, Err: apperr.ErrConflict,
-	Detail: "no scoring model is active yet: an admin must train and activate one"}
+var errNoActiveModel = &apperr.Error{Status: 409, Err: apperr.ErrConflict, Detail: NoActiveModel}
 
 // modelCache keeps the active model compiled in memory. It is checked
 // against the database's active version on every use, so an activation by
