@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -88,6 +89,60 @@ func TestPlainReasons(t *testing.T) {
 	} {
 		if got := plainReason(in); got != want {
 			t.Errorf("plainReason(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A number past a double's range, or a parameter past its type's, is told
+// the range: its field's bound on that side where the spec sets one, else
+// its format's.
+func TestOutOfRangeMessages(t *testing.T) {
+	t.Parallel()
+	f := func(v float64) *float64 { return &v }
+	integer := func(format string, lo, hi *float64) *openapi3.Schema {
+		s := openapi3.NewIntegerSchema()
+		s.Format, s.Min, s.Max = format, lo, hi
+		return s
+	}
+	number := func(lo, hi *float64) *openapi3.Schema {
+		s := openapi3.NewFloat64Schema()
+		s.Min, s.Max = lo, hi
+		return s
+	}
+	exclusive := number(f(0), f(1))
+	exclusive.ExclusiveMin, exclusive.ExclusiveMax = openapi3.ExclusiveBound{Bool: new(true)}, openapi3.ExclusiveBound{Bool: new(true)}
+	for _, tc := range []struct {
+		name   string
+		schema *openapi3.Schema
+		value  string
+		want   string
+	}{
+		{"Max", integer("int32", f(17), f(120)), "1e400", "must be at most 120"},
+		{"Min", integer("int32", f(17), f(120)), "-1e400", "must be at least 17"},
+		{"ExclusiveMax", exclusive, "1e400", "must be less than 1"},
+		{"ExclusiveMin", exclusive, "-1e400", "must be more than 0"},
+		{"Int32", integer("int32", nil, nil), "1e400", "must be a whole number from -2147483648 to 2147483647"},
+		{"Int64", integer("int64", f(0), nil), "1e400", "must be a whole number from -9223372036854775808 to 9223372036854775807"},
+		{"Unbounded", number(nil, nil), "1e400", "is too large"},
+		{"UnboundedNegative", number(nil, nil), "-1e400", "is too small"},
+	} {
+		if got := hugeNumberMessage(tc.schema, json.Number(tc.value)); got != tc.want {
+			t.Errorf("%s: hugeNumberMessage = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		schema *openapi3.Schema
+		want   string
+	}{
+		{"Int32Min", integer("int32", f(1), nil), "must be a whole number from 1 to 2147483647"},
+		{"Int64Min", integer("int64", f(0), nil), "must be a whole number from 0 to 9223372036854775807"},
+		{"IntBounded", integer("int32", f(1), f(200)), "must be a whole number from 1 to 200"},
+		{"Number", number(f(0), f(1)), "must be from 0 to 1"},
+		{"NumberUnbounded", number(nil, f(1)), ""},
+	} {
+		if got := rangeMessage(tc.schema); got != tc.want {
+			t.Errorf("%s: rangeMessage = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

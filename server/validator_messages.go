@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,8 @@ func schemaFieldErrors(param string, err error) []apperr.FieldError {
 			// for a name is wrong for being a number, not for its size.
 			if m, ok := typeMessages[schemaType(se.Schema)]; ok {
 				reason = m
+			} else if se.Schema != nil {
+				reason = hugeNumberMessage(se.Schema, se.Value)
 			}
 		}
 		if p := se.JSONPointer(); len(p) > 0 && param != "" {
@@ -278,6 +281,58 @@ func plainReason(reason string) string {
 	return reason
 }
 
+// hugeNumberMessage words a number past a double's range (1e400) sent for
+// a numeric field: the field's own bound on that side, as a number within
+// the range hears it (1e100 for an age is told "must be at most 120"), or
+// else the range of its format.
+func hugeNumberMessage(s *openapi3.Schema, value any) string {
+	neg := strings.HasPrefix(strings.TrimSpace(fmt.Sprint(value)), "-")
+	bound, word := s.Max, "at most"
+	switch {
+	case neg && s.ExclusiveMin.IsTrue():
+		bound, word = s.Min, "more than"
+	case neg:
+		bound, word = s.Min, "at least"
+	case s.ExclusiveMax.IsTrue():
+		word = "less than"
+	}
+	switch {
+	case bound != nil:
+		return "must be " + word + " " + strconv.FormatFloat(*bound, 'f', -1, 64)
+	case schemaType(s) == "integer" && s.Format == "int32":
+		return wholeNumberMessage(32)
+	case schemaType(s) == "integer":
+		return wholeNumberMessage(64)
+	case neg:
+		return "is too small"
+	}
+	return "is too large"
+}
+
+// rangeMessage says the range of a numeric parameter, its format's where
+// the spec sets no bound, for a value past it: "" when it has none to say.
+func rangeMessage(s *openapi3.Schema) string {
+	num := func(f *float64, def string) string {
+		if f == nil {
+			return def
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	}
+	if schemaType(s) == "integer" {
+		bits := 64
+		if s.Format == "int32" {
+			bits = 32
+		}
+		hi := int64(math.MaxInt64 >> (64 - bits))
+		return fmt.Sprintf("must be a whole number from %s to %s",
+			num(s.Min, strconv.FormatInt(-hi-1, 10)), num(s.Max, strconv.FormatInt(hi, 10)))
+	}
+	if s.Min != nil && s.Max != nil {
+		return fmt.Sprintf("must be from %s to %s", num(s.Min, ""), num(s.Max, ""))
+	}
+	return ""
+}
+
 // parseProblem words a parameter that did not parse as its type ("value
 // abc: an invalid integer: invalid syntax"), from kin-openapi's ParseError
 // rather than its text, which quotes the client's value; msg otherwise.
@@ -287,8 +342,10 @@ func parseProblem(re *openapi3filter.RequestError, msg string) string {
 		return msg
 	}
 	if errors.Is(pe.Cause, strconv.ErrRange) {
-		if sc := re.Parameter.Schema; sc != nil && sc.Value != nil && sc.Value.Min != nil && sc.Value.Max != nil {
-			return fmt.Sprintf("must be from %s to %s", strconv.FormatFloat(*sc.Value.Min, 'f', -1, 64), strconv.FormatFloat(*sc.Value.Max, 'f', -1, 64))
+		if sc := re.Parameter.Schema; sc != nil && sc.Value != nil {
+			if m := rangeMessage(sc.Value); m != "" {
+				return m
+			}
 		}
 		return "is out of range"
 	}
