@@ -618,17 +618,19 @@ func TestImportMalformed(t *testing.T) {
 		status int
 		detail string
 	}{
-		{"Binary", func() io.Reader { return strings.NewReader(png) }, "", 422, "UTF-8"},
+		{"Binary", func() io.Reader { return strings.NewReader(png) }, "", 422, "not a UTF-8 CSV file: a NUL byte, as in a binary file; save it as CSV UTF-8"},
 		{"NULOnLine2", func() io.Reader {
 			return strings.NewReader(apiHeader + "\nm-x,Nul\x00Row,,30,admin.,no\n")
-		}, "", 422, "line 2: not a UTF-8 CSV file: NUL byte"},
+		}, "", 422, "line 2: not a UTF-8 CSV file: a NUL byte, as in a binary file; save it as CSV UTF-8"},
 		{"NULAfterGoodRows", func() io.Reader {
 			return strings.NewReader(apiHeader + "\n" + manyGood(50) + "m-x,Nul\x00Row,,30,admin.,no\n")
 		}, "", 422, "NUL"},
 		{"WrongHeader", func() io.Reader { return strings.NewReader("foo,bar,baz\n1,2,3\n") }, "", 422, "unknown columns"},
 		{"EmptyFile", func() io.Reader { return strings.NewReader("") }, "", 422, "empty"},
-		{"InvalidUTF8Header", func() io.Reader { return strings.NewReader("n\xe3me,age\nx,30\n") }, "", 422, "UTF-8"},
-		{"WrongEncoding", func() io.Reader { return strings.NewReader(apiHeader + "\n" + latin1(1000)) }, "", 422, "UTF-8"},
+		{"InvalidUTF8Header", func() io.Reader { return strings.NewReader("n\xe3me,age\nx,30\n") }, "", 422,
+			"line 1: not a UTF-8 CSV file: text in another encoding, such as Windows-1252; save it as CSV UTF-8"},
+		{"WrongEncoding", func() io.Reader { return strings.NewReader(apiHeader + "\n" + latin1(1000)) }, "", 422,
+			"line 2: not a UTF-8 CSV file: text in another encoding, such as Windows-1252; save it as CSV UTF-8"},
 		// One accented row in another encoding among good ones: the file is
 		// refused, not loaded without it.
 		{"WrongEncodingOneRow", func() io.Reader {
@@ -675,6 +677,10 @@ func TestImportMalformed(t *testing.T) {
 			if c.status == 422 && (p.Errors == nil || len(*p.Errors) != 1 || !strings.Contains(
 				strings.ToLower((*p.Errors)[0].Message), strings.ToLower(c.detail))) {
 				t.Errorf("errors %s, want one naming %q", body, c.detail)
+			}
+			// Text that is not UTF-8 is the file's fault, in its header too.
+			if strings.Contains(c.detail, "not a UTF-8 CSV file") && (p.Errors == nil || (*p.Errors)[0].Field != "file") {
+				t.Errorf("errors %s, want the field file", body)
 			}
 			if leadTotal(t, env) != before || importEvents(t, env) != events {
 				t.Error("something was written")

@@ -1,6 +1,7 @@
 package leadcsv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 )
@@ -72,3 +73,30 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) Unwrap() error { return e.Err }
+
+// saveAsCSV is the fix for a file that is not UTF-8 text, in the words of
+// a spreadsheet's "Save as" list.
+const saveAsCSV = "save it as CSV UTF-8"
+
+// nulError is the FileError of a NUL byte on line: no text file has one.
+// start is the file's first bytes, which may tell what it is instead: the
+// kinds of file a lead CSV is most often mistaken for, a gzip file, text
+// saved as UTF-16 (Excel's "Unicode text") and a workbook (a zip archive).
+func nulError(line int, start []byte) *FileError {
+	what := "a NUL byte, as in a binary file; " + saveAsCSV
+	switch {
+	case bytes.HasPrefix(start, []byte{0x1f, 0x8b}):
+		what = "gzip-compressed; send the CSV itself (jmk import reads a .csv.gz file as it is)"
+	case bytes.HasPrefix(start, []byte{0xff, 0xfe}), bytes.HasPrefix(start, []byte{0xfe, 0xff}):
+		what = "UTF-16 text; " + saveAsCSV
+	case bytes.HasPrefix(start, []byte("PK\x03\x04")):
+		what = "a zip archive, such as an Excel workbook (.xlsx); " + saveAsCSV
+	}
+	return &FileError{Line: line, Err: ErrBinary, Detail: what}
+}
+
+// encodingError is the FileError of text on line that is not UTF-8: every
+// row with an accent would be refused, so the file is.
+func encodingError(line int) *FileError {
+	return &FileError{Line: line, Err: ErrBinary, Detail: "text in another encoding, such as Windows-1252; " + saveAsCSV}
+}

@@ -1,26 +1,12 @@
 package leadcsv
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 )
 
 // Reading a file's header: which column each cell names, and why a header
 // that names none, or names one twice, is refused.
-
-// binaryKind names the two kinds of file a lead CSV is most often mistaken
-// for, by their first bytes (those before the first NUL): a gzip file, and
-// text saved as UTF-16 (Excel's "Unicode text").
-func binaryKind(start []byte) string {
-	switch {
-	case bytes.HasPrefix(start, []byte{0x1f, 0x8b}):
-		return "; it is gzip-compressed: send the CSV itself (jmk import reads a .csv.gz file as it is)"
-	case bytes.HasPrefix(start, []byte{0xff, 0xfe}), bytes.HasPrefix(start, []byte{0xfe, 0xff}):
-		return "; it is UTF-16 text: save it as CSV UTF-8"
-	}
-	return ""
-}
 
 // startsWithColumnName reports whether a normalised header name is a
 // column's name with more after it, as the last header cell run into the

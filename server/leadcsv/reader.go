@@ -81,9 +81,10 @@ type Reader struct {
 
 // NewReader checks the header of r and returns a Reader positioned on the
 // first data row. It returns a *HeaderError when the header is unusable
-// (binary or non-UTF-8 input, an empty file, an unknown or duplicate column,
-// no lead column at all), a *FileError for a NUL byte in the data rows it
-// reads ahead, or the read error of r.
+// (an empty file, an unknown or duplicate column, no lead column at all), a
+// *FileError wrapping ErrBinary for input that is not UTF-8 text (a NUL
+// byte, or bytes that are not UTF-8, in the header or the data rows it
+// reads ahead), or the read error of r.
 func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	in := &input{r: r, limit: MaxRecordBytes + bufSize}
 	br := bufio.NewReaderSize(in, bufSize)
@@ -92,11 +93,9 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	// chosen, and binary input refused with a clear message, first.
 	peek, err := br.Peek(bufSize)
 	switch {
-	case errors.Is(err, errNUL) && bytes.ContainsRune(bytes.TrimLeft(peek, "\r\n"), '\n'):
-		// The header line is whole: the NUL byte is a data row's.
-		return nil, &FileError{Line: in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
 	case errors.Is(err, errNUL):
-		return nil, &HeaderError{Message: fmt.Sprintf("%v (NUL byte on line %d)%s", ErrBinary, in.nulAt, binaryKind(peek))}
+		// In the header or a data row read ahead: the file's either way.
+		return nil, nulError(in.nulAt, peek)
 	case err != nil && err != io.EOF:
 		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
 	}
@@ -119,7 +118,8 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, &HeaderError{Message: msg}
 	}
 	if !utf8.Valid(line) {
-		return nil, &HeaderError{Message: ErrBinary.Error() + " (the header is not valid UTF-8)"}
+		blank := len(peek) - len(bytes.TrimLeft(peek, "\r\n")) // the lines csv skips
+		return nil, encodingError(1 + bytes.Count(peek[:blank], []byte{'\n'}))
 	}
 	if _, err := br.Discard(int(bomLen)); err != nil {
 		return nil, fmt.Errorf("leadcsv: reading header: %w", err)
@@ -248,8 +248,7 @@ func (r *Reader) Next() (Row, []Rejection, error) {
 	// accent in it would be, and the rest would load without them.
 	for _, f := range rec {
 		if !utf8.ValidString(f) {
-			r.err = &FileError{Line: line, Err: ErrBinary, Detail: "invalid UTF-8; is the file in another encoding, " +
-				"such as Windows-1252? Save it as UTF-8"}
+			r.err = encodingError(line)
 			return Row{}, nil, r.err
 		}
 	}
@@ -275,7 +274,7 @@ func (r *Reader) readError(err error) (Row, []Rejection, error) {
 	case err == io.EOF:
 		r.err = io.EOF
 	case errors.Is(err, errNUL):
-		r.err = &FileError{Line: r.in.nulAt, Err: ErrBinary, Detail: "NUL byte"}
+		r.err = nulError(r.in.nulAt, nil)
 	case errors.Is(err, errOverLimit):
 		r.err = tooLarge(r.nextLine)
 	case errors.As(err, &pe) && pe.Err == csv.ErrQuote && pe.Line > pe.StartLine:

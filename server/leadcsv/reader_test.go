@@ -436,11 +436,6 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"ExportWithoutExternalIDOrVersion", "name,assigned_to_name\nAna,Rui\n", "external_id", "which this file lacks"},
 		{"OwnID", "ID,Name\n7,Ana\n", "ID", `column "ID" is read only in an export (a file with its version or assigned_to_name column): a file's own lead ids go in external_id`},
 		{"OwnAssignee", "Name,Assigned To\nAna,Rui\n", "Assigned To", "an import does not assign leads"},
-		{"NULByte", "name,age\x00\n", "", "not a UTF-8 CSV file"},
-		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", "", "not a UTF-8 CSV file (NUL byte on line 1); it is gzip-compressed"},
-		{"UTF16LE", "\xff\xfen\x00a\x00m\x00e\x00\n\x00", "", "not a UTF-8 CSV file (NUL byte on line 1); it is UTF-16 text: save it as CSV UTF-8"},
-		{"UTF16BE", "\xfe\xff\x00n\x00a\x00m\x00e\x00\n", "", "; it is UTF-16 text"},
-		{"Latin1", "nome,\xe2ge\n", "", "not a UTF-8 CSV file"},
 		{"MalformedHeader", "\"name,age\n", "", "malformed header"},
 		{"HeaderTooLong", strings.Repeat("a", 70000) + "\n", "", "longer than 65536 bytes; if the file's line breaks were lost on the way"},
 		// A header alone with a typo, no line break after it, gets no hint.
@@ -460,6 +455,43 @@ func TestReaderHeaderErrors(t *testing.T) {
 			if he.Column != tt.column || !strings.Contains(he.Message, tt.message) {
 				t.Errorf("HeaderError = {Column: %q, Message: %q}, want column %q, message containing %q",
 					he.Column, he.Message, tt.column, tt.message)
+			}
+		})
+	}
+}
+
+// A file that is not UTF-8 text is refused whole, as the file's fault
+// on the line where it shows (the header's included), saying what it is
+// where that can be told and to save it as CSV UTF-8.
+func TestReaderNotUTF8(t *testing.T) {
+	t.Parallel()
+	const save = "save it as CSV UTF-8"
+	good := strings.Repeat("A,30\n", 20000)
+	for _, tt := range []struct {
+		name, in string
+		line     int
+		detail   string // after "not a UTF-8 CSV file: "
+	}{
+		{"NULInHeader", "name,age\x00\n", 1, "a NUL byte, as in a binary file; " + save},
+		{"NULOnLine2", "name,age\nA,3\x004\n", 2, "a NUL byte, as in a binary file; " + save},
+		{"NULLater", "name,age\n" + good + "A,3\x004\n", 20002, "a NUL byte, as in a binary file; " + save},
+		{"Gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff", 1, "gzip-compressed; send the CSV itself (jmk import reads a .csv.gz file as it is)"},
+		{"UTF16LE", "\xff\xfen\x00a\x00m\x00e\x00\n\x00", 1, "UTF-16 text; " + save},
+		{"UTF16BE", "\xfe\xff\x00n\x00a\x00m\x00e\x00\n", 1, "UTF-16 text; " + save},
+		{"Workbook", "PK\x03\x04\x14\x00\x06\x00", 1, "a zip archive, such as an Excel workbook (.xlsx); " + save},
+		{"Latin1Header", "nome,\xe2ge\n", 1, "text in another encoding, such as Windows-1252; " + save},
+		{"Latin1HeaderAfterBlankLines", "\n\r\nnome,\xe2ge\n", 3, "text in another encoding, such as Windows-1252; " + save},
+		{"Latin1Row", "name,age\nJos\xe9,30\n", 2, "text in another encoding, such as Windows-1252; " + save},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := readAll(t, strings.NewReader(tt.in), leadcsv.Options{})
+			var fe *leadcsv.FileError
+			if !errors.As(err, &fe) || !errors.Is(err, leadcsv.ErrBinary) {
+				t.Fatalf("err = %v, want a *FileError wrapping ErrBinary", err)
+			}
+			if fe.Line != tt.line || fe.Detail != tt.detail {
+				t.Errorf("line %d, detail %q; want line %d, %q", fe.Line, fe.Detail, tt.line, tt.detail)
 			}
 		})
 	}
