@@ -91,7 +91,7 @@ func TestScoringWithoutModel(t *testing.T) {
 	_, sales := env.NewUser("sales")
 
 	if r, _ := env.Admin.GetActiveModelWithResponse(ctx); r.StatusCode() != http.StatusNotFound ||
-		!strings.Contains(string(r.Body), "no model is active yet") {
+		!strings.Contains(string(r.Body), "no scoring model is active yet") {
 		t.Errorf("active model: %d %s, want 404 saying none is active", r.StatusCode(), r.Body)
 	}
 	if r, _ := sales.PredictScoreWithResponse(ctx, client.ScoringInputs{Age: lref(int32(40))}); r.StatusCode() != http.StatusConflict {
@@ -663,7 +663,7 @@ func TestScoringWithActiveModel(t *testing.T) {
 			{`{"campaign_contacts": 4e1}`, "campaign_contacts", "without a fraction or exponent"},
 			{`{"age": "forty"}`, "age", "must be a whole number"},
 			{`{"age": 1e100}`, "age", "must be at most 120\"}]"}, // its own bound alone, not also int32's
-			{`{"nr_employed": 1e400}`, "nr_employed", "within the range of a double"},
+			{`{"nr_employed": 1e400}`, "nr_employed", "must be at most 100000"},
 			{`{"days_since_previous_contact": 999}`, "days_since_previous_contact", "for never contacted (999 in the UCI data), send null"},
 		} {
 			bad, _ := sales.PredictScoreWithBodyWithResponse(ctx, "application/json", strings.NewReader(tc.body))
