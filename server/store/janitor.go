@@ -52,13 +52,8 @@ type janitorStep struct {
 	run        func(ctx context.Context, s *Store, keep time.Duration) error
 }
 
-// janitorStepCount is len(janitorSteps), which sizes Store.janitorFailures.
-const janitorStepCount = 4
-
-var _ = [janitorStepCount]janitorStep(janitorSteps) // fails to compile when they differ
-
 // janitorSteps are the janitor's tasks, in the order it runs them.
-var janitorSteps = [...]janitorStep{
+var janitorSteps = []janitorStep{
 	{"purge_login_failures", "purge login failures", func(ctx context.Context, s *Store, keep time.Duration) error {
 		_, err := s.LoginFailurePurge(ctx, keep)
 		return err

@@ -58,9 +58,11 @@ type Store struct {
 	sealerLastRound   atomic.Int64
 	// sealLimit, when set (by a test), replaces sealStepLimit.
 	sealLimit time.Duration
-	// janitorFailures counts each step's failures, in janitorSteps order;
-	// janitorLastSuccess is in Unix nanoseconds (see JanitorLastSuccess).
-	janitorFailures    [janitorStepCount]atomic.Int64
+	// janitorFailures counts each step's failures, in janitorSteps order
+	// (made by New: an array sized by len(janitorSteps) would be a
+	// declaration cycle, its steps taking a *Store); janitorLastSuccess is
+	// in Unix nanoseconds (see JanitorLastSuccess).
+	janitorFailures    []atomic.Int64
 	janitorLastSuccess atomic.Int64
 	activeVersion      atomic.Int32 // see ActiveModelVersion
 	// log receives what the store's own background work has to say (see
@@ -77,7 +79,7 @@ func New(pool *pgxpool.Pool) *Store {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms.
 	return &Store{pool: pool, q: db.New(pool), backgroundCtx: ctx, stopBackground: stop, failureKey: key,
-		log: slog.New(slog.DiscardHandler)}
+		janitorFailures: make([]atomic.Int64, len(janitorSteps)), log: slog.New(slog.DiscardHandler)}
 }
 
 // SetLogger sets where the store's own background work (the statistics
