@@ -361,7 +361,8 @@ func sealerWaiting(t *testing.T, env *servertest.Env) float64 {
 	return metricValue(t, env, "audit_sealer_waiting_seconds")
 }
 
-// metricValue reads an unlabelled metric from /metrics.
+// metricValue reads a metric from /metrics: name is the series as the
+// exposition writes it, labels included (auth_logins_total{result="failed"}).
 func metricValue(t *testing.T, env *servertest.Env, name string) float64 {
 	t.Helper()
 	_, body := raw(t, http.MethodGet, env.URL+"/metrics", nil, nil)

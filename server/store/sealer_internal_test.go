@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/logbuf"
 )
@@ -21,11 +19,7 @@ import (
 func TestSealerStepLimit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool, _ := dbtest.Pool(t)
 	s := New(pool)
 	defer s.Close()
 	s.sealLimit = 200 * time.Millisecond
