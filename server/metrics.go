@@ -257,7 +257,7 @@ var (
 	poolCanceled     = prometheus.NewDesc("db_pool_canceled_acquires_total", "Acquires cancelled while waiting for a connection.", nil, nil)
 	poolConstructing = prometheus.NewDesc("db_pool_constructing_conns", "Connections being opened.", nil, nil)
 	poolNew          = prometheus.NewDesc("db_pool_new_conns_total", "Connections opened (a steady climb: connections lost and replaced).", nil, nil)
-	poolIdleClosed   = prometheus.NewDesc("db_pool_idle_closed_conns_total", "Connections closed for being idle too long (DB_IDLE_TIMEOUT).", nil, nil)
+	poolIdleClosed   = prometheus.NewDesc("db_pool_idle_closed_conns_total", "Connections closed for being idle too long.", nil, nil)
 	poolAgedClosed   = prometheus.NewDesc("db_pool_lifetime_closed_conns_total", "Connections closed at the end of their lifetime.", nil, nil)
 )
 
