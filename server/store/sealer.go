@@ -322,7 +322,12 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 				s.sealStalledSince.CompareAndSwap(0, busySince.UnixNano())
 				waiting, why = true, "another session holds the sealer's lock and the chain has not moved on; if it is stuck, find its pid in pg_locks (locktype advisory, granted) and end it"
 			}
-		case err != nil && ctx.Err() == nil:
+		}
+		// A round held back (an open writer, another session's lock) is no
+		// failure: it ends a run of them as a success does.
+		passed := err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy)
+		switch {
+		case !passed && ctx.Err() == nil:
 			failures++
 			s.sealerFailures.Add(1)
 			if failures == 1 {
@@ -339,12 +344,12 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 					"failing", time.Since(failingSince).Round(time.Millisecond).String())
 				logged = time.Now()
 			}
-		case err == nil && failures > 0:
+		case passed && failures > 0:
 			log.InfoContext(ctx, "audit sealer recovered", "failures", failures,
 				"failing", time.Since(failingSince).Round(time.Millisecond).String())
 			failures = 0
 		}
-		if err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy) {
+		if passed {
 			s.sealerLastSuccess.Store(time.Now().UnixNano())
 		}
 		if !errors.Is(err, ErrSealerBusy) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmksales/jmk/server/audit"
 	"github.com/jmksales/jmk/server/dbtest"
 	"github.com/jmksales/jmk/server/logbuf"
 )
@@ -79,5 +80,90 @@ func TestSealerPause(t *testing.T) {
 		if got := sealerPause(tc.interval, tc.failures); got != tc.want {
 			t.Errorf("sealerPause(%v, %d) = %v, want %v", tc.interval, tc.failures, got, tc.want)
 		}
+	}
+}
+
+// TestSealerRecoversWhileHeldBack: a failing sealer whose next round is
+// held back rather than failed (an open writer of the trail, or another
+// session holding the sealer's lock) has recovered: it says so at once,
+// goes back to its interval, and a later failure is the first of a new run
+// (a WARN with failures=1), not the old run going on at ERROR.
+func TestSealerRecoversWhileHeldBack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		hold    string        // what the holding transaction runs
+		maxGap  time.Duration // between the starts of two held-back rounds
+		minFail int64         // failures first: the pause is then at least 2.5 s
+	}{
+		{"WritersOpen", `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`, 2*time.Second + time.Second, 8},
+		{"Busy", `SELECT pg_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0))`, time.Second, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			pool, _ := dbtest.Pool(t)
+			s := New(pool)
+			defer s.Close()
+			// An unsealed event, so that a round waits for writers and
+			// takes the sealer's lock.
+			if err := s.InTx(ctx, func(tx *Tx) error {
+				return tx.Audit(ctx, audit.Event{Actor: audit.System, Action: "test.event", EntityType: "test", Summary: "event"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, `ALTER TABLE audit_seals RENAME TO audit_seals_away`); err != nil {
+				t.Fatal(err)
+			}
+
+			var logs logbuf.Buffer
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				s.RunSealer(rctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+			}()
+			defer func() { cancel(); <-done }()
+			eventually(t, "the sealer did not keep failing", func() bool { return s.SealerFailures() >= tc.minFail })
+
+			holder, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = holder.Rollback(context.Background()) }()
+			if _, err := holder.Exec(ctx, tc.hold); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, `ALTER TABLE audit_seals_away RENAME TO audit_seals`); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "no recovery logged while held back", func() bool {
+				return strings.Contains(logs.String(), "audit sealer recovered")
+			})
+			failures := s.SealerFailures()
+			r := s.SealerLastRound()
+			eventually(t, "no round after the recovery", func() bool { return s.SealerLastRound().After(r) })
+			if gap := s.SealerLastRound().Sub(r); gap > tc.maxGap {
+				t.Errorf("%v between held-back rounds, want at most %v: the failures' backoff goes on", gap, tc.maxGap)
+			}
+			if n := s.SealerFailures(); n != failures {
+				t.Errorf("%d failures counted while held back", n-failures)
+			}
+
+			if err := holder.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(ctx, `ALTER TABLE audit_seals RENAME TO audit_seals_away`); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the new failure was not logged", func() bool { return s.SealerFailures() > failures })
+			eventually(t, "the new failure was not logged", func() bool {
+				return strings.Count(logs.String(), `level=WARN msg="audit sealer" `) >= 2
+			})
+			out := logs.String()
+			if strings.Contains(out, "level=ERROR") || strings.Count(out, " failures=1 ") != 2 {
+				t.Errorf("the new failure is not the first of a new run:\n%s", out)
+			}
+		})
 	}
 }
