@@ -3,21 +3,18 @@ package handlers
 import (
 	"sync"
 	"time"
-)
 
-// readyLogEvery is how often /readyz logs while its checks keep failing:
-// a load balancer polls every few seconds, and one WARN a poll would bury
-// the cause under copies of itself.
-const readyLogEvery = time.Minute
+	"github.com/jmksales/jmk/server/failrun"
+)
 
 // readyLog decides which of /readyz's outcomes are logged: the first
 // failure, then one a minute (with how many went unlogged), and the
-// recovery.
+// recovery. A load balancer polls every few seconds, and one WARN a poll
+// would bury the cause under copies of itself.
 type readyLog struct {
-	mu      sync.Mutex
-	failing bool
-	logged  time.Time // when a failure was last logged
-	quiet   int       // failures since then, not logged
+	mu     sync.Mutex
+	fails  failrun.Run
+	logged int // the run's failures when one was last logged
 }
 
 // failed records a failed check at now and reports whether to log it, with
@@ -25,12 +22,11 @@ type readyLog struct {
 func (r *readyLog) failed(now time.Time) (log bool, unlogged int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.failing && now.Sub(r.logged) < readyLogEvery {
-		r.quiet++
-		return false, 0
+	log, n, _ := r.fails.Fail(now)
+	if log {
+		unlogged, r.logged = n-r.logged-1, n
 	}
-	r.failing, r.logged, unlogged, r.quiet = true, now, r.quiet, 0
-	return true, unlogged
+	return log, unlogged
 }
 
 // passed records a passing check and reports whether it ends a run of
@@ -38,7 +34,7 @@ func (r *readyLog) failed(now time.Time) (log bool, unlogged int) {
 func (r *readyLog) passed() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	was := r.failing
-	r.failing, r.quiet = false, 0
-	return was
+	ended, _, _ := r.fails.Pass(time.Now())
+	r.logged = 0
+	return ended
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/jmksales/jmk/server/failrun"
 )
 
 // bulkAnalyzeRows is the size of change after which the planner's
@@ -19,15 +21,8 @@ type analyzer struct {
 	pending bool               // one was stopped (see pauseAnalyze) and is owed
 	// refresh is the refresh itself; a test may replace it.
 	refresh func(ctx context.Context) error
-	// failures counts the refreshes failed in a row; logged is when the
-	// last of them was logged.
-	failures int
-	logged   time.Time
+	fails   failrun.Run // the refreshes failed in a row
 }
-
-// analyzeLogEvery is how often, at most, refreshes that keep failing are
-// logged, as the sealer's and the janitor's failures are.
-const analyzeLogEvery = time.Minute
 
 // analyzeAfterBulk refreshes the leads statistics after a committed bulk
 // change of n rows, or one owed, in the background: ANALYZE reads a
@@ -78,18 +73,13 @@ func (s *Store) analyzeAfterBulk(n int64) {
 // failures, then one a minute; and, at INFO, the success that ends them.
 // The caller holds s.analyze.mu.
 func (s *Store) analyzeOutcome(err error) {
-	a := &s.analyze
-	switch {
-	case err != nil:
-		a.failures++
-		if a.failures == 1 || time.Since(a.logged) >= analyzeLogEvery {
-			s.log.Warn("statistics refresh of leads after a bulk change failed: the planner keeps the old statistics until autovacuum refreshes them",
-				"err", err, "failures", a.failures)
-			a.logged = time.Now()
+	if err == nil {
+		if ended, n, _ := s.analyze.fails.Pass(time.Now()); ended {
+			s.log.Info("statistics refresh of leads works again", "failures", n)
 		}
-	case a.failures > 0:
-		s.log.Info("statistics refresh of leads works again", "failures", a.failures)
-		a.failures = 0
+	} else if say, n, _ := s.analyze.fails.Fail(time.Now()); say {
+		s.log.Warn("statistics refresh of leads after a bulk change failed: the planner keeps the old statistics until autovacuum refreshes them",
+			"err", err, "failures", n)
 	}
 }
 

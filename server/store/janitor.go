@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/jmksales/jmk/server/failrun"
 )
 
 // LoginFailurePurge deletes failed-login records older than keep: past
@@ -108,8 +110,9 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 	// As the audit sealer: a round that fails is a WARN, as a request's
 	// lost connection is; rounds still failing janitorAlertAfter after the
 	// first began are worth an alert (ERROR), and a database restarting is
-	// not.
-	var failingSince time.Time
+	// not. Each failing round is logged (there is one a minute), whatever
+	// fails.Fail says.
+	var fails failrun.Run
 	for {
 		round := time.Now()
 		var errs []error
@@ -124,20 +127,19 @@ func (s *Store) RunJanitor(ctx context.Context, interval, keep time.Duration, lo
 		case ctx.Err() != nil:
 		case len(errs) > 0:
 			level := slog.LevelWarn
-			if failingSince.IsZero() {
-				failingSince = round
-			} else if time.Since(failingSince) >= janitorAlertAfter {
+			// Measured to this round's end: from round start to round start
+			// is a minute less the ticker's jitter, half the time.
+			if _, _, failing := fails.Fail(round); failing+time.Since(round) >= janitorAlertAfter {
 				level = slog.LevelError
 			}
 			for _, err := range errs {
 				log.Log(ctx, level, "janitor", "err", err)
 			}
-		case !failingSince.IsZero():
-			log.InfoContext(ctx, "janitor recovered")
-			failingSince = time.Time{}
-		}
-		if ctx.Err() == nil && len(errs) == 0 {
+		default:
 			s.janitorLastSuccess.Store(time.Now().UnixNano())
+			if ended, n, failing := fails.Pass(time.Now()); ended {
+				log.InfoContext(ctx, "janitor recovered", "failures", n, "failing", failing.Round(time.Millisecond).String())
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"github.com/jmksales/jmk/gen/db"
 	"github.com/jmksales/jmk/server/apperr"
 	"github.com/jmksales/jmk/server/audit"
+	"github.com/jmksales/jmk/server/failrun"
 )
 
 // sealBatch bounds the events linked per transaction.
@@ -202,10 +203,6 @@ func (s *Store) sealUpTo(ctx context.Context, upTo int64) (n int, more bool, err
 	return n, more, err
 }
 
-// sealerLogEvery is how often a failing sealer logs: it tries every tick,
-// and a database that is down for a minute made 300 identical lines.
-const sealerLogEvery = time.Minute
-
 // sealerBackoffMax bounds the pause between a failing sealer's rounds,
 // which doubles from the seal interval with each failure in a row: a
 // database that is down is not asked five times a second, and one that
@@ -284,14 +281,12 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	var (
-		failures     int
-		failingSince time.Time // the start of the first failed round in a row
-		logged       time.Time
-		sealed       int
-		headLogged   time.Time
-		stallLogged  time.Time
-		busyHead     int64 = -1 // the chain's head when the lock was first found held
-		busySince    time.Time
+		fails       failrun.Run // logged as failrun says: a failing sealer tries every tick
+		sealed      int
+		headLogged  time.Time
+		stallLogged time.Time
+		busyHead    int64 = -1 // the chain's head when the lock was first found held
+		busySince   time.Time
 	)
 	for {
 		round := time.Now()
@@ -325,38 +320,30 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 		}
 		// A round held back (an open writer, another session's lock) is no
 		// failure: it ends a run of them as a success does.
-		passed := err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy)
 		switch {
-		case !passed && ctx.Err() == nil:
-			failures++
-			s.sealerFailures.Add(1)
-			if failures == 1 {
-				failingSince = round
-			}
-			if failures == 1 || time.Since(logged) >= sealerLogEvery {
-				// A WARN first, as a request's lost connection is: a sealer
-				// still failing a minute on is worth an alert (ERROR).
-				level := slog.LevelError
-				if failures == 1 {
-					level = slog.LevelWarn
-				}
-				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures,
-					"failing", time.Since(failingSince).Round(time.Millisecond).String())
-				logged = time.Now()
-			}
-		case passed && failures > 0:
-			log.InfoContext(ctx, "audit sealer recovered", "failures", failures,
-				"failing", time.Since(failingSince).Round(time.Millisecond).String())
-			failures = 0
-		}
-		if passed {
+		case err == nil || errors.Is(err, ErrWritersOpen) || errors.Is(err, ErrSealerBusy):
 			s.sealerLastSuccess.Store(time.Now().UnixNano())
+			if ended, failures, failing := fails.Pass(time.Now()); ended {
+				log.InfoContext(ctx, "audit sealer recovered", "failures", failures, "failing", failing.Round(time.Millisecond).String())
+			}
+		case ctx.Err() == nil:
+			s.sealerFailures.Add(1)
+			if say, failures, failing := fails.Fail(round); say {
+				// A WARN first, as a request's lost connection is: a sealer
+				// still failing a minute on (the next line) is worth an
+				// alert (ERROR).
+				level := slog.LevelWarn
+				if failures > 1 {
+					level = slog.LevelError
+				}
+				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures, "failing", failing.Round(time.Millisecond).String())
+			}
 		}
 		if !errors.Is(err, ErrSealerBusy) {
 			busyHead = -1
 		}
 		if waiting {
-			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= sealerLogEvery {
+			if stalled := s.SealerStalled(); stalled >= sealStallWarn && time.Since(stallLogged) >= failrun.Every {
 				log.WarnContext(ctx, "audit sealer waiting: "+why, "waiting", stalled.Round(time.Second).String())
 				stallLogged = time.Now()
 			}
@@ -364,7 +351,7 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 			log.InfoContext(ctx, "audit sealer no longer waiting")
 			stallLogged = time.Time{}
 		}
-		t.Reset(sealerPause(interval, failures))
+		t.Reset(sealerPause(interval, fails.Failures()))
 		select {
 		case <-ctx.Done():
 			return
