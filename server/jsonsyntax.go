@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,9 +14,10 @@ import (
 
 // jsonSyntaxDetail is the detail of a body the validator's decoder
 // (encoding/json) could not read: where, by line and column, and what is
-// wrong in words, rather than the decoder's "invalid character '}'
-// looking for beginning of value". err is the decoder's error and body the
-// bytes it read. A complaint it has no words for keeps the decoder's.
+// wrong in the words of someone writing JSON by hand, which the decoder's
+// ("invalid character '}' looking for beginning of value") are not. err is
+// the decoder's error and body the bytes it read. A complaint it has no
+// words for keeps the decoder's, with the character named as it was sent.
 func jsonSyntaxDetail(err error, body []byte) string {
 	const prefix = "the request body is not valid JSON"
 	var se *json.SyntaxError
@@ -32,10 +34,16 @@ func jsonSyntaxDetail(err error, body []byte) string {
 	return prefix
 }
 
-// syntaxWords says in words what the decoder's msg says of the byte at
-// body[at], or returns msg.
+// syntaxWords says in words what the decoder's msg says of the character
+// at body[at], or returns msg with that character named as sent: the
+// decoder names a byte, which garbles any character past ASCII ('â' for
+// the first byte of “).
 func syntaxWords(msg string, body []byte, at int) string {
 	c := body[at]
+	r, size := utf8.DecodeRune(body[at:])
+	if c >= utf8.RuneSelf {
+		msg = renameCharacter(msg, body[at:at+size])
+	}
 	prev := byte(0) // the last byte before c that is not white space
 	for i := at - 1; i >= 0; i-- {
 		if !isJSONSpace(body[i]) {
@@ -44,11 +52,16 @@ func syntaxWords(msg string, body []byte, at int) string {
 		}
 	}
 	closer := c == '}' || c == ']'
-	word := c < utf8.RuneSelf && unicode.IsLetter(rune(c))
+	word := r != utf8.RuneError && unicode.IsLetter(r)
+	opening := strings.HasSuffix(msg, "looking for beginning of value") ||
+		strings.HasSuffix(msg, "looking for beginning of object key string")
 	switch {
-	case c == '\'' && (strings.HasSuffix(msg, "looking for beginning of value") ||
-		strings.HasSuffix(msg, "looking for beginning of object key string")):
+	case opening && c == '\'':
 		return `names and strings take double quotes ("), not single ones`
+	case opening && strings.ContainsRune(curlyQuotes, r):
+		return `names and strings take straight double quotes ("), not curly ones`
+	case opening && strings.ContainsRune(angleQuotes, r):
+		return `names and strings take double quotes ("), not angle quotes (« »)`
 	case strings.HasSuffix(msg, "looking for beginning of value") && closer && prev == ',':
 		return fmt.Sprintf("a comma before '%c' has no value after it", c)
 	case strings.HasSuffix(msg, "looking for beginning of value") && closer:
@@ -75,6 +88,27 @@ func syntaxWords(msg string, body []byte, at int) string {
 		return "a number is malformed: write it as 12, -3.5 or 1e6"
 	}
 	return msg
+}
+
+// The quotes that word processors and phone keyboards put in place of a
+// typed ", which JSON does not take.
+const (
+	curlyQuotes = "“”„‟‘’‚‛"
+	angleQuotes = "«»‹›"
+)
+
+// renameCharacter puts ch, the character (or invalid byte) the decoder
+// complains of, in place of the byte that msg ("invalid character 'Ã'
+// looking for beginning of value") names: 'é', or escaped when it does not
+// show ('\u00a0', '\xff').
+func renameCharacter(msg string, ch []byte) string {
+	rest, ok := strings.CutPrefix(msg, "invalid character '")
+	_, after, found := strings.Cut(rest, "' ")
+	if !ok || !found {
+		return msg
+	}
+	q := strconv.Quote(string(ch))
+	return "invalid character '" + q[1:len(q)-1] + "' " + after
 }
 
 // unclosed says what a JSON text that ends too soon leaves open, as

@@ -31,6 +31,17 @@ func TestJSONSyntaxDetail(t *testing.T) {
 		{"Number", `{"age": 4.}`, "at line 1, column 11: a number is malformed: write it as 12, -3.5 or 1e6"},
 		{"ControlInString", "{\"notes\": \"a\tb\"}", `at line 1, column 13: a string holds a control character such as a tab or a line break: write it escaped (\t, \n)`},
 		{"BadEscape", `{"notes": "C:\dir"}`, `at line 1, column 15: a string has a backslash that starts no escape: write a backslash itself as \\`},
+		// Characters past ASCII, as typed, not as the decoder's first byte.
+		{"CurlyQuotes", `{"name": “Ana”}`, `at line 1, column 10: names and strings take straight double quotes ("), not curly ones`},
+		{"CurlyQuotedName", `{“name”: "Ana"}`, `at line 1, column 2: names and strings take straight double quotes ("), not curly ones`},
+		{"CurlySingleQuotes", `{"name": ‘Ana’}`, `at line 1, column 10: names and strings take straight double quotes ("), not curly ones`},
+		{"LowQuotes", `{"name": „Ana“}`, `at line 1, column 10: names and strings take straight double quotes ("), not curly ones`},
+		{"AngleQuotes", `{"name": «Ana»}`, `at line 1, column 10: names and strings take double quotes ("), not angle quotes (« »)`},
+		{"BareWordAccented", `{"name": Ágata}`, "at line 1, column 10: text takes double quotes; only true, false and null go without them"},
+		{"Symbol", `{"price": €5}`, "at line 1, column 11: invalid character '€' looking for beginning of value"},
+		{"NoBreakSpace", "{\"a\": \u00a0 1}", `at line 1, column 7: invalid character '\u00a0' looking for beginning of value`},
+		{"NotUTF8", "{\"a\": \xff}", `at line 1, column 7: invalid character '\xff' looking for beginning of value`},
+		{"AccentAfterValue", `{"a": "x" é}`, "at line 1, column 11: a comma or '}' is missing after a value"},
 		// Lines and columns as an editor counts them: in characters.
 		{"SecondLine", "{\n  \"name\": \"Ana Sá\",\n  \"age\": \n}", "at line 4, column 1: a value is missing before '}'"},
 		{"Characters", `{"name": "Sá" "age": 1}`, "at line 1, column 15: a comma or '}' is missing after a value"},
@@ -59,5 +70,8 @@ func TestJSONSyntaxDetail(t *testing.T) {
 	}
 	if got := syntaxWords("invalid character 'x' somewhere new", []byte("x"), 0); got != "invalid character 'x' somewhere new" {
 		t.Errorf("unknown complaint: %q", got)
+	}
+	if got := syntaxWords("invalid character 'Ã' somewhere new", []byte("é"), 0); got != "invalid character 'é' somewhere new" {
+		t.Errorf("unknown complaint of a character past ASCII: %q", got)
 	}
 }
