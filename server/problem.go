@@ -195,8 +195,13 @@ func logServerProblem(c echo.Context, log *slog.Logger, ae *apperr.Error, err er
 
 // where names a failed request in its error's log line, so that the line
 // says what failed without the request's access line.
-func where(c echo.Context) []any {
-	return []any{"method", c.Request().Method, "route", c.Path(), "path", c.Request().URL.Path}
+func where(c echo.Context) []any { return whereRequest(c.Request(), c.Path()) }
+
+// whereRequest is where for code that has the request and its route (as
+// Echo names it, /api/v1/leads/:id) but not Echo's context: the
+// validator, which runs as net/http middleware.
+func whereRequest(r *http.Request, route string) []any {
+	return []any{"method", r.Method, "route", route, "path", r.URL.Path}
 }
 
 // unexpectedDetail is the detail of a 500, which says nothing of its cause.

@@ -1,13 +1,21 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	nethttpmw "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/jmksales/jmk/gen/api"
+	"github.com/jmksales/jmk/server/logbuf"
 )
 
 // Every pattern in the spec has words for a client who does not match it:
@@ -144,5 +152,30 @@ func TestOutOfRangeMessages(t *testing.T) {
 		if got := rangeMessage(tc.schema); got != tc.want {
 			t.Errorf("%s: rangeMessage = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A validator failure that is no verdict on the request (a 500) logs its
+// cause at ERROR with the request it failed, as every 5xx's cause is
+// logged, the route as Echo and the access line name it.
+func TestUnexpectedValidationErrorLogged(t *testing.T) {
+	t.Parallel()
+	var logs logbuf.Buffer
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/leads/x1", nil)
+	ctx := context.WithValue(r.Context(), loggerKey{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	r = r.WithContext(ctx)
+	rec := httptest.NewRecorder()
+	validationError(ctx, errors.New("error validating route: broken"), rec, r, nethttpmw.ErrorHandlerOpts{
+		StatusCode:   http.StatusInternalServerError,
+		MatchedRoute: &nethttpmw.ErrorHandlerOptsMatchedRoute{Route: &routers.Route{Path: "/api/v1/leads/{id}"}},
+	})
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "broken") {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	out := logs.String()
+	_, line, _ := strings.Cut(out, " ") // past the time
+	want := `level=ERROR msg="request validation failed unexpectedly" method=GET route=/api/v1/leads/:id path=/api/v1/leads/x1 err="error validating route: broken"`
+	if strings.TrimSpace(line) != want || strings.Count(out, "\n") != 1 {
+		t.Errorf("log:\n%s\nwant one line %q", out, want)
 	}
 }

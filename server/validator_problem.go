@@ -77,7 +77,11 @@ func validationError(ctx context.Context, err error, w http.ResponseWriter, r *h
 	case http.StatusRequestEntityTooLarge:
 		detail, fields = tooLargeDetail(err), nil
 	case http.StatusInternalServerError:
-		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", "err", err)
+		route := ""
+		if o.MatchedRoute != nil && o.MatchedRoute.Route != nil {
+			route = echoRoute(o.MatchedRoute.Route.Path)
+		}
+		Logger(ctx).ErrorContext(ctx, "request validation failed unexpectedly", append(whereRequest(r, route), "err", err)...)
 		detail, fields = "internal error", nil
 	}
 	if status == http.StatusBadRequest && strings.Contains(err.Error(), "header Content-Type has unexpected value") {
