@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -82,7 +83,7 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 			Help: "Logins by result: success, failed (wrong e-mail or password, or a deactivated user) or throttled (429); a server failure counts as none.",
 		}, []string{"result"}),
 		reuses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "auth_refresh_reuse_total",
+			Name: "auth_refresh_reuses_total",
 			Help: "Rotated refresh tokens presented again, each revoking its session: a stolen token, or a client that refreshed twice.",
 		}),
 		trainings: prometheus.NewCounter(prometheus.CounterOpts{
@@ -110,6 +111,7 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 		m.reg.MustRegister(poolCollector{pool})
 	}
 	if bg != nil {
+		janitorSteps := strings.Join(store.JanitorSteps(), ", ")
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "audit_sealer_waiting_seconds",
 			Help: "How long this instance's audit sealer has waited for a transaction writing to the audit trail to end, while committed events wait to be sealed (0: not waiting). Alert when it stays above a few minutes.",
@@ -132,7 +134,7 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 			}, func() float64 { return unixSeconds(bg.SealerLastRound()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "janitor_last_success_timestamp_seconds",
-				Help: "When this instance's janitor (purges, lead count compaction, once a minute) last ended a round with every step done (Unix time; 0: not yet).",
+				Help: "When this instance's janitor (once a minute: " + janitorSteps + ") last ended a round with every step done (Unix time; 0: not yet).",
 			}, func() float64 { return unixSeconds(bg.JanitorLastSuccess()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "scoring_active_model_version",
@@ -141,7 +143,7 @@ func newMetrics(pool *pgxpool.Pool, bg backgroundState) *metrics {
 		for _, step := range store.JanitorSteps() {
 			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name:        "janitor_failures_total",
-				Help:        "Rounds in which a step of this instance's janitor failed, by step; each is logged too.",
+				Help:        "Rounds in which a step of this instance's janitor (" + janitorSteps + ") failed, by step; each is logged too.",
 				ConstLabels: prometheus.Labels{"step": step},
 			}, func() float64 { return float64(bg.JanitorFailures(step)) }))
 		}

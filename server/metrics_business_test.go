@@ -54,7 +54,7 @@ func TestMetricsBusiness(t *testing.T) {
 	want(`auth_logins_total{result="success"}`, 2)
 	want(`auth_logins_total{result="failed"}`, 5)
 	want(`auth_logins_total{result="throttled"}`, 2)
-	want("auth_refresh_reuse_total", 1)
+	want("auth_refresh_reuses_total", 1)
 
 	// Models: one trained, one trained and activated, the first activated,
 	// then again (no change).

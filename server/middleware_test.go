@@ -21,6 +21,7 @@ import (
 	"github.com/jmksales/jmk/server"
 	"github.com/jmksales/jmk/server/logbuf"
 	"github.com/jmksales/jmk/server/servertest"
+	"github.com/jmksales/jmk/server/store"
 )
 
 // TestBodylessOperationsIgnoreBody: an operation without a request body
@@ -297,11 +298,21 @@ func TestMetrics(t *testing.T) {
 		`janitor_failures_total{step="purge_sessions"} 0`, `janitor_failures_total{step="compact_lead_counts"} 0`,
 		`janitor_failures_total{step="read_active_model"} 0`, "scoring_active_model_version 0",
 		`auth_logins_total{result="success"} 1`, `auth_logins_total{result="failed"} 0`,
-		`auth_logins_total{result="throttled"} 0`, "auth_refresh_reuse_total 0",
+		`auth_logins_total{result="throttled"} 0`, "auth_refresh_reuses_total 0",
 		"model_trainings_total 0", "model_activations_total 0",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// The janitor's metrics say what it does: every step.
+	for _, name := range []string{"janitor_last_success_timestamp_seconds", "janitor_failures_total"} {
+		_, help, _ := strings.Cut(text, "# HELP "+name+" ")
+		help, _, _ = strings.Cut(help, "\n")
+		for _, step := range store.JanitorSteps() {
+			if !strings.Contains(help, step) {
+				t.Errorf("%s's help %q does not name the step %s", name, help, step)
+			}
 		}
 	}
 	// The sealer's rounds are stamped with the time they ran.
