@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 )
 
 // Sentinels the store and handlers return; wrap them with context as needed.
@@ -106,8 +105,11 @@ func TooLarge(what string, limit int64, hint string) *Error {
 }
 
 // Size writes a number of bytes in the largest binary unit (KiB, MiB, GiB)
-// that it is a whole number of, with the bytes counted out beside a
-// rounded one: 1 MiB, 1.5 MiB (1572864 bytes), 1000 bytes.
+// it reaches: as a whole number of that unit when it is one (1 MiB), else
+// with the bytes counted out beside one decimal rounded down, so that a
+// limit never reads as more than it is: 1.5 MiB (1572864 bytes),
+// 1023.9 KiB (1048575 bytes), 1.0 MiB (1048577 bytes). Under 1 KiB it is
+// bytes: 1000 bytes.
 func Size(n int64) string {
 	for _, u := range []struct {
 		size int64
@@ -119,7 +121,7 @@ func Size(n int64) string {
 		case n%u.size == 0:
 			return fmt.Sprintf("%d %s", n/u.size, u.name)
 		}
-		return fmt.Sprintf("%s %s (%d bytes)", strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64), u.name, n)
+		return fmt.Sprintf("%d.%d %s (%d bytes)", n/u.size, n%u.size*10/u.size, u.name, n)
 	}
 	if n == 1 {
 		return "1 byte"

@@ -75,21 +75,35 @@ func TestErrorShape(t *testing.T) {
 	})
 }
 
-// A 413 gives its limit as a person reads it, exactly.
+// A 413 gives its limit as a person reads it, and exactly: a whole number
+// of the largest unit it reaches, or one decimal rounded down (a limit is
+// never overstated) with the bytes beside it.
 func TestTooLarge(t *testing.T) {
 	t.Parallel()
-	for n, want := range map[int64]string{
-		1 << 20:    "1 MiB",
-		64 << 20:   "64 MiB",
-		4 << 10:    "4 KiB",
-		2 << 30:    "2 GiB",
-		1536 << 10: "1.5 MiB (1572864 bytes)",
-		1000000:    "976.6 KiB (1000000 bytes)",
-		1000:       "1000 bytes",
-		1:          "1 byte",
+	for _, tc := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 bytes"},
+		{1, "1 byte"},
+		{1000, "1000 bytes"},
+		{1023, "1023 bytes"},
+		{1024, "1 KiB"},
+		{1025, "1.0 KiB (1025 bytes)"},
+		{4 << 10, "4 KiB"},
+		{1000000, "976.5 KiB (1000000 bytes)"}, // 976.5625
+		{1<<20 - 1, "1023.9 KiB (1048575 bytes)"},
+		{1 << 20, "1 MiB"},
+		{1<<20 + 1, "1.0 MiB (1048577 bytes)"},
+		{1536 << 10, "1.5 MiB (1572864 bytes)"},
+		{2<<20 - 1, "1.9 MiB (2097151 bytes)"},
+		{64 << 20, "64 MiB"},
+		{1<<30 - 1, "1023.9 MiB (1073741823 bytes)"},
+		{2 << 30, "2 GiB"},
+		{3000 << 30, "3000 GiB"},
 	} {
-		if got := apperr.Size(n); got != want {
-			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		if got := apperr.Size(tc.n); got != tc.want {
+			t.Errorf("Size(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 	e := apperr.TooLarge("the request body", 1<<20, "")
