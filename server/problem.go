@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -258,9 +257,20 @@ const doubleRangeMessage = "must be a number within the range of a double"
 
 // wholeNumberMessage is the field error for a value outside the range of a
 // signed integer of that many bits.
-func wholeNumberMessage(bits int) string {
+func wholeNumberMessage(bits int) string { return wholeNumberRange(bits, nil, nil) }
+
+// wholeNumberRange says the range of a whole number: from min to max, each
+// where set, else the bound of a signed integer of that many bits.
+func wholeNumberRange(bits int, min, max *float64) string {
 	hi := int64(math.MaxInt64 >> (64 - bits))
-	return fmt.Sprintf("must be a whole number from %d to %d", -hi-1, hi)
+	from, to := strconv.FormatInt(-hi-1, 10), strconv.FormatInt(hi, 10)
+	if min != nil {
+		from = strconv.FormatFloat(*min, 'f', -1, 64)
+	}
+	if max != nil {
+		to = strconv.FormatFloat(*max, 'f', -1, 64)
+	}
+	return "must be a whole number from " + from + " to " + to
 }
 
 // sentinelDetail is the client-safe text of a bare sentinel.

@@ -146,6 +146,8 @@ func TestOutOfRangeMessages(t *testing.T) {
 		{"Int32Min", integer("int32", f(1), nil), "must be a whole number from 1 to 2147483647"},
 		{"Int64Min", integer("int64", f(0), nil), "must be a whole number from 0 to 9223372036854775807"},
 		{"IntBounded", integer("int32", f(1), f(200)), "must be a whole number from 1 to 200"},
+		{"IntUnbounded", integer("", nil, nil), "must be a whole number from -9223372036854775808 to 9223372036854775807"},
+		{"IntMaxOnly", integer("int32", nil, f(9)), "must be a whole number from -2147483648 to 9"},
 		{"Number", number(f(0), f(1)), "must be from 0 to 1"},
 		{"NumberUnbounded", number(nil, f(1)), ""},
 	} {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -312,23 +311,13 @@ func hugeNumberMessage(s *openapi3.Schema, value any) string {
 // rangeMessage says the range of a numeric parameter, its format's where
 // the spec sets no bound, for a value past it: "" when it has none to say.
 func rangeMessage(s *openapi3.Schema) string {
-	num := func(f *float64, def string) string {
-		if f == nil {
-			return def
-		}
-		return strconv.FormatFloat(*f, 'f', -1, 64)
-	}
-	if schemaType(s) == "integer" {
-		bits := 64
-		if s.Format == "int32" {
-			bits = 32
-		}
-		hi := int64(math.MaxInt64 >> (64 - bits))
-		return fmt.Sprintf("must be a whole number from %s to %s",
-			num(s.Min, strconv.FormatInt(-hi-1, 10)), num(s.Max, strconv.FormatInt(hi, 10)))
-	}
-	if s.Min != nil && s.Max != nil {
-		return fmt.Sprintf("must be from %s to %s", num(s.Min, ""), num(s.Max, ""))
+	switch {
+	case schemaType(s) == "integer" && s.Format == "int32":
+		return wholeNumberRange(32, s.Min, s.Max)
+	case schemaType(s) == "integer":
+		return wholeNumberRange(64, s.Min, s.Max)
+	case s.Min != nil && s.Max != nil:
+		return "must be from " + strconv.FormatFloat(*s.Min, 'f', -1, 64) + " to " + strconv.FormatFloat(*s.Max, 'f', -1, 64)
 	}
 	return ""
 }
