@@ -161,7 +161,7 @@ func loadConfig(getenv func(string) string, signsTokens bool) (Config, error) {
 	}
 	// The first admin's login: a typo here would become it silently.
 	if c.AdminEmail != "" && !auth.IsAddress(c.AdminEmail) {
-		env.fail("ADMIN_EMAIL %q is not an e-mail address such as name@example.com", c.AdminEmail)
+		env.fail("ADMIN_EMAIL %q is not "+auth.AnAddress, c.AdminEmail)
 	}
 	if c.AdminPassword != "" {
 		if err := auth.CheckPasswordRules(c.AdminPassword); err != nil {

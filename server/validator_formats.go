@@ -21,7 +21,7 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 	// it: "Ana <ana@example.com>" would otherwise be stored as another string.
 	"email": openapi3.NewCallbackValidator(func(s string) error {
 		if !auth.IsAddress(s) {
-			return errors.New("must be an e-mail address such as name@example.com")
+			return errors.New("must be " + auth.AnAddress)
 		}
 		return nil
 	}),

@@ -42,7 +42,7 @@ func cmdUsers(ctx context.Context, e env) error {
 	// The rules of POST /users (the spec's Email and PersonName).
 	addr := strings.TrimSpace(*email)
 	if !auth.IsAddress(addr) {
-		return fs.fail(fmt.Errorf("users create: --email %q is not an e-mail address such as name@example.com", *email))
+		return fs.fail(fmt.Errorf("users create: --email %q is not "+auth.AnAddress, *email))
 	}
 	userName := strings.TrimSpace(*name) // stored trimmed, as by the API
 	switch problem := textrules.NameProblem(userName); {

@@ -9,6 +9,11 @@ import (
 	"github.com/jmksales/jmk/server/textrules"
 )
 
+// AnAddress is what an input IsAddress refuses should be, for the messages
+// that refuse it ("must be " + AnAddress), which the API, the CSV import,
+// ADMIN_EMAIL and jmk users create word alike.
+const AnAddress = "an e-mail address such as name@example.com"
+
 // IsAddress reports whether s is a bare e-mail address of at most 254
 // bytes, exactly as net/mail reads it back: the rule of the spec's Email,
 // which the API, jmk users create and ADMIN_EMAIL share. "Ana

@@ -89,7 +89,7 @@ func cleanEmail(s string) (string, string) {
 	case utf8.RuneCountInString(s) > maxEmailChars:
 		return "", "is longer than 254 characters"
 	case !auth.IsAddress(s):
-		return "", quote(s) + " is not an e-mail address such as name@example.com" // as the API says
+		return "", quote(s) + " is not " + auth.AnAddress
 	}
 	return s, ""
 }
