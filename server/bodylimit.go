@@ -40,7 +40,7 @@ func bodyLimit(ops operations, def, importLimit int64) echo.MiddlewareFunc {
 			case isImport:
 				return store.ImportTooLarge(limit) // as for a body found too long while read
 			default:
-				return apperr.TooLarge("the request body", limit, "")
+				return bodyTooLarge(limit)
 			}
 			if r.Body != nil && r.Body != http.NoBody {
 				r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
@@ -48,6 +48,13 @@ func bodyLimit(ops operations, def, importLimit int64) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bodyTooLarge is the 413 of a request body over limit bytes, whether its
+// Content-Length says so or its reader finds it; the CSV import's file has
+// its own (store.ImportTooLarge).
+func bodyTooLarge(limit int64) *apperr.Error {
+	return apperr.TooLarge("the request body", limit, "")
 }
 
 // rejectContentEncoding answers 415 to a body sent with a Content-Encoding (RFC 9110,

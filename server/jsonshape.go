@@ -61,7 +61,7 @@ func jsonShape(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		switch {
 		case errors.As(err, &mbe):
-			return apperr.TooLarge("the request body", mbe.Limit, "")
+			return bodyTooLarge(mbe.Limit)
 		case errors.As(err, &ne) && ne.Timeout(): // see requestDeadline
 			return &apperr.Error{Status: http.StatusRequestTimeout, Detail: "the request body did not arrive in time (REQUEST_TIMEOUT)"}
 		case err != nil:

@@ -51,7 +51,7 @@ func tooLargeDetail(err error) string {
 	if !errors.As(err, &mbe) {
 		return "the request body is over its size limit" // not reached: bodyLimit's reader says which
 	}
-	return apperr.TooLarge("the request body", mbe.Limit, "").Detail
+	return bodyTooLarge(mbe.Limit).Detail
 }
 
 // maxProblemFields is the most field errors a problem lists.
