@@ -27,38 +27,7 @@ func TestActivationStamp(t *testing.T) {
 	setUp := func(t *testing.T) (*pgxpool.Pool, *store.Store, int32) {
 		pool, _ := dbtest.Pool(t)
 		st := store.New(pool)
-		if _, err := st.LeadImport(ctx, actor, importFile(1, 3000, false), store.ImportOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		trained, err := st.ModelTrain(ctx, scoring.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.ModelSave(ctx, actor, trained.Model, true); err != nil {
-			t.Fatal(err)
-		}
-		next, err := st.ModelSave(ctx, actor, trained.Model, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pool, st, next.Version
-	}
-	// waiting waits until n sessions wait for a lock in the test's database.
-	waiting := func(t *testing.T, pool *pgxpool.Pool, n int) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			var got int
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
-				WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&got); err != nil {
-				t.Fatal(err)
-			}
-			if got >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d sessions wait for a lock, want %d", got, n)
-			}
-		}
+		return pool, st, withModels(t, st, 3000, scoring.Options{}, scoring.Options{Seed: 2})[1]
 	}
 	activate := func(st *store.Store, version int32) <-chan error {
 		done := make(chan error, 1)
@@ -97,7 +66,7 @@ func TestActivationStamp(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := activate(st, next)
-		waiting(t, pool, 1)
+		waitLocked(t, pool, done, 1, "")
 		if _, err := st.LeadImport(ctx, actor, importFile(5001, 5001, false), store.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -122,13 +91,13 @@ func TestActivationStamp(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := activate(st, next)
-		waiting(t, pool, 1)
+		waitLocked(t, pool, done, 1, "")
 		created := make(chan error, 1)
 		go func() {
 			_, err := st.LeadCreate(ctx, actor, db.LeadInsertParams{Name: "Late Lead", Age: new(int32(40))})
 			created <- err
 		}()
-		waiting(t, pool, 2)
+		waitLocked(t, pool, created, 2, "")
 		if err := hold.Rollback(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -99,23 +99,16 @@ func TestImportBulk(t *testing.T) {
 
 	// With a model active, a file with only some scoring inputs clears the
 	// scores of the leads it updates, and the import scores them again.
-	trained, err := st.ModelTrain(ctx, scoring.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := st.ModelSave(ctx, audit.Actor{Name: "test"}, trained.Model, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	active := saveModels(t, st, scoring.Options{})[0]
 	before = rankTable(t, pool)
 	check("a bulk import of some scoring inputs", importRows(importFile(1, 12000, true), false), 0, 12000, true, before)
 	var stale int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM leads WHERE model_version IS DISTINCT FROM $1`,
-		model.Version).Scan(&stale); err != nil {
+		active).Scan(&stale); err != nil {
 		t.Fatal(err)
 	}
 	if stale != 0 {
-		t.Errorf("%d leads not scored by model v%d after the import", stale, model.Version)
+		t.Errorf("%d leads not scored by model v%d after the import", stale, active)
 	}
 
 	before = rankTable(t, pool)
@@ -165,18 +158,7 @@ func TestImportScoringRace(t *testing.T) {
 				store.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			var candidate int32
-			for i, opts := range []scoring.Options{{}, {Seed: 2}} {
-				trained, err := st.ModelTrain(ctx, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				m, err := st.ModelSave(ctx, actor, trained.Model, i == 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				candidate = m.Version
-			}
+			candidate := saveModels(t, st, scoring.Options{}, scoring.Options{Seed: 2})[1]
 			// The race commits while the import reads its file: the leads'
 			// versions as it leaves them are what the import must keep.
 			versions := map[string]int32{}

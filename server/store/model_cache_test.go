@@ -32,16 +32,7 @@ func TestModelLoadHoldsNoConnection(t *testing.T) {
 	pool, dsn := dbtest.Pool(t)
 	st := store.New(pool)
 	defer st.Close()
-	if _, err := st.LeadImport(ctx, actor, importFile(1, 2000, false), store.ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	trained, err := st.ModelTrain(ctx, scoring.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ModelSave(ctx, actor, trained.Model, true); err != nil {
-		t.Fatal(err)
-	}
+	withModels(t, st, 2000, scoring.Options{})
 
 	// Another instance, with nothing compiled yet and one connection.
 	pc, err := pgxpool.ParseConfig(dsn)

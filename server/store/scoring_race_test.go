@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -60,21 +59,8 @@ func TestScoringWriteRace(t *testing.T) {
 	setUp := func(t *testing.T) race {
 		pool, dsn := dbtest.Pool(t)
 		r := race{pool: pool, dsn: dsn, st: store.New(pool)}
-		if _, err := r.st.LeadImport(ctx, actor, importFile(1, 1000, false), store.ImportOptions{}); err != nil {
-			t.Fatal(err)
-		}
 		// A second model trained on another split scores differently.
-		for i, opts := range []scoring.Options{{}, {Seed: 2}} {
-			trained, err := r.st.ModelTrain(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := r.st.ModelSave(ctx, actor, trained.Model, i == 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.next = m.Version
-		}
+		r.next = withModels(t, r.st, 1000, scoring.Options{}, scoring.Options{Seed: 2})[1]
 		twin, err := r.st.LeadCreate(ctx, actor, twinParams)
 		if err != nil {
 			t.Fatal(err)
@@ -281,32 +267,6 @@ func hold(t *testing.T, dsn, sql string, args ...any) (release func()) {
 	return func() {
 		if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
 			t.Fatal(err)
-		}
-	}
-}
-
-// waitLocked waits until n sessions of the test's database wait for a lock,
-// in the statement sqlc names query unless it is empty; a side that ends
-// first (done) fails the test.
-func waitLocked(t *testing.T, pool *pgxpool.Pool, done <-chan error, n int, query string) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		var got int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			AND ($1 = '' OR query LIKE '-- name: ' || $1 || ' %')`, query).Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		if got >= n {
-			return
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("ended (%v) before %d sessions waited for a lock %s", err, n, query)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions wait for a lock %s, want %d", got, query, n)
 		}
 	}
 }
