@@ -165,10 +165,11 @@ func (in previousInputs) words(field string) previousWords {
 	}
 }
 
-// quote gives the values of fields: bare when short (they follow the
-// message that names them, in its order) and none is missing, else each
-// with its name.
-func (in previousInputs) quote(fields []string, short bool) string {
+// quote gives the values of fields: bare when fields are all the inputs
+// the message names (allRefs: each value then follows its name there, in
+// its order) and none is missing, else each with its name.
+func (in previousInputs) quote(fields []string, allRefs bool) string {
+	plain := allRefs
 	bare := make([]string, len(fields))
 	named := make([]string, len(fields))
 	for i, f := range fields {
@@ -182,10 +183,10 @@ func (in previousInputs) quote(fields []string, short bool) string {
 		}
 		named[i] = f + " " + bare[i]
 		if bare[i] == "" {
-			named[i], short = "no "+f, false
+			named[i], plain = "no "+f, false
 		}
 	}
-	if short {
+	if plain {
 		return strings.Join(bare, " and ")
 	}
 	return strings.Join(named, " and ")

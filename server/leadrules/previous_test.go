@@ -3,6 +3,7 @@ package leadrules
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -131,5 +132,85 @@ func TestCheckPreviousCampaignWords(t *testing.T) {
 	// The import's words are its own.
 	if p := PreviousCampaignProblems(nil, nil, num(2)); !strings.Contains(p[0].Message, "in a CSV file an empty cell, or 999 as UCI's pdays") {
 		t.Errorf("import: %+v", p)
+	}
+}
+
+// The rule is worded twice, for the API (CheckPreviousCampaign) and for the
+// CSV import (PreviousCampaignProblems): for every combination of the three
+// inputs, and whichever of them are the lead's stored values, both flag the
+// same fields in the same order, and the API's words stand on their own.
+func TestPreviousCampaignWordingsAgree(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	num := func(n int32) *int32 { return &n }
+	outcomes := []*string{nil, str("none"), str("failure"), str("success")}
+	counts := []*int32{nil, num(0), num(1), num(3)}
+	dayss := []*int32{nil, num(0), num(6)}
+	show := func(p *int32) string {
+		if p == nil {
+			return "nil"
+		}
+		return strconv.Itoa(int(*p))
+	}
+	garbled := func(s string) bool { return strings.Contains(s, "%!") || strings.Contains(s, "<nil>") }
+	contradictions := 0
+	for _, outcome := range outcomes {
+		for _, contacts := range counts {
+			for _, days := range dayss {
+				name := "nil"
+				if outcome != nil {
+					name = *outcome
+				}
+				name += "/" + show(contacts) + "/" + show(days)
+				var want []string
+				for _, p := range PreviousCampaignProblems(outcome, contacts, days) {
+					want = append(want, p.Field)
+				}
+				if want != nil {
+					contradictions++
+				}
+				for mask := range 1 << len(PreviousCampaignFields) {
+					var stored []string
+					for i, f := range PreviousCampaignFields {
+						if mask&(1<<i) != 0 {
+							stored = append(stored, f)
+						}
+					}
+					err := CheckPreviousCampaign(outcome, contacts, days, stored)
+					if want == nil {
+						if err != nil {
+							t.Errorf("%s stored %v: the import takes it, the API says %v", name, stored, err)
+						}
+						continue
+					}
+					var ae *apperr.Error
+					if !errors.As(err, &ae) {
+						t.Errorf("%s stored %v: the import flags %v, the API says %v", name, stored, want, err)
+						continue
+					}
+					var got []string
+					for _, f := range ae.Fields {
+						got = append(got, f.Field)
+						if f.Message == "" || garbled(f.Message) || strings.Contains(f.Message, "999") {
+							t.Errorf("%s: %s: %q", name, f.Field, f.Message)
+						}
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("%s stored %v: the API flags %v, the import %v", name, stored, got, want)
+					}
+					// The detail is led by a flagged field the client sent,
+					// when it sent one.
+					lead, _, _ := strings.Cut(ae.Detail, ": ")
+					sent := slices.ContainsFunc(want, func(f string) bool { return !slices.Contains(stored, f) })
+					if !slices.Contains(want, lead) || sent && slices.Contains(stored, lead) ||
+						garbled(ae.Detail) {
+						t.Errorf("%s stored %v: detail %q", name, stored, ae.Detail)
+					}
+				}
+			}
+		}
+	}
+	if contradictions == 0 {
+		t.Fatal("no contradiction among the combinations")
 	}
 }
