@@ -59,7 +59,7 @@ func bodyTooLarge(limit int64) *apperr.Error {
 
 // rejectContentEncoding answers 415 to a body sent with a Content-Encoding (RFC 9110,
 // section 15.5.16): the server decodes none, and a gzip-compressed CSV read
-// as text was refused as not a UTF-8 CSV file, for its NUL bytes. A
+// as text would be refused as not a UTF-8 CSV file, for its NUL bytes. A
 // caller without a token on a secured operation, or without the admin role
 // on an admin's, is left to the validator, which answers its 401 or 403
 // before it looks at parameters or fields. (bodyLimit has dropped the

@@ -83,7 +83,7 @@ func NewWithLog(t testing.TB, w io.Writer, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	// INFO and up, as before, unless an option asks for DEBUG.
+	// INFO and up, unless an option asks for DEBUG.
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: min(cfg.LogLevel, slog.LevelInfo)}))
 	ctx, cancel := context.WithCancel(context.Background())
 	// The fixture admin exists before the server starts, so that the server

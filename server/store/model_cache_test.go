@@ -21,7 +21,7 @@ import (
 // transaction needs a pool connection for that; a write in a transaction
 // already holds one. The write must not wait in the process for the load
 // while holding the very connection the load waits for: with the pool
-// full of such writes, every one of them and the load stalled until their
+// full of such writes, every one of them and the load would stall until their
 // deadlines (REQUEST_TIMEOUT, 30 s by default), a wait PostgreSQL cannot
 // see and no deadlock detector ends. Here the pool has one connection, the
 // score request queues for it first and the lead's creation second.

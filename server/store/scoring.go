@@ -58,7 +58,7 @@ func (s *Store) activeModel(ctx context.Context, q *db.Queries) (Active, bool, e
 // The lock guards the cache alone, never the load: a caller in a
 // transaction holds a pool connection, and one waiting here for a load
 // that needs a connection from a full pool (a request outside any
-// transaction) stalled both until their deadlines. Callers that miss the
+// transaction) would stall both until their deadlines. Callers that miss the
 // cache together each load the model; the last to finish is kept, and one
 // that is not the active version is replaced at the next miss.
 func (s *Store) scorerFor(ctx context.Context, q *db.Queries, version int32) (*scoring.Scorer, error) {

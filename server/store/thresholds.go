@@ -78,11 +78,11 @@ func (s *Store) ThresholdsUpdate(ctx context.Context, actor audit.Actor, th scor
 	return version, nil
 }
 
-// thresholdsInvalid is the 422 of cut-offs out of order, said with the
-// values sent ("hot (0.2) must be above warm (0.5)"), where the formula
-// with them filled in ("0 < warm (0.5) < hot (0.2) < 1") left the reader to
-// find which inequality fails. Cut-offs outside (0, 1), which the spec
-// refuses with a 400 before this, keep the formula.
+// thresholdsInvalid is the 422 of cut-offs out of order: it names the
+// inequality that fails, with the values sent ("hot (0.2) must be above
+// warm (0.5)"), so that the reader need not find it in the whole formula.
+// Cut-offs outside (0, 1), which the spec refuses with a 400 before this,
+// are told the formula.
 func thresholdsInvalid(th scoring.Thresholds, err error) error {
 	e := &apperr.Error{Status: http.StatusUnprocessableEntity, Err: apperr.ErrInvalid, Detail: err.Error(),
 		Fields: []apperr.FieldError{{Field: "hot", Message: "must satisfy 0 < warm < hot < 1"},
