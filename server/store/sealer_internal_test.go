@@ -34,14 +34,7 @@ func TestSealerStepLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs logbuf.Buffer
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.RunSealer(rctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
-	}()
-	defer func() { cancel(); <-done }()
+	logs := runSealer(t, s, 10*time.Millisecond)
 
 	eventually(t, "no failure logged for the hung query", func() bool {
 		return strings.Contains(logs.String(), "read the chain's mark: no answer within 200ms")
@@ -116,14 +109,7 @@ func TestSealerRecoversWhileHeldBack(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			var logs logbuf.Buffer
-			rctx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				s.RunSealer(rctx, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
-			}()
-			defer func() { cancel(); <-done }()
+			logs := runSealer(t, s, 10*time.Millisecond)
 			eventually(t, "the sealer did not keep failing", func() bool { return s.SealerFailures() >= tc.minFail })
 
 			holder, err := pool.Begin(ctx)
@@ -166,4 +152,19 @@ func TestSealerRecoversWhileHeldBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runSealer runs s's sealer every interval until the test ends, and
+// returns its log.
+func runSealer(t *testing.T, s *Store, interval time.Duration) *logbuf.Buffer {
+	t.Helper()
+	logs := new(logbuf.Buffer)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunSealer(ctx, interval, slog.New(slog.NewTextHandler(logs, nil)))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return logs
 }
