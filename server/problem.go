@@ -259,16 +259,16 @@ const doubleRangeMessage = "must be a number within the range of a double"
 // signed integer of that many bits.
 func wholeNumberMessage(bits int) string { return wholeNumberRange(bits, nil, nil) }
 
-// wholeNumberRange says the range of a whole number: from min to max, each
+// wholeNumberRange says the range of a whole number: from minimum to maximum, each
 // where set, else the bound of a signed integer of that many bits.
-func wholeNumberRange(bits int, min, max *float64) string {
+func wholeNumberRange(bits int, minimum, maximum *float64) string {
 	hi := int64(math.MaxInt64 >> (64 - bits))
 	from, to := strconv.FormatInt(-hi-1, 10), strconv.FormatInt(hi, 10)
-	if min != nil {
-		from = strconv.FormatFloat(*min, 'f', -1, 64)
+	if minimum != nil {
+		from = strconv.FormatFloat(*minimum, 'f', -1, 64)
 	}
-	if max != nil {
-		to = strconv.FormatFloat(*max, 'f', -1, 64)
+	if maximum != nil {
+		to = strconv.FormatFloat(*maximum, 'f', -1, 64)
 	}
 	return "must be a whole number from " + from + " to " + to
 }

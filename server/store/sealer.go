@@ -336,6 +336,9 @@ func (s *Store) RunSealer(ctx context.Context, interval time.Duration, log *slog
 				if failures > 1 {
 					level = slog.LevelError
 				}
+				// Fail counts from the start of the first failed round to
+				// this one's: this round's own length is failing too.
+				failing += time.Since(round)
 				log.Log(ctx, level, "audit sealer", "err", err, "failures", failures, "failing", failing.Round(time.Millisecond).String())
 			}
 		}

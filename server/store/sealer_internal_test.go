@@ -89,7 +89,9 @@ func TestSealerRecoversWhileHeldBack(t *testing.T) {
 		maxGap  time.Duration // between the starts of two held-back rounds
 		minFail int64         // failures first: the pause is then at least 2.5 s
 	}{
-		{"WritersOpen", `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`, 2*time.Second + time.Second, 8},
+		// A held-back round waits 2 s for the writers; without the fix the
+		// gap is that plus a backoff of at least 2.5 s.
+		{"WritersOpen", `LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`, 4 * time.Second, 8},
 		{"Busy", `SELECT pg_advisory_xact_lock(hashtextextended('jmk:audit-sealer', 0))`, time.Second, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +144,7 @@ func TestSealerRecoversWhileHeldBack(t *testing.T) {
 			if _, err := pool.Exec(ctx, `ALTER TABLE audit_seals RENAME TO audit_seals_away`); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "the new failure was not logged", func() bool { return s.SealerFailures() > failures })
+			eventually(t, "no new failure counted", func() bool { return s.SealerFailures() > failures })
 			eventually(t, "the new failure was not logged", func() bool {
 				return strings.Count(logs.String(), `level=WARN msg="audit sealer" `) >= 2
 			})
