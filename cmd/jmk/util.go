@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/jmksales/jmk/server"
@@ -92,7 +93,7 @@ func (f *flagSet) parse(args []string, maxArgs int) (help bool, err error) {
 		return true, nil
 	case err != nil:
 		f.usage(f.stderr)
-		return false, fmt.Errorf("%s: %w", f.name, err)
+		return false, fmt.Errorf("%s: %w", f.name, f.flagError(err))
 	case f.NArg() > maxArgs:
 		f.usage(f.stderr)
 		extra := f.Arg(maxArgs)
@@ -102,6 +103,49 @@ func (f *flagSet) parse(args []string, maxArgs int) (help bool, err error) {
 		return false, fmt.Errorf("%s: unexpected argument %q", f.name, extra)
 	}
 	return false, nil
+}
+
+// The flag package's errors, which spell a flag with one dash and say
+// "parse error" for a value of the wrong type.
+var (
+	undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
+	flagNeedsArg  = regexp.MustCompile(`^flag needs an argument: -(.*)$`)
+	badFlagValue  = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-([^:]+): (.*)$`)
+)
+
+// flagError rewords an error of the flag package in the usage's terms: the
+// flag spelt as flagName spells it, and what its value should have been
+// rather than "parse error". An error it does not know is returned as is.
+func (f *flagSet) flagError(err error) error {
+	msg := err.Error()
+	if m := undefinedFlag.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("unknown flag %s", flagName(m[1]))
+	}
+	if m := flagNeedsArg.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s needs a value", flagName(m[1]))
+	}
+	m := badFlagValue.FindStringSubmatch(msg)
+	if m == nil {
+		return err
+	}
+	value, name, why := m[1], m[2], m[3]
+	if why == "parse error" || why == "value out of range" {
+		typ := ""
+		if fl := f.Lookup(name); fl != nil {
+			typ, _ = flag.UnquoteUsage(fl)
+		}
+		switch {
+		case why == "value out of range":
+			why = "out of range"
+		case typ == "":
+			why = "expected true or false"
+		case typ == "int" || typ == "uint":
+			why = "expected a whole number"
+		case typ == "float":
+			why = "expected a number"
+		}
+	}
+	return fmt.Errorf("%s %s: %s", flagName(name), value, why)
 }
 
 func isHelp(arg string) bool {
