@@ -540,7 +540,7 @@ func TestModelCommand(t *testing.T) {
 	}
 	out, err = runData(t, dsn, "", "model", "list")
 	if err != nil || !strings.Contains(out, "VERSION") || !regexp.MustCompile(`(?m)^1\s+yes.*call duration excluded$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^2\s.*stratified \(seed 7\) holdout 20%, call duration included$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^2\s+no\s.*stratified \(seed 7\) holdout 20%, call duration included$`).MatchString(out) ||
 		regexp.MustCompile(`(?m)^3\s`).MatchString(out) {
 		t.Errorf("list (v1 active from the seed, v2 new, no v3): %v\n%s", err, out)
 	}

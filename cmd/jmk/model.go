@@ -232,7 +232,9 @@ func modelList(ctx context.Context, e env) error {
 		if err := json.Unmarshal(r.Options, &opts); err != nil {
 			return fmt.Errorf("model list: v%d's options: %w", r.Version, err)
 		}
-		active := ""
+		// Never empty, so that the columns split on spaces alike on
+		// every row into the same fields (for awk, say).
+		active := "no"
 		if r.Active {
 			active = "yes"
 		}
