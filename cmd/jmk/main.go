@@ -45,12 +45,49 @@ func runWithDotEnv(ctx context.Context, e env) error {
 		fmt.Fprintln(e.stderr, "jmk: warning:", e.dotEnvErr)
 	}
 	// Ctrl-C ends a command with "context canceled" from somewhere inside:
-	// say what happened.
+	// say what happened, and exit as a shell reports a command a signal
+	// ended (128 + its number), so that a script can tell.
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = fmt.Errorf("interrupted: %w", err)
+		var sig signalError
+		if !errors.As(context.Cause(ctx), &sig) {
+			sig = signalError{os.Interrupt.(syscall.Signal)}
+		}
+		return interruptedError{err: err, sig: sig}
 	}
 	return err
 }
+
+// signalError is the cause of a context a signal ended.
+type signalError struct{ sig syscall.Signal }
+
+func (e signalError) Error() string {
+	switch e.sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return e.sig.String()
+}
+
+// interruptedError is a command's error when a signal cut it short: its
+// message says so where it said "context canceled".
+type interruptedError struct {
+	err error
+	sig signalError
+}
+
+func (e interruptedError) Error() string {
+	what := "interrupted by " + e.sig.Error()
+	if msg := e.err.Error(); strings.Contains(msg, context.Canceled.Error()) {
+		return strings.Replace(msg, context.Canceled.Error(), what, 1)
+	}
+	return what + ": " + e.err.Error()
+}
+
+func (e interruptedError) Unwrap() error { return e.err }
+
+func (e interruptedError) ExitCode() int { return 128 + int(e.sig.sig) }
 
 // notifySignals returns a context that the first SIGINT or SIGTERM ends,
 // starting a graceful stop; a second one ends the process at once, with
@@ -58,12 +95,13 @@ func runWithDotEnv(ctx context.Context, e env) error {
 // restoring that default: a process a shell started in the background
 // ignores SIGINT from the start.
 func notifySignals() (context.Context, context.CancelFunc) {
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := func() { cancel(nil) }
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sigs
-		stop()
+		first := <-sigs
+		cancel(signalError{first.(syscall.Signal)})
 		s := <-sigs
 		fmt.Fprintf(os.Stderr, "jmk: stopped at once by a second signal (%s)\n", s)
 		// Die by the signal, as its default handling would, so that a
