@@ -61,6 +61,9 @@ func cmdImport(ctx context.Context, e env) error {
 		}
 		in, source = f, filepath.Base(name)
 	}
+	if size < 0 {
+		in = cancellable(ctx, in)
+	}
 	st, closeDB, err := openStore(ctx, e)
 	if err != nil {
 		return err
@@ -186,4 +189,19 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// cancellable reads r until ctx ends. A read of a pipe (standard input, a
+// FIFO) waits for its writer however long it takes, and cannot be
+// cancelled: a signal sent to jmk alone (kill, a supervisor's SIGTERM)
+// would not stop an import from a writer that has stalled. Here that read
+// waits in its own goroutine, which the process's exit ends.
+func cancellable(ctx context.Context, r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
+	}()
+	context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) }) // the first close wins
+	return pr
 }
